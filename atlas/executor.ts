@@ -1,0 +1,17 @@
+import type { Reply } from "./store/reply.ts";
+
+/**
+ * What the RESP server (and any in-process caller) runs commands against. The embedded engine
+ * answers synchronously; a Raft-replicated executor answers with a Promise once the command is
+ * committed and applied. Callers keep per-connection reply order either way.
+ *
+ * Durability contract: a caller must not release the reply to a write before `sync()` called
+ * after that write has resolved. `sync()` is group commit: every call made in the same event-loop
+ * turn shares one write + fsync (under `every`); it resolves at once under `interval` and `none`.
+ */
+export interface CommandExecutor {
+  /** Runs one command. `argv[0]` is the command name in any case; all items are binary strings. */
+  execute(argv: string[]): Reply | Promise<Reply>;
+  /** Resolves when every write executed so far is as durable as the configured mode promises. */
+  sync(): Promise<void>;
+}

@@ -1,0 +1,41 @@
+/**
+ * ATLAS keys, values and command arguments are *binary strings*: JS strings in which every char
+ * code is 0–255 and stands for one byte (latin1). They are binary-safe like Redis strings, compact
+ * in V8 (one byte per char), and hash fast as Map keys. Convert only at the edges.
+ *
+ * Never use TextDecoder("latin1") here: WHATWG maps it to windows-1252, which rewrites 0x80–0x9F.
+ */
+import { Buffer } from "node:buffer";
+
+/** Bytes → binary string (exact, one char per byte). */
+export function bytesToBinary(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1", start, end);
+}
+
+/** Binary string → bytes. */
+export function binaryToBytes(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, "latin1"));
+}
+
+/** Byte length of a binary string (one char per byte). */
+export function binaryLength(text: string): number {
+  return text.length;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/** A JS (UTF-16) string → the binary string of its UTF-8 bytes. */
+export function utf8ToBinary(text: string): string {
+  // Pure ASCII needs no conversion: the binary form is the same string.
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
+  return bytesToBinary(encoder.encode(text));
+}
+
+/** A binary string holding UTF-8 → a JS string (invalid sequences become U+FFFD). */
+export function binaryToUtf8(binary: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\x7f]*$/.test(binary)) return binary;
+  return decoder.decode(binaryToBytes(binary));
+}

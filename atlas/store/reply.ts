@@ -1,0 +1,65 @@
+/**
+ * A command's reply, independent of the protocol version. The RESP encoder (atlas/resp) renders
+ * each kind as RESP2 or RESP3; in-process callers (the gateway's embedded mode) read it directly.
+ *
+ * Strings in replies are binary strings: one JS char per byte, char codes 0–255 (see binary.ts).
+ * Error texts carry their Redis prefix: "ERR ...", "WRONGTYPE ...", "OOM ...", "NOAUTH ...".
+ */
+export type Reply =
+  | { readonly kind: "simple"; readonly value: string }
+  | { readonly kind: "error"; readonly value: string }
+  | { readonly kind: "integer"; readonly value: number | bigint }
+  | { readonly kind: "bulk"; readonly value: string }
+  | { readonly kind: "nil" } // RESP2 `$-1`, RESP3 `_`
+  | { readonly kind: "nilArray" } // RESP2 `*-1`, RESP3 `_`
+  | { readonly kind: "array"; readonly value: readonly Reply[] }
+  | { readonly kind: "double"; readonly value: number } // RESP3 `,`; RESP2 bulk string
+  | { readonly kind: "bool"; readonly value: boolean } // RESP3 `#`; RESP2 integer 1/0
+  | { readonly kind: "map"; readonly value: readonly (readonly [Reply, Reply])[] } // RESP2: flat array
+  | { readonly kind: "set"; readonly value: readonly Reply[] } // RESP2: array
+  | { readonly kind: "push"; readonly value: readonly Reply[] }; // RESP3 `>`; RESP2: array
+
+export const OK: Reply = Object.freeze({ kind: "simple", value: "OK" });
+export const QUEUED: Reply = Object.freeze({ kind: "simple", value: "QUEUED" });
+export const PONG: Reply = Object.freeze({ kind: "simple", value: "PONG" });
+export const NIL: Reply = Object.freeze({ kind: "nil" });
+export const NIL_ARRAY: Reply = Object.freeze({ kind: "nilArray" });
+export const EMPTY_ARRAY: Reply = Object.freeze({ kind: "array", value: Object.freeze([]) });
+
+const SMALL_INTEGERS: Reply[] = Array.from(
+  { length: 1025 },
+  (_, i) => Object.freeze({ kind: "integer", value: i - 1 }) as Reply,
+);
+
+/** An integer reply; -1..1023 are shared constants, so the hot path allocates nothing. */
+export function integer(value: number | bigint): Reply {
+  if (typeof value === "number" && value >= -1 && value <= 1023 && Number.isInteger(value)) {
+    return SMALL_INTEGERS[value + 1];
+  }
+  return { kind: "integer", value };
+}
+
+export function bulk(value: string): Reply {
+  return { kind: "bulk", value };
+}
+
+export function bulkOrNil(value: string | undefined | null): Reply {
+  return value === undefined || value === null ? NIL : { kind: "bulk", value };
+}
+
+export function simple(value: string): Reply {
+  return { kind: "simple", value };
+}
+
+/** An error reply. `text` includes the Redis prefix, e.g. "ERR syntax error". */
+export function error(text: string): Reply {
+  return { kind: "error", value: text };
+}
+
+export function array(value: readonly Reply[]): Reply {
+  return { kind: "array", value };
+}
+
+export function isError(reply: Reply): reply is { kind: "error"; value: string } {
+  return reply.kind === "error";
+}
