@@ -1,0 +1,30 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { problemResponse } from "./problem.ts";
+
+export const HealthSchema = z.object({ status: z.literal("ok") }).openapi("Health");
+export const ReadinessSchema = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  checks: z.record(z.string(), z.boolean()),
+}).openapi("Readiness");
+
+export const healthzRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["health"],
+  summary: "Liveness: the process is up",
+  responses: {
+    200: { description: "Alive", content: { "application/json": { schema: HealthSchema } } },
+  },
+});
+
+export const readyzRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  tags: ["health"],
+  summary: "Readiness: storage is loaded and the node can serve",
+  responses: {
+    200: { description: "Ready", content: { "application/json": { schema: ReadinessSchema } } },
+    503: { description: "Not ready", content: { "application/json": { schema: ReadinessSchema } } },
+    500: problemResponse("Unexpected error"),
+  },
+});

@@ -1,0 +1,20 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { healthzRoute, readyzRoute } from "../openapi/health.ts";
+import type { GatewayEnv } from "./env.ts";
+
+/** Named readiness checks; /readyz is 200 only when all pass. */
+export type ReadinessChecks = Record<string, () => boolean>;
+
+export function mountHealthRoutes(app: OpenAPIHono<GatewayEnv>, checks: ReadinessChecks): void {
+  app.openapi(healthzRoute, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(readyzRoute, (c) => {
+    const results = Object.fromEntries(
+      Object.entries(checks).map(([name, check]) => [name, check()]),
+    );
+    const ready = Object.values(results).every(Boolean);
+    return c.json(
+      { status: ready ? "ready" as const : "not_ready" as const, checks: results },
+      ready ? 200 : 503,
+    );
+  });
+}

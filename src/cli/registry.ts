@@ -1,0 +1,19 @@
+import type { Command } from "./command.ts";
+import { configCommand } from "./config_cmd.ts";
+import { pendingCommand } from "./pending.ts";
+import { serveCommand } from "./serve.ts";
+import { versionCommand } from "./version.ts";
+
+/** Every `helios` subcommand, in the order usage lists them. */
+export const commands: Command[] = [
+  serveCommand,
+  pendingCommand("atlasd", "Run the ATLAS key-value server (RESP on :6379)", "ATLAS server issue"),
+  pendingCommand("gateway", "Run the HTTP API gateway (:8443)", "gateway issue"),
+  pendingCommand("proxy", "Run the reverse proxy (:8080)", "reverse proxy issue"),
+  pendingCommand("worker", "Run a job worker", "job queue issue"),
+  pendingCommand("aof", "Check or repair an append-only file", "ATLAS storage issue"),
+  pendingCommand("cluster", "Inspect and change a Raft cluster", "Raft cluster issue"),
+  pendingCommand("user", "Manage users (add the first admin)", "authentication issue"),
+  configCommand,
+  versionCommand,
+];

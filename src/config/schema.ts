@@ -1,0 +1,127 @@
+/**
+ * The configuration schema: every key, its type and its default. configs/config.yaml documents
+ * the same keys; a test keeps the two in step. Unknown keys are errors (typos must not pass).
+ * Durations are strings like "150ms", "5s", "5m"; they are validated here and converted by
+ * `durationMs` where used.
+ */
+import { z } from "zod";
+import { parseDurationMs } from "../lib/duration.ts";
+import { parseHostPort } from "../lib/address.ts";
+
+const duration = z.string().refine((text) => parseDurationMs(text) !== null, {
+  message: 'must be a duration such as "150ms", "5s", "5m" or "1h"',
+});
+const address = z.string().refine((text) => parseHostPort(text) !== null, {
+  message: 'must be an address "HOST:PORT" or ":PORT"',
+});
+const port = z.number().int().min(0).max(65535);
+
+const raftPeer = z.object({ id: z.string().min(1), addr: address }).strict();
+
+export const raftSchema = z.object({
+  enabled: z.boolean().default(false),
+  node_id: z.string().min(1).default("node-1"),
+  bind_addr: address.default("127.0.0.1:7000"),
+  data_dir: z.string().default(""),
+  heartbeat_timeout: duration.default("50ms"),
+  election_timeout: duration.default("500ms"),
+  snapshot_threshold: z.number().int().min(1).default(10_000),
+  peers: z.array(raftPeer).default([]),
+  secret: z.string().default(""),
+  read_consistency: z.enum(["linearizable", "stale"]).default("linearizable"),
+  tls_cert: z.string().default(""),
+  tls_key: z.string().default(""),
+}).strict();
+
+export const atlasSchema = z.object({
+  data_dir: z.string().min(1).default("./data"),
+  listen: address.default(":6379"),
+  aof_fsync: z.enum(["every", "interval", "none"]).default("every"),
+  aof_load_truncated: z.boolean().default(true),
+  snapshot_interval_time: duration.default("5m"),
+  snapshot_interval_cmds: z.number().int().min(0).default(100_000),
+  maxmemory: z.number().int().min(0).default(0),
+  maxmemory_policy: z.enum(["noeviction", "allkeys-lru", "volatile-ttl"]).default("noeviction"),
+  requirepass: z.string().default(""),
+  protected_mode: z.boolean().default(true),
+  maxclients: z.number().int().min(1).default(10_000),
+  raft: raftSchema.default(() => raftSchema.parse({})),
+}).strict();
+
+export const rateLimitSchema = z.object({
+  enabled: z.boolean().default(true),
+  default_capacity: z.number().int().min(1).default(100),
+  default_rate_num: z.number().int().min(1).default(1),
+  default_rate_den: z.number().int().min(1).default(1),
+  store: z.enum(["local", "atlas"]).default("local"),
+  fail_open: z.boolean().default(true),
+  trusted_proxies: z.array(z.string()).default([]),
+}).strict();
+
+export const gatewaySchema = z.object({
+  listen: address.default(":8443"),
+  atlas: z.string().default(""),
+  jwt_secret: z.string().default(""),
+  jwt_expiry: duration.default("15m"),
+  refresh_expiry: duration.default("720h"),
+  bcrypt_cost: z.number().int().min(10).max(16).default(10),
+  default_role: z.string().min(1).default("user"),
+  tls_enabled: z.boolean().default(false),
+  tls_cert: z.string().default(""),
+  tls_key: z.string().default(""),
+  body_limit_bytes: z.number().int().min(1).default(1024 * 1024),
+  request_timeout: duration.default("30s"),
+  cors_origins: z.array(z.string()).default([]),
+  rate_limit: rateLimitSchema.default(() => rateLimitSchema.parse({})),
+}).strict().refine((gateway) => !gateway.tls_enabled || (gateway.tls_cert && gateway.tls_key), {
+  message: "tls_enabled needs tls_cert and tls_key",
+  path: ["tls_enabled"],
+});
+
+export const circuitBreakerSchema = z.object({
+  failure_threshold: z.number().int().min(1).default(5),
+  cooldown_sec: z.number().min(0).default(30),
+}).strict();
+
+export const proxySchema = z.object({
+  listen: address.default(":8080"),
+  health_check_interval: duration.default("5s"),
+  circuit_breaker: circuitBreakerSchema.default(() => circuitBreakerSchema.parse({})),
+  routes_file: z.string().default(""),
+  admin_token: z.string().default(""),
+}).strict();
+
+export const workerSchema = z.object({
+  id: z.string().default(""),
+  gateway: z.string().default("http://127.0.0.1:8443"),
+  poll_interval: duration.default("5s"),
+  max_attempts: z.number().int().min(1).default(3),
+  visibility_timeout: duration.default("300s"),
+  concurrency: z.number().int().min(1).max(1024).default(4),
+  queues: z.array(z.string()).default(["default"]),
+}).strict();
+
+export const observabilitySchema = z.object({
+  log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  metrics_listen: address.default(":9090"),
+  metrics_port: port.optional(),
+}).strict();
+
+export const configSchema = z.object({
+  atlas: atlasSchema.default(() => atlasSchema.parse({})),
+  gateway: gatewaySchema.default(() => gatewaySchema.parse({})),
+  proxy: proxySchema.default(() => proxySchema.parse({})),
+  worker: workerSchema.default(() => workerSchema.parse({})),
+  observability: observabilitySchema.default(() => observabilitySchema.parse({})),
+}).strict();
+
+export type HeliosConfig = z.infer<typeof configSchema>;
+export type RaftConfig = z.infer<typeof raftSchema>;
+export type AtlasConfig = z.infer<typeof atlasSchema>;
+export type GatewayConfig = z.infer<typeof gatewaySchema>;
+export type ProxyConfig = z.infer<typeof proxySchema>;
+export type WorkerConfig = z.infer<typeof workerSchema>;
+export type ObservabilityConfig = z.infer<typeof observabilitySchema>;
+
+/** Keys whose values `config print` redacts. */
+export const SECRET_KEYS = ["jwt_secret", "secret", "requirepass", "admin_token", "tls_key"];

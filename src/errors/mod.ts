@@ -1,0 +1,2 @@
+export * from "./app_error.ts";
+export * from "./problem.ts";

@@ -1,0 +1,132 @@
+/**
+ * Structured logs: one JSON object per line, in the documented shape
+ *   {"timestamp":"...","level":"INFO","component":"gateway","message":"Request processed","extra":{...}}
+ * plus `request_id`, `trace_id` and `node_id` at the top level when known. Messages are constant
+ * strings; values go in `extra`, so logs can be grouped and searched by message.
+ */
+import { trace } from "@opentelemetry/api";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export type LogFields = Record<string, unknown>;
+
+export interface LogRecord {
+  timestamp: string;
+  level: string;
+  component: string;
+  message: string;
+  extra: LogFields;
+  request_id?: string;
+  trace_id?: string;
+  node_id?: string;
+}
+
+/** Where finished lines go. The default writes to stdout; tests capture into an array. */
+export type LogSink = (line: string) => void;
+
+const encoder = new TextEncoder();
+export const stdoutSink: LogSink = (line) => {
+  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+};
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  sink?: LogSink;
+  clock?: () => number;
+  /** Fields put at the top level of every line (node_id). */
+  context?: { node_id?: string };
+}
+
+/** Top-level keys a caller may lift out of `extra`. */
+const TOP_LEVEL_KEYS = ["request_id", "trace_id", "node_id"] as const;
+
+export class Logger {
+  private readonly minRank: number;
+  private readonly sink: LogSink;
+  private readonly clock: () => number;
+
+  constructor(
+    readonly component: string,
+    private readonly options: LoggerOptions = {},
+    private readonly bound: LogFields = {},
+  ) {
+    this.minRank = LEVEL_RANK[options.level ?? "info"];
+    this.sink = options.sink ?? stdoutSink;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** A logger for another component sharing level, sink and context. */
+  child(component: string, fields: LogFields = {}): Logger {
+    return new Logger(component, this.options, { ...this.bound, ...fields });
+  }
+
+  /** A logger that adds these fields to every line (request_id, for example). */
+  with(fields: LogFields): Logger {
+    return new Logger(this.component, this.options, { ...this.bound, ...fields });
+  }
+
+  enabled(level: LogLevel): boolean {
+    return LEVEL_RANK[level] >= this.minRank;
+  }
+
+  debug(message: string, fields?: LogFields): void {
+    this.log("debug", message, fields);
+  }
+  info(message: string, fields?: LogFields): void {
+    this.log("info", message, fields);
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.log("warn", message, fields);
+  }
+  error(message: string, fields?: LogFields): void {
+    this.log("error", message, fields);
+  }
+
+  log(level: LogLevel, message: string, fields: LogFields = {}): void {
+    if (LEVEL_RANK[level] < this.minRank) return;
+    this.sink(JSON.stringify(this.record(level, message, fields)));
+  }
+
+  private record(level: LogLevel, message: string, fields: LogFields): LogRecord {
+    const extra: LogFields = {};
+    const record: LogRecord = {
+      timestamp: new Date(this.clock()).toISOString(),
+      level: level.toUpperCase(),
+      component: this.component,
+      message,
+      extra,
+    };
+    for (const source of [this.bound, fields]) {
+      for (const [key, value] of Object.entries(source)) {
+        if ((TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
+          if (value !== undefined) (record as unknown as LogFields)[key] = String(value);
+        } else {
+          extra[key] = value instanceof Error ? errorFields(value) : value;
+        }
+      }
+    }
+    if (this.options.context?.node_id && !record.node_id) {
+      record.node_id = this.options.context.node_id;
+    }
+    if (!record.trace_id) {
+      const spanContext = trace.getActiveSpan()?.spanContext();
+      if (spanContext && spanContext.traceId !== "00000000000000000000000000000000") {
+        record.trace_id = spanContext.traceId;
+      }
+    }
+    return record;
+  }
+}
+
+function errorFields(error: Error): LogFields {
+  return {
+    name: error.name,
+    message: error.message,
+    ...(error.cause ? { cause: String(error.cause) } : {}),
+  };
+}
+
+/** A logger that drops everything (library defaults, quiet tests). */
+export const silentLogger = new Logger("silent", { level: "error", sink: () => {} });
