@@ -6,7 +6,7 @@
  * from UTF-8 on the way out. Error replies come back as values (`{kind:"error"}`), never thrown;
  * only an unreachable or failed store throws (UnavailableError).
  */
-import type { Reply } from "../../atlas/store/reply.ts";
+import type { Reply } from "../../atlas/mod.ts";
 
 export type { Reply };
 

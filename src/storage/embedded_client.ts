@@ -3,8 +3,7 @@
  * promise resolves only after the executor's group-commit sync, so callers get the same
  * durability as a RESP client would.
  */
-import type { CommandExecutor } from "../../atlas/executor.ts";
-import { error as errorReply, type Reply } from "../../atlas/store/reply.ts";
+import { type CommandExecutor, error as errorReply, type Reply } from "../../atlas/mod.ts";
 import type { AtlasClient, Value } from "./atlas_client.ts";
 import { replyToValue, toArgv } from "./reply_value.ts";
 

@@ -1,5 +1,4 @@
-import { binaryToUtf8, utf8ToBinary } from "../../atlas/store/binary.ts";
-import type { Reply } from "../../atlas/store/reply.ts";
+import { binaryToUtf8, type Reply, utf8ToBinary } from "../../atlas/mod.ts";
 import type { Value } from "./atlas_client.ts";
 
 /** A command as JS strings/numbers → argv of binary strings (UTF-8 bytes). */
