@@ -1,0 +1,4 @@
+import { MemoryStorage } from "./memory.ts";
+import { storageConformance } from "./conformance.ts";
+
+storageConformance("memory", () => new MemoryStorage());

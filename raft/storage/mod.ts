@@ -1,0 +1,3 @@
+export type { Storage, WritableStorage } from "./storage.ts";
+export { MemoryStorage } from "./memory.ts";
+export { storageConformance } from "./conformance.ts";
