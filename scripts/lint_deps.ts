@@ -42,38 +42,53 @@ function isExempt(file: string): boolean {
 export function importAllowed(from: string, to: string): string | null {
   const top = (path: string) => path.split("/")[0];
   const srcPart = (path: string) => path.split("/")[1];
-  if (from === "main.ts") return to.startsWith("src/cli/") ? null : "main.ts may import only src/cli";
+  if (from === "main.ts") {
+    return to.startsWith("src/cli/") ? null : "main.ts may import only src/cli";
+  }
   if (top(from) === "atlas" && top(to) !== "atlas") return "atlas/ imports nothing else of ours";
   if (top(from) === "raft" && top(to) !== "raft") return "raft/ imports nothing else of ours";
-  if (top(from) === "openapi" && top(to) !== "openapi") return "openapi/ imports only zod and openapi/";
+  if (top(from) === "openapi" && top(to) !== "openapi") {
+    return "openapi/ imports only zod and openapi/";
+  }
   if (top(from) === "routes") {
-    return ["routes", "openapi", "src", "atlas"].includes(top(to)) && (top(to) !== "atlas" || to === "atlas/mod.ts")
+    return ["routes", "openapi", "src", "atlas"].includes(top(to)) &&
+        (top(to) !== "atlas" || to === "atlas/mod.ts")
       ? null
       : "routes/ may import openapi/, src/ and atlas/mod.ts";
   }
   if (top(from) !== "src") return null;
   if (top(to) === "atlas" || top(to) === "raft") {
     const feature = srcPart(from);
-    if (to !== "atlas/mod.ts" && to !== "raft/mod.ts") return `${to}: import atlas/mod.ts or raft/mod.ts instead`;
+    if (to !== "atlas/mod.ts" && to !== "raft/mod.ts") {
+      return `${to}: import atlas/mod.ts or raft/mod.ts instead`;
+    }
     if (to === "raft/mod.ts" && !["cli", "cluster"].includes(feature)) {
       return "only src/cli and src/cluster may import raft/";
     }
     return null;
   }
   if (top(to) === "routes") {
-    return ["cli", "mod.ts"].includes(srcPart(from)) ? null : "only src/cli and src/mod.ts may import routes/";
+    return ["cli", "mod.ts"].includes(srcPart(from))
+      ? null
+      : "only src/cli and src/mod.ts may import routes/";
   }
   if (top(to) === "openapi") return null;
   if (top(to) !== "src") return null;
   const fromFeature = srcPart(from);
   const toFeature = srcPart(to);
-  if (fromFeature === toFeature || SHARED_SRC.has(toFeature) || fromFeature === "cli" || fromFeature === "mod.ts") {
+  if (
+    fromFeature === toFeature || SHARED_SRC.has(toFeature) || fromFeature === "cli" ||
+    fromFeature === "mod.ts"
+  ) {
     return null;
   }
-  return to.endsWith("/mod.ts") ? null : `src/${fromFeature} may import src/${toFeature} only through its mod.ts`;
+  return to.endsWith("/mod.ts")
+    ? null
+    : `src/${fromFeature} may import src/${toFeature} only through its mod.ts`;
 }
 
-const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)/g;
 
 export function checkFile(file: string, text: string): Violation[] {
   if (isExempt(file)) return [];
@@ -84,7 +99,13 @@ export function checkFile(file: string, text: string): Violation[] {
     if (!specifier.startsWith(".")) continue;
     const target = relative(ROOT, normalize(join(ROOT, dirname(file), specifier)));
     const problem = importAllowed(file, target);
-    if (problem) violations.push({ file, line: lineOf(match.index ?? 0), message: `imports ${target}: ${problem}` });
+    if (problem) {
+      violations.push({
+        file,
+        line: lineOf(match.index ?? 0),
+        message: `imports ${target}: ${problem}`,
+      });
+    }
   }
   if (PURE_DIRS.some((dir) => file.startsWith(dir))) {
     const code = text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, " "))
@@ -92,7 +113,11 @@ export function checkFile(file: string, text: string): Violation[] {
     code.split("\n").forEach((line, index) => {
       for (const [pattern, name] of IMPURE_PATTERNS) {
         if (pattern.test(line)) {
-          violations.push({ file, line: index + 1, message: `${name} in a pure module (inject it instead)` });
+          violations.push({
+            file,
+            line: index + 1,
+            message: `${name} in a pure module (inject it instead)`,
+          });
         }
       }
     });
@@ -104,7 +129,9 @@ async function* walk(dir: string): AsyncGenerator<string> {
   for await (const entry of Deno.readDir(join(ROOT, dir))) {
     const path = dir ? `${dir}/${entry.name}` : entry.name;
     if (entry.isDirectory) {
-      if (["node_modules", ".git", "tools", "dist", "cov", "data", ".tmp"].includes(entry.name)) continue;
+      if (["node_modules", ".git", "tools", "dist", "cov", "data", ".tmp"].includes(entry.name)) {
+        continue;
+      }
       yield* walk(path);
     } else if (entry.name.endsWith(".ts")) {
       yield path;

@@ -38,12 +38,21 @@ export const LATENCY_BUCKETS_S = [
   10,
 ];
 
+const MISNAMED_DEFAULT_GAUGES = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
 export class MetricsRegistry {
   readonly registry = new client.Registry();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) {
       client.collectDefaultMetrics({ register: this.registry });
+      // prom-client names these gauges *_total, which promtool rejects (only counters may end
+      // in _total); the same information is in nodejs_active_handles / _requests / _resources.
+      for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
     }
     this.gauge({
       name: "helios_build_info",

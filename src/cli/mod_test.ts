@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import type { CliIo } from "./command.ts";
+import { runCli } from "./mod.ts";
+
+function io(env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const cli: CliIo = {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    env,
+    readStdin: () => Promise.resolve(""),
+  };
+  return { cli, out, err };
+}
+
+Deno.test("no command prints usage to stderr and exits 2", async () => {
+  const { cli, err } = io();
+  assert.equal(await runCli([], cli), 2);
+  assert.match(err.join("\n"), /Usage: helios <command>/);
+});
+
+Deno.test("an unknown command prints usage and exits 2", async () => {
+  const { cli, err } = io();
+  assert.equal(await runCli(["frobnicate"], cli), 2);
+  assert.match(err.join("\n"), /unknown command "frobnicate"/);
+  assert.match(err.join("\n"), /serve/);
+});
+
+Deno.test("an unknown flag prints the command's usage and exits 2", async () => {
+  const { cli, err } = io();
+  assert.equal(await runCli(["serve", "--no-such-flag"], cli), 2);
+  assert.match(err.join("\n"), /Unknown option '--no-such-flag'/);
+  assert.match(err.join("\n"), /Usage: helios serve/);
+});
+
+Deno.test("a flag missing its value is a usage error", async () => {
+  const { cli, err } = io();
+  assert.equal(await runCli(["serve", "--data-dir"], cli), 2);
+  assert.match(err.join("\n"), /--data-dir/);
+});
+
+Deno.test("--help on every command prints its usage and exits 0", async () => {
+  for (
+    const name of [
+      "serve",
+      "atlasd",
+      "gateway",
+      "proxy",
+      "worker",
+      "aof",
+      "cluster",
+      "user",
+      "config",
+      "version",
+    ]
+  ) {
+    const { cli, out } = io();
+    assert.equal(await runCli([name, "--help"], cli), 0, name);
+    assert.match(out.join("\n"), new RegExp(`Usage: helios ${name}`), name);
+  }
+});
+
+Deno.test("a bad flag value is a config error naming the field and the flag, exit 2", async () => {
+  const { cli, err } = io();
+  assert.equal(await runCli(["serve", "--sync-mode", "always"], cli), 2);
+  assert.match(err.join("\n"), /atlas\.aof_fsync: .* \(from --sync-mode\)/);
+});
+
+Deno.test("config validate reports every bad field and exits 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/bad.yaml`,
+      "atlas:\n  aof_fsync: x\ngateway:\n  bcrypt_cost: 3\n",
+    );
+    await Deno.writeTextFile(`${dir}/good.yaml`, "gateway:\n  bcrypt_cost: 12\n");
+    const bad = io();
+    assert.equal(await runCli(["config", "validate", `${dir}/bad.yaml`], bad.cli), 2);
+    assert.match(bad.err.join("\n"), /atlas\.aof_fsync/);
+    assert.match(bad.err.join("\n"), /gateway\.bcrypt_cost/);
+    const good = io();
+    assert.equal(await runCli(["config", "validate", `${dir}/good.yaml`], good.cli), 0);
+    assert.match(good.out.join("\n"), /valid/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("config print shows the effective config with secrets redacted", async () => {
+  const { cli, out } = io({ HELIOS_GATEWAY__JWT_SECRET: "hunter2", HELIOS_ATLAS__MAXCLIENTS: "7" });
+  assert.equal(await runCli(["config", "print", "--json"], cli), 0);
+  const printed = JSON.parse(out.join("\n"));
+  assert.equal(printed.gateway.jwt_secret, "<redacted>");
+  assert.equal(printed.atlas.maxclients, 7);
+  assert.ok(!out.join("\n").includes("hunter2"));
+});
+
+Deno.test("version prints the release", async () => {
+  const { cli, out } = io();
+  assert.equal(await runCli(["version"], cli), 0);
+  assert.match(out[0], /^helios \d+\.\d+\.\d+ \(deno /);
+});

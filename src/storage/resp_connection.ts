@@ -1,0 +1,174 @@
+/**
+ * One TCP connection to a RESP server with pipelining: commands issued in the same event-loop turn
+ * go out in one write, and replies resolve their promises in order. A broken connection rejects
+ * everything still waiting with RespConnectionError, telling whether the command was sent.
+ */
+import type { Reply } from "../../atlas/mod.ts";
+import { encodeCommand, ReplyParser } from "./resp_codec.ts";
+
+export class RespConnectionError extends Error {
+  override name = "RespConnectionError";
+  constructor(message: string, readonly sent: boolean, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+interface Pending {
+  resolve(reply: Reply): void;
+  reject(error: Error): void;
+}
+
+export interface RespConnectionOptions {
+  hostname: string;
+  port: number;
+  connectTimeoutMs: number;
+  /** Sent as AUTH right after connecting when non-empty. */
+  password?: string;
+}
+
+export class RespConnection {
+  #conn: Deno.TcpConn;
+  #parser = new ReplyParser();
+  #waiting: Pending[] = [];
+  #waitingHead = 0;
+  #outbox: Uint8Array[] = [];
+  #flushScheduled = false;
+  #closed = false;
+  readonly done: Promise<void>;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+    conn.setNoDelay(true);
+    this.done = this.#readLoop();
+  }
+
+  static async open(options: RespConnectionOptions): Promise<RespConnection> {
+    let timer: number | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RespConnectionError("Connect timed out", false)),
+        options.connectTimeoutMs,
+      );
+    });
+    try {
+      const conn = await Promise.race([
+        Deno.connect({ hostname: options.hostname, port: options.port }),
+        timeout,
+      ]);
+      const connection = new RespConnection(conn);
+      if (options.password) {
+        const reply = await connection.send(["AUTH", options.password]);
+        if (reply.kind === "error") {
+          connection.close();
+          throw new RespConnectionError(`AUTH failed: ${reply.value}`, false);
+        }
+      }
+      return connection;
+    } catch (error) {
+      if (error instanceof RespConnectionError) throw error;
+      throw new RespConnectionError(`Cannot connect: ${(error as Error).message}`, false, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Commands in flight (sent or queued, not answered). */
+  get inflight(): number {
+    return this.#waiting.length - this.#waitingHead;
+  }
+
+  /** Queues one command; several in one turn are written together. */
+  send(argv: readonly string[]): Promise<Reply> {
+    return this.sendMany([argv]).then((replies) => replies[0]);
+  }
+
+  /** Queues commands back to back on this connection (MULTI ... EXEC stays contiguous). */
+  sendMany(commands: readonly (readonly string[])[]): Promise<Reply[]> {
+    if (this.#closed) {
+      return Promise.reject(new RespConnectionError("Connection is closed", false));
+    }
+    const promises = commands.map((argv) => {
+      this.#outbox.push(encodeCommand(argv));
+      return new Promise<Reply>((resolve, reject) => this.#waiting.push({ resolve, reject }));
+    });
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return Promise.all(promises);
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const parts = this.#outbox;
+    this.#outbox = [];
+    if (parts.length === 0 || this.#closed) return;
+    let bytes: Uint8Array;
+    if (parts.length === 1) {
+      bytes = parts[0];
+    } else {
+      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let offset = 0;
+      for (const part of parts) {
+        bytes.set(part, offset);
+        offset += part.length;
+      }
+    }
+    try {
+      for (let written = 0; written < bytes.length;) {
+        written += await this.#conn.write(bytes.subarray(written));
+      }
+    } catch (error) {
+      this.#fail(new RespConnectionError(`Write failed: ${(error as Error).message}`, true));
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const chunk = new Uint8Array(64 * 1024);
+    try {
+      while (true) {
+        const n = await this.#conn.read(chunk);
+        if (n === null) break;
+        this.#parser.feed(chunk.subarray(0, n));
+        for (let reply = this.#parser.next(); reply; reply = this.#parser.next()) {
+          const pending = this.#waiting[this.#waitingHead++];
+          if (!pending) throw new Error("Reply without a request");
+          pending.resolve(reply);
+          if (this.#waitingHead > 1024 && this.#waitingHead * 2 > this.#waiting.length) {
+            this.#waiting = this.#waiting.slice(this.#waitingHead);
+            this.#waitingHead = 0;
+          }
+        }
+      }
+      this.#fail(new RespConnectionError("Connection closed by server", true));
+    } catch (error) {
+      this.#fail(new RespConnectionError(`Read failed: ${(error as Error).message}`, true));
+    }
+  }
+
+  #fail(error: RespConnectionError): void {
+    const waiting = this.#waiting.slice(this.#waitingHead);
+    this.#waiting = [];
+    this.#waitingHead = 0;
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.#conn.close();
+      } catch (closeError) {
+        // Already closed by the peer or by close(); nothing else to release.
+        void closeError;
+      }
+    }
+    for (const pending of waiting) pending.reject(error);
+  }
+
+  close(): void {
+    this.#fail(new RespConnectionError("Connection closed by client", true));
+  }
+}
