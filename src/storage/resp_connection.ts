@@ -43,7 +43,7 @@ export class RespConnection {
   }
 
   static async open(options: RespConnectionOptions): Promise<RespConnection> {
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new RespConnectionError("Connect timed out", false)),

@@ -1,0 +1,225 @@
+/**
+ * AtlasClient over RESP2 for remote mode (`--atlas host:port[,host:port...]`): a small pool of
+ * pipelined connections to one node at a time, failing over across the listed nodes.
+ *
+ * Retries are bounded and only where they cannot apply a write twice:
+ * - the command never reached a server (connect failed, or the connection was already closed);
+ * - the server answered `-TRYAGAIN`, `-LOADING`, `-CLUSTERDOWN`, `-MOVED`/`-REDIRECT` (not run);
+ * - the command is read-only and its connection broke before the reply.
+ * A write whose connection broke after sending has an unknown outcome and fails with 503.
+ */
+import { UnavailableError } from "../errors/app_error.ts";
+import { type HostPort, parseHostPort } from "../lib/address.ts";
+import type { AtlasClient, Value } from "./atlas_client.ts";
+import { RespConnection, RespConnectionError } from "./resp_connection.ts";
+import { replyToValue, toArgv } from "./reply_value.ts";
+import type { Reply } from "../../atlas/mod.ts";
+import { READ_ONLY_COMMANDS } from "./resp_commands.ts";
+
+export interface RespClientOptions {
+  /** Nodes to use, in order of preference. */
+  nodes: HostPort[];
+  /** Connections per node (each pipelines). */
+  poolSize?: number;
+  connectTimeoutMs?: number;
+  /** Attempts per call across nodes and redirects. */
+  attemptsMax?: number;
+  /** Base backoff between attempts; doubles per attempt. */
+  backoffMs?: number;
+  password?: string;
+}
+
+/** Parses `host:port[,host:port...]` (the --atlas flag). Throws on a malformed entry. */
+export function parseNodeList(text: string): HostPort[] {
+  const nodes = text.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
+  return nodes.map((part) => {
+    const parsed = parseHostPort(part, "127.0.0.1");
+    if (!parsed) throw new Error(`Invalid ATLAS address "${part}": expected HOST:PORT`);
+    return parsed;
+  });
+}
+
+const RETRY_PREFIXES = ["TRYAGAIN", "LOADING", "CLUSTERDOWN", "MASTERDOWN"];
+
+class RetryableReply extends Error {
+  constructor(readonly reply: string, readonly redirect: HostPort | null) {
+    super(reply);
+  }
+}
+
+export class RespAtlasClient implements AtlasClient {
+  readonly #nodes: HostPort[];
+  readonly #poolSize: number;
+  readonly #connectTimeoutMs: number;
+  readonly #attemptsMax: number;
+  readonly #backoffMs: number;
+  readonly #password?: string;
+  #current = 0;
+  #pool: (Promise<RespConnection> | null)[] = [];
+  #next = 0;
+  #closed = false;
+  /** Every connection opened, so close() can wait for their read loops to end. */
+  readonly #all = new Set<RespConnection>();
+
+  constructor(options: RespClientOptions) {
+    if (options.nodes.length === 0) throw new Error("RespAtlasClient needs at least one node");
+    this.#nodes = [...options.nodes];
+    this.#poolSize = Math.max(1, Math.min(64, options.poolSize ?? 4));
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    this.#attemptsMax = Math.max(1, options.attemptsMax ?? 2 * this.#nodes.length + 2);
+    this.#backoffMs = options.backoffMs ?? 25;
+    this.#password = options.password;
+    this.#pool = new Array(this.#poolSize).fill(null);
+  }
+
+  /** The node currently in use (for status and tests). */
+  get currentNode(): HostPort {
+    return this.#nodes[this.#current];
+  }
+
+  async call(command: string, ...args: (string | number)[]): Promise<Value> {
+    const argv = toArgv(command, args);
+    const readOnly = READ_ONLY_COMMANDS.has(command.toUpperCase());
+    const [reply] = await this.#run([argv], readOnly, (replies) => this.#check(replies[0]));
+    return replyToValue(reply);
+  }
+
+  async transaction(commands: (string | number)[][]): Promise<Value[]> {
+    const argvs = commands.map(([command, ...args]) => toArgv(String(command), args));
+    const readOnly = argvs.every((argv) => READ_ONLY_COMMANDS.has(argv[0].toUpperCase()));
+    const replies = await this.#run([["MULTI"], ...argvs, ["EXEC"]], readOnly, (replies) => {
+      const exec = replies[replies.length - 1];
+      this.#check(exec);
+      return replies;
+    });
+    const exec = replies[replies.length - 1];
+    if (exec.kind === "array") return exec.value.map(replyToValue);
+    if (exec.kind === "error") return argvs.map(() => ({ error: exec.value }));
+    throw new UnavailableError("ATLAS aborted the transaction", "atlas_unavailable");
+  }
+
+  /** Throws RetryableReply for replies meaning "not run, try again (elsewhere)". */
+  #check(reply: Reply): Reply {
+    if (reply.kind !== "error") return reply;
+    const text = reply.value;
+    const word = text.split(" ", 1)[0];
+    if (word === "MOVED" || word === "ASK" || word === "REDIRECT") {
+      const address = text.split(" ").at(-1) ?? "";
+      throw new RetryableReply(text, parseHostPort(address, "127.0.0.1"));
+    }
+    if (RETRY_PREFIXES.includes(word)) throw new RetryableReply(text, null);
+    return reply;
+  }
+
+  async #run<T>(
+    argvs: string[][],
+    readOnly: boolean,
+    inspect: (replies: Reply[]) => T,
+  ): Promise<Reply[]> {
+    let lastError: Error | null = null;
+    for (let attempt = 0; attempt < this.#attemptsMax && !this.#closed; attempt++) {
+      if (attempt > 0) await delay(Math.min(1000, this.#backoffMs * 2 ** (attempt - 1)));
+      let connection: RespConnection;
+      try {
+        connection = await this.#connection();
+      } catch (error) {
+        lastError = error as Error;
+        this.#failover();
+        continue;
+      }
+      try {
+        const replies = await connection.sendMany(argvs);
+        inspect(replies);
+        return replies;
+      } catch (error) {
+        lastError = error as Error;
+        if (error instanceof RetryableReply) {
+          if (error.redirect) this.#redirect(error.redirect);
+          continue;
+        }
+        if (!(error instanceof RespConnectionError)) throw error;
+        this.#failover();
+        if (error.sent && !readOnly) {
+          throw new UnavailableError(
+            "ATLAS connection broke before the write was acknowledged; its outcome is unknown",
+            "atlas_unavailable",
+          );
+        }
+      }
+    }
+    throw new UnavailableError(
+      `ATLAS is unreachable: ${lastError?.message ?? "client closed"}`,
+      "atlas_unavailable",
+      1,
+    );
+  }
+
+  #connection(): Promise<RespConnection> {
+    const slot = this.#next;
+    this.#next = (this.#next + 1) % this.#poolSize;
+    const existing = this.#pool[slot];
+    if (existing) {
+      return existing.then((connection) => {
+        if (!connection.closed) return connection;
+        this.#pool[slot] = null;
+        return this.#open(slot);
+      }, () => this.#open(slot));
+    }
+    return this.#open(slot);
+  }
+
+  #open(slot: number): Promise<RespConnection> {
+    const node = this.#nodes[this.#current];
+    const opening = RespConnection.open({
+      ...node,
+      connectTimeoutMs: this.#connectTimeoutMs,
+      password: this.#password,
+    });
+    this.#pool[slot] = opening;
+    opening.then((connection) => {
+      this.#all.add(connection);
+      connection.done.then(() => this.#all.delete(connection));
+    }, () => {
+      if (this.#pool[slot] === opening) this.#pool[slot] = null;
+    });
+    return opening;
+  }
+
+  /** Drops every pooled connection and moves to the next node. */
+  #failover(): void {
+    this.#current = (this.#current + 1) % this.#nodes.length;
+    this.#dropPool();
+  }
+
+  #redirect(node: HostPort): void {
+    let index = this.#nodes.findIndex((n) => n.hostname === node.hostname && n.port === node.port);
+    if (index < 0) index = this.#nodes.push(node) - 1;
+    if (index !== this.#current) {
+      this.#current = index;
+      this.#dropPool();
+    }
+  }
+
+  #dropPool(): void {
+    const old = this.#pool;
+    this.#pool = new Array(this.#poolSize).fill(null);
+    for (const entry of old) {
+      // A connection still busy keeps its in-flight replies; new calls use the new node.
+      entry?.then((connection) => connection.close(), () => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const entries = this.#pool;
+    this.#pool = new Array(this.#poolSize).fill(null);
+    await Promise.allSettled(entries.filter((e) => e !== null));
+    const open = [...this.#all];
+    for (const connection of open) connection.close();
+    await Promise.all(open.map((connection) => connection.done));
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { parseNodeList, RespAtlasClient } from "./resp_client.ts";
+import { encodeCommand, ReplyParser } from "./resp_codec.ts";
+import { UnavailableError } from "../errors/app_error.ts";
+
+const enc = new TextEncoder();
+
+Deno.test("reply parser handles split, nested and binary replies", () => {
+  const parser = new ReplyParser();
+  const text = "+OK\r\n-ERR bad\r\n:42\r\n$3\r\n\xff\x00a\r\n$-1\r\n*2\r\n$1\r\nx\r\n*1\r\n:1\r\n";
+  const bytes = new Uint8Array([...text].map((ch) => ch.charCodeAt(0)));
+  const replies = [];
+  for (const byte of bytes) {
+    parser.feed(new Uint8Array([byte]));
+    for (let r = parser.next(); r; r = parser.next()) replies.push(r);
+  }
+  assert.deepEqual(replies, [
+    { kind: "simple", value: "OK" },
+    { kind: "error", value: "ERR bad" },
+    { kind: "integer", value: 42 },
+    { kind: "bulk", value: "\xff\x00a" },
+    { kind: "nil" },
+    {
+      kind: "array",
+      value: [{ kind: "bulk", value: "x" }, {
+        kind: "array",
+        value: [{ kind: "integer", value: 1 }],
+      }],
+    },
+  ]);
+});
+
+Deno.test("reply parser rejects malformed input", () => {
+  const parser = new ReplyParser();
+  parser.feed(enc.encode("?what\r\n"));
+  assert.throws(() => parser.next(), /Unknown reply type/);
+  const big = new ReplyParser({ bulkBytesMax: 10, arrayLengthMax: 10, depthMax: 4 });
+  big.feed(enc.encode("$11\r\n"));
+  assert.throws(() => big.next(), /out of bounds/);
+});
+
+Deno.test("encodeCommand writes multibulk with byte lengths", () => {
+  assert.equal(
+    new TextDecoder().decode(encodeCommand(["SET", "k", "v"])),
+    "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+  );
+  assert.deepEqual([...encodeCommand(["\xe9"])].slice(-3), [0xe9, 13, 10]);
+});
+
+Deno.test("parseNodeList reads the --atlas flag", () => {
+  assert.deepEqual(parseNodeList("127.0.0.1:1, h:2"), [
+    { hostname: "127.0.0.1", port: 1 },
+    { hostname: "h", port: 2 },
+  ]);
+  assert.throws(() => parseNodeList("nope"), /Invalid ATLAS address/);
+});
+
+/** A tiny scripted RESP server: answers each command via `answer`. */
+function fakeServer(answer: (argv: string[]) => string) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const loop = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      (async () => {
+        const buf = new Uint8Array(65536);
+        let pending = "";
+        try {
+          while (true) {
+            const n = await conn.read(buf);
+            if (n === null) break;
+            pending += new TextDecoder().decode(buf.subarray(0, n));
+            let out = "";
+            while (true) {
+              const m = /^\*(\d+)\r\n/.exec(pending);
+              if (!m) break;
+              let rest = pending.slice(m[0].length);
+              const argv: string[] = [];
+              let ok = true;
+              for (let i = 0; i < Number(m[1]); i++) {
+                const b = /^\$(\d+)\r\n/.exec(rest);
+                if (!b || rest.length < b[0].length + Number(b[1]) + 2) {
+                  ok = false;
+                  break;
+                }
+                argv.push(rest.slice(b[0].length, b[0].length + Number(b[1])));
+                rest = rest.slice(b[0].length + Number(b[1]) + 2);
+              }
+              if (!ok) break;
+              pending = rest;
+              out += answer(argv);
+            }
+            if (out) await conn.write(new TextEncoder().encode(out));
+          }
+        } catch {
+          // connection closed by the test
+        } finally {
+          conns.delete(conn);
+          try {
+            conn.close();
+          } catch { /* already closed */ }
+        }
+      })();
+    }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async close() {
+      listener.close();
+      for (const c of conns) c.close();
+      await loop.catch(() => {});
+    },
+  };
+}
+
+Deno.test("client pipelines calls and decodes UTF-8", async () => {
+  const data = new Map<string, string>();
+  const server = fakeServer(([cmd, key, value]) => {
+    if (cmd === "SET") {
+      data.set(key, value);
+      return "+OK\r\n";
+    }
+    if (cmd === "GET") {
+      const v = data.get(key);
+      return v === undefined ? "$-1\r\n" : `$${v.length}\r\n${v}\r\n`;
+    }
+    return "-ERR unknown\r\n";
+  });
+  const client = new RespAtlasClient({ nodes: [{ hostname: "127.0.0.1", port: server.port }] });
+  try {
+    const sets = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => client.call("SET", `k${i}`, `v${i}`)),
+    );
+    assert.ok(sets.every((r) => r === "OK"));
+    assert.equal(await client.call("GET", "k7"), "v7");
+    assert.equal(await client.call("GET", "missing"), null);
+    assert.deepEqual(await client.call("NOPE"), { error: "ERR unknown" });
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("client fails over to the next node and follows TRYAGAIN and MOVED", async () => {
+  let tries = 0;
+  const leader = fakeServer(() => "+PONG\r\n");
+  const follower = fakeServer(() => `-MOVED 0 127.0.0.1:${leader.port}\r\n`);
+  const busy = fakeServer(() => (++tries < 2 ? "-TRYAGAIN later\r\n" : "+PONG\r\n"));
+  // Port 1 refuses connections: the client must move on.
+  const client = new RespAtlasClient({
+    nodes: [{ hostname: "127.0.0.1", port: 1 }, { hostname: "127.0.0.1", port: follower.port }],
+    backoffMs: 1,
+  });
+  const busyClient = new RespAtlasClient({
+    nodes: [{ hostname: "127.0.0.1", port: busy.port }],
+    backoffMs: 1,
+  });
+  try {
+    assert.equal(await client.call("PING"), "PONG");
+    assert.equal(client.currentNode.port, leader.port);
+    assert.equal(await busyClient.call("SET", "a", "b"), "PONG");
+    assert.equal(tries, 2);
+  } finally {
+    await client.close();
+    await busyClient.close();
+    await leader.close();
+    await follower.close();
+    await busy.close();
+  }
+});
+
+Deno.test("client gives a 503 when no node answers", async () => {
+  const client = new RespAtlasClient({
+    nodes: [{ hostname: "127.0.0.1", port: 1 }],
+    attemptsMax: 2,
+    backoffMs: 1,
+  });
+  try {
+    await assert.rejects(client.call("GET", "k"), (e) => e instanceof UnavailableError);
+  } finally {
+    await client.close();
+  }
+});
