@@ -1,0 +1,129 @@
+/**
+ * The AOF record format (docs/aof.md). A file is a 16-byte header followed by records:
+ *
+ *   header  = "ATLASAOF" | u32 version (1) | u32 file sequence number
+ *   record  = u32 bodyLength | u32 crc32(body) | u32 crc32(previous 8 bytes) | body
+ *   body    = f64 nowMs | u32 commandCount | command*
+ *   command = u32 argc | (u32 length | bytes)*
+ *
+ * All integers little-endian. One record holds the whole log of one `execute()` (a MULTI/EXEC
+ * block stays atomic), stamped with the clock it ran under so replay reproduces it exactly. The
+ * header has its own checksum so a damaged length is told apart from a record cut by a crash.
+ */
+import { Buffer } from "node:buffer";
+import { bytesToBinary } from "../store/binary.ts";
+import { crc32 } from "./crc32.ts";
+
+export const AOF_MAGIC = "ATLASAOF";
+export const AOF_VERSION = 1;
+export const AOF_HEADER_BYTES = 16;
+export const RECORD_HEADER_BYTES = 12;
+/** Larger than any legal record (values are capped at 512 MiB); bigger lengths are corruption. */
+export const RECORD_BODY_BYTES_MAX = 1024 * 1024 * 1024;
+
+export function encodeAofHeader(fileSeq: number): Uint8Array {
+  const out = new Uint8Array(AOF_HEADER_BYTES);
+  out.set(new TextEncoder().encode(AOF_MAGIC));
+  const view = new DataView(out.buffer);
+  view.setUint32(8, AOF_VERSION, true);
+  view.setUint32(12, fileSeq, true);
+  return out;
+}
+
+/** Parses a header; null when it is not a valid ATLAS AOF header. */
+export function decodeAofHeader(bytes: Uint8Array): { version: number; fileSeq: number } | null {
+  if (bytes.length < AOF_HEADER_BYTES) return null;
+  if (bytesToBinary(bytes, 0, 8) !== AOF_MAGIC) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, AOF_HEADER_BYTES);
+  return { version: view.getUint32(8, true), fileSeq: view.getUint32(12, true) };
+}
+
+/** Bytes one record takes for this log. */
+export function recordSize(log: readonly (readonly string[])[]): number {
+  let size = RECORD_HEADER_BYTES + 12;
+  for (const command of log) {
+    size += 4;
+    for (const arg of command) size += 4 + arg.length;
+  }
+  return size;
+}
+
+/** Encodes one record into `out` at `offset` (which must have recordSize() bytes); returns the end. */
+export function encodeRecord(
+  out: Uint8Array,
+  offset: number,
+  nowMs: number,
+  log: readonly (readonly string[])[],
+): number {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const bodyStart = offset + RECORD_HEADER_BYTES;
+  view.setFloat64(bodyStart, nowMs, true);
+  view.setUint32(bodyStart + 8, log.length, true);
+  let p = bodyStart + 12;
+  for (const command of log) {
+    view.setUint32(p, command.length, true);
+    p += 4;
+    for (const arg of command) {
+      view.setUint32(p, arg.length, true);
+      p += 4;
+      p = writeBinary(out, p, arg);
+    }
+  }
+  view.setUint32(offset, p - bodyStart, true);
+  view.setUint32(offset + 4, crc32(out, 0, bodyStart, p), true);
+  view.setUint32(offset + 8, crc32(out, 0, offset, offset + 8), true);
+  return p;
+}
+
+/** Copies a binary string into `out` at `offset` (one byte per char); returns the end offset. */
+export function writeBinary(out: Uint8Array, offset: number, text: string): number {
+  const n = text.length;
+  if (n > 24) {
+    Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(text, offset, n, "latin1");
+  } else {
+    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
+  }
+  return offset + n;
+}
+
+/** Convenience for tests and tools: one record as its own byte array. */
+export function encodeRecordBytes(nowMs: number, log: readonly (readonly string[])[]): Uint8Array {
+  const out = new Uint8Array(recordSize(log));
+  encodeRecord(out, 0, nowMs, log);
+  return out;
+}
+
+export interface DecodedRecord {
+  nowMs: number;
+  log: string[][];
+}
+
+/** Decodes a body whose checksum matched; throws RangeError when its structure is inconsistent. */
+export function decodeBody(bytes: Uint8Array, start: number, end: number): DecodedRecord {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const need = (p: number, n: number) => {
+    if (p + n > end) throw new RangeError("Record body ends inside a field");
+  };
+  need(start, 12);
+  const nowMs = view.getFloat64(start, true);
+  const count = view.getUint32(start + 8, true);
+  let p = start + 12;
+  const log: string[][] = [];
+  for (let c = 0; c < count; c++) {
+    need(p, 4);
+    const argc = view.getUint32(p, true);
+    p += 4;
+    const command: string[] = [];
+    for (let a = 0; a < argc; a++) {
+      need(p, 4);
+      const length = view.getUint32(p, true);
+      p += 4;
+      need(p, length);
+      command.push(bytesToBinary(bytes, p, p + length));
+      p += length;
+    }
+    log.push(command);
+  }
+  if (p !== end) throw new RangeError("Record body has trailing bytes");
+  return { nowMs, log };
+}

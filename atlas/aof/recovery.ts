@@ -1,0 +1,171 @@
+/**
+ * Startup recovery: load the newest snapshot, then replay the AOF parts after its log position.
+ *
+ * Rules (docs/aof.md): a torn final record of the LAST part is cut off with a warning when
+ * `aofLoadTruncated` is on (else AofTruncatedError); damage anywhere else is AofCorruptError; a
+ * snapshot that fails its checks is SnapshotCorruptError; a missing part is AofLayoutError.
+ * Records replay with their original clock and `replaying: true`, so TTLs come out exactly as they
+ * were (never extended) and no lazy expiry or eviction diverges from the original run.
+ */
+import type { ExecContext } from "../store/keyspace.ts";
+import type { Reply } from "../store/reply.ts";
+import { readSnapshot } from "../snapshot/reader.ts";
+import { type Disk, readWholeFile } from "./disk.ts";
+import { AofCorruptError, AofLayoutError, AofTruncatedError } from "./errors.ts";
+import { aofPath, classifyNames, snapshotPath } from "./layout.ts";
+import { scanAof } from "./scan.ts";
+
+/** The part of Store recovery needs. */
+export interface RecoverableStore {
+  execute(argv: string[], ctx: ExecContext): { reply: Reply; log: string[][] | null };
+  restoreValue(key: string, payload: string, expireAtMs: number | null): void;
+}
+
+export interface RecoveryLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface RecoveryOptions {
+  disk: Disk;
+  dir: string;
+  store: RecoverableStore;
+  aofLoadTruncated: boolean;
+  logger: RecoveryLogger;
+}
+
+export interface RecoveryResult {
+  /** The AOF part the writer should create next. */
+  nextAofSeq: number;
+  snapshotSeq: number | null;
+  snapshotKeys: number;
+  snapshotSizeBytes: number;
+  snapshotCreatedAtMs: number | null;
+  aofFiles: number;
+  aofRecords: number;
+  /** Replayed commands whose reply was an error (a divergence worth a look). */
+  replayErrors: number;
+  /** Bytes of the live AOF parts, after any truncation. */
+  aofSizeBytes: number;
+  truncated: { file: string; offset: number; droppedBytes: number } | null;
+}
+
+const REPLAY_ERRORS_LOGGED = 5;
+
+export async function recover(options: RecoveryOptions): Promise<RecoveryResult> {
+  const { disk, dir, store, logger } = options;
+  const listing = classifyNames(await disk.readDir(dir));
+  for (const name of listing.tempNames) await disk.remove(`${dir}/${name}`);
+  const result: RecoveryResult = {
+    nextAofSeq: 1,
+    snapshotSeq: null,
+    snapshotKeys: 0,
+    snapshotSizeBytes: 0,
+    snapshotCreatedAtMs: null,
+    aofFiles: 0,
+    aofRecords: 0,
+    replayErrors: 0,
+    aofSizeBytes: 0,
+    truncated: null,
+  };
+  const snapshotSeq = listing.snapshotSeqs.at(-1) ?? null;
+  if (snapshotSeq !== null) {
+    const path = snapshotPath(dir, snapshotSeq);
+    const read = await readSnapshot(
+      disk,
+      path,
+      (key, payload, at) => store.restoreValue(key, payload, at),
+    );
+    result.snapshotSeq = snapshotSeq;
+    result.snapshotKeys = read.keys;
+    result.snapshotSizeBytes = read.sizeBytes;
+    result.snapshotCreatedAtMs = read.createdAtMs;
+    logger.info("Snapshot loaded", { file: path, keys: read.keys, bytes: read.sizeBytes });
+  }
+  const firstSeq = snapshotSeq ?? 1;
+  const parts = listing.aofSeqs.filter((seq) => seq >= firstSeq);
+  parts.forEach((seq, i) => {
+    if (seq !== firstSeq + i) {
+      throw new AofLayoutError(
+        `AOF part ${aofPath(dir, firstSeq + i)} is missing (found ${aofPath(dir, seq)}); ` +
+          `the log has a gap and cannot be replayed`,
+      );
+    }
+  });
+  for (const [i, seq] of parts.entries()) {
+    await replayPart(options, seq, i === parts.length - 1, result);
+  }
+  result.aofFiles = parts.length;
+  result.nextAofSeq = parts.length > 0 ? parts[parts.length - 1] + 1 : firstSeq;
+  await removeStale(disk, dir, listing.aofSeqs, listing.snapshotSeqs, firstSeq, snapshotSeq);
+  if (result.replayErrors > 0) {
+    logger.warn("AOF replay produced error replies", { count: result.replayErrors });
+  }
+  return result;
+}
+
+async function replayPart(
+  options: RecoveryOptions,
+  seq: number,
+  isLast: boolean,
+  result: RecoveryResult,
+): Promise<void> {
+  const { disk, dir, store, logger } = options;
+  const path = aofPath(dir, seq);
+  const bytes = await readWholeFile(disk, path);
+  if (bytes.length === 0) return; // created, header never written: nothing to replay
+  const ctx: ExecContext = { nowMs: 0, random: () => 0, replaying: true };
+  const scan = scanAof(bytes, (record) => {
+    ctx.nowMs = record.nowMs;
+    for (const argv of record.log) {
+      const { reply } = store.execute(argv, ctx);
+      if (reply.kind === "error" && result.replayErrors++ < REPLAY_ERRORS_LOGGED) {
+        logger.warn("AOF command replayed with an error reply", { file: path, error: reply.value });
+      }
+    }
+    result.aofRecords++;
+  });
+  if (scan.status === "ok") {
+    if (scan.fileSeq !== seq) {
+      throw new AofCorruptError(path, 12, `header names part ${scan.fileSeq}, expected ${seq}`);
+    }
+    result.aofSizeBytes += bytes.length;
+    return;
+  }
+  const offset = scan.badOffset ?? 0;
+  const reason = scan.reason ?? "bad record";
+  if (scan.status === "corrupt" || !isLast) throw new AofCorruptError(path, offset, reason);
+  if (!options.aofLoadTruncated) throw new AofTruncatedError(path, offset, reason);
+  const file = await disk.open(path, "append");
+  try {
+    await file.truncate(scan.validBytes);
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  result.truncated = { file: path, offset, droppedBytes: bytes.length - scan.validBytes };
+  result.aofSizeBytes += scan.validBytes;
+  logger.warn("AOF ends in a partial record; truncated it", {
+    file: path,
+    offset,
+    droppedBytes: bytes.length - scan.validBytes,
+    reason,
+  });
+}
+
+/** Parts and snapshots older than the loaded snapshot: leftovers of an interrupted compaction. */
+async function removeStale(
+  disk: Disk,
+  dir: string,
+  aofSeqs: number[],
+  snapshotSeqs: number[],
+  firstSeq: number,
+  snapshotSeq: number | null,
+): Promise<void> {
+  const stale = [
+    ...aofSeqs.filter((seq) => seq < firstSeq).map((seq) => aofPath(dir, seq)),
+    ...snapshotSeqs.filter((seq) => seq !== snapshotSeq).map((seq) => snapshotPath(dir, seq)),
+  ];
+  for (const path of stale) await disk.remove(path);
+  if (stale.length > 0) await disk.syncDir(dir);
+}

@@ -1,0 +1,262 @@
+/**
+ * The AOF writer: an in-memory buffer plus one serial "pump" that writes it out.
+ *
+ * `append()` encodes a record into the buffer and schedules the pump for the end of the current
+ * event-loop turn (setImmediate), so every write of a turn shares one write(2) — and, under
+ * `every`, one fsync; writes arriving while an fsync is in flight form the next batch (group
+ * commit). `sync()` resolves once everything appended before it is as durable as the mode
+ * promises. `rotate()` starts a new AOF part at an exact record boundary (used by snapshots).
+ */
+import { setImmediate } from "node:timers";
+import { concatBytes, type Disk, type DiskFile } from "./disk.ts";
+import { AofWriteError } from "./errors.ts";
+import { encodeAofHeader, encodeRecord, recordSize } from "./format.ts";
+import { aofPath } from "./layout.ts";
+
+export type FsyncMode = "every" | "interval" | "none";
+export const FSYNC_MODES: readonly FsyncMode[] = ["every", "interval", "none"];
+
+export interface AofWriterOptions {
+  disk: Disk;
+  dir: string;
+  fsync: FsyncMode;
+  /** The first part to write (a new file). */
+  fileSeq: number;
+  /** Bytes already on disk in older live parts (for the size statistic). */
+  baseSizeBytes?: number;
+  onFsync?: (seconds: number) => void;
+  /** Called once, on the first failed write or fsync. */
+  onError?: (error: AofWriteError) => void;
+}
+
+interface Segment {
+  fileSeq: number;
+  parts: Uint8Array[];
+  /** Sequence number of the last record appended to this segment. */
+  endSeq: number;
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const CHUNK_BYTES = 64 * 1024;
+
+export class AofWriter {
+  private readonly options: AofWriterOptions;
+  private segments: Segment[];
+  private chunk = new Uint8Array(CHUNK_BYTES);
+  private chunkStart = 0;
+  private chunkUsed = 0;
+  private waiters: Waiter[] = [];
+  private file: DiskFile | null = null;
+  private fileSeq = 0;
+  private scheduled = false;
+  private pumping: Promise<void> | null = null;
+  private fsyncWanted = false;
+  private closed = false;
+  private switchListeners: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Records appended / handed to the OS / fsynced, counted from 0 at open. */
+  appendedSeq = 0;
+  writtenSeq = 0;
+  durableSeq = 0;
+  sizeBytes: number;
+  failure: AofWriteError | null = null;
+  lastFsyncAtMs = 0;
+
+  constructor(options: AofWriterOptions) {
+    this.options = options;
+    this.segments = [{ fileSeq: options.fileSeq, parts: [], endSeq: 0 }];
+    this.sizeBytes = options.baseSizeBytes ?? 0;
+  }
+
+  /** The part new records go to. */
+  get currentFileSeq(): number {
+    return this.segments[this.segments.length - 1].fileSeq;
+  }
+
+  /** Creates the first part. Call once before appending. */
+  async start(): Promise<void> {
+    await this.switchFile(this.segments[0].fileSeq);
+  }
+
+  /** Buffers one record (the whole log of one command) and schedules its write. */
+  append(nowMs: number, log: readonly (readonly string[])[]): void {
+    if (this.failure) return; // writes are refused; nothing more can become durable
+    const size = recordSize(log);
+    if (this.chunk.length - this.chunkUsed < size) {
+      this.sealChunk();
+      this.chunk = new Uint8Array(Math.max(CHUNK_BYTES, size));
+      this.chunkStart = 0;
+      this.chunkUsed = 0;
+    }
+    this.chunkUsed = encodeRecord(this.chunk, this.chunkUsed, nowMs, log);
+    this.appendedSeq++;
+    this.segments[this.segments.length - 1].endSeq = this.appendedSeq;
+    this.kick();
+  }
+
+  /** Everything appended so far is as durable as the mode promises once this resolves. */
+  sync(): Promise<void> {
+    if (this.options.fsync !== "every") {
+      return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+    }
+    return this.waitDurable(this.appendedSeq);
+  }
+
+  /** Writes and fsyncs everything appended so far, whatever the mode. */
+  flush(): Promise<void> {
+    this.fsyncWanted = true;
+    this.kick();
+    return this.waitDurable(this.appendedSeq);
+  }
+
+  /** Interval mode's timer calls this: fsync off the reply path if anything is unsynced. */
+  requestFsync(): void {
+    if (this.writtenSeq > this.durableSeq || this.appendedSeq > this.writtenSeq) {
+      this.fsyncWanted = true;
+      this.kick();
+    }
+  }
+
+  /** Records appended from now on go to part `fileSeq`; resolves once that file is in place. */
+  rotate(fileSeq: number): Promise<void> {
+    this.sealChunk();
+    const last = this.segments[this.segments.length - 1];
+    this.segments.push({ fileSeq, parts: [], endSeq: last.endSeq });
+    const switched = new Promise<void>((resolve, reject) =>
+      this.switchListeners.push({ seq: fileSeq, resolve, reject })
+    );
+    this.kick();
+    return switched;
+  }
+
+  /** Flushes, fsyncs and closes. Safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (!this.failure) await this.flush();
+    } finally {
+      this.closed = true;
+      this.file?.close();
+      this.file = null;
+    }
+  }
+
+  private waitDurable(seq: number): Promise<void> {
+    if (this.durableSeq >= seq) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+  }
+
+  private sealChunk(): void {
+    if (this.chunkUsed > this.chunkStart) {
+      this.segments[this.segments.length - 1].parts.push(
+        this.chunk.subarray(this.chunkStart, this.chunkUsed),
+      );
+      this.chunkStart = this.chunkUsed;
+    }
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.pumping || this.failure || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.pumping) this.pumping = this.pump().finally(() => (this.pumping = null));
+    });
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (!this.failure) {
+        this.sealChunk();
+        const segment = this.segments[0];
+        if (segment.fileSeq !== this.fileSeq) await this.switchFile(segment.fileSeq);
+        if (segment.parts.length > 0) {
+          const data = concatBytes(segment.parts);
+          segment.parts = [];
+          const endSeq = segment.endSeq;
+          await this.file!.write(data);
+          this.sizeBytes += data.length;
+          this.writtenSeq = endSeq;
+          if (this.options.fsync === "every") await this.fsyncNow();
+        } else if (this.segments.length > 1) {
+          this.segments.shift();
+        } else if (this.writtenSeq > this.durableSeq && (this.fsyncWanted || this.waiters.length)) {
+          await this.fsyncNow();
+        } else {
+          if (this.durableSeq >= this.writtenSeq) this.fsyncWanted = false;
+          this.settleWaiters();
+          return;
+        }
+      }
+    } catch (error) {
+      this.fail(error as Error);
+    }
+  }
+
+  private async fsyncNow(): Promise<void> {
+    const startMs = performance.now();
+    const target = this.writtenSeq;
+    await this.file!.sync();
+    this.lastFsyncAtMs = Date.now();
+    this.options.onFsync?.((performance.now() - startMs) / 1000);
+    this.durableSeq = target;
+    this.fsyncWanted = false;
+    this.settleWaiters();
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const pending: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (waiter.seq <= this.durableSeq) waiter.resolve();
+      else pending.push(waiter);
+    }
+    this.waiters = pending;
+  }
+
+  /** Finishes the old part (always fsynced: only the last part may have a torn tail). */
+  private async switchFile(fileSeq: number): Promise<void> {
+    const { disk, dir } = this.options;
+    if (this.file) {
+      await this.file.sync();
+      this.durableSeq = this.writtenSeq;
+      this.settleWaiters();
+      this.file.close();
+      this.file = null;
+    }
+    const file = await disk.open(aofPath(dir, fileSeq), "create");
+    this.file = file;
+    this.fileSeq = fileSeq;
+    const header = encodeAofHeader(fileSeq);
+    await file.write(header);
+    await file.sync();
+    await disk.syncDir(dir);
+    this.sizeBytes += header.length;
+    const ready = this.switchListeners.filter((listener) => listener.seq <= fileSeq);
+    this.switchListeners = this.switchListeners.filter((listener) => listener.seq > fileSeq);
+    for (const listener of ready) listener.resolve();
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    const failure = error instanceof AofWriteError
+      ? error
+      : new AofWriteError(error.message, { cause: error });
+    this.failure = failure;
+    for (const waiter of this.waiters) waiter.reject(failure);
+    this.waiters = [];
+    for (const listener of this.switchListeners) listener.reject(failure);
+    this.switchListeners = [];
+    this.options.onError?.(failure);
+  }
+
+  /** Bytes a compaction removed from disk (for the size statistic). */
+  forgetBytes(bytes: number): void {
+    this.sizeBytes = Math.max(0, this.sizeBytes - bytes);
+  }
+}

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { AofWriteError } from "./errors.ts";
+import { scanAof } from "./scan.ts";
+import { SimDisk } from "./sim_disk.ts";
+import { AofWriter, type FsyncMode } from "./writer.ts";
+
+async function openWriter(fsync: FsyncMode, disk = new SimDisk()) {
+  const writer = new AofWriter({ disk, dir: "/d", fsync, fileSeq: 1 });
+  await writer.start();
+  return { writer, disk };
+}
+
+function records(disk: SimDisk, path: string): string[][][] {
+  const logs: string[][][] = [];
+  assert.equal(scanAof(disk.bytes(path), (r) => logs.push(r.log)).status, "ok");
+  return logs;
+}
+
+Deno.test("every: writes of one turn share one fsync and sync waits for it", async () => {
+  const { writer, disk } = await openWriter("every");
+  const syncsBefore = disk.syncCount;
+  for (let i = 0; i < 100; i++) writer.append(i, [["SET", `k${i}`, "v"]]);
+  const waits = Array.from({ length: 100 }, () => writer.sync());
+  assert.equal(writer.durableSeq, 0);
+  await Promise.all(waits);
+  assert.equal(writer.durableSeq, 100);
+  assert.equal(disk.syncCount - syncsBefore, 1);
+  disk.crash();
+  assert.equal(records(disk, "/d/appendonly.1.aof").length, 100);
+  await writer.close().catch(() => undefined);
+});
+
+Deno.test("every: a failed fsync rejects sync with AofWriteError and stops writing", async () => {
+  const errors: AofWriteError[] = [];
+  const disk = new SimDisk();
+  const writer = new AofWriter({
+    disk,
+    dir: "/d",
+    fsync: "every",
+    fileSeq: 1,
+    onError: (e) => errors.push(e),
+  });
+  await writer.start();
+  disk.failSyncs = true;
+  writer.append(1, [["SET", "a", "1"]]);
+  await assert.rejects(writer.sync(), (e: unknown) => {
+    assert.ok(e instanceof AofWriteError);
+    assert.match(e.message, /^MISCONF Errors writing to the AOF file: .*simulated/);
+    return true;
+  });
+  assert.equal(errors.length, 1);
+  writer.append(2, [["SET", "b", "1"]]);
+  await assert.rejects(writer.sync(), AofWriteError);
+  assert.equal(writer.durableSeq, 0);
+  await writer.close();
+});
+
+Deno.test("interval and none: sync resolves before any fsync; flush makes it durable", async () => {
+  for (const mode of ["interval", "none"] as const) {
+    const { writer, disk } = await openWriter(mode);
+    writer.append(1, [["SET", "a", "1"]]);
+    await writer.sync();
+    assert.equal(writer.durableSeq, 0);
+    await writer.flush();
+    assert.equal(writer.durableSeq, 1);
+    disk.crash();
+    assert.equal(records(disk, "/d/appendonly.1.aof").length, 1);
+    await writer.close().catch(() => undefined);
+  }
+});
+
+Deno.test("interval: requestFsync syncs written data off the reply path", async () => {
+  const { writer } = await openWriter("interval");
+  writer.append(1, [["SET", "a", "1"]]);
+  await writer.sync();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(writer.writtenSeq, 1);
+  assert.equal(writer.durableSeq, 0);
+  writer.requestFsync();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(writer.durableSeq, 1);
+  await writer.close();
+});
+
+Deno.test("rotate splits the log at the exact record boundary", async () => {
+  const { writer, disk } = await openWriter("none");
+  writer.append(1, [["SET", "a", "1"]]);
+  writer.append(2, [["SET", "b", "1"]]);
+  const switched = writer.rotate(2);
+  writer.append(3, [["SET", "c", "1"]]);
+  await switched;
+  await writer.flush();
+  assert.deepEqual(records(disk, "/d/appendonly.1.aof"), [[["SET", "a", "1"]], [[
+    "SET",
+    "b",
+    "1",
+  ]]]);
+  assert.deepEqual(records(disk, "/d/appendonly.2.aof"), [[["SET", "c", "1"]]]);
+  assert.equal(writer.currentFileSeq, 2);
+  await writer.close();
+});
+
+Deno.test("large records bigger than a buffer chunk round-trip", async () => {
+  const { writer, disk } = await openWriter("every");
+  const big = "x".repeat(200_000) + "\xff";
+  writer.append(1, [["SET", "big", big]]);
+  await writer.sync();
+  assert.deepEqual(records(disk, "/d/appendonly.1.aof"), [[["SET", "big", big]]]);
+  await writer.close();
+});

@@ -1,0 +1,435 @@
+/**
+ * AtlasEngine: the durable ATLAS store. It owns the pure Store plus everything with time and I/O:
+ * recovery at open, the AOF (group commit), snapshots with AOF compaction, the active-expiry
+ * timer, and the statistics behind the atlas_* metrics. The RESP server and the gateway run
+ * commands through it as a CommandExecutor.
+ *
+ * Durability contract (executor.ts): a caller releases a write's reply only after a `sync()` made
+ * after that write resolved. Under `every` that is after the fsync of its batch; a failed write or
+ * fsync rejects `sync()` with AofWriteError and from then on write commands answer MISCONF.
+ */
+import { setImmediate } from "node:timers";
+import { denoDisk, type Disk } from "./aof/disk.ts";
+import { AofWriteError } from "./aof/errors.ts";
+import { aofPath, classifyNames, snapshotPath } from "./aof/layout.ts";
+import { recover, type RecoveryResult } from "./aof/recovery.ts";
+import { AofWriter, FSYNC_MODES, type FsyncMode } from "./aof/writer.ts";
+import type { CommandExecutor } from "./executor.ts";
+import { writeSnapshot } from "./snapshot/writer.ts";
+import type { ExecContext } from "./store/keyspace.ts";
+import { error, integer, OK, type Reply, simple } from "./store/reply.ts";
+import { Store, type StoreOptions } from "./store/store.ts";
+
+export interface AtlasLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface AtlasEngineHooks {
+  /** Every AOF fsync, with its duration (atlas_aof_fsync_duration_seconds). */
+  onFsync?(seconds: number): void;
+  /** Every finished snapshot, with its duration (atlas_snapshot_duration_seconds). */
+  onSnapshot?(seconds: number): void;
+}
+
+/** Timer functions, injectable so tests can drive the fsync/expiry/snapshot timers by hand. */
+export interface AtlasTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(id: unknown): void;
+}
+
+export interface AtlasEngineOptions {
+  dataDir: string;
+  /** `every` (default): group commit, fsync before replies; `interval`: fsync each second; `none`. */
+  fsync?: FsyncMode;
+  /** Interval mode's fsync period (default 1000). */
+  fsyncIntervalMs?: number;
+  /** Snapshot when this much time passed with changes (default 300000; 0 = off). */
+  snapshotIntervalMs?: number;
+  /** Snapshot after this many logged commands (default 0 = off). */
+  snapshotIntervalCmds?: number;
+  /** Snapshot (which compacts the AOF) when the live AOF exceeds both of these. */
+  aofRewriteMinBytes?: number;
+  /** ... and this percentage of the last snapshot's size (default 100). */
+  aofRewritePercentage?: number;
+  /** Cut a torn final AOF record at startup (default true); false refuses to start instead. */
+  aofLoadTruncated?: boolean;
+  /** Active expiry cycles per second (default 10 like Redis hz; 0 = off). */
+  activeExpireHz?: number;
+  clock?: () => number;
+  random?: () => number;
+  logger?: AtlasLogger;
+  hooks?: AtlasEngineHooks;
+  store?: Partial<StoreOptions>;
+  /** File system (default: the real one); tests pass a SimDisk. */
+  disk?: Disk;
+  timers?: AtlasTimers;
+}
+
+export interface AtlasEngineStats {
+  keys: number;
+  expiredKeysTotal: number;
+  evictedKeysTotal: number;
+  usedMemoryBytes: number;
+  aofFsyncMode: FsyncMode;
+  /** Bytes of the live AOF parts (atlas_aof_size_bytes). */
+  aofSizeBytes: number;
+  aofLastWriteStatus: "ok" | "err";
+  aofLastWriteError: string | null;
+  /** Records appended but not yet fsynced. */
+  aofPendingRecords: number;
+  aofFsyncsTotal: number;
+  /** 0 until the first snapshot (atlas_last_snapshot_timestamp_seconds). */
+  lastSnapshotTimestampSeconds: number;
+  lastSnapshotDurationSeconds: number;
+  lastSnapshotStatus: "ok" | "err" | "none";
+  snapshotInProgress: boolean;
+  snapshotsTotal: number;
+  changesSinceLastSnapshot: number;
+  recovery: RecoveryResult;
+}
+
+export interface SnapshotInfo {
+  path: string;
+  keys: number;
+  sizeBytes: number;
+  /** The log position: the snapshot holds the state from before AOF part `aofSeq`. */
+  aofSeq: number;
+  durationSeconds: number;
+}
+
+const NOOP_LOGGER: AtlasLogger = { info() {}, warn() {}, error() {} };
+const DEFAULT_TIMERS: AtlasTimers = {
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (id) => clearInterval(id as number),
+};
+/** Commands the engine answers itself (they need I/O); both cases so the hot path never lowercases. */
+const ENGINE_COMMANDS = new Set(["save", "bgsave", "bgrewriteaof", "lastsave"]);
+for (const name of [...ENGINE_COMMANDS]) ENGINE_COMMANDS.add(name.toUpperCase());
+const ENGINE_NAME_LENGTHS = new Set([...ENGINE_COMMANDS].map((name) => name.length));
+
+interface Resolved {
+  dataDir: string;
+  fsync: FsyncMode;
+  fsyncIntervalMs: number;
+  snapshotIntervalMs: number;
+  snapshotIntervalCmds: number;
+  aofRewriteMinBytes: number;
+  aofRewritePercentage: number;
+  activeExpireHz: number;
+  clock: () => number;
+  random: () => number;
+  logger: AtlasLogger;
+  hooks: AtlasEngineHooks;
+  disk: Disk;
+  timers: AtlasTimers;
+}
+
+function resolveOptions(options: AtlasEngineOptions): Resolved {
+  const fsync = options.fsync ?? "every";
+  if (!FSYNC_MODES.includes(fsync)) throw new RangeError(`Unknown fsync mode "${fsync}"`);
+  const resolved: Resolved = {
+    dataDir: options.dataDir,
+    fsync,
+    fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
+    snapshotIntervalMs: options.snapshotIntervalMs ?? 300_000,
+    snapshotIntervalCmds: options.snapshotIntervalCmds ?? 0,
+    aofRewriteMinBytes: options.aofRewriteMinBytes ?? 64 * 1024 * 1024,
+    aofRewritePercentage: options.aofRewritePercentage ?? 100,
+    activeExpireHz: options.activeExpireHz ?? 10,
+    clock: options.clock ?? Date.now,
+    random: options.random ?? Math.random,
+    logger: options.logger ?? NOOP_LOGGER,
+    hooks: options.hooks ?? {},
+    disk: options.disk ?? denoDisk,
+    timers: options.timers ?? DEFAULT_TIMERS,
+  };
+  for (const name of ["fsyncIntervalMs", "snapshotIntervalMs", "snapshotIntervalCmds"] as const) {
+    const value = resolved[name];
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`Invalid ${name} ${value}: expected a non-negative integer`);
+    }
+  }
+  if (resolved.activeExpireHz < 0 || resolved.activeExpireHz > 500) {
+    throw new RangeError(`Invalid activeExpireHz ${resolved.activeExpireHz}: expected 0-500`);
+  }
+  return resolved;
+}
+
+export class AtlasEngine implements CommandExecutor {
+  readonly store: Store;
+  private readonly o: Resolved;
+  private readonly writer: AofWriter;
+  private readonly recovery: RecoveryResult;
+  private readonly ctx: ExecContext;
+  private timerIds: unknown[] = [];
+  private snapshotting: Promise<SnapshotInfo> | null = null;
+  private closing: Promise<void> | null = null;
+  private dirty = 0;
+  private fsyncsTotal = 0;
+  private snapshotsTotal = 0;
+  private lastSnapshotAtMs = 0;
+  private lastSnapshotSeconds = 0;
+  private lastSnapshotStatus: "ok" | "err" | "none" = "none";
+  private lastSnapshotSizeBytes: number;
+
+  private constructor(o: Resolved, store: Store, recovery: RecoveryResult) {
+    this.o = o;
+    this.store = store;
+    this.recovery = recovery;
+    this.lastSnapshotSizeBytes = recovery.snapshotSizeBytes;
+    this.lastSnapshotAtMs = recovery.snapshotCreatedAtMs ?? 0;
+    const random = o.random;
+    this.ctx = { nowMs: 0, random: () => random() };
+    this.writer = new AofWriter({
+      disk: o.disk,
+      dir: o.dataDir,
+      fsync: o.fsync,
+      fileSeq: recovery.nextAofSeq,
+      baseSizeBytes: recovery.aofSizeBytes,
+      onFsync: (seconds) => {
+        this.fsyncsTotal++;
+        o.hooks.onFsync?.(seconds);
+      },
+      onError: (failure) => {
+        o.logger.error("AOF write failed; refusing writes until restart", {
+          error: failure.detail,
+          file: aofPath(o.dataDir, this.writer.currentFileSeq),
+        });
+      },
+    });
+  }
+
+  /** Recovers the data directory (snapshot, then AOF) and starts serving. */
+  static async open(options: AtlasEngineOptions): Promise<AtlasEngine> {
+    const o = resolveOptions(options);
+    await o.disk.mkdirp(o.dataDir);
+    const store = new Store(options.store);
+    const startMs = performance.now();
+    const recovery = await recover({
+      disk: o.disk,
+      dir: o.dataDir,
+      store,
+      aofLoadTruncated: options.aofLoadTruncated ?? true,
+      logger: o.logger,
+    });
+    o.logger.info("ATLAS data loaded", {
+      keys: store.stats.keys,
+      snapshotKeys: recovery.snapshotKeys,
+      aofRecords: recovery.aofRecords,
+      durationMs: Math.round(performance.now() - startMs),
+    });
+    const engine = new AtlasEngine(o, store, recovery);
+    await engine.writer.start();
+    engine.startTimers();
+    return engine;
+  }
+
+  /** Runs one command; its log form goes to the AOF buffer. Call sync() before replying. */
+  execute(argv: string[]): Reply | Promise<Reply> {
+    const name = argv[0];
+    if (name !== undefined && ENGINE_NAME_LENGTHS.has(name.length)) {
+      if (ENGINE_COMMANDS.has(name) || ENGINE_COMMANDS.has(name.toLowerCase())) {
+        return this.engineCommand(name.toLowerCase(), argv);
+      }
+    }
+    if (this.closing) return error("ERR ATLAS engine is shutting down");
+    if (this.writer.failure && this.isWrite(name)) return error(this.writer.failure.message);
+    const ctx = this.ctx;
+    ctx.nowMs = this.o.clock();
+    const result = this.store.execute(argv, ctx);
+    if (result.log !== null) this.log(ctx.nowMs, result.log);
+    return result.reply;
+  }
+
+  /** Resolves when every write executed so far is as durable as the fsync mode promises. */
+  sync(): Promise<void> {
+    return this.writer.sync();
+  }
+
+  /** Takes a snapshot now (one at a time: a second call joins the running one). */
+  snapshot(): Promise<SnapshotInfo> {
+    if (this.snapshotting) return this.snapshotting;
+    if (this.closing) return Promise.reject(new Error("ATLAS engine is shutting down"));
+    if (this.writer.failure) return Promise.reject(this.writer.failure);
+    // Same turn, no await in between: the view and the new AOF part start at the same record.
+    const seq = this.writer.currentFileSeq + 1;
+    const switched = this.writer.rotate(seq);
+    const view = this.store.snapshotView();
+    const dirtyAtStart = this.dirty;
+    const run = this.runSnapshot(seq, view, switched, dirtyAtStart);
+    this.snapshotting = run.finally(() => (this.snapshotting = null));
+    return this.snapshotting;
+  }
+
+  /** Flushes and fsyncs the AOF, stops the timers and closes files. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const id of this.timerIds) this.o.timers.clearInterval(id);
+      this.timerIds = [];
+      if (this.snapshotting) await this.snapshotting.catch(() => undefined);
+      await this.writer.close();
+    })();
+    return this.closing;
+  }
+
+  get stats(): AtlasEngineStats {
+    const store = this.store.stats;
+    const writer = this.writer;
+    return {
+      keys: store.keys,
+      expiredKeysTotal: store.expiredKeysTotal,
+      evictedKeysTotal: store.evictedKeysTotal,
+      usedMemoryBytes: store.usedMemoryBytes,
+      aofFsyncMode: this.o.fsync,
+      aofSizeBytes: writer.sizeBytes,
+      aofLastWriteStatus: writer.failure ? "err" : "ok",
+      aofLastWriteError: writer.failure?.detail ?? null,
+      aofPendingRecords: writer.appendedSeq - writer.durableSeq,
+      aofFsyncsTotal: this.fsyncsTotal,
+      lastSnapshotTimestampSeconds: this.lastSnapshotAtMs / 1000,
+      lastSnapshotDurationSeconds: this.lastSnapshotSeconds,
+      lastSnapshotStatus: this.lastSnapshotStatus,
+      snapshotInProgress: this.snapshotting !== null,
+      snapshotsTotal: this.snapshotsTotal,
+      changesSinceLastSnapshot: this.dirty,
+      recovery: this.recovery,
+    };
+  }
+
+  /** Runs one active-expiry cycle now (the timer calls this `activeExpireHz` times a second). */
+  expireCycle(): number {
+    if (this.writer.failure || this.closing) return 0;
+    const ctx = this.ctx;
+    ctx.nowMs = this.o.clock();
+    const cycle = this.store.activeExpireCycle(ctx);
+    if (cycle.log.length > 0) this.log(ctx.nowMs, cycle.log);
+    return cycle.expired;
+  }
+
+  private log(nowMs: number, log: string[][]): void {
+    this.writer.append(nowMs, log);
+    this.dirty++;
+    const o = this.o;
+    if (this.snapshotting || this.closing) return;
+    const byCount = o.snapshotIntervalCmds > 0 && this.dirty >= o.snapshotIntervalCmds;
+    const bySize = this.writer.sizeBytes >= o.aofRewriteMinBytes &&
+      this.writer.sizeBytes >= (this.lastSnapshotSizeBytes * o.aofRewritePercentage) / 100;
+    if (byCount || bySize) this.snapshotSoon(byCount ? "commands" : "aof size");
+  }
+
+  /** Starts a snapshot at the end of this turn (not inside a caller's execute). */
+  private snapshotSoon(reason: string): void {
+    setImmediate(() => {
+      if (this.snapshotting || this.closing || this.writer.failure) return;
+      this.o.logger.info("Snapshot triggered", { reason });
+      this.snapshot().catch(() => undefined); // runSnapshot logs the failure
+    });
+  }
+
+  private isWrite(name: string | undefined): boolean {
+    if (name === undefined) return false;
+    const spec = this.store.commands.get(name.toLowerCase());
+    return spec === undefined || spec.flags.includes("write");
+  }
+
+  private async engineCommand(name: string, argv: string[]): Promise<Reply> {
+    if (argv.length !== 1) return error(`ERR wrong number of arguments for '${name}' command`);
+    if (name === "lastsave") return integer(Math.floor(this.lastSnapshotAtMs / 1000));
+    if (name === "save") {
+      if (this.snapshotting) return error("ERR Background save already in progress");
+      try {
+        await this.snapshot();
+        return OK;
+      } catch (cause) {
+        return error(`ERR ${(cause as Error).message}`);
+      }
+    }
+    if (this.snapshotting) return error("ERR Background save already in progress");
+    if (this.writer.failure) return error(this.writer.failure.message);
+    this.snapshot().catch(() => undefined);
+    return simple(
+      name === "bgsave"
+        ? "Background saving started"
+        : "Background append only file rewriting started",
+    );
+  }
+
+  private async runSnapshot(
+    seq: number,
+    view: ReturnType<Store["snapshotView"]>,
+    switched: Promise<void>,
+    dirtyAtStart: number,
+  ): Promise<SnapshotInfo> {
+    const o = this.o;
+    const startMs = performance.now();
+    try {
+      const written = await writeSnapshot(view, {
+        disk: o.disk,
+        dir: o.dataDir,
+        aofSeq: seq,
+        createdAtMs: o.clock(),
+      });
+      await switched;
+      await this.compact(seq);
+      const durationSeconds = (performance.now() - startMs) / 1000;
+      this.dirty -= dirtyAtStart;
+      this.snapshotsTotal++;
+      this.lastSnapshotAtMs = o.clock();
+      this.lastSnapshotSeconds = durationSeconds;
+      this.lastSnapshotStatus = "ok";
+      this.lastSnapshotSizeBytes = written.sizeBytes;
+      o.hooks.onSnapshot?.(durationSeconds);
+      o.logger.info("Snapshot written", {
+        file: written.path,
+        keys: written.keys,
+        bytes: written.sizeBytes,
+        durationMs: Math.round(durationSeconds * 1000),
+      });
+      return { ...written, aofSeq: seq, durationSeconds };
+    } catch (cause) {
+      view.close();
+      this.lastSnapshotStatus = "err";
+      o.logger.error("Snapshot failed", { error: (cause as Error).message, aofSeq: seq });
+      throw cause;
+    }
+  }
+
+  /** After snapshot `seq` is durable, older snapshots and AOF parts are history: delete them. */
+  private async compact(seq: number): Promise<void> {
+    const { disk, dataDir } = this.o;
+    const listing = classifyNames(await disk.readDir(dataDir));
+    for (const old of listing.aofSeqs.filter((s) => s < seq)) {
+      const path = aofPath(dataDir, old);
+      this.writer.forgetBytes((await disk.size(path)) ?? 0);
+      await disk.remove(path);
+    }
+    for (const old of listing.snapshotSeqs.filter((s) => s < seq)) {
+      await disk.remove(snapshotPath(dataDir, old));
+    }
+    await disk.syncDir(dataDir);
+  }
+
+  private startTimers(): void {
+    const o = this.o;
+    if (o.fsync === "interval") {
+      this.timerIds.push(o.timers.setInterval(() => this.writer.requestFsync(), o.fsyncIntervalMs));
+    }
+    if (o.activeExpireHz > 0) {
+      this.timerIds.push(
+        o.timers.setInterval(() => this.expireCycle(), Math.round(1000 / o.activeExpireHz)),
+      );
+    }
+    if (o.snapshotIntervalMs > 0) {
+      this.timerIds.push(o.timers.setInterval(() => {
+        if (this.dirty > 0 && !this.snapshotting && !this.writer.failure) {
+          this.snapshot().catch(() => undefined);
+        }
+      }, o.snapshotIntervalMs));
+    }
+  }
+}
+
+export { AofWriteError };
+export type { FsyncMode };
