@@ -9,7 +9,11 @@ import { Buffer } from "node:buffer";
 
 /** Bytes → binary string (exact, one char per byte). */
 export function bytesToBinary(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1", start, end);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
+    "latin1",
+    start,
+    end,
+  );
 }
 
 /** Binary string → bytes. */

@@ -1,0 +1,93 @@
+/**
+ * maxmemory eviction. `allkeys-lru` is exact LRU for free: under that policy every access moves the
+ * key to the end of the keyspace Map's insertion order (Keyspace.lruOrder), so the front is the
+ * least recently used key and a rolling iterator walks keys oldest first. `volatile-ttl` samples
+ * volatile keys (rolling cursor, 16 at a time, like Redis's sampled pool) and evicts the nearest
+ * deadline. The random policies take keys at a random stride.
+ */
+import type { ExpireCursor } from "./expire.ts";
+import type { Keyspace } from "./keyspace.ts";
+
+export type EvictionPolicy =
+  | "noeviction"
+  | "allkeys-lru"
+  | "allkeys-random"
+  | "volatile-ttl"
+  | "volatile-random";
+
+export const EVICTION_POLICIES: readonly EvictionPolicy[] = [
+  "noeviction",
+  "allkeys-lru",
+  "allkeys-random",
+  "volatile-ttl",
+  "volatile-random",
+];
+
+const VOLATILE_SAMPLES = 16;
+const EVICTIONS_PER_CALL_MAX = 100_000;
+
+export class Evictor {
+  #keys: Iterator<string> | null = null;
+
+  constructor(private readonly policy: EvictionPolicy, private readonly cursor: ExpireCursor) {}
+
+  /** Evicts until used memory fits; false when it cannot (nothing evictable). */
+  evict(ks: Keyspace, maxBytes: number): boolean {
+    let evictions = 0;
+    while (ks.usedBytes > maxBytes) {
+      if (this.policy === "noeviction" || evictions >= EVICTIONS_PER_CALL_MAX) return false;
+      const victim = this.#pick(ks);
+      if (victim === null) return false;
+      ks.deleteKey(victim);
+      ks.emit(["DEL", victim]);
+      ks.evictedKeysTotal++;
+      evictions++;
+    }
+    return true;
+  }
+
+  #pick(ks: Keyspace): string | null {
+    switch (this.policy) {
+      case "allkeys-lru":
+        return this.#nextKey(ks);
+      case "allkeys-random": {
+        const stride = Math.floor(ks.ctx.random() * 8);
+        for (let i = 0; i < stride; i++) this.#nextKey(ks);
+        return this.#nextKey(ks);
+      }
+      case "volatile-random":
+        return this.cursor.next(ks);
+      case "volatile-ttl":
+        return this.#nearestDeadline(ks);
+      default:
+        return null;
+    }
+  }
+
+  #nextKey(ks: Keyspace): string | null {
+    if (ks.data.size === 0) return null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (this.#keys === null) this.#keys = ks.data.keys();
+      const r = this.#keys.next();
+      if (!r.done) return r.value;
+      this.#keys = null;
+    }
+    return null;
+  }
+
+  #nearestDeadline(ks: Keyspace): string | null {
+    let best: string | null = null;
+    let bestAt = Infinity;
+    const samples = Math.min(VOLATILE_SAMPLES, ks.expires.size);
+    for (let i = 0; i < samples; i++) {
+      const key = this.cursor.next(ks);
+      if (key === null) break;
+      const at = ks.expires.get(key) as number;
+      if (at < bestAt) {
+        bestAt = at;
+        best = key;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Active expiry like Redis's activeExpireCycle: sample volatile keys (a rolling cursor over the
+ * expires Map stands in for Redis's random dict sampling), delete the expired ones, and repeat while
+ * more than 25% of a sample was expired, within a bounded number of sampled keys per call.
+ */
+import type { Keyspace } from "./keyspace.ts";
+
+export interface ExpireBudget {
+  /** Most volatile keys sampled in one call (bounds the work). Default 2000. */
+  keysMax?: number;
+  /** Keys per sampling round (Redis: 20). */
+  samplesPerRound?: number;
+}
+
+export class ExpireCursor {
+  #iter: Iterator<string> | null = null;
+
+  /** The next volatile key in rolling order, or null when there are none. */
+  next(ks: Keyspace): string | null {
+    if (ks.expires.size === 0) return null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (this.#iter === null) this.#iter = ks.expires.keys();
+      const r = this.#iter.next();
+      if (!r.done) return r.value;
+      this.#iter = null;
+    }
+    return null;
+  }
+}
+
+/** Runs one bounded cycle; returns how many keys expired (their DELs went to ks.log). */
+export function activeExpire(ks: Keyspace, cursor: ExpireCursor, budget: ExpireBudget): number {
+  const keysMax = budget.keysMax ?? 2000;
+  const perRound = budget.samplesPerRound ?? 20;
+  let sampledTotal = 0;
+  let expiredTotal = 0;
+  for (;;) {
+    let sampled = 0;
+    let expired = 0;
+    const roundSize = Math.min(perRound, ks.expires.size);
+    while (sampled < roundSize && sampledTotal < keysMax) {
+      const key = cursor.next(ks);
+      if (key === null) break;
+      sampled++;
+      sampledTotal++;
+      if (ks.expireIfNeeded(key)) expired++;
+    }
+    expiredTotal += expired;
+    if (sampled === 0 || expired * 4 <= sampled || sampledTotal >= keysMax) return expiredTotal;
+  }
+}

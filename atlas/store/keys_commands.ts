@@ -1,0 +1,244 @@
+/** Generic key commands: DEL EXISTS TYPE RENAME SCAN KEYS EXPIRE TTL PERSIST FLUSHALL ... */
+import { type BuiltinCommand, command } from "./command_table.ts";
+import { ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors.ts";
+import { globMatch } from "./glob.ts";
+import { type Keyspace, typeOf } from "./keyspace.ts";
+import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
+import { parseCursor } from "./scan.ts";
+import { ERR_INT, invalidExpire, lower, parseIntArg } from "./util.ts";
+
+const G = "generic";
+
+function del(ks: Keyspace, argv: string[]): Reply {
+  let deleted = 0;
+  for (let i = 1; i < argv.length; i++) {
+    if (ks.lookup(argv[i]) !== undefined && ks.deleteKey(argv[i])) deleted++;
+  }
+  if (deleted > 0) ks.emit(argv);
+  return integer(deleted);
+}
+
+function exists(ks: Keyspace, argv: string[]): Reply {
+  let count = 0;
+  for (let i = 1; i < argv.length; i++) if (ks.lookup(argv[i]) !== undefined) count++;
+  return integer(count);
+}
+
+function type(ks: Keyspace, argv: string[]): Reply {
+  const v = ks.lookup(argv[1]);
+  return simple(v === undefined ? "none" : typeOf(v));
+}
+
+function rename(ks: Keyspace, argv: string[], nx: boolean): Reply {
+  const [, src, dst] = argv;
+  const value = ks.lookup(src);
+  if (value === undefined) return ERR_NO_SUCH_KEY;
+  if (src === dst) return nx ? integer(0) : OK;
+  if (nx && ks.lookup(dst) !== undefined) return integer(0);
+  const at = ks.expires.get(src);
+  ks.deleteKey(src);
+  ks.setValue(dst, value);
+  if (at !== undefined) ks.setExpire(dst, at);
+  ks.emit(argv);
+  return nx ? integer(1) : OK;
+}
+
+/** SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]. */
+function scan(ks: Keyspace, argv: string[]): Reply {
+  const cursor = parseCursor(argv[1]);
+  if (cursor === null) return error("ERR invalid cursor");
+  const opts = parseScanOptions(argv, 2, ks.limits.scanCountMax, true);
+  if ("kind" in opts) return opts;
+  const r = ks.scans.scan(ks.data, () => ks.data.keys(), cursor, opts.count);
+  const out: Reply[] = [];
+  for (const key of r.items) {
+    const v = ks.lookup(key); // expired keys are deleted, not returned (as Redis)
+    if (v === undefined) continue;
+    if (opts.pattern !== null && !globMatch(opts.pattern, key)) continue;
+    if (opts.type !== null && typeOf(v) !== opts.type) continue;
+    out.push(bulk(key));
+  }
+  return array([bulk(String(r.cursor)), array(out)]);
+}
+
+export interface ScanOptions {
+  pattern: string | null;
+  count: number;
+  type: string | null;
+  noValues: boolean;
+}
+
+export function parseScanOptions(
+  argv: string[],
+  from: number,
+  countMax: number,
+  allowType: boolean,
+): ScanOptions | Reply {
+  const opts: ScanOptions = { pattern: null, count: 10, type: null, noValues: false };
+  for (let i = from; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    const more = i + 1 < argv.length;
+    if (opt === "count" && more) {
+      const n = parseIntArg(argv[++i]);
+      if (n === null) return ERR_INT;
+      if (n < 1) return ERR_SYNTAX;
+      opts.count = Math.min(n, countMax);
+    } else if (opt === "match" && more) {
+      opts.pattern = argv[++i];
+      if (opts.pattern === "*") opts.pattern = null;
+    } else if (opt === "type" && more && allowType) {
+      opts.type = lower(argv[++i]);
+    } else {
+      return ERR_SYNTAX;
+    }
+  }
+  return opts;
+}
+
+function keys(ks: Keyspace, argv: string[]): Reply {
+  const pattern = argv[1];
+  const all = pattern === "*";
+  const out: Reply[] = [];
+  for (const key of ks.data.keys()) {
+    if (!all && !globMatch(pattern, key)) continue;
+    const at = ks.expires.size === 0 ? undefined : ks.expires.get(key);
+    if (at !== undefined && at <= ks.nowMs && !ks.replaying) continue; // skipped, not deleted
+    out.push(bulk(key));
+  }
+  return array(out);
+}
+
+function randomKey(ks: Keyspace): Reply {
+  for (let attempt = 0; attempt < 100 && ks.data.size > 0; attempt++) {
+    const index = Math.floor(ks.ctx.random() * ks.data.size);
+    let i = 0;
+    for (const key of ks.data.keys()) {
+      if (i++ < index) continue;
+      if (ks.lookup(key) !== undefined) return bulk(key);
+      break;
+    }
+  }
+  return NIL;
+}
+
+type Unit = "s" | "ms";
+
+/** EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT key time [NX|XX|GT|LT], logged as PEXPIREAT or DEL. */
+function expire(ks: Keyspace, argv: string[], unit: Unit, relative: boolean): Reply {
+  const key = argv[1];
+  let nx = false, xx = false, gt = false, lt = false;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    if (opt === "nx") nx = true;
+    else if (opt === "xx") xx = true;
+    else if (opt === "gt") gt = true;
+    else if (opt === "lt") lt = true;
+    else return error(`ERR Unsupported option ${argv[i]}`);
+  }
+  if (nx && (xx || gt || lt)) {
+    return error("ERR NX and XX, GT or LT options at the same time are not compatible");
+  }
+  if (gt && lt) return error("ERR GT and LT options at the same time are not compatible");
+  let when = parseIntArg(argv[2]);
+  if (when === null) return ERR_INT;
+  if (unit === "s") when *= 1000;
+  if (relative) when += ks.nowMs;
+  if (!Number.isSafeInteger(when)) return invalidExpire(argv[0].toLowerCase());
+  if (ks.lookup(key) === undefined) return integer(0);
+  const current = ks.expires.get(key);
+  if (nx && current !== undefined) return integer(0);
+  if (xx && current === undefined) return integer(0);
+  if (gt && (current === undefined || when <= current)) return integer(0);
+  if (lt && current !== undefined && when >= current) return integer(0);
+  if (when <= ks.nowMs && !ks.replaying) {
+    ks.deleteKey(key);
+    ks.emit(["DEL", key]);
+    return integer(1);
+  }
+  ks.setExpire(key, when);
+  ks.emit(["PEXPIREAT", key, String(when)]);
+  return integer(1);
+}
+
+function ttl(ks: Keyspace, argv: string[], ms: boolean): Reply {
+  if (ks.lookup(argv[1]) === undefined) return integer(-2);
+  const at = ks.expires.get(argv[1]);
+  if (at === undefined) return integer(-1);
+  const left = Math.max(0, at - ks.nowMs);
+  return integer(ms ? left : Math.floor((left + 500) / 1000));
+}
+
+function expireTime(ks: Keyspace, argv: string[], ms: boolean): Reply {
+  if (ks.lookup(argv[1]) === undefined) return integer(-2);
+  const at = ks.expires.get(argv[1]);
+  if (at === undefined) return integer(-1);
+  return integer(ms ? at : Math.floor(at / 1000));
+}
+
+function persist(ks: Keyspace, argv: string[]): Reply {
+  if (ks.lookup(argv[1]) === undefined || !ks.persist(argv[1])) return integer(0);
+  ks.emit(argv);
+  return integer(1);
+}
+
+function flush(ks: Keyspace, argv: string[]): Reply {
+  if (argv.length > 2) return ERR_SYNTAX;
+  if (argv.length === 2) {
+    const mode = lower(argv[1]);
+    if (mode !== "sync" && mode !== "async") return ERR_SYNTAX;
+  }
+  ks.flush();
+  ks.emit(["FLUSHALL"]);
+  return OK;
+}
+
+function objectCommand(ks: Keyspace, argv: string[]): Reply {
+  const sub = lower(argv[1]);
+  if (sub === "help") return array([bulk("OBJECT ENCODING <key>")]);
+  if (argv.length !== 3 || sub !== "encoding") {
+    return error(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try OBJECT HELP.`,
+    );
+  }
+  const v = ks.lookup(argv[2]);
+  if (v === undefined) return NIL;
+  const t = typeOf(v);
+  if (t === "string") {
+    const s = v as string;
+    if (/^-?[1-9]\d{0,17}$|^0$/.test(s)) return bulk("int");
+    return bulk(s.length <= 44 ? "embstr" : "raw");
+  }
+  const enc: Record<string, string> = {
+    hash: "hashtable",
+    list: "quicklist",
+    set: "hashtable",
+    zset: "skiplist",
+  };
+  return bulk(enc[t]);
+}
+
+export const KEY_COMMANDS: readonly BuiltinCommand[] = [
+  command("del", -2, "write", [1, -1, 1], G, del),
+  command("unlink", -2, "write fast", [1, -1, 1], G, del),
+  command("exists", -2, "readonly fast", [1, -1, 1], G, exists),
+  command("type", 2, "readonly fast", [1, 1, 1], G, type),
+  command("rename", 3, "write", [1, 2, 1], G, (ks, a) => rename(ks, a, false)),
+  command("renamenx", 3, "write fast", [1, 2, 1], G, (ks, a) => rename(ks, a, true)),
+  command("scan", -2, "readonly random", [0, 0, 0], G, scan),
+  command("keys", 2, "readonly", [0, 0, 0], G, keys),
+  command("randomkey", 1, "readonly random", [0, 0, 0], G, randomKey),
+  command("expire", -3, "write fast", [1, 1, 1], G, (ks, a) => expire(ks, a, "s", true)),
+  command("pexpire", -3, "write fast", [1, 1, 1], G, (ks, a) => expire(ks, a, "ms", true)),
+  command("expireat", -3, "write fast", [1, 1, 1], G, (ks, a) => expire(ks, a, "s", false)),
+  command("pexpireat", -3, "write fast", [1, 1, 1], G, (ks, a) => expire(ks, a, "ms", false)),
+  command("ttl", 2, "readonly fast", [1, 1, 1], G, (ks, a) => ttl(ks, a, false)),
+  command("pttl", 2, "readonly fast", [1, 1, 1], G, (ks, a) => ttl(ks, a, true)),
+  command("expiretime", 2, "readonly fast", [1, 1, 1], G, (ks, a) => expireTime(ks, a, false)),
+  command("pexpiretime", 2, "readonly fast", [1, 1, 1], G, (ks, a) => expireTime(ks, a, true)),
+  command("persist", 2, "write fast", [1, 1, 1], G, persist),
+  command("touch", -2, "readonly fast", [1, -1, 1], G, exists),
+  command("dbsize", 1, "readonly fast", [0, 0, 0], "server", (ks) => integer(ks.data.size)),
+  command("flushdb", -1, "write", [0, 0, 0], "server", flush),
+  command("flushall", -1, "write", [0, 0, 0], "server", flush),
+  command("object", -2, "readonly", [2, 2, 1], G, objectCommand),
+];

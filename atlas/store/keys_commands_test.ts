@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { Harness, stateOf } from "./test_util.ts";
+
+Deno.test("unknown command and arity errors match Redis 7", () => {
+  const h = new Harness();
+  assert.deepEqual(h.run("foo", "a", "b"), {
+    err: "ERR unknown command 'foo', with args beginning with: 'a' 'b' ",
+  });
+  assert.deepEqual(h.run("GET"), { err: "ERR wrong number of arguments for 'get' command" });
+  assert.deepEqual(h.run("GeT", "k", "x"), {
+    err: "ERR wrong number of arguments for 'get' command",
+  });
+});
+
+Deno.test("DEL EXISTS TYPE TOUCH DBSIZE", () => {
+  const h = new Harness();
+  h.run("MSET", "a", "1", "b", "2");
+  assert.equal(h.run("EXISTS", "a", "a", "x"), 2);
+  assert.equal(h.run("TYPE", "a"), "string");
+  assert.equal(h.run("TYPE", "x"), "none");
+  assert.equal(h.run("DBSIZE"), 2);
+  assert.equal(h.run("TOUCH", "a", "x"), 1);
+  const r = h.exec("DEL", "a", "x");
+  assert.equal(r.reply.kind === "integer" && r.reply.value, 1);
+  assert.deepEqual(r.log, [["DEL", "a", "x"]]);
+  assert.equal(h.exec("DEL", "x").log, null);
+  assert.equal(h.run("UNLINK", "b"), 1);
+  assert.equal(h.run("DBSIZE"), 0);
+});
+
+Deno.test("EXPIRE NX/XX/GT/LT follow Redis 7", () => {
+  const h = new Harness();
+  h.run("SET", "k", "v");
+  assert.equal(h.run("EXPIRE", "k", "100", "XX"), 0); // no TTL yet
+  assert.equal(h.run("EXPIRE", "k", "100", "GT"), 0); // no TTL counts as infinite
+  assert.equal(h.run("EXPIRE", "k", "100", "LT"), 1); // ... so LT succeeds
+  assert.equal(h.run("EXPIRE", "k", "50", "NX"), 0);
+  assert.equal(h.run("EXPIRE", "k", "200", "XX"), 1);
+  assert.equal(h.run("EXPIRE", "k", "100", "GT"), 0);
+  assert.equal(h.run("EXPIRE", "k", "300", "gt"), 1);
+  assert.equal(h.run("EXPIRE", "k", "400", "LT"), 0);
+  assert.equal(h.run("EXPIRE", "k", "30", "LT"), 1);
+  assert.equal(h.run("TTL", "k"), 30);
+  assert.equal(h.run("PERSIST", "k"), 1);
+  assert.equal(h.run("PERSIST", "k"), 0);
+  assert.equal(h.run("EXPIRE", "k", "50", "NX"), 1);
+  assert.equal(h.run("EXPIRE", "missing", "50"), 0);
+  assert.deepEqual(h.run("EXPIRE", "k", "10", "NX", "XX"), {
+    err: "ERR NX and XX, GT or LT options at the same time are not compatible",
+  });
+  assert.deepEqual(h.run("EXPIRE", "k", "10", "GT", "LT"), {
+    err: "ERR GT and LT options at the same time are not compatible",
+  });
+  assert.deepEqual(h.run("EXPIRE", "k", "10", "foo"), { err: "ERR Unsupported option foo" });
+  assert.deepEqual(h.run("EXPIRE", "k", "9223372036854775807"), {
+    err: "ERR invalid expire time in 'expire' command",
+  });
+  assert.deepEqual(h.run("EXPIRE", "k", "1.5"), {
+    err: "ERR value is not an integer or out of range",
+  });
+});
+
+Deno.test("a non-positive TTL deletes the key and logs DEL", () => {
+  const h = new Harness();
+  for (
+    const [cmd, arg] of [["EXPIRE", "0"], ["PEXPIRE", "-5"], ["EXPIREAT", "1"], [
+      "PEXPIREAT",
+      String(h.clock.nowMs),
+    ]]
+  ) {
+    h.run("SET", "k", "v");
+    const r = h.exec(cmd, "k", arg);
+    assert.equal(r.reply.kind === "integer" && r.reply.value, 1);
+    assert.deepEqual(r.log, [["DEL", "k"]]);
+    assert.equal(h.run("EXISTS", "k"), 0);
+  }
+});
+
+Deno.test("relative expiries are logged as PEXPIREAT; TTL/EXPIRETIME replies", () => {
+  const h = new Harness();
+  const now = h.clock.nowMs;
+  h.run("SET", "k", "v");
+  assert.deepEqual(h.exec("EXPIRE", "k", "10").log, [["PEXPIREAT", "k", String(now + 10_000)]]);
+  assert.deepEqual(h.exec("PEXPIRE", "k", "1500").log, [["PEXPIREAT", "k", String(now + 1500)]]);
+  assert.equal(h.run("PTTL", "k"), 1500);
+  assert.equal(h.run("TTL", "k"), 2);
+  assert.equal(h.run("PEXPIRETIME", "k"), now + 1500);
+  assert.equal(h.run("EXPIRETIME", "k"), Math.floor((now + 1500) / 1000));
+  assert.equal(h.run("EXPIRETIME", "nokey"), -2);
+  h.run("SET", "p", "v");
+  assert.equal(h.run("EXPIRETIME", "p"), -1);
+  assert.equal(h.run("PTTL", "p"), -1);
+});
+
+Deno.test("RENAME carries the TTL; RENAMENX; same key; missing key", () => {
+  const h = new Harness();
+  h.run("SET", "a", "1", "EX", "100");
+  h.run("SET", "b", "2");
+  assert.equal(h.run("RENAME", "a", "b"), "OK");
+  assert.equal(h.run("GET", "b"), "1");
+  assert.equal(h.run("TTL", "b"), 100);
+  assert.equal(h.run("EXISTS", "a"), 0);
+  assert.deepEqual(h.run("RENAME", "a", "c"), { err: "ERR no such key" });
+  assert.equal(h.run("RENAME", "b", "b"), "OK");
+  h.run("SET", "c", "3");
+  assert.equal(h.run("RENAMENX", "b", "c"), 0);
+  assert.equal(h.run("RENAMENX", "b", "d"), 1);
+  assert.equal(h.run("TTL", "d"), 100);
+  assert.equal(h.run("RENAMENX", "d", "d"), 0);
+});
+
+Deno.test("KEYS and SCAN with MATCH/COUNT/TYPE visit every key once", () => {
+  const h = new Harness();
+  for (let i = 0; i < 250; i++) h.run("SET", `user:${i}`, "x");
+  h.run("SET", "other", "y");
+  const keys = h.run("KEYS", "user:1?") as string[];
+  assert.deepEqual(keys.sort(), Array.from({ length: 10 }, (_, i) => `user:1${i}`).sort());
+  assert.equal((h.run("KEYS", "*") as string[]).length, 251);
+  const seen = new Set<string>();
+  let cursor = "0";
+  let calls = 0;
+  do {
+    const [next, batch] = h.run("SCAN", cursor, "MATCH", "user:*", "COUNT", "20") as [
+      string,
+      string[],
+    ];
+    for (const k of batch) seen.add(k);
+    cursor = next;
+    calls++;
+    if (calls === 3) h.run("DEL", "user:0"); // a concurrent delete does not disturb the scan
+  } while (cursor !== "0");
+  assert.ok(seen.size >= 249 && !seen.has("other"));
+  for (let i = 1; i < 250; i++) assert.ok(seen.has(`user:${i}`));
+  assert.deepEqual(h.run("SCAN", "abc"), { err: "ERR invalid cursor" });
+  assert.deepEqual(h.run("SCAN", "0", "COUNT", "0"), { err: "ERR syntax error" });
+  const [, typed] = h.run("SCAN", "0", "COUNT", "1000", "TYPE", "hash") as [string, string[]];
+  assert.deepEqual(typed, []);
+});
+
+Deno.test("expired keys are invisible and lazily deleted with a logged DEL", () => {
+  const h = new Harness();
+  h.run("SET", "k", "v", "PX", "10");
+  h.clock.nowMs += 10;
+  assert.deepEqual(h.run("KEYS", "*"), []);
+  assert.equal(h.run("DBSIZE"), 1); // like Redis: counted until deleted
+  const r = h.exec("EXISTS", "k");
+  assert.deepEqual(r.log, [["DEL", "k"]]);
+  assert.equal(h.run("DBSIZE"), 0);
+  assert.equal(h.store.stats.expiredKeysTotal, 1);
+});
+
+Deno.test("FLUSHALL/FLUSHDB and RANDOMKEY", () => {
+  const h = new Harness();
+  assert.equal(h.run("RANDOMKEY"), null);
+  h.run("MSET", "a", "1", "b", "2");
+  assert.ok(["a", "b"].includes(h.run("RANDOMKEY") as string));
+  assert.deepEqual(h.run("FLUSHALL", "BAD"), { err: "ERR syntax error" });
+  assert.deepEqual(h.exec("FLUSHDB", "ASYNC").log, [["FLUSHALL"]]);
+  assert.equal(h.run("DBSIZE"), 0);
+  assert.equal(h.store.stats.usedMemoryBytes, 0);
+});
+
+Deno.test("replay with an injected clock never extends a TTL", () => {
+  const h = new Harness();
+  h.run("SET", "a", "1");
+  h.run("EXPIRE", "a", "100");
+  h.run("SET", "b", "1", "EX", "5");
+  h.run("PEXPIRE", "b", "2000", "LT");
+  h.run("SET", "c", "1");
+  h.run("EXPIRE", "c", "1", "NX");
+  h.clock.nowMs += 3000; // b and c are now past their deadlines, not yet deleted
+  h.run("SET", "d", "x", "EX", "1");
+  h.run("RENAME", "a", "e");
+  // Replay much later: state equals the original, deadlines are the same absolute values.
+  const later = h.replay(h.clock.nowMs + 10 * 86_400_000);
+  assert.deepEqual(stateOf(later.store), stateOf(h.store));
+  assert.equal(later.store.expireAtMs("e"), h.store.expireAtMs("e"));
+  // After replay, expired keys go away on access.
+  later.clock.nowMs = h.clock.nowMs + 10 * 86_400_000;
+  assert.equal(later.run("GET", "e"), null);
+});
+
+Deno.test("the modification listener hears every change once, after it", () => {
+  const h = new Harness();
+  const heard: (string | null)[] = [];
+  h.store.setModificationListener((key) => {
+    heard.push(key);
+    if (key === "a") assert.equal(h.run("GET", "a"), "1"); // the change is visible
+  });
+  h.run("SET", "a", "1");
+  h.run("GET", "a");
+  h.run("MSET", "b", "1", "c", "2");
+  h.run("SET", "t", "x", "PX", "5");
+  h.clock.nowMs += 5;
+  h.run("GET", "t");
+  h.run("FLUSHALL");
+  assert.deepEqual(heard, ["a", "b", "c", "t", "t", null]);
+  h.store.setModificationListener(null);
+});

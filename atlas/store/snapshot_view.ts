@@ -1,0 +1,105 @@
+/**
+ * A point-in-time view of the keyspace that stays valid while writes continue, without copying
+ * the keyspace up front: copy-on-write at key granularity. Before a key that the view has not
+ * emitted yet changes, `preserve` saves its old payload (or "absent") into the view; the view
+ * then emits that saved state instead of the live one. Memory: one Set entry per emitted key plus
+ * the payloads of keys changed before their turn.
+ */
+import type { ChangeHook, Keyspace } from "./keyspace.ts";
+import { serializeValue } from "./serialize.ts";
+
+export interface SnapshotEntry {
+  key: string;
+  /** serializeValue payload (the same format as Store.dumpValue). */
+  payload: string;
+  expireAtMs: number | null;
+}
+
+export interface SnapshotView extends Iterable<SnapshotEntry> {
+  /** The next entry, or null when the view has emitted every key. */
+  next(): SnapshotEntry | null;
+  /** Up to `max` entries (empty when finished): for chunked writing across event-loop turns. */
+  nextBatch(max: number): SnapshotEntry[];
+  /** Number of keys the keyspace held when the view opened. */
+  readonly keysAtOpen: number;
+  /** Ends the view (idempotent); writes stop paying for it. */
+  close(): void;
+}
+
+export class KeyspaceView implements SnapshotView, ChangeHook {
+  readonly keysAtOpen: number;
+  #keys: Iterator<string>;
+  #saved = new Map<string, SnapshotEntry | null>();
+  #savedIter: Iterator<[string, SnapshotEntry | null]> | null = null;
+  #emitted = new Set<string>();
+  #finished = false;
+
+  constructor(private readonly ks: Keyspace, private readonly onClose: (v: KeyspaceView) => void) {
+    this.keysAtOpen = ks.data.size;
+    this.#keys = ks.data.keys();
+  }
+
+  preserve(key: string): void {
+    if (this.#emitted.has(key) || this.#saved.has(key)) return;
+    this.#saved.set(key, this.#current(key));
+  }
+
+  next(): SnapshotEntry | null {
+    if (this.#finished) return null;
+    if (this.#savedIter === null) {
+      for (;;) {
+        const r = this.#keys.next();
+        if (r.done) break;
+        const key = r.value;
+        if (this.#emitted.has(key)) continue; // re-inserted (LRU order or delete + re-create)
+        this.#emitted.add(key);
+        if (this.#saved.has(key)) {
+          const entry = this.#saved.get(key) ?? null;
+          this.#saved.delete(key);
+          if (entry !== null) return entry;
+          continue; // created after the view opened
+        }
+        return this.#current(key);
+      }
+      this.#savedIter = this.#saved.entries();
+    }
+    for (;;) {
+      const r = this.#savedIter.next();
+      if (r.done) break;
+      const [key, entry] = r.value;
+      if (entry === null || this.#emitted.has(key)) continue;
+      this.#emitted.add(key);
+      return entry; // deleted after the view opened, before its turn
+    }
+    this.close();
+    return null;
+  }
+
+  nextBatch(max: number): SnapshotEntry[] {
+    const out: SnapshotEntry[] = [];
+    while (out.length < max) {
+      const entry = this.next();
+      if (entry === null) break;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<SnapshotEntry> {
+    for (let e = this.next(); e !== null; e = this.next()) yield e;
+  }
+
+  close(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#saved.clear();
+    this.#emitted.clear();
+    this.onClose(this);
+  }
+
+  #current(key: string): SnapshotEntry | null {
+    const value = this.ks.data.get(key);
+    if (value === undefined) return null;
+    return { key, payload: serializeValue(value), expireAtMs: this.ks.expires.get(key) ?? null };
+  }
+}

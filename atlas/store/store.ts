@@ -1,0 +1,281 @@
+/**
+ * The ATLAS store: a pure, deterministic command layer over the keyspace. `execute` takes argv and
+ * the time/randomness of this call and returns the reply plus the log form(s) to append to the AOF
+ * or replicate. Nothing here reads a clock, does I/O, or sets timers.
+ */
+import { type AtlasLimits, resolveLimits } from "../limits.ts";
+import { type BuiltinHandler, type CommandSpec, keyIndexes } from "./command_table.ts";
+import { BUILTIN_COMMANDS } from "./commands.ts";
+import { ERR_OOM, unknownCommand, wrongArity } from "./errors.ts";
+import { EVICTION_POLICIES, type EvictionPolicy, Evictor } from "./evict.ts";
+import { activeExpire, type ExpireBudget, ExpireCursor } from "./expire.ts";
+import { type ExecContext, Keyspace } from "./keyspace.ts";
+import { error, type Reply } from "./reply.ts";
+import { deserializeValue, serializeValue } from "./serialize.ts";
+import { KeyspaceView, type SnapshotView } from "./snapshot_view.ts";
+
+export interface ExecResult {
+  reply: Reply;
+  /** Deterministic command(s) to append to the AOF / replicate; null when nothing changed. */
+  log: string[][] | null;
+}
+
+/** An extension command (e.g. the job queue's JOB.*): may call store.execute for primitives. */
+export type CommandHandler = (store: Store, argv: string[], ctx: ExecContext) => ExecResult;
+
+export interface StoreOptions {
+  limits: Partial<AtlasLimits>;
+  /** 0 = no limit. Compared against the estimate in stats.usedMemoryBytes. */
+  maxmemoryBytes: number;
+  maxmemoryPolicy: EvictionPolicy;
+}
+
+export interface StoreStats {
+  keys: number;
+  volatileKeys: number;
+  expiredKeysTotal: number;
+  evictedKeysTotal: number;
+  usedMemoryBytes: number;
+  maxmemoryBytes: number;
+  maxmemoryPolicy: EvictionPolicy;
+  commandsTotal: number;
+}
+
+interface Entry {
+  readonly spec: CommandSpec;
+  readonly builtin: BuiltinHandler | null;
+  readonly external: CommandHandler | null;
+  readonly write: boolean;
+  readonly denyoom: boolean;
+  readonly checkElements: boolean;
+}
+
+const NO_RANDOM: ExecContext = { nowMs: 0, random: () => 0 };
+
+export class Store {
+  readonly limits: AtlasLimits;
+  readonly #ks: Keyspace;
+  readonly #table = new Map<string, Entry>();
+  readonly #specs = new Map<string, CommandSpec>();
+  readonly #expireCursor = new ExpireCursor();
+  readonly #evictor: Evictor;
+  readonly #maxmemoryBytes: number;
+  readonly #policy: EvictionPolicy;
+  #depth = 0;
+  #commandsTotal = 0;
+
+  constructor(options: Partial<StoreOptions> = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.#ks = new Keyspace(this.limits);
+    this.#maxmemoryBytes = options.maxmemoryBytes ?? 0;
+    this.#policy = options.maxmemoryPolicy ?? "noeviction";
+    if (!EVICTION_POLICIES.includes(this.#policy)) {
+      throw new RangeError(`Unknown maxmemory policy "${this.#policy}"`);
+    }
+    if (!Number.isSafeInteger(this.#maxmemoryBytes) || this.#maxmemoryBytes < 0) {
+      throw new RangeError(`Invalid maxmemoryBytes ${this.#maxmemoryBytes}`);
+    }
+    this.#ks.lruOrder = this.#maxmemoryBytes > 0 && this.#policy === "allkeys-lru";
+    this.#evictor = new Evictor(this.#policy, this.#expireCursor);
+    for (const c of BUILTIN_COMMANDS) this.#add(c.spec, c.handler, null);
+  }
+
+  /** Lower-case name → spec, for COMMAND INFO/COUNT/DOCS, MULTI, WATCH and routing. */
+  get commands(): ReadonlyMap<string, CommandSpec> {
+    return this.#specs;
+  }
+
+  /** Runs one command. argv[0] is the name in any case; every item is a binary string. */
+  execute(argv: string[], ctx: ExecContext): ExecResult {
+    const name = argv[0];
+    let entry = this.#table.get(name);
+    if (entry === undefined) {
+      entry = this.#table.get(name.toLowerCase());
+      if (entry === undefined) return { reply: unknownCommand(argv), log: null };
+    }
+    const arity = entry.spec.arity;
+    if (arity > 0 ? argv.length !== arity : argv.length < -arity) {
+      return { reply: wrongArity(entry.spec.name), log: null };
+    }
+    this.#commandsTotal++;
+    const ks = this.#ks;
+    const outer = this.#depth === 0;
+    const savedLog = ks.log;
+    const savedCtx = ks.ctx;
+    ks.log = null;
+    ks.ctx = ctx;
+    ks.nowMs = ctx.nowMs;
+    ks.replaying = ctx.replaying === true;
+    this.#depth++;
+    let reply: Reply;
+    try {
+      reply = this.#run(entry, argv, ctx);
+    } finally {
+      this.#depth--;
+    }
+    const log = ks.log;
+    ks.log = savedLog;
+    ks.ctx = savedCtx;
+    ks.nowMs = savedCtx.nowMs;
+    ks.replaying = savedCtx.replaying === true;
+    if (outer) ks.flushTouched();
+    return { reply, log };
+  }
+
+  #run(entry: Entry, argv: string[], ctx: ExecContext): Reply {
+    if (entry.write) {
+      const bad = this.#checkLimits(entry, argv);
+      if (bad !== null) return bad;
+      if (this.#maxmemoryBytes > 0 && !this.#ks.replaying) {
+        const fits = this.#evictor.evict(this.#ks, this.#maxmemoryBytes);
+        if (!fits && entry.denyoom) return ERR_OOM;
+      }
+    }
+    if (entry.builtin !== null) return entry.builtin(this.#ks, argv);
+    const result = (entry.external as CommandHandler)(this, argv, ctx);
+    if (result.log !== null) { for (const form of result.log) this.#ks.emit(form); }
+    return result.reply;
+  }
+
+  #checkLimits(entry: Entry, argv: string[]): Reply | null {
+    const limits = this.limits;
+    for (const i of keyIndexes(entry.spec, argv.length)) {
+      if (argv[i].length > limits.keyBytesMax) {
+        return error(`ERR key exceeds the limit of ${limits.keyBytesMax} bytes (keyBytesMax)`);
+      }
+    }
+    const max = entry.checkElements ? limits.elementBytesMax : limits.valueBytesMax;
+    for (let i = 1; i < argv.length; i++) {
+      if (argv[i].length > max) {
+        return error(`ERR argument exceeds the limit of ${max} bytes`);
+      }
+    }
+    if (entry.denyoom && this.#ks.data.size >= limits.keysMax) {
+      for (const i of keyIndexes(entry.spec, argv.length)) {
+        if (!this.#ks.data.has(argv[i])) {
+          return error(`ERR keyspace is full: ${limits.keysMax} keys (keysMax)`);
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Adds an extension command; its name must not exist yet. */
+  registerCommand(spec: CommandSpec, handler: CommandHandler): void {
+    this.#add(spec, null, handler);
+  }
+
+  #add(spec: CommandSpec, builtin: BuiltinHandler | null, external: CommandHandler | null): void {
+    const name = spec.name.toLowerCase();
+    if (this.#specs.has(name)) throw new Error(`Command "${name}" is already registered`);
+    const entry: Entry = {
+      spec: { ...spec, name },
+      builtin,
+      external,
+      write: spec.flags.includes("write"),
+      denyoom: spec.flags.includes("denyoom"),
+      checkElements: spec.group !== "string" && spec.group !== "generic",
+    };
+    this.#specs.set(name, entry.spec);
+    this.#table.set(name, entry);
+    this.#table.set(name.toUpperCase(), entry); // clients mostly send one of the two cases
+  }
+
+  /**
+   * Runs an active expiry cycle (call it ~10 times a second). The returned log holds one DEL per
+   * expired key; append/replicate it like a command's log.
+   */
+  activeExpireCycle(ctx: ExecContext, budget: ExpireBudget = {}): {
+    expired: number;
+    log: string[][];
+  } {
+    const ks = this.#ks;
+    const saved = this.#enter(ctx);
+    const expired = activeExpire(ks, this.#expireCursor, budget);
+    const log = ks.log ?? [];
+    this.#leave(saved);
+    return { expired, log };
+  }
+
+  #enter(ctx: ExecContext): { log: string[][] | null; ctx: ExecContext } {
+    const ks = this.#ks;
+    const saved = { log: ks.log, ctx: ks.ctx };
+    ks.log = null;
+    ks.ctx = ctx;
+    ks.nowMs = ctx.nowMs;
+    ks.replaying = ctx.replaying === true;
+    return saved;
+  }
+
+  #leave(saved: { log: string[][] | null; ctx: ExecContext }): void {
+    const ks = this.#ks;
+    ks.log = saved.log;
+    ks.ctx = saved.ctx;
+    ks.nowMs = saved.ctx.nowMs;
+    ks.replaying = saved.ctx.replaying === true;
+    if (this.#depth === 0) ks.flushTouched();
+  }
+
+  /** Called after every key change (incl. expiry/eviction deletes); null key = everything. */
+  setModificationListener(fn: ((key: string | null) => void) | null): void {
+    this.#ks.listener = fn;
+    if (fn === null) this.#ks.touched.length = 0;
+  }
+
+  /** The key's value as a binary payload (type + data), or null when absent. No expiry check. */
+  dumpValue(key: string): string | null {
+    const value = this.#ks.data.get(key);
+    return value === undefined ? null : serializeValue(value);
+  }
+
+  /** Stores a dumpValue payload under key (snapshot loading). Throws RangeError on a bad payload. */
+  restoreValue(key: string, payload: string, expireAtMs: number | null): void {
+    const ks = this.#ks;
+    const saved = this.#enter(NO_RANDOM);
+    ks.setValue(key, deserializeValue(payload));
+    if (expireAtMs !== null) ks.setExpire(key, expireAtMs);
+    this.#leave(saved);
+  }
+
+  /** The deadline of a key (ms since epoch), or null. */
+  expireAtMs(key: string): number | null {
+    return this.#ks.expires.get(key) ?? null;
+  }
+
+  /** Opens a copy-on-write point-in-time view of every key (see snapshot_view.ts). */
+  snapshotView(): SnapshotView {
+    const ks = this.#ks;
+    if (ks.hooks.length >= this.limits.snapshotViewsMax) {
+      throw new Error(
+        `Too many open snapshot views (snapshotViewsMax ${this.limits.snapshotViewsMax})`,
+      );
+    }
+    const view = new KeyspaceView(ks, (v) => {
+      const i = ks.hooks.indexOf(v);
+      if (i >= 0) ks.hooks.splice(i, 1);
+    });
+    ks.hooks.push(view);
+    return view;
+  }
+
+  get stats(): StoreStats {
+    const ks = this.#ks;
+    return {
+      keys: ks.data.size,
+      volatileKeys: ks.expires.size,
+      expiredKeysTotal: ks.expiredKeysTotal,
+      evictedKeysTotal: ks.evictedKeysTotal,
+      usedMemoryBytes: ks.usedBytes,
+      maxmemoryBytes: this.#maxmemoryBytes,
+      maxmemoryPolicy: this.#policy,
+      commandsTotal: this.#commandsTotal,
+    };
+  }
+
+  /** Deletes every key (not logged: the caller decides; FLUSHALL via execute logs itself). */
+  flushAll(): void {
+    const saved = this.#enter(NO_RANDOM);
+    this.#ks.flush();
+    this.#leave(saved);
+  }
+}

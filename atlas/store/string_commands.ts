@@ -1,0 +1,316 @@
+/** String commands: GET SET (all options) INCR* APPEND GETRANGE SETRANGE GETEX ... */
+import { type BuiltinCommand, command } from "./command_table.ts";
+import {
+  ERR_NAN_INF,
+  ERR_NOT_FLOAT,
+  ERR_NOT_INTEGER,
+  ERR_OVERFLOW,
+  ERR_STRING_TOO_LONG,
+  ERR_SYNTAX,
+  wrongArity,
+  WRONGTYPE,
+} from "./errors.ts";
+import type { Keyspace } from "./keyspace.ts";
+import {
+  addInt64,
+  addLongDouble,
+  formatLongDoubleHuman,
+  type Int64,
+  int64ToString,
+  isLongDoubleSpecial,
+  negateInt64,
+  parseInt64,
+  parseLongDouble,
+} from "./numbers.ts";
+import { array, bulk, error, integer, NIL, OK, type Reply } from "./reply.ts";
+import { invalidExpire, lower, parseIntArg } from "./util.ts";
+
+const S = "string";
+const EMPTY_BULK = bulk("");
+
+function get(ks: Keyspace, argv: string[]): Reply {
+  const v = ks.lookup(argv[1]);
+  if (v === undefined) return NIL;
+  if (typeof v !== "string") return WRONGTYPE;
+  return bulk(v);
+}
+
+interface SetOptions {
+  nx: boolean;
+  xx: boolean;
+  get: boolean;
+  keepTtl: boolean;
+  /** Absolute deadline in ms, or -1 for none. */
+  atMs: number;
+}
+
+/** Parses SET's (or GETEX's) options from argv[from]; a Reply on error. */
+function parseSetOptions(
+  ks: Keyspace,
+  argv: string[],
+  from: number,
+  name: string,
+): SetOptions | Reply {
+  const o: SetOptions = { nx: false, xx: false, get: false, keepTtl: false, atMs: -1 };
+  let expireSeen = false;
+  let persist = false;
+  for (let i = from; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    if (opt === "nx" && name === "set" && !o.xx) o.nx = true;
+    else if (opt === "xx" && name === "set" && !o.nx) o.xx = true;
+    else if (opt === "get" && name === "set") o.get = true;
+    else if (opt === "keepttl" && name === "set" && !expireSeen) o.keepTtl = true;
+    else if (opt === "persist" && name === "getex" && !expireSeen) persist = true;
+    else if (
+      (opt === "ex" || opt === "px" || opt === "exat" || opt === "pxat") &&
+      !o.keepTtl && !persist && !expireSeen && i + 1 < argv.length
+    ) {
+      expireSeen = true;
+      let ms = parseIntArg(argv[++i]);
+      if (ms === null) return ERR_NOT_INTEGER;
+      if (ms <= 0) return invalidExpire(name);
+      if (opt === "ex" || opt === "exat") ms *= 1000;
+      if (opt === "ex" || opt === "px") ms += ks.nowMs;
+      if (!Number.isSafeInteger(ms)) return invalidExpire(name);
+      o.atMs = ms;
+    } else return ERR_SYNTAX;
+  }
+  if (persist) o.atMs = -2;
+  return o;
+}
+
+function set(ks: Keyspace, argv: string[]): Reply {
+  const [, key, value] = argv;
+  if (argv.length === 3) {
+    ks.setValue(key, value);
+    ks.emit(argv);
+    return OK;
+  }
+  const o = parseSetOptions(ks, argv, 3, "set");
+  if ("kind" in o) return o;
+  let reply: Reply = OK;
+  if (o.get || o.nx || o.xx) {
+    const old = ks.lookup(key);
+    if (o.get) {
+      if (old !== undefined && typeof old !== "string") return WRONGTYPE;
+      reply = old === undefined ? NIL : bulk(old);
+    }
+    if ((o.nx && old !== undefined) || (o.xx && old === undefined)) return o.get ? reply : NIL;
+  } else if (ks.expires.size !== 0) {
+    ks.expireIfNeeded(key); // so an expired key's DEL is logged before the SET
+  }
+  ks.setValue(key, value, o.keepTtl);
+  if (o.atMs >= 0) {
+    ks.setExpire(key, o.atMs);
+    ks.emit(["SET", key, value, "PXAT", String(o.atMs)]);
+  } else {
+    ks.emit(o.keepTtl ? ["SET", key, value, "KEEPTTL"] : ["SET", key, value]);
+  }
+  return reply;
+}
+
+function setnx(ks: Keyspace, argv: string[]): Reply {
+  if (ks.lookup(argv[1]) !== undefined) return integer(0);
+  ks.setValue(argv[1], argv[2]);
+  ks.emit(["SET", argv[1], argv[2]]);
+  return integer(1);
+}
+
+function setex(ks: Keyspace, argv: string[], unitMs: number): Reply {
+  const [name, key, ttlText, value] = argv;
+  let ms = parseIntArg(ttlText);
+  if (ms === null) return ERR_NOT_INTEGER;
+  if (ms <= 0) return invalidExpire(name.toLowerCase());
+  ms = ms * unitMs + ks.nowMs;
+  if (!Number.isSafeInteger(ms)) return invalidExpire(name.toLowerCase());
+  ks.lookup(key);
+  ks.setValue(key, value);
+  ks.setExpire(key, ms);
+  ks.emit(["SET", key, value, "PXAT", String(ms)]);
+  return OK;
+}
+
+function mget(ks: Keyspace, argv: string[]): Reply {
+  const out: Reply[] = new Array(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const v = ks.lookup(argv[i]);
+    out[i - 1] = typeof v === "string" ? bulk(v) : NIL;
+  }
+  return array(out);
+}
+
+function mset(ks: Keyspace, argv: string[], nx: boolean): Reply {
+  if (argv.length % 2 === 0) return wrongArity(nx ? "msetnx" : "mset");
+  if (nx) {
+    for (let i = 1; i < argv.length; i += 2) {
+      if (ks.lookup(argv[i]) !== undefined) return integer(0);
+    }
+  }
+  for (let i = 1; i < argv.length; i += 2) {
+    if (!nx) ks.lookup(argv[i]);
+    ks.setValue(argv[i], argv[i + 1]);
+  }
+  ks.emit(nx ? ["MSET", ...argv.slice(1)] : argv);
+  return nx ? integer(1) : OK;
+}
+
+/** INCR/DECR/INCRBY/DECRBY: int64 with overflow errors; the TTL is kept. */
+function incrBy(ks: Keyspace, argv: string[], by: Int64 | null): Reply {
+  const key = argv[1];
+  if (by === null) {
+    const parsed = parseInt64(argv[2]);
+    if (parsed === null) return ERR_NOT_INTEGER;
+    if (lower(argv[0]) === "decrby") {
+      const neg = negateInt64(parsed);
+      if (neg === null) return error("ERR decrement would overflow");
+      by = neg;
+    } else by = parsed;
+  }
+  const old = ks.lookup(key);
+  let current: Int64 = 0;
+  if (old !== undefined) {
+    if (typeof old !== "string") return WRONGTYPE;
+    const parsed = parseInt64(old);
+    if (parsed === null) return ERR_NOT_INTEGER;
+    current = parsed;
+  }
+  const next = addInt64(current, by);
+  if (next === null) return ERR_OVERFLOW;
+  ks.setValue(key, int64ToString(next), true);
+  ks.emit(argv);
+  return integer(next);
+}
+
+function incrByFloat(ks: Keyspace, argv: string[]): Reply {
+  const key = argv[1];
+  const old = ks.lookup(key);
+  if (old !== undefined && typeof old !== "string") return WRONGTYPE;
+  const current = parseLongDouble(old ?? "0");
+  const by = parseLongDouble(argv[2]);
+  if (current === null || by === null) return ERR_NOT_FLOAT;
+  const sum = addLongDouble(current, by);
+  if (isLongDoubleSpecial(sum)) return ERR_NAN_INF;
+  const text = formatLongDoubleHuman(sum);
+  ks.setValue(key, text, true);
+  ks.emit(["SET", key, text, "KEEPTTL"]);
+  return bulk(text);
+}
+
+function append(ks: Keyspace, argv: string[]): Reply {
+  const [, key, suffix] = argv;
+  const old = ks.lookup(key);
+  if (old !== undefined && typeof old !== "string") return WRONGTYPE;
+  const length = (old?.length ?? 0) + suffix.length;
+  if (length > ks.limits.valueBytesMax) return ERR_STRING_TOO_LONG;
+  ks.setValue(key, old === undefined ? suffix : old + suffix, true);
+  ks.emit(argv);
+  return integer(length);
+}
+
+function strlen(ks: Keyspace, argv: string[]): Reply {
+  const v = ks.lookup(argv[1]);
+  if (v === undefined) return integer(0);
+  if (typeof v !== "string") return WRONGTYPE;
+  return integer(v.length);
+}
+
+function getrange(ks: Keyspace, argv: string[]): Reply {
+  let start = parseIntArg(argv[2]);
+  let end = parseIntArg(argv[3]);
+  if (start === null || end === null) return ERR_NOT_INTEGER;
+  const v = ks.lookup(argv[1]);
+  if (v === undefined) return EMPTY_BULK;
+  if (typeof v !== "string") return WRONGTYPE;
+  const len = v.length;
+  if (start < 0 && end < 0 && start > end) return EMPTY_BULK;
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) return EMPTY_BULK;
+  return bulk(v.slice(start, end + 1));
+}
+
+function setrange(ks: Keyspace, argv: string[]): Reply {
+  const [, key, offsetText, value] = argv;
+  const offset = parseIntArg(offsetText);
+  if (offset === null) return ERR_NOT_INTEGER;
+  if (offset < 0) return error("ERR offset is out of range");
+  const old = ks.lookup(key);
+  if (old !== undefined && typeof old !== "string") return WRONGTYPE;
+  const current = old ?? "";
+  if (value.length === 0) return integer(current.length);
+  if (offset + value.length > ks.limits.valueBytesMax) return ERR_STRING_TOO_LONG;
+  const padded = current.length < offset ? current + "\0".repeat(offset - current.length) : current;
+  const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
+  ks.setValue(key, next, true);
+  ks.emit(argv);
+  return integer(next.length);
+}
+
+function getdel(ks: Keyspace, argv: string[]): Reply {
+  const v = ks.lookup(argv[1]);
+  if (v === undefined) return NIL;
+  if (typeof v !== "string") return WRONGTYPE;
+  ks.deleteKey(argv[1]);
+  ks.emit(["DEL", argv[1]]);
+  return bulk(v);
+}
+
+function getex(ks: Keyspace, argv: string[]): Reply {
+  const key = argv[1];
+  const o = parseSetOptions(ks, argv, 2, "getex");
+  if ("kind" in o) return o;
+  const v = ks.lookup(key);
+  if (v === undefined) return NIL;
+  if (typeof v !== "string") return WRONGTYPE;
+  if (o.atMs === -2) {
+    if (ks.persist(key)) ks.emit(["PERSIST", key]);
+  } else if (o.atMs >= 0) {
+    if (o.atMs <= ks.nowMs && !ks.replaying) {
+      ks.deleteKey(key);
+      ks.emit(["DEL", key]);
+    } else {
+      ks.setExpire(key, o.atMs);
+      ks.emit(["PEXPIREAT", key, String(o.atMs)]);
+    }
+  }
+  return bulk(v);
+}
+
+function getset(ks: Keyspace, argv: string[]): Reply {
+  const [, key, value] = argv;
+  const old = ks.lookup(key);
+  if (old !== undefined && typeof old !== "string") return WRONGTYPE;
+  ks.setValue(key, value);
+  ks.emit(["SET", key, value]);
+  return old === undefined ? NIL : bulk(old);
+}
+
+const W = "write denyoom";
+const WF = "write denyoom fast";
+
+export const STRING_COMMANDS: readonly BuiltinCommand[] = [
+  command("get", 2, "readonly fast", [1, 1, 1], S, get),
+  command("set", -3, W, [1, 1, 1], S, set),
+  command("setnx", 3, WF, [1, 1, 1], S, setnx),
+  command("setex", 4, W, [1, 1, 1], S, (ks, a) => setex(ks, a, 1000)),
+  command("psetex", 4, W, [1, 1, 1], S, (ks, a) => setex(ks, a, 1)),
+  command("mget", -2, "readonly fast", [1, -1, 1], S, mget),
+  command("mset", -3, W, [1, -1, 2], S, (ks, a) => mset(ks, a, false)),
+  command("msetnx", -3, W, [1, -1, 2], S, (ks, a) => mset(ks, a, true)),
+  command("incr", 2, WF, [1, 1, 1], S, (ks, a) => incrBy(ks, a, 1)),
+  command("decr", 2, WF, [1, 1, 1], S, (ks, a) => incrBy(ks, a, -1)),
+  command("incrby", 3, WF, [1, 1, 1], S, (ks, a) => incrBy(ks, a, null)),
+  command("decrby", 3, WF, [1, 1, 1], S, (ks, a) => incrBy(ks, a, null)),
+  command("incrbyfloat", 3, WF, [1, 1, 1], S, incrByFloat),
+  command("append", 3, WF, [1, 1, 1], S, append),
+  command("strlen", 2, "readonly fast", [1, 1, 1], S, strlen),
+  command("getrange", 4, "readonly", [1, 1, 1], S, getrange),
+  command("substr", 4, "readonly", [1, 1, 1], S, getrange),
+  command("setrange", 4, W, [1, 1, 1], S, setrange),
+  command("getdel", 2, "write fast", [1, 1, 1], S, getdel),
+  command("getex", -2, "write fast", [1, 1, 1], S, getex),
+  command("getset", 3, WF, [1, 1, 1], S, getset),
+];
