@@ -1,0 +1,241 @@
+/**
+ * atlasd's RESP server: `Deno.listen` loop, per-connection state, and the server-level commands
+ * (connection, transactions, pub/sub, blocking pops, INFO/CONFIG/COMMAND); every data command
+ * runs on the given CommandExecutor. See docs/atlasd.md.
+ */
+import type { CommandExecutor } from "./executor.ts";
+import { DEFAULT_RESP_LIMITS, type RespLimits } from "./resp/limits.ts";
+import { error } from "./store/reply.ts";
+import { Blocking } from "./server/blocking.ts";
+import { BLOCKING_COMMANDS } from "./server/blocking_commands.ts";
+import { Client, isLoopback } from "./server/client.ts";
+import { CLIENT_COMMANDS } from "./server/client_command.ts";
+import { COMMAND_COMMANDS } from "./server/command_command.ts";
+import { CONFIG_COMMANDS } from "./server/config.ts";
+import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
+import { serveConnection } from "./server/connection.ts";
+import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
+import { SERVER_COMMANDS } from "./server/info.ts";
+import { PubSub } from "./server/pubsub.ts";
+import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
+import { rejectionText } from "./server/rejections.ts";
+import { CommandTable, specsOf } from "./server/table.ts";
+import type { PersistenceHooks, ServerLogger, StoreHooks } from "./server/types.ts";
+import { TRANSACTION_COMMANDS } from "./server/transactions.ts";
+import { Watches } from "./server/watches.ts";
+
+export type { PersistenceHooks, ServerLogger, StoreHooks } from "./server/types.ts";
+
+export interface AtlasServerOptions {
+  /** Runs every data command (the embedded engine, or a replicated executor). */
+  readonly executor: CommandExecutor;
+  /** Change notifications (WATCH, blocking pops), the command table and INFO keyspace facts. */
+  readonly store?: StoreHooks;
+  /** SAVE / BGSAVE / BGREWRITEAOF / LASTSAVE and INFO persistence (the durability engine). */
+  readonly persistence?: PersistenceHooks;
+  /** Default "127.0.0.1". */
+  readonly hostname?: string;
+  /** Default 6379; 0 picks a free port (see `addr`). */
+  readonly port?: number;
+  /** Empty or absent: no password. */
+  readonly requirepass?: string;
+  /** Default true: with no password and a non-loopback bind, only loopback clients are served. */
+  readonly protectedMode?: boolean;
+  /** Default 10000. */
+  readonly maxclients?: number;
+  readonly limits?: Partial<RespLimits>;
+  readonly logger?: ServerLogger;
+  readonly onListen?: (addr: Deno.NetAddr) => void;
+}
+
+/** Per-command counters (metrics: atlas_commands_total, atlas_command_duration_seconds). */
+export interface CommandStat {
+  readonly command: string;
+  readonly calls: number;
+  readonly durationSeconds: number;
+  readonly failedCalls: number;
+  readonly rejectedCalls: number;
+}
+
+export interface AtlasServerStats extends Readonly<ServerStats> {
+  readonly connectedClients: number;
+  readonly blockedClients: number;
+  commands(): CommandStat[];
+}
+
+export interface AtlasServer {
+  readonly addr: Deno.NetAddr;
+  readonly stats: AtlasServerStats;
+  /** Stops accepting, closes every connection; resolves when all are gone. */
+  close(): Promise<void>;
+}
+
+const NOOP_LOGGER: ServerLogger = { info() {}, warn() {}, error() {} };
+
+export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const listener = Deno.listen({ hostname, port: options.port ?? 6379, transport: "tcp" });
+  const ctx = createContext(options, hostname, (listener.addr as Deno.NetAddr).port);
+  const connections = new Set<Promise<void>>();
+  let nextId = 1;
+  options.store?.setModificationListener((key) => {
+    ctx.watches.touched(key);
+    ctx.blocking.touched(key);
+  });
+
+  const accept = async () => {
+    for await (const conn of listener) {
+      const rejection = rejectionText(ctx, conn);
+      if (rejection !== null) {
+        ctx.stats.rejectedConnections++;
+        void refuse(conn, rejection);
+        continue;
+      }
+      ctx.stats.totalConnections++;
+      try {
+        conn.setNoDelay(true);
+      } catch (err) {
+        ctx.logger.warn("setNoDelay failed", { error: String(err) });
+      }
+      const client = new Client(
+        nextId++,
+        conn,
+        ctx.settings.limits,
+        ctx.settings.requirepass === "",
+        Date.now(),
+      );
+      ctx.clients.set(client.id, client);
+      const done: Promise<void> = serveConnection(ctx, client).finally(() =>
+        connections.delete(done)
+      );
+      connections.add(done);
+    }
+  };
+  const accepting = accept().catch((err) => {
+    ctx.logger.error("Accept loop failed", { error: String(err) });
+  });
+  options.onListen?.(listener.addr as Deno.NetAddr);
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      listener.close();
+      await accepting;
+      ctx.blocking.cancelAll(error("ERR server is shutting down"));
+      for (const client of [...ctx.clients.values()]) ctx.disconnect(client);
+      await Promise.all([...connections]);
+      options.store?.setModificationListener(null);
+    })();
+    return closing;
+  };
+  return { addr: listener.addr as Deno.NetAddr, stats: statsView(ctx), close };
+}
+
+function createContext(options: AtlasServerOptions, hostname: string, port: number): ServerContext {
+  const store = options.store;
+  const table = new CommandTable(specsOf(store?.commands), [
+    ...CONNECTION_COMMANDS,
+    ...CLIENT_COMMANDS,
+    ...TRANSACTION_COMMANDS,
+    ...PUBSUB_COMMANDS,
+    ...BLOCKING_COMMANDS,
+    ...SERVER_COMMANDS,
+    ...CONFIG_COMMANDS,
+    ...COMMAND_COMMANDS,
+  ]);
+  const ctx: ServerContext = {
+    executor: options.executor,
+    store,
+    settings: {
+      requirepass: options.requirepass ?? "",
+      protectedMode: options.protectedMode ?? true,
+      maxclients: options.maxclients ?? 10_000,
+      limits: { ...DEFAULT_RESP_LIMITS, ...options.limits },
+    },
+    clients: new Map(),
+    table,
+    pubsub: new PubSub(),
+    blocking: new Blocking(options.executor),
+    watches: new Watches(),
+    stats: newStats(),
+    persistence: options.persistence ?? {},
+    logger: options.logger ?? NOOP_LOGGER,
+    startedMs: Date.now(),
+    hostname,
+    port,
+    disconnect(client) {
+      if (client.closed && !ctx.clients.has(client.id)) return;
+      client.closed = true;
+      client.unblock?.();
+      ctx.pubsub.removeClient(client);
+      ctx.watches.unwatchAll(client);
+      if (ctx.clients.delete(client.id)) ctx.stats.netOutputBytes += client.output.bytesWritten;
+      try {
+        client.conn.close();
+      } catch {
+        // Already closed by the peer or by an earlier disconnect.
+      }
+    },
+  };
+  ctx.pubsub.onOverflow = (client) => {
+    ctx.logger.warn("Closing subscriber over the output buffer limit", { addr: client.addr });
+    ctx.disconnect(client);
+  };
+  return ctx;
+}
+
+async function refuse(conn: Deno.Conn, text: string): Promise<void> {
+  try {
+    await conn.write(new TextEncoder().encode(`-${text}\r\n`));
+  } catch {
+    // The peer may already be gone; it is refused either way.
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Closed already.
+    }
+  }
+}
+
+function statsView(ctx: ServerContext): AtlasServerStats {
+  const s = ctx.stats;
+  return {
+    get totalConnections() {
+      return s.totalConnections;
+    },
+    get rejectedConnections() {
+      return s.rejectedConnections;
+    },
+    get netInputBytes() {
+      return s.netInputBytes;
+    },
+    get netOutputBytes() {
+      let n = s.netOutputBytes;
+      for (const c of ctx.clients.values()) n += c.output.bytesWritten;
+      return n;
+    },
+    get pubsubMessages() {
+      return s.pubsubMessages;
+    },
+    get connectedClients() {
+      return ctx.clients.size;
+    },
+    get blockedClients() {
+      return ctx.blocking.blockedClients;
+    },
+    commands() {
+      return [...ctx.table.entries()].filter((e) => e.calls > 0 || e.rejectedCalls > 0).map((
+        e,
+      ) => ({
+        command: e.name,
+        calls: e.calls,
+        durationSeconds: e.durationUs / 1e6,
+        failedCalls: e.failedCalls,
+        rejectedCalls: e.rejectedCalls,
+      }));
+    },
+  };
+}
+
+export { isLoopback };

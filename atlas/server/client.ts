@@ -1,0 +1,93 @@
+/** Per-connection state: identity, protocol, auth, MULTI/WATCH, subscriptions, I/O buffers. */
+import { RespParser } from "../resp/parser.ts";
+import type { RespLimits } from "../resp/limits.ts";
+import { Output } from "./output.ts";
+
+export interface ClientAddress {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+export class Client {
+  readonly id: number;
+  readonly conn: Deno.Conn;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly loopback: boolean;
+  readonly createdMs: number;
+  readonly parser: RespParser;
+  readonly output: Output;
+  name = "";
+  libName = "";
+  libVersion = "";
+  proto: 2 | 3 = 2;
+  authenticated: boolean;
+  lastInteractionMs: number;
+  lastCommand = "NULL";
+  /** Queued commands while in MULTI, else null. */
+  multi: string[][] | null = null;
+  /** A queuing error happened: EXEC answers EXECABORT. */
+  multiAborted = false;
+  /** Watched keys (null when none); `watchDirty` is set when one of them changed. */
+  watched: Set<string> | null = null;
+  watchDirty = false;
+  /** Inside EXEC: blocking commands must not block. */
+  inExec = false;
+  /** A write ran in the current batch: sync before replying. */
+  needsSync = false;
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  /** Cancels the pending blocking command, if any. */
+  unblock: (() => void) | null = null;
+  /** A read started while blocked (into `scratch`), consumed by the next loop turn. */
+  pendingRead: Promise<number | null> | null = null;
+  scratch: Uint8Array | null = null;
+  closeAfterFlush = false;
+  closed = false;
+  bytesRead = 0;
+
+  constructor(
+    id: number,
+    conn: Deno.Conn,
+    limits: RespLimits,
+    authenticated: boolean,
+    nowMs: number,
+  ) {
+    this.id = id;
+    this.conn = conn;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const local = conn.localAddr as Deno.NetAddr;
+    this.addr = formatAddr(remote);
+    this.laddr = formatAddr(local);
+    this.loopback = isLoopback(remote.hostname);
+    this.createdMs = nowMs;
+    this.lastInteractionMs = nowMs;
+    this.authenticated = authenticated;
+    this.parser = new RespParser(limits);
+    this.output = new Output(conn);
+  }
+
+  get subscriptionCount(): number {
+    return this.channels.size + this.patterns.size;
+  }
+
+  /** Redis CLIENT LIST flags: N normal, x MULTI, b blocked, P pub/sub. */
+  get flags(): string {
+    let f = "";
+    if (this.multi !== null) f += "x";
+    if (this.unblock !== null) f += "b";
+    if (this.subscriptionCount > 0) f += "P";
+    return f === "" ? "N" : f;
+  }
+}
+
+function formatAddr(addr: Deno.NetAddr): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === "::1" || hostname.startsWith("127.") || hostname === "localhost" ||
+    hostname.startsWith("::ffff:127.");
+}

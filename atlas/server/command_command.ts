@@ -1,0 +1,96 @@
+/** COMMAND, COMMAND COUNT / INFO / DOCS / LIST / GETKEYS from the merged table. */
+import { array, bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import type { ServerCommand } from "./table.ts";
+import type { CommandEntry } from "./types.ts";
+
+function status(text: string): Reply {
+  return { kind: "simple", value: text };
+}
+
+function infoOf(e: CommandEntry): Reply {
+  const group = e.group ?? "generic";
+  return array([
+    bulk(e.name),
+    integer(e.arity),
+    { kind: "set", value: e.flags.map(status) },
+    integer(e.firstKey),
+    integer(e.lastKey),
+    integer(e.step),
+    { kind: "set", value: [status(`@${group === "sorted-set" ? "sortedset" : group}`)] },
+    { kind: "set", value: [] },
+    array([]),
+    array([]),
+  ]);
+}
+
+function docsOf(e: CommandEntry): Reply {
+  return {
+    kind: "map",
+    value: [
+      [bulk("summary"), bulk(e.summary ?? `The ${e.name.toUpperCase()} command`)],
+      [bulk("since"), bulk(e.since ?? "1.0.0")],
+      [bulk("group"), bulk(e.group ?? "generic")],
+    ],
+  };
+}
+
+function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
+  const all = [...ctx.table.entries()];
+  if (argv.length === 1) return array(all.map(infoOf));
+  const sub = argv[1].toLowerCase();
+  switch (sub) {
+    case "count":
+      return argv.length === 2 ? integer(all.length) : arityError(sub);
+    case "list":
+      return array(all.map((e) => bulk(e.name)));
+    case "info": {
+      const names = argv.slice(2);
+      if (names.length === 0) return array(all.map(infoOf));
+      return array(names.map((n) => {
+        const e = ctx.table.get(n);
+        return e === undefined ? NIL : infoOf(e);
+      }));
+    }
+    case "docs": {
+      const picked = argv.length === 2
+        ? all
+        : argv.slice(2).map((n) => ctx.table.get(n)).filter((e) => e !== undefined);
+      return {
+        kind: "map",
+        value: picked.map((e) => [bulk(e!.name), docsOf(e!)] as const),
+      };
+    }
+    case "getkeys": {
+      if (argv.length < 3) return arityError(sub);
+      const e = ctx.table.get(argv[2]);
+      if (e === undefined) return error("ERR Invalid command specified");
+      const args = argv.slice(2);
+      if (e.firstKey <= 0) return error("ERR The command has no key arguments");
+      const last = e.lastKey < 0 ? args.length + e.lastKey : e.lastKey;
+      const keys: Reply[] = [];
+      for (let i = e.firstKey; i <= last && i < args.length; i += Math.max(1, e.step)) {
+        keys.push(bulk(args[i]));
+      }
+      return array(keys);
+    }
+    default:
+      return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try COMMAND HELP.`);
+  }
+}
+
+function arityError(sub: string): Reply {
+  return error(`ERR wrong number of arguments for 'command|${sub}' command`);
+}
+
+export const COMMAND_COMMANDS: ServerCommand[] = [{
+  name: "command",
+  arity: -1,
+  flags: ["loading", "stale"],
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  group: "server",
+  handler: command,
+}];

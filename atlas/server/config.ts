@@ -1,0 +1,142 @@
+/** CONFIG GET / SET / RESETSTAT / REWRITE over the settings that exist. */
+import { globMatch } from "../store/glob.ts";
+import { bulk, error, type Reply, simple } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import type { ServerCommand } from "./table.ts";
+
+interface Param {
+  get(ctx: ServerContext): string;
+  /** Applies a value; returns an error text, or null. Missing: immutable. */
+  set?(ctx: ServerContext, value: string): string | null;
+}
+
+const yesNo = (v: boolean) => (v ? "yes" : "no");
+
+function parseYesNo(value: string): boolean | null {
+  const v = value.toLowerCase();
+  return v === "yes" ? true : v === "no" ? false : null;
+}
+
+const fixed = (value: string): Param => ({ get: () => value });
+
+const PARAMS: Record<string, Param> = {
+  requirepass: {
+    get: (ctx) => ctx.settings.requirepass,
+    set: (ctx, v) => {
+      ctx.settings.requirepass = v;
+      return null;
+    },
+  },
+  "protected-mode": {
+    get: (ctx) => yesNo(ctx.settings.protectedMode),
+    set: (ctx, v) => {
+      const b = parseYesNo(v);
+      if (b === null) return "argument must be 'yes' or 'no'";
+      ctx.settings.protectedMode = b;
+      return null;
+    },
+  },
+  maxclients: {
+    get: (ctx) => String(ctx.settings.maxclients),
+    set: (ctx, v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) return "argument couldn't be parsed into an integer";
+      ctx.settings.maxclients = Number(v);
+      return null;
+    },
+  },
+  timeout: fixed("0"),
+  "proto-max-bulk-len": { get: (ctx) => String(ctx.settings.limits.bulkBytesMax) },
+  port: { get: (ctx) => String(ctx.port) },
+  bind: { get: (ctx) => ctx.hostname },
+  databases: fixed("1"),
+  save: { get: (ctx) => ctx.persistence.saveConfig ?? "" },
+  appendonly: { get: (ctx) => ctx.persistence.appendonly ?? "no" },
+  appendfsync: { get: (ctx) => ctx.persistence.appendfsync ?? "no" },
+  dir: { get: (ctx) => ctx.persistence.dir ?? "" },
+  maxmemory: { get: (ctx) => String(ctx.store?.stats?.maxmemoryBytes ?? 0) },
+  "maxmemory-policy": { get: (ctx) => ctx.store?.stats?.maxmemoryPolicy ?? "noeviction" },
+  "notify-keyspace-events": { get: () => "" },
+  "client-output-buffer-limit": {
+    get: () => "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+  },
+  "cluster-enabled": fixed("no"),
+  "lua-time-limit": fixed("5000"),
+  "busy-reply-threshold": fixed("5000"),
+};
+
+function configGet(ctx: ServerContext, client: Client, argv: string[]): Reply {
+  if (argv.length < 3) return error("ERR wrong number of arguments for 'config|get' command");
+  const seen = new Map<string, string>();
+  for (let i = 2; i < argv.length; i++) {
+    const pattern = argv[i].toLowerCase();
+    for (const [name, p] of Object.entries(PARAMS)) {
+      if (!seen.has(name) && globMatch(pattern, name)) seen.set(name, p.get(ctx));
+    }
+  }
+  const pairs = [...seen].map(([k, v]) => [bulk(k), bulk(v)] as const);
+  if (client.proto === 3) return { kind: "map", value: pairs };
+  return { kind: "array", value: pairs.flat() };
+}
+
+function configSet(ctx: ServerContext, argv: string[]): Reply {
+  if (argv.length < 4 || argv.length % 2 !== 0) {
+    return error("ERR wrong number of arguments for 'config|set' command");
+  }
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = argv[i].toLowerCase();
+    const p = PARAMS[name];
+    if (p === undefined) {
+      return error(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
+    }
+    if (p.set === undefined) {
+      return error(
+        `ERR CONFIG SET failed (possibly related to argument '${
+          argv[i]
+        }') - can't set immutable config`,
+      );
+    }
+  }
+  for (let i = 2; i < argv.length; i += 2) {
+    const failed = PARAMS[argv[i].toLowerCase()].set!(ctx, argv[i + 1]);
+    if (failed !== null) {
+      return error(
+        `ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - ${failed}`,
+      );
+    }
+  }
+  return simple("OK");
+}
+
+function config(ctx: ServerContext, client: Client, argv: string[]): Reply {
+  const sub = argv[1].toLowerCase();
+  switch (sub) {
+    case "get":
+      return configGet(ctx, client, argv);
+    case "set":
+      return configSet(ctx, argv);
+    case "resetstat":
+      ctx.table.resetStats();
+      ctx.stats.rejectedConnections = 0;
+      ctx.stats.totalConnections = 0;
+      ctx.stats.netInputBytes = 0;
+      ctx.stats.netOutputBytes = 0;
+      ctx.stats.pubsubMessages = 0;
+      return simple("OK");
+    case "rewrite":
+      return error("ERR The server is running without a config file");
+    default:
+      return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try CONFIG HELP.`);
+  }
+}
+
+export const CONFIG_COMMANDS: ServerCommand[] = [{
+  name: "config",
+  arity: -2,
+  flags: ["admin", "noscript", "loading", "stale"],
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  group: "server",
+  handler: config,
+}];

@@ -1,0 +1,158 @@
+/**
+ * One connection's loop: read (64 KiB), parse every complete command, execute them in order,
+ * then — if any of them wrote — wait for the executor's group commit before the batched replies
+ * leave in one write. Async results (a replicated executor) keep their order; a blocking
+ * command stops input processing until it is served, times out, or the peer goes away.
+ */
+import type { Reply } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import { dispatch } from "./dispatch.ts";
+import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
+
+/** A client whose unparsed input grows past this is disconnected (Redis client-query-buffer-limit). */
+export const QUERY_BUFFER_BYTES_MAX = 1024 * 1024 * 1024;
+const SCRATCH_BYTES = 16 * 1024;
+
+type Pending = Reply | Promise<Reply> | ReplyList;
+
+export async function serveConnection(ctx: ServerContext, client: Client): Promise<void> {
+  try {
+    while (!client.closed) {
+      const n = await readSome(client);
+      if (n === null) break;
+      ctx.stats.netInputBytes += n;
+      await processBatch(ctx, client);
+      if (client.closeAfterFlush || client.output.failed) break;
+      if (client.parser.bufferedBytes > QUERY_BUFFER_BYTES_MAX) {
+        ctx.logger.warn("Closing client that reached the query buffer limit", {
+          addr: client.addr,
+        });
+        break;
+      }
+    }
+  } catch (err) {
+    ctx.logger.error("Connection failed", { addr: client.addr, error: String(err) });
+  } finally {
+    ctx.disconnect(client);
+  }
+}
+
+/** Reads into the parser; first consumes a read started while the client was blocked. */
+async function readSome(client: Client): Promise<number | null> {
+  if (client.pendingRead !== null) {
+    const n = await client.pendingRead;
+    client.pendingRead = null;
+    if (n === null) return null;
+    client.parser.feed(client.scratch!.subarray(0, n));
+    return n;
+  }
+  try {
+    const n = await client.conn.read(client.parser.spare());
+    if (n !== null) client.parser.commit(n);
+    return n;
+  } catch {
+    return null; // reset by peer, or closed by us: same outcome
+  }
+}
+
+async function processBatch(ctx: ServerContext, client: Client): Promise<void> {
+  const output = client.output;
+  output.hold();
+  let pending: Pending[] | null = null;
+  let held = true;
+  try {
+    client.lastInteractionMs = Date.now();
+    for (let argv = client.parser.next(); argv !== null; argv = client.parser.next()) {
+      const result: HandlerResult = dispatch(ctx, client, argv);
+      if (ctx.blocking.hasReady) void ctx.blocking.serveReady();
+      if (result instanceof Blocked) {
+        if (!(await finishSegment(ctx, client, pending))) return;
+        pending = null;
+        output.release();
+        held = false;
+        await output.flush();
+        const reply = await waitBlocked(client, result.promise);
+        if (reply === null) return;
+        output.hold();
+        held = true;
+        client.needsSync = true;
+        encode(client, reply);
+      } else if (pending === null && !(result instanceof Promise)) {
+        encode(client, result);
+      } else {
+        (pending ??= []).push(result);
+      }
+      if (client.closeAfterFlush) break;
+    }
+    if (client.parser.error !== null) {
+      (pending ??= []).push({ kind: "error", value: `ERR ${client.parser.error}` });
+      client.closeAfterFlush = true;
+    }
+    await finishSegment(ctx, client, pending);
+  } finally {
+    if (held) output.release();
+  }
+  await output.flush();
+}
+
+/** Waits for durability of this batch's writes, then encodes the queued replies in order. */
+async function finishSegment(
+  ctx: ServerContext,
+  client: Client,
+  pending: Pending[] | null,
+): Promise<boolean> {
+  if (client.needsSync) {
+    client.needsSync = false;
+    try {
+      await ctx.executor.sync();
+    } catch (err) {
+      // Never acknowledge a write whose durability failed: drop the connection instead.
+      ctx.logger.error("Sync failed; closing client without replying", { error: String(err) });
+      client.closeAfterFlush = true;
+      client.output.failed = true;
+      return false;
+    }
+  }
+  if (pending === null) return true;
+  for (const item of pending) {
+    let reply: Reply | ReplyList;
+    try {
+      reply = item instanceof Promise ? await item : item;
+    } catch (err) {
+      reply = { kind: "error", value: `ERR ${err instanceof Error ? err.message : String(err)}` };
+    }
+    encode(client, reply);
+  }
+  return true;
+}
+
+function encode(client: Client, reply: Reply | ReplyList | Promise<Reply>): void {
+  const w = client.output.writer;
+  if (reply instanceof ReplyList) {
+    for (const r of reply.replies) w.reply(r, client.proto);
+  } else w.reply(reply as Reply, client.proto);
+}
+
+/**
+ * Waits for a blocking command while watching the socket: EOF cancels the wait (so no element
+ * is popped for a client that is gone); bytes that arrive meanwhile are queued in the parser.
+ */
+async function waitBlocked(client: Client, promise: Promise<Reply>): Promise<Reply | null> {
+  const done = promise.then((reply) => ({ reply }));
+  while (true) {
+    if (client.pendingRead === null) {
+      client.scratch ??= new Uint8Array(SCRATCH_BYTES);
+      client.pendingRead = client.conn.read(client.scratch).catch(() => null);
+    }
+    const outcome = await Promise.race([done, client.pendingRead.then((n) => ({ n }))]);
+    if ("reply" in outcome) return outcome.reply;
+    client.pendingRead = null;
+    if (outcome.n === null || client.parser.bufferedBytes > QUERY_BUFFER_BYTES_MAX) {
+      client.unblock?.();
+      client.closed = true;
+      return null;
+    }
+    client.parser.feed(client.scratch!.subarray(0, outcome.n));
+  }
+}

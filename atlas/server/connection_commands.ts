@@ -1,0 +1,161 @@
+/** Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET. */
+import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import type { ServerCommand } from "./table.ts";
+
+export const REDIS_COMPAT_VERSION = "7.0.15";
+
+const OK = simple("OK");
+const PONG = simple("PONG");
+const WRONGPASS = error(
+  "WRONGPASS invalid username-password pair or user is disabled.",
+);
+
+function ping(_ctx: ServerContext, client: Client, argv: string[]): Reply {
+  if (argv.length > 2) return error("ERR wrong number of arguments for 'ping' command");
+  if (client.proto === 2 && client.subscriptionCount > 0) {
+    return array([bulk("pong"), bulk(argv.length === 2 ? argv[1] : "")]);
+  }
+  return argv.length === 2 ? bulk(argv[1]) : PONG;
+}
+
+/** Checks a password (and user "default"); updates the client. null on success. */
+function authenticate(
+  ctx: ServerContext,
+  client: Client,
+  user: string,
+  pass: string,
+): Reply | null {
+  if (ctx.settings.requirepass === "") {
+    if (user === "default") {
+      client.authenticated = true;
+      return null; // Redis: the default user has nopass, any password works
+    }
+    return WRONGPASS;
+  }
+  if (user !== "default" || pass !== ctx.settings.requirepass) return WRONGPASS;
+  client.authenticated = true;
+  return null;
+}
+
+function auth(ctx: ServerContext, client: Client, argv: string[]): Reply {
+  if (argv.length > 3) return error("ERR syntax error");
+  if (argv.length === 2 && ctx.settings.requirepass === "") {
+    return error(
+      "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+    );
+  }
+  const user = argv.length === 3 ? argv[1] : "default";
+  const failed = authenticate(ctx, client, user, argv[argv.length - 1]);
+  return failed ?? OK;
+}
+
+function hello(ctx: ServerContext, client: Client, argv: string[]): Reply {
+  let proto: 2 | 3 = client.proto;
+  let i = 1;
+  if (argv.length >= 2) {
+    const v = Number(argv[1]);
+    if (!/^-?\d+$/.test(argv[1])) {
+      return error("ERR Protocol version is not an integer or out of range");
+    }
+    if (v !== 2 && v !== 3) return error("NOPROTO unsupported protocol version");
+    proto = v;
+    i = 2;
+  }
+  let name: string | null = null;
+  for (; i < argv.length; i++) {
+    const opt = argv[i].toLowerCase();
+    const left = argv.length - i - 1;
+    if (opt === "auth" && left >= 2) {
+      const failed = authenticate(ctx, client, argv[i + 1], argv[i + 2]);
+      if (failed !== null) return failed;
+      i += 2;
+    } else if (opt === "setname" && left >= 1) {
+      name = argv[++i];
+      const bad = checkClientName(name);
+      if (bad !== null) return bad;
+    } else return error(`ERR Syntax error in HELLO option '${argv[i]}'`);
+  }
+  if (!client.authenticated) {
+    return error(
+      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+    );
+  }
+  if (name !== null) client.name = name;
+  client.proto = proto;
+  return {
+    kind: "map",
+    value: [
+      [bulk("server"), bulk("redis")],
+      [bulk("version"), bulk(REDIS_COMPAT_VERSION)],
+      [bulk("proto"), integer(proto)],
+      [bulk("id"), integer(client.id)],
+      [bulk("mode"), bulk("standalone")],
+      [bulk("role"), bulk("master")],
+      [bulk("modules"), array([])],
+    ],
+  };
+}
+
+/** Redis rejects names with spaces, newlines or other non-printable chars. */
+export function checkClientName(name: string): Reply | null {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) {
+      return error("ERR Client names cannot contain spaces, newlines or special characters.");
+    }
+  }
+  return null;
+}
+
+function select(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
+  if (!/^-?\d+$/.test(argv[1])) return error("ERR value is not an integer or out of range");
+  return Number(argv[1]) === 0 ? OK : error("ERR DB index is out of range");
+}
+
+function quit(_ctx: ServerContext, client: Client): Reply {
+  client.closeAfterFlush = true;
+  return OK;
+}
+
+function reset(ctx: ServerContext, client: Client): Reply {
+  client.multi = null;
+  client.multiAborted = false;
+  ctx.watches.unwatchAll(client);
+  ctx.pubsub.removeClient(client);
+  client.proto = 2;
+  client.name = "";
+  client.authenticated = ctx.settings.requirepass === "";
+  return simple("RESET");
+}
+
+function echo(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
+  return bulk(argv[1]);
+}
+
+const conn = (
+  name: string,
+  arity: number,
+  flags: string,
+  handler: ServerCommand["handler"],
+): ServerCommand => ({
+  name,
+  arity,
+  flags: flags.split(" ").filter((f) => f !== ""),
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  group: "connection",
+  handler,
+});
+
+export const CONNECTION_COMMANDS: ServerCommand[] = [
+  conn("ping", -1, "fast", ping),
+  conn("echo", 2, "fast", echo),
+  conn("auth", -2, "no-auth fast", auth),
+  conn("hello", -1, "no-auth fast", hello),
+  conn("select", 2, "fast", select),
+  conn("quit", -1, "no-auth fast", quit),
+  conn("reset", 1, "no-auth fast", reset),
+];

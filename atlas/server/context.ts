@@ -1,0 +1,55 @@
+/** State shared by every connection of one server: settings, registries, counters. */
+import type { CommandExecutor } from "../executor.ts";
+import type { RespLimits } from "../resp/limits.ts";
+import type { Client } from "./client.ts";
+import type { Blocking } from "./blocking.ts";
+import type { PubSub } from "./pubsub.ts";
+import type { CommandTable } from "./table.ts";
+import type { Watches } from "./watches.ts";
+import type { PersistenceHooks, ServerLogger, StoreHooks } from "./types.ts";
+
+/** Settings CONFIG SET may change at run time. */
+export interface Settings {
+  requirepass: string;
+  protectedMode: boolean;
+  maxclients: number;
+  limits: RespLimits;
+}
+
+/** Counters for INFO stats and the lead's Prometheus wiring. */
+export interface ServerStats {
+  totalConnections: number;
+  rejectedConnections: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  pubsubMessages: number;
+}
+
+export interface ServerContext {
+  readonly executor: CommandExecutor;
+  readonly store: StoreHooks | undefined;
+  readonly settings: Settings;
+  readonly clients: Map<number, Client>;
+  readonly table: CommandTable;
+  readonly pubsub: PubSub;
+  readonly blocking: Blocking;
+  readonly watches: Watches;
+  readonly stats: ServerStats;
+  readonly persistence: PersistenceHooks;
+  readonly logger: ServerLogger;
+  readonly startedMs: number;
+  readonly hostname: string;
+  port: number;
+  /** Releases everything a client holds and closes its socket (idempotent). */
+  disconnect(client: Client): void;
+}
+
+export function newStats(): ServerStats {
+  return {
+    totalConnections: 0,
+    rejectedConnections: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    pubsubMessages: 0,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Per-command checks in Redis order (unknown command, auth, arity, RESP2 subscribed mode,
+ * MULTI queueing), then the server handler or the executor, with per-command counters.
+ */
+import { error, QUEUED, type Reply } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import type { CommandEntry, HandlerResult } from "./types.ts";
+
+const NOAUTH: Reply = Object.freeze({ kind: "error", value: "NOAUTH Authentication required." });
+
+export function dispatch(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
+  const entry = ctx.table.lookup(argv[0]);
+  if (entry === undefined) {
+    flagMultiError(client);
+    return error(unknownCommandText(argv));
+  }
+  if (!client.authenticated && !entry.noAuth) {
+    flagMultiError(client);
+    entry.rejectedCalls++;
+    return NOAUTH;
+  }
+  if (entry.arity > 0 ? argv.length !== entry.arity : argv.length < -entry.arity) {
+    flagMultiError(client);
+    entry.rejectedCalls++;
+    return error(`ERR wrong number of arguments for '${entry.name}' command`);
+  }
+  if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
+    entry.rejectedCalls++;
+    return error(
+      `ERR Can't execute '${entry.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+  }
+  if (client.multi !== null && !entry.multiControl) {
+    client.multi.push(argv);
+    return QUEUED;
+  }
+  return run(ctx, client, entry, argv);
+}
+
+/** Runs one checked command (also used by EXEC for its queued commands). */
+export function run(
+  ctx: ServerContext,
+  client: Client,
+  entry: CommandEntry,
+  argv: string[],
+): HandlerResult {
+  const t0 = performance.now();
+  let result: HandlerResult;
+  try {
+    result = entry.handler === null ? ctx.executor.execute(argv) : entry.handler(ctx, client, argv);
+  } catch (err) {
+    ctx.logger.error("Command failed", { command: entry.name, error: String(err) });
+    result = error(`ERR internal error while running '${entry.name}'`);
+  }
+  entry.durationUs += (performance.now() - t0) * 1000;
+  entry.calls++;
+  if (entry.write) client.needsSync = true;
+  if ((result as Reply).kind === "error") entry.failedCalls++;
+  client.lastCommand = entry.name;
+  return result;
+}
+
+function flagMultiError(client: Client): void {
+  if (client.multi !== null) client.multiAborted = true;
+}
+
+/** Redis 7: `ERR unknown command 'x', with args beginning with: 'a' 'b' ` (128-char budget). */
+export function unknownCommandText(argv: string[]): string {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
+}

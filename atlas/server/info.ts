@@ -1,0 +1,256 @@
+/** INFO sections with Redis field names, plus TIME LASTSAVE SAVE BGSAVE BGREWRITEAOF DEBUG. */
+import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import { REDIS_COMPAT_VERSION } from "./connection_commands.ts";
+import type { ServerContext } from "./context.ts";
+import type { ServerCommand } from "./table.ts";
+import type { HandlerResult } from "./types.ts";
+
+type Fields = [string, string | number][];
+
+const DEFAULT_SECTIONS = [
+  "server",
+  "clients",
+  "memory",
+  "persistence",
+  "stats",
+  "replication",
+  "cpu",
+  "keyspace",
+];
+const ALL_SECTIONS = [...DEFAULT_SECTIONS, "commandstats", "errorstats"];
+const RUN_ID = Array.from({ length: 40 }, (_, i) => "0123456789abcdef"[(i * 7 + 3) % 16]).join("");
+
+function human(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`;
+  const units = ["K", "M", "G", "T"];
+  let v = bytes;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(2)}${units[u]}`;
+}
+
+function sectionFields(ctx: ServerContext, name: string): Fields | null {
+  const now = Date.now();
+  const uptimeS = Math.floor((now - ctx.startedMs) / 1000);
+  const st = ctx.store?.stats;
+  switch (name) {
+    case "server":
+      return [
+        ["redis_version", REDIS_COMPAT_VERSION],
+        ["redis_mode", "standalone"],
+        ["atlas_version", "0.1.0"],
+        ["os", `${Deno.build.os} ${Deno.build.arch}`],
+        ["arch_bits", 64],
+        ["process_id", Deno.pid],
+        ["run_id", RUN_ID],
+        ["tcp_port", ctx.port],
+        ["server_time_usec", now * 1000],
+        ["uptime_in_seconds", uptimeS],
+        ["uptime_in_days", Math.floor(uptimeS / 86400)],
+        ["hz", 10],
+        ["executable", Deno.execPath()],
+        ["config_file", ""],
+      ];
+    case "clients":
+      return [
+        ["connected_clients", ctx.clients.size],
+        ["cluster_connections", 0],
+        ["maxclients", ctx.settings.maxclients],
+        ["blocked_clients", ctx.blocking.blockedClients],
+        ["tracking_clients", 0],
+        ["pubsub_clients", [...ctx.clients.values()].filter((c) => c.subscriptionCount > 0).length],
+      ];
+    case "memory": {
+      const mem = Deno.memoryUsage();
+      return [
+        ["used_memory", mem.heapUsed + mem.external],
+        ["used_memory_human", human(mem.heapUsed + mem.external)],
+        ["used_memory_rss", mem.rss],
+        ["used_memory_rss_human", human(mem.rss)],
+        ["used_memory_dataset", st?.usedMemoryBytes ?? 0],
+        ["total_system_memory", Deno.systemMemoryInfo().total],
+        ["maxmemory", st?.maxmemoryBytes ?? 0],
+        ["maxmemory_human", human(st?.maxmemoryBytes ?? 0)],
+        ["maxmemory_policy", st?.maxmemoryPolicy ?? "noeviction"],
+        ["mem_fragmentation_ratio", (mem.rss / Math.max(1, mem.heapUsed)).toFixed(2)],
+      ];
+    }
+    case "persistence": {
+      const fields: Fields = [
+        ["loading", 0],
+        ["async_loading", 0],
+        ["rdb_bgsave_in_progress", 0],
+        [
+          "rdb_last_save_time",
+          Math.floor((ctx.persistence.lastSaveMs?.() ?? ctx.startedMs) / 1000),
+        ],
+        ["rdb_last_bgsave_status", "ok"],
+        ["aof_enabled", ctx.persistence.appendonly === "yes" ? 1 : 0],
+        ["aof_rewrite_in_progress", 0],
+        ["aof_last_write_status", "ok"],
+      ];
+      return merge(fields, ctx.persistence.info?.() ?? {});
+    }
+    case "stats": {
+      let commands = 0;
+      let errors = 0;
+      for (const e of ctx.table.entries()) {
+        commands += e.calls;
+        errors += e.failedCalls + e.rejectedCalls;
+      }
+      return [
+        ["total_connections_received", ctx.stats.totalConnections],
+        ["total_commands_processed", commands],
+        ["instantaneous_ops_per_sec", 0],
+        ["total_net_input_bytes", ctx.stats.netInputBytes],
+        ["total_net_output_bytes", netOutputBytes(ctx)],
+        ["rejected_connections", ctx.stats.rejectedConnections],
+        ["expired_keys", st?.expiredKeysTotal ?? 0],
+        ["evicted_keys", st?.evictedKeysTotal ?? 0],
+        ["pubsub_channels", ctx.pubsub.channels.size],
+        ["pubsub_patterns", ctx.pubsub.patterns.size],
+        ["total_error_replies", errors],
+      ];
+    }
+    case "replication":
+      return [
+        ["role", "master"],
+        ["connected_slaves", 0],
+        ["master_failover_state", "no-failover"],
+        ["master_replid", RUN_ID],
+        ["master_repl_offset", 0],
+      ];
+    case "cpu":
+      return [];
+    case "commandstats":
+      return [...ctx.table.entries()].filter((e) => e.calls > 0 || e.rejectedCalls > 0).map((e) => [
+        `cmdstat_${e.name}`,
+        `calls=${e.calls},usec=${Math.round(e.durationUs)},usec_per_call=${
+          (e.durationUs / Math.max(1, e.calls)).toFixed(2)
+        },rejected_calls=${e.rejectedCalls},failed_calls=${e.failedCalls}`,
+      ]);
+    case "errorstats":
+      return [];
+    case "keyspace":
+      return st === undefined || st.keys === 0
+        ? []
+        : [["db0", `keys=${st.keys},expires=${st.volatileKeys},avg_ttl=0`]];
+    default:
+      return null;
+  }
+}
+
+function netOutputBytes(ctx: ServerContext): number {
+  let n = ctx.stats.netOutputBytes;
+  for (const c of ctx.clients.values()) n += c.output.bytesWritten;
+  return n;
+}
+
+function merge(fields: Fields, extra: Record<string, string | number>): Fields {
+  const out = new Map(fields);
+  for (const [k, v] of Object.entries(extra)) out.set(k, v);
+  return [...out];
+}
+
+/** The INFO text for the requested sections (Redis 7 accepts several). */
+export function infoText(ctx: ServerContext, requested: string[]): string {
+  let names: string[];
+  if (requested.length === 0) names = DEFAULT_SECTIONS;
+  else {
+    const set = new Set<string>();
+    for (const r of requested.map((s) => s.toLowerCase())) {
+      if (r === "all" || r === "everything") ALL_SECTIONS.forEach((s) => set.add(s));
+      else if (r === "default") DEFAULT_SECTIONS.forEach((s) => set.add(s));
+      else set.add(r);
+    }
+    names = ALL_SECTIONS.filter((s) => set.has(s));
+  }
+  const parts: string[] = [];
+  for (const name of names) {
+    const fields = sectionFields(ctx, name);
+    if (fields === null) continue;
+    const title = name === "commandstats" ? "Commandstats" : name[0].toUpperCase() + name.slice(1);
+    parts.push(`# ${title}\r\n` + fields.map(([k, v]) => `${k}:${v}\r\n`).join(""));
+  }
+  return parts.join("\r\n");
+}
+
+function info(ctx: ServerContext, _client: Client, argv: string[]): Reply {
+  return { kind: "bulk", value: infoText(ctx, argv.slice(1)) };
+}
+
+function time(): Reply {
+  const us = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+  return array([bulk(String(us / 1000000n)), bulk(String(us % 1000000n))]);
+}
+
+/** SAVE BGSAVE BGREWRITEAOF LASTSAVE: the persistence hooks if given, else the executor. */
+function persistenceCommand(ctx: ServerContext, _client: Client, argv: string[]): HandlerResult {
+  const p = ctx.persistence;
+  const name = argv[0].toLowerCase();
+  if (name === "bgsave" && argv.length === 2 && argv[1].toLowerCase() === "schedule") {
+    argv = [argv[0]];
+  }
+  const hook = name === "save"
+    ? p.save
+    : name === "bgsave"
+    ? p.bgsave
+    : name === "bgrewriteaof"
+    ? p.rewriteAof
+    : p.lastSaveMs;
+  if (hook === undefined) return ctx.executor.execute(argv);
+  if (name === "lastsave") return integer(Math.floor(p.lastSaveMs!() / 1000));
+  if (name === "save") {
+    return Promise.resolve(p.save!()).then(() => simple("OK"), (err) => error(`ERR ${err}`));
+  }
+  const job = name === "bgsave" ? p.bgsave! : p.rewriteAof!;
+  Promise.resolve(job.call(p)).catch((err) =>
+    ctx.logger.error("Background persistence job failed", { command: name, error: String(err) })
+  );
+  return simple(
+    name === "bgsave"
+      ? "Background saving started"
+      : "Background append only file rewriting started",
+  );
+}
+
+function debug(_ctx: ServerContext, _client: Client, argv: string[]): Reply | Promise<Reply> {
+  const sub = argv[1].toLowerCase();
+  if (sub === "sleep" && argv.length === 3) {
+    const s = Number(argv[2]);
+    if (!Number.isFinite(s) || s < 0) return error("ERR value is not a valid float");
+    const ms = Math.min(s * 1000, 60_000);
+    return new Promise((resolve) => setTimeout(() => resolve(simple("OK")), ms));
+  }
+  return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try DEBUG HELP.`);
+}
+
+const srv = (
+  name: string,
+  arity: number,
+  flags: string[],
+  handler: ServerCommand["handler"],
+): ServerCommand => ({
+  name,
+  arity,
+  flags,
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  group: "server",
+  handler,
+});
+
+export const SERVER_COMMANDS: ServerCommand[] = [
+  srv("info", -1, ["loading", "stale"], info),
+  srv("time", 1, ["loading", "stale", "fast"], time),
+  srv("save", 1, ["admin", "noscript", "no-async-loading", "no-multi"], persistenceCommand),
+  srv("bgsave", -1, ["admin", "noscript", "no-async-loading"], persistenceCommand),
+  srv("bgrewriteaof", 1, ["admin", "noscript", "no-async-loading"], persistenceCommand),
+  srv("lastsave", 1, ["loading", "stale", "fast"], persistenceCommand),
+  srv("debug", -2, ["admin", "noscript", "loading", "stale"], debug),
+];

@@ -1,0 +1,79 @@
+/**
+ * A connection's outgoing bytes: replies and pushes are encoded into the current RespWriter;
+ * `flush()` swaps in the spare writer and sends the filled one with one write (looping over
+ * partial writes). While held (a batch is being executed or awaiting durability), flushes are
+ * deferred, so a pub/sub push arriving meanwhile cannot release replies to unsynced writes.
+ */
+import { RespWriter } from "../resp/encoder.ts";
+
+export interface ByteSink {
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+export class Output {
+  #cur = new RespWriter();
+  #spare = new RespWriter();
+  #sink: ByteSink;
+  #flushing: Promise<void> | null = null;
+  #held = 0;
+  /** Bytes written to the socket so far (INFO total_net_output_bytes). */
+  bytesWritten = 0;
+  /** Set when a write failed (peer gone); later flushes are no-ops. */
+  failed = false;
+
+  constructor(sink: ByteSink) {
+    this.#sink = sink;
+  }
+
+  /** Where to encode the next reply or push. */
+  get writer(): RespWriter {
+    return this.#cur;
+  }
+
+  /** Bytes encoded but not yet handed to the socket. */
+  get pendingBytes(): number {
+    return this.#cur.length;
+  }
+
+  hold(): void {
+    this.#held++;
+  }
+
+  release(): void {
+    this.#held--;
+  }
+
+  /** Sends everything encoded so far (unless held); resolves when the socket took it. */
+  flush(): Promise<void> {
+    if (this.#held > 0 || this.failed) return Promise.resolve();
+    if (this.#flushing !== null) return this.#flushing;
+    if (this.#cur.length === 0) return Promise.resolve();
+    this.#flushing = this.#drain();
+    return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#cur.length > 0 && !this.failed) {
+        const full = this.#cur;
+        this.#cur = this.#spare;
+        this.#spare = full;
+        await this.#writeAll(full.bytes());
+        full.reset();
+      }
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    try {
+      while (off < bytes.length) off += await this.#sink.write(bytes.subarray(off));
+    } catch {
+      // The peer went away; the read side sees EOF/error and closes the connection.
+      this.failed = true;
+    }
+    this.bytesWritten += off;
+  }
+}

@@ -1,0 +1,92 @@
+/** Channels and patterns -> subscribers; PUBLISH encodes pushes straight into their outputs. */
+import { globMatch } from "../store/glob.ts";
+import type { Client } from "./client.ts";
+
+/** A subscriber whose unsent output grows past this is disconnected (Redis: pubsub 32mb). */
+export const PUBSUB_OUTPUT_BYTES_MAX = 32 * 1024 * 1024;
+
+export class PubSub {
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+  /** Called for a subscriber that fell too far behind (the server closes it). */
+  onOverflow: (client: Client) => void = () => {};
+
+  subscribe(client: Client, channel: string): void {
+    if (client.channels.has(channel)) return;
+    client.channels.add(channel);
+    addTo(this.channels, channel, client);
+  }
+
+  unsubscribe(client: Client, channel: string): void {
+    if (!client.channels.delete(channel)) return;
+    removeFrom(this.channels, channel, client);
+  }
+
+  psubscribe(client: Client, pattern: string): void {
+    if (client.patterns.has(pattern)) return;
+    client.patterns.add(pattern);
+    addTo(this.patterns, pattern, client);
+  }
+
+  punsubscribe(client: Client, pattern: string): void {
+    if (!client.patterns.delete(pattern)) return;
+    removeFrom(this.patterns, pattern, client);
+  }
+
+  removeClient(client: Client): void {
+    for (const ch of [...client.channels]) this.unsubscribe(client, ch);
+    for (const p of [...client.patterns]) this.punsubscribe(client, p);
+  }
+
+  /** Delivers to channel and pattern subscribers; returns how many received it. */
+  publish(channel: string, message: string): number {
+    let receivers = 0;
+    const direct = this.channels.get(channel);
+    if (direct !== undefined) {
+      for (const client of direct) {
+        const w = client.output.writer;
+        w.arrayHeader(3, client.proto === 3 ? ">" : "*");
+        w.bulk("message");
+        w.bulk(channel);
+        w.bulk(message);
+        this.#deliver(client);
+        receivers++;
+      }
+    }
+    for (const [pattern, clients] of this.patterns) {
+      if (!globMatch(pattern, channel)) continue;
+      for (const client of clients) {
+        const w = client.output.writer;
+        w.arrayHeader(4, client.proto === 3 ? ">" : "*");
+        w.bulk("pmessage");
+        w.bulk(pattern);
+        w.bulk(channel);
+        w.bulk(message);
+        this.#deliver(client);
+        receivers++;
+      }
+    }
+    return receivers;
+  }
+
+  #deliver(client: Client): void {
+    if (client.output.pendingBytes > PUBSUB_OUTPUT_BYTES_MAX) {
+      this.onOverflow(client);
+      return;
+    }
+    void client.output.flush();
+  }
+}
+
+function addTo(map: Map<string, Set<Client>>, name: string, client: Client): void {
+  let set = map.get(name);
+  if (set === undefined) map.set(name, set = new Set());
+  set.add(client);
+}
+
+function removeFrom(map: Map<string, Set<Client>>, name: string, client: Client): void {
+  const set = map.get(name);
+  if (set === undefined) return;
+  set.delete(client);
+  if (set.size === 0) map.delete(name);
+}

@@ -1,0 +1,98 @@
+/**
+ * The dispatch table: the store's command specs (run on the executor) merged with the server's
+ * own commands. Lookups are cached per raw spelling ("GET", "get"), so the hot path does no
+ * lower-casing.
+ */
+import type { CommandEntry, CommandSpecLike, Handler } from "./types.ts";
+
+const SPELLING_CACHE_MAX = 4096;
+const NO_AUTH = new Set(["auth", "hello", "quit", "reset"]);
+const PUBSUB_OK = new Set([
+  "subscribe",
+  "unsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "ssubscribe",
+  "sunsubscribe",
+  "ping",
+  "quit",
+  "reset",
+]);
+const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+export interface ServerCommand extends CommandSpecLike {
+  readonly handler: Handler;
+}
+
+export class CommandTable {
+  readonly #byName = new Map<string, CommandEntry>();
+  readonly #bySpelling = new Map<string, CommandEntry>();
+
+  /** `storeSpecs` run on the executor; `serverCommands` override same-named specs. */
+  constructor(storeSpecs: Iterable<CommandSpecLike>, serverCommands: Iterable<ServerCommand>) {
+    for (const spec of storeSpecs) this.#add(spec, null);
+    for (const cmd of serverCommands) this.#add(cmd, cmd.handler);
+  }
+
+  #add(spec: CommandSpecLike, handler: Handler | null): void {
+    const name = spec.name.toLowerCase();
+    this.#byName.set(name, {
+      name,
+      arity: spec.arity,
+      flags: spec.flags,
+      firstKey: spec.firstKey,
+      lastKey: spec.lastKey,
+      step: spec.step,
+      group: spec.group,
+      write: spec.flags.includes("write"),
+      noAuth: NO_AUTH.has(name) || spec.flags.includes("no-auth"),
+      pubsubOk: PUBSUB_OK.has(name),
+      multiControl: MULTI_CONTROL.has(name),
+      handler,
+      calls: 0,
+      durationUs: 0,
+      failedCalls: 0,
+      rejectedCalls: 0,
+    });
+  }
+
+  lookup(raw: string): CommandEntry | undefined {
+    const hit = this.#bySpelling.get(raw);
+    if (hit !== undefined) return hit;
+    if (raw.length > 64) return undefined;
+    const entry = this.#byName.get(raw.toLowerCase());
+    if (entry !== undefined && this.#bySpelling.size < SPELLING_CACHE_MAX) {
+      this.#bySpelling.set(raw, entry);
+    }
+    return entry;
+  }
+
+  get(name: string): CommandEntry | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  get size(): number {
+    return this.#byName.size;
+  }
+
+  entries(): IterableIterator<CommandEntry> {
+    return this.#byName.values();
+  }
+
+  resetStats(): void {
+    for (const e of this.#byName.values()) {
+      e.calls = 0;
+      e.durationUs = 0;
+      e.failedCalls = 0;
+      e.rejectedCalls = 0;
+    }
+  }
+}
+
+/** Normalizes the store's `commands` (a Map, a record or an array of specs) to a list. */
+export function specsOf(commands: unknown): CommandSpecLike[] {
+  if (commands === undefined || commands === null) return [];
+  if (commands instanceof Map) return [...commands.values()] as CommandSpecLike[];
+  if (Array.isArray(commands)) return commands as CommandSpecLike[];
+  return Object.values(commands as Record<string, CommandSpecLike>);
+}

@@ -1,0 +1,102 @@
+/**
+ * MULTI / EXEC / DISCARD / WATCH / UNWATCH. Queued commands were checked when queued (unknown
+ * command, arity, auth: a failure there makes EXEC answer EXECABORT). EXEC runs them back to back
+ * with no await in between, so with a synchronous executor nothing interleaves.
+ */
+import { error, NIL_ARRAY, type Reply, simple } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import { run } from "./dispatch.ts";
+import type { ServerCommand } from "./table.ts";
+import { Blocked, ReplyList } from "./types.ts";
+
+const OK = simple("OK");
+
+function multi(_ctx: ServerContext, client: Client): Reply {
+  if (client.multi !== null) return error("ERR MULTI calls can not be nested");
+  client.multi = [];
+  client.multiAborted = false;
+  return OK;
+}
+
+function endMulti(ctx: ServerContext, client: Client): void {
+  client.multi = null;
+  client.multiAborted = false;
+  ctx.watches.unwatchAll(client);
+}
+
+function discard(ctx: ServerContext, client: Client): Reply {
+  if (client.multi === null) return error("ERR DISCARD without MULTI");
+  endMulti(ctx, client);
+  return OK;
+}
+
+function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> {
+  const queued = client.multi;
+  if (queued === null) return error("ERR EXEC without MULTI");
+  const aborted = client.multiAborted;
+  const dirty = client.watchDirty;
+  endMulti(ctx, client);
+  if (aborted) {
+    return error("EXECABORT Transaction discarded because of previous errors.");
+  }
+  if (dirty) return NIL_ARRAY;
+  const results: (Reply | Promise<Reply>)[] = [];
+  let async = false;
+  client.inExec = true;
+  try {
+    for (const argv of queued) {
+      const entry = ctx.table.lookup(argv[0])!;
+      const r = run(ctx, client, entry, argv);
+      if (r instanceof Blocked) {
+        results.push(r.promise);
+        async = true;
+      } else if (r instanceof ReplyList) {
+        results.push(...r.replies);
+      } else {
+        if (r instanceof Promise) async = true;
+        results.push(r);
+      }
+    }
+  } finally {
+    client.inExec = false;
+  }
+  if (!async) return { kind: "array", value: results as Reply[] };
+  return Promise.all(results).then((value) => ({ kind: "array", value }));
+}
+
+function watch(ctx: ServerContext, client: Client, argv: string[]): Reply {
+  if (client.multi !== null) return error("ERR WATCH inside MULTI is not allowed");
+  for (let i = 1; i < argv.length; i++) ctx.watches.watch(client, argv[i]);
+  return OK;
+}
+
+function unwatch(ctx: ServerContext, client: Client): Reply {
+  ctx.watches.unwatchAll(client);
+  return OK;
+}
+
+const tx = (
+  name: string,
+  arity: number,
+  flags: string[],
+  handler: ServerCommand["handler"],
+  firstKey = 0,
+): ServerCommand => ({
+  name,
+  arity,
+  flags,
+  firstKey,
+  lastKey: firstKey === 0 ? 0 : -1,
+  step: firstKey === 0 ? 0 : 1,
+  group: "transactions",
+  handler,
+});
+
+export const TRANSACTION_COMMANDS: ServerCommand[] = [
+  tx("multi", 1, ["fast"], multi),
+  tx("exec", 1, ["skip-slowlog"], exec),
+  tx("discard", 1, ["fast"], discard),
+  tx("watch", -2, ["fast"], watch, 1),
+  tx("unwatch", 1, ["fast"], unwatch),
+];

@@ -1,0 +1,92 @@
+/** Shared types of the RESP server: handler results, command entries, hooks it is given. */
+import type { Reply } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+
+/** A command that waits (BLPOP...): the connection stops processing input until it settles. */
+export class Blocked {
+  constructor(readonly promise: Promise<Reply>) {}
+}
+
+/** Several replies from one command (SUBSCRIBE a b c answers once per channel). */
+export class ReplyList {
+  constructor(readonly replies: Reply[]) {}
+}
+
+export type HandlerResult = Reply | Promise<Reply> | Blocked | ReplyList;
+
+export type Handler = (ctx: ServerContext, client: Client, argv: string[]) => HandlerResult;
+
+/** The command table row the store exports (CommandSpec); only these fields are read. */
+export interface CommandSpecLike {
+  readonly name: string;
+  readonly arity: number;
+  readonly flags: readonly string[];
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly step: number;
+  readonly group?: string;
+  readonly summary?: string;
+  readonly since?: string;
+}
+
+/** One row of the server's dispatch table, with its counters (INFO commandstats, metrics). */
+export interface CommandEntry extends CommandSpecLike {
+  readonly write: boolean;
+  /** Allowed before AUTH. */
+  readonly noAuth: boolean;
+  /** Allowed in RESP2 subscribed mode. */
+  readonly pubsubOk: boolean;
+  /** Runs immediately even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
+  readonly multiControl: boolean;
+  /** Server-level implementation; null means "run on the executor". */
+  readonly handler: Handler | null;
+  calls: number;
+  durationUs: number;
+  failedCalls: number;
+  rejectedCalls: number;
+}
+
+/** What the server needs from the store: change notifications and the command table. */
+export interface StoreHooks {
+  setModificationListener(listener: ((key: string | null) => void) | null): void;
+  readonly commands?: unknown;
+  /** Keyspace facts for INFO (Store.stats). */
+  readonly stats?: {
+    readonly keys: number;
+    readonly volatileKeys: number;
+    readonly usedMemoryBytes: number;
+    readonly expiredKeysTotal: number;
+    readonly evictedKeysTotal: number;
+    readonly maxmemoryBytes?: number;
+    readonly maxmemoryPolicy?: string;
+  };
+}
+
+/** Persistence operations and facts, provided by the durability engine (all optional). */
+export interface PersistenceHooks {
+  /** SAVE: a snapshot now, resolved when durable. */
+  save?(): Promise<void> | void;
+  /** BGSAVE: starts a snapshot without waiting. */
+  bgsave?(): Promise<void> | void;
+  /** BGREWRITEAOF. */
+  rewriteAof?(): Promise<void> | void;
+  /** Unix ms of the last successful snapshot (LASTSAVE, INFO rdb_last_save_time). */
+  lastSaveMs?(): number;
+  /** Extra INFO persistence fields, Redis names (aof_enabled, rdb_changes_since_last_save...). */
+  info?(): Record<string, string | number>;
+  /** "yes"/"no" for CONFIG GET appendonly. */
+  appendonly?: string;
+  /** Redis spelling of the sync mode: "always" (every), "everysec" (interval), "no" (none). */
+  appendfsync?: string;
+  /** CONFIG GET save ("" when there is no snapshot schedule). */
+  saveConfig?: string;
+  /** The data directory (CONFIG GET dir). */
+  dir?: string;
+}
+
+export interface ServerLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
