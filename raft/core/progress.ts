@@ -22,6 +22,12 @@ export class Inflights {
     if (n > 0) this.#items = this.#items.slice(n);
   }
 
+  /** Frees the oldest message: a heartbeat response proves the link works, so unblock one send. */
+  freeFirstOne(): void {
+    const first = this.#items.shift();
+    if (first) this.#bytes -= first.bytes;
+  }
+
   full(): boolean {
     return this.#items.length >= this.countMax || this.#bytes >= this.bytesMax;
   }

@@ -85,6 +85,7 @@ export class Raft {
       committedBytesPerReadyMax: RAFT_LIMITS.committedBytesPerReadyMax,
       testingKnobs: {},
       ...config,
+      testingKnobs: config.testingKnobs ?? {},
     };
     this.id = config.id;
     this.log = new RaftLog(config.storage, this.cfg.committedBytesPerReadyMax);
@@ -639,6 +640,7 @@ export class Raft {
   #handleHeartbeatResp(m: Message, pr: Progress): void {
     pr.recentActive = true;
     pr.probeSent = false;
+    if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, true);
     if (!m.context || m.context.length === 0) return;
     const acks = this.readOnly.recvAck(m.from, m.context);

@@ -3,6 +3,7 @@ import type { ConfState, Entry, HardState, Snapshot } from "../core/types.ts";
 import { emptySnapshot } from "../core/types.ts";
 import type { WritableStorage } from "./storage.ts";
 import { limitSize } from "../core/log.ts";
+import { encodeConfChange } from "../core/conf_change.ts";
 
 /** The reference in-memory storage. ents[0] is a dummy entry at the snapshot's index and term. */
 export class MemoryStorage implements WritableStorage {
@@ -10,13 +11,21 @@ export class MemoryStorage implements WritableStorage {
   #snapshot: Snapshot = emptySnapshot();
   #ents: Entry[] = [dummy(0, 0)];
 
-  /** A storage for a brand-new cluster member set: a zero snapshot holding the initial voters. */
-  static bootstrap(voters: string[], learners: string[] = []): MemoryStorage {
+  /**
+   * A storage for a founding member of a new cluster: like etcd, the initial membership is written
+   * as committed conf-change entries (term 1, indexes 1..n), so a node added later learns it by
+   * replicating the log like any other entry.
+   */
+  static bootstrap(voters: string[]): MemoryStorage {
     const s = new MemoryStorage();
-    s.#snapshot = {
-      meta: { index: 0, term: 0, confState: { voters: [...voters], learners: [...learners] } },
-      data: new Uint8Array(0),
-    };
+    const ents: Entry[] = [...voters].sort().map((nodeId, i) => ({
+      term: 1,
+      index: i + 1,
+      type: "confChange",
+      data: encodeConfChange({ type: "addVoter", nodeId }),
+    }));
+    s.append(ents);
+    s.setHardState({ term: 1, vote: "", commit: ents.length });
     return s;
   }
 

@@ -1,0 +1,96 @@
+import type { RaftLog } from "../core/log.ts";
+import type { Entry, NodeId } from "../core/types.ts";
+
+function dataKey(e: Entry): string {
+  return `${e.type}:${String.fromCharCode.apply(null, e.data as unknown as number[])}`;
+}
+
+/**
+ * Raft's safety properties, checked online as the simulation runs:
+ * election safety (one leader per term), leader completeness (a new leader holds every entry
+ * known committed), state-machine safety (every node applies the same entry at an index), and
+ * log matching (checked on demand across logs).
+ */
+export class SafetyChecker {
+  readonly violations: string[] = [];
+  readonly #leaders = new Map<number, NodeId>();
+  readonly #committed = new Map<number, { term: number; key: string }>();
+  maxCommitted = 0;
+
+  #fail(msg: string): void {
+    if (this.violations.length < 20) this.violations.push(msg);
+  }
+
+  /** Called whenever `id` is observed as leader of `term`. */
+  onLeader(id: NodeId, term: number, log: RaftLog): void {
+    const seen = this.#leaders.get(term);
+    if (seen === id) return;
+    if (seen !== undefined) {
+      this.#fail(`election safety: "${seen}" and "${id}" both leaders in term ${term}`);
+      return;
+    }
+    this.#leaders.set(term, id);
+    const first = log.firstIndex();
+    for (const [index, c] of this.#committed) {
+      if (index < first) continue;
+      const t = log.term(index);
+      if (t !== c.term) {
+        this.#fail(
+          `leader completeness: "${id}" leader of term ${term} has term ${t} at committed index ${index} (want ${c.term})`,
+        );
+        return;
+      }
+    }
+  }
+
+  /** Called for each entry a node applies. */
+  onApply(id: NodeId, e: Entry): void {
+    const key = dataKey(e);
+    const seen = this.#committed.get(e.index);
+    if (!seen) {
+      this.#committed.set(e.index, { term: e.term, key });
+      if (e.index > this.maxCommitted) this.maxCommitted = e.index;
+    } else if (seen.term !== e.term || seen.key !== key) {
+      this.#fail(
+        `state machine safety: "${id}" applied term ${e.term} at index ${e.index}, another node applied term ${seen.term}`,
+      );
+    }
+  }
+
+  leaderCount(): number {
+    return this.#leaders.size;
+  }
+
+  /** Log matching: where two logs hold the same term at an index, they agree up to it. */
+  checkLogMatching(logs: Map<NodeId, RaftLog>): void {
+    const ids = [...logs.keys()].sort();
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) {
+        const msg = compareLogs(logs.get(ids[i])!, logs.get(ids[j])!);
+        if (msg) this.#fail(`log matching between "${ids[i]}" and "${ids[j]}": ${msg}`);
+      }
+    }
+  }
+}
+
+function compareLogs(a: RaftLog, b: RaftLog): string | null {
+  const lo = Math.max(a.firstIndex(), b.firstIndex());
+  const hi = Math.min(a.lastIndex(), b.lastIndex());
+  if (lo > hi) return null;
+  const ea = a.slice(lo, hi + 1, Infinity);
+  const eb = b.slice(lo, hi + 1, Infinity);
+  if (!ea || !eb) return null;
+  let lastSame = -1;
+  for (let k = ea.length - 1; k >= 0; k--) {
+    if (ea[k].term === eb[k].term) {
+      lastSame = k;
+      break;
+    }
+  }
+  for (let k = 0; k <= lastSame; k++) {
+    if (ea[k].term !== eb[k].term || dataKey(ea[k]) !== dataKey(eb[k])) {
+      return `index ${ea[k].index} differs although index ${ea[lastSame].index} has the same term`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,346 @@
+import { NotLeaderError, RaftError } from "../core/errors.ts";
+import { Prng } from "../core/prng.ts";
+import type { TestingKnobs } from "../core/raft.ts";
+import { type Ready, RawNode } from "../core/raw_node.ts";
+import type { Entry, Message, NodeId, ReadState } from "../core/types.ts";
+import type { MemoryStorage } from "../storage/memory.ts";
+import type { ConfChange } from "../core/conf_change.ts";
+import { SafetyChecker } from "./checkers.ts";
+import { EventQueue } from "./event_queue.ts";
+import { decodeCommand, encodeCommand, KvStore, type KvOp, type KvResult } from "./kv.ts";
+import { SimDisk } from "./sim_disk.ts";
+import { SimNetwork } from "./sim_network.ts";
+
+export interface ClusterOptions {
+  nodeCount: number;
+  seed: number;
+  tickMs?: number;
+  electionTicks?: number;
+  heartbeatTicks?: number;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  /** Take a snapshot and compact after this many applied entries (0: never). */
+  snapshotEveryEntries?: number;
+  diskLatencyMsMax?: number;
+  msgBytesMax?: number;
+  inflightMsgsMax?: number;
+  testingKnobs?: TestingKnobs;
+  /** Node ids beyond the initial voters that exist (as empty, non-member nodes) for conf changes. */
+  spareNodes?: number;
+}
+
+/** The outcome a simulated client sees. */
+export type Reply = (status: "ok" | "fail", result: KvResult, leaderHint: NodeId | null) => void;
+
+class SimNode {
+  up = true;
+  busy = false;
+  incarnation = 0;
+  raw!: RawNode;
+  storage!: MemoryStorage;
+  kv!: KvStore;
+  pending = new Map<string, Reply>();
+  readWaits = new Map<string, { key: string; reply: Reply }>();
+  readyReads: { index: number; key: string; reply: Reply }[] = [];
+  constructor(readonly id: NodeId, readonly disk: SimDisk, readonly tickMs: number) {}
+}
+
+/**
+ * A deterministic simulated cluster: nodes running RawNode over a simulated disk, network and
+ * clock, all driven by one seed. Scenario tests drive it directly; the simulator adds faults and a
+ * client workload. Every node input goes through `#after`, which checks safety and pumps Ready.
+ */
+export class SimCluster {
+  readonly queue = new EventQueue();
+  readonly random: Prng;
+  readonly net: SimNetwork;
+  readonly ids: NodeId[];
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly checker = new SafetyChecker();
+  readonly opts: Required<Omit<ClusterOptions, "testingKnobs">> & { testingKnobs: TestingKnobs };
+  #nextOpId = 0;
+  /** Entries applied, per node (scenario tests inspect them). */
+  readonly applied = new Map<NodeId, Entry[]>();
+  recordApplied = false;
+
+  constructor(options: ClusterOptions) {
+    this.opts = {
+      tickMs: 10,
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      preVote: true,
+      checkQuorum: true,
+      snapshotEveryEntries: 0,
+      diskLatencyMsMax: 2,
+      msgBytesMax: 64 * 1024,
+      inflightMsgsMax: 16,
+      testingKnobs: {},
+      spareNodes: 0,
+      ...options,
+      testingKnobs: options.testingKnobs ?? {},
+    };
+    this.random = new Prng(options.seed);
+    this.net = new SimNetwork(this.queue, this.random.fork(), (m) => this.#deliver(m));
+    const total = options.nodeCount + this.opts.spareNodes;
+    this.ids = Array.from({ length: total }, (_, i) => `node-${i + 1}`);
+    const voters = this.ids.slice(0, options.nodeCount);
+    for (const id of this.ids) {
+      const drift = this.random.range(-1, 1);
+      const node = new SimNode(id, new SimDisk(voters.includes(id) ? voters : []), this.opts.tickMs + drift);
+      this.nodes.set(id, node);
+      this.applied.set(id, []);
+      this.#boot(node);
+    }
+  }
+
+  get now(): number {
+    return this.queue.now;
+  }
+
+  node(id: NodeId): SimNode {
+    const n = this.nodes.get(id);
+    if (!n) throw new Error(`Unknown node "${id}"`);
+    return n;
+  }
+
+  #boot(node: SimNode): void {
+    node.storage = node.disk.recover();
+    const snap = node.storage.snapshot();
+    node.kv = KvStore.restore(snap.data, snap.meta.index);
+    node.raw = new RawNode({
+      id: node.id,
+      storage: node.storage,
+      electionTicks: this.opts.electionTicks,
+      heartbeatTicks: this.opts.heartbeatTicks,
+      random: this.random.fork(),
+      preVote: this.opts.preVote,
+      checkQuorum: this.opts.checkQuorum,
+      msgBytesMax: this.opts.msgBytesMax,
+      inflightMsgsMax: this.opts.inflightMsgsMax,
+      testingKnobs: this.opts.testingKnobs,
+    });
+    node.up = true;
+    node.busy = false;
+    const inc = ++node.incarnation;
+    const tick = () => {
+      if (node.incarnation !== inc || !node.up) return;
+      node.raw.tick();
+      this.#after(node);
+      this.queue.after(node.tickMs, tick);
+    };
+    this.queue.after(this.random.range(1, node.tickMs), tick);
+  }
+
+  // ---- fault controls ----------------------------------------------------------------------
+
+  crash(id: NodeId): void {
+    const node = this.node(id);
+    if (!node.up) return;
+    node.up = false;
+    node.incarnation++;
+    node.disk.crash(this.random);
+    node.pending.clear();
+    node.readWaits.clear();
+    node.readyReads = [];
+  }
+
+  restart(id: NodeId): void {
+    const node = this.node(id);
+    if (node.up) return;
+    this.#boot(node);
+  }
+
+  isolate(id: NodeId): void {
+    this.net.isolate(id, this.ids);
+  }
+
+  reconnect(id: NodeId): void {
+    this.net.reconnect(id, this.ids);
+  }
+
+  upIds(): NodeId[] {
+    return this.ids.filter((id) => this.nodes.get(id)!.up);
+  }
+
+  // ---- running -----------------------------------------------------------------------------
+
+  run(ms: number): void {
+    this.queue.runUntil(this.now + ms);
+  }
+
+  /** Runs until pred() holds (checked after each event) or maxMs pass; returns pred(). */
+  runUntil(pred: () => boolean, maxMs: number): boolean {
+    if (pred()) return true;
+    return this.queue.runUntil(this.now + maxMs, pred);
+  }
+
+  /** The up node that believes it leads with the highest term, if any. */
+  leader(): NodeId | null {
+    let best: NodeId | null = null;
+    let bestTerm = -1;
+    for (const n of this.nodes.values()) {
+      if (n.up && n.raw.raft.state === "leader" && n.raw.raft.term > bestTerm) {
+        best = n.id;
+        bestTerm = n.raw.raft.term;
+      }
+    }
+    return best;
+  }
+
+  /** Leaders whose followers (a quorum) can reach them: the ones able to serve. */
+  leaders(): NodeId[] {
+    return this.upIds().filter((id) => this.node(id).raw.raft.state === "leader");
+  }
+
+  // ---- client requests ---------------------------------------------------------------------
+
+  /** A client request arriving at `id`: writes (and gets, unless readIndex) go through the log. */
+  submit(id: NodeId, op: KvOp, useReadIndex: boolean, reply: Reply): void {
+    const node = this.node(id);
+    if (!node.up) return;
+    const opId = `op-${this.#nextOpId++}`;
+    try {
+      if (op.kind === "get" && useReadIndex) {
+        node.raw.readIndex(new TextEncoder().encode(opId));
+        node.readWaits.set(opId, { key: op.key, reply });
+      } else {
+        node.raw.propose(encodeCommand({ id: opId, op }));
+        node.pending.set(opId, reply);
+      }
+    } catch (e) {
+      if (!(e instanceof RaftError)) throw e;
+      reply("fail", null, e instanceof NotLeaderError ? e.leaderHint : null);
+    }
+    this.#after(node);
+  }
+
+  proposeConfChange(id: NodeId, cc: ConfChange): number {
+    const node = this.node(id);
+    const index = node.raw.proposeConfChange(cc);
+    this.#after(node);
+    return index;
+  }
+
+  transferLeader(from: NodeId, to: NodeId): void {
+    const node = this.node(from);
+    if (!node.up) return;
+    try {
+      node.raw.transferLeader(to);
+    } catch (e) {
+      if (!(e instanceof RaftError)) throw e;
+    }
+    this.#after(node);
+  }
+
+  /** Lets a test poke a node's RawNode and then pumps it. */
+  poke(id: NodeId, fn: (raw: RawNode) => void): void {
+    const node = this.node(id);
+    fn(node.raw);
+    this.#after(node);
+  }
+
+  // ---- the Ready loop ----------------------------------------------------------------------
+
+  #deliver(m: Message): void {
+    const node = this.nodes.get(m.to);
+    if (!node || !node.up) return;
+    node.raw.step(m);
+    this.#after(node);
+  }
+
+  #after(node: SimNode): void {
+    const r = node.raw.raft;
+    if (r.state === "leader") this.checker.onLeader(node.id, r.term, r.log);
+    this.#pump(node);
+  }
+
+  #pump(node: SimNode): void {
+    if (!node.up || node.busy) return;
+    const rd = node.raw.ready();
+    if (!rd) return;
+    node.busy = true;
+    if (rd.snapshot) {
+      node.storage.applySnapshot(rd.snapshot);
+      node.disk.write({ kind: "installSnapshot", snapshot: rd.snapshot });
+    }
+    if (rd.entries.length > 0) {
+      node.storage.append(rd.entries);
+      node.disk.write({ kind: "entries", entries: rd.entries });
+    }
+    if (rd.hardState) {
+      node.storage.setHardState(rd.hardState);
+      node.disk.write({ kind: "hardState", hardState: rd.hardState });
+    }
+    for (const m of rd.messages) this.net.send(m);
+    const inc = node.incarnation;
+    this.queue.after(this.random.int(this.opts.diskLatencyMsMax + 1), () => {
+      if (node.incarnation === inc) this.#finishReady(node, rd);
+    });
+  }
+
+  #finishReady(node: SimNode, rd: Ready): void {
+    node.disk.sync();
+    for (const m of rd.persistedMessages) this.net.send(m);
+    if (rd.snapshot) node.kv = KvStore.restore(rd.snapshot.data, rd.snapshot.meta.index);
+    for (const e of rd.committedEntries) this.#apply(node, e);
+    for (const rs of rd.readStates) this.#onReadState(node, rs);
+    node.raw.advance(rd);
+    node.busy = false;
+    this.#maybeSnapshot(node);
+    this.#serveReads(node);
+    this.#after(node);
+  }
+
+  #apply(node: SimNode, e: Entry): void {
+    this.checker.onApply(node.id, e);
+    if (this.recordApplied) this.applied.get(node.id)!.push(e);
+    if (e.type !== "normal" || e.data.length === 0) {
+      node.kv.appliedIndex = e.index;
+      return;
+    }
+    const cmd = decodeCommand(e.data);
+    const result = node.kv.apply(e.index, cmd.op);
+    const reply = node.pending.get(cmd.id);
+    if (reply) {
+      node.pending.delete(cmd.id);
+      reply("ok", result, node.id);
+    }
+  }
+
+  #onReadState(node: SimNode, rs: ReadState): void {
+    const opId = new TextDecoder().decode(rs.context);
+    const w = node.readWaits.get(opId);
+    if (!w) return;
+    node.readWaits.delete(opId);
+    node.readyReads.push({ index: rs.index, key: w.key, reply: w.reply });
+  }
+
+  #serveReads(node: SimNode): void {
+    if (node.readyReads.length === 0) return;
+    const keep = [];
+    for (const r of node.readyReads) {
+      if (node.kv.appliedIndex >= r.index) r.reply("ok", node.kv.get(r.key), node.id);
+      else keep.push(r);
+    }
+    node.readyReads = keep;
+  }
+
+  #maybeSnapshot(node: SimNode): void {
+    const every = this.opts.snapshotEveryEntries;
+    if (every <= 0) return;
+    const applied = node.raw.raft.log.applied;
+    if (applied - node.storage.snapshot().meta.index < every) return;
+    const confState = node.raw.raft.confState();
+    const data = node.kv.snapshot();
+    node.storage.createSnapshot(applied, confState, data);
+    node.storage.compact(applied);
+    node.disk.write({ kind: "createSnapshot", index: applied, confState, data });
+  }
+
+  /** Runs the log-matching check across every up node. */
+  checkLogs(): void {
+    const logs = new Map();
+    for (const n of this.nodes.values()) if (n.up) logs.set(n.id, n.raw.raft.log);
+    this.checker.checkLogMatching(logs);
+  }
+}

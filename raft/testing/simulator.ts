@@ -1,0 +1,181 @@
+import { Prng } from "../core/prng.ts";
+import type { TestingKnobs } from "../core/raft.ts";
+import type { NodeId } from "../core/types.ts";
+import { SimCluster } from "./cluster.ts";
+import { checkLinearizable } from "./linearizability.ts";
+import { Workload } from "./workload.ts";
+
+export interface SimOptions {
+  /** Length of the safety phase (faults on). */
+  safetyMs?: number;
+  /** Bound for the liveness phase: after healing a majority, an operation must succeed within it. */
+  livenessMs?: number;
+  testingKnobs?: TestingKnobs;
+  /** Force a cluster size instead of drawing 3, 5 or 7 from the seed. */
+  nodeCount?: number;
+  /** Debug hook: inspect the cluster when the run ends. */
+  onEnd?: (cluster: SimCluster) => void;
+}
+
+export interface SimResult {
+  seed: number;
+  ok: boolean;
+  violations: string[];
+  nodeCount: number;
+  simMs: number;
+  messages: number;
+  ops: { ok: number; fail: number; unknown: number };
+  linearizability: "ok" | "illegal" | "unknown";
+  maxTerm: number;
+}
+
+/**
+ * One deterministic simulation: everything (cluster shape, faults, delays, workload) derives from
+ * `seed`, so the same seed replays the same run exactly.
+ */
+export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
+  const random = new Prng(seed);
+  const nodeCount = opts.nodeCount ?? random.pick([3, 3, 5, 5, 7]);
+  const cluster = new SimCluster({
+    nodeCount,
+    seed: random.nextU32(),
+    preVote: random.chance(0.75),
+    checkQuorum: random.chance(0.75),
+    snapshotEveryEntries: random.pick([0, 10, 40]),
+    diskLatencyMsMax: random.pick([0, 2, 8]),
+    msgBytesMax: random.pick([200, 4096, 64 * 1024]),
+    inflightMsgsMax: random.pick([1, 4, 64]),
+    testingKnobs: opts.testingKnobs,
+  });
+  const workload = new Workload(cluster, random.fork(), {
+    clients: random.range(2, 5),
+    keys: random.range(1, 4),
+    opTimeoutMs: 400,
+    readIndexRate: random.pick([0, 0.5, 1]),
+  });
+  const violations: string[] = [];
+  try {
+    workload.start();
+    const faults = new FaultInjector(cluster, random.fork());
+    faults.schedule(opts.safetyMs ?? 2000);
+    cluster.run(opts.safetyMs ?? 2000);
+    cluster.checkLogs();
+    livenessPhase(cluster, workload, random, opts.livenessMs ?? 3000, violations);
+    cluster.checkLogs();
+  } catch (e) {
+    violations.push(`exception: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  }
+  opts.onEnd?.(cluster);
+  violations.unshift(...cluster.checker.violations);
+  const lin = checkLinearizable(workload.history, { stepsMax: 2_000_000 });
+  if (lin.verdict === "illegal") violations.push(`linearizability: history of key "${lin.key}" is not linearizable`);
+  const count = (s: string) => workload.history.filter((h) => h.status === s).length;
+  let maxTerm = 0;
+  for (const n of cluster.nodes.values()) if (n.up) maxTerm = Math.max(maxTerm, n.raw.raft.term);
+  return {
+    seed,
+    ok: violations.length === 0,
+    violations,
+    nodeCount,
+    simMs: cluster.now,
+    messages: cluster.net.sent,
+    ops: { ok: count("ok"), fail: count("fail"), unknown: count("unknown") },
+    linearizability: lin.verdict,
+    maxTerm,
+  };
+}
+
+/** Heals a random majority; it must elect a leader, serve, and converge within bounds. */
+function livenessPhase(
+  cluster: SimCluster,
+  workload: Workload,
+  random: Prng,
+  livenessMs: number,
+  violations: string[],
+): void {
+  const ids = [...cluster.ids];
+  const size = Math.floor(ids.length / 2) + 1 + random.int(Math.ceil(ids.length / 2));
+  const majority: NodeId[] = [];
+  while (majority.length < size) {
+    const id = ids.splice(random.int(ids.length), 1)[0];
+    majority.push(id);
+  }
+  cluster.net.healAll();
+  for (const id of cluster.ids) {
+    if (majority.includes(id)) cluster.restart(id);
+    else cluster.isolate(id);
+  }
+  const healedAt = cluster.now;
+  const served = cluster.runUntil(() => workload.okAfter(healedAt) >= 3, livenessMs);
+  if (!served) {
+    violations.push(`liveness: no 3 operations succeeded within ${livenessMs}ms of healing ${majority.join(",")}`);
+    return;
+  }
+  workload.running = false;
+  cluster.run(1000);
+  const leaders = majority.filter((id) => cluster.node(id).raw.raft.state === "leader");
+  if (leaders.length !== 1) {
+    violations.push(`liveness: ${leaders.length} leaders in the healed majority after quiet period`);
+    return;
+  }
+  const commit = cluster.node(leaders[0]).raw.raft.log.committed;
+  for (const id of majority) {
+    const applied = cluster.node(id).raw.raft.log.applied;
+    if (applied !== commit) {
+      violations.push(`liveness: "${id}" applied ${applied}, leader committed ${commit}`);
+    }
+  }
+}
+
+/** Random faults during the safety phase: crashes, restarts, partitions, lossy links, transfers. */
+class FaultInjector {
+  constructor(readonly cluster: SimCluster, readonly random: Prng) {}
+
+  schedule(untilMs: number): void {
+    const meanGapMs = this.random.pick([50, 150, 400]);
+    let t = 0;
+    for (;;) {
+      t += this.random.range(1, 2 * meanGapMs);
+      if (t >= untilMs) break;
+      this.cluster.queue.after(t, () => this.#inject());
+    }
+  }
+
+  #inject(): void {
+    const c = this.cluster;
+    const r = this.random;
+    const ids = c.ids;
+    const x = r.next();
+    if (x < 0.18) {
+      const up = c.upIds();
+      if (up.length > 0) c.crash(r.pick(up));
+    } else if (x < 0.38) {
+      const down = ids.filter((id) => !c.node(id).up);
+      if (down.length > 0) c.restart(r.pick(down));
+    } else if (x < 0.5) {
+      const shuffled = [...ids].sort(() => r.next() - 0.5);
+      const cut = r.range(1, ids.length - 1);
+      c.net.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+    } else if (x < 0.56) {
+      for (let i = r.range(1, 3); i > 0; i--) c.net.cutOneWay(r.pick(ids), r.pick(ids));
+    } else if (x < 0.7) {
+      c.net.healAll();
+    } else if (x < 0.82) {
+      c.net.defaults = {
+        lossRate: r.pick([0, 0.05, 0.2, 0.4]),
+        duplicateRate: r.pick([0, 0.05, 0.2]),
+        delayMsMin: 1,
+        delayMsMax: r.pick([3, 10, 40]),
+      };
+    } else if (x < 0.88) {
+      const l = c.leader();
+      if (l) c.isolate(l);
+    } else if (x < 0.94) {
+      const l = c.leader();
+      if (l) c.transferLeader(l, r.pick(ids));
+    } else {
+      const l = c.leader();
+      if (l) c.crash(l);
+    }
+  }
+}
