@@ -55,6 +55,8 @@ export interface AtlasEngineOptions {
   aofRewritePercentage?: number;
   /** Cut a torn final AOF record at startup (default true); false refuses to start instead. */
   aofLoadTruncated?: boolean;
+  /** Target size of one snapshot chunk, the work done between event-loop yields (default 1 MiB). */
+  snapshotChunkBytes?: number;
   /** Active expiry cycles per second (default 10 like Redis hz; 0 = off). */
   activeExpireHz?: number;
   clock?: () => number;
@@ -118,6 +120,7 @@ interface Resolved {
   aofRewriteMinBytes: number;
   aofRewritePercentage: number;
   activeExpireHz: number;
+  snapshotChunkBytes: number;
   clock: () => number;
   random: () => number;
   logger: AtlasLogger;
@@ -138,6 +141,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
     aofRewriteMinBytes: options.aofRewriteMinBytes ?? 64 * 1024 * 1024,
     aofRewritePercentage: options.aofRewritePercentage ?? 100,
     activeExpireHz: options.activeExpireHz ?? 10,
+    snapshotChunkBytes: options.snapshotChunkBytes ?? 1024 * 1024,
     clock: options.clock ?? Date.now,
     random: options.random ?? Math.random,
     logger: options.logger ?? NOOP_LOGGER,
@@ -145,7 +149,13 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
     disk: options.disk ?? denoDisk,
     timers: options.timers ?? DEFAULT_TIMERS,
   };
-  for (const name of ["fsyncIntervalMs", "snapshotIntervalMs", "snapshotIntervalCmds"] as const) {
+  const integers = [
+    "fsyncIntervalMs",
+    "snapshotIntervalMs",
+    "snapshotIntervalCmds",
+    "snapshotChunkBytes",
+  ] as const;
+  for (const name of integers) {
     const value = resolved[name];
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new RangeError(`Invalid ${name} ${value}: expected a non-negative integer`);
@@ -370,6 +380,7 @@ export class AtlasEngine implements CommandExecutor {
         dir: o.dataDir,
         aofSeq: seq,
         createdAtMs: o.clock(),
+        chunkBytes: o.snapshotChunkBytes,
       });
       await switched;
       await this.compact(seq);

@@ -54,7 +54,8 @@ export class AofWriter {
   private file: DiskFile | null = null;
   private fileSeq = 0;
   private scheduled = false;
-  private pumping: Promise<void> | null = null;
+  /** True while pump() runs; set and cleared synchronously so append() never misses a pump. */
+  private pumping = false;
   private fsyncWanted = false;
   private closed = false;
   private switchListeners: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -165,11 +166,12 @@ export class AofWriter {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.pumping) this.pumping = this.pump().finally(() => (this.pumping = null));
+      if (!this.pumping) void this.pump();
     });
   }
 
   private async pump(): Promise<void> {
+    this.pumping = true;
     try {
       while (!this.failure) {
         this.sealChunk();
@@ -195,6 +197,8 @@ export class AofWriter {
       }
     } catch (error) {
       this.fail(error as Error);
+    } finally {
+      this.pumping = false;
     }
   }
 

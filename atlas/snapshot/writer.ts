@@ -43,7 +43,7 @@ export async function writeSnapshot(
     await file.write(header);
     sizeBytes += header.length;
     const encoder = new ChunkEncoder(options.chunkBytes);
-    const batch = options.batchEntries ?? 4096;
+    const batch = options.batchEntries ?? 256;
     for (let entries = view.nextBatch(batch); entries.length > 0; entries = view.nextBatch(batch)) {
       for (const entry of entries) encoder.add(entry.key, entry.payload, entry.expireAtMs);
       keys += entries.length;

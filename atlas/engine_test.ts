@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
+import { AofCorruptError, AofTruncatedError, AofWriteError } from "./aof/errors.ts";
+import { SimDisk } from "./aof/sim_disk.ts";
+import { AtlasEngine, type AtlasEngineOptions } from "./engine.ts";
+import { readSnapshot } from "./snapshot/reader.ts";
+import { SnapshotCorruptError } from "./snapshot/errors.ts";
+import { Store } from "./store/store.ts";
+import { ManualTimers, RecordingLogger, settle } from "./testing/manual_timers.ts";
+import { dumpStore, sortedDump } from "./testing/store_dump.ts";
+
+const DIR = "/data";
+
+function harness(disk = new SimDisk(), nowMs = 1_000_000) {
+  const clock = { nowMs };
+  const logger = new RecordingLogger();
+  const timers = new ManualTimers();
+  const open = (extra: Partial<AtlasEngineOptions> = {}) =>
+    AtlasEngine.open({ dataDir: DIR, disk, logger, timers, clock: () => clock.nowMs, ...extra });
+  return { disk, clock, logger, timers, open };
+}
+
+async function run(engine: AtlasEngine, ...argv: string[]) {
+  const reply = await engine.execute(argv);
+  await engine.sync();
+  return reply;
+}
+
+Deno.test("engine: writes survive close and reopen", async () => {
+  const h = harness();
+  const engine = await h.open();
+  assert.deepEqual(await run(engine, "SET", "a", "1"), { kind: "simple", value: "OK" });
+  await run(engine, "SET", "b", "\x00\xff");
+  await run(engine, "INCR", "a");
+  await run(engine, "DEL", "b");
+  await engine.close();
+  await engine.close(); // idempotent
+  const again = await h.open();
+  assert.deepEqual(await run(again, "GET", "a"), { kind: "bulk", value: "2" });
+  assert.deepEqual(await run(again, "GET", "b"), { kind: "nil" });
+  assert.equal(again.stats.recovery.aofRecords, 4);
+  await again.close();
+  assert.equal(h.timers.active, 0);
+});
+
+Deno.test("engine: replay with an injected clock never extends a TTL", async () => {
+  const h = harness(new SimDisk(), 1_000_000);
+  const engine = await h.open();
+  await run(engine, "SET", "k", "v", "EX", "10");
+  await run(engine, "SET", "n", "1", "PX", "5000");
+  h.clock.nowMs += 4_000;
+  await run(engine, "INCR", "n"); // keeps the TTL; runs 4 s later
+  await run(engine, "SET", "p", "x");
+  await run(engine, "EXPIRE", "p", "100");
+  await engine.close();
+
+  h.clock.nowMs = 1_008_000; // 8 s after the first SET
+  const later = await h.open();
+  assert.deepEqual(await run(later, "PTTL", "k"), { kind: "integer", value: 2_000 });
+  assert.deepEqual(await run(later, "GET", "n"), { kind: "nil" }); // expired at 1_005_000
+  assert.deepEqual(await run(later, "TTL", "p"), { kind: "integer", value: 96 });
+  await later.close();
+
+  h.clock.nowMs = 1_200_000;
+  const muchLater = await h.open();
+  for (const key of ["k", "n", "p"]) {
+    assert.deepEqual(await run(muchLater, "GET", key), { kind: "nil" });
+  }
+  await muchLater.close();
+});
+
+Deno.test("engine: a torn final record is cut with a warning, or refused when asked", async () => {
+  const h = harness();
+  const engine = await h.open();
+  for (let i = 0; i < 10; i++) await run(engine, "SET", `k${i}`, `v${i}`);
+  await engine.close();
+  const path = `${DIR}/appendonly.1.aof`;
+  const good = h.disk.bytes(path);
+  const torn = good.slice(0, good.length - 5);
+  h.disk.setBytes(path, torn);
+
+  await assert.rejects(h.open({ aofLoadTruncated: false }), (error: unknown) => {
+    assert.ok(error instanceof AofTruncatedError);
+    assert.equal(error.file, path);
+    assert.match(error.message, /helios aof check \/data\/appendonly\.1\.aof --fix/);
+    return true;
+  });
+  const reopened = await h.open();
+  const warning = h.logger.at("warn").find((line) => /partial record/.test(line.message));
+  assert.ok(warning, "a warning names the truncation");
+  assert.equal(warning.fields.file, path);
+  assert.deepEqual(await run(reopened, "GET", "k8"), { kind: "bulk", value: "v8" });
+  assert.deepEqual(await run(reopened, "GET", "k9"), { kind: "nil" });
+  assert.ok(h.disk.bytes(path).length < torn.length);
+  await reopened.close();
+  const third = await h.open(); // the cut part is no longer last: it must now read clean
+  assert.equal(third.stats.recovery.truncated, null);
+  assert.deepEqual(await run(third, "GET", "k8"), { kind: "bulk", value: "v8" });
+  await third.close();
+});
+
+Deno.test("engine: corruption before the end refuses to start, naming file, offset and fix", async () => {
+  const h = harness();
+  const engine = await h.open();
+  for (let i = 0; i < 10; i++) await run(engine, "SET", `k${i}`, `v${i}`);
+  await engine.close();
+  const path = `${DIR}/appendonly.1.aof`;
+  const bytes = h.disk.bytes(path);
+  bytes[200] ^= 0xff;
+  h.disk.setBytes(path, bytes);
+  await assert.rejects(h.open(), (error: unknown) => {
+    assert.ok(error instanceof AofCorruptError);
+    assert.equal(error.file, path);
+    assert.ok(error.offset > 16 && error.offset <= 200);
+    assert.match(error.message, /byte offset \d+/);
+    assert.match(error.message, /helios aof check \/data\/appendonly\.1\.aof --fix/);
+    return true;
+  });
+});
+
+Deno.test("engine: a torn tail in a part that is not the last is corruption", async () => {
+  const h = harness();
+  const first = await h.open();
+  await run(first, "SET", "a", "1");
+  await run(first, "SET", "b", "2");
+  await first.close();
+  const second = await h.open(); // writes part 2
+  await run(second, "SET", "c", "3");
+  await second.close();
+  const path = `${DIR}/appendonly.1.aof`;
+  const bytes = h.disk.bytes(path);
+  h.disk.setBytes(path, bytes.slice(0, bytes.length - 3));
+  await assert.rejects(h.open(), AofCorruptError);
+});
+
+Deno.test("engine: a snapshot under concurrent writes restores exactly its log position", async () => {
+  const h = harness();
+  const engine = await h.open({ snapshotChunkBytes: 1024 });
+  for (let i = 0; i < 6_000; i++) engine.execute(["SET", `key:${i}`, `initial-${i}`]);
+  engine.execute(["EXPIRE", "key:1", "500"]);
+  await engine.sync();
+  const atStart = sortedDump(engine.store);
+  const snapshot = engine.snapshot();
+  let finished = false;
+  snapshot.finally(() => (finished = true));
+  let writes = 0;
+  while (!finished) {
+    // Writers interleave with the chunked serialization: overwrite, delete, create, expire.
+    for (let j = 0; j < 20; j++) {
+      const i = (writes * 20 + j) % 6_000;
+      engine.execute(["SET", `key:${i}`, `changed-${writes}`]);
+      engine.execute(["DEL", `key:${(i * 7) % 6_000}`]);
+      engine.execute(["SET", `new:${writes}:${j}`, "x"]);
+      engine.execute(["PEXPIRE", `key:${(i * 13) % 6_000}`, "100000"]);
+    }
+    writes++;
+    await engine.sync();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const info = await snapshot;
+  assert.ok(writes > 10, `writes interleaved with the snapshot (${writes})`);
+  const fromSnapshot = new Store();
+  await readSnapshot(h.disk, info.path, (k, p, at) => fromSnapshot.restoreValue(k, p, at));
+  assert.deepEqual(sortedDump(fromSnapshot), atStart);
+
+  const final = sortedDump(engine.store);
+  await engine.close();
+  const reopened = await h.open();
+  assert.deepEqual(sortedDump(reopened.store), final);
+  assert.equal(reopened.stats.recovery.snapshotSeq, info.aofSeq);
+  await reopened.close();
+});
+
+Deno.test("engine: after a snapshot the AOF history is deleted (disk bounded by live data)", async () => {
+  const h = harness();
+  const engine = await h.open();
+  const value = "v".repeat(1000);
+  for (let i = 0; i < 500; i++) engine.execute(["SET", "same-key", value + i]);
+  await engine.sync();
+  const before = engine.stats.aofSizeBytes;
+  assert.ok(before > 500_000);
+  const info = await engine.snapshot();
+  assert.ok(info.sizeBytes < 2_000);
+  assert.ok(engine.stats.aofSizeBytes < 100, `aof size ${engine.stats.aofSizeBytes}`);
+  assert.deepEqual((await h.disk.readDir(DIR)).sort(), [
+    `appendonly.${info.aofSeq}.aof`,
+    `snapshot.${info.aofSeq}.snap`,
+  ]);
+  assert.equal(engine.stats.lastSnapshotStatus, "ok");
+  assert.equal(engine.stats.changesSinceLastSnapshot, 0);
+  await run(engine, "SET", "after", "1");
+  await engine.close();
+  const reopened = await h.open();
+  assert.deepEqual(await run(reopened, "GET", "same-key"), { kind: "bulk", value: value + 499 });
+  assert.deepEqual(await run(reopened, "GET", "after"), { kind: "bulk", value: "1" });
+  await reopened.close();
+});
+
+Deno.test("engine: snapshots trigger on command count and on the time interval", async () => {
+  const h = harness();
+  const snapshots: number[] = [];
+  const engine = await h.open({
+    snapshotIntervalCmds: 50,
+    snapshotIntervalMs: 60_000,
+    hooks: { onSnapshot: (seconds) => snapshots.push(seconds) },
+  });
+  for (let i = 0; i < 50; i++) await run(engine, "SET", `k${i}`, "v");
+  await settle();
+  while (engine.stats.snapshotInProgress) await settle();
+  assert.equal(snapshots.length, 1);
+  h.timers.fire(60_000); // nothing changed since: no snapshot
+  await settle();
+  assert.equal(engine.stats.snapshotsTotal, 1);
+  await run(engine, "SET", "x", "1");
+  h.timers.fire(60_000);
+  await settle();
+  while (engine.stats.snapshotInProgress) await settle();
+  assert.equal(engine.stats.snapshotsTotal, 2);
+  await engine.close();
+});
+
+Deno.test("engine: SAVE, BGSAVE and LASTSAVE", async () => {
+  const h = harness(new SimDisk(), 5_000_000);
+  const engine = await h.open();
+  assert.deepEqual(await engine.execute(["LASTSAVE"]), { kind: "integer", value: 0 });
+  await run(engine, "SET", "a", "1");
+  assert.deepEqual(await engine.execute(["save"]), { kind: "simple", value: "OK" });
+  assert.deepEqual(await engine.execute(["LASTSAVE"]), { kind: "integer", value: 5_000 });
+  assert.deepEqual(await engine.execute(["BGSAVE"]), {
+    kind: "simple",
+    value: "Background saving started",
+  });
+  assert.equal((await engine.execute(["BGSAVE"])).kind, "error");
+  while (engine.stats.snapshotInProgress) await settle();
+  assert.equal(engine.stats.snapshotsTotal, 2);
+  await engine.close();
+});
+
+Deno.test("engine: a bad snapshot checksum refuses to start", async () => {
+  const h = harness();
+  const engine = await h.open();
+  for (let i = 0; i < 100; i++) engine.execute(["SET", `k${i}`, "v"]);
+  const info = await engine.snapshot();
+  await engine.close();
+  const bytes = h.disk.bytes(info.path);
+  bytes[bytes.length - 30] ^= 1;
+  h.disk.setBytes(info.path, bytes);
+  await assert.rejects(h.open(), SnapshotCorruptError);
+});
+
+Deno.test("engine: a failed fsync never acknowledges and turns writes into MISCONF", async () => {
+  const h = harness();
+  const engine = await h.open();
+  await run(engine, "SET", "a", "1");
+  h.disk.failSyncs = true;
+  engine.execute(["SET", "b", "2"]);
+  await assert.rejects(engine.sync(), AofWriteError);
+  const refused = await engine.execute(["SET", "c", "3"]);
+  assert.equal(refused.kind, "error");
+  assert.match((refused as { value: string }).value, /^MISCONF Errors writing to the AOF file: /);
+  assert.deepEqual(await engine.execute(["GET", "a"]), { kind: "bulk", value: "1" });
+  assert.equal(engine.stats.aofLastWriteStatus, "err");
+  const logged = h.logger.at("error");
+  assert.equal(logged.length, 1);
+  assert.match(String(logged[0].fields.error), /simulated/);
+  await engine.close();
+});
+
+Deno.test("engine: active expiry deletes keys on its timer and logs the DELs", async () => {
+  const h = harness();
+  const engine = await h.open();
+  for (let i = 0; i < 50; i++) await run(engine, "SET", `t${i}`, "v", "PX", "100");
+  await run(engine, "SET", "keep", "v");
+  h.clock.nowMs += 1_000;
+  h.timers.fire(100);
+  await engine.sync();
+  assert.equal(engine.stats.keys, 1);
+  assert.equal(engine.stats.expiredKeysTotal, 50);
+  await engine.close();
+  h.clock.nowMs -= 900; // even a clock that went back replays the DELs
+  const reopened = await h.open();
+  assert.equal(reopened.stats.keys, 1);
+  assert.deepEqual([...dumpStore(reopened.store).keys()], ["keep"]);
+  await reopened.close();
+});

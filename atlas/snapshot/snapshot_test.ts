@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { SimDisk } from "../aof/sim_disk.ts";
+import { Store } from "../store/store.ts";
+import { sortedDump } from "../testing/store_dump.ts";
+import { SnapshotCorruptError } from "./errors.ts";
+import { readSnapshot } from "./reader.ts";
+import { writeSnapshot } from "./writer.ts";
+
+const ctx = { nowMs: 1_000, random: () => 0.5 };
+
+function filledStore(keys: number): Store {
+  const store = new Store();
+  for (let i = 0; i < keys; i++) {
+    const value = i % 7 === 0 ? "\x00\xff\r\n".repeat(i % 50) : `value-${i}`;
+    store.execute(["SET", `key:${i}`, value], ctx);
+    if (i % 3 === 0) store.execute(["PEXPIREAT", `key:${i}`, String(50_000 + i)], ctx);
+  }
+  return store;
+}
+
+async function roundTrip(store: Store, disk = new SimDisk()) {
+  const written = await writeSnapshot(store.snapshotView(), {
+    disk,
+    dir: "/d",
+    aofSeq: 7,
+    createdAtMs: 1234,
+    chunkBytes: 2048,
+  });
+  return { disk, written };
+}
+
+Deno.test("a snapshot round-trips every key, payload and deadline", async () => {
+  const store = filledStore(2_000);
+  const { disk, written } = await roundTrip(store);
+  assert.equal(written.path, "/d/snapshot.7.snap");
+  assert.equal(written.keys, 2_000);
+  const loaded = new Store();
+  const read = await readSnapshot(disk, written.path, (k, p, at) => loaded.restoreValue(k, p, at));
+  assert.equal(read.aofSeq, 7);
+  assert.equal(read.createdAtMs, 1234);
+  assert.equal(read.keys, 2_000);
+  assert.deepEqual(sortedDump(loaded), sortedDump(store));
+  assert.deepEqual(await disk.readDir("/d"), ["snapshot.7.snap"]);
+});
+
+Deno.test("an empty store makes a valid snapshot", async () => {
+  const { disk, written } = await roundTrip(new Store());
+  const read = await readSnapshot(disk, written.path, () => assert.fail("no entries expected"));
+  assert.equal(read.keys, 0);
+});
+
+Deno.test("any flipped byte or cut tail makes the snapshot refuse to load", async () => {
+  const { disk, written } = await roundTrip(filledStore(500));
+  const good = disk.bytes(written.path);
+  const damages: [string, Uint8Array][] = [];
+  for (const at of [3, 20, 40, 41, 100, Math.floor(good.length / 2), good.length - 3]) {
+    const bad = good.slice();
+    bad[at] ^= 0x20;
+    damages.push([`flip at ${at}`, bad]);
+  }
+  damages.push(["cut end marker", good.slice(0, good.length - 4)]);
+  damages.push(["cut mid-file", good.slice(0, Math.floor(good.length / 2))]);
+  const extra = new Uint8Array(good.length + 1);
+  extra.set(good);
+  damages.push(["trailing byte", extra]);
+  for (const [what, bytes] of damages) {
+    disk.setBytes(written.path, bytes);
+    await assert.rejects(
+      readSnapshot(disk, written.path, () => {}),
+      (error: unknown) => error instanceof SnapshotCorruptError && error.file === written.path,
+      what,
+    );
+  }
+});

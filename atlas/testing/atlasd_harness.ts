@@ -1,0 +1,304 @@
+/**
+ * Test harness for atlasd real-process tests: start atlasd (atlas/testing/atlasd_main.ts) or a
+ * real redis-server on a free loopback port, and a raw RESP2/RESP3 client that keeps reply
+ * types (so differential tests compare kinds, not just values). Pushes go to `pushes`.
+ */
+
+export type RespValue =
+  | { t: "simple" | "error" | "bulk" | "double" | "bignum" | "verbatim"; v: string }
+  | { t: "integer"; v: number | bigint }
+  | { t: "nil" }
+  | { t: "bool"; v: boolean }
+  | { t: "array" | "set" | "push"; v: RespValue[] }
+  | { t: "map"; v: [RespValue, RespValue][] };
+
+export interface Proc {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const MAIN = new URL("./atlasd_main.ts", import.meta.url).pathname;
+
+/** Spawns atlasd on a temporary data dir; resolves once it printed its listening line. */
+export async function startAtlasd(extraArgs: string[] = [], dataDir?: string): Promise<Proc> {
+  const dir = dataDir ?? await Deno.makeTempDir({ prefix: "atlasd_test_" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, dir, ...extraArgs],
+    stdout: "piped",
+    stderr: "inherit",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port = 0;
+  while (port === 0) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`atlasd exited before listening: ${text}`);
+    text += value;
+    const m = text.match(/"addr":"127\.0\.0\.1:(\d+)"/);
+    if (m) port = Number(m[1]);
+  }
+  const drain = (async () => {
+    while (!(await reader.read()).done) { /* keep the pipe flowing */ }
+  })();
+  return {
+    port,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already exited.
+      }
+      await child.status;
+      await drain;
+      if (dataDir === undefined) await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Starts a real redis-server (no persistence unless args say so) on a free port. */
+export async function startRedis(
+  args: string[] = ["--save", "", "--appendonly", "no"],
+): Promise<Proc> {
+  const port = freePort();
+  const child = new Deno.Command("redis-server", {
+    args: ["--port", String(port), "--bind", "127.0.0.1", "--daemonize", "no", ...args],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let i = 0; i < 100; i++) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/** Runs redis-cli with args; returns stdout. */
+export async function redisCli(port: number, args: string[], stdin?: string): Promise<string> {
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), ...args],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+}
+
+const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+
+export function encodeCommand(argv: string[]): Uint8Array {
+  return latin1(`*${argv.length}\r\n` + argv.map((a) => `$${a.length}\r\n${a}\r\n`).join(""));
+}
+
+/** A minimal RESP client keeping reply types; binary strings in and out. */
+export class RawClient {
+  readonly pushes: RespValue[] = [];
+  #conn: Deno.Conn;
+  #buf = "";
+  #waiters: ((v: RespValue) => void)[] = [];
+  #replies: RespValue[] = [];
+  #closed = false;
+  #reading: Promise<void>;
+
+  private constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+    this.#reading = this.#readLoop();
+  }
+
+  static async connect(port: number): Promise<RawClient> {
+    return new RawClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  get closedByPeer(): boolean {
+    return this.#closed;
+  }
+
+  async writeRaw(bytes: Uint8Array | string): Promise<void> {
+    const data = typeof bytes === "string" ? latin1(bytes) : bytes;
+    let off = 0;
+    while (off < data.length) off += await this.#conn.write(data.subarray(off));
+  }
+
+  /** Sends commands (pipelined) and resolves with their replies in order. */
+  async call(...commands: string[][]): Promise<RespValue[]> {
+    const waits = commands.map(() => this.next());
+    const parts = commands.map(encodeCommand);
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    await this.writeRaw(all);
+    return Promise.all(waits);
+  }
+
+  async one(...argv: string[]): Promise<RespValue> {
+    return (await this.call(argv))[0];
+  }
+
+  /** The next non-push reply. */
+  next(timeoutMs = 10_000): Promise<RespValue> {
+    const ready = this.#replies.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.#waiters.indexOf(wrapped);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(new Error("RawClient: no reply in time"));
+      }, timeoutMs);
+      const wrapped = (v: RespValue) => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      this.#waiters.push(wrapped);
+    });
+  }
+
+  /** Waits until `count` pushes arrived (or the timeout), then returns and clears them. */
+  async takePushes(count: number, timeoutMs = 5000): Promise<RespValue[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pushes.length < count && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.pushes.splice(0, this.pushes.length);
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.#conn.close();
+    } catch {
+      // Closed by the peer already.
+    }
+    await this.#reading;
+  }
+
+  async #readLoop(): Promise<void> {
+    const chunk = new Uint8Array(64 * 1024);
+    const decoder = new TextDecoder("latin1");
+    while (true) {
+      let n: number | null;
+      try {
+        n = await this.#conn.read(chunk);
+      } catch {
+        n = null;
+      }
+      if (n === null) break;
+      // String.fromCharCode keeps bytes 0x80-0x9f exact (TextDecoder("latin1") is windows-1252).
+      let s = "";
+      for (let i = 0; i < n; i += 8192) {
+        s += String.fromCharCode(...chunk.subarray(i, Math.min(n, i + 8192)));
+      }
+      void decoder;
+      this.#buf += s;
+      while (true) {
+        const parsed = parseValue(this.#buf, 0);
+        if (parsed === null) break;
+        this.#buf = this.#buf.slice(parsed[1]);
+        const v = parsed[0];
+        if (v.t === "push") this.pushes.push(v);
+        else if (this.#waiters.length > 0) this.#waiters.shift()!(v);
+        else this.#replies.push(v);
+      }
+    }
+    this.#closed = true;
+  }
+}
+
+/** A subscriber's RESP2 message arrays are ordinary arrays: route them as pushes when asked. */
+export function isPubsubArray(v: RespValue): boolean {
+  return v.t === "array" && v.v.length >= 3 && v.v[0].t === "bulk" &&
+    ["message", "pmessage", "subscribe", "unsubscribe", "psubscribe", "punsubscribe"].includes(
+      (v.v[0] as { v: string }).v,
+    );
+}
+
+/** Parses one RESP2/RESP3 value at `pos`; null if incomplete. Returns [value, nextPos]. */
+export function parseValue(s: string, pos: number): [RespValue, number] | null {
+  const nl = s.indexOf("\r\n", pos);
+  if (nl < 0) return null;
+  const type = s[pos];
+  const line = s.slice(pos + 1, nl);
+  const after = nl + 2;
+  switch (type) {
+    case "+":
+      return [{ t: "simple", v: line }, after];
+    case "-":
+      return [{ t: "error", v: line }, after];
+    case ":": {
+      const n = Number(line);
+      return [{ t: "integer", v: Number.isSafeInteger(n) ? n : BigInt(line) }, after];
+    }
+    case ",":
+      return [{ t: "double", v: line }, after];
+    case "(":
+      return [{ t: "bignum", v: line }, after];
+    case "#":
+      return [{ t: "bool", v: line === "t" }, after];
+    case "_":
+      return [{ t: "nil" }, after];
+    case "$":
+    case "=": {
+      const len = Number(line);
+      if (len < 0) return [{ t: "nil" }, after];
+      if (s.length < after + len + 2) return null;
+      const v = s.slice(after, after + len);
+      return [{ t: type === "$" ? "bulk" : "verbatim", v }, after + len + 2];
+    }
+    case "*":
+    case "~":
+    case ">": {
+      const count = Number(line);
+      if (count < 0) return [{ t: "nil" }, after];
+      const items: RespValue[] = [];
+      let p = after;
+      for (let i = 0; i < count; i++) {
+        const r = parseValue(s, p);
+        if (r === null) return null;
+        items.push(r[0]);
+        p = r[1];
+      }
+      return [{ t: type === "*" ? "array" : type === "~" ? "set" : "push", v: items }, p];
+    }
+    case "%": {
+      const count = Number(line);
+      const pairs: [RespValue, RespValue][] = [];
+      let p = after;
+      for (let i = 0; i < count; i++) {
+        const k = parseValue(s, p);
+        if (k === null) return null;
+        const v = parseValue(s, k[1]);
+        if (v === null) return null;
+        pairs.push([k[0], v[0]]);
+        p = v[1];
+      }
+      return [{ t: "map", v: pairs }, p];
+    }
+    default:
+      throw new Error(`RawClient: unexpected RESP type byte ${JSON.stringify(type)}`);
+  }
+}
