@@ -1,0 +1,82 @@
+/**
+ * The rate-limit middleware: identify the caller, pick the policy, take a token, and answer
+ * 429 problem+json with Retry-After when the bucket is empty. Every response carries the draft
+ * RateLimit-Policy / RateLimit headers. A store failure fails open or closed, as configured.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import { RateLimitedError, UnavailableError } from "../errors/app_error.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { MetricsRegistry } from "../observability/metrics.ts";
+import { rateLimitHeaders } from "./headers.ts";
+import { type RateLimitRules, resolvePolicy, routeKey } from "./policy.ts";
+import type { BucketStore } from "./store.ts";
+import type { BucketDecision } from "./token_bucket.ts";
+
+/** Who is asking: `user:ID`, `token:ID` or `ip:ADDR`, plus roles for per-role policies. */
+export interface Identity {
+  key: string;
+  roles: readonly string[];
+}
+
+export interface RateLimitOptions {
+  rules: RateLimitRules;
+  store: BucketStore;
+  clock: Clock;
+  failOpen: boolean;
+  // deno-lint-ignore no-explicit-any
+  identify(c: Context<any>): Promise<Identity>;
+  metrics: MetricsRegistry;
+  logger: Logger;
+}
+
+/** Hono `/api/v1/kv/:key` → OpenAPI `/api/v1/kv/{key}` (what config and docs use). */
+export function templateOf(honoPath: string): string {
+  return honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
+}
+
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+  const denied = options.metrics.counter({
+    name: "rate_limiter_denied_total",
+    help: "Requests refused with 429 by the rate limiter, by policy",
+    labelNames: ["policy"],
+  });
+  const storeErrors = options.metrics.counter({
+    name: "rate_limiter_store_errors_total",
+    help: "Rate-limit decisions that failed because the bucket store was unreachable",
+    labelNames: ["outcome"],
+  });
+  return async function limitRate(c, next) {
+    const route = routeKey(c.req.method, templateOf(routePath(c, -1)));
+    if (options.rules.exempt.has(route)) return await next();
+    const identity = await options.identify(c);
+    const policy = resolvePolicy(options.rules, route, identity.roles);
+    let decision: BucketDecision;
+    try {
+      decision = await options.store.take(
+        `rl:${policy.name}:${identity.key}`,
+        policy,
+        options.clock.nowMs(),
+      );
+    } catch (error) {
+      const outcome = options.failOpen ? "allowed" : "denied";
+      storeErrors.inc({ outcome });
+      options.logger.warn("Rate-limit store failed", { outcome, error });
+      if (options.failOpen) return await next();
+      throw new UnavailableError("Rate limiter is unavailable", "ratelimit_unavailable", 1);
+    }
+    const headers = rateLimitHeaders(policy, decision);
+    if (!decision.allowed) {
+      denied.inc({ policy: policy.name });
+      const error = new RateLimitedError(
+        decision.retryAfterMs / 1000,
+        `Rate limit "${policy.name}" exceeded`,
+      );
+      Object.assign(error.headers, headers);
+      throw error;
+    }
+    await next();
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  };
+}
