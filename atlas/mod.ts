@@ -5,3 +5,12 @@
 export type { CommandExecutor } from "./executor.ts";
 export * from "./store/reply.ts";
 export * from "./store/binary.ts";
+export { AtlasEngine } from "./engine.ts";
+export type { AtlasEngineOptions, AtlasEngineStats, AtlasLogger } from "./engine.ts";
+export { Store } from "./store/store.ts";
+export type { CommandHandler, ExecResult, StoreOptions } from "./store/store.ts";
+export { startAtlasServer } from "./server.ts";
+export type { AtlasServer, AtlasServerOptions } from "./server.ts";
+export { engineHooks } from "./server/engine_hooks.ts";
+export { AofCorruptError, AofLayoutError, AofTruncatedError, AofWriteError } from "./aof/errors.ts";
+export { SnapshotCorruptError } from "./snapshot/errors.ts";

@@ -1,4 +1,5 @@
 import type { Command } from "./command.ts";
+import { atlasdCommand } from "./atlasd.ts";
 import { configCommand } from "./config_cmd.ts";
 import { pendingCommand } from "./pending.ts";
 import { serveCommand } from "./serve.ts";
@@ -7,7 +8,7 @@ import { versionCommand } from "./version.ts";
 /** Every `helios` subcommand, in the order usage lists them. */
 export const commands: Command[] = [
   serveCommand,
-  pendingCommand("atlasd", "Run the ATLAS key-value server (RESP on :6379)", "ATLAS server issue"),
+  atlasdCommand,
   pendingCommand("gateway", "Run the HTTP API gateway (:8443)", "gateway issue"),
   pendingCommand("proxy", "Run the reverse proxy (:8080)", "reverse proxy issue"),
   pendingCommand("worker", "Run a job worker", "job queue issue"),

@@ -39,6 +39,8 @@ export interface Daemon {
   /** Starts the metrics listener, then resolves when a signal (or `stop()`) ended the daemon. */
   run(): Promise<number>;
   stop(reason: string): void;
+  /** Runs the stop hooks now, without having run (a start that failed half-way). */
+  shutdownNow(): Promise<void>;
 }
 
 export function createDaemon(component: string, config: HeliosConfig): Daemon {
@@ -52,10 +54,26 @@ export function createDaemon(component: string, config: HeliosConfig): Daemon {
   let stopRequested: (reason: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (stopRequested = resolve));
 
+  const runStops = async (): Promise<number> => {
+    let exitCode = 0;
+    for (const { name, stop } of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        exitCode = 1;
+        logger.error("Component failed to stop cleanly", { component_name: name, error });
+      }
+    }
+    return exitCode;
+  };
+
   return {
     config,
     logger,
     metrics,
+    shutdownNow: async () => {
+      await runStops();
+    },
     onStop: (name, stop) => stops.push({ name, stop }),
     extendMetrics: (extend) => extensions.push(extend),
     stop: (reason) => stopRequested(reason),
@@ -80,15 +98,7 @@ export function createDaemon(component: string, config: HeliosConfig): Daemon {
         logger.error("Shutdown deadline passed; exiting", { deadline_ms: SHUTDOWN_DEADLINE_MS });
         Deno.exit(1);
       }, SHUTDOWN_DEADLINE_MS);
-      let exitCode = 0;
-      for (const { name, stop } of stops.reverse()) {
-        try {
-          await stop();
-        } catch (error) {
-          exitCode = 1;
-          logger.error("Component failed to stop cleanly", { component_name: name, error });
-        }
-      }
+      const exitCode = await runStops();
       clearTimeout(deadline);
       for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
       logger.info("Stopped", { reason });

@@ -1,0 +1,89 @@
+/**
+ * Starts ATLAS inside a daemon: the durable engine on the data directory, the module commands
+ * Helios registers into it, and the RESP listener. Shared by `atlasd` and `serve`.
+ */
+import {
+  AofCorruptError,
+  AofLayoutError,
+  AofTruncatedError,
+  AtlasEngine,
+  engineHooks,
+  SnapshotCorruptError,
+  startAtlasServer,
+  type Store,
+} from "../../atlas/mod.ts";
+import { formatHostPort, parseHostPort } from "../lib/address.ts";
+import { parseDurationMs } from "../lib/duration.ts";
+import {
+  atlasEngineHooks,
+  registerAtlasEngineMetrics,
+  registerAtlasServerMetrics,
+} from "../observability/atlas_metrics.ts";
+import type { Daemon } from "./runtime.ts";
+
+/** Module commands (JOB.*, RL.*) registered into every store Helios opens. */
+export type StoreModule = (store: Store) => void;
+
+export interface AtlasNode {
+  engine: AtlasEngine;
+  /** The bound RESP address, or null when no listener was asked for. */
+  respAddress: string | null;
+}
+
+/** A recovery failure the operator must act on; the message says what and how. */
+export class StorageStartError extends Error {
+  override name = "StorageStartError";
+}
+
+export async function startAtlasNode(
+  daemon: Daemon,
+  options: { listen: string | null; modules?: StoreModule[] },
+): Promise<AtlasNode> {
+  const { config, metrics } = daemon;
+  const atlas = config.atlas;
+  const logger = daemon.logger.child("atlas");
+  registerAtlasEngineMetrics(metrics, () => engine);
+  let engine: AtlasEngine | null = null;
+  try {
+    engine = await AtlasEngine.open({
+      dataDir: atlas.data_dir,
+      fsync: atlas.aof_fsync,
+      aofLoadTruncated: atlas.aof_load_truncated,
+      snapshotIntervalMs: parseDurationMs(atlas.snapshot_interval_time)!,
+      snapshotIntervalCmds: atlas.snapshot_interval_cmds,
+      logger,
+      hooks: atlasEngineHooks(metrics),
+      store: { maxmemoryBytes: atlas.maxmemory, maxmemoryPolicy: atlas.maxmemory_policy },
+    });
+  } catch (error) {
+    if (
+      error instanceof AofCorruptError || error instanceof AofTruncatedError ||
+      error instanceof AofLayoutError || error instanceof SnapshotCorruptError
+    ) {
+      throw new StorageStartError(error.message, { cause: error });
+    }
+    throw error;
+  }
+  const opened = engine;
+  for (const register of options.modules ?? []) register(opened.store);
+  daemon.onStop("atlas engine", () => opened.close());
+  if (options.listen === null) return { engine: opened, respAddress: null };
+
+  const address = parseHostPort(options.listen)!;
+  const server = startAtlasServer({
+    executor: opened,
+    store: opened.store,
+    persistence: engineHooks(opened, atlas.data_dir),
+    hostname: address.hostname,
+    port: address.port,
+    requirepass: atlas.requirepass,
+    protectedMode: atlas.protected_mode,
+    maxclients: atlas.maxclients,
+    logger,
+  });
+  registerAtlasServerMetrics(metrics, () => server);
+  const bound = formatHostPort({ hostname: server.addr.hostname, port: server.addr.port });
+  logger.info("Listening", { listener: "resp", address: bound, tls: false });
+  daemon.onStop("resp listener", () => server.close());
+  return { engine: opened, respAddress: bound };
+}

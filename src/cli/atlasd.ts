@@ -1,0 +1,58 @@
+/**
+ * `helios atlasd`: the ATLAS key-value server, speaking RESP so redis-cli and Redis clients work
+ * unchanged. Standalone by default; `--raft` replicates through a Raft cluster.
+ */
+import type { Command } from "./command.ts";
+import {
+  configFlag,
+  dataDirFlag,
+  helpFlag,
+  logLevelFlag,
+  metricsListenFlag,
+  raftFlags,
+  syncModeFlag,
+} from "./flags.ts";
+import { configFrom, createDaemon } from "./runtime.ts";
+import { startAtlasNode, StorageStartError } from "./atlas_node.ts";
+import { storeModules } from "./modules.ts";
+import { startClusterNode } from "./cluster_node.ts";
+
+export const atlasdCommand: Command = {
+  name: "atlasd",
+  summary: "Run the ATLAS key-value server (Redis protocol on :6379)",
+  synopsis: "[flags]",
+  flags: [
+    configFlag,
+    dataDirFlag,
+    {
+      name: "listen",
+      type: "string",
+      placeholder: "ADDR",
+      help: "RESP listener (default :6379)",
+      configPath: ["atlas", "listen"],
+    },
+    syncModeFlag,
+    ...raftFlags,
+    metricsListenFlag,
+    logLevelFlag,
+    helpFlag,
+  ],
+  async run(flags, io) {
+    const config = configFrom(flags, io);
+    const daemon = createDaemon("atlasd", config);
+    try {
+      if (config.atlas.raft.enabled) {
+        await startClusterNode(daemon, { listen: config.atlas.listen, modules: storeModules });
+      } else {
+        await startAtlasNode(daemon, { listen: config.atlas.listen, modules: storeModules });
+      }
+    } catch (error) {
+      if (!(error instanceof StorageStartError)) throw error;
+      daemon.logger.error("Cannot start: storage needs attention", { reason: error.message });
+      io.err(`helios atlasd: ${error.message}`);
+      await daemon.shutdownNow();
+      return 1;
+    }
+    return await daemon.run();
+  },
+};
