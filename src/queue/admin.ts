@@ -1,0 +1,155 @@
+/**
+ * Operator transitions: cancel, retry, dead-letter redrive and purge, and the periodic reap
+ * (promote due jobs, expire leases, apply retention). Pure like machine.ts: time and randomness
+ * come in as arguments.
+ */
+import { keys } from "./data.ts";
+import { QueueError } from "./errors.ts";
+import { QUEUE_LIMITS } from "./limits.ts";
+import type { QueueMachine } from "./machine.ts";
+import type { JobMeta, JobStatus, ReapOutcome, RetentionPolicy } from "./types.ts";
+import { checkInt, checkQueueName } from "./validate.ts";
+
+/** PENDING/SCHEDULED: cancelled at once. RUNNING: flagged; the worker sees it at its heartbeat. */
+export function cancelJob(m: QueueMachine, nowMs: number, id: string): JobMeta {
+  const meta = m.table.mustLoad(id);
+  switch (meta.status) {
+    case "PENDING":
+    case "SCHEDULED":
+      meta.cancel_requested = true;
+      m.table.place(meta, "CANCELLED", nowMs);
+      return meta;
+    case "RUNNING":
+      meta.cancel_requested = true;
+      meta.updated_at_ms = nowMs;
+      m.table.save(meta);
+      return meta;
+    case "CANCELLED":
+      return meta;
+    default:
+      throw stateError("cancel", meta);
+  }
+}
+
+/**
+ * DEAD or CANCELLED: back to PENDING for a new round of attempts, keeping payload and history.
+ * SCHEDULED (waiting for a retry or delayed): runs now.
+ */
+export function retryJob(m: QueueMachine, nowMs: number, id: string): JobMeta {
+  const meta = m.table.mustLoad(id);
+  switch (meta.status) {
+    case "DEAD":
+    case "CANCELLED":
+      redrive(m, meta, nowMs);
+      return meta;
+    case "SCHEDULED":
+      meta.run_at_ms = nowMs;
+      m.table.place(meta, "PENDING", nowMs);
+      return meta;
+    default:
+      throw stateError("retry", meta);
+  }
+}
+
+/** Redrives the given DEAD jobs of a queue, or its oldest `max` when `ids` is empty. */
+export function redriveDead(
+  m: QueueMachine,
+  nowMs: number,
+  queue: string,
+  max: number,
+  ids: string[],
+): number {
+  checkQueueName(queue);
+  checkInt("redrive count", max, 1, QUEUE_LIMITS.redriveBatchMax);
+  const chosen = ids.length > 0
+    ? ids.slice(0, max)
+    : m.data.zrangeByScore(keys.index(queue, "dead"), -Infinity, Infinity, 0, max).map(([id]) =>
+      id
+    );
+  let count = 0;
+  for (const id of chosen) {
+    const meta = m.table.load(id);
+    if (!meta || meta.queue !== queue || meta.status !== "DEAD") continue;
+    redrive(m, meta, nowMs);
+    count++;
+  }
+  return count;
+}
+
+/** Deletes up to `max` DEAD jobs of a queue that died at or before `beforeMs`. */
+export function purgeDead(m: QueueMachine, queue: string, max: number, beforeMs: number): number {
+  checkQueueName(queue);
+  checkInt("purge count", max, 1, QUEUE_LIMITS.redriveBatchMax);
+  const victims = m.data.zrangeByScore(keys.index(queue, "dead"), -Infinity, beforeMs, 0, max);
+  for (const [id] of victims) m.table.delete(m.table.mustLoad(id));
+  return victims.length;
+}
+
+/** The periodic sweep over every queue, bounded by `workMax` changes in total. */
+export function reap(
+  m: QueueMachine,
+  nowMs: number,
+  random: () => number,
+  retention: RetentionPolicy,
+  workMax: number = QUEUE_LIMITS.workPerCommandMax,
+): ReapOutcome {
+  const outcome: ReapOutcome = {
+    promoted: 0,
+    expired: 0,
+    retried: 0,
+    dead: 0,
+    cancelled: 0,
+    deleted: 0,
+  };
+  const budget = { left: workMax };
+  for (const queue of m.table.queues()) {
+    outcome.promoted += m.promoteDue(queue, nowMs, budget);
+    for (const meta of m.reapExpired(queue, nowMs, random, budget)) {
+      outcome.expired++;
+      if (meta.status === "DEAD") outcome.dead++;
+      else if (meta.status === "CANCELLED") outcome.cancelled++;
+      else outcome.retried++;
+    }
+    outcome.deleted += applyRetention(m, queue, nowMs, retention, budget);
+    if (budget.left <= 0) break;
+  }
+  return outcome;
+}
+
+function applyRetention(
+  m: QueueMachine,
+  queue: string,
+  nowMs: number,
+  retention: RetentionPolicy,
+  budget: { left: number },
+): number {
+  let deleted = 0;
+  const sweep = (index: "completed" | "cancelled" | "dead", maxScore: number, n: number) => {
+    const take = Math.min(n, budget.left);
+    if (take <= 0) return;
+    const victims = m.data.zrangeByScore(keys.index(queue, index), -Infinity, maxScore, 0, take);
+    for (const [id] of victims) m.table.delete(m.table.mustLoad(id));
+    budget.left -= victims.length;
+    deleted += victims.length;
+  };
+  for (const index of ["completed", "cancelled"] as const) {
+    sweep(index, nowMs - retention.age_ms, budget.left);
+    const excess = m.data.zcard(keys.index(queue, index)) - retention.count;
+    if (excess > 0) sweep(index, Infinity, excess);
+  }
+  sweep("dead", nowMs - retention.dead_age_ms, budget.left);
+  return deleted;
+}
+
+function redrive(m: QueueMachine, meta: JobMeta, nowMs: number): void {
+  meta.attempt = 0;
+  meta.redrives += 1;
+  meta.cancel_requested = false;
+  meta.finished_at_ms = null;
+  meta.run_at_ms = nowMs;
+  m.table.place(meta, "PENDING", nowMs);
+}
+
+function stateError(action: string, meta: { id: string; status: JobStatus }): QueueError {
+  return new QueueError("JOBSTATE", `Cannot ${action} job "${meta.id}": job is ${meta.status}`);
+}

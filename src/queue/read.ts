@@ -1,0 +1,118 @@
+/** Read-only views: one job, a page of jobs, per-queue depths. They change nothing. */
+import { keys, type QueueData } from "./data.ts";
+import { invalid } from "./errors.ts";
+import { QUEUE_LIMITS } from "./limits.ts";
+import type { QueueMachine } from "./machine.ts";
+import { indexOf } from "./table.ts";
+import type { JobMeta, JobPage, JobRecord, JobStatus, QueueStats } from "./types.ts";
+import { checkInt, checkQueueName } from "./validate.ts";
+
+export function getJob(m: QueueMachine, id: string): JobRecord | null {
+  const meta = m.table.load(id);
+  if (!meta) return null;
+  return { meta, payload: m.table.payload(id), result: m.data.get(keys.result(id)) };
+}
+
+/** Where the next page starts: after (score, member) in queue `q`'s index. */
+interface Cursor {
+  q: string;
+  s: number;
+  m: string;
+}
+
+/**
+ * A page of jobs, filtered by queue and/or status. Without a status the queue's `all` index is
+ * used (enqueue order); with one, that status's index (its own order: priority, run_at, lease
+ * expiry or finish time). Without a queue, queues are walked in name order.
+ */
+export function listJobs(
+  m: QueueMachine,
+  queue: string | null,
+  status: JobStatus | null,
+  cursorText: string | null,
+  limit: number,
+): JobPage {
+  checkInt("limit", limit, 1, QUEUE_LIMITS.listLimitMax);
+  if (queue !== null) checkQueueName(queue);
+  const cursor = cursorText ? decodeCursor(cursorText) : null;
+  const queues = queue !== null ? [queue] : m.table.queues();
+  const jobs: JobMeta[] = [];
+  let last: Cursor | null = null;
+  for (const q of queues) {
+    if (cursor && q < cursor.q) continue;
+    const key = keys.index(q, status === null ? "all" : indexOf(status));
+    const after = cursor && cursor.q === q ? cursor : null;
+    for (const [id, score] of rangeAfter(m.data, key, after, limit - jobs.length)) {
+      const meta = m.table.load(id);
+      if (meta) jobs.push(meta);
+      last = { q, s: score, m: id };
+    }
+    if (jobs.length >= limit) break;
+  }
+  return { jobs, next_cursor: jobs.length >= limit && last ? encodeCursor(last) : null };
+}
+
+export function queueStats(m: QueueMachine, nowMs: number): QueueStats[] {
+  return m.table.queues().map((queue) => {
+    const count = (index: Parameters<typeof keys.index>[1]) =>
+      m.data.zcard(keys.index(queue, index));
+    const oldest = m.data.zrangeByScore(
+      keys.index(queue, "pending_since"),
+      -Infinity,
+      Infinity,
+      0,
+      1,
+    );
+    return {
+      queue,
+      pending: count("pending"),
+      scheduled: count("scheduled"),
+      running: count("running"),
+      completed: count("completed"),
+      dead: count("dead"),
+      cancelled: count("cancelled"),
+      oldest_pending_age_ms: oldest.length > 0 ? Math.max(0, nowMs - oldest[0][1]) : 0,
+    };
+  });
+}
+
+/** Entries strictly after `after` in (score, member) order; ties on score are skipped by member. */
+function rangeAfter(
+  data: QueueData,
+  key: string,
+  after: Cursor | null,
+  limit: number,
+): [string, number][] {
+  if (!after) return data.zrangeByScore(key, -Infinity, Infinity, 0, limit);
+  const out: [string, number][] = [];
+  const batch = Math.max(limit, 64);
+  // Skip members with the cursor's score up to and including the cursor's member. Bounded: at
+  // most `workPerCommandMax` batches are read before giving up on very long runs of equal scores.
+  for (let offset = 0, rounds = 0; rounds < QUEUE_LIMITS.workPerCommandMax; rounds++) {
+    const entries = data.zrangeByScore(key, after.s, Infinity, offset, batch);
+    for (const entry of entries) {
+      if (entry[1] === after.s && entry[0] <= after.m) continue;
+      out.push(entry);
+      if (out.length >= limit) return out;
+    }
+    if (entries.length < batch) return out;
+    offset += batch;
+  }
+  return out;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return btoa(JSON.stringify([cursor.q, cursor.s, cursor.m]))
+    .replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const padded = text.replaceAll("-", "+").replaceAll("_", "/");
+    const [q, s, m] = JSON.parse(atob(padded)) as [unknown, unknown, unknown];
+    if (typeof q === "string" && typeof s === "number" && typeof m === "string") return { q, s, m };
+  } catch (_error) {
+    // Falls through to the typed error below: any malformed cursor is the caller's mistake.
+  }
+  throw invalid(`Invalid cursor "${text.slice(0, 80)}"`);
+}

@@ -1,0 +1,117 @@
+/**
+ * Job records and their indexes over the storage port. Every status change goes through `place`,
+ * which keeps the invariant: a job is in exactly one status index, the one its status names, with
+ * the score that index orders by. The state machine (machine.ts) builds on this.
+ */
+import { keys, type QueueData, type QueueIndex } from "./data.ts";
+import { QueueError } from "./errors.ts";
+import { QUEUE_LIMITS } from "./limits.ts";
+import type { JobMeta, JobStatus } from "./types.ts";
+
+/** Pending score: higher priority first, then enqueue order. seq stays below 2^42. */
+const PRIORITY_STRIDE = 2 ** 42;
+
+const INDEX_OF: Record<JobStatus, QueueIndex> = {
+  PENDING: "pending",
+  SCHEDULED: "scheduled",
+  RUNNING: "running",
+  COMPLETED: "completed",
+  DEAD: "dead",
+  CANCELLED: "cancelled",
+};
+
+export function indexOf(status: JobStatus): QueueIndex {
+  return INDEX_OF[status];
+}
+
+export class JobTable {
+  constructor(readonly data: QueueData) {}
+
+  load(id: string): JobMeta | null {
+    const text = this.data.get(keys.meta(id));
+    return text === null ? null : JSON.parse(text) as JobMeta;
+  }
+
+  mustLoad(id: string): JobMeta {
+    const meta = this.load(id);
+    if (!meta) throw new QueueError("NOJOB", `Job "${id}" does not exist`);
+    return meta;
+  }
+
+  save(meta: JobMeta): void {
+    this.data.set(keys.meta(meta.id), JSON.stringify(meta));
+  }
+
+  payload(id: string): string {
+    return this.data.get(keys.payload(id)) ?? "null";
+  }
+
+  nextSeq(): number {
+    const seq = Number(this.data.get(keys.seq()) ?? "0") + 1;
+    this.data.set(keys.seq(), String(seq));
+    return seq;
+  }
+
+  /** Moves the job to `status` (out of its current index, into the new one) and saves it. */
+  place(meta: JobMeta, status: JobStatus, nowMs: number): void {
+    this.unindex(meta);
+    meta.status = status;
+    meta.updated_at_ms = nowMs;
+    const q = meta.queue;
+    switch (status) {
+      case "PENDING":
+        meta.seq = this.nextSeq();
+        this.data.zadd(keys.index(q, "pending"), pendingScore(meta), meta.id);
+        this.data.zadd(keys.index(q, "pending_since"), meta.run_at_ms, meta.id);
+        break;
+      case "SCHEDULED":
+        this.data.zadd(keys.index(q, "scheduled"), meta.run_at_ms, meta.id);
+        break;
+      case "RUNNING":
+        this.data.zadd(keys.index(q, "running"), meta.lease!.expires_at_ms, meta.id);
+        break;
+      default:
+        meta.finished_at_ms = nowMs;
+        this.data.zadd(keys.index(q, indexOf(status)), nowMs, meta.id);
+    }
+    this.save(meta);
+  }
+
+  /** Re-scores a RUNNING job after its lease moved. */
+  extendLease(meta: JobMeta): void {
+    this.data.zadd(keys.index(meta.queue, "running"), meta.lease!.expires_at_ms, meta.id);
+    this.save(meta);
+  }
+
+  /** Removes the job and everything it owns. */
+  delete(meta: JobMeta): void {
+    this.unindex(meta);
+    this.data.zrem(keys.index(meta.queue, "all"), meta.id);
+    this.data.del(keys.meta(meta.id));
+    this.data.del(keys.payload(meta.id));
+    this.data.del(keys.result(meta.id));
+  }
+
+  /** Registers a queue name, refusing one past the bound. */
+  ensureQueue(queue: string): void {
+    if (this.data.sismember(keys.queues(), queue)) return;
+    if (this.data.scard(keys.queues()) >= QUEUE_LIMITS.queuesMax) {
+      throw new QueueError("LIMIT", `Cannot create queue "${queue}": too many queues`);
+    }
+    this.data.sadd(keys.queues(), queue);
+  }
+
+  queues(): string[] {
+    return this.data.smembers(keys.queues()).sort();
+  }
+
+  private unindex(meta: JobMeta): void {
+    const q = meta.queue;
+    this.data.zrem(keys.index(q, indexOf(meta.status)), meta.id);
+    if (meta.status === "PENDING") this.data.zrem(keys.index(q, "pending_since"), meta.id);
+  }
+}
+
+export function pendingScore(meta: JobMeta): number {
+  return (QUEUE_LIMITS.priorityMax - meta.priority) * PRIORITY_STRIDE + meta.seq;
+}
