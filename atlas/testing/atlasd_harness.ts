@@ -129,8 +129,8 @@ export class RawClient {
     this.#reading = this.#readLoop();
   }
 
-  static async connect(port: number): Promise<RawClient> {
-    return new RawClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  static async connect(port: number, hostname = "127.0.0.1"): Promise<RawClient> {
+    return new RawClient(await Deno.connect({ hostname, port }));
   }
 
   get closedByPeer(): boolean {
@@ -199,7 +199,6 @@ export class RawClient {
 
   async #readLoop(): Promise<void> {
     const chunk = new Uint8Array(64 * 1024);
-    const decoder = new TextDecoder("latin1");
     while (true) {
       let n: number | null;
       try {
@@ -213,7 +212,6 @@ export class RawClient {
       for (let i = 0; i < n; i += 8192) {
         s += String.fromCharCode(...chunk.subarray(i, Math.min(n, i + 8192)));
       }
-      void decoder;
       this.#buf += s;
       while (true) {
         const parsed = parseValue(this.#buf, 0);
