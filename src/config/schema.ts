@@ -66,6 +66,17 @@ export const gatewaySchema = z.object({
   refresh_expiry: duration.default("720h"),
   bcrypt_cost: z.number().int().min(10).max(16).default(10),
   default_role: z.string().min(1).default("user"),
+  jwt_issuer: z.string().min(1).default("helios"),
+  jwt_audience: z.string().min(1).default("helios-api"),
+  jwt_clock_skew: duration.refine((text) => parseDurationMs(text)! <= 300_000, {
+    message: "must be at most 5m",
+  }).default("30s"),
+  refresh_grace: duration.refine((text) => parseDurationMs(text)! <= 60_000, {
+    message: "must be at most 60s",
+  }).default("10s"),
+  password_hash: z.enum(["bcrypt", "argon2id"]).default("bcrypt"),
+  password_workers: z.number().int().min(0).max(64).default(0),
+  auth_cache_refresh: duration.default("1s"),
   tls_enabled: z.boolean().default(false),
   tls_cert: z.string().default(""),
   tls_key: z.string().default(""),

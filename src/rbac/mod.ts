@@ -22,6 +22,7 @@ export {
   expandRoles,
   ROLE_DEPTH_MAX,
   ROLE_NAME,
+  roleClosure,
   type RoleDefinition,
   type RoleTable,
   validateRoleGraph,

@@ -113,3 +113,15 @@ export function expandRoles(table: RoleTable, roles: readonly string[]): string[
   for (const role of roles) visit(role, 0);
   return rules;
 }
+
+/** Every role name reachable from `roles` through inheritance (the roles themselves included). */
+export function roleClosure(table: RoleTable, roles: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const visit = (name: string, depth: number) => {
+    if (seen.has(name) || depth > ROLE_DEPTH_MAX) return;
+    seen.add(name);
+    for (const parent of table.get(name)?.inherits ?? []) visit(parent, depth + 1);
+  };
+  for (const role of roles) visit(role, 0);
+  return seen;
+}

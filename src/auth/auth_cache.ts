@@ -1,0 +1,145 @@
+/**
+ * What the per-request path needs, cached so a request costs no store read: revoked sessions
+ * and API tokens, the role table, and user/API-token records (bounded LRU).
+ *
+ * Freshness: every change other nodes must see bumps `helios:auth:version` in the same ATLAS
+ * transaction. A node re-reads that one counter at most every `refreshMs` (lazily, on a request;
+ * single-flight) and, when it moved, reloads revocations and roles and empties its record
+ * caches. Changes made by this node apply locally at once (`revokeLocal`, `forgetUser`, ...).
+ * So a logout is effective here immediately and on other nodes within refreshMs.
+ */
+import type { AtlasClient } from "../storage/atlas_client.ts";
+import type { Clock } from "../lib/clock.ts";
+import { builtinRoleTable, type RoleDefinition } from "../rbac/mod.ts";
+import { hgetall, ok } from "./atlas_util.ts";
+import { type ApiTokenRecord, keys, parseApiToken, parseUser, type UserRecord } from "./records.ts";
+
+export const RECORD_CACHE_MAX = 10_000;
+
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+export class AuthCache {
+  private revoked = new Set<string>();
+  private roles = builtinRoleTable();
+  private readonly users = new Lru<UserRecord | null>(RECORD_CACHE_MAX);
+  private readonly tokens = new Lru<ApiTokenRecord | null>(RECORD_CACHE_MAX);
+  private version: string | null = null;
+  private checkedMs = -Infinity;
+  private inflight: Promise<void> | null = null;
+
+  constructor(
+    private readonly atlas: AtlasClient,
+    private readonly clock: Clock,
+    private readonly refreshMs: number,
+  ) {}
+
+  /** Makes sure the caches are at most refreshMs stale. */
+  async fresh(): Promise<void> {
+    if (this.clock.nowMs() - this.checkedMs < this.refreshMs) return;
+    this.inflight ??= this.check().finally(() => (this.inflight = null));
+    await this.inflight;
+  }
+
+  /** Forces a reload at the next fresh() (tests, and after this node's own changes). */
+  async reload(): Promise<void> {
+    this.checkedMs = -Infinity;
+    this.version = null;
+    await this.fresh();
+  }
+
+  isRevoked(kind: "s" | "t", id: string): boolean {
+    return this.revoked.has(`${kind}:${id}`);
+  }
+
+  revokeLocal(kind: "s" | "t", id: string): void {
+    this.revoked.add(`${kind}:${id}`);
+  }
+
+  roleTable(): ReadonlyMap<string, RoleDefinition> {
+    return this.roles;
+  }
+
+  async user(uid: string): Promise<UserRecord | null> {
+    const cached = this.users.get(uid);
+    if (cached !== undefined) return cached;
+    const user = parseUser(await hgetall(this.atlas, keys.user(uid)));
+    this.users.set(uid, user);
+    return user;
+  }
+
+  forgetUser(uid: string): void {
+    this.users.delete(uid);
+  }
+
+  async apiToken(id: string): Promise<ApiTokenRecord | null> {
+    const cached = this.tokens.get(id);
+    if (cached !== undefined) return cached;
+    const token = parseApiToken(await hgetall(this.atlas, keys.apiToken(id)));
+    this.tokens.set(id, token);
+    return token;
+  }
+
+  forgetApiToken(id: string): void {
+    this.tokens.delete(id);
+  }
+
+  private async check(): Promise<void> {
+    const version = ok(await this.atlas.call("GET", keys.version()), "GET");
+    const text = version === null ? "0" : String(version);
+    this.checkedMs = this.clock.nowMs();
+    if (text === this.version) return;
+    await this.loadRevocations();
+    await this.loadRoles();
+    this.users.clear();
+    this.tokens.clear();
+    this.version = text;
+  }
+
+  private async loadRevocations(): Promise<void> {
+    const members = ok(
+      await this.atlas.call("ZRANGEBYSCORE", keys.revoked(), "-inf", "+inf"),
+      "ZRANGEBYSCORE",
+    );
+    this.revoked = new Set(Array.isArray(members) ? members.map(String) : []);
+  }
+
+  private async loadRoles(): Promise<void> {
+    const table = builtinRoleTable();
+    for (const [name, json] of Object.entries(await hgetall(this.atlas, keys.roles()))) {
+      if (table.get(name)?.builtin) continue;
+      try {
+        table.set(name, { ...(JSON.parse(json) as RoleDefinition), name, builtin: false });
+      } catch (_error) {
+        continue; // A corrupt role grants nothing; the admin API shows and can rewrite it.
+      }
+    }
+    this.roles = table;
+  }
+
+  /** Replaces the role table after this node changed a role. */
+  setRoles(table: Map<string, RoleDefinition>): void {
+    this.roles = table;
+  }
+}

@@ -1,0 +1,63 @@
+/** Building the request principal from a verified credential, through the cache only. */
+import { UnauthorizedError } from "../errors/app_error.ts";
+import type { Clock } from "../lib/clock.ts";
+import { expandRoles, type Principal, roleClosure } from "../rbac/mod.ts";
+import { sha256Hex, timingSafeEqualHex } from "./atlas_util.ts";
+import type { AuthCache } from "./auth_cache.ts";
+import { parseApiTokenText } from "./api_tokens.ts";
+import type { JwtCodec } from "./jwt.ts";
+
+const REJECTED = "Invalid or revoked credentials";
+
+export async function principalFromJwt(
+  token: string,
+  jwt: JwtCodec,
+  cache: AuthCache,
+): Promise<Principal> {
+  const claims = await jwt.verify(token);
+  await cache.fresh();
+  if (cache.isRevoked("s", claims.sid)) {
+    throw new UnauthorizedError("Session has ended", "session_revoked");
+  }
+  const user = await cache.user(claims.sub);
+  if (!user || user.disabled) throw new UnauthorizedError(REJECTED, "user_inactive");
+  return {
+    kind: "user",
+    userId: user.id,
+    username: user.username,
+    roles: user.roles,
+    rules: expandRoles(cache.roleTable(), user.roles),
+    sessionId: claims.sid,
+  };
+}
+
+export async function principalFromApiToken(
+  text: string,
+  cache: AuthCache,
+  clock: Clock,
+): Promise<Principal> {
+  const parsed = parseApiTokenText(text);
+  if (!parsed) throw new UnauthorizedError("Invalid token", "invalid_token");
+  await cache.fresh();
+  const record = cache.isRevoked("t", parsed.id) ? null : await cache.apiToken(parsed.id);
+  const secretHash = await sha256Hex(parsed.secret);
+  if (!record || !timingSafeEqualHex(secretHash, record.secretSha256)) {
+    throw new UnauthorizedError(REJECTED, "invalid_token");
+  }
+  if (record.expiresMs > 0 && record.expiresMs <= clock.nowMs()) {
+    throw new UnauthorizedError("API token expired", "token_expired");
+  }
+  const user = await cache.user(record.userId);
+  if (!user || user.disabled) throw new UnauthorizedError(REJECTED, "user_inactive");
+  // A token never has more than its owner has now: its roles ∩ the roles its owner holds now.
+  const owned = roleClosure(cache.roleTable(), user.roles);
+  const roles = record.roles.filter((role) => owned.has(role));
+  return {
+    kind: "api_token",
+    userId: user.id,
+    username: user.username,
+    roles,
+    rules: expandRoles(cache.roleTable(), roles),
+    tokenId: record.id,
+  };
+}
