@@ -110,6 +110,19 @@ export const workerSchema = z.object({
   visibility_timeout: duration.default("300s"),
   concurrency: z.number().int().min(1).max(1024).default(4),
   queues: z.array(z.string()).default(["default"]),
+  // Job queue policy (docs/jobs.md). Defaults for jobs that do not set their own.
+  backoff: z.enum(["exponential", "fixed", "none"]).default("exponential"),
+  backoff_delay: duration.default("1s"),
+  backoff_max: duration.default("10m"),
+  dedupe_window: duration.default("24h"),
+  retention_age: duration.default("24h"),
+  retention_count: z.number().int().min(0).default(10_000),
+  dead_retention_age: duration.default("168h"),
+  reap_interval: duration.default("1s"),
+  /** How long SIGTERM waits for running jobs before releasing them. */
+  shutdown_timeout: duration.default("30s"),
+  /** `helios serve` runs an in-process worker on `queues` unless this is false. */
+  embedded: z.boolean().default(true),
 }).strict();
 
 export const observabilitySchema = z.object({
