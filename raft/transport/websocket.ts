@@ -1,0 +1,336 @@
+/**
+ * Raft peers over WebSocket. Each node listens on its Raft address (`ws[s]://HOST:PORT/raft/v1`)
+ * and dials every peer at exactly the address it was given, so operators may put a proxy or a NAT
+ * in between. Each direction uses its own connection: a node sends on the link it dialled and
+ * receives on the links peers dialled to it.
+ *
+ * Peers authenticate with the shared cluster secret (`Authorization: Bearer <secret>`), checked
+ * in constant time before the upgrade; a refused peer is logged. Messages queued in one turn go
+ * out as one binary frame. A link that is down drops messages (Raft retries) and reconnects with
+ * exponential backoff and jitter. Ping/pong frames measure the round trip for metrics.
+ */
+import type { Message, NodeId } from "../core/types.ts";
+import { decodeFrame, encodeBatch, encodePing, FRAME_PONG, MalformedFrameError } from "./codec.ts";
+import type { PeerLinkStatus, Transport } from "./transport.ts";
+
+export const RAFT_WS_PROTOCOL = "helios-raft.v1";
+export const RAFT_WS_PATH = "/raft/v1";
+
+export interface TransportLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface WebSocketTransportOptions {
+  id: NodeId;
+  /** Where to listen for peers. */
+  hostname: string;
+  port: number;
+  /** Shared cluster secret; empty disables authentication (tests, trusted networks only). */
+  secret: string;
+  tls?: { cert: string; key: string };
+  logger?: TransportLogger;
+  /** Told the bound address (port 0 picks a free one). */
+  onListen?: (addr: { hostname: string; port: number }) => void;
+  /** Frames above this are refused (a confused or hostile peer cannot make us buffer GBs). */
+  frameBytesMax?: number;
+  /** A link whose send buffer grows past this drops messages until it drains. */
+  bufferedBytesMax?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  pingIntervalMs?: number;
+}
+
+const NOOP_LOGGER: TransportLogger = { info() {}, warn() {} };
+
+type ResolvedOptions =
+  & Required<Omit<WebSocketTransportOptions, "tls" | "onListen">>
+  & WebSocketTransportOptions;
+
+export class WebSocketTransport implements Transport {
+  readonly #options: ResolvedOptions;
+  readonly #links = new Map<NodeId, PeerLink>();
+  readonly #inbound = new Set<WebSocket>();
+  readonly #unreachable = new Set<NodeId>();
+  #deliver: (messages: Message[]) => void = () => {};
+  #server: Deno.HttpServer<Deno.NetAddr> | null = null;
+  #pingTimer: ReturnType<typeof setInterval> | null = null;
+  #closed = false;
+
+  constructor(options: WebSocketTransportOptions) {
+    this.#options = {
+      logger: NOOP_LOGGER,
+      frameBytesMax: 512 * 1024 * 1024,
+      bufferedBytesMax: 64 * 1024 * 1024,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 2000,
+      pingIntervalMs: 1000,
+      ...options,
+    };
+  }
+
+  /** The bound listener address (after start). */
+  get address(): { hostname: string; port: number } {
+    if (!this.#server) throw new Error("transport not started");
+    return { hostname: this.#server.addr.hostname, port: this.#server.addr.port };
+  }
+
+  start(deliver: (messages: Message[]) => void): Promise<void> {
+    this.#deliver = deliver;
+    const { hostname, port, tls } = this.#options;
+    this.#server = Deno.serve({
+      hostname,
+      port,
+      ...(tls ?? {}),
+      onListen: (addr) => this.#options.onListen?.({ hostname: addr.hostname, port: addr.port }),
+    }, (request, info) => this.#accept(request, info.remoteAddr));
+    // Deno.serve reports a NetAddr for TCP listeners.
+    this.#pingTimer = setInterval(() => this.#ping(), this.#options.pingIntervalMs);
+    return Promise.resolve();
+  }
+
+  send(messages: Message[]): void {
+    if (this.#closed) return;
+    for (const m of messages) {
+      const link = this.#links.get(m.to);
+      if (!link || !link.enqueue(m)) this.#unreachable.add(m.to);
+    }
+  }
+
+  setPeer(id: NodeId, addr: string): void {
+    if (id === this.#options.id) return;
+    const existing = this.#links.get(id);
+    if (existing?.addr === addr) return;
+    existing?.close();
+    this.#links.set(
+      id,
+      new PeerLink(id, addr, this.#options, (peer) => this.#unreachable.add(peer)),
+    );
+  }
+
+  removePeer(id: NodeId): void {
+    this.#links.get(id)?.close();
+    this.#links.delete(id);
+  }
+
+  takeUnreachable(): NodeId[] {
+    const ids = [...this.#unreachable];
+    this.#unreachable.clear();
+    return ids;
+  }
+
+  peers(): PeerLinkStatus[] {
+    return [...this.#links.values()].map((l) => l.status());
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#pingTimer !== null) clearInterval(this.#pingTimer);
+    for (const link of this.#links.values()) link.close();
+    for (const socket of this.#inbound) closeQuietly(socket);
+    this.#inbound.clear();
+    await this.#server?.shutdown();
+  }
+
+  #ping(): void {
+    for (const link of this.#links.values()) link.ping();
+  }
+
+  #accept(request: Request, remote: Deno.Addr): Response {
+    const url = new URL(request.url);
+    if (url.pathname !== RAFT_WS_PATH) return new Response("Not found", { status: 404 });
+    // Headers must be read before the upgrade (they are gone afterwards).
+    const from = request.headers.get("x-raft-from") ?? "";
+    const auth = request.headers.get("authorization") ?? "";
+    const remoteAddr = "hostname" in remote ? `${remote.hostname}:${remote.port}` : "unknown";
+    if (!this.#authorized(auth)) {
+      this.#options.logger.warn("Refused Raft peer: wrong or missing cluster secret", {
+        remote_addr: remoteAddr,
+        claimed_node_id: from,
+      });
+      return new Response("Unauthorized", { status: 401 });
+    }
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("Expected a WebSocket upgrade", { status: 426 });
+    }
+    const { socket, response } = Deno.upgradeWebSocket(request, { protocol: RAFT_WS_PROTOCOL });
+    socket.binaryType = "arraybuffer";
+    this.#inbound.add(socket);
+    socket.onmessage = (event) => this.#onInbound(socket, event.data, remoteAddr);
+    socket.onclose = () => this.#inbound.delete(socket);
+    socket.onerror = () => this.#inbound.delete(socket);
+    return response;
+  }
+
+  #onInbound(socket: WebSocket, data: unknown, remoteAddr: string): void {
+    if (!(data instanceof ArrayBuffer) || data.byteLength > this.#options.frameBytesMax) {
+      this.#options.logger.warn("Closed Raft link: unexpected frame", { remote_addr: remoteAddr });
+      closeQuietly(socket);
+      return;
+    }
+    try {
+      const frame = decodeFrame(new Uint8Array(data));
+      if (frame.kind === "batch") this.#deliver(frame.messages);
+      else if (frame.kind === "ping") socket.send(encodePing(FRAME_PONG, frame.sentAtMs));
+    } catch (error) {
+      if (!(error instanceof MalformedFrameError) && !(error instanceof SyntaxError)) throw error;
+      this.#options.logger.warn("Closed Raft link: malformed frame", {
+        remote_addr: remoteAddr,
+        reason: error.message,
+      });
+      closeQuietly(socket);
+    }
+  }
+
+  #authorized(header: string): boolean {
+    const secret = this.#options.secret;
+    if (secret === "") return true;
+    return constantTimeEqual(header, `Bearer ${secret}`);
+  }
+}
+
+/** One outbound connection to a peer, with its send queue and reconnect loop. */
+class PeerLink {
+  #socket: WebSocket | null = null;
+  #queue: Message[] = [];
+  #flushScheduled = false;
+  #backoffMs: number;
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+  #rttSeconds: number | null = null;
+  #wasConnected = false;
+
+  constructor(
+    readonly id: NodeId,
+    readonly addr: string,
+    private readonly options: ResolvedOptions,
+    private readonly onUnreachable: (id: NodeId) => void,
+  ) {
+    this.#backoffMs = options.reconnectMinMs;
+    this.#connect();
+  }
+
+  /** Queues a message for the next frame; false when the link cannot take it now. */
+  enqueue(m: Message): boolean {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    if (socket.bufferedAmount > this.options.bufferedBytesMax) return false;
+    this.#queue.push(m);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return true;
+  }
+
+  ping(): void {
+    if (this.#socket?.readyState === WebSocket.OPEN) {
+      this.#socket.send(encodePing(2, performance.now()));
+    }
+  }
+
+  status(): PeerLinkStatus {
+    return {
+      id: this.id,
+      addr: this.addr,
+      connected: this.#socket?.readyState === WebSocket.OPEN,
+      rttSeconds: this.#rttSeconds,
+    };
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
+    if (this.#socket) closeQuietly(this.#socket);
+    this.#socket = null;
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0) return;
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      this.onUnreachable(this.id);
+      return;
+    }
+    socket.send(encodeBatch(batch));
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const scheme = this.options.tls ? "wss" : "ws";
+    const headers: Record<string, string> = { "x-raft-from": this.options.id };
+    if (this.options.secret) headers.authorization = `Bearer ${this.options.secret}`;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(`${scheme}://${this.addr}${RAFT_WS_PATH}`, {
+        headers,
+        protocols: [RAFT_WS_PROTOCOL],
+      });
+    } catch (error) {
+      this.options.logger.warn("Cannot dial Raft peer", {
+        peer_id: this.id,
+        addr: this.addr,
+        error,
+      });
+      this.#scheduleReconnect();
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    this.#socket = socket;
+    socket.onopen = () => {
+      this.#backoffMs = this.options.reconnectMinMs;
+      this.#wasConnected = true;
+      this.options.logger.info("Raft peer connected", { peer_id: this.id, addr: this.addr });
+    };
+    socket.onmessage = (event) => {
+      if (!(event.data instanceof ArrayBuffer)) return;
+      try {
+        const frame = decodeFrame(new Uint8Array(event.data));
+        if (frame.kind === "pong") this.#rttSeconds = (performance.now() - frame.sentAtMs) / 1000;
+      } catch {
+        // A peer answering garbage on our link: drop the frame; the reconnect logic copes.
+      }
+    };
+    socket.onerror = () => {}; // onclose follows and handles it
+    socket.onclose = () => {
+      if (this.#socket === socket) this.#socket = null;
+      if (this.#closed) return;
+      if (this.#wasConnected) {
+        this.options.logger.warn("Raft peer disconnected", { peer_id: this.id, addr: this.addr });
+        this.#wasConnected = false;
+      }
+      this.onUnreachable(this.id);
+      this.#scheduleReconnect();
+    };
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed) return;
+    const delay = this.#backoffMs * (0.5 + Math.random() / 2);
+    this.#backoffMs = Math.min(this.#backoffMs * 2, this.options.reconnectMaxMs);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      this.#connect();
+    }, delay);
+  }
+}
+
+function closeQuietly(socket: WebSocket): void {
+  try {
+    socket.close();
+  } catch {
+    // Closing a socket that is already closing is not an error worth reporting.
+  }
+}
+
+/** Compares without an early exit, so the time taken does not reveal the matching prefix. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
