@@ -1,9 +1,17 @@
 /** Every built-in data command, by family. */
 import type { BuiltinCommand } from "./command_table.ts";
+import { HASH_COMMANDS } from "./hash_commands.ts";
 import { KEY_COMMANDS } from "./keys_commands.ts";
+import { LIST_COMMANDS } from "./list_commands.ts";
+import { SET_COMMANDS } from "./set_commands.ts";
 import { STRING_COMMANDS } from "./string_commands.ts";
+import { ZSET_COMMANDS } from "./zset_commands.ts";
 
 export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
   ...KEY_COMMANDS,
   ...STRING_COMMANDS,
+  ...HASH_COMMANDS,
+  ...LIST_COMMANDS,
+  ...SET_COMMANDS,
+  ...ZSET_COMMANDS,
 ];

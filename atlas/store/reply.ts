@@ -12,7 +12,10 @@ export type Reply =
   | { readonly kind: "bulk"; readonly value: string }
   | { readonly kind: "nil" } // RESP2 `$-1`, RESP3 `_`
   | { readonly kind: "nilArray" } // RESP2 `*-1`, RESP3 `_`
-  | { readonly kind: "array"; readonly value: readonly Reply[] }
+  // `pairs`: Redis 7 RESP3 nests these items two by two as 2-element arrays (ZRANGE WITHSCORES,
+  // ZPOPMIN/ZPOPMAX with a count, ZRANDMEMBER WITHSCORES, HRANDFIELD WITHVALUES); RESP2 keeps the
+  // flat array. An encoder that ignores the flag renders the flat form, which RESP2 expects.
+  | { readonly kind: "array"; readonly value: readonly Reply[]; readonly pairs?: boolean }
   | { readonly kind: "double"; readonly value: number } // RESP3 `,`; RESP2 bulk string
   | { readonly kind: "bool"; readonly value: boolean } // RESP3 `#`; RESP2 integer 1/0
   | { readonly kind: "map"; readonly value: readonly (readonly [Reply, Reply])[] } // RESP2: flat array
@@ -58,6 +61,11 @@ export function error(text: string): Reply {
 
 export function array(value: readonly Reply[]): Reply {
   return { kind: "array", value };
+}
+
+/** A flat [a1, b1, a2, b2, ...] array that RESP3 renders as [[a1, b1], [a2, b2], ...]. */
+export function pairsArray(flat: readonly Reply[]): Reply {
+  return { kind: "array", value: flat, pairs: true };
 }
 
 export function isError(reply: Reply): reply is { kind: "error"; value: string } {

@@ -1,5 +1,5 @@
 /** Small helpers shared by the command families. */
-import { ERR_NOT_INTEGER, WRONGTYPE } from "./errors.ts";
+import { ERR_NOT_INTEGER } from "./errors.ts";
 import { HashValue } from "./hash_value.ts";
 import type { Keyspace, Value } from "./keyspace.ts";
 import { ListValue } from "./list_value.ts";
@@ -34,18 +34,18 @@ export function invalidExpire(name: string): Reply {
 type Collection = typeof HashValue | typeof ListValue | typeof SetValue | typeof ZSetValue;
 
 /**
- * Looks a key up expecting a type: the value, undefined when absent, or WRONGTYPE's reply when the
- * key holds another type (compare with `=== WRONGTYPE`).
+ * Looks a key up expecting a type: the value, undefined when absent, or null when the key holds
+ * another type (answer WRONGTYPE).
  */
 export function lookupAs<C extends Collection>(
   ks: Keyspace,
   key: string,
   type: C,
-): InstanceType<C> | undefined | typeof WRONGTYPE {
+): InstanceType<C> | undefined | null {
   const v: Value | undefined = ks.lookup(key);
   if (v === undefined) return undefined;
   if (v instanceof type) return v as InstanceType<C>;
-  return WRONGTYPE;
+  return null;
 }
 
 /** Redis's index normalisation for LRANGE/ZRANGE/GETRANGE-style [start, stop]; null = empty. */
@@ -57,3 +57,41 @@ export function clampRange(start: number, stop: number, length: number): [number
   if (stop >= length) stop = length - 1;
   return [start, stop];
 }
+
+/** The collectionLengthMax check before growing a collection; a Reply when it would overflow. */
+export function exceedsLength(ks: Keyspace, size: number, adding: number): Reply | null {
+  const max = ks.limits.collectionLengthMax;
+  if (size + adding <= max) return null;
+  return error(`ERR collection would exceed ${max} elements (collectionLengthMax)`);
+}
+
+/** Picks `count` indexes in [0, size): distinct when `distinct`, else with repeats. */
+export function randomIndexes(
+  random: () => number,
+  size: number,
+  count: number,
+  distinct: boolean,
+): number[] {
+  const out: number[] = [];
+  if (!distinct) {
+    for (let i = 0; i < count; i++) out.push(Math.floor(random() * size));
+    return out;
+  }
+  if (count >= size) {
+    for (let i = 0; i < size; i++) out.push(i);
+    return out;
+  }
+  // Partial Fisher–Yates over an index array: O(size) memory, O(size + count) time.
+  const idx = Array.from({ length: size }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (size - i));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+    out.push(idx[i]);
+  }
+  return out;
+}
+
+/** Redis's small-collection SCAN: collections up to this size come back whole (cursor 0). */
+export const SCAN_WHOLE_MAX = 128;

@@ -1,0 +1,313 @@
+/** List commands (non-blocking cores): LPUSH RPOP LRANGE LREM LTRIM LINSERT LPOS LMOVE ... */
+import { type BuiltinCommand, command } from "./command_table.ts";
+import {
+  ERR_INDEX_RANGE,
+  ERR_NO_SUCH_KEY,
+  ERR_NOT_INTEGER,
+  ERR_OUT_OF_RANGE_POSITIVE,
+  ERR_SYNTAX,
+  WRONGTYPE,
+} from "./errors.ts";
+import type { Keyspace } from "./keyspace.ts";
+import { ListValue } from "./list_value.ts";
+import {
+  array,
+  bulk,
+  EMPTY_ARRAY,
+  error,
+  integer,
+  NIL,
+  NIL_ARRAY,
+  OK,
+  type Reply,
+} from "./reply.ts";
+import { clampRange, exceedsLength, lookupAs, lower, parseIntArg } from "./util.ts";
+
+const L = "list";
+
+function push(ks: Keyspace, argv: string[], left: boolean, onlyIfExists: boolean): Reply {
+  const key = argv[1];
+  let list = lookupAs(ks, key, ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) {
+    if (onlyIfExists) return integer(0);
+    const tooLong = exceedsLength(ks, 0, argv.length - 2);
+    if (tooLong !== null) return tooLong;
+    list = ks.createCollection(key, new ListValue(argv.length - 2));
+  } else {
+    const tooLong = exceedsLength(ks, list.length, argv.length - 2);
+    if (tooLong !== null) return tooLong;
+  }
+  const before = ks.beginMutation(key, list);
+  for (let i = 2; i < argv.length; i++) {
+    if (left) list.pushFront(argv[i]);
+    else list.pushBack(argv[i]);
+  }
+  ks.endMutation(key, list, before);
+  ks.emit(argv);
+  return integer(list.length);
+}
+
+/** LPOP/RPOP key [count]. */
+function pop(ks: Keyspace, argv: string[], left: boolean): Reply {
+  if (argv.length > 3) return ERR_SYNTAX;
+  const key = argv[1];
+  let count = 1;
+  const withCount = argv.length === 3;
+  if (withCount) {
+    const n = parseIntArg(argv[2]);
+    if (n === null || n < 0) return ERR_OUT_OF_RANGE_POSITIVE;
+    count = n;
+  }
+  const list = lookupAs(ks, key, ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) return withCount ? NIL_ARRAY : NIL;
+  if (withCount && count === 0) return EMPTY_ARRAY;
+  const before = ks.beginMutation(key, list);
+  const out: Reply[] = [];
+  for (let i = 0; i < count && list.length > 0; i++) {
+    out.push(bulk((left ? list.popFront() : list.popBack()) as string));
+  }
+  ks.endMutation(key, list, before);
+  ks.emit(argv);
+  return withCount ? array(out) : out[0];
+}
+
+function llen(ks: Keyspace, argv: string[]): Reply {
+  const list = lookupAs(ks, argv[1], ListValue);
+  if (list === null) return WRONGTYPE;
+  return integer(list?.length ?? 0);
+}
+
+function lrange(ks: Keyspace, argv: string[]): Reply {
+  const start = parseIntArg(argv[2]);
+  const stop = parseIntArg(argv[3]);
+  if (start === null || stop === null) return ERR_NOT_INTEGER;
+  const list = lookupAs(ks, argv[1], ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) return EMPTY_ARRAY;
+  const range = clampRange(start, stop, list.length);
+  if (range === null) return EMPTY_ARRAY;
+  const out: Reply[] = new Array(range[1] - range[0] + 1);
+  for (let i = range[0]; i <= range[1]; i++) out[i - range[0]] = bulk(list.get(i));
+  return array(out);
+}
+
+function lindex(ks: Keyspace, argv: string[]): Reply {
+  const index = parseIntArg(argv[2]);
+  if (index === null) return ERR_NOT_INTEGER;
+  const list = lookupAs(ks, argv[1], ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) return NIL;
+  const i = index < 0 ? list.length + index : index;
+  return i < 0 || i >= list.length ? NIL : bulk(list.get(i));
+}
+
+function lset(ks: Keyspace, argv: string[]): Reply {
+  const [, key, indexText, value] = argv;
+  const index = parseIntArg(indexText);
+  if (index === null) return ERR_NOT_INTEGER;
+  const list = lookupAs(ks, key, ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) return ERR_NO_SUCH_KEY;
+  const i = index < 0 ? list.length + index : index;
+  if (i < 0 || i >= list.length) return ERR_INDEX_RANGE;
+  const before = ks.beginMutation(key, list);
+  list.set(i, value);
+  ks.endMutation(key, list, before);
+  ks.emit(argv);
+  return OK;
+}
+
+function lrem(ks: Keyspace, argv: string[]): Reply {
+  const [, key, countText, element] = argv;
+  const count = parseIntArg(countText);
+  if (count === null) return ERR_NOT_INTEGER;
+  const list = lookupAs(ks, key, ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) return integer(0);
+  const items = list.toArray();
+  const limit = count === 0 ? Infinity : Math.abs(count);
+  let removed = 0;
+  const keep: boolean[] = new Array(items.length).fill(true);
+  if (count >= 0) {
+    for (let i = 0; i < items.length && removed < limit; i++) {
+      if (items[i] === element) keep[i] = !(++removed > 0);
+    }
+  } else {
+    for (let i = items.length - 1; i >= 0 && removed < limit; i--) {
+      if (items[i] === element) keep[i] = !(++removed > 0);
+    }
+  }
+  if (removed === 0) return integer(0);
+  const before = ks.beginMutation(key, list);
+  list.replaceAll(items.filter((_, i) => keep[i]));
+  ks.endMutation(key, list, before);
+  ks.emit(argv);
+  return integer(removed);
+}
+
+function ltrim(ks: Keyspace, argv: string[]): Reply {
+  const key = argv[1];
+  let start = parseIntArg(argv[2]);
+  let end = parseIntArg(argv[3]);
+  if (start === null || end === null) return ERR_NOT_INTEGER;
+  const list = lookupAs(ks, key, ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) return OK;
+  const len = list.length;
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  let from = 0;
+  let to = 0; // keep [from, to)
+  if (!(start > end || start >= len)) {
+    if (end >= len) end = len - 1;
+    from = start;
+    to = end + 1;
+  }
+  if (from === 0 && to === len) return OK;
+  const before = ks.beginMutation(key, list);
+  if (from === 0) { while (list.length > to) list.popBack(); }
+  else if (to === len) { for (let i = 0; i < from; i++) list.popFront(); }
+  else list.replaceAll(list.slice(from, to));
+  ks.endMutation(key, list, before);
+  ks.emit(argv);
+  return OK;
+}
+
+function linsert(ks: Keyspace, argv: string[]): Reply {
+  const [, key, whereText, pivot, element] = argv;
+  const where = lower(whereText);
+  if (where !== "before" && where !== "after") return ERR_SYNTAX;
+  const list = lookupAs(ks, key, ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) return integer(0);
+  const items = list.toArray();
+  const at = items.indexOf(pivot);
+  if (at < 0) return integer(-1);
+  const tooLong = exceedsLength(ks, list.length, 1);
+  if (tooLong !== null) return tooLong;
+  items.splice(where === "before" ? at : at + 1, 0, element);
+  const before = ks.beginMutation(key, list);
+  list.replaceAll(items);
+  ks.endMutation(key, list, before);
+  ks.emit(argv);
+  return integer(list.length);
+}
+
+/** LPOS key element [RANK rank] [COUNT num] [MAXLEN len]. */
+function lpos(ks: Keyspace, argv: string[]): Reply {
+  let rank = 1;
+  let count = -1; // -1: no COUNT given
+  let maxlen = 0;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    if (i + 1 >= argv.length) return ERR_SYNTAX;
+    const n = parseIntArg(argv[++i]);
+    if (n === null) return ERR_NOT_INTEGER;
+    if (opt === "rank") {
+      if (n === 0 || n === -Infinity) {
+        return error(
+          "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+        );
+      }
+      rank = n;
+    } else if (opt === "count") {
+      if (n < 0) return error("ERR COUNT can't be negative");
+      count = n;
+    } else if (opt === "maxlen") {
+      if (n < 0) return error("ERR MAXLEN can't be negative");
+      maxlen = n;
+    } else return ERR_SYNTAX;
+  }
+  const list = lookupAs(ks, argv[1], ListValue);
+  if (list === null) return WRONGTYPE;
+  if (list === undefined) return count >= 0 ? EMPTY_ARRAY : NIL;
+  const element = argv[2];
+  const len = list.length;
+  const matches: Reply[] = [];
+  let toSkip = Math.abs(rank) - 1;
+  const want = count === 0 ? Infinity : count < 0 ? 1 : count;
+  for (let scanned = 0; scanned < len && (maxlen === 0 || scanned < maxlen); scanned++) {
+    const i = rank > 0 ? scanned : len - 1 - scanned;
+    if (list.get(i) !== element) continue;
+    if (toSkip > 0) {
+      toSkip--;
+      continue;
+    }
+    matches.push(integer(i));
+    if (matches.length >= want) break;
+  }
+  if (count < 0) return matches.length > 0 ? matches[0] : NIL;
+  return array(matches);
+}
+
+/** LMOVE src dst LEFT|RIGHT LEFT|RIGHT (RPOPLPUSH = RIGHT LEFT). */
+export function lmoveCore(
+  ks: Keyspace,
+  src: string,
+  dst: string,
+  fromLeft: boolean,
+  toLeft: boolean,
+): Reply {
+  const source = lookupAs(ks, src, ListValue);
+  if (source === null) return WRONGTYPE;
+  if (source === undefined) return NIL;
+  let target = lookupAs(ks, dst, ListValue);
+  if (target === null) return WRONGTYPE;
+  if (target !== undefined && target !== source) {
+    const tooLong = exceedsLength(ks, target.length, 1);
+    if (tooLong !== null) return tooLong;
+  }
+  const before = ks.beginMutation(src, source);
+  const value = (fromLeft ? source.popFront() : source.popBack()) as string;
+  ks.endMutation(src, source, before);
+  if (target === undefined || (target === source && source.length === 0 && !ks.data.has(src))) {
+    target = ks.createCollection(dst, new ListValue());
+  }
+  const beforeDst = ks.beginMutation(dst, target);
+  if (toLeft) target.pushFront(value);
+  else target.pushBack(value);
+  ks.endMutation(dst, target, beforeDst);
+  return bulk(value);
+}
+
+function lmove(ks: Keyspace, argv: string[]): Reply {
+  const from = lower(argv[3]);
+  const to = lower(argv[4]);
+  if ((from !== "left" && from !== "right") || (to !== "left" && to !== "right")) {
+    return ERR_SYNTAX;
+  }
+  const reply = lmoveCore(ks, argv[1], argv[2], from === "left", to === "left");
+  if (reply.kind === "bulk") ks.emit(argv);
+  return reply;
+}
+
+function rpoplpush(ks: Keyspace, argv: string[]): Reply {
+  const reply = lmoveCore(ks, argv[1], argv[2], false, true);
+  if (reply.kind === "bulk") ks.emit(argv);
+  return reply;
+}
+
+const WF = "write denyoom fast";
+const K: [number, number, number] = [1, 1, 1];
+
+export const LIST_COMMANDS: readonly BuiltinCommand[] = [
+  command("lpush", -3, WF, K, L, (ks, a) => push(ks, a, true, false)),
+  command("rpush", -3, WF, K, L, (ks, a) => push(ks, a, false, false)),
+  command("lpushx", -3, WF, K, L, (ks, a) => push(ks, a, true, true)),
+  command("rpushx", -3, WF, K, L, (ks, a) => push(ks, a, false, true)),
+  command("lpop", -2, "write fast", K, L, (ks, a) => pop(ks, a, true)),
+  command("rpop", -2, "write fast", K, L, (ks, a) => pop(ks, a, false)),
+  command("llen", 2, "readonly fast", K, L, llen),
+  command("lrange", 4, "readonly", K, L, lrange),
+  command("lindex", 3, "readonly", K, L, lindex),
+  command("lset", 4, "write denyoom", K, L, lset),
+  command("lrem", 4, "write", K, L, lrem),
+  command("ltrim", 4, "write", K, L, ltrim),
+  command("linsert", 5, "write denyoom", K, L, linsert),
+  command("lpos", -3, "readonly", K, L, lpos),
+  command("lmove", 5, "write denyoom", [1, 2, 1], L, lmove),
+  command("rpoplpush", 3, "write denyoom", [1, 2, 1], L, rpoplpush),
+];

@@ -1,0 +1,273 @@
+/** Set commands: SADD SREM SMEMBERS SPOP SRANDMEMBER SINTER/SUNION/SDIFF(+STORE) SMOVE SSCAN ... */
+import { type BuiltinCommand, command } from "./command_table.ts";
+import { ERR_NOT_INTEGER, ERR_OUT_OF_RANGE_POSITIVE, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
+import { globMatch } from "./glob.ts";
+import { parseScanOptions } from "./keys_commands.ts";
+import type { Keyspace } from "./keyspace.ts";
+import { array, bulk, EMPTY_ARRAY, error, integer, NIL, type Reply } from "./reply.ts";
+import { parseCursor } from "./scan.ts";
+import { SetValue } from "./set_value.ts";
+import {
+  exceedsLength,
+  lookupAs,
+  lower,
+  parseIntArg,
+  randomIndexes,
+  SCAN_WHOLE_MAX,
+} from "./util.ts";
+
+const S = "set";
+const EMPTY_SET: Reply = Object.freeze({ kind: "set", value: Object.freeze([]) }) as Reply;
+
+function setReply(members: Iterable<string>): Reply {
+  const out: Reply[] = [];
+  for (const m of members) out.push(bulk(m));
+  return { kind: "set", value: out };
+}
+
+function sadd(ks: Keyspace, argv: string[]): Reply {
+  const key = argv[1];
+  let s = lookupAs(ks, key, SetValue);
+  if (s === null) return WRONGTYPE;
+  const tooLong = exceedsLength(ks, s?.size ?? 0, argv.length - 2);
+  if (tooLong !== null) return tooLong;
+  if (s === undefined) s = ks.createCollection(key, new SetValue());
+  const before = ks.beginMutation(key, s);
+  let added = 0;
+  for (let i = 2; i < argv.length; i++) if (s.add(argv[i])) added++;
+  ks.endMutation(key, s, before);
+  if (added > 0) ks.emit(argv);
+  return integer(added);
+}
+
+function srem(ks: Keyspace, argv: string[]): Reply {
+  const key = argv[1];
+  const s = lookupAs(ks, key, SetValue);
+  if (s === null) return WRONGTYPE;
+  if (s === undefined) return integer(0);
+  let removed = 0;
+  for (let i = 2; i < argv.length && s.size > 0; i++) {
+    if (!s.set.has(argv[i])) continue;
+    const before = ks.beginMutation(key, s);
+    s.delete(argv[i]);
+    ks.endMutation(key, s, before);
+    removed++;
+  }
+  if (removed > 0) ks.emit(argv);
+  return integer(removed);
+}
+
+function smembers(ks: Keyspace, argv: string[]): Reply {
+  const s = lookupAs(ks, argv[1], SetValue);
+  if (s === null) return WRONGTYPE;
+  return s === undefined ? EMPTY_SET : setReply(s.set);
+}
+
+function sismember(ks: Keyspace, argv: string[]): Reply {
+  const s = lookupAs(ks, argv[1], SetValue);
+  if (s === null) return WRONGTYPE;
+  return integer(s?.set.has(argv[2]) ? 1 : 0);
+}
+
+function smismember(ks: Keyspace, argv: string[]): Reply {
+  const s = lookupAs(ks, argv[1], SetValue);
+  if (s === null) return WRONGTYPE;
+  const out: Reply[] = [];
+  for (let i = 2; i < argv.length; i++) out.push(integer(s?.set.has(argv[i]) ? 1 : 0));
+  return array(out);
+}
+
+function scard(ks: Keyspace, argv: string[]): Reply {
+  const s = lookupAs(ks, argv[1], SetValue);
+  if (s === null) return WRONGTYPE;
+  return integer(s?.size ?? 0);
+}
+
+/** SPOP key [count]: logged as SREM of the chosen members (or DEL when all are popped). */
+function spop(ks: Keyspace, argv: string[]): Reply {
+  if (argv.length > 3) return ERR_SYNTAX;
+  const key = argv[1];
+  let count = 1;
+  if (argv.length === 3) {
+    const n = parseIntArg(argv[2]);
+    if (n === null || n < 0) return ERR_OUT_OF_RANGE_POSITIVE;
+    count = n;
+  }
+  const s = lookupAs(ks, key, SetValue);
+  if (s === null) return WRONGTYPE;
+  if (s === undefined) return argv.length === 3 ? EMPTY_SET : NIL;
+  if (count === 0) return EMPTY_SET;
+  const members = [...s.set];
+  const picks = randomIndexes(() => ks.ctx.random(), members.length, count, true);
+  const chosen = picks.map((i) => members[i]);
+  const all = chosen.length === members.length;
+  const before = ks.beginMutation(key, s);
+  for (const m of chosen) s.delete(m);
+  ks.endMutation(key, s, before);
+  ks.emit(all ? ["DEL", key] : ["SREM", key, ...chosen]);
+  if (argv.length === 2) return bulk(chosen[0]);
+  return setReply(chosen);
+}
+
+function srandmember(ks: Keyspace, argv: string[]): Reply {
+  if (argv.length > 3) return ERR_SYNTAX;
+  const s = lookupAs(ks, argv[1], SetValue);
+  if (s === null) return WRONGTYPE;
+  if (argv.length === 2) {
+    if (s === undefined) return NIL;
+    const [i] = randomIndexes(() => ks.ctx.random(), s.size, 1, false);
+    return bulk([...s.set][i]);
+  }
+  const count = parseIntArg(argv[2]);
+  if (count === null) return ERR_NOT_INTEGER;
+  if (!Number.isFinite(count)) return error("ERR value is out of range");
+  if (s === undefined || count === 0) return EMPTY_ARRAY;
+  const members = [...s.set];
+  const picks = randomIndexes(() => ks.ctx.random(), members.length, Math.abs(count), count > 0);
+  return array(picks.map((i) => bulk(members[i])));
+}
+
+type SetOp = "inter" | "union" | "diff";
+
+/** Computes an operation over the sets at keys; WRONGTYPE as a Reply. */
+function compute(ks: Keyspace, keys: string[], op: SetOp): Set<string> | Reply {
+  const sets: (SetValue | undefined)[] = [];
+  for (const key of keys) {
+    const s = lookupAs(ks, key, SetValue);
+    if (s === null) return WRONGTYPE;
+    sets.push(s);
+  }
+  if (op === "union") {
+    const out = new Set<string>();
+    for (const s of sets) if (s !== undefined) { for (const m of s.set) out.add(m); }
+    return out;
+  }
+  if (op === "diff") {
+    const out = new Set<string>(sets[0]?.set ?? []);
+    for (let i = 1; i < sets.length && out.size > 0; i++) {
+      const s = sets[i];
+      if (s !== undefined) { for (const m of s.set) out.delete(m); }
+    }
+    return out;
+  }
+  if (sets.some((s) => s === undefined)) return new Set();
+  const sorted = (sets as SetValue[]).slice().sort((a, b) => a.size - b.size);
+  const out = new Set<string>();
+  outer: for (const m of sorted[0].set) {
+    for (let i = 1; i < sorted.length; i++) if (!sorted[i].set.has(m)) continue outer;
+    out.add(m);
+  }
+  return out;
+}
+
+function setop(ks: Keyspace, argv: string[], op: SetOp): Reply {
+  const r = compute(ks, argv.slice(1), op);
+  return r instanceof Set ? setReply(r) : r;
+}
+
+function setopStore(ks: Keyspace, argv: string[], op: SetOp): Reply {
+  const dst = argv[1];
+  const r = compute(ks, argv.slice(2), op);
+  if (!(r instanceof Set)) return r;
+  const tooLong = exceedsLength(ks, 0, r.size);
+  if (tooLong !== null) return tooLong;
+  if (r.size === 0) {
+    if (ks.deleteKey(dst)) ks.emit(["DEL", dst]);
+    return integer(0);
+  }
+  const s = new SetValue();
+  for (const m of r) s.add(m);
+  ks.setValue(dst, s);
+  ks.emit(argv);
+  return integer(s.size);
+}
+
+/** SINTERCARD numkeys key [key ...] [LIMIT limit]. */
+function sintercard(ks: Keyspace, argv: string[]): Reply {
+  const numkeys = parseIntArg(argv[1]);
+  if (numkeys === null) return ERR_NOT_INTEGER;
+  if (numkeys <= 0) return error("ERR numkeys should be greater than 0");
+  if (numkeys > argv.length - 2) {
+    return error("ERR Number of keys can't be greater than number of args");
+  }
+  let limit = 0;
+  for (let i = 2 + numkeys; i < argv.length; i++) {
+    if (lower(argv[i]) === "limit" && i + 1 < argv.length) {
+      const n = parseIntArg(argv[++i]);
+      if (n === null || n < 0) return error("ERR LIMIT can't be negative");
+      limit = n;
+    } else return ERR_SYNTAX;
+  }
+  const r = compute(ks, argv.slice(2, 2 + numkeys), "inter");
+  if (!(r instanceof Set)) return r;
+  return integer(limit > 0 ? Math.min(limit, r.size) : r.size);
+}
+
+function smove(ks: Keyspace, argv: string[]): Reply {
+  const [, src, dst, member] = argv;
+  const source = lookupAs(ks, src, SetValue);
+  if (source === null) return WRONGTYPE;
+  let target = lookupAs(ks, dst, SetValue);
+  if (target === null) return WRONGTYPE;
+  if (source === undefined || !source.set.has(member)) return integer(0);
+  if (source === target) return integer(1);
+  const tooLong = exceedsLength(ks, target?.size ?? 0, 1);
+  if (tooLong !== null) return tooLong;
+  const before = ks.beginMutation(src, source);
+  source.delete(member);
+  ks.endMutation(src, source, before);
+  if (target === undefined) target = ks.createCollection(dst, new SetValue());
+  const beforeDst = ks.beginMutation(dst, target);
+  target.add(member);
+  ks.endMutation(dst, target, beforeDst);
+  ks.emit(argv);
+  return integer(1);
+}
+
+function sscan(ks: Keyspace, argv: string[]): Reply {
+  const cursor = parseCursor(argv[2]);
+  if (cursor === null) return error("ERR invalid cursor");
+  const opts = parseScanOptions(argv, 3, ks.limits.scanCountMax, false);
+  if ("kind" in opts) return opts;
+  const s = lookupAs(ks, argv[1], SetValue);
+  if (s === null) return WRONGTYPE;
+  if (s === undefined) return array([bulk("0"), EMPTY_ARRAY]);
+  let next = 0;
+  let items: string[];
+  if (s.size <= SCAN_WHOLE_MAX) items = [...s.set];
+  else {
+    const r = ks.scans.scan(s, () => s.set.values(), cursor, opts.count);
+    next = r.cursor;
+    items = r.items;
+  }
+  const out: Reply[] = [];
+  for (const m of items) {
+    if (opts.pattern === null || globMatch(opts.pattern, m)) out.push(bulk(m));
+  }
+  return array([bulk(String(next)), array(out)]);
+}
+
+const WF = "write denyoom fast";
+const K: [number, number, number] = [1, 1, 1];
+const ALL: [number, number, number] = [1, -1, 1];
+const STORE: [number, number, number] = [1, -1, 1];
+
+export const SET_COMMANDS: readonly BuiltinCommand[] = [
+  command("sadd", -3, WF, K, S, sadd),
+  command("srem", -3, "write fast", K, S, srem),
+  command("smembers", 2, "readonly", K, S, smembers),
+  command("sismember", 3, "readonly fast", K, S, sismember),
+  command("smismember", -3, "readonly fast", K, S, smismember),
+  command("scard", 2, "readonly fast", K, S, scard),
+  command("spop", -2, "write random fast", K, S, spop),
+  command("srandmember", -2, "readonly random", K, S, srandmember),
+  command("sinter", -2, "readonly", ALL, S, (ks, a) => setop(ks, a, "inter")),
+  command("sunion", -2, "readonly", ALL, S, (ks, a) => setop(ks, a, "union")),
+  command("sdiff", -2, "readonly", ALL, S, (ks, a) => setop(ks, a, "diff")),
+  command("sinterstore", -3, "write denyoom", STORE, S, (ks, a) => setopStore(ks, a, "inter")),
+  command("sunionstore", -3, "write denyoom", STORE, S, (ks, a) => setopStore(ks, a, "union")),
+  command("sdiffstore", -3, "write denyoom", STORE, S, (ks, a) => setopStore(ks, a, "diff")),
+  command("sintercard", -3, "readonly", [0, 0, 0], S, sintercard),
+  command("smove", 4, "write fast", [1, 2, 1], S, smove),
+  command("sscan", -3, "readonly random", K, S, sscan),
+];
