@@ -3,13 +3,13 @@
  * embedded engine of `helios serve`, `helios atlasd`, and every Raft replica (before loading the
  * AOF or applying the log, since both contain JOB.* commands).
  */
-import { bulk, type CommandSpec, error, NIL, type Store } from "../../atlas/store/mod.ts";
+import { bulk, error, NIL, type Store } from "../../atlas/mod.ts";
 import { QUEUE_COMMANDS, runQueueCommand } from "./commands.ts";
 import { StoreQueueData } from "./store_data.ts";
 
 export function registerQueueCommands(store: Store): void {
   for (const def of QUEUE_COMMANDS) {
-    const spec: CommandSpec = {
+    const spec: Parameters<Store["registerCommand"]>[0] = {
       name: def.name,
       arity: def.arity,
       flags: def.write ? ["write", "denyoom"] : ["readonly"],

@@ -4,7 +4,9 @@
  * in snapshots and AOF rewrites like any other key. `dirty` records whether anything changed, so
  * the module command knows whether to log itself.
  */
-import type { ExecContext, Reply, Store } from "../../atlas/store/mod.ts";
+import type { Reply, Store } from "../../atlas/mod.ts";
+
+type ExecContext = Parameters<Store["execute"]>[1];
 import type { QueueData } from "./data.ts";
 
 export class StoreQueueData implements QueueData {

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { ManualClock } from "../lib/clock.ts";
+import { binaryToUtf8 } from "../../atlas/mod.ts";
+import { JobService } from "./service.ts";
+import { memoryJobs, replayInto } from "./testing/memory_jobs.ts";
+
+const T0 = 1_800_000_000_000;
+
+function setup() {
+  const clock = new ManualClock(T0);
+  const jobs = memoryJobs(clock);
+  const service = new JobService({
+    client: jobs.client,
+    clock,
+    settings: { visibilityTimeoutMs: 10_000 },
+  });
+  return { clock, jobs, service };
+}
+
+Deno.test("JOB.* on the real store: a full life cycle with UTF-8 payloads", async () => {
+  const { clock, service } = setup();
+  const { id } = await service.enqueue({
+    queue: "mail",
+    task: "send",
+    payload: { to: "zoë@例え.jp" },
+  });
+  const [job] = await service.claim({ worker: "w1", queues: ["mail"], max: 5 });
+  assert.deepEqual(JSON.parse(job.payload), { to: "zoë@例え.jp" });
+  clock.advance(1500);
+  await service.heartbeat(id, { worker: "w1", attempt: 1, progress: { step: "ü" } });
+  await service.ack(id, { worker: "w1", attempt: 1, result: { sent: true } });
+  const view = await service.get(id);
+  assert.equal(view.status, "COMPLETED");
+  assert.deepEqual(view.result, { sent: true });
+  assert.deepEqual(view.progress, { step: "ü" });
+  assert.equal(view.started_at, new Date(T0).toISOString());
+  assert.equal(view.finished_at, new Date(T0 + 1500).toISOString());
+  const [stats] = await service.queues();
+  assert.deepEqual([stats.queue, stats.completed, stats.pending], ["mail", 1, 0]);
+});
+
+Deno.test("errors come back typed: unknown job 404, lost lease 409, bad input 400", async () => {
+  const { service } = setup();
+  await assert.rejects(() => service.get("j_missing"), { status: 404, code: "job_not_found" });
+  const { id } = await service.enqueue({ payload: 1 });
+  await service.claim({ worker: "w1", queues: ["default"] });
+  await assert.rejects(() => service.ack(id, { worker: "w2", attempt: 1 }), {
+    status: 409,
+    code: "lease_lost",
+  });
+  await assert.rejects(() => service.enqueue({ queue: "no spaces", payload: 1 }), { status: 400 });
+  await assert.rejects(() => service.cancel("j_missing"), { status: 404 });
+});
+
+Deno.test("the command log replays to the same job state (AOF load, Raft apply)", async () => {
+  const { clock, jobs, service } = setup();
+  const ids: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    ids.push((await service.enqueue({ payload: { i }, priority: i % 3 })).id);
+  }
+  const claimed = await service.claim({ worker: "w1", queues: ["default"], max: 4 });
+  await service.ack(claimed[0].id, { worker: "w1", attempt: 1 });
+  await service.nack(claimed[1].id, { worker: "w1", attempt: 1, error: "boom" });
+  await service.cancel(ids[5]);
+  clock.advance(20_000); // leases of claimed[2] and [3] expire
+  await service.reap();
+  await service.claim({ worker: "w2", queues: ["default"], max: 1 });
+  const replayed = replayInto(jobs.log, T0 + 99_000);
+  for (const id of ids) {
+    const original = jobs.store.execute(["JOB.GET", id], { nowMs: 0, random: () => 0 }).reply;
+    const copy = replayed.execute(["JOB.GET", id], { nowMs: 0, random: () => 0 }).reply;
+    assert.deepEqual(copy, original);
+    assert.equal(copy.kind, "bulk");
+  }
+  const stats =
+    replayed.execute(["JOB.QUEUES", String(T0 + 20_000)], { nowMs: 0, random: () => 0 }).reply;
+  const parsed = JSON.parse(binaryToUtf8((stats as { value: string }).value));
+  assert.deepEqual(parsed, await service.queues());
+});
+
+Deno.test("a claim that finds nothing is not logged", async () => {
+  const { jobs, service } = setup();
+  await service.claim({ worker: "w1", queues: ["default"], max: 1 });
+  await service.queues();
+  assert.deepEqual(jobs.log, []);
+});
+
+Deno.test("long-poll: a waiting claim wakes when a job is enqueued", async () => {
+  const jobs = memoryJobs();
+  const service = new JobService({ client: jobs.client, claimPollMs: 5_000 });
+  const waiting = service.claim({ worker: "w1", queues: ["default"], wait_ms: 10_000 });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const { id } = await service.enqueue({ payload: "x" });
+  const jobsClaimed = await waiting;
+  assert.deepEqual(jobsClaimed.map((j) => j.id), [id]);
+  service.close();
+});
+
+Deno.test("long-poll: ends empty at the deadline or on abort", async () => {
+  const jobs = memoryJobs();
+  const service = new JobService({ client: jobs.client, claimPollMs: 10 });
+  assert.deepEqual(await service.claim({ worker: "w1", queues: ["q"], wait_ms: 30 }), []);
+  const controller = new AbortController();
+  const waiting = service.claim(
+    { worker: "w1", queues: ["q"], wait_ms: 10_000 },
+    controller.signal,
+  );
+  controller.abort();
+  assert.deepEqual(await waiting, []);
+  service.close();
+});
