@@ -1,8 +1,14 @@
 /**
- * Builds the gateway app: middleware in order (request id → metrics → access log), routes,
- * the OpenAPI document at /openapi.json, and the problem+json funnel for errors and 404s.
+ * Builds the gateway app: middleware in order (request id → metrics → access log → security
+ * headers → CORS → body limit → timeout → auth context → rate limit), routes, the OpenAPI
+ * document at /openapi.json, Swagger UI at /docs, and the problem+json funnel for errors and 404s.
+ *
+ * `createGatewayApp` is the bare skeleton (tests, tools); `buildGateway` assembles the real
+ * gateway from config — `helios serve`, `helios gateway`, tests and the route table all use it.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { documentConfig } from "../openapi/document.ts";
 import { NotFoundError, ValidationError } from "../src/errors/app_error.ts";
 import { problemResponse } from "../src/errors/problem.ts";
 import type { Logger } from "../src/observability/logger.ts";
@@ -13,10 +19,17 @@ import type { GatewayEnv } from "./env.ts";
 import { mountHealthRoutes, type ReadinessChecks } from "./health.ts";
 import { accessLog, handleError, requestId } from "./middleware.ts";
 
+export { buildGateway, type BuildGatewayOptions, type Gateway } from "./build.ts";
+
 export interface GatewayDeps {
   logger: Logger;
   metrics: MetricsRegistry;
   readiness: ReadinessChecks;
+  /** Middleware run after the access log and before every route (hygiene, auth, rate limit). */
+  middleware?: MiddlewareHandler<GatewayEnv>[];
+  /** Title of the OpenAPI document (applications built on Helios set their own). */
+  title?: string;
+  version?: string;
 }
 
 export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
@@ -35,15 +48,12 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   app.use("*", requestId(deps.logger));
   app.use("*", httpMetrics(deps.metrics));
   app.use("*", accessLog());
+  for (const middleware of deps.middleware ?? []) app.use("*", middleware);
   mountHealthRoutes(app, deps.readiness);
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Helios API",
-      version: HELIOS_VERSION,
-      description: "Key-value, auth and jobs over HTTP. Errors are RFC 9457 problem+json.",
-    },
-  });
+  app.doc31(
+    "/openapi.json",
+    documentConfig({ version: deps.version ?? HELIOS_VERSION, title: deps.title }),
+  );
   app.notFound((c) =>
     problemResponse(new NotFoundError(`No route for ${c.req.method} ${c.req.path}`), {
       instance: c.req.path,

@@ -11,7 +11,7 @@ export interface KvLimits {
 }
 
 export const DEFAULT_KV_LIMITS: Readonly<KvLimits> = Object.freeze({
-  keyBytesMax: 1024,
+  keyBytesMax: 400,
   valueBytesMax: 512 * 1024,
   ttlSMax: 10 * 365 * 24 * 3600,
   listLimitMax: 1000,

@@ -1,0 +1,42 @@
+/**
+ * Swagger UI at /docs, served entirely from the npm `swagger-ui-dist` files (never a CDN), so the
+ * docs work with no internet. Assets are read once and kept in memory; only a fixed list of file
+ * names is served, so the route cannot be used to read anything else.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { swaggerUI } from "@hono/swagger-ui";
+import { getAbsoluteFSPath } from "swagger-ui-dist";
+import { NotFoundError } from "../src/errors/app_error.ts";
+import type { GatewayEnv } from "./env.ts";
+
+export const DOCS_PATH = "/docs";
+export const ASSETS_PREFIX = "/assets";
+
+const ASSETS: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+  "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
+  "favicon-32x32.png": "image/png",
+  "favicon-16x16.png": "image/png",
+};
+
+export function mountDocs(app: OpenAPIHono<GatewayEnv>, specUrl = "/openapi.json"): void {
+  const dir = getAbsoluteFSPath();
+  const cache = new Map<string, Promise<Uint8Array>>();
+  app.get(DOCS_PATH, swaggerUI({ url: specUrl, baseUrl: ASSETS_PREFIX, title: "Helios API" }));
+  app.get(`${ASSETS_PREFIX}/swagger-ui-dist/:file{[A-Za-z0-9._-]+}`, async (c) => {
+    const file = c.req.param("file");
+    const type = ASSETS[file];
+    if (!type) throw new NotFoundError(`No docs asset "${file}"`);
+    let bytes = cache.get(file);
+    if (!bytes) {
+      bytes = Deno.readFile(`${dir}/${file}`);
+      cache.set(file, bytes);
+      bytes.catch(() => cache.delete(file));
+    }
+    return c.body(await bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": type,
+      "cache-control": "public, max-age=86400",
+    });
+  });
+}

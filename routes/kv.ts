@@ -1,0 +1,49 @@
+/** KV routes: validate (zod, via the route) → one KvService call → respond. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { deleteKeyRoute, getKeyRoute, listKeysRoute, setKeyRoute } from "../openapi/kv.ts";
+import { ValidationError } from "../src/errors/app_error.ts";
+import { type KvService, parsePrecondition, type Precondition } from "../src/kv/mod.ts";
+import type { GatewayEnv } from "./env.ts";
+import { mountRoute } from "./mount.ts";
+
+function precondition(ifMatch?: string, ifNoneMatch?: string): Precondition {
+  const parsed = parsePrecondition(ifMatch, ifNoneMatch);
+  if (typeof parsed === "string") throw new ValidationError(parsed);
+  return parsed;
+}
+
+export function mountKvRoutes(app: OpenAPIHono<GatewayEnv>, kv: KvService): void {
+  mountRoute(app, setKeyRoute, async (c) => {
+    const { key } = c.req.valid("param");
+    const headers = c.req.valid("header");
+    const body = c.req.valid("json");
+    const { entry, created } = await kv.set(
+      key,
+      body.value,
+      body.ttl ?? null,
+      precondition(headers["if-match"], headers["if-none-match"]),
+    );
+    c.header("etag", entry.etag);
+    const result = { key: entry.key, value: entry.value, ttl: entry.ttl };
+    return created ? c.json(result, 201) : c.json(result, 200);
+  });
+
+  mountRoute(app, getKeyRoute, async (c) => {
+    const { key } = c.req.valid("param");
+    const entry = await kv.get(key);
+    c.header("etag", entry.etag);
+    if (c.req.valid("header")["if-none-match"] === entry.etag) return c.body(null, 304);
+    return c.json({ key: entry.key, value: entry.value, ttl: entry.ttl }, 200);
+  });
+
+  mountRoute(app, deleteKeyRoute, async (c) => {
+    const { key } = c.req.valid("param");
+    await kv.delete(key, precondition(c.req.valid("header")["if-match"], undefined));
+    return c.body(null, 204);
+  });
+
+  mountRoute(app, listKeysRoute, async (c) => {
+    const query = c.req.valid("query");
+    return c.json(await kv.list(query), 200);
+  });
+}
