@@ -1,0 +1,381 @@
+/**
+ * The Raft driver: owns the clock (ticks), the disk (a WritableStorage with group `sync`) and the
+ * network (a Transport), and runs the pure core through the Ready contract of
+ * core/raw_node.ts — persist, send, apply, advance — in one place:
+ *
+ *   1. messages that do not depend on local durability go out at once;
+ *   2. snapshot, entries and hard state are written, and fsynced when the Ready says mustSync;
+ *   3. only then go the persisted messages (votes, vote grants, append acknowledgements);
+ *   4. committed entries are applied to the state machine in order, proposals resolved;
+ *   5. read states wait until the applied index reaches them; then `advance`.
+ *
+ * It also takes snapshots of the state machine every `snapshotThreshold` applied entries and
+ * compacts the log, keeping `catchUpEntries` behind for slow followers.
+ */
+import { type ConfChange, decodeConfChange, encodeConfChange } from "./core/conf_change.ts";
+import { NotLeaderError, RaftError } from "./core/errors.ts";
+import { Prng } from "./core/prng.ts";
+import { RawNode, type Ready } from "./core/raw_node.ts";
+import type { Entry, NodeId, Snapshot, SoftState } from "./core/types.ts";
+import type { WritableStorage } from "./storage/storage.ts";
+import type { Transport } from "./transport/transport.ts";
+
+/** The replicated application. Apply must be deterministic: same entries, same state. */
+export interface StateMachine {
+  /** Applies a committed normal entry; the result goes back to the proposer on this node. */
+  apply(entry: Entry): unknown;
+  /** The state as of the last applied entry. */
+  snapshot(): Uint8Array;
+  /** Replaces the state with a snapshot's. */
+  restore(snapshot: Snapshot): void;
+}
+
+/** Storage that can make its writes durable (FileStorage); memory storage has no `sync`. */
+export type DriverStorage = WritableStorage & { sync?(): Promise<void>; close?(): Promise<void> };
+
+export interface RaftNodeHooks {
+  onFsync?(seconds: number): void;
+  /** Time from a Ready with entries to their durability (raft_append_duration_seconds). */
+  onAppend?(seconds: number): void;
+  onSoftState?(state: SoftState): void;
+  onSnapshot?(seconds: number): void;
+  /** A membership change was applied (the caller updates the transport's peers). */
+  onConfChange?(change: ConfChange): void;
+}
+
+export interface RaftNodeOptions {
+  id: NodeId;
+  storage: DriverStorage;
+  transport: Transport;
+  stateMachine: StateMachine;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  /** Take a snapshot after this many applied entries since the last one. */
+  snapshotThreshold: number;
+  /** Entries kept behind a snapshot so a briefly slow follower needs no snapshot. */
+  catchUpEntries?: number;
+  seed?: number;
+  hooks?: RaftNodeHooks;
+}
+
+/** A proposal whose entry was replaced by another leader's: it was not committed. */
+export class ProposalLostError extends RaftError {
+  constructor(index: number) {
+    super(
+      "PROPOSAL_LOST",
+      `Proposal at index ${index} was superseded by a new leader; it was not applied`,
+    );
+  }
+}
+
+/** The node stopped before the proposal or read finished: its outcome is unknown. */
+export class NodeStoppedError extends RaftError {
+  constructor() {
+    super("NODE_STOPPED", "The Raft node stopped; the outcome of the request is unknown");
+  }
+}
+
+interface PendingProposal {
+  term: number;
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+}
+
+interface PendingRead {
+  index: number | null;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export interface PeerStatus {
+  id: NodeId;
+  addr: string;
+  matchIndex: number;
+  healthy: boolean;
+  rttSeconds: number | null;
+}
+
+export interface NodeStatus {
+  nodeId: NodeId;
+  state: SoftState["state"];
+  term: number;
+  leaderId: NodeId;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  voters: NodeId[];
+  learners: NodeId[];
+}
+
+export class RaftNode {
+  readonly #raw: RawNode;
+  readonly #options: RaftNodeOptions;
+  readonly #proposals = new Map<number, PendingProposal>();
+  readonly #reads = new Map<string, PendingRead>();
+  #readSeq = 0;
+  #ticker: ReturnType<typeof setInterval> | null = null;
+  #scheduled = false;
+  #processing: Promise<void> | null = null;
+  #stopped = false;
+  #applied: number;
+  #soft: SoftState = { lead: "", state: "follower" };
+  #sinceSnapshot = 0;
+
+  constructor(options: RaftNodeOptions) {
+    this.#options = options;
+    this.#raw = new RawNode({
+      id: options.id,
+      storage: options.storage,
+      electionTicks: options.electionTicks,
+      heartbeatTicks: options.heartbeatTicks,
+      random: new Prng(options.seed ?? seedFrom(options.id)),
+      preVote: true,
+      checkQuorum: true,
+    });
+    const snapshot = options.storage.snapshot();
+    if (snapshot.meta.index > 0) options.stateMachine.restore(snapshot);
+    this.#applied = snapshot.meta.index;
+  }
+
+  get id(): NodeId {
+    return this.#options.id;
+  }
+
+  async start(): Promise<void> {
+    await this.#options.transport.start((messages) => this.#receive(messages));
+    this.#ticker = setInterval(() => this.#tick(), this.#options.tickMs);
+    this.#schedule();
+  }
+
+  /** Proposes `data`; resolves with the state machine's result once applied on this node. */
+  propose(data: Uint8Array): Promise<unknown> {
+    if (this.#stopped) return Promise.reject(new NodeStoppedError());
+    const index = this.#raw.propose(data); // throws NotLeaderError / ProposalDroppedError
+    const term = this.#raw.status().term;
+    this.#schedule();
+    return new Promise((resolve, reject) => this.#proposals.set(index, { term, resolve, reject }));
+  }
+
+  /** Resolves once a read served locally now is linearizable (ReadIndex; works on followers). */
+  readBarrier(): Promise<void> {
+    if (this.#stopped) return Promise.reject(new NodeStoppedError());
+    const key = `${this.#options.id}:${++this.#readSeq}`;
+    this.#raw.readIndex(new TextEncoder().encode(key));
+    this.#schedule();
+    return new Promise((resolve, reject) => this.#reads.set(key, { index: null, resolve, reject }));
+  }
+
+  /** Proposes one membership change; resolves when it is applied here. */
+  changeMembership(change: ConfChange): Promise<void> {
+    if (this.#stopped) return Promise.reject(new NodeStoppedError());
+    const index = this.#raw.proposeConfChange(change);
+    const term = this.#raw.status().term;
+    this.#schedule();
+    return new Promise((resolve, reject) =>
+      this.#proposals.set(index, { term, resolve: () => resolve(), reject })
+    );
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.#raw.transferLeader(to);
+    this.#schedule();
+  }
+
+  /** Campaigns at once (operator tooling and tests). */
+  campaign(): void {
+    this.#raw.campaign();
+    this.#schedule();
+  }
+
+  get isLeader(): boolean {
+    return this.#raw.status().state === "leader";
+  }
+
+  get leaderId(): NodeId {
+    return this.#raw.status().lead;
+  }
+
+  status(): NodeStatus {
+    const s = this.#raw.status();
+    return {
+      nodeId: s.id,
+      state: s.state,
+      term: s.term,
+      leaderId: s.lead,
+      commitIndex: s.commit,
+      appliedIndex: this.#applied,
+      lastIndex: s.lastIndex,
+      snapshotIndex: this.#options.storage.snapshot().meta.index,
+      voters: [...s.confState.voters],
+      learners: [...s.confState.learners],
+    };
+  }
+
+  /** Peers with their replication progress (known on the leader) and link health. */
+  peers(): PeerStatus[] {
+    const progress = this.#raw.raft.prs;
+    const links = new Map(this.#options.transport.peers().map((p) => [p.id, p]));
+    const ids = new Set([...progress.keys(), ...links.keys()]);
+    ids.delete(this.#options.id);
+    return [...ids].sort().map((id) => ({
+      id,
+      addr: links.get(id)?.addr ?? "",
+      matchIndex: progress.get(id)?.match ?? 0,
+      healthy: links.get(id)?.connected ?? false,
+      rttSeconds: links.get(id)?.rttSeconds ?? null,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    await this.#processing;
+    await this.#options.transport.close();
+    await this.#options.storage.close?.();
+    const stopped = new NodeStoppedError();
+    for (const p of this.#proposals.values()) p.reject(stopped);
+    for (const r of this.#reads.values()) r.reject(stopped);
+    this.#proposals.clear();
+    this.#reads.clear();
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    for (const id of this.#options.transport.takeUnreachable()) this.#raw.reportUnreachable(id);
+    this.#raw.tick();
+    this.#schedule();
+  }
+
+  #receive(messages: import("./core/types.ts").Message[]): void {
+    if (this.#stopped) return;
+    for (const m of messages) this.#raw.step(m);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#stopped) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (this.#processing) return; // the running loop picks the new work up
+      this.#processing = this.#drain().finally(() => {
+        this.#processing = null;
+        if (this.#raw.hasReady() && !this.#stopped) this.#schedule();
+      });
+    });
+  }
+
+  async #drain(): Promise<void> {
+    for (let rd = this.#raw.ready(); rd && !this.#stopped; rd = this.#raw.ready()) {
+      await this.#handle(rd);
+    }
+  }
+
+  async #handle(rd: Ready): Promise<void> {
+    const { storage, transport, hooks } = { ...this.#options, hooks: this.#options.hooks ?? {} };
+    this.#send(rd.messages);
+    const startedMs = performance.now();
+    if (rd.snapshot) storage.applySnapshot(rd.snapshot);
+    if (rd.entries.length > 0) storage.append(rd.entries);
+    if (rd.hardState) storage.setHardState(rd.hardState);
+    if (rd.mustSync && storage.sync) {
+      const syncStartedMs = performance.now();
+      await storage.sync();
+      hooks.onFsync?.((performance.now() - syncStartedMs) / 1000);
+    }
+    if (rd.entries.length > 0) hooks.onAppend?.((performance.now() - startedMs) / 1000);
+    if (this.#stopped) return;
+    transport.send(rd.persistedMessages);
+    if (rd.softState) {
+      this.#soft = rd.softState;
+      hooks.onSoftState?.(rd.softState);
+    }
+    if (rd.snapshot) this.#restore(rd.snapshot);
+    for (const entry of rd.committedEntries) this.#apply(entry);
+    for (const rs of rd.readStates) {
+      const read = this.#reads.get(new TextDecoder().decode(rs.context));
+      if (read) read.index = rs.index;
+    }
+    this.#releaseReads();
+    this.#raw.advance(rd);
+    await this.#maybeSnapshot();
+  }
+
+  #send(messages: import("./core/types.ts").Message[]): void {
+    if (messages.length === 0) return;
+    this.#options.transport.send(messages);
+    for (const m of messages) {
+      // Optimistic: a lost snapshot shows up as a rejected append, and the leader resends.
+      if (m.type === "snap") this.#raw.reportSnapshot(m.to, true);
+    }
+  }
+
+  #restore(snapshot: Snapshot): void {
+    this.#options.stateMachine.restore(snapshot);
+    this.#applied = snapshot.meta.index;
+    this.#sinceSnapshot = 0;
+    for (const [index, proposal] of this.#proposals) {
+      if (index <= snapshot.meta.index) {
+        // Replaced by a snapshot: it may or may not be in it, so the outcome is unknown.
+        proposal.reject(new NodeStoppedError());
+        this.#proposals.delete(index);
+      }
+    }
+  }
+
+  #apply(entry: Entry): void {
+    let result: unknown = undefined;
+    if (entry.type === "confChange") {
+      const change = decodeConfChange(entry.data);
+      this.#options.hooks?.onConfChange?.(change);
+    } else if (entry.data.length > 0) {
+      result = this.#options.stateMachine.apply(entry);
+    }
+    this.#applied = entry.index;
+    this.#sinceSnapshot++;
+    const proposal = this.#proposals.get(entry.index);
+    if (proposal) {
+      this.#proposals.delete(entry.index);
+      if (proposal.term === entry.term) proposal.resolve(result);
+      else proposal.reject(new ProposalLostError(entry.index));
+    }
+  }
+
+  #releaseReads(): void {
+    for (const [key, read] of this.#reads) {
+      if (read.index !== null && read.index <= this.#applied) {
+        this.#reads.delete(key);
+        read.resolve();
+      }
+    }
+  }
+
+  async #maybeSnapshot(): Promise<void> {
+    const { storage, stateMachine, snapshotThreshold } = this.#options;
+    if (this.#sinceSnapshot < snapshotThreshold || this.#applied <= storage.snapshot().meta.index) {
+      return;
+    }
+    const startedMs = performance.now();
+    const confState = this.#raw.status().confState;
+    storage.createSnapshot(this.#applied, confState, stateMachine.snapshot());
+    const keep = this.#options.catchUpEntries ?? 1000;
+    const compactTo = this.#applied - keep;
+    if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
+    this.#sinceSnapshot = 0;
+    await storage.sync?.();
+    this.#options.hooks?.onSnapshot?.((performance.now() - startedMs) / 1000);
+  }
+}
+
+/** A stable per-node seed, so two nodes never share election timeouts by construction. */
+function seedFrom(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return (h ^ Date.now()) >>> 0;
+}
+
+export { encodeConfChange, NotLeaderError };
+export type { ConfChange };
