@@ -171,6 +171,7 @@ function hincrbyfloat(ks: Keyspace, argv: string[]): Reply {
   const [, key, field, byText] = argv;
   const by = parseLongDouble(byText);
   if (by === null) return ERR_NOT_FLOAT;
+  if (isLongDoubleSpecial(by)) return error("ERR value is NaN or Infinity");
   const existing = lookupAs(ks, key, HashValue);
   if (existing === null) return WRONGTYPE;
   const current = parseLongDouble(existing?.map.get(field) ?? "0");

@@ -94,22 +94,22 @@ function lrange(ks: Keyspace, argv: string[]): Reply {
 }
 
 function lindex(ks: Keyspace, argv: string[]): Reply {
+  const list = lookupAs(ks, argv[1], ListValue);
+  if (list === undefined) return NIL;
+  if (list === null) return WRONGTYPE;
   const index = parseIntArg(argv[2]);
   if (index === null) return ERR_NOT_INTEGER;
-  const list = lookupAs(ks, argv[1], ListValue);
-  if (list === null) return WRONGTYPE;
-  if (list === undefined) return NIL;
   const i = index < 0 ? list.length + index : index;
   return i < 0 || i >= list.length ? NIL : bulk(list.get(i));
 }
 
 function lset(ks: Keyspace, argv: string[]): Reply {
   const [, key, indexText, value] = argv;
+  const list = lookupAs(ks, key, ListValue);
+  if (list === undefined) return ERR_NO_SUCH_KEY;
+  if (list === null) return WRONGTYPE;
   const index = parseIntArg(indexText);
   if (index === null) return ERR_NOT_INTEGER;
-  const list = lookupAs(ks, key, ListValue);
-  if (list === null) return WRONGTYPE;
-  if (list === undefined) return ERR_NO_SUCH_KEY;
   const i = index < 0 ? list.length + index : index;
   if (i < 0 || i >= list.length) return ERR_INDEX_RANGE;
   const before = ks.beginMutation(key, list);
@@ -205,9 +205,11 @@ function lpos(ks: Keyspace, argv: string[]): Reply {
     const opt = lower(argv[i]);
     if (i + 1 >= argv.length) return ERR_SYNTAX;
     const n = parseIntArg(argv[++i]);
+    if (n === null && opt === "count") return error("ERR COUNT can't be negative");
+    if (n === null && opt === "maxlen") return error("ERR MAXLEN can't be negative");
     if (n === null) return ERR_NOT_INTEGER;
     if (opt === "rank") {
-      if (n === 0 || n === -Infinity) {
+      if (n === 0) {
         return error(
           "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
         );

@@ -206,10 +206,10 @@ function sintercard(ks: Keyspace, argv: string[]): Reply {
 function smove(ks: Keyspace, argv: string[]): Reply {
   const [, src, dst, member] = argv;
   const source = lookupAs(ks, src, SetValue);
-  if (source === null) return WRONGTYPE;
   let target = lookupAs(ks, dst, SetValue);
-  if (target === null) return WRONGTYPE;
-  if (source === undefined || !source.set.has(member)) return integer(0);
+  if (source === undefined) return integer(0);
+  if (source === null || target === null) return WRONGTYPE;
+  if (!source.set.has(member)) return integer(0);
   if (source === target) return integer(1);
   const tooLong = exceedsLength(ks, target?.size ?? 0, 1);
   if (tooLong !== null) return tooLong;

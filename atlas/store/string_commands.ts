@@ -40,43 +40,50 @@ interface SetOptions {
   xx: boolean;
   get: boolean;
   keepTtl: boolean;
-  /** Absolute deadline in ms, or -1 for none. */
-  atMs: number;
+  persist: boolean;
+  /** The EX/PX/EXAT/PXAT word (lower case) and its argument, validated later like Redis. */
+  unit: string | null;
+  time: string;
 }
 
-/** Parses SET's (or GETEX's) options from argv[from]; a Reply on error. */
-function parseSetOptions(
-  ks: Keyspace,
-  argv: string[],
-  from: number,
-  name: string,
-): SetOptions | Reply {
-  const o: SetOptions = { nx: false, xx: false, get: false, keepTtl: false, atMs: -1 };
-  let expireSeen = false;
-  let persist = false;
+/** Parses SET's (or GETEX's) option words from argv[from]; ERR syntax error as a Reply. */
+function parseSetOptions(argv: string[], from: number, name: string): SetOptions | Reply {
+  const o: SetOptions = {
+    nx: false,
+    xx: false,
+    get: false,
+    keepTtl: false,
+    persist: false,
+    unit: null,
+    time: "",
+  };
   for (let i = from; i < argv.length; i++) {
     const opt = lower(argv[i]);
     if (opt === "nx" && name === "set" && !o.xx) o.nx = true;
     else if (opt === "xx" && name === "set" && !o.nx) o.xx = true;
     else if (opt === "get" && name === "set") o.get = true;
-    else if (opt === "keepttl" && name === "set" && !expireSeen) o.keepTtl = true;
-    else if (opt === "persist" && name === "getex" && !expireSeen) persist = true;
+    else if (opt === "keepttl" && name === "set" && o.unit === null) o.keepTtl = true;
+    else if (opt === "persist" && name === "getex" && o.unit === null) o.persist = true;
     else if (
       (opt === "ex" || opt === "px" || opt === "exat" || opt === "pxat") &&
-      !o.keepTtl && !persist && !expireSeen && i + 1 < argv.length
+      !o.keepTtl && !o.persist && o.unit === null && i + 1 < argv.length
     ) {
-      expireSeen = true;
-      let ms = parseIntArg(argv[++i]);
-      if (ms === null) return ERR_NOT_INTEGER;
-      if (ms <= 0) return invalidExpire(name);
-      if (opt === "ex" || opt === "exat") ms *= 1000;
-      if (opt === "ex" || opt === "px") ms += ks.nowMs;
-      if (!Number.isSafeInteger(ms)) return invalidExpire(name);
-      o.atMs = ms;
+      o.unit = opt;
+      o.time = argv[++i];
     } else return ERR_SYNTAX;
   }
-  if (persist) o.atMs = -2;
   return o;
+}
+
+/** The absolute deadline (ms) of EX/PX/EXAT/PXAT, or an error Reply (Redis texts). */
+function resolveExpire(ks: Keyspace, o: SetOptions, name: string): number | Reply {
+  let ms = parseIntArg(o.time);
+  if (ms === null) return ERR_NOT_INTEGER;
+  if (ms <= 0) return invalidExpire(name);
+  if (o.unit === "ex" || o.unit === "exat") ms *= 1000;
+  if (o.unit === "ex" || o.unit === "px") ms += ks.nowMs;
+  if (!Number.isSafeInteger(ms)) return invalidExpire(name);
+  return ms;
 }
 
 function set(ks: Keyspace, argv: string[]): Reply {
@@ -86,8 +93,14 @@ function set(ks: Keyspace, argv: string[]): Reply {
     ks.emit(argv);
     return OK;
   }
-  const o = parseSetOptions(ks, argv, 3, "set");
+  const o = parseSetOptions(argv, 3, "set");
   if ("kind" in o) return o;
+  let atMs = -1;
+  if (o.unit !== null) {
+    const r = resolveExpire(ks, o, "set");
+    if (typeof r !== "number") return r;
+    atMs = r;
+  }
   let reply: Reply = OK;
   if (o.get || o.nx || o.xx) {
     const old = ks.lookup(key);
@@ -100,9 +113,9 @@ function set(ks: Keyspace, argv: string[]): Reply {
     ks.expireIfNeeded(key); // so an expired key's DEL is logged before the SET
   }
   ks.setValue(key, value, o.keepTtl);
-  if (o.atMs >= 0) {
-    ks.setExpire(key, o.atMs);
-    ks.emit(["SET", key, value, "PXAT", String(o.atMs)]);
+  if (atMs >= 0) {
+    ks.setExpire(key, atMs);
+    ks.emit(["SET", key, value, "PXAT", String(atMs)]);
   } else {
     ks.emit(o.keepTtl ? ["SET", key, value, "KEEPTTL"] : ["SET", key, value]);
   }
@@ -260,20 +273,22 @@ function getdel(ks: Keyspace, argv: string[]): Reply {
 
 function getex(ks: Keyspace, argv: string[]): Reply {
   const key = argv[1];
-  const o = parseSetOptions(ks, argv, 2, "getex");
+  const o = parseSetOptions(argv, 2, "getex");
   if ("kind" in o) return o;
   const v = ks.lookup(key);
   if (v === undefined) return NIL;
   if (typeof v !== "string") return WRONGTYPE;
-  if (o.atMs === -2) {
+  if (o.persist) {
     if (ks.persist(key)) ks.emit(["PERSIST", key]);
-  } else if (o.atMs >= 0) {
-    if (o.atMs <= ks.nowMs && !ks.replaying) {
+  } else if (o.unit !== null) {
+    const atMs = resolveExpire(ks, o, "getex");
+    if (typeof atMs !== "number") return atMs;
+    if (atMs <= ks.nowMs && !ks.replaying) {
       ks.deleteKey(key);
       ks.emit(["DEL", key]);
     } else {
-      ks.setExpire(key, o.atMs);
-      ks.emit(["PEXPIREAT", key, String(o.atMs)]);
+      ks.setExpire(key, atMs);
+      ks.emit(["PEXPIREAT", key, String(atMs)]);
     }
   }
   return bulk(v);
