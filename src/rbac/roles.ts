@@ -22,7 +22,7 @@ export type RoleTable = ReadonlyMap<string, RoleDefinition>;
 /**
  * The built-in roles. Permission names used by the gateway's routes:
  * account:read|session|tokens (the caller's own account), kv:read|write|delete[:key],
- * jobs:enqueue|read|claim|ack|...[:queue], admin:users|roles[:read|write], authz:check.
+ * jobs:enqueue|read|claim|ack|...[:queue], admin:read|write:users|roles|keys, authz:check.
  */
 export const BUILTIN_ROLES: readonly RoleDefinition[] = [
   {
