@@ -118,6 +118,7 @@ export const QUEUE_COMMANDS: readonly QueueCommandDef[] = [
         result === "" ? null : result,
       );
       return {
+        queue: meta.queue,
         status: meta.status,
         started_at_ms: meta.started_at_ms,
         finished_at_ms: meta.finished_at_ms,

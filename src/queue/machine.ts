@@ -158,7 +158,11 @@ export class QueueMachine {
   ): NackOutcome {
     const meta = this.leased(id, worker, attempt, "nack");
     this.fail(meta, nowMs, random, failure);
-    return { status: meta.status, run_at_ms: meta.status === "SCHEDULED" ? meta.run_at_ms : null };
+    return {
+      queue: meta.queue,
+      status: meta.status,
+      run_at_ms: meta.status === "SCHEDULED" ? meta.run_at_ms : null,
+    };
   }
 
   /** Gives a job back without counting the attempt (worker shutting down). */

@@ -112,12 +112,12 @@ Deno.test("nack retries on the fixed schedule and dead-letters after exactly max
       error: `boom ${attempt}`,
     });
     if (attempt < 3) {
-      assert.deepEqual(out, { status: "SCHEDULED", run_at_ms: clock.nowMs() + 1000 });
+      assert.deepEqual(out, { queue: "q", status: "SCHEDULED", run_at_ms: clock.nowMs() + 1000 });
       clock.advance(999);
       assert.deepEqual(claim(), []);
       clock.advance(1);
     } else {
-      assert.deepEqual(out, { status: "DEAD", run_at_ms: null });
+      assert.deepEqual(out, { queue: "q", status: "DEAD", run_at_ms: null });
     }
   }
   const meta = m.table.mustLoad(id);

@@ -201,7 +201,7 @@ export class JobService {
       result,
     );
     if (this.metrics) {
-      const queue = queueOfId(id);
+      const queue = out.queue ?? "*";
       this.metrics.completed.inc({ queue, result: "completed" });
       this.metrics.duration.observe({ queue }, (out.finished_at_ms - out.started_at_ms) / 1000);
     }
@@ -223,7 +223,7 @@ export class JobService {
       lease.retry_in_ms ?? "",
       lease.error,
     );
-    this.countFailure(queueOfId(id), out.status);
+    this.countFailure(out.queue, out.status);
     if (out.status === "PENDING") this.waiters.notify();
     return out;
   }
@@ -381,18 +381,13 @@ export function errorFromReply(text: string): Error {
 }
 
 /**
- * Job ids sort by creation time: "j_" + 9 base36 chars of ms + 12 random base36 chars. The queue
- * is not in the id; `queueOfId` only labels metrics and returns "*" for that reason.
+ * Job ids sort by creation time: "j_" + 9 base36 chars of ms + 8 random base36 chars.
  */
 export function newJobId(nowMs: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   let random = "";
   for (const b of bytes) random += (b % 36).toString(36);
   return `j_${nowMs.toString(36).padStart(9, "0")}${random}`;
-}
-
-function queueOfId(_id: string): string {
-  return "*";
 }
 
 function seed(): number {

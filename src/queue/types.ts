@@ -116,6 +116,7 @@ export interface HeartbeatOutcome {
 }
 
 export interface NackOutcome {
+  queue: string;
   status: JobStatus;
   run_at_ms: number | null;
 }

@@ -1,5 +1,5 @@
 /** The HTTP/JSON view of a job: ISO times, parsed payload/result/progress. */
-import type { JobMeta, JobRecord } from "./types.ts";
+import type { FailureReason, JobMeta, JobRecord } from "./types.ts";
 
 export interface JobView {
   id: string;
@@ -26,7 +26,7 @@ export interface JobView {
     worker: string;
     started_at: string;
     ended_at: string;
-    reason: string;
+    reason: FailureReason;
     error: string;
   }[];
   redrives: number;
