@@ -59,6 +59,16 @@ export class Prng {
     return items[this.int(items.length)];
   }
 
+  /** A shuffled copy (Fisher-Yates; never sort with a random comparator: engines differ). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  }
+
   /** A child generator whose sequence depends only on this one's next output. */
   fork(): Prng {
     return new Prng(this.nextU32());

@@ -83,7 +83,6 @@ export class Raft {
       inflightBytesMax: RAFT_LIMITS.inflightBytesMax,
       uncommittedBytesMax: RAFT_LIMITS.uncommittedBytesMax,
       committedBytesPerReadyMax: RAFT_LIMITS.committedBytesPerReadyMax,
-      testingKnobs: {},
       ...config,
       testingKnobs: config.testingKnobs ?? {},
     };
@@ -583,7 +582,11 @@ export class Raft {
     if (m.type === "preVote") return true;
     if (m.type === "preVoteResp" && !m.reject) return true;
     const fromLeader = m.type === "app" || m.type === "heartbeat" || m.type === "snap";
+    const elapsed = this.electionElapsed;
     this.becomeFollower(m.term, fromLeader ? m.from : NONE);
+    // Only a leader's message (or granting a vote) resets the election timer: otherwise candidates
+    // with stale logs, bumping terms, could starve the one node able to win.
+    if (!fromLeader) this.electionElapsed = elapsed;
     return true;
   }
 

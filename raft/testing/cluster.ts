@@ -74,7 +74,6 @@ export class SimCluster {
       diskLatencyMsMax: 2,
       msgBytesMax: 64 * 1024,
       inflightMsgsMax: 16,
-      testingKnobs: {},
       spareNodes: 0,
       ...options,
       testingKnobs: options.testingKnobs ?? {},

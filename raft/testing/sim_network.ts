@@ -21,10 +21,12 @@ export class SimNetwork {
   #links = new Map<string, LinkFaults>();
   defaults: LinkFaults = { ...RELIABLE };
   sent = 0;
+  /** Rejected append responses seen (backtracking cost). */
+  rejectedAppends = 0;
   delivered = 0;
   sentByType = new Map<string, number>();
-  /** Optional filter for scenario tests: return false to drop. */
-  filter: ((m: Message) => boolean) | null = null;
+  /** Optional filter for scenario tests: return null to drop, or a (possibly changed) message. */
+  filter: ((m: Message) => Message | null) | null = null;
 
   constructor(
     readonly queue: EventQueue,
@@ -79,7 +81,12 @@ export class SimNetwork {
   send(m: Message): void {
     this.sent++;
     this.sentByType.set(m.type, (this.sentByType.get(m.type) ?? 0) + 1);
-    if (this.filter && !this.filter(m)) return;
+    if (m.type === "appResp" && m.reject) this.rejectedAppends++;
+    if (this.filter) {
+      const kept = this.filter(m);
+      if (!kept) return;
+      m = kept;
+    }
     const key = this.#key(m.from, m.to);
     if (this.#blocked.has(key)) return;
     const f = this.#links.get(key) ?? this.defaults;

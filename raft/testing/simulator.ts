@@ -153,7 +153,7 @@ class FaultInjector {
       const down = ids.filter((id) => !c.node(id).up);
       if (down.length > 0) c.restart(r.pick(down));
     } else if (x < 0.5) {
-      const shuffled = [...ids].sort(() => r.next() - 0.5);
+      const shuffled = r.shuffle(ids);
       const cut = r.range(1, ids.length - 1);
       c.net.partition(shuffled.slice(0, cut), shuffled.slice(cut));
     } else if (x < 0.56) {
