@@ -4,7 +4,7 @@
  * or replicate. Nothing here reads a clock, does I/O, or sets timers.
  */
 import { type AtlasLimits, resolveLimits } from "../limits.ts";
-import { type BuiltinHandler, type CommandSpec, keyIndexes } from "./command_table.ts";
+import type { BuiltinHandler, CommandSpec } from "./command_table.ts";
 import { BUILTIN_COMMANDS } from "./commands.ts";
 import { ERR_OOM, unknownCommand, wrongArity } from "./errors.ts";
 import { EVICTION_POLICIES, type EvictionPolicy, Evictor } from "./evict.ts";
@@ -139,23 +139,22 @@ export class Store {
 
   #checkLimits(entry: Entry, argv: string[]): Reply | null {
     const limits = this.limits;
-    for (const i of keyIndexes(entry.spec, argv.length)) {
+    const spec = entry.spec;
+    const argc = argv.length;
+    const lastKey = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
+    let keyCreation = false;
+    for (let i = spec.firstKey; i > 0 && i <= lastKey && i < argc; i += spec.step) {
       if (argv[i].length > limits.keyBytesMax) {
         return error(`ERR key exceeds the limit of ${limits.keyBytesMax} bytes (keyBytesMax)`);
       }
+      if (entry.denyoom && this.#ks.data.size >= limits.keysMax && !this.#ks.data.has(argv[i])) {
+        keyCreation = true;
+      }
     }
+    if (keyCreation) return error(`ERR keyspace is full: ${limits.keysMax} keys (keysMax)`);
     const max = entry.checkElements ? limits.elementBytesMax : limits.valueBytesMax;
-    for (let i = 1; i < argv.length; i++) {
-      if (argv[i].length > max) {
-        return error(`ERR argument exceeds the limit of ${max} bytes`);
-      }
-    }
-    if (entry.denyoom && this.#ks.data.size >= limits.keysMax) {
-      for (const i of keyIndexes(entry.spec, argv.length)) {
-        if (!this.#ks.data.has(argv[i])) {
-          return error(`ERR keyspace is full: ${limits.keysMax} keys (keysMax)`);
-        }
-      }
+    for (let i = 1; i < argc; i++) {
+      if (argv[i].length > max) return error(`ERR argument exceeds the limit of ${max} bytes`);
     }
     return null;
   }
