@@ -73,6 +73,10 @@ export class JwtCodec {
       if (typeof payload.sid !== "string" || typeof payload.sub !== "string") {
         throw new UnauthorizedError("Token lacks a subject or session");
       }
+      // jose checks exp and nbf; a token "issued" in the future is forged or from a bad clock.
+      if ((payload.iat ?? 0) * 1000 > this.clock.nowMs() + this.options.clockSkewMs) {
+        throw new UnauthorizedError("Token issued in the future", "invalid_token");
+      }
       return payload as unknown as AccessClaims;
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
