@@ -10,7 +10,15 @@ export type { AtlasEngineOptions, AtlasEngineStats, AtlasLogger } from "./engine
 export { Store } from "./store/store.ts";
 export type { CommandHandler, ExecResult, StoreOptions } from "./store/store.ts";
 export { startAtlasServer } from "./server.ts";
-export type { AtlasServer, AtlasServerOptions } from "./server.ts";
+export type {
+  AtlasServer,
+  AtlasServerOptions,
+  AtlasServerStats,
+  CommandStat,
+  PersistenceHooks,
+  ServerLogger,
+  StoreHooks,
+} from "./server.ts";
 export { engineHooks } from "./server/engine_hooks.ts";
 export { AofCorruptError, AofLayoutError, AofTruncatedError, AofWriteError } from "./aof/errors.ts";
 export { SnapshotCorruptError } from "./snapshot/errors.ts";

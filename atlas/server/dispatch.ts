@@ -7,6 +7,7 @@ import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import type { CommandEntry, HandlerResult } from "./types.ts";
 
+const DURATION_SAMPLE_MASK = 7;
 const NOAUTH: Reply = Object.freeze({ kind: "error", value: "NOAUTH Authentication required." });
 
 export function dispatch(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
@@ -45,7 +46,10 @@ export function run(
   entry: CommandEntry,
   argv: string[],
 ): HandlerResult {
-  const t0 = performance.now();
+  // Durations are sampled (1 call in 8, scaled): performance.now() is an op call, and two per
+  // command cost ~5% of a pipelined GET's CPU.
+  const timed = (++entry.calls & DURATION_SAMPLE_MASK) === 0;
+  const t0 = timed ? performance.now() : 0;
   let result: HandlerResult;
   try {
     result = entry.handler === null ? ctx.executor.execute(argv) : entry.handler(ctx, client, argv);
@@ -53,8 +57,7 @@ export function run(
     ctx.logger.error("Command failed", { command: entry.name, error: String(err) });
     result = error(`ERR internal error while running '${entry.name}'`);
   }
-  entry.durationUs += (performance.now() - t0) * 1000;
-  entry.calls++;
+  if (timed) entry.durationUs += (performance.now() - t0) * 1000 * (DURATION_SAMPLE_MASK + 1);
   if (entry.write) client.needsSync = true;
   if ((result as Reply).kind === "error") entry.failedCalls++;
   client.lastCommand = entry.name;

@@ -68,8 +68,19 @@ export async function startRedis(
   args: string[] = ["--save", "", "--appendonly", "no"],
 ): Promise<Proc> {
   const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "redis_test_" });
   const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--daemonize", "no", ...args],
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--daemonize",
+      "no",
+      "--dir",
+      dir,
+      ...args,
+    ],
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -87,6 +98,7 @@ export async function startRedis(
     async stop() {
       child.kill("SIGTERM");
       await child.status;
+      await Deno.remove(dir, { recursive: true });
     },
   };
 }

@@ -1,0 +1,159 @@
+/**
+ * atlasd vs redis-server on loopback, with redis-benchmark (not a test).
+ *
+ *   deno run -A bench/resp_vs_redis/main.ts [--rounds 3] [--n 100000] [--n16 400000]
+ *
+ * Part 1: the same persistence on both (Redis `appendonly yes, appendfsync no`; atlasd
+ * `--sync-mode none`: both append every write to the log, neither fsyncs per write),
+ * `-c 50` for SET GET INCR LPUSH RPOP SADD HSET ZADD with `-P 1` and `-P 16`.
+ * Part 2: durable writes: atlasd `--sync-mode every` vs Redis `appendfsync always`, -c 50 -P 1 SET.
+ * Servers alternate which goes first each round; every round's ratio is printed, then medians.
+ */
+import { type Proc, startAtlasd, startRedis } from "../../atlas/testing/atlasd_harness.ts";
+
+const TESTS = ["set", "get", "incr", "lpush", "rpop", "sadd", "hset", "zadd"];
+
+function flag(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
+}
+
+const ROUNDS = flag("rounds", 3);
+const N_P1 = flag("n", 100_000);
+const N_P16 = flag("n16", 400_000);
+const N_DURABLE = flag("ndurable", 50_000);
+
+/** Runs redis-benchmark --csv; returns test name (lower case) -> requests per second. */
+async function benchmark(
+  port: number,
+  tests: string[],
+  pipeline: number,
+  n: number,
+): Promise<Map<string, number>> {
+  const out = await new Deno.Command("redis-benchmark", {
+    args: [
+      "-p",
+      String(port),
+      "-c",
+      "50",
+      "-n",
+      String(n),
+      "-P",
+      String(pipeline),
+      "-t",
+      tests.join(","),
+      "--csv",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const result = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const m = line.match(/^"([^"]+)","([\d.]+)"/);
+    if (m) result.set(m[1].toLowerCase().split(" ")[0], Number(m[2]));
+  }
+  if (result.size < tests.length) {
+    throw new Error(`redis-benchmark failed: ${text}${new TextDecoder().decode(out.stderr)}`);
+  }
+  return result;
+}
+
+async function flush(port: number): Promise<void> {
+  await new Deno.Command("redis-cli", { args: ["-p", String(port), "FLUSHALL"], stdout: "null" })
+    .output();
+}
+
+interface Row {
+  label: string;
+  redis: number[];
+  atlas: number[];
+}
+
+async function compare(
+  redis: Proc,
+  atlas: Proc,
+  tests: string[],
+  pipeline: number,
+  n: number,
+  prefix: string,
+): Promise<Row[]> {
+  const rows = new Map<string, Row>(
+    tests.map((t) => [t, { label: `${prefix} ${t.toUpperCase()}`, redis: [], atlas: [] }]),
+  );
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: [string, Proc][] = round % 2 === 0
+      ? [["redis", redis], ["atlas", atlas]]
+      : [["atlas", atlas], ["redis", redis]];
+    for (const [name, proc] of order) {
+      await flush(proc.port);
+      const res = await benchmark(proc.port, tests, pipeline, n);
+      for (const t of tests) {
+        const row = rows.get(t)!;
+        (name === "redis" ? row.redis : row.atlas).push(res.get(t) ?? 0);
+      }
+    }
+    for (const t of tests) {
+      const row = rows.get(t)!;
+      const i = row.redis.length - 1;
+      // deno-lint-ignore no-console
+      console.log(
+        `round ${round + 1} ${row.label.padEnd(14)} redis ${fmt(row.redis[i])}  atlasd ${
+          fmt(row.atlas[i])
+        }  ratio ${(row.atlas[i] / row.redis[i]).toFixed(2)}`,
+      );
+    }
+  }
+  return [...rows.values()];
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(10);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function table(rows: Row[]): string {
+  const lines = [
+    "| test | redis req/s (median) | atlasd req/s (median) | ratio per round | median ratio |",
+    "|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    const ratios = r.atlas.map((a, i) => (a / r.redis[i]).toFixed(2));
+    lines.push(
+      `| ${r.label} | ${fmt(median(r.redis)).trim()} | ${fmt(median(r.atlas)).trim()} | ${
+        ratios.join(" / ")
+      } | ${(median(r.atlas) / median(r.redis)).toFixed(2)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  const redis = await startRedis(["--save", "", "--appendonly", "yes", "--appendfsync", "no"]);
+  const atlas = await startAtlasd(["--sync-mode", "none"]);
+  let rows: Row[] = [];
+  try {
+    rows = rows.concat(await compare(redis, atlas, TESTS, 1, N_P1, "-P1"));
+    rows = rows.concat(await compare(redis, atlas, TESTS, 16, N_P16, "-P16"));
+  } finally {
+    await atlas.stop();
+    await redis.stop();
+  }
+  const redisAlways = await startRedis([
+    "--save",
+    "",
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+  ]);
+  const atlasEvery = await startAtlasd(["--sync-mode", "every"]);
+  try {
+    rows = rows.concat(
+      await compare(redisAlways, atlasEvery, ["set"], 1, N_DURABLE, "every/always"),
+    );
+  } finally {
+    await atlasEvery.stop();
+    await redisAlways.stop();
+  }
+  // deno-lint-ignore no-console
+  console.log("\n" + table(rows));
+}
