@@ -27,6 +27,7 @@ export const raftSchema = z.object({
   election_timeout: duration.default("500ms"),
   snapshot_threshold: z.number().int().min(1).default(10_000),
   peers: z.array(raftPeer).default([]),
+  join: z.boolean().default(false),
   secret: z.string().default(""),
   read_consistency: z.enum(["linearizable", "stale"]).default("linearizable"),
   tls_cert: z.string().default(""),
@@ -120,7 +121,7 @@ export const workerSchema = z.object({
   dead_retention_age: duration.default("168h"),
   reap_interval: duration.default("1s"),
   /** How long SIGTERM waits for running jobs before releasing them. */
-  shutdown_timeout: duration.default("30s"),
+  shutdown_timeout: duration.default("8s"),
   /** `helios serve` runs an in-process worker on `queues` unless this is false. */
   embedded: z.boolean().default(true),
 }).strict();

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { Logger } from "../../observability/logger.ts";
+import { JobService } from "../service.ts";
+import { memoryJobs } from "../testing/memory_jobs.ts";
+import { InProcessJobApi } from "./api.ts";
+import { defaultHandlers, JobFailure, type JobHandler, WorkerRunner } from "./mod.ts";
+
+const quiet = new Logger("worker", { sink: () => {} });
+
+function setup(
+  handlers: Record<string, JobHandler>,
+  options: { leaseMs?: number; shutdownTimeoutMs?: number } = {},
+) {
+  const jobs = new JobService({
+    client: memoryJobs().client,
+    claimPollMs: 20,
+    settings: { backoff: { type: "none", delay_ms: 0, max_ms: 0 } },
+  });
+  const registry = defaultHandlers();
+  for (const [task, handler] of Object.entries(handlers)) registry.handle(task, handler);
+  const runner = new WorkerRunner({
+    api: new InProcessJobApi(jobs),
+    registry,
+    workerId: "w1",
+    queues: ["q"],
+    concurrency: 4,
+    pollIntervalMs: 50,
+    leaseMs: options.leaseMs ?? 5000,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 2000,
+    logger: quiet,
+  });
+  const until = async (id: string, statuses: string[]) => {
+    for (let i = 0; i < 400; i++) {
+      const job = await jobs.get(id);
+      if (statuses.includes(job.status)) return job;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`job ${id} never reached ${statuses}`);
+  };
+  return { jobs, runner, until };
+}
+
+Deno.test("worker runs handlers: result acked, throw retried then dead, unknown task dead at once", async () => {
+  const { jobs, runner, until } = setup({
+    double: (job) => ({ doubled: (job.payload as number) * 2 }),
+    flaky: () => {
+      throw new Error("always fails");
+    },
+    refuse: () => {
+      throw new JobFailure("bad input", { retry: false });
+    },
+  });
+  runner.start();
+  const ok = await jobs.enqueue({ queue: "q", task: "double", payload: 21 });
+  const flaky = await jobs.enqueue({ queue: "q", task: "flaky", payload: null, max_attempts: 2 });
+  const refuse = await jobs.enqueue({ queue: "q", task: "refuse", payload: null });
+  const unknown = await jobs.enqueue({ queue: "q", task: "nobody", payload: null });
+  assert.deepEqual((await until(ok.id, ["COMPLETED"])).result, { doubled: 42 });
+  const dead = await until(flaky.id, ["DEAD"]);
+  assert.deepEqual(dead.errors.map((e) => [e.attempt, e.error]), [[1, "always fails"], [
+    2,
+    "always fails",
+  ]]);
+  assert.equal((await until(refuse.id, ["DEAD"])).attempt, 1);
+  assert.match(
+    (await until(unknown.id, ["DEAD"])).errors[0].error,
+    /No handler registered for task "nobody"/,
+  );
+  await runner.stop();
+  jobs.close();
+});
+
+Deno.test("worker: a cancelled running job sees its signal fire at the next heartbeat", async () => {
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  let reason: unknown = null;
+  const { jobs, runner, until } = setup({
+    slow: (job) =>
+      new Promise((_resolve, reject) => {
+        started();
+        job.signal.addEventListener("abort", () => {
+          reason = job.signal.reason;
+          reject(new Error("aborted"));
+        });
+      }),
+  }, { leaseMs: 300 });
+  runner.start();
+  const { id } = await jobs.enqueue({ queue: "q", task: "slow", payload: null });
+  await running;
+  await jobs.cancel(id);
+  const job = await until(id, ["CANCELLED"]);
+  assert.equal(job.errors.at(-1)?.reason, "cancelled");
+  await runner.stop();
+  assert.equal(reason, "cancelled");
+  jobs.close();
+});
+
+Deno.test("worker shutdown: finishes running jobs within the timeout, releases the rest", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const { jobs, runner, until } = setup({
+    quick: async () => {
+      await gate;
+      return "done";
+    },
+    stuck: () => new Promise(() => {}), // ignores its signal: released after the timeout
+  }, { shutdownTimeoutMs: 200 });
+  runner.start();
+  const quick = await jobs.enqueue({ queue: "q", task: "quick", payload: null });
+  const stuck = await jobs.enqueue({ queue: "q", task: "stuck", payload: null });
+  await until(stuck.id, ["RUNNING"]);
+  await until(quick.id, ["RUNNING"]);
+  const stopping = runner.stop();
+  release();
+  await stopping;
+  assert.equal((await jobs.get(quick.id)).status, "COMPLETED");
+  const back = await jobs.get(stuck.id);
+  assert.deepEqual([back.status, back.attempt], ["PENDING", 0]);
+  assert.equal(back.errors[0].reason, "released");
+  jobs.close();
+});
