@@ -1,9 +1,109 @@
+/**
+ * Starts a replicated ATLAS node inside `helios atlasd --raft`: the cluster member (Raft over
+ * WebSocket, the store as its state machine), the RESP listener on the replicated executor, the
+ * raft_* metrics and GET /raft/status on the metrics listener.
+ */
+import { join } from "node:path";
+import { startAtlasServer, Store } from "../../atlas/mod.ts";
+import { ClusterNode } from "../cluster/mod.ts";
+import { formatHostPort, parseHostPort } from "../lib/address.ts";
+import { parseDurationMs } from "../lib/duration.ts";
+import { registerAtlasServerMetrics } from "../observability/atlas_metrics.ts";
+import { registerRaftMetrics } from "../observability/raft_metrics.ts";
+import type { StoreModule } from "./atlas_node.ts";
 import type { Daemon } from "./runtime.ts";
-import { StorageStartError, type StoreModule } from "./atlas_node.ts";
 
-export function startClusterNode(
-  _daemon: Daemon,
-  _options: { listen: string; modules: StoreModule[] },
-): Promise<never> {
-  return Promise.reject(new StorageStartError("Raft mode (--raft) is not built yet"));
+export async function startClusterNode(
+  daemon: Daemon,
+  options: { listen: string; modules: StoreModule[] },
+): Promise<ClusterNode> {
+  const { atlas } = daemon.config;
+  const raft = atlas.raft;
+  const logger = daemon.logger.child("raft");
+  const store = new Store({
+    maxmemoryBytes: atlas.maxmemory,
+    maxmemoryPolicy: atlas.maxmemory_policy,
+  });
+  for (const register of options.modules) register(store);
+
+  let cluster: ClusterNode | null = null;
+  const hooks = registerRaftMetrics(daemon.metrics, () => cluster);
+  let lastLeader = "";
+  const started = await ClusterNode.start({
+    nodeId: raft.node_id,
+    raftListen: parseHostPort(raft.bind_addr)!,
+    peers: raft.peers,
+    dataDir: raft.data_dir || join(atlas.data_dir, "raft"),
+    join: raft.join,
+    secret: raft.secret,
+    tls: raft.tls_cert && raft.tls_key
+      ? { cert: Deno.readTextFileSync(raft.tls_cert), key: Deno.readTextFileSync(raft.tls_key) }
+      : undefined,
+    heartbeatMs: parseDurationMs(raft.heartbeat_timeout)!,
+    electionMs: parseDurationMs(raft.election_timeout)!,
+    snapshotThreshold: raft.snapshot_threshold,
+    readConsistency: raft.read_consistency,
+    password: atlas.requirepass,
+    store,
+    logger,
+    hooks: {
+      onFsync: hooks.onFsync,
+      onAppend: hooks.onAppend,
+      onSnapshot: hooks.onSnapshot,
+      onProposal: hooks.onProposal,
+      onSoftState: (state) => {
+        if (state.lead !== lastLeader) hooks.onLeaderChange();
+        lastLeader = state.lead;
+      },
+    },
+  });
+  cluster = started.cluster;
+  const member = started.cluster;
+  logger.info("Listening", {
+    listener: "raft",
+    address: started.raftAddress,
+    tls: Boolean(raft.tls_cert),
+  });
+  daemon.onStop("raft", () => member.stop());
+
+  const address = parseHostPort(options.listen)!;
+  const server = startAtlasServer({
+    executor: member.executor,
+    store,
+    hostname: address.hostname,
+    port: address.port,
+    requirepass: atlas.requirepass,
+    protectedMode: atlas.protected_mode,
+    maxclients: atlas.maxclients,
+    logger: daemon.logger.child("atlas"),
+  });
+  registerAtlasServerMetrics(daemon.metrics, () => server);
+  const bound = formatHostPort({ hostname: server.addr.hostname, port: server.addr.port });
+  daemon.logger.child("atlas").info("Listening", { listener: "resp", address: bound, tls: false });
+  member.setRespAddress(bound);
+  daemon.onStop("resp listener", () => server.close());
+  daemon.extendMetrics((app) => app.get("/raft/status", (c) => c.json(raftStatus(member))));
+  return member;
+}
+
+/** The documented /raft/status shape. */
+export function raftStatus(cluster: ClusterNode) {
+  const s = cluster.status();
+  return {
+    node_id: s.nodeId,
+    state: s.state,
+    term: s.term,
+    leader_id: s.leaderId,
+    commit_index: s.commitIndex,
+    applied_index: s.appliedIndex,
+    snapshot_index: s.snapshotIndex,
+    voters: s.voters,
+    learners: s.learners,
+    peers: s.peers.map((p) => ({
+      id: p.id,
+      addr: p.addr,
+      match_index: p.matchIndex,
+      healthy: p.healthy,
+    })),
+  };
 }

@@ -110,6 +110,12 @@ export const raftFlags: FlagSpec[] = [
     configPath: ["atlas", "raft", "peers"],
     toConfig: parsePeers,
   },
+  {
+    name: "raft-join",
+    type: "boolean",
+    help: "join a running cluster (after `helios cluster add-peer`) instead of bootstrapping one",
+    configPath: ["atlas", "raft", "join"],
+  },
 ];
 
 export interface ParsedFlags {

@@ -1,0 +1,242 @@
+/**
+ * One member of a replicated ATLAS cluster: the store as Raft's state machine, the Raft driver
+ * with file storage and the WebSocket transport, the replicated executor the RESP server runs
+ * against, and the leader's duties (announcing its RESP address, ticking the logical clock for
+ * expiry). The only place that joins raft/ and atlas/.
+ */
+import { error, type Reply, simple, type Store, utf8ToBinary } from "../../atlas/mod.ts";
+import {
+  FileStorage,
+  type NodeStatus,
+  type PeerStatus,
+  RaftNode,
+  type RaftNodeHooks,
+  WebSocketTransport,
+} from "../../raft/mod.ts";
+import type { Logger } from "../observability/logger.ts";
+import { encodeEntry } from "./command_codec.ts";
+import { LeaderForwarder } from "./forwarder.ts";
+import {
+  type ReadConsistency,
+  ReplicatedExecutor,
+  type ReplicatedExecutorOptions,
+} from "./replicated_executor.ts";
+import { AtlasStateMachine } from "./state_machine.ts";
+
+export interface ClusterNodeOptions {
+  nodeId: string;
+  /** Where to listen for peers. */
+  raftListen: { hostname: string; port: number };
+  /** The other voters of a new cluster, dialled exactly at these addresses. */
+  peers: { id: string; addr: string }[];
+  dataDir: string;
+  /** True for a node joining an existing cluster (added with ADD-PEER): it starts with no log. */
+  join: boolean;
+  secret: string;
+  tls?: { cert: string; key: string };
+  heartbeatMs: number;
+  electionMs: number;
+  snapshotThreshold: number;
+  readConsistency: ReadConsistency;
+  /** RESP password, used when forwarding to the leader. */
+  password: string;
+  store: Store;
+  logger: Logger;
+  hooks?: RaftNodeHooks & {
+    onProposal?: ReplicatedExecutorOptions["onProposal"];
+    onLeaderChange?(): void;
+  };
+}
+
+/** How often the leader advances the logical clock while keys with a TTL exist. */
+const EXPIRY_TICK_MS = 100;
+
+export class ClusterNode {
+  readonly executor: ReplicatedExecutor;
+  readonly node: RaftNode;
+  readonly machine: AtlasStateMachine;
+  readonly transport: WebSocketTransport;
+  #respAddress = "";
+  #ticker: ReturnType<typeof setInterval> | null = null;
+  #announcedTerm = -1;
+  readonly #forwarder: LeaderForwarder;
+
+  private constructor(
+    private readonly options: ClusterNodeOptions,
+    raftBound: (a: string) => void,
+  ) {
+    const { logger } = options;
+    this.transport = new WebSocketTransport({
+      id: options.nodeId,
+      hostname: options.raftListen.hostname,
+      port: options.raftListen.port,
+      secret: options.secret,
+      tls: options.tls,
+      logger: logger.child("raft-transport"),
+      onListen: (addr) => raftBound(`${addr.hostname}:${addr.port}`),
+    });
+    for (const peer of options.peers) this.transport.setPeer(peer.id, peer.addr);
+    this.machine = new AtlasStateMachine(options.store, (id, address) => {
+      if (id !== options.nodeId) this.transport.setPeer(id, address);
+    });
+    const voters = [options.nodeId, ...options.peers.map((p) => p.id)];
+    const storage = FileStorage.openSync(options.dataDir, {
+      bootstrap: options.join ? undefined : { voters, learners: [] },
+      onTornTail: (file, offset, droppedBytes) =>
+        logger.warn("Truncated a torn Raft log tail", {
+          file,
+          offset,
+          dropped_bytes: droppedBytes,
+        }),
+    });
+    const hooks = options.hooks ?? {};
+    this.node = new RaftNode({
+      id: options.nodeId,
+      storage,
+      transport: this.transport,
+      stateMachine: this.machine,
+      tickMs: options.heartbeatMs,
+      heartbeatTicks: 1,
+      electionTicks: Math.max(2, Math.round(options.electionMs / options.heartbeatMs)),
+      snapshotThreshold: options.snapshotThreshold,
+      hooks: {
+        ...hooks,
+        onSoftState: (state) => {
+          hooks.onSoftState?.(state);
+          logger.info("Raft state changed", { state: state.state, leader_id: state.lead });
+          if (state.state === "leader") this.#announce();
+        },
+        onConfChange: (change) => {
+          hooks.onConfChange?.(change);
+          logger.info("Raft membership changed", { change: change.type, peer_id: change.nodeId });
+          if (change.type === "removeNode" && change.nodeId !== options.nodeId) {
+            this.transport.removePeer(change.nodeId);
+          }
+        },
+      },
+    });
+    this.#forwarder = new LeaderForwarder({ password: options.password, connectTimeoutMs: 1000 });
+    this.executor = new ReplicatedExecutor({
+      node: this.node,
+      machine: this.machine,
+      store: options.store,
+      forwarder: this.#forwarder,
+      readConsistency: options.readConsistency,
+      requestTimeoutMs: Math.max(2000, options.electionMs * 4),
+      admin: (argv) => this.#admin(argv),
+      onProposal: hooks.onProposal,
+    });
+  }
+
+  /** Opens storage (recovering from disk), starts the transport and the Raft clock. */
+  static async start(
+    options: ClusterNodeOptions,
+  ): Promise<{ cluster: ClusterNode; raftAddress: string }> {
+    let raftAddress = "";
+    const cluster = new ClusterNode(options, (address) => (raftAddress = address));
+    await cluster.node.start();
+    cluster.#ticker = setInterval(() => cluster.#leaderTick(), EXPIRY_TICK_MS);
+    return { cluster, raftAddress };
+  }
+
+  /** Where this node serves RESP; the leader announces it so followers can forward writes. */
+  setRespAddress(address: string): void {
+    this.#respAddress = address;
+    if (this.node.isLeader) this.#announce();
+  }
+
+  status(): NodeStatus & { peers: PeerStatus[] } {
+    return { ...this.node.status(), peers: this.node.peers() };
+  }
+
+  async stop(): Promise<void> {
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    this.#forwarder.close();
+    await this.node.stop();
+  }
+
+  #announce(): void {
+    const term = this.node.status().term;
+    if (!this.#respAddress || this.#announcedTerm === term) return;
+    this.#announcedTerm = term;
+    const entry = encodeEntry({
+      kind: "node",
+      nowMs: Date.now(),
+      seed: 0,
+      nodeId: this.options.nodeId,
+      respAddress: this.#respAddress,
+      raftAddress: "",
+    });
+    this.node.propose(entry).catch((cause) => {
+      this.#announcedTerm = -1; // retried on the next leader tick
+      this.options.logger.warn("Could not announce the leader's address", { error: cause });
+    });
+  }
+
+  #leaderTick(): void {
+    if (!this.node.isLeader) return;
+    if (this.#announcedTerm !== this.node.status().term) this.#announce();
+    if (this.options.store.stats.volatileKeys === 0) return;
+    const nowMs = Math.max(Date.now(), this.machine.logicalNowMs);
+    const seed = Math.floor(Math.random() * 2 ** 32);
+    this.node.propose(encodeEntry({ kind: "tick", nowMs, seed })).catch(() => {
+      // A lost tick is harmless: the next one carries a later time.
+    });
+  }
+
+  /** HELIOS.CLUSTER STATUS | ADD-PEER id raftAddr | REMOVE-PEER id | TRANSFER-LEADER id. */
+  async #admin(argv: string[]): Promise<Reply> {
+    const sub = (argv[1] ?? "").toUpperCase();
+    if (sub === "STATUS") {
+      return { kind: "bulk", value: utf8ToBinary(JSON.stringify(this.status())) };
+    }
+    if (!this.node.isLeader) {
+      const leader = this.node.leaderId;
+      const address = leader ? this.machine.respAddresses.get(leader) : undefined;
+      if (!address) return error("CLUSTERDOWN No Raft leader is elected; retry shortly");
+      return await this.#forwarder.send(address, argv);
+    }
+    try {
+      switch (sub) {
+        case "ADD-PEER": {
+          if (argv.length !== 4) {
+            return error("ERR usage: HELIOS.CLUSTER ADD-PEER <id> <raft-address>");
+          }
+          const [id, raftAddress] = [argv[2], argv[3]];
+          await this.node.propose(encodeEntry({
+            kind: "node",
+            nowMs: Date.now(),
+            seed: 0,
+            nodeId: id,
+            respAddress: "",
+            raftAddress,
+          }));
+          await this.node.changeMembership({ type: "addVoter", nodeId: id });
+          return simple("OK");
+        }
+        case "REMOVE-PEER":
+          if (argv.length !== 3) return error("ERR usage: HELIOS.CLUSTER REMOVE-PEER <id>");
+          await this.node.changeMembership({ type: "removeNode", nodeId: argv[2] });
+          return simple("OK");
+        case "TRANSFER-LEADER":
+          if (argv.length !== 3) return error("ERR usage: HELIOS.CLUSTER TRANSFER-LEADER <id>");
+          return await this.#transfer(argv[2]);
+        default:
+          return error(`ERR unknown HELIOS.CLUSTER subcommand '${argv[1] ?? ""}'`);
+      }
+    } catch (cause) {
+      return error(`ERR ${(cause as Error).message}`);
+    }
+  }
+
+  async #transfer(target: string): Promise<Reply> {
+    if (!this.node.status().voters.includes(target)) return error(`ERR "${target}" is not a voter`);
+    this.node.transferLeadership(target);
+    const deadline = Date.now() + this.options.electionMs * 4;
+    while (Date.now() < deadline) {
+      if (this.node.leaderId === target) return simple("OK");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return error(`TRYAGAIN Leadership did not move to "${target}" in time`);
+  }
+}

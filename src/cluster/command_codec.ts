@@ -1,0 +1,105 @@
+/**
+ * What ATLAS puts in a Raft entry. The leader stamps the time and a random seed into every
+ * entry, so each replica applies it identically (expiry deadlines, SPOP choices, eviction
+ * samples all derive from the entry, never from a replica's clock or randomness).
+ *
+ *   entry   = u8 kind | f64 nowMs | u32 seed | body
+ *     kind 1 (commands): u32 count | command*     one command, or a MULTI/EXEC block
+ *     kind 2 (tick):     (no body)                advances the clock; runs active expiry
+ *     kind 3 (node):     str nodeId | str respAddress | str raftAddress   a member's addresses
+ *   command = u32 argc | (u32 length | bytes)*    arguments are binary strings
+ */
+import { Buffer } from "node:buffer";
+
+export type ClusterEntry =
+  | { kind: "commands"; nowMs: number; seed: number; commands: string[][] }
+  | { kind: "tick"; nowMs: number; seed: number }
+  | {
+    kind: "node";
+    nowMs: number;
+    seed: number;
+    nodeId: string;
+    /** Where the node serves RESP ("" when not known yet). */
+    respAddress: string;
+    /** Where the node listens for Raft peers. */
+    raftAddress: string;
+  };
+
+const KINDS = { commands: 1, tick: 2, node: 3 } as const;
+
+export class MalformedEntryError extends Error {
+  override name = "MalformedEntryError";
+}
+
+export function encodeEntry(entry: ClusterEntry): Uint8Array {
+  const strings: string[] = [];
+  if (entry.kind === "commands") { for (const argv of entry.commands) strings.push(...argv); }
+  if (entry.kind === "node") strings.push(entry.nodeId, entry.respAddress, entry.raftAddress);
+  let size = 1 + 8 + 4;
+  if (entry.kind === "commands") size += 4 + entry.commands.length * 4;
+  for (const s of strings) size += 4 + s.length;
+  const out = Buffer.alloc(size);
+  let at = out.writeUInt8(KINDS[entry.kind], 0);
+  at = out.writeDoubleLE(entry.nowMs, at);
+  at = out.writeUInt32LE(entry.seed >>> 0, at);
+  const writeString = (s: string, utf8: boolean) => {
+    const length = utf8 ? Buffer.byteLength(s, "utf8") : s.length;
+    at = out.writeUInt32LE(length, at);
+    at += out.write(s, at, utf8 ? "utf8" : "latin1");
+  };
+  if (entry.kind === "commands") {
+    at = out.writeUInt32LE(entry.commands.length, at);
+    for (const argv of entry.commands) {
+      at = out.writeUInt32LE(argv.length, at);
+      for (const arg of argv) writeString(arg, false);
+    }
+  } else if (entry.kind === "node") {
+    // Node ids and addresses are ASCII in practice; latin1 keeps the size computation exact.
+    writeString(entry.nodeId, false);
+    writeString(entry.respAddress, false);
+    writeString(entry.raftAddress, false);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, at);
+}
+
+export function decodeEntry(bytes: Uint8Array): ClusterEntry {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  const need = (n: number) => {
+    if (at + n > buf.length) throw new MalformedEntryError("entry ends inside a field");
+  };
+  const u32 = () => {
+    need(4);
+    const v = buf.readUInt32LE(at);
+    at += 4;
+    return v;
+  };
+  const str = () => {
+    const length = u32();
+    need(length);
+    const s = buf.toString("latin1", at, at + length);
+    at += length;
+    return s;
+  };
+  need(13);
+  const kind = buf.readUInt8(0);
+  const nowMs = buf.readDoubleLE(1);
+  at = 9;
+  const seed = u32();
+  if (kind === KINDS.tick) return { kind: "tick", nowMs, seed };
+  if (kind === KINDS.node) {
+    return { kind: "node", nowMs, seed, nodeId: str(), respAddress: str(), raftAddress: str() };
+  }
+  if (kind !== KINDS.commands) throw new MalformedEntryError(`unknown entry kind ${kind}`);
+  const count = u32();
+  if (count > buf.length) throw new MalformedEntryError("impossible command count");
+  const commands: string[][] = [];
+  for (let i = 0; i < count; i++) {
+    const argc = u32();
+    if (argc > buf.length) throw new MalformedEntryError("impossible argument count");
+    const argv: string[] = [];
+    for (let j = 0; j < argc; j++) argv.push(str());
+    commands.push(argv);
+  }
+  return { kind: "commands", nowMs, seed, commands };
+}

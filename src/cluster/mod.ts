@@ -1,0 +1,4 @@
+export { ClusterNode } from "./cluster_node.ts";
+export type { ClusterNodeOptions } from "./cluster_node.ts";
+export { registerClusterCommands } from "./commands.ts";
+export type { ReadConsistency } from "./replicated_executor.ts";

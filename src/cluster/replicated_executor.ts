@@ -1,0 +1,162 @@
+/**
+ * Runs RESP commands on a Raft-replicated ATLAS. Writes are proposed by the leader with the time
+ * and a seed stamped in, and answered once committed and applied; a follower forwards them to
+ * the leader over RESP. Reads are linearizable by default: a ReadIndex barrier (served by the
+ * leader after a heartbeat round, also for followers) before reading the local store; `stale`
+ * reads the local store at once. With no leader, commands fail fast with CLUSTERDOWN / TRYAGAIN.
+ */
+import { type CommandExecutor, error, type Reply, type Store } from "../../atlas/mod.ts";
+import {
+  NotLeaderError,
+  ProposalDroppedError,
+  ProposalLostError,
+  type RaftNode,
+} from "../../raft/mod.ts";
+import { encodeEntry } from "./command_codec.ts";
+import { CLUSTER, FORWARDED } from "./commands.ts";
+import type { LeaderForwarder } from "./forwarder.ts";
+import type { AppliedReply, AtlasStateMachine } from "./state_machine.ts";
+
+export type ReadConsistency = "linearizable" | "stale";
+
+export interface ReplicatedExecutorOptions {
+  node: RaftNode;
+  machine: AtlasStateMachine;
+  store: Store;
+  forwarder: LeaderForwarder;
+  readConsistency: ReadConsistency;
+  /** How long a command may wait for a commit or a read barrier. */
+  requestTimeoutMs: number;
+  clock?: () => number;
+  random?: () => number;
+  /** Operator commands (HELIOS.CLUSTER ...) run here. */
+  admin: (argv: string[]) => Promise<Reply>;
+  onProposal?: (result: "ok" | "not_leader" | "dropped" | "lost" | "timeout") => void;
+}
+
+class TimeoutError extends Error {}
+
+export class ReplicatedExecutor implements CommandExecutor {
+  readonly #o: ReplicatedExecutorOptions;
+  readonly #clock: () => number;
+  readonly #random: () => number;
+
+  constructor(options: ReplicatedExecutorOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  execute(argv: string[]): Reply | Promise<Reply> {
+    const name = argv[0].toLowerCase();
+    if (name === FORWARDED) return this.#write([argv.slice(1)], false).then((r) => r[0]);
+    if (name === CLUSTER) return this.#o.admin(argv);
+    const spec = this.#o.store.commands.get(name);
+    // Unknown commands and wrong arity are answered locally: nothing to replicate.
+    if (!spec || !arityOk(spec.arity, argv.length)) {
+      return this.#o.store.execute(argv, this.#readContext()).reply;
+    }
+    if (spec.flags.includes("write")) return this.#write([argv], true).then((r) => r[0]);
+    return this.#read(argv);
+  }
+
+  /** A MULTI/EXEC block: one Raft entry, so it applies atomically on every replica. */
+  executeTransaction(commands: string[][]): Promise<Reply[]> {
+    return this.#write(commands, true);
+  }
+
+  /** Writes are durable when their Raft entry committed (fsynced on a quorum) and applied. */
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async #write(commands: string[][], mayForward: boolean): Promise<Reply[]> {
+    const { node, machine, forwarder } = this.#o;
+    if (!node.isLeader) {
+      const leader = node.leaderId;
+      const address = leader ? machine.respAddresses.get(leader) : undefined;
+      if (!mayForward || !address) return commands.map(() => noLeader(leader));
+      if (commands.length === 1) {
+        return [await forwarder.send(address, [FORWARDED, ...commands[0]])];
+      }
+      return [error("TRYAGAIN Transactions must run on the Raft leader; connect to it and retry")];
+    }
+    const entry = encodeEntry({
+      kind: "commands",
+      nowMs: Math.max(this.#clock(), machine.logicalNowMs),
+      seed: Math.floor(this.#random() * 2 ** 32),
+      commands,
+    });
+    try {
+      const applied = await withTimeout(
+        node.propose(entry),
+        this.#o.requestTimeoutMs,
+      ) as AppliedReply;
+      this.#o.onProposal?.("ok");
+      return applied.replies;
+    } catch (cause) {
+      return commands.map(() => this.#proposalError(cause));
+    }
+  }
+
+  #proposalError(cause: unknown): Reply {
+    if (cause instanceof NotLeaderError) {
+      this.#o.onProposal?.("not_leader");
+      return noLeader(cause.leaderHint ?? "");
+    }
+    if (cause instanceof ProposalDroppedError) {
+      this.#o.onProposal?.("dropped");
+      return error(`TRYAGAIN ${cause.message}`);
+    }
+    if (cause instanceof ProposalLostError) {
+      this.#o.onProposal?.("lost");
+      return error(`TRYAGAIN ${cause.message}; retry`);
+    }
+    if (cause instanceof TimeoutError) {
+      this.#o.onProposal?.("timeout");
+      return error(
+        "TRYAGAIN Timed out waiting for the Raft commit; the write may or may not have been applied",
+      );
+    }
+    return error(`ERR ${(cause as Error).message}`);
+  }
+
+  async #read(argv: string[]): Promise<Reply> {
+    if (this.#o.readConsistency === "linearizable") {
+      try {
+        await withTimeout(this.#o.node.readBarrier(), this.#o.requestTimeoutMs);
+      } catch (cause) {
+        if (cause instanceof TimeoutError) {
+          return error("CLUSTERDOWN No Raft leader confirmed the read in time; retry shortly");
+        }
+        return error(`TRYAGAIN ${(cause as Error).message}`);
+      }
+    }
+    return this.#o.store.execute(argv, this.#readContext()).reply;
+  }
+
+  /** Reads judge expiry by the cluster's logical clock, never this replica's own. */
+  #readContext() {
+    return { nowMs: this.#o.machine.logicalNowMs, random: this.#random };
+  }
+}
+
+function arityOk(arity: number, argc: number): boolean {
+  return arity >= 0 ? argc === arity : argc >= -arity;
+}
+
+function noLeader(leader: string): Reply {
+  return leader
+    ? error(`TRYAGAIN The Raft leader "${leader}" has not announced its address yet; retry shortly`)
+    : error("CLUSTERDOWN No Raft leader is elected; retry shortly");
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError("timed out")), ms);
+  });
+  // The abandoned promise may still settle (the write may commit later); never let it go unhandled.
+  promise.catch(() => {});
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,116 @@
+/**
+ * ATLAS as Raft's replicated state machine: every committed entry is applied to the store with
+ * the time and seed the leader stamped into it. The cluster's logical clock is the largest
+ * stamped time applied so far; reads use it too, so a replica never judges expiry by its own
+ * clock and all replicas agree on which keys exist at each log index.
+ */
+import { error, type Reply, Store } from "../../atlas/mod.ts";
+import type { Entry, Snapshot, StateMachine } from "../../raft/mod.ts";
+import { Buffer } from "node:buffer";
+import { type ClusterEntry, decodeEntry } from "./command_codec.ts";
+import { createPrng } from "../lib/prng.ts";
+
+export interface AppliedReply {
+  replies: Reply[];
+}
+
+export class AtlasStateMachine implements StateMachine {
+  /** Largest stamped time applied (ms); never goes backwards. */
+  logicalNowMs = 0;
+  /** Node id → RESP address, learned from node entries (for forwarding to the leader). */
+  readonly respAddresses = new Map<string, string>();
+  /** Node id → Raft address of members added at run time (the transport dials these). */
+  readonly raftAddresses = new Map<string, string>();
+
+  constructor(
+    readonly store: Store,
+    private readonly onRaftAddress: (nodeId: string, address: string) => void = () => {},
+  ) {}
+
+  apply(entry: Entry): AppliedReply {
+    let decoded: ClusterEntry;
+    try {
+      decoded = decodeEntry(entry.data);
+    } catch (cause) {
+      // Every replica sees the same bytes, so every replica skips the same entry.
+      return {
+        replies: [error(`ERR malformed replicated entry at index ${entry.index}: ${cause}`)],
+      };
+    }
+    this.logicalNowMs = Math.max(this.logicalNowMs, decoded.nowMs);
+    const ctx = { nowMs: this.logicalNowMs, random: createPrng(decoded.seed) };
+    switch (decoded.kind) {
+      case "commands":
+        return { replies: decoded.commands.map((argv) => this.store.execute(argv, ctx).reply) };
+      case "tick":
+        this.store.activeExpireCycle(ctx);
+        return { replies: [] };
+      case "node":
+        if (decoded.respAddress) this.respAddresses.set(decoded.nodeId, decoded.respAddress);
+        if (decoded.raftAddress) {
+          this.raftAddresses.set(decoded.nodeId, decoded.raftAddress);
+          this.onRaftAddress(decoded.nodeId, decoded.raftAddress);
+        }
+        return { replies: [] };
+    }
+  }
+
+  /** The whole keyspace plus the cluster metadata, as one buffer. */
+  snapshot(): Uint8Array {
+    const view = this.store.snapshotView();
+    const chunks: Buffer[] = [];
+    const meta = Buffer.from(JSON.stringify({
+      logicalNowMs: this.logicalNowMs,
+      respAddresses: [...this.respAddresses],
+      raftAddresses: [...this.raftAddresses],
+    }));
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(meta.length, 0);
+    chunks.push(header, meta);
+    try {
+      for (let e = view.next(); e !== null; e = view.next()) {
+        const fixed = Buffer.alloc(16);
+        fixed.writeUInt32LE(e.key.length, 0);
+        fixed.writeUInt32LE(e.payload.length, 4);
+        fixed.writeDoubleLE(e.expireAtMs ?? -1, 8);
+        chunks.push(fixed, Buffer.from(e.key, "latin1"), Buffer.from(e.payload, "latin1"));
+      }
+    } finally {
+      view.close();
+    }
+    const all = Buffer.concat(chunks);
+    return new Uint8Array(all.buffer, all.byteOffset, all.length);
+  }
+
+  restore(snapshot: Snapshot): void {
+    this.store.flushAll();
+    this.respAddresses.clear();
+    const buf = Buffer.from(
+      snapshot.data.buffer,
+      snapshot.data.byteOffset,
+      snapshot.data.byteLength,
+    );
+    if (buf.length === 0) return;
+    const metaLength = buf.readUInt32LE(0);
+    const meta = JSON.parse(buf.toString("utf8", 4, 4 + metaLength));
+    this.logicalNowMs = meta.logicalNowMs;
+    for (const [id, address] of meta.respAddresses) this.respAddresses.set(id, address);
+    this.raftAddresses.clear();
+    for (const [id, address] of meta.raftAddresses ?? []) {
+      this.raftAddresses.set(id, address);
+      this.onRaftAddress(id, address);
+    }
+    let at = 4 + metaLength;
+    while (at < buf.length) {
+      const keyLength = buf.readUInt32LE(at);
+      const payloadLength = buf.readUInt32LE(at + 4);
+      const expireAt = buf.readDoubleLE(at + 8);
+      at += 16;
+      const key = buf.toString("latin1", at, at + keyLength);
+      at += keyLength;
+      const payload = buf.toString("latin1", at, at + payloadLength);
+      at += payloadLength;
+      this.store.restoreValue(key, payload, expireAt < 0 ? null : expireAt);
+    }
+  }
+}
