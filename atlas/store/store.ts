@@ -99,7 +99,6 @@ export class Store {
     }
     this.#commandsTotal++;
     const ks = this.#ks;
-    const outer = this.#depth === 0;
     const savedLog = ks.log;
     const savedCtx = ks.ctx;
     ks.log = null;
@@ -108,17 +107,19 @@ export class Store {
     ks.replaying = ctx.replaying === true;
     this.#depth++;
     let reply: Reply;
+    let log: string[][] | null;
     try {
       reply = this.#run(entry, argv, ctx);
+      log = ks.log;
     } finally {
+      // Restored even when a handler throws (a programmer error), so the store stays usable.
       this.#depth--;
+      ks.log = savedLog;
+      ks.ctx = savedCtx;
+      ks.nowMs = savedCtx.nowMs;
+      ks.replaying = savedCtx.replaying === true;
     }
-    const log = ks.log;
-    ks.log = savedLog;
-    ks.ctx = savedCtx;
-    ks.nowMs = savedCtx.nowMs;
-    ks.replaying = savedCtx.replaying === true;
-    if (outer) ks.flushTouched();
+    if (this.#depth === 0) ks.flushTouched();
     return { reply, log };
   }
 
