@@ -312,6 +312,8 @@ const SCRIPTS: Record<string, string[]> = {
     "ZPOPMAX z",
     "ZPOPMIN z 2",
     "ZPOPMIN nozset",
+    "ZPOPMAX z 1",
+    "shape:ZRANDMEMBER z2 2 WITHSCORES",
     "ZADD z2 1 a 2 b 3 c 4 d 5 e",
     "ZREMRANGEBYSCORE z2 2 3",
     "ZREMRANGEBYRANK z2 0 0",

@@ -5,6 +5,7 @@
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { nestPairs, nestsScorePairs } from "./resp3_shape.ts";
 import type { CommandEntry, HandlerResult } from "./types.ts";
 
 const DURATION_SAMPLE_MASK = 7;
@@ -58,6 +59,9 @@ export function run(
     result = error(`ERR internal error while running '${entry.name}'`);
   }
   if (timed) entry.durationUs += (performance.now() - t0) * 1000 * (DURATION_SAMPLE_MASK + 1);
+  if (client.proto === 3 && entry.group === "sorted-set" && nestsScorePairs(entry.name, argv)) {
+    result = result instanceof Promise ? result.then(nestPairs) : nestPairs(result as Reply);
+  }
   if (entry.write) client.needsSync = true;
   if ((result as Reply).kind === "error") entry.failedCalls++;
   client.lastCommand = entry.name;
