@@ -13,7 +13,9 @@ export class NotLeaderError extends RaftError {
   constructor(readonly leaderHint: NodeId | null) {
     super(
       "NOT_LEADER",
-      leaderHint ? `Cannot propose: not the leader (leader is "${leaderHint}")` : "Cannot propose: no leader known",
+      leaderHint
+        ? `Cannot propose: not the leader (leader is "${leaderHint}")`
+        : "Cannot propose: no leader known",
     );
   }
 }
@@ -42,7 +44,10 @@ export class UnavailableError extends RaftError {
 /** A snapshot older than the one already held. */
 export class SnapshotOutOfDateError extends RaftError {
   constructor(index: number, current: number) {
-    super("SNAPSHOT_OUT_OF_DATE", `Snapshot at ${index} is older than current snapshot at ${current}`);
+    super(
+      "SNAPSHOT_OUT_OF_DATE",
+      `Snapshot at ${index} is older than current snapshot at ${current}`,
+    );
   }
 }
 

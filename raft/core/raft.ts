@@ -1,5 +1,10 @@
 import type { Storage } from "../storage/storage.ts";
-import { type ConfChange, decodeConfChange, encodeConfChange, validateConfChange } from "./conf_change.ts";
+import {
+  type ConfChange,
+  decodeConfChange,
+  encodeConfChange,
+  validateConfChange,
+} from "./conf_change.ts";
 import { assert, NotLeaderError, ProposalDroppedError } from "./errors.ts";
 import { RAFT_LIMITS } from "./limits.ts";
 import { RaftLog } from "./log.ts";
@@ -13,8 +18,8 @@ import {
   type Message,
   message,
   type MessageType,
-  NONE,
   type NodeId,
+  NONE,
   type ReadState,
   type Snapshot,
   type StateType,
@@ -236,7 +241,9 @@ export class Raft {
     this.heartbeatElapsed++;
     this.electionElapsed++;
     for (const [id, pr] of this.prs) {
-      if (id !== this.id && pr.state === "snapshot" && ++pr.snapshotTicks > this.cfg.electionTicks) {
+      if (
+        id !== this.id && pr.state === "snapshot" && ++pr.snapshotTicks > this.cfg.electionTicks
+      ) {
         pr.becomeProbe(); // the snapshot was probably lost: retry
       }
     }
@@ -455,15 +462,20 @@ export class Raft {
 
   propose(type: Entry["type"], data: Uint8Array): number {
     if (this.state !== "leader") throw new NotLeaderError(this.lead === NONE ? null : this.lead);
-    if (!this.prs.has(this.id)) throw new ProposalDroppedError("leader was removed from the cluster");
+    if (!this.prs.has(this.id)) {
+      throw new ProposalDroppedError("leader was removed from the cluster");
+    }
     if (this.leadTransferee !== NONE) {
       throw new ProposalDroppedError(`leadership transfer to "${this.leadTransferee}" in progress`);
     }
     if (data.length > RAFT_LIMITS.entryBytesMax) {
-      throw new ProposalDroppedError(`entry of ${data.length} bytes exceeds ${RAFT_LIMITS.entryBytesMax}`);
+      throw new ProposalDroppedError(
+        `entry of ${data.length} bytes exceeds ${RAFT_LIMITS.entryBytesMax}`,
+      );
     }
     if (
-      this.uncommittedBytes > 0 && this.uncommittedBytes + data.length > this.cfg.uncommittedBytesMax
+      this.uncommittedBytes > 0 &&
+      this.uncommittedBytes + data.length > this.cfg.uncommittedBytesMax
     ) {
       throw new ProposalDroppedError("too many uncommitted bytes");
     }
@@ -591,7 +603,9 @@ export class Raft {
   }
 
   #stepLowerTerm(m: Message): void {
-    if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === "heartbeat" || m.type === "app")) {
+    if (
+      (this.cfg.checkQuorum || this.cfg.preVote) && (m.type === "heartbeat" || m.type === "app")
+    ) {
       // A stale leader: tell it our term so it steps down.
       this.send(message({ type: "appResp", to: m.from }));
     } else if (m.type === "preVote") {

@@ -1,4 +1,9 @@
-import { assert, CompactedError, SnapshotOutOfDateError, UnavailableError } from "../core/errors.ts";
+import {
+  assert,
+  CompactedError,
+  SnapshotOutOfDateError,
+  UnavailableError,
+} from "../core/errors.ts";
 import type { ConfState, Entry, HardState, Snapshot } from "../core/types.ts";
 import { emptySnapshot } from "../core/types.ts";
 import type { WritableStorage } from "./storage.ts";

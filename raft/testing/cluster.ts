@@ -1,13 +1,13 @@
 import { NotLeaderError, RaftError } from "../core/errors.ts";
 import { Prng } from "../core/prng.ts";
 import type { TestingKnobs } from "../core/raft.ts";
-import { type Ready, RawNode } from "../core/raw_node.ts";
+import { RawNode, type Ready } from "../core/raw_node.ts";
 import type { Entry, Message, NodeId, ReadState } from "../core/types.ts";
 import type { MemoryStorage } from "../storage/memory.ts";
 import type { ConfChange } from "../core/conf_change.ts";
 import { SafetyChecker } from "./checkers.ts";
 import { EventQueue } from "./event_queue.ts";
-import { decodeCommand, encodeCommand, KvStore, type KvOp, type KvResult } from "./kv.ts";
+import { decodeCommand, encodeCommand, type KvOp, type KvResult, KvStore } from "./kv.ts";
 import { SimDisk } from "./sim_disk.ts";
 import { SimNetwork } from "./sim_network.ts";
 
@@ -85,7 +85,11 @@ export class SimCluster {
     const voters = this.ids.slice(0, options.nodeCount);
     for (const id of this.ids) {
       const drift = this.random.range(-1, 1);
-      const node = new SimNode(id, new SimDisk(voters.includes(id) ? voters : []), this.opts.tickMs + drift);
+      const node = new SimNode(
+        id,
+        new SimDisk(voters.includes(id) ? voters : []),
+        this.opts.tickMs + drift,
+      );
       this.nodes.set(id, node);
       this.applied.set(id, []);
       this.#boot(node);

@@ -25,7 +25,10 @@ export function decodeCommand(data: Uint8Array): KvCommand {
 }
 
 /** Applies `op` to `value` (the key's current value): the next value and the result. */
-export function applyOp(value: number | null, op: KvOp): { value: number | null; result: KvResult } {
+export function applyOp(
+  value: number | null,
+  op: KvOp,
+): { value: number | null; result: KvResult } {
   switch (op.kind) {
     case "get":
       return { value, result: value };

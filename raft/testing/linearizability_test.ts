@@ -65,10 +65,19 @@ Deno.test("linearizability: failed ops are ignored, lost increments are caught",
 });
 
 Deno.test("linearizability: cas results must match the order chosen", () => {
-  const cas = (expect: number | null, value: number): KvOp => ({ kind: "cas", key: "x", expect, value });
+  const cas = (expect: number | null, value: number): KvOp => ({
+    kind: "cas",
+    key: "x",
+    expect,
+    value,
+  });
   const bothWin = [op("a", cas(null, 1), 0, 5, 1), op("b", cas(null, 2), 1, 6, 1)];
   assert.equal(checkLinearizable(bothWin).verdict, "illegal");
-  const oneWins = [op("a", cas(null, 1), 0, 5, 1), op("b", cas(null, 2), 1, 6, 0), op("c", get, 7, 8, 1)];
+  const oneWins = [
+    op("a", cas(null, 1), 0, 5, 1),
+    op("b", cas(null, 2), 1, 6, 0),
+    op("c", get, 7, 8, 1),
+  ];
   assert.equal(checkLinearizable(oneWins).verdict, "ok");
 });
 

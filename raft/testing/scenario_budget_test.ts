@@ -6,7 +6,13 @@ Deno.test("budget: electing a leader in a quiet 3-node cluster takes at most 30 
     const c = cluster(3, seed);
     const l = waitLeader(c, 1000);
     // Count until every follower acknowledged the new leader's no-op.
-    c.runUntil(() => c.ids.every((id) => c.node(id).raw.raft.log.committed === c.node(l).raw.raft.log.lastIndex()), 500);
+    c.runUntil(
+      () =>
+        c.ids.every((id) =>
+          c.node(id).raw.raft.log.committed === c.node(l).raw.raft.log.lastIndex()
+        ),
+      500,
+    );
     assert.ok(c.net.sent <= 30, `seed ${seed}: ${c.net.sent} messages to elect (want <= 30)`);
     assertSafe(c);
   }

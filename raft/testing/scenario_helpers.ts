@@ -10,7 +10,10 @@ export function cluster(nodeCount: number, seed: number, extra: Partial<ClusterO
 
 /** Waits for a leader among the up nodes; returns it. */
 export function waitLeader(c: SimCluster, maxMs = 3000): NodeId {
-  assert.ok(c.runUntil(() => c.leader() !== null, maxMs), `no leader within ${maxMs}ms (seed in options)`);
+  assert.ok(
+    c.runUntil(() => c.leader() !== null, maxMs),
+    `no leader within ${maxMs}ms (seed in options)`,
+  );
   return c.leader()!;
 }
 
@@ -41,7 +44,13 @@ export function nodesWith(c: SimCluster, key: string, value: number): NodeId[] {
  * The lab's one(): keeps submitting `set key=value` to the current leader until it is applied on
  * at least `expected` nodes, within maxMs. Returns the nodes that applied it.
  */
-export function one(c: SimCluster, key: string, value: number, expected: number, maxMs = 5000): NodeId[] {
+export function one(
+  c: SimCluster,
+  key: string,
+  value: number,
+  expected: number,
+  maxMs = 5000,
+): NodeId[] {
   const deadline = c.now + maxMs;
   while (c.now < deadline) {
     const l = c.leader();

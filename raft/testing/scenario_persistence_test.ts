@@ -45,7 +45,9 @@ Deno.test("persistence: follower crash and restart", () => {
 /** Lab's Figure 8 test: leaders crash at random points, possibly before replicating. */
 function figure8Stress(seed: number, unreliable: boolean): void {
   const c = cluster(5, seed, { diskLatencyMsMax: 5 });
-  if (unreliable) c.net.defaults = { lossRate: 0.1, duplicateRate: 0.05, delayMsMin: 1, delayMsMax: 25 };
+  if (unreliable) {
+    c.net.defaults = { lossRate: 0.1, duplicateRate: 0.05, delayMsMin: 1, delayMsMax: 25 };
+  }
   const r = c.random.fork();
   waitLeader(c, 5000);
   let up = 5;
@@ -80,7 +82,12 @@ Deno.test("persistence: Figure 8 (unreliable network)", () => {
 
 Deno.test("persistence: churn with crashes, restarts and partitions stays linearizable", () => {
   const c = cluster(5, 50, { snapshotEveryEntries: 15 });
-  const w = new Workload(c, c.random.fork(), { clients: 4, keys: 2, opTimeoutMs: 400, readIndexRate: 0.5 });
+  const w = new Workload(c, c.random.fork(), {
+    clients: 4,
+    keys: 2,
+    opTimeoutMs: 400,
+    readIndexRate: 0.5,
+  });
   w.start();
   const r = c.random.fork();
   for (let i = 0; i < 40; i++) {

@@ -49,7 +49,10 @@ Deno.test("replication: concurrent proposals all commit in one order", () => {
     });
   }
   c.runUntil(() => results.length === 20, 2000);
-  assert.deepEqual([...results].sort((a, b) => a! - b!), Array.from({ length: 20 }, (_, i) => i + 1));
+  assert.deepEqual(
+    [...results].sort((a, b) => a! - b!),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   c.run(200);
   const logs = c.ids.map((id) => c.applied.get(id)!.map((e) => `${e.index}/${e.term}`).join());
   assert.equal(new Set(logs).size, 1, "every node applied the same sequence");
@@ -61,7 +64,9 @@ Deno.test("replication: a partitioned leader rejoins and its uncommitted entries
   const l1 = waitLeader(c);
   one(c, "x", 101, 3);
   c.isolate(l1);
-  for (let v = 102; v <= 104; v++) c.submit(l1, { kind: "set", key: "x", value: v }, false, () => {});
+  for (let v = 102; v <= 104; v++) {
+    c.submit(l1, { kind: "set", key: "x", value: v }, false, () => {});
+  }
   assert.ok(c.runUntil(() => c.leaders().some((id) => id !== l1), 2000));
   one(c, "x", 103, 2);
   const l2 = c.leaders().find((id) => id !== l1)!;
@@ -81,7 +86,9 @@ Deno.test("replication: fast backup over 50 conflicting entries takes few round 
   const f1 = c.ids.find((id) => id !== l1)!;
   const rest = c.ids.filter((id) => id !== l1 && id !== f1);
   c.net.partition([l1, f1], rest);
-  for (let i = 0; i < 50; i++) c.submit(l1, { kind: "set", key: "x", value: 1000 + i }, false, () => {});
+  for (let i = 0; i < 50; i++) {
+    c.submit(l1, { kind: "set", key: "x", value: 1000 + i }, false, () => {});
+  }
   c.run(300);
   // The other three elect a leader and commit 50 entries.
   c.net.healAll();
@@ -90,12 +97,16 @@ Deno.test("replication: fast backup over 50 conflicting entries takes few round 
   c.isolate(f1);
   assert.ok(c.runUntil(() => c.leaders().some((id) => rest.includes(id)), 3000));
   const l2 = c.leaders().find((id) => rest.includes(id))!;
-  for (let i = 0; i < 50; i++) c.submit(l2, { kind: "set", key: "x", value: 2000 + i }, false, () => {});
+  for (let i = 0; i < 50; i++) {
+    c.submit(l2, { kind: "set", key: "x", value: 2000 + i }, false, () => {});
+  }
   c.runUntil(() => nodesWith(c, "x", 2049).length >= 3, 3000);
   // Now l2 and one follower get 50 more uncommitted entries.
   const other = rest.find((id) => id !== l2)!;
   c.isolate(other);
-  for (let i = 0; i < 50; i++) c.submit(l2, { kind: "set", key: "x", value: 3000 + i }, false, () => {});
+  for (let i = 0; i < 50; i++) {
+    c.submit(l2, { kind: "set", key: "x", value: 3000 + i }, false, () => {});
+  }
   c.run(300);
   // Bring back l1 and f1 with `other`: they must converge on other's log.
   c.net.healAll();

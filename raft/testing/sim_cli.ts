@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- CLI entry point: stdout is its interface
 /**
  * The simulator's command line.
  *   deno task sim --seed 1234     replay one seed (prints its details)
@@ -11,7 +12,9 @@ function parseArgs(args: string[]): { seed?: number; seeds?: number; start?: num
   for (let i = 0; i < args.length; i++) {
     const v = Number(args[i + 1]);
     if (args[i] === "--seed" || args[i] === "--seeds" || args[i] === "--start") {
-      if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${args[i]} needs a non-negative integer`);
+      if (!Number.isSafeInteger(v) || v < 0) {
+        throw new Error(`${args[i]} needs a non-negative integer`);
+      }
       out[args[i].slice(2) as "seed" | "seeds" | "start"] = v;
       i++;
     } else {
@@ -57,8 +60,12 @@ function main(): number {
   }
   const totalS = (performance.now() - t0) / 1000;
   console.log(
-    `seeds ${start}..${start + n - 1}: ${(n / totalS).toFixed(1)} seeds/s, ${totalS.toFixed(1)}s, ` +
-      `longest ${longest.ms.toFixed(0)}ms (seed ${longest.seed}), linearizability undecided ${undecided}`,
+    `seeds ${start}..${start + n - 1}: ${(n / totalS).toFixed(1)} seeds/s, ${
+      totalS.toFixed(1)
+    }s, ` +
+      `longest ${
+        longest.ms.toFixed(0)
+      }ms (seed ${longest.seed}), linearizability undecided ${undecided}`,
   );
   console.log(`${n} seeds, ${violations} violations`);
   return violations === 0 ? 0 : 1;

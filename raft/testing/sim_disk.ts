@@ -63,7 +63,10 @@ export class SimDisk {
     if (snap.meta.index > 0) out.push({ kind: "installSnapshot", snapshot: snap });
     out.push({ kind: "hardState", hardState: s.initialState().hardState });
     if (s.lastIndex() >= s.firstIndex()) {
-      out.push({ kind: "entries", entries: s.entries(s.firstIndex(), s.lastIndex() + 1, Infinity) });
+      out.push({
+        kind: "entries",
+        entries: s.entries(s.firstIndex(), s.lastIndex() + 1, Infinity),
+      });
     }
     return out;
   }

@@ -68,7 +68,9 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
   opts.onEnd?.(cluster);
   violations.unshift(...cluster.checker.violations);
   const lin = checkLinearizable(workload.history, { stepsMax: 2_000_000 });
-  if (lin.verdict === "illegal") violations.push(`linearizability: history of key "${lin.key}" is not linearizable`);
+  if (lin.verdict === "illegal") {
+    violations.push(`linearizability: history of key "${lin.key}" is not linearizable`);
+  }
   const count = (s: string) => workload.history.filter((h) => h.status === s).length;
   let maxTerm = 0;
   for (const n of cluster.nodes.values()) if (n.up) maxTerm = Math.max(maxTerm, n.raw.raft.term);
@@ -108,14 +110,18 @@ function livenessPhase(
   const healedAt = cluster.now;
   const served = cluster.runUntil(() => workload.okAfter(healedAt) >= 3, livenessMs);
   if (!served) {
-    violations.push(`liveness: no 3 operations succeeded within ${livenessMs}ms of healing ${majority.join(",")}`);
+    violations.push(
+      `liveness: no 3 operations succeeded within ${livenessMs}ms of healing ${majority.join(",")}`,
+    );
     return;
   }
   workload.running = false;
   cluster.run(1000);
   const leaders = majority.filter((id) => cluster.node(id).raw.raft.state === "leader");
   if (leaders.length !== 1) {
-    violations.push(`liveness: ${leaders.length} leaders in the healed majority after quiet period`);
+    violations.push(
+      `liveness: ${leaders.length} leaders in the healed majority after quiet period`,
+    );
     return;
   }
   const commit = cluster.node(leaders[0]).raw.raft.log.committed;

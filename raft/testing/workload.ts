@@ -51,7 +51,14 @@ export class Workload {
     if (!this.running) return;
     const q = this.cluster.queue;
     const op = this.#randomOp();
-    const h: HistoryOp = { client: `c${c}`, op, callMs: q.now, returnMs: 0, status: "unknown", result: null };
+    const h: HistoryOp = {
+      client: `c${c}`,
+      op,
+      callMs: q.now,
+      returnMs: 0,
+      status: "unknown",
+      result: null,
+    };
     this.history.push(h);
     const ids = this.cluster.ids;
     const target = this.#hints[c] ?? this.random.pick(ids);
