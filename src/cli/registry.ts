@@ -4,6 +4,7 @@ import { configCommand } from "./config_cmd.ts";
 import { pendingCommand } from "./pending.ts";
 import { serveCommand } from "./serve.ts";
 import { versionCommand } from "./version.ts";
+import { workerCommand } from "./worker.ts";
 
 /** Every `helios` subcommand, in the order usage lists them. */
 export const commands: Command[] = [
@@ -11,7 +12,7 @@ export const commands: Command[] = [
   atlasdCommand,
   pendingCommand("gateway", "Run the HTTP API gateway (:8443)", "gateway issue"),
   pendingCommand("proxy", "Run the reverse proxy (:8080)", "reverse proxy issue"),
-  pendingCommand("worker", "Run a job worker", "job queue issue"),
+  workerCommand,
   pendingCommand("aof", "Check or repair an append-only file", "ATLAS storage issue"),
   pendingCommand("cluster", "Inspect and change a Raft cluster", "Raft cluster issue"),
   pendingCommand("user", "Manage users (add the first admin)", "authentication issue"),

@@ -12,3 +12,17 @@ export { DEFAULT_QUEUE_SETTINGS, type QueueSettings, queueSettingsFrom } from ".
 export { iso, type JobView, parseStored } from "./view.ts";
 export { QUEUE_LIMITS } from "./limits.ts";
 export type * from "./types.ts";
+export {
+  defaultHandlers,
+  HandlerRegistry,
+  httpHandler,
+  HttpJobApi,
+  InProcessJobApi,
+  type JobContext,
+  JobFailure,
+  type JobHandler,
+  startEmbeddedWorker,
+  type WorkerJobApi,
+  WorkerRunner,
+  workerSettingsFrom,
+} from "./worker/mod.ts";

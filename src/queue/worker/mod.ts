@@ -12,3 +12,4 @@ import { HandlerRegistry } from "./registry.ts";
 export function defaultHandlers(): HandlerRegistry {
   return new HandlerRegistry().handle("http", httpHandler);
 }
+export { startEmbeddedWorker, type WorkerSettings, workerSettingsFrom } from "./embedded.ts";
