@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { problemResponse } from "./problem.ts";
+import { publicRoute } from "./secure_route.ts";
 
 export const HealthSchema = z.object({ status: z.literal("ok") }).openapi("Health");
 export const ReadinessSchema = z.object({
@@ -7,7 +8,7 @@ export const ReadinessSchema = z.object({
   checks: z.record(z.string(), z.boolean()),
 }).openapi("Readiness");
 
-export const healthzRoute = createRoute({
+export const healthzRoute = publicRoute({
   method: "get",
   path: "/healthz",
   tags: ["health"],
@@ -17,7 +18,7 @@ export const healthzRoute = createRoute({
   },
 });
 
-export const readyzRoute = createRoute({
+export const readyzRoute = publicRoute({
   method: "get",
   path: "/readyz",
   tags: ["health"],

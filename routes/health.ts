@@ -1,13 +1,14 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { healthzRoute, readyzRoute } from "../openapi/health.ts";
 import type { GatewayEnv } from "./env.ts";
+import { mountRoute } from "./mount.ts";
 
 /** Named readiness checks; /readyz is 200 only when all pass. */
 export type ReadinessChecks = Record<string, () => boolean>;
 
 export function mountHealthRoutes(app: OpenAPIHono<GatewayEnv>, checks: ReadinessChecks): void {
-  app.openapi(healthzRoute, (c) => c.json({ status: "ok" as const }, 200));
-  app.openapi(readyzRoute, (c) => {
+  mountRoute(app, healthzRoute, (c) => c.json({ status: "ok" as const }, 200));
+  mountRoute(app, readyzRoute, (c) => {
     const results = Object.fromEntries(
       Object.entries(checks).map(([name, check]) => [name, check()]),
     );

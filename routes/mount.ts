@@ -42,6 +42,13 @@ export function mountRoute<R extends HeliosRoute>(
     app.openapi(route, handler as never);
     return;
   }
+  for (const [, name] of permission.matchAll(/\{([A-Za-z0-9_]+)\}/g)) {
+    if (!route.path.includes(`{${name}}`)) {
+      throw new Error(
+        `Route ${route.method} ${route.path}: permission names {${name}}, not a path param`,
+      );
+    }
+  }
   registerBearerScheme(app);
   const middleware: MiddlewareHandler<GatewayEnv>[] = [
     authenticate as unknown as MiddlewareHandler<GatewayEnv>,

@@ -35,7 +35,7 @@ export const BUILTIN_ROLES: readonly RoleDefinition[] = [
   {
     name: "readonly",
     description: "Read keys and jobs; manage one's own session",
-    rules: ["kv:read", "jobs:read", "account:read", "account:session"],
+    rules: ["kv:read", "kv:list", "jobs:read", "account:read", "account:session"],
     inherits: [],
     builtin: true,
   },
