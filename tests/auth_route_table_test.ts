@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { ensureFirstAdmin } from "../src/auth/mod.ts";
 import { fillPermission } from "../src/rbac/mod.ts";
-import { bearer, jsonInit, startAuthGateway } from "../src/auth/testing/harness.ts";
+import { jsonInit, startAuthGateway } from "../src/auth/testing/harness.ts";
 
 const EXPECTED_PUBLIC = new Set([
   "GET /healthz",
