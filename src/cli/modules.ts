@@ -1,8 +1,18 @@
 import { registerClusterCommands } from "../cluster/mod.ts";
+import { register as registerKvCommands } from "../kv/atlas_command.ts";
+import { registerQueueCommands } from "../queue/module.ts";
+import { register as registerRateLimitCommands } from "../ratelimit/atlas_command.ts";
 import type { StoreModule } from "./atlas_node.ts";
 
 /**
  * The module commands every ATLAS store of Helios carries, embedded or in `atlasd`, standalone or
  * replicated: a remote gateway or worker relies on the server knowing them.
+ *   HELIOS.*  cluster forwarding and administration      KV.CAS / KV.CAD  conditional writes
+ *   RL.TAKE   shared rate-limit buckets                   JOB.*            the job queue
  */
-export const storeModules: StoreModule[] = [registerClusterCommands];
+export const storeModules: StoreModule[] = [
+  registerClusterCommands,
+  registerKvCommands,
+  registerRateLimitCommands,
+  registerQueueCommands,
+];
