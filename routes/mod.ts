@@ -20,6 +20,12 @@ import { mountHealthRoutes, type ReadinessChecks } from "./health.ts";
 import { accessLog, handleError, requestId } from "./middleware.ts";
 
 export { buildGateway, type BuildGatewayOptions, type Gateway } from "./build.ts";
+export {
+  createGateway,
+  type CreateGatewayOptions,
+  registerGatewayCommands,
+  type RunningGateway,
+} from "./assemble.ts";
 
 export interface GatewayDeps {
   logger: Logger;

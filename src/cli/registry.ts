@@ -1,6 +1,8 @@
 import type { Command } from "./command.ts";
 import { atlasdCommand } from "./atlasd.ts";
+import { clusterCommand } from "./cluster.ts";
 import { configCommand } from "./config_cmd.ts";
+import { gatewayCommand } from "./gateway.ts";
 import { pendingCommand } from "./pending.ts";
 import { serveCommand } from "./serve.ts";
 import { versionCommand } from "./version.ts";
@@ -10,11 +12,11 @@ import { workerCommand } from "./worker.ts";
 export const commands: Command[] = [
   serveCommand,
   atlasdCommand,
-  pendingCommand("gateway", "Run the HTTP API gateway (:8443)", "gateway issue"),
+  gatewayCommand,
   pendingCommand("proxy", "Run the reverse proxy (:8080)", "reverse proxy issue"),
   workerCommand,
   pendingCommand("aof", "Check or repair an append-only file", "ATLAS storage issue"),
-  pendingCommand("cluster", "Inspect and change a Raft cluster", "Raft cluster issue"),
+  clusterCommand,
   pendingCommand("user", "Manage users (add the first admin)", "authentication issue"),
   configCommand,
   versionCommand,

@@ -40,6 +40,8 @@ export interface ModuleCommandSpec {
 }
 
 export interface CommandRegistry<C, S extends ModuleStore<C>> {
+  /** Registered command names (Store.commands); lets register() run twice harmlessly. */
+  readonly commands?: ReadonlyMap<string, unknown>;
   registerCommand(
     spec: ModuleCommandSpec,
     handler: (store: S, argv: string[], ctx: C) => ExecResult,
@@ -61,6 +63,7 @@ function check<C>(store: ModuleStore<C>, key: string, etag: string, ctx: C): Rep
 }
 
 export function register<C, S extends ModuleStore<C>>(store: CommandRegistry<C, S>): void {
+  if (store.commands?.has("kv.cas")) return;
   store.registerCommand(spec("kv.cas", 5, ["write", "denyoom"]), (s, argv, ctx) => {
     const [, key, etag, value, ttlText] = argv;
     const ttlMs = Number(ttlText);

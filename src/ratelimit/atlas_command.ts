@@ -27,6 +27,8 @@ export interface ModuleStore<C> {
 }
 
 export interface CommandRegistry<C, S extends ModuleStore<C>> {
+  /** Registered command names (Store.commands); lets register() run twice harmlessly. */
+  readonly commands?: ReadonlyMap<string, unknown>;
   registerCommand(
     spec: {
       readonly name: string;
@@ -58,6 +60,7 @@ function parseArgs(argv: string[]) {
 }
 
 export function register<C, S extends ModuleStore<C>>(store: CommandRegistry<C, S>): void {
+  if (store.commands?.has("rl.take")) return;
   const spec = {
     name: "rl.take",
     arity: 7,
