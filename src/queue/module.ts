@@ -1,7 +1,8 @@
 /**
  * Registers the JOB.* commands into an ATLAS store. Call it on every store that may run them: the
- * embedded engine of `helios serve`, `helios atlasd`, and every Raft replica (before loading the
- * AOF or applying the log, since both contain JOB.* commands).
+ * embedded engine of `helios serve` / `helios gateway`, `helios atlasd`, and every Raft replica
+ * (a replicated JOB.* command is applied by each). What a JOB.* command logs are the primitive
+ * commands it ran, so AOF recovery does not need the module.
  */
 import { bulk, error, NIL, type Store } from "../../atlas/mod.ts";
 import { QUEUE_COMMANDS, runQueueCommand } from "./commands.ts";
@@ -21,9 +22,9 @@ export function registerQueueCommands(store: Store): void {
     store.registerCommand(spec, (s, argv, ctx) => {
       const data = new StoreQueueData(s, ctx);
       const outcome = runQueueCommand(def, data, argv.slice(1));
-      // The command itself is the log entry: replaying it with the same argv (time and seed
-      // included) redoes exactly the nested changes. Nothing changed, nothing logged.
-      const log = data.dirty ? [argv] : null;
+      // The log is the plain commands the transition ran (SET/ZADD/ZREM ...), so replaying the AOF
+      // needs no module and is exact. Nothing changed, nothing logged.
+      const log = data.log.length > 0 ? data.log : null;
       if (!outcome.ok) return { reply: error(outcome.error), log };
       const value = outcome.value;
       return { reply: value === null ? NIL : bulk(JSON.stringify(value)), log };

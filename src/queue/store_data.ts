@@ -1,8 +1,9 @@
 /**
  * QueueData over the ATLAS store's own data types: each operation is a nested store.execute of a
  * primitive command (GET/SET/ZADD/ZRANGE ...), so job state is ordinary keyspace content and is
- * in snapshots and AOF rewrites like any other key. `dirty` records whether anything changed, so
- * the module command knows whether to log itself.
+ * in snapshots and AOF rewrites like any other key. `log` collects the log forms of the nested
+ * writes: the module command logs those plain commands (not itself), so an AOF or a replica can
+ * be replayed by a store without the module, and before modules are registered.
  */
 import type { Reply, Store } from "../../atlas/mod.ts";
 
@@ -10,7 +11,7 @@ type ExecContext = Parameters<Store["execute"]>[1];
 import type { QueueData } from "./data.ts";
 
 export class StoreQueueData implements QueueData {
-  dirty = false;
+  readonly log: string[][] = [];
 
   constructor(private readonly store: Store, private readonly ctx: ExecContext) {}
 
@@ -74,7 +75,7 @@ export class StoreQueueData implements QueueData {
 
   private run(argv: string[]): Reply {
     const { reply, log } = this.store.execute(argv, this.ctx);
-    if (log !== null) this.dirty = true;
+    if (log !== null) for (const form of log) this.log.push(form);
     if (reply.kind === "error") {
       // The store refused a primitive (OOM, keyspace full): surfaces as the command's error.
       throw new StoreRefusedError(`${argv[0]} refused: ${reply.value}`);
