@@ -7,9 +7,13 @@
  * point); routes outside the document must be in OUTSIDE_DOCUMENT.
  */
 import assert from "node:assert/strict";
-import { ensureFirstAdmin } from "../src/auth/mod.ts";
+import { createGateway } from "../routes/mod.ts";
+import { configSchema } from "../src/config/schema.ts";
+import { memoryAtlas } from "../src/gateway/testing/memory_atlas.ts";
+import { Logger } from "../src/observability/logger.ts";
+import { MetricsRegistry } from "../src/observability/metrics.ts";
+import { registerQueueCommands } from "../src/queue/mod.ts";
 import { fillPermission } from "../src/rbac/mod.ts";
-import { jsonInit, startAuthGateway } from "../src/auth/testing/harness.ts";
 
 const EXPECTED_PUBLIC = new Set([
   "GET /healthz",
@@ -49,12 +53,47 @@ const paramsOf = (path: string) =>
   Object.fromEntries([...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map(([, n]) => [n, `rt-${n}`]));
 const concrete = (path: string) => path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, n) => `rt-${n}`);
 
-Deno.test("every route: 401 without a token, 403 without its permission, allowed with it", async (t) => {
-  const gw = await startAuthGateway({
-    gateway: { rate_limit: { enabled: true, default_capacity: 1_000_000 } },
+const json = (method: string, body: unknown, token?: string): RequestInit => ({
+  method,
+  headers: {
+    "content-type": "application/json",
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  },
+  body: JSON.stringify(body),
+});
+
+/** The gateway exactly as `helios serve` builds it (createGateway), over an in-process ATLAS. */
+async function startFullGateway() {
+  const { store, client } = memoryAtlas();
+  if (!store.commands.has("job.reap")) registerQueueCommands(store);
+  const config = configSchema.parse({
+    gateway: {
+      listen: "127.0.0.1:0",
+      password_workers: 2,
+      rate_limit: { default_capacity: 1_000_000 },
+    },
   });
+  const gateway = await createGateway({
+    config,
+    logger: new Logger("gateway", { sink: () => {} }),
+    metrics: new MetricsRegistry({ defaultMetrics: false }),
+    atlas: client,
+    env: new Map([["HELIOS_ADMIN_PASSWORD", "route-table-admin"]]),
+    reaper: false,
+  });
+  const request = (path: string, init?: RequestInit) =>
+    Promise.resolve(
+      gateway.app.request(path, init, {
+        remoteAddr: { hostname: "192.0.2.9", port: 1, transport: "tcp" },
+      }),
+    );
+  return { gateway, request };
+}
+
+Deno.test("every route: 401 without a token, 403 without its permission, allowed with it", async (t) => {
+  const { gateway, request } = await startFullGateway();
   try {
-    const doc = await (await gw.request("/openapi.json")).json();
+    const doc = await (await request("/openapi.json")).json();
     const ops = operations(doc);
     assert.ok(ops.length >= 20, `only ${ops.length} operations in the document`);
 
@@ -73,7 +112,7 @@ Deno.test("every route: 401 without a token, 403 without its permission, allowed
       const documented = new Set(
         ops.map((op) => `${op.method} ${op.path.replace(/\{([^}]+)\}/g, ":$1")}`),
       );
-      const hidden = gw.gateway.app.routes
+      const hidden = gateway.app.routes
         .filter((r) => r.method !== "ALL")
         .map((r) => `${r.method} ${r.path}`)
         .filter((key) => !documented.has(key))
@@ -81,24 +120,40 @@ Deno.test("every route: 401 without a token, 403 without its permission, allowed
       assert.deepEqual([...new Set(hidden)], [], "routes that bypass the OpenAPI document");
     });
 
-    await ensureFirstAdmin(gw.auth, new Map([["HELIOS_ADMIN_PASSWORD", "route-table-admin"]]));
-    await gw.auth.addUser("rt-nobody", "rt-password-1", []);
-    await gw.auth.roles.put({
-      name: "rt-probe",
-      description: "",
-      rules: ["kv:read:unused"],
-      inherits: [],
-    });
-    await gw.auth.addUser("rt-holder", "rt-password-1", ["rt-probe"]);
-    const tokenOf = async (username: string) => {
-      const res = await gw.request(
-        "/api/v1/auth/login",
-        jsonInit("POST", { username, password: "rt-password-1" }),
-      );
-      assert.equal(res.status, 200);
-      return (await res.json()).token as string;
+    const tokenOf = async (username: string, password: string) => {
+      const res = await request("/api/v1/auth/login", json("POST", { username, password }));
+      assert.equal(res.status, 200, `login ${username}`);
+      return (await res.json()) as { token: string; user_id: string };
     };
-    const nobody = await tokenOf("rt-nobody");
+    const admin = (await tokenOf("admin", "route-table-admin")).token;
+    const setProbeRule = async (rule: string) => {
+      const res = await request(
+        "/api/v1/admin/roles/rt-probe",
+        json("PUT", { rules: [rule] }, admin),
+      );
+      assert.equal(res.status, 200, `PUT role rt-probe ${rule}`);
+    };
+    await setProbeRule("kv:read:unused");
+    for (const username of ["rt-nobody", "rt-holder"]) {
+      const res = await request(
+        "/api/v1/auth/register",
+        json("POST", { username, password: "rt-password-1" }),
+      );
+      assert.equal(res.status, 201);
+      const { user_id } = await res.json();
+      await request(`/api/v1/admin/users/${user_id}/roles/user`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      if (username === "rt-holder") {
+        const assigned = await request(
+          `/api/v1/admin/users/${user_id}/roles`,
+          json("POST", { role: "rt-probe" }, admin),
+        );
+        assert.equal(assigned.status, 200);
+      }
+    }
+    const nobody = (await tokenOf("rt-nobody", "rt-password-1")).token;
 
     for (const op of ops.filter((o) => o.permission !== "public")) {
       await t.step(`${op.method} ${op.path} [${op.permission}]`, async () => {
@@ -109,33 +164,30 @@ Deno.test("every route: 401 without a token, 403 without its permission, allowed
           if (op.hasBody) headers["content-type"] = "application/json";
           return { method: op.method, headers, ...(op.hasBody ? { body: "{}" } : {}) };
         };
-        const anonymous = await gw.request(url, init());
+        const anonymous = await request(url, init());
         assert.equal(anonymous.status, 401, "without a token");
         assert.equal(anonymous.headers.get("content-type"), "application/problem+json");
         await anonymous.body?.cancel();
-        const forged = await gw.request(url, init("eyJhbGciOiJub25lIn0.e30."));
+        const forged = await request(url, init("eyJhbGciOiJub25lIn0.e30."));
         assert.equal(forged.status, 401, "with a forged token");
         await forged.body?.cancel();
-        const denied = await gw.request(url, init(nobody));
+        const denied = await request(url, init(nobody));
         assert.equal(denied.status, 403, "without the permission");
         assert.equal((await denied.json()).code, "permission_denied");
 
         const permission = fillPermission(op.permission!, paramsOf(op.path));
-        await gw.auth.roles.put({
-          name: "rt-probe",
-          description: "",
-          rules: [permission],
-          inherits: [],
-        });
-        const allowed = await gw.request(url, init(await tokenOf("rt-holder")));
+        await setProbeRule(permission);
+        // A fresh session per route: logout and password routes may end the previous one.
+        const holder = (await tokenOf("rt-holder", "rt-password-1")).token;
+        const allowed = await request(url, init(holder));
+        const text = await allowed.text();
         assert.ok(
           ![401, 403, 500].includes(allowed.status),
-          `with exactly ${permission}: got ${allowed.status} ${await allowed.text()}`,
+          `with exactly ${permission}: got ${allowed.status} ${text}`,
         );
-        await allowed.body?.cancel().catch(() => {});
       });
     }
   } finally {
-    gw.close();
+    await gateway.close();
   }
 });
