@@ -27,6 +27,8 @@ export interface ServerCommand extends CommandSpecLike {
 export class CommandTable {
   readonly #byName = new Map<string, CommandEntry>();
   readonly #bySpelling = new Map<string, CommandEntry>();
+  #lastRaw = "";
+  #lastEntry: CommandEntry | undefined = undefined;
 
   /** `storeSpecs` run on the executor; `serverCommands` override same-named specs. */
   constructor(storeSpecs: Iterable<CommandSpecLike>, serverCommands: Iterable<ServerCommand>) {
@@ -57,7 +59,13 @@ export class CommandTable {
   }
 
   lookup(raw: string): CommandEntry | undefined {
+    // Pipelines repeat one command; comparing a short string beats hashing a fresh one.
+    if (raw === this.#lastRaw) return this.#lastEntry;
     const hit = this.#bySpelling.get(raw);
+    if (hit !== undefined) {
+      this.#lastRaw = raw;
+      this.#lastEntry = hit;
+    }
     if (hit !== undefined) return hit;
     if (raw.length > 64) return undefined;
     const entry = this.#byName.get(raw.toLowerCase());
