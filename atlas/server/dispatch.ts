@@ -49,7 +49,7 @@ export function run(
 ): HandlerResult {
   // Durations are sampled (1 call in 8, scaled): performance.now() is an op call, and two per
   // command cost ~5% of a pipelined GET's CPU.
-  const timed = (++entry.calls & DURATION_SAMPLE_MASK) === 0;
+  const timed = (entry.calls & DURATION_SAMPLE_MASK) === 0;
   const t0 = timed ? performance.now() : 0;
   let result: HandlerResult;
   try {
@@ -59,6 +59,7 @@ export function run(
     result = error(`ERR internal error while running '${entry.name}'`);
   }
   if (timed) entry.durationUs += (performance.now() - t0) * 1000 * (DURATION_SAMPLE_MASK + 1);
+  entry.calls++; // after running, like Redis: INFO does not count itself
   if (client.proto === 3 && entry.group === "sorted-set" && nestsScorePairs(entry.name, argv)) {
     result = result instanceof Promise ? result.then(nestPairs) : nestPairs(result as Reply);
   }
