@@ -4,7 +4,9 @@ import { clusterCommand } from "./cluster.ts";
 import { configCommand } from "./config_cmd.ts";
 import { gatewayCommand } from "./gateway.ts";
 import { pendingCommand } from "./pending.ts";
+import { proxyCommand } from "./proxy.ts";
 import { serveCommand } from "./serve.ts";
+import { userCommand } from "./user.ts";
 import { versionCommand } from "./version.ts";
 import { workerCommand } from "./worker.ts";
 
@@ -13,11 +15,11 @@ export const commands: Command[] = [
   serveCommand,
   atlasdCommand,
   gatewayCommand,
-  pendingCommand("proxy", "Run the reverse proxy (:8080)", "reverse proxy issue"),
+  proxyCommand,
   workerCommand,
   pendingCommand("aof", "Check or repair an append-only file", "ATLAS storage issue"),
   clusterCommand,
-  pendingCommand("user", "Manage users (add the first admin)", "authentication issue"),
+  userCommand,
   configCommand,
   versionCommand,
 ];
