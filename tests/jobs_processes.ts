@@ -1,0 +1,145 @@
+/**
+ * Real-process support for the job tests: the gateway launcher (tests/helpers/jobs_gateway.ts)
+ * and `main.ts worker` as child processes, a free port, admin login and an API token.
+ */
+const ROOT = new URL("../", import.meta.url).pathname;
+
+export class Child {
+  readonly exited: Promise<Deno.CommandStatus>;
+  readonly out: string[] = [];
+  private listening: Promise<string>;
+
+  constructor(args: string[], env: Record<string, string>) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...args],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.process = child;
+    this.exited = child.status;
+    let resolveListening!: (address: string) => void;
+    this.listening = new Promise((resolve) => (resolveListening = resolve));
+    this.pump(child.stdout, (line) => {
+      if (line.includes('"message":"Listening"') && line.includes('"listener":"gateway"')) {
+        resolveListening(JSON.parse(line).extra.address);
+      }
+      if (this.out.length < 200) this.out.push(line);
+    });
+    this.pump(child.stderr, (line) => {
+      if (this.out.length < 200) this.out.push(line);
+    });
+  }
+
+  readonly process: Deno.ChildProcess;
+
+  async gatewayAddress(timeoutMs = 30_000): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`No Listening line: ${this.out.join("\n")}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.listening, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async kill(signal: Deno.Signal = "SIGKILL"): Promise<Deno.CommandStatus> {
+    try {
+      this.process.kill(signal);
+    } catch (_error) {
+      // Already exited; its status is returned below.
+    }
+    return await this.exited;
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
+    let buffered = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        onLine(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+      }
+    }
+  }
+}
+
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+export const ADMIN_PASSWORD = "reliability-secret-1";
+
+/** Writes the gateway's config file: embedded engine on dataDir with the given fsync mode. */
+export async function writeGatewayConfig(
+  dir: string,
+  port: number,
+  fsync: "every" | "interval" | "none",
+  worker: Record<string, unknown> = {},
+): Promise<string> {
+  const file = `${dir}/gateway.yaml`;
+  const config = {
+    atlas: { data_dir: `${dir}/data`, aof_fsync: fsync },
+    gateway: { listen: `127.0.0.1:${port}`, rate_limit: { enabled: false }, jwt_expiry: "2h" },
+    worker: { reap_interval: "200ms", retention_count: 1_000_000, ...worker },
+    observability: { metrics_listen: "127.0.0.1:0", log_level: "warn" },
+  };
+  await Deno.writeTextFile(file, JSON.stringify(config)); // JSON is YAML
+  return file;
+}
+
+export function startGateway(configFile: string): Child {
+  return new Child(["tests/helpers/jobs_gateway.ts", configFile], {
+    HELIOS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+  });
+}
+
+export function startWorker(
+  id: string,
+  base: string,
+  token: string,
+  extra: string[] = [],
+): Child {
+  return new Child([
+    "main.ts",
+    "worker",
+    "--worker-id",
+    id,
+    "--gateway",
+    base,
+    "--metrics-listen",
+    "127.0.0.1:0",
+    "--log-level",
+    "warn",
+    ...extra,
+  ], { HELIOS_TOKEN: token });
+}
+
+/** Logs in as the first admin and creates an API token (rules `*`) for workers and the test. */
+export async function apiToken(base: string): Promise<string> {
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
+  });
+  const { token } = await login.json();
+  const created = await fetch(`${base}/api/v1/auth/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "jobs-test" }),
+  });
+  const body = await created.json();
+  if (!body.token) throw new Error(`Cannot create an API token: ${JSON.stringify(body)}`);
+  return body.token;
+}
