@@ -23,7 +23,10 @@ export interface AtlasLimits {
   scanCountMax: number;
   /** Most open snapshot views at once. */
   snapshotViewsMax: number;
-  /** Most SCAN cursors kept live at once (older ones are re-derived by position). */
+  /**
+   * Most SCAN cursors kept live at once (older ones resume by position). Small on purpose: a live
+   * iterator pins the hash table it started on until it moves again.
+   */
   scanCursorsMax: number;
 }
 
@@ -39,7 +42,7 @@ export const DEFAULT_LIMITS: Readonly<AtlasLimits> = Object.freeze({
   argsMax: 1024 * 1024,
   scanCountMax: 100_000,
   snapshotViewsMax: 4,
-  scanCursorsMax: 1024,
+  scanCursorsMax: 128,
 });
 
 /** Merges overrides into the defaults and checks them (a bad limit is a programmer error). */

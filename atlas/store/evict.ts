@@ -1,7 +1,7 @@
 /**
- * maxmemory eviction. `allkeys-lru` is exact LRU for free: under that policy every access moves the
- * key to the end of the keyspace Map's insertion order (Keyspace.lruOrder), so the front is the
- * least recently used key and a rolling iterator walks keys oldest first. `volatile-ttl` samples
+ * maxmemory eviction. `allkeys-lru` is exact LRU: under that policy the keyspace keeps every key in
+ * a second Map in access order (Keyspace.lru: an access moves the key to the end), so a rolling
+ * iterator from the front walks keys least recently used first. `volatile-ttl` samples
  * volatile keys (rolling cursor, 16 at a time, like Redis's sampled pool) and evicts the nearest
  * deadline. The random policies take keys at a random stride.
  */
@@ -49,11 +49,11 @@ export class Evictor {
   #pick(ks: Keyspace): string | null {
     switch (this.policy) {
       case "allkeys-lru":
-        return this.#nextKey(ks);
+        return this.#nextKey(ks, ks.lru ?? ks.data);
       case "allkeys-random": {
         const stride = Math.floor(ks.ctx.random() * 8);
-        for (let i = 0; i < stride; i++) this.#nextKey(ks);
-        return this.#nextKey(ks);
+        for (let i = 0; i < stride; i++) this.#nextKey(ks, ks.data);
+        return this.#nextKey(ks, ks.data);
       }
       case "volatile-random":
         return this.cursor.next(ks);
@@ -64,10 +64,10 @@ export class Evictor {
     }
   }
 
-  #nextKey(ks: Keyspace): string | null {
-    if (ks.data.size === 0) return null;
+  #nextKey(ks: Keyspace, order: Map<string, unknown>): string | null {
+    if (order.size === 0) return null;
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (this.#keys === null) this.#keys = ks.data.keys();
+      if (this.#keys === null) this.#keys = order.keys();
       const r = this.#keys.next();
       if (!r.done) return r.value;
       this.#keys = null;

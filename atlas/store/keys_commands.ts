@@ -20,12 +20,18 @@ function del(ks: Keyspace, argv: string[]): Reply {
 
 function exists(ks: Keyspace, argv: string[]): Reply {
   let count = 0;
+  for (let i = 1; i < argv.length; i++) if (ks.peek(argv[i]) !== undefined) count++;
+  return integer(count);
+}
+
+function touch(ks: Keyspace, argv: string[]): Reply {
+  let count = 0;
   for (let i = 1; i < argv.length; i++) if (ks.lookup(argv[i]) !== undefined) count++;
   return integer(count);
 }
 
 function type(ks: Keyspace, argv: string[]): Reply {
-  const v = ks.lookup(argv[1]);
+  const v = ks.peek(argv[1]);
   return simple(v === undefined ? "none" : typeOf(v));
 }
 
@@ -52,7 +58,8 @@ function scan(ks: Keyspace, argv: string[]): Reply {
   const r = ks.scans.scan(ks.data, () => ks.data.keys(), cursor, opts.count);
   const out: Reply[] = [];
   for (const key of r.items) {
-    const v = ks.lookup(key); // expired keys are deleted, not returned (as Redis)
+    // Expired keys are deleted, not returned (as Redis); no LRU touch (Redis does not either).
+    const v = ks.peek(key);
     if (v === undefined) continue;
     if (opts.pattern !== null && !globMatch(opts.pattern, key)) continue;
     if (opts.type !== null && typeOf(v) !== opts.type) continue;
@@ -236,7 +243,7 @@ export const KEY_COMMANDS: readonly BuiltinCommand[] = [
   command("expiretime", 2, "readonly fast", [1, 1, 1], G, (ks, a) => expireTime(ks, a, false)),
   command("pexpiretime", 2, "readonly fast", [1, 1, 1], G, (ks, a) => expireTime(ks, a, true)),
   command("persist", 2, "write fast", [1, 1, 1], G, persist),
-  command("touch", -2, "readonly fast", [1, -1, 1], G, exists),
+  command("touch", -2, "readonly fast", [1, -1, 1], G, touch),
   command("dbsize", 1, "readonly fast", [0, 0, 0], "server", (ks) => integer(ks.data.size)),
   command("flushdb", -1, "write", [0, 0, 0], "server", flush),
   command("flushall", -1, "write", [0, 0, 0], "server", flush),

@@ -33,6 +33,8 @@ export const KEY_OVERHEAD_BYTES = 56;
 export const STRING_OVERHEAD_BYTES = 16;
 export const EXPIRE_OVERHEAD_BYTES = 40;
 export const COLLECTION_OVERHEAD_BYTES = 96;
+/** Extra per key under allkeys-lru (the access-order Map entry). */
+export const LRU_OVERHEAD_BYTES = 28;
 
 export function valueBytes(value: Value): number {
   return typeof value === "string"
@@ -71,12 +73,24 @@ export class Keyspace {
   /** Keys changed by the running command, told to the listener when it ends. */
   readonly touched: (string | null)[] = [];
   readonly hooks: ChangeHook[] = [];
-  /** allkeys-lru: an access moves the key to the end of `data`'s order (front = least recent). */
-  lruOrder = false;
+  /**
+   * allkeys-lru only: every key in access order (front = least recently used); an access moves
+   * the key to the end (delete + set). Kept apart from `data` so SCAN's order stays stable.
+   */
+  lru: Map<string, 0> | null = null;
+  /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru. */
+  keyOverheadBytes = KEY_OVERHEAD_BYTES;
   expiredKeysTotal = 0;
   evictedKeysTotal = 0;
 
   readonly scans: ScanCursors;
+
+  /** Turns on allkeys-lru bookkeeping (only on an empty keyspace). */
+  enableLru(): void {
+    if (this.data.size !== 0) throw new Error("enableLru needs an empty keyspace");
+    this.lru = new Map();
+    this.keyOverheadBytes = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
+  }
 
   constructor(readonly limits: AtlasLimits) {
     this.scans = new ScanCursors(limits.scanCursorsMax);
@@ -92,10 +106,19 @@ export class Keyspace {
     const value = this.data.get(key);
     if (value === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    if (this.lruOrder) {
-      this.data.delete(key);
-      this.data.set(key, value);
+    const lru = this.lru;
+    if (lru !== null) {
+      lru.delete(key);
+      lru.set(key, 0);
     }
+    return value;
+  }
+
+  /** Reads a key with lazy expiry but without an LRU touch (SCAN, EXISTS, TYPE, as Redis). */
+  peek(key: string): Value | undefined {
+    const value = this.data.get(key);
+    if (value === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     return value;
   }
 
@@ -120,8 +143,10 @@ export class Keyspace {
   setValue(key: string, value: Value, keepTtl = false): void {
     this.beforeChange(key);
     const old = this.data.get(key);
-    if (old === undefined) this.usedBytes += KEY_OVERHEAD_BYTES + key.length;
-    else this.usedBytes -= valueBytes(old);
+    if (old === undefined) {
+      this.usedBytes += this.keyOverheadBytes + key.length;
+      this.lru?.set(key, 0);
+    } else this.usedBytes -= valueBytes(old);
     this.data.set(key, value);
     this.usedBytes += valueBytes(value);
     if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) {
@@ -179,6 +204,7 @@ export class Keyspace {
     for (const hook of this.hooks) for (const key of this.data.keys()) hook.preserve(key);
     this.data.clear();
     this.expires.clear();
+    this.lru?.clear();
     this.usedBytes = 0;
     if (this.listener !== null) this.touched.push(null);
   }
@@ -204,7 +230,8 @@ export class Keyspace {
 
   private removeRaw(key: string, old: Value): void {
     this.data.delete(key);
-    this.usedBytes -= KEY_OVERHEAD_BYTES + key.length + valueBytes(old);
+    this.lru?.delete(key);
+    this.usedBytes -= this.keyOverheadBytes + key.length + valueBytes(old);
     if (this.expires.size !== 0 && this.expires.delete(key)) {
       this.usedBytes -= EXPIRE_OVERHEAD_BYTES;
     }

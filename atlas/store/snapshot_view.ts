@@ -51,7 +51,7 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
         const r = this.#keys.next();
         if (r.done) break;
         const key = r.value;
-        if (this.#emitted.has(key)) continue; // re-inserted (LRU order or delete + re-create)
+        if (this.#emitted.has(key)) continue; // deleted and re-created after its turn
         this.#emitted.add(key);
         if (this.#saved.has(key)) {
           const entry = this.#saved.get(key) ?? null;

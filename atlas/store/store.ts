@@ -75,7 +75,7 @@ export class Store {
     if (!Number.isSafeInteger(this.#maxmemoryBytes) || this.#maxmemoryBytes < 0) {
       throw new RangeError(`Invalid maxmemoryBytes ${this.#maxmemoryBytes}`);
     }
-    this.#ks.lruOrder = this.#maxmemoryBytes > 0 && this.#policy === "allkeys-lru";
+    if (this.#maxmemoryBytes > 0 && this.#policy === "allkeys-lru") this.#ks.enableLru();
     this.#evictor = new Evictor(this.#policy, this.#expireCursor);
     for (const c of BUILTIN_COMMANDS) this.#add(c.spec, c.handler, null);
   }

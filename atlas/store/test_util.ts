@@ -76,3 +76,65 @@ export function stateOf(store: Store): [string, string | null, number | null][] 
   out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return out;
 }
+
+/** A seeded generator of random commands over a few keys, every family, relative TTLs included. */
+export function randomCommands(seed: number): () => string[] {
+  let s = seed;
+  const rnd = () => (s = (s * 48271) % 2147483647) / 2147483647;
+  const pick = <X>(xs: readonly X[]): X => xs[Math.floor(rnd() * xs.length)];
+  const K = () => pick(["k0", "k1", "k2", "k3", "k4", "k5"]);
+  const M = () => pick(["a", "b", "c", "d", "1", "2", "10", ""]);
+  const N = () => pick(["0", "1", "-1", "2", "-2", "5", "x", "1.5"]);
+  const F = () => pick(["0", "1", "-1.5", "0.1", "3", "inf", "(1"]);
+  const T = () => pick(["1", "2", "3", "-1", "0"]);
+  const gens: (() => string[])[] = [
+    () => [
+      "SET",
+      K(),
+      M(),
+      ...pick([[], ["EX", T()], ["PX", "1500"], ["KEEPTTL"], ["NX"], ["XX", "GET"]]),
+    ],
+    () => ["SETEX", K(), T(), M()],
+    () => ["PSETEX", K(), "2500", M()],
+    () => ["GETEX", K(), ...pick([["EX", T()], ["PERSIST"], ["PXAT", "1"]])],
+    () => ["EXPIRE", K(), T(), ...pick([[], ["NX"], ["XX"], ["GT"], ["LT"]])],
+    () => ["PEXPIRE", K(), "1200"],
+    () => ["PERSIST", K()],
+    () => ["GET", K()],
+    () => ["INCR", K()],
+    () => ["INCRBYFLOAT", K(), F()],
+    () => ["APPEND", K(), M()],
+    () => ["SETRANGE", K(), "2", M()],
+    () => ["GETDEL", K()],
+    () => ["GETSET", K(), M()],
+    () => ["MSET", K(), M(), K(), M()],
+    () => ["DEL", K(), K()],
+    () => ["RENAME", K(), K()],
+    () => ["RENAMENX", K(), K()],
+    () => ["HSET", K(), M(), M(), M(), N()],
+    () => ["HDEL", K(), M()],
+    () => ["HINCRBY", K(), M(), N()],
+    () => ["HINCRBYFLOAT", K(), M(), F()],
+    () => ["LPUSH", K(), M(), M()],
+    () => ["RPUSH", K(), M()],
+    () => ["LPOP", K(), ...pick([[], ["2"]])],
+    () => ["LREM", K(), N(), M()],
+    () => ["LTRIM", K(), N(), N()],
+    () => ["LINSERT", K(), "BEFORE", M(), M()],
+    () => ["LSET", K(), N(), M()],
+    () => ["LMOVE", K(), K(), pick(["LEFT", "RIGHT"]), pick(["LEFT", "RIGHT"])],
+    () => ["SADD", K(), M(), M(), M()],
+    () => ["SREM", K(), M()],
+    () => ["SPOP", K(), ...pick([[], ["2"], ["10"]])],
+    () => ["SMOVE", K(), K(), M()],
+    () => ["SINTERSTORE", K(), K(), K()],
+    () => ["SUNIONSTORE", K(), K(), K()],
+    () => ["ZADD", K(), ...pick([[], ["GT", "CH"], ["INCR"], ["NX"]]), F(), M()],
+    () => ["ZINCRBY", K(), F(), M()],
+    () => ["ZREM", K(), M()],
+    () => ["ZPOPMIN", K(), ...pick([[], ["2"]])],
+    () => ["ZREMRANGEBYSCORE", K(), "-inf", F()],
+    () => ["ZREMRANGEBYRANK", K(), "0", "0"],
+  ];
+  return () => pick(gens)();
+}
