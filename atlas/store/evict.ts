@@ -49,11 +49,11 @@ export class Evictor {
   #pick(ks: Keyspace): string | null {
     switch (this.policy) {
       case "allkeys-lru":
-        return this.#nextKey(ks, ks.lru ?? ks.data);
+        return this.#nextKey(ks.lru ?? ks.data);
       case "allkeys-random": {
         const stride = Math.floor(ks.ctx.random() * 8);
-        for (let i = 0; i < stride; i++) this.#nextKey(ks, ks.data);
-        return this.#nextKey(ks, ks.data);
+        for (let i = 0; i < stride; i++) this.#nextKey(ks.data);
+        return this.#nextKey(ks.data);
       }
       case "volatile-random":
         return this.cursor.next(ks);
@@ -64,7 +64,7 @@ export class Evictor {
     }
   }
 
-  #nextKey(ks: Keyspace, order: Map<string, unknown>): string | null {
+  #nextKey(order: Map<string, unknown>): string | null {
     if (order.size === 0) return null;
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.#keys === null) this.#keys = order.keys();
