@@ -46,6 +46,8 @@ export function checkLinearizable(
   const byKey = new Map<string, HistoryOp[]>();
   for (const h of history) {
     if (h.status === "fail") continue;
+    // A get with unknown outcome has no effect and no observed result: it constrains nothing.
+    if (h.status === "unknown" && h.op.kind === "get") continue;
     const list = byKey.get(h.op.key) ?? [];
     list.push(h);
     byKey.set(h.op.key, list);
@@ -53,12 +55,22 @@ export function checkLinearizable(
   let steps = 0;
   let unknownKey: string | undefined;
   for (const key of [...byKey.keys()].sort()) {
-    const r = checkKey(byKey.get(key)!, stepsMax - steps);
+    const r = checkKey(dropTrailingUnknowns(byKey.get(key)!), stepsMax - steps);
     steps += r.steps;
     if (r.verdict === "illegal") return { verdict: "illegal", key, steps };
     if (r.verdict === "unknown") unknownKey ??= key;
   }
   return unknownKey ? { verdict: "unknown", key: unknownKey, steps } : { verdict: "ok", steps };
+}
+
+/**
+ * An unknown operation invoked after every completed one returned can always be linearized last,
+ * where nothing observes it: dropping it keeps the verdict and prunes the search.
+ */
+function dropTrailingUnknowns(ops: HistoryOp[]): HistoryOp[] {
+  let lastReturnMs = -Infinity;
+  for (const h of ops) if (h.status === "ok") lastReturnMs = Math.max(lastReturnMs, h.returnMs);
+  return ops.filter((h) => h.status !== "unknown" || h.callMs <= lastReturnMs);
 }
 
 function buildList(ops: HistoryOp[]): Node {
@@ -107,7 +119,7 @@ function checkKey(
   stepsMax: number,
 ): { verdict: "ok" | "illegal" | "unknown"; steps: number } {
   const head = buildList(ops);
-  const bits = new Uint32Array(Math.ceil(ops.length / 32) || 1);
+  const bits = new Uint16Array(Math.ceil(ops.length / 16) || 1);
   const cache = new Set<string>();
   const stack: { entry: Node; state: number | null }[] = [];
   let state: number | null = null;
@@ -119,8 +131,8 @@ function checkKey(
       const h = ops[entry!.id];
       const { value, result } = applyOp(state, h.op);
       if (h.status === "unknown" || result === h.result) {
-        bits[entry!.id >> 5] ^= 1 << (entry!.id & 31);
-        const key = `${bits.join(",")}|${value}`;
+        bits[entry!.id >> 4] ^= 1 << (entry!.id & 15);
+        const key = String.fromCharCode.apply(null, bits as unknown as number[]) + value;
         if (!cache.has(key)) {
           cache.add(key);
           stack.push({ entry: entry!, state });
@@ -129,7 +141,7 @@ function checkKey(
           entry = head.next;
           continue;
         }
-        bits[entry!.id >> 5] ^= 1 << (entry!.id & 31);
+        bits[entry!.id >> 4] ^= 1 << (entry!.id & 15);
       }
       entry = entry!.next;
     } else {
@@ -137,7 +149,7 @@ function checkKey(
       const top = stack.pop();
       if (!top) return { verdict: "illegal", steps };
       state = top.state;
-      bits[top.entry.id >> 5] ^= 1 << (top.entry.id & 31);
+      bits[top.entry.id >> 4] ^= 1 << (top.entry.id & 15);
       unlift(top.entry);
       entry = top.entry.next;
     }

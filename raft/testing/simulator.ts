@@ -1,3 +1,5 @@
+import type { ConfChange } from "../core/conf_change.ts";
+import { RaftError } from "../core/errors.ts";
 import { Prng } from "../core/prng.ts";
 import type { TestingKnobs } from "../core/raft.ts";
 import type { NodeId } from "../core/types.ts";
@@ -26,6 +28,8 @@ export interface SimResult {
   messages: number;
   ops: { ok: number; fail: number; unknown: number };
   linearizability: "ok" | "illegal" | "unknown";
+  /** Search steps the linearizability checker used. */
+  linearizabilitySteps: number;
   maxTerm: number;
 }
 
@@ -46,17 +50,18 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
     msgBytesMax: random.pick([200, 4096, 64 * 1024]),
     inflightMsgsMax: random.pick([1, 4, 64]),
     testingKnobs: opts.testingKnobs,
+    spareNodes: random.pick([0, 0, 1, 2]),
   });
   const workload = new Workload(cluster, random.fork(), {
     clients: random.range(2, 5),
-    keys: random.range(1, 4),
-    opTimeoutMs: 400,
+    keys: random.range(2, 5),
+    opTimeoutMs: 600,
     readIndexRate: random.pick([0, 0.5, 1]),
   });
   const violations: string[] = [];
   try {
     workload.start();
-    const faults = new FaultInjector(cluster, random.fork());
+    const faults = new FaultInjector(cluster, random.fork(), nodeCount);
     faults.schedule(opts.safetyMs ?? 2000);
     cluster.run(opts.safetyMs ?? 2000);
     cluster.checkLogs();
@@ -67,7 +72,7 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
   }
   opts.onEnd?.(cluster);
   violations.unshift(...cluster.checker.violations);
-  const lin = checkLinearizable(workload.history, { stepsMax: 2_000_000 });
+  const lin = checkLinearizable(workload.history, { stepsMax: 1_000_000 });
   if (lin.verdict === "illegal") {
     violations.push(`linearizability: history of key "${lin.key}" is not linearizable`);
   }
@@ -83,6 +88,7 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
     messages: cluster.net.sent,
     ops: { ok: count("ok"), fail: count("fail"), unknown: count("unknown") },
     linearizability: lin.verdict,
+    linearizabilitySteps: lin.steps,
     maxTerm,
   };
 }
@@ -95,13 +101,7 @@ function livenessPhase(
   livenessMs: number,
   violations: string[],
 ): void {
-  const ids = [...cluster.ids];
-  const size = Math.floor(ids.length / 2) + 1 + random.int(Math.ceil(ids.length / 2));
-  const majority: NodeId[] = [];
-  while (majority.length < size) {
-    const id = ids.splice(random.int(ids.length), 1)[0];
-    majority.push(id);
-  }
+  const majority = healedSet(cluster, random);
   cluster.net.healAll();
   for (const id of cluster.ids) {
     if (majority.includes(id)) cluster.restart(id);
@@ -124,8 +124,10 @@ function livenessPhase(
     );
     return;
   }
-  const commit = cluster.node(leaders[0]).raw.raft.log.committed;
-  for (const id of majority) {
+  const leader = cluster.node(leaders[0]).raw;
+  const commit = leader.raft.log.committed;
+  const { voters, learners } = leader.status().confState;
+  for (const id of majority.filter((id) => voters.includes(id) || learners.includes(id))) {
     const applied = cluster.node(id).raw.raft.log.applied;
     if (applied !== commit) {
       violations.push(`liveness: "${id}" applied ${applied}, leader committed ${commit}`);
@@ -133,9 +135,24 @@ function livenessPhase(
   }
 }
 
+/**
+ * The nodes to heal: a random majority of the voters; with membership changes (spare nodes),
+ * everyone, since a pending change may still add any node to the quorum.
+ */
+function healedSet(cluster: SimCluster, random: Prng): NodeId[] {
+  if (cluster.opts.spareNodes > 0) return [...cluster.ids];
+  const ids = [...cluster.ids];
+  const size = Math.floor(ids.length / 2) + 1 + random.int(Math.ceil(ids.length / 2));
+  return random.shuffle(ids).slice(0, size);
+}
+
 /** Random faults during the safety phase: crashes, restarts, partitions, lossy links, transfers. */
 class FaultInjector {
-  constructor(readonly cluster: SimCluster, readonly random: Prng) {}
+  readonly #everMember: Set<NodeId>;
+
+  constructor(readonly cluster: SimCluster, readonly random: Prng, nodeCount: number) {
+    this.#everMember = new Set(cluster.ids.slice(0, nodeCount));
+  }
 
   schedule(untilMs: number): void {
     const meanGapMs = this.random.pick([50, 150, 400]);
@@ -147,10 +164,41 @@ class FaultInjector {
     }
   }
 
+  /** One single-server change: add a spare as learner or voter, promote a learner, remove one. */
+  #changeMembership(): void {
+    const c = this.cluster;
+    const r = this.random;
+    const l = c.leader();
+    if (!l) return;
+    const { voters, learners } = c.node(l).raw.status().confState;
+    const spares = c.ids.filter((id) => !this.#everMember.has(id));
+    const options: ConfChange[] = [];
+    for (const id of spares) {
+      options.push({ type: "addLearner", nodeId: id }, { type: "addVoter", nodeId: id });
+    }
+    for (const id of learners) options.push({ type: "addVoter", nodeId: id });
+    if (voters.length > 3) {
+      for (const id of voters) options.push({ type: "removeNode", nodeId: id });
+    }
+    for (const id of learners) options.push({ type: "removeNode", nodeId: id });
+    if (options.length === 0) return;
+    const cc = r.pick(options);
+    try {
+      c.proposeConfChange(l, cc);
+      this.#everMember.add(cc.nodeId);
+    } catch (e) {
+      if (!(e instanceof RaftError)) throw e;
+    }
+  }
+
   #inject(): void {
     const c = this.cluster;
     const r = this.random;
     const ids = c.ids;
+    if (c.opts.spareNodes > 0 && r.chance(0.2)) {
+      this.#changeMembership();
+      return;
+    }
     const x = r.next();
     if (x < 0.18) {
       const up = c.upIds();
