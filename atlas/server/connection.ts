@@ -22,7 +22,9 @@ export async function serveConnection(ctx: ServerContext, client: Client): Promi
       const n = await readSome(client);
       if (n === null) break;
       ctx.stats.netInputBytes += n;
-      await processBatch(ctx, client);
+      const batch = processBatch(ctx, client);
+      if (batch !== undefined) await batch;
+      await client.output.flush();
       if (client.closeAfterFlush || client.output.failed) break;
       if (client.parser.bufferedBytes > QUERY_BUFFER_BYTES_MAX) {
         ctx.logger.warn("Closing client that reached the query buffer limit", {
@@ -56,16 +58,73 @@ async function readSome(client: Client): Promise<number | null> {
   }
 }
 
-async function processBatch(ctx: ServerContext, client: Client): Promise<void> {
+/**
+ * Runs every parsed command of this read. The common case (synchronous results, nothing to
+ * await) stays synchronous: no promise per batch. Returns a Promise only when the batch must
+ * wait (a write to make durable, an async result, a blocking command).
+ */
+function processBatch(ctx: ServerContext, client: Client): Promise<void> | undefined {
   const output = client.output;
   output.hold();
-  let pending: Pending[] | null = null;
-  let held = true;
+  let handedOff = false;
   try {
     client.lastInteractionMs = Date.now();
     for (let argv = client.parser.next(); argv !== null; argv = client.parser.next()) {
       const result: HandlerResult = dispatch(ctx, client, argv);
       if (ctx.blocking.hasReady) void ctx.blocking.serveReady();
+      if (result instanceof Blocked || result instanceof Promise) {
+        handedOff = true;
+        return continueBatch(ctx, client, result);
+      }
+      encode(client, result);
+      if (client.closeAfterFlush) break;
+    }
+    if (client.parser.error !== null) {
+      encode(client, { kind: "error", value: `ERR ${client.parser.error}` });
+      client.closeAfterFlush = true;
+    }
+    if (client.needsSync) {
+      handedOff = true;
+      return finishHeld(ctx, client, null);
+    }
+  } finally {
+    if (!handedOff) output.release();
+  }
+  return undefined;
+}
+
+/** finishSegment, then releases the output hold taken by processBatch. */
+async function finishHeld(
+  ctx: ServerContext,
+  client: Client,
+  pending: Pending[] | null,
+): Promise<void> {
+  try {
+    await finishSegment(ctx, client, pending);
+  } finally {
+    client.output.release();
+  }
+}
+
+/** The rest of a batch once something must be awaited (output is held on entry). */
+async function continueBatch(
+  ctx: ServerContext,
+  client: Client,
+  first: Blocked | Promise<Reply>,
+): Promise<void> {
+  const output = client.output;
+  let pending: Pending[] | null = null;
+  let held = true;
+  let result: HandlerResult | null = first;
+  try {
+    while (true) {
+      if (result === null) {
+        if (client.closeAfterFlush) break;
+        const argv = client.parser.next();
+        if (argv === null) break;
+        result = dispatch(ctx, client, argv);
+        if (ctx.blocking.hasReady) void ctx.blocking.serveReady();
+      }
       if (result instanceof Blocked) {
         if (!(await finishSegment(ctx, client, pending))) return;
         pending = null;
@@ -83,7 +142,7 @@ async function processBatch(ctx: ServerContext, client: Client): Promise<void> {
       } else {
         (pending ??= []).push(result);
       }
-      if (client.closeAfterFlush) break;
+      result = null;
     }
     if (client.parser.error !== null) {
       (pending ??= []).push({ kind: "error", value: `ERR ${client.parser.error}` });
@@ -93,7 +152,6 @@ async function processBatch(ctx: ServerContext, client: Client): Promise<void> {
   } finally {
     if (held) output.release();
   }
-  await output.flush();
 }
 
 /** Waits for durability of this batch's writes, then encodes the queued replies in order. */

@@ -58,22 +58,21 @@ export class Output {
         const full = this.#cur;
         this.#cur = this.#spare;
         this.#spare = full;
-        await this.#writeAll(full.bytes());
+        const bytes = full.bytes();
+        let off = 0;
+        try {
+          while (off < bytes.length) {
+            off += await this.#sink.write(off === 0 ? bytes : bytes.subarray(off));
+          }
+        } catch {
+          // The peer went away; the read side sees EOF/error and closes the connection.
+          this.failed = true;
+        }
+        this.bytesWritten += off;
         full.reset();
       }
     } finally {
       this.#flushing = null;
     }
-  }
-
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    try {
-      while (off < bytes.length) off += await this.#sink.write(bytes.subarray(off));
-    } catch {
-      // The peer went away; the read side sees EOF/error and closes the connection.
-      this.failed = true;
-    }
-    this.bytesWritten += off;
   }
 }
