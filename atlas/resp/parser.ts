@@ -16,7 +16,8 @@ const LF = 10;
 const STAR = 42;
 const DOLLAR = 36;
 const READ_CHUNK_BYTES = 64 * 1024;
-const INITIAL_BYTES = 128 * 1024;
+/** Small at first: an idle connection should cost little; busy ones grow to their read size. */
+const INITIAL_BYTES = 16 * 1024;
 
 export class RespParser {
   #buf: Uint8Array;

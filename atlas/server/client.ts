@@ -42,6 +42,8 @@ export class Client {
   /** A read started while blocked (into `scratch`), consumed by the next loop turn. */
   pendingRead: Promise<number | null> | null = null;
   scratch: Uint8Array | null = null;
+  /** The last read filled its buffer: read 64 KiB at a time. */
+  bigReads = false;
   closeAfterFlush = false;
   closed = false;
   bytesRead = 0;

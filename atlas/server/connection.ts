@@ -13,6 +13,8 @@ import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 /** A client whose unparsed input grows past this is disconnected (Redis client-query-buffer-limit). */
 export const QUERY_BUFFER_BYTES_MAX = 1024 * 1024 * 1024;
 const SCRATCH_BYTES = 16 * 1024;
+const SMALL_READ_BYTES = 16 * 1024;
+const BIG_READ_BYTES = 64 * 1024;
 
 type Pending = Reply | Promise<Reply> | ReplyList;
 
@@ -50,7 +52,10 @@ async function readSome(client: Client): Promise<number | null> {
     return n;
   }
   try {
-    const n = await client.conn.read(client.parser.spare());
+    // 16 KiB reads until one fills its buffer, then 64 KiB: idle clients stay small.
+    const region = client.parser.spare(client.bigReads ? BIG_READ_BYTES : SMALL_READ_BYTES);
+    const n = await client.conn.read(region);
+    client.bigReads = n !== null && n === region.length;
     if (n !== null) client.parser.commit(n);
     return n;
   } catch {

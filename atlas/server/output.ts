@@ -12,7 +12,8 @@ export interface ByteSink {
 
 export class Output {
   #cur = new RespWriter();
-  #spare = new RespWriter();
+  /** Allocated on the first flush, so an idle connection holds one buffer. */
+  #spare: RespWriter | null = null;
   #sink: ByteSink;
   #flushing: Promise<void> | null = null;
   #held = 0;
@@ -56,7 +57,7 @@ export class Output {
     try {
       while (this.#cur.length > 0 && !this.failed) {
         const full = this.#cur;
-        this.#cur = this.#spare;
+        this.#cur = this.#spare ?? new RespWriter();
         this.#spare = full;
         const bytes = full.bytes();
         let off = 0;
