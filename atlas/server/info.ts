@@ -1,4 +1,5 @@
 /** INFO sections with Redis field names, plus TIME LASTSAVE SAVE BGSAVE BGREWRITEAOF DEBUG. */
+import process from "node:process";
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { REDIS_COMPAT_VERSION } from "./connection_commands.ts";
@@ -124,8 +125,13 @@ function sectionFields(ctx: ServerContext, name: string): Fields | null {
         ["master_replid", RUN_ID],
         ["master_repl_offset", 0],
       ];
-    case "cpu":
-      return [];
+    case "cpu": {
+      const cpu = process.cpuUsage();
+      return [
+        ["used_cpu_sys", (cpu.system / 1e6).toFixed(6)],
+        ["used_cpu_user", (cpu.user / 1e6).toFixed(6)],
+      ];
+    }
     case "commandstats":
       return [...ctx.table.entries()].filter((e) => e.calls > 0 || e.rejectedCalls > 0).map((e) => [
         `cmdstat_${e.name}`,
