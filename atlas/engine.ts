@@ -266,6 +266,7 @@ export class AtlasEngine implements CommandExecutor {
     // Same turn, no await in between: the view and the new AOF part start at the same record.
     const seq = this.writer.currentFileSeq + 1;
     const switched = this.writer.rotate(seq);
+    switched.catch(() => undefined); // awaited later; a write failure must not go unhandled
     const view = this.store.snapshotView();
     const dirtyAtStart = this.dirty;
     const run = this.runSnapshot(seq, view, switched, dirtyAtStart);

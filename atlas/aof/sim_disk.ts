@@ -30,6 +30,12 @@ export class SimDisk implements Disk {
   failWrites = false;
   failSyncs = false;
   syncCount = 0;
+  /**
+   * Awaited inside every write and fsync (e.g. a few event-loop turns), so a crash can land
+   * between a write and its fsync. A write lands in the "page cache" at once; an fsync makes
+   * durable what was written before it started, but only if it completes before a crash.
+   */
+  delay: (() => Promise<void>) | null = null;
 
   open(path: string, mode: OpenMode): Promise<DiskFile> {
     let inode = this.names.get(path);
@@ -73,15 +79,18 @@ export class SimDisk implements Disk {
     return Promise.resolve();
   }
 
-  syncDir(dir: string): Promise<void> {
-    if (this.failSyncs) return Promise.reject(new Error("Input/output error (simulated)"));
+  async syncDir(dir: string): Promise<void> {
+    if (this.failSyncs) throw new Error("Input/output error (simulated)");
     const prefix = dir.endsWith("/") ? dir : dir + "/";
     const inDir = (path: string) => path.startsWith(prefix);
+    const entries = [...this.names].filter(([path]) => inDir(path));
+    const generation = this.generation;
+    if (this.delay) await this.delay();
+    if (generation !== this.generation) throw new Error("Disk crashed (simulated)");
     for (const path of [...this.durableNames.keys()]) {
       if (inDir(path)) this.durableNames.delete(path);
     }
-    for (const [path, inode] of this.names) if (inDir(path)) this.durableNames.set(path, inode);
-    return Promise.resolve();
+    for (const [path, inode] of entries) this.durableNames.set(path, inode);
   }
 
   /** Power loss: everything not fsynced is gone (or torn); open handles die. */
@@ -150,13 +159,15 @@ class SimFile implements DiskFile {
     if (!this.disk.isLive(this.generation)) throw new Error("Disk crashed (simulated)");
   }
 
-  write(bytes: Uint8Array): Promise<void> {
-    try {
-      this.check();
-      if (this.disk.failWrites) throw new Error("No space left on device (simulated)");
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async write(bytes: Uint8Array): Promise<void> {
+    this.check();
+    if (this.disk.failWrites) throw new Error("No space left on device (simulated)");
+    this.append(bytes);
+    if (this.disk.delay) await this.disk.delay();
+    this.check();
+  }
+
+  private append(bytes: Uint8Array): void {
     const inode = this.inode;
     const end = inode.length + bytes.length;
     if (end > inode.data.length) {
@@ -167,20 +178,20 @@ class SimFile implements DiskFile {
     inode.data.set(bytes, inode.length);
     inode.length = end;
     this.position = end;
-    return Promise.resolve();
   }
 
-  sync(): Promise<void> {
-    try {
-      this.check();
-      if (this.disk.failSyncs) throw new Error("Input/output error (simulated)");
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async sync(): Promise<void> {
+    this.check();
+    if (this.disk.failSyncs) throw new Error("Input/output error (simulated)");
+    const length = this.inode.length;
+    const durable = this.inode.durable;
+    if (this.disk.delay) await this.disk.delay();
+    this.check(); // a crash while the fsync ran: nothing became durable
     this.disk.syncCount++;
-    this.inode.durableLength = this.inode.length;
-    this.inode.durable = null;
-    return Promise.resolve();
+    if (this.inode.durable === durable) {
+      this.inode.durableLength = Math.min(length, this.inode.length);
+      this.inode.durable = null;
+    }
   }
 
   read(into: Uint8Array): Promise<number | null> {

@@ -176,7 +176,10 @@ export class AofWriter {
       while (!this.failure) {
         this.sealChunk();
         const segment = this.segments[0];
-        if (segment.fileSeq !== this.fileSeq) await this.switchFile(segment.fileSeq);
+        if (segment.fileSeq !== this.fileSeq) {
+          await this.switchFile(segment.fileSeq);
+          continue; // records appended meanwhile sit in the chunk: seal them before reading endSeq
+        }
         if (segment.parts.length > 0) {
           const data = concatBytes(segment.parts);
           segment.parts = [];
