@@ -22,3 +22,8 @@ export type {
 export { engineHooks } from "./server/engine_hooks.ts";
 export { AofCorruptError, AofLayoutError, AofTruncatedError, AofWriteError } from "./aof/errors.ts";
 export { SnapshotCorruptError } from "./snapshot/errors.ts";
+export type { AtlasEngineHooks, AtlasTimers, SnapshotInfo } from "./engine.ts";
+export { FSYNC_MODES } from "./aof/writer.ts";
+export type { FsyncMode } from "./aof/writer.ts";
+export { checkAofFile } from "./aof/check.ts";
+export type { AofCheckOptions, AofCheckResult } from "./aof/check.ts";

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { AtlasEngine } from "../engine.ts";
+import { checkAofFile } from "./check.ts";
+
+async function dataDirWithWrites(): Promise<{ dir: string; aof: string; snapshot: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "atlas_check_" });
+  const engine = await AtlasEngine.open({ dataDir: dir, activeExpireHz: 0, snapshotIntervalMs: 0 });
+  for (let i = 0; i < 5; i++) engine.execute(["SET", `k${i}`, "v"]);
+  const info = await engine.snapshot();
+  for (let i = 0; i < 10; i++) engine.execute(["SET", `k${i}`, "w"]);
+  await engine.close();
+  return { dir, aof: join(dir, `appendonly.${info.aofSeq}.aof`), snapshot: info.path };
+}
+
+Deno.test("aof check: a clean file and a clean snapshot are OK", async () => {
+  const { dir, aof, snapshot } = await dataDirWithWrites();
+  try {
+    const result = await checkAofFile(aof);
+    assert.equal(result.status, "ok");
+    assert.equal(result.records, 10);
+    assert.equal(result.exitCode, 0);
+    assert.match(result.message, /OK, 10 records/);
+    const snap = await checkAofFile(snapshot);
+    assert.equal(snap.kind, "snapshot");
+    assert.equal(snap.status, "ok");
+    assert.equal(snap.records, 5);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("aof check --fix truncates a torn tail only once confirmed", async () => {
+  const { dir, aof } = await dataDirWithWrites();
+  try {
+    const size = (await Deno.stat(aof)).size;
+    await Deno.truncate(aof, size - 4);
+    const report = await checkAofFile(aof);
+    assert.equal(report.status, "torn");
+    assert.equal(report.exitCode, 1);
+    assert.equal(report.records, 9);
+    assert.match(report.message, /offset \d+/);
+    assert.match(report.message, /--fix/);
+
+    const questions: string[] = [];
+    const declined = await checkAofFile(aof, {
+      fix: true,
+      confirm: (q) => (questions.push(q), Promise.resolve(false)),
+    });
+    assert.equal(declined.fixed, false);
+    assert.equal(questions.length, 1);
+    assert.equal((await Deno.stat(aof)).size, size - 4);
+
+    const fixed = await checkAofFile(aof, { fix: true, yes: true });
+    assert.equal(fixed.fixed, true);
+    assert.equal(fixed.exitCode, 0);
+    assert.equal((await Deno.stat(aof)).size, report.badOffset);
+    assert.equal((await checkAofFile(aof)).status, "ok");
+    const engine = await AtlasEngine.open({
+      dataDir: dir,
+      activeExpireHz: 0,
+      snapshotIntervalMs: 0,
+    });
+    assert.equal(engine.stats.recovery.truncated, null);
+    assert.equal(engine.stats.keys, 9);
+    await engine.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("aof check reports mid-file corruption at its offset and a bad snapshot", async () => {
+  const { dir, aof, snapshot } = await dataDirWithWrites();
+  try {
+    const bytes = await Deno.readFile(aof);
+    bytes[40] ^= 0xff;
+    await Deno.writeFile(aof, bytes);
+    const result = await checkAofFile(aof);
+    assert.equal(result.status, "corrupt");
+    assert.equal(result.badOffset, 16);
+    assert.equal(result.records, 0);
+    assert.match(result.message, /corrupt record/);
+
+    const snap = await Deno.readFile(snapshot);
+    snap[snap.length - 20] ^= 1;
+    await Deno.writeFile(snapshot, snap);
+    const bad = await checkAofFile(snapshot);
+    assert.equal(bad.status, "corrupt");
+    assert.equal(bad.exitCode, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
