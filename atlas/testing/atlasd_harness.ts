@@ -14,6 +14,8 @@ export type RespValue =
 
 export interface Proc {
   readonly port: number;
+  /** The server process id (for CPU accounting in benchmarks). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startAtlasd(extraArgs: string[] = [], dataDir?: string): P
   })();
   return {
     port,
+    pid: child.pid,
     async stop() {
       try {
         child.kill("SIGTERM");
@@ -95,6 +98,7 @@ export async function startRedis(
   }
   return {
     port,
+    pid: child.pid,
     async stop() {
       child.kill("SIGTERM");
       await child.status;

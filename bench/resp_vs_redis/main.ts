@@ -8,6 +8,9 @@
  * `-c 50` for SET GET INCR LPUSH RPOP SADD HSET ZADD with `-P 1` and `-P 16`.
  * Part 2: durable writes: atlasd `--sync-mode every` vs Redis `appendfsync always`, -c 50 -P 1 SET.
  * Servers alternate which goes first each round; every round's ratio is printed, then medians.
+ * Besides requests/s (noisy on a shared 2-core machine: client and server compete for CPU), each
+ * run also records the server's CPU time per request from /proc/PID/stat (user + system), a
+ * steadier measure of the server's own cost.
  */
 import { type Proc, startAtlasd, startRedis } from "../../atlas/testing/atlasd_harness.ts";
 
@@ -59,6 +62,13 @@ async function benchmark(
   return result;
 }
 
+/** User + system CPU time of a process, in seconds (Linux /proc, 100 ticks per second). */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function flush(port: number): Promise<void> {
   await new Deno.Command("redis-cli", { args: ["-p", String(port), "FLUSHALL"], stdout: "null" })
     .output();
@@ -68,6 +78,9 @@ interface Row {
   label: string;
   redis: number[];
   atlas: number[];
+  /** Server CPU nanoseconds per request. */
+  redisCpuNs: number[];
+  atlasCpuNs: number[];
 }
 
 async function compare(
@@ -79,7 +92,15 @@ async function compare(
   prefix: string,
 ): Promise<Row[]> {
   const rows = new Map<string, Row>(
-    tests.map((t) => [t, { label: `${prefix} ${t.toUpperCase()}`, redis: [], atlas: [] }]),
+    tests.map((
+      t,
+    ) => [t, {
+      label: `${prefix} ${t.toUpperCase()}`,
+      redis: [],
+      atlas: [],
+      redisCpuNs: [],
+      atlasCpuNs: [],
+    }]),
   );
   for (let round = 0; round < ROUNDS; round++) {
     const order: [string, Proc][] = round % 2 === 0
@@ -87,10 +108,14 @@ async function compare(
       : [["atlas", atlas], ["redis", redis]];
     for (const [name, proc] of order) {
       await flush(proc.port);
-      const res = await benchmark(proc.port, tests, pipeline, n);
       for (const t of tests) {
+        // One test per redis-benchmark run, so CPU time is attributed to it.
+        const cpuBefore = cpuSeconds(proc.pid);
+        const res = await benchmark(proc.port, [t], pipeline, n);
+        const cpuNs = ((cpuSeconds(proc.pid) - cpuBefore) * 1e9) / n;
         const row = rows.get(t)!;
         (name === "redis" ? row.redis : row.atlas).push(res.get(t) ?? 0);
+        (name === "redis" ? row.redisCpuNs : row.atlasCpuNs).push(cpuNs);
       }
     }
     for (const t of tests) {
@@ -98,9 +123,11 @@ async function compare(
       const i = row.redis.length - 1;
       // deno-lint-ignore no-console
       console.log(
-        `round ${round + 1} ${row.label.padEnd(14)} redis ${fmt(row.redis[i])}  atlasd ${
+        `round ${round + 1} ${row.label.padEnd(16)} redis ${fmt(row.redis[i])}  atlasd ${
           fmt(row.atlas[i])
-        }  ratio ${(row.atlas[i] / row.redis[i]).toFixed(2)}`,
+        }  ratio ${(row.atlas[i] / row.redis[i]).toFixed(2)}   server CPU/req redis ${
+          Math.round(row.redisCpuNs[i])
+        } ns, atlasd ${Math.round(row.atlasCpuNs[i])} ns`,
       );
     }
   }
@@ -112,15 +139,17 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 function table(rows: Row[]): string {
   const lines = [
-    "| test | redis req/s (median) | atlasd req/s (median) | ratio per round | median ratio |",
-    "|---|---|---|---|---|",
+    "| test | redis req/s | atlasd req/s | ratio per round | median ratio | CPU ns/req redis / atlasd |",
+    "|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     const ratios = r.atlas.map((a, i) => (a / r.redis[i]).toFixed(2));
     lines.push(
       `| ${r.label} | ${fmt(median(r.redis)).trim()} | ${fmt(median(r.atlas)).trim()} | ${
         ratios.join(" / ")
-      } | ${(median(r.atlas) / median(r.redis)).toFixed(2)} |`,
+      } | ${(median(r.atlas) / median(r.redis)).toFixed(2)} | ${
+        Math.round(median(r.redisCpuNs))
+      } / ${Math.round(median(r.atlasCpuNs))} |`,
     );
   }
   return lines.join("\n");
