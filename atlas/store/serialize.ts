@@ -49,7 +49,7 @@ export function serializeValue(value: Value): string {
     for (const [f, v] of value.map) parts.push(varint(f.length), f, varint(v.length), v);
   } else {
     parts.push(TAG_ZSET, varint(value.size));
-    for (let n = value.first(); n !== null; n = n.forward[0]) {
+    for (let n = value.first(); n !== null; n = n.next) {
       parts.push(varint(n.member.length), n.member, encodeDouble(n.score));
     }
   }

@@ -137,7 +137,7 @@ function zadd(ks: Keyspace, argv: string[]): Reply {
   for (let j = 0; j < scores.length; j++) {
     const member = argv[i + j * 2 + 1];
     let score = scores[j];
-    const current = z.dict.get(member);
+    const current = z.score(member);
     if (current !== undefined) {
       if (nx) continue;
       if (incr) {
@@ -193,7 +193,7 @@ function zrem(ks: Keyspace, argv: string[]): Reply {
 function zscore(ks: Keyspace, argv: string[]): Reply {
   const z = lookupAs(ks, argv[1], ZSetValue);
   if (z === null) return WRONGTYPE;
-  const s = z?.dict.get(argv[2]);
+  const s = z?.score(argv[2]);
   return s === undefined ? NIL : double(s);
 }
 
@@ -202,7 +202,7 @@ function zmscore(ks: Keyspace, argv: string[]): Reply {
   if (z === null) return WRONGTYPE;
   const out: Reply[] = [];
   for (let i = 2; i < argv.length; i++) {
-    const s = z?.dict.get(argv[i]);
+    const s = z?.score(argv[i]);
     out.push(s === undefined ? NIL : double(s));
   }
   return array(out);
@@ -291,7 +291,7 @@ function collectRange(ks: Keyspace, key: string, q: RangeRequest): ZNode[] | Rep
     let n = z.byRank(q.rev ? z.size - 1 - r[0] : r[0]);
     for (let i = 0; i < count && n !== null; i++) {
       out.push(n);
-      n = q.rev ? n.backward : n.forward[0];
+      n = q.rev ? n.backward : n.next;
     }
     return out;
   }
@@ -304,7 +304,7 @@ function collectRange(ks: Keyspace, key: string, q: RangeRequest): ZNode[] | Rep
     if (emptyLexRange(lex as LexRange)) return [];
     n = q.rev ? z.lastInLexRange(lex as LexRange) : z.firstInLexRange(lex as LexRange);
   }
-  for (let skip = q.offset; skip > 0 && n !== null; skip--) n = q.rev ? n.backward : n.forward[0];
+  for (let skip = q.offset; skip > 0 && n !== null; skip--) n = q.rev ? n.backward : n.next;
   let limit = q.limit;
   while (n !== null && limit !== 0) {
     const inside = score !== null
@@ -312,7 +312,7 @@ function collectRange(ks: Keyspace, key: string, q: RangeRequest): ZNode[] | Rep
       : (q.rev ? lexGteMin(n.member, lex as LexRange) : lexLteMax(n.member, lex as LexRange));
     if (!inside) break;
     out.push(n);
-    n = q.rev ? n.backward : n.forward[0];
+    n = q.rev ? n.backward : n.next;
     if (limit > 0) limit--;
   }
   return out;
@@ -435,9 +435,9 @@ function zscan(ks: Keyspace, argv: string[]): Reply {
   let items: [string, number][];
   if (z.size <= SCAN_WHOLE_MAX) {
     items = [];
-    for (let n = z.first(); n !== null; n = n.forward[0]) items.push([n.member, n.score]);
+    for (let n = z.first(); n !== null; n = n.next) items.push([n.member, n.score]);
   } else {
-    const r = ks.scans.scan(z, () => z.dict.entries(), cursor, opts.count);
+    const r = ks.scans.scan(z, () => z.entries(), cursor, opts.count);
     next = r.cursor;
     items = r.items;
   }

@@ -1,19 +1,46 @@
 /**
- * A Redis sorted set: member → score in a Map, plus a skip list with spans (as in Redis t_zset.c)
+ * A Redis sorted set: member → node in a Map, plus a skip list with spans (as in Redis t_zset.c)
  * ordered by (score, member bytes) for O(log n) rank, range and by-rank access.
- * Level choice uses a fixed-seed xorshift: the shape is not observable, and the store stays pure.
+ *
+ * Memory: level 0 lives in plain fields (`next`; its span is always 1), and only the ~25% of nodes
+ * taller than one level carry an `up` array of [forward, span] pairs for levels 1+. The Map points
+ * at the node, so the score is stored once. Level choice uses a fixed-seed xorshift: the shape is
+ * not observable, and the store stays pure.
  */
-export const ZSET_ENTRY_OVERHEAD_BYTES = 96;
+export const ZSET_ENTRY_OVERHEAD_BYTES = 128;
 const MAX_LEVEL = 32;
 
 export class ZNode {
-  readonly forward: (ZNode | null)[];
-  readonly span: number[];
   backward: ZNode | null = null;
+  next: ZNode | null = null;
+  /** Levels 1+: up[2(i-1)] = forward at level i, up[2(i-1)+1] = span at level i. */
+  up: (ZNode | null | number)[] | null;
   constructor(readonly member: string, public score: number, level: number) {
-    this.forward = new Array(level).fill(null);
-    this.span = new Array(level).fill(0);
+    this.up = null;
+    if (level > 1) {
+      const up: (ZNode | null | number)[] = new Array(2 * (level - 1));
+      for (let i = 0; i < up.length; i += 2) {
+        up[i] = null;
+        up[i + 1] = 0;
+      }
+      this.up = up;
+    }
   }
+}
+
+function fwd(x: ZNode, i: number): ZNode | null {
+  return i === 0 ? x.next : ((x.up as (ZNode | null)[])[2 * i - 2]);
+}
+function setFwd(x: ZNode, i: number, n: ZNode | null): void {
+  if (i === 0) x.next = n;
+  else (x.up as (ZNode | null)[])[2 * i - 2] = n;
+}
+/** Level-0 spans are always 1 (0 past the end, never read), so only levels 1+ are stored. */
+function span(x: ZNode, i: number): number {
+  return i === 0 ? 1 : ((x.up as number[])[2 * i - 1]);
+}
+function setSpan(x: ZNode, i: number, v: number): void {
+  if (i !== 0) (x.up as number[])[2 * i - 1] = v;
 }
 
 /** A score range: min/max with exclusive flags (ZRANGEBYSCORE "(1" forms). */
@@ -68,57 +95,69 @@ export function lexLteMax(member: string, r: LexRange): boolean {
 }
 
 export class ZSetValue {
-  readonly dict = new Map<string, number>();
+  readonly #dict = new Map<string, ZNode>();
   readonly header = new ZNode("", 0, MAX_LEVEL);
   tail: ZNode | null = null;
   level = 1;
   bytes = 0;
 
   get size(): number {
-    return this.dict.size;
+    return this.#dict.size;
+  }
+
+  score(member: string): number | undefined {
+    return this.#dict.get(member)?.score;
+  }
+
+  has(member: string): boolean {
+    return this.#dict.has(member);
+  }
+
+  /** [member, score] pairs in Map order (stable under changes: SCAN uses it). */
+  *entries(): IterableIterator<[string, number]> {
+    for (const [m, n] of this.#dict) yield [m, n.score];
   }
 
   /** Adds or updates; returns true when the member is new. */
   add(member: string, score: number): boolean {
-    const old = this.dict.get(member);
+    const old = this.#dict.get(member);
     if (old === undefined) {
-      this.dict.set(member, score);
-      this.#insert(score, member);
+      this.#dict.set(member, this.#insert(score, member, this.size));
       this.bytes += ZSET_ENTRY_OVERHEAD_BYTES + member.length;
       return true;
     }
-    if (old !== score || Object.is(old, -0) !== Object.is(score, -0)) {
-      this.#delete(old, member);
-      this.#insert(score, member);
-      this.dict.set(member, score);
+    if (old.score !== score || Object.is(old.score, -0) !== Object.is(score, -0)) {
+      this.#delete(old.score, member);
+      this.#dict.set(member, this.#insert(score, member, this.size - 1));
     }
     return false;
   }
 
   delete(member: string): boolean {
-    const old = this.dict.get(member);
+    const old = this.#dict.get(member);
     if (old === undefined) return false;
-    this.dict.delete(member);
-    this.#delete(old, member);
+    this.#dict.delete(member);
+    this.#delete(old.score, member);
     this.bytes -= ZSET_ENTRY_OVERHEAD_BYTES + member.length;
     return true;
   }
 
   /** 0-based rank of a member, or -1. */
   rank(member: string): number {
-    const score = this.dict.get(member);
-    if (score === undefined) return -1;
+    const node = this.#dict.get(member);
+    if (node === undefined) return -1;
+    const score = node.score;
     let x = this.header;
     let rank = 0;
     for (let i = this.level - 1; i >= 0; i--) {
       for (;;) {
-        const next = x.forward[i];
+        const next = fwd(x, i);
         if (next === null) break;
-        if (!(less(score, member, next) || (next.score === score && next.member === member))) break;
-        rank += x.span[i];
+        if (!(less(score, member, next) || next === node)) break;
+        rank += span(x, i);
         x = next;
       }
-      if (x !== this.header && x.member === member) return rank - 1;
+      if (x === node) return rank - 1;
     }
     return -1;
   }
@@ -130,9 +169,11 @@ export class ZSetValue {
     let traversed = 0;
     const target = rank + 1;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.forward[i] !== null && traversed + x.span[i] <= target) {
-        traversed += x.span[i];
-        x = x.forward[i] as ZNode;
+      for (;;) {
+        const next = fwd(x, i);
+        if (next === null || traversed + span(x, i) > target) break;
+        traversed += span(x, i);
+        x = next;
       }
       if (traversed === target) return x;
     }
@@ -143,11 +184,9 @@ export class ZSetValue {
   firstInScoreRange(r: ScoreRange): ZNode | null {
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.forward[i] !== null && !scoreGteMin((x.forward[i] as ZNode).score, r)) {
-        x = x.forward[i] as ZNode;
-      }
+      for (let n = fwd(x, i); n !== null && !scoreGteMin(n.score, r); n = fwd(x, i)) x = n;
     }
-    const n = x.forward[0];
+    const n = x.next;
     return n !== null && scoreLteMax(n.score, r) ? n : null;
   }
 
@@ -155,9 +194,7 @@ export class ZSetValue {
   lastInScoreRange(r: ScoreRange): ZNode | null {
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.forward[i] !== null && scoreLteMax((x.forward[i] as ZNode).score, r)) {
-        x = x.forward[i] as ZNode;
-      }
+      for (let n = fwd(x, i); n !== null && scoreLteMax(n.score, r); n = fwd(x, i)) x = n;
     }
     return x !== this.header && scoreGteMin(x.score, r) ? x : null;
   }
@@ -165,38 +202,35 @@ export class ZSetValue {
   firstInLexRange(r: LexRange): ZNode | null {
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.forward[i] !== null && !lexGteMin((x.forward[i] as ZNode).member, r)) {
-        x = x.forward[i] as ZNode;
-      }
+      for (let n = fwd(x, i); n !== null && !lexGteMin(n.member, r); n = fwd(x, i)) x = n;
     }
-    const n = x.forward[0];
+    const n = x.next;
     return n !== null && lexLteMax(n.member, r) ? n : null;
   }
 
   lastInLexRange(r: LexRange): ZNode | null {
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.forward[i] !== null && lexLteMax((x.forward[i] as ZNode).member, r)) {
-        x = x.forward[i] as ZNode;
-      }
+      for (let n = fwd(x, i); n !== null && lexLteMax(n.member, r); n = fwd(x, i)) x = n;
     }
     return x !== this.header && lexGteMin(x.member, r) ? x : null;
   }
 
   /** First node (lowest), or null. */
   first(): ZNode | null {
-    return this.header.forward[0];
+    return this.header.next;
   }
 
-  #insert(score: number, member: string): void {
+  /** Inserts a node; `length` is the skip list's length before the insert. */
+  #insert(score: number, member: string, length: number): ZNode {
     const update: ZNode[] = new Array(MAX_LEVEL);
     const rank: number[] = new Array(MAX_LEVEL);
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
-      while (x.forward[i] !== null && less(score, member, x.forward[i] as ZNode)) {
-        rank[i] += x.span[i];
-        x = x.forward[i] as ZNode;
+      for (let n = fwd(x, i); n !== null && less(score, member, n); n = fwd(x, i)) {
+        rank[i] += span(x, i);
+        x = n;
       }
       update[i] = x;
     }
@@ -205,44 +239,43 @@ export class ZSetValue {
       for (let i = this.level; i < level; i++) {
         rank[i] = 0;
         update[i] = this.header;
-        update[i].span[i] = this.size - 1; // size already counts the new member
+        setSpan(this.header, i, length);
       }
       this.level = level;
     }
     const node = new ZNode(member, score, level);
     for (let i = 0; i < level; i++) {
-      node.forward[i] = update[i].forward[i];
-      update[i].forward[i] = node;
-      node.span[i] = update[i].span[i] - (rank[0] - rank[i]);
-      update[i].span[i] = rank[0] - rank[i] + 1;
+      setFwd(node, i, fwd(update[i], i));
+      setFwd(update[i], i, node);
+      setSpan(node, i, span(update[i], i) - (rank[0] - rank[i]));
+      setSpan(update[i], i, rank[0] - rank[i] + 1);
     }
-    for (let i = level; i < this.level; i++) update[i].span[i]++;
+    for (let i = level; i < this.level; i++) setSpan(update[i], i, span(update[i], i) + 1);
     node.backward = update[0] === this.header ? null : update[0];
-    if (node.forward[0] !== null) (node.forward[0] as ZNode).backward = node;
+    if (node.next !== null) node.next.backward = node;
     else this.tail = node;
+    return node;
   }
 
   #delete(score: number, member: string): void {
     const update: ZNode[] = new Array(MAX_LEVEL);
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.forward[i] !== null && less(score, member, x.forward[i] as ZNode)) {
-        x = x.forward[i] as ZNode;
-      }
+      for (let n = fwd(x, i); n !== null && less(score, member, n); n = fwd(x, i)) x = n;
       update[i] = x;
     }
-    const node = x.forward[0];
+    const node = x.next;
     if (node === null || node.member !== member) throw new Error("zset skip list out of sync");
     for (let i = 0; i < this.level; i++) {
-      if (update[i].forward[i] === node) {
-        update[i].span[i] += node.span[i] - 1;
-        update[i].forward[i] = node.forward[i];
+      if (fwd(update[i], i) === node) {
+        setSpan(update[i], i, span(update[i], i) + span(node, i) - 1);
+        setFwd(update[i], i, fwd(node, i));
       } else {
-        update[i].span[i] -= 1;
+        setSpan(update[i], i, span(update[i], i) - 1);
       }
     }
-    if (node.forward[0] !== null) (node.forward[0] as ZNode).backward = node.backward;
+    if (node.next !== null) node.next.backward = node.backward;
     else this.tail = node.backward;
-    while (this.level > 1 && this.header.forward[this.level - 1] === null) this.level--;
+    while (this.level > 1 && fwd(this.header, this.level - 1) === null) this.level--;
   }
 }
