@@ -14,7 +14,12 @@ function dataKey(e: Entry): string {
 export class SafetyChecker {
   readonly violations: string[] = [];
   readonly #leaders = new Map<number, NodeId>();
-  readonly #committed = new Map<number, { term: number; key: string }>();
+  /**
+   * Entries known committed (applied somewhere), with an upper bound on the term in which they
+   * were committed: the highest leader term observed when first applied.
+   */
+  readonly #committed = new Map<number, { term: number; key: string; commitTermMax: number }>();
+  #maxLeaderTerm = 0;
   maxCommitted = 0;
 
   #fail(msg: string): void {
@@ -30,9 +35,12 @@ export class SafetyChecker {
       return;
     }
     this.#leaders.set(term, id);
+    this.#maxLeaderTerm = Math.max(this.#maxLeaderTerm, term);
     const first = log.firstIndex();
     for (const [index, c] of this.#committed) {
-      if (index < first) continue;
+      // Only entries surely committed in an earlier term must be present (a node may become
+      // leader of an old term late, e.g. after a stall, when later terms committed more).
+      if (index < first || c.commitTermMax >= term) continue;
       const t = log.term(index);
       if (t !== c.term) {
         this.#fail(
@@ -48,7 +56,7 @@ export class SafetyChecker {
     const key = dataKey(e);
     const seen = this.#committed.get(e.index);
     if (!seen) {
-      this.#committed.set(e.index, { term: e.term, key });
+      this.#committed.set(e.index, { term: e.term, key, commitTermMax: this.#maxLeaderTerm });
       if (e.index > this.maxCommitted) this.maxCommitted = e.index;
     } else if (seen.term !== e.term || seen.key !== key) {
       this.#fail(

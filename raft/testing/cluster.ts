@@ -4,7 +4,7 @@ import type { TestingKnobs } from "../core/raft.ts";
 import { RawNode, type Ready } from "../core/raw_node.ts";
 import type { Entry, Message, NodeId, ReadState } from "../core/types.ts";
 import type { MemoryStorage } from "../storage/memory.ts";
-import type { ConfChange } from "../core/conf_change.ts";
+import { type ConfChange, decodeConfChange } from "../core/conf_change.ts";
 import { SafetyChecker } from "./checkers.ts";
 import { EventQueue } from "./event_queue.ts";
 import { decodeCommand, encodeCommand, type KvOp, type KvResult, KvStore } from "./kv.ts";
@@ -42,6 +42,8 @@ class SimNode {
   pending = new Map<string, Reply>();
   readWaits = new Map<string, { key: string; reply: Reply }>();
   readyReads: { index: number; key: string; reply: Reply }[] = [];
+  /** A paused node (a long GC or VM stall) handles nothing until this time. */
+  pausedUntil = 0;
   constructor(readonly id: NodeId, readonly disk: SimDisk, readonly tickMs: number) {}
 }
 
@@ -62,6 +64,8 @@ export class SimCluster {
   /** Entries applied, per node (scenario tests inspect them). */
   readonly applied = new Map<NodeId, Entry[]>();
   recordApplied = false;
+  /** Nodes whose removal some node applied (committed): an operator would shut them down. */
+  readonly removed = new Set<NodeId>();
 
   constructor(options: ClusterOptions) {
     this.opts = {
@@ -127,8 +131,11 @@ export class SimCluster {
     const inc = ++node.incarnation;
     const tick = () => {
       if (node.incarnation !== inc || !node.up) return;
-      node.raw.tick();
-      this.#after(node);
+      // A paused process misses its ticks (like a stalled timer), then resumes.
+      if (node.pausedUntil <= this.now) {
+        node.raw.tick();
+        this.#after(node);
+      }
       this.queue.after(node.tickMs, tick);
     };
     this.queue.after(this.random.range(1, node.tickMs), tick);
@@ -151,6 +158,12 @@ export class SimCluster {
     const node = this.node(id);
     if (node.up) return;
     this.#boot(node);
+  }
+
+  /** Stalls a node's process for ms: its messages, ticks and disk completions wait. */
+  pause(id: NodeId, ms: number): void {
+    const node = this.node(id);
+    node.pausedUntil = Math.max(node.pausedUntil, this.now + ms);
   }
 
   isolate(id: NodeId): void {
@@ -201,6 +214,10 @@ export class SimCluster {
   submit(id: NodeId, op: KvOp, useReadIndex: boolean, reply: Reply): void {
     const node = this.node(id);
     if (!node.up) return;
+    if (node.pausedUntil > this.now) {
+      this.queue.after(node.pausedUntil - this.now, () => this.submit(id, op, useReadIndex, reply));
+      return;
+    }
     const opId = `op-${this.#nextOpId++}`;
     try {
       if (op.kind === "get" && useReadIndex) {
@@ -247,6 +264,10 @@ export class SimCluster {
   #deliver(m: Message): void {
     const node = this.nodes.get(m.to);
     if (!node || !node.up) return;
+    if (node.pausedUntil > this.now) {
+      this.queue.after(node.pausedUntil - this.now, () => this.#deliver(m));
+      return;
+    }
     node.raw.step(m);
     this.#after(node);
   }
@@ -277,7 +298,10 @@ export class SimCluster {
     for (const m of rd.messages) this.net.send(m);
     const inc = node.incarnation;
     this.queue.after(this.random.int(this.opts.diskLatencyMsMax + 1), () => {
-      if (node.incarnation === inc) this.#finishReady(node, rd);
+      if (node.incarnation !== inc) return;
+      const wait = node.pausedUntil - this.now;
+      if (wait <= 0) this.#finishReady(node, rd);
+      else this.queue.after(wait, () => node.incarnation === inc && this.#finishReady(node, rd));
     });
   }
 
@@ -297,6 +321,10 @@ export class SimCluster {
   #apply(node: SimNode, e: Entry): void {
     this.checker.onApply(node.id, e);
     if (this.recordApplied) this.applied.get(node.id)!.push(e);
+    if (e.type === "confChange") {
+      const cc = decodeConfChange(e.data);
+      if (cc.type === "removeNode") this.removed.add(cc.nodeId);
+    }
     if (e.type !== "normal" || e.data.length === 0) {
       node.kv.appliedIndex = e.index;
       return;

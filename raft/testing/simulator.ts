@@ -137,10 +137,12 @@ function livenessPhase(
 
 /**
  * The nodes to heal: a random majority of the voters; with membership changes (spare nodes),
- * everyone, since a pending change may still add any node to the quorum.
+ * every node not removed, since a pending change may still add any node to the quorum. Removed
+ * nodes stay cut off, as an operator would shut them down (without PreVote/CheckQuorum a removed
+ * node that missed its removal disrupts elections forever: Raft thesis 4.2.3).
  */
 function healedSet(cluster: SimCluster, random: Prng): NodeId[] {
-  if (cluster.opts.spareNodes > 0) return [...cluster.ids];
+  if (cluster.opts.spareNodes > 0) return cluster.ids.filter((id) => !cluster.removed.has(id));
   const ids = [...cluster.ids];
   const size = Math.floor(ids.length / 2) + 1 + random.int(Math.ceil(ids.length / 2));
   return random.shuffle(ids).slice(0, size);
@@ -224,9 +226,13 @@ class FaultInjector {
     } else if (x < 0.88) {
       const l = c.leader();
       if (l) c.isolate(l);
-    } else if (x < 0.94) {
+    } else if (x < 0.92) {
       const l = c.leader();
       if (l) c.transferLeader(l, r.pick(ids));
+    } else if (x < 0.96) {
+      // A stalled process, often the leader: it wakes up believing it still leads.
+      const l = c.leader();
+      c.pause(l && r.chance(0.7) ? l : r.pick(ids), r.range(50, 600));
     } else {
       const l = c.leader();
       if (l) c.crash(l);
