@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark script: its output is the result
 /**
  * bench/login_storm: does password hashing hold the gateway's event loop?
  *

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark script: its output is the result
 /**
  * The gateway under test for bench/login_storm: createGateway (as `helios serve` builds it) over
  * the durable ATLAS engine in a temp dir, bcrypt cost 10, listening on 127.0.0.1:0. Prints one
