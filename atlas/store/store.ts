@@ -88,6 +88,7 @@ export class Store {
   /** Runs one command. argv[0] is the name in any case; every item is a binary string. */
   execute(argv: string[], ctx: ExecContext): ExecResult {
     const name = argv[0];
+    if (name === undefined) return { reply: unknownCommand([""]), log: null };
     let entry = this.#table.get(name);
     if (entry === undefined) {
       entry = this.#table.get(name.toLowerCase());
