@@ -57,25 +57,44 @@ export class Blocking {
     }
   }
 
-  /** One attempt without waiting (also EXEC's behaviour): the reply, or null if nothing to pop. */
-  async tryNow(keys: readonly string[], op: BlockOp): Promise<Reply | null> {
-    for (const key of keys) {
-      const reply = await this.#attempt(key, op);
+  /**
+   * One attempt without waiting (also EXEC's behaviour): the reply, or null if nothing to pop.
+   * Synchronous with a synchronous executor, so inside EXEC nothing runs between the tries.
+   */
+  tryNow(keys: readonly string[], op: BlockOp, from = 0): Reply | null | Promise<Reply | null> {
+    for (let i = from; i < keys.length; i++) {
+      const reply = this.#attempt(keys[i], op);
+      if (reply instanceof Promise) {
+        return reply.then((r) => r !== null ? r : this.tryNow(keys, op, i + 1));
+      }
       if (reply !== null) return reply;
     }
     return null;
   }
 
   /** Blocks `client` until one of `keys` can be popped, or `timeoutMs` (0 = forever) passes. */
-  async wait(
+  wait(
     client: Client,
     keys: readonly string[],
     op: BlockOp,
     timeoutMs: number,
     timeoutReply: Reply,
   ): Promise<Reply> {
-    const now = await this.tryNow(keys, op);
-    if (now !== null) return now;
+    const now = this.tryNow(keys, op);
+    if (now instanceof Promise) {
+      return now.then((r) => r ?? this.#enqueue(client, keys, op, timeoutMs, timeoutReply));
+    }
+    if (now !== null) return Promise.resolve(now);
+    return this.#enqueue(client, keys, op, timeoutMs, timeoutReply);
+  }
+
+  #enqueue(
+    client: Client,
+    keys: readonly string[],
+    op: BlockOp,
+    timeoutMs: number,
+    timeoutReply: Reply,
+  ): Promise<Reply> {
     return new Promise<Reply>((resolve) => {
       const waiter: Waiter = { client, keys, op, resolve, timer: undefined, done: false };
       for (const key of keys) {
@@ -98,25 +117,45 @@ export class Blocking {
   }
 
   /** Serves waiters of ready keys until no ready key can give anything more. */
-  async serveReady(): Promise<void> {
+  serveReady(): void | Promise<void> {
     if (this.#serving) return;
     this.#serving = true;
+    let async = false;
     try {
       while (this.#ready.size > 0) {
         const key: string = this.#ready.values().next().value!;
         this.#ready.delete(key);
-        let queue = this.#queues.get(key);
-        while (queue !== undefined && queue.length > 0) {
-          const waiter = queue[0];
-          const reply = await this.#attempt(key, waiter.op);
-          // A key that became another type keeps its waiters blocked (Redis 7 does the same).
-          if (reply === null || reply.kind === "error") break;
-          this.#finish(waiter, reply);
-          queue = this.#queues.get(key);
+        const served = this.#serveKey(key);
+        if (served instanceof Promise) {
+          async = true;
+          return served.then(() => {
+            this.#serving = false;
+            return this.serveReady();
+          });
         }
       }
     } finally {
-      this.#serving = false;
+      if (!async) this.#serving = false;
+    }
+  }
+
+  /** Serves the waiters of one key in FIFO order while it has elements. */
+  #serveKey(key: string): void | Promise<void> {
+    let queue = this.#queues.get(key);
+    while (queue !== undefined && queue.length > 0) {
+      const waiter = queue[0];
+      const reply = this.#attempt(key, waiter.op);
+      if (reply instanceof Promise) {
+        return reply.then((r) => {
+          if (r === null || r.kind === "error") return;
+          this.#finish(waiter, r);
+          return this.#serveKey(key);
+        });
+      }
+      // A key that became another type keeps its waiters blocked (Redis 7 does the same).
+      if (reply === null || reply.kind === "error") return;
+      this.#finish(waiter, reply);
+      queue = this.#queues.get(key);
     }
   }
 
@@ -144,16 +183,21 @@ export class Blocking {
     waiter.resolve(reply);
   }
 
-  async #attempt(key: string, op: BlockOp): Promise<Reply | null> {
+  #attempt(key: string, op: BlockOp): Reply | null | Promise<Reply | null> {
     const argv = op.kind === "pop"
       ? [op.left ? "LPOP" : "RPOP", key]
       : ["LMOVE", key, op.dst, op.from, op.to];
     const result = this.#executor.execute(argv);
-    const reply = result instanceof Promise ? await result : result;
-    if (reply.kind !== "bulk") {
-      // Redis answers a blocking pop on a wrong-type key with WRONGTYPE (checked before blocking).
-      return reply.kind === "error" ? reply : null;
-    }
-    return op.kind === "pop" ? array([bulk(key), reply]) : reply;
+    if (result instanceof Promise) return result.then((r) => interpret(key, op, r));
+    return interpret(key, op, result);
   }
+}
+
+/** The blocking command's reply for a pop result; null when there was nothing to pop. */
+function interpret(key: string, op: BlockOp, reply: Reply): Reply | null {
+  if (reply.kind !== "bulk") {
+    // Redis answers a blocking pop on a wrong-type key with WRONGTYPE (checked before blocking).
+    return reply.kind === "error" ? reply : null;
+  }
+  return op.kind === "pop" ? array([bulk(key), reply]) : reply;
 }

@@ -28,7 +28,8 @@ function block(
   if (typeof timeoutMs !== "number") return timeoutMs;
   if (client.inExec) {
     // Inside MULTI/EXEC a blocking command never blocks: it behaves like its non-blocking form.
-    return ctx.blocking.tryNow(keys, op).then((r) => r ?? timeoutReply);
+    const now = ctx.blocking.tryNow(keys, op);
+    return now instanceof Promise ? now.then((r) => r ?? timeoutReply) : now ?? timeoutReply;
   }
   return new Blocked(ctx.blocking.wait(client, keys, op, timeoutMs, timeoutReply));
 }
