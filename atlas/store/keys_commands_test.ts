@@ -197,3 +197,15 @@ Deno.test("the modification listener hears every change once, after it", () => {
   assert.deepEqual(heard, ["a", "b", "c", "t", "t", null]);
   h.store.setModificationListener(null);
 });
+
+Deno.test("a listener may serve a blocked pop: LPUSH is visible and LPOP runs inside it", () => {
+  const h = new Harness();
+  const served: unknown[] = [];
+  h.store.setModificationListener((key) => {
+    if (key === "queue" && h.run("LLEN", "queue") !== 0) served.push(h.run("LPOP", "queue"));
+  });
+  h.run("LPUSH", "queue", "job1");
+  assert.deepEqual(served, ["job1"]);
+  assert.equal(h.run("EXISTS", "queue"), 0);
+  h.store.setModificationListener(null);
+});
