@@ -36,15 +36,58 @@ export interface ReplicatedExecutorOptions {
 
 class TimeoutError extends Error {}
 
+/** At most this many commands share one Raft entry (keeps entries and apply pauses small). */
+const WRITE_BATCH_COMMANDS_MAX = 512;
+
+interface QueuedWrite {
+  argv: string[];
+  resolve(reply: Reply): void;
+}
+
+/**
+ * Linearizable reads share ReadIndex rounds, as etcd's read loop does: while one barrier is in
+ * flight, reads that arrive wait for the next one, which then serves all of them. One heartbeat
+ * round per batch instead of one per read.
+ */
+class ReadBatcher {
+  #inFlight: Promise<void> | null = null;
+  #next: Promise<void> | null = null;
+
+  constructor(private readonly barrier: () => Promise<void>) {}
+
+  wait(): Promise<void> {
+    if (!this.#inFlight) return this.#start();
+    this.#next ??= this.#inFlight.catch(() => {}).then(() => {
+      this.#next = null;
+      return this.#start();
+    });
+    return this.#next;
+  }
+
+  #start(): Promise<void> {
+    const round = this.barrier().finally(() => {
+      if (this.#inFlight === round) this.#inFlight = null;
+    });
+    this.#inFlight = round;
+    return round;
+  }
+}
+
 export class ReplicatedExecutor implements CommandExecutor {
   readonly #o: ReplicatedExecutorOptions;
   readonly #clock: () => number;
   readonly #random: () => number;
+  readonly #reads: ReadBatcher;
+  #queuedWrites: QueuedWrite[] = [];
+  #flushScheduled = false;
 
   constructor(options: ReplicatedExecutorOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#reads = new ReadBatcher(() =>
+      withTimeout(options.node.readBarrier(), options.requestTimeoutMs)
+    );
   }
 
   execute(argv: string[]): Reply | Promise<Reply> {
@@ -56,12 +99,46 @@ export class ReplicatedExecutor implements CommandExecutor {
     if (!spec || !arityOk(spec.arity, argv.length)) {
       return this.#o.store.execute(argv, this.#readContext()).reply;
     }
-    if (spec.flags.includes("write")) return this.#write([argv], true).then((r) => r[0]);
+    if (spec.flags.includes("write")) return this.#queueWrite(argv);
     return this.#read(argv);
+  }
+
+  /**
+   * Independent writes issued in the same turn (a pipelined batch, many connections) travel in
+   * one Raft entry; each still gets its own reply, in order.
+   */
+  #queueWrite(argv: string[]): Promise<Reply> {
+    if (!this.#o.node.isLeader) return this.#write([argv], true).then((r) => r[0]);
+    return new Promise((resolve) => {
+      this.#queuedWrites.push({ argv, resolve });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(() => this.#flushWrites());
+      }
+    });
+  }
+
+  #flushWrites(): void {
+    this.#flushScheduled = false;
+    const queued = this.#queuedWrites;
+    this.#queuedWrites = [];
+    for (let i = 0; i < queued.length; i += WRITE_BATCH_COMMANDS_MAX) {
+      const batch = queued.slice(i, i + WRITE_BATCH_COMMANDS_MAX);
+      this.#write(batch.map((w) => w.argv), true).then((replies) =>
+        batch.forEach((w, j) => w.resolve(replies[j]))
+      );
+    }
   }
 
   /** A MULTI/EXEC block: one Raft entry, so it applies atomically on every replica. */
   executeTransaction(commands: string[][]): Promise<Reply[]> {
+    if (!this.#o.node.isLeader) {
+      return Promise.resolve(
+        commands.map(() =>
+          error("TRYAGAIN Transactions run on the Raft leader; connect to it and retry")
+        ),
+      );
+    }
     return this.#write(commands, true);
   }
 
@@ -124,7 +201,7 @@ export class ReplicatedExecutor implements CommandExecutor {
   async #read(argv: string[]): Promise<Reply> {
     if (this.#o.readConsistency === "linearizable") {
       try {
-        await withTimeout(this.#o.node.readBarrier(), this.#o.requestTimeoutMs);
+        await this.#reads.wait();
       } catch (cause) {
         if (cause instanceof TimeoutError) {
           return error("CLUSTERDOWN No Raft leader confirmed the read in time; retry shortly");

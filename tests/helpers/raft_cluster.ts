@@ -33,6 +33,8 @@ export interface ClusterOptions {
   size: number;
   /** Extra environment (HELIOS_ATLAS__RAFT__SNAPSHOT_THRESHOLD=50, ...). */
   env?: Record<string, string>;
+  /** Peers dial each other directly, without fault proxies (benchmarks). Default false. */
+  direct?: boolean;
 }
 
 export class RaftTestCluster {
@@ -68,8 +70,10 @@ export class RaftTestCluster {
   /** Starts (or restarts) a node with its data directory as it is. */
   async startNode(index: number, extraArgs: string[] = []): Promise<void> {
     const node = this.nodes[index];
-    const peers = this.nodes.filter((n) => n.index !== index && this.proxies[index][n.index])
-      .map((n) => `${n.id}=127.0.0.1:${this.proxies[index][n.index]!.port}`).join(",");
+    const peers = this.nodes.filter((n) => n.index !== index)
+      .map((n) => `${n.id}=127.0.0.1:${this.proxies[index][n.index]?.port ?? n.raftPort}`).join(
+        ",",
+      );
     node.process = HeliosProcess.start([
       "atlasd",
       "--data-dir",
