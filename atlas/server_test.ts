@@ -131,7 +131,7 @@ Deno.test("server: requirepass gates commands; AUTH and HELLO AUTH unlock", asyn
     requirepass: "s3cret",
   });
   const c = await RawClient.connect(server.addr.port);
-  const d = await RawClient.connect(server.addr.port);
+  let d = await RawClient.connect(server.addr.port);
   try {
     assert.deepEqual(await c.one("GET", "a"), {
       t: "error",
@@ -143,6 +143,12 @@ Deno.test("server: requirepass gates commands; AUTH and HELLO AUTH unlock", asyn
     });
     assert.deepEqual(await c.one("AUTH", "s3cret"), { t: "simple", v: "OK" });
     assert.deepEqual(await c.one("GET", "a"), { t: "nil" });
+    assert.deepEqual(await d.one("SET", "k", "x".repeat(20_000)), {
+      t: "error",
+      v: "ERR Protocol error: unauthenticated bulk length",
+    });
+    await d.close();
+    d = await RawClient.connect(server.addr.port);
     const hello = await d.one("HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "me");
     assert.equal(hello.t, "map");
     assert.deepEqual(await d.one("CLIENT", "GETNAME"), { t: "bulk", v: "me" });

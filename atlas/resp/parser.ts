@@ -18,6 +18,8 @@ const DOLLAR = 36;
 const READ_CHUNK_BYTES = 64 * 1024;
 /** Small at first: an idle connection should cost little; busy ones grow to their read size. */
 const INITIAL_BYTES = 16 * 1024;
+const UNAUTHENTICATED_ITEMS_MAX = 10;
+const UNAUTHENTICATED_BULK_BYTES_MAX = 16 * 1024;
 
 export class RespParser {
   #buf: Uint8Array;
@@ -30,6 +32,11 @@ export class RespParser {
   #limits: RespLimits;
   /** Set once a protocol error was seen: the text to send (without `-`), then close. */
   error: string | null = null;
+  /**
+   * Before AUTH (when a password is required) Redis accepts at most 10 items and 16 KiB bulks,
+   * so an unauthenticated peer cannot make the server buffer large requests.
+   */
+  unauthenticated = false;
 
   constructor(limits: RespLimits = DEFAULT_RESP_LIMITS) {
     this.#limits = limits;
@@ -120,6 +127,9 @@ export class RespParser {
       if (count === null || count > this.#limits.multibulkItemsMax) {
         return this.#fail("invalid multibulk length");
       }
+      if (this.unauthenticated && count > UNAUTHENTICATED_ITEMS_MAX) {
+        return this.#fail("unauthenticated multibulk length");
+      }
       this.#start = cr + 2;
       if (count <= 0) return EMPTY;
       this.#args = new Array<string>(count);
@@ -143,6 +153,9 @@ export class RespParser {
         const len = parseLength(this.#buf, this.#start + 1, cr);
         if (len === null || len < 0 || len > this.#limits.bulkBytesMax) {
           return this.#fail("invalid bulk length");
+        }
+        if (this.unauthenticated && len > UNAUTHENTICATED_BULK_BYTES_MAX) {
+          return this.#fail("unauthenticated bulk length");
         }
         this.#bulkLen = len;
         this.#start = cr + 2;

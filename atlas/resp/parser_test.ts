@@ -78,3 +78,17 @@ Deno.test("parser: a large argument split over many reads", () => {
   assert.equal(out[0][1].length, big.length);
   assert.equal(p.bufferedBytes, 0);
 });
+
+Deno.test("parser: tighter bounds before authentication, like Redis", () => {
+  const many = new RespParser();
+  many.unauthenticated = true;
+  parseAll(many, "*11\r\n");
+  assert.equal(many.error, "Protocol error: unauthenticated multibulk length");
+  const big = new RespParser();
+  big.unauthenticated = true;
+  parseAll(big, "*2\r\n$4\r\nAUTH\r\n$20000\r\n");
+  assert.equal(big.error, "Protocol error: unauthenticated bulk length");
+  const ok = new RespParser();
+  ok.unauthenticated = true;
+  assert.deepEqual(parseAll(ok, "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n"), [["AUTH", "pw"]]);
+});

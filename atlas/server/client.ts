@@ -21,7 +21,7 @@ export class Client {
   libName = "";
   libVersion = "";
   proto: 2 | 3 = 2;
-  authenticated: boolean;
+  #authenticated = false;
   lastInteractionMs: number;
   lastCommand = "NULL";
   /** Queued commands while in MULTI, else null. */
@@ -64,9 +64,19 @@ export class Client {
     this.loopback = isLoopback(remote.hostname);
     this.createdMs = nowMs;
     this.lastInteractionMs = nowMs;
-    this.authenticated = authenticated;
     this.parser = new RespParser(limits);
+    this.authenticated = authenticated;
     this.output = new Output(conn);
+  }
+
+  get authenticated(): boolean {
+    return this.#authenticated;
+  }
+
+  /** Also tightens the parser's bounds while unauthenticated (as Redis does). */
+  set authenticated(value: boolean) {
+    this.#authenticated = value;
+    this.parser.unauthenticated = !value;
   }
 
   get subscriptionCount(): number {
