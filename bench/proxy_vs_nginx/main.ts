@@ -1,0 +1,209 @@
+/**
+ * bench/proxy_vs_nginx: one upstream behind nginx (proxy_pass to an upstream block with
+ * keepalive) and behind `helios proxy`, measured with `wrk -t1 -c64 -d5s --latency`, alternating
+ * which goes first, ROUNDS rounds. Prints req/s and p99 per round, medians and the ratios.
+ *
+ *   deno run -A bench/proxy_vs_nginx/main.ts [--rounds 3] [--duration 5s] [--nginx-workers 1]
+ *
+ * Goals (issue 10): helios throughput ≥ 0.8× nginx; helios p99 ≤ 1.5× nginx.
+ */
+import { parseArgs } from "node:util";
+
+const args = parseArgs({
+  args: Deno.args,
+  options: {
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "5s" },
+    connections: { type: "string", default: "64" },
+    "nginx-workers": { type: "string", default: "1" },
+  },
+});
+const ROUNDS = Number(args.values.rounds);
+const root = new URL("../../", import.meta.url).pathname;
+
+interface Running {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function spawnReady(cmd: string, argv: string[], pattern: RegExp): Promise<Running> {
+  const child = new Deno.Command(cmd, { args: argv, stdout: "piped", stderr: "null" }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`${cmd} exited before it was ready`);
+    buffer += value;
+    const match = pattern.exec(buffer);
+    if (match) {
+      // Keep draining stdout so the child never blocks on a full pipe.
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })().catch(() => {});
+      return {
+        port: Number(match[1]),
+        async stop() {
+          child.kill("SIGTERM");
+          await child.status;
+        },
+      };
+    }
+  }
+}
+
+async function startNginx(upstreamPort: number, workers: number): Promise<Running & { dir: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "helios-nginx-" });
+  const port = await freePort();
+  const conf = `
+worker_processes ${workers};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }
+}
+`;
+  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
+  const child = new Deno.Command("nginx", {
+    args: ["-p", dir, "-c", `${dir}/nginx.conf`, "-g", "daemon off;"],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  await waitForPort(port);
+  return {
+    port,
+    dir,
+    async stop() {
+      child.kill("SIGQUIT");
+      await child.status;
+      await child.stderr.cancel();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+interface WrkResult {
+  rps: number;
+  p99Ms: number;
+}
+
+function toMs(value: string): number {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  if (!match) return NaN;
+  const n = Number(match[1]);
+  return match[2] === "us" ? n / 1000 : match[2] === "s" ? n * 1000 : n;
+}
+
+async function wrk(port: number): Promise<WrkResult> {
+  const out = await new Deno.Command("wrk", {
+    args: [
+      "-t1",
+      `-c${args.values.connections}`,
+      `-d${args.values.duration}`,
+      "--latency",
+      `http://127.0.0.1:${port}/`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
+  const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? "");
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(text);
+  if (errors) console.error(`  wrk reported: ${errors[0]}`);
+  return { rps, p99Ms: p99 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const upstream = await spawnReady(Deno.execPath(), [
+  "run",
+  "-A",
+  `${root}bench/proxy_vs_nginx/upstream.ts`,
+], /UPSTREAM (\d+)/);
+const nginx = await startNginx(upstream.port, Number(args.values["nginx-workers"]));
+const helios = await spawnReady(Deno.execPath(), [
+  "run",
+  "-A",
+  `${root}main.ts`,
+  "proxy",
+  "--listen",
+  "127.0.0.1:0",
+  "--metrics-listen",
+  "127.0.0.1:0",
+  "--backend",
+  `http://127.0.0.1:${upstream.port}`,
+], /"listener":"proxy","address":"[^"]*:(\d+)"/);
+
+const results = { nginx: [] as WrkResult[], helios: [] as WrkResult[] };
+try {
+  // Warm both (JIT, connection pools).
+  await wrk(nginx.port);
+  await wrk(helios.port);
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? ["nginx", "helios"] as const : ["helios", "nginx"] as const;
+    for (const name of order) {
+      const result = await wrk(name === "nginx" ? nginx.port : helios.port);
+      results[name].push(result);
+      console.log(
+        `round ${round + 1} ${name.padEnd(6)} ${result.rps.toFixed(0).padStart(8)} req/s  p99 ${
+          result.p99Ms.toFixed(2)
+        } ms`,
+      );
+    }
+  }
+} finally {
+  await helios.stop();
+  await nginx.stop();
+  await upstream.stop();
+}
+
+const nRps = median(results.nginx.map((r) => r.rps));
+const hRps = median(results.helios.map((r) => r.rps));
+const nP99 = median(results.nginx.map((r) => r.p99Ms));
+const hP99 = median(results.helios.map((r) => r.p99Ms));
+console.log("");
+console.log("| proxy | req/s (median) | p99 ms (median) |");
+console.log("|---|---|---|");
+console.log(`| nginx (${args.values["nginx-workers"]} worker) | ${nRps.toFixed(0)} | ${nP99.toFixed(2)} |`);
+console.log(`| helios proxy | ${hRps.toFixed(0)} | ${hP99.toFixed(2)} |`);
+console.log(
+  `throughput ratio helios/nginx = ${(hRps / nRps).toFixed(2)} (goal >= 0.80); ` +
+    `p99 ratio helios/nginx = ${(hP99 / nP99).toFixed(2)} (goal <= 1.50)`,
+);

@@ -1,0 +1,74 @@
+/**
+ * Route matching: host (exact or "*.suffix", case-insensitive, port ignored), path prefix on
+ * segment boundaries ("/api" matches "/api" and "/api/x", not "/apix"), methods and exact header
+ * values. The first route that matches, in declared order, wins.
+ */
+import type { RouteConfig } from "./config.ts";
+
+export interface CompiledRoute {
+  name: string;
+  upstream: string;
+  prefix: string;
+  stripPrefix: boolean;
+  retryable: boolean;
+  host: string | null;
+  hostSuffix: string | null;
+  methods: Set<string> | null;
+  headers: [string, string][];
+}
+
+export function compileRoute(route: RouteConfig): CompiledRoute {
+  const host = route.match.host?.toLowerCase() ?? null;
+  const wildcard = host?.startsWith("*.") ?? false;
+  return {
+    name: route.name,
+    upstream: route.upstream,
+    prefix: route.match.path_prefix,
+    stripPrefix: route.strip_prefix,
+    retryable: route.retryable,
+    host: wildcard ? null : host,
+    hostSuffix: wildcard ? host!.slice(1) : null,
+    methods: route.match.methods.length > 0 ? new Set(route.match.methods) : null,
+    headers: Object.entries(route.match.headers).map(([k, v]) => [k.toLowerCase(), v]),
+  };
+}
+
+export function pathHasPrefix(path: string, prefix: string): boolean {
+  if (prefix === "/" || path === prefix) return true;
+  if (!path.startsWith(prefix)) return false;
+  if (prefix.endsWith("/")) return true;
+  const next = path.charCodeAt(prefix.length);
+  return next === 47 /* / */ || next === 63 /* ? */;
+}
+
+/** The host header without port, lower case. */
+export function hostOnly(hostHeader: string): string {
+  if (hostHeader.startsWith("[")) {
+    const end = hostHeader.indexOf("]");
+    return hostHeader.slice(0, end + 1).toLowerCase();
+  }
+  const colon = hostHeader.indexOf(":");
+  return (colon >= 0 ? hostHeader.slice(0, colon) : hostHeader).toLowerCase();
+}
+
+export class Router {
+  constructor(readonly routes: CompiledRoute[]) {}
+
+  match(method: string, host: string, path: string, headers: Headers): CompiledRoute | null {
+    for (const route of this.routes) {
+      if (route.methods !== null && !route.methods.has(method)) continue;
+      if (route.host !== null && route.host !== host) continue;
+      if (route.hostSuffix !== null && !host.endsWith(route.hostSuffix)) continue;
+      if (!pathHasPrefix(path, route.prefix)) continue;
+      let ok = true;
+      for (const [name, value] of route.headers) {
+        if (headers.get(name) !== value) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return route;
+    }
+    return null;
+  }
+}

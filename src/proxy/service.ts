@@ -1,0 +1,215 @@
+/**
+ * The proxy as one object: holds the current snapshot, turns each inbound request into a
+ * forward (or a WebSocket tunnel), runs active health checks and swaps configs atomically.
+ */
+import { problemResponse } from "../errors/mod.ts";
+import { type Clock, systemClock } from "../lib/clock.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { MetricsRegistry } from "../observability/metrics.ts";
+import type { RoutesFile } from "./config.ts";
+import { noRoute } from "./errors.ts";
+import { forward } from "./forward.ts";
+import { addForwarding, clientAddress, ensureCorrelation, stripHopByHop } from "./headers.ts";
+import { ActiveHealthChecker } from "./health/active.ts";
+import { ProxyMetrics } from "./metrics.ts";
+import { hostOnly } from "./router.ts";
+import { allTargets, buildSnapshot, type Snapshot } from "./state.ts";
+import type { Target } from "./target.ts";
+import type { Upstream } from "./upstream.ts";
+import { isWebSocketUpgrade, proxyWebSocket } from "./websocket.ts";
+
+export interface ProxyOptions {
+  file: RoutesFile;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  /** proxy.circuit_breaker defaults, overridable per upstream. */
+  failureThreshold: number;
+  cooldownMs: number;
+  healthCheckIntervalMs: number;
+  /** "https" when this listener terminates TLS. */
+  proto?: string;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export class ProxyService {
+  private current: Snapshot;
+  private readonly client: Deno.HttpClient;
+  private readonly metrics: ProxyMetrics;
+  private readonly checker: ActiveHealthChecker;
+  private readonly logger: Logger;
+  private readonly proto: string;
+
+  constructor(private readonly options: ProxyOptions) {
+    this.logger = options.logger;
+    this.proto = options.proto ?? "http";
+    // allowHost lets the client's Host through (preserve_host); the pool reuses keep-alive
+    // connections to every target.
+    this.client = Deno.createHttpClient({ allowHost: true, poolIdleTimeout: 90_000 });
+    this.current = this.build(options.file, null);
+    this.metrics = new ProxyMetrics(options.metrics, () => allTargets(this.current));
+    this.checker = new ActiveHealthChecker(
+      () => this.current.upstreams,
+      options.healthCheckIntervalMs,
+      this.client,
+      this.logger.child("proxy.health"),
+    );
+    this.checker.sync();
+  }
+
+  get snapshot(): Snapshot {
+    return this.current;
+  }
+
+  /** Replaces the config in one step. In-flight requests finish on the snapshot they began. */
+  apply(file: RoutesFile): number {
+    this.current = this.build(file, this.current);
+    this.checker.sync();
+    this.logger.info("Proxy config applied", {
+      version: this.current.version,
+      routes: file.routes.length,
+      upstreams: Object.keys(file.upstreams).length,
+    });
+    return this.current.version;
+  }
+
+  async close(): Promise<void> {
+    await this.checker.stop();
+    this.client.close();
+  }
+
+  handle = (
+    req: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<Response> | Response => {
+    const snapshot = this.current;
+    const url = req.url;
+    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    const pathAndQuery = pathStart < 0 ? "/" : url.slice(pathStart);
+    const query = pathAndQuery.indexOf("?");
+    const path = query < 0 ? pathAndQuery : pathAndQuery.slice(0, query);
+    const hostHeader = req.headers.get("host") ?? "";
+    const route = snapshot.router.match(req.method, hostOnly(hostHeader), path, req.headers);
+    if (route === null) {
+      this.metrics.request("none", 404);
+      return problemResponse(noRoute(req.method, path), { instance: path });
+    }
+    const upstream = snapshot.upstreams.get(route.upstream)!;
+    const ctx = {
+      peer: info.remoteAddr.hostname,
+      proto: this.proto,
+      host: hostHeader,
+      trusted: snapshot.trusted,
+    };
+    const hashKey = hashKeyOf(upstream, req.headers, ctx);
+    const headers = new Headers(req.headers);
+    stripHopByHop(headers);
+    addForwarding(headers, ctx);
+    const requestId = ensureCorrelation(headers);
+    // Deno's fetch decodes gzip/br bodies but keeps Content-Encoding; ask for identity so the
+    // bytes the client gets match the headers it gets.
+    headers.set("accept-encoding", "identity");
+    if (!upstream.config.preserve_host) headers.delete("host");
+    const outPath = route.stripPrefix && route.prefix !== "/"
+      ? stripPrefix(pathAndQuery, route.prefix)
+      : pathAndQuery;
+    if (isWebSocketUpgrade(req.headers)) {
+      return proxyWebSocket(req, { upstream, pathAndQuery: outPath, headers, requestId, hashKey })
+        .then((response) => this.count(route.name, response));
+    }
+    return forward(
+      { client: this.client, metrics: this.metrics, logger: this.logger },
+      route,
+      upstream,
+      {
+        method: req.method,
+        pathAndQuery: outPath,
+        headers,
+        body: req.body,
+        requestId,
+        hashKey,
+        completed: info.completed,
+      },
+    ).then((response) => this.count(route.name, response));
+  };
+
+  /** Targets with health, ejection and breaker state, for the admin status view. */
+  status(): unknown {
+    const snapshot = this.current;
+    return {
+      version: snapshot.version,
+      upstreams: [...snapshot.upstreams.values()].map((upstream) => ({
+        name: upstream.name,
+        balancer: upstream.config.balancer,
+        panic: upstream.inPanic(),
+        targets: upstream.targets.map(targetStatus),
+      })),
+    };
+  }
+
+  private count(route: string, response: Response): Response {
+    this.metrics.request(route, response.status);
+    return response;
+  }
+
+  private build(file: RoutesFile, previous: Snapshot | null): Snapshot {
+    return buildSnapshot(
+      file,
+      previous,
+      { failureThreshold: this.options.failureThreshold, cooldownMs: this.options.cooldownMs },
+      this.options.clock ?? systemClock,
+      {
+        onBreakerChange: (target, state) =>
+          this.logger.warn("Circuit state changed", {
+            upstream: target.upstream,
+            target: target.id,
+            state,
+          }),
+        onEjected: (target) => {
+          this.metrics.ejection(target);
+          this.logger.warn("Target ejected", {
+            upstream: target.upstream,
+            target: target.id,
+            until: new Date(target.outlier.ejectedUntil).toISOString(),
+          });
+        },
+      },
+      this.options.random,
+    );
+  }
+}
+
+function targetStatus(target: Target) {
+  return {
+    url: target.id,
+    weight: target.weight,
+    healthy: target.health.healthy,
+    ejected: target.outlier.isEjected(),
+    circuit: target.breaker.state,
+    active: target.active,
+    connections: target.connections,
+    last_error: target.lastError,
+  };
+}
+
+function stripPrefix(pathAndQuery: string, prefix: string): string {
+  const rest = pathAndQuery.slice(prefix.endsWith("/") ? prefix.length - 1 : prefix.length);
+  return rest.startsWith("/") ? rest : "/" + rest;
+}
+
+function hashKeyOf(
+  upstream: Upstream,
+  headers: Headers,
+  ctx: Parameters<typeof clientAddress>[1],
+): string | undefined {
+  if (upstream.config.balancer !== "consistent_hash") return undefined;
+  const { source, name } = upstream.config.hash_on;
+  if (source === "ip") return clientAddress(headers, ctx);
+  if (source === "header") return headers.get(name) ?? "";
+  const cookies = headers.get("cookie") ?? "";
+  for (const part of cookies.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return "";
+}
