@@ -14,4 +14,10 @@ export interface CommandExecutor {
   execute(argv: string[]): Reply | Promise<Reply>;
   /** Resolves when every write executed so far is as durable as the configured mode promises. */
   sync(): Promise<void>;
+  /**
+   * Runs a MULTI/EXEC block as one unit, when the executor cannot otherwise guarantee that
+   * nothing interleaves (a replicated executor puts the block in one Raft entry). Optional: EXEC
+   * on a synchronous executor simply runs the commands back to back.
+   */
+  executeTransaction?(commands: string[][]): Promise<Reply[]>;
 }

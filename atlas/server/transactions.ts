@@ -43,7 +43,10 @@ function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> {
   if (dirty) return NIL_ARRAY;
   // A replicated executor runs the whole block as one unit (one Raft entry) when every queued
   // command is a data command it executes.
-  if (ctx.executor.executeTransaction && queued.every((argv) => ctx.table.lookup(argv[0])!.handler === null)) {
+  if (
+    ctx.executor.executeTransaction &&
+    queued.every((argv) => ctx.table.lookup(argv[0])!.handler === null)
+  ) {
     return ctx.executor.executeTransaction(queued).then((value) => ({ kind: "array", value }));
   }
   const results: (Reply | Promise<Reply>)[] = [];

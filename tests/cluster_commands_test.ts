@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { RaftTestCluster } from "./helpers/raft_cluster.ts";
+
+Deno.test({
+  name:
+    "raft cluster: forwarding, MULTI/EXEC as one entry, replicated expiry, cluster status, no-quorum errors",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await RaftTestCluster.start({ size: 3 });
+    try {
+      const leader = await cluster.leader();
+      const follower = (leader + 1) % 3;
+      const other = (leader + 2) % 3;
+
+      // A follower accepts writes (forwarded to the leader) and reads them back linearizably.
+      const f = await cluster.connect(follower);
+      assert.deepEqual(await f.send(["SET", "greeting", "hello"]), { kind: "simple", value: "OK" });
+      assert.deepEqual(await f.send(["GET", "greeting"]), { kind: "bulk", value: "hello" });
+
+      // MULTI/EXEC on the leader applies as one unit on every replica.
+      const l = await cluster.connect(leader);
+      assert.deepEqual(await l.send(["MULTI"]), { kind: "simple", value: "OK" });
+      assert.deepEqual(await l.send(["INCR", "counter"]), { kind: "simple", value: "QUEUED" });
+      assert.deepEqual(await l.send(["RPUSH", "list", "a", "b"]), {
+        kind: "simple",
+        value: "QUEUED",
+      });
+      const exec = await l.send(["EXEC"]);
+      assert.deepEqual(exec, {
+        kind: "array",
+        value: [{ kind: "integer", value: 1 }, { kind: "integer", value: 2 }],
+      });
+
+      // A TTL is stamped by the leader and expires on every node without a client touching it.
+      assert.deepEqual(await l.send(["SET", "ephemeral", "x", "PX", "300"]), {
+        kind: "simple",
+        value: "OK",
+      });
+      const o = await cluster.connect(other);
+      assert.deepEqual(await o.send(["EXISTS", "ephemeral"]), { kind: "integer", value: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      for (const c of [l, f, o]) {
+        assert.deepEqual(await c.send(["EXISTS", "ephemeral"]), { kind: "integer", value: 0 });
+        assert.deepEqual(await c.send(["LRANGE", "list", "0", "-1"]), {
+          kind: "array",
+          value: [{ kind: "bulk", value: "a" }, { kind: "bulk", value: "b" }],
+        });
+      }
+      const status = JSON.parse(
+        (await o.send(["HELIOS.CLUSTER", "STATUS"]) as { value: string }).value,
+      );
+      assert.equal(status.leaderId, cluster.nodes[leader].id);
+      f.close();
+      o.close();
+      l.close();
+
+      // Without a quorum nothing is acknowledged: a clear error, quickly.
+      await cluster.kill(follower);
+      await cluster.kill(other);
+      const lonely = await cluster.connect(leader);
+      const reply = await lonely.send(["SET", "alone", "1"]);
+      assert.equal(reply.kind, "error");
+      assert.match((reply as { value: string }).value, /^(TRYAGAIN|CLUSTERDOWN) /);
+      lonely.close();
+    } finally {
+      await cluster.close();
+    }
+  },
+});
