@@ -38,6 +38,7 @@ import {
   lookupAs,
   lower,
   parseIntArg,
+  randomCountTooLarge,
   randomIndexes,
   SCAN_WHOLE_MAX,
 } from "./util.ts";
@@ -225,9 +226,8 @@ function hrandfield(ks: Keyspace, argv: string[]): Reply {
   }
   const count = parseIntArg(argv[2]);
   if (count === null) return ERR_NOT_INTEGER;
-  if (!Number.isFinite(count) || Math.abs(count) > ks.limits.scanCountMax * 100) {
-    return error("ERR value is out of range");
-  }
+  const tooMany = randomCountTooLarge(ks, count);
+  if (tooMany !== null) return tooMany;
   if (h === undefined || count === 0) return EMPTY_ARRAY;
   const entries = [...h.map];
   const picks = randomIndexes(() => ks.ctx.random(), entries.length, Math.abs(count), count > 0);

@@ -12,6 +12,7 @@ import {
   lookupAs,
   lower,
   parseIntArg,
+  randomCountTooLarge,
   randomIndexes,
   SCAN_WHOLE_MAX,
 } from "./util.ts";
@@ -120,7 +121,8 @@ function srandmember(ks: Keyspace, argv: string[]): Reply {
   }
   const count = parseIntArg(argv[2]);
   if (count === null) return ERR_NOT_INTEGER;
-  if (!Number.isFinite(count)) return error("ERR value is out of range");
+  const tooMany = randomCountTooLarge(ks, count);
+  if (tooMany !== null) return tooMany;
   if (s === undefined || count === 0) return EMPTY_ARRAY;
   const members = [...s.set];
   const picks = randomIndexes(() => ks.ctx.random(), members.length, Math.abs(count), count > 0);

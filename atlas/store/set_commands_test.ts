@@ -30,6 +30,7 @@ Deno.test("SPOP/SRANDMEMBER; SPOP logs SREM of the chosen members", () => {
   assert.equal(h.run("SCARD", "s"), 3);
   assert.equal((h.run("SRANDMEMBER", "s", "10") as string[]).length, 3);
   assert.equal((h.run("SRANDMEMBER", "s", "-10") as string[]).length, 10);
+  assert.deepEqual(h.run("SRANDMEMBER", "s", "-2000000"), { err: "ERR value is out of range" });
   assert.ok(typeof h.run("SRANDMEMBER", "s") === "string");
   assert.deepEqual(h.exec("SPOP", "s", "10").log, [["DEL", "s"]]);
   assert.equal(h.run("SPOP", "s"), null);

@@ -255,8 +255,10 @@ function setrange(ks: Keyspace, argv: string[]): Reply {
   const current = old ?? "";
   if (value.length === 0) return integer(current.length);
   if (offset + value.length > ks.limits.valueBytesMax) return ERR_STRING_TOO_LONG;
-  const padded = current.length < offset ? current + "\0".repeat(offset - current.length) : current;
-  const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
+  // join() builds one flat string: concatenating slices would keep every older version alive.
+  const next = current.length <= offset
+    ? [current, "\0".repeat(offset - current.length), value].join("")
+    : [current.slice(0, offset), value, current.slice(offset + value.length)].join("");
   ks.setValue(key, next, true);
   ks.emit(argv);
   return integer(next.length);

@@ -95,3 +95,8 @@ export function randomIndexes(
 
 /** Redis's small-collection SCAN: collections up to this size come back whole (cursor 0). */
 export const SCAN_WHOLE_MAX = 128;
+
+/** Bound on |count| for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with repeats (the reply size). */
+export function randomCountTooLarge(ks: Keyspace, count: number): Reply | null {
+  return Math.abs(count) > ks.limits.scanCountMax * 10 ? error("ERR value is out of range") : null;
+}

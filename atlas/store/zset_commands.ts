@@ -19,6 +19,7 @@ import {
   lookupAs,
   lower,
   parseIntArg,
+  randomCountTooLarge,
   randomIndexes,
   SCAN_WHOLE_MAX,
 } from "./util.ts";
@@ -463,7 +464,8 @@ function zrandmember(ks: Keyspace, argv: string[]): Reply {
   }
   const count = parseIntArg(argv[2]);
   if (count === null) return ERR_NOT_INTEGER;
-  if (!Number.isFinite(count)) return error("ERR value is out of range");
+  const tooMany = randomCountTooLarge(ks, count);
+  if (tooMany !== null) return tooMany;
   if (z === undefined || count === 0) return EMPTY_ARRAY;
   const picks = randomIndexes(() => ks.ctx.random(), z.size, Math.abs(count), count > 0);
   const out: Reply[] = [];
