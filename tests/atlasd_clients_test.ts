@@ -1,5 +1,5 @@
 /**
- * Real-process integration: an atlasd process (AtlasEngine, sync-mode every) driven by
+ * Real-process integration: a `helios atlasd` process (main.ts, sync-mode every) driven by
  * redis-cli, redis-benchmark and ioredis over every command family, pipelining, MULTI/EXEC/WATCH,
  * pub/sub (RESP2 and RESP3 push) and blocking pops.
  */

@@ -19,13 +19,35 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-const MAIN = new URL("./atlasd_main.ts", import.meta.url).pathname;
+const HELIOS_MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const TEST_MAIN = new URL("./atlasd_main.ts", import.meta.url).pathname;
 
-/** Spawns atlasd on a temporary data dir; resolves once it printed its listening line. */
+/**
+ * Spawns the real `helios atlasd` (main.ts) on a temporary data dir, RESP and metrics on
+ * 127.0.0.1 port 0; resolves once it logged its RESP "Listening" line. `extraArgs` are CLI
+ * flags (e.g. `--sync-mode none`). With ATLASD_ENTRY=testing, atlas/testing/atlasd_main.ts
+ * (engine + server only) is used instead.
+ */
 export async function startAtlasd(extraArgs: string[] = [], dataDir?: string): Promise<Proc> {
   const dir = dataDir ?? await Deno.makeTempDir({ prefix: "atlasd_test_" });
+  const viaCli = Deno.env.get("ATLASD_ENTRY") !== "testing";
+  const args = viaCli
+    ? [
+      "run",
+      "-A",
+      HELIOS_MAIN,
+      "atlasd",
+      "--data-dir",
+      dir,
+      "--listen",
+      "127.0.0.1:0",
+      "--metrics-listen",
+      "127.0.0.1:0",
+      ...extraArgs,
+    ]
+    : ["run", "-A", TEST_MAIN, dir, ...extraArgs];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, dir, ...extraArgs],
+    args,
     stdout: "piped",
     stderr: "inherit",
     env: { NO_COLOR: "1" },
@@ -37,7 +59,8 @@ export async function startAtlasd(extraArgs: string[] = [], dataDir?: string): P
     const { value, done } = await reader.read();
     if (done) throw new Error(`atlasd exited before listening: ${text}`);
     text += value;
-    const m = text.match(/"addr":"127\.0\.0\.1:(\d+)"/);
+    const m = text.match(/"listener":"resp","address":"127\.0\.0\.1:(\d+)"/) ??
+      text.match(/"message":"listening","addr":"127\.0\.0\.1:(\d+)"/);
     if (m) port = Number(m[1]);
   }
   const drain = (async () => {
