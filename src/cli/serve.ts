@@ -1,11 +1,18 @@
 /**
- * `helios serve`: everything in one process on an embedded data directory — the gateway on
- * :8443, the metrics listener on :9090 (and, as they land, ATLAS over RESP on :6379 and an
- * in-process worker). One "Listening" line per listener; SIGINT/SIGTERM drain and flush.
+ * `helios serve`: everything in one process on an embedded data directory — ATLAS (durable
+ * engine, RESP on :6379), the gateway on :8443, an in-process job worker, and the metrics
+ * listener on :9090. One "Listening" line per listener. SIGINT/SIGTERM stop in reverse order:
+ * the gateway drains in-flight requests, the worker finishes or releases its jobs, the RESP
+ * listener closes, and the engine flushes and fsyncs the AOF.
  */
 import { parseHostPort } from "../lib/address.ts";
 import { serveHttp } from "../lib/http_server.ts";
-import { createGatewayApp } from "../../routes/mod.ts";
+import { createGateway } from "../../routes/mod.ts";
+import type { HeliosConfig } from "../config/schema.ts";
+import { startEmbeddedWorker } from "../queue/mod.ts";
+import { EmbeddedAtlasClient } from "../storage/embedded_client.ts";
+import { startAtlasNode, StorageStartError } from "./atlas_node.ts";
+import { storeModules } from "./modules.ts";
 import type { Command } from "./command.ts";
 import {
   configFlag,
@@ -56,25 +63,50 @@ export const serveCommand: Command = {
   async run(flags, io) {
     const config = configFrom(flags, io, LOOPBACK_DEFAULTS);
     const daemon = createDaemon("helios", config);
-    const gatewayLogger = daemon.logger.child("gateway");
-    const app = createGatewayApp({
-      logger: gatewayLogger,
+    let node;
+    try {
+      node = await startAtlasNode(daemon, { listen: config.atlas.listen, modules: storeModules });
+    } catch (error) {
+      if (!(error instanceof StorageStartError)) throw error;
+      daemon.logger.error("Cannot start: storage needs attention", { reason: error.message });
+      io.err(`helios serve: ${error.message}`);
+      await daemon.shutdownNow();
+      return 1;
+    }
+    const logger = daemon.logger.child("gateway");
+    const gateway = await createGateway({
+      config,
+      logger,
       metrics: daemon.metrics,
+      atlas: new EmbeddedAtlasClient(node.engine),
+      env: { get: (name) => io.env[name] },
       readiness: { storage: () => true },
     });
-    const gateway = serveHttp({
-      address: parseHostPort(config.gateway.listen)!,
-      handler: app.fetch,
-      logger: gatewayLogger,
-      name: "gateway",
-      tls: config.gateway.tls_enabled
-        ? {
-          cert: Deno.readTextFileSync(config.gateway.tls_cert),
-          key: Deno.readTextFileSync(config.gateway.tls_key),
-        }
-        : undefined,
+    daemon.onStop("gateway services", () => gateway.close());
+    const worker = startEmbeddedWorker({
+      config,
+      jobs: gateway.jobs,
+      logger: daemon.logger.child("worker"),
+      metrics: daemon.metrics,
     });
-    daemon.onStop("gateway", () => gateway.close());
+    if (worker) daemon.onStop("worker", () => worker.stop());
+    const server = serveHttp({
+      address: parseHostPort(config.gateway.listen)!,
+      handler: gateway.fetch,
+      logger,
+      name: "gateway",
+      tls: gatewayTls(config),
+    });
+    daemon.onStop("gateway", () => server.close());
     return await daemon.run();
   },
 };
+
+/** The gateway's certificate and key, when TLS is enabled (validated by the config schema). */
+export function gatewayTls(config: HeliosConfig): { cert: string; key: string } | undefined {
+  if (!config.gateway.tls_enabled) return undefined;
+  return {
+    cert: Deno.readTextFileSync(config.gateway.tls_cert),
+    key: Deno.readTextFileSync(config.gateway.tls_key),
+  };
+}
