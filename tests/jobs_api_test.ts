@@ -262,3 +262,42 @@ Deno.test("metrics: enqueued, completed, depth and oldest age are exported", asy
   assert.match(text, /jobs_oldest_age_seconds\{queue="m"\}/);
   assert.match(text, /job_duration_seconds_count\{queue="m"\} 1/);
 });
+
+Deno.test("batches: enqueue many in one request, ack many in one request, per-item errors", async () => {
+  const { request } = jobGateway();
+  const batch = await json(
+    await request("POST", "/api/v1/jobs/batch", {
+      jobs: [
+        { queue: "b", payload: 1 },
+        { queue: "b", payload: "x".repeat(300 * 1024) },
+        { queue: "b", payload: 3, idempotency_key: "k" },
+        { queue: "b", payload: 4, idempotency_key: "k" },
+      ],
+    }),
+    200,
+  );
+  assert.equal(batch.results[0].status, "PENDING");
+  assert.equal(batch.results[1].error.code, "limit_exceeded");
+  assert.equal(batch.results[3].id, batch.results[2].id);
+  assert.equal(batch.results[3].deduplicated, true);
+  const claimed = await json(
+    await request("POST", "/api/v1/jobs/claim", { worker_id: "w", queues: ["b"], max: 10 }),
+    200,
+  );
+  assert.equal(claimed.jobs.length, 2);
+  const acks = claimed.jobs.map((j: { id: string }) => ({ id: j.id, attempt: 1, result: "ok" }));
+  acks.push({ id: claimed.jobs[0].id, attempt: 1 }); // already acked above in this batch
+  const acked = await json(
+    await request("POST", "/api/v1/jobs/ack", { worker_id: "w", acks }),
+    200,
+  );
+  assert.deepEqual(acked.results.slice(0, 2).map((r: { status: string }) => r.status), [
+    "COMPLETED",
+    "COMPLETED",
+  ]);
+  assert.equal(acked.results[2].error.code, "lease_lost");
+  assert.equal(
+    (await json(await request("GET", `/api/v1/jobs/${claimed.jobs[1].id}`), 200)).result,
+    "ok",
+  );
+});
