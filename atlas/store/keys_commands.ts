@@ -1,10 +1,11 @@
 /** Generic key commands: DEL EXISTS TYPE RENAME SCAN KEYS EXPIRE TTL PERSIST FLUSHALL ... */
 import { type BuiltinCommand, command } from "./command_table.ts";
-import { ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors.ts";
+import { ERR_NO_SUCH_KEY, ERR_SYNTAX, sanitize } from "./errors.ts";
 import { globMatch } from "./glob.ts";
 import { type Keyspace, typeOf } from "./keyspace.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
+import { deserializeValue, serializeValue } from "./serialize.ts";
 import { ERR_INT, invalidExpire, lower, parseIntArg } from "./util.ts";
 
 const G = "generic";
@@ -199,13 +200,38 @@ function flush(ks: Keyspace, argv: string[]): Reply {
   return OK;
 }
 
+/** COPY source destination [DB 0] [REPLACE]: a deep copy with the TTL. */
+function copy(ks: Keyspace, argv: string[]): Reply {
+  const [, src, dst] = argv;
+  let replace = false;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    if (opt === "replace") replace = true;
+    else if (opt === "db" && i + 1 < argv.length) {
+      const db = parseIntArg(argv[++i]);
+      if (db === null) return ERR_INT;
+      if (db !== 0) return error("ERR DB index is out of range");
+    } else return ERR_SYNTAX;
+  }
+  if (src === dst) return error("ERR source and destination objects are the same");
+  const value = ks.lookup(src);
+  if (value === undefined) return integer(0);
+  if (ks.lookup(dst) !== undefined && !replace) return integer(0);
+  const at = ks.expires.get(src);
+  ks.setValue(dst, typeof value === "string" ? value : deserializeValue(serializeValue(value)));
+  if (at !== undefined) ks.setExpire(dst, at);
+  ks.emit(argv);
+  return integer(1);
+}
+
 function objectCommand(ks: Keyspace, argv: string[]): Reply {
   const sub = lower(argv[1]);
   if (sub === "help") return array([bulk("OBJECT ENCODING <key>")]);
-  if (argv.length !== 3 || sub !== "encoding") {
-    return error(
-      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try OBJECT HELP.`,
-    );
+  if (sub !== "encoding") {
+    return error(sanitize(`ERR unknown subcommand '${argv[1]}'. Try OBJECT HELP.`));
+  }
+  if (argv.length !== 3) {
+    return error("ERR wrong number of arguments for 'object|encoding' command");
   }
   const v = ks.lookup(argv[2]);
   if (v === undefined) return NIL;
@@ -248,4 +274,5 @@ export const KEY_COMMANDS: readonly BuiltinCommand[] = [
   command("flushdb", -1, "write", [0, 0, 0], "server", flush),
   command("flushall", -1, "write", [0, 0, 0], "server", flush),
   command("object", -2, "readonly", [2, 2, 1], G, objectCommand),
+  command("copy", -3, "write denyoom", [1, 2, 1], G, copy),
 ];

@@ -209,3 +209,26 @@ Deno.test("a listener may serve a blocked pop: LPUSH is visible and LPOP runs in
   assert.equal(h.run("EXISTS", "queue"), 0);
   h.store.setModificationListener(null);
 });
+
+Deno.test("COPY and OBJECT ENCODING", () => {
+  const h = new Harness();
+  h.run("RPUSH", "l", "a", "b");
+  h.run("PEXPIRE", "l", "5000");
+  assert.equal(h.run("COPY", "l", "m"), 1);
+  assert.equal(h.run("COPY", "l", "m"), 0);
+  h.run("RPUSH", "l", "c");
+  assert.deepEqual(h.run("LRANGE", "m", "0", "-1"), ["a", "b"]); // a deep copy
+  assert.equal(h.run("PTTL", "m"), 5000);
+  assert.equal(h.run("COPY", "l", "m", "REPLACE"), 1);
+  assert.equal(h.run("LLEN", "m"), 3);
+  assert.deepEqual(h.run("COPY", "l", "l"), {
+    err: "ERR source and destination objects are the same",
+  });
+  assert.equal(h.run("COPY", "none", "x"), 0);
+  h.run("SET", "n", "12");
+  assert.equal(h.run("OBJECT", "ENCODING", "n"), "int");
+  assert.equal(h.run("OBJECT", "ENCODING", "none"), null);
+  assert.deepEqual(h.run("OBJECT", "FOO", "n"), {
+    err: "ERR unknown subcommand 'FOO'. Try OBJECT HELP.",
+  });
+});

@@ -63,7 +63,9 @@ export class ScanCursors {
 
 /** Parses a SCAN cursor (unsigned decimal); null when invalid ("ERR invalid cursor"). */
 export function parseCursor(text: string): number | null {
-  if (!/^\d{1,20}$/.test(text)) return null;
+  // strtoull: digits with an optional sign ("-1" wraps around), at most 2^64 - 1.
+  if (!/^[+-]?\d{1,20}$/.test(text)) return null;
+  if (BigInt(text) > 18446744073709551615n) return null;
   const n = Number(text);
-  return Number.isSafeInteger(n) ? n : 0;
+  return Number.isSafeInteger(n) && n >= 0 ? n : Number.MAX_SAFE_INTEGER;
 }

@@ -366,6 +366,26 @@ function zrange(ks: Keyspace, argv: string[]): Reply {
   return rangeReply(ks, argv[1], q);
 }
 
+/** ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]. */
+function zrangestore(ks: Keyspace, argv: string[]): Reply {
+  const dst = argv[1];
+  const q = newRequest("rank", false, argv[3], argv[4]);
+  const bad = parseRangeOptions(argv, 5, q, { by: true, withScores: false });
+  if (bad !== null) return bad;
+  if (q.rev && q.by !== "rank") [q.min, q.max] = [q.max, q.min];
+  const nodes = collectRange(ks, argv[2], q);
+  if (!Array.isArray(nodes)) return nodes;
+  if (nodes.length === 0) {
+    if (ks.deleteKey(dst)) ks.emit(["DEL", dst]);
+    return integer(0);
+  }
+  const z = new ZSetValue();
+  for (const n of nodes) z.add(n.member, n.score);
+  ks.setValue(dst, z);
+  ks.emit(argv);
+  return integer(z.size);
+}
+
 function zrangeLegacy(ks: Keyspace, argv: string[], by: RangeBy, rev: boolean): Reply {
   const q = rev && by !== "rank"
     ? newRequest(by, rev, argv[3], argv[2])
@@ -491,6 +511,7 @@ export const ZSET_COMMANDS: readonly BuiltinCommand[] = [
   command("zcount", 4, "readonly fast", K, Z, zcount),
   command("zlexcount", 4, "readonly fast", K, Z, zlexcount),
   command("zrange", -4, R, K, Z, zrange),
+  command("zrangestore", -5, "write denyoom", [1, 2, 1], Z, zrangestore),
   command("zrangebyscore", -4, R, K, Z, (ks, a) => zrangeLegacy(ks, a, "score", false)),
   command("zrevrangebyscore", -4, R, K, Z, (ks, a) => zrangeLegacy(ks, a, "score", true)),
   command("zrangebylex", -4, R, K, Z, (ks, a) => zrangeLegacy(ks, a, "lex", false)),

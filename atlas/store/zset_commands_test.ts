@@ -135,3 +135,15 @@ Deno.test("the skip list agrees with a sorted-array model under random operation
     assert.equal(back?.member, sorted[i][0]);
   }
 });
+
+Deno.test("ZRANGESTORE stores a range and deletes the destination when empty", () => {
+  const h = new Harness();
+  h.run("ZADD", "z", "1", "a", "2", "b", "3", "c");
+  assert.equal(h.run("ZRANGESTORE", "d", "z", "(1", "+inf", "BYSCORE"), 2);
+  assert.deepEqual(h.run("ZRANGE", "d", "0", "-1", "WITHSCORES"), ["b", 2, "c", 3]);
+  assert.equal(h.run("ZRANGESTORE", "d", "none", "0", "-1"), 0);
+  assert.equal(h.run("EXISTS", "d"), 0);
+  assert.deepEqual(h.run("ZRANGESTORE", "d", "z", "0", "1", "WITHSCORES"), {
+    err: "ERR syntax error",
+  });
+});
