@@ -1,8 +1,16 @@
 import type { RaftLog } from "../core/log.ts";
 import type { Entry, NodeId } from "../core/types.ts";
 
+// Entry objects are shared between simulated nodes, so the key is computed once per entry.
+const keys = new WeakMap<Entry, string>();
+
 function dataKey(e: Entry): string {
-  return `${e.type}:${String.fromCharCode.apply(null, e.data as unknown as number[])}`;
+  let k = keys.get(e);
+  if (k === undefined) {
+    k = `${e.type}:${String.fromCharCode.apply(null, e.data as unknown as number[])}`;
+    keys.set(e, k);
+  }
+  return k;
 }
 
 /**

@@ -154,9 +154,10 @@ export class SimCluster {
     node.readyReads = [];
   }
 
+  /** Restarts a crashed node (decommissioned, removed nodes stay down). */
   restart(id: NodeId): void {
     const node = this.node(id);
-    if (node.up) return;
+    if (node.up || this.removed.has(id)) return;
     this.#boot(node);
   }
 
@@ -323,7 +324,12 @@ export class SimCluster {
     if (this.recordApplied) this.applied.get(node.id)!.push(e);
     if (e.type === "confChange") {
       const cc = decodeConfChange(e.data);
-      if (cc.type === "removeNode") this.removed.add(cc.nodeId);
+      if (cc.type === "removeNode" && !this.removed.has(cc.nodeId)) {
+        // The removal is committed: the operator decommissions the node. (Left running, a removed
+        // node that missed its removal disrupts elections without PreVote/CheckQuorum.)
+        this.removed.add(cc.nodeId);
+        this.queue.after(0, () => this.crash(cc.nodeId));
+      }
     }
     if (e.type !== "normal" || e.data.length === 0) {
       node.kv.appliedIndex = e.index;

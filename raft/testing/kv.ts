@@ -20,8 +20,16 @@ export function encodeCommand(c: KvCommand): Uint8Array {
   return encoder.encode(JSON.stringify(c));
 }
 
+// Entry payloads are shared between simulated nodes: decode each once.
+const decoded = new WeakMap<Uint8Array, KvCommand>();
+
 export function decodeCommand(data: Uint8Array): KvCommand {
-  return JSON.parse(decoder.decode(data));
+  let c = decoded.get(data);
+  if (!c) {
+    c = JSON.parse(decoder.decode(data)) as KvCommand;
+    decoded.set(data, c);
+  }
+  return c;
 }
 
 /** Applies `op` to `value` (the key's current value): the next value and the result. */

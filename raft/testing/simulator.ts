@@ -116,23 +116,30 @@ function livenessPhase(
     return;
   }
   workload.running = false;
-  cluster.run(1000);
-  const leaders = majority.filter((id) => cluster.node(id).raw.raft.state === "leader");
-  if (leaders.length !== 1) {
-    violations.push(
-      `liveness: ${leaders.length} leaders in the healed majority after quiet period`,
-    );
-    return;
+  // Quiet: the majority must converge on one leader and apply everything it committed. Slow
+  // configurations (one inflight message of a few entries) need time to replay a long log.
+  const converged = () => convergenceProblems(cluster, majority).length === 0;
+  if (!cluster.runUntil(converged, CONVERGE_MS_MAX)) {
+    for (const p of convergenceProblems(cluster, majority)) {
+      violations.push(`liveness: ${p} ${CONVERGE_MS_MAX}ms after the workload stopped`);
+    }
   }
+}
+
+const CONVERGE_MS_MAX = 5000;
+
+function convergenceProblems(cluster: SimCluster, majority: NodeId[]): string[] {
+  const leaders = majority.filter((id) => cluster.node(id).raw.raft.state === "leader");
+  if (leaders.length !== 1) return [`${leaders.length} leaders in the healed majority`];
   const leader = cluster.node(leaders[0]).raw;
   const commit = leader.raft.log.committed;
   const { voters, learners } = leader.status().confState;
+  const problems: string[] = [];
   for (const id of majority.filter((id) => voters.includes(id) || learners.includes(id))) {
     const applied = cluster.node(id).raw.raft.log.applied;
-    if (applied !== commit) {
-      violations.push(`liveness: "${id}" applied ${applied}, leader committed ${commit}`);
-    }
+    if (applied !== commit) problems.push(`"${id}" applied ${applied}, leader committed ${commit}`);
   }
+  return problems;
 }
 
 /**
