@@ -34,121 +34,133 @@ function human(bytes: number): string {
   return `${v.toFixed(2)}${units[u]}`;
 }
 
-function sectionFields(ctx: ServerContext, name: string): Fields | null {
+type Section = (ctx: ServerContext) => Fields;
+
+function storeStats(ctx: ServerContext) {
+  return ctx.store?.stats;
+}
+
+function serverSection(ctx: ServerContext): Fields {
   const now = Date.now();
   const uptimeS = Math.floor((now - ctx.startedMs) / 1000);
-  const st = ctx.store?.stats;
-  switch (name) {
-    case "server":
-      return [
-        ["redis_version", REDIS_COMPAT_VERSION],
-        ["redis_mode", "standalone"],
-        ["atlas_version", "0.1.0"],
-        ["os", `${Deno.build.os} ${Deno.build.arch}`],
-        ["arch_bits", 64],
-        ["process_id", Deno.pid],
-        ["run_id", RUN_ID],
-        ["tcp_port", ctx.port],
-        ["server_time_usec", now * 1000],
-        ["uptime_in_seconds", uptimeS],
-        ["uptime_in_days", Math.floor(uptimeS / 86400)],
-        ["hz", 10],
-        ["executable", Deno.execPath()],
-        ["config_file", ""],
-      ];
-    case "clients":
-      return [
-        ["connected_clients", ctx.clients.size],
-        ["cluster_connections", 0],
-        ["maxclients", ctx.settings.maxclients],
-        ["blocked_clients", ctx.blocking.blockedClients],
-        ["tracking_clients", 0],
-        ["pubsub_clients", [...ctx.clients.values()].filter((c) => c.subscriptionCount > 0).length],
-      ];
-    case "memory": {
-      const mem = Deno.memoryUsage();
-      return [
-        ["used_memory", mem.heapUsed + mem.external],
-        ["used_memory_human", human(mem.heapUsed + mem.external)],
-        ["used_memory_rss", mem.rss],
-        ["used_memory_rss_human", human(mem.rss)],
-        ["used_memory_dataset", st?.usedMemoryBytes ?? 0],
-        ["total_system_memory", Deno.systemMemoryInfo().total],
-        ["maxmemory", st?.maxmemoryBytes ?? 0],
-        ["maxmemory_human", human(st?.maxmemoryBytes ?? 0)],
-        ["maxmemory_policy", st?.maxmemoryPolicy ?? "noeviction"],
-        ["mem_fragmentation_ratio", (mem.rss / Math.max(1, mem.heapUsed)).toFixed(2)],
-      ];
-    }
-    case "persistence": {
-      const fields: Fields = [
-        ["loading", 0],
-        ["async_loading", 0],
-        ["rdb_bgsave_in_progress", 0],
-        [
-          "rdb_last_save_time",
-          Math.floor((ctx.persistence.lastSaveMs?.() ?? ctx.startedMs) / 1000),
-        ],
-        ["rdb_last_bgsave_status", "ok"],
-        ["aof_enabled", ctx.persistence.appendonly === "yes" ? 1 : 0],
-        ["aof_rewrite_in_progress", 0],
-        ["aof_last_write_status", "ok"],
-      ];
-      return merge(fields, ctx.persistence.info?.() ?? {});
-    }
-    case "stats": {
-      let commands = 0;
-      let errors = 0;
-      for (const e of ctx.table.entries()) {
-        commands += e.calls;
-        errors += e.failedCalls + e.rejectedCalls;
-      }
-      return [
-        ["total_connections_received", ctx.stats.totalConnections],
-        ["total_commands_processed", commands],
-        ["instantaneous_ops_per_sec", 0],
-        ["total_net_input_bytes", ctx.stats.netInputBytes],
-        ["total_net_output_bytes", netOutputBytes(ctx)],
-        ["rejected_connections", ctx.stats.rejectedConnections],
-        ["expired_keys", st?.expiredKeysTotal ?? 0],
-        ["evicted_keys", st?.evictedKeysTotal ?? 0],
-        ["pubsub_channels", ctx.pubsub.channels.size],
-        ["pubsub_patterns", ctx.pubsub.patterns.size],
-        ["total_error_replies", errors],
-      ];
-    }
-    case "replication":
-      return [
-        ["role", "master"],
-        ["connected_slaves", 0],
-        ["master_failover_state", "no-failover"],
-        ["master_replid", RUN_ID],
-        ["master_repl_offset", 0],
-      ];
-    case "cpu": {
-      const cpu = process.cpuUsage();
-      return [
-        ["used_cpu_sys", (cpu.system / 1e6).toFixed(6)],
-        ["used_cpu_user", (cpu.user / 1e6).toFixed(6)],
-      ];
-    }
-    case "commandstats":
-      return [...ctx.table.entries()].filter((e) => e.calls > 0 || e.rejectedCalls > 0).map((e) => [
-        `cmdstat_${e.name}`,
-        `calls=${e.calls},usec=${Math.round(e.durationUs)},usec_per_call=${
-          (e.durationUs / Math.max(1, e.calls)).toFixed(2)
-        },rejected_calls=${e.rejectedCalls},failed_calls=${e.failedCalls}`,
-      ]);
-    case "errorstats":
-      return [];
-    case "keyspace":
-      return st === undefined || st.keys === 0
-        ? []
-        : [["db0", `keys=${st.keys},expires=${st.volatileKeys},avg_ttl=0`]];
-    default:
-      return null;
-  }
+  return [
+    ["redis_version", REDIS_COMPAT_VERSION],
+    ["redis_mode", "standalone"],
+    ["atlas_version", "0.1.0"],
+    ["os", `${Deno.build.os} ${Deno.build.arch}`],
+    ["arch_bits", 64],
+    ["process_id", Deno.pid],
+    ["run_id", RUN_ID],
+    ["tcp_port", ctx.port],
+    ["server_time_usec", now * 1000],
+    ["uptime_in_seconds", uptimeS],
+    ["uptime_in_days", Math.floor(uptimeS / 86400)],
+    ["hz", 10],
+    ["executable", Deno.execPath()],
+    ["config_file", ""],
+  ];
 }
+
+function memorySection(ctx: ServerContext): Fields {
+  const mem = Deno.memoryUsage();
+  const st = storeStats(ctx);
+  return [
+    ["used_memory", mem.heapUsed + mem.external],
+    ["used_memory_human", human(mem.heapUsed + mem.external)],
+    ["used_memory_rss", mem.rss],
+    ["used_memory_rss_human", human(mem.rss)],
+    ["used_memory_dataset", st?.usedMemoryBytes ?? 0],
+    ["total_system_memory", Deno.systemMemoryInfo().total],
+    ["maxmemory", st?.maxmemoryBytes ?? 0],
+    ["maxmemory_human", human(st?.maxmemoryBytes ?? 0)],
+    ["maxmemory_policy", st?.maxmemoryPolicy ?? "noeviction"],
+    ["mem_fragmentation_ratio", (mem.rss / Math.max(1, mem.heapUsed)).toFixed(2)],
+  ];
+}
+
+function persistenceSection(ctx: ServerContext): Fields {
+  const p = ctx.persistence;
+  const fields: Fields = [
+    ["loading", 0],
+    ["async_loading", 0],
+    ["rdb_bgsave_in_progress", 0],
+    ["rdb_last_save_time", Math.floor((p.lastSaveMs?.() ?? ctx.startedMs) / 1000)],
+    ["rdb_last_bgsave_status", "ok"],
+    ["aof_enabled", p.appendonly === "yes" ? 1 : 0],
+    ["aof_rewrite_in_progress", 0],
+    ["aof_last_write_status", "ok"],
+  ];
+  return merge(fields, p.info?.() ?? {});
+}
+
+function statsSection(ctx: ServerContext): Fields {
+  let commands = 0;
+  let errors = 0;
+  for (const e of ctx.table.entries()) {
+    commands += e.calls;
+    errors += e.failedCalls + e.rejectedCalls;
+  }
+  const st = storeStats(ctx);
+  return [
+    ["total_connections_received", ctx.stats.totalConnections],
+    ["total_commands_processed", commands],
+    ["instantaneous_ops_per_sec", 0],
+    ["total_net_input_bytes", ctx.stats.netInputBytes],
+    ["total_net_output_bytes", netOutputBytes(ctx)],
+    ["rejected_connections", ctx.stats.rejectedConnections],
+    ["expired_keys", st?.expiredKeysTotal ?? 0],
+    ["evicted_keys", st?.evictedKeysTotal ?? 0],
+    ["pubsub_channels", ctx.pubsub.channels.size],
+    ["pubsub_patterns", ctx.pubsub.patterns.size],
+    ["total_error_replies", errors],
+  ];
+}
+
+function commandstatsSection(ctx: ServerContext): Fields {
+  return [...ctx.table.entries()].filter((e) => e.calls > 0 || e.rejectedCalls > 0).map((e) => [
+    `cmdstat_${e.name}`,
+    `calls=${e.calls},usec=${Math.round(e.durationUs)},usec_per_call=${
+      (e.durationUs / Math.max(1, e.calls)).toFixed(2)
+    },rejected_calls=${e.rejectedCalls},failed_calls=${e.failedCalls}`,
+  ]);
+}
+
+const SECTIONS: Record<string, Section> = {
+  server: serverSection,
+  clients: (ctx) => [
+    ["connected_clients", ctx.clients.size],
+    ["cluster_connections", 0],
+    ["maxclients", ctx.settings.maxclients],
+    ["blocked_clients", ctx.blocking.blockedClients],
+    ["tracking_clients", 0],
+    ["pubsub_clients", [...ctx.clients.values()].filter((c) => c.subscriptionCount > 0).length],
+  ],
+  memory: memorySection,
+  persistence: persistenceSection,
+  stats: statsSection,
+  replication: () => [
+    ["role", "master"],
+    ["connected_slaves", 0],
+    ["master_failover_state", "no-failover"],
+    ["master_replid", RUN_ID],
+    ["master_repl_offset", 0],
+  ],
+  cpu: () => {
+    const cpu = process.cpuUsage();
+    return [
+      ["used_cpu_sys", (cpu.system / 1e6).toFixed(6)],
+      ["used_cpu_user", (cpu.user / 1e6).toFixed(6)],
+    ];
+  },
+  commandstats: commandstatsSection,
+  errorstats: () => [],
+  keyspace: (ctx) => {
+    const st = storeStats(ctx);
+    return st === undefined || st.keys === 0
+      ? []
+      : [["db0", `keys=${st.keys},expires=${st.volatileKeys},avg_ttl=0`]];
+  },
+};
 
 function netOutputBytes(ctx: ServerContext): number {
   let n = ctx.stats.netOutputBytes;
@@ -177,8 +189,8 @@ export function infoText(ctx: ServerContext, requested: string[]): string {
   }
   const parts: string[] = [];
   for (const name of names) {
-    const fields = sectionFields(ctx, name);
-    if (fields === null) continue;
+    const fields = SECTIONS[name]?.(ctx);
+    if (fields === undefined) continue;
     const title = name === "commandstats" ? "Commandstats" : name[0].toUpperCase() + name.slice(1);
     parts.push(`# ${title}\r\n` + fields.map(([k, v]) => `${k}:${v}\r\n`).join(""));
   }
