@@ -15,7 +15,7 @@ import { CONFIG_COMMANDS } from "./server/config.ts";
 import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
 import { serveConnection } from "./server/connection.ts";
 import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
-import { SERVER_COMMANDS } from "./server/info.ts";
+import { SERVER_COMMANDS } from "./server/server_commands.ts";
 import { PubSub } from "./server/pubsub.ts";
 import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
 import { rejectionText } from "./server/rejections.ts";
