@@ -72,8 +72,8 @@ export const timeoutsSchema = z.object({
 export const retrySchema = z.object({
   attempts: z.number().int().min(1).max(10).default(3),
   budget_percent: z.number().min(0).max(100).default(20),
-  /** Retries always allowed per 10 s window even at low traffic. */
-  min_retries: z.number().int().min(0).default(3),
+  /** Retries always allowed per 10 s window, so a quiet proxy can still fail over. */
+  min_retries: z.number().int().min(0).default(10),
 }).strict();
 
 export const upstreamSchema = z.object({
