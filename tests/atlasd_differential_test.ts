@@ -1,7 +1,8 @@
 /**
  * Differential test: the same command scripts against a real redis-server and against atlasd
- * (`helios atlasd`, a real process), in RESP2 and RESP3; replies must match in type and value. Unordered replies
- * are compared sorted ("sort:", "pairs:", "scan:"); random ones by type and size ("shape:").
+ * (`helios atlasd`, a real process), in RESP2 and RESP3; replies must match in type and value.
+ * Unordered replies are compared sorted ("sort:", "pairs:", "scan:"); random ones by type and
+ * size ("shape:").
  */
 import assert from "node:assert/strict";
 import { splitInlineArgs } from "../atlas/resp/inline.ts";
