@@ -10,7 +10,7 @@ import type { ServerContext } from "./context.ts";
 import { dispatch } from "./dispatch.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
-/** A client whose unparsed input grows past this is disconnected (Redis client-query-buffer-limit). */
+/** A client whose unparsed input grows past this is disconnected (client-query-buffer-limit). */
 export const QUERY_BUFFER_BYTES_MAX = 1024 * 1024 * 1024;
 const SCRATCH_BYTES = 16 * 1024;
 const SMALL_READ_BYTES = 16 * 1024;
