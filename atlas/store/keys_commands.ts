@@ -110,7 +110,7 @@ function keys(ks: Keyspace, argv: string[]): Reply {
   for (const key of ks.data.keys()) {
     if (!all && !globMatch(pattern, key)) continue;
     const at = ks.expires.size === 0 ? undefined : ks.expires.get(key);
-    if (at !== undefined && at <= ks.nowMs && !ks.replaying) continue; // skipped, not deleted
+    if (at !== undefined && at <= ks.nowMs) continue; // skipped, not deleted (as Redis)
     out.push(bulk(key));
   }
   return array(out);

@@ -21,9 +21,10 @@ export interface ExecContext {
   nowMs: number;
   random(): number;
   /**
-   * Set while replaying a log (AOF load, replica apply): keys are not lazily expired and nothing is
-   * evicted, because the log already holds the DELs the original run produced (as Redis does while
-   * loading and on replicas). Relative-time commands never appear in a log.
+   * Set while replaying a log (AOF load, replica / follower apply): write commands see keys past
+   * their deadline as still alive and nothing is evicted, because the log already holds the DELs
+   * the original run produced (as Redis does while loading and on replicas); read commands see
+   * such keys as absent without deleting them. Relative-time commands never appear in a log.
    */
   replaying?: boolean;
 }
@@ -66,6 +67,13 @@ export class Keyspace {
   usedBytes = 0;
   nowMs = 0;
   replaying = false;
+  /** The running command is a write (its flags say so). */
+  writing = false;
+  /**
+   * Reads hide expired keys instead of deleting them (so a read never returns a log). Writes
+   * still delete them. Off by default: Redis deletes on any access.
+   */
+  readsHideExpired = false;
   ctx: ExecContext = { nowMs: 0, random: () => 0 };
   /** Log forms of the running command (and of expiries/evictions it caused). */
   log: string[][] | null = null;
@@ -122,11 +130,15 @@ export class Keyspace {
     return value;
   }
 
-  /** True when `key` is past its deadline (and not replaying): deletes it and logs a DEL. */
+  /**
+   * True when `key` is past its deadline and must be treated as absent. Deletes it and logs a DEL,
+   * except in reads that only hide (replaying, readsHideExpired). Replayed writes see it alive.
+   */
   expireIfNeeded(key: string): boolean {
-    if (this.replaying) return false;
     const at = this.expires.get(key);
     if (at === undefined || at > this.nowMs) return false;
+    if (this.replaying) return !this.writing;
+    if (this.readsHideExpired && !this.writing) return true;
     this.deleteKey(key);
     this.emit(["DEL", key]);
     this.expiredKeysTotal++;

@@ -28,6 +28,12 @@ export interface StoreOptions {
   /** 0 = no limit. Compared against the estimate in stats.usedMemoryBytes. */
   maxmemoryBytes: number;
   maxmemoryPolicy: EvictionPolicy;
+  /**
+   * Reads hide expired keys instead of deleting them, so a read never returns a log (useful when
+   * only replicated writes may change state, e.g. under Raft). Default false: like Redis, any
+   * access deletes an expired key and logs the DEL.
+   */
+  readsHideExpired: boolean;
 }
 
 export interface StoreStats {
@@ -77,6 +83,7 @@ export class Store {
     }
     if (this.#maxmemoryBytes > 0 && this.#policy === "allkeys-lru") this.#ks.enableLru();
     this.#evictor = new Evictor(this.#policy, this.#expireCursor);
+    this.#ks.readsHideExpired = options.readsHideExpired === true;
     for (const c of BUILTIN_COMMANDS) this.#add(c.spec, c.handler, null);
   }
 
@@ -102,10 +109,12 @@ export class Store {
     const ks = this.#ks;
     const savedLog = ks.log;
     const savedCtx = ks.ctx;
+    const savedWriting = ks.writing;
     ks.log = null;
     ks.ctx = ctx;
     ks.nowMs = ctx.nowMs;
     ks.replaying = ctx.replaying === true;
+    ks.writing = entry.write;
     this.#depth++;
     let reply: Reply;
     let log: string[][] | null;
@@ -119,6 +128,7 @@ export class Store {
       ks.ctx = savedCtx;
       ks.nowMs = savedCtx.nowMs;
       ks.replaying = savedCtx.replaying === true;
+      ks.writing = savedWriting;
     }
     if (this.#depth === 0) ks.flushTouched();
     return { reply, log };
@@ -198,9 +208,10 @@ export class Store {
     return { expired, log };
   }
 
-  #enter(ctx: ExecContext): { log: string[][] | null; ctx: ExecContext } {
+  #enter(ctx: ExecContext): { log: string[][] | null; ctx: ExecContext; writing: boolean } {
     const ks = this.#ks;
-    const saved = { log: ks.log, ctx: ks.ctx };
+    const saved = { log: ks.log, ctx: ks.ctx, writing: ks.writing };
+    ks.writing = true; // active expiry deletes; restore writes
     ks.log = null;
     ks.ctx = ctx;
     ks.nowMs = ctx.nowMs;
@@ -208,8 +219,9 @@ export class Store {
     return saved;
   }
 
-  #leave(saved: { log: string[][] | null; ctx: ExecContext }): void {
+  #leave(saved: { log: string[][] | null; ctx: ExecContext; writing: boolean }): void {
     const ks = this.#ks;
+    ks.writing = saved.writing;
     ks.log = saved.log;
     ks.ctx = saved.ctx;
     ks.nowMs = saved.ctx.nowMs;

@@ -224,3 +224,29 @@ Deno.test("memory estimate returns to zero when everything is deleted", () => {
   h.run("DEL", "s", "l", "set", "h", "z");
   assert.equal(h.store.stats.usedMemoryBytes, 0);
 });
+
+Deno.test("readsHideExpired: reads return no log; writes still delete and log", () => {
+  const h = new Harness({ readsHideExpired: true });
+  h.run("SET", "k", "5", "PX", "10");
+  h.clock.nowMs += 10;
+  const read = h.exec("GET", "k");
+  assert.equal(read.reply.kind, "nil");
+  assert.equal(read.log, null);
+  assert.equal(h.exec("EXISTS", "k").log, null);
+  assert.equal(h.store.stats.keys, 1); // hidden, not deleted
+  const write = h.exec("INCR", "k");
+  assert.deepEqual(write.log, [["DEL", "k"], ["INCR", "k"]]);
+  assert.equal(h.run("GET", "k"), "1");
+  assert.equal(h.run("TTL", "k"), -1);
+});
+
+Deno.test("replaying: writes see logged state, reads hide expired keys", () => {
+  const h = new Harness();
+  h.clock.replaying = true;
+  h.run("SET", "k", "5", "PXAT", String(h.clock.nowMs - 1));
+  assert.equal(h.run("GET", "k"), null); // a read on a follower: hidden
+  assert.equal(h.run("INCR", "k"), 6); // a replayed write: applied as logged, TTL kept
+  assert.equal(h.store.activeExpireCycle(h.clock).expired, 0);
+  h.clock.replaying = false;
+  assert.equal(h.store.activeExpireCycle(h.clock).expired, 1);
+});
