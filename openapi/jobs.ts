@@ -420,3 +420,62 @@ export const purgeDeadRoute = secureRoute({
   request: { params: QueueParam, body: body(PurgeSchema) },
   responses: { 200: json(z.object({ purged: z.number().int() }).openapi("Purged"), "How many") },
 });
+
+const ItemError = z.object({
+  status: z.number().int(),
+  code: z.string(),
+  detail: z.string(),
+}).openapi("JobItemError");
+
+export const EnqueueBatchSchema = z.object({
+  jobs: z.array(EnqueueSchema).min(1).max(1000),
+}).strict().openapi("EnqueueJobBatch");
+
+export const EnqueuedBatchSchema = z.object({
+  results: z.array(z.object({
+    id: z.string().optional(),
+    status: JobStatus.optional(),
+    deduplicated: z.boolean().optional(),
+    error: ItemError.optional(),
+  })).openapi({ description: "One entry per job, in request order: the outcome or the error" }),
+}).openapi("EnqueuedJobBatch");
+
+export const AckBatchSchema = z.object({
+  worker_id: WorkerId,
+  acks: z.array(z.object({
+    id: z.string().regex(JOB_ID),
+    attempt: Attempt,
+    result: z.unknown().optional(),
+  })).min(1).max(256),
+}).strict().openapi("JobAckBatch");
+
+export const AckedBatchSchema = z.object({
+  results: z.array(z.object({
+    id: z.string(),
+    status: JobStatus.optional(),
+    error: ItemError.optional(),
+  })),
+}).openapi("JobAckBatchResult");
+
+export const enqueueBatchRoute = secureRoute({
+  method: "post",
+  path: "/api/v1/jobs/batch",
+  tags: ["jobs"],
+  summary: "Enqueue up to 1000 jobs in one request (one store transaction)",
+  permission: "jobs:enqueue",
+  request: { body: body(EnqueueBatchSchema) },
+  responses: {
+    200: json(EnqueuedBatchSchema, "Per-job outcomes"),
+    400: problemResponse("Invalid batch"),
+  },
+});
+
+export const ackBatchRoute = secureRoute({
+  method: "post",
+  path: "/api/v1/jobs/ack",
+  tags: ["jobs"],
+  summary: "Worker: ack up to 256 attempts in one request",
+  permission: "jobs:ack",
+  request: { body: body(AckBatchSchema) },
+  responses: { 200: json(AckedBatchSchema, "Per-ack outcomes"), 400: problemResponse("Bad batch") },
+});

@@ -1,9 +1,11 @@
 /** Job queue routes: validate (zod, via the route) → one JobService call → respond. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import {
+  ackBatchRoute,
   ackJobRoute,
   cancelJobRoute,
   claimJobsRoute,
+  enqueueBatchRoute,
   enqueueInQueueRoute,
   enqueueJobRoute,
   getJobRoute,
@@ -18,6 +20,7 @@ import {
   retryJobRoute,
 } from "../openapi/jobs.ts";
 import { type EnqueueInput, iso, type JobService, parseStored } from "../src/queue/mod.ts";
+import { AppError } from "../src/errors/app_error.ts";
 import type { GatewayEnv } from "./env.ts";
 import { mountRoute } from "./mount.ts";
 
@@ -32,6 +35,13 @@ function enqueueInput(body: EnqueueBody, queue?: string): EnqueueInput {
   };
 }
 
+/** A per-item error of a batch, in the problem's terms. */
+function itemError(error: Error) {
+  return error instanceof AppError
+    ? { status: error.status, code: error.code, detail: error.detail ?? error.message }
+    : { status: 500, code: "internal", detail: "Unexpected error" };
+}
+
 /** Mounts every /api/v1/jobs and /api/v1/queues route. */
 export function mountJobRoutes(app: OpenAPIHono<GatewayEnv>, jobs: JobService): void {
   mountRoute(app, enqueueJobRoute, async (c) => {
@@ -41,6 +51,12 @@ export function mountJobRoutes(app: OpenAPIHono<GatewayEnv>, jobs: JobService): 
   mountRoute(app, enqueueInQueueRoute, async (c) => {
     const out = await jobs.enqueue(enqueueInput(c.req.valid("json"), c.req.valid("param").queue));
     return c.json(out, out.deduplicated ? 200 : 201);
+  });
+  mountRoute(app, enqueueBatchRoute, async (c) => {
+    const outs = await jobs.enqueueMany(c.req.valid("json").jobs.map((job) => enqueueInput(job)));
+    return c.json({
+      results: outs.map((out) => ("error" in out ? { error: itemError(out.error) } : out)),
+    }, 200);
   });
   mountRoute(app, listJobsRoute, async (c) => c.json(await jobs.list(c.req.valid("query")), 200));
   mountRoute(app, getJobRoute, async (c) => c.json(await jobs.get(c.req.valid("param").id), 200));
@@ -85,6 +101,16 @@ function mountWorkerRoutes(app: OpenAPIHono<GatewayEnv>, jobs: JobService): void
     const body = c.req.valid("json");
     const out = await jobs.ack(id, { ...body, worker: body.worker_id });
     return c.json({ id, status: out.status }, 200);
+  });
+  mountRoute(app, ackBatchRoute, async (c) => {
+    const { worker_id, acks } = c.req.valid("json");
+    const outs = await jobs.ackMany(worker_id, acks);
+    return c.json({
+      results: outs.map((out, i) => ({
+        id: acks[i].id,
+        ...("error" in out ? { error: itemError(out.error) } : { status: out.status }),
+      })),
+    }, 200);
   });
   mountRoute(app, nackJobRoute, async (c) => {
     const { id } = c.req.valid("param");

@@ -5,18 +5,25 @@
  * count, same producer concurrency, same worker concurrency, in one run, alternating the order.
  *
  *   deno run -A bench/jobs_vs_bullmq/main.ts [--jobs 5000] [--rounds 2] [--concurrency 32]
- *                                            [--producers 16]
+ *                                            [--producers 16] [--batch 100]
  *
- * Each side: producers enqueue `jobs` jobs one by one (no bulk API on either side), one worker
- * (the bench process: a BullMQ Worker, or a Helios WorkerRunner over HTTP) runs a no-op handler
- * with `concurrency` slots. The time is from the first enqueue to the last ack. Goal: Helios
- * ≥ 1.0× BullMQ.
+ * Each side: `producers` concurrent producers enqueue `jobs` jobs, and one worker (the bench
+ * process: a BullMQ Worker, or a Helios WorkerRunner over HTTP — claims in batches, acks
+ * coalesced) runs a no-op handler with `concurrency` slots. The time is from the first enqueue to
+ * the last ack. Two enqueue styles, both measured: `single` (queue.add / POST /api/v1/jobs per
+ * job) and `bulk` (queue.addBulk / POST /api/v1/jobs/batch, `batch` jobs per call).
+ * Goal: Helios ≥ 1.0× BullMQ.
  */
 import { parseArgs } from "node:util";
 import { Queue, Worker } from "bullmq";
 import { HandlerRegistry, HttpJobApi, WorkerRunner } from "../../src/queue/mod.ts";
 import { Logger } from "../../src/observability/logger.ts";
-import { apiToken, freePort, startGateway, writeGatewayConfig } from "../../tests/jobs_processes.ts";
+import {
+  apiToken,
+  freePort,
+  startGateway,
+  writeGatewayConfig,
+} from "../../tests/jobs_processes.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -25,29 +32,51 @@ const args = parseArgs({
     rounds: { type: "string", default: "2" },
     concurrency: { type: "string", default: "32" },
     producers: { type: "string", default: "16" },
+    batch: { type: "string", default: "100" },
   },
 });
 const JOBS = Number(args.values.jobs);
 const ROUNDS = Number(args.values.rounds);
 const CONCURRENCY = Number(args.values.concurrency);
 const PRODUCERS = Number(args.values.producers);
+const BATCH = Number(args.values.batch);
 
 type Side = "bullmq" | "helios-interval" | "helios-every";
+type Style = "single" | "bulk";
 
-async function produce(enqueue: (n: number) => Promise<unknown>): Promise<void> {
+/** Runs producers until `jobs` are enqueued; `enqueue(first, count)` enqueues count jobs. */
+async function produce(style: Style, enqueue: (first: number, count: number) => Promise<unknown>) {
+  const step = style === "single" ? 1 : BATCH;
   let next = 0;
   await Promise.all(Array.from({ length: PRODUCERS }, async () => {
-    while (next < JOBS) await enqueue(next++);
+    while (next < JOBS) {
+      const first = next;
+      const count = Math.min(step, JOBS - first);
+      next += count;
+      await enqueue(first, count);
+    }
   }));
 }
 
-async function runBullmq(): Promise<number> {
+async function runBullmq(style: Style): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "bench-redis-" });
   const port = freePort();
   const redis = new Deno.Command("redis-server", {
     args: [
-      "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
-      "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--maxmemory-policy",
+      "noeviction",
     ],
     stdout: "null",
     stderr: "null",
@@ -58,14 +87,24 @@ async function runBullmq(): Promise<number> {
   let done = 0;
   let finished!: () => void;
   const all = new Promise<void>((resolve) => (finished = resolve));
-  const worker = new Worker("bench", async () => null, { connection, concurrency: CONCURRENCY, autorun: false });
+  const worker = new Worker("bench", async () => null, {
+    connection,
+    concurrency: CONCURRENCY,
+    autorun: false,
+  });
   worker.on("completed", () => {
     if (++done === JOBS) finished();
   });
   await worker.waitUntilReady();
   const started = performance.now();
   worker.run();
-  await produce((n) => queue.add("noop", { n }));
+  await produce(
+    style,
+    (first, count) =>
+      count === 1 && style === "single" ? queue.add("noop", { n: first }) : queue.addBulk(
+        Array.from({ length: count }, (_, i) => ({ name: "noop", data: { n: first + i } })),
+      ),
+  );
   await all;
   const seconds = (performance.now() - started) / 1000;
   await worker.close();
@@ -85,9 +124,15 @@ class CountingApi extends HttpJobApi {
     this.acked++;
     this.onAck();
   }
+  override async ackMany(worker: string, acks: { id: string; attempt: number }[]) {
+    const outs = await super.ackMany(worker, acks);
+    this.acked += outs.filter((out) => out === null).length;
+    this.onAck();
+    return outs;
+  }
 }
 
-async function runHelios(fsync: "interval" | "every"): Promise<number> {
+async function runHelios(fsync: "interval" | "every", style: Style): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "bench-helios-" });
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -113,13 +158,19 @@ async function runHelios(fsync: "interval" | "every"): Promise<number> {
   });
   const started = performance.now();
   runner.start();
-  await produce(async (n) => {
-    const response = await fetch(`${base}/api/v1/jobs`, {
+  const job = (n: number) => ({ queue: "bench", task: "noop", payload: { n } });
+  await produce(style, async (first, count) => {
+    const single = style === "single";
+    const response = await fetch(`${base}/api/v1/jobs${single ? "" : "/batch"}`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ queue: "bench", task: "noop", payload: { n } }),
+      body: JSON.stringify(
+        single ? job(first) : { jobs: Array.from({ length: count }, (_, i) => job(first + i)) },
+      ),
     });
-    if (response.status !== 201) throw new Error(`enqueue failed: ${response.status} ${await response.text()}`);
+    if (!response.ok) {
+      throw new Error(`enqueue failed: ${response.status} ${await response.text()}`);
+    }
     await response.body?.cancel();
   });
   await all;
@@ -142,28 +193,41 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`nothing listens on ${port}`);
 }
 
-const runs: Record<Side, () => Promise<number>> = {
-  "bullmq": runBullmq,
-  "helios-interval": () => runHelios("interval"),
-  "helios-every": () => runHelios("every"),
-};
-const results: Record<Side, number[]> = { "bullmq": [], "helios-interval": [], "helios-every": [] };
-const order: Side[] = ["bullmq", "helios-interval", "helios-every"];
+const styles: Style[] = ["single", "bulk"];
+const sides: Side[] = ["bullmq", "helios-interval", "helios-every"];
+const run = (side: Side, style: Style) =>
+  side === "bullmq"
+    ? runBullmq(style)
+    : runHelios(side === "helios-interval" ? "interval" : "every", style);
+const results = new Map<string, number[]>();
 for (let round = 1; round <= ROUNDS; round++) {
-  const sides = round % 2 === 1 ? order : [...order].reverse();
-  for (const side of sides) {
-    const rate = await runs[side]();
-    results[side].push(rate);
-    console.log(`round ${round} ${side.padEnd(16)} ${Math.round(rate)} jobs/s`);
+  for (const style of styles) {
+    const order = round % 2 === 1 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const rate = await run(side, style);
+      const key = `${style} ${side}`;
+      results.set(key, [...(results.get(key) ?? []), rate]);
+      console.log(
+        `round ${round} ${style.padEnd(6)} ${side.padEnd(16)} ${Math.round(rate)} jobs/s`,
+      );
+    }
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const bull = median(results.bullmq);
-console.log(`\n${JOBS} jobs, ${PRODUCERS} producers, worker concurrency ${CONCURRENCY}, ${ROUNDS} rounds (median)`);
-console.log("| side | jobs/s | vs BullMQ |");
-console.log("|---|---|---|");
-for (const side of order) {
-  const m = median(results[side]);
-  console.log(`| ${side} | ${Math.round(m)} | ${(m / bull).toFixed(2)}× |`);
+console.log(
+  `\n${JOBS} jobs, ${PRODUCERS} producers (bulk: ${BATCH} per call), worker concurrency ` +
+    `${CONCURRENCY}, ${ROUNDS} rounds, median jobs/s`,
+);
+console.log(
+  "| enqueue | BullMQ (everysec) | Helios interval | Helios every | interval/BullMQ | every/BullMQ |",
+);
+console.log("|---|---|---|---|---|---|");
+for (const style of styles) {
+  const [b, i, e] = sides.map((side) => median(results.get(`${style} ${side}`)!));
+  console.log(
+    `| ${style} | ${Math.round(b)} | ${Math.round(i)} | ${Math.round(e)} | ${
+      (i / b).toFixed(2)
+    }× | ${(e / b).toFixed(2)}× |`,
+  );
 }
 Deno.exit(0);

@@ -105,6 +105,53 @@ export class JobService {
     return out;
   }
 
+  /**
+   * Enqueues many jobs in one store round trip (one transaction, one fsync). Each item gets its
+   * own outcome or error; a bad item does not stop the others.
+   */
+  async enqueueMany(inputs: EnqueueInput[]): Promise<(EnqueueOutcome | { error: Error })[]> {
+    const nowMs = this.clock.nowMs();
+    const specs = inputs.map((input) => this.specOf(input, nowMs));
+    const commands = inputs.map((input, i) => [
+      "JOB.ENQUEUE",
+      nowMs,
+      newJobId(nowMs),
+      JSON.stringify(specs[i]),
+      JSON.stringify(input.payload ?? null),
+    ]);
+    const outs = await this.runMany<EnqueueOutcome>(commands);
+    let pending = false;
+    outs.forEach((out, i) => {
+      if ("error" in out || out.deduplicated) return;
+      this.metrics?.enqueued.inc({ queue: specs[i].queue });
+      pending ||= out.status === "PENDING";
+    });
+    if (pending) this.waiters.notify();
+    return outs;
+  }
+
+  /** Acks many attempts in one store round trip; each gets its own status or error. */
+  async ackMany(
+    worker: string,
+    acks: { id: string; attempt: number; result?: unknown }[],
+  ): Promise<({ status: JobStatus } | { error: Error })[]> {
+    const nowMs = this.clock.nowMs();
+    const commands = acks.map((a) => [
+      "JOB.ACK",
+      nowMs,
+      a.id,
+      worker,
+      a.attempt,
+      a.result === undefined ? "" : JSON.stringify(a.result),
+    ]);
+    const outs = await this.runMany<AckOutcome>(commands);
+    return outs.map((out) => {
+      if ("error" in out) return out;
+      this.countAck(out);
+      return { status: out.status };
+    });
+  }
+
   async get(id: string): Promise<JobView> {
     const record = await this.run<JobRecord | null>("JOB.GET", id);
     if (!record) throw new NotFoundError(`Job "${id}" does not exist`, "job_not_found");
@@ -190,9 +237,7 @@ export class JobService {
 
   async ack(id: string, lease: LeaseRef & { result?: unknown }): Promise<{ status: JobStatus }> {
     const result = lease.result === undefined ? "" : JSON.stringify(lease.result);
-    const out = await this.run<
-      { status: JobStatus; started_at_ms: number; finished_at_ms: number; queue?: string }
-    >(
+    const out = await this.run<AckOutcome>(
       "JOB.ACK",
       this.clock.nowMs(),
       id,
@@ -200,11 +245,7 @@ export class JobService {
       lease.attempt,
       result,
     );
-    if (this.metrics) {
-      const queue = out.queue ?? "*";
-      this.metrics.completed.inc({ queue, result: "completed" });
-      this.metrics.duration.observe({ queue }, (out.finished_at_ms - out.started_at_ms) / 1000);
-    }
+    this.countAck(out);
     return { status: out.status };
   }
 
@@ -317,6 +358,15 @@ export class JobService {
     this.waiters.close();
   }
 
+  private countAck(out: AckOutcome): void {
+    if (!this.metrics) return;
+    this.metrics.completed.inc({ queue: out.queue, result: "completed" });
+    this.metrics.duration.observe(
+      { queue: out.queue },
+      (out.finished_at_ms - out.started_at_ms) / 1000,
+    );
+  }
+
   private countFailure(queue: string, status: JobStatus): void {
     if (!this.metrics) return;
     if (status === "DEAD") {
@@ -342,6 +392,26 @@ export class JobService {
     };
   }
 
+  /** Runs JOB.* commands as one transaction; per command its parsed reply or typed error. */
+  private async runMany<T>(commands: (string | number)[][]): Promise<(T | { error: Error })[]> {
+    if (commands.length === 0) return [];
+    let values: Value[];
+    try {
+      values = await this.client.transaction(commands);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new UnavailableError(
+        `Job store unavailable: ${(error as Error).message}`,
+        "store_unavailable",
+      );
+    }
+    return values.map((value) =>
+      isErrorValue(value)
+        ? { error: errorFromReply(value.error) }
+        : JSON.parse(value as string) as T
+    );
+  }
+
   /** Runs a JOB.* command and parses its JSON reply, or throws the matching typed error. */
   private async run<T>(command: string, ...args: (string | number)[]): Promise<T> {
     let value: Value;
@@ -357,6 +427,13 @@ export class JobService {
     if (isErrorValue(value)) throw errorFromReply(value.error);
     return (value === null ? null : JSON.parse(value as string)) as T;
   }
+}
+
+interface AckOutcome {
+  queue: string;
+  status: JobStatus;
+  started_at_ms: number;
+  finished_at_ms: number;
 }
 
 /** Maps a JOB.* error reply (`CODE message`) to the HTTP error. */

@@ -75,7 +75,7 @@ export class StoreQueueData implements QueueData {
 
   private run(argv: string[]): Reply {
     const { reply, log } = this.store.execute(argv, this.ctx);
-    if (log !== null) for (const form of log) this.log.push(form);
+    if (log !== null) { for (const form of log) this.log.push(form); }
     if (reply.kind === "error") {
       // The store refused a primitive (OOM, keyspace full): surfaces as the command's error.
       throw new StoreRefusedError(`${argv[0]} refused: ${reply.value}`);

@@ -28,6 +28,12 @@ export interface LeaseHold {
   attempt: number;
 }
 
+export interface AckItem {
+  id: string;
+  attempt: number;
+  result?: unknown;
+}
+
 export interface WorkerJobApi {
   claim(request: ClaimRequest, signal?: AbortSignal): Promise<WorkerJob[]>;
   heartbeat(
@@ -35,6 +41,8 @@ export interface WorkerJobApi {
     lease: LeaseHold & { lease_ms?: number; progress?: unknown },
   ): Promise<{ cancelled: boolean }>;
   ack(id: string, lease: LeaseHold & { result?: unknown }): Promise<void>;
+  /** Acks many attempts in one call; per ack `null` (done) or the error. Optional. */
+  ackMany?(worker: string, acks: AckItem[]): Promise<(Error | null)[]>;
   nack(
     id: string,
     lease: LeaseHold & { error: string; retry_in_ms?: number; fatal?: boolean },
@@ -56,6 +64,10 @@ export class InProcessJobApi implements WorkerJobApi {
   }
   async ack(id: string, lease: LeaseHold & { result?: unknown }): Promise<void> {
     await this.jobs.ack(id, lease);
+  }
+  async ackMany(worker: string, acks: AckItem[]): Promise<(Error | null)[]> {
+    const outs = await this.jobs.ackMany(worker, acks);
+    return outs.map((out) => ("error" in out ? out.error : null));
   }
   async nack(
     id: string,

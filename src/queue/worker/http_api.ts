@@ -3,7 +3,7 @@
  * become `WorkerApiError`s carrying status and code, so the runner can tell a lost lease (409)
  * from a gateway that is down (network error, 5xx).
  */
-import type { ClaimRequest, LeaseHold, WorkerJob, WorkerJobApi } from "./api.ts";
+import type { AckItem, ClaimRequest, LeaseHold, WorkerJob, WorkerJobApi } from "./api.ts";
 
 export class WorkerApiError extends Error {
   override name = "WorkerApiError";
@@ -62,6 +62,18 @@ export class HttpJobApi implements WorkerJobApi {
   async ack(id: string, lease: LeaseHold & { result?: unknown }): Promise<void> {
     const { worker, ...rest } = lease;
     await this.post(`/api/v1/jobs/${id}/ack`, { worker_id: worker, ...rest });
+  }
+
+  async ackMany(worker: string, acks: AckItem[]): Promise<(Error | null)[]> {
+    const out = await this.post<
+      { results: { error?: { status: number; code: string; detail: string } }[] }
+    >(
+      "/api/v1/jobs/ack",
+      { worker_id: worker, acks },
+    );
+    return out.results.map((r) =>
+      r.error ? new WorkerApiError(r.error.status, r.error.code, r.error.detail) : null
+    );
   }
 
   async nack(

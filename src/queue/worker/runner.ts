@@ -9,6 +9,7 @@
 import type { Logger } from "../../observability/logger.ts";
 import type { MetricsRegistry } from "../../observability/metrics.ts";
 import type { WorkerJob, WorkerJobApi } from "./api.ts";
+import { AckBatcher } from "./ack_batcher.ts";
 import { WorkerApiError } from "./http_api.ts";
 import { type HandlerRegistry, type JobContext, JobFailure } from "./registry.ts";
 import { WorkerMetrics } from "./worker_metrics.ts";
@@ -47,9 +48,14 @@ export class WorkerRunner {
   private loop: Promise<void> | null = null;
   private slotFreed: (() => void) | null = null;
   private readonly metrics: WorkerMetrics | null;
+  private readonly acks: AckBatcher | null;
 
   constructor(private readonly options: WorkerOptions) {
     this.metrics = options.metrics ? new WorkerMetrics(options.metrics) : null;
+    const api = options.api;
+    this.acks = api.ackMany
+      ? new AckBatcher((items) => api.ackMany!(options.workerId, items))
+      : null;
   }
 
   get inFlight(): number {
@@ -180,7 +186,9 @@ export class WorkerRunner {
     const call = () => {
       switch (outcome) {
         case "ack":
-          return api.ack(job.id, { ...lease, result: result ?? null });
+          return this.acks
+            ? this.acks.ack({ id: job.id, attempt: job.attempt, result: result ?? null })
+            : api.ack(job.id, { ...lease, result: result ?? null });
         case "release":
           return api.release(job.id, lease);
         default: {
