@@ -1,9 +1,9 @@
 import type { Command } from "./command.ts";
+import { aofCommand } from "./aof.ts";
 import { atlasdCommand } from "./atlasd.ts";
 import { clusterCommand } from "./cluster.ts";
 import { configCommand } from "./config_cmd.ts";
 import { gatewayCommand } from "./gateway.ts";
-import { pendingCommand } from "./pending.ts";
 import { proxyCommand } from "./proxy.ts";
 import { serveCommand } from "./serve.ts";
 import { userCommand } from "./user.ts";
@@ -17,7 +17,7 @@ export const commands: Command[] = [
   gatewayCommand,
   proxyCommand,
   workerCommand,
-  pendingCommand("aof", "Check or repair an append-only file", "ATLAS storage issue"),
+  aofCommand,
   clusterCommand,
   userCommand,
   configCommand,
