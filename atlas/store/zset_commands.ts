@@ -92,80 +92,103 @@ function emptyLexRange(r: LexRange): boolean {
   return min > max || (min === max && (r.minEx || r.maxEx));
 }
 
-/** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]. */
-function zadd(ks: Keyspace, argv: string[]): Reply {
-  let nx = false, xx = false, gt = false, lt = false, ch = false, incr = false;
-  let i = 2;
-  for (; i < argv.length; i++) {
-    const opt = lower(argv[i]);
-    if (opt === "nx") nx = true;
-    else if (opt === "xx") xx = true;
-    else if (opt === "gt") gt = true;
-    else if (opt === "lt") lt = true;
-    else if (opt === "ch") ch = true;
-    else if (opt === "incr") incr = true;
+interface ZaddFlags {
+  nx: boolean;
+  xx: boolean;
+  gt: boolean;
+  lt: boolean;
+  ch: boolean;
+  incr: boolean;
+  /** argv index of the first score. */
+  first: number;
+  scores: number[];
+}
+
+/** Parses ZADD's flags and scores, with Redis's checks in Redis's order. */
+function parseZadd(argv: string[]): ZaddFlags | Reply {
+  const f: ZaddFlags = {
+    nx: false,
+    xx: false,
+    gt: false,
+    lt: false,
+    ch: false,
+    incr: false,
+    first: 2,
+    scores: [],
+  };
+  for (; f.first < argv.length; f.first++) {
+    const opt = lower(argv[f.first]);
+    if (opt === "nx") f.nx = true;
+    else if (opt === "xx") f.xx = true;
+    else if (opt === "gt") f.gt = true;
+    else if (opt === "lt") f.lt = true;
+    else if (opt === "ch") f.ch = true;
+    else if (opt === "incr") f.incr = true;
     else break;
   }
-  const rest = argv.length - i;
+  const rest = argv.length - f.first;
   if (rest === 0 || rest % 2 !== 0) return ERR_SYNTAX;
-  if (nx && xx) return error("ERR XX and NX options at the same time are not compatible");
-  if ((gt && nx) || (lt && nx) || (gt && lt)) {
+  if (f.nx && f.xx) return error("ERR XX and NX options at the same time are not compatible");
+  if ((f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt)) {
     return error("ERR GT, LT, and/or NX options at the same time are not compatible");
   }
-  if (incr && rest > 2) return error("ERR INCR option supports a single increment-element pair");
-  const scores: number[] = [];
-  for (let j = i; j < argv.length; j += 2) {
-    const s = parseDouble(argv[j]);
-    if (s === null) return ERR_NOT_FLOAT;
-    scores.push(s);
+  if (f.incr && rest > 2) {
+    return error("ERR INCR option supports a single increment-element pair");
   }
+  for (let j = f.first; j < argv.length; j += 2) {
+    const score = parseDouble(argv[j]);
+    if (score === null) return ERR_NOT_FLOAT;
+    f.scores.push(score);
+  }
+  return f;
+}
+
+/** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]. */
+function zadd(ks: Keyspace, argv: string[]): Reply {
+  const f = parseZadd(argv);
+  if ("kind" in f) return f;
   const key = argv[1];
   let z = lookupAs(ks, key, ZSetValue);
   if (z === null) return WRONGTYPE;
+  const tooLong = exceedsLength(ks, z?.size ?? 0, f.scores.length);
+  if (tooLong !== null) return tooLong;
   if (z === undefined) {
-    if (xx) return incr ? NIL : integer(0);
-    const tooLong = exceedsLength(ks, 0, rest / 2);
-    if (tooLong !== null) return tooLong;
+    if (f.xx) return f.incr ? NIL : integer(0);
     z = ks.createCollection(key, new ZSetValue());
-  } else {
-    const tooLong = exceedsLength(ks, z.size, rest / 2);
-    if (tooLong !== null) return tooLong;
   }
   const before = ks.beginMutation(key, z);
   let added = 0, updated = 0;
   let incrResult: number | null = null;
   let nanError = false;
-  for (let j = 0; j < scores.length; j++) {
-    const member = argv[i + j * 2 + 1];
-    let score = scores[j];
+  for (let j = 0; j < f.scores.length; j++) {
+    const member = argv[f.first + j * 2 + 1];
+    let score = f.scores[j];
     const current = z.score(member);
-    if (current !== undefined) {
-      if (nx) continue;
-      if (incr) {
-        score += current;
-        if (Number.isNaN(score)) {
-          nanError = true;
-          break;
-        }
-      }
-      if ((gt && score <= current) || (lt && score >= current)) continue;
-      incrResult = score;
-      if (score !== current) {
-        z.add(member, score);
-        updated++;
-      }
-    } else {
-      if (xx) continue;
+    if (current === undefined) {
+      if (f.xx) continue;
       z.add(member, score);
       incrResult = score;
       added++;
+      continue;
+    }
+    if (f.nx) continue;
+    if (f.incr) score += current;
+    if (Number.isNaN(score)) {
+      nanError = true;
+      break;
+    }
+    if ((f.gt && score <= current) || (f.lt && score >= current)) continue;
+    incrResult = score;
+    if (score !== current) {
+      z.add(member, score);
+      updated++;
     }
   }
   ks.endMutation(key, z, before);
   if (nanError) return error("ERR resulting score is not a number (NaN)");
   if (added + updated > 0) ks.emit(argv);
-  if (incr) return incrResult === null ? NIL : double(incrResult);
-  return integer(ch ? added + updated : added);
+  if (f.incr) return incrResult === null ? NIL : double(incrResult);
+  return integer(f.ch ? added + updated : added);
 }
 
 function zincrby(ks: Keyspace, argv: string[]): Reply {
