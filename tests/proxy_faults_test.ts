@@ -14,7 +14,7 @@ import {
   targetStatus,
 } from "./proxy_harness.ts";
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -61,7 +61,7 @@ Deno.test("proxy faults: a killed target fails over, is ejected, and is re-admit
 
 Deno.test("proxy faults: a target refusing connections is skipped without errors", async () => {
   const b = await startUpstream("B");
-  const closed = `http://127.0.0.1:${await freePort()}`;
+  const closed = `http://127.0.0.1:${freePort()}`;
   const proxy = startProxy(pool([closed, b.url], { balancer: "round_robin", ...noActiveChecks }));
   try {
     for (let i = 0; i < 8; i++) {

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a test fixture process: its stdout is the ready signal
 /**
  * A test upstream for the proxy's fault tests, run as its own process:
  *   deno run -A tests/proxy_fixture_upstream.ts ID [PORT]

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark script: its output is the result
 /**
  * bench/proxy_vs_nginx: one upstream behind nginx (proxy_pass to an upstream block with
  * keepalive) and behind `helios proxy`, measured with `wrk -t1 -c64 -d5s --latency`, alternating
@@ -51,9 +52,12 @@ async function spawnReady(cmd: string, argv: string[], pattern: RegExp): Promise
   }
 }
 
-async function startNginx(upstreamPort: number, workers: number): Promise<Running & { dir: string }> {
+async function startNginx(
+  upstreamPort: number,
+  workers: number,
+): Promise<Running & { dir: string }> {
   const dir = await Deno.makeTempDir({ prefix: "helios-nginx-" });
-  const port = await freePort();
+  const port = freePort();
   const conf = `
 worker_processes ${workers};
 pid ${dir}/nginx.pid;
@@ -99,7 +103,7 @@ http {
   };
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -201,7 +205,9 @@ const hP99 = median(results.helios.map((r) => r.p99Ms));
 console.log("");
 console.log("| proxy | req/s (median) | p99 ms (median) |");
 console.log("|---|---|---|");
-console.log(`| nginx (${args.values["nginx-workers"]} worker) | ${nRps.toFixed(0)} | ${nP99.toFixed(2)} |`);
+console.log(
+  `| nginx (${args.values["nginx-workers"]} worker) | ${nRps.toFixed(0)} | ${nP99.toFixed(2)} |`,
+);
 console.log(`| helios proxy | ${hRps.toFixed(0)} | ${hP99.toFixed(2)} |`);
 console.log(
   `throughput ratio helios/nginx = ${(hRps / nRps).toFixed(2)} (goal >= 0.80); ` +
