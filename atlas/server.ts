@@ -33,6 +33,8 @@ export interface AtlasServerOptions {
   readonly store?: StoreHooks;
   /** SAVE / BGSAVE / BGREWRITEAOF / LASTSAVE and INFO persistence (the durability engine). */
   readonly persistence?: PersistenceHooks;
+  /** Extra INFO sections by lower-case name, listed in INFO's default output (e.g. "raft"). */
+  readonly infoSections?: Record<string, () => Record<string, string | number>>;
   /** Default "127.0.0.1". */
   readonly hostname?: string;
   /** Default 6379; 0 picks a free port (see `addr`). */
@@ -159,6 +161,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     watches: new Watches(),
     stats: newStats(),
     persistence: options.persistence ?? {},
+    infoSections: options.infoSections ?? {},
     logger: options.logger ?? NOOP_LOGGER,
     startedMs: Date.now(),
     hostname,

@@ -51,6 +51,10 @@ Deno.test({
         (await o.send(["HELIOS.CLUSTER", "STATUS"]) as { value: string }).value,
       );
       assert.equal(status.leaderId, cluster.nodes[leader].id);
+      const info = await l.send(["INFO", "raft"]) as { value: string };
+      assert.match(info.value, /^# Raft\r\n/);
+      assert.match(info.value, /raft_state:leader\r\n/);
+      assert.match(info.value, new RegExp(`raft_leader_id:${cluster.nodes[leader].id}\r\n`));
       f.close();
       o.close();
       l.close();

@@ -36,6 +36,8 @@ export interface ServerContext {
   readonly watches: Watches;
   readonly stats: ServerStats;
   readonly persistence: PersistenceHooks;
+  /** Extra INFO sections by lower-case name (e.g. "raft" in cluster mode), after the built-in ones. */
+  readonly infoSections: Readonly<Record<string, () => Record<string, string | number>>>;
   readonly logger: ServerLogger;
   readonly startedMs: number;
   readonly hostname: string;

@@ -174,20 +174,22 @@ function merge(fields: Fields, extra: Record<string, string | number>): Fields {
 
 /** The INFO text for the requested sections (Redis 7 accepts several). */
 export function infoText(ctx: ServerContext, requested: string[]): string {
+  const extra = Object.keys(ctx.infoSections);
   let names: string[];
-  if (requested.length === 0) names = DEFAULT_SECTIONS;
+  if (requested.length === 0) names = [...DEFAULT_SECTIONS, ...extra];
   else {
     const set = new Set<string>();
     for (const r of requested.map((s) => s.toLowerCase())) {
-      if (r === "all" || r === "everything") ALL_SECTIONS.forEach((s) => set.add(s));
-      else if (r === "default") DEFAULT_SECTIONS.forEach((s) => set.add(s));
+      if (r === "all" || r === "everything") [...ALL_SECTIONS, ...extra].forEach((s) => set.add(s));
+      else if (r === "default") [...DEFAULT_SECTIONS, ...extra].forEach((s) => set.add(s));
       else set.add(r);
     }
-    names = ALL_SECTIONS.filter((s) => set.has(s));
+    names = [...ALL_SECTIONS, ...extra].filter((s) => set.has(s));
   }
   const parts: string[] = [];
   for (const name of names) {
-    const fields = SECTIONS[name]?.(ctx);
+    const custom = ctx.infoSections[name];
+    const fields = custom ? Object.entries(custom()) : SECTIONS[name]?.(ctx);
     if (fields === undefined) continue;
     const title = name === "commandstats" ? "Commandstats" : name[0].toUpperCase() + name.slice(1);
     parts.push(`# ${title}\r\n` + fields.map(([k, v]) => `${k}:${v}\r\n`).join(""));

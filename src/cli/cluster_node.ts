@@ -76,6 +76,7 @@ export async function startClusterNode(
     protectedMode: atlas.protected_mode,
     maxclients: atlas.maxclients,
     logger: daemon.logger.child("atlas"),
+    infoSections: { raft: () => raftInfo(member) },
   });
   registerAtlasServerMetrics(daemon.metrics, () => server);
   const bound = formatHostPort({ hostname: server.addr.hostname, port: server.addr.port });
@@ -84,6 +85,26 @@ export async function startClusterNode(
   daemon.onStop("resp listener", () => server.close());
   daemon.extendMetrics((app) => app.get("/raft/status", (c) => c.json(raftStatus(member))));
   return member;
+}
+
+/** INFO raft: the same facts as /raft/status, in INFO's field:value form. */
+export function raftInfo(cluster: ClusterNode): Record<string, string | number> {
+  const s = raftStatus(cluster);
+  return {
+    raft_node_id: s.node_id,
+    raft_state: s.state,
+    raft_term: s.term,
+    raft_leader_id: s.leader_id,
+    raft_commit_index: s.commit_index,
+    raft_applied_index: s.applied_index,
+    raft_snapshot_index: s.snapshot_index,
+    raft_voters: s.voters.join(","),
+    raft_peers: s.peers.length,
+    ...Object.fromEntries(s.peers.map((p, i) => [
+      `peer${i}`,
+      `id=${p.id},addr=${p.addr},match_index=${p.match_index},healthy=${p.healthy ? 1 : 0}`,
+    ])),
+  };
 }
 
 /** The documented /raft/status shape. */
