@@ -128,7 +128,9 @@ function livenessPhase(
 
 const CONVERGE_MS_MAX = 5000;
 
-function convergenceProblems(cluster: SimCluster, majority: NodeId[]): string[] {
+function convergenceProblems(cluster: SimCluster, healed: NodeId[]): string[] {
+  // A node removed (and decommissioned) after healing no longer counts.
+  const majority = healed.filter((id) => !cluster.removed.has(id));
   const leaders = majority.filter((id) => cluster.node(id).raw.raft.state === "leader");
   if (leaders.length !== 1) return [`${leaders.length} leaders in the healed majority`];
   const leader = cluster.node(leaders[0]).raw;

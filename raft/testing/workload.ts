@@ -60,7 +60,8 @@ export class Workload {
       result: null,
     };
     this.history.push(h);
-    const ids = this.cluster.ids;
+    // Clients know the membership: decommissioned (removed) nodes are not tried.
+    const ids = this.cluster.ids.filter((id) => !this.cluster.removed.has(id));
     const target = this.#hints[c] ?? this.random.pick(ids);
     const readIndex = this.random.chance(this.opts.readIndexRate);
     let done = false;
