@@ -37,6 +37,7 @@ import {
   exceedsLength,
   lookupAs,
   lower,
+  nth,
   parseIntArg,
   randomCountTooLarge,
   randomIndexes,
@@ -222,7 +223,7 @@ function hrandfield(ks: Keyspace, argv: string[]): Reply {
   if (argv.length === 2) {
     if (h === undefined) return NIL;
     const [i] = randomIndexes(() => ks.ctx.random(), h.size, 1, false);
-    return bulk([...h.map.keys()][i]);
+    return bulk(nth(h.map.keys(), i));
   }
   const count = parseIntArg(argv[2]);
   if (count === null) return ERR_NOT_INTEGER;

@@ -11,7 +11,9 @@ import {
   exceedsLength,
   lookupAs,
   lower,
+  nth,
   parseIntArg,
+  pickDistinct,
   randomCountTooLarge,
   randomIndexes,
   SCAN_WHOLE_MAX,
@@ -98,10 +100,8 @@ function spop(ks: Keyspace, argv: string[]): Reply {
   if (s === null) return WRONGTYPE;
   if (s === undefined) return argv.length === 3 ? EMPTY_SET : NIL;
   if (count === 0) return EMPTY_SET;
-  const members = [...s.set];
-  const picks = randomIndexes(() => ks.ctx.random(), members.length, count, true);
-  const chosen = picks.map((i) => members[i]);
-  const all = chosen.length === members.length;
+  const all = count >= s.size;
+  const chosen = pickDistinct(s.set, s.size, count, () => ks.ctx.random());
   const before = ks.beginMutation(key, s);
   for (const m of chosen) s.delete(m);
   ks.endMutation(key, s, before);
@@ -117,16 +117,17 @@ function srandmember(ks: Keyspace, argv: string[]): Reply {
   if (argv.length === 2) {
     if (s === undefined) return NIL;
     const [i] = randomIndexes(() => ks.ctx.random(), s.size, 1, false);
-    return bulk([...s.set][i]);
+    return bulk(nth(s.set, i));
   }
   const count = parseIntArg(argv[2]);
   if (count === null) return ERR_NOT_INTEGER;
   const tooMany = randomCountTooLarge(ks, count);
   if (tooMany !== null) return tooMany;
   if (s === undefined || count === 0) return EMPTY_ARRAY;
+  const random = () => ks.ctx.random();
+  if (count > 0) return array(pickDistinct(s.set, s.size, count, random).map(bulk));
   const members = [...s.set];
-  const picks = randomIndexes(() => ks.ctx.random(), members.length, Math.abs(count), count > 0);
-  return array(picks.map((i) => bulk(members[i])));
+  return array(randomIndexes(random, members.length, -count, false).map((i) => bulk(members[i])));
 }
 
 type SetOp = "inter" | "union" | "diff";

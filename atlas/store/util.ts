@@ -100,3 +100,36 @@ export const SCAN_WHOLE_MAX = 128;
 export function randomCountTooLarge(ks: Keyspace, count: number): Reply | null {
   return Math.abs(count) > ks.limits.scanCountMax * 10 ? error("ERR value is out of range") : null;
 }
+
+/** The n-th item of an iterable (0-based) without building an array. */
+export function nth<T>(items: Iterable<T>, n: number): T {
+  let i = 0;
+  for (const item of items) if (i++ === n) return item;
+  throw new RangeError(`nth: index ${n} out of range`);
+}
+
+/**
+ * Picks `count` distinct items uniformly. Small counts (the common SPOP / SRANDMEMBER case) walk
+ * the collection once without copying it; larger ones shuffle an index array.
+ */
+export function pickDistinct<T>(
+  items: Iterable<T>,
+  size: number,
+  count: number,
+  random: () => number,
+): T[] {
+  if (count >= size) return [...items];
+  if (count <= 16) {
+    const wanted = new Set<number>();
+    while (wanted.size < count) wanted.add(Math.floor(random() * size));
+    const out: T[] = [];
+    let i = 0;
+    for (const item of items) {
+      if (wanted.has(i++)) out.push(item);
+      if (out.length === count) break;
+    }
+    return out;
+  }
+  const all = [...items];
+  return randomIndexes(random, size, count, true).map((i) => all[i]);
+}
