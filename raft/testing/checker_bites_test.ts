@@ -18,6 +18,16 @@ Deno.test("bites: granting votes without the log-freshness check is caught withi
   assert.ok(runSeed(found).ok, `SEED=${found} must be clean without the bug`);
 });
 
+Deno.test("bites: stale local reads (no ReadIndex) fail the linearizability check within 30 seeds", () => {
+  let found = -1;
+  for (let seed = 1; seed <= 30 && found < 0; seed++) {
+    const r = runSeed(seed, { unsafeLocalReads: true });
+    if (r.violations.some((v) => v.startsWith("linearizability"))) found = seed;
+  }
+  assert.ok(found > 0, "no linearizability violation found in 30 seeds");
+  assert.ok(runSeed(found).ok, `SEED=${found} must be clean with ReadIndex`);
+});
+
 /**
  * Raft paper, Figure 8, scripted: S1 (term 2) replicates X at index i to S2 only and crashes; S5
  * wins term 3 and writes Y at i locally and crashes; S1 wins term 4 and replicates X (term 2) to a

@@ -25,6 +25,8 @@ export interface ClusterOptions {
   msgBytesMax?: number;
   inflightMsgsMax?: number;
   testingKnobs?: TestingKnobs;
+  /** Deliberate bug for checker tests: serve ReadIndex gets from local state at once. */
+  unsafeLocalReads?: boolean;
   /** Node ids beyond the initial voters that exist (as empty, non-member nodes) for conf changes. */
   spareNodes?: number;
 }
@@ -79,6 +81,7 @@ export class SimCluster {
       msgBytesMax: 64 * 1024,
       inflightMsgsMax: 16,
       spareNodes: 0,
+      unsafeLocalReads: false,
       ...options,
       testingKnobs: options.testingKnobs ?? {},
     };
@@ -221,7 +224,9 @@ export class SimCluster {
     }
     const opId = `op-${this.#nextOpId++}`;
     try {
-      if (op.kind === "get" && useReadIndex) {
+      if (op.kind === "get" && useReadIndex && this.opts.unsafeLocalReads) {
+        reply("ok", node.kv.get(op.key), node.id);
+      } else if (op.kind === "get" && useReadIndex) {
         node.raw.readIndex(new TextEncoder().encode(opId));
         node.readWaits.set(opId, { key: op.key, reply });
       } else {

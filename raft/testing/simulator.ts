@@ -13,6 +13,8 @@ export interface SimOptions {
   /** Bound for the liveness phase: after healing a majority, an operation must succeed within it. */
   livenessMs?: number;
   testingKnobs?: TestingKnobs;
+  /** Deliberate bug for checker tests: gets read local state without ReadIndex. */
+  unsafeLocalReads?: boolean;
   /** Force a cluster size instead of drawing 3, 5 or 7 from the seed. */
   nodeCount?: number;
   /** Debug hook: inspect the cluster when the run ends. */
@@ -51,6 +53,7 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
     inflightMsgsMax: random.pick([1, 4, 64]),
     testingKnobs: opts.testingKnobs,
     spareNodes: random.pick([0, 0, 1, 2]),
+    unsafeLocalReads: opts.unsafeLocalReads,
   });
   const workload = new Workload(cluster, random.fork(), {
     clients: random.range(2, 5),
