@@ -12,6 +12,8 @@ export interface QueueData {
   /** Sets and marks the key to expire at `atMs` (garbage collection of dedupe keys). */
   setExpiring(key: string, value: string, atMs: number): void;
   del(key: string): void;
+  /** Adds 1 to the integer at key (0 when absent) and returns the new value. */
+  incr(key: string): number;
   zadd(key: string, score: number, member: string): void;
   zrem(key: string, member: string): void;
   zcard(key: string): number;
@@ -71,6 +73,11 @@ export class MemoryQueueData implements QueueData {
     this.strings.delete(key);
     this.zsets.delete(key);
     this.sets.delete(key);
+  }
+  incr(key: string): number {
+    const value = Number(this.strings.get(key) ?? "0") + 1;
+    this.strings.set(key, String(value));
+    return value;
   }
   zadd(key: string, score: number, member: string): void {
     let zset = this.zsets.get(key);

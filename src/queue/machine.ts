@@ -62,9 +62,10 @@ export class QueueMachine {
     if (this.table.load(id)) throw new QueueError("JOBSTATE", `Job "${id}" already exists`);
     this.table.ensureQueue(spec.queue);
     const meta = newMeta(nowMs, id, spec);
+    meta.seq = this.table.nextSeq();
     this.data.set(keys.payload(id), payload);
-    this.data.zadd(keys.index(spec.queue, "all"), this.table.nextSeq(), id);
-    this.table.place(meta, meta.run_at_ms > nowMs ? "SCHEDULED" : "PENDING", nowMs);
+    this.data.zadd(keys.index(spec.queue, "all"), meta.seq, id);
+    this.table.place(meta, meta.run_at_ms > nowMs ? "SCHEDULED" : "PENDING", nowMs, true);
     if (dedupe !== null && spec.dedupe_window_ms > 0) {
       const untilMs = nowMs + spec.dedupe_window_ms;
       this.data.setExpiring(dedupe, `${untilMs} ${id}`, untilMs);

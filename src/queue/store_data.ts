@@ -28,6 +28,9 @@ export class StoreQueueData implements QueueData {
   del(key: string): void {
     this.run(["DEL", key]);
   }
+  incr(key: string): number {
+    return Number(integerOf(this.run(["INCR", key])));
+  }
   zadd(key: string, score: number, member: string): void {
     this.run(["ZADD", key, formatScore(score), member]);
   }

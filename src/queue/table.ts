@@ -47,20 +47,21 @@ export class JobTable {
   }
 
   nextSeq(): number {
-    const seq = Number(this.data.get(keys.seq()) ?? "0") + 1;
-    this.data.set(keys.seq(), String(seq));
-    return seq;
+    return this.data.incr(keys.seq());
   }
 
-  /** Moves the job to `status` (out of its current index, into the new one) and saves it. */
-  place(meta: JobMeta, status: JobStatus, nowMs: number): void {
-    this.unindex(meta);
+  /**
+   * Moves the job to `status` (out of its current index, into the new one) and saves it. A
+   * `fresh` job is in no index yet and keeps the seq it was given.
+   */
+  place(meta: JobMeta, status: JobStatus, nowMs: number, fresh = false): void {
+    if (!fresh) this.unindex(meta);
     meta.status = status;
     meta.updated_at_ms = nowMs;
     const q = meta.queue;
     switch (status) {
       case "PENDING":
-        meta.seq = this.nextSeq();
+        if (!fresh) meta.seq = this.nextSeq();
         this.data.zadd(keys.index(q, "pending"), pendingScore(meta), meta.id);
         this.data.zadd(keys.index(q, "pending_since"), meta.run_at_ms, meta.id);
         break;
