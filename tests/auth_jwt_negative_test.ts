@@ -196,3 +196,10 @@ Deno.test("HS256 mode: jwt_secret tokens verify; EdDSA or other-secret tokens do
     gw.close();
   }
 });
+
+Deno.test("a jwt_secret shorter than 32 bytes is refused at startup", async () => {
+  await assert.rejects(
+    () => startAuthGateway({ gateway: { jwt_secret: "too-short" } }),
+    /at least 32 bytes/,
+  );
+});

@@ -1,11 +1,15 @@
 // deno-lint-ignore-file no-console -- a benchmark script: its output is the result
 /**
- * The gateway under test for bench/login_storm: createGateway (as `helios serve` builds it) over
- * the durable ATLAS engine in a temp dir, bcrypt cost 10, listening on 127.0.0.1:0. Prints one
+ * The gateway under test for bench/login_storm: buildGateway with the real auth services over
+ * the durable ATLAS engine in a temp dir, bcrypt cost 10, listening on 127.0.0.1:0. With
+ * `--inline` the hashing runs on the main thread (what the worker pool prevents). Prints one
  * line `READY <port>` once users bench0..bench{N-1} (password "bench-password") exist.
  */
 import { AtlasEngine } from "../../atlas/mod.ts";
-import { createGateway } from "../../routes/mod.ts";
+import { buildGateway } from "../../routes/mod.ts";
+import { clientIpOf, gatewayAuth } from "../../routes/auth.ts";
+import { createAuthServices, InlinePasswordRunner } from "../../src/auth/mod.ts";
+import { TrustedProxies } from "../../src/gateway/client_ip.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { Logger } from "../../src/observability/logger.ts";
 import { MetricsRegistry } from "../../src/observability/metrics.ts";
@@ -15,16 +19,26 @@ import { storeModules } from "../../src/cli/modules.ts";
 const dir = await Deno.makeTempDir({ prefix: "helios-login-storm-" });
 const engine = await AtlasEngine.open({ dataDir: dir, snapshotIntervalMs: 0 });
 for (const register of storeModules) register(engine.store);
-const gateway = await createGateway({
-  config: configSchema.parse({
-    gateway: { bcrypt_cost: 10, rate_limit: { enabled: false } },
-  }),
-  logger: new Logger("gateway", { level: "error" }),
-  metrics: new MetricsRegistry({ defaultMetrics: false }),
-  atlas: new EmbeddedAtlasClient(engine),
-  reaper: false,
+const inline = Deno.args.includes("--inline");
+const config = configSchema.parse({ gateway: { bcrypt_cost: 10, rate_limit: { enabled: false } } });
+const logger = new Logger("gateway", { level: "error" });
+const metrics = new MetricsRegistry({ defaultMetrics: false });
+const atlas = new EmbeddedAtlasClient(engine);
+const auth = await createAuthServices({
+  atlas,
+  config: config.gateway,
+  logger,
+  metrics,
+  passwordRunner: inline ? new InlinePasswordRunner() : undefined,
 });
-const users = Number(Deno.args[0] ?? "20");
+const gateway = buildGateway({
+  config,
+  logger,
+  metrics,
+  atlas,
+  auth: gatewayAuth(auth, clientIpOf(new TrustedProxies([]))),
+});
+const users = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? "20");
 await Promise.all(Array.from({ length: users }, async (_, i) => {
   const register = await gateway.app.request("/api/v1/auth/register", {
     method: "POST",
@@ -55,7 +69,7 @@ Deno.addSignalListener("SIGTERM", async () => {
   clearInterval(lagTimer);
   clearInterval(lagReport);
   await server.shutdown();
-  await gateway.close();
+  auth.close();
   await engine.close();
   await Deno.remove(dir, { recursive: true });
   Deno.exit(0);

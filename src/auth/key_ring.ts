@@ -30,6 +30,9 @@ interface LoadedKey {
   verifyKey: CryptoKey | Uint8Array;
 }
 
+/** HS256 keys must be at least as long as the hash output. */
+export const HS256_SECRET_BYTES_MIN = 32;
+
 /** How often an unknown `kid` may trigger a reload from ATLAS (another node rotated). */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 
@@ -50,6 +53,11 @@ export class KeyRing {
   async load(): Promise<void> {
     if (this.algorithm === "HS256") {
       const secret = new TextEncoder().encode(this.options.secret);
+      if (secret.length < HS256_SECRET_BYTES_MIN) {
+        throw new Error(
+          `gateway.jwt_secret must be at least ${HS256_SECRET_BYTES_MIN} bytes (RFC 7518 §3.2)`,
+        );
+      }
       const kid = `hs256-${(await sha256Hex(this.options.secret)).slice(0, 12)}`;
       this.current = { kid, signKey: secret, verifyKey: secret };
       this.verifiers.set(kid, this.current);

@@ -19,6 +19,7 @@ import { AuthCache } from "./auth_cache.ts";
 import { JwtCodec } from "./jwt.ts";
 import { KeyRing } from "./key_ring.ts";
 import { authMetrics } from "./metrics.ts";
+import type { PasswordRunner } from "./password_jobs.ts";
 import { PasswordHasher } from "./passwords.ts";
 import { RoleStore } from "./role_store.ts";
 import { AuthServices } from "./service.ts";
@@ -38,6 +39,7 @@ export {
 } from "./middleware.ts";
 export type { TokenPair } from "./records.ts";
 export { LoginThrottle, type ThrottlePolicy } from "./throttle.ts";
+export { InlinePasswordRunner, type PasswordRunner } from "./password_jobs.ts";
 
 export interface AuthServicesDeps {
   atlas: AtlasClient;
@@ -47,6 +49,8 @@ export interface AuthServicesDeps {
   clock?: Clock;
   /** Overrides the throttle (tests use short delays); defaults to the documented policy. */
   throttle?: LoginThrottle;
+  /** Overrides the hashing worker pool (bench/login_storm's inline comparison only). */
+  passwordRunner?: PasswordRunner;
 }
 
 const ms = (text: string) => parseDurationMs(text)!;
@@ -65,7 +69,8 @@ export async function createAuthServices(deps: AuthServicesDeps): Promise<AuthSe
   const cacheRefreshMs = ms(config.auth_cache_refresh);
   // Revocations must outlive every access token they could still match, plus cache staleness.
   const revocationKeepMs = accessTtlMs + clockSkewMs + cacheRefreshMs + 60_000;
-  const pool = new PasswordWorkerPool(passwordWorkerCount(config.password_workers));
+  const pool = deps.passwordRunner ??
+    new PasswordWorkerPool(passwordWorkerCount(config.password_workers));
   const ring = new KeyRing(atlas, clock, {
     secret: config.jwt_secret,
     retireAfterMs: accessTtlMs + clockSkewMs,

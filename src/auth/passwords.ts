@@ -13,7 +13,7 @@
  * configuration, so login can upgrade it.
  */
 import { ValidationError } from "../errors/app_error.ts";
-import type { PasswordWorkerPool } from "./worker_pool.ts";
+import type { PasswordRunner } from "./password_jobs.ts";
 
 export const PASSWORD_CHARS_MIN = 8;
 export const PASSWORD_CHARS_MAX = 1024;
@@ -68,7 +68,7 @@ export interface VerifyResult {
 export class PasswordHasher {
   private dummyHash: Promise<string> | null = null;
 
-  constructor(private readonly pool: PasswordWorkerPool, private readonly policy: PasswordPolicy) {}
+  constructor(private readonly pool: PasswordRunner, private readonly policy: PasswordPolicy) {}
 
   async hash(password: string): Promise<string> {
     if (this.policy.algorithm === "argon2id") {

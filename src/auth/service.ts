@@ -19,7 +19,7 @@ import type { JwtCodec } from "./jwt.ts";
 import type { KeyRing } from "./key_ring.ts";
 import type { AuthMetrics } from "./metrics.ts";
 import { checkPasswordRules, PASSWORD_CHARS_MAX, type PasswordHasher } from "./passwords.ts";
-import type { PasswordWorkerPool } from "./worker_pool.ts";
+import type { PasswordRunner } from "./password_jobs.ts";
 import { principalFromApiToken, principalFromJwt } from "./principal.ts";
 import type { ApiTokenRecord, TokenPair, UserRecord } from "./records.ts";
 import type { RoleStore } from "./role_store.ts";
@@ -32,7 +32,7 @@ export interface AuthParts {
   clock: Clock;
   logger: Logger;
   metrics: AuthMetrics;
-  pool: PasswordWorkerPool;
+  pool: PasswordRunner;
   hasher: PasswordHasher;
   ring: KeyRing;
   jwt: JwtCodec;

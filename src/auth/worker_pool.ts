@@ -4,7 +4,7 @@
  * beats unbounded latency). Workers start lazily and `close()` terminates them.
  */
 import { UnavailableError } from "../errors/app_error.ts";
-import type { WorkerJob, WorkerRequest, WorkerResponse } from "./password_worker.ts";
+import type { PasswordRunner, WorkerJob, WorkerRequest, WorkerResponse } from "./password_jobs.ts";
 
 type Job = {
   request: WorkerJob;
@@ -17,7 +17,7 @@ interface Slot {
   busy: Job | null;
 }
 
-export class PasswordWorkerPool {
+export class PasswordWorkerPool implements PasswordRunner {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
