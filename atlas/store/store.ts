@@ -135,6 +135,9 @@ export class Store {
   }
 
   #run(entry: Entry, argv: string[], ctx: ExecContext): Reply {
+    if (argv.length > this.limits.argsMax) {
+      return error(`ERR too many arguments: more than ${this.limits.argsMax} (argsMax)`);
+    }
     if (entry.write) {
       const bad = this.#checkLimits(entry, argv);
       if (bad !== null) return bad;
@@ -179,6 +182,12 @@ export class Store {
   #add(spec: CommandSpec, builtin: BuiltinHandler | null, external: CommandHandler | null): void {
     const name = spec.name.toLowerCase();
     if (this.#specs.has(name)) throw new Error(`Command "${name}" is already registered`);
+    const keysOk = spec.firstKey === 0 ||
+      (Number.isInteger(spec.firstKey) && spec.firstKey > 0 && Number.isInteger(spec.step) &&
+        spec.step > 0 && Number.isInteger(spec.lastKey));
+    if (!Number.isInteger(spec.arity) || spec.arity === 0 || !keysOk || name.length === 0) {
+      throw new Error(`Command "${name}" has an invalid spec (arity, firstKey/lastKey/step)`);
+    }
     const entry: Entry = {
       spec: { ...spec, name },
       builtin,

@@ -185,6 +185,8 @@ Deno.test("registerCommand: an extension composes primitives atomically with one
     err: "ERR wrong number of arguments for 'job.push' command",
   });
   assert.throws(() => h.store.registerCommand(spec.spec, () => ({ reply: r.reply, log: null })));
+  const badStep = { ...spec.spec, name: "job.bad", step: 0 };
+  assert.throws(() => h.store.registerCommand(badStep, () => ({ reply: r.reply, log: null })));
   assert.ok(h.store.commands.get("job.push")?.flags.includes("write"));
 });
 
@@ -209,6 +211,10 @@ Deno.test("limits give clear errors", () => {
   assert.deepEqual(h.run("SET", "third", "x"), { err: "ERR keyspace is full: 2 keys (keysMax)" });
   assert.equal(h.run("SET", "k", "overwrite"), "OK");
   assert.throws(() => new Harness({ limits: { keysMax: 0 } }), RangeError);
+  const few = new Harness({ limits: { argsMax: 4 } });
+  assert.deepEqual(few.run("MGET", "a", "b", "c", "d"), {
+    err: "ERR too many arguments: more than 4 (argsMax)",
+  });
 });
 
 Deno.test("memory estimate returns to zero when everything is deleted", () => {
