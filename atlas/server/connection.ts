@@ -21,12 +21,26 @@ type Pending = Reply | Promise<Reply> | ReplyList;
 export async function serveConnection(ctx: ServerContext, client: Client): Promise<void> {
   try {
     while (!client.closed) {
-      const n = await readSome(client);
+      let n: number | null;
+      if (client.pendingRead !== null) n = await readPending(client);
+      else {
+        // 16 KiB reads until one fills its buffer, then 64 KiB: idle clients stay small.
+        const region = client.parser.spare(client.bigReads ? BIG_READ_BYTES : SMALL_READ_BYTES);
+        try {
+          n = await client.conn.read(region);
+        } catch {
+          n = null; // reset by peer, or closed by us: same outcome
+        }
+        if (n !== null) {
+          client.parser.commit(n);
+          client.bigReads = n === region.length;
+        }
+      }
       if (n === null) break;
       ctx.stats.netInputBytes += n;
       const batch = processBatch(ctx, client);
       if (batch !== undefined) await batch;
-      await client.output.flush();
+      if (client.output.pendingBytes > 0) await client.output.flush();
       if (client.closeAfterFlush || client.output.failed) break;
       if (client.parser.bufferedBytes > QUERY_BUFFER_BYTES_MAX) {
         ctx.logger.warn("Closing client that reached the query buffer limit", {
@@ -42,25 +56,13 @@ export async function serveConnection(ctx: ServerContext, client: Client): Promi
   }
 }
 
-/** Reads into the parser; first consumes a read started while the client was blocked. */
-async function readSome(client: Client): Promise<number | null> {
-  if (client.pendingRead !== null) {
-    const n = await client.pendingRead;
-    client.pendingRead = null;
-    if (n === null) return null;
-    client.parser.feed(client.scratch!.subarray(0, n));
-    return n;
-  }
-  try {
-    // 16 KiB reads until one fills its buffer, then 64 KiB: idle clients stay small.
-    const region = client.parser.spare(client.bigReads ? BIG_READ_BYTES : SMALL_READ_BYTES);
-    const n = await client.conn.read(region);
-    client.bigReads = n !== null && n === region.length;
-    if (n !== null) client.parser.commit(n);
-    return n;
-  } catch {
-    return null; // reset by peer, or closed by us: same outcome
-  }
+/** Consumes a read that was started while the client was blocked (into `scratch`). */
+async function readPending(client: Client): Promise<number | null> {
+  const n = await client.pendingRead;
+  client.pendingRead = null;
+  if (n === null || n === undefined) return null;
+  client.parser.feed(client.scratch!.subarray(0, n));
+  return n;
 }
 
 /**
