@@ -80,7 +80,7 @@ export const assignRoleRoute = secureRoute({
   path: "/api/v1/admin/users/{id}/roles",
   permission: "admin:write:users",
   tags: ["admin"],
-  summary: "Assign a role to a user",
+  summary: "Assign a role to a user (only a role the caller holds, unless the caller has `*`)",
   request: {
     params: userId,
     body: body(z.object({ role: z.string().min(1).max(64) }).openapi("RoleAssignment")),

@@ -44,7 +44,7 @@ export function mountAdminRoutes(app: OpenAPIHono<GatewayEnv>, auth: AuthService
   });
   mountRoute(app, assignRoleRoute, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await users.assignRole(id, c.req.valid("json").role), 200);
+    return c.json(await users.assignRole(c.get("principal"), id, c.req.valid("json").role), 200);
   });
   mountRoute(app, removeRoleRoute, async (c) => {
     const { id, role } = c.req.valid("param");

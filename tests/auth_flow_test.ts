@@ -146,6 +146,27 @@ Deno.test("first admin from HELIOS_ADMIN_PASSWORD; admin API manages users and r
     assert.equal(list.status, 200);
     assert.equal((await list.json()).total, 2);
 
+    // No escalation: a user manager cannot hand out roles it does not hold.
+    await gw.request(
+      "/api/v1/admin/roles/user-manager",
+      jsonInit("PUT", { rules: ["admin:write:users"] }, admin.token),
+    );
+    await gw.request(
+      `/api/v1/admin/users/${carol.user_id}/roles`,
+      jsonInit("POST", { role: "user-manager" }, admin.token),
+    );
+    const escalate = await gw.request(
+      `/api/v1/admin/users/${carol.user_id}/roles`,
+      jsonInit("POST", { role: "admin" }, carol.token),
+    );
+    assert.equal(escalate.status, 403);
+    assert.equal((await escalate.json()).code, "role_escalation");
+    const lateral = await gw.request(
+      `/api/v1/admin/users/${carol.user_id}/roles`,
+      jsonInit("POST", { role: "readonly" }, carol.token),
+    );
+    assert.equal(lateral.status, 200);
+
     const check = await gw.request(
       "/api/v1/authz/check",
       jsonInit("POST", { subject: "carol", action: "read", resource: "admin:users" }, admin.token),

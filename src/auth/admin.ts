@@ -1,5 +1,6 @@
 /** User administration: list, disable/enable, delete, assign and remove roles. */
-import { ConflictError } from "../errors/app_error.ts";
+import { ConflictError, ForbiddenError } from "../errors/app_error.ts";
+import { type Principal, roleClosure } from "../rbac/mod.ts";
 import type { AuthServices } from "./service.ts";
 import type { UserRecord } from "./records.ts";
 
@@ -57,9 +58,20 @@ export class UserAdmin {
     this.parts.cache.forgetUser(id);
   }
 
-  async assignRole(id: string, role: string): Promise<UserView> {
+  /**
+   * Assigns a role. No escalation: the caller must hold the role (directly or inherited) or
+   * hold the `*` rule — `admin:write:users` alone cannot hand out `admin`.
+   */
+  async assignRole(caller: Principal, id: string, role: string): Promise<UserView> {
     const user = await this.parts.users.require(id);
     await this.auth.requireRoles([role]);
+    const held = roleClosure(this.parts.cache.roleTable(), caller.roles);
+    if (!caller.rules.includes("*") && !held.has(role)) {
+      throw new ForbiddenError(
+        `Cannot assign role "${role}": you do not hold it`,
+        "role_escalation",
+      );
+    }
     if (user.roles.includes(role)) return userView(user);
     if (user.roles.length >= 32) {
       throw new ConflictError("A user may hold at most 32 roles", "too_many_roles");
