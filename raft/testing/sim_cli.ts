@@ -71,4 +71,13 @@ function main(): number {
   return violations === 0 ? 0 : 1;
 }
 
-if (import.meta.main) Deno.exit(main());
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = main();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    code = 2;
+  }
+  Deno.exit(code);
+}
