@@ -156,3 +156,18 @@ Deno.test("password change ends the other sessions and keeps this one", async ()
     gw.close();
   }
 });
+
+Deno.test("sessions per user are bounded: past the cap the oldest session ends", async () => {
+  const gw = await startAuthGateway();
+  try {
+    const { SESSIONS_PER_USER_MAX } = await import("../src/auth/sessions.ts");
+    const user = await gw.auth.addUser("erin", "password-123", ["user"]);
+    const sessions = gw.auth.parts.sessions;
+    const first = await sessions.open(user.id);
+    for (let i = 0; i < SESSIONS_PER_USER_MAX; i++) await sessions.open(user.id);
+    assert.equal((await sessions.listOf(user.id)).length, SESSIONS_PER_USER_MAX);
+    assert.equal(await sessions.get(first.sessionId), null);
+  } finally {
+    gw.close();
+  }
+});

@@ -28,6 +28,8 @@ export type RotateOutcome =
   | { kind: "reuse"; userId: string; sessionId: string };
 
 const SID = /^[A-Za-z0-9_-]{16,64}$/;
+/** Live sessions per user; logging in beyond it ends the oldest. */
+export const SESSIONS_PER_USER_MAX = 100;
 
 export class SessionStore {
   constructor(
@@ -61,7 +63,28 @@ export class SessionStore {
       ]),
       "open session",
     );
+    await this.enforceCap(userId);
     return { sessionId: sid, refreshToken: `${sid}.${secret}` };
+  }
+
+  /**
+   * Bounds the sessions of one user: expired ones leave the user's set, and past
+   * SESSIONS_PER_USER_MAX live ones the oldest are ended.
+   */
+  private async enforceCap(userId: string): Promise<void> {
+    const count = ok(await this.atlas.call("SCARD", keys.userSessions(userId)), "SCARD");
+    if (typeof count !== "number" || count <= SESSIONS_PER_USER_MAX) return;
+    const live: { sid: string; createdMs: number }[] = [];
+    const stale: string[] = [];
+    for (const sid of await this.listOf(userId)) {
+      const created = ok(await this.atlas.call("HGET", keys.session(sid), "created_ms"), "HGET");
+      if (created === null) stale.push(sid);
+      else live.push({ sid, createdMs: Number(created) });
+    }
+    if (stale.length > 0) await this.atlas.call("SREM", keys.userSessions(userId), ...stale);
+    live.sort((a, b) => a.createdMs - b.createdMs);
+    const excess = live.slice(0, Math.max(0, live.length - SESSIONS_PER_USER_MAX));
+    await this.revoke(userId, excess.map((s) => s.sid));
   }
 
   async get(sid: string): Promise<SessionRecord | null> {

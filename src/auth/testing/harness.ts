@@ -23,6 +23,7 @@ const PROBES: (string | number)[][] = [
   ["HDEL", "probe:h", "f"],
   ["SADD", "probe:s", "m"],
   ["SISMEMBER", "probe:s", "m"],
+  ["SCARD", "probe:s"],
   ["SMEMBERS", "probe:s"],
   ["SREM", "probe:s", "m"],
   ["ZADD", "probe:z", 1, "m"],

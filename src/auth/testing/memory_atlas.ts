@@ -151,6 +151,10 @@ export class MemoryAtlasClient implements AtlasClient {
         const e = this.get(a[0]);
         return e && e.kind === "set" ? [...(e.data as Set<string>)] : [];
       }
+      case "SCARD": {
+        const e = this.get(a[0]);
+        return e && e.kind === "set" ? (e.data as Set<string>).size : 0;
+      }
       case "SISMEMBER": {
         const e = this.get(a[0]);
         return e && e.kind === "set" && (e.data as Set<string>).has(a[1]) ? 1 : 0;
