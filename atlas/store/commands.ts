@@ -5,6 +5,7 @@ import { KEY_COMMANDS } from "./keys_commands.ts";
 import { LIST_COMMANDS } from "./list_commands.ts";
 import { SET_COMMANDS } from "./set_commands.ts";
 import { STRING_COMMANDS } from "./string_commands.ts";
+import { ZSET_ALGEBRA_COMMANDS } from "./zset_algebra_commands.ts";
 import { ZSET_COMMANDS } from "./zset_commands.ts";
 
 export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
@@ -14,4 +15,5 @@ export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
   ...LIST_COMMANDS,
   ...SET_COMMANDS,
   ...ZSET_COMMANDS,
+  ...ZSET_ALGEBRA_COMMANDS,
 ];
