@@ -107,5 +107,9 @@ Deno.test("long-poll: ends empty at the deadline or on abort", async () => {
   );
   controller.abort();
   assert.deepEqual(await waiting, []);
+  // An aborted caller (client gone) is handed nothing, so no job sits leased to nobody.
+  await service.enqueue({ queue: "q", payload: 1 });
+  assert.deepEqual(await service.claim({ worker: "w1", queues: ["q"] }, controller.signal), []);
+  assert.equal((await service.claim({ worker: "w1", queues: ["q"] })).length, 1);
   service.close();
 });

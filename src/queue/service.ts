@@ -203,6 +203,8 @@ export class JobService {
     const waitMs = Math.min(input.wait_ms ?? 0, this.settings.claimWaitMsMax);
     const deadline = this.clock.nowMs() + waitMs;
     for (;;) {
+      // A caller that is gone must not be handed jobs: they would sit leased until expiry.
+      if (signal?.aborted) return [];
       const jobs = await this.run<ClaimedJob[]>(
         "JOB.CLAIM",
         this.clock.nowMs(),

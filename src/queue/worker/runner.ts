@@ -43,6 +43,8 @@ interface Running {
 
 export class WorkerRunner {
   private readonly running = new Map<string, Running>();
+  /** Attempts whose handler ended and whose result is being reported. */
+  private readonly settling = new Set<Running>();
   private readonly claimAbort = new AbortController();
   private stopping = false;
   private loop: Promise<void> | null = null;
@@ -80,7 +82,8 @@ export class WorkerRunner {
     this.claimAbort.abort("shutdown");
     this.slotFreed?.();
     await this.loop?.catch(() => {});
-    const all = Promise.all([...this.running.values()].map((r) => r.done));
+    const entries = [...this.running.values(), ...this.settling];
+    const all = Promise.all(entries.map((r) => r.done));
     const finished = await within(all, this.options.shutdownTimeoutMs);
     if (!finished) {
       this.options.logger.warn("Shutdown timeout: releasing running jobs", {
@@ -99,7 +102,10 @@ export class WorkerRunner {
     let failures = 0;
     while (!this.stopping) {
       const free = o.concurrency - this.running.size;
-      if (free <= 0) {
+      // Claim in batches: with jobs running, wait until a quarter of the slots are free rather
+      // than claiming one job per freed slot; and wait while too many results are in flight.
+      const busy = this.running.size > 0 && free < Math.ceil(o.concurrency / 4);
+      if (free <= 0 || busy || this.settling.size >= o.concurrency) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
@@ -139,11 +145,26 @@ export class WorkerRunner {
     this.running.set(job.id, entry);
     this.metrics?.inFlight.set(this.running.size);
     entry.done = this.execute(entry).finally(() => {
-      this.running.delete(job.id);
-      this.metrics?.inFlight.set(this.running.size);
-      this.slotFreed?.();
-      this.slotFreed = null;
+      this.freeSlot(entry);
+      this.settling.delete(entry);
+      this.wake();
     });
+  }
+
+  /**
+   * A slot is taken while the handler runs; reporting the result (ack/nack) happens after the
+   * slot is free, so a worker keeps `concurrency` handlers busy while results are in flight.
+   * At most `concurrency` results may be in flight at once (backpressure when the gateway is slow).
+   */
+  private freeSlot(entry: Running): void {
+    if (!this.running.delete(entry.job.id)) return;
+    this.metrics?.inFlight.set(this.running.size);
+    this.wake();
+  }
+
+  private wake(): void {
+    this.slotFreed?.();
+    this.slotFreed = null;
   }
 
   private async execute(entry: Running): Promise<void> {
@@ -168,6 +189,8 @@ export class WorkerRunner {
     const reason = controller.signal.reason as AbortReason | undefined;
     if (controller.signal.aborted) outcome = reason === "shutdown" ? "release" : "skip";
     this.metrics?.observe(job.task, outcome, (performance.now() - startedMs) / 1000);
+    this.settling.add(entry);
+    this.freeSlot(entry);
     await this.settle(entry, outcome, result, error);
   }
 
