@@ -148,7 +148,7 @@ Deno.test(`jobs reliability: ${JOBS} webhook jobs, ${WORKERS} workers killed -9,
       const random = createPrng(SEED + 1);
       let restartedGateway = false;
       while (!done) {
-        await sleep(2000 + random() * 2000);
+        await sleep(1000 + random() * 2000);
         if (done) break;
         const i = Math.floor(random() * WORKERS);
         await workers[i].kill("SIGKILL");
