@@ -44,6 +44,8 @@ class SimNode {
   pending = new Map<string, Reply>();
   readWaits = new Map<string, { key: string; reply: Reply }>();
   readyReads: { index: number; key: string; reply: Reply }[] = [];
+  /** The last term this node was seen leading. */
+  leaderTerm = 0;
   /** A paused node (a long GC or VM stall) handles nothing until this time. */
   pausedUntil = 0;
   constructor(readonly id: NodeId, readonly disk: SimDisk, readonly tickMs: number) {}
@@ -66,6 +68,8 @@ export class SimCluster {
   /** Entries applied, per node (scenario tests inspect them). */
   readonly applied = new Map<NodeId, Entry[]>();
   recordApplied = false;
+  /** Called once when a node is first seen leading a term (fault injectors hook in here). */
+  onLeaderElected: ((id: NodeId, term: number) => void) | null = null;
   /** Nodes whose removal some node applied (committed): an operator would shut them down. */
   readonly removed = new Set<NodeId>();
 
@@ -280,7 +284,13 @@ export class SimCluster {
 
   #after(node: SimNode): void {
     const r = node.raw.raft;
-    if (r.state === "leader") this.checker.onLeader(node.id, r.term, r.log);
+    if (r.state === "leader") {
+      this.checker.onLeader(node.id, r.term, r.log);
+      if (node.leaderTerm !== r.term) {
+        node.leaderTerm = r.term;
+        this.onLeaderElected?.(node.id, r.term);
+      }
+    }
     this.#pump(node);
   }
 

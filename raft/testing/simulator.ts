@@ -169,6 +169,14 @@ class FaultInjector {
   }
 
   schedule(untilMs: number): void {
+    // Some seeds crash fresh leaders before their first entries spread (Figure 8 territory).
+    const earlyCrashRate = this.random.pick([0, 0, 0.2, 0.5]);
+    this.cluster.onLeaderElected = (id) => {
+      if (this.cluster.now >= untilMs || !this.random.chance(earlyCrashRate)) return;
+      this.cluster.queue.after(this.random.range(0, 12), () => {
+        if (this.cluster.now < untilMs) this.cluster.crash(id);
+      });
+    };
     const meanGapMs = this.random.pick([50, 150, 400]);
     let t = 0;
     for (;;) {
