@@ -32,7 +32,7 @@ async function startHelios(args: string[], env: Record<string, string> = {}) {
   })().catch(() => {});
   const listening = /"message":"Listening".*"listener":"(proxy|metrics)","address":"([^"]+)"/;
   const first = await waitForLine(child.stdout, listening, lines);
-  await eventually(() => lines.filter((l) => listening.test(l)).length === 2);
+  await eventually(() => lines.filter((l) => listening.test(l)).length === 2, 20_000);
   const addresses = Object.fromEntries(
     lines.filter((l) => listening.test(l)).map((l) => listening.exec(l)!.slice(1, 3)),
   );

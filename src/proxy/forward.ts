@@ -15,6 +15,7 @@ import {
   upstreamTimeout,
 } from "./errors.ts";
 import { stripHopByHop } from "./headers.ts";
+import { requestHead, UpstreamError } from "./h1_client.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import { RequestBody } from "./request_body.ts";
 import { relayBody } from "./response_body.ts";
@@ -33,7 +34,8 @@ export interface OutboundRequest {
   method: string;
   /** Path and query as sent upstream (prefix already stripped). */
   pathAndQuery: string;
-  headers: Headers;
+  /** Rewritten request headers (headers.ts), including the client's Host. */
+  headers: [string, string][];
   body: ReadableStream<Uint8Array> | null;
   requestId: string;
   hashKey: string | undefined;
@@ -116,6 +118,14 @@ async function attemptOnce(
   body: RequestBody | null,
   canRetry: boolean,
 ): Promise<AttemptResult> {
+  if (body === null && lease.target.h1 !== null) {
+    return await attemptRaw(deps, upstream, lease, outbound, canRetry);
+  }
+  const headers = new Headers(outbound.headers);
+  if (!upstream.config.preserve_host) headers.delete("host");
+  // Deno's fetch decodes gzip/br bodies but keeps Content-Encoding; ask for identity so the
+  // bytes the client gets match the headers it gets.
+  headers.set("accept-encoding", "identity");
   const abort = new AbortController();
   const onClientAbort = () => abort.abort(outbound.signal?.reason);
   outbound.signal?.addEventListener("abort", onClientAbort, { once: true });
@@ -130,7 +140,7 @@ async function attemptOnce(
   try {
     const init: RequestInit & { client: Deno.HttpClient; duplex: "half" } = {
       method: outbound.method,
-      headers: outbound.headers,
+      headers,
       body: body === null ? null : body.stream(),
       redirect: "manual",
       signal: abort.signal,
@@ -165,6 +175,62 @@ async function attemptOnce(
     ok: true,
     response: respond(response, upstream, lease, abort, success, outbound, onClientAbort),
   };
+}
+
+/** The fast path: a bodyless request over a pooled HTTP/1.1 connection (h1_client.ts). */
+async function attemptRaw(
+  deps: ForwardDeps,
+  upstream: Upstream,
+  lease: Lease,
+  outbound: OutboundRequest,
+  canRetry: boolean,
+): Promise<AttemptResult> {
+  const pool = lease.target.h1!;
+  const host = upstream.config.preserve_host
+    ? outbound.headers.find(([name]) => name === "host")?.[1] ?? pool.target.authority
+    : pool.target.authority;
+  const head = requestHead(outbound.method, outbound.pathAndQuery, outbound.headers, host);
+  const timings = upstream.timings;
+  const startedMs = performance.now();
+  let success = true;
+  let released = false;
+  const release = (ok: boolean) => {
+    if (released) return;
+    released = true;
+    upstream.release(lease, success && ok);
+  };
+  let exchange;
+  try {
+    exchange = await pool.request(
+      head,
+      outbound.method,
+      timings.connectMs,
+      timings.responseHeaderMs,
+      timings.idleMs,
+      release,
+    );
+  } catch (error) {
+    success = false;
+    release(false);
+    const kind = error instanceof UpstreamError ? error.kind : "other";
+    return { ok: false, kind, reason: kind === "timeout" ? "timeout" : String(error) };
+  }
+  deps.metrics.upstreamDuration(upstream.name, (performance.now() - startedMs) / 1000);
+  const response = exchange.response;
+  success = response.status < 500;
+  if (!success && canRetry && hasAlternative(upstream, lease)) {
+    release(false);
+    response.body?.cancel().catch(() => {});
+    return {
+      ok: false,
+      kind: "other",
+      status: response.status,
+      reason: `status ${response.status}`,
+    };
+  }
+  if (!exchange.streaming) release(true);
+  response.headers.set("x-request-id", outbound.requestId);
+  return { ok: true, response };
 }
 
 function hasAlternative(upstream: Upstream, lease: Lease): boolean {

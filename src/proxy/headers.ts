@@ -19,8 +19,6 @@ export const HOP_BY_HOP = [
   "proxy-authorization",
 ];
 
-const FORWARDING = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"];
-
 /** Removes hop-by-hop headers and the names listed in Connection. Mutates `headers`. */
 export function stripHopByHop(headers: Headers): void {
   const connection = headers.get("connection");
@@ -59,45 +57,114 @@ function forwardedNode(address: string): string {
   return address.includes(":") ? `"[${address}]"` : address;
 }
 
-/**
- * Adds forwarding headers after hop-by-hop removal. From an untrusted peer every inbound
- * forwarding header is dropped and rebuilt; from a trusted one the chain is extended.
- */
-export function addForwarding(headers: Headers, ctx: ForwardingContext): void {
-  const trusted = ctx.trusted.size > 0 && ctx.trusted.contains(ctx.peer);
-  if (!trusted) {
-    for (const name of FORWARDING) headers.delete(name);
-  }
-  const priorXff = headers.get("x-forwarded-for");
-  headers.set("x-forwarded-for", priorXff ? `${priorXff}, ${ctx.peer}` : ctx.peer);
-  if (!headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", ctx.proto);
-  if (!headers.has("x-forwarded-host")) headers.set("x-forwarded-host", ctx.host);
-  const element = `for=${forwardedNode(ctx.peer)};host="${ctx.host}";proto=${ctx.proto}`;
-  const priorForwarded = headers.get("forwarded");
-  headers.set("forwarded", priorForwarded ? `${priorForwarded}, ${element}` : element);
-}
-
+const HOP_SET = new Set(HOP_BY_HOP);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
+export interface RewrittenRequest {
+  /** The headers to send upstream, in order, as [name, value] pairs (lower-case names). */
+  headers: [string, string][];
+  requestId: string;
+  /** The client's Host header ("" when absent). */
+  host: string;
+}
+
+/**
+ * The whole request-header rewrite in one pass over the client's headers (the proxy's hot
+ * path, so no intermediate Headers object):
+ * 1. hop-by-hop headers and every name listed in Connection are dropped;
+ * 2. inbound Forwarded/X-Forwarded-* are kept only from a trusted peer;
+ * 3. only then are the proxy's X-Forwarded-For/-Proto/-Host and Forwarded added, so a client
+ *    cannot make the proxy strip its own forwarding headers (Go issue 50580);
+ * 4. a well-formed X-Request-Id and traceparent are kept, otherwise generated.
+ */
+export function rewriteRequestHeaders(source: Headers, ctx: ForwardingContext): RewrittenRequest {
+  const connection = source.get("connection");
+  const listed = connection === null ? null : new Set(
+    connection.split(",").map((token) => token.trim().toLowerCase()).filter((t) => t !== ""),
+  );
+  const trusted = ctx.trusted.size > 0 && ctx.trusted.contains(ctx.peer);
+  const out: [string, string][] = [];
+  let xff: string | null = null;
+  let proto: string | null = null;
+  let xfh: string | null = null;
+  let forwarded: string | null = null;
+  let requestId: string | null = null;
+  let traceparent: string | null = null;
+  let tracestate: string | null = null;
+  let host = "";
+  for (const [name, value] of source) {
+    if (HOP_SET.has(name) || (listed !== null && listed.has(name))) continue;
+    switch (name) {
+      case "host":
+        host = value;
+        break;
+      case "x-forwarded-for":
+        if (trusted) xff = value;
+        break;
+      case "x-forwarded-proto":
+        if (trusted) proto = value;
+        break;
+      case "x-forwarded-host":
+        if (trusted) xfh = value;
+        break;
+      case "forwarded":
+        if (trusted) forwarded = value;
+        break;
+      case "x-request-id":
+        if (REQUEST_ID.test(value)) requestId = value;
+        break;
+      case "traceparent":
+        if (TRACEPARENT.test(value)) traceparent = value;
+        break;
+      case "tracestate":
+        tracestate = value;
+        break;
+      default:
+        out.push([name, value]);
+    }
+  }
+  if (host !== "") out.push(["host", host]);
+  out.push(["x-forwarded-for", xff === null ? ctx.peer : `${xff}, ${ctx.peer}`]);
+  out.push(["x-forwarded-proto", proto ?? ctx.proto]);
+  out.push(["x-forwarded-host", xfh ?? host]);
+  const element = `for=${forwardedNode(ctx.peer)};host="${host}";proto=${ctx.proto}`;
+  out.push(["forwarded", forwarded === null ? element : `${forwarded}, ${element}`]);
+  requestId ??= randomRequestId();
+  out.push(["x-request-id", requestId]);
+  if (traceparent === null) {
+    out.push(["traceparent", `00-${randomHex(16)}-${randomHex(8)}-01`]);
+  } else {
+    out.push(["traceparent", traceparent]);
+    if (tracestate !== null) out.push(["tracestate", tracestate]);
+  }
+  return { headers: out, requestId, host };
+}
+
+/**
+ * Random hex from a pooled buffer: one getRandomValues call per 4 KiB instead of two per
+ * request. Trace and request ids need uniqueness, not secrecy.
+ */
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 function randomHex(bytes: number): string {
-  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
+  if (poolOffset + bytes > POOL_BYTES) {
+    crypto.getRandomValues(pool);
+    poolOffset = 0;
+  }
   let out = "";
-  for (const b of buffer) out += (b < 16 ? "0" : "") + b.toString(16);
+  for (let i = 0; i < bytes; i++) out += HEX[pool[poolOffset++]];
   return out;
 }
 
-/** Keeps a well-formed X-Request-Id and traceparent or generates them. Returns the request id. */
-export function ensureCorrelation(headers: Headers): string {
-  let requestId = headers.get("x-request-id");
-  if (requestId === null || !REQUEST_ID.test(requestId)) {
-    requestId = crypto.randomUUID();
-    headers.set("x-request-id", requestId);
-  }
-  const traceparent = headers.get("traceparent");
-  if (traceparent === null || !TRACEPARENT.test(traceparent)) {
-    headers.set("traceparent", `00-${randomHex(16)}-${randomHex(8)}-01`);
-    headers.delete("tracestate");
-  }
-  return requestId;
+/** A UUID v4 from the same pool. */
+export function randomRequestId(): string {
+  const h = randomHex(16);
+  const variant = HEX[(parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80];
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${
+    h.slice(20, 32)
+  }`;
 }

@@ -9,7 +9,7 @@ import type { MetricsRegistry } from "../observability/metrics.ts";
 import type { RoutesFile } from "./config.ts";
 import { noRoute } from "./errors.ts";
 import { forward } from "./forward.ts";
-import { addForwarding, clientAddress, ensureCorrelation, stripHopByHop } from "./headers.ts";
+import { clientAddress, rewriteRequestHeaders } from "./headers.ts";
 import { ActiveHealthChecker } from "./health/active.ts";
 import { ProxyMetrics } from "./metrics.ts";
 import { hostOnly } from "./router.ts";
@@ -75,6 +75,7 @@ export class ProxyService {
 
   async close(): Promise<void> {
     await this.checker.stop();
+    for (const target of allTargets(this.current)) target.h1?.close();
     this.client.close();
   }
 
@@ -102,14 +103,7 @@ export class ProxyService {
       trusted: snapshot.trusted,
     };
     const hashKey = hashKeyOf(upstream, req.headers, ctx);
-    const headers = new Headers(req.headers);
-    stripHopByHop(headers);
-    addForwarding(headers, ctx);
-    const requestId = ensureCorrelation(headers);
-    // Deno's fetch decodes gzip/br bodies but keeps Content-Encoding; ask for identity so the
-    // bytes the client gets match the headers it gets.
-    headers.set("accept-encoding", "identity");
-    if (!upstream.config.preserve_host) headers.delete("host");
+    const { headers, requestId } = rewriteRequestHeaders(req.headers, ctx);
     const outPath = route.stripPrefix && route.prefix !== "/"
       ? stripPrefix(pathAndQuery, route.prefix)
       : pathAndQuery;

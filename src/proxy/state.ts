@@ -38,6 +38,9 @@ export function buildSnapshot(
       upstreams.set(name, new Upstream(name, config, defaults, clock, events, random));
     }
   }
+  for (const [name, old] of previous?.upstreams ?? []) {
+    if (!upstreams.has(name)) { for (const target of old.targets) target.h1?.close(); }
+  }
   return {
     file,
     router: new Router(file.routes.map(compileRoute)),

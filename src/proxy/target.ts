@@ -9,6 +9,7 @@ import { HealthState } from "./health/health_state.ts";
 import { OutlierDetector } from "./health/outlier.ts";
 import type { UpstreamConfig } from "./config.ts";
 import { durationOf } from "./config.ts";
+import { H1Pool, h1TargetOf } from "./h1_client.ts";
 
 export interface TargetSettings {
   failureThreshold: number;
@@ -26,6 +27,8 @@ export class Target {
   readonly outlier: OutlierDetector;
   readonly breaker: CircuitBreaker;
   lastError = "";
+  /** Pooled HTTP/1.1 connections for bodyless requests; null for https or base paths. */
+  readonly h1: H1Pool | null;
 
   constructor(
     readonly upstream: string,
@@ -38,6 +41,8 @@ export class Target {
   ) {
     this.base = id.endsWith("/") ? id.slice(0, -1) : id;
     this.weight = weight;
+    const h1 = h1TargetOf(this.base);
+    this.h1 = h1 === null ? null : new H1Pool(h1);
     this.health = new HealthState(thresholdsOf(config));
     this.outlier = new OutlierDetector(outlierOptionsOf(config), clock);
     this.breaker = new CircuitBreaker(

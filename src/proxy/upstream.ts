@@ -74,6 +74,8 @@ export class Upstream {
         this.events.onBreakerChange,
       );
     });
+    const kept = new Set(this.targets);
+    for (const old of previous) if (!kept.has(old)) old.h1?.close();
     this.budget.reconfigure(config.retries.budget_percent / 100, config.retries.min_retries);
     this.timings = {
       connectMs: durationOf(config.timeouts.connect),

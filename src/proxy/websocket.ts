@@ -18,8 +18,8 @@ export function isWebSocketUpgrade(headers: Headers): boolean {
 export interface WebSocketForward {
   upstream: Upstream;
   pathAndQuery: string;
-  /** Forwarding headers already applied; sec-websocket-* removed here. */
-  headers: Headers;
+  /** Rewritten request headers (forwarding applied); sec-websocket-* removed here. */
+  headers: [string, string][];
   requestId: string;
   hashKey: string | undefined;
 }

@@ -1,0 +1,489 @@
+/**
+ * A small HTTP/1.1 client for the proxy's hot path: pooled keep-alive TCP connections per
+ * target, one write per request head, the response head parsed from the first read, and
+ * fixed-size bodies read straight into one buffer. Measured on this machine it forwards about
+ * twice the requests per second of `fetch`, whose Request/Headers/webidl layers dominate a
+ * proxy's per-request cost. It handles bodyless requests to http:// targets; everything else
+ * (request bodies, https, upgrades) goes through fetch.
+ */
+import { HOP_BY_HOP } from "./headers.ts";
+
+/** Bounds: a response head larger than this is an upstream error. */
+export const RESPONSE_HEAD_BYTES_MAX = 64 * 1024;
+/** Bodies up to this size are read whole; larger or chunked ones stream. */
+export const BUFFERED_BODY_BYTES_MAX = 256 * 1024;
+/** Idle connections kept per target. */
+export const IDLE_CONNECTIONS_MAX = 256;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class UpstreamError extends Error {
+  override name = "UpstreamError";
+  constructor(message: string, readonly kind: "connect" | "timeout" | "other") {
+    super(message);
+  }
+}
+
+interface PooledConn {
+  conn: Deno.TcpConn;
+  /** Bytes read past the previous response (a well-behaved upstream sends none). */
+  reused: boolean;
+}
+
+export interface H1Target {
+  hostname: string;
+  port: number;
+  /** "host:port" for the Host header when the client's is not preserved. */
+  authority: string;
+}
+
+export function h1TargetOf(base: string): H1Target | null {
+  const url = new URL(base);
+  if (url.protocol !== "http:" || (url.pathname !== "/" && url.pathname !== "")) return null;
+  const port = url.port === "" ? 80 : Number(url.port);
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  return { hostname, port, authority: url.host };
+}
+
+export interface H1Exchange {
+  response: Response;
+  /** True when the body is still streaming from the connection. */
+  streaming: boolean;
+}
+
+export class H1Pool {
+  private readonly idle: Deno.TcpConn[] = [];
+  private closed = false;
+
+  constructor(readonly target: H1Target) {}
+
+  close(): void {
+    this.closed = true;
+    for (const conn of this.idle.splice(0)) closeQuietly(conn);
+  }
+
+  private release(conn: Deno.TcpConn): void {
+    if (this.closed || this.idle.length >= IDLE_CONNECTIONS_MAX) closeQuietly(conn);
+    else this.idle.push(conn);
+  }
+
+  private async connect(timeoutMs: number): Promise<Deno.TcpConn> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const connecting = Deno.connect({ hostname: this.target.hostname, port: this.target.port });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UpstreamError("connect timeout", "timeout")), timeoutMs);
+    });
+    try {
+      const conn = await Promise.race([connecting, timeout]);
+      conn.setNoDelay(true);
+      return conn;
+    } catch (error) {
+      connecting.then(closeQuietly, () => {});
+      if (error instanceof UpstreamError) throw error;
+      throw new UpstreamError(String(error), "connect");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends `head` (a complete request head, no body) and reads the response head within
+   * `headerTimeoutMs`. A reused connection that the upstream had already closed is retried
+   * once on a fresh one: the request never reached the application.
+   */
+  async request(
+    head: string,
+    method: string,
+    connectTimeoutMs: number,
+    headerTimeoutMs: number,
+    idleTimeoutMs: number,
+    onBodyDone: (ok: boolean) => void,
+  ): Promise<H1Exchange> {
+    const bytes = encoder.encode(head);
+    for (let attempt = 0;; attempt++) {
+      const pooled: PooledConn = this.idle.length > 0 && attempt === 0
+        ? { conn: this.idle.pop()!, reused: true }
+        : { conn: await this.connect(connectTimeoutMs), reused: false };
+      try {
+        return await this.exchange(
+          pooled.conn,
+          bytes,
+          method,
+          headerTimeoutMs,
+          idleTimeoutMs,
+          onBodyDone,
+        );
+      } catch (error) {
+        closeQuietly(pooled.conn);
+        if (error instanceof StaleConnection && pooled.reused) continue;
+        if (error instanceof StaleConnection) throw new UpstreamError(error.message, "other");
+        throw error;
+      }
+    }
+  }
+
+  private async exchange(
+    conn: Deno.TcpConn,
+    head: Uint8Array,
+    method: string,
+    headerTimeoutMs: number,
+    idleTimeoutMs: number,
+    onBodyDone: (ok: boolean) => void,
+  ): Promise<H1Exchange> {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      closeQuietly(conn);
+    }, headerTimeoutMs);
+    let parsed: ParsedHead;
+    let buffer: Uint8Array;
+    let filled: number;
+    try {
+      await writeAll(conn, head);
+      ({ parsed, buffer, filled } = await readHead(conn));
+    } catch (error) {
+      if (timedOut) throw new UpstreamError("response header timeout", "timeout");
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    const noBody = method === "HEAD" || parsed.status === 204 || parsed.status === 304;
+    const init = { status: parsed.status, statusText: parsed.statusText, headers: parsed.headers };
+    const extra = buffer.subarray(parsed.headBytes, filled);
+    if (noBody) {
+      this.finish(conn, parsed, extra.length === 0);
+      return { response: new Response(null, init), streaming: false };
+    }
+    if (
+      !parsed.chunked && parsed.contentLength >= 0 &&
+      parsed.contentLength <= BUFFERED_BODY_BYTES_MAX
+    ) {
+      const body = await readFixed(conn, extra, parsed.contentLength, idleTimeoutMs);
+      this.finish(conn, parsed, body.overflow === 0);
+      return { response: new Response(body.bytes, init), streaming: false };
+    }
+    const stream = streamBody(conn, extra, parsed, idleTimeoutMs, (reusable) => {
+      if (reusable && parsed.keepAlive) this.release(conn);
+      else closeQuietly(conn);
+      onBodyDone(reusable);
+    });
+    return { response: new Response(stream, init), streaming: true };
+  }
+
+  private finish(conn: Deno.TcpConn, parsed: ParsedHead, clean: boolean): void {
+    if (parsed.keepAlive && clean) this.release(conn);
+    else closeQuietly(conn);
+  }
+}
+
+class StaleConnection extends Error {
+  override name = "StaleConnection";
+}
+
+function closeQuietly(conn: Deno.TcpConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed (by the upstream, a timeout or an earlier error): nothing to release.
+  }
+}
+
+async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  try {
+    while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  } catch (error) {
+    throw new StaleConnection(`write failed: ${(error as Error).message}`);
+  }
+}
+
+interface ParsedHead {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  headBytes: number;
+  contentLength: number;
+  chunked: boolean;
+  keepAlive: boolean;
+}
+
+function findHeadEnd(buffer: Uint8Array, from: number, to: number): number {
+  for (let i = Math.max(3, from); i < to; i++) {
+    if (buffer[i] === 10 && buffer[i - 1] === 13 && buffer[i - 2] === 10 && buffer[i - 3] === 13) {
+      return i + 1;
+    }
+  }
+  return -1;
+}
+
+async function readHead(conn: Deno.TcpConn) {
+  let buffer = new Uint8Array(16 * 1024);
+  let filled = 0;
+  for (;;) {
+    if (filled === buffer.length) {
+      if (buffer.length >= RESPONSE_HEAD_BYTES_MAX) {
+        throw new UpstreamError("response head too large", "other");
+      }
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer);
+      buffer = bigger;
+    }
+    let n: number | null;
+    try {
+      n = await conn.read(buffer.subarray(filled));
+    } catch (error) {
+      if (filled === 0) throw new StaleConnection(`read failed: ${(error as Error).message}`);
+      throw new UpstreamError(`read failed: ${(error as Error).message}`, "other");
+    }
+    if (n === null) {
+      if (filled === 0) throw new StaleConnection("connection closed before a response");
+      throw new UpstreamError("connection closed inside the response head", "other");
+    }
+    const from = filled - 3;
+    filled += n;
+    const end = findHeadEnd(buffer, from, filled);
+    if (end < 0) continue;
+    const parsed = parseHead(decoder.decode(buffer.subarray(0, end - 4)), end);
+    if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
+      // Informational (100 Continue, 103 Early Hints): skip it and read the final head.
+      buffer.copyWithin(0, end, filled);
+      filled -= end;
+      continue;
+    }
+    return { parsed, buffer, filled };
+  }
+}
+
+const HOP = new Set(HOP_BY_HOP);
+
+function parseHead(text: string, headBytes: number): ParsedHead {
+  const lines = text.split("\r\n");
+  const statusLine = lines[0];
+  if (!statusLine.startsWith("HTTP/1.")) {
+    throw new UpstreamError("malformed status line", "other");
+  }
+  const status = Number(statusLine.slice(9, 12));
+  if (!(status >= 100 && status <= 599)) throw new UpstreamError("malformed status", "other");
+  const headers = new Headers();
+  let contentLength = -1;
+  let chunked = false;
+  let keepAlive = statusLine.startsWith("HTTP/1.1");
+  let connectionTokens: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new UpstreamError("malformed header line", "other");
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === "content-length") {
+      const length = Number(value);
+      if (
+        !Number.isSafeInteger(length) || length < 0 ||
+        (contentLength >= 0 && contentLength !== length)
+      ) {
+        throw new UpstreamError("invalid content-length", "other");
+      }
+      contentLength = length;
+    } else if (name === "transfer-encoding") {
+      chunked = value.toLowerCase().split(",").map((s) => s.trim()).includes("chunked");
+    } else if (name === "connection") {
+      connectionTokens = value.toLowerCase().split(",").map((s) => s.trim());
+      if (connectionTokens.includes("close")) keepAlive = false;
+      if (connectionTokens.includes("keep-alive")) keepAlive = true;
+    }
+    if (HOP.has(name)) continue;
+    headers.append(name, value);
+  }
+  for (const token of connectionTokens) if (token !== "") headers.delete(token);
+  if (chunked) {
+    contentLength = -1;
+    headers.delete("content-length");
+  }
+  return {
+    status,
+    statusText: statusLine.slice(13),
+    headers,
+    headBytes,
+    contentLength,
+    chunked,
+    keepAlive,
+  };
+}
+
+async function readFixed(
+  conn: Deno.TcpConn,
+  extra: Uint8Array,
+  length: number,
+  idleTimeoutMs: number,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; overflow: number }> {
+  const bytes = new Uint8Array(length);
+  const have = Math.min(extra.length, length);
+  bytes.set(extra.subarray(0, have));
+  let filled = have;
+  if (filled < length) {
+    const timer = setTimeout(() => closeQuietly(conn), idleTimeoutMs);
+    try {
+      while (filled < length) {
+        const n = await conn.read(bytes.subarray(filled));
+        if (n === null) throw new UpstreamError("connection closed inside the body", "other");
+        filled += n;
+      }
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      throw new UpstreamError(`body read failed: ${(error as Error).message}`, "other");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return { bytes, overflow: extra.length - have };
+}
+
+/**
+ * Streams a large, chunked or close-delimited body from the connection. `done(reusable)` is
+ * called once: reusable only when the body ended exactly at a message boundary.
+ */
+function streamBody(
+  conn: Deno.TcpConn,
+  extra: Uint8Array,
+  parsed: ParsedHead,
+  idleTimeoutMs: number,
+  done: (reusable: boolean) => void,
+): ReadableStream<Uint8Array> {
+  const decoder = parsed.chunked ? new ChunkedDecoder() : null;
+  let remaining = parsed.contentLength; // -1: until close (when not chunked)
+  let pending: Uint8Array | null = extra.length > 0 ? extra.slice() : null;
+  let finished = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const finish = (reusable: boolean) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    done(reusable);
+  };
+  const readMore = async (): Promise<Uint8Array | null> => {
+    if (pending) {
+      const chunk = pending;
+      pending = null;
+      return chunk;
+    }
+    clearTimeout(timer);
+    timer = setTimeout(() => closeQuietly(conn), idleTimeoutMs);
+    const buffer = new Uint8Array(64 * 1024);
+    const n = await conn.read(buffer);
+    return n === null ? null : buffer.subarray(0, n);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const chunk = await readMore();
+          if (chunk === null) {
+            if (decoder !== null || remaining > 0) throw new Error("upstream closed mid-body");
+            finish(false);
+            controller.close();
+            return;
+          }
+          if (decoder) {
+            const out = decoder.push(chunk);
+            if (out.length > 0) controller.enqueue(out);
+            if (decoder.done) {
+              finish(decoder.leftover === 0);
+              controller.close();
+              return;
+            }
+            if (out.length > 0) return;
+            continue;
+          }
+          if (remaining >= 0) {
+            const take = chunk.subarray(0, Math.min(chunk.length, remaining));
+            remaining -= take.length;
+            controller.enqueue(take);
+            if (remaining === 0) {
+              finish(chunk.length === take.length);
+              controller.close();
+            }
+            return;
+          }
+          controller.enqueue(chunk);
+          return;
+        }
+      } catch (error) {
+        finish(false);
+        controller.error(error);
+      }
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Incremental chunked transfer-coding decoder (trailers are read and dropped). */
+export class ChunkedDecoder {
+  done = false;
+  leftover = 0;
+  private state: "size" | "data" | "data_crlf" | "trailer" = "size";
+  private line = "";
+  private remaining = 0;
+
+  push(input: Uint8Array): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let i = 0;
+    while (i < input.length && !this.done) {
+      if (this.state === "data") {
+        const take = Math.min(this.remaining, input.length - i);
+        parts.push(input.subarray(i, i + take));
+        i += take;
+        this.remaining -= take;
+        if (this.remaining === 0) this.state = "data_crlf";
+        continue;
+      }
+      const byte = input[i++];
+      if (byte !== 10) {
+        if (byte !== 13) this.line += String.fromCharCode(byte);
+        if (this.line.length > 4096) throw new Error("chunk line too long");
+        continue;
+      }
+      const line = this.line;
+      this.line = "";
+      if (this.state === "data_crlf") {
+        this.state = "size";
+      } else if (this.state === "size") {
+        const size = parseInt(line.split(";")[0].trim(), 16);
+        if (!Number.isSafeInteger(size) || size < 0) throw new Error("bad chunk size");
+        if (size === 0) this.state = "trailer";
+        else {
+          this.remaining = size;
+          this.state = "data";
+        }
+      } else if (line === "") {
+        this.done = true;
+      }
+    }
+    if (this.done) this.leftover = input.length - i;
+    if (parts.length === 1) return parts[0].slice();
+    const total = parts.reduce((sum, p) => sum + p.length, 0);
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return out;
+  }
+}
+
+/** Serialises a request head. `headers` must already be rewritten (hop-by-hop removed). */
+export function requestHead(
+  method: string,
+  pathAndQuery: string,
+  headers: [string, string][],
+  host: string,
+): string {
+  let head = `${method} ${pathAndQuery} HTTP/1.1\r\nhost: ${host}\r\n`;
+  for (const [name, value] of headers) {
+    if (name !== "host" && name !== "content-length") head += `${name}: ${value}\r\n`;
+  }
+  return head + "\r\n";
+}
