@@ -131,3 +131,22 @@ Deno.test("login rehashes a password stored with another bcrypt cost", async () 
     first.close();
   }
 });
+
+Deno.test("a token verified earlier still expires on time", async () => {
+  const clock = new ManualClock(Date.now());
+  const gw = await startAuthGateway({ clock });
+  try {
+    await gw.request("/api/v1/auth/register", jsonInit("POST", credentials));
+    const { token } = await (await gw.request("/api/v1/auth/login", jsonInit("POST", credentials)))
+      .json();
+    assert.equal((await gw.request("/api/v1/auth/me", bearer(token))).status, 200);
+    clock.advance(15 * 60_000 + 29_000); // within the 30 s skew
+    assert.equal((await gw.request("/api/v1/auth/me", bearer(token))).status, 200);
+    clock.advance(2_000);
+    const expired = await gw.request("/api/v1/auth/me", bearer(token));
+    assert.equal(expired.status, 401);
+    assert.equal((await expired.json()).code, "token_expired");
+  } finally {
+    gw.close();
+  }
+});

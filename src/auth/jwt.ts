@@ -25,7 +25,12 @@ export interface AccessClaims {
 
 const REQUIRED = ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "sid"];
 
+/** Verified tokens remembered (exact token text → claims), so a token is verified once. */
+export const VERIFIED_CACHE_MAX = 10_000;
+
 export class JwtCodec {
+  private readonly verified = new Map<string, AccessClaims>();
+
   constructor(
     private readonly ring: KeyRing,
     private readonly clock: Clock,
@@ -51,7 +56,27 @@ export class JwtCodec {
       .sign(key);
   }
 
+  /**
+   * Verifies signature and claims. A token verified before is answered from a bounded cache of
+   * its exact text (the rate limiter and the route both authenticate each request); only its
+   * expiry is re-checked. Revocation and user state are checked by the caller every time.
+   */
   async verify(token: string): Promise<AccessClaims> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.exp * 1000 + this.options.clockSkewMs > this.clock.nowMs()) return cached;
+      this.verified.delete(token);
+      throw new UnauthorizedError("Token expired", "token_expired");
+    }
+    const claims = await this.verifyUncached(token);
+    if (this.verified.size >= VERIFIED_CACHE_MAX) {
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private async verifyUncached(token: string): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(
         token,
