@@ -68,6 +68,8 @@ export class SimCluster {
   /** Entries applied, per node (scenario tests inspect them). */
   readonly applied = new Map<NodeId, Entry[]>();
   recordApplied = false;
+  /** Optional event log for replaying a seed by eye (`deno task sim --seed n --trace`). */
+  trace: ((line: string) => void) | null = null;
   /** Called once when a node is first seen leading a term (fault injectors hook in here). */
   onLeaderElected: ((id: NodeId, term: number) => void) | null = null;
   /** Nodes whose removal some node applied (committed): an operator would shut them down. */
@@ -105,6 +107,10 @@ export class SimCluster {
       this.applied.set(id, []);
       this.#boot(node);
     }
+  }
+
+  log(line: string): void {
+    this.trace?.(`${String(this.now).padStart(6)}ms ${line}`);
   }
 
   get now(): number {
@@ -153,6 +159,7 @@ export class SimCluster {
   crash(id: NodeId): void {
     const node = this.node(id);
     if (!node.up) return;
+    this.log(`crash ${id}`);
     node.up = false;
     node.incarnation++;
     node.disk.crash(this.random);
@@ -165,20 +172,24 @@ export class SimCluster {
   restart(id: NodeId): void {
     const node = this.node(id);
     if (node.up || this.removed.has(id)) return;
+    this.log(`restart ${id}`);
     this.#boot(node);
   }
 
   /** Stalls a node's process for ms: its messages, ticks and disk completions wait. */
   pause(id: NodeId, ms: number): void {
     const node = this.node(id);
+    this.log(`pause ${id} for ${ms}ms`);
     node.pausedUntil = Math.max(node.pausedUntil, this.now + ms);
   }
 
   isolate(id: NodeId): void {
+    this.log(`isolate ${id}`);
     this.net.isolate(id, this.ids);
   }
 
   reconnect(id: NodeId): void {
+    this.log(`reconnect ${id}`);
     this.net.reconnect(id, this.ids);
   }
 
@@ -246,6 +257,7 @@ export class SimCluster {
 
   proposeConfChange(id: NodeId, cc: ConfChange): number {
     const node = this.node(id);
+    this.log(`propose ${cc.type} ${cc.nodeId} at ${id}`);
     const index = node.raw.proposeConfChange(cc);
     this.#after(node);
     return index;
@@ -254,6 +266,7 @@ export class SimCluster {
   transferLeader(from: NodeId, to: NodeId): void {
     const node = this.node(from);
     if (!node.up) return;
+    this.log(`transfer leadership ${from} -> ${to}`);
     try {
       node.raw.transferLeader(to);
     } catch (e) {
@@ -288,6 +301,7 @@ export class SimCluster {
       this.checker.onLeader(node.id, r.term, r.log);
       if (node.leaderTerm !== r.term) {
         node.leaderTerm = r.term;
+        this.log(`${node.id} leads term ${r.term} (last index ${r.log.lastIndex()})`);
         this.onLeaderElected?.(node.id, r.term);
       }
     }

@@ -1,15 +1,26 @@
 // deno-lint-ignore-file no-console -- CLI entry point: stdout is its interface
 /**
  * The simulator's command line.
- *   deno task sim --seed 1234     replay one seed (prints its details)
+ *   deno task sim --seed 1234     replay one seed (prints its details; --trace: its events)
  *   deno task sim --seeds 10000   run N fresh seeds; prints "N seeds, V violations"
  * A failing seed prints SEED=n.
  */
 import { runSeed, type SimResult } from "./simulator.ts";
 
-function parseArgs(args: string[]): { seed?: number; seeds?: number; start?: number } {
-  const out: { seed?: number; seeds?: number; start?: number } = {};
+interface Args {
+  seed?: number;
+  seeds?: number;
+  start?: number;
+  trace?: boolean;
+}
+
+function parseArgs(args: string[]): Args {
+  const out: Args = {};
   for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--trace") {
+      out.trace = true;
+      continue;
+    }
     const v = Number(args[i + 1]);
     if (args[i] === "--seed" || args[i] === "--seeds" || args[i] === "--start") {
       if (!Number.isSafeInteger(v) || v < 0) {
@@ -18,7 +29,9 @@ function parseArgs(args: string[]): { seed?: number; seeds?: number; start?: num
       out[args[i].slice(2) as "seed" | "seeds" | "start"] = v;
       i++;
     } else {
-      throw new Error(`Unknown argument "${args[i]}" (use --seed n or --seeds N [--start s])`);
+      throw new Error(
+        `Unknown argument "${args[i]}" (use --seed n [--trace] or --seeds N [--start s])`,
+      );
     }
   }
   return out;
@@ -34,7 +47,7 @@ function main(): number {
   const args = parseArgs(Deno.args);
   if (args.seed !== undefined) {
     const t0 = performance.now();
-    const r = runSeed(args.seed);
+    const r = runSeed(args.seed, { trace: args.trace ? (line) => console.log(line) : undefined });
     console.log(describe(r, performance.now() - t0));
     for (const v of r.violations) console.log(`  VIOLATION ${v}`);
     if (!r.ok) console.log(`SEED=${r.seed}`);

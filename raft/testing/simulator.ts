@@ -19,6 +19,8 @@ export interface SimOptions {
   nodeCount?: number;
   /** Debug hook: inspect the cluster when the run ends. */
   onEnd?: (cluster: SimCluster) => void;
+  /** Receives a line per fault, election and phase change. */
+  trace?: (line: string) => void;
 }
 
 export interface SimResult {
@@ -62,6 +64,8 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
     readIndexRate: random.pick([0, 0.5, 1]),
   });
   const violations: string[] = [];
+  cluster.trace = opts.trace ?? null;
+  cluster.log(`${nodeCount} nodes, ${JSON.stringify(describeConfig(cluster))}`);
   try {
     workload.start();
     const faults = new FaultInjector(cluster, random.fork(), nodeCount);
@@ -110,6 +114,7 @@ function livenessPhase(
     if (majority.includes(id)) cluster.restart(id);
     else cluster.isolate(id);
   }
+  cluster.log(`liveness phase: healed ${majority.join(",")}`);
   const healedAt = cluster.now;
   const served = cluster.runUntil(() => workload.okAfter(healedAt) >= 3, livenessMs);
   if (!served) {
@@ -130,6 +135,19 @@ function livenessPhase(
 }
 
 const CONVERGE_MS_MAX = 5000;
+
+function describeConfig(c: SimCluster): Record<string, unknown> {
+  const o = c.opts;
+  return {
+    preVote: o.preVote,
+    checkQuorum: o.checkQuorum,
+    snapshotEveryEntries: o.snapshotEveryEntries,
+    diskLatencyMsMax: o.diskLatencyMsMax,
+    msgBytesMax: o.msgBytesMax,
+    inflightMsgsMax: o.inflightMsgsMax,
+    spareNodes: o.spareNodes,
+  };
+}
 
 function convergenceProblems(cluster: SimCluster, healed: NodeId[]): string[] {
   // A node removed (and decommissioned) after healing no longer counts.
@@ -232,10 +250,16 @@ class FaultInjector {
       const shuffled = r.shuffle(ids);
       const cut = r.range(1, ids.length - 1);
       c.net.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+      c.log(`partition ${shuffled.slice(0, cut).join(",")} | ${shuffled.slice(cut).join(",")}`);
     } else if (x < 0.56) {
-      for (let i = r.range(1, 3); i > 0; i--) c.net.cutOneWay(r.pick(ids), r.pick(ids));
+      for (let i = r.range(1, 3); i > 0; i--) {
+        const [from, to] = [r.pick(ids), r.pick(ids)];
+        c.net.cutOneWay(from, to);
+        c.log(`cut ${from} -> ${to}`);
+      }
     } else if (x < 0.7) {
       c.net.healAll();
+      c.log("heal network");
     } else if (x < 0.82) {
       c.net.defaults = {
         lossRate: r.pick([0, 0.05, 0.2, 0.4]),
@@ -243,6 +267,7 @@ class FaultInjector {
         delayMsMin: 1,
         delayMsMax: r.pick([3, 10, 40]),
       };
+      c.log(`links ${JSON.stringify(c.net.defaults)}`);
     } else if (x < 0.88) {
       const l = c.leader();
       if (l) c.isolate(l);
