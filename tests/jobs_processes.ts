@@ -1,13 +1,14 @@
 /**
- * Real-process support for the job tests: the gateway launcher (tests/helpers/jobs_gateway.ts)
- * and `main.ts worker` as child processes, a free port, admin login and an API token.
+ * Real-process support for the job tests: `main.ts gateway` (embedded ATLAS engine on a data
+ * directory, with the JOB.* module) and `main.ts worker` as child processes, a free port, admin
+ * login and an API token.
  */
 const ROOT = new URL("../", import.meta.url).pathname;
 
 export class Child {
   readonly exited: Promise<Deno.CommandStatus>;
   readonly out: string[] = [];
-  private listening: Promise<string>;
+  readonly process: Deno.ChildProcess;
 
   constructor(args: string[], env: Record<string, string>) {
     const child = new Deno.Command(Deno.execPath(), {
@@ -20,34 +21,29 @@ export class Child {
     }).spawn();
     this.process = child;
     this.exited = child.status;
-    let resolveListening!: (address: string) => void;
-    this.listening = new Promise((resolve) => (resolveListening = resolve));
-    this.pump(child.stdout, (line) => {
-      if (line.includes('"message":"Listening"') && line.includes('"listener":"gateway"')) {
-        resolveListening(JSON.parse(line).extra.address);
-      }
+    const keep = (line: string) => {
       if (this.out.length < 200) this.out.push(line);
-    });
-    this.pump(child.stderr, (line) => {
-      if (this.out.length < 200) this.out.push(line);
-    });
+    };
+    this.pump(child.stdout, keep);
+    this.pump(child.stderr, keep);
   }
 
-  readonly process: Deno.ChildProcess;
-
-  async gatewayAddress(timeoutMs = 30_000): Promise<string> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`No Listening line: ${this.out.join("\n")}`)),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([this.listening, timeout]);
-    } finally {
-      clearTimeout(timer);
+  /** Waits until the gateway at `base` answers /healthz (or the process exits). */
+  async ready(base: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    this.exited.then(() => (exited = true));
+    while (Date.now() < deadline && !exited) {
+      try {
+        const response = await fetch(`${base}/healthz`);
+        await response.body?.cancel();
+        if (response.ok) return;
+      } catch (_error) {
+        // Not listening yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    throw new Error(`Gateway at ${base} never became ready: ${this.out.join("\n").slice(-3000)}`);
   }
 
   async kill(signal: Deno.Signal = "SIGKILL"): Promise<Deno.CommandStatus> {
@@ -100,7 +96,7 @@ export async function writeGatewayConfig(
 }
 
 export function startGateway(configFile: string): Child {
-  return new Child(["tests/helpers/jobs_gateway.ts", configFile], {
+  return new Child(["main.ts", "gateway", "--config", configFile], {
     HELIOS_ADMIN_PASSWORD: ADMIN_PASSWORD,
   });
 }

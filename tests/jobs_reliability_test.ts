@@ -106,7 +106,7 @@ Deno.test(`jobs reliability: ${JOBS} webhook jobs, ${WORKERS} workers killed -9,
   const workers: Child[] = [];
   const stats = { workerKills: 0, gatewayRestarts: 0, leaseOverdueMsMax: 0, enqueued: 0 };
   try {
-    await gateway.gatewayAddress();
+    await gateway.ready(base);
     const token = await apiToken(base);
     const spawnWorker = (i: number) =>
       startWorker(`w${i}`, base, token, [
@@ -158,7 +158,7 @@ Deno.test(`jobs reliability: ${JOBS} webhook jobs, ${WORKERS} workers killed -9,
           restartedGateway = true;
           await gateway.kill("SIGKILL");
           gateway = startGateway(configFile);
-          await gateway.gatewayAddress();
+          await gateway.ready(base);
           stats.gatewayRestarts++;
         }
       }

@@ -53,7 +53,7 @@ Deno.test("helios worker SIGTERM: finishes a job within the timeout, releases on
   });
   const gateway = startGateway(await writeGatewayConfig(dir, port, "interval"));
   try {
-    await gateway.gatewayAddress();
+    await gateway.ready(base);
     const token = await apiToken(base);
     const hook = (ms: number) => ({
       queue: "term",

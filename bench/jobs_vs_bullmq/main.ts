@@ -137,7 +137,7 @@ async function runHelios(fsync: "interval" | "every", style: Style): Promise<num
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const gateway = startGateway(await writeGatewayConfig(dir, port, fsync));
-  await gateway.gatewayAddress();
+  await gateway.ready(base);
   const token = await apiToken(base);
   const api = new CountingApi({ gateway: base, token });
   let finished!: () => void;
