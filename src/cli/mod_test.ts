@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { CliIo } from "./command.ts";
 import { runCli } from "./mod.ts";
+import { commands } from "./registry.ts";
 
 function io(env: Record<string, string> = {}) {
   const out: string[] = [];
@@ -42,18 +43,7 @@ Deno.test("a flag missing its value is a usage error", async () => {
 
 Deno.test("--help on every command prints its usage and exits 0", async () => {
   for (
-    const name of [
-      "serve",
-      "atlasd",
-      "gateway",
-      "proxy",
-      "worker",
-      "aof",
-      "cluster",
-      "user",
-      "config",
-      "version",
-    ]
+    const name of commands.map((c) => c.name)
   ) {
     const { cli, out } = io();
     assert.equal(await runCli([name, "--help"], cli), 0, name);

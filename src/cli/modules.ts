@@ -1,3 +1,4 @@
+import { registerBackupCommand } from "../backup/mod.ts";
 import { registerClusterCommands } from "../cluster/mod.ts";
 import { register as registerKvCommands } from "../kv/atlas_command.ts";
 import { registerQueueCommands } from "../queue/module.ts";
@@ -9,10 +10,12 @@ import type { StoreModule } from "./atlas_node.ts";
  * replicated: a remote gateway or worker relies on the server knowing them.
  *   HELIOS.*  cluster forwarding and administration      KV.CAS / KV.CAD  conditional writes
  *   RL.TAKE   shared rate-limit buckets                   JOB.*            the job queue
+ *   HELIOS.BACKUP  a consistent backup file
  */
 export const storeModules: StoreModule[] = [
   registerClusterCommands,
   registerKvCommands,
   registerRateLimitCommands,
   registerQueueCommands,
+  registerBackupCommand,
 ];

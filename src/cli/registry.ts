@@ -1,6 +1,7 @@
 import type { Command } from "./command.ts";
 import { aofCommand } from "./aof.ts";
 import { atlasdCommand } from "./atlasd.ts";
+import { backupCommand, restoreCommand } from "./backup.ts";
 import { clusterCommand } from "./cluster.ts";
 import { configCommand } from "./config_cmd.ts";
 import { gatewayCommand } from "./gateway.ts";
@@ -19,6 +20,8 @@ export const commands: Command[] = [
   workerCommand,
   aofCommand,
   clusterCommand,
+  backupCommand,
+  restoreCommand,
   userCommand,
   configCommand,
   versionCommand,

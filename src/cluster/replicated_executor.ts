@@ -150,13 +150,21 @@ export class ReplicatedExecutor implements CommandExecutor {
   async #write(commands: string[][], mayForward: boolean): Promise<Reply[]> {
     const { node, machine, forwarder } = this.#o;
     if (!node.isLeader) {
-      const leader = node.leaderId;
-      const address = leader ? machine.respAddresses.get(leader) : undefined;
-      if (!mayForward || !address) return commands.map(() => noLeader(leader));
-      if (commands.length === 1) {
-        return [await forwarder.send(address, [FORWARDED, ...commands[0]])];
+      if (!mayForward) {
+        // A forwarded write reached a node that lost leadership meanwhile: never forward twice.
+        const hint = node.leaderId ? ` (leader is "${node.leaderId}")` : "";
+        return commands.map(() =>
+          error(`TRYAGAIN This node is no longer the Raft leader${hint}; retry`)
+        );
       }
-      return [error("TRYAGAIN Transactions must run on the Raft leader; connect to it and retry")];
+      const address = await this.#leaderAddress();
+      if (address) {
+        return await Promise.all(
+          commands.map((argv) => forwarder.send(address, [FORWARDED, ...argv])),
+        );
+      }
+      // No leader's address in time; this node may have become the leader meanwhile.
+      if (!node.isLeader) return commands.map(() => noLeader(node.leaderId));
     }
     const entry = encodeEntry({
       kind: "commands",
@@ -173,6 +181,22 @@ export class ReplicatedExecutor implements CommandExecutor {
       return applied.replies;
     } catch (cause) {
       return commands.map(() => this.#proposalError(cause));
+    }
+  }
+
+  /**
+   * The leader's RESP address. Right after an election the leader's announcement may still be
+   * on its way through the log: wait a little for it rather than fail a write that would succeed.
+   */
+  async #leaderAddress(): Promise<string | undefined> {
+    const { node, machine } = this.#o;
+    const deadline = this.#clock() + Math.min(1000, this.#o.requestTimeoutMs);
+    for (;;) {
+      if (node.isLeader) return undefined;
+      const leader = node.leaderId;
+      const address = leader ? machine.respAddresses.get(leader) : undefined;
+      if (address || this.#clock() >= deadline) return address;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 

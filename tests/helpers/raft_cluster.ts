@@ -45,6 +45,13 @@ export class RaftTestCluster {
   private constructor(readonly root: string, private readonly options: ClusterOptions) {}
 
   static async start(options: ClusterOptions): Promise<RaftTestCluster> {
+    const cluster = await RaftTestCluster.create(options);
+    await cluster.startAll();
+    return cluster;
+  }
+
+  /** Lays out ports, directories and proxies without starting anything (to seed data first). */
+  static async create(options: ClusterOptions): Promise<RaftTestCluster> {
     const root = await Deno.makeTempDir({ prefix: "helios-raft-" });
     const cluster = new RaftTestCluster(root, options);
     for (let i = 0; i < options.size; i++) {
@@ -63,8 +70,11 @@ export class RaftTestCluster {
         cluster.nodes.map((to) => from === to.index ? null : FaultProxy.start(to.raftPort)),
       );
     }
-    await Promise.all(cluster.nodes.map((node) => cluster.startNode(node.index)));
     return cluster;
+  }
+
+  async startAll(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => this.startNode(node.index)));
   }
 
   /** Starts (or restarts) a node with its data directory as it is. */
