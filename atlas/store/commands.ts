@@ -1,4 +1,5 @@
 /** Every built-in data command, by family. */
+import { BIT_COMMANDS } from "./bit_commands.ts";
 import type { BuiltinCommand } from "./command_table.ts";
 import { HASH_COMMANDS } from "./hash_commands.ts";
 import { KEY_COMMANDS } from "./keys_commands.ts";
@@ -11,6 +12,7 @@ import { ZSET_COMMANDS } from "./zset_commands.ts";
 export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
   ...KEY_COMMANDS,
   ...STRING_COMMANDS,
+  ...BIT_COMMANDS,
   ...HASH_COMMANDS,
   ...LIST_COMMANDS,
   ...SET_COMMANDS,

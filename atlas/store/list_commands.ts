@@ -21,7 +21,7 @@ import {
   OK,
   type Reply,
 } from "./reply.ts";
-import { clampRange, exceedsLength, lookupAs, lower, parseIntArg } from "./util.ts";
+import { clampRange, exceedsLength, lookupAs, lower, parseIntArg, parseMpop } from "./util.ts";
 
 const L = "list";
 
@@ -292,6 +292,26 @@ function rpoplpush(ks: Keyspace, argv: string[]): Reply {
   return reply;
 }
 
+/** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT n]: pops from the first non-empty list. */
+function lmpop(ks: Keyspace, argv: string[]): Reply {
+  const a = parseMpop(argv, ["left", "right"]);
+  if (!("keys" in a)) return a;
+  for (const key of a.keys) {
+    const list = lookupAs(ks, key, ListValue);
+    if (list === undefined) continue;
+    if (list === null) return WRONGTYPE;
+    const before = ks.beginMutation(key, list);
+    const out: Reply[] = [];
+    for (let i = 0; i < a.count && list.length > 0; i++) {
+      out.push(bulk((a.first ? list.popFront() : list.popBack()) as string));
+    }
+    ks.endMutation(key, list, before);
+    ks.emit([a.first ? "LPOP" : "RPOP", key, String(out.length)]);
+    return array([bulk(key), array(out)]);
+  }
+  return NIL_ARRAY;
+}
+
 const WF = "write denyoom fast";
 const K: [number, number, number] = [1, 1, 1];
 
@@ -311,5 +331,6 @@ export const LIST_COMMANDS: readonly BuiltinCommand[] = [
   command("linsert", 5, "write denyoom", K, L, linsert),
   command("lpos", -3, "readonly", K, L, lpos),
   command("lmove", 5, "write denyoom", [1, 2, 1], L, lmove),
+  command("lmpop", -4, "write", [0, 0, 0], L, lmpop),
   command("rpoplpush", 3, "write denyoom", [1, 2, 1], L, rpoplpush),
 ];

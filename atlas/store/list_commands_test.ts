@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Harness, stateOf } from "./test_util.ts";
+import { Harness, plain, stateOf } from "./test_util.ts";
 
 Deno.test("LPUSH RPUSH LRANGE LLEN LINDEX with negative indexes", () => {
   const h = new Harness();
@@ -93,4 +93,22 @@ Deno.test("LMOVE and RPOPLPUSH, including rotation and WRONGTYPE", () => {
   assert.equal(h.run("RPOPLPUSH", "a", "c"), "2");
   assert.equal(h.run("EXISTS", "a"), 0);
   assert.deepEqual(stateOf(h.replay(h.clock.nowMs).store), stateOf(h.store));
+});
+
+Deno.test("LMPOP pops from the first non-empty list, logged as LPOP/RPOP", () => {
+  const h = new Harness();
+  h.run("RPUSH", "b", "1", "2", "3");
+  const r = h.exec("LMPOP", "2", "a", "b", "RIGHT", "COUNT", "2");
+  assert.deepEqual(plain(r.reply), ["b", ["3", "2"]]);
+  assert.deepEqual(r.log, [["RPOP", "b", "2"]]);
+  assert.deepEqual(h.run("LMPOP", "1", "b", "LEFT", "COUNT", "5"), ["b", ["1"]]);
+  assert.equal(h.run("EXISTS", "b"), 0);
+  assert.equal(h.exec("LMPOP", "1", "b", "LEFT").reply.kind, "nilArray");
+  assert.deepEqual(h.run("LMPOP", "0", "b", "LEFT"), {
+    err: "ERR numkeys should be greater than 0",
+  });
+  assert.deepEqual(h.run("LMPOP", "1", "b", "LEFT", "COUNT", "0"), {
+    err: "ERR count should be greater than 0",
+  });
+  assert.deepEqual(h.run("LMPOP", "2", "b", "LEFT"), { err: "ERR syntax error" });
 });

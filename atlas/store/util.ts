@@ -133,3 +133,32 @@ export function pickDistinct<T>(
   const all = [...items];
   return randomIndexes(random, size, count, true).map((i) => all[i]);
 }
+
+/** LMPOP / ZMPOP arguments: numkeys key [key ...] WHERE [COUNT n]. */
+export interface MpopArgs {
+  keys: string[];
+  /** true for the first direction word (LEFT / MIN). */
+  first: boolean;
+  count: number;
+}
+
+export function parseMpop(argv: string[], words: readonly [string, string]): MpopArgs | Reply {
+  const numkeys = parseIntArg(argv[1]);
+  if (numkeys === null || numkeys < 1) return error("ERR numkeys should be greater than 0");
+  if (numkeys > argv.length - 3) return error("ERR syntax error");
+  const where = lower(argv[2 + numkeys]);
+  if (where !== words[0] && where !== words[1]) return error("ERR syntax error");
+  let count = -1;
+  for (let i = 3 + numkeys; i < argv.length; i++) {
+    if (lower(argv[i]) === "count" && count === -1 && i + 1 < argv.length) {
+      const n = parseIntArg(argv[++i]);
+      if (n === null || n < 1) return error("ERR count should be greater than 0");
+      count = n;
+    } else return error("ERR syntax error");
+  }
+  return {
+    keys: argv.slice(2, 2 + numkeys),
+    first: where === words[0],
+    count: count === -1 ? 1 : count,
+  };
+}

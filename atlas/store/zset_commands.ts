@@ -11,7 +11,17 @@ import { globMatch } from "./glob.ts";
 import { parseScanOptions } from "./keys_commands.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { formatDouble, parseDouble } from "./numbers.ts";
-import { array, bulk, EMPTY_ARRAY, error, integer, NIL, pairsArray, type Reply } from "./reply.ts";
+import {
+  array,
+  bulk,
+  EMPTY_ARRAY,
+  error,
+  integer,
+  NIL,
+  NIL_ARRAY,
+  pairsArray,
+  type Reply,
+} from "./reply.ts";
 import { parseCursor } from "./scan.ts";
 import {
   clampRange,
@@ -19,6 +29,7 @@ import {
   lookupAs,
   lower,
   parseIntArg,
+  parseMpop,
   randomCountTooLarge,
   randomIndexes,
   SCAN_WHOLE_MAX,
@@ -452,6 +463,28 @@ function zpop(ks: Keyspace, argv: string[], max: boolean): Reply {
   return argv.length === 3 ? pairsArray(out) : array(out);
 }
 
+/** ZMPOP numkeys key [key ...] MIN|MAX [COUNT n]: pops from the first non-empty sorted set. */
+function zmpop(ks: Keyspace, argv: string[]): Reply {
+  const a = parseMpop(argv, ["min", "max"]);
+  if (!("keys" in a)) return a;
+  for (const key of a.keys) {
+    const z = lookupAs(ks, key, ZSetValue);
+    if (z === undefined) continue;
+    if (z === null) return WRONGTYPE;
+    const before = ks.beginMutation(key, z);
+    const out: Reply[] = [];
+    for (let i = 0; i < a.count && z.size > 0; i++) {
+      const n = (a.first ? z.first() : z.tail) as ZNode;
+      out.push(array([bulk(n.member), double(n.score)]));
+      z.delete(n.member);
+    }
+    ks.endMutation(key, z, before);
+    ks.emit([a.first ? "ZPOPMIN" : "ZPOPMAX", key, String(out.length)]);
+    return array([bulk(key), array(out)]);
+  }
+  return NIL_ARRAY;
+}
+
 function zremrange(ks: Keyspace, argv: string[], by: RangeBy): Reply {
   const key = argv[1];
   const q = newRequest(by, false, argv[2], argv[3]);
@@ -544,6 +577,7 @@ export const ZSET_COMMANDS: readonly BuiltinCommand[] = [
   command("zrevrank", 3, "readonly fast", K, Z, (ks, a) => zrank(ks, a, true)),
   command("zpopmin", -2, "write fast", K, Z, (ks, a) => zpop(ks, a, false)),
   command("zpopmax", -2, "write fast", K, Z, (ks, a) => zpop(ks, a, true)),
+  command("zmpop", -4, "write", [0, 0, 0], Z, zmpop),
   command("zremrangebyscore", 4, "write", K, Z, (ks, a) => zremrange(ks, a, "score")),
   command("zremrangebyrank", 4, "write", K, Z, (ks, a) => zremrange(ks, a, "rank")),
   command("zremrangebylex", 4, "write", K, Z, (ks, a) => zremrange(ks, a, "lex")),

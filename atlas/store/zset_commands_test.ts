@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Harness, stateOf } from "./test_util.ts";
+import { Harness, plain, stateOf } from "./test_util.ts";
 import { ZSetValue } from "./zset_value.ts";
 
 Deno.test("ZADD flags NX XX GT LT CH INCR and their errors", () => {
@@ -146,4 +146,22 @@ Deno.test("ZRANGESTORE stores a range and deletes the destination when empty", (
   assert.deepEqual(h.run("ZRANGESTORE", "d", "z", "0", "1", "WITHSCORES"), {
     err: "ERR syntax error",
   });
+});
+
+Deno.test("ZMPOP pops min or max from the first non-empty sorted set", () => {
+  const h = new Harness();
+  h.run("ZADD", "z", "1", "a", "2", "b", "3", "c");
+  const r = h.exec("ZMPOP", "2", "none", "z", "MAX", "COUNT", "2");
+  assert.deepEqual(plain(r.reply), ["z", [["c", 3], ["b", 2]]]);
+  assert.deepEqual(r.log, [["ZPOPMAX", "z", "2"]]);
+  assert.deepEqual(h.run("ZMPOP", "1", "z", "MIN"), ["z", [["a", 1]]]);
+  assert.equal(h.exec("ZMPOP", "1", "z", "MIN").reply.kind, "nilArray");
+  assert.deepEqual(h.run("ZMPOP", "1", "z", "UP"), { err: "ERR syntax error" });
+});
+
+Deno.test("lex ranges on mixed scores keep Redis's answers", () => {
+  const h = new Harness();
+  h.run("ZADD", "z", "2", "a", "inf", "10");
+  assert.equal(h.run("ZREMRANGEBYLEX", "z", "[a", "[c"), 0); // tail "10" < min: empty, as Redis
+  assert.equal(h.run("ZLEXCOUNT", "z", "[a", "[c"), 0);
 });

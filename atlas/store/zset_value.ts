@@ -199,7 +199,18 @@ export class ZSetValue {
     return x !== this.header && scoreGteMin(x.score, r) ? x : null;
   }
 
+  /**
+   * Redis's zslIsInLexRange pre-check: the tail must be >= min and the head <= max. Lex ranges are
+   * only meaningful when all scores are equal; with mixed scores this keeps Redis's answers.
+   */
+  #inLexRange(r: LexRange): boolean {
+    const head = this.header.next;
+    return this.tail !== null && head !== null && lexGteMin(this.tail.member, r) &&
+      lexLteMax(head.member, r);
+  }
+
   firstInLexRange(r: LexRange): ZNode | null {
+    if (!this.#inLexRange(r)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       for (let n = fwd(x, i); n !== null && !lexGteMin(n.member, r); n = fwd(x, i)) x = n;
@@ -209,6 +220,7 @@ export class ZSetValue {
   }
 
   lastInLexRange(r: LexRange): ZNode | null {
+    if (!this.#inLexRange(r)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       for (let n = fwd(x, i); n !== null && lexLteMax(n.member, r); n = fwd(x, i)) x = n;
