@@ -1,6 +1,7 @@
 import type { ConfChange } from "./conf_change.ts";
 import { assert } from "./errors.ts";
 import { Raft, type RaftConfig } from "./raft.ts";
+import { invalidMessage } from "./validate.ts";
 import type {
   ConfState,
   Entry,
@@ -75,10 +76,16 @@ export class RawNode {
     this.raft.hup(false);
   }
 
-  /** Feeds a message from a peer. Messages addressed to other nodes are ignored. */
-  step(m: Message): void {
-    if (m.to !== this.raft.id) return;
+  /**
+   * Feeds a message from a peer. Returns null if it was stepped, or why it was dropped (addressed
+   * to another node, or malformed: see validate.ts).
+   */
+  step(m: Message): string | null {
+    if (m.to !== this.raft.id) return `message for "${m.to}" reached "${this.raft.id}"`;
+    const why = invalidMessage(m);
+    if (why) return why;
     this.raft.step(m);
+    return null;
   }
 
   /** Proposes a normal entry; returns its index. Throws NotLeaderError / ProposalDroppedError. */

@@ -105,3 +105,39 @@ Deno.test("prng: same seed, same sequence; shuffle is a permutation", () => {
     assert.ok(v >= 3 && v <= 5);
   }
 });
+
+Deno.test("raw node: malformed peer messages are dropped with a reason, never a crash", () => {
+  const { node, storage } = single();
+  while (handle(node, storage));
+  const base = {
+    from: "b",
+    to: "a",
+    term: 5,
+    logTerm: 0,
+    index: 0,
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+  };
+  const e = (index: number, term: number) => ({
+    index,
+    term,
+    type: "normal" as const,
+    data: new Uint8Array(),
+  });
+  const bad = [
+    { ...base, type: "bogus", entries: [] },
+    { ...base, type: "app", index: -1, entries: [] },
+    { ...base, type: "app", entries: [e(2, 1)] },
+    { ...base, type: "app", entries: [e(1, 9)] },
+    { ...base, type: "snap", entries: [] },
+    { ...base, type: "heartbeat", entries: [], context: new Uint8Array(10_000) },
+  ];
+  for (const m of bad) {
+    // deno-lint-ignore no-explicit-any
+    assert.equal(typeof node.step(m as any), "string", JSON.stringify(m.type));
+  }
+  assert.equal(node.status().term, 1, "nothing was stepped");
+  assert.equal(node.step({ ...base, type: "heartbeat", entries: [] }), null);
+  assert.equal(node.status().term, 5);
+});
