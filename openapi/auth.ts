@@ -56,6 +56,7 @@ export const ApiTokenSchema = z.object({
 }).openapi("ApiToken");
 
 const tooMany = problemResponse("Too many failed attempts; see Retry-After");
+const busy = problemResponse("Password hashing is overloaded; retry later");
 const invalid = problemResponse("Invalid request body");
 
 export const registerRoute = publicRoute({
@@ -69,6 +70,7 @@ export const registerRoute = publicRoute({
     201: json(UserSchema, "The new user"),
     400: invalid,
     409: problemResponse("Username already taken"),
+    503: busy,
   },
 });
 
@@ -84,6 +86,7 @@ export const loginRoute = publicRoute({
     400: invalid,
     401: problemResponse("Invalid username or password"),
     429: tooMany,
+    503: busy,
   },
 });
 
@@ -148,7 +151,12 @@ export const passwordRoute = secureRoute({
       }).openapi("PasswordChange"),
     ),
   },
-  responses: { 204: { description: "Password changed" }, 400: invalid, 429: tooMany },
+  responses: {
+    204: { description: "Password changed" },
+    400: invalid,
+    429: tooMany,
+    503: busy,
+  },
 });
 
 export const createTokenRoute = secureRoute({
