@@ -15,6 +15,7 @@ export const BUFFERED_BODY_BYTES_MAX = 256 * 1024;
 /** Idle connections kept per target. */
 export const IDLE_CONNECTIONS_MAX = 256;
 
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -116,7 +117,9 @@ export class H1Pool {
         );
       } catch (error) {
         closeQuietly(pooled.conn);
-        if (error instanceof StaleConnection && pooled.reused) continue;
+        // The upstream closed an idle connection under us: an idempotent request is resent on
+        // a fresh one (it may have been received, which idempotency makes harmless).
+        if (error instanceof StaleConnection && pooled.reused && IDEMPOTENT.has(method)) continue;
         if (error instanceof StaleConnection) throw new UpstreamError(error.message, "other");
         throw error;
       }
@@ -217,8 +220,11 @@ function findHeadEnd(buffer: Uint8Array, from: number, to: number): number {
   return -1;
 }
 
+/** One read buffer per connection, reused across its requests (no 16 KiB alloc per request). */
+const readBuffers = new WeakMap<Deno.TcpConn, Uint8Array>();
+
 async function readHead(conn: Deno.TcpConn) {
-  let buffer = new Uint8Array(16 * 1024);
+  let buffer = readBuffers.get(conn) ?? new Uint8Array(16 * 1024);
   let filled = 0;
   for (;;) {
     if (filled === buffer.length) {
@@ -228,6 +234,7 @@ async function readHead(conn: Deno.TcpConn) {
       const bigger = new Uint8Array(buffer.length * 2);
       bigger.set(buffer);
       buffer = bigger;
+      readBuffers.set(conn, buffer);
     }
     let n: number | null;
     try {
@@ -251,6 +258,7 @@ async function readHead(conn: Deno.TcpConn) {
       filled -= end;
       continue;
     }
+    readBuffers.set(conn, buffer);
     return { parsed, buffer, filled };
   }
 }
