@@ -93,13 +93,28 @@ export function encodeRecordBytes(nowMs: number, log: readonly (readonly string[
   return out;
 }
 
+/** Node's Buffer#latin1Slice (present at runtime, missing from the typings): exact one-byte strings. */
+export interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** A slicer over `bytes`: build once per file or chunk, not once per string. */
+export function latin1Slicer(bytes: Uint8Array): Latin1Slicer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as Latin1Slicer;
+}
+
 export interface DecodedRecord {
   nowMs: number;
   log: string[][];
 }
 
 /** Decodes a body whose checksum matched; throws RangeError when its structure is inconsistent. */
-export function decodeBody(bytes: Uint8Array, start: number, end: number): DecodedRecord {
+export function decodeBody(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  text: Latin1Slicer = latin1Slicer(bytes),
+): DecodedRecord {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (p: number, n: number) => {
     if (p + n > end) throw new RangeError("Record body ends inside a field");
@@ -119,7 +134,7 @@ export function decodeBody(bytes: Uint8Array, start: number, end: number): Decod
       const length = view.getUint32(p, true);
       p += 4;
       need(p, length);
-      command.push(bytesToBinary(bytes, p, p + length));
+      command.push(text.latin1Slice(p, p + length));
       p += length;
     }
     log.push(command);

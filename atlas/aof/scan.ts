@@ -12,6 +12,7 @@ import {
   decodeAofHeader,
   decodeBody,
   type DecodedRecord,
+  latin1Slicer,
   RECORD_BODY_BYTES_MAX,
   RECORD_HEADER_BYTES,
 } from "./format.ts";
@@ -54,6 +55,7 @@ export function scanAof(
     return bad("corrupt", 0, 0, `Unsupported AOF version ${header.version}`, header.fileSeq);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = latin1Slicer(bytes);
   let offset = AOF_HEADER_BYTES;
   let records = 0;
   while (offset < size) {
@@ -76,7 +78,7 @@ export function scanAof(
     if (onRecord) {
       let record: DecodedRecord;
       try {
-        record = decodeBody(bytes, offset + RECORD_HEADER_BYTES, end);
+        record = decodeBody(bytes, offset + RECORD_HEADER_BYTES, end, text);
       } catch (error) {
         return fail(`Bad record body: ${(error as Error).message}`);
       }

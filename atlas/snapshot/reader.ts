@@ -5,7 +5,7 @@
  */
 import type { Disk, DiskFile } from "../aof/disk.ts";
 import { crc32 } from "../aof/crc32.ts";
-import { bytesToBinary } from "../store/binary.ts";
+import { latin1Slicer } from "../aof/format.ts";
 import { SnapshotCorruptError } from "./errors.ts";
 import {
   CHUNK_BODY_BYTES_MAX,
@@ -115,6 +115,8 @@ export async function readSnapshot(
 
 function decodeEntries(body: Uint8Array, onEntry: EntrySink): number {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  // One Buffer per chunk: latin1Slice makes exact one-byte strings without a wrapper per call.
+  const text = latin1Slicer(body);
   const end = body.length;
   let p = 1;
   let count = 0;
@@ -128,8 +130,8 @@ function decodeEntries(body: Uint8Array, onEntry: EntrySink): number {
     if (payloadEnd + 8 > end) throw new RangeError("entry cut inside a value");
     const expireAtMs = view.getFloat64(payloadEnd, true);
     onEntry(
-      bytesToBinary(body, p + 4, keyEnd),
-      bytesToBinary(body, keyEnd + 4, payloadEnd),
+      text.latin1Slice(p + 4, keyEnd),
+      text.latin1Slice(keyEnd + 4, payloadEnd),
       expireAtMs === NO_EXPIRY ? null : expireAtMs,
     );
     p = payloadEnd + 8;
