@@ -2,7 +2,11 @@
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NO_SUCH_KEY, ERR_SYNTAX, sanitize } from "./errors.ts";
 import { globMatch } from "./glob.ts";
-import { type Keyspace, typeOf } from "./keyspace.ts";
+import { HashValue } from "./hash_value.ts";
+import { type Keyspace, typeOf, type Value } from "./keyspace.ts";
+import { ListValue } from "./list_value.ts";
+import { parseInt64 } from "./numbers.ts";
+import { SetValue } from "./set_value.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
 import { deserializeValue, serializeValue } from "./serialize.ts";
@@ -235,19 +239,35 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
   }
   const v = ks.lookup(argv[2]);
   if (v === undefined) return NIL;
-  const t = typeOf(v);
-  if (t === "string") {
-    const s = v as string;
-    if (/^-?[1-9]\d{0,17}$|^0$/.test(s)) return bulk("int");
-    return bulk(s.length <= 44 ? "embstr" : "raw");
+  return bulk(encodingOf(v));
+}
+
+const INT_RE = /^-?[1-9]\d{0,18}$|^0$/;
+
+/**
+ * What Redis 7.0 would report with its default thresholds (listpack up to 128 entries of at most
+ * 64 bytes, intset up to 512 integers). ATLAS has one representation per type; this only keeps
+ * OBJECT ENCODING answers familiar. (Redis never converts back to listpack; we may.)
+ */
+function encodingOf(v: Value): string {
+  if (typeof v === "string") {
+    if (v.length <= 20 && INT_RE.test(v) && parseInt64(v) !== null) return "int";
+    return v.length <= 44 ? "embstr" : "raw";
   }
-  const enc: Record<string, string> = {
-    hash: "hashtable",
-    list: "quicklist",
-    set: "hashtable",
-    zset: "skiplist",
-  };
-  return bulk(enc[t]);
+  if (v instanceof ListValue) return "quicklist";
+  if (v instanceof SetValue) {
+    if (v.size > 512) return "hashtable";
+    for (const m of v.set) if (!INT_RE.test(m) || parseInt64(m) === null) return "hashtable";
+    return "intset";
+  }
+  if (v instanceof HashValue) {
+    if (v.size > 128) return "hashtable";
+    for (const [f, x] of v.map) if (f.length > 64 || x.length > 64) return "hashtable";
+    return "listpack";
+  }
+  if (v.size > 128) return "skiplist";
+  for (const [m] of v.entries()) if (m.length > 64) return "skiplist";
+  return "listpack";
 }
 
 export const KEY_COMMANDS: readonly BuiltinCommand[] = [

@@ -232,3 +232,31 @@ Deno.test("COPY and OBJECT ENCODING", () => {
     err: "ERR unknown subcommand 'FOO'. Try OBJECT HELP.",
   });
 });
+
+Deno.test("OBJECT ENCODING mirrors Redis 7.0 thresholds", () => {
+  const h = new Harness();
+  h.run("SET", "i", "-123");
+  h.run("SET", "e", "x".repeat(44));
+  h.run("SET", "r", "x".repeat(45));
+  h.run("SADD", "is", "1", "2");
+  h.run("SADD", "hs", "1", "a");
+  h.run("HSET", "h", "f", "v");
+  h.run("HSET", "bh", "f", "v".repeat(65));
+  h.run("ZADD", "z", "1", "a");
+  h.run("RPUSH", "l", "a");
+  const enc = (k: string) => h.run("OBJECT", "ENCODING", k);
+  assert.deepEqual(
+    ["i", "e", "r", "is", "hs", "h", "bh", "z", "l"].map(enc),
+    [
+      "int",
+      "embstr",
+      "raw",
+      "intset",
+      "hashtable",
+      "listpack",
+      "hashtable",
+      "listpack",
+      "quicklist",
+    ],
+  );
+});
