@@ -23,3 +23,4 @@ export { formatDouble } from "./numbers.ts";
 export { globMatch } from "./glob.ts";
 export * from "./reply.ts";
 export * from "./binary.ts";
+export { type AtlasLimits, DEFAULT_LIMITS } from "../limits.ts";
