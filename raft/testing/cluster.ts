@@ -70,6 +70,8 @@ export class SimCluster {
   recordApplied = false;
   /** Optional event log for replaying a seed by eye (`deno task sim --seed n --trace`). */
   trace: ((line: string) => void) | null = null;
+  /** Called when a node starts writing a batch of entries (a fault injector may tear it). */
+  onBatchWritten: ((id: NodeId) => void) | null = null;
   /** Called once when a node is first seen leading a term (fault injectors hook in here). */
   onLeaderElected: ((id: NodeId, term: number) => void) | null = null;
   /** Nodes whose removal some node applied (committed): an operator would shut them down. */
@@ -320,6 +322,7 @@ export class SimCluster {
     if (rd.entries.length > 0) {
       node.storage.append(rd.entries);
       node.disk.write({ kind: "entries", entries: rd.entries });
+      if (rd.entries.length > 1) this.onBatchWritten?.(node.id);
     }
     if (rd.hardState) {
       node.storage.setHardState(rd.hardState);

@@ -23,6 +23,18 @@ export class SimDisk {
 
   constructor(readonly voters: string[]) {}
 
+  /** Writes not yet synced (a crash now loses or tears them). */
+  unsyncedCount(): number {
+    return this.#unsynced.length;
+  }
+
+  /** Entries among the unsynced writes (more than one: a crash may tear them). */
+  unsyncedEntryCount(): number {
+    let n = 0;
+    for (const r of this.#unsynced) if (r.kind === "entries") n += r.entries.length;
+    return n;
+  }
+
   write(r: DiskRecord): void {
     this.writes++;
     this.#unsynced.push(r);
@@ -35,15 +47,29 @@ export class SimDisk {
     if (this.#synced.length > 256) this.#synced = this.#compactRecords();
   }
 
-  /** Power loss: unsynced writes are lost, except a random prefix (possibly torn). */
+  /**
+   * Power loss: unsynced writes are lost, except a random prefix of them. The cut falls at entry
+   * granularity, so it may tear an entries record (per-entry checksums let recovery keep the
+   * entries before the tear).
+   */
   crash(random: Prng): void {
-    const keep = random.int(this.#unsynced.length + 1);
-    for (let i = 0; i < keep; i++) this.#synced.push(this.#unsynced[i]);
-    const torn = this.#unsynced[keep];
-    if (torn && torn.kind === "entries" && torn.entries.length > 1 && random.chance(0.5)) {
-      this.tornWrites++;
-      const n = random.range(1, torn.entries.length - 1);
-      this.#synced.push({ kind: "entries", entries: torn.entries.slice(0, n) });
+    let atoms = 0;
+    for (const r of this.#unsynced) atoms += r.kind === "entries" ? r.entries.length : 1;
+    let keep = random.int(atoms + 1);
+    for (const r of this.#unsynced) {
+      if (keep === 0) break;
+      const size = r.kind === "entries" ? r.entries.length : 1;
+      if (size <= keep) {
+        this.#synced.push(r);
+        keep -= size;
+      } else {
+        this.tornWrites++;
+        this.#synced.push({
+          kind: "entries",
+          entries: (r as { entries: Entry[] }).entries.slice(0, keep),
+        });
+        keep = 0;
+      }
     }
     this.#unsynced = [];
   }

@@ -195,6 +195,12 @@ class FaultInjector {
         if (this.cluster.now < untilMs) this.cluster.crash(id);
       });
     };
+    // Some seeds crash nodes in the middle of writing a batch: torn writes.
+    const tearRate = this.random.pick([0, 0.01, 0.05]);
+    this.cluster.onBatchWritten = (id) => {
+      if (this.cluster.now >= untilMs || !this.random.chance(tearRate)) return;
+      this.cluster.queue.after(0, () => this.cluster.crash(id));
+    };
     const meanGapMs = this.random.pick([50, 150, 400]);
     let t = 0;
     for (;;) {
@@ -241,8 +247,13 @@ class FaultInjector {
     }
     const x = r.next();
     if (x < 0.18) {
+      // Half the time, hit a node in the middle of a write (to lose or tear it).
       const up = c.upIds();
-      if (up.length > 0) c.crash(r.pick(up));
+      const writing = up.filter((id) => c.node(id).disk.unsyncedCount() > 0);
+      const batch = writing.filter((id) => c.node(id).disk.unsyncedEntryCount() > 1);
+      if (batch.length > 0 && r.chance(0.5)) c.crash(r.pick(batch));
+      else if (writing.length > 0 && r.chance(0.5)) c.crash(r.pick(writing));
+      else if (up.length > 0) c.crash(r.pick(up));
     } else if (x < 0.38) {
       const down = ids.filter((id) => !c.node(id).up);
       if (down.length > 0) c.restart(r.pick(down));
