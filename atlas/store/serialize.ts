@@ -3,6 +3,7 @@
  * for collections a varint count and length-prefixed elements (zset scores as float64 LE).
  * Used by snapshots and copy-on-write views.
  */
+import { Buffer } from "node:buffer";
 import { HashValue } from "./hash_value.ts";
 import type { Value } from "./keyspace.ts";
 import { ListValue } from "./list_value.ts";
@@ -56,8 +57,23 @@ export function serializeValue(value: Value): string {
   return parts.join("");
 }
 
+/** Node's Buffer#latin1Slice (missing from the typings): makes flat one-byte strings. */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/**
+ * Copies [start, end) of a binary string into a new flat string. `text.slice` would make a V8
+ * SlicedString for 13+ chars, which keeps the whole payload alive as long as the value lives.
+ */
+function flatSlice(text: string, start: number, end: number): string {
+  if (end - start < 13) return text.slice(start, end);
+  return (Buffer.from(text, "latin1") as unknown as Latin1Slicer).latin1Slice(start, end);
+}
+
 class Reader {
   pos = 1;
+  #buf: Latin1Slicer | null = null;
   constructor(readonly text: string) {}
   varint(): number {
     let n = 0;
@@ -77,9 +93,11 @@ class Reader {
     if (this.pos + length > this.text.length) {
       throw new RangeError("Invalid ATLAS value payload: truncated");
     }
-    const out = this.text.slice(this.pos, this.pos + length);
+    const start = this.pos;
     this.pos += length;
-    return out;
+    if (length < 13) return this.text.slice(start, this.pos);
+    this.#buf ??= Buffer.from(this.text, "latin1") as unknown as Latin1Slicer;
+    return this.#buf.latin1Slice(start, this.pos);
   }
   item(): string {
     return this.bytes(this.varint());
@@ -95,7 +113,7 @@ class Reader {
 export function deserializeValue(payload: string): Value {
   if (payload.length === 0) throw new RangeError("Invalid ATLAS value payload: empty");
   const tag = payload[0];
-  if (tag === TAG_STRING) return payload.slice(1);
+  if (tag === TAG_STRING) return flatSlice(payload, 1, payload.length);
   const r = new Reader(payload);
   const count = r.varint();
   let value: Value;
