@@ -237,3 +237,37 @@ Deno.test("proxy faults: active health checks mark a target down and up again", 
     await b.kill();
   }
 });
+
+Deno.test("proxy faults: concurrency caps answer 503 and consistent hashing pins a header", async () => {
+  const a = await startUpstream("A");
+  const b = await startUpstream("B");
+  const capped = startProxy(pool([a.url], {
+    ...noActiveChecks,
+    limits: { max_requests: 1, max_pending: 0 },
+  }));
+  const hashed = startProxy(pool([a.url, b.url], {
+    ...noActiveChecks,
+    balancer: "consistent_hash",
+    hash_on: { source: "header", name: "x-user" },
+  }));
+  try {
+    const slow = fetch(`${capped.url}/slow?ms=500`);
+    await sleep(100);
+    const refused = await fetch(capped.url);
+    assert.equal(refused.status, 503);
+    assert.equal((await refused.json()).code, "upstream_overloaded");
+    assert.equal((await slow).status, 200);
+    await (await slow).body?.cancel();
+    for (const user of ["alice", "bob", "carol", "dave"]) {
+      const first = (await get(hashed.url, { headers: { "x-user": user } })).text;
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await get(hashed.url, { headers: { "x-user": user } })).text, first);
+      }
+    }
+  } finally {
+    await capped.close();
+    await hashed.close();
+    await a.kill();
+    await b.kill();
+  }
+});
