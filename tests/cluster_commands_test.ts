@@ -32,6 +32,15 @@ Deno.test({
         value: [{ kind: "integer", value: 1 }, { kind: "integer", value: 2 }],
       });
 
+      // On a follower the block is forwarded to the leader as a whole.
+      assert.deepEqual(await f.send(["MULTI"]), { kind: "simple", value: "OK" });
+      await f.send(["INCR", "counter"]);
+      await f.send(["INCR", "counter"]);
+      assert.deepEqual(await f.send(["EXEC"]), {
+        kind: "array",
+        value: [{ kind: "integer", value: 2 }, { kind: "integer", value: 3 }],
+      });
+
       // A TTL is stamped by the leader and expires on every node without a client touching it.
       assert.deepEqual(await l.send(["SET", "ephemeral", "x", "PX", "300"]), {
         kind: "simple",

@@ -19,6 +19,7 @@ import {
   registerAtlasEngineMetrics,
   registerAtlasServerMetrics,
 } from "../observability/atlas_metrics.ts";
+import { TracingExecutor } from "../observability/tracing.ts";
 import type { Daemon } from "./runtime.ts";
 
 /** Module commands (JOB.*, RL.*) registered into every store Helios opens. */
@@ -71,7 +72,7 @@ export async function startAtlasNode(
 
   const address = parseHostPort(options.listen)!;
   const server = startAtlasServer({
-    executor: opened,
+    executor: new TracingExecutor(opened),
     store: opened.store,
     persistence: engineHooks(opened, atlas.data_dir),
     hostname: address.hostname,

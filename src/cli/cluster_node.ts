@@ -11,6 +11,7 @@ import { parseDurationMs } from "../lib/duration.ts";
 import { registerAtlasServerMetrics } from "../observability/atlas_metrics.ts";
 import { registerRaftMetrics } from "../observability/raft_metrics.ts";
 import type { StoreModule } from "./atlas_node.ts";
+import { TracingExecutor } from "../observability/tracing.ts";
 import type { Daemon } from "./runtime.ts";
 
 export async function startClusterNode(
@@ -68,7 +69,7 @@ export async function startClusterNode(
 
   const address = parseHostPort(options.listen)!;
   const server = startAtlasServer({
-    executor: member.executor,
+    executor: new TracingExecutor(member.executor),
     store,
     hostname: address.hostname,
     port: address.port,

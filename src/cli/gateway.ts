@@ -10,6 +10,7 @@ import { createGateway, registerGatewayCommands } from "../../routes/mod.ts";
 import { EmbeddedAtlasClient } from "../storage/embedded_client.ts";
 import { parseNodeList, RespAtlasClient } from "../storage/resp_client.ts";
 import type { AtlasClient } from "../storage/atlas_client.ts";
+import { TracedAtlasClient } from "../storage/traced_client.ts";
 import type { Command } from "./command.ts";
 import { configFlag, dataDirFlag, helpFlag, logLevelFlag, metricsListenFlag } from "./flags.ts";
 import { configFrom, createDaemon, type Daemon } from "./runtime.ts";
@@ -32,7 +33,7 @@ async function openStorage(daemon: Daemon): Promise<AtlasClient> {
     });
     daemon.logger.info("Using remote ATLAS", { nodes: config.gateway.atlas });
     daemon.onStop("atlas client", () => client.close());
-    return client;
+    return new TracedAtlasClient(client);
   }
   const node = await startAtlasNode(daemon, {
     listen: null,

@@ -3,6 +3,7 @@ import { registerClusterCommands } from "../cluster/mod.ts";
 import { register as registerKvCommands } from "../kv/atlas_command.ts";
 import { registerQueueCommands } from "../queue/module.ts";
 import { register as registerRateLimitCommands } from "../ratelimit/atlas_command.ts";
+import { registerTraceCommand } from "../observability/tracing.ts";
 import type { StoreModule } from "./atlas_node.ts";
 
 /**
@@ -10,7 +11,7 @@ import type { StoreModule } from "./atlas_node.ts";
  * replicated: a remote gateway or worker relies on the server knowing them.
  *   HELIOS.*  cluster forwarding and administration      KV.CAS / KV.CAD  conditional writes
  *   RL.TAKE   shared rate-limit buckets                   JOB.*            the job queue
- *   HELIOS.BACKUP  a consistent backup file
+ *   HELIOS.BACKUP  a consistent backup file            HELIOS.TRACE     a traced command
  */
 export const storeModules: StoreModule[] = [
   registerClusterCommands,
@@ -18,4 +19,5 @@ export const storeModules: StoreModule[] = [
   registerRateLimitCommands,
   registerQueueCommands,
   registerBackupCommand,
+  registerTraceCommand,
 ];

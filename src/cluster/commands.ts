@@ -7,10 +7,55 @@ import { error, type Store } from "../../atlas/mod.ts";
 
 /** `HELIOS.FORWARDED <command...>`: a write a follower forwarded; never forwarded again. */
 export const FORWARDED = "helios.forwarded";
+/** `HELIOS.TX <count> (<argc> <arg>...)...`: a follower's MULTI/EXEC block, forwarded as one. */
+export const TRANSACTION = "helios.tx";
 /** `HELIOS.CLUSTER STATUS | ADD-PEER id raftAddr | REMOVE-PEER id | TRANSFER-LEADER id`. */
 export const CLUSTER = "helios.cluster";
 
+/** Flattens a MULTI/EXEC block into HELIOS.TX's arguments. */
+export function encodeTransaction(commands: string[][]): string[] {
+  const argv = [TRANSACTION, String(commands.length)];
+  for (const command of commands) argv.push(String(command.length), ...command);
+  return argv;
+}
+
+/** The commands of a HELIOS.TX argv, or null when it is malformed. */
+export function decodeTransaction(argv: string[]): string[][] | null {
+  const count = Number(argv[1]);
+  if (!Number.isSafeInteger(count) || count < 0) return null;
+  const commands: string[][] = [];
+  let at = 2;
+  for (let i = 0; i < count; i++) {
+    const argc = Number(argv[at++]);
+    if (!Number.isSafeInteger(argc) || argc < 1 || at + argc > argv.length) return null;
+    commands.push(argv.slice(at, at + argc));
+    at += argc;
+  }
+  return at === argv.length ? commands : null;
+}
+
 export function registerClusterCommands(store: Store): void {
+  store.registerCommand(
+    {
+      name: TRANSACTION,
+      arity: -2,
+      flags: ["write"],
+      firstKey: 0,
+      lastKey: 0,
+      step: 0,
+      group: "server",
+    },
+    (inner, argv, ctx) => {
+      const commands = decodeTransaction(argv);
+      if (commands === null) return { reply: error("ERR malformed HELIOS.TX"), log: null };
+      const results = commands.map((command) => inner.execute(command, ctx));
+      const logs = results.flatMap((r) => r.log ?? []);
+      return {
+        reply: { kind: "array", value: results.map((r) => r.reply) },
+        log: logs.length > 0 ? logs : null,
+      };
+    },
+  );
   store.registerCommand(
     {
       name: FORWARDED,

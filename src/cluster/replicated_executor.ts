@@ -13,7 +13,13 @@ import {
   type RaftNode,
 } from "../../raft/mod.ts";
 import { encodeEntry } from "./command_codec.ts";
-import { CLUSTER, FORWARDED } from "./commands.ts";
+import {
+  CLUSTER,
+  decodeTransaction,
+  encodeTransaction,
+  FORWARDED,
+  TRANSACTION,
+} from "./commands.ts";
 import type { LeaderForwarder } from "./forwarder.ts";
 import type { AppliedReply, AtlasStateMachine } from "./state_machine.ts";
 
@@ -94,6 +100,7 @@ export class ReplicatedExecutor implements CommandExecutor {
     const name = argv[0].toLowerCase();
     if (name === FORWARDED) return this.#write([argv.slice(1)], false).then((r) => r[0]);
     if (name === CLUSTER) return this.#o.admin(argv);
+    if (name === TRANSACTION) return this.#forwardedTransaction(argv);
     const spec = this.#o.store.commands.get(name);
     // Unknown commands and wrong arity are answered locally: nothing to replicate.
     if (!spec || !arityOk(spec.arity, argv.length)) {
@@ -131,15 +138,27 @@ export class ReplicatedExecutor implements CommandExecutor {
   }
 
   /** A MULTI/EXEC block: one Raft entry, so it applies atomically on every replica. */
-  executeTransaction(commands: string[][]): Promise<Reply[]> {
-    if (!this.#o.node.isLeader) {
-      return Promise.resolve(
-        commands.map(() =>
-          error("TRYAGAIN Transactions run on the Raft leader; connect to it and retry")
-        ),
-      );
+  async executeTransaction(commands: string[][]): Promise<Reply[]> {
+    if (this.#o.node.isLeader) return await this.#write(commands, false);
+    // A follower forwards the whole block to the leader, where it becomes one entry.
+    const address = await this.#leaderAddress();
+    if (!address) {
+      if (this.#o.node.isLeader) return await this.#write(commands, false);
+      return commands.map(() => noLeader(this.#o.node.leaderId));
     }
-    return this.#write(commands, true);
+    const reply = await this.#o.forwarder.send(address, encodeTransaction(commands));
+    if (reply.kind === "array" && reply.value.length === commands.length) return [...reply.value];
+    return commands.map(() =>
+      reply.kind === "error" ? reply : error("ERR unexpected reply to a forwarded transaction")
+    );
+  }
+
+  /** A transaction a follower forwarded: run here as one entry, or refuse (never forward twice). */
+  async #forwardedTransaction(argv: string[]): Promise<Reply> {
+    const commands = decodeTransaction(argv);
+    if (commands === null) return error("ERR malformed HELIOS.TX");
+    const replies = await this.#write(commands, false);
+    return { kind: "array", value: replies };
   }
 
   /** Writes are durable when their Raft entry committed (fsynced on a quorum) and applied. */
