@@ -252,11 +252,11 @@ export class Store {
 
   /** Stores a dumpValue payload under key (snapshot loading). Throws RangeError on a bad payload. */
   restoreValue(key: string, payload: string, expireAtMs: number | null): void {
+    // No #enter/#leave: nothing here logs or reads the clock, and loading runs this per key.
     const ks = this.#ks;
-    const saved = this.#enter(NO_RANDOM);
     ks.setValue(key, deserializeValue(payload));
     if (expireAtMs !== null) ks.setExpire(key, expireAtMs);
-    this.#leave(saved);
+    if (this.#depth === 0 && ks.touched.length !== 0) ks.flushTouched();
   }
 
   /** The deadline of a key (ms since epoch), or null. */
