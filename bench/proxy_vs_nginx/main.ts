@@ -202,6 +202,10 @@ const nRps = median(results.nginx.map((r) => r.rps));
 const hRps = median(results.helios.map((r) => r.rps));
 const nP99 = median(results.nginx.map((r) => r.p99Ms));
 const hP99 = median(results.helios.map((r) => r.p99Ms));
+// Paired ratios: each round's two runs are back to back, so a load change on the machine
+// affects both; the median of per-round ratios is the steadier figure on a shared box.
+const rpsRatios = results.helios.map((h, i) => h.rps / results.nginx[i].rps);
+const p99Ratios = results.helios.map((h, i) => h.p99Ms / results.nginx[i].p99Ms);
 console.log("");
 console.log("| proxy | req/s (median) | p99 ms (median) |");
 console.log("|---|---|---|");
@@ -212,4 +216,11 @@ console.log(`| helios proxy | ${hRps.toFixed(0)} | ${hP99.toFixed(2)} |`);
 console.log(
   `throughput ratio helios/nginx = ${(hRps / nRps).toFixed(2)} (goal >= 0.80); ` +
     `p99 ratio helios/nginx = ${(hP99 / nP99).toFixed(2)} (goal <= 1.50)`,
+);
+console.log(
+  `per-round ratios: throughput ${rpsRatios.map((r) => r.toFixed(2)).join(" ")} ` +
+    `(median ${median(rpsRatios).toFixed(2)}); p99 ${
+      p99Ratios.map((r) => r.toFixed(2)).join(" ")
+    } ` +
+    `(median ${median(p99Ratios).toFixed(2)})`,
 );
