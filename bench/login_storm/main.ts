@@ -11,6 +11,7 @@
  * On a shared machine, compare phases of one run only (they alternate so noise falls on both).
  *
  *   deno run -A bench/login_storm/main.ts [--phase-s 3] [--rounds 4] [--read-rps 200]
+ *     [--modes workers,inline] [--fsync every|none]
  */
 import { parseArgs } from "node:util";
 
@@ -22,6 +23,7 @@ const args = parseArgs({
     "read-rps": { type: "string", default: "200" },
     "login-rps": { type: "string", default: "10" },
     modes: { type: "string", default: "workers,inline" },
+    fsync: { type: "string", default: "every" },
   },
 });
 const phaseMs = Number(args.values["phase-s"]) * 1000;
@@ -62,7 +64,14 @@ class GatewayProcess {
   static async start(inline: boolean): Promise<GatewayProcess> {
     const script = new URL("./server.ts", import.meta.url).pathname;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script, String(ACCOUNTS), ...(inline ? ["--inline"] : [])],
+      args: [
+        "run",
+        "-A",
+        script,
+        String(ACCOUNTS),
+        `--fsync=${args.values.fsync}`,
+        ...(inline ? ["--inline"] : []),
+      ],
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
@@ -180,7 +189,8 @@ const fmt = (ms: number) => ms.toFixed(1).padStart(7);
 const load = () => Deno.loadavg().map((x) => x.toFixed(1)).join(" ");
 console.log(
   `login_storm: authenticated reads ${readRps}/s; storm = ${loginRps} logins/s (bcrypt cost 10); ` +
-    `${rounds} rounds of ${phaseMs / 1000} s quiet + ${phaseMs / 1000} s storm, alternating`,
+    `${rounds} rounds of ${phaseMs / 1000} s quiet + ${phaseMs / 1000} s storm, alternating; ` +
+    `AOF fsync ${args.values.fsync}`,
 );
 console.log(`load average before: ${load()} (2 cores; other work on the machine inflates both)`);
 console.log(

@@ -6,7 +6,7 @@
  * line `READY <port>` once users bench0..bench{N-1} (password "bench-password") exist.
  */
 import { AtlasEngine } from "../../atlas/mod.ts";
-import { buildGateway } from "../../routes/mod.ts";
+import { buildGateway, registerGatewayCommands } from "../../routes/mod.ts";
 import { clientIpOf, gatewayAuth } from "../../routes/auth.ts";
 import { createAuthServices, InlinePasswordRunner } from "../../src/auth/mod.ts";
 import { TrustedProxies } from "../../src/gateway/client_ip.ts";
@@ -14,11 +14,14 @@ import { configSchema } from "../../src/config/schema.ts";
 import { Logger } from "../../src/observability/logger.ts";
 import { MetricsRegistry } from "../../src/observability/metrics.ts";
 import { EmbeddedAtlasClient } from "../../src/storage/embedded_client.ts";
-import { storeModules } from "../../src/cli/modules.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "helios-login-storm-" });
-const engine = await AtlasEngine.open({ dataDir: dir, snapshotIntervalMs: 0 });
-for (const register of storeModules) register(engine.store);
+// `--fsync none` isolates hashing from the AOF: reads wait for an in-flight group-commit fsync
+// (no reply before the write it may follow is durable), and each login writes its session.
+const fsyncArg = Deno.args.find((a) => a.startsWith("--fsync="))?.slice("--fsync=".length);
+const fsync = fsyncArg === "none" || fsyncArg === "interval" ? fsyncArg : "every";
+const engine = await AtlasEngine.open({ dataDir: dir, snapshotIntervalMs: 0, fsync });
+registerGatewayCommands(engine.store);
 const inline = Deno.args.includes("--inline");
 const config = configSchema.parse({ gateway: { bcrypt_cost: 10, rate_limit: { enabled: false } } });
 const logger = new Logger("gateway", { level: "error" });
