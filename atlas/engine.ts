@@ -106,10 +106,16 @@ const DEFAULT_TIMERS: AtlasTimers = {
   setInterval: (fn, ms) => setInterval(fn, ms),
   clearInterval: (id) => clearInterval(id as number),
 };
-/** Commands the engine answers itself (they need I/O); both cases so the hot path never lowercases. */
+/** Commands the engine answers itself (they need I/O). */
 const ENGINE_COMMANDS = new Set(["save", "bgsave", "bgrewriteaof", "lastsave"]);
-for (const name of [...ENGINE_COMMANDS]) ENGINE_COMMANDS.add(name.toUpperCase());
 const ENGINE_NAME_LENGTHS = new Set([...ENGINE_COMMANDS].map((name) => name.length));
+
+/** Cheap pre-check so the hot path lowercases almost no command names. */
+function isEngineCommandCandidate(name: string): boolean {
+  if (!ENGINE_NAME_LENGTHS.has(name.length)) return false;
+  const first = name.charCodeAt(0) | 0x20; // ASCII lower case
+  return first === 0x73 || first === 0x62 || first === 0x6c; // s, b, l
+}
 
 interface Resolved {
   dataDir: string;
@@ -239,10 +245,9 @@ export class AtlasEngine implements CommandExecutor {
   /** Runs one command; its log form goes to the AOF buffer. Call sync() before replying. */
   execute(argv: string[]): Reply | Promise<Reply> {
     const name = argv[0];
-    if (name !== undefined && ENGINE_NAME_LENGTHS.has(name.length)) {
-      if (ENGINE_COMMANDS.has(name) || ENGINE_COMMANDS.has(name.toLowerCase())) {
-        return this.engineCommand(name.toLowerCase(), argv);
-      }
+    if (name !== undefined && isEngineCommandCandidate(name)) {
+      const lower = name.toLowerCase();
+      if (ENGINE_COMMANDS.has(lower)) return this.engineCommand(lower, argv);
     }
     if (this.closing) return error("ERR ATLAS engine is shutting down");
     if (this.writer.failure && this.isWrite(name)) return error(this.writer.failure.message);

@@ -9,6 +9,7 @@
  */
 import type { ExecContext } from "../store/keyspace.ts";
 import type { Reply } from "../store/reply.ts";
+import { SnapshotCorruptError } from "../snapshot/errors.ts";
 import { readSnapshot } from "../snapshot/reader.ts";
 import { type Disk, readWholeFile } from "./disk.ts";
 import { AofCorruptError, AofLayoutError, AofTruncatedError } from "./errors.ts";
@@ -76,6 +77,9 @@ export async function recover(options: RecoveryOptions): Promise<RecoveryResult>
       path,
       (key, payload, at) => store.restoreValue(key, payload, at),
     );
+    if (read.aofSeq !== snapshotSeq) {
+      throw new SnapshotCorruptError(path, 12, `header names log position ${read.aofSeq}`);
+    }
     result.snapshotSeq = snapshotSeq;
     result.snapshotKeys = read.keys;
     result.snapshotSizeBytes = read.sizeBytes;

@@ -3,6 +3,7 @@
  * process and prints one JSON line with the load time and the heap it took. Run with
  * --v8-flags=--expose-gc so the heap figures are after a full GC.
  */
+import process from "node:process";
 import { AtlasEngine } from "../../atlas/mod.ts";
 
 const dataDir = Deno.args[0];
@@ -20,6 +21,8 @@ const engine = await AtlasEngine.open({
   snapshotIntervalMs: 0,
 });
 const loadMs = performance.now() - startMs;
+// CPU of the whole process up to serving (startup included): robust on a busy machine.
+const cpu = process.cpuUsage();
 gc();
 const after = Deno.memoryUsage();
 const line = JSON.stringify({
@@ -29,6 +32,7 @@ const line = JSON.stringify({
   rssBytes: after.rss - before.rss,
   snapshotKeys: engine.stats.recovery.snapshotKeys,
   aofRecords: engine.stats.recovery.aofRecords,
+  cpuMs: (cpu.user + cpu.system) / 1000,
 });
 await Deno.stdout.write(new TextEncoder().encode(line + "\n"));
 await engine.close();

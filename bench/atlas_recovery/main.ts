@@ -188,6 +188,8 @@ async function prepareRedis(dir: string): Promise<number> {
 
 interface Sample {
   wallMs: number;
+  /** CPU time of the server process up to serving (user + system). */
+  cpuMs: number;
   loadMs: number;
   keys: number;
   bytes: number;
@@ -205,6 +207,7 @@ async function measureAtlas(dir: string): Promise<Sample> {
   const result = JSON.parse(new TextDecoder().decode(output.stdout));
   return {
     wallMs,
+    cpuMs: result.cpuMs,
     loadMs: result.loadMs,
     keys: result.keys,
     bytes: result.heapBytes,
@@ -217,6 +220,7 @@ async function measureRedis(dir: string, emptyUsed: number): Promise<Sample> {
   const child = startRedis(dir);
   const conn = await waitServing();
   const wallMs = performance.now() - startMs;
+  const cpuMs = await processCpuMs(child.pid);
   const memory = await conn.call("INFO", "memory");
   const keys = Number(/keys=(\d+)/.exec(await conn.call("INFO", "keyspace"))?.[1] ?? 0);
   const log = await Deno.readTextFile(join(dir, "redis.log"));
@@ -225,11 +229,20 @@ async function measureRedis(dir: string, emptyUsed: number): Promise<Sample> {
   await stopRedis(conn, child);
   return {
     wallMs,
+    cpuMs,
     loadMs: loaded ? Number(loaded[1]) * 1000 : NaN,
     keys,
     bytes: infoField(memory, "used_memory") - emptyUsed,
     rssBytes: rss,
   };
+}
+
+/** utime + stime of a process from /proc (Linux), in ms. */
+async function processCpuMs(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 
 function median(values: number[]): number {
@@ -259,7 +272,9 @@ async function main(): Promise<void> {
         (who === "atlas" ? atlas : redis).push(sample);
         console.log(
           `round ${round + 1} ${who.padEnd(5)}: restart ${sample.wallMs.toFixed(0)} ms wall, ` +
-            `load ${sample.loadMs.toFixed(0)} ms, ${sample.keys} keys, ` +
+            `load ${sample.loadMs.toFixed(0)} ms, cpu ${
+              sample.cpuMs.toFixed(0)
+            } ms, ${sample.keys} keys, ` +
             `${(sample.bytes / sample.keys).toFixed(1)} B/key`,
         );
       }
@@ -267,6 +282,7 @@ async function main(): Promise<void> {
     const summary = (samples: Sample[]) => ({
       wallMs: median(samples.map((s) => s.wallMs)),
       loadMs: median(samples.map((s) => s.loadMs)),
+      cpuMs: median(samples.map((s) => s.cpuMs)),
       bytesPerKey: median(samples.map((s) => s.bytes / s.keys)),
     });
     const a = summary(atlas);
@@ -281,6 +297,11 @@ async function main(): Promise<void> {
       `load (own)     ${a.loadMs.toFixed(0).padStart(7)} ms ${
         r.loadMs.toFixed(0).padStart(7)
       } ms   ${(a.loadMs / r.loadMs).toFixed(2)}`,
+    );
+    console.log(
+      `restart cpu    ${a.cpuMs.toFixed(0).padStart(7)} ms ${r.cpuMs.toFixed(0).padStart(7)} ms   ${
+        (a.cpuMs / r.cpuMs).toFixed(2)
+      }`,
     );
     console.log(
       `memory/key     ${a.bytesPerKey.toFixed(1).padStart(7)} B  ${
