@@ -5,7 +5,8 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
-import { getAbsoluteFSPath } from "swagger-ui-dist";
+// The package entry point loads the 1.7 MB UI bundle into the server; only the path is needed.
+import getAbsoluteFSPath from "npm:swagger-ui-dist@^5.35.0/absolute-path.js";
 import { NotFoundError } from "../src/errors/app_error.ts";
 import type { GatewayEnv } from "./env.ts";
 

@@ -81,23 +81,43 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
   });
 }
 
-/** Fails the request with 504 when the handler takes longer than `timeoutMs`. */
+/**
+ * Fails the request with 504 when the handler takes longer than `timeoutMs`. One shared ticker
+ * (a tenth of the timeout, at least 10 ms) checks the deadlines of requests in flight, so a
+ * request costs a Set insert and delete rather than a timer of its own.
+ */
 export function requestTimeout(timeoutMs: number): MiddlewareHandler {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new Error(`Invalid request timeout ${timeoutMs}`);
   }
+  const tickMs = Math.max(10, Math.floor(timeoutMs / 10));
+  const inflight = new Set<{ deadlineMs: number; expire: () => void }>();
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const tick = () => {
+    const nowMs = performance.now();
+    for (const entry of inflight) if (entry.deadlineMs <= nowMs) entry.expire();
+  };
   return async function limitRequestTime(_c, next) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let entry!: { deadlineMs: number; expire: () => void };
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new GatewayTimeoutError(`Request took longer than ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+      entry = {
+        deadlineMs: performance.now() + timeoutMs,
+        expire: () => {
+          inflight.delete(entry);
+          reject(new GatewayTimeoutError(`Request took longer than ${timeoutMs} ms`));
+        },
+      };
     });
+    inflight.add(entry);
+    ticker ??= setInterval(tick, tickMs);
     try {
       await Promise.race([next(), expired]);
     } finally {
-      clearTimeout(timer);
+      inflight.delete(entry);
+      if (inflight.size === 0 && ticker !== undefined) {
+        clearInterval(ticker); // nothing left to watch: no timer outlives the last request
+        ticker = undefined;
+      }
     }
   };
 }
