@@ -120,8 +120,9 @@ Deno.test("an unknown user gets the same answer as a wrong password, in about th
     }
     const ratio = median(timings.unknown) / median(timings.known);
     // Not a timing assertion on absolute numbers: the unknown path must do the same bcrypt work.
-    // Without the dummy hash the ratio would be ~0.01; noise keeps it near 1.
-    assert.ok(ratio > 0.5 && ratio < 2, `median unknown/known = ${ratio.toFixed(2)}`);
+    // Without the dummy hash the ratio would be ~0.01; noise keeps it near 1 (bounds are loose
+    // on purpose: the suite runs on loaded machines).
+    assert.ok(ratio > 0.25 && ratio < 4, `median unknown/known = ${ratio.toFixed(2)}`);
   } finally {
     gw.close();
   }
