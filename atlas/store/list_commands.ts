@@ -128,20 +128,16 @@ function lrem(ks: Keyspace, argv: string[]): Reply {
   if (list === undefined) return integer(0);
   const items = list.toArray();
   const limit = count === 0 ? Infinity : Math.abs(count);
-  let removed = 0;
-  const keep: boolean[] = new Array(items.length).fill(true);
-  if (count >= 0) {
-    for (let i = 0; i < items.length && removed < limit; i++) {
-      if (items[i] === element) keep[i] = !(++removed > 0);
-    }
-  } else {
-    for (let i = items.length - 1; i >= 0 && removed < limit; i--) {
-      if (items[i] === element) keep[i] = !(++removed > 0);
-    }
+  const drop = new Set<number>(); // indexes to remove: from the head (count >= 0) or the tail
+  const step = count >= 0 ? 1 : -1;
+  for (let i = step > 0 ? 0 : items.length - 1; i >= 0 && i < items.length; i += step) {
+    if (drop.size >= limit) break;
+    if (items[i] === element) drop.add(i);
   }
+  const removed = drop.size;
   if (removed === 0) return integer(0);
   const before = ks.beginMutation(key, list);
-  list.replaceAll(items.filter((_, i) => keep[i]));
+  list.replaceAll(items.filter((_, i) => !drop.has(i)));
   ks.endMutation(key, list, before);
   ks.emit(argv);
   return integer(removed);
