@@ -72,3 +72,47 @@ Deno.test("helios user add creates a durable admin on the data directory", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("helios serve with HELIOS_ADMIN_PASSWORD creates the first admin once", async () => {
+  const { HeliosProcess } = await import("./helpers/helios_process.ts");
+  const dataDir = await Deno.makeTempDir({ prefix: "helios-first-admin-" });
+  const args = [
+    "serve",
+    "--data-dir",
+    dataDir,
+    "--listen",
+    "127.0.0.1:0",
+    "--resp-listen",
+    "127.0.0.1:0",
+    "--metrics-listen",
+    "127.0.0.1:0",
+  ];
+  const login = async (gateway: string, password: string) => {
+    const res = await fetch(`http://${gateway}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password }),
+    });
+    await res.body?.cancel();
+    return res.status;
+  };
+  try {
+    const first = HeliosProcess.start(args, { HELIOS_ADMIN_PASSWORD: "first-admin-pass" });
+    try {
+      assert.equal(await login(await first.address("gateway"), "first-admin-pass"), 200);
+    } finally {
+      assert.equal((await first.stop("SIGINT")).code, 0, first.stderr.join("\n"));
+    }
+    // A later start with another password changes nothing: the admin exists, durably.
+    const second = HeliosProcess.start(args, { HELIOS_ADMIN_PASSWORD: "other-password-1" });
+    try {
+      const gateway = await second.address("gateway");
+      assert.equal(await login(gateway, "other-password-1"), 401);
+      assert.equal(await login(gateway, "first-admin-pass"), 200);
+    } finally {
+      assert.equal((await second.stop("SIGINT")).code, 0, second.stderr.join("\n"));
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
