@@ -18,6 +18,7 @@ import type { CommandExecutor } from "./executor.ts";
 import { writeSnapshot } from "./snapshot/writer.ts";
 import type { ExecContext } from "./store/keyspace.ts";
 import { error, integer, OK, type Reply, simple } from "./store/reply.ts";
+import type { SnapshotView } from "./store/snapshot_view.ts";
 import { Store, type StoreOptions } from "./store/store.ts";
 
 export interface AtlasLogger {
@@ -268,11 +269,16 @@ export class AtlasEngine implements CommandExecutor {
     if (this.snapshotting) return this.snapshotting;
     if (this.closing) return Promise.reject(new Error("ATLAS engine is shutting down"));
     if (this.writer.failure) return Promise.reject(this.writer.failure);
+    let view: SnapshotView;
+    try {
+      view = this.store.snapshotView();
+    } catch (cause) {
+      return Promise.reject(cause); // e.g. too many open views
+    }
     // Same turn, no await in between: the view and the new AOF part start at the same record.
     const seq = this.writer.currentFileSeq + 1;
     const switched = this.writer.rotate(seq);
     switched.catch(() => undefined); // awaited later; a write failure must not go unhandled
-    const view = this.store.snapshotView();
     const dirtyAtStart = this.dirty;
     const run = this.runSnapshot(seq, view, switched, dirtyAtStart);
     this.snapshotting = run.finally(() => (this.snapshotting = null));
@@ -374,7 +380,7 @@ export class AtlasEngine implements CommandExecutor {
 
   private async runSnapshot(
     seq: number,
-    view: ReturnType<Store["snapshotView"]>,
+    view: SnapshotView,
     switched: Promise<void>,
     dirtyAtStart: number,
   ): Promise<SnapshotInfo> {

@@ -283,3 +283,26 @@ Deno.test("engine: active expiry deletes keys on its timer and logs the DELs", a
   assert.deepEqual([...dumpStore(reopened.store).keys()], ["keep"]);
   await reopened.close();
 });
+
+Deno.test("engine: under every, sync() waits for the batch's fsync; under interval it does not", async () => {
+  for (const fsync of ["every", "interval"] as const) {
+    const h = harness();
+    const engine = await h.open({ fsync });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    h.disk.delay = () => gate; // every write and fsync blocks until released
+    engine.execute(["SET", "a", "1"]);
+    engine.execute(["SET", "b", "2"]);
+    let acknowledged = false;
+    const synced = engine.sync().then(() => (acknowledged = true));
+    await settle();
+    assert.equal(acknowledged, fsync === "interval", `${fsync}: acknowledged before the disk`);
+    const syncsBefore = h.disk.syncCount;
+    release();
+    await synced;
+    await settle();
+    assert.equal(h.disk.syncCount - syncsBefore, fsync === "every" ? 1 : 0, "one fsync per batch");
+    h.disk.delay = null;
+    await engine.close();
+  }
+});
