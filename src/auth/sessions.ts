@@ -139,6 +139,9 @@ export class SessionStore {
     allOk(
       await this.atlas.transaction([
         ["HSET", keys.session(session.id), "current", newHash, "rotated_ms", this.clock.nowMs()],
+        // Re-arm the expiry: if a logout deleted the session meanwhile, the HSET above recreated
+        // a stub (no user_id, so never valid) that must not outlive the session.
+        ["PEXPIREAT", keys.session(session.id), session.expiresMs],
         ["SADD", keys.sessionUsed(session.id), oldHash],
         ["PEXPIREAT", keys.sessionUsed(session.id), session.expiresMs],
       ]),
