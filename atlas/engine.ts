@@ -102,6 +102,8 @@ export interface SnapshotInfo {
   durationSeconds: number;
 }
 
+/** After a failed automatic snapshot, wait this long before the next automatic one. */
+const SNAPSHOT_RETRY_DELAY_MS = 5_000;
 const NOOP_LOGGER: AtlasLogger = { info() {}, warn() {}, error() {} };
 const DEFAULT_TIMERS: AtlasTimers = {
   setInterval: (fn, ms) => setInterval(fn, ms),
@@ -190,6 +192,8 @@ export class AtlasEngine implements CommandExecutor {
   private lastSnapshotSeconds = 0;
   private lastSnapshotStatus: "ok" | "err" | "none" = "none";
   private lastSnapshotSizeBytes: number;
+  private lastSnapshotFailedAtMs = 0;
+  private snapshotScheduled = false;
 
   private constructor(o: Resolved, store: Store, recovery: RecoveryResult) {
     this.o = o;
@@ -334,16 +338,28 @@ export class AtlasEngine implements CommandExecutor {
     this.writer.append(nowMs, log);
     this.dirty++;
     const o = this.o;
-    if (this.snapshotting || this.closing) return;
+    if (this.snapshotting || this.snapshotScheduled || this.closing) return;
     const byCount = o.snapshotIntervalCmds > 0 && this.dirty >= o.snapshotIntervalCmds;
     const bySize = this.writer.sizeBytes >= o.aofRewriteMinBytes &&
       this.writer.sizeBytes >= (this.lastSnapshotSizeBytes * o.aofRewritePercentage) / 100;
     if (byCount || bySize) this.snapshotSoon(byCount ? "commands" : "aof size");
   }
 
-  /** Starts a snapshot at the end of this turn (not inside a caller's execute). */
+  /**
+   * Starts an automatic snapshot at the end of this turn (not inside a caller's execute). After a
+   * failed one, automatic triggers wait SNAPSHOT_RETRY_DELAY_MS (like Redis's bgsave retry delay)
+   * so a full disk does not turn every write into a snapshot attempt.
+   */
   private snapshotSoon(reason: string): void {
+    if (
+      this.lastSnapshotStatus === "err" &&
+      this.o.clock() - this.lastSnapshotFailedAtMs < SNAPSHOT_RETRY_DELAY_MS
+    ) {
+      return;
+    }
+    this.snapshotScheduled = true;
     setImmediate(() => {
+      this.snapshotScheduled = false;
       if (this.snapshotting || this.closing || this.writer.failure) return;
       this.o.logger.info("Snapshot triggered", { reason });
       this.snapshot().catch(() => undefined); // runSnapshot logs the failure
@@ -414,6 +430,7 @@ export class AtlasEngine implements CommandExecutor {
     } catch (cause) {
       view.close();
       this.lastSnapshotStatus = "err";
+      this.lastSnapshotFailedAtMs = o.clock();
       o.logger.error("Snapshot failed", { error: (cause as Error).message, aofSeq: seq });
       throw cause;
     }
@@ -446,9 +463,7 @@ export class AtlasEngine implements CommandExecutor {
     }
     if (o.snapshotIntervalMs > 0) {
       this.timerIds.push(o.timers.setInterval(() => {
-        if (this.dirty > 0 && !this.snapshotting && !this.writer.failure) {
-          this.snapshot().catch(() => undefined);
-        }
+        if (this.dirty > 0 && !this.snapshotting && !this.writer.failure) this.snapshotSoon("time");
       }, o.snapshotIntervalMs));
     }
   }

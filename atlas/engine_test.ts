@@ -306,3 +306,13 @@ Deno.test("engine: under every, sync() waits for the batch's fsync; under interv
     await engine.close();
   }
 });
+
+Deno.test("engine: AOF growth past the rewrite threshold triggers a compacting snapshot", async () => {
+  const h = harness();
+  const engine = await h.open({ aofRewriteMinBytes: 20_000, aofRewritePercentage: 100 });
+  for (let i = 0; i < 200; i++) await run(engine, "SET", "k", "x".repeat(500));
+  while (engine.stats.snapshotInProgress) await settle();
+  assert.ok(engine.stats.snapshotsTotal >= 1);
+  assert.ok(engine.stats.aofSizeBytes < 40_000, `aof ${engine.stats.aofSizeBytes} bytes`);
+  await engine.close();
+});
