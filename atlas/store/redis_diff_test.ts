@@ -237,9 +237,12 @@ Deno.test("Store.execute answers like redis-server 7 for random commands (RESP2 
   const port = listener.addr.port;
   listener.close();
   const redis = startRedis(port);
-  const resp2 = await Client.connect(port);
-  const resp3 = await Client.connect(port);
+  const clients: Client[] = [];
   try {
+    const resp2 = await Client.connect(port);
+    clients.push(resp2);
+    const resp3 = await Client.connect(port);
+    clients.push(resp3);
     await resp3.call(["HELLO", "3"]);
     for (const [seed, big] of [[1, false], [2, false], [3, true]] as const) {
       await resp2.call(["FLUSHALL"]);
@@ -261,8 +264,7 @@ Deno.test("Store.execute answers like redis-server 7 for random commands (RESP2 
       }
     }
   } finally {
-    resp2.conn.close();
-    resp3.conn.close();
+    for (const c of clients) c.conn.close();
     redis.kill("SIGTERM");
     await redis.status;
   }
