@@ -165,3 +165,23 @@ Deno.test("pub/sub: patterns, unsubscribe all, PUBSUB counters", async () => {
     }
   });
 });
+
+Deno.test("large values and long pipelines cross buffer boundaries intact", async () => {
+  await withServer(async (port) => {
+    const c = await RawClient.connect(port);
+    try {
+      const big = "v".repeat(3_000_000) + "\xff\x00";
+      assert.deepEqual(await c.one("SET", "big", big), { t: "simple", v: "OK" });
+      assert.deepEqual(await c.one("STRLEN", "big"), { t: "integer", v: big.length });
+      const got = await c.one("GET", "big");
+      assert.equal(got.t, "bulk");
+      assert.equal(text(got) === big, true);
+      const cmds = Array.from({ length: 5000 }, (_, i) => ["INCR", `n${i % 7}`]);
+      const replies = await c.call(...cmds);
+      assert.equal(replies.length, 5000);
+      assert.deepEqual(replies[4999], { t: "integer", v: Math.ceil(5000 / 7) });
+    } finally {
+      await c.close();
+    }
+  });
+});
