@@ -90,3 +90,57 @@ Deno.test("proxy streaming: WebSocket echo through the proxy", async () => {
     await up.kill();
   }
 });
+
+Deno.test("proxy streaming: large and chunked responses arrive whole, connections are reused", async () => {
+  const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => i % 251);
+  let connections = 0;
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen() {},
+  }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/big") return new Response(big);
+    // No length: Deno sends it chunked.
+    const parts = ["alpha-", "beta-", "gamma"];
+    return new Response(
+      new ReadableStream({
+        pull(controller) {
+          const next = parts.shift();
+          if (next === undefined) controller.close();
+          else controller.enqueue(new TextEncoder().encode(next));
+        },
+      }),
+    );
+  });
+  const counter = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  // A tiny TCP relay in front of the upstream counts how many connections the proxy opens.
+  const relaying = (async () => {
+    for await (const conn of counter) {
+      connections++;
+      const upstream = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+      conn.readable.pipeTo(upstream.writable).catch(() => {});
+      upstream.readable.pipeTo(conn.writable).catch(() => {});
+    }
+  })();
+  const proxy = startProxy(
+    pool([`http://127.0.0.1:${(counter.addr as Deno.NetAddr).port}`], {
+      health_check: { enabled: false },
+    }),
+  );
+  try {
+    for (let i = 0; i < 3; i++) {
+      const body = new Uint8Array(await (await fetch(`${proxy.url}/big`)).arrayBuffer());
+      assert.equal(body.length, big.length);
+      assert.deepEqual(body.subarray(0, 1000), big.subarray(0, 1000));
+      assert.deepEqual(body.subarray(body.length - 1000), big.subarray(big.length - 1000));
+      assert.equal(await (await fetch(`${proxy.url}/chunked`)).text(), "alpha-beta-gamma");
+    }
+    assert.equal(connections, 1, "one keep-alive connection served all six exchanges");
+  } finally {
+    await proxy.close();
+    counter.close();
+    await relaying.catch(() => {});
+    await server.shutdown();
+  }
+});
