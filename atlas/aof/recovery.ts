@@ -20,6 +20,8 @@ import { scanAof } from "./scan.ts";
 export interface RecoverableStore {
   execute(argv: string[], ctx: ExecContext): { reply: Reply; log: string[][] | null };
   restoreValue(key: string, payload: string, expireAtMs: number | null): void;
+  /** Optional fast path for string values (no payload string to build and slice). */
+  restoreString?(key: string, value: string, expireAtMs: number | null): void;
 }
 
 export interface RecoveryLogger {
@@ -76,6 +78,7 @@ export async function recover(options: RecoveryOptions): Promise<RecoveryResult>
       disk,
       path,
       (key, payload, at) => store.restoreValue(key, payload, at),
+      store.restoreString ? (key, value, at) => store.restoreString!(key, value, at) : undefined,
     );
     if (read.aofSeq !== snapshotSeq) {
       throw new SnapshotCorruptError(path, 12, `header names log position ${read.aofSeq}`);

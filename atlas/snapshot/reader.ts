@@ -20,6 +20,11 @@ import {
 } from "./format.ts";
 
 export type EntrySink = (key: string, payload: string, expireAtMs: number | null) => void;
+/** Optional fast path for string values: gets the value itself (a flat string), not a payload. */
+export type StringSink = (key: string, value: string, expireAtMs: number | null) => void;
+
+/** The payload tag of a string value (Store.dumpValue format). */
+const TAG_STRING = 0;
 
 export interface SnapshotReadResult extends SnapshotHeader {
   keys: number;
@@ -59,6 +64,7 @@ export async function readSnapshot(
   disk: Disk,
   path: string,
   onEntry: EntrySink,
+  onString?: StringSink,
 ): Promise<SnapshotReadResult> {
   const file = await disk.open(path, "read");
   try {
@@ -102,7 +108,7 @@ export async function readSnapshot(
       }
       if (body[0] !== CHUNK_ENTRIES) throw new SnapshotCorruptError(path, at, "unknown chunk type");
       try {
-        keys += decodeEntries(body, onEntry);
+        keys += decodeEntries(body, onEntry, onString);
       } catch (error) {
         if (!(error instanceof RangeError)) throw error;
         throw new SnapshotCorruptError(path, at, error.message);
@@ -113,7 +119,7 @@ export async function readSnapshot(
   }
 }
 
-function decodeEntries(body: Uint8Array, onEntry: EntrySink): number {
+function decodeEntries(body: Uint8Array, onEntry: EntrySink, onString?: StringSink): number {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   // One Buffer per chunk: latin1Slice makes exact one-byte strings without a wrapper per call.
   const text = latin1Slicer(body);
@@ -129,11 +135,14 @@ function decodeEntries(body: Uint8Array, onEntry: EntrySink): number {
     const payloadEnd = keyEnd + 4 + payloadLength;
     if (payloadEnd + 8 > end) throw new RangeError("entry cut inside a value");
     const expireAtMs = view.getFloat64(payloadEnd, true);
-    onEntry(
-      text.latin1Slice(p + 4, keyEnd),
-      text.latin1Slice(keyEnd + 4, payloadEnd),
-      expireAtMs === NO_EXPIRY ? null : expireAtMs,
-    );
+    const key = text.latin1Slice(p + 4, keyEnd);
+    const at = expireAtMs === NO_EXPIRY ? null : expireAtMs;
+    const payloadStart = keyEnd + 4;
+    if (onString !== undefined && payloadEnd > payloadStart && body[payloadStart] === TAG_STRING) {
+      onString(key, text.latin1Slice(payloadStart + 1, payloadEnd), at);
+    } else {
+      onEntry(key, text.latin1Slice(payloadStart, payloadEnd), at);
+    }
     p = payloadEnd + 8;
     count++;
   }

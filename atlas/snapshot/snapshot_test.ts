@@ -72,3 +72,21 @@ Deno.test("any flipped byte or cut tail makes the snapshot refuse to load", asyn
     );
   }
 });
+
+Deno.test("the string fast path hands over values, other types still come as payloads", async () => {
+  const store = filledStore(300);
+  store.execute(["RPUSH", "list", "a", "b"], ctx);
+  const { disk, written } = await roundTrip(store);
+  const strings = new Map<string, string>();
+  const payloads = new Map<string, string>();
+  await readSnapshot(
+    disk,
+    written.path,
+    (key, payload) => payloads.set(key, payload),
+    (key, value) => strings.set(key, value),
+  );
+  assert.deepEqual([...payloads.keys()], ["list"]);
+  assert.equal(payloads.get("list"), store.dumpValue("list"));
+  assert.equal(strings.size, 300);
+  for (const [key, value] of strings) assert.equal("\x00" + value, store.dumpValue(key));
+});
