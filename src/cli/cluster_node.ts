@@ -10,7 +10,7 @@ import { formatHostPort, parseHostPort } from "../lib/address.ts";
 import { parseDurationMs } from "../lib/duration.ts";
 import { registerAtlasServerMetrics } from "../observability/atlas_metrics.ts";
 import { registerRaftMetrics } from "../observability/raft_metrics.ts";
-import type { StoreModule } from "./atlas_node.ts";
+import { StorageStartError, type StoreModule } from "./atlas_node.ts";
 import { TracingExecutor } from "../observability/tracing.ts";
 import type { Daemon } from "./runtime.ts";
 
@@ -21,9 +21,19 @@ export async function startClusterNode(
   const { atlas } = daemon.config;
   const raft = atlas.raft;
   const logger = daemon.logger.child("raft");
+  if (atlas.maxmemory > 0 && !["noeviction", "volatile-ttl"].includes(atlas.maxmemory_policy)) {
+    // Replicas see different reads, so LRU order (and anything sampled from it) would diverge.
+    throw new StorageStartError(
+      `maxmemory_policy "${atlas.maxmemory_policy}" is not deterministic across Raft replicas; ` +
+        `use "noeviction" or "volatile-ttl" in cluster mode`,
+    );
+  }
+  // Reads never delete expired keys here: replicas change state only through the log (the
+  // leader's clock ticks run expiry on every replica at the same index).
   const store = new Store({
     maxmemoryBytes: atlas.maxmemory,
     maxmemoryPolicy: atlas.maxmemory_policy,
+    readsHideExpired: true,
   });
   for (const register of options.modules) register(store);
 

@@ -91,3 +91,19 @@ Deno.test("version prints the release", async () => {
   assert.equal(await runCli(["version"], cli), 0);
   assert.match(out[0], /^helios \d+\.\d+\.\d+ \(deno /);
 });
+
+Deno.test("health exits 0 on a 2xx endpoint and 1 otherwise", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => new Response("", { status: new URL(request.url).pathname === "/ok" ? 200 : 503 }),
+  );
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    assert.equal(await runCli(["health", `${base}/ok`], io().cli), 0);
+    const bad = io();
+    assert.equal(await runCli(["health", `${base}/down`], bad.cli), 1);
+    assert.match(bad.err.join("\n"), /answered 503/);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -4,6 +4,7 @@ import { atlasdCommand } from "./atlasd.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { clusterCommand } from "./cluster.ts";
 import { configCommand } from "./config_cmd.ts";
+import { healthCommand } from "./health.ts";
 import { gatewayCommand } from "./gateway.ts";
 import { proxyCommand } from "./proxy.ts";
 import { serveCommand } from "./serve.ts";
@@ -24,5 +25,6 @@ export const commands: Command[] = [
   restoreCommand,
   userCommand,
   configCommand,
+  healthCommand,
   versionCommand,
 ];

@@ -98,7 +98,7 @@ export class ReplicatedExecutor implements CommandExecutor {
 
   execute(argv: string[]): Reply | Promise<Reply> {
     const name = argv[0].toLowerCase();
-    if (name === FORWARDED) return this.#write([argv.slice(1)], false).then((r) => r[0]);
+    if (name === FORWARDED) return this.#queueWrite(argv.slice(1), false);
     if (name === CLUSTER) return this.#o.admin(argv);
     if (name === TRANSACTION) return this.#forwardedTransaction(argv);
     const spec = this.#o.store.commands.get(name);
@@ -106,7 +106,7 @@ export class ReplicatedExecutor implements CommandExecutor {
     if (!spec || !arityOk(spec.arity, argv.length)) {
       return this.#o.store.execute(argv, this.#readContext()).reply;
     }
-    if (spec.flags.includes("write")) return this.#queueWrite(argv);
+    if (spec.flags.includes("write")) return this.#queueWrite(argv, true);
     return this.#read(argv);
   }
 
@@ -114,8 +114,8 @@ export class ReplicatedExecutor implements CommandExecutor {
    * Independent writes issued in the same turn (a pipelined batch, many connections) travel in
    * one Raft entry; each still gets its own reply, in order.
    */
-  #queueWrite(argv: string[]): Promise<Reply> {
-    if (!this.#o.node.isLeader) return this.#write([argv], true).then((r) => r[0]);
+  #queueWrite(argv: string[], mayForward: boolean): Promise<Reply> {
+    if (!this.#o.node.isLeader) return this.#write([argv], mayForward).then((r) => r[0]);
     return new Promise((resolve) => {
       this.#queuedWrites.push({ argv, resolve });
       if (!this.#flushScheduled) {
@@ -131,7 +131,7 @@ export class ReplicatedExecutor implements CommandExecutor {
     this.#queuedWrites = [];
     for (let i = 0; i < queued.length; i += WRITE_BATCH_COMMANDS_MAX) {
       const batch = queued.slice(i, i + WRITE_BATCH_COMMANDS_MAX);
-      this.#write(batch.map((w) => w.argv), true).then((replies) =>
+      this.#write(batch.map((w) => w.argv), false).then((replies) =>
         batch.forEach((w, j) => w.resolve(replies[j]))
       );
     }
