@@ -65,6 +65,11 @@ export interface AtlasEngineOptions {
   logger?: AtlasLogger;
   hooks?: AtlasEngineHooks;
   store?: Partial<StoreOptions>;
+  /**
+   * Called with the new store before recovery: register extension commands here if their
+   * handlers log their own names (handlers that log primitive commands may register later).
+   */
+  extend?: (store: Store) => void;
   /** File system (default: the real one); tests pass a SimDisk. */
   disk?: Disk;
   timers?: AtlasTimers;
@@ -227,6 +232,7 @@ export class AtlasEngine implements CommandExecutor {
     const o = resolveOptions(options);
     await o.disk.mkdirp(o.dataDir);
     const store = new Store(options.store);
+    options.extend?.(store);
     const startMs = performance.now();
     const recovery = await recover({
       disk: o.disk,
@@ -250,7 +256,8 @@ export class AtlasEngine implements CommandExecutor {
   /** Runs one command; its log form goes to the AOF buffer. Call sync() before replying. */
   execute(argv: string[]): Reply | Promise<Reply> {
     const name = argv[0];
-    if (name !== undefined && isEngineCommandCandidate(name)) {
+    if (name === undefined) return error("ERR empty command");
+    if (isEngineCommandCandidate(name)) {
       const lower = name.toLowerCase();
       if (ENGINE_COMMANDS.has(lower)) return this.engineCommand(lower, argv);
     }
@@ -366,8 +373,7 @@ export class AtlasEngine implements CommandExecutor {
     });
   }
 
-  private isWrite(name: string | undefined): boolean {
-    if (name === undefined) return false;
+  private isWrite(name: string): boolean {
     const spec = this.store.commands.get(name.toLowerCase());
     return spec === undefined || spec.flags.includes("write");
   }

@@ -316,3 +316,27 @@ Deno.test("engine: AOF growth past the rewrite threshold triggers a compacting s
   assert.ok(engine.stats.aofSizeBytes < 40_000, `aof ${engine.stats.aofSizeBytes} bytes`);
   await engine.close();
 });
+
+Deno.test("engine: extension commands registered through `extend` replay from the AOF", async () => {
+  const h = harness();
+  const extend = (store: Store) =>
+    store.registerCommand(
+      { name: "x.set", arity: 3, flags: ["write"], firstKey: 1, lastKey: 1, step: 1, group: "x" },
+      (s, argv, ctx) => {
+        const inner = s.execute(["SET", argv[1], argv[2].toUpperCase()], ctx);
+        return { reply: inner.reply, log: [["X.SET", argv[1], argv[2]]] }; // logs its own name
+      },
+    );
+  const engine = await h.open({ extend });
+  await run(engine, "X.SET", "k", "abc");
+  assert.deepEqual(await run(engine, "X.SET"), {
+    kind: "error",
+    value: "ERR wrong number of arguments for 'x.set' command",
+  });
+  assert.deepEqual(await engine.execute([]), { kind: "error", value: "ERR empty command" });
+  await engine.close();
+  const reopened = await h.open({ extend });
+  assert.deepEqual(await run(reopened, "GET", "k"), { kind: "bulk", value: "ABC" });
+  assert.equal(reopened.stats.recovery.replayErrors, 0);
+  await reopened.close();
+});
