@@ -21,8 +21,21 @@ const ASSETS: Record<string, string> = {
   "favicon-16x16.png": "image/png",
 };
 
+/**
+ * Where the swagger-ui-dist files are: the npm package when running from source or a compiled
+ * binary; `swagger-ui/` next to the program in the JavaScript bundle (scripts/bundle.sh copies
+ * them there), where the package's own path helper cannot work.
+ */
+function assetsDir(): string {
+  try {
+    return getAbsoluteFSPath();
+  } catch {
+    return new URL("./swagger-ui/", import.meta.url).pathname;
+  }
+}
+
 export function mountDocs(app: OpenAPIHono<GatewayEnv>, specUrl = "/openapi.json"): void {
-  const dir = getAbsoluteFSPath();
+  const dir = assetsDir();
   const cache = new Map<string, Promise<Uint8Array>>();
   app.get(DOCS_PATH, swaggerUI({ url: specUrl, baseUrl: ASSETS_PREFIX, title: "Helios API" }));
   app.get(`${ASSETS_PREFIX}/swagger-ui-dist/:file{[A-Za-z0-9._-]+}`, async (c) => {

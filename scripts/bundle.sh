@@ -11,6 +11,9 @@ OUT=${1:-dist}
 mkdir -p "$OUT/swagger-ui"
 "$DENO" bundle --quiet -o "$OUT/helios.js" main.ts
 "$DENO" bundle --quiet -o "$OUT/password_worker.js" src/auth/password_worker.ts
+# The worker pool loads its worker by URL next to the module; in the bundle that file is .js.
+sed -i 's#"./password_worker.ts"#"./password_worker.js"#' "$OUT/helios.js"
+grep -q '"./password_worker.js"' "$OUT/helios.js" || { echo "bundle: password worker reference not found" >&2; exit 1; }
 assets=$("$DENO" eval --quiet 'import p from "npm:swagger-ui-dist@^5.35.0/absolute-path.js"; console.log(p())')
 for file in swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js favicon-32x32.png favicon-16x16.png; do
   cp "$assets/$file" "$OUT/swagger-ui/$file"
