@@ -6,7 +6,9 @@
  *
  * Statuses: "ok" (returned with a result), "fail" (definitely not applied; dropped from the
  * history), "unknown" (may or may not have taken effect: it returns at +infinity with any result).
- * The search is bounded by `stepsMax`; past it the verdict is "unknown", never a hang.
+ * The search is bounded by `stepsMax` and, optionally, `shouldStop` (polled every 4096 steps, e.g.
+ * a wall-clock deadline in real-process tests); past either the verdict is "unknown", never a
+ * hang.
  */
 import { applyOp, type KvOp, type KvResult } from "./kv.ts";
 
@@ -40,7 +42,7 @@ interface Node {
 
 export function checkLinearizable(
   history: readonly HistoryOp[],
-  opts: { stepsMax?: number } = {},
+  opts: { stepsMax?: number; shouldStop?: () => boolean } = {},
 ): LinearizabilityResult {
   const stepsMax = opts.stepsMax ?? 5_000_000;
   const byKey = new Map<string, HistoryOp[]>();
@@ -55,7 +57,7 @@ export function checkLinearizable(
   let steps = 0;
   let unknownKey: string | undefined;
   for (const key of [...byKey.keys()].sort()) {
-    const r = checkKey(dropTrailingUnknowns(byKey.get(key)!), stepsMax - steps);
+    const r = checkKey(dropTrailingUnknowns(byKey.get(key)!), stepsMax - steps, opts.shouldStop);
     steps += r.steps;
     if (r.verdict === "illegal") return { verdict: "illegal", key, steps };
     if (r.verdict === "unknown") unknownKey ??= key;
@@ -117,6 +119,7 @@ function unlift(e: Node): void {
 function checkKey(
   ops: HistoryOp[],
   stepsMax: number,
+  shouldStop?: () => boolean,
 ): { verdict: "ok" | "illegal" | "unknown"; steps: number } {
   const head = buildList(ops);
   const bits = new Uint16Array(Math.ceil(ops.length / 16) || 1);
@@ -127,6 +130,7 @@ function checkKey(
   let steps = 0;
   while (head.next !== null) {
     if (++steps > stepsMax) return { verdict: "unknown", steps };
+    if ((steps & 4095) === 0 && shouldStop?.()) return { verdict: "unknown", steps };
     if (entry!.call) {
       const h = ops[entry!.id];
       const { value, result } = applyOp(state, h.op);

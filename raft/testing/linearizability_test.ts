@@ -101,3 +101,13 @@ Deno.test("linearizability: search is bounded and reports unknown instead of han
   assert.equal(r.verdict, "unknown");
   assert.ok(r.steps <= 1001);
 });
+
+Deno.test("linearizability: a shouldStop callback (e.g. a deadline) also ends the search", () => {
+  const h: HistoryOp[] = [];
+  for (let i = 0; i < 40; i++) h.push(op(`c${i}`, set(i), 0, 100, null));
+  h.push(op("r", get, 101, 102, 999));
+  let polls = 0;
+  const r = checkLinearizable(h, { shouldStop: () => ++polls >= 3 });
+  assert.equal(r.verdict, "unknown");
+  assert.equal(polls, 3);
+});
