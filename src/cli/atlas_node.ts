@@ -55,6 +55,10 @@ export async function startAtlasNode(
       logger,
       hooks: atlasEngineHooks(metrics),
       store: { maxmemoryBytes: atlas.maxmemory, maxmemoryPolicy: atlas.maxmemory_policy },
+      // Module commands must exist before recovery replays the AOF, which holds them.
+      extend: (store) => {
+        for (const register of options.modules ?? []) register(store);
+      },
     });
   } catch (error) {
     if (
@@ -66,7 +70,6 @@ export async function startAtlasNode(
     throw error;
   }
   const opened = engine;
-  for (const register of options.modules ?? []) register(opened.store);
   daemon.onStop("atlas engine", () => opened.close());
   if (options.listen === null) return { engine: opened, respAddress: null };
 
