@@ -1,13 +1,16 @@
 /**
  * Login throttling, per account and per client IP, with growing delays and no permanent lockout.
  *
- * Every attempt is counted as a failure when it STARTS (synchronously, so a parallel storm cannot
- * race past the check: JS runs `begin` to completion before the next request's `begin`); a
- * successful login refunds it and clears the account's record. After `freeFailures` failures a
- * key is blocked for `baseDelayMs · 2^(failures − freeFailures)`, capped at `maxDelayMs` — an
- * attacker can slow a victim's logins to one try per maxDelayMs at worst, never lock them out.
- * Records are forgotten `windowMs` after the last failure. State is per gateway process
- * (bounded map); see docs/auth.md.
+ * Account: every attempt counts as a failure when it STARTS (synchronously, so a parallel storm
+ * against one account cannot race past the check: JS runs `begin` to completion before the next
+ * request's `begin`); a successful login clears the account's record. After `freeFailures`
+ * failures the key is blocked for `baseDelayMs · 2^(failures − freeFailures)`, capped at
+ * `maxDelayMs` — an attacker can slow a victim's logins to one try per maxDelayMs at worst, never
+ * lock them out. Records are forgotten `windowMs` after the last failure.
+ *
+ * Client IP: failures count when they are known (so many users behind one NAT logging in at once
+ * are not mistaken for an attack), and at most `inflightMax` attempts per address run at once.
+ * State is per gateway process (bounded map); see docs/auth.md.
  */
 import type { Clock } from "../lib/clock.ts";
 
@@ -16,6 +19,8 @@ export interface ThrottlePolicy {
   baseDelayMs: number;
   maxDelayMs: number;
   windowMs: number;
+  /** Concurrent attempts allowed per key (IP keys; accounts are bounded by freeFailures). */
+  inflightMax?: number;
 }
 
 export const ACCOUNT_POLICY: ThrottlePolicy = {
@@ -29,6 +34,7 @@ export const IP_POLICY: ThrottlePolicy = {
   baseDelayMs: 1_000,
   maxDelayMs: 60_000,
   windowMs: 15 * 60_000,
+  inflightMax: 64,
 };
 export const THROTTLE_KEYS_MAX = 100_000;
 
@@ -36,6 +42,7 @@ interface Record {
   failures: number;
   blockedUntilMs: number;
   lastMs: number;
+  inflight: number;
 }
 
 export type ThrottleDecision =
@@ -59,46 +66,56 @@ export class LoginThrottle {
   /** Synchronous check-and-reserve. */
   begin(account: string, ip: string): ThrottleDecision {
     const now = this.clock.nowMs();
-    const keys: [string, ThrottlePolicy][] = [[`a:${account}`, this.account], [`i:${ip}`, this.ip]];
+    const accountKey = `a:${account}`;
+    const ipKey = `i:${ip}`;
     let waitMs = 0;
-    for (const [key] of keys) {
+    for (const key of [accountKey, ipKey]) {
       const record = this.live(key, now);
       if (record && record.blockedUntilMs > now) {
         waitMs = Math.max(waitMs, record.blockedUntilMs - now);
       }
     }
+    const ipRecord = this.live(ipKey, now);
+    if (ipRecord && ipRecord.inflight >= (this.ip.inflightMax ?? Infinity)) {
+      waitMs = Math.max(waitMs, 1_000);
+    }
     if (waitMs > 0) return { allowed: false, retryAfterMs: waitMs };
-    for (const [key, policy] of keys) this.fail(key, policy, now);
+    this.fail(accountKey, this.account, now);
+    this.record(ipKey, now).inflight++;
     return { allowed: true, ticket: { account, ip } };
   }
 
-  /** Settles an attempt: success refunds it (and clears the account); failure keeps it. */
+  /** Settles an attempt: success clears the account; failure counts against the address. */
   finish(ticket: ThrottleTicket, success: boolean): void {
-    if (!success) return;
-    this.records.delete(`a:${ticket.account}`);
+    const now = this.clock.nowMs();
     const ipRecord = this.records.get(`i:${ticket.ip}`);
-    if (ipRecord) {
-      ipRecord.failures = Math.max(0, ipRecord.failures - 1);
-      if (ipRecord.failures < this.ip.freeFailures) ipRecord.blockedUntilMs = 0;
-    }
+    if (ipRecord) ipRecord.inflight = Math.max(0, ipRecord.inflight - 1);
+    if (success) this.records.delete(`a:${ticket.account}`);
+    else this.fail(`i:${ticket.ip}`, this.ip, now);
   }
 
   private live(key: string, now: number): Record | undefined {
     const record = this.records.get(key);
-    if (record && now - record.lastMs > Math.max(this.account.windowMs, this.ip.windowMs)) {
+    const windowMs = key.startsWith("a:") ? this.account.windowMs : this.ip.windowMs;
+    if (record && record.inflight === 0 && now - record.lastMs > windowMs) {
       this.records.delete(key);
       return undefined;
     }
     return record;
   }
 
-  private fail(key: string, policy: ThrottlePolicy, now: number): void {
+  private record(key: string, now: number): Record {
     let record = this.live(key, now);
     if (!record) {
       if (this.records.size >= THROTTLE_KEYS_MAX) this.evictOldest();
-      record = { failures: 0, blockedUntilMs: 0, lastMs: now };
+      record = { failures: 0, blockedUntilMs: 0, lastMs: now, inflight: 0 };
       this.records.set(key, record);
     }
+    return record;
+  }
+
+  private fail(key: string, policy: ThrottlePolicy, now: number): void {
+    const record = this.record(key, now);
     record.failures++;
     record.lastMs = now;
     if (record.failures >= policy.freeFailures) {

@@ -55,3 +55,16 @@ Deno.test("per-IP limit applies across accounts", () => {
   assert.equal(throttle.begin("fresh", "ip1").allowed, false);
   assert.equal(throttle.begin("fresh", "ip2").allowed, true);
 });
+
+Deno.test("many users behind one address may log in at once; failures still count per address", () => {
+  const throttle = new LoginThrottle(new ManualClock(0), policy, {
+    ...policy,
+    freeFailures: 5,
+    inflightMax: 50,
+  });
+  const tickets = Array.from({ length: 50 }, (_, i) => throttle.begin(`user${i}`, "nat"));
+  assert.ok(tickets.every((d) => d.allowed));
+  assert.equal(throttle.begin("user50", "nat").allowed, false); // in-flight cap
+  for (const d of tickets) if (d.allowed) throttle.finish(d.ticket, true);
+  assert.equal(throttle.begin("user50", "nat").allowed, true);
+});
