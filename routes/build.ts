@@ -4,9 +4,10 @@
  * entry point serves the same routes behind the same middleware.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { HeliosConfig } from "../src/config/schema.ts";
-import { provideAuth, type RequestAuthenticator } from "../src/auth/middleware.ts";
+import type { RequestAuthenticator } from "../src/auth/middleware.ts";
+import type { Principal } from "../src/rbac/policy.ts";
 import { bodyLimit, cors, requestTimeout, securityHeaders } from "../src/gateway/hygiene.ts";
 import { TrustedProxies } from "../src/gateway/client_ip.ts";
 import { identifier } from "../src/gateway/identity.ts";
@@ -75,17 +76,12 @@ export function buildGateway(options: BuildGatewayOptions): Gateway {
   if (gw.cors_origins.length > 0) middleware.push(cors(gw.cors_origins));
   middleware.push(bodyLimit(gw.body_limit_bytes));
   middleware.push(requestTimeout(parseDurationMs(gw.request_timeout) ?? 30_000));
-  if (options.auth) {
-    middleware.push(
-      provideAuth(options.auth.authenticator) as unknown as MiddlewareHandler<GatewayEnv>,
-    );
-  }
+  if (options.auth) middleware.push(provideAuthOncePerRequest(options.auth.authenticator));
   if (gw.rate_limit.enabled) {
     const store = options.bucketStore ??
       (gw.rate_limit.store === "atlas"
         ? new AtlasBucketStore(options.atlas)
         : new LocalBucketStore());
-    const authenticator = options.auth?.authenticator;
     middleware.push(rateLimit({
       rules: rateLimitRules,
       store,
@@ -93,7 +89,10 @@ export function buildGateway(options: BuildGatewayOptions): Gateway {
       failOpen: gw.rate_limit.fail_open,
       identify: identifier(
         new TrustedProxies(gw.rate_limit.trusted_proxies),
-        () => authenticator && ((credential) => authenticator.authenticateBearer(credential)),
+        (c) => {
+          const auth = (c as Context<GatewayEnv>).get("auth");
+          return auth && ((credential) => auth.authenticateBearer(credential));
+        },
       ),
       metrics,
       logger: logger.child("ratelimit"),
@@ -114,4 +113,27 @@ export function buildGateway(options: BuildGatewayOptions): Gateway {
   mountDocs(app);
   options.extend?.(app, gateway);
   return gateway;
+}
+
+/**
+ * Puts the authenticator in the context (what provideAuth does), remembering the request's one
+ * bearer verification: the rate limiter identifies the caller first, and the route's
+ * `authenticate` then gets the same answer (principal or 401) without verifying twice.
+ */
+function provideAuthOncePerRequest(auth: RequestAuthenticator): MiddlewareHandler<GatewayEnv> {
+  return async function provideAuth(c, next) {
+    let memoCredential: string | null = null;
+    let memo: Promise<Principal> | null = null;
+    c.set("auth", {
+      authenticateBearer(credential) {
+        if (memo === null || memoCredential !== credential) {
+          memoCredential = credential;
+          memo = auth.authenticateBearer(credential);
+        }
+        return memo;
+      },
+      onDenied: (principal, template, permission) => auth.onDenied(principal, template, permission),
+    });
+    await next();
+  };
 }

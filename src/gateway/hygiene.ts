@@ -24,12 +24,16 @@ export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandl
   return async function setSecurityHeaders(c, next) {
     await next();
     const headers = c.res.headers;
+    // CSP frame-ancestors replaces X-Frame-Options and CORP matters only for pages loading us;
+    // API responses carry the three headers that matter, pages (Swagger UI) the full set.
     headers.set("x-content-type-options", "nosniff");
-    headers.set("x-frame-options", "DENY");
     headers.set("referrer-policy", "no-referrer");
-    headers.set("cross-origin-resource-policy", "same-origin");
     const page = options.htmlPrefixes.some((prefix) => c.req.path.startsWith(prefix));
     headers.set("content-security-policy", page ? PAGE_CSP : API_CSP);
+    if (page) {
+      headers.set("x-frame-options", "DENY");
+      headers.set("cross-origin-resource-policy", "same-origin");
+    }
     if (options.hsts) {
       headers.set("strict-transport-security", "max-age=31536000; includeSubDomains");
     }

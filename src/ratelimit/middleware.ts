@@ -47,8 +47,16 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     help: "Rate-limit decisions that failed because the bucket store was unreachable",
     labelNames: ["outcome"],
   });
+  // Route keys by method and Hono path, computed once per route (bounded by the route table).
+  const routeKeys = new Map<string, string>();
   return async function limitRate(c, next) {
-    const route = routeKey(c.req.method, templateOf(routePath(c, -1)));
+    const honoPath = routePath(c, -1);
+    const cacheKey = c.req.method + " " + honoPath;
+    let route = routeKeys.get(cacheKey);
+    if (route === undefined) {
+      route = routeKey(c.req.method, templateOf(honoPath));
+      if (routeKeys.size < 10_000) routeKeys.set(cacheKey, route);
+    }
     if (options.rules.exempt.has(route)) return await next();
     const identity = await options.identify(c);
     const policy = resolvePolicy(options.rules, route, identity.roles);
