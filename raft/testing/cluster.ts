@@ -16,6 +16,8 @@ export interface ClusterOptions {
   seed: number;
   tickMs?: number;
   electionTicks?: number;
+  /** Each node's tick period is tickMs plus a fixed drift in [-max, +max] (clock rate skew). */
+  tickDriftMsMax?: number;
   heartbeatTicks?: number;
   preVote?: boolean;
   checkQuorum?: boolean;
@@ -82,6 +84,7 @@ export class SimCluster {
       tickMs: 10,
       electionTicks: 10,
       heartbeatTicks: 2,
+      tickDriftMsMax: 1,
       preVote: true,
       checkQuorum: true,
       snapshotEveryEntries: 0,
@@ -99,7 +102,7 @@ export class SimCluster {
     this.ids = Array.from({ length: total }, (_, i) => `node-${i + 1}`);
     const voters = this.ids.slice(0, options.nodeCount);
     for (const id of this.ids) {
-      const drift = this.random.range(-1, 1);
+      const drift = this.random.range(-this.opts.tickDriftMsMax, this.opts.tickDriftMsMax);
       const node = new SimNode(
         id,
         new SimDisk(voters.includes(id) ? voters : []),

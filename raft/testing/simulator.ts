@@ -55,6 +55,9 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
     inflightMsgsMax: random.pick([1, 4, 64]),
     testingKnobs: opts.testingKnobs,
     spareNodes: random.pick([0, 0, 1, 2]),
+    electionTicks: random.pick([6, 10, 10, 20]),
+    heartbeatTicks: random.pick([1, 2, 2, 3]),
+    tickDriftMsMax: random.pick([1, 1, 3]),
     unsafeLocalReads: opts.unsafeLocalReads,
   });
   const workload = new Workload(cluster, random.fork(), {
@@ -146,6 +149,9 @@ function describeConfig(c: SimCluster): Record<string, unknown> {
     msgBytesMax: o.msgBytesMax,
     inflightMsgsMax: o.inflightMsgsMax,
     spareNodes: o.spareNodes,
+    electionTicks: o.electionTicks,
+    heartbeatTicks: o.heartbeatTicks,
+    tickDriftMsMax: o.tickDriftMsMax,
   };
 }
 
