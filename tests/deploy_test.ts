@@ -5,6 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { parse, parseAllDocuments } from "yaml";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { Service } from "kubernetes-models/v1/Service";
+
+/** The Kubernetes JSON schemas (from the API's OpenAPI, via kubernetes-models) per kind. */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Deployment: Deployment as never,
+  StatefulSet: StatefulSet as never,
+  Service: Service as never,
+};
 
 const root = new URL("../", import.meta.url).pathname;
 const read = (path: string) => Deno.readTextFileSync(root + path);
@@ -31,11 +41,14 @@ Deno.test("deploy/prometheus: promtool accepts the scrape config and the alert r
   }
 });
 
-Deno.test("deploy/k8s: manifests are complete Kubernetes objects", () => {
+Deno.test("deploy/k8s: manifests pass the Kubernetes schemas and hang together", () => {
   const docs = ["atlas-statefulset.yaml", "gateway-deployment.yaml", "worker-deployment.yaml"]
     .flatMap((file) => parseAllDocuments(read(`deploy/k8s/${file}`)).map((d) => d.toJSON()));
   for (const doc of docs) {
     assert.ok(doc.apiVersion && doc.kind && doc.metadata?.name, JSON.stringify(doc).slice(0, 80));
+    const Model = MODELS[doc.kind];
+    assert.ok(Model, `no schema for kind ${doc.kind}`);
+    new Model(doc as never).validate(); // throws naming the bad field
   }
   const statefulSet = docs.find((d) => d.kind === "StatefulSet");
   const headless = docs.find((d) =>
@@ -59,7 +72,13 @@ Deno.test("deploy/k8s: manifests are complete Kubernetes objects", () => {
   }
 });
 
-Deno.test("deploy/compose.yaml: three raft nodes, a gateway and a worker with declared volumes", () => {
+Deno.test("deploy/compose.yaml: docker-compose accepts it; three raft nodes, a gateway and a worker", async () => {
+  const check = await new Deno.Command("docker-compose", {
+    args: ["-f", root + "deploy/compose.yaml", "config", "-q"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(check.success, new TextDecoder().decode(check.stderr));
   const compose = parse(read("deploy/compose.yaml"));
   const services = Object.keys(compose.services);
   assert.deepEqual(services.sort(), ["atlas-1", "atlas-2", "atlas-3", "gateway", "worker"]);
