@@ -7,7 +7,7 @@
  * The principal carries its effective rules (roles already expanded by `expandRoles`), so the
  * decision needs no store and no clock.
  */
-import { formatPermission, parsePermission, type Permission, ruleCovers } from "./permission.ts";
+import { parsePermission, type Permission, ruleCovers } from "./permission.ts";
 
 export type PrincipalKind = "user" | "api_token";
 
@@ -70,5 +70,3 @@ export function decide(rules: readonly string[], required: Permission): Decision
   }
   return DEFAULT_DENY;
 }
-
-export { formatPermission };
