@@ -203,3 +203,35 @@ Deno.test("two gateways sharing one ATLAS over RESP enforce one limit", async ()
     await server.close();
   }
 });
+
+Deno.test("route and role overrides come from gateway.rate_limit config", async () => {
+  const gw = startGateway({
+    clock: new ManualClock(0),
+    gateway: {
+      rate_limit: {
+        default_capacity: 5,
+        routes: [{
+          name: "listing",
+          method: "GET",
+          path: "/api/v1/kv",
+          capacity: 1,
+          rate_num: 1,
+          rate_den: 60,
+        }],
+        roles: { readonly: { capacity: 2, rate_num: 1, rate_den: 1 } },
+      },
+    },
+  });
+  try {
+    const first = await fetch(`${gw.base}/api/v1/kv`, { headers: ADMIN });
+    await first.body?.cancel();
+    assert.equal(first.headers.get("ratelimit-policy"), '"listing";q=1;w=60');
+    assert.deepEqual(await statuses(gw.base, 1, { headers: ADMIN }), [429]);
+    const reader = { headers: { authorization: "Bearer reader-token" } };
+    const read = await fetch(`${gw.base}/api/v1/kv/x`, reader);
+    await read.body?.cancel();
+    assert.equal(read.headers.get("ratelimit-policy"), '"role_readonly";q=2;w=2');
+  } finally {
+    await gw.close();
+  }
+});

@@ -49,6 +49,17 @@ export const atlasSchema = z.object({
   raft: raftSchema.default(() => raftSchema.parse({})),
 }).strict();
 
+const rateLimitPolicy = z.object({
+  capacity: z.number().int().min(1).max(1_000_000),
+  rate_num: z.number().int().min(1).max(1_000_000),
+  rate_den: z.number().int().min(1).max(86_400),
+}).strict();
+const rateLimitRoute = rateLimitPolicy.extend({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/).optional(),
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+  path: z.string().regex(/^\//, { message: "must be an OpenAPI path such as /api/v1/kv/{key}" }),
+}).strict();
+
 export const rateLimitSchema = z.object({
   enabled: z.boolean().default(true),
   default_capacity: z.number().int().min(1).default(100),
@@ -57,6 +68,10 @@ export const rateLimitSchema = z.object({
   store: z.enum(["local", "atlas"]).default("local"),
   fail_open: z.boolean().default(true),
   trusted_proxies: z.array(z.string()).default([]),
+  /** Per-route policies (method + OpenAPI path); a route policy wins over a role policy. */
+  routes: z.array(rateLimitRoute).max(1000).default([]),
+  /** Per-role policies: the first of the caller's roles listed here applies. */
+  roles: z.record(z.string().min(1).max(64), rateLimitPolicy).default({}),
 }).strict();
 
 export const gatewaySchema = z.object({
