@@ -6,6 +6,7 @@
  * proxy's per-request cost. It handles bodyless requests to http:// targets; everything else
  * (request bodies, https, upgrades) goes through fetch.
  */
+import { deadline } from "./deadlines.ts";
 import { HOP_BY_HOP } from "./headers.ts";
 
 /** Bounds: a response head larger than this is an upstream error. */
@@ -15,6 +16,8 @@ export const BUFFERED_BODY_BYTES_MAX = 256 * 1024;
 /** Idle connections kept per target. */
 export const IDLE_CONNECTIONS_MAX = 256;
 
+/** A deadline far enough away to mean "not armed". */
+const IDLE_PAUSED_MS = 2 ** 31;
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -135,10 +138,10 @@ export class H1Pool {
     onBodyDone: (ok: boolean) => void,
   ): Promise<H1Exchange> {
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = deadline(headerTimeoutMs, () => {
       timedOut = true;
       closeQuietly(conn);
-    }, headerTimeoutMs);
+    });
     let parsed: ParsedHead;
     let buffer: Uint8Array;
     let filled: number;
@@ -149,7 +152,7 @@ export class H1Pool {
       if (timedOut) throw new UpstreamError("response header timeout", "timeout");
       throw error;
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
     }
     const noBody = method === "HEAD" || parsed.status === 204 || parsed.status === 304;
     const init = { status: parsed.status, statusText: parsed.statusText, headers: parsed.headers };
@@ -330,7 +333,7 @@ async function readFixed(
   bytes.set(extra.subarray(0, have));
   let filled = have;
   if (filled < length) {
-    const timer = setTimeout(() => closeQuietly(conn), idleTimeoutMs);
+    const timer = deadline(idleTimeoutMs, () => closeQuietly(conn));
     try {
       while (filled < length) {
         const n = await conn.read(bytes.subarray(filled));
@@ -341,7 +344,7 @@ async function readFixed(
       if (error instanceof UpstreamError) throw error;
       throw new UpstreamError(`body read failed: ${(error as Error).message}`, "other");
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
     }
   }
   return { bytes, overflow: extra.length - have };
@@ -362,11 +365,11 @@ function streamBody(
   let remaining = parsed.contentLength; // -1: until close (when not chunked)
   let pending: Uint8Array | null = extra.length > 0 ? extra.slice() : null;
   let finished = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timer = deadline(idleTimeoutMs, () => closeQuietly(conn));
   const finish = (reusable: boolean) => {
     if (finished) return;
     finished = true;
-    clearTimeout(timer);
+    timer.cancel();
     done(reusable);
   };
   const readMore = async (): Promise<Uint8Array | null> => {
@@ -375,10 +378,11 @@ function streamBody(
       pending = null;
       return chunk;
     }
-    clearTimeout(timer);
-    timer = setTimeout(() => closeQuietly(conn), idleTimeoutMs);
+    timer.extend(idleTimeoutMs);
     const buffer = new Uint8Array(64 * 1024);
     const n = await conn.read(buffer);
+    // Waiting for the client to pull (backpressure) is not upstream idleness.
+    timer.extend(IDLE_PAUSED_MS);
     return n === null ? null : buffer.subarray(0, n);
   };
   return new ReadableStream<Uint8Array>({
