@@ -28,6 +28,16 @@ Deno.test("bites: stale local reads (no ReadIndex) fail the linearizability chec
   assert.ok(runSeed(found).ok, `SEED=${found} must be clean with ReadIndex`);
 });
 
+Deno.test("bites: acknowledging before fsync loses committed entries within 100 seeds", () => {
+  let found = -1;
+  for (let seed = 1; seed <= 100 && found < 0; seed++) {
+    const r = runSeed(seed, { unsafeSendBeforeSync: true });
+    if (r.violations.some((v) => !v.startsWith("liveness"))) found = seed;
+  }
+  assert.ok(found > 0, "no safety violation found in 100 seeds");
+  assert.ok(runSeed(found).ok, `SEED=${found} must be clean when acks wait for the sync`);
+});
+
 /**
  * Raft paper, Figure 8, scripted: S1 (term 2) replicates X at index i to S2 only and crashes; S5
  * wins term 3 and writes Y at i locally and crashes; S1 wins term 4 and replicates X (term 2) to a

@@ -27,6 +27,8 @@ export interface ClusterOptions {
   msgBytesMax?: number;
   inflightMsgsMax?: number;
   testingKnobs?: TestingKnobs;
+  /** Deliberate bug for checker tests: send persist-first messages before the disk sync. */
+  unsafeSendBeforeSync?: boolean;
   /** Deliberate bug for checker tests: serve ReadIndex gets from local state at once. */
   unsafeLocalReads?: boolean;
   /** Node ids beyond the initial voters that exist (as empty, non-member nodes) for conf changes. */
@@ -93,6 +95,7 @@ export class SimCluster {
       inflightMsgsMax: 16,
       spareNodes: 0,
       unsafeLocalReads: false,
+      unsafeSendBeforeSync: false,
       ...options,
       testingKnobs: options.testingKnobs ?? {},
     };
@@ -332,6 +335,10 @@ export class SimCluster {
       node.disk.write({ kind: "hardState", hardState: rd.hardState });
     }
     for (const m of rd.messages) this.net.send(m);
+    if (this.opts.unsafeSendBeforeSync) {
+      for (const m of rd.persistedMessages) this.net.send(m);
+      rd.persistedMessages = [];
+    }
     const inc = node.incarnation;
     this.queue.after(this.random.int(this.opts.diskLatencyMsMax + 1), () => {
       if (node.incarnation !== inc) return;

@@ -13,6 +13,8 @@ export interface SimOptions {
   /** Bound for the liveness phase: after healing a majority, an operation must succeed within it. */
   livenessMs?: number;
   testingKnobs?: TestingKnobs;
+  /** Deliberate bug for checker tests: acknowledge writes before they are durable. */
+  unsafeSendBeforeSync?: boolean;
   /** Deliberate bug for checker tests: gets read local state without ReadIndex. */
   unsafeLocalReads?: boolean;
   /** Force a cluster size instead of drawing 3, 5 or 7 from the seed. */
@@ -59,6 +61,7 @@ export function runSeed(seed: number, opts: SimOptions = {}): SimResult {
     heartbeatTicks: random.pick([1, 2, 2, 3]),
     tickDriftMsMax: random.pick([1, 1, 3]),
     unsafeLocalReads: opts.unsafeLocalReads,
+    unsafeSendBeforeSync: opts.unsafeSendBeforeSync,
   });
   const workload = new Workload(cluster, random.fork(), {
     clients: random.range(2, 5),
