@@ -24,6 +24,8 @@ const root = new URL("../../", import.meta.url).pathname;
 
 interface Running {
   port: number;
+  /** Processes whose CPU time counts for this server. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ async function spawnReady(cmd: string, argv: string[], pattern: RegExp): Promise
       })().catch(() => {});
       return {
         port: Number(match[1]),
+        pids: () => [child.pid],
         async stop() {
           child.kill("SIGTERM");
           await child.status;
@@ -94,6 +97,8 @@ http {
   return {
     port,
     dir,
+    // The master and its workers.
+    pids: () => [child.pid, ...childrenOf(child.pid)],
     async stop() {
       child.kill("SIGQUIT");
       await child.status;
@@ -125,6 +130,32 @@ async function waitForPort(port: number): Promise<void> {
 interface WrkResult {
   rps: number;
   p99Ms: number;
+  /** CPU time (user + system, all threads) the server spent per request. */
+  cpuUsPerRequest: number;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)
+      .filter((p) => p !== "").map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** utime + stime in clock ticks (100 per second on Linux) summed over `pids`. */
+function cpuTicks(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended: it no longer uses CPU.
+    }
+  }
+  return total;
 }
 
 function toMs(value: string): number {
@@ -134,7 +165,9 @@ function toMs(value: string): number {
   return match[2] === "us" ? n / 1000 : match[2] === "s" ? n * 1000 : n;
 }
 
-async function wrk(port: number): Promise<WrkResult> {
+async function wrk(server: Running): Promise<WrkResult> {
+  const port = server.port;
+  const ticksBefore = cpuTicks(server.pids());
   const out = await new Deno.Command("wrk", {
     args: [
       "-t1",
@@ -151,7 +184,9 @@ async function wrk(port: number): Promise<WrkResult> {
   const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(text)?.[1] ?? "");
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(text);
   if (errors) console.error(`  wrk reported: ${errors[0]}`);
-  return { rps, p99Ms: p99 };
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? "NaN");
+  const cpuUsPerRequest = ((cpuTicks(server.pids()) - ticksBefore) * 10_000) / requests;
+  return { rps, p99Ms: p99, cpuUsPerRequest };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -178,17 +213,17 @@ const helios = await spawnReady(Deno.execPath(), [
 const results = { nginx: [] as WrkResult[], helios: [] as WrkResult[] };
 try {
   // Warm both (JIT, connection pools).
-  await wrk(nginx.port);
-  await wrk(helios.port);
+  await wrk(nginx);
+  await wrk(helios);
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? ["nginx", "helios"] as const : ["helios", "nginx"] as const;
     for (const name of order) {
-      const result = await wrk(name === "nginx" ? nginx.port : helios.port);
+      const result = await wrk(name === "nginx" ? nginx : helios);
       results[name].push(result);
       console.log(
         `round ${round + 1} ${name.padEnd(6)} ${result.rps.toFixed(0).padStart(8)} req/s  p99 ${
           result.p99Ms.toFixed(2)
-        } ms`,
+        } ms  cpu ${result.cpuUsPerRequest.toFixed(1)} us/req`,
       );
     }
   }
@@ -207,12 +242,18 @@ const hP99 = median(results.helios.map((r) => r.p99Ms));
 const rpsRatios = results.helios.map((h, i) => h.rps / results.nginx[i].rps);
 const p99Ratios = results.helios.map((h, i) => h.p99Ms / results.nginx[i].p99Ms);
 console.log("");
-console.log("| proxy | req/s (median) | p99 ms (median) |");
-console.log("|---|---|---|");
+const nCpu = median(results.nginx.map((r) => r.cpuUsPerRequest));
+const hCpu = median(results.helios.map((r) => r.cpuUsPerRequest));
+console.log("| proxy | req/s (median) | p99 ms (median) | CPU us/request (median) |");
+console.log("|---|---|---|---|");
 console.log(
-  `| nginx (${args.values["nginx-workers"]} worker) | ${nRps.toFixed(0)} | ${nP99.toFixed(2)} |`,
+  `| nginx (${args.values["nginx-workers"]} worker) | ${nRps.toFixed(0)} | ${nP99.toFixed(2)} | ${
+    nCpu.toFixed(1)
+  } |`,
 );
-console.log(`| helios proxy | ${hRps.toFixed(0)} | ${hP99.toFixed(2)} |`);
+console.log(
+  `| helios proxy | ${hRps.toFixed(0)} | ${hP99.toFixed(2)} | ${hCpu.toFixed(1)} |`,
+);
 console.log(
   `throughput ratio helios/nginx = ${(hRps / nRps).toFixed(2)} (goal >= 0.80); ` +
     `p99 ratio helios/nginx = ${(hP99 / nP99).toFixed(2)} (goal <= 1.50)`,
