@@ -1,6 +1,6 @@
 /**
- * The gateway as a real process: `helios gateway --data-dir TMP` on 127.0.0.1:0, the bound port
- * read from its "Listening" log line, real auth (first admin from HELIOS_ADMIN_PASSWORD, a
+ * The gateway as a real process — `helios serve` and `helios gateway` on --data-dir TMP, listening
+ * on 127.0.0.1:0, the bound port read from the "Listening" log line — with real auth (first admin from HELIOS_ADMIN_PASSWORD, a
  * read-only user, an API token), every KV route checked against the spec (checkRoutes), and every
  * operation in the spec answering with a documented status and a body matching its schema.
  */
@@ -91,36 +91,40 @@ async function everyOperation(base: string, admin: string) {
   return checked;
 }
 
-Deno.test("helios gateway (real process): every route per the spec", async (t) => {
-  const dataDir = await Deno.makeTempDir({ prefix: "helios-gateway-" });
-  const configFile = join(dataDir, "config.yaml");
-  await Deno.writeTextFile(
-    configFile,
-    'gateway:\n  cors_origins: ["https://app.example"]\n  body_limit_bytes: 4096\n',
-  );
-  const helios = HeliosProcess.start([
-    "gateway",
-    "--config",
-    configFile,
-    "--data-dir",
-    join(dataDir, "data"),
-    "--listen",
-    "127.0.0.1:0",
-    "--metrics-listen",
-    "127.0.0.1:0",
-  ], { HELIOS_ADMIN_PASSWORD: PASSWORD });
-  try {
-    const base = `http://${await helios.address("gateway")}`;
-    const target = { base, ...(await tokens(base)) };
-    await checkRoutes(t, target);
-    await t.step("every operation in the spec answers as documented", async () => {
-      const checked = await everyOperation(base, target.admin);
-      assert.ok(checked.includes("GET /api/v1/kv/{key}"));
-      assert.ok(checked.length >= 10, checked.join(", "));
-    });
-  } finally {
-    const status = await helios.stop("SIGINT");
-    assert.equal(status.code, 0);
-    await Deno.remove(dataDir, { recursive: true });
-  }
-});
+for (const command of ["serve", "gateway"]) {
+  Deno.test(`helios ${command} (real process): every route per the spec`, async (t) => {
+    const dataDir = await Deno.makeTempDir({ prefix: `helios-${command}-` });
+    const configFile = join(dataDir, "config.yaml");
+    await Deno.writeTextFile(
+      configFile,
+      'gateway:\n  cors_origins: ["https://app.example"]\n  body_limit_bytes: 4096\n',
+    );
+    const listeners = command === "serve" ? ["--resp-listen", "127.0.0.1:0"] : [];
+    const helios = HeliosProcess.start([
+      command,
+      "--config",
+      configFile,
+      "--data-dir",
+      join(dataDir, "data"),
+      "--listen",
+      "127.0.0.1:0",
+      "--metrics-listen",
+      "127.0.0.1:0",
+      ...listeners,
+    ], { HELIOS_ADMIN_PASSWORD: PASSWORD });
+    try {
+      const base = `http://${await helios.address("gateway")}`;
+      const target = { base, ...(await tokens(base)) };
+      await checkRoutes(t, target);
+      await t.step("every operation in the spec answers as documented", async () => {
+        const checked = await everyOperation(base, target.admin);
+        assert.ok(checked.includes("GET /api/v1/kv/{key}"));
+        assert.ok(checked.length >= 10, checked.join(", "));
+      });
+    } finally {
+      const status = await helios.stop("SIGINT");
+      assert.equal(status.code, 0);
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  });
+}

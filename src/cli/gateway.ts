@@ -6,7 +6,7 @@
  */
 import { parseHostPort } from "../lib/address.ts";
 import { serveHttp } from "../lib/http_server.ts";
-import { createGateway, registerGatewayCommands } from "../../routes/mod.ts";
+import { createGateway } from "../../routes/mod.ts";
 import { EmbeddedAtlasClient } from "../storage/embedded_client.ts";
 import { parseNodeList, RespAtlasClient } from "../storage/resp_client.ts";
 import type { AtlasClient } from "../storage/atlas_client.ts";
@@ -16,13 +16,7 @@ import { configFlag, dataDirFlag, helpFlag, logLevelFlag, metricsListenFlag } fr
 import { configFrom, createDaemon, type Daemon } from "./runtime.ts";
 import { startAtlasNode, StorageStartError } from "./atlas_node.ts";
 import { storeModules } from "./modules.ts";
-import { registerQueueCommands } from "../queue/mod.ts";
-import type { Store } from "../../atlas/mod.ts";
-
-/** The job queue's commands, unless storeModules already registered them. */
-function queueModule(store: Store): void {
-  if (!store.commands.has("job.reap")) registerQueueCommands(store);
-}
+import { gatewayTls } from "./serve.ts";
 
 async function openStorage(daemon: Daemon): Promise<AtlasClient> {
   const { config } = daemon;
@@ -37,7 +31,7 @@ async function openStorage(daemon: Daemon): Promise<AtlasClient> {
   }
   const node = await startAtlasNode(daemon, {
     listen: null,
-    modules: [...storeModules, registerGatewayCommands, queueModule],
+    modules: storeModules,
   });
   return new EmbeddedAtlasClient(node.engine);
 }
@@ -98,12 +92,7 @@ export const gatewayCommand: Command = {
       handler: gateway.fetch,
       logger,
       name: "gateway",
-      tls: config.gateway.tls_enabled
-        ? {
-          cert: Deno.readTextFileSync(config.gateway.tls_cert),
-          key: Deno.readTextFileSync(config.gateway.tls_key),
-        }
-        : undefined,
+      tls: gatewayTls(config),
     });
     daemon.onStop("gateway", () => server.close());
     return await daemon.run();
