@@ -65,7 +65,6 @@ export class AofWriter {
   durableSeq = 0;
   sizeBytes: number;
   failure: AofWriteError | null = null;
-  lastFsyncAtMs = 0;
 
   constructor(options: AofWriterOptions) {
     this.options = options;
@@ -209,7 +208,6 @@ export class AofWriter {
     const startMs = performance.now();
     const target = this.writtenSeq;
     await this.file!.sync();
-    this.lastFsyncAtMs = Date.now();
     this.options.onFsync?.((performance.now() - startMs) / 1000);
     this.durableSeq = target;
     this.fsyncWanted = false;
