@@ -68,7 +68,7 @@ export async function forward(
       deps.metrics.retry(upstream.name);
     }
     const lease = await leaseTarget(upstream, tried, outbound);
-    if (lease === "busy") return fail(deps, body, outbound, overloaded(upstream.name));
+    if (lease === "busy") return fail(body, outbound, overloaded(upstream.name));
     if (lease === null) break;
     (tried ??= []).push(lease.target);
     const canRetry = retryableMethod && attempt < attempts - 1;
@@ -76,16 +76,17 @@ export async function forward(
     if (last.ok) return last.response;
     lease.target.lastError = last.reason;
   }
-  if (last === null) return fail(deps, body, outbound, noTarget(upstream.name));
+  if (last === null) return fail(body, outbound, noTarget(upstream.name));
   deps.logger.warn("Upstream request failed", {
     request_id: outbound.requestId,
     upstream: upstream.name,
     reason: last.reason,
   });
-  const error = last.kind === "timeout"
-    ? upstreamTimeout(upstream.name)
-    : upstreamFailed(upstream.name, last.reason);
-  return fail(deps, body, outbound, error);
+  const error = last.kind === "timeout" ? upstreamTimeout(upstream.name) : upstreamFailed(
+    upstream.name,
+    last.kind === "connect" ? "could not connect" : "no valid answer",
+  );
+  return fail(body, outbound, error);
 }
 
 async function leaseTarget(
@@ -101,7 +102,6 @@ async function leaseTarget(
 }
 
 async function fail(
-  _deps: ForwardDeps,
   body: RequestBody | null,
   outbound: OutboundRequest,
   error: Error,

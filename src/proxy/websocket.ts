@@ -43,7 +43,13 @@ export async function proxyWebSocket(req: Request, fw: WebSocketForward): Promis
   const opened = await waitOpen(target, fw.upstream.timings.connectMs);
   if (opened !== true) {
     fw.upstream.release(lease, false);
-    return problemResponse(upstreamFailed(fw.upstream.name, opened), { requestId: fw.requestId });
+    return problemResponse(
+      upstreamFailed(
+        fw.upstream.name,
+        opened === "websocket connect timeout" ? opened : "websocket handshake failed",
+      ),
+      { requestId: fw.requestId },
+    );
   }
   // The handshake counts as the request; the tunnel keeps holding a connection slot.
   fw.upstream.release(lease, true);
