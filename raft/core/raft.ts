@@ -640,7 +640,9 @@ export class Raft {
       return;
     }
     const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
+    // A probe answered at the current match still proves the logs agree: start replicating.
+    const probeConfirmed = pr.state === "probe" && pr.match === m.index;
+    if (!pr.maybeUpdate(m.index) && !probeConfirmed) return;
     if (pr.state === "probe") pr.becomeReplicate();
     else if (pr.state === "snapshot" && pr.match >= pr.pendingSnapshot) {
       pr.becomeProbe();
