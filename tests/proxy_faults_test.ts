@@ -271,3 +271,30 @@ Deno.test("proxy faults: concurrency caps answer 503 and consistent hashing pins
     await b.kill();
   }
 });
+
+Deno.test("proxy faults: a POST fails over from a refused connection only on retryable routes", async () => {
+  const b = await startUpstream("B");
+  const closed = `http://127.0.0.1:${freePort()}`;
+  const upstream = { balancer: "round_robin", ...noActiveChecks };
+  const retryable = startProxy(pool([closed, b.url], upstream, { retryable: true }));
+  const plain = startProxy(pool([closed, b.url], upstream));
+  try {
+    for (let i = 0; i < 4; i++) {
+      const response = await fetch(`${retryable.url}/echo`, { method: "POST", body: "payload" });
+      assert.equal(response.status, 200, "nothing was sent to the refusing target");
+      assert.equal((await response.json()).bodyBytes, 7);
+    }
+    // Without `retryable`, a POST is not retried at all: one of the first two hits the refusal.
+    const statuses = [];
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${plain.url}/echo`, { method: "POST", body: "payload" });
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    assert.deepEqual(statuses.sort(), [200, 502]);
+  } finally {
+    await retryable.close();
+    await plain.close();
+    await b.kill();
+  }
+});

@@ -63,7 +63,9 @@ export async function forward(
   let last: AttemptResult | null = null;
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0) {
-      const safe = retryableMethod && !(body?.sent ?? false);
+      // Never resend a body an upstream may have received; a refused connection received none.
+      const connectFailed = last !== null && !last.ok && last.kind === "connect";
+      const safe = retryableMethod && (body === null || body.mayResend(connectFailed));
       if (!safe || !upstream.budget.tryRetry()) break;
       deps.metrics.retry(upstream.name);
     }
@@ -159,7 +161,7 @@ async function attemptOnce(
   clearTimeout(headerTimer);
   deps.metrics.upstreamDuration(upstream.name, (performance.now() - startedMs) / 1000);
   const success = response.status < 500;
-  if (!success && canRetry && (body === null || !body.sent) && hasAlternative(upstream, lease)) {
+  if (!success && canRetry && (body === null || !body.touched) && hasAlternative(upstream, lease)) {
     // Another target may do better: drop this answer and let the caller retry.
     upstream.release(lease, false);
     outbound.signal?.removeEventListener("abort", onClientAbort);
