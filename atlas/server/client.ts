@@ -31,6 +31,8 @@ export class Client {
   /** Watched keys (null when none); `watchDirty` is set when one of them changed. */
   watched: Set<string> | null = null;
   watchDirty = false;
+  /** Earliest expiry among watched keys that were live at WATCH time (Infinity: none). */
+  watchDeadlineMs = Infinity;
   /** Inside EXEC: blocking commands must not block. */
   inExec = false;
   /** A write ran in the current batch: sync before replying. */

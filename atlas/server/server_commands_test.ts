@@ -10,10 +10,12 @@ class RecordingExecutor implements CommandExecutor {
   readonly store = new Store();
   readonly ran: string[][] = [];
   nowMs = Date.now();
+  realClock = false;
 
   execute(argv: string[]): Reply {
     this.ran.push(argv);
-    return this.store.execute(argv, { nowMs: this.nowMs, random: () => 0.5 }).reply;
+    const nowMs = this.realClock ? Date.now() : this.nowMs;
+    return this.store.execute(argv, { nowMs, random: () => 0.5 }).reply;
   }
 
   sync(): Promise<void> {
@@ -93,6 +95,22 @@ Deno.test("WATCH is dirtied by a key expiring", async () => {
       await c.close();
     }
   });
+});
+
+Deno.test("WATCH is dirtied by a key expiring even if nothing touches it", async () => {
+  const executor = new RecordingExecutor();
+  executor.realClock = true;
+  const server = startAtlasServer({ executor, store: executor.store, port: 0 });
+  const c = await RawClient.connect(server.addr.port);
+  try {
+    await c.call(["SET", "w", "1", "PX", "50"], ["WATCH", "w"]);
+    await new Promise((r) => setTimeout(r, 80));
+    const [, , exec] = await c.call(["MULTI"], ["SET", "w", "2"], ["EXEC"]);
+    assert.deepEqual(exec, { t: "nil" });
+  } finally {
+    await c.close();
+    await server.close();
+  }
 });
 
 Deno.test("INFO, CONFIG, COMMAND, CLIENT and TIME answer like Redis", async () => {

@@ -35,7 +35,8 @@ function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> {
   const queued = client.multi;
   if (queued === null) return error("ERR EXEC without MULTI");
   const aborted = client.multiAborted;
-  const dirty = client.watchDirty;
+  // A watched key that expired since WATCH aborts too, even if nobody touched it (Redis 7).
+  const dirty = client.watchDirty || Date.now() >= client.watchDeadlineMs;
   endMulti(ctx, client);
   if (aborted) {
     return error("EXECABORT Transaction discarded because of previous errors.");
@@ -75,7 +76,14 @@ function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> {
 
 function watch(ctx: ServerContext, client: Client, argv: string[]): Reply {
   if (client.multi !== null) return error("ERR WATCH inside MULTI is not allowed");
-  for (let i = 1; i < argv.length; i++) ctx.watches.watch(client, argv[i]);
+  const now = Date.now();
+  for (let i = 1; i < argv.length; i++) {
+    ctx.watches.watch(client, argv[i]);
+    const deadline = ctx.store?.expireAtMs?.(argv[i]) ?? null;
+    if (deadline !== null && deadline > now && deadline < client.watchDeadlineMs) {
+      client.watchDeadlineMs = deadline;
+    }
+  }
   return OK;
 }
 

@@ -51,6 +51,8 @@ export interface CommandEntry extends CommandSpecLike {
 export interface StoreHooks {
   setModificationListener(listener: ((key: string | null) => void) | null): void;
   readonly commands?: unknown;
+  /** A key's expiry deadline in Unix ms, or null (WATCH: a watched key that expires dirties). */
+  expireAtMs?(key: string): number | null;
   /** Keyspace facts for INFO (Store.stats). */
   readonly stats?: {
     readonly keys: number;

@@ -21,6 +21,7 @@ export class Watches {
 
   unwatchAll(client: Client): void {
     client.watchDirty = false;
+    client.watchDeadlineMs = Infinity;
     if (client.watched === null) return;
     for (const key of client.watched) {
       const set = this.#byKey.get(key);
