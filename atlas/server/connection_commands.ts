@@ -34,9 +34,18 @@ function authenticate(
     }
     return WRONGPASS;
   }
-  if (user !== "default" || pass !== ctx.settings.requirepass) return WRONGPASS;
+  if (user !== "default" || !sameSecret(pass, ctx.settings.requirepass)) return WRONGPASS;
   client.authenticated = true;
   return null;
+}
+
+/** Compares in time independent of where the strings differ (no timing oracle for AUTH). */
+function sameSecret(given: string, expected: string): boolean {
+  let diff = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) {
+    diff |= expected.charCodeAt(i) ^ (i < given.length ? given.charCodeAt(i) : 0);
+  }
+  return diff === 0;
 }
 
 function auth(ctx: ServerContext, client: Client, argv: string[]): Reply {
