@@ -12,6 +12,7 @@ import { setImmediate } from "node:timers";
 import { denoDisk, type Disk } from "./aof/disk.ts";
 import { AofWriteError } from "./aof/errors.ts";
 import { aofPath, classifyNames, snapshotPath } from "./aof/layout.ts";
+import { type DataDirLock, lockDataDir } from "./aof/lock.ts";
 import { recover, type RecoveryResult } from "./aof/recovery.ts";
 import { AofWriter, FSYNC_MODES, type FsyncMode } from "./aof/writer.ts";
 import type { CommandExecutor } from "./executor.ts";
@@ -72,6 +73,8 @@ export interface AtlasEngineOptions {
   extend?: (store: Store) => void;
   /** File system (default: the real one); tests pass a SimDisk. */
   disk?: Disk;
+  /** Hold `atlas.lock` in the data directory (default: true on the real file system). */
+  lockDataDir?: boolean;
   timers?: AtlasTimers;
 }
 
@@ -199,6 +202,7 @@ export class AtlasEngine implements CommandExecutor {
   private lastSnapshotSizeBytes: number;
   private lastSnapshotFailedAtMs = 0;
   private snapshotScheduled = false;
+  private lock: DataDirLock | null = null;
 
   private constructor(o: Resolved, store: Store, recovery: RecoveryResult) {
     this.o = o;
@@ -231,6 +235,22 @@ export class AtlasEngine implements CommandExecutor {
   static async open(options: AtlasEngineOptions): Promise<AtlasEngine> {
     const o = resolveOptions(options);
     await o.disk.mkdirp(o.dataDir);
+    const lock = (options.lockDataDir ?? options.disk === undefined)
+      ? await lockDataDir(o.dataDir)
+      : null;
+    try {
+      return await AtlasEngine.recoverAndStart(o, options, lock);
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
+  }
+
+  private static async recoverAndStart(
+    o: Resolved,
+    options: AtlasEngineOptions,
+    lock: DataDirLock | null,
+  ): Promise<AtlasEngine> {
     const store = new Store(options.store);
     options.extend?.(store);
     const startMs = performance.now();
@@ -248,6 +268,7 @@ export class AtlasEngine implements CommandExecutor {
       durationMs: Math.round(performance.now() - startMs),
     });
     const engine = new AtlasEngine(o, store, recovery);
+    engine.lock = lock;
     await engine.writer.start();
     engine.startTimers();
     return engine;
@@ -302,7 +323,11 @@ export class AtlasEngine implements CommandExecutor {
       for (const id of this.timerIds) this.o.timers.clearInterval(id);
       this.timerIds = [];
       if (this.snapshotting) await this.snapshotting.catch(() => undefined);
-      await this.writer.close();
+      try {
+        await this.writer.close();
+      } finally {
+        await this.lock?.release();
+      }
     })();
     return this.closing;
   }

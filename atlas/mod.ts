@@ -27,3 +27,4 @@ export { FSYNC_MODES } from "./aof/writer.ts";
 export type { FsyncMode } from "./aof/writer.ts";
 export { checkAofFile } from "./aof/check.ts";
 export type { AofCheckOptions, AofCheckResult } from "./aof/check.ts";
+export { DataDirLockedError } from "./aof/lock.ts";

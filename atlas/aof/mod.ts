@@ -5,6 +5,7 @@ export { crc32 } from "./crc32.ts";
 export { denoDisk } from "./disk.ts";
 export type { Disk, DiskFile, OpenMode } from "./disk.ts";
 export { AofCorruptError, AofLayoutError, AofTruncatedError, AofWriteError } from "./errors.ts";
+export { DataDirLockedError, lockDataDir } from "./lock.ts";
 export { recover } from "./recovery.ts";
 export type { RecoveryResult } from "./recovery.ts";
 export { scanAof } from "./scan.ts";
