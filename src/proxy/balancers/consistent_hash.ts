@@ -45,8 +45,10 @@ export class ConsistentHash implements Balancer {
       if (this.points[mid] < hash) lo = mid + 1;
       else hi = mid;
     }
-    const seen = new Set<number>();
-    for (let step = 0; step < n && seen.size < targets.length; step++) {
+    const first = this.owners[lo % n];
+    if (usable(first)) return first; // the common case: no allocation
+    const seen = new Set<number>([first]);
+    for (let step = 1; step < n && seen.size < targets.length; step++) {
       const owner = this.owners[(lo + step) % n];
       if (seen.has(owner)) continue;
       if (usable(owner)) return owner;
