@@ -46,7 +46,6 @@ export const keys = {
 
 export type QueueIndex =
   | "pending"
-  | "pending_since"
   | "scheduled"
   | "running"
   | "completed"

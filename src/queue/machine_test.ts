@@ -319,3 +319,13 @@ Deno.test("bad input is refused before anything changes", () => {
   assert.equal(code(() => m.claim(clock.nowMs(), () => 0, "w", 10, 1, ["q"])), "INVALID");
   assert.deepEqual(queueStats(m, clock.nowMs()), []);
 });
+
+Deno.test("oldest pending age looks across priorities", () => {
+  const { m, clock, enqueue } = setup();
+  enqueue({ priority: 0 });
+  clock.advance(1000);
+  enqueue({ priority: 7 });
+  enqueue({ priority: 3 });
+  clock.advance(500);
+  assert.equal(queueStats(m, clock.nowMs())[0].oldest_pending_age_ms, 1500);
+});

@@ -3,7 +3,7 @@ import { keys, type QueueData } from "./data.ts";
 import { invalid } from "./errors.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
 import type { QueueMachine } from "./machine.ts";
-import { indexOf } from "./table.ts";
+import { indexOf, PRIORITY_STRIDE } from "./table.ts";
 import type { JobMeta, JobPage, JobRecord, JobStatus, QueueStats } from "./types.ts";
 import { checkInt, checkQueueName } from "./validate.ts";
 
@@ -56,13 +56,7 @@ export function queueStats(m: QueueMachine, nowMs: number): QueueStats[] {
   return m.table.queues().map((queue) => {
     const count = (index: Parameters<typeof keys.index>[1]) =>
       m.data.zcard(keys.index(queue, index));
-    const oldest = m.data.zrangeByScore(
-      keys.index(queue, "pending_since"),
-      -Infinity,
-      Infinity,
-      0,
-      1,
-    );
+    const oldestMs = oldestPendingMs(m, queue);
     return {
       queue,
       pending: count("pending"),
@@ -71,9 +65,28 @@ export function queueStats(m: QueueMachine, nowMs: number): QueueStats[] {
       completed: count("completed"),
       dead: count("dead"),
       cancelled: count("cancelled"),
-      oldest_pending_age_ms: oldest.length > 0 ? Math.max(0, nowMs - oldest[0][1]) : 0,
+      oldest_pending_age_ms: oldestMs === null ? 0 : Math.max(0, nowMs - oldestMs),
     };
   });
+}
+
+/**
+ * When the longest-waiting PENDING job became claimable. Within a priority band the first job
+ * (lowest seq) waited longest, so one lookup per band present finds it: a handful of reads,
+ * not an extra index written on every transition.
+ */
+function oldestPendingMs(m: QueueMachine, queue: string): number | null {
+  const key = keys.index(queue, "pending");
+  let oldest: number | null = null;
+  let min = -Infinity;
+  for (let bands = 0; bands <= QUEUE_LIMITS.priorityMax + 1; bands++) {
+    const [first] = m.data.zrangeByScore(key, min, Infinity, 0, 1);
+    if (!first) break;
+    const meta = m.table.load(first[0]);
+    if (meta && (oldest === null || meta.run_at_ms < oldest)) oldest = meta.run_at_ms;
+    min = (Math.floor(first[1] / PRIORITY_STRIDE) + 1) * PRIORITY_STRIDE;
+  }
+  return oldest;
 }
 
 /** Entries strictly after `after` in (score, member) order; ties on score are skipped by member. */

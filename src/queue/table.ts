@@ -9,7 +9,7 @@ import { QUEUE_LIMITS } from "./limits.ts";
 import type { JobMeta, JobStatus } from "./types.ts";
 
 /** Pending score: higher priority first, then enqueue order. seq stays below 2^42. */
-const PRIORITY_STRIDE = 2 ** 42;
+export const PRIORITY_STRIDE = 2 ** 42;
 
 const INDEX_OF: Record<JobStatus, QueueIndex> = {
   PENDING: "pending",
@@ -63,7 +63,6 @@ export class JobTable {
       case "PENDING":
         if (!fresh) meta.seq = this.nextSeq();
         this.data.zadd(keys.index(q, "pending"), pendingScore(meta), meta.id);
-        this.data.zadd(keys.index(q, "pending_since"), meta.run_at_ms, meta.id);
         break;
       case "SCHEDULED":
         this.data.zadd(keys.index(q, "scheduled"), meta.run_at_ms, meta.id);
@@ -109,7 +108,6 @@ export class JobTable {
   private unindex(meta: JobMeta): void {
     const q = meta.queue;
     this.data.zrem(keys.index(q, indexOf(meta.status)), meta.id);
-    if (meta.status === "PENDING") this.data.zrem(keys.index(q, "pending_since"), meta.id);
   }
 }
 
