@@ -41,6 +41,12 @@ Deno.test({
         value: [{ kind: "integer", value: 2 }, { kind: "integer", value: 3 }],
       });
 
+      // A client that identifies its retries never applies a write twice, on any node.
+      const idem = ["HELIOS.IDEMPOTENT", "order-42", "60000", "INCRBY", "stock", "-1"];
+      assert.deepEqual(await f.send(idem), { kind: "integer", value: -1 });
+      assert.deepEqual(await l.send(idem), { kind: "integer", value: -1 }); // the retry, elsewhere
+      assert.deepEqual(await l.send(["GET", "stock"]), { kind: "bulk", value: "-1" });
+
       // A TTL is stamped by the leader and expires on every node without a client touching it.
       assert.deepEqual(await l.send(["SET", "ephemeral", "x", "PX", "300"]), {
         kind: "simple",

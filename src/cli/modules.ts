@@ -1,5 +1,5 @@
 import { registerBackupCommand } from "../backup/mod.ts";
-import { registerClusterCommands } from "../cluster/mod.ts";
+import { registerClusterCommands, registerIdempotentCommand } from "../cluster/mod.ts";
 import { register as registerKvCommands } from "../kv/atlas_command.ts";
 import { registerQueueCommands } from "../queue/module.ts";
 import { register as registerRateLimitCommands } from "../ratelimit/atlas_command.ts";
@@ -9,12 +9,14 @@ import type { StoreModule } from "./atlas_node.ts";
 /**
  * The module commands every ATLAS store of Helios carries, embedded or in `atlasd`, standalone or
  * replicated: a remote gateway or worker relies on the server knowing them.
- *   HELIOS.*  cluster forwarding and administration      KV.CAS / KV.CAD  conditional writes
+ *   HELIOS.*  cluster forwarding and administration, idempotent retries (HELIOS.IDEMPOTENT)
+ *   KV.CAS / KV.CAD  conditional writes
  *   RL.TAKE   shared rate-limit buckets                   JOB.*            the job queue
  *   HELIOS.BACKUP  a consistent backup file            HELIOS.TRACE     a traced command
  */
 export const storeModules: StoreModule[] = [
   registerClusterCommands,
+  registerIdempotentCommand,
   registerKvCommands,
   registerRateLimitCommands,
   registerQueueCommands,

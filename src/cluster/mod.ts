@@ -3,3 +3,4 @@ export type { ClusterNodeOptions } from "./cluster_node.ts";
 export { registerClusterCommands } from "./commands.ts";
 export type { ReadConsistency } from "./replicated_executor.ts";
 export { seedRaftStorage } from "./seed.ts";
+export { IDEMPOTENCY_KEY_PREFIX, IDEMPOTENT, registerIdempotentCommand } from "./idempotent.ts";
