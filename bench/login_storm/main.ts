@@ -36,6 +36,8 @@ type Phase = "warmup" | "quiet" | "storm";
 
 interface Samples {
   reads: Record<Phase, number[]>;
+  /** Per round: storm p99 / quiet p99 of the two adjacent phases. */
+  roundRatios: number[];
   lag: Record<Phase, number[]>;
   logins: number;
   errors: number;
@@ -51,6 +53,7 @@ class GatewayProcess {
   phase: Phase = "warmup";
   readonly samples: Samples = {
     reads: { warmup: [], quiet: [], storm: [] },
+    roundRatios: [],
     lag: { warmup: [], quiet: [], storm: [] },
     logins: 0,
     errors: 0,
@@ -174,9 +177,13 @@ async function runMode(inline: boolean): Promise<Samples> {
     await put.body?.cancel();
     await phase(gw, "warmup", auth);
     for (let r = 0; r < rounds; r++) {
+      const p99: Partial<Record<Phase, number>> = {};
       for (const p of (r % 2 === 0 ? ["quiet", "storm"] : ["storm", "quiet"]) as Phase[]) {
+        const before = gw.samples.reads[p].length;
         await phase(gw, p, auth);
+        p99[p] = percentile(gw.samples.reads[p].slice(before), 99);
       }
+      gw.samples.roundRatios.push(p99.storm! / p99.quiet!);
     }
     gw.phase = "warmup";
     return gw.samples;
@@ -194,7 +201,8 @@ console.log(
 );
 console.log(`load average before: ${load()} (2 cores; other work on the machine inflates both)`);
 console.log(
-  "mode     | read p50 quiet/storm | read p99 quiet   storm  ratio | loop lag p99 quiet  storm | logins errors",
+  "mode     | read p50 quiet/storm | read p99 quiet   storm  ratio | median round ratio |" +
+    " loop lag p99 quiet  storm | logins errors",
 );
 for (const mode of args.values.modes!.split(",")) {
   const s = await runMode(mode === "inline");
@@ -205,6 +213,7 @@ for (const mode of args.values.modes!.split(",")) {
       fmt(percentile(s.reads.storm, 50))
     }      |` +
       `      ${fmt(q99)} ${fmt(s99)} ${(s99 / q99).toFixed(2).padStart(5)}× |` +
+      `   ${percentile(s.roundRatios, 50).toFixed(2).padStart(13)}× |` +
       `          ${fmt(percentile(s.lag.quiet, 99))} ${fmt(percentile(s.lag.storm, 99))} |` +
       ` ${String(s.logins).padStart(6)} ${String(s.errors).padStart(6)}`,
   );
