@@ -8,7 +8,7 @@ import { formatDouble } from "./double.ts";
 
 export type ProtocolVersion = 2 | 3;
 
-const INITIAL_BYTES = 16 * 1024;
+const INITIAL_BYTES = 4 * 1024;
 /** Strings at least this long are copied with the native latin1Write; shorter ones by loop. */
 const NATIVE_COPY_MIN = 128;
 

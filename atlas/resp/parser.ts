@@ -17,7 +17,8 @@ const STAR = 42;
 const DOLLAR = 36;
 const READ_CHUNK_BYTES = 64 * 1024;
 /** Small at first: an idle connection should cost little; busy ones grow to their read size. */
-const INITIAL_BYTES = 16 * 1024;
+const INITIAL_BYTES = 8 * 1024;
+const SHRINK_ABOVE_BYTES = 512 * 1024;
 const UNAUTHENTICATED_ITEMS_MAX = 10;
 const UNAUTHENTICATED_BULK_BYTES_MAX = 16 * 1024;
 
@@ -202,7 +203,8 @@ export class RespParser {
     if (this.#start === this.#end) {
       this.#start = 0;
       this.#end = 0;
-      if (this.#buf.length > INITIAL_BYTES * 8) this.#resize(INITIAL_BYTES);
+      // Give back memory after an unusually large request (not after every 64 KiB read).
+      if (this.#buf.length > SHRINK_ABOVE_BYTES) this.#resize(INITIAL_BYTES);
     }
   }
 

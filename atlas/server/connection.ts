@@ -13,7 +13,7 @@ import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 /** A client whose unparsed input grows past this is disconnected (client-query-buffer-limit). */
 export const QUERY_BUFFER_BYTES_MAX = 1024 * 1024 * 1024;
 const SCRATCH_BYTES = 16 * 1024;
-const SMALL_READ_BYTES = 16 * 1024;
+const SMALL_READ_BYTES = 8 * 1024;
 const BIG_READ_BYTES = 64 * 1024;
 
 type Pending = Reply | Promise<Reply> | ReplyList;
@@ -24,7 +24,7 @@ export async function serveConnection(ctx: ServerContext, client: Client): Promi
       let n: number | null;
       if (client.pendingRead !== null) n = await readPending(client);
       else {
-        // 16 KiB reads until one fills its buffer, then 64 KiB: idle clients stay small.
+        // 8 KiB reads until one fills its buffer, then 64 KiB: idle clients stay small.
         const region = client.parser.spare(client.bigReads ? BIG_READ_BYTES : SMALL_READ_BYTES);
         try {
           n = await client.conn.read(region);
