@@ -37,7 +37,25 @@ export interface ListOptions {
   limit?: number;
 }
 
-const utf8 = new TextEncoder();
+/** UTF-8 length of a JS string without encoding it (no allocation on the hot path). */
+export function utf8ByteLength(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
+        i++;
+        continue;
+      }
+      bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
@@ -51,7 +69,7 @@ export class KvService {
   /** Throws ValidationError for an empty, oversized or control-character key. */
   checkKey(key: string): void {
     if (key.length === 0) throw new ValidationError("Key must not be empty");
-    if (utf8.encode(key).length > this.limits.keyBytesMax) {
+    if (utf8ByteLength(key) > this.limits.keyBytesMax) {
       throw new ValidationError(`Key exceeds ${this.limits.keyBytesMax} bytes`);
     }
     if (CONTROL.test(key)) throw new ValidationError("Key must not contain control characters");
@@ -154,7 +172,7 @@ export class KvService {
   }
 
   #checkValue(value: string, ttlS: number | null): void {
-    if (utf8.encode(value).length > this.limits.valueBytesMax) {
+    if (utf8ByteLength(value) > this.limits.valueBytesMax) {
       throw new PayloadTooLargeError(`Value exceeds ${this.limits.valueBytesMax} bytes`);
     }
     if (ttlS !== null && (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > this.limits.ttlSMax)) {

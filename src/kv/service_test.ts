@@ -73,3 +73,13 @@ Deno.test("parsePrecondition accepts the forms it can honour atomically", () => 
   assert.equal(typeof parsePrecondition('"a", "b"', undefined), "string");
   assert.equal(typeof parsePrecondition(undefined, '"a"'), "string");
 });
+
+Deno.test("utf8ByteLength matches TextEncoder, lone surrogates included", async () => {
+  const { utf8ByteLength } = await import("./service.ts");
+  const encoder = new TextEncoder();
+  for (
+    const text of ["", "abc", "héllo", "€", "🔑x", "\ud800", "a\udc00b", "日本語", "\ud83d\ud83d"]
+  ) {
+    assert.equal(utf8ByteLength(text), encoder.encode(text).length, JSON.stringify(text));
+  }
+});
