@@ -281,13 +281,21 @@ class FaultInjector {
       c.net.healAll();
       c.log("heal network");
     } else if (x < 0.82) {
-      c.net.defaults = {
+      const faults = {
         lossRate: r.pick([0, 0.05, 0.2, 0.4]),
         duplicateRate: r.pick([0, 0.05, 0.2]),
         delayMsMin: 1,
         delayMsMax: r.pick([3, 10, 40]),
       };
-      c.log(`links ${JSON.stringify(c.net.defaults)}`);
+      if (r.chance(0.5)) {
+        c.net.defaults = faults;
+        c.log(`all links ${JSON.stringify(faults)}`);
+      } else {
+        // One bad link (one direction), e.g. a flaky NIC or a congested route.
+        const [from, to] = [r.pick(ids), r.pick(ids)];
+        c.net.setLink(from, to, { ...faults, lossRate: Math.max(faults.lossRate, 0.3) });
+        c.log(`link ${from} -> ${to} ${JSON.stringify(faults)}`);
+      }
     } else if (x < 0.88) {
       const l = c.leader();
       if (l) c.isolate(l);
