@@ -17,6 +17,16 @@ async function helios(...args: string[]) {
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 
+/** Clients of a cluster retry CLUSTERDOWN/TRYAGAIN (an election may be going on). */
+async function sendRetrying(connection: RespConnection, argv: string[]) {
+  for (let attempt = 0;; attempt++) {
+    const reply = await connection.send(argv);
+    const retryable = reply.kind === "error" && /^(CLUSTERDOWN|TRYAGAIN) /.test(reply.value);
+    if (!retryable || attempt === 20) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /**
  * Each writer issues w{i}:0, w{i}:1, ... one after another, so a consistent copy that holds
  * w{i}:n also holds every acknowledged w{i}:m with m < n (writes that failed may be missing).
@@ -137,8 +147,8 @@ Deno.test({
     try {
       const leader = await source.leader();
       const c = await source.connect(leader);
-      for (let i = 0; i < 50; i++) await c.send(["HSET", `h${i}`, "field", String(i)]);
-      await c.send(["SET", "ttl-key", "x", "EX", "1000"]);
+      for (let i = 0; i < 50; i++) await sendRetrying(c, ["HSET", `h${i}`, "field", String(i)]);
+      await sendRetrying(c, ["SET", "ttl-key", "x", "EX", "1000"]);
       c.close();
       const backup = await helios(
         "backup",
@@ -172,13 +182,19 @@ Deno.test({
       const newLeader = await seeded.leader();
       for (const node of seeded.nodes) {
         const conn = await seeded.connect(node.index);
-        assert.deepEqual(await conn.send(["HGET", "h49", "field"]), { kind: "bulk", value: "49" });
-        const ttl = await conn.send(["TTL", "ttl-key"]);
+        assert.deepEqual(await sendRetrying(conn, ["HGET", "h49", "field"]), {
+          kind: "bulk",
+          value: "49",
+        });
+        const ttl = await sendRetrying(conn, ["TTL", "ttl-key"]);
         assert.ok(ttl.kind === "integer" && Number(ttl.value) > 900, "the TTL survived");
         conn.close();
       }
       const w = await seeded.connect(newLeader);
-      assert.deepEqual(await w.send(["SET", "after", "restore"]), { kind: "simple", value: "OK" });
+      assert.deepEqual(await sendRetrying(w, ["SET", "after", "restore"]), {
+        kind: "simple",
+        value: "OK",
+      });
       w.close();
     } finally {
       await seeded?.close();

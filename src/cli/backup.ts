@@ -12,8 +12,7 @@ import {
   restoreToRaftDir,
 } from "../backup/mod.ts";
 import { AppError } from "../errors/app_error.ts";
-import { parseHostPort } from "../lib/address.ts";
-import { RespConnection } from "../storage/resp_connection.ts";
+import { atlasAddressFlag, atlasPasswordFlag, connectAtlas } from "./atlas_connection.ts";
 import { type CliIo, type Command, EXIT_FAILURE, EXIT_OK } from "./command.ts";
 import { dataDirFlag, helpFlag, parsePeers, UsageError } from "./flags.ts";
 
@@ -27,42 +26,23 @@ export const backupCommand: Command = {
   summary: "Take a consistent backup of a running node or cluster",
   synopsis: "--atlas HOST:PORT OUT",
   flags: [
-    {
-      name: "atlas",
-      type: "string",
-      placeholder: "HOST:PORT",
-      help: "any node's RESP address (default 127.0.0.1:6379)",
-    },
-    {
-      name: "password",
-      type: "string",
-      placeholder: "PW",
-      help: "requirepass (or HELIOS_ATLAS_PASSWORD)",
-    },
+    atlasAddressFlag,
+    atlasPasswordFlag,
     helpFlag,
   ],
   allowPositionals: true,
   async run(flags, io) {
     const [out, ...extra] = flags.positionals;
     if (!out || extra.length > 0) throw new UsageError("backup takes exactly one OUT file");
-    const target = parseHostPort(String(flags.values.atlas ?? "127.0.0.1:6379"), "127.0.0.1");
-    if (!target) throw new UsageError("--atlas must be HOST:PORT");
-    progress(io, `Connecting to ${target.hostname}:${target.port}...`);
-    let connection: RespConnection;
-    try {
-      connection = await RespConnection.open({
-        hostname: target.hostname,
-        port: target.port,
-        connectTimeoutMs: 3000,
-        password: String(flags.values.password ?? io.env.HELIOS_ATLAS_PASSWORD ?? ""),
-      });
-    } catch (error) {
-      io.err(`helios backup: cannot connect: ${(error as Error).message}`);
-      return EXIT_FAILURE;
-    }
+    progress(io, "Connecting...");
+    const connection = await connectAtlas("backup", flags, io);
+    if (!connection) return EXIT_FAILURE;
     try {
       progress(io, "Taking a consistent snapshot...");
-      const reply = await connection.send(["HELIOS.BACKUP", `${target.hostname}:${target.port}`]);
+      const reply = await connection.send([
+        "HELIOS.BACKUP",
+        String(flags.values.atlas ?? "127.0.0.1:6379"),
+      ]);
       if (reply.kind !== "bulk") {
         io.err(
           `helios backup: the node answered ${reply.kind === "error" ? reply.value : reply.kind}`,
