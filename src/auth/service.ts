@@ -133,11 +133,19 @@ export class AuthServices implements RequestAuthenticator {
     return user;
   }
 
+  /** Upgrades a hash to the configured algorithm/cost; a failure is logged, never fails login. */
   private async rehash(user: UserRecord, password: string): Promise<void> {
-    const passwordHash = await this.parts.hasher.hash(password);
-    await this.parts.users.update(user.id, { passwordHash });
-    this.parts.cache.forgetUser(user.id);
-    this.parts.logger.info("Password rehashed with current parameters", { user_id: user.id });
+    try {
+      const passwordHash = await this.parts.hasher.hash(password);
+      await this.parts.users.update(user.id, { passwordHash });
+      this.parts.cache.forgetUser(user.id);
+      this.parts.logger.info("Password rehashed with current parameters", { user_id: user.id });
+    } catch (error) {
+      this.parts.logger.warn("Password rehash failed; keeping the old hash", {
+        user_id: user.id,
+        error,
+      });
+    }
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {
