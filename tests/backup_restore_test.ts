@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ClusterWriters, missingWrites } from "./helpers/cluster_writers.ts";
+import { ClusterWriters, missingWrites, sendRetrying } from "./helpers/cluster_writers.ts";
 import { HeliosProcess } from "./helpers/helios_process.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 import { RespConnection } from "../src/storage/resp_connection.ts";
@@ -15,16 +15,6 @@ async function helios(...args: string[]) {
   }).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
-
-/** Clients of a cluster retry CLUSTERDOWN/TRYAGAIN (an election may be going on). */
-async function sendRetrying(connection: RespConnection, argv: string[]) {
-  for (let attempt = 0;; attempt++) {
-    const reply = await connection.send(argv);
-    const retryable = reply.kind === "error" && /^(CLUSTERDOWN|TRYAGAIN) /.test(reply.value);
-    if (!retryable || attempt === 20) return reply;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /**

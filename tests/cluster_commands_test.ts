@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sendRetrying } from "./helpers/cluster_writers.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 
 Deno.test({
@@ -15,7 +16,10 @@ Deno.test({
 
       // A follower accepts writes (forwarded to the leader) and reads them back linearizably.
       const f = await cluster.connect(follower);
-      assert.deepEqual(await f.send(["SET", "greeting", "hello"]), { kind: "simple", value: "OK" });
+      assert.deepEqual(await sendRetrying(f, ["SET", "greeting", "hello"]), {
+        kind: "simple",
+        value: "OK",
+      });
       assert.deepEqual(await f.send(["GET", "greeting"]), { kind: "bulk", value: "hello" });
 
       // MULTI/EXEC on the leader applies as one unit on every replica.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ClusterWriters, missingWrites } from "./helpers/cluster_writers.ts";
+import { ClusterWriters, missingWrites, sendRetrying } from "./helpers/cluster_writers.ts";
 import { freePort } from "./helpers/fault_proxy.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 import { HeliosProcess } from "./helpers/helios_process.ts";
@@ -33,7 +33,7 @@ Deno.test({
       const connection = await cluster.connect(leader);
       const acked = new Map<string, string>();
       for (let n = 0; n < 400; n++) {
-        const reply = await connection.send(["SET", `k${n}`, `v${n}`]);
+        const reply = await sendRetrying(connection, ["SET", `k${n}`, `v${n}`]);
         assert.deepEqual(reply, { kind: "simple", value: "OK" });
         acked.set(`k${n}`, `v${n}`);
       }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { missingWrites } from "./helpers/cluster_writers.ts";
+import { missingWrites, sendRetrying } from "./helpers/cluster_writers.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 
 Deno.test({
@@ -14,7 +14,10 @@ Deno.test({
       const minority = [oldLeader, (oldLeader + 1) % 5];
       const majority = [0, 1, 2, 3, 4].filter((i) => !minority.includes(i));
       const first = await cluster.connect(oldLeader);
-      assert.deepEqual(await first.send(["SET", "before", "1"]), { kind: "simple", value: "OK" });
+      assert.deepEqual(await sendRetrying(first, ["SET", "before", "1"]), {
+        kind: "simple",
+        value: "OK",
+      });
       first.close();
 
       cluster.partition(minority, majority);
@@ -41,7 +44,7 @@ Deno.test({
       const newLeader = await cluster.leader(majority);
       const connection = await cluster.connect(newLeader);
       for (let n = 0; n < 50; n++) {
-        const reply = await connection.send(["SET", `majority:${n}`, String(n)]);
+        const reply = await sendRetrying(connection, ["SET", `majority:${n}`, String(n)]);
         assert.deepEqual(reply, { kind: "simple", value: "OK" });
         acked.set(`majority:${n}`, String(n));
       }

@@ -76,3 +76,13 @@ export async function missingWrites(
   }
   return missing;
 }
+
+/** Sends like a cluster client: CLUSTERDOWN/TRYAGAIN (an election going on) are retried. */
+export async function sendRetrying(connection: RespConnection, argv: string[]) {
+  for (let attempt = 0;; attempt++) {
+    const reply = await connection.send(argv);
+    const retryable = reply.kind === "error" && /^(CLUSTERDOWN|TRYAGAIN) /.test(reply.value);
+    if (!retryable || attempt === 30) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
