@@ -150,3 +150,22 @@ Deno.test("a token verified earlier still expires on time", async () => {
     gw.close();
   }
 });
+
+Deno.test("two gateways starting at once on one ATLAS agree on one signing key", async () => {
+  const atlas = await authAtlas();
+  const [a, b] = await Promise.all([
+    startAuthGateway({ atlas }),
+    startAuthGateway({ atlas }),
+  ]);
+  try {
+    assert.equal(a.auth.keyRing.signing().kid, b.auth.keyRing.signing().kid);
+    await a.request("/api/v1/auth/register", jsonInit("POST", credentials));
+    const { token } = await (await a.request("/api/v1/auth/login", jsonInit("POST", credentials)))
+      .json();
+    assert.equal((await b.request("/api/v1/auth/me", bearer(token))).status, 200);
+    assert.equal((await (await b.request("/.well-known/jwks.json")).json()).keys.length, 1);
+  } finally {
+    a.close();
+    b.close();
+  }
+});

@@ -67,8 +67,9 @@ export class KeyRing {
     if (!this.current) {
       const created = await newStoredKey(this.clock.nowMs());
       await this.atlas.call("HSET", keys.jwks(), created.kid, JSON.stringify(created));
-      // NX: when two gateways start at once, one key wins and both use it.
-      await this.atlas.call("SET", keys.jwksCurrent(), created.kid, "NX");
+      // NX: when two gateways start at once, one key wins and both use it; the loser's goes.
+      const won = ok(await this.atlas.call("SET", keys.jwksCurrent(), created.kid, "NX"), "SET");
+      if (won === null) await this.atlas.call("HDEL", keys.jwks(), created.kid);
       await this.reload();
     }
     if (!this.current) throw new Error("No current JWT signing key after creating one");
