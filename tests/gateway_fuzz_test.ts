@@ -6,7 +6,39 @@
  */
 import assert from "node:assert/strict";
 import { createPrng } from "../src/lib/prng.ts";
-import { startGateway } from "./gateway_support.ts";
+import { configSchema } from "../src/config/schema.ts";
+import { Logger } from "../src/observability/logger.ts";
+import { MetricsRegistry } from "../src/observability/metrics.ts";
+import { createGateway } from "../routes/mod.ts";
+import { memoryAtlas } from "../src/gateway/testing/memory_atlas.ts";
+
+const ADMIN_PASSWORD = "fuzz-admin-123";
+
+/** The full gateway (createGateway, as helios serve builds it) with a logged-in admin. */
+async function fullGateway() {
+  const gateway = await createGateway({
+    config: configSchema.parse({
+      gateway: {
+        password_workers: 1,
+        rate_limit: { default_capacity: 1_000_000, default_rate_num: 1000 },
+      },
+    }),
+    logger: new Logger("gateway", { sink: () => {} }),
+    metrics: new MetricsRegistry({ defaultMetrics: false }),
+    atlas: memoryAtlas().client,
+    env: { get: (name) => (name === "HELIOS_ADMIN_PASSWORD" ? ADMIN_PASSWORD : undefined) },
+    reaper: false,
+  });
+  const login = await gateway.fetch(
+    new Request("http://fuzz/api/v1/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
+    }),
+  );
+  const { token } = await login.json();
+  return { gateway, token: token as string };
+}
 
 const SEED = Number(Deno.env.get("HELIOS_FUZZ_SEED") ?? Date.now() % 1_000_000);
 const ROUNDS = Number(Deno.env.get("HELIOS_FUZZ_ROUNDS") ?? 150);
@@ -88,10 +120,10 @@ function randomBody(r: Random): { body?: string; type?: string } {
   return { body: JSON.stringify(randomJson(r)), type: "application/json" };
 }
 
-function randomHeaders(r: Random): Record<string, string> {
+function randomHeaders(r: Random, token: string): Record<string, string> {
   const headers: Record<string, string> = {};
   const auth = r();
-  if (auth < 0.75) headers.authorization = "Bearer admin-token";
+  if (auth < 0.75) headers.authorization = `Bearer ${token}`;
   else if (auth < 0.85) {
     headers.authorization = `Bearer ${randomString(r).replace(/[^\x21-\x7e]/g, "")}`;
   } else if (auth < 0.9) headers.authorization = "Basic abc";
@@ -120,12 +152,10 @@ function randomQuery(r: Random, names: string[]): string {
 }
 
 Deno.test(`fuzz every route from the spec (SEED=${SEED})`, async () => {
-  const gw = startGateway({
-    gateway: { rate_limit: { default_capacity: 1_000_000, default_rate_num: 1000 } },
-  });
+  const { gateway, token } = await fullGateway();
   const r = createPrng(SEED);
   try {
-    const spec = await (await fetch(`${gw.base}/openapi.json`)).json();
+    const spec = await (await gateway.fetch(new Request("http://fuzz/openapi.json"))).json();
     const operations: { method: string; path: string; query: string[] }[] = [];
     for (
       const [path, item] of Object.entries(
@@ -147,7 +177,7 @@ Deno.test(`fuzz every route from the spec (SEED=${SEED})`, async () => {
     for (const op of operations) {
       for (let round = 0; round < ROUNDS; round++) {
         const url = `http://fuzz${fillPath(r, op.path)}${randomQuery(r, op.query)}`;
-        const headers = randomHeaders(r);
+        const headers = randomHeaders(r, token);
         const { body, type } = op.method === "GET" || op.method === "DELETE"
           ? (r() < 0.1 ? randomBody(r) : {})
           : randomBody(r);
@@ -158,7 +188,7 @@ Deno.test(`fuzz every route from the spec (SEED=${SEED})`, async () => {
         } catch {
           continue; // not even a valid HTTP request (the client refuses to send it)
         }
-        const response = await gw.gateway.fetch(request);
+        const response = await gateway.fetch(request);
         requests++;
         const context = `SEED=${SEED} ${op.method} ${url} -> ${response.status}`;
         assert.ok(response.status < 500, context + " " + await response.clone().text());
@@ -175,6 +205,6 @@ Deno.test(`fuzz every route from the spec (SEED=${SEED})`, async () => {
     }
     assert.ok(requests > operations.length * ROUNDS * 0.9);
   } finally {
-    await gw.close();
+    await gateway.close();
   }
 });
