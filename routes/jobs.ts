@@ -21,6 +21,7 @@ import {
 } from "../openapi/jobs.ts";
 import { type EnqueueInput, iso, type JobService, parseStored } from "../src/queue/mod.ts";
 import { AppError } from "../src/errors/app_error.ts";
+import { addRoutePolicy, type RateLimitRules, routeKey } from "../src/ratelimit/mod.ts";
 import type { GatewayEnv } from "./env.ts";
 import { mountRoute } from "./mount.ts";
 
@@ -42,8 +43,43 @@ function itemError(error: Error) {
     : { status: 500, code: "internal", detail: "Unexpected error" };
 }
 
-/** Mounts every /api/v1/jobs and /api/v1/queues route. */
-export function mountJobRoutes(app: OpenAPIHono<GatewayEnv>, jobs: JobService): void {
+/**
+ * The worker protocol's own rate-limit policy: a worker with N slots makes a few requests per
+ * job (claim, heartbeats, ack), far more than the per-caller default allows, and it is an
+ * authenticated machine holding jobs:claim/jobs:ack. Routes the config names keep its policy.
+ */
+export const WORKER_RATE_POLICY = Object.freeze({
+  name: "jobs_worker",
+  capacity: 5000,
+  rateNum: 2000,
+  rateDen: 1,
+});
+
+function addWorkerRatePolicies(rules: RateLimitRules): void {
+  const routes = [
+    claimJobsRoute,
+    heartbeatJobRoute,
+    ackJobRoute,
+    ackBatchRoute,
+    nackJobRoute,
+    releaseJobRoute,
+  ];
+  for (const route of routes) {
+    if (rules.routes.has(routeKey(route.method, route.path))) continue;
+    addRoutePolicy(rules, route.method, route.path, WORKER_RATE_POLICY);
+  }
+}
+
+/**
+ * Mounts every /api/v1/jobs and /api/v1/queues route. Pass the gateway's rate-limit rules so the
+ * worker protocol gets WORKER_RATE_POLICY instead of the per-caller default.
+ */
+export function mountJobRoutes(
+  app: OpenAPIHono<GatewayEnv>,
+  jobs: JobService,
+  rateLimitRules?: RateLimitRules,
+): void {
+  if (rateLimitRules) addWorkerRatePolicies(rateLimitRules);
   mountRoute(app, enqueueJobRoute, async (c) => {
     const out = await jobs.enqueue(enqueueInput(c.req.valid("json")));
     return c.json(out, out.deduplicated ? 200 : 201);

@@ -301,3 +301,24 @@ Deno.test("batches: enqueue many in one request, ack many in one request, per-it
     "ok",
   );
 });
+
+Deno.test("rate limits: the worker protocol has its own policy; other job routes the default", async () => {
+  const { request } = jobGateway({ rateLimit: true });
+  const claims = [];
+  for (let i = 0; i < 150; i++) {
+    claims.push(
+      (await request(
+        "POST",
+        "/api/v1/jobs/claim",
+        { worker_id: "w", queues: ["q"] },
+        "worker-token",
+      )).status,
+    );
+  }
+  assert.deepEqual(new Set(claims), new Set([200]));
+  const reads = [];
+  for (let i = 0; i < 150; i++) {
+    reads.push((await request("GET", "/api/v1/queues", undefined, "worker-token")).status);
+  }
+  assert.ok(reads.includes(429), "the default policy (100 burst) applies to GET /api/v1/queues");
+});

@@ -32,11 +32,11 @@ export interface JobGateway {
 }
 
 export function jobGateway(
-  options: { clock?: Clock; settings?: Partial<QueueSettings> } = {},
+  options: { clock?: Clock; settings?: Partial<QueueSettings>; rateLimit?: boolean } = {},
 ): JobGateway {
   const clock = options.clock ?? systemClock;
   const config = configSchema.parse({
-    gateway: { listen: "127.0.0.1:0", rate_limit: { enabled: false } },
+    gateway: { listen: "127.0.0.1:0", rate_limit: { enabled: options.rateLimit ?? false } },
   });
   const logger = new Logger("gateway", { sink: () => {} });
   const metrics = new MetricsRegistry({ defaultMetrics: false });
@@ -62,7 +62,7 @@ export function jobGateway(
         onDenied() {},
       },
     },
-    extend: (app) => mountJobRoutes(app, jobs),
+    extend: (app, built) => mountJobRoutes(app, jobs, built.rateLimitRules),
   });
   const request = (method: string, path: string, body?: unknown, token = "admin-token") =>
     Promise.resolve(gateway.fetch(
