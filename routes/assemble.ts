@@ -86,7 +86,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Runn
     title: options.title,
     version: options.version,
     extend: (app, built) => {
-      mountJobRoutes(app, jobs);
+      mountJobRoutes(app, jobs, built.rateLimitRules);
       options.extend?.(app, built);
     },
   });
