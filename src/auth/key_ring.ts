@@ -135,8 +135,8 @@ export class KeyRing {
       this.verifiers.set(kid, {
         kid,
         stored,
-        signKey: await importJWK(stored.privateJwk, "EdDSA") as CryptoKey,
-        verifyKey: await importJWK(stored.publicJwk, "EdDSA") as CryptoKey,
+        signKey: await importJWK(stored.privateJwk, "EdDSA"),
+        verifyKey: await importJWK(stored.publicJwk, "EdDSA"),
       });
     }
     if (typeof currentKid === "string") this.current = this.verifiers.get(currentKid) ?? null;
