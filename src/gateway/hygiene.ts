@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import { cors as honoCors } from "hono/cors";
 import { GatewayTimeoutError, PayloadTooLargeError } from "../errors/app_error.ts";
+import { setResponseHeaders } from "../ratelimit/mod.ts";
 
 export interface SecurityHeaderOptions {
   /** Sends Strict-Transport-Security (only meaningful over TLS). */
@@ -21,22 +22,27 @@ const PAGE_CSP =
   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 
 export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandler {
+  // CSP frame-ancestors replaces X-Frame-Options and CORP matters only for pages loading us:
+  // API responses carry the three headers that matter, pages (Swagger UI) the full set.
+  const hsts: Record<string, string> = options.hsts
+    ? { "strict-transport-security": "max-age=31536000; includeSubDomains" }
+    : {};
+  const api: Record<string, string> = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": API_CSP,
+    ...hsts,
+  };
+  const page: Record<string, string> = {
+    ...api,
+    "content-security-policy": PAGE_CSP,
+    "x-frame-options": "DENY",
+    "cross-origin-resource-policy": "same-origin",
+  };
   return async function setSecurityHeaders(c, next) {
     await next();
-    const headers = c.res.headers;
-    // CSP frame-ancestors replaces X-Frame-Options and CORP matters only for pages loading us;
-    // API responses carry the three headers that matter, pages (Swagger UI) the full set.
-    headers.set("x-content-type-options", "nosniff");
-    headers.set("referrer-policy", "no-referrer");
-    const page = options.htmlPrefixes.some((prefix) => c.req.path.startsWith(prefix));
-    headers.set("content-security-policy", page ? PAGE_CSP : API_CSP);
-    if (page) {
-      headers.set("x-frame-options", "DENY");
-      headers.set("cross-origin-resource-policy", "same-origin");
-    }
-    if (options.hsts) {
-      headers.set("strict-transport-security", "max-age=31536000; includeSubDomains");
-    }
+    const isPage = options.htmlPrefixes.some((prefix) => c.req.path.startsWith(prefix));
+    setResponseHeaders(c, isPage ? page : api);
   };
 }
 

@@ -64,3 +64,13 @@ Deno.test("bad options are refused at boot", () => {
   assert.throws(() => bodyLimit(0), /Invalid body limit/);
   assert.throws(() => requestTimeout(-1), /Invalid request timeout/);
 });
+
+Deno.test("headers are added even to responses with immutable headers", async () => {
+  const hono = new Hono();
+  hono.use("*", securityHeaders({ hsts: false, htmlPrefixes: [] }));
+  hono.get("/redirect", () => Response.redirect("http://127.0.0.1/elsewhere", 302));
+  const response = await hono.request("/redirect");
+  assert.equal(response.status, 302);
+  assert.equal(response.headers.get("location"), "http://127.0.0.1/elsewhere");
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+});

@@ -19,3 +19,21 @@ export function rateLimitHeaders(
 ): Record<string, string> {
   return { "ratelimit-policy": policyHeader(policy), "ratelimit": stateHeader(policy, decision) };
 }
+
+/**
+ * Sets headers on the context's response. A Response from fetch() or Response.redirect() has
+ * immutable headers; then the response is copied once (same body, status and headers) and the
+ * headers set on the copy, instead of the set throwing.
+ */
+export function setResponseHeaders(
+  c: { res: Response },
+  headers: Record<string, string>,
+): void {
+  try {
+    for (const name in headers) c.res.headers.set(name, headers[name]);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    c.res = new Response(c.res.body, c.res);
+    for (const name in headers) c.res.headers.set(name, headers[name]);
+  }
+}

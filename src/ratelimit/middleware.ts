@@ -9,7 +9,7 @@ import { RateLimitedError, UnavailableError } from "../errors/app_error.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricsRegistry } from "../observability/metrics.ts";
-import { rateLimitHeaders } from "./headers.ts";
+import { rateLimitHeaders, setResponseHeaders } from "./headers.ts";
 import { type RateLimitRules, resolvePolicy, routeKey } from "./policy.ts";
 import type { BucketStore } from "./store.ts";
 import type { BucketDecision } from "./token_bucket.ts";
@@ -85,6 +85,6 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
       throw error;
     }
     await next();
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    setResponseHeaders(c, headers);
   };
 }
