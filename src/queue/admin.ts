@@ -7,7 +7,7 @@ import { keys } from "./data.ts";
 import { QueueError } from "./errors.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
 import type { QueueMachine } from "./machine.ts";
-import type { JobMeta, JobStatus, ReapOutcome, RetentionPolicy } from "./types.ts";
+import type { ExpiredByQueue, JobMeta, JobStatus, ReapOutcome, RetentionPolicy } from "./types.ts";
 import { checkInt, checkQueueName } from "./validate.ts";
 
 /** PENDING/SCHEDULED: cancelled at once. RUNNING: flagged; the worker sees it at its heartbeat. */
@@ -93,27 +93,40 @@ export function reap(
   retention: RetentionPolicy,
   workMax: number = QUEUE_LIMITS.workPerCommandMax,
 ): ReapOutcome {
-  const outcome: ReapOutcome = {
-    promoted: 0,
-    expired: 0,
-    retried: 0,
-    dead: 0,
-    cancelled: 0,
-    deleted: 0,
-  };
+  let promoted = 0;
+  let deleted = 0;
+  const expired: JobMeta[] = [];
   const budget = { left: workMax };
   for (const queue of m.table.queues()) {
-    outcome.promoted += m.promoteDue(queue, nowMs, budget);
-    for (const meta of m.reapExpired(queue, nowMs, random, budget)) {
-      outcome.expired++;
-      if (meta.status === "DEAD") outcome.dead++;
-      else if (meta.status === "CANCELLED") outcome.cancelled++;
-      else outcome.retried++;
-    }
-    outcome.deleted += applyRetention(m, queue, nowMs, retention, budget);
+    promoted += m.promoteDue(queue, nowMs, budget);
+    expired.push(...m.reapExpired(queue, nowMs, random, budget));
+    deleted += applyRetention(m, queue, nowMs, retention, budget);
     if (budget.left <= 0) break;
   }
-  return outcome;
+  const byQueue = expiredByQueue(expired);
+  const sum = (field: "retried" | "dead" | "cancelled") =>
+    Object.values(byQueue).reduce((total, counts) => total + counts[field], 0);
+  return {
+    promoted,
+    expired: expired.length,
+    retried: sum("retried"),
+    dead: sum("dead"),
+    cancelled: sum("cancelled"),
+    deleted,
+    expired_by_queue: byQueue,
+  };
+}
+
+/** Counts reaped jobs per queue by where they went (retry, dead-letter, cancelled). */
+export function expiredByQueue(reaped: JobMeta[]): ExpiredByQueue {
+  const out: ExpiredByQueue = {};
+  for (const meta of reaped) {
+    const counts = out[meta.queue] ??= { retried: 0, dead: 0, cancelled: 0 };
+    if (meta.status === "DEAD") counts.dead++;
+    else if (meta.status === "CANCELLED") counts.cancelled++;
+    else counts.retried++;
+  }
+  return out;
 }
 
 function applyRetention(

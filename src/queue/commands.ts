@@ -4,7 +4,7 @@
  * command log replays to the same state and Raft followers apply the same transitions.
  *
  *   JOB.ENQUEUE now_ms id spec_json payload            → {id,status,deduplicated}
- *   JOB.CLAIM now_ms seed worker lease_ms max queue... → [ClaimedJob]
+ *   JOB.CLAIM now_ms seed worker lease_ms max queue... → {jobs: [ClaimedJob], expired_by_queue}
  *   JOB.HEARTBEAT now_ms id worker attempt lease_ms|"" progress|""
  *   JOB.ACK now_ms id worker attempt result|""
  *   JOB.NACK now_ms seed id worker attempt failed|fatal retry_in_ms|"" error
@@ -18,12 +18,12 @@
  * LEASELOST, INVALID, LIMIT).
  */
 import { createPrng } from "../lib/prng.ts";
-import { cancelJob, purgeDead, reap, redriveDead, retryJob } from "./admin.ts";
+import { cancelJob, expiredByQueue, purgeDead, reap, redriveDead, retryJob } from "./admin.ts";
 import type { QueueData } from "./data.ts";
 import { invalid, QueueError } from "./errors.ts";
 import { QueueMachine } from "./machine.ts";
 import { getJob, listJobs, queueStats } from "./read.ts";
-import { type EnqueueSpec, JOB_STATUSES, type JobStatus } from "./types.ts";
+import { type EnqueueSpec, JOB_STATUSES, type JobMeta, type JobStatus } from "./types.ts";
 
 export interface QueueCommandDef {
   name: string;
@@ -81,15 +81,19 @@ export const QUEUE_COMMANDS: readonly QueueCommandDef[] = [
     name: "job.claim",
     arity: -7,
     write: true,
-    run: (m, [now, seed, worker, lease, max, ...queues]) =>
-      m.claim(
+    run: (m, [now, seed, worker, lease, max, ...queues]) => {
+      const reaped: JobMeta[] = [];
+      const jobs = m.claim(
         int(now, "now_ms"),
         seeded(seed),
         worker,
         int(lease, "lease_ms"),
         int(max, "max"),
         queues,
-      ),
+        reaped,
+      );
+      return { jobs, expired_by_queue: expiredByQueue(reaped) };
+    },
   },
   {
     name: "job.heartbeat",

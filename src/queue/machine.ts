@@ -75,7 +75,8 @@ export class QueueMachine {
 
   /**
    * Leases up to `max` jobs from the queues, highest priority first within a queue. Due scheduled
-   * jobs are promoted and expired leases reaped first, so what is claimable is up to date.
+   * jobs are promoted and expired leases reaped first, so what is claimable is up to date; the
+   * reaped jobs are added to `reaped` (for metrics).
    */
   claim(
     nowMs: number,
@@ -84,6 +85,7 @@ export class QueueMachine {
     leaseMs: number,
     max: number,
     queues: string[],
+    reaped: JobMeta[] = [],
   ): ClaimedJob[] {
     checkWorkerId(worker);
     checkInt("lease", leaseMs, QUEUE_LIMITS.leaseMsMin, QUEUE_LIMITS.leaseMsMax);
@@ -92,7 +94,7 @@ export class QueueMachine {
     const budget = { left: QUEUE_LIMITS.workPerCommandMax };
     for (const queue of queues) {
       this.promoteDue(queue, nowMs, budget);
-      this.reapExpired(queue, nowMs, random, budget);
+      reaped.push(...this.reapExpired(queue, nowMs, random, budget));
     }
     const claimed: ClaimedJob[] = [];
     const start = Math.floor(random() * queues.length);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import { binaryToUtf8 } from "../../atlas/mod.ts";
+import { MetricsRegistry } from "../observability/metrics.ts";
 import { JobService } from "./service.ts";
 import { memoryJobs, replayInto } from "./testing/memory_jobs.ts";
 
@@ -112,4 +113,24 @@ Deno.test("long-poll: ends empty at the deadline or on abort", async () => {
   assert.deepEqual(await service.claim({ worker: "w1", queues: ["q"] }, controller.signal), []);
   assert.equal((await service.claim({ worker: "w1", queues: ["q"] })).length, 1);
   service.close();
+});
+
+Deno.test("metrics: expired leases are counted per queue, by the claim or the reaper", async () => {
+  const clock = new ManualClock(T0);
+  const jobs = memoryJobs(clock);
+  const metrics = new MetricsRegistry({ defaultMetrics: false });
+  const service = new JobService({ client: jobs.client, clock, metrics });
+  await service.enqueue({ queue: "m", payload: 1, max_attempts: 1 });
+  await service.enqueue({ queue: "m", payload: 2, backoff: { type: "none" } });
+  await service.claim({ worker: "w", queues: ["m"], max: 2, lease_ms: 1000 });
+  clock.advance(1000);
+  const again = await service.claim({ worker: "w2", queues: ["m"], max: 2, lease_ms: 1000 });
+  assert.equal(again.length, 1); // the retried one; the other is dead (1 attempt)
+  clock.advance(1000);
+  const reaped = await service.reap();
+  assert.deepEqual(reaped.expired_by_queue, { m: { retried: 1, dead: 0, cancelled: 0 } });
+  const text = await metrics.text();
+  assert.match(text, /jobs_lease_expired_total\{queue="m"\} 3/);
+  assert.match(text, /jobs_dead_total\{queue="m"\} 1/);
+  assert.match(text, /jobs_retried_total\{queue="m"\} 2/);
 });

@@ -22,6 +22,7 @@ import type {
   ClaimedJob,
   EnqueueOutcome,
   EnqueueSpec,
+  ExpiredByQueue,
   HeartbeatOutcome,
   JobPage,
   JobRecord,
@@ -205,7 +206,9 @@ export class JobService {
     for (;;) {
       // A caller that is gone must not be handed jobs: they would sit leased until expiry.
       if (signal?.aborted) return [];
-      const jobs = await this.run<ClaimedJob[]>(
+      const { jobs, expired_by_queue } = await this.run<
+        { jobs: ClaimedJob[]; expired_by_queue: ExpiredByQueue }
+      >(
         "JOB.CLAIM",
         this.clock.nowMs(),
         seed(),
@@ -214,6 +217,7 @@ export class JobService {
         max,
         ...input.queues,
       );
+      this.countExpired(expired_by_queue);
       const left = deadline - this.clock.nowMs();
       if (jobs.length > 0 || left <= 0 || signal?.aborted) return jobs;
       if (this.waiters.full) return jobs;
@@ -327,11 +331,7 @@ export class JobService {
       r.count,
       r.dead_age_ms,
     );
-    if (this.metrics) {
-      if (out.expired > 0) this.metrics.leaseExpired.inc({ queue: "*" }, out.expired);
-      if (out.retried > 0) this.metrics.retried.inc({ queue: "*" }, out.retried);
-      if (out.dead > 0) this.metrics.dead.inc({ queue: "*" }, out.dead);
-    }
+    this.countExpired(out.expired_by_queue);
     if (out.promoted > 0 || out.retried > 0) this.waiters.notify();
     return out;
   }
@@ -358,6 +358,23 @@ export class JobService {
     if (this.reaper !== null) clearInterval(this.reaper);
     this.reaper = null;
     this.waiters.close();
+  }
+
+  /** Metrics for leases the store reaped (during a claim or a reaper pass). */
+  private countExpired(byQueue: ExpiredByQueue): void {
+    if (!this.metrics) return;
+    for (const [queue, counts] of Object.entries(byQueue)) {
+      const expired = counts.retried + counts.dead + counts.cancelled;
+      this.metrics.leaseExpired.inc({ queue }, expired);
+      if (counts.retried > 0) this.metrics.retried.inc({ queue }, counts.retried);
+      if (counts.dead > 0) {
+        this.metrics.dead.inc({ queue }, counts.dead);
+        this.metrics.completed.inc({ queue, result: "dead" }, counts.dead);
+      }
+      if (counts.cancelled > 0) {
+        this.metrics.completed.inc({ queue, result: "cancelled" }, counts.cancelled);
+      }
+    }
   }
 
   private countAck(out: AckOutcome): void {

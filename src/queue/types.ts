@@ -130,6 +130,9 @@ export interface RetentionPolicy {
   dead_age_ms: number;
 }
 
+/** Expired leases by what became of the job, per queue (only queues with any). */
+export type ExpiredByQueue = Record<string, { retried: number; dead: number; cancelled: number }>;
+
 export interface ReapOutcome {
   promoted: number;
   expired: number;
@@ -137,6 +140,7 @@ export interface ReapOutcome {
   dead: number;
   cancelled: number;
   deleted: number;
+  expired_by_queue: ExpiredByQueue;
 }
 
 export interface QueueStats {
