@@ -21,6 +21,8 @@ export interface RespClientOptions {
   nodes: HostPort[];
   /** Connections per node (each pipelines). */
   poolSize?: number;
+  /** Commands in flight across the pool before new calls fail fast with 503 (default 65536). */
+  inflightMax?: number;
   connectTimeoutMs?: number;
   /** Attempts per call across nodes and redirects. */
   attemptsMax?: number;
@@ -54,6 +56,8 @@ export class RespAtlasClient implements AtlasClient {
   readonly #attemptsMax: number;
   readonly #backoffMs: number;
   readonly #password?: string;
+  readonly #inflightMax: number;
+  #inflight = 0;
   #current = 0;
   #pool: (Promise<RespConnection> | null)[] = [];
   #next = 0;
@@ -69,6 +73,7 @@ export class RespAtlasClient implements AtlasClient {
     this.#attemptsMax = Math.max(1, options.attemptsMax ?? 2 * this.#nodes.length + 2);
     this.#backoffMs = options.backoffMs ?? 25;
     this.#password = options.password;
+    this.#inflightMax = Math.max(1, options.inflightMax ?? 65_536);
     this.#pool = new Array(this.#poolSize).fill(null);
   }
 
@@ -112,6 +117,27 @@ export class RespAtlasClient implements AtlasClient {
   }
 
   async #run<T>(
+    argvs: string[][],
+    readOnly: boolean,
+    inspect: (replies: Reply[]) => T,
+  ): Promise<Reply[]> {
+    if (this.#inflight + argvs.length > this.#inflightMax) {
+      // Bounded memory: a store that stopped answering must not queue requests without end.
+      throw new UnavailableError(
+        `ATLAS client has ${this.#inflight} commands in flight (inflightMax)`,
+        "atlas_overloaded",
+        1,
+      );
+    }
+    this.#inflight += argvs.length;
+    try {
+      return await this.#attempts(argvs, readOnly, inspect);
+    } finally {
+      this.#inflight -= argvs.length;
+    }
+  }
+
+  async #attempts<T>(
     argvs: string[][],
     readOnly: boolean,
     inspect: (replies: Reply[]) => T,

@@ -181,3 +181,30 @@ Deno.test("client gives a 503 when no node answers", async () => {
     await client.close();
   }
 });
+
+Deno.test("client fails fast with 503 when too many commands are in flight", async () => {
+  // A server that never answers: every command stays in flight.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  const client = new RespAtlasClient({
+    nodes: [{ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port }],
+    inflightMax: 3,
+    poolSize: 1,
+  });
+  try {
+    const stuck = [client.call("GET", "a"), client.call("GET", "b"), client.call("GET", "c")];
+    for (const call of stuck) call.catch(() => {});
+    await assert.rejects(
+      client.call("GET", "d"),
+      (e) => e instanceof UnavailableError && e.code === "atlas_overloaded",
+    );
+  } finally {
+    await client.close();
+    listener.close();
+    for (const conn of accepted) conn.close();
+    await accepting.catch(() => {});
+  }
+});
