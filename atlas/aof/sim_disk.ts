@@ -26,6 +26,12 @@ export interface CrashOptions {
 export class SimDisk implements Disk {
   private names = new Map<string, Inode>();
   private durableNames = new Map<string, Inode>();
+  /**
+   * Directory changes not yet durable, in order. An fsync of a directory makes durable every
+   * change made before it started (never undoing one a later fsync already made durable).
+   */
+  private dirChanges: { version: number; path: string; inode: Inode | null }[] = [];
+  private dirVersion = 0;
   private generation = 0;
   failWrites = false;
   failSyncs = false;
@@ -42,7 +48,7 @@ export class SimDisk implements Disk {
     if (!inode) {
       if (mode === "read") return Promise.reject(new Error(`No such file: ${path}`));
       inode = { data: new Uint8Array(256), length: 0, durableLength: 0, durable: null };
-      this.names.set(path, inode);
+      this.setName(path, inode);
     } else if (mode === "create") {
       preserveDurable(inode, 0);
       inode.length = 0;
@@ -65,13 +71,14 @@ export class SimDisk implements Disk {
   rename(from: string, to: string): Promise<void> {
     const inode = this.names.get(from);
     if (!inode) return Promise.reject(new Error(`No such file: ${from}`));
-    this.names.delete(from);
-    this.names.set(to, inode);
+    this.setName(from, null);
+    this.setName(to, inode);
     return Promise.resolve();
   }
 
   remove(path: string): Promise<void> {
-    if (!this.names.delete(path)) return Promise.reject(new Error(`No such file: ${path}`));
+    if (!this.names.has(path)) return Promise.reject(new Error(`No such file: ${path}`));
+    this.setName(path, null);
     return Promise.resolve();
   }
 
@@ -82,15 +89,27 @@ export class SimDisk implements Disk {
   async syncDir(dir: string): Promise<void> {
     if (this.failSyncs) throw new Error("Input/output error (simulated)");
     const prefix = dir.endsWith("/") ? dir : dir + "/";
-    const inDir = (path: string) => path.startsWith(prefix);
-    const entries = [...this.names].filter(([path]) => inDir(path));
+    const upTo = this.dirVersion;
     const generation = this.generation;
     if (this.delay) await this.delay();
     if (generation !== this.generation) throw new Error("Disk crashed (simulated)");
-    for (const path of [...this.durableNames.keys()]) {
-      if (inDir(path)) this.durableNames.delete(path);
+    const pending = [];
+    for (const change of this.dirChanges) {
+      if (change.version > upTo || !change.path.startsWith(prefix)) {
+        pending.push(change);
+      } else if (change.inode === null) {
+        this.durableNames.delete(change.path);
+      } else {
+        this.durableNames.set(change.path, change.inode);
+      }
     }
-    for (const [path, inode] of entries) this.durableNames.set(path, inode);
+    this.dirChanges = pending;
+  }
+
+  private setName(path: string, inode: Inode | null): void {
+    if (inode === null) this.names.delete(path);
+    else this.names.set(path, inode);
+    this.dirChanges.push({ version: ++this.dirVersion, path, inode });
   }
 
   /** Power loss: everything not fsynced is gone (or torn); open handles die. */
@@ -109,6 +128,7 @@ export class SimDisk implements Disk {
       inode.durable = null;
     }
     this.names = new Map(this.durableNames);
+    this.dirChanges = [];
   }
 
   /** Test helper: the current bytes of a file. */
@@ -127,6 +147,7 @@ export class SimDisk implements Disk {
       durable: null,
     };
     inode.durableLength = bytes.length;
+    this.dirChanges = this.dirChanges.filter((change) => change.path !== path);
     this.names.set(path, inode);
     this.durableNames.set(path, inode);
   }
