@@ -13,6 +13,7 @@
  *   JOB.DEAD.REDRIVE now_ms queue max [id...]          JOB.DEAD.PURGE queue max before_ms
  *   JOB.REAP now_ms seed retention_age_ms retention_count dead_age_ms
  *   JOB.GET id     JOB.LIST queue|"" status|"" cursor|"" limit     JOB.QUEUES now_ms
+ *   JOB.PEEK now_ms queue...  → true when a claim could lease something (read-only)
  *
  * Replies are bulk strings holding JSON; errors start with the QueueError code (NOJOB, JOBSTATE,
  * LEASELOST, INVALID, LIMIT).
@@ -22,7 +23,7 @@ import { cancelJob, expiredByQueue, purgeDead, reap, redriveDead, retryJob } fro
 import type { QueueData } from "./data.ts";
 import { invalid, QueueError } from "./errors.ts";
 import { QueueMachine } from "./machine.ts";
-import { getJob, listJobs, queueStats } from "./read.ts";
+import { claimable, getJob, listJobs, queueStats } from "./read.ts";
 import { type EnqueueSpec, JOB_STATUSES, type JobMeta, type JobStatus } from "./types.ts";
 
 export interface QueueCommandDef {
@@ -192,6 +193,12 @@ export const QUEUE_COMMANDS: readonly QueueCommandDef[] = [
       }),
   },
   { name: "job.get", arity: 2, write: false, run: (m, [id]) => getJob(m, id) },
+  {
+    name: "job.peek",
+    arity: -3,
+    write: false,
+    run: (m, [now, ...queues]) => claimable(m, int(now, "now_ms"), queues),
+  },
   {
     name: "job.list",
     arity: 5,

@@ -134,3 +134,18 @@ Deno.test("metrics: expired leases are counted per queue, by the claim or the re
   assert.match(text, /jobs_dead_total\{queue="m"\} 1/);
   assert.match(text, /jobs_retried_total\{queue="m"\} 2/);
 });
+
+Deno.test("an idle long-poll only reads: nothing is logged while it waits", async () => {
+  const clock = new ManualClock(T0);
+  const jobs = memoryJobs(clock);
+  const service = new JobService({
+    client: jobs.client,
+    clock: { nowMs: () => Date.now() },
+    claimPollMs: 5,
+  });
+  assert.deepEqual(await service.claim({ worker: "w", queues: ["idle"], wait_ms: 60 }), []);
+  assert.deepEqual(jobs.log, []);
+  const peek = jobs.store.execute(["JOB.PEEK", String(T0), "idle"], { nowMs: T0, random: () => 0 });
+  assert.deepEqual(peek.reply, { kind: "bulk", value: "false" });
+  service.close();
+});

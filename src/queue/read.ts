@@ -129,3 +129,22 @@ function decodeCursor(text: string): Cursor {
   }
   throw invalid(`Invalid cursor "${text.slice(0, 80)}"`);
 }
+
+/**
+ * Whether a claim on `queues` could lease something now: a PENDING job, a due SCHEDULED one, or
+ * an expired lease to reap. Read-only, so an idle worker's long-poll does not write (or, in a
+ * cluster, append a Raft entry) every time it looks.
+ */
+export function claimable(m: QueueMachine, nowMs: number, queues: string[]): boolean {
+  checkInt("queue count", queues.length, 1, QUEUE_LIMITS.queuesPerClaimMax);
+  for (const queue of queues) {
+    checkQueueName(queue);
+    if (m.data.zcard(keys.index(queue, "pending")) > 0) return true;
+    for (const index of ["scheduled", "running"] as const) {
+      if (m.data.zrangeByScore(keys.index(queue, index), -Infinity, nowMs, 0, 1).length > 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}

@@ -203,9 +203,18 @@ export class JobService {
     const leaseMs = input.lease_ms ?? this.settings.visibilityTimeoutMs;
     const waitMs = Math.min(input.wait_ms ?? 0, this.settings.claimWaitMsMax);
     const deadline = this.clock.nowMs() + waitMs;
-    for (;;) {
+    for (let round = 0;; round++) {
       // A caller that is gone must not be handed jobs: they would sit leased until expiry.
       if (signal?.aborted) return [];
+      // Re-polls look first with a read: an idle long-poll writes nothing.
+      if (
+        round > 0 && !(await this.run<boolean>("JOB.PEEK", this.clock.nowMs(), ...input.queues))
+      ) {
+        const left = deadline - this.clock.nowMs();
+        if (left <= 0 || this.waiters.full) return [];
+        await this.waiters.wait(left, signal);
+        continue;
+      }
       const { jobs, expired_by_queue } = await this.run<
         { jobs: ClaimedJob[]; expired_by_queue: ExpiredByQueue }
       >(
