@@ -69,10 +69,11 @@ function mountRoleRoutes(app: OpenAPIHono<GatewayEnv>, auth: AuthServices): void
   mountRoute(app, putRoleRoute, async (c) => {
     const { name } = c.req.valid("param");
     const { description, rules, inherits } = c.req.valid("json");
-    return c.json(roleView(await auth.roles.put({ name, description, rules, inherits })), 200);
+    const role = await auth.roles.put({ name, description, rules, inherits }, c.get("principal"));
+    return c.json(roleView(role), 200);
   });
   mountRoute(app, deleteRoleRoute, async (c) => {
-    await auth.roles.delete(c.req.valid("param").name);
+    await auth.roles.delete(c.req.valid("param").name, c.get("principal"));
     return c.body(null, 204);
   });
 }

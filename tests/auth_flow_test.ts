@@ -166,6 +166,22 @@ Deno.test("first admin from HELIOS_ADMIN_PASSWORD; admin API manages users and r
       jsonInit("POST", { role: "readonly" }, carol.token),
     );
     assert.equal(lateral.status, 200);
+    // Nor can it widen a role it holds.
+    const widen = await gw.request(
+      "/api/v1/admin/roles/user-manager",
+      jsonInit("PUT", { rules: ["*"] }, carol.token),
+    );
+    assert.equal(widen.status, 403); // carol lacks admin:write:roles anyway
+    await gw.request(
+      "/api/v1/admin/roles/user-manager",
+      jsonInit("PUT", { rules: ["admin:write:users", "admin:write:roles"] }, admin.token),
+    );
+    const widenAgain = await gw.request(
+      "/api/v1/admin/roles/user-manager",
+      jsonInit("PUT", { rules: ["*"] }, carol.token),
+    );
+    assert.equal(widenAgain.status, 403);
+    assert.equal((await widenAgain.json()).code, "role_escalation");
 
     const check = await gw.request(
       "/api/v1/authz/check",

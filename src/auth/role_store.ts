@@ -3,9 +3,20 @@
  * be changed or deleted. A write is validated against the whole resulting graph (acyclic,
  * bounded depth, known parents, valid rules) before it is stored.
  */
-import { ConflictError, NotFoundError, ValidationError } from "../errors/app_error.ts";
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from "../errors/app_error.ts";
 import type { AtlasClient } from "../storage/atlas_client.ts";
-import { ROLE_NAME, type RoleDefinition, validateRoleGraph } from "../rbac/mod.ts";
+import {
+  type Principal,
+  ROLE_NAME,
+  roleClosure,
+  type RoleDefinition,
+  validateRoleGraph,
+} from "../rbac/mod.ts";
 import { allOk } from "./atlas_util.ts";
 import type { AuthCache } from "./auth_cache.ts";
 import { keys } from "./records.ts";
@@ -27,8 +38,20 @@ export class RoleStore {
     return role;
   }
 
-  async put(role: Omit<RoleDefinition, "builtin">): Promise<RoleDefinition> {
+  /**
+   * No escalation through role edits: a caller without the `*` rule may not change or delete a
+   * role it holds (directly or inherited) — it could otherwise grant itself anything.
+   */
+  checkNotOwnRole(caller: Principal | undefined, name: string): void {
+    if (!caller || caller.rules.includes("*")) return;
+    if (roleClosure(this.cache.roleTable(), caller.roles).has(name)) {
+      throw new ForbiddenError(`Cannot change role "${name}": you hold it`, "role_escalation");
+    }
+  }
+
+  async put(role: Omit<RoleDefinition, "builtin">, caller?: Principal): Promise<RoleDefinition> {
     await this.cache.reload();
+    this.checkNotOwnRole(caller, role.name);
     const current = this.cache.roleTable();
     if (!ROLE_NAME.test(role.name)) {
       throw new ValidationError(`Role name "${role.name}" is invalid`, [{
@@ -66,8 +89,9 @@ export class RoleStore {
     return stored;
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(name: string, caller?: Principal): Promise<void> {
     const role = await this.get(name);
+    this.checkNotOwnRole(caller, name);
     if (role.builtin) {
       throw new ConflictError(`Role "${name}" is built in and cannot be deleted`, "role_builtin");
     }
