@@ -10,6 +10,7 @@
 import { type Latin1Buffer, latin1View } from "./latin1.ts";
 import { DEFAULT_RESP_LIMITS, type RespLimits } from "./limits.ts";
 import { splitInlineArgs } from "./inline.ts";
+import { SHORT_STRING_MAX, shortString } from "./short_string.ts";
 
 const CR = 13;
 const LF = 10;
@@ -163,7 +164,7 @@ export class RespParser {
       }
       // Like Redis, the two bytes after the payload are skipped, not checked.
       if (this.#end - this.#start < this.#bulkLen + 2) return null;
-      args[args.length - this.#argsLeft] = this.#bulkLen <= 8
+      args[args.length - this.#argsLeft] = this.#bulkLen <= SHORT_STRING_MAX
         ? shortString(this.#buf, this.#start, this.#bulkLen)
         : this.#view.latin1Slice(this.#start, this.#start + this.#bulkLen);
       this.#start += this.#bulkLen + 2;
@@ -231,34 +232,6 @@ export class RespParser {
 }
 
 const EMPTY: string[] = [];
-
-/**
- * Up to 8 bytes as a (flat) binary string. latin1Slice is an op call (~70 ns); for the short
- * command names, keys and values that dominate pipelined traffic this is 2-7x cheaper.
- */
-function shortString(b: Uint8Array, s: number, len: number): string {
-  const f = String.fromCharCode;
-  switch (len) {
-    case 0:
-      return "";
-    case 1:
-      return f(b[s]);
-    case 2:
-      return f(b[s], b[s + 1]);
-    case 3:
-      return f(b[s], b[s + 1], b[s + 2]);
-    case 4:
-      return f(b[s], b[s + 1], b[s + 2], b[s + 3]);
-    case 5:
-      return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
-    case 6:
-      return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
-    case 7:
-      return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
-    default:
-      return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
-  }
-}
 
 /** Strict decimal like Redis string2ll: optional '-', no '+', no leading zeros, ≤ 18 digits. */
 function parseLength(buf: Uint8Array, from: number, to: number): number | null {
