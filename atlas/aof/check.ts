@@ -8,6 +8,7 @@ import { SnapshotCorruptError } from "../snapshot/errors.ts";
 import { SNAPSHOT_MAGIC } from "../snapshot/format.ts";
 import { denoDisk, type Disk, readWholeFile } from "./disk.ts";
 import { scanAof } from "./scan.ts";
+import { checkDataDir } from "./check_dir.ts";
 
 export interface AofCheckOptions {
   fix?: boolean;
@@ -20,7 +21,7 @@ export interface AofCheckOptions {
 
 export interface AofCheckResult {
   file: string;
-  kind: "aof" | "snapshot";
+  kind: "aof" | "snapshot" | "dir";
   /** ok: nothing wrong; torn: partial final record; corrupt: damage before the end. */
   status: "ok" | "torn" | "corrupt";
   sizeBytes: number;
@@ -41,6 +42,9 @@ export async function checkAofFile(
   options: AofCheckOptions = {},
 ): Promise<AofCheckResult> {
   const disk = options.disk ?? denoDisk;
+  if (options.disk === undefined && (await Deno.stat(path)).isDirectory) {
+    return await checkDataDir(path, options);
+  }
   const bytes = await readWholeFile(disk, path);
   if (new TextDecoder().decode(bytes.subarray(0, 8)) === SNAPSHOT_MAGIC) {
     return await checkSnapshot(disk, path, bytes.length);

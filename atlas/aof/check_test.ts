@@ -91,3 +91,42 @@ Deno.test("aof check reports mid-file corruption at its offset and a bad snapsho
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("aof check DATA_DIR checks the snapshot and every part, and fixes only the last", async () => {
+  const { dir, aof } = await dataDirWithWrites();
+  try {
+    const clean = await checkAofFile(dir);
+    assert.equal(clean.kind, "dir");
+    assert.equal(clean.status, "ok");
+    assert.equal(clean.records, 10);
+    assert.match(clean.message, /snapshot OK, 5 keys/);
+
+    await Deno.truncate(aof, (await Deno.stat(aof)).size - 3);
+    const torn = await checkAofFile(dir);
+    assert.equal(torn.status, "torn");
+    assert.equal(torn.file, aof);
+    assert.equal(torn.exitCode, 1);
+    const fixed = await checkAofFile(dir, { fix: true, yes: true });
+    assert.equal(fixed.fixed, true);
+    assert.equal(fixed.exitCode, 0);
+    assert.equal((await checkAofFile(dir)).status, "ok");
+
+    // A later part makes the damaged one a middle part: no automatic fix.
+    const engine = await AtlasEngine.open({
+      dataDir: dir,
+      activeExpireHz: 0,
+      snapshotIntervalMs: 0,
+    });
+    engine.execute(["SET", "later", "1"]);
+    await engine.close();
+    const bytes = await Deno.readFile(aof);
+    bytes[bytes.length - 2] ^= 0xff;
+    await Deno.writeFile(aof, bytes);
+    const middle = await checkAofFile(dir, { fix: true, yes: true });
+    assert.equal(middle.status, "corrupt");
+    assert.equal(middle.fixed, false);
+    assert.match(middle.message, /not the last part/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
