@@ -8,6 +8,7 @@
  */
 import type { Logger } from "../../observability/logger.ts";
 import type { MetricsRegistry } from "../../observability/metrics.ts";
+import { QUEUE_LIMITS } from "../limits.ts";
 import type { WorkerJob, WorkerJobApi } from "./api.ts";
 import { AckBatcher } from "./ack_batcher.ts";
 import { WorkerApiError } from "./http_api.ts";
@@ -42,6 +43,7 @@ interface Running {
 }
 
 export class WorkerRunner {
+  /** Running handlers by lease (job id + attempt: a job lost and re-claimed runs twice here). */
   private readonly running = new Map<string, Running>();
   /** Attempts whose handler ended and whose result is being reported. */
   private readonly settling = new Set<Running>();
@@ -142,7 +144,7 @@ export class WorkerRunner {
       progress: undefined,
       settled: false,
     };
-    this.running.set(job.id, entry);
+    this.running.set(leaseKey(job), entry);
     this.metrics?.inFlight.set(this.running.size);
     entry.done = this.execute(entry).finally(() => {
       this.freeSlot(entry);
@@ -157,7 +159,7 @@ export class WorkerRunner {
    * At most `concurrency` results may be in flight at once (backpressure when the gateway is slow).
    */
   private freeSlot(entry: Running): void {
-    if (!this.running.delete(entry.job.id)) return;
+    if (!this.running.delete(leaseKey(entry.job))) return;
     this.metrics?.inFlight.set(this.running.size);
     this.wake();
   }
@@ -232,7 +234,14 @@ export class WorkerRunner {
         await call();
         return;
       } catch (e) {
-        if (e instanceof WorkerApiError && e.status < 500) {
+        const status = statusOf(e);
+        if ((status === 413 || status === 400) && outcome === "ack") {
+          // A result over the bound would be refused on every retry: fail the job for good.
+          outcome = "fatal";
+          error = new JobFailure(`Result refused by the queue: ${errorText(e)}`, { retry: false });
+          continue;
+        }
+        if (status !== null && status < 500) {
           // 409 lease lost / 404 gone: the queue already moved on (expired lease, cancel).
           this.options.logger.warn("Job result refused", { job_id: job.id, outcome, error: e });
           return;
@@ -266,7 +275,8 @@ export class WorkerRunner {
         job.lease_expires_at_ms = Date.now() + o.leaseMs;
         if (out.cancelled) controller.abort("cancelled");
       } catch (error) {
-        if (error instanceof WorkerApiError && (error.status === 409 || error.status === 404)) {
+        const status = statusOf(error);
+        if (status === 409 || status === 404) {
           controller.abort("lease_lost");
         } else {
           o.logger.warn("Heartbeat failed", { job_id: job.id, error });
@@ -290,9 +300,24 @@ export class WorkerRunner {
   }
 }
 
+function leaseKey(job: WorkerJob): string {
+  return `${job.id}#${job.attempt}`;
+}
+
+/**
+ * The HTTP status of a refused call: WorkerApiError over HTTP, AppError in-process; null for a
+ * transport failure (gateway down), which is worth retrying.
+ */
+function statusOf(error: unknown): number | null {
+  if (error instanceof WorkerApiError) return error.status;
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" ? status : null;
+}
+
+/** The error message recorded for a failed attempt (the store keeps 2 KiB of it). */
 function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return text.slice(0, QUEUE_LIMITS.errorBytesMax);
 }
 
 /** Whether `promise` settled within `ms` (the timer is cleared either way). */

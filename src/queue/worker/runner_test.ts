@@ -119,3 +119,37 @@ Deno.test("worker shutdown: finishes running jobs within the timeout, releases t
   assert.equal(back.errors[0].reason, "released");
   jobs.close();
 });
+
+Deno.test("worker: a result over the bound fails the job for good instead of looping", async () => {
+  const { jobs, runner, until } = setup({ huge: () => "x".repeat(100 * 1024) });
+  runner.start();
+  const { id } = await jobs.enqueue({ queue: "q", task: "huge", payload: null });
+  const dead = await until(id, ["DEAD"]);
+  assert.equal(dead.errors[0].reason, "fatal");
+  assert.match(dead.errors[0].error, /Result refused by the queue/);
+  await runner.stop();
+  jobs.close();
+});
+
+Deno.test("worker in-process: a lost lease fires the handler's signal", async () => {
+  let reason: unknown = null;
+  const { jobs, runner, until } = setup({
+    slow: (job) =>
+      new Promise((_resolve, reject) => {
+        job.signal.addEventListener("abort", () => {
+          reason = job.signal.reason;
+          reject(new Error("aborted"));
+        });
+      }),
+  }, { leaseMs: 300 });
+  runner.start();
+  const { id } = await jobs.enqueue({ queue: "q", task: "slow", payload: null });
+  await until(id, ["RUNNING"]);
+  // Another worker takes the job over after a forced expiry: the first one's lease is gone.
+  const stolen = await jobs.get(id);
+  await jobs.nack(id, { worker: "w1", attempt: stolen.attempt, error: "taken away" });
+  for (let i = 0; i < 100 && reason === null; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(reason, "lease_lost");
+  await runner.stop();
+  jobs.close();
+});
