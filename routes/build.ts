@@ -30,7 +30,7 @@ import { ASSETS_PREFIX, DOCS_PATH, mountDocs } from "./docs.ts";
 import type { GatewayEnv } from "./env.ts";
 import type { ReadinessChecks } from "./health.ts";
 import { mountKvRoutes } from "./kv.ts";
-import { createGatewayApp } from "./mod.ts";
+import { createGatewayApp } from "./app.ts";
 
 /** What the auth module contributes: the per-request authenticator and its own routes. */
 export interface GatewayAuth {

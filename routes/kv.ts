@@ -15,13 +15,12 @@ function precondition(ifMatch?: string, ifNoneMatch?: string): Precondition {
 export function mountKvRoutes(app: OpenAPIHono<GatewayEnv>, kv: KvService): void {
   mountRoute(app, setKeyRoute, async (c) => {
     const { key } = c.req.valid("param");
-    const headers = c.req.valid("header");
     const body = c.req.valid("json");
     const { entry, created } = await kv.set(
       key,
       body.value,
       body.ttl ?? null,
-      precondition(headers["if-match"], headers["if-none-match"]),
+      precondition(c.req.header("if-match"), c.req.header("if-none-match")),
     );
     c.header("etag", entry.etag);
     const result = { key: entry.key, value: entry.value, ttl: entry.ttl };
@@ -32,13 +31,13 @@ export function mountKvRoutes(app: OpenAPIHono<GatewayEnv>, kv: KvService): void
     const { key } = c.req.valid("param");
     const entry = await kv.get(key);
     c.header("etag", entry.etag);
-    if (c.req.valid("header")["if-none-match"] === entry.etag) return c.body(null, 304);
+    if (c.req.header("if-none-match") === entry.etag) return c.body(null, 304);
     return c.json({ key: entry.key, value: entry.value, ttl: entry.ttl }, 200);
   });
 
   mountRoute(app, deleteKeyRoute, async (c) => {
     const { key } = c.req.valid("param");
-    await kv.delete(key, precondition(c.req.valid("header")["if-match"], undefined));
+    await kv.delete(key, precondition(c.req.header("if-match"), undefined));
     return c.body(null, 204);
   });
 

@@ -1,24 +1,12 @@
 /**
- * Builds the gateway app: middleware in order (request id → metrics → access log → security
- * headers → CORS → body limit → timeout → auth context → rate limit), routes, the OpenAPI
- * document at /openapi.json, Swagger UI at /docs, and the problem+json funnel for errors and 404s.
- *
- * `createGatewayApp` is the bare skeleton (tests, tools); `buildGateway` assembles the real
- * gateway from config — `helios serve`, `helios gateway`, tests and the route table all use it.
+ * The gateway's entry points. `createGateway` (assemble.ts) builds the real gateway with auth,
+ * KV, jobs and docs — helios serve, helios gateway and the framework API use it; `buildGateway`
+ * (build.ts) is the synchronous assembly it wraps; `createGatewayApp` (app.ts) is the bare
+ * skeleton: middleware in order (request id → metrics → access log → security headers → CORS →
+ * body limit → timeout → auth context → rate limit), health routes, /openapi.json, the
+ * problem+json funnel.
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
-import { documentConfig } from "../openapi/document.ts";
-import { NotFoundError, ValidationError } from "../src/errors/app_error.ts";
-import { problemResponse } from "../src/errors/problem.ts";
-import type { Logger } from "../src/observability/logger.ts";
-import type { MetricsRegistry } from "../src/observability/metrics.ts";
-import { httpMetrics } from "../src/observability/http_metrics.ts";
-import { HELIOS_VERSION } from "../src/version.ts";
-import type { GatewayEnv } from "./env.ts";
-import { mountHealthRoutes, type ReadinessChecks } from "./health.ts";
-import { accessLog, handleError, requestId } from "./middleware.ts";
-
+export { createGatewayApp, type GatewayDeps } from "./app.ts";
 export { buildGateway, type BuildGatewayOptions, type Gateway } from "./build.ts";
 export {
   createGateway,
@@ -26,46 +14,3 @@ export {
   registerGatewayCommands,
   type RunningGateway,
 } from "./assemble.ts";
-
-export interface GatewayDeps {
-  logger: Logger;
-  metrics: MetricsRegistry;
-  readiness: ReadinessChecks;
-  /** Middleware run after the access log and before every route (hygiene, auth, rate limit). */
-  middleware?: MiddlewareHandler<GatewayEnv>[];
-  /** Title of the OpenAPI document (applications built on Helios set their own). */
-  title?: string;
-  version?: string;
-}
-
-export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
-  const app = new OpenAPIHono<GatewayEnv>({
-    // zod validation failures become 400 problems naming every bad field.
-    defaultHook: (result) => {
-      if (!result.success) {
-        const errors = result.error.issues.map((issue) => ({
-          path: [result.target, ...issue.path.map(String)].join("."),
-          message: issue.message,
-        }));
-        throw new ValidationError(`Invalid ${result.target}`, errors);
-      }
-    },
-  });
-  app.use("*", requestId(deps.logger));
-  app.use("*", httpMetrics(deps.metrics));
-  app.use("*", accessLog());
-  for (const middleware of deps.middleware ?? []) app.use("*", middleware);
-  mountHealthRoutes(app, deps.readiness);
-  app.doc31(
-    "/openapi.json",
-    documentConfig({ version: deps.version ?? HELIOS_VERSION, title: deps.title }),
-  );
-  app.notFound((c) =>
-    problemResponse(new NotFoundError(`No route for ${c.req.method} ${c.req.path}`), {
-      instance: c.req.path,
-      requestId: c.get("requestId"),
-    })
-  );
-  app.onError(handleError);
-  return app;
-}

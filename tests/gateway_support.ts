@@ -8,7 +8,7 @@ import { configSchema, type HeliosConfig } from "../src/config/schema.ts";
 import { Logger } from "../src/observability/logger.ts";
 import { MetricsRegistry } from "../src/observability/metrics.ts";
 import { serveHttp } from "../src/lib/http_server.ts";
-import { buildGateway, type BuildGatewayOptions, type Gateway } from "../routes/mod.ts";
+import { buildGateway, type BuildGatewayOptions, type Gateway } from "../routes/build.ts";
 import type { GatewayAuth } from "../routes/build.ts";
 import { memoryAtlas } from "../src/gateway/testing/memory_atlas.ts";
 import { UnauthorizedError } from "../src/errors/app_error.ts";
