@@ -107,7 +107,10 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Answer 304 when the value still has this ETag */
+                    /**
+                     * @description Answer 304 when the value still has this ETag
+                     * @example "3q2-7wEAAAAAAAAAAAAAAA"
+                     */
                     "if-none-match"?: string;
                 };
                 path: {
@@ -240,9 +243,15 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Write only if the current value has this ETag (compare-and-set); `*` = exists */
+                    /**
+                     * @description Write only if the current value has this ETag (compare-and-set); `*` = only if it exists
+                     * @example "3q2-7wEAAAAAAAAAAAAAAA"
+                     */
                     "if-match"?: string;
-                    /** @description `*`: create only, fail with 412 if the key exists */
+                    /**
+                     * @description `*`: create only, fail with 412 if the key exists
+                     * @example *
+                     */
                     "if-none-match"?: string;
                 };
                 path: {
@@ -390,7 +399,10 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Delete only if the current value has this ETag */
+                    /**
+                     * @description Delete only if the current value has this ETag
+                     * @example "3q2-7wEAAAAAAAAAAAAAAA"
+                     */
                     "if-match"?: string;
                 };
                 path: {
