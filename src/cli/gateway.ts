@@ -6,7 +6,8 @@
  */
 import { parseHostPort } from "../lib/address.ts";
 import { serveHttp } from "../lib/http_server.ts";
-import { createGateway } from "../../routes/mod.ts";
+import { createGateway, type RunningGateway } from "../../routes/mod.ts";
+import { UnavailableError } from "../errors/app_error.ts";
 import { EmbeddedAtlasClient } from "../storage/embedded_client.ts";
 import { parseNodeList, RespAtlasClient } from "../storage/resp_client.ts";
 import type { AtlasClient } from "../storage/atlas_client.ts";
@@ -79,13 +80,23 @@ export const gatewayCommand: Command = {
       await daemon.shutdownNow();
       return 1;
     }
-    const gateway = await createGateway({
-      config,
-      logger,
-      metrics: daemon.metrics,
-      atlas,
-      env: { get: (name) => io.env[name] },
-    });
+    let gateway: RunningGateway;
+    try {
+      gateway = await createGateway({
+        config,
+        logger,
+        metrics: daemon.metrics,
+        atlas,
+        env: { get: (name) => io.env[name] },
+      });
+    } catch (error) {
+      // Remote ATLAS unreachable at boot: say so and exit non-zero (a supervisor restarts us).
+      if (!(error instanceof UnavailableError)) throw error;
+      logger.error("Cannot start: ATLAS is unavailable", { reason: error.message });
+      io.err(`helios gateway: ${error.message}`);
+      await daemon.shutdownNow();
+      return 1;
+    }
     daemon.onStop("gateway services", () => gateway.close());
     const server = serveHttp({
       address: parseHostPort(config.gateway.listen)!,
