@@ -7,7 +7,7 @@ import type { Reply } from "./store/reply.ts";
  *
  * Durability contract: a caller must not release the reply to a write before `sync()` called
  * after that write has resolved. `sync()` is group commit: every call made in the same event-loop
- * turn shares one write + fsync (under `every`); it resolves at once under `interval` and `none`.
+ * turn shares one write + fsync (under `every`), or one write (under `interval` and `none`).
  */
 export interface CommandExecutor {
   /** Runs one command. `argv[0]` is the command name in any case; all items are binary strings. */

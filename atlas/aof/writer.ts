@@ -51,6 +51,8 @@ export class AofWriter {
   private chunkStart = 0;
   private chunkUsed = 0;
   private waiters: Waiter[] = [];
+  /** Callers of sync() under interval/none: released once their records reached the OS. */
+  private writtenWaiters: Waiter[] = [];
   private file: DiskFile | null = null;
   private fileSeq = 0;
   private scheduled = false;
@@ -101,9 +103,28 @@ export class AofWriter {
   /** Everything appended so far is as durable as the mode promises once this resolves. */
   sync(): Promise<void> {
     if (this.options.fsync !== "every") {
-      return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+      // No fsync on the reply path, but the records reach the OS (write) before any reply goes
+      // out, as Redis does under everysec: a process crash then loses nothing acknowledged.
+      return this.waitWritten(this.appendedSeq);
     }
     return this.waitDurable(this.appendedSeq);
+  }
+
+  private waitWritten(seq: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.writtenSeq >= seq) return Promise.resolve();
+    this.kick();
+    return new Promise((resolve, reject) => this.writtenWaiters.push({ seq, resolve, reject }));
+  }
+
+  private settleWrittenWaiters(): void {
+    if (this.writtenWaiters.length === 0) return;
+    const pending: Waiter[] = [];
+    for (const waiter of this.writtenWaiters) {
+      if (waiter.seq <= this.writtenSeq) waiter.resolve();
+      else pending.push(waiter);
+    }
+    this.writtenWaiters = pending;
   }
 
   /** Writes and fsyncs everything appended so far, whatever the mode. */
@@ -186,6 +207,7 @@ export class AofWriter {
           await this.file!.write(data);
           this.sizeBytes += data.length;
           this.writtenSeq = endSeq;
+          this.settleWrittenWaiters();
           if (this.options.fsync === "every") await this.fsyncNow();
         } else if (this.segments.length > 1) {
           this.segments.shift();
@@ -253,8 +275,9 @@ export class AofWriter {
       ? error
       : new AofWriteError(error.message, { cause: error });
     this.failure = failure;
-    for (const waiter of this.waiters) waiter.reject(failure);
+    for (const waiter of [...this.waiters, ...this.writtenWaiters]) waiter.reject(failure);
     this.waiters = [];
+    this.writtenWaiters = [];
     for (const listener of this.switchListeners) listener.reject(failure);
     this.switchListeners = [];
     this.options.onError?.(failure);

@@ -7,6 +7,7 @@ import {
   AofLayoutError,
   AofTruncatedError,
   AtlasEngine,
+  DataDirLockedError,
   engineHooks,
   SnapshotCorruptError,
   startAtlasServer,
@@ -63,7 +64,8 @@ export async function startAtlasNode(
   } catch (error) {
     if (
       error instanceof AofCorruptError || error instanceof AofTruncatedError ||
-      error instanceof AofLayoutError || error instanceof SnapshotCorruptError
+      error instanceof AofLayoutError || error instanceof SnapshotCorruptError ||
+      error instanceof DataDirLockedError
     ) {
       throw new StorageStartError(error.message, { cause: error });
     }
