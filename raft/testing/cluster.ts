@@ -230,7 +230,7 @@ export class SimCluster {
     return best;
   }
 
-  /** Leaders whose followers (a quorum) can reach them: the ones able to serve. */
+  /** Up nodes that believe they lead (a cut-off old leader may still be among them). */
   leaders(): NodeId[] {
     return this.upIds().filter((id) => this.node(id).raw.raft.state === "leader");
   }
