@@ -296,6 +296,11 @@ export class AtlasEngine implements CommandExecutor {
     return this.writer.sync();
   }
 
+  /** Whether some write is not yet as durable as the mode promises (see CommandExecutor). */
+  hasUnsyncedWrites(): boolean {
+    return this.writer.unsettled;
+  }
+
   /** Takes a snapshot now (one at a time: a second call joins the running one). */
   snapshot(): Promise<SnapshotInfo> {
     if (this.snapshotting) return this.snapshotting;

@@ -15,6 +15,12 @@ export interface CommandExecutor {
   /** Resolves when every write executed so far is as durable as the configured mode promises. */
   sync(): Promise<void>;
   /**
+   * Whether some write (anyone's) is not yet durable. A reply that could show such a write — a
+   * read of a key another client just wrote — waits for `sync()` too, as Redis sends no reply
+   * before its AOF flush. Optional: executors without it only sync after their own writes.
+   */
+  hasUnsyncedWrites?(): boolean;
+  /**
    * Runs a MULTI/EXEC block as one unit, when the executor cannot otherwise guarantee that
    * nothing interleaves (a replicated executor puts the block in one Raft entry). Optional: EXEC
    * on a synchronous executor simply runs the commands back to back.

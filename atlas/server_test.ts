@@ -28,6 +28,10 @@ class ManualSyncExecutor implements CommandExecutor {
   releaseAll(): void {
     for (const r of this.#release.splice(0)) r();
   }
+
+  hasUnsyncedWrites(): boolean {
+    return this.#release.length > 0;
+  }
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -52,6 +56,33 @@ Deno.test("server: a write's reply waits for sync(); reads in a read-only batch 
     assert.deepEqual(await pending, [{ t: "simple", v: "OK" }, { t: "bulk", v: "1" }]);
   } finally {
     await c.close();
+    executor.releaseAll();
+    await server.close();
+  }
+});
+
+Deno.test("server: a read that could see another client's unsynced write waits for it too", async () => {
+  const executor = new ManualSyncExecutor();
+  const server = startAtlasServer({ executor, store: executor.store, port: 0 });
+  const writer = await RawClient.connect(server.addr.port);
+  const reader = await RawClient.connect(server.addr.port);
+  try {
+    const written = writer.call(["SET", "k", "v"]);
+    await until(() => executor.syncCalls === 1);
+    let read = false;
+    const seen = reader.call(["GET", "k"]).then((r) => {
+      read = true;
+      return r;
+    });
+    await until(() => executor.syncCalls === 2);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
+    assert.equal(read, false, "a read showed a write before it was durable");
+    executor.releaseAll();
+    assert.deepEqual(await seen, [{ t: "bulk", v: "v" }]);
+    await written;
+  } finally {
+    await writer.close();
+    await reader.close();
     executor.releaseAll();
     await server.close();
   }

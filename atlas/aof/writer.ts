@@ -110,6 +110,11 @@ export class AofWriter {
     return this.waitDurable(this.appendedSeq);
   }
 
+  /** Whether some appended record is not yet as durable as the mode promises. */
+  get unsettled(): boolean {
+    return (this.options.fsync === "every" ? this.durableSeq : this.writtenSeq) < this.appendedSeq;
+  }
+
   private waitWritten(seq: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.writtenSeq >= seq) return Promise.resolve();

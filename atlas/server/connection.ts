@@ -90,7 +90,9 @@ function processBatch(ctx: ServerContext, client: Client): Promise<void> | undef
       encode(client, { kind: "error", value: `ERR ${client.parser.error}` });
       client.closeAfterFlush = true;
     }
-    if (client.needsSync) {
+    // After our own writes, or when this batch may have read someone else's write that is not
+    // yet durable, the replies wait for sync() like Redis's wait for its AOF flush.
+    if (client.needsSync || ctx.executor.hasUnsyncedWrites?.()) {
       handedOff = true;
       return finishHeld(ctx, client, null);
     }
@@ -167,7 +169,8 @@ async function finishSegment(
   client: Client,
   pending: Pending[] | null,
 ): Promise<boolean> {
-  if (client.needsSync) {
+  // Also when this batch only read: it may have seen another client's write not yet durable.
+  if (client.needsSync || ctx.executor.hasUnsyncedWrites?.()) {
     client.needsSync = false;
     try {
       await ctx.executor.sync();

@@ -89,11 +89,13 @@ export function registerTraceCommand(store: Store): void {
 /** Unwraps HELIOS.TRACE around any executor, running the inner command in a child span. */
 export class TracingExecutor implements CommandExecutor {
   readonly executeTransaction?: (commands: string[][]) => Promise<Reply[]>;
+  readonly hasUnsyncedWrites?: () => boolean;
 
   constructor(private readonly inner: CommandExecutor) {
     if (inner.executeTransaction) {
       this.executeTransaction = (commands) => inner.executeTransaction!(commands);
     }
+    if (inner.hasUnsyncedWrites) this.hasUnsyncedWrites = () => inner.hasUnsyncedWrites!();
   }
 
   execute(argv: string[]): Reply | Promise<Reply> {
