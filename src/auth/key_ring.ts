@@ -6,6 +6,12 @@
  * the ring is a single HS256 key instead, and the JWKS is empty.
  */
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+
+/**
+ * A key as jose returns it. Named through jose's own signature, because the global CryptoKey and
+ * node:crypto's webcrypto.CryptoKey differ once Node's types are in the same program.
+ */
+type JoseKey = Awaited<ReturnType<typeof importJWK>>;
 import type { AtlasClient } from "../storage/atlas_client.ts";
 import type { Clock } from "../lib/clock.ts";
 import { hgetall, ok, randomToken, sha256Hex } from "./atlas_util.ts";
@@ -26,8 +32,8 @@ interface StoredKey {
 interface LoadedKey {
   kid: string;
   stored?: StoredKey;
-  signKey: CryptoKey | Uint8Array;
-  verifyKey: CryptoKey | Uint8Array;
+  signKey: JoseKey;
+  verifyKey: JoseKey;
 }
 
 /** HS256 keys must be at least as long as the hash output. */
@@ -75,13 +81,13 @@ export class KeyRing {
     if (!this.current) throw new Error("No current JWT signing key after creating one");
   }
 
-  signing(): { kid: string; key: CryptoKey | Uint8Array; alg: SigningAlgorithm } {
+  signing(): { kid: string; key: JoseKey; alg: SigningAlgorithm } {
     if (!this.current) throw new Error("KeyRing.load() was not called");
     return { kid: this.current.kid, key: this.current.signKey, alg: this.algorithm };
   }
 
   /** The key that verifies `kid`, or null (unknown or retired). */
-  async verifying(kid: string): Promise<CryptoKey | Uint8Array | null> {
+  async verifying(kid: string): Promise<JoseKey | null> {
     let key = this.verifiers.get(kid);
     const now = this.clock.nowMs();
     if (!key && this.algorithm === "EdDSA" && now - this.lastReloadMs >= UNKNOWN_KID_RELOAD_MS) {
