@@ -16,6 +16,12 @@ export function httpMetrics(metrics: MetricsRegistry): MiddlewareHandler {
     help: "HTTP request duration from first byte in to response ready, in seconds",
     labelNames: ["method", "route", "status"],
   });
+  // Label sets are few (method × route template × status): keep their children, so a request
+  // costs no label hashing.
+  const children = new Map<
+    string,
+    { requests: { inc(): void }; duration: { observe(v: number): void } }
+  >();
   return async function recordHttpMetrics(c, next) {
     const startedMs = performance.now();
     try {
@@ -23,9 +29,16 @@ export function httpMetrics(metrics: MetricsRegistry): MiddlewareHandler {
     } finally {
       // An unmatched request has routePath "/*" (the catch-all); keep the label bounded.
       const route = c.req.routePath || "unmatched";
-      const labels = { method: c.req.method, route, status: String(c.res.status) };
-      requests.inc(labels);
-      duration.observe(labels, (performance.now() - startedMs) / 1000);
+      const status = c.res.status;
+      const key = `${c.req.method} ${status} ${route}`;
+      let child = children.get(key);
+      if (!child) {
+        const labels = { method: c.req.method, route, status: String(status) };
+        child = { requests: requests.labels(labels), duration: duration.labels(labels) };
+        children.set(key, child);
+      }
+      child.requests.inc();
+      child.duration.observe((performance.now() - startedMs) / 1000);
     }
   };
 }

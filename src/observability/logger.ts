@@ -27,8 +27,36 @@ export interface LogRecord {
 export type LogSink = (line: string) => void;
 
 const encoder = new TextEncoder();
+
+/**
+ * Standard output, batched: the lines of one event-loop turn go out in one write (an access log
+ * line per request would otherwise cost a syscall per request). Lines still pending when the
+ * process ends are written by the `unload` handler; `flushLogs()` forces them out.
+ */
+let pendingLines: string[] = [];
+let flushScheduled = false;
+
+export function flushLogs(): void {
+  flushScheduled = false;
+  if (pendingLines.length === 0) return;
+  const text = pendingLines.join("");
+  pendingLines = [];
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+// Nothing logged is lost on the way out: normal exit, Deno.exit, an uncaught error.
+globalThis.addEventListener("unload", flushLogs);
+globalThis.addEventListener("error", flushLogs);
+globalThis.addEventListener("unhandledrejection", flushLogs);
+
 export const stdoutSink: LogSink = (line) => {
-  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+  pendingLines.push(line + "\n");
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setTimeout(flushLogs, 0);
+  }
 };
 
 export interface LoggerOptions {
@@ -87,6 +115,8 @@ export class Logger {
   log(level: LogLevel, message: string, fields: LogFields = {}): void {
     if (LEVEL_RANK[level] < this.minRank) return;
     this.sink(JSON.stringify(this.record(level, message, fields)));
+    // Warnings and errors go out at once: they may be the last thing a failing process says.
+    if (this.sink === stdoutSink && LEVEL_RANK[level] >= LEVEL_RANK.warn) flushLogs();
   }
 
   private record(level: LogLevel, message: string, fields: LogFields): LogRecord {
