@@ -107,7 +107,7 @@ export class WorkerRunner {
       // Claim in batches: with jobs running, wait until a quarter of the slots are free rather
       // than claiming one job per freed slot; and wait while too many results are in flight.
       const busy = this.running.size > 0 && free < Math.ceil(o.concurrency / 4);
-      if (free <= 0 || busy || this.settling.size >= o.concurrency) {
+      if (free <= 0 || busy || this.settling.size >= 4 * o.concurrency) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
@@ -156,7 +156,8 @@ export class WorkerRunner {
   /**
    * A slot is taken while the handler runs; reporting the result (ack/nack) happens after the
    * slot is free, so a worker keeps `concurrency` handlers busy while results are in flight.
-   * At most `concurrency` results may be in flight at once (backpressure when the gateway is slow).
+   * At most 4 × `concurrency` results may be in flight at once (backpressure when the gateway is
+   * slow), so claiming the next batch overlaps reporting the last one.
    */
   private freeSlot(entry: Running): void {
     if (!this.running.delete(leaseKey(entry.job))) return;
