@@ -603,10 +603,11 @@ export class Raft {
   }
 
   #stepLowerTerm(m: Message): void {
-    if (
-      (this.cfg.checkQuorum || this.cfg.preVote) && (m.type === "heartbeat" || m.type === "app")
-    ) {
-      // A stale leader: tell it our term so it steps down.
+    if (m.type === "heartbeat" || m.type === "app") {
+      // A stale leader: tell it our term so it steps down (Raft's AppendEntries reply). etcd only
+      // does this with CheckQuorum/PreVote and otherwise relies on our vote requests reaching the
+      // leader, but a node whose membership is stale may not send them to it (the simulator found
+      // such a node stuck at a higher term forever).
       this.send(message({ type: "appResp", to: m.from }));
     } else if (m.type === "preVote") {
       this.send(message({ type: "preVoteResp", to: m.from, term: this.term, reject: true }));
