@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../src/lib/clock.ts";
+import { promtoolCheck } from "./helpers/helios_process.ts";
 import { jobGateway } from "./jobs_support.ts";
 
 const T0 = Date.parse("2026-01-29T10:00:00.000Z");
@@ -261,6 +262,8 @@ Deno.test("metrics: enqueued, completed, depth and oldest age are exported", asy
   assert.match(text, /worker_job_queue_depth\{queue="m",status="completed"\} 1/);
   assert.match(text, /jobs_oldest_age_seconds\{queue="m"\}/);
   assert.match(text, /job_duration_seconds_count\{queue="m"\} 1/);
+  const promtool = await promtoolCheck(text);
+  assert.ok(promtool.ok, promtool.output);
 });
 
 Deno.test("batches: enqueue many in one request, ack many in one request, per-item errors", async () => {
