@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark script reports on the console
 /**
  * bench/jobs_vs_bullmq: end-to-end job throughput — enqueue → no-op handler → ack — of BullMQ on
  * Redis 7 (appendonly yes, appendfsync everysec) against Helios (gateway with its embedded ATLAS
@@ -118,7 +119,7 @@ async function runBullmq(style: Style): Promise<Measured> {
   let done = 0;
   let finished!: () => void;
   const all = new Promise<void>((resolve) => (finished = resolve));
-  const worker = new Worker("bench", async () => null, {
+  const worker = new Worker("bench", () => Promise.resolve(null), {
     connection,
     concurrency: CONCURRENCY,
     autorun: false,
