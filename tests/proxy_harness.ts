@@ -28,10 +28,12 @@ export async function waitForLine(
     buffer += value;
     const parts = buffer.split("\n");
     buffer = parts.pop()!;
-    for (const line of parts) {
+    for (const [i, line] of parts.entries()) {
       lines.push(line);
       const match = pattern.exec(line);
       if (match) {
+        // Lines after the match in the same chunk (logs are written a turn at a time) count too.
+        lines.push(...parts.slice(i + 1));
         (async () => {
           for (;;) {
             const next = await reader.read();

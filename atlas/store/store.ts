@@ -259,6 +259,17 @@ export class Store {
     if (this.#depth === 0 && ks.touched.length !== 0) ks.flushTouched();
   }
 
+  /**
+   * restoreValue for a string value the caller already holds as a flat binary string (snapshot
+   * loading): no payload to decode, no copy. Same effect as restoreValue with its dump.
+   */
+  restoreString(key: string, value: string, expireAtMs: number | null): void {
+    const ks = this.#ks;
+    ks.setValue(key, value);
+    if (expireAtMs !== null) ks.setExpire(key, expireAtMs);
+    if (this.#depth === 0 && ks.touched.length !== 0) ks.flushTouched();
+  }
+
   /** The deadline of a key (ms since epoch), or null. */
   expireAtMs(key: string): number | null {
     return this.#ks.expires.get(key) ?? null;
