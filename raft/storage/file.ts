@@ -45,6 +45,8 @@ export interface FileStorageOptions {
   bootstrap?: ConfState;
   /** Told when a torn tail was truncated during recovery. */
   onTornTail?: (file: string, offset: number, droppedBytes: number) => void;
+  /** Told when writing a snapshot of our own state failed (the WAL still covers it). */
+  onBackgroundError?: (error: unknown) => void;
 }
 
 interface Segment {
@@ -60,7 +62,11 @@ const SNAPSHOTS_KEPT = 2;
 export class FileStorage implements WritableStorage {
   #mem = new MemoryStorage();
   #pending: Uint8Array[] = [];
+  /** A leader's snapshot this follower installed: durable before the entries that follow it. */
   #pendingSnapshot: Snapshot | null = null;
+  /** A snapshot of our own applied state: written in the background (see sync). */
+  #localSnapshot: Snapshot | null = null;
+  #snapshotWrites: Promise<void> = Promise.resolve();
   #segments: Segment[] = [];
   /** The current segment, opened at the first write (reads never hold a file open). */
   #file: Deno.FsFile | null = null;
@@ -68,9 +74,15 @@ export class FileStorage implements WritableStorage {
   #syncChain: Promise<void> = Promise.resolve();
   #closed = false;
   readonly #segmentBytesMax: number;
+  readonly #onBackgroundError: (error: unknown) => void;
+  /** The last failure of a background snapshot write, when no onBackgroundError was given. */
+  lastBackgroundError: unknown = null;
 
   private constructor(readonly dir: string, options: FileStorageOptions) {
     this.#segmentBytesMax = options.segmentBytesMax ?? SEGMENT_BYTES_MAX;
+    this.#onBackgroundError = options.onBackgroundError ?? ((error) => {
+      this.lastBackgroundError = error;
+    });
     Deno.mkdirSync(dir, { recursive: true });
     const fresh = listSnapshots(dir).length === 0 && listSegments(dir).length === 0;
     this.#loadSnapshot();
@@ -139,7 +151,7 @@ export class FileStorage implements WritableStorage {
 
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
     const snapshot = this.#mem.createSnapshot(index, confState, data);
-    this.#pendingSnapshot = snapshot;
+    this.#localSnapshot = snapshot;
     return snapshot;
   }
 
@@ -148,18 +160,29 @@ export class FileStorage implements WritableStorage {
   }
 
   /**
-   * Makes every write so far durable: the pending snapshot file first (entries after it depend
+   * Makes every write so far durable: an installed snapshot's file first (entries after it depend
    * on it), then all WAL records in one write and one fdatasync. Calls queue behind each other;
    * one with nothing pending costs nothing.
+   *
+   * A snapshot of our own state is different: it only summarises entries already durable in the
+   * WAL, so its file is written in the background, off the path of votes and acknowledgements,
+   * and the WAL segments it covers are deleted only once it is durable. A crash before that
+   * leaves the older snapshot and the full WAL, which recover the same state.
    */
   sync(): Promise<void> {
     this.#syncChain = this.#syncChain.then(() => this.#flush());
     return this.#syncChain;
   }
 
+  /** Resolves when every snapshot of our own state handed to sync() is on disk. */
+  snapshotsWritten(): Promise<void> {
+    return this.#snapshotWrites;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.sync();
+    await this.#snapshotWrites;
     this.#closed = true;
     this.#file?.close();
     this.#file = null;
@@ -171,6 +194,8 @@ export class FileStorage implements WritableStorage {
     const records = this.#pending;
     this.#pendingSnapshot = null;
     this.#pending = [];
+    if (this.#localSnapshot) this.#writeInBackground(this.#localSnapshot);
+    this.#localSnapshot = null;
     if (snapshot) {
       await writeSnapshotFile(this.dir, snapshot);
       await this.#dropOldSnapshots();
@@ -184,7 +209,19 @@ export class FileStorage implements WritableStorage {
       this.#noteMaxIndex(records);
     }
     if (this.#segmentBytes >= this.#segmentBytesMax) await this.#rotate();
-    if (snapshot) await this.#dropCoveredSegments();
+    if (snapshot) await this.#dropCoveredSegments(snapshot.meta.index);
+  }
+
+  #writeInBackground(snapshot: Snapshot): void {
+    this.#snapshotWrites = this.#snapshotWrites.then(async () => {
+      if (this.#closed) return;
+      await writeSnapshotFile(this.dir, snapshot);
+      await this.#dropOldSnapshots();
+      await this.#dropCoveredSegments(snapshot.meta.index);
+    }).catch((error) => {
+      // The WAL still holds everything this snapshot summarises: report, keep running.
+      this.#onBackgroundError(error);
+    });
   }
 
   #noteMaxIndex(records: Uint8Array[]): void {
@@ -213,9 +250,8 @@ export class FileStorage implements WritableStorage {
     this.#segmentBytes = header.length;
   }
 
-  /** Deletes segments (never the current one) whose entries the durable snapshot covers. */
-  async #dropCoveredSegments(): Promise<void> {
-    const covered = this.#mem.snapshot().meta.index;
+  /** Deletes segments (never the current one) whose entries a durable snapshot covers. */
+  async #dropCoveredSegments(covered: number): Promise<void> {
     while (this.#segments.length > 1 && this.#segments[0].maxIndex <= covered) {
       const [old] = this.#segments.splice(0, 1);
       await Deno.remove(old.path);

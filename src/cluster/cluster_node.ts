@@ -88,6 +88,8 @@ export class ClusterNode {
           offset,
           dropped_bytes: droppedBytes,
         }),
+      onBackgroundError: (error) =>
+        logger.error("Writing a Raft snapshot failed; the log still covers it", { error }),
     });
     const hooks = options.hooks ?? {};
     this.node = new RaftNode({
