@@ -17,7 +17,7 @@ import { type ConfChange, decodeConfChange, encodeConfChange } from "./core/conf
 import { NotLeaderError, RaftError } from "./core/errors.ts";
 import { Prng } from "./core/prng.ts";
 import { RawNode, type Ready } from "./core/raw_node.ts";
-import type { Entry, NodeId, Snapshot, SoftState } from "./core/types.ts";
+import type { ConfState, Entry, NodeId, Snapshot, SoftState } from "./core/types.ts";
 import type { WritableStorage } from "./storage/storage.ts";
 import type { Transport } from "./transport/transport.ts";
 
@@ -27,6 +27,12 @@ export interface StateMachine {
   apply(entry: Entry): unknown;
   /** The state as of the last applied entry. */
   snapshot(): Uint8Array;
+  /**
+   * Optional: the state as of the last applied entry, captured now but serialized in pieces
+   * while entries keep being applied (a copy-on-write view), so a large state never stalls the
+   * node. The driver uses it when present.
+   */
+  snapshotInBackground?(): Promise<Uint8Array>;
   /** Replaces the state with a snapshot's. */
   restore(snapshot: Snapshot): void;
 }
@@ -40,6 +46,8 @@ export interface RaftNodeHooks {
   onAppend?(seconds: number): void;
   onSoftState?(state: SoftState): void;
   onSnapshot?(seconds: number): void;
+  /** Taking or storing a snapshot of our own state failed (not fatal: the log covers it). */
+  onSnapshotFailed?(error: unknown): void;
   /** A membership change was applied (the caller updates the transport's peers). */
   onConfChange?(change: ConfChange): void;
 }
@@ -123,6 +131,10 @@ export class RaftNode {
   #applied: number;
   #soft: SoftState = { lead: "", state: "follower" };
   #sinceSnapshot = 0;
+  /** The last failure of a background snapshot (also given to hooks.onSnapshotFailed). */
+  lastSnapshotError: unknown = null;
+  /** A background snapshot in progress (at most one at a time). */
+  #snapshotting: Promise<void> | null = null;
 
   constructor(options: RaftNodeOptions) {
     this.#options = options;
@@ -234,6 +246,7 @@ export class RaftNode {
     this.#stopped = true;
     if (this.#ticker !== null) clearInterval(this.#ticker);
     await this.#processing;
+    await this.#snapshotting; // never rejects: failures are recorded in lastSnapshotError
     await this.#options.transport.close();
     await this.#options.storage.close?.();
     const stopped = new NodeStoppedError();
@@ -360,18 +373,42 @@ export class RaftNode {
 
   async #maybeSnapshot(): Promise<void> {
     const { storage, stateMachine, snapshotThreshold } = this.#options;
+    if (this.#snapshotting) return;
     if (this.#sinceSnapshot < snapshotThreshold || this.#applied <= storage.snapshot().meta.index) {
       return;
     }
     const startedMs = performance.now();
+    const index = this.#applied;
     const confState = this.#raw.status().confState;
-    storage.createSnapshot(this.#applied, confState, stateMachine.snapshot());
-    const keep = this.#options.catchUpEntries ?? 1000;
-    const compactTo = this.#applied - keep;
-    if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
     this.#sinceSnapshot = 0;
-    await storage.sync?.();
-    this.#options.hooks?.onSnapshot?.((performance.now() - startedMs) / 1000);
+    if (!stateMachine.snapshotInBackground) {
+      this.#installOwnSnapshot(index, confState, stateMachine.snapshot());
+      await storage.sync?.();
+      this.#options.hooks?.onSnapshot?.((performance.now() - startedMs) / 1000);
+      return;
+    }
+    this.#snapshotting = stateMachine.snapshotInBackground().then(async (data) => {
+      if (this.#stopped) return;
+      this.#installOwnSnapshot(index, confState, data);
+      await storage.sync?.();
+      this.#options.hooks?.onSnapshot?.((performance.now() - startedMs) / 1000);
+    }).catch((error) => {
+      // Not fatal: the log still holds everything; the next threshold tries again.
+      this.lastSnapshotError = error;
+      this.#options.hooks?.onSnapshotFailed?.(error);
+    }).finally(() => {
+      this.#snapshotting = null;
+    });
+  }
+
+  /** Records a snapshot of our own state at `index` and compacts the log behind it. */
+  #installOwnSnapshot(index: number, confState: ConfState, data: Uint8Array): void {
+    const { storage } = this.#options;
+    // A leader's snapshot installed meanwhile may already cover this one.
+    if (index <= storage.snapshot().meta.index) return;
+    storage.createSnapshot(index, confState, data);
+    const compactTo = index - (this.#options.catchUpEntries ?? 1000);
+    if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
   }
 }
 

@@ -38,8 +38,12 @@ Deno.test({
         acked.set(`k${n}`, `v${n}`);
       }
       connection.close();
+      // Snapshots are serialized in the background: wait for the leader's to land.
+      await until(
+        async () => ((await cluster.status(leader))?.snapshot_index ?? 0) > 0,
+        "the leader compacts its log",
+      );
       const leaderStatus = (await cluster.status(leader))!;
-      assert.ok(leaderStatus.snapshot_index > 0, "the leader compacted its log");
       await cluster.startNode(lagging);
       await until(
         async () =>

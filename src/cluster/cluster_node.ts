@@ -103,6 +103,8 @@ export class ClusterNode {
       snapshotThreshold: options.snapshotThreshold,
       hooks: {
         ...hooks,
+        onSnapshotFailed: (error) =>
+          logger.error("Taking a Raft snapshot failed; the log still covers it", { error }),
         onSoftState: (state) => {
           hooks.onSoftState?.(state);
           logger.info("Raft state changed", { state: state.state, leader_id: state.lead });

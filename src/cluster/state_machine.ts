@@ -58,7 +58,37 @@ export class AtlasStateMachine implements StateMachine {
   /** The whole keyspace plus the cluster metadata, as one buffer. */
   snapshot(): Uint8Array {
     const view = this.store.snapshotView();
-    const chunks: Buffer[] = [];
+    const chunks = [this.#metaChunk()];
+    try {
+      for (let e = view.next(); e !== null; e = view.next()) chunks.push(...entryChunks(e));
+    } finally {
+      view.close();
+    }
+    return concat(chunks);
+  }
+
+  /**
+   * The same bytes as snapshot(), for the state at this moment, but serialized a batch of keys
+   * per event-loop turn: the store's copy-on-write view keeps the captured state while the node
+   * goes on applying entries, so a large keyspace never stalls replication.
+   */
+  snapshotInBackground(): Promise<Uint8Array> {
+    const view = this.store.snapshotView();
+    const chunks = [this.#metaChunk()];
+    return (async () => {
+      try {
+        for (let batch = view.nextBatch(4096); batch.length > 0; batch = view.nextBatch(4096)) {
+          for (const e of batch) chunks.push(...entryChunks(e));
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      } finally {
+        view.close();
+      }
+      return concat(chunks);
+    })();
+  }
+
+  #metaChunk(): Buffer {
     const meta = Buffer.from(JSON.stringify({
       logicalNowMs: this.logicalNowMs,
       respAddresses: [...this.respAddresses],
@@ -66,20 +96,7 @@ export class AtlasStateMachine implements StateMachine {
     }));
     const header = Buffer.alloc(4);
     header.writeUInt32LE(meta.length, 0);
-    chunks.push(header, meta);
-    try {
-      for (let e = view.next(); e !== null; e = view.next()) {
-        const fixed = Buffer.alloc(16);
-        fixed.writeUInt32LE(e.key.length, 0);
-        fixed.writeUInt32LE(e.payload.length, 4);
-        fixed.writeDoubleLE(e.expireAtMs ?? -1, 8);
-        chunks.push(fixed, Buffer.from(e.key, "latin1"), Buffer.from(e.payload, "latin1"));
-      }
-    } finally {
-      view.close();
-    }
-    const all = Buffer.concat(chunks);
-    return new Uint8Array(all.buffer, all.byteOffset, all.length);
+    return Buffer.concat([header, meta]);
   }
 
   restore(snapshot: Snapshot): void {
@@ -113,4 +130,17 @@ export class AtlasStateMachine implements StateMachine {
       this.store.restoreValue(key, payload, expireAt < 0 ? null : expireAt);
     }
   }
+}
+
+function entryChunks(e: { key: string; payload: string; expireAtMs: number | null }): Buffer[] {
+  const fixed = Buffer.alloc(16);
+  fixed.writeUInt32LE(e.key.length, 0);
+  fixed.writeUInt32LE(e.payload.length, 4);
+  fixed.writeDoubleLE(e.expireAtMs ?? -1, 8);
+  return [fixed, Buffer.from(e.key, "latin1"), Buffer.from(e.payload, "latin1")];
+}
+
+function concat(chunks: Buffer[]): Uint8Array {
+  const all = Buffer.concat(chunks);
+  return new Uint8Array(all.buffer, all.byteOffset, all.length);
 }
