@@ -68,6 +68,26 @@ export type MessageType =
   | "transferLeader"
   | "timeoutNow";
 
+/**
+ * Every message type, in wire order: the transport encodes a type as its index here, so new
+ * types are only ever appended.
+ */
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  "app",
+  "appResp",
+  "vote",
+  "voteResp",
+  "preVote",
+  "preVoteResp",
+  "heartbeat",
+  "heartbeatResp",
+  "snap",
+  "readIndex",
+  "readIndexResp",
+  "transferLeader",
+  "timeoutNow",
+];
+
 /** A peer message. Unused fields keep their zero values (see `message()`). */
 export interface Message {
   type: MessageType;

@@ -1,21 +1,7 @@
 import { RAFT_LIMITS } from "./limits.ts";
-import type { Message, MessageType } from "./types.ts";
+import { type Message, MESSAGE_TYPES, type MessageType } from "./types.ts";
 
-const TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
-  "app",
-  "appResp",
-  "vote",
-  "voteResp",
-  "preVote",
-  "preVoteResp",
-  "heartbeat",
-  "heartbeatResp",
-  "snap",
-  "readIndex",
-  "readIndexResp",
-  "transferLeader",
-  "timeoutNow",
-]);
+const TYPES: ReadonlySet<MessageType> = new Set(MESSAGE_TYPES);
 
 function count(n: unknown): boolean {
   return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;

@@ -12,23 +12,14 @@
  *
  * Decoding is bounded: a length that runs past the frame is a malformed frame, never a crash.
  */
-import type { Entry, EntryType, Message, MessageType, Snapshot } from "../core/types.ts";
+import {
+  type Entry,
+  type EntryType,
+  type Message,
+  MESSAGE_TYPES,
+  type Snapshot,
+} from "../core/types.ts";
 
-const MESSAGE_TYPES: MessageType[] = [
-  "app",
-  "appResp",
-  "vote",
-  "voteResp",
-  "preVote",
-  "preVoteResp",
-  "heartbeat",
-  "heartbeatResp",
-  "snap",
-  "readIndex",
-  "readIndexResp",
-  "transferLeader",
-  "timeoutNow",
-];
 const ENTRY_TYPES: EntryType[] = ["normal", "confChange"];
 
 export const FRAME_BATCH = 1;
