@@ -5,7 +5,7 @@
  * RBAC. routes/mount.ts puts the last two in front of every non-public route.
  */
 import type { MiddlewareHandler } from "hono";
-import { ForbiddenError, UnauthorizedError } from "../errors/app_error.ts";
+import { ForbiddenError, UnauthorizedError, ValidationError } from "../errors/app_error.ts";
 import {
   can,
   fillPermission,
@@ -73,10 +73,18 @@ export function authorize(template: string): MiddlewareHandler<AuthEnv> {
     if (!principal) throw new Error("authorize() ran before authenticate()");
     const permission = fillPermission(template, c.req.param() as Record<string, string>);
     const parsed = parsePermission(permission);
-    const decision = parsed === null ? { allowed: false, matchedRule: null } : (() => {
-      const { action, resource } = toActionResource(parsed);
-      return can(principal, action, resource);
-    })();
+    if (parsed === null) {
+      // The route's template is valid (checked at boot), so a path parameter made the resource
+      // name unusable (too long, or characters a resource cannot hold): bad input, not a denial.
+      throw new ValidationError("A path parameter is not a valid resource name", [
+        {
+          path: "params",
+          message: `"${permission.slice(0, 80)}..." is not a valid permission resource`,
+        },
+      ]);
+    }
+    const { action, resource } = toActionResource(parsed);
+    const decision = can(principal, action, resource);
     if (!decision.allowed) {
       authenticatorOf(c).onDenied(principal, template, permission);
       throw new ForbiddenError(`Permission "${permission}" is required`, "permission_denied");
