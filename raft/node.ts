@@ -17,7 +17,7 @@ import { type ConfChange, decodeConfChange, encodeConfChange } from "./core/conf
 import { NotLeaderError, RaftError } from "./core/errors.ts";
 import { Prng } from "./core/prng.ts";
 import { RawNode, type Ready } from "./core/raw_node.ts";
-import type { ConfState, Entry, NodeId, Snapshot, SoftState } from "./core/types.ts";
+import type { ConfState, Entry, Message, NodeId, Snapshot, SoftState } from "./core/types.ts";
 import type { WritableStorage } from "./storage/storage.ts";
 import type { Transport } from "./transport/transport.ts";
 
@@ -263,7 +263,7 @@ export class RaftNode {
     this.#schedule();
   }
 
-  #receive(messages: import("./core/types.ts").Message[]): void {
+  #receive(messages: Message[]): void {
     if (this.#stopped) return;
     for (const m of messages) this.#raw.step(m);
     this.#schedule();
@@ -322,7 +322,7 @@ export class RaftNode {
     await this.#maybeSnapshot();
   }
 
-  #send(messages: import("./core/types.ts").Message[]): void {
+  #send(messages: Message[]): void {
     if (messages.length === 0) return;
     this.#options.transport.send(messages);
     for (const m of messages) {
