@@ -63,7 +63,10 @@ class ReadBatcher {
 
   wait(): Promise<void> {
     if (!this.#inFlight) return this.#start();
-    this.#next ??= this.#inFlight.catch(() => {}).then(() => {
+    // Whether the current round succeeds or times out, the reads queued behind it need a round
+    // that starts after they arrived: the next one.
+    const roundEnded = this.#inFlight.then(() => undefined, () => undefined);
+    this.#next ??= roundEnded.then(() => {
       this.#next = null;
       return this.#start();
     });
