@@ -68,12 +68,8 @@ export class Child {
   }
 }
 
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+/** Ports a process must be restarted on come from below the ephemeral range (see freePort). */
+export { freePort } from "./helpers/fault_proxy.ts";
 
 export const ADMIN_PASSWORD = "reliability-secret-1";
 

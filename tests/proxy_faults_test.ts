@@ -13,13 +13,7 @@ import {
   startUpstream,
   targetStatus,
 } from "./proxy_harness.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+import { freePort } from "./helpers/fault_proxy.ts";
 
 const noActiveChecks = { health_check: { enabled: false } };
 

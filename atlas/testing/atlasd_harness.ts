@@ -82,11 +82,21 @@ export async function startAtlasd(extraArgs: string[] = [], dataDir?: string): P
   };
 }
 
+/**
+ * A port for a server started by port number (redis-server): drawn below the kernel's ephemeral
+ * range, so no port-0 listener or outgoing connection can take it before the server binds it.
+ */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+  throw new Error("No free port below the ephemeral range after 200 tries");
 }
 
 /** Starts a real redis-server (no persistence unless args say so) on a free port. */

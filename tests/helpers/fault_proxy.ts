@@ -90,10 +90,5 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
-/** A port that was free a moment ago (listeners that must be known in advance, like Raft's). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
+/** Ports for listeners that must be known before they start (Raft peers name each other). */
+export { freePort } from "../../atlas/testing/atlasd_harness.ts";
