@@ -101,6 +101,9 @@ export class ClusterNode {
       heartbeatTicks: 1,
       electionTicks: Math.max(2, Math.round(options.electionMs / options.heartbeatMs)),
       snapshotThreshold: options.snapshotThreshold,
+      // Keep a short tail behind each snapshot for a briefly slow follower, but never more than
+      // half the threshold: a node down longer than snapshot_threshold entries gets a snapshot.
+      catchUpEntries: Math.min(1000, Math.max(1, Math.floor(options.snapshotThreshold / 2))),
       hooks: {
         ...hooks,
         onSnapshotFailed: (error) =>
