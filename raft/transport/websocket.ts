@@ -2,7 +2,8 @@
  * Raft peers over WebSocket. Each node listens on its Raft address (`ws[s]://HOST:PORT/raft/v1`)
  * and dials every peer at exactly the address it was given, so operators may put a proxy or a NAT
  * in between. Each direction uses its own connection: a node sends on the link it dialled and
- * receives on the links peers dialled to it.
+ * receives on the links peers dialled to it. The dialling side is our own client (ws_client.ts),
+ * because Deno's WebSocket client leaves Nagle's algorithm on.
  *
  * Peers authenticate with the shared cluster secret (`Authorization: Bearer <secret>`), checked
  * in constant time before the upgrade; a refused peer is logged. Messages queued in one turn go
@@ -12,6 +13,7 @@
 import type { Message, NodeId } from "../core/types.ts";
 import { decodeFrame, encodeBatch, encodePing, FRAME_PONG, MalformedFrameError } from "./codec.ts";
 import type { PeerLinkStatus, Transport } from "./transport.ts";
+import { DialedWebSocket, DialError } from "./ws_client.ts";
 
 export const RAFT_WS_PROTOCOL = "helios-raft.v1";
 export const RAFT_WS_PATH = "/raft/v1";
@@ -40,6 +42,9 @@ export interface WebSocketTransportOptions {
   reconnectMaxMs?: number;
   pingIntervalMs?: number;
 }
+
+/** A peer that accepts the TCP connection but never completes the upgrade is given up on. */
+const DIAL_TIMEOUT_MS = 5000;
 
 const NOOP_LOGGER: TransportLogger = { info() {}, warn() {} };
 
@@ -191,14 +196,13 @@ export class WebSocketTransport implements Transport {
 
 /** One outbound connection to a peer, with its send queue and reconnect loop. */
 class PeerLink {
-  #socket: WebSocket | null = null;
+  #socket: DialedWebSocket | null = null;
   #queue: Message[] = [];
   #flushScheduled = false;
   #backoffMs: number;
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   #rttSeconds: number | null = null;
-  #wasConnected = false;
 
   constructor(
     readonly id: NodeId,
@@ -213,7 +217,7 @@ class PeerLink {
   /** Queues a message for the next frame; false when the link cannot take it now. */
   enqueue(m: Message): boolean {
     const socket = this.#socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    if (!socket?.open) return false;
     if (socket.bufferedAmount > this.options.bufferedBytesMax) return false;
     this.#queue.push(m);
     if (!this.#flushScheduled) {
@@ -224,16 +228,14 @@ class PeerLink {
   }
 
   ping(): void {
-    if (this.#socket?.readyState === WebSocket.OPEN) {
-      this.#socket.send(encodePing(2, performance.now()));
-    }
+    if (this.#socket?.open) this.#socket.send(encodePing(2, performance.now()));
   }
 
   status(): PeerLinkStatus {
     return {
       id: this.id,
       addr: this.addr,
-      connected: this.#socket?.readyState === WebSocket.OPEN,
+      connected: this.#socket?.open ?? false,
       rttSeconds: this.#rttSeconds,
     };
   }
@@ -241,7 +243,7 @@ class PeerLink {
   close(): void {
     this.#closed = true;
     if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
-    if (this.#socket) closeQuietly(this.#socket);
+    this.#socket?.close();
     this.#socket = null;
   }
 
@@ -251,57 +253,54 @@ class PeerLink {
     this.#queue = [];
     if (batch.length === 0) return;
     const socket = this.#socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
+    if (!socket?.open) {
       this.onUnreachable(this.id);
       return;
     }
     socket.send(encodeBatch(batch));
   }
 
-  #connect(): void {
+  async #connect(): Promise<void> {
     if (this.#closed) return;
-    const scheme = this.options.tls ? "wss" : "ws";
     const headers: Record<string, string> = { "x-raft-from": this.options.id };
     if (this.options.secret) headers.authorization = `Bearer ${this.options.secret}`;
-    let socket: WebSocket;
+    let socket: DialedWebSocket;
     try {
-      socket = new WebSocket(`${scheme}://${this.addr}${RAFT_WS_PATH}`, {
+      socket = await DialedWebSocket.dial({
+        addr: this.addr,
+        path: RAFT_WS_PATH,
+        tls: this.options.tls !== undefined,
+        protocol: RAFT_WS_PROTOCOL,
         headers,
-        protocols: [RAFT_WS_PROTOCOL],
+        frameBytesMax: this.options.frameBytesMax,
+        timeoutMs: DIAL_TIMEOUT_MS,
       });
     } catch (error) {
-      this.options.logger.warn("Cannot dial Raft peer", {
-        peer_id: this.id,
-        addr: this.addr,
-        error,
-      });
+      // Peers start in any order and come and go: a failed dial is retried quietly; the
+      // "disconnected" warning below is what marks a link that was up going down.
+      if (!(error instanceof DialError)) throw error;
       this.#scheduleReconnect();
       return;
     }
-    socket.binaryType = "arraybuffer";
+    if (this.#closed) {
+      socket.close();
+      return;
+    }
     this.#socket = socket;
-    socket.onopen = () => {
-      this.#backoffMs = this.options.reconnectMinMs;
-      this.#wasConnected = true;
-      this.options.logger.info("Raft peer connected", { peer_id: this.id, addr: this.addr });
-    };
-    socket.onmessage = (event) => {
-      if (!(event.data instanceof ArrayBuffer)) return;
+    this.#backoffMs = this.options.reconnectMinMs;
+    this.options.logger.info("Raft peer connected", { peer_id: this.id, addr: this.addr });
+    socket.onmessage = (data) => {
       try {
-        const frame = decodeFrame(new Uint8Array(event.data));
+        const frame = decodeFrame(data);
         if (frame.kind === "pong") this.#rttSeconds = (performance.now() - frame.sentAtMs) / 1000;
       } catch {
         // A peer answering garbage on our link: drop the frame; the reconnect logic copes.
       }
     };
-    socket.onerror = () => {}; // onclose follows and handles it
     socket.onclose = () => {
       if (this.#socket === socket) this.#socket = null;
       if (this.#closed) return;
-      if (this.#wasConnected) {
-        this.options.logger.warn("Raft peer disconnected", { peer_id: this.id, addr: this.addr });
-        this.#wasConnected = false;
-      }
+      this.options.logger.warn("Raft peer disconnected", { peer_id: this.id, addr: this.addr });
       this.onUnreachable(this.id);
       this.#scheduleReconnect();
     };
