@@ -62,6 +62,8 @@ const SNAPSHOTS_KEPT = 2;
 export class FileStorage implements WritableStorage {
   #mem = new MemoryStorage();
   #pending: Uint8Array[] = [];
+  /** The highest entry index among #pending (0 if none): the segment they land in covers it. */
+  #pendingMaxIndex = 0;
   /** A leader's snapshot this follower installed: durable before the entries that follow it. */
   #pendingSnapshot: Snapshot | null = null;
   /** A snapshot of our own applied state: written in the background (see sync). */
@@ -100,6 +102,7 @@ export class FileStorage implements WritableStorage {
     this.setHardState(initial.initialState().hardState);
     const batch = concat(this.#pending);
     this.#pending = [];
+    this.#pendingMaxIndex = 0;
     const file = this.#currentFile();
     let written = 0;
     while (written < batch.length) written += file.writeSync(batch.subarray(written));
@@ -141,7 +144,10 @@ export class FileStorage implements WritableStorage {
 
   append(entries: Entry[]): void {
     this.#mem.append(entries);
-    for (const entry of entries) this.#pending.push(encodeRecord({ kind: "entry", entry }));
+    for (const entry of entries) {
+      this.#pending.push(encodeRecord({ kind: "entry", entry }));
+      this.#pendingMaxIndex = Math.max(this.#pendingMaxIndex, entry.index);
+    }
   }
 
   applySnapshot(snapshot: Snapshot): void {
@@ -192,6 +198,8 @@ export class FileStorage implements WritableStorage {
     if (this.#closed) throw new Error("Raft storage is closed");
     const snapshot = this.#pendingSnapshot;
     const records = this.#pending;
+    const recordsMaxIndex = this.#pendingMaxIndex;
+    this.#pendingMaxIndex = 0;
     this.#pendingSnapshot = null;
     this.#pending = [];
     if (this.#localSnapshot) this.#writeInBackground(this.#localSnapshot);
@@ -206,7 +214,8 @@ export class FileStorage implements WritableStorage {
       await writeAll(file, batch);
       await file.syncData();
       this.#segmentBytes += batch.length;
-      this.#noteMaxIndex(records);
+      const segment = this.#segments[this.#segments.length - 1];
+      segment.maxIndex = Math.max(segment.maxIndex, recordsMaxIndex);
     }
     if (this.#segmentBytes >= this.#segmentBytesMax) await this.#rotate();
     if (snapshot) await this.#dropCoveredSegments(snapshot.meta.index);
@@ -222,16 +231,6 @@ export class FileStorage implements WritableStorage {
       // The WAL still holds everything this snapshot summarises: report, keep running.
       this.#onBackgroundError(error);
     });
-  }
-
-  #noteMaxIndex(records: Uint8Array[]): void {
-    const segment = this.#segments[this.#segments.length - 1];
-    for (const bytes of records) {
-      const decoded = decodeRecord(bytes, 0);
-      if (decoded.status === "ok" && decoded.record.kind === "entry") {
-        segment.maxIndex = Math.max(segment.maxIndex, decoded.record.entry.index);
-      }
-    }
   }
 
   async #rotate(): Promise<void> {
