@@ -1,5 +1,4 @@
 /** Shared helpers for the proxy tests: upstream processes, an in-process proxy, requests. */
-import { serveHttp } from "../src/lib/http_server.ts";
 import { Logger } from "../src/observability/logger.ts";
 import { MetricsRegistry } from "../src/observability/metrics.ts";
 import { ProxyService, validateRoutes } from "../src/proxy/mod.ts";
@@ -99,12 +98,7 @@ export function startProxy(
     cooldownMs: options.cooldownMs ?? 30_000,
     healthCheckIntervalMs: options.healthIntervalMs ?? 60_000,
   });
-  const server = serveHttp({
-    address: { hostname: "127.0.0.1", port: 0 },
-    handler: proxy.handle,
-    logger,
-    name: "proxy",
-  });
+  const server = proxy.listen({ hostname: "127.0.0.1", port: 0 });
   return {
     proxy,
     url: `http://127.0.0.1:${server.address.port}`,

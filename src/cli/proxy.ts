@@ -5,7 +5,6 @@
  */
 import { parseHostPort } from "../lib/address.ts";
 import { parseDurationMs } from "../lib/duration.ts";
-import { serveHttp } from "../lib/http_server.ts";
 import {
   backendsConfig,
   mountProxyAdmin,
@@ -105,12 +104,7 @@ async function runProxy(config: HeliosConfig, file: RoutesFile): Promise<number>
     healthCheckIntervalMs: parseDurationMs(config.proxy.health_check_interval)!,
   });
   daemon.extendMetrics((app) => mountProxyAdmin(app, proxy, config.proxy.admin_token));
-  const server = serveHttp({
-    address: parseHostPort(config.proxy.listen)!,
-    handler: proxy.handle,
-    logger: logger.child("proxy"),
-    name: "proxy",
-  });
+  const server = proxy.listen(parseHostPort(config.proxy.listen)!);
   let reloader: RoutesReloader | null = null;
   if (config.proxy.routes_file !== "") {
     reloader = watchRoutesFile(

@@ -4,7 +4,6 @@
  * route marked retryable), the request body not yet sent, attempts left and room in the retry
  * budget. Failures map to 502 (upstream failed), 503 (nothing available) and 504 (timeout).
  */
-import { problemResponse } from "../errors/mod.ts";
 import type { Logger } from "../observability/logger.ts";
 import {
   classifyFetchError,
@@ -14,9 +13,10 @@ import {
   upstreamFailed,
   upstreamTimeout,
 } from "./errors.ts";
-import { stripHopByHop } from "./headers.ts";
+import { HOP_BY_HOP } from "./headers.ts";
 import { requestHead, UpstreamError } from "./h1_client.ts";
 import type { ProxyMetrics } from "./metrics.ts";
+import { problemReply, type ProxyReply } from "./reply.ts";
 import { RequestBody } from "./request_body.ts";
 import { relayBody } from "./response_body.ts";
 import type { CompiledRoute } from "./router.ts";
@@ -39,14 +39,12 @@ export interface OutboundRequest {
   body: ReadableStream<Uint8Array> | null;
   requestId: string;
   hashKey: string | undefined;
-  /** Settles when the response was fully delivered (Deno.serve's info.completed). */
-  completed?: Promise<void>;
   /** Aborts the upstream exchange (client gone); optional. */
   signal?: AbortSignal;
 }
 
 type AttemptResult =
-  | { ok: true; response: Response }
+  | { ok: true; reply: ProxyReply }
   | { ok: false; kind: FailureKind; status?: number; reason: string };
 
 export async function forward(
@@ -54,7 +52,7 @@ export async function forward(
   route: CompiledRoute,
   upstream: Upstream,
   outbound: OutboundRequest,
-): Promise<Response> {
+): Promise<ProxyReply> {
   upstream.budget.recordRequest();
   const body = outbound.body === null ? null : new RequestBody(outbound.body);
   const retryableMethod = route.retryable || IDEMPOTENT.has(outbound.method);
@@ -75,7 +73,7 @@ export async function forward(
     (tried ??= []).push(lease.target);
     const canRetry = retryableMethod && attempt < attempts - 1;
     last = await attemptOnce(deps, upstream, lease, outbound, body, canRetry);
-    if (last.ok) return last.response;
+    if (last.ok) return last.reply;
     lease.target.lastError = last.reason;
   }
   if (last === null) return fail(body, outbound, noTarget(upstream.name));
@@ -107,9 +105,12 @@ async function fail(
   body: RequestBody | null,
   outbound: OutboundRequest,
   error: Error,
-): Promise<Response> {
+): Promise<ProxyReply> {
   await body?.discard();
-  return problemResponse(error, { requestId: outbound.requestId, instance: outbound.pathAndQuery });
+  return await problemReply(error, {
+    requestId: outbound.requestId,
+    instance: outbound.pathAndQuery,
+  });
 }
 
 async function attemptOnce(
@@ -175,7 +176,7 @@ async function attemptOnce(
   }
   return {
     ok: true,
-    response: respond(response, upstream, lease, abort, success, outbound, onClientAbort),
+    reply: respond(response, upstream, lease, abort, success, outbound, onClientAbort),
   };
 }
 
@@ -218,34 +219,25 @@ async function attemptRaw(
     return { ok: false, kind, reason: kind === "timeout" ? "timeout" : String(error) };
   }
   deps.metrics.upstreamDuration(upstream.name, (performance.now() - startedMs) / 1000);
-  const response = exchange.response;
-  success = response.status < 500;
+  const reply = exchange.reply;
+  success = reply.status < 500;
   if (!success && canRetry && hasAlternative(upstream, lease)) {
     release(false);
-    response.body?.cancel().catch(() => {});
-    return {
-      ok: false,
-      kind: "other",
-      status: response.status,
-      reason: `status ${response.status}`,
-    };
+    if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
+    return { ok: false, kind: "other", status: reply.status, reason: `status ${reply.status}` };
   }
   if (!exchange.streaming) release(true);
-  response.headers.set("x-request-id", outbound.requestId);
-  return { ok: true, response };
+  reply.requestId = outbound.requestId;
+  return { ok: true, reply };
 }
 
 function hasAlternative(upstream: Upstream, lease: Lease): boolean {
   return upstream.targets.some((t) => t !== lease.target && t.breaker.canPass());
 }
 
-/**
- * Fixed-size bodies up to this size pass through untouched: Deno then streams the upstream
- * bytes natively, about four times faster than relaying through a JS stream. Their timeout is
- * a deadline for the whole body (idle timeout) that ends when the exchange completes.
- */
-export const RAW_BODY_BYTES_MAX = 1024 * 1024;
+const RESPONSE_DROPPED = new Set([...HOP_BY_HOP, "content-length", "x-request-id"]);
 
+/** A fetch Response as a reply: hop-by-hop headers out, the body relayed with idle timeout. */
 function respond(
   response: Response,
   upstream: Upstream,
@@ -254,10 +246,7 @@ function respond(
   success: boolean,
   outbound: OutboundRequest,
   onClientAbort: () => void,
-): Response {
-  const headers = new Headers(response.headers);
-  stripHopByHop(headers);
-  headers.set("x-request-id", outbound.requestId);
+): ProxyReply {
   let released = false;
   const release = (ok: boolean) => {
     if (released) return;
@@ -265,22 +254,25 @@ function respond(
     outbound.signal?.removeEventListener("abort", onClientAbort);
     upstream.release(lease, success && ok);
   };
-  const init = { status: response.status, statusText: response.statusText, headers };
+  const listed = (response.headers.get("connection") ?? "").toLowerCase().split(",")
+    .map((token) => token.trim());
+  const headers: [string, string][] = [];
+  for (const [name, value] of response.headers) {
+    if (!RESPONSE_DROPPED.has(name) && !listed.includes(name)) headers.push([name, value]);
+  }
+  const length = response.headers.get("content-length");
+  const reply: ProxyReply = {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+    contentLength: length === null || !/^\d+$/.test(length) ? null : Number(length),
+    body: null,
+    requestId: outbound.requestId,
+  };
   if (response.body === null) {
     release(true);
-    return new Response(null, init);
+    return reply;
   }
-  const length = Number(headers.get("content-length") ?? "NaN");
-  if (length <= RAW_BODY_BYTES_MAX) {
-    if (outbound.completed === undefined) {
-      release(true);
-    } else {
-      const deadline = setTimeout(() => abort.abort(), upstream.timings.idleMs);
-      outbound.completed.then(() => release(true), () => release(false)).finally(() =>
-        clearTimeout(deadline)
-      );
-    }
-    return new Response(response.body, init);
-  }
-  return new Response(relayBody(response.body, upstream.timings.idleMs, abort, release), init);
+  reply.body = relayBody(response.body, upstream.timings.idleMs, abort, release);
+  return reply;
 }

@@ -8,6 +8,8 @@
  */
 import { deadline } from "./deadlines.ts";
 import { HOP_BY_HOP } from "./headers.ts";
+import { latin1, latin1Bytes } from "./latin1.ts";
+import type { ProxyReply } from "./reply.ts";
 
 /** Bounds: a response head larger than this is an upstream error. */
 export const RESPONSE_HEAD_BYTES_MAX = 64 * 1024;
@@ -19,8 +21,6 @@ export const IDLE_CONNECTIONS_MAX = 256;
 /** A deadline far enough away to mean "not armed". */
 const IDLE_PAUSED_MS = 2 ** 31;
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export class UpstreamError extends Error {
   override name = "UpstreamError";
@@ -51,7 +51,7 @@ export function h1TargetOf(base: string): H1Target | null {
 }
 
 export interface H1Exchange {
-  response: Response;
+  reply: ProxyReply;
   /** True when the body is still streaming from the connection. */
   streaming: boolean;
 }
@@ -104,7 +104,7 @@ export class H1Pool {
     idleTimeoutMs: number,
     onBodyDone: (ok: boolean) => void,
   ): Promise<H1Exchange> {
-    const bytes = encoder.encode(head);
+    const bytes = latin1Bytes(head);
     for (let attempt = 0;; attempt++) {
       const pooled: PooledConn = this.idle.length > 0 && attempt === 0
         ? { conn: this.idle.pop()!, reused: true }
@@ -155,11 +155,17 @@ export class H1Pool {
       timer.cancel();
     }
     const noBody = method === "HEAD" || parsed.status === 204 || parsed.status === 304;
-    const init = { status: parsed.status, statusText: parsed.statusText, headers: parsed.headers };
+    const reply: ProxyReply = {
+      status: parsed.status,
+      statusText: parsed.statusText,
+      headers: parsed.headers,
+      contentLength: parsed.contentLength >= 0 ? parsed.contentLength : null,
+      body: null,
+    };
     const extra = buffer.subarray(parsed.headBytes, filled);
     if (noBody) {
       this.finish(conn, parsed, extra.length === 0);
-      return { response: new Response(null, init), streaming: false };
+      return { reply, streaming: false };
     }
     if (
       !parsed.chunked && parsed.contentLength >= 0 &&
@@ -167,14 +173,15 @@ export class H1Pool {
     ) {
       const body = await readFixed(conn, extra, parsed.contentLength, idleTimeoutMs);
       this.finish(conn, parsed, body.overflow === 0);
-      return { response: new Response(body.bytes, init), streaming: false };
+      reply.body = body.bytes;
+      return { reply, streaming: false };
     }
-    const stream = streamBody(conn, extra, parsed, idleTimeoutMs, (reusable) => {
+    reply.body = streamBody(conn, extra, parsed, idleTimeoutMs, (reusable) => {
       if (reusable && parsed.keepAlive) this.release(conn);
       else closeQuietly(conn);
       onBodyDone(reusable);
     });
-    return { response: new Response(stream, init), streaming: true };
+    return { reply, streaming: true };
   }
 
   private finish(conn: Deno.TcpConn, parsed: ParsedHead, clean: boolean): void {
@@ -207,7 +214,8 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
 interface ParsedHead {
   status: number;
   statusText: string;
-  headers: Headers;
+  /** Hop-by-hop, Connection-listed, framing and X-Request-Id headers removed. */
+  headers: [string, string][];
   headBytes: number;
   contentLength: number;
   chunked: boolean;
@@ -254,7 +262,7 @@ async function readHead(conn: Deno.TcpConn) {
     filled += n;
     const end = findHeadEnd(buffer, from, filled);
     if (end < 0) continue;
-    const parsed = parseHead(decoder.decode(buffer.subarray(0, end - 4)), end);
+    const parsed = parseHead(latin1(buffer, 0, end - 4), end);
     if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
       // Informational (100 Continue, 103 Early Hints): skip it and read the final head.
       buffer.copyWithin(0, end, filled);
@@ -266,7 +274,8 @@ async function readHead(conn: Deno.TcpConn) {
   }
 }
 
-const HOP = new Set(HOP_BY_HOP);
+/** Response headers the proxy never passes on as they came: framing and its own request id. */
+const DROPPED = new Set([...HOP_BY_HOP, "content-length", "x-request-id"]);
 
 function parseHead(text: string, headBytes: number): ParsedHead {
   const lines = text.split("\r\n");
@@ -276,11 +285,11 @@ function parseHead(text: string, headBytes: number): ParsedHead {
   }
   const status = Number(statusLine.slice(9, 12));
   if (!(status >= 100 && status <= 599)) throw new UpstreamError("malformed status", "other");
-  const headers = new Headers();
+  const headers: [string, string][] = [];
   let contentLength = -1;
   let chunked = false;
   let keepAlive = statusLine.startsWith("HTTP/1.1");
-  let connectionTokens: string[] = [];
+  let listed: string[] | null = null;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     const colon = line.indexOf(":");
@@ -299,22 +308,19 @@ function parseHead(text: string, headBytes: number): ParsedHead {
     } else if (name === "transfer-encoding") {
       chunked = value.toLowerCase().split(",").map((s) => s.trim()).includes("chunked");
     } else if (name === "connection") {
-      connectionTokens = value.toLowerCase().split(",").map((s) => s.trim());
-      if (connectionTokens.includes("close")) keepAlive = false;
-      if (connectionTokens.includes("keep-alive")) keepAlive = true;
+      const tokens = value.toLowerCase().split(",").map((s) => s.trim());
+      if (tokens.includes("close")) keepAlive = false;
+      if (tokens.includes("keep-alive")) keepAlive = true;
+      (listed ??= []).push(...tokens);
     }
-    if (HOP.has(name)) continue;
-    headers.append(name, value);
+    if (DROPPED.has(name)) continue;
+    headers.push([name, value]);
   }
-  for (const token of connectionTokens) if (token !== "") headers.delete(token);
-  if (chunked) {
-    contentLength = -1;
-    headers.delete("content-length");
-  }
+  if (chunked) contentLength = -1;
   return {
     status,
     statusText: statusLine.slice(13),
-    headers,
+    headers: listed === null ? headers : headers.filter(([name]) => !listed.includes(name)),
     headBytes,
     contentLength,
     chunked,

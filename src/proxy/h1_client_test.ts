@@ -54,7 +54,7 @@ Deno.test("h1 pool reuses connections and retries once when a pooled one went st
   const pool = new H1Pool(h1TargetOf(`http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`)!);
   try {
     for (let i = 0; i < 4; i++) {
-      const { response } = await pool.request(
+      const { reply } = await pool.request(
         "GET / HTTP/1.1\r\nhost: x\r\n\r\n",
         "GET",
         1000,
@@ -62,7 +62,7 @@ Deno.test("h1 pool reuses connections and retries once when a pooled one went st
         1000,
         () => {},
       );
-      assert.equal(await response.text(), "ok");
+      assert.equal(text(reply.body as Uint8Array), "ok");
       if (i === 1) await new Promise((r) => setTimeout(r, 50)); // let the close arrive
     }
     assert.equal(accepted, 2, "one reconnect after the stale connection");

@@ -31,6 +31,13 @@ export function stripHopByHop(headers: Headers): void {
   for (const name of HOP_BY_HOP) headers.delete(name);
 }
 
+/** What the rewrite reads: a Headers object or the raw front end's header list. */
+export interface HeaderSource {
+  /** The value, repeats joined with ", "; null when absent. Names are lower case. */
+  get(name: string): string | null;
+  [Symbol.iterator](): Iterator<[string, string]>;
+}
+
 export interface ForwardingContext {
   /** The TCP peer address. */
   peer: string;
@@ -42,7 +49,7 @@ export interface ForwardingContext {
 }
 
 /** The client address as far as trust allows: the peer, or the first untrusted hop in XFF. */
-export function clientAddress(headers: Headers, ctx: ForwardingContext): string {
+export function clientAddress(headers: HeaderSource, ctx: ForwardingContext): string {
   if (!ctx.trusted.contains(ctx.peer)) return ctx.peer;
   const xff = headers.get("x-forwarded-for");
   if (xff === null) return ctx.peer;
@@ -71,14 +78,17 @@ export interface RewrittenRequest {
 
 /**
  * The whole request-header rewrite in one pass over the client's headers (the proxy's hot
- * path, so no intermediate Headers object):
+ * path, so no intermediate Headers object). Names must be lower case:
  * 1. hop-by-hop headers and every name listed in Connection are dropped;
  * 2. inbound Forwarded/X-Forwarded-* are kept only from a trusted peer;
  * 3. only then are the proxy's X-Forwarded-For/-Proto/-Host and Forwarded added, so a client
  *    cannot make the proxy strip its own forwarding headers (Go issue 50580);
  * 4. a well-formed X-Request-Id and traceparent are kept, otherwise generated.
  */
-export function rewriteRequestHeaders(source: Headers, ctx: ForwardingContext): RewrittenRequest {
+export function rewriteRequestHeaders(
+  source: HeaderSource,
+  ctx: ForwardingContext,
+): RewrittenRequest {
   const connection = source.get("connection");
   const listed = connection === null ? null : new Set(
     connection.split(",").map((token) => token.trim().toLowerCase()).filter((t) => t !== ""),
@@ -100,7 +110,8 @@ export function rewriteRequestHeaders(source: Headers, ctx: ForwardingContext): 
         host = value;
         break;
       case "x-forwarded-for":
-        if (trusted) xff = value;
+        // Repeated lines are one list (a Headers source has joined them already).
+        if (trusted) xff = xff === null ? value : `${xff}, ${value}`;
         break;
       case "x-forwarded-proto":
         if (trusted) proto = value;
@@ -109,7 +120,7 @@ export function rewriteRequestHeaders(source: Headers, ctx: ForwardingContext): 
         if (trusted) xfh = value;
         break;
       case "forwarded":
-        if (trusted) forwarded = value;
+        if (trusted) forwarded = forwarded === null ? value : `${forwarded}, ${value}`;
         break;
       case "x-request-id":
         if (REQUEST_ID.test(value)) requestId = value;

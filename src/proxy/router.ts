@@ -54,7 +54,12 @@ export function hostOnly(hostHeader: string): string {
 export class Router {
   constructor(readonly routes: CompiledRoute[]) {}
 
-  match(method: string, host: string, path: string, headers: Headers): CompiledRoute | null {
+  match(
+    method: string,
+    host: string,
+    path: string,
+    headers: { get(name: string): string | null },
+  ): CompiledRoute | null {
     for (const route of this.routes) {
       if (route.methods !== null && !route.methods.has(method)) continue;
       if (route.host !== null && route.host !== host) continue;

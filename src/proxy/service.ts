@@ -2,21 +2,25 @@
  * The proxy as one object: holds the current snapshot, turns each inbound request into a
  * forward (or a WebSocket tunnel), runs active health checks and swaps configs atomically.
  */
-import { problemResponse } from "../errors/mod.ts";
+import type { HostPort } from "../lib/address.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
+import type { ListeningServer } from "../lib/http_server.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricsRegistry } from "../observability/metrics.ts";
 import type { RoutesFile } from "./config.ts";
 import { noRoute } from "./errors.ts";
 import { forward } from "./forward.ts";
-import { clientAddress, rewriteRequestHeaders } from "./headers.ts";
+import type { IncomingRequest } from "./h1_request.ts";
+import { serveH1 } from "./h1_server.ts";
+import { clientAddress, type HeaderSource, rewriteRequestHeaders } from "./headers.ts";
 import { ActiveHealthChecker } from "./health/active.ts";
 import { ProxyMetrics } from "./metrics.ts";
+import { problemReply, type ProxyReply, type Tunnel } from "./reply.ts";
 import { hostOnly } from "./router.ts";
 import { allTargets, buildSnapshot, type Snapshot } from "./state.ts";
 import type { Target } from "./target.ts";
 import type { Upstream } from "./upstream.ts";
-import { isWebSocketUpgrade, proxyWebSocket } from "./websocket.ts";
+import { proxyWebSocket } from "./websocket.ts";
 
 export interface ProxyOptions {
   file: RoutesFile;
@@ -79,52 +83,45 @@ export class ProxyService {
     this.client.close();
   }
 
+  /** Serves the proxy on `address` (plain HTTP/1.1, see h1_server.ts). */
+  listen(address: HostPort): ListeningServer {
+    return serveH1({ address, handler: this.handle, logger: this.logger, name: "proxy" });
+  }
+
+  /** One request from the front end: route it, then forward it or open a WebSocket tunnel. */
   handle = (
-    req: Request,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-  ): Promise<Response> | Response => {
+    req: IncomingRequest,
+    peer: string,
+    body: ReadableStream<Uint8Array> | null,
+  ): Promise<ProxyReply | Tunnel> => {
     const snapshot = this.current;
-    const url = req.url;
-    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-    const pathAndQuery = pathStart < 0 ? "/" : url.slice(pathStart);
+    const pathAndQuery = req.target;
     const query = pathAndQuery.indexOf("?");
     const path = query < 0 ? pathAndQuery : pathAndQuery.slice(0, query);
-    const hostHeader = req.headers.get("host") ?? "";
-    const route = snapshot.router.match(req.method, hostOnly(hostHeader), path, req.headers);
+    const host = req.host;
+    const route = snapshot.router.match(req.method, hostOnly(host), path, req.headers);
     if (route === null) {
       this.metrics.request("none", 404);
-      return problemResponse(noRoute(req.method, path), { instance: path });
+      body?.cancel().catch(() => {});
+      return problemReply(noRoute(req.method, path), { instance: path });
     }
     const upstream = snapshot.upstreams.get(route.upstream)!;
-    const ctx = {
-      peer: info.remoteAddr.hostname,
-      proto: this.proto,
-      host: hostHeader,
-      trusted: snapshot.trusted,
-    };
+    const ctx = { peer, proto: this.proto, host, trusted: snapshot.trusted };
     const hashKey = hashKeyOf(upstream, req.headers, ctx);
     const { headers, requestId } = rewriteRequestHeaders(req.headers, ctx);
     const outPath = route.stripPrefix && route.prefix !== "/"
       ? stripPrefix(pathAndQuery, route.prefix)
       : pathAndQuery;
-    if (isWebSocketUpgrade(req.headers)) {
-      return proxyWebSocket(req, { upstream, pathAndQuery: outPath, headers, requestId, hashKey })
-        .then((response) => this.count(route.name, response));
+    if (req.websocket) {
+      return proxyWebSocket({ upstream, pathAndQuery: outPath, headers, host, requestId, hashKey })
+        .then((reply) => this.count(route.name, "status" in reply ? reply.status : 101, reply));
     }
     return forward(
       { client: this.client, metrics: this.metrics, logger: this.logger },
       route,
       upstream,
-      {
-        method: req.method,
-        pathAndQuery: outPath,
-        headers,
-        body: req.body,
-        requestId,
-        hashKey,
-        completed: info.completed,
-      },
-    ).then((response) => this.count(route.name, response));
+      { method: req.method, pathAndQuery: outPath, headers, body, requestId, hashKey },
+    ).then((reply) => this.count(route.name, reply.status, reply));
   };
 
   /** Targets with health, ejection and breaker state, for the admin status view. */
@@ -141,9 +138,9 @@ export class ProxyService {
     };
   }
 
-  private count(route: string, response: Response): Response {
-    this.metrics.request(route, response.status);
-    return response;
+  private count<T>(route: string, status: number, reply: T): T {
+    this.metrics.request(route, status);
+    return reply;
   }
 
   private build(file: RoutesFile, previous: Snapshot | null): Snapshot {
@@ -193,7 +190,7 @@ function stripPrefix(pathAndQuery: string, prefix: string): string {
 
 function hashKeyOf(
   upstream: Upstream,
-  headers: Headers,
+  headers: HeaderSource,
   ctx: Parameters<typeof clientAddress>[1],
 ): string | undefined {
   if (upstream.config.balancer !== "consistent_hash") return undefined;

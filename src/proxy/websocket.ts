@@ -1,120 +1,115 @@
 /**
- * WebSocket proxying: dial the target first (so a dead target gives a clean 502 instead of an
- * accepted-then-closed socket), then upgrade the client with the subprotocol the target chose
- * and relay messages and closes both ways. Messages that arrive before the other side is open
- * are queued (bounded).
+ * WebSocket proxying as byte piping: dial the target and send it the client's upgrade request
+ * (forwarding headers applied, Sec-WebSocket-* passed through); when it answers 101, that
+ * head goes back to the client unchanged and the front end pipes the two sockets. Frames,
+ * subprotocols, extensions and close codes are the two ends' business. A target that is down or
+ * refuses the upgrade gives a clean 502 before the client is switched.
  */
-import { problemResponse } from "../errors/mod.ts";
 import { noTarget, upstreamFailed } from "./errors.ts";
+import { requestHead } from "./h1_client.ts";
+import { latin1, latin1Bytes } from "./latin1.ts";
+import { problemReply, type ProxyReply, type Tunnel } from "./reply.ts";
 import type { Upstream } from "./upstream.ts";
 
-/** Messages held while one side is still opening; more than this closes the tunnel. */
-export const WS_QUEUE_MAX = 1024;
-
-export function isWebSocketUpgrade(headers: Headers): boolean {
-  return headers.get("upgrade")?.toLowerCase() === "websocket";
-}
+/** The target's handshake answer may not be larger than this. */
+export const WS_HANDSHAKE_BYTES_MAX = 16 * 1024;
 
 export interface WebSocketForward {
   upstream: Upstream;
   pathAndQuery: string;
-  /** Rewritten request headers (forwarding applied); sec-websocket-* removed here. */
+  /** Rewritten request headers (hop-by-hop removed, forwarding applied). */
   headers: [string, string][];
+  /** The client's Host, sent when the upstream preserves it. */
+  host: string;
   requestId: string;
   hashKey: string | undefined;
 }
 
-type Message = string | ArrayBufferLike | Blob | ArrayBufferView;
-
-export async function proxyWebSocket(req: Request, fw: WebSocketForward): Promise<Response> {
+export async function proxyWebSocket(fw: WebSocketForward): Promise<ProxyReply | Tunnel> {
   const lease = fw.upstream.pick(null, fw.hashKey);
   if (lease === null || lease === "busy") {
-    return problemResponse(noTarget(fw.upstream.name), { requestId: fw.requestId });
+    return await problemReply(noTarget(fw.upstream.name), { requestId: fw.requestId });
   }
-  const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",")
-    .map((p) => p.trim()).filter((p) => p !== "");
-  const headers: Record<string, string> = {};
-  for (const [name, value] of fw.headers) {
-    if (!name.startsWith("sec-websocket-") && name !== "host") headers[name] = value;
-  }
-  const url = lease.target.base.replace(/^http/, "ws") + fw.pathAndQuery;
-  const target = new WebSocket(url, { protocols, headers });
-  target.binaryType = "arraybuffer";
-  const opened = await waitOpen(target, fw.upstream.timings.connectMs);
-  if (opened !== true) {
+  const base = new URL(lease.target.base);
+  const host = fw.upstream.config.preserve_host && fw.host !== "" ? fw.host : base.host;
+  const path = base.pathname.replace(/\/$/, "") + fw.pathAndQuery;
+  const head = requestHead(
+    "GET",
+    path,
+    [...fw.headers, ["connection", "upgrade"], ["upgrade", "websocket"]],
+    host,
+  );
+  const timings = fw.upstream.timings;
+  let conn: Deno.Conn | null = null;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
+  }, timings.connectMs + timings.responseHeaderMs);
+  try {
+    conn = await dial(base);
+    if (timedOut) throw new Error("websocket connect timeout");
+    await writeAll(conn, latin1Bytes(head));
+    const answer = await readHandshake(conn);
+    if (answer === null) throw new Error("websocket handshake refused");
+    clearTimeout(timer);
+    // The handshake counts as the request; the tunnel keeps holding a connection slot.
+    fw.upstream.release(lease, true);
+    const target = lease.target;
+    target.connections++;
+    return {
+      kind: "tunnel",
+      upstream: conn,
+      head: answer.head,
+      leftover: answer.leftover,
+      closed: () => target.connections--,
+    };
+  } catch (error) {
+    clearTimeout(timer);
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
     fw.upstream.release(lease, false);
-    return problemResponse(
-      upstreamFailed(
-        fw.upstream.name,
-        opened === "websocket connect timeout" ? opened : "websocket handshake failed",
-      ),
-      { requestId: fw.requestId },
-    );
+    lease.target.lastError = String(error);
+    const reason = timedOut ? "websocket connect timeout" : "websocket handshake failed";
+    return await problemReply(upstreamFailed(fw.upstream.name, reason), {
+      requestId: fw.requestId,
+    });
   }
-  // The handshake counts as the request; the tunnel keeps holding a connection slot.
-  fw.upstream.release(lease, true);
-  lease.target.connections++;
-  const { socket, response } = Deno.upgradeWebSocket(req, {
-    ...(target.protocol ? { protocol: target.protocol } : {}),
-  });
-  socket.binaryType = "arraybuffer";
-  relay(socket, target, () => lease.target.connections--);
-  return response;
 }
 
-function waitOpen(socket: WebSocket, timeoutMs: number): Promise<true | string> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      socket.close();
-      resolve("websocket connect timeout");
-    }, timeoutMs);
-    socket.onopen = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    socket.onerror = (event) => {
-      clearTimeout(timer);
-      resolve((event as ErrorEvent).message || "websocket connect failed");
-    };
-  });
+async function dial(base: URL): Promise<Deno.Conn> {
+  const hostname = base.hostname.startsWith("[") ? base.hostname.slice(1, -1) : base.hostname;
+  const tls = base.protocol === "https:";
+  const port = base.port === "" ? (tls ? 443 : 80) : Number(base.port);
+  if (tls) return await Deno.connectTls({ hostname, port });
+  const conn = await Deno.connect({ hostname, port });
+  conn.setNoDelay(true);
+  return conn;
 }
 
-/** Close codes that may not be sent on the wire are replaced by 1000 or 1011. */
-function sendableCode(code: number): number {
-  if (code === 1000 || (code >= 3000 && code <= 4999)) return code;
-  if (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) return code;
-  return code === 1005 ? 1000 : 1011;
+/** Reads the target's answer head; the head and any bytes after it when it is 101, else null. */
+async function readHandshake(
+  conn: Deno.Conn,
+): Promise<{ head: Uint8Array; leftover: Uint8Array } | null> {
+  const buffer = new Uint8Array(WS_HANDSHAKE_BYTES_MAX);
+  let filled = 0;
+  for (;;) {
+    if (filled === buffer.length) throw new Error("websocket handshake answer too large");
+    const n = await conn.read(buffer.subarray(filled));
+    if (n === null) throw new Error("target closed during the websocket handshake");
+    filled += n;
+    const text = latin1(buffer, 0, filled);
+    const end = text.indexOf("\r\n\r\n");
+    if (end < 0) continue;
+    if (!/^HTTP\/1\.1 101\b/.test(text)) return null;
+    return { head: buffer.slice(0, end + 4), leftover: buffer.slice(end + 4, filled) };
+  }
 }
 
-function relay(client: WebSocket, target: WebSocket, closed: () => void): void {
-  const pending: Message[] = [];
-  let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    closed();
-  };
-  const closeBoth = (code: number, reason: string) => {
-    for (const ws of [client, target]) {
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
-        ws.close(sendableCode(code), reason.slice(0, 120));
-      }
-    }
-    finish();
-  };
-  target.onmessage = (event) => {
-    if (client.readyState === WebSocket.OPEN) client.send(event.data);
-    else if (pending.length < WS_QUEUE_MAX) pending.push(event.data);
-    else closeBoth(1011, "proxy queue full");
-  };
-  client.onopen = () => {
-    for (const message of pending.splice(0)) client.send(message);
-  };
-  client.onmessage = (event) => {
-    if (target.readyState === WebSocket.OPEN) target.send(event.data);
-  };
-  client.onclose = (event) => closeBoth(event.code, event.reason);
-  target.onclose = (event) => closeBoth(event.code, event.reason);
-  client.onerror = () => closeBoth(1011, "client error");
-  target.onerror = () => closeBoth(1011, "upstream error");
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }

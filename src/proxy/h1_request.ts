@@ -1,0 +1,352 @@
+/**
+ * The inbound side of the raw HTTP/1.1 front end: a buffered connection reader, a bounded
+ * request-head parser (RFC 9112) and request bodies (Content-Length or chunked) streamed from
+ * the connection. Anything that could smuggle a second request or header past the proxy —
+ * bare CR/LF in a line, obs-fold, Content-Length with Transfer-Encoding, conflicting lengths,
+ * codings other than chunked — is refused with a 4xx before any byte goes upstream.
+ */
+import { ChunkedDecoder } from "./h1_client.ts";
+import type { HeaderSource } from "./headers.ts";
+import { latin1 } from "./latin1.ts";
+
+/** A request head (request line + headers) larger than this is answered 431. */
+export const REQUEST_HEAD_BYTES_MAX = 64 * 1024;
+/** More header lines than this is answered 431. */
+export const REQUEST_HEADERS_MAX = 256;
+const READ_BUFFER_BYTES = 16 * 1024;
+/** Body bytes read from the socket per chunk handed upstream. */
+const BODY_CHUNK_BYTES_MAX = 64 * 1024;
+
+export class HeadError extends Error {
+  override name = "HeadError";
+  constructor(readonly status: 400 | 417 | 431 | 501 | 505, message: string) {
+    super(message);
+  }
+}
+
+/** The client's headers in wire order with lower-case names; `get` joins repeats with ", ". */
+export class HeaderList implements HeaderSource {
+  constructor(readonly entries: [string, string][]) {}
+
+  get(name: string): string | null {
+    let out: string | null = null;
+    for (const [n, v] of this.entries) {
+      if (n === name) out = out === null ? v : `${out}, ${v}`;
+    }
+    return out;
+  }
+
+  [Symbol.iterator](): Iterator<[string, string]> {
+    return this.entries[Symbol.iterator]();
+  }
+}
+
+export interface IncomingRequest {
+  method: string;
+  /** Origin-form path and query ("*" for a server-wide OPTIONS). */
+  target: string;
+  http10: boolean;
+  headers: HeaderList;
+  /** The Host header ("" only for HTTP/1.0 without one). */
+  host: string;
+  /** Body length; -1 with `chunked`; 0 for no body. */
+  contentLength: number;
+  chunked: boolean;
+  /** The client allows the connection to stay open after this exchange. */
+  keepAlive: boolean;
+  expectContinue: boolean;
+  /** `Upgrade: websocket` was asked for. */
+  websocket: boolean;
+}
+
+/**
+ * Reads from a connection into one reusable buffer. `start..end` holds bytes read but not yet
+ * consumed (a pipelined next request stays there for the next head).
+ */
+export class ConnReader {
+  buffer = new Uint8Array(READ_BUFFER_BYTES);
+  start = 0;
+  end = 0;
+
+  constructor(readonly conn: Deno.Conn) {}
+
+  get available(): number {
+    return this.end - this.start;
+  }
+
+  /** Reads more bytes; false at end of stream. Keeps at most REQUEST_HEAD_BYTES_MAX pending. */
+  async fill(): Promise<boolean> {
+    if (this.start === this.end) this.start = this.end = 0;
+    if (this.end === this.buffer.length) {
+      if (this.start > 0) {
+        this.buffer.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      } else {
+        const bigger = new Uint8Array(this.buffer.length * 2);
+        bigger.set(this.buffer);
+        this.buffer = bigger;
+      }
+    }
+    const n = await this.conn.read(this.buffer.subarray(this.end));
+    if (n === null) return false;
+    this.end += n;
+    return true;
+  }
+
+  /**
+   * The next request head as text (without the blank line), or null when the client closed
+   * cleanly between requests. Throws HeadError 431 past the size bound, 400 on a close inside.
+   */
+  async readHead(): Promise<string | null> {
+    // Scanned: bytes after `start` already known not to end the head.
+    let scanned = 0;
+    for (;;) {
+      // Leading empty lines before a request line are ignored (RFC 9112 §2.2).
+      while (
+        this.available >= 2 && this.buffer[this.start] === 13 && this.buffer[this.start + 1] === 10
+      ) {
+        this.start += 2;
+        scanned = 0;
+      }
+      const end = findHeadEnd(this.buffer, this.start + Math.max(3, scanned - 3), this.end);
+      if (end >= 0) {
+        const text = latin1(this.buffer, this.start, end - 4);
+        this.start = end;
+        return text;
+      }
+      if (this.available > REQUEST_HEAD_BYTES_MAX) {
+        throw new HeadError(431, "request head too large");
+      }
+      scanned = this.available;
+      if (!(await this.fill())) {
+        if (this.available === 0) return null;
+        throw new HeadError(400, "connection closed inside the request head");
+      }
+    }
+  }
+
+  /** Up to `max` pending bytes, copied out and consumed. */
+  take(max: number): Uint8Array {
+    const n = Math.min(max, this.available);
+    const out = this.buffer.slice(this.start, this.start + n);
+    this.start += n;
+    return out;
+  }
+}
+
+/** The index after "\r\n\r\n" ending at or after `from` (>= start + 3), or -1. */
+function findHeadEnd(buffer: Uint8Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    if (buffer[i] === 10 && buffer[i - 1] === 13 && buffer[i - 2] === 10 && buffer[i - 3] === 13) {
+      return i + 1;
+    }
+  }
+  return -1;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BAD_VALUE = /[\0\r\n]/;
+
+/** Parses a request head (as read by ConnReader.readHead). Throws HeadError. */
+export function parseRequestHead(text: string): IncomingRequest {
+  const lines = text.split("\r\n");
+  if (lines.length - 1 > REQUEST_HEADERS_MAX) throw new HeadError(431, "too many headers");
+  const [method, target, version, extra] = lines[0].split(" ");
+  if (extra !== undefined || !version || !TOKEN.test(method)) {
+    throw new HeadError(400, "malformed request line");
+  }
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+    throw new HeadError(/^HTTP\/\d(\.\d)?$/.test(version) ? 505 : 400, "unsupported version");
+  }
+  const http10 = version === "HTTP/1.0";
+  const entries: [string, string][] = [];
+  let host: string | null = null;
+  let contentLength = -1;
+  let transferEncoding: string | null = null;
+  let connection = "";
+  let expect: string | null = null;
+  let upgrade = "";
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new HeadError(400, "malformed header line");
+    const raw = line.slice(0, colon);
+    if (!TOKEN.test(raw)) throw new HeadError(400, "malformed header name");
+    const value = line.slice(colon + 1).trim();
+    if (BAD_VALUE.test(value)) throw new HeadError(400, "invalid header value");
+    const name = raw.toLowerCase();
+    switch (name) {
+      case "host":
+        if (host !== null) throw new HeadError(400, "more than one Host");
+        host = value;
+        break;
+      case "content-length":
+        contentLength = parseLength(value, contentLength);
+        break;
+      case "transfer-encoding":
+        transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
+        break;
+      case "connection":
+        connection = connection === "" ? value : `${connection}, ${value}`;
+        break;
+      case "expect":
+        expect = value;
+        break;
+      case "upgrade":
+        upgrade = value;
+        break;
+    }
+    entries.push([name, value]);
+  }
+  return finishHead(method, target, http10, entries, {
+    host,
+    contentLength,
+    transferEncoding,
+    connection,
+    expect,
+    upgrade,
+  });
+}
+
+function parseLength(value: string, previous: number): number {
+  // Repeated identical values ("5, 5" or two lines) are one length; anything else is refused.
+  let length = previous;
+  for (const part of value.split(",")) {
+    const digits = part.trim();
+    if (!/^\d{1,15}$/.test(digits)) throw new HeadError(400, "invalid Content-Length");
+    const n = Number(digits);
+    if (length >= 0 && length !== n) throw new HeadError(400, "conflicting Content-Length");
+    length = n;
+  }
+  return length;
+}
+
+interface Framing {
+  host: string | null;
+  contentLength: number;
+  transferEncoding: string | null;
+  connection: string;
+  expect: string | null;
+  upgrade: string;
+}
+
+function finishHead(
+  method: string,
+  target: string,
+  http10: boolean,
+  entries: [string, string][],
+  f: Framing,
+): IncomingRequest {
+  if (f.host === null && !http10) throw new HeadError(400, "missing Host");
+  let chunked = false;
+  let contentLength = f.contentLength;
+  if (f.transferEncoding !== null) {
+    if (contentLength >= 0) throw new HeadError(400, "Content-Length with Transfer-Encoding");
+    if (http10) throw new HeadError(400, "Transfer-Encoding in HTTP/1.0");
+    if (f.transferEncoding.trim().toLowerCase() !== "chunked") {
+      throw new HeadError(501, "unsupported Transfer-Encoding");
+    }
+    chunked = true;
+  } else if (contentLength < 0) {
+    contentLength = 0;
+  }
+  const tokens = f.connection.toLowerCase();
+  const keepAlive = http10 ? /\bkeep-alive\b/.test(tokens) : !/\bclose\b/.test(tokens);
+  let expectContinue = false;
+  if (f.expect !== null) {
+    if (f.expect.toLowerCase() !== "100-continue") {
+      throw new HeadError(417, "unsupported expectation");
+    }
+    expectContinue = !http10;
+  }
+  return {
+    method,
+    target: originForm(target),
+    http10,
+    headers: new HeaderList(entries),
+    host: f.host ?? "",
+    contentLength: chunked ? -1 : contentLength,
+    chunked,
+    keepAlive,
+    expectContinue,
+    websocket: f.upgrade.toLowerCase() === "websocket",
+  };
+}
+
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 47 /* / */ || target === "*") {
+    if (BAD_VALUE.test(target)) throw new HeadError(400, "invalid request target");
+    return target;
+  }
+  // Absolute form (RFC 9112 §3.2.2): keep the path and query.
+  const match = /^https?:\/\/[^/?#]+([^#]*)/i.exec(target);
+  if (match === null) throw new HeadError(400, "invalid request target");
+  return match[1] === "" ? "/" : match[1].startsWith("?") ? `/${match[1]}` : match[1];
+}
+
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+/**
+ * The request body as a stream pulled from the connection (fixed length or chunked).
+ * `finished` turns true once the whole body was read, so the connection can serve the next
+ * request; a body left unread means the connection closes after the response.
+ */
+export class InboundBody {
+  finished = false;
+  private remaining: number;
+  private readonly decoder: ChunkedDecoder | null;
+  private continueSent = false;
+  readonly stream: ReadableStream<Uint8Array>;
+
+  constructor(private readonly reader: ConnReader, private readonly req: IncomingRequest) {
+    this.remaining = req.contentLength;
+    this.decoder = req.chunked ? new ChunkedDecoder() : null;
+    this.stream = new ReadableStream<Uint8Array>({
+      pull: (controller) => this.pull(controller),
+    }, { highWaterMark: 0 });
+  }
+
+  private async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    try {
+      if (this.req.expectContinue && !this.continueSent) {
+        this.continueSent = true;
+        await writeAll(this.reader.conn, CONTINUE);
+      }
+      for (;;) {
+        if (this.reader.available === 0 && !(await this.reader.fill())) {
+          throw new Error("client closed the connection inside the request body");
+        }
+        if (this.decoder === null) {
+          const chunk = this.reader.take(Math.min(this.remaining, BODY_CHUNK_BYTES_MAX));
+          this.remaining -= chunk.length;
+          controller.enqueue(chunk);
+          if (this.remaining === 0) this.end(controller);
+          return;
+        }
+        const r = this.reader;
+        const input = r.buffer.subarray(r.start, Math.min(r.end, r.start + BODY_CHUNK_BYTES_MAX));
+        const out = this.decoder.push(input);
+        r.start += this.decoder.done ? input.length - this.decoder.leftover : input.length;
+        if (out.length > 0) controller.enqueue(out);
+        if (this.decoder.done) {
+          this.end(controller);
+          return;
+        }
+        if (out.length > 0) return;
+      }
+    } catch (error) {
+      controller.error(error);
+    }
+  }
+
+  private end(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.finished = true;
+    controller.close();
+  }
+}
+
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}

@@ -1,0 +1,172 @@
+/**
+ * What the proxy answers with, and how the raw HTTP/1.1 front end writes it: the status line
+ * and headers serialised once, a buffered body in the same write, a streamed body with its
+ * upstream length or chunked (each chunk flushed as it comes, for SSE), and a WebSocket
+ * tunnel as plain byte piping once the upstream said 101.
+ */
+import { problemResponse } from "../errors/mod.ts";
+import type { ProblemContext } from "../errors/problem.ts";
+import { writeAll } from "./h1_request.ts";
+import { latin1Into } from "./latin1.ts";
+
+export interface ProxyReply {
+  status: number;
+  /** The reason phrase ("" picks the standard one). */
+  statusText: string;
+  /** Lower-case names; never hop-by-hop, Content-Length, Transfer-Encoding or X-Request-Id. */
+  headers: [string, string][];
+  /** The body length when known (kept for HEAD answers without a body); null otherwise. */
+  contentLength: number | null;
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** Sent as X-Request-Id. */
+  requestId?: string;
+}
+
+/** An upgraded exchange: the upstream accepted (101) and the two sockets are piped. */
+export interface Tunnel {
+  kind: "tunnel";
+  upstream: Deno.Conn;
+  /** The upstream's 101 head as received, passed to the client unchanged. */
+  head: Uint8Array;
+  /** Upstream bytes that arrived after the head. */
+  leftover: Uint8Array;
+  /** Called once when the tunnel ends. */
+  closed(): void;
+}
+
+export function isTunnel(reply: ProxyReply | Tunnel): reply is Tunnel {
+  return (reply as Tunnel).kind === "tunnel";
+}
+
+const REASONS: Record<number, string> = {
+  200: "OK",
+  400: "Bad Request",
+  404: "Not Found",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+/** A Response (problem details, mostly) as a reply; its small body is read whole. */
+export async function replyFromResponse(response: Response): Promise<ProxyReply> {
+  const headers: [string, string][] = [];
+  let requestId: string | undefined;
+  for (const [name, value] of response.headers) {
+    if (name === "x-request-id") requestId = value;
+    else if (name !== "content-length") headers.push([name, value]);
+  }
+  const body = new Uint8Array(await response.arrayBuffer());
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+    contentLength: body.length,
+    body,
+    requestId,
+  };
+}
+
+export function problemReply(error: unknown, context: ProblemContext = {}): Promise<ProxyReply> {
+  return replyFromResponse(problemResponse(error, context));
+}
+
+export interface WriteOptions {
+  /** The request was HEAD: headers only. */
+  head: boolean;
+  /** Keep the connection open afterwards (client allows it and the request body was read). */
+  keepAlive: boolean;
+  http10: boolean;
+}
+
+/**
+ * Writes `reply` to the client. Returns true when the connection can carry another request:
+ * keep-alive was allowed and the whole answer went out with a length the client can frame.
+ */
+export async function writeReply(
+  conn: Deno.Conn,
+  reply: ProxyReply,
+  options: WriteOptions,
+): Promise<boolean> {
+  const { status, body } = reply;
+  let keepAlive = options.keepAlive;
+  let head = `HTTP/1.1 ${status} ${reply.statusText || REASONS[status] || ""}\r\n`;
+  for (const [name, value] of reply.headers) head += `${name}: ${value}\r\n`;
+  if (reply.requestId !== undefined) head += `x-request-id: ${reply.requestId}\r\n`;
+  const bodiless = status < 200 || status === 204 || status === 304;
+  let chunked = false;
+  if (bodiless) {
+    // No framing headers at all.
+  } else if (reply.contentLength !== null) {
+    head += `content-length: ${reply.contentLength}\r\n`;
+  } else if (body === null || body instanceof Uint8Array) {
+    head += `content-length: ${body === null ? 0 : body.length}\r\n`;
+  } else if (options.http10) {
+    keepAlive = false; // the end of the body is the end of the connection
+  } else {
+    chunked = true;
+    head += "transfer-encoding: chunked\r\n";
+  }
+  if (!keepAlive) head += "connection: close\r\n";
+  else if (options.http10) head += "connection: keep-alive\r\n";
+  head += "\r\n";
+  const stream = body instanceof ReadableStream ? body : null;
+  const inline = body instanceof Uint8Array && !options.head && !bodiless ? body : null;
+  const bytes = new Uint8Array(head.length + (inline?.length ?? 0));
+  latin1Into(head, bytes, 0);
+  if (inline !== null) bytes.set(inline, head.length);
+  try {
+    await writeAll(conn, bytes);
+  } catch {
+    stream?.cancel().catch(() => {});
+    return false;
+  }
+  if (stream === null) return keepAlive;
+  if (options.head || bodiless) {
+    stream.cancel().catch(() => {});
+    return keepAlive;
+  }
+  const sent = await writeStream(conn, stream, chunked);
+  if (sent < 0) return false;
+  return keepAlive && (reply.contentLength === null || sent === reply.contentLength);
+}
+
+const CRLF = 0x0d0a;
+const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
+
+/** Streams a body; returns the body bytes sent, or -1 when the stream or the client failed. */
+async function writeStream(
+  conn: Deno.Conn,
+  stream: ReadableStream<Uint8Array>,
+  chunked: boolean,
+): Promise<number> {
+  const reader = stream.getReader();
+  let sent = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value.length === 0) continue;
+      sent += value.length;
+      if (!chunked) {
+        await writeAll(conn, value);
+        continue;
+      }
+      const size = `${value.length.toString(16)}\r\n`;
+      const framed = new Uint8Array(size.length + value.length + 2);
+      latin1Into(size, framed, 0);
+      framed.set(value, size.length);
+      new DataView(framed.buffer).setUint16(framed.length - 2, CRLF);
+      await writeAll(conn, framed);
+    }
+    if (chunked) await writeAll(conn, LAST_CHUNK);
+    return sent;
+  } catch {
+    reader.cancel().catch(() => {});
+    return -1;
+  }
+}
