@@ -10,11 +10,13 @@
  */
 import type { AtlasClient } from "../storage/atlas_client.ts";
 import type { Clock } from "../lib/clock.ts";
-import { builtinRoleTable, type RoleDefinition } from "../rbac/mod.ts";
+import { builtinRoleTable, expandRoles, type RoleDefinition } from "../rbac/mod.ts";
 import { hgetall, ok } from "./atlas_util.ts";
 import { type ApiTokenRecord, keys, parseApiToken, parseUser, type UserRecord } from "./records.ts";
 
 export const RECORD_CACHE_MAX = 10_000;
+/** Distinct role sets whose expanded rules are kept. */
+export const RULES_CACHE_MAX = 1_000;
 
 class Lru<V> {
   private readonly map = new Map<string, V>();
@@ -48,6 +50,8 @@ export class AuthCache {
   private version: string | null = null;
   private checkedMs = -Infinity;
   private inflight: Promise<void> | null = null;
+  private rulesTable: ReadonlyMap<string, RoleDefinition> | null = null;
+  private readonly rulesByRoles = new Map<string, readonly string[]>();
 
   constructor(
     private readonly atlas: AtlasClient,
@@ -55,9 +59,14 @@ export class AuthCache {
     private readonly refreshMs: number,
   ) {}
 
+  /** Whether the caches are at most refreshMs stale (else `fresh()` must run first). */
+  isFresh(): boolean {
+    return this.clock.nowMs() - this.checkedMs < this.refreshMs;
+  }
+
   /** Makes sure the caches are at most refreshMs stale. */
   async fresh(): Promise<void> {
-    if (this.clock.nowMs() - this.checkedMs < this.refreshMs) return;
+    if (this.isFresh()) return;
     this.inflight ??= this.check().finally(() => (this.inflight = null));
     await this.inflight;
   }
@@ -79,6 +88,34 @@ export class AuthCache {
 
   roleTable(): ReadonlyMap<string, RoleDefinition> {
     return this.roles;
+  }
+
+  /**
+   * The effective rules of these roles under the current role table (expandRoles), shared and
+   * frozen: the table is replaced, never mutated, on every change, so a result stays right for
+   * as long as its table is current. Bounded; emptied with each new table.
+   */
+  rulesFor(roles: readonly string[]): readonly string[] {
+    if (this.rulesTable !== this.roles) {
+      this.rulesTable = this.roles;
+      this.rulesByRoles.clear();
+    }
+    for (const role of roles) {
+      if (role.includes("\n")) return expandRoles(this.roles, roles); // no unambiguous key
+    }
+    const key = roles.join("\n");
+    let rules = this.rulesByRoles.get(key);
+    if (rules === undefined) {
+      rules = Object.freeze(expandRoles(this.roles, roles));
+      if (this.rulesByRoles.size >= RULES_CACHE_MAX) this.rulesByRoles.clear();
+      this.rulesByRoles.set(key, rules);
+    }
+    return rules;
+  }
+
+  /** A user record if it is cached (null: known not to exist), else undefined. */
+  cachedUser(uid: string): UserRecord | null | undefined {
+    return this.users.get(uid);
   }
 
   async user(uid: string): Promise<UserRecord | null> {

@@ -62,18 +62,26 @@ export class JwtCodec {
    * expiry is re-checked. Revocation and user state are checked by the caller every time.
    */
   async verify(token: string): Promise<AccessClaims> {
-    const cached = this.verified.get(token);
-    if (cached) {
-      if (cached.exp * 1000 + this.options.clockSkewMs > this.clock.nowMs()) return cached;
-      this.verified.delete(token);
-      throw new UnauthorizedError("Token expired", "token_expired");
-    }
+    const cached = this.cachedClaims(token);
+    if (cached) return cached;
     const claims = await this.verifyUncached(token);
     if (this.verified.size >= VERIFIED_CACHE_MAX) {
       this.verified.delete(this.verified.keys().next().value!);
     }
     this.verified.set(token, claims);
     return claims;
+  }
+
+  /**
+   * The claims of a token verified before and not expired since, synchronously (the per-request
+   * fast path); undefined when the token must go through `verify`. Throws 401 when it expired.
+   */
+  cachedClaims(token: string): AccessClaims | undefined {
+    const cached = this.verified.get(token);
+    if (cached === undefined) return undefined;
+    if (cached.exp * 1000 + this.options.clockSkewMs > this.clock.nowMs()) return cached;
+    this.verified.delete(token);
+    throw new UnauthorizedError("Token expired", "token_expired");
   }
 
   private async verifyUncached(token: string): Promise<AccessClaims> {

@@ -6,13 +6,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { ForbiddenError, UnauthorizedError, ValidationError } from "../errors/app_error.ts";
-import {
-  can,
-  fillPermission,
-  parsePermission,
-  type Principal,
-  toActionResource,
-} from "../rbac/mod.ts";
+import { can, parsePermission, type Principal, toActionResource } from "../rbac/mod.ts";
 
 /** What the middleware needs from the auth services (AuthServices implements it). */
 export interface RequestAuthenticator {
@@ -39,14 +33,48 @@ export function provideAuth(auth: RequestAuthenticator): MiddlewareHandler<AuthE
   };
 }
 
-const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,8192})[ ]*$/i;
+/** Characters of a bearer credential (RFC 6750 b64token). */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/=-") {
+  TOKEN_CHAR[ch.charCodeAt(0)] = 1;
+}
+const BEARER_WORD = "bearer";
+export const BEARER_CREDENTIAL_MAX = 8192;
+
+/**
+ * The credential of `Bearer <token>` (scheme case-insensitive, spaces around the token), or null.
+ * A hand-written scan: it runs twice per request (rate limiter, route) and a regex with a counted
+ * repetition cost more than the rest of authentication.
+ */
+export function parseBearer(header: string): string | null {
+  const length = header.length;
+  if (length < BEARER_WORD.length + 2) return null;
+  for (let i = 0; i < BEARER_WORD.length; i++) {
+    // `| 0x20` lower-cases an ASCII letter; only "B" and "b" map to "b", and so on.
+    if ((header.charCodeAt(i) | 0x20) !== BEARER_WORD.charCodeAt(i)) return null;
+  }
+  let i = BEARER_WORD.length;
+  if (header.charCodeAt(i) !== 0x20) return null;
+  while (i < length && header.charCodeAt(i) === 0x20) i++;
+  const start = i;
+  for (; i < length; i++) {
+    const code = header.charCodeAt(i);
+    if (code >= 128 || TOKEN_CHAR[code] === 0) break;
+  }
+  const end = i;
+  if (end === start || end - start > BEARER_CREDENTIAL_MAX) return null;
+  while (i < length && header.charCodeAt(i) === 0x20) i++;
+  return i === length ? header.slice(start, end) : null;
+}
 
 /** The bearer credential of a request, or throws 401. */
 export function bearerCredential(header: string | undefined): string {
   if (header === undefined) throw new UnauthorizedError("Missing bearer token");
-  const match = BEARER.exec(header);
-  if (!match) throw new UnauthorizedError("Malformed Authorization header: expected Bearer token");
-  return match[1];
+  const credential = parseBearer(header);
+  if (credential === null) {
+    throw new UnauthorizedError("Malformed Authorization header: expected Bearer token");
+  }
+  return credential;
 }
 
 function authenticatorOf(c: { get(key: "auth"): RequestAuthenticator | undefined }) {
@@ -68,12 +96,13 @@ export function authorize(template: string): MiddlewareHandler<AuthEnv> {
   if (!parsePermission(template.replace(/\{[A-Za-z0-9_]+\}/g, "x"))) {
     throw new Error(`Invalid permission template "${template}"`);
   }
+  const fill = compileTemplate(template);
   return async function authorizeRoute(c, next) {
     const principal = c.get("principal");
     if (!principal) throw new Error("authorize() ran before authenticate()");
-    const permission = fillPermission(template, c.req.param() as Record<string, string>);
-    const parsed = parsePermission(permission);
-    if (parsed === null) {
+    const permission = fill((name) => c.req.param(name));
+    const verdict = decisionFor(principal.rules, permission);
+    if (verdict === INVALID) {
       // The route's template is valid (checked at boot), so a path parameter made the resource
       // name unusable (too long, or characters a resource cannot hold): bad input, not a denial.
       throw new ValidationError("A path parameter is not a valid resource name", [
@@ -83,12 +112,64 @@ export function authorize(template: string): MiddlewareHandler<AuthEnv> {
         },
       ]);
     }
-    const { action, resource } = toActionResource(parsed);
-    const decision = can(principal, action, resource);
-    if (!decision.allowed) {
+    if (verdict === DENIED) {
       authenticatorOf(c).onDenied(principal, template, permission);
       throw new ForbiddenError(`Permission "${permission}" is required`, "permission_denied");
     }
     await next();
   };
+}
+
+/**
+ * `kv:read:{key}` → a function filling the placeholders, split once at boot (fillPermission's
+ * regex replace per request is what it replaces; a missing param is the same programmer error).
+ */
+function compileTemplate(
+  template: string,
+): (param: (name: string) => string | undefined) => string {
+  const names = [...template.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]);
+  if (names.length === 0) return () => template;
+  const literals = template.split(/\{[A-Za-z0-9_]+\}/);
+  return (param) => {
+    let text = literals[0];
+    for (let i = 0; i < names.length; i++) {
+      const value = param(names[i]);
+      if (value === undefined) {
+        throw new Error(
+          `Permission "${template}" names {${names[i]}} but the route has no such param`,
+        );
+      }
+      text += value + literals[i + 1];
+    }
+    return text;
+  };
+}
+
+const ALLOWED = 1;
+const DENIED = 2;
+const INVALID = 3;
+type Verdict = typeof ALLOWED | typeof DENIED | typeof INVALID;
+
+/** Decisions per rule list, per permission: `can` is pure, so a repeat asks no question twice. */
+const decisions = new WeakMap<readonly string[], Map<string, Verdict>>();
+const DECISIONS_PER_RULE_LIST_MAX = 4096;
+
+function decisionFor(rules: readonly string[], permission: string): Verdict {
+  let memo = decisions.get(rules);
+  if (memo === undefined) {
+    memo = new Map();
+    decisions.set(rules, memo);
+  }
+  let verdict = memo.get(permission);
+  if (verdict === undefined) {
+    const parsed = parsePermission(permission);
+    if (parsed === null) verdict = INVALID;
+    else {
+      const { action, resource } = toActionResource(parsed);
+      verdict = can({ rules }, action, resource).allowed ? ALLOWED : DENIED;
+    }
+    if (memo.size >= DECISIONS_PER_RULE_LIST_MAX) memo.clear();
+    memo.set(permission, verdict);
+  }
+  return verdict;
 }

@@ -34,6 +34,7 @@ export {
   authenticate,
   authorize,
   type AuthVariables,
+  parseBearer,
   provideAuth,
   type RequestAuthenticator,
 } from "./middleware.ts";

@@ -1,11 +1,12 @@
 /** Building the request principal from a verified credential, through the cache only. */
 import { UnauthorizedError } from "../errors/app_error.ts";
 import type { Clock } from "../lib/clock.ts";
-import { expandRoles, type Principal, roleClosure } from "../rbac/mod.ts";
+import { type Principal, roleClosure } from "../rbac/mod.ts";
 import { sha256Hex, timingSafeEqualHex } from "./atlas_util.ts";
 import type { AuthCache } from "./auth_cache.ts";
 import { parseApiTokenText } from "./api_tokens.ts";
-import type { JwtCodec } from "./jwt.ts";
+import type { AccessClaims, JwtCodec } from "./jwt.ts";
+import type { UserRecord } from "./records.ts";
 
 const REJECTED = "Invalid or revoked credentials";
 
@@ -16,17 +17,41 @@ export async function principalFromJwt(
 ): Promise<Principal> {
   const claims = await jwt.verify(token);
   await cache.fresh();
+  checkSession(cache, claims);
+  return userPrincipal(cache, claims, await cache.user(claims.sub));
+}
+
+/**
+ * principalFromJwt without a wait, when everything it needs is cached (the token verified
+ * before, the caches fresh, the user record cached) — the common case of every request after a
+ * client's first. Same checks, same errors; undefined when the async path must run.
+ */
+export function principalFromCachedJwt(
+  token: string,
+  jwt: JwtCodec,
+  cache: AuthCache,
+): Principal | undefined {
+  const claims = jwt.cachedClaims(token);
+  if (claims === undefined || !cache.isFresh()) return undefined;
+  checkSession(cache, claims);
+  const user = cache.cachedUser(claims.sub);
+  return user === undefined ? undefined : userPrincipal(cache, claims, user);
+}
+
+function checkSession(cache: AuthCache, claims: AccessClaims): void {
   if (cache.isRevoked("s", claims.sid)) {
     throw new UnauthorizedError("Session has ended", "session_revoked");
   }
-  const user = await cache.user(claims.sub);
+}
+
+function userPrincipal(cache: AuthCache, claims: AccessClaims, user: UserRecord | null): Principal {
   if (!user || user.disabled) throw new UnauthorizedError(REJECTED, "user_inactive");
   return {
     kind: "user",
     userId: user.id,
     username: user.username,
     roles: user.roles,
-    rules: expandRoles(cache.roleTable(), user.roles),
+    rules: cache.rulesFor(user.roles),
     sessionId: claims.sid,
   };
 }
@@ -57,7 +82,7 @@ export async function principalFromApiToken(
     userId: user.id,
     username: user.username,
     roles,
-    rules: expandRoles(cache.roleTable(), roles),
+    rules: cache.rulesFor(roles),
     tokenId: record.id,
   };
 }

@@ -20,7 +20,7 @@ import type { KeyRing } from "./key_ring.ts";
 import type { AuthMetrics } from "./metrics.ts";
 import { checkPasswordRules, PASSWORD_CHARS_MAX, type PasswordHasher } from "./passwords.ts";
 import type { PasswordRunner } from "./password_jobs.ts";
-import { principalFromApiToken, principalFromJwt } from "./principal.ts";
+import { principalFromApiToken, principalFromCachedJwt, principalFromJwt } from "./principal.ts";
 import type { ApiTokenRecord, TokenPair, UserRecord } from "./records.ts";
 import type { RoleStore } from "./role_store.ts";
 import type { SessionStore } from "./sessions.ts";
@@ -59,7 +59,20 @@ export class AuthServices implements RequestAuthenticator {
     return this.parts.roles;
   }
 
-  async authenticateBearer(credential: string): Promise<Principal> {
+  authenticateBearer(credential: string): Promise<Principal> {
+    // Most requests carry a JWT verified before, for a cached user: answer without a wait.
+    if (!credential.startsWith(API_TOKEN_PREFIX)) {
+      try {
+        const principal = principalFromCachedJwt(credential, this.parts.jwt, this.parts.cache);
+        if (principal !== undefined) return Promise.resolve(principal);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.authenticateUncached(credential);
+  }
+
+  private async authenticateUncached(credential: string): Promise<Principal> {
     if (credential.startsWith(API_TOKEN_PREFIX)) {
       return await principalFromApiToken(credential, this.parts.cache, this.parts.clock);
     }

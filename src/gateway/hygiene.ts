@@ -39,9 +39,12 @@ export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandl
     "x-frame-options": "DENY",
     "cross-origin-resource-policy": "same-origin",
   };
+  const prefixes = [...options.htmlPrefixes];
   return async function setSecurityHeaders(c, next) {
     await next();
-    const isPage = options.htmlPrefixes.some((prefix) => c.req.path.startsWith(prefix));
+    const path = c.req.path;
+    let isPage = false;
+    for (let i = 0; i < prefixes.length && !isPage; i++) isPage = path.startsWith(prefixes[i]);
     setResponseHeaders(c, isPage ? page : api);
   };
 }
@@ -94,40 +97,56 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
 /**
  * Fails the request with 504 when the handler takes longer than `timeoutMs`. One shared ticker
  * (a tenth of the timeout, at least 10 ms) checks the deadlines of requests in flight, so a
- * request costs a Set insert and delete rather than a timer of its own.
+ * request costs a Set insert and delete rather than a timer of its own. The ticker is unref'd
+ * (it never keeps a process alive) and stops at the first tick that finds nothing in flight —
+ * not when the last request ends, which on a server would start and stop it per request.
  */
 export function requestTimeout(timeoutMs: number): MiddlewareHandler {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new Error(`Invalid request timeout ${timeoutMs}`);
   }
   const tickMs = Math.max(10, Math.floor(timeoutMs / 10));
-  const inflight = new Set<{ deadlineMs: number; expire: () => void }>();
+  const inflight = new Set<Flight>();
   let ticker: ReturnType<typeof setInterval> | undefined;
   const tick = () => {
+    if (inflight.size === 0) {
+      clearInterval(ticker);
+      ticker = undefined;
+      return;
+    }
     const nowMs = performance.now();
-    for (const entry of inflight) if (entry.deadlineMs <= nowMs) entry.expire();
-  };
-  return async function limitRequestTime(_c, next) {
-    let entry!: { deadlineMs: number; expire: () => void };
-    const expired = new Promise<never>((_, reject) => {
-      entry = {
-        deadlineMs: performance.now() + timeoutMs,
-        expire: () => {
-          inflight.delete(entry);
-          reject(new GatewayTimeoutError(`Request took longer than ${timeoutMs} ms`));
-        },
-      };
-    });
-    inflight.add(entry);
-    ticker ??= setInterval(tick, tickMs);
-    try {
-      await Promise.race([next(), expired]);
-    } finally {
-      inflight.delete(entry);
-      if (inflight.size === 0 && ticker !== undefined) {
-        clearInterval(ticker); // nothing left to watch: no timer outlives the last request
-        ticker = undefined;
+    for (const flight of inflight) {
+      if (flight.deadlineMs <= nowMs) {
+        inflight.delete(flight);
+        flight.reject(new GatewayTimeoutError(`Request took longer than ${timeoutMs} ms`));
       }
     }
   };
+  return function limitRequestTime(_c, next) {
+    if (ticker === undefined) {
+      const started = setInterval(tick, tickMs);
+      Deno.unrefTimer(started);
+      ticker = started;
+    }
+    // One promise per request: it settles with the handler, or is rejected by the ticker.
+    return new Promise<void>((resolve, reject) => {
+      const flight: Flight = { deadlineMs: performance.now() + timeoutMs, reject };
+      inflight.add(flight);
+      next().then(
+        () => {
+          inflight.delete(flight);
+          resolve();
+        },
+        (error) => {
+          inflight.delete(flight);
+          reject(error);
+        },
+      );
+    });
+  };
+}
+
+interface Flight {
+  deadlineMs: number;
+  reject(error: Error): void;
 }

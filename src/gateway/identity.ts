@@ -4,6 +4,7 @@
  * — otherwise random tokens would each get a fresh bucket.
  */
 import type { Context } from "hono";
+import { parseBearer } from "../auth/mod.ts";
 import type { Identity } from "../ratelimit/mod.ts";
 import type { TrustedProxies } from "./client_ip.ts";
 
@@ -17,8 +18,6 @@ export interface IdentityPrincipal {
 
 export type VerifyBearer = (credential: string) => Promise<IdentityPrincipal>;
 
-const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,8192})[ ]*$/i;
-
 /** The socket peer of a request served by Deno.serve (app.fetch(req, info) puts info in c.env). */
 export function peerAddress(c: Context): string {
   const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
@@ -31,11 +30,11 @@ export function identifier(
 ): (c: Context) => Promise<Identity> {
   return async function identify(c) {
     const header = c.req.header("authorization");
-    const match = header ? BEARER.exec(header) : null;
-    const verifyBearer = verify(c);
-    if (match && verifyBearer) {
+    const credential = header ? parseBearer(header) : null;
+    const verifyBearer = credential === null ? undefined : verify(c);
+    if (credential !== null && verifyBearer) {
       try {
-        const principal = await verifyBearer(match[1]);
+        const principal = await verifyBearer(credential);
         const key = principal.kind === "api_token" && principal.tokenId
           ? `token:${principal.tokenId}`
           : `user:${principal.userId}`;

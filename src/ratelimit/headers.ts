@@ -4,8 +4,16 @@
  */
 import { type BucketDecision, type BucketPolicy, windowSeconds } from "./token_bucket.ts";
 
+// Policies are fixed at boot: each one's RateLimit-Policy text is built once.
+const policyHeaders = new WeakMap<BucketPolicy, string>();
+
 export function policyHeader(policy: BucketPolicy): string {
-  return `"${policy.name}";q=${policy.capacity};w=${windowSeconds(policy)}`;
+  let text = policyHeaders.get(policy);
+  if (text === undefined) {
+    text = `"${policy.name}";q=${policy.capacity};w=${windowSeconds(policy)}`;
+    policyHeaders.set(policy, text);
+  }
+  return text;
 }
 
 export function stateHeader(policy: BucketPolicy, decision: BucketDecision): string {

@@ -9,7 +9,7 @@ import { RateLimitedError, UnavailableError } from "../errors/app_error.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricsRegistry } from "../observability/metrics.ts";
-import { rateLimitHeaders, setResponseHeaders } from "./headers.ts";
+import { policyHeader, rateLimitHeaders, setResponseHeaders, stateHeader } from "./headers.ts";
 import { type RateLimitRules, resolvePolicy, routeKey } from "./policy.ts";
 import type { BucketStore } from "./store.ts";
 import type { BucketDecision } from "./token_bucket.ts";
@@ -49,6 +49,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
   });
   // Route keys by method and Hono path, computed once per route (bounded by the route table).
   const routeKeys = new Map<string, string>();
+  const takeNow = options.store.takeNow;
   return async function limitRate(c, next) {
     const honoPath = routePath(c, -1);
     const cacheKey = c.req.method + " " + honoPath;
@@ -57,16 +58,15 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
       route = routeKey(c.req.method, templateOf(honoPath));
       if (routeKeys.size < 10_000) routeKeys.set(cacheKey, route);
     }
-    if (options.rules.exempt.has(route)) return await next();
+    if (options.rules.exempt.has(route)) return next();
     const identity = await options.identify(c);
     const policy = resolvePolicy(options.rules, route, identity.roles);
+    const bucket = `rl:${policy.name}:${identity.key}`;
     let decision: BucketDecision;
     try {
-      decision = await options.store.take(
-        `rl:${policy.name}:${identity.key}`,
-        policy,
-        options.clock.nowMs(),
-      );
+      decision = takeNow
+        ? takeNow.call(options.store, bucket, policy, options.clock.nowMs())
+        : await options.store.take(bucket, policy, options.clock.nowMs());
     } catch (error) {
       const outcome = options.failOpen ? "allowed" : "denied";
       storeErrors.inc({ outcome });
@@ -74,17 +74,28 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
       if (options.failOpen) return await next();
       throw new UnavailableError("Rate limiter is unavailable", "ratelimit_unavailable", 1);
     }
-    const headers = rateLimitHeaders(policy, decision);
     if (!decision.allowed) {
       denied.inc({ policy: policy.name });
       const error = new RateLimitedError(
         decision.retryAfterMs / 1000,
         `Rate limit "${policy.name}" exceeded`,
       );
-      Object.assign(error.headers, headers);
+      Object.assign(error.headers, rateLimitHeaders(policy, decision));
       throw error;
     }
     await next();
-    setResponseHeaders(c, headers);
+    setRateLimitHeaders(c, policyHeader(policy), stateHeader(policy, decision));
   };
+}
+
+/** setResponseHeaders for the two headers, without building a record per request. */
+function setRateLimitHeaders(c: { res: Response }, policy: string, state: string): void {
+  try {
+    const headers = c.res.headers;
+    headers.set("ratelimit-policy", policy);
+    headers.set("ratelimit", state);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    setResponseHeaders(c, { "ratelimit-policy": policy, "ratelimit": state });
+  }
 }

@@ -7,6 +7,8 @@ import { type BucketDecision, type BucketPolicy, type BucketState, take } from "
 
 export interface BucketStore {
   take(key: string, policy: BucketPolicy, nowMs: number, cost?: number): Promise<BucketDecision>;
+  /** The same decision synchronously, for stores that need no I/O (the middleware's fast path). */
+  takeNow?(key: string, policy: BucketPolicy, nowMs: number, cost?: number): BucketDecision;
 }
 
 export class LocalBucketStore implements BucketStore {
@@ -19,6 +21,10 @@ export class LocalBucketStore implements BucketStore {
   }
 
   take(key: string, policy: BucketPolicy, nowMs: number, cost = 1): Promise<BucketDecision> {
+    return Promise.resolve(this.takeNow(key, policy, nowMs, cost));
+  }
+
+  takeNow(key: string, policy: BucketPolicy, nowMs: number, cost = 1): BucketDecision {
     const state = this.#buckets.get(key) ?? null;
     const decision = take(state, policy, nowMs, cost);
     // Re-insert so Map order is least-recently-used first; evict from the front when full.
@@ -28,6 +34,6 @@ export class LocalBucketStore implements BucketStore {
       const oldest = this.#buckets.keys().next().value;
       if (oldest !== undefined) this.#buckets.delete(oldest);
     }
-    return Promise.resolve(decision);
+    return decision;
   }
 }
