@@ -111,6 +111,9 @@ export class ConnReader {
       }
       const end = findHeadEnd(this.buffer, this.start + Math.max(3, scanned - 3), this.end);
       if (end >= 0) {
+        if (end - this.start > REQUEST_HEAD_BYTES_MAX) {
+          throw new HeadError(431, "request head too large");
+        }
         const text = latin1(this.buffer, this.start, end - 4);
         this.start = end;
         return text;
