@@ -21,12 +21,27 @@ interface Cell {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** CPU time (user + system) of the three server processes per 1000 operations. */
+  serverCpuMsPer1000: number;
+}
+
+/** CPU time (user + system, all threads) of a process, from /proc (100 Hz ticks). */
+function processCpuMs(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function serversCpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
 }
 
 async function drive(
   concurrency: number,
   op: (worker: number, n: number) => Promise<unknown>,
+  serverPids: number[],
 ): Promise<Cell> {
+  const cpuBefore = serversCpuMs(serverPids);
   const latencies: number[] = [];
   let errors = 0;
   const endAt = performance.now() + SECONDS * 1000;
@@ -41,10 +56,17 @@ async function drive(
       }
     }
   }));
+  const cpuMs = serversCpuMs(serverPids) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { opsPerSecond: latencies.length / SECONDS, p50Ms: at(0.5), p99Ms: at(0.99), errors };
+  return {
+    opsPerSecond: latencies.length / SECONDS,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    errors,
+    serverCpuMsPer1000: (cpuMs / Math.max(1, latencies.length)) * 1000,
+  };
 }
 
 async function startEtcd(root: string) {
@@ -89,6 +111,7 @@ async function startEtcd(root: string) {
   }
   return {
     client,
+    pids: children.map((child) => child.pid),
     async stop() {
       client.close();
       for (const child of children) child.kill("SIGTERM");
@@ -116,6 +139,7 @@ async function main() {
     },
   });
   await helios.leader();
+  const heliosPids = helios.nodes.map((node) => node.process!.child.pid);
   const rows: string[][] = [];
   try {
     for (const concurrency of CONCURRENCY) {
@@ -141,7 +165,8 @@ async function main() {
         const cells: Record<string, Cell> = {};
         for (const system of order) {
           const ops = system === "helios" ? heliosOps : etcdOps;
-          cells[system] = await drive(concurrency, ops[kind]);
+          const pids = system === "helios" ? heliosPids : etcd.pids;
+          cells[system] = await drive(concurrency, ops[kind], pids);
         }
         const h = cells.helios;
         const e = cells.etcd;
@@ -154,6 +179,7 @@ async function main() {
           `${h.p50Ms.toFixed(2)} / ${h.p99Ms.toFixed(2)}`,
           `${e.p50Ms.toFixed(2)} / ${e.p99Ms.toFixed(2)}`,
           (h.p99Ms / e.p99Ms).toFixed(2) + "x",
+          `${h.serverCpuMsPer1000.toFixed(0)} / ${e.serverCpuMsPer1000.toFixed(0)}`,
           `${h.errors}/${e.errors}`,
         ]);
       }
@@ -173,6 +199,7 @@ async function main() {
     "helios p50/p99 ms",
     "etcd p50/p99 ms",
     "p99 ratio",
+    "server CPU ms/1000 ops h/e",
     "errors h/e",
   ];
   const table = [header, ...rows];
