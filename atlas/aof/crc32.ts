@@ -22,9 +22,12 @@ function buildTables(): Uint32Array[] {
   return tables;
 }
 
+const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES;
+
 /** Continues a CRC-32 over `bytes[start, end)`; pass the previous result as `crc` (0 to begin). */
 export function crc32(bytes: Uint8Array, crc = 0, start = 0, end = bytes.length): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
+  // Module constants, not a per-call destructuring: this runs twice per AOF record.
+  const t0 = T0, t1 = T1, t2 = T2, t3 = T3, t4 = T4, t5 = T5, t6 = T6, t7 = T7;
   let c = ~crc >>> 0;
   let i = start;
   for (; i + 8 <= end; i += 8) {
@@ -35,5 +38,16 @@ export function crc32(bytes: Uint8Array, crc = 0, start = 0, end = bytes.length)
       t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
   }
   for (; i < end; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/**
+ * CRC-32 of the 8 bytes `u32le(lo) | u32le(hi)`: one slicing-by-8 step, no loop and no buffer
+ * reads (the AOF record header's checksum over bodyLength and the body's CRC).
+ */
+export function crc32Of2Words(lo: number, hi: number): number {
+  const a = ~lo >>> 0;
+  const c = T7[a & 0xff] ^ T6[(a >>> 8) & 0xff] ^ T5[(a >>> 16) & 0xff] ^ T4[a >>> 24] ^
+    T3[hi & 0xff] ^ T2[(hi >>> 8) & 0xff] ^ T1[(hi >>> 16) & 0xff] ^ T0[hi >>> 24];
   return ~c >>> 0;
 }

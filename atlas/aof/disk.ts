@@ -6,8 +6,15 @@
 export interface DiskFile {
   /** Writes all of `bytes` at the end of what this handle wrote so far (loops over short writes). */
   write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Optional synchronous `write`: appending to the page cache takes a few µs, far less than an
+   * async op's thread hand-off (~25 µs of CPU), so the AOF writer uses it when offered.
+   */
+  writeSync?(bytes: Uint8Array): void;
   /** fsync: the bytes written so far survive a crash. */
   sync(): Promise<void>;
+  /** Optional synchronous `sync` (fdatasync on the calling thread, no thread hand-off). */
+  syncSync?(): void;
   /** Reads up to `into.length` bytes; null at end of file. */
   read(into: Uint8Array): Promise<number | null>;
   truncate(sizeBytes: number): Promise<void>;
@@ -39,8 +46,19 @@ class DenoDiskFile implements DiskFile {
     while (offset < bytes.length) offset += await this.file.write(bytes.subarray(offset));
   }
 
+  writeSync(bytes: Uint8Array): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += this.file.writeSync(offset === 0 ? bytes : bytes.subarray(offset));
+    }
+  }
+
   sync(): Promise<void> {
     return this.file.syncData();
+  }
+
+  syncSync(): void {
+    this.file.syncDataSync();
   }
 
   read(into: Uint8Array): Promise<number | null> {

@@ -12,7 +12,7 @@
  */
 import { Buffer } from "node:buffer";
 import { bytesToBinary } from "../store/binary.ts";
-import { crc32 } from "./crc32.ts";
+import { crc32, crc32Of2Words } from "./crc32.ts";
 
 export const AOF_MAGIC = "ATLASAOF";
 export const AOF_VERSION = 1;
@@ -48,6 +48,18 @@ export function recordSize(log: readonly (readonly string[])[]): number {
   return size;
 }
 
+let lastOut: Uint8Array | null = null;
+let lastView: DataView | null = null;
+
+/** A DataView over `out`, reused while the writer keeps encoding into the same chunk. */
+function viewOf(out: Uint8Array): DataView {
+  if (out !== lastOut) {
+    lastOut = out;
+    lastView = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+  return lastView!;
+}
+
 /** Encodes one record into `out` at `offset` (which must have recordSize() bytes); returns the end. */
 export function encodeRecord(
   out: Uint8Array,
@@ -55,23 +67,27 @@ export function encodeRecord(
   nowMs: number,
   log: readonly (readonly string[])[],
 ): number {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const view = viewOf(out);
   const bodyStart = offset + RECORD_HEADER_BYTES;
   view.setFloat64(bodyStart, nowMs, true);
   view.setUint32(bodyStart + 8, log.length, true);
   let p = bodyStart + 12;
-  for (const command of log) {
+  for (let c = 0; c < log.length; c++) {
+    const command = log[c];
     view.setUint32(p, command.length, true);
     p += 4;
-    for (const arg of command) {
+    for (let a = 0; a < command.length; a++) {
+      const arg = command[a];
       view.setUint32(p, arg.length, true);
       p += 4;
       p = writeBinary(out, p, arg);
     }
   }
-  view.setUint32(offset, p - bodyStart, true);
-  view.setUint32(offset + 4, crc32(out, 0, bodyStart, p), true);
-  view.setUint32(offset + 8, crc32(out, 0, offset, offset + 8), true);
+  const bodyLength = p - bodyStart;
+  const bodyCrc = crc32(out, 0, bodyStart, p);
+  view.setUint32(offset, bodyLength, true);
+  view.setUint32(offset + 4, bodyCrc, true);
+  view.setUint32(offset + 8, crc32Of2Words(bodyLength, bodyCrc), true);
   return p;
 }
 

@@ -24,6 +24,13 @@ export interface AofWriterOptions {
   fileSeq: number;
   /** Bytes already on disk in older live parts (for the size statistic). */
   baseSizeBytes?: number;
+  /**
+   * Under `every`, fsync on the event loop's own thread when the file offers it (default true),
+   * as Redis does under `appendfsync always`: the loop waits ~0.1 ms per batch, but saves a
+   * thread hand-off per fsync (~30 µs CPU and as much latency) and the requests that arrive
+   * meanwhile form the next, larger batch. False: fsync on a worker thread while the loop runs.
+   */
+  blockingFsync?: boolean;
   onFsync?: (seconds: number) => void;
   /** Called once, on the first failed write or fsync. */
   onError?: (error: AofWriteError) => void;
@@ -209,7 +216,9 @@ export class AofWriter {
           const data = concatBytes(segment.parts);
           segment.parts = [];
           const endSeq = segment.endSeq;
-          await this.file!.write(data);
+          const file = this.file!;
+          if (file.writeSync !== undefined) file.writeSync(data);
+          else await file.write(data);
           this.sizeBytes += data.length;
           this.writtenSeq = endSeq;
           this.settleWrittenWaiters();
@@ -234,7 +243,12 @@ export class AofWriter {
   private async fsyncNow(): Promise<void> {
     const startMs = performance.now();
     const target = this.writtenSeq;
-    await this.file!.sync();
+    const file = this.file!;
+    // Only `every` blocks: interval's timer fsync stays off the loop (like Redis's everysec).
+    const o = this.options;
+    if (file.syncSync !== undefined && o.fsync === "every" && o.blockingFsync !== false) {
+      file.syncSync();
+    } else await file.sync();
     this.options.onFsync?.((performance.now() - startMs) / 1000);
     this.durableSeq = target;
     this.fsyncWanted = false;
