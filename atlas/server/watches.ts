@@ -35,6 +35,7 @@ export class Watches {
 
   /** `key` changed (null: every key, e.g. FLUSHALL). */
   touched(key: string | null): void {
+    if (this.#watchers.size === 0) return; // every write calls this; WATCH is rare
     if (key === null) {
       for (const client of this.#watchers) client.watchDirty = true;
       return;

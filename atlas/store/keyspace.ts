@@ -230,6 +230,13 @@ export class Keyspace {
       touched.length = 0;
       return;
     }
+    if (touched.length === 1) {
+      // The common case (one key per write) without copying the list.
+      const key = touched[0];
+      touched.length = 0;
+      listener(key);
+      return;
+    }
     // Copy first: a listener may run commands, which touch keys again.
     const keys = touched.slice();
     touched.length = 0;
