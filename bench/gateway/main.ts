@@ -4,7 +4,9 @@
  * auth, RBAC, rate limiting with a generous bucket, security headers, metrics) against a plain
  * Deno.serve hello world, in the same run, `wrk -t1 -c64 -d5s`, alternating which goes first.
  * Prints req/s per round, the medians and the ratio. Goal (issue 8): ratio >= 0.5. For context it
- * also measures the gateway's unauthenticated GET /healthz (the middleware stack alone).
+ * also measures the gateway's unauthenticated GET /healthz (the middleware stack alone). Beside
+ * throughput it prints each server's CPU time per request (utime+stime from /proc/PID/stat over
+ * the wrk run, divided by the requests): steadier than req/s when the machine is shared.
  *
  *   deno run -A bench/gateway/main.ts [--rounds 3] [--duration 5s] [--log-level warn]
  *
@@ -28,6 +30,7 @@ const PASSWORD = "bench-password-123";
 
 interface Running {
   base: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -55,6 +58,7 @@ async function spawnReady(
       })().catch(() => {});
       return {
         base: `http://${match[1]}`,
+        pid: child.pid,
         async stop() {
           child.kill("SIGTERM");
           await child.status;
@@ -64,16 +68,42 @@ async function spawnReady(
   }
 }
 
-async function wrk(url: string, headers: string[] = []): Promise<{ rps: number; p99: string }> {
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
+
+/** utime+stime of a process in seconds (null where /proc is not available). */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+interface WrkResult {
+  rps: number;
+  p99: string;
+  /** Server CPU µs per request (NaN without /proc). */
+  cpuUs: number;
+}
+
+async function wrk(url: string, pid: number, headers: string[] = []): Promise<WrkResult> {
   const argv = ["-t1", `-c${args.values.connections}`, `-d${args.values.duration}`, "--latency"];
   for (const header of headers) argv.push("-H", header);
+  const cpuBefore = cpuSeconds(pid);
   const out = await new Deno.Command("wrk", { args: [...argv, url], stdout: "piped" }).output();
+  const cpuAfter = cpuSeconds(pid);
   const text = new TextDecoder().decode(out.stdout);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
   const p99 = /99%\s+(\S+)/.exec(text)?.[1] ?? "?";
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text);
   if (errors) throw new Error(`wrk saw ${errors[1]} non-2xx responses:\n${text}`);
-  return { rps, p99 };
+  const cpuUs = cpuBefore === null || cpuAfter === null
+    ? NaN
+    : ((cpuAfter - cpuBefore) * 1e6) / requests;
+  return { rps, p99, cpuUs };
 }
 
 async function post(url: string, body: unknown, token?: string) {
@@ -140,6 +170,7 @@ async function startGateway(): Promise<Running> {
   }
   return {
     base,
+    pid: child.pid,
     async stop() {
       child.kill("SIGTERM");
       await child.status;
@@ -161,35 +192,53 @@ try {
   const check = await fetch(kvUrl, { headers: { authorization: `Bearer ${token}` } });
   if (check.status !== 200) throw new Error(`warm-up GET answered ${check.status}`);
   await check.body?.cancel();
-  await wrk(kvUrl, auth); // warm-up (JIT, caches), not counted
-  const helios: number[] = [];
-  const plain: number[] = [];
-  const health: number[] = [];
-  console.log("round  helios GET kv (p99)        plain Deno.serve (p99)   ratio   helios /healthz");
+  await wrk(kvUrl, gateway.pid, auth); // warm-up (JIT, caches), not counted
+  await wrk(`${hello.base}/`, hello.pid);
+  const rows: Record<"helios" | "plain" | "health", WrkResult[]> = {
+    helios: [],
+    plain: [],
+    health: [],
+  };
+  console.log(
+    "round  helios GET kv (p99)  µs/req   plain Deno.serve (p99)  µs/req   ratio   " +
+      "helios /healthz  µs/req",
+  );
+  const cell = (r: WrkResult) =>
+    `${r.rps.toFixed(0).padStart(7)} req/s (${r.p99}) ${r.cpuUs.toFixed(1).padStart(5)}`;
   for (let round = 1; round <= ROUNDS; round++) {
-    const order = round % 2 === 1 ? ["helios", "plain", "health"] : ["plain", "helios", "health"];
-    const result: Record<string, { rps: number; p99: string }> = {};
+    const order = round % 2 === 1
+      ? ["helios", "plain", "health"] as const
+      : ["plain", "helios", "health"] as const;
+    const result: Partial<Record<"helios" | "plain" | "health", WrkResult>> = {};
     for (const which of order) {
-      if (which === "helios") result[which] = await wrk(kvUrl, auth);
-      else if (which === "plain") result[which] = await wrk(`${hello.base}/`);
-      else result[which] = await wrk(`${gateway.base}/healthz`);
+      if (which === "helios") result[which] = await wrk(kvUrl, gateway.pid, auth);
+      else if (which === "plain") result[which] = await wrk(`${hello.base}/`, hello.pid);
+      else result[which] = await wrk(`${gateway.base}/healthz`, gateway.pid);
     }
-    helios.push(result.helios.rps);
-    plain.push(result.plain.rps);
-    health.push(result.health.rps);
+    const { helios, plain, health } = result as Record<"helios" | "plain" | "health", WrkResult>;
+    rows.helios.push(helios);
+    rows.plain.push(plain);
+    rows.health.push(health);
     console.log(
-      `${round}      ${result.helios.rps.toFixed(0).padStart(7)} req/s (${result.helios.p99})` +
-        `   ${result.plain.rps.toFixed(0).padStart(7)} req/s (${result.plain.p99})` +
-        `   ${(result.helios.rps / result.plain.rps).toFixed(2)}x` +
-        `   ${result.health.rps.toFixed(0).padStart(7)} req/s`,
+      `${round}      ${cell(helios)}   ${cell(plain)}   ${(helios.rps / plain.rps).toFixed(2)}x` +
+        `   ${health.rps.toFixed(0).padStart(7)} req/s ${health.cpuUs.toFixed(1).padStart(5)}`,
     );
   }
-  const ratio = median(helios) / median(plain);
+  const rps = (which: keyof typeof rows) => median(rows[which].map((r) => r.rps));
+  const cpu = (which: keyof typeof rows) => median(rows[which].map((r) => r.cpuUs));
+  const ratio = rps("helios") / rps("plain");
   console.log(
-    `median: helios ${median(helios).toFixed(0)} req/s, plain ${median(plain).toFixed(0)} req/s, ` +
+    `median: helios ${rps("helios").toFixed(0)} req/s, plain ${rps("plain").toFixed(0)} req/s, ` +
       `ratio ${ratio.toFixed(2)}x (goal >= 0.5x) ${ratio >= 0.5 ? "MET" : "NOT MET"}; ` +
-      `helios /healthz ${median(health).toFixed(0)} req/s (${
-        (median(health) / median(plain)).toFixed(2)
+      `helios /healthz ${rps("health").toFixed(0)} req/s (${
+        (rps("health") / rps("plain")).toFixed(2)
+      }x)`,
+  );
+  console.log(
+    `server CPU per request (median): helios GET kv ${cpu("helios").toFixed(1)} µs, ` +
+      `plain ${cpu("plain").toFixed(1)} µs (${(cpu("plain") / cpu("helios")).toFixed(2)}x), ` +
+      `helios /healthz ${cpu("health").toFixed(1)} µs (${
+        (cpu("plain") / cpu("health")).toFixed(2)
       }x)`,
   );
 } finally {
