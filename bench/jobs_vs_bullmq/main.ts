@@ -19,7 +19,18 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { Queue, Worker } from "bullmq";
-import { HandlerRegistry, HttpJobApi, WorkerRunner } from "../../src/queue/mod.ts";
+import {
+  type EnqueueInput,
+  HandlerRegistry,
+  HttpJobApi,
+  InProcessJobApi,
+  type JobService,
+  RespJobApi,
+  type WorkerJobApi,
+  WorkerRunner,
+} from "../../src/queue/mod.ts";
+import { createHelios } from "../../src/mod.ts";
+import { startAtlasd } from "../../atlas/testing/atlasd_harness.ts";
 import { Logger } from "../../src/observability/logger.ts";
 import {
   apiToken,
@@ -36,6 +47,7 @@ const args = parseArgs({
     concurrency: { type: "string", default: "32" },
     producers: { type: "string", default: "16" },
     batch: { type: "string", default: "100" },
+    sides: { type: "string", default: "all" },
   },
 });
 const JOBS = Number(args.values.jobs);
@@ -44,7 +56,19 @@ const CONCURRENCY = Number(args.values.concurrency);
 const PRODUCERS = Number(args.values.producers);
 const BATCH = Number(args.values.batch);
 
-type Side = "bullmq" | "helios-interval" | "helios-every";
+type Side =
+  | "bullmq"
+  | "http-interval"
+  | "http-every"
+  | "resp-interval"
+  | "resp-every"
+  | "app-interval"
+  | "app-every";
+const PATHS: Record<string, string> = {
+  http: "HTTP gateway",
+  resp: "RESP (atlasd)",
+  app: "app (embedded)",
+};
 
 /** What one run measured: throughput and CPU time of every process involved, per 1000 jobs. */
 interface Measured {
@@ -64,13 +88,14 @@ function selfCpuMs(): number {
   return (usage.user + usage.system) / 1000;
 }
 
-/** Starts a measurement over this process and `pid`; call the result to finish it. */
-function measure(pid: number): () => Measured {
+/** Starts a measurement over this process and `pid` (if any); call the result to finish it. */
+function measure(pid: number | null): () => Measured {
   const started = performance.now();
-  const cpu0 = selfCpuMs() + processCpuMs(pid);
+  const cpu = () => selfCpuMs() + (pid === null ? 0 : processCpuMs(pid));
+  const cpu0 = cpu();
   return () => {
     const seconds = (performance.now() - started) / 1000;
-    const cpuMs = selfCpuMs() + processCpuMs(pid) - cpu0;
+    const cpuMs = cpu() - cpu0;
     return { rate: JOBS / seconds, cpuMsPer1000: (cpuMs / JOBS) * 1000 };
   };
 }
@@ -213,6 +238,119 @@ async function runHelios(fsync: "interval" | "every", style: Style): Promise<Mea
   return measured;
 }
 
+/** Counts acks as the store confirms them (wraps any WorkerJobApi). */
+function counting(api: WorkerJobApi, onAcked: (acked: number) => void): WorkerJobApi {
+  let acked = 0;
+  return {
+    claim: (request, signal) => api.claim(request, signal),
+    heartbeat: (id, lease) => api.heartbeat(id, lease),
+    nack: (id, lease) => api.nack(id, lease),
+    release: (id, lease) => api.release(id, lease),
+    async ack(id, lease) {
+      await api.ack(id, lease);
+      onAcked(++acked);
+    },
+    async ackMany(worker, acks) {
+      const outs = await api.ackMany!(worker, acks);
+      acked += outs.filter((out) => out === null).length;
+      onAcked(acked);
+      return outs;
+    },
+  };
+}
+
+function benchRunner(api: WorkerJobApi): WorkerRunner {
+  return new WorkerRunner({
+    api,
+    registry: new HandlerRegistry().handle("noop", () => null),
+    workerId: "bench",
+    queues: ["bench"],
+    concurrency: CONCURRENCY,
+    pollIntervalMs: 1000,
+    leaseMs: 60_000,
+    shutdownTimeoutMs: 1000,
+    logger: new Logger("worker", { level: "error" }),
+  });
+}
+
+const benchJob = (n: number): EnqueueInput => ({ queue: "bench", task: "noop", payload: { n } });
+
+/** Enqueues through `jobs` (single or bulk) and fails loudly on any refused job. */
+async function enqueueVia(
+  jobs: Pick<JobService, "enqueue" | "enqueueMany">,
+  style: Style,
+  first: number,
+  count: number,
+) {
+  if (style === "single") {
+    await jobs.enqueue(benchJob(first));
+    return;
+  }
+  const outs = await jobs.enqueueMany(Array.from({ length: count }, (_, i) => benchJob(first + i)));
+  const failed = outs.find((out) => "error" in out);
+  if (failed) throw (failed as { error: Error }).error;
+}
+
+/**
+ * RESP: `helios atlasd --sync-mode <fsync>` (the JOB.* module) and, in the bench process, producers
+ * and a WorkerRunner over RespJobApi on separate connections (no gateway, no HTTP) — the shape
+ * of BullMQ + Redis. The worker is not woken by the producers' enqueues (another client): it
+ * claims in batches and re-polls with JOB.PEEK like a separate process would.
+ */
+async function runResp(fsync: "interval" | "every", style: Style): Promise<Measured> {
+  const atlasd = await startAtlasd(["--sync-mode", fsync]);
+  const atlas = `127.0.0.1:${atlasd.port}`;
+  const producer = new RespJobApi({ atlas, poolSize: 4 });
+  const workerApi = new RespJobApi({ atlas });
+  let finished!: () => void;
+  const all = new Promise<void>((resolve) => (finished = resolve));
+  const runner = benchRunner(counting(workerApi, (acked) => acked === JOBS && finished()));
+  const finish = measure(atlasd.pid);
+  runner.start();
+  await produce(style, (first, count) => enqueueVia(producer, style, first, count));
+  await all;
+  const measured = finish();
+  await runner.stop();
+  await workerApi.close();
+  await producer.close();
+  await atlasd.stop();
+  return measured;
+}
+
+/**
+ * The framework path: an application built with createHelios on its embedded ATLAS engine
+ * (`atlas.aof_fsync` = <fsync>) enqueues with `helios.jobs` and runs the handler in-process —
+ * how a Helios application replaces BullMQ + Redis. The worker is the embedded one's
+ * components (WorkerRunner over InProcessJobApi on helios.jobs.service, as startEmbeddedWorker
+ * builds it), started here so the bench can count confirmed acks.
+ */
+async function runApp(fsync: "interval" | "every", style: Style): Promise<Measured> {
+  const dir = await Deno.makeTempDir({ prefix: "bench-app-" });
+  const helios = await createHelios({
+    dataDir: dir,
+    config: {
+      atlas: { aof_fsync: fsync },
+      worker: { embedded: false, retention_count: 1_000_000 },
+      observability: { log_level: "error" },
+    },
+    env: { get: () => undefined },
+    logger: new Logger("app", { level: "error" }),
+  });
+  let finished!: () => void;
+  const all = new Promise<void>((resolve) => (finished = resolve));
+  const api = new InProcessJobApi(helios.jobs.service);
+  const runner = benchRunner(counting(api, (acked) => acked === JOBS && finished()));
+  const finish = measure(null);
+  runner.start();
+  await produce(style, (first, count) => enqueueVia(helios.jobs.service, style, first, count));
+  await all;
+  const measured = finish();
+  await runner.stop();
+  await helios.close();
+  await Deno.remove(dir, { recursive: true });
+  return measured;
+}
+
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     try {
@@ -226,11 +364,26 @@ async function waitForPort(port: number): Promise<void> {
 }
 
 const styles: Style[] = ["single", "bulk"];
-const sides: Side[] = ["bullmq", "helios-interval", "helios-every"];
-const run = (side: Side, style: Style) =>
-  side === "bullmq"
-    ? runBullmq(style)
-    : runHelios(side === "helios-interval" ? "interval" : "every", style);
+const ALL_SIDES: Side[] = [
+  "bullmq",
+  "http-interval",
+  "http-every",
+  "resp-interval",
+  "resp-every",
+  "app-interval",
+  "app-every",
+];
+const sides = args.values.sides === "all"
+  ? ALL_SIDES
+  : ["bullmq" as Side, ...args.values.sides.split(",").filter((x) => x !== "bullmq") as Side[]];
+for (const side of sides) if (!ALL_SIDES.includes(side)) throw new Error(`unknown side ${side}`);
+const run = (side: Side, style: Style) => {
+  const fsync = side.endsWith("every") ? "every" : "interval";
+  if (side === "bullmq") return runBullmq(style);
+  if (side.startsWith("http")) return runHelios(fsync, style);
+  if (side.startsWith("resp")) return runResp(fsync, style);
+  return runApp(fsync, style);
+};
 const results = new Map<string, Measured[]>();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const style of styles) {
@@ -240,10 +393,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       const key = `${style} ${side}`;
       results.set(key, [...(results.get(key) ?? []), measured]);
       console.log(
-        `round ${round} ${style.padEnd(6)} ${side.padEnd(16)} ${
-          Math.round(measured.rate)
-        } jobs/s, ` +
-          `${Math.round(measured.cpuMsPer1000)} CPU ms per 1000 jobs`,
+        `round ${round} ${style.padEnd(6)} ${side.padEnd(14)} ${Math.round(measured.rate)} ` +
+          `jobs/s, ${Math.round(measured.cpuMsPer1000)} CPU ms per 1000 jobs`,
       );
     }
   }
@@ -253,25 +404,29 @@ const medianOf = (key: string, pick: (m: Measured) => number) =>
   median(results.get(key)!.map(pick));
 console.log(
   `\n${JOBS} jobs, ${PRODUCERS} producers (bulk: ${BATCH} per call), worker concurrency ` +
-    `${CONCURRENCY}, ${ROUNDS} rounds, medians. CPU = all processes of the side (the bench ` +
-    `process with producers and worker, plus redis-server or the Helios gateway).`,
+    `${CONCURRENCY}, ${ROUNDS} rounds, medians. CPU = all processes of the side: the bench ` +
+    `process (producers and worker) plus redis-server, the Helios gateway (http) or atlasd ` +
+    `(resp); the app rows are one process. Ratio = Helios / BullMQ for jobs/s, BullMQ / Helios ` +
+    `for CPU (> 1 is better for Helios either way).`,
 );
 console.log(
-  "| enqueue | metric | BullMQ (everysec) | Helios interval | Helios every | interval vs BullMQ | every vs BullMQ |",
+  "| enqueue | Helios path | sync | jobs/s | vs BullMQ | CPU ms / 1000 jobs | vs BullMQ |",
 );
 console.log("|---|---|---|---|---|---|---|");
 for (const style of styles) {
-  const [b, i, e] = sides.map((side) => medianOf(`${style} ${side}`, (m) => m.rate));
+  const rate = (side: Side) => medianOf(`${style} ${side}`, (m) => m.rate);
+  const cpu = (side: Side) => medianOf(`${style} ${side}`, (m) => m.cpuMsPer1000);
   console.log(
-    `| ${style} | jobs/s | ${Math.round(b)} | ${Math.round(i)} | ${Math.round(e)} | ` +
-      `${(i / b).toFixed(2)}× | ${(e / b).toFixed(2)}× |`,
+    `| ${style} | BullMQ + Redis | everysec | ${Math.round(rate("bullmq"))} | 1.00× | ` +
+      `${Math.round(cpu("bullmq"))} | 1.00× |`,
   );
-  const [cb, ci, ce] = sides.map((side) => medianOf(`${style} ${side}`, (m) => m.cpuMsPer1000));
-  console.log(
-    `| ${style} | CPU ms / 1000 jobs | ${Math.round(cb)} | ${Math.round(ci)} | ${
-      Math.round(ce)
-    } | ` +
-      `${(cb / ci).toFixed(2)}× | ${(cb / ce).toFixed(2)}× |`,
-  );
+  for (const side of sides.filter((x) => x !== "bullmq")) {
+    const [path, sync] = side.split("-");
+    console.log(
+      `| ${style} | ${PATHS[path]} | ${sync} | ${Math.round(rate(side))} | ` +
+        `${(rate(side) / rate("bullmq")).toFixed(2)}× | ${Math.round(cpu(side))} | ` +
+        `${(cpu("bullmq") / cpu(side)).toFixed(2)}× |`,
+    );
+  }
 }
 Deno.exit(0);

@@ -21,6 +21,8 @@ export {
   type JobContext,
   JobFailure,
   type JobHandler,
+  RespJobApi,
+  type RespJobApiOptions,
   startEmbeddedWorker,
   type WorkerJobApi,
   WorkerRunner,
