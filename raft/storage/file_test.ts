@@ -4,6 +4,7 @@ import type { Entry } from "../core/types.ts";
 import { storageConformance } from "./conformance.ts";
 import { FileStorage, WalCorruptError } from "./file.ts";
 import { SnapshotCorruptError } from "./snapshot_file.ts";
+import { decodeRecord } from "./wal_codec.ts";
 
 const root = Deno.makeTempDirSync({ prefix: "raft-file-storage-" });
 let dirs = 0;
@@ -52,20 +53,69 @@ Deno.test("file storage: a conflicting suffix is replaced on replay", async () =
   await reopened.close();
 });
 
-Deno.test("file storage: a torn tail is truncated with a warning; corruption refuses to start", async () => {
+/** Byte offsets where each WAL record starts, and where the records end. */
+function recordOffsets(bytes: Uint8Array): { starts: number[]; end: number } {
+  const starts: number[] = [];
+  let offset = 0;
+  for (;;) {
+    const outcome = decodeRecord(bytes, offset);
+    if (outcome.status !== "ok") return { starts, end: offset };
+    starts.push(offset);
+    offset = outcome.nextOffset;
+  }
+}
+
+Deno.test("file storage: segments are preallocated; records go after the last one on reopen", async () => {
   const dir = freshDir();
-  const s = FileStorage.openSync(dir);
+  const s = FileStorage.openSync(dir, { segmentBytesMax: 4096 });
   s.append([ent(1, 1), ent(2, 1)]);
   await s.close();
   const wal = join(dir, "wal-0000000001.log");
+  assert.equal(Deno.statSync(wal).size, 4096); // zero-filled up front
+  const reopened = FileStorage.openSync(dir, { segmentBytesMax: 4096 });
+  assert.equal(reopened.lastIndex(), 2);
+  reopened.append([ent(3, 1)]);
+  await reopened.close();
+  const again = FileStorage.openSync(dir, { segmentBytesMax: 4096 });
+  assert.deepEqual(again.entries(1, 4, Infinity).map((e) => e.index), [1, 2, 3]);
+  await again.close();
+});
+
+Deno.test("file storage: a torn tail is truncated with a warning; corruption refuses to start", async () => {
+  const dir = freshDir();
+  const s = FileStorage.openSync(dir);
+  s.append([ent(1, 1), ent(2, 1, "x".repeat(2000))]);
+  await s.close();
+  const wal = join(dir, "wal-0000000001.log");
   const good = Deno.readFileSync(wal);
-  Deno.writeFileSync(wal, good.subarray(0, good.length - 3)); // torn final record
+  const { starts, end } = recordOffsets(good);
+  const lastStart = starts[starts.length - 1];
+
+  // An append cut short by a crash (a segment written before preallocation, or past its end).
+  Deno.writeFileSync(wal, good.subarray(0, end - 3));
   const torn: number[] = [];
-  const recovered = FileStorage.openSync(dir, { onTornTail: (_f, offset) => torn.push(offset) });
+  let recovered = FileStorage.openSync(dir, { onTornTail: (_f, offset) => torn.push(offset) });
   assert.equal(recovered.lastIndex(), 1);
-  assert.equal(torn.length, 1);
-  assert.equal(Deno.statSync(wal).size, torn[0]);
+  assert.deepEqual(torn, [lastStart]);
+  assert.equal(Deno.statSync(wal).size, lastStart);
   await recovered.close();
+
+  // An overwrite of preallocated blocks that did not all reach the disk: a sector of the last
+  // record still reads as zeros.
+  const partly = new Uint8Array(good);
+  partly.fill(0, Math.ceil((lastStart + 100) / 512) * 512, end);
+  Deno.writeFileSync(wal, partly);
+  torn.length = 0;
+  recovered = FileStorage.openSync(dir, { onTornTail: (_f, offset) => torn.push(offset) });
+  assert.equal(recovered.lastIndex(), 1);
+  assert.deepEqual(torn, [lastStart]);
+  await recovered.close();
+
+  // A flipped bit leaves no zero sector: corruption, even in the last record.
+  const flipped = new Uint8Array(good);
+  flipped[lastStart + 40] ^= 0xff;
+  Deno.writeFileSync(wal, flipped);
+  assert.throws(() => FileStorage.openSync(dir), WalCorruptError);
 
   const corrupt = new Uint8Array(good);
   corrupt[12] ^= 0xff; // inside the first record's payload
