@@ -67,7 +67,9 @@ export async function forward(
       if (!safe || !upstream.budget.tryRetry()) break;
       deps.metrics.retry(upstream.name);
     }
-    const lease = await leaseTarget(upstream, tried, outbound);
+    // pick() answers at once unless every target is at its limits: no await on the hot path.
+    const picked = upstream.pick(tried, outbound.hashKey);
+    const lease = picked === "busy" ? await leaseTarget(upstream, tried, outbound) : picked;
     if (lease === "busy") return fail(body, outbound, overloaded(upstream.name));
     if (lease === null) break;
     (tried ??= []).push(lease.target);
@@ -113,7 +115,7 @@ async function fail(
   });
 }
 
-async function attemptOnce(
+function attemptOnce(
   deps: ForwardDeps,
   upstream: Upstream,
   lease: Lease,
@@ -122,8 +124,20 @@ async function attemptOnce(
   canRetry: boolean,
 ): Promise<AttemptResult> {
   if (body === null && lease.target.h1 !== null) {
-    return await attemptRaw(deps, upstream, lease, outbound, canRetry);
+    return attemptRaw(deps, upstream, lease, outbound, canRetry);
   }
+  return attemptFetch(deps, upstream, lease, outbound, body, canRetry);
+}
+
+/** Any other request (a body, an https target or a base path) goes through fetch. */
+async function attemptFetch(
+  deps: ForwardDeps,
+  upstream: Upstream,
+  lease: Lease,
+  outbound: OutboundRequest,
+  body: RequestBody | null,
+  canRetry: boolean,
+): Promise<AttemptResult> {
   const headers = new Headers(outbound.headers);
   if (!upstream.config.preserve_host) headers.delete("host");
   // Deno's fetch decodes gzip/br bodies but keeps Content-Encoding; ask for identity so the

@@ -10,6 +10,7 @@ import { deadline } from "./deadlines.ts";
 import { HOP_BY_HOP } from "./headers.ts";
 import { latin1, latin1Bytes } from "./latin1.ts";
 import type { ProxyReply } from "./reply.ts";
+import { allocBytes, copyBytes } from "./slab.ts";
 
 /** Bounds: a response head larger than this is an upstream error. */
 export const RESPONSE_HEAD_BYTES_MAX = 64 * 1024;
@@ -146,7 +147,13 @@ export class H1Pool {
     let buffer: Uint8Array;
     let filled: number;
     try {
-      await writeAll(conn, head);
+      let written: number;
+      try {
+        written = await conn.write(head);
+      } catch (error) {
+        throw new StaleConnection(`write failed: ${(error as Error).message}`);
+      }
+      if (written < head.length) await writeAll(conn, head.subarray(written));
       ({ parsed, buffer, filled } = await readHead(conn));
     } catch (error) {
       if (timedOut) throw new UpstreamError("response header timeout", "timeout");
@@ -159,6 +166,7 @@ export class H1Pool {
       status: parsed.status,
       statusText: parsed.statusText,
       headers: parsed.headers,
+      rawHead: parsed.rawHead,
       contentLength: parsed.contentLength >= 0 ? parsed.contentLength : null,
       body: null,
     };
@@ -216,6 +224,8 @@ interface ParsedHead {
   statusText: string;
   /** Hop-by-hop, Connection-listed, framing and X-Request-Id headers removed. */
   headers: [string, string][];
+  /** When set: the status line and the kept header lines as received (see ProxyReply). */
+  rawHead?: Uint8Array;
   headBytes: number;
   contentLength: number;
   chunked: boolean;
@@ -262,7 +272,7 @@ async function readHead(conn: Deno.TcpConn) {
     filled += n;
     const end = findHeadEnd(buffer, from, filled);
     if (end < 0) continue;
-    const parsed = parseHead(latin1(buffer, 0, end - 4), end);
+    const parsed = parseHeadBytes(buffer, end) ?? parseHead(latin1(buffer, 0, end - 4), end);
     if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
       // Informational (100 Continue, 103 Early Hints): skip it and read the final head.
       buffer.copyWithin(0, end, filled);
@@ -276,6 +286,98 @@ async function readHead(conn: Deno.TcpConn) {
 
 /** Response headers the proxy never passes on as they came: framing and its own request id. */
 const DROPPED = new Set([...HOP_BY_HOP, "content-length", "x-request-id"]);
+/** Name lengths in DROPPED: any other name is kept without building a string for it. */
+const DROPPED_LENGTH: boolean[] = [];
+for (const name of DROPPED) DROPPED_LENGTH[name.length] = true;
+
+/**
+ * The common case without strings: the status line and every kept header line are copied as
+ * bytes; only dropped names are looked at closely. Returns null (the caller parses text) when
+ * Connection lists names to drop beyond close/keep-alive.
+ */
+function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
+  let eol = lineEnd(buf, 0, end);
+  if (
+    eol < 12 || buf[0] !== 72 || buf[1] !== 84 || buf[2] !== 84 || buf[3] !== 80 ||
+    buf[4] !== 47 || buf[5] !== 49 || buf[6] !== 46 || buf[8] !== 32
+  ) {
+    throw new UpstreamError("malformed status line", "other");
+  }
+  const status = digit(buf[9]) * 100 + digit(buf[10]) * 10 + digit(buf[11]);
+  if (!(status >= 100 && status <= 599)) throw new UpstreamError("malformed status", "other");
+  let keepAlive = buf[7] === 49;
+  let contentLength = -1;
+  let chunked = false;
+  const out = allocBytes(end);
+  out.set(buf.subarray(0, eol + 2));
+  let o = eol + 2;
+  for (let pos = eol + 2; pos < end - 2; pos = eol + 2) {
+    eol = lineEnd(buf, pos, end);
+    let colon = pos;
+    while (colon < eol && buf[colon] !== 58) colon++;
+    if (colon === pos || colon === eol) throw new UpstreamError("malformed header line", "other");
+    if (DROPPED_LENGTH[colon - pos] !== true || !DROPPED.has(lowerName(buf, pos, colon))) {
+      out.set(buf.subarray(pos, eol + 2), o);
+      o += eol + 2 - pos;
+      continue;
+    }
+    const name = lowerName(buf, pos, colon);
+    const value = latin1(buf, colon + 1, eol).trim().toLowerCase();
+    if (name === "content-length") {
+      const length = Number(value);
+      if (
+        value === "" || !Number.isSafeInteger(length) || length < 0 ||
+        (contentLength >= 0 && contentLength !== length)
+      ) {
+        throw new UpstreamError("invalid content-length", "other");
+      }
+      contentLength = length;
+    } else if (name === "transfer-encoding") {
+      chunked = value.split(",").map((t) => t.trim()).includes("chunked");
+    } else if (name === "connection") {
+      for (const token of value.split(",")) {
+        const t = token.trim();
+        if (t === "close") keepAlive = false;
+        else if (t === "keep-alive") keepAlive = true;
+        else if (t !== "") return null;
+      }
+    }
+  }
+  return {
+    status,
+    statusText: "",
+    headers: [],
+    rawHead: out.subarray(0, o),
+    headBytes: end,
+    contentLength: chunked ? -1 : contentLength,
+    chunked,
+    keepAlive,
+  };
+}
+
+/** The index of the CR of the CRLF ending the line at `from` (a bare LF is malformed). */
+function lineEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    if (buf[i] === 10) {
+      if (i === from || buf[i - 1] !== 13) break;
+      return i - 1;
+    }
+  }
+  throw new UpstreamError("malformed response head", "other");
+}
+
+function digit(byte: number): number {
+  return byte >= 48 && byte <= 57 ? byte - 48 : NaN;
+}
+
+function lowerName(buf: Uint8Array, from: number, to: number): string {
+  let name = "";
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    name += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+  }
+  return name;
+}
 
 function parseHead(text: string, headBytes: number): ParsedHead {
   const lines = text.split("\r\n");
@@ -334,7 +436,7 @@ async function readFixed(
   length: number,
   idleTimeoutMs: number,
 ): Promise<{ bytes: Uint8Array<ArrayBuffer>; overflow: number }> {
-  const bytes = new Uint8Array(length);
+  const bytes = allocBytes(length);
   const have = Math.min(extra.length, length);
   bytes.set(extra.subarray(0, have));
   let filled = have;
@@ -369,7 +471,7 @@ function streamBody(
 ): ReadableStream<Uint8Array> {
   const decoder = parsed.chunked ? new ChunkedDecoder() : null;
   let remaining = parsed.contentLength; // -1: until close (when not chunked)
-  let pending: Uint8Array | null = extra.length > 0 ? extra.slice() : null;
+  let pending: Uint8Array | null = extra.length > 0 ? copyBytes(extra) : null;
   let finished = false;
   const timer = deadline(idleTimeoutMs, () => closeQuietly(conn));
   const finish = (reusable: boolean) => {
@@ -480,9 +582,9 @@ export class ChunkedDecoder {
       }
     }
     if (this.done) this.leftover = input.length - i;
-    if (parts.length === 1) return parts[0].slice();
+    if (parts.length === 1) return copyBytes(parts[0]);
     const total = parts.reduce((sum, p) => sum + p.length, 0);
-    const out = new Uint8Array(total);
+    const out = allocBytes(total);
     let offset = 0;
     for (const p of parts) {
       out.set(p, offset);

@@ -8,6 +8,7 @@
 import { ChunkedDecoder } from "./h1_client.ts";
 import type { HeaderSource } from "./headers.ts";
 import { latin1 } from "./latin1.ts";
+import { allocBytes } from "./slab.ts";
 
 /** A request head (request line + headers) larger than this is answered 431. */
 export const REQUEST_HEAD_BYTES_MAX = 64 * 1024;
@@ -74,9 +75,22 @@ export class ConnReader {
     return this.end - this.start;
   }
 
-  /** Reads more bytes; false at end of stream. Keeps at most REQUEST_HEAD_BYTES_MAX pending. */
-  async fill(): Promise<boolean> {
+  /** Reads more bytes; false at end of stream. */
+  fill(): Promise<boolean> {
     if (this.start === this.end) this.start = this.end = 0;
+    if (this.end < this.buffer.length) {
+      return this.conn.read(this.buffer.subarray(this.end)).then(this.filled);
+    }
+    return this.fillSlow();
+  }
+
+  private readonly filled = (n: number | null): boolean => {
+    if (n === null) return false;
+    this.end += n;
+    return true;
+  };
+
+  private async fillSlow(): Promise<boolean> {
     if (this.end === this.buffer.length) {
       if (this.start > 0) {
         this.buffer.copyWithin(0, this.start, this.end);
@@ -132,7 +146,8 @@ export class ConnReader {
   /** Up to `max` pending bytes, copied out and consumed. */
   take(max: number): Uint8Array {
     const n = Math.min(max, this.available);
-    const out = this.buffer.slice(this.start, this.start + n);
+    const out = allocBytes(n);
+    out.set(this.buffer.subarray(this.start, this.start + n));
     this.start += n;
     return out;
   }

@@ -3,14 +3,20 @@
  * header octets on unchanged, whatever their encoding. ASCII, the common case, takes the
  * native TextDecoder/TextEncoder paths.
  */
-const decoder = new TextDecoder();
+import { allocBytes } from "./slab.ts";
+
+const strict = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
-const NON_ASCII = /[\u0080-\uffff]/;
 
 export function latin1(buffer: Uint8Array, from: number, to: number): string {
-  // Any byte above 0x7f decodes to a non-ASCII char (itself or U+FFFD), so this test is exact.
-  const ascii = decoder.decode(buffer.subarray(from, to));
-  if (!NON_ASCII.test(ascii)) return ascii;
+  // Valid UTF-8 with any byte above 0x7f decodes to fewer chars than bytes, and invalid UTF-8
+  // throws: equal lengths mean pure ASCII, where UTF-8 and latin1 agree.
+  try {
+    const text = strict.decode(buffer.subarray(from, to));
+    if (text.length === to - from) return text;
+  } catch {
+    // Not UTF-8: decode byte by byte below.
+  }
   let out = "";
   for (let i = from; i < to; i += 4096) {
     out += String.fromCharCode.apply(
@@ -26,18 +32,19 @@ export function latin1(buffer: Uint8Array, from: number, to: number): string {
  * Chars above 0xff (never produced by latin1()) are written as "?".
  */
 export function latin1Into(text: string, buffer: Uint8Array, offset: number): number {
-  if (!NON_ASCII.test(text)) {
-    return encoder.encodeInto(text, buffer.subarray(offset)).written;
-  }
+  const target = buffer.subarray(offset, offset + text.length);
+  const { read, written } = encoder.encodeInto(text, target);
+  // Both equal to the length only when every char was ASCII (one byte each).
+  if (read === text.length && written === text.length) return written;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    buffer[offset + i] = c > 0xff ? 63 : c;
+    target[i] = c > 0xff ? 63 : c;
   }
   return text.length;
 }
 
-export function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(text.length);
+export function latin1Bytes(text: string): Uint8Array {
+  const out = allocBytes(text.length);
   latin1Into(text, out, 0);
   return out;
 }

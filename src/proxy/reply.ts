@@ -8,6 +8,7 @@ import { problemResponse } from "../errors/mod.ts";
 import type { ProblemContext } from "../errors/problem.ts";
 import { writeAll } from "./h1_request.ts";
 import { latin1Into } from "./latin1.ts";
+import { allocBytes } from "./slab.ts";
 
 export interface ProxyReply {
   status: number;
@@ -20,6 +21,13 @@ export interface ProxyReply {
   body: Uint8Array | ReadableStream<Uint8Array> | null;
   /** Sent as X-Request-Id. */
   requestId?: string;
+  /**
+   * The status line and header lines exactly as the upstream sent them (each ending in CRLF,
+   * hop-by-hop, framing and X-Request-Id lines already left out). When set it is written
+   * instead of status/statusText/headers: the fast path copies bytes instead of building
+   * strings.
+   */
+  rawHead?: Uint8Array;
 }
 
 /** An upgraded exchange: the upstream accepted (101) and the two sockets are piped. */
@@ -94,8 +102,12 @@ export async function writeReply(
 ): Promise<boolean> {
   const { status, body } = reply;
   let keepAlive = options.keepAlive;
-  let head = `HTTP/1.1 ${status} ${reply.statusText || REASONS[status] || ""}\r\n`;
-  for (const [name, value] of reply.headers) head += `${name}: ${value}\r\n`;
+  const raw = reply.rawHead;
+  let head = "";
+  if (raw === undefined) {
+    head = `HTTP/1.1 ${status} ${reply.statusText || REASONS[status] || ""}\r\n`;
+    for (const [name, value] of reply.headers) head += `${name}: ${value}\r\n`;
+  }
   if (reply.requestId !== undefined) head += `x-request-id: ${reply.requestId}\r\n`;
   const bodiless = status < 200 || status === 204 || status === 304;
   let chunked = false;
@@ -116,11 +128,14 @@ export async function writeReply(
   head += "\r\n";
   const stream = body instanceof ReadableStream ? body : null;
   const inline = body instanceof Uint8Array && !options.head && !bodiless ? body : null;
-  const bytes = new Uint8Array(head.length + (inline?.length ?? 0));
-  latin1Into(head, bytes, 0);
-  if (inline !== null) bytes.set(inline, head.length);
+  const rawBytes = raw?.length ?? 0;
+  const bytes = allocBytes(rawBytes + head.length + (inline?.length ?? 0));
+  if (raw !== undefined) bytes.set(raw);
+  latin1Into(head, bytes, rawBytes);
+  if (inline !== null) bytes.set(inline, rawBytes + head.length);
   try {
-    await writeAll(conn, bytes);
+    const written = await conn.write(bytes);
+    if (written < bytes.length) await writeAll(conn, bytes.subarray(written));
   } catch {
     stream?.cancel().catch(() => {});
     return false;
@@ -135,7 +150,6 @@ export async function writeReply(
   return keepAlive && (reply.contentLength === null || sent === reply.contentLength);
 }
 
-const CRLF = 0x0d0a;
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 
 /** Streams a body; returns the body bytes sent, or -1 when the stream or the client failed. */
@@ -157,10 +171,11 @@ async function writeStream(
         continue;
       }
       const size = `${value.length.toString(16)}\r\n`;
-      const framed = new Uint8Array(size.length + value.length + 2);
+      const framed = allocBytes(size.length + value.length + 2);
       latin1Into(size, framed, 0);
       framed.set(value, size.length);
-      new DataView(framed.buffer).setUint16(framed.length - 2, CRLF);
+      framed[framed.length - 2] = 13;
+      framed[framed.length - 1] = 10;
       await writeAll(conn, framed);
     }
     if (chunked) await writeAll(conn, LAST_CHUNK);
