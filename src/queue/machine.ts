@@ -142,7 +142,8 @@ export class QueueMachine {
 
   ack(nowMs: number, id: string, worker: string, attempt: number, result: string | null): JobMeta {
     const meta = this.leased(id, worker, attempt, "ack");
-    if (result !== null) {
+    // COMPLETED is final, so no earlier result can be there; an absent result reads as null.
+    if (result !== null && result !== "null") {
       this.data.set(keys.result(id), checkBytes("Result", result, QUEUE_LIMITS.resultBytesMax));
     }
     meta.lease = null;

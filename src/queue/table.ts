@@ -29,7 +29,7 @@ export class JobTable {
 
   load(id: string): JobMeta | null {
     const text = this.data.get(keys.meta(id));
-    return text === null ? null : JSON.parse(text) as JobMeta;
+    return text === null ? null : expandMeta(JSON.parse(text));
   }
 
   mustLoad(id: string): JobMeta {
@@ -39,7 +39,7 @@ export class JobTable {
   }
 
   save(meta: JobMeta): void {
-    this.data.set(keys.meta(meta.id), JSON.stringify(meta));
+    this.data.set(keys.meta(meta.id), JSON.stringify(compactMeta(meta)));
   }
 
   payload(id: string): string {
@@ -109,6 +109,43 @@ export class JobTable {
     const q = meta.queue;
     this.data.zrem(keys.index(q, indexOf(meta.status)), meta.id);
   }
+}
+
+/**
+ * Fields a stored record may leave out when they hold their default: a job is written three
+ * times or more (enqueue, claim, ack), each write also goes to the AOF, and most of these are
+ * null, false or 0 for most of a job's life. Records written in full (before this) load as is.
+ */
+const META_DEFAULTS = {
+  priority: 0,
+  attempt: 0,
+  runs: 0,
+  started_at_ms: null,
+  finished_at_ms: null,
+  lease: null,
+  idempotency_key: null,
+  cancel_requested: false,
+  progress: null,
+  redrives: 0,
+  lease_expiries: 0,
+} as const satisfies Partial<JobMeta>;
+
+type Defaulted = keyof typeof META_DEFAULTS;
+const DEFAULTED = Object.keys(META_DEFAULTS) as Defaulted[];
+
+/** The record as stored: `meta` without the fields that hold their default. */
+export function compactMeta(meta: JobMeta): Partial<JobMeta> {
+  const out: Partial<JobMeta> = { ...meta };
+  for (const key of DEFAULTED) {
+    if (out[key] === META_DEFAULTS[key]) delete out[key];
+  }
+  if (meta.errors.length === 0) delete out.errors;
+  return out;
+}
+
+/** A stored record (compact or full) as a complete JobMeta. */
+export function expandMeta(stored: Partial<JobMeta>): JobMeta {
+  return { ...META_DEFAULTS, errors: [], ...stored } as JobMeta;
 }
 
 export function pendingScore(meta: JobMeta): number {
