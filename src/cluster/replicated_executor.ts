@@ -50,35 +50,41 @@ interface QueuedWrite {
   resolve(reply: Reply): void;
 }
 
+/** ReadIndex rounds that may be in flight at once (each costs one heartbeat broadcast). */
+const READ_ROUNDS_IN_FLIGHT_MAX = 4;
+
 /**
- * Linearizable reads share ReadIndex rounds, as etcd's read loop does: while one barrier is in
- * flight, reads that arrive wait for the next one, which then serves all of them. One heartbeat
- * round per batch instead of one per read.
+ * Linearizable reads share ReadIndex rounds, as etcd's read loop does: the reads that arrive in
+ * one turn wait for one barrier, one heartbeat round for the lot. A read is only ever served by
+ * a round that started after it arrived. Rounds overlap (up to a few), so a read does not also
+ * wait out the rest of a round it arrived too late for: at low concurrency that wait was about
+ * half of a read's latency.
  */
-class ReadBatcher {
-  #inFlight: Promise<void> | null = null;
-  #next: Promise<void> | null = null;
+export class ReadBatcher {
+  #gathering: Promise<void> | null = null;
+  #inFlight = 0;
+  #slotWaiters: (() => void)[] = [];
 
   constructor(private readonly barrier: () => Promise<void>) {}
 
   wait(): Promise<void> {
-    if (!this.#inFlight) return this.#start();
-    // Whether the current round succeeds or times out, the reads queued behind it need a round
-    // that starts after they arrived: the next one.
-    const roundEnded = this.#inFlight.then(() => undefined, () => undefined);
-    this.#next ??= roundEnded.then(() => {
-      this.#next = null;
-      return this.#start();
-    });
-    return this.#next;
+    this.#gathering ??= this.#round();
+    return this.#gathering;
   }
 
-  #start(): Promise<void> {
-    const round = this.barrier().finally(() => {
-      if (this.#inFlight === round) this.#inFlight = null;
-    });
-    this.#inFlight = round;
-    return round;
+  async #round(): Promise<void> {
+    await Promise.resolve(); // the rest of this turn's reads join before the round starts
+    while (this.#inFlight >= READ_ROUNDS_IN_FLIGHT_MAX) {
+      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+    }
+    this.#gathering = null; // reads from here on need a round that starts after them
+    this.#inFlight++;
+    try {
+      await this.barrier();
+    } finally {
+      this.#inFlight--;
+      this.#slotWaiters.shift()?.();
+    }
   }
 }
 
