@@ -130,16 +130,35 @@ const META_DEFAULTS = {
   lease_expiries: 0,
 } as const satisfies Partial<JobMeta>;
 
-type Defaulted = keyof typeof META_DEFAULTS;
-const DEFAULTED = Object.keys(META_DEFAULTS) as Defaulted[];
-
-/** The record as stored: `meta` without the fields that hold their default. */
+/**
+ * The record as stored: `meta` without the fields that hold their default. Built field by field
+ * (not copied and deleted from): an object with deleted keys serializes several times slower.
+ */
 export function compactMeta(meta: JobMeta): Partial<JobMeta> {
-  const out: Partial<JobMeta> = { ...meta };
-  for (const key of DEFAULTED) {
-    if (out[key] === META_DEFAULTS[key]) delete out[key];
-  }
-  if (meta.errors.length === 0) delete out.errors;
+  const out: Partial<JobMeta> = {
+    id: meta.id,
+    queue: meta.queue,
+    task: meta.task,
+    status: meta.status,
+    max_attempts: meta.max_attempts,
+    backoff: meta.backoff,
+    seq: meta.seq,
+    created_at_ms: meta.created_at_ms,
+    updated_at_ms: meta.updated_at_ms,
+    run_at_ms: meta.run_at_ms,
+  };
+  if (meta.priority !== 0) out.priority = meta.priority;
+  if (meta.attempt !== 0) out.attempt = meta.attempt;
+  if (meta.runs !== 0) out.runs = meta.runs;
+  if (meta.started_at_ms !== null) out.started_at_ms = meta.started_at_ms;
+  if (meta.finished_at_ms !== null) out.finished_at_ms = meta.finished_at_ms;
+  if (meta.lease !== null) out.lease = meta.lease;
+  if (meta.idempotency_key !== null) out.idempotency_key = meta.idempotency_key;
+  if (meta.cancel_requested) out.cancel_requested = true;
+  if (meta.progress !== null) out.progress = meta.progress;
+  if (meta.errors.length > 0) out.errors = meta.errors;
+  if (meta.redrives !== 0) out.redrives = meta.redrives;
+  if (meta.lease_expiries !== 0) out.lease_expiries = meta.lease_expiries;
   return out;
 }
 
