@@ -43,10 +43,35 @@ interface Segment {
   endSeq: number;
 }
 
+/**
+ * Callers of sync() waiting for one target. Callers that arrive before the pump next takes data
+ * share one waiter (its seq raised to the latest record, which that same write covers): one
+ * promise per batch, not one per client.
+ */
 interface Waiter {
   seq: number;
+  /** pumpTakes when this waiter was created. */
+  epoch: number;
+  promise: Promise<void>;
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+function newWaiter(seq: number, epoch: number): Waiter {
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  return { seq, epoch, promise, resolve, reject };
+}
+
+/** Joins the list's last waiter if no pump took data since it was made, else adds one. */
+function joinWaiters(list: Waiter[], seq: number, epoch: number): Promise<void> {
+  const last = list.length > 0 ? list[list.length - 1] : undefined;
+  if (last !== undefined && last.epoch === epoch) {
+    if (seq > last.seq) last.seq = seq;
+    return last.promise;
+  }
+  const waiter = newWaiter(seq, epoch);
+  list.push(waiter);
+  return waiter.promise;
 }
 
 const CHUNK_BYTES = 64 * 1024;
@@ -66,6 +91,8 @@ export class AofWriter {
   /** True while pump() runs; set and cleared synchronously so append() never misses a pump. */
   private pumping = false;
   private fsyncWanted = false;
+  /** Times the pump took buffered data to write (waiters made before it cannot join after). */
+  private pumpTakes = 0;
   private closed = false;
   private switchListeners: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   /** Records appended / handed to the OS / fsynced, counted from 0 at open. */
@@ -126,7 +153,7 @@ export class AofWriter {
     if (this.failure) return Promise.reject(this.failure);
     if (this.writtenSeq >= seq) return Promise.resolve();
     this.kick();
-    return new Promise((resolve, reject) => this.writtenWaiters.push({ seq, resolve, reject }));
+    return joinWaiters(this.writtenWaiters, seq, this.pumpTakes);
   }
 
   private settleWrittenWaiters(): void {
@@ -181,7 +208,7 @@ export class AofWriter {
   private waitDurable(seq: number): Promise<void> {
     if (this.durableSeq >= seq) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+    return joinWaiters(this.waiters, seq, this.pumpTakes);
   }
 
   private sealChunk(): void {
@@ -196,11 +223,13 @@ export class AofWriter {
   private kick(): void {
     if (this.scheduled || this.pumping || this.failure || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (!this.pumping) void this.pump();
-    });
+    setImmediate(this.runPump);
   }
+
+  private readonly runPump = () => {
+    this.scheduled = false;
+    if (!this.pumping) void this.pump();
+  };
 
   private async pump(): Promise<void> {
     this.pumping = true;
@@ -215,6 +244,7 @@ export class AofWriter {
         if (segment.parts.length > 0) {
           const data = concatBytes(segment.parts);
           segment.parts = [];
+          this.pumpTakes++;
           const endSeq = segment.endSeq;
           const file = this.file!;
           if (file.writeSync !== undefined) file.writeSync(data);

@@ -66,7 +66,8 @@ export class RespParser {
       want = Math.max(minBytes, Math.min(missing, this.#buf.length));
     }
     if (this.#buf.length - this.#end < want) this.#makeRoom(want);
-    return this.#buf.subarray(this.#end);
+    // Usually everything was consumed: the whole buffer, without a new view per read.
+    return this.#end === 0 ? this.#buf : this.#buf.subarray(this.#end);
   }
 
   /** Records that `n` bytes were written into the last `spare()` region. */

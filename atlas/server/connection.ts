@@ -39,7 +39,17 @@ export async function serveConnection(ctx: ServerContext, client: Client): Promi
       if (n === null) break;
       ctx.stats.netInputBytes += n;
       const batch = processBatch(ctx, client);
-      if (batch !== undefined) await batch;
+      if (batch === SYNC_THEN_REPLY) {
+        // The common write path, inline (no extra async frames): durability, then the replies.
+        client.needsSync = false;
+        try {
+          await ctx.executor.sync();
+        } catch (err) {
+          dropUnacknowledged(ctx, client, err);
+        } finally {
+          client.output.release();
+        }
+      } else if (batch !== undefined) await batch;
       if (client.output.pendingBytes > 0) await client.output.flush();
       if (client.closeAfterFlush || client.output.failed) break;
       if (client.parser.bufferedBytes > QUERY_BUFFER_BYTES_MAX) {
@@ -65,12 +75,19 @@ async function readPending(client: Client): Promise<number | null> {
   return n;
 }
 
+/** processBatch's answer when its replies only wait for sync(); the output is still held. */
+const SYNC_THEN_REPLY = 1;
+
 /**
  * Runs every parsed command of this read. The common case (synchronous results, nothing to
- * await) stays synchronous: no promise per batch. Returns a Promise only when the batch must
- * wait (a write to make durable, an async result, a blocking command).
+ * await) stays synchronous: no promise per batch. Returns SYNC_THEN_REPLY when the encoded
+ * replies only wait for durability (the caller syncs, then releases the output), or a Promise
+ * when the batch must wait for more (an async result, a blocking command).
  */
-function processBatch(ctx: ServerContext, client: Client): Promise<void> | undefined {
+function processBatch(
+  ctx: ServerContext,
+  client: Client,
+): Promise<void> | typeof SYNC_THEN_REPLY | undefined {
   const output = client.output;
   output.hold();
   let handedOff = false;
@@ -94,7 +111,7 @@ function processBatch(ctx: ServerContext, client: Client): Promise<void> | undef
     // yet durable, the replies wait for sync() like Redis's wait for its AOF flush.
     if (client.needsSync || ctx.executor.hasUnsyncedWrites?.()) {
       handedOff = true;
-      return finishHeld(ctx, client, null);
+      return SYNC_THEN_REPLY;
     }
   } finally {
     if (!handedOff) output.release();
@@ -102,17 +119,11 @@ function processBatch(ctx: ServerContext, client: Client): Promise<void> | undef
   return undefined;
 }
 
-/** finishSegment, then releases the output hold taken by processBatch. */
-async function finishHeld(
-  ctx: ServerContext,
-  client: Client,
-  pending: Pending[] | null,
-): Promise<void> {
-  try {
-    await finishSegment(ctx, client, pending);
-  } finally {
-    client.output.release();
-  }
+/** Never acknowledge a write whose durability failed: drop the connection instead. */
+function dropUnacknowledged(ctx: ServerContext, client: Client, err: unknown): void {
+  ctx.logger.error("Sync failed; closing client without replying", { error: String(err) });
+  client.closeAfterFlush = true;
+  client.output.failed = true;
 }
 
 /** The rest of a batch once something must be awaited (output is held on entry). */
@@ -175,10 +186,7 @@ async function finishSegment(
     try {
       await ctx.executor.sync();
     } catch (err) {
-      // Never acknowledge a write whose durability failed: drop the connection instead.
-      ctx.logger.error("Sync failed; closing client without replying", { error: String(err) });
-      client.closeAfterFlush = true;
-      client.output.failed = true;
+      dropUnacknowledged(ctx, client, err);
       return false;
     }
   }
