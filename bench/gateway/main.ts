@@ -8,6 +8,9 @@
  * throughput it prints each server's CPU time per request (utime+stime from /proc/PID/stat over
  * the wrk run, divided by the requests): steadier than req/s when the machine is shared.
  *
+ * A third server gives the ceiling: a plain Deno.serve answering with a copy of Helios's own KV
+ * response (same headers and body, bench/gateway/same_response.ts) and doing no work at all.
+ *
  *   deno run -A bench/gateway/main.ts [--rounds 3] [--duration 5s] [--log-level warn]
  *
  * The access log is one JSON line per request at info; --log-level info measures with it on.
@@ -120,6 +123,8 @@ async function post(url: string, body: unknown, token?: string) {
   return json;
 }
 
+type Which = "helios" | "plain" | "health" | "same";
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dir = await Deno.makeTempDir({ prefix: "helios-bench-gateway-" });
@@ -181,6 +186,7 @@ async function startGateway(): Promise<Running> {
 const gateway = await startGateway();
 const hello = await spawnReady(["run", "-A", join(root, "bench/gateway/hello.ts")], /PORT (\d+)/);
 hello.base = hello.base.replace("http://", "http://127.0.0.1:");
+let same: Running | null = null;
 try {
   const { token } = await post(`${gateway.base}/api/v1/auth/login`, {
     username: "admin",
@@ -191,14 +197,23 @@ try {
   const auth = [`Authorization: Bearer ${token}`];
   const check = await fetch(kvUrl, { headers: { authorization: `Bearer ${token}` } });
   if (check.status !== 200) throw new Error(`warm-up GET answered ${check.status}`);
-  await check.body?.cancel();
+  const shapeFile = join(dir, "kv_response.json");
+  await Deno.writeTextFile(
+    shapeFile,
+    JSON.stringify({
+      headers: [...check.headers].filter(([name]) => name !== "date" && name !== "content-length"),
+      body: await check.text(),
+    }),
+  );
+  same = await spawnReady(
+    ["run", "-A", join(root, "bench/gateway/same_response.ts"), shapeFile],
+    /PORT (\d+)/,
+  );
+  same.base = same.base.replace("http://", "http://127.0.0.1:");
   await wrk(kvUrl, gateway.pid, auth); // warm-up (JIT, caches), not counted
   await wrk(`${hello.base}/`, hello.pid);
-  const rows: Record<"helios" | "plain" | "health", WrkResult[]> = {
-    helios: [],
-    plain: [],
-    health: [],
-  };
+  await wrk(`${same.base}/`, same.pid);
+  const rows: Record<Which, WrkResult[]> = { helios: [], plain: [], health: [], same: [] };
   console.log(
     "round  helios GET kv (p99)  µs/req   plain Deno.serve (p99)  µs/req   ratio   " +
       "helios /healthz  µs/req",
@@ -206,19 +221,18 @@ try {
   const cell = (r: WrkResult) =>
     `${r.rps.toFixed(0).padStart(7)} req/s (${r.p99}) ${r.cpuUs.toFixed(1).padStart(5)}`;
   for (let round = 1; round <= ROUNDS; round++) {
-    const order = round % 2 === 1
-      ? ["helios", "plain", "health"] as const
-      : ["plain", "helios", "health"] as const;
-    const result: Partial<Record<"helios" | "plain" | "health", WrkResult>> = {};
+    const order: Which[] = round % 2 === 1
+      ? ["helios", "plain", "health", "same"]
+      : ["same", "plain", "helios", "health"];
+    const result: Partial<Record<Which, WrkResult>> = {};
     for (const which of order) {
       if (which === "helios") result[which] = await wrk(kvUrl, gateway.pid, auth);
       else if (which === "plain") result[which] = await wrk(`${hello.base}/`, hello.pid);
+      else if (which === "same") result[which] = await wrk(`${same.base}/`, same.pid);
       else result[which] = await wrk(`${gateway.base}/healthz`, gateway.pid);
     }
-    const { helios, plain, health } = result as Record<"helios" | "plain" | "health", WrkResult>;
-    rows.helios.push(helios);
-    rows.plain.push(plain);
-    rows.health.push(health);
+    const { helios, plain, health } = result as Record<Which, WrkResult>;
+    for (const which of order) rows[which].push(result[which]!);
     console.log(
       `${round}      ${cell(helios)}   ${cell(plain)}   ${(helios.rps / plain.rps).toFixed(2)}x` +
         `   ${health.rps.toFixed(0).padStart(7)} req/s ${health.cpuUs.toFixed(1).padStart(5)}`,
@@ -235,6 +249,13 @@ try {
       }x)`,
   );
   console.log(
+    `ceiling: plain Deno.serve sending Helios's KV response as is ${
+      rps("same").toFixed(0)
+    } req/s ` +
+      `(${(rps("same") / rps("plain")).toFixed(2)}x), ${cpu("same").toFixed(1)} µs/req; ` +
+      `helios reaches ${(rps("helios") / rps("same")).toFixed(2)}x of it`,
+  );
+  console.log(
     `server CPU per request (median): helios GET kv ${cpu("helios").toFixed(1)} µs, ` +
       `plain ${cpu("plain").toFixed(1)} µs (${(cpu("plain") / cpu("helios")).toFixed(2)}x), ` +
       `helios /healthz ${cpu("health").toFixed(1)} µs (${
@@ -244,5 +265,6 @@ try {
 } finally {
   await gateway.stop();
   await hello.stop();
+  await same?.stop();
   await Deno.remove(dir, { recursive: true });
 }
