@@ -99,6 +99,16 @@ Deno.test("RespJobApi: a worker and producers over RESP to atlasd, with retries,
     assert.equal((await producer.service.get(broken.id)).attempt, 1);
     await runner.stop();
 
+    // Refusals come back as the same typed errors as over HTTP, per job in a batch.
+    const huge = { queue: "resp", task: "echo", payload: "x".repeat(300 * 1024) };
+    await assert.rejects(
+      producer.enqueue(huge),
+      (error: { status?: number }) => error.status === 413,
+    );
+    const mixed = await producer.enqueueMany([huge, { queue: "held", task: "t", payload: 1 }]);
+    assert.equal(("error" in mixed[0]) && (mixed[0].error as { status?: number }).status, 413);
+    assert.equal("id" in mixed[1] && mixed[1].status, "PENDING");
+
     // Leases: a lease that expires hands the job to the next claimer; the old ack is refused.
     const leased = await producer.enqueue({ queue: "lease", task: "t", payload: { x: 1 } });
     const [first] = await workerApi.claim({
