@@ -232,9 +232,7 @@ export class Keyspace {
     }
     if (touched.length === 1) {
       // The common case (one key per write) without copying the list.
-      const key = touched[0];
-      touched.length = 0;
-      listener(key);
+      listener(touched.pop() as string | null);
       return;
     }
     // Copy first: a listener may run commands, which touch keys again.
