@@ -1,20 +1,27 @@
 // deno-lint-ignore-file no-console -- a benchmark script reports on the console
 /**
  * bench/jobs_vs_bullmq: end-to-end job throughput — enqueue → no-op handler → ack — of BullMQ on
- * Redis 7 (appendonly yes, appendfsync everysec) against Helios (gateway with its embedded ATLAS
- * under `--sync-mode interval`, and under `every`, which fsyncs before every reply). Same job
- * count, same producer concurrency, same worker concurrency, in one run, alternating the order.
+ * Redis 7 (appendonly yes, appendfsync everysec) against Helios under `--sync-mode interval` and
+ * under `every` (fsync before every reply), over three paths:
+ *   http  `helios gateway` (embedded ATLAS); producers POST /api/v1/jobs[/batch], the worker is a
+ *         WorkerRunner over HttpJobApi (batch claims, coalesced acks);
+ *   resp  `helios atlasd`; producers and a WorkerRunner use RespJobApi (JOB.* over pipelined RESP,
+ *         no gateway) on separate connections — the shape of BullMQ + Redis;
+ *   app   one process: an application from createHelios on its embedded engine enqueues with
+ *         helios.jobs.service and runs the handler in-process (WorkerRunner + InProcessJobApi, as
+ *         its embedded worker) — how a Helios application replaces BullMQ + Redis.
+ * Same job count, producer and worker concurrency, in one run, alternating the order.
  *
  *   deno run -A bench/jobs_vs_bullmq/main.ts [--jobs 5000] [--rounds 2] [--concurrency 32]
- *                                            [--producers 16] [--batch 100]
+ *       [--producers 16] [--batch 100] [--sides all | http-interval,resp-every,app-interval,...]
  *
- * Each side: `producers` concurrent producers enqueue `jobs` jobs, and one worker (the bench
- * process: a BullMQ Worker, or a Helios WorkerRunner over HTTP — claims in batches, acks
- * coalesced) runs a no-op handler with `concurrency` slots. The time is from the first enqueue to
- * the last ack. Two enqueue styles, both measured: `single` (queue.add / POST /api/v1/jobs per
- * job) and `bulk` (queue.addBulk / POST /api/v1/jobs/batch, `batch` jobs per call).
- * Besides jobs/s it reports the CPU time all processes of a side spent per 1000 jobs, which a
- * busy machine distorts much less than wall-clock throughput. Goal: Helios ≥ 1.0× BullMQ.
+ * Each side: `producers` concurrent producers enqueue `jobs` jobs, and one worker runs a no-op
+ * handler with `concurrency` slots. The time is from the first enqueue to the last confirmed ack.
+ * Two enqueue styles: `single` (queue.add / one enqueue call per job) and `bulk` (queue.addBulk /
+ * enqueueMany or POST /api/v1/jobs/batch, `batch` jobs per call). Besides jobs/s it reports the
+ * CPU time all processes of a side spent per 1000 jobs, which a busy machine distorts much less
+ * than wall-clock throughput. A fresh server per run: Helios's JIT warm-up is inside the window,
+ * so use ≥ 20,000 jobs for figures. Goal: Helios ≥ 1.0× BullMQ.
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
