@@ -108,3 +108,69 @@ Deno.test("large records bigger than a buffer chunk round-trip", async () => {
   assert.deepEqual(records(disk, "/d/appendonly.1.aof"), [[["SET", "big", big]]]);
   await writer.close();
 });
+
+/** A SimDisk whose files also offer writeSync/syncSync (as the real disk does), counting them. */
+class SyncCallsDisk extends SimDisk {
+  syncSyncCalls = 0;
+  writeSyncCalls = 0;
+
+  override async open(path: string, mode: "read" | "append" | "create") {
+    const file = await super.open(path, mode);
+    // SimFile's write and sync finish synchronously without a delay hook: reuse them.
+    file.writeSync = (bytes) => {
+      this.writeSyncCalls++;
+      void file.write(bytes);
+    };
+    file.syncSync = () => {
+      this.syncSyncCalls++;
+      void file.sync();
+    };
+    return file;
+  }
+}
+
+Deno.test("every with synchronous file calls: one write and fsync per batch, acks after it", async () => {
+  const disk = new SyncCallsDisk();
+  const { writer } = await openWriter("every", disk);
+  for (let i = 0; i < 10; i++) writer.append(i, [["SET", `k${i}`, "v"]]);
+  const first = writer.sync();
+  const second = writer.sync();
+  assert.equal(first, second, "callers before the pump share one wait");
+  assert.equal(disk.syncSyncCalls, 0);
+  await first;
+  assert.equal(disk.writeSyncCalls, 1);
+  assert.equal(disk.syncSyncCalls, 1);
+  assert.equal(writer.durableSeq, 10);
+  disk.crash();
+  assert.equal(records(disk, "/d/appendonly.1.aof").length, 10);
+  await writer.close().catch(() => undefined);
+});
+
+Deno.test("every: a sync after the pump took a batch waits for the next fsync", async () => {
+  const disk = new SyncCallsDisk();
+  const { writer } = await openWriter("every", disk);
+  writer.append(1, [["SET", "a", "1"]]);
+  const early = writer.sync();
+  await early;
+  writer.append(2, [["SET", "b", "1"]]);
+  const late = writer.sync();
+  assert.notEqual(late, early);
+  assert.equal(writer.durableSeq, 1);
+  await late;
+  assert.equal(writer.durableSeq, 2);
+  assert.equal(disk.syncSyncCalls, 2);
+  await writer.close();
+});
+
+Deno.test("interval keeps its timer fsync off the loop even when the file offers syncSync", async () => {
+  const disk = new SyncCallsDisk();
+  const { writer } = await openWriter("interval", disk);
+  writer.append(1, [["SET", "a", "1"]]);
+  await writer.sync();
+  writer.requestFsync();
+  await writer.flush();
+  assert.equal(writer.durableSeq, 1);
+  assert.equal(disk.syncSyncCalls, 0);
+  assert.ok(disk.writeSyncCalls >= 1);
+  await writer.close();
+});
