@@ -140,7 +140,7 @@ export class RespParser {
     }
     const args = this.#args;
     while (this.#argsLeft > 0) {
-      if (this.#bulkLen < 0) {
+      if (this.#bulkLen < 0 && !this.#shortBulkHeader()) {
         if (this.#start >= this.#end) return null;
         const cr = this.#findCr(this.#start);
         if (cr < 0) {
@@ -175,6 +175,35 @@ export class RespParser {
     this.#args = null;
     this.#consumed();
     return args;
+  }
+
+  /**
+   * Fast path for the usual bulk header, `$` and one or two digits then CRLF, all buffered:
+   * sets #bulkLen and skips the header. False (nothing consumed) sends anything else, errors
+   * included, through the general path.
+   */
+  #shortBulkHeader(): boolean {
+    const buf = this.#buf;
+    const start = this.#start;
+    if (start + 5 > this.#end || buf[start] !== DOLLAR) return false;
+    const d1 = buf[start + 1] - 48;
+    const c2 = buf[start + 2];
+    let len: number;
+    let cr: number;
+    if (c2 === CR && d1 >= 0 && d1 <= 9) {
+      len = d1;
+      cr = start + 2;
+    } else {
+      const d2 = c2 - 48;
+      // No leading zero (Redis rejects "$01"), and the CR right after the second digit.
+      if (d1 < 1 || d1 > 9 || d2 < 0 || d2 > 9 || buf[start + 3] !== CR) return false;
+      len = d1 * 10 + d2;
+      cr = start + 3;
+    }
+    if (len > this.#limits.bulkBytesMax) return false; // the general path reports it
+    this.#bulkLen = len;
+    this.#start = cr + 2;
+    return true;
   }
 
   #inline(): string[] | null {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { RespParser } from "./parser.ts";
 import { splitInlineArgs } from "./inline.ts";
+import { DEFAULT_RESP_LIMITS } from "./limits.ts";
 
 const enc = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
@@ -91,4 +92,29 @@ Deno.test("parser: tighter bounds before authentication, like Redis", () => {
   const ok = new RespParser();
   ok.unauthenticated = true;
   assert.deepEqual(parseAll(ok, "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n"), [["AUTH", "pw"]]);
+});
+
+Deno.test("parser: bulk lengths around the short-header fast path, whole and split", () => {
+  const lengths = [0, 1, 9, 10, 16, 17, 32, 33, 99, 100, 250];
+  const args = lengths.map((n) =>
+    Array.from({ length: n }, (_, i) => String.fromCharCode((i * 53 + n) & 0xff)).join("")
+  );
+  const text = `*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join("");
+  assert.deepEqual(parseAll(new RespParser(), text + text), [args, args]);
+  for (const cut of [1, 2, 3, 4, 5, 6, 7, 20, 40, text.length - 3]) {
+    const p = new RespParser();
+    const out = [...parseAll(p, text.slice(0, cut)), ...parseAll(p, text.slice(cut))];
+    assert.deepEqual(out, [args], `cut at ${cut}`);
+  }
+});
+
+Deno.test("parser: bulk headers the fast path must not accept", () => {
+  for (const bad of ["$01\r\nab\r\n", "$-1\r\n", "$1x\r\na\r\n", "$+1\r\na\r\n"]) {
+    const p = new RespParser();
+    assert.deepEqual(parseAll(p, `*1\r\n${bad}xxxx`), [], bad);
+    assert.equal(p.error, "Protocol error: invalid bulk length", bad);
+  }
+  const small = new RespParser({ ...DEFAULT_RESP_LIMITS, bulkBytesMax: 5 });
+  assert.deepEqual(parseAll(small, "*2\r\n$3\r\nGET\r\n$12\r\nabcdefghijkl\r\n"), []);
+  assert.equal(small.error, "Protocol error: invalid bulk length");
 });
