@@ -67,6 +67,10 @@ export class FaultProxy {
       closeQuietly(inbound);
       return;
     }
+    // Like the peers themselves: without it, Nagle plus the far end's delayed ACK adds 40 ms
+    // stalls to a one-way stream of small frames, which is what a Raft link is.
+    (inbound as Deno.TcpConn).setNoDelay(true);
+    (outbound as Deno.TcpConn).setNoDelay(true);
     this.#pairs.add(inbound).add(outbound);
     const done = () => {
       closeQuietly(inbound);

@@ -67,7 +67,9 @@ export class RaftTestCluster {
     }
     for (let from = 0; from < options.size; from++) {
       cluster.proxies.push(
-        cluster.nodes.map((to) => from === to.index ? null : FaultProxy.start(to.raftPort)),
+        cluster.nodes.map((to) =>
+          from === to.index || options.direct ? null : FaultProxy.start(to.raftPort)
+        ),
       );
     }
     return cluster;
