@@ -18,20 +18,29 @@ export const RECORD_CACHE_MAX = 10_000;
 /** Distinct role sets whose expanded rules are kept. */
 export const RULES_CACHE_MAX = 1_000;
 
+/**
+ * A bounded map evicting the least recently used entry, approximately: a hit moves its entry to
+ * the young end only when at least max/2 inserts happened since its last move (a hit on a hot
+ * entry is then a plain lookup, not a delete and re-insert per request). An entry used at least
+ * once every max/2 inserts is never evicted.
+ */
 class Lru<V> {
-  private readonly map = new Map<string, V>();
+  private readonly map = new Map<string, { value: V; movedAt: number }>();
+  private inserts = 0;
   constructor(private readonly max: number) {}
   get(key: string): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
+    const entry = this.map.get(key);
+    if (entry === undefined) return undefined;
+    if (this.inserts - entry.movedAt >= this.max >> 1) {
       this.map.delete(key);
-      this.map.set(key, value);
+      this.map.set(key, entry);
+      entry.movedAt = this.inserts;
     }
-    return value;
+    return entry.value;
   }
   set(key: string, value: V): void {
     this.map.delete(key);
-    this.map.set(key, value);
+    this.map.set(key, { value, movedAt: ++this.inserts });
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
   delete(key: string): void {

@@ -96,30 +96,35 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
 
 /**
  * Fails the request with 504 when the handler takes longer than `timeoutMs`. One shared ticker
- * (a tenth of the timeout, at least 10 ms) checks the deadlines of requests in flight, so a
- * request costs a Set insert and delete rather than a timer of its own. The ticker is unref'd
- * (it never keeps a process alive) and stops at the first tick that finds nothing in flight —
- * not when the last request ends, which on a server would start and stop it per request.
+ * (a tenth of the timeout, at least 10 ms) checks the requests in flight, so a request costs a
+ * list link and unlink rather than a timer of its own. Requests are linked in arrival order, which
+ * is deadline order (one timeout for all), so a tick looks only at the expired head of the list.
+ * The ticker is unref'd (it never keeps a process alive) and stops at the first tick that finds
+ * nothing in flight — not when the last request ends, which on a server would start and stop it
+ * per request.
  */
 export function requestTimeout(timeoutMs: number): MiddlewareHandler {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new Error(`Invalid request timeout ${timeoutMs}`);
   }
   const tickMs = Math.max(10, Math.floor(timeoutMs / 10));
-  const inflight = new Set<Flight>();
+  const inflight = new FlightList();
   let ticker: ReturnType<typeof setInterval> | undefined;
   const tick = () => {
-    if (inflight.size === 0) {
+    if (inflight.head === null) {
       clearInterval(ticker);
       ticker = undefined;
       return;
     }
     const nowMs = performance.now();
-    for (const flight of inflight) {
-      if (flight.deadlineMs <= nowMs) {
-        inflight.delete(flight);
-        flight.reject(new GatewayTimeoutError(`Request took longer than ${timeoutMs} ms`));
-      }
+    for (
+      let flight: Flight | null = inflight.head;
+      flight !== null && flight.deadlineMs <= nowMs;
+    ) {
+      const expired = flight;
+      flight = flight.next;
+      inflight.unlink(expired);
+      expired.reject(new GatewayTimeoutError(`Request took longer than ${timeoutMs} ms`));
     }
   };
   return function limitRequestTime(_c, next) {
@@ -130,15 +135,14 @@ export function requestTimeout(timeoutMs: number): MiddlewareHandler {
     }
     // One promise per request: it settles with the handler, or is rejected by the ticker.
     return new Promise<void>((resolve, reject) => {
-      const flight: Flight = { deadlineMs: performance.now() + timeoutMs, reject };
-      inflight.add(flight);
+      const flight = inflight.append(performance.now() + timeoutMs, reject);
       next().then(
         () => {
-          inflight.delete(flight);
+          inflight.unlink(flight);
           resolve();
         },
         (error) => {
-          inflight.delete(flight);
+          inflight.unlink(flight);
           reject(error);
         },
       );
@@ -149,4 +153,32 @@ export function requestTimeout(timeoutMs: number): MiddlewareHandler {
 interface Flight {
   deadlineMs: number;
   reject(error: Error): void;
+  prev: Flight | null;
+  next: Flight | null;
+  linked: boolean;
+}
+
+/** The requests in flight, oldest first (a doubly linked list: O(1) append and unlink). */
+class FlightList {
+  head: Flight | null = null;
+  private tail: Flight | null = null;
+
+  append(deadlineMs: number, reject: (error: Error) => void): Flight {
+    const flight: Flight = { deadlineMs, reject, prev: this.tail, next: null, linked: true };
+    if (this.tail === null) this.head = flight;
+    else this.tail.next = flight;
+    this.tail = flight;
+    return flight;
+  }
+
+  unlink(flight: Flight): void {
+    if (!flight.linked) return;
+    flight.linked = false;
+    if (flight.prev === null) this.head = flight.next;
+    else flight.prev.next = flight.next;
+    if (flight.next === null) this.tail = flight.prev;
+    else flight.next.prev = flight.prev;
+    flight.prev = null;
+    flight.next = null;
+  }
 }

@@ -25,6 +25,23 @@ Deno.test("a slow handler gets a 504 problem", async () => {
   await new Promise((resolve) => setTimeout(resolve, 60)); // let the handler finish
 });
 
+Deno.test("the timeout expires only the slow requests among those in flight", async () => {
+  const hono = app();
+  const [slow, fast, slowToo] = await Promise.all([
+    hono.request("/slow"),
+    hono.request("/echo", { method: "POST", body: "hi" }),
+    hono.request("/slow"),
+  ]);
+  assert.equal(slow.status, 504);
+  assert.equal(slowToo.status, 504);
+  assert.equal(await fast.text(), "hi");
+  await slow.body?.cancel();
+  await slowToo.body?.cancel();
+  const later = await hono.request("/echo", { method: "POST", body: "ok" });
+  assert.equal(await later.text(), "ok");
+  await new Promise((resolve) => setTimeout(resolve, 60)); // let the handlers finish
+});
+
 Deno.test("bodies over the limit get 413, with or without Content-Length", async () => {
   const small = await app().request("/echo", { method: "POST", body: "0123456789" });
   assert.equal(await small.text(), "0123456789");
