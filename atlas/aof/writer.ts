@@ -252,7 +252,16 @@ export class AofWriter {
           this.sizeBytes += data.length;
           this.writtenSeq = endSeq;
           this.settleWrittenWaiters();
-          if (this.options.fsync === "every") await this.fsyncNow();
+          if (this.options.fsync === "every") {
+            if (this.fsyncBlocks()) {
+              this.fsyncOnLoop();
+              // Back to the event loop before the next batch: the callers just released run
+              // first, and in-process writers that append again at once cannot keep this loop
+              // (and so timers and I/O) waiting forever. Their appends schedule the next pump.
+              return;
+            }
+            await this.fsyncNow();
+          }
         } else if (this.segments.length > 1) {
           this.segments.shift();
         } else if (this.writtenSeq > this.durableSeq && (this.fsyncWanted || this.waiters.length)) {
@@ -267,18 +276,34 @@ export class AofWriter {
       this.fail(error as Error);
     } finally {
       this.pumping = false;
+      // Work that arrived while pumping (a rotation, records of a blocked turn) gets a new pump.
+      if (!this.failure && (this.appendedSeq > this.writtenSeq || this.segments.length > 1)) {
+        this.kick();
+      }
     }
+  }
+
+  /** Whether `every` fsyncs on the loop's thread (see AofWriterOptions.blockingFsync). */
+  private fsyncBlocks(): boolean {
+    return this.file!.syncSync !== undefined && this.options.blockingFsync !== false;
+  }
+
+  /** The blocking fsync: no await, so no caller runs between the fsync and its release. */
+  private fsyncOnLoop(): void {
+    const startMs = performance.now();
+    const target = this.writtenSeq;
+    this.file!.syncSync!();
+    this.fsynced(target, startMs);
   }
 
   private async fsyncNow(): Promise<void> {
     const startMs = performance.now();
     const target = this.writtenSeq;
-    const file = this.file!;
-    // Only `every` blocks: interval's timer fsync stays off the loop (like Redis's everysec).
-    const o = this.options;
-    if (file.syncSync !== undefined && o.fsync === "every" && o.blockingFsync !== false) {
-      file.syncSync();
-    } else await file.sync();
+    await this.file!.sync(); // interval's timer fsync stays off the loop (like Redis's everysec)
+    this.fsynced(target, startMs);
+  }
+
+  private fsynced(target: number, startMs: number): void {
     this.options.onFsync?.((performance.now() - startMs) / 1000);
     this.durableSeq = target;
     this.fsyncWanted = false;

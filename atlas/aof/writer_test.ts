@@ -174,3 +174,20 @@ Deno.test("interval keeps its timer fsync off the loop even when the file offers
   assert.ok(disk.writeSyncCalls >= 1);
   await writer.close();
 });
+
+Deno.test("every with a blocking fsync: a writer looping on sync() cannot starve the event loop", async () => {
+  const disk = new SyncCallsDisk();
+  const { writer } = await openWriter("every", disk);
+  let timerFired = false;
+  const timer = setTimeout(() => (timerFired = true), 0);
+  let rounds = 0;
+  // Without a return to the event loop between batches this loop would never see the timer.
+  while (!timerFired && rounds < 10_000) {
+    writer.append(rounds, [["SET", `k${rounds}`, "v"]]);
+    await writer.sync();
+    rounds++;
+  }
+  clearTimeout(timer);
+  assert.ok(timerFired, `the timer never ran in ${rounds} write rounds`);
+  await writer.close();
+});
