@@ -135,9 +135,14 @@ const DENIED = 2;
 const INVALID = 3;
 type Verdict = typeof ALLOWED | typeof DENIED | typeof INVALID;
 
-/** Decisions per rule list, per permission: `can` is pure, so a repeat asks no question twice. */
-const decisions = new WeakMap<readonly string[], Map<string, Verdict>>();
-const DECISIONS_PER_RULE_LIST_MAX = 4096;
+/**
+ * Decisions per rule list, per permission: `can` is pure, so a repeat asks no question twice.
+ * Bounded in total (rule lists are shared per role set, see AuthCache.rulesFor); all are dropped
+ * when the bound is reached.
+ */
+let decisions = new WeakMap<readonly string[], Map<string, Verdict>>();
+let decisionCount = 0;
+export const DECISIONS_MAX = 16_384;
 
 function decisionFor(rules: readonly string[], permission: string): Verdict {
   let memo = decisions.get(rules);
@@ -153,7 +158,12 @@ function decisionFor(rules: readonly string[], permission: string): Verdict {
       const { action, resource } = toActionResource(parsed);
       verdict = can({ rules }, action, resource).allowed ? ALLOWED : DENIED;
     }
-    if (memo.size >= DECISIONS_PER_RULE_LIST_MAX) memo.clear();
+    if (++decisionCount > DECISIONS_MAX) {
+      decisions = new WeakMap();
+      decisionCount = 1;
+      memo = new Map();
+      decisions.set(rules, memo);
+    }
     memo.set(permission, verdict);
   }
   return verdict;
