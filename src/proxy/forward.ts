@@ -47,6 +47,7 @@ type AttemptResult =
   | { ok: true; reply: ProxyReply }
   | { ok: false; kind: FailureKind; status?: number; reason: string };
 
+/** Forwards and counts the answer in proxy_requests_total{route,code}. */
 export async function forward(
   deps: ForwardDeps,
   route: CompiledRoute,
@@ -70,15 +71,19 @@ export async function forward(
     // pick() answers at once unless every target is at its limits: no await on the hot path.
     const picked = upstream.pick(tried, outbound.hashKey);
     const lease = picked === "busy" ? await leaseTarget(upstream, tried, outbound) : picked;
-    if (lease === "busy") return fail(body, outbound, overloaded(upstream.name));
+    if (lease === "busy") {
+      return counted(deps, route, await fail(body, outbound, overloaded(upstream.name)));
+    }
     if (lease === null) break;
     (tried ??= []).push(lease.target);
     const canRetry = retryableMethod && attempt < attempts - 1;
     last = await attemptOnce(deps, upstream, lease, outbound, body, canRetry);
-    if (last.ok) return last.reply;
+    if (last.ok) return counted(deps, route, last.reply);
     lease.target.lastError = last.reason;
   }
-  if (last === null) return fail(body, outbound, noTarget(upstream.name));
+  if (last === null) {
+    return counted(deps, route, await fail(body, outbound, noTarget(upstream.name)));
+  }
   deps.logger.warn("Upstream request failed", {
     request_id: outbound.requestId,
     upstream: upstream.name,
@@ -88,7 +93,12 @@ export async function forward(
     upstream.name,
     last.kind === "connect" ? "could not connect" : "no valid answer",
   );
-  return fail(body, outbound, error);
+  return counted(deps, route, await fail(body, outbound, error));
+}
+
+function counted(deps: ForwardDeps, route: CompiledRoute, reply: ProxyReply): ProxyReply {
+  deps.metrics.request(route.name, reply.status);
+  return reply;
 }
 
 async function leaseTarget(

@@ -179,7 +179,8 @@ export class H1Pool {
       !parsed.chunked && parsed.contentLength >= 0 &&
       parsed.contentLength <= BUFFERED_BODY_BYTES_MAX
     ) {
-      const body = await readFixed(conn, extra, parsed.contentLength, idleTimeoutMs);
+      const fixed = readFixed(conn, extra, parsed.contentLength, idleTimeoutMs);
+      const body = fixed instanceof Promise ? await fixed : fixed;
       this.finish(conn, parsed, body.overflow === 0);
       reply.body = body.bytes;
       return { reply, streaming: false };
@@ -430,32 +431,46 @@ function parseHead(text: string, headBytes: number): ParsedHead {
   };
 }
 
-async function readFixed(
+interface FixedBody {
+  bytes: Uint8Array<ArrayBuffer>;
+  overflow: number;
+}
+
+/** The body, at once when the first read already held all of it (no promise). */
+function readFixed(
   conn: Deno.TcpConn,
   extra: Uint8Array,
   length: number,
   idleTimeoutMs: number,
-): Promise<{ bytes: Uint8Array<ArrayBuffer>; overflow: number }> {
+): FixedBody | Promise<FixedBody> {
   const bytes = allocBytes(length);
   const have = Math.min(extra.length, length);
   bytes.set(extra.subarray(0, have));
+  if (have === length) return { bytes, overflow: extra.length - have };
+  return readRest(conn, bytes, have, idleTimeoutMs);
+}
+
+async function readRest(
+  conn: Deno.TcpConn,
+  bytes: Uint8Array<ArrayBuffer>,
+  have: number,
+  idleTimeoutMs: number,
+): Promise<FixedBody> {
   let filled = have;
-  if (filled < length) {
-    const timer = deadline(idleTimeoutMs, () => closeQuietly(conn));
-    try {
-      while (filled < length) {
-        const n = await conn.read(bytes.subarray(filled));
-        if (n === null) throw new UpstreamError("connection closed inside the body", "other");
-        filled += n;
-      }
-    } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw new UpstreamError(`body read failed: ${(error as Error).message}`, "other");
-    } finally {
-      timer.cancel();
+  const timer = deadline(idleTimeoutMs, () => closeQuietly(conn));
+  try {
+    while (filled < bytes.length) {
+      const n = await conn.read(bytes.subarray(filled));
+      if (n === null) throw new UpstreamError("connection closed inside the body", "other");
+      filled += n;
     }
+  } catch (error) {
+    if (error instanceof UpstreamError) throw error;
+    throw new UpstreamError(`body read failed: ${(error as Error).message}`, "other");
+  } finally {
+    timer.cancel();
   }
-  return { bytes, overflow: extra.length - have };
+  return { bytes, overflow: 0 };
 }
 
 /**

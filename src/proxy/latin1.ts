@@ -32,6 +32,14 @@ export function latin1(buffer: Uint8Array, from: number, to: number): string {
  * Chars above 0xff (never produced by latin1()) are written as "?".
  */
 export function latin1Into(text: string, buffer: Uint8Array, offset: number): number {
+  if (text.length < 64) {
+    // Short strings (request ids, framing): a plain loop beats encodeInto's call overhead.
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      buffer[offset + i] = c > 0xff ? 63 : c;
+    }
+    return text.length;
+  }
   const target = buffer.subarray(offset, offset + text.length);
   const { read, written } = encoder.encodeInto(text, target);
   // Both equal to the length only when every char was ASCII (one byte each).
