@@ -616,9 +616,11 @@ export function requestHead(
   headers: [string, string][],
   host: string,
 ): string {
-  let head = `${method} ${pathAndQuery} HTTP/1.1\r\nhost: ${host}\r\n`;
+  // One join instead of repeated += (which left a rope to flatten: several copies per head).
+  const parts = [method, " ", pathAndQuery, " HTTP/1.1\r\nhost: ", host, "\r\n"];
   for (const [name, value] of headers) {
-    if (name !== "host" && name !== "content-length") head += `${name}: ${value}\r\n`;
+    if (name !== "host" && name !== "content-length") parts.push(name, ": ", value, "\r\n");
   }
-  return head + "\r\n";
+  parts.push("\r\n");
+  return parts.join("");
 }

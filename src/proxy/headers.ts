@@ -158,24 +158,29 @@ export function rewriteRequestHeaders(
  */
 const POOL_BYTES = 4096;
 const pool = new Uint8Array(POOL_BYTES);
-let poolOffset = POOL_BYTES;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** The pool as one hex string: ids are slices of it (no per-char concatenation). */
+let poolHex = "";
+let poolOffset = POOL_BYTES;
 
 function randomHex(bytes: number): string {
   if (poolOffset + bytes > POOL_BYTES) {
     crypto.getRandomValues(pool);
+    const parts = new Array<string>(POOL_BYTES);
+    for (let i = 0; i < POOL_BYTES; i++) parts[i] = HEX[pool[i]];
+    poolHex = parts.join("");
     poolOffset = 0;
   }
-  let out = "";
-  for (let i = 0; i < bytes; i++) out += HEX[pool[poolOffset++]];
-  return out;
+  const start = poolOffset * 2;
+  poolOffset += bytes;
+  return poolHex.slice(start, start + bytes * 2);
 }
 
 /** A UUID v4 from the same pool. */
 export function randomRequestId(): string {
   const h = randomHex(16);
-  const variant = HEX[(parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80];
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${
+  const variant = "89ab"[h.charCodeAt(16) & 3];
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${
     h.slice(20, 32)
   }`;
 }
