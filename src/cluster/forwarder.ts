@@ -1,23 +1,43 @@
 /**
- * Sends a follower's writes to the leader over RESP, so any node accepts any command. One
- * pipelined connection per leader address; a broken connection is dropped and the caller gets a
- * TRYAGAIN error (a forwarded write is never retried blindly: it may have been applied).
+ * Sends a follower's writes to the leader over RESP, so any node accepts any command. A broken
+ * connection is dropped and the caller gets a TRYAGAIN error (a forwarded write is never retried
+ * blindly: it may have been applied).
+ *
+ * A few pipelined connections per leader address, not one: the leader answers a connection's
+ * commands in order and reads the next batch from it only once the current one is answered (a
+ * Raft round), so over a single connection every batch waited for the one before it. Commands
+ * sent in the same event-loop turn share a connection, which keeps one client's pipelined
+ * commands in order (a client's next batch is only read here after this one was answered).
  */
+import { setImmediate } from "node:timers";
 import { error, type Reply } from "../../atlas/mod.ts";
 import { RespConnection } from "../storage/resp_connection.ts";
 import { parseHostPort } from "../lib/address.ts";
 
+/** Connections per leader address: batches in flight at once from this follower. */
+const CONNECTIONS_PER_LEADER = 4;
+
+interface Slot {
+  address: string;
+  opening: Promise<RespConnection>;
+  /** Set once open: to pick the least busy connection without awaiting. */
+  connection: RespConnection | null;
+}
+
 export class LeaderForwarder {
-  readonly #connections = new Map<string, Promise<RespConnection>>();
+  readonly #slots = new Map<string, Slot[]>();
+  /** The slot this turn's commands go to; forgotten at the end of the turn. */
+  #turnSlot: Slot | null = null;
 
   constructor(private readonly options: { password: string; connectTimeoutMs: number }) {}
 
   async send(address: string, argv: string[]): Promise<Reply> {
+    const slot = this.#pick(address);
     let connection: RespConnection;
     try {
-      connection = await this.#connection(address);
+      connection = await slot.opening;
     } catch (cause) {
-      this.#connections.delete(address);
+      this.#drop(slot);
       return error(
         `TRYAGAIN Cannot reach the Raft leader at ${address}: ${(cause as Error).message}`,
       );
@@ -25,7 +45,7 @@ export class LeaderForwarder {
     try {
       return await connection.send(argv);
     } catch (cause) {
-      this.#connections.delete(address);
+      this.#drop(slot);
       connection.close();
       return error(
         `TRYAGAIN Lost the connection to the Raft leader at ${address}; the write may or may not ` +
@@ -35,28 +55,59 @@ export class LeaderForwarder {
   }
 
   close(): void {
-    for (const pending of this.#connections.values()) pending.then((c) => c.close(), () => {});
-    this.#connections.clear();
+    for (const slots of this.#slots.values()) {
+      for (const slot of slots) slot.opening.then((c) => c.close(), () => {});
+    }
+    this.#slots.clear();
   }
 
-  #connection(address: string): Promise<RespConnection> {
-    const existing = this.#connections.get(address);
-    if (existing) {
-      return existing.then((c) => {
-        if (!c.closed) return c;
-        this.#connections.delete(address);
-        return this.#connection(address);
-      });
+  /** This turn's slot, or the least busy open one (opening another while under the cap). */
+  #pick(address: string): Slot {
+    const current = this.#turnSlot;
+    if (current?.address === address && !current.connection?.closed) return current;
+    const slots = (this.#slots.get(address) ?? []).filter((s) => !s.connection?.closed);
+    this.#slots.set(address, slots);
+    let best: Slot | null = null;
+    for (const slot of slots) {
+      const inflight = slot.connection?.inflight ?? Infinity; // still opening: busy enough
+      if (inflight === 0) {
+        best = slot;
+        break;
+      }
+      if (!best || inflight < (best.connection?.inflight ?? Infinity)) best = slot;
     }
-    const target = parseHostPort(address);
-    if (!target) return Promise.reject(new Error(`bad address "${address}"`));
-    const opening = RespConnection.open({
-      hostname: target.hostname === "0.0.0.0" ? "127.0.0.1" : target.hostname,
-      port: target.port,
-      connectTimeoutMs: this.options.connectTimeoutMs,
-      password: this.options.password,
+    if (best?.connection?.inflight !== 0 && slots.length < CONNECTIONS_PER_LEADER) {
+      best = this.#open(address);
+      slots.push(best);
+    }
+    this.#turnSlot = best!;
+    setImmediate(() => {
+      if (this.#turnSlot === best) this.#turnSlot = null;
     });
-    this.#connections.set(address, opening);
-    return opening;
+    return best!;
+  }
+
+  #open(address: string): Slot {
+    const target = parseHostPort(address);
+    const slot: Slot = {
+      address,
+      connection: null,
+      opening: target
+        ? RespConnection.open({
+          hostname: target.hostname === "0.0.0.0" ? "127.0.0.1" : target.hostname,
+          port: target.port,
+          connectTimeoutMs: this.options.connectTimeoutMs,
+          password: this.options.password,
+        })
+        : Promise.reject(new Error(`bad address "${address}"`)),
+    };
+    slot.opening.then((c) => (slot.connection = c), () => this.#drop(slot));
+    return slot;
+  }
+
+  #drop(slot: Slot): void {
+    const slots = this.#slots.get(slot.address);
+    if (slots) this.#slots.set(slot.address, slots.filter((s) => s !== slot));
+    if (this.#turnSlot === slot) this.#turnSlot = null;
   }
 }
