@@ -618,8 +618,10 @@ export function requestHead(
 ): string {
   // One join instead of repeated += (which left a rope to flatten: several copies per head).
   const parts = [method, " ", pathAndQuery, " HTTP/1.1\r\nhost: ", host, "\r\n"];
-  for (const [name, value] of headers) {
-    if (name !== "host" && name !== "content-length") parts.push(name, ": ", value, "\r\n");
+  // Index loops: destructuring [name, value] allocates an iterator per pair on this path.
+  for (let i = 0; i < headers.length; i++) {
+    const name = headers[i][0];
+    if (name !== "host" && name !== "content-length") parts.push(name, ": ", headers[i][1], "\r\n");
   }
   parts.push("\r\n");
   return parts.join("");

@@ -31,8 +31,9 @@ export class HeaderList implements HeaderSource {
 
   get(name: string): string | null {
     let out: string | null = null;
-    for (const [n, v] of this.entries) {
-      if (n === name) out = out === null ? v : `${out}, ${v}`;
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i][0] === name) out = out === null ? entries[i][1] : `${out}, ${entries[i][1]}`;
     }
     return out;
   }

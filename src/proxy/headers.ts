@@ -103,7 +103,12 @@ export function rewriteRequestHeaders(
   let traceparent: string | null = null;
   let tracestate: string | null = null;
   let host = "";
-  for (const [name, value] of source) {
+  // A plain array is walked by index: destructuring allocates an iterator per pair.
+  const entries = (source as { entries?: unknown }).entries;
+  const pairs = Array.isArray(entries) ? entries as [string, string][] : [...source];
+  for (let i = 0; i < pairs.length; i++) {
+    const name = pairs[i][0];
+    const value = pairs[i][1];
     if (HOP_SET.has(name) || (listed !== null && listed.has(name))) continue;
     switch (name) {
       case "host":

@@ -106,7 +106,9 @@ export async function writeReply(
   let head = "";
   if (raw === undefined) {
     head = `HTTP/1.1 ${status} ${reply.statusText || REASONS[status] || ""}\r\n`;
-    for (const [name, value] of reply.headers) head += `${name}: ${value}\r\n`;
+    for (let i = 0; i < reply.headers.length; i++) {
+      head += `${reply.headers[i][0]}: ${reply.headers[i][1]}\r\n`;
+    }
   }
   if (reply.requestId !== undefined) head += `x-request-id: ${reply.requestId}\r\n`;
   const bodiless = status < 200 || status === 204 || status === 304;
