@@ -45,7 +45,10 @@ export interface AtlasEngineOptions {
   dataDir: string;
   /** `every` (default): group commit, fsync before replies; `interval`: fsync each second; `none`. */
   fsync?: FsyncMode;
-  /** `every`: fsync on the event loop's thread (default true, like Redis); see AofWriterOptions. */
+  /**
+   * `every`: fsync on the event loop's thread, like Redis (default false: a worker thread). For a
+   * server of remote clients; see AofWriterOptions.blockingFsync and `setBlockingFsync`.
+   */
   blockingFsync?: boolean;
   /** Interval mode's fsync period (default 1000). */
   fsyncIntervalMs?: number;
@@ -161,7 +164,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
   const resolved: Resolved = {
     dataDir: options.dataDir,
     fsync,
-    blockingFsync: options.blockingFsync ?? true,
+    blockingFsync: options.blockingFsync ?? false,
     fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 300_000,
     snapshotIntervalCmds: options.snapshotIntervalCmds ?? 0,
@@ -324,6 +327,14 @@ export class AtlasEngine implements CommandExecutor {
       queueMicrotask(this.markClockStale);
     }
     return this.cachedNowMs;
+  }
+
+  /**
+   * Under `every`, fsync on the event loop's thread from the next batch on (true) or on a worker
+   * thread (false). `helios atlasd` turns it on: its writers are remote clients.
+   */
+  setBlockingFsync(on: boolean): void {
+    this.writer.blockingFsync = on;
   }
 
   /** Resolves when every write executed so far is as durable as the fsync mode promises. */

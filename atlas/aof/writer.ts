@@ -25,10 +25,12 @@ export interface AofWriterOptions {
   /** Bytes already on disk in older live parts (for the size statistic). */
   baseSizeBytes?: number;
   /**
-   * Under `every`, fsync on the event loop's own thread when the file offers it (default true),
-   * as Redis does under `appendfsync always`: the loop waits ~0.1 ms per batch, but saves a
-   * thread hand-off per fsync (~30 µs CPU and as much latency) and the requests that arrive
-   * meanwhile form the next, larger batch. False: fsync on a worker thread while the loop runs.
+   * Under `every`, fsync on the event loop's own thread when the file offers it, as Redis does
+   * under `appendfsync always` (default false; settable later through `blockingFsync`). The loop
+   * waits for each fsync, but saves a thread hand-off per fsync (~30 µs CPU and as much latency):
+   * better for a server whose writers are remote clients (their next requests queue in the
+   * kernel meanwhile). Worse for in-process writers, which keep working while a worker-thread
+   * fsync runs and so fill the next batch (the embedded job queue ran 3-4x slower with it).
    */
   blockingFsync?: boolean;
   onFsync?: (seconds: number) => void;
@@ -101,11 +103,14 @@ export class AofWriter {
   durableSeq = 0;
   sizeBytes: number;
   failure: AofWriteError | null = null;
+  /** See AofWriterOptions.blockingFsync; takes effect from the next batch. */
+  blockingFsync: boolean;
 
   constructor(options: AofWriterOptions) {
     this.options = options;
     this.segments = [{ fileSeq: options.fileSeq, parts: [], endSeq: 0 }];
     this.sizeBytes = options.baseSizeBytes ?? 0;
+    this.blockingFsync = options.blockingFsync === true;
   }
 
   /** The part new records go to. */
@@ -285,7 +290,7 @@ export class AofWriter {
 
   /** Whether `every` fsyncs on the loop's thread (see AofWriterOptions.blockingFsync). */
   private fsyncBlocks(): boolean {
-    return this.file!.syncSync !== undefined && this.options.blockingFsync !== false;
+    return this.blockingFsync && this.file!.syncSync !== undefined;
   }
 
   /** The blocking fsync: no await, so no caller runs between the fsync and its release. */

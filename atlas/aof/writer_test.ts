@@ -4,8 +4,8 @@ import { scanAof } from "./scan.ts";
 import { SimDisk } from "./sim_disk.ts";
 import { AofWriter, type FsyncMode } from "./writer.ts";
 
-async function openWriter(fsync: FsyncMode, disk = new SimDisk()) {
-  const writer = new AofWriter({ disk, dir: "/d", fsync, fileSeq: 1 });
+async function openWriter(fsync: FsyncMode, disk = new SimDisk(), blockingFsync = false) {
+  const writer = new AofWriter({ disk, dir: "/d", fsync, fileSeq: 1, blockingFsync });
   await writer.start();
   return { writer, disk };
 }
@@ -131,7 +131,7 @@ class SyncCallsDisk extends SimDisk {
 
 Deno.test("every with synchronous file calls: one write and fsync per batch, acks after it", async () => {
   const disk = new SyncCallsDisk();
-  const { writer } = await openWriter("every", disk);
+  const { writer } = await openWriter("every", disk, true);
   for (let i = 0; i < 10; i++) writer.append(i, [["SET", `k${i}`, "v"]]);
   const first = writer.sync();
   const second = writer.sync();
@@ -148,7 +148,7 @@ Deno.test("every with synchronous file calls: one write and fsync per batch, ack
 
 Deno.test("every: a sync after the pump took a batch waits for the next fsync", async () => {
   const disk = new SyncCallsDisk();
-  const { writer } = await openWriter("every", disk);
+  const { writer } = await openWriter("every", disk, true);
   writer.append(1, [["SET", "a", "1"]]);
   const early = writer.sync();
   await early;
@@ -164,7 +164,7 @@ Deno.test("every: a sync after the pump took a batch waits for the next fsync", 
 
 Deno.test("interval keeps its timer fsync off the loop even when the file offers syncSync", async () => {
   const disk = new SyncCallsDisk();
-  const { writer } = await openWriter("interval", disk);
+  const { writer } = await openWriter("interval", disk, true);
   writer.append(1, [["SET", "a", "1"]]);
   await writer.sync();
   writer.requestFsync();
@@ -177,7 +177,7 @@ Deno.test("interval keeps its timer fsync off the loop even when the file offers
 
 Deno.test("every with a blocking fsync: a writer looping on sync() cannot starve the event loop", async () => {
   const disk = new SyncCallsDisk();
-  const { writer } = await openWriter("every", disk);
+  const { writer } = await openWriter("every", disk, true);
   let timerFired = false;
   const timer = setTimeout(() => (timerFired = true), 0);
   let rounds = 0;
@@ -189,5 +189,20 @@ Deno.test("every with a blocking fsync: a writer looping on sync() cannot starve
   }
   clearTimeout(timer);
   assert.ok(timerFired, `the timer never ran in ${rounds} write rounds`);
+  await writer.close();
+});
+
+Deno.test("every by default fsyncs off the loop; blockingFsync switches from the next batch", async () => {
+  const disk = new SyncCallsDisk();
+  const { writer } = await openWriter("every", disk);
+  writer.append(1, [["SET", "a", "1"]]);
+  await writer.sync();
+  assert.equal(disk.syncSyncCalls, 0);
+  assert.equal(writer.durableSeq, 1);
+  writer.blockingFsync = true;
+  writer.append(2, [["SET", "b", "1"]]);
+  await writer.sync();
+  assert.equal(disk.syncSyncCalls, 1);
+  assert.equal(writer.durableSeq, 2);
   await writer.close();
 });

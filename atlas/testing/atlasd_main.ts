@@ -19,7 +19,7 @@ if (import.meta.main) {
     throw new Error("Usage: atlasd_main.ts DATA_DIR [--sync-mode M] [--port N] [--requirepass PW]");
   }
   const fsync = flag("sync-mode", "every") as "every" | "interval" | "none";
-  const engine = await AtlasEngine.open({ dataDir, fsync });
+  const engine = await AtlasEngine.open({ dataDir, fsync, blockingFsync: true }); // as atlasd
   const server = startAtlasServer({
     executor: engine,
     store: engine.store,

@@ -44,7 +44,14 @@ export const atlasdCommand: Command = {
       if (config.atlas.raft.enabled) {
         await startClusterNode(daemon, { listen: config.atlas.listen, modules: storeModules });
       } else {
-        await startAtlasNode(daemon, { listen: config.atlas.listen, modules: storeModules });
+        const node = await startAtlasNode(daemon, {
+          listen: config.atlas.listen,
+          modules: storeModules,
+        });
+        // atlasd's writers are remote clients: under `every` the fsync runs on the event loop's
+        // thread like Redis's (no thread hand-off per batch; requests queue in the kernel
+        // meanwhile). Embedded engines (serve, gateway, apps) keep the worker-thread fsync.
+        node.engine.setBlockingFsync(true);
       }
     } catch (error) {
       if (!(error instanceof StorageStartError)) throw error;
