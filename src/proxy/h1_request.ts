@@ -77,36 +77,27 @@ export class ConnReader {
   }
 
   /** Reads more bytes; false at end of stream. */
-  fill(): Promise<boolean> {
-    if (this.start === this.end) this.start = this.end = 0;
-    if (this.end < this.buffer.length) {
-      return this.conn.read(this.buffer.subarray(this.end)).then(this.filled);
-    }
-    return this.fillSlow();
-  }
-
-  private readonly filled = (n: number | null): boolean => {
-    if (n === null) return false;
-    this.end += n;
-    return true;
-  };
-
-  private async fillSlow(): Promise<boolean> {
-    if (this.end === this.buffer.length) {
-      if (this.start > 0) {
-        this.buffer.copyWithin(0, this.start, this.end);
-        this.end -= this.start;
-        this.start = 0;
-      } else {
-        const bigger = new Uint8Array(this.buffer.length * 2);
-        bigger.set(this.buffer);
-        this.buffer = bigger;
-      }
-    }
+  async fill(): Promise<boolean> {
+    this.makeRoom();
     const n = await this.conn.read(this.buffer.subarray(this.end));
     if (n === null) return false;
     this.end += n;
     return true;
+  }
+
+  /** Frees space after `end`: rewinds when empty, compacts, or doubles the buffer. */
+  private makeRoom(): void {
+    if (this.start === this.end) this.start = this.end = 0;
+    if (this.end < this.buffer.length) return;
+    if (this.start > 0) {
+      this.buffer.copyWithin(0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    } else {
+      const bigger = new Uint8Array(this.buffer.length * 2);
+      bigger.set(this.buffer);
+      this.buffer = bigger;
+    }
   }
 
   /**
@@ -137,10 +128,14 @@ export class ConnReader {
         throw new HeadError(431, "request head too large");
       }
       scanned = this.available;
-      if (!(await this.fill())) {
+      // fill() inlined: one promise less per request.
+      this.makeRoom();
+      const n = await this.conn.read(this.buffer.subarray(this.end));
+      if (n === null) {
         if (this.available === 0) return null;
         throw new HeadError(400, "connection closed inside the request head");
       }
+      this.end += n;
     }
   }
 
