@@ -7,6 +7,7 @@ import { type Clock, systemClock } from "../lib/clock.ts";
 import type { ListeningServer } from "../lib/http_server.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricsRegistry } from "../observability/metrics.ts";
+import { currentTraceparent, withRemoteParent } from "../observability/tracing.ts";
 import type { RoutesFile } from "./config.ts";
 import { noRoute } from "./errors.ts";
 import { forward } from "./forward.ts";
@@ -32,6 +33,11 @@ export interface ProxyOptions {
   healthCheckIntervalMs: number;
   /** "https" when this listener terminates TLS. */
   proto?: string;
+  /**
+   * Report a server span per request (default: when OTEL_DENO=true, Deno's OpenTelemetry
+   * switch). The front end is not Deno.serve, so Deno does not make this span by itself.
+   */
+  tracing?: boolean;
   clock?: Clock;
   random?: () => number;
 }
@@ -43,10 +49,12 @@ export class ProxyService {
   private readonly checker: ActiveHealthChecker;
   private readonly logger: Logger;
   private readonly proto: string;
+  private readonly tracing: boolean;
 
   constructor(private readonly options: ProxyOptions) {
     this.logger = options.logger;
     this.proto = options.proto ?? "http";
+    this.tracing = options.tracing ?? otelEnabled();
     // allowHost lets the client's Host through (preserve_host); the pool reuses keep-alive
     // connections to every target.
     this.client = Deno.createHttpClient({ allowHost: true, poolIdleTimeout: 90_000 });
@@ -94,6 +102,20 @@ export class ProxyService {
     peer: string,
     body: ReadableStream<Uint8Array> | null,
   ): Promise<ProxyReply | Tunnel> => {
+    if (!this.tracing) return this.route(req, peer, body);
+    // A server span continuing the client's trace; upstreams get the proxy span as parent.
+    return withRemoteParent(
+      req.headers.get("traceparent") ?? "",
+      `proxy ${req.method}`,
+      () => this.route(req, peer, body),
+    );
+  };
+
+  private route(
+    req: IncomingRequest,
+    peer: string,
+    body: ReadableStream<Uint8Array> | null,
+  ): Promise<ProxyReply | Tunnel> {
     const snapshot = this.current;
     const pathAndQuery = req.target;
     const query = pathAndQuery.indexOf("?");
@@ -109,6 +131,7 @@ export class ProxyService {
     const ctx = { peer, proto: this.proto, host, trusted: snapshot.trusted };
     const hashKey = hashKeyOf(upstream, req.headers, ctx);
     const { headers, requestId } = rewriteRequestHeaders(req.headers, ctx);
+    if (this.tracing) continueTrace(headers);
     const outPath = route.stripPrefix && route.prefix !== "/"
       ? stripPrefix(pathAndQuery, route.prefix)
       : pathAndQuery;
@@ -123,7 +146,7 @@ export class ProxyService {
       upstream,
       { method: req.method, pathAndQuery: outPath, headers, body, requestId, hashKey },
     );
-  };
+  }
 
   /** Targets with health, ejection and breaker state, for the admin status view. */
   status(): unknown {
@@ -182,6 +205,23 @@ function targetStatus(target: Target) {
     connections: target.connections,
     last_error: target.lastError,
   };
+}
+
+function otelEnabled(): boolean {
+  try {
+    return Deno.env.get("OTEL_DENO") === "true";
+  } catch {
+    return false; // no env permission: no telemetry either
+  }
+}
+
+/** Points the forwarded traceparent at the active (proxy) span, when there is one. */
+function continueTrace(headers: [string, string][]): void {
+  const traceparent = currentTraceparent();
+  if (traceparent === null) return;
+  const entry = headers.find(([name]) => name === "traceparent");
+  if (entry) entry[1] = traceparent;
+  else headers.push(["traceparent", traceparent]);
 }
 
 function stripPrefix(pathAndQuery: string, prefix: string): string {
