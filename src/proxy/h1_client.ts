@@ -287,9 +287,23 @@ async function readHead(conn: Deno.TcpConn) {
 
 /** Response headers the proxy never passes on as they came: framing and its own request id. */
 const DROPPED = new Set([...HOP_BY_HOP, "content-length", "x-request-id"]);
-/** Name lengths in DROPPED: any other name is kept without building a string for it. */
-const DROPPED_LENGTH: boolean[] = [];
-for (const name of DROPPED) DROPPED_LENGTH[name.length] = true;
+/** DROPPED names as bytes by length: header names are matched without building strings. */
+const DROPPED_BY_LENGTH: Uint8Array[][] = [];
+for (const name of DROPPED) {
+  (DROPPED_BY_LENGTH[name.length] ??= []).push(new TextEncoder().encode(name));
+}
+
+/** The lower-case name if buf[from, to) is a DROPPED name in any case, else null. */
+function droppedName(buf: Uint8Array, from: number, to: number): string | null {
+  const candidates = DROPPED_BY_LENGTH[to - from];
+  if (candidates === undefined) return null;
+  for (const name of candidates) {
+    let i = 0;
+    while (i < name.length && (buf[from + i] | 0x20) === name[i]) i++;
+    if (i === name.length) return lowerName(buf, from, to);
+  }
+  return null;
+}
 
 /**
  * The common case without strings: the status line and every kept header line are copied as
@@ -310,19 +324,19 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
   let contentLength = -1;
   let chunked = false;
   const out = allocBytes(end);
-  out.set(buf.subarray(0, eol + 2));
-  let o = eol + 2;
+  let o = 0;
+  // Kept lines are copied in runs: [run, pos) is kept and not yet copied.
+  let run = 0;
   for (let pos = eol + 2; pos < end - 2; pos = eol + 2) {
     eol = lineEnd(buf, pos, end);
     let colon = pos;
     while (colon < eol && buf[colon] !== 58) colon++;
     if (colon === pos || colon === eol) throw new UpstreamError("malformed header line", "other");
-    if (DROPPED_LENGTH[colon - pos] !== true || !DROPPED.has(lowerName(buf, pos, colon))) {
-      out.set(buf.subarray(pos, eol + 2), o);
-      o += eol + 2 - pos;
-      continue;
-    }
-    const name = lowerName(buf, pos, colon);
+    const name = droppedName(buf, pos, colon);
+    if (name === null) continue;
+    out.set(buf.subarray(run, pos), o);
+    o += pos - run;
+    run = eol + 2;
     const value = latin1(buf, colon + 1, eol).trim().toLowerCase();
     if (name === "content-length") {
       const length = Number(value);
@@ -344,6 +358,8 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
       }
     }
   }
+  out.set(buf.subarray(run, end - 2), o);
+  o += end - 2 - run;
   return {
     status,
     statusText: "",

@@ -72,3 +72,35 @@ Deno.test("h1 pool reuses connections and retries once when a pooled one went st
     await serving.catch(() => {});
   }
 });
+
+Deno.test("h1 response heads: kept lines pass as bytes; hop-by-hop, framing and request id go", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    await conn.read(new Uint8Array(4096));
+    await conn.write(bytes(
+      "HTTP/1.1 201 Created\r\nKeep-Alive: timeout=5\r\nX-A: 1\r\nCONTENT-LENGTH: 2\r\n" +
+        "X-Request-Id: up\r\nX-B: 2\r\nConnection: keep-alive\r\n\r\nok",
+    ));
+    conn.close();
+  })();
+  const pool = new H1Pool(h1TargetOf(`http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`)!);
+  try {
+    const { reply } = await pool.request(
+      "GET / HTTP/1.1\r\nhost: x\r\n\r\n",
+      "GET",
+      1000,
+      1000,
+      1000,
+      () => {},
+    );
+    assert.equal(reply.status, 201);
+    assert.equal(text(reply.rawHead!), "HTTP/1.1 201 Created\r\nX-A: 1\r\nX-B: 2\r\n");
+    assert.equal(reply.contentLength, 2);
+    assert.equal(text(reply.body as Uint8Array), "ok");
+  } finally {
+    pool.close();
+    listener.close();
+    await serving;
+  }
+});

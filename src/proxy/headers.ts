@@ -5,6 +5,7 @@
  * its own forwarding headers. Inbound forwarding headers survive only from trusted proxies.
  */
 import type { CidrSet } from "./cidr.ts";
+import { latin1 } from "./latin1.ts";
 
 /** RFC 9110 §7.6.1 plus the legacy ones proxies still see. */
 export const HOP_BY_HOP = [
@@ -166,14 +167,18 @@ const pool = new Uint8Array(POOL_BYTES);
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 /** The pool as one hex string: ids are slices of it (no per-char concatenation). */
 let poolHex = "";
+const hexDigits = new Uint8Array(POOL_BYTES * 2);
+const HEX_DIGIT = new TextEncoder().encode("0123456789abcdef");
 let poolOffset = POOL_BYTES;
 
 function randomHex(bytes: number): string {
   if (poolOffset + bytes > POOL_BYTES) {
     crypto.getRandomValues(pool);
-    const parts = new Array<string>(POOL_BYTES);
-    for (let i = 0; i < POOL_BYTES; i++) parts[i] = HEX[pool[i]];
-    poolHex = parts.join("");
+    for (let i = 0; i < POOL_BYTES; i++) {
+      hexDigits[2 * i] = HEX_DIGIT[pool[i] >> 4];
+      hexDigits[2 * i + 1] = HEX_DIGIT[pool[i] & 15];
+    }
+    poolHex = latin1(hexDigits, 0, hexDigits.length);
     poolOffset = 0;
   }
   const start = poolOffset * 2;

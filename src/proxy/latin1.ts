@@ -1,22 +1,22 @@
 /**
  * Header bytes as JS strings, one char per byte (like ByteString in Headers): the proxy passes
- * header octets on unchanged, whatever their encoding. ASCII, the common case, takes the
- * native TextDecoder/TextEncoder paths.
+ * header octets on unchanged, whatever their encoding. Short heads are decoded in JS
+ * (String.fromCharCode over the bytes is exactly latin-1), long ASCII ones natively.
  */
 import { allocBytes } from "./slab.ts";
 
-const strict = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Up to this many bytes are decoded in JS (a TextDecoder call costs more for short heads). */
+const JS_DECODE_MAX = 2048;
 
 export function latin1(buffer: Uint8Array, from: number, to: number): string {
-  // Valid UTF-8 with any byte above 0x7f decodes to fewer chars than bytes, and invalid UTF-8
-  // throws: equal lengths mean pure ASCII, where UTF-8 and latin1 agree.
-  try {
-    const text = strict.decode(buffer.subarray(from, to));
-    if (text.length === to - from) return text;
-  } catch {
-    // Not UTF-8: decode byte by byte below.
+  if (to - from <= JS_DECODE_MAX) {
+    return String.fromCharCode.apply(null, buffer.subarray(from, to) as unknown as number[]);
   }
+  // Long: the native decoder when it is all ASCII (where UTF-8 and latin-1 agree).
+  const text = decoder.decode(buffer.subarray(from, to));
+  if (text.length === to - from && !text.includes("\uFFFD")) return text;
   let out = "";
   for (let i = from; i < to; i += 4096) {
     out += String.fromCharCode.apply(
