@@ -245,8 +245,14 @@ function findHeadEnd(buffer: Uint8Array, from: number, to: number): number {
 /** One read buffer per connection, reused across its requests (no 16 KiB alloc per request). */
 const readBuffers = new WeakMap<Deno.TcpConn, Uint8Array>();
 
+function newReadBuffer(conn: Deno.TcpConn): Uint8Array {
+  const buffer = new Uint8Array(16 * 1024);
+  readBuffers.set(conn, buffer);
+  return buffer;
+}
+
 async function readHead(conn: Deno.TcpConn) {
-  let buffer = readBuffers.get(conn) ?? new Uint8Array(16 * 1024);
+  let buffer: Uint8Array = readBuffers.get(conn) ?? newReadBuffer(conn);
   let filled = 0;
   for (;;) {
     if (filled === buffer.length) {
@@ -280,7 +286,6 @@ async function readHead(conn: Deno.TcpConn) {
       filled -= end;
       continue;
     }
-    readBuffers.set(conn, buffer);
     return { parsed, buffer, filled };
   }
 }
