@@ -72,6 +72,8 @@ const SPARE_SEGMENT = "wal-next.tmp";
 /** The unit a disk writes atomically; a torn write leaves whole sectors of zeros. */
 const SECTOR_BYTES = 512;
 const ZERO_CHUNK_BYTES = 1024 * 1024;
+/** Pause between the chunks of a spare segment's zero fill (it is needed seconds later). */
+const SPARE_PACE_MS = 10;
 const SNAPSHOTS_KEPT = 2;
 
 export class FileStorage implements WritableStorage {
@@ -289,7 +291,7 @@ export class FileStorage implements WritableStorage {
   /** Zero-fills the next segment in the background, so a rotation does not wait for it. */
   #prepareSpare(): Promise<string | null> {
     const path = join(this.dir, SPARE_SEGMENT);
-    return preallocate(path, this.#segmentBytesMax).then(() => path, (error) => {
+    return preallocate(path, this.#segmentBytesMax, SPARE_PACE_MS).then(() => path, (error) => {
       this.#onBackgroundError(error);
       return null;
     });
@@ -415,12 +417,18 @@ function allZero(bytes: Uint8Array, from: number, to: number): boolean {
 }
 
 /** Creates `path` full of zeros, durably (the directory entry is synced by the caller). */
-async function preallocate(path: string, sizeBytes: number): Promise<void> {
+async function preallocate(path: string, sizeBytes: number, paceMs = 0): Promise<void> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   try {
     const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, sizeBytes));
     for (let at = 0; at < sizeBytes; at += zeros.length) {
       await writeAll(file, zeros.subarray(0, Math.min(zeros.length, sizeBytes - at)));
+      if (paceMs > 0) {
+        // Flushed a chunk at a time with pauses between: one 16 MiB flush kept the disk busy
+        // long enough to stall every WAL fsync behind it (all clients waited ~50 ms).
+        await file.syncData();
+        await new Promise((resolve) => setTimeout(resolve, paceMs));
+      }
     }
     await file.syncData();
   } finally {
