@@ -8,7 +8,7 @@
  */
 import { deadline } from "./deadlines.ts";
 import { HOP_BY_HOP } from "./headers.ts";
-import { latin1, latin1Bytes } from "./latin1.ts";
+import { latin1, latin1Bytes, latin1Into } from "./latin1.ts";
 import type { ProxyReply } from "./reply.ts";
 import { allocBytes, copyBytes } from "./slab.ts";
 
@@ -105,7 +105,6 @@ export class H1Pool {
     idleTimeoutMs: number,
     onBodyDone: (ok: boolean) => void,
   ): Promise<H1Exchange> {
-    const bytes = latin1Bytes(head);
     for (let attempt = 0;; attempt++) {
       const pooled: PooledConn = this.idle.length > 0 && attempt === 0
         ? { conn: this.idle.pop()!, reused: true }
@@ -113,7 +112,7 @@ export class H1Pool {
       try {
         return await this.exchange(
           pooled.conn,
-          bytes,
+          head,
           method,
           headerTimeoutMs,
           idleTimeoutMs,
@@ -132,7 +131,7 @@ export class H1Pool {
 
   private async exchange(
     conn: Deno.TcpConn,
-    head: Uint8Array,
+    headText: string,
     method: string,
     headerTimeoutMs: number,
     idleTimeoutMs: number,
@@ -144,8 +143,13 @@ export class H1Pool {
       closeQuietly(conn);
     });
     let parsed: ParsedHead;
-    let buffer: Uint8Array;
+    let buffer: Uint8Array = readBuffers.get(conn) ?? newReadBuffer(conn);
     let filled: number;
+    // The head is written from the connection's read buffer: the answer is read into it only
+    // after the write completed (no buffer allocated per request).
+    const head = headText.length <= buffer.length
+      ? buffer.subarray(0, latin1Into(headText, buffer, 0))
+      : latin1Bytes(headText);
     try {
       let written: number;
       try {

@@ -17,11 +17,21 @@ import {
   parseRequestHead,
   writeAll,
 } from "./h1_request.ts";
-import { isTunnel, problemReply, type ProxyReply, type Tunnel, writeReply } from "./reply.ts";
+import {
+  isTunnel,
+  problemReply,
+  type ProxyReply,
+  type Scratch,
+  type Tunnel,
+  writeReply,
+} from "./reply.ts";
 import { AppError } from "../errors/mod.ts";
 
 /** A connection waiting this long for (the rest of) a request head is closed. */
 export const KEEP_ALIVE_IDLE_MS = 60_000;
+/** Output buffer per connection, created at its first answer. */
+const SCRATCH_BYTES = 4096;
+const EMPTY = new Uint8Array(0);
 /** A deadline far enough away to mean "not armed" while a request is being answered. */
 const PAUSED_MS = 2 ** 31;
 
@@ -41,6 +51,8 @@ export interface H1ServerOptions {
 
 interface ConnState {
   conn: Deno.Conn;
+  /** Output buffer for answers, reused once each write completed (allocated on first use). */
+  scratch: Scratch;
   /** Waiting for a request head with nothing buffered: safe to close on shutdown. */
   idle: boolean;
 }
@@ -71,7 +83,7 @@ export function serveH1(options: H1ServerOptions): ListeningServer {
         options.logger.warn("Accept failed", { listener: options.name, error });
         continue;
       }
-      const state: ConnState = { conn, idle: true };
+      const state: ConnState = { conn, idle: true, scratch: { bytes: EMPTY } };
       conns.add(state);
       serveConnection(state, options, () => closing).finally(() => {
         conns.delete(state);
@@ -161,7 +173,9 @@ async function exchange(
     await pipeTunnel(state.conn, reader, reply);
     return false;
   }
+  if (state.scratch.bytes.length === 0) state.scratch.bytes = new Uint8Array(SCRATCH_BYTES);
   return await writeReply(state.conn, reply, {
+    scratch: state.scratch,
     head: request.method === "HEAD",
     keepAlive: request.keepAlive && (body === null || body.finished) && !closing(),
     http10: request.http10,

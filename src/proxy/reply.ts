@@ -83,12 +83,19 @@ export function problemReply(error: unknown, context: ProblemContext = {}): Prom
   return replyFromResponse(problemResponse(error, context));
 }
 
+/** A connection's reusable output buffer: free again once the write using it completed. */
+export interface Scratch {
+  bytes: Uint8Array;
+}
+
 export interface WriteOptions {
   /** The request was HEAD: headers only. */
   head: boolean;
   /** Keep the connection open afterwards (client allows it and the request body was read). */
   keepAlive: boolean;
   http10: boolean;
+  /** The connection's output buffer, used when the head and an inline body fit. */
+  scratch?: Scratch;
 }
 
 /**
@@ -131,7 +138,11 @@ export async function writeReply(
   const stream = body instanceof ReadableStream ? body : null;
   const inline = body instanceof Uint8Array && !options.head && !bodiless ? body : null;
   const rawBytes = raw?.length ?? 0;
-  const bytes = allocBytes(rawBytes + head.length + (inline?.length ?? 0));
+  const total = rawBytes + head.length + (inline?.length ?? 0);
+  const scratch = options.scratch?.bytes;
+  const bytes = scratch !== undefined && total <= scratch.length
+    ? scratch.subarray(0, total)
+    : allocBytes(total);
   if (raw !== undefined) bytes.set(raw);
   latin1Into(head, bytes, rawBytes);
   if (inline !== null) bytes.set(inline, rawBytes + head.length);

@@ -14,7 +14,8 @@ let offset = 0;
 
 /** A zero-filled view of `n` bytes that nothing else uses. */
 export function allocBytes(n: number): Uint8Array<ArrayBuffer> {
-  if (n > SLAB_ALLOC_MAX) return new Uint8Array(n);
+  // Up to 64 bytes V8 keeps typed arrays on its heap: cheap, and no slab is held alive.
+  if (n <= 64 || n > SLAB_ALLOC_MAX) return new Uint8Array(n);
   if (offset + n > SLAB_BYTES) {
     slab = new Uint8Array(SLAB_BYTES);
     offset = 0;
