@@ -10,6 +10,7 @@
  *   command = u32 argc | (u32 length | bytes)*    arguments are binary strings
  */
 import { Buffer } from "node:buffer";
+import { ByteWriter } from "./byte_writer.ts";
 
 export type ClusterEntry =
   | { kind: "commands"; nowMs: number; seed: number; commands: string[][] }
@@ -38,28 +39,28 @@ export function encodeEntry(entry: ClusterEntry): Uint8Array {
   let size = 1 + 8 + 4;
   if (entry.kind === "commands") size += 4 + entry.commands.length * 4;
   for (const s of strings) size += 4 + s.length;
-  const out = Buffer.alloc(size);
-  let at = out.writeUInt8(KINDS[entry.kind], 0);
-  at = out.writeDoubleLE(entry.nowMs, at);
-  at = out.writeUInt32LE(entry.seed >>> 0, at);
-  const writeString = (s: string, utf8: boolean) => {
-    const length = utf8 ? Buffer.byteLength(s, "utf8") : s.length;
-    at = out.writeUInt32LE(length, at);
-    at += out.write(s, at, utf8 ? "utf8" : "latin1");
+  const out = new ByteWriter(size);
+  out.u8(KINDS[entry.kind]);
+  out.f64(entry.nowMs);
+  out.u32(entry.seed);
+  const writeString = (s: string) => {
+    out.u32(s.length);
+    out.binary(s);
   };
   if (entry.kind === "commands") {
-    at = out.writeUInt32LE(entry.commands.length, at);
+    out.u32(entry.commands.length);
     for (const argv of entry.commands) {
-      at = out.writeUInt32LE(argv.length, at);
-      for (const arg of argv) writeString(arg, false);
+      out.u32(argv.length);
+      for (const arg of argv) writeString(arg);
     }
   } else if (entry.kind === "node") {
-    // Node ids and addresses are ASCII in practice; latin1 keeps the size computation exact.
-    writeString(entry.nodeId, false);
-    writeString(entry.respAddress, false);
-    writeString(entry.raftAddress, false);
+    // Node ids and addresses are ASCII in practice, and written one byte per char like
+    // arguments (their decoding is latin1 too).
+    writeString(entry.nodeId);
+    writeString(entry.respAddress);
+    writeString(entry.raftAddress);
   }
-  return new Uint8Array(out.buffer, out.byteOffset, at);
+  return out.finish();
 }
 
 export function decodeEntry(bytes: Uint8Array): ClusterEntry {

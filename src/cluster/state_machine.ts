@@ -8,6 +8,7 @@ import { error, type Reply, Store } from "../../atlas/mod.ts";
 import type { Entry, Snapshot, StateMachine } from "../../raft/mod.ts";
 import { Buffer } from "node:buffer";
 import { type ClusterEntry, decodeEntry } from "./command_codec.ts";
+import { ByteWriter } from "./byte_writer.ts";
 import { createPrng } from "../lib/prng.ts";
 
 export interface AppliedReply {
@@ -58,13 +59,14 @@ export class AtlasStateMachine implements StateMachine {
   /** The whole keyspace plus the cluster metadata, as one buffer. */
   snapshot(): Uint8Array {
     const view = this.store.snapshotView();
-    const chunks = [this.#metaChunk()];
+    const out = new ByteWriter();
+    this.#writeMeta(out);
     try {
-      for (let e = view.next(); e !== null; e = view.next()) chunks.push(...entryChunks(e));
+      for (let e = view.next(); e !== null; e = view.next()) writeSnapshotEntry(out, e);
     } finally {
       view.close();
     }
-    return concat(chunks);
+    return out.finish();
   }
 
   /**
@@ -74,29 +76,30 @@ export class AtlasStateMachine implements StateMachine {
    */
   snapshotInBackground(): Promise<Uint8Array> {
     const view = this.store.snapshotView();
-    const chunks = [this.#metaChunk()];
+    const out = new ByteWriter();
+    this.#writeMeta(out);
     return (async () => {
       try {
         for (let batch = view.nextBatch(4096); batch.length > 0; batch = view.nextBatch(4096)) {
-          for (const e of batch) chunks.push(...entryChunks(e));
+          for (const e of batch) writeSnapshotEntry(out, e);
           await new Promise((resolve) => setTimeout(resolve, 0));
         }
       } finally {
         view.close();
       }
-      return concat(chunks);
+      return out.finish();
     })();
   }
 
-  #metaChunk(): Buffer {
-    const meta = Buffer.from(JSON.stringify({
+  /** u32 length | the cluster metadata as JSON (UTF-8). */
+  #writeMeta(out: ByteWriter): void {
+    const meta = new TextEncoder().encode(JSON.stringify({
       logicalNowMs: this.logicalNowMs,
       respAddresses: [...this.respAddresses],
       raftAddresses: [...this.raftAddresses],
     }));
-    const header = Buffer.alloc(4);
-    header.writeUInt32LE(meta.length, 0);
-    return Buffer.concat([header, meta]);
+    out.u32(meta.length);
+    out.bytes(meta);
   }
 
   restore(snapshot: Snapshot): void {
@@ -132,15 +135,14 @@ export class AtlasStateMachine implements StateMachine {
   }
 }
 
-function entryChunks(e: { key: string; payload: string; expireAtMs: number | null }): Buffer[] {
-  const fixed = Buffer.alloc(16);
-  fixed.writeUInt32LE(e.key.length, 0);
-  fixed.writeUInt32LE(e.payload.length, 4);
-  fixed.writeDoubleLE(e.expireAtMs ?? -1, 8);
-  return [fixed, Buffer.from(e.key, "latin1"), Buffer.from(e.payload, "latin1")];
-}
-
-function concat(chunks: Buffer[]): Uint8Array {
-  const all = Buffer.concat(chunks);
-  return new Uint8Array(all.buffer, all.byteOffset, all.length);
+/** u32 keyLength | u32 payloadLength | f64 expireAtMs (-1: none) | key | payload */
+function writeSnapshotEntry(
+  out: ByteWriter,
+  e: { key: string; payload: string; expireAtMs: number | null },
+): void {
+  out.u32(e.key.length);
+  out.u32(e.payload.length);
+  out.f64(e.expireAtMs ?? -1);
+  out.binary(e.key);
+  out.binary(e.payload);
 }
