@@ -132,6 +132,8 @@ interface WrkResult {
   p99Ms: number;
   /** CPU time (user + system, all threads) the server spent per request. */
   cpuUsPerRequest: number;
+  /** The user-space part of it (the rest is kernel time: socket syscalls). */
+  userUsPerRequest: number;
 }
 
 function childrenOf(pid: number): number[] {
@@ -143,19 +145,21 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-/** utime + stime in clock ticks (100 per second on Linux) summed over `pids`. */
-function cpuTicks(pids: number[]): number {
+/** utime and stime in clock ticks (100 per second on Linux) summed over `pids`. */
+function cpuTicks(pids: number[]): { user: number; total: number } {
+  let user = 0;
   let total = 0;
   for (const pid of pids) {
     try {
       const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      user += Number(fields[11]);
       total += Number(fields[11]) + Number(fields[12]);
     } catch {
       // The process ended: it no longer uses CPU.
     }
   }
-  return total;
+  return { user, total };
 }
 
 function toMs(value: string): number {
@@ -185,8 +189,10 @@ async function wrk(server: Running): Promise<WrkResult> {
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(text);
   if (errors) console.error(`  wrk reported: ${errors[0]}`);
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? "NaN");
-  const cpuUsPerRequest = ((cpuTicks(server.pids()) - ticksBefore) * 10_000) / requests;
-  return { rps, p99Ms: p99, cpuUsPerRequest };
+  const ticksAfter = cpuTicks(server.pids());
+  const cpuUsPerRequest = ((ticksAfter.total - ticksBefore.total) * 10_000) / requests;
+  const userUsPerRequest = ((ticksAfter.user - ticksBefore.user) * 10_000) / requests;
+  return { rps, p99Ms: p99, cpuUsPerRequest, userUsPerRequest };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -223,7 +229,9 @@ try {
       console.log(
         `round ${round + 1} ${name.padEnd(6)} ${result.rps.toFixed(0).padStart(8)} req/s  p99 ${
           result.p99Ms.toFixed(2)
-        } ms  cpu ${result.cpuUsPerRequest.toFixed(1)} us/req`,
+        } ms  cpu ${result.cpuUsPerRequest.toFixed(1)} us/req (user ${
+          result.userUsPerRequest.toFixed(1)
+        })`,
       );
     }
   }
@@ -257,6 +265,14 @@ console.log(
 console.log(
   `throughput ratio helios/nginx = ${(hRps / nRps).toFixed(2)} (goal >= 0.80); ` +
     `p99 ratio helios/nginx = ${(hP99 / nP99).toFixed(2)} (goal <= 1.50)`,
+);
+const nUser = median(results.nginx.map((r) => r.userUsPerRequest));
+const hUser = median(results.helios.map((r) => r.userUsPerRequest));
+console.log(
+  `CPU per request helios/nginx = ${(hCpu / nCpu).toFixed(2)} ` +
+    `(user ${hUser.toFixed(1)} vs ${nUser.toFixed(1)} us, kernel ${(hCpu - hUser).toFixed(1)} vs ${
+      (nCpu - nUser).toFixed(1)
+    } us; the steadiest figure on a shared machine)`,
 );
 console.log(
   `per-round ratios: throughput ${rpsRatios.map((r) => r.toFixed(2)).join(" ")} ` +
