@@ -164,7 +164,6 @@ export function rewriteRequestHeaders(
  */
 const POOL_BYTES = 4096;
 const pool = new Uint8Array(POOL_BYTES);
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 /** The pool as one hex string: ids are slices of it (no per-char concatenation). */
 let poolHex = "";
 const hexDigits = new Uint8Array(POOL_BYTES * 2);
