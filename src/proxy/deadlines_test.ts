@@ -16,3 +16,25 @@ Deno.test("deadlines fire once after their time and not when cancelled", async (
   assert.deepEqual(fired, ["a", "c"]);
   assert.equal(pendingDeadlines(), 0, "the shared ticker stops when nothing is pending");
 });
+
+Deno.test("a deadline cancelled by one firing in the same sweep does not fire", async () => {
+  const fired: string[] = [];
+  // Both are due at the same tick; whichever fires first cancels the other.
+  const first: { d?: ReturnType<typeof deadline> } = {};
+  const second: { d?: ReturnType<typeof deadline> } = {};
+  first.d = deadline(10, () => {
+    fired.push("first");
+    second.d!.cancel();
+  });
+  second.d = deadline(10, () => {
+    fired.push("second");
+    first.d!.cancel();
+  });
+  // A deadline added from a callback waits for a later sweep.
+  const late = deadline(10, () => deadline(10, () => fired.push("added")));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(fired.filter((f) => f === "first" || f === "second").length, 1);
+  assert.ok(fired.includes("added"));
+  late.cancel();
+  assert.equal(pendingDeadlines(), 0);
+});
