@@ -5,6 +5,10 @@
  * which goes first, ROUNDS rounds. Prints req/s and p99 per round, medians and the ratios.
  *
  *   deno run -A bench/proxy_vs_nginx/main.ts [--rounds 3] [--duration 5s] [--nginx-workers 1]
+ *       [--v8-flags FLAGS]
+ *
+ * helios proxy runs as `deno task proxy` starts it: with the V8 flags of that task (a larger
+ * initial old generation, see docs/proxy.md "Tuning"); `--v8-flags ""` measures V8's defaults.
  *
  * Goals (issue 10): helios throughput ≥ 0.8× nginx; helios p99 ≤ 1.5× nginx.
  */
@@ -17,10 +21,21 @@ const args = parseArgs({
     duration: { type: "string", default: "5s" },
     connections: { type: "string", default: "64" },
     "nginx-workers": { type: "string", default: "1" },
+    "v8-flags": { type: "string" },
   },
 });
 const ROUNDS = Number(args.values.rounds);
 const root = new URL("../../", import.meta.url).pathname;
+
+/** The V8 flags `deno task proxy` gives the proxy (deno.json is the one place they are set). */
+function proxyTaskV8Flags(): string {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)).tasks as Record<
+    string,
+    string
+  >;
+  return /--v8-flags=(\S+)/.exec(tasks.proxy ?? "")?.[1] ?? "";
+}
+const V8_FLAGS = args.values["v8-flags"] ?? proxyTaskV8Flags();
 
 interface Running {
   port: number;
@@ -203,9 +218,11 @@ const upstream = await spawnReady(Deno.execPath(), [
   `${root}bench/proxy_vs_nginx/upstream.ts`,
 ], /UPSTREAM (\d+)/);
 const nginx = await startNginx(upstream.port, Number(args.values["nginx-workers"]));
+console.log(`helios proxy V8 flags: ${V8_FLAGS || "(V8 defaults)"}`);
 const helios = await spawnReady(Deno.execPath(), [
   "run",
   "-A",
+  ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
   `${root}main.ts`,
   "proxy",
   "--listen",
