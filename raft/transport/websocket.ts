@@ -41,6 +41,13 @@ export interface WebSocketTransportOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   pingIntervalMs?: number;
+  /**
+   * An outbound link that has heard nothing from its peer (not even a pong) for this long is
+   * closed and dialled again (default 4 ping intervals). A black-holed network path (a dropped
+   * route, a firewall DROP) leaves TCP connections open but silent; without this, a healed
+   * partition would wait for TCP's own retransmission backoff, which grows to minutes.
+   */
+  silentLinkMs?: number;
 }
 
 /** A peer that accepts the TCP connection but never completes the upgrade is given up on. */
@@ -70,6 +77,7 @@ export class WebSocketTransport implements Transport {
       reconnectMinMs: 50,
       reconnectMaxMs: 2000,
       pingIntervalMs: 1000,
+      silentLinkMs: 4 * (options.pingIntervalMs ?? 1000),
       ...options,
     };
   }
@@ -203,6 +211,8 @@ class PeerLink {
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   #rttSeconds: number | null = null;
+  /** When the current socket last received anything (connect counts). */
+  #lastHeardMs = 0;
 
   constructor(
     readonly id: NodeId,
@@ -227,8 +237,21 @@ class PeerLink {
     return true;
   }
 
+  /** Sends a ping; first closes the link if the peer has been silent too long (see silentLinkMs). */
   ping(): void {
-    if (this.#socket?.open) this.#socket.send(encodePing(2, performance.now()));
+    const socket = this.#socket;
+    if (!socket?.open) return;
+    const silentMs = performance.now() - this.#lastHeardMs;
+    if (silentMs > this.options.silentLinkMs) {
+      this.options.logger.warn("Raft peer link silent; reconnecting", {
+        peer_id: this.id,
+        addr: this.addr,
+        silent_ms: Math.round(silentMs),
+      });
+      socket.close(); // its onclose marks the peer unreachable and schedules the reconnect
+      return;
+    }
+    socket.send(encodePing(2, performance.now()));
   }
 
   status(): PeerLinkStatus {
@@ -287,9 +310,11 @@ class PeerLink {
       return;
     }
     this.#socket = socket;
+    this.#lastHeardMs = performance.now();
     this.#backoffMs = this.options.reconnectMinMs;
     this.options.logger.info("Raft peer connected", { peer_id: this.id, addr: this.addr });
     socket.onmessage = (data) => {
+      this.#lastHeardMs = performance.now();
       try {
         const frame = decodeFrame(data);
         if (frame.kind === "pong") this.#rttSeconds = (performance.now() - frame.sentAtMs) / 1000;

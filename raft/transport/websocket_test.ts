@@ -132,3 +132,119 @@ Deno.test("codec: random bytes and truncated frames are malformed, never a crash
     }
   }
 });
+
+/**
+ * A TCP relay that can go silent: while stalled it forwards nothing in either direction and
+ * accepts new connections without relaying them, like a path whose packets are dropped (no
+ * FIN, no RST reaches either side).
+ */
+function stallingRelay(targetPort: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  let stalled = false;
+  let resume: () => void = () => {};
+  let resumed = Promise.resolve();
+  const pipe = async (from: Deno.Conn, to: Deno.Conn) => {
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        while (stalled) await resumed;
+        const n = await from.read(buffer);
+        if (n === null) break;
+        while (stalled) await resumed; // bytes read just before the stall are held back too
+        await to.write(buffer.subarray(0, n));
+      }
+    } catch { /* closed */ }
+    for (const conn of [from, to]) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      conns.delete(conn);
+    }
+  };
+  (async () => {
+    for await (const inbound of listener) {
+      conns.add(inbound);
+      (async () => {
+        while (stalled) await resumed;
+        const outbound = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
+        conns.add(outbound);
+        pipe(inbound, outbound);
+        pipe(outbound, inbound);
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    stall() {
+      stalled = true;
+      resumed = new Promise((resolve) => (resume = resolve));
+    },
+    resume() {
+      stalled = false;
+      resume();
+    },
+    close() {
+      this.resume();
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      }
+    },
+  };
+}
+
+Deno.test({
+  name: "websocket transport: a link gone silent (black-holed path) is redialled, and heals",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const options = { hostname: "127.0.0.1", port: 0, secret: "s3cret", pingIntervalMs: 50 };
+    const warnings: string[] = [];
+    const a = new WebSocketTransport({
+      ...options,
+      id: "a",
+      logger: { info() {}, warn: (msg) => warnings.push(msg) },
+    });
+    const b = new WebSocketTransport({ ...options, id: "b" });
+    const inboxB: Message[] = [];
+    await a.start(() => {});
+    await b.start((messages) => inboxB.push(...messages));
+    const relay = stallingRelay(b.address.port);
+    a.setPeer("b", `127.0.0.1:${relay.port}`);
+    const until = async (what: string, condition: () => boolean, ms = 5000) => {
+      const deadline = Date.now() + ms;
+      while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const delivered = async (term: number) => {
+      await until(`term ${term} delivered`, () => {
+        a.send([message({ type: "heartbeat", from: "a", to: "b", term })]);
+        return inboxB.some((m) => m.term === term);
+      });
+    };
+    try {
+      await delivered(1);
+      relay.stall();
+      // Silent for more than 4 pings: the link is closed and redialled (through the same
+      // black hole, so it stays down) instead of waiting on TCP.
+      await until(
+        "the silent link to be dropped",
+        () =>
+          warnings.includes("Raft peer link silent; reconnecting") &&
+          !a.peers().find((p) => p.id === "b")!.connected,
+      );
+      relay.resume();
+      await delivered(2);
+      assert.ok(a.peers().find((p) => p.id === "b")!.connected);
+    } finally {
+      relay.close();
+      await a.close();
+      await b.close();
+    }
+  },
+});
