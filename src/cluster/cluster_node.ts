@@ -122,14 +122,20 @@ export class ClusterNode {
         },
       },
     });
-    this.#forwarder = new LeaderForwarder({ password: options.password, connectTimeoutMs: 1000 });
+    const requestTimeoutMs = Math.max(2000, options.electionMs * 4);
+    this.#forwarder = new LeaderForwarder({
+      password: options.password,
+      connectTimeoutMs: 1000,
+      // The leader answers within its own request timeout; twice that without a reply is a dead path.
+      replyTimeoutMs: 2 * requestTimeoutMs,
+    });
     this.executor = new ReplicatedExecutor({
       node: this.node,
       machine: this.machine,
       store: options.store,
       forwarder: this.#forwarder,
       readConsistency: options.readConsistency,
-      requestTimeoutMs: Math.max(2000, options.electionMs * 4),
+      requestTimeoutMs,
       admin: (argv) => this.#admin(argv),
       onProposal: hooks.onProposal,
     });

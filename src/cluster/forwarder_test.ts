@@ -44,7 +44,11 @@ const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 Deno.test("forwarder: one turn's commands share a connection; a later turn does not wait behind them", async () => {
   const leader = heldLeader();
-  const forwarder = new LeaderForwarder({ password: "", connectTimeoutMs: 1000 });
+  const forwarder = new LeaderForwarder({
+    password: "",
+    connectTimeoutMs: 1000,
+    replyTimeoutMs: 10_000,
+  });
   try {
     const first = [
       forwarder.send(leader.address, ["SET", "a", "1"]),
@@ -79,9 +83,45 @@ Deno.test("forwarder: an unreachable leader is a TRYAGAIN error, not a throw", a
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  const forwarder = new LeaderForwarder({ password: "", connectTimeoutMs: 1000 });
+  const forwarder = new LeaderForwarder({
+    password: "",
+    connectTimeoutMs: 1000,
+    replyTimeoutMs: 10_000,
+  });
   const reply = await forwarder.send(`127.0.0.1:${port}`, ["SET", "a", "1"]);
   assert.equal(reply.kind, "error");
   assert.match(String(reply.value), /^TRYAGAIN Cannot reach the Raft leader/);
   forwarder.close();
+});
+
+Deno.test("forwarder: a leader that never answers (black-holed path) times out as TRYAGAIN; the next send redials", async () => {
+  const leader = heldLeader();
+  const forwarder = new LeaderForwarder({
+    password: "",
+    connectTimeoutMs: 1000,
+    replyTimeoutMs: 200,
+  });
+  try {
+    const started = performance.now();
+    const replies = await Promise.all([
+      forwarder.send(leader.address, ["SET", "a", "1"]),
+      forwarder.send(leader.address, ["SET", "a", "2"]),
+    ]);
+    const waitedMs = performance.now() - started;
+    assert.ok(waitedMs >= 200 && waitedMs < 2000, `answered after ${Math.round(waitedMs)} ms`);
+    for (const reply of replies) {
+      assert.equal(reply.kind, "error");
+      assert.match(String(reply.value), /^TRYAGAIN No reply from the Raft leader .* in 200 ms/);
+    }
+    // The silent connection was dropped: the next command goes out on a new one and succeeds.
+    const next = forwarder.send(leader.address, ["SET", "b", "1"]);
+    await nextTurn();
+    assert.equal(leader.arrivals.length, 3);
+    assert.notEqual(leader.arrivals[2].connection, leader.arrivals[0].connection);
+    leader.releaseAll();
+    assert.deepEqual(await next, { kind: "simple", value: "OK" });
+  } finally {
+    forwarder.close();
+    await leader.close();
+  }
 });
