@@ -108,13 +108,16 @@ async function nemesis(
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const all = cluster.nodes.map((n) => n.index);
   while (!stopped()) {
-    const fault = Math.floor(random() * 3);
-    if (fault === 0) {
+    const fault = Math.floor(random() * 4);
+    if (fault === 0 || fault === 3) {
+      // Half of the partitions close connections, half black-hole them (nodes must time out).
+      const silent = fault === 3;
       const shuffled = [...all].sort(() => random() - 0.5);
       const minority = shuffled.slice(0, 2);
-      cluster.partition(minority, shuffled.slice(2));
-      log.push(`partition ${minority.join(",")} | rest`);
-      await sleep(1500);
+      if (silent) cluster.partitionSilently(minority, shuffled.slice(2));
+      else cluster.partition(minority, shuffled.slice(2));
+      log.push(`${silent ? "silent " : ""}partition ${minority.join(",")} | rest`);
+      await sleep(silent ? 6000 : 1500); // longer than a link's silence limit (4 s)
       cluster.heal();
     } else if (fault === 1) {
       const leader = await cluster.leader(all, 5000).catch(() => all[0]);

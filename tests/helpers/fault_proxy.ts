@@ -1,10 +1,15 @@
 /**
  * A TCP proxy for one network link, used to partition Raft peers in real-process tests: node A
  * dials node B through it (A's --raft-peers names the proxy), and `block()` cuts the link by
- * closing its connections and refusing new ones until `unblock()`.
+ * closing its connections and refusing new ones until `unblock()`. `stall()` cuts it the way a
+ * dropped route or a firewall DROP does: connections stay open but nothing gets through, and new
+ * ones are accepted but never reach the target, until `unblock()`.
  */
 export class FaultProxy {
   #blocked = false;
+  #stalled = false;
+  #resume: () => void = () => {};
+  #resumed: Promise<void> = Promise.resolve();
   readonly #pairs = new Set<Deno.Conn>();
   readonly #accepting: Promise<void>;
 
@@ -33,12 +38,27 @@ export class FaultProxy {
     this.#pairs.clear();
   }
 
+  stall(): void {
+    if (this.#stalled) return;
+    this.#stalled = true;
+    this.#resumed = new Promise((resolve) => (this.#resume = resolve));
+  }
+
   unblock(): void {
     this.#blocked = false;
+    this.#stalled = false;
+    this.#resume();
+  }
+
+  /** Resolves once the link is not stalled. */
+  async #passable(): Promise<void> {
+    while (this.#stalled) await this.#resumed;
   }
 
   async close(): Promise<void> {
     this.block();
+    this.#stalled = false;
+    this.#resume(); // stalled relays see their closed connections and end
     this.listener.close();
     await this.#accepting;
   }
@@ -61,6 +81,12 @@ export class FaultProxy {
 
   async #pipe(inbound: Deno.Conn): Promise<void> {
     let outbound: Deno.Conn;
+    this.#pairs.add(inbound);
+    await this.#passable();
+    if (this.#blocked) {
+      this.#pairs.delete(inbound);
+      return closeQuietly(inbound);
+    }
     try {
       outbound = await Deno.connect({ hostname: "127.0.0.1", port: this.targetPort });
     } catch {
@@ -78,11 +104,27 @@ export class FaultProxy {
       this.#pairs.delete(inbound);
       this.#pairs.delete(outbound);
     };
-    await Promise.allSettled([
-      inbound.readable.pipeTo(outbound.writable),
-      outbound.readable.pipeTo(inbound.writable),
-    ]);
+    await Promise.allSettled([this.#relay(inbound, outbound), this.#relay(outbound, inbound)]);
     done();
+  }
+
+  /** Copies one direction; while stalled, bytes wait here (the sender's TCP buffers fill up). */
+  async #relay(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        await this.#passable();
+        const n = await from.read(buffer);
+        if (n === null) break;
+        await this.#passable();
+        let written = 0;
+        while (written < n) written += await to.write(buffer.subarray(written, n));
+      }
+    } catch {
+      // Closed by block(), by the peer, or by the other direction.
+    }
+    closeQuietly(from);
+    closeQuietly(to);
   }
 }
 

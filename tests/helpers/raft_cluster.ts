@@ -134,14 +134,27 @@ export class RaftTestCluster {
 
   /** Cuts every link between the groups (both directions); links inside a group stay up. */
   partition(...groups: number[][]): void {
+    this.#cut(groups, "close");
+  }
+
+  /**
+   * Like partition(), but silently: connections between the groups stay open and carry nothing
+   * (a black-holed path), so nodes notice only by timeouts.
+   */
+  partitionSilently(...groups: number[][]): void {
+    this.#cut(groups, "stall");
+  }
+
+  #cut(groups: number[][], how: "close" | "stall"): void {
     const groupOf = new Map<number, number>();
     groups.forEach((group, g) => group.forEach((i) => groupOf.set(i, g)));
     for (let from = 0; from < this.nodes.length; from++) {
       for (let to = 0; to < this.nodes.length; to++) {
         const proxy = this.proxies[from][to];
         if (!proxy) continue;
-        if (groupOf.get(from) !== groupOf.get(to)) proxy.block();
-        else proxy.unblock();
+        if (groupOf.get(from) === groupOf.get(to)) proxy.unblock();
+        else if (how === "close") proxy.block();
+        else proxy.stall();
       }
     }
   }
