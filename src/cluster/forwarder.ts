@@ -15,7 +15,7 @@
  */
 import { setImmediate } from "node:timers";
 import { error, type Reply } from "../../atlas/mod.ts";
-import { RespConnection } from "../storage/resp_connection.ts";
+import { RespConnection, RespReplyTimeoutError } from "../storage/resp_connection.ts";
 import { parseHostPort } from "../lib/address.ts";
 
 /** Connections per leader address: batches in flight at once from this follower. */
@@ -26,16 +26,12 @@ interface Slot {
   opening: Promise<RespConnection>;
   /** Set once open: to pick the least busy connection without awaiting. */
   connection: RespConnection | null;
-  /** When a reply last arrived, or when the connection went from idle to busy. */
-  progressMs: number;
-  /** Closed by the watchdog: its callers are told it timed out. */
-  timedOut: boolean;
 }
 
 export interface LeaderForwarderOptions {
   password: string;
   connectTimeoutMs: number;
-  /** A busy connection without a reply for this long is closed (see above). */
+  /** A connection with commands in flight and no reply for this long is closed (see above). */
   replyTimeoutMs: number;
 }
 
@@ -43,7 +39,6 @@ export class LeaderForwarder {
   readonly #slots = new Map<string, Slot[]>();
   /** The slot this turn's commands go to; forgotten at the end of the turn. */
   #turnSlot: Slot | null = null;
-  #watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly options: LeaderForwarderOptions) {}
 
@@ -58,16 +53,12 @@ export class LeaderForwarder {
         `TRYAGAIN Cannot reach the Raft leader at ${address}: ${(cause as Error).message}`,
       );
     }
-    if (connection.inflight === 0) slot.progressMs = performance.now();
-    this.#watch();
     try {
-      const reply = await connection.send(argv);
-      slot.progressMs = performance.now();
-      return reply;
+      return await connection.send(argv);
     } catch (cause) {
       this.#drop(slot);
       connection.close();
-      if (slot.timedOut) {
+      if (cause instanceof RespReplyTimeoutError) {
         return error(
           `TRYAGAIN No reply from the Raft leader at ${address} in ${this.options.replyTimeoutMs} ms; ` +
             `the write may or may not have been applied`,
@@ -81,8 +72,6 @@ export class LeaderForwarder {
   }
 
   close(): void {
-    if (this.#watchdog !== null) clearInterval(this.#watchdog);
-    this.#watchdog = null;
     for (const slots of this.#slots.values()) {
       for (const slot of slots) slot.opening.then((c) => c.close(), () => {});
     }
@@ -115,38 +104,10 @@ export class LeaderForwarder {
     return best!;
   }
 
-  /** Starts the watchdog that closes connections silent for too long (one timer for all). */
-  #watch(): void {
-    if (this.#watchdog !== null) return;
-    const timeoutMs = this.options.replyTimeoutMs;
-    this.#watchdog = setInterval(() => {
-      const now = performance.now();
-      let busy = false;
-      for (const slots of this.#slots.values()) {
-        for (const slot of slots) {
-          const connection = slot.connection;
-          if (!connection || connection.closed || connection.inflight === 0) continue;
-          busy = true;
-          if (now - slot.progressMs <= timeoutMs) continue;
-          slot.timedOut = true;
-          this.#drop(slot);
-          connection.close(); // rejects its pending commands; send() reports the timeout
-        }
-      }
-      if (!busy && this.#watchdog !== null) {
-        clearInterval(this.#watchdog);
-        this.#watchdog = null;
-      }
-    }, Math.max(10, Math.floor(timeoutMs / 4)));
-    Deno.unrefTimer(this.#watchdog);
-  }
-
   #open(address: string): Slot {
     const target = parseHostPort(address);
     const slot: Slot = {
       address,
-      progressMs: performance.now(),
-      timedOut: false,
       connection: null,
       opening: target
         ? RespConnection.open({
@@ -154,6 +115,7 @@ export class LeaderForwarder {
           port: target.port,
           connectTimeoutMs: this.options.connectTimeoutMs,
           password: this.options.password,
+          replyTimeoutMs: this.options.replyTimeoutMs,
         })
         : Promise.reject(new Error(`bad address "${address}"`)),
     };

@@ -24,6 +24,12 @@ export interface RespClientOptions {
   /** Commands in flight across the pool before new calls fail fast with 503 (default 65536). */
   inflightMax?: number;
   connectTimeoutMs?: number;
+  /**
+   * A connection with commands in flight and no reply for this long is closed and the call
+   * fails over (default 15 s; 0 = never). ATLAS answers everything we send promptly — a cluster
+   * write within its request timeout — so a silence that long is a black-holed path.
+   */
+  replyTimeoutMs?: number;
   /** Attempts per call across nodes and redirects. */
   attemptsMax?: number;
   /** Base backoff between attempts; doubles per attempt. */
@@ -53,6 +59,7 @@ export class RespAtlasClient implements AtlasClient {
   readonly #nodes: HostPort[];
   readonly #poolSize: number;
   readonly #connectTimeoutMs: number;
+  readonly #replyTimeoutMs: number;
   readonly #attemptsMax: number;
   readonly #backoffMs: number;
   readonly #password?: string;
@@ -70,6 +77,7 @@ export class RespAtlasClient implements AtlasClient {
     this.#nodes = [...options.nodes];
     this.#poolSize = Math.max(1, Math.min(64, options.poolSize ?? 4));
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    this.#replyTimeoutMs = options.replyTimeoutMs ?? 15_000;
     this.#attemptsMax = Math.max(1, options.attemptsMax ?? 2 * this.#nodes.length + 2);
     this.#backoffMs = options.backoffMs ?? 25;
     this.#password = options.password;
@@ -199,6 +207,7 @@ export class RespAtlasClient implements AtlasClient {
     const opening = RespConnection.open({
       ...node,
       connectTimeoutMs: this.#connectTimeoutMs,
+      replyTimeoutMs: this.#replyTimeoutMs,
       password: this.#password,
     });
     this.#pool[slot] = opening;

@@ -208,3 +208,65 @@ Deno.test("client fails fast with 503 when too many commands are in flight", asy
     await accepting.catch(() => {});
   }
 });
+
+Deno.test("client: a node that stops answering (black-holed path) times out and the client fails over", async () => {
+  // Node 1 accepts and reads but never answers; node 2 answers.
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) accepted.push(conn);
+  })();
+  const healthy = fakeServer((argv) => argv[0] === "GET" ? "$2\r\nok\r\n" : "+OK\r\n");
+  const client = new RespAtlasClient({
+    nodes: [
+      { hostname: "127.0.0.1", port: (silent.addr as Deno.NetAddr).port },
+      { hostname: "127.0.0.1", port: healthy.port },
+    ],
+    replyTimeoutMs: 100,
+    backoffMs: 1,
+  });
+  try {
+    // A write's outcome is unknown once sent: 503, never a silent retry elsewhere.
+    await assert.rejects(
+      client.call("SET", "k", "v"),
+      (e) => e instanceof UnavailableError && /outcome is unknown/.test(e.message),
+    );
+    // The client moved on: the next calls are served by the node that answers.
+    assert.equal(await client.call("GET", "k"), "ok");
+    assert.equal(client.currentNode.port, healthy.port);
+  } finally {
+    await client.close();
+    silent.close();
+    for (const conn of accepted) conn.close();
+    await accepting.catch(() => {});
+    await healthy.close();
+  }
+});
+
+Deno.test("client: a read on a silent node is retried on the next one", async () => {
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) accepted.push(conn);
+  })();
+  const healthy = fakeServer(() => "$2\r\nok\r\n");
+  const client = new RespAtlasClient({
+    nodes: [
+      { hostname: "127.0.0.1", port: (silent.addr as Deno.NetAddr).port },
+      { hostname: "127.0.0.1", port: healthy.port },
+    ],
+    replyTimeoutMs: 100,
+    backoffMs: 1,
+  });
+  try {
+    const started = Date.now();
+    assert.equal(await client.call("GET", "k"), "ok");
+    assert.ok(Date.now() - started < 2000);
+  } finally {
+    await client.close();
+    silent.close();
+    for (const conn of accepted) conn.close();
+    await accepting.catch(() => {});
+    await healthy.close();
+  }
+});

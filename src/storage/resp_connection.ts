@@ -13,6 +13,15 @@ export class RespConnectionError extends Error {
   }
 }
 
+/**
+ * Commands were in flight and nothing came back for the connection's replyTimeoutMs: the path
+ * is presumed dead (a black-holed route leaves TCP open for many minutes) and the connection is
+ * closed. Like any break after sending, the commands' outcome is unknown.
+ */
+export class RespReplyTimeoutError extends RespConnectionError {
+  override name = "RespReplyTimeoutError";
+}
+
 interface Pending {
   resolve(reply: Reply): void;
   reject(error: Error): void;
@@ -24,6 +33,12 @@ export interface RespConnectionOptions {
   connectTimeoutMs: number;
   /** Sent as AUTH right after connecting when non-empty. */
   password?: string;
+  /**
+   * Close the connection (RespReplyTimeoutError) when commands are in flight and no reply byte
+   * has arrived for this long. Off when absent or 0: only for peers whose every command is
+   * answered promptly (no blocking commands, no replies that take long to start).
+   */
+  replyTimeoutMs?: number;
 }
 
 export class RespConnection {
@@ -34,10 +49,15 @@ export class RespConnection {
   #outbox: Uint8Array[] = [];
   #flushScheduled = false;
   #closed = false;
+  readonly #replyTimeoutMs: number;
+  /** Date.now() of the last reply byte, or of the moment the connection became busy. */
+  #progressMs = 0;
+  #watchdog: ReturnType<typeof setInterval> | null = null;
   readonly done: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.TcpConn, replyTimeoutMs: number) {
     this.#conn = conn;
+    this.#replyTimeoutMs = replyTimeoutMs;
     conn.setNoDelay(true);
     this.done = this.#readLoop();
   }
@@ -55,7 +75,7 @@ export class RespConnection {
         Deno.connect({ hostname: options.hostname, port: options.port }),
         timeout,
       ]);
-      const connection = new RespConnection(conn);
+      const connection = new RespConnection(conn, options.replyTimeoutMs ?? 0);
       if (options.password) {
         const reply = await connection.send(["AUTH", options.password]);
         if (reply.kind === "error") {
@@ -92,6 +112,10 @@ export class RespConnection {
   sendMany(commands: readonly (readonly string[])[]): Promise<Reply[]> {
     if (this.#closed) {
       return Promise.reject(new RespConnectionError("Connection is closed", false));
+    }
+    if (this.#replyTimeoutMs > 0) {
+      if (this.inflight === 0) this.#progressMs = Date.now();
+      this.#watchdog ??= this.#startWatchdog();
     }
     const promises = commands.map((argv) => {
       this.#outbox.push(encodeCommand(argv));
@@ -135,6 +159,7 @@ export class RespConnection {
       while (true) {
         const n = await this.#conn.read(chunk);
         if (n === null) break;
+        if (this.#replyTimeoutMs > 0) this.#progressMs = Date.now();
         this.#parser.feed(chunk.subarray(0, n));
         for (let reply = this.#parser.next(); reply; reply = this.#parser.next()) {
           const pending = this.#waiting[this.#waitingHead++];
@@ -152,7 +177,26 @@ export class RespConnection {
     }
   }
 
+  /** One timer per busy connection; it stops itself once nothing is in flight. */
+  #startWatchdog(): ReturnType<typeof setInterval> {
+    const timeoutMs = this.#replyTimeoutMs;
+    const timer = setInterval(() => {
+      if (this.#closed || this.inflight === 0) {
+        clearInterval(timer);
+        if (this.#watchdog === timer) this.#watchdog = null;
+      } else if (Date.now() - this.#progressMs > timeoutMs) {
+        this.#fail(new RespReplyTimeoutError(`No reply in ${timeoutMs} ms`, true));
+      }
+    }, Math.max(10, Math.floor(timeoutMs / 4)));
+    Deno.unrefTimer(timer);
+    return timer;
+  }
+
   #fail(error: RespConnectionError): void {
+    if (this.#watchdog !== null) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = null;
+    }
     const waiting = this.#waiting.slice(this.#waitingHead);
     this.#waiting = [];
     this.#waitingHead = 0;
