@@ -113,6 +113,23 @@ function fakeServer(answer: (argv: string[]) => string) {
   };
 }
 
+/** A server that accepts connections and reads, but never answers (a black-holed path). */
+function silentServer() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async close() {
+      listener.close();
+      for (const conn of accepted) conn.close();
+      await accepting.catch(() => {});
+    },
+  };
+}
+
 Deno.test("client pipelines calls and decodes UTF-8", async () => {
   const data = new Map<string, string>();
   const server = fakeServer(([cmd, key, value]) => {
@@ -184,13 +201,9 @@ Deno.test("client gives a 503 when no node answers", async () => {
 
 Deno.test("client fails fast with 503 when too many commands are in flight", async () => {
   // A server that never answers: every command stays in flight.
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) accepted.push(conn);
-  })();
+  const silent = silentServer();
   const client = new RespAtlasClient({
-    nodes: [{ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port }],
+    nodes: [{ hostname: "127.0.0.1", port: silent.port }],
     inflightMax: 3,
     poolSize: 1,
   });
@@ -203,23 +216,17 @@ Deno.test("client fails fast with 503 when too many commands are in flight", asy
     );
   } finally {
     await client.close();
-    listener.close();
-    for (const conn of accepted) conn.close();
-    await accepting.catch(() => {});
+    await silent.close();
   }
 });
 
 Deno.test("client: a node that stops answering (black-holed path) times out and the client fails over", async () => {
   // Node 1 accepts and reads but never answers; node 2 answers.
-  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of silent) accepted.push(conn);
-  })();
+  const silent = silentServer();
   const healthy = fakeServer((argv) => argv[0] === "GET" ? "$2\r\nok\r\n" : "+OK\r\n");
   const client = new RespAtlasClient({
     nodes: [
-      { hostname: "127.0.0.1", port: (silent.addr as Deno.NetAddr).port },
+      { hostname: "127.0.0.1", port: silent.port },
       { hostname: "127.0.0.1", port: healthy.port },
     ],
     replyTimeoutMs: 100,
@@ -236,23 +243,17 @@ Deno.test("client: a node that stops answering (black-holed path) times out and 
     assert.equal(client.currentNode.port, healthy.port);
   } finally {
     await client.close();
-    silent.close();
-    for (const conn of accepted) conn.close();
-    await accepting.catch(() => {});
+    await silent.close();
     await healthy.close();
   }
 });
 
 Deno.test("client: a read on a silent node is retried on the next one", async () => {
-  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of silent) accepted.push(conn);
-  })();
+  const silent = silentServer();
   const healthy = fakeServer(() => "$2\r\nok\r\n");
   const client = new RespAtlasClient({
     nodes: [
-      { hostname: "127.0.0.1", port: (silent.addr as Deno.NetAddr).port },
+      { hostname: "127.0.0.1", port: silent.port },
       { hostname: "127.0.0.1", port: healthy.port },
     ],
     replyTimeoutMs: 100,
@@ -264,9 +265,7 @@ Deno.test("client: a read on a silent node is retried on the next one", async ()
     assert.ok(Date.now() - started < 2000);
   } finally {
     await client.close();
-    silent.close();
-    for (const conn of accepted) conn.close();
-    await accepting.catch(() => {});
+    await silent.close();
     await healthy.close();
   }
 });
