@@ -273,7 +273,7 @@ export class AtlasEngine implements CommandExecutor {
     options: AtlasEngineOptions,
     lock: DataDirLock | null,
   ): Promise<AtlasEngine> {
-    const store = new Store(options.store);
+    const store = new Store({ processMemory: () => Deno.memoryUsage(), ...options.store });
     options.extend?.(store);
     const startMs = performance.now();
     const recovery = await recover({

@@ -4,6 +4,7 @@ import type { BuiltinCommand } from "./command_table.ts";
 import { HASH_COMMANDS } from "./hash_commands.ts";
 import { KEY_COMMANDS } from "./keys_commands.ts";
 import { LIST_COMMANDS } from "./list_commands.ts";
+import { MEMORY_COMMANDS } from "./memory_commands.ts";
 import { SET_COMMANDS } from "./set_commands.ts";
 import { STRING_COMMANDS } from "./string_commands.ts";
 import { ZSET_ALGEBRA_COMMANDS } from "./zset_algebra_commands.ts";
@@ -18,4 +19,5 @@ export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
   ...SET_COMMANDS,
   ...ZSET_COMMANDS,
   ...ZSET_ALGEBRA_COMMANDS,
+  ...MEMORY_COMMANDS,
 ];

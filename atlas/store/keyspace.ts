@@ -30,6 +30,14 @@ export interface ExecContext {
 }
 
 /** Memory model (docs/atlas_store.md): per-key and per-element estimates of V8 heap bytes. */
+/** Process memory as Deno.memoryUsage() reports it (bytes). */
+export interface ProcessMemory {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+}
+
 export const KEY_OVERHEAD_BYTES = 56;
 export const STRING_OVERHEAD_BYTES = 16;
 export const EXPIRE_OVERHEAD_BYTES = 40;
@@ -88,6 +96,10 @@ export class Keyspace {
   lru: Map<string, 0> | null = null;
   /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru. */
   keyOverheadBytes = KEY_OVERHEAD_BYTES;
+  /** The process's memory for MEMORY STATS / DOCTOR / MALLOC-STATS (injected: no I/O here). */
+  processMemory: (() => ProcessMemory) | null = null;
+  /** The highest heap used + external those commands have seen (V8 keeps no peak). */
+  peakAllocatedBytes = 0;
   expiredKeysTotal = 0;
   evictedKeysTotal = 0;
 
@@ -102,6 +114,15 @@ export class Keyspace {
 
   constructor(readonly limits: AtlasLimits) {
     this.scans = new ScanCursors(limits.scanCursorsMax);
+  }
+
+  /**
+   * What one key adds to `usedBytes`: its Map entry and string, its value, its TTL entry if any
+   * (MEMORY USAGE). `valueEstimate` stands in for valueBytes(value) when the caller sampled it.
+   */
+  entryBytes(key: string, value: Value, valueEstimate = valueBytes(value)): number {
+    const ttl = this.expires.size !== 0 && this.expires.has(key) ? EXPIRE_OVERHEAD_BYTES : 0;
+    return this.keyOverheadBytes + key.length + valueEstimate + ttl;
   }
 
   emit(argv: string[]): void {

@@ -4,6 +4,11 @@
  */
 export const LIST_ELEMENT_OVERHEAD_BYTES = 24;
 
+/** The memory estimate of one element (what `bytes` counts; MEMORY USAGE samples it). */
+export function listElementBytes(element: string): number {
+  return LIST_ELEMENT_OVERHEAD_BYTES + element.length;
+}
+
 export class ListValue {
   #items: (string | undefined)[];
   #head = 0;
@@ -32,7 +37,7 @@ export class ListValue {
     if (this.#length === this.#items.length) this.#grow();
     this.#items[(this.#head + this.#length) % this.#items.length] = value;
     this.#length++;
-    this.bytes += LIST_ELEMENT_OVERHEAD_BYTES + value.length;
+    this.bytes += listElementBytes(value);
   }
 
   pushFront(value: string): void {
@@ -40,7 +45,7 @@ export class ListValue {
     this.#head = (this.#head - 1 + this.#items.length) % this.#items.length;
     this.#items[this.#head] = value;
     this.#length++;
-    this.bytes += LIST_ELEMENT_OVERHEAD_BYTES + value.length;
+    this.bytes += listElementBytes(value);
   }
 
   popFront(): string | undefined {
@@ -49,7 +54,7 @@ export class ListValue {
     this.#items[this.#head] = undefined;
     this.#head = (this.#head + 1) % this.#items.length;
     this.#length--;
-    this.bytes -= LIST_ELEMENT_OVERHEAD_BYTES + value.length;
+    this.bytes -= listElementBytes(value);
     return value;
   }
 
@@ -59,7 +64,7 @@ export class ListValue {
     const value = this.#items[slot] as string;
     this.#items[slot] = undefined;
     this.#length--;
-    this.bytes -= LIST_ELEMENT_OVERHEAD_BYTES + value.length;
+    this.bytes -= listElementBytes(value);
     return value;
   }
 

@@ -213,6 +213,10 @@ function generator(seed: number, big: boolean): () => string[] {
     () => ["ZINTER", "2", K(), K(), "WITHSCORES"],
     () => ["SETBIT", K(), pick(["0", "9", "-1"]), pick(["0", "1"])],
     () => ["BITCOUNT", K(), ...pick([[], ["0", "-1"], ["1", "9", "BIT"]])],
+    () => {
+      const opts = [[], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"], ["IDX", "MINMATCHLEN", N()]];
+      return ["LCS", K(), K(), ...pick([...opts, ["LEN", "IDX"]])];
+    },
   ];
   return () => pick(gens)();
 }

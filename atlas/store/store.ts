@@ -9,7 +9,7 @@ import { BUILTIN_COMMANDS } from "./commands.ts";
 import { ERR_OOM, unknownCommand, wrongArity } from "./errors.ts";
 import { EVICTION_POLICIES, type EvictionPolicy, Evictor } from "./evict.ts";
 import { activeExpire, type ExpireBudget, ExpireCursor } from "./expire.ts";
-import { type ExecContext, Keyspace } from "./keyspace.ts";
+import { type ExecContext, Keyspace, type ProcessMemory } from "./keyspace.ts";
 import { error, type Reply } from "./reply.ts";
 import { deserializeValue, serializeValue } from "./serialize.ts";
 import { KeyspaceView, type SnapshotView } from "./snapshot_view.ts";
@@ -34,6 +34,11 @@ export interface StoreOptions {
    * access deletes an expired key and logs the DEL.
    */
   readsHideExpired: boolean;
+  /**
+   * Reads the process's memory (Deno.memoryUsage) for MEMORY STATS / DOCTOR / MALLOC-STATS; the
+   * store does no I/O itself. Absent: those report the process's figures as 0.
+   */
+  processMemory: () => ProcessMemory;
 }
 
 export interface StoreStats {
@@ -84,6 +89,7 @@ export class Store {
     if (this.#maxmemoryBytes > 0 && this.#policy === "allkeys-lru") this.#ks.enableLru();
     this.#evictor = new Evictor(this.#policy, this.#expireCursor);
     this.#ks.readsHideExpired = options.readsHideExpired === true;
+    this.#ks.processMemory = options.processMemory ?? null;
     for (const c of BUILTIN_COMMANDS) this.#add(c.spec, c.handler, null);
   }
 

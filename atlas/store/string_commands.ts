@@ -1,4 +1,5 @@
-/** String commands: GET SET (all options) INCR* APPEND GETRANGE SETRANGE GETEX ... */
+/** String commands: GET SET (all options) INCR* APPEND GETRANGE SETRANGE GETEX LCS ... */
+import { bytesToBinary } from "./binary.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import {
   ERR_NAN_INF,
@@ -305,6 +306,134 @@ function getset(ks: Keyspace, argv: string[]): Reply {
   return old === undefined ? NIL : bulk(old);
 }
 
+/**
+ * LCS builds the whole dynamic-programming table, (len1+1)*(len2+1) cells, because the walk back
+ * needs it. Redis refuses when the table (4-byte cells) would exceed proto-max-bulk-len (512 MB,
+ * i.e. 2^27 cells). ATLAS refuses above 2^26 cells: with 2-byte cells (an LCS of such strings is
+ * at most 8191, and below 65536 whenever the table fits) that is at most 128 MiB of transient
+ * memory and about 0.2 s of CPU, e.g. two strings of 8191 bytes each.
+ */
+export const LCS_CELLS_MAX = 2 ** 26;
+
+const ERR_LCS_TYPE = error("ERR The specified keys must contain string values");
+const ERR_LCS_BOTH = error("ERR If you want both the length and indexes, please just use IDX.");
+
+/** LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN], as Redis 7.0's lcsCommand. */
+function lcs(ks: Keyspace, argv: string[]): Reply {
+  const va = ks.lookup(argv[1]);
+  const vb = ks.lookup(argv[2]);
+  if (
+    (va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")
+  ) {
+    return ERR_LCS_TYPE;
+  }
+  const a = va ?? "";
+  const b = vb ?? "";
+  let getLen = false;
+  let getIdx = false;
+  let withMatchLen = false;
+  let minMatchLen = 0;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = lower(argv[i]);
+    if (opt === "idx") getIdx = true;
+    else if (opt === "len") getLen = true;
+    else if (opt === "withmatchlen") withMatchLen = true;
+    else if (opt === "minmatchlen" && i + 1 < argv.length) {
+      const n = parseIntArg(argv[++i]);
+      if (n === null) return ERR_NOT_INTEGER;
+      minMatchLen = n < 0 ? 0 : n;
+    } else return ERR_SYNTAX;
+  }
+  if (getIdx && getLen) return ERR_LCS_BOTH;
+
+  const alen = a.length;
+  const blen = b.length;
+  const w = blen + 1;
+  const cells = (alen + 1) * w;
+  if (cells > LCS_CELLS_MAX) {
+    return error(
+      `ERR Insufficient memory, transient memory for LCS exceeds the limit of ${LCS_CELLS_MAX} ` +
+        `table cells ((len1+1)*(len2+1) = ${cells})`,
+    );
+  }
+  let t: Uint16Array | Uint32Array;
+  try {
+    t = Math.min(alen, blen) < 0xffff ? new Uint16Array(cells) : new Uint32Array(cells);
+  } catch {
+    return error("ERR Insufficient memory, failed allocating transient memory for LCS");
+  }
+  // t[i*w + j] = LCS length of a[0..i) and b[0..j); row 0 and column 0 stay 0.
+  const bc = new Uint8Array(blen);
+  for (let j = 0; j < blen; j++) bc[j] = b.charCodeAt(j);
+  for (let i = 1; i <= alen; i++) {
+    const ai = a.charCodeAt(i - 1);
+    const row = i * w;
+    const prev = row - w;
+    for (let j = 1; j <= blen; j++) {
+      if (ai === bc[j - 1]) t[row + j] = t[prev + j - 1] + 1;
+      else {
+        const up = t[prev + j];
+        const left = t[row + j - 1];
+        t[row + j] = up > left ? up : left;
+      }
+    }
+  }
+  const length = t[alen * w + blen];
+  if (getLen) return integer(length);
+
+  // Walk back from the end exactly as Redis does (same tie-breaking: move in `a` only when the
+  // cell above is strictly larger), so the string and the ranges are the same as Redis's.
+  const out = new Uint8Array(length);
+  const matches: Reply[] = [];
+  let idx = length;
+  let i = alen;
+  let j = blen;
+  let aStart = alen; // alen: no range open
+  let aEnd = 0;
+  let bStart = 0;
+  let bEnd = 0;
+  while (i > 0 && j > 0) {
+    let emit = false;
+    const c = a.charCodeAt(i - 1);
+    if (c === bc[j - 1]) {
+      out[idx - 1] = c;
+      if (aStart === alen) {
+        aStart = aEnd = i - 1;
+        bStart = bEnd = j - 1;
+      } else if (aStart === i && bStart === j) {
+        aStart--;
+        bStart--;
+      } else emit = true;
+      if (aStart === 0 || bStart === 0) emit = true;
+      idx--;
+      i--;
+      j--;
+    } else {
+      if (t[(i - 1) * w + j] > t[i * w + j - 1]) i--;
+      else j--;
+      if (aStart !== alen) emit = true;
+    }
+    if (emit) {
+      const matchLen = aEnd - aStart + 1;
+      if (getIdx && (minMatchLen === 0 || matchLen >= minMatchLen)) {
+        const range: Reply[] = [
+          array([integer(aStart), integer(aEnd)]),
+          array([integer(bStart), integer(bEnd)]),
+        ];
+        if (withMatchLen) range.push(integer(matchLen));
+        matches.push(array(range));
+      }
+      aStart = alen;
+    }
+  }
+  if (!getIdx) return bulk(bytesToBinary(out));
+  // RESP3 map, RESP2 flat ["matches", [...], "len", n], as Redis's addReplyMapLen.
+  return {
+    kind: "map",
+    value: [[bulk("matches"), array(matches)], [bulk("len"), integer(length)]],
+  };
+}
+
 const W = "write denyoom";
 const WF = "write denyoom fast";
 
@@ -330,4 +459,5 @@ export const STRING_COMMANDS: readonly BuiltinCommand[] = [
   command("getdel", 2, "write fast", [1, 1, 1], S, getdel),
   command("getex", -2, "write fast", [1, 1, 1], S, getex),
   command("getset", 3, WF, [1, 1, 1], S, getset),
+  command("lcs", -3, "readonly", [1, 2, 1], S, lcs),
 ];

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { LCS_CELLS_MAX } from "./string_commands.ts";
 import { Harness, stateOf } from "./test_util.ts";
 
 Deno.test("GET/SET basics and binary safety", () => {
@@ -184,4 +185,136 @@ Deno.test("string log replays to the same state with a later clock, never extend
   h.run("GETEX", "b", "PX", "50000");
   const replayed = h.replay(h.clock.nowMs + 60_000);
   assert.deepEqual(stateOf(replayed.store), stateOf(h.store));
+});
+
+// Expected replies below were taken from redis-server 7.0.15.
+const LCS_TYPE = { err: "ERR The specified keys must contain string values" };
+
+Deno.test("LCS: the Redis docs example, plain, LEN, IDX, MINMATCHLEN, WITHMATCHLEN", () => {
+  const h = new Harness();
+  h.run("MSET", "key1", "ohmytext", "key2", "mynewtext");
+  assert.equal(h.run("LCS", "key1", "key2"), "mytext");
+  assert.equal(h.run("lcs", "key1", "key2", "len"), 6);
+  assert.deepEqual(h.run("LCS", "key1", "key2", "IDX"), [
+    ["matches", [[[4, 7], [5, 8]], [[2, 3], [0, 1]]]],
+    ["len", 6],
+  ]);
+  assert.deepEqual(h.run("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"), [
+    ["matches", [[[4, 7], [5, 8], 4]]],
+    ["len", 6],
+  ]);
+  assert.deepEqual(h.run("LCS", "key1", "key2", "IDX", "WITHMATCHLEN"), [
+    ["matches", [[[4, 7], [5, 8], 4], [[2, 3], [0, 1], 2]]],
+    ["len", 6],
+  ]);
+  // IDX is a map (RESP3 `%`, RESP2 a flat 4-element array).
+  const idx = h.exec("LCS", "key1", "key2", "IDX").reply;
+  assert.equal(idx.kind, "map");
+  // Negative MINMATCHLEN counts as 0; the last MINMATCHLEN wins; options without IDX are ignored.
+  assert.deepEqual(
+    h.run("LCS", "key1", "key2", "MINMATCHLEN", "-5", "IDX"),
+    h.run("LCS", "key1", "key2", "IDX"),
+  );
+  assert.deepEqual(h.run("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "2", "MINMATCHLEN", "9"), [
+    ["matches", []],
+    ["len", 6],
+  ]);
+  assert.equal(h.run("LCS", "key1", "key2", "WITHMATCHLEN", "MINMATCHLEN", "3"), "mytext");
+  assert.equal(h.run("LCS", "key1", "key2", "LEN", "WITHMATCHLEN"), 6);
+  assert.deepEqual(h.run("LCS", "key1", "key2", "IDX", "idx"), h.run("LCS", "key1", "key2", "IDX"));
+  // Read-only: nothing logged, nothing changed.
+  assert.equal(h.exec("LCS", "key1", "key2", "IDX").log, null);
+  assert.equal(h.store.commands.get("lcs")?.flags.includes("readonly"), true);
+});
+
+Deno.test("LCS walks back like Redis: same string and ranges for ties", () => {
+  const h = new Harness();
+  h.run("MSET", "c1", "ABCBDAB", "c2", "BDCABA", "same", "abcdef");
+  h.run("MSET", "r1", "xxabcyyabc", "r2", "abczzabcxx");
+  assert.equal(h.run("LCS", "c1", "c2"), "BDAB");
+  assert.equal(h.run("LCS", "c2", "c1"), "BCBA");
+  assert.deepEqual(h.run("LCS", "c1", "c2", "IDX", "WITHMATCHLEN"), [
+    ["matches", [[[5, 6], [3, 4], 2], [[3, 4], [0, 1], 2]]],
+    ["len", 4],
+  ]);
+  assert.deepEqual(h.run("LCS", "c2", "c1", "IDX"), [
+    ["matches", [[[5, 5], [5, 5]], [[4, 4], [3, 3]], [[2, 2], [2, 2]], [[0, 0], [1, 1]]]],
+    ["len", 4],
+  ]);
+  assert.deepEqual(h.run("LCS", "same", "same", "IDX", "WITHMATCHLEN"), [
+    ["matches", [[[0, 5], [0, 5], 6]]],
+    ["len", 6],
+  ]);
+  assert.equal(h.run("LCS", "r1", "r2"), "abcabc");
+  assert.deepEqual(h.run("LCS", "r1", "r2", "IDX", "WITHMATCHLEN", "MINMATCHLEN", "3"), [
+    ["matches", [[[7, 9], [5, 7], 3], [[2, 4], [0, 2], 3]]],
+    ["len", 6],
+  ]);
+});
+
+Deno.test("LCS on binary strings", () => {
+  const h = new Harness();
+  h.run("SET", "ba", "\x00\xffab\x80\x00c");
+  h.run("SET", "bb", "\xff\x00\x80\x00\x00c");
+  assert.equal(h.run("LCS", "ba", "bb"), "\xff\x80\x00c");
+  assert.deepEqual(h.run("LCS", "ba", "bb", "IDX", "WITHMATCHLEN"), [
+    ["matches", [[[5, 6], [4, 5], 2], [[4, 4], [2, 2], 1], [[1, 1], [0, 0], 1]]],
+    ["len", 4],
+  ]);
+});
+
+Deno.test("LCS: missing keys are empty strings; wrong types and argument errors", () => {
+  const h = new Harness();
+  h.run("SET", "s", "mynewtext");
+  assert.equal(h.run("LCS", "nokey", "s"), "");
+  assert.equal(h.run("LCS", "s", "nokey", "LEN"), 0);
+  assert.deepEqual(h.run("LCS", "nokey", "nokey2", "IDX"), [["matches", []], ["len", 0]]);
+  h.run("RPUSH", "l", "a");
+  h.run("HSET", "h", "f", "v");
+  // The type check comes first (before option errors), with Redis's own text (not WRONGTYPE).
+  assert.deepEqual(h.run("LCS", "l", "s"), LCS_TYPE);
+  assert.deepEqual(h.run("LCS", "s", "l"), LCS_TYPE);
+  assert.deepEqual(h.run("LCS", "nokey", "h"), LCS_TYPE);
+  assert.deepEqual(h.run("LCS", "l", "s", "BOGUS"), LCS_TYPE);
+  assert.deepEqual(h.run("LCS", "l", "s", "LEN", "IDX"), LCS_TYPE);
+  const both = { err: "ERR If you want both the length and indexes, please just use IDX." };
+  assert.deepEqual(h.run("LCS", "s", "s", "LEN", "IDX"), both);
+  assert.deepEqual(h.run("LCS", "s", "s", "IDX", "LEN"), both);
+  assert.deepEqual(h.run("LCS", "s", "s", "BOGUS"), { err: "ERR syntax error" });
+  assert.deepEqual(h.run("LCS", "s", "s", "MINMATCHLEN"), { err: "ERR syntax error" });
+  const notInt = { err: "ERR value is not an integer or out of range" };
+  for (const bad of ["x", "1.5", "99999999999999999999"]) {
+    assert.deepEqual(h.run("LCS", "s", "s", "IDX", "MINMATCHLEN", bad), notInt);
+  }
+  // Option errors come before the LEN+IDX check, as in Redis.
+  assert.deepEqual(h.run("LCS", "s", "s", "LEN", "IDX", "MINMATCHLEN", "x"), notInt);
+  assert.deepEqual(h.run("LCS", "s"), { err: "ERR wrong number of arguments for 'lcs' command" });
+  // An expired key reads as missing.
+  h.run("SET", "e", "text", "PX", "10");
+  h.clock.nowMs += 20;
+  assert.equal(h.run("LCS", "e", "s"), "");
+});
+
+Deno.test("LCS refuses a DP table above LCS_CELLS_MAX instead of allocating it", () => {
+  const h = new Harness();
+  const side = Math.sqrt(LCS_CELLS_MAX) - 1; // (side+1)^2 cells: exactly the bound
+  h.run("SET", "a", "a".repeat(side));
+  h.run("SET", "b", "a".repeat(side));
+  h.run("SET", "c", "a".repeat(side + 1));
+  h.run("SET", "one", "x");
+  h.run("SET", "long", "x".repeat(LCS_CELLS_MAX / 2)); // 2 × (2^25 + 1) cells: just above
+  assert.equal(h.run("LCS", "a", "b", "LEN"), side);
+  const err = (cells: number) => ({
+    err:
+      `ERR Insufficient memory, transient memory for LCS exceeds the limit of ${LCS_CELLS_MAX} ` +
+      `table cells ((len1+1)*(len2+1) = ${cells})`,
+  });
+  assert.deepEqual(h.run("LCS", "a", "c"), err((side + 1) * (side + 2)));
+  assert.deepEqual(h.run("LCS", "c", "a", "IDX"), err((side + 1) * (side + 2)));
+  assert.deepEqual(h.run("LCS", "one", "long", "LEN"), err(2 * (LCS_CELLS_MAX / 2 + 1)));
+  assert.equal(h.run("LCS", "nokey", "long"), ""); // 1 × (2^25 + 1) cells: fits
+  // Errors in the arguments still come first.
+  assert.deepEqual(h.run("LCS", "a", "c", "BOGUS"), { err: "ERR syntax error" });
+  // The store is fine afterwards.
+  assert.equal(h.run("LCS", "one", "a"), "");
 });

@@ -8,6 +8,11 @@
  * not observable, and the store stays pure.
  */
 export const ZSET_ENTRY_OVERHEAD_BYTES = 128;
+
+/** The memory estimate of one member (what `bytes` counts; MEMORY USAGE samples it). */
+export function zsetMemberBytes(member: string): number {
+  return ZSET_ENTRY_OVERHEAD_BYTES + member.length;
+}
 const MAX_LEVEL = 32;
 
 export class ZNode {
@@ -123,7 +128,7 @@ export class ZSetValue {
     const old = this.#dict.get(member);
     if (old === undefined) {
       this.#dict.set(member, this.#insert(score, member, this.size));
-      this.bytes += ZSET_ENTRY_OVERHEAD_BYTES + member.length;
+      this.bytes += zsetMemberBytes(member);
       return true;
     }
     if (old.score !== score || Object.is(old.score, -0) !== Object.is(score, -0)) {
@@ -138,7 +143,7 @@ export class ZSetValue {
     if (old === undefined) return false;
     this.#dict.delete(member);
     this.#delete(old.score, member);
-    this.bytes -= ZSET_ENTRY_OVERHEAD_BYTES + member.length;
+    this.bytes -= zsetMemberBytes(member);
     return true;
   }
 

@@ -1,0 +1,253 @@
+/**
+ * MEMORY USAGE / STATS / DOCTOR / MALLOC-STATS / PURGE / HELP (Redis 7.0 texts and reply shapes).
+ *
+ * USAGE reports the store's own estimate (docs/atlas_store.md, "Memory model"): the same terms
+ * the keyspace adds to `usedBytes` for the key, so over all keys with `SAMPLES 0` it sums to
+ * `stats.usedMemoryBytes`. Like Redis, a collection larger than `count` (default 5) is estimated
+ * from its first `count` elements. Like Redis (dictFind), USAGE neither expires the key nor
+ * touches its LRU position, and nothing here is ever logged.
+ *
+ * STATS, DOCTOR and MALLOC-STATS read the process's memory through StoreOptions.processMemory
+ * (the engine passes Deno.memoryUsage; the store itself does no I/O). That makes their replies
+ * nondeterministic, which is fine for read-only introspection: they never change state or
+ * produce a log, so replay stays exact.
+ */
+import { type BuiltinCommand, command } from "./command_table.ts";
+import { ERR_NOT_INTEGER, ERR_SYNTAX, sanitize, wrongArity } from "./errors.ts";
+import { hashEntryBytes, HashValue } from "./hash_value.ts";
+import {
+  COLLECTION_OVERHEAD_BYTES,
+  EXPIRE_OVERHEAD_BYTES,
+  type Keyspace,
+  type ProcessMemory,
+  type Value,
+} from "./keyspace.ts";
+import { listElementBytes, ListValue } from "./list_value.ts";
+import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
+import { setMemberBytes, SetValue } from "./set_value.ts";
+import { lower, parseIntArg } from "./util.ts";
+import { zsetMemberBytes, type ZSetValue } from "./zset_value.ts";
+
+/** Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES. */
+export const MEMORY_USAGE_DEFAULT_SAMPLES = 5;
+
+const NO_PROCESS_MEMORY: ProcessMemory = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 };
+
+interface MemorySample {
+  readonly mem: ProcessMemory;
+  /** heapUsed + external, as INFO's used_memory. */
+  readonly total: number;
+  readonly peak: number;
+}
+
+function sample(ks: Keyspace): MemorySample {
+  const mem = ks.processMemory?.() ?? NO_PROCESS_MEMORY;
+  const total = mem.heapUsed + mem.external;
+  if (total > ks.peakAllocatedBytes) ks.peakAllocatedBytes = total;
+  return { mem, total, peak: ks.peakAllocatedBytes };
+}
+
+/**
+ * The estimate of a collection's elements: exact (`bytes`) when `samples` covers it, else the
+ * mean of its first `samples` elements times its size (Redis's objectComputeSize, truncated).
+ */
+function sampledElementBytes(value: Exclude<Value, string>, samples: number): number {
+  const size = value instanceof ListValue ? value.length : value.size;
+  if (samples >= size) return value.bytes;
+  let sum = 0;
+  let n = 0;
+  if (value instanceof ListValue) {
+    for (; n < samples; n++) sum += listElementBytes(value.get(n));
+  } else if (value instanceof HashValue) {
+    for (const [f, v] of value.map) {
+      if (n === samples) break;
+      sum += hashEntryBytes(f, v);
+      n++;
+    }
+  } else if (value instanceof SetValue) {
+    for (const m of value.set) {
+      if (n === samples) break;
+      sum += setMemberBytes(m);
+      n++;
+    }
+  } else {
+    // Lowest scores first, like Redis walking the skip list from the header.
+    for (let node = (value as ZSetValue).first(); node !== null && n < samples; node = node.next) {
+      sum += zsetMemberBytes(node.member);
+      n++;
+    }
+  }
+  return n === 0 ? 0 : Math.floor((sum / n) * size);
+}
+
+/** MEMORY USAGE's number for a key holding `value`. */
+export function memoryUsage(ks: Keyspace, key: string, value: Value, samples: number): number {
+  if (typeof value === "string") return ks.entryBytes(key, value);
+  return ks.entryBytes(key, value, COLLECTION_OVERHEAD_BYTES + sampledElementBytes(value, samples));
+}
+
+function usage(ks: Keyspace, argv: string[]): Reply {
+  let samples = MEMORY_USAGE_DEFAULT_SAMPLES;
+  for (let i = 3; i < argv.length; i++) {
+    if (lower(argv[i]) === "samples" && i + 1 < argv.length) {
+      const n = parseIntArg(argv[++i]);
+      if (n === null) return ERR_NOT_INTEGER;
+      if (n < 0) return ERR_SYNTAX;
+      samples = n === 0 ? Infinity : n;
+    } else return ERR_SYNTAX;
+  }
+  // No expiry and no LRU touch, as Redis (dictFind): an expired key not yet reclaimed still
+  // takes its memory.
+  const value = ks.data.get(argv[2]);
+  if (value === undefined) return NIL;
+  return integer(memoryUsage(ks, argv[2], value, samples));
+}
+
+function double(value: number): Reply {
+  return { kind: "double", value };
+}
+
+/**
+ * A subset of Redis 7.0's MEMORY STATS, in its order and with its reply types. total.allocated is
+ * INFO's used_memory (V8 heap used + external); dataset.bytes is the store's estimate.
+ */
+function stats(ks: Keyspace): Reply {
+  const { mem, total, peak } = sample(ks);
+  const keys = ks.data.size;
+  const dataset = ks.usedBytes;
+  const fields: [Reply, Reply][] = [
+    [bulk("peak.allocated"), integer(peak)],
+    [bulk("total.allocated"), integer(total)],
+  ];
+  if (keys > 0) {
+    fields.push([
+      bulk("db.0"),
+      {
+        kind: "map",
+        value: [
+          [bulk("overhead.hashtable.main"), integer(keys * ks.keyOverheadBytes)],
+          [
+            bulk("overhead.hashtable.expires"),
+            integer(ks.expires.size * EXPIRE_OVERHEAD_BYTES),
+          ],
+          [bulk("overhead.hashtable.slot-to-keys"), integer(0)],
+        ],
+      },
+    ]);
+  }
+  fields.push(
+    [bulk("overhead.total"), integer(Math.max(0, total - dataset))],
+    [bulk("keys.count"), integer(keys)],
+    [bulk("keys.bytes-per-key"), integer(keys === 0 ? 0 : Math.floor(dataset / keys))],
+    [bulk("dataset.bytes"), integer(dataset)],
+    [bulk("dataset.percentage"), double(total === 0 ? 0 : (dataset * 100) / total)],
+    [bulk("peak.percentage"), double(peak === 0 ? 0 : (total * 100) / peak)],
+    [bulk("fragmentation"), double(total === 0 ? 0 : mem.rss / total)],
+    [bulk("fragmentation.bytes"), integer(mem.rss - total)],
+  );
+  return { kind: "map", value: fields };
+}
+
+/** Redis's thresholds: below 5 MB of data the detector has nothing to say. */
+const DOCTOR_EMPTY_BYTES = 5 * 1024 * 1024;
+
+const DOCTOR_EMPTY = "Hi Sam, this instance is empty or is using very little memory, " +
+  "my issues detector can't be used in these conditions. " +
+  "Please, leave for your mission on Earth and fill it with some data. " +
+  "The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
+const DOCTOR_FINE = "Hi Sam, I can't find any memory issue in your instance. " +
+  "I can only account for what occurs on this base.\n";
+const DOCTOR_PEAK = " * Peak memory: In the past this instance used more than 150% the memory " +
+  "that is currently using. The allocator is normally not able to release memory after a peak, " +
+  "so you can expect to see a big fragmentation ratio, however this is actually harmless and is " +
+  "only due to the memory peak, and if the Redis instance Resident Set Size (RSS) is currently " +
+  "bigger than expected, the memory will be used as soon as you fill the Redis instance with " +
+  "more data. If the memory peak was only occasional and you want to try to reclaim memory, " +
+  "please try the MEMORY PURGE command, otherwise the only other option is to shutdown and " +
+  "restart the instance.\n\n";
+
+/**
+ * Redis's report texts. "Empty" is judged on the store's data estimate (a V8 heap is never below
+ * Redis's 5 MB); of Redis's checks only the peak one applies (the RSS/allocator ones assume
+ * jemalloc and would always fire for a V8 heap).
+ */
+function doctor(ks: Keyspace): Reply {
+  const { total, peak } = sample(ks);
+  if (ks.usedBytes < DOCTOR_EMPTY_BYTES) return bulk(DOCTOR_EMPTY);
+  if (total === 0 || peak / total <= 1.5) return bulk(DOCTOR_FINE);
+  return bulk(
+    "Sam, I detected a few issues in this Redis instance memory implants:\n\n" + DOCTOR_PEAK +
+      "I'm here to keep you safe, Sam. I want to help you.\n",
+  );
+}
+
+function mallocStats(ks: Keyspace): Reply {
+  const { mem, total, peak } = sample(ks);
+  return bulk(
+    "___ Begin V8 heap statistics ___\n" +
+      `rss: ${mem.rss}\nheap_total: ${mem.heapTotal}\nheap_used: ${mem.heapUsed}\n` +
+      `external: ${mem.external}\nallocated: ${total}\npeak_allocated: ${peak}\n` +
+      "--- End V8 heap statistics ---\n",
+  );
+}
+
+const HELP: Reply = array(
+  [
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return memory problems reports.",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Prints this help.",
+  ].map(simple),
+);
+
+/** Redis 7 subcommand arities (argv[0] included). */
+const SUBCOMMANDS: Record<string, number> = {
+  usage: -3,
+  stats: 2,
+  doctor: 2,
+  "malloc-stats": 2,
+  purge: 2,
+  help: 2,
+};
+
+function memoryCommand(ks: Keyspace, argv: string[]): Reply {
+  const sub = lower(argv[1]);
+  const arity = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
+  if (arity === undefined) {
+    return error(
+      sanitize(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try MEMORY HELP.`),
+    );
+  }
+  if (arity > 0 ? argv.length !== arity : argv.length < -arity) {
+    return wrongArity(`memory|${sub}`);
+  }
+  switch (sub) {
+    case "usage":
+      return usage(ks, argv);
+    case "stats":
+      return stats(ks);
+    case "doctor":
+      return doctor(ks);
+    case "malloc-stats":
+      return mallocStats(ks);
+    case "purge":
+      return OK; // V8 returns memory to the OS on its own; nothing to purge on demand.
+    default:
+      return HELP;
+  }
+}
+
+export const MEMORY_COMMANDS: readonly BuiltinCommand[] = [
+  // Keys as OBJECT's: argv[2] (MEMORY USAGE <key>); the other subcommands take none.
+  command("memory", -2, "readonly", [2, 2, 1], "server", memoryCommand),
+];

@@ -1,0 +1,290 @@
+import assert from "node:assert/strict";
+import {
+  COLLECTION_OVERHEAD_BYTES,
+  EXPIRE_OVERHEAD_BYTES,
+  KEY_OVERHEAD_BYTES,
+  type ProcessMemory,
+} from "./keyspace.ts";
+import { Harness, randomCommands } from "./test_util.ts";
+
+const STRING = 16; // STRING_OVERHEAD_BYTES
+const NOT_INT = { err: "ERR value is not an integer or out of range" };
+const SYNTAX = { err: "ERR syntax error" };
+
+function usage(h: Harness, ...args: string[]): number {
+  const r = h.exec("MEMORY", "USAGE", ...args);
+  assert.equal(r.log, null);
+  assert.equal(r.reply.kind, "integer");
+  return Number((r.reply as { value: number }).value);
+}
+
+Deno.test("MEMORY USAGE: the store's estimate of key + value (+ TTL); nil for a missing key", () => {
+  const h = new Harness();
+  assert.equal(h.run("MEMORY", "USAGE", "nokey"), null);
+  assert.equal(h.exec("MEMORY", "USAGE", "nokey").reply.kind, "nil"); // RESP2 $-1, RESP3 _
+  h.run("SET", "k", "v");
+  assert.equal(usage(h, "k"), KEY_OVERHEAD_BYTES + 1 + STRING + 1);
+  h.run("SET", "k", "x".repeat(1000));
+  assert.equal(usage(h, "k"), KEY_OVERHEAD_BYTES + 1 + STRING + 1000);
+  h.run("SET", "longer-key", "x".repeat(1000));
+  assert.equal(usage(h, "longer-key") - usage(h, "k"), "longer-key".length - 1);
+  h.run("EXPIRE", "k", "100");
+  assert.equal(usage(h, "k"), KEY_OVERHEAD_BYTES + 1 + STRING + 1000 + EXPIRE_OVERHEAD_BYTES);
+  // Collections grow with their elements.
+  h.run("HSET", "h", "f", "v");
+  const small = usage(h, "h");
+  assert.equal(small, KEY_OVERHEAD_BYTES + 1 + COLLECTION_OVERHEAD_BYTES + 64 + 2);
+  h.run("HSET", "h", "g", "y".repeat(500));
+  assert.equal(usage(h, "h"), small + 64 + 1 + 500);
+  for (const [cmd, key] of [["SADD", "s"], ["RPUSH", "l"], ["ZADD", "z"]]) {
+    const args = cmd === "ZADD" ? ["1", "m"] : ["m"];
+    h.run(cmd, key, ...args);
+    const one = usage(h, key);
+    h.run(cmd, key, ...(cmd === "ZADD" ? ["2", "n".repeat(300)] : ["n".repeat(300)]));
+    assert.ok(usage(h, key) > one + 300, cmd);
+  }
+});
+
+Deno.test("MEMORY USAGE over every key with SAMPLES 0 sums to stats.usedMemoryBytes", () => {
+  for (
+    const options of [{}, { maxmemoryBytes: 1 << 30, maxmemoryPolicy: "allkeys-lru" as const }]
+  ) {
+    const h = new Harness(options);
+    const next = randomCommands(7);
+    for (let i = 0; i < 2000; i++) h.exec(...next());
+    // The clock does not move, so no key is past its deadline: KEYS lists every stored key.
+    const keys = h.run("KEYS", "*") as string[];
+    assert.ok(keys.length > 0);
+    let sum = 0;
+    for (const key of keys) sum += usage(h, key, "SAMPLES", "0");
+    assert.equal(sum, h.store.stats.usedMemoryBytes);
+  }
+});
+
+Deno.test("MEMORY USAGE SAMPLES: collections are estimated from their first `count` elements", () => {
+  const h = new Harness();
+  const big = "x".repeat(101);
+  h.run("RPUSH", "l", "a", "a", "a", "a", "a", big, big, big, big, big);
+  const head = KEY_OVERHEAD_BYTES + 1 + COLLECTION_OVERHEAD_BYTES;
+  const small = 24 + 1; // LIST_ELEMENT_OVERHEAD_BYTES + element
+  const large = 24 + 101;
+  const exact = head + 5 * small + 5 * large;
+  assert.equal(usage(h, "l"), head + small * 10); // default: the first 5
+  assert.equal(usage(h, "l", "SAMPLES", "5"), head + small * 10);
+  assert.equal(usage(h, "l", "samples", "1"), head + small * 10);
+  assert.equal(usage(h, "l", "SAMPLES", "6"), head + Math.floor(((5 * small + large) / 6) * 10));
+  assert.equal(usage(h, "l", "SAMPLES", "10"), exact);
+  assert.equal(usage(h, "l", "SAMPLES", "0"), exact); // 0 = all
+  assert.equal(usage(h, "l", "SAMPLES", "1000000"), exact);
+  assert.equal(usage(h, "l", "SAMPLES", "9223372036854775807"), exact);
+  assert.equal(usage(h, "l", "SAMPLES", "2", "SAMPLES", "0"), exact); // the last one wins
+
+  // Hashes and sets sample in insertion order; sorted sets from the lowest score (skip list).
+  h.run("HSET", "h", "f1", "v", "f2", "v", "f3", big, "f4", big);
+  assert.equal(usage(h, "h", "SAMPLES", "2"), head + (64 + 3) * 4);
+  assert.equal(usage(h, "h", "SAMPLES", "0"), head + (64 + 3) * 2 + (64 + 2 + 101) * 2);
+  h.run("SADD", "s", "a", "b", big);
+  assert.equal(usage(h, "s", "SAMPLES", "1"), head + (40 + 1) * 3);
+  assert.equal(usage(h, "s", "SAMPLES", "0"), head + (40 + 1) * 2 + 40 + 101);
+  h.run("ZADD", "z", "3", "a", "2", "b", "1", big);
+  assert.equal(usage(h, "z", "SAMPLES", "1"), head + (128 + 101) * 3);
+  assert.equal(usage(h, "z", "SAMPLES", "0"), head + (128 + 1) * 2 + 128 + 101);
+  // Strings are never sampled.
+  h.run("SET", "str", big);
+  assert.equal(usage(h, "str", "SAMPLES", "1"), KEY_OVERHEAD_BYTES + 3 + STRING + 101);
+});
+
+Deno.test("MEMORY USAGE argument errors (as redis-server 7.0)", () => {
+  const h = new Harness();
+  h.run("SET", "k", "v");
+  assert.deepEqual(h.run("MEMORY", "USAGE", "k", "SAMPLES"), SYNTAX);
+  assert.deepEqual(h.run("MEMORY", "USAGE", "k", "SAMPLES", "x"), NOT_INT);
+  assert.deepEqual(h.run("MEMORY", "USAGE", "k", "SAMPLES", "99999999999999999999"), NOT_INT);
+  assert.deepEqual(h.run("MEMORY", "USAGE", "k", "SAMPLES", "-1"), SYNTAX);
+  assert.deepEqual(h.run("MEMORY", "USAGE", "k", "BOGUS"), SYNTAX);
+  assert.deepEqual(h.run("MEMORY", "USAGE", "k", "k"), SYNTAX);
+  // Options are checked before the key is looked up.
+  assert.deepEqual(h.run("MEMORY", "USAGE", "nokey", "SAMPLES", "x"), NOT_INT);
+  assert.deepEqual(h.run("MEMORY", "USAGE"), {
+    err: "ERR wrong number of arguments for 'memory|usage' command",
+  });
+});
+
+Deno.test("MEMORY USAGE neither expires the key nor touches its LRU position (as Redis)", () => {
+  const h = new Harness();
+  h.run("SET", "e", "v", "PX", "10");
+  h.clock.nowMs += 20;
+  assert.equal(usage(h, "e"), KEY_OVERHEAD_BYTES + 1 + STRING + 1 + EXPIRE_OVERHEAD_BYTES);
+  assert.equal(h.run("DBSIZE"), 1);
+  assert.deepEqual(h.exec("GET", "e").log, [["DEL", "e"]]);
+  assert.equal(h.run("MEMORY", "USAGE", "e"), null);
+
+  // allkeys-lru: each key costs 56 + 28 + 1 + 16 + 1 = 102 bytes; with 4 keys (408 > 350) the
+  // next write first evicts the least recently used one.
+  const evictedAfter = (touch: string[]) => {
+    const lru = new Harness({ maxmemoryBytes: 350, maxmemoryPolicy: "allkeys-lru" });
+    for (const k of ["a", "b", "c", "d"]) lru.run("SET", k, "v");
+    lru.run(...touch);
+    lru.run("SET", "e", "v");
+    return ["a", "b", "c", "d", "e"].filter((k) => lru.run("EXISTS", k) === 0);
+  };
+  assert.deepEqual(evictedAfter(["GET", "a"]), ["b"]);
+  assert.deepEqual(evictedAfter(["MEMORY", "USAGE", "a"]), ["a"]);
+});
+
+/** A store whose MEMORY reads `mem` (change its fields to move the process's numbers). */
+function harnessReading(mem: ProcessMemory): Harness {
+  return new Harness({ processMemory: () => ({ ...mem }) });
+}
+
+Deno.test("MEMORY STATS: a map of Redis's fields with the process's and the store's numbers", () => {
+  const mem = { rss: 30_000_000, heapTotal: 12_000_000, heapUsed: 8_000_000, external: 2_000_000 };
+  {
+    const h = harnessReading(mem);
+    const empty = h.exec("MEMORY", "STATS");
+    assert.equal(empty.reply.kind, "map");
+    assert.equal(empty.log, null);
+    assert.deepEqual(h.run("MEMORY", "stats"), [
+      ["peak.allocated", 10_000_000],
+      ["total.allocated", 10_000_000],
+      ["overhead.total", 10_000_000],
+      ["keys.count", 0],
+      ["keys.bytes-per-key", 0],
+      ["dataset.bytes", 0],
+      ["dataset.percentage", 0],
+      ["peak.percentage", 100],
+      ["fragmentation", 3],
+      ["fragmentation.bytes", 20_000_000],
+    ]);
+    h.run("SET", "k", "v");
+    h.run("SET", "t", "v", "EX", "100");
+    mem.heapUsed = 4_000_000; // the peak is kept
+    const dataset = h.store.stats.usedMemoryBytes;
+    assert.equal(dataset, 2 * (KEY_OVERHEAD_BYTES + 1 + STRING + 1) + EXPIRE_OVERHEAD_BYTES);
+    const stats = h.exec("MEMORY", "STATS").reply;
+    assert.equal(stats.kind, "map");
+    const kinds = stats.kind === "map" ? stats.value.map(([, v]) => v.kind) : [];
+    assert.deepEqual(kinds, [
+      "integer",
+      "integer",
+      "map",
+      "integer",
+      "integer",
+      "integer",
+      "integer",
+      "double",
+      "double",
+      "double",
+      "integer",
+    ]);
+    assert.deepEqual(h.run("MEMORY", "STATS"), [
+      ["peak.allocated", 10_000_000],
+      ["total.allocated", 6_000_000],
+      ["db.0", [
+        ["overhead.hashtable.main", 2 * KEY_OVERHEAD_BYTES],
+        ["overhead.hashtable.expires", EXPIRE_OVERHEAD_BYTES],
+        ["overhead.hashtable.slot-to-keys", 0],
+      ]],
+      ["overhead.total", 6_000_000 - dataset],
+      ["keys.count", 2],
+      ["keys.bytes-per-key", Math.floor(dataset / 2)],
+      ["dataset.bytes", dataset],
+      ["dataset.percentage", (dataset * 100) / 6_000_000],
+      ["peak.percentage", 60],
+      ["fragmentation", 5],
+      ["fragmentation.bytes", 24_000_000],
+    ]);
+  }
+  // With the real Deno.memoryUsage(): plausible numbers.
+  const h = new Harness({ processMemory: () => Deno.memoryUsage() });
+  h.run("SET", "k", "v");
+  const real = new Map(h.run("MEMORY", "STATS") as [string, number][]);
+  assert.ok(real.get("total.allocated")! > 0);
+  assert.ok(real.get("peak.allocated")! >= real.get("total.allocated")!);
+  assert.equal(real.get("keys.count"), 1);
+  assert.equal(real.get("dataset.bytes"), h.store.stats.usedMemoryBytes);
+});
+
+Deno.test("MEMORY DOCTOR: Redis's texts; empty below 5 MiB of data, peak above 150%", () => {
+  const mem = { rss: 90_000_000, heapTotal: 40_000_000, heapUsed: 30_000_000, external: 0 };
+  {
+    const h = harnessReading(mem);
+    const r = h.exec("MEMORY", "DOCTOR");
+    assert.equal(r.log, null);
+    assert.equal(
+      r.reply.kind === "bulk" ? r.reply.value : "",
+      "Hi Sam, this instance is empty or is using very little memory, my issues detector can't " +
+        "be used in these conditions. Please, leave for your mission on Earth and fill it with " +
+        "some data. The new Sam and I will be back to our programming as soon as I finished " +
+        "rebooting.\n",
+    );
+    h.run("SET", "big", "x".repeat(5 * 1024 * 1024));
+    assert.equal(
+      h.run("MEMORY", "DOCTOR"),
+      "Hi Sam, I can't find any memory issue in your instance. I can only account for what " +
+        "occurs on this base.\n",
+    );
+    mem.heapUsed = 19_000_000; // the peak (30 MB) is 158% of this: above 150%
+    const report = h.run("MEMORY", "DOCTOR") as string;
+    assert.ok(
+      report.startsWith(
+        "Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory: In the past this instance used more than 150% the memory that is currently using.",
+      ),
+    );
+    assert.ok(
+      report.endsWith(
+        "restart the instance.\n\nI'm here to keep you safe, Sam. I want to help you.\n",
+      ),
+    );
+    mem.heapUsed = 21_000_000; // the peak stays: 143%
+    assert.ok((h.run("MEMORY", "DOCTOR") as string).startsWith("Hi Sam, I can't find"));
+  }
+});
+
+Deno.test("MEMORY MALLOC-STATS, PURGE, HELP and subcommand errors", () => {
+  const h = new Harness({ processMemory: () => Deno.memoryUsage() });
+  const stats = h.run("MEMORY", "MALLOC-STATS") as string;
+  assert.match(
+    stats,
+    /^___ Begin V8 heap statistics ___\nrss: \d+\nheap_total: \d+\nheap_used: \d+\n/,
+  );
+  assert.equal(h.run("MEMORY", "PURGE"), "OK");
+  assert.equal(h.exec("MEMORY", "PURGE").log, null);
+  const help = h.exec("memory", "help").reply;
+  assert.equal(help.kind, "array");
+  assert.ok(help.kind === "array" && help.value.every((r) => r.kind === "simple"));
+  assert.deepEqual(h.run("MEMORY", "HELP"), [
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return memory problems reports.",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Prints this help.",
+  ]);
+  assert.deepEqual(h.run("MEMORY"), { err: "ERR wrong number of arguments for 'memory' command" });
+  assert.deepEqual(h.run("MEMORY", "FOO"), {
+    err: "ERR unknown subcommand 'FOO'. Try MEMORY HELP.",
+  });
+  assert.deepEqual(h.run("memory", "Foo", "bar"), {
+    err: "ERR unknown subcommand 'Foo'. Try MEMORY HELP.",
+  });
+  assert.deepEqual(h.run("MEMORY", "a\r\nb"), {
+    err: "ERR unknown subcommand 'a  b'. Try MEMORY HELP.",
+  });
+  for (const sub of ["stats", "doctor", "purge", "help", "malloc-stats"]) {
+    assert.deepEqual(h.run("MEMORY", sub.toUpperCase(), "x"), {
+      err: `ERR wrong number of arguments for 'memory|${sub}' command`,
+    });
+  }
+  const spec = h.store.commands.get("memory");
+  assert.equal(spec?.flags.includes("readonly"), true);
+  assert.equal(spec?.flags.includes("write"), false);
+});
