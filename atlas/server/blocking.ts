@@ -1,7 +1,8 @@
 /**
- * Blocking list pops (BLPOP, BRPOP, BLMOVE). A waiter is served by running the non-blocking
- * form (LPOP / RPOP / LMOVE) on the executor, so the log and replicas only ever see that
- * deterministic command. Keys reported changed by the store's modification listener become
+ * Blocking pops (BLPOP, BRPOP, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP). A waiter is served by
+ * running the non-blocking form for one key (LPOP / RPOP / LMOVE / ZPOPMIN / ZPOPMAX, or
+ * `LMPOP 1 key ...` / `ZMPOP 1 key ...`) on the executor, so the log and replicas only ever see
+ * that deterministic command. Keys reported changed by the store's modification listener become
  * "ready"; the server serves them right after the command that changed them (like Redis's
  * handleClientsBlockedOnKeys), waiters of a key in FIFO order.
  */
@@ -11,7 +12,19 @@ import type { Client } from "./client.ts";
 
 export type BlockOp =
   | { readonly kind: "pop"; readonly left: boolean }
-  | { readonly kind: "move"; readonly dst: string; readonly from: string; readonly to: string };
+  | { readonly kind: "move"; readonly dst: string; readonly from: string; readonly to: string }
+  /** ZPOPMIN / ZPOPMAX key; the reply becomes BZPOPMIN's [key, member, score]. */
+  | { readonly kind: "zpop"; readonly min: boolean }
+  /**
+   * `LMPOP 1 key LEFT|RIGHT COUNT n` / `ZMPOP 1 key MIN|MAX COUNT n`: their reply already is
+   * BLMPOP's / BZMPOP's. `count` is the client's validated text (it may exceed 2^53).
+   */
+  | {
+    readonly kind: "mpop";
+    readonly command: "LMPOP" | "ZMPOP";
+    readonly where: "LEFT" | "RIGHT" | "MIN" | "MAX";
+    readonly count: string;
+  };
 
 interface Waiter {
   readonly client: Client;
@@ -96,8 +109,10 @@ export class Blocking {
     timeoutReply: Reply,
   ): Promise<Reply> {
     return new Promise<Reply>((resolve) => {
-      const waiter: Waiter = { client, keys, op, resolve, timer: undefined, done: false };
-      for (const key of keys) {
+      // A key named twice is waited on once (Redis's blockForKeys skips duplicates).
+      const unique = [...new Set(keys)];
+      const waiter: Waiter = { client, keys: unique, op, resolve, timer: undefined, done: false };
+      for (const key of unique) {
         let q = this.#queues.get(key);
         if (q === undefined) this.#queues.set(key, q = []);
         q.push(waiter);
@@ -139,22 +154,27 @@ export class Blocking {
     }
   }
 
-  /** Serves the waiters of one key in FIFO order while it has elements. */
-  #serveKey(key: string): void | Promise<void> {
+  /**
+   * Serves the waiters of one key in FIFO order while it has elements. A waiter whose op does not
+   * fit the key's type (a BZPOPMIN waiter on a list) stays blocked and is passed over, like
+   * Redis 7, which serves only the clients blocked for the type the key now holds.
+   */
+  #serveKey(key: string, skip = 0): void | Promise<void> {
     let queue = this.#queues.get(key);
-    while (queue !== undefined && queue.length > 0) {
-      const waiter = queue[0];
+    while (queue !== undefined && queue.length > skip) {
+      const waiter = queue[skip];
       const reply = this.#attempt(key, waiter.op);
       if (reply instanceof Promise) {
         return reply.then((r) => {
-          if (r === null || r.kind === "error") return;
+          if (r === null) return;
+          if (r.kind === "error") return this.#serveKey(key, skip + 1);
           this.#finish(waiter, r);
-          return this.#serveKey(key);
+          return this.#serveKey(key, skip);
         });
       }
-      // A key that became another type keeps its waiters blocked (Redis 7 does the same).
-      if (reply === null || reply.kind === "error") return;
-      this.#finish(waiter, reply);
+      if (reply === null) return; // nothing left to pop
+      if (reply.kind === "error") skip++;
+      else this.#finish(waiter, reply);
       queue = this.#queues.get(key);
     }
   }
@@ -184,20 +204,43 @@ export class Blocking {
   }
 
   #attempt(key: string, op: BlockOp): Reply | null | Promise<Reply | null> {
-    const argv = op.kind === "pop"
-      ? [op.left ? "LPOP" : "RPOP", key]
-      : ["LMOVE", key, op.dst, op.from, op.to];
-    const result = this.#executor.execute(argv);
+    const result = this.#executor.execute(nonBlockingArgv(key, op));
     if (result instanceof Promise) return result.then((r) => interpret(key, op, r));
     return interpret(key, op, result);
   }
 }
 
+/** The deterministic command that serves `op` for one key. */
+function nonBlockingArgv(key: string, op: BlockOp): string[] {
+  switch (op.kind) {
+    case "pop":
+      return [op.left ? "LPOP" : "RPOP", key];
+    case "move":
+      return ["LMOVE", key, op.dst, op.from, op.to];
+    case "zpop":
+      return [op.min ? "ZPOPMIN" : "ZPOPMAX", key];
+    case "mpop":
+      return [op.command, "1", key, op.where, "COUNT", op.count];
+  }
+}
+
 /** The blocking command's reply for a pop result; null when there was nothing to pop. */
 function interpret(key: string, op: BlockOp, reply: Reply): Reply | null {
-  if (reply.kind !== "bulk") {
-    // Redis answers a blocking pop on a wrong-type key with WRONGTYPE (checked before blocking).
-    return reply.kind === "error" ? reply : null;
+  // Redis answers a blocking pop on a wrong-type key with WRONGTYPE (checked before blocking).
+  if (reply.kind === "error") return reply;
+  switch (op.kind) {
+    case "pop":
+      return reply.kind === "bulk" ? array([bulk(key), reply]) : null;
+    case "move":
+      return reply.kind === "bulk" ? reply : null;
+    case "zpop":
+      // ZPOPMIN key: [member, score] (the score a double: `,` under RESP3, a bulk under RESP2),
+      // an empty array for a missing key. Redis answers [key, member, score] flat in both.
+      return reply.kind === "array" && reply.value.length > 0
+        ? array([bulk(key), ...reply.value])
+        : null;
+    case "mpop":
+      // [key, items] as LMPOP / ZMPOP answer it; a nil array for a missing key.
+      return reply.kind === "array" ? reply : null;
   }
-  return op.kind === "pop" ? array([bulk(key), reply]) : reply;
 }
