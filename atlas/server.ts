@@ -15,16 +15,28 @@ import { CONFIG_COMMANDS } from "./server/config.ts";
 import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
 import { serveConnection } from "./server/connection.ts";
 import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
+import { MONITOR_COMMANDS, Monitors } from "./server/monitor.ts";
 import { SERVER_COMMANDS } from "./server/server_commands.ts";
 import { PubSub } from "./server/pubsub.ts";
 import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
 import { rejectionText } from "./server/rejections.ts";
+import { REPLICATION_COMMANDS } from "./server/replication_commands.ts";
 import { CommandTable, specsOf } from "./server/table.ts";
-import type { PersistenceHooks, ServerLogger, StoreHooks } from "./server/types.ts";
+import type {
+  PersistenceHooks,
+  ReplicationHooks,
+  ServerLogger,
+  StoreHooks,
+} from "./server/types.ts";
 import { TRANSACTION_COMMANDS } from "./server/transactions.ts";
 import { Watches } from "./server/watches.ts";
 
-export type { PersistenceHooks, ServerLogger, StoreHooks } from "./server/types.ts";
+export type {
+  PersistenceHooks,
+  ReplicationHooks,
+  ServerLogger,
+  StoreHooks,
+} from "./server/types.ts";
 
 export interface AtlasServerOptions {
   /** Runs every data command (the embedded engine, or a replicated executor). */
@@ -35,6 +47,10 @@ export interface AtlasServerOptions {
   readonly persistence?: PersistenceHooks;
   /** Extra INFO sections by lower-case name, listed in INFO's default output (e.g. "raft"). */
   readonly infoSections?: Record<string, () => Record<string, string | number>>;
+  /** Replicas for WAIT and ROLE (a Raft cluster); absent on a standalone server. */
+  readonly replication?: ReplicationHooks;
+  /** Stops the process for SHUTDOWN (the daemon's orderly stop); absent: SHUTDOWN is refused. */
+  readonly shutdown?: () => void;
   /** Default "127.0.0.1". */
   readonly hostname?: string;
   /** Default 6379; 0 picks a free port (see `addr`). */
@@ -142,6 +158,8 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     ...PUBSUB_COMMANDS,
     ...BLOCKING_COMMANDS,
     ...SERVER_COMMANDS,
+    ...REPLICATION_COMMANDS,
+    ...MONITOR_COMMANDS,
     ...CONFIG_COMMANDS,
     ...COMMAND_COMMANDS,
   ]);
@@ -159,6 +177,9 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     pubsub: new PubSub(),
     blocking: new Blocking(options.executor),
     watches: new Watches(),
+    monitors: new Monitors(),
+    replication: options.replication,
+    shutdown: options.shutdown,
     stats: newStats(),
     persistence: options.persistence ?? {},
     infoSections: options.infoSections ?? {},
@@ -172,6 +193,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       client.unblock?.();
       ctx.pubsub.removeClient(client);
       ctx.watches.unwatchAll(client);
+      ctx.monitors.remove(client);
       if (ctx.clients.delete(client.id)) ctx.stats.netOutputBytes += client.output.bytesWritten;
       try {
         client.conn.close();
@@ -179,6 +201,10 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
         // Already closed by the peer or by an earlier disconnect.
       }
     },
+  };
+  ctx.monitors.onOverflow = (client) => {
+    ctx.logger.warn("Closing monitor over the output buffer limit", { addr: client.addr });
+    ctx.disconnect(client);
   };
   ctx.pubsub.onOverflow = (client) => {
     ctx.logger.warn("Closing subscriber over the output buffer limit", { addr: client.addr });

@@ -36,6 +36,14 @@ Deno.test({
         value: [{ kind: "integer", value: 1 }, { kind: "integer", value: 2 }],
       });
 
+      // WAIT on the leader counts the followers holding those writes (both, once caught up).
+      assert.deepEqual(await l.send(["WAIT", "2", "10000"]), { kind: "integer", value: 2 });
+      // ROLE's offset is the commit index: past the writes above.
+      const role = await l.send(["ROLE"]) as { kind: string; value: { value: unknown }[] };
+      assert.equal(role.kind, "array");
+      assert.equal(role.value[0].value, "master");
+      assert.ok((role.value[1].value as number) > 0);
+
       // On a follower the block is forwarded to the leader as a whole.
       assert.deepEqual(await f.send(["MULTI"]), { kind: "simple", value: "OK" });
       await f.send(["INCR", "counter"]);

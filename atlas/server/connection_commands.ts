@@ -1,4 +1,4 @@
-/** Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET. */
+/** Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET, and ACL WHOAMI / USERS. */
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -133,6 +133,7 @@ function reset(ctx: ServerContext, client: Client): Reply {
   client.multiAborted = false;
   ctx.watches.unwatchAll(client);
   ctx.pubsub.removeClient(client);
+  ctx.monitors.remove(client);
   client.proto = 2;
   client.name = "";
   client.authenticated = ctx.settings.requirepass === "";
@@ -141,6 +142,26 @@ function reset(ctx: ServerContext, client: Client): Reply {
 
 function echo(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
   return bulk(argv[1]);
+}
+
+/**
+ * ACL: the one user there is, `default` (its password is requirepass); users and rules are
+ * not supported, so only the read-only subcommands that describe that are answered.
+ */
+function acl(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
+  const sub = argv[1].toLowerCase();
+  if (sub === "whoami" && argv.length === 2) return bulk("default");
+  if (sub === "users" && argv.length === 2) return array([bulk("default")]);
+  if (sub === "help" && argv.length === 2) {
+    return array([
+      "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "WHOAMI",
+      "    Return the current connection username.",
+      "USERS",
+      "    List all the registered usernames (only 'default': ACL users are not supported).",
+    ].map((line) => simple(line)));
+  }
+  return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ACL HELP.`);
 }
 
 const conn = (
@@ -167,4 +188,5 @@ export const CONNECTION_COMMANDS: ServerCommand[] = [
   conn("select", 2, "fast", select),
   conn("quit", -1, "no-auth fast", quit),
   conn("reset", 1, "no-auth fast", reset),
+  conn("acl", -2, "", acl),
 ];

@@ -3,10 +3,11 @@ import type { CommandExecutor } from "../executor.ts";
 import type { RespLimits } from "../resp/limits.ts";
 import type { Client } from "./client.ts";
 import type { Blocking } from "./blocking.ts";
+import type { Monitors } from "./monitor.ts";
 import type { PubSub } from "./pubsub.ts";
 import type { CommandTable } from "./table.ts";
 import type { Watches } from "./watches.ts";
-import type { PersistenceHooks, ServerLogger, StoreHooks } from "./types.ts";
+import type { PersistenceHooks, ReplicationHooks, ServerLogger, StoreHooks } from "./types.ts";
 
 /** Settings CONFIG SET may change at run time. */
 export interface Settings {
@@ -34,6 +35,9 @@ export interface ServerContext {
   readonly pubsub: PubSub;
   readonly blocking: Blocking;
   readonly watches: Watches;
+  readonly monitors: Monitors;
+  /** Replicas (a Raft cluster) for WAIT and ROLE; undefined on a standalone server. */
+  readonly replication: ReplicationHooks | undefined;
   readonly stats: ServerStats;
   readonly persistence: PersistenceHooks;
   /** Extra INFO sections by lower-case name (e.g. "raft" in cluster mode), after the built-in ones. */
@@ -42,6 +46,8 @@ export interface ServerContext {
   readonly startedMs: number;
   readonly hostname: string;
   port: number;
+  /** Stops the server's process (SHUTDOWN); undefined when embedded in an application. */
+  readonly shutdown: (() => void) | undefined;
   /** Releases everything a client holds and closes its socket (idempotent). */
   disconnect(client: Client): void;
 }

@@ -36,6 +36,11 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
     );
   }
   if (client.multi !== null && !entry.multiControl) {
+    if (entry.noMulti) {
+      flagMultiError(client);
+      entry.rejectedCalls++;
+      return error("ERR Command not allowed inside a transaction");
+    }
     client.multi.push(argv);
     return QUEUED;
   }
@@ -74,6 +79,7 @@ export function run(
   if (entry.write) client.needsSync = true;
   if ((result as Reply).kind === "error") entry.failedCalls++;
   client.lastCommand = entry.name;
+  if (ctx.monitors.size > 0) ctx.monitors.feed(client, entry, argv);
   return result;
 }
 

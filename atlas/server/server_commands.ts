@@ -1,4 +1,4 @@
-/** Server commands: INFO, TIME, SAVE BGSAVE BGREWRITEAOF LASTSAVE, DEBUG SLEEP. */
+/** Server commands: INFO, TIME, SAVE BGSAVE BGREWRITEAOF LASTSAVE, SHUTDOWN, DEBUG SLEEP. */
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -41,6 +41,52 @@ function persistenceCommand(ctx: ServerContext, _client: Client, argv: string[])
   );
 }
 
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: snapshots first when SAVE is given (the AOF is
+ * always on, so a restart loses nothing acknowledged without one), then stops the process the
+ * way SIGTERM does (the AOF synced and closed). Like Redis the client gets no reply on success:
+ * its connection closes. NOW and FORCE are accepted (there are no replicas to wait for); a
+ * failed snapshot aborts the shutdown unless FORCE.
+ */
+function shutdown(ctx: ServerContext, client: Client, argv: string[]): Reply | Promise<Reply> {
+  let save: boolean | null = null;
+  let force = false;
+  for (const arg of argv.slice(1)) {
+    const option = arg.toLowerCase();
+    if (option === "nosave" || option === "save") {
+      if (save !== null && save !== (option === "save")) return error("ERR syntax error");
+      save = option === "save";
+    } else if (option === "force") force = true;
+    else if (option === "abort") return error("ERR No shutdown in progress.");
+    else if (option !== "now") return error("ERR syntax error");
+  }
+  const stop = ctx.shutdown;
+  if (stop === undefined) {
+    return error("ERR SHUTDOWN is not available: this server is embedded in an application");
+  }
+  ctx.logger.info("SHUTDOWN requested", { save: save === true });
+  return (async (): Promise<Reply> => {
+    if (save === true) {
+      const saved = await (ctx.persistence.save !== undefined
+        ? Promise.resolve(ctx.persistence.save()).then(() =>
+          null, (err) => String(err))
+        : Promise.resolve(ctx.executor.execute(["SAVE"])).then(
+          (reply) => (reply.kind === "error" ? reply.value : null),
+          (err) => String(err),
+        ));
+      if (saved !== null) {
+        ctx.logger.error("Snapshot before shutdown failed", { error: saved });
+        if (!force) return error("ERR Errors trying to SHUTDOWN. Check logs.");
+      }
+    }
+    stop();
+    // No reply: nothing more is written to this client and its connection closes.
+    client.output.failed = true;
+    client.closeAfterFlush = true;
+    return simple("OK");
+  })();
+}
+
 function debug(_ctx: ServerContext, _client: Client, argv: string[]): Reply | Promise<Reply> {
   const sub = argv[1].toLowerCase();
   if (sub === "sleep" && argv.length === 3) {
@@ -75,5 +121,6 @@ export const SERVER_COMMANDS: ServerCommand[] = [
   srv("bgsave", -1, ["admin", "noscript", "no-async-loading"], persistenceCommand),
   srv("bgrewriteaof", 1, ["admin", "noscript", "no-async-loading"], persistenceCommand),
   srv("lastsave", 1, ["loading", "stale", "fast"], persistenceCommand),
+  srv("shutdown", -1, ["admin", "noscript", "loading", "stale", "no-multi"], shutdown),
   srv("debug", -2, ["admin", "noscript", "loading", "stale"], debug),
 ];

@@ -50,6 +50,7 @@ export class CommandTable {
       noAuth: NO_AUTH.has(name) || spec.flags.includes("no-auth"),
       pubsubOk: PUBSUB_OK.has(name),
       multiControl: MULTI_CONTROL.has(name),
+      noMulti: spec.flags.includes("no-multi"),
       handler,
       calls: 0,
       durationUs: 0,

@@ -39,6 +39,8 @@ export interface CommandEntry extends CommandSpecLike {
   readonly pubsubOk: boolean;
   /** Runs immediately even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
   readonly multiControl: boolean;
+  /** Refused inside MULTI (SAVE, SHUTDOWN: flag "no-multi"). */
+  readonly noMulti: boolean;
   /** Server-level implementation; null means "run on the executor". */
   readonly handler: Handler | null;
   calls: number;
@@ -85,6 +87,14 @@ export interface PersistenceHooks {
   saveConfig?: string;
   /** The data directory (CONFIG GET dir). */
   dir?: string;
+}
+
+/** What WAIT and ROLE learn from replication (a Raft cluster); a standalone server has none. */
+export interface ReplicationHooks {
+  /** A position at or after every write acknowledged so far (the Raft commit index). */
+  offset(): number;
+  /** How many replicas hold the log up to `offset`. */
+  replicasAt(offset: number): number;
 }
 
 export interface ServerLogger {

@@ -34,6 +34,7 @@ export async function startClusterNode(
     maxmemoryBytes: atlas.maxmemory,
     maxmemoryPolicy: atlas.maxmemory_policy,
     readsHideExpired: true,
+    processMemory: () => Deno.memoryUsage(),
   });
   for (const register of options.modules) register(store);
 
@@ -86,8 +87,14 @@ export async function startClusterNode(
     requirepass: atlas.requirepass,
     protectedMode: atlas.protected_mode,
     maxclients: atlas.maxclients,
+    shutdown: () => daemon.stop("SHUTDOWN command"),
     logger: daemon.logger.child("atlas"),
     infoSections: { raft: () => raftInfo(member) },
+    // WAIT: followers whose log holds the commit index seen at the call (known on the leader).
+    replication: {
+      offset: () => member.status().commitIndex,
+      replicasAt: (offset) => member.status().peers.filter((p) => p.matchIndex >= offset).length,
+    },
   });
   registerAtlasServerMetrics(daemon.metrics, () => server);
   const bound = formatHostPort({ hostname: server.addr.hostname, port: server.addr.port });

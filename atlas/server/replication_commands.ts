@@ -1,0 +1,93 @@
+/**
+ * Replication and topology commands: WAIT and ROLE, and the Redis Cluster commands a client may
+ * probe with (CLUSTER, READONLY, READWRITE, ASKING), which answer as a Redis without cluster
+ * support does — a Helios cluster is Raft-replicated, not sharded, so cluster-aware clients use
+ * it as one node.
+ *
+ * WAIT counts the replicas holding every write acknowledged before it: with a Raft cluster
+ * (ReplicationHooks) the followers whose log matches the commit index seen at the call; a
+ * standalone server has no replicas, so like a Redis master without replicas it answers 0 at
+ * once for WAIT 0 and after the timeout otherwise.
+ */
+import { array, bulk, error, integer, type Reply } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import type { ServerCommand } from "./table.ts";
+import { Blocked, type HandlerResult } from "./types.ts";
+
+/** How often a waiting WAIT looks at the replicas' progress again. */
+const WAIT_POLL_MS = 5;
+const NO_CLUSTER = "ERR This instance has cluster support disabled";
+
+/** Parses WAIT's arguments like Redis 7 (an integer count, a timeout in integer ms). */
+function parseWait(argv: string[]): { replicas: number; timeoutMs: number } | Reply {
+  if (!/^-?\d{1,18}$/.test(argv[1])) return error("ERR value is not an integer or out of range");
+  if (!/^-?\d{1,18}$/.test(argv[2])) {
+    return error("ERR timeout is not an integer or out of range");
+  }
+  const timeoutMs = Number(argv[2]);
+  if (timeoutMs < 0) return error("ERR timeout is negative");
+  return { replicas: Number(argv[1]), timeoutMs };
+}
+
+function wait(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
+  const parsed = parseWait(argv);
+  if (!("replicas" in parsed)) return parsed;
+  const hooks = ctx.replication;
+  const offset = hooks?.offset() ?? 0;
+  const acknowledged = () => hooks?.replicasAt(offset) ?? 0;
+  const now = acknowledged();
+  // Inside EXEC WAIT never blocks (Redis: the count as it is).
+  if (now >= parsed.replicas || client.inExec) return integer(now);
+  return new Blocked(
+    new Promise<Reply>((resolve) => {
+      const deadlineMs = parsed.timeoutMs === 0 ? Infinity : Date.now() + parsed.timeoutMs;
+      const finish = () => {
+        clearInterval(poll);
+        client.unblock = null;
+        resolve(integer(acknowledged()));
+      };
+      const poll = setInterval(() => {
+        if (acknowledged() >= parsed.replicas || Date.now() >= deadlineMs) finish();
+      }, Math.min(WAIT_POLL_MS, Math.max(parsed.timeoutMs, 1)));
+      // A disconnect (or server shutdown) ends the wait without a reply.
+      client.unblock = () => {
+        clearInterval(poll);
+        client.unblock = null;
+      };
+    }),
+  );
+}
+
+function role(ctx: ServerContext): Reply {
+  return array([bulk("master"), integer(ctx.replication?.offset() ?? 0), array([])]);
+}
+
+function noCluster(): Reply {
+  return error(NO_CLUSTER);
+}
+
+const repl = (
+  name: string,
+  arity: number,
+  flags: string,
+  handler: ServerCommand["handler"],
+): ServerCommand => ({
+  name,
+  arity,
+  flags: flags.split(" ").filter((f) => f !== ""),
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  group: name === "wait" ? "generic" : name === "role" ? "server" : "cluster",
+  handler,
+});
+
+export const REPLICATION_COMMANDS: ServerCommand[] = [
+  repl("wait", 3, "noscript", wait),
+  repl("role", 1, "noscript loading stale fast", role),
+  repl("cluster", -2, "", noCluster),
+  repl("readonly", 1, "loading stale fast", noCluster),
+  repl("readwrite", 1, "loading stale fast", noCluster),
+  repl("asking", 1, "fast", noCluster),
+];
