@@ -153,6 +153,11 @@ export const ClaimSchema = z.object({
   lease_ms: z.number().int().min(100).max(86_400_000).optional().openapi({
     description: "Visibility timeout (default worker.visibility_timeout); heartbeats extend it",
   }),
+  tasks: z.array(z.string().regex(TASK)).max(64).optional().openapi({
+    description: "Only jobs of these tasks (the ones this worker has handlers for); " +
+      "others stay PENDING for other workers. Absent or empty: any task",
+    example: ["http", "send_email"],
+  }),
 }).strict().openapi("ClaimJobs");
 
 export const ClaimedSchema = z.object({

@@ -4,7 +4,8 @@
  * command log replays to the same state and Raft followers apply the same transitions.
  *
  *   JOB.ENQUEUE now_ms id spec_json payload            → {id,status,deduplicated}
- *   JOB.CLAIM now_ms seed worker lease_ms max queue... → {jobs: [ClaimedJob], expired_by_queue}
+ *   JOB.CLAIM now_ms seed worker lease_ms max queue... [@tasks task...]
+ *                                                    → {jobs: [ClaimedJob], expired_by_queue}
  *   JOB.HEARTBEAT now_ms id worker attempt lease_ms|"" progress|""
  *   JOB.ACK now_ms id worker attempt result|""
  *   JOB.NACK now_ms seed id worker attempt failed|fatal retry_in_ms|"" error
@@ -13,7 +14,10 @@
  *   JOB.DEAD.REDRIVE now_ms queue max [id...]          JOB.DEAD.PURGE queue max before_ms
  *   JOB.REAP now_ms seed retention_age_ms retention_count dead_age_ms
  *   JOB.GET id     JOB.LIST queue|"" status|"" cursor|"" limit     JOB.QUEUES now_ms
- *   JOB.PEEK now_ms queue...  → true when a claim could lease something (read-only)
+ *   JOB.PEEK now_ms queue... [@tasks task...]  → true when a claim could lease something (read-only)
+ *
+ * `@tasks` (not a valid queue name) starts the optional task filter: only jobs of those tasks are
+ * leased. Records written before the filter existed have none and replay as before.
  *
  * Replies are bulk strings holding JSON; errors start with the QueueError code (NOJOB, JOBSTATE,
  * LEASELOST, INVALID, LIMIT).
@@ -23,6 +27,7 @@ import { cancelJob, expiredByQueue, purgeDead, reap, redriveDead, retryJob } fro
 import type { QueueData } from "./data.ts";
 import { invalid, QueueError } from "./errors.ts";
 import { QueueMachine } from "./machine.ts";
+import { TASKS_MARKER } from "./limits.ts";
 import { claimable, getJob, listJobs, queueStats } from "./read.ts";
 import { type EnqueueSpec, JOB_STATUSES, type JobMeta, type JobStatus } from "./types.ts";
 
@@ -44,6 +49,13 @@ function int(text: string, name: string): number {
 
 function optionalInt(text: string, name: string): number | null {
   return text === "" ? null : int(text, name);
+}
+
+/** Splits `queue... [@tasks task...]`; tasks is null without the marker. */
+function queuesAndTasks(rest: string[]): { queues: string[]; tasks: Set<string> | null } {
+  const at = rest.indexOf(TASKS_MARKER);
+  if (at < 0) return { queues: rest, tasks: null };
+  return { queues: rest.slice(0, at), tasks: new Set(rest.slice(at + 1)) };
 }
 
 function seeded(text: string): () => number {
@@ -82,8 +94,9 @@ export const QUEUE_COMMANDS: readonly QueueCommandDef[] = [
     name: "job.claim",
     arity: -7,
     write: true,
-    run: (m, [now, seed, worker, lease, max, ...queues]) => {
+    run: (m, [now, seed, worker, lease, max, ...rest]) => {
       const reaped: JobMeta[] = [];
+      const { queues, tasks } = queuesAndTasks(rest);
       const jobs = m.claim(
         int(now, "now_ms"),
         seeded(seed),
@@ -92,6 +105,7 @@ export const QUEUE_COMMANDS: readonly QueueCommandDef[] = [
         int(max, "max"),
         queues,
         reaped,
+        tasks,
       );
       return { jobs, expired_by_queue: expiredByQueue(reaped) };
     },
@@ -197,7 +211,10 @@ export const QUEUE_COMMANDS: readonly QueueCommandDef[] = [
     name: "job.peek",
     arity: -3,
     write: false,
-    run: (m, [now, ...queues]) => claimable(m, int(now, "now_ms"), queues),
+    run: (m, [now, ...rest]) => {
+      const { queues, tasks } = queuesAndTasks(rest);
+      return claimable(m, int(now, "now_ms"), queues, tasks);
+    },
   },
   {
     name: "job.list",

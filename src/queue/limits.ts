@@ -38,5 +38,7 @@ export const QUEUE_LIMITS = Object.freeze({
 });
 
 export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Starts the task filter in JOB.CLAIM / JOB.PEEK argv (no queue name can contain "@"). */
+export const TASKS_MARKER = "@tasks";
 export const TASK_NAME_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;

@@ -76,7 +76,9 @@ export class QueueMachine {
   /**
    * Leases up to `max` jobs from the queues, highest priority first within a queue. Due scheduled
    * jobs are promoted and expired leases reaped first, so what is claimable is up to date; the
-   * reaped jobs are added to `reaped` (for metrics).
+   * reaped jobs are added to `reaped` (for metrics). With `tasks`, only jobs of those tasks are
+   * leased (a worker claims what it has handlers for); the others stay PENDING for other workers,
+   * and the scan past them is bounded by the per-command work budget.
    */
   claim(
     nowMs: number,
@@ -86,6 +88,7 @@ export class QueueMachine {
     max: number,
     queues: string[],
     reaped: JobMeta[] = [],
+    tasks: ReadonlySet<string> | null = null,
   ): ClaimedJob[] {
     checkWorkerId(worker);
     checkInt("lease", leaseMs, QUEUE_LIMITS.leaseMsMin, QUEUE_LIMITS.leaseMsMax);
@@ -100,18 +103,39 @@ export class QueueMachine {
     const start = Math.floor(random() * queues.length);
     for (let i = 0; i < queues.length && claimed.length < max; i++) {
       const queue = queues[(start + i) % queues.length];
-      const ids = this.data.zrangeByScore(
-        keys.index(queue, "pending"),
-        -Infinity,
-        Infinity,
-        0,
-        max - claimed.length,
-      );
-      for (const [id] of ids) {
-        claimed.push(this.startLease(this.table.mustLoad(id), nowMs, worker, leaseMs));
-      }
+      const picked = this.pickPending(queue, max - claimed.length, tasks, budget);
+      for (const job of picked) claimed.push(this.startLease(job, nowMs, worker, leaseMs));
     }
     return claimed;
+  }
+
+  /**
+   * The first `wanted` PENDING jobs of `queue` in claim order, of `tasks` only when given. They
+   * are loaded first and leased after, since a lease takes the job out of the index being read;
+   * with a filter the index is read in chunks and each job looked at costs one unit of `budget`.
+   */
+  private pickPending(
+    queue: string,
+    wanted: number,
+    tasks: ReadonlySet<string> | null,
+    budget: { left: number },
+  ): JobMeta[] {
+    const index = keys.index(queue, "pending");
+    const picked: JobMeta[] = [];
+    for (let offset = 0;;) {
+      if (tasks !== null && budget.left <= 0) return picked;
+      const chunk = tasks === null ? wanted : Math.min(Math.max(wanted, 32), budget.left);
+      const ids = this.data.zrangeByScore(index, -Infinity, Infinity, offset, chunk);
+      for (const [id] of ids) {
+        const job = this.table.mustLoad(id);
+        if (tasks !== null) budget.left--;
+        if (tasks !== null && !tasks.has(job.task)) continue;
+        picked.push(job);
+        if (picked.length === wanted) return picked;
+      }
+      offset += ids.length;
+      if (tasks === null || ids.length < chunk || budget.left <= 0) return picked;
+    }
   }
 
   heartbeat(

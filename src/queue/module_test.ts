@@ -149,3 +149,36 @@ Deno.test("an idle long-poll only reads: nothing is logged while it waits", asyn
   assert.deepEqual(peek.reply, { kind: "bulk", value: "false" });
   service.close();
 });
+
+Deno.test("a claim with tasks leases only those; the others stay PENDING, and PEEK agrees", async () => {
+  const jobs = memoryJobs(new ManualClock(T0));
+  const service = new JobService({ client: jobs.client, clock: { nowMs: () => T0 } });
+  const a1 = await service.enqueue({ queue: "mix", task: "a", payload: 1 });
+  const b = await service.enqueue({ queue: "mix", task: "b", payload: 2 });
+  const a2 = await service.enqueue({ queue: "mix", task: "a", payload: 3 });
+  const peek = (...tasks: string[]) =>
+    jobs.store.execute(["JOB.PEEK", String(T0), "mix", "@tasks", ...tasks], {
+      nowMs: T0,
+      random: () => 0,
+    }).reply;
+  assert.deepEqual(peek("c"), { kind: "bulk", value: "false" });
+  assert.deepEqual(peek("c", "b"), { kind: "bulk", value: "true" });
+  const onlyB = await service.claim({ worker: "w", queues: ["mix"], max: 10, tasks: ["b"] });
+  assert.deepEqual(onlyB.map((j) => j.id), [b.id]);
+  assert.deepEqual(await service.claim({ worker: "w", queues: ["mix"], tasks: ["c"] }), []);
+  assert.equal((await service.get(a1.id)).status, "PENDING");
+  // Without a filter (or an empty one) any task is claimed, in order.
+  const rest = await service.claim({ worker: "w", queues: ["mix"], max: 10, tasks: [] });
+  assert.deepEqual(rest.map((j) => j.id), [a1.id, a2.id]);
+  // Replaying the log (AOF load, Raft apply) gives the same leases.
+  const replayed = replayInto(jobs.log, T0);
+  for (const id of [a1.id, b.id, a2.id]) {
+    const original = jobs.store.execute(["JOB.GET", id], { nowMs: T0, random: () => 0 }).reply;
+    assert.deepEqual(
+      replayed.execute(["JOB.GET", id], { nowMs: T0, random: () => 0 }).reply,
+      original,
+    );
+    assert.equal((await service.get(id)).status, "RUNNING");
+  }
+  service.close();
+});

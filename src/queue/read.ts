@@ -133,18 +133,37 @@ function decodeCursor(text: string): Cursor {
 /**
  * Whether a claim on `queues` could lease something now: a PENDING job, a due SCHEDULED one, or
  * an expired lease to reap. Read-only, so an idle worker's long-poll does not write (or, in a
- * cluster, append a Raft entry) every time it looks.
+ * cluster, append a Raft entry) every time it looks. With `tasks`, only PENDING jobs of those
+ * tasks count (looking at most at the claim's work budget of them).
  */
-export function claimable(m: QueueMachine, nowMs: number, queues: string[]): boolean {
+export function claimable(
+  m: QueueMachine,
+  nowMs: number,
+  queues: string[],
+  tasks: ReadonlySet<string> | null = null,
+): boolean {
   checkInt("queue count", queues.length, 1, QUEUE_LIMITS.queuesPerClaimMax);
   for (const queue of queues) {
     checkQueueName(queue);
-    if (m.data.zcard(keys.index(queue, "pending")) > 0) return true;
+    if (hasPending(m, queue, tasks)) return true;
     for (const index of ["scheduled", "running"] as const) {
       if (m.data.zrangeByScore(keys.index(queue, index), -Infinity, nowMs, 0, 1).length > 0) {
         return true;
       }
     }
+  }
+  return false;
+}
+
+/** PENDING jobs in `queue` (of `tasks`, looking at most at the work budget's worth of them). */
+function hasPending(m: QueueMachine, queue: string, tasks: ReadonlySet<string> | null): boolean {
+  const index = keys.index(queue, "pending");
+  if (tasks === null) return m.data.zcard(index) > 0;
+  const chunk = 32;
+  for (let offset = 0; offset < QUEUE_LIMITS.workPerCommandMax; offset += chunk) {
+    const ids = m.data.zrangeByScore(index, -Infinity, Infinity, offset, chunk);
+    if (ids.some(([id]) => tasks.has(m.table.mustLoad(id).task))) return true;
+    if (ids.length < chunk) return false;
   }
   return false;
 }

@@ -14,7 +14,7 @@ import { type Clock, systemClock } from "../lib/clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricsRegistry } from "../observability/metrics.ts";
 import { type AtlasClient, isErrorValue, type Value } from "../storage/atlas_client.ts";
-import { QUEUE_LIMITS } from "./limits.ts";
+import { QUEUE_LIMITS, TASKS_MARKER } from "./limits.ts";
 import { QueueMetrics } from "./metrics.ts";
 import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from "./settings.ts";
 import type {
@@ -54,6 +54,8 @@ export interface ClaimInput {
   max?: number;
   wait_ms?: number;
   lease_ms?: number;
+  /** Only jobs of these tasks (what the worker has handlers for); absent or empty: any task. */
+  tasks?: string[];
 }
 
 export interface LeaseRef {
@@ -203,12 +205,16 @@ export class JobService {
     const leaseMs = input.lease_ms ?? this.settings.visibilityTimeoutMs;
     const waitMs = Math.min(input.wait_ms ?? 0, this.settings.claimWaitMsMax);
     const deadline = this.clock.nowMs() + waitMs;
+    const filter = input.tasks !== undefined && input.tasks.length > 0
+      ? [TASKS_MARKER, ...input.tasks]
+      : [];
     for (let round = 0;; round++) {
       // A caller that is gone must not be handed jobs: they would sit leased until expiry.
       if (signal?.aborted) return [];
       // Re-polls look first with a read: an idle long-poll writes nothing.
       if (
-        round > 0 && !(await this.run<boolean>("JOB.PEEK", this.clock.nowMs(), ...input.queues))
+        round > 0 &&
+        !(await this.run<boolean>("JOB.PEEK", this.clock.nowMs(), ...input.queues, ...filter))
       ) {
         const left = deadline - this.clock.nowMs();
         if (left <= 0 || this.waiters.full) return [];
@@ -225,6 +231,7 @@ export class JobService {
         leaseMs,
         max,
         ...input.queues,
+        ...filter,
       );
       this.countExpired(expired_by_queue);
       const left = deadline - this.clock.nowMs();

@@ -21,6 +21,8 @@ export interface ClaimRequest {
   max: number;
   wait_ms: number;
   lease_ms?: number;
+  /** Only jobs of these tasks (the handlers the worker has); absent: any. */
+  tasks?: string[];
 }
 
 export interface LeaseHold {

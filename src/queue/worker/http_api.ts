@@ -36,6 +36,7 @@ export class HttpJobApi implements WorkerJobApi {
       max: request.max,
       wait_ms: request.wait_ms,
       ...(request.lease_ms === undefined ? {} : { lease_ms: request.lease_ms }),
+      ...(request.tasks === undefined ? {} : { tasks: request.tasks }),
     };
     const out = await this.post<
       { jobs: (Omit<WorkerJob, "lease_expires_at_ms"> & { lease_expires_at: string })[] }

@@ -120,6 +120,8 @@ export class WorkerRunner {
             max: free,
             wait_ms: o.pollIntervalMs,
             lease_ms: o.leaseMs,
+            // Only what this worker can run: other tasks stay PENDING for workers that can.
+            tasks: o.registry.tasks,
           },
           this.claimAbort.signal,
         );

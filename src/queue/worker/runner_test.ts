@@ -2,24 +2,31 @@ import assert from "node:assert/strict";
 import { Logger } from "../../observability/logger.ts";
 import { JobService } from "../service.ts";
 import { memoryJobs } from "../testing/memory_jobs.ts";
-import { InProcessJobApi } from "./api.ts";
+import { type ClaimRequest, InProcessJobApi } from "./api.ts";
 import { defaultHandlers, JobFailure, type JobHandler, WorkerRunner } from "./mod.ts";
 
 const quiet = new Logger("worker", { sink: () => {} });
 
+/** A gateway that ignores the claim's task filter (an older one): the worker must cope. */
+class TaskBlindApi extends InProcessJobApi {
+  override claim(request: ClaimRequest, signal?: AbortSignal) {
+    return super.claim({ ...request, tasks: undefined }, signal);
+  }
+}
+
 function setup(
   handlers: Record<string, JobHandler>,
-  options: { leaseMs?: number; shutdownTimeoutMs?: number } = {},
-) {
-  const jobs = new JobService({
+  options: { leaseMs?: number; shutdownTimeoutMs?: number; taskBlind?: boolean } = {},
+  jobs = new JobService({
     client: memoryJobs().client,
     claimPollMs: 20,
     settings: { backoff: { type: "none", delay_ms: 0, max_ms: 0 } },
-  });
+  }),
+) {
   const registry = defaultHandlers();
   for (const [task, handler] of Object.entries(handlers)) registry.handle(task, handler);
   const runner = new WorkerRunner({
-    api: new InProcessJobApi(jobs),
+    api: options.taskBlind ? new TaskBlindApi(jobs) : new InProcessJobApi(jobs),
     registry,
     workerId: "w1",
     queues: ["q"],
@@ -40,7 +47,7 @@ function setup(
   return { jobs, runner, until };
 }
 
-Deno.test("worker runs handlers: result acked, throw retried then dead, unknown task dead at once", async () => {
+Deno.test("worker runs handlers: result acked, throw retried then dead, other tasks left to others", async () => {
   const { jobs, runner, until } = setup({
     double: (job) => ({ doubled: (job.payload as number) * 2 }),
     flaky: () => {
@@ -62,10 +69,25 @@ Deno.test("worker runs handlers: result acked, throw retried then dead, unknown 
     "always fails",
   ]]);
   assert.equal((await until(refuse.id, ["DEAD"])).attempt, 1);
-  assert.match(
-    (await until(unknown.id, ["DEAD"])).errors[0].error,
-    /No handler registered for task "nobody"/,
-  );
+  // A task this worker has no handler for is never claimed by it: it waits for a worker that has.
+  const waiting = await jobs.get(unknown.id);
+  assert.equal(waiting.status, "PENDING");
+  assert.equal(waiting.attempt, 0);
+  const other = setup({ nobody: () => "handled elsewhere" }, {}, jobs);
+  other.runner.start();
+  assert.equal((await until(unknown.id, ["COMPLETED"])).result, "handled elsewhere");
+  await other.runner.stop();
+  await runner.stop();
+  jobs.close();
+});
+
+Deno.test("worker: a job it has no handler for (from a gateway ignoring the filter) dies at once", async () => {
+  const { jobs, runner, until } = setup({}, { taskBlind: true });
+  runner.start();
+  const unknown = await jobs.enqueue({ queue: "q", task: "nobody", payload: null });
+  const dead = await until(unknown.id, ["DEAD"]);
+  assert.equal(dead.attempt, 1);
+  assert.match(dead.errors[0].error, /No handler registered for task "nobody"/);
   await runner.stop();
   jobs.close();
 });
