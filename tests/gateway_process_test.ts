@@ -116,6 +116,37 @@ for (const command of ["serve", "gateway"]) {
       const base = `http://${await helios.address("gateway")}`;
       const target = { base, ...(await tokens(base)) };
       await checkRoutes(t, target);
+      if (command === "serve") {
+        await t.step("the README's job waits for a worker with its handler", async () => {
+          const headers = { authorization: `Bearer ${target.admin}` };
+          const readme = await json(
+            base,
+            "/api/v1/jobs",
+            post({ payload: { task: "process_data", data: "..." } }, target.admin),
+          );
+          // A webhook job after it, on the same queue: once the in-process worker finished it,
+          // it has looked at the queue and passed over the job it has no handler for.
+          const hook = await json(
+            base,
+            "/api/v1/jobs",
+            post(
+              { task: "http", payload: { method: "GET", url: `${base}/healthz` } },
+              target.admin,
+            ),
+          );
+          let status = "";
+          for (let i = 0; i < 200 && status !== "COMPLETED"; i++) {
+            status = String((await json(base, `/api/v1/jobs/${hook.id}`, { headers })).status);
+            if (status !== "COMPLETED") await new Promise((r) => setTimeout(r, 25));
+          }
+          assert.equal(status, "COMPLETED");
+          const waiting = await json(base, `/api/v1/jobs/${readme.id}`, { headers });
+          assert.equal(waiting.status, "PENDING");
+          assert.equal(waiting.attempt, 0);
+          const pending = await json(base, "/api/v1/jobs?status=PENDING", { headers });
+          assert.ok((pending.jobs as { id: string }[]).some((job) => job.id === readme.id));
+        });
+      }
       await t.step("every operation in the spec answers as documented", async () => {
         const checked = await everyOperation(base, target.admin);
         assert.ok(checked.includes("GET /api/v1/kv/{key}"));
