@@ -2,10 +2,12 @@
 import { BIT_COMMANDS } from "./bit_commands.ts";
 import type { BuiltinCommand } from "./command_table.ts";
 import { HASH_COMMANDS } from "./hash_commands.ts";
+import { HLL_COMMANDS } from "./hll_commands.ts";
 import { KEY_COMMANDS } from "./keys_commands.ts";
 import { LIST_COMMANDS } from "./list_commands.ts";
 import { MEMORY_COMMANDS } from "./memory_commands.ts";
 import { SET_COMMANDS } from "./set_commands.ts";
+import { SORT_COMMANDS } from "./sort_command.ts";
 import { STRING_COMMANDS } from "./string_commands.ts";
 import { ZSET_ALGEBRA_COMMANDS } from "./zset_algebra_commands.ts";
 import { ZSET_COMMANDS } from "./zset_commands.ts";
@@ -19,5 +21,7 @@ export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
   ...SET_COMMANDS,
   ...ZSET_COMMANDS,
   ...ZSET_ALGEBRA_COMMANDS,
+  ...SORT_COMMANDS,
   ...MEMORY_COMMANDS,
+  ...HLL_COMMANDS,
 ];

@@ -211,6 +211,13 @@ function generator(seed: number, big: boolean): () => string[] {
     () => ["ZREMRANGEBYSCORE", K(), F(), F()],
     () => ["ZUNIONSTORE", K(), "2", K(), K(), ...pick([[], ["WEIGHTS", "2", "1"]])],
     () => ["ZINTER", "2", K(), K(), "WITHSCORES"],
+    () => [
+      pick(["SORT", "SORT_RO"]),
+      K(),
+      ...pick([[], ["ALPHA"], ["ALPHA", "DESC"], ["DESC"], ["BY", "k*"], ["BY", "k*->a", "DESC"]]),
+      ...pick([[], ["LIMIT", N(), N()], ["GET", "#", "GET", "k*->b"], ["STORE", K()]]),
+      ...pick([[], [], ["BY", "nosort", "STORE", K()]]),
+    ],
     () => ["SETBIT", K(), pick(["0", "9", "-1"]), pick(["0", "1"])],
     () => ["BITCOUNT", K(), ...pick([[], ["0", "-1"], ["1", "9", "BIT"]])],
     () => {

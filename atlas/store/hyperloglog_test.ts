@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import {
+  Hll,
+  HLL_DENSE,
+  HLL_DENSE_SIZE,
+  HLL_SPARSE,
+  HLL_SPARSE_MAX_BYTES,
+  hllEstimate,
+  hllPatLen,
+  murmurHash64A,
+  registersHistogram,
+} from "./hyperloglog.ts";
+import { Harness, stateOf } from "./test_util.ts";
+
+const NOT_HLL = { err: "WRONGTYPE Key is not a valid HyperLogLog string value." };
+const CORRUPTED = { err: "INVALIDOBJ Corrupted HLL object detected" };
+const WRONGTYPE = { err: "WRONGTYPE Operation against a key holding the wrong kind of value" };
+
+/** An independent, plain BigInt MurmurHash64A (slow, obviously right) to cross-check. */
+function referenceMurmur(key: string, seed: bigint): bigint {
+  const mask = (1n << 64n) - 1n;
+  const m = 0xc6a4a7935bd1e995n;
+  const len = BigInt(key.length);
+  let h = (seed ^ (len * m)) & mask;
+  const blocks = key.length - (key.length & 7);
+  for (let i = 0; i < blocks; i += 8) {
+    let k = 0n;
+    for (let j = 7; j >= 0; j--) k = (k << 8n) | BigInt(key.charCodeAt(i + j));
+    k = (k * m) & mask;
+    k ^= k >> 47n;
+    k = (k * m) & mask;
+    h ^= k;
+    h = (h * m) & mask;
+  }
+  const rest = key.length & 7;
+  if (rest !== 0) {
+    for (let j = rest - 1; j >= 0; j--) h ^= BigInt(key.charCodeAt(blocks + j)) << BigInt(8 * j);
+    h = (h * m) & mask;
+  }
+  h ^= h >> 47n;
+  h = (h * m) & mask;
+  h ^= h >> 47n;
+  return h;
+}
+
+function hex(bytes: string): string {
+  return [...bytes].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+}
+
+function fnv1a(bytes: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16);
+}
+
+/** PFADD of "1".."n", 1000 elements per call (the same calls were sent to redis-server). */
+function addRange(h: Harness, key: string, n: number): void {
+  for (let from = 1; from <= n; from += 1000) {
+    const els: string[] = [];
+    for (let i = from; i <= Math.min(n, from + 999); i++) els.push(String(i));
+    h.run("PFADD", key, ...els);
+  }
+}
+
+/** A dense HLL string (invalid cache) whose register i holds f(i). */
+function denseOf(f: (i: number) => number, card = "\0\0\0\0\0\0\0\x80"): string {
+  const hll = Hll.create();
+  assert.ok(hll.toDense());
+  for (let i = 0; i < 16384; i++) if (f(i) !== 0) hll.set(i, f(i));
+  return "HYLL\0\0\0\0" + card + hll.toBinary().slice(16);
+}
+
+Deno.test("MurmurHash64A: fixed vectors, agrees with a BigInt reference at every tail length", () => {
+  assert.equal(murmurHash64A("", 0), 0n);
+  assert.equal(murmurHash64A("hello"), 0x0f656f01eecfe400n);
+  assert.equal(murmurHash64A("hello"), referenceMurmur("hello", 0xadc83b19n));
+  assert.equal(murmurHash64A("foobar-1234567"), referenceMurmur("foobar-1234567", 0xadc83b19n));
+  for (let len = 0; len < 40; len++) {
+    let s = "";
+    for (let i = 0; i < len; i++) s += String.fromCharCode((i * 37 + len * 11 + 200) & 255);
+    assert.equal(murmurHash64A(s), referenceMurmur(s, 0xadc83b19n), `length ${len}`);
+    assert.equal(murmurHash64A(s, 0), referenceMurmur(s, 0n), `length ${len}, seed 0`);
+  }
+});
+
+Deno.test("register and run length per element match redis-server 7.0.15's sparse bytes", () => {
+  // From `PFADD k <element>` + `GET k` on redis-server 7.0.15: XZERO run, VAL, XZERO run.
+  assert.equal(hllPatLen("hello"), 9216 * 64 + 1);
+  assert.equal(hllPatLen(""), 5938 * 64 + 2);
+  assert.equal(hllPatLen("foobar-1234567"), 5831 * 64 + 1);
+  const h = new Harness();
+  assert.equal(h.run("PFADD", "k", "hello"), 1);
+  const header = "48594c4c" + "01000000" + "0000000000000080";
+  assert.equal(hex(h.run("GET", "k") as string), header + "63ff805bfe");
+  assert.equal(h.run("PFADD", "k", "hello"), 0);
+  assert.equal(h.run("PFADD", "e", ""), 1);
+  assert.equal(hex(h.run("GET", "e") as string), header + "57318468cc");
+});
+
+Deno.test("PFCOUNT equals redis-server 7.0.15 and the bytes are Redis's, sparse and dense", () => {
+  const h = new Harness();
+  // Reference values and bytes (FNV-1a of GET before any PFCOUNT) come from redis-server 7.0.15
+  // given the same PFADD calls.
+  addRange(h, "r10", 10);
+  assert.equal(
+    hex(h.run("GET", "r10") as string),
+    "48594c4c01000000000000000000008041ee844823805351804ce0804092" +
+      "804c3f8042d78042128c40b88015844322",
+  );
+  addRange(h, "r1000", 1000);
+  addRange(h, "r5000", 5000);
+  addRange(h, "r100000", 100000);
+  assert.equal(h.run("STRLEN", "r1000"), 1922);
+  assert.equal(fnv1a(h.run("GET", "r1000") as string), "c158d57d");
+  assert.equal(h.run("STRLEN", "r5000"), HLL_DENSE_SIZE);
+  assert.equal(fnv1a(h.run("GET", "r5000") as string), "d9814ea3");
+  assert.equal(fnv1a(h.run("GET", "r100000") as string), "b5677f59");
+  assert.equal(h.run("PFCOUNT", "r10"), 10);
+  assert.equal(h.run("PFCOUNT", "r1000"), 1001);
+  assert.equal(h.run("PFCOUNT", "r5000"), 4985);
+  assert.equal(h.run("PFCOUNT", "r100000"), 99562);
+  assert.equal(h.run("PFCOUNT", "r10", "r1000", "r5000"), 4985);
+  assert.equal(h.run("PFCOUNT", "nokey"), 0);
+  assert.equal(h.run("PFCOUNT", "nokey", "r10"), 10);
+  assert.equal(h.run("TYPE", "r10"), "string");
+  // PFMERGE: all-sparse sources stay sparse, a dense source makes the target dense.
+  assert.equal(h.run("PFMERGE", "m", "r10", "r1000"), "OK");
+  assert.equal(fnv1a(h.run("GET", "m") as string), "c158d57d");
+  assert.equal(h.run("PFCOUNT", "m"), 1001);
+  assert.equal(h.run("PFMERGE", "m2", "r1000", "r100000"), "OK");
+  assert.equal(fnv1a(h.run("GET", "m2") as string), "b5677f59");
+  assert.equal(h.run("PFCOUNT", "m2"), 99562);
+  assert.equal(h.run("PFMERGE", "empty"), "OK");
+  assert.equal(hex(h.run("GET", "empty") as string), "48594c4c0100000000000000000000807fff");
+  assert.equal(h.run("PFCOUNT", "empty"), 0);
+});
+
+Deno.test("a sparse HLL turns dense past 3000 bytes or for a register above 32", () => {
+  const h = new Harness();
+  let length = 0;
+  let i = 0;
+  for (; i < 5000; i++) {
+    h.run("PFADD", "k", `e${i}`);
+    const next = h.run("STRLEN", "k") as number;
+    if (next === HLL_DENSE_SIZE) break;
+    assert.ok(next <= HLL_SPARSE_MAX_BYTES);
+    length = next;
+  }
+  assert.ok(i < 5000 && length > HLL_SPARSE_MAX_BYTES - 4, `promoted at ${length} bytes`);
+  assert.equal((h.run("GET", "k") as string).charCodeAt(4), HLL_DENSE);
+
+  const hll = Hll.create();
+  assert.equal(hll.set(100, 32), 1);
+  assert.equal(hll.encoding, HLL_SPARSE);
+  assert.equal(hll.set(100, 32), 0);
+  assert.equal(hll.set(200, 33), 1);
+  assert.equal(hll.encoding, HLL_DENSE);
+  assert.equal(hll.length, HLL_DENSE_SIZE);
+  const max = new Uint8Array(16384);
+  max[100] = 32;
+  max[200] = 33;
+  const s = new Harness();
+  s.run("SET", "d", hll.toBinary());
+  assert.equal(s.run("PFCOUNT", "d"), hllEstimate(registersHistogram(max)));
+});
+
+Deno.test("the cached cardinality: read when valid, never written by PFCOUNT, cleared by writes", () => {
+  const h = new Harness();
+  h.run("PFADD", "k", "a", "b", "c");
+  const before = h.run("GET", "k") as string;
+  assert.equal(before.charCodeAt(15) & 0x80, 0x80);
+  const logged = h.logs.length;
+  assert.equal(h.run("PFCOUNT", "k"), 3);
+  assert.equal(h.run("GET", "k"), before); // Redis would store 3 in the header here
+  assert.equal(h.logs.length, logged);
+  // A copy with a valid cache (as Redis leaves it after PFCOUNT) answers from the cache.
+  h.run("SET", "c", before.slice(0, 8) + "\x07\0\0\0\0\0\0\0" + before.slice(16));
+  assert.equal(h.run("PFCOUNT", "c"), 7);
+  assert.equal(h.run("PFCOUNT", "c", "nokey"), 3);
+  assert.equal(h.run("PFADD", "c", "a"), 0); // no change: the cache stays valid
+  assert.equal(h.run("PFCOUNT", "c"), 7);
+  assert.equal(h.run("PFADD", "c", "d"), 1);
+  assert.equal(h.run("PFCOUNT", "c"), 4);
+  assert.equal((h.run("GET", "c") as string).slice(8, 16), "\x07\0\0\0\0\0\0\x80");
+});
+
+Deno.test("PFADD replies, TTL kept, arity", () => {
+  const h = new Harness();
+  assert.equal(h.run("PFADD", "k"), 1); // created
+  assert.equal(h.run("PFADD", "k"), 0);
+  assert.equal(h.run("PFADD", "k", "x", "y"), 1);
+  assert.equal(h.run("PFADD", "k", "y", "x"), 0);
+  h.run("EXPIRE", "k", "100");
+  assert.equal(h.run("PFADD", "k", "z"), 1);
+  assert.equal(h.run("TTL", "k"), 100);
+  assert.equal(h.run("PFMERGE", "k", "k"), "OK");
+  assert.equal(h.run("TTL", "k"), 100);
+  assert.deepEqual(h.run("PFADD"), { err: "ERR wrong number of arguments for 'pfadd' command" });
+  assert.deepEqual(h.run("PFCOUNT"), {
+    err: "ERR wrong number of arguments for 'pfcount' command",
+  });
+  assert.deepEqual(h.run("PFMERGE"), {
+    err: "ERR wrong number of arguments for 'pfmerge' command",
+  });
+  assert.equal(h.store.commands.get("pfcount")?.flags.includes("readonly"), true);
+  assert.equal(h.store.commands.get("pfadd")?.flags.includes("write"), true);
+});
+
+Deno.test("wrong type, not an HLL, corrupted HLL: Redis's errors", () => {
+  const h = new Harness();
+  h.run("RPUSH", "list", "a");
+  h.run("SET", "str", "hello");
+  h.run("PFADD", "ok", "a");
+  for (const cmd of ["PFADD", "PFCOUNT", "PFMERGE"]) {
+    assert.deepEqual(h.run(cmd, "list"), WRONGTYPE, cmd);
+    assert.deepEqual(h.run(cmd, "str"), NOT_HLL, cmd);
+  }
+  assert.deepEqual(h.run("PFCOUNT", "ok", "str"), NOT_HLL);
+  assert.deepEqual(h.run("PFMERGE", "ok", "list"), WRONGTYPE);
+  const header = "HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80";
+  const invalid = [
+    "HYLL\x01\0\0\0\0\0\0\0\0\0\0", // shorter than the header
+    "HYLX\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xff", // magic
+    "HYLL\x02\0\0\0\0\0\0\0\0\0\0\x80\x7f\xff", // encoding
+    denseOf(() => 1).slice(0, HLL_DENSE_SIZE - 1), // dense of the wrong size
+  ];
+  for (const value of invalid) {
+    h.run("SET", "bad", value);
+    assert.deepEqual(h.run("PFCOUNT", "bad"), NOT_HLL);
+    assert.deepEqual(h.run("PFADD", "bad", "a"), NOT_HLL);
+  }
+  // Sparse runs not covering exactly 16384 registers (answers checked against redis-server).
+  for (const body of ["", "\x7f\xfe", "\x7f\xff\x00", "\x7f", "\x7f\xfe\x83", "\x5f\xff"]) {
+    h.run("SET", "bad", header + body);
+    assert.deepEqual(h.run("PFCOUNT", "bad"), CORRUPTED, hex(body));
+    assert.deepEqual(h.run("PFCOUNT", "bad", "ok"), CORRUPTED, hex(body));
+    assert.deepEqual(h.run("PFMERGE", "dst", "bad"), CORRUPTED, hex(body));
+  }
+  h.run("SET", "bad", header);
+  assert.deepEqual(h.run("PFADD", "bad", "a"), CORRUPTED);
+  assert.equal(h.run("GET", "bad"), header);
+  // Redis edits in place: registers inside the covered part are set before the error.
+  h.run("SET", "half", header + "\x5f\xff"); // covers registers 0..8191 only
+  assert.deepEqual(h.run("PFADD", "half", "foobar-1234567", "hello"), CORRUPTED);
+  assert.equal(hex(h.run("GET", "half") as string), hex(header) + "56c6804937");
+});
+
+Deno.test("crafted dense registers: the estimator's extremes as redis-server 7.0.15 answers", () => {
+  const h = new Harness();
+  // Values from redis-server 7.0.15 (PFCOUNT of the same bytes; -2^63 is llroundl's overflow).
+  h.run("SET", "low", denseOf((i) => (i % 3 === 0 ? 1 : 0)));
+  assert.equal(h.run("PFCOUNT", "low"), 6420);
+  h.run("SET", "mix", denseOf((i) => i % 64));
+  assert.equal(h.run("PFCOUNT", "mix"), 375261);
+  h.run("SET", "mix2", denseOf((i) => (i * 7) % 52));
+  assert.equal(h.run("PFCOUNT", "mix2"), 303929);
+  h.run("SET", "big", denseOf((i) => (i % 5 === 0 ? 40 : 0)));
+  assert.equal(h.run("PFCOUNT", "big"), 3731);
+  h.run("SET", "top", denseOf(() => 51));
+  assert.equal(h.run("PFCOUNT", "top"), -(2n ** 63n));
+  h.run("SET", "cached", denseOf((i) => (i % 3 === 0 ? 1 : 0), "\xd2\x04\0\0\0\0\0\0"));
+  assert.equal(h.run("PFCOUNT", "cached"), 1234);
+  assert.equal(h.run("PFCOUNT", "cached", "nokey"), 6420);
+});
+
+Deno.test("PFADD and PFMERGE log themselves, PFCOUNT does not; replay gives the same bytes", () => {
+  const h = new Harness();
+  const els = Array.from({ length: 300 }, (_, i) => `x${i}`);
+  h.run("PFADD", "a", ...els.slice(0, 150));
+  h.run("PFADD", "b", ...els.slice(100));
+  h.run("PFADD", "a", "x1"); // no change: not logged
+  h.run("PFCOUNT", "a");
+  h.run("PFCOUNT", "a", "b");
+  h.run("PFMERGE", "c", "a", "b");
+  h.run("PFADD", "c", ...Array.from({ length: 4000 }, (_, i) => `y${i}`)); // dense
+  assert.deepEqual(h.logs.map((l) => l[0]), ["PFADD", "PFADD", "PFMERGE", "PFADD"]);
+  assert.deepEqual(stateOf(h.replay(h.clock.nowMs).store), stateOf(h.store));
+  assert.equal(h.run("PFCOUNT", "c", "a", "b"), h.run("PFCOUNT", "c"));
+});
