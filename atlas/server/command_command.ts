@@ -2,6 +2,7 @@
 import { array, bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { commandKeys } from "./command_keys.ts";
 import type { ServerCommand } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
 
@@ -66,14 +67,8 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
       if (argv.length < 3) return arityError(sub);
       const e = ctx.table.get(argv[2]);
       if (e === undefined) return error("ERR Invalid command specified");
-      const args = argv.slice(2);
-      if (e.firstKey <= 0) return error("ERR The command has no key arguments");
-      const last = e.lastKey < 0 ? args.length + e.lastKey : e.lastKey;
-      const keys: Reply[] = [];
-      for (let i = e.firstKey; i <= last && i < args.length; i += Math.max(1, e.step)) {
-        keys.push(bulk(args[i]));
-      }
-      return array(keys);
+      const found = commandKeys(e, argv.slice(2));
+      return "error" in found ? error(found.error) : array(found.keys.map((key) => bulk(key)));
     }
     default:
       return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try COMMAND HELP.`);

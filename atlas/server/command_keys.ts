@@ -1,0 +1,72 @@
+/**
+ * The key arguments of a command line (COMMAND GETKEYS), as Redis finds them: the fixed
+ * first/last/step positions of the command table, plus the movable keys some commands name by a
+ * count ("numkeys": ZUNIONSTORE, LMPOP, BLMPOP...) or after a keyword (SORT ... STORE dst,
+ * GEORADIUS ... STORE/STOREDIST dst, XREAD ... STREAMS k1 k2 id1 id2).
+ */
+import type { CommandEntry } from "./types.ts";
+
+/** Index (in the full argv, command name at 0) of the numkeys argument; keys follow it. */
+const NUMKEYS_AT: Readonly<Record<string, number>> = {
+  zunionstore: 2,
+  zinterstore: 2,
+  zdiffstore: 2,
+  zunion: 1,
+  zinter: 1,
+  zdiff: 1,
+  sintercard: 1,
+  lmpop: 1,
+  zmpop: 1,
+  blmpop: 2,
+  bzmpop: 2,
+};
+
+/** Commands whose destination key follows one of these keywords (the last one counts). */
+const STORE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
+  sort: ["store"],
+  georadius: ["store", "storedist"],
+  georadiusbymember: ["store", "storedist"],
+};
+
+/** SORT's options and how many arguments each takes (skipped while looking for STORE). */
+const SORT_OPTION_ARGS: Readonly<Record<string, number>> = { limit: 2, by: 1, get: 1 };
+
+export type KeysResult = { keys: string[] } | { error: string };
+
+export function commandKeys(entry: CommandEntry, argv: readonly string[]): KeysResult {
+  if (entry.arity > 0 ? argv.length !== entry.arity : argv.length < -entry.arity) {
+    return { error: "ERR Invalid number of arguments specified for command" };
+  }
+  const keys: string[] = [];
+  if (entry.firstKey > 0) {
+    const last = entry.lastKey < 0 ? argv.length + entry.lastKey : entry.lastKey;
+    for (let i = entry.firstKey; i <= last && i < argv.length; i += Math.max(1, entry.step)) {
+      keys.push(argv[i]);
+    }
+  }
+  const numkeysAt = NUMKEYS_AT[entry.name];
+  if (numkeysAt !== undefined) {
+    const text = argv[numkeysAt];
+    const count = /^\d{1,9}$/.test(text) ? Number(text) : 0;
+    if (count < 1 || numkeysAt + count >= argv.length) {
+      return { error: "ERR Invalid arguments specified for command" };
+    }
+    keys.push(...argv.slice(numkeysAt + 1, numkeysAt + 1 + count));
+  }
+  const keywords = STORE_KEYWORDS[entry.name];
+  if (keywords !== undefined) {
+    let destination: string | null = null;
+    for (let i = entry.firstKey + 1; i < argv.length; i++) {
+      const word = argv[i].toLowerCase();
+      if (keywords.includes(word) && i + 1 < argv.length) destination = argv[++i];
+      else if (entry.name === "sort") i += SORT_OPTION_ARGS[word] ?? 0;
+    }
+    if (destination !== null) keys.push(destination);
+  }
+  if ((entry.name === "xread" || entry.name === "xreadgroup") && entry.firstKey <= 0) {
+    const at = argv.findIndex((arg, i) => i > 0 && arg.toLowerCase() === "streams");
+    if (at > 0) keys.push(...argv.slice(at + 1, at + 1 + Math.floor((argv.length - at - 1) / 2)));
+  }
+  if (keys.length === 0) return { error: "ERR The command has no key arguments" };
+  return { keys };
+}
