@@ -1,8 +1,8 @@
 /**
  * One process per data directory: two engines appending to the same AOF would interleave their
  * parts and corrupt the log. The lock is a file `atlas.lock` holding the owner's pid, created
- * with O_EXCL. A lock whose pid no longer runs (kill -9, power loss) is stale and taken over;
- * Linux only for the liveness check (/proc), elsewhere an existing lock is trusted.
+ * with O_EXCL. A lock whose pid no longer runs (kill -9, power loss) or is a zombie is stale and
+ * taken over; Linux only for the liveness check (/proc), elsewhere an existing lock is trusted.
  */
 import { join } from "node:path";
 
@@ -65,10 +65,15 @@ async function readOwner(path: string): Promise<number | null> {
 function isRunning(pid: number, path: string): boolean {
   if (pid === Deno.pid) return held.has(path);
   if (Deno.build.os !== "linux") return true;
+  let stat: string;
   try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   } catch {
     return false;
   }
+  // A process killed with -9 stays a zombie (state Z, or X while being reaped) until its parent
+  // waits for it — forever under a container's PID 1 that reaps nothing. It holds no files and
+  // writes nothing more: its lock is stale.
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && state !== "X";
 }

@@ -40,3 +40,38 @@ Deno.test("data dir lock: a stale lock (dead owner, or ours from a previous boot
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "data dir lock: a lock held by a zombie (killed, never reaped) is taken over",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "atlas_lock_" });
+    // `sleep 0 &` becomes a child of the exec'd `sleep 30`, which never waits for it: a zombie.
+    const parent = new Deno.Command("sh", {
+      args: ["-c", "sleep 0 & echo $!; exec sleep 30"],
+      stdout: "piped",
+    }).spawn();
+    try {
+      const reader = parent.stdout.getReader();
+      const { value } = await reader.read();
+      reader.releaseLock();
+      const zombie = Number(new TextDecoder().decode(value).trim());
+      let state = "";
+      for (let i = 0; i < 100 && state !== "Z"; i++) {
+        const stat = await Deno.readTextFile(`/proc/${zombie}/stat`);
+        state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+        if (state !== "Z") await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(state, "Z");
+      await Deno.writeTextFile(join(dir, LOCK_NAME), `${zombie}\n`);
+      const engine = await AtlasEngine.open({ dataDir: dir, ...OPTIONS });
+      assert.equal((await Deno.readTextFile(join(dir, LOCK_NAME))).trim(), String(Deno.pid));
+      await engine.close();
+    } finally {
+      parent.kill("SIGKILL");
+      await parent.status;
+      await parent.stdout.cancel().catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
