@@ -8,6 +8,7 @@ import { DEFAULT_RESP_LIMITS, type RespLimits } from "./resp/limits.ts";
 import { error } from "./store/reply.ts";
 import { Blocking } from "./server/blocking.ts";
 import { BLOCKING_COMMANDS } from "./server/blocking_commands.ts";
+import { STREAM_BLOCKING_COMMANDS } from "./server/stream_blocking_commands.ts";
 import { Client, isLoopback } from "./server/client.ts";
 import { CLIENT_COMMANDS } from "./server/client_command.ts";
 import { COMMAND_COMMANDS } from "./server/command_command.ts";
@@ -157,6 +158,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     ...TRANSACTION_COMMANDS,
     ...PUBSUB_COMMANDS,
     ...BLOCKING_COMMANDS,
+    ...STREAM_BLOCKING_COMMANDS,
     ...SERVER_COMMANDS,
     ...REPLICATION_COMMANDS,
     ...MONITOR_COMMANDS,

@@ -3,7 +3,7 @@
  * encodes a whole read batch, writes `bytes()` once, then `reset()`s: no per-reply allocation.
  */
 import { type Latin1Buffer, latin1View } from "./latin1.ts";
-import type { Reply } from "../store/reply.ts";
+import { array, type Reply } from "../store/reply.ts";
 import { formatDouble } from "./double.ts";
 
 export type ProtocolVersion = 2 | 3;
@@ -74,6 +74,9 @@ export class RespWriter {
         if (proto === 3) return this.#ascii(r.value ? "#t\r\n" : "#f\r\n");
         return this.#ascii(r.value ? ":1\r\n" : ":0\r\n");
       case "map":
+        if (proto === 2 && r.resp2Pairs === true) {
+          return this.#aggregate(42, r.value.map(([k, v]) => array([k, v])), proto);
+        }
         return this.#map(r.value, proto);
     }
   }

@@ -4,10 +4,11 @@
  * `LMPOP 1 key ...` / `ZMPOP 1 key ...`) on the executor, so the log and replicas only ever see
  * that deterministic command. Keys reported changed by the store's modification listener become
  * "ready"; the server serves them right after the command that changed them (like Redis's
- * handleClientsBlockedOnKeys), waiters of a key in FIFO order.
+ * handleClientsBlockedOnKeys), waiters of a key in FIFO order. XREAD BLOCK is served the same way,
+ * by `XREAD COUNT n STREAMS key id` with the ID fixed when the client blocked.
  */
 import type { CommandExecutor } from "../executor.ts";
-import { array, bulk, type Reply } from "../store/reply.ts";
+import { array, bulk, error, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 
 export type BlockOp =
@@ -24,6 +25,16 @@ export type BlockOp =
     readonly command: "LMPOP" | "ZMPOP";
     readonly where: "LEFT" | "RIGHT" | "MIN" | "MAX";
     readonly count: string;
+  }
+  /** XREAD BLOCK: per key, the ID entries must exceed (`$` already resolved); count 0 = all. */
+  | { readonly kind: "xread"; readonly count: string; readonly ids: ReadonlyMap<string, string> }
+  /** XREADGROUP BLOCK (only `>` blocks): `XREADGROUP GROUP g c COUNT n [NOACK] STREAMS key >`. */
+  | {
+    readonly kind: "xreadgroup";
+    readonly group: string;
+    readonly consumer: string;
+    readonly count: string;
+    readonly noack: boolean;
   };
 
 interface Waiter {
@@ -166,14 +177,21 @@ export class Blocking {
       const reply = this.#attempt(key, waiter.op);
       if (reply instanceof Promise) {
         return reply.then((r) => {
-          if (r === null) return;
-          if (r.kind === "error") return this.#serveKey(key, skip + 1);
+          if (r === null) {
+            return isStreamOp(waiter.op) ? this.#serveKey(key, skip + 1) : undefined;
+          }
+          if (r.kind === "error" && !isFinal(r)) return this.#serveKey(key, skip + 1);
           this.#finish(waiter, r);
           return this.#serveKey(key, skip);
         });
       }
-      if (reply === null) return; // nothing left to pop
-      if (reply.kind === "error") skip++;
+      if (reply === null) {
+        // Nothing left to pop; but XREAD waiters wait for different IDs, so ask the next one.
+        if (!isStreamOp(waiter.op)) return;
+        skip++;
+        continue;
+      }
+      if (reply.kind === "error" && !isFinal(reply)) skip++;
       else this.#finish(waiter, reply);
       queue = this.#queues.get(key);
     }
@@ -205,9 +223,40 @@ export class Blocking {
 
   #attempt(key: string, op: BlockOp): Reply | null | Promise<Reply | null> {
     const result = this.#executor.execute(nonBlockingArgv(key, op));
-    if (result instanceof Promise) return result.then((r) => interpret(key, op, r));
-    return interpret(key, op, result);
+    const next = (r: Reply) =>
+      op.kind === "xreadgroup" && r.kind === "error"
+        ? this.#streamGone(key)
+        : interpret(key, op, r);
+    return result instanceof Promise ? result.then(next) : next(result);
   }
+
+  /**
+   * A blocked XREADGROUP whose key or group went away: Redis 7.0 unblocks it with an error
+   * (NOGROUP when the stream is still there, UNBLOCKED when the key was deleted or replaced).
+   */
+  #streamGone(key: string): Reply | Promise<Reply> {
+    const type = this.#executor.execute(["TYPE", key]);
+    const pick = (r: Reply) =>
+      r.kind === "simple" && r.value === "stream" ? XREADGROUP_NOGROUP : XREADGROUP_UNBLOCKED;
+    return type instanceof Promise ? type.then(pick) : pick(type);
+  }
+}
+
+const XREADGROUP_NOGROUP: Reply = Object.freeze(
+  error("NOGROUP the consumer group this client was blocked on no longer exists"),
+);
+const XREADGROUP_UNBLOCKED: Reply = Object.freeze(
+  error("UNBLOCKED the stream key no longer exists"),
+);
+
+/** Errors that end a wait (the others leave the waiter blocked and pass to the next). */
+function isFinal(reply: Reply): boolean {
+  return reply === XREADGROUP_NOGROUP || reply === XREADGROUP_UNBLOCKED;
+}
+
+/** Stream waiters of one key wait for different things: a miss for one says nothing of the next. */
+function isStreamOp(op: BlockOp): boolean {
+  return op.kind === "xread" || op.kind === "xreadgroup";
 }
 
 /** The deterministic command that serves `op` for one key. */
@@ -221,6 +270,21 @@ function nonBlockingArgv(key: string, op: BlockOp): string[] {
       return [op.min ? "ZPOPMIN" : "ZPOPMAX", key];
     case "mpop":
       return [op.command, "1", key, op.where, "COUNT", op.count];
+    case "xread":
+      return ["XREAD", "COUNT", op.count, "STREAMS", key, op.ids.get(key) ?? "$"];
+    case "xreadgroup":
+      return [
+        "XREADGROUP",
+        "GROUP",
+        op.group,
+        op.consumer,
+        "COUNT",
+        op.count,
+        ...(op.noack ? ["NOACK"] : []),
+        "STREAMS",
+        key,
+        ">",
+      ];
   }
 }
 
@@ -242,5 +306,9 @@ function interpret(key: string, op: BlockOp, reply: Reply): Reply | null {
     case "mpop":
       // [key, items] as LMPOP / ZMPOP answer it; a nil array for a missing key.
       return reply.kind === "array" ? reply : null;
+    case "xread":
+    case "xreadgroup":
+      // [key, entries] (a map under RESP3); a nil array when nothing is past the ID yet.
+      return reply.kind === "map" ? reply : null;
   }
 }

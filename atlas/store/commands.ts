@@ -1,6 +1,7 @@
 /** Every built-in data command, by family. */
 import { BIT_COMMANDS } from "./bit_commands.ts";
 import type { BuiltinCommand } from "./command_table.ts";
+import { GEO_COMMANDS } from "./geo_commands.ts";
 import { HASH_COMMANDS } from "./hash_commands.ts";
 import { HLL_COMMANDS } from "./hll_commands.ts";
 import { KEY_COMMANDS } from "./keys_commands.ts";
@@ -8,6 +9,7 @@ import { LIST_COMMANDS } from "./list_commands.ts";
 import { MEMORY_COMMANDS } from "./memory_commands.ts";
 import { SET_COMMANDS } from "./set_commands.ts";
 import { SORT_COMMANDS } from "./sort_command.ts";
+import { STREAM_COMMANDS } from "./stream_commands.ts";
 import { STRING_COMMANDS } from "./string_commands.ts";
 import { ZSET_ALGEBRA_COMMANDS } from "./zset_algebra_commands.ts";
 import { ZSET_COMMANDS } from "./zset_commands.ts";
@@ -24,4 +26,6 @@ export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
   ...SORT_COMMANDS,
   ...MEMORY_COMMANDS,
   ...HLL_COMMANDS,
+  ...GEO_COMMANDS,
+  ...STREAM_COMMANDS,
 ];

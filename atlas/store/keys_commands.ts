@@ -7,6 +7,7 @@ import { type Keyspace, typeOf, type Value } from "./keyspace.ts";
 import { ListValue } from "./list_value.ts";
 import { parseInt64 } from "./numbers.ts";
 import { SetValue } from "./set_value.ts";
+import { StreamValue } from "./stream_value.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
 import { deserializeValue, serializeValue } from "./serialize.ts";
@@ -255,6 +256,7 @@ function encodingOf(v: Value): string {
     return v.length <= 44 ? "embstr" : "raw";
   }
   if (v instanceof ListValue) return "quicklist";
+  if (v instanceof StreamValue) return "stream";
   if (v instanceof SetValue) {
     if (v.size > 512) return "hashtable";
     for (const m of v.set) if (!INT_RE.test(m) || parseInt64(m) === null) return "hashtable";

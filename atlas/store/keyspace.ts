@@ -4,17 +4,19 @@
  * copy-on-write, the modification listener, the log of the running command).
  *
  * Values: a string value is the binary string itself (no wrapper object, so a small string key
- * costs one Map entry + two strings); collections are HashValue, ListValue, SetValue, ZSetValue.
+ * costs one Map entry + two strings); collections are HashValue, ListValue, SetValue, ZSetValue,
+ * StreamValue.
  */
 import type { AtlasLimits } from "../limits.ts";
 import { HashValue } from "./hash_value.ts";
 import { ListValue } from "./list_value.ts";
 import { ScanCursors } from "./scan.ts";
 import { SetValue } from "./set_value.ts";
+import { StreamValue } from "./stream_value.ts";
 import { ZSetValue } from "./zset_value.ts";
 
-export type Value = string | HashValue | ListValue | SetValue | ZSetValue;
-export type TypeName = "string" | "hash" | "list" | "set" | "zset";
+export type Value = string | HashValue | ListValue | SetValue | ZSetValue | StreamValue;
+export type TypeName = "string" | "hash" | "list" | "set" | "zset" | "stream";
 
 /** Time and randomness come in; the store never reads a clock. */
 export interface ExecContext {
@@ -56,11 +58,14 @@ export function typeOf(value: Value): TypeName {
   if (value instanceof HashValue) return "hash";
   if (value instanceof ListValue) return "list";
   if (value instanceof SetValue) return "set";
+  if (value instanceof StreamValue) return "stream";
   return "zset";
 }
 
 export function isEmptyCollection(value: Value): boolean {
   if (typeof value === "string") return false;
+  // A stream stays when its last entry goes (XDEL, XTRIM, MAXLEN 0), as in Redis.
+  if (value instanceof StreamValue) return false;
   return value instanceof ListValue ? value.length === 0 : value.size === 0;
 }
 
@@ -188,7 +193,7 @@ export class Keyspace {
   }
 
   /** Creates an empty collection under `key` (the caller fills it inside a mutation bracket). */
-  createCollection<T extends HashValue | ListValue | SetValue | ZSetValue>(
+  createCollection<T extends Exclude<Value, string>>(
     key: string,
     value: T,
   ): T {

@@ -25,6 +25,8 @@ import {
 import { listElementBytes, ListValue } from "./list_value.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
 import { setMemberBytes, SetValue } from "./set_value.ts";
+import { ID_MAX, ID_MIN } from "./stream_id.ts";
+import { streamEntryBytes, StreamValue } from "./stream_value.ts";
 import { lower, parseIntArg } from "./util.ts";
 import { zsetMemberBytes, type ZSetValue } from "./zset_value.ts";
 
@@ -70,6 +72,14 @@ function sampledElementBytes(value: Exclude<Value, string>, samples: number): nu
       sum += setMemberBytes(m);
       n++;
     }
+  } else if (value instanceof StreamValue) {
+    // Oldest entries first; the node and tombstone overheads are added exactly.
+    for (const [, f] of value.range(ID_MIN, ID_MAX, samples, false)) {
+      sum += streamEntryBytes(f);
+      n++;
+    }
+    const extra = value.structureBytes();
+    return (n === 0 ? 0 : Math.floor((sum / n) * size)) + extra;
   } else {
     // Lowest scores first, like Redis walking the skip list from the header.
     for (let node = (value as ZSetValue).first(); node !== null && n < samples; node = node.next) {

@@ -224,6 +224,19 @@ function generator(seed: number, big: boolean): () => string[] {
       const opts = [[], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"], ["IDX", "MINMATCHLEN", N()]];
       return ["LCS", K(), K(), ...pick([...opts, ["LEN", "IDX"]])];
     },
+    // GEO (no GEOPOS / WITHCOORD: RESP3 coordinates are bulk strings here, doubles in Redis).
+    () => [
+      "GEOADD",
+      K(),
+      ...pick([[], ["NX"], ["XX", "CH"]]),
+      pick(["13.3", "15", "x"]),
+      "37",
+      M(),
+    ],
+    () => ["GEODIST", K(), M(), M(), ...pick([[], ["km"], ["mi"]])],
+    () => ["GEOHASH", K(), M(), M()],
+    () => ["GEOSEARCH", K(), "FROMMEMBER", M(), "BYRADIUS", "300", "km", "WITHDIST", "ASC"],
+    () => ["GEORADIUS", K(), "14", "37", pick(["100", "300"]), "km", "STOREDIST", K()],
   ];
   return () => pick(gens)();
 }

@@ -18,7 +18,12 @@ export type Reply =
   | { readonly kind: "array"; readonly value: readonly Reply[]; readonly pairs?: boolean }
   | { readonly kind: "double"; readonly value: number } // RESP3 `,`; RESP2 bulk string
   | { readonly kind: "bool"; readonly value: boolean } // RESP3 `#`; RESP2 integer 1/0
-  | { readonly kind: "map"; readonly value: readonly (readonly [Reply, Reply])[] } // RESP2: flat array
+  // RESP2: a flat array, or with `resp2Pairs` an array of [key, value] arrays (XREAD, XREADGROUP).
+  | {
+    readonly kind: "map";
+    readonly value: readonly (readonly [Reply, Reply])[];
+    readonly resp2Pairs?: boolean;
+  }
   | { readonly kind: "set"; readonly value: readonly Reply[] } // RESP2: array
   | { readonly kind: "push"; readonly value: readonly Reply[] }; // RESP3 `>`; RESP2: array
 

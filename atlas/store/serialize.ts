@@ -1,6 +1,7 @@
 /**
  * One key's value as a binary string (DUMP-like payload, not RDB-compatible): a type byte, then
  * for collections a varint count and length-prefixed elements (zset scores as float64 LE).
+ * Streams (tag 5) also keep their node boundaries and tombstones, which Redis makes observable.
  * Used by snapshots and copy-on-write views.
  */
 import { Buffer } from "node:buffer";
@@ -8,6 +9,8 @@ import { HashValue } from "./hash_value.ts";
 import type { Value } from "./keyspace.ts";
 import { ListValue } from "./list_value.ts";
 import { SetValue } from "./set_value.ts";
+import { readStream, writeStream } from "./stream_serialize.ts";
+import { StreamValue } from "./stream_value.ts";
 import { ZSetValue } from "./zset_value.ts";
 
 const TAG_STRING = "\x00";
@@ -15,8 +18,9 @@ const TAG_LIST = "\x01";
 const TAG_SET = "\x02";
 const TAG_ZSET = "\x03";
 const TAG_HASH = "\x04";
+const TAG_STREAM = "\x05";
 
-function varint(n: number): string {
+export function varint(n: number): string {
   let out = "";
   while (n >= 0x80) {
     out += String.fromCharCode((n % 0x80) | 0x80);
@@ -48,6 +52,9 @@ export function serializeValue(value: Value): string {
   } else if (value instanceof HashValue) {
     parts.push(TAG_HASH, varint(value.size));
     for (const [f, v] of value.map) parts.push(varint(f.length), f, varint(v.length), v);
+  } else if (value instanceof StreamValue) {
+    parts.push(TAG_STREAM);
+    writeStream(value, parts);
   } else {
     parts.push(TAG_ZSET, varint(value.size));
     for (let n = value.first(); n !== null; n = n.next) {
@@ -71,7 +78,7 @@ function flatSlice(text: string, start: number, end: number): string {
   return (Buffer.from(text, "latin1") as unknown as Latin1Slicer).latin1Slice(start, end);
 }
 
-class Reader {
+export class Reader {
   pos = 1;
   #buf: Latin1Slicer | null = null;
   constructor(readonly text: string) {}
@@ -115,6 +122,13 @@ export function deserializeValue(payload: string): Value {
   const tag = payload[0];
   if (tag === TAG_STRING) return flatSlice(payload, 1, payload.length);
   const r = new Reader(payload);
+  if (tag === TAG_STREAM) {
+    const stream = readStream(r);
+    if (r.pos !== payload.length) {
+      throw new RangeError("Invalid ATLAS value payload: trailing bytes");
+    }
+    return stream;
+  }
   const count = r.varint();
   let value: Value;
   if (tag === TAG_LIST) {

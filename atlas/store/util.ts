@@ -6,6 +6,7 @@ import { ListValue } from "./list_value.ts";
 import { type Int64, parseInt64 } from "./numbers.ts";
 import { error, type Reply } from "./reply.ts";
 import { SetValue } from "./set_value.ts";
+import { StreamValue } from "./stream_value.ts";
 import { ZSetValue } from "./zset_value.ts";
 
 /** Lower-cases an ASCII option word (binary-safe: only A–Z change). */
@@ -31,7 +32,12 @@ export function invalidExpire(name: string): Reply {
   return error(`ERR invalid expire time in '${name}' command`);
 }
 
-type Collection = typeof HashValue | typeof ListValue | typeof SetValue | typeof ZSetValue;
+type Collection =
+  | typeof HashValue
+  | typeof ListValue
+  | typeof SetValue
+  | typeof ZSetValue
+  | typeof StreamValue;
 
 /**
  * Looks a key up expecting a type: the value, undefined when absent, or null when the key holds

@@ -1,0 +1,152 @@
+/**
+ * XREAD and XREADGROUP with BLOCK. Without BLOCK (or inside EXEC, where Redis never blocks) the store's XREAD
+ * answers. With BLOCK: the store's XREAD runs first (it validates everything and serves at once
+ * when it can); if nothing is there, each `$` is fixed to the stream's last ID now (XINFO STREAM's
+ * last-generated-id, 0-0 for a missing key) and the client waits in Blocking, which serves it by
+ * running `XREAD COUNT n STREAMS key id` — so the log and replicas only see plain reads.
+ * XREADGROUP blocks only when every ID is `>` (other IDs read history, always at once); a waiter
+ * is served by `XREADGROUP GROUP g c COUNT n [NOACK] STREAMS key >`, the non-blocking form that
+ * the store logs.
+ */
+import { NIL_ARRAY, type Reply } from "../store/reply.ts";
+import type { BlockOp } from "./blocking.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import type { ServerCommand } from "./table.ts";
+import { Blocked, type HandlerResult } from "./types.ts";
+
+interface BlockArgs {
+  timeoutMs: number;
+  count: string;
+  streamsAt: number;
+  group: string;
+  consumer: string;
+  noack: boolean;
+}
+
+/** BLOCK / COUNT / STREAMS positions, read as Redis's option loop does; null without BLOCK. */
+function blockArgs(argv: string[]): BlockArgs | null {
+  let timeout: string | null = null;
+  let count = "0";
+  let group = "";
+  let consumer = "";
+  let noack = false;
+  for (let i = 1; i < argv.length; i++) {
+    const o = argv[i].toLowerCase();
+    const more = i + 1 < argv.length;
+    if (o === "block" && more) timeout = argv[++i];
+    else if (o === "count" && more) count = argv[++i];
+    else if (o === "group" && i + 2 < argv.length) {
+      group = argv[++i];
+      consumer = argv[++i];
+    } else if (o === "noack") noack = true;
+    else if (o === "streams" && more) {
+      if (timeout === null) return null;
+      // The store validated these already: a negative COUNT means no limit, as in Redis.
+      const timeoutMs = Number(timeout);
+      count = count.startsWith("-") ? "0" : count;
+      return { timeoutMs, count, streamsAt: i + 1, group, consumer, noack };
+    } else return null;
+  }
+  return null;
+}
+
+/** Runs on the executor, then `next` on the reply, synchronously when the executor is. */
+function then<T>(
+  r: Reply | Promise<Reply>,
+  next: (reply: Reply) => T | Promise<T>,
+): T | Promise<T> {
+  return r instanceof Promise ? r.then(next) : next(r);
+}
+
+function lastIdOf(info: Reply): string {
+  if (info.kind !== "map") return "0-0"; // no such key: Redis takes 0-0
+  for (const [k, v] of info.value) {
+    if (k.kind === "bulk" && k.value === "last-generated-id" && v.kind === "bulk") return v.value;
+  }
+  return "0-0";
+}
+
+function block(ctx: ServerContext, client: Client, argv: string[], a: BlockArgs) {
+  const n = (argv.length - a.streamsAt) / 2;
+  const ids = new Map<string, string>();
+  const resolve = (i: number): Promise<Reply> | Reply | null => {
+    for (; i < n; i++) {
+      const key = argv[a.streamsAt + i];
+      const text = argv[a.streamsAt + n + i];
+      if (ids.has(key)) continue; // a key named twice waits for its first ID, as in Redis
+      if (text !== "$") {
+        ids.set(key, text);
+        continue;
+      }
+      const info = ctx.executor.execute(["XINFO", "STREAM", key]);
+      if (info instanceof Promise) {
+        return info.then((r) => {
+          ids.set(key, lastIdOf(r));
+          return resolve(i + 1) ?? wait();
+        });
+      }
+      ids.set(key, lastIdOf(info));
+    }
+    return null;
+  };
+  const wait = () => {
+    const op: BlockOp = { kind: "xread", count: a.count, ids };
+    return ctx.blocking.wait(client, [...ids.keys()], op, a.timeoutMs, NIL_ARRAY);
+  };
+  return resolve(0) ?? wait();
+}
+
+function xread(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
+  const a = blockArgs(argv);
+  const first = ctx.executor.execute(argv);
+  if (a === null || client.inExec) return first;
+  const result = then(first, (r) => r.kind !== "nilArray" ? r : block(ctx, client, argv, a));
+  return new Blocked(Promise.resolve(result));
+}
+
+/** A nil answer means every ID was `>` with nothing new: wait on all the keys. */
+function xreadgroup(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
+  const a = blockArgs(argv);
+  const first = ctx.executor.execute(argv);
+  if (a === null || client.inExec) return first;
+  const op: BlockOp = {
+    kind: "xreadgroup",
+    group: a.group,
+    consumer: a.consumer,
+    count: a.count,
+    noack: a.noack,
+  };
+  const keys = argv.slice(a.streamsAt, a.streamsAt + (argv.length - a.streamsAt) / 2);
+  const result = then(
+    first,
+    (r) => r.kind !== "nilArray" ? r : ctx.blocking.wait(client, keys, op, a.timeoutMs, NIL_ARRAY),
+  );
+  return new Blocked(Promise.resolve(result));
+}
+
+export const STREAM_BLOCKING_COMMANDS: ServerCommand[] = [{
+  name: "xread",
+  arity: -4,
+  flags: ["readonly", "blocking", "movablekeys"],
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  group: "stream",
+  handler: xread,
+  summary:
+    "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+  since: "5.0.0",
+}, {
+  name: "xreadgroup",
+  arity: -7,
+  flags: ["write", "blocking", "movablekeys"],
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  group: "stream",
+  handler: xreadgroup,
+  summary:
+    "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
+  since: "5.0.0",
+}];
