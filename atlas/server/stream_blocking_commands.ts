@@ -3,7 +3,11 @@
  * answers. With BLOCK: the store's XREAD runs first (it validates everything and serves at once
  * when it can); if nothing is there, each `$` is fixed to the stream's last ID now (XINFO STREAM's
  * last-generated-id, 0-0 for a missing key) and the client waits in Blocking, which serves it by
- * running `XREAD COUNT n STREAMS key id` — so the log and replicas only see plain reads.
+ * running `XREAD COUNT n STREAMS key id` — so the log and replicas only see plain reads. With an
+ * asynchronous executor (a Raft cluster) the first try and the XINFO are two linearizable reads;
+ * an entry added between them counts as added before this XREAD (which takes effect at the XINFO
+ * read), as if that XADD had won the race on a single Redis; Blocking.wait tries once more
+ * before waiting, so nothing after it is missed.
  * XREADGROUP blocks only when every ID is `>` (other IDs read history, always at once); a waiter
  * is served by `XREADGROUP GROUP g c COUNT n [NOACK] STREAMS key >`, the non-blocking form that
  * the store logs.
