@@ -67,9 +67,10 @@ export class RespWriter {
         return this.#aggregate(proto === 3 ? 126 : 42, r.value, proto);
       case "push":
         return this.#aggregate(proto === 3 ? 62 : 42, r.value, proto);
-      case "double":
-        if (proto === 3) return this.#line(44, formatDouble(r.value));
-        return this.bulk(formatDouble(r.value));
+      case "double": {
+        const text = r.text ?? formatDouble(r.value);
+        return proto === 3 ? this.#line(44, text) : this.bulk(text);
+      }
       case "bool":
         if (proto === 3) return this.#ascii(r.value ? "#t\r\n" : "#f\r\n");
         return this.#ascii(r.value ? ":1\r\n" : ":0\r\n");

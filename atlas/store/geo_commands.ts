@@ -148,8 +148,12 @@ function geoadd(ks: Keyspace, argv: string[]): Reply {
  * [lon, lat] as Redis's addReplyHumanLongDouble text. Redis 7 sends them as RESP3 doubles with this
  * text; a `double` Reply carrying its own text would let this return that instead of bulk strings.
  */
+/** [lon, lat] as doubles printed the way Redis prints coordinates (RESP3 `,`, RESP2 bulk). */
 function lonLatReply(lon: number, lat: number): Reply {
-  return array([bulk(formatCoordinate(lon)), bulk(formatCoordinate(lat))]);
+  return array([
+    { kind: "double", value: lon, text: formatCoordinate(lon) },
+    { kind: "double", value: lat, text: formatCoordinate(lat) },
+  ]);
 }
 
 function coordinates(score: number): Reply {

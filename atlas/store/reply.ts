@@ -16,7 +16,9 @@ export type Reply =
   // ZPOPMIN/ZPOPMAX with a count, ZRANDMEMBER WITHSCORES, HRANDFIELD WITHVALUES); RESP2 keeps the
   // flat array. An encoder that ignores the flag renders the flat form, which RESP2 expects.
   | { readonly kind: "array"; readonly value: readonly Reply[]; readonly pairs?: boolean }
-  | { readonly kind: "double"; readonly value: number } // RESP3 `,`; RESP2 bulk string
+  // RESP3 `,`; RESP2 bulk string. `text` overrides the %.17g rendering where Redis prints the
+  // number its own way (GEOPOS coordinates).
+  | { readonly kind: "double"; readonly value: number; readonly text?: string }
   | { readonly kind: "bool"; readonly value: boolean } // RESP3 `#`; RESP2 integer 1/0
   // RESP2: a flat array, or with `resp2Pairs` an array of [key, value] arrays (XREAD, XREADGROUP).
   | {

@@ -52,8 +52,10 @@ export function plain(reply: Reply): unknown {
       return reply.value;
     case "error":
       return { err: reply.value };
-    case "integer":
     case "double":
+      // A double printed Redis's own way (GEOPOS) reads as that text, as a RESP2 client sees it.
+      return reply.text ?? reply.value;
+    case "integer":
     case "bool":
       return reply.value;
     case "nil":
