@@ -4,36 +4,9 @@
  * replies were taken from a real redis-server 7 (RESP2 and RESP3).
  */
 import assert from "node:assert/strict";
-import type { CommandExecutor } from "../executor.ts";
 import { type AtlasServer, startAtlasServer } from "../server.ts";
-import type { Reply } from "../store/reply.ts";
-import { Store } from "../store/store.ts";
 import { RawClient, type RespValue } from "../testing/atlasd_harness.ts";
-
-/**
- * A Store-backed executor that records every argv it ran (the would-be log). `async`: answers
- * with a Promise and applies the command a tick later, in order, like a replicated executor.
- */
-class RecordingExecutor implements CommandExecutor {
-  readonly store = new Store();
-  readonly ran: string[][] = [];
-  #applied: Promise<unknown> = Promise.resolve();
-
-  constructor(readonly async = false) {}
-
-  execute(argv: string[]): Reply | Promise<Reply> {
-    this.ran.push(argv);
-    const apply = () => this.store.execute(argv, { nowMs: Date.now(), random: () => 0.5 }).reply;
-    if (!this.async) return apply();
-    const reply = this.#applied.then(() => new Promise<Reply>((r) => setTimeout(() => r(apply()))));
-    this.#applied = reply;
-    return reply;
-  }
-
-  sync(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { RecordingExecutor } from "../testing/recording_executor.ts";
 
 interface Env {
   readonly server: AtlasServer;

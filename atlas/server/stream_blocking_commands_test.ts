@@ -4,33 +4,9 @@
  * timeout, MULTI, and a replicated-style (async) executor. No timing assertions.
  */
 import assert from "node:assert/strict";
-import type { CommandExecutor } from "../executor.ts";
 import { type AtlasServer, startAtlasServer } from "../server.ts";
-import type { Reply } from "../store/reply.ts";
-import { Store } from "../store/store.ts";
 import { RawClient, type RespValue } from "../testing/atlasd_harness.ts";
-
-/** A Store-backed executor recording every argv; `async` applies each a tick later, in order. */
-class RecordingExecutor implements CommandExecutor {
-  readonly store = new Store();
-  readonly ran: string[][] = [];
-  #applied: Promise<unknown> = Promise.resolve();
-
-  constructor(readonly async = false) {}
-
-  execute(argv: string[]): Reply | Promise<Reply> {
-    this.ran.push(argv);
-    const apply = () => this.store.execute(argv, { nowMs: 1000, random: () => 0.5 }).reply;
-    if (!this.async) return apply();
-    const reply = this.#applied.then(() => new Promise<Reply>((r) => setTimeout(() => r(apply()))));
-    this.#applied = reply;
-    return reply;
-  }
-
-  sync(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { RecordingExecutor } from "../testing/recording_executor.ts";
 
 interface Env {
   readonly executor: RecordingExecutor;
@@ -39,7 +15,7 @@ interface Env {
 }
 
 async function withServer(fn: (env: Env) => Promise<void>, async = false): Promise<void> {
-  const executor = new RecordingExecutor(async);
+  const executor = new RecordingExecutor(async, () => 1000);
   const server: AtlasServer = startAtlasServer({ executor, store: executor.store, port: 0 });
   const clients: RawClient[] = [];
   try {

@@ -29,6 +29,7 @@ import {
 } from "./geohash.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { parseDouble } from "./numbers.ts";
+import { pqsort } from "./pqsort.ts";
 import { array, bulk, EMPTY_ARRAY, error, integer, NIL, NIL_ARRAY, type Reply } from "./reply.ts";
 import { exceedsLength, lookupAs, lower, parseInt64Arg } from "./util.ts";
 import { ZSetValue } from "./zset_value.ts";
@@ -249,91 +250,10 @@ function membersOfAllNeighbors(z: ZSetValue, shape: GeoShape, limit: number): Ge
   return out;
 }
 
-type Cmp<T> = (a: T, b: T) => number;
-
-/**
- * Redis's pqsort (Bentley-McIlroy quicksort that only recurses into partitions overlapping
- * [lrange, rrange]): used when COUNT keeps fewer items than found. Its order of equal distances
- * is what Redis returns, so it is reproduced step for step.
- */
-export function pqsort<T>(arr: T[], cmp: Cmp<T>, lrange: number, rrange: number): void {
-  pqsortPart(arr, 0, arr.length, cmp, lrange, rrange);
-}
-
-function pqsortPart<T>(
-  arr: T[],
-  base: number,
-  n: number,
-  cmp: Cmp<T>,
-  lr: number,
-  rr: number,
-): void {
-  const swap = (i: number, j: number) => {
-    const t = arr[i];
-    arr[i] = arr[j];
-    arr[j] = t;
-  };
-  const c = (i: number, j: number) => cmp(arr[i], arr[j]);
-  const med3 = (a: number, b: number, d: number) =>
-    c(a, b) < 0
-      ? (c(b, d) < 0 ? b : (c(a, d) < 0 ? d : a))
-      : (c(b, d) > 0 ? b : (c(a, d) < 0 ? a : d));
-  for (;;) {
-    if (n < 7) {
-      for (let pm = base + 1; pm < base + n; pm++) {
-        for (let pl = pm; pl > base && c(pl - 1, pl) > 0; pl--) swap(pl, pl - 1);
-      }
-      return;
-    }
-    let pm = base + Math.floor(n / 2);
-    if (n > 7) {
-      let pl = base;
-      let pn = base + n - 1;
-      if (n > 40) {
-        const d = Math.floor(n / 8);
-        pl = med3(pl, pl + d, pl + 2 * d);
-        pm = med3(pm - d, pm, pm + d);
-        pn = med3(pn - 2 * d, pn - d, pn);
-      }
-      pm = med3(pl, pm, pn);
-    }
-    swap(base, pm);
-    let pa = base + 1, pb = base + 1;
-    let pc = base + n - 1, pd = base + n - 1;
-    for (;;) {
-      let r: number;
-      while (pb <= pc && (r = c(pb, base)) <= 0) {
-        if (r === 0) swap(pa++, pb);
-        pb++;
-      }
-      while (pb <= pc && (r = c(pc, base)) >= 0) {
-        if (r === 0) swap(pc, pd--);
-        pc--;
-      }
-      if (pb > pc) break;
-      swap(pb++, pc--);
-    }
-    const pn = base + n;
-    let r = Math.min(pa - base, pb - pa);
-    for (let k = 0; k < r; k++) swap(base + k, pb - r + k);
-    r = Math.min(pd - pc, pn - pd - 1);
-    for (let k = 0; k < r; k++) swap(pb + k, pn - r + k);
-    if ((r = pb - pa) > 1) {
-      const l = base, h = base + r - 1;
-      if (!((lr < l && rr < l) || (lr > h && rr > h))) pqsortPart(arr, base, r, cmp, lr, rr);
-    }
-    if ((r = pd - pc) > 1) {
-      base = pn - r;
-      n = r;
-      const l = base, h = base + r - 1;
-      if (!((lr < l && rr < l) || (lr > h && rr > h))) continue;
-    }
-    return;
-  }
-}
-
-const SORT_ASC: Cmp<GeoPoint> = (a, b) => a.dist === b.dist ? 0 : a.dist > b.dist ? 1 : -1;
-const SORT_DESC: Cmp<GeoPoint> = (a, b) => a.dist === b.dist ? 0 : a.dist > b.dist ? -1 : 1;
+const SORT_ASC = (a: GeoPoint, b: GeoPoint): number =>
+  a.dist === b.dist ? 0 : a.dist > b.dist ? 1 : -1;
+const SORT_DESC = (a: GeoPoint, b: GeoPoint): number =>
+  a.dist === b.dist ? 0 : a.dist > b.dist ? -1 : 1;
 
 /** A score as Redis's addReplyLongLong((long long)score). */
 function scoreInteger(score: number): Reply {

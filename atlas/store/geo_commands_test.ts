@@ -12,7 +12,7 @@ import {
   geohashString,
   geoScore,
 } from "./geohash.ts";
-import { pqsort } from "./geo_commands.ts";
+import { pqsort } from "./pqsort.ts";
 import { Harness, stateOf } from "./test_util.ts";
 
 const WRONGTYPE = { err: "WRONGTYPE Operation against a key holding the wrong kind of value" };

@@ -3,7 +3,8 @@
  * locale) for the same commands.
  */
 import assert from "node:assert/strict";
-import { pqsort, sortScore } from "./sort_command.ts";
+import { pqsort } from "./pqsort.ts";
+import { sortScore } from "./sort_command.ts";
 import { Harness, stateOf } from "./test_util.ts";
 
 const WRONGTYPE = { err: "WRONGTYPE Operation against a key holding the wrong kind of value" };
