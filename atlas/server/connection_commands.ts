@@ -2,7 +2,7 @@
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
-import type { ServerCommand } from "./table.ts";
+import { keylessCommands, type ServerCommand } from "./table.ts";
 
 export const REDIS_COMPAT_VERSION = "7.0.15";
 
@@ -164,21 +164,7 @@ function acl(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
   return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ACL HELP.`);
 }
 
-const conn = (
-  name: string,
-  arity: number,
-  flags: string,
-  handler: ServerCommand["handler"],
-): ServerCommand => ({
-  name,
-  arity,
-  flags: flags.split(" ").filter((f) => f !== ""),
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  group: "connection",
-  handler,
-});
+const conn = keylessCommands("connection");
 
 export const CONNECTION_COMMANDS: ServerCommand[] = [
   conn("ping", -1, "fast", ping),

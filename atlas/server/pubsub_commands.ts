@@ -3,7 +3,7 @@ import { globMatch } from "../store/glob.ts";
 import { array, bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
-import type { ServerCommand } from "./table.ts";
+import { keylessCommands, type ServerCommand } from "./table.ts";
 import { ReplyList } from "./types.ts";
 
 function push(kind: string, name: Reply, count: number): Reply {
@@ -86,21 +86,9 @@ function pubsubCommand(ctx: ServerContext, _client: Client, argv: string[]): Rep
   return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try PUBSUB HELP.`);
 }
 
-const ps = (
-  name: string,
-  arity: number,
-  flags: string[],
-  handler: ServerCommand["handler"],
-): ServerCommand => ({
-  name,
-  arity,
-  flags: ["pubsub", ...flags],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  group: "pubsub",
-  handler,
-});
+const pubsub = keylessCommands("pubsub");
+const ps = (name: string, arity: number, flags: string[], handler: ServerCommand["handler"]) =>
+  pubsub(name, arity, ["pubsub", ...flags], handler);
 
 export const PUBSUB_COMMANDS: ServerCommand[] = [
   ps("subscribe", -2, ["noscript", "loading", "stale"], subscribe),

@@ -12,7 +12,7 @@
 import { array, bulk, error, integer, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
-import type { ServerCommand } from "./table.ts";
+import { keylessCommands, type ServerCommand } from "./table.ts";
 import { Blocked, type HandlerResult } from "./types.ts";
 
 /** How often a waiting WAIT looks at the replicas' progress again. */
@@ -67,27 +67,15 @@ function noCluster(): Reply {
   return error(NO_CLUSTER);
 }
 
-const repl = (
-  name: string,
-  arity: number,
-  flags: string,
-  handler: ServerCommand["handler"],
-): ServerCommand => ({
-  name,
-  arity,
-  flags: flags.split(" ").filter((f) => f !== ""),
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  group: name === "wait" ? "generic" : name === "role" ? "server" : "cluster",
-  handler,
-});
+const generic = keylessCommands("generic");
+const server = keylessCommands("server");
+const cluster = keylessCommands("cluster");
 
 export const REPLICATION_COMMANDS: ServerCommand[] = [
-  repl("wait", 3, "noscript", wait),
-  repl("role", 1, "noscript loading stale fast", role),
-  repl("cluster", -2, "", noCluster),
-  repl("readonly", 1, "loading stale fast", noCluster),
-  repl("readwrite", 1, "loading stale fast", noCluster),
-  repl("asking", 1, "fast", noCluster),
+  generic("wait", 3, "noscript", wait),
+  server("role", 1, "noscript loading stale fast", role),
+  cluster("cluster", -2, "", noCluster),
+  cluster("readonly", 1, "loading stale fast", noCluster),
+  cluster("readwrite", 1, "loading stale fast", noCluster),
+  cluster("asking", 1, "fast", noCluster),
 ];

@@ -3,7 +3,7 @@ import { array, bulk, error, integer, type Reply, simple } from "../store/reply.
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { info } from "./info.ts";
-import type { ServerCommand } from "./table.ts";
+import { keylessCommands, type ServerCommand } from "./table.ts";
 import type { HandlerResult } from "./types.ts";
 
 function time(): Reply {
@@ -98,21 +98,7 @@ function debug(_ctx: ServerContext, _client: Client, argv: string[]): Reply | Pr
   return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try DEBUG HELP.`);
 }
 
-const srv = (
-  name: string,
-  arity: number,
-  flags: string[],
-  handler: ServerCommand["handler"],
-): ServerCommand => ({
-  name,
-  arity,
-  flags,
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  group: "server",
-  handler,
-});
+const srv = keylessCommands("server");
 
 export const SERVER_COMMANDS: ServerCommand[] = [
   srv("info", -1, ["loading", "stale"], info),

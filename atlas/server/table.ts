@@ -24,6 +24,28 @@ export interface ServerCommand extends CommandSpecLike {
   readonly handler: Handler;
 }
 
+/**
+ * A maker of keyless server commands of one group; flags as an array or as Redis's docs write
+ * them, space-separated.
+ */
+export function keylessCommands(group: string) {
+  return (
+    name: string,
+    arity: number,
+    flags: string | readonly string[],
+    handler: Handler,
+  ): ServerCommand => ({
+    name,
+    arity,
+    flags: typeof flags === "string" ? flags.split(" ").filter((f) => f !== "") : [...flags],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group,
+    handler,
+  });
+}
+
 export class CommandTable {
   readonly #byName = new Map<string, CommandEntry>();
   readonly #bySpelling = new Map<string, CommandEntry>();
