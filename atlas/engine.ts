@@ -451,7 +451,8 @@ export class AtlasEngine implements CommandExecutor {
 
   private isWrite(name: string): boolean {
     const spec = this.store.commands.get(name.toLowerCase());
-    return spec === undefined || spec.flags.includes("write");
+    return spec === undefined || spec.flags.includes("write") ||
+      spec.flags.includes("may-replicate"); // EVAL may write
   }
 
   private async engineCommand(name: string, argv: string[]): Promise<Reply> {

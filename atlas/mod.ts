@@ -10,6 +10,11 @@ export type { AtlasEngineOptions, AtlasEngineStats, AtlasLogger } from "./engine
 export { Store } from "./store/store.ts";
 export type { CommandHandler, ExecResult, StoreOptions } from "./store/store.ts";
 export { startAtlasServer } from "./server.ts";
+export {
+  DEFAULT_SCRIPT_INSTRUCTIONS_MAX,
+  registerScriptingCommands,
+  type ScriptingOptions,
+} from "./scripting/mod.ts";
 export type {
   AtlasServer,
   AtlasServerOptions,

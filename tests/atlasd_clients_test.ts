@@ -177,6 +177,25 @@ Deno.test("atlasd with ioredis: every family, pipelines, transactions", async (t
           await c.close();
         }
       });
+      await t.step("ioredis defineCommand: EVALSHA, falling back to EVAL on NOSCRIPT", async () => {
+        r.defineCommand("incrCapped", {
+          numberOfKeys: 1,
+          lua: `local n = redis.call('incr', KEYS[1])
+                if n > tonumber(ARGV[1]) then
+                  redis.call('set', KEYS[1], ARGV[1])
+                  return redis.error_reply('CAPPED at ' .. ARGV[1])
+                end
+                return n`,
+        });
+        const scripted = r as unknown as { incrCapped(key: string, cap: number): Promise<number> };
+        assert.equal(await scripted.incrCapped("capped", 2), 1);
+        assert.equal(await scripted.incrCapped("capped", 2), 2);
+        await assert.rejects(scripted.incrCapped("capped", 2), /CAPPED at 2/);
+        assert.equal(await r.get("capped"), "2");
+        assert.equal(await r.script("FLUSH"), "OK");
+        assert.equal(await scripted.incrCapped("other", 5), 1); // reloaded after NOSCRIPT
+        assert.equal(await r.eval("return {KEYS[1], ARGV[1]}", 1, "k", "a") + "", "k,a");
+      });
     } finally {
       r.disconnect();
     }

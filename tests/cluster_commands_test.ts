@@ -74,6 +74,27 @@ Deno.test({
           value: [{ kind: "bulk", value: "a" }, { kind: "bulk", value: "b" }],
         });
       }
+      // A script is one entry: forwarded from a follower and re-run on every replica. SCRIPT
+      // LOAD is replicated too, so EVALSHA works on any node.
+      const script = "return redis.call('incrby', KEYS[1], ARGV[1])";
+      assert.deepEqual(await sendRetrying(f, ["EVAL", script, "1", "scripted", "5"]), {
+        kind: "integer",
+        value: 5,
+      });
+      const sha = await f.send(["SCRIPT", "LOAD", script]) as { kind: string; value: string };
+      assert.equal(sha.kind, "bulk");
+      assert.deepEqual(await o.send(["EVALSHA", sha.value, "1", "scripted", "2"]), {
+        kind: "integer",
+        value: 7,
+      });
+      for (const c of [l, f, o]) {
+        const read = ["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "scripted"];
+        assert.deepEqual(await c.send(read), { kind: "bulk", value: "7" });
+        assert.deepEqual(await c.send(["SCRIPT", "EXISTS", sha.value]), {
+          kind: "array",
+          value: [{ kind: "integer", value: 1 }],
+        });
+      }
       const status = JSON.parse(
         (await o.send(["HELIOS.CLUSTER", "STATUS"]) as { value: string }).value,
       );

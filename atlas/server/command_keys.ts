@@ -19,7 +19,14 @@ const NUMKEYS_AT: Readonly<Record<string, number>> = {
   zmpop: 1,
   blmpop: 2,
   bzmpop: 2,
+  eval: 2,
+  evalsha: 2,
+  eval_ro: 2,
+  evalsha_ro: 2,
 };
+
+/** Scripts may declare no keys, and a bad count finds none (an empty list, not an error). */
+const SCRIPT_NUMKEYS = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro"]);
 
 /** Commands whose destination key follows one of these keywords (the last one counts). */
 const STORE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
@@ -48,7 +55,9 @@ export function commandKeys(entry: CommandEntry, argv: readonly string[]): KeysR
   if (numkeysAt !== undefined) {
     const text = argv[numkeysAt];
     const count = /^\d{1,9}$/.test(text) ? Number(text) : 0;
-    if (count < 1 || numkeysAt + count >= argv.length) {
+    const script = SCRIPT_NUMKEYS.has(entry.name);
+    if (!/^\d{1,9}$/.test(text) || count < (script ? 0 : 1) || numkeysAt + count >= argv.length) {
+      if (script) return { keys: [] }; // Redis's evalGetKeys finds no keys rather than failing
       return { error: "ERR Invalid arguments specified for command" };
     }
     keys.push(...argv.slice(numkeysAt + 1, numkeysAt + 1 + count));
@@ -67,6 +76,8 @@ export function commandKeys(entry: CommandEntry, argv: readonly string[]): KeysR
     const at = argv.findIndex((arg, i) => i > 0 && arg.toLowerCase() === "streams");
     if (at > 0) keys.push(...argv.slice(at + 1, at + 1 + Math.floor((argv.length - at - 1) / 2)));
   }
-  if (keys.length === 0) return { error: "ERR The command has no key arguments" };
+  if (keys.length === 0 && !SCRIPT_NUMKEYS.has(entry.name)) {
+    return { error: "ERR The command has no key arguments" };
+  }
   return { keys };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { CommandExecutor } from "../executor.ts";
 import { startAtlasServer } from "../server.ts";
+import { registerScriptingCommands } from "../scripting/mod.ts";
 import { Store } from "../store/store.ts";
 import { RawClient } from "../testing/atlasd_harness.ts";
 
@@ -24,10 +25,15 @@ const CASES: [string[], string[] | string][] = [
   [["SINTERCARD", "1", "a", "LIMIT", "2"], ["a"]],
   [["PING", "x"], "ERR The command has no key arguments"],
   [["SET", "a"], "ERR Invalid number of arguments specified for command"],
+  [["EVAL", "return 1", "2", "a", "b", "c"], ["a", "b"]],
+  [["EVAL", "return 1", "0"], []],
+  [["EVAL", "return 1", "5", "a"], []],
+  [["EVALSHA_RO", "x", "1", "a"], ["a"]],
 ];
 
 Deno.test("COMMAND GETKEYS finds fixed and movable keys as Redis does", async () => {
   const store = new Store();
+  registerScriptingCommands(store);
   const executor: CommandExecutor = {
     execute: (argv) => store.execute(argv, { nowMs: Date.now(), random: Math.random }).reply,
     sync: () => Promise.resolve(),

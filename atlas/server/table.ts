@@ -68,7 +68,8 @@ export class CommandTable {
       lastKey: spec.lastKey,
       step: spec.step,
       group: spec.group,
-      write: spec.flags.includes("write"),
+      // may-replicate (EVAL, EVALSHA, SCRIPT): may write, so a reply waits for durability too.
+      write: spec.flags.includes("write") || spec.flags.includes("may-replicate"),
       noAuth: NO_AUTH.has(name) || spec.flags.includes("no-auth"),
       pubsubOk: PUBSUB_OK.has(name),
       multiControl: MULTI_CONTROL.has(name),

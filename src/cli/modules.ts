@@ -4,6 +4,7 @@ import { register as registerKvCommands } from "../kv/atlas_command.ts";
 import { registerQueueCommands } from "../queue/module.ts";
 import { register as registerRateLimitCommands } from "../ratelimit/atlas_command.ts";
 import { registerTraceCommand } from "../observability/tracing.ts";
+import { registerScriptingCommands } from "../../atlas/mod.ts";
 import type { StoreModule } from "./atlas_node.ts";
 
 /**
@@ -13,6 +14,7 @@ import type { StoreModule } from "./atlas_node.ts";
  *   KV.CAS / KV.CAD  conditional writes
  *   RL.TAKE   shared rate-limit buckets                   JOB.*            the job queue
  *   HELIOS.BACKUP  a consistent backup file            HELIOS.TRACE     a traced command
+ *   EVAL, EVALSHA, SCRIPT  Lua scripting (atlas/scripting)
  */
 export const storeModules: StoreModule[] = [
   registerClusterCommands,
@@ -22,4 +24,5 @@ export const storeModules: StoreModule[] = [
   registerQueueCommands,
   registerBackupCommand,
   registerTraceCommand,
+  (store) => registerScriptingCommands(store),
 ];

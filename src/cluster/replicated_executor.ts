@@ -115,7 +115,11 @@ export class ReplicatedExecutor implements CommandExecutor {
     if (!spec || !arityOk(spec.arity, argv.length)) {
       return this.#o.store.execute(argv, this.#readContext()).reply;
     }
-    if (spec.flags.includes("write")) return this.#queueWrite(argv, true);
+    // may-replicate (EVAL, EVALSHA, SCRIPT LOAD/FLUSH) goes through the log too: a script may
+    // write, and every replica re-runs it, so every replica must hold the same script cache.
+    if (spec.flags.includes("write") || spec.flags.includes("may-replicate")) {
+      return this.#queueWrite(argv, true);
+    }
     return this.#read(argv);
   }
 

@@ -1,0 +1,50 @@
+/**
+ * The few fengari entry points the scripting layer uses, and binary-string helpers. Lua strings
+ * are byte arrays (Uint8Array in fengari); ours are binary strings (one char per byte, see
+ * atlas/store/binary.ts), so values cross with no UTF-8 step and stay binary-safe.
+ */
+import fengari from "fengari";
+import { binaryToBytes, bytesToBinary } from "../store/binary.ts";
+
+// deno-lint-ignore no-explicit-any
+export type LuaState = any;
+export type JsFunction = (L: LuaState) => number;
+
+export const lua = fengari.lua;
+export const lauxlib = fengari.lauxlib;
+export const lualib = fengari.lualib;
+export const toLuaString: (text: string) => Uint8Array = fengari.to_luastring;
+
+export function pushBinary(L: LuaState, value: string): void {
+  lua.lua_pushstring(L, binaryToBytes(value));
+}
+
+/** The value at idx as a binary string (numbers convert like tostring), or null. */
+export function toBinary(L: LuaState, idx: number): string | null {
+  const bytes = lua.lua_tolstring(L, idx) as Uint8Array | null;
+  return bytes === null ? null : bytesToBinary(bytes);
+}
+
+/** Sets t[name] = fn on the table at the top of the stack. */
+export function setFunction(L: LuaState, name: string, fn: JsFunction): void {
+  lua.lua_pushcfunction(L, fn);
+  lua.lua_setfield(L, -2, toLuaString(name));
+}
+
+/** Raises a Redis error table {err=text}: the message handler adds where it happened. */
+export function raiseErrorTable(L: LuaState, text: string): never {
+  lua.lua_createtable(L, 0, 1);
+  pushBinary(L, text);
+  lua.lua_setfield(L, -2, toLuaString("err"));
+  lua.lua_error(L);
+  throw new Error("unreachable: lua_error throws");
+}
+
+/** luaL_error without the format string (messages may hold "%"): "<where>: message". */
+export function raiseError(L: LuaState, message: string): never {
+  lauxlib.luaL_where(L, 1);
+  lua.lua_pushstring(L, message);
+  lua.lua_concat(L, 2);
+  lua.lua_error(L);
+  throw new Error("unreachable: lua_error throws");
+}

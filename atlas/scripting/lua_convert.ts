@@ -1,0 +1,120 @@
+/**
+ * Redis's conversions between command replies and Lua values (RESP2 rules, script_lua.c):
+ *   reply → Lua: integer → number, bulk → string, nil → false, array → table,
+ *                status → {ok=...}, error → {err=...}; RESP3-only kinds as RESP2 shows them
+ *   Lua → reply: number → integer (truncated), string → bulk, true → 1, false/nil → nil,
+ *                {err=...} → error, {ok=...} → status, other tables → array up to the first nil
+ */
+import { formatDouble } from "../resp/double.ts";
+import { array, bulk, error, integer, NIL, type Reply, simple } from "../store/reply.ts";
+import { lua, type LuaState, pushBinary, toBinary, toLuaString } from "./lua.ts";
+
+/** Deeper nesting answers an error instead of exhausting the JS stack (a table holding itself). */
+const DEPTH_MAX = 1000;
+const INT64_MIN = -(2n ** 63n);
+
+export function pushReply(L: LuaState, reply: Reply): void {
+  lua.lua_checkstack(L, 4);
+  switch (reply.kind) {
+    case "integer":
+    case "bool": {
+      const v = reply.kind === "bool" ? (reply.value ? 1 : 0) : reply.value;
+      if (typeof v === "bigint") {
+        if (Number.isSafeInteger(Number(v))) lua.lua_pushinteger(L, Number(v));
+        else lua.lua_pushnumber(L, Number(v));
+      } else lua.lua_pushinteger(L, v);
+      return;
+    }
+    case "bulk":
+      pushBinary(L, reply.value);
+      return;
+    case "double":
+      pushBinary(L, reply.text ?? formatDouble(reply.value));
+      return;
+    case "nil":
+    case "nilArray":
+      lua.lua_pushboolean(L, false);
+      return;
+    case "simple":
+    case "error":
+      lua.lua_createtable(L, 0, 1);
+      pushBinary(L, reply.value);
+      lua.lua_setfield(L, -2, toLuaString(reply.kind === "simple" ? "ok" : "err"));
+      return;
+    case "array":
+    case "set":
+    case "push":
+      pushList(L, reply.value);
+      return;
+    case "map": {
+      // RESP2 shape: a flat list, or a list of [key, value] pairs (XREAD).
+      const items = reply.resp2Pairs === true
+        ? reply.value.map(([k, v]) => array([k, v]))
+        : reply.value.flatMap(([k, v]) => [k, v]);
+      pushList(L, items);
+      return;
+    }
+  }
+}
+
+function pushList(L: LuaState, items: readonly Reply[]): void {
+  lua.lua_createtable(L, items.length, 0);
+  for (let i = 0; i < items.length; i++) {
+    pushReply(L, items[i]);
+    lua.lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/** The Lua value at idx as a reply. */
+export function toReply(L: LuaState, idx: number, depth = 0): Reply {
+  const abs = lua.lua_absindex(L, idx);
+  switch (lua.lua_type(L, abs)) {
+    case lua.LUA_TSTRING:
+      return bulk(toBinary(L, abs) as string);
+    case lua.LUA_TBOOLEAN:
+      return lua.lua_toboolean(L, abs) ? integer(1) : NIL;
+    case lua.LUA_TNUMBER:
+      return integer(luaNumberToInteger(L, abs));
+    case lua.LUA_TTABLE:
+      return tableToReply(L, abs, depth);
+    default:
+      return NIL;
+  }
+}
+
+/** C's (long long) cast of the number: truncation; out of range gives INT64_MIN like x86. */
+function luaNumberToInteger(L: LuaState, idx: number): number | bigint {
+  if (lua.lua_isinteger(L, idx)) return lua.lua_tointeger(L, idx) as number;
+  const n = lua.lua_tonumber(L, idx) as number;
+  if (!Number.isFinite(n) || Math.abs(n) >= 2 ** 63) return INT64_MIN;
+  const t = Math.trunc(n);
+  return Number.isSafeInteger(t) ? t : BigInt(t);
+}
+
+function tableToReply(L: LuaState, idx: number, depth: number): Reply {
+  if (depth >= DEPTH_MAX) return error("ERR reached lua stack limit");
+  lua.lua_getfield(L, idx, toLuaString("err"));
+  if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
+    const text = toBinary(L, -1) as string;
+    lua.lua_pop(L, 1);
+    return error(text.startsWith("-") ? text.slice(1) : text);
+  }
+  lua.lua_pop(L, 1);
+  lua.lua_getfield(L, idx, toLuaString("ok"));
+  if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
+    const text = toBinary(L, -1) as string;
+    lua.lua_pop(L, 1);
+    return simple(text);
+  }
+  lua.lua_pop(L, 1);
+  const items: Reply[] = [];
+  for (let j = 1;; j++) {
+    if (lua.lua_geti(L, idx, j) === lua.LUA_TNIL) {
+      lua.lua_pop(L, 1);
+      break;
+    }
+    items.push(toReply(L, -1, depth + 1));
+    lua.lua_pop(L, 1);
+  }
+  return array(items);
+}

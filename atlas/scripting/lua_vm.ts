@@ -1,0 +1,357 @@
+/**
+ * One sandboxed Lua state (fengari, Lua 5.3) shaped like Redis 7.0's scripting environment: the
+ * base, table, string, math and coroutine libraries, `redis`, `cjson`, `bit`, Lua 5.1's global
+ * `unpack`, no loading of code or files, read-only globals, and Redis's math.random (its
+ * rand48, seeded from the command's random source). Each script body is compiled once and kept by its SHA1.
+ *
+ * A script runs under an instruction budget (a count hook) instead of Redis's SCRIPT KILL: the
+ * store runs a command to completion, so nothing could interrupt a runaway loop from outside.
+ */
+import { binaryToBytes } from "../store/binary.ts";
+import { error, type Reply } from "../store/reply.ts";
+import { pushBitLibrary } from "./lua_bit.ts";
+import { pushCjsonLibrary } from "./lua_cjson.ts";
+import { pushReply, toReply } from "./lua_convert.ts";
+import {
+  type JsFunction,
+  lauxlib,
+  lua,
+  lualib,
+  type LuaState,
+  pushBinary,
+  raiseError,
+  raiseErrorTable,
+  setFunction,
+  toBinary,
+  toLuaString,
+} from "./lua.ts";
+import { Rand48, RAND48_MAX } from "./rand48.ts";
+import { sha1hex } from "./sha1.ts";
+
+/** Runs the commands a script calls; errors come back as error replies. */
+export interface ScriptHost {
+  call(argv: string[]): Reply;
+}
+
+/** The hook runs every this many instructions; the budget is checked there. */
+const HOOK_EVERY = 10_000;
+
+/**
+ * Runs once per state with the real globals: hides what Redis's sandbox lacks, then turns the
+ * globals and library tables read-only (Redis 7.0 does the same with its patched Lua). Scripts get
+ * `env` as their _ENV; it reads through to `G` and refuses new or unknown globals.
+ */
+const BOOTSTRAP = `
+local G = _G
+local setmetatable, rawget, error, tostring = setmetatable, rawget, error, tostring
+G.unpack = table.unpack
+G.loadstring, G.load, G.loadfile, G.dofile, G.require = nil, nil, nil, nil, nil
+G.print = function() end
+local function readonly(t)
+  return setmetatable({}, {
+    __index = t,
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __metatable = false,
+  })
+end
+for _, name in ipairs({"redis", "cjson", "bit", "string", "table", "math", "coroutine"}) do
+  G[name] = readonly(G[name])
+end
+local env = setmetatable({}, {
+  __index = function(_, k)
+    local v = rawget(G, k)
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __metatable = false,
+})
+G._G = env
+return env, G
+`;
+
+interface ScriptError {
+  message: string;
+  source: string | null;
+  line: number;
+}
+
+export class LuaVm {
+  readonly #L: LuaState;
+  readonly #functions = new Map<string, number>();
+  readonly #rand = new Rand48();
+  readonly #envRef: number;
+  readonly #globalsRef: number;
+  readonly #instructionsMax: number;
+  #host: ScriptHost | null = null;
+  #steps = 0;
+  #lastError: ScriptError | null = null;
+
+  constructor(instructionsMax: number) {
+    this.#instructionsMax = instructionsMax;
+    const L = lauxlib.luaL_newstate();
+    this.#L = L;
+    const libs: [string, JsFunction][] = [
+      ["_G", lualib.luaopen_base],
+      ["table", lualib.luaopen_table],
+      ["string", lualib.luaopen_string],
+      ["math", lualib.luaopen_math],
+      ["coroutine", lualib.luaopen_coroutine],
+    ];
+    for (const [name, open] of libs) {
+      lauxlib.luaL_requiref(L, toLuaString(name), open, 1);
+      lua.lua_pop(L, 1);
+    }
+    lua.lua_getglobal(L, "math");
+    setFunction(L, "random", (L) => this.#mathRandom(L));
+    setFunction(L, "randomseed", (L) => {
+      this.#rand.seed(lauxlib.luaL_checkinteger(L, 1) as number);
+      return 0;
+    });
+    lua.lua_pop(L, 1);
+    this.#pushRedisLibrary(L);
+    lua.lua_setglobal(L, "redis");
+    pushCjsonLibrary(L);
+    lua.lua_setglobal(L, "cjson");
+    pushBitLibrary(L);
+    lua.lua_setglobal(L, "bit");
+    if (lauxlib.luaL_loadbufferx(L, toLuaString(BOOTSTRAP), null, "=bootstrap", "t") !== 0) {
+      throw new Error(`scripting bootstrap: ${toBinary(L, -1)}`);
+    }
+    lua.lua_call(L, 0, 2);
+    this.#globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.#envRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
+  has(sha: string): boolean {
+    return this.#functions.has(sha);
+  }
+
+  /** Compiles body as the function for sha; returns Redis's error text, or null. */
+  compile(sha: string, body: string): string | null {
+    if (this.#functions.has(sha)) return null;
+    const L = this.#L;
+    // Text only ("t"): precompiled bytecode could break out of the sandbox.
+    const status = lauxlib.luaL_loadbufferx(L, binaryToBytes(body), null, "@user_script", "t");
+    if (status !== lua.LUA_OK) {
+      const message = toBinary(L, -1) ?? "";
+      lua.lua_pop(L, 1);
+      return `ERR Error compiling script (new function): ${message}`;
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#envRef);
+    lua.lua_setupvalue(L, -2, 1); // a main chunk's only upvalue is _ENV
+    this.#functions.set(sha, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX));
+    return null;
+  }
+
+  /** Runs a compiled script to completion (or to its budget) and converts its result. */
+  run(
+    sha: string,
+    keys: readonly string[],
+    args: readonly string[],
+    host: ScriptHost,
+    seed: number,
+  ): Reply {
+    const L = this.#L;
+    const ref = this.#functions.get(sha);
+    if (ref === undefined) throw new Error(`script ${sha} is not compiled`);
+    this.#host = host;
+    this.#steps = 0;
+    this.#lastError = null;
+    // Redis 7 keeps one PRNG across runs; a seed from the command's context instead keeps each
+    // run different yet reproducible on replay.
+    this.#rand.seed(seed);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#globalsRef);
+    pushList(L, keys);
+    lua.lua_setfield(L, -2, "KEYS");
+    pushList(L, args);
+    lua.lua_setfield(L, -2, "ARGV");
+    lua.lua_pop(L, 1);
+    lua.lua_pushcfunction(L, this.#messageHandler);
+    const base = lua.lua_gettop(L);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    let status: number;
+    try {
+      status = lua.lua_pcall(L, 0, 1, base);
+    } finally {
+      lua.lua_sethook(L, null, 0, 0);
+      this.#host = null;
+    }
+    let reply: Reply;
+    if (status === lua.LUA_OK) reply = toReply(L, -1);
+    else {
+      const e = this.#lastError ??
+        { message: `ERR ${toBinary(L, -1) ?? "error"}`, source: null, line: 0 };
+      const where = e.source !== null && e.line > 0
+        ? ` script: ${sha}, on ${e.source}:${e.line}.`
+        : "";
+      reply = error(oneLine(e.message + where));
+    }
+    lua.lua_settop(L, base - 1);
+    return reply;
+  }
+
+  #hook = (L: LuaState): void => {
+    this.#steps += HOOK_EVERY;
+    if (this.#steps > this.#instructionsMax) {
+      // From now on the hook runs at every instruction and raises again, so the error also hits
+      // the frame right after each pcall that caught it: a script cannot swallow it and go on.
+      lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, 1);
+      raiseErrorTable(
+        L,
+        `ERR Script killed: it ran more than ${this.#instructionsMax} Lua instructions ` +
+          "(the scripting budget; there is no SCRIPT KILL)",
+      );
+    }
+  };
+
+  /** Redis's __redis__err__handler: an error table {err} plus where the script raised it. */
+  #messageHandler = (L: LuaState): number => {
+    let message: string;
+    if (lua.lua_type(L, 1) === lua.LUA_TTABLE) {
+      lua.lua_getfield(L, 1, "err");
+      message = toBinary(L, -1) ?? "";
+      lua.lua_pop(L, 1);
+    } else {
+      lauxlib.luaL_tolstring(L, 1);
+      message = `ERR ${toBinary(L, -1) ?? ""}`;
+      lua.lua_pop(L, 1);
+    }
+    let source: string | null = null;
+    let line = 0;
+    // The script's frame: skip JS functions (redis.call) and the sandbox's metamethods, whose
+    // errors Redis reports at the script line that triggered them.
+    const ar = new lua.lua_Debug();
+    for (let level = 1; lua.lua_getstack(L, level, ar); level++) {
+      lua.lua_getinfo(L, "Sl", ar);
+      const what = String.fromCharCode(...(ar.what as Uint8Array));
+      const src = String.fromCharCode(...(ar.source as Uint8Array));
+      if (what === "J" || what === "C" || src === "=bootstrap") continue;
+      source = src;
+      line = ar.currentline as number;
+      break;
+    }
+    this.#lastError = { message, source, line };
+    lua.lua_pushvalue(L, 1);
+    return 1;
+  };
+
+  /** Redis's math.random over redisLrand48 (Lua 5.1's argument rules). */
+  #mathRandom(L: LuaState): number {
+    const r = (this.#rand.next() % RAND48_MAX) / RAND48_MAX;
+    const argc = lua.lua_gettop(L);
+    if (argc === 0) {
+      lua.lua_pushnumber(L, r);
+      return 1;
+    }
+    if (argc > 2) return raiseError(L, "wrong number of arguments");
+    const low = argc === 1 ? 1 : (lauxlib.luaL_checkinteger(L, 1) as number);
+    const up = lauxlib.luaL_checkinteger(L, argc) as number;
+    lauxlib.luaL_argcheck(L, low <= up, argc, "interval is empty");
+    lua.lua_pushinteger(L, Math.floor(r * (up - low + 1)) + low);
+    return 1;
+  }
+
+  #pushRedisLibrary(L: LuaState): void {
+    lua.lua_createtable(L, 0, 16);
+    setFunction(L, "call", (L) => this.#redisCall(L, true));
+    setFunction(L, "pcall", (L) => this.#redisCall(L, false));
+    setFunction(L, "sha1hex", (L) => {
+      if (lua.lua_gettop(L) !== 1) return raiseError(L, "wrong number of arguments");
+      pushBinary(L, sha1hex(toBinary(L, 1) ?? ""));
+      return 1;
+    });
+    setFunction(L, "error_reply", (L) => replyTable(L, "err"));
+    setFunction(L, "status_reply", (L) => replyTable(L, "ok"));
+    setFunction(L, "log", () => 0); // no server log from the pure store
+    setFunction(L, "setresp", (L) => {
+      const version = lauxlib.luaL_checkinteger(L, 1) as number;
+      if (version !== 2 && version !== 3) return raiseError(L, "RESP version must be 2 or 3.");
+      if (version === 3) return raiseError(L, "RESP3 conversions are not supported in scripts");
+      return 0;
+    });
+    setFunction(L, "replicate_commands", (L) => {
+      lua.lua_pushboolean(L, true); // effects replication is the only mode, as in Redis 7
+      return 1;
+    });
+    setFunction(L, "set_repl", () => 0);
+    setFunction(L, "breakpoint", (L) => {
+      lua.lua_pushboolean(L, false);
+      return 1;
+    });
+    setFunction(L, "debug", () => 0);
+    const constants: [string, number][] = [
+      ["LOG_DEBUG", 0],
+      ["LOG_VERBOSE", 1],
+      ["LOG_NOTICE", 2],
+      ["LOG_WARNING", 3],
+      ["REPL_NONE", 0],
+      ["REPL_AOF", 1],
+      ["REPL_SLAVE", 2],
+      ["REPL_REPLICA", 2],
+      ["REPL_ALL", 3],
+    ];
+    for (const [name, value] of constants) {
+      lua.lua_pushinteger(L, value);
+      lua.lua_setfield(L, -2, name);
+    }
+  }
+
+  /** redis.call / redis.pcall: arguments must be strings or numbers (Redis's texts). */
+  #redisCall(L: LuaState, raise: boolean): number {
+    const argc = lua.lua_gettop(L);
+    const fail = (text: string): number => {
+      if (raise) raiseErrorTable(L, text);
+      pushReply(L, error(text));
+      return 1;
+    };
+    if (argc === 0) return fail("ERR Please specify at least one argument for this redis lib call");
+    const argv: string[] = [];
+    for (let i = 1; i <= argc; i++) {
+      const type = lua.lua_type(L, i);
+      if (type === lua.LUA_TNUMBER) argv.push(numberArg(L, i));
+      else if (type === lua.LUA_TSTRING) argv.push(toBinary(L, i) as string);
+      else return fail("ERR Lua redis lib command arguments must be strings or integers");
+    }
+    const reply = (this.#host as ScriptHost).call(argv);
+    if (reply.kind === "error" && raise) raiseErrorTable(L, reply.value);
+    pushReply(L, reply);
+    return 1;
+  }
+}
+
+/** A number argument as Redis 7 sends it: integers plain, others in shortest round-trip form. */
+function numberArg(L: LuaState, idx: number): string {
+  if (lua.lua_isinteger(L, idx)) return String(lua.lua_tointeger(L, idx));
+  const n = lua.lua_tonumber(L, idx) as number;
+  if (Number.isInteger(n) && Math.abs(n) < 1e17) return n.toFixed(0);
+  return Number.isFinite(n) ? String(n) : n > 0 ? "inf" : Number.isNaN(n) ? "nan" : "-inf";
+}
+
+function pushList(L: LuaState, items: readonly string[]): void {
+  lua.lua_createtable(L, items.length, 0);
+  for (let i = 0; i < items.length; i++) {
+    pushBinary(L, items[i]);
+    lua.lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/** redis.error_reply / status_reply: {err=text} / {ok=text}; a leading "-" is dropped. */
+function replyTable(L: LuaState, field: "err" | "ok"): number {
+  if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) {
+    return raiseError(L, "wrong number or type of arguments");
+  }
+  const text = toBinary(L, 1) as string;
+  lua.lua_createtable(L, 0, 1);
+  pushBinary(L, field === "err" && text.startsWith("-") ? text.slice(1) : text);
+  lua.lua_setfield(L, -2, field);
+  return 1;
+}
+
+/** An error reply is one line: Redis's replies never carry CR/LF inside an error. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, " ");
+}

@@ -1,0 +1,252 @@
+/**
+ * EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, registered into a Store as extension commands.
+ *
+ * A script runs inside ONE store command: each redis.call is a store.execute with the caller's
+ * context (same nowMs, same random source), and the script's log is the concatenation of those
+ * commands' logs, i.e. its effects (Redis 7's effects replication). The AOF and replays therefore
+ * never see the script, only the plain commands it ran, in one record.
+ *
+ * Kept outside atlas/store: fengari reads process.env when it loads, which the pure store must not.
+ */
+import type { CommandSpec } from "../store/command_table.ts";
+import { ERR_NOT_INTEGER } from "../store/errors.ts";
+import type { ExecContext } from "../store/keyspace.ts";
+import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
+import type { ExecResult, Store } from "../store/store.ts";
+import { LuaVm } from "./lua_vm.ts";
+import { sha1hex } from "./sha1.ts";
+
+export interface ScriptingOptions {
+  /** Lua instructions one script may run before it is stopped with an error. */
+  instructionsMax: number;
+}
+
+export const DEFAULT_SCRIPT_INSTRUCTIONS_MAX = 100_000_000;
+
+/**
+ * Redis's flags for the family (COMMAND INFO); "may-replicate" on the writers marks them as
+ * possibly writing for the layers that route writes (the durability sync, Raft).
+ */
+const EVAL_FLAGS = "noscript stale skip-monitor no-mandatory-keys movablekeys may-replicate";
+const EVAL_RO_FLAGS = "readonly noscript stale skip-monitor no-mandatory-keys movablekeys";
+
+/** Server-level commands Redis refuses inside scripts (the store does not have them). */
+const NOT_FROM_SCRIPTS = new Set(
+  ("subscribe psubscribe ssubscribe unsubscribe punsubscribe sunsubscribe multi exec discard " +
+    "watch unwatch blpop brpop brpoplpush blmove blmpop bzpopmin bzpopmax bzmpop wait monitor " +
+    "sync psync replconf auth hello client reset quit shutdown save bgsave bgrewriteaof debug " +
+    "fcall fcall_ro function readonly readwrite failover slaveof replicaof").split(" "),
+);
+
+const SCRIPT_HELP = [
+  "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "EXISTS <sha1> [<sha1> ...]",
+  "    Return information about the existence of the scripts in the script cache.",
+  "FLUSH [ASYNC|SYNC]",
+  "    Flush the Lua scripts cache. Very dangerous on replicas.",
+  "    When called without the optional mode argument, the behavior is determined by the",
+  "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+  "    * ASYNC: Asynchronously flush the scripts cache.",
+  "    * SYNC: Synchronously flush the scripts cache.",
+  "KILL",
+  "    Kill the currently executing Lua script.",
+  "LOAD <script>",
+  "    Load a script into the scripts cache without executing it.",
+  "HELP",
+  "    Print this help.",
+];
+
+function spec(name: string, arity: number, flags: string): CommandSpec {
+  return {
+    name,
+    arity,
+    flags: flags.split(" ") as CommandSpec["flags"],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group: "scripting",
+  };
+}
+
+/** The script cache (body by SHA1) and the Lua state, created on first use. */
+class Scripting {
+  readonly #bodies = new Map<string, string>();
+  readonly #instructionsMax: number;
+  #vm: LuaVm | null = null;
+
+  constructor(options: Partial<ScriptingOptions>) {
+    this.#instructionsMax = options.instructionsMax ?? DEFAULT_SCRIPT_INSTRUCTIONS_MAX;
+  }
+
+  /** Compiles and caches body; returns its sha, or an error reply. */
+  load(body: string): string | Reply {
+    const sha = sha1hex(body);
+    const failed = this.#compiled(sha, body);
+    if (failed !== null) return failed;
+    this.#bodies.set(sha, body);
+    return sha;
+  }
+
+  #compiled(sha: string, body: string): Reply | null {
+    this.#vm ??= new LuaVm(this.#instructionsMax);
+    const failed = this.#vm.compile(sha, body);
+    return failed === null ? null : error(failed);
+  }
+
+  eval(store: Store, argv: string[], ctx: ExecContext, bySha: boolean, readOnly: boolean) {
+    const fail = (reply: Reply): ExecResult => ({ reply, log: null });
+    if (!/^-?\d{1,18}$/.test(argv[2])) return fail(ERR_NOT_INTEGER);
+    const numkeys = Number(argv[2]);
+    if (numkeys < 0) return fail(error("ERR Number of keys can't be negative"));
+    if (numkeys > argv.length - 3) {
+      return fail(error("ERR Number of keys can't be greater than number of args"));
+    }
+    let sha: string;
+    if (bySha) {
+      sha = argv[1].toLowerCase();
+      const body = this.#bodies.get(sha);
+      if (body === undefined) return fail(error("NOSCRIPT No matching script. Please use EVAL."));
+      const failed = this.#compiled(sha, body); // the VM may be new since SCRIPT LOAD
+      if (failed !== null) return fail(failed);
+    } else {
+      const loaded = this.load(argv[1]);
+      if (typeof loaded !== "string") return fail(loaded);
+      sha = loaded;
+    }
+    const log: string[][] = [];
+    const host = {
+      call: (cmd: string[]): Reply => {
+        const refused = refusal(store, cmd, readOnly);
+        if (refused !== null) return refused;
+        const local = serverCommand(cmd, ctx);
+        if (local !== null) return local;
+        const r = store.execute(cmd, ctx);
+        if (r.log !== null) log.push(...r.log);
+        return r.reply;
+      },
+    };
+    const vm = this.#vm as LuaVm;
+    let reply: Reply;
+    try {
+      const seed = Math.floor(ctx.random() * 2 ** 32);
+      reply = vm.run(sha, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), host, seed);
+    } catch (cause) {
+      // A fault inside the VM (not a Lua error): start a fresh state rather than trust this one.
+      this.#vm = null;
+      reply = error(`ERR Error running script (call to f_${sha}): ${String(cause)}`);
+    }
+    return { reply, log: log.length === 0 ? null : log };
+  }
+
+  script(argv: string[]): Reply {
+    const sub = argv[1].toLowerCase();
+    const arity = (ok: boolean) =>
+      ok ? null : error(`ERR wrong number of arguments for 'script|${sub}' command`);
+    switch (sub) {
+      case "load": {
+        const bad = arity(argv.length === 3);
+        if (bad !== null) return bad;
+        const loaded = this.load(argv[2]);
+        return typeof loaded === "string" ? bulk(loaded) : loaded;
+      }
+      case "exists":
+        return arity(argv.length >= 3) ??
+          array(argv.slice(2).map((s) => integer(this.#bodies.has(s.toLowerCase()) ? 1 : 0)));
+      case "flush": {
+        const bad = arity(argv.length <= 3);
+        if (bad !== null) return bad;
+        if (argv.length === 3 && !["sync", "async"].includes(argv[2].toLowerCase())) {
+          return error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+        }
+        this.#bodies.clear();
+        this.#vm = null; // drops every compiled function with the state
+        return OK;
+      }
+      case "kill":
+        return arity(argv.length === 2) ?? error("NOTBUSY No scripts in execution right now.");
+      case "help":
+        return arity(argv.length === 2) ?? array(SCRIPT_HELP.map(simple));
+      default:
+        return error(
+          `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try SCRIPT HELP.`,
+        );
+    }
+  }
+}
+
+/** Server commands scripts may call that the store lacks: answered here, as the server would. */
+const SERVER_COMMAND_ARITY: Record<string, number> = { ping: -1, echo: 2, time: 1 };
+
+function serverCommand(cmd: string[], ctx: ExecContext): Reply | null {
+  switch (cmd[0].toLowerCase()) {
+    case "ping":
+      if (cmd.length > 2) return error("ERR wrong number of arguments for 'ping' command");
+      return cmd.length === 2 ? bulk(cmd[1]) : simple("PONG");
+    case "echo":
+      return bulk(cmd[1]);
+    case "time": {
+      const micros = Math.floor(ctx.nowMs * 1000);
+      return array([bulk(String(Math.floor(micros / 1e6))), bulk(String(micros % 1e6))]);
+    }
+    default:
+      return null;
+  }
+}
+
+/** Why a script may not run this command (Redis's texts), or null. */
+function refusal(store: Store, cmd: string[], readOnly: boolean): Reply | null {
+  const name = cmd[0].toLowerCase();
+  const serverArity = SERVER_COMMAND_ARITY[name];
+  if (serverArity !== undefined) {
+    const ok = serverArity > 0 ? cmd.length === serverArity : cmd.length >= -serverArity;
+    return ok ? null : error("ERR Wrong number of args calling Redis command from script");
+  }
+  const found = store.commands.get(name);
+  if (found === undefined) {
+    return NOT_FROM_SCRIPTS.has(name)
+      ? error("ERR This Redis command is not allowed from script")
+      : error("ERR Unknown Redis command called from script");
+  }
+  if (found.flags.includes("noscript")) {
+    return error("ERR This Redis command is not allowed from script");
+  }
+  if (found.arity > 0 ? cmd.length !== found.arity : cmd.length < -found.arity) {
+    return error("ERR Wrong number of args calling Redis command from script");
+  }
+  if (readOnly && found.flags.includes("write")) {
+    return error("ERR Write commands are not allowed from read-only scripts.");
+  }
+  // A script cannot wait: Redis refuses XREAD/XREADGROUP BLOCK inside one.
+  if ((name === "xread" || name === "xreadgroup") && cmd.some((a) => a.toLowerCase() === "block")) {
+    return error(`ERR ${name} command is not allowed with BLOCK option from scripts`);
+  }
+  return null;
+}
+
+/** Adds the scripting commands to a store (each store keeps its own script cache and VM). */
+export function registerScriptingCommands(
+  store: Store,
+  options: Partial<ScriptingOptions> = {},
+): void {
+  const scripting = new Scripting(options);
+  store.registerCommand(
+    spec("eval", -3, EVAL_FLAGS),
+    (s, argv, ctx) => scripting.eval(s, argv, ctx, false, false),
+  );
+  store.registerCommand(
+    spec("evalsha", -3, EVAL_FLAGS),
+    (s, argv, ctx) => scripting.eval(s, argv, ctx, true, false),
+  );
+  store.registerCommand(
+    spec("eval_ro", -3, EVAL_RO_FLAGS),
+    (s, argv, ctx) => scripting.eval(s, argv, ctx, false, true),
+  );
+  store.registerCommand(
+    spec("evalsha_ro", -3, EVAL_RO_FLAGS),
+    (s, argv, ctx) => scripting.eval(s, argv, ctx, true, true),
+  );
+  store.registerCommand(
+    spec("script", -2, "noscript may-replicate"),
+    (_s, argv) => ({ reply: scripting.script(argv), log: null }),
+  );
+}
