@@ -4,7 +4,7 @@
  * delivery count) and its consumers, each with its own PEL and seen time. Times come from the
  * command's ExecContext, so the state is a pure function of the commands and their stamped times.
  */
-import type { StreamId } from "./stream_id.ts";
+import { lowerBound, type StreamId } from "./stream_id.ts";
 
 export const STREAM_GROUP_OVERHEAD_BYTES = 96;
 export const STREAM_CONSUMER_OVERHEAD_BYTES = 64;
@@ -17,14 +17,7 @@ export const ENTRIES_READ_INVALID = -1n;
 export class SortedIds {
   readonly ids: StreamId[] = [];
   lowerBound(id: StreamId): number {
-    let lo = 0;
-    let hi = this.ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ids[mid] < id) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.ids, id);
   }
   add(id: StreamId): void {
     const i = this.lowerBound(id);

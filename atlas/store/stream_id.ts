@@ -15,6 +15,18 @@ export const ERR_INVALID_ID: Reply = Object.freeze(
   error("ERR Invalid stream ID specified as stream command argument"),
 );
 
+/** Index of the first of the sorted `ids` that is >= `id` (ids.length when none). */
+export function lowerBound(ids: readonly StreamId[], id: StreamId): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid] < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function makeId(ms: bigint, seq: bigint): StreamId {
   return (ms << 64n) | seq;
 }

@@ -8,7 +8,7 @@
  * Memory estimate (`bytes`): per node, per live entry (overhead + field/value bytes), per
  * tombstone, plus consumer-group state.
  */
-import { ID_MAX, ID_MIN, idMs, idSeq, type StreamId } from "./stream_id.ts";
+import { ID_MAX, ID_MIN, idMs, idSeq, lowerBound, type StreamId } from "./stream_id.ts";
 import {
   entryBytes,
   LP_EMPTY_BYTES,
@@ -50,14 +50,7 @@ export class StreamNode {
   }
   /** Index of the first id >= `id` (ids.length when none). */
   lowerBound(id: StreamId): number {
-    let lo = 0;
-    let hi = this.ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ids[mid] < id) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.ids, id);
   }
 }
 
