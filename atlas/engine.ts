@@ -20,6 +20,7 @@ import { writeSnapshot } from "./snapshot/writer.ts";
 import type { ExecContext } from "./store/keyspace.ts";
 import { error, integer, OK, type Reply, simple } from "./store/reply.ts";
 import type { SnapshotView } from "./store/snapshot_view.ts";
+import { mayWrite } from "./store/command_table.ts";
 import { Store, type StoreOptions } from "./store/store.ts";
 
 export interface AtlasLogger {
@@ -451,8 +452,7 @@ export class AtlasEngine implements CommandExecutor {
 
   private isWrite(name: string): boolean {
     const spec = this.store.commands.get(name.toLowerCase());
-    return spec === undefined || spec.flags.includes("write") ||
-      spec.flags.includes("may-replicate"); // EVAL may write
+    return spec === undefined || mayWrite(spec);
   }
 
   private async engineCommand(name: string, argv: string[]): Promise<Reply> {

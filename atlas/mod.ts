@@ -8,6 +8,7 @@ export * from "./store/binary.ts";
 export { AtlasEngine } from "./engine.ts";
 export type { AtlasEngineOptions, AtlasEngineStats, AtlasLogger } from "./engine.ts";
 export { Store } from "./store/store.ts";
+export { mayWrite } from "./store/command_table.ts";
 export type { CommandHandler, ExecResult, StoreOptions } from "./store/store.ts";
 export { startAtlasServer } from "./server.ts";
 export {

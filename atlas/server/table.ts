@@ -3,6 +3,7 @@
  * own commands. Lookups are cached per raw spelling ("GET", "get"), so the hot path does no
  * lower-casing.
  */
+import { mayWrite } from "../store/command_table.ts";
 import type { CommandEntry, CommandSpecLike, Handler } from "./types.ts";
 
 const SPELLING_CACHE_MAX = 4096;
@@ -68,8 +69,7 @@ export class CommandTable {
       lastKey: spec.lastKey,
       step: spec.step,
       group: spec.group,
-      // may-replicate (EVAL, EVALSHA, SCRIPT): may write, so a reply waits for durability too.
-      write: spec.flags.includes("write") || spec.flags.includes("may-replicate"),
+      write: mayWrite(spec), // a reply waits for durability (EVAL too: it may write)
       noAuth: NO_AUTH.has(name) || spec.flags.includes("no-auth"),
       pubsubOk: PUBSUB_OK.has(name),
       multiControl: MULTI_CONTROL.has(name),

@@ -77,6 +77,15 @@ export function command(
 }
 
 /** The argv indexes holding keys, per the spec (for WATCH, routing, limits). */
+/**
+ * Whether running the command can change data, so it must go through the log (AOF, Raft) and
+ * its reply wait for durability: writes, and may-replicate commands such as EVAL whose effects
+ * depend on the script.
+ */
+export function mayWrite(spec: { readonly flags: readonly string[] }): boolean {
+  return spec.flags.includes("write") || spec.flags.includes("may-replicate");
+}
+
 export function keyIndexes(spec: CommandSpec, argc: number): number[] {
   if (spec.firstKey <= 0) return [];
   const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;

@@ -5,7 +5,7 @@
  * leader after a heartbeat round, also for followers) before reading the local store; `stale`
  * reads the local store at once. With no leader, commands fail fast with CLUSTERDOWN / TRYAGAIN.
  */
-import { type CommandExecutor, error, type Reply, type Store } from "../../atlas/mod.ts";
+import { type CommandExecutor, error, mayWrite, type Reply, type Store } from "../../atlas/mod.ts";
 import {
   NotLeaderError,
   ProposalDroppedError,
@@ -115,11 +115,9 @@ export class ReplicatedExecutor implements CommandExecutor {
     if (!spec || !arityOk(spec.arity, argv.length)) {
       return this.#o.store.execute(argv, this.#readContext()).reply;
     }
-    // may-replicate (EVAL, EVALSHA, SCRIPT LOAD/FLUSH) goes through the log too: a script may
-    // write, and every replica re-runs it, so every replica must hold the same script cache.
-    if (spec.flags.includes("write") || spec.flags.includes("may-replicate")) {
-      return this.#queueWrite(argv, true);
-    }
+    // EVAL, EVALSHA and SCRIPT LOAD/FLUSH go through the log too (mayWrite): a script may write,
+    // and every replica re-runs it, so every replica must hold the same script cache.
+    if (mayWrite(spec)) return this.#queueWrite(argv, true);
     return this.#read(argv);
   }
 
