@@ -4,48 +4,12 @@
  * replies were taken from a real redis-server 7 (RESP2 and RESP3).
  */
 import assert from "node:assert/strict";
-import { type AtlasServer, startAtlasServer } from "../server.ts";
-import { RawClient, type RespValue } from "../testing/atlasd_harness.ts";
+import type { RespValue } from "../testing/atlasd_harness.ts";
+import { type BlockingEnv, withBlockingServer } from "../testing/blocking_env.ts";
 import { RecordingExecutor } from "../testing/recording_executor.ts";
 
-interface Env {
-  readonly server: AtlasServer;
-  readonly executor: RecordingExecutor;
-  /** Connects a client; closed by `withServer`. proto 3 sends HELLO 3 first. */
-  connect(proto?: 2 | 3): Promise<RawClient>;
-  /** Resolves once `n` clients are blocked (so a write that follows must wake them). */
-  blocked(n: number): Promise<void>;
-}
-
-async function withServer(fn: (env: Env) => Promise<void>, async = false): Promise<void> {
-  const executor = new RecordingExecutor(async);
-  const server = startAtlasServer({ executor, store: executor.store, port: 0 });
-  const clients: RawClient[] = [];
-  const env: Env = {
-    server,
-    executor,
-    async connect(proto = 2) {
-      const c = await RawClient.connect(server.addr.port);
-      clients.push(c);
-      if (proto === 3) await c.one("HELLO", "3");
-      return c;
-    },
-    async blocked(n) {
-      const giveUp = Date.now() + 10_000; // a guard against hanging, not a timing assertion
-      while (server.stats.blockedClients !== n) {
-        if (Date.now() > giveUp) {
-          throw new Error(`${server.stats.blockedClients} blocked, not ${n}`);
-        }
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    },
-  };
-  try {
-    await fn(env);
-  } finally {
-    for (const c of clients) await c.close();
-    await server.close();
-  }
+function withServer(fn: (env: BlockingEnv) => Promise<void>, async = false): Promise<void> {
+  return withBlockingServer(new RecordingExecutor(async), fn);
 }
 
 const b = (v: string): RespValue => ({ t: "bulk", v });
