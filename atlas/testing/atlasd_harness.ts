@@ -82,15 +82,22 @@ export async function startAtlasd(extraArgs: string[] = [], dataDir?: string): P
   };
 }
 
+/** Ports this process handed out: a cluster picks several before any of them is bound. */
+const handedOut = new Set<number>();
+
 /**
  * A port for a server started by port number (redis-server): drawn below the kernel's ephemeral
- * range, so no port-0 listener or outgoing connection can take it before the server binds it.
+ * range, so no port-0 listener or outgoing connection can take it before the server binds it,
+ * and never one this process handed out before (two random picks for one cluster could
+ * otherwise be the same free port).
  */
 export function freePort(): number {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
+      handedOut.add(port);
       return port;
     } catch (error) {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
