@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import { AofCorruptError, AofTruncatedError, AofWriteError } from "./aof/errors.ts";
+import { scanAof } from "./aof/scan.ts";
 import { SimDisk } from "./aof/sim_disk.ts";
 import { AtlasEngine, type AtlasEngineOptions } from "./engine.ts";
 import { readSnapshot } from "./snapshot/reader.ts";
@@ -97,6 +98,28 @@ Deno.test("engine: a torn final record is cut with a warning, or refused when as
   assert.equal(third.stats.recovery.truncated, null);
   assert.deepEqual(await run(third, "GET", "k8"), { kind: "bulk", value: "v8" });
   await third.close();
+});
+
+Deno.test("engine: under every the AOF is preallocated; recovery trims the zeros a crash left", async () => {
+  const h = harness();
+  const engine = await h.open({ fsync: "every", aofPreallocateBytes: 4096 });
+  for (let i = 0; i < 10; i++) await run(engine, "SET", `k${i}`, `v${i}`);
+  const path = `${DIR}/appendonly.1.aof`;
+  const live = scanAof(h.disk.bytes(path));
+  assert.deepEqual([live.status, live.records], ["ok", 10]);
+  assert.ok(live.paddingBytes > 0, "records sit in front of preallocated zeros");
+  h.disk.crash(); // no close: the zeros stay behind
+  const reopened = await h.open({ fsync: "every", aofPreallocateBytes: 4096 });
+  assert.deepEqual(await run(reopened, "GET", "k9"), { kind: "bulk", value: "v9" });
+  assert.equal(reopened.stats.recovery.aofRecords, 10);
+  assert.equal(reopened.stats.recovery.truncated, null, "padding is not a torn tail");
+  assert.equal(h.logger.at("warn").length, 0);
+  assert.equal(h.disk.bytes(path).length, live.validBytes, "the zeros were trimmed");
+  await reopened.close();
+  const interval = await h.open({ fsync: "interval", aofPreallocateBytes: 4096 });
+  await run(interval, "SET", "i", "1");
+  assert.equal(scanAof(h.disk.bytes(`${DIR}/appendonly.3.aof`)).paddingBytes, 0, "every only");
+  await interval.close();
 });
 
 Deno.test("engine: corruption before the end refuses to start, naming file, offset and fix", async () => {

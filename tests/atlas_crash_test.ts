@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { AtlasEngine } from "../atlas/mod.ts";
 import type { Reply } from "../atlas/mod.ts";
+import { scanAof } from "../atlas/aof/scan.ts";
+import { AOF_PATTERN } from "../atlas/aof/layout.ts";
 
 const CHILD = new URL("../atlas/testing/crash_child.ts", import.meta.url).pathname;
 const ROUNDS = Number(Deno.env.get("ATLAS_CRASH_ROUNDS") ?? 6);
@@ -54,10 +56,22 @@ async function crashRound(dataDir: string, killAfterMs: number): Promise<RoundRe
   return { acked, counters, stderr };
 }
 
+/** Zero bytes after the last record of each AOF part (preallocated space), by file name. */
+function aofPadding(dataDir: string): Map<string, number> {
+  const padding = new Map<string, number>();
+  for (const entry of Deno.readDirSync(dataDir)) {
+    if (!AOF_PATTERN.test(entry.name)) continue;
+    const scan = scanAof(Deno.readFileSync(`${dataDir}/${entry.name}`));
+    padding.set(entry.name, scan.paddingBytes);
+  }
+  return padding;
+}
+
 Deno.test("kill -9 under `every` loses no acknowledged write", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "atlas_crash_" });
   const acked = new Map<string, string>();
   const counters = new Map<string, number>();
+  let killedWithPadding = 0;
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const killAfterMs = 50 + Math.floor(Math.random() * 1000);
@@ -65,6 +79,7 @@ Deno.test("kill -9 under `every` loses no acknowledged write", async () => {
       assert.ok(result.acked.size > 0, `round ${round}: no acknowledged writes (${result.stderr})`);
       for (const [key, value] of result.acked) acked.set(key, value);
       for (const [key, value] of result.counters) counters.set(key, value);
+      if ([...aofPadding(dataDir).values()].some((bytes) => bytes > 0)) killedWithPadding++;
 
       const engine = await AtlasEngine.open({ dataDir, activeExpireHz: 0, snapshotIntervalMs: 0 });
       try {
@@ -85,7 +100,12 @@ Deno.test("kill -9 under `every` loses no acknowledged write", async () => {
       } finally {
         await engine.close();
       }
+      for (const [name, bytes] of aofPadding(dataDir)) {
+        assert.equal(bytes, 0, `round ${round}: ${name} still has preallocated space`);
+      }
     }
+    // The child runs under `every`, which preallocates its AOF: a kill leaves the zeros behind.
+    assert.ok(killedWithPadding > 0, "no killed child left preallocated space to recover over");
     assert.ok(acked.size > 100, `only ${acked.size} acknowledged writes over ${ROUNDS} rounds`);
   } finally {
     await Deno.remove(dataDir, { recursive: true });

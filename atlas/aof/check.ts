@@ -60,7 +60,10 @@ export async function checkAofFile(
     reason: scan.reason,
   };
   if (scan.status === "ok") {
-    const message = `${path}: OK, ${scan.records} records, ${bytes.length} bytes`;
+    const padding = scan.paddingBytes > 0
+      ? ` (the last ${scan.paddingBytes} of them preallocated, zero-filled space)`
+      : "";
+    const message = `${path}: OK, ${scan.records} records, ${bytes.length} bytes${padding}`;
     return { ...base, fixed: false, exitCode: 0, message };
   }
   const dropped = bytes.length - scan.validBytes;

@@ -30,6 +30,21 @@ Deno.test("aof check: a clean file and a clean snapshot are OK", async () => {
   }
 });
 
+Deno.test("aof check: preallocated zero bytes after the last record are OK and named", async () => {
+  const { dir, aof } = await dataDirWithWrites();
+  try {
+    const size = (await Deno.stat(aof)).size;
+    await Deno.truncate(aof, size + 4096); // what a killed `every` writer leaves
+    const result = await checkAofFile(aof);
+    assert.equal(result.status, "ok");
+    assert.equal(result.records, 10);
+    assert.equal(result.exitCode, 0);
+    assert.match(result.message, /OK, 10 records, \d+ bytes \(the last 4096 of them preallocated/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("aof check --fix truncates a torn tail only once confirmed", async () => {
   const { dir, aof } = await dataDirWithWrites();
   try {

@@ -1,7 +1,8 @@
 /**
  * Startup recovery: load the newest snapshot, then replay the AOF parts after its log position.
  *
- * Rules (docs/aof.md): a torn final record of the LAST part is cut off with a warning when
+ * Rules (docs/aof.md): zero-filled space after the last record (preallocated by the writer) is
+ * trimmed; a torn final record of the LAST part is cut off with a warning when
  * `aofLoadTruncated` is on (else AofTruncatedError); damage anywhere else is AofCorruptError; a
  * snapshot that fails its checks is SnapshotCorruptError; a missing part is AofLayoutError.
  * Records replay with their original clock and `replaying: true`, so TTLs come out exactly as they
@@ -136,20 +137,16 @@ async function replayPart(
     if (scan.fileSeq !== seq) {
       throw new AofCorruptError(path, 12, `header names part ${scan.fileSeq}, expected ${seq}`);
     }
-    result.aofSizeBytes += bytes.length;
+    // Preallocated space the writer did not get to trim (it stopped without a clean close).
+    if (scan.paddingBytes > 0) await truncateFile(disk, path, scan.validBytes);
+    result.aofSizeBytes += scan.validBytes;
     return;
   }
   const offset = scan.badOffset ?? 0;
   const reason = scan.reason ?? "bad record";
   if (scan.status === "corrupt" || !isLast) throw new AofCorruptError(path, offset, reason);
   if (!options.aofLoadTruncated) throw new AofTruncatedError(path, offset, reason);
-  const file = await disk.open(path, "append");
-  try {
-    await file.truncate(scan.validBytes);
-    await file.sync();
-  } finally {
-    file.close();
-  }
+  await truncateFile(disk, path, scan.validBytes);
   result.truncated = { file: path, offset, droppedBytes: bytes.length - scan.validBytes };
   result.aofSizeBytes += scan.validBytes;
   logger.warn("AOF ends in a partial record; truncated it", {
@@ -158,6 +155,16 @@ async function replayPart(
     droppedBytes: bytes.length - scan.validBytes,
     reason,
   });
+}
+
+async function truncateFile(disk: Disk, path: string, sizeBytes: number): Promise<void> {
+  const file = await disk.open(path, "append");
+  try {
+    await file.truncate(sizeBytes);
+    await file.sync();
+  } finally {
+    file.close();
+  }
 }
 
 /** Parts and snapshots older than the loaded snapshot: leftovers of an interrupted compaction. */

@@ -45,13 +45,40 @@ Deno.test("a file cut inside its last record is torn at that record", () => {
   }
 });
 
-Deno.test("a zero-filled tail (power loss after a size update) is torn", () => {
+Deno.test("zero bytes from a record boundary on end the log (preallocated space)", () => {
   const { bytes, offsets } = aofBytes(LOGS);
-  const damaged = bytes.slice();
-  damaged.fill(0, offsets[2]);
-  const result = scanAof(damaged);
-  assert.equal(result.status, "torn");
-  assert.equal(result.badOffset, offsets[2]);
+  const padded = concatBytes([bytes, new Uint8Array(4096)]);
+  const result = scanAof(padded, () => {});
+  assert.equal(result.status, "ok");
+  assert.equal(result.records, 4);
+  assert.equal(result.validBytes, bytes.length);
+  assert.equal(result.paddingBytes, 4096);
+  // A power loss after a size update whose data never reached the disk looks the same.
+  const lost = bytes.slice();
+  lost.fill(0, offsets[2]);
+  const cut = scanAof(lost);
+  assert.deepEqual([cut.status, cut.records, cut.validBytes], ["ok", 2, offsets[2]]);
+  assert.equal(cut.paddingBytes, bytes.length - offsets[2]);
+  assert.equal(scanAof(bytes).paddingBytes, 0);
+});
+
+Deno.test("a record cut short inside preallocated space is torn at that record", () => {
+  const { bytes, offsets } = aofBytes(LOGS);
+  const padded = concatBytes([bytes, new Uint8Array(512)]);
+  // The write of the last record reached the disk only up to `keep` bytes; zeros follow.
+  for (const keep of [1, 5, 11, 12, 13, bytes.length - offsets[3] - 1]) {
+    const torn = padded.slice();
+    torn.fill(0, offsets[3] + keep);
+    const result = scanAof(torn, () => {});
+    assert.equal(result.status, "torn", `kept ${keep} bytes`);
+    assert.equal(result.badOffset, offsets[3]);
+    assert.equal(result.validBytes, offsets[3]);
+    assert.equal(result.records, 3);
+  }
+  // Damage with records after it stays corruption, padding or not.
+  const damaged = padded.slice();
+  damaged[offsets[2] + 14] ^= 1;
+  assert.equal(scanAof(damaged).status, "corrupt");
 });
 
 Deno.test("a damaged record followed by more data is corruption, at its offset", () => {

@@ -2,18 +2,33 @@ import type { Disk, DiskFile, OpenMode } from "./disk.ts";
 
 /**
  * An in-memory Disk with a power-loss model: file contents and directory entries are volatile
- * until `sync()` / `syncDir()`. `crash()` reverts every file to its last fsynced bytes (plus, when
- * asked, a random prefix of the un-fsynced tail: a torn write) and every directory to its last
- * synced entries. Handles opened before a crash fail afterwards, like a process that died.
+ * until `sync()` / `syncDir()`. `crash()` undoes every change to a file made since its last
+ * completed fsync (or, when asked, keeps a random prefix of those changes in the order they were
+ * made: a torn write) and reverts every directory to its last synced entries. Handles opened
+ * before a crash fail afterwards, like a process that died. Writes land at the handle's position
+ * (anywhere in the file, as pwrite-style overwrites of preallocated space do), or at the end for
+ * handles opened in `append` mode (O_APPEND).
  * Faults: `failWrites` / `failSyncs` make the next operations throw, like EIO or ENOSPC.
  */
 interface Inode {
   data: Uint8Array;
   length: number;
-  /** Bytes [0, durableLength) of `durable ?? data` survive a crash. */
-  durableLength: number;
-  /** A private copy of the durable bytes, made once a truncate rewrites below durableLength. */
-  durable: Uint8Array | null;
+  /** Changes not yet covered by a completed fsync, oldest first. */
+  pending: Change[];
+  /** Sequence number of the last change made. */
+  lastSeq: number;
+}
+
+/** One write or truncate, with what it replaced so a crash can undo it. */
+interface Change {
+  seq: number;
+  offset: number;
+  /** Bytes written from `offset` (0 for a truncate). */
+  written: number;
+  /** The file's bytes the change replaced, from `offset` (up to the old length). */
+  before: Uint8Array;
+  /** The file's length before the change. */
+  oldLength: number;
 }
 
 export interface CrashOptions {
@@ -47,11 +62,10 @@ export class SimDisk implements Disk {
     let inode = this.names.get(path);
     if (!inode) {
       if (mode === "read") return Promise.reject(new Error(`No such file: ${path}`));
-      inode = { data: new Uint8Array(256), length: 0, durableLength: 0, durable: null };
+      inode = { data: new Uint8Array(256), length: 0, pending: [], lastSeq: 0 };
       this.setName(path, inode);
     } else if (mode === "create") {
-      preserveDurable(inode, 0);
-      inode.length = 0;
+      truncateInode(inode, 0);
     }
     return Promise.resolve(new SimFile(this, inode, this.generation, mode));
   }
@@ -118,14 +132,9 @@ export class SimDisk implements Disk {
     const random = options.random ?? Math.random;
     const inodes = new Set(this.durableNames.values());
     for (const inode of inodes) {
-      const durable = inode.durable ?? inode.data;
-      const unsynced = inode.durable ? 0 : inode.length - inode.durableLength;
-      const kept = options.tornTail && unsynced > 0 ? Math.floor(random() * (unsynced + 1)) : 0;
-      const length = inode.durableLength + kept;
-      inode.data = durable.slice(0, Math.max(length, 1));
-      inode.length = length;
-      inode.durableLength = length;
-      inode.durable = null;
+      const total = inode.pending.reduce((sum, change) => sum + change.written, 0);
+      const keep = options.tornTail && total > 0 ? Math.floor(random() * (total + 1)) : -1;
+      undoPending(inode, keep);
     }
     this.names = new Map(this.durableNames);
     this.dirChanges = [];
@@ -140,13 +149,7 @@ export class SimDisk implements Disk {
 
   /** Test helper: overwrite a file's bytes (durably), e.g. to inject corruption. */
   setBytes(path: string, bytes: Uint8Array): void {
-    const inode: Inode = {
-      data: bytes.slice(),
-      length: bytes.length,
-      durableLength: 0,
-      durable: null,
-    };
-    inode.durableLength = bytes.length;
+    const inode: Inode = { data: bytes.slice(), length: bytes.length, pending: [], lastSeq: 0 };
     this.dirChanges = this.dirChanges.filter((change) => change.path !== path);
     this.names.set(path, inode);
     this.durableNames.set(path, inode);
@@ -157,62 +160,116 @@ export class SimDisk implements Disk {
   }
 }
 
-/** Before bytes below durableLength change, keep a copy of what a crash would restore. */
-function preserveDurable(inode: Inode, newLength: number): void {
-  if (inode.durable === null && newLength < inode.durableLength) {
-    inode.durable = inode.data.slice(0, inode.durableLength);
+/** Makes room for `length` bytes, zero-filled past the current length. */
+function ensureCapacity(inode: Inode, length: number): void {
+  if (length > inode.data.length) {
+    const grown = new Uint8Array(Math.max(length, inode.data.length * 2));
+    grown.set(inode.data.subarray(0, inode.length));
+    inode.data = grown;
   }
 }
 
+function record(inode: Inode, offset: number, written: number, end: number): void {
+  inode.pending.push({
+    seq: ++inode.lastSeq,
+    offset,
+    written,
+    before: inode.data.slice(offset, Math.min(end, inode.length)),
+    oldLength: inode.length,
+  });
+}
+
+function writeInode(inode: Inode, offset: number, bytes: Uint8Array): void {
+  const end = offset + bytes.length;
+  record(inode, offset, bytes.length, end);
+  ensureCapacity(inode, end);
+  if (offset > inode.length) inode.data.fill(0, inode.length, offset); // a hole reads as zeros
+  inode.data.set(bytes, offset);
+  inode.length = Math.max(inode.length, end);
+}
+
+/** ftruncate: shrinks, or grows with zero bytes. */
+function truncateInode(inode: Inode, length: number): void {
+  if (length === inode.length) return;
+  record(inode, Math.min(length, inode.length), 0, inode.length);
+  ensureCapacity(inode, length);
+  if (length > inode.length) inode.data.fill(0, inode.length, length);
+  inode.length = length;
+}
+
+/**
+ * Undoes the pending changes of a file, newest first, except that the first `keepBytes` written
+ * bytes (in the order they were written) survive; -1 keeps nothing, not even a truncate.
+ */
+function undoPending(inode: Inode, keepBytes: number): void {
+  let budget = keepBytes;
+  let firstUndone = inode.pending.length;
+  let keptOfFirst = 0;
+  for (const [i, change] of inode.pending.entries()) {
+    if (budget < 0 || budget < change.written) {
+      firstUndone = i;
+      keptOfFirst = Math.max(0, budget);
+      break;
+    }
+    budget -= change.written;
+  }
+  for (let i = inode.pending.length - 1; i >= firstUndone; i--) {
+    const change = inode.pending[i];
+    const kept = i === firstUndone ? keptOfFirst : 0;
+    ensureCapacity(inode, change.offset + change.before.length);
+    inode.data.set(change.before.subarray(kept), change.offset + kept);
+    inode.length = Math.max(change.oldLength, change.offset + kept);
+  }
+  inode.pending = [];
+  if (inode.data.length > inode.length * 2 + 256) inode.data = inode.data.slice(0, inode.length);
+}
+
 class SimFile implements DiskFile {
-  private position: number;
+  private position = 0;
 
   constructor(
     private readonly disk: SimDisk,
     private readonly inode: Inode,
     private readonly generation: number,
-    mode: OpenMode,
-  ) {
-    this.position = mode === "append" ? inode.length : 0;
-  }
+    private readonly mode: OpenMode,
+  ) {}
 
   private check(): void {
     if (!this.disk.isLive(this.generation)) throw new Error("Disk crashed (simulated)");
   }
 
+  // No writeSync/syncSync: the writer then takes its async paths, where `delay` lets a crash
+  // land between a write and its fsync.
   async write(bytes: Uint8Array): Promise<void> {
-    this.check();
-    if (this.disk.failWrites) throw new Error("No space left on device (simulated)");
-    this.append(bytes);
+    this.put(bytes);
     if (this.disk.delay) await this.disk.delay();
     this.check();
   }
 
-  private append(bytes: Uint8Array): void {
-    const inode = this.inode;
-    const end = inode.length + bytes.length;
-    if (end > inode.data.length) {
-      const grown = new Uint8Array(Math.max(end, inode.data.length * 2));
-      grown.set(inode.data.subarray(0, inode.length));
-      inode.data = grown;
-    }
-    inode.data.set(bytes, inode.length);
-    inode.length = end;
-    this.position = end;
+  private put(bytes: Uint8Array): void {
+    this.check();
+    if (this.disk.failWrites) throw new Error("No space left on device (simulated)");
+    const offset = this.mode === "append" ? this.inode.length : this.position;
+    writeInode(this.inode, offset, bytes);
+    this.position = offset + bytes.length;
   }
 
   async sync(): Promise<void> {
     this.check();
     if (this.disk.failSyncs) throw new Error("Input/output error (simulated)");
-    const length = this.inode.length;
-    const durable = this.inode.durable;
+    const upTo = this.inode.lastSeq;
     if (this.disk.delay) await this.disk.delay();
     this.check(); // a crash while the fsync ran: nothing became durable
+    this.syncDone(upTo);
+  }
+
+  /** Changes made before the fsync started are durable now. */
+  private syncDone(upTo: number): void {
     this.disk.syncCount++;
-    if (this.inode.durable === durable) {
-      this.inode.durableLength = Math.min(length, this.inode.length);
-      this.inode.durable = null;
-    }
+    const pending = this.inode.pending;
+    let i = 0;
+    while (i < pending.length && pending[i].seq <= upTo) i++;
+    if (i > 0) this.inode.pending = pending.slice(i);
   }
 
   read(into: Uint8Array): Promise<number | null> {
@@ -235,8 +292,7 @@ class SimFile implements DiskFile {
     } catch (error) {
       return Promise.reject(error);
     }
-    preserveDurable(this.inode, sizeBytes);
-    this.inode.length = Math.min(this.inode.length, sizeBytes);
+    truncateInode(this.inode, sizeBytes);
     return Promise.resolve();
   }
 
