@@ -229,18 +229,69 @@ function copy(ks: Keyspace, argv: string[]): Reply {
   return integer(1);
 }
 
+const OBJECT_HELP = [
+  "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "ENCODING <key>",
+  "    Return the kind of internal representation used in order to store the value",
+  "    associated with a <key>.",
+  "FREQ <key>",
+  "    Return the access frequency index of the <key>. The returned integer is",
+  "    proportional to the logarithm of the recent access frequency of the key.",
+  "IDLETIME <key>",
+  "    Return the idle time of the <key>, that is the approximated number of",
+  "    seconds elapsed since the last access to the key.",
+  "REFCOUNT <key>",
+  "    Return the number of references of the value associated with the specified",
+  "    <key>.",
+  "HELP",
+  "    Prints this help.",
+].map((line) => simple(line));
+
+/** Redis's refcount of a shared object: it is never freed. */
+const SHARED_REFCOUNT = 2147483647;
+/** Redis shares the integers 0-9999 as values (OBJ_SHARED_INTEGERS) unless an LRU policy runs. */
+const SHARED_INTEGER_RE = /^(0|[1-9]\d{0,3})$/;
+
+const ERR_NO_LFU = error(
+  "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that " +
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+);
+/** ATLAS records access times only where allkeys-lru needs them (no cost per read elsewhere). */
+const ERR_NO_IDLETIME = error(
+  "ERR idle time is tracked only under maxmemory-policy allkeys-lru (with maxmemory set)",
+);
+
 function objectCommand(ks: Keyspace, argv: string[]): Reply {
   const sub = lower(argv[1]);
-  if (sub === "help") return array([bulk("OBJECT ENCODING <key>")]);
-  if (sub !== "encoding") {
+  if (sub === "help") {
+    return argv.length === 2
+      ? array(OBJECT_HELP)
+      : error("ERR wrong number of arguments for 'object|help' command");
+  }
+  if (sub !== "encoding" && sub !== "refcount" && sub !== "freq" && sub !== "idletime") {
     return error(sanitize(`ERR unknown subcommand '${argv[1]}'. Try OBJECT HELP.`));
   }
   if (argv.length !== 3) {
-    return error("ERR wrong number of arguments for 'object|encoding' command");
+    return error(`ERR wrong number of arguments for 'object|${sub}' command`);
   }
-  const v = ks.lookup(argv[2]);
+  // Like Redis, OBJECT looks the key up without counting as an access to it.
+  const v = ks.peek(argv[2]);
   if (v === undefined) return NIL;
-  return bulk(encodingOf(v));
+  switch (sub) {
+    case "encoding":
+      return bulk(encodingOf(v));
+    case "refcount":
+      return integer(
+        typeof v === "string" && ks.lru === null && SHARED_INTEGER_RE.test(v) ? SHARED_REFCOUNT : 1,
+      );
+    case "freq":
+      return ERR_NO_LFU; // ATLAS has no LFU policy
+    default: {
+      const accessedAt = ks.lru?.get(argv[2]);
+      if (accessedAt === undefined) return ERR_NO_IDLETIME;
+      return integer(Math.max(0, ks.lruClock() - accessedAt));
+    }
+  }
 }
 
 const INT_RE = /^-?[1-9]\d{0,18}$|^0$/;

@@ -260,3 +260,37 @@ Deno.test("OBJECT ENCODING mirrors Redis 7.0 thresholds", () => {
     ],
   );
 });
+
+Deno.test("OBJECT REFCOUNT, FREQ, IDLETIME and HELP", () => {
+  const h = new Harness();
+  h.run("SET", "small", "42");
+  h.run("SET", "large", "10000");
+  h.run("SET", "text", "hello");
+  h.run("RPUSH", "list", "a");
+  assert.equal(h.run("OBJECT", "REFCOUNT", "small"), 2147483647, "a shared integer");
+  assert.equal(h.run("OBJECT", "REFCOUNT", "large"), 1);
+  assert.equal(h.run("OBJECT", "REFCOUNT", "text"), 1);
+  assert.equal(h.run("OBJECT", "REFCOUNT", "list"), 1);
+  assert.equal(h.run("OBJECT", "REFCOUNT", "none"), null);
+  assert.equal(h.run("OBJECT", "FREQ", "none"), null);
+  assert.match((h.run("OBJECT", "FREQ", "text") as { err: string }).err, /LFU maxmemory policy/);
+  assert.match((h.run("OBJECT", "IDLETIME", "text") as { err: string }).err, /allkeys-lru/);
+  assert.deepEqual(h.run("OBJECT", "REFCOUNT"), {
+    err: "ERR wrong number of arguments for 'object|refcount' command",
+  });
+  const help = h.run("OBJECT", "HELP") as string[];
+  assert.equal(help[0], "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  assert.equal(help.length, 15);
+
+  // Under allkeys-lru the keyspace keeps each key's last access: IDLETIME is exact there.
+  const lru = new Harness({ maxmemoryBytes: 1 << 30, maxmemoryPolicy: "allkeys-lru" });
+  lru.clock.nowMs = 1_000_000;
+  lru.run("SET", "k", "1");
+  lru.clock.nowMs += 7_500;
+  assert.equal(lru.run("OBJECT", "IDLETIME", "k"), 7);
+  assert.equal(lru.run("OBJECT", "IDLETIME", "k"), 7, "OBJECT itself is not an access");
+  assert.equal(lru.run("OBJECT", "REFCOUNT", "k"), 1, "no shared integers under an LRU policy");
+  lru.run("GET", "k");
+  lru.clock.nowMs += 2_000;
+  assert.equal(lru.run("OBJECT", "IDLETIME", "k"), 2);
+});

@@ -74,6 +74,9 @@ export interface ChangeHook {
   preserve(key: string): void;
 }
 
+/** 2020-01-01T00:00:00Z in Unix seconds: the zero of lruClock(). */
+const LRU_EPOCH_S = 1_577_836_800;
+
 export class Keyspace {
   readonly data = new Map<string, Value>();
   readonly expires = new Map<string, number>();
@@ -95,10 +98,11 @@ export class Keyspace {
   readonly touched: (string | null)[] = [];
   readonly hooks: ChangeHook[] = [];
   /**
-   * allkeys-lru only: every key in access order (front = least recently used); an access moves
-   * the key to the end (delete + set). Kept apart from `data` so SCAN's order stays stable.
+   * allkeys-lru only: every key in access order (front = least recently used) with the time of
+   * that access (lruClock(); OBJECT IDLETIME); an access moves the key to the end (delete + set).
+   * Kept apart from `data` so SCAN's order stays stable.
    */
-  lru: Map<string, 0> | null = null;
+  lru: Map<string, number> | null = null;
   /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru. */
   keyOverheadBytes = KEY_OVERHEAD_BYTES;
   /** The process's memory for MEMORY STATS / DOCTOR / MALLOC-STATS (injected: no I/O here). */
@@ -135,6 +139,15 @@ export class Keyspace {
     else this.log.push(argv);
   }
 
+  /**
+   * The access time kept per key under allkeys-lru: whole seconds since 2020, like Redis's LRU
+   * clock in resolution, and small enough to stay a V8 small integer (a millisecond timestamp
+   * would box a heap number per key and per access).
+   */
+  lruClock(): number {
+    return Math.floor(this.nowMs / 1000) - LRU_EPOCH_S;
+  }
+
   /** Reads a key: lazy expiry, LRU touch. */
   lookup(key: string): Value | undefined {
     const value = this.data.get(key);
@@ -143,7 +156,7 @@ export class Keyspace {
     const lru = this.lru;
     if (lru !== null) {
       lru.delete(key);
-      lru.set(key, 0);
+      lru.set(key, this.lruClock());
     }
     return value;
   }
@@ -183,7 +196,7 @@ export class Keyspace {
     const old = this.data.get(key);
     if (old === undefined) {
       this.usedBytes += this.keyOverheadBytes + key.length;
-      this.lru?.set(key, 0);
+      this.lru?.set(key, this.lruClock());
     } else this.usedBytes -= valueBytes(old);
     this.data.set(key, value);
     this.usedBytes += valueBytes(value);
