@@ -220,6 +220,28 @@ function generator(seed: number, big: boolean): () => string[] {
     ],
     () => ["SETBIT", K(), pick(["0", "9", "-1"]), pick(["0", "1"])],
     () => ["BITCOUNT", K(), ...pick([[], ["0", "-1"], ["1", "9", "BIT"]])],
+    () => [
+      "BITOP",
+      pick(["AND", "OR", "XOR", "NOT", "NOT", "nand"]),
+      K(),
+      ...Array.from({ length: 1 + Math.floor(rnd() * 3) }, K),
+    ],
+    () => {
+      // BITFIELD: a few operations at field boundaries, every width class and overflow mode.
+      const type = () =>
+        pick(["i1", "u1", "i5", "u5", "i8", "u8", "i16", "u32", "i63", "u63", "i64"]);
+      const offset = () => pick(["0", "3", "7", "13", "#1", "#2", "64"]);
+      const num = () =>
+        pick(["0", "1", "-1", "127", "-128", "255", "70000", "9223372036854775807", "x"]);
+      const kinds = [
+        () => ["GET", type(), offset()],
+        () => ["SET", type(), offset(), num()],
+        () => ["INCRBY", type(), offset(), num()],
+        () => ["OVERFLOW", pick(["WRAP", "SAT", "FAIL"])],
+      ];
+      const ops = Array.from({ length: Math.floor(rnd() * 5) }, () => pick(kinds)());
+      return [pick(["BITFIELD", "BITFIELD", "BITFIELD_RO"]), K(), ...ops.flat()];
+    },
     () => {
       const opts = [[], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"], ["IDX", "MINMATCHLEN", N()]];
       return ["LCS", K(), K(), ...pick([...opts, ["LEN", "IDX"]])];

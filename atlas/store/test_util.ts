@@ -137,6 +137,15 @@ export function randomCommands(seed: number): () => string[] {
     () => ["ZPOPMIN", K(), ...pick([[], ["2"]])],
     () => ["ZREMRANGEBYSCORE", K(), "-inf", F()],
     () => ["ZREMRANGEBYRANK", K(), "0", "0"],
+    () => ["BITOP", pick(["AND", "OR", "XOR"]), K(), K(), K()],
+    () => ["BITOP", "NOT", K(), K()],
+    () => [
+      "BITFIELD",
+      K(),
+      ...pick([[], ["OVERFLOW", "SAT"], ["OVERFLOW", "FAIL"]]),
+      ...pick([["SET", "i8", "#1", N()], ["INCRBY", "u5", "3", N()], ["SET", "i64", "9", "-1"]]),
+      ...pick([[], ["GET", "u4", "0"], ["INCRBY", "i16", "#2", "-300"]]),
+    ],
   ];
   return () => pick(gens)();
 }
