@@ -18,7 +18,8 @@ export type CommandFlag =
   | "allow-busy"
   | "no-auth"
   | "skip-monitor"
-  | "may-replicate";
+  | "may-replicate"
+  | "asking";
 
 export type CommandGroup =
   | "generic"

@@ -1,6 +1,10 @@
 /** Every built-in data command, by family. */
 import { BIT_COMMANDS } from "./bit_commands.ts";
+import { BITFIELD_COMMANDS } from "./bitfield_commands.ts";
+import { BITOP_COMMANDS } from "./bitop_commands.ts";
 import type { BuiltinCommand } from "./command_table.ts";
+import { DB_COMMANDS } from "./db_commands.ts";
+import { DUMP_COMMANDS } from "./dump_commands.ts";
 import { GEO_COMMANDS } from "./geo_commands.ts";
 import { HASH_COMMANDS } from "./hash_commands.ts";
 import { HLL_COMMANDS } from "./hll_commands.ts";
@@ -16,8 +20,11 @@ import { ZSET_COMMANDS } from "./zset_commands.ts";
 
 export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
   ...KEY_COMMANDS,
+  ...DB_COMMANDS,
   ...STRING_COMMANDS,
   ...BIT_COMMANDS,
+  ...BITOP_COMMANDS,
+  ...BITFIELD_COMMANDS,
   ...HASH_COMMANDS,
   ...LIST_COMMANDS,
   ...SET_COMMANDS,
@@ -28,4 +35,5 @@ export const BUILTIN_COMMANDS: readonly BuiltinCommand[] = [
   ...HLL_COMMANDS,
   ...GEO_COMMANDS,
   ...STREAM_COMMANDS,
+  ...DUMP_COMMANDS,
 ];
