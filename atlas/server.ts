@@ -17,6 +17,9 @@ import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
 import { serveConnection } from "./server/connection.ts";
 import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
 import { MONITOR_COMMANDS, Monitors } from "./server/monitor.ts";
+import { CommandTiming } from "./server/command_timing.ts";
+import { LATENCY_COMMANDS } from "./server/latency.ts";
+import { SLOWLOG_COMMANDS } from "./server/slowlog.ts";
 import { SERVER_COMMANDS } from "./server/server_commands.ts";
 import { PubSub } from "./server/pubsub.ts";
 import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
@@ -162,6 +165,8 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     ...SERVER_COMMANDS,
     ...REPLICATION_COMMANDS,
     ...MONITOR_COMMANDS,
+    ...SLOWLOG_COMMANDS,
+    ...LATENCY_COMMANDS,
     ...CONFIG_COMMANDS,
     ...COMMAND_COMMANDS,
   ]);
@@ -180,6 +185,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     blocking: new Blocking(options.executor),
     watches: new Watches(),
     monitors: new Monitors(),
+    timing: new CommandTiming(),
     replication: options.replication,
     shutdown: options.shutdown,
     stats: newStats(),

@@ -2,6 +2,8 @@
 import { RespParser } from "../resp/parser.ts";
 import type { RespLimits } from "../resp/limits.ts";
 import { Output } from "./output.ts";
+import { NIL } from "../store/reply.ts";
+import type { CommandEntry, HandlerResult } from "./types.ts";
 
 export interface ClientAddress {
   readonly hostname: string;
@@ -24,6 +26,14 @@ export class Client {
   #authenticated = false;
   lastInteractionMs: number;
   lastCommand = "NULL";
+  /** The last command dispatch ran, for the slow log's batch timing (command_timing.ts). */
+  lastEntry: CommandEntry | null = null;
+  lastArgv: readonly string[] = [];
+  lastResult: HandlerResult = NIL;
+  /** Whether dispatch timed the last command itself. */
+  lastTimed = false;
+  /** Until then (ms, compared with lastInteractionMs) each command is timed: a slow pipeline. */
+  timeEachUntilMs = 0;
   /** Queued commands while in MULTI, else null. */
   multi: string[][] | null = null;
   /** A queuing error happened: EXEC answers EXECABORT. */
@@ -39,6 +49,8 @@ export class Client {
   needsSync = false;
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  /** SSUBSCRIBE channels: counted apart in replies, but they too mean pub/sub mode. */
+  readonly shardChannels = new Set<string>();
   /** Cancels the pending blocking command, if any. */
   unblock: (() => void) | null = null;
   /** A read started while blocked (into `scratch`), consumed by the next loop turn. */
@@ -81,8 +93,9 @@ export class Client {
     this.parser.unauthenticated = !value;
   }
 
+  /** Every subscription, shard channels included: above 0, the client is in pub/sub mode. */
   get subscriptionCount(): number {
-    return this.channels.size + this.patterns.size;
+    return this.channels.size + this.patterns.size + this.shardChannels.size;
   }
 
   /** Redis CLIENT LIST flags: N normal, x MULTI, b blocked, P pub/sub. */

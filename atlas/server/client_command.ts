@@ -14,8 +14,8 @@ export function clientInfoLine(client: Client, nowMs: number): string {
   const multi = client.multi === null ? -1 : client.multi.length;
   return `id=${client.id} addr=${client.addr} laddr=${client.laddr} fd=-1 name=${client.name} ` +
     `age=${age} idle=${idle} flags=${client.flags} db=0 sub=${client.channels.size} ` +
-    `psub=${client.patterns.size} ssub=0 multi=${multi} qbuf=${client.parser.bufferedBytes} ` +
-    `qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${client.parser.capacityBytes} rbp=0 obl=0 ` +
+    `psub=${client.patterns.size} ssub=${client.shardChannels.size} multi=${multi} ` +
+    `qbuf=${client.parser.bufferedBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${client.parser.capacityBytes} rbp=0 obl=0 ` +
     `oll=0 omem=${client.output.pendingBytes} tot-mem=${client.parser.capacityBytes} ` +
     `events=r cmd=${client.lastCommand} user=default redir=-1 resp=${client.proto} ` +
     `lib-name=${client.libName} lib-ver=${client.libVersion}`;

@@ -4,6 +4,7 @@
  * count ("numkeys": ZUNIONSTORE, LMPOP, BLMPOP...) or after a keyword (SORT ... STORE dst,
  * GEORADIUS ... STORE/STOREDIST dst, XREAD ... STREAMS k1 k2 id1 id2).
  */
+import { CHANNEL_KEY_COMMANDS } from "./shard_pubsub_commands.ts";
 import type { CommandEntry } from "./types.ts";
 
 /** Index (in the full argv, command name at 0) of the numkeys argument; keys follow it. */
@@ -41,6 +42,10 @@ const SORT_OPTION_ARGS: Readonly<Record<string, number>> = { limit: 2, by: 1, ge
 export type KeysResult = { keys: string[] } | { error: string };
 
 export function commandKeys(entry: CommandEntry, argv: readonly string[]): KeysResult {
+  // Checked before the arity, as Redis does: shard channels are declared keys, flagged not_key.
+  if (CHANNEL_KEY_COMMANDS.has(entry.name)) {
+    return { error: "ERR The command has no key arguments" };
+  }
   if (entry.arity > 0 ? argv.length !== entry.arity : argv.length < -entry.arity) {
     return { error: "ERR Invalid number of arguments specified for command" };
   }

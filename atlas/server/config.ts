@@ -2,6 +2,7 @@
 import { globMatch } from "../store/glob.ts";
 import { bulk, error, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
+import { TIMING_SETTINGS } from "./command_timing.ts";
 import type { ServerContext } from "./context.ts";
 import type { ServerCommand } from "./table.ts";
 
@@ -63,6 +64,7 @@ const PARAMS: Record<string, Param> = {
   "cluster-enabled": fixed("no"),
   "lua-time-limit": fixed("5000"),
   "busy-reply-threshold": fixed("5000"),
+  ...TIMING_SETTINGS,
 };
 
 function configGet(ctx: ServerContext, client: Client, argv: string[]): Reply {

@@ -93,15 +93,25 @@ function processBatch(
   let handedOff = false;
   try {
     client.lastInteractionMs = Date.now();
+    // The slow log's batch timing (command_timing.ts): one clock pair per read, not per command.
+    const timing = ctx.timing;
+    const timed = timing.batchGated && !timing.exactFor(client);
+    const t0 = timed ? performance.now() : 0;
+    let commands = 0;
     for (let argv = client.parser.next(); argv !== null; argv = client.parser.next()) {
       const result: HandlerResult = dispatch(ctx, client, argv);
+      commands++;
       if (ctx.blocking.hasReady) void ctx.blocking.serveReady();
       if (result instanceof Blocked || result instanceof Promise) {
+        if (timed) timing.batchDone(client, commands, (performance.now() - t0) * 1000);
         handedOff = true;
         return continueBatch(ctx, client, result);
       }
       encode(client, result);
       if (client.closeAfterFlush) break;
+    }
+    if (timed && commands > 0) {
+      timing.batchDone(client, commands, (performance.now() - t0) * 1000);
     }
     if (client.parser.error !== null) {
       encode(client, { kind: "error", value: `ERR ${client.parser.error}` });

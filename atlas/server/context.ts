@@ -3,6 +3,7 @@ import type { CommandExecutor } from "../executor.ts";
 import type { RespLimits } from "../resp/limits.ts";
 import type { Client } from "./client.ts";
 import type { Blocking } from "./blocking.ts";
+import type { CommandTiming } from "./command_timing.ts";
 import type { Monitors } from "./monitor.ts";
 import type { PubSub } from "./pubsub.ts";
 import type { CommandTable } from "./table.ts";
@@ -36,6 +37,8 @@ export interface ServerContext {
   readonly blocking: Blocking;
   readonly watches: Watches;
   readonly monitors: Monitors;
+  /** Slow log, latency monitor and latency histograms (fed with each command's duration). */
+  readonly timing: CommandTiming;
   /** Replicas (a Raft cluster) for WAIT and ROLE; undefined on a standalone server. */
   readonly replication: ReplicationHooks | undefined;
   readonly stats: ServerStats;

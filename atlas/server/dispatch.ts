@@ -56,9 +56,11 @@ export function run(
 ): HandlerResult {
   // Durations are sampled once a command is busy (1 call in 64, scaled): performance.now() is an
   // op call (~100 ns), and even 1 call in 8 cost ~3% of a pipelined command's CPU. The first
-  // calls are all timed, so rarely used commands report exact totals.
+  // calls are all timed, so rarely used commands report exact totals. The slow log times read
+  // batches instead, and every call only where it must (command_timing.ts).
+  const timing = ctx.timing;
   const calls = entry.calls;
-  const exact = calls < DURATION_EXACT_CALLS;
+  const exact = calls < DURATION_EXACT_CALLS || timing.exactFor(client);
   const timed = exact || (calls & DURATION_SAMPLE_MASK) === 0;
   const t0 = timed ? performance.now() : 0;
   let result: HandlerResult;
@@ -68,10 +70,9 @@ export function run(
     ctx.logger.error("Command failed", { command: entry.name, error: String(err) });
     result = error(`ERR internal error while running '${entry.name}'`);
   }
-  if (timed) {
-    entry.durationUs += (performance.now() - t0) *
-      (exact ? 1000 : 1000 * (DURATION_SAMPLE_MASK + 1));
-  }
+  const us = timed ? (performance.now() - t0) * 1000 : -1;
+  const weight = exact ? 1 : DURATION_SAMPLE_MASK + 1; // calls this timing stands for
+  if (timed) entry.durationUs += us * weight;
   entry.calls++; // after running, like Redis: INFO does not count itself
   if (client.proto === 3 && entry.group === "sorted-set" && nestsScorePairs(entry.name, argv)) {
     result = result instanceof Promise ? result.then(nestPairs) : nestPairs(result as Reply);
@@ -79,6 +80,11 @@ export function run(
   if (entry.write) client.needsSync = true;
   if ((result as Reply).kind === "error") entry.failedCalls++;
   client.lastCommand = entry.name;
+  client.lastEntry = entry;
+  client.lastArgv = argv;
+  client.lastResult = result;
+  client.lastTimed = timed;
+  if (timed) timing.record(client, entry, argv, us, weight, result);
   if (ctx.monitors.size > 0) ctx.monitors.feed(client, entry, argv);
   return result;
 }

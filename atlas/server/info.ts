@@ -110,6 +110,7 @@ function statsSection(ctx: ServerContext): Fields {
     ["evicted_keys", st?.evictedKeysTotal ?? 0],
     ["pubsub_channels", ctx.pubsub.channels.size],
     ["pubsub_patterns", ctx.pubsub.patterns.size],
+    ["pubsubshard_channels", ctx.pubsub.shardChannels.size],
     ["total_error_replies", errors],
   ];
 }

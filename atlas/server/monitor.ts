@@ -60,7 +60,7 @@ export class Monitors {
  * The arguments shown as "(redacted)", [from, to): every argument of AUTH, the user name and
  * password after HELLO's AUTH (Redis's redactClientCommandArgument).
  */
-function redactedRange(name: string, argv: readonly string[]): [number, number] {
+export function redactedRange(name: string, argv: readonly string[]): [number, number] {
   if (name === "auth") return [1, argv.length];
   if (name !== "hello") return [0, 0];
   for (let i = 2; i < argv.length; i++) {

@@ -1,4 +1,8 @@
-/** Channels and patterns -> subscribers; PUBLISH encodes pushes straight into their outputs. */
+/**
+ * Channels, patterns and shard channels -> subscribers; PUBLISH and SPUBLISH encode pushes
+ * straight into their outputs. Shard channels (SSUBSCRIBE) are a namespace of their own, as in a
+ * Redis that is not a cluster: PUBLISH never reaches them and patterns never match them.
+ */
 import { globMatch } from "../store/glob.ts";
 import type { Client } from "./client.ts";
 
@@ -8,6 +12,7 @@ export const PUBSUB_OUTPUT_BYTES_MAX = 32 * 1024 * 1024;
 export class PubSub {
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
+  readonly shardChannels = new Map<string, Set<Client>>();
   /** Called for a subscriber that fell too far behind (the server closes it). */
   onOverflow: (client: Client) => void = () => {};
 
@@ -33,26 +38,26 @@ export class PubSub {
     removeFrom(this.patterns, pattern, client);
   }
 
+  ssubscribe(client: Client, channel: string): void {
+    if (client.shardChannels.has(channel)) return;
+    client.shardChannels.add(channel);
+    addTo(this.shardChannels, channel, client);
+  }
+
+  sunsubscribe(client: Client, channel: string): void {
+    if (!client.shardChannels.delete(channel)) return;
+    removeFrom(this.shardChannels, channel, client);
+  }
+
   removeClient(client: Client): void {
     for (const ch of [...client.channels]) this.unsubscribe(client, ch);
     for (const p of [...client.patterns]) this.punsubscribe(client, p);
+    for (const ch of [...client.shardChannels]) this.sunsubscribe(client, ch);
   }
 
   /** Delivers to channel and pattern subscribers; returns how many received it. */
   publish(channel: string, message: string): number {
-    let receivers = 0;
-    const direct = this.channels.get(channel);
-    if (direct !== undefined) {
-      for (const client of direct) {
-        const w = client.output.writer;
-        w.arrayHeader(3, client.proto === 3 ? ">" : "*");
-        w.bulk("message");
-        w.bulk(channel);
-        w.bulk(message);
-        this.#deliver(client);
-        receivers++;
-      }
-    }
+    let receivers = this.#toSubscribers(this.channels.get(channel), "message", channel, message);
     for (const [pattern, clients] of this.patterns) {
       if (!globMatch(pattern, channel)) continue;
       for (const client of clients) {
@@ -65,6 +70,31 @@ export class PubSub {
         this.#deliver(client);
         receivers++;
       }
+    }
+    return receivers;
+  }
+
+  /** SPUBLISH: delivers to the shard channel's subscribers only; returns how many. */
+  spublish(channel: string, message: string): number {
+    return this.#toSubscribers(this.shardChannels.get(channel), "smessage", channel, message);
+  }
+
+  #toSubscribers(
+    clients: Set<Client> | undefined,
+    kind: "message" | "smessage",
+    channel: string,
+    message: string,
+  ): number {
+    if (clients === undefined) return 0;
+    let receivers = 0; // counted as they go: an overflowing one leaves the set mid-loop
+    for (const client of clients) {
+      const w = client.output.writer;
+      w.arrayHeader(3, client.proto === 3 ? ">" : "*");
+      w.bulk(kind);
+      w.bulk(channel);
+      w.bulk(message);
+      this.#deliver(client);
+      receivers++;
     }
     return receivers;
   }

@@ -1,8 +1,13 @@
-/** SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE PUBLISH PUBSUB. */
+/**
+ * SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE PUBLISH PUBSUB; the shard channel commands are in
+ * shard_pubsub_commands.ts.
+ */
 import { globMatch } from "../store/glob.ts";
-import { array, bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
+import { array, bulk, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { SHARD_PUBSUB_COMMANDS } from "./shard_pubsub_commands.ts";
+import { checkSubcommand, helpReply, subcommandSyntaxError } from "./subcommands.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
 import { ReplyList } from "./types.ts";
 
@@ -10,11 +15,16 @@ function push(kind: string, name: Reply, count: number): Reply {
   return { kind: "push", value: [bulk(kind), name, integer(count)] };
 }
 
+/** What (P)SUBSCRIBE replies count: channels and patterns, not shard channels (as Redis 7.0). */
+function channelsAndPatterns(client: Client): number {
+  return client.channels.size + client.patterns.size;
+}
+
 function subscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyList {
   const out: Reply[] = [];
   for (let i = 1; i < argv.length; i++) {
     ctx.pubsub.subscribe(client, argv[i]);
-    out.push(push("subscribe", bulk(argv[i]), client.subscriptionCount));
+    out.push(push("subscribe", bulk(argv[i]), channelsAndPatterns(client)));
   }
   return new ReplyList(out);
 }
@@ -23,7 +33,7 @@ function psubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyLi
   const out: Reply[] = [];
   for (let i = 1; i < argv.length; i++) {
     ctx.pubsub.psubscribe(client, argv[i]);
-    out.push(push("psubscribe", bulk(argv[i]), client.subscriptionCount));
+    out.push(push("psubscribe", bulk(argv[i]), channelsAndPatterns(client)));
   }
   return new ReplyList(out);
 }
@@ -31,12 +41,12 @@ function psubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyLi
 function unsubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyList {
   const names = argv.length > 1 ? argv.slice(1) : [...client.channels];
   if (names.length === 0) {
-    return new ReplyList([push("unsubscribe", NIL, client.subscriptionCount)]);
+    return new ReplyList([push("unsubscribe", NIL, channelsAndPatterns(client))]);
   }
   const out: Reply[] = [];
   for (const ch of names) {
     ctx.pubsub.unsubscribe(client, ch);
-    out.push(push("unsubscribe", bulk(ch), client.subscriptionCount));
+    out.push(push("unsubscribe", bulk(ch), channelsAndPatterns(client)));
   }
   return new ReplyList(out);
 }
@@ -44,12 +54,12 @@ function unsubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyL
 function punsubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyList {
   const names = argv.length > 1 ? argv.slice(1) : [...client.patterns];
   if (names.length === 0) {
-    return new ReplyList([push("punsubscribe", NIL, client.subscriptionCount)]);
+    return new ReplyList([push("punsubscribe", NIL, channelsAndPatterns(client))]);
   }
   const out: Reply[] = [];
   for (const p of names) {
     ctx.pubsub.punsubscribe(client, p);
-    out.push(push("punsubscribe", bulk(p), client.subscriptionCount));
+    out.push(push("punsubscribe", bulk(p), channelsAndPatterns(client)));
   }
   return new ReplyList(out);
 }
@@ -59,31 +69,66 @@ function publish(ctx: ServerContext, _client: Client, argv: string[]): Reply {
   return integer(ctx.pubsub.publish(argv[1], argv[2]));
 }
 
+const PUBSUB_ARITY: Readonly<Record<string, number>> = {
+  channels: -2,
+  numsub: -2,
+  numpat: 2,
+  shardchannels: -2,
+  shardnumsub: -2,
+  help: 2,
+};
+
+const PUBSUB_HELP = [
+  "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CHANNELS [<pattern>]",
+  "    Return the currently active channels matching a <pattern> (default: '*').",
+  "NUMPAT",
+  "    Return number of subscriptions to patterns.",
+  "NUMSUB [<channel> ...]",
+  "    Return the number of subscribers for the specified channels, excluding",
+  "    pattern subscriptions(default: no channels).",
+  "SHARDCHANNELS [<pattern>]",
+  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+  "SHARDNUMSUB [<shardchannel> ...]",
+  "    Return the number of subscribers for the specified shard level channel(s)",
+  "HELP",
+  "    Prints this help.",
+];
+
+/** CHANNELS / SHARDCHANNELS: the names with a subscriber, matching the optional pattern. */
+function activeNames(names: Iterable<string>, pattern: string | undefined): Reply {
+  const out: Reply[] = [];
+  for (const name of names) {
+    if (pattern === undefined || globMatch(pattern, name)) out.push(bulk(name));
+  }
+  return array(out);
+}
+
+/** NUMSUB / SHARDNUMSUB: each name asked for, then its subscriber count (flat, RESP3 too). */
+function subscriberCounts(subscribers: Map<string, Set<Client>>, names: string[]): Reply {
+  return array(names.flatMap((n) => [bulk(n), integer(subscribers.get(n)?.size ?? 0)]));
+}
+
 function pubsubCommand(ctx: ServerContext, _client: Client, argv: string[]): Reply {
+  const rejected = checkSubcommand("pubsub", PUBSUB_ARITY, argv);
+  if (rejected !== null) return rejected;
   const sub = argv[1].toLowerCase();
-  if (sub === "channels" && argv.length <= 3) {
-    const names = [...ctx.pubsub.channels.keys()];
-    const pattern = argv[2];
-    return array(
-      names.filter((n) => pattern === undefined || globMatch(pattern, n)).map((n) => bulk(n)),
-    );
-  }
-  if (sub === "numsub") {
-    const out: Reply[] = [];
-    for (let i = 2; i < argv.length; i++) {
-      out.push(bulk(argv[i]), integer(ctx.pubsub.channels.get(argv[i])?.size ?? 0));
+  switch (sub) {
+    case "channels":
+    case "shardchannels": {
+      if (argv.length > 3) return subcommandSyntaxError("pubsub", argv);
+      const names = sub === "channels" ? ctx.pubsub.channels : ctx.pubsub.shardChannels;
+      return activeNames(names.keys(), argv[2]);
     }
-    return array(out);
+    case "numsub":
+      return subscriberCounts(ctx.pubsub.channels, argv.slice(2));
+    case "shardnumsub":
+      return subscriberCounts(ctx.pubsub.shardChannels, argv.slice(2));
+    case "numpat":
+      return integer(ctx.pubsub.patterns.size);
+    default:
+      return helpReply(PUBSUB_HELP);
   }
-  if (sub === "numpat" && argv.length === 2) return integer(ctx.pubsub.patterns.size);
-  if (sub === "shardchannels" && argv.length <= 3) return array([]);
-  if (sub === "shardnumsub") {
-    return array(argv.slice(2).flatMap((n) => [bulk(n), integer(0)]));
-  }
-  if (["channels", "numpat", "shardchannels"].includes(sub)) {
-    return error(`ERR wrong number of arguments for 'pubsub|${sub}' command`);
-  }
-  return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try PUBSUB HELP.`);
 }
 
 const pubsub = keylessCommands("pubsub");
@@ -97,4 +142,5 @@ export const PUBSUB_COMMANDS: ServerCommand[] = [
   ps("punsubscribe", -1, ["noscript", "loading", "stale"], punsubscribe),
   ps("publish", 3, ["loading", "stale", "fast", "may-replicate"], publish),
   ps("pubsub", -2, ["loading", "stale"], pubsubCommand),
+  ...SHARD_PUBSUB_COMMANDS,
 ];

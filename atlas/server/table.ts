@@ -69,6 +69,8 @@ export class CommandTable {
       lastKey: spec.lastKey,
       step: spec.step,
       group: spec.group,
+      summary: spec.summary, // COMMAND DOCS
+      since: spec.since,
       write: mayWrite(spec), // a reply waits for durability (EVAL too: it may write)
       noAuth: NO_AUTH.has(name) || spec.flags.includes("no-auth"),
       pubsubOk: PUBSUB_OK.has(name),
@@ -79,6 +81,7 @@ export class CommandTable {
       durationUs: 0,
       failedCalls: 0,
       rejectedCalls: 0,
+      latencyHistogram: null,
     });
   }
 
@@ -117,6 +120,7 @@ export class CommandTable {
       e.durationUs = 0;
       e.failedCalls = 0;
       e.rejectedCalls = 0;
+      e.latencyHistogram = null;
     }
   }
 }

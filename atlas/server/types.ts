@@ -47,6 +47,8 @@ export interface CommandEntry extends CommandSpecLike {
   durationUs: number;
   failedCalls: number;
   rejectedCalls: number;
+  /** Calls per latency bucket for LATENCY HISTOGRAM (see latency_histogram.ts); null: none yet. */
+  latencyHistogram: Float64Array | null;
 }
 
 /** What the server needs from the store: change notifications and the command table. */

@@ -286,10 +286,20 @@ export class RawClient {
 /** A subscriber's RESP2 message arrays are ordinary arrays: route them as pushes when asked. */
 export function isPubsubArray(v: RespValue): boolean {
   return v.t === "array" && v.v.length >= 3 && v.v[0].t === "bulk" &&
-    ["message", "pmessage", "subscribe", "unsubscribe", "psubscribe", "punsubscribe"].includes(
-      (v.v[0] as { v: string }).v,
-    );
+    PUBSUB_KINDS.has((v.v[0] as { v: string }).v);
 }
+
+const PUBSUB_KINDS = new Set([
+  "message",
+  "pmessage",
+  "smessage",
+  "subscribe",
+  "unsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "ssubscribe",
+  "sunsubscribe",
+]);
 
 /** Parses one RESP2/RESP3 value at `pos`; null if incomplete. Returns [value, nextPos]. */
 export function parseValue(s: string, pos: number): [RespValue, number] | null {
