@@ -11,6 +11,8 @@ import { BLOCKING_COMMANDS } from "./server/blocking_commands.ts";
 import { STREAM_BLOCKING_COMMANDS } from "./server/stream_blocking_commands.ts";
 import { Client, isLoopback } from "./server/client.ts";
 import { CLIENT_COMMANDS } from "./server/client_command.ts";
+import { ClientPause } from "./server/client_pause.ts";
+import { Tracking } from "./server/client_tracking.ts";
 import { COMMAND_COMMANDS } from "./server/command_command.ts";
 import { CONFIG_COMMANDS } from "./server/config.ts";
 import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
@@ -103,6 +105,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   options.store?.setModificationListener((key) => {
     ctx.watches.touched(key);
     ctx.blocking.touched(key);
+    if (ctx.tracking.count !== 0) ctx.tracking.touched(key);
   });
 
   const accept = async () => {
@@ -143,10 +146,12 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     closing ??= (async () => {
       listener.close();
       await accepting;
+      ctx.pause.close();
       ctx.blocking.cancelAll(error("ERR server is shutting down"));
       for (const client of [...ctx.clients.values()]) ctx.disconnect(client);
       await Promise.all([...connections]);
       options.store?.setModificationListener(null);
+      ctx.tracking.close();
     })();
     return closing;
   };
@@ -170,6 +175,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     ...CONFIG_COMMANDS,
     ...COMMAND_COMMANDS,
   ]);
+  const clients = new Map<number, Client>();
   const ctx: ServerContext = {
     executor: options.executor,
     store,
@@ -179,11 +185,13 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       maxclients: options.maxclients ?? 10_000,
       limits: { ...DEFAULT_RESP_LIMITS, ...options.limits },
     },
-    clients: new Map(),
+    clients,
     table,
     pubsub: new PubSub(),
     blocking: new Blocking(options.executor),
     watches: new Watches(),
+    pause: new ClientPause(),
+    tracking: new Tracking(clients),
     monitors: new Monitors(),
     timing: new CommandTiming(),
     replication: options.replication,
@@ -201,6 +209,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       client.unblock?.();
       ctx.pubsub.removeClient(client);
       ctx.watches.unwatchAll(client);
+      ctx.tracking.disable(client);
       ctx.monitors.remove(client);
       if (ctx.clients.delete(client.id)) ctx.stats.netOutputBytes += client.output.bytesWritten;
       try {

@@ -129,7 +129,8 @@ export class Blocking {
         q.push(waiter);
       }
       this.blockedClients++;
-      client.unblock = () => this.#finish(waiter, timeoutReply);
+      client.unblock = (how) =>
+        this.#finish(waiter, how === undefined || how === "timeout" ? timeoutReply : how);
       if (timeoutMs > 0) this.#arm(waiter, Date.now() + timeoutMs, timeoutReply);
     });
   }

@@ -3,6 +3,8 @@ import { RespParser } from "../resp/parser.ts";
 import type { RespLimits } from "../resp/limits.ts";
 import { Output } from "./output.ts";
 import { NIL } from "../store/reply.ts";
+import type { Reply } from "../store/reply.ts";
+import type { TrackingState } from "./client_tracking.ts";
 import type { CommandEntry, HandlerResult } from "./types.ts";
 
 export interface ClientAddress {
@@ -51,8 +53,18 @@ export class Client {
   readonly patterns = new Set<string>();
   /** SSUBSCRIBE channels: counted apart in replies, but they too mean pub/sub mode. */
   readonly shardChannels = new Set<string>();
-  /** Cancels the pending blocking command, if any. */
-  unblock: (() => void) | null = null;
+  /**
+   * Ends the pending blocking command, if any: with no argument (a disconnect) nothing is sent;
+   * CLIENT UNBLOCK passes "timeout" (answer as the timeout would) or the reply to send.
+   */
+  unblock: ((how?: Reply | "timeout") => void) | null = null;
+  /** CLIENT REPLY OFF / SKIP state (client_reply.ts); `replyGated` says whether any is set. */
+  replyGated = false;
+  replyOff = false;
+  replySkip = false;
+  replySkipNext = false;
+  /** CLIENT TRACKING state; null while tracking is off (client_tracking.ts). */
+  tracking: TrackingState | null = null;
   /** A read started while blocked (into `scratch`), consumed by the next loop turn. */
   pendingRead: Promise<number | null> | null = null;
   scratch: Uint8Array | null = null;
@@ -98,11 +110,19 @@ export class Client {
     return this.channels.size + this.patterns.size + this.shardChannels.size;
   }
 
-  /** Redis CLIENT LIST flags: N normal, x MULTI, b blocked, P pub/sub. */
+  /**
+   * Redis CLIENT LIST flags: N normal, x MULTI, b blocked, t tracking, R broken tracking
+   * redirect, B broadcast tracking, P pub/sub.
+   */
   get flags(): string {
     let f = "";
     if (this.multi !== null) f += "x";
     if (this.unblock !== null) f += "b";
+    if (this.tracking !== null) {
+      f += "t";
+      if (this.tracking.brokenRedirect) f += "R";
+      if (this.tracking.bcast) f += "B";
+    }
     if (this.subscriptionCount > 0) f += "P";
     return f === "" ? "N" : f;
   }

@@ -1,8 +1,17 @@
 /** CLIENT subcommands used by redis-cli, ioredis and node-redis. */
 import { bulk, bulkOrNil, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
+import { clientPause } from "./client_pause.ts";
+import { clientReply } from "./client_reply.ts";
+import {
+  clientCaching,
+  clientGetredir,
+  clientTracking,
+  clientTrackinginfo,
+} from "./client_tracking.ts";
 import { checkClientName } from "./connection_commands.ts";
 import type { ServerContext } from "./context.ts";
+import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
 import type { ServerCommand } from "./table.ts";
 
 const OK = simple("OK");
@@ -17,7 +26,8 @@ export function clientInfoLine(client: Client, nowMs: number): string {
     `psub=${client.patterns.size} ssub=${client.shardChannels.size} multi=${multi} ` +
     `qbuf=${client.parser.bufferedBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${client.parser.capacityBytes} rbp=0 obl=0 ` +
     `oll=0 omem=${client.output.pendingBytes} tot-mem=${client.parser.capacityBytes} ` +
-    `events=r cmd=${client.lastCommand} user=default redir=-1 resp=${client.proto} ` +
+    `events=r cmd=${client.lastCommand} user=default redir=${client.tracking?.redirect ?? -1} ` +
+    `resp=${client.proto} ` +
     `lib-name=${client.libName} lib-ver=${client.libVersion}`;
 }
 
@@ -51,22 +61,114 @@ function clientCommand(ctx: ServerContext, client: Client, argv: string[]): Repl
       if (!/^(on|off)$/i.test(argv[2])) return error("ERR syntax error");
       return OK;
     case "reply":
-      if (argc !== 3) return wrongArity();
-      return /^on$/i.test(argv[2]) ? OK : error("ERR CLIENT REPLY OFF|SKIP is not supported");
+      return argc === 3 ? clientReply(client, argv[2]) : wrongArity();
+    case "pause":
+      return argc >= 3 ? clientPause(ctx, argv) : wrongArity();
+    case "unpause":
+      if (argc !== 2) return wrongArity();
+      ctx.pause.unpause();
+      return OK;
+    case "unblock":
+      return argc >= 3 ? clientUnblock(ctx, argv) : wrongArity();
+    case "tracking":
+      if (argc < 3) return wrongArity();
+      return clientTracking(ctx, client, argv);
+    case "caching":
+      return argc === 3 ? clientCaching(client, argv[2]) : wrongArity();
+    case "getredir":
+      return argc === 2 ? clientGetredir(client) : wrongArity();
+    case "trackinginfo":
+      return argc === 2 ? clientTrackinginfo(client) : wrongArity();
     case "help":
-      return {
-        kind: "array",
-        value: [
-          "CLIENT <subcommand> [<arg> ...]. Subcommands are:",
-          "ID, GETNAME, SETNAME <name>, INFO, LIST [TYPE normal|pubsub] [ID id ...],",
-          "KILL ID <id> | ADDR <ip:port> | <ip:port>, SETINFO LIB-NAME|LIB-VER <value>,",
-          "NO-EVICT on|off, NO-TOUCH on|off, REPLY ON",
-        ].map((t) => simple(t)),
-      };
+      return argc === 2 ? helpReply(CLIENT_HELP) : wrongArity();
     default:
       return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try CLIENT HELP.`);
   }
 }
+
+/** Redis 7.0's CLIENT HELP, with the SETINFO and NO-TOUCH lines of Redis 7.2 (atlasd has both). */
+const CLIENT_HELP = [
+  "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CACHING (YES|NO)",
+  "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+  "GETREDIR",
+  "    Return the client ID we are redirecting to when tracking is enabled.",
+  "GETNAME",
+  "    Return the name of the current connection.",
+  "ID",
+  "    Return the ID of the current connection.",
+  "INFO",
+  "    Return information about the current client connection.",
+  "KILL <ip:port>",
+  "    Kill connection made from <ip:port>.",
+  "KILL <option> <value> [<option> <value> [...]]",
+  "    Kill connections. Options are:",
+  "    * ADDR (<ip:port>|<unixsocket>:0)",
+  "      Kill connections made from the specified address",
+  "    * LADDR (<ip:port>|<unixsocket>:0)",
+  "      Kill connections made to specified local address",
+  "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+  "      Kill connections by type.",
+  "    * USER <username>",
+  "      Kill connections authenticated by <username>.",
+  "    * SKIPME (YES|NO)",
+  "      Skip killing current connection (default: yes).",
+  "LIST [options ...]",
+  "    Return information about client connections. Options:",
+  "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+  "      Return clients of specified type.",
+  "UNPAUSE",
+  "    Stop the current client pause, resuming traffic.",
+  "PAUSE <timeout> [WRITE|ALL]",
+  "    Suspend all, or just write, clients for <timeout> milliseconds.",
+  "REPLY (ON|OFF|SKIP)",
+  "    Control the replies sent to the current connection.",
+  "SETNAME <name>",
+  "    Assign the name <name> to the current connection.",
+  "SETINFO <option> <value>",
+  "    Set client meta attr. Options are:",
+  "    * LIB-NAME: the client lib name.",
+  "    * LIB-VER: the client lib version.",
+  "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+  "    Unblock the specified blocked client.",
+  "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+  "         [OPTIN] [OPTOUT] [NOLOOP]",
+  "    Control server assisted client side caching.",
+  "TRACKINGINFO",
+  "    Report tracking status for the current connection.",
+  "NO-EVICT (ON|OFF)",
+  "    Protect current client connection from eviction.",
+  "NO-TOUCH (ON|OFF)",
+  "    Will not touch LRU/LFU stats when this mode is on.",
+  "HELP",
+  "    Prints this help.",
+];
+
+/**
+ * CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a blocking command (blocking pops, XREAD(GROUP) BLOCK,
+ * WAIT) as its timeout would, or with an UNBLOCKED error. A client held by CLIENT PAUSE is not
+ * "blocked" here: Redis 7.0.15 crashes on that case, atlasd answers 0.
+ */
+function clientUnblock(ctx: ServerContext, argv: string[]): Reply {
+  if (argv.length > 4) return subcommandSyntaxError("client", argv);
+  let asError = false;
+  if (argv.length === 4) {
+    const how = argv[3].toLowerCase();
+    if (how === "error") asError = true;
+    else if (how !== "timeout") {
+      return error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  if (!/^-?\d{1,19}$/.test(argv[2])) return error("ERR value is not an integer or out of range");
+  const target = ctx.clients.get(Number(argv[2]));
+  if (target === undefined || target.unblock === null || ctx.pause.isHeld(target)) {
+    return integer(0);
+  }
+  target.unblock(asError ? UNBLOCKED : "timeout");
+  return integer(1);
+}
+
+const UNBLOCKED = error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
 
 function clientList(ctx: ServerContext, argv: string[]): Reply {
   let clients = [...ctx.clients.values()];
@@ -147,4 +249,6 @@ export const CLIENT_COMMANDS: ServerCommand[] = [{
   step: 0,
   group: "connection",
   handler: clientCommand,
+  summary: "A container for client connection commands",
+  since: "2.4.0",
 }];

@@ -7,6 +7,7 @@
 import type { Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { gateReply } from "./client_reply.ts";
 import { dispatch } from "./dispatch.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
@@ -99,7 +100,8 @@ function processBatch(
     const t0 = timed ? performance.now() : 0;
     let commands = 0;
     for (let argv = client.parser.next(); argv !== null; argv = client.parser.next()) {
-      const result: HandlerResult = dispatch(ctx, client, argv);
+      let result: HandlerResult = dispatch(ctx, client, argv);
+      if (client.replyGated) result = gateReply(client, result); // CLIENT REPLY OFF / SKIP
       commands++;
       if (ctx.blocking.hasReady) void ctx.blocking.serveReady();
       if (result instanceof Blocked || result instanceof Promise) {
@@ -153,6 +155,7 @@ async function continueBatch(
         const argv = client.parser.next();
         if (argv === null) break;
         result = dispatch(ctx, client, argv);
+        if (client.replyGated) result = gateReply(client, result);
         if (ctx.blocking.hasReady) void ctx.blocking.serveReady();
       }
       if (result instanceof Blocked) {

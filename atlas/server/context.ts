@@ -3,6 +3,8 @@ import type { CommandExecutor } from "../executor.ts";
 import type { RespLimits } from "../resp/limits.ts";
 import type { Client } from "./client.ts";
 import type { Blocking } from "./blocking.ts";
+import type { ClientPause } from "./client_pause.ts";
+import type { Tracking } from "./client_tracking.ts";
 import type { CommandTiming } from "./command_timing.ts";
 import type { Monitors } from "./monitor.ts";
 import type { PubSub } from "./pubsub.ts";
@@ -36,6 +38,10 @@ export interface ServerContext {
   readonly pubsub: PubSub;
   readonly blocking: Blocking;
   readonly watches: Watches;
+  /** CLIENT PAUSE state; dispatch reads `pause.type` (0: not paused). */
+  readonly pause: ClientPause;
+  /** CLIENT TRACKING (client-side caching invalidations). */
+  readonly tracking: Tracking;
   readonly monitors: Monitors;
   /** Slow log, latency monitor and latency histograms (fed with each command's duration). */
   readonly timing: CommandTiming;

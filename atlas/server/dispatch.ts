@@ -35,6 +35,10 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
       `ERR Can't execute '${entry.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
     );
   }
+  // CLIENT PAUSE holds the command here, as Redis does: after the checks above, before queueing.
+  if (ctx.pause.type !== 0 && ctx.pause.holds(ctx, client, entry)) {
+    return ctx.pause.hold(client, () => dispatch(ctx, client, argv));
+  }
   if (client.multi !== null && !entry.multiControl) {
     if (entry.noMulti) {
       flagMultiError(client);
@@ -63,6 +67,11 @@ export function run(
   const exact = calls < DURATION_EXACT_CALLS || timing.exactFor(client);
   const timed = exact || (calls & DURATION_SAMPLE_MASK) === 0;
   const t0 = timed ? performance.now() : 0;
+  // Client tracking needs the running command's client (NOLOOP, own invalidations after the
+  // reply); the outermost run owns it (EXEC runs its queue through here too).
+  const tracking = ctx.tracking;
+  const trackingOwner = tracking.count !== 0 && tracking.current === null;
+  if (trackingOwner) tracking.current = client;
   let result: HandlerResult;
   try {
     result = entry.handler === null ? ctx.executor.execute(argv) : entry.handler(ctx, client, argv);
@@ -77,6 +86,7 @@ export function run(
   if (client.proto === 3 && entry.group === "sorted-set" && nestsScorePairs(entry.name, argv)) {
     result = result instanceof Promise ? result.then(nestPairs) : nestPairs(result as Reply);
   }
+  if (client.tracking !== null) tracking.remember(client, entry, argv);
   if (entry.write) client.needsSync = true;
   if ((result as Reply).kind === "error") entry.failedCalls++;
   client.lastCommand = entry.name;
@@ -86,7 +96,8 @@ export function run(
   client.lastTimed = timed;
   if (timed) timing.record(client, entry, argv, us, weight, result);
   if (ctx.monitors.size > 0) ctx.monitors.feed(client, entry, argv);
-  return result;
+  // Last: the reply may gain the invalidations of the client's own changes (a ReplyList).
+  return trackingOwner ? tracking.endCommand(client, entry, result) : result;
 }
 
 function flagMultiError(client: Client): void {

@@ -50,10 +50,11 @@ function wait(ctx: ServerContext, client: Client, argv: string[]): HandlerResult
       const poll = setInterval(() => {
         if (acknowledged() >= parsed.replicas || Date.now() >= deadlineMs) finish();
       }, Math.min(WAIT_POLL_MS, Math.max(parsed.timeoutMs, 1)));
-      // A disconnect (or server shutdown) ends the wait without a reply.
-      client.unblock = () => {
+      // A disconnect (or server shutdown) ends the wait without a reply; CLIENT UNBLOCK with one.
+      client.unblock = (how) => {
         clearInterval(poll);
         client.unblock = null;
+        if (how !== undefined) resolve(how === "timeout" ? integer(acknowledged()) : how);
       };
     }),
   );

@@ -5,6 +5,11 @@ import type { ServerContext } from "./context.ts";
 
 /** A command that waits (BLPOP...): the connection stops processing input until it settles. */
 export class Blocked {
+  /**
+   * At the top of a connection's batch the promise may also give a ReplyList (a command held by
+   * CLIENT PAUSE that answers several replies, a reply silenced by CLIENT REPLY): the connection
+   * encodes either.
+   */
   constructor(readonly promise: Promise<Reply>) {}
 }
 
