@@ -288,3 +288,29 @@ Deno.test("every with preallocation: a crash mid-write leaves a torn record insi
   }
   assert.deepEqual([...seen].sort(), ["ok", "torn"], "both a clean cut and a torn record occur");
 });
+
+Deno.test("every with preallocation: a failed extension is not an error; records go past the end", async () => {
+  const disk = new SimDisk();
+  const path = "/d/appendonly.1.aof";
+  const open = disk.open.bind(disk);
+  let refuse = false;
+  disk.open = (p, mode) =>
+    refuse && mode === "append" ? Promise.reject(new Error("ENOSPC (simulated)")) : open(p, mode);
+  const writer = new AofWriter({
+    disk,
+    dir: "/d",
+    fsync: "every",
+    fileSeq: 1,
+    preallocateBytes: 256,
+  });
+  await writer.start();
+  refuse = true;
+  for (let i = 0; i < 40; i++) writer.append(i, [["SET", `k${i}`, "v".repeat(20)]]);
+  await writer.sync();
+  assert.equal(writer.failure, null);
+  assert.ok(disk.bytes(path).length > 16 + 256, "the records outgrew the preallocated space");
+  disk.crash();
+  assert.equal(records(disk, path).length, 40);
+  refuse = false;
+  await writer.close();
+});
