@@ -5,13 +5,8 @@
  * subscribe flows are checked here.
  */
 import assert from "node:assert/strict";
-import {
-  encodeCommand,
-  parseValue,
-  type RespValue,
-  startAtlasd,
-  startRedis,
-} from "../atlas/testing/atlasd_harness.ts";
+import { type RespValue, startAtlasd, startRedis } from "../atlas/testing/atlasd_harness.ts";
+import { recordFrames } from "../atlas/testing/frame_recorder.ts";
 
 type Conn = "sub2" | "sub3" | "pub";
 
@@ -44,47 +39,17 @@ const STEPS: [Conn, string[]][] = [
   ["pub", ["SPUBLISH", "s1", "nobody"]],
 ];
 
-/** The steps send and receive ASCII only, so any single-byte decoding will do. */
-const latin1 = new TextDecoder("latin1");
-
 /** Runs STEPS against one server; returns every frame each connection got, in order. */
 async function transcript(port: number): Promise<Record<Conn, RespValue[]>> {
-  const conns = {} as Record<Conn, Deno.TcpConn>;
-  const received = { sub2: "", sub3: "", pub: "" } as Record<Conn, string>;
-  const readers: Promise<void>[] = [];
-  for (const name of ["sub2", "sub3", "pub"] as Conn[]) {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conns[name] = conn;
-    readers.push(
-      (async () => {
-        const buf = new Uint8Array(65536);
-        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-          received[name] += latin1.decode(buf.subarray(0, n));
-        }
-      })().catch(() => {}),
-    );
-  }
-  const settle = () => new Promise((r) => setTimeout(r, 40));
-  await conns.sub3.write(encodeCommand(["HELLO", "3"]));
-  await settle();
-  received.sub3 = ""; // HELLO's map names the server: not part of the comparison
+  const rec = await recordFrames<Conn>(port, ["sub2", "sub3", "pub"]);
+  await rec.send("sub3", ["HELLO", "3"]);
+  await rec.settle();
+  rec.clear(); // HELLO's map names the server: not part of the comparison
   for (const [conn, argv] of STEPS) {
-    await conns[conn].write(encodeCommand(argv));
-    await settle();
+    await rec.send(conn, argv);
+    await rec.settle();
   }
-  for (const conn of Object.values(conns)) conn.close();
-  await Promise.all(readers);
-  const frames = {} as Record<Conn, RespValue[]>;
-  for (const [name, text] of Object.entries(received) as [Conn, string][]) {
-    frames[name] = [];
-    for (let pos = 0; pos < text.length;) {
-      const parsed = parseValue(text, pos);
-      assert.ok(parsed !== null, `${name}: incomplete frame at ${pos}`);
-      frames[name].push(parsed[0]);
-      pos = parsed[1];
-    }
-  }
-  return frames;
+  return await rec.finish();
 }
 
 Deno.test("sharded pub/sub: atlasd's frames match redis-server's, RESP2 and RESP3", async () => {

@@ -5,13 +5,8 @@
  * received, invalidation pushes and messages included, must match in order.
  */
 import assert from "node:assert/strict";
-import {
-  encodeCommand,
-  parseValue,
-  type RespValue,
-  startAtlasd,
-  startRedis,
-} from "../atlas/testing/atlasd_harness.ts";
+import { type RespValue, startAtlasd, startRedis } from "../atlas/testing/atlasd_harness.ts";
+import { recordFrames } from "../atlas/testing/frame_recorder.ts";
 
 type Conn = "t3" | "t2" | "sub" | "b3" | "w";
 const CONNS: Conn[] = ["t3", "t2", "sub", "b3", "w"];
@@ -52,52 +47,21 @@ const STEPS: [Conn, string[]][] = [
   ["sub", ["PING"]],
 ];
 
-/** The steps send and receive ASCII only, so any single-byte decoding will do. */
-const latin1 = new TextDecoder("latin1");
-
+/** Runs STEPS against one server; returns every frame each connection got, in order. */
 async function transcript(port: number): Promise<Record<Conn, RespValue[]>> {
-  const conns = {} as Record<Conn, Deno.TcpConn>;
-  const received = {} as Record<Conn, string>;
-  const readers: Promise<void>[] = [];
-  for (const name of CONNS) {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conns[name] = conn;
-    received[name] = "";
-    readers.push(
-      (async () => {
-        const buf = new Uint8Array(65536);
-        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-          received[name] += latin1.decode(buf.subarray(0, n));
-        }
-      })().catch(() => {}),
-    );
-  }
-  const settle = () => new Promise((r) => setTimeout(r, 40));
-  await conns.t3.write(encodeCommand(["HELLO", "3"]));
-  await conns.b3.write(encodeCommand(["HELLO", "3"]));
-  await conns.sub.write(encodeCommand(["CLIENT", "ID"]));
-  await settle();
-  const subId = received.sub.slice(1, received.sub.indexOf("\r\n"));
-  // HELLO's map names the server, CLIENT ID differs: setup is not compared.
-  for (const name of CONNS) received[name] = "";
+  const rec = await recordFrames<Conn>(port, CONNS);
+  await rec.send("t3", ["HELLO", "3"]);
+  await rec.send("b3", ["HELLO", "3"]);
+  await rec.send("sub", ["CLIENT", "ID"]);
+  await rec.settle();
+  const subReply = rec.text("sub");
+  const subId = subReply.slice(1, subReply.indexOf("\r\n"));
+  rec.clear(); // HELLO's map names the server, CLIENT ID differs: setup is not compared.
   for (const [conn, argv] of STEPS) {
-    await conns[conn].write(encodeCommand(argv.map((a) => a === "{sub}" ? subId : a)));
-    await settle();
+    await rec.send(conn, argv.map((a) => a === "{sub}" ? subId : a));
+    await rec.settle();
   }
-  for (const conn of Object.values(conns)) conn.close();
-  await Promise.all(readers);
-  const frames = {} as Record<Conn, RespValue[]>;
-  for (const name of CONNS) {
-    const text = received[name];
-    frames[name] = [];
-    for (let pos = 0; pos < text.length;) {
-      const parsed = parseValue(text, pos);
-      assert.ok(parsed !== null, `${name}: incomplete frame at ${pos}`);
-      frames[name].push(parsed[0]);
-      pos = parsed[1];
-    }
-  }
-  return frames;
+  return await rec.finish();
 }
 
 Deno.test("client tracking: atlasd's frames match redis-server's, pushes included", async () => {
