@@ -213,6 +213,8 @@ export class AtlasEngine implements CommandExecutor {
   private readonly recovery: RecoveryResult;
   private readonly ctx: ExecContext;
   private timerIds: unknown[] = [];
+  /** The interval mode's fsync timer, while the mode is `interval`. */
+  private fsyncTimerId: unknown = null;
   private snapshotting: Promise<SnapshotInfo> | null = null;
   private closing: Promise<void> | null = null;
   private dirty = 0;
@@ -347,6 +349,28 @@ export class AtlasEngine implements CommandExecutor {
     this.writer.blockingFsync = on;
   }
 
+  /**
+   * Switches the AOF fsync mode at run time (CONFIG SET appendfsync): `every` fsyncs before each
+   * reply from the next write on (and at once for what is already written), `interval` starts the
+   * fsync timer, `none` stops it. Writes acknowledged under the old mode keep its promise (see
+   * AofWriter.setFsyncMode).
+   */
+  setFsyncMode(mode: FsyncMode): void {
+    if (!FSYNC_MODES.includes(mode)) throw new RangeError(`Unknown fsync mode "${mode}"`);
+    this.writer.setFsyncMode(mode);
+    this.o.fsync = mode;
+    if (this.closing) return;
+    if (mode === "interval" && this.fsyncTimerId === null) {
+      this.fsyncTimerId = this.o.timers.setInterval(
+        () => this.writer.requestFsync(),
+        this.o.fsyncIntervalMs,
+      );
+    } else if (mode !== "interval" && this.fsyncTimerId !== null) {
+      this.o.timers.clearInterval(this.fsyncTimerId);
+      this.fsyncTimerId = null;
+    }
+  }
+
   /** Resolves when every write executed so far is as durable as the fsync mode promises. */
   sync(): Promise<void> {
     return this.writer.sync();
@@ -383,6 +407,8 @@ export class AtlasEngine implements CommandExecutor {
     this.closing ??= (async () => {
       for (const id of this.timerIds) this.o.timers.clearInterval(id);
       this.timerIds = [];
+      if (this.fsyncTimerId !== null) this.o.timers.clearInterval(this.fsyncTimerId);
+      this.fsyncTimerId = null;
       if (this.snapshotting) await this.snapshotting.catch(() => undefined);
       try {
         await this.writer.close();
@@ -546,7 +572,7 @@ export class AtlasEngine implements CommandExecutor {
   private startTimers(): void {
     const o = this.o;
     if (o.fsync === "interval") {
-      this.timerIds.push(o.timers.setInterval(() => this.writer.requestFsync(), o.fsyncIntervalMs));
+      this.fsyncTimerId = o.timers.setInterval(() => this.writer.requestFsync(), o.fsyncIntervalMs);
     }
     if (o.activeExpireHz > 0) {
       this.timerIds.push(

@@ -18,6 +18,7 @@ import { CONFIG_COMMANDS } from "./server/config.ts";
 import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
 import { serveConnection } from "./server/connection.ts";
 import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
+import { KeyspaceEvents } from "./server/keyspace_events.ts";
 import { MONITOR_COMMANDS, Monitors } from "./server/monitor.ts";
 import { CommandTiming } from "./server/command_timing.ts";
 import { LATENCY_COMMANDS } from "./server/latency.ts";
@@ -67,6 +68,8 @@ export interface AtlasServerOptions {
   readonly protectedMode?: boolean;
   /** Default 10000. */
   readonly maxclients?: number;
+  /** notify-keyspace-events flag letters (Redis's, e.g. "KEA"); default "" (off). */
+  readonly notifyKeyspaceEvents?: string;
   readonly limits?: Partial<RespLimits>;
   readonly logger?: ServerLogger;
   readonly onListen?: (addr: Deno.NetAddr) => void;
@@ -100,6 +103,11 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   const hostname = options.hostname ?? "127.0.0.1";
   const listener = Deno.listen({ hostname, port: options.port ?? 6379, transport: "tcp" });
   const ctx = createContext(options, hostname, (listener.addr as Deno.NetAddr).port);
+  const badEvents = ctx.keyspaceEvents.configure(options.notifyKeyspaceEvents ?? "");
+  if (badEvents !== null) {
+    listener.close();
+    throw new RangeError(`notify-keyspace-events: ${badEvents}`);
+  }
   const connections = new Set<Promise<void>>();
   let nextId = 1;
   options.store?.setModificationListener((key) => {
@@ -151,6 +159,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       for (const client of [...ctx.clients.values()]) ctx.disconnect(client);
       await Promise.all([...connections]);
       options.store?.setModificationListener(null);
+      ctx.keyspaceEvents.close();
       ctx.tracking.close();
     })();
     return closing;
@@ -176,6 +185,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     ...COMMAND_COMMANDS,
   ]);
   const clients = new Map<number, Client>();
+  const pubsub = new PubSub();
   const ctx: ServerContext = {
     executor: options.executor,
     store,
@@ -187,12 +197,13 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     },
     clients,
     table,
-    pubsub: new PubSub(),
+    pubsub,
     blocking: new Blocking(options.executor),
     watches: new Watches(),
     pause: new ClientPause(),
     tracking: new Tracking(clients),
     monitors: new Monitors(),
+    keyspaceEvents: new KeyspaceEvents(pubsub, store),
     timing: new CommandTiming(),
     replication: options.replication,
     shutdown: options.shutdown,

@@ -128,8 +128,15 @@ export class AofWriter {
   private fileBytes = 0;
   /** The current part's size: fileBytes plus preallocated zero bytes. */
   private allocatedBytes = 0;
-  /** The preallocation step in bytes; 0 when off. */
-  private readonly preallocateBytes: number;
+  /** The preallocation step asked for (used under `every` only). */
+  private readonly preallocateStep: number;
+  /** The fsync mode now (setFsyncMode changes it). */
+  private mode: FsyncMode;
+  /**
+   * Records appended under `every` before a switch to a weaker mode: sync() still waits for an
+   * fsync that covers them (they were promised one). 0 when none.
+   */
+  private strictSeq = 0;
   private extending: Promise<void> | null = null;
 
   constructor(options: AofWriterOptions) {
@@ -137,7 +144,36 @@ export class AofWriter {
     this.segments = [{ fileSeq: options.fileSeq, parts: [], endSeq: 0 }];
     this.sizeBytes = options.baseSizeBytes ?? 0;
     this.blockingFsync = options.blockingFsync === true;
-    this.preallocateBytes = options.fsync === "every" ? options.preallocateBytes ?? 0 : 0;
+    this.preallocateStep = options.preallocateBytes ?? 0;
+    this.mode = options.fsync;
+  }
+
+  /** The preallocation step in bytes; 0 when off (it is on under `every` only). */
+  private get preallocateBytes(): number {
+    return this.mode === "every" ? this.preallocateStep : 0;
+  }
+
+  /** The fsync mode now. */
+  get fsyncMode(): FsyncMode {
+    return this.mode;
+  }
+
+  /**
+   * Switches the fsync mode at run time (CONFIG SET appendfsync); takes effect at once. Promises
+   * already made hold: records appended under `every` still get their fsync before sync() (and
+   * so their replies) resolve, even after a switch to `interval` or `none`. A switch to `every`
+   * fsyncs everything written so far right away, and the next sync() waits for an fsync covering
+   * every record before it. The interval timer is the engine's (AtlasEngine.setFsyncMode).
+   */
+  setFsyncMode(mode: FsyncMode): void {
+    if (!FSYNC_MODES.includes(mode)) throw new RangeError(`Unknown fsync mode "${mode}"`);
+    if (mode === this.mode) return;
+    const wasEvery = this.mode === "every";
+    this.mode = mode;
+    if (this.appendedSeq === this.durableSeq) return;
+    if (wasEvery) this.strictSeq = this.appendedSeq;
+    this.fsyncWanted = true;
+    this.kick();
   }
 
   /** The part new records go to. */
@@ -168,9 +204,13 @@ export class AofWriter {
 
   /** Everything appended so far is as durable as the mode promises once this resolves. */
   sync(): Promise<void> {
-    if (this.options.fsync !== "every") {
+    if (this.mode !== "every") {
       // No fsync on the reply path, but the records reach the OS (write) before any reply goes
       // out, as Redis does under everysec: a process crash then loses nothing acknowledged.
+      if (this.durableSeq < this.strictSeq) {
+        return Promise.all([this.waitDurable(this.strictSeq), this.waitWritten(this.appendedSeq)])
+          .then(() => undefined);
+      }
       return this.waitWritten(this.appendedSeq);
     }
     return this.waitDurable(this.appendedSeq);
@@ -178,7 +218,8 @@ export class AofWriter {
 
   /** Whether some appended record is not yet as durable as the mode promises. */
   get unsettled(): boolean {
-    return (this.options.fsync === "every" ? this.durableSeq : this.writtenSeq) < this.appendedSeq;
+    if (this.mode === "every") return this.durableSeq < this.appendedSeq;
+    return this.writtenSeq < this.appendedSeq || this.durableSeq < this.strictSeq;
   }
 
   private waitWritten(seq: number): Promise<void> {
@@ -289,7 +330,7 @@ export class AofWriter {
           this.writtenSeq = endSeq;
           this.preallocateAhead();
           this.settleWrittenWaiters();
-          if (this.options.fsync === "every") {
+          if (this.mode === "every") {
             if (this.fsyncBlocks()) {
               this.fsyncOnLoop();
               // Back to the event loop before the next batch: the callers just released run

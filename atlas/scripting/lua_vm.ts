@@ -72,6 +72,68 @@ G._G = env
 return env, G
 `;
 
+/**
+ * The _ENV of library code (FUNCTION LOAD). While a library loads it sees only `api` (the
+ * loading API, as Redis's library globals); afterwards its functions see the usual globals.
+ * Either way unknown names and assignments raise Redis's errors.
+ */
+const FUNCTION_BOOTSTRAP = `
+local G, api = ...
+local setmetatable, rawget, error, tostring = setmetatable, rawget, error, tostring
+local function missing(k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3)
+end
+local function readonly() error("Attempt to modify a readonly table", 2) end
+local loadGlobals = {
+  redis = setmetatable({}, {
+    __index = function(_, k)
+      local v = rawget(api, k)
+      if v == nil then missing(k) end
+      return v
+    end,
+    __newindex = readonly,
+    __metatable = false,
+  }),
+}
+local current = G
+local env = setmetatable({}, {
+  __index = function(_, k)
+    local v = rawget(current, k)
+    if v == nil then missing(k) end
+    return v
+  end,
+  __newindex = readonly,
+  __metatable = false,
+})
+return env, function(on) current = on and loadGlobals or G end
+`;
+
+/** The flags a function may declare, in the order Redis lists them. */
+export const FUNCTION_FLAGS = [
+  "no-writes",
+  "allow-oom",
+  "allow-stale",
+  "no-cluster",
+  "allow-cross-slot-keys",
+] as const;
+
+/** A function a library registered: its callback is kept in the Lua registry under `ref`. */
+export interface RegisteredFunction {
+  name: string;
+  ref: number;
+  description: string | null;
+  flags: string[];
+}
+
+const REDIS_VERSION = "7.0.15";
+const REDIS_VERSION_NUM = 0x07000f;
+const LOG_LEVELS: [string, number][] = [
+  ["LOG_DEBUG", 0],
+  ["LOG_VERBOSE", 1],
+  ["LOG_NOTICE", 2],
+  ["LOG_WARNING", 3],
+];
+
 interface ScriptError {
   message: string;
   source: string | null;
@@ -88,6 +150,8 @@ export class LuaVm {
   #host: ScriptHost | null = null;
   #steps = 0;
   #lastError: ScriptError | null = null;
+  #fenv: { envRef: number; setLoading: (on: boolean) => void } | null = null;
+  #registering: RegisteredFunction[] | null = null;
 
   constructor(instructionsMax: number) {
     this.#instructionsMax = instructionsMax;
@@ -157,25 +221,98 @@ export class LuaVm {
     const L = this.#L;
     const ref = this.#functions.get(sha);
     if (ref === undefined) throw new Error(`script ${sha} is not compiled`);
-    this.#host = host;
-    this.#steps = 0;
-    this.#lastError = null;
-    // Redis 7 keeps one PRNG across runs; a seed from the command's context instead keeps each
-    // run different yet reproducible on replay.
-    this.#rand.seed(seed);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#globalsRef);
     pushList(L, keys);
     lua.lua_setfield(L, -2, "KEYS");
     pushList(L, args);
     lua.lua_setfield(L, -2, "ARGV");
     lua.lua_pop(L, 1);
+    return this.#invoke(ref, sha, null, host, seed);
+  }
+
+  /**
+   * Runs a library's code so it registers its functions (FUNCTION LOAD): the code sees only the
+   * loading API (`redis.register_function`, `redis.log`, the version and log constants), as in
+   * Redis. Returns the registered functions, or Redis's error text (without the "ERR " prefix of
+   * the reply, e.g. "Error compiling function: ...").
+   */
+  loadLibrary(code: string): RegisteredFunction[] | string {
+    const L = this.#L;
+    const fenv = this.#functionEnv();
+    const status = lauxlib.luaL_loadbufferx(L, binaryToBytes(code), null, "@user_function", "t");
+    if (status !== lua.LUA_OK) {
+      const message = toBinary(L, -1) ?? "";
+      lua.lua_pop(L, 1);
+      return `Error compiling function: ${message}`;
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, fenv.envRef);
+    lua.lua_setupvalue(L, -2, 1);
+    const registered: RegisteredFunction[] = [];
+    this.#registering = registered;
+    this.#steps = 0;
+    fenv.setLoading(true);
+    lua.lua_sethook(L, this.#loadHook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    let status2: number;
+    try {
+      status2 = lua.lua_pcall(L, 0, 0, 0);
+    } finally {
+      lua.lua_sethook(L, null, 0, 0);
+      fenv.setLoading(false);
+      this.#registering = null;
+    }
+    if (status2 === lua.LUA_OK) return registered;
+    let message: string;
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+      lua.lua_getfield(L, -1, "err");
+      message = toBinary(L, -1) ?? "";
+      lua.lua_pop(L, 1);
+    } else {
+      message = `ERR ${toBinary(L, -1) ?? ""}`;
+    }
+    lua.lua_pop(L, 1);
+    for (const f of registered) this.release(f.ref);
+    return oneLine(`Error registering functions: ${message}`);
+  }
+
+  /** Frees a registered function (its library was deleted or replaced). */
+  release(ref: number): void {
+    lauxlib.luaL_unref(this.#L, lua.LUA_REGISTRYINDEX, ref);
+  }
+
+  /** Calls a registered function with KEYS and ARGV as its two arguments (FCALL). */
+  callFunction(
+    ref: number,
+    name: string,
+    keys: readonly string[],
+    args: readonly string[],
+    host: ScriptHost,
+    seed: number,
+  ): Reply {
+    return this.#invoke(ref, name, [keys, args], host, seed);
+  }
+
+  #invoke(
+    ref: number,
+    label: string,
+    lists: readonly (readonly string[])[] | null,
+    host: ScriptHost,
+    seed: number,
+  ): Reply {
+    const L = this.#L;
+    this.#host = host;
+    this.#steps = 0;
+    this.#lastError = null;
+    // Redis 7 keeps one PRNG across runs; a seed from the command's context instead keeps each
+    // run different yet reproducible on replay.
+    this.#rand.seed(seed);
     lua.lua_pushcfunction(L, this.#messageHandler);
     const base = lua.lua_gettop(L);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    for (const list of lists ?? []) pushList(L, list);
     lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     let status: number;
     try {
-      status = lua.lua_pcall(L, 0, 1, base);
+      status = lua.lua_pcall(L, lists === null ? 0 : lists.length, 1, base);
     } finally {
       lua.lua_sethook(L, null, 0, 0);
       this.#host = null;
@@ -186,12 +323,87 @@ export class LuaVm {
       const e = this.#lastError ??
         { message: `ERR ${toBinary(L, -1) ?? "error"}`, source: null, line: 0 };
       const where = e.source !== null && e.line > 0
-        ? ` script: ${sha}, on ${e.source}:${e.line}.`
+        ? ` script: ${label}, on ${e.source}:${e.line}.`
         : "";
       reply = error(oneLine(e.message + where));
     }
     lua.lua_settop(L, base - 1);
     return reply;
+  }
+
+  /** The hook of FUNCTION LOAD: the same budget, Redis's load-timeout text. */
+  #loadHook = (L: LuaState): void => {
+    this.#steps += HOOK_EVERY;
+    if (this.#steps > this.#instructionsMax) {
+      lua.lua_sethook(L, this.#loadHook, lua.LUA_MASKCOUNT, 1);
+      raiseErrorTable(L, "ERR FUNCTION LOAD timeout");
+    }
+  };
+
+  /** The _ENV of library code, created on first use (only the functions' VM needs it). */
+  #functionEnv(): { envRef: number; setLoading: (on: boolean) => void } {
+    if (this.#fenv !== null) return this.#fenv;
+    const L = this.#L;
+    if (lauxlib.luaL_loadbufferx(L, toLuaString(FUNCTION_BOOTSTRAP), null, "=bootstrap", "t")) {
+      throw new Error(`functions bootstrap: ${toBinary(L, -1)}`);
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#globalsRef);
+    this.#pushLoadApi(L);
+    lua.lua_call(L, 2, 2);
+    const setterRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    const envRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    const setLoading = (on: boolean) => {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, setterRef);
+      lua.lua_pushboolean(L, on);
+      lua.lua_call(L, 1, 0);
+    };
+    this.#fenv = { envRef, setLoading };
+    return this.#fenv;
+  }
+
+  /** The `redis` table library code sees while it loads. */
+  #pushLoadApi(L: LuaState): void {
+    lua.lua_createtable(L, 0, 12);
+    setFunction(L, "register_function", (L) => this.#registerFunction(L));
+    setFunction(L, "log", () => 0);
+    for (const [name, value] of LOG_LEVELS) {
+      lua.lua_pushinteger(L, value);
+      lua.lua_setfield(L, -2, name);
+    }
+    pushBinary(L, REDIS_VERSION);
+    lua.lua_setfield(L, -2, "REDIS_VERSION");
+    lua.lua_pushinteger(L, REDIS_VERSION_NUM);
+    lua.lua_setfield(L, -2, "REDIS_VERSION_NUM");
+  }
+
+  /** redis.register_function(name, fn) or redis.register_function{function_name=..., ...}. */
+  #registerFunction(L: LuaState): number {
+    const registered = this.#registering;
+    if (registered === null) {
+      return raiseErrorTable(
+        L,
+        "ERR redis.register_function can only be called on FUNCTION LOAD command",
+      );
+    }
+    const argc = lua.lua_gettop(L);
+    if (argc < 1 || argc > 2) {
+      return raiseErrorTable(L, "ERR wrong number of arguments to redis.register_function");
+    }
+    const parsed = argc === 1 ? readNamedArgs(L) : readPositionalArgs(L);
+    if (typeof parsed === "string") return raiseErrorTable(L, `ERR ${parsed}`);
+    let failure: string | null = null;
+    if (!/^[A-Za-z0-9_]+$/.test(parsed.name)) {
+      failure = "Library names can only contain letters, numbers, or underscores(_) and must be " +
+        "at least one character long";
+    } else if (registered.some((f) => f.name === parsed.name)) {
+      failure = "Function already exists in the library";
+    }
+    if (failure !== null) {
+      this.release(parsed.ref);
+      return raiseErrorTable(L, `ERR ${failure}`);
+    }
+    registered.push(parsed);
+    return 0;
   }
 
   #hook = (L: LuaState): void => {
@@ -354,4 +566,87 @@ function replyTable(L: LuaState, field: "err" | "ok"): number {
 /** An error reply is one line: Redis's replies never carry CR/LF inside an error. */
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, " ");
+}
+
+/** redis.register_function{...}: Redis's texts for each wrong named argument. */
+function readNamedArgs(L: LuaState): RegisteredFunction | string {
+  if (!lua.lua_istable(L, 1)) {
+    return "calling redis.register_function with a single argument is only applicable to Lua " +
+      "table (representing named arguments).";
+  }
+  let name: string | null = null;
+  let description: string | null = null;
+  let ref: number | null = null;
+  let flags: string[] = [];
+  const fail = (text: string): string => {
+    if (ref !== null) lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, ref);
+    return text;
+  };
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, 1) !== 0) {
+    if (!lua.lua_isstring(L, -2)) {
+      return fail("named argument key given to redis.register_function is not a string");
+    }
+    lua.lua_pushvalue(L, -2); // a copy: converting the key itself would confuse lua_next
+    const key = (toBinary(L, -1) ?? "").toLowerCase();
+    lua.lua_pop(L, 1);
+    if (key === "function_name" || key === "description") {
+      if (!lua.lua_isstring(L, -1)) {
+        return fail(`${key} argument given to redis.register_function must be a string`);
+      }
+      if (key === "function_name") name = toBinary(L, -1);
+      else description = toBinary(L, -1);
+    } else if (key === "callback") {
+      if (!lua.lua_isfunction(L, -1)) {
+        return fail("callback argument given to redis.register_function must be a function");
+      }
+      if (ref !== null) lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, ref);
+      lua.lua_pushvalue(L, -1);
+      ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) as number;
+    } else if (key === "flags") {
+      if (!lua.lua_istable(L, -1)) {
+        return fail(
+          "flags argument to redis.register_function must be a table representing function flags",
+        );
+      }
+      const read = readFlags(L);
+      if (read === null) return fail("unknown flag given");
+      flags = read;
+    } else {
+      return fail("unknown argument given to redis.register_function");
+    }
+    lua.lua_pop(L, 1);
+  }
+  if (name === null) return fail("redis.register_function must get a function name argument");
+  if (ref === null) return fail("redis.register_function must get a callback argument");
+  return { name, ref, description, flags };
+}
+
+/** The flags table at the top of the stack, in Redis's order; null on an unknown flag. */
+function readFlags(L: LuaState): string[] | null {
+  const found = new Set<string>();
+  for (let j = 1;; j++) {
+    const type = lua.lua_geti(L, -1, j);
+    if (type === lua.LUA_TNIL) {
+      lua.lua_pop(L, 1);
+      break;
+    }
+    const text = lua.lua_isstring(L, -1) ? (toBinary(L, -1) ?? "").toLowerCase() : null;
+    lua.lua_pop(L, 1);
+    if (text === null || !(FUNCTION_FLAGS as readonly string[]).includes(text)) return null;
+    found.add(text);
+  }
+  return FUNCTION_FLAGS.filter((f) => found.has(f));
+}
+
+/** redis.register_function(name, callback). */
+function readPositionalArgs(L: LuaState): RegisteredFunction | string {
+  if (!lua.lua_isstring(L, 1)) return "first argument to redis.register_function must be a string";
+  if (!lua.lua_isfunction(L, 2)) {
+    return "second argument to redis.register_function must be a function";
+  }
+  const name = toBinary(L, 1) ?? "";
+  lua.lua_pushvalue(L, 2);
+  const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) as number;
+  return { name, ref, description: null, flags: [] };
 }

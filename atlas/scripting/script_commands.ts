@@ -13,6 +13,7 @@ import { ERR_NOT_INTEGER } from "../store/errors.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
 import type { ExecResult, Store } from "../store/store.ts";
+import { registerFunctionCommands } from "./function_commands.ts";
 import { LuaVm } from "./lua_vm.ts";
 import { sha1hex } from "./sha1.ts";
 
@@ -177,7 +178,7 @@ class Scripting {
 /** Server commands scripts may call that the store lacks: answered here, as the server would. */
 const SERVER_COMMAND_ARITY: Record<string, number> = { ping: -1, echo: 2, time: 1 };
 
-function serverCommand(cmd: string[], ctx: ExecContext): Reply | null {
+export function serverCommand(cmd: string[], ctx: ExecContext): Reply | null {
   switch (cmd[0].toLowerCase()) {
     case "ping":
       if (cmd.length > 2) return error("ERR wrong number of arguments for 'ping' command");
@@ -194,7 +195,7 @@ function serverCommand(cmd: string[], ctx: ExecContext): Reply | null {
 }
 
 /** Why a script may not run this command (Redis's texts), or null. */
-function refusal(store: Store, cmd: string[], readOnly: boolean): Reply | null {
+export function refusal(store: Store, cmd: string[], readOnly: boolean): Reply | null {
   const name = cmd[0].toLowerCase();
   const serverArity = SERVER_COMMAND_ARITY[name];
   if (serverArity !== undefined) {
@@ -223,7 +224,10 @@ function refusal(store: Store, cmd: string[], readOnly: boolean): Reply | null {
   return null;
 }
 
-/** Adds the scripting commands to a store (each store keeps its own script cache and VM). */
+/**
+ * Adds the scripting commands to a store (each store keeps its own script cache and VM): EVAL and
+ * SCRIPT here, FCALL and FUNCTION from function_commands.ts.
+ */
 export function registerScriptingCommands(
   store: Store,
   options: Partial<ScriptingOptions> = {},
@@ -249,4 +253,7 @@ export function registerScriptingCommands(
     spec("script", -2, "noscript may-replicate"),
     (_s, argv) => ({ reply: scripting.script(argv), log: null }),
   );
+  registerFunctionCommands(store, {
+    instructionsMax: options.instructionsMax ?? DEFAULT_SCRIPT_INSTRUCTIONS_MAX,
+  });
 }

@@ -24,10 +24,12 @@ const NUMKEYS_AT: Readonly<Record<string, number>> = {
   evalsha: 2,
   eval_ro: 2,
   evalsha_ro: 2,
+  fcall: 2,
+  fcall_ro: 2,
 };
 
 /** Scripts may declare no keys, and a bad count finds none (an empty list, not an error). */
-const SCRIPT_NUMKEYS = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro"]);
+const SCRIPT_NUMKEYS = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"]);
 
 /** Commands whose destination key follows one of these keywords (the last one counts). */
 const STORE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {

@@ -3,11 +3,17 @@ import { globMatch } from "../store/glob.ts";
 import { bulk, error, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { TIMING_SETTINGS } from "./command_timing.ts";
+import { RUNTIME_PARAMS } from "./config_params.ts";
 import type { ServerContext } from "./context.ts";
 import type { ServerCommand } from "./table.ts";
 
-interface Param {
+export interface Param {
   get(ctx: ServerContext): string;
+  /**
+   * Validates a value without applying it (every value of a CONFIG SET is checked before any is
+   * applied, as Redis does); returns an error text, or null.
+   */
+  check?(ctx: ServerContext, value: string): string | null;
   /** Applies a value; returns an error text, or null. Missing: immutable. */
   set?(ctx: ServerContext, value: string): string | null;
 }
@@ -53,11 +59,11 @@ const PARAMS: Record<string, Param> = {
   databases: fixed("1"),
   save: { get: (ctx) => ctx.persistence.saveConfig ?? "" },
   appendonly: { get: (ctx) => ctx.persistence.appendonly ?? "no" },
-  appendfsync: { get: (ctx) => ctx.persistence.appendfsync ?? "no" },
   dir: { get: (ctx) => ctx.persistence.dir ?? "" },
-  maxmemory: { get: (ctx) => String(ctx.store?.stats?.maxmemoryBytes ?? 0) },
-  "maxmemory-policy": { get: (ctx) => ctx.store?.stats?.maxmemoryPolicy ?? "noeviction" },
-  "notify-keyspace-events": { get: () => "" },
+  "notify-keyspace-events": {
+    get: (ctx) => ctx.keyspaceEvents.text,
+    set: (ctx, v) => ctx.keyspaceEvents.configure(v),
+  },
   "client-output-buffer-limit": {
     get: () => "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
   },
@@ -65,6 +71,7 @@ const PARAMS: Record<string, Param> = {
   "lua-time-limit": fixed("5000"),
   "busy-reply-threshold": fixed("5000"),
   ...TIMING_SETTINGS,
+  ...RUNTIME_PARAMS,
 };
 
 function configGet(ctx: ServerContext, client: Client, argv: string[]): Reply {
@@ -85,19 +92,26 @@ function configSet(ctx: ServerContext, argv: string[]): Reply {
   if (argv.length < 4 || argv.length % 2 !== 0) {
     return error("ERR wrong number of arguments for 'config|set' command");
   }
+  const failedOn = (arg: string, why: string) =>
+    error(`ERR CONFIG SET failed (possibly related to argument '${arg}') - ${why}`);
+  // Like Redis: an unknown name anywhere wins; then immutable / duplicate (a name given twice;
+  // an alias and its name may both be given: the last wins), then each value's check, and only
+  // then does anything change.
   for (let i = 2; i < argv.length; i += 2) {
-    const name = argv[i].toLowerCase();
-    const p = PARAMS[name];
-    if (p === undefined) {
+    if (!Object.hasOwn(PARAMS, argv[i].toLowerCase())) {
       return error(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
     }
-    if (p.set === undefined) {
-      return error(
-        `ERR CONFIG SET failed (possibly related to argument '${
-          argv[i]
-        }') - can't set immutable config`,
-      );
-    }
+  }
+  const seen = new Set<string>();
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = argv[i].toLowerCase();
+    if (PARAMS[name].set === undefined) return failedOn(argv[i], "can't set immutable config");
+    if (seen.has(name)) return failedOn(argv[i], "duplicate parameter");
+    seen.add(name);
+  }
+  for (let i = 2; i < argv.length; i += 2) {
+    const bad = PARAMS[argv[i].toLowerCase()].check?.(ctx, argv[i + 1]) ?? null;
+    if (bad !== null) return failedOn(argv[i], bad);
   }
   for (let i = 2; i < argv.length; i += 2) {
     const failed = PARAMS[argv[i].toLowerCase()].set!(ctx, argv[i + 1]);

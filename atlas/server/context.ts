@@ -6,6 +6,7 @@ import type { Blocking } from "./blocking.ts";
 import type { ClientPause } from "./client_pause.ts";
 import type { Tracking } from "./client_tracking.ts";
 import type { CommandTiming } from "./command_timing.ts";
+import type { KeyspaceEvents } from "./keyspace_events.ts";
 import type { Monitors } from "./monitor.ts";
 import type { PubSub } from "./pubsub.ts";
 import type { CommandTable } from "./table.ts";
@@ -43,6 +44,8 @@ export interface ServerContext {
   /** CLIENT TRACKING (client-side caching invalidations). */
   readonly tracking: Tracking;
   readonly monitors: Monitors;
+  /** notify-keyspace-events: publishes the store's keyspace events. */
+  readonly keyspaceEvents: KeyspaceEvents;
   /** Slow log, latency monitor and latency histograms (fed with each command's duration). */
   readonly timing: CommandTiming;
   /** Replicas (a Raft cluster) for WAIT and ROLE; undefined on a standalone server. */

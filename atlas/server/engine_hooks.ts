@@ -1,6 +1,7 @@
 /**
  * Adapts the durability engine's facts (AtlasEngine.stats, structurally) to the server's
- * PersistenceHooks: INFO persistence fields with Redis names, CONFIG GET appendonly/appendfsync.
+ * PersistenceHooks: INFO persistence fields with Redis names, CONFIG GET appendonly/appendfsync,
+ * CONFIG SET appendfsync (AtlasEngine.setFsyncMode).
  * SAVE/BGSAVE/BGREWRITEAOF/LASTSAVE are left to the engine's own `execute`.
  */
 import type { PersistenceHooks } from "./types.ts";
@@ -16,15 +17,24 @@ export interface EngineFacts {
     readonly changesSinceLastSnapshot: number;
     readonly aofFsyncsTotal: number;
   };
+  /** Switches the AOF fsync mode at run time ("every" | "interval" | "none"). */
+  setFsyncMode?(mode: "every" | "interval" | "none"): void;
 }
 
 const FSYNC_NAMES: Record<string, string> = { every: "always", interval: "everysec", none: "no" };
+const FSYNC_MODES: Record<string, "every" | "interval" | "none"> = {
+  always: "every",
+  everysec: "interval",
+  no: "none",
+};
 
 export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHooks {
-  const mode = engine.stats.aofFsyncMode;
-  return {
+  const hooks: PersistenceHooks = {
     appendonly: "yes",
-    appendfsync: FSYNC_NAMES[mode] ?? mode,
+    get appendfsync() {
+      const mode = engine.stats.aofFsyncMode;
+      return FSYNC_NAMES[mode] ?? mode;
+    },
     dir: dataDir,
     info() {
       const s = engine.stats;
@@ -41,4 +51,16 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
       };
     },
   };
+  const setFsyncMode = engine.setFsyncMode?.bind(engine);
+  if (setFsyncMode !== undefined) {
+    hooks.setAppendfsync = (value) => {
+      const mode = FSYNC_MODES[value.toLowerCase()];
+      if (mode === undefined) {
+        return "argument(s) must be one of the following: everysec, always, no";
+      }
+      setFsyncMode(mode);
+      return null;
+    };
+  }
+  return hooks;
 }

@@ -157,7 +157,7 @@ const SECTIONS: Record<string, Section> = {
     const st = storeStats(ctx);
     return st === undefined || st.keys === 0
       ? []
-      : [["db0", `keys=${st.keys},expires=${st.volatileKeys},avg_ttl=0`]];
+      : [["db0", `keys=${st.keys},expires=${st.volatileKeys},avg_ttl=${st.avgTtlMs ?? 0}`]];
   },
 };
 

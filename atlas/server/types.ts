@@ -1,4 +1,5 @@
 /** Shared types of the RESP server: handler results, command entries, hooks it is given. */
+import type { EncodingLimits } from "../store/keyspace.ts";
 import type { Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -59,9 +60,24 @@ export interface CommandEntry extends CommandSpecLike {
 /** What the server needs from the store: change notifications and the command table. */
 export interface StoreHooks {
   setModificationListener(listener: ((key: string | null) => void) | null): void;
+  /** Keyspace events of the classes in `flags` (store/notify.ts), as commands run; null: off. */
+  setKeyspaceEventListener?(
+    flags: number,
+    listener: ((event: string, key: string) => void) | null,
+  ): void;
   readonly commands?: unknown;
   /** A key's expiry deadline in Unix ms, or null (WATCH: a watched key that expires dirties). */
   expireAtMs?(key: string): number | null;
+  /**
+   * CONFIG SET maxmemory / maxmemory-policy (Store.setMaxmemory; `nowMs`: when keys count as
+   * last accessed if LRU tracking turns on). Throws RangeError.
+   */
+  setMaxmemory?(bytes: number, policy?: string, nowMs?: number): void;
+  /**
+   * The OBJECT ENCODING thresholds (Store.encodingLimits), changed in place by CONFIG SET
+   * hash-max-listpack-entries and the like.
+   */
+  readonly encodingLimits?: EncodingLimits;
   /** Keyspace facts for INFO (Store.stats). */
   readonly stats?: {
     readonly keys: number;
@@ -71,6 +87,8 @@ export interface StoreHooks {
     readonly evictedKeysTotal: number;
     readonly maxmemoryBytes?: number;
     readonly maxmemoryPolicy?: string;
+    /** Estimated average remaining TTL of volatile keys in ms (INFO keyspace avg_ttl). */
+    readonly avgTtlMs?: number;
   };
 }
 
@@ -89,7 +107,9 @@ export interface PersistenceHooks {
   /** "yes"/"no" for CONFIG GET appendonly. */
   appendonly?: string;
   /** Redis spelling of the sync mode: "always" (every), "everysec" (interval), "no" (none). */
-  appendfsync?: string;
+  readonly appendfsync?: string;
+  /** CONFIG SET appendfsync with a Redis spelling; returns an error text, or null. */
+  setAppendfsync?(value: string): string | null;
   /** CONFIG GET save ("" when there is no snapshot schedule). */
   saveConfig?: string;
   /** The data directory (CONFIG GET dir). */

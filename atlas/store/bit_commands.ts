@@ -6,6 +6,7 @@
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { error, integer, type Reply } from "./reply.ts";
 import { lower, parseIntArg } from "./util.ts";
 
@@ -39,6 +40,11 @@ function setbit(ks: Keyspace, argv: string[]): Reply {
     ? [current.slice(0, byte), String.fromCharCode(newByte), current.slice(byte + 1)].join("")
     : [current, "\0".repeat(byte - current.length), String.fromCharCode(newByte)].join("");
   ks.setValue(key, next, true);
+  ks.markRaw(key);
+  // Redis 7.0 reports a new key, a longer string or a flipped bit (not a bit already so).
+  if (old === undefined || byte >= current.length || newByte !== oldByte) {
+    ks.notify(EventClass.String, "setbit", key);
+  }
   ks.emit(argv);
   return integer(previous);
 }

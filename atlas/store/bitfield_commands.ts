@@ -23,6 +23,7 @@ import {
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_INTEGER, ERR_STRING_TOO_LONG, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { normalizeInt64, parseInt64 } from "./numbers.ts";
 import { array, error, integer, NIL, type Reply } from "./reply.ts";
 
@@ -156,6 +157,11 @@ function bitfieldGeneric(ks: Keyspace, argv: string[], readOnly: boolean): Reply
   const window = new WriteWindow(value ?? "", parsed.ops, parsed.highestBit);
   const replies = parsed.ops.map((op) => runOp(op, window, window.byteAt));
   ks.setValue(key, window.result(), true);
+  ks.markRaw(key);
+  // Redis counts a change per SET/INCRBY that stored (not one refused by OVERFLOW FAIL).
+  if (parsed.ops.some((op, i) => op.kind !== "get" && replies[i].kind !== "nil")) {
+    ks.notify(EventClass.String, "setbit", key);
+  }
   ks.emit(argv);
   return array(replies);
 }

@@ -12,6 +12,7 @@ import { cWord } from "./bitfield.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { error, integer, type Reply } from "./reply.ts";
 
 type BitOp = "and" | "or" | "xor" | "not";
@@ -58,10 +59,15 @@ function bitop(ks: Keyspace, argv: string[]): Reply {
     if (text.length > length) length = text.length;
   }
   if (length === 0) {
-    if (ks.lookup(dest) !== undefined && ks.deleteKey(dest)) ks.emit(["DEL", dest]);
+    if (ks.lookup(dest) !== undefined && ks.deleteKey(dest)) {
+      ks.notify(EventClass.Generic, "del", dest);
+      ks.emit(["DEL", dest]);
+    }
     return integer(0);
   }
   ks.setValue(dest, bytesToBinary(combine(op, sources, length)));
+  ks.markRaw(dest);
+  ks.notify(EventClass.String, "set", dest);
   ks.emit(argv);
   return integer(length);
 }

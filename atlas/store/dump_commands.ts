@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_SYNTAX } from "./errors.ts";
 import type { Keyspace, Value } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { decodeRdbValue } from "./rdb_decode.ts";
 import { encodeDumpPayload } from "./rdb_encode.ts";
 import { RdbFormatError, RdbLimitError } from "./rdb_reader.ts";
@@ -102,11 +103,16 @@ function restore(ks: Keyspace, argv: string[]): Reply {
   // Replay creates the key anyway, as EXPIRE does: the original run saw the deadline ahead, and
   // the DEL of its later expiry, if any, follows in the log.
   if (ttl !== 0 && deadline <= ks.nowMs && !ks.replaying) {
-    if (exists && ks.deleteKey(key)) ks.emit(["DEL", key]);
+    if (exists && ks.deleteKey(key)) {
+      ks.notify(EventClass.Generic, "del", key);
+      ks.emit(["DEL", key]);
+    }
     return OK;
   }
+  if (exists) ks.deleteKey(key); // REPLACE: Redis deletes, then adds the key anew
   ks.setValue(key, value);
   if (ttl !== 0) ks.setExpire(key, deadline);
+  ks.notify(EventClass.Generic, "restore", key);
   const log = argv.slice();
   if (ttl !== 0 && !o.absttl) {
     log[2] = String(deadline);

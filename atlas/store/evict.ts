@@ -1,16 +1,19 @@
 /**
  * maxmemory eviction. `allkeys-lru` is exact LRU: under that policy the keyspace keeps every key in
  * a second Map in access order (Keyspace.lru: an access moves the key to the end), so a rolling
- * iterator from the front walks keys least recently used first. `volatile-ttl` samples
+ * iterator from the front walks keys least recently used first. `volatile-lru` walks the same
+ * order and skips keys without a TTL. `volatile-ttl` samples
  * volatile keys (rolling cursor, 16 at a time, like Redis's sampled pool) and evicts the nearest
  * deadline. The random policies take keys at a random stride.
  */
 import type { ExpireCursor } from "./expire.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 
 export type EvictionPolicy =
   | "noeviction"
   | "allkeys-lru"
+  | "volatile-lru"
   | "allkeys-random"
   | "volatile-ttl"
   | "volatile-random";
@@ -18,10 +21,16 @@ export type EvictionPolicy =
 export const EVICTION_POLICIES: readonly EvictionPolicy[] = [
   "noeviction",
   "allkeys-lru",
+  "volatile-lru",
   "allkeys-random",
   "volatile-ttl",
   "volatile-random",
 ];
+
+/** The policies that keep Keyspace.lru (access order). */
+export function policyTracksLru(policy: EvictionPolicy): boolean {
+  return policy === "allkeys-lru" || policy === "volatile-lru";
+}
 
 const VOLATILE_SAMPLES = 16;
 const EVICTIONS_PER_CALL_MAX = 100_000;
@@ -39,6 +48,7 @@ export class Evictor {
       const victim = this.#pick(ks);
       if (victim === null) return false;
       ks.deleteKey(victim);
+      ks.notify(EventClass.Evicted, "evicted", victim);
       ks.emit(["DEL", victim]);
       ks.evictedKeysTotal++;
       evictions++;
@@ -50,6 +60,8 @@ export class Evictor {
     switch (this.policy) {
       case "allkeys-lru":
         return this.#nextKey(ks.lru ?? ks.data);
+      case "volatile-lru":
+        return this.#nextVolatile(ks, ks.lru ?? ks.data);
       case "allkeys-random": {
         const stride = Math.floor(ks.ctx.random() * 8);
         for (let i = 0; i < stride; i++) this.#nextKey(ks.data);
@@ -71,6 +83,17 @@ export class Evictor {
       const r = this.#keys.next();
       if (!r.done) return r.value;
       this.#keys = null;
+    }
+    return null;
+  }
+
+  /** The next key in `order` that has a TTL: at most one full turn of the rolling iterator. */
+  #nextVolatile(ks: Keyspace, order: Map<string, unknown>): string | null {
+    if (ks.expires.size === 0) return null;
+    for (let i = 0, n = order.size; i <= n; i++) {
+      const key = this.#nextKey(order);
+      if (key === null) return null;
+      if (ks.expires.has(key)) return key;
     }
     return null;
   }

@@ -1,7 +1,8 @@
 /**
  * Active expiry like Redis's activeExpireCycle: sample volatile keys (a rolling cursor over the
  * expires Map stands in for Redis's random dict sampling), delete the expired ones, and repeat while
- * more than 25% of a sample was expired, within a bounded number of sampled keys per call.
+ * more than 25% of a sample was expired, within a bounded number of sampled keys per call. The
+ * remaining TTLs of the sampled live keys feed Keyspace.avgTtlMs (INFO keyspace avg_ttl).
  */
 import type { Keyspace } from "./keyspace.ts";
 
@@ -34,6 +35,9 @@ export function activeExpire(ks: Keyspace, cursor: ExpireCursor, budget: ExpireB
   const perRound = budget.samplesPerRound ?? 20;
   let sampledTotal = 0;
   let expiredTotal = 0;
+  let ttlSum = 0;
+  let ttlSamples = 0;
+  if (ks.expires.size === 0) ks.avgTtlMs = 0;
   for (;;) {
     let sampled = 0;
     let expired = 0;
@@ -43,9 +47,25 @@ export function activeExpire(ks: Keyspace, cursor: ExpireCursor, budget: ExpireB
       if (key === null) break;
       sampled++;
       sampledTotal++;
+      const ttl = (ks.expires.get(key) as number) - ks.nowMs;
       if (ks.expireIfNeeded(key)) expired++;
+      else if (ttl > 0) {
+        ttlSum += ttl;
+        ttlSamples++;
+      }
     }
     expiredTotal += expired;
-    if (sampled === 0 || expired * 4 <= sampled || sampledTotal >= keysMax) return expiredTotal;
+    if (sampled === 0 || expired * 4 <= sampled || sampledTotal >= keysMax) {
+      if (ttlSamples > 0) updateAvgTtl(ks, ttlSum / ttlSamples);
+      return expiredTotal;
+    }
   }
+}
+
+/**
+ * Folds one cycle's mean remaining TTL into the running estimate the way Redis does (the first
+ * sample sets it; then each cycle weighs 1/50), so INFO's avg_ttl drifts rather than jumps.
+ */
+function updateAvgTtl(ks: Keyspace, cycleAvgMs: number): void {
+  ks.avgTtlMs = ks.avgTtlMs === 0 ? cycleAvgMs : (ks.avgTtlMs / 50) * 49 + cycleAvgMs / 50;
 }

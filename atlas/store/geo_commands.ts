@@ -28,6 +28,7 @@ import {
   searchBoxes,
 } from "./geohash.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { parseDouble } from "./numbers.ts";
 import { pqsort } from "./pqsort.ts";
 import { array, bulk, EMPTY_ARRAY, error, integer, NIL, NIL_ARRAY, type Reply } from "./reply.ts";
@@ -141,7 +142,10 @@ function geoadd(ks: Keyspace, argv: string[]): Reply {
     }
   }
   ks.endMutation(key, z, before);
-  if (added + updated > 0) ks.emit(argv);
+  if (added + updated > 0) {
+    ks.notify(EventClass.ZSet, "zadd", key); // GEOADD runs as ZADD in Redis
+    ks.emit(argv);
+  }
   return integer(ch ? added + updated : added);
 }
 
@@ -378,7 +382,10 @@ function georadiusGeneric(ks: Keyspace, argv: string[], src: number, f: SearchFl
   if (any && count === 0) return error("ERR the ANY argument requires COUNT argument");
   if (z === undefined) {
     if (storeKey === null) return EMPTY_ARRAY;
-    if (ks.deleteKey(storeKey)) ks.emit(["DEL", storeKey]);
+    if (ks.deleteKey(storeKey)) {
+      ks.notify(EventClass.Generic, "del", storeKey);
+      ks.emit(["DEL", storeKey]);
+    }
     return integer(0);
   }
   if (count !== 0 && sort === "none" && !any) sort = "asc";
@@ -411,7 +418,10 @@ function georadiusGeneric(ks: Keyspace, argv: string[], src: number, f: SearchFl
     return array(out);
   }
   if (returned === 0) {
-    if (ks.deleteKey(storeKey)) ks.emit(["DEL", storeKey]);
+    if (ks.deleteKey(storeKey)) {
+      ks.notify(EventClass.Generic, "del", storeKey);
+      ks.emit(["DEL", storeKey]);
+    }
     return integer(0);
   }
   if (!f.searchStore) {
@@ -430,6 +440,7 @@ function georadiusGeneric(ks: Keyspace, argv: string[], src: number, f: SearchFl
     dst.add(p.member, storeDist ? p.dist / conversion : p.score);
   }
   ks.setValue(storeKey, dst);
+  ks.notify(EventClass.ZSet, f.searchStore ? "geosearchstore" : "georadiusstore", storeKey);
   // Deterministic given the source set (which the log reproduces), like ZRANGESTORE.
   ks.emit(argv);
   return integer(returned);

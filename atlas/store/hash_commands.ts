@@ -11,6 +11,7 @@ import {
 import { HashValue } from "./hash_value.ts";
 import { parseScanOptions } from "./keys_commands.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import {
   addInt64,
   addLongDouble,
@@ -64,6 +65,7 @@ function hset(ks: Keyspace, argv: string[], multi: boolean): Reply {
   let added = 0;
   for (let i = 2; i < argv.length; i += 2) if (h.set(argv[i], argv[i + 1])) added++;
   ks.endMutation(key, h, before);
+  ks.notify(EventClass.Hash, "hset", key);
   ks.emit(argv);
   return multi ? OK : integer(added);
 }
@@ -78,6 +80,7 @@ function hsetnx(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, h);
   h.set(field, value);
   ks.endMutation(key, h, before);
+  ks.notify(EventClass.Hash, "hset", key);
   ks.emit(argv);
   return integer(1);
 }
@@ -114,7 +117,11 @@ function hdel(ks: Keyspace, argv: string[]): Reply {
     ks.endMutation(key, h, before);
     if (h.size === 0) break;
   }
-  if (removed > 0) ks.emit(argv);
+  if (removed > 0) {
+    ks.notify(EventClass.Hash, "hdel", key);
+    if (h.size === 0) ks.notify(EventClass.Generic, "del", key);
+    ks.emit(argv);
+  }
   return integer(removed);
 }
 
@@ -165,6 +172,7 @@ function hincrby(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, h);
   h.set(field, int64ToString(next));
   ks.endMutation(key, h, before);
+  ks.notify(EventClass.Hash, "hincrby", key);
   ks.emit(argv);
   return integer(next);
 }
@@ -186,6 +194,7 @@ function hincrbyfloat(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, h);
   h.set(field, text);
   ks.endMutation(key, h, before);
+  ks.notify(EventClass.Hash, "hincrbyfloat", key);
   ks.emit(["HSET", key, field, text]);
   return bulk(text);
 }

@@ -21,6 +21,7 @@ import {
   registersHistogram,
 } from "./hyperloglog.ts";
 import type { Keyspace, Value } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { error, integer, OK, type Reply } from "./reply.ts";
 
 const G = "hyperloglog";
@@ -63,9 +64,14 @@ function pfadd(ks: Keyspace, argv: string[]): Reply {
       return ERR_CORRUPTED_HLL;
     }
   }
-  if (!updated) return integer(0);
+  if (!updated) {
+    ks.markRaw(key); // Redis unshares (copies as raw) the value even when nothing changed
+    return integer(0);
+  }
   hll.invalidateCache();
   ks.setValue(key, hll.toBinary(), true);
+  ks.markRaw(key);
+  ks.notify(EventClass.String, "pfadd", key);
   ks.emit(argv);
   return integer(1);
 }
@@ -117,6 +123,8 @@ function pfmerge(ks: Keyspace, argv: string[]): Reply {
   }
   hll.invalidateCache();
   ks.setValue(key, hll.toBinary(), true);
+  ks.markRaw(key);
+  ks.notify(EventClass.String, "pfadd", key);
   ks.emit(argv);
   return OK;
 }

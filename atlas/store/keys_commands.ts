@@ -4,6 +4,7 @@ import { ERR_NO_SUCH_KEY, ERR_SYNTAX, sanitize } from "./errors.ts";
 import { globMatch } from "./glob.ts";
 import { HashValue } from "./hash_value.ts";
 import { type Keyspace, typeOf, type Value } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { ListValue } from "./list_value.ts";
 import { parseInt64 } from "./numbers.ts";
 import { SetValue } from "./set_value.ts";
@@ -18,7 +19,10 @@ const G = "generic";
 function del(ks: Keyspace, argv: string[]): Reply {
   let deleted = 0;
   for (let i = 1; i < argv.length; i++) {
-    if (ks.lookup(argv[i]) !== undefined && ks.deleteKey(argv[i])) deleted++;
+    if (ks.lookup(argv[i]) !== undefined && ks.deleteKey(argv[i])) {
+      ks.notify(EventClass.Generic, "del", argv[i]);
+      deleted++;
+    }
   }
   if (deleted > 0) ks.emit(argv);
   return integer(deleted);
@@ -48,9 +52,14 @@ function rename(ks: Keyspace, argv: string[], nx: boolean): Reply {
   if (src === dst) return nx ? integer(0) : OK;
   if (nx && ks.lookup(dst) !== undefined) return integer(0);
   const at = ks.expires.get(src);
+  const raw = ks.rawStrings.size !== 0 && ks.rawStrings.has(src);
   ks.deleteKey(src);
+  ks.deleteKey(dst); // Redis deletes an existing dst, then adds it anew
   ks.setValue(dst, value);
+  if (raw) ks.markRaw(dst); // the same object moves
   if (at !== undefined) ks.setExpire(dst, at);
+  ks.notify(EventClass.Generic, "rename_from", src);
+  ks.notify(EventClass.Generic, "rename_to", dst);
   ks.emit(argv);
   return nx ? integer(1) : OK;
 }
@@ -165,10 +174,12 @@ function expire(ks: Keyspace, argv: string[], unit: Unit, relative: boolean): Re
   if (lt && current !== undefined && when >= current) return integer(0);
   if (when <= ks.nowMs && !ks.replaying) {
     ks.deleteKey(key);
+    ks.notify(EventClass.Generic, "del", key);
     ks.emit(["DEL", key]);
     return integer(1);
   }
   ks.setExpire(key, when);
+  ks.notify(EventClass.Generic, "expire", key);
   ks.emit(["PEXPIREAT", key, String(when)]);
   return integer(1);
 }
@@ -190,6 +201,7 @@ function expireTime(ks: Keyspace, argv: string[], ms: boolean): Reply {
 
 function persist(ks: Keyspace, argv: string[]): Reply {
   if (ks.lookup(argv[1]) === undefined || !ks.persist(argv[1])) return integer(0);
+  ks.notify(EventClass.Generic, "persist", argv[1]);
   ks.emit(argv);
   return integer(1);
 }
@@ -223,8 +235,11 @@ function copy(ks: Keyspace, argv: string[]): Reply {
   if (value === undefined) return integer(0);
   if (ks.lookup(dst) !== undefined && !replace) return integer(0);
   const at = ks.expires.get(src);
+  ks.deleteKey(dst); // REPLACE: Redis deletes dst, then adds it anew
   ks.setValue(dst, typeof value === "string" ? value : deserializeValue(serializeValue(value)));
+  if (ks.rawStrings.size !== 0 && ks.rawStrings.has(src)) ks.markRaw(dst); // a copy keeps "raw"
   if (at !== undefined) ks.setExpire(dst, at);
+  ks.notify(EventClass.Generic, "copy_to", dst);
   ks.emit(argv);
   return integer(1);
 }
@@ -256,9 +271,10 @@ const ERR_NO_LFU = error(
   "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that " +
     "when switching between policies at runtime LRU and LFU data will take some time to adjust.",
 );
-/** ATLAS records access times only where allkeys-lru needs them (no cost per read elsewhere). */
+/** ATLAS records access times only where an LRU policy needs them (no cost per read elsewhere). */
 const ERR_NO_IDLETIME = error(
-  "ERR idle time is tracked only under maxmemory-policy allkeys-lru (with maxmemory set)",
+  "ERR idle time is tracked only under maxmemory-policy allkeys-lru or volatile-lru (with " +
+    "maxmemory set)",
 );
 
 function objectCommand(ks: Keyspace, argv: string[]): Reply {
@@ -279,7 +295,7 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
   if (v === undefined) return NIL;
   switch (sub) {
     case "encoding":
-      return bulk(encodingOf(v));
+      return bulk(encodingOf(ks, argv[2], v));
     case "refcount":
       return integer(
         typeof v === "string" && ks.lru === null && SHARED_INTEGER_RE.test(v) ? SHARED_REFCOUNT : 1,
@@ -297,29 +313,37 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
 const INT_RE = /^-?[1-9]\d{0,18}$|^0$/;
 
 /**
- * What Redis 7.0 would report with its default thresholds (listpack up to 128 entries of at most
- * 64 bytes, intset up to 512 integers). ATLAS has one representation per type; this only keeps
- * OBJECT ENCODING answers familiar. (Redis never converts back to listpack; we may.)
+ * What Redis 7.0 would report under the thresholds in ks.encoding (CONFIG SET
+ * hash-max-listpack-entries and the like; Redis's defaults: hashes listpack up to 512 entries,
+ * zsets up to 128, of at most 64 bytes, intset up to 512 integers). Strings: "int" for an integer
+ * Redis would store as a long, "raw" when longer than 44 bytes or changed in place (APPEND,
+ * SETRANGE, SETBIT, BITFIELD, BITOP, PFADD: ks.rawStrings), else "embstr". ATLAS has one
+ * representation per type; this only keeps OBJECT ENCODING answers familiar. (Redis never
+ * converts back to listpack; we may.)
  */
-function encodingOf(v: Value): string {
+function encodingOf(ks: Keyspace, key: string, v: Value): string {
   if (typeof v === "string") {
+    if (ks.rawStrings.size !== 0 && ks.rawStrings.has(key)) return "raw";
     if (v.length <= 20 && INT_RE.test(v) && parseInt64(v) !== null) return "int";
     return v.length <= 44 ? "embstr" : "raw";
   }
   if (v instanceof ListValue) return "quicklist";
   if (v instanceof StreamValue) return "stream";
+  const limits = ks.encoding;
   if (v instanceof SetValue) {
-    if (v.size > 512) return "hashtable";
+    if (v.size > limits.setMaxIntsetEntries) return "hashtable";
     for (const m of v.set) if (!INT_RE.test(m) || parseInt64(m) === null) return "hashtable";
     return "intset";
   }
   if (v instanceof HashValue) {
-    if (v.size > 128) return "hashtable";
-    for (const [f, x] of v.map) if (f.length > 64 || x.length > 64) return "hashtable";
+    const max = limits.hashMaxListpackValue;
+    if (v.size > limits.hashMaxListpackEntries) return "hashtable";
+    for (const [f, x] of v.map) if (f.length > max || x.length > max) return "hashtable";
     return "listpack";
   }
-  if (v.size > 128) return "skiplist";
-  for (const [m] of v.entries()) if (m.length > 64) return "skiplist";
+  const max = limits.zsetMaxListpackValue;
+  if (v.size > limits.zsetMaxListpackEntries) return "skiplist";
+  for (const [m] of v.entries()) if (m.length > max) return "skiplist";
   return "listpack";
 }
 

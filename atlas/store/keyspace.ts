@@ -10,6 +10,7 @@
 import type { AtlasLimits } from "../limits.ts";
 import { HashValue } from "./hash_value.ts";
 import { ListValue } from "./list_value.ts";
+import { EventClass } from "./notify.ts";
 import { ScanCursors } from "./scan.ts";
 import { SetValue } from "./set_value.ts";
 import { StreamValue } from "./stream_value.ts";
@@ -46,6 +47,31 @@ export const EXPIRE_OVERHEAD_BYTES = 40;
 export const COLLECTION_OVERHEAD_BYTES = 96;
 /** Extra per key under allkeys-lru (the access-order Map entry). */
 export const LRU_OVERHEAD_BYTES = 28;
+
+/**
+ * The thresholds OBJECT ENCODING reports against: Redis 7.0's hash-max-listpack-*,
+ * set-max-intset-entries, zset-max-listpack-*, list-max-listpack-size (CONFIG SET changes them in
+ * place). ATLAS keeps one representation per type; these only shape the answer.
+ */
+export interface EncodingLimits {
+  hashMaxListpackEntries: number;
+  hashMaxListpackValue: number;
+  setMaxIntsetEntries: number;
+  zsetMaxListpackEntries: number;
+  zsetMaxListpackValue: number;
+  /** Kept for CONFIG GET/SET only: Redis 7.0 reports every list as "quicklist". */
+  listMaxListpackSize: number;
+}
+
+/** Redis 7.0.15's defaults. */
+export const DEFAULT_ENCODING_LIMITS: Readonly<EncodingLimits> = Object.freeze({
+  hashMaxListpackEntries: 512,
+  hashMaxListpackValue: 64,
+  setMaxIntsetEntries: 512,
+  zsetMaxListpackEntries: 128,
+  zsetMaxListpackValue: 64,
+  listMaxListpackSize: -2,
+});
 
 export function valueBytes(value: Value): number {
   return typeof value === "string"
@@ -98,27 +124,67 @@ export class Keyspace {
   readonly touched: (string | null)[] = [];
   readonly hooks: ChangeHook[] = [];
   /**
-   * allkeys-lru only: every key in access order (front = least recently used) with the time of
+   * Keyspace event classes to report (notify.ts bits); 0, the default, reports nothing, so with
+   * notifications off an event costs one integer test.
+   */
+  notifyFlags = 0;
+  /** Receives each reported event as it happens (Redis's notifyKeyspaceEvent). */
+  notifier: (event: string, key: string) => void = noNotifier;
+  /**
+   * allkeys-lru / volatile-lru only: every key in access order (front = least recently used) with the time of
    * that access (lruClock(); OBJECT IDLETIME); an access moves the key to the end (delete + set).
    * Kept apart from `data` so SCAN's order stays stable.
    */
   lru: Map<string, number> | null = null;
-  /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru. */
+  /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru / volatile-lru. */
   keyOverheadBytes = KEY_OVERHEAD_BYTES;
   /** The process's memory for MEMORY STATS / DOCTOR / MALLOC-STATS (injected: no I/O here). */
   processMemory: (() => ProcessMemory) | null = null;
   /** The highest heap used + external those commands have seen (V8 keeps no peak). */
   peakAllocatedBytes = 0;
   expiredKeysTotal = 0;
+  /**
+   * String keys Redis would report as "raw" although short (APPEND, SETRANGE, SETBIT, BITFIELD
+   * writes, BITOP, PFADD, and COPY / RENAME of such a key): OBJECT ENCODING. Any new value for the
+   * key drops it, so only such keys cost an entry.
+   */
+  readonly rawStrings = new Set<string>();
+  /** OBJECT ENCODING thresholds (CONFIG SET). */
+  readonly encoding: EncodingLimits = { ...DEFAULT_ENCODING_LIMITS };
+  /**
+   * Running estimate of the remaining TTL of volatile keys in ms, updated by each active expiry
+   * cycle from the keys it sampled (like Redis's db->avg_ttl): INFO keyspace avg_ttl.
+   */
+  avgTtlMs = 0;
   evictedKeysTotal = 0;
 
   readonly scans: ScanCursors;
 
-  /** Turns on allkeys-lru bookkeeping (only on an empty keyspace). */
+  /** Turns on the LRU bookkeeping of allkeys-lru / volatile-lru. */
   enableLru(): void {
-    if (this.data.size !== 0) throw new Error("enableLru needs an empty keyspace");
-    this.lru = new Map();
-    this.keyOverheadBytes = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
+    this.setLruTracking(true);
+  }
+
+  /**
+   * Turns the LRU bookkeeping on or off at run time (CONFIG SET maxmemory-policy). Turning it on
+   * counts every present key as accessed at `nowMs` (ATLAS keeps no access times without it); turning
+   * it off frees the access-order Map. usedBytes follows LRU_OVERHEAD_BYTES per key.
+   */
+  setLruTracking(on: boolean, nowMs = this.nowMs): void {
+    if (on === (this.lru !== null)) return;
+    const perKey = this.data.size * LRU_OVERHEAD_BYTES;
+    if (on) {
+      const now = Math.floor(nowMs / 1000) - LRU_EPOCH_S;
+      const lru = new Map<string, number>();
+      for (const key of this.data.keys()) lru.set(key, now);
+      this.lru = lru;
+      this.keyOverheadBytes = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
+      this.usedBytes += perKey;
+    } else {
+      this.lru = null;
+      this.keyOverheadBytes = KEY_OVERHEAD_BYTES;
+      this.usedBytes -= perKey;
+    }
   }
 
   constructor(readonly limits: AtlasLimits) {
@@ -146,6 +212,16 @@ export class Keyspace {
    */
   lruClock(): number {
     return Math.floor(this.nowMs / 1000) - LRU_EPOCH_S;
+  }
+
+  /** Reports a keyspace event of class `type` (EventClass bit) if that class is on. */
+  notify(type: number, event: string, key: string): void {
+    if ((this.notifyFlags & type) !== 0) this.notifier(event, key);
+  }
+
+  /** Marks the string under `key` as Redis's "raw" encoding (call after storing it). */
+  markRaw(key: string): void {
+    this.rawStrings.add(key);
   }
 
   /** Reads a key: lazy expiry, LRU touch. */
@@ -179,6 +255,7 @@ export class Keyspace {
     if (this.replaying) return !this.writing;
     if (this.readsHideExpired && !this.writing) return true;
     this.deleteKey(key);
+    this.notify(EventClass.Expired, "expired", key);
     this.emit(["DEL", key]);
     this.expiredKeysTotal++;
     return true;
@@ -197,7 +274,11 @@ export class Keyspace {
     if (old === undefined) {
       this.usedBytes += this.keyOverheadBytes + key.length;
       this.lru?.set(key, this.lruClock());
-    } else this.usedBytes -= valueBytes(old);
+      if (this.notifyFlags !== 0) this.notify(EventClass.New, "new", key);
+    } else {
+      this.usedBytes -= valueBytes(old);
+      if (this.rawStrings.size !== 0) this.rawStrings.delete(key);
+    }
     this.data.set(key, value);
     this.usedBytes += valueBytes(value);
     if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) {
@@ -229,10 +310,15 @@ export class Keyspace {
     return value.bytes;
   }
 
-  /** Closes an in-place change: accounts the size delta, deletes the key if it became empty. */
-  endMutation(key: string, value: Exclude<Value, string>, bytesBefore: number): void {
+  /**
+   * Closes an in-place change: accounts the size delta, deletes the key if it became empty
+   * (returns true then: the caller reports "del" after its own event, as Redis does).
+   */
+  endMutation(key: string, value: Exclude<Value, string>, bytesBefore: number): boolean {
     this.usedBytes += value.bytes - bytesBefore;
-    if (isEmptyCollection(value)) this.removeRaw(key, value);
+    if (!isEmptyCollection(value)) return false;
+    this.removeRaw(key, value);
+    return true;
   }
 
   setExpire(key: string, atMs: number): void {
@@ -256,6 +342,7 @@ export class Keyspace {
     this.data.clear();
     this.expires.clear();
     this.lru?.clear();
+    this.rawStrings.clear();
     this.usedBytes = 0;
     if (this.listener !== null) this.touched.push(null);
   }
@@ -286,6 +373,7 @@ export class Keyspace {
 
   private removeRaw(key: string, old: Value): void {
     this.data.delete(key);
+    if (this.rawStrings.size !== 0) this.rawStrings.delete(key);
     this.lru?.delete(key);
     this.usedBytes -= this.keyOverheadBytes + key.length + valueBytes(old);
     if (this.expires.size !== 0 && this.expires.delete(key)) {
@@ -293,3 +381,5 @@ export class Keyspace {
     }
   }
 }
+
+function noNotifier(): void {}

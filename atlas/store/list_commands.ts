@@ -9,6 +9,7 @@ import {
   WRONGTYPE,
 } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { ListValue } from "./list_value.ts";
 import {
   array,
@@ -44,6 +45,7 @@ function push(ks: Keyspace, argv: string[], left: boolean, onlyIfExists: boolean
     else list.pushBack(argv[i]);
   }
   ks.endMutation(key, list, before);
+  ks.notify(EventClass.List, left ? "lpush" : "rpush", key);
   ks.emit(argv);
   return integer(list.length);
 }
@@ -68,7 +70,9 @@ function pop(ks: Keyspace, argv: string[], left: boolean): Reply {
   for (let i = 0; i < count && list.length > 0; i++) {
     out.push(bulk((left ? list.popFront() : list.popBack()) as string));
   }
-  ks.endMutation(key, list, before);
+  const deleted = ks.endMutation(key, list, before);
+  ks.notify(EventClass.List, left ? "lpop" : "rpop", key);
+  if (deleted) ks.notify(EventClass.Generic, "del", key);
   ks.emit(argv);
   return withCount ? array(out) : out[0];
 }
@@ -115,6 +119,7 @@ function lset(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, list);
   list.set(i, value);
   ks.endMutation(key, list, before);
+  ks.notify(EventClass.List, "lset", key);
   ks.emit(argv);
   return OK;
 }
@@ -138,7 +143,9 @@ function lrem(ks: Keyspace, argv: string[]): Reply {
   if (removed === 0) return integer(0);
   const before = ks.beginMutation(key, list);
   list.replaceAll(items.filter((_, i) => !drop.has(i)));
-  ks.endMutation(key, list, before);
+  const deleted = ks.endMutation(key, list, before);
+  ks.notify(EventClass.List, "lrem", key);
+  if (deleted) ks.notify(EventClass.Generic, "del", key);
   ks.emit(argv);
   return integer(removed);
 }
@@ -162,12 +169,18 @@ function ltrim(ks: Keyspace, argv: string[]): Reply {
     from = start;
     to = end + 1;
   }
-  if (from === 0 && to === len) return OK;
+  // Redis reports "ltrim" even when nothing was trimmed (but logs nothing then).
+  if (from === 0 && to === len) {
+    ks.notify(EventClass.List, "ltrim", key);
+    return OK;
+  }
   const before = ks.beginMutation(key, list);
   if (from === 0) { while (list.length > to) list.popBack(); }
   else if (to === len) { for (let i = 0; i < from; i++) list.popFront(); }
   else list.replaceAll(list.slice(from, to));
-  ks.endMutation(key, list, before);
+  const deleted = ks.endMutation(key, list, before);
+  ks.notify(EventClass.List, "ltrim", key);
+  if (deleted) ks.notify(EventClass.Generic, "del", key);
   ks.emit(argv);
   return OK;
 }
@@ -188,6 +201,7 @@ function linsert(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, list);
   list.replaceAll(items);
   ks.endMutation(key, list, before);
+  ks.notify(EventClass.List, "linsert", key);
   ks.emit(argv);
   return integer(list.length);
 }
@@ -258,16 +272,31 @@ export function lmoveCore(
     const tooLong = exceedsLength(ks, target.length, 1);
     if (tooLong !== null) return tooLong;
   }
+  const pushEvent = toLeft ? "lpush" : "rpush";
+  const popEvent = fromLeft ? "lpop" : "rpop";
+  if (target === source) {
+    // A rotation: the list never becomes empty in between (Redis pops and pushes one object).
+    const before = ks.beginMutation(src, source);
+    const value = (fromLeft ? source.popFront() : source.popBack()) as string;
+    if (toLeft) source.pushFront(value);
+    else source.pushBack(value);
+    ks.endMutation(src, source, before);
+    ks.notify(EventClass.List, pushEvent, dst);
+    ks.notify(EventClass.List, popEvent, src);
+    return bulk(value);
+  }
   const before = ks.beginMutation(src, source);
   const value = (fromLeft ? source.popFront() : source.popBack()) as string;
-  ks.endMutation(src, source, before);
-  if (target === undefined || (target === source && source.length === 0 && !ks.data.has(src))) {
-    target = ks.createCollection(dst, new ListValue());
-  }
+  const srcDeleted = ks.endMutation(src, source, before);
+  if (target === undefined) target = ks.createCollection(dst, new ListValue());
   const beforeDst = ks.beginMutation(dst, target);
   if (toLeft) target.pushFront(value);
   else target.pushBack(value);
   ks.endMutation(dst, target, beforeDst);
+  // Redis's order: the push on dst, then the pop on src and its deletion.
+  ks.notify(EventClass.List, pushEvent, dst);
+  ks.notify(EventClass.List, popEvent, src);
+  if (srcDeleted) ks.notify(EventClass.Generic, "del", src);
   return bulk(value);
 }
 
@@ -301,7 +330,9 @@ function lmpop(ks: Keyspace, argv: string[]): Reply {
     for (let i = 0; i < a.count && list.length > 0; i++) {
       out.push(bulk((a.first ? list.popFront() : list.popBack()) as string));
     }
-    ks.endMutation(key, list, before);
+    const deleted = ks.endMutation(key, list, before);
+    ks.notify(EventClass.List, a.first ? "lpop" : "rpop", key);
+    if (deleted) ks.notify(EventClass.Generic, "del", key);
     ks.emit([a.first ? "LPOP" : "RPOP", key, String(out.length)]);
     return array([bulk(key), array(out)]);
   }

@@ -19,6 +19,12 @@ const TAG_SET = "\x02";
 const TAG_ZSET = "\x03";
 const TAG_HASH = "\x04";
 const TAG_STREAM = "\x05";
+/**
+ * Not a value: a snapshot entry with this tag carries a store section (server state outside the
+ * keyspace, e.g. the function libraries) named by the entry's key; see Store.registerSection.
+ * Snapshots without such entries (older ones) load as before.
+ */
+export const TAG_SECTION = "\x7f";
 
 export function varint(n: number): string {
   let out = "";

@@ -4,6 +4,7 @@ import { ERR_NOT_INTEGER, ERR_OUT_OF_RANGE_POSITIVE, ERR_SYNTAX, WRONGTYPE } fro
 import { globMatch } from "./glob.ts";
 import { parseScanOptions } from "./keys_commands.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { array, bulk, EMPTY_ARRAY, error, integer, NIL, type Reply } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
 import { SetValue } from "./set_value.ts";
@@ -39,7 +40,10 @@ function sadd(ks: Keyspace, argv: string[]): Reply {
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (s.add(argv[i])) added++;
   ks.endMutation(key, s, before);
-  if (added > 0) ks.emit(argv);
+  if (added > 0) {
+    ks.notify(EventClass.Set, "sadd", key);
+    ks.emit(argv);
+  }
   return integer(added);
 }
 
@@ -56,7 +60,11 @@ function srem(ks: Keyspace, argv: string[]): Reply {
     ks.endMutation(key, s, before);
     removed++;
   }
-  if (removed > 0) ks.emit(argv);
+  if (removed > 0) {
+    ks.notify(EventClass.Set, "srem", key);
+    if (s.size === 0) ks.notify(EventClass.Generic, "del", key);
+    ks.emit(argv);
+  }
   return integer(removed);
 }
 
@@ -104,7 +112,9 @@ function spop(ks: Keyspace, argv: string[]): Reply {
   const chosen = pickDistinct(s.set, s.size, count, () => ks.ctx.random());
   const before = ks.beginMutation(key, s);
   for (const m of chosen) s.delete(m);
-  ks.endMutation(key, s, before);
+  const deleted = ks.endMutation(key, s, before);
+  ks.notify(EventClass.Set, "spop", key);
+  if (deleted) ks.notify(EventClass.Generic, "del", key);
   ks.emit(all ? ["DEL", key] : ["SREM", key, ...chosen]);
   if (argv.length === 2) return bulk(chosen[0]);
   return setReply(chosen);
@@ -175,12 +185,20 @@ function setopStore(ks: Keyspace, argv: string[], op: SetOp): Reply {
   const tooLong = exceedsLength(ks, 0, r.size);
   if (tooLong !== null) return tooLong;
   if (r.size === 0) {
-    if (ks.deleteKey(dst)) ks.emit(["DEL", dst]);
+    if (ks.deleteKey(dst)) {
+      ks.notify(EventClass.Generic, "del", dst);
+      ks.emit(["DEL", dst]);
+    }
     return integer(0);
   }
   const s = new SetValue();
   for (const m of r) s.add(m);
   ks.setValue(dst, s);
+  ks.notify(
+    EventClass.Set,
+    op === "inter" ? "sinterstore" : op === "union" ? "sunionstore" : "sdiffstore",
+    dst,
+  );
   ks.emit(argv);
   return integer(s.size);
 }
@@ -218,11 +236,13 @@ function smove(ks: Keyspace, argv: string[]): Reply {
   if (tooLong !== null) return tooLong;
   const before = ks.beginMutation(src, source);
   source.delete(member);
-  ks.endMutation(src, source, before);
+  ks.notify(EventClass.Set, "srem", src);
+  if (ks.endMutation(src, source, before)) ks.notify(EventClass.Generic, "del", src);
   if (target === undefined) target = ks.createCollection(dst, new SetValue());
   const beforeDst = ks.beginMutation(dst, target);
-  target.add(member);
+  const added = target.add(member);
   ks.endMutation(dst, target, beforeDst);
+  if (added) ks.notify(EventClass.Set, "sadd", dst);
   ks.emit(argv);
   return integer(1);
 }

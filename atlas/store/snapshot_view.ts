@@ -33,10 +33,17 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
   #savedIter: Iterator<[string, SnapshotEntry | null]> | null = null;
   #emitted = new Set<string>();
   #finished = false;
+  /** Store sections captured at open (TAG_SECTION entries), emitted before the keys. */
+  #sections: SnapshotEntry[];
 
-  constructor(private readonly ks: Keyspace, private readonly onClose: (v: KeyspaceView) => void) {
+  constructor(
+    private readonly ks: Keyspace,
+    private readonly onClose: (v: KeyspaceView) => void,
+    sections: SnapshotEntry[] = [],
+  ) {
     this.keysAtOpen = ks.data.size;
     this.#keys = ks.data.keys();
+    this.#sections = sections;
   }
 
   preserve(key: string): void {
@@ -46,6 +53,8 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
 
   next(): SnapshotEntry | null {
     if (this.#finished) return null;
+    const section = this.#sections.shift();
+    if (section !== undefined) return section;
     if (this.#savedIter === null) {
       for (;;) {
         const r = this.#keys.next();
@@ -94,6 +103,7 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
     this.#finished = true;
     this.#saved.clear();
     this.#emitted.clear();
+    this.#sections = [];
     this.onClose(this);
   }
 

@@ -27,6 +27,7 @@ import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import { HashValue } from "./hash_value.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { ListValue } from "./list_value.ts";
 import { array, bulk, error, integer, NIL, type Reply } from "./reply.ts";
 import { pqsort } from "./pqsort.ts";
@@ -410,12 +411,16 @@ function sortGeneric(ks: Keyspace, argv: string[], readonly: boolean): Reply {
     }
   }
   if (result.length === 0) {
-    if (ks.deleteKey(store)) ks.emit(["DEL", store]);
+    if (ks.deleteKey(store)) {
+      ks.notify(EventClass.Generic, "del", store);
+      ks.emit(["DEL", store]);
+    }
     return integer(0);
   }
   const list = new ListValue(result.length);
   for (const e of result) list.pushBack(e);
   ks.setValue(store, list);
+  ks.notify(EventClass.List, "sortstore", store);
   ks.emit(argv);
   return integer(result.length);
 }

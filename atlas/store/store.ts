@@ -7,12 +7,12 @@ import { type AtlasLimits, resolveLimits } from "../limits.ts";
 import type { BuiltinHandler, CommandSpec } from "./command_table.ts";
 import { BUILTIN_COMMANDS } from "./commands.ts";
 import { ERR_OOM, unknownCommand, wrongArity } from "./errors.ts";
-import { EVICTION_POLICIES, type EvictionPolicy, Evictor } from "./evict.ts";
+import { EVICTION_POLICIES, type EvictionPolicy, Evictor, policyTracksLru } from "./evict.ts";
 import { activeExpire, type ExpireBudget, ExpireCursor } from "./expire.ts";
-import { type ExecContext, Keyspace, type ProcessMemory } from "./keyspace.ts";
+import { type EncodingLimits, type ExecContext, Keyspace, type ProcessMemory } from "./keyspace.ts";
 import { error, type Reply } from "./reply.ts";
-import { deserializeValue, serializeValue } from "./serialize.ts";
-import { KeyspaceView, type SnapshotView } from "./snapshot_view.ts";
+import { deserializeValue, serializeValue, TAG_SECTION } from "./serialize.ts";
+import { KeyspaceView, type SnapshotEntry, type SnapshotView } from "./snapshot_view.ts";
 
 export interface ExecResult {
   reply: Reply;
@@ -22,6 +22,19 @@ export interface ExecResult {
 
 /** An extension command (e.g. the job queue's JOB.*): may call store.execute for primitives. */
 export type CommandHandler = (store: Store, argv: string[], ctx: ExecContext) => ExecResult;
+
+/**
+ * Server state kept outside the keyspace that snapshots must carry (the function libraries of
+ * FUNCTION LOAD). A snapshot view holds each non-empty section as one TAG_SECTION entry.
+ */
+export interface StoreSection {
+  /** The state as a payload, or null when there is nothing to keep. */
+  dump(): string | null;
+  /** Replaces the state with a dump() payload; throws RangeError when it is malformed. */
+  load(payload: string): void;
+  /** Drops the state (a whole-state restore). */
+  reset(): void;
+}
 
 export interface StoreOptions {
   limits: Partial<AtlasLimits>;
@@ -50,6 +63,8 @@ export interface StoreStats {
   maxmemoryBytes: number;
   maxmemoryPolicy: EvictionPolicy;
   commandsTotal: number;
+  /** Estimated average remaining TTL of volatile keys, ms (0: none, or not sampled yet). */
+  avgTtlMs: number;
 }
 
 interface Entry {
@@ -69,28 +84,51 @@ export class Store {
   readonly #table = new Map<string, Entry>();
   readonly #specs = new Map<string, CommandSpec>();
   readonly #expireCursor = new ExpireCursor();
-  readonly #evictor: Evictor;
-  readonly #maxmemoryBytes: number;
-  readonly #policy: EvictionPolicy;
+  #evictor: Evictor;
+  #maxmemoryBytes: number;
+  #policy: EvictionPolicy;
   #depth = 0;
   #commandsTotal = 0;
+  readonly #sections = new Map<string, StoreSection>();
+  /** Sections a snapshot held that no module registered (yet): kept and saved again as is. */
+  readonly #pendingSections = new Map<string, string>();
 
   constructor(options: Partial<StoreOptions> = {}) {
     this.limits = resolveLimits(options.limits);
     this.#ks = new Keyspace(this.limits);
-    this.#maxmemoryBytes = options.maxmemoryBytes ?? 0;
-    this.#policy = options.maxmemoryPolicy ?? "noeviction";
-    if (!EVICTION_POLICIES.includes(this.#policy)) {
-      throw new RangeError(`Unknown maxmemory policy "${this.#policy}"`);
-    }
-    if (!Number.isSafeInteger(this.#maxmemoryBytes) || this.#maxmemoryBytes < 0) {
-      throw new RangeError(`Invalid maxmemoryBytes ${this.#maxmemoryBytes}`);
-    }
-    if (this.#maxmemoryBytes > 0 && this.#policy === "allkeys-lru") this.#ks.enableLru();
+    this.#maxmemoryBytes = 0;
+    this.#policy = "noeviction";
     this.#evictor = new Evictor(this.#policy, this.#expireCursor);
+    this.setMaxmemory(options.maxmemoryBytes ?? 0, options.maxmemoryPolicy ?? "noeviction");
     this.#ks.readsHideExpired = options.readsHideExpired === true;
     this.#ks.processMemory = options.processMemory ?? null;
     for (const c of BUILTIN_COMMANDS) this.#add(c.spec, c.handler, null);
+  }
+
+  /**
+   * Changes maxmemory and its policy (CONFIG SET). Nothing is evicted here: the next write
+   * command evicts down to the new limit (or is refused with OOM under noeviction). Turning an
+   * LRU policy on counts every present key as accessed at `nowMs` (the store reads no clock).
+   * Throws RangeError on a bad value.
+   */
+  setMaxmemory(bytes: number, policy: EvictionPolicy = this.#policy, nowMs = 0): void {
+    if (!EVICTION_POLICIES.includes(policy)) {
+      throw new RangeError(`Unknown maxmemory policy "${policy}"`);
+    }
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new RangeError(`Invalid maxmemoryBytes ${bytes}`);
+    }
+    this.#maxmemoryBytes = bytes;
+    if (policy !== this.#policy) {
+      this.#policy = policy;
+      this.#evictor = new Evictor(policy, this.#expireCursor);
+    }
+    this.#ks.setLruTracking(bytes > 0 && policyTracksLru(policy), nowMs);
+  }
+
+  /** The OBJECT ENCODING thresholds; CONFIG SET changes the fields in place. */
+  get encodingLimits(): EncodingLimits {
+    return this.#ks.encoding;
   }
 
   /** Lower-case name → spec, for COMMAND INFO/COUNT/DOCS, MULTI, WATCH and routing. */
@@ -207,6 +245,29 @@ export class Store {
     this.#table.set(name.toUpperCase(), entry); // clients mostly send one of the two cases
   }
 
+  /** Adds a section to snapshots; a section already loaded from a snapshot is handed over. */
+  registerSection(name: string, section: StoreSection): void {
+    if (this.#sections.has(name)) throw new Error(`Section "${name}" is already registered`);
+    this.#sections.set(name, section);
+    const pending = this.#pendingSections.get(name);
+    if (pending !== undefined) {
+      this.#pendingSections.delete(name);
+      section.load(pending);
+    }
+  }
+
+  #sectionEntries(): SnapshotEntry[] {
+    const out: SnapshotEntry[] = [];
+    for (const [key, section] of this.#sections) {
+      const payload = section.dump();
+      if (payload !== null) out.push({ key, payload: TAG_SECTION + payload, expireAtMs: null });
+    }
+    for (const [key, payload] of this.#pendingSections) {
+      out.push({ key, payload: TAG_SECTION + payload, expireAtMs: null });
+    }
+    return out;
+  }
+
   /**
    * Runs an active expiry cycle (call it ~10 times a second). The returned log holds one DEL per
    * expired key; append/replicate it like a command's log.
@@ -250,6 +311,16 @@ export class Store {
     if (fn === null) this.#ks.touched.length = 0;
   }
 
+  /**
+   * Keyspace events (notify.ts): `fn` receives each event of a class in `flags` while a command
+   * runs, in Redis's order. flags 0 or fn null turns them off (the default).
+   */
+  setKeyspaceEventListener(flags: number, fn: ((event: string, key: string) => void) | null): void {
+    const ks = this.#ks;
+    ks.notifyFlags = fn === null ? 0 : flags;
+    ks.notifier = fn ?? (() => {});
+  }
+
   /** The key's value as a binary payload (type + data), or null when absent. No expiry check. */
   dumpValue(key: string): string | null {
     const value = this.#ks.data.get(key);
@@ -258,6 +329,12 @@ export class Store {
 
   /** Stores a dumpValue payload under key (snapshot loading). Throws RangeError on a bad payload. */
   restoreValue(key: string, payload: string, expireAtMs: number | null): void {
+    if (payload[0] === TAG_SECTION) {
+      const section = this.#sections.get(key);
+      if (section === undefined) this.#pendingSections.set(key, payload.slice(1));
+      else section.load(payload.slice(1));
+      return;
+    }
     // No #enter/#leave: nothing here logs or reads the clock, and loading runs this per key.
     const ks = this.#ks;
     ks.setValue(key, deserializeValue(payload));
@@ -292,7 +369,7 @@ export class Store {
     const view = new KeyspaceView(ks, (v) => {
       const i = ks.hooks.indexOf(v);
       if (i >= 0) ks.hooks.splice(i, 1);
-    });
+    }, this.#sectionEntries());
     ks.hooks.push(view);
     return view;
   }
@@ -308,13 +385,19 @@ export class Store {
       maxmemoryBytes: this.#maxmemoryBytes,
       maxmemoryPolicy: this.#policy,
       commandsTotal: this.#commandsTotal,
+      avgTtlMs: ks.expires.size === 0 ? 0 : Math.round(ks.avgTtlMs),
     };
   }
 
-  /** Deletes every key (not logged: the caller decides; FLUSHALL via execute logs itself). */
+  /**
+   * Deletes every key and resets every section, for a whole-state restore (not logged: the caller
+   * decides; FLUSHALL via execute logs itself and keeps the sections, as Redis keeps functions).
+   */
   flushAll(): void {
     const saved = this.#enter(NO_RANDOM);
     this.#ks.flush();
     this.#leave(saved);
+    for (const section of this.#sections.values()) section.reset();
+    this.#pendingSections.clear();
   }
 }

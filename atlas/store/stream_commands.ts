@@ -12,6 +12,7 @@
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, ERR_SYNTAX, wrongArity, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { parseInt64 } from "./numbers.ts";
 import { bulk, EMPTY_ARRAY, error, integer, NIL, NIL_ARRAY, OK, type Reply } from "./reply.ts";
 import {
@@ -93,7 +94,10 @@ function xadd(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, s);
   const fields = argv.slice(fieldPos);
   s.append(id, fields);
-  if (a.strategy !== null) s.trim(a.strategy, a.approx, a.limit);
+  ks.notify(EventClass.Stream, "xadd", key);
+  if (a.strategy !== null && s.trim(a.strategy, a.approx, a.limit) > 0) {
+    ks.notify(EventClass.Stream, "xtrim", key);
+  }
   ks.endMutation(key, s, before);
   ks.emit([
     "XADD",
@@ -166,7 +170,10 @@ function xdel(ks: Keyspace, argv: string[]): Reply {
     else if (firstEntry) s.firstId = (s.first() as StreamEntry)[0];
   }
   ks.endMutation(key, s, before);
-  if (deleted > 0) ks.emit(argv);
+  if (deleted > 0) {
+    ks.notify(EventClass.Stream, "xdel", key);
+    ks.emit(argv);
+  }
   return integer(deleted);
 }
 
@@ -180,7 +187,10 @@ function xtrim(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, s);
   const deleted = s.trim(a.strategy!, a.approx, a.limit);
   ks.endMutation(key, s, before);
-  if (deleted > 0) ks.emit(["XTRIM", key, ...trimLogArgs(s, a)]);
+  if (deleted > 0) {
+    ks.notify(EventClass.Stream, "xtrim", key);
+    ks.emit(["XTRIM", key, ...trimLogArgs(s, a)]);
+  }
   return integer(deleted);
 }
 
@@ -228,6 +238,7 @@ function xsetid(ks: Keyspace, argv: string[]): Reply {
   if (entriesAdded !== -1n) s.entriesAdded = entriesAdded;
   if (maxDeleted !== 0n) s.maxDeletedId = maxDeleted;
   ks.endMutation(key, s, before);
+  ks.notify(EventClass.Stream, "xsetid", key);
   ks.emit(argv);
   return OK;
 }

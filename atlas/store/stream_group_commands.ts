@@ -10,6 +10,7 @@
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, sanitize, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { parseInt64 } from "./numbers.ts";
 import {
   array,
@@ -44,12 +45,21 @@ function now(ks: Keyspace): number {
   return Math.floor(ks.ctx.nowMs);
 }
 
-/** The consumer, created if absent; its seen time becomes now either way (SLC_DEFAULT). */
-export function touchConsumer(ks: Keyspace, g: StreamGroup, name: string): StreamConsumer {
+/**
+ * The consumer, created if absent (reported as "xgroup-createconsumer" on `key`); its seen time
+ * becomes now either way (SLC_DEFAULT).
+ */
+export function touchConsumer(
+  ks: Keyspace,
+  g: StreamGroup,
+  name: string,
+  key: string,
+): StreamConsumer {
   let c = g.consumers.get(name);
   if (c === undefined) {
     c = new StreamConsumer(name, 0);
     g.consumers.set(name, c);
+    ks.notify(EventClass.Stream, "xgroup-createconsumer", key);
   }
   c.seenTime = now(ks);
   return c;
@@ -152,6 +162,7 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
     const before = ks.beginMutation(key, stream);
     stream.groups.set(name, new StreamGroup(name, id, entriesRead));
     ks.endMutation(key, stream, before);
+    ks.notify(EventClass.Stream, "xgroup-create", key);
     ks.emit(argv);
     return OK;
   }
@@ -170,6 +181,7 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
     group.lastId = id;
     group.entriesRead = entriesRead;
     ks.endMutation(key, st, before);
+    ks.notify(EventClass.Stream, "xgroup-setid", key);
     ks.emit(argv);
     return OK;
   }
@@ -178,6 +190,7 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
     const before = ks.beginMutation(key, st);
     st.groups.delete(name);
     ks.endMutation(key, st, before);
+    ks.notify(EventClass.Stream, "xgroup-destroy", key);
     ks.emit(argv);
     return integer(1);
   }
@@ -185,7 +198,7 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
   if (opt === "createconsumer") {
     if (group.consumers.has(consumer)) return integer(0);
     const before = ks.beginMutation(key, st);
-    touchConsumer(ks, group, consumer);
+    touchConsumer(ks, group, consumer, key);
     ks.endMutation(key, st, before);
     ks.emit(argv);
     return integer(1);
@@ -197,6 +210,7 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, st);
   group.deleteConsumer(c);
   ks.endMutation(key, st, before);
+  ks.notify(EventClass.Stream, "xgroup-delconsumer", key);
   ks.emit(argv);
   return integer(pending);
 }
@@ -377,7 +391,7 @@ function xclaim(ks: Keyspace, argv: string[]): Reply {
     if (force && p === undefined) created = true;
     if (p === undefined && !created) continue;
     if (!created && minIdle !== 0 && t - p!.deliveryTime < minIdle) continue;
-    consumer ??= touchConsumer(ks, g, argv[3]);
+    consumer ??= touchConsumer(ks, g, argv[3], key);
     // A PEL entry made by FORCE starts at 1 delivery, then counts this one (as Redis does).
     const count = retryCount >= 0 ? retryCount : (p?.deliveryCount ?? 1) + (justId ? 0 : 1);
     g.setPending(id, consumer, deliveryTime, count);
@@ -436,7 +450,7 @@ function xautoclaim(ks: Keyspace, argv: string[]): Reply {
     i++;
     const p = g.pending.get(id)!;
     if (minIdle !== 0 && t - p.deliveryTime < minIdle) continue;
-    consumer ??= touchConsumer(ks, g, argv[3]);
+    consumer ??= touchConsumer(ks, g, argv[3], key);
     g.setPending(id, consumer, t, p.deliveryCount + (justId ? 0 : 1));
     claimed.push(justId ? bulk(formatId(id)) : entryReply([id, fields]));
     count--;

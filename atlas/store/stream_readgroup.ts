@@ -100,7 +100,7 @@ function xreadgroup(ks: Keyspace, argv: string[]): Reply {
       gt = g.lastId;
     }
     const before = ks.beginMutation(key, s);
-    const c = touchConsumer(ks, g, a.consumer);
+    const c = touchConsumer(ks, g, a.consumer, key);
     const start = gt + 1n;
     const entries = fromHistory
       ? history(s, g, c, start, a.count, nowMs)

@@ -12,6 +12,7 @@ import {
   WRONGTYPE,
 } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import {
   addInt64,
   addLongDouble,
@@ -91,6 +92,7 @@ function set(ks: Keyspace, argv: string[]): Reply {
   const [, key, value] = argv;
   if (argv.length === 3) {
     ks.setValue(key, value);
+    ks.notify(EventClass.String, "set", key);
     ks.emit(argv);
     return OK;
   }
@@ -114,8 +116,10 @@ function set(ks: Keyspace, argv: string[]): Reply {
     ks.expireIfNeeded(key); // so an expired key's DEL is logged before the SET
   }
   ks.setValue(key, value, o.keepTtl);
+  ks.notify(EventClass.String, "set", key);
   if (atMs >= 0) {
     ks.setExpire(key, atMs);
+    ks.notify(EventClass.Generic, "expire", key);
     ks.emit(["SET", key, value, "PXAT", String(atMs)]);
   } else {
     ks.emit(o.keepTtl ? ["SET", key, value, "KEEPTTL"] : ["SET", key, value]);
@@ -126,6 +130,7 @@ function set(ks: Keyspace, argv: string[]): Reply {
 function setnx(ks: Keyspace, argv: string[]): Reply {
   if (ks.lookup(argv[1]) !== undefined) return integer(0);
   ks.setValue(argv[1], argv[2]);
+  ks.notify(EventClass.String, "set", argv[1]);
   ks.emit(["SET", argv[1], argv[2]]);
   return integer(1);
 }
@@ -139,7 +144,9 @@ function setex(ks: Keyspace, argv: string[], unitMs: number): Reply {
   if (!Number.isSafeInteger(ms)) return invalidExpire(name.toLowerCase());
   ks.lookup(key);
   ks.setValue(key, value);
+  ks.notify(EventClass.String, "set", key);
   ks.setExpire(key, ms);
+  ks.notify(EventClass.Generic, "expire", key);
   ks.emit(["SET", key, value, "PXAT", String(ms)]);
   return OK;
 }
@@ -163,6 +170,7 @@ function mset(ks: Keyspace, argv: string[], nx: boolean): Reply {
   for (let i = 1; i < argv.length; i += 2) {
     if (!nx) ks.lookup(argv[i]);
     ks.setValue(argv[i], argv[i + 1]);
+    ks.notify(EventClass.String, "set", argv[i]);
   }
   ks.emit(nx ? ["MSET", ...argv.slice(1)] : argv);
   return nx ? integer(1) : OK;
@@ -191,6 +199,7 @@ function incrBy(ks: Keyspace, argv: string[], by: Int64 | null): Reply {
   const next = addInt64(current, by);
   if (next === null) return ERR_OVERFLOW;
   ks.setValue(key, int64ToString(next), true);
+  ks.notify(EventClass.String, "incrby", key);
   ks.emit(argv);
   return integer(next);
 }
@@ -206,6 +215,7 @@ function incrByFloat(ks: Keyspace, argv: string[]): Reply {
   if (isLongDoubleSpecial(sum)) return ERR_NAN_INF;
   const text = formatLongDoubleHuman(sum);
   ks.setValue(key, text, true);
+  ks.notify(EventClass.String, "incrbyfloat", key);
   ks.emit(["SET", key, text, "KEEPTTL"]);
   return bulk(text);
 }
@@ -217,6 +227,8 @@ function append(ks: Keyspace, argv: string[]): Reply {
   const length = (old?.length ?? 0) + suffix.length;
   if (length > ks.limits.valueBytesMax) return ERR_STRING_TOO_LONG;
   ks.setValue(key, old === undefined ? suffix : old + suffix, true);
+  if (old !== undefined) ks.markRaw(key); // Redis: grown in place (a new key is just SET)
+  ks.notify(EventClass.String, "append", key);
   ks.emit(argv);
   return integer(length);
 }
@@ -261,6 +273,8 @@ function setrange(ks: Keyspace, argv: string[]): Reply {
     ? [current, "\0".repeat(offset - current.length), value].join("")
     : [current.slice(0, offset), value, current.slice(offset + value.length)].join("");
   ks.setValue(key, next, true);
+  ks.markRaw(key);
+  ks.notify(EventClass.String, "setrange", key);
   ks.emit(argv);
   return integer(next.length);
 }
@@ -270,6 +284,7 @@ function getdel(ks: Keyspace, argv: string[]): Reply {
   if (v === undefined) return NIL;
   if (typeof v !== "string") return WRONGTYPE;
   ks.deleteKey(argv[1]);
+  ks.notify(EventClass.Generic, "del", argv[1]);
   ks.emit(["DEL", argv[1]]);
   return bulk(v);
 }
@@ -282,15 +297,20 @@ function getex(ks: Keyspace, argv: string[]): Reply {
   if (v === undefined) return NIL;
   if (typeof v !== "string") return WRONGTYPE;
   if (o.persist) {
-    if (ks.persist(key)) ks.emit(["PERSIST", key]);
+    if (ks.persist(key)) {
+      ks.notify(EventClass.Generic, "persist", key);
+      ks.emit(["PERSIST", key]);
+    }
   } else if (o.unit !== null) {
     const atMs = resolveExpire(ks, o, "getex");
     if (typeof atMs !== "number") return atMs;
     if (atMs <= ks.nowMs && !ks.replaying) {
       ks.deleteKey(key);
+      ks.notify(EventClass.Generic, "del", key);
       ks.emit(["DEL", key]);
     } else {
       ks.setExpire(key, atMs);
+      ks.notify(EventClass.Generic, "expire", key);
       ks.emit(["PEXPIREAT", key, String(atMs)]);
     }
   }
@@ -302,6 +322,7 @@ function getset(ks: Keyspace, argv: string[]): Reply {
   const old = ks.lookup(key);
   if (old !== undefined && typeof old !== "string") return WRONGTYPE;
   ks.setValue(key, value);
+  ks.notify(EventClass.String, "set", key);
   ks.emit(["SET", key, value]);
   return old === undefined ? NIL : bulk(old);
 }

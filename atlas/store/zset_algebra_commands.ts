@@ -5,6 +5,7 @@
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { parseDouble } from "./numbers.ts";
 import { array, bulk, error, integer, pairsArray, type Reply } from "./reply.ts";
 import { SetValue } from "./set_value.ts";
@@ -12,6 +13,8 @@ import { exceedsLength, lower, parseIntArg } from "./util.ts";
 import { ZSetValue } from "./zset_value.ts";
 
 type Op = "union" | "inter" | "diff";
+
+const STORE_EVENTS = { union: "zunionstore", inter: "zinterstore", diff: "zdiffstore" } as const;
 type Aggregate = "sum" | "min" | "max";
 
 interface Source {
@@ -160,10 +163,14 @@ function algebraStore(ks: Keyspace, argv: string[], op: Op): Reply {
   const tooLong = exceedsLength(ks, 0, result.size);
   if (tooLong !== null) return tooLong;
   if (result.size === 0) {
-    if (ks.deleteKey(dst)) ks.emit(["DEL", dst]);
+    if (ks.deleteKey(dst)) {
+      ks.notify(EventClass.Generic, "del", dst);
+      ks.emit(["DEL", dst]);
+    }
     return integer(0);
   }
   ks.setValue(dst, toZSet(result));
+  ks.notify(EventClass.ZSet, STORE_EVENTS[op], dst);
   ks.emit(argv);
   return integer(result.size);
 }

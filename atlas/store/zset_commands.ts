@@ -10,6 +10,7 @@ import {
 import { globMatch } from "./glob.ts";
 import { parseScanOptions } from "./keys_commands.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { EventClass } from "./notify.ts";
 import { formatDouble, parseDouble } from "./numbers.ts";
 import {
   array,
@@ -196,6 +197,7 @@ function zadd(ks: Keyspace, argv: string[]): Reply {
     }
   }
   ks.endMutation(key, z, before);
+  if (added + updated > 0) ks.notify(EventClass.ZSet, f.incr ? "zincr" : "zadd", key);
   if (nanError) return error("ERR resulting score is not a number (NaN)");
   if (added + updated > 0) ks.emit(argv);
   if (f.incr) return incrResult === null ? NIL : double(incrResult);
@@ -220,8 +222,12 @@ function zrem(ks: Keyspace, argv: string[]): Reply {
   const before = ks.beginMutation(key, z);
   let removed = 0;
   for (let i = 2; i < argv.length; i++) if (z.delete(argv[i])) removed++;
-  ks.endMutation(key, z, before);
-  if (removed > 0) ks.emit(argv);
+  const deleted = ks.endMutation(key, z, before);
+  if (removed > 0) {
+    ks.notify(EventClass.ZSet, "zrem", key);
+    if (deleted) ks.notify(EventClass.Generic, "del", key);
+    ks.emit(argv);
+  }
   return integer(removed);
 }
 
@@ -410,12 +416,16 @@ function zrangestore(ks: Keyspace, argv: string[]): Reply {
   const nodes = collectRange(ks, argv[2], q);
   if (!Array.isArray(nodes)) return nodes;
   if (nodes.length === 0) {
-    if (ks.deleteKey(dst)) ks.emit(["DEL", dst]);
+    if (ks.deleteKey(dst)) {
+      ks.notify(EventClass.Generic, "del", dst);
+      ks.emit(["DEL", dst]);
+    }
     return integer(0);
   }
   const z = new ZSetValue();
   for (const n of nodes) z.add(n.member, n.score);
   ks.setValue(dst, z);
+  ks.notify(EventClass.ZSet, "zrangestore", dst);
   ks.emit(argv);
   return integer(z.size);
 }
@@ -458,7 +468,9 @@ function zpop(ks: Keyspace, argv: string[], max: boolean): Reply {
     out.push(bulk(n.member), double(n.score));
     z.delete(n.member);
   }
-  ks.endMutation(key, z, before);
+  const deleted = ks.endMutation(key, z, before);
+  ks.notify(EventClass.ZSet, max ? "zpopmax" : "zpopmin", key);
+  if (deleted) ks.notify(EventClass.Generic, "del", key);
   ks.emit(argv);
   return argv.length === 3 ? pairsArray(out) : array(out);
 }
@@ -478,7 +490,9 @@ function zmpop(ks: Keyspace, argv: string[]): Reply {
       out.push(array([bulk(n.member), double(n.score)]));
       z.delete(n.member);
     }
-    ks.endMutation(key, z, before);
+    const deleted = ks.endMutation(key, z, before);
+    ks.notify(EventClass.ZSet, a.first ? "zpopmin" : "zpopmax", key);
+    if (deleted) ks.notify(EventClass.Generic, "del", key);
     ks.emit([a.first ? "ZPOPMIN" : "ZPOPMAX", key, String(out.length)]);
     return array([bulk(key), array(out)]);
   }
@@ -495,7 +509,13 @@ function zremrange(ks: Keyspace, argv: string[], by: RangeBy): Reply {
   const members = nodes.map((n) => n.member);
   const before = ks.beginMutation(key, z);
   for (const m of members) z.delete(m);
-  ks.endMutation(key, z, before);
+  const deleted = ks.endMutation(key, z, before);
+  ks.notify(
+    EventClass.ZSet,
+    by === "score" ? "zremrangebyscore" : by === "rank" ? "zremrangebyrank" : "zremrangebylex",
+    key,
+  );
+  if (deleted) ks.notify(EventClass.Generic, "del", key);
   ks.emit(argv);
   return integer(members.length);
 }

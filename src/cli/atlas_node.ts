@@ -85,6 +85,7 @@ export async function startAtlasNode(
     requirepass: atlas.requirepass,
     protectedMode: atlas.protected_mode,
     maxclients: atlas.maxclients,
+    notifyKeyspaceEvents: atlas.notify_keyspace_events,
     shutdown: () => daemon.stop("SHUTDOWN command"),
     logger,
   });

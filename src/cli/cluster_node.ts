@@ -87,6 +87,7 @@ export async function startClusterNode(
     requirepass: atlas.requirepass,
     protectedMode: atlas.protected_mode,
     maxclients: atlas.maxclients,
+    notifyKeyspaceEvents: atlas.notify_keyspace_events,
     shutdown: () => daemon.stop("SHUTDOWN command"),
     logger: daemon.logger.child("atlas"),
     infoSections: { raft: () => raftInfo(member) },

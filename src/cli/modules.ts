@@ -14,7 +14,7 @@ import type { StoreModule } from "./atlas_node.ts";
  *   KV.CAS / KV.CAD  conditional writes
  *   RL.TAKE   shared rate-limit buckets                   JOB.*            the job queue
  *   HELIOS.BACKUP  a consistent backup file            HELIOS.TRACE     a traced command
- *   EVAL, EVALSHA, SCRIPT  Lua scripting (atlas/scripting)
+ *   EVAL, EVALSHA, SCRIPT, FCALL, FUNCTION  Lua scripting and functions (atlas/scripting)
  */
 export const storeModules: StoreModule[] = [
   registerClusterCommands,

@@ -42,10 +42,21 @@ export const atlasSchema = z.object({
   snapshot_interval_time: duration.default("5m"),
   snapshot_interval_cmds: z.number().int().min(0).default(100_000),
   maxmemory: z.number().int().min(0).default(0),
-  maxmemory_policy: z.enum(["noeviction", "allkeys-lru", "volatile-ttl"]).default("noeviction"),
+  maxmemory_policy: z.enum([
+    "noeviction",
+    "allkeys-lru",
+    "volatile-lru",
+    "allkeys-random",
+    "volatile-random",
+    "volatile-ttl",
+  ]).default("noeviction"),
   requirepass: z.string().default(""),
   protected_mode: z.boolean().default(true),
   maxclients: z.number().int().min(1).default(10_000),
+  /** Redis's notify-keyspace-events letters (e.g. "KEA"); "" = no keyspace notifications. */
+  notify_keyspace_events: z.string().regex(/^[Ag$lshzxeKEtmdn]*$/, {
+    message: "letters from Ag$lshzxeKEtmdn (Redis's notify-keyspace-events)",
+  }).default(""),
   raft: raftSchema.default(() => raftSchema.parse({})),
 }).strict();
 

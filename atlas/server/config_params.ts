@@ -1,0 +1,222 @@
+/**
+ * The CONFIG parameters that change the store and the engine at run time: maxmemory,
+ * maxmemory-policy, appendfsync and the OBJECT ENCODING thresholds (hash-max-listpack-entries and
+ * the like, with their *-ziplist-* aliases). Values are parsed the way Redis 7.0 parses them and
+ * bad ones answer Redis's error texts. In a Raft cluster the settings that every replica must
+ * share are refused (see docs/atlasd.md, CONFIG).
+ */
+import type { EncodingLimits } from "../store/keyspace.ts";
+import type { Param } from "./config.ts";
+import type { ServerContext } from "./context.ts";
+
+const LONG_MAX = (1n << 63n) - 1n;
+const ULLONG_MAX = (1n << 64n) - 1n;
+const INT_MIN = -(1n << 31n);
+const INT_MAX = (1n << 31n) - 1n;
+
+const MEMORY_UNITS: Record<string, bigint> = {
+  "": 1n,
+  b: 1n,
+  k: 1000n,
+  kb: 1024n,
+  m: 1000n * 1000n,
+  mb: 1024n * 1024n,
+  g: 1000n * 1000n * 1000n,
+  gb: 1024n * 1024n * 1024n,
+};
+
+/**
+ * Redis's memtoull: digits (maybe none: 0) then an optional unit b, k, kb, m, mb, g, gb in any
+ * case. Like Redis, a number past 2^64-1 saturates and the unit's product wraps modulo 2^64.
+ * null: "argument must be a memory value".
+ */
+export function parseMemory(value: string): bigint | null {
+  const m = /^(\d*)([a-zA-Z]*)$/.exec(value);
+  if (m === null || m[1].length >= 128) return null;
+  const mul = MEMORY_UNITS[m[2].toLowerCase()];
+  if (mul === undefined) return null;
+  let n = m[1] === "" ? 0n : BigInt(m[1]);
+  if (n > ULLONG_MAX) n = ULLONG_MAX;
+  return (n * mul) & ULLONG_MAX;
+}
+
+/** Redis's string2ll: an optional '-', no leading zeros or '+', within 64 bits. */
+function parseInteger(value: string): bigint | null {
+  if (!/^(-?[1-9]\d*|0)$/.test(value) || value.length > 20) return null;
+  const n = BigInt(value);
+  return n < -(1n << 63n) || n > LONG_MAX ? null : n;
+}
+
+const ERR_INTEGER = "argument couldn't be parsed into an integer";
+const ERR_MEMORY = "argument must be a memory value";
+const range = (lo: bigint, hi: bigint) => `argument must be between ${lo} and ${hi} inclusive`;
+
+/**
+ * Parameters Redis keeps as 64-bit integers hold here as JS numbers; the text last set is kept
+ * per server so CONFIG GET answers exactly what was set (9223372036854775807, not ...808).
+ */
+const exactTexts = new WeakMap<ServerContext, Map<string, { value: number; text: string }>>();
+
+/** Keeps `exact` as the text of `name` while its stored value is `value`; returns `value`. */
+function remember(ctx: ServerContext, name: string, value: number, exact: bigint): number {
+  let texts = exactTexts.get(ctx);
+  if (texts === undefined) exactTexts.set(ctx, texts = new Map());
+  texts.set(name, { value, text: String(exact) });
+  return value;
+}
+
+function exactText(ctx: ServerContext, name: string, value: number): string {
+  const kept = exactTexts.get(ctx)?.get(name);
+  return kept !== undefined && kept.value === value ? kept.text : String(value);
+}
+
+// --- maxmemory / maxmemory-policy --------------------------------------------------------------
+
+const REDIS_POLICIES = [
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "noeviction",
+];
+/** The policies whose choice of victim does not depend on a replica's own reads. */
+const CLUSTER_SAFE_POLICIES = ["noeviction", "volatile-ttl"];
+
+const inCluster = (ctx: ServerContext) => ctx.replication !== undefined;
+
+const CLUSTER_MAXMEMORY =
+  "maxmemory and maxmemory-policy cannot change at run time in a Raft cluster (every replica " +
+  "evicts on its own, so they must all use the same limit): set atlas.maxmemory and " +
+  "atlas.maxmemory_policy in the config file and restart the nodes";
+
+function maxmemoryBytes(ctx: ServerContext): number {
+  return ctx.store?.stats?.maxmemoryBytes ?? 0;
+}
+
+function maxmemoryPolicy(ctx: ServerContext): string {
+  return ctx.store?.stats?.maxmemoryPolicy ?? "noeviction";
+}
+
+/** The store's limit for a parsed value: bytes past 2^53 cannot be reached anyway. */
+const storeBytes = (bytes: bigint) =>
+  bytes > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(bytes);
+
+const maxmemory: Param = {
+  get: (ctx) => exactText(ctx, "maxmemory", maxmemoryBytes(ctx)),
+  check(ctx, value) {
+    const bytes = parseMemory(value);
+    if (bytes === null) return ERR_MEMORY;
+    if (ctx.store?.setMaxmemory === undefined) return "can't set immutable config";
+    if (inCluster(ctx) && storeBytes(bytes) !== maxmemoryBytes(ctx)) return CLUSTER_MAXMEMORY;
+    return null;
+  },
+  set(ctx, value) {
+    const bytes = parseMemory(value) as bigint;
+    const stored = remember(ctx, "maxmemory", storeBytes(bytes), bytes);
+    ctx.store!.setMaxmemory!(stored, maxmemoryPolicy(ctx), Date.now());
+    return null;
+  },
+};
+
+const maxmemoryPolicyParam: Param = {
+  get: maxmemoryPolicy,
+  check(ctx, value) {
+    const policy = value.toLowerCase();
+    if (!REDIS_POLICIES.includes(policy)) {
+      return `argument(s) must be one of the following: ${REDIS_POLICIES.join(", ")}`;
+    }
+    if (policy.endsWith("-lfu")) {
+      return "the LFU policies (allkeys-lfu, volatile-lfu) are not supported by ATLAS: use " +
+        "allkeys-lru or volatile-lru";
+    }
+    if (ctx.store?.setMaxmemory === undefined) return "can't set immutable config";
+    if (inCluster(ctx) && policy !== maxmemoryPolicy(ctx)) {
+      if (!CLUSTER_SAFE_POLICIES.includes(policy)) {
+        return `maxmemory-policy ${policy} is not deterministic across Raft replicas; a ` +
+          `cluster supports ${CLUSTER_SAFE_POLICIES.join(" and ")}, set as ` +
+          `atlas.maxmemory_policy in the config file`;
+      }
+      return CLUSTER_MAXMEMORY;
+    }
+    return null;
+  },
+  set(ctx, value) {
+    ctx.store!.setMaxmemory!(maxmemoryBytes(ctx), value.toLowerCase(), Date.now());
+    return null;
+  },
+};
+
+// --- appendfsync -------------------------------------------------------------------------------
+
+const FSYNC_CHOICES = ["everysec", "always", "no"];
+
+const appendfsync: Param = {
+  get: (ctx) => ctx.persistence.appendfsync ?? "no",
+  check(ctx, value) {
+    if (!FSYNC_CHOICES.includes(value.toLowerCase())) {
+      return `argument(s) must be one of the following: ${FSYNC_CHOICES.join(", ")}`;
+    }
+    if (inCluster(ctx)) {
+      return "appendfsync does not apply in a Raft cluster: the Raft log is fsynced before " +
+        "every commit whatever this setting says";
+    }
+    if (ctx.persistence.setAppendfsync === undefined) return "can't set immutable config";
+    return null;
+  },
+  set: (ctx, value) => ctx.persistence.setAppendfsync!(value.toLowerCase()),
+};
+
+// --- OBJECT ENCODING thresholds ----------------------------------------------------------------
+
+type LimitName = keyof EncodingLimits;
+
+/** A threshold: "size" (0..LONG_MAX integer), "memory" (0..LONG_MAX memory value), "int" (C int). */
+function limit(field: LimitName, kind: "size" | "memory" | "int"): Param {
+  return {
+    get(ctx) {
+      const limits = ctx.store?.encodingLimits;
+      return limits === undefined ? "0" : exactText(ctx, field, limits[field]);
+    },
+    check(ctx, value) {
+      const n = kind === "memory" ? parseMemory(value) : parseInteger(value);
+      if (n === null) return kind === "memory" ? ERR_MEMORY : ERR_INTEGER;
+      if (kind === "int") {
+        if (n < INT_MIN || n > INT_MAX) return range(INT_MIN, INT_MAX);
+      } else if (n < 0n || n > LONG_MAX) return range(0n, LONG_MAX);
+      if (ctx.store?.encodingLimits === undefined) return "can't set immutable config";
+      return null;
+    },
+    set(ctx, value) {
+      const n = (kind === "memory" ? parseMemory(value) : parseInteger(value)) as bigint;
+      ctx.store!.encodingLimits![field] = remember(ctx, field, Number(n), n);
+      return null;
+    },
+  };
+}
+
+const hashEntries = limit("hashMaxListpackEntries", "size");
+const hashValue = limit("hashMaxListpackValue", "memory");
+const zsetEntries = limit("zsetMaxListpackEntries", "size");
+const zsetValue = limit("zsetMaxListpackValue", "memory");
+const listSize = limit("listMaxListpackSize", "int");
+
+/** Spread into config.ts's table; an alias shares its name's Param. */
+export const RUNTIME_PARAMS: Record<string, Param> = {
+  maxmemory,
+  "maxmemory-policy": maxmemoryPolicyParam,
+  appendfsync,
+  "hash-max-listpack-entries": hashEntries,
+  "hash-max-ziplist-entries": hashEntries,
+  "hash-max-listpack-value": hashValue,
+  "hash-max-ziplist-value": hashValue,
+  "set-max-intset-entries": limit("setMaxIntsetEntries", "size"),
+  "zset-max-listpack-entries": zsetEntries,
+  "zset-max-ziplist-entries": zsetEntries,
+  "zset-max-listpack-value": zsetValue,
+  "zset-max-ziplist-value": zsetValue,
+  "list-max-listpack-size": listSize,
+  "list-max-ziplist-size": listSize,
+};

@@ -1,0 +1,225 @@
+/** CONFIG SET of maxmemory, maxmemory-policy, appendfsync and the encoding thresholds. */
+import assert from "node:assert/strict";
+import type { CommandExecutor } from "../executor.ts";
+import { startAtlasServer } from "../server.ts";
+import type { Reply } from "../store/reply.ts";
+import { Store } from "../store/store.ts";
+import { RawClient } from "../testing/atlasd_harness.ts";
+import { parseMemory } from "./config_params.ts";
+import type { PersistenceHooks, ReplicationHooks } from "./types.ts";
+
+class StoreExecutor implements CommandExecutor {
+  constructor(readonly store: Store) {}
+  execute(argv: string[]): Reply {
+    return this.store.execute(argv, { nowMs: Date.now(), random: Math.random }).reply;
+  }
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+async function withServer(
+  options: { replication?: ReplicationHooks; persistence?: PersistenceHooks; store?: Store },
+  body: (c: RawClient, store: Store) => Promise<void>,
+): Promise<void> {
+  const store = options.store ?? new Store();
+  const server = startAtlasServer({
+    executor: new StoreExecutor(store),
+    store,
+    port: 0,
+    replication: options.replication,
+    persistence: options.persistence,
+  });
+  const c = await RawClient.connect(server.addr.port);
+  try {
+    await body(c, store);
+  } finally {
+    await c.close();
+    await server.close();
+  }
+}
+
+const ok = { t: "simple", v: "OK" };
+const get = async (c: RawClient, name: string) => {
+  const r = await c.one("CONFIG", "GET", name);
+  return r.t === "array" && r.v.length === 2 ? (r.v[1] as { v: string }).v : r;
+};
+const errText = async (c: RawClient, ...argv: string[]) => {
+  const r = await c.one(...argv);
+  assert.equal(r.t, "error", JSON.stringify(r));
+  return (r as { v: string }).v;
+};
+
+Deno.test("parseMemory: Redis's memtoull units, saturation and wrap-around", () => {
+  const cases: [string, bigint | null][] = [
+    ["0", 0n],
+    ["", 0n],
+    ["k", 0n],
+    ["5", 5n],
+    ["05", 5n],
+    ["5b", 5n],
+    ["5B", 5n],
+    ["1k", 1000n],
+    ["1kb", 1024n],
+    ["10Kb", 10240n],
+    ["1m", 1_000_000n],
+    ["100mb", 104_857_600n],
+    ["1g", 1_000_000_000n],
+    ["1GB", 1_073_741_824n],
+    ["99999999999999999999", 18446744073709551615n],
+    ["20000000000gb", 3028092406290448384n],
+    ["-1", null],
+    ["1.5mb", null],
+    ["10t", null],
+    [" 5", null],
+    ["+5", null],
+    ["0x10", null],
+    ["5bb", null],
+  ];
+  for (const [text, want] of cases) assert.equal(parseMemory(text), want, text);
+});
+
+Deno.test("CONFIG SET maxmemory / maxmemory-policy change the store", async () => {
+  await withServer({}, async (c, store) => {
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory", "100mb"), ok);
+    assert.equal(store.stats.maxmemoryBytes, 104_857_600);
+    assert.equal(await get(c, "maxmemory"), "104857600");
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory", "9223372036854775807"), ok);
+    assert.equal(await get(c, "maxmemory"), "9223372036854775807", "the exact value set");
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory-policy", "VOLATILE-LRU"), ok);
+    assert.equal(store.stats.maxmemoryPolicy, "volatile-lru");
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
+      /maxmemory-policy'\) - the LFU policies \(allkeys-lfu, volatile-lfu\) are not supported/,
+    );
+    assert.equal(store.stats.maxmemoryPolicy, "volatile-lru");
+    // Every value is checked before any applies, as in Redis.
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory", "1", "maxmemory-policy", "bad"),
+      /must be one of the following/,
+    );
+    assert.equal(await get(c, "maxmemory"), "9223372036854775807");
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory", "1", "MAXMEMORY", "2"),
+      /argument 'MAXMEMORY'\) - duplicate parameter/,
+    );
+    assert.match(
+      await errText(
+        c,
+        "CONFIG",
+        "SET",
+        "hash-max-ziplist-entries",
+        "1",
+        "HASH-MAX-ZIPLIST-ENTRIES",
+        "2",
+      ),
+      /argument 'HASH-MAX-ZIPLIST-ENTRIES'\) - duplicate parameter/,
+    );
+    // An alias and its name in one call: both apply, the last wins (Redis 7.0 too).
+    assert.deepEqual(
+      await c.one(
+        "CONFIG",
+        "SET",
+        "hash-max-ziplist-entries",
+        "1",
+        "hash-max-listpack-entries",
+        "2",
+      ),
+      ok,
+    );
+    assert.equal(await get(c, "hash-max-ziplist-entries"), "2");
+    assert.deepEqual(await c.one("SET", "before", "v"), ok); // over 1 byte once the limit is set
+    assert.deepEqual(
+      await c.one("CONFIG", "SET", "maxmemory", "1", "maxmemory-policy", "noeviction"),
+      ok,
+    );
+    assert.deepEqual(await c.one("SET", "k", "v"), {
+      t: "error",
+      v: "OOM command not allowed when used memory > 'maxmemory'.",
+    });
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory", "0"), ok);
+    assert.deepEqual(await c.one("SET", "k", "v"), ok);
+  });
+});
+
+Deno.test("CONFIG SET encoding thresholds reach OBJECT ENCODING", async () => {
+  await withServer({}, async (c, store) => {
+    await c.one("HSET", "h", "a", "1", "b", "2", "c", "3");
+    assert.deepEqual(await c.one("OBJECT", "ENCODING", "h"), { t: "bulk", v: "listpack" });
+    assert.deepEqual(await c.one("CONFIG", "SET", "hash-max-ziplist-entries", "2"), ok);
+    assert.equal(store.encodingLimits.hashMaxListpackEntries, 2);
+    assert.equal(await get(c, "hash-max-listpack-entries"), "2");
+    assert.deepEqual(await c.one("OBJECT", "ENCODING", "h"), { t: "bulk", v: "hashtable" });
+    assert.deepEqual(await c.one("CONFIG", "SET", "zset-max-listpack-value", "1kb"), ok);
+    assert.equal(await get(c, "zset-max-ziplist-value"), "1024");
+    assert.match(
+      await errText(c, "CONFIG", "SET", "set-max-intset-entries", "-1"),
+      /argument must be between 0 and 9223372036854775807 inclusive/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "list-max-listpack-size", "2147483648"),
+      /argument must be between -2147483648 and 2147483647 inclusive/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "hash-max-listpack-entries", "1k"),
+      /argument couldn't be parsed into an integer/,
+    );
+  });
+});
+
+Deno.test("CONFIG SET appendfsync goes to the persistence hooks; refused without them", async () => {
+  let mode = "always";
+  const persistence: PersistenceHooks = {
+    get appendfsync() {
+      return mode;
+    },
+    setAppendfsync(value) {
+      mode = value;
+      return null;
+    },
+  };
+  await withServer({ persistence }, async (c) => {
+    assert.deepEqual(await c.one("CONFIG", "SET", "appendfsync", "EverySec"), ok);
+    assert.equal(mode, "everysec");
+    assert.equal(await get(c, "appendfsync"), "everysec");
+    assert.match(
+      await errText(c, "CONFIG", "SET", "appendfsync", "sometimes"),
+      /argument\(s\) must be one of the following: everysec, always, no/,
+    );
+  });
+  await withServer({}, async (c) => {
+    assert.match(
+      await errText(c, "CONFIG", "SET", "appendfsync", "always"),
+      /can't set immutable config/,
+    );
+  });
+});
+
+Deno.test("CONFIG SET in a Raft cluster: refused where replicas could diverge", async () => {
+  const replication: ReplicationHooks = { offset: () => 0, replicasAt: () => 0 };
+  const store = new Store({ maxmemoryBytes: 1 << 30, maxmemoryPolicy: "volatile-ttl" });
+  await withServer({ replication, store }, async (c) => {
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+      /allkeys-lru is not deterministic across Raft replicas/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-policy", "noeviction"),
+      /set atlas\.maxmemory and atlas\.maxmemory_policy in the config file/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory", "100mb"),
+      /cannot change at run time in a Raft cluster.*atlas\.maxmemory/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "appendfsync", "no"),
+      /the Raft log is fsynced before every commit/,
+    );
+    // Setting what is already in force changes nothing and is allowed.
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory", "1gb"), ok);
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory-policy", "volatile-ttl"), ok);
+    assert.equal(store.stats.maxmemoryBytes, 1 << 30);
+    // The encoding thresholds only shape OBJECT ENCODING answers: settable.
+    assert.deepEqual(await c.one("CONFIG", "SET", "set-max-intset-entries", "10"), ok);
+  });
+});

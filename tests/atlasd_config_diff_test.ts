@@ -1,0 +1,485 @@
+/**
+ * Side by side with redis-server 7.0: CONFIG SET/GET of the run-time parameters (maxmemory,
+ * maxmemory-policy, appendfsync, the encoding thresholds), their error texts, OBJECT ENCODING
+ * sequences, eviction and OOM after CONFIG SET maxmemory, INFO keyspace avg_ttl. Both servers
+ * are real processes on free 127.0.0.1 ports. Plus an atlasd-only crash test: CONFIG SET
+ * appendfsync always, a write, kill -9, the write is there after restart.
+ */
+import assert from "node:assert/strict";
+import { splitInlineArgs } from "../atlas/resp/inline.ts";
+import {
+  RawClient,
+  type RespValue,
+  startAtlasd,
+  startRedis,
+} from "../atlas/testing/atlasd_harness.ts";
+
+/** Lines run on both servers; "pairs:" compares a CONFIG GET reply as unordered pairs. */
+const SCRIPTS: Record<string, string[]> = {
+  maxmemory: [
+    "CONFIG SET maxmemory 100mb",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory 1GB",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory 10Kb",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory 1g",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory 1m",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory 5b",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory 05",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory 9223372036854775807",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory ''",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory abc",
+    "CONFIG SET maxmemory -1",
+    "CONFIG SET maxmemory 1.5mb",
+    "CONFIG SET maxmemory 10t",
+    "CONFIG SET maxmemory ' 5'",
+    "CONFIG SET maxmemory +5",
+    "CONFIG SET maxmemory 5bb",
+    "CONFIG SET maxmemory 1 maxmemory 2",
+    "CONFIG SET maxmemory 7 maxmemory-policy bad",
+    "CONFIG GET maxmemory",
+    "CONFIG SET maxmemory 0",
+    "CONFIG SET maxmemory",
+  ],
+  policy: [
+    "CONFIG SET maxmemory-policy allkeys-lru",
+    "CONFIG GET maxmemory-policy",
+    "CONFIG SET maxmemory-policy volatile-lru",
+    "CONFIG GET maxmemory-policy",
+    "CONFIG SET maxmemory-policy allkeys-random",
+    "CONFIG GET maxmemory-policy",
+    "CONFIG SET maxmemory-policy volatile-random",
+    "CONFIG GET maxmemory-policy",
+    "CONFIG SET maxmemory-policy volatile-ttl",
+    "CONFIG GET maxmemory-policy",
+    "CONFIG SET maxmemory-policy ALLKEYS-LRU",
+    "CONFIG GET maxmemory-policy",
+    "CONFIG SET maxmemory-policy foo",
+    "CONFIG SET maxmemory-policy ''",
+    "CONFIG SET maxmemory-policy noeviction",
+    "CONFIG GET maxmemory-policy",
+  ],
+  appendfsync: [
+    "CONFIG SET appendfsync always",
+    "CONFIG GET appendfsync",
+    "CONFIG SET appendfsync everysec",
+    "CONFIG GET appendfsync",
+    "CONFIG SET appendfsync no",
+    "CONFIG GET appendfsync",
+    "CONFIG SET appendfsync ALWAYS",
+    "CONFIG GET appendfsync",
+    "CONFIG SET appendfsync foo",
+    "CONFIG SET appendfsync ''",
+    "CONFIG GET appendfsync",
+    "CONFIG SET appendfsync no",
+  ],
+  thresholds: [
+    "pairs:CONFIG GET hash-max-*",
+    "pairs:CONFIG GET set-max-*",
+    "pairs:CONFIG GET zset-max-*",
+    "pairs:CONFIG GET list-max-*",
+    "CONFIG SET hash-max-ziplist-entries 5",
+    "CONFIG GET hash-max-listpack-entries",
+    "CONFIG SET hash-max-listpack-entries 7",
+    "CONFIG GET hash-max-ziplist-entries",
+    "CONFIG SET hash-max-listpack-entries -1",
+    "CONFIG SET hash-max-listpack-entries abc",
+    "CONFIG SET hash-max-listpack-entries 1k",
+    "CONFIG SET hash-max-listpack-entries 01",
+    "CONFIG SET hash-max-listpack-entries +1",
+    "CONFIG SET hash-max-listpack-entries ''",
+    "CONFIG SET hash-max-listpack-entries 99999999999999999999",
+    "CONFIG SET hash-max-listpack-entries 9223372036854775808",
+    "CONFIG SET hash-max-listpack-entries 9223372036854775807",
+    "CONFIG GET hash-max-listpack-entries",
+    "CONFIG SET hash-max-ziplist-entries 1 hash-max-listpack-entries 2",
+    "CONFIG GET hash-max-listpack-entries",
+    "CONFIG SET hash-max-listpack-entries 3 hash-max-ziplist-entries 4",
+    "CONFIG GET hash-max-listpack-entries",
+    "CONFIG SET hash-max-listpack-entries 3 HASH-MAX-LISTPACK-ENTRIES 4",
+    "CONFIG SET hash-max-listpack-value 1kb",
+    "CONFIG GET hash-max-ziplist-value",
+    "CONFIG SET hash-max-listpack-value 1.5",
+    "CONFIG SET hash-max-listpack-value -1",
+    "CONFIG SET hash-max-listpack-value 99999999999999999999",
+    "CONFIG SET set-max-intset-entries 100",
+    "CONFIG GET set-max-intset-entries",
+    "CONFIG SET set-max-intset-entries -1",
+    "CONFIG SET set-max-listpack-entries 1",
+    "CONFIG SET zset-max-ziplist-entries 3",
+    "CONFIG GET zset-max-listpack-entries",
+    "CONFIG SET zset-max-listpack-value 2",
+    "CONFIG GET zset-max-ziplist-value",
+    "CONFIG SET zset-max-listpack-value x",
+    "CONFIG SET list-max-listpack-size 0",
+    "CONFIG SET list-max-listpack-size -6",
+    "CONFIG SET list-max-listpack-size 70000",
+    "CONFIG GET list-max-ziplist-size",
+    "CONFIG SET list-max-ziplist-size -5",
+    "CONFIG GET list-max-listpack-size",
+    "CONFIG SET list-max-listpack-size 2147483648",
+    "CONFIG SET list-max-listpack-size -2147483649",
+    "CONFIG SET list-max-listpack-size x",
+    // Back to Redis 7.0's defaults.
+    "CONFIG SET hash-max-listpack-entries 512 hash-max-listpack-value 64",
+    "CONFIG SET set-max-intset-entries 512 list-max-listpack-size -2",
+    "CONFIG SET zset-max-listpack-entries 128 zset-max-listpack-value 64",
+    "pairs:CONFIG GET *max-*-entries",
+  ],
+  stringEncoding: [
+    "FLUSHALL",
+    "SET a hello",
+    "OBJECT ENCODING a",
+    "APPEND a x",
+    "OBJECT ENCODING a",
+    "SET b hello",
+    "SETRANGE b 1 x",
+    "OBJECT ENCODING b",
+    "SET c hello",
+    "SETBIT c 1 1",
+    "OBJECT ENCODING c",
+    "SET d hello",
+    "BITFIELD d SET u8 0 1",
+    "OBJECT ENCODING d",
+    "SET d2 hello",
+    "BITFIELD d2 GET u8 0",
+    "OBJECT ENCODING d2",
+    "SET d3 1",
+    "BITFIELD d3 OVERFLOW FAIL INCRBY u2 0 10",
+    "OBJECT ENCODING d3",
+    "SET e 123",
+    "OBJECT ENCODING e",
+    "APPEND e 4",
+    "OBJECT ENCODING e",
+    "COPY a a2",
+    "OBJECT ENCODING a2",
+    "COPY e e2",
+    "OBJECT ENCODING e2",
+    "SET f 12",
+    "COPY f f2",
+    "OBJECT ENCODING f2",
+    "SET g hello",
+    "COPY g g2",
+    "OBJECT ENCODING g2",
+    "INCR e",
+    "OBJECT ENCODING e",
+    "SET h 1",
+    "APPEND h 2",
+    "INCRBYFLOAT h 1.5",
+    "OBJECT ENCODING h",
+    "SETRANGE new 0 abc",
+    "OBJECT ENCODING new",
+    "APPEND new2 abc",
+    "OBJECT ENCODING new2",
+    "APPEND new3 123",
+    "OBJECT ENCODING new3",
+    "SETBIT new4 1 1",
+    "OBJECT ENCODING new4",
+    "SET j 5",
+    "SETRANGE j 0 7",
+    "OBJECT ENCODING j",
+    "SET p hello",
+    "SETRANGE p 10 ''",
+    "OBJECT ENCODING p",
+    "SET q ''",
+    "APPEND q ''",
+    "OBJECT ENCODING q",
+    "SET r hello",
+    "APPEND r x",
+    "RENAME r r2",
+    "OBJECT ENCODING r2",
+    "EXPIRE r2 100",
+    "OBJECT ENCODING r2",
+    "SET r2 hello KEEPTTL",
+    "OBJECT ENCODING r2",
+    "SET m hello",
+    "APPEND m x",
+    "SETNX m y",
+    "OBJECT ENCODING m",
+    "GETSET m y",
+    "OBJECT ENCODING m",
+    "SET s1 abc",
+    "BITOP AND bo s1 s1",
+    "OBJECT ENCODING bo",
+    "PFADD hll a",
+    "OBJECT ENCODING hll",
+    "SET long 123456789012345678901234567890123456789012345",
+    "OBJECT ENCODING long",
+    "SET l44 12345678901234567890123456789012345678901234",
+    "OBJECT ENCODING l44",
+    "SET big 9223372036854775807",
+    "OBJECT ENCODING big",
+    "SET bigger 9223372036854775808",
+    "OBJECT ENCODING bigger",
+    "SET neg -5",
+    "OBJECT ENCODING neg",
+    "SET z 007",
+    "OBJECT ENCODING z",
+  ],
+  collectionEncoding: [
+    "FLUSHALL",
+    "EVAL \"for i=1,200 do redis.call('hset',KEYS[1],'f'..i,'v') end\" 1 h200",
+    "OBJECT ENCODING h200",
+    "CONFIG SET hash-max-listpack-entries 2",
+    "HSET h a 1 b 2",
+    "OBJECT ENCODING h",
+    "HSET h c 3",
+    "OBJECT ENCODING h",
+    "CONFIG SET hash-max-listpack-value 3",
+    "HSET h2 f abcd",
+    "OBJECT ENCODING h2",
+    "HSET h3 abcd v",
+    "OBJECT ENCODING h3",
+    "CONFIG SET set-max-intset-entries 2",
+    "SADD s 1 2",
+    "OBJECT ENCODING s",
+    "SADD s 3",
+    "OBJECT ENCODING s",
+    "SADD s2 a",
+    "OBJECT ENCODING s2",
+    "CONFIG SET zset-max-listpack-entries 2 zset-max-listpack-value 3",
+    "ZADD z 1 a 2 b",
+    "OBJECT ENCODING z",
+    "ZADD z 3 c",
+    "OBJECT ENCODING z",
+    "ZADD z2 1 abcd",
+    "OBJECT ENCODING z2",
+    "CONFIG SET list-max-listpack-size 1",
+    "RPUSH l a b c",
+    "OBJECT ENCODING l",
+    "CONFIG SET hash-max-listpack-entries 512 hash-max-listpack-value 64",
+    "CONFIG SET set-max-intset-entries 512 list-max-listpack-size -2",
+    "CONFIG SET zset-max-listpack-entries 128 zset-max-listpack-value 64",
+    "FLUSHALL",
+  ],
+};
+
+type Mode = "exact" | "pairs";
+
+function parseLine(line: string): { mode: Mode; argv: string[] } {
+  const m = line.match(/^(pairs):(.*)$/);
+  const argv = splitInlineArgs(m ? m[2] : line);
+  if (argv === null) throw new Error(`bad script line ${line}`);
+  return { mode: (m ? m[1] : "exact") as Mode, argv };
+}
+
+const key = (v: unknown) => JSON.stringify(v, (_k, x) => typeof x === "bigint" ? String(x) : x);
+
+function normalize(v: RespValue, mode: Mode): unknown {
+  if (mode === "pairs" && v.t === "array") {
+    const pairs: string[] = [];
+    for (let i = 0; i < v.v.length; i += 2) pairs.push(key(v.v[i]) + key(v.v[i + 1]));
+    return { t: "array", v: pairs.sort() };
+  }
+  if (mode === "pairs" && v.t === "map") {
+    return { t: "map", v: v.v.map(([a, b]) => key(a) + key(b)).sort() };
+  }
+  return v;
+}
+
+async function runScripts(redis: RawClient, atlas: RawClient, proto: 2 | 3): Promise<string[]> {
+  const mismatches: string[] = [];
+  await redis.one("HELLO", String(proto));
+  await atlas.one("HELLO", String(proto));
+  for (const [family, lines] of Object.entries(SCRIPTS)) {
+    for (const line of lines) {
+      const { mode, argv } = parseLine(line);
+      const [want] = await redis.call(argv);
+      const [got] = await atlas.call(argv);
+      const a = key(normalize(want, mode));
+      const b = key(normalize(got, mode));
+      if (a !== b) {
+        mismatches.push(`RESP${proto} ${family}: ${line}\n  redis:  ${a}\n  atlasd: ${b}`);
+      }
+    }
+  }
+  return mismatches;
+}
+
+async function both(redis: RawClient, atlas: RawClient, ...argv: string[]) {
+  const [r] = await redis.call(argv);
+  const [a] = await atlas.call(argv);
+  return { redis: r, atlas: a };
+}
+
+function intOf(v: RespValue): number {
+  assert.equal(v.t, "integer", key(v));
+  return Number((v as { v: number }).v);
+}
+
+function infoField(v: RespValue, pattern: RegExp): string {
+  assert.ok(v.t === "bulk" || v.t === "verbatim", key(v));
+  const m = (v as { v: string }).v.match(pattern);
+  assert.ok(m, `${pattern} in ${(v as { v: string }).v}`);
+  return m[1];
+}
+
+Deno.test("atlasd CONFIG SET/GET, error texts and OBJECT ENCODING match redis-server", async () => {
+  const redisProc = await startRedis();
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    const mismatches = [
+      ...(await runScripts(redis, atlas, 2)),
+      ...(await runScripts(redis, atlas, 3)),
+    ];
+    assert.deepEqual(mismatches, [], mismatches.join("\n"));
+  } finally {
+    await redis.close();
+    await atlas.close();
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+});
+
+Deno.test("atlasd evicts after CONFIG SET maxmemory and answers Redis's OOM text", async () => {
+  const redisProc = await startRedis();
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    await both(redis, atlas, "FLUSHALL");
+    const value = "x".repeat(1000);
+    const fill: string[][] = [];
+    for (let i = 0; i < 500; i++) fill.push(["SET", `key:${i}`, value]);
+    await redis.call(...fill);
+    await atlas.call(...fill);
+    let r = await both(redis, atlas, "DBSIZE");
+    assert.equal(intOf(r.redis), 500);
+    assert.equal(intOf(r.atlas), 500);
+
+    // Below used memory: the next write evicts (which keys is random on both: not compared).
+    r = await both(redis, atlas, "CONFIG", "SET", "maxmemory-policy", "allkeys-random");
+    assert.deepEqual(r.atlas, r.redis);
+    r = await both(redis, atlas, "CONFIG", "SET", "maxmemory", "1");
+    assert.deepEqual(r.atlas, r.redis);
+    await both(redis, atlas, "SET", "after", "v");
+    r = await both(redis, atlas, "DBSIZE");
+    assert.ok(intOf(r.redis) < 500, "redis evicted");
+    assert.ok(intOf(r.atlas) < 500, "atlasd evicted");
+    r = await both(redis, atlas, "INFO", "stats");
+    assert.ok(Number(infoField(r.redis, /evicted_keys:(\d+)/)) > 0);
+    assert.ok(Number(infoField(r.atlas, /evicted_keys:(\d+)/)) > 0);
+
+    // Under noeviction a write is refused with the same text; reads and DEL still run.
+    await both(redis, atlas, "CONFIG", "SET", "maxmemory", "0");
+    await both(redis, atlas, "SET", "keep", "v");
+    r = await both(
+      redis,
+      atlas,
+      "CONFIG",
+      "SET",
+      "maxmemory-policy",
+      "noeviction",
+      "maxmemory",
+      "1",
+    );
+    assert.deepEqual(r.atlas, r.redis);
+    r = await both(redis, atlas, "SET", "more", "v");
+    assert.deepEqual(r.redis, {
+      t: "error",
+      v: "OOM command not allowed when used memory > 'maxmemory'.",
+    });
+    assert.deepEqual(r.atlas, r.redis);
+    r = await both(redis, atlas, "RPUSH", "list", "a");
+    assert.deepEqual(r.atlas, r.redis);
+    r = await both(redis, atlas, "GET", "keep");
+    assert.deepEqual(r.atlas, r.redis);
+    r = await both(redis, atlas, "DEL", "keep");
+    assert.deepEqual(r.atlas, r.redis);
+    r = await both(redis, atlas, "CONFIG", "SET", "maxmemory", "0");
+    assert.deepEqual(r.atlas, r.redis);
+    r = await both(redis, atlas, "SET", "more", "v");
+    assert.deepEqual(r.atlas, { t: "simple", v: "OK" });
+    assert.deepEqual(r.atlas, r.redis);
+  } finally {
+    await redis.close();
+    await atlas.close();
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+});
+
+Deno.test("atlasd INFO keyspace avg_ttl estimates the remaining TTL like redis-server", async () => {
+  const redisProc = await startRedis();
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    await both(redis, atlas, "FLUSHALL");
+    for (let i = 0; i < 10; i++) await both(redis, atlas, "SET", `t${i}`, "v", "EX", "100");
+    await both(redis, atlas, "SET", "plain", "v");
+    // Both estimate in the active expiry cycle (10 times a second): wait for a few.
+    const deadline = Date.now() + 5000;
+    let redisTtl = 0;
+    let atlasTtl = 0;
+    while ((redisTtl === 0 || atlasTtl === 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const r = await both(redis, atlas, "INFO", "keyspace");
+      assert.equal(infoField(r.redis, /db0:(keys=\d+,expires=\d+)/), "keys=11,expires=10");
+      assert.equal(infoField(r.atlas, /db0:(keys=\d+,expires=\d+)/), "keys=11,expires=10");
+      redisTtl = Number(infoField(r.redis, /avg_ttl=(\d+)/));
+      atlasTtl = Number(infoField(r.atlas, /avg_ttl=(\d+)/));
+    }
+    for (const [name, ttl] of [["redis", redisTtl], ["atlasd", atlasTtl]] as const) {
+      assert.ok(ttl > 90_000 && ttl <= 100_000, `${name} avg_ttl ${ttl}`);
+    }
+  } finally {
+    await redis.close();
+    await atlas.close();
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+});
+
+Deno.test("atlasd: CONFIG SET appendfsync always, a write, kill -9: the write survives", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "atlasd_fsync_switch_" });
+  try {
+    const first = await startAtlasd(["--sync-mode", "none"], dir);
+    let c = await RawClient.connect(first.port);
+    try {
+      assert.deepEqual(await c.one("CONFIG", "GET", "appendfsync"), {
+        t: "array",
+        v: [{ t: "bulk", v: "appendfsync" }, { t: "bulk", v: "no" }],
+      });
+      assert.deepEqual(await c.one("CONFIG", "SET", "appendfsync", "always"), {
+        t: "simple",
+        v: "OK",
+      });
+      assert.deepEqual(await c.one("CONFIG", "GET", "appendfsync"), {
+        t: "array",
+        v: [{ t: "bulk", v: "appendfsync" }, { t: "bulk", v: "always" }],
+      });
+      const fsyncs = async () =>
+        Number(infoField(await c.one("INFO", "persistence"), /aof_fsyncs_total:(\d+)/));
+      const before = await fsyncs();
+      assert.deepEqual(await c.one("SET", "durable", "yes"), { t: "simple", v: "OK" });
+      // The reply came after an fsync (under `no` there would be none on the reply path).
+      assert.ok(await fsyncs() > before, "the write was fsynced before its reply");
+      const info = await c.one("INFO", "persistence");
+      assert.equal(infoField(info, /atlas_sync_mode:(\w+)/), "every");
+      Deno.kill(first.pid, "SIGKILL");
+    } finally {
+      await c.close();
+      await first.stop(); // reaps the killed process; keeps `dir` (passed in)
+    }
+    const second = await startAtlasd([], dir);
+    c = await RawClient.connect(second.port);
+    try {
+      assert.deepEqual(await c.one("GET", "durable"), { t: "bulk", v: "yes" });
+    } finally {
+      await c.close();
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
