@@ -30,3 +30,25 @@ Deno.test("crc32Of2Words equals crc32 over the two little-endian words", () => {
     }
   }
 });
+
+Deno.test("crc32 agrees across the JavaScript/native crossover, whole and continued", () => {
+  const data = new Uint8Array(4096).map((_, i) => (i * 131 + 17) & 0xff);
+  // The byte-at-a-time definition, independent of both implementations.
+  const reference = (bytes: Uint8Array) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) {
+      c ^= byte;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    return ~c >>> 0;
+  };
+  for (const length of [63, 64, 95, 96, 97, 128, 1750, 4096]) {
+    const slice = data.subarray(0, length);
+    assert.equal(crc32(slice), reference(slice), `length ${length}`);
+    assert.equal(crc32(data, 0, 3, 3 + length - 3), reference(data.subarray(3, length)));
+    // A short head continued by a long tail, and the reverse.
+    const cut = length >> 2;
+    assert.equal(crc32(data, crc32(data, 0, 0, cut), cut, length), reference(slice));
+    assert.equal(crc32(data, crc32(data, 0, 0, length - 5), length - 5, length), reference(slice));
+  }
+});
