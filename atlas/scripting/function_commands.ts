@@ -23,7 +23,7 @@ import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "../sto
 import type { ExecResult, Store } from "../store/store.ts";
 import { binaryToBytes, bytesToBinary } from "../store/binary.ts";
 import { LuaVm, type RegisteredFunction } from "./lua_vm.ts";
-import { refusal, serverCommand } from "./script_commands.ts";
+import { scriptHost } from "./script_host.ts";
 
 /** RDB opcodes of a library in a payload: the 7.0 GA one, and the pre-GA one Redis refuses. */
 const RDB_OPCODE_FUNCTION2 = 245;
@@ -391,17 +391,7 @@ export class Functions {
       return fail("ERR Can not execute a script with write flag using *_ro command.");
     }
     const log: string[][] = [];
-    const host = {
-      call: (cmd: string[]): Reply => {
-        const refused = refusal(store, cmd, noWrites);
-        if (refused !== null) return refused;
-        const local = serverCommand(cmd, ctx);
-        if (local !== null) return local;
-        const r = store.execute(cmd, ctx);
-        if (r.log !== null) log.push(...r.log);
-        return r.reply;
-      },
-    };
+    const host = scriptHost(store, ctx, noWrites, log);
     const n = Number(numkeys);
     const keys = argv.slice(3, 3 + n);
     const args = argv.slice(3 + n);
