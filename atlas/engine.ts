@@ -107,6 +107,10 @@ export interface AtlasEngineStats {
   lastSnapshotDurationSeconds: number;
   lastSnapshotStatus: "ok" | "err" | "none";
   snapshotInProgress: boolean;
+  /** Unix ms when the running snapshot started; null when none runs. */
+  snapshotStartedAtMs: number | null;
+  /** Bytes of the latest snapshot file (written, or loaded at start); 0 when there is none. */
+  lastSnapshotSizeBytes: number;
   snapshotsTotal: number;
   changesSinceLastSnapshot: number;
   recovery: RecoveryResult;
@@ -216,6 +220,7 @@ export class AtlasEngine implements CommandExecutor {
   /** The interval mode's fsync timer, while the mode is `interval`. */
   private fsyncTimerId: unknown = null;
   private snapshotting: Promise<SnapshotInfo> | null = null;
+  private snapshotStartedAtMs: number | null = null;
   private closing: Promise<void> | null = null;
   private dirty = 0;
   private fsyncsTotal = 0;
@@ -397,6 +402,7 @@ export class AtlasEngine implements CommandExecutor {
     const switched = this.writer.rotate(seq);
     switched.catch(() => undefined); // awaited later; a write failure must not go unhandled
     const dirtyAtStart = this.dirty;
+    this.snapshotStartedAtMs = this.o.clock();
     const run = this.runSnapshot(seq, view, switched, dirtyAtStart);
     this.snapshotting = run.finally(() => (this.snapshotting = null));
     return this.snapshotting;
@@ -437,6 +443,8 @@ export class AtlasEngine implements CommandExecutor {
       lastSnapshotDurationSeconds: this.lastSnapshotSeconds,
       lastSnapshotStatus: this.lastSnapshotStatus,
       snapshotInProgress: this.snapshotting !== null,
+      snapshotStartedAtMs: this.snapshotting !== null ? this.snapshotStartedAtMs : null,
+      lastSnapshotSizeBytes: this.lastSnapshotSizeBytes,
       snapshotsTotal: this.snapshotsTotal,
       changesSinceLastSnapshot: this.dirty,
       recovery: this.recovery,

@@ -19,6 +19,8 @@ import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
 import { serveConnection } from "./server/connection.ts";
 import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
 import { KeyspaceEvents } from "./server/keyspace_events.ts";
+import { sampleInfo, usedMemoryBytes } from "./server/info.ts";
+import { InfoSampler, METRIC_PERIOD_MS } from "./server/info_stats.ts";
 import { MONITOR_COMMANDS, Monitors } from "./server/monitor.ts";
 import { CommandTiming } from "./server/command_timing.ts";
 import { LATENCY_COMMANDS } from "./server/latency.ts";
@@ -84,7 +86,8 @@ export interface CommandStat {
   readonly rejectedCalls: number;
 }
 
-export interface AtlasServerStats extends Readonly<ServerStats> {
+export interface AtlasServerStats
+  extends Readonly<Omit<ServerStats, "reads" | "writes" | "errorReplies" | "errors">> {
   readonly connectedClients: number;
   readonly blockedClients: number;
   commands(): CommandStat[];
@@ -148,10 +151,14 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     ctx.logger.error("Accept loop failed", { error: String(err) });
   });
   options.onListen?.(listener.addr as Deno.NetAddr);
+  // Redis's serverCron samples: instantaneous_ops_per_sec / *_kbps, used_memory_peak.
+  const sampling = setInterval(() => sampleInfo(ctx), METRIC_PERIOD_MS);
+  Deno.unrefTimer(sampling);
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      clearInterval(sampling);
       listener.close();
       await accepting;
       ctx.pause.close();
@@ -208,6 +215,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     replication: options.replication,
     shutdown: options.shutdown,
     stats: newStats(),
+    sampler: new InfoSampler(usedMemoryBytes()),
     persistence: options.persistence ?? {},
     infoSections: options.infoSections ?? {},
     logger: options.logger ?? NOOP_LOGGER,
@@ -222,7 +230,10 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       ctx.watches.unwatchAll(client);
       ctx.tracking.disable(client);
       ctx.monitors.remove(client);
-      if (ctx.clients.delete(client.id)) ctx.stats.netOutputBytes += client.output.bytesWritten;
+      if (ctx.clients.delete(client.id)) {
+        ctx.stats.netOutputBytes += client.output.bytesWritten;
+        ctx.stats.writes += client.output.writes;
+      }
       try {
         client.conn.close();
       } catch {

@@ -429,6 +429,60 @@ const FILTERS: Step[] = [
   getFlags,
 ];
 
+/** keymiss (flag m): read lookups that miss report it; write lookups, OBJECT and SCAN do not. */
+const KEYMISS: Step[] = [
+  flags("Km"),
+  getFlags,
+  ["cmd", ["SET", "here", "v"]],
+  ["cmd", ["GET", "km1"]],
+  ["cmd", ["GET", "here"]],
+  ["cmd", ["MGET", "km2", "here", "km3"]],
+  ["cmd", ["EXISTS", "km4", "here"]],
+  ["cmd", ["TYPE", "km5"]],
+  ["cmd", ["TTL", "km6"]],
+  ["cmd", ["PTTL", "km6b"]],
+  ["cmd", ["STRLEN", "km7"]],
+  ["cmd", ["TOUCH", "km8"]],
+  ["cmd", ["DUMP", "km9"]],
+  ["cmd", ["HGET", "km10", "f"]],
+  ["cmd", ["LRANGE", "km11", "0", "-1"]],
+  ["cmd", ["SMEMBERS", "km12"]],
+  ["cmd", ["ZSCORE", "km13", "m"]],
+  ["cmd", ["GETRANGE", "km14", "0", "1"]],
+  ["cmd", ["GETDEL", "km15"]],
+  ["cmd", ["GETEX", "km16"]],
+  ["cmd", ["SET", "km17", "v", "GET"]],
+  ["cmd", ["GETSET", "km18", "v"]],
+  ["cmd", ["COPY", "km19", "dst"]],
+  ["cmd", ["BITOP", "AND", "bdst", "km20", "here"]],
+  ["cmd", ["PFCOUNT", "km21"]],
+  ["cmd", ["SORT", "km22"]],
+  ["cmd", ["ZUNIONSTORE", "zdst", "1", "km23"]],
+  // No keymiss: write lookups, OBJECT (LOOKUP_NONOTIFY), MEMORY USAGE.
+  ["cmd", ["INCR", "km24"]],
+  ["cmd", ["LPUSH", "km25", "a"]],
+  ["cmd", ["LPOP", "km26"]],
+  ["cmd", ["DEL", "km27"]],
+  ["cmd", ["EXPIRE", "km28", "10"]],
+  ["cmd", ["APPEND", "km29", "x"]],
+  ["cmd", ["OBJECT", "ENCODING", "km30"]],
+  ["cmd", ["MEMORY", "USAGE", "km31"]],
+  // An expired key: "expired" is off, so only the keymiss shows.
+  ["cmd", ["SET", "kmx", "v", "PX", "10"]],
+  50,
+  ["cmd", ["GET", "kmx"]],
+  flags("Em"),
+  getFlags,
+  ["cmd", ["GET", "km32"]],
+  ["cmd", ["EXISTS", "km33"]],
+  ["cmd", ["INCR", "km34"]],
+  flags("KEm"),
+  ["cmd", ["GET", "km35"]],
+  flags("KEA"),
+  ["cmd", ["GET", "km36"]], // A leaves m out
+  ["cmd", ["FLUSHALL"]],
+];
+
 const SCRIPT: Step[] = [
   flags("KEA"),
   getFlags,
@@ -441,6 +495,7 @@ const SCRIPT: Step[] = [
   ...STREAMS,
   ...OTHER,
   ...EXPIRY,
+  ...KEYMISS,
   ...FILTERS,
 ];
 

@@ -56,6 +56,8 @@ export class Blocking {
   #serving = false;
   #scheduled = false;
   blockedClients = 0;
+  /** Blocked clients with a timeout (INFO clients_in_timeout_table). */
+  timedClients = 0;
 
   constructor(executor: CommandExecutor) {
     this.#executor = executor;
@@ -131,7 +133,10 @@ export class Blocking {
       this.blockedClients++;
       client.unblock = (how) =>
         this.#finish(waiter, how === undefined || how === "timeout" ? timeoutReply : how);
-      if (timeoutMs > 0) this.#arm(waiter, Date.now() + timeoutMs, timeoutReply);
+      if (timeoutMs > 0) {
+        this.timedClients++;
+        this.#arm(waiter, Date.now() + timeoutMs, timeoutReply);
+      }
     });
   }
 
@@ -218,6 +223,7 @@ export class Blocking {
       }
     }
     this.blockedClients--;
+    if (waiter.timer !== undefined) this.timedClients--;
     waiter.client.unblock = null;
     waiter.resolve(reply);
   }

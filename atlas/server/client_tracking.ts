@@ -59,6 +59,16 @@ export class Tracking {
     this.#clients = clients;
   }
 
+  /**
+   * INFO tracking_total_keys / _items / _prefixes: keys in the invalidation table, the
+   * (key, client) pairs in it, BCAST prefixes.
+   */
+  totals(): { keys: number; items: number; prefixes: number } {
+    let items = 0;
+    for (const ids of this.#keys.values()) items += ids.size;
+    return { keys: this.#keys.size, items, prefixes: this.#prefixes.size };
+  }
+
   enable(client: Client, state: TrackingState): void {
     if (client.tracking === null) {
       this.#trackers.add(client);

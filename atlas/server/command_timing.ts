@@ -33,7 +33,7 @@ export class CommandTiming {
   readonly latency = new LatencyMonitor();
   /** latency-tracking: feed LATENCY HISTOGRAM (from the timings dispatch takes anyway). */
   tracking = true;
-  /** latency-tracking-info-percentiles (kept for CONFIG GET; there is no INFO latencystats). */
+  /** latency-tracking-info-percentiles: the percentiles INFO latencystats prints. */
   percentiles = "50 99 99.9";
   /** Whether dispatch must time every command: a slow log threshold below BATCH_GATE_MIN_US. */
   everyCall = false;

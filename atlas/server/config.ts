@@ -138,6 +138,12 @@ function config(ctx: ServerContext, client: Client, argv: string[]): Reply {
       ctx.stats.netInputBytes = 0;
       ctx.stats.netOutputBytes = 0;
       ctx.stats.pubsubMessages = 0;
+      ctx.stats.errorReplies = 0;
+      ctx.stats.reads = 0;
+      ctx.stats.writes = 0;
+      ctx.stats.errors.clear();
+      ctx.sampler.reset();
+      ctx.store?.resetStats?.();
       return simple("OK");
     case "rewrite":
       return error("ERR The server is running without a config file");

@@ -39,6 +39,7 @@ export async function serveConnection(ctx: ServerContext, client: Client): Promi
       }
       if (n === null) break;
       ctx.stats.netInputBytes += n;
+      ctx.stats.reads++;
       const batch = processBatch(ctx, client);
       if (batch === SYNC_THEN_REPLY) {
         // The common write path, inline (no extra async frames): durability, then the replies.

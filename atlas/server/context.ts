@@ -3,6 +3,7 @@ import type { CommandExecutor } from "../executor.ts";
 import type { RespLimits } from "../resp/limits.ts";
 import type { Client } from "./client.ts";
 import type { Blocking } from "./blocking.ts";
+import type { InfoSampler } from "./info_stats.ts";
 import type { ClientPause } from "./client_pause.ts";
 import type { Tracking } from "./client_tracking.ts";
 import type { CommandTiming } from "./command_timing.ts";
@@ -28,6 +29,14 @@ export interface ServerStats {
   netInputBytes: number;
   netOutputBytes: number;
   pubsubMessages: number;
+  /** Socket reads that gave data (INFO total_reads_processed). */
+  reads: number;
+  /** Socket writes of clients gone (the live ones count their own; total_writes_processed). */
+  writes: number;
+  /** Error replies sent (INFO total_error_replies). */
+  errorReplies: number;
+  /** Error replies by prefix ("ERR", "WRONGTYPE"...): INFO errorstats. */
+  readonly errors: Map<string, number>;
 }
 
 export interface ServerContext {
@@ -51,6 +60,8 @@ export interface ServerContext {
   /** Replicas (a Raft cluster) for WAIT and ROLE; undefined on a standalone server. */
   readonly replication: ReplicationHooks | undefined;
   readonly stats: ServerStats;
+  /** INFO's sampled rates (instantaneous_ops_per_sec...) and memory peak. */
+  readonly sampler: InfoSampler;
   readonly persistence: PersistenceHooks;
   /** Extra INFO sections by lower-case name (e.g. "raft" in cluster mode), after the built-in ones. */
   readonly infoSections: Readonly<Record<string, () => Record<string, string | number>>>;
@@ -71,5 +82,9 @@ export function newStats(): ServerStats {
     netInputBytes: 0,
     netOutputBytes: 0,
     pubsubMessages: 0,
+    reads: 0,
+    writes: 0,
+    errorReplies: 0,
+    errors: new Map(),
   };
 }

@@ -5,6 +5,7 @@
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { countErrorReply } from "./info_stats.ts";
 import { nestPairs, nestsScorePairs } from "./resp3_shape.ts";
 import type { CommandEntry, HandlerResult } from "./types.ts";
 
@@ -17,22 +18,25 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   const entry = ctx.table.lookup(argv[0]);
   if (entry === undefined) {
     flagMultiError(client);
-    return error(unknownCommandText(argv));
+    return rejected(ctx, error(unknownCommandText(argv)));
   }
   if (!client.authenticated && !entry.noAuth) {
     flagMultiError(client);
     entry.rejectedCalls++;
-    return NOAUTH;
+    return rejected(ctx, NOAUTH);
   }
   if (entry.arity > 0 ? argv.length !== entry.arity : argv.length < -entry.arity) {
     flagMultiError(client);
     entry.rejectedCalls++;
-    return error(`ERR wrong number of arguments for '${entry.name}' command`);
+    return rejected(ctx, error(`ERR wrong number of arguments for '${entry.name}' command`));
   }
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
     entry.rejectedCalls++;
-    return error(
-      `ERR Can't execute '${entry.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    return rejected(
+      ctx,
+      error(
+        `ERR Can't execute '${entry.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      ),
     );
   }
   // CLIENT PAUSE holds the command here, as Redis does: after the checks above, before queueing.
@@ -43,7 +47,7 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
     if (entry.noMulti) {
       flagMultiError(client);
       entry.rejectedCalls++;
-      return error("ERR Command not allowed inside a transaction");
+      return rejected(ctx, error("ERR Command not allowed inside a transaction"));
     }
     client.multi.push(argv);
     return QUEUED;
@@ -88,7 +92,10 @@ export function run(
   }
   if (client.tracking !== null) tracking.remember(client, entry, argv);
   if (entry.write) client.needsSync = true;
-  if ((result as Reply).kind === "error") entry.failedCalls++;
+  if ((result as Reply).kind === "error") {
+    entry.failedCalls++;
+    countErrorReply(ctx.stats, (result as { value: string }).value);
+  }
   client.lastCommand = entry.name;
   client.lastEntry = entry;
   client.lastArgv = argv;
@@ -98,6 +105,12 @@ export function run(
   if (ctx.monitors.size > 0) ctx.monitors.feed(client, entry, argv);
   // Last: the reply may gain the invalidations of the client's own changes (a ReplyList).
   return trackingOwner ? tracking.endCommand(client, entry, result) : result;
+}
+
+/** A command refused before running: its error reply counts in INFO errorstats. */
+function rejected(ctx: ServerContext, reply: Reply): Reply {
+  countErrorReply(ctx.stats, (reply as { value: string }).value);
+  return reply;
 }
 
 function flagMultiError(client: Client): void {

@@ -16,6 +16,12 @@ export interface EngineFacts {
     readonly snapshotInProgress: boolean;
     readonly changesSinceLastSnapshot: number;
     readonly aofFsyncsTotal: number;
+    readonly lastSnapshotDurationSeconds?: number;
+    readonly snapshotsTotal?: number;
+    readonly snapshotStartedAtMs?: number | null;
+    readonly lastSnapshotSizeBytes?: number;
+    readonly aofPendingRecords?: number;
+    readonly recovery?: { readonly snapshotKeys: number };
   };
   /** Switches the AOF fsync mode at run time ("every" | "interval" | "none"). */
   setFsyncMode?(mode: "every" | "interval" | "none"): void;
@@ -37,15 +43,36 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
     },
     dir: dataDir,
     info() {
+      // A snapshot is both Redis's RDB save and its AOF rewrite: it writes the state and drops
+      // the AOF parts it covers. So the rdb_* and aof_rewrite* fields report the same runs.
       const s = engine.stats;
+      const running = s.snapshotInProgress ? 1 : 0;
+      const startedMs = s.snapshotStartedAtMs ?? null;
+      const currentS = running && startedMs !== null
+        ? Math.floor((Date.now() - startedMs) / 1000)
+        : -1;
+      const saves = s.snapshotsTotal ?? 0;
+      const lastS = saves > 0 ? Math.round(s.lastSnapshotDurationSeconds ?? 0) : -1;
+      const status = s.lastSnapshotStatus === "err" ? "err" : "ok";
       return {
         rdb_changes_since_last_save: s.changesSinceLastSnapshot,
-        rdb_bgsave_in_progress: s.snapshotInProgress ? 1 : 0,
+        rdb_bgsave_in_progress: running,
         rdb_last_save_time: Math.floor(s.lastSnapshotTimestampSeconds),
-        rdb_last_bgsave_status: s.lastSnapshotStatus === "err" ? "err" : "ok",
+        rdb_last_bgsave_status: status,
+        rdb_last_bgsave_time_sec: lastS,
+        rdb_current_bgsave_time_sec: currentS,
+        rdb_saves: saves,
+        rdb_last_load_keys_loaded: s.recovery?.snapshotKeys ?? 0,
         aof_enabled: 1,
+        aof_rewrite_in_progress: running,
+        aof_last_rewrite_time_sec: lastS,
+        aof_current_rewrite_time_sec: currentS,
+        aof_last_bgrewrite_status: status,
+        aof_rewrites: saves,
         aof_last_write_status: s.aofLastWriteStatus,
         aof_current_size: s.aofSizeBytes,
+        aof_base_size: s.lastSnapshotSizeBytes ?? 0,
+        aof_pending_bio_fsync: (s.aofPendingRecords ?? 0) > 0 ? 1 : 0,
         aof_fsyncs_total: s.aofFsyncsTotal,
         atlas_sync_mode: s.aofFsyncMode,
       };

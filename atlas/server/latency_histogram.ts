@@ -46,3 +46,20 @@ export function histogramReply(steps: Float64Array): Reply {
     ],
   };
 }
+
+/**
+ * The latency at percentile `p` (0–100) in µs, as Redis's INFO latencystats reports it: the
+ * upper bound of the step holding that call (HDR's highest equivalent value), 0 with no calls.
+ */
+export function histogramPercentileUs(steps: Float64Array, p: number): number {
+  let total = 0;
+  for (const n of steps) total += n;
+  if (total === 0) return 0;
+  const rank = Math.max(1, Math.ceil((Math.min(Math.max(p, 0), 100) / 100) * total));
+  let seen = 0;
+  for (let i = 0; i < steps.length; i++) {
+    seen += steps[i];
+    if (seen >= rank) return (STEP_NS * 2 ** i - 1) / 1000;
+  }
+  return (STEP_NS * 2 ** (steps.length - 1) - 1) / 1000;
+}

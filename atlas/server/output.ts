@@ -19,6 +19,8 @@ export class Output {
   #held = 0;
   /** Bytes written to the socket so far (INFO total_net_output_bytes). */
   bytesWritten = 0;
+  /** Socket writes so far (INFO total_writes_processed). */
+  writes = 0;
   /** Set when a write failed (peer gone); later flushes are no-ops. */
   failed = false;
 
@@ -63,6 +65,7 @@ export class Output {
         let off = 0;
         try {
           while (off < bytes.length) {
+            this.writes++;
             off += await this.#sink.write(off === 0 ? bytes : bytes.subarray(off));
           }
         } catch {

@@ -89,7 +89,12 @@ export interface StoreHooks {
     readonly maxmemoryPolicy?: string;
     /** Estimated average remaining TTL of volatile keys in ms (INFO keyspace avg_ttl). */
     readonly avgTtlMs?: number;
+    /** Read lookups that found / missed their key (INFO keyspace_hits / keyspace_misses). */
+    readonly keyspaceHits?: number;
+    readonly keyspaceMisses?: number;
   };
+  /** CONFIG RESETSTAT: zero the keyspace counters (Store.resetStats). */
+  resetStats?(): void;
 }
 
 /** Persistence operations and facts, provided by the durability engine (all optional). */

@@ -52,7 +52,7 @@ function bitop(ks: Keyspace, argv: string[]): Reply {
   const sources: string[] = [];
   let length = 0;
   for (let i = 3; i < argv.length; i++) {
-    const value = ks.lookup(argv[i]);
+    const value = ks.lookupRead(argv[i]); // sources: read lookups (hits / misses), as Redis
     if (value !== undefined && typeof value !== "string") return WRONGTYPE;
     const text = value ?? "";
     sources.push(text);

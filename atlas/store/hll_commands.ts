@@ -81,7 +81,7 @@ function pfcount(ks: Keyspace, argv: string[]): Reply {
   if (argv.length > 2) {
     const max = new Uint8Array(HLL_REGISTERS);
     for (let j = 1; j < argv.length; j++) {
-      const v = ks.lookup(argv[j]);
+      const v = ks.lookupRead(argv[j]);
       if (v === undefined) continue;
       const value = asHll(v);
       if (typeof value !== "string") return value;
@@ -89,7 +89,7 @@ function pfcount(ks: Keyspace, argv: string[]): Reply {
     }
     return integer(hllEstimate(registersHistogram(max)));
   }
-  const v = ks.lookup(argv[1]);
+  const v = ks.lookupRead(argv[1]);
   if (v === undefined) return integer(0);
   const value = asHll(v);
   if (typeof value !== "string") return value;
@@ -107,7 +107,7 @@ function pfmerge(ks: Keyspace, argv: string[]): Reply {
   const max = new Uint8Array(HLL_REGISTERS);
   let useDense = false;
   for (let j = 1; j < argv.length; j++) {
-    const v = ks.lookup(argv[j]);
+    const v = ks.lookupRead(argv[j]); // read lookups (hits / misses), as Redis
     if (v === undefined) continue;
     const value = asHll(v);
     if (typeof value !== "string") return value;

@@ -30,7 +30,7 @@ function del(ks: Keyspace, argv: string[]): Reply {
 
 function exists(ks: Keyspace, argv: string[]): Reply {
   let count = 0;
-  for (let i = 1; i < argv.length; i++) if (ks.peek(argv[i]) !== undefined) count++;
+  for (let i = 1; i < argv.length; i++) if (ks.peekRead(argv[i]) !== undefined) count++;
   return integer(count);
 }
 
@@ -41,7 +41,7 @@ function touch(ks: Keyspace, argv: string[]): Reply {
 }
 
 function type(ks: Keyspace, argv: string[]): Reply {
-  const v = ks.peek(argv[1]);
+  const v = ks.peekRead(argv[1]);
   return simple(v === undefined ? "none" : typeOf(v));
 }
 
@@ -136,7 +136,7 @@ function randomKey(ks: Keyspace): Reply {
     let i = 0;
     for (const key of ks.data.keys()) {
       if (i++ < index) continue;
-      if (ks.lookup(key) !== undefined) return bulk(key);
+      if (ks.peek(key) !== undefined) return bulk(key); // no hit counted, no LRU touch (Redis)
       break;
     }
   }
@@ -231,7 +231,7 @@ function copy(ks: Keyspace, argv: string[]): Reply {
     } else return ERR_SYNTAX;
   }
   if (src === dst) return error("ERR source and destination objects are the same");
-  const value = ks.lookup(src);
+  const value = ks.lookupRead(src);
   if (value === undefined) return integer(0);
   if (ks.lookup(dst) !== undefined && !replace) return integer(0);
   const at = ks.expires.get(src);
@@ -290,8 +290,9 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
   if (argv.length !== 3) {
     return error(`ERR wrong number of arguments for 'object|${sub}' command`);
   }
-  // Like Redis, OBJECT looks the key up without counting as an access to it.
-  const v = ks.peek(argv[2]);
+  // Like Redis, OBJECT looks the key up without counting as an access to it (no LRU touch, no
+  // "keymiss"; a hit or miss is counted).
+  const v = ks.peekRead(argv[2], false);
   if (v === undefined) return NIL;
   switch (sub) {
     case "encoding":

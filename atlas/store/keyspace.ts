@@ -143,6 +143,9 @@ export class Keyspace {
   /** The highest heap used + external those commands have seen (V8 keeps no peak). */
   peakAllocatedBytes = 0;
   expiredKeysTotal = 0;
+  /** Read lookups that found / did not find their key (INFO keyspace_hits / keyspace_misses). */
+  keyspaceHits = 0;
+  keyspaceMisses = 0;
   /**
    * String keys Redis would report as "raw" although short (APPEND, SETRANGE, SETBIT, BITFIELD
    * writes, BITOP, PFADD, and COPY / RENAME of such a key): OBJECT ENCODING. Any new value for the
@@ -224,11 +227,18 @@ export class Keyspace {
     this.rawStrings.add(key);
   }
 
-  /** Reads a key: lazy expiry, LRU touch. */
+  /**
+   * Reads a key: lazy expiry, LRU touch. In a read command the lookup counts as a keyspace hit or
+   * miss (INFO keyspace_hits / keyspace_misses) and a miss reports "keymiss", like Redis's
+   * lookupKeyRead; a write command's lookups count nothing (lookupKeyWrite).
+   */
   lookup(key: string): Value | undefined {
     const value = this.data.get(key);
-    if (value === undefined) return undefined;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    if (value === undefined || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
+      if (!this.writing) this.missed(key);
+      return undefined;
+    }
+    if (!this.writing) this.keyspaceHits++;
     const lru = this.lru;
     if (lru !== null) {
       lru.delete(key);
@@ -237,12 +247,43 @@ export class Keyspace {
     return value;
   }
 
-  /** Reads a key with lazy expiry but without an LRU touch (SCAN, EXISTS, TYPE, as Redis). */
+  /**
+   * A read lookup inside a write command (GETDEL, SET GET, COPY's source, SUNIONSTORE's sources...):
+   * counted as a hit or miss and a "keymiss" whatever the command, as Redis's lookupKeyRead is.
+   */
+  lookupRead(key: string): Value | undefined {
+    const value = this.lookup(key);
+    if (this.writing) {
+      if (value === undefined) this.missed(key);
+      else this.keyspaceHits++;
+    }
+    return value;
+  }
+
+  /** Reads a key with lazy expiry but without an LRU touch or any count (SCAN, RANDOMKEY). */
   peek(key: string): Value | undefined {
     const value = this.data.get(key);
     if (value === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     return value;
+  }
+
+  /**
+   * peek() that counts as a read lookup (EXISTS, TYPE: Redis's LOOKUP_NOTOUCH); `notify` false
+   * for OBJECT, which counts but reports no "keymiss" (LOOKUP_NONOTIFY).
+   */
+  peekRead(key: string, notify = true): Value | undefined {
+    const value = this.peek(key);
+    if (value !== undefined) this.keyspaceHits++;
+    else if (notify) this.missed(key);
+    else this.keyspaceMisses++;
+    return value;
+  }
+
+  /** A read lookup missed: the count, and "keymiss" if that class is on. */
+  private missed(key: string): void {
+    this.keyspaceMisses++;
+    if ((this.notifyFlags & EventClass.KeyMiss) !== 0) this.notifier("keymiss", key);
   }
 
   /**

@@ -131,3 +131,64 @@ Deno.test("events: multi-key and two-key commands keep Redis's order", () => {
     "xtrim x",
   ]);
 });
+
+Deno.test("keymiss (m): read lookups that miss, not write lookups, OBJECT or SCAN", () => {
+  const { h, events } = listening("m");
+  h.run("SET", "here", "v");
+  h.run("GET", "a");
+  h.run("GET", "here");
+  h.run("MGET", "b", "here");
+  h.run("EXISTS", "c");
+  h.run("TYPE", "d");
+  h.run("TTL", "e");
+  h.run("GETDEL", "f");
+  h.run("SET", "g", "v", "GET");
+  h.run("INCR", "n");
+  h.run("LPUSH", "l", "x");
+  h.run("DEL", "zz");
+  h.run("OBJECT", "ENCODING", "o");
+  h.run("SCAN", "0");
+  assert.deepEqual(events, [
+    "keymiss a",
+    "keymiss b",
+    "keymiss c",
+    "keymiss d",
+    "keymiss e",
+    "keymiss f",
+    "keymiss g",
+  ]);
+});
+
+Deno.test("keyspace hits and misses count read lookups only, as Redis's INFO does", () => {
+  const h = new Harness();
+  const counts = () => [h.store.stats.keyspaceHits, h.store.stats.keyspaceMisses];
+  h.run("SET", "s", "v");
+  assert.deepEqual(counts(), [0, 0]);
+  h.run("GET", "s");
+  h.run("GET", "nope");
+  assert.deepEqual(counts(), [1, 1]);
+  h.run("MGET", "s", "x", "y");
+  assert.deepEqual(counts(), [2, 3]);
+  h.run("INCR", "n"); // a write lookup
+  h.run("APPEND", "s", "x");
+  assert.deepEqual(counts(), [2, 3]);
+  h.run("GETDEL", "gone"); // a write command's read lookup
+  h.run("SET", "s", "w", "GET");
+  assert.deepEqual(counts(), [3, 4]);
+  h.run("OBJECT", "ENCODING", "s");
+  h.run("EXISTS", "s", "q");
+  assert.deepEqual(counts(), [5, 5]);
+  h.run("SCAN", "0");
+  h.run("RANDOMKEY");
+  assert.deepEqual(counts(), [5, 5]);
+  h.store.resetStats();
+  assert.deepEqual(counts(), [0, 0]);
+});
+
+Deno.test("keymiss off: a miss costs no event and still counts", () => {
+  const { h, events } = listening("KEA"); // A leaves m out
+  h.run("GET", "a");
+  assert.deepEqual(events, []);
+  assert.equal(h.store.stats.keyspaceMisses, 1);
+  assert.equal(EventClass.KeyMiss & EVENT_CLASSES_ALL, 0);
+});

@@ -58,7 +58,7 @@ export function lookupByPattern(ks: Keyspace, pattern: string, element: string):
   const hasField = arrow >= 0 && arrow + 2 < cLen;
   const key = pattern.slice(0, star) + element +
     pattern.slice(star + 1, hasField ? arrow : undefined);
-  const value = ks.lookup(key);
+  const value = ks.lookupRead(key);
   if (value === undefined) return null;
   if (hasField) {
     return value instanceof HashValue ? value.map.get(pattern.slice(arrow + 2)) ?? null : null;
@@ -300,7 +300,7 @@ function sortGeneric(ks: Keyspace, argv: string[], readonly: boolean): Reply {
     const bad = checkDestination(ks, store);
     if (bad !== null) return bad;
   }
-  const value = ks.lookup(argv[1]);
+  const value = ks.lookupRead(argv[1]); // a read lookup even with STORE, as Redis
   if (
     value !== undefined &&
     !(value instanceof ListValue || value instanceof SetValue || value instanceof ZSetValue)

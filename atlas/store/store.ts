@@ -65,6 +65,9 @@ export interface StoreStats {
   commandsTotal: number;
   /** Estimated average remaining TTL of volatile keys, ms (0: none, or not sampled yet). */
   avgTtlMs: number;
+  /** Read lookups that found / missed their key (INFO keyspace_hits / keyspace_misses). */
+  keyspaceHits: number;
+  keyspaceMisses: number;
 }
 
 interface Entry {
@@ -386,7 +389,18 @@ export class Store {
       maxmemoryPolicy: this.#policy,
       commandsTotal: this.#commandsTotal,
       avgTtlMs: ks.expires.size === 0 ? 0 : Math.round(ks.avgTtlMs),
+      keyspaceHits: ks.keyspaceHits,
+      keyspaceMisses: ks.keyspaceMisses,
     };
+  }
+
+  /** CONFIG RESETSTAT: zeroes the counters Redis resets (hits, misses, expired, evicted keys). */
+  resetStats(): void {
+    const ks = this.#ks;
+    ks.keyspaceHits = 0;
+    ks.keyspaceMisses = 0;
+    ks.expiredKeysTotal = 0;
+    ks.evictedKeysTotal = 0;
   }
 
   /**

@@ -106,7 +106,7 @@ function set(ks: Keyspace, argv: string[]): Reply {
   }
   let reply: Reply = OK;
   if (o.get || o.nx || o.xx) {
-    const old = ks.lookup(key);
+    const old = o.get ? ks.lookupRead(key) : ks.lookup(key); // GET: a read lookup, as Redis
     if (o.get) {
       if (old !== undefined && typeof old !== "string") return WRONGTYPE;
       reply = old === undefined ? NIL : bulk(old);
@@ -280,7 +280,7 @@ function setrange(ks: Keyspace, argv: string[]): Reply {
 }
 
 function getdel(ks: Keyspace, argv: string[]): Reply {
-  const v = ks.lookup(argv[1]);
+  const v = ks.lookupRead(argv[1]);
   if (v === undefined) return NIL;
   if (typeof v !== "string") return WRONGTYPE;
   ks.deleteKey(argv[1]);
@@ -293,7 +293,7 @@ function getex(ks: Keyspace, argv: string[]): Reply {
   const key = argv[1];
   const o = parseSetOptions(argv, 2, "getex");
   if ("kind" in o) return o;
-  const v = ks.lookup(key);
+  const v = ks.lookupRead(key);
   if (v === undefined) return NIL;
   if (typeof v !== "string") return WRONGTYPE;
   if (o.persist) {
@@ -319,7 +319,7 @@ function getex(ks: Keyspace, argv: string[]): Reply {
 
 function getset(ks: Keyspace, argv: string[]): Reply {
   const [, key, value] = argv;
-  const old = ks.lookup(key);
+  const old = ks.lookupRead(key);
   if (old !== undefined && typeof old !== "string") return WRONGTYPE;
   ks.setValue(key, value);
   ks.notify(EventClass.String, "set", key);

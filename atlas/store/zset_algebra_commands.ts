@@ -52,7 +52,7 @@ function parseRequest(
   if (numkeys > argv.length - at - 1) return ERR_SYNTAX;
   const sources: Source[] = [];
   for (let i = at + 1; i <= at + numkeys; i++) {
-    const v = ks.lookup(argv[i]);
+    const v = ks.lookupRead(argv[i]); // sources: read lookups (hits / misses), as Redis
     if (v === undefined) {
       sources.push({
         size: 0,
