@@ -86,6 +86,9 @@ export class Store {
   readonly #ks: Keyspace;
   readonly #table = new Map<string, Entry>();
   readonly #specs = new Map<string, CommandSpec>();
+  /** The last command's name as sent and its entry (see execute). */
+  #lastName = "";
+  #lastEntry: Entry | undefined = undefined;
   readonly #expireCursor = new ExpireCursor();
   #evictor: Evictor;
   #maxmemoryBytes: number;
@@ -143,11 +146,15 @@ export class Store {
   execute(argv: string[], ctx: ExecContext): ExecResult {
     const name = argv[0];
     if (name === undefined) return { reply: unknownCommand([""]), log: null };
-    let entry = this.#table.get(name);
+    // Pipelines repeat one command: comparing a short name beats hashing a fresh string (the
+    // parser makes a new one per command) for the Map.
+    let entry = name === this.#lastName ? this.#lastEntry : this.#table.get(name);
     if (entry === undefined) {
       entry = this.#table.get(name.toLowerCase());
       if (entry === undefined) return { reply: unknownCommand(argv), log: null };
     }
+    this.#lastName = name;
+    this.#lastEntry = entry;
     const arity = entry.spec.arity;
     if (arity > 0 ? argv.length !== arity : argv.length < -arity) {
       return { reply: wrongArity(entry.spec.name), log: null };
