@@ -29,6 +29,7 @@ import { invalid, QueueError } from "./errors.ts";
 import { QueueMachine } from "./machine.ts";
 import { TASKS_MARKER } from "./limits.ts";
 import { claimable, getJob, listJobs, queueStats } from "./read.ts";
+import type { MetaCache } from "./table.ts";
 import { type EnqueueSpec, JOB_STATUSES, type JobMeta, type JobStatus } from "./types.ts";
 
 export interface QueueCommandDef {
@@ -244,9 +245,10 @@ export function runQueueCommand(
   def: QueueCommandDef,
   data: QueueData,
   args: string[],
+  cache: MetaCache | null = null,
 ): CommandOutcome {
   try {
-    return { ok: true, value: def.run(new QueueMachine(data), args) };
+    return { ok: true, value: def.run(new QueueMachine(data, cache), args) };
   } catch (error) {
     if (error instanceof QueueError) return { ok: false, error: `${error.code} ${error.message}` };
     return {

@@ -16,7 +16,7 @@ import { retryDelayMs } from "./backoff.ts";
 import { keys, type QueueData } from "./data.ts";
 import { QueueError } from "./errors.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
-import { JobTable } from "./table.ts";
+import { JobTable, type MetaCache } from "./table.ts";
 import type {
   ClaimedJob,
   EnqueueOutcome,
@@ -38,8 +38,8 @@ export interface Failure {
 export class QueueMachine {
   readonly table: JobTable;
 
-  constructor(readonly data: QueueData) {
-    this.table = new JobTable(data);
+  constructor(readonly data: QueueData, cache: MetaCache | null = null) {
+    this.table = new JobTable(data, cache);
   }
 
   enqueue(nowMs: number, id: string, spec: EnqueueSpec, payload: string): EnqueueOutcome {

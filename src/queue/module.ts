@@ -7,8 +7,11 @@
 import { bulk, error, NIL, type Store } from "../../atlas/mod.ts";
 import { QUEUE_COMMANDS, runQueueCommand } from "./commands.ts";
 import { StoreQueueData } from "./store_data.ts";
+import { MetaCache } from "./table.ts";
 
 export function registerQueueCommands(store: Store): void {
+  // One per store: its entries are checked against this store's keys only.
+  const cache = new MetaCache();
   for (const def of QUEUE_COMMANDS) {
     const spec: Parameters<Store["registerCommand"]>[0] = {
       name: def.name,
@@ -21,7 +24,7 @@ export function registerQueueCommands(store: Store): void {
     };
     store.registerCommand(spec, (s, argv, ctx) => {
       const data = new StoreQueueData(s, ctx);
-      const outcome = runQueueCommand(def, data, argv.slice(1));
+      const outcome = runQueueCommand(def, data, argv.slice(1), cache);
       // The log is the plain commands the transition ran (SET/ZADD/ZREM ...), so replaying the AOF
       // needs no module and is exact. Nothing changed, nothing logged.
       const log = data.log.length > 0 ? data.log : null;

@@ -20,16 +20,78 @@ const INDEX_OF: Record<JobStatus, QueueIndex> = {
   CANCELLED: "cancelled",
 };
 
+const FINAL: Record<JobStatus, boolean> = {
+  PENDING: false,
+  SCHEDULED: false,
+  RUNNING: false,
+  COMPLETED: true,
+  DEAD: true,
+  CANCELLED: true,
+};
+
 export function indexOf(status: JobStatus): QueueIndex {
   return INDEX_OF[status];
 }
 
+/** A record as last saved: its key (the same string each time, so its hash is computed once). */
+interface CachedMeta {
+  key: string;
+  text: string;
+  /** null while a command holds the object (loaded, maybe being changed, not saved yet). */
+  meta: JobMeta | null;
+}
+
+/**
+ * Parsed records of recently saved jobs, per store, so the next transition of a job (claim after
+ * enqueue, ack after claim) skips JSON.parse of its record. An entry is used only when the stored
+ * text is still the text it was saved as, so any other change to the key (a plain SET or DEL, a
+ * replay, FLUSHALL) just misses. Loading hands the object out and the entry holds nothing until
+ * that object is saved: a caller changes what it loaded, and a change it never saved (the
+ * transition failed half way) must not be seen by a later load.
+ */
+export class MetaCache {
+  readonly #entries = new Map<string, CachedMeta>();
+
+  /** Bounds memory: past `max` entries the oldest saved are dropped. */
+  constructor(readonly max = 8192) {}
+
+  get(id: string): CachedMeta | undefined {
+    return this.#entries.get(id);
+  }
+
+  saved(id: string, key: string, text: string, meta: JobMeta): void {
+    const entry = this.#entries.get(id);
+    if (entry !== undefined) {
+      entry.text = text;
+      entry.meta = meta;
+      return;
+    }
+    if (this.#entries.size >= this.max) {
+      this.#entries.delete(this.#entries.keys().next().value as string);
+    }
+    this.#entries.set(id, { key, text, meta });
+  }
+
+  forget(id: string): void {
+    this.#entries.delete(id);
+  }
+}
+
 export class JobTable {
-  constructor(readonly data: QueueData) {}
+  constructor(readonly data: QueueData, private readonly cache: MetaCache | null = null) {}
 
   load(id: string): JobMeta | null {
-    const text = this.data.get(keys.meta(id));
-    return text === null ? null : expandMeta(JSON.parse(text));
+    const entry = this.cache?.get(id);
+    if (entry === undefined) {
+      const text = this.data.get(keys.meta(id));
+      return text === null ? null : expandMeta(JSON.parse(text));
+    }
+    const text = this.data.get(entry.key);
+    const cached = entry.meta;
+    entry.meta = null;
+    if (text === null) return null;
+    // Same text as saved: the object is that record (nothing changed the key since).
+    return cached !== null && text === entry.text ? cached : expandMeta(JSON.parse(text));
   }
 
   mustLoad(id: string): JobMeta {
@@ -38,8 +100,19 @@ export class JobTable {
     return meta;
   }
 
+  /** Writes the record; the caller must not change `meta` afterwards without saving it again. */
   save(meta: JobMeta): void {
-    this.data.set(keys.meta(meta.id), JSON.stringify(compactMeta(meta)));
+    const text = JSON.stringify(compactMeta(meta));
+    const cache = this.cache;
+    if (cache === null) {
+      this.data.set(keys.meta(meta.id), text);
+      return;
+    }
+    const key = cache.get(meta.id)?.key ?? keys.meta(meta.id);
+    this.data.set(key, text);
+    // A finished job rarely changes again: caching it would only keep garbage alive longer.
+    if (FINAL[meta.status]) cache.forget(meta.id);
+    else cache.saved(meta.id, key, text, meta);
   }
 
   payload(id: string): string {
@@ -88,6 +161,7 @@ export class JobTable {
     this.unindex(meta);
     this.data.zrem(keys.index(meta.queue, "all"), meta.id);
     this.data.del(keys.meta(meta.id));
+    this.cache?.forget(meta.id);
     this.data.del(keys.payload(meta.id));
     this.data.del(keys.result(meta.id));
   }
@@ -162,9 +236,38 @@ export function compactMeta(meta: JobMeta): Partial<JobMeta> {
   return out;
 }
 
-/** A stored record (compact or full) as a complete JobMeta. */
+/**
+ * A stored record (compact or full) as a complete JobMeta, its fields in the order newMeta
+ * (machine.ts) gives them: a record loaded from its text and one reused from the MetaCache then
+ * serialize alike (JOB.GET / JOB.LIST replies are the same bytes either way).
+ */
 export function expandMeta(stored: Partial<JobMeta>): JobMeta {
-  return { ...META_DEFAULTS, errors: [], ...stored } as JobMeta;
+  const d = META_DEFAULTS;
+  const s = stored as JobMeta;
+  return {
+    id: s.id,
+    queue: s.queue,
+    task: s.task,
+    status: s.status,
+    priority: s.priority ?? d.priority,
+    max_attempts: s.max_attempts,
+    attempt: s.attempt ?? d.attempt,
+    runs: s.runs ?? d.runs,
+    backoff: s.backoff,
+    seq: s.seq,
+    created_at_ms: s.created_at_ms,
+    updated_at_ms: s.updated_at_ms,
+    run_at_ms: s.run_at_ms,
+    started_at_ms: s.started_at_ms ?? d.started_at_ms,
+    finished_at_ms: s.finished_at_ms ?? d.finished_at_ms,
+    lease: s.lease ?? d.lease,
+    idempotency_key: s.idempotency_key ?? d.idempotency_key,
+    cancel_requested: s.cancel_requested ?? d.cancel_requested,
+    progress: s.progress ?? d.progress,
+    errors: s.errors ?? [],
+    redrives: s.redrives ?? d.redrives,
+    lease_expiries: s.lease_expiries ?? d.lease_expiries,
+  };
 }
 
 export function pendingScore(meta: JobMeta): number {
