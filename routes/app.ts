@@ -1,5 +1,5 @@
 /**
- * The gateway skeleton: middleware in order (request id → metrics → access log → the given
+ * The gateway skeleton: middleware in order (request id, metrics and access log in one → the given
  * middleware), health routes, the OpenAPI document at /openapi.json, and the problem+json funnel
  * for errors and 404s. buildGateway (build.ts) adds everything else.
  */
@@ -10,11 +10,10 @@ import { NotFoundError, ValidationError } from "../src/errors/app_error.ts";
 import { problemResponse } from "../src/errors/problem.ts";
 import type { Logger } from "../src/observability/logger.ts";
 import type { MetricsRegistry } from "../src/observability/metrics.ts";
-import { httpMetrics } from "../src/observability/http_metrics.ts";
 import { HELIOS_VERSION } from "../src/version.ts";
 import type { GatewayEnv } from "./env.ts";
 import { mountHealthRoutes, type ReadinessChecks } from "./health.ts";
-import { accessLog, handleError, requestId } from "./middleware.ts";
+import { handleError, observeRequests } from "./middleware.ts";
 
 export interface GatewayDeps {
   logger: Logger;
@@ -40,9 +39,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
       }
     },
   });
-  app.use("*", requestId(deps.logger));
-  app.use("*", httpMetrics(deps.metrics));
-  app.use("*", accessLog());
+  app.use("*", observeRequests(deps.logger, deps.metrics));
   for (const middleware of deps.middleware ?? []) app.use("*", middleware);
   mountHealthRoutes(app, deps.readiness);
   app.doc31(

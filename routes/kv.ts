@@ -30,9 +30,13 @@ export function mountKvRoutes(app: OpenAPIHono<GatewayEnv>, kv: KvService): void
   mountRoute(app, getKeyRoute, async (c) => {
     const { key } = c.req.valid("param");
     const entry = await kv.get(key);
-    c.header("etag", entry.etag);
-    if (c.req.header("if-none-match") === entry.etag) return c.body(null, 304);
-    return c.json({ key: entry.key, value: entry.value, ttl: entry.ttl }, 200);
+    // The ETag goes on the built response rather than through c.header first: see
+    // observeRequests (routes/middleware.ts) for what an early header costs.
+    const response = c.req.header("if-none-match") === entry.etag
+      ? c.body(null, 304)
+      : c.json({ key: entry.key, value: entry.value, ttl: entry.ttl }, 200);
+    response.headers.set("etag", entry.etag);
+    return response;
   });
 
   mountRoute(app, deleteKeyRoute, async (c) => {

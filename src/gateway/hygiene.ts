@@ -86,12 +86,20 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
     throw new Error(`Invalid body limit ${maxBytes}`);
   }
-  return honoBodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new PayloadTooLargeError(`Request body exceeds ${maxBytes} bytes`);
-    },
-  });
+  const tooLarge = () => {
+    throw new PayloadTooLargeError(`Request body exceeds ${maxBytes} bytes`);
+  };
+  const limitStreamed = honoBodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  // Hono's bodyLimit, with its common case first: a declared Content-Length (no chunking) is the
+  // body's size, so that case needs no look at `raw.body`. Reading that getter on a Deno.serve
+  // request turns the body into a ReadableStream, which json() then reads chunk by chunk instead
+  // of in one piece: ~5% of a POST /api/v1/jobs in a CPU profile. Same answers as Hono's.
+  return function limitBody(c, next) {
+    const headers = c.req.raw.headers;
+    const length = headers.get("content-length");
+    if (length === null || headers.has("transfer-encoding")) return limitStreamed(c, next);
+    return parseInt(length, 10) > maxBytes && c.req.raw.body !== null ? tooLarge() : next();
+  };
 }
 
 /**

@@ -5,8 +5,27 @@
  */
 import { createHash } from "node:crypto";
 
+// Tags of recently read or written short values. Every KV GET answers with the value's tag, and a
+// SHA-256 through node:crypto costs ~1 µs, more than the rest of the read; a hot key's value hashes
+// once. The tag is a pure function of the value, so a remembered one is always right. Bounded:
+// only values up to TAG_MEMO_VALUE_MAX UTF-16 units, all forgotten when TAG_MEMO_MAX is reached.
+const TAG_MEMO_MAX = 1024;
+const TAG_MEMO_VALUE_MAX = 1024;
+const textTags = new Map<string, string>();
+
 /** The quoted ETag of a value given as a JS (UTF-16) string. */
 export function etagOfText(value: string): string {
+  if (value.length > TAG_MEMO_VALUE_MAX) return hashText(value);
+  let tag = textTags.get(value);
+  if (tag === undefined) {
+    tag = hashText(value);
+    if (textTags.size >= TAG_MEMO_MAX) textTags.clear();
+    textTags.set(value, tag);
+  }
+  return tag;
+}
+
+function hashText(value: string): string {
   // update(string, "utf8") hashes the UTF-8 bytes without a Buffer per call (less garbage).
   return quote(createHash("sha256").update(value, "utf8").digest("base64url"));
 }

@@ -7,10 +7,29 @@
  * own per-call path validates and hashes the labels on every inc/observe, which cost more than
  * the rest of the bookkeeping together.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Counter, Histogram, MetricsRegistry } from "./metrics.ts";
 
 export function httpMetrics(metrics: MetricsRegistry): MiddlewareHandler {
+  const record = httpMetricsRecorder(metrics);
+  return async function recordHttpMetrics(c, next) {
+    const startedMs = performance.now();
+    try {
+      await next();
+    } finally {
+      record(c, startedMs);
+    }
+  };
+}
+
+/**
+ * What httpMetrics does after the request, for a middleware that also does other per-request
+ * work (routes/middleware.ts observeRequests): call it with the context once the response is in
+ * `c.res` and the `performance.now()` taken when the request came in.
+ */
+export function httpMetricsRecorder(
+  metrics: MetricsRegistry,
+): (c: Context, startedMs: number) => void {
   const requests = metrics.counter({
     name: "helios_requests_total",
     help: "HTTP requests handled, by method, route template and status",
@@ -29,22 +48,17 @@ export function httpMetrics(metrics: MetricsRegistry): MiddlewareHandler {
   };
   onCollect(requests, flush);
   onCollect(duration, flush);
-  return async function recordHttpMetrics(c, next) {
-    const startedMs = performance.now();
-    try {
-      await next();
-    } finally {
-      // An unmatched request has routePath "/*" (the catch-all); keep the label bounded.
-      const route = c.req.routePath || "unmatched";
-      const status = c.res.status;
-      const key = `${c.req.method} ${status} ${route}`;
-      let one = series.get(key);
-      if (one === undefined) {
-        one = new Series({ method: c.req.method, route, status: String(status) }, upperBounds);
-        series.set(key, one);
-      }
-      one.observe((performance.now() - startedMs) / 1000);
+  return function recordHttpRequest(c, startedMs) {
+    // An unmatched request has routePath "/*" (the catch-all); keep the label bounded.
+    const route = c.req.routePath || "unmatched";
+    const status = c.res.status;
+    const key = `${c.req.method} ${status} ${route}`;
+    let one = series.get(key);
+    if (one === undefined) {
+      one = new Series({ method: c.req.method, route, status: String(status) }, upperBounds);
+      series.set(key, one);
     }
+    one.observe((performance.now() - startedMs) / 1000);
   };
 }
 
