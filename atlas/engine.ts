@@ -60,8 +60,14 @@ export interface AtlasEngineOptions {
   fsyncIntervalMs?: number;
   /** Snapshot when this much time passed with changes (default 300000; 0 = off). */
   snapshotIntervalMs?: number;
-  /** Snapshot after this many logged commands (default 0 = off). */
+  /** Snapshot after this many logged commands (default 0 = off)... */
   snapshotIntervalCmds?: number;
+  /**
+   * ... but not sooner than this after the previous snapshot (default 60000; 0 = no floor), as
+   * Redis's `save 60 10000`: under a heavy write load a bare count would snapshot the whole
+   * keyspace every second or so.
+   */
+  snapshotMinIntervalMs?: number;
   /** Snapshot (which compacts the AOF) when the live AOF exceeds both of these. */
   aofRewriteMinBytes?: number;
   /** ... and this percentage of the last snapshot's size (default 100). */
@@ -157,6 +163,7 @@ interface Resolved {
   fsyncIntervalMs: number;
   snapshotIntervalMs: number;
   snapshotIntervalCmds: number;
+  snapshotMinIntervalMs: number;
   aofRewriteMinBytes: number;
   aofRewritePercentage: number;
   activeExpireHz: number;
@@ -180,6 +187,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
     fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 300_000,
     snapshotIntervalCmds: options.snapshotIntervalCmds ?? 0,
+    snapshotMinIntervalMs: options.snapshotMinIntervalMs ?? 60_000,
     aofRewriteMinBytes: options.aofRewriteMinBytes ?? 64 * 1024 * 1024,
     aofRewritePercentage: options.aofRewritePercentage ?? 100,
     activeExpireHz: options.activeExpireHz ?? 10,
@@ -196,6 +204,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
     "aofPreallocateBytes",
     "snapshotIntervalMs",
     "snapshotIntervalCmds",
+    "snapshotMinIntervalMs",
     "snapshotChunkBytes",
   ] as const;
   for (const name of integers) {
@@ -466,7 +475,8 @@ export class AtlasEngine implements CommandExecutor {
     this.dirty++;
     const o = this.o;
     if (this.snapshotting || this.snapshotScheduled || this.closing) return;
-    const byCount = o.snapshotIntervalCmds > 0 && this.dirty >= o.snapshotIntervalCmds;
+    const byCount = o.snapshotIntervalCmds > 0 && this.dirty >= o.snapshotIntervalCmds &&
+      nowMs - this.lastSnapshotAtMs >= o.snapshotMinIntervalMs;
     const bySize = this.writer.sizeBytes >= o.aofRewriteMinBytes &&
       this.writer.sizeBytes >= (this.lastSnapshotSizeBytes * o.aofRewritePercentage) / 100;
     if (byCount || bySize) this.snapshotSoon(byCount ? "commands" : "aof size");

@@ -224,6 +224,7 @@ Deno.test("engine: snapshots trigger on command count and on the time interval",
   const snapshots: number[] = [];
   const engine = await h.open({
     snapshotIntervalCmds: 50,
+    snapshotMinIntervalMs: 0,
     snapshotIntervalMs: 60_000,
     hooks: { onSnapshot: (seconds) => snapshots.push(seconds) },
   });
@@ -236,6 +237,32 @@ Deno.test("engine: snapshots trigger on command count and on the time interval",
   assert.equal(engine.stats.snapshotsTotal, 1);
   await run(engine, "SET", "x", "1");
   h.timers.fire(60_000);
+  await settle();
+  while (engine.stats.snapshotInProgress) await settle();
+  assert.equal(engine.stats.snapshotsTotal, 2);
+  await engine.close();
+});
+
+Deno.test("engine: a count-triggered snapshot waits for snapshotMinIntervalMs after the last", async () => {
+  const h = harness();
+  const engine = await h.open({
+    snapshotIntervalCmds: 10,
+    snapshotMinIntervalMs: 60_000,
+    snapshotIntervalMs: 0,
+  });
+  const writeBatch = async (from: number) => {
+    for (let i = from; i < from + 10; i++) await run(engine, "SET", `k${i}`, "v");
+    await settle();
+    while (engine.stats.snapshotInProgress) await settle();
+  };
+  await writeBatch(0); // the clock is far past the (absent) last snapshot: the count alone decides
+  assert.equal(engine.stats.snapshotsTotal, 1);
+  h.clock.nowMs += 30_000;
+  await writeBatch(10); // 10 more writes, but only 30 s since: no snapshot
+  await writeBatch(20);
+  assert.equal(engine.stats.snapshotsTotal, 1);
+  h.clock.nowMs += 30_000;
+  await run(engine, "SET", "one-more", "v"); // 60 s since and the count long reached: now
   await settle();
   while (engine.stats.snapshotInProgress) await settle();
   assert.equal(engine.stats.snapshotsTotal, 2);

@@ -35,6 +35,7 @@ const engine = await AtlasEngine.open({
   dataDir,
   fsync: "every",
   snapshotIntervalCmds: 20_000, // snapshots (and AOF compaction) happen during the run too
+  snapshotMinIntervalMs: 0,
   snapshotIntervalMs: 0,
 });
 print(`READY ${engine.stats.keys}`);

@@ -53,6 +53,7 @@ export async function startAtlasNode(
       aofLoadTruncated: atlas.aof_load_truncated,
       snapshotIntervalMs: parseDurationMs(atlas.snapshot_interval_time)!,
       snapshotIntervalCmds: atlas.snapshot_interval_cmds,
+      snapshotMinIntervalMs: parseDurationMs(atlas.snapshot_min_interval)!,
       logger,
       hooks: atlasEngineHooks(metrics),
       store: { maxmemoryBytes: atlas.maxmemory, maxmemoryPolicy: atlas.maxmemory_policy },

@@ -41,6 +41,7 @@ export const atlasSchema = z.object({
   aof_load_truncated: z.boolean().default(true),
   snapshot_interval_time: duration.default("5m"),
   snapshot_interval_cmds: z.number().int().min(0).default(100_000),
+  snapshot_min_interval: duration.default("60s"),
   maxmemory: z.number().int().min(0).default(0),
   maxmemory_policy: z.enum([
     "noeviction",
