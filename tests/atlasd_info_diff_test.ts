@@ -103,6 +103,11 @@ const SCRIPT: string[][] = [
   ["HGET", "missing", "f"],
   ["SADD", "set", "a"],
   ["SISMEMBER", "set", "a"],
+  ["SUNIONSTORE", "dst", "set", "missing"], // a write whose sources are read lookups
+  ["SINTERSTORE", "dst2", "missing", "set"],
+  ["GEOADD", "geo", "13.36", "38.11", "p1"],
+  ["GEOSEARCHSTORE", "gdst", "geo", "FROMLONLAT", "13", "38", "BYRADIUS", "100", "km"],
+  ["GEOSEARCHSTORE", "gdst2", "nogeo", "FROMLONLAT", "13", "38", "BYRADIUS", "100", "km"],
   ["SCAN", "0"],
   ["RANDOMKEY"],
   ["SET", "e", "v", "PX", "1"],

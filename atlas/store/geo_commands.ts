@@ -275,7 +275,9 @@ interface SearchFlags {
 
 /** georadiusGeneric: every search command, with Redis's parse and error order. */
 function georadiusGeneric(ks: Keyspace, argv: string[], src: number, f: SearchFlags): Reply {
-  const z = lookupAs(ks, argv[src], ZSetValue);
+  // A read lookup even for the STORE forms (hits / misses, "keymiss"), as Redis's georadiusGeneric.
+  const v = ks.lookupRead(argv[src]);
+  const z = v === undefined ? undefined : v instanceof ZSetValue ? v : null;
   if (z === null) return WRONGTYPE;
   let storeKey: string | null = null;
   let storeDist = false;

@@ -146,7 +146,9 @@ type SetOp = "inter" | "union" | "diff";
 function compute(ks: Keyspace, keys: string[], op: SetOp): Set<string> | Reply {
   const sets: (SetValue | undefined)[] = [];
   for (const key of keys) {
-    const s = lookupAs(ks, key, SetValue);
+    // Read lookups even in the STORE forms (counted as hits / misses, "keymiss"), as Redis's.
+    const v = ks.lookupRead(key);
+    const s = v === undefined ? undefined : v instanceof SetValue ? v : null;
     if (s === null) return WRONGTYPE;
     sets.push(s);
   }
