@@ -321,31 +321,33 @@ function infoField(v: RespValue, pattern: RegExp): string {
   return m[1];
 }
 
-Deno.test("atlasd CONFIG SET/GET, error texts and OBJECT ENCODING match redis-server", async () => {
+/** Runs `body` against a fresh redis-server and atlasd (no persistence), stopping both after. */
+async function withBoth(body: (redis: RawClient, atlas: RawClient) => Promise<void>) {
   const redisProc = await startRedis();
   const atlasProc = await startAtlasd(["--sync-mode", "none"]);
   const redis = await RawClient.connect(redisProc.port);
   const atlas = await RawClient.connect(atlasProc.port);
   try {
-    const mismatches = [
-      ...(await runScripts(redis, atlas, 2)),
-      ...(await runScripts(redis, atlas, 3)),
-    ];
-    assert.deepEqual(mismatches, [], mismatches.join("\n"));
+    await body(redis, atlas);
   } finally {
     await redis.close();
     await atlas.close();
     await atlasProc.stop();
     await redisProc.stop();
   }
-});
+}
 
-Deno.test("atlasd evicts after CONFIG SET maxmemory and answers Redis's OOM text", async () => {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const redis = await RawClient.connect(redisProc.port);
-  const atlas = await RawClient.connect(atlasProc.port);
-  try {
+Deno.test("atlasd CONFIG SET/GET, error texts and OBJECT ENCODING match redis-server", () =>
+  withBoth(async (redis, atlas) => {
+    const mismatches = [
+      ...(await runScripts(redis, atlas, 2)),
+      ...(await runScripts(redis, atlas, 3)),
+    ];
+    assert.deepEqual(mismatches, [], mismatches.join("\n"));
+  }));
+
+Deno.test("atlasd evicts after CONFIG SET maxmemory and answers Redis's OOM text", () =>
+  withBoth(async (redis, atlas) => {
     await both(redis, atlas, "FLUSHALL");
     const value = "x".repeat(1000);
     const fill: string[][] = [];
@@ -400,20 +402,10 @@ Deno.test("atlasd evicts after CONFIG SET maxmemory and answers Redis's OOM text
     r = await both(redis, atlas, "SET", "more", "v");
     assert.deepEqual(r.atlas, { t: "simple", v: "OK" });
     assert.deepEqual(r.atlas, r.redis);
-  } finally {
-    await redis.close();
-    await atlas.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }));
 
-Deno.test("atlasd INFO keyspace avg_ttl estimates the remaining TTL like redis-server", async () => {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const redis = await RawClient.connect(redisProc.port);
-  const atlas = await RawClient.connect(atlasProc.port);
-  try {
+Deno.test("atlasd INFO keyspace avg_ttl estimates the remaining TTL like redis-server", () =>
+  withBoth(async (redis, atlas) => {
     await both(redis, atlas, "FLUSHALL");
     for (let i = 0; i < 10; i++) await both(redis, atlas, "SET", `t${i}`, "v", "EX", "100");
     await both(redis, atlas, "SET", "plain", "v");
@@ -432,13 +424,7 @@ Deno.test("atlasd INFO keyspace avg_ttl estimates the remaining TTL like redis-s
     for (const [name, ttl] of [["redis", redisTtl], ["atlasd", atlasTtl]] as const) {
       assert.ok(ttl > 90_000 && ttl <= 100_000, `${name} avg_ttl ${ttl}`);
     }
-  } finally {
-    await redis.close();
-    await atlas.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }));
 
 Deno.test("atlasd: CONFIG SET appendfsync always, a write, kill -9: the write survives", async () => {
   const dir = await Deno.makeTempDir({ prefix: "atlasd_fsync_switch_" });
