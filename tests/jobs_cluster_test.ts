@@ -31,27 +31,20 @@ Deno.test({
         Array.from({ length: 60 }, (_, n) => ({ queue: "c", task: "t", payload: n })),
       )).map((out) => ("id" in out ? out.id : assert.fail(String(out.error))));
 
-      // Two workers claim concurrently through different nodes: every job leased exactly once.
+      // Two workers claim concurrently through different nodes, in rounds (both claims of a round
+      // in flight at once, so each worker is sure to lease some): every job leased exactly once.
       const claimed: { id: string; attempt: number; by: JobService; worker: string }[] = [];
-      await Promise.all([[a, "wa"], [b, "wb"]].map(async ([svc, worker]) => {
-        for (;;) {
-          const jobs = await (svc as JobService).claim({
-            worker: worker as string,
-            queues: ["c"],
-            max: 7,
-            lease_ms: 60_000,
-          });
-          if (jobs.length === 0) return;
+      const workers: [JobService, string][] = [[a, "wa"], [b, "wb"]];
+      for (;;) {
+        const rounds = await Promise.all(workers.map(async ([svc, worker]) => {
+          const jobs = await svc.claim({ worker, queues: ["c"], max: 7, lease_ms: 60_000 });
           for (const job of jobs) {
-            claimed.push({
-              id: job.id,
-              attempt: job.attempt,
-              by: svc as JobService,
-              worker: worker as string,
-            });
+            claimed.push({ id: job.id, attempt: job.attempt, by: svc, worker });
           }
-        }
-      }));
+          return jobs.length;
+        }));
+        if (rounds.every((n) => n === 0)) break;
+      }
       assert.equal(claimed.length, 60);
       assert.equal(new Set(claimed.map((c) => c.id)).size, 60);
       assert.ok(claimed.some((c) => c.worker === "wa") && claimed.some((c) => c.worker === "wb"));
