@@ -235,6 +235,8 @@ export class AtlasEngine implements CommandExecutor {
   private fsyncsTotal = 0;
   private snapshotsTotal = 0;
   private lastSnapshotAtMs = 0;
+  /** When the engine opened: LASTSAVE's answer until the first snapshot, as Redis's. */
+  private readonly openedAtMs: number;
   private lastSnapshotSeconds = 0;
   private lastSnapshotStatus: "ok" | "err" | "none" = "none";
   private lastSnapshotSizeBytes: number;
@@ -255,6 +257,7 @@ export class AtlasEngine implements CommandExecutor {
     this.recovery = recovery;
     this.lastSnapshotSizeBytes = recovery.snapshotSizeBytes;
     this.lastSnapshotAtMs = recovery.snapshotCreatedAtMs ?? 0;
+    this.openedAtMs = o.clock();
     const random = o.random;
     this.ctx = { nowMs: 0, random: () => random() };
     this.cacheClock = o.clock === Date.now;
@@ -510,7 +513,11 @@ export class AtlasEngine implements CommandExecutor {
 
   private async engineCommand(name: string, argv: string[]): Promise<Reply> {
     if (argv.length !== 1) return error(`ERR wrong number of arguments for '${name}' command`);
-    if (name === "lastsave") return integer(Math.floor(this.lastSnapshotAtMs / 1000));
+    if (name === "lastsave") {
+      // Redis answers its start time until the first save, never 0 (INFO's rdb_last_save_time
+      // does the same, atlas/server/info.ts).
+      return integer(Math.floor((this.lastSnapshotAtMs || this.openedAtMs) / 1000));
+    }
     if (name === "save") {
       if (this.snapshotting) return error("ERR Background save already in progress");
       try {

@@ -80,6 +80,23 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG GET appendfsync",
     "CONFIG SET appendfsync no",
   ],
+  // Redis's other eviction knobs: ATLAS keeps them for CONFIG GET/SET (client eviction only at 0).
+  evictionKnobs: [
+    "pairs:CONFIG GET maxmemory*",
+    "CONFIG SET maxmemory-samples 10",
+    "CONFIG GET maxmemory-samples",
+    "CONFIG SET maxmemory-samples 0",
+    "CONFIG SET maxmemory-samples x",
+    "CONFIG SET maxmemory-samples 5",
+    "CONFIG SET maxmemory-eviction-tenacity 100",
+    "CONFIG GET maxmemory-eviction-tenacity",
+    "CONFIG SET maxmemory-eviction-tenacity 101",
+    "CONFIG SET maxmemory-eviction-tenacity 10",
+    "CONFIG SET maxmemory-clients 0",
+    "CONFIG SET maxmemory-clients 101%",
+    "CONFIG SET maxmemory-clients abc",
+    "pairs:CONFIG GET maxmemory*",
+  ],
   thresholds: [
     "pairs:CONFIG GET hash-max-*",
     "pairs:CONFIG GET set-max-*",

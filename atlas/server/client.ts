@@ -27,8 +27,10 @@ export class Client {
   proto: 2 | 3 = 2;
   #authenticated = false;
   lastInteractionMs: number;
-  lastCommand = "NULL";
-  /** The last command dispatch ran, for the slow log's batch timing (command_timing.ts). */
+  /**
+   * The last command dispatch ran (the running one while it runs), for the slow log's batch
+   * timing (command_timing.ts) and CLIENT LIST's `cmd=`.
+   */
   lastEntry: CommandEntry | null = null;
   lastArgv: readonly string[] = [];
   lastResult: HandlerResult = NIL;

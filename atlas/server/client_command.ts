@@ -16,6 +16,35 @@ import type { ServerCommand } from "./table.ts";
 
 const OK = simple("OK");
 
+/** Redis 7.0's container commands: CLIENT LIST / INFO show them as `cmd=client|info`. */
+const CONTAINER_COMMANDS = new Set([
+  "acl",
+  "client",
+  "cluster",
+  "command",
+  "config",
+  "function",
+  "latency",
+  "memory",
+  "module",
+  "object",
+  "pubsub",
+  "script",
+  "slowlog",
+  "xgroup",
+  "xinfo",
+]);
+
+/** `cmd=`: Redis's full name of the client's last command (`container|subcommand`), or NULL. */
+function lastCommandName(client: Client): string {
+  const entry = client.lastEntry;
+  if (entry === null) return "NULL";
+  const argv = client.lastArgv;
+  return argv.length > 1 && CONTAINER_COMMANDS.has(entry.name)
+    ? `${entry.name}|${argv[1].toLowerCase()}`
+    : entry.name;
+}
+
 /** One CLIENT LIST / CLIENT INFO line (Redis 7 field order). */
 export function clientInfoLine(client: Client, nowMs: number): string {
   const age = Math.floor((nowMs - client.createdMs) / 1000);
@@ -26,7 +55,9 @@ export function clientInfoLine(client: Client, nowMs: number): string {
     `psub=${client.patterns.size} ssub=${client.shardChannels.size} multi=${multi} ` +
     `qbuf=${client.parser.bufferedBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${client.parser.capacityBytes} rbp=0 obl=0 ` +
     `oll=0 omem=${client.output.pendingBytes} tot-mem=${client.parser.capacityBytes} ` +
-    `events=r cmd=${client.lastCommand} user=default redir=${client.tracking?.redirect ?? -1} ` +
+    `events=r cmd=${lastCommandName(client)} user=default redir=${
+      client.tracking?.redirect ?? -1
+    } ` +
     `resp=${client.proto} ` +
     `lib-name=${client.libName} lib-ver=${client.libVersion}`;
 }

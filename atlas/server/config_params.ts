@@ -1,7 +1,8 @@
 /**
  * The CONFIG parameters that change the store and the engine at run time: maxmemory,
- * maxmemory-policy, appendfsync and the OBJECT ENCODING thresholds (hash-max-listpack-entries and
- * the like, with their *-ziplist-* aliases). Values are parsed the way Redis 7.0 parses them and
+ * maxmemory-policy (and Redis's other maxmemory-* knobs, for CONFIG GET/SET parity),
+ * appendfsync and the OBJECT ENCODING thresholds (hash-max-listpack-entries and the like, with
+ * their *-ziplist-* aliases). Values are parsed the way Redis 7.0 parses them and
  * bad ones answer Redis's error texts. In a Raft cluster the settings that every replica must
  * share are refused (see docs/atlasd.md, CONFIG).
  */
@@ -149,6 +150,52 @@ const maxmemoryPolicyParam: Param = {
   },
 };
 
+// --- maxmemory-samples / -eviction-tenacity / -clients ---------------------------------------
+
+/** Values of the tuning knobs below, per server (CONFIG GET answers what CONFIG SET set). */
+const knobValues = new WeakMap<ServerContext, Map<string, string>>();
+
+/**
+ * An integer knob of Redis's eviction (lo..hi, Redis 7.0.15's bounds and default) that ATLAS's
+ * evictor has no use for: it scans volatile keys with its own cursor (store/evict.ts) instead
+ * of Redis's sampled pool. Kept settable so CONFIG GET maxmemory* and CONFIG SET answer as
+ * Redis does for tools that tune them.
+ */
+function evictionKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param {
+  return {
+    get: (ctx) => knobValues.get(ctx)?.get(name) ?? dflt,
+    check(_ctx, value) {
+      const n = parseInteger(value);
+      if (n === null) return ERR_INTEGER;
+      return n < lo || n > hi ? range(lo, hi) : null;
+    },
+    set(ctx, value) {
+      let values = knobValues.get(ctx);
+      if (values === undefined) knobValues.set(ctx, values = new Map());
+      values.set(name, String(parseInteger(value)));
+      return null;
+    },
+  };
+}
+
+/**
+ * maxmemory-clients (Redis 7.0's client eviction): ATLAS does not evict clients, so only its
+ * default 0 (off) is accepted; other values, checked first with Redis's texts (a memory value
+ * or N% up to 100%), are refused rather than silently ignored.
+ */
+const maxmemoryClients: Param = {
+  get: () => "0",
+  check(_ctx, value) {
+    const percent = /^(\d+)%$/.exec(value);
+    if (percent !== null) {
+      if (BigInt(percent[1]) > 100n) return "percentage argument must be less or equal to 100";
+    } else if (parseMemory(value) === null) return "argument must be a memory or percent value";
+    if (percent === null ? parseMemory(value) === 0n : BigInt(percent[1]) === 0n) return null;
+    return "client eviction (maxmemory-clients) is not supported by ATLAS: only 0 is accepted";
+  },
+  set: () => null,
+};
+
 // --- appendfsync -------------------------------------------------------------------------------
 
 const FSYNC_CHOICES = ["everysec", "always", "no"];
@@ -207,6 +254,9 @@ const listSize = limit("listMaxListpackSize", "int");
 export const RUNTIME_PARAMS: Record<string, Param> = {
   maxmemory,
   "maxmemory-policy": maxmemoryPolicyParam,
+  "maxmemory-samples": evictionKnob("maxmemory-samples", 1n, INT_MAX, "5"),
+  "maxmemory-eviction-tenacity": evictionKnob("maxmemory-eviction-tenacity", 0n, 100n, "10"),
+  "maxmemory-clients": maxmemoryClients,
   appendfsync,
   "hash-max-listpack-entries": hashEntries,
   "hash-max-ziplist-entries": hashEntries,

@@ -1,4 +1,7 @@
-/** CONFIG SET of maxmemory, maxmemory-policy, appendfsync and the encoding thresholds. */
+/**
+ * CONFIG SET of maxmemory, maxmemory-policy (and the other maxmemory-* knobs), appendfsync and
+ * the encoding thresholds.
+ */
 import assert from "node:assert/strict";
 import type { CommandExecutor } from "../executor.ts";
 import { startAtlasServer } from "../server.ts";
@@ -164,6 +167,43 @@ Deno.test("CONFIG SET encoding thresholds reach OBJECT ENCODING", async () => {
       await errText(c, "CONFIG", "SET", "hash-max-listpack-entries", "1k"),
       /argument couldn't be parsed into an integer/,
     );
+  });
+});
+
+Deno.test("CONFIG maxmemory-samples / -eviction-tenacity / -clients answer as Redis 7.0", async () => {
+  await withServer({}, async (c) => {
+    assert.equal(await get(c, "maxmemory-samples"), "5");
+    assert.equal(await get(c, "maxmemory-eviction-tenacity"), "10");
+    assert.equal(await get(c, "maxmemory-clients"), "0");
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory-samples", "64"), ok);
+    assert.equal(await get(c, "maxmemory-samples"), "64");
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-samples", "0"),
+      /argument must be between 1 and 2147483647 inclusive/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-samples", "07"),
+      /argument couldn't be parsed into an integer/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-eviction-tenacity", "101"),
+      /argument must be between 0 and 100 inclusive/,
+    );
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory-clients", "0%"), ok);
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-clients", "101%"),
+      /percentage argument must be less or equal to 100/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-clients", "1.5%"),
+      /argument must be a memory or percent value/,
+    );
+    // ATLAS does not evict clients: a limit is refused, not silently ignored.
+    assert.match(
+      await errText(c, "CONFIG", "SET", "maxmemory-clients", "1mb"),
+      /not supported by ATLAS/,
+    );
+    assert.equal(await get(c, "maxmemory-clients"), "0");
   });
 });
 

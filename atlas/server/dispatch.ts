@@ -76,6 +76,10 @@ export function run(
   const tracking = ctx.tracking;
   const trackingOwner = tracking.count !== 0 && tracking.current === null;
   if (trackingOwner) tracking.current = client;
+  // Set before running too, as Redis sets c->lastcmd: CLIENT INFO shows itself, not the command
+  // before it. Set again below, so EXEC ends as the last command rather than its last queued one.
+  client.lastEntry = entry;
+  client.lastArgv = argv;
   let result: HandlerResult;
   try {
     result = entry.handler === null ? ctx.executor.execute(argv) : entry.handler(ctx, client, argv);
@@ -96,7 +100,6 @@ export function run(
     entry.failedCalls++;
     countErrorReply(ctx.stats, (result as { value: string }).value);
   }
-  client.lastCommand = entry.name;
   client.lastEntry = entry;
   client.lastArgv = argv;
   client.lastResult = result;
