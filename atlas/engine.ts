@@ -63,9 +63,9 @@ export interface AtlasEngineOptions {
   /** Snapshot after this many logged commands (default 0 = off)... */
   snapshotIntervalCmds?: number;
   /**
-   * ... but not sooner than this after the previous snapshot (default 60000; 0 = no floor), as
-   * Redis's `save 60 10000`: under a heavy write load a bare count would snapshot the whole
-   * keyspace every second or so.
+   * ... but not sooner than this after the previous snapshot or the engine's start (default
+   * 60000; 0 = no floor), as Redis's `save 60 10000`: under a heavy write load a bare count
+   * would snapshot the whole keyspace every second or so.
    */
   snapshotMinIntervalMs?: number;
   /** Snapshot (which compacts the AOF) when the live AOF exceeds both of these. */
@@ -478,8 +478,10 @@ export class AtlasEngine implements CommandExecutor {
     this.dirty++;
     const o = this.o;
     if (this.snapshotting || this.snapshotScheduled || this.closing) return;
+    // The floor counts from the last snapshot or, when later, from the engine's start, as Redis's
+    // `save` rules count from its start: a fresh or restarted server does not snapshot at once.
     const byCount = o.snapshotIntervalCmds > 0 && this.dirty >= o.snapshotIntervalCmds &&
-      nowMs - this.lastSnapshotAtMs >= o.snapshotMinIntervalMs;
+      nowMs - Math.max(this.lastSnapshotAtMs, this.openedAtMs) >= o.snapshotMinIntervalMs;
     const bySize = this.writer.sizeBytes >= o.aofRewriteMinBytes &&
       this.writer.sizeBytes >= (this.lastSnapshotSizeBytes * o.aofRewritePercentage) / 100;
     if (byCount || bySize) this.snapshotSoon(byCount ? "commands" : "aof size");

@@ -243,7 +243,7 @@ Deno.test("engine: snapshots trigger on command count and on the time interval",
   await engine.close();
 });
 
-Deno.test("engine: a count-triggered snapshot waits for snapshotMinIntervalMs after the last", async () => {
+Deno.test("engine: a count-triggered snapshot waits snapshotMinIntervalMs after the start and the last", async () => {
   const h = harness();
   const engine = await h.open({
     snapshotIntervalCmds: 10,
@@ -255,11 +255,14 @@ Deno.test("engine: a count-triggered snapshot waits for snapshotMinIntervalMs af
     await settle();
     while (engine.stats.snapshotInProgress) await settle();
   };
-  await writeBatch(0); // the clock is far past the (absent) last snapshot: the count alone decides
+  await writeBatch(0); // the count is reached, but the engine opened just now (Redis's `save`)
+  assert.equal(engine.stats.snapshotsTotal, 0);
+  h.clock.nowMs += 60_000;
+  await writeBatch(10); // 60 s after the start: the count decides
   assert.equal(engine.stats.snapshotsTotal, 1);
   h.clock.nowMs += 30_000;
-  await writeBatch(10); // 10 more writes, but only 30 s since: no snapshot
-  await writeBatch(20);
+  await writeBatch(20); // 10 more writes, but only 30 s since the snapshot: none
+  await writeBatch(30);
   assert.equal(engine.stats.snapshotsTotal, 1);
   h.clock.nowMs += 30_000;
   await run(engine, "SET", "one-more", "v"); // 60 s since and the count long reached: now
