@@ -11,6 +11,11 @@
  * initial old generation, see docs/proxy.md "Tuning"); `--v8-flags ""` measures V8's defaults.
  *
  * Goals (issue 10): helios throughput ≥ 0.8× nginx; helios p99 ≤ 1.5× nginx.
+ *
+ * A third server gives the floor of any proxy on Deno: bench/proxy_vs_nginx/floor_proxy.ts, which
+ * only relays bytes (one read and one write each way per exchange, nothing parsed or added). It
+ * runs after the two in every round (not alternated: it is context, not a contestant) with the
+ * same V8 flags, and its ratio to nginx bounds what helios proxy can reach here.
  */
 import { parseArgs } from "node:util";
 
@@ -233,15 +238,24 @@ const helios = await spawnReady(Deno.execPath(), [
   `http://127.0.0.1:${upstream.port}`,
 ], /"listener":"proxy","address":"[^"]*:(\d+)"/);
 
-const results = { nginx: [] as WrkResult[], helios: [] as WrkResult[] };
+const floor = await spawnReady(Deno.execPath(), [
+  "run",
+  "-A",
+  ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
+  `${root}bench/proxy_vs_nginx/floor_proxy.ts`,
+  String(upstream.port),
+], /FLOOR (\d+)/);
+
+const results = { nginx: [] as WrkResult[], helios: [] as WrkResult[], floor: [] as WrkResult[] };
 try {
   // Warm both (JIT, connection pools).
   await wrk(nginx);
   await wrk(helios);
+  await wrk(floor);
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? ["nginx", "helios"] as const : ["helios", "nginx"] as const;
-    for (const name of order) {
-      const result = await wrk(name === "nginx" ? nginx : helios);
+    for (const name of [...order, "floor"] as const) {
+      const result = await wrk(name === "nginx" ? nginx : name === "helios" ? helios : floor);
       results[name].push(result);
       console.log(
         `round ${round + 1} ${name.padEnd(6)} ${result.rps.toFixed(0).padStart(8)} req/s  p99 ${
@@ -253,6 +267,7 @@ try {
     }
   }
 } finally {
+  await floor.stop();
   await helios.stop();
   await nginx.stop();
   await upstream.stop();
@@ -297,4 +312,15 @@ console.log(
       p99Ratios.map((r) => r.toFixed(2)).join(" ")
     } ` +
     `(median ${median(p99Ratios).toFixed(2)})`,
+);
+const fRps = median(results.floor.map((r) => r.rps));
+const fCpu = median(results.floor.map((r) => r.cpuUsPerRequest));
+const fUser = median(results.floor.map((r) => r.userUsPerRequest));
+const floorRatios = results.floor.map((f, i) => f.rps / results.nginx[i].rps);
+console.log(
+  `floor: a byte relay on Deno's TCP API (floor_proxy.ts) ${fRps.toFixed(0)} req/s, ` +
+    `${(fRps / nRps).toFixed(2)}x nginx (per round ${
+      floorRatios.map((r) => r.toFixed(2)).join(" ")
+    }), CPU ${fCpu.toFixed(1)} us/request (user ${fUser.toFixed(1)}); ` +
+    `helios reaches ${(hRps / fRps).toFixed(2)}x of it`,
 );
