@@ -214,7 +214,7 @@ async function attemptRaw(
 ): Promise<AttemptResult> {
   const pool = lease.target.h1!;
   const host = upstream.config.preserve_host
-    ? outbound.headers.find(([name]) => name === "host")?.[1] ?? pool.target.authority
+    ? headerValue(outbound.headers, "host") ?? pool.target.authority
     : pool.target.authority;
   const head = requestHead(outbound.method, outbound.pathAndQuery, outbound.headers, host);
   const timings = upstream.timings;
@@ -253,6 +253,12 @@ async function attemptRaw(
   if (!exchange.streaming) release(true);
   reply.requestId = outbound.requestId;
   return { ok: true, reply };
+}
+
+/** The first value of `name`. An index loop: a destructuring callback allocates per pair. */
+function headerValue(headers: [string, string][], name: string): string | undefined {
+  for (let i = 0; i < headers.length; i++) if (headers[i][0] === name) return headers[i][1];
+  return undefined;
 }
 
 function hasAlternative(upstream: Upstream, lease: Lease): boolean {

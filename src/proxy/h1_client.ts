@@ -297,19 +297,21 @@ async function readHead(conn: Deno.TcpConn) {
 /** Response headers the proxy never passes on as they came: framing and its own request id. */
 const DROPPED = new Set([...HOP_BY_HOP, "content-length", "x-request-id"]);
 /** DROPPED names as bytes by length: header names are matched without building strings. */
-const DROPPED_BY_LENGTH: Uint8Array[][] = [];
+const DROPPED_BY_LENGTH: { bytes: Uint8Array; name: string }[][] = [];
 for (const name of DROPPED) {
-  (DROPPED_BY_LENGTH[name.length] ??= []).push(new TextEncoder().encode(name));
+  (DROPPED_BY_LENGTH[name.length] ??= []).push({ bytes: new TextEncoder().encode(name), name });
 }
 
 /** The lower-case name if buf[from, to) is a DROPPED name in any case, else null. */
 function droppedName(buf: Uint8Array, from: number, to: number): string | null {
   const candidates = DROPPED_BY_LENGTH[to - from];
   if (candidates === undefined) return null;
-  for (const name of candidates) {
+  for (let c = 0; c < candidates.length; c++) {
+    const name = candidates[c].bytes;
     let i = 0;
     while (i < name.length && (buf[from + i] | 0x20) === name[i]) i++;
-    if (i === name.length) return lowerName(buf, from, to);
+    // The table's own string: building the name from the bytes would allocate per header.
+    if (i === name.length) return candidates[c].name;
   }
   return null;
 }
@@ -346,17 +348,16 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
     out.set(buf.subarray(run, pos), o);
     o += pos - run;
     run = eol + 2;
-    const value = latin1(buf, colon + 1, eol).trim().toLowerCase();
     if (name === "content-length") {
-      const length = Number(value);
-      if (
-        value === "" || !Number.isSafeInteger(length) || length < 0 ||
-        (contentLength >= 0 && contentLength !== length)
-      ) {
+      const length = contentLengthValue(buf, colon + 1, eol);
+      if (length < 0 || (contentLength >= 0 && contentLength !== length)) {
         throw new UpstreamError("invalid content-length", "other");
       }
       contentLength = length;
-    } else if (name === "transfer-encoding") {
+      continue;
+    }
+    const value = latin1(buf, colon + 1, eol).trim().toLowerCase();
+    if (name === "transfer-encoding") {
       chunked = value.split(",").map((t) => t.trim()).includes("chunked");
     } else if (name === "connection") {
       for (const token of value.split(",")) {
@@ -381,6 +382,25 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
   };
 }
 
+/**
+ * A Content-Length value read from the bytes, or -1 when it is not one: 1 to 15 digits with
+ * optional spaces or tabs around them (RFC 9110's 1*DIGIT, and the bound the request parser
+ * uses). Anything else ("+5", "0x10", "1e3"...) is refused: a proxy that guessed a length
+ * differently from the next hop would frame the connection's following responses wrongly.
+ */
+function contentLengthValue(buf: Uint8Array, from: number, to: number): number {
+  while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
+  while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
+  if (from === to || to - from > 15) return -1;
+  let length = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return -1;
+    length = length * 10 + d;
+  }
+  return length;
+}
+
 /** The index of the CR of the CRLF ending the line at `from` (a bare LF is malformed). */
 function lineEnd(buf: Uint8Array, from: number, end: number): number {
   for (let i = from; i < end; i++) {
@@ -394,15 +414,6 @@ function lineEnd(buf: Uint8Array, from: number, end: number): number {
 
 function digit(byte: number): number {
   return byte >= 48 && byte <= 57 ? byte - 48 : NaN;
-}
-
-function lowerName(buf: Uint8Array, from: number, to: number): string {
-  let name = "";
-  for (let i = from; i < to; i++) {
-    const c = buf[i];
-    name += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
-  }
-  return name;
 }
 
 function parseHead(text: string, headBytes: number): ParsedHead {
@@ -425,11 +436,8 @@ function parseHead(text: string, headBytes: number): ParsedHead {
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
     if (name === "content-length") {
-      const length = Number(value);
-      if (
-        !Number.isSafeInteger(length) || length < 0 ||
-        (contentLength >= 0 && contentLength !== length)
-      ) {
+      const length = /^\d{1,15}$/.test(value) ? Number(value) : -1; // as contentLengthValue
+      if (length < 0 || (contentLength >= 0 && contentLength !== length)) {
         throw new UpstreamError("invalid content-length", "other");
       }
       contentLength = length;

@@ -104,3 +104,39 @@ Deno.test("h1 response heads: kept lines pass as bytes; hop-by-hop, framing and 
     await serving;
   }
 });
+
+Deno.test("h1 response heads: Content-Length is 1*DIGIT with optional spaces, anything else fails", async () => {
+  const answer = async (contentLength: string) => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const serving = (async () => {
+      const conn = await listener.accept();
+      await conn.read(new Uint8Array(4096));
+      await conn.write(bytes(`HTTP/1.1 200 OK\r\nContent-Length:${contentLength}\r\n\r\nok`));
+      conn.close();
+    })();
+    const pool = new H1Pool(
+      h1TargetOf(`http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`)!,
+    );
+    try {
+      const { reply } = await pool.request(
+        "GET / HTTP/1.1\r\nhost: x\r\n\r\n",
+        "GET",
+        1000,
+        1000,
+        1000,
+        () => {},
+      );
+      return reply.contentLength;
+    } finally {
+      pool.close();
+      listener.close();
+      await serving;
+    }
+  };
+  assert.equal(await answer(" 2"), 2);
+  assert.equal(await answer("\t02 \t"), 2);
+  // Forms Number() would take, which the next hop may read differently: the response fails.
+  for (const bad of [" +2", " 0x2", " 2e0", " 2.0", " ", " 1234567890123456"]) {
+    await assert.rejects(answer(bad), /invalid content-length/, JSON.stringify(bad));
+  }
+});

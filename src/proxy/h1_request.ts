@@ -7,7 +7,7 @@
  */
 import { ChunkedDecoder } from "./h1_client.ts";
 import type { HeaderSource } from "./headers.ts";
-import { latin1 } from "./latin1.ts";
+import { latin1Decoder } from "./latin1.ts";
 import { allocBytes } from "./slab.ts";
 
 /** A request head (request line + headers) larger than this is answered 431. */
@@ -69,6 +69,11 @@ export class ConnReader {
   buffer = new Uint8Array(READ_BUFFER_BYTES);
   start = 0;
   end = 0;
+  /**
+   * Decodes heads from `buffer`. Kept per connection: with many connections taking turns,
+   * latin1()'s last-buffer cache would make a new decoder for nearly every request.
+   */
+  private decoder = latin1Decoder(this.buffer);
 
   constructor(readonly conn: Deno.Conn) {}
 
@@ -97,6 +102,7 @@ export class ConnReader {
       const bigger = new Uint8Array(this.buffer.length * 2);
       bigger.set(this.buffer);
       this.buffer = bigger;
+      this.decoder = latin1Decoder(bigger);
     }
   }
 
@@ -120,7 +126,7 @@ export class ConnReader {
         if (end - this.start > REQUEST_HEAD_BYTES_MAX) {
           throw new HeadError(431, "request head too large");
         }
-        const text = latin1(this.buffer, this.start, end - 4);
+        const text = this.decoder.latin1Slice(this.start, end - 4);
         this.start = end;
         return text;
       }
@@ -166,7 +172,12 @@ const BAD_VALUE = /[\0\r\n]/;
 export function parseRequestHead(text: string): IncomingRequest {
   const lines = text.split("\r\n");
   if (lines.length - 1 > REQUEST_HEADERS_MAX) throw new HeadError(431, "too many headers");
-  const [method, target, version, extra] = lines[0].split(" ");
+  // Indexed rather than destructured: array destructuring goes through the iterator protocol.
+  const requestLine = lines[0].split(" ");
+  const method = requestLine[0];
+  const target = requestLine[1];
+  const version = requestLine[2];
+  const extra = requestLine[3];
   if (extra !== undefined || !version || !TOKEN.test(method)) {
     throw new HeadError(400, "malformed request line");
   }

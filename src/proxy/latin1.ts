@@ -9,25 +9,33 @@ import { allocBytes } from "./slab.ts";
 
 const encoder = new TextEncoder();
 
-/** Buffer#latin1Slice: present at runtime, missing from the type definitions. */
-interface Latin1Slicer {
+/** Decodes bytes of one buffer; `latin1Slice` is Buffer's, present at runtime but untyped. */
+export interface Latin1Decoder {
   latin1Slice(start: number, end: number): string;
 }
 
-/** The slicer of the buffer decoded last: heads come from a few long-lived read buffers. */
+/**
+ * A decoder bound to `buffer`. Making one creates a Buffer view (about 80 ns here), so the
+ * owner of a long-lived buffer (a connection's read buffer) keeps its own.
+ */
+export function latin1Decoder(buffer: Uint8Array): Latin1Decoder {
+  return Buffer.from(
+    buffer.buffer,
+    buffer.byteOffset,
+    buffer.byteLength,
+  ) as unknown as Latin1Decoder;
+}
+
+/** The decoder of the buffer decoded last, for callers without a decoder of their own. */
 let lastBuffer: Uint8Array | null = null;
-let lastSlicer: Latin1Slicer | null = null;
+let lastDecoder: Latin1Decoder | null = null;
 
 export function latin1(buffer: Uint8Array, from: number, to: number): string {
   if (buffer !== lastBuffer) {
     lastBuffer = buffer;
-    lastSlicer = Buffer.from(
-      buffer.buffer,
-      buffer.byteOffset,
-      buffer.byteLength,
-    ) as unknown as Latin1Slicer;
+    lastDecoder = latin1Decoder(buffer);
   }
-  return lastSlicer!.latin1Slice(from, to);
+  return lastDecoder!.latin1Slice(from, to);
 }
 
 /**

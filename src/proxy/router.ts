@@ -60,14 +60,16 @@ export class Router {
     path: string,
     headers: { get(name: string): string | null },
   ): CompiledRoute | null {
-    for (const route of this.routes) {
+    // Index loops: this runs per request, and for-of with destructuring allocates iterators.
+    for (let r = 0; r < this.routes.length; r++) {
+      const route = this.routes[r];
       if (route.methods !== null && !route.methods.has(method)) continue;
       if (route.host !== null && route.host !== host) continue;
       if (route.hostSuffix !== null && !host.endsWith(route.hostSuffix)) continue;
       if (!pathHasPrefix(path, route.prefix)) continue;
       let ok = true;
-      for (const [name, value] of route.headers) {
-        if (headers.get(name) !== value) {
+      for (let h = 0; h < route.headers.length; h++) {
+        if (headers.get(route.headers[h][0]) !== route.headers[h][1]) {
           ok = false;
           break;
         }

@@ -1,9 +1,9 @@
 /**
- * Small byte buffers carved from shared 64 KiB slabs. On this machine `new Uint8Array(n)` for
- * a few hundred bytes costs about a microsecond (a backing store per array), several per
- * proxied request; a view into a slab costs a few tens of nanoseconds. Views are never handed
- * out twice, so a buffer still being written to a socket cannot be overwritten; a slab is freed
- * by the GC once no view of it is left.
+ * Small byte buffers carved from shared 64 KiB slabs. On this machine `new Uint8Array(n)` costs
+ * 0.3-1 µs whatever the size, even for a few bytes (every ArrayBuffer gets its own off-heap
+ * backing store), and a proxied request needs several; a view into a slab costs a few tens of
+ * nanoseconds. Views are never handed out twice, so a buffer still being written to a socket
+ * cannot be overwritten; a slab is freed by the GC once no view of it is left.
  */
 const SLAB_BYTES = 64 * 1024;
 /** Larger requests get their own buffer (rare, and it would waste slab space). */
@@ -14,8 +14,7 @@ let offset = 0;
 
 /** A zero-filled view of `n` bytes that nothing else uses. */
 export function allocBytes(n: number): Uint8Array<ArrayBuffer> {
-  // Up to 64 bytes V8 keeps typed arrays on its heap: cheap, and no slab is held alive.
-  if (n <= 64 || n > SLAB_ALLOC_MAX) return new Uint8Array(n);
+  if (n > SLAB_ALLOC_MAX) return new Uint8Array(n);
   if (offset + n > SLAB_BYTES) {
     slab = new Uint8Array(SLAB_BYTES);
     offset = 0;
