@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { type Proc, startAtlasd, startRedis } from "../atlas/testing/atlasd_harness.ts";
+import { LUA_MEMORY_FIELDS } from "./helpers/info_fields.ts";
 import { nodeRedisSession, type StepLine } from "./helpers/node_redis_parity.ts";
 
 const PY_SCRIPT = new URL("./helpers/redis_py_parity.py", import.meta.url).pathname;
@@ -19,7 +20,7 @@ type Line = StepLine;
 type Adjust = (redis: Line, atlas: Line) => [Line, Line];
 
 /** redis-py prints dicts as {"dict": [[key, value], ...]}: drops the named keys. */
-function dropPyKeys(line: Line, keys: string[]): Line {
+function dropPyKeys(line: Line, keys: readonly string[]): Line {
   const strip = (v: unknown): unknown => {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return v.map(strip);
@@ -62,23 +63,7 @@ const PY_KNOWN: Record<string, { reason: string; adjust: Adjust }> = {
   },
   info_memory_keys: {
     reason: "atlasd has no separate measure of the Lua VM and script/function caches",
-    adjust: both((l) =>
-      dropPyKeys(l, [
-        "used_memory_lua",
-        "used_memory_vm_eval",
-        "used_memory_lua_human",
-        "used_memory_scripts_eval",
-        "number_of_cached_scripts",
-        "number_of_functions",
-        "number_of_libraries",
-        "used_memory_vm_functions",
-        "used_memory_vm_total",
-        "used_memory_vm_total_human",
-        "used_memory_functions",
-        "used_memory_scripts",
-        "used_memory_scripts_human",
-      ])
-    ),
+    adjust: both((l) => dropPyKeys(l, LUA_MEMORY_FIELDS)),
   },
   info_persistence_keys: {
     reason: "aof_buffer_length is not measured; aof_fsyncs_total and atlas_sync_mode are atlasd's",

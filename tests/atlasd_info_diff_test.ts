@@ -10,6 +10,7 @@ import {
   startAtlasd,
   startRedis,
 } from "../atlas/testing/atlasd_harness.ts";
+import { LUA_MEMORY_FIELDS } from "./helpers/info_fields.ts";
 
 /** Fields atlasd prints that redis-server 7.0.15 does not. */
 const ATLAS_ONLY: Record<string, Record<string, string>> = {
@@ -24,21 +25,7 @@ const ATLAS_ONLY: Record<string, Record<string, string>> = {
 /** Fields redis-server prints that atlasd leaves out on purpose. */
 const REDIS_ONLY: Record<string, Record<string, string>> = {
   Memory: Object.fromEntries(
-    [
-      "used_memory_lua",
-      "used_memory_vm_eval",
-      "used_memory_lua_human",
-      "used_memory_scripts_eval",
-      "number_of_cached_scripts",
-      "number_of_functions",
-      "number_of_libraries",
-      "used_memory_vm_functions",
-      "used_memory_vm_total",
-      "used_memory_vm_total_human",
-      "used_memory_functions",
-      "used_memory_scripts",
-      "used_memory_scripts_human",
-    ].map((f) => [
+    LUA_MEMORY_FIELDS.map((f) => [
       f,
       "the Lua VM and the script / function caches live inside the store's JavaScript heap " +
       "(counted in used_memory); the server layer has no separate measure of them",

@@ -73,15 +73,13 @@ Deno.test("h1 pool reuses connections and retries once when a pooled one went st
   }
 });
 
-Deno.test("h1 response heads: kept lines pass as bytes; hop-by-hop, framing and request id go", async () => {
+/** A GET through a fresh pool to a one-shot upstream that answers `response` and closes. */
+async function getFromUpstream(response: string) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const serving = (async () => {
     const conn = await listener.accept();
     await conn.read(new Uint8Array(4096));
-    await conn.write(bytes(
-      "HTTP/1.1 201 Created\r\nKeep-Alive: timeout=5\r\nX-A: 1\r\nCONTENT-LENGTH: 2\r\n" +
-        "X-Request-Id: up\r\nX-B: 2\r\nConnection: keep-alive\r\n\r\nok",
-    ));
+    await conn.write(bytes(response));
     conn.close();
   })();
   const pool = new H1Pool(h1TargetOf(`http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`)!);
@@ -94,45 +92,29 @@ Deno.test("h1 response heads: kept lines pass as bytes; hop-by-hop, framing and 
       1000,
       () => {},
     );
-    assert.equal(reply.status, 201);
-    assert.equal(text(reply.rawHead!), "HTTP/1.1 201 Created\r\nX-A: 1\r\nX-B: 2\r\n");
-    assert.equal(reply.contentLength, 2);
-    assert.equal(text(reply.body as Uint8Array), "ok");
+    return reply;
   } finally {
     pool.close();
     listener.close();
     await serving;
   }
+}
+
+Deno.test("h1 response heads: kept lines pass as bytes; hop-by-hop, framing and request id go", async () => {
+  const reply = await getFromUpstream(
+    "HTTP/1.1 201 Created\r\nKeep-Alive: timeout=5\r\nX-A: 1\r\nCONTENT-LENGTH: 2\r\n" +
+      "X-Request-Id: up\r\nX-B: 2\r\nConnection: keep-alive\r\n\r\nok",
+  );
+  assert.equal(reply.status, 201);
+  assert.equal(text(reply.rawHead!), "HTTP/1.1 201 Created\r\nX-A: 1\r\nX-B: 2\r\n");
+  assert.equal(reply.contentLength, 2);
+  assert.equal(text(reply.body as Uint8Array), "ok");
 });
 
 Deno.test("h1 response heads: Content-Length is 1*DIGIT with optional spaces, anything else fails", async () => {
-  const answer = async (contentLength: string) => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const serving = (async () => {
-      const conn = await listener.accept();
-      await conn.read(new Uint8Array(4096));
-      await conn.write(bytes(`HTTP/1.1 200 OK\r\nContent-Length:${contentLength}\r\n\r\nok`));
-      conn.close();
-    })();
-    const pool = new H1Pool(
-      h1TargetOf(`http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`)!,
-    );
-    try {
-      const { reply } = await pool.request(
-        "GET / HTTP/1.1\r\nhost: x\r\n\r\n",
-        "GET",
-        1000,
-        1000,
-        1000,
-        () => {},
-      );
-      return reply.contentLength;
-    } finally {
-      pool.close();
-      listener.close();
-      await serving;
-    }
-  };
+  const answer = async (contentLength: string) =>
+    (await getFromUpstream(`HTTP/1.1 200 OK\r\nContent-Length:${contentLength}\r\n\r\nok`))
+      .contentLength;
   assert.equal(await answer(" 2"), 2);
   assert.equal(await answer("\t02 \t"), 2);
   // Forms Number() would take, which the next hop may read differently: the response fails.
