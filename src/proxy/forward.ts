@@ -13,7 +13,7 @@ import {
   upstreamFailed,
   upstreamTimeout,
 } from "./errors.ts";
-import { HOP_BY_HOP } from "./headers.ts";
+import { HOP_BY_HOP, type RewrittenRequest } from "./headers.ts";
 import { requestHead, UpstreamError } from "./h1_client.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import { problemReply, type ProxyReply } from "./reply.ts";
@@ -34,8 +34,8 @@ export interface OutboundRequest {
   method: string;
   /** Path and query as sent upstream (prefix already stripped). */
   pathAndQuery: string;
-  /** Rewritten request headers (headers.ts), including the client's Host. */
-  headers: [string, string][];
+  /** Rewritten request headers (headers.ts), with the client's Host. */
+  rewritten: RewrittenRequest;
   body: ReadableStream<Uint8Array> | null;
   requestId: string;
   hashKey: string | undefined;
@@ -148,7 +148,7 @@ async function attemptFetch(
   body: RequestBody | null,
   canRetry: boolean,
 ): Promise<AttemptResult> {
-  const headers = new Headers(outbound.headers);
+  const headers = new Headers(outbound.rewritten.headers);
   if (!upstream.config.preserve_host) headers.delete("host");
   // Deno's fetch decodes gzip/br bodies but keeps Content-Encoding; ask for identity so the
   // bytes the client gets match the headers it gets.
@@ -213,10 +213,11 @@ async function attemptRaw(
   canRetry: boolean,
 ): Promise<AttemptResult> {
   const pool = lease.target.h1!;
-  const host = upstream.config.preserve_host
-    ? headerValue(outbound.headers, "host") ?? pool.target.authority
+  const rewritten = outbound.rewritten;
+  const host = upstream.config.preserve_host && rewritten.host !== ""
+    ? rewritten.host
     : pool.target.authority;
-  const head = requestHead(outbound.method, outbound.pathAndQuery, outbound.headers, host);
+  const head = requestHead(outbound.method, outbound.pathAndQuery, rewritten.lines, host);
   const timings = upstream.timings;
   const startedMs = performance.now();
   let success = true;
@@ -253,12 +254,6 @@ async function attemptRaw(
   if (!exchange.streaming) release(true);
   reply.requestId = outbound.requestId;
   return { ok: true, reply };
-}
-
-/** The first value of `name`. An index loop: a destructuring callback allocates per pair. */
-function headerValue(headers: [string, string][], name: string): string | undefined {
-  for (let i = 0; i < headers.length; i++) if (headers[i][0] === name) return headers[i][1];
-  return undefined;
 }
 
 function hasAlternative(upstream: Upstream, lease: Lease): boolean {

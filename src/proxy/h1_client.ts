@@ -642,20 +642,15 @@ export class ChunkedDecoder {
   }
 }
 
-/** Serialises a request head. `headers` must already be rewritten (hop-by-hop removed). */
+/**
+ * Serialises a request head. `lines` are rewritten header lines (RewrittenRequest.lines: each
+ * ending in CRLF, hop-by-hop, Host and Content-Length already left out).
+ */
 export function requestHead(
   method: string,
   pathAndQuery: string,
-  headers: [string, string][],
+  lines: string,
   host: string,
 ): string {
-  // One join instead of repeated += (which left a rope to flatten: several copies per head).
-  const parts = [method, " ", pathAndQuery, " HTTP/1.1\r\nhost: ", host, "\r\n"];
-  // Index loops: destructuring [name, value] allocates an iterator per pair on this path.
-  for (let i = 0; i < headers.length; i++) {
-    const name = headers[i][0];
-    if (name !== "host" && name !== "content-length") parts.push(name, ": ", headers[i][1], "\r\n");
-  }
-  parts.push("\r\n");
-  return parts.join("");
+  return method + " " + pathAndQuery + " HTTP/1.1\r\nhost: " + host + "\r\n" + lines + "\r\n";
 }

@@ -26,7 +26,7 @@ Deno.test("h1 targets: only plain http origins take the fast path", () => {
   assert.equal(h1TargetOf("https://example.com"), null);
   assert.equal(h1TargetOf("http://example.com/base"), null);
   assert.equal(
-    requestHead("GET", "/x?y=1", [["host", "h"], ["x-a", "1"]], "h"),
+    requestHead("GET", "/x?y=1", "x-a: 1\r\n", "h"),
     "GET /x?y=1 HTTP/1.1\r\nhost: h\r\nx-a: 1\r\n\r\n",
   );
 });

@@ -69,33 +69,65 @@ const HOP_SET = new Set(HOP_BY_HOP);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-export interface RewrittenRequest {
-  /** The headers to send upstream, in order, as [name, value] pairs (lower-case names). */
-  headers: [string, string][];
-  requestId: string;
-  /** The client's Host header ("" when absent). */
-  host: string;
+/** The request headers to send upstream, as the rewrite made them. */
+export class RewrittenRequest {
+  private pairs: [string, string][] | null = null;
+
+  constructor(
+    /**
+     * The header lines, each "name: value\r\n" with a lower-case name, in order; without Host
+     * (each forwarder writes the Host it chose) and Content-Length (the forwarder frames the body).
+     */
+    readonly lines: string,
+    readonly requestId: string,
+    /** The client's Host header ("" when absent). */
+    readonly host: string,
+    /** The client's Content-Length value, if it sent one. */
+    readonly contentLength: string | null,
+  ) {}
+
+  /**
+   * The same headers as [name, value] pairs, Host and Content-Length included; made on first
+   * use (fetch and tests need them, the raw forwarding path sends `lines` as they are).
+   */
+  get headers(): [string, string][] {
+    if (this.pairs !== null) return this.pairs;
+    const pairs: [string, string][] = [];
+    if (this.host !== "") pairs.push(["host", this.host]);
+    if (this.contentLength !== null) pairs.push(["content-length", this.contentLength]);
+    // Names are tokens (no ":") and values hold no CR or LF (h1_request.ts), so this is exact.
+    for (let from = 0; from < this.lines.length;) {
+      const eol = this.lines.indexOf("\r\n", from);
+      const colon = this.lines.indexOf(": ", from);
+      pairs.push([this.lines.slice(from, colon), this.lines.slice(colon + 2, eol)]);
+      from = eol + 2;
+    }
+    return this.pairs = pairs;
+  }
 }
 
 /**
  * The whole request-header rewrite in one pass over the client's headers (the proxy's hot
- * path, so no intermediate Headers object). Names must be lower case:
+ * path: the result is the header block as text, no pairs or Headers object). Names must be
+ * lower case:
  * 1. hop-by-hop headers and every name listed in Connection are dropped;
  * 2. inbound Forwarded/X-Forwarded-* are kept only from a trusted peer;
  * 3. only then are the proxy's X-Forwarded-For/-Proto/-Host and Forwarded added, so a client
  *    cannot make the proxy strip its own forwarding headers (Go issue 50580);
- * 4. a well-formed X-Request-Id and traceparent are kept, otherwise generated.
+ * 4. a well-formed X-Request-Id and traceparent are kept, otherwise generated; `traceparent`
+ *    (the proxy's own span, when tracing) replaces the client's.
  */
 export function rewriteRequestHeaders(
   source: HeaderSource,
   ctx: ForwardingContext,
+  traceparentOverride: string | null = null,
 ): RewrittenRequest {
   const connection = source.get("connection");
   const listed = connection === null ? null : new Set(
     connection.split(",").map((token) => token.trim().toLowerCase()).filter((t) => t !== ""),
   );
   const trusted = ctx.trusted.size > 0 && ctx.trusted.contains(ctx.peer);
-  const out: [string, string][] = [];
+  let lines = "";
   let xff: string | null = null;
   let proto: string | null = null;
   let xfh: string | null = null;
@@ -103,6 +135,7 @@ export function rewriteRequestHeaders(
   let requestId: string | null = null;
   let traceparent: string | null = null;
   let tracestate: string | null = null;
+  let contentLength: string | null = null;
   let host = "";
   // A plain array is walked by index: destructuring allocates an iterator per pair.
   const entries = (source as { entries?: unknown }).entries;
@@ -114,6 +147,9 @@ export function rewriteRequestHeaders(
     switch (name) {
       case "host":
         host = value;
+        break;
+      case "content-length":
+        contentLength = value;
         break;
       case "x-forwarded-for":
         // Repeated lines are one list (a Headers source has joined them already).
@@ -138,24 +174,25 @@ export function rewriteRequestHeaders(
         tracestate = value;
         break;
       default:
-        out.push([name, value]);
+        // += rather than an array join: V8 builds a rope and flattens it once, when encoded.
+        lines += name + ": " + value + "\r\n";
     }
   }
-  if (host !== "") out.push(["host", host]);
-  out.push(["x-forwarded-for", xff === null ? ctx.peer : `${xff}, ${ctx.peer}`]);
-  out.push(["x-forwarded-proto", proto ?? ctx.proto]);
-  out.push(["x-forwarded-host", xfh ?? host]);
   const element = `for=${forwardedNode(ctx.peer)};host="${host}";proto=${ctx.proto}`;
-  out.push(["forwarded", forwarded === null ? element : `${forwarded}, ${element}`]);
   requestId ??= randomRequestId();
-  out.push(["x-request-id", requestId]);
+  lines += "x-forwarded-for: " + (xff === null ? ctx.peer : `${xff}, ${ctx.peer}`) +
+    "\r\nx-forwarded-proto: " + (proto ?? ctx.proto) +
+    "\r\nx-forwarded-host: " + (xfh ?? host) +
+    "\r\nforwarded: " + (forwarded === null ? element : `${forwarded}, ${element}`) +
+    "\r\nx-request-id: " + requestId + "\r\n";
   if (traceparent === null) {
-    out.push(["traceparent", `00-${randomHex(16)}-${randomHex(8)}-01`]);
+    lines += "traceparent: " +
+      (traceparentOverride ?? `00-${randomHex(16)}-${randomHex(8)}-01`) + "\r\n";
   } else {
-    out.push(["traceparent", traceparent]);
-    if (tracestate !== null) out.push(["tracestate", tracestate]);
+    lines += "traceparent: " + (traceparentOverride ?? traceparent) + "\r\n";
+    if (tracestate !== null) lines += "tracestate: " + tracestate + "\r\n";
   }
-  return { headers: out, requestId, host };
+  return new RewrittenRequest(lines, requestId, host, contentLength);
 }
 
 /**

@@ -114,3 +114,37 @@ Deno.test("request id and traceparent are kept when valid and generated otherwis
   const ids = new Set(Array.from({ length: 1000 }, () => randomRequestId()));
   assert.equal(ids.size, 1000);
 });
+
+Deno.test("the rewritten header lines are what the pairs say, without Host and Content-Length", () => {
+  const source = new Headers({
+    host: "app:8080",
+    "content-length": "0",
+    "x-app": "a: b",
+    "x-empty": "",
+    "x-request-id": "rid-1",
+    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    tracestate: "v=1",
+  });
+  const override = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
+  const rewritten = rewriteRequestHeaders(source, untrusted, override);
+  assert.equal(
+    rewritten.lines,
+    "x-app: a: b\r\nx-empty: \r\n" +
+      "x-forwarded-for: 10.0.0.5\r\nx-forwarded-proto: http\r\nx-forwarded-host: app:8080\r\n" +
+      'forwarded: for=10.0.0.5;host="app:8080";proto=http\r\nx-request-id: rid-1\r\n' +
+      `traceparent: ${override}\r\ntracestate: v=1\r\n`,
+  );
+  assert.deepEqual(rewritten.headers, [
+    ["host", "app:8080"],
+    ["content-length", "0"],
+    ["x-app", "a: b"],
+    ["x-empty", ""],
+    ["x-forwarded-for", "10.0.0.5"],
+    ["x-forwarded-proto", "http"],
+    ["x-forwarded-host", "app:8080"],
+    ["forwarded", 'for=10.0.0.5;host="app:8080";proto=http'],
+    ["x-request-id", "rid-1"],
+    ["traceparent", override],
+    ["tracestate", "v=1"],
+  ]);
+});

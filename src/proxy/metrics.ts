@@ -1,15 +1,18 @@
 /**
- * The proxy's Prometheus metrics. Per-request updates use cached label children (no label
- * hashing on the hot path); request counts are plain numbers added to the counter at scrape
- * time (a prom-client inc() costs about as much as parsing the request); target gauges are
- * filled at scrape time from live state.
+ * The proxy's Prometheus metrics. Per-request updates are plain numbers moved into prom-client
+ * at scrape time (a prom-client inc() or observe() costs about as much as parsing the request):
+ * request counts per route and code, upstream durations per upstream (buffered_histogram.ts);
+ * target gauges are filled at scrape time from live state.
  */
+import {
+  bufferedHistogram,
+  type BufferedObservations,
+} from "../observability/buffered_histogram.ts";
 import type { Counter, Histogram, MetricsRegistry } from "../observability/metrics.ts";
 import { BREAKER_STATE_VALUE } from "./circuit_breaker.ts";
 import type { Target } from "./target.ts";
 
 type CounterChild = { inc(value?: number): void };
-type HistogramChild = { observe(value: number): void };
 
 export class ProxyMetrics {
   private readonly requests: Counter;
@@ -18,7 +21,7 @@ export class ProxyMetrics {
   private readonly ejections: Counter;
   /** route → code → answers not yet added to proxy_requests_total. */
   private readonly pendingRequests = new Map<string, Map<number, { n: number }>>();
-  private readonly durationChildren = new Map<string, HistogramChild>();
+  private readonly durationChildren = new Map<string, BufferedObservations>();
   private readonly retryChildren = new Map<string, CounterChild>();
 
   constructor(registry: MetricsRegistry, targets: () => Iterable<Target>) {
@@ -87,7 +90,7 @@ export class ProxyMetrics {
   upstreamDuration(upstream: string, seconds: number): void {
     let child = this.durationChildren.get(upstream);
     if (!child) {
-      child = this.duration.labels(upstream);
+      child = bufferedHistogram(this.duration, { upstream });
       this.durationChildren.set(upstream, child);
     }
     child.observe(seconds);

@@ -130,13 +130,19 @@ export class ProxyService {
     const upstream = snapshot.upstreams.get(route.upstream)!;
     const ctx = { peer, proto: this.proto, host, trusted: snapshot.trusted };
     const hashKey = hashKeyOf(upstream, req.headers, ctx);
-    const { headers, requestId } = rewriteRequestHeaders(req.headers, ctx);
-    if (this.tracing) continueTrace(headers);
+    // When tracing, upstreams get the proxy's span as their parent.
+    const rewritten = rewriteRequestHeaders(
+      req.headers,
+      ctx,
+      this.tracing ? currentTraceparent() : null,
+    );
+    const requestId = rewritten.requestId;
     const outPath = route.stripPrefix && route.prefix !== "/"
       ? stripPrefix(pathAndQuery, route.prefix)
       : pathAndQuery;
     if (req.websocket) {
-      return proxyWebSocket({ upstream, pathAndQuery: outPath, headers, host, requestId, hashKey })
+      const lines = rewritten.lines;
+      return proxyWebSocket({ upstream, pathAndQuery: outPath, lines, host, requestId, hashKey })
         .then((reply) => this.count(route.name, "status" in reply ? reply.status : 101, reply));
     }
     // forward() counts the request in proxy_requests_total itself (one promise less).
@@ -144,7 +150,7 @@ export class ProxyService {
       { client: this.client, metrics: this.metrics, logger: this.logger },
       route,
       upstream,
-      { method: req.method, pathAndQuery: outPath, headers, body, requestId, hashKey },
+      { method: req.method, pathAndQuery: outPath, rewritten, body, requestId, hashKey },
     );
   }
 
@@ -213,15 +219,6 @@ function otelEnabled(): boolean {
   } catch {
     return false; // no env permission: no telemetry either
   }
-}
-
-/** Points the forwarded traceparent at the active (proxy) span, when there is one. */
-function continueTrace(headers: [string, string][]): void {
-  const traceparent = currentTraceparent();
-  if (traceparent === null) return;
-  const entry = headers.find(([name]) => name === "traceparent");
-  if (entry) entry[1] = traceparent;
-  else headers.push(["traceparent", traceparent]);
 }
 
 function stripPrefix(pathAndQuery: string, prefix: string): string {

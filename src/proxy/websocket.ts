@@ -17,8 +17,8 @@ export const WS_HANDSHAKE_BYTES_MAX = 16 * 1024;
 export interface WebSocketForward {
   upstream: Upstream;
   pathAndQuery: string;
-  /** Rewritten request headers (hop-by-hop removed, forwarding applied). */
-  headers: [string, string][];
+  /** Rewritten header lines (RewrittenRequest.lines: hop-by-hop removed, forwarding applied). */
+  lines: string;
   /** The client's Host, sent when the upstream preserves it. */
   host: string;
   requestId: string;
@@ -36,7 +36,7 @@ export async function proxyWebSocket(fw: WebSocketForward): Promise<ProxyReply |
   const head = requestHead(
     "GET",
     path,
-    [...fw.headers, ["connection", "upgrade"], ["upgrade", "websocket"]],
+    fw.lines + "connection: upgrade\r\nupgrade: websocket\r\n",
     host,
   );
   const timings = fw.upstream.timings;
