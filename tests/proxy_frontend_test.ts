@@ -98,6 +98,12 @@ Deno.test("proxy front end: Expect 100-continue, HEAD and HTTP/1.0", async () =>
     assert.ok(head.endsWith("\r\n\r\n"), "no body after a HEAD answer");
     const old = await exchange(url, ["GET /old HTTP/1.0\r\n\r\n"]);
     assert.deepEqual(paths(old), ["/old"], "HTTP/1.0 without keep-alive: answered, then closed");
+    const kept = await exchange(url, [
+      "GET /k1 HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\nGET /k2 HTTP/1.0\r\n\r\n",
+    ]);
+    assert.deepEqual(paths(kept), ["/k1", "/k2"], "HTTP/1.0 keep-alive: the connection carries on");
+    assert.equal(kept.match(/\r\nconnection: keep-alive\r\n/g)?.length, 1);
+    assert.equal(kept.match(/\r\nconnection: close\r\n/g)?.length, 1);
   });
 });
 
@@ -110,6 +116,17 @@ Deno.test("proxy front end: malformed and oversized heads are refused", async ()
     assert.match(smuggle, /application\/problem\+json/);
     const noHost = await exchange(url, ["GET / HTTP/1.1\r\n\r\n"]);
     assert.deepEqual(statuses(noHost), ["400"]);
+    for (
+      const head of [
+        "GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\n(x): y\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n",
+        "G(T / HTTP/1.1\r\nHost: h\r\n\r\n",
+      ]
+    ) {
+      assert.deepEqual(statuses(await exchange(url, [head])), ["400"], JSON.stringify(head));
+    }
     const big = await exchange(url, [
       `GET / HTTP/1.1\r\nHost: h\r\nX: ${"a".repeat(70_000)}\r\n\r\n`,
     ]);

@@ -165,8 +165,30 @@ function findHeadEnd(buffer: Uint8Array, from: number, to: number): number {
   return -1;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const BAD_VALUE = /[\0\r\n]/;
+/** tchar (RFC 9110 §5.6.2) by char code: header names and methods are tokens. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/** A non-empty token. A loop, not a regex: names are short, and this runs per header line. */
+function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** NUL, CR or LF: never allowed inside a value or the request target. */
+function hasBadByte(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0 || c === 13 || c === 10) return true;
+  }
+  return false;
+}
 
 /** Parses a request head (as read by ConnReader.readHead). Throws HeadError. */
 export function parseRequestHead(text: string): IncomingRequest {
@@ -178,7 +200,7 @@ export function parseRequestHead(text: string): IncomingRequest {
   const target = requestLine[1];
   const version = requestLine[2];
   const extra = requestLine[3];
-  if (extra !== undefined || !version || !TOKEN.test(method)) {
+  if (extra !== undefined || !version || !isToken(method)) {
     throw new HeadError(400, "malformed request line");
   }
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
@@ -197,9 +219,9 @@ export function parseRequestHead(text: string): IncomingRequest {
     const colon = line.indexOf(":");
     if (colon <= 0) throw new HeadError(400, "malformed header line");
     const raw = line.slice(0, colon);
-    if (!TOKEN.test(raw)) throw new HeadError(400, "malformed header name");
+    if (!isToken(raw)) throw new HeadError(400, "malformed header name");
     const value = line.slice(colon + 1).trim();
-    if (BAD_VALUE.test(value)) throw new HeadError(400, "invalid header value");
+    if (hasBadByte(value)) throw new HeadError(400, "invalid header value");
     const name = raw.toLowerCase();
     switch (name) {
       case "host":
@@ -277,7 +299,11 @@ function finishHead(
     contentLength = 0;
   }
   const tokens = f.connection.toLowerCase();
-  const keepAlive = http10 ? /\bkeep-alive\b/.test(tokens) : !/\bclose\b/.test(tokens);
+  const keepAlive = tokens === ""
+    ? !http10
+    : http10
+    ? /\bkeep-alive\b/.test(tokens)
+    : !/\bclose\b/.test(tokens);
   let expectContinue = false;
   if (f.expect !== null) {
     if (f.expect.toLowerCase() !== "100-continue") {
@@ -301,7 +327,7 @@ function finishHead(
 
 function originForm(target: string): string {
   if (target.charCodeAt(0) === 47 /* / */ || target === "*") {
-    if (BAD_VALUE.test(target)) throw new HeadError(400, "invalid request target");
+    if (hasBadByte(target)) throw new HeadError(400, "invalid request target");
     return target;
   }
   // Absolute form (RFC 9112 §3.2.2): keep the path and query.

@@ -110,42 +110,66 @@ export async function writeReply(
   const { status, body } = reply;
   let keepAlive = options.keepAlive;
   const raw = reply.rawHead;
-  let head = "";
+  // The head is written as bytes piece by piece: the fast path (an upstream head copied as
+  // bytes, a request id, a length) builds no string at all.
+  let statusAndHeaders = "";
   if (raw === undefined) {
-    head = `HTTP/1.1 ${status} ${reply.statusText || REASONS[status] || ""}\r\n`;
+    statusAndHeaders = `HTTP/1.1 ${status} ${reply.statusText || REASONS[status] || ""}\r\n`;
     for (let i = 0; i < reply.headers.length; i++) {
-      head += `${reply.headers[i][0]}: ${reply.headers[i][1]}\r\n`;
+      statusAndHeaders += `${reply.headers[i][0]}: ${reply.headers[i][1]}\r\n`;
     }
   }
-  if (reply.requestId !== undefined) head += `x-request-id: ${reply.requestId}\r\n`;
+  const requestId = reply.requestId;
   const bodiless = status < 200 || status === 204 || status === 304;
   let chunked = false;
+  // The Content-Length to send, or -1 for none.
+  let length = -1;
   if (bodiless) {
     // No framing headers at all.
   } else if (reply.contentLength !== null) {
-    head += `content-length: ${reply.contentLength}\r\n`;
+    length = reply.contentLength;
   } else if (body === null || body instanceof Uint8Array) {
-    head += `content-length: ${body === null ? 0 : body.length}\r\n`;
+    length = body === null ? 0 : body.length;
   } else if (options.http10) {
     keepAlive = false; // the end of the body is the end of the connection
   } else {
     chunked = true;
-    head += "transfer-encoding: chunked\r\n";
   }
-  if (!keepAlive) head += "connection: close\r\n";
-  else if (options.http10) head += "connection: keep-alive\r\n";
-  head += "\r\n";
+  const connection = !keepAlive ? CONNECTION_CLOSE : options.http10 ? CONNECTION_KEEP_ALIVE : "";
   const stream = body instanceof ReadableStream ? body : null;
   const inline = body instanceof Uint8Array && !options.head && !bodiless ? body : null;
-  const rawBytes = raw?.length ?? 0;
-  const total = rawBytes + head.length + (inline?.length ?? 0);
+  const total = (raw?.length ?? 0) + statusAndHeaders.length +
+    (requestId === undefined ? 0 : REQUEST_ID_PREFIX.length + requestId.length + 2) +
+    (length >= 0 ? CONTENT_LENGTH_PREFIX.length + decimalDigits(length) + 2 : 0) +
+    (chunked ? CHUNKED.length : 0) + connection.length + 2 + (inline?.length ?? 0);
   const scratch = options.scratch?.bytes;
   const bytes = scratch !== undefined && total <= scratch.length
     ? scratch.subarray(0, total)
     : allocBytes(total);
-  if (raw !== undefined) bytes.set(raw);
-  latin1Into(head, bytes, rawBytes);
-  if (inline !== null) bytes.set(inline, rawBytes + head.length);
+  let o = 0;
+  if (raw !== undefined) {
+    bytes.set(raw);
+    o = raw.length;
+  } else {
+    o = latin1Into(statusAndHeaders, bytes, 0);
+  }
+  if (requestId !== undefined) {
+    o = putAscii(bytes, o, REQUEST_ID_PREFIX);
+    o = putAscii(bytes, o, requestId);
+    bytes[o++] = 13;
+    bytes[o++] = 10;
+  }
+  if (length >= 0) {
+    o = putAscii(bytes, o, CONTENT_LENGTH_PREFIX);
+    o = putDecimal(bytes, o, length);
+    bytes[o++] = 13;
+    bytes[o++] = 10;
+  }
+  if (chunked) o = putAscii(bytes, o, CHUNKED);
+  o = putAscii(bytes, o, connection);
+  bytes[o++] = 13;
+  bytes[o++] = 10;
+  if (inline !== null) bytes.set(inline, o);
   try {
     const written = await conn.write(bytes);
     if (written < bytes.length) await writeAll(conn, bytes.subarray(written));
@@ -161,6 +185,37 @@ export async function writeReply(
   const sent = await writeStream(conn, stream, chunked);
   if (sent < 0) return false;
   return keepAlive && (reply.contentLength === null || sent === reply.contentLength);
+}
+
+const REQUEST_ID_PREFIX = "x-request-id: ";
+const CONTENT_LENGTH_PREFIX = "content-length: ";
+const CHUNKED = "transfer-encoding: chunked\r\n";
+const CONNECTION_CLOSE = "connection: close\r\n";
+const CONNECTION_KEEP_ALIVE = "connection: keep-alive\r\n";
+
+/** Writes short ASCII text at `o`; returns the offset after it. */
+function putAscii(bytes: Uint8Array, o: number, text: string): number {
+  for (let i = 0; i < text.length; i++) bytes[o + i] = text.charCodeAt(i);
+  return o + text.length;
+}
+
+function decimalDigits(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
+}
+
+/** Writes a non-negative integer in decimal at `o`; returns the offset after it. */
+function putDecimal(bytes: Uint8Array, o: number, n: number): number {
+  const end = o + decimalDigits(n);
+  for (let i = end - 1; i >= o; i--) {
+    bytes[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return end;
 }
 
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
