@@ -14,7 +14,7 @@ import {
   upstreamTimeout,
 } from "./errors.ts";
 import { HOP_BY_HOP, type RewrittenRequest } from "./headers.ts";
-import { requestHead, UpstreamError } from "./h1_client.ts";
+import { type H1Exchange, type H1Pool, requestHead, UpstreamError } from "./h1_client.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import { problemReply, type ProxyReply } from "./reply.ts";
 import { RequestBody } from "./request_body.ts";
@@ -58,7 +58,9 @@ export async function forward(
   const body = outbound.body === null ? null : new RequestBody(outbound.body);
   const retryableMethod = route.retryable || IDEMPOTENT.has(outbound.method);
   const attempts = upstream.config.retries.attempts;
+  // Targets already tried, made at the first retry (most requests need no list).
   let tried: Lease["target"][] | null = null;
+  let previous: Lease["target"] | null = null;
   let last: AttemptResult | null = null;
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0) {
@@ -67,6 +69,7 @@ export async function forward(
       const safe = retryableMethod && (body === null || body.mayResend(connectFailed));
       if (!safe || !upstream.budget.tryRetry()) break;
       deps.metrics.retry(upstream.name);
+      if (previous !== null) (tried ??= []).push(previous);
     }
     // pick() answers at once unless every target is at its limits: no await on the hot path.
     const picked = upstream.pick(tried, outbound.hashKey);
@@ -75,9 +78,30 @@ export async function forward(
       return counted(deps, route, await fail(body, outbound, overloaded(upstream.name)));
     }
     if (lease === null) break;
-    (tried ??= []).push(lease.target);
+    previous = lease.target;
     const canRetry = retryableMethod && attempt < attempts - 1;
-    last = await attemptOnce(deps, upstream, lease, outbound, body, canRetry);
+    const pool = lease.target.h1;
+    if (body === null && pool !== null) {
+      // The fast path (a bodyless request over a pooled HTTP/1.1 connection, h1_client.ts),
+      // awaited here rather than in a helper: one async frame less per request.
+      const raw = new RawAttempt(upstream, lease);
+      const timings = upstream.timings;
+      try {
+        const exchange = await pool.request(
+          rawRequestHead(upstream, pool, outbound),
+          outbound.method,
+          timings.connectMs,
+          timings.responseHeaderMs,
+          timings.idleMs,
+          raw.release,
+        );
+        last = raw.answered(deps, exchange, outbound, canRetry);
+      } catch (error) {
+        last = raw.failed(error);
+      }
+    } else {
+      last = await attemptFetch(deps, upstream, lease, outbound, body, canRetry);
+    }
     if (last.ok) return counted(deps, route, last.reply);
     lease.target.lastError = last.reason;
   }
@@ -123,20 +147,6 @@ async function fail(
     requestId: outbound.requestId,
     instance: outbound.pathAndQuery,
   });
-}
-
-function attemptOnce(
-  deps: ForwardDeps,
-  upstream: Upstream,
-  lease: Lease,
-  outbound: OutboundRequest,
-  body: RequestBody | null,
-  canRetry: boolean,
-): Promise<AttemptResult> {
-  if (body === null && lease.target.h1 !== null) {
-    return attemptRaw(deps, upstream, lease, outbound, canRetry);
-  }
-  return attemptFetch(deps, upstream, lease, outbound, body, canRetry);
 }
 
 /** Any other request (a body, an https target or a base path) goes through fetch. */
@@ -204,56 +214,56 @@ async function attemptFetch(
   };
 }
 
-/** The fast path: a bodyless request over a pooled HTTP/1.1 connection (h1_client.ts). */
-async function attemptRaw(
-  deps: ForwardDeps,
-  upstream: Upstream,
-  lease: Lease,
-  outbound: OutboundRequest,
-  canRetry: boolean,
-): Promise<AttemptResult> {
-  const pool = lease.target.h1!;
+/** The head for the fast path: the client's Host when the upstream preserves it. */
+function rawRequestHead(upstream: Upstream, pool: H1Pool, outbound: OutboundRequest): string {
   const rewritten = outbound.rewritten;
   const host = upstream.config.preserve_host && rewritten.host !== ""
     ? rewritten.host
     : pool.target.authority;
-  const head = requestHead(outbound.method, outbound.pathAndQuery, rewritten.lines, host);
-  const timings = upstream.timings;
-  const startedMs = performance.now();
-  let success = true;
-  let released = false;
-  const release = (ok: boolean) => {
-    if (released) return;
-    released = true;
-    upstream.release(lease, success && ok);
+  return requestHead(outbound.method, outbound.pathAndQuery, rewritten.lines, host);
+}
+
+/** One fast-path attempt's bookkeeping: its timing and the lease, released exactly once. */
+class RawAttempt {
+  private readonly startedMs = performance.now();
+  private success = true;
+  private released = false;
+
+  constructor(private readonly upstream: Upstream, private readonly lease: Lease) {}
+
+  /** Called by the pool when a streamed body ends; at once otherwise. */
+  release = (ok: boolean): void => {
+    if (this.released) return;
+    this.released = true;
+    this.upstream.release(this.lease, this.success && ok);
   };
-  let exchange;
-  try {
-    exchange = await pool.request(
-      head,
-      outbound.method,
-      timings.connectMs,
-      timings.responseHeaderMs,
-      timings.idleMs,
-      release,
-    );
-  } catch (error) {
-    success = false;
-    release(false);
+
+  answered(
+    deps: ForwardDeps,
+    exchange: H1Exchange,
+    outbound: OutboundRequest,
+    canRetry: boolean,
+  ): AttemptResult {
+    const upstream = this.upstream;
+    deps.metrics.upstreamDuration(upstream.name, (performance.now() - this.startedMs) / 1000);
+    const reply = exchange.reply;
+    this.success = reply.status < 500;
+    if (!this.success && canRetry && hasAlternative(upstream, this.lease)) {
+      this.release(false);
+      if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
+      return { ok: false, kind: "other", status: reply.status, reason: `status ${reply.status}` };
+    }
+    if (!exchange.streaming) this.release(true);
+    reply.requestId = outbound.requestId;
+    return { ok: true, reply };
+  }
+
+  failed(error: unknown): AttemptResult {
+    this.success = false;
+    this.release(false);
     const kind = error instanceof UpstreamError ? error.kind : "other";
     return { ok: false, kind, reason: kind === "timeout" ? "timeout" : String(error) };
   }
-  deps.metrics.upstreamDuration(upstream.name, (performance.now() - startedMs) / 1000);
-  const reply = exchange.reply;
-  success = reply.status < 500;
-  if (!success && canRetry && hasAlternative(upstream, lease)) {
-    release(false);
-    if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
-    return { ok: false, kind: "other", status: reply.status, reason: `status ${reply.status}` };
-  }
-  if (!exchange.streaming) release(true);
-  reply.requestId = outbound.requestId;
-  return { ok: true, reply };
 }
 
 function hasAlternative(upstream: Upstream, lease: Lease): boolean {

@@ -30,12 +30,6 @@ export class UpstreamError extends Error {
   }
 }
 
-interface PooledConn {
-  conn: Deno.TcpConn;
-  /** Bytes read past the previous response (a well-behaved upstream sends none). */
-  reused: boolean;
-}
-
 export interface H1Target {
   hostname: string;
   port: number;
@@ -96,9 +90,12 @@ export class H1Pool {
    * Sends `head` (a complete request head, no body) and reads the response head within
    * `headerTimeoutMs`. A reused connection that the upstream had already closed is retried
    * once on a fresh one: the request never reached the application.
+   *
+   * One async function for the whole exchange, the socket operations awaited directly: every
+   * nested async call costs a promise, a saved frame and a microtask hop per request.
    */
   async request(
-    head: string,
+    headText: string,
     method: string,
     connectTimeoutMs: number,
     headerTimeoutMs: number,
@@ -106,65 +103,88 @@ export class H1Pool {
     onBodyDone: (ok: boolean) => void,
   ): Promise<H1Exchange> {
     for (let attempt = 0;; attempt++) {
-      const pooled: PooledConn = this.idle.length > 0 && attempt === 0
-        ? { conn: this.idle.pop()!, reused: true }
-        : { conn: await this.connect(connectTimeoutMs), reused: false };
+      const reused = this.idle.length > 0 && attempt === 0;
+      const conn = reused ? this.idle.pop()! : await this.connect(connectTimeoutMs);
+      let timedOut = false;
+      const timer = deadline(headerTimeoutMs, () => {
+        timedOut = true;
+        closeQuietly(conn);
+      });
+      let buffer: Uint8Array = readBuffers.get(conn) ?? newReadBuffer(conn);
+      let filled = 0;
+      let parsed: ParsedHead;
       try {
-        return await this.exchange(
-          pooled.conn,
-          head,
-          method,
-          headerTimeoutMs,
-          idleTimeoutMs,
-          onBodyDone,
-        );
+        // The head is written from the connection's read buffer: the answer is read into it
+        // only after the write completed (no buffer allocated per request).
+        const head = headText.length <= buffer.length
+          ? buffer.subarray(0, latin1Into(headText, buffer, 0))
+          : latin1Bytes(headText);
+        let written: number;
+        try {
+          written = await conn.write(head);
+        } catch (error) {
+          throw new StaleConnection(`write failed: ${(error as Error).message}`);
+        }
+        if (written < head.length) await writeAll(conn, head.subarray(written));
+        for (;;) {
+          if (filled === buffer.length) buffer = growReadBuffer(conn, buffer);
+          let n: number | null;
+          try {
+            n = await conn.read(buffer.subarray(filled));
+          } catch (error) {
+            const message = `read failed: ${(error as Error).message}`;
+            if (filled === 0) throw new StaleConnection(message);
+            throw new UpstreamError(message, "other");
+          }
+          if (n === null) {
+            if (filled === 0) throw new StaleConnection("connection closed before a response");
+            throw new UpstreamError("connection closed inside the response head", "other");
+          }
+          const from = filled - 3;
+          filled += n;
+          const end = findHeadEnd(buffer, from, filled);
+          if (end < 0) continue;
+          parsed = parseHeadBytes(buffer, end) ?? parseHead(latin1(buffer, 0, end - 4), end);
+          if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
+            // Informational (100 Continue, 103 Early Hints): skip it and read the final head.
+            buffer.copyWithin(0, end, filled);
+            filled -= end;
+            continue;
+          }
+          break;
+        }
       } catch (error) {
-        closeQuietly(pooled.conn);
+        closeQuietly(conn);
+        if (timedOut) throw new UpstreamError("response header timeout", "timeout");
         // The upstream closed an idle connection under us: an idempotent request is resent on
         // a fresh one (it may have been received, which idempotency makes harmless).
-        if (error instanceof StaleConnection && pooled.reused && IDEMPOTENT.has(method)) continue;
+        if (error instanceof StaleConnection && reused && IDEMPOTENT.has(method)) continue;
         if (error instanceof StaleConnection) throw new UpstreamError(error.message, "other");
+        throw error;
+      } finally {
+        timer.cancel();
+      }
+      const answered = this.answer(conn, parsed, buffer, filled, method, idleTimeoutMs, onBodyDone);
+      if (!(answered instanceof Promise)) return answered;
+      try {
+        return await answered;
+      } catch (error) {
+        closeQuietly(conn);
         throw error;
       }
     }
   }
 
-  private async exchange(
+  /** The reply for a parsed head: the body read whole when it is small, else streamed. */
+  private answer(
     conn: Deno.TcpConn,
-    headText: string,
+    parsed: ParsedHead,
+    buffer: Uint8Array,
+    filled: number,
     method: string,
-    headerTimeoutMs: number,
     idleTimeoutMs: number,
     onBodyDone: (ok: boolean) => void,
-  ): Promise<H1Exchange> {
-    let timedOut = false;
-    const timer = deadline(headerTimeoutMs, () => {
-      timedOut = true;
-      closeQuietly(conn);
-    });
-    let parsed: ParsedHead;
-    let buffer: Uint8Array = readBuffers.get(conn) ?? newReadBuffer(conn);
-    let filled: number;
-    // The head is written from the connection's read buffer: the answer is read into it only
-    // after the write completed (no buffer allocated per request).
-    const head = headText.length <= buffer.length
-      ? buffer.subarray(0, latin1Into(headText, buffer, 0))
-      : latin1Bytes(headText);
-    try {
-      let written: number;
-      try {
-        written = await conn.write(head);
-      } catch (error) {
-        throw new StaleConnection(`write failed: ${(error as Error).message}`);
-      }
-      if (written < head.length) await writeAll(conn, head.subarray(written));
-      ({ parsed, buffer, filled } = await readHead(conn));
-    } catch (error) {
-      if (timedOut) throw new UpstreamError("response header timeout", "timeout");
-      throw error;
-    } finally {
-      timer.cancel();
-    }
+  ): H1Exchange | Promise<H1Exchange> {
     const noBody = method === "HEAD" || parsed.status === 204 || parsed.status === 304;
     const reply: ProxyReply = {
       status: parsed.status,
@@ -184,10 +204,10 @@ export class H1Pool {
       parsed.contentLength <= BUFFERED_BODY_BYTES_MAX
     ) {
       const fixed = readFixed(conn, extra, parsed.contentLength, idleTimeoutMs);
-      const body = fixed instanceof Promise ? await fixed : fixed;
-      this.finish(conn, parsed, body.overflow === 0);
-      reply.body = body.bytes;
-      return { reply, streaming: false };
+      if (fixed instanceof Promise) {
+        return fixed.then((body) => this.fixedAnswer(conn, parsed, reply, body));
+      }
+      return this.fixedAnswer(conn, parsed, reply, fixed);
     }
     reply.body = streamBody(conn, extra, parsed, idleTimeoutMs, (reusable) => {
       if (reusable && parsed.keepAlive) this.release(conn);
@@ -195,6 +215,17 @@ export class H1Pool {
       onBodyDone(reusable);
     });
     return { reply, streaming: true };
+  }
+
+  private fixedAnswer(
+    conn: Deno.TcpConn,
+    parsed: ParsedHead,
+    reply: ProxyReply,
+    body: FixedBody,
+  ): H1Exchange {
+    this.finish(conn, parsed, body.overflow === 0);
+    reply.body = body.bytes;
+    return { reply, streaming: false };
   }
 
   private finish(conn: Deno.TcpConn, parsed: ParsedHead, clean: boolean): void {
@@ -255,43 +286,15 @@ function newReadBuffer(conn: Deno.TcpConn): Uint8Array {
   return buffer;
 }
 
-async function readHead(conn: Deno.TcpConn) {
-  let buffer: Uint8Array = readBuffers.get(conn) ?? newReadBuffer(conn);
-  let filled = 0;
-  for (;;) {
-    if (filled === buffer.length) {
-      if (buffer.length >= RESPONSE_HEAD_BYTES_MAX) {
-        throw new UpstreamError("response head too large", "other");
-      }
-      const bigger = new Uint8Array(buffer.length * 2);
-      bigger.set(buffer);
-      buffer = bigger;
-      readBuffers.set(conn, buffer);
-    }
-    let n: number | null;
-    try {
-      n = await conn.read(buffer.subarray(filled));
-    } catch (error) {
-      if (filled === 0) throw new StaleConnection(`read failed: ${(error as Error).message}`);
-      throw new UpstreamError(`read failed: ${(error as Error).message}`, "other");
-    }
-    if (n === null) {
-      if (filled === 0) throw new StaleConnection("connection closed before a response");
-      throw new UpstreamError("connection closed inside the response head", "other");
-    }
-    const from = filled - 3;
-    filled += n;
-    const end = findHeadEnd(buffer, from, filled);
-    if (end < 0) continue;
-    const parsed = parseHeadBytes(buffer, end) ?? parseHead(latin1(buffer, 0, end - 4), end);
-    if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
-      // Informational (100 Continue, 103 Early Hints): skip it and read the final head.
-      buffer.copyWithin(0, end, filled);
-      filled -= end;
-      continue;
-    }
-    return { parsed, buffer, filled };
+/** A read buffer twice as large for a head that did not fit; bounded by RESPONSE_HEAD_BYTES_MAX. */
+function growReadBuffer(conn: Deno.TcpConn, buffer: Uint8Array): Uint8Array {
+  if (buffer.length >= RESPONSE_HEAD_BYTES_MAX) {
+    throw new UpstreamError("response head too large", "other");
   }
+  const bigger = new Uint8Array(buffer.length * 2);
+  bigger.set(buffer);
+  readBuffers.set(conn, bigger);
+  return bigger;
 }
 
 /** Response headers the proxy never passes on as they came: framing and its own request id. */

@@ -69,6 +69,8 @@ export class ConnReader {
   buffer = new Uint8Array(READ_BUFFER_BYTES);
   start = 0;
   end = 0;
+  /** Bytes after `start` already known not to end a head (not scanned again). */
+  private scanned = 0;
   /**
    * Decodes heads from `buffer`. Kept per connection: with many connections taking turns,
    * latin1()'s last-buffer cache would make a new decoder for nearly every request.
@@ -83,10 +85,9 @@ export class ConnReader {
 
   /** Reads more bytes; false at end of stream. */
   async fill(): Promise<boolean> {
-    this.makeRoom();
-    const n = await this.conn.read(this.buffer.subarray(this.end));
+    const n = await this.read();
     if (n === null) return false;
-    this.end += n;
+    this.received(n);
     return true;
   }
 
@@ -107,42 +108,46 @@ export class ConnReader {
   }
 
   /**
-   * The next request head as text (without the blank line), or null when the client closed
-   * cleanly between requests. Throws HeadError 431 past the size bound, 400 on a close inside.
+   * Reads more bytes into the buffer: the caller awaits the socket read itself and passes its
+   * result to received() (no async frame of the reader's own per request).
    */
-  async readHead(): Promise<string | null> {
-    // Scanned: bytes after `start` already known not to end the head.
-    let scanned = 0;
-    for (;;) {
-      // Leading empty lines before a request line are ignored (RFC 9112 §2.2).
-      while (
-        this.available >= 2 && this.buffer[this.start] === 13 && this.buffer[this.start + 1] === 10
-      ) {
-        this.start += 2;
-        scanned = 0;
-      }
-      const end = findHeadEnd(this.buffer, this.start + Math.max(3, scanned - 3), this.end);
-      if (end >= 0) {
-        if (end - this.start > REQUEST_HEAD_BYTES_MAX) {
-          throw new HeadError(431, "request head too large");
-        }
-        const text = this.decoder.latin1Slice(this.start, end - 4);
-        this.start = end;
-        return text;
-      }
-      if (this.available > REQUEST_HEAD_BYTES_MAX) {
+  read(): Promise<number | null> {
+    this.makeRoom();
+    return this.conn.read(this.buffer.subarray(this.end));
+  }
+
+  /** Accounts for `n` bytes that read() put into the buffer. */
+  received(n: number): void {
+    this.end += n;
+  }
+
+  /**
+   * The next request head as text (without the blank line) when the buffer holds all of it,
+   * else null (read more, then ask again). Throws HeadError 431 past the size bound.
+   */
+  nextHead(): string | null {
+    // Leading empty lines before a request line are ignored (RFC 9112 §2.2).
+    while (
+      this.available >= 2 && this.buffer[this.start] === 13 && this.buffer[this.start + 1] === 10
+    ) {
+      this.start += 2;
+      this.scanned = 0;
+    }
+    const end = findHeadEnd(this.buffer, this.start + Math.max(3, this.scanned - 3), this.end);
+    if (end >= 0) {
+      if (end - this.start > REQUEST_HEAD_BYTES_MAX) {
         throw new HeadError(431, "request head too large");
       }
-      scanned = this.available;
-      // fill() inlined: one promise less per request.
-      this.makeRoom();
-      const n = await this.conn.read(this.buffer.subarray(this.end));
-      if (n === null) {
-        if (this.available === 0) return null;
-        throw new HeadError(400, "connection closed inside the request head");
-      }
-      this.end += n;
+      const text = this.decoder.latin1Slice(this.start, end - 4);
+      this.start = end;
+      this.scanned = 0;
+      return text;
     }
+    if (this.available > REQUEST_HEAD_BYTES_MAX) {
+      throw new HeadError(431, "request head too large");
+    }
+    this.scanned = this.available;
+    return null;
   }
 
   /** Up to `max` pending bytes, copied out and consumed. */

@@ -8,7 +8,7 @@
 import type { Logger } from "../observability/logger.ts";
 import { formatHostPort, type HostPort } from "../lib/address.ts";
 import type { ListeningServer } from "../lib/http_server.ts";
-import { type Deadline, deadline } from "./deadlines.ts";
+import { deadline } from "./deadlines.ts";
 import {
   ConnReader,
   HeadError,
@@ -18,12 +18,14 @@ import {
   writeAll,
 } from "./h1_request.ts";
 import {
+  encodeReply,
   isTunnel,
   problemReply,
   type ProxyReply,
   type Scratch,
   type Tunnel,
   writeReply,
+  writeReplyStream,
 } from "./reply.ts";
 import { AppError } from "../errors/mod.ts";
 
@@ -112,6 +114,11 @@ export function serveH1(options: H1ServerOptions): ListeningServer {
   };
 }
 
+/**
+ * One client connection: heads read, requests answered in order. The exchange is written out
+ * here, each socket operation awaited directly (no helper async functions per request: each
+ * would cost a promise, a saved frame and a microtask hop).
+ */
 async function serveConnection(
   state: ConnState,
   options: H1ServerOptions,
@@ -128,8 +135,16 @@ async function serveConnection(
       state.idle = reader.available === 0;
       let request: IncomingRequest;
       try {
-        const text = await reader.readHead();
-        if (text === null) return;
+        let text = reader.nextHead();
+        while (text === null) {
+          const n = await reader.read();
+          if (n === null) {
+            if (reader.available === 0) return; // closed between requests
+            throw new HeadError(400, "connection closed inside the request head");
+          }
+          reader.received(n);
+          text = reader.nextHead();
+        }
         request = parseRequestHead(text);
       } catch (error) {
         if (error instanceof HeadError) await answerBadHead(conn, error);
@@ -137,7 +152,37 @@ async function serveConnection(
       }
       state.idle = false;
       idle.extend(PAUSED_MS);
-      const again = await exchange(state, reader, request, peer, options, idle, closing);
+      const body = request.contentLength !== 0 ? new InboundBody(reader, request) : null;
+      let reply: ProxyReply | Tunnel;
+      try {
+        reply = await options.handler(request, peer, body?.stream ?? null);
+      } catch (error) {
+        options.logger.error("Unhandled proxy error", { listener: options.name, error });
+        reply = await problemReply(new AppError("internal", 500, "Internal error"));
+      }
+      if (isTunnel(reply)) {
+        idle.cancel();
+        await pipeTunnel(conn, reader, reply);
+        return;
+      }
+      if (state.scratch.bytes.length === 0) state.scratch.bytes = new Uint8Array(SCRATCH_BYTES);
+      const encoded = encodeReply(reply, {
+        scratch: state.scratch,
+        head: request.method === "HEAD",
+        keepAlive: request.keepAlive && (body === null || body.finished) && !closing(),
+        http10: request.http10,
+      });
+      let again: boolean;
+      try {
+        const written = await conn.write(encoded.bytes);
+        if (written < encoded.bytes.length) {
+          await writeAll(conn, encoded.bytes.subarray(written));
+        }
+        again = encoded.stream === null ? encoded.keepAlive : await writeReplyStream(conn, encoded);
+      } catch {
+        encoded.stream?.cancel().catch(() => {});
+        return;
+      }
       if (!again || closing()) return;
     }
   } catch (error) {
@@ -148,38 +193,6 @@ async function serveConnection(
   } finally {
     idle.cancel();
   }
-}
-
-/** Answers one request; true when the connection may carry the next one. */
-async function exchange(
-  state: ConnState,
-  reader: ConnReader,
-  request: IncomingRequest,
-  peer: string,
-  options: H1ServerOptions,
-  idle: Deadline,
-  closing: () => boolean,
-): Promise<boolean> {
-  const body = request.contentLength !== 0 ? new InboundBody(reader, request) : null;
-  let reply: ProxyReply | Tunnel;
-  try {
-    reply = await options.handler(request, peer, body?.stream ?? null);
-  } catch (error) {
-    options.logger.error("Unhandled proxy error", { listener: options.name, error });
-    reply = await problemReply(new AppError("internal", 500, "Internal error"));
-  }
-  if (isTunnel(reply)) {
-    idle.cancel();
-    await pipeTunnel(state.conn, reader, reply);
-    return false;
-  }
-  if (state.scratch.bytes.length === 0) state.scratch.bytes = new Uint8Array(SCRATCH_BYTES);
-  return await writeReply(state.conn, reply, {
-    scratch: state.scratch,
-    head: request.method === "HEAD",
-    keepAlive: request.keepAlive && (body === null || body.finished) && !closing(),
-    http10: request.http10,
-  });
 }
 
 async function answerBadHead(conn: Deno.Conn, error: HeadError): Promise<void> {

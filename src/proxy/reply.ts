@@ -98,6 +98,19 @@ export interface WriteOptions {
   scratch?: Scratch;
 }
 
+/** A reply made ready to write: its head (and inline body) as bytes, and what follows them. */
+export interface EncodedReply {
+  /** The head, followed by the body when it is sent in the same write. */
+  bytes: Uint8Array;
+  /** The connection may carry another request afterwards (a streamed body: once sent whole). */
+  keepAlive: boolean;
+  /** A body to stream after `bytes` (null when none, or when it is not sent: HEAD, 204, 304). */
+  stream: ReadableStream<Uint8Array> | null;
+  chunked: boolean;
+  /** The length announced for `stream`, checked against what it delivers. */
+  contentLength: number | null;
+}
+
 /**
  * Writes `reply` to the client. Returns true when the connection can carry another request:
  * keep-alive was allowed and the whole answer went out with a length the client can frame.
@@ -107,6 +120,26 @@ export async function writeReply(
   reply: ProxyReply,
   options: WriteOptions,
 ): Promise<boolean> {
+  const encoded = encodeReply(reply, options);
+  try {
+    await writeAll(conn, encoded.bytes);
+  } catch {
+    encoded.stream?.cancel().catch(() => {});
+    return false;
+  }
+  return encoded.stream === null ? encoded.keepAlive : await writeReplyStream(conn, encoded);
+}
+
+/** The streamed rest of an encoded reply whose bytes were written; as writeReply's result. */
+export async function writeReplyStream(conn: Deno.Conn, encoded: EncodedReply): Promise<boolean> {
+  const sent = await writeStream(conn, encoded.stream!, encoded.chunked);
+  if (sent < 0) return false;
+  return encoded.keepAlive &&
+    (encoded.contentLength === null || sent === encoded.contentLength);
+}
+
+/** The reply as bytes to write (no I/O: the front end awaits the socket write itself). */
+export function encodeReply(reply: ProxyReply, options: WriteOptions): EncodedReply {
   const { status, body } = reply;
   let keepAlive = options.keepAlive;
   const raw = reply.rawHead;
@@ -170,21 +203,18 @@ export async function writeReply(
   bytes[o++] = 13;
   bytes[o++] = 10;
   if (inline !== null) bytes.set(inline, o);
-  try {
-    const written = await conn.write(bytes);
-    if (written < bytes.length) await writeAll(conn, bytes.subarray(written));
-  } catch {
-    stream?.cancel().catch(() => {});
-    return false;
-  }
-  if (stream === null) return keepAlive;
-  if (options.head || bodiless) {
+  let sentStream = stream;
+  if (stream !== null && (options.head || bodiless)) {
     stream.cancel().catch(() => {});
-    return keepAlive;
+    sentStream = null;
   }
-  const sent = await writeStream(conn, stream, chunked);
-  if (sent < 0) return false;
-  return keepAlive && (reply.contentLength === null || sent === reply.contentLength);
+  return {
+    bytes,
+    keepAlive,
+    stream: sentStream,
+    chunked,
+    contentLength: reply.contentLength,
+  };
 }
 
 const REQUEST_ID_PREFIX = "x-request-id: ";

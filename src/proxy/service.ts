@@ -10,7 +10,7 @@ import type { MetricsRegistry } from "../observability/metrics.ts";
 import { currentTraceparent, withRemoteParent } from "../observability/tracing.ts";
 import type { RoutesFile } from "./config.ts";
 import { noRoute } from "./errors.ts";
-import { forward } from "./forward.ts";
+import { forward, type ForwardDeps } from "./forward.ts";
 import type { IncomingRequest } from "./h1_request.ts";
 import { serveH1 } from "./h1_server.ts";
 import { clientAddress, type HeaderSource, rewriteRequestHeaders } from "./headers.ts";
@@ -50,6 +50,7 @@ export class ProxyService {
   private readonly logger: Logger;
   private readonly proto: string;
   private readonly tracing: boolean;
+  private readonly forwardDeps: ForwardDeps;
 
   constructor(private readonly options: ProxyOptions) {
     this.logger = options.logger;
@@ -60,6 +61,7 @@ export class ProxyService {
     this.client = Deno.createHttpClient({ allowHost: true, poolIdleTimeout: 90_000 });
     this.current = this.build(options.file, null);
     this.metrics = new ProxyMetrics(options.metrics, () => allTargets(this.current));
+    this.forwardDeps = { client: this.client, metrics: this.metrics, logger: this.logger };
     this.checker = new ActiveHealthChecker(
       () => this.current.upstreams,
       options.healthCheckIntervalMs,
@@ -147,7 +149,7 @@ export class ProxyService {
     }
     // forward() counts the request in proxy_requests_total itself (one promise less).
     return forward(
-      { client: this.client, metrics: this.metrics, logger: this.logger },
+      this.forwardDeps,
       route,
       upstream,
       { method: req.method, pathAndQuery: outPath, rewritten, body, requestId, hashKey },
