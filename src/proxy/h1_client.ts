@@ -10,7 +10,7 @@ import { deadline } from "./deadlines.ts";
 import { HOP_BY_HOP } from "./headers.ts";
 import { latin1, latin1Bytes, latin1Into } from "./latin1.ts";
 import type { ProxyReply } from "./reply.ts";
-import { allocBytes, copyBytes } from "./slab.ts";
+import { allocBytes, copyBytes, copyRange } from "./slab.ts";
 
 /** Bounds: a response head larger than this is an upstream error. */
 export const RESPONSE_HEAD_BYTES_MAX = 64 * 1024;
@@ -130,7 +130,8 @@ export class H1Pool {
           if (filled === buffer.length) buffer = growReadBuffer(conn, buffer);
           let n: number | null;
           try {
-            n = await conn.read(buffer.subarray(filled));
+            // The whole buffer when it is empty (the common case): no view to allocate.
+            n = await conn.read(filled === 0 ? buffer : buffer.subarray(filled));
           } catch (error) {
             const message = `read failed: ${(error as Error).message}`;
             if (filled === 0) throw new StaleConnection(message);
@@ -194,21 +195,30 @@ export class H1Pool {
       contentLength: parsed.contentLength >= 0 ? parsed.contentLength : null,
       body: null,
     };
-    const extra = buffer.subarray(parsed.headBytes, filled);
+    // Bytes read past the head: the body's start (or, from a misbehaving upstream, more).
+    const extraBytes = filled - parsed.headBytes;
     if (noBody) {
-      this.finish(conn, parsed, extra.length === 0);
+      this.finish(conn, parsed, extraBytes === 0);
       return { reply, streaming: false };
     }
     if (
       !parsed.chunked && parsed.contentLength >= 0 &&
       parsed.contentLength <= BUFFERED_BODY_BYTES_MAX
     ) {
-      const fixed = readFixed(conn, extra, parsed.contentLength, idleTimeoutMs);
+      const fixed = readFixed(
+        conn,
+        buffer,
+        parsed.headBytes,
+        filled,
+        parsed.contentLength,
+        idleTimeoutMs,
+      );
       if (fixed instanceof Promise) {
         return fixed.then((body) => this.fixedAnswer(conn, parsed, reply, body));
       }
       return this.fixedAnswer(conn, parsed, reply, fixed);
     }
+    const extra = buffer.subarray(parsed.headBytes, filled);
     reply.body = streamBody(conn, extra, parsed, idleTimeoutMs, (reusable) => {
       if (reusable && parsed.keepAlive) this.release(conn);
       else closeQuietly(conn);
@@ -348,7 +358,7 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
     if (colon === pos || colon === eol) throw new UpstreamError("malformed header line", "other");
     const name = droppedName(buf, pos, colon);
     if (name === null) continue;
-    out.set(buf.subarray(run, pos), o);
+    copyRange(buf, run, pos, out, o);
     o += pos - run;
     run = eol + 2;
     if (name === "content-length") {
@@ -371,7 +381,7 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
       }
     }
   }
-  out.set(buf.subarray(run, end - 2), o);
+  copyRange(buf, run, end - 2, out, o);
   o += end - 2 - run;
   return {
     status,
@@ -475,14 +485,16 @@ interface FixedBody {
 /** The body, at once when the first read already held all of it (no promise). */
 function readFixed(
   conn: Deno.TcpConn,
-  extra: Uint8Array,
+  buffer: Uint8Array,
+  from: number,
+  to: number,
   length: number,
   idleTimeoutMs: number,
 ): FixedBody | Promise<FixedBody> {
   const bytes = allocBytes(length);
-  const have = Math.min(extra.length, length);
-  bytes.set(extra.subarray(0, have));
-  if (have === length) return { bytes, overflow: extra.length - have };
+  const have = Math.min(to - from, length);
+  copyRange(buffer, from, from + have, bytes, 0);
+  if (have === length) return { bytes, overflow: to - from - have };
   return readRest(conn, bytes, have, idleTimeoutMs);
 }
 

@@ -113,7 +113,8 @@ export class ConnReader {
    */
   read(): Promise<number | null> {
     this.makeRoom();
-    return this.conn.read(this.buffer.subarray(this.end));
+    // The whole buffer when it is empty (the common case): no view to allocate.
+    return this.conn.read(this.end === 0 ? this.buffer : this.buffer.subarray(this.end));
   }
 
   /** Accounts for `n` bytes that read() put into the buffer. */

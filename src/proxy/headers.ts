@@ -187,7 +187,7 @@ export function rewriteRequestHeaders(
     "\r\nx-request-id: " + requestId + "\r\n";
   if (traceparent === null) {
     lines += "traceparent: " +
-      (traceparentOverride ?? `00-${randomHex(16)}-${randomHex(8)}-01`) + "\r\n";
+      (traceparentOverride ?? randomTraceparent()) + "\r\n";
   } else {
     lines += "traceparent: " + (traceparentOverride ?? traceparent) + "\r\n";
     if (tracestate !== null) lines += "tracestate: " + tracestate + "\r\n";
@@ -196,37 +196,83 @@ export function rewriteRequestHeaders(
 }
 
 /**
- * Random hex from a pooled buffer: one getRandomValues call per 4 KiB instead of two per
- * request. Trace and request ids need uniqueness, not secrecy.
+ * Request ids (UUID v4) and trace contexts are made in batches: one getRandomValues call and one
+ * string per batch, written as bytes, each id a slice of it (a small object, no copying and no
+ * per-id formatting). They need uniqueness, not secrecy.
  */
-const POOL_BYTES = 4096;
-const pool = new Uint8Array(POOL_BYTES);
-/** The pool as one hex string: ids are slices of it (no per-char concatenation). */
-let poolHex = "";
-const hexDigits = new Uint8Array(POOL_BYTES * 2);
+const ID_BATCH = 128;
 const HEX_DIGIT = new TextEncoder().encode("0123456789abcdef");
-let poolOffset = POOL_BYTES;
+const UUID_CHARS = 36;
+/** "00-" + 32 hex trace id + "-" + 16 hex parent id + "-01" (sampled). */
+const TRACEPARENT_CHARS = 55;
 
-function randomHex(bytes: number): string {
-  if (poolOffset + bytes > POOL_BYTES) {
-    crypto.getRandomValues(pool);
-    for (let i = 0; i < POOL_BYTES; i++) {
-      hexDigits[2 * i] = HEX_DIGIT[pool[i] >> 4];
-      hexDigits[2 * i + 1] = HEX_DIGIT[pool[i] & 15];
-    }
-    poolHex = latin1(hexDigits, 0, hexDigits.length);
-    poolOffset = 0;
+let uuids = "";
+let nextUuid = ID_BATCH;
+let traceparents = "";
+let nextTraceparent = ID_BATCH;
+
+/** `count` random bytes as hex into `out` at `o`; returns the offset after them. */
+function putHex(out: Uint8Array, o: number, random: Uint8Array, from: number, count: number) {
+  for (let b = from; b < from + count; b++) {
+    out[o++] = HEX_DIGIT[random[b] >> 4];
+    out[o++] = HEX_DIGIT[random[b] & 15];
   }
-  const start = poolOffset * 2;
-  poolOffset += bytes;
-  return poolHex.slice(start, start + bytes * 2);
+  return o;
 }
 
-/** A UUID v4 from the same pool. */
+function makeUuids(): void {
+  const random = crypto.getRandomValues(new Uint8Array(16 * ID_BATCH));
+  const out = new Uint8Array(UUID_CHARS * ID_BATCH);
+  for (let i = 0; i < ID_BATCH; i++) {
+    const r = i * 16;
+    random[r + 6] = (random[r + 6] & 0x0f) | 0x40; // version 4
+    random[r + 8] = (random[r + 8] & 0x3f) | 0x80; // variant 10xx
+    let o = putHex(out, i * UUID_CHARS, random, r, 4);
+    out[o++] = 45; // "-"
+    o = putHex(out, o, random, r + 4, 2);
+    out[o++] = 45;
+    o = putHex(out, o, random, r + 6, 2);
+    out[o++] = 45;
+    o = putHex(out, o, random, r + 8, 2);
+    out[o++] = 45;
+    putHex(out, o, random, r + 10, 6);
+  }
+  uuids = latin1(out, 0, out.length);
+  nextUuid = 0;
+}
+
+function makeTraceparents(): void {
+  const random = crypto.getRandomValues(new Uint8Array(24 * ID_BATCH));
+  const out = new Uint8Array(TRACEPARENT_CHARS * ID_BATCH);
+  const DASH = 45;
+  const ZERO = 48;
+  const ONE = 49;
+  for (let i = 0; i < ID_BATCH; i++) {
+    let o = i * TRACEPARENT_CHARS;
+    out[o++] = ZERO;
+    out[o++] = ZERO;
+    out[o++] = DASH;
+    o = putHex(out, o, random, i * 24, 16);
+    out[o++] = DASH;
+    o = putHex(out, o, random, i * 24 + 16, 8);
+    out[o++] = DASH;
+    out[o++] = ZERO;
+    out[o++] = ONE;
+  }
+  traceparents = latin1(out, 0, out.length);
+  nextTraceparent = 0;
+}
+
+/** A random UUID v4. */
 export function randomRequestId(): string {
-  const h = randomHex(16);
-  const variant = "89ab"[h.charCodeAt(16) & 3];
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${
-    h.slice(20, 32)
-  }`;
+  if (nextUuid === ID_BATCH) makeUuids();
+  const start = nextUuid++ * UUID_CHARS;
+  return uuids.slice(start, start + UUID_CHARS);
+}
+
+/** A new sampled W3C trace context (random trace and parent ids). */
+export function randomTraceparent(): string {
+  if (nextTraceparent === ID_BATCH) makeTraceparents();
+  const start = nextTraceparent++ * TRACEPARENT_CHARS;
+  return traceparents.slice(start, start + TRACEPARENT_CHARS);
 }

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { CidrSet } from "./cidr.ts";
-import { clientAddress, randomRequestId, rewriteRequestHeaders, stripHopByHop } from "./headers.ts";
+import {
+  clientAddress,
+  randomRequestId,
+  randomTraceparent,
+  rewriteRequestHeaders,
+  stripHopByHop,
+} from "./headers.ts";
 
 Deno.test("hop-by-hop headers and names listed in Connection are removed", () => {
   const headers = new Headers({
@@ -147,4 +153,14 @@ Deno.test("the rewritten header lines are what the pairs say, without Host and C
     ["traceparent", override],
     ["tracestate", "v=1"],
   ]);
+});
+
+Deno.test("generated trace contexts are well-formed and distinct across batches", () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    const traceparent = randomTraceparent();
+    assert.match(traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    seen.add(traceparent.slice(3, 35));
+  }
+  assert.equal(seen.size, 1000);
 });

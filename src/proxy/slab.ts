@@ -31,3 +31,21 @@ export function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   out.set(bytes);
   return out;
 }
+
+/**
+ * Copies src[from, to) into dst at `at`. Short ranges by a loop: the subarray view that set()
+ * needs costs more than copying a few dozen bytes.
+ */
+export function copyRange(
+  src: Uint8Array,
+  from: number,
+  to: number,
+  dst: Uint8Array,
+  at: number,
+): void {
+  if (to - from > 64) {
+    dst.set(src.subarray(from, to), at);
+    return;
+  }
+  for (let i = from; i < to; i++) dst[at++] = src[i];
+}
