@@ -196,19 +196,23 @@ function hasBadByte(text: string): boolean {
   return false;
 }
 
-/** Parses a request head (as read by ConnReader.readHead). Throws HeadError. */
+/**
+ * Parses a request head (as returned by ConnReader.nextHead). Throws HeadError. Lines are
+ * walked with indexOf rather than split: no arrays of lines or words per request.
+ */
 export function parseRequestHead(text: string): IncomingRequest {
-  const lines = text.split("\r\n");
-  if (lines.length - 1 > REQUEST_HEADERS_MAX) throw new HeadError(431, "too many headers");
-  // Indexed rather than destructured: array destructuring goes through the iterator protocol.
-  const requestLine = lines[0].split(" ");
-  const method = requestLine[0];
-  const target = requestLine[1];
-  const version = requestLine[2];
-  const extra = requestLine[3];
-  if (extra !== undefined || !version || !isToken(method)) {
-    throw new HeadError(400, "malformed request line");
-  }
+  let eol = text.indexOf("\r\n");
+  if (eol < 0) eol = text.length;
+  // The request line: exactly three words separated by single spaces.
+  const sp1 = text.indexOf(" ");
+  const sp2 = sp1 < 0 || sp1 >= eol ? -1 : text.indexOf(" ", sp1 + 1);
+  if (sp2 < 0 || sp2 >= eol - 1) throw new HeadError(400, "malformed request line");
+  const sp3 = text.indexOf(" ", sp2 + 1);
+  if (sp3 >= 0 && sp3 < eol) throw new HeadError(400, "malformed request line");
+  const method = text.slice(0, sp1);
+  const target = text.slice(sp1 + 1, sp2);
+  const version = text.slice(sp2 + 1, eol);
+  if (!isToken(method)) throw new HeadError(400, "malformed request line");
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
     throw new HeadError(/^HTTP\/\d(\.\d)?$/.test(version) ? 505 : 400, "unsupported version");
   }
@@ -220,13 +224,16 @@ export function parseRequestHead(text: string): IncomingRequest {
   let connection = "";
   let expect: string | null = null;
   let upgrade = "";
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new HeadError(400, "malformed header line");
-    const raw = line.slice(0, colon);
+  let count = 0;
+  for (let pos = eol + 2; pos < text.length + 2; pos = eol + 2) {
+    eol = text.indexOf("\r\n", pos);
+    if (eol < 0) eol = text.length;
+    if (++count > REQUEST_HEADERS_MAX) throw new HeadError(431, "too many headers");
+    const colon = text.indexOf(":", pos);
+    if (colon <= pos || colon > eol) throw new HeadError(400, "malformed header line");
+    const raw = text.slice(pos, colon);
     if (!isToken(raw)) throw new HeadError(400, "malformed header name");
-    const value = line.slice(colon + 1).trim();
+    const value = text.slice(colon + 1, eol).trim();
     if (hasBadByte(value)) throw new HeadError(400, "invalid header value");
     const name = raw.toLowerCase();
     switch (name) {
