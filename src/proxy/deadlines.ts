@@ -19,6 +19,8 @@ export interface Deadline {
   cancel(): void;
   /** Moves the deadline to `ms` from now (idle timeouts re-arm on every chunk). */
   extend(ms: number): void;
+  /** Arms it again, `ms` from now, whether it is pending, cancelled or has fired. */
+  restart(ms: number): void;
 }
 
 class Pending implements Deadline {
@@ -37,6 +39,13 @@ class Pending implements Deadline {
 
   extend(ms: number): void {
     this.atMs = Date.now() + ms;
+  }
+
+  restart(ms: number): void {
+    this.atMs = Date.now() + ms;
+    if (this.linked) return;
+    link(this);
+    ticker ??= setInterval(sweep, RESOLUTION_MS);
   }
 }
 

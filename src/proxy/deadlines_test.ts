@@ -38,3 +38,19 @@ Deno.test("a deadline cancelled by one firing in the same sweep does not fire", 
   late.cancel();
   assert.equal(pendingDeadlines(), 0);
 });
+
+Deno.test("a restarted deadline fires again, after a cancel or after firing", async () => {
+  let fired = 0;
+  const d = deadline(10, () => fired++);
+  d.cancel();
+  d.restart(10);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(fired, 1, "restarted after a cancel");
+  d.restart(10);
+  d.restart(5_000); // a pending deadline only moves: still one entry
+  assert.equal(pendingDeadlines(), 1);
+  d.restart(10);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(fired, 2, "restarted after firing");
+  assert.equal(pendingDeadlines(), 0);
+});

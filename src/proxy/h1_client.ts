@@ -6,7 +6,7 @@
  * proxy's per-request cost. It handles bodyless requests to http:// targets; everything else
  * (request bodies, https, upgrades) goes through fetch.
  */
-import { deadline } from "./deadlines.ts";
+import { type Deadline, deadline } from "./deadlines.ts";
 import { HOP_BY_HOP } from "./headers.ts";
 import { latin1, latin1Bytes, latin1Into } from "./latin1.ts";
 import type { ProxyReply } from "./reply.ts";
@@ -52,19 +52,19 @@ export interface H1Exchange {
 }
 
 export class H1Pool {
-  private readonly idle: Deno.TcpConn[] = [];
+  private readonly idle: PooledConn[] = [];
   private closed = false;
 
   constructor(readonly target: H1Target) {}
 
   close(): void {
     this.closed = true;
-    for (const conn of this.idle.splice(0)) closeQuietly(conn);
+    for (const pooled of this.idle.splice(0)) pooled.close();
   }
 
-  private release(conn: Deno.TcpConn): void {
-    if (this.closed || this.idle.length >= IDLE_CONNECTIONS_MAX) closeQuietly(conn);
-    else this.idle.push(conn);
+  private release(pooled: PooledConn): void {
+    if (this.closed || this.idle.length >= IDLE_CONNECTIONS_MAX) pooled.close();
+    else this.idle.push(pooled);
   }
 
   private async connect(timeoutMs: number): Promise<Deno.TcpConn> {
@@ -104,13 +104,12 @@ export class H1Pool {
   ): Promise<H1Exchange> {
     for (let attempt = 0;; attempt++) {
       const reused = this.idle.length > 0 && attempt === 0;
-      const conn = reused ? this.idle.pop()! : await this.connect(connectTimeoutMs);
-      let timedOut = false;
-      const timer = deadline(headerTimeoutMs, () => {
-        timedOut = true;
-        closeQuietly(conn);
-      });
-      let buffer: Uint8Array = readBuffers.get(conn) ?? newReadBuffer(conn);
+      const pooled = reused
+        ? this.idle.pop()!
+        : new PooledConn(await this.connect(connectTimeoutMs));
+      const conn = pooled.conn;
+      pooled.armHeaderDeadline(headerTimeoutMs);
+      let buffer: Uint8Array = pooled.buffer;
       let filled = 0;
       let parsed: ParsedHead;
       try {
@@ -127,7 +126,7 @@ export class H1Pool {
         }
         if (written < head.length) await writeAll(conn, head.subarray(written));
         for (;;) {
-          if (filled === buffer.length) buffer = growReadBuffer(conn, buffer);
+          if (filled === buffer.length) buffer = pooled.growBuffer();
           let n: number | null;
           try {
             // The whole buffer when it is empty (the common case): no view to allocate.
@@ -155,22 +154,22 @@ export class H1Pool {
           break;
         }
       } catch (error) {
-        closeQuietly(conn);
-        if (timedOut) throw new UpstreamError("response header timeout", "timeout");
+        pooled.close();
+        if (pooled.timedOut) throw new UpstreamError("response header timeout", "timeout");
         // The upstream closed an idle connection under us: an idempotent request is resent on
         // a fresh one (it may have been received, which idempotency makes harmless).
         if (error instanceof StaleConnection && reused && IDEMPOTENT.has(method)) continue;
         if (error instanceof StaleConnection) throw new UpstreamError(error.message, "other");
         throw error;
       } finally {
-        timer.cancel();
+        pooled.headerDeadline!.cancel();
       }
-      const answered = this.answer(conn, parsed, buffer, filled, method, idleTimeoutMs, onBodyDone);
+      const answered = this.answer(pooled, parsed, filled, method, idleTimeoutMs, onBodyDone);
       if (!(answered instanceof Promise)) return answered;
       try {
         return await answered;
       } catch (error) {
-        closeQuietly(conn);
+        pooled.close();
         throw error;
       }
     }
@@ -178,14 +177,15 @@ export class H1Pool {
 
   /** The reply for a parsed head: the body read whole when it is small, else streamed. */
   private answer(
-    conn: Deno.TcpConn,
+    pooled: PooledConn,
     parsed: ParsedHead,
-    buffer: Uint8Array,
     filled: number,
     method: string,
     idleTimeoutMs: number,
     onBodyDone: (ok: boolean) => void,
   ): H1Exchange | Promise<H1Exchange> {
+    const conn = pooled.conn;
+    const buffer = pooled.buffer;
     const noBody = method === "HEAD" || parsed.status === 204 || parsed.status === 304;
     const reply: ProxyReply = {
       status: parsed.status,
@@ -198,7 +198,7 @@ export class H1Pool {
     // Bytes read past the head: the body's start (or, from a misbehaving upstream, more).
     const extraBytes = filled - parsed.headBytes;
     if (noBody) {
-      this.finish(conn, parsed, extraBytes === 0);
+      this.finish(pooled, parsed, extraBytes === 0);
       return { reply, streaming: false };
     }
     if (
@@ -214,33 +214,73 @@ export class H1Pool {
         idleTimeoutMs,
       );
       if (fixed instanceof Promise) {
-        return fixed.then((body) => this.fixedAnswer(conn, parsed, reply, body));
+        return fixed.then((body) => this.fixedAnswer(pooled, parsed, reply, body));
       }
-      return this.fixedAnswer(conn, parsed, reply, fixed);
+      return this.fixedAnswer(pooled, parsed, reply, fixed);
     }
     const extra = buffer.subarray(parsed.headBytes, filled);
     reply.body = streamBody(conn, extra, parsed, idleTimeoutMs, (reusable) => {
-      if (reusable && parsed.keepAlive) this.release(conn);
-      else closeQuietly(conn);
+      if (reusable && parsed.keepAlive) this.release(pooled);
+      else pooled.close();
       onBodyDone(reusable);
     });
     return { reply, streaming: true };
   }
 
   private fixedAnswer(
-    conn: Deno.TcpConn,
+    pooled: PooledConn,
     parsed: ParsedHead,
     reply: ProxyReply,
     body: FixedBody,
   ): H1Exchange {
-    this.finish(conn, parsed, body.overflow === 0);
+    this.finish(pooled, parsed, body.overflow === 0);
     reply.body = body.bytes;
     return { reply, streaming: false };
   }
 
-  private finish(conn: Deno.TcpConn, parsed: ParsedHead, clean: boolean): void {
-    if (parsed.keepAlive && clean) this.release(conn);
-    else closeQuietly(conn);
+  private finish(pooled: PooledConn, parsed: ParsedHead, clean: boolean): void {
+    if (parsed.keepAlive && clean) this.release(pooled);
+    else pooled.close();
+  }
+}
+
+/**
+ * A connection to the target with what its exchanges reuse: the read buffer (no 16 KiB
+ * allocation per request) and the response-header deadline (re-armed per exchange instead of
+ * a deadline and a closure made per request).
+ */
+class PooledConn {
+  buffer: Uint8Array = new Uint8Array(16 * 1024);
+  /** Set when the header deadline fired (it closed the connection). */
+  timedOut = false;
+  headerDeadline: Deadline | null = null;
+
+  constructor(readonly conn: Deno.TcpConn) {}
+
+  armHeaderDeadline(ms: number): void {
+    if (this.headerDeadline === null) {
+      this.headerDeadline = deadline(ms, () => {
+        this.timedOut = true;
+        closeQuietly(this.conn);
+      });
+    } else {
+      this.headerDeadline.restart(ms);
+    }
+  }
+
+  /** A read buffer twice as large for a head that did not fit (bounded). */
+  growBuffer(): Uint8Array {
+    if (this.buffer.length >= RESPONSE_HEAD_BYTES_MAX) {
+      throw new UpstreamError("response head too large", "other");
+    }
+    const bigger = new Uint8Array(this.buffer.length * 2);
+    bigger.set(this.buffer);
+    return this.buffer = bigger;
+  }
+
+  close(): void {
+    this.headerDeadline?.cancel();
+    closeQuietly(this.conn);
   }
 }
 
@@ -285,26 +325,6 @@ function findHeadEnd(buffer: Uint8Array, from: number, to: number): number {
     }
   }
   return -1;
-}
-
-/** One read buffer per connection, reused across its requests (no 16 KiB alloc per request). */
-const readBuffers = new WeakMap<Deno.TcpConn, Uint8Array>();
-
-function newReadBuffer(conn: Deno.TcpConn): Uint8Array {
-  const buffer = new Uint8Array(16 * 1024);
-  readBuffers.set(conn, buffer);
-  return buffer;
-}
-
-/** A read buffer twice as large for a head that did not fit; bounded by RESPONSE_HEAD_BYTES_MAX. */
-function growReadBuffer(conn: Deno.TcpConn, buffer: Uint8Array): Uint8Array {
-  if (buffer.length >= RESPONSE_HEAD_BYTES_MAX) {
-    throw new UpstreamError("response head too large", "other");
-  }
-  const bigger = new Uint8Array(buffer.length * 2);
-  bigger.set(buffer);
-  readBuffers.set(conn, bigger);
-  return bigger;
 }
 
 /** Response headers the proxy never passes on as they came: framing and its own request id. */
