@@ -113,7 +113,11 @@ export function mountJobRoutes(
 function mountWorkerRoutes(app: OpenAPIHono<GatewayEnv>, jobs: JobService): void {
   mountRoute(app, claimJobsRoute, async (c) => {
     const body = c.req.valid("json");
-    const claimed = await jobs.claim({ ...body, worker: body.worker_id }, c.req.raw.signal);
+    // The request's signal only if the claim waits (see JobService.claim).
+    const claimed = await jobs.claim(
+      { ...body, worker: body.worker_id },
+      () => c.req.raw.signal,
+    );
     return c.json({
       jobs: claimed.map(({ lease_expires_at_ms, payload, ...job }) => ({
         ...job,

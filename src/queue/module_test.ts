@@ -115,6 +115,27 @@ Deno.test("long-poll: ends empty at the deadline or on abort", async () => {
   service.close();
 });
 
+Deno.test("long-poll: a signal given as a function is looked up only when the claim waits", async () => {
+  const jobs = memoryJobs();
+  const service = new JobService({ client: jobs.client, claimPollMs: 10 });
+  const controller = new AbortController();
+  let lookups = 0;
+  const signal = () => {
+    lookups++;
+    return controller.signal;
+  };
+  await service.enqueue({ queue: "q", payload: 1 });
+  const claimed = await service.claim({ worker: "w", queues: ["q"], wait_ms: 10_000 }, signal);
+  assert.equal(claimed.length, 1);
+  assert.equal(lookups, 0, "answered at once: the signal was never needed");
+  const waiting = service.claim({ worker: "w", queues: ["q"], wait_ms: 10_000 }, signal);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(lookups, 1);
+  controller.abort();
+  assert.deepEqual(await waiting, [], "the abort ends the wait");
+  service.close();
+});
+
 Deno.test("metrics: expired leases are counted per queue, by the claim or the reaper", async () => {
   const clock = new ManualClock(T0);
   const jobs = memoryJobs(clock);

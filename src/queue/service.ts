@@ -198,9 +198,20 @@ export class JobService {
 
   /**
    * Leases up to `max` jobs. With `wait_ms` > 0 and nothing claimable, waits (long-poll) until a
-   * job arrives or the wait ends; `signal` ends it early (client gone, shutdown).
+   * job arrives or the wait ends; `signal` ends it early (client gone, shutdown). It may be given
+   * as a function, called only if the claim waits: a Deno.serve request's `signal`, once read,
+   * is aborted with a new DOMException (a stack capture) when the response is sent, which a claim
+   * answered at once has no use for.
    */
-  async claim(input: ClaimInput, signal?: AbortSignal): Promise<ClaimedJob[]> {
+  async claim(
+    input: ClaimInput,
+    signalSource?: AbortSignal | (() => AbortSignal),
+  ): Promise<ClaimedJob[]> {
+    let signal = typeof signalSource === "function" ? undefined : signalSource;
+    const waitFor = (ms: number) => {
+      if (signal === undefined && typeof signalSource === "function") signal = signalSource();
+      return this.waiters.wait(ms, signal);
+    };
     const max = input.max ?? 1;
     const leaseMs = input.lease_ms ?? this.settings.visibilityTimeoutMs;
     const waitMs = Math.min(input.wait_ms ?? 0, this.settings.claimWaitMsMax);
@@ -218,7 +229,7 @@ export class JobService {
       ) {
         const left = deadline - this.clock.nowMs();
         if (left <= 0 || this.waiters.full) return [];
-        await this.waiters.wait(left, signal);
+        await waitFor(left);
         continue;
       }
       const { jobs, expired_by_queue } = await this.run<
@@ -237,7 +248,7 @@ export class JobService {
       const left = deadline - this.clock.nowMs();
       if (jobs.length > 0 || left <= 0 || signal?.aborted) return jobs;
       if (this.waiters.full) return jobs;
-      await this.waiters.wait(left, signal);
+      await waitFor(left);
     }
   }
 
