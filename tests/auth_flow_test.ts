@@ -64,6 +64,10 @@ Deno.test("register, login, me, permissions, API tokens, logout", async () => {
     const viaToken = await (await gw.request("/api/v1/auth/me", bearer(apiToken.token))).json();
     assert.equal(viaToken.kind, "api_token");
     assert.deepEqual(viaToken.roles, ["readonly"]);
+    // The token's id with another secret is refused, also once the real token is cached.
+    const last = apiToken.token.at(-1) === "A" ? "B" : "A";
+    const forged = apiToken.token.slice(0, -1) + last;
+    assert.equal((await gw.request("/api/v1/auth/me", bearer(forged))).status, 401);
     const listed = await (await gw.request("/api/v1/auth/tokens", bearer(pair.token))).json();
     assert.equal(listed.tokens.length, 1);
     assert.equal("token" in listed.tokens[0], false);

@@ -46,7 +46,11 @@ export function toHex(bytes: Uint8Array): string {
 /** SHA-256 of a (high-entropy) secret, hex. node:crypto hashes in ~1 µs; WebCrypto's async
  * digest costs several times that, on every API-token request. */
 export function sha256Hex(text: string): Promise<string> {
-  return Promise.resolve(createHash("sha256").update(text, "utf8").digest("hex"));
+  return Promise.resolve(sha256HexSync(text));
+}
+
+export function sha256HexSync(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** URL-safe random identifier/secret with `bytes` bytes of entropy. */

@@ -139,6 +139,11 @@ export class AuthCache {
     this.users.delete(uid);
   }
 
+  /** An API token record if it is cached (null: known not to exist), else undefined. */
+  cachedApiToken(id: string): ApiTokenRecord | null | undefined {
+    return this.tokens.get(id);
+  }
+
   async apiToken(id: string): Promise<ApiTokenRecord | null> {
     const cached = this.tokens.get(id);
     if (cached !== undefined) return cached;

@@ -2,11 +2,11 @@
 import { UnauthorizedError } from "../errors/app_error.ts";
 import type { Clock } from "../lib/clock.ts";
 import { type Principal, roleClosure } from "../rbac/mod.ts";
-import { sha256Hex, timingSafeEqualHex } from "./atlas_util.ts";
+import { sha256HexSync, timingSafeEqualHex } from "./atlas_util.ts";
 import type { AuthCache } from "./auth_cache.ts";
 import { parseApiTokenText } from "./api_tokens.ts";
 import type { AccessClaims, JwtCodec } from "./jwt.ts";
-import type { UserRecord } from "./records.ts";
+import type { ApiTokenRecord, UserRecord } from "./records.ts";
 
 const REJECTED = "Invalid or revoked credentials";
 
@@ -65,14 +65,66 @@ export async function principalFromApiToken(
   if (!parsed) throw new UnauthorizedError("Invalid token", "invalid_token");
   await cache.fresh();
   const record = cache.isRevoked("t", parsed.id) ? null : await cache.apiToken(parsed.id);
-  const secretHash = await sha256Hex(parsed.secret);
+  checkApiToken(record, secretHashOf(parsed.secret), clock);
+  return tokenPrincipal(cache, record, await cache.user(record.userId));
+}
+
+/**
+ * principalFromApiToken without a wait, when the caches are fresh and the token and its owner
+ * are cached: the common case of a worker's or a service's every request after its first. Same
+ * checks, same errors; undefined when the async path must run.
+ */
+export function principalFromCachedApiToken(
+  text: string,
+  cache: AuthCache,
+  clock: Clock,
+): Principal | undefined {
+  if (!cache.isFresh()) return undefined;
+  const parsed = parseApiTokenText(text);
+  if (!parsed) throw new UnauthorizedError("Invalid token", "invalid_token");
+  const record = cache.isRevoked("t", parsed.id) ? null : cache.cachedApiToken(parsed.id);
+  if (record === undefined) return undefined;
+  checkApiToken(record, secretHashOf(parsed.secret), clock);
+  const user = cache.cachedUser(record.userId);
+  return user === undefined ? undefined : tokenPrincipal(cache, record, user);
+}
+
+/**
+ * SHA-256 of presented token secrets, remembered (bounded): hashing is most of an API-token
+ * check's cost, and a worker presents the same token on every request. Only the hash of what
+ * was presented is remembered; every request still compares it with the stored record.
+ */
+const secretHashes = new Map<string, string>();
+const SECRET_HASHES_MAX = 1024;
+
+function secretHashOf(secret: string): string {
+  let hash = secretHashes.get(secret);
+  if (hash === undefined) {
+    if (secretHashes.size >= SECRET_HASHES_MAX) secretHashes.clear();
+    hash = sha256HexSync(secret);
+    secretHashes.set(secret, hash);
+  }
+  return hash;
+}
+
+function checkApiToken(
+  record: ApiTokenRecord | null,
+  secretHash: string,
+  clock: Clock,
+): asserts record is ApiTokenRecord {
   if (!record || !timingSafeEqualHex(secretHash, record.secretSha256)) {
     throw new UnauthorizedError(REJECTED, "invalid_token");
   }
   if (record.expiresMs > 0 && record.expiresMs <= clock.nowMs()) {
     throw new UnauthorizedError("API token expired", "token_expired");
   }
-  const user = await cache.user(record.userId);
+}
+
+function tokenPrincipal(
+  cache: AuthCache,
+  record: ApiTokenRecord,
+  user: UserRecord | null,
+): Principal {
   if (!user || user.disabled) throw new UnauthorizedError(REJECTED, "user_inactive");
   // A token never has more than its owner has now: its roles ∩ the roles its owner holds now.
   const owned = roleClosure(cache.roleTable(), user.roles);

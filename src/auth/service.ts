@@ -20,7 +20,12 @@ import type { KeyRing } from "./key_ring.ts";
 import type { AuthMetrics } from "./metrics.ts";
 import { checkPasswordRules, PASSWORD_CHARS_MAX, type PasswordHasher } from "./passwords.ts";
 import type { PasswordRunner } from "./password_jobs.ts";
-import { principalFromApiToken, principalFromCachedJwt, principalFromJwt } from "./principal.ts";
+import {
+  principalFromApiToken,
+  principalFromCachedApiToken,
+  principalFromCachedJwt,
+  principalFromJwt,
+} from "./principal.ts";
 import type { ApiTokenRecord, TokenPair, UserRecord } from "./records.ts";
 import type { RoleStore } from "./role_store.ts";
 import type { SessionStore } from "./sessions.ts";
@@ -60,14 +65,15 @@ export class AuthServices implements RequestAuthenticator {
   }
 
   authenticateBearer(credential: string): Promise<Principal> {
-    // Most requests carry a JWT verified before, for a cached user: answer without a wait.
-    if (!credential.startsWith(API_TOKEN_PREFIX)) {
-      try {
-        const principal = principalFromCachedJwt(credential, this.parts.jwt, this.parts.cache);
-        if (principal !== undefined) return Promise.resolve(principal);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    // Most requests carry a credential checked before, for a cached user: answer without a wait.
+    try {
+      const { jwt, cache, clock } = this.parts;
+      const principal = credential.startsWith(API_TOKEN_PREFIX)
+        ? principalFromCachedApiToken(credential, cache, clock)
+        : principalFromCachedJwt(credential, jwt, cache);
+      if (principal !== undefined) return Promise.resolve(principal);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.authenticateUncached(credential);
   }
