@@ -5,7 +5,9 @@
  *     [--ndurable 50000] [--parts same,durable]
  *
  * Part 1: the same persistence on both (Redis `appendonly yes, appendfsync no`; atlasd
- * `--sync-mode none`: both append every write to the log, neither fsyncs per write),
+ * `--sync-mode none`: both append every write to the log, neither fsyncs per write; Redis
+ * `--save ""` and atlasd `atlas.snapshot_interval_cmds: 0`: neither snapshots by write count,
+ * both rewrite the log when it has grown, at the same defaults),
  * `-c 50` for SET GET INCR LPUSH RPOP SADD HSET ZADD with `-P 1` and `-P 16`.
  * Part 2: durable writes: atlasd `--sync-mode every` vs Redis `appendfsync always`, -c 50 -P 1 SET.
  * Servers alternate which goes first each round; every round's ratio is printed, then medians.
@@ -174,7 +176,7 @@ function table(rows: Row[]): string {
 
 async function samePersistence(): Promise<Row[]> {
   const redis = await startRedis(["--save", "", "--appendonly", "yes", "--appendfsync", "no"]);
-  const atlas = await startAtlasd(["--sync-mode", "none"]);
+  const atlas = await startAtlasd(["--sync-mode", "none", "--config", await noCountSnapshots()]);
   let rows: Row[] = [];
   try {
     rows = rows.concat(await compare(redis, atlas, TESTS, 1, N_P1, "-P1"));
@@ -186,6 +188,16 @@ async function samePersistence(): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * A config file turning off atlasd's write-count snapshots (`helios` configs default to
+ * 100,000 writes, like Redis's `save 60 10000`), as the bench's `--save ""` does for Redis.
+ */
+async function noCountSnapshots(): Promise<string> {
+  const file = await Deno.makeTempFile({ prefix: "atlasd_bench_", suffix: ".yaml" });
+  await Deno.writeTextFile(file, "atlas:\n  snapshot_interval_cmds: 0\n");
+  return file;
+}
+
 async function durableWrites(): Promise<Row[]> {
   const redisAlways = await startRedis([
     "--save",
@@ -195,7 +207,12 @@ async function durableWrites(): Promise<Row[]> {
     "--appendfsync",
     "always",
   ]);
-  const atlasEvery = await startAtlasd(["--sync-mode", "every"]);
+  const atlasEvery = await startAtlasd([
+    "--sync-mode",
+    "every",
+    "--config",
+    await noCountSnapshots(),
+  ]);
   try {
     return await compare(redisAlways, atlasEvery, ["set"], 1, N_DURABLE, "every/always");
   } finally {
