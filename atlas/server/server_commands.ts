@@ -1,7 +1,8 @@
-/** Server commands: INFO, TIME, SAVE BGSAVE BGREWRITEAOF LASTSAVE, SHUTDOWN, DEBUG SLEEP. */
+/** Server commands: INFO, TIME, SAVE BGSAVE BGREWRITEAOF LASTSAVE, SHUTDOWN, DEBUG (debug_command.ts). */
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { debug } from "./debug_command.ts";
 import { info } from "./info.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
 import type { HandlerResult } from "./types.ts";
@@ -85,17 +86,6 @@ function shutdown(ctx: ServerContext, client: Client, argv: string[]): Reply | P
     client.closeAfterFlush = true;
     return simple("OK");
   })();
-}
-
-function debug(_ctx: ServerContext, _client: Client, argv: string[]): Reply | Promise<Reply> {
-  const sub = argv[1].toLowerCase();
-  if (sub === "sleep" && argv.length === 3) {
-    const s = Number(argv[2]);
-    if (!Number.isFinite(s) || s < 0) return error("ERR value is not a valid float");
-    const ms = Math.min(s * 1000, 60_000);
-    return new Promise((resolve) => setTimeout(() => resolve(simple("OK")), ms));
-  }
-  return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try DEBUG HELP.`);
 }
 
 const srv = keylessCommands("server");

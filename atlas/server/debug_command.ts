@@ -1,0 +1,84 @@
+/**
+ * DEBUG: the subcommands tools and test suites use — SLEEP (hold the connection), POPULATE (make
+ * test keys) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows
+ * it, atlasd answers these: none of them reads or corrupts memory the way Redis's others can.
+ */
+import { error, type Reply, simple } from "../store/reply.ts";
+import type { Client } from "./client.ts";
+import type { ServerContext } from "./context.ts";
+import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
+
+const DEBUG_HELP = [
+  "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "POPULATE <count> [<prefix>] [<size>]",
+  "    Make string keys <prefix>:0 to <prefix>:<count-1> (prefix 'key'), each holding",
+  "    value:<n>, cut or zero-padded to <size> bytes when a size is given. Keys that",
+  "    exist are left as they are.",
+  "SLEEP <seconds>",
+  "    Reply after <seconds> (decimals allowed, at most 60); other clients are served",
+  "    meanwhile.",
+  "HELP",
+  "    Prints this help.",
+];
+
+/** Keys written per batch before waiting for the batch (a populate of millions stays bounded). */
+const POPULATE_BATCH = 10_000;
+
+export function debug(ctx: ServerContext, _client: Client, argv: string[]): Reply | Promise<Reply> {
+  const sub = argv[1].toLowerCase();
+  if (sub === "help" && argv.length === 2) return helpReply(DEBUG_HELP);
+  if (sub === "sleep" && argv.length === 3) {
+    const s = Number(argv[2]);
+    if (!Number.isFinite(s) || s < 0) return error("ERR value is not a valid float");
+    const ms = Math.min(s * 1000, 60_000);
+    return new Promise((resolve) => setTimeout(() => resolve(simple("OK")), ms));
+  }
+  if (sub === "populate" && argv.length >= 3 && argv.length <= 5) {
+    const count = positiveInteger(argv[2]);
+    if (count === null) return error("ERR value is out of range, must be positive");
+    const size = argv.length === 5 ? positiveInteger(argv[4]) : 0;
+    if (size === null) return error("ERR value is out of range, must be positive");
+    return populate(ctx, argv.length >= 4 ? argv[3] : "key", count, size);
+  }
+  return subcommandSyntaxError("debug", argv);
+}
+
+/** Redis's getPositiveLongFromObject: a non-negative integer (0 included). */
+function positiveInteger(text: string): number | null {
+  if (!/^(0|[1-9][0-9]{0,17})$/.test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/**
+ * Redis's DEBUG POPULATE: `<prefix>:<n>` = `value:<n>` (cut or padded with zero bytes to `size`
+ * when given) for n below `count`, skipping keys that exist. Each key is a SET NX through the
+ * executor, so the keys are logged and replicated like any write (Redis adds them to memory
+ * only, where an AOF-only server loses them at restart).
+ */
+async function populate(
+  ctx: ServerContext,
+  prefix: string,
+  count: number,
+  size: number,
+): Promise<Reply> {
+  let pending: Promise<Reply>[] = [];
+  for (let n = 0; n < count; n++) {
+    let value = `value:${n}`;
+    if (size > 0) value = value.length >= size ? value.slice(0, size) : value.padEnd(size, "\0");
+    const reply = ctx.executor.execute(["SET", `${prefix}:${n}`, value, "NX"]);
+    if (reply instanceof Promise) pending.push(reply);
+    else if (reply.kind === "error") return reply;
+    if (pending.length >= POPULATE_BATCH) {
+      const failed = firstError(await Promise.all(pending));
+      if (failed !== null) return failed;
+      pending = [];
+    }
+  }
+  return firstError(await Promise.all(pending)) ?? simple("OK");
+}
+
+function firstError(replies: Reply[]): Reply | null {
+  for (const reply of replies) if (reply.kind === "error") return reply;
+  return null;
+}

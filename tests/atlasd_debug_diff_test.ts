@@ -1,0 +1,103 @@
+/**
+ * Side by side with redis-server 7.0 (started with enable-debug-command yes): DEBUG POPULATE's
+ * keys, values, skipping of existing keys and error texts, DEBUG SLEEP, and DEBUG HELP's shape.
+ * Plus atlasd's own promise: populated keys are logged like any write and survive a restart.
+ */
+import assert from "node:assert/strict";
+import {
+  RawClient,
+  type RespValue,
+  startAtlasd,
+  startRedis,
+} from "../atlas/testing/atlasd_harness.ts";
+
+const STEPS: string[][] = [
+  ["SET", "key:3", "mine"],
+  ["DEBUG", "POPULATE", "100"],
+  ["DBSIZE"],
+  ["GET", "key:0"],
+  ["GET", "key:3"],
+  ["GET", "key:99"],
+  ["EXISTS", "key:100"],
+  ["DEBUG", "POPULATE", "5", "p", "3"],
+  ["GET", "p:4"],
+  ["DEBUG", "POPULATE", "3", "q", "10"],
+  ["GET", "q:2"],
+  ["STRLEN", "q:2"],
+  ["DEBUG", "POPULATE", "0"],
+  ["DEBUG", "POPULATE", "2", "r", "0"],
+  ["GET", "r:1"],
+  ["DBSIZE"],
+  ["DEBUG", "POPULATE", "-1"],
+  ["DEBUG", "POPULATE", "abc"],
+  ["DEBUG", "POPULATE", "3", "s", "-2"],
+  ["DEBUG", "POPULATE"],
+  ["DEBUG", "POPULATE", "1", "a", "1", "extra"],
+  ["DEBUG", "NO-SUCH-THING"],
+  ["DEBUG", "SLEEP", "0"],
+  ["DEBUG", "SLEEP", "0.01"],
+  ["DBSIZE"],
+];
+
+Deno.test("DEBUG POPULATE / SLEEP answer like redis-server; HELP lists what atlasd has", async () => {
+  const redisProc = await startRedis([
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--enable-debug-command",
+    "yes",
+  ]);
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    const mismatches: string[] = [];
+    for (const argv of STEPS) {
+      const [want] = await redis.call(argv);
+      const [got] = await atlas.call(argv);
+      if (JSON.stringify(want) !== JSON.stringify(got)) {
+        mismatches.push(
+          `${argv.join(" ")}: redis ${JSON.stringify(want)} atlasd ${JSON.stringify(got)}`,
+        );
+      }
+    }
+    assert.deepEqual(mismatches, []);
+    const [help] = await atlas.call(["DEBUG", "HELP"]);
+    const lines = (help as { t: string; v: RespValue[] }).v.map((line) =>
+      (line as { v: string }).v
+    );
+    assert.match(lines[0], /^DEBUG <subcommand>/);
+    for (const sub of ["POPULATE", "SLEEP", "HELP"]) {
+      assert.ok(lines.some((line) => line.startsWith(sub)), `HELP lists ${sub}`);
+    }
+  } finally {
+    await redis.close();
+    await atlas.close();
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+});
+
+Deno.test("DEBUG POPULATE's keys are logged like any write: they are back after a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "atlasd_debug_" });
+  let proc = await startAtlasd(["--sync-mode", "every"], dir);
+  let client = await RawClient.connect(proc.port);
+  try {
+    assert.deepEqual(await client.call(["DEBUG", "POPULATE", "2500", "k"]), [{
+      t: "simple",
+      v: "OK",
+    }]);
+    await client.close();
+    await proc.stop();
+    proc = await startAtlasd(["--sync-mode", "every"], dir);
+    client = await RawClient.connect(proc.port);
+    const [size, last] = await client.call(["DBSIZE"], ["GET", "k:2499"]);
+    assert.deepEqual(size, { t: "integer", v: 2500 });
+    assert.deepEqual(last, { t: "bulk", v: "value:2499" });
+  } finally {
+    await client.close();
+    await proc.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
