@@ -29,10 +29,16 @@ export class Client {
   lastInteractionMs: number;
   /**
    * The last command dispatch ran (the running one while it runs), for the slow log's batch
-   * timing (command_timing.ts) and CLIENT LIST's `cmd=`.
+   * timing (command_timing.ts).
    */
   lastEntry: CommandEntry | null = null;
   lastArgv: readonly string[] = [];
+  /**
+   * What CLIENT LIST's `cmd=` shows, as Redis's c->lastcmd: the last command looked up, also
+   * when it was then refused (arity, auth); null after an unknown command or subcommand.
+   */
+  shownEntry: CommandEntry | null = null;
+  shownArgv: readonly string[] = [];
   lastResult: HandlerResult = NIL;
   /** Whether dispatch timed the last command itself. */
   lastTimed = false;

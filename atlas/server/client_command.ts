@@ -37,9 +37,9 @@ const CONTAINER_COMMANDS = new Set([
 
 /** `cmd=`: Redis's full name of the client's last command (`container|subcommand`), or NULL. */
 function lastCommandName(client: Client): string {
-  const entry = client.lastEntry;
+  const entry = client.shownEntry;
   if (entry === null) return "NULL";
-  const argv = client.lastArgv;
+  const argv = client.shownArgv;
   return argv.length > 1 && CONTAINER_COMMANDS.has(entry.name)
     ? `${entry.name}|${argv[1].toLowerCase()}`
     : entry.name;

@@ -18,8 +18,12 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   const entry = ctx.table.lookup(argv[0]);
   if (entry === undefined) {
     flagMultiError(client);
+    client.shownEntry = null;
     return rejected(ctx, error(unknownCommandText(argv)));
   }
+  // Refused or not, CLIENT LIST shows a command that was found (Redis sets c->lastcmd first).
+  client.shownEntry = entry;
+  client.shownArgv = argv;
   if (!client.authenticated && !entry.noAuth) {
     flagMultiError(client);
     entry.rejectedCalls++;
@@ -80,6 +84,8 @@ export function run(
   // before it. Set again below, so EXEC ends as the last command rather than its last queued one.
   client.lastEntry = entry;
   client.lastArgv = argv;
+  client.shownEntry = entry;
+  client.shownArgv = argv;
   let result: HandlerResult;
   try {
     result = entry.handler === null ? ctx.executor.execute(argv) : entry.handler(ctx, client, argv);
@@ -96,12 +102,17 @@ export function run(
   }
   if (client.tracking !== null) tracking.remember(client, entry, argv);
   if (entry.write) client.needsSync = true;
-  if ((result as Reply).kind === "error") {
-    entry.failedCalls++;
-    countErrorReply(ctx.stats, (result as { value: string }).value);
-  }
   client.lastEntry = entry;
   client.lastArgv = argv;
+  client.shownEntry = entry;
+  client.shownArgv = argv;
+  if ((result as Reply).kind === "error") {
+    entry.failedCalls++;
+    const text = (result as { value: string }).value;
+    countErrorReply(ctx.stats, text);
+    // Redis finds no command for a container's unknown subcommand: CLIENT LIST shows NULL.
+    if (text.startsWith("ERR unknown subcommand '")) client.shownEntry = null;
+  }
   client.lastResult = result;
   client.lastTimed = timed;
   if (timed) timing.record(client, entry, argv, us, weight, result);
