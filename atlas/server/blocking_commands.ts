@@ -124,14 +124,16 @@ const b = (
 });
 
 const BZPOP_FLAGS = ["write", "noscript", "blocking", "fast"];
+// The moving pops add to their destination: refused under maxmemory like LMOVE.
+const DENYOOM_BLOCKING_FLAGS = ["write", "denyoom", "noscript", "blocking"];
 // Redis 7 allows BLMPOP / BZMPOP in scripts (no "noscript"); their keys follow numkeys.
 const BMPOP_FLAGS = ["write", "blocking", "movablekeys"];
 
 export const BLOCKING_COMMANDS: ServerCommand[] = [
   b("blpop", -3, [1, -2, 1], blpop),
   b("brpop", -3, [1, -2, 1], brpop),
-  b("blmove", 6, [1, 2, 1], blmove),
-  b("brpoplpush", 4, [1, 2, 1], brpoplpush),
+  b("blmove", 6, [1, 2, 1], blmove, { flags: DENYOOM_BLOCKING_FLAGS }),
+  b("brpoplpush", 4, [1, 2, 1], brpoplpush, { flags: DENYOOM_BLOCKING_FLAGS }),
   // Keys counted by numkeys: key spec [0, 0, 0], like LMPOP / ZMPOP in the store's table.
   b("blmpop", -5, [0, 0, 0], (ctx, client, argv) => bmpop(ctx, client, argv, "LMPOP"), {
     flags: BMPOP_FLAGS,

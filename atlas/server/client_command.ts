@@ -17,7 +17,7 @@ import type { ServerCommand } from "./table.ts";
 const OK = simple("OK");
 
 /** Redis 7.0's container commands: CLIENT LIST / INFO show them as `cmd=client|info`. */
-const CONTAINER_COMMANDS = new Set([
+export const CONTAINER_COMMANDS: ReadonlySet<string> = new Set([
   "acl",
   "client",
   "cluster",

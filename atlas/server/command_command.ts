@@ -2,29 +2,10 @@
 import { array, bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { commandInfo } from "./command_info.ts";
 import { commandKeys } from "./command_keys.ts";
 import type { ServerCommand } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
-
-function status(text: string): Reply {
-  return { kind: "simple", value: text };
-}
-
-function infoOf(e: CommandEntry): Reply {
-  const group = e.group ?? "generic";
-  return array([
-    bulk(e.name),
-    integer(e.arity),
-    { kind: "set", value: e.flags.map(status) },
-    integer(e.firstKey),
-    integer(e.lastKey),
-    integer(e.step),
-    { kind: "set", value: [status(`@${group === "sorted-set" ? "sortedset" : group}`)] },
-    { kind: "set", value: [] },
-    array([]),
-    array([]),
-  ]);
-}
 
 function docsOf(e: CommandEntry): Reply {
   return {
@@ -39,7 +20,7 @@ function docsOf(e: CommandEntry): Reply {
 
 function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
   const all = [...ctx.table.entries()];
-  if (argv.length === 1) return array(all.map(infoOf));
+  if (argv.length === 1) return array(all.map(commandInfo));
   const sub = argv[1].toLowerCase();
   switch (sub) {
     case "count":
@@ -48,10 +29,10 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
       return array(all.map((e) => bulk(e.name)));
     case "info": {
       const names = argv.slice(2);
-      if (names.length === 0) return array(all.map(infoOf));
+      if (names.length === 0) return array(all.map(commandInfo));
       return array(names.map((n) => {
         const e = ctx.table.get(n);
-        return e === undefined ? NIL : infoOf(e);
+        return e === undefined ? NIL : commandInfo(e);
       }));
     }
     case "docs": {

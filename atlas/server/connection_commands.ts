@@ -168,11 +168,11 @@ const conn = keylessCommands("connection");
 
 export const CONNECTION_COMMANDS: ServerCommand[] = [
   conn("ping", -1, "fast", ping),
-  conn("echo", 2, "fast", echo),
-  conn("auth", -2, "no-auth fast", auth),
-  conn("hello", -1, "no-auth fast", hello),
-  conn("select", 2, "fast", select),
-  conn("quit", -1, "no-auth fast", quit),
-  conn("reset", 1, "no-auth fast", reset),
+  conn("echo", 2, "loading stale fast", echo),
+  conn("auth", -2, "noscript loading stale fast no-auth allow-busy", auth),
+  conn("hello", -1, "noscript loading stale fast no-auth allow-busy", hello),
+  conn("select", 2, "loading stale fast", select),
+  conn("quit", -1, "noscript loading stale fast no-auth allow-busy", quit),
+  conn("reset", 1, "noscript loading stale fast no-auth allow-busy", reset),
   conn("acl", -2, "", acl),
 ];

@@ -97,6 +97,11 @@ export const SERVER_COMMANDS: ServerCommand[] = [
   srv("bgsave", -1, ["admin", "noscript", "no-async-loading"], persistenceCommand),
   srv("bgrewriteaof", 1, ["admin", "noscript", "no-async-loading"], persistenceCommand),
   srv("lastsave", 1, ["loading", "stale", "fast"], persistenceCommand),
-  srv("shutdown", -1, ["admin", "noscript", "loading", "stale", "no-multi"], shutdown),
+  srv(
+    "shutdown",
+    -1,
+    ["admin", "noscript", "loading", "stale", "no-multi", "allow-busy"],
+    shutdown,
+  ),
   srv("debug", -2, ["admin", "noscript", "loading", "stale"], debug),
 ];

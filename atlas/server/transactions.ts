@@ -110,9 +110,9 @@ const tx = (
 });
 
 export const TRANSACTION_COMMANDS: ServerCommand[] = [
-  tx("multi", 1, ["fast"], multi),
-  tx("exec", 1, ["skip-slowlog"], exec),
-  tx("discard", 1, ["fast"], discard),
-  tx("watch", -2, ["fast"], watch, 1),
-  tx("unwatch", 1, ["fast"], unwatch),
+  tx("multi", 1, ["noscript", "loading", "stale", "fast", "allow-busy"], multi),
+  tx("exec", 1, ["noscript", "loading", "stale", "skip-slowlog"], exec),
+  tx("discard", 1, ["noscript", "loading", "stale", "fast", "allow-busy"], discard),
+  tx("watch", -2, ["noscript", "loading", "stale", "fast", "allow-busy"], watch, 1),
+  tx("unwatch", 1, ["noscript", "loading", "stale", "fast", "allow-busy"], unwatch),
 ];

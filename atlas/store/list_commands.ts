@@ -358,6 +358,6 @@ export const LIST_COMMANDS: readonly BuiltinCommand[] = [
   command("linsert", 5, "write denyoom", K, L, linsert),
   command("lpos", -3, "readonly", K, L, lpos),
   command("lmove", 5, "write denyoom", [1, 2, 1], L, lmove),
-  command("lmpop", -4, "write", [0, 0, 0], L, lmpop),
+  command("lmpop", -4, "write movablekeys", [0, 0, 0], L, lmpop),
   command("rpoplpush", 3, "write denyoom", [1, 2, 1], L, rpoplpush),
 ];

@@ -292,7 +292,7 @@ export const SET_COMMANDS: readonly BuiltinCommand[] = [
   command("sinterstore", -3, "write denyoom", STORE, S, (ks, a) => setopStore(ks, a, "inter")),
   command("sunionstore", -3, "write denyoom", STORE, S, (ks, a) => setopStore(ks, a, "union")),
   command("sdiffstore", -3, "write denyoom", STORE, S, (ks, a) => setopStore(ks, a, "diff")),
-  command("sintercard", -3, "readonly", [0, 0, 0], S, sintercard),
+  command("sintercard", -3, "readonly movablekeys", [0, 0, 0], S, sintercard),
   command("smove", 4, "write fast", [1, 2, 1], S, smove),
   command("sscan", -3, "readonly random", K, S, sscan),
 ];

@@ -196,14 +196,15 @@ function zintercard(ks: Keyspace, argv: string[]): Reply {
 }
 
 const Z = "sorted-set";
-const STORE = "write denyoom";
+// Movable keys: the sources follow numkeys (COMMAND GETKEYS finds them, command_keys.ts).
+const STORE = "write denyoom movablekeys";
 
 export const ZSET_ALGEBRA_COMMANDS: readonly BuiltinCommand[] = [
-  command("zunion", -3, "readonly", [0, 0, 0], Z, (ks, a) => algebra(ks, a, "union")),
-  command("zinter", -3, "readonly", [0, 0, 0], Z, (ks, a) => algebra(ks, a, "inter")),
-  command("zdiff", -3, "readonly", [0, 0, 0], Z, (ks, a) => algebra(ks, a, "diff")),
+  command("zunion", -3, "readonly movablekeys", [0, 0, 0], Z, (ks, a) => algebra(ks, a, "union")),
+  command("zinter", -3, "readonly movablekeys", [0, 0, 0], Z, (ks, a) => algebra(ks, a, "inter")),
+  command("zdiff", -3, "readonly movablekeys", [0, 0, 0], Z, (ks, a) => algebra(ks, a, "diff")),
   command("zunionstore", -4, STORE, [1, 1, 1], Z, (ks, a) => algebraStore(ks, a, "union")),
   command("zinterstore", -4, STORE, [1, 1, 1], Z, (ks, a) => algebraStore(ks, a, "inter")),
   command("zdiffstore", -4, STORE, [1, 1, 1], Z, (ks, a) => algebraStore(ks, a, "diff")),
-  command("zintercard", -3, "readonly", [0, 0, 0], Z, zintercard),
+  command("zintercard", -3, "readonly movablekeys", [0, 0, 0], Z, zintercard),
 ];

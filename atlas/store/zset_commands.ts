@@ -597,7 +597,7 @@ export const ZSET_COMMANDS: readonly BuiltinCommand[] = [
   command("zrevrank", 3, "readonly fast", K, Z, (ks, a) => zrank(ks, a, true)),
   command("zpopmin", -2, "write fast", K, Z, (ks, a) => zpop(ks, a, false)),
   command("zpopmax", -2, "write fast", K, Z, (ks, a) => zpop(ks, a, true)),
-  command("zmpop", -4, "write", [0, 0, 0], Z, zmpop),
+  command("zmpop", -4, "write movablekeys", [0, 0, 0], Z, zmpop),
   command("zremrangebyscore", 4, "write", K, Z, (ks, a) => zremrange(ks, a, "score")),
   command("zremrangebyrank", 4, "write", K, Z, (ks, a) => zremrange(ks, a, "rank")),
   command("zremrangebylex", 4, "write", K, Z, (ks, a) => zremrange(ks, a, "lex")),

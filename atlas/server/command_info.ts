@@ -1,0 +1,172 @@
+/**
+ * A command's COMMAND INFO entry as Redis 7.0 shows it: name, arity, flags (Redis's names and
+ * order), legacy key positions, ACL categories (derived from the flags and the group, with the
+ * few exceptions Redis's table has); no tips, key specs or subcommands (docs/atlasd.md).
+ * tests/atlasd_command_info_diff_test.ts compares every command both servers have.
+ */
+import { array, bulk, integer, type Reply } from "../store/reply.ts";
+import { CONTAINER_COMMANDS } from "./client_command.ts";
+import type { CommandEntry } from "./types.ts";
+
+function status(text: string): Reply {
+  return { kind: "simple", value: text };
+}
+
+/** One command's COMMAND INFO entry. */
+export function commandInfo(e: CommandEntry): Reply {
+  // A container (CONFIG, OBJECT...) has no key positions and (but COMMAND) no flags of its own
+  // in Redis 7: its subcommands carry them.
+  const container = CONTAINER_COMMANDS.has(e.name);
+  return array([
+    bulk(e.name),
+    integer(e.arity),
+    { kind: "set", value: container ? (CONTAINER_FLAGS[e.name] ?? []).map(status) : replyFlags(e) },
+    integer(container ? 0 : e.firstKey),
+    integer(container ? 0 : e.lastKey),
+    integer(container ? 0 : e.step),
+    { kind: "set", value: aclCategories(e).map(status) },
+    { kind: "set", value: [] },
+    array([]),
+    array([]),
+  ]);
+}
+
+/**
+ * COMMAND's flags as Redis 7.0 shows them: in its order, with its names (the table writes
+ * `no-auth`, Redis shows `no_auth`). `random` and `may-replicate` stay internal: Redis 7.0 shows
+ * neither (it moved "random" to command tips; atlasd uses may-replicate to route writes).
+ */
+const FLAG_ORDER = [
+  "write",
+  "readonly",
+  "denyoom",
+  "module",
+  "admin",
+  "pubsub",
+  "noscript",
+  "blocking",
+  "loading",
+  "stale",
+  "skip-monitor",
+  "skip-slowlog",
+  "asking",
+  "fast",
+  "no-auth",
+  "may-replicate",
+  "sentinel",
+  "only-sentinel",
+  "no-mandatory-keys",
+  "protected",
+  "no-async-loading",
+  "no-multi",
+  "movablekeys",
+  "allow-busy",
+];
+const HIDDEN_FLAGS = new Set(["random", "may-replicate"]);
+/**
+ * A container's own flags in Redis 7.0 (its subcommands have theirs); atlasd's entry for a
+ * container carries its subcommands' flags, which COMMAND does not show on the container.
+ */
+const CONTAINER_FLAGS: Readonly<Record<string, string[]>> = { command: ["loading", "stale"] };
+
+function replyFlags(e: CommandEntry): Reply[] {
+  const shown = FLAG_ORDER.filter((flag) => e.flags.includes(flag) && !HIDDEN_FLAGS.has(flag));
+  return shown.map((flag) => status(flag.replaceAll("-", "_")));
+}
+
+/** Redis's ACL categories, in the order Redis lists them. */
+const CATEGORY_ORDER = [
+  "@keyspace",
+  "@read",
+  "@write",
+  "@set",
+  "@sortedset",
+  "@list",
+  "@hash",
+  "@string",
+  "@bitmap",
+  "@hyperloglog",
+  "@geo",
+  "@stream",
+  "@pubsub",
+  "@admin",
+  "@fast",
+  "@slow",
+  "@blocking",
+  "@dangerous",
+  "@connection",
+  "@transaction",
+  "@scripting",
+];
+
+/** The category of a command group (COMMAND DOCS's `group`); server and cluster have none. */
+const GROUP_CATEGORY: Readonly<Record<string, string>> = {
+  generic: "@keyspace",
+  string: "@string",
+  list: "@list",
+  set: "@set",
+  "sorted-set": "@sortedset",
+  hash: "@hash",
+  bitmap: "@bitmap",
+  hyperloglog: "@hyperloglog",
+  geo: "@geo",
+  stream: "@stream",
+  pubsub: "@pubsub",
+  scripting: "@scripting",
+  transactions: "@transaction",
+  connection: "@connection",
+};
+
+/**
+ * Where Redis 7.0's command table departs from the rule in aclCategories (found by comparing
+ * COMMAND INFO with redis-server's: tests/atlasd_command_info_diff_test.ts).
+ */
+const CATEGORY_EXCEPTIONS: Readonly<Record<string, { add?: string[]; remove?: string[] }>> = {
+  asking: { add: ["@connection"] },
+  command: { add: ["@connection"] },
+  readonly: { add: ["@connection"] },
+  readwrite: { add: ["@connection"] },
+  wait: { add: ["@connection"], remove: ["@keyspace"] },
+  dbsize: { add: ["@keyspace"] },
+  flushall: { add: ["@keyspace", "@dangerous"] },
+  flushdb: { add: ["@keyspace", "@dangerous"] },
+  swapdb: { add: ["@keyspace", "@dangerous"] },
+  info: { add: ["@dangerous"] },
+  keys: { add: ["@dangerous"] },
+  restore: { add: ["@dangerous"] },
+  "restore-asking": { add: ["@dangerous"] },
+  lastsave: { add: ["@admin", "@dangerous"] },
+  role: { add: ["@admin", "@dangerous"] },
+  sort: { add: ["@set", "@sortedset", "@list", "@dangerous"], remove: ["@keyspace"] },
+  sort_ro: { add: ["@set", "@sortedset", "@list", "@dangerous"], remove: ["@keyspace"] },
+  eval_ro: { remove: ["@read"] },
+  evalsha_ro: { remove: ["@read"] },
+  fcall_ro: { remove: ["@read"] },
+};
+
+/**
+ * A command's ACL categories: @read / @write from its flags, @fast or else @slow, @admin and
+ * @dangerous for admin commands, @blocking, and its group's category; a container (CONFIG,
+ * CLIENT...) only @slow, its subcommands carrying the rest in Redis. Then the exceptions above.
+ */
+function aclCategories(e: CommandEntry): string[] {
+  const categories = new Set<string>();
+  if (CONTAINER_COMMANDS.has(e.name)) {
+    categories.add("@slow");
+  } else {
+    if (e.flags.includes("readonly")) categories.add("@read");
+    if (e.flags.includes("write")) categories.add("@write");
+    categories.add(e.flags.includes("fast") ? "@fast" : "@slow");
+    if (e.flags.includes("admin")) {
+      categories.add("@admin");
+      categories.add("@dangerous");
+    }
+    if (e.flags.includes("blocking")) categories.add("@blocking");
+    const group = GROUP_CATEGORY[e.group ?? "generic"];
+    if (group !== undefined) categories.add(group);
+  }
+  const exception = CATEGORY_EXCEPTIONS[e.name];
+  for (const category of exception?.add ?? []) categories.add(category);
+  for (const category of exception?.remove ?? []) categories.delete(category);
+  return CATEGORY_ORDER.filter((category) => categories.has(category));
+}
