@@ -2,6 +2,7 @@
  * Side by side with redis-server 7.0: COMMAND INFO of every command both servers have — arity,
  * flags (names and order), legacy key positions and ACL categories (names and order). Tips, key
  * specifications and subcommands are atlasd's documented difference (empty) and not compared.
+ * And COMMAND LIST FILTERBY over the commands both have (Redis also lists `container|sub` names).
  */
 import assert from "node:assert/strict";
 import {
@@ -43,6 +44,54 @@ Deno.test("COMMAND INFO: arity, flags, key positions and ACL categories match re
       .map((name) => `${name}: redis ${redis.get(name)} atlasd ${atlas.get(name)}`);
     assert.deepEqual(differing, []);
   } finally {
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+});
+
+const FILTERS: string[][] = [
+  ["FILTERBY", "ACLCAT", "hyperloglog"],
+  ["FILTERBY", "ACLCAT", "STRING"],
+  ["FILTERBY", "ACLCAT", "dangerous"],
+  ["FILTERBY", "ACLCAT", "connection"],
+  ["FILTERBY", "ACLCAT", "blocking"],
+  ["FILTERBY", "ACLCAT", "nosuch"],
+  ["FILTERBY", "PATTERN", "z*store"],
+  ["FILTERBY", "PATTERN", "GET"],
+  ["FILTERBY", "PATTERN", "*range*"],
+  ["FILTERBY", "MODULE", "foo"],
+];
+const REFUSED: string[][] = [["foo"], ["FILTERBY"], ["FILTERBY", "PATTERN"], [
+  "FILTERBY",
+  "WHAT",
+  "x",
+]];
+
+Deno.test("COMMAND LIST FILTERBY ACLCAT / PATTERN / MODULE agree with redis-server", async () => {
+  const redisProc = await startRedis();
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    const names = async (client: RawClient, args: string[]) => {
+      const [reply] = await client.call(["COMMAND", "LIST", ...args]);
+      return (reply as { v: RespValue[] }).v.map((name) => (name as { v: string }).v);
+    };
+    const redisAll = new Set(await names(redis, []));
+    const atlasAll = new Set(await names(atlas, []));
+    for (const filter of FILTERS) {
+      const want = (await names(redis, filter)).filter((n) => atlasAll.has(n)).sort();
+      const got = (await names(atlas, filter)).filter((n) => redisAll.has(n)).sort();
+      assert.deepEqual(got, want, filter.join(" "));
+    }
+    for (const args of REFUSED) {
+      const [want] = await redis.call(["COMMAND", "LIST", ...args]);
+      const [got] = await atlas.call(["COMMAND", "LIST", ...args]);
+      assert.deepEqual(got, want, args.join(" "));
+    }
+  } finally {
+    await redis.close();
+    await atlas.close();
     await atlasProc.stop();
     await redisProc.stop();
   }

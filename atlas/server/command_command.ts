@@ -2,7 +2,8 @@
 import { array, bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
-import { commandInfo } from "./command_info.ts";
+import { globMatch } from "../store/glob.ts";
+import { aclCategories, commandInfo } from "./command_info.ts";
 import { commandKeys } from "./command_keys.ts";
 import type { ServerCommand } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
@@ -26,7 +27,7 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
     case "count":
       return argv.length === 2 ? integer(all.length) : arityError(sub);
     case "list":
-      return array(all.map((e) => bulk(e.name)));
+      return commandList(all, argv);
     case "info": {
       const names = argv.slice(2);
       if (names.length === 0) return array(all.map(commandInfo));
@@ -55,6 +56,37 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
       return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try COMMAND HELP.`);
   }
 }
+
+/**
+ * COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]: names and categories
+ * compared without case, as Redis does; no modules, so MODULE filters out everything.
+ */
+function commandList(all: CommandEntry[], argv: string[]): Reply {
+  if (argv.length === 2) return array(all.map((e) => bulk(e.name)));
+  if (argv.length !== 5 || argv[2].toLowerCase() !== "filterby") return SYNTAX_ERROR;
+  const value = argv[4];
+  let keep: (e: CommandEntry) => boolean;
+  switch (argv[3].toLowerCase()) {
+    case "module":
+      keep = () => false;
+      break;
+    case "aclcat": {
+      const category = `@${value.toLowerCase()}`;
+      keep = (e) => aclCategories(e).includes(category);
+      break;
+    }
+    case "pattern": {
+      const pattern = value.toLowerCase();
+      keep = (e) => globMatch(pattern, e.name);
+      break;
+    }
+    default:
+      return SYNTAX_ERROR;
+  }
+  return array(all.filter(keep).map((e) => bulk(e.name)));
+}
+
+const SYNTAX_ERROR = error("ERR syntax error");
 
 function arityError(sub: string): Reply {
   return error(`ERR wrong number of arguments for 'command|${sub}' command`);

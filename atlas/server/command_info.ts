@@ -149,7 +149,7 @@ const CATEGORY_EXCEPTIONS: Readonly<Record<string, { add?: string[]; remove?: st
  * @dangerous for admin commands, @blocking, and its group's category; a container (CONFIG,
  * CLIENT...) only @slow, its subcommands carrying the rest in Redis. Then the exceptions above.
  */
-function aclCategories(e: CommandEntry): string[] {
+export function aclCategories(e: CommandEntry): string[] {
   const categories = new Set<string>();
   if (CONTAINER_COMMANDS.has(e.name)) {
     categories.add("@slow");
