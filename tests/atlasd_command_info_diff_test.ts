@@ -2,7 +2,8 @@
  * Side by side with redis-server 7.0: COMMAND INFO of every command both servers have — arity,
  * flags (names and order), legacy key positions and ACL categories (names and order). Tips, key
  * specifications and subcommands are atlasd's documented difference (empty) and not compared.
- * And COMMAND LIST FILTERBY over the commands both have (Redis also lists `container|sub` names).
+ * And COMMAND LIST FILTERBY and ACL CAT over the commands both have (Redis also lists
+ * `container|sub` names).
  */
 import assert from "node:assert/strict";
 import {
@@ -88,6 +89,38 @@ Deno.test("COMMAND LIST FILTERBY ACLCAT / PATTERN / MODULE agree with redis-serv
       const [want] = await redis.call(["COMMAND", "LIST", ...args]);
       const [got] = await atlas.call(["COMMAND", "LIST", ...args]);
       assert.deepEqual(got, want, args.join(" "));
+    }
+  } finally {
+    await redis.close();
+    await atlas.close();
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+});
+
+Deno.test("ACL CAT lists Redis's categories and, per category, the same shared commands", async () => {
+  const redisProc = await startRedis();
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    const list = async (client: RawClient, argv: string[]) => {
+      const [reply] = await client.call(argv);
+      return (reply as { v: RespValue[] }).v.map((name) => (name as { v: string }).v);
+    };
+    const categories = await list(redis, ["ACL", "CAT"]);
+    assert.deepEqual(await list(atlas, ["ACL", "CAT"]), categories);
+    const redisAll = new Set(await list(redis, ["COMMAND", "LIST"]));
+    const atlasAll = new Set(await list(atlas, ["COMMAND", "LIST"]));
+    for (const category of [...categories, "STRING"]) {
+      const want = (await list(redis, ["ACL", "CAT", category])).filter((n) => atlasAll.has(n));
+      const got = (await list(atlas, ["ACL", "CAT", category])).filter((n) => redisAll.has(n));
+      assert.deepEqual(got.sort(), want.sort(), category);
+    }
+    for (const argv of [["ACL", "CAT", "nosuch"], ["ACL", "CAT", "string", "extra"]]) {
+      const [want] = await redis.call(argv);
+      const [got] = await atlas.call(argv);
+      assert.deepEqual(got, want, argv.join(" "));
     }
   } finally {
     await redis.close();

@@ -12,28 +12,10 @@ import {
 import { checkClientName } from "./connection_commands.ts";
 import type { ServerContext } from "./context.ts";
 import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
+import { CONTAINER_COMMANDS } from "./containers.ts";
 import type { ServerCommand } from "./table.ts";
 
 const OK = simple("OK");
-
-/** Redis 7.0's container commands: CLIENT LIST / INFO show them as `cmd=client|info`. */
-export const CONTAINER_COMMANDS: ReadonlySet<string> = new Set([
-  "acl",
-  "client",
-  "cluster",
-  "command",
-  "config",
-  "function",
-  "latency",
-  "memory",
-  "module",
-  "object",
-  "pubsub",
-  "script",
-  "slowlog",
-  "xgroup",
-  "xinfo",
-]);
 
 /** `cmd=`: Redis's full name of the client's last command (`container|subcommand`), or NULL. */
 function lastCommandName(client: Client): string {

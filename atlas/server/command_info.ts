@@ -5,7 +5,7 @@
  * tests/atlasd_command_info_diff_test.ts compares every command both servers have.
  */
 import { array, bulk, integer, type Reply } from "../store/reply.ts";
-import { CONTAINER_COMMANDS } from "./client_command.ts";
+import { CONTAINER_COMMANDS } from "./containers.ts";
 import type { CommandEntry } from "./types.ts";
 
 function status(text: string): Reply {
@@ -75,7 +75,7 @@ function replyFlags(e: CommandEntry): Reply[] {
 }
 
 /** Redis's ACL categories, in the order Redis lists them. */
-const CATEGORY_ORDER = [
+export const CATEGORY_ORDER: readonly string[] = [
   "@keyspace",
   "@read",
   "@write",

@@ -1,7 +1,9 @@
 /** Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET, and ACL WHOAMI / USERS. */
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
+import { aclCategories, CATEGORY_ORDER } from "./command_info.ts";
 import type { ServerContext } from "./context.ts";
+import { subcommandSyntaxError } from "./subcommands.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
 
 export const REDIS_COMPAT_VERSION = "7.0.15";
@@ -148,13 +150,17 @@ function echo(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
  * ACL: the one user there is, `default` (its password is requirepass); users and rules are
  * not supported, so only the read-only subcommands that describe that are answered.
  */
-function acl(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
+function acl(ctx: ServerContext, _client: Client, argv: string[]): Reply {
   const sub = argv[1].toLowerCase();
   if (sub === "whoami" && argv.length === 2) return bulk("default");
   if (sub === "users" && argv.length === 2) return array([bulk("default")]);
+  if (sub === "cat" && argv.length <= 3) return aclCat(ctx, argv[2]);
+  if (sub === "cat") return subcommandSyntaxError("acl", argv);
   if (sub === "help" && argv.length === 2) {
     return array([
       "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "CAT [<category>]",
+      "    List the commands in <category>, or all the categories.",
       "WHOAMI",
       "    Return the current connection username.",
       "USERS",
@@ -162,6 +168,20 @@ function acl(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
     ].map((line) => simple(line)));
   }
   return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ACL HELP.`);
+}
+
+/** ACL CAT [category]: the categories, or the commands in one (COMMAND INFO's categories). */
+function aclCat(ctx: ServerContext, category: string | undefined): Reply {
+  if (category === undefined) return array(CATEGORY_ORDER.map((c) => bulk(c.slice(1))));
+  const wanted = `@${category.toLowerCase()}`;
+  if (!CATEGORY_ORDER.includes(wanted)) {
+    return error(`ERR Unknown category '${category.slice(0, 128)}'`);
+  }
+  const names: Reply[] = [];
+  for (const entry of ctx.table.entries()) {
+    if (aclCategories(entry).includes(wanted)) names.push(bulk(entry.name));
+  }
+  return array(names);
 }
 
 const conn = keylessCommands("connection");
