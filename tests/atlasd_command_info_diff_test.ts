@@ -129,3 +129,41 @@ Deno.test("ACL CAT lists Redis's categories and, per category, the same shared c
     await redisProc.stop();
   }
 });
+
+const GETKEYS: string[][] = [
+  ["GET"],
+  ["PING"],
+  ["GET", "a", "b"],
+  ["SET", "a", "b"],
+  ["MSET", "a", "1", "b", "2"],
+  ["ZINTERCARD", "2", "a", "b", "LIMIT", "1"],
+  ["ZINTERCARD", "0", "a"],
+  ["ZINTERCARD", "3", "a", "b"],
+  ["SINTERCARD", "2", "x", "y"],
+  ["LMPOP", "2", "a", "b", "LEFT"],
+  ["ZUNIONSTORE", "d", "2", "a", "b"],
+  ["XREAD", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"],
+  ["SORT", "k", "STORE", "d"],
+  ["EVAL", "return 1", "2", "k1", "k2", "a"],
+  ["NOSUCH", "a"],
+];
+
+Deno.test("COMMAND GETKEYS finds the same keys and gives the same errors as redis-server", async () => {
+  const redisProc = await startRedis();
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    for (const args of GETKEYS) {
+      const argv = ["COMMAND", "GETKEYS", ...args];
+      const [want] = await redis.call(argv);
+      const [got] = await atlas.call(argv);
+      assert.deepEqual(got, want, args.join(" "));
+    }
+  } finally {
+    await redis.close();
+    await atlas.close();
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+});

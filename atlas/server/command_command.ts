@@ -46,7 +46,8 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
       };
     }
     case "getkeys": {
-      if (argv.length < 3) return arityError(sub);
+      // Redis 7's arity for COMMAND GETKEYS is -4: a command and at least one argument.
+      if (argv.length < 4) return arityError(sub);
       const e = ctx.table.get(argv[2]);
       if (e === undefined) return error("ERR Invalid command specified");
       const found = commandKeys(e, argv.slice(2));

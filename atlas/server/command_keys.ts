@@ -16,6 +16,7 @@ const NUMKEYS_AT: Readonly<Record<string, number>> = {
   zinter: 1,
   zdiff: 1,
   sintercard: 1,
+  zintercard: 1,
   lmpop: 1,
   zmpop: 1,
   blmpop: 2,
