@@ -167,3 +167,43 @@ Deno.test("COMMAND GETKEYS finds the same keys and gives the same errors as redi
     await redisProc.stop();
   }
 });
+
+const CONTAINERS = [
+  "ACL",
+  "CLIENT",
+  "COMMAND",
+  "CONFIG",
+  "FUNCTION",
+  "LATENCY",
+  "MEMORY",
+  "OBJECT",
+  "PUBSUB",
+  "SCRIPT",
+  "SLOWLOG",
+  "XGROUP",
+  "XINFO",
+];
+
+Deno.test("every container answers HELP (its own text) and refuses HELP with arguments as Redis does", async () => {
+  const redisProc = await startRedis();
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    for (const container of CONTAINERS) {
+      const [want] = await redis.call([container, "HELP"]);
+      const [got] = await atlas.call([container, "HELP"]);
+      assert.equal(got.t, "array", `${container} HELP`);
+      const first = (reply: RespValue) => ((reply as { v: RespValue[] }).v[0] as { v: string }).v;
+      assert.equal(first(got), first(want), `${container} HELP's first line`);
+      const [wantExtra] = await redis.call([container, "HELP", "extra"]);
+      const [gotExtra] = await atlas.call([container, "HELP", "extra"]);
+      assert.deepEqual(gotExtra, wantExtra, `${container} HELP extra`);
+    }
+  } finally {
+    await redis.close();
+    await atlas.close();
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+});

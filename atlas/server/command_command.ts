@@ -5,6 +5,7 @@ import type { ServerContext } from "./context.ts";
 import { globMatch } from "../store/glob.ts";
 import { aclCategories, commandInfo } from "./command_info.ts";
 import { commandKeys } from "./command_keys.ts";
+import { helpReply } from "./subcommands.ts";
 import type { ServerCommand } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
 
@@ -53,6 +54,8 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
       const found = commandKeys(e, argv.slice(2));
       return "error" in found ? error(found.error) : array(found.keys.map((key) => bulk(key)));
     }
+    case "help":
+      return argv.length === 2 ? helpReply(COMMAND_HELP) : arityError(sub);
     default:
       return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try COMMAND HELP.`);
   }
@@ -88,6 +91,24 @@ function commandList(all: CommandEntry[], argv: string[]): Reply {
 }
 
 const SYNTAX_ERROR = error("ERR syntax error");
+
+const COMMAND_HELP = [
+  "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "(no subcommand)",
+  "    Every command's details: name, arity, flags, key positions, ACL categories.",
+  "COUNT",
+  "    The number of commands.",
+  "INFO [<command-name> ...]",
+  "    The details of the named commands (all when none is named).",
+  "DOCS [<command-name> ...]",
+  "    Summary, version and group of the named commands (all when none is named).",
+  "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+  "    The command names, or those of a module, an ACL category or matching a pattern.",
+  "GETKEYS <full-command>",
+  "    The key names in a full command line.",
+  "HELP",
+  "    Prints this help.",
+];
 
 function arityError(sub: string): Reply {
   return error(`ERR wrong number of arguments for 'command|${sub}' command`);

@@ -5,6 +5,7 @@ import type { Client } from "./client.ts";
 import { TIMING_SETTINGS } from "./command_timing.ts";
 import { RUNTIME_PARAMS } from "./config_params.ts";
 import type { ServerContext } from "./context.ts";
+import { helpReply } from "./subcommands.ts";
 import type { ServerCommand } from "./table.ts";
 
 export interface Param {
@@ -124,6 +125,20 @@ function configSet(ctx: ServerContext, argv: string[]): Reply {
   return simple("OK");
 }
 
+const CONFIG_HELP = [
+  "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "GET <pattern> [<pattern> ...]",
+  "    The parameters whose names match a glob-style <pattern>, with their values.",
+  "SET <parameter> <value> [<parameter> <value> ...]",
+  "    Change run-time parameters (all or none).",
+  "RESETSTAT",
+  "    Reset the statistics INFO reports.",
+  "REWRITE",
+  "    Not available: atlasd takes its configuration from flags and its YAML file.",
+  "HELP",
+  "    Prints this help.",
+];
+
 function config(ctx: ServerContext, client: Client, argv: string[]): Reply {
   const sub = argv[1].toLowerCase();
   switch (sub) {
@@ -147,6 +162,10 @@ function config(ctx: ServerContext, client: Client, argv: string[]): Reply {
       return simple("OK");
     case "rewrite":
       return error("ERR The server is running without a config file");
+    case "help":
+      return argv.length === 2
+        ? helpReply(CONFIG_HELP)
+        : error("ERR wrong number of arguments for 'config|help' command");
     default:
       return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try CONFIG HELP.`);
   }

@@ -152,11 +152,14 @@ function echo(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
  */
 function acl(ctx: ServerContext, _client: Client, argv: string[]): Reply {
   const sub = argv[1].toLowerCase();
-  if (sub === "whoami" && argv.length === 2) return bulk("default");
-  if (sub === "users" && argv.length === 2) return array([bulk("default")]);
+  if ((sub === "whoami" || sub === "users" || sub === "help") && argv.length !== 2) {
+    return error(`ERR wrong number of arguments for 'acl|${sub}' command`);
+  }
+  if (sub === "whoami") return bulk("default");
+  if (sub === "users") return array([bulk("default")]);
   if (sub === "cat" && argv.length <= 3) return aclCat(ctx, argv[2]);
   if (sub === "cat") return subcommandSyntaxError("acl", argv);
-  if (sub === "help" && argv.length === 2) {
+  if (sub === "help") {
     return array([
       "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "CAT [<category>]",
