@@ -10,6 +10,7 @@ import { NotFoundError, ValidationError } from "../src/errors/app_error.ts";
 import { problemResponse } from "../src/errors/problem.ts";
 import type { Logger } from "../src/observability/logger.ts";
 import type { MetricsRegistry } from "../src/observability/metrics.ts";
+import { CachedTrieRouter } from "../src/gateway/cached_router.ts";
 import { HELIOS_VERSION } from "../src/version.ts";
 import type { GatewayEnv } from "./env.ts";
 import { mountHealthRoutes, type ReadinessChecks } from "./health.ts";
@@ -28,6 +29,7 @@ export interface GatewayDeps {
 
 export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   const app = new OpenAPIHono<GatewayEnv>({
+    router: new CachedTrieRouter(),
     // zod validation failures become 400 problems naming every bad field.
     defaultHook: (result) => {
       if (!result.success) {
