@@ -4,12 +4,7 @@
  * command still shows), container subcommands (`config|get`) and a transaction.
  */
 import assert from "node:assert/strict";
-import {
-  RawClient,
-  type RespValue,
-  startAtlasd,
-  startRedis,
-} from "../atlas/testing/atlasd_harness.ts";
+import { RawClient, type RespValue, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
 
 const STEPS: string[][] = [
   ["CLIENT", "SETNAME", "watched"],
@@ -34,30 +29,24 @@ async function shownCommand(observer: RawClient): Promise<string> {
   return line?.split(" ").find((field) => field.startsWith("cmd=")) ?? "(none)";
 }
 
-Deno.test("CLIENT LIST cmd= after unknown, refused and container commands matches redis-server", async () => {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const clients = await Promise.all(
-    [redisProc.port, redisProc.port, atlasProc.port, atlasProc.port].map((p) =>
-      RawClient.connect(p)
-    ),
-  );
-  const [redis, redisObserver, atlas, atlasObserver] = clients;
-  try {
-    const seen: string[] = [];
-    for (const argv of STEPS) {
-      const [want]: RespValue[] = await redis.call(argv);
-      const [got]: RespValue[] = await atlas.call(argv);
-      assert.equal(got.t, want.t, `${argv.join(" ")}: reply kind`);
-      const wantCmd = await shownCommand(redisObserver);
-      const gotCmd = await shownCommand(atlasObserver);
-      seen.push(`${argv.join(" ")} -> ${gotCmd}`);
-      assert.equal(gotCmd, wantCmd, `after ${argv.join(" ")}`);
+Deno.test("CLIENT LIST cmd= after unknown, refused and container commands matches redis-server", () =>
+  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
+    const redisObserver = await RawClient.connect(redisPort);
+    const atlasObserver = await RawClient.connect(atlasPort);
+    try {
+      const seen: string[] = [];
+      for (const argv of STEPS) {
+        const [want]: RespValue[] = await redis.call(argv);
+        const [got]: RespValue[] = await atlas.call(argv);
+        assert.equal(got.t, want.t, `${argv.join(" ")}: reply kind`);
+        const wantCmd = await shownCommand(redisObserver);
+        const gotCmd = await shownCommand(atlasObserver);
+        seen.push(`${argv.join(" ")} -> ${gotCmd}`);
+        assert.equal(gotCmd, wantCmd, `after ${argv.join(" ")}`);
+      }
+      assert.ok(seen.some((s) => s.endsWith("cmd=NULL")), "the run covers NULL");
+    } finally {
+      await redisObserver.close();
+      await atlasObserver.close();
     }
-    assert.ok(seen.some((s) => s.endsWith("cmd=NULL")), "the run covers NULL");
-  } finally {
-    for (const c of clients) await c.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }));

@@ -7,48 +7,36 @@
  */
 import assert from "node:assert/strict";
 import {
-  RawClient,
+  type RawClient,
   type RespValue,
-  startAtlasd,
-  startRedis,
+  withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
 type Info = Map<string, string>;
 
 /** COMMAND's reply as name -> the compared elements, rendered as one comparable string. */
-async function commandTable(port: number): Promise<Info> {
-  const client = await RawClient.connect(port);
-  try {
-    const [reply] = await client.call(["COMMAND"]);
-    const table: Info = new Map();
-    for (const entry of (reply as { v: RespValue[] }).v) {
-      const fields = (entry as { v: RespValue[] }).v;
-      const name = (fields[0] as { v: string }).v;
-      table.set(name, JSON.stringify(fields.slice(1, 7)));
-    }
-    return table;
-  } finally {
-    await client.close();
+async function commandTable(client: RawClient): Promise<Info> {
+  const [reply] = await client.call(["COMMAND"]);
+  const table: Info = new Map();
+  for (const entry of (reply as { v: RespValue[] }).v) {
+    const fields = (entry as { v: RespValue[] }).v;
+    const name = (fields[0] as { v: string }).v;
+    table.set(name, JSON.stringify(fields.slice(1, 7)));
   }
+  return table;
 }
 
-Deno.test("COMMAND INFO: arity, flags, key positions and ACL categories match redis-server", async () => {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  try {
-    const redis = await commandTable(redisProc.port);
-    const atlas = await commandTable(atlasProc.port);
+Deno.test("COMMAND INFO: arity, flags, key positions and ACL categories match redis-server", () =>
+  withRedisAndAtlasd(async (redisClient, atlasClient) => {
+    const redis = await commandTable(redisClient);
+    const atlas = await commandTable(atlasClient);
     const shared = [...atlas.keys()].filter((name) => redis.has(name)).sort();
     assert.ok(shared.length >= 200, `${shared.length} commands in common`);
     const differing = shared
       .filter((name) => atlas.get(name) !== redis.get(name))
       .map((name) => `${name}: redis ${redis.get(name)} atlasd ${atlas.get(name)}`);
     assert.deepEqual(differing, []);
-  } finally {
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }));
 
 const FILTERS: string[][] = [
   ["FILTERBY", "ACLCAT", "hyperloglog"],
@@ -68,12 +56,8 @@ const REFUSED: string[][] = [["foo"], ["FILTERBY"], ["FILTERBY", "PATTERN"], [
   "x",
 ]];
 
-Deno.test("COMMAND LIST FILTERBY ACLCAT / PATTERN / MODULE agree with redis-server", async () => {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const redis = await RawClient.connect(redisProc.port);
-  const atlas = await RawClient.connect(atlasProc.port);
-  try {
+Deno.test("COMMAND LIST FILTERBY ACLCAT / PATTERN / MODULE agree with redis-server", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
     const names = async (client: RawClient, args: string[]) => {
       const [reply] = await client.call(["COMMAND", "LIST", ...args]);
       return (reply as { v: RespValue[] }).v.map((name) => (name as { v: string }).v);
@@ -90,20 +74,10 @@ Deno.test("COMMAND LIST FILTERBY ACLCAT / PATTERN / MODULE agree with redis-serv
       const [got] = await atlas.call(["COMMAND", "LIST", ...args]);
       assert.deepEqual(got, want, args.join(" "));
     }
-  } finally {
-    await redis.close();
-    await atlas.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }));
 
-Deno.test("ACL CAT lists Redis's categories and, per category, the same shared commands", async () => {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const redis = await RawClient.connect(redisProc.port);
-  const atlas = await RawClient.connect(atlasProc.port);
-  try {
+Deno.test("ACL CAT lists Redis's categories and, per category, the same shared commands", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
     const list = async (client: RawClient, argv: string[]) => {
       const [reply] = await client.call(argv);
       return (reply as { v: RespValue[] }).v.map((name) => (name as { v: string }).v);
@@ -122,13 +96,7 @@ Deno.test("ACL CAT lists Redis's categories and, per category, the same shared c
       const [got] = await atlas.call(argv);
       assert.deepEqual(got, want, argv.join(" "));
     }
-  } finally {
-    await redis.close();
-    await atlas.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }));
 
 const GETKEYS: string[][] = [
   ["GET"],
@@ -148,25 +116,15 @@ const GETKEYS: string[][] = [
   ["NOSUCH", "a"],
 ];
 
-Deno.test("COMMAND GETKEYS finds the same keys and gives the same errors as redis-server", async () => {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const redis = await RawClient.connect(redisProc.port);
-  const atlas = await RawClient.connect(atlasProc.port);
-  try {
+Deno.test("COMMAND GETKEYS finds the same keys and gives the same errors as redis-server", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
     for (const args of GETKEYS) {
       const argv = ["COMMAND", "GETKEYS", ...args];
       const [want] = await redis.call(argv);
       const [got] = await atlas.call(argv);
       assert.deepEqual(got, want, args.join(" "));
     }
-  } finally {
-    await redis.close();
-    await atlas.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }));
 
 const CONTAINERS = [
   "ACL",
@@ -184,12 +142,8 @@ const CONTAINERS = [
   "XINFO",
 ];
 
-Deno.test("every container answers HELP (its own text) and refuses HELP with arguments as Redis does", async () => {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const redis = await RawClient.connect(redisProc.port);
-  const atlas = await RawClient.connect(atlasProc.port);
-  try {
+Deno.test("every container answers HELP (its own text) and refuses HELP with arguments as Redis does", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
     for (const container of CONTAINERS) {
       const [want] = await redis.call([container, "HELP"]);
       const [got] = await atlas.call([container, "HELP"]);
@@ -200,10 +154,4 @@ Deno.test("every container answers HELP (its own text) and refuses HELP with arg
       const [gotExtra] = await atlas.call([container, "HELP", "extra"]);
       assert.deepEqual(gotExtra, wantExtra, `${container} HELP extra`);
     }
-  } finally {
-    await redis.close();
-    await atlas.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }));

@@ -11,7 +11,7 @@ import {
   RawClient,
   type RespValue,
   startAtlasd,
-  startRedis,
+  withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
 /** Lines run on both servers; "pairs:" compares a CONFIG GET reply as unordered pairs. */
@@ -338,24 +338,8 @@ function infoField(v: RespValue, pattern: RegExp): string {
   return m[1];
 }
 
-/** Runs `body` against a fresh redis-server and atlasd (no persistence), stopping both after. */
-async function withBoth(body: (redis: RawClient, atlas: RawClient) => Promise<void>) {
-  const redisProc = await startRedis();
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const redis = await RawClient.connect(redisProc.port);
-  const atlas = await RawClient.connect(atlasProc.port);
-  try {
-    await body(redis, atlas);
-  } finally {
-    await redis.close();
-    await atlas.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-}
-
 Deno.test("atlasd CONFIG SET/GET, error texts and OBJECT ENCODING match redis-server", () =>
-  withBoth(async (redis, atlas) => {
+  withRedisAndAtlasd(async (redis, atlas) => {
     const mismatches = [
       ...(await runScripts(redis, atlas, 2)),
       ...(await runScripts(redis, atlas, 3)),
@@ -364,7 +348,7 @@ Deno.test("atlasd CONFIG SET/GET, error texts and OBJECT ENCODING match redis-se
   }));
 
 Deno.test("atlasd evicts after CONFIG SET maxmemory and answers Redis's OOM text", () =>
-  withBoth(async (redis, atlas) => {
+  withRedisAndAtlasd(async (redis, atlas) => {
     await both(redis, atlas, "FLUSHALL");
     const value = "x".repeat(1000);
     const fill: string[][] = [];
@@ -422,7 +406,7 @@ Deno.test("atlasd evicts after CONFIG SET maxmemory and answers Redis's OOM text
   }));
 
 Deno.test("atlasd INFO keyspace avg_ttl estimates the remaining TTL like redis-server", () =>
-  withBoth(async (redis, atlas) => {
+  withRedisAndAtlasd(async (redis, atlas) => {
     await both(redis, atlas, "FLUSHALL");
     for (let i = 0; i < 10; i++) await both(redis, atlas, "SET", `t${i}`, "v", "EX", "100");
     await both(redis, atlas, "SET", "plain", "v");

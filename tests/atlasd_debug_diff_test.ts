@@ -8,7 +8,7 @@ import {
   RawClient,
   type RespValue,
   startAtlasd,
-  startRedis,
+  withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
 const STEPS: string[][] = [
@@ -39,19 +39,8 @@ const STEPS: string[][] = [
   ["DBSIZE"],
 ];
 
-Deno.test("DEBUG POPULATE / SLEEP answer like redis-server; HELP lists what atlasd has", async () => {
-  const redisProc = await startRedis([
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--enable-debug-command",
-    "yes",
-  ]);
-  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
-  const redis = await RawClient.connect(redisProc.port);
-  const atlas = await RawClient.connect(atlasProc.port);
-  try {
+Deno.test("DEBUG POPULATE / SLEEP answer like redis-server; HELP lists what atlasd has", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
     const mismatches: string[] = [];
     for (const argv of STEPS) {
       const [want] = await redis.call(argv);
@@ -71,13 +60,7 @@ Deno.test("DEBUG POPULATE / SLEEP answer like redis-server; HELP lists what atla
     for (const sub of ["POPULATE", "SLEEP", "HELP"]) {
       assert.ok(lines.some((line) => line.startsWith(sub)), `HELP lists ${sub}`);
     }
-  } finally {
-    await redis.close();
-    await atlas.close();
-    await atlasProc.stop();
-    await redisProc.stop();
-  }
-});
+  }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));
 
 Deno.test("DEBUG POPULATE's keys are logged like any write: they are back after a restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "atlasd_debug_" });

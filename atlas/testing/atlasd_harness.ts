@@ -366,3 +366,31 @@ export function parseValue(s: string, pos: number): [RespValue, number] | null {
       throw new Error(`RawClient: unexpected RESP type byte ${JSON.stringify(type)}`);
   }
 }
+
+/** The two servers of a side-by-side test, for opening more connections. */
+export interface SideBySide {
+  redisPort: number;
+  atlasPort: number;
+}
+
+/**
+ * Runs `body` with a client of a fresh redis-server (started with `redisArgs`) and one of a
+ * fresh atlasd (`--sync-mode none`), closing the clients and stopping both servers after.
+ */
+export async function withRedisAndAtlasd(
+  body: (redis: RawClient, atlas: RawClient, servers: SideBySide) => Promise<void>,
+  redisArgs?: string[],
+): Promise<void> {
+  const redisProc = await startRedis(redisArgs);
+  const atlasProc = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await RawClient.connect(redisProc.port);
+  const atlas = await RawClient.connect(atlasProc.port);
+  try {
+    await body(redis, atlas, { redisPort: redisProc.port, atlasPort: atlasProc.port });
+  } finally {
+    await redis.close();
+    await atlas.close();
+    await atlasProc.stop();
+    await redisProc.stop();
+  }
+}
