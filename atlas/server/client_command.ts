@@ -189,12 +189,10 @@ function clientList(ctx: ServerContext, argv: string[]): Reply {
     const opt = argv[i].toLowerCase();
     if (opt === "type" && i + 1 < argv.length) {
       const type = argv[++i].toLowerCase();
-      if (!["normal", "pubsub", "master", "replica"].includes(type)) {
+      if (!["normal", "pubsub", "master", "replica", "slave"].includes(type)) {
         return error(`ERR Unknown client type '${argv[i]}'`);
       }
-      clients = clients.filter((c) =>
-        type === "pubsub" ? c.subscriptionCount > 0 : type === "normal" && c.subscriptionCount === 0
-      );
+      clients = clients.filter((c) => clientType(c) === type);
     } else if (opt === "id" && i + 1 < argv.length) {
       const ids = new Set<number>();
       for (i++; i < argv.length; i++) {
@@ -208,32 +206,66 @@ function clientList(ctx: ServerContext, argv: string[]): Reply {
   return bulk(clients.map((c) => clientInfoLine(c, now) + "\n").join(""));
 }
 
+/**
+ * CLIENT KILL addr:port (the old form: OK or an error), or CLIENT KILL <filter value> ...: the
+ * number of clients closed. Filters as Redis 7.0 parses them (ID, TYPE, USER, ADDR, LADDR,
+ * SKIPME), all checked before anyone is closed; the caller is skipped unless SKIPME no.
+ */
 function clientKill(ctx: ServerContext, self: Client, argv: string[]): Reply {
+  // Redis's arity for CLIENT KILL is -3: without a filter it refuses rather than kill everyone.
+  if (argv.length < 3) return error("ERR wrong number of arguments for 'client|kill' command");
   if (argv.length === 3) {
     const target = [...ctx.clients.values()].find((c) => c.addr === argv[2]);
     if (target === undefined) return error("ERR No such client");
     kill(ctx, self, target);
     return OK;
   }
-  if ((argv.length - 2) % 2 !== 0) return error("ERR syntax error");
+  let id: number | null = null;
+  let type: string | null = null;
+  let addr: string | null = null;
+  let laddr: string | null = null;
+  let skipMe = true;
+  for (let i = 2; i < argv.length; i += 2) {
+    const filter = argv[i].toLowerCase();
+    const value = argv[i + 1];
+    if (value === undefined) return error("ERR syntax error");
+    if (filter === "id") {
+      if (!/^\d{1,19}$/.test(value) || Number(value) < 1) {
+        return error("ERR client-id should be greater than 0");
+      }
+      id = Number(value);
+    } else if (filter === "type") {
+      type = value.toLowerCase();
+      if (type === "slave") type = "replica";
+      if (!["normal", "pubsub", "master", "replica"].includes(type)) {
+        return error(`ERR Unknown client type '${value}'`);
+      }
+    } else if (filter === "addr") addr = value;
+    else if (filter === "laddr") laddr = value;
+    else if (filter === "user") {
+      if (value !== "default") return error(`ERR No such user '${value}'`);
+    } else if (filter === "skipme") {
+      const answer = value.toLowerCase();
+      if (answer !== "yes" && answer !== "no") return error("ERR syntax error");
+      skipMe = answer === "yes";
+    } else return error("ERR syntax error");
+  }
   let killed = 0;
-  const filters: [string, string][] = [];
-  for (let i = 2; i < argv.length; i += 2) filters.push([argv[i].toLowerCase(), argv[i + 1]]);
   for (const c of [...ctx.clients.values()]) {
-    const match = filters.every(([k, v]) => {
-      if (k === "id") return String(c.id) === v;
-      if (k === "addr") return c.addr === v;
-      if (k === "laddr") return c.laddr === v;
-      if (k === "skipme") return !(v.toLowerCase() === "yes" && c === self);
-      if (k === "user") return v === "default";
-      return false;
-    });
-    if (match) {
-      kill(ctx, self, c);
-      killed++;
-    }
+    if (id !== null && c.id !== id) continue;
+    if (type !== null && clientType(c) !== type) continue;
+    if (addr !== null && c.addr !== addr) continue;
+    if (laddr !== null && c.laddr !== laddr) continue;
+    if (c === self && skipMe) continue;
+    kill(ctx, self, c);
+    killed++;
   }
   return integer(killed);
+}
+
+/** A client's type for TYPE filters: `pubsub` while subscribed, else `normal` (no replicas). */
+function clientType(c: Client): string {
+  return c.subscriptionCount > 0 ? "pubsub" : "normal";
 }
 
 function kill(ctx: ServerContext, self: Client, target: Client): void {
