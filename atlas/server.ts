@@ -118,6 +118,10 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     ctx.blocking.touched(key);
     if (ctx.tracking.count !== 0) ctx.tracking.touched(key);
   });
+  if (options.store?.setFlushListener) {
+    options.store.setFlushListener((existed) => ctx.watches.flushing(existed));
+    ctx.watches.flushesReported = true;
+  }
 
   const accept = async () => {
     for await (const conn of listener) {
@@ -166,6 +170,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       for (const client of [...ctx.clients.values()]) ctx.disconnect(client);
       await Promise.all([...connections]);
       options.store?.setModificationListener(null);
+      options.store?.setFlushListener?.(null);
       ctx.keyspaceEvents.close();
       ctx.tracking.close();
     })();

@@ -60,6 +60,8 @@ export interface CommandEntry extends CommandSpecLike {
 /** What the server needs from the store: change notifications and the command table. */
 export interface StoreHooks {
   setModificationListener(listener: ((key: string | null) => void) | null): void;
+  /** Told before a flush empties the keyspace, with a test of the keys it holds then. */
+  setFlushListener?(listener: ((existed: (key: string) => boolean) => void) | null): void;
   /** Keyspace events of the classes in `flags` (store/notify.ts), as commands run; null: off. */
   setKeyspaceEventListener?(
     flags: number,

@@ -33,14 +33,29 @@ export class Watches {
     this.#watchers.delete(client);
   }
 
+  /**
+   * Whether the store reports flushes ahead (`flushing`). Then null in `touched` (everything,
+   * after FLUSHALL / FLUSHDB) dirties nobody more: a watched key that did not exist is still
+   * absent, so its transaction may run (Redis 7). Otherwise every watcher is dirtied.
+   */
+  flushesReported = false;
+
   /** `key` changed (null: every key, e.g. FLUSHALL). */
   touched(key: string | null): void {
     if (this.#watchers.size === 0) return; // every write calls this; WATCH is rare
     if (key === null) {
-      for (const client of this.#watchers) client.watchDirty = true;
+      if (!this.flushesReported) { for (const client of this.#watchers) client.watchDirty = true; }
       return;
     }
+
     const set = this.#byKey.get(key);
     if (set !== undefined) { for (const client of set) client.watchDirty = true; }
+  }
+
+  /** A flush is about to empty the keyspace: watchers of keys that exist now become dirty. */
+  flushing(existed: (key: string) => boolean): void {
+    for (const [key, clients] of this.#byKey) {
+      if (existed(key)) { for (const client of clients) client.watchDirty = true; }
+    }
   }
 }

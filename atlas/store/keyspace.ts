@@ -377,8 +377,16 @@ export class Keyspace {
     return true;
   }
 
+  /**
+   * Told just before a flush empties the keyspace, with a test of which keys it holds then: WATCH
+   * must fail only for watched keys that existed (Redis 7's touchAllWatchedKeysInDb), which
+   * the listener's "everything changed" cannot say once the keys are gone.
+   */
+  flushListener: ((existed: (key: string) => boolean) => void) | null = null;
+
   /** Deletes every key. */
   flush(): void {
+    this.flushListener?.((key) => this.data.has(key));
     for (const hook of this.hooks) for (const key of this.data.keys()) hook.preserve(key);
     this.data.clear();
     this.expires.clear();

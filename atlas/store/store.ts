@@ -315,6 +315,11 @@ export class Store {
     if (this.#depth === 0) ks.flushTouched();
   }
 
+  /** Called before FLUSHALL / FLUSHDB empty the keyspace, with a test of the keys present then. */
+  setFlushListener(fn: ((existed: (key: string) => boolean) => void) | null): void {
+    this.#ks.flushListener = fn;
+  }
+
   /** Called after every key change (incl. expiry/eviction deletes); null key = everything. */
   setModificationListener(fn: ((key: string | null) => void) | null): void {
     this.#ks.listener = fn;
