@@ -47,6 +47,10 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG GET maxmemory",
     "CONFIG SET maxmemory 0",
     "CONFIG SET maxmemory",
+    // A name without glob characters is shown as asked; the same name twice, once.
+    "CONFIG GET MAXMEMORY",
+    "CONFIG GET MaxMemory maxmemory",
+    "pairs:CONFIG GET maxmemory MAXMEMORY maxmemory-p*",
   ],
   policy: [
     "CONFIG SET maxmemory-policy allkeys-lru",

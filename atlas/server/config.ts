@@ -77,14 +77,23 @@ const PARAMS: Record<string, Param> = {
 
 function configGet(ctx: ServerContext, client: Client, argv: string[]): Reply {
   if (argv.length < 3) return error("ERR wrong number of arguments for 'config|get' command");
-  const seen = new Map<string, string>();
+  // Lower-case name -> [name as shown, value]. Like Redis, a name without glob characters is
+  // looked up directly and shown as it was asked (CONFIG GET MAXCLIENTS answers "MAXCLIENTS");
+  // a pattern shows the names it matched.
+  const seen = new Map<string, [string, string]>();
   for (let i = 2; i < argv.length; i++) {
     const pattern = argv[i].toLowerCase();
+    if (!/[[*?]/.test(pattern)) {
+      if (!seen.has(pattern) && Object.hasOwn(PARAMS, pattern)) {
+        seen.set(pattern, [argv[i], PARAMS[pattern].get(ctx)]);
+      }
+      continue;
+    }
     for (const [name, p] of Object.entries(PARAMS)) {
-      if (!seen.has(name) && globMatch(pattern, name)) seen.set(name, p.get(ctx));
+      if (!seen.has(name) && globMatch(pattern, name)) seen.set(name, [name, p.get(ctx)]);
     }
   }
-  const pairs = [...seen].map(([k, v]) => [bulk(k), bulk(v)] as const);
+  const pairs = [...seen.values()].map(([k, v]) => [bulk(k), bulk(v)] as const);
   if (client.proto === 3) return { kind: "map", value: pairs };
   return { kind: "array", value: pairs.flat() };
 }
@@ -128,11 +137,12 @@ function configSet(ctx: ServerContext, argv: string[]): Reply {
 const CONFIG_HELP = [
   "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "GET <pattern> [<pattern> ...]",
-  "    The parameters whose names match a glob-style <pattern>, with their values.",
+  "    Each parameter whose name one of the glob patterns matches, paired with its value.",
   "SET <parameter> <value> [<parameter> <value> ...]",
-  "    Change run-time parameters (all or none).",
+  "    Change parameters at run time; every value is checked before any is applied.",
   "RESETSTAT",
-  "    Reset the statistics INFO reports.",
+  "    Zero the counters INFO shows: per-command and per-error statistics, connections,",
+  "    network bytes, published messages, keyspace hits, misses, expired and evicted keys.",
   "REWRITE",
   "    Not available: atlasd takes its configuration from flags and its YAML file.",
   "HELP",
