@@ -10,6 +10,7 @@
  */
 import type { CommandSpec } from "../store/command_table.ts";
 import { ERR_NOT_INTEGER } from "../store/errors.ts";
+import { parseInt64 } from "../store/numbers.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
 import type { ExecResult, Store } from "../store/store.ts";
@@ -31,6 +32,8 @@ export const DEFAULT_SCRIPT_INSTRUCTIONS_MAX = 100_000_000;
  */
 const EVAL_FLAGS = "noscript stale skip-monitor no-mandatory-keys movablekeys may-replicate";
 const EVAL_RO_FLAGS = "readonly noscript stale skip-monitor no-mandatory-keys movablekeys";
+
+const NOSCRIPT = error("NOSCRIPT No matching script. Please use EVAL.");
 
 /** Server-level commands Redis refuses inside scripts (the store does not have them). */
 const SCRIPT_HELP = [
@@ -90,17 +93,22 @@ class Scripting {
 
   eval(store: Store, argv: string[], ctx: ExecContext, bySha: boolean, readOnly: boolean) {
     const fail = (reply: Reply): ExecResult => ({ reply, log: null });
-    if (!/^-?\d{1,18}$/.test(argv[2])) return fail(ERR_NOT_INTEGER);
-    const numkeys = Number(argv[2]);
-    if (numkeys < 0) return fail(error("ERR Number of keys can't be negative"));
-    if (numkeys > argv.length - 3) {
+    // Redis's evalShaCommand answers NOSCRIPT for a SHA of the wrong length before numkeys.
+    if (bySha && argv[1].length !== 40) return fail(NOSCRIPT);
+    // numkeys as Redis reads it: string2ll ("01", "-0" and "+1" refused, any int64 taken), then
+    // "greater than" before "negative".
+    const parsed = parseInt64(argv[2]);
+    if (parsed === null) return fail(ERR_NOT_INTEGER);
+    if (parsed > argv.length - 3) {
       return fail(error("ERR Number of keys can't be greater than number of args"));
     }
+    if (parsed < 0) return fail(error("ERR Number of keys can't be negative"));
+    const numkeys = Number(parsed);
     let sha: string;
     if (bySha) {
       sha = argv[1].toLowerCase();
       const body = this.#bodies.get(sha);
-      if (body === undefined) return fail(error("NOSCRIPT No matching script. Please use EVAL."));
+      if (body === undefined) return fail(NOSCRIPT);
       const failed = this.#compiled(sha, body); // the VM may be new since SCRIPT LOAD
       if (failed !== null) return fail(failed);
     } else {

@@ -359,14 +359,19 @@ function collectRange(ks: Keyspace, key: string, q: RangeRequest): ZNode[] | Rep
   return out;
 }
 
-/** Parses [WITHSCORES] [LIMIT o c] [BYSCORE|BYLEX] [REV] from argv[from]. */
+/**
+ * Parses [WITHSCORES] [LIMIT o c] [BYSCORE|BYLEX] [REV] from argv[from]. Like Redis's
+ * zrangeGenericCommand, REV and BYSCORE|BYLEX are taken once each (a repeat is a syntax error),
+ * and only a LIMIT count other than -1 conflicts with a rank range (`LIMIT 1 -1` is accepted,
+ * its offset ignored).
+ */
 function parseRangeOptions(
   argv: string[],
   from: number,
   q: RangeRequest,
   allow: { by: boolean; withScores: boolean },
 ): Reply | null {
-  let limitSeen = false;
+  let count = -1; // the last LIMIT's count, as given
   for (let i = from; i < argv.length; i++) {
     const opt = lower(argv[i]);
     if (opt === "withscores" && allow.withScores) q.withScores = true;
@@ -376,14 +381,14 @@ function parseRangeOptions(
       if (o === null || c === null) return ERR_NOT_INTEGER;
       q.offset = o;
       q.limit = c < 0 ? -1 : c;
-      limitSeen = true;
+      count = c;
       i += 2;
-    } else if (opt === "byscore" && allow.by) q.by = "score";
-    else if (opt === "bylex" && allow.by) q.by = "lex";
-    else if (opt === "rev" && allow.by) q.rev = true;
+    } else if (opt === "byscore" && allow.by && q.by === "rank") q.by = "score";
+    else if (opt === "bylex" && allow.by && q.by === "rank") q.by = "lex";
+    else if (opt === "rev" && allow.by && !q.rev) q.rev = true;
     else return ERR_SYNTAX;
   }
-  if (limitSeen && q.by === "rank") {
+  if (count !== -1 && q.by === "rank") {
     return error(
       "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
     );
@@ -434,8 +439,8 @@ function zrangeLegacy(ks: Keyspace, argv: string[], by: RangeBy, rev: boolean): 
   const q = rev && by !== "rank"
     ? newRequest(by, rev, argv[3], argv[2])
     : newRequest(by, rev, argv[2], argv[3]);
-  const allowScores = by !== "lex";
-  const bad = parseRangeOptions(argv, 4, q, { by: false, withScores: allowScores });
+  // WITHSCORES parses for BYLEX too, to be refused below with Redis's own message.
+  const bad = parseRangeOptions(argv, 4, q, { by: false, withScores: true });
   if (bad !== null) return bad;
   return rangeReply(ks, argv[1], q);
 }
