@@ -15,8 +15,8 @@ const DEBUG_HELP = [
   "    value:<n>, cut or zero-padded to <size> bytes when a size is given. Keys that",
   "    exist are left as they are.",
   "SLEEP <seconds>",
-  "    Reply after <seconds> (decimals allowed, at most 60); other clients are served",
-  "    meanwhile.",
+  "    Reply after <seconds> (a fraction such as 0.5 works; capped at 60); other",
+  "    clients are served meanwhile.",
   "HELP",
   "    Prints this help.",
 ];

@@ -122,32 +122,36 @@ function graph(monitor: LatencyMonitor, event: string): Reply {
   return bulk(text);
 }
 
-/** A short report in the spirit of Redis's (its wording is not reproduced). */
+/**
+ * ATLAS's own report: whether the monitor is on, what each event recorded, and what to look at
+ * next (the slow log threshold is suggested when the slow log misses what the monitor sees).
+ */
 function doctor(ctx: ServerContext): Reply {
   const monitor = ctx.timing.latency;
   if (monitor.thresholdMs === 0) {
     return bulk(
-      "Latency monitoring is disabled on this server. Enable it with " +
-        "'CONFIG SET latency-monitor-threshold <milliseconds>' to record the commands that " +
-        "take longer than that.\n",
+      "The latency monitor is off (latency-monitor-threshold is 0), so there is nothing to " +
+        "report. To turn it on, run 'CONFIG SET latency-monitor-threshold <milliseconds>': " +
+        "every command that takes at least that long is then recorded.\n",
     );
   }
   const events = [...monitor.events()];
   if (events.length === 0) {
     return bulk(
-      `No latency spike over ${monitor.thresholdMs} ms was observed since the monitor was ` +
-        "enabled or last reset.\n",
+      `Nothing to report: no command took ${monitor.thresholdMs} ms or more since the monitor ` +
+        "was turned on or last reset.\n",
     );
   }
-  let text = "Latency spikes were observed on this server.\n\n";
+  let text = `Commands taking ${monitor.thresholdMs} ms or more were recorded ` +
+    "(a sample per second: the highest of that second):\n\n";
   events.forEach(([name, series], i) => {
     const samples = series.history();
     const average = samples.reduce((n, s) => n + s.latencyMs, 0) / samples.length;
-    text += `${i + 1}. ${name}: ${samples.length} latency spike(s) (average ${
+    text += `${i + 1}. ${name}: ${samples.length} sample(s), ${
       Math.round(average)
-    } ms). Worst all time event ${series.maxMs} ms.\n`;
+    } ms on average; highest ever ${series.maxMs} ms.\n`;
   });
-  text += "\nAdvice:\n";
+  text += "\nWhat to look at:\n";
   text += "- SLOWLOG GET lists the commands that ran longest, with their arguments.\n";
   text += "- Commands over large values (KEYS, SMEMBERS, HGETALL, LRANGE 0 -1, SORT, DEL of big " +
     "keys) and long Lua scripts hold the server while they run; prefer SCAN-style iteration.\n";
@@ -189,19 +193,21 @@ const LATENCY_ARITY: Readonly<Record<string, number>> = {
 const LATENCY_HELP = [
   "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "DOCTOR",
-  "    Return a human readable latency analysis report.",
+  "    A plain-text account of the events recorded so far, with suggestions.",
   "GRAPH <event>",
-  "    Return an ASCII latency graph for the <event> class.",
+  "    A text chart of the samples kept for <event>, one line per sample.",
   "HISTORY <event>",
-  "    Return time-latency samples for the <event> class.",
+  "    The samples kept for <event>, oldest first, as [unix time, milliseconds] pairs",
+  "    (at most 160 of them, each the highest of its second).",
   "LATEST",
-  "    Return the latest latency samples for all events.",
+  "    One row per event (command, fast-command): its name, the time and milliseconds of",
+  "    its newest sample, and the highest milliseconds it has seen.",
   "RESET [<event> ...]",
-  "    Reset latency data of one or more <event> classes.",
-  "    (default: reset all data for all event classes)",
+  "    Forget the named events, or every event when none is named; replies how many",
+  "    events were forgotten.",
   "HISTOGRAM [COMMAND ...]",
-  "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
-  "    If no commands are specified then all histograms are replied.",
+  "    For each named command that has been called (each such command when none is named):",
+  "    its call count, and how many calls took at most each bound, in microseconds.",
   "HELP",
   "    Prints this help.",
 ];

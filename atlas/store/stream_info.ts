@@ -185,11 +185,15 @@ function stream(s: StreamValue, argv: string[]): Reply {
 const HELP = [
   "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CONSUMERS <key> <groupname>",
-  "    Show consumers of <groupname>.",
+  "    One map per consumer of the group: name, pending entries, idle milliseconds.",
   "GROUPS <key>",
-  "    Show the stream consumer groups.",
+  "    One map per group of the stream: name, consumers, pending entries, last",
+  "    delivered ID, entries read and lag.",
   "STREAM <key> [FULL [COUNT <count>]",
-  "    Show information about the stream.",
+  "    The stream's length, IDs, counters and group count, with its first and last",
+  "    entries. FULL lists its entries and each group with its pending entries and",
+  "    consumers instead; <count> caps the entries and each pending list (10 when",
+  "    omitted, 0 for no cap).",
   "HELP",
   "    Prints this help.",
 ];
