@@ -1,4 +1,5 @@
 /** CLIENT subcommands used by redis-cli, ioredis and node-redis. */
+import { parseInt64 } from "../store/numbers.ts";
 import { bulk, bulkOrNil, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { clientPause } from "./client_pause.ts";
@@ -183,25 +184,28 @@ function clientUnblock(ctx: ServerContext, argv: string[]): Reply {
 
 const UNBLOCKED = error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
 
+/**
+ * CLIENT LIST [TYPE type | ID id ...]: as Redis 7.0 parses it, TYPE only as the sole filter and
+ * IDs as strict int64s (0 and negatives match nobody; "01" or 2^63 are invalid).
+ */
 function clientList(ctx: ServerContext, argv: string[]): Reply {
   let clients = [...ctx.clients.values()];
-  for (let i = 2; i < argv.length; i++) {
-    const opt = argv[i].toLowerCase();
-    if (opt === "type" && i + 1 < argv.length) {
-      const type = argv[++i].toLowerCase();
-      if (!["normal", "pubsub", "master", "replica", "slave"].includes(type)) {
-        return error(`ERR Unknown client type '${argv[i]}'`);
-      }
-      clients = clients.filter((c) => clientType(c) === type);
-    } else if (opt === "id" && i + 1 < argv.length) {
-      const ids = new Set<number>();
-      for (i++; i < argv.length; i++) {
-        if (!/^\d+$/.test(argv[i])) return error("ERR Invalid client ID");
-        ids.add(Number(argv[i]));
-      }
-      clients = clients.filter((c) => ids.has(c.id));
-    } else return error("ERR syntax error");
-  }
+  const opt = argv[2]?.toLowerCase();
+  if (argv.length === 4 && opt === "type") {
+    const type = argv[3].toLowerCase();
+    if (!["normal", "pubsub", "master", "replica", "slave"].includes(type)) {
+      return error(`ERR Unknown client type '${argv[3]}'`);
+    }
+    clients = clients.filter((c) => clientType(c) === type);
+  } else if (argv.length > 3 && opt === "id") {
+    const ids = new Set<number>();
+    for (let i = 3; i < argv.length; i++) {
+      const id = parseInt64(argv[i]);
+      if (id === null) return error("ERR Invalid client ID");
+      if (typeof id === "number") ids.add(id); // a bigint is above any client id
+    }
+    clients = clients.filter((c) => ids.has(c.id));
+  } else if (argv.length !== 2) return error("ERR syntax error");
   const now = Date.now();
   return bulk(clients.map((c) => clientInfoLine(c, now) + "\n").join(""));
 }

@@ -28,6 +28,16 @@ export function gateReply(client: Client, result: HandlerResult): HandlerResult 
   return SILENT;
 }
 
+/**
+ * RESET: Redis clears REPLY OFF and a SKIP not yet in force before replying, so "+RESET" is
+ * sent under OFF; a SKIP already in force (CLIENT REPLY SKIP just before) still silences it.
+ */
+export function resetReplyMode(client: Client): void {
+  client.replyOff = false;
+  client.replySkipNext = false;
+  client.replyGated = client.replySkip;
+}
+
 /** The subcommand; its own reply goes through gateReply like any other. */
 export function clientReply(client: Client, mode: string): Reply {
   switch (mode.toLowerCase()) {

@@ -1,6 +1,8 @@
 /** Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET, and ACL WHOAMI / USERS. */
+import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
+import { resetReplyMode } from "./client_reply.ts";
 import { aclCategories, CATEGORY_ORDER } from "./command_info.ts";
 import type { ServerContext } from "./context.ts";
 import { subcommandSyntaxError } from "./subcommands.ts";
@@ -66,10 +68,9 @@ function hello(ctx: ServerContext, client: Client, argv: string[]): Reply {
   let proto: 2 | 3 = client.proto;
   let i = 1;
   if (argv.length >= 2) {
-    const v = Number(argv[1]);
-    if (!/^-?\d+$/.test(argv[1])) {
-      return error("ERR Protocol version is not an integer or out of range");
-    }
+    // Redis reads it as a strict int64 (string2ll): "03", "-0" or 2^63 are not integers.
+    const v = parseInt64(argv[1]);
+    if (v === null) return error("ERR Protocol version is not an integer or out of range");
     if (v !== 2 && v !== 3) return error("NOPROTO unsupported protocol version");
     proto = v;
     i = 2;
@@ -120,9 +121,17 @@ export function checkClientName(name: string): Reply | null {
   return null;
 }
 
+/**
+ * Redis reads the index as an int argument: a strict int64 first ("00", "-0" and 2^63 are not
+ * integers), then the int32 range, and only then the database count (atlasd serves db 0 only).
+ */
 function select(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
-  if (!/^-?\d+$/.test(argv[1])) return error("ERR value is not an integer or out of range");
-  return Number(argv[1]) === 0 ? OK : error("ERR DB index is out of range");
+  const db = parseInt64(argv[1]);
+  if (db === null) return error("ERR value is not an integer or out of range");
+  if (typeof db !== "number" || db < -2147483648 || db > 2147483647) {
+    return error("ERR value is out of range, value must between -2147483648 and 2147483647");
+  }
+  return db === 0 ? OK : error("ERR DB index is out of range");
 }
 
 function quit(_ctx: ServerContext, client: Client): Reply {
@@ -130,12 +139,18 @@ function quit(_ctx: ServerContext, client: Client): Reply {
   return OK;
 }
 
+/**
+ * What Redis 7.0's clearClientConnectionState observably resets. Not CLIENT NO-EVICT: 7.0.15
+ * keeps it (and atlasd keeps no such state anyway).
+ */
 function reset(ctx: ServerContext, client: Client): Reply {
   client.multi = null;
   client.multiAborted = false;
   ctx.watches.unwatchAll(client);
   ctx.pubsub.removeClient(client);
   ctx.monitors.remove(client);
+  ctx.tracking.disable(client);
+  resetReplyMode(client);
   client.proto = 2;
   client.name = "";
   client.authenticated = ctx.settings.requirepass === "";
