@@ -39,7 +39,8 @@ import {
   lookupAs,
   lower,
   nth,
-  parseIntArg,
+  pairedCountOutOfRange,
+  parseRandomCount,
   randomCountTooLarge,
   randomIndexes,
   SCAN_WHOLE_MAX,
@@ -224,18 +225,23 @@ function hscan(ks: Keyspace, argv: string[]): Reply {
 }
 
 function hrandfield(ks: Keyspace, argv: string[]): Reply {
-  if (argv.length > 4) return error("ERR syntax error");
-  const withValues = argv.length === 4;
-  if (withValues && lower(argv[3]) !== "withvalues") return error("ERR syntax error");
-  const h = lookupAs(ks, argv[1], HashValue);
-  if (h === null) return WRONGTYPE;
   if (argv.length === 2) {
+    const h = lookupAs(ks, argv[1], HashValue);
+    if (h === null) return WRONGTYPE;
     if (h === undefined) return NIL;
     const [i] = randomIndexes(() => ks.ctx.random(), h.size, 1, false);
     return bulk(nth(h.map.keys(), i));
   }
-  const count = parseIntArg(argv[2]);
-  if (count === null) return ERR_NOT_INTEGER;
+  // Redis reads the count first, then the syntax, then the key (HRANDFIELD str x: not an integer).
+  const count = parseRandomCount(argv[2]);
+  if (typeof count !== "number") return count;
+  if (argv.length > 4) return error("ERR syntax error");
+  const withValues = argv.length === 4;
+  if (withValues && lower(argv[3]) !== "withvalues") return error("ERR syntax error");
+  const outOfRange = withValues ? pairedCountOutOfRange(count) : null;
+  if (outOfRange !== null) return outOfRange;
+  const h = lookupAs(ks, argv[1], HashValue);
+  if (h === null) return WRONGTYPE;
   const tooMany = randomCountTooLarge(ks, count);
   if (tooMany !== null) return tooMany;
   if (h === undefined || count === 0) return EMPTY_ARRAY;

@@ -6,6 +6,7 @@ import {
   ERR_NOT_INTEGER,
   ERR_OUT_OF_RANGE_POSITIVE,
   ERR_SYNTAX,
+  wrongArity,
   WRONGTYPE,
 } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
@@ -52,7 +53,8 @@ function push(ks: Keyspace, argv: string[], left: boolean, onlyIfExists: boolean
 
 /** LPOP/RPOP key [count]. */
 function pop(ks: Keyspace, argv: string[], left: boolean): Reply {
-  if (argv.length > 3) return ERR_SYNTAX;
+  // Redis 7.0 answers a second count with its arity error (the table's arity is -2).
+  if (argv.length > 3) return wrongArity(left ? "lpop" : "rpop");
   const key = argv[1];
   let count = 1;
   const withCount = argv.length === 3;
@@ -213,6 +215,8 @@ function lpos(ks: Keyspace, argv: string[]): Reply {
   let maxlen = 0;
   for (let i = 3; i < argv.length; i++) {
     const opt = lower(argv[i]);
+    // The option name is checked before its value, as Redis does (LPOS l a FOO x: syntax error).
+    if (opt !== "rank" && opt !== "count" && opt !== "maxlen") return ERR_SYNTAX;
     if (i + 1 >= argv.length) return ERR_SYNTAX;
     const n = parseIntArg(argv[++i]);
     if (n === null && opt === "count") return error("ERR COUNT can't be negative");
@@ -228,10 +232,10 @@ function lpos(ks: Keyspace, argv: string[]): Reply {
     } else if (opt === "count") {
       if (n < 0) return error("ERR COUNT can't be negative");
       count = n;
-    } else if (opt === "maxlen") {
+    } else {
       if (n < 0) return error("ERR MAXLEN can't be negative");
       maxlen = n;
-    } else return ERR_SYNTAX;
+    }
   }
   const list = lookupAs(ks, argv[1], ListValue);
   if (list === null) return WRONGTYPE;

@@ -182,6 +182,26 @@ export function parseLongDouble(text: string): LongDouble | null {
   return roundRational(negative, significand, 10n ** BigInt(-decExp));
 }
 
+/**
+ * ceill(value * 1000) with the product rounded as a long double (Redis turns a blocking
+ * command's timeout into milliseconds this way); value must be finite.
+ */
+export function ceilLongDoubleTimes1000(value: LongDouble): bigint {
+  if (value.mantissa === 0n) return 0n;
+  const num = value.mantissa * 1000n;
+  const p = value.exponent >= 0
+    ? roundRational(value.negative, num << BigInt(value.exponent), 1n)
+    : roundRational(value.negative, num, 1n << BigInt(-value.exponent));
+  if (p.exponent >= 0) {
+    const whole = p.mantissa << BigInt(p.exponent);
+    return p.negative ? -whole : whole;
+  }
+  const den = 1n << BigInt(-p.exponent);
+  const whole = p.mantissa / den;
+  if (p.negative) return -whole; // toward +inf: drop the fraction (-0.4 gives 0)
+  return p.mantissa % den === 0n ? whole : whole + 1n;
+}
+
 /** a + b in long double arithmetic (one rounding). */
 export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble {
   if (a.exponent === Infinity || b.exponent === Infinity) {

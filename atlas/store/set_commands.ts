@@ -14,6 +14,7 @@ import {
   lower,
   nth,
   parseIntArg,
+  parseRandomCount,
   pickDistinct,
   randomCountTooLarge,
   randomIndexes,
@@ -122,6 +123,9 @@ function spop(ks: Keyspace, argv: string[]): Reply {
 
 function srandmember(ks: Keyspace, argv: string[]): Reply {
   if (argv.length > 3) return ERR_SYNTAX;
+  // Redis reads the count before the key (SRANDMEMBER str x: not an integer).
+  const count = argv.length === 3 ? parseRandomCount(argv[2]) : 1;
+  if (typeof count !== "number") return count;
   const s = lookupAs(ks, argv[1], SetValue);
   if (s === null) return WRONGTYPE;
   if (argv.length === 2) {
@@ -129,8 +133,6 @@ function srandmember(ks: Keyspace, argv: string[]): Reply {
     const [i] = randomIndexes(() => ks.ctx.random(), s.size, 1, false);
     return bulk(nth(s.set, i));
   }
-  const count = parseIntArg(argv[2]);
-  if (count === null) return ERR_NOT_INTEGER;
   const tooMany = randomCountTooLarge(ks, count);
   if (tooMany !== null) return tooMany;
   if (s === undefined || count === 0) return EMPTY_ARRAY;

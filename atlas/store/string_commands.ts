@@ -68,8 +68,10 @@ function parseSetOptions(argv: string[], from: number, name: string): SetOptions
     else if (opt === "persist" && name === "getex" && o.unit === null) o.persist = true;
     else if (
       (opt === "ex" || opt === "px" || opt === "exat" || opt === "pxat") &&
-      !o.keepTtl && !o.persist && o.unit === null && i + 1 < argv.length
+      !o.keepTtl && !o.persist && (o.unit === null || o.unit === opt) && i + 1 < argv.length
     ) {
+      // Redis 7.0 lets one unit repeat (SET k v EX 1 EX 2: the last wins, and only its value is
+      // validated) but refuses two different ones.
       o.unit = opt;
       o.time = argv[++i];
     } else return ERR_SYNTAX;

@@ -102,6 +102,29 @@ export function randomIndexes(
 /** Redis's small-collection SCAN: collections up to this size come back whole (cursor 0). */
 export const SCAN_WHOLE_MAX = 128;
 
+/**
+ * SRANDMEMBER/HRANDFIELD/ZRANDMEMBER's count, read as Redis 7.0 does before the other arguments
+ * and the key: an integer from -LONG_MAX to LONG_MAX (beyond 2^53 it comes back as ±Infinity).
+ */
+export function parseRandomCount(text: string): number | Reply {
+  const count = parseIntArg(text);
+  if (count === null) return ERR_NOT_INTEGER;
+  if (text === "-9223372036854775808") { // LONG_MIN, the only int64 outside the range
+    return error(
+      "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+    );
+  }
+  return count;
+}
+
+/**
+ * Redis's own bound on HRANDFIELD WITHVALUES / ZRANDMEMBER WITHSCORES counts (|count| at most
+ * LONG_MAX / 2, the reply holding two items per pick), checked before the key.
+ */
+export function pairedCountOutOfRange(count: number): Reply | null {
+  return Math.abs(count) >= 2 ** 62 ? error("ERR value is out of range") : null;
+}
+
 /** Bound on |count| for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with repeats (the reply size). */
 export function randomCountTooLarge(ks: Keyspace, count: number): Reply | null {
   return Math.abs(count) > ks.limits.scanCountMax * 10 ? error("ERR value is out of range") : null;

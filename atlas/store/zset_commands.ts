@@ -29,8 +29,10 @@ import {
   exceedsLength,
   lookupAs,
   lower,
+  pairedCountOutOfRange,
   parseIntArg,
   parseMpop,
+  parseRandomCount,
   randomCountTooLarge,
   randomIndexes,
   SCAN_WHOLE_MAX,
@@ -553,18 +555,23 @@ function zscan(ks: Keyspace, argv: string[]): Reply {
 }
 
 function zrandmember(ks: Keyspace, argv: string[]): Reply {
-  if (argv.length > 4) return ERR_SYNTAX;
-  const withScores = argv.length === 4;
-  if (withScores && lower(argv[3]) !== "withscores") return ERR_SYNTAX;
-  const z = lookupAs(ks, argv[1], ZSetValue);
-  if (z === null) return WRONGTYPE;
   if (argv.length === 2) {
+    const z = lookupAs(ks, argv[1], ZSetValue);
+    if (z === null) return WRONGTYPE;
     if (z === undefined) return NIL;
     const [i] = randomIndexes(() => ks.ctx.random(), z.size, 1, false);
     return bulk((z.byRank(i) as ZNode).member);
   }
-  const count = parseIntArg(argv[2]);
-  if (count === null) return ERR_NOT_INTEGER;
+  // Redis reads the count first, then the syntax, then the key (ZRANDMEMBER str x: not an integer).
+  const count = parseRandomCount(argv[2]);
+  if (typeof count !== "number") return count;
+  if (argv.length > 4) return ERR_SYNTAX;
+  const withScores = argv.length === 4;
+  if (withScores && lower(argv[3]) !== "withscores") return ERR_SYNTAX;
+  const outOfRange = withScores ? pairedCountOutOfRange(count) : null;
+  if (outOfRange !== null) return outOfRange;
+  const z = lookupAs(ks, argv[1], ZSetValue);
+  if (z === null) return WRONGTYPE;
   const tooMany = randomCountTooLarge(ks, count);
   if (tooMany !== null) return tooMany;
   if (z === undefined || count === 0) return EMPTY_ARRAY;
