@@ -17,6 +17,9 @@ const SETUP: string[][] = [
   ["HSET", "h", "f1", "v1", "f2", "v2"],
   ["ZADD", "z", "1", "a", "2", "b"],
   ["SADD", "s", "a", "b"],
+  ["SADD", "s1", "only"],
+  ["ZADD", "z1", "1", "only"],
+  ["HSET", "h1", "only", "v"],
 ];
 
 /** Sent one by one; every reply must equal Redis's (space-separated, no empty arguments). */
@@ -52,6 +55,11 @@ const LINES: string[] = [
   "SRANDMEMBER strkey 1",
   "SRANDMEMBER strkey -9223372036854775808",
   "SPOP strkey notnum",
+  // A count over the size is the whole collection, however large (only picks with repeats are
+  // bounded by atlasd).
+  "SRANDMEMBER s1 2000000",
+  "ZRANDMEMBER z1 20000000 WITHSCORES",
+  "HRANDFIELD h1 20000000 WITHVALUES",
   // LPOS: the option name before its value; each option's own errors.
   "LPOS l a FOO bar",
   "LPOS nokey a FOO bar",

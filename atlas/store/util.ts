@@ -125,9 +125,13 @@ export function pairedCountOutOfRange(count: number): Reply | null {
   return Math.abs(count) >= 2 ** 62 ? error("ERR value is out of range") : null;
 }
 
-/** Bound on |count| for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with repeats (the reply size). */
+/**
+ * Bound on SRANDMEMBER/HRANDFIELD/ZRANDMEMBER's negative counts (picks with repeats: the reply
+ * has |count| items, whatever the collection's size). A positive count is never refused: its
+ * reply is at most the whole collection, which is what Redis answers for a count over the size.
+ */
 export function randomCountTooLarge(ks: Keyspace, count: number): Reply | null {
-  return Math.abs(count) > ks.limits.scanCountMax * 10 ? error("ERR value is out of range") : null;
+  return count < -ks.limits.scanCountMax * 10 ? error("ERR value is out of range") : null;
 }
 
 /** The n-th item of an iterable (0-based) without building an array. */
