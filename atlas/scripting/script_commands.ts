@@ -35,23 +35,22 @@ const EVAL_RO_FLAGS = "readonly noscript stale skip-monitor no-mandatory-keys mo
 
 const NOSCRIPT = error("NOSCRIPT No matching script. Please use EVAL.");
 
-/** Server-level commands Redis refuses inside scripts (the store does not have them). */
+/** SCRIPT HELP, in ATLAS's words: what each subcommand does here. */
 const SCRIPT_HELP = [
   "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "EXISTS <sha1> [<sha1> ...]",
-  "    Return information about the existence of the scripts in the script cache.",
+  "    For each <sha1>, 1 if the script cache holds a script with that SHA1, else 0.",
   "FLUSH [ASYNC|SYNC]",
-  "    Flush the Lua scripts cache. Very dangerous on replicas.",
-  "    When called without the optional mode argument, the behavior is determined by the",
-  "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-  "    * ASYNC: Asynchronously flush the scripts cache.",
-  "    * SYNC: Synchronously flush the scripts cache.",
+  "    Empty the script cache (EVALSHA then answers NOSCRIPT until the scripts are",
+  "    loaded again). Both modes are accepted; the cache is emptied at once either way.",
   "KILL",
-  "    Kill the currently executing Lua script.",
+  "    Always answers NOTBUSY: a script runs within its one command, so none is ever",
+  "    left running to stop.",
   "LOAD <script>",
-  "    Load a script into the scripts cache without executing it.",
+  "    Compile <script> and add it to the script cache without running it; replies",
+  "    its SHA1, for EVALSHA.",
   "HELP",
-  "    Print this help.",
+  "    Prints this help.",
 ];
 
 function spec(name: string, arity: number, flags: string): CommandSpec {

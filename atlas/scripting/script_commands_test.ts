@@ -222,6 +222,9 @@ Deno.test("SHA caching: EVAL caches, EVALSHA, NOSCRIPT, SCRIPT LOAD/EXISTS/FLUSH
   assert.deepEqual(h.run("SCRIPT", "nope"), {
     err: "ERR unknown subcommand 'nope'. Try SCRIPT HELP.",
   });
+  const help = h.run("SCRIPT", "HELP") as string[];
+  assert.equal(help[0], "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  assert.deepEqual(help.slice(-2), ["HELP", "    Prints this help."]);
   assert.deepEqual(h.run("SCRIPT", "LOAD"), {
     err: "ERR wrong number of arguments for 'script|load' command",
   });

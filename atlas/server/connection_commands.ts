@@ -178,11 +178,13 @@ function acl(ctx: ServerContext, _client: Client, argv: string[]): Reply {
     return array([
       "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "CAT [<category>]",
-      "    List the commands in <category>, or all the categories.",
+      "    The names of the commands in <category>; without one, the category names.",
       "WHOAMI",
-      "    Return the current connection username.",
+      "    The user this connection acts as: always 'default' here.",
       "USERS",
-      "    List all the registered usernames (only 'default': ACL users are not supported).",
+      "    The user names there are: only 'default', as ACL users are not supported.",
+      "HELP",
+      "    Prints this help.",
     ].map((line) => simple(line)));
   }
   return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ACL HELP.`);

@@ -1,5 +1,6 @@
 /**
- * MEMORY USAGE / STATS / DOCTOR / MALLOC-STATS / PURGE / HELP (Redis 7.0 texts and reply shapes).
+ * MEMORY USAGE / STATS / DOCTOR / MALLOC-STATS / PURGE / HELP (Redis 7.0's reply shapes; the
+ * DOCTOR and HELP texts are ATLAS's own).
  *
  * USAGE reports the store's own estimate (docs/atlas_store.md, "Memory model"): the same terms
  * the keyspace adds to `usedBytes` for the key, so over all keys with `SAMPLES 0` it sums to
@@ -158,37 +159,28 @@ function stats(ks: Keyspace): Reply {
   return { kind: "map", value: fields };
 }
 
-/** Redis's thresholds: below 5 MB of data the detector has nothing to say. */
+/** As Redis: below 5 MiB of data there is too little to judge. */
 const DOCTOR_EMPTY_BYTES = 5 * 1024 * 1024;
 
-const DOCTOR_EMPTY = "Hi Sam, this instance is empty or is using very little memory, " +
-  "my issues detector can't be used in these conditions. " +
-  "Please, leave for your mission on Earth and fill it with some data. " +
-  "The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
-const DOCTOR_FINE = "Hi Sam, I can't find any memory issue in your instance. " +
-  "I can only account for what occurs on this base.\n";
-const DOCTOR_PEAK = " * Peak memory: In the past this instance used more than 150% the memory " +
-  "that is currently using. The allocator is normally not able to release memory after a peak, " +
-  "so you can expect to see a big fragmentation ratio, however this is actually harmless and is " +
-  "only due to the memory peak, and if the Redis instance Resident Set Size (RSS) is currently " +
-  "bigger than expected, the memory will be used as soon as you fill the Redis instance with " +
-  "more data. If the memory peak was only occasional and you want to try to reclaim memory, " +
-  "please try the MEMORY PURGE command, otherwise the only other option is to shutdown and " +
-  "restart the instance.\n\n";
+const DOCTOR_EMPTY = "The data set holds under 5 MiB, too little for this check to judge. " +
+  "Run MEMORY DOCTOR again once more data is loaded.\n";
+const DOCTOR_FINE = "No memory problem found (this check sees only the process's heap figures).\n";
+const DOCTOR_PEAK = "Memory check found a problem:\n\n" +
+  " * Peak memory: the process once used more than 150% of the memory it uses now. The heap " +
+  "seldom gives all of it back, so RSS can stay high; the memory is reused as data grows. If the " +
+  "peak was a one-off and the memory must be returned, restart the server.\n";
 
 /**
- * Redis's report texts. "Empty" is judged on the store's data estimate (a V8 heap is never below
- * Redis's 5 MB); of Redis's checks only the peak one applies (the RSS/allocator ones assume
- * jemalloc and would always fire for a V8 heap).
+ * ATLAS's own report texts, on Redis's two decisions: "too little data" is judged on the store's
+ * data estimate (a V8 heap is never below 5 MiB), and of Redis's checks only the peak one applies
+ * (the RSS/allocator ones assume jemalloc and would always fire for a V8 heap). No advice to run
+ * MEMORY PURGE: here it does nothing.
  */
 function doctor(ks: Keyspace): Reply {
   const { total, peak } = sample(ks);
   if (ks.usedBytes < DOCTOR_EMPTY_BYTES) return bulk(DOCTOR_EMPTY);
   if (total === 0 || peak / total <= 1.5) return bulk(DOCTOR_FINE);
-  return bulk(
-    "Sam, I detected a few issues in this Redis instance memory implants:\n\n" + DOCTOR_PEAK +
-      "I'm here to keep you safe, Sam. I want to help you.\n",
-  );
+  return bulk(DOCTOR_PEAK);
 }
 
 function mallocStats(ks: Keyspace): Reply {
@@ -205,16 +197,20 @@ const HELP: Reply = array(
   [
     "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DOCTOR",
-    "    Return memory problems reports.",
+    "    A short plain-text check of the process's memory: it flags a past peak well",
+    "    above what is used now, and does not judge under 5 MiB of data.",
     "MALLOC-STATS",
-    "    Return internal statistics report from the memory allocator.",
+    "    The V8 heap figures as text: rss, heap_total, heap_used, external, allocated",
+    "    (heap_used + external) and peak_allocated (the highest allocated seen).",
     "PURGE",
-    "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "    Replies OK and does nothing: V8 gives unused memory back by itself.",
     "STATS",
-    "    Return information about the memory usage of the server.",
+    "    The server's memory figures as name/value pairs: peak and current allocation,",
+    "    overheads, key count, data set size and fragmentation.",
     "USAGE <key> [SAMPLES <count>]",
-    "    Return memory in bytes used by <key> and its value. Nested values are",
-    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "    An estimate of the bytes <key> and its value take (nil if no such key). A",
+    "    collection of more than <count> elements (default 5; 0: no limit) is estimated",
+    "    from its first <count>.",
     "HELP",
     "    Prints this help.",
   ].map(simple),

@@ -205,7 +205,7 @@ Deno.test("MEMORY STATS: a map of Redis's fields with the process's and the stor
   assert.equal(real.get("dataset.bytes"), h.store.stats.usedMemoryBytes);
 });
 
-Deno.test("MEMORY DOCTOR: Redis's texts; empty below 5 MiB of data, peak above 150%", () => {
+Deno.test("MEMORY DOCTOR: ATLAS's texts; too little data below 5 MiB, peak above 150%", () => {
   const mem = { rss: 90_000_000, heapTotal: 40_000_000, heapUsed: 30_000_000, external: 0 };
   {
     const h = harnessReading(mem);
@@ -213,31 +213,22 @@ Deno.test("MEMORY DOCTOR: Redis's texts; empty below 5 MiB of data, peak above 1
     assert.equal(r.log, null);
     assert.equal(
       r.reply.kind === "bulk" ? r.reply.value : "",
-      "Hi Sam, this instance is empty or is using very little memory, my issues detector can't " +
-        "be used in these conditions. Please, leave for your mission on Earth and fill it with " +
-        "some data. The new Sam and I will be back to our programming as soon as I finished " +
-        "rebooting.\n",
+      "The data set holds under 5 MiB, too little for this check to judge. Run MEMORY DOCTOR " +
+        "again once more data is loaded.\n",
     );
     h.run("SET", "big", "x".repeat(5 * 1024 * 1024));
+    const fine = "No memory problem found (this check sees only the process's heap figures).\n";
+    assert.equal(h.run("MEMORY", "DOCTOR"), fine);
+    mem.heapUsed = 19_000_000; // the peak (30 MB) is 158% of this: above 150%
     assert.equal(
       h.run("MEMORY", "DOCTOR"),
-      "Hi Sam, I can't find any memory issue in your instance. I can only account for what " +
-        "occurs on this base.\n",
-    );
-    mem.heapUsed = 19_000_000; // the peak (30 MB) is 158% of this: above 150%
-    const report = h.run("MEMORY", "DOCTOR") as string;
-    assert.ok(
-      report.startsWith(
-        "Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory: In the past this instance used more than 150% the memory that is currently using.",
-      ),
-    );
-    assert.ok(
-      report.endsWith(
-        "restart the instance.\n\nI'm here to keep you safe, Sam. I want to help you.\n",
-      ),
+      "Memory check found a problem:\n\n * Peak memory: the process once used more than 150% of " +
+        "the memory it uses now. The heap seldom gives all of it back, so RSS can stay high; the " +
+        "memory is reused as data grows. If the peak was a one-off and the memory must be " +
+        "returned, restart the server.\n",
     );
     mem.heapUsed = 21_000_000; // the peak stays: 143%
-    assert.ok((h.run("MEMORY", "DOCTOR") as string).startsWith("Hi Sam, I can't find"));
+    assert.equal(h.run("MEMORY", "DOCTOR"), fine);
   }
 });
 
@@ -256,16 +247,20 @@ Deno.test("MEMORY MALLOC-STATS, PURGE, HELP and subcommand errors", () => {
   assert.deepEqual(h.run("MEMORY", "HELP"), [
     "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DOCTOR",
-    "    Return memory problems reports.",
+    "    A short plain-text check of the process's memory: it flags a past peak well",
+    "    above what is used now, and does not judge under 5 MiB of data.",
     "MALLOC-STATS",
-    "    Return internal statistics report from the memory allocator.",
+    "    The V8 heap figures as text: rss, heap_total, heap_used, external, allocated",
+    "    (heap_used + external) and peak_allocated (the highest allocated seen).",
     "PURGE",
-    "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "    Replies OK and does nothing: V8 gives unused memory back by itself.",
     "STATS",
-    "    Return information about the memory usage of the server.",
+    "    The server's memory figures as name/value pairs: peak and current allocation,",
+    "    overheads, key count, data set size and fragmentation.",
     "USAGE <key> [SAMPLES <count>]",
-    "    Return memory in bytes used by <key> and its value. Nested values are",
-    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "    An estimate of the bytes <key> and its value take (nil if no such key). A",
+    "    collection of more than <count> elements (default 5; 0: no limit) is estimated",
+    "    from its first <count>.",
     "HELP",
     "    Prints this help.",
   ]);
