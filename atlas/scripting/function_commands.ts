@@ -515,11 +515,10 @@ function functionCommand(fns: Functions, argv: string[]): { reply: Reply; change
 }
 
 interface DocumentedSpec extends CommandSpec {
-  readonly summary: string;
   readonly since: string;
 }
 
-function spec(name: string, arity: number, flags: string, summary: string): DocumentedSpec {
+function spec(name: string, arity: number, flags: string): DocumentedSpec {
   return {
     name,
     arity,
@@ -528,7 +527,6 @@ function spec(name: string, arity: number, flags: string, summary: string): Docu
     lastKey: 0,
     step: 0,
     group: "scripting",
-    summary,
     since: "7.0.0",
   };
 }
@@ -548,7 +546,6 @@ export function registerFunctionCommands(
       "fcall",
       -3,
       "noscript stale skip-monitor no-mandatory-keys movablekeys may-replicate",
-      "Invoke a function",
     ),
     (s, argv, ctx) => fns.fcall(s, argv, ctx, false),
   );
@@ -557,12 +554,11 @@ export function registerFunctionCommands(
       "fcall_ro",
       -3,
       "readonly noscript stale skip-monitor no-mandatory-keys movablekeys",
-      "Invoke a read-only function",
     ),
     (s, argv, ctx) => fns.fcall(s, argv, ctx, true),
   );
   store.registerCommand(
-    spec("function", -2, "noscript may-replicate", "A container for function commands"),
+    spec("function", -2, "noscript may-replicate"),
     (_s, argv) => {
       const { reply, changed } = functionCommand(fns, argv);
       return { reply, log: changed ? [argv] : null };

@@ -139,28 +139,21 @@ export const BLOCKING_COMMANDS: ServerCommand[] = [
   // Keys counted by numkeys: key spec [0, 0, 0], like LMPOP / ZMPOP in the store's table.
   b("blmpop", -5, [0, 0, 0], (ctx, client, argv) => bmpop(ctx, client, argv, "LMPOP"), {
     flags: BMPOP_FLAGS,
-    summary: "Pop elements from a list, or block until one is available",
     since: "7.0.0",
   }),
   b("bzpopmin", -3, [1, -2, 1], (ctx, client, argv) => bzpop(ctx, client, argv, true), {
     flags: BZPOP_FLAGS,
     group: "sorted-set",
-    summary:
-      "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
     since: "5.0.0",
   }),
   b("bzpopmax", -3, [1, -2, 1], (ctx, client, argv) => bzpop(ctx, client, argv, false), {
     flags: BZPOP_FLAGS,
     group: "sorted-set",
-    summary:
-      "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
     since: "5.0.0",
   }),
   b("bzmpop", -5, [0, 0, 0], (ctx, client, argv) => bmpop(ctx, client, argv, "ZMPOP"), {
     flags: BMPOP_FLAGS,
     group: "sorted-set",
-    summary:
-      "Remove and return members with scores in a sorted set or block until one is available",
     since: "7.0.0",
   }),
 ];

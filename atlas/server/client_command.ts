@@ -312,6 +312,5 @@ export const CLIENT_COMMANDS: ServerCommand[] = [{
   step: 0,
   group: "connection",
   handler: clientCommand,
-  summary: "A container for client connection commands",
   since: "2.4.0",
 }];

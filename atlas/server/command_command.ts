@@ -4,16 +4,20 @@ import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { globMatch } from "../store/glob.ts";
 import { aclCategories, commandInfo } from "./command_info.ts";
+import { commandDocsReply } from "./command_docs/mod.ts";
 import { commandKeys } from "./command_keys.ts";
 import { helpReply } from "./subcommands.ts";
 import type { ServerCommand } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
 
+/** COMMAND DOCS of one entry: its record (command_docs/), else a placeholder from the entry. */
 function docsOf(e: CommandEntry): Reply {
+  const documented = commandDocsReply(e.name);
+  if (documented !== null) return documented;
   return {
     kind: "map",
     value: [
-      [bulk("summary"), bulk(e.summary ?? `The ${e.name.toUpperCase()} command`)],
+      [bulk("summary"), bulk(`The ${e.name.toUpperCase()} command`)],
       [bulk("since"), bulk(e.since ?? "1.0.0")],
       [bulk("group"), bulk(e.group ?? "generic")],
     ],
@@ -38,13 +42,21 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
       }));
     }
     case "docs": {
-      const picked = argv.length === 2
-        ? all
-        : argv.slice(2).map((n) => ctx.table.get(n)).filter((e) => e !== undefined);
-      return {
-        kind: "map",
-        value: picked.map((e) => [bulk(e!.name), docsOf(e!)] as const),
-      };
+      if (argv.length === 2) {
+        return { kind: "map", value: all.map((e) => [bulk(e.name), docsOf(e)] as const) };
+      }
+      // Named commands in the order asked; `container|sub` names a subcommand's record.
+      const value: (readonly [Reply, Reply])[] = [];
+      for (const asked of argv.slice(2)) {
+        const name = asked.toLowerCase();
+        const e = ctx.table.get(name);
+        if (e !== undefined) value.push([bulk(e.name), docsOf(e)]);
+        else if (name.includes("|") && ctx.table.get(name.slice(0, name.indexOf("|")))) {
+          const sub = commandDocsReply(name);
+          if (sub !== null) value.push([bulk(name), sub]);
+        }
+      }
+      return { kind: "map", value };
     }
     case "getkeys": {
       // Redis 7's arity for COMMAND GETKEYS is -4: a command and at least one argument.
@@ -101,7 +113,8 @@ const COMMAND_HELP = [
   "INFO [<command-name> ...]",
   "    The details of the named commands (all when none is named).",
   "DOCS [<command-name> ...]",
-  "    Summary, version and group of the named commands (all when none is named).",
+  "    Each named command's documentation (all when none is named): summary, version,",
+  "    group, complexity, arguments; a container's subcommands too (name one as x|y).",
   "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
   "    The command names, or those of a module, an ACL category or matching a pattern.",
   "GETKEYS <full-command>",

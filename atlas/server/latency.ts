@@ -236,6 +236,5 @@ function latency(ctx: ServerContext, _client: Client, argv: string[]): Reply {
 
 export const LATENCY_COMMANDS: ServerCommand[] = [{
   ...keylessCommands("server")("latency", -2, "admin noscript loading stale", latency),
-  summary: "A container for latency diagnostics commands",
   since: "2.8.13",
 }];

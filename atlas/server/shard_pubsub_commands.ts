@@ -51,7 +51,6 @@ const shard = (
   flags: string,
   keys: readonly [number, number, number],
   handler: Handler,
-  summary: string,
 ): ServerCommand => ({
   name,
   arity,
@@ -60,7 +59,6 @@ const shard = (
   lastKey: keys[1],
   step: keys[2],
   group: "pubsub",
-  summary,
   since: "7.0.0",
   handler,
 });
@@ -72,7 +70,6 @@ export const SHARD_PUBSUB_COMMANDS: ServerCommand[] = [
     "pubsub noscript loading stale",
     [1, -1, 1],
     ssubscribe,
-    "Listen for messages published to the given shard channels",
   ),
   shard(
     "sunsubscribe",
@@ -80,7 +77,6 @@ export const SHARD_PUBSUB_COMMANDS: ServerCommand[] = [
     "pubsub noscript loading stale",
     [1, -1, 1],
     sunsubscribe,
-    "Stop listening for messages posted to the given shard channels",
   ),
   shard(
     "spublish",
@@ -88,7 +84,6 @@ export const SHARD_PUBSUB_COMMANDS: ServerCommand[] = [
     "pubsub loading stale fast",
     [1, 1, 1],
     spublish,
-    "Post a message to a shard channel",
   ),
 ];
 

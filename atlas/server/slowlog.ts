@@ -186,6 +186,5 @@ function slowlog(ctx: ServerContext, _client: Client, argv: string[]): Reply {
 
 export const SLOWLOG_COMMANDS: ServerCommand[] = [{
   ...keylessCommands("server")("slowlog", -2, "admin loading stale", slowlog),
-  summary: "A container for slow log commands",
   since: "2.2.12",
 }];

@@ -138,8 +138,6 @@ export const STREAM_BLOCKING_COMMANDS: ServerCommand[] = [{
   step: 0,
   group: "stream",
   handler: xread,
-  summary:
-    "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
   since: "5.0.0",
 }, {
   name: "xreadgroup",
@@ -150,7 +148,5 @@ export const STREAM_BLOCKING_COMMANDS: ServerCommand[] = [{
   step: 0,
   group: "stream",
   handler: xreadgroup,
-  summary:
-    "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
   since: "5.0.0",
 }];

@@ -69,7 +69,6 @@ export class CommandTable {
       lastKey: spec.lastKey,
       step: spec.step,
       group: spec.group,
-      summary: spec.summary, // COMMAND DOCS
       since: spec.since,
       write: mayWrite(spec), // a reply waits for durability (EVAL too: it may write)
       noAuth: NO_AUTH.has(name) || spec.flags.includes("no-auth"),

@@ -32,7 +32,6 @@ export interface CommandSpecLike {
   readonly lastKey: number;
   readonly step: number;
   readonly group?: string;
-  readonly summary?: string;
   readonly since?: string;
 }
 
