@@ -3,9 +3,9 @@
  * GEORADIUS / GEORADIUSBYMEMBER (+ _RO). A geo value is a sorted set whose score is the 52-bit
  * interleaved geohash (geohash.ts); option parsing, error order and texts follow Redis's geo.c.
  *
- * Coordinates are replied as Redis's addReplyHumanLongDouble text ("%.17Lf", trimmed) in a bulk
- * string; Redis sends them as RESP3 doubles (`,13.36...`), which the Reply type cannot carry with
- * that text, so RESP3 clients see bulk strings here (see docs/atlas_store.md).
+ * Coordinates are replied as Redis does: doubles carrying Redis's addReplyHumanLongDouble text
+ * ("%.17Lf", trimmed), so RESP3 clients get `,13.36...` and RESP2 clients that text in a bulk
+ * string.
  */
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
@@ -149,10 +149,6 @@ function geoadd(ks: Keyspace, argv: string[]): Reply {
   return integer(ch ? added + updated : added);
 }
 
-/**
- * [lon, lat] as Redis's addReplyHumanLongDouble text. Redis 7 sends them as RESP3 doubles with this
- * text; a `double` Reply carrying its own text would let this return that instead of bulk strings.
- */
 /** [lon, lat] as doubles printed the way Redis prints coordinates (RESP3 `,`, RESP2 bulk). */
 function lonLatReply(lon: number, lat: number): Reply {
   return array([
