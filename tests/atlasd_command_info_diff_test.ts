@@ -38,6 +38,52 @@ Deno.test("COMMAND INFO: arity, flags, key positions and ACL categories match re
     assert.deepEqual(differing, []);
   }));
 
+/** A container's nested subcommand entries (element 10): name -> compared elements. */
+function nested(entry: RespValue): Info {
+  const subs = ((entry as { v: RespValue[] }).v[9] as { v: RespValue[] }).v;
+  const out: Info = new Map();
+  for (const sub of subs) {
+    const fields = (sub as { v: RespValue[] }).v;
+    out.set((fields[0] as { v: string }).v, JSON.stringify(fields.slice(1, 7)));
+  }
+  return out;
+}
+
+Deno.test("COMMAND INFO: subcommands (nested and on their own) match redis-server's", () =>
+  withRedisAndAtlasd(async (redisClient, atlasClient) => {
+    const containers = ["acl", "client", "command", "config", "function", "latency", "memory"]
+      .concat(["object", "pubsub", "script", "slowlog", "xgroup", "xinfo"]);
+    const [redisReply] = await redisClient.call(["COMMAND", "INFO", ...containers]);
+    const [atlasReply] = await atlasClient.call(["COMMAND", "INFO", ...containers]);
+    const differing: string[] = [];
+    let compared = 0;
+    containers.forEach((container, i) => {
+      const redis = nested((redisReply as { v: RespValue[] }).v[i]);
+      const atlas = nested((atlasReply as { v: RespValue[] }).v[i]);
+      if (atlas.size === 0) differing.push(`${container}: no subcommands listed`);
+      for (const [name, fields] of atlas) {
+        compared++;
+        if (redis.get(name) !== fields) {
+          differing.push(`${name}: redis ${redis.get(name)} atlasd ${fields}`);
+        }
+      }
+    });
+    assert.deepEqual(differing, []);
+    assert.ok(compared >= 80, `${compared} subcommands compared`);
+    // On its own (COMMAND INFO config|get), the same entry; an unknown subcommand is nil.
+    for (const name of ["config|get", "client|list", "xinfo|stream", "client|nosuch"]) {
+      const [want] = await redisClient.call(["COMMAND", "INFO", name]);
+      const [got] = await atlasClient.call(["COMMAND", "INFO", name]);
+      const shown = (reply: RespValue) =>
+        JSON.stringify(
+          (reply as { v: RespValue[] }).v.map((e) =>
+            e.t === "array" ? (e as { v: RespValue[] }).v.slice(0, 7) : e
+          ),
+        );
+      assert.equal(shown(got), shown(want), name);
+    }
+  }));
+
 const FILTERS: string[][] = [
   ["FILTERBY", "ACLCAT", "hyperloglog"],
   ["FILTERBY", "ACLCAT", "STRING"],

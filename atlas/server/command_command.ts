@@ -3,7 +3,13 @@ import { array, bulk, error, integer, NIL, type Reply } from "../store/reply.ts"
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { globMatch } from "../store/glob.ts";
-import { aclCategories, commandInfo } from "./command_info.ts";
+import {
+  aclCategories,
+  commandInfo,
+  subcommandCategories,
+  subcommandInfo,
+  subcommandsOf,
+} from "./command_info.ts";
 import { commandDocsReply } from "./command_docs/mod.ts";
 import { commandKeys } from "./command_keys.ts";
 import { helpReply } from "./subcommands.ts";
@@ -38,7 +44,8 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
       if (names.length === 0) return array(all.map(commandInfo));
       return array(names.map((n) => {
         const e = ctx.table.get(n);
-        return e === undefined ? NIL : commandInfo(e);
+        if (e !== undefined) return commandInfo(e);
+        return subcommandInfo(n.toLowerCase()) ?? NIL; // `client|list`
       }));
     }
     case "docs": {
@@ -74,32 +81,40 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
 }
 
 /**
- * COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]: names and categories
- * compared without case, as Redis does; no modules, so MODULE filters out everything.
+ * COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]: every command and, after
+ * a container, its subcommands (`config|get`), as Redis lists them; names and categories compared
+ * without case, as Redis does; no modules, so MODULE filters out everything.
  */
 function commandList(all: CommandEntry[], argv: string[]): Reply {
-  if (argv.length === 2) return array(all.map((e) => bulk(e.name)));
+  const listed: { name: string; categories: () => readonly string[] }[] = [];
+  for (const e of all) {
+    listed.push({ name: e.name, categories: () => aclCategories(e) });
+    for (const sub of subcommandsOf(e.name)) {
+      listed.push({ name: sub, categories: () => subcommandCategories(sub) });
+    }
+  }
+  if (argv.length === 2) return array(listed.map((c) => bulk(c.name)));
   if (argv.length !== 5 || argv[2].toLowerCase() !== "filterby") return SYNTAX_ERROR;
   const value = argv[4];
-  let keep: (e: CommandEntry) => boolean;
+  let keep: (c: (typeof listed)[number]) => boolean;
   switch (argv[3].toLowerCase()) {
     case "module":
       keep = () => false;
       break;
     case "aclcat": {
       const category = `@${value.toLowerCase()}`;
-      keep = (e) => aclCategories(e).includes(category);
+      keep = (c) => c.categories().includes(category);
       break;
     }
     case "pattern": {
       const pattern = value.toLowerCase();
-      keep = (e) => globMatch(pattern, e.name);
+      keep = (c) => globMatch(pattern, c.name);
       break;
     }
     default:
       return SYNTAX_ERROR;
   }
-  return array(all.filter(keep).map((e) => bulk(e.name)));
+  return array(listed.filter(keep).map((c) => bulk(c.name)));
 }
 
 const SYNTAX_ERROR = error("ERR syntax error");

@@ -1,11 +1,13 @@
 /**
  * A command's COMMAND INFO entry as Redis 7.0 shows it: name, arity, flags (Redis's names and
  * order), legacy key positions, ACL categories (derived from the flags and the group, with the
- * few exceptions Redis's table has); no tips, key specs or subcommands (docs/atlasd.md).
+ * few exceptions Redis's table has), and for a container its subcommands' entries
+ * (subcommand_info.ts); no tips or key specs (docs/atlasd.md).
  * tests/atlasd_command_info_diff_test.ts compares every command both servers have.
  */
 import { array, bulk, integer, type Reply } from "../store/reply.ts";
 import { CONTAINER_COMMANDS } from "./containers.ts";
+import { SUBCOMMAND_INFO } from "./subcommand_info.ts";
 import type { CommandEntry } from "./types.ts";
 
 function status(text: string): Reply {
@@ -25,6 +27,44 @@ export function commandInfo(e: CommandEntry): Reply {
     integer(container ? 0 : e.lastKey),
     integer(container ? 0 : e.step),
     { kind: "set", value: aclCategories(e).map(status) },
+    { kind: "set", value: [] },
+    array([]),
+    array(container ? subcommandsOf(e.name).map((name) => subcommandInfo(name)!) : []),
+  ]);
+}
+
+/** Subcommand names (`client|list`) per container, in subcommand_info.ts's order. */
+const SUBCOMMANDS_OF: ReadonlyMap<string, readonly string[]> = (() => {
+  const out = new Map<string, string[]>();
+  for (const name of Object.keys(SUBCOMMAND_INFO)) {
+    const container = name.slice(0, name.indexOf("|"));
+    out.set(container, [...(out.get(container) ?? []), name]);
+  }
+  return out;
+})();
+
+/** The subcommands atlasd implements of `container` (full names; none for a plain command). */
+export function subcommandsOf(container: string): readonly string[] {
+  return SUBCOMMANDS_OF.get(container) ?? [];
+}
+
+/** A subcommand's ACL categories (`client|kill`: @admin @slow @dangerous @connection). */
+export function subcommandCategories(name: string): readonly string[] {
+  return SUBCOMMAND_INFO[name]?.categories ?? [];
+}
+
+/** A subcommand's own COMMAND INFO entry (`COMMAND INFO client|list`), or null for no such. */
+export function subcommandInfo(name: string): Reply | null {
+  const info = Object.hasOwn(SUBCOMMAND_INFO, name) ? SUBCOMMAND_INFO[name] : undefined;
+  if (info === undefined) return null;
+  return array([
+    bulk(name),
+    integer(info.arity),
+    { kind: "set", value: info.flags.map(status) },
+    integer(info.keys[0]),
+    integer(info.keys[1]),
+    integer(info.keys[2]),
+    { kind: "set", value: info.categories.map(status) },
     { kind: "set", value: [] },
     array([]),
     array([]),

@@ -3,7 +3,12 @@ import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { resetReplyMode } from "./client_reply.ts";
-import { aclCategories, CATEGORY_ORDER } from "./command_info.ts";
+import {
+  aclCategories,
+  CATEGORY_ORDER,
+  subcommandCategories,
+  subcommandsOf,
+} from "./command_info.ts";
 import type { ServerContext } from "./context.ts";
 import { subcommandSyntaxError } from "./subcommands.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
@@ -200,6 +205,9 @@ function aclCat(ctx: ServerContext, category: string | undefined): Reply {
   const names: Reply[] = [];
   for (const entry of ctx.table.entries()) {
     if (aclCategories(entry).includes(wanted)) names.push(bulk(entry.name));
+    for (const sub of subcommandsOf(entry.name)) {
+      if (subcommandCategories(sub).includes(wanted)) names.push(bulk(sub));
+    }
   }
   return array(names);
 }
