@@ -231,7 +231,9 @@ export const RedriveSchema = z.object({
   ids: z.array(z.string().regex(JOB_ID)).max(10_000).optional().openapi({
     description: "Jobs to redrive; omit to redrive the oldest `max`",
   }),
-  max: z.number().int().min(1).max(10_000).optional().openapi({ description: "Default 1000" }),
+  max: z.number().int().min(1).max(10_000).optional().openapi({
+    description: "Default 1000, or the number of `ids`; more `ids` than `max` is refused",
+  }),
 }).strict().openapi("RedriveDead");
 
 export const PurgeSchema = z.object({

@@ -7,9 +7,13 @@
  *   KV.CAS key etag value ttl_ms   -> 1 set, 0 tag mismatch, -1 no such key   (ttl_ms 0 = none)
  *   KV.CAD key etag                -> 1 deleted, 0 tag mismatch, -1 no such key
  *
+ * ttl_ms is parsed strictly, like a Redis integer (no "", "0x10", "1e3", " 1"): no TTL is "0",
+ * which is what KvService sends.
+ *
  * Every process that executes commands (helios serve's engine, helios atlasd) must call
  * `register(store)` once at startup.
  */
+import { parseInt64 } from "../../atlas/mod.ts";
 import { etagOfBinary } from "./etag.ts";
 
 /** The slice of atlas/store's Reply this module produces and reads. */
@@ -66,8 +70,8 @@ export function register<C, S extends ModuleStore<C>>(store: CommandRegistry<C, 
   if (store.commands?.has("kv.cas")) return;
   store.registerCommand(spec("kv.cas", 5, ["write", "denyoom"]), (s, argv, ctx) => {
     const [, key, etag, value, ttlText] = argv;
-    const ttlMs = Number(ttlText);
-    if (!Number.isSafeInteger(ttlMs) || ttlMs < 0) {
+    const ttlMs = parseInt64(ttlText);
+    if (typeof ttlMs !== "number" || ttlMs < 0) {
       return {
         reply: { kind: "error", value: "ERR ttl_ms must be a non-negative integer" },
         log: null,

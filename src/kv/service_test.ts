@@ -83,3 +83,20 @@ Deno.test("utf8ByteLength matches TextEncoder, lone surrogates included", async 
     assert.equal(utf8ByteLength(text), encoder.encode(text).length, JSON.stringify(text));
   }
 });
+
+Deno.test("KV.CAS: ttl_ms is a strict integer; no TTL is 0, not the empty string", async () => {
+  const { store, client } = memoryAtlas(new ManualClock(1_700_000_000_000));
+  await client.call("SET", "k", "v");
+  const tag = etagOfText("v");
+  for (const ttl of ["", "0x10", "1e3", " 1", "+1", "01", "-1", "1.5"]) {
+    assert.deepEqual(await client.call("KV.CAS", "k", tag, "w", ttl), {
+      error: "ERR ttl_ms must be a non-negative integer",
+    });
+  }
+  assert.equal(await client.call("GET", "k"), "v");
+  assert.equal(await client.call("KV.CAS", "k", tag, "v2", "0"), 1);
+  assert.equal(await client.call("PTTL", "k"), -1);
+  assert.equal(await client.call("KV.CAS", "k", etagOfText("v2"), "v3", "5000"), 1);
+  assert.equal(await client.call("PTTL", "k"), 5000);
+  assert.ok(store.stats.keys >= 1);
+});

@@ -4,11 +4,11 @@
  * come in as arguments.
  */
 import { keys } from "./data.ts";
-import { QueueError } from "./errors.ts";
+import { invalid, QueueError } from "./errors.ts";
 import { QUEUE_LIMITS } from "./limits.ts";
 import type { QueueMachine } from "./machine.ts";
 import type { ExpiredByQueue, JobMeta, JobStatus, ReapOutcome, RetentionPolicy } from "./types.ts";
-import { checkInt, checkQueueName } from "./validate.ts";
+import { checkInt, checkJobId, checkQueueName } from "./validate.ts";
 
 /** PENDING/SCHEDULED: cancelled at once. RUNNING: flagged; the worker sees it at its heartbeat. */
 export function cancelJob(m: QueueMachine, nowMs: number, id: string): JobMeta {
@@ -51,7 +51,11 @@ export function retryJob(m: QueueMachine, nowMs: number, id: string): JobMeta {
   }
 }
 
-/** Redrives the given DEAD jobs of a queue, or its oldest `max` when `ids` is empty. */
+/**
+ * Redrives the given DEAD jobs of a queue, or its oldest `max` when `ids` is empty. More ids than
+ * `max` are refused (none is redriven) rather than cut silently; ids that are not DEAD jobs of
+ * the queue are skipped and not counted.
+ */
 export function redriveDead(
   m: QueueMachine,
   nowMs: number,
@@ -61,8 +65,12 @@ export function redriveDead(
 ): number {
   checkQueueName(queue);
   checkInt("redrive count", max, 1, QUEUE_LIMITS.redriveBatchMax);
+  if (ids.length > max) {
+    throw invalid(`Too many job ids to redrive: ${ids.length} given, max is ${max}`);
+  }
+  for (const id of ids) checkJobId(id);
   const chosen = ids.length > 0
-    ? ids.slice(0, max)
+    ? ids
     : m.data.zrangeByScore(keys.index(queue, "dead"), -Infinity, Infinity, 0, max).map(([id]) =>
       id
     );

@@ -46,9 +46,8 @@ export class QueueMachine {
     checkJobId(id);
     checkEnqueueSpec(spec, nowMs);
     checkBytes("Payload", payload, QUEUE_LIMITS.payloadBytesMax);
-    const dedupe = spec.idempotency_key === null
-      ? null
-      : keys.idempotency(spec.queue, spec.idempotency_key);
+    const key = spec.idempotency_key ?? null;
+    const dedupe = key === null ? null : keys.idempotency(spec.queue, key);
     if (dedupe !== null) {
       const existing = this.data.get(dedupe);
       if (existing !== null) {
@@ -330,7 +329,7 @@ function newMeta(nowMs: number, id: string, spec: EnqueueSpec): JobMeta {
     started_at_ms: null,
     finished_at_ms: null,
     lease: null,
-    idempotency_key: spec.idempotency_key,
+    idempotency_key: spec.idempotency_key ?? null,
     cancel_requested: false,
     progress: null,
     errors: [],

@@ -203,3 +203,203 @@ Deno.test("a claim with tasks leases only those; the others stay PENDING, and PE
   }
   service.close();
 });
+
+// ---- Bad input over RESP: a clear INVALID reply, nothing stored, valid input unchanged ----
+
+const CTX = { nowMs: T0, random: () => 0 };
+const NOW = String(T0);
+
+function spec(fields: Record<string, unknown> = {}): string {
+  const base: Record<string, unknown> = {
+    queue: "q",
+    task: "t",
+    priority: 0,
+    max_attempts: 3,
+    backoff: { type: "fixed", delay_ms: 10, max_ms: 10 },
+    run_at_ms: 0,
+    idempotency_key: null,
+    dedupe_window_ms: 0,
+  };
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) delete base[field];
+    else base[field] = value;
+  }
+  return JSON.stringify(base);
+}
+
+function rawStore() {
+  const { store, log } = memoryJobs(new ManualClock(T0));
+  const run = (...argv: string[]) => store.execute(argv, CTX).reply;
+  const ok = (...argv: string[]) => {
+    const reply = run(...argv);
+    assert.equal(reply.kind, "bulk", `${argv.join(" ")}: ${JSON.stringify(reply)}`);
+    return JSON.parse(binaryToUtf8((reply as { value: string }).value));
+  };
+  const refused = (pattern: RegExp, ...argv: string[]) => {
+    const before = log.length;
+    const reply = run(...argv);
+    assert.equal(reply.kind, "error", `${argv.join(" ")} was accepted`);
+    const text = (reply as { value: string }).value;
+    assert.match(text, /^INVALID /, text);
+    assert.match(text, pattern);
+    assert.equal(log.length, before, `${argv.join(" ")} stored something`);
+  };
+  /** Enqueues and claims `id` (attempt 1, worker "w"). */
+  const leased = (id: string) => {
+    ok("JOB.ENQUEUE", NOW, id, spec({ queue: id }), "{}");
+    assert.equal(ok("JOB.CLAIM", NOW, "1", "w", "1000", "1", id).jobs.length, 1);
+  };
+  return { store, log, run, ok, refused, leased };
+}
+
+Deno.test("JOB.ENQUEUE: idempotency_key may be left out; the spec's shape is checked in full", () => {
+  const { ok, refused } = rawStore();
+  const out = ok("JOB.ENQUEUE", NOW, "j1", spec({ idempotency_key: undefined }), "{}");
+  assert.deepEqual(out, { id: "j1", status: "PENDING", deduplicated: false });
+  assert.equal(ok("JOB.GET", "j1").meta.idempotency_key, null);
+  ok("JOB.ENQUEUE", NOW, "j2", spec(), "{}");
+  const keyed = spec({ idempotency_key: "k", dedupe_window_ms: 60_000 });
+  ok("JOB.ENQUEUE", NOW, "j3", keyed, "{}");
+  assert.deepEqual(ok("JOB.ENQUEUE", NOW, "j4", keyed, "{}"), {
+    id: "j3",
+    status: "PENDING",
+    deduplicated: true,
+  });
+  const bad: [RegExp, string][] = [
+    [/not JSON/, "{"],
+    [/the spec must be a JSON object/, "[]"],
+    [/the spec must be a JSON object/, "null"],
+    [/"queue" is missing/, spec({ queue: undefined })],
+    [/"task" is missing/, spec({ task: undefined })],
+    [/"priority" is missing/, spec({ priority: undefined })],
+    [/"max_attempts" is missing/, spec({ max_attempts: undefined })],
+    [/"run_at_ms" is missing/, spec({ run_at_ms: undefined })],
+    [/"dedupe_window_ms" is missing/, spec({ dedupe_window_ms: undefined })],
+    [/"backoff" is missing/, spec({ backoff: undefined })],
+    [/backoff must be a JSON object/, spec({ backoff: [] })],
+    [/"backoff.delay_ms" is missing/, spec({ backoff: { type: "fixed", max_ms: 1 } })],
+    [/"backoff.type" must be a string/, spec({ backoff: { type: 1, delay_ms: 1, max_ms: 1 } })],
+    [
+      /unknown field "jitter" in backoff/,
+      spec({
+        backoff: { type: "fixed", delay_ms: 1, max_ms: 1, jitter: "x".repeat(1000) },
+      }),
+    ],
+    [/unknown field "extra" in the spec/, spec({ extra: 1 })],
+    [/"queue" must be a string/, spec({ queue: 123 })],
+    [/"task" must be a string/, spec({ task: ["t"] })],
+    [/"priority" must be an integer/, spec({ priority: "1" })],
+    [/"priority" must be an integer/, spec({ priority: 1.5 })],
+    [/"run_at_ms" must be an integer/, spec({ run_at_ms: null })],
+    [/"idempotency_key" must be a string or null/, spec({ idempotency_key: 5 })],
+    [/"idempotency_key" must be a string or null/, spec({ idempotency_key: ["a"] })],
+    [/Invalid idempotency key/, spec({ idempotency_key: "" })],
+    [/Invalid queue name "bad queue!"/, spec({ queue: "bad queue!" })],
+    [/Invalid task name/, spec({ task: "bad task!" })],
+    [
+      /Invalid backoff type "linear"/,
+      spec({ backoff: { type: "linear", delay_ms: 1, max_ms: 1 } }),
+    ],
+  ];
+  bad.forEach(([pattern, text], i) => refused(pattern, "JOB.ENQUEUE", NOW, `b${i}`, text, "{}"));
+});
+
+Deno.test("JOB.CLAIM checks queue and task names like JOB.PEEK", () => {
+  const { ok, refused } = rawStore();
+  for (const command of ["JOB.CLAIM", "JOB.PEEK"]) {
+    const head = command === "JOB.CLAIM" ? [NOW, "1", "w", "1000", "1"] : [NOW];
+    refused(/Invalid queue name "bad queue!"/, command, ...head, "bad queue!");
+    refused(/Invalid queue name "bad queue!"/, command, ...head, "q", "bad queue!");
+    refused(/Invalid task name "bad task!"/, command, ...head, "q", "@tasks", "bad task!");
+    refused(/@tasks needs a task name/, command, ...head, "q", "@tasks");
+  }
+  ok("JOB.ENQUEUE", NOW, "j1", spec({ task: "mail/send" }), "{}");
+  assert.equal(ok("JOB.PEEK", NOW, "q", "@tasks", "mail/send"), true);
+  const claimed = ok("JOB.CLAIM", NOW, "1", "w", "1000", "1", "q", "@tasks", "mail/send");
+  assert.deepEqual(claimed.jobs.map((j: { id: string }) => j.id), ["j1"]);
+});
+
+Deno.test("JOB.NACK: retry_in_ms must be in [0, 7 days]; kind is case-insensitive", () => {
+  const { ok, refused, leased } = rawStore();
+  leased("a");
+  for (const retry of ["-5000", "-1", "604800001", "99999999999999"]) {
+    refused(/Invalid retry_in_ms/, "JOB.NACK", NOW, "1", "a", "w", "1", "failed", retry, "e");
+  }
+  refused(/Invalid failure kind "bogus"/, "JOB.NACK", NOW, "1", "a", "w", "1", "bogus", "", "e");
+  const max = ok("JOB.NACK", NOW, "1", "a", "w", "1", "FAILED", "604800000", "e");
+  assert.deepEqual(max, { queue: "a", status: "SCHEDULED", run_at_ms: T0 + 604_800_000 });
+  assert.equal(ok("JOB.GET", "a").meta.errors[0].reason, "failed");
+  leased("b");
+  const now = ok("JOB.NACK", NOW, "1", "b", "w", "1", "Failed", "0", "e");
+  assert.deepEqual(now, { queue: "b", status: "PENDING", run_at_ms: null });
+  leased("c");
+  // "" still means "by the job's backoff" (fixed 10 ms here).
+  const byBackoff = ok("JOB.NACK", NOW, "1", "c", "w", "1", "failed", "", "e");
+  assert.deepEqual(byBackoff, { queue: "c", status: "SCHEDULED", run_at_ms: T0 + 10 });
+  leased("d");
+  assert.equal(ok("JOB.NACK", NOW, "1", "d", "w", "1", "FATAL", "", "e").status, "DEAD");
+  assert.equal(ok("JOB.GET", "d").meta.errors[0].reason, "fatal");
+});
+
+Deno.test("JOB.REAP refuses negative retention values; 0 still works", () => {
+  const { ok, refused, leased } = rawStore();
+  leased("a");
+  ok("JOB.ACK", NOW, "a", "w", "1", "");
+  refused(/Invalid retention_age_ms -5: must be 0 or more/, "JOB.REAP", NOW, "1", "-5", "10", "0");
+  refused(/Invalid retention_count -1: must be 0 or more/, "JOB.REAP", NOW, "1", "9", "-1", "9");
+  refused(/Invalid dead_age_ms -5: must be 0 or more/, "JOB.REAP", NOW, "1", "10", "10", "-5");
+  assert.equal(ok("JOB.GET", "a").meta.status, "COMPLETED");
+  assert.equal(ok("JOB.REAP", NOW, "1", "1000", "10", "1000").deleted, 0);
+  assert.equal(ok("JOB.REAP", NOW, "1", "1000", "0", "1000").deleted, 1);
+});
+
+Deno.test("JOB.DEAD.REDRIVE refuses more ids than max instead of dropping them", () => {
+  const { ok, refused } = rawStore();
+  for (const id of ["d1", "d2", "d3"]) {
+    ok("JOB.ENQUEUE", NOW, id, spec({ queue: "dq" }), "{}");
+  }
+  ok("JOB.CLAIM", NOW, "1", "w", "1000", "3", "dq");
+  for (const id of ["d1", "d2", "d3"]) ok("JOB.NACK", NOW, "1", id, "w", "1", "fatal", "", "e");
+  refused(
+    /Too many job ids to redrive: 3 given, max is 1/,
+    "JOB.DEAD.REDRIVE",
+    NOW,
+    "dq",
+    "1",
+    "d1",
+    "d2",
+    "d3",
+  );
+  refused(/Invalid job id "bad id!"/, "JOB.DEAD.REDRIVE", NOW, "dq", "2", "d1", "bad id!");
+  assert.equal(ok("JOB.QUEUES", NOW)[0].dead, 3);
+  assert.deepEqual(ok("JOB.DEAD.REDRIVE", NOW, "dq", "2", "d1", "d2"), { redriven: 2 });
+  assert.deepEqual(ok("JOB.DEAD.REDRIVE", NOW, "dq", "5"), { redriven: 1 });
+});
+
+Deno.test("JOB.* integers are parsed strictly; the documented empty strings still mean none", () => {
+  const { ok, refused, leased } = rawStore();
+  for (const text of ["0x10", "1e3", " 1", "1 ", "+1", "01", "1.0", "", "-0", "abc"]) {
+    refused(/expected an integer/, "JOB.QUEUES", text);
+    refused(/Invalid limit/, "JOB.LIST", "", "", "", text);
+    refused(/Invalid lease_ms/, "JOB.CLAIM", NOW, "1", "w", text, "1", "q");
+  }
+  refused(
+    /Invalid now_ms "9223372036854775807": out of range/,
+    "JOB.QUEUES",
+    "9223372036854775807",
+  );
+  refused(
+    /Invalid now_ms "9223372036854775808": expected an integer/,
+    "JOB.QUEUES",
+    "9223372036854775808",
+  );
+  leased("a");
+  refused(/Invalid lease_ms "0x10"/, "JOB.HEARTBEAT", NOW, "a", "w", "1", "0x10", "");
+  refused(/Invalid retry_in_ms "1e3"/, "JOB.NACK", NOW, "1", "a", "w", "1", "failed", "1e3", "e");
+  refused(/Invalid attempt " 1"/, "JOB.ACK", NOW, "a", "w", " 1", "");
+  assert.deepEqual(ok("JOB.QUEUES", "-1")[0].queue, "a");
+  assert.equal(ok("JOB.LIST", "", "", "", "10").jobs.length, 1);
+  const beat = ok("JOB.HEARTBEAT", NOW, "a", "w", "1", "", "");
+  assert.deepEqual(beat, { status: "RUNNING", lease_expires_at_ms: T0 + 1000, cancelled: false });
+  assert.equal(ok("JOB.ACK", NOW, "a", "w", "1", "").status, "COMPLETED");
+});

@@ -4,10 +4,21 @@ import { JOB_ID_PATTERN, QUEUE_LIMITS, QUEUE_NAME_PATTERN, TASK_NAME_PATTERN } f
 import { BACKOFF_TYPES, type BackoffPolicy, type EnqueueSpec } from "./types.ts";
 
 export function checkQueueName(queue: string): string {
-  if (!QUEUE_NAME_PATTERN.test(queue)) {
-    throw invalid(`Invalid queue name "${queue.slice(0, 80)}": use 1-64 of A-Z a-z 0-9 _ . : -`);
+  if (typeof queue !== "string" || !QUEUE_NAME_PATTERN.test(queue)) {
+    throw invalid(
+      `Invalid queue name "${String(queue).slice(0, 80)}": use 1-64 of A-Z a-z 0-9 _ . : -`,
+    );
   }
   return queue;
+}
+
+export function checkTaskName(task: string): string {
+  if (typeof task !== "string" || !TASK_NAME_PATTERN.test(task)) {
+    throw invalid(
+      `Invalid task name "${String(task).slice(0, 80)}": use 1-128 of A-Z a-z 0-9 _ . : / -`,
+    );
+  }
+  return task;
 }
 
 export function checkJobId(id: string): string {
@@ -49,17 +60,19 @@ export function checkBackoff(backoff: BackoffPolicy): BackoffPolicy {
 /** Validates a spec coming from anywhere (HTTP, RESP); returns it for chaining. */
 export function checkEnqueueSpec(spec: EnqueueSpec, nowMs: number): EnqueueSpec {
   checkQueueName(spec.queue);
-  if (!TASK_NAME_PATTERN.test(spec.task)) {
-    throw invalid(`Invalid task name "${String(spec.task).slice(0, 80)}"`);
-  }
+  checkTaskName(spec.task);
   checkInt("priority", spec.priority, QUEUE_LIMITS.priorityMin, QUEUE_LIMITS.priorityMax);
   checkInt("max_attempts", spec.max_attempts, 1, QUEUE_LIMITS.maxAttemptsMax);
   checkBackoff(spec.backoff);
   checkInt("run_at", spec.run_at_ms, 0, nowMs + QUEUE_LIMITS.delayMsMax);
   checkInt("dedupe window", spec.dedupe_window_ms, 0, QUEUE_LIMITS.dedupeWindowMsMax);
-  if (spec.idempotency_key !== null) {
-    const key = spec.idempotency_key;
-    if (key.length === 0 || key.length > QUEUE_LIMITS.idempotencyKeyBytesMax) {
+  // Absent reads as null (no key), like the compact record that leaves a null key out.
+  const key = spec.idempotency_key ?? null;
+  if (key !== null) {
+    if (
+      typeof key !== "string" || key.length === 0 ||
+      key.length > QUEUE_LIMITS.idempotencyKeyBytesMax
+    ) {
       throw invalid(`Invalid idempotency key: 1-${QUEUE_LIMITS.idempotencyKeyBytesMax} bytes`);
     }
   }

@@ -9,6 +9,7 @@
  * Every process that executes commands (helios serve's engine, helios atlasd) must call
  * `register(store)` once at startup.
  */
+import { parseInt64 } from "../../atlas/mod.ts";
 import { checkPolicy, decodeState, encodeState, take } from "./token_bucket.ts";
 
 type Reply =
@@ -46,8 +47,14 @@ export interface CommandRegistry<C, S extends ModuleStore<C>> {
 const int = (value: number): Reply => ({ kind: "integer", value });
 const fail = (text: string): ExecResult => ({ reply: { kind: "error", value: text }, log: null });
 
+/** Strict integers (Redis string2ll: no "0x10", "1e3", " 1"), safe ones; NaN otherwise. */
+function strictInt(text: string): number {
+  const value = parseInt64(text);
+  return typeof value === "number" ? value : NaN;
+}
+
 function parseArgs(argv: string[]) {
-  const [capacity, rateNum, rateDen, nowMs, cost] = argv.slice(2).map(Number);
+  const [capacity, rateNum, rateDen, nowMs, cost] = argv.slice(2).map(strictInt);
   const policy = { name: "rl", capacity, rateNum, rateDen };
   try {
     checkPolicy(policy);

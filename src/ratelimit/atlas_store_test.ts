@@ -38,3 +38,17 @@ Deno.test("the local store is bounded and evicts least recently used buckets", a
   assert.equal((await local.take("a", policy, 0)).remaining, 0); // a kept: 3 taken
   assert.equal((await local.take("b", policy, 0)).remaining, 2); // b was evicted: fresh
 });
+
+Deno.test("RL.TAKE parses its integers strictly (no hex, exponent or spaces)", async () => {
+  const { client } = memoryAtlas();
+  const valid = ["10", "1", "1", "1000", "1"];
+  for (let i = 0; i < valid.length; i++) {
+    for (const text of ["0x10", "1e3", " 1", "+1", "01", ""]) {
+      const args = valid.with(i, text);
+      assert.deepEqual(await client.call("RL.TAKE", "k", ...args), {
+        error: "ERR RL.TAKE needs valid capacity, rate, now_ms and cost",
+      }, args.join(","));
+    }
+  }
+  assert.deepEqual(await client.call("RL.TAKE", "k", ...valid), [1, 9, 0, 1000]);
+});
