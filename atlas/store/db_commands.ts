@@ -12,14 +12,14 @@ import { error, OK, type Reply } from "./reply.ts";
 
 const ERR_DB_RANGE = error("ERR DB index is out of range");
 const ERR_SAME = error("ERR source and destination objects are the same");
-const ERR_INT32_RANGE = error(
+export const ERR_INT32_RANGE = error(
   "ERR value is out of range, value must between -2147483648 and 2147483647",
 );
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
 /** An int32 argument; null when it is not an int64, "range" when it is outside int32. */
-function parseInt32(text: string): number | null | "range" {
+export function parseInt32(text: string): number | null | "range" {
   const v = parseInt64(text);
   if (v === null) return null;
   if (typeof v !== "number" || v < INT32_MIN || v > INT32_MAX) return "range";

@@ -4,6 +4,9 @@
  * patterns like `*a*a*a*b` cost O(pattern × text), never exponential time.
  */
 export function globMatch(pattern: string, text: string): boolean {
+  // stringmatchlen's loop runs only while both are non-empty: an empty text matches only the
+  // empty pattern, not "*" or "**" (KEYS * and SCAN's "*" never get here: they match all).
+  if (text.length === 0) return pattern.length === 0;
   let p = 0;
   let t = 0;
   let starP = -1;
@@ -55,14 +58,16 @@ function matchOne(pattern: string, p: number, ch: number): number {
     }
     const k = pattern.charCodeAt(p);
     if (k === 93) break; // ']'
-    if (k === 92 && p + 2 < plen) { // escaped char inside a class
+    if (k === 92 && p + 1 < plen) { // escaped char inside a class (also as the last one: "[\\]")
       p++;
       if (pattern.charCodeAt(p) === ch) matched = true;
     } else if (p + 2 < plen && pattern.charCodeAt(p + 1) === 45) { // range a-z
-      let lo = k;
-      let hi = pattern.charCodeAt(p + 2);
+      // Redis compares (signed) chars: bytes 0x80-0xff are below 0 in a range.
+      let lo = signedByte(k);
+      let hi = signedByte(pattern.charCodeAt(p + 2));
       if (lo > hi) [lo, hi] = [hi, lo];
-      if (ch >= lo && ch <= hi) matched = true;
+      const c = signedByte(ch);
+      if (c >= lo && c <= hi) matched = true;
       p += 2;
     } else if (k === ch) {
       matched = true;
@@ -71,4 +76,9 @@ function matchOne(pattern: string, p: number, ch: number): number {
   }
   if (negate) matched = !matched;
   return matched ? p + 1 : -1;
+}
+
+/** A byte as a signed C char (x86): 0x80-0xff are -128..-1. */
+function signedByte(code: number): number {
+  return code >= 128 && code < 256 ? code - 256 : code;
 }

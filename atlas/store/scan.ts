@@ -61,11 +61,24 @@ export class ScanCursors {
   }
 }
 
-/** Parses a SCAN cursor (unsigned decimal); null when invalid ("ERR invalid cursor"). */
+const UINT64_MAX = 18446744073709551615n;
+
+/**
+ * Parses a SCAN cursor as Redis's strtoul does; null when invalid ("ERR invalid cursor"). The
+ * text ends at its first NUL (a C string), so "" and "\0..." are cursor 0; an optional sign,
+ * any number of digits (leading zeros too); "-n" wraps around modulo 2^64; past 2^64 - 1 either
+ * way is ERANGE; leading whitespace or any other trailing byte is invalid.
+ */
 export function parseCursor(text: string): number | null {
-  // strtoull: digits with an optional sign ("-1" wraps around), at most 2^64 - 1.
-  if (!/^[+-]?\d{1,20}$/.test(text)) return null;
-  if (BigInt(text) > 18446744073709551615n) return null;
-  const n = Number(text);
-  return Number.isSafeInteger(n) && n >= 0 ? n : Number.MAX_SAFE_INTEGER;
+  const nul = text.indexOf("\0");
+  const s = nul < 0 ? text : text.slice(0, nul);
+  if (s.length === 0) return 0;
+  if (!/^[+-]?\d+$/.test(s)) return null;
+  if (s.length <= 15 && s.charCodeAt(0) !== 45) return Number(s);
+  const magnitude = BigInt(s.charCodeAt(0) === 45 || s.charCodeAt(0) === 43 ? s.slice(1) : s);
+  if (magnitude > UINT64_MAX) return null;
+  const value = s.charCodeAt(0) === 45 && magnitude !== 0n
+    ? UINT64_MAX + 1n - magnitude
+    : magnitude;
+  return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
 }
