@@ -200,17 +200,32 @@ function hincrbyfloat(ks: Keyspace, argv: string[]): Reply {
   return bulk(text);
 }
 
+/**
+ * Whether HSCAN answers the whole hash with cursor 0: Redis does for a listpack-encoded hash (up
+ * to hash-max-listpack-entries fields, none longer than hash-max-listpack-value), ATLAS also for
+ * any hash of at most SCAN_WHOLE_MAX fields.
+ */
+function scansWhole(ks: Keyspace, h: HashValue): boolean {
+  if (h.size <= SCAN_WHOLE_MAX) return true;
+  if (h.size > ks.encoding.hashMaxListpackEntries) return false;
+  const max = ks.encoding.hashMaxListpackValue;
+  for (const [f, v] of h.map) if (f.length > max || v.length > max) return false;
+  return true;
+}
+
 function hscan(ks: Keyspace, argv: string[]): Reply {
   const cursor = parseCursor(argv[2]);
   if (cursor === null) return error("ERR invalid cursor");
-  const opts = parseScanOptions(argv, 3, ks.limits.scanCountMax, false);
-  if ("kind" in opts) return opts;
+  // Redis looks the key up before it reads the options: a missing key answers an empty scan
+  // whatever follows, a wrong type WRONGTYPE before any syntax error.
   const h = lookupAs(ks, argv[1], HashValue);
   if (h === null) return WRONGTYPE;
   if (h === undefined) return array([bulk("0"), EMPTY_ARRAY]);
+  const opts = parseScanOptions(argv, 3, ks.limits.scanCountMax, false);
+  if ("kind" in opts) return opts;
   let next = 0;
   let items: [string, string][];
-  if (h.size <= SCAN_WHOLE_MAX) items = [...h.map];
+  if (scansWhole(ks, h)) items = [...h.map];
   else {
     const r = ks.scans.scan(h, () => h.map.entries(), cursor, opts.count);
     next = r.cursor;

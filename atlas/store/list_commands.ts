@@ -171,8 +171,10 @@ function ltrim(ks: Keyspace, argv: string[]): Reply {
     from = start;
     to = end + 1;
   }
-  // Redis reports "ltrim" even when nothing was trimmed (but logs nothing then).
+  // Redis reports "ltrim" and signals the key (WATCH, tracking) even when nothing was trimmed
+  // (but logs nothing then).
   if (from === 0 && to === len) {
+    ks.beforeChange(key);
     ks.notify(EventClass.List, "ltrim", key);
     return OK;
   }
@@ -213,6 +215,9 @@ function lpos(ks: Keyspace, argv: string[]): Reply {
   let rank = 1;
   let count = -1; // -1: no COUNT given
   let maxlen = 0;
+  // RANK LONG_MIN: Redis's -rank overflows and stays negative, so every match counts from the
+  // tail (the first one answers) and its COUNT test never stops the scan (all matches answer).
+  let rankLongMin = false;
   for (let i = 3; i < argv.length; i++) {
     const opt = lower(argv[i]);
     // The option name is checked before its value, as Redis does (LPOS l a FOO x: syntax error).
@@ -229,6 +234,7 @@ function lpos(ks: Keyspace, argv: string[]): Reply {
         );
       }
       rank = n;
+      rankLongMin = argv[i] === "-9223372036854775808";
     } else if (opt === "count") {
       if (n < 0) return error("ERR COUNT can't be negative");
       count = n;
@@ -243,8 +249,8 @@ function lpos(ks: Keyspace, argv: string[]): Reply {
   const element = argv[2];
   const len = list.length;
   const matches: Reply[] = [];
-  let toSkip = Math.abs(rank) - 1;
-  const want = count === 0 ? Infinity : count < 0 ? 1 : count;
+  let toSkip = rankLongMin ? 0 : Math.abs(rank) - 1;
+  const want = count === 0 || (rankLongMin && count > 0) ? Infinity : count < 0 ? 1 : count;
   for (let scanned = 0; scanned < len && (maxlen === 0 || scanned < maxlen); scanned++) {
     const i = rank > 0 ? scanned : len - 1 - scanned;
     if (list.get(i) !== element) continue;

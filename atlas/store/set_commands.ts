@@ -1,11 +1,12 @@
 /** Set commands: SADD SREM SMEMBERS SPOP SRANDMEMBER SINTER/SUNION/SDIFF(+STORE) SMOVE SSCAN ... */
 import { type BuiltinCommand, command } from "./command_table.ts";
-import { ERR_NOT_INTEGER, ERR_OUT_OF_RANGE_POSITIVE, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
+import { ERR_OUT_OF_RANGE_POSITIVE, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import { globMatch } from "./glob.ts";
 import { parseScanOptions } from "./keys_commands.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { array, bulk, EMPTY_ARRAY, error, integer, NIL, type Reply } from "./reply.ts";
+import { parseInt64 } from "./numbers.ts";
 import { parseCursor } from "./scan.ts";
 import { SetValue } from "./set_value.ts";
 import {
@@ -34,6 +35,13 @@ function sadd(ks: Keyspace, argv: string[]): Reply {
   const key = argv[1];
   let s = lookupAs(ks, key, SetValue);
   if (s === null) return WRONGTYPE;
+  if (s !== undefined) {
+    // Nothing new: no change at all (Redis signals the key only when a member was added, so a
+    // WATCH on it still holds).
+    let i = 2;
+    while (i < argv.length && s.set.has(argv[i])) i++;
+    if (i === argv.length) return integer(0);
+  }
   const tooLong = exceedsLength(ks, s?.size ?? 0, argv.length - 2);
   if (tooLong !== null) return tooLong;
   if (s === undefined) s = ks.createCollection(key, new SetValue());
@@ -209,9 +217,9 @@ function setopStore(ks: Keyspace, argv: string[], op: SetOp): Reply {
 
 /** SINTERCARD numkeys key [key ...] [LIMIT limit]. */
 function sintercard(ks: Keyspace, argv: string[]): Reply {
+  // Redis reads numkeys as a long in [1, LONG_MAX] with one error for every failure.
   const numkeys = parseIntArg(argv[1]);
-  if (numkeys === null) return ERR_NOT_INTEGER;
-  if (numkeys <= 0) return error("ERR numkeys should be greater than 0");
+  if (numkeys === null || numkeys <= 0) return error("ERR numkeys should be greater than 0");
   if (numkeys > argv.length - 2) {
     return error("ERR Number of keys can't be greater than number of args");
   }
@@ -242,26 +250,43 @@ function smove(ks: Keyspace, argv: string[]): Reply {
   source.delete(member);
   ks.notify(EventClass.Set, "srem", src);
   if (ks.endMutation(src, source, before)) ks.notify(EventClass.Generic, "del", src);
-  if (target === undefined) target = ks.createCollection(dst, new SetValue());
-  const beforeDst = ks.beginMutation(dst, target);
-  const added = target.add(member);
-  ks.endMutation(dst, target, beforeDst);
-  if (added) ks.notify(EventClass.Set, "sadd", dst);
+  // A destination that already holds the member is left alone (not signalled, as in Redis).
+  if (target === undefined || !target.set.has(member)) {
+    if (target === undefined) target = ks.createCollection(dst, new SetValue());
+    const beforeDst = ks.beginMutation(dst, target);
+    target.add(member);
+    ks.endMutation(dst, target, beforeDst);
+    ks.notify(EventClass.Set, "sadd", dst);
+  }
   ks.emit(argv);
   return integer(1);
+}
+
+/**
+ * Whether SSCAN answers the whole set with cursor 0: Redis does for an intset (up to
+ * set-max-intset-entries members, all int64 in canonical form), ATLAS also for any set of at
+ * most SCAN_WHOLE_MAX members.
+ */
+function scansWhole(ks: Keyspace, s: SetValue): boolean {
+  if (s.size <= SCAN_WHOLE_MAX) return true;
+  if (s.size > ks.encoding.setMaxIntsetEntries) return false;
+  for (const m of s.set) if (parseInt64(m) === null) return false;
+  return true;
 }
 
 function sscan(ks: Keyspace, argv: string[]): Reply {
   const cursor = parseCursor(argv[2]);
   if (cursor === null) return error("ERR invalid cursor");
-  const opts = parseScanOptions(argv, 3, ks.limits.scanCountMax, false);
-  if ("kind" in opts) return opts;
+  // Redis looks the key up before it reads the options: a missing key answers an empty scan
+  // whatever follows, a wrong type WRONGTYPE before any syntax error.
   const s = lookupAs(ks, argv[1], SetValue);
   if (s === null) return WRONGTYPE;
   if (s === undefined) return array([bulk("0"), EMPTY_ARRAY]);
+  const opts = parseScanOptions(argv, 3, ks.limits.scanCountMax, false);
+  if ("kind" in opts) return opts;
   let next = 0;
   let items: string[];
-  if (s.size <= SCAN_WHOLE_MAX) items = [...s.set];
+  if (scansWhole(ks, s)) items = [...s.set];
   else {
     const r = ks.scans.scan(s, () => s.set.values(), cursor, opts.count);
     next = r.cursor;
