@@ -225,6 +225,12 @@ const SCRIPTS: Record<string, string[]> = {
     "HGET str f",
     "HSET str f v",
     "GET h",
+    // WITHVALUES: [field, value] pairs nested under RESP3, flat under RESP2 (one field: no
+    // randomness in the reply).
+    "HSET one f v",
+    "HRANDFIELD one 1 WITHVALUES",
+    "HRANDFIELD one -2 WITHVALUES",
+    "HRANDFIELD one 1",
     "FLUSHALL",
   ],
   lists: [

@@ -6,7 +6,7 @@ import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { countErrorReply } from "./info_stats.ts";
-import { nestPairs, nestsScorePairs } from "./resp3_shape.ts";
+import { nestPairs, nestsPairs } from "./resp3_shape.ts";
 import type { CommandEntry, HandlerResult } from "./types.ts";
 
 /** Every call is timed until a command reached this many calls; later 1 call in 64, scaled. */
@@ -97,7 +97,10 @@ export function run(
   const weight = exact ? 1 : DURATION_SAMPLE_MASK + 1; // calls this timing stands for
   if (timed) entry.durationUs += us * weight;
   entry.calls++; // after running, like Redis: INFO does not count itself
-  if (client.proto === 3 && entry.group === "sorted-set" && nestsScorePairs(entry.name, argv)) {
+  if (
+    client.proto === 3 && (entry.group === "sorted-set" || entry.group === "hash") &&
+    nestsPairs(entry.name, argv)
+  ) {
     result = result instanceof Promise ? result.then(nestPairs) : nestPairs(result as Reply);
   }
   if (client.tracking !== null) tracking.remember(client, entry, argv);
