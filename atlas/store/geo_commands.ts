@@ -29,10 +29,10 @@ import {
 } from "./geohash.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
-import { parseDouble } from "./numbers.ts";
 import { pqsort } from "./pqsort.ts";
 import { array, bulk, EMPTY_ARRAY, error, integer, NIL, NIL_ARRAY, type Reply } from "./reply.ts";
 import { exceedsLength, lookupAs, lower, parseInt64Arg } from "./util.ts";
+import { parseScoreArg } from "./zset_commands.ts";
 import { ZSetValue } from "./zset_value.ts";
 
 const G = "geo";
@@ -43,9 +43,9 @@ function isReply(x: unknown): x is Reply {
 
 /** extractLongLatOrReply: two floats, then the WGS84 bounds check. */
 function extractLongLat(argv: string[], i: number): [number, number] | Reply {
-  const lon = parseDouble(argv[i]);
+  const lon = parseScoreArg(argv[i]);
   if (lon === null) return ERR_NOT_FLOAT;
-  const lat = parseDouble(argv[i + 1]);
+  const lat = parseScoreArg(argv[i + 1]);
   if (lat === null) return ERR_NOT_FLOAT;
   if (lon < GEO_LONG_MIN || lon > GEO_LONG_MAX || lat < GEO_LAT_MIN || lat > GEO_LAT_MAX) {
     return error(
@@ -72,7 +72,7 @@ function extractUnit(text: string): number | Reply {
 
 /** A float argument with Redis's custom message ("ERR need numeric radius"). */
 function numeric(text: string, what: string): number | Reply {
-  const v = parseDouble(text);
+  const v = parseScoreArg(text);
   return v === null ? error(`ERR need numeric ${what}`) : v;
 }
 

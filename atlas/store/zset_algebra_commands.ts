@@ -6,10 +6,10 @@ import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
-import { parseDouble } from "./numbers.ts";
 import { array, bulk, error, integer, pairsArray, type Reply } from "./reply.ts";
 import { SetValue } from "./set_value.ts";
 import { exceedsLength, lower, parseIntArg } from "./util.ts";
+import { normalizeListpackZeros, parseScoreArg } from "./zset_commands.ts";
 import { ZSetValue } from "./zset_value.ts";
 
 type Op = "union" | "inter" | "diff";
@@ -77,7 +77,7 @@ function parseRequest(
     const opt = lower(argv[i]);
     if (opt === "weights" && op !== "diff" && i + numkeys < argv.length) {
       for (const source of sources) {
-        const w = parseDouble(argv[++i]);
+        const w = parseScoreArg(argv[++i]);
         if (w === null) return error("ERR weight value is not a float");
         source.weight = w;
       }
@@ -91,10 +91,14 @@ function parseRequest(
   return req;
 }
 
-function combine(a: number, b: number, aggregate: Aggregate): number {
-  if (aggregate === "min") return a < b ? a : b;
-  if (aggregate === "max") return a > b ? a : b;
-  const sum = a + b;
+/**
+ * zunionInterAggregate(target, val): MIN and MAX keep the target unless val is strictly
+ * smaller / larger (so a NaN val, or 0 against -0, changes nothing); a NaN sum is 0.
+ */
+function combine(target: number, val: number, aggregate: Aggregate): number {
+  if (aggregate === "min") return val < target ? val : target;
+  if (aggregate === "max") return val > target ? val : target;
+  const sum = target + val;
   return Number.isNaN(sum) ? 0 : sum; // inf + -inf: Redis uses 0
 }
 
@@ -122,7 +126,9 @@ function compute(req: Request, op: Op): Map<string, number> {
       for (let i = 1; i < sources.length; i++) {
         const other = sources[i].score(m);
         if (other === undefined) continue outer;
-        acc = combine(acc, weighted(other, sources[i].weight), req.aggregate);
+        // Only the first source's product is cleaned of NaN (inf * 0); Redis aggregates the
+        // others' as they are (a NaN sum is then 0, MIN/MAX ignore it).
+        acc = combine(acc, other * sources[i].weight, req.aggregate);
       }
       out.set(m, acc);
     }
@@ -169,7 +175,9 @@ function algebraStore(ks: Keyspace, argv: string[], op: Op): Reply {
     }
     return integer(0);
   }
-  ks.setValue(dst, toZSet(result));
+  const z = toZSet(result);
+  normalizeListpackZeros(ks, z);
+  ks.setValue(dst, z);
   ks.notify(EventClass.ZSet, STORE_EVENTS[op], dst);
   ks.emit(argv);
   return integer(result.size);

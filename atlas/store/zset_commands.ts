@@ -24,6 +24,7 @@ import {
   type Reply,
 } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
+import { sortScore } from "./sort_command.ts";
 import {
   clampRange,
   exceedsLength,
@@ -41,6 +42,8 @@ import {
   lexGteMin,
   lexLteMax,
   type LexRange,
+  listpackScoreText,
+  listpackSized,
   scoreGteMin,
   scoreLteMax,
   type ScoreRange,
@@ -66,8 +69,33 @@ export function parseScoreRange(minText: string, maxText: string): ScoreRange | 
 
 function parseBound(text: string): [number, boolean] | null {
   const ex = text.charCodeAt(0) === 40; // '('
-  const v = parseDouble(ex ? text.slice(1) : text);
+  const v = rangeScore(ex ? text.slice(1) : text);
   return v === null ? null : [v, ex];
+}
+
+const DECIMAL_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A score bound as zslParseRange reads it: a bare strtod that only checks that the C string was
+ * consumed and is not NaN. So leading whitespace, "" (0), hex floats and bytes after a NUL pass,
+ * and ERANGE is no error: 1e400 is inf, 1e-400 is 0.
+ */
+function rangeScore(text: string): number | null {
+  const v = sortScore(text); // strtod over the C string, null on ERANGE
+  if (v !== null) return v;
+  const nul = text.indexOf("\0");
+  const body = (nul < 0 ? text : text.slice(0, nul)).replace(/^[ \t\n\v\f\r]+/, "");
+  return DECIMAL_RE.test(body) ? Number(body) : null; // glibc's value: ±inf, 0 or a subnormal
+}
+
+/**
+ * A score, weight or coordinate as getDoubleFromObject reads it: parseDouble, plus the hex floats
+ * ("0x10", "0x1p-3") that Redis's strtod takes too (not after whitespace, not up to a NUL).
+ */
+export function parseScoreArg(text: string): number | null {
+  const v = parseDouble(text);
+  if (v !== null || !/^[+-]?0[xX]/.test(text) || text.includes("\0")) return v;
+  return sortScore(text);
 }
 
 /** zslParseLexRange: "[a", "(a", "-", "+"; null when invalid. */
@@ -150,7 +178,7 @@ function parseZadd(argv: string[]): ZaddFlags | Reply {
     return error("ERR INCR option supports a single increment-element pair");
   }
   for (let j = f.first; j < argv.length; j += 2) {
-    const score = parseDouble(argv[j]);
+    const score = parseScoreArg(argv[j]);
     if (score === null) return ERR_NOT_FLOAT;
     f.scores.push(score);
   }
@@ -174,6 +202,7 @@ function zadd(ks: Keyspace, argv: string[]): Reply {
   let added = 0, updated = 0;
   let incrResult: number | null = null;
   let nanError = false;
+  let negativeZero: string[] | null = null;
   for (let j = 0; j < f.scores.length; j++) {
     const member = argv[f.first + j * 2 + 1];
     let score = f.scores[j];
@@ -181,6 +210,7 @@ function zadd(ks: Keyspace, argv: string[]): Reply {
     if (current === undefined) {
       if (f.xx) continue;
       z.add(member, score);
+      if (Object.is(score, -0)) (negativeZero ??= []).push(member);
       incrResult = score;
       added++;
       continue;
@@ -195,8 +225,13 @@ function zadd(ks: Keyspace, argv: string[]): Reply {
     incrResult = score;
     if (score !== current) {
       z.add(member, score);
+      if (Object.is(score, -0)) (negativeZero ??= []).push(member);
       updated++;
     }
+  }
+  // A listpack stores -0 as the integer 0 (the reply above still says -0, as Redis's does).
+  if (negativeZero !== null && listpackSized(z, ks.encoding)) {
+    for (const member of negativeZero) z.add(member, 0);
   }
   ks.endMutation(key, z, before);
   if (added + updated > 0) ks.notify(EventClass.ZSet, f.incr ? "zincr" : "zadd", key);
@@ -431,10 +466,22 @@ function zrangestore(ks: Keyspace, argv: string[]): Reply {
   }
   const z = new ZSetValue();
   for (const n of nodes) z.add(n.member, n.score);
+  normalizeListpackZeros(ks, z);
   ks.setValue(dst, z);
   ks.notify(EventClass.ZSet, "zrangestore", dst);
   ks.emit(argv);
   return integer(z.size);
+}
+
+/**
+ * A new destination Redis writes as a listpack (ZRANGESTORE, the STORE forms of the algebra)
+ * holds -0 as the integer 0; a larger one (a skiplist) keeps -0.
+ */
+export function normalizeListpackZeros(ks: Keyspace, z: ZSetValue): void {
+  if (!listpackSized(z, ks.encoding)) return;
+  const zeros: string[] = [];
+  for (const [m, s] of z.entries()) if (Object.is(s, -0)) zeros.push(m);
+  for (const m of zeros) z.add(m, 0);
 }
 
 function zrangeLegacy(ks: Keyspace, argv: string[], by: RangeBy, rev: boolean): Reply {
@@ -545,10 +592,15 @@ function zscan(ks: Keyspace, argv: string[]): Reply {
     next = r.cursor;
     items = r.items;
   }
+  // A listpack's scores come out as stored (integers up to 2^62 without an exponent), a
+  // skiplist's as ld2string's "%.17Lg".
+  const format = z.size <= SCAN_WHOLE_MAX && listpackSized(z, ks.encoding)
+    ? listpackScoreText
+    : formatDouble;
   const out: Reply[] = [];
   for (const [m, s] of items) {
     if (opts.pattern === null || globMatch(opts.pattern, m)) {
-      out.push(bulk(m), bulk(formatDouble(s)));
+      out.push(bulk(m), bulk(format(s)));
     }
   }
   return array([bulk(String(next)), array(out)]);

@@ -7,6 +7,8 @@
  * at the node, so the score is stored once. Level choice uses a fixed-seed xorshift: the shape is
  * not observable, and the store stays pure.
  */
+import { formatDouble } from "./numbers.ts";
+
 export const ZSET_ENTRY_OVERHEAD_BYTES = 128;
 
 /** The memory estimate of one member (what `bytes` counts; MEMORY USAGE samples it). */
@@ -105,6 +107,12 @@ export class ZSetValue {
   tail: ZNode | null = null;
   level = 1;
   bytes = 0;
+  /**
+   * The largest size and longest member this value ever had: Redis converts a listpack to a
+   * skiplist as it grows and never back, so these tell which one it would hold (listpackSized).
+   */
+  peakSize = 0;
+  peakMemberLength = 0;
 
   get size(): number {
     return this.#dict.size;
@@ -129,6 +137,8 @@ export class ZSetValue {
     if (old === undefined) {
       this.#dict.set(member, this.#insert(score, member, this.size));
       this.bytes += zsetMemberBytes(member);
+      if (this.size > this.peakSize) this.peakSize = this.size;
+      if (member.length > this.peakMemberLength) this.peakMemberLength = member.length;
       return true;
     }
     if (old.score !== score || Object.is(old.score, -0) !== Object.is(score, -0)) {
@@ -295,4 +305,35 @@ export class ZSetValue {
     else this.tail = node.backward;
     while (this.level > 1 && fwd(this.header, this.level - 1) === null) this.level--;
   }
+}
+
+/** zset-max-listpack-entries / -value (Keyspace.encoding has them). */
+export interface ZSetListpackLimits {
+  readonly zsetMaxListpackEntries: number;
+  readonly zsetMaxListpackValue: number;
+}
+
+/**
+ * Whether Redis would hold this sorted set as a listpack: it never grew past the limits (Redis
+ * converts to a skiplist on the way up and never back; a new value, such as a STORE
+ * destination, starts over).
+ */
+export function listpackSized(z: ZSetValue, limits: ZSetListpackLimits): boolean {
+  return z.peakSize <= limits.zsetMaxListpackEntries &&
+    z.peakMemberLength <= limits.zsetMaxListpackValue;
+}
+
+/** LLONG_MAX / 2 as a double: double2ll's bound. */
+const LISTPACK_INT_MAX = 2 ** 62;
+
+/**
+ * A score as a listpack stores it (zzlInsertAt): an integer when double2ll takes it (integral and
+ * |score| <= 2^62, so -0 is stored as 0), else d2string's "%.17g". ZSCAN of a listpack shows this
+ * text ("100000000000000000" where ZSCORE says 1e+17).
+ */
+export function listpackScoreText(score: number): string {
+  if (Number.isInteger(score) && Math.abs(score) <= LISTPACK_INT_MAX) {
+    return BigInt(score).toString();
+  }
+  return formatDouble(score);
 }
