@@ -48,8 +48,11 @@ function trimLogArgs(s: StreamValue, a: AddTrimArgs): string[] {
   return ["MINID", "=", formatId(a.approx ? s.firstStoredId() : st.minid)];
 }
 
-/** The ID XADD gives the entry (streamAppendItem), or null when it would not exceed lastId. */
-function newEntryId(ks: Keyspace, s: StreamValue, a: AddTrimArgs): StreamId | null {
+/**
+ * The ID XADD gives the entry (streamAppendItem), null when it would not exceed lastId, or
+ * "exhausted" for `ms-*` when ms is the last ID's and its sequence is at its maximum.
+ */
+function newEntryId(ks: Keyspace, s: StreamValue, a: AddTrimArgs): StreamId | null | "exhausted" {
   let id: StreamId;
   if (!a.idGiven) {
     // streamNextID with the command's stamped time: never a clock read, so replay is exact.
@@ -57,7 +60,7 @@ function newEntryId(ks: Keyspace, s: StreamValue, a: AddTrimArgs): StreamId | nu
     id = ms > idMs(s.lastId) ? makeId(ms, 0n) : s.lastId + 1n;
   } else if (!a.seqGiven) {
     if (idMs(s.lastId) === idMs(a.id)) {
-      if (idSeq(s.lastId) === U64_MAX) return null;
+      if (idSeq(s.lastId) === U64_MAX) return "exhausted";
       id = s.lastId + 1n;
     } else id = a.id;
   } else id = a.id;
@@ -84,6 +87,11 @@ function xadd(ks: Keyspace, argv: string[]): Reply {
     return error("ERR The stream has exhausted the last possible ID, unable to add more items");
   }
   const id = newEntryId(ks, s, a);
+  if (id === "exhausted") {
+    // Redis 7.0.15 returns C_ERR here without setting errno, so xaddCommand, which tells EDOM
+    // apart from everything else, answers with its other error text.
+    return error("ERR Elements are too large to be stored");
+  }
   if (id === null) {
     // A new stream cannot get here: its last ID is 0-0 and 0-0 itself was refused above.
     return error(

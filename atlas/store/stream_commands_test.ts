@@ -160,7 +160,7 @@ Deno.test("XREAD: $ and IDs, COUNT, several streams", () => {
   assert.deepEqual(h.run("XREAD", "STREAMS", "a", "1-1"), [["a", [["1-2", ["f", "w"]]]]]);
   assert.deepEqual(h.run("XREAD", "STREAMS", "a", "b", "0"), {
     err:
-      "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+      "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
   });
 });
 

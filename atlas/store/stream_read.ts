@@ -51,11 +51,9 @@ export function parseXread(ks: Keyspace, argv: string[], readgroup = false): Xre
     } else if (o === "streams" && more > 0) {
       streamsAt = i + 1;
       if ((argv.length - streamsAt) % 2 !== 0) {
-        // redis-server 7.0.15's exact texts: XREADGROUP's names XREAD and `$`.
+        // redis-server 7.0.15 has one text for both commands (XREADGROUP's names XREAD and `$`).
         return error(
-          readgroup
-            ? "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
-            : "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+          "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
         );
       }
       break;
