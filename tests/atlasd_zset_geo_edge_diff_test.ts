@@ -20,6 +20,10 @@ const SETUP: string[][] = [
 
 /** Replies to these, in order, must equal Redis's (RESP2, then again under RESP3). */
 const COMMANDS: string[][] = [
+  // ZSCAN looks the key up before reading its options (as HSCAN and SSCAN do).
+  ["ZSCAN", "nokey", "0", "foo"],
+  ["ZSCAN", "nokey", "0", "COUNT", "0"],
+  ["ZSCAN", "str", "0", "foo"],
   // Score bounds: zslParseRange's strtod.
   ["ZCOUNT", "z", "(", "2"],
   ["ZCOUNT", "z", "", "2"],

@@ -577,11 +577,13 @@ function zremrange(ks: Keyspace, argv: string[], by: RangeBy): Reply {
 function zscan(ks: Keyspace, argv: string[]): Reply {
   const cursor = parseCursor(argv[2]);
   if (cursor === null) return error("ERR invalid cursor");
-  const opts = parseScanOptions(argv, 3, ks.limits.scanCountMax, false);
-  if ("kind" in opts) return opts;
+  // Redis looks the key up before it reads the options: a missing key answers an empty scan
+  // whatever follows, a wrong type WRONGTYPE before any syntax error.
   const z = lookupAs(ks, argv[1], ZSetValue);
   if (z === null) return WRONGTYPE;
   if (z === undefined) return array([bulk("0"), EMPTY_ARRAY]);
+  const opts = parseScanOptions(argv, 3, ks.limits.scanCountMax, false);
+  if ("kind" in opts) return opts;
   let next = 0;
   let items: [string, number][];
   if (z.size <= SCAN_WHOLE_MAX) {
