@@ -7,8 +7,10 @@ import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
+import { parseInt64 } from "./numbers.ts";
 import { error, integer, type Reply } from "./reply.ts";
-import { lower, parseIntArg } from "./util.ts";
+import { cWord } from "./bitfield.ts";
+import { parseIntArg } from "./util.ts";
 
 const S = "bitmap";
 const ERR_OFFSET = error("ERR bit offset is not an integer or out of range");
@@ -39,13 +41,14 @@ function setbit(ks: Keyspace, argv: string[]): Reply {
   const next = byte < current.length
     ? [current.slice(0, byte), String.fromCharCode(newByte), current.slice(byte + 1)].join("")
     : [current, "\0".repeat(byte - current.length), String.fromCharCode(newByte)].join("");
-  ks.setValue(key, next, true);
-  ks.markRaw(key);
-  // Redis 7.0 reports a new key, a longer string or a flipped bit (not a bit already so).
+  // Redis 7.0 counts a change (WATCH, keyspace event, propagation) only for a new key, a longer
+  // string or a flipped bit; setting a bit already so leaves the key untouched (but raw).
   if (old === undefined || byte >= current.length || newByte !== oldByte) {
+    ks.setValue(key, next, true);
     ks.notify(EventClass.String, "setbit", key);
+    ks.emit(argv);
   }
-  ks.emit(argv);
+  ks.markRaw(key);
   return integer(previous);
 }
 
@@ -96,11 +99,14 @@ function bitcount(ks: Keyspace, argv: string[]): Reply {
     start = a;
     end = b;
     if (argv.length === 5) {
-      const unit = lower(argv[4]);
+      const unit = cWord(argv[4]);
       if (unit === "bit") isBit = true;
       else if (unit !== "byte") return ERR_SYNTAX;
     }
   }
+  // Redis 7.0's BITCOUNT (not BITPOS) answers 0 at once for two negative indexes in the wrong
+  // order, even when both would clamp to the first byte (compared exactly, past 2^53 too).
+  if (start < 0 && end < 0 && parseInt64(argv[2])! > parseInt64(argv[3])!) return integer(0);
   const range = bitRange(start, end, v.length, isBit);
   if (range === null) return integer(0);
   let count = 0;
@@ -113,13 +119,13 @@ function bitcount(ks: Keyspace, argv: string[]): Reply {
 
 /** BITPOS key bit [start [end [BYTE|BIT]]]. */
 function bitpos(ks: Keyspace, argv: string[]): Reply {
-  if (argv.length > 6) return ERR_SYNTAX;
   const bit = parseIntArg(argv[2]);
   if (bit === null) return ERR_NOT_INTEGER;
   if (bit !== 0 && bit !== 1) return error("ERR The bit argument must be 1 or 0.");
   const v = ks.lookup(argv[1]);
   if (v === undefined) return integer(bit === 1 ? -1 : 0);
   if (typeof v !== "string") return WRONGTYPE;
+  if (argv.length > 6) return ERR_SYNTAX; // after the bit and the key, as Redis
   let start = 0;
   let end = -1;
   let isBit = false;
@@ -129,7 +135,7 @@ function bitpos(ks: Keyspace, argv: string[]): Reply {
     if (a === null) return ERR_NOT_INTEGER;
     start = a;
     if (argv.length === 6) {
-      const unit = lower(argv[5]);
+      const unit = cWord(argv[5]);
       if (unit === "bit") isBit = true;
       else if (unit !== "byte") return ERR_SYNTAX;
     }

@@ -3,7 +3,9 @@
  * [OVERFLOW WRAP|SAT|FAIL] ... and BITFIELD_RO key [GET type offset] ..., as Redis 7.0: every
  * operation is parsed before any runs (an argument error answers alone), GET-only calls are
  * reads, and any SET/INCRBY first creates or zero-extends the string to the farthest bit written,
- * even when OVERFLOW FAIL then writes nothing (Redis does, and counts the call as a change).
+ * even when OVERFLOW FAIL then writes nothing. As in Redis 7.0, the call counts as a change
+ * (keyspace event, WATCH) only when a SET/INCRBY stored (not refused by FAIL) and either the
+ * string grew or the field's value changed.
  *
  * Logged as given: given the same value, the same operations produce the same bytes, so replay
  * (AOF, Raft) is deterministic.
@@ -94,6 +96,8 @@ function parseOps(argv: string[]): ParsedOps | Reply {
 class WriteWindow {
   readonly first: number;
   readonly bytes: Uint8Array;
+  /** SET/INCRBY operations that stored a value different from the field's old one. */
+  changed = 0;
 
   constructor(readonly source: string, ops: readonly FieldOp[], highestBit: number) {
     let lowestBit = highestBit;
@@ -135,6 +139,7 @@ function runOp(op: FieldOp, window: WriteWindow | null, byteAt: (i: number) => n
     )
     : updateField(current, op.operand, op.type, op.mode);
   if (update.stored === null) return NIL;
+  if (update.stored !== current) window!.changed++;
   writeField(window!.bytes, window!.first, op.offset, op.type.bits, update.stored);
   return integer(normalizeInt64(op.kind === "set" ? current : update.stored));
 }
@@ -156,13 +161,18 @@ function bitfieldGeneric(ks: Keyspace, argv: string[], readOnly: boolean): Reply
   if (Math.floor(parsed.highestBit / 8) >= ks.limits.valueBytesMax) return ERR_STRING_TOO_LONG;
   const window = new WriteWindow(value ?? "", parsed.ops, parsed.highestBit);
   const replies = parsed.ops.map((op) => runOp(op, window, window.byteAt));
-  ks.setValue(key, window.result(), true);
-  ks.markRaw(key);
-  // Redis counts a change per SET/INCRBY that stored (not one refused by OVERFLOW FAIL).
-  if (parsed.ops.some((op, i) => op.kind !== "get" && replies[i].kind !== "nil")) {
-    ks.notify(EventClass.String, "setbit", key);
+  const grew = value === undefined || Math.floor(parsed.highestBit / 8) >= value.length;
+  // Redis counts a change per SET/INCRBY that stored (not refused by OVERFLOW FAIL) into a grown
+  // string or with a new value; without one the key is not signalled (WATCH, event). The string
+  // still grows (logged so replay grows it too); with nothing changed it is left alone.
+  const changes = window.changed !== 0 ||
+    (grew && parsed.ops.some((op, i) => op.kind !== "get" && replies[i].kind !== "nil"));
+  if (grew || changes) {
+    ks.setValue(key, window.result(), true);
+    ks.emit(argv);
   }
-  ks.emit(argv);
+  ks.markRaw(key);
+  if (changes) ks.notify(EventClass.String, "setbit", key);
   return array(replies);
 }
 
