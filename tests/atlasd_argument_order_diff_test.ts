@@ -60,6 +60,11 @@ const LINES: string[] = [
   "SRANDMEMBER s1 2000000",
   "ZRANDMEMBER z1 20000000 WITHSCORES",
   "HRANDFIELD h1 20000000 WITHVALUES",
+  // HINCRBYFLOAT reads its increment and the stored value as strtold does: hex floats too.
+  "HINCRBYFLOAT hf f 0x10",
+  "HINCRBYFLOAT hf f 0x1.8p1",
+  "HINCRBYFLOAT hf f 0x",
+  "HINCRBYFLOAT hf f 1e5000",
   // LPOS: the option name before its value; each option's own errors.
   "LPOS l a FOO bar",
   "LPOS nokey a FOO bar",

@@ -2,7 +2,7 @@
  * BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP: argument checks, then Blocking
  * (or one try inside EXEC).
  */
-import { ceilLongDoubleTimes1000, parseLongDouble } from "../store/numbers.ts";
+import { ceilLongDoubleTimes1000, parseStrtold } from "../store/numbers.ts";
 import { error, NIL, NIL_ARRAY, type Reply } from "../store/reply.ts";
 import { parseMpop } from "../store/util.ts";
 import type { BlockOp } from "./blocking.ts";
@@ -18,7 +18,7 @@ import { Blocked, type HandlerResult } from "./types.ts";
  * so those are "negative" (BLPOP k inf); a tiny negative like -0.0001 rounds up to 0.
  */
 export function parseTimeoutMs(text: string): number | Reply {
-  const seconds = parseLongDouble(text);
+  const seconds = parseStrtold(text);
   if (seconds === null) return error("ERR timeout is not a float or out of range");
   const ms = Number.isFinite(seconds.exponent) ? ceilLongDoubleTimes1000(seconds) : -1n;
   if (ms < 0n || ms >= 1n << 63n) return error("ERR timeout is negative");

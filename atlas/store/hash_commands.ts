@@ -19,7 +19,7 @@ import {
   int64ToString,
   isLongDoubleSpecial,
   parseInt64,
-  parseLongDouble,
+  parseStrtold,
 } from "./numbers.ts";
 import {
   array,
@@ -180,12 +180,12 @@ function hincrby(ks: Keyspace, argv: string[]): Reply {
 
 function hincrbyfloat(ks: Keyspace, argv: string[]): Reply {
   const [, key, field, byText] = argv;
-  const by = parseLongDouble(byText);
+  const by = parseStrtold(byText);
   if (by === null) return ERR_NOT_FLOAT;
   if (isLongDoubleSpecial(by)) return error("ERR value is NaN or Infinity");
   const existing = lookupAs(ks, key, HashValue);
   if (existing === null) return WRONGTYPE;
-  const current = parseLongDouble(existing?.map.get(field) ?? "0");
+  const current = parseStrtold(existing?.map.get(field) ?? "0");
   if (current === null) return error("ERR hash value is not a float");
   const sum = addLongDouble(current, by);
   if (isLongDoubleSpecial(sum)) return ERR_NAN_INF;

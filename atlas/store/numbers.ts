@@ -252,3 +252,78 @@ export function formatLongDoubleHuman(value: LongDouble): string {
   if (text === "0") return "0";
   return (value.negative ? "-" : "") + text;
 }
+
+const HEX_FLOAT_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
+
+/** n / 2^shift rounded half to even (shift > 0). */
+function shiftRound(n: bigint, shift: number): bigint {
+  const s = BigInt(shift);
+  const q = n >> s;
+  const rem = n & ((1n << s) - 1n);
+  const half = 1n << (s - 1n);
+  return rem > half || (rem === half && (q & 1n) === 1n) ? q + 1n : q;
+}
+
+/**
+ * A C99 hex float as glibc's strtold reads it ("0x10", "0x1.8p3", "-0X.8"): the value rounded to
+ * a 64-bit significand (subnormals to multiples of 2^-16445), or null when it is not one or when
+ * strtold reports ERANGE with an infinite or zero result, which Redis refuses.
+ */
+function parseHexLongDouble(text: string): LongDouble | null {
+  const m = HEX_FLOAT_RE.exec(text);
+  if (m === null) return null;
+  const [, sign, whole, fraction = "", exp] = m;
+  if (whole.length + fraction.length === 0) return null; // "0x" alone is "0" and junk
+  const negative = sign === "-";
+  const digits = BigInt("0x" + whole + fraction);
+  if (digits === 0n) return { negative, mantissa: 0n, exponent: 0 };
+  const p = exp === undefined ? 0 : Math.max(-1e6, Math.min(1e6, Number(exp)));
+  const e2 = p - 4 * fraction.length; // value = digits * 2^e2, exactly
+  const bits = bitLength(digits);
+  if (e2 + bits - 1 >= LD_EXP_MAX) return null; // overflow even before rounding
+  if (e2 + bits - 1 < -16382) {
+    // Below the normal range: a multiple of the smallest subnormal (0 is an underflow error).
+    const shift = LD_EXP_MIN - e2;
+    const units = shift <= 0 ? digits << BigInt(-shift) : shiftRound(digits, shift);
+    if (units === 0n) return null;
+    const width = bitLength(units);
+    return {
+      negative,
+      mantissa: units << BigInt(64 - width),
+      exponent: LD_EXP_MIN - 64 + width,
+    };
+  }
+  let mantissa: bigint;
+  let exponent: number;
+  if (bits > 64) {
+    mantissa = shiftRound(digits, bits - 64);
+    exponent = e2 + bits - 64;
+    if (mantissa === 1n << 64n) {
+      mantissa = 1n << 63n;
+      exponent++;
+    }
+  } else {
+    mantissa = digits << BigInt(64 - bits);
+    exponent = e2 - (64 - bits);
+  }
+  if (exponent + 64 > LD_EXP_MAX) return null; // rounded up to 2^16384: overflow
+  return { negative, mantissa, exponent };
+}
+
+/**
+ * A long double as Redis's string2ld reads one with strtold (INCRBYFLOAT, HINCRBYFLOAT, blocking
+ * timeouts): decimal, inf, and also C99 hex floats; finite values past LDBL_MAX, or so small
+ * they round to 0, are errors (ERANGE), as are NaN and junk.
+ */
+export function parseStrtold(text: string): LongDouble | null {
+  if (text.length >= 5 * 1024) return null; // MAX_LONG_DOUBLE_CHARS
+  const value = parseLongDouble(text);
+  if (value === null) return parseHexLongDouble(text);
+  if (value.mantissa === 0n || !Number.isFinite(value.exponent)) return value;
+  if (value.exponent + 64 > LD_EXP_MAX) return null;
+  // At or below 2^-16446, half the smallest subnormal, strtold underflows to 0.
+  const log2 = value.exponent + bitLength(value.mantissa) - 1;
+  if (log2 < LD_EXP_MIN - 1) return null;
+  if (log2 === LD_EXP_MIN - 1 && value.mantissa === 1n << 63n) return null;
+  return value;
+}

@@ -23,7 +23,7 @@ import {
   isLongDoubleSpecial,
   negateInt64,
   parseInt64,
-  parseLongDouble,
+  parseStrtold,
 } from "./numbers.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply } from "./reply.ts";
 import { invalidExpire, lower, parseIntArg } from "./util.ts";
@@ -207,94 +207,12 @@ function incrBy(ks: Keyspace, argv: string[], by: Int64 | null): Reply {
   return integer(next);
 }
 
-type LongDouble = NonNullable<ReturnType<typeof parseLongDouble>>;
-
-const LD_EMAX = 16384; // 2^16384 and above overflow (ERANGE, HUGE_VALL)
-const LD_TRUE_MIN_EXP = -16445; // the smallest subnormal is 2^-16445
-const HEX_FLOAT_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
-
-function bitLength(n: bigint): number {
-  return n.toString(2).length;
-}
-
-/** n / 2^shift rounded half to even (shift > 0). */
-function shiftRound(n: bigint, shift: number): bigint {
-  const s = BigInt(shift);
-  const q = n >> s;
-  const rem = n & ((1n << s) - 1n);
-  const half = 1n << (s - 1n);
-  return rem > half || (rem === half && (q & 1n) === 1n) ? q + 1n : q;
-}
-
-/**
- * A C99 hex float as glibc's strtold reads it ("0x10", "0x1.8p3", "-0X.8"): the value rounded to
- * a 64-bit significand (subnormals to multiples of 2^-16445), or null when it is not one or when
- * strtold reports ERANGE with an infinite or zero result, which Redis refuses.
- */
-function parseHexLongDouble(text: string): LongDouble | null {
-  const m = HEX_FLOAT_RE.exec(text);
-  if (m === null) return null;
-  const [, sign, whole, fraction = "", exp] = m;
-  if (whole.length + fraction.length === 0) return null; // "0x" alone is "0" and junk
-  const negative = sign === "-";
-  const digits = BigInt("0x" + whole + fraction);
-  if (digits === 0n) return { negative, mantissa: 0n, exponent: 0 };
-  const p = exp === undefined ? 0 : Math.max(-1e6, Math.min(1e6, Number(exp)));
-  const e2 = p - 4 * fraction.length; // value = digits * 2^e2, exactly
-  const bits = bitLength(digits);
-  if (e2 + bits - 1 >= LD_EMAX) return null; // overflow even before rounding
-  if (e2 + bits - 1 < -16382) {
-    // Below the normal range: a multiple of the smallest subnormal (0 is an underflow error).
-    const shift = LD_TRUE_MIN_EXP - e2;
-    const units = shift <= 0 ? digits << BigInt(-shift) : shiftRound(digits, shift);
-    if (units === 0n) return null;
-    const width = bitLength(units);
-    return {
-      negative,
-      mantissa: units << BigInt(64 - width),
-      exponent: LD_TRUE_MIN_EXP - 64 + width,
-    };
-  }
-  let mantissa: bigint;
-  let exponent: number;
-  if (bits > 64) {
-    mantissa = shiftRound(digits, bits - 64);
-    exponent = e2 + bits - 64;
-    if (mantissa === 1n << 64n) {
-      mantissa = 1n << 63n;
-      exponent++;
-    }
-  } else {
-    mantissa = digits << BigInt(64 - bits);
-    exponent = e2 - (64 - bits);
-  }
-  if (exponent + 64 > LD_EMAX) return null; // rounded up to 2^16384: overflow
-  return { negative, mantissa, exponent };
-}
-
-/**
- * INCRBYFLOAT's operands as Redis's string2ld reads them with strtold: decimal, inf, and also hex
- * floats; finite values past LDBL_MAX, or so small they round to 0, are errors (ERANGE).
- */
-function parseIncrFloat(text: string): LongDouble | null {
-  if (text.length >= 5 * 1024) return null; // MAX_LONG_DOUBLE_CHARS
-  const value = parseLongDouble(text);
-  if (value === null) return parseHexLongDouble(text);
-  if (value.mantissa === 0n || !Number.isFinite(value.exponent)) return value;
-  if (value.exponent + 64 > LD_EMAX) return null;
-  // At or below 2^-16446, half the smallest subnormal, strtold underflows to 0.
-  const log2 = value.exponent + bitLength(value.mantissa) - 1;
-  if (log2 < LD_TRUE_MIN_EXP - 1) return null;
-  if (log2 === LD_TRUE_MIN_EXP - 1 && value.mantissa === 1n << 63n) return null;
-  return value;
-}
-
 function incrByFloat(ks: Keyspace, argv: string[]): Reply {
   const key = argv[1];
   const old = ks.lookup(key);
   if (old !== undefined && typeof old !== "string") return WRONGTYPE;
-  const current = parseIncrFloat(old ?? "0");
-  const by = parseIncrFloat(argv[2]);
+  const current = parseStrtold(old ?? "0");
+  const by = parseStrtold(argv[2]);
   if (current === null || by === null) return ERR_NOT_FLOAT;
   const sum = addLongDouble(current, by);
   if (isLongDoubleSpecial(sum)) return ERR_NAN_INF;
