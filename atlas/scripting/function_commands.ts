@@ -15,6 +15,7 @@ import { splitInlineArgs } from "../resp/inline.ts";
 import type { CommandSpec } from "../store/command_table.ts";
 import { crc64LittleEndian } from "../store/crc64.ts";
 import { globMatch } from "../store/glob.ts";
+import { ERR_OOM } from "../store/errors.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { RdbFormatError, RdbLimitError, RdbReader } from "../store/rdb_reader.ts";
 import { RDB_VERSION, verifyDumpPayload } from "../store/rdb_types.ts";
@@ -366,11 +367,10 @@ export class Functions {
     }
     if (numkeys < 0) return fail("ERR Number of keys can't be negative");
     const noWrites = fn.flags.includes("no-writes");
+    // Without no-writes or allow-oom Redis flags the call denyoom, so over maxmemory it is refused
+    // before it starts (processCommand's generic OOM error, ahead of the *_ro refusal).
     if (!noWrites && !fn.flags.includes("allow-oom") && ctx.replaying !== true && isOom(store)) {
-      return fail(
-        "OOM allow-oom flag is not set on the script, can not run it when used memory > " +
-          "'maxmemory'",
-      );
+      return { reply: ERR_OOM, log: null };
     }
     if (!noWrites && ro) {
       return fail("ERR Can not execute a script with write flag using *_ro command.");
@@ -418,7 +418,7 @@ function parseLongLong(text: string): bigint | null {
 }
 
 /** Over maxmemory with nothing to evict (the store evicts before writes when its policy can). */
-function isOom(store: Store): boolean {
+export function isOom(store: Store): boolean {
   const s = store.stats;
   return s.maxmemoryBytes > 0 && s.usedMemoryBytes > s.maxmemoryBytes &&
     s.maxmemoryPolicy === "noeviction";

@@ -18,11 +18,11 @@ export function pushReply(L: LuaState, reply: Reply): void {
   switch (reply.kind) {
     case "integer":
     case "bool": {
-      const v = reply.kind === "bool" ? (reply.value ? 1 : 0) : reply.value;
-      if (typeof v === "bigint") {
-        if (Number.isSafeInteger(Number(v))) lua.lua_pushinteger(L, Number(v));
-        else lua.lua_pushnumber(L, Number(v));
-      } else lua.lua_pushinteger(L, v);
+      const v = Number(reply.kind === "bool" ? (reply.value ? 1 : 0) : reply.value);
+      // fengari's integers are 32-bit (pushing a wider one throws): a wider reply (INCR past
+      // 2^31, a PTTL of weeks) becomes a float, as every number is in Redis's Lua 5.1.
+      if ((v | 0) === v) lua.lua_pushinteger(L, v);
+      else lua.lua_pushnumber(L, v);
       return;
     }
     case "bulk":
@@ -97,7 +97,8 @@ function tableToReply(L: LuaState, idx: number, depth: number): Reply {
   if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
     const text = toBinary(L, -1) as string;
     lua.lua_pop(L, 1);
-    return error(text.startsWith("-") ? text.slice(1) : text);
+    // Redis replies "-" + the text as is: {err='-x'} reaches the client as "-x".
+    return error(text);
   }
   lua.lua_pop(L, 1);
   lua.lua_getfield(L, idx, toLuaString("ok"));
@@ -107,6 +108,8 @@ function tableToReply(L: LuaState, idx: number, depth: number): Reply {
     return simple(text);
   }
   lua.lua_pop(L, 1);
+  const typed = resp3Table(L, idx, depth);
+  if (typed !== null) return typed;
   const items: Reply[] = [];
   for (let j = 1;; j++) {
     if (lua.lua_geti(L, idx, j) === lua.LUA_TNIL) {
@@ -117,4 +120,65 @@ function tableToReply(L: LuaState, idx: number, depth: number): Reply {
     lua.lua_pop(L, 1);
   }
   return array(items);
+}
+
+/**
+ * Redis 7.0 also turns the RESP3 tables a script may build into their replies, whatever
+ * redis.setresp says: {double=n}, {big_number=s}, {verbatim_string={format=f, string=s}},
+ * {map={k=v...}}, {set={k=true...}} (a RESP2 client sees them as a bulk string or an array).
+ * ATLAS has no big-number or verbatim reply: those two are bulk strings in RESP3 too.
+ */
+function resp3Table(L: LuaState, idx: number, depth: number): Reply | null {
+  const field = (t: number, name: string, type: number): boolean => {
+    lua.lua_pushstring(L, toLuaString(name));
+    if (lua.lua_rawget(L, t) === type) return true;
+    lua.lua_pop(L, 1);
+    return false;
+  };
+  if (field(idx, "double", lua.LUA_TNUMBER)) {
+    const value = lua.lua_tonumber(L, -1) as number;
+    lua.lua_pop(L, 1);
+    return { kind: "double", value };
+  }
+  if (field(idx, "big_number", lua.LUA_TSTRING)) {
+    const text = toBinary(L, -1) as string;
+    lua.lua_pop(L, 1);
+    return bulk(text.replace(/[\r\n]/g, " "));
+  }
+  if (field(idx, "verbatim_string", lua.LUA_TTABLE)) {
+    const t = lua.lua_absindex(L, -1);
+    let text: string | null = null;
+    if (field(t, "format", lua.LUA_TSTRING)) {
+      lua.lua_pop(L, 1);
+      if (field(t, "string", lua.LUA_TSTRING)) {
+        text = toBinary(L, -1) as string;
+        lua.lua_pop(L, 1);
+      }
+    }
+    lua.lua_pop(L, 1);
+    if (text !== null) return bulk(text);
+  }
+  if (field(idx, "map", lua.LUA_TTABLE)) {
+    const t = lua.lua_absindex(L, -1);
+    const value: [Reply, Reply][] = [];
+    lua.lua_pushnil(L);
+    while (lua.lua_next(L, t) !== 0) {
+      value.push([toReply(L, -2, depth + 1), toReply(L, -1, depth + 1)]);
+      lua.lua_pop(L, 1);
+    }
+    lua.lua_pop(L, 1);
+    return { kind: "map", value };
+  }
+  if (field(idx, "set", lua.LUA_TTABLE)) {
+    const t = lua.lua_absindex(L, -1);
+    const value: Reply[] = [];
+    lua.lua_pushnil(L);
+    while (lua.lua_next(L, t) !== 0) {
+      value.push(toReply(L, -2, depth + 1));
+      lua.lua_pop(L, 1);
+    }
+    lua.lua_pop(L, 1);
+    return { kind: "set", value };
+  }
+  return null;
 }

@@ -8,6 +8,7 @@
  * store runs a command to completion, so nothing could interrupt a runaway loop from outside.
  */
 import { binaryToBytes } from "../store/binary.ts";
+import { formatDouble } from "../store/numbers.ts";
 import { error, type Reply } from "../store/reply.ts";
 import { pushBitLibrary } from "./lua_bit.ts";
 import { pushCjsonLibrary } from "./lua_cjson.ts";
@@ -46,7 +47,24 @@ local G = _G
 local setmetatable, rawget, error, tostring = setmetatable, rawget, error, tostring
 G.unpack = table.unpack
 G.loadstring, G.load, G.loadfile, G.dofile, G.require = nil, nil, nil, nil, nil
-G.print = function() end
+G.print = nil -- Redis 7.0's sandbox has no print either
+-- Redis 7.0's pcall: an error table with an "err" string (or number) comes back as that value,
+-- so pcall(redis.call, ...) yields the error text, as in Redis.
+local pcall, type, select = pcall, type, select
+local function unwrap(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == "table" then
+    local text = e.err
+    local kind = type(text)
+    if kind == "string" or kind == "number" then e = text end
+  end
+  return false, e
+end
+G.pcall = function(...)
+  if select("#", ...) == 0 then return false end -- Redis's pcall() answers false, not an error
+  return unwrap(pcall(...))
+end
 local function readonly(t)
   return setmetatable({}, {
     __index = t,
@@ -365,7 +383,7 @@ export class LuaVm {
   #pushLoadApi(L: LuaState): void {
     lua.lua_createtable(L, 0, 12);
     setFunction(L, "register_function", (L) => this.#registerFunction(L));
-    setFunction(L, "log", () => 0);
+    setFunction(L, "log", redisLog);
     for (const [name, value] of LOG_LEVELS) {
       lua.lua_pushinteger(L, value);
       lua.lua_setfield(L, -2, name);
@@ -472,16 +490,21 @@ export class LuaVm {
     setFunction(L, "call", (L) => this.#redisCall(L, true));
     setFunction(L, "pcall", (L) => this.#redisCall(L, false));
     setFunction(L, "sha1hex", (L) => {
-      if (lua.lua_gettop(L) !== 1) return raiseError(L, "wrong number of arguments");
+      if (lua.lua_gettop(L) !== 1) return raiseErrorTable(L, "ERR wrong number of arguments");
       pushBinary(L, sha1hex(toBinary(L, 1) ?? ""));
       return 1;
     });
     setFunction(L, "error_reply", (L) => replyTable(L, "err"));
     setFunction(L, "status_reply", (L) => replyTable(L, "ok"));
-    setFunction(L, "log", () => 0); // no server log from the pure store
+    setFunction(L, "log", redisLog); // checked as Redis does, then not logged (a pure store)
     setFunction(L, "setresp", (L) => {
-      const version = lauxlib.luaL_checkinteger(L, 1) as number;
-      if (version !== 2 && version !== 3) return raiseError(L, "RESP version must be 2 or 3.");
+      if (lua.lua_gettop(L) !== 1) {
+        return raiseErrorTable(L, "ERR redis.setresp() requires one argument.");
+      }
+      const version = Math.trunc(lua.lua_tonumber(L, 1) as number); // C's (int) lua_tonumber
+      if (version !== 2 && version !== 3) {
+        return raiseErrorTable(L, "ERR RESP version must be 2 or 3.");
+      }
       if (version === 3) return raiseError(L, "RESP3 conversions are not supported in scripts");
       return 0;
     });
@@ -489,7 +512,20 @@ export class LuaVm {
       lua.lua_pushboolean(L, true); // effects replication is the only mode, as in Redis 7
       return 1;
     });
-    setFunction(L, "set_repl", () => 0);
+    setFunction(L, "set_repl", (L) => {
+      // Redis's texts (the arity one says "two" though it wants one); the flags do nothing here.
+      if (lua.lua_gettop(L) !== 1) {
+        return raiseErrorTable(L, "ERR redis.set_repl() requires two arguments.");
+      }
+      const flags = Math.trunc(lua.lua_tonumber(L, 1) as number);
+      if ((flags & ~3) !== 0) {
+        return raiseErrorTable(
+          L,
+          "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+        );
+      }
+      return 0;
+    });
     setFunction(L, "breakpoint", (L) => {
       lua.lua_pushboolean(L, false);
       return 1;
@@ -510,6 +546,10 @@ export class LuaVm {
       lua.lua_pushinteger(L, value);
       lua.lua_setfield(L, -2, name);
     }
+    pushBinary(L, REDIS_VERSION);
+    lua.lua_setfield(L, -2, "REDIS_VERSION");
+    lua.lua_pushinteger(L, REDIS_VERSION_NUM);
+    lua.lua_setfield(L, -2, "REDIS_VERSION_NUM");
   }
 
   /** redis.call / redis.pcall: arguments must be strings or numbers (Redis's texts). */
@@ -535,12 +575,12 @@ export class LuaVm {
   }
 }
 
-/** A number argument as Redis 7 sends it: integers plain, others in shortest round-trip form. */
+/**
+ * A number argument as Redis 7.0 sends it: C's "%.17g" of the double (0.1 is
+ * "0.10000000000000001", 1e17 "1e+17"); Lua 5.1 has no integers, so they format the same way.
+ */
 function numberArg(L: LuaState, idx: number): string {
-  if (lua.lua_isinteger(L, idx)) return String(lua.lua_tointeger(L, idx));
-  const n = lua.lua_tonumber(L, idx) as number;
-  if (Number.isInteger(n) && Math.abs(n) < 1e17) return n.toFixed(0);
-  return Number.isFinite(n) ? String(n) : n > 0 ? "inf" : Number.isNaN(n) ? "nan" : "-inf";
+  return formatDouble(Number(lua.lua_tonumber(L, idx)));
 }
 
 function pushList(L: LuaState, items: readonly string[]): void {
@@ -551,16 +591,46 @@ function pushList(L: LuaState, items: readonly string[]): void {
   }
 }
 
-/** redis.error_reply / status_reply: {err=text} / {ok=text}; a leading "-" is dropped. */
+/**
+ * redis.error_reply / status_reply: {err=text} / {ok=text}. Wrong arguments are not raised: the
+ * reply is the error table {err="ERR wrong number or type of arguments"}, as in Redis.
+ */
 function replyTable(L: LuaState, field: "err" | "ok"): number {
+  let text: string;
   if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) {
-    return raiseError(L, "wrong number or type of arguments");
+    field = "err";
+    text = "ERR wrong number or type of arguments";
+  } else {
+    text = toBinary(L, 1) as string;
+    if (field === "err") text = errorCodeAndMessage(text.startsWith("-") ? text : `-${text}`);
   }
-  const text = toBinary(L, 1) as string;
   lua.lua_createtable(L, 0, 1);
-  pushBinary(L, field === "err" && text.startsWith("-") ? text.slice(1) : text);
+  pushBinary(L, text);
   lua.lua_setfield(L, -2, field);
   return 1;
+}
+
+/**
+ * Redis's luaPushErrorBuff on "-text": the first word is the error code ("ERR" when the text is
+ * one word, so error_reply('x') is "ERR x"), the message loses its leading and trailing CR/LF.
+ */
+function errorCodeAndMessage(text: string): string {
+  const space = text.indexOf(" ");
+  const code = space === -1 ? "ERR" : text.slice(1, space);
+  const message = space === -1 ? text.slice(1) : text.slice(space + 1);
+  return `${code} ${message.replace(/^[\r\n]+|[\r\n]+$/g, "")}`;
+}
+
+/** redis.log(level, message...): Redis's argument checks; nothing is logged from the store. */
+function redisLog(L: LuaState): number {
+  const argc = lua.lua_gettop(L);
+  if (argc < 2) return raiseErrorTable(L, "ERR redis.log() requires two arguments or more.");
+  if (!lua.lua_isnumber(L, 1)) {
+    return raiseErrorTable(L, "ERR First argument must be a number (log level).");
+  }
+  const level = Math.trunc(lua.lua_tonumber(L, 1) as number);
+  if (!(level >= 0 && level <= 3)) return raiseErrorTable(L, "ERR Invalid debug level.");
+  return 0;
 }
 
 /** An error reply is one line: Redis's replies never carry CR/LF inside an error. */

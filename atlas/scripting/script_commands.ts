@@ -8,14 +8,15 @@
  *
  * Kept outside atlas/store: fengari reads process.env when it loads, which the pure store must not.
  */
+import { splitInlineArgs } from "../resp/inline.ts";
 import type { CommandSpec } from "../store/command_table.ts";
-import { ERR_NOT_INTEGER } from "../store/errors.ts";
+import { ERR_NOT_INTEGER, ERR_OOM } from "../store/errors.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
 import type { ExecResult, Store } from "../store/store.ts";
-import { registerFunctionCommands } from "./function_commands.ts";
-import { LuaVm } from "./lua_vm.ts";
+import { isOom, registerFunctionCommands } from "./function_commands.ts";
+import { FUNCTION_FLAGS, LuaVm } from "./lua_vm.ts";
 import { scriptHost } from "./script_host.ts";
 import { sha1hex } from "./sha1.ts";
 
@@ -38,6 +39,9 @@ const NOSCRIPT = error("NOSCRIPT No matching script. Please use EVAL.");
 /** SCRIPT HELP, in ATLAS's words: what each subcommand does here. */
 const SCRIPT_HELP = [
   "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "DEBUG (YES|SYNC|NO)",
+  "    NO is accepted (debugging is never on); YES and SYNC are refused: there is no",
+  "    Lua debugger.",
   "EXISTS <sha1> [<sha1> ...]",
   "    For each <sha1>, 1 if the script cache holds a script with that SHA1, else 0.",
   "FLUSH [ASYNC|SYNC]",
@@ -65,9 +69,44 @@ function spec(name: string, arity: number, flags: string): CommandSpec {
   };
 }
 
+/**
+ * A script's `#!lua flags=a,b` first line (Redis 7 evalExtractShebangFlags): its flags (null for
+ * a script without a shebang, Redis's compatibility mode) and how many characters to skip before
+ * compiling (the line without its newline, so line numbers stay right), or Redis's error text.
+ */
+interface Shebang {
+  flags: readonly string[] | null;
+  skip: number;
+}
+
+function parseShebang(body: string): Shebang | Reply {
+  if (!body.startsWith("#!")) return { flags: null, skip: 0 };
+  const end = body.indexOf("\n");
+  if (end === -1) return error("ERR Invalid script shebang");
+  const parts = splitInlineArgs(body.slice(0, end));
+  if (parts === null || parts.length === 0) return error("ERR Invalid engine in script shebang");
+  if (parts[0] !== "#!lua") {
+    return error(`ERR Unexpected engine in script shebang: ${parts[0]}`);
+  }
+  const flags = new Set<string>();
+  for (const part of parts.slice(1)) {
+    if (!part.startsWith("flags=")) return error(`ERR Unknown lua shebang option: ${part}`);
+    const list = part.slice(6);
+    // sdssplitlen: nothing for "", an empty name for each empty field ("a,," is refused).
+    for (const flag of list === "" ? [] : list.split(",")) {
+      if (!(FUNCTION_FLAGS as readonly string[]).includes(flag)) {
+        return error(`ERR Unexpected flag in script shebang: ${flag}`);
+      }
+      flags.add(flag);
+    }
+  }
+  return { flags: [...flags], skip: end };
+}
+
 /** The script cache (body by SHA1) and the Lua state, created on first use. */
 class Scripting {
   readonly #bodies = new Map<string, string>();
+  readonly #shebangs = new Map<string, Shebang>();
   readonly #instructionsMax: number;
   #vm: LuaVm | null = null;
 
@@ -78,15 +117,25 @@ class Scripting {
   /** Compiles and caches body; returns its sha, or an error reply. */
   load(body: string): string | Reply {
     const sha = sha1hex(body);
+    if (!this.#bodies.has(sha)) {
+      const shebang = parseShebang(body);
+      if (!("skip" in shebang)) return shebang;
+      this.#shebangs.set(sha, shebang);
+    }
     const failed = this.#compiled(sha, body);
-    if (failed !== null) return failed;
+    if (failed !== null) {
+      if (!this.#bodies.has(sha)) this.#shebangs.delete(sha);
+      return failed;
+    }
     this.#bodies.set(sha, body);
     return sha;
   }
 
+  /** Compiles body (after its shebang line) into the VM unless it is there already. */
   #compiled(sha: string, body: string): Reply | null {
     this.#vm ??= new LuaVm(this.#instructionsMax);
-    const failed = this.#vm.compile(sha, body);
+    const skip = this.#shebangs.get(sha)?.skip ?? 0;
+    const failed = this.#vm.compile(sha, skip === 0 ? body : body.slice(skip));
     return failed === null ? null : error(failed);
   }
 
@@ -115,8 +164,21 @@ class Scripting {
       if (typeof loaded !== "string") return fail(loaded);
       sha = loaded;
     }
+    // Redis's scriptPrepareForRun: a script with a shebang is checked against its flags; one
+    // without (compatibility mode) is not.
+    const flags = this.#shebangs.get(sha)?.flags ?? null;
+    const noWrites = flags !== null && flags.includes("no-writes");
+    if (flags !== null && !noWrites) {
+      // Without allow-oom the script is denyoom: Redis's generic OOM error comes first.
+      if (!flags.includes("allow-oom") && ctx.replaying !== true && isOom(store)) {
+        return fail(ERR_OOM);
+      }
+      if (readOnly) {
+        return fail(error("ERR Can not execute a script with write flag using *_ro command."));
+      }
+    }
     const log: string[][] = [];
-    const host = scriptHost(store, ctx, readOnly, log);
+    const host = scriptHost(store, ctx, readOnly || noWrites, log);
     const vm = this.#vm as LuaVm;
     let reply: Reply;
     try {
@@ -145,14 +207,25 @@ class Scripting {
         return arity(argv.length >= 3) ??
           array(argv.slice(2).map((s) => integer(this.#bodies.has(s.toLowerCase()) ? 1 : 0)));
       case "flush": {
-        const bad = arity(argv.length <= 3);
-        if (bad !== null) return bad;
-        if (argv.length === 3 && !["sync", "async"].includes(argv[2].toLowerCase())) {
+        // Any count of arguments (script|flush is -2): more than one mode is this error too.
+        if (
+          argv.length > 3 ||
+          (argv.length === 3 && !["sync", "async"].includes(argv[2].toLowerCase()))
+        ) {
           return error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         }
         this.#bodies.clear();
+        this.#shebangs.clear();
         this.#vm = null; // drops every compiled function with the state
         return OK;
+      }
+      case "debug": {
+        const bad = arity(argv.length === 3);
+        if (bad !== null) return bad;
+        const mode = argv[2].toLowerCase();
+        if (mode === "no") return OK; // debugging is never on
+        if (mode !== "yes" && mode !== "sync") return error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+        return error("ERR SCRIPT DEBUG YES/SYNC is not supported: atlasd has no Lua debugger");
       }
       case "kill":
         return arity(argv.length === 2) ?? error("NOTBUSY No scripts in execution right now.");

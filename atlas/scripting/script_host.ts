@@ -6,12 +6,78 @@ import { array, bulk, error, type Reply, simple } from "../store/reply.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import type { Store } from "../store/store.ts";
 
-const NOT_FROM_SCRIPTS = new Set(
-  ("subscribe psubscribe ssubscribe unsubscribe punsubscribe sunsubscribe multi exec discard " +
-    "watch unwatch blpop brpop brpoplpush blmove blmpop bzpopmin bzpopmax bzmpop wait monitor " +
-    "sync psync replconf auth hello client reset quit shutdown save bgsave bgrewriteaof debug " +
-    "fcall fcall_ro function readonly readwrite failover slaveof replicaof").split(" "),
-);
+/**
+ * Server commands the store lacks that Redis refuses in scripts (flag noscript), by arity: Redis
+ * checks the arity first ("Wrong number of args"), then the flag. BLMPOP and BZMPOP are not
+ * noscript in Redis (they run without blocking), but atlasd cannot run them from a script.
+ */
+const NOT_FROM_SCRIPTS: Readonly<Record<string, number>> = {
+  subscribe: -2,
+  psubscribe: -2,
+  ssubscribe: -2,
+  unsubscribe: -1,
+  punsubscribe: -1,
+  sunsubscribe: -1,
+  multi: 1,
+  exec: 1,
+  discard: 1,
+  watch: -2,
+  unwatch: 1,
+  blpop: -3,
+  brpop: -3,
+  brpoplpush: 4,
+  blmove: 6,
+  blmpop: -5,
+  bzpopmin: -3,
+  bzpopmax: -3,
+  bzmpop: -5,
+  wait: 3,
+  monitor: 1,
+  sync: 1,
+  psync: -3,
+  replconf: -1,
+  auth: -2,
+  hello: -1,
+  reset: 1,
+  quit: -1,
+  shutdown: -1,
+  save: 1,
+  bgsave: -1,
+  bgrewriteaof: 1,
+  debug: -2,
+  fcall: -3,
+  fcall_ro: -3,
+  function: -2,
+  readonly: 1,
+  readwrite: 1,
+  failover: -1,
+  slaveof: 3,
+  replicaof: 3,
+  role: 1,
+  client: -2,
+  config: -2,
+  acl: -2,
+  latency: -2,
+  module: -2,
+};
+
+/**
+ * The noscript containers' subcommands: Redis looks the subcommand up first, so an unknown one is
+ * an unknown command ("client nosuch"), a known one is refused (its own arity is not checked).
+ */
+const NOSCRIPT_SUBCOMMANDS: Readonly<Record<string, readonly string[]>> = {
+  client: ("caching getname getredir id info kill list no-evict pause reply setname tracking " +
+    "trackinginfo unblock unpause help").split(" "),
+  config: ["get", "set", "resetstat", "rewrite", "help"],
+  acl: ("cat deluser dryrun genpass getuser list load log save setuser users whoami help")
+    .split(" "),
+  latency: ["doctor", "graph", "histogram", "history", "latest", "reset", "help"],
+  module: ["list", "load", "loadex", "unload", "help"],
+};
+
+const WRONG_ARGS = "ERR Wrong number of args calling Redis command from script";
+const NOT_ALLOWED = "ERR This Redis command is not allowed from script";
+const UNKNOWN = "ERR Unknown Redis command called from script";
 
 /** Server commands scripts may call that the store lacks: answered here, as the server would. */
 const SERVER_COMMAND_ARITY: Record<string, number> = { ping: -1, echo: 2, time: 1 };
@@ -32,26 +98,24 @@ export function serverCommand(cmd: string[], ctx: ExecContext): Reply | null {
   }
 }
 
-/** Why a script may not run this command (Redis's texts), or null. */
+/** Why a script may not run this command (Redis's texts and order), or null. */
 export function refusal(store: Store, cmd: string[], readOnly: boolean): Reply | null {
   const name = cmd[0].toLowerCase();
+  const arityOk = (arity: number) => arity > 0 ? cmd.length === arity : cmd.length >= -arity;
   const serverArity = SERVER_COMMAND_ARITY[name];
-  if (serverArity !== undefined) {
-    const ok = serverArity > 0 ? cmd.length === serverArity : cmd.length >= -serverArity;
-    return ok ? null : error("ERR Wrong number of args calling Redis command from script");
-  }
+  if (serverArity !== undefined) return arityOk(serverArity) ? null : error(WRONG_ARGS);
   const found = store.commands.get(name);
   if (found === undefined) {
-    return NOT_FROM_SCRIPTS.has(name)
-      ? error("ERR This Redis command is not allowed from script")
-      : error("ERR Unknown Redis command called from script");
+    const arity = NOT_FROM_SCRIPTS[name];
+    if (arity === undefined) return error(UNKNOWN);
+    const subs = NOSCRIPT_SUBCOMMANDS[name];
+    if (subs !== undefined && cmd.length > 1 && !subs.includes(cmd[1].toLowerCase())) {
+      return error(UNKNOWN);
+    }
+    return error(arityOk(arity) ? NOT_ALLOWED : WRONG_ARGS);
   }
-  if (found.flags.includes("noscript")) {
-    return error("ERR This Redis command is not allowed from script");
-  }
-  if (found.arity > 0 ? cmd.length !== found.arity : cmd.length < -found.arity) {
-    return error("ERR Wrong number of args calling Redis command from script");
-  }
+  if (!arityOk(found.arity)) return error(WRONG_ARGS);
+  if (found.flags.includes("noscript")) return error(NOT_ALLOWED);
   if (readOnly && found.flags.includes("write")) {
     return error("ERR Write commands are not allowed from read-only scripts.");
   }
