@@ -500,6 +500,16 @@ const SCRIPTS: Record<string, string[]> = {
     "BZMPOP 0 0 tz MIN",
     "BZPOPMIN tnone -1",
     "EXEC",
+    // A refused EXEC ends the transaction (EXECABORT), in or out of MULTI; a refused DISCARD
+    // does not.
+    "EXEC x",
+    "MULTI",
+    "SET tx1 v",
+    "EXEC x",
+    "GET tx1",
+    "MULTI",
+    "DISCARD x",
+    "EXEC",
     "FLUSHALL",
   ],
   pubsub: [

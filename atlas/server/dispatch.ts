@@ -27,17 +27,24 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   if (!client.authenticated && !entry.noAuth) {
     flagMultiError(client);
     entry.rejectedCalls++;
-    return rejected(ctx, NOAUTH);
+    return refused(ctx, client, entry, NOAUTH);
   }
   if (entry.arity > 0 ? argv.length !== entry.arity : argv.length < -entry.arity) {
     flagMultiError(client);
     entry.rejectedCalls++;
-    return rejected(ctx, error(`ERR wrong number of arguments for '${entry.name}' command`));
+    return refused(
+      ctx,
+      client,
+      entry,
+      error(`ERR wrong number of arguments for '${entry.name}' command`),
+    );
   }
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
     entry.rejectedCalls++;
-    return rejected(
+    return refused(
       ctx,
+      client,
+      entry,
       error(
         `ERR Can't execute '${entry.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
       ),
@@ -122,6 +129,21 @@ export function run(
   if (ctx.monitors.size > 0) ctx.monitors.feed(client, entry, argv);
   // Last: the reply may gain the invalidations of the client's own changes (a ReplyList).
   return trackingOwner ? tracking.endCommand(client, entry, result) : result;
+}
+
+/**
+ * A found command refused before running. A refused EXEC ends the transaction, as Redis's
+ * rejectCommand does through execCommandAbort: the queued commands and WATCHes are dropped and
+ * the error is wrapped ("EXECABORT Transaction discarded because of: wrong number of arguments
+ * for 'exec' command"), in or out of MULTI. Anything else just answers the error.
+ */
+function refused(ctx: ServerContext, client: Client, entry: CommandEntry, reply: Reply): Reply {
+  if (entry.name !== "exec") return rejected(ctx, reply);
+  client.multi = null;
+  client.multiAborted = false;
+  ctx.watches.unwatchAll(client);
+  const text = (reply as { value: string }).value.replace(/^ERR /, "");
+  return rejected(ctx, error(`EXECABORT Transaction discarded because of: ${text}`));
 }
 
 /** A command refused before running: its error reply counts in INFO errorstats. */
