@@ -7,8 +7,10 @@
  * redis.REDIS_VERSION; the {double=} {map=} {set=} tables; refused commands in Redis's order
  * (arity before noscript, unknown container subcommands); the `#!lua flags=...` shebang of
  * EVAL and SCRIPT LOAD (no-writes, EVAL_RO, denyoom over maxmemory), SCRIPT DEBUG NO and
- * SCRIPT FLUSH with two modes; the same inside MULTI/EXEC. Before this test atlasd answered
- * most of these lines otherwise; the others already agreed and stay as neighbours.
+ * SCRIPT FLUSH with two modes; the same inside MULTI/EXEC. Lua 5.1's number model: numbers
+ * are doubles (fengari's 32-bit integers wrapped past 2^31), print as "%.14g", and
+ * string.format, tonumber, cjson and table keys treat them as Redis's Lua does. Before this test
+ * atlasd answered most of these lines otherwise; the others already agreed and stay as neighbours.
  */
 import assert from "node:assert/strict";
 import { type RespValue, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
@@ -170,6 +172,58 @@ const LINES: string[][] = [
   ["SCRIPT", "FLUSH", "x"],
   ["SCRIPT", "FLUSH", "SYNC"],
   ["SCRIPT", "EXISTS", "77f21361171213377cb083e2ffc2ae24ffdff8fb"],
+  // Lua 5.1's number model: every number a double (fengari's 32-bit integers wrapped), text as
+  // "%.14g" (3.0 is "3", no ".0"; 1e20 "1e+20"), string.format as C's printf over 64-bit casts.
+  e("return tonumber(ARGV[1]) * 1000", "0", "1700000"),
+  e("return tonumber(ARGV[1]) * 1000", "0", "17000000"),
+  e("return ARGV[1] * 1000 + 1", "0", "1700000000"),
+  e0("return 2147483647 + 1"),
+  e0("local x = 2147483647 x = x + 1 return tostring(x)"),
+  e0("return 65536 * 65536"),
+  e0("return tostring(46341 * 46341)"),
+  e0("return 0xffffffff"),
+  e0("local s = 0 for i = 1, 100000 do s = s + i end return s"),
+  e0("for i = 2147483640, 2147483650 do if i > 2147483647 then return tostring(i) end end"),
+  e0("return 2^53 + 1"),
+  e0("return tostring(2^53) .. ' ' .. tostring(2^53 + 1) .. ' ' .. tostring(2^63)"),
+  e0("return tostring(3) .. ' ' .. tostring(3.0) .. ' ' .. tostring(10 / 2) .. ' ' .. 2^10"),
+  e0("return tostring(-3.7) .. ' ' .. 0.1 .. ' ' .. 1 / 3 .. ' ' .. 1e-5"),
+  e0("return tostring(1e20) .. ' ' .. 1e15 .. ' ' .. 12345678901234 .. ' ' .. 123456789012345"),
+  e0("return tostring(1 / 0) .. ' ' .. tostring(-1 / 0) .. ' ' .. tostring(0 / 0)"),
+  e0("return tostring(-0.0)"),
+  e0("return 'n=' .. 1700000 * 1000 .. ' ' .. 7 / 2 .. ' ' .. #'abc' * 1000000000"),
+  e0("return table.concat({1, 2.5, 1e20, -0.0, 2^31}, ',')"),
+  e0("return string.format('%d %d %d %d', 3, 3.0, 3.7, -3.7)"),
+  e0("return string.format('%d|%x|%X|%o', 1700000000000, 2^40, 255, 8)"),
+  e0("return string.format('%d|%d|%x', 1e20, 0 / 0, -1)"),
+  e0("return string.format('%5d|%-5d|%05d|%+d|% d|%.3d', 42, 42, 42, 42, 42, 7)"),
+  e0("return string.format('%.2f|%.0f|%.0f|%g|%g|%e', 2.675, 0.5, 2.5, 1e20, 0.1, 2)"),
+  e0("return string.format('%.17g|%.14g|%5.1f|%c%c', 0.1, 2^53, 3, 72, 105.9)"),
+  e0("return string.format('%s|%s|%s|%q', 3, 2^31, 1e20, 0.5)"),
+  e0("return cjson.encode({3, 3.0, 2.5, 2^31, 2^53, 1e20, -0.0, 1700000 * 1000})"),
+  e0("local t = {} t[#t + 1] = 'a' t[#t + 1] = 'b' t[3.0] = 'c' return cjson.encode(t)"),
+  e0("return cjson.decode('[12345678901, 3]')[1] * 10"),
+  e0("return cjson.encode(cjson.decode('{\"ts\":1700000000000}'))"),
+  e0("return cjson.encode(0 / 0)"),
+  e0(
+    "local t = {} t[1.0] = 'x' t[1] = 'y' local n = 0 for _ in pairs(t) do n = n + 1 end " +
+      "return {n, t[1], t[2^31] == nil}",
+  ),
+  e0("local t = {10, 20, 30} return {#t * 100000, t[2.0], table.getn(t), table.maxn(t)}"),
+  e0("return {3.0, 3.7, -3.7, 1e20, -1e20, 2^53, 0.5}"),
+  e0("return 1e20"),
+  e0("return tonumber('12345678901234567890')"),
+  e0("return {tostring(tonumber('12345678901234567890')), tostring(tonumber('9007199254740993'))}"),
+  e0("return {tonumber('0xffffffff'), tonumber('ffffffffff', 16), tonumber('1e1', 10)}"),
+  e0("return tostring(tonumber('inf')) .. tostring(tonumber('2147483648') + 1)"),
+  e0("return {string.sub('hello', 1.5, 3.7), string.rep('ab', 2.9), string.sub('hello', 1, 1e10)}"),
+  e0("return {bit.band(0xffffffff, 0xff), bit.bor(2^31, 1), tostring(bit.bnot(0))}"),
+  e0("return {math.floor(1700000000.5) * math.floor(3.5), math.pow(2, 40), math.fmod(7, 3)}"),
+  e0("return redis.call('incrby', 'n3', 50000) * redis.call('incrby', 'n4', 50000)"),
+  e0("redis.call('set', 'ts', '1700000') return tonumber(redis.call('get', 'ts')) * 1000"),
+  e0("redis.call('set', 'ts', 1700000 * 1000) return redis.call('get', 'ts')"),
+  e0("redis.call('zadd', 'z', 1700000 * 1000 + 0.5, 'm') return redis.call('zscore', 'z', 'm')"),
+  e0("local ok, err = pcall(error, 2^53) return err"),
   // Inside MULTI the same conversions and errors come back in EXEC's array.
   ["MULTI"],
   e("return redis.call('incr', KEYS[1])", "1", "big"),

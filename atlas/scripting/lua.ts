@@ -3,6 +3,8 @@
  * are byte arrays (Uint8Array in fengari); ours are binary strings (one char per byte, see
  * atlas/store/binary.ts), so values cross with no UTF-8 step and stay binary-safe.
  */
+// Sets FENGARICONF before fengari's luaconf.js reads it: keep this import first.
+import "./lua_conf.ts";
 import fengari from "fengari";
 import { binaryToBytes, bytesToBinary } from "../store/binary.ts";
 

@@ -13,8 +13,9 @@ function arg(L: LuaState, i: number): number {
   return rounded | 0;
 }
 
+/** Results are numbers (doubles), as LuaBitOp pushes them on Lua 5.1. */
 function ret(L: LuaState, value: number): number {
-  lua.lua_pushinteger(L, value | 0);
+  lua.lua_pushnumber(L, value | 0);
   return 1;
 }
 

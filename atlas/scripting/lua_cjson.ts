@@ -1,9 +1,11 @@
 /**
  * A minimal `cjson` (Redis bundles lua-cjson): encode and decode over Lua values, with `cjson.null`
- * as a unique light userdata. Encoding follows lua-cjson's choices (numbers as %.14g, "/" escaped,
- * a table whose keys are all positive integers is an array, an empty table is "{}"); object key
- * order is the table's iteration order, not Redis's hash order.
+ * as a unique light userdata. Encoding follows lua-cjson's choices (numbers as %.14g, NaN and
+ * infinities refused, "/" escaped, a table whose keys are all positive integral numbers is an
+ * array, an empty table is "{}"); object key order is the table's iteration order, not Redis's
+ * hash order. Decoded numbers are doubles, as on Lua 5.1.
  */
+import { formatNumber } from "./lua_number.ts";
 import {
   lauxlib,
   lua,
@@ -17,20 +19,6 @@ import {
 /** The light userdata standing for JSON null; compared by identity in Lua (`== cjson.null`). */
 const JSON_NULL = Object.freeze({ cjsonNull: true });
 const DEPTH_MAX = 1000;
-
-/** %.14g, as lua-cjson formats numbers. */
-function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return Number.isNaN(n) ? "nan" : n > 0 ? "inf" : "-inf";
-  if (Number.isInteger(n) && Math.abs(n) < 1e14) return String(n);
-  const [mantissa, e] = n.toExponential(13).split("e");
-  const exp = Number(e);
-  const strip = (t: string) => (t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t);
-  if (exp < -4 || exp >= 14) {
-    const abs = Math.abs(exp);
-    return `${strip(mantissa)}e${exp < 0 ? "-" : "+"}${abs < 10 ? "0" + abs : abs}`;
-  }
-  return strip(n.toPrecision(14));
-}
 
 function escapeString(s: string): string {
   let out = '"';
@@ -51,7 +39,9 @@ function escapeString(s: string): string {
 
 function encodeNumberAt(L: LuaState, idx: number): string {
   // lua-cjson runs on Lua 5.1, where every number is a double: integers print as %.14g too.
-  return formatNumber(lua.lua_tonumber(L, idx) as number);
+  const n = lua.lua_tonumber(L, idx) as number;
+  if (!Number.isFinite(n)) return raiseError(L, "Cannot serialise number: must not be NaN or Inf");
+  return formatNumber(n);
 }
 
 function encode(L: LuaState, idx: number, depth: number): string {
@@ -80,7 +70,7 @@ function encodeTable(L: LuaState, idx: number, depth: number): string {
     return raiseError(L, `Cannot serialise, excessive nesting (${depth})`);
   }
   lua.lua_checkstack(L, 4);
-  // lua-cjson: an array when every key is a positive integer (not too sparse).
+  // lua-cjson: an array when every key is a positive integral number (not too sparse).
   let max = 0;
   let count = 0;
   let isArray = true;
@@ -88,11 +78,13 @@ function encodeTable(L: LuaState, idx: number, depth: number): string {
   while (lua.lua_next(L, idx) !== 0) {
     lua.lua_pop(L, 1);
     count++;
-    const k = lua.lua_isinteger(L, -1) ? (lua.lua_tointeger(L, -1) as number) : 0;
-    if (k >= 1) max = Math.max(max, k);
-    else isArray = false;
+    const k = lua.lua_type(L, -1) === lua.LUA_TNUMBER ? (lua.lua_tonumber(L, -1) as number) : 0;
+    if (k >= 1 && Number.isInteger(k)) {
+      // lua-cjson keeps the largest key in a C int: a key past 2^31 casts to INT_MIN there.
+      if (k > max) max = k < 2 ** 31 ? k : -(2 ** 31);
+    } else isArray = false;
   }
-  if (isArray && count > 0) {
+  if (isArray && max > 0) {
     if (max > count * 2 && max > 10) {
       return raiseError(L, "Cannot serialise table: excessively sparse array");
     }
@@ -124,10 +116,8 @@ function pushJson(L: LuaState, value: unknown): void {
   lua.lua_checkstack(L, 4);
   if (value === null) lua.lua_pushlightuserdata(L, JSON_NULL);
   else if (typeof value === "boolean") lua.lua_pushboolean(L, value);
-  else if (typeof value === "number") {
-    if (Number.isSafeInteger(value)) lua.lua_pushinteger(L, value);
-    else lua.lua_pushnumber(L, value);
-  } else if (typeof value === "string") pushBinary(L, toBytes(value));
+  else if (typeof value === "number") lua.lua_pushnumber(L, value);
+  else if (typeof value === "string") pushBinary(L, toBytes(value));
   else if (Array.isArray(value)) {
     lua.lua_createtable(L, value.length, 0);
     value.forEach((v, i) => {

@@ -18,11 +18,9 @@ export function pushReply(L: LuaState, reply: Reply): void {
   switch (reply.kind) {
     case "integer":
     case "bool": {
-      const v = Number(reply.kind === "bool" ? (reply.value ? 1 : 0) : reply.value);
-      // fengari's integers are 32-bit (pushing a wider one throws): a wider reply (INCR past
-      // 2^31, a PTTL of weeks) becomes a float, as every number is in Redis's Lua 5.1.
-      if ((v | 0) === v) lua.lua_pushinteger(L, v);
-      else lua.lua_pushnumber(L, v);
+      // A float, as every number is in Redis's Lua 5.1: fengari's integers are 32-bit and
+      // their arithmetic wraps (INCR's 50000 squared), and pushing a wider one throws.
+      lua.lua_pushnumber(L, Number(reply.kind === "bool" ? (reply.value ? 1 : 0) : reply.value));
       return;
     }
     case "bulk":

@@ -13,6 +13,7 @@ import { error, type Reply } from "../store/reply.ts";
 import { pushBitLibrary } from "./lua_bit.ts";
 import { pushCjsonLibrary } from "./lua_cjson.ts";
 import { pushReply, toReply } from "./lua_convert.ts";
+import { formatNumber, installNumberLibrary, toInt } from "./lua_number.ts";
 import {
   type JsFunction,
   lauxlib,
@@ -186,10 +187,11 @@ export class LuaVm {
       lauxlib.luaL_requiref(L, toLuaString(name), open, 1);
       lua.lua_pop(L, 1);
     }
+    installNumberLibrary(L); // Lua 5.1's numbers: doubles, "%.14g" (see lua_number.ts)
     lua.lua_getglobal(L, "math");
     setFunction(L, "random", (L) => this.#mathRandom(L));
     setFunction(L, "randomseed", (L) => {
-      this.#rand.seed(lauxlib.luaL_checkinteger(L, 1) as number);
+      this.#rand.seed(toInt(lauxlib.luaL_checknumber(L, 1) as number)); // luaL_checkint
       return 0;
     });
     lua.lua_pop(L, 1);
@@ -385,12 +387,12 @@ export class LuaVm {
     setFunction(L, "register_function", (L) => this.#registerFunction(L));
     setFunction(L, "log", redisLog);
     for (const [name, value] of LOG_LEVELS) {
-      lua.lua_pushinteger(L, value);
+      lua.lua_pushnumber(L, value);
       lua.lua_setfield(L, -2, name);
     }
     pushBinary(L, REDIS_VERSION);
     lua.lua_setfield(L, -2, "REDIS_VERSION");
-    lua.lua_pushinteger(L, REDIS_VERSION_NUM);
+    lua.lua_pushnumber(L, REDIS_VERSION_NUM);
     lua.lua_setfield(L, -2, "REDIS_VERSION_NUM");
   }
 
@@ -445,6 +447,8 @@ export class LuaVm {
       lua.lua_getfield(L, 1, "err");
       message = toBinary(L, -1) ?? "";
       lua.lua_pop(L, 1);
+    } else if (lua.lua_type(L, 1) === lua.LUA_TNUMBER) {
+      message = `ERR ${formatNumber(lua.lua_tonumber(L, 1) as number)}`; // error(n, 0)
     } else {
       lauxlib.luaL_tolstring(L, 1);
       message = `ERR ${toBinary(L, -1) ?? ""}`;
@@ -469,7 +473,7 @@ export class LuaVm {
     return 1;
   };
 
-  /** Redis's math.random over redisLrand48 (Lua 5.1's argument rules). */
+  /** Redis's math.random over redisLrand48 (Lua 5.1's argument rules: luaL_checkint). */
   #mathRandom(L: LuaState): number {
     const r = (this.#rand.next() % RAND48_MAX) / RAND48_MAX;
     const argc = lua.lua_gettop(L);
@@ -478,10 +482,10 @@ export class LuaVm {
       return 1;
     }
     if (argc > 2) return raiseError(L, "wrong number of arguments");
-    const low = argc === 1 ? 1 : (lauxlib.luaL_checkinteger(L, 1) as number);
-    const up = lauxlib.luaL_checkinteger(L, argc) as number;
+    const low = argc === 1 ? 1 : toInt(lauxlib.luaL_checknumber(L, 1) as number);
+    const up = toInt(lauxlib.luaL_checknumber(L, argc) as number);
     lauxlib.luaL_argcheck(L, low <= up, argc, "interval is empty");
-    lua.lua_pushinteger(L, Math.floor(r * (up - low + 1)) + low);
+    lua.lua_pushnumber(L, Math.floor(r * (up - low + 1)) + low);
     return 1;
   }
 
@@ -543,12 +547,12 @@ export class LuaVm {
       ["REPL_ALL", 3],
     ];
     for (const [name, value] of constants) {
-      lua.lua_pushinteger(L, value);
+      lua.lua_pushnumber(L, value);
       lua.lua_setfield(L, -2, name);
     }
     pushBinary(L, REDIS_VERSION);
     lua.lua_setfield(L, -2, "REDIS_VERSION");
-    lua.lua_pushinteger(L, REDIS_VERSION_NUM);
+    lua.lua_pushnumber(L, REDIS_VERSION_NUM);
     lua.lua_setfield(L, -2, "REDIS_VERSION_NUM");
   }
 
