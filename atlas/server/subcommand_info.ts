@@ -131,6 +131,7 @@ export const SUBCOMMAND_INFO: Readonly<Record<string, SubcommandInfo>> = {
   "pubsub|numpat": sub(2, "pubsub loading stale", [0, 0, 0], "@pubsub @slow"),
   "pubsub|shardnumsub": sub(-2, "pubsub loading stale", [0, 0, 0], "@pubsub @slow"),
   "script|flush": sub(-2, "noscript", [0, 0, 0], "@slow @scripting"),
+  "script|debug": sub(3, "noscript", [0, 0, 0], "@slow @scripting"),
   "script|exists": sub(-3, "noscript", [0, 0, 0], "@slow @scripting"),
   "script|help": sub(2, "loading stale", [0, 0, 0], "@slow @scripting"),
   "script|kill": sub(2, "noscript allow_busy", [0, 0, 0], "@slow @scripting"),

@@ -167,6 +167,13 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
       }),
     ],
   ),
+  "script|debug": doc(
+    "Choose the Lua debugger mode; only NO is accepted, atlasd has no script debugger",
+    "3.2.0",
+    "scripting",
+    "O(1)",
+    [oneof("mode", [pure("yes", "YES"), pure("sync", "SYNC"), pure("no", "NO")])],
+  ),
   "script|exists": doc(
     "Tell for each SHA1 given whether the script cache holds that script",
     "2.6.0",
