@@ -9,7 +9,8 @@
  * EVAL and SCRIPT LOAD (no-writes, EVAL_RO, denyoom over maxmemory), SCRIPT DEBUG NO and
  * SCRIPT FLUSH with two modes; the same inside MULTI/EXEC. Lua 5.1's number model: numbers
  * are doubles (fengari's 32-bit integers wrapped past 2^31), print as "%.14g", and
- * string.format, tonumber, cjson and table keys treat them as Redis's Lua does. Before this test
+ * string.format, tonumber, cjson and table keys treat them as Redis's Lua does; cmsgpack and
+ * struct, byte for byte (pack, unpack, offsets, errors). Before this test
  * atlasd answered most of these lines otherwise; the others already agreed and stay as neighbours.
  */
 import assert from "node:assert/strict";
@@ -224,6 +225,76 @@ const LINES: string[][] = [
   e0("redis.call('set', 'ts', 1700000 * 1000) return redis.call('get', 'ts')"),
   e0("redis.call('zadd', 'z', 1700000 * 1000 + 0.5, 'm') return redis.call('zscore', 'z', 'm')"),
   e0("local ok, err = pcall(error, 2^53) return err"),
+  // cmsgpack (lua-cmsgpack 0.4.0), compared byte for byte: integers in their smallest form,
+  // float32 when exact else float64, fixstr/str8/str16, array vs map detection, nesting cut at
+  // 16, several values packed together; unpack of every value, unpack_one / unpack_limit with
+  // offsets; Redis's errors (atlasd had no cmsgpack: "nonexistent global variable").
+  e0("return cmsgpack.pack({1, 2, 3}, 'a', 1.5, {x = 1})"),
+  e0("return cmsgpack.pack(nil, true, false, 0, -1, -32, -33, -128, -129, -32768, -32769)"),
+  e0("return cmsgpack.pack(127, 128, 255, 256, 65535, 65536, 2^32 - 1, 2^32, -2^31, -2^31 - 1)"),
+  e0("return cmsgpack.pack(2^53, 2^63, -2^63, 2^64, 1e20, -1e20, 123456789012)"),
+  e0("return cmsgpack.pack(0.1, 1/3, -2.25, 1e300, 3.4e38, 1e-45, math.huge, -math.huge, 0/0)"),
+  e0("return cmsgpack.pack(-0.0, '', string.rep('x', 31), string.rep('y', 32), '12')"),
+  e0("return cmsgpack.pack(string.rep('z', 255), string.rep('z', 256), string.rep('z', 65536))"),
+  e0("return cmsgpack.pack({}, {1, nil, 3}, {[1] = 1, [3] = 3}, {[2] = 1}, {[1.5] = 1})"),
+  e0("return cmsgpack.pack({[0] = 1}, {[-1] = 1}, {[2^31] = 1}, {'a', 'b', n = 2}, {{}, {{}}})"),
+  e0("return cmsgpack.pack({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})"),
+  e0("return cmsgpack.pack({{{{{{{{{{{{{{{{{{{{}}}}}}}}}}}}}}}}}}}})"),
+  e0("return cmsgpack.pack(print, cjson.null, redis.call, {[true] = 1}, {[{}] = 1})"),
+  e0("return cmsgpack.pack()"),
+  e0("return {cmsgpack.unpack(cmsgpack.pack(1, 'a', {2, {3, 'x'}}, true))}"),
+  e0("return cjson.encode({cmsgpack.unpack(cmsgpack.pack({a = 1}, 0.5, -7))})"),
+  e0("return {cmsgpack.unpack_one(cmsgpack.pack(1, 'a', 3))}"),
+  e0("return {cmsgpack.unpack_one(cmsgpack.pack(1, 'a', 3), 1)}"),
+  e0("return {cmsgpack.unpack_one(cmsgpack.pack(1, 'a', 3), 4)}"),
+  e0("return {cmsgpack.unpack_one(cmsgpack.pack(1, 'a', 3), 5)}"),
+  e0("return {cmsgpack.unpack_one(cmsgpack.pack(1, 'a', 3), -1)}"),
+  e0("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 'a', 3), 2, 1)}"),
+  e0("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 'a', 3), 0)}"),
+  e0("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 'a', 3), 'x')}"),
+  e0("return {cmsgpack.unpack('\\204\\255\\208\\255\\205\\255\\255\\209\\128\\0')}"),
+  e0("return {tostring(cmsgpack.unpack('\\207\\255\\255\\255\\255\\255\\255\\255\\255'))}"),
+  e0("return {cmsgpack.unpack('\\217\\3abc\\218\\0\\1d\\220\\0\\1\\1\\129\\192\\1')}"),
+  e0("return cmsgpack.unpack('\\146\\1')"),
+  e0("return cmsgpack.unpack('\\196\\1a')"),
+  e0("return {cmsgpack.unpack('')}"),
+  e0("return #{cmsgpack.unpack(string.rep('\\1', 8000))}"),
+  e0("return #{cmsgpack.unpack(string.rep('\\145', 4010) .. '\\1')}"),
+  e0("return {cmsgpack._VERSION, cmsgpack._NAME, cmsgpack._COPYRIGHT}"),
+  e0("cmsgpack.pack = 1 return 1"),
+  // struct (struct.c 1.4 with Redis's fixes), byte for byte.
+  e0("return struct.pack('bBhHlLTiI', -1, 255, -2, 65535, -3, 2^53, 7, -4, 4294967295)"),
+  e0("return struct.pack('>bBhHlLTiI', -1, 255, -2, 65535, -3, 2^53, 7, -4, 4294967295)"),
+  e0("return struct.pack('i1i2i3i5i8i16i32', 1, 2, 3, 4, 5, 6, -7)"),
+  e0("return struct.pack('>I16 <l L b b', -1, -2^64, 2^64, 0/0, 1.9)"),
+  e0("return struct.pack('fd>fd<f', 1.5, 0.1, 0.1, -2.5, 1e40)"),
+  e0("return struct.pack('c3 c0 c5 s x', 'abcdef', 'gh', 'ij', 'k\\0l')"),
+  e0("return struct.pack('!4 b i !2 b l h !8 b c3 d', 1, 2, 3, 4, 5, 6, 'abc', 7)"),
+  e0("return struct.pack('b', 'x')"),
+  e0("return struct.pack('bb', 1)"),
+  e0("return struct.pack('z', 1)"),
+  e0("return struct.pack('i33', 1)"),
+  e0("return struct.pack('i99999999999')"),
+  e0("return struct.pack('!3', 1)"),
+  e0(
+    "return {struct.unpack('>bBhHlLTiI', struct.pack('>bBhHlLTiI', -1, 255, -2, 65535, -3, 7, 8, -4, 9))}",
+  ),
+  e0(
+    "return {struct.unpack('i16I16i3I3', struct.pack('i16I16', -5, -5) .. '\\255\\255\\255\\255\\255\\255')}",
+  ),
+  e0(
+    "return {tostring(struct.unpack('f', struct.pack('f', 0.1))), struct.unpack('!4 b i', '\\1...\\2\\0\\0\\0')}",
+  ),
+  e0("return {struct.unpack('bc0 s s', '\\3abcde\\0f\\0')}"),
+  e0("return {struct.unpack('b', 'abc', 0)}"),
+  e0("return {struct.unpack('b', 'abc', -1)}"),
+  e0("return {struct.unpack('b', 'abc', 3)}"),
+  e0("return {struct.unpack('b', 'abc', 4)}"),
+  e0("return {struct.unpack('c0', '3abc')}"),
+  e0("return {struct.unpack('s', 'abc')}"),
+  e0("return {struct.size('bBhHlLTiIfdx'), struct.size('!bBhHlLTiIfdx'), struct.size('bz')}"),
+  e0("return struct.size('s')"),
+  e0("return struct.size('c0')"),
   // Inside MULTI the same conversions and errors come back in EXEC's array.
   ["MULTI"],
   e("return redis.call('incr', KEYS[1])", "1", "big"),

@@ -1,8 +1,9 @@
 /**
  * One sandboxed Lua state (fengari, Lua 5.3) shaped like Redis 7.0's scripting environment: the
- * base, table, string, math and coroutine libraries, `redis`, `cjson`, `bit`, Lua 5.1's global
- * `unpack`, no loading of code or files, read-only globals, and Redis's math.random (its
- * rand48, seeded from the command's random source). Each script body is compiled once and kept by its SHA1.
+ * base, table, string, math and coroutine libraries, `redis`, `cjson`, `bit`, `cmsgpack`,
+ * `struct`, Lua 5.1's global `unpack`, no loading of code or files, read-only globals, and Redis's
+ * math.random (its rand48, seeded from the command's random source). Each script body is compiled
+ * once and kept by its SHA1.
  *
  * A script runs under an instruction budget (a count hook) instead of Redis's SCRIPT KILL: the
  * store runs a command to completion, so nothing could interrupt a runaway loop from outside.
@@ -12,7 +13,9 @@ import { formatDouble } from "../store/numbers.ts";
 import { error, type Reply } from "../store/reply.ts";
 import { pushBitLibrary } from "./lua_bit.ts";
 import { pushCjsonLibrary } from "./lua_cjson.ts";
+import { pushCmsgpackLibrary } from "./lua_cmsgpack.ts";
 import { pushReply, toReply } from "./lua_convert.ts";
+import { pushStructLibrary } from "./lua_struct.ts";
 import { formatNumber, installNumberLibrary, toInt } from "./lua_number.ts";
 import {
   type JsFunction,
@@ -73,7 +76,10 @@ local function readonly(t)
     __metatable = false,
   })
 end
-for _, name in ipairs({"redis", "cjson", "bit", "string", "table", "math", "coroutine"}) do
+local libraries = {
+  "redis", "cjson", "bit", "cmsgpack", "struct", "string", "table", "math", "coroutine",
+}
+for _, name in ipairs(libraries) do
   G[name] = readonly(G[name])
 end
 local env = setmetatable({}, {
@@ -201,6 +207,10 @@ export class LuaVm {
     lua.lua_setglobal(L, "cjson");
     pushBitLibrary(L);
     lua.lua_setglobal(L, "bit");
+    pushCmsgpackLibrary(L);
+    lua.lua_setglobal(L, "cmsgpack");
+    pushStructLibrary(L);
+    lua.lua_setglobal(L, "struct");
     if (lauxlib.luaL_loadbufferx(L, toLuaString(BOOTSTRAP), null, "=bootstrap", "t") !== 0) {
       throw new Error(`scripting bootstrap: ${toBinary(L, -1)}`);
     }
