@@ -26,6 +26,15 @@ const SETUP: string[][] = [
 
 /** Sent one by one on a RESP2 connection; every reply must equal Redis's. */
 const LINES: string[][] = [
+  // pairs: the array part first, ascending (a constructor's items, then assigned keys), then
+  // the rest; a non-table is refused by pairs itself; fields cleared during the loop are skipped.
+  e0("local r={} for k,v in pairs({5,6,7}) do r[#r+1]=k end return r"),
+  e0("local r={} for k,v in pairs({'a','b','c'}) do r[#r+1]=v end return r"),
+  e0("local t={a=1,5,6} local r={} for k,v in pairs(t) do r[#r+1]=tostring(k) end return r"),
+  e0("local t={} t[3]=1 t[1]=1 t[2]=1 local r={} for k in pairs(t) do r[#r+1]=k end return r"),
+  e0("local t={1,2,3,4} for k in pairs(t) do t[k]=nil end return #t"),
+  e0("for k,v in pairs(nil) do end"),
+  e0("for k,v in pairs({}) do return 1 end return 0"),
   // Integer replies past 32 bits (differed: "ERR big" and the like).
   e("return redis.call('incr', KEYS[1])", "1", "big"),
   e("return redis.call('incr', KEYS[1]) + 1", "1", "big"),

@@ -17,6 +17,7 @@ import { pushCmsgpackLibrary } from "./lua_cmsgpack.ts";
 import { pushReply, toReply } from "./lua_convert.ts";
 import { pushStructLibrary } from "./lua_struct.ts";
 import { formatNumber, installNumberLibrary, toInt } from "./lua_number.ts";
+import { installPairs } from "./lua_pairs.ts";
 import {
   type JsFunction,
   lauxlib,
@@ -194,6 +195,7 @@ export class LuaVm {
       lua.lua_pop(L, 1);
     }
     installNumberLibrary(L); // Lua 5.1's numbers: doubles, "%.14g" (see lua_number.ts)
+    installPairs(L); // Lua 5.1's pairs order: the array part first, ascending
     lua.lua_getglobal(L, "math");
     setFunction(L, "random", (L) => this.#mathRandom(L));
     setFunction(L, "randomseed", (L) => {
