@@ -9,7 +9,7 @@
  * answered several of these with another error, or refused what Redis accepts.
  */
 import assert from "node:assert/strict";
-import { withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
+import { replyDifferences, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
 
 const SETUP: string[][] = [
   ["RPUSH", "l", "a", "b", "c", "a"],
@@ -184,19 +184,7 @@ const LINES: string[] = [
 
 Deno.test("argument error order and repeated options match redis-server", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
-    for (const argv of SETUP) {
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      assert.deepEqual(got, want, argv.join(" "));
-    }
-    // Every difference is listed, not just the first.
-    const differences: string[] = [];
-    for (const line of LINES) {
-      const argv = line.split(" ");
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      const [a, b] = [JSON.stringify(got), JSON.stringify(want)];
-      if (a !== b) differences.push(`${line}\n  atlasd: ${a}\n  redis:  ${b}`);
-    }
-    assert.deepEqual(differences, []);
+    assert.deepEqual(await replyDifferences(redis, atlas, SETUP), []);
+    const lines = LINES.map((line) => line.split(" "));
+    assert.deepEqual(await replyDifferences(redis, atlas, lines), []);
   }));

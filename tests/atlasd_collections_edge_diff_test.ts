@@ -9,7 +9,12 @@
  * LTRIM that trims nothing still touches it. Before this test atlasd answered each differently.
  */
 import assert from "node:assert/strict";
-import { RawClient, type RespValue, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
+import {
+  RawClient,
+  replyDifferences,
+  type RespValue,
+  withRedisAndAtlasd,
+} from "../atlas/testing/atlasd_harness.ts";
 
 const range = (n: number, f: (i: number) => string[]): string[] =>
   Array.from({ length: n }, (_, i) => f(i)).flat();
@@ -106,21 +111,10 @@ function normalize(line: string, v: RespValue): string {
 
 Deno.test("list, hash and set edge cases match redis-server", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
-    for (const argv of SETUP) {
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      assert.deepEqual(got, want, argv.slice(0, 4).join(" "));
-    }
-    // Every difference is listed, not just the first.
-    const differences: string[] = [];
-    for (const line of LINES) {
-      const argv = line.replace(/^(sort|cursor0):/, "").split(" ");
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      const [a, b] = [normalize(line, got), normalize(line, want)];
-      if (a !== b) differences.push(`${line}\n  atlasd: ${a}\n  redis:  ${b}`);
-    }
-    assert.deepEqual(differences, []);
+    assert.deepEqual(await replyDifferences(redis, atlas, SETUP), []);
+    const commands = LINES.map((line) => line.replace(/^(sort|cursor0):/, "").split(" "));
+    const show = (reply: RespValue, i: number) => normalize(LINES[i], reply);
+    assert.deepEqual(await replyDifferences(redis, atlas, commands, show), []);
   }));
 
 /** The other connection's command between WATCH and EXEC, and the key watched. */

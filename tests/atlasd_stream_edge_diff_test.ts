@@ -9,7 +9,7 @@
  * here answers a time).
  */
 import assert from "node:assert/strict";
-import { type RawClient, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
+import { replyDifferences, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
 
 const SETUP: string[][] = [
   ["XADD", "st", "1-1", "a", "1"],
@@ -138,28 +138,12 @@ const LINES: string[] = [
   "XINFO STREAM st",
 ];
 
-async function compare(redis: RawClient, atlas: RawClient, lines: string[]): Promise<string[]> {
-  // Every difference is listed, not just the first.
-  const differences: string[] = [];
-  for (const line of lines) {
-    const argv = line.split(" ");
-    const [want] = await redis.call(argv);
-    const [got] = await atlas.call(argv);
-    const [a, b] = [JSON.stringify(got), JSON.stringify(want)];
-    if (a !== b) differences.push(`${line}\n  atlasd: ${a}\n  redis:  ${b}`);
-  }
-  return differences;
-}
-
 Deno.test("stream edge cases match redis-server (RESP2 and RESP3)", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
     for (const proto of ["2", "3"]) {
       for (const c of [redis, atlas]) await c.call(["FLUSHALL"], ["HELLO", proto]);
-      for (const argv of SETUP) {
-        const [want] = await redis.call(argv);
-        const [got] = await atlas.call(argv);
-        assert.deepEqual(got, want, argv.join(" "));
-      }
-      assert.deepEqual(await compare(redis, atlas, LINES), [], `RESP${proto}`);
+      assert.deepEqual(await replyDifferences(redis, atlas, SETUP), []);
+      const lines = LINES.map((line) => line.split(" "));
+      assert.deepEqual(await replyDifferences(redis, atlas, lines), [], `RESP${proto}`);
     }
   }));

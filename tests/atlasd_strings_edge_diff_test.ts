@@ -12,6 +12,7 @@ import { splitInlineArgs } from "../atlas/resp/inline.ts";
 import {
   encodeCommand,
   RawClient,
+  replyDifferences,
   type RespValue,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
@@ -184,13 +185,10 @@ Deno.test("string and bitmap edge cases match redis-server (RESP2 and RESP3)", (
     for (const protocol of ["2", "3"]) {
       await redis.call(["HELLO", protocol], ["FLUSHALL"]);
       await atlas.call(["HELLO", protocol], ["FLUSHALL"]);
-      for (const line of LINES) {
-        const argv = argvOf(line);
-        const [want] = await redis.call(argv);
-        const [got] = await atlas.call(argv);
-        const [a, b] = [JSON.stringify(got), JSON.stringify(want)];
-        if (a !== b) differences.push(`RESP${protocol} ${line}\n  atlasd: ${a}\n  redis:  ${b}`);
-      }
+      const commands = LINES.map(argvOf);
+      differences.push(
+        ...await replyDifferences(redis, atlas, commands, undefined, `RESP${protocol} `),
+      );
     }
     assert.deepEqual(differences, []);
   }));

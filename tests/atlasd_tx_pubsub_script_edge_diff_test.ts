@@ -14,7 +14,7 @@
  * atlasd answered most of these lines otherwise; the others already agreed and stay as neighbours.
  */
 import assert from "node:assert/strict";
-import { type RespValue, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
+import { replyDifferences, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
 
 const e = (script: string, ...args: string[]) => ["EVAL", script, ...args];
 const e0 = (script: string) => e(script, "0");
@@ -346,30 +346,12 @@ const RESP3_LINES: string[][] = [
   e0("return redis.error_reply('x')"),
 ];
 
-const json = (v: RespValue) => JSON.stringify(v, (_k, x) => typeof x === "bigint" ? String(x) : x);
-
 Deno.test("scripting edge cases match redis-server", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
-    for (const argv of SETUP) {
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      assert.deepEqual(got, want, argv.join(" "));
-    }
-    // Every difference is listed, not just the first.
-    const differences: string[] = [];
-    const compare = async (lines: string[][], label: string) => {
-      for (const argv of lines) {
-        const [want] = await redis.call(argv);
-        const [got] = await atlas.call(argv);
-        const [a, b] = [json(got), json(want)];
-        if (a !== b) {
-          differences.push(`${label} ${JSON.stringify(argv)}\n  atlasd: ${a}\n  redis:  ${b}`);
-        }
-      }
-    };
-    await compare(LINES, "RESP2");
+    assert.deepEqual(await replyDifferences(redis, atlas, SETUP), []);
+    const differences = await replyDifferences(redis, atlas, LINES, undefined, "RESP2 ");
     await redis.one("HELLO", "3");
     await atlas.one("HELLO", "3");
-    await compare(RESP3_LINES, "RESP3");
+    differences.push(...await replyDifferences(redis, atlas, RESP3_LINES, undefined, "RESP3 "));
     assert.deepEqual(differences, []);
   }));

@@ -7,7 +7,7 @@
  * SHA of the wrong length before looking at numkeys.
  */
 import assert from "node:assert/strict";
-import { type RespValue, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
+import { replyDifferences, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
 
 const SETUP: string[][] = [
   ["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
@@ -77,24 +77,8 @@ const COMMANDS: string[][] = [
 
 Deno.test("ZRANGE options and EVAL numkeys match redis-server", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
-    for (const argv of SETUP) {
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      assert.deepEqual(got, want, `setup: ${argv.join(" ")}`);
-    }
-    // Every line is sent to both (later lines read what earlier ones stored); all mismatches
-    // are reported together.
-    const mismatches: string[] = [];
-    for (const argv of COMMANDS) {
-      const [want]: RespValue[] = await redis.call(argv);
-      const [got]: RespValue[] = await atlas.call(argv);
-      try {
-        assert.deepEqual(got, want);
-      } catch {
-        mismatches.push(
-          `${argv.join(" ")}\n  redis: ${JSON.stringify(want)}\n  atlasd: ${JSON.stringify(got)}`,
-        );
-      }
-    }
+    assert.deepEqual(await replyDifferences(redis, atlas, SETUP), []);
+    // Later lines read what earlier ones stored; all mismatches are reported together.
+    const mismatches = await replyDifferences(redis, atlas, COMMANDS);
     assert.deepEqual(mismatches, [], mismatches.join("\n"));
   }));

@@ -394,3 +394,32 @@ export async function withRedisAndAtlasd(
     await redisProc.stop();
   }
 }
+
+/** A reply as comparable text (JSON; integers beyond 2^53 arrive as bigints). */
+export function showReply(reply: RespValue): string {
+  return JSON.stringify(reply, (_k, x) => typeof x === "bigint" ? String(x) : x);
+}
+
+/**
+ * Sends each command to redis-server and then to atlasd, in order (later commands see what
+ * earlier ones stored), and lists every one whose replies differ, shown by `show` (`showReply`
+ * unless a test normalises unordered or random replies; it gets the command's index), so a test
+ * reports all its differences at once. `label` prefixes each entry (e.g. "RESP3 ").
+ */
+export async function replyDifferences(
+  redis: RawClient,
+  atlas: RawClient,
+  commands: readonly (readonly string[])[],
+  show: (reply: RespValue, index: number) => string = showReply,
+  label = "",
+): Promise<string[]> {
+  const differences: string[] = [];
+  for (let i = 0; i < commands.length; i++) {
+    const argv = [...commands[i]];
+    const [want] = await redis.call(argv);
+    const [got] = await atlas.call(argv);
+    const [a, b] = [show(got, i), show(want, i)];
+    if (a !== b) differences.push(`${label}${argv.join(" ")}\n  atlasd: ${a}\n  redis:  ${b}`);
+  }
+  return differences;
+}
