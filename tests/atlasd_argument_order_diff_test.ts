@@ -5,7 +5,8 @@
  * WITHVALUES/WITHSCORES word); LPOS checks the option name before its value; SET and GETEX
  * accept the same expire unit twice (the last one wins, only it is validated); a blocking
  * command's timeout is ceil(seconds * 1000) as a long long, so inf and values past LLONG_MAX
- * ms are "negative" and tiny negative ones mean 0 (block forever). Before this test atlasd
+ * ms are "negative" and tiny negative ones mean 0 (block forever); a container's unknown
+ * subcommand or wrong subcommand arity is refused when queued in MULTI. Before this test atlasd
  * answered several of these with another error, or refused what Redis accepts.
  */
 import assert from "node:assert/strict";
@@ -179,6 +180,22 @@ const LINES: string[] = [
   "BZPOPMIN bq 9007199254740.993",
   "BLPOP bq inf",
   "BLPOP bq 1e-5000",
+  "EXEC",
+  // A container's subcommand is looked up when queued: unknown, or with a wrong argument count,
+  // it is refused then and EXEC aborts (atlasd queued it and EXEC answered its error).
+  "MULTI",
+  "CLIENT FOO",
+  "EXEC",
+  "MULTI",
+  "CONFIG GET",
+  "PING",
+  "EXEC",
+  "MULTI",
+  "OBJECT ENCODING a b",
+  "EXEC",
+  "MULTI",
+  "CLIENT GETNAME",
+  "PUBSUB NUMPAT",
   "EXEC",
 ];
 

@@ -155,6 +155,7 @@ async function continueBatch(
         if (client.closeAfterFlush) break;
         const argv = client.parser.next();
         if (argv === null) break;
+        output.repliesQueued = pending !== null;
         result = dispatch(ctx, client, argv);
         if (client.replyGated) result = gateReply(client, result);
         if (ctx.blocking.hasReady) void ctx.blocking.serveReady();
@@ -184,6 +185,7 @@ async function continueBatch(
     }
     await finishSegment(ctx, client, pending);
   } finally {
+    output.repliesQueued = false;
     if (held) output.release();
   }
 }

@@ -7,6 +7,7 @@ import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { countErrorReply } from "./info_stats.ts";
 import { nestPairs, nestsPairs } from "./resp3_shape.ts";
+import { subcommandRejection, subscribedModeError } from "./subcommands.ts";
 import type { CommandEntry, HandlerResult } from "./types.ts";
 
 /** Every call is timed until a command reached this many calls; later 1 call in 64, scaled. */
@@ -41,14 +42,7 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   }
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
     entry.rejectedCalls++;
-    return refused(
-      ctx,
-      client,
-      entry,
-      error(
-        `ERR Can't execute '${entry.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-      ),
-    );
+    return refused(ctx, client, entry, subscribedModeError(entry.name, argv));
   }
   // CLIENT PAUSE holds the command here, as Redis does: after the checks above, before queueing.
   if (ctx.pause.type !== 0 && ctx.pause.holds(ctx, client, entry)) {
@@ -59,6 +53,14 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
       flagMultiError(client);
       entry.rejectedCalls++;
       return rejected(ctx, error("ERR Command not allowed inside a transaction"));
+    }
+    // Redis looks a container's subcommand up when queueing: an unknown one or a wrong argument
+    // count is refused now and makes EXEC answer EXECABORT, as a wrong arity does.
+    const badSubcommand = subcommandRejection(entry.name, argv);
+    if (badSubcommand !== null) {
+      flagMultiError(client);
+      entry.rejectedCalls++;
+      return rejected(ctx, badSubcommand);
     }
     client.multi.push(argv);
     return QUEUED;

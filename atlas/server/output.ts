@@ -23,6 +23,12 @@ export class Output {
   writes = 0;
   /** Set when a write failed (peer gone); later flushes are no-ops. */
   failed = false;
+  /**
+   * Set by the connection while earlier replies of the batch await (async results) unencoded:
+   * a handler that encodes its reply into `writer` itself (EXEC) must not, or it would overtake
+   * them.
+   */
+  repliesQueued = false;
 
   constructor(sink: ByteSink) {
     this.#sink = sink;

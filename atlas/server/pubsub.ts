@@ -4,10 +4,26 @@
  * Redis that is not a cluster: PUBLISH never reaches them and patterns never match them.
  */
 import { globMatch } from "../store/glob.ts";
+import type { Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
+import { ReplyList } from "./types.ts";
 
 /** A subscriber whose unsent output grows past this is disconnected (Redis: pubsub 32mb). */
 export const PUBSUB_OUTPUT_BYTES_MAX = 32 * 1024 * 1024;
+
+const NOTHING = new ReplyList([]);
+
+/**
+ * The confirmations of (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE. Redis sends them as pushes, which CLIENT
+ * REPLY OFF / SKIP do not silence (unlike the command replies the connection's gate drops): then
+ * they go straight to the output, and the command answers nothing more.
+ */
+export function subscriptionReplies(client: Client, replies: Reply[]): ReplyList {
+  if (!client.replyOff && !client.replySkip) return new ReplyList(replies);
+  const w = client.output.writer;
+  for (const r of replies) w.reply(r, client.proto);
+  return NOTHING;
+}
 
 export class PubSub {
   readonly channels = new Map<string, Set<Client>>();

@@ -6,6 +6,7 @@ import { globMatch } from "../store/glob.ts";
 import { array, bulk, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { subscriptionReplies } from "./pubsub.ts";
 import { SHARD_PUBSUB_COMMANDS } from "./shard_pubsub_commands.ts";
 import { checkSubcommand, helpReply, subcommandSyntaxError } from "./subcommands.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
@@ -26,7 +27,7 @@ function subscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyLis
     ctx.pubsub.subscribe(client, argv[i]);
     out.push(push("subscribe", bulk(argv[i]), channelsAndPatterns(client)));
   }
-  return new ReplyList(out);
+  return subscriptionReplies(client, out);
 }
 
 function psubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyList {
@@ -35,33 +36,33 @@ function psubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyLi
     ctx.pubsub.psubscribe(client, argv[i]);
     out.push(push("psubscribe", bulk(argv[i]), channelsAndPatterns(client)));
   }
-  return new ReplyList(out);
+  return subscriptionReplies(client, out);
 }
 
 function unsubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyList {
   const names = argv.length > 1 ? argv.slice(1) : [...client.channels];
   if (names.length === 0) {
-    return new ReplyList([push("unsubscribe", NIL, channelsAndPatterns(client))]);
+    return subscriptionReplies(client, [push("unsubscribe", NIL, channelsAndPatterns(client))]);
   }
   const out: Reply[] = [];
   for (const ch of names) {
     ctx.pubsub.unsubscribe(client, ch);
     out.push(push("unsubscribe", bulk(ch), channelsAndPatterns(client)));
   }
-  return new ReplyList(out);
+  return subscriptionReplies(client, out);
 }
 
 function punsubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyList {
   const names = argv.length > 1 ? argv.slice(1) : [...client.patterns];
   if (names.length === 0) {
-    return new ReplyList([push("punsubscribe", NIL, channelsAndPatterns(client))]);
+    return subscriptionReplies(client, [push("punsubscribe", NIL, channelsAndPatterns(client))]);
   }
   const out: Reply[] = [];
   for (const p of names) {
     ctx.pubsub.punsubscribe(client, p);
     out.push(push("punsubscribe", bulk(p), channelsAndPatterns(client)));
   }
-  return new ReplyList(out);
+  return subscriptionReplies(client, out);
 }
 
 function publish(ctx: ServerContext, _client: Client, argv: string[]): Reply {

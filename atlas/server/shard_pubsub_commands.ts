@@ -8,6 +8,7 @@
 import { bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { subscriptionReplies } from "./pubsub.ts";
 import type { ServerCommand } from "./table.ts";
 import { type Handler, ReplyList } from "./types.ts";
 
@@ -23,20 +24,20 @@ function ssubscribe(ctx: ServerContext, client: Client, argv: string[]): Reply |
     ctx.pubsub.ssubscribe(client, argv[i]);
     out.push(push("ssubscribe", bulk(argv[i]), client.shardChannels.size));
   }
-  return new ReplyList(out);
+  return subscriptionReplies(client, out);
 }
 
 function sunsubscribe(ctx: ServerContext, client: Client, argv: string[]): ReplyList {
   const names = argv.length > 1 ? argv.slice(1) : [...client.shardChannels];
   if (names.length === 0) {
-    return new ReplyList([push("sunsubscribe", NIL, client.shardChannels.size)]);
+    return subscriptionReplies(client, [push("sunsubscribe", NIL, client.shardChannels.size)]);
   }
   const out: Reply[] = [];
   for (const name of names) {
     ctx.pubsub.sunsubscribe(client, name);
     out.push(push("sunsubscribe", bulk(name), client.shardChannels.size));
   }
-  return new ReplyList(out);
+  return subscriptionReplies(client, out);
 }
 
 function spublish(ctx: ServerContext, _client: Client, argv: string[]): Reply {

@@ -31,7 +31,7 @@ function discard(ctx: ServerContext, client: Client): Reply {
   return OK;
 }
 
-function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> {
+function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> | ReplyList {
   const queued = client.multi;
   if (queued === null) return error("ERR EXEC without MULTI");
   const aborted = client.multiAborted;
@@ -50,6 +50,11 @@ function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> {
   ) {
     return ctx.executor.executeTransaction(queued).then((value) => ({ kind: "array", value }));
   }
+  if (!client.replyOff && !client.replySkip && !client.output.repliesQueued) {
+    return execStreamed(ctx, client, queued);
+  }
+  // CLIENT REPLY OFF/SKIP (the whole reply is dropped after) or replies still queued ahead of
+  // this one: one array of every reply, encoded later.
   const results: (Reply | Promise<Reply>)[] = [];
   let async = false;
   client.inExec = true;
@@ -72,6 +77,51 @@ function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> {
   }
   if (!async) return { kind: "array", value: results as Reply[] };
   return Promise.all(results).then((value) => ({ kind: "array", value }));
+}
+
+/**
+ * EXEC as Redis sends it: the array header (one item per queued command) goes out first, then
+ * each command's reply as soon as it ran. So pushes the commands cause for this very client
+ * (a PUBLISH to a channel it is subscribed to, its keyspace events) land inside the array, just
+ * before the reply of the command that caused them, and a command with several replies (SUBSCRIBE
+ * a b) puts them all there, still counted as one item. Once a command answers asynchronously, it
+ * and every later reply are awaited and sent in order after what was already written.
+ */
+function execStreamed(
+  ctx: ServerContext,
+  client: Client,
+  queued: string[][],
+): ReplyList | Promise<Reply> {
+  client.output.writer.arrayHeader(queued.length);
+  let later: (Reply | Promise<Reply> | ReplyList)[] | null = null;
+  // A queued CLIENT REPLY OFF silences the replies from there on (the header is out already); a
+  // queued SKIP only its own reply: the reply it skips is the one after EXEC's.
+  let skipping = false;
+  client.inExec = true;
+  try {
+    for (const argv of queued) {
+      const entry = ctx.table.lookup(argv[0])!;
+      const r = run(ctx, client, entry, argv);
+      const silenced = client.replyOff || (client.replySkip && !skipping);
+      skipping = client.replySkip;
+      if (silenced) continue;
+      const item = r instanceof Blocked ? r.promise : r;
+      if (later === null && !(item instanceof Promise)) {
+        // Read the writer anew each time: a flush may swap it.
+        const w = client.output.writer;
+        if (item instanceof ReplyList) {
+          for (const one of item.replies) w.reply(one, client.proto);
+        } else w.reply(item, client.proto);
+      } else (later ??= []).push(item);
+    }
+  } finally {
+    client.inExec = false;
+  }
+  if (later === null) return new ReplyList([]);
+  // The connection encodes a ReplyList a pending reply resolves to, item by item.
+  return Promise.all(later).then((items) =>
+    new ReplyList(items.flatMap((r) => r instanceof ReplyList ? r.replies : [r]))
+  ) as unknown as Promise<Reply>;
 }
 
 function watch(ctx: ServerContext, client: Client, argv: string[]): Reply {
