@@ -4,7 +4,7 @@
  * per call, fine for bitmaps of kilobytes, not for huge ones.
  */
 import { type BuiltinCommand, command } from "./command_table.ts";
-import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
+import { ERR_NOT_INTEGER, ERR_STRING_TOO_LONG, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { parseInt64 } from "./numbers.ts";
@@ -25,12 +25,12 @@ function setbit(ks: Keyspace, argv: string[]): Reply {
   const [, key, offsetText, bitText] = argv;
   const offset = parseIntArg(offsetText);
   if (offset === null || offset < 0 || offset >= 4294967296) return ERR_OFFSET;
-  if (Math.floor(offset / 8) >= ks.limits.valueBytesMax) {
-    return error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
-  }
   if (bitText !== "0" && bitText !== "1") return error("ERR bit is not an integer or out of range");
   const old = ks.lookup(key);
   if (old !== undefined && typeof old !== "string") return WRONGTYPE;
+  // ATLAS's own bound (Redis would allocate up to 512 MB): after the bit and the type, which
+  // Redis checks first.
+  if (Math.floor(offset / 8) >= ks.limits.valueBytesMax) return ERR_STRING_TOO_LONG;
   const current = old ?? "";
   const index = offset;
   const byte = Math.floor(index / 8);

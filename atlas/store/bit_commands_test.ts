@@ -26,6 +26,21 @@ Deno.test("SETBIT GETBIT: MSB first, zero padding, errors, TTL kept", () => {
   });
 });
 
+Deno.test("SETBIT past valueBytesMax: the bit and the key's type are checked first", () => {
+  const h = new Harness({ limits: { valueBytesMax: 16 } });
+  h.run("RPUSH", "l", "x");
+  assert.equal(h.run("SETBIT", "k", "127", "1"), 0);
+  assert.deepEqual(h.run("SETBIT", "l", "128", "x"), {
+    err: "ERR bit is not an integer or out of range",
+  });
+  assert.deepEqual(h.run("SETBIT", "l", "128", "1"), {
+    err: "WRONGTYPE Operation against a key holding the wrong kind of value",
+  });
+  assert.deepEqual(h.run("SETBIT", "k", "128", "1"), {
+    err: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+  });
+});
+
 Deno.test("BITCOUNT and BITPOS with BYTE/BIT ranges", () => {
   const h = new Harness();
   h.run("SET", "k", "\xff\xf0\x00");

@@ -4,8 +4,9 @@
  * operation is parsed before any runs (an argument error answers alone), GET-only calls are
  * reads, and any SET/INCRBY first creates or zero-extends the string to the farthest bit written,
  * even when OVERFLOW FAIL then writes nothing. As in Redis 7.0, the call counts as a change
- * (keyspace event, WATCH) only when a SET/INCRBY stored (not refused by FAIL) and either the
- * string grew or the field's value changed.
+ * (keyspace event, WATCH, client tracking) only when a SET/INCRBY stored (not refused by FAIL)
+ * and either the string grew or the field's value changed; a string grown (or created) by a
+ * refused write alone is not signalled.
  *
  * Logged as given: given the same value, the same operations produce the same bytes, so replay
  * (AOF, Raft) is deterministic.
@@ -149,7 +150,8 @@ function bitfieldGeneric(ks: Keyspace, argv: string[], readOnly: boolean): Reply
   if (!("ops" in parsed)) return parsed;
   const key = argv[1];
   if (!parsed.writes) {
-    const value = ks.lookup(key);
+    // A read lookup (keyspace hits / misses, "keymiss") even in BITFIELD, as Redis's GET-only path.
+    const value = ks.lookupRead(key);
     if (value !== undefined && typeof value !== "string") return WRONGTYPE;
     const source = value ?? "";
     const byteAt = (i: number) => (i < source.length ? source.charCodeAt(i) : 0);
@@ -163,12 +165,15 @@ function bitfieldGeneric(ks: Keyspace, argv: string[], readOnly: boolean): Reply
   const replies = parsed.ops.map((op) => runOp(op, window, window.byteAt));
   const grew = value === undefined || Math.floor(parsed.highestBit / 8) >= value.length;
   // Redis counts a change per SET/INCRBY that stored (not refused by OVERFLOW FAIL) into a grown
-  // string or with a new value; without one the key is not signalled (WATCH, event). The string
-  // still grows (logged so replay grows it too); with nothing changed it is left alone.
+  // string or with a new value; without one the key is not signalled (WATCH, client tracking,
+  // event). The string still grows, or is created ("new" event only): logged so replay grows it
+  // too, but the touch is withdrawn. With nothing changed and nothing grown it is left alone.
   const changes = window.changed !== 0 ||
     (grew && parsed.ops.some((op, i) => op.kind !== "get" && replies[i].kind !== "nil"));
   if (grew || changes) {
+    const mark = ks.touched.length;
     ks.setValue(key, window.result(), true);
+    if (!changes) ks.touched.length = mark;
     ks.emit(argv);
   }
   ks.markRaw(key);

@@ -146,3 +146,38 @@ Deno.test("BITFIELD logs itself only when it writes; the log replays to the same
   assert.deepEqual(h.logs, calls);
   assert.deepEqual(stateOf(h.replay(0).store), stateOf(h.store));
 });
+
+Deno.test("BITFIELD grown only by writes OVERFLOW FAIL refused tells no listener (WATCH)", () => {
+  const h = new Harness();
+  const heard: (string | null)[] = [];
+  h.store.setModificationListener((key) => heard.push(key));
+  h.run("SET", "k", "abc");
+  heard.length = 0;
+  // Grown (or created) but no field stored: Redis does not signal the key.
+  assert.deepEqual(h.run("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "100", "1000"), [
+    null,
+  ]);
+  assert.deepEqual(h.run("BITFIELD", "n", "OVERFLOW", "FAIL", "SET", "u8", "0", "256"), [null]);
+  assert.equal(h.run("STRLEN", "k"), 14);
+  assert.equal(h.run("GET", "n"), "\0");
+  assert.deepEqual(heard, []);
+  // A stored field in a grown string, or a new value, is a change.
+  h.run("BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "u8", "200", "256", "SET", "u8", "0", "97");
+  h.run("BITFIELD", "n", "SET", "u8", "0", "1");
+  assert.deepEqual(heard, ["k", "n"]);
+  h.store.setModificationListener(null);
+});
+
+Deno.test("a GET-only BITFIELD counts keyspace hits / misses, as BITFIELD_RO", () => {
+  const h = new Harness();
+  const counts = () => [h.store.stats.keyspaceHits, h.store.stats.keyspaceMisses];
+  h.run("SET", "s", "v");
+  h.run("BITFIELD", "s", "GET", "u8", "0");
+  h.run("BITFIELD", "none", "GET", "u8", "0");
+  h.run("BITFIELD", "none");
+  h.run("BITFIELD_RO", "s", "GET", "u8", "0");
+  assert.deepEqual(counts(), [2, 2]);
+  h.run("BITFIELD", "s", "SET", "u8", "0", "1"); // a write lookup
+  h.run("BITFIELD", "s", "GET", "u99", "0"); // no lookup
+  assert.deepEqual(counts(), [2, 2]);
+});
