@@ -14,6 +14,7 @@ import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_SYNTAX } from "./errors.ts";
 import type { Keyspace, Value } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
+import { parseInt64 } from "./numbers.ts";
 import { decodeRdbValue } from "./rdb_decode.ts";
 import { encodeDumpPayload } from "./rdb_encode.ts";
 import { RdbFormatError, RdbLimitError } from "./rdb_reader.ts";
@@ -29,6 +30,7 @@ const ERR_BAD_PAYLOAD = error("ERR DUMP payload version or checksum are wrong");
 const ERR_BAD_FORMAT = error("ERR Bad data format");
 const ERR_BAD_IDLETIME = error("ERR Invalid IDLETIME value, must be >= 0");
 const ERR_BAD_FREQ = error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+const INT64_MAX = (1n << 63n) - 1n;
 const ERR_TOO_LARGE = error(
   "ERR value too large to DUMP: the payload would exceed the longest string",
 );
@@ -37,7 +39,7 @@ function dump(ks: Keyspace, argv: string[]): Reply {
   const value = ks.lookup(argv[1]);
   if (value === undefined) return NIL;
   try {
-    return bulk(encodeDumpPayload(value));
+    return bulk(encodeDumpPayload(value, ks.encoding));
   } catch (e) {
     // A value within a few bytes of the longest string V8 can build (or a collection that large)
     // has a payload that cannot be one string; Redis has no such bound.
@@ -81,12 +83,14 @@ function restore(ks: Keyspace, argv: string[]): Reply {
   const key = argv[1];
   const o = parseOptions(argv);
   if ("kind" in o) return o;
-  // A write lookup: an expired key is deleted here (and its DEL logged), so it is not busy.
-  const exists = ks.lookup(key) !== undefined;
+  // Without REPLACE, a write lookup: an expired key is deleted here (and its DEL logged), so it
+  // is not busy. With REPLACE Redis looks nothing up and deletes whatever is stored, expired or
+  // not (no "expired" event).
+  const exists = o.replace ? ks.data.has(key) : ks.lookup(key) !== undefined;
   if (exists && !o.replace) return ERR_BUSYKEY;
-  const ttl = parseIntArg(argv[2]);
-  if (ttl === null) return ERR_INT;
-  if (ttl < 0) return ERR_BAD_TTL;
+  const ttlArg = parseInt64(argv[2]);
+  if (ttlArg === null) return ERR_INT;
+  if (ttlArg < 0) return ERR_BAD_TTL;
   const bytes = Buffer.from(argv[3], "latin1");
   if (!verifyDumpPayload(bytes)) return ERR_BAD_PAYLOAD;
   let value: Value;
@@ -97,12 +101,18 @@ function restore(ks: Keyspace, argv: string[]): Reply {
     if (e instanceof RdbLimitError) return error(e.message);
     throw e;
   }
-  const deadline = ttl === 0 || o.absttl ? ttl : ttl + ks.nowMs;
+  // Redis adds the clock to a relative TTL in int64 arithmetic: past INT64_MAX it wraps to a
+  // negative deadline, which is already past.
+  const relative = ttlArg !== 0 && !o.absttl;
+  const wraps = relative && BigInt(ttlArg) + BigInt(ks.nowMs) > INT64_MAX;
+  const ttl = Number(ttlArg);
+  const deadline = wraps ? -1 : relative ? ttl + ks.nowMs : ttl;
   if (!Number.isSafeInteger(deadline)) return invalidExpire("restore");
   // A deadline already past: nothing is created (a replaced key is only deleted), as in Redis.
   // Replay creates the key anyway, as EXPIRE does: the original run saw the deadline ahead, and
-  // the DEL of its later expiry, if any, follows in the log.
-  if (ttl !== 0 && deadline <= ks.nowMs && !ks.replaying) {
+  // the DEL of its later expiry, if any, follows in the log. A wrapped deadline is past on any
+  // clock.
+  if (ttl !== 0 && deadline <= ks.nowMs && (!ks.replaying || wraps)) {
     if (exists && ks.deleteKey(key)) {
       ks.notify(EventClass.Generic, "del", key);
       ks.emit(["DEL", key]);
@@ -114,7 +124,7 @@ function restore(ks: Keyspace, argv: string[]): Reply {
   if (ttl !== 0) ks.setExpire(key, deadline);
   ks.notify(EventClass.Generic, "restore", key);
   const log = argv.slice();
-  if (ttl !== 0 && !o.absttl) {
+  if (relative) {
     log[2] = String(deadline);
     log.push("ABSTTL");
   }

@@ -31,6 +31,29 @@ Deno.test("DUMP: nil for a missing or expired key; Redis's bytes for a small str
   assert.deepEqual(h.exec("DUMP", "k").log, null, "a read logs nothing");
 });
 
+Deno.test("DUMP writes the encoding Redis holds the value in (OBJECT ENCODING's)", () => {
+  const h = new Harness();
+  const typeOf = (key: string) => dumpOf(h, key).charCodeAt(0);
+  h.run("SADD", "intset", "3", "-1", "70000");
+  h.run("SADD", "table", "3", "x");
+  h.run("HSET", "lp", "f", "v");
+  h.run("HSET", "wide", "f", "v".repeat(65));
+  h.run("ZADD", "zlp", "1", "a");
+  h.run("ZADD", "zskip", "1", "m".repeat(65));
+  h.run("SET", "long", "a".repeat(100));
+  const types = ["intset", "table", "lp", "wide", "zlp", "zskip"].map(typeOf);
+  assert.deepEqual(types, [11, 2, 16, 4, 17, 5]);
+  assert.equal(h.run("OBJECT", "ENCODING", "intset"), "intset");
+  // intset: width 4 (70000 needs 32 bits), 3 members, sorted, little-endian.
+  assert.equal(
+    dumpOf(h, "intset").slice(0, 22),
+    "\x0b\x14\x04\x00\x00\x00\x03\x00\x00\x00\xff\xff\xff\xff\x03\x00\x00\x00\x70\x11\x01\x00",
+  );
+  // Strings over 20 bytes are LZF-compressed when that saves space: redis-server's bytes.
+  const long = "\x00\xc3\x09\x40\x64\x01\x61\x61\xe0\x57\x00\x01\x61\x61\x0a\x00";
+  assert.equal(dumpOf(h, "long"), long + "\xe8\xa3\xb5\x07\xb0\x6d\xf2\x71");
+});
+
 Deno.test("RESTORE: Redis 7.0's errors, in Redis's order", () => {
   const h = new Harness();
   h.run("SET", "busy", "x");
@@ -119,9 +142,34 @@ Deno.test("RESTORE: TTL relative, absolute (ABSTTL) or none; REPLACE; past deadl
   h.logs.length = 0;
   assert.equal(h.run("RESTORE", "old", "0", hi), "OK");
   assert.deepEqual(h.logs, [["DEL", "old"], ["RESTORE", "old", "0", hi]]);
+  // With REPLACE nothing is looked up: the expired key is replaced like a live one.
+  h.run("SET", "old", "v", "PX", "5");
+  h.clock.nowMs += 5;
+  h.logs.length = 0;
+  assert.equal(h.run("RESTORE", "old", "0", hi, "REPLACE"), "OK");
+  assert.deepEqual(h.logs, [["RESTORE", "old", "0", hi, "REPLACE"]]);
+  assert.equal(h.run("GET", "old"), "hi");
   // ATLAS refuses deadlines beyond 2^53 ms, as for EXPIRE.
   assert.deepEqual(
-    h.run("RESTORE", "far", "9223372036854775807", hi),
+    h.run("RESTORE", "far", "9223372036854775807", hi, "ABSTTL"),
+    err("ERR invalid expire time in 'restore' command"),
+  );
+  assert.deepEqual(
+    h.run("RESTORE", "far", String(2 ** 53 - now), hi),
+    err("ERR invalid expire time in 'restore' command"),
+  );
+  // A relative TTL whose deadline passes INT64_MAX wraps negative in Redis: already past, so
+  // nothing is created and REPLACE only deletes.
+  const clock = BigInt(h.clock.nowMs);
+  h.logs.length = 0;
+  assert.equal(h.run("RESTORE", "far", "9223372036854775807", hi), "OK");
+  assert.equal(h.run("EXISTS", "far"), 0);
+  h.run("SET", "far", "v");
+  assert.equal(h.run("RESTORE", "far", String(2n ** 63n - clock), hi, "REPLACE"), "OK");
+  assert.equal(h.run("EXISTS", "far"), 0);
+  assert.deepEqual(h.logs, [["SET", "far", "v"], ["DEL", "far"]]);
+  assert.deepEqual(
+    h.run("RESTORE", "far", String(2n ** 63n - 1n - clock), hi),
     err("ERR invalid expire time in 'restore' command"),
   );
 });

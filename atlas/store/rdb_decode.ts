@@ -2,8 +2,8 @@
  * A DUMP payload's value (Redis's rdbLoadObject for one object) → an ATLAS value. Reads every
  * encoding Redis 7.0 writes or still loads: strings (raw, integer, LZF), lists (QUICKLIST_2 with
  * listpack or plain nodes, QUICKLIST and ZIPLIST of older versions, the original linked list),
- * sets (plain, intset, and 7.2's listpack), sorted sets (ZSET_2 binary scores, listpack, ziplist,
- * the original text scores), hashes (plain, listpack, ziplist, zipmap) and streams.
+ * sets (plain, intset), sorted sets (ZSET_2 binary scores, listpack, ziplist, the original text
+ * scores), hashes (plain, listpack, ziplist, zipmap) and streams (7.0's and older).
  *
  * Redis refuses what it would load as an empty collection or with duplicates ("Bad data format");
  * so does this, and it also checks the compact encodings fully (Redis checks only their headers
@@ -38,8 +38,6 @@ export function decodeRdbValue(payload: Uint8Array, limits: AtlasLimits): Value 
       return toSet(readPlain(r, limits, 1), limits);
     case T.RDB_TYPE_SET_INTSET:
       return toSet(parseIntset(r.blob()), limits);
-    case T.RDB_TYPE_SET_LISTPACK:
-      return toSet(parseListpack(r.blob()), limits);
     case T.RDB_TYPE_HASH:
       return toHash(readPlain(r, limits, 2), limits);
     case T.RDB_TYPE_HASH_ZIPMAP:
@@ -57,10 +55,11 @@ export function decodeRdbValue(payload: Uint8Array, limits: AtlasLimits): Value 
       return toZset(parseListpack(r.blob()), limits);
     case T.RDB_TYPE_STREAM_LISTPACKS:
     case T.RDB_TYPE_STREAM_LISTPACKS_2:
-    case T.RDB_TYPE_STREAM_LISTPACKS_3:
       return decodeStream(r, type, limits);
     default:
-      // Module types (6, 7) and anything unknown.
+      // Module types (6, 7) and anything unknown to Redis 7.0, which answers "Bad data format"
+      // for them: 7.2's SET_LISTPACK (20) and STREAM_LISTPACKS_3 (21) come in version-11
+      // payloads, refused before this, so inside a version-10 one they are bad data too.
       throw new RdbFormatError(`unsupported object type ${type}`);
   }
 }

@@ -1,12 +1,13 @@
 /**
  * Streams in DUMP payloads (RDB_TYPE_STREAM_LISTPACKS_2, what Redis 7.0 writes; the older
- * STREAM_LISTPACKS and 7.2's STREAM_LISTPACKS_3 are read too).
+ * STREAM_LISTPACKS is read too). The listpacks and the group and consumer names are written as
+ * Redis's rdbSaveRawString writes them (LZF-compressed when that saves space).
  *
  * Layout: node count, then per node its master ID (16 bytes: ms and seq, big-endian) and its
  * listpack; the length; last ID; (v2+) first ID, max deleted ID, entries added; then the groups:
  * name, last delivered ID, (v2+) entries read, the PEL (raw 16-byte ID, delivery time as a u64 LE
- * millisecond time, delivery count) and the consumers (name, seen time, (v3) active time, and the
- * IDs of their PEL entries).
+ * millisecond time, delivery count) and the consumers (name, seen time and the IDs of their PEL
+ * entries).
  *
  * A node's listpack is the master entry (live count, deleted count, field count, the master
  * field names, 0), then per entry: flags (1 deleted, 2 same fields as the master), ms and seq
@@ -21,7 +22,13 @@ import type { AtlasLimits } from "../limits.ts";
 import { buildListpack, listpackElement, parseListpack } from "./listpack.ts";
 import { RdbFormatError, RdbLimitError, RdbReader } from "./rdb_reader.ts";
 import * as T from "./rdb_types.ts";
-import { millisecondTime, rdbLength, rdbString, u64BigEndian } from "./rdb_writer.ts";
+import {
+  millisecondTime,
+  rdbLength,
+  rdbSavedString,
+  rdbString,
+  u64BigEndian,
+} from "./rdb_writer.ts";
 import { StreamConsumer, StreamGroup } from "./stream_group.ts";
 import { ID_MIN, idMs, idSeq, makeId, type StreamId } from "./stream_id.ts";
 import { sameFields, u64DiffAsI64 } from "./stream_listpack.ts";
@@ -72,13 +79,13 @@ export function streamNodeListpack(node: StreamNode): string {
 export function encodeStream(s: StreamValue): string {
   const parts = [String.fromCharCode(T.RDB_TYPE_STREAM_LISTPACKS_2), rdbLength(s.nodes.length)];
   for (const node of s.nodes) {
-    parts.push(rdbString(rawId(node.masterId)), rdbString(streamNodeListpack(node)));
+    parts.push(rdbString(rawId(node.masterId)), rdbSavedString(streamNodeListpack(node)));
   }
   const id = (v: StreamId) => rdbLength(idMs(v)) + rdbLength(idSeq(v));
   parts.push(rdbLength(s.length), id(s.lastId), id(s.firstId), id(s.maxDeletedId));
   parts.push(rdbLength(s.entriesAdded), rdbLength(s.groups.size));
   for (const g of s.sortedGroups()) {
-    parts.push(rdbString(g.name), id(g.lastId), rdbLength(BigInt.asUintN(64, g.entriesRead)));
+    parts.push(rdbSavedString(g.name), id(g.lastId), rdbLength(BigInt.asUintN(64, g.entriesRead)));
     parts.push(rdbLength(g.pending.size));
     for (const pid of g.order.ids) {
       const p = g.pending.get(pid)!;
@@ -86,7 +93,7 @@ export function encodeStream(s: StreamValue): string {
     }
     parts.push(rdbLength(g.consumers.size));
     for (const c of g.sortedConsumers()) {
-      parts.push(rdbString(c.name), millisecondTime(c.seenTime), rdbLength(c.pel.size));
+      parts.push(rdbSavedString(c.name), millisecondTime(c.seenTime), rdbLength(c.pel.size));
       for (const pid of c.pel.ids) parts.push(rawId(pid));
     }
   }
@@ -239,7 +246,6 @@ function readGroup(r: RdbReader, s: StreamValue, type: number): void {
   }
   for (let n = r.count(10); n > 0; n--) {
     const consumer = new StreamConsumer(r.string(), r.millisecondTime());
-    if (type === T.RDB_TYPE_STREAM_LISTPACKS_3) r.millisecondTime(); // active time (7.2)
     if (group.consumers.has(consumer.name)) throw new RdbFormatError("duplicate consumer");
     group.consumers.set(consumer.name, consumer);
     for (let k = r.count(16); k > 0; k--) {

@@ -22,8 +22,7 @@ export const RDB_TYPE_HASH_LISTPACK = 16;
 export const RDB_TYPE_ZSET_LISTPACK = 17;
 export const RDB_TYPE_LIST_QUICKLIST_2 = 18;
 export const RDB_TYPE_STREAM_LISTPACKS_2 = 19;
-export const RDB_TYPE_SET_LISTPACK = 20;
-export const RDB_TYPE_STREAM_LISTPACKS_3 = 21;
+// 20 (SET_LISTPACK) and 21 (STREAM_LISTPACKS_3) are Redis 7.2's, unknown to 7.0.
 
 /** QUICKLIST_2 node containers: one element stored as is, or a listpack of elements. */
 export const QUICKLIST_NODE_PLAIN = 1;

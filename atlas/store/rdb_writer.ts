@@ -1,8 +1,14 @@
 /**
  * Writes the RDB primitives of a DUMP payload as binary strings (one char per byte): lengths,
- * strings (integer-encoded when Redis would, else raw; never LZF-compressed: Redis loads raw
- * strings of any size), binary doubles, millisecond times, big-endian 64-bit numbers.
+ * strings (integer-encoded when Redis would, LZF-compressed as Redis's rdbSaveRawString does, else
+ * raw), binary doubles, millisecond times, big-endian 64-bit numbers.
  */
+import { Buffer } from "node:buffer";
+import { lzfCompress } from "./lzf.ts";
+import { latin1 } from "./rdb_reader.ts";
+
+/** RDB_ENCVAL << 6 | RDB_ENC_LZF: an LZF-compressed string follows. */
+const RDB_LZF = "\xc3";
 
 const U32_MAX = 0xffffffff;
 
@@ -62,4 +68,18 @@ export function millisecondTime(ms: number): string {
   let out = "";
   for (let i = 0; i < 8; i++) out += String.fromCharCode(scratch.getUint8(i));
   return out;
+}
+
+/**
+ * A string as Redis's rdbSaveRawString writes it: integer-encoded (rdbString), else LZF when it is
+ * longer than 20 bytes and compresses into at most its length - 4 bytes, else raw.
+ */
+export function rdbSavedString(s: string): string {
+  if (s.length > 20) {
+    const compressed = lzfCompress(Buffer.from(s, "latin1"), s.length - 4);
+    if (compressed !== null) {
+      return RDB_LZF + rdbLength(compressed.length) + rdbLength(s.length) + latin1(compressed);
+    }
+  }
+  return rdbString(s);
 }

@@ -18,8 +18,9 @@
  *   before any NUL is replaced by the element; "->field" after the '*' reads a hash field; a
  *   pattern without '*' finds nothing; a key of another type is missing.
  * - BY a pattern without '*' skips sorting: lists and sorted sets come in their own order (DESC
- *   reverses it, LIMIT applies to it); sets in their iteration order, except with STORE, where
- *   Redis sorts them ALPHA so the stored result is deterministic.
+ *   reverses it, LIMIT applies to it); sets in their iteration order (an intset's ascending, as
+ *   Redis's; else insertion order), except with STORE, where Redis sorts them ALPHA so the stored
+ *   result is deterministic. That order is also where ties stay when ALPHA leaves them.
  * - STORE writes a list (a missing GET value becomes ""), replacing the destination and its TTL;
  *   an empty result deletes it. Logged as the command itself (or DEL dst), like SINTERSTORE.
  */
@@ -28,6 +29,7 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import { HashValue } from "./hash_value.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
+import { parseInt64 } from "./numbers.ts";
 import { ListValue } from "./list_value.ts";
 import { array, bulk, error, integer, NIL, type Reply } from "./reply.ts";
 import { pqsort } from "./pqsort.ts";
@@ -287,6 +289,22 @@ function checkDestination(ks: Keyspace, key: string): Reply | null {
   return null;
 }
 
+/**
+ * A set's members in the order Redis walks them where that order is fixed: ascending for a set
+ * Redis holds as an intset (at most set-max-intset-entries canonical int64s), else ATLAS's
+ * insertion order (Redis's hashtable order is seeded at random).
+ */
+function setMembers(ks: Keyspace, set: SetValue): Iterable<string> {
+  if (set.size > ks.encoding.setMaxIntsetEntries) return set.set;
+  const ints: [number | bigint, string][] = [];
+  for (const m of set.set) {
+    const v = parseInt64(m);
+    if (v === null) return set.set;
+    ints.push([v, m]);
+  }
+  return ints.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0).map(([, m]) => m);
+}
+
 function item(element: string): Item {
   return { element, score: 0, weight: null };
 }
@@ -341,7 +359,7 @@ function sortGeneric(ks: Keyspace, argv: string[], readonly: boolean): Reply {
       }
     } else vector = value.toArray().map(item);
   } else if (value instanceof SetValue) {
-    for (const m of value.set) vector.push(item(m));
+    for (const m of setMembers(ks, value)) vector.push(item(m));
   } else if (value instanceof ZSetValue) {
     if (dontSort) {
       if (end >= start) {
@@ -417,6 +435,10 @@ function sortGeneric(ks: Keyspace, argv: string[], readonly: boolean): Reply {
     }
     return integer(0);
   }
+  // Redis's setKey looks the destination up for writing first: one that has expired goes (its
+  // "expired" event and DEL) before the new list arrives as a new key. (The empty result above
+  // deletes without that lookup, as Redis's dbDelete does.)
+  ks.lookup(store);
   const list = new ListValue(result.length);
   for (const e of result) list.pushBack(e);
   ks.setValue(store, list);

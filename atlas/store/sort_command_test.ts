@@ -221,6 +221,14 @@ Deno.test("SORT BY nosort on a set: its own order, but sorted ALPHA with STORE",
   h.run("SADD", "n", "3", "1", "2", "10");
   assert.deepEqual(h.run("SORT", "n"), ["1", "2", "3", "10"]);
   assert.deepEqual(h.run("SORT", "n", "DESC", "LIMIT", "0", "2"), ["10", "3"]);
+  // An intset's own order is ascending, as Redis walks it; ties ALPHA leaves keep that order.
+  h.run("SADD", "i", "3", "-1", "9223372036854775807", "10", "-9223372036854775808");
+  const ascending = ["-9223372036854775808", "-1", "3", "10", "9223372036854775807"];
+  assert.deepEqual(h.run("SORT", "i", "BY", "nosort"), ascending);
+  assert.deepEqual(h.run("SORT", "i", "BY", "nosort", "DESC", "LIMIT", "1", "2"), ["-1", "3"]);
+  assert.deepEqual(h.run("SORT", "i", "BY", "nosuch_*", "ALPHA"), ascending);
+  h.run("SADD", "i", "01"); // not canonical: no longer an intset
+  assert.equal((h.run("SORT", "i", "BY", "nosort") as string[])[0], "3");
 });
 
 Deno.test("SORT BY with LIMIT: ties land where Redis's partial quicksort puts them", () => {
@@ -332,6 +340,13 @@ Deno.test("SORT STORE writes a list, replaces the destination, logs replayably",
     ["SORT", "s", "BY", "w_*", "GET", "v_*", "GET", "#", "STORE", "out"],
   ]);
   assert.deepEqual(h.run("LRANGE", "out", "0", "-1"), ["Y", "y", "", "z", "X", "x"]);
+  // A destination that has expired is expired first (Redis's setKey looks it up for writing).
+  h.run("SET", "gone", "x", "PX", "500");
+  h.clock.nowMs += 1000;
+  assert.deepEqual(h.exec("SORT", "s", "ALPHA", "STORE", "gone").log, [
+    ["DEL", "gone"],
+    ["SORT", "s", "ALPHA", "STORE", "gone"],
+  ]);
   for (const nowMs of [h.clock.nowMs + 86_400_000, 0]) {
     const replayed = h.replay(nowMs);
     assert.deepEqual(stateOf(replayed.store), stateOf(h.store));
