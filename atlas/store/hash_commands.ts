@@ -253,7 +253,7 @@ function hrandfield(ks: Keyspace, argv: string[]): Reply {
   if (argv.length > 4) return error("ERR syntax error");
   const withValues = argv.length === 4;
   if (withValues && lower(argv[3]) !== "withvalues") return error("ERR syntax error");
-  const outOfRange = withValues ? pairedCountOutOfRange(count) : null;
+  const outOfRange = withValues ? pairedCountOutOfRange(argv[2]) : null;
   if (outOfRange !== null) return outOfRange;
   const h = lookupAs(ks, argv[1], HashValue);
   if (h === null) return WRONGTYPE;

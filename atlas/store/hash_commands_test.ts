@@ -84,6 +84,14 @@ Deno.test("HSCAN returns every field; HRANDFIELD counts", () => {
   assert.ok(withValues.kind === "array" && withValues.pairs && withValues.value.length === 4);
   assert.equal(h.run("HRANDFIELD", "none"), null);
   assert.deepEqual(h.run("HRANDFIELD", "none", "3"), []);
+  // WITHVALUES: |count| up to LONG_MAX / 2 exactly (a JS number would round it up past).
+  h.run("HSET", "one", "f", "v");
+  assert.deepEqual(h.run("HRANDFIELD", "one", "4611686018427387903", "WITHVALUES"), ["f", "v"]);
+  for (const count of ["4611686018427387904", "-4611686018427387904"]) {
+    assert.deepEqual(h.run("HRANDFIELD", "one", count, "WITHVALUES"), {
+      err: "ERR value is out of range",
+    });
+  }
 });
 
 Deno.test("hash log replays to the same state", () => {

@@ -6,9 +6,8 @@ import { parseScanOptions } from "./keys_commands.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { array, bulk, EMPTY_ARRAY, error, integer, NIL, type Reply } from "./reply.ts";
-import { parseInt64 } from "./numbers.ts";
 import { parseCursor } from "./scan.ts";
-import { SetValue } from "./set_value.ts";
+import { intsetOrder, SetValue } from "./set_value.ts";
 import {
   exceedsLength,
   lookupAs,
@@ -29,6 +28,11 @@ function setReply(members: Iterable<string>): Reply {
   const out: Reply[] = [];
   for (const m of members) out.push(bulk(m));
   return { kind: "set", value: out };
+}
+
+/** The whole set in Redis's reply order (ascending numbers for an intset). */
+function membersOf(ks: Keyspace, s: SetValue): Iterable<string> {
+  return s.ordered(ks.encoding.setMaxIntsetEntries);
 }
 
 function sadd(ks: Keyspace, argv: string[]): Reply {
@@ -80,7 +84,7 @@ function srem(ks: Keyspace, argv: string[]): Reply {
 function smembers(ks: Keyspace, argv: string[]): Reply {
   const s = lookupAs(ks, argv[1], SetValue);
   if (s === null) return WRONGTYPE;
-  return s === undefined ? EMPTY_SET : setReply(s.set);
+  return s === undefined ? EMPTY_SET : setReply(membersOf(ks, s));
 }
 
 function sismember(ks: Keyspace, argv: string[]): Reply {
@@ -118,7 +122,15 @@ function spop(ks: Keyspace, argv: string[]): Reply {
   if (s === undefined) return argv.length === 3 ? EMPTY_SET : NIL;
   if (count === 0) return EMPTY_SET;
   const all = count >= s.size;
-  const chosen = pickDistinct(s.set, s.size, count, () => ks.ctx.random());
+  const intset = s.isIntset(ks.encoding.setMaxIntsetEntries);
+  let chosen = all
+    ? [...membersOf(ks, s)]
+    : pickDistinct(s.set, s.size, count, () => ks.ctx.random());
+  // Popping most of an intset (fewer than count / 5 members left), Redis keeps the rest in a new
+  // set and replies the old one, so the popped members come in ascending order.
+  if (!all && intset && (s.size - count) * 5 < count) {
+    chosen = intsetOrder(chosen, chosen.length, ks.encoding.setMaxIntsetEntries) ?? chosen;
+  }
   const before = ks.beginMutation(key, s);
   for (const m of chosen) s.delete(m);
   const deleted = ks.endMutation(key, s, before);
@@ -145,6 +157,8 @@ function srandmember(ks: Keyspace, argv: string[]): Reply {
   if (tooMany !== null) return tooMany;
   if (s === undefined || count === 0) return EMPTY_ARRAY;
   const random = () => ks.ctx.random();
+  // The whole set (count >= size) comes in Redis's order: ascending for an intset.
+  if (count >= s.size) return array([...membersOf(ks, s)].map(bulk));
   if (count > 0) return array(pickDistinct(s.set, s.size, count, random).map(bulk));
   const members = [...s.set];
   return array(randomIndexes(random, members.length, -count, false).map((i) => bulk(members[i])));
@@ -187,7 +201,10 @@ function compute(ks: Keyspace, keys: string[], op: SetOp): Set<string> | Reply {
 
 function setop(ks: Keyspace, argv: string[], op: SetOp): Reply {
   const r = compute(ks, argv.slice(1), op);
-  return r instanceof Set ? setReply(r) : r;
+  if (!(r instanceof Set)) return r;
+  // Redis builds the result as an intset while it can (SINTER walks the smallest set, an intset
+  // when the result is one), so an all-integer result comes in ascending order.
+  return setReply(intsetOrder(r, r.size, ks.encoding.setMaxIntsetEntries) ?? r);
 }
 
 function setopStore(ks: Keyspace, argv: string[], op: SetOp): Reply {
@@ -268,10 +285,7 @@ function smove(ks: Keyspace, argv: string[]): Reply {
  * most SCAN_WHOLE_MAX members.
  */
 function scansWhole(ks: Keyspace, s: SetValue): boolean {
-  if (s.size <= SCAN_WHOLE_MAX) return true;
-  if (s.size > ks.encoding.setMaxIntsetEntries) return false;
-  for (const m of s.set) if (parseInt64(m) === null) return false;
-  return true;
+  return s.size <= SCAN_WHOLE_MAX || s.isIntset(ks.encoding.setMaxIntsetEntries);
 }
 
 function sscan(ks: Keyspace, argv: string[]): Reply {
@@ -286,7 +300,7 @@ function sscan(ks: Keyspace, argv: string[]): Reply {
   if ("kind" in opts) return opts;
   let next = 0;
   let items: string[];
-  if (scansWhole(ks, s)) items = [...s.set];
+  if (scansWhole(ks, s)) items = [...membersOf(ks, s)];
   else {
     const r = ks.scans.scan(s, () => s.set.values(), cursor, opts.count);
     next = r.cursor;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Harness, plain, stateOf } from "./test_util.ts";
+import { isIntsetMember } from "./set_value.ts";
 
 const sorted = (x: unknown) => (x as string[]).slice().sort();
 
@@ -78,4 +79,37 @@ Deno.test("SSCAN visits every member of a large set", () => {
     cursor = next;
   } while (cursor !== "0");
   assert.equal(seen.size, 1000);
+});
+
+Deno.test("an intset answers in ascending numeric order, as Redis's does", () => {
+  const h = new Harness();
+  const big = [
+    "9223372036854775807",
+    "9007199254740993",
+    "9007199254740992",
+    "-9223372036854775808",
+  ];
+  h.run("SADD", "s", "10", "-2", "3", ...big);
+  const ascending = [big[3], "-2", "3", "10", big[2], big[1], big[0]];
+  assert.deepEqual(h.run("SMEMBERS", "s"), ascending);
+  assert.deepEqual(h.run("SSCAN", "s", "0"), ["0", ascending]);
+  assert.deepEqual(h.run("SRANDMEMBER", "s", "100"), ascending);
+  assert.deepEqual(h.run("SUNION", "s", "none"), ascending);
+  h.run("SADD", "t", "10", "3", "x");
+  assert.deepEqual(h.run("SINTER", "t", "s"), ["3", "10"]);
+  assert.deepEqual(h.run("SMEMBERS", "t"), ["10", "3", "x"]); // not an intset: insertion order
+  h.run("SREM", "t", "x");
+  assert.deepEqual(h.run("SMEMBERS", "t"), ["3", "10"]);
+  h.run("SADD", "n", "-0", "01", "1");
+  assert.deepEqual(h.run("SMEMBERS", "n"), ["-0", "01", "1"]);
+  assert.deepEqual(h.run("SPOP", "s", "7"), ascending);
+});
+
+Deno.test("isIntsetMember: canonical int64 only", () => {
+  for (const m of ["0", "-1", "9223372036854775807", "-9223372036854775808"]) {
+    assert.ok(isIntsetMember(m), m);
+  }
+  for (const m of ["-0", "01", "+1", " 1", "1.0", "", "9223372036854775808", "1e3"]) {
+    assert.ok(!isIntsetMember(m), m);
+  }
 });

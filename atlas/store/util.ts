@@ -117,12 +117,18 @@ export function parseRandomCount(text: string): number | Reply {
   return count;
 }
 
+const HALF_LONG_MAX = 4611686018427387903n;
+
 /**
  * Redis's own bound on HRANDFIELD WITHVALUES / ZRANDMEMBER WITHSCORES counts (|count| at most
- * LONG_MAX / 2, the reply holding two items per pick), checked before the key.
+ * LONG_MAX / 2, the reply holding two items per pick), checked before the key. Compared on the
+ * exact integer of the count's text: as a JS number, LONG_MAX / 2 itself rounds up past the bound.
  */
-export function pairedCountOutOfRange(count: number): Reply | null {
-  return Math.abs(count) >= 2 ** 62 ? error("ERR value is out of range") : null;
+export function pairedCountOutOfRange(countText: string): Reply | null {
+  const n = parseInt64(countText);
+  if (n === null) return null;
+  const big = BigInt(n);
+  return big > HALF_LONG_MAX || big < -HALF_LONG_MAX ? error("ERR value is out of range") : null;
 }
 
 /**

@@ -622,7 +622,7 @@ function zrandmember(ks: Keyspace, argv: string[]): Reply {
   if (argv.length > 4) return ERR_SYNTAX;
   const withScores = argv.length === 4;
   if (withScores && lower(argv[3]) !== "withscores") return ERR_SYNTAX;
-  const outOfRange = withScores ? pairedCountOutOfRange(count) : null;
+  const outOfRange = withScores ? pairedCountOutOfRange(argv[2]) : null;
   if (outOfRange !== null) return outOfRange;
   const z = lookupAs(ks, argv[1], ZSetValue);
   if (z === null) return WRONGTYPE;
