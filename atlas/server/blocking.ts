@@ -6,9 +6,20 @@
  * "ready"; the server serves them right after the command that changed them (like Redis's
  * handleClientsBlockedOnKeys), waiters of a key in FIFO order. XREAD BLOCK is served the same way,
  * by `XREAD COUNT n STREAMS key id` with the ID fixed when the client blocked.
+ *
+ * Stream waiters follow Redis 7.0's rule: only a change that "signals" the key counts (an XADD,
+ * XGROUP DESTROY, the key created, deleted or replaced; not XDEL, XTRIM, XSETID, XGROUP SETID,
+ * XACK ...), and then a waiter is served when the stream's last generated ID is past the one it
+ * waits after (for XREADGROUP: the group's last delivered ID), with an empty entry list if the
+ * new entries are gone already (`XADD key MAXLEN 0 * f v`). Most of the others do not reach the
+ * modification listener at all (the store drops their notice, as Redis does not signal the key
+ * for WATCH either); for the rest (XDEL, XTRIM, a TTL change, or any of them in the same MULTI or
+ * script as a signalling one) a waiter keeps a StreamMark per key, what XINFO STREAM showed when
+ * it last looked, and tells a signal by what only a signal can change.
  */
 import type { CommandExecutor } from "../executor.ts";
-import { array, bulk, error, type Reply } from "../store/reply.ts";
+import { array, bulk, EMPTY_ARRAY, error, type Reply } from "../store/reply.ts";
+import { parseStrictId, type StreamId } from "../store/stream_id.ts";
 import type { Client } from "./client.ts";
 
 export type BlockOp =
@@ -26,8 +37,16 @@ export type BlockOp =
     readonly where: "LEFT" | "RIGHT" | "MIN" | "MAX";
     readonly count: string;
   }
-  /** XREAD BLOCK: per key, the ID entries must exceed (`$` already resolved); count 0 = all. */
-  | { readonly kind: "xread"; readonly count: string; readonly ids: ReadonlyMap<string, string> }
+  /**
+   * XREAD BLOCK: per key, the ID entries must exceed (`$` already resolved); count 0 = all.
+   * `marks`: per key, the stream as last seen (see StreamMark), updated at each look.
+   */
+  | {
+    readonly kind: "xread";
+    readonly count: string;
+    readonly ids: ReadonlyMap<string, string>;
+    readonly marks: Map<string, StreamMark | null>;
+  }
   /** XREADGROUP BLOCK (only `>` blocks): `XREADGROUP GROUP g c COUNT n [NOACK] STREAMS key >`. */
   | {
     readonly kind: "xreadgroup";
@@ -35,7 +54,87 @@ export type BlockOp =
     readonly consumer: string;
     readonly count: string;
     readonly noack: boolean;
+    readonly marks: Map<string, StreamMark | null>;
   };
+
+/**
+ * A stream as a blocked reader last saw it (null: no stream under the key), from XINFO STREAM.
+ * Only a signal (an XADD, XGROUP DESTROY, a new value under the key) can add entries past the last
+ * one or before the first, lengthen the stream, change entries-added together with the last ID
+ * (XSETID changes them apart unless told both) or drop a group; XDEL, XTRIM, XSETID, XGROUP
+ * CREATE / SETID and the consumer commands cannot, so they do not wake anyone.
+ */
+export interface StreamMark {
+  readonly lastId: StreamId;
+  readonly entriesAdded: string;
+  readonly groups: number;
+  readonly length: number;
+  /** The first and last live entries' IDs (null when empty). */
+  readonly first: StreamId | null;
+  readonly last: StreamId | null;
+}
+
+function entryId(entry: Reply | undefined): StreamId | null {
+  if (entry?.kind !== "array" || entry.value[0]?.kind !== "bulk") return null;
+  return parseStrictId(entry.value[0].value);
+}
+
+/** The mark of an XINFO STREAM reply; null for an error (no such key, wrong type). */
+export function streamMark(info: Reply): StreamMark | null {
+  if (info.kind !== "map") return null;
+  const field = (name: string) =>
+    info.value.find(([k]) => k.kind === "bulk" && k.value === name)?.[1];
+  const int = (name: string) => {
+    const v = field(name);
+    return v?.kind === "integer" ? v.value : 0;
+  };
+  const lastId = field("last-generated-id");
+  return {
+    lastId: lastId?.kind === "bulk" ? parseStrictId(lastId.value) ?? 0n : 0n,
+    entriesAdded: String(int("entries-added")),
+    groups: Number(int("groups")),
+    length: Number(int("length")),
+    first: entryId(field("first-entry")),
+    last: entryId(field("last-entry")),
+  };
+}
+
+/** Whether the key was signalled since `before` (Redis's signalKeyAsReady for a stream). */
+function signalled(before: StreamMark | null | undefined, now: StreamMark | null): boolean {
+  if (before === undefined || now === null) return false;
+  if (before === null) return true; // the key was created (or became a stream)
+  return (now.entriesAdded !== before.entriesAdded && now.lastId !== before.lastId) ||
+    now.groups < before.groups || now.length > before.length ||
+    (now.last !== null && (before.last === null || now.last > before.last)) ||
+    (now.first !== null && before.first !== null && now.first < before.first);
+}
+
+type Maybe<T> = T | Promise<T>;
+
+/** `next(value)`, synchronously unless `value` is a Promise. */
+function after<T, U>(value: Maybe<T>, next: (v: T) => Maybe<U>): Maybe<U> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+/** The group's last-delivered-id in an XINFO GROUPS reply; null when it has no such group. */
+function groupLastId(groups: Reply, name: string): StreamId | null {
+  if (groups.kind !== "array") return null;
+  for (const g of groups.value) {
+    if (g.kind !== "map") continue;
+    const field = (f: string) => g.value.find(([k]) => k.kind === "bulk" && k.value === f)?.[1];
+    const n = field("name");
+    const id = field("last-delivered-id");
+    if (n?.kind === "bulk" && n.value === name && id?.kind === "bulk") {
+      return parseStrictId(id.value);
+    }
+  }
+  return null;
+}
+
+/** [key, []] (RESP3: {key: []}): a waiter served when its new entries are already gone. */
+function emptyRead(key: string): Reply {
+  return { kind: "map", value: [[bulk(key), EMPTY_ARRAY]], resp2Pairs: true };
+}
 
 interface Waiter {
   readonly client: Client;
@@ -89,7 +188,7 @@ export class Blocking {
    */
   tryNow(keys: readonly string[], op: BlockOp, from = 0): Reply | null | Promise<Reply | null> {
     for (let i = from; i < keys.length; i++) {
-      const reply = this.#attempt(keys[i], op);
+      const reply = this.#attempt(keys[i], op, true);
       if (reply instanceof Promise) {
         return reply.then((r) => r !== null ? r : this.tryNow(keys, op, i + 1));
       }
@@ -180,7 +279,7 @@ export class Blocking {
     let queue = this.#queues.get(key);
     while (queue !== undefined && queue.length > skip) {
       const waiter = queue[skip];
-      const reply = this.#attempt(key, waiter.op);
+      const reply = this.#attempt(key, waiter.op, false);
       if (reply instanceof Promise) {
         return reply.then((r) => {
           if (r === null) {
@@ -228,13 +327,66 @@ export class Blocking {
     waiter.resolve(reply);
   }
 
-  #attempt(key: string, op: BlockOp): Reply | null | Promise<Reply | null> {
-    const result = this.#executor.execute(nonBlockingArgv(key, op));
-    const next = (r: Reply) =>
-      op.kind === "xreadgroup" && r.kind === "error"
-        ? this.#streamGone(key)
-        : interpret(key, op, r);
-    return result instanceof Promise ? result.then(next) : next(result);
+  /** `first`: the try made as the client blocks (the plain command's answer, whatever changed). */
+  #attempt(key: string, op: BlockOp, first: boolean): Reply | null | Promise<Reply | null> {
+    if (op.kind === "xread") return this.#attemptXread(key, op);
+    if (op.kind === "xreadgroup") return this.#attemptXreadgroup(key, op, first);
+    return after(this.#executor.execute(nonBlockingArgv(key, op)), (r) => interpret(key, op, r));
+  }
+
+  /**
+   * Entries past the waiter's ID, else (when the key was signalled and its last ID is past the
+   * waiter's) an empty list: Redis serves on the last ID, not on what is left to read.
+   */
+  #attemptXread(key: string, op: BlockOp & { kind: "xread" }): Maybe<Reply | null> {
+    const read = () => this.#executor.execute(nonBlockingArgv(key, op));
+    return after(read(), (r) => {
+      if (r.kind !== "nilArray") return interpret(key, op, r);
+      const info = this.#executor.execute(["XINFO", "STREAM", key]);
+      return after(info, (i) => {
+        const now = streamMark(i);
+        const wake = signalled(op.marks.get(key), now);
+        op.marks.set(key, now);
+        const gt = parseStrictId(op.ids.get(key) ?? "") ?? 0n;
+        if (!wake || now === null || now.lastId <= gt) return null;
+        // With an asynchronous executor an XADD may have landed between the two reads.
+        if (!(info instanceof Promise)) return emptyRead(key);
+        return after(read(), (again) => again.kind === "map" ? again : emptyRead(key));
+      });
+    });
+  }
+
+  /**
+   * Only a signalled key (or the first try) runs the XREADGROUP: an XGROUP SETID back to older
+   * entries does not wake the waiter on its own, as in Redis. When nothing is left to deliver
+   * but the stream's last ID is past the group's, Redis answers an empty list and creates the
+   * consumer (XGROUP CREATECONSUMER here, so the log has it).
+   */
+  #attemptXreadgroup(
+    key: string,
+    op: BlockOp & { kind: "xreadgroup" },
+    first: boolean,
+  ): Maybe<Reply | null> {
+    const ex = this.#executor;
+    return after(ex.execute(["XINFO", "STREAM", key]), (i) => {
+      const now = streamMark(i);
+      if (now === null) return XREADGROUP_UNBLOCKED;
+      const wake = signalled(op.marks.get(key), now);
+      op.marks.set(key, now);
+      if (!wake && !first) return null;
+      return after(ex.execute(nonBlockingArgv(key, op)), (r) => {
+        if (r.kind === "error") return this.#streamGone(key);
+        if (r.kind !== "nilArray") return interpret(key, op, r);
+        if (!wake) return null;
+        return after(ex.execute(["XINFO", "GROUPS", key]), (groups) => {
+          const last = groupLastId(groups, op.group);
+          if (last === null) return this.#streamGone(key);
+          if (now.lastId <= last) return null;
+          const create = ex.execute(["XGROUP", "CREATECONSUMER", key, op.group, op.consumer]);
+          return after(create, () => emptyRead(key));
+        });
+      });
+    });
   }
 
   /**

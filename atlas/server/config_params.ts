@@ -1,10 +1,12 @@
 /**
  * The CONFIG parameters that change the store and the engine at run time: maxmemory,
  * maxmemory-policy (and Redis's other maxmemory-* knobs, for CONFIG GET/SET parity),
- * appendfsync and the OBJECT ENCODING thresholds (hash-max-listpack-entries and the like, with
- * their *-ziplist-* aliases). Values are parsed the way Redis 7.0 parses them and
- * bad ones answer Redis's error texts. In a Raft cluster the settings that every replica must
- * share are refused (see docs/atlasd.md, CONFIG).
+ * appendfsync, the OBJECT ENCODING thresholds (hash-max-listpack-entries and the like, with
+ * their *-ziplist-* aliases) and the layout of stored values (stream-node-max-bytes / -entries,
+ * hll-sparse-max-bytes).
+ * Values are parsed the way Redis 7.0 parses them and bad ones answer Redis's error texts. In a
+ * Raft cluster the settings that every replica must share are refused (see docs/atlasd.md,
+ * CONFIG).
  */
 import type { EncodingLimits } from "../store/keyspace.ts";
 import type { Param } from "./config.ts";
@@ -218,7 +220,11 @@ const appendfsync: Param = {
 
 // --- OBJECT ENCODING thresholds ----------------------------------------------------------------
 
-type LimitName = keyof EncodingLimits;
+/** The OBJECT ENCODING thresholds (the layout settings below are optional fields). */
+type LimitName = Exclude<
+  keyof EncodingLimits,
+  "streamNodeMaxBytes" | "streamNodeMaxEntries" | "hllSparseMaxBytes"
+>;
 
 /** A threshold: "size" (0..LONG_MAX integer), "memory" (0..LONG_MAX memory value), "int" (C int). */
 function limit(field: LimitName, kind: "size" | "memory" | "int"): Param {
@@ -250,6 +256,49 @@ const zsetEntries = limit("zsetMaxListpackEntries", "size");
 const zsetValue = limit("zsetMaxListpackValue", "memory");
 const listSize = limit("listMaxListpackSize", "int");
 
+// --- layout of stored values: stream nodes, sparse HLLs ----------------------------------------
+
+/**
+ * A setting that changes the bytes of stored values, not just how they are reported: where XADD
+ * starts a new stream node (stream-node-max-bytes / -entries; entries also set `~` trimming's
+ * default LIMIT) and where a sparse HLL turns dense (hll-sparse-max-bytes). 0..LONG_MAX as Redis
+ * parses them; refused in a Raft cluster unless unchanged, since every replica must lay out the
+ * same values.
+ */
+function layoutParam(
+  name: string,
+  field: "streamNodeMaxBytes" | "streamNodeMaxEntries" | "hllSparseMaxBytes",
+  dflt: bigint,
+  kind: "memory" | "size",
+): Param {
+  const memory = kind === "memory";
+  const current = (ctx: ServerContext) => {
+    const v = ctx.store?.encodingLimits?.[field];
+    return v === undefined ? dflt : BigInt(v);
+  };
+  return {
+    get: (ctx) => memory ? exactText(ctx, field, Number(current(ctx))) : String(current(ctx)),
+    check(ctx, value) {
+      const n = memory ? parseMemory(value) : parseInteger(value);
+      if (n === null) return memory ? ERR_MEMORY : ERR_INTEGER;
+      if (n < 0n || n > LONG_MAX) return range(0n, LONG_MAX);
+      if (ctx.store?.encodingLimits === undefined) return "can't set immutable config";
+      if (inCluster(ctx) && n !== current(ctx)) {
+        return `${name} cannot change in a Raft cluster (every replica must lay out stored ` +
+          "values alike): set it the same on every node";
+      }
+      return null;
+    },
+    set(ctx, value) {
+      const n = (memory ? parseMemory(value) : parseInteger(value)) as bigint;
+      const target = ctx.store!.encodingLimits!;
+      if (field === "streamNodeMaxEntries") target.streamNodeMaxEntries = n;
+      else target[field] = remember(ctx, field, Number(n), n);
+      return null;
+    },
+  };
+}
+
 /** Spread into config.ts's table; an alias shares its name's Param. */
 export const RUNTIME_PARAMS: Record<string, Param> = {
   maxmemory,
@@ -269,4 +318,17 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "zset-max-ziplist-value": zsetValue,
   "list-max-listpack-size": listSize,
   "list-max-ziplist-size": listSize,
+  "stream-node-max-bytes": layoutParam(
+    "stream-node-max-bytes",
+    "streamNodeMaxBytes",
+    4096n,
+    "memory",
+  ),
+  "stream-node-max-entries": layoutParam(
+    "stream-node-max-entries",
+    "streamNodeMaxEntries",
+    100n,
+    "size",
+  ),
+  "hll-sparse-max-bytes": layoutParam("hll-sparse-max-bytes", "hllSparseMaxBytes", 3000n, "memory"),
 };

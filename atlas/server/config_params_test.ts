@@ -1,6 +1,6 @@
 /**
- * CONFIG SET of maxmemory, maxmemory-policy (and the other maxmemory-* knobs), appendfsync and
- * the encoding thresholds.
+ * CONFIG SET of maxmemory, maxmemory-policy (and the other maxmemory-* knobs), appendfsync,
+ * the encoding thresholds and the stream node sizes.
  */
 import assert from "node:assert/strict";
 import type { CommandExecutor } from "../executor.ts";
@@ -170,6 +170,37 @@ Deno.test("CONFIG SET encoding thresholds reach OBJECT ENCODING", async () => {
   });
 });
 
+Deno.test("CONFIG SET stream-node-max-bytes / -entries shape stream nodes and `~` trimming", async () => {
+  await withServer({}, async (c) => {
+    assert.equal(await get(c, "stream-node-max-bytes"), "4096");
+    assert.equal(await get(c, "stream-node-max-entries"), "100");
+    assert.deepEqual(await c.one("CONFIG", "SET", "stream-node-max-entries", "2"), ok);
+    for (let i = 1; i <= 5; i++) await c.one("XADD", "s", `1-${i}`, "f", "v");
+    const info = await c.one("XINFO", "STREAM", "s");
+    assert.deepEqual(info.t === "array" ? info.v.slice(2, 4) : info, [
+      { t: "bulk", v: "radix-tree-keys" },
+      { t: "integer", v: 3 },
+    ]);
+    // `~` removes whole nodes, at most 100 * stream-node-max-entries entries without LIMIT.
+    assert.deepEqual(await c.one("XTRIM", "s", "MAXLEN", "~", "0"), { t: "integer", v: 5 });
+    assert.deepEqual(await c.one("CONFIG", "SET", "stream-node-max-bytes", "1gb"), ok);
+    assert.equal(await get(c, "stream-node-max-bytes"), "1073741824");
+    assert.deepEqual(
+      await c.one("CONFIG", "SET", "stream-node-max-entries", "9223372036854775807"),
+      ok,
+    );
+    assert.equal(await get(c, "stream-node-max-entries"), "9223372036854775807");
+    assert.match(
+      await errText(c, "CONFIG", "SET", "stream-node-max-bytes", "-1"),
+      /argument must be a memory value/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "stream-node-max-entries", "-1"),
+      /argument must be between 0 and 9223372036854775807 inclusive/,
+    );
+  });
+});
+
 Deno.test("CONFIG maxmemory-samples / -eviction-tenacity / -clients answer as Redis 7.0", async () => {
   await withServer({}, async (c) => {
     assert.equal(await get(c, "maxmemory-samples"), "5");
@@ -261,5 +292,11 @@ Deno.test("CONFIG SET in a Raft cluster: refused where replicas could diverge", 
     assert.equal(store.stats.maxmemoryBytes, 1 << 30);
     // The encoding thresholds only shape OBJECT ENCODING answers: settable.
     assert.deepEqual(await c.one("CONFIG", "SET", "set-max-intset-entries", "10"), ok);
+    // Stream node sizes are replicated state: only the value in force is accepted.
+    assert.match(
+      await errText(c, "CONFIG", "SET", "stream-node-max-entries", "5"),
+      /cannot change in a Raft cluster/,
+    );
+    assert.deepEqual(await c.one("CONFIG", "SET", "stream-node-max-bytes", "4kb"), ok);
   });
 });

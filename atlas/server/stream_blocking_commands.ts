@@ -1,8 +1,9 @@
 /**
  * XREAD and XREADGROUP with BLOCK. Without BLOCK (or inside EXEC, where Redis never blocks) the store's XREAD
  * answers. With BLOCK: the store's XREAD runs first (it validates everything and serves at once
- * when it can); if nothing is there, each `$` is fixed to the stream's last ID now (XINFO STREAM's
- * last-generated-id, 0-0 for a missing key) and the client waits in Blocking, which serves it by
+ * when it can); if nothing is there, an XINFO STREAM per key fixes each `$` to the stream's last
+ * ID now (last-generated-id, 0-0 for a missing key) and gives the waiter's StreamMark of the key
+ * (blocking.ts: which later changes wake it), and the client waits in Blocking, which serves it by
  * running `XREAD COUNT n STREAMS key id` — so the log and replicas only see plain reads. With an
  * asynchronous executor (a Raft cluster) the first try and the XINFO are two linearizable reads;
  * an entry added between them counts as added before this XREAD (which takes effect at the XINFO
@@ -13,7 +14,8 @@
  * the store logs.
  */
 import { NIL_ARRAY, type Reply } from "../store/reply.ts";
-import type { BlockOp } from "./blocking.ts";
+import { formatId } from "../store/stream_id.ts";
+import { type BlockOp, type StreamMark, streamMark } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import type { ServerCommand } from "./table.ts";
@@ -63,42 +65,49 @@ function then<T>(
   return r instanceof Promise ? r.then(next) : next(r);
 }
 
-function lastIdOf(info: Reply): string {
-  if (info.kind !== "map") return "0-0"; // no such key: Redis takes 0-0
-  for (const [k, v] of info.value) {
-    if (k.kind === "bulk" && k.value === "last-generated-id" && v.kind === "bulk") return v.value;
-  }
-  return "0-0";
+/**
+ * XINFO STREAM of each distinct key, in order, then `done` with their marks (null: no stream).
+ * Synchronous with a synchronous executor.
+ */
+function markKeys<T>(
+  ctx: ServerContext,
+  keys: readonly string[],
+  done: (marks: Map<string, StreamMark | null>) => T | Promise<T>,
+): T | Promise<T> {
+  const marks = new Map<string, StreamMark | null>();
+  const from = (i: number): T | Promise<T> => {
+    for (; i < keys.length; i++) {
+      if (marks.has(keys[i])) continue;
+      const info = ctx.executor.execute(["XINFO", "STREAM", keys[i]]);
+      if (info instanceof Promise) {
+        const at = i;
+        return info.then((r) => {
+          marks.set(keys[at], streamMark(r));
+          return from(at + 1);
+        });
+      }
+      marks.set(keys[i], streamMark(info));
+    }
+    return done(marks);
+  };
+  return from(0);
 }
 
 function block(ctx: ServerContext, client: Client, argv: string[], a: BlockArgs) {
   const n = (argv.length - a.streamsAt) / 2;
-  const ids = new Map<string, string>();
-  const resolve = (i: number): Promise<Reply> | Reply | null => {
-    for (; i < n; i++) {
-      const key = argv[a.streamsAt + i];
+  const keys = argv.slice(a.streamsAt, a.streamsAt + n);
+  return markKeys(ctx, keys, (marks) => {
+    const ids = new Map<string, string>();
+    for (let i = 0; i < n; i++) {
+      const key = keys[i];
       const text = argv[a.streamsAt + n + i];
       if (ids.has(key)) continue; // a key named twice waits for its first ID, as in Redis
-      if (text !== "$") {
-        ids.set(key, text);
-        continue;
-      }
-      const info = ctx.executor.execute(["XINFO", "STREAM", key]);
-      if (info instanceof Promise) {
-        return info.then((r) => {
-          ids.set(key, lastIdOf(r));
-          return resolve(i + 1) ?? wait();
-        });
-      }
-      ids.set(key, lastIdOf(info));
+      // `$`: the last ID now (a missing key: 0-0, as Redis takes it).
+      ids.set(key, text !== "$" ? text : formatId(marks.get(key)?.lastId ?? 0n));
     }
-    return null;
-  };
-  const wait = () => {
-    const op: BlockOp = { kind: "xread", count: a.count, ids };
+    const op: BlockOp = { kind: "xread", count: a.count, ids, marks };
     return ctx.blocking.wait(client, [...ids.keys()], op, a.timeoutMs, NIL_ARRAY);
-  };
-  return resolve(0) ?? wait();
+  });
 }
 
 function xread(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
@@ -114,18 +123,19 @@ function xreadgroup(ctx: ServerContext, client: Client, argv: string[]): Handler
   const a = blockArgs(argv);
   const first = ctx.executor.execute(argv);
   if (a === null || client.inExec) return first;
-  const op: BlockOp = {
-    kind: "xreadgroup",
-    group: a.group,
-    consumer: a.consumer,
-    count: a.count,
-    noack: a.noack,
-  };
   const keys = argv.slice(a.streamsAt, a.streamsAt + (argv.length - a.streamsAt) / 2);
-  const result = then(
-    first,
-    (r) => r.kind !== "nilArray" ? r : ctx.blocking.wait(client, keys, op, a.timeoutMs, NIL_ARRAY),
-  );
+  const wait = (marks: Map<string, StreamMark | null>) => {
+    const op: BlockOp = {
+      kind: "xreadgroup",
+      group: a.group,
+      consumer: a.consumer,
+      count: a.count,
+      noack: a.noack,
+      marks,
+    };
+    return ctx.blocking.wait(client, keys, op, a.timeoutMs, NIL_ARRAY);
+  };
+  const result = then(first, (r) => r.kind !== "nilArray" ? r : markKeys(ctx, keys, wait));
   return new Blocked(Promise.resolve(result));
 }
 

@@ -145,3 +145,65 @@ Deno.test("XREADGROUP BLOCK: a destroyed group or a deleted key ends the wait as
     }, async);
   }
 });
+
+Deno.test("XREAD / XREADGROUP BLOCK: XADD MAXLEN 0 serves an empty list (Redis serves on the last ID)", async () => {
+  for (const async of [false, true]) {
+    await withServer(async ({ connect, blocked }) => {
+      const a = await connect(2);
+      const c = await connect(3);
+      const w = await connect(2);
+      await w.one("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
+      const read = a.one("XREAD", "BLOCK", "0", "STREAMS", "s", "$");
+      await blocked(1);
+      const group = c.one("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">");
+      await blocked(2);
+      await w.one("XADD", "s", "MAXLEN", "0", "1-1", "f", "v");
+      assert.deepEqual(await read, arr(arr(b("s"), arr())));
+      assert.deepEqual(await group, { t: "map", v: [[b("s"), arr()]] });
+      // Served, the consumer exists (as XREADGROUP's delivery would have made it).
+      const consumers = await w.one("XINFO", "CONSUMERS", "s", "g");
+      assert.equal(consumers.t === "array" ? consumers.v.length : -1, 1);
+    }, async);
+  }
+});
+
+Deno.test("XREADGROUP BLOCK: XGROUP SETID and other changes that do not signal the key wake nobody", async () => {
+  for (const async of [false, true]) {
+    await withServer(async ({ connect, blocked }) => {
+      const a = await connect(2);
+      const w = await connect(2);
+      await w.one("XADD", "s", "1-1", "f", "v");
+      await w.one("XGROUP", "CREATE", "s", "g", "$");
+      const got = a.one("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">");
+      await blocked(1);
+      await w.one("XGROUP", "SETID", "s", "g", "0");
+      await w.one("XGROUP", "CREATE", "s", "h", "0");
+      await w.one("XSETID", "s", "5-0");
+      await w.one("PING"); // the server has served what it would by now
+      await blocked(1);
+      // The next signal (XADD) serves everything after the group's new last ID.
+      await w.one("XADD", "s", "6-0", "f", "w");
+      assert.deepEqual(
+        await got,
+        arr(arr(b("s"), arr(entry("1-1", "f", "v"), entry("6-0", "f", "w")))),
+      );
+    }, async);
+  }
+});
+
+Deno.test("XREAD BLOCK: XGROUP DESTROY signals the key: a reader below the last ID gets nothing", async () => {
+  await withServer(async ({ connect, blocked }) => {
+    const a = await connect(2);
+    const w = await connect(2);
+    await w.one("XADD", "s", "1-1", "f", "v");
+    await w.one("XADD", "s", "2-1", "f", "v");
+    await w.one("XDEL", "s", "2-1");
+    await w.one("XGROUP", "CREATE", "s", "g", "0");
+    const got = a.one("XREAD", "BLOCK", "0", "STREAMS", "s", "1-1");
+    await blocked(1);
+    await w.one("XDEL", "s", "1-1");
+    await blocked(1);
+    await w.one("XGROUP", "DESTROY", "s", "g");
+    assert.deepEqual(await got, arr(arr(b("s"), arr())));
+  });
+});

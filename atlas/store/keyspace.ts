@@ -13,7 +13,7 @@ import { ListValue } from "./list_value.ts";
 import { EventClass } from "./notify.ts";
 import { ScanCursors } from "./scan.ts";
 import { SetValue } from "./set_value.ts";
-import { StreamValue } from "./stream_value.ts";
+import { type StreamNodeLimits, StreamValue } from "./stream_value.ts";
 import { ZSetValue } from "./zset_value.ts";
 
 export type Value = string | HashValue | ListValue | SetValue | ZSetValue | StreamValue;
@@ -53,7 +53,11 @@ export const LRU_OVERHEAD_BYTES = 28;
  * set-max-intset-entries, zset-max-listpack-*, list-max-listpack-size (CONFIG SET changes them in
  * place). ATLAS keeps one representation per type; these only shape the answer.
  */
-export interface EncodingLimits {
+/**
+ * The settings CONFIG SET changes on a running store: the OBJECT ENCODING thresholds, and the
+ * layout knobs that shape stored values (stream nodes, sparse HLLs; absent: Redis's defaults).
+ */
+export interface EncodingLimits extends StreamNodeLimits {
   hashMaxListpackEntries: number;
   hashMaxListpackValue: number;
   setMaxIntsetEntries: number;
@@ -61,6 +65,8 @@ export interface EncodingLimits {
   zsetMaxListpackValue: number;
   /** Kept for CONFIG GET/SET only: Redis 7.0 reports every list as "quicklist". */
   listMaxListpackSize: number;
+  /** hll-sparse-max-bytes: a sparse HLL longer than this turns dense (default 3000). */
+  hllSparseMaxBytes?: number;
 }
 
 /** Redis 7.0.15's defaults. */

@@ -29,7 +29,7 @@ import {
   type StreamId,
   U64_MAX,
 } from "./stream_id.ts";
-import { STREAM_GROUP_COMMANDS } from "./stream_group_commands.ts";
+import { STREAM_GROUP_COMMANDS, unsignalled } from "./stream_group_commands.ts";
 import { XINFO_COMMAND } from "./stream_info.ts";
 import { XREAD_COMMAND } from "./stream_read.ts";
 import { entriesReply } from "./stream_reply.ts";
@@ -67,8 +67,25 @@ function newEntryId(ks: Keyspace, s: StreamValue, a: AddTrimArgs): StreamId | nu
   return id > s.lastId ? id : null;
 }
 
+/**
+ * parseAddTrimArgs with `~`'s default LIMIT (no LIMIT option given) taken from CONFIG's
+ * stream-node-max-entries: 100 times it, as 64-bit arithmetic wraps it, then 10000 when not
+ * positive and at most 1000000 (Redis 7.0 caps it both ways). A "limit" word before the ID can
+ * only be the option.
+ */
+function addTrimArgs(ks: Keyspace, argv: string[], xadd: boolean): AddTrimArgs | Reply {
+  const a = parseAddTrimArgs(argv, xadd);
+  if ("kind" in a || !a.approx) return a;
+  const entries = ks.encoding.streamNodeMaxEntries;
+  if (entries === undefined) return a;
+  for (let i = 2; i < a.idPos; i++) if (lower(argv[i]) === "limit") return a;
+  const limit = BigInt.asIntN(64, 100n * entries);
+  a.limit = limit <= 0n ? 10_000 : limit > 1_000_000n ? 1_000_000 : Number(limit);
+  return a;
+}
+
 function xadd(ks: Keyspace, argv: string[]): Reply {
-  const a = parseAddTrimArgs(argv, true);
+  const a = addTrimArgs(ks, argv, true);
   if ("kind" in a) return a;
   const fieldPos = a.idPos + 1;
   const n = argv.length - fieldPos;
@@ -101,7 +118,7 @@ function xadd(ks: Keyspace, argv: string[]): Reply {
   if (existing === undefined) ks.createCollection(key, s);
   const before = ks.beginMutation(key, s);
   const fields = argv.slice(fieldPos);
-  s.append(id, fields);
+  s.append(id, fields, ks.encoding);
   ks.notify(EventClass.Stream, "xadd", key);
   if (a.strategy !== null && s.trim(a.strategy, a.approx, a.limit) > 0) {
     ks.notify(EventClass.Stream, "xtrim", key);
@@ -164,6 +181,7 @@ function xdel(ks: Keyspace, argv: string[]): Reply {
     if (id === null) return ERR_INVALID_ID;
     ids.push(id);
   }
+  const mark = ks.touched.length;
   const before = ks.beginMutation(key, s);
   let deleted = 0;
   let firstEntry = false;
@@ -181,24 +199,25 @@ function xdel(ks: Keyspace, argv: string[]): Reply {
   if (deleted > 0) {
     ks.notify(EventClass.Stream, "xdel", key);
     ks.emit(argv);
-  }
+  } else unsignalled(ks, mark); // nothing deleted: Redis does not signal the key
   return integer(deleted);
 }
 
 function xtrim(ks: Keyspace, argv: string[]): Reply {
-  const a = parseAddTrimArgs(argv, false);
+  const a = addTrimArgs(ks, argv, false);
   if ("kind" in a) return a;
   const key = argv[1];
   const s = lookupAs(ks, key, StreamValue);
   if (s === null) return WRONGTYPE;
   if (s === undefined) return integer(0);
+  const mark = ks.touched.length;
   const before = ks.beginMutation(key, s);
   const deleted = s.trim(a.strategy!, a.approx, a.limit);
   ks.endMutation(key, s, before);
   if (deleted > 0) {
     ks.notify(EventClass.Stream, "xtrim", key);
     ks.emit(["XTRIM", key, ...trimLogArgs(s, a)]);
-  }
+  } else unsignalled(ks, mark); // nothing trimmed: Redis does not signal the key
   return integer(deleted);
 }
 
@@ -241,11 +260,13 @@ function xsetid(ks: Keyspace, argv: string[]): Reply {
       );
     }
   }
+  const mark = ks.touched.length;
   const before = ks.beginMutation(key, s);
   s.lastId = id;
   if (entriesAdded !== -1n) s.entriesAdded = entriesAdded;
   if (maxDeleted !== 0n) s.maxDeletedId = maxDeleted;
   ks.endMutation(key, s, before);
+  unsignalled(ks, mark); // Redis 7.0's XSETID does not signal the key (WATCH holds)
   ks.notify(EventClass.Stream, "xsetid", key);
   ks.emit(argv);
   return OK;

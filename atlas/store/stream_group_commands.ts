@@ -65,6 +65,18 @@ export function touchConsumer(
   return c;
 }
 
+/**
+ * Redis 7.0 changes consumer groups (and XSETID a stream's IDs) without signalModifiedKey: a
+ * WATCH on the key holds and client tracking keeps it. The change still goes through
+ * beginMutation (open snapshot views copy the value first); the notices the modification
+ * listener would get, queued from `mark` on, are dropped. XGROUP DESTROY keeps its notice (it
+ * breaks a WATCH, where Redis's does not): the listener is also what ends a blocked XREADGROUP
+ * on that group with NOGROUP.
+ */
+export function unsignalled(ks: Keyspace, mark: number): void {
+  ks.touched.length = mark;
+}
+
 function noGroup(key: string, group: string): Reply {
   return error(sanitize(`NOGROUP No such key '${key}' or consumer group '${group}'`));
 }
@@ -160,10 +172,12 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
       id = p;
     }
     if (g !== undefined) return error("BUSYGROUP Consumer Group name already exists");
+    const mark = ks.touched.length;
     const stream = s ?? ks.createCollection(key, new StreamValue());
     const before = ks.beginMutation(key, stream);
     stream.groups.set(name, new StreamGroup(name, id, entriesRead));
     ks.endMutation(key, stream, before);
+    if (s !== undefined) unsignalled(ks, mark); // MKSTREAM's new key is signalled
     ks.notify(EventClass.Stream, "xgroup-create", key);
     ks.emit(argv);
     return OK;
@@ -179,10 +193,12 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
       if (p === null) return ERR_INVALID_ID;
       id = p.id;
     }
+    const mark = ks.touched.length;
     const before = ks.beginMutation(key, st);
     group.lastId = id;
     group.entriesRead = entriesRead;
     ks.endMutation(key, st, before);
+    unsignalled(ks, mark);
     ks.notify(EventClass.Stream, "xgroup-setid", key);
     ks.emit(argv);
     return OK;
@@ -199,9 +215,11 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
   const consumer = argv[4];
   if (opt === "createconsumer") {
     if (group.consumers.has(consumer)) return integer(0);
+    const mark = ks.touched.length;
     const before = ks.beginMutation(key, st);
     touchConsumer(ks, group, consumer, key);
     ks.endMutation(key, st, before);
+    unsignalled(ks, mark);
     ks.emit(argv);
     return integer(1);
   }
@@ -209,9 +227,11 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
   const c = group.consumers.get(consumer);
   if (c === undefined) return integer(0);
   const pending = c.pel.size;
+  const mark = ks.touched.length;
   const before = ks.beginMutation(key, st);
   group.deleteConsumer(c);
   ks.endMutation(key, st, before);
+  unsignalled(ks, mark);
   ks.notify(EventClass.Stream, "xgroup-delconsumer", key);
   ks.emit(argv);
   return integer(pending);
@@ -238,10 +258,12 @@ function xack(ks: Keyspace, argv: string[]): Reply {
     if (id === null) return ERR_INVALID_ID;
     ids.push(id);
   }
+  const mark = ks.touched.length;
   const before = ks.beginMutation(argv[1], sg.s);
   let acked = 0;
   for (const id of ids) if (sg.g.deletePending(id)) acked++;
   ks.endMutation(argv[1], sg.s, before);
+  unsignalled(ks, mark);
   if (acked > 0) ks.emit(argv);
   return integer(acked);
 }
@@ -369,6 +391,7 @@ function xclaim(ks: Keyspace, argv: string[]): Reply {
     } else return error(sanitize(`ERR Unrecognized XCLAIM option '${argv[j]}'`));
   }
   const key = argv[1];
+  const mark = ks.touched.length;
   const before = ks.beginMutation(key, s);
   let changed = false;
   if (lastId > g.lastId) {
@@ -401,6 +424,7 @@ function xclaim(ks: Keyspace, argv: string[]): Reply {
     changed = true;
   }
   ks.endMutation(key, s, before);
+  unsignalled(ks, mark);
   if (changed || consumer !== null) ks.emit(argv);
   return array(out);
 }
@@ -437,6 +461,7 @@ function xautoclaim(ks: Keyspace, argv: string[]): Reply {
   const claimed: Reply[] = [];
   const deleted: Reply[] = [];
   let consumer: StreamConsumer | null = null;
+  const mark = ks.touched.length;
   const before = ks.beginMutation(key, s);
   const order = g.order.ids;
   let i = g.order.lowerBound(start);
@@ -459,6 +484,7 @@ function xautoclaim(ks: Keyspace, argv: string[]): Reply {
   }
   const cursor = i < order.length ? formatId(order[i]) : "0-0";
   ks.endMutation(key, s, before);
+  unsignalled(ks, mark);
   if (claimed.length > 0 || deleted.length > 0 || consumer !== null) ks.emit(argv);
   return array([bulk(cursor), array(claimed), array(deleted)]);
 }

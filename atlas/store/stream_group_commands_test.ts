@@ -128,3 +128,34 @@ Deno.test("group state survives a snapshot and COPY; memory counts it", async ()
   assert.equal(h.run("XGROUP", "DESTROY", "s", "g"), 1);
   assert.equal((h.run("XINFO", "GROUPS", "t") as unknown[]).length, 2);
 });
+
+Deno.test("only XADD and an XDEL / XTRIM that removed something signal a stream key (Redis 7.0)", () => {
+  const h = filled();
+  const heard: (string | null)[] = [];
+  h.store.setModificationListener((key) => heard.push(key));
+  const quiet = [
+    ["XGROUP", "CREATE", "s", "g2", "0"],
+    ["XGROUP", "SETID", "s", "g", "0"],
+    ["XGROUP", "CREATECONSUMER", "s", "g", "a"],
+    ["XREADGROUP", "GROUP", "g", "a", "COUNT", "2", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0"],
+    ["XCLAIM", "s", "g", "b", "0", "1-0"],
+    ["XAUTOCLAIM", "s", "g", "c", "0", "0"],
+    ["XACK", "s", "g", "1-0"],
+    ["XGROUP", "DELCONSUMER", "s", "g", "a"],
+    ["XSETID", "s", "9-0"],
+    ["XDEL", "s", "7-0"],
+    ["XTRIM", "s", "MAXLEN", "10"],
+  ];
+  for (const argv of quiet) h.run(...argv);
+  assert.deepEqual(heard, []);
+  // Their effects are logged all the same (replicas and the AOF see them).
+  assert.ok(h.logs.some((argv) => argv[0] === "XSETID"));
+  h.run("XDEL", "s", "5-0");
+  h.run("XTRIM", "s", "MAXLEN", "0");
+  h.run("XADD", "s", "10-0", "f", "v");
+  h.run("XGROUP", "CREATE", "new", "g", "$", "MKSTREAM");
+  // XGROUP DESTROY keeps its notice: the server ends blocked XREADGROUPs on it from there.
+  h.run("XGROUP", "DESTROY", "s", "g2");
+  assert.deepEqual(heard, ["s", "s", "s", "new", "s"]);
+});

@@ -46,6 +46,28 @@ export function raxNodes(keys: readonly StreamId[]): number {
   return keys.length === 0 ? 1 : raxSubtree(keys, 0, keys.length, 0);
 }
 
+/**
+ * raxNodes of a stream's node keys, kept per stream while its node count and first and last
+ * node stay the same. Nodes are only appended after the last one and dropped, so those three
+ * pin the key set; blocked XREAD / XREADGROUP clients run XINFO STREAM at every wake.
+ */
+const raxNodesSeen = new WeakMap<
+  StreamValue,
+  { n: number; a: StreamId; b: StreamId; nodes: number }
+>();
+
+function streamRaxNodes(s: StreamValue): number {
+  const n = s.nodes.length;
+  if (n === 0) return 1;
+  const a = s.nodes[0].masterId;
+  const b = s.nodes[n - 1].masterId;
+  const seen = raxNodesSeen.get(s);
+  if (seen !== undefined && seen.n === n && seen.a === a && seen.b === b) return seen.nodes;
+  const nodes = raxNodes(s.nodes.map((node) => node.masterId));
+  raxNodesSeen.set(s, { n, a, b, nodes });
+  return nodes;
+}
+
 function entryOrNil(e: StreamEntry | null): Reply {
   return e === null ? NIL : array([bulk(formatId(e[0])), array(e[1].map(bulk))]);
 }
@@ -164,7 +186,7 @@ function stream(s: StreamValue, argv: string[]): Reply {
   const fields: [Reply, Reply][] = [
     [bulk("length"), integer(s.length)],
     [bulk("radix-tree-keys"), integer(s.nodes.length)],
-    [bulk("radix-tree-nodes"), integer(raxNodes(s.nodes.map((n) => n.masterId)))],
+    [bulk("radix-tree-nodes"), integer(streamRaxNodes(s))],
     [bulk("last-generated-id"), bulk(formatId(s.lastId))],
     [bulk("max-deleted-entry-id"), bulk(formatId(s.maxDeletedId))],
     [bulk("entries-added"), integer(s.entriesAdded)],

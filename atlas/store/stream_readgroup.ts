@@ -13,7 +13,7 @@ import { array, bulk, NIL_ARRAY, type Reply } from "./reply.ts";
 import { parseXread } from "./stream_read.ts";
 import { entryReply } from "./stream_reply.ts";
 import type { StreamConsumer, StreamGroup } from "./stream_group.ts";
-import { touchConsumer } from "./stream_group_commands.ts";
+import { touchConsumer, unsignalled } from "./stream_group_commands.ts";
 import { formatId, ID_MAX, type StreamId } from "./stream_id.ts";
 import { StreamValue } from "./stream_value.ts";
 import { lower } from "./util.ts";
@@ -99,6 +99,7 @@ function xreadgroup(ks: Keyspace, argv: string[]): Reply {
       if (s.length === 0 || s.lastValidId() <= g.lastId) continue;
       gt = g.lastId;
     }
+    const mark = ks.touched.length;
     const before = ks.beginMutation(key, s);
     const c = touchConsumer(ks, g, a.consumer, key);
     const start = gt + 1n;
@@ -106,6 +107,7 @@ function xreadgroup(ks: Keyspace, argv: string[]): Reply {
       ? history(s, g, c, start, a.count, nowMs)
       : deliver(s, g, c, start, a.count, a.noack, nowMs);
     ks.endMutation(key, s, before);
+    unsignalled(ks, mark); // no WATCH or tracking sees a delivery, as in Redis 7.0
     out.push([bulk(key), array(entries)]);
   }
   if (out.length === 0) return NIL_ARRAY;

@@ -33,6 +33,19 @@ export function streamEntryBytes(fields: readonly string[]): number {
 
 export type StreamEntry = readonly [StreamId, readonly string[]];
 
+/**
+ * CONFIG SET stream-node-max-bytes / stream-node-max-entries, kept on the keyspace's
+ * EncodingLimits object next to the OBJECT ENCODING thresholds (absent: Redis's defaults).
+ */
+export interface StreamNodeLimits {
+  streamNodeMaxBytes?: number;
+  /** Exact (up to 2^63-1): `~` trimming's default LIMIT is 100 times it in 64-bit arithmetic. */
+  streamNodeMaxEntries?: bigint;
+}
+
+/** Redis's STREAM_LISTPACK_MAX_SIZE: the node byte bound when stream-node-max-bytes is 0 or above. */
+const LISTPACK_MAX_BYTES = 2 ** 30;
+
 export class StreamNode {
   readonly ids: StreamId[] = [];
   /** null = deleted (a tombstone). */
@@ -86,14 +99,21 @@ export class StreamValue {
     return this.length;
   }
 
-  /** Appends an entry whose ID the caller checked is > lastId. */
-  append(id: StreamId, fields: readonly string[]): void {
+  /**
+   * Appends an entry whose ID the caller checked is > lastId, in a new node when the last one is
+   * full (streamAppendItem: a max-bytes of 0 means 1 GB, a max-entries of 0 no entry bound).
+   */
+  append(id: StreamId, fields: readonly string[], limits: StreamNodeLimits = {}): void {
     let node = this.nodes.length === 0 ? null : this.nodes[this.nodes.length - 1];
     let total = 0;
     for (const f of fields) total += f.length;
+    let maxBytes = limits.streamNodeMaxBytes ?? NODE_MAX_BYTES;
+    if (maxBytes === 0 || maxBytes > LISTPACK_MAX_BYTES) maxBytes = LISTPACK_MAX_BYTES;
+    const maxEntries = Number(limits.streamNodeMaxEntries ?? NODE_MAX_ENTRIES);
     if (
       node !== null &&
-      (node.lpBytes + total >= NODE_MAX_BYTES || node.live + node.deleted >= NODE_MAX_ENTRIES)
+      (node.lpBytes + total >= maxBytes ||
+        (maxEntries !== 0 && node.live + node.deleted >= maxEntries))
     ) node = null;
     if (node === null) {
       node = new StreamNode(fields.filter((_, i) => i % 2 === 0));
