@@ -1,10 +1,12 @@
 /**
- * HyperLogLog commands: PFADD PFCOUNT PFMERGE on Redis-format HLL strings (see hyperloglog.ts).
+ * HyperLogLog commands: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST on Redis-format HLL strings (see
+ * hyperloglog.ts).
  *
  * PFCOUNT never changes the value: Redis writes the computed cardinality into the header cache
  * (and propagates the key as modified), but a read must not produce a log entry here, so the cache
  * is only read (when valid, e.g. an HLL copied from Redis) and otherwise recomputed each time.
- * PFADD and PFMERGE log themselves: their effect is a pure function of the state and arguments.
+ * PFADD, PFMERGE and a PFDEBUG that converts to dense log themselves: their effect is a pure
+ * function of the state and arguments.
  */
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { WRONGTYPE } from "./errors.ts";
@@ -12,17 +14,21 @@ import {
   Hll,
   HLL_DENSE,
   HLL_REGISTERS,
+  HLL_SPARSE,
+  HLL_SPARSE_MAX_BYTES,
   hllCachedCardinality,
   hllEncoding,
   hllEstimate,
   hllHistogram,
   hllMergeInto,
+  hllSelfTest,
+  hllSparseDecode,
   isHllString,
   registersHistogram,
 } from "./hyperloglog.ts";
 import type { Keyspace, Value } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
-import { error, integer, OK, type Reply } from "./reply.ts";
+import { array, bulk, error, integer, OK, type Reply, simple } from "./reply.ts";
 
 const G = "hyperloglog";
 export const ERR_NOT_HLL: Reply = Object.freeze(
@@ -38,6 +44,11 @@ function asHll(value: Value): string | Reply {
   return isHllString(value) ? value : ERR_NOT_HLL;
 }
 
+/** hll-sparse-max-bytes: as CONFIG SET it, else Redis's default. */
+function sparseMaxBytes(ks: Keyspace): number {
+  return ks.encoding.hllSparseMaxBytes ?? HLL_SPARSE_MAX_BYTES;
+}
+
 /** PFADD key [element ...]: 1 when the key was created or a register changed. */
 function pfadd(ks: Keyspace, argv: string[]): Reply {
   const key = argv[1];
@@ -45,12 +56,12 @@ function pfadd(ks: Keyspace, argv: string[]): Reply {
   let hll: Hll;
   let updated = false;
   if (old === undefined) {
-    hll = Hll.create();
+    hll = Hll.create(sparseMaxBytes(ks));
     updated = true;
   } else {
     const value = asHll(old);
     if (typeof value !== "string") return value;
-    hll = Hll.from(value);
+    hll = Hll.from(value, sparseMaxBytes(ks));
   }
   for (let j = 2; j < argv.length; j++) {
     const r = hll.add(argv[j]);
@@ -93,6 +104,7 @@ function pfcount(ks: Keyspace, argv: string[]): Reply {
   if (v === undefined) return integer(0);
   const value = asHll(v);
   if (typeof value !== "string") return value;
+  ks.markRaw(argv[1]); // Redis unshares the value (to write the cache) whatever happens next
   const cached = hllCachedCardinality(value);
   if (cached !== null) {
     return integer(cached <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(cached) : cached);
@@ -116,7 +128,8 @@ function pfmerge(ks: Keyspace, argv: string[]): Reply {
   }
   const key = argv[1];
   const old = ks.lookup(key);
-  const hll = old === undefined ? Hll.create() : Hll.from(old as string);
+  const limit = sparseMaxBytes(ks);
+  const hll = old === undefined ? Hll.create(limit) : Hll.from(old as string, limit);
   if (useDense && !hll.toDense()) return ERR_CORRUPTED_HLL;
   for (let i = 0; i < HLL_REGISTERS; i++) {
     if (max[i] !== 0) hll.set(i, max[i]);
@@ -129,8 +142,55 @@ function pfmerge(ks: Keyspace, argv: string[]): Reply {
   return OK;
 }
 
+/**
+ * PFDEBUG GETREG|DECODE|ENCODING|TODENSE key. Like Redis: the key must exist and be an HLL before
+ * the subcommand is looked at, and the value is unshared (`raw`) whatever follows. GETREG and
+ * TODENSE convert a sparse HLL to dense in place without signalling the key (no WATCH, tracking
+ * or keyspace event sees it), logging the command so a replay converts too.
+ */
+function pfdebug(ks: Keyspace, argv: string[]): Reply {
+  const sub = argv[1];
+  const key = argv[2];
+  const old = ks.lookup(key);
+  if (old === undefined) return error("ERR The specified key does not exist");
+  const value = asHll(old);
+  if (typeof value !== "string") return value;
+  ks.markRaw(key);
+  const name = sub.toLowerCase();
+  if (name === "getreg" || name === "todense") {
+    const hll = Hll.from(value);
+    const converted = hll.encoding !== HLL_DENSE;
+    if (converted) {
+      if (!hll.toDense()) return ERR_CORRUPTED_HLL;
+      const mark = ks.touched.length;
+      ks.setValue(key, hll.toBinary(), true);
+      ks.touched.length = mark; // Redis changes the encoding without signalModifiedKey
+      ks.markRaw(key);
+      ks.emit(argv);
+    }
+    if (name === "todense") return integer(converted ? 1 : 0);
+    const registers: Reply[] = new Array(HLL_REGISTERS);
+    for (let i = 0; i < HLL_REGISTERS; i++) registers[i] = integer(hll.denseRegister(i));
+    return array(registers);
+  }
+  if (name === "decode") {
+    if (hllEncoding(value) !== HLL_SPARSE) return error("ERR HLL encoding is not sparse");
+    return bulk(hllSparseDecode(value));
+  }
+  if (name === "encoding") return simple(hllEncoding(value) === HLL_DENSE ? "dense" : "sparse");
+  return error(`ERR Unknown PFDEBUG subcommand '${sub}'`);
+}
+
+/** PFSELFTEST: checks the register layout and the estimator (see hllSelfTest). */
+function pfselftest(ks: Keyspace): Reply {
+  const failure = hllSelfTest(() => ks.ctx.random(), sparseMaxBytes(ks));
+  return failure === null ? OK : error(`ERR ${failure}`);
+}
+
 export const HLL_COMMANDS: readonly BuiltinCommand[] = [
   command("pfadd", -2, "write denyoom fast", [1, 1, 1], G, pfadd),
   command("pfcount", -2, "readonly", [1, -1, 1], G, pfcount),
   command("pfmerge", -2, "write denyoom", [1, -1, 1], G, pfmerge),
+  command("pfdebug", 3, "write denyoom admin", [2, 2, 1], G, pfdebug),
+  command("pfselftest", 1, "admin", [0, 0, 0], G, pfselftest),
 ];

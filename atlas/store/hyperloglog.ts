@@ -8,8 +8,9 @@
  * - sparse: run-length opcodes ZERO (00xxxxxx: 1–64 zero registers), XZERO (01xxxxxx yyyyyyyy:
  *   1–16384 zero registers), VAL (1vvvvvxx: 1–4 registers of value 1–32).
  * New HLLs start sparse; a register value above 32 or a sparse string growing past
- * HLL_SPARSE_MAX_BYTES promotes to dense. The edits follow Redis step by step (the same opcode
- * splits, the same merge of adjacent VALs), so the same PFADDs produce the same bytes.
+ * hll-sparse-max-bytes (HLL_SPARSE_MAX_BYTES unless set) promotes to dense. The edits follow
+ * Redis step by step (the same opcode splits, the same merge of adjacent VALs), so the same PFADDs
+ * produce the same bytes.
  *
  * Element hashing is MurmurHash64A (seed 0xadc83b19) in 32-bit halves: the low 14 bits pick the
  * register, the run of zeros above them + 1 is the value. The estimator is Redis 7's (Otmar Ertl,
@@ -152,24 +153,34 @@ const valSet = (value: number, len: number) => 0x80 | ((value - 1) << 2) | (len 
  * after an sds string, which Redis's dense register macros and sparse reader may touch) and length.
  */
 export class Hll {
+  /**
+   * Redis's hll-sparse-max-bytes: a sparse edit that would make the string (header included)
+   * longer than this promotes to dense instead.
+   */
+  sparseMaxBytes = HLL_SPARSE_MAX_BYTES;
+
   private constructor(public bytes: Uint8Array, public length: number) {}
 
   /** A new, empty HLL as Redis creates it: sparse, one XZERO covering every register. */
-  static create(): Hll {
+  static create(sparseMaxBytes = HLL_SPARSE_MAX_BYTES): Hll {
     const bytes = new Uint8Array(64);
     bytes.set([0x48, 0x59, 0x4c, 0x4c, HLL_SPARSE]);
     bytes[HLL_HDR_SIZE] = 0x40 | ((HLL_REGISTERS - 1) >> 8);
     bytes[HLL_HDR_SIZE + 1] = (HLL_REGISTERS - 1) & 0xff;
-    return new Hll(bytes, HLL_HDR_SIZE + 2);
+    const hll = new Hll(bytes, HLL_HDR_SIZE + 2);
+    hll.sparseMaxBytes = sparseMaxBytes;
+    return hll;
   }
 
   /** Copies a string that passed isHllString. */
-  static from(value: string): Hll {
+  static from(value: string, sparseMaxBytes = HLL_SPARSE_MAX_BYTES): Hll {
     const length = value.length;
     const capacity = value.charCodeAt(4) === HLL_DENSE ? length + 1 : length + 64;
     const bytes = new Uint8Array(capacity);
     for (let i = 0; i < length; i++) bytes[i] = value.charCodeAt(i);
-    return new Hll(bytes, length);
+    const hll = new Hll(bytes, length);
+    hll.sparseMaxBytes = sparseMaxBytes;
+    return hll;
   }
 
   get encoding(): number {
@@ -195,6 +206,15 @@ export class Hll {
     return this.bytes[4] === HLL_DENSE
       ? this.#denseSet(index, count)
       : this.#sparseSet(index, count);
+  }
+
+  /** Register `index` of a dense HLL (PFDEBUG GETREG). */
+  denseRegister(index: number): number {
+    const b = this.bytes;
+    const bit = index * 6;
+    const byte = HLL_HDR_SIZE + (bit >> 3);
+    const fb = bit & 7;
+    return ((b[byte] >> fb) | (b[byte + 1] << (8 - fb))) & REGISTER_MAX;
   }
 
   #denseSet(index: number, count: number): number {
@@ -287,7 +307,7 @@ export class Hll {
       }
       // Step 3: put the sequence in place of the opcode.
       const delta = seq.length - (xzero ? 2 : 1);
-      if (delta > 0 && this.length + delta > HLL_SPARSE_MAX_BYTES) {
+      if (delta > 0 && this.length + delta > this.sparseMaxBytes) {
         return this.#promote(index, count);
       }
       if (delta !== 0 && next >= 0) b.copyWithin(next + delta, next, end);
@@ -355,7 +375,7 @@ export class Hll {
       } else {
         let runlen = (op & 3) + 1;
         const value = ((op >> 2) & 0x1f) + 1;
-        if (runlen + idx > HLL_REGISTERS) break;
+        if (runlen + idx > HLL_REGISTERS) return false; // see hllMergeInto
         while (runlen-- > 0) {
           const bit = idx * 6;
           const byte = HLL_HDR_SIZE + (bit >> 3);
@@ -389,7 +409,8 @@ function denseRegister(value: string, index: number): number {
 
 /**
  * Redis's hllMerge: max[i] = max(max[i], register i) for a string that passed isHllString; false
- * when a sparse HLL is corrupted (its runs do not cover exactly the 16384 registers).
+ * when a sparse HLL is corrupted (its runs do not cover exactly the 16384 registers, or go on
+ * past them).
  */
 export function hllMergeInto(max: Uint8Array, value: string): boolean {
   if (value.charCodeAt(4) === HLL_DENSE) {
@@ -413,7 +434,10 @@ export function hllMergeInto(max: Uint8Array, value: string): boolean {
     } else {
       let runlen = (op & 3) + 1;
       const r = ((op >> 2) & 0x1f) + 1;
-      if (runlen + i > HLL_REGISTERS) break;
+      // A VAL past the last register is corruption even when the runs before it cover exactly
+      // 16384: redis-server 7.0.15 as Debian ships it (with the CVE-2025-32023 fix) refuses it
+      // (7.0.15 itself stopped there and accepted the HLL).
+      if (runlen + i > HLL_REGISTERS) return false;
       while (runlen-- > 0) {
         if (r > max[i]) max[i] = r;
         i++;
@@ -508,4 +532,105 @@ export function hllEstimate(histo: Int32Array): number | bigint {
   const e = Math.round(ALPHA_INF * m * m / z); // positive: ties away from zero, as llroundl
   if (!(e < 2 ** 63)) return LLONG_MIN;
   return Number.isSafeInteger(e) ? e : BigInt(e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PFDEBUG DECODE and PFSELFTEST.
+
+/**
+ * PFDEBUG DECODE: the opcodes of a sparse HLL as text, "z:LEN" (ZERO), "Z:LEN" (XZERO) and
+ * "v:VALUE,LEN" (VAL), space-separated. Corrupted strings decode as they are (a cut-off XZERO
+ * reads a 0 for its missing byte, the NUL Redis keeps after every string).
+ */
+export function hllSparseDecode(value: string): string {
+  const out: string[] = [];
+  const end = value.length;
+  let p = HLL_HDR_SIZE;
+  while (p < end) {
+    const op = value.charCodeAt(p);
+    if (isZero(op)) {
+      out.push(`z:${(op & 0x3f) + 1}`);
+      p++;
+    } else if (isXzero(op)) {
+      const low = p + 1 < end ? value.charCodeAt(p + 1) : 0;
+      out.push(`Z:${(((op & 0x3f) << 8) | low) + 1}`);
+      p += 2;
+    } else {
+      out.push(`v:${((op >> 2) & 0x1f) + 1},${(op & 3) + 1}`);
+      p++;
+    }
+  }
+  return out.join(" ");
+}
+
+/** How many elements PFSELFTEST adds (Redis goes to 10^7; the checks are the same up to here). */
+export const HLL_SELFTEST_ELEMENTS = 1_000_000;
+
+/**
+ * PFSELFTEST, after Redis's: dense registers keep random values without touching their
+ * neighbours, then distinct 8-byte elements go into a dense and a sparse HLL at once, which must
+ * stay sparse while small, agree, and estimate each power of ten within six standard errors.
+ * null when every check passes, else the error text.
+ */
+export function hllSelfTest(
+  random: () => number,
+  sparseMaxBytes = HLL_SPARSE_MAX_BYTES,
+  elements = HLL_SELFTEST_ELEMENTS,
+): string | null {
+  // Test 1: register access.
+  const dense = Hll.from("HYLL" + "\0".repeat(HLL_DENSE_SIZE - 4), sparseMaxBytes);
+  const expected = new Uint8Array(HLL_REGISTERS);
+  const b = dense.bytes;
+  for (let cycle = 0; cycle < 20; cycle++) {
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const r = Math.floor(random() * 64);
+      expected[i] = r;
+      const bit = i * 6;
+      const byte = HLL_HDR_SIZE + (bit >> 3);
+      const fb = bit & 7;
+      b[byte] = (b[byte] & ~(REGISTER_MAX << fb)) | (r << fb);
+      b[byte + 1] = (b[byte + 1] & ~(REGISTER_MAX >> (8 - fb))) | (r >> (8 - fb));
+    }
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const r = dense.denseRegister(i);
+      if (r !== expected[i]) {
+        return `TESTFAILED Register ${i} should be ${expected[i]} but is ${r}`;
+      }
+    }
+  }
+  // Test 2: approximation error, dense and sparse side by side.
+  b.fill(0, HLL_HDR_SIZE, HLL_DENSE_SIZE + 1);
+  const sparse = Hll.create(sparseMaxBytes);
+  const relerr = 1.04 / Math.sqrt(HLL_REGISTERS);
+  const seedLo = Math.floor(random() * 2 ** 32);
+  const seedHi = Math.floor(random() * 2 ** 32);
+  const tail = String.fromCharCode(
+    seedHi & 0xff,
+    (seedHi >>> 8) & 0xff,
+    (seedHi >>> 16) & 0xff,
+    seedHi >>> 24,
+  );
+  const count = (hll: Hll) => hllEstimate(hllHistogram(hll.toBinary()) as Int32Array);
+  let checkpoint = 1;
+  for (let j = 1; j <= elements; j++) {
+    const lo = (j ^ seedLo) >>> 0;
+    const element =
+      String.fromCharCode(lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24) +
+      tail;
+    dense.add(element);
+    sparse.add(element);
+    if (j !== checkpoint) continue;
+    if (j < sparseMaxBytes / 2 && sparse.encoding !== HLL_SPARSE) {
+      return "TESTFAILED sparse encoding not used";
+    }
+    const estimate = count(dense);
+    if (estimate !== count(sparse)) return "TESTFAILED dense/sparse disagree";
+    const maxerr = j === 10 ? 1 : Math.ceil(relerr * 6 * checkpoint);
+    const abserr = Math.abs(checkpoint - Number(estimate));
+    if (abserr > maxerr) {
+      return `TESTFAILED Too big error. card:${checkpoint} abserr:${abserr}`;
+    }
+    checkpoint *= 10;
+  }
+  return null;
 }

@@ -7,6 +7,8 @@ import {
   HLL_SPARSE_MAX_BYTES,
   hllEstimate,
   hllPatLen,
+  hllSelfTest,
+  hllSparseDecode,
   murmurHash64A,
   registersHistogram,
 } from "./hyperloglog.ts";
@@ -279,4 +281,91 @@ Deno.test("PFADD and PFMERGE log themselves, PFCOUNT does not; replay gives the 
   assert.deepEqual(h.logs.map((l) => l[0]), ["PFADD", "PFADD", "PFMERGE", "PFADD"]);
   assert.deepEqual(stateOf(h.replay(h.clock.nowMs).store), stateOf(h.store));
   assert.equal(h.run("PFCOUNT", "c", "a", "b"), h.run("PFCOUNT", "c"));
+});
+
+Deno.test("hll-sparse-max-bytes: a sparse HLL turns dense where redis-server 7.0.15 does", () => {
+  // (limit, the element e<i> that made Redis's HLL dense, its sparse length just before)
+  for (const [limit, at, before] of [[100, 28, 99], [1000, 463, 1000], [0, 0, 0]]) {
+    const hll = Hll.create(limit);
+    let length = 0;
+    let i = 0;
+    for (; hll.encoding === HLL_SPARSE; i++) {
+      length = hll.length;
+      hll.add(`e${i}`);
+    }
+    assert.deepEqual([i - 1, i === 1 ? 0 : length], [at, before], `limit ${limit}`);
+  }
+  const copy = Hll.from(Hll.create().toBinary(), 0);
+  assert.equal(copy.add("a"), 1);
+  assert.equal(copy.encoding, HLL_DENSE);
+});
+
+Deno.test("PFDEBUG: Redis's checks and answers; GETREG / TODENSE convert and log", () => {
+  const h = new Harness();
+  h.run("SET", "str", "hello");
+  h.run("RPUSH", "list", "a");
+  h.run("PFADD", "h", "a", "b", "c");
+  const missing = { err: "ERR The specified key does not exist" };
+  assert.deepEqual(h.run("PFDEBUG", "nosuch", "nokey"), missing);
+  assert.deepEqual(h.run("PFDEBUG", "nosuch", "str"), NOT_HLL);
+  assert.deepEqual(h.run("PFDEBUG", "nosuch", "list"), WRONGTYPE);
+  assert.deepEqual(h.run("PFDEBUG", "nosuch", "h"), {
+    err: "ERR Unknown PFDEBUG subcommand 'nosuch'",
+  });
+  assert.deepEqual(h.run("PFDEBUG", "getreg"), {
+    err: "ERR wrong number of arguments for 'pfdebug' command",
+  });
+  // Answers of redis-server 7.0.15 for the same values.
+  assert.equal(h.run("PFDEBUG", "decode", "h"), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
+  assert.equal(h.run("PFDEBUG", "Encoding", "h"), "sparse");
+  const header = "HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80";
+  assert.equal(hllSparseDecode(header), "");
+  assert.equal(hllSparseDecode(header + "\x7f"), "Z:16129");
+  assert.equal(
+    hllSparseDecode(header + "\x00\x01\x80\x84\xff\x7f\xfe"),
+    "z:1 z:2 v:1,1 v:2,1 v:32,4 Z:16383",
+  );
+  h.run("SET", "bad", header + "\x7f\xfe\x83");
+  assert.deepEqual(h.run("PFDEBUG", "TODENSE", "bad"), CORRUPTED);
+  assert.deepEqual(h.run("PFDEBUG", "GETREG", "bad"), CORRUPTED);
+  assert.equal(h.run("PFDEBUG", "ENCODING", "bad"), "sparse");
+
+  const logged = h.logs.length;
+  assert.equal(h.run("PFDEBUG", "ENCODING", "h"), "sparse");
+  assert.equal(h.logs.length, logged);
+  h.run("EXPIRE", "h", "100");
+  const registers = h.run("PFDEBUG", "GETREG", "h") as number[];
+  assert.equal(registers.length, 16384);
+  assert.deepEqual(registers.filter((r) => r !== 0), [1, 2, 1]);
+  assert.equal(h.run("PFDEBUG", "ENCODING", "h"), "dense");
+  assert.equal(h.run("TTL", "h"), 100);
+  assert.equal(h.run("STRLEN", "h"), HLL_DENSE_SIZE);
+  assert.deepEqual(h.run("PFDEBUG", "DECODE", "h"), { err: "ERR HLL encoding is not sparse" });
+  assert.equal(h.run("PFCOUNT", "h"), 3);
+  h.run("PFADD", "t", "x");
+  assert.equal(h.run("PFDEBUG", "TODENSE", "t"), 1);
+  assert.equal(h.run("PFDEBUG", "TODENSE", "t"), 0);
+  assert.deepEqual(h.logs.slice(logged + 1).map((l) => l.join(" ")), [
+    "PFDEBUG GETREG h",
+    "PFADD t x",
+    "PFDEBUG TODENSE t",
+  ]);
+  assert.deepEqual(stateOf(h.replay(h.clock.nowMs).store), stateOf(h.store));
+});
+
+Deno.test("PFSELFTEST passes; OBJECT ENCODING after PFCOUNT / PFDEBUG is raw, as in Redis", () => {
+  const h = new Harness();
+  assert.equal(h.run("PFSELFTEST"), "OK");
+  assert.equal(hllSelfTest(Math.random, 0, 20_000), null);
+  assert.equal(h.logs.length, 0);
+  const empty = Hll.create().toBinary();
+  for (const cmd of [["PFCOUNT", "k"], ["PFDEBUG", "ENCODING", "k"]]) {
+    h.run("SET", "k", empty);
+    assert.equal(h.run("OBJECT", "ENCODING", "k"), "embstr");
+    h.run(...cmd);
+    assert.equal(h.run("OBJECT", "ENCODING", "k"), "raw", cmd.join(" "));
+  }
+  h.run("SET", "k", empty);
+  h.run("PFCOUNT", "k", "k"); // several keys: Redis reads them as they are
+  assert.equal(h.run("OBJECT", "ENCODING", "k"), "embstr");
 });

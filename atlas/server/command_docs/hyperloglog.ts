@@ -29,4 +29,20 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
       key("sourcekey", { multiple: true }),
     ],
   ),
+  pfdebug: doc(
+    "Inspects or converts one HyperLogLog: GETREG, DECODE, ENCODING, TODENSE",
+    "2.8.9",
+    "hyperloglog",
+    "N/A",
+    [str("subcommand"), key("key")],
+    { docFlags: ["syscmd"] },
+  ),
+  pfselftest: doc(
+    "Checks the HyperLogLog register layout and estimator; OK when they work",
+    "2.8.9",
+    "hyperloglog",
+    "N/A",
+    undefined,
+    { docFlags: ["syscmd"] },
+  ),
 };
