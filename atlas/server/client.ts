@@ -80,6 +80,11 @@ export class Client {
   bigReads = false;
   closeAfterFlush = false;
   closed = false;
+  /**
+   * CLIENT NO-EVICT: only shown (flag `e`), as atlasd never evicts connections. RESET keeps it,
+   * as Redis 7.0.15 does.
+   */
+  noEvict = false;
   bytesRead = 0;
 
   constructor(
@@ -119,11 +124,13 @@ export class Client {
   }
 
   /**
-   * Redis CLIENT LIST flags: N normal, x MULTI, b blocked, t tracking, R broken tracking
-   * redirect, B broadcast tracking, P pub/sub.
+   * CLIENT LIST's flags, in Redis 7.0's order: O monitor, P pub/sub, x MULTI, b blocked, t
+   * tracking, R broken tracking redirect, B broadcast tracking, d a watched key changed, e
+   * no-evict; N when none. `monitor` comes from the server's monitor list.
    */
-  get flags(): string {
-    let f = "";
+  infoFlags(monitor: boolean): string {
+    let f = monitor ? "O" : "";
+    if (this.subscriptionCount > 0) f += "P";
     if (this.multi !== null) f += "x";
     if (this.unblock !== null) f += "b";
     if (this.tracking !== null) {
@@ -131,7 +138,8 @@ export class Client {
       if (this.tracking.brokenRedirect) f += "R";
       if (this.tracking.bcast) f += "B";
     }
-    if (this.subscriptionCount > 0) f += "P";
+    if (this.watchDirty) f += "d";
+    if (this.noEvict) f += "e";
     return f === "" ? "N" : f;
   }
 }

@@ -28,16 +28,64 @@ function lastCommandName(client: Client): string {
     : entry.name;
 }
 
-/** One CLIENT LIST / CLIENT INFO line (Redis 7 field order). */
-export function clientInfoLine(client: Client, nowMs: number): string {
+/** Redis's reply buffer (c->buf): pending output beyond it is counted in oll/omem. */
+const REPLY_BUFFER_BYTES = 16 * 1024;
+
+/** Bytes of `argv` as a RESP multibulk request. */
+function requestBytes(argv: readonly string[]): number {
+  let n = 3 + String(argv.length).length;
+  for (const arg of argv) n += 5 + String(arg.length).length + arg.length;
+  return n;
+}
+
+function argvBytes(argv: readonly string[]): number {
+  let n = 0;
+  for (const arg of argv) n += arg.length;
+  return n;
+}
+
+/**
+ * What Redis counts for MULTI's queue (mstate.argv_len_sums): each queued command's argument
+ * bytes plus a pointer (8 bytes) per argument.
+ */
+function multiBytes(queue: readonly (readonly string[])[]): number {
+  let n = 0;
+  for (const argv of queue) n += argvBytes(argv) + 8 * argv.length;
+  return n;
+}
+
+/**
+ * One CLIENT LIST / CLIENT INFO line (Redis 7 field order). `running` is the argv of the command
+ * asking, on the asker's own line. The figures Redis derives from its own state are kept where
+ * atlasd has the same state: qbuf (the running command's request, as a multibulk, plus what is
+ * read but not yet parsed; Redis also counts commands of the same read before it), argv-mem (the
+ * running or blocked command's argument bytes), multi-mem, obl/oll/omem (pending replies, the
+ * first 16 KiB as Redis's reply buffer). fd, qbuf-free, rbs, rbp and tot-mem describe Redis's
+ * allocations and have no counterpart here.
+ */
+export function clientInfoLine(
+  ctx: ServerContext,
+  client: Client,
+  nowMs: number,
+  running: readonly string[] | null = null,
+): string {
   const age = Math.floor((nowMs - client.createdMs) / 1000);
   const idle = Math.floor((nowMs - client.lastInteractionMs) / 1000);
   const multi = client.multi === null ? -1 : client.multi.length;
+  const current = running ?? (client.unblock !== null ? client.shownArgv : null);
+  const qbuf = client.parser.bufferedBytes + (running === null ? 0 : requestBytes(running));
+  const pending = client.output.pendingBytes;
+  const obl = Math.min(pending, REPLY_BUFFER_BYTES);
+  const omem = pending - obl;
+  const flags = client.infoFlags(ctx.monitors.has(client));
   return `id=${client.id} addr=${client.addr} laddr=${client.laddr} fd=-1 name=${client.name} ` +
-    `age=${age} idle=${idle} flags=${client.flags} db=0 sub=${client.channels.size} ` +
+    `age=${age} idle=${idle} flags=${flags} db=0 sub=${client.channels.size} ` +
     `psub=${client.patterns.size} ssub=${client.shardChannels.size} multi=${multi} ` +
-    `qbuf=${client.parser.bufferedBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${client.parser.capacityBytes} rbp=0 obl=0 ` +
-    `oll=0 omem=${client.output.pendingBytes} tot-mem=${client.parser.capacityBytes} ` +
+    `qbuf=${qbuf} qbuf-free=0 argv-mem=${current === null ? 0 : argvBytes(current)} ` +
+    `multi-mem=${client.multi === null ? 0 : multiBytes(client.multi)} ` +
+    `rbs=${client.parser.capacityBytes} rbp=0 obl=${obl} ` +
+    `oll=${Math.ceil(omem / REPLY_BUFFER_BYTES)} omem=${omem} ` +
+    `tot-mem=${client.parser.capacityBytes + pending} ` +
     `events=r cmd=${lastCommandName(client)} user=default redir=${
       client.tracking?.redirect ?? -1
     } ` +
@@ -62,18 +110,21 @@ function clientCommand(ctx: ServerContext, client: Client, argv: string[]): Repl
       return OK;
     }
     case "info":
-      return argc === 2 ? bulk(clientInfoLine(client, Date.now()) + "\n") : wrongArity();
+      return argc === 2 ? bulk(clientInfoLine(ctx, client, Date.now(), argv) + "\n") : wrongArity();
     case "list":
-      return clientList(ctx, argv);
+      return clientList(ctx, client, argv);
     case "kill":
       return clientKill(ctx, client, argv);
     case "setinfo":
       return clientSetinfo(client, argv);
     case "no-evict":
-    case "no-touch":
+    case "no-touch": {
       if (argc !== 3) return wrongArity();
-      if (!/^(on|off)$/i.test(argv[2])) return error("ERR syntax error");
+      const on = argv[2].toLowerCase();
+      if (on !== "on" && on !== "off") return error("ERR syntax error");
+      if (sub === "no-evict") client.noEvict = on === "on";
       return OK;
+    }
     case "reply":
       return argc === 3 ? clientReply(client, argv[2]) : wrongArity();
     case "pause":
@@ -164,7 +215,8 @@ const CLIENT_HELP = [
   "TRACKINGINFO",
   "    This connection's tracking state: its flags, redirect ID and prefixes.",
   "NO-EVICT (ON|OFF)",
-  "    Replies OK and changes nothing: atlasd never evicts connections.",
+  "    Only marks this connection (flag e in CLIENT LIST): atlasd never evicts",
+  "    connections.",
   "NO-TOUCH (ON|OFF)",
   "    Replies OK and changes nothing: this connection's reads still count as accesses",
   "    for the LRU policies.",
@@ -187,8 +239,10 @@ function clientUnblock(ctx: ServerContext, argv: string[]): Reply {
       return error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
     }
   }
-  if (!/^-?\d{1,19}$/.test(argv[2])) return error("ERR value is not an integer or out of range");
-  const target = ctx.clients.get(Number(argv[2]));
+  // A strict int64, as Redis reads it: "01", "-0" or " 1" are not integers.
+  const id = parseInt64(argv[2]);
+  if (id === null) return error("ERR value is not an integer or out of range");
+  const target = typeof id === "number" ? ctx.clients.get(id) : undefined;
   if (target === undefined || target.unblock === null || ctx.pause.isHeld(target)) {
     return integer(0);
   }
@@ -200,9 +254,10 @@ const UNBLOCKED = error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
 
 /**
  * CLIENT LIST [TYPE type | ID id ...]: as Redis 7.0 parses it, TYPE only as the sole filter and
- * IDs as strict int64s (0 and negatives match nobody; "01" or 2^63 are invalid).
+ * IDs as strict int64s (0 and negatives match nobody; "01" or 2^63 are invalid). With IDs, the
+ * lines come in the order the IDs are given, a repeated ID as often as it is named.
  */
-function clientList(ctx: ServerContext, argv: string[]): Reply {
+function clientList(ctx: ServerContext, self: Client, argv: string[]): Reply {
   let clients = [...ctx.clients.values()];
   const opt = argv[2]?.toLowerCase();
   if (argv.length === 4 && opt === "type") {
@@ -212,16 +267,19 @@ function clientList(ctx: ServerContext, argv: string[]): Reply {
     }
     clients = clients.filter((c) => clientType(c) === type);
   } else if (argv.length > 3 && opt === "id") {
-    const ids = new Set<number>();
+    clients = [];
     for (let i = 3; i < argv.length; i++) {
       const id = parseInt64(argv[i]);
       if (id === null) return error("ERR Invalid client ID");
-      if (typeof id === "number") ids.add(id); // a bigint is above any client id
+      // A bigint is above any client id.
+      const c = typeof id === "number" ? ctx.clients.get(id) : undefined;
+      if (c !== undefined) clients.push(c);
     }
-    clients = clients.filter((c) => ids.has(c.id));
   } else if (argv.length !== 2) return error("ERR syntax error");
   const now = Date.now();
-  return bulk(clients.map((c) => clientInfoLine(c, now) + "\n").join(""));
+  return bulk(
+    clients.map((c) => clientInfoLine(ctx, c, now, c === self ? argv : null) + "\n").join(""),
+  );
 }
 
 /**

@@ -96,7 +96,7 @@ function hello(ctx: ServerContext, client: Client, argv: string[]): Reply {
   }
   if (!client.authenticated) {
     return error(
-      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
     );
   }
   if (name !== null) client.name = name;

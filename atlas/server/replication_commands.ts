@@ -9,6 +9,7 @@
  * standalone server has no replicas, so like a Redis master without replicas it answers 0 at
  * once for WAIT 0 and after the timeout otherwise.
  */
+import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -19,15 +20,18 @@ import { Blocked, type HandlerResult } from "./types.ts";
 const WAIT_POLL_MS = 5;
 const NO_CLUSTER = "ERR This instance has cluster support disabled";
 
-/** Parses WAIT's arguments like Redis 7 (an integer count, a timeout in integer ms). */
+/**
+ * Parses WAIT's arguments like Redis 7: both strict int64s ("01", "-0" or " 1" are not
+ * integers), the count first; a negative count is fine, a negative timeout is not.
+ */
 function parseWait(argv: string[]): { replicas: number; timeoutMs: number } | Reply {
-  if (!/^-?\d{1,18}$/.test(argv[1])) return error("ERR value is not an integer or out of range");
-  if (!/^-?\d{1,18}$/.test(argv[2])) {
-    return error("ERR timeout is not an integer or out of range");
-  }
-  const timeoutMs = Number(argv[2]);
-  if (timeoutMs < 0) return error("ERR timeout is negative");
-  return { replicas: Number(argv[1]), timeoutMs };
+  const replicas = parseInt64(argv[1]);
+  if (replicas === null) return error("ERR value is not an integer or out of range");
+  const timeout = parseInt64(argv[2]);
+  if (timeout === null) return error("ERR timeout is not an integer or out of range");
+  if (timeout < 0) return error("ERR timeout is negative");
+  // Beyond 2^53 a count no cluster reaches and a timeout that never comes: Number() keeps both so.
+  return { replicas: Number(replicas), timeoutMs: Number(timeout) };
 }
 
 function wait(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
