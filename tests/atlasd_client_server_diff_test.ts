@@ -3,10 +3,11 @@
  * and CLIENT LIST show of a connection (flags in Redis's order, with O for a monitor, d once a
  * watched key changed and e for CLIENT NO-EVICT, which RESET keeps; qbuf and argv-mem of the
  * command being run or blocked; multi-mem of a MULTI queue), the order of CLIENT LIST ID's lines,
- * how CLIENT UNBLOCK and WAIT read their numbers, and the NOAUTH text of HELLO before AUTH. Before
+ * how CLIENT UNBLOCK and WAIT read their numbers, and the NOAUTH text of HELLO before AUTH (and
+ * that an unauthenticated client gets arity and subcommand errors before NOAUTH). Before
  * this test atlasd put P last and never showed O, d or e, answered qbuf, argv-mem and multi-mem 0,
  * listed CLIENT LIST ID's clients in connection order once each, took "01" and "-0" as integers in
- * CLIENT UNBLOCK and WAIT (WAIT 01 0 blocked forever), refused WAIT's 19-digit numbers, and named
+ * CLIENT UNBLOCK, WAIT and CLIENT PAUSE (WAIT 01 0 blocked forever), refused WAIT's 19-digit numbers, and named
  * HELLO's syntax "HELLO <proto> AUTH" where Redis 7.0.15 writes "HELLO AUTH".
  */
 import assert from "node:assert/strict";
@@ -61,6 +62,12 @@ const LINES: string[][] = [
   ["CLIENT", "PAUSE", "-1"],
   ["CLIENT", "PAUSE", "x", "foo"],
   ["CLIENT", "PAUSE", "0", "WRITE", "x"],
+  ["CLIENT", "PAUSE", "01"],
+  ["CLIENT", "PAUSE", "-0"],
+  ["CLIENT", "PAUSE", "9223372036854775808"],
+  ["CLIENT", "PAUSE", "9223372036854775807", "WRITE"], // its end wraps into the past: OK, over
+  ["SET", "after-pause", "1"],
+  ["CLIENT", "UNPAUSE"],
   ["CLIENT", "UNPAUSE", "x"],
   ["CLIENT", "GETREDIR", "x"],
   ["CLIENT", "TRACKINGINFO"],
@@ -254,6 +261,15 @@ Deno.test("connection and server introspection matches redis-server", (t) =>
         ["HELLO", "3"],
         ["HELLO", "2", "SETNAME", "n"],
         ["HELLO", "3", "AUTH", "default", "nope"],
+        // Before authenticating: arity and subcommand errors come first, then NOAUTH.
+        ["GET"],
+        ["GET", "k"],
+        ["CLIENT"],
+        ["CLIENT", "FOO"],
+        ["CLIENT", "ID", "x"],
+        ["CLIENT", "ID"],
+        ["CONFIG", "GET"],
+        ["NOSUCH"],
         ["AUTH", "pw", "x", "y"],
         ["AUTH", "nope"],
         ["PING"],

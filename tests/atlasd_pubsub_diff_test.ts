@@ -64,7 +64,7 @@ const STEPS: Step[] = [
   ["a", w("client Info")],
   ["a", w("CLIENT INFO x")],
   ["a", w("CLIENT FOO")],
-  ["a", w("CLIENT SETINFO lib-name x")],
+  ["a", w("CLIENT NOSUCH lib-name x")],
   ["a", w("CONFIG GET")],
   ["a", w("CONFIG GET maxmemory")],
   ["a", w("PUBSUB NUMPAT")],

@@ -10,6 +10,7 @@
  * commands flagged write or may-replicate (EVAL, PUBLISH, PFCOUNT...) and an EXEC whose queue
  * holds one. A second pause keeps the stricter type and the later deadline.
  */
+import { parseInt64 } from "../store/numbers.ts";
 import { error, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -114,6 +115,8 @@ function writes(entry: CommandEntry): boolean {
   return entry.write ? !WRITE_PAUSE_SKIPS.has(entry.name) : WRITE_PAUSE_HOLDS.has(entry.name);
 }
 
+const INT64_MAX = 9223372036854775807n;
+
 /** CLIENT PAUSE timeout [WRITE|ALL], with Redis 7.0's checks in its order. */
 export function clientPause(ctx: ServerContext, argv: string[]): Reply {
   if (argv.length > 4) return subcommandSyntaxError("client", argv);
@@ -123,11 +126,13 @@ export function clientPause(ctx: ServerContext, argv: string[]): Reply {
     if (mode === "write") type = PAUSE_WRITE;
     else if (mode !== "all") return error("ERR CLIENT PAUSE mode must be WRITE or ALL");
   }
-  if (!/^-?\d{1,18}$/.test(argv[2])) {
-    return error("ERR timeout is not an integer or out of range");
-  }
-  const timeoutMs = Number(argv[2]);
+  // A strict int64 ("01", "-0" refused), as Redis reads it.
+  const timeoutMs = parseInt64(argv[2]);
+  if (timeoutMs === null) return error("ERR timeout is not an integer or out of range");
   if (timeoutMs < 0) return error("ERR timeout is negative");
-  ctx.pause.pause(type, Date.now() + timeoutMs);
+  // Redis adds its clock in 64 bits: past INT64_MAX the end wraps into the past, so the pause
+  // ends at once (OK all the same).
+  const endMs = BigInt(Date.now()) + BigInt(timeoutMs);
+  ctx.pause.pause(type, endMs > INT64_MAX ? 0 : Number(endMs));
   return simple("OK");
 }

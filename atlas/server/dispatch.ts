@@ -25,11 +25,8 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   // Refused or not, CLIENT LIST shows a command that was found (Redis sets c->lastcmd first).
   client.shownEntry = entry;
   client.shownArgv = argv;
-  if (!client.authenticated && !entry.noAuth) {
-    flagMultiError(client);
-    entry.rejectedCalls++;
-    return refused(ctx, client, entry, NOAUTH);
-  }
+  // Redis's order: the command's arity, its subcommand (unknown, or the wrong argument count),
+  // then authentication, then the client's state (subscribed, MULTI).
   if (entry.arity > 0 ? argv.length !== entry.arity : argv.length < -entry.arity) {
     flagMultiError(client);
     entry.rejectedCalls++;
@@ -39,6 +36,21 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
       entry,
       error(`ERR wrong number of arguments for '${entry.name}' command`),
     );
+  }
+  const badSubcommand = subcommandRejection(entry.name, argv);
+  if (badSubcommand !== null) {
+    flagMultiError(client);
+    entry.rejectedCalls++;
+    // An unknown subcommand is no command to Redis: CLIENT LIST then shows cmd=NULL.
+    if ((badSubcommand as { value: string }).value.startsWith("ERR unknown subcommand '")) {
+      client.shownEntry = null;
+    }
+    return refused(ctx, client, entry, badSubcommand);
+  }
+  if (!client.authenticated && !entry.noAuth) {
+    flagMultiError(client);
+    entry.rejectedCalls++;
+    return refused(ctx, client, entry, NOAUTH);
   }
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
     entry.rejectedCalls++;
@@ -53,14 +65,6 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
       flagMultiError(client);
       entry.rejectedCalls++;
       return rejected(ctx, error("ERR Command not allowed inside a transaction"));
-    }
-    // Redis looks a container's subcommand up when queueing: an unknown one or a wrong argument
-    // count is refused now and makes EXEC answer EXECABORT, as a wrong arity does.
-    const badSubcommand = subcommandRejection(entry.name, argv);
-    if (badSubcommand !== null) {
-      flagMultiError(client);
-      entry.rejectedCalls++;
-      return rejected(ctx, badSubcommand);
     }
     client.multi.push(argv);
     return QUEUED;

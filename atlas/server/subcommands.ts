@@ -64,22 +64,40 @@ export function isSubcommandRejection(reply: Reply): boolean {
  * check answers that).
  */
 export function subcommandRejection(name: string, argv: readonly string[]): Reply | null {
-  if (argv.length < 2 || !CONTAINER_COMMANDS.has(name)) return null;
+  if (argv.length < 2 || !CHECKED_CONTAINERS.has(name)) return null;
   const sub = argv[1].toLowerCase();
-  const info = Object.hasOwn(SUBCOMMAND_INFO, `${name}|${sub}`)
-    ? SUBCOMMAND_INFO[`${name}|${sub}`]
+  const full = `${name}|${sub}`;
+  const arity = Object.hasOwn(SUBCOMMAND_INFO, full)
+    ? SUBCOMMAND_INFO[full].arity
+    : Object.hasOwn(NEWER_SUBCOMMANDS, full)
+    ? NEWER_SUBCOMMANDS[full]
     : undefined;
-  return checkSubcommand(name, info === undefined ? {} : { [sub]: info.arity }, argv);
+  return checkSubcommand(name, arity === undefined ? {} : { [sub]: arity }, argv);
 }
 
 /**
+ * The containers whose subcommands atlasd implements (CLUSTER and MODULE answer as a Redis
+ * without cluster or module support, whatever the subcommand).
+ */
+const CHECKED_CONTAINERS: ReadonlySet<string> = new Set(
+  Object.keys(SUBCOMMAND_INFO).map((full) => full.slice(0, full.indexOf("|"))),
+);
+
+/**
+ * Redis 7.2's subcommands atlasd answers although 7.0 does not know them (clients send CLIENT
+ * SETINFO when they connect), with 7.2's arities.
+ */
+const NEWER_SUBCOMMANDS: Readonly<Record<string, number>> = {
+  "client|setinfo": -4,
+  "client|no-touch": 3,
+};
+
+/**
  * The error for a command a RESP2 client may not run while subscribed. Redis names a container's
- * subcommand in full (`client|info`), and looks the subcommand up first: an unknown one or a
- * wrong argument count answers that error instead, as it would outside subscribed mode.
+ * subcommand in full (`client|info`); an unknown subcommand or a wrong argument count was answered
+ * before (subcommandRejection).
  */
 export function subscribedModeError(name: string, argv: readonly string[]): Reply {
-  const rejected = subcommandRejection(name, argv);
-  if (rejected !== null) return rejected;
   const shown = argv.length > 1 && CONTAINER_COMMANDS.has(name)
     ? `${name}|${argv[1].toLowerCase()}`
     : name;
