@@ -10,7 +10,9 @@
  * SCRIPT FLUSH with two modes; the same inside MULTI/EXEC. Lua 5.1's number model: numbers
  * are doubles (fengari's 32-bit integers wrapped past 2^31), print as "%.14g", and
  * string.format, tonumber, cjson and table keys treat them as Redis's Lua does; cmsgpack and
- * struct, byte for byte (pack, unpack, offsets, errors). Before this test
+ * struct, byte for byte (pack, unpack, offsets, errors). SORT of a set BY nosort is sorted when a
+ * script runs it; read-only scripts refuse PFCOUNT; XREAD BLOCK is refused where Redis's option
+ * loop meets it, the command named as typed. Before this test
  * atlasd answered most of these lines otherwise; the others already agreed and stay as neighbours.
  */
 import assert from "node:assert/strict";
@@ -22,10 +24,30 @@ const e0 = (script: string) => e(script, "0");
 const SETUP: string[][] = [
   ["SET", "strkey", "abc"],
   ["SET", "big", "2147483647"],
+  ["SADD", "sortset", "3", "1", "2", "10", "b", "a"],
+  ["PFADD", "hll", "a", "b"],
+  ["XADD", "st", "1-1", "f", "v"],
 ];
 
 /** Sent one by one on a RESP2 connection; every reply must equal Redis's. */
 const LINES: string[][] = [
+  // SORT of a set BY nosort from a script is sorted (ALPHA), as with STORE; not outside one.
+  e("return redis.call('SORT', KEYS[1], 'BY', 'nosort')", "1", "sortset"),
+  e(
+    "return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'DESC', 'LIMIT', '1', '3')",
+    "1",
+    "sortset",
+  ),
+  // Read-only scripts refuse PFCOUNT (it may write its cache in Redis).
+  e("return redis.call('PFCOUNT', KEYS[1])", "1", "hll"),
+  ["EVAL_RO", "return redis.call('PFCOUNT', KEYS[1])", "1", "hll"],
+  e("#!lua flags=no-writes\nreturn redis.call('pfcount', KEYS[1])", "1", "hll"),
+  // XREAD BLOCK from a script: refused when the option loop reaches BLOCK, named as typed.
+  e("return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '0')", "1", "st"),
+  e("return redis.call('xRead', 'block', '0', 'STREAMS', KEYS[1], '0')", "1", "st"),
+  e("return redis.call('XREAD', 'COUNT', 'x', 'BLOCK', '0', 'STREAMS', KEYS[1], '0')", "1", "st"),
+  e("return redis.call('XREAD', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', KEYS[1], '0')", "1", "st"),
+  e("return redis.call('XREAD', 'STREAMS', 'block', '0')", "1", "st"),
   // pairs: the array part first, ascending (a constructor's items, then assigned keys), then
   // the rest; a non-table is refused by pairs itself; fields cleared during the loop are skipped.
   e0("local r={} for k,v in pairs({5,6,7}) do r[#r+1]=k end return r"),

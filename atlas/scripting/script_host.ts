@@ -4,6 +4,7 @@
  */
 import { array, bulk, error, type Reply, simple } from "../store/reply.ts";
 import type { ExecContext } from "../store/keyspace.ts";
+import { parseInt64 } from "../store/numbers.ts";
 import type { Store } from "../store/store.ts";
 
 /**
@@ -116,12 +117,30 @@ export function refusal(store: Store, cmd: string[], readOnly: boolean): Reply |
   }
   if (!arityOk(found.arity)) return error(WRONG_ARGS);
   if (found.flags.includes("noscript")) return error(NOT_ALLOWED);
-  if (readOnly && found.flags.includes("write")) {
+  // PFCOUNT may write its cache in Redis (flag may-replicate), so read-only scripts refuse it.
+  if (readOnly && (found.flags.includes("write") || name === "pfcount")) {
     return error("ERR Write commands are not allowed from read-only scripts.");
   }
-  // A script cannot wait: Redis refuses XREAD/XREADGROUP BLOCK inside one.
-  if ((name === "xread" || name === "xreadgroup") && cmd.some((a) => a.toLowerCase() === "block")) {
-    return error(`ERR ${name} command is not allowed with BLOCK option from scripts`);
+  if (name === "xread" || name === "xreadgroup") return blockRefusal(cmd);
+  return null;
+}
+
+/**
+ * A script cannot wait: Redis refuses XREAD/XREADGROUP's BLOCK option inside one when its option
+ * loop reaches it (a BLOCK with a value, before STREAMS; an earlier bad COUNT or unknown word
+ * answers its own error first, which the store's parser gives), naming the command as typed.
+ */
+function blockRefusal(cmd: string[]): Reply | null {
+  for (let i = 1; i < cmd.length; i++) {
+    const word = cmd[i].toLowerCase();
+    const more = i + 1 < cmd.length;
+    if (word === "streams") return null;
+    if (word === "block" && more) {
+      return error(`ERR ${cmd[0]} command is not allowed with BLOCK option from scripts`);
+    }
+    if (word === "count" && more && parseInt64(cmd[i + 1]) !== null) i++;
+    else if (word === "group" && i + 2 < cmd.length) i += 2;
+    else if (word !== "noack") return null;
   }
   return null;
 }
@@ -136,13 +155,14 @@ export function scriptHost(
   readOnly: boolean,
   log: string[][],
 ): { call(cmd: string[]): Reply } {
+  const inScript: ExecContext = { ...ctx, fromScript: true };
   return {
     call: (cmd: string[]): Reply => {
       const refused = refusal(store, cmd, readOnly);
       if (refused !== null) return refused;
       const local = serverCommand(cmd, ctx);
       if (local !== null) return local;
-      const r = store.execute(cmd, ctx);
+      const r = store.execute(cmd, inScript);
       if (r.log !== null) log.push(...r.log);
       return r.reply;
     },

@@ -30,6 +30,11 @@ export interface ExecContext {
    * such keys as absent without deleting them. Relative-time commands never appear in a log.
    */
   replaying?: boolean;
+  /**
+   * Set for the commands a Lua script runs: Redis makes a few answers deterministic there (SORT
+   * of a set BY nosort is sorted, as with STORE).
+   */
+  fromScript?: boolean;
 }
 
 /** Memory model (docs/atlas_store.md): per-key and per-element estimates of V8 heap bytes. */

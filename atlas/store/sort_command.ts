@@ -325,8 +325,9 @@ function sortGeneric(ks: Keyspace, argv: string[], readonly: boolean): Reply {
   ) {
     return WRONGTYPE;
   }
-  if (dontSort && value instanceof SetValue && store !== null) {
-    // A set has no order of its own: sort it so the stored result is deterministic.
+  if (dontSort && value instanceof SetValue && (store !== null || ks.ctx.fromScript === true)) {
+    // A set has no order of its own: sort it so the stored result (or what a script sees, which
+    // its writes may depend on) is deterministic, as Redis does.
     dontSort = false;
     alpha = true;
     by = null;
