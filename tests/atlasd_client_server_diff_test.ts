@@ -289,3 +289,31 @@ Deno.test("connection and server introspection matches redis-server", (t) =>
       assert.deepEqual(replies[1].map(showReply), replies[0].map(showReply));
     });
   }));
+
+Deno.test("RESP3 clients get INFO, CLIENT INFO / LIST and the DOCTORs as verbatim text, as from redis-server", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
+    const commands = [
+      ["INFO", "server"],
+      ["CLIENT", "INFO"],
+      ["CLIENT", "LIST"],
+      ["MEMORY", "DOCTOR"],
+      ["MEMORY", "MALLOC-STATS"],
+      ["LATENCY", "DOCTOR"],
+    ];
+    const shapes: string[][] = [];
+    for (const client of [redis, atlas]) {
+      await client.call(["HELLO", "3"]);
+      const shape: string[] = [];
+      for (const command of commands) {
+        const [reply] = await client.call(command);
+        const v = "v" in reply && typeof reply.v === "string" ? reply.v : "";
+        shape.push(`${command.join(" ")}: ${reply.t} ${v.slice(0, 4)}`);
+      }
+      await client.call(["HELLO", "2"]);
+      const [plain] = await client.call(["CLIENT", "INFO"]);
+      shape.push(`RESP2 CLIENT INFO: ${plain.t}`);
+      shapes.push(shape);
+    }
+    assert.deepEqual(shapes[1], shapes[0]);
+    assert.ok(shapes[0].every((line) => !line.includes(": verbatim") || line.endsWith("txt:")));
+  }));

@@ -51,6 +51,7 @@ export class RespWriter {
       case "integer":
         return this.#integer(58, r.value);
       case "bulk":
+        if (r.text === true && proto === 3) return this.#verbatimText(r.value);
         return this.bulk(r.value);
       case "nil":
         return proto === 3 ? this.#ascii("_\r\n") : this.#ascii("$-1\r\n");
@@ -80,6 +81,14 @@ export class RespWriter {
   /** A bulk string reply. */
   bulk(value: string): void {
     this.#integer(36, value.length);
+    this.#string(value);
+    this.#crlf();
+  }
+
+  /** RESP3's verbatim string of format `txt`: `=N\r\ntxt:<value>\r\n`. */
+  #verbatimText(value: string): void {
+    this.#integer(61, value.length + 4);
+    this.#string("txt:");
     this.#string(value);
     this.#crlf();
   }

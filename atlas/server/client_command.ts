@@ -1,6 +1,6 @@
 /** CLIENT subcommands used by redis-cli, ioredis and node-redis. */
 import { parseInt64 } from "../store/numbers.ts";
-import { bulk, bulkOrNil, error, integer, type Reply, simple } from "../store/reply.ts";
+import { bulkOrNil, error, integer, type Reply, simple, verbatimText } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { clientPause } from "./client_pause.ts";
 import { clientReply } from "./client_reply.ts";
@@ -110,7 +110,9 @@ function clientCommand(ctx: ServerContext, client: Client, argv: string[]): Repl
       return OK;
     }
     case "info":
-      return argc === 2 ? bulk(clientInfoLine(ctx, client, Date.now(), argv) + "\n") : wrongArity();
+      return argc === 2
+        ? verbatimText(clientInfoLine(ctx, client, Date.now(), argv) + "\n")
+        : wrongArity();
     case "list":
       return clientList(ctx, client, argv);
     case "kill":
@@ -277,7 +279,7 @@ function clientList(ctx: ServerContext, self: Client, argv: string[]): Reply {
     }
   } else if (argv.length !== 2) return error("ERR syntax error");
   const now = Date.now();
-  return bulk(
+  return verbatimText(
     clients.map((c) => clientInfoLine(ctx, c, now, c === self ? argv : null) + "\n").join(""),
   );
 }

@@ -1,6 +1,6 @@
 /** INFO: sections with Redis field names. */
 import process from "node:process";
-import type { Reply } from "../store/reply.ts";
+import { type Reply, verbatimText } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { REDIS_COMPAT_VERSION } from "./connection_commands.ts";
 import type { ServerContext } from "./context.ts";
@@ -498,5 +498,5 @@ export function infoText(ctx: ServerContext, requested: string[]): string {
 }
 
 export function info(ctx: ServerContext, _client: Client, argv: string[]): Reply {
-  return { kind: "bulk", value: infoText(ctx, argv.slice(1)) };
+  return verbatimText(infoText(ctx, argv.slice(1)));
 }

@@ -6,7 +6,7 @@
  * latency-monitor-threshold is 0. The only events atlasd produces are "command" and
  * "fast-command" (a command flagged fast), fed by command_timing.ts.
  */
-import { array, bulk, error, integer, type Reply } from "../store/reply.ts";
+import { array, bulk, error, integer, type Reply, verbatimText } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { histogramReply } from "./latency_histogram.ts";
@@ -119,7 +119,7 @@ function graph(monitor: LatencyMonitor, event: string): Reply {
     const bar = "#".repeat(Math.max(1, Math.round((s.latencyMs / Math.max(1, high)) * 60)));
     text += `${String(nowS - s.timeS).padStart(6)}s ago ${bar} ${s.latencyMs} ms\n`;
   }
-  return bulk(text);
+  return verbatimText(text);
 }
 
 /**
@@ -129,7 +129,7 @@ function graph(monitor: LatencyMonitor, event: string): Reply {
 function doctor(ctx: ServerContext): Reply {
   const monitor = ctx.timing.latency;
   if (monitor.thresholdMs === 0) {
-    return bulk(
+    return verbatimText(
       "The latency monitor is off (latency-monitor-threshold is 0), so there is nothing to " +
         "report. To turn it on, run 'CONFIG SET latency-monitor-threshold <milliseconds>': " +
         "every command that takes at least that long is then recorded.\n",
@@ -137,7 +137,7 @@ function doctor(ctx: ServerContext): Reply {
   }
   const events = [...monitor.events()];
   if (events.length === 0) {
-    return bulk(
+    return verbatimText(
       `Nothing to report: no command took ${monitor.thresholdMs} ms or more since the monitor ` +
         "was turned on or last reset.\n",
     );
@@ -160,7 +160,7 @@ function doctor(ctx: ServerContext): Reply {
     text += `- The slow log does not record everything the monitor sees: consider ` +
       `'CONFIG SET slowlog-log-slower-than ${monitor.thresholdMs * 1000}'.\n`;
   }
-  return bulk(text);
+  return verbatimText(text);
 }
 
 /** HISTOGRAM [command ...]: every command with calls recorded, or the named ones that have. */

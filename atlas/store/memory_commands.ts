@@ -24,7 +24,7 @@ import {
   type Value,
 } from "./keyspace.ts";
 import { listElementBytes, ListValue } from "./list_value.ts";
-import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
+import { array, bulk, error, integer, NIL, OK, type Reply, simple, verbatimText } from "./reply.ts";
 import { setMemberBytes, SetValue } from "./set_value.ts";
 import { ID_MAX, ID_MIN } from "./stream_id.ts";
 import { streamEntryBytes, StreamValue } from "./stream_value.ts";
@@ -178,14 +178,14 @@ const DOCTOR_PEAK = "Memory check found a problem:\n\n" +
  */
 function doctor(ks: Keyspace): Reply {
   const { total, peak } = sample(ks);
-  if (ks.usedBytes < DOCTOR_EMPTY_BYTES) return bulk(DOCTOR_EMPTY);
-  if (total === 0 || peak / total <= 1.5) return bulk(DOCTOR_FINE);
-  return bulk(DOCTOR_PEAK);
+  if (ks.usedBytes < DOCTOR_EMPTY_BYTES) return verbatimText(DOCTOR_EMPTY);
+  if (total === 0 || peak / total <= 1.5) return verbatimText(DOCTOR_FINE);
+  return verbatimText(DOCTOR_PEAK);
 }
 
 function mallocStats(ks: Keyspace): Reply {
   const { mem, total, peak } = sample(ks);
-  return bulk(
+  return verbatimText(
     "___ Begin V8 heap statistics ___\n" +
       `rss: ${mem.rss}\nheap_total: ${mem.heapTotal}\nheap_used: ${mem.heapUsed}\n` +
       `external: ${mem.external}\nallocated: ${total}\npeak_allocated: ${peak}\n` +

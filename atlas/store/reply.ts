@@ -9,7 +9,9 @@ export type Reply =
   | { readonly kind: "simple"; readonly value: string }
   | { readonly kind: "error"; readonly value: string }
   | { readonly kind: "integer"; readonly value: number | bigint }
-  | { readonly kind: "bulk"; readonly value: string }
+  // `text`: a text Redis sends RESP3 clients as a verbatim string (`=N\r\ntxt:...`: INFO, CLIENT
+  // INFO / LIST, the DOCTORs); a plain bulk string in RESP2 and to in-process callers.
+  | { readonly kind: "bulk"; readonly value: string; readonly text?: true }
   | { readonly kind: "nil" } // RESP2 `$-1`, RESP3 `_`
   | { readonly kind: "nilArray" } // RESP2 `*-1`, RESP3 `_`
   // `pairs`: Redis 7 RESP3 nests these items two by two as 2-element arrays (ZRANGE WITHSCORES,
@@ -51,6 +53,11 @@ export function integer(value: number | bigint): Reply {
 
 export function bulk(value: string): Reply {
   return { kind: "bulk", value };
+}
+
+/** Human-readable text: a verbatim string (format `txt`) in RESP3, a bulk string in RESP2. */
+export function verbatimText(value: string): Reply {
+  return { kind: "bulk", value, text: true };
 }
 
 export function bulkOrNil(value: string | undefined | null): Reply {
