@@ -11,6 +11,12 @@ function oneLine(text: string): string {
   return text.replace(/[\r\n]/g, " ");
 }
 
+/** A subcommand as Redis quotes it: a C string (up to a NUL byte), at most 128 bytes. */
+function quoted(arg: string): string {
+  const nul = arg.indexOf("\0");
+  return (nul < 0 ? arg : arg.slice(0, nul)).slice(0, 128);
+}
+
 /**
  * Checks `argv[1]` against `arities` (Redis arities, the container's name counted as argv[0]):
  * an error reply for an unknown subcommand or a wrong argument count, else null.
@@ -24,7 +30,7 @@ export function checkSubcommand(
   const arity = Object.hasOwn(arities, sub) ? arities[sub] : undefined;
   if (arity === undefined) {
     return error(oneLine(
-      `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`,
+      `ERR unknown subcommand '${quoted(argv[1])}'. Try ${container.toUpperCase()} HELP.`,
     ));
   }
   if (arity > 0 ? argv.length !== arity : argv.length < -arity) {
@@ -37,7 +43,7 @@ export function checkSubcommand(
 export function subcommandSyntaxError(container: string, argv: readonly string[]): Reply {
   return error(oneLine(
     `ERR unknown subcommand or wrong number of arguments for '${
-      argv[1].slice(0, 128)
+      quoted(argv[1])
     }'. Try ${container.toUpperCase()} HELP.`,
   ));
 }

@@ -1,4 +1,5 @@
 /** Generic key commands: DEL EXISTS TYPE RENAME SCAN KEYS EXPIRE TTL PERSIST FLUSHALL ... */
+import { cWord } from "./bitfield.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NO_SUCH_KEY, ERR_SYNTAX, sanitize } from "./errors.ts";
 import { ERR_INT32_RANGE, parseInt32 } from "./db_commands.ts";
@@ -16,6 +17,12 @@ import { deserializeValue, serializeValue } from "./serialize.ts";
 import { ERR_INT, invalidExpire, lower, parseInt64Arg, parseIntArg } from "./util.ts";
 
 const G = "generic";
+
+/** An argument as C's "%s" prints it: up to its first NUL byte. */
+function cText(text: string): string {
+  const nul = text.indexOf("\0");
+  return nul < 0 ? text : text.slice(0, nul);
+}
 
 function del(ks: Keyspace, argv: string[]): Reply {
   let deleted = 0;
@@ -74,10 +81,12 @@ function scan(ks: Keyspace, argv: string[]): Reply {
   const r = ks.scans.scan(ks.data, () => ks.data.keys(), cursor, opts.count);
   const out: Reply[] = [];
   for (const key of r.items) {
-    // Expired keys are deleted, not returned (as Redis); no LRU touch (Redis does not either).
-    const v = ks.peek(key);
-    if (v === undefined) continue;
+    // As Redis: the pattern first (a key it rejects is not even looked up), then TYPE's lookup,
+    // which counts a keyspace hit or miss (a "keymiss" for an expired key), then expiry. Expired
+    // keys are deleted, not returned; no LRU touch (Redis does not either).
     if (opts.pattern !== null && !globMatch(opts.pattern, key)) continue;
+    const v = opts.type !== null ? ks.peekRead(key) : ks.peek(key);
+    if (v === undefined) continue;
     if (opts.type !== null && typeOf(v) !== opts.type) continue;
     out.push(bulk(key));
   }
@@ -99,7 +108,7 @@ export function parseScanOptions(
 ): ScanOptions | Reply {
   const opts: ScanOptions = { pattern: null, count: 10, type: null, noValues: false };
   for (let i = from; i < argv.length; i++) {
-    const opt = lower(argv[i]);
+    const opt = cWord(argv[i]); // strcasecmp: "COUNT\0x" is COUNT
     const more = i + 1 < argv.length;
     if (opt === "count" && more) {
       const n = parseIntArg(argv[++i]);
@@ -110,7 +119,7 @@ export function parseScanOptions(
       opts.pattern = argv[++i];
       if (opts.pattern === "*") opts.pattern = null;
     } else if (opt === "type" && more && allowType) {
-      opts.type = lower(argv[++i]);
+      opts.type = cWord(argv[++i]); // compared with strcasecmp too
     } else {
       return ERR_SYNTAX;
     }
@@ -131,15 +140,25 @@ function keys(ks: Keyspace, argv: string[]): Reply {
   return array(out);
 }
 
+/**
+ * A key at a random position; no hit counted, no LRU touch (Redis). Redis deletes an expired key it
+ * picks and picks again until it finds a live one, so RANDOMKEY answers nil only for an empty
+ * keyspace however many keys have expired. Picking again would walk the Map once per expired key;
+ * instead the walk goes on from the pick (wrapping round once), deleting the expired keys it
+ * passes, so one call stays O(n).
+ */
 function randomKey(ks: Keyspace): Reply {
-  for (let attempt = 0; attempt < 100 && ks.data.size > 0; attempt++) {
-    const index = Math.floor(ks.ctx.random() * ks.data.size);
-    let i = 0;
-    for (const key of ks.data.keys()) {
-      if (i++ < index) continue;
-      if (ks.peek(key) !== undefined) return bulk(key); // no hit counted, no LRU touch (Redis)
-      break;
-    }
+  if (ks.data.size === 0) return NIL;
+  const index = Math.floor(ks.ctx.random() * ks.data.size);
+  let i = 0;
+  for (const key of ks.data.keys()) {
+    if (i++ >= index && ks.peek(key) !== undefined) return bulk(key);
+  }
+  // The keys before the pick (deleting keys after it shifted none of them).
+  i = 0;
+  for (const key of ks.data.keys()) {
+    if (i++ >= index) break;
+    if (ks.peek(key) !== undefined) return bulk(key);
   }
   return NIL;
 }
@@ -151,12 +170,13 @@ function expire(ks: Keyspace, argv: string[], unit: Unit, relative: boolean): Re
   const key = argv[1];
   let nx = false, xx = false, gt = false, lt = false;
   for (let i = 3; i < argv.length; i++) {
-    const opt = lower(argv[i]);
+    // Redis compares C strings: "NX\0junk" is NX, and its error quotes the option up to a NUL.
+    const opt = cWord(argv[i]);
     if (opt === "nx") nx = true;
     else if (opt === "xx") xx = true;
     else if (opt === "gt") gt = true;
     else if (opt === "lt") lt = true;
-    else return error(`ERR Unsupported option ${argv[i]}`);
+    else return error(sanitize(`ERR Unsupported option ${cText(argv[i])}`));
   }
   if (nx && (xx || gt || lt)) {
     return error("ERR NX and XX, GT or LT options at the same time are not compatible");
@@ -222,7 +242,8 @@ function expireTime(ks: Keyspace, argv: string[], ms: boolean): Reply {
   if (ks.lookup(argv[1]) === undefined) return integer(-2);
   const at = ks.expires.get(argv[1]);
   if (at === undefined) return integer(-1);
-  return integer(ms ? at : Math.floor(at / 1000));
+  // Redis rounds to the nearest second, as TTL does (C division: towards zero).
+  return integer(ms ? at : Math.trunc((at + 500) / 1000));
 }
 
 function persist(ks: Keyspace, argv: string[]): Reply {
@@ -235,7 +256,7 @@ function persist(ks: Keyspace, argv: string[]): Reply {
 function flush(ks: Keyspace, argv: string[]): Reply {
   if (argv.length > 2) return ERR_SYNTAX;
   if (argv.length === 2) {
-    const mode = lower(argv[1]);
+    const mode = cWord(argv[1]); // strcasecmp: "SYNC\0x" is SYNC
     if (mode !== "sync" && mode !== "async") return ERR_SYNTAX;
   }
   ks.flush();
@@ -248,7 +269,7 @@ function copy(ks: Keyspace, argv: string[]): Reply {
   const [, src, dst] = argv;
   let replace = false;
   for (let i = 3; i < argv.length; i++) {
-    const opt = lower(argv[i]);
+    const opt = cWord(argv[i]); // strcasecmp: "REPLACE\0x" is REPLACE
     if (opt === "replace") replace = true;
     else if (opt === "db" && i + 1 < argv.length) {
       // An int argument, as Redis's getIntFromObjectOrReply: int64 text, then the int32 range.
@@ -313,7 +334,10 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
       : error("ERR wrong number of arguments for 'object|help' command");
   }
   if (sub !== "encoding" && sub !== "refcount" && sub !== "freq" && sub !== "idletime") {
-    return error(sanitize(`ERR unknown subcommand '${argv[1]}'. Try OBJECT HELP.`));
+    // Quoted as Redis's "%.128s" does: up to a NUL byte, at most 128 bytes.
+    return error(
+      sanitize(`ERR unknown subcommand '${cText(argv[1]).slice(0, 128)}'. Try OBJECT HELP.`),
+    );
   }
   if (argv.length !== 3) {
     return error(`ERR wrong number of arguments for 'object|${sub}' command`);
@@ -325,10 +349,12 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
   switch (sub) {
     case "encoding":
       return bulk(encodingOf(ks, argv[2], v));
-    case "refcount":
-      return integer(
-        typeof v === "string" && ks.lru === null && SHARED_INTEGER_RE.test(v) ? SHARED_REFCOUNT : 1,
-      );
+    case "refcount": {
+      // A string changed in place (SETRANGE, APPEND...: "raw") is its own object, never shared.
+      const shared = typeof v === "string" && ks.lru === null && SHARED_INTEGER_RE.test(v) &&
+        !(ks.rawStrings.size !== 0 && ks.rawStrings.has(argv[2]));
+      return integer(shared ? SHARED_REFCOUNT : 1);
+    }
     case "freq":
       return ERR_NO_LFU; // ATLAS has no LFU policy
     default: {

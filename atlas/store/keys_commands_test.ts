@@ -85,7 +85,10 @@ Deno.test("relative expiries are logged as PEXPIREAT; TTL/EXPIRETIME replies", (
   assert.equal(h.run("PTTL", "k"), 1500);
   assert.equal(h.run("TTL", "k"), 2);
   assert.equal(h.run("PEXPIRETIME", "k"), now + 1500);
-  assert.equal(h.run("EXPIRETIME", "k"), Math.floor((now + 1500) / 1000));
+  // Rounded to the nearest second, as Redis does (and as TTL is).
+  assert.equal(h.run("EXPIRETIME", "k"), Math.floor((now + 2000) / 1000));
+  h.run("PEXPIREAT", "k", String(now - (now % 1000) + 10_499));
+  assert.equal(h.run("EXPIRETIME", "k"), (now - (now % 1000)) / 1000 + 10);
   assert.equal(h.run("EXPIRETIME", "nokey"), -2);
   h.run("SET", "p", "v");
   assert.equal(h.run("EXPIRETIME", "p"), -1);
@@ -158,6 +161,47 @@ Deno.test("FLUSHALL/FLUSHDB and RANDOMKEY", () => {
   assert.deepEqual(h.exec("FLUSHDB", "ASYNC").log, [["FLUSHALL"]]);
   assert.equal(h.run("DBSIZE"), 0);
   assert.equal(h.store.stats.usedMemoryBytes, 0);
+});
+
+Deno.test("RANDOMKEY goes past expired keys to a live one, deleting them", () => {
+  const h = new Harness();
+  for (let i = 0; i < 500; i++) h.run("SET", `gone${i}`, "v", "PX", "10");
+  h.run("SET", "live", "v");
+  for (let i = 500; i < 1000; i++) h.run("SET", `gone${i}`, "v", "PX", "10");
+  h.clock.nowMs += 100;
+  assert.equal(h.run("RANDOMKEY"), "live");
+  assert.ok(h.store.stats.keys < 1001);
+  h.run("DEL", "live");
+  assert.equal(h.run("RANDOMKEY"), null);
+  assert.equal(h.run("DBSIZE"), 0);
+});
+
+Deno.test("option words are C strings; SCAN TYPE counts a read per key past MATCH", () => {
+  const h = new Harness();
+  h.run("SET", "k", "v");
+  h.run("RPUSH", "l", "a");
+  assert.equal(h.run("EXPIRE", "k", "100", "nx\0junk"), 1);
+  assert.deepEqual(h.run("EXPIRE", "k", "100", "foo\0bar"), { err: "ERR Unsupported option foo" });
+  assert.deepEqual(h.run("SCAN", "0", "count\0", "5", "TYPE", "LIST\0x"), ["0", ["l"]]);
+  assert.equal(h.run("COPY", "k", "k2", "replace\0"), 1);
+  assert.equal(h.run("FLUSHALL", "sync\0x"), "OK");
+  h.run("MSET", "a", "1", "b", "2");
+  h.run("RPUSH", "l", "a");
+  const hits = h.store.stats.keyspaceHits;
+  assert.deepEqual(h.run("SCAN", "0", "TYPE", "string"), ["0", ["a", "b"]]);
+  assert.equal(h.store.stats.keyspaceHits, hits + 3);
+  assert.deepEqual(h.run("SCAN", "0", "MATCH", "a", "TYPE", "string"), ["0", ["a"]]);
+  assert.equal(h.store.stats.keyspaceHits, hits + 4);
+  h.run("SCAN", "0");
+  assert.equal(h.store.stats.keyspaceHits, hits + 4);
+});
+
+Deno.test("OBJECT REFCOUNT: an integer changed in place is not shared", () => {
+  const h = new Harness();
+  h.run("SET", "n", "5");
+  assert.equal(h.run("OBJECT", "REFCOUNT", "n"), 2147483647);
+  h.run("SETRANGE", "n", "0", "6");
+  assert.equal(h.run("OBJECT", "REFCOUNT", "n"), 1);
 });
 
 Deno.test("replay with an injected clock never extends a TTL", () => {
