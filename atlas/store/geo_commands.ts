@@ -7,6 +7,7 @@
  * ("%.17Lf", trimmed), so RESP3 clients get `,13.36...` and RESP2 clients that text in a bulk
  * string.
  */
+import { cWord } from "./bitfield.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import {
@@ -31,7 +32,7 @@ import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { pqsort } from "./pqsort.ts";
 import { array, bulk, EMPTY_ARRAY, error, integer, NIL, NIL_ARRAY, type Reply } from "./reply.ts";
-import { exceedsLength, lookupAs, lower, parseInt64Arg } from "./util.ts";
+import { exceedsLength, lookupAs, parseInt64Arg } from "./util.ts";
 import { parseScoreArg } from "./zset_commands.ts";
 import { ZSetValue } from "./zset_value.ts";
 
@@ -55,9 +56,9 @@ function extractLongLat(argv: string[], i: number): [number, number] | Reply {
   return [lon, lat];
 }
 
-/** extractUnitOrReply: meters per unit. */
+/** extractUnitOrReply: meters per unit (strcasecmp: "km\0x" is km). */
 function extractUnit(text: string): number | Reply {
-  switch (lower(text)) {
+  switch (cWord(text)) {
     case "m":
       return 1;
     case "km":
@@ -98,12 +99,18 @@ function extractBox(argv: string[], i: number): [number, number, number] | Reply
   return [width, height, conversion];
 }
 
+/** Whether GEOADD's pair (member, score) adds or moves a member of `z`. */
+function changes(z: ZSetValue, member: string, score: number, nx: boolean, xx: boolean): boolean {
+  const current = z.score(member);
+  return current === undefined ? !xx : !nx && current !== score;
+}
+
 /** GEOADD key [NX|XX] [CH] lon lat member [lon lat member ...]: a ZADD of geohash scores. */
 function geoadd(ks: Keyspace, argv: string[]): Reply {
   let xx = false, nx = false, ch = false;
   let longidx = 2;
   for (; longidx < argv.length; longidx++) {
-    const opt = lower(argv[longidx]);
+    const opt = cWord(argv[longidx]); // strcasecmp: up to a NUL byte
     if (opt === "nx") nx = true;
     else if (opt === "xx") xx = true;
     else if (opt === "ch") ch = true;
@@ -122,6 +129,12 @@ function geoadd(ks: Keyspace, argv: string[]): Reply {
   const key = argv[1];
   let z = lookupAs(ks, key, ZSetValue);
   if (z === null) return WRONGTYPE;
+  if (z !== undefined && !scores.some((s, j) => changes(z as ZSetValue, members[j], s, nx, xx))) {
+    // Nothing to add or move: no change at all (Redis's ZADD signals the key only when it
+    // changed, so a WATCH on it still holds). Until a pair changes something, every pair sees
+    // the set as it was, so testing each against it is exact.
+    return integer(0);
+  }
   const tooLong = exceedsLength(ks, z?.size ?? 0, scores.length);
   if (tooLong !== null) return tooLong;
   if (z === undefined) {
@@ -316,7 +329,7 @@ function georadiusGeneric(ks: Keyspace, argv: string[], src: number, f: SearchFl
   const remaining = argv.length - baseArgs;
   for (let i = 0; i < remaining; i++) {
     const at = baseArgs + i;
-    const arg = lower(argv[at]);
+    const arg = cWord(argv[at]); // strcasecmp: "WITHDIST\0x" is WITHDIST
     if (arg === "withdist") withDist = true;
     else if (arg === "withhash") withHash = true;
     else if (arg === "withcoord") withCoords = true;

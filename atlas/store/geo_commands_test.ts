@@ -419,3 +419,30 @@ Deno.test("GEORADIUS STORE bounds its undeclared destination key like declared k
   });
   assert.equal(h.run("GEORADIUS", "g", "13", "38", "100", "km", "STORE", "g"), 1);
 });
+
+Deno.test("GEOADD that adds or moves nothing tells no listener (WATCH); option words end at NUL", () => {
+  const h = sicily();
+  const heard: (string | null)[] = [];
+  h.store.setModificationListener((key) => heard.push(key));
+  // Redis's ZADD signals the key only when a member was added or moved.
+  assert.equal(h.run("GEOADD", "Sicily", "CH", "13.361389", "38.115556", "Palermo"), 0);
+  assert.equal(h.run("GEOADD", "Sicily", "NX", "1", "1", "Palermo"), 0);
+  assert.equal(h.run("GEOADD", "Sicily", "XX", "1", "1", "new"), 0);
+  assert.deepEqual(heard, []);
+  // The first pair changes nothing, the second moves the member the first named.
+  assert.equal(
+    h.run("GEOADD", "Sicily", "CH", "13.361389", "38.115556", "Palermo", "1", "1", "Palermo"),
+    1,
+  );
+  assert.deepEqual(heard, ["Sicily"]);
+  h.store.setModificationListener(null);
+  // strcasecmp compares C strings: "km\0x" is km, "NX\0" is NX, "WITHDIST\0x" is WITHDIST.
+  assert.equal(h.run("GEODIST", "Sicily", "Palermo", "Catania", "km\0x"), "4309.1032");
+  assert.equal(h.run("GEOADD", "Sicily", "NX\0", "CH\0", "2", "2", "Palermo"), 0);
+  assert.deepEqual(h.run("GEORADIUS", "Sicily", "1", "1", "1", "km\0", "WITHDIST\0x"), [
+    ["Palermo", "0.0001"],
+  ]);
+  assert.deepEqual(h.run("GEORADIUS", "Sicily", "1", "1", "1", "k\0m"), {
+    err: "ERR unsupported unit provided. please use M, KM, FT, MI",
+  });
+});
