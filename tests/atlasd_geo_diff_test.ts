@@ -181,6 +181,37 @@ const COMMANDS: string[][] = [
   ["GEOHASH", "z", "neg", "zero", "frac", "top", "pinf"],
   ["GEOSEARCH", "z", "FROMMEMBER", "zero", "BYRADIUS", "100", "km", "WITHHASH", "WITHDIST"],
   ["GEOSEARCH", "z", "FROMLONLAT", "180", "85", "BYRADIUS", "300", "km", "WITHHASH"],
+  // COUNT cutting through equal distances
+  // (Redis 7.0.15's pqsort has no switch to insertion sort), and GETKEYS from the key specs.
+  ["GEOADD", "t", "0", "0", "p0", "1", "0", "p1", "0", "0", "p2", "2", "0", "p3", "2", "0", "p4"],
+  ["GEOADD", "t", "0", "0", "p5", "2", "0", "p6"],
+  ["GEOSEARCH", "t", "FROMLONLAT", "0", "0", "BYRADIUS", "1000", "km", "ASC", "COUNT", "4"],
+  ["GEOSEARCH", "t", "FROMLONLAT", "0", "0", "BYRADIUS", "1000", "km", "COUNT", "3"],
+  ["GEOADD", "t2", "2", "0", "p0", "2", "0", "p1", "0", "0", "p2", "2", "0", "p3", "0", "0", "p4"],
+  ["GEOADD", "t2", "1", "0", "p5", "0", "0", "p6"],
+  [
+    "GEOSEARCHSTORE",
+    "u",
+    "t2",
+    "FROMLONLAT",
+    "0",
+    "0",
+    "BYRADIUS",
+    "1000",
+    "km",
+    "ASC",
+    "COUNT",
+    "2",
+  ],
+  ["ZRANGE", "u", "0", "-1"],
+  ["COMMAND", "GETKEYS", "GEORADIUS", "g", "15", "37", "200", "km", "STORE", "a", "STORE", "b"],
+  ["COMMAND", "GETKEYS", "GEORADIUS", "g", "15", "37", "200", "km", "STOREDIST", "a", "STORE", "b"],
+  ["COMMAND", "GETKEYS", "GEORADIUS", "g", "1", "2", "3", "km", "STORE", "x", "STORE"],
+  ["COMMAND", "GETKEYS", "GEORADIUS", "g", "1", "2", "store", "x", "km"],
+  ["COMMAND", "GETKEYS", "GEORADIUS", "g", "1", "2", "3", "km", "STORE\0x", "d"],
+  ["COMMAND", "GETKEYS", "GEORADIUSBYMEMBER", "g", "STORE", "200", "km"],
+  ["COMMAND", "GETKEYS", "GEORADIUSBYMEMBER", "g", "m", "200", "km", "STORE", "d"],
+  ["COMMAND", "GETKEYS", "SORT", "l", "STORE\0", "d"],
 ];
 
 /** The other connection's command between WATCH and EXEC, and the key watched. */

@@ -35,9 +35,20 @@ const SCRIPT_NUMKEYS = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "fca
 /** Commands whose destination key follows one of these keywords (the last one counts). */
 const STORE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   sort: ["store"],
-  georadius: ["store", "storedist"],
-  georadiusbymember: ["store", "storedist"],
 };
+
+/**
+ * GEORADIUS / GEORADIUSBYMEMBER answer from Redis's key specs: the argument after the first STORE,
+ * then the one after the first STOREDIST, each searched from the first option (argument 6 / 5)
+ * up to the next-to-last argument. (The command itself obeys the last STORE/STOREDIST.)
+ */
+const GEO_STORE_FROM: Readonly<Record<string, number>> = { georadius: 6, georadiusbymember: 5 };
+
+/** A keyword as strcasecmp compares it: up to the first NUL byte, any case. */
+function keyword(text: string): string {
+  const nul = text.indexOf("\0");
+  return (nul < 0 ? text : text.slice(0, nul)).toLowerCase();
+}
 
 /** SORT's options and how many arguments each takes (skipped while looking for STORE). */
 const SORT_OPTION_ARGS: Readonly<Record<string, number>> = { limit: 2, by: 1, get: 1 };
@@ -74,11 +85,22 @@ export function commandKeys(entry: CommandEntry, argv: readonly string[]): KeysR
   if (keywords !== undefined) {
     let destination: string | null = null;
     for (let i = entry.firstKey + 1; i < argv.length; i++) {
-      const word = argv[i].toLowerCase();
+      const word = keyword(argv[i]);
       if (keywords.includes(word) && i + 1 < argv.length) destination = argv[++i];
       else if (entry.name === "sort") i += SORT_OPTION_ARGS[word] ?? 0;
     }
     if (destination !== null) keys.push(destination);
+  }
+  const geoFrom = GEO_STORE_FROM[entry.name];
+  if (geoFrom !== undefined) {
+    for (const word of ["store", "storedist"]) {
+      for (let i = geoFrom; i < argv.length - 1; i++) {
+        if (keyword(argv[i]) === word) {
+          keys.push(argv[i + 1]);
+          break;
+        }
+      }
+    }
   }
   if ((entry.name === "xread" || entry.name === "xreadgroup") && entry.firstKey <= 0) {
     const at = argv.findIndex((arg, i) => i > 0 && arg.toLowerCase() === "streams");

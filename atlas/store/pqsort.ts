@@ -1,7 +1,8 @@
 /**
  * Redis's partial quicksort (pqsort.c: NetBSD's Bentley–McIlroy qsort that only recurses into
  * partitions overlapping [lrange, rrange]), used by SORT ... LIMIT and by GEO searches with COUNT.
- * Ported step for step so that equal keys land where Redis puts them.
+ * Ported step for step so that equal keys land where Redis puts them; like Redis's copy (and unlike
+ * NetBSD's), a pass without swaps does not switch to insertion sort.
  */
 export function pqsort<T>(
   v: T[],
@@ -31,7 +32,6 @@ export function pqsort<T>(
     !((lrange < a && rrange < a) || (lrange > a + n - 1 && rrange > a + n - 1));
   const sort = (a: number, n: number): void => {
     for (;;) {
-      let swapped = false;
       if (n < 7) {
         insertion(a, n);
         return;
@@ -57,7 +57,6 @@ export function pqsort<T>(
         let r: number;
         while (pb <= pc && (r = cmp(v[pb], v[a])) <= 0) {
           if (r === 0) {
-            swapped = true;
             swap(pa, pb);
             pa++;
           }
@@ -65,7 +64,6 @@ export function pqsort<T>(
         }
         while (pb <= pc && (r = cmp(v[pc], v[a])) >= 0) {
           if (r === 0) {
-            swapped = true;
             swap(pc, pd);
             pd--;
           }
@@ -73,13 +71,8 @@ export function pqsort<T>(
         }
         if (pb > pc) break;
         swap(pb, pc);
-        swapped = true;
         pb++;
         pc--;
-      }
-      if (!swapped) {
-        insertion(a, n);
-        return;
       }
       const pn = a + n;
       let r = Math.min(pa - a, pb - pa);
