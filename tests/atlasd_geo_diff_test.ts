@@ -228,6 +228,13 @@ const WATCH_CASES: { op: string[]; watch: string }[] = [
   { op: ["GEOADD", "g", "13.361389", "38.115556", "Palermo", "1", "1", "Palermo"], watch: "g" },
   { op: ["GEOADD", "g", "XX", "1", "1", "Palermo"], watch: "g" },
   { op: ["GEOADD", "g", "NX", "1", "1", "new"], watch: "g" },
+  // ZADD under a GEO set alike: only an added or moved member touches the key.
+  { op: ["ZADD", "zw", "1", "a"], watch: "zw" },
+  { op: ["ZADD", "zw", "NX", "5", "a"], watch: "zw" },
+  { op: ["ZADD", "zw", "XX", "CH", "1", "new"], watch: "zw" },
+  { op: ["ZADD", "zw", "GT", "0", "a"], watch: "zw" },
+  { op: ["ZADD", "zw", "INCR", "0", "b"], watch: "zw" },
+  { op: ["ZADD", "zw", "3", "a"], watch: "zw" },
   // Stores: an empty result deletes the destination (touching it only when it existed).
   { op: ["GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"], watch: "d" },
   {
@@ -251,6 +258,7 @@ async function runWatch(
     ["FLUSHALL"],
     ["GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
     ["SET", "old", "x"],
+    ["ZADD", "zw", "1", "a", "2", "b"],
   );
   const replies = await watcher.call(["WATCH", c.watch]);
   replies.push(...await other.call(c.op));

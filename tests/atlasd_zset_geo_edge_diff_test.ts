@@ -7,7 +7,8 @@
  * an integral score up to 2^62 as an integer: ZSCAN shows it without an exponent, and -0 comes
  * back as 0 (a zset that was ever larger stays a skiplist and keeps -0). ZINTER cleans NaN
  * (inf * 0) only from the first source's product; MIN/MAX keep the current score unless the new
- * one is strictly smaller / larger (NaN and 0 against -0 change nothing). Before this test
+ * one is strictly smaller / larger (NaN and 0 against -0 change nothing). Option words end at a
+ * NUL byte. Before this test
  * atlasd refused those bounds and hex numbers, printed 1e+17 and -0, and aggregated differently.
  */
 import assert from "node:assert/strict";
@@ -20,6 +21,16 @@ const SETUP: string[][] = [
 
 /** Replies to these, in order, must equal Redis's (RESP2, then again under RESP3). */
 const COMMANDS: string[][] = [
+  // Option words are compared as C strings (up to a NUL), as strcasecmp does.
+  ["ZADD", "zn", "NX\0x", "CH\0", "1", "a"],
+  ["ZRANGE", "z", "0", "-1", "WITHSCORES\0"],
+  ["ZRANGE", "z", "-inf", "+inf", "BYSCORE\0", "LIMIT\0y", "0", "2"],
+  ["ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT\0", "0", "1"],
+  ["ZUNION", "1", "z", "AGGREGATE\0", "MAX\0z", "WITHSCORES\0"],
+  ["ZINTERCARD", "1", "z", "LIMIT\0", "2"],
+  ["ZRANDMEMBER", "zn", "-2", "WITHSCORES\0"],
+  ["HSET", "hn", "f", "v"],
+  ["HRANDFIELD", "hn", "-2", "WITHVALUES\0"],
   // ZSCAN looks the key up before reading its options (as HSCAN and SSCAN do).
   ["ZSCAN", "nokey", "0", "foo"],
   ["ZSCAN", "nokey", "0", "COUNT", "0"],

@@ -7,6 +7,7 @@
  * RESP3 clients get the pairs nested here.
  */
 import type { Reply } from "../store/reply.ts";
+import { cWord } from "../store/util.ts";
 
 const WITHSCORES_COMMANDS = new Set([
   "zrange",
@@ -22,9 +23,10 @@ const WITHSCORES_COMMANDS = new Set([
 /** Whether this command's reply must be nested into pairs for a RESP3 client. */
 export function nestsPairs(name: string, argv: readonly string[]): boolean {
   if (name === "zpopmin" || name === "zpopmax") return argv.length === 3;
-  if (name === "hrandfield") return argv.length === 4 && argv[3].toLowerCase() === "withvalues";
+  // Option words as the commands read them: C strings, up to a NUL.
+  if (name === "hrandfield") return argv.length === 4 && cWord(argv[3]) === "withvalues";
   if (!WITHSCORES_COMMANDS.has(name)) return false;
-  for (let i = 2; i < argv.length; i++) if (argv[i].toLowerCase() === "withscores") return true;
+  for (let i = 2; i < argv.length; i++) if (cWord(argv[i]) === "withscores") return true;
   return false;
 }
 

@@ -9,8 +9,7 @@ import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { parseInt64 } from "./numbers.ts";
 import { error, integer, type Reply } from "./reply.ts";
-import { cWord } from "./bitfield.ts";
-import { parseIntArg } from "./util.ts";
+import { cWord, parseIntArg } from "./util.ts";
 
 const S = "bitmap";
 const ERR_OFFSET = error("ERR bit offset is not an integer or out of range");

@@ -19,17 +19,6 @@ export interface FieldType {
 /** Redis's bit offsets stop where the byte index would reach proto-max-bulk-len (512 MB). */
 const OFFSET_BYTES_LIMIT = 536870912n;
 
-/**
- * An option word as C's strcasecmp sees a Redis argument: up to its first NUL byte, lower-cased
- * (only ASCII letters matter for the words compared against). Longer than any option word: "\0",
- * which matches none (and a huge argument is not lower-cased).
- */
-export function cWord(text: string): string {
-  const nul = text.indexOf("\0");
-  const end = nul < 0 ? text.length : nul;
-  return end > 32 ? "\0" : text.slice(0, end).toLowerCase();
-}
-
 /** `i1`..`i64`, `u1`..`u63` (lower-case prefix only, digits as string2ll up to a NUL); else null. */
 export function parseFieldType(text: string): FieldType | null {
   const prefix = text.charAt(0);

@@ -13,7 +13,6 @@
  */
 import { bytesToBinary } from "./binary.ts";
 import {
-  cWord,
   type FieldType,
   fieldValue,
   type OverflowMode,
@@ -23,6 +22,7 @@ import {
   updateField,
   writeField,
 } from "./bitfield.ts";
+import { cWord } from "./util.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_INTEGER, ERR_STRING_TOO_LONG, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";

@@ -8,12 +8,12 @@
  * and the destination existed.
  */
 import { bytesToBinary } from "./binary.ts";
-import { cWord } from "./bitfield.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { error, integer, type Reply } from "./reply.ts";
+import { cWord } from "./util.ts";
 
 type BitOp = "and" | "or" | "xor" | "not";
 

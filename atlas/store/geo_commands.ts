@@ -7,7 +7,6 @@
  * ("%.17Lf", trimmed), so RESP3 clients get `,13.36...` and RESP2 clients that text in a bulk
  * string.
  */
-import { cWord } from "./bitfield.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import {
@@ -32,7 +31,7 @@ import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { pqsort } from "./pqsort.ts";
 import { array, bulk, EMPTY_ARRAY, error, integer, NIL, NIL_ARRAY, type Reply } from "./reply.ts";
-import { exceedsLength, lookupAs, parseInt64Arg } from "./util.ts";
+import { cWord, exceedsLength, lookupAs, parseInt64Arg } from "./util.ts";
 import { parseScoreArg } from "./zset_commands.ts";
 import { ZSetValue } from "./zset_value.ts";
 

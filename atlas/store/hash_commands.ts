@@ -35,9 +35,9 @@ import {
 import { globMatch } from "./glob.ts";
 import { parseCursor } from "./scan.ts";
 import {
+  cWord,
   exceedsLength,
   lookupAs,
-  lower,
   nth,
   pairedCountOutOfRange,
   parseRandomCount,
@@ -252,7 +252,7 @@ function hrandfield(ks: Keyspace, argv: string[]): Reply {
   if (typeof count !== "number") return count;
   if (argv.length > 4) return error("ERR syntax error");
   const withValues = argv.length === 4;
-  if (withValues && lower(argv[3]) !== "withvalues") return error("ERR syntax error");
+  if (withValues && cWord(argv[3]) !== "withvalues") return error("ERR syntax error");
   const outOfRange = withValues ? pairedCountOutOfRange(argv[2]) : null;
   if (outOfRange !== null) return outOfRange;
   const h = lookupAs(ks, argv[1], HashValue);

@@ -1,5 +1,4 @@
 /** Generic key commands: DEL EXISTS TYPE RENAME SCAN KEYS EXPIRE TTL PERSIST FLUSHALL ... */
-import { cWord } from "./bitfield.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NO_SUCH_KEY, ERR_SYNTAX, sanitize } from "./errors.ts";
 import { ERR_INT32_RANGE, parseInt32 } from "./db_commands.ts";
@@ -14,7 +13,7 @@ import { StreamValue } from "./stream_value.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
 import { deserializeValue, serializeValue } from "./serialize.ts";
-import { ERR_INT, invalidExpire, lower, parseInt64Arg, parseIntArg } from "./util.ts";
+import { cWord, ERR_INT, invalidExpire, lower, parseInt64Arg, parseIntArg } from "./util.ts";
 
 const G = "generic";
 

@@ -1,6 +1,5 @@
 /** String commands: GET SET (all options) INCR* APPEND GETRANGE SETRANGE GETEX LCS ... */
 import { bytesToBinary } from "./binary.ts";
-import { cWord } from "./bitfield.ts";
 import { type BuiltinCommand, command } from "./command_table.ts";
 import {
   ERR_NAN_INF,
@@ -26,7 +25,7 @@ import {
   parseStrtold,
 } from "./numbers.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply } from "./reply.ts";
-import { invalidExpire, lower, parseIntArg } from "./util.ts";
+import { cWord, invalidExpire, lower, parseIntArg } from "./util.ts";
 
 const S = "string";
 const EMPTY_BULK = bulk("");

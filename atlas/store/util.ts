@@ -14,6 +14,17 @@ export function lower(text: string): string {
   return text.length < 32 ? text.toLowerCase() : text.slice(0, 32).toLowerCase() + "\0";
 }
 
+/**
+ * An option word as C's strcasecmp sees a Redis argument: up to its first NUL byte, lower-cased
+ * (only ASCII letters matter for the words compared against). Longer than any option word: "\0",
+ * which matches none (and a huge argument is not lower-cased).
+ */
+export function cWord(text: string): string {
+  const nul = text.indexOf("\0");
+  const end = nul < 0 ? text.length : nul;
+  return end > 32 ? "\0" : text.slice(0, end).toLowerCase();
+}
+
 /** A number from an int64 argument, or null. Values beyond ±2^53 are clamped to ±Infinity. */
 export function parseIntArg(text: string): number | null {
   const v = parseInt64(text);

@@ -8,7 +8,7 @@ import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { array, bulk, error, integer, pairsArray, type Reply } from "./reply.ts";
 import { SetValue } from "./set_value.ts";
-import { exceedsLength, lower, parseIntArg } from "./util.ts";
+import { cWord, exceedsLength, parseIntArg } from "./util.ts";
 import { normalizeListpackZeros, parseScoreArg } from "./zset_commands.ts";
 import { ZSetValue } from "./zset_value.ts";
 
@@ -74,7 +74,7 @@ function parseRequest(
   }
   const req: Request = { sources, aggregate: "sum", withScores: false };
   for (let i = at + 1 + numkeys; i < argv.length; i++) {
-    const opt = lower(argv[i]);
+    const opt = cWord(argv[i]); // strcasecmp: up to a NUL
     if (opt === "weights" && op !== "diff" && i + numkeys < argv.length) {
       for (const source of sources) {
         const w = parseScoreArg(argv[++i]);
@@ -82,7 +82,7 @@ function parseRequest(
         source.weight = w;
       }
     } else if (opt === "aggregate" && op !== "diff" && i + 1 < argv.length) {
-      const a = lower(argv[++i]);
+      const a = cWord(argv[++i]);
       if (a !== "sum" && a !== "min" && a !== "max") return ERR_SYNTAX;
       req.aggregate = a;
     } else if (opt === "withscores" && allowWithScores) req.withScores = true;
@@ -193,7 +193,7 @@ function zintercard(ks: Keyspace, argv: string[]): Reply {
   if (!("sources" in req)) return req;
   let limit = 0;
   for (let i = 2 + numkeys; i < argv.length; i++) {
-    if (lower(argv[i]) === "limit" && i + 1 < argv.length) {
+    if (cWord(argv[i]) === "limit" && i + 1 < argv.length) {
       const n = parseIntArg(argv[++i]);
       if (n === null || n < 0) return error("ERR LIMIT can't be negative");
       limit = n;

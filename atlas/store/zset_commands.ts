@@ -27,9 +27,9 @@ import { parseCursor } from "./scan.ts";
 import { sortScore } from "./sort_command.ts";
 import {
   clampRange,
+  cWord,
   exceedsLength,
   lookupAs,
-  lower,
   pairedCountOutOfRange,
   parseIntArg,
   parseMpop,
@@ -159,7 +159,7 @@ function parseZadd(argv: string[]): ZaddFlags | Reply {
     scores: [],
   };
   for (; f.first < argv.length; f.first++) {
-    const opt = lower(argv[f.first]);
+    const opt = cWord(argv[f.first]); // strcasecmp: up to a NUL
     if (opt === "nx") f.nx = true;
     else if (opt === "xx") f.xx = true;
     else if (opt === "gt") f.gt = true;
@@ -198,6 +198,7 @@ function zadd(ks: Keyspace, argv: string[]): Reply {
     if (f.xx) return f.incr ? NIL : integer(0);
     z = ks.createCollection(key, new ZSetValue());
   }
+  const touched = ks.touched.length;
   const before = ks.beginMutation(key, z);
   let added = 0, updated = 0;
   let incrResult: number | null = null;
@@ -234,6 +235,8 @@ function zadd(ks: Keyspace, argv: string[]): Reply {
     for (const member of negativeZero) z.add(member, 0);
   }
   ks.endMutation(key, z, before);
+  // Nothing added or moved: Redis does not signal the key (a WATCH holds, no invalidation).
+  if (added + updated === 0) ks.touched.length = touched;
   if (added + updated > 0) ks.notify(EventClass.ZSet, f.incr ? "zincr" : "zadd", key);
   if (nanError) return error("ERR resulting score is not a number (NaN)");
   if (added + updated > 0) ks.emit(argv);
@@ -410,7 +413,7 @@ function parseRangeOptions(
 ): Reply | null {
   let count = -1; // the last LIMIT's count, as given
   for (let i = from; i < argv.length; i++) {
-    const opt = lower(argv[i]);
+    const opt = cWord(argv[i]);
     if (opt === "withscores" && allow.withScores) q.withScores = true;
     else if (opt === "limit" && i + 2 < argv.length) {
       const o = parseIntArg(argv[i + 1]);
@@ -621,7 +624,7 @@ function zrandmember(ks: Keyspace, argv: string[]): Reply {
   if (typeof count !== "number") return count;
   if (argv.length > 4) return ERR_SYNTAX;
   const withScores = argv.length === 4;
-  if (withScores && lower(argv[3]) !== "withscores") return ERR_SYNTAX;
+  if (withScores && cWord(argv[3]) !== "withscores") return ERR_SYNTAX;
   const outOfRange = withScores ? pairedCountOutOfRange(argv[2]) : null;
   if (outOfRange !== null) return outOfRange;
   const z = lookupAs(ks, argv[1], ZSetValue);
