@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  cWord,
   fieldValue,
   parseFieldOffset,
   parseFieldType,
@@ -8,6 +7,7 @@ import {
   updateField,
   writeField,
 } from "./bitfield.ts";
+import { cWord } from "./util.ts";
 
 Deno.test("parseFieldType: i1..i64, u1..u63, lower-case prefix, string2ll digits up to a NUL", () => {
   assert.deepEqual(parseFieldType("i1"), { signed: true, bits: 1 });
