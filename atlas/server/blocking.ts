@@ -281,11 +281,15 @@ export class Blocking {
       const waiter = queue[skip];
       const reply = this.#attempt(key, waiter.op, false);
       if (reply instanceof Promise) {
-        return reply.then((r) => {
+        return reply.then(async (r) => {
           if (r === null) {
             return isStreamOp(waiter.op) ? this.#serveKey(key, skip + 1) : undefined;
           }
-          if (r.kind === "error" && !isFinal(r)) return this.#serveKey(key, skip + 1);
+          if (
+            r.kind === "error" && !isFinal(r) && !await this.#destinationRefused(key, waiter.op)
+          ) {
+            return this.#serveKey(key, skip + 1);
+          }
           this.#finish(waiter, r);
           return this.#serveKey(key, skip);
         });
@@ -296,10 +300,33 @@ export class Blocking {
         skip++;
         continue;
       }
-      if (reply.kind === "error" && !isFinal(reply)) skip++;
-      else this.#finish(waiter, reply);
+      if (reply.kind === "error" && !isFinal(reply)) {
+        const refused = this.#destinationRefused(key, waiter.op);
+        if (refused instanceof Promise) {
+          return refused.then((yes) => {
+            if (!yes) return this.#serveKey(key, skip + 1);
+            this.#finish(waiter, reply);
+            return this.#serveKey(key, skip);
+          });
+        }
+        if (refused) this.#finish(waiter, reply);
+        else skip++;
+      } else this.#finish(waiter, reply);
       queue = this.#queues.get(key);
     }
+  }
+
+  /**
+   * Whether a BLMOVE / BRPOPLPUSH waiter's WRONGTYPE comes from its destination: its source (the
+   * key served) still holds a list. Redis then answers the waiter WRONGTYPE and unblocks it (the
+   * element stays in the source for the next waiter); a source of another type leaves it blocked.
+   */
+  #destinationRefused(key: string, op: BlockOp): boolean | Promise<boolean> {
+    if (op.kind !== "move") return false;
+    return after(
+      this.#executor.execute(["TYPE", key]),
+      (type) => type.kind === "simple" && type.value === "list",
+    );
   }
 
   /** Cancels every waiter (server shutdown). */

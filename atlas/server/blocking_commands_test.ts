@@ -132,6 +132,36 @@ Deno.test("a key's waiters of another type stay blocked while the matching ones 
   });
 });
 
+Deno.test("a BLMOVE / BRPOPLPUSH whose destination became another type answers WRONGTYPE", async () => {
+  // Redis 7.0.15: the waiter is answered WRONGTYPE and unblocked, the element stays in the source
+  // for the next waiter; a waiter whose source is replaced by another type stays blocked.
+  for (const async of [false, true]) {
+    await withServer(async ({ connect, blocked }) => {
+      const [a, c, other, w] = [
+        await connect(2),
+        await connect(2),
+        await connect(2),
+        await connect(2),
+      ];
+      const mover = a.one("BLMOVE", "q", "d", "LEFT", "LEFT", "0");
+      await blocked(1);
+      const popper = c.one("BLPOP", "q", "0");
+      await blocked(2);
+      await w.one("SET", "d", "str");
+      await w.one("RPUSH", "q", "x");
+      assert.deepEqual(await mover, WRONGTYPE);
+      assert.deepEqual(await popper, arr(b("q"), b("x")));
+      const old = other.one("BRPOPLPUSH", "src", "dst", "0");
+      await blocked(1);
+      await w.one("SET", "src", "not-a-list");
+      await w.one("DEL", "src");
+      await w.one("RPUSH", "src", "y");
+      assert.deepEqual(await old, b("y"));
+      assert.deepEqual(await w.one("LRANGE", "dst", "0", "-1"), arr(b("y")));
+    }, async);
+  }
+});
+
 Deno.test("a transaction's ZADD is seen by a BZMPOP waiter only after EXEC", async () => {
   await withServer(async ({ connect, blocked }) => {
     const a = await connect(2);
