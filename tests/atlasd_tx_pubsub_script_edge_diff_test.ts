@@ -12,7 +12,8 @@
  * string.format, tonumber, cjson and table keys treat them as Redis's Lua does; cmsgpack and
  * struct, byte for byte (pack, unpack, offsets, errors). SORT of a set BY nosort is sorted when a
  * script runs it; read-only scripts refuse PFCOUNT; XREAD BLOCK is refused where Redis's option
- * loop meets it, the command named as typed. Before this test
+ * loop meets it, the command named as typed; BLMPOP / BZMPOP run as LMPOP / ZMPOP (after their
+ * timeout is checked). Before this test
  * atlasd answered most of these lines otherwise; the others already agreed and stay as neighbours.
  */
 import assert from "node:assert/strict";
@@ -25,6 +26,8 @@ const SETUP: string[][] = [
   ["SET", "strkey", "abc"],
   ["SET", "big", "2147483647"],
   ["SADD", "sortset", "3", "1", "2", "10", "b", "a"],
+  ["RPUSH", "bl", "a", "b", "c"],
+  ["ZADD", "bz", "1", "a", "2", "b"],
   ["PFADD", "hll", "a", "b"],
   ["XADD", "st", "1-1", "f", "v"],
 ];
@@ -38,6 +41,16 @@ const LINES: string[][] = [
     "1",
     "sortset",
   ),
+  // BLMPOP / BZMPOP run non-blocking inside a script, their arguments checked in Redis's order.
+  e0("return redis.call('blmpop', 0, 1, 'bl', 'LEFT', 'COUNT', 2)"),
+  e0("return redis.call('blmpop', 0, 1, 'nokey', 'LEFT')"),
+  e0("return redis.call('bzmpop', '0.5', 1, 'bz', 'MAX')"),
+  e0("return redis.call('blmpop', -1, 1, 'bl', 'LEFT')"),
+  e0("return redis.call('blmpop', 'x', 1, 'bl', 'LEFT')"),
+  e0("return redis.call('blmpop', -1, 0, 'bl', 'LEFT')"),
+  e0("return redis.call('blmpop', 0, 1, 'bl')"),
+  e0("return redis.call('bzmpop', 0, 1, 'bl', 'MIN')"),
+  ["EVAL_RO", "return redis.call('blmpop', 0, 1, 'bl', 'LEFT')", "0"],
   // Read-only scripts refuse PFCOUNT (it may write its cache in Redis).
   e("return redis.call('PFCOUNT', KEYS[1])", "1", "hll"),
   ["EVAL_RO", "return redis.call('PFCOUNT', KEYS[1])", "1", "hll"],

@@ -5,6 +5,7 @@
 import { array, bulk, error, type Reply, simple } from "../store/reply.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { parseInt64 } from "../store/numbers.ts";
+import { parseMpop, parseTimeoutMs } from "../store/util.ts";
 import type { Store } from "../store/store.ts";
 
 /**
@@ -28,10 +29,8 @@ const NOT_FROM_SCRIPTS: Readonly<Record<string, number>> = {
   brpop: -3,
   brpoplpush: 4,
   blmove: 6,
-  blmpop: -5,
   bzpopmin: -3,
   bzpopmax: -3,
-  bzmpop: -5,
   wait: 3,
   monitor: 1,
   sync: 1,
@@ -99,12 +98,33 @@ export function serverCommand(cmd: string[], ctx: ExecContext): Reply | null {
   }
 }
 
+/**
+ * The command a script runs for `cmd`: itself, except BLMPOP / BZMPOP, which never block inside a
+ * script (Redis 7.0 lets scripts call them): their arguments are checked in Redis's order
+ * (numkeys, direction, COUNT, then the timeout) and LMPOP / ZMPOP without the timeout answers.
+ */
+function nonBlockingForm(cmd: string[]): string[] | Reply {
+  const name = cmd[0].toLowerCase();
+  if (name !== "blmpop" && name !== "bzmpop") return cmd;
+  const list = name === "blmpop";
+  const parsed = parseMpop(cmd.slice(1), list ? ["left", "right"] : ["min", "max"]);
+  if (!("keys" in parsed)) return parsed;
+  const timeout = parseTimeoutMs(cmd[1]);
+  if (typeof timeout !== "number") return timeout;
+  return [list ? "LMPOP" : "ZMPOP", ...cmd.slice(2)];
+}
+
 /** Why a script may not run this command (Redis's texts and order), or null. */
 export function refusal(store: Store, cmd: string[], readOnly: boolean): Reply | null {
   const name = cmd[0].toLowerCase();
   const arityOk = (arity: number) => arity > 0 ? cmd.length === arity : cmd.length >= -arity;
   const serverArity = SERVER_COMMAND_ARITY[name];
   if (serverArity !== undefined) return arityOk(serverArity) ? null : error(WRONG_ARGS);
+  if (name === "blmpop" || name === "bzmpop") {
+    if (!arityOk(-5)) return error(WRONG_ARGS);
+    if (readOnly) return error("ERR Write commands are not allowed from read-only scripts.");
+    return null;
+  }
   const found = store.commands.get(name);
   if (found === undefined) {
     const arity = NOT_FROM_SCRIPTS[name];
@@ -162,7 +182,9 @@ export function scriptHost(
       if (refused !== null) return refused;
       const local = serverCommand(cmd, ctx);
       if (local !== null) return local;
-      const r = store.execute(cmd, inScript);
+      const plain = nonBlockingForm(cmd);
+      if (!Array.isArray(plain)) return plain;
+      const r = store.execute(plain, inScript);
       if (r.log !== null) log.push(...r.log);
       return r.reply;
     },

@@ -2,28 +2,13 @@
  * BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP: argument checks, then Blocking
  * (or one try inside EXEC).
  */
-import { ceilLongDoubleTimes1000, parseStrtold } from "../store/numbers.ts";
 import { error, NIL, NIL_ARRAY, type Reply } from "../store/reply.ts";
-import { parseMpop } from "../store/util.ts";
+import { parseMpop, parseTimeoutMs } from "../store/util.ts";
 import type { BlockOp } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import type { ServerCommand } from "./table.ts";
 import { Blocked, type HandlerResult } from "./types.ts";
-
-/**
- * Redis getTimeoutFromObjectOrReply: seconds as a long double (string2ld: inf allowed; no space,
- * NaN or over/underflow), then (long long) ceill(seconds * 1000); 0 = forever. Redis 7.0.15 does
- * not range-check that conversion, which gives LLONG_MIN for inf and anything from 2^63 ms on,
- * so those are "negative" (BLPOP k inf); a tiny negative like -0.0001 rounds up to 0.
- */
-export function parseTimeoutMs(text: string): number | Reply {
-  const seconds = parseStrtold(text);
-  if (seconds === null) return error("ERR timeout is not a float or out of range");
-  const ms = Number.isFinite(seconds.exponent) ? ceilLongDoubleTimes1000(seconds) : -1n;
-  if (ms < 0n || ms >= 1n << 63n) return error("ERR timeout is negative");
-  return Number(ms);
-}
 
 function block(
   ctx: ServerContext,

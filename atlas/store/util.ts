@@ -3,7 +3,7 @@ import { ERR_NOT_INTEGER } from "./errors.ts";
 import { HashValue } from "./hash_value.ts";
 import type { Keyspace, Value } from "./keyspace.ts";
 import { ListValue } from "./list_value.ts";
-import { type Int64, parseInt64 } from "./numbers.ts";
+import { ceilLongDoubleTimes1000, type Int64, parseInt64, parseStrtold } from "./numbers.ts";
 import { error, type Reply } from "./reply.ts";
 import { SetValue } from "./set_value.ts";
 import { StreamValue } from "./stream_value.ts";
@@ -211,4 +211,18 @@ export function parseMpop(argv: string[], words: readonly [string, string]): Mpo
     first: where === words[0],
     count: count === -1 ? 1 : count,
   };
+}
+
+/**
+ * Redis getTimeoutFromObjectOrReply: seconds as a long double (string2ld: inf allowed; no space,
+ * NaN or over/underflow), then (long long) ceill(seconds * 1000); 0 = forever. Redis 7.0.15 does
+ * not range-check that conversion, which gives LLONG_MIN for inf and anything from 2^63 ms on,
+ * so those are "negative" (BLPOP k inf); a tiny negative like -0.0001 rounds up to 0.
+ */
+export function parseTimeoutMs(text: string): number | Reply {
+  const seconds = parseStrtold(text);
+  if (seconds === null) return error("ERR timeout is not a float or out of range");
+  const ms = Number.isFinite(seconds.exponent) ? ceilLongDoubleTimes1000(seconds) : -1n;
+  if (ms < 0n || ms >= 1n << 63n) return error("ERR timeout is negative");
+  return Number(ms);
 }
