@@ -148,6 +148,12 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET list-max-listpack-size 2147483648",
     "CONFIG SET list-max-listpack-size -2147483649",
     "CONFIG SET list-max-listpack-size x",
+    // list-compress-depth: Redis's parse errors; only its default (ATLAS compresses no list).
+    "CONFIG GET list-compress-depth",
+    "CONFIG SET list-compress-depth 0",
+    "CONFIG SET list-compress-depth -1",
+    "CONFIG SET list-compress-depth x",
+    "CONFIG SET list-compress-depth 2147483648",
     // Back to Redis 7.0's defaults.
     "CONFIG SET hash-max-listpack-entries 512 hash-max-listpack-value 64",
     "CONFIG SET set-max-intset-entries 512 list-max-listpack-size -2",

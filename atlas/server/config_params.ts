@@ -181,6 +181,22 @@ function evictionKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param
 }
 
 /**
+ * list-compress-depth: ATLAS keeps lists uncompressed, so only Redis's default 0 is accepted;
+ * other values, checked first with Redis's texts (an int, 0..INT_MAX), are refused rather than
+ * silently ignored.
+ */
+const listCompressDepth: Param = {
+  get: () => "0",
+  check(_ctx, value) {
+    const n = parseInteger(value);
+    if (n === null) return ERR_INTEGER;
+    if (n < 0n || n > INT_MAX) return range(0n, INT_MAX);
+    return n === 0n ? null : "ATLAS does not compress list nodes: only 0 is supported";
+  },
+  set: () => null,
+};
+
+/**
  * maxmemory-clients (Redis 7.0's client eviction): ATLAS does not evict clients, so only its
  * default 0 (off) is accepted; other values, checked first with Redis's texts (a memory value
  * or N% up to 100%), are refused rather than silently ignored.
@@ -318,6 +334,7 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "zset-max-ziplist-value": zsetValue,
   "list-max-listpack-size": listSize,
   "list-max-ziplist-size": listSize,
+  "list-compress-depth": listCompressDepth,
   "stream-node-max-bytes": layoutParam(
     "stream-node-max-bytes",
     "streamNodeMaxBytes",
