@@ -23,6 +23,7 @@ import {
   replyDifferences,
   type RespValue,
   showReply,
+  watchDifferences,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -215,19 +216,6 @@ Deno.test("bitmap command edge cases match redis-server (RESP2 and RESP3)", () =
     assert.deepEqual(differences, []);
   }));
 
-async function watchOutcome(
-  watcher: RawClient,
-  other: RawClient,
-  c: (typeof WATCH_CASES)[number],
-): Promise<RespValue[]> {
-  await other.call(["FLUSHALL"], ...c.setup);
-  const replies = await watcher.call(["WATCH", "k"]);
-  replies.push(...await other.call(argvOf(c.command)));
-  replies.push(...await watcher.call(["MULTI"], ["PING"], ["EXEC"]));
-  replies.push(...await other.call(["GET", "k"], ["OBJECT", "ENCODING", "k"]));
-  return replies;
-}
-
 async function trackingOutcome(
   tracker: RawClient,
   other: RawClient,
@@ -243,21 +231,18 @@ async function trackingOutcome(
 }
 
 Deno.test("bitmap writes that change nothing leave WATCH and client tracking alone", () =>
-  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
+  withRedisAndAtlasd(async (redis, atlas, servers) => {
+    const { redisPort, atlasPort } = servers;
+    const cases = WATCH_CASES.map((c) => ({ watch: "k", setup: c.setup, op: argvOf(c.command) }));
+    const after = [["GET", "k"], ["OBJECT", "ENCODING", "k"]];
+    const outcomes: string[] = [];
+    const differences = await watchDifferences(servers, cases, [], { after, outcomes });
+    // Both outcomes are covered: an EXEC that ran and one that was aborted.
+    assert.ok(
+      outcomes.some((o) => o.includes("PONG")) && outcomes.some((o) => o.includes('"nil"')),
+    );
     const others = [await RawClient.connect(redisPort), await RawClient.connect(atlasPort)];
     try {
-      const differences: string[] = [];
-      const outcomes: string[] = [];
-      for (const c of WATCH_CASES) {
-        const want = showReply({ t: "array", v: await watchOutcome(redis, others[0], c) });
-        const got = showReply({ t: "array", v: await watchOutcome(atlas, others[1], c) });
-        if (got !== want) differences.push(`${c.command}\n  atlasd: ${got}\n  redis:  ${want}`);
-        outcomes.push(want);
-      }
-      // Both outcomes are covered: an EXEC that ran and one that was aborted.
-      assert.ok(
-        outcomes.some((o) => o.includes("PONG")) && outcomes.some((o) => o.includes('"nil"')),
-      );
       await redis.call(["HELLO", "3"]);
       await atlas.call(["HELLO", "3"]);
       const invalidated: string[] = [];

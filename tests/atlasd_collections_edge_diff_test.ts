@@ -10,9 +10,10 @@
  */
 import assert from "node:assert/strict";
 import {
-  RawClient,
   replyDifferences,
   type RespValue,
+  type WatchCase,
+  watchDifferences,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -118,7 +119,7 @@ Deno.test("list, hash and set edge cases match redis-server", () =>
   }));
 
 /** The other connection's command between WATCH and EXEC, and the key watched. */
-const WATCH_CASES: { op: string[]; watch: string }[] = [
+const WATCH_CASES: WatchCase[] = [
   { op: ["SADD", "s", "a"], watch: "s" },
   { op: ["SADD", "s", "a", "b"], watch: "s" },
   { op: ["SADD", "s", "a", "new"], watch: "s" },
@@ -137,37 +138,15 @@ const WATCH_CASES: { op: string[]; watch: string }[] = [
   { op: ["HSET", "h", "f", "v"], watch: "h" },
 ];
 
-async function runWatch(
-  watcher: RawClient,
-  other: RawClient,
-  c: (typeof WATCH_CASES)[number],
-): Promise<RespValue[]> {
-  await other.call(
-    ["FLUSHALL"],
-    ["SADD", "s", "a", "b", "c"],
-    ["SADD", "s2", "c", "z"],
-    ["RPUSH", "l", "a", "b", "c"],
-    ["HSET", "h", "f", "v"],
-  );
-  const replies = await watcher.call(["WATCH", c.watch]);
-  replies.push(...await other.call(c.op));
-  replies.push(...await watcher.call(["MULTI"], ["PING"], ["EXEC"]));
-  return replies;
-}
+/** What the other connection stores before each case. */
+const WATCH_SETUP: string[][] = [
+  ["SADD", "s", "a", "b", "c"],
+  ["SADD", "s2", "c", "z"],
+  ["RPUSH", "l", "a", "b", "c"],
+  ["HSET", "h", "f", "v"],
+];
 
 Deno.test("which list/set writes touch a WATCHed key, as in redis-server", () =>
-  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
-    const others = [await RawClient.connect(redisPort), await RawClient.connect(atlasPort)];
-    try {
-      const differences: string[] = [];
-      for (const c of WATCH_CASES) {
-        const want = JSON.stringify(await runWatch(redis, others[0], c));
-        const got = JSON.stringify(await runWatch(atlas, others[1], c));
-        const line = `WATCH ${c.watch}; ${c.op.join(" ")}`;
-        if (got !== want) differences.push(`${line}\n  atlasd: ${got}\n  redis:  ${want}`);
-      }
-      assert.deepEqual(differences, []);
-    } finally {
-      for (const other of others) await other.close();
-    }
+  withRedisAndAtlasd(async (_redis, _atlas, servers) => {
+    assert.deepEqual(await watchDifferences(servers, WATCH_CASES, WATCH_SETUP), []);
   }));

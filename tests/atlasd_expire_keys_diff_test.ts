@@ -25,6 +25,8 @@ import {
   RawClient,
   replyDifferences,
   type RespValue,
+  type WatchCase,
+  watchDifferences,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -59,8 +61,8 @@ const LINES: Line[] = [
   ["EXPIRE", "e", "100", "GT\x00", "lt"],
   ["EXPIRE", "e", "100", "nx\x00", "XX"],
   ["PEXPIRE", "e", "100000", "gt\x00junk"],
-  // A container's unknown subcommand is quoted as a C string too.
-  ["OBJECT", "encoding\x00", "e"],
+  // A container's unknown subcommand is quoted as a C string too. (Not "encoding\0": Redis hashes
+  // the whole name but compares up to the NUL, so whether it finds ENCODING depends on its seed.)
   ["CONFIG", "foo\x00bar"],
   ["CLIENT", "x\x00y", "z"],
   ["EXPIRE", "e", "100", "\x00"],
@@ -288,7 +290,7 @@ function normalize(mode: string, v: RespValue): string {
 }
 
 /** The other connection's commands between WATCH and EXEC, after `setup`, and the key watched. */
-const WATCH_CASES: { setup: string[][]; watch: string; ops: string[][] }[] = [
+const WATCH_CASES: WatchCase[] = [
   { setup: [["SET", "k", "v"]], watch: "k", ops: [["EXPIRE", "k", "100"]] },
   { setup: [["SET", "k", "v", "EX", "100"]], watch: "k", ops: [["EXPIRE", "k", "100", "NX"]] },
   { setup: [["SET", "k", "v", "EX", "100"]], watch: "k", ops: [["EXPIRE", "k", "50", "GT"]] },
@@ -320,18 +322,6 @@ const WATCH_CASES: { setup: string[][]; watch: string; ops: string[][] }[] = [
   { setup: [["SET", "k", "v"]], watch: "k", ops: [["DEL", "nokey", "nokey"]] },
   { setup: [["SET", "k", "v"]], watch: "k", ops: [["UNLINK", "k", "k"]] },
 ];
-
-async function runWatch(
-  watcher: RawClient,
-  other: RawClient,
-  c: (typeof WATCH_CASES)[number],
-): Promise<RespValue[]> {
-  await other.call(["FLUSHALL"], ...c.setup);
-  const replies = await watcher.call(["WATCH", c.watch]);
-  replies.push(...await other.call(...c.ops));
-  replies.push(...await watcher.call(["MULTI"], ["PING"], ["EXEC"]));
-  return replies;
-}
 
 /** Commands whose keyspace events (and replies) must match, on a RESP3 client that listens. */
 const EVENT_LINES: string[][] = [
@@ -413,19 +403,7 @@ Deno.test("key expiry and generic key commands match redis-server", () =>
     const show = (reply: RespValue, i: number) => normalize(modes[i], reply);
     assert.deepEqual(await replyDifferences(redis, atlas, commands, show), []);
 
-    const others = [await RawClient.connect(redisPort), await RawClient.connect(atlasPort)];
-    try {
-      const differences: string[] = [];
-      for (const c of WATCH_CASES) {
-        const want = JSON.stringify(await runWatch(redis, others[0], c));
-        const got = JSON.stringify(await runWatch(atlas, others[1], c));
-        const line = `WATCH ${c.watch}; ${c.ops.map((op) => op.join(" ")).join("; ")}`;
-        if (got !== want) differences.push(`${line}\n  atlasd: ${got}\n  redis:  ${want}`);
-      }
-      assert.deepEqual(differences, []);
-    } finally {
-      for (const other of others) await other.close();
-    }
+    assert.deepEqual(await watchDifferences({ redisPort, atlasPort }, WATCH_CASES), []);
 
     assert.deepEqual(await eventTranscript(atlasPort), await eventTranscript(redisPort));
 

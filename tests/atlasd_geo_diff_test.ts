@@ -14,9 +14,9 @@
  */
 import assert from "node:assert/strict";
 import {
-  RawClient,
   replyDifferences,
-  type RespValue,
+  type WatchCase,
+  watchDifferences,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -215,7 +215,7 @@ const COMMANDS: string[][] = [
 ];
 
 /** The other connection's command between WATCH and EXEC, and the key watched. */
-const WATCH_CASES: { op: string[]; watch: string }[] = [
+const WATCH_CASES: WatchCase[] = [
   // Nothing added or moved: the key is untouched.
   { op: ["GEOADD", "g", "13.361389", "38.115556", "Palermo"], watch: "g" },
   { op: ["GEOADD", "g", "CH", "13.361389", "38.115556", "Palermo"], watch: "g" },
@@ -249,22 +249,12 @@ const WATCH_CASES: { op: string[]; watch: string }[] = [
   { op: ["GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "500", "km"], watch: "g" },
 ];
 
-async function runWatch(
-  watcher: RawClient,
-  other: RawClient,
-  c: (typeof WATCH_CASES)[number],
-): Promise<RespValue[]> {
-  await other.call(
-    ["FLUSHALL"],
-    ["GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
-    ["SET", "old", "x"],
-    ["ZADD", "zw", "1", "a", "2", "b"],
-  );
-  const replies = await watcher.call(["WATCH", c.watch]);
-  replies.push(...await other.call(c.op));
-  replies.push(...await watcher.call(["MULTI"], ["PING"], ["EXEC"]));
-  return replies;
-}
+/** What the other connection stores before each case. */
+const WATCH_SETUP: string[][] = [
+  ["GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
+  ["SET", "old", "x"],
+  ["ZADD", "zw", "1", "a", "2", "b"],
+];
 
 Deno.test("geo commands match redis-server: options, errors, shapes, poles, NUL-ended words", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
@@ -279,21 +269,7 @@ Deno.test("geo commands match redis-server: options, errors, shapes, poles, NUL-
   }));
 
 Deno.test("which geo writes touch a WATCHed key, as in redis-server", () =>
-  withRedisAndAtlasd(async (_redis, _atlas, { redisPort, atlasPort }) => {
-    const clients = [
-      [await RawClient.connect(redisPort), await RawClient.connect(redisPort)],
-      [await RawClient.connect(atlasPort), await RawClient.connect(atlasPort)],
-    ];
-    try {
-      const differences: string[] = [];
-      for (const c of WATCH_CASES) {
-        const want = JSON.stringify(await runWatch(clients[0][0], clients[0][1], c));
-        const got = JSON.stringify(await runWatch(clients[1][0], clients[1][1], c));
-        const line = `WATCH ${c.watch}; ${c.op.join(" ")}`;
-        if (got !== want) differences.push(`${line}\n  atlasd: ${got}\n  redis:  ${want}`);
-      }
-      assert.deepEqual(differences, [], differences.join("\n"));
-    } finally {
-      for (const pair of clients) for (const c of pair) await c.close();
-    }
+  withRedisAndAtlasd(async (_redis, _atlas, servers) => {
+    const differences = await watchDifferences(servers, WATCH_CASES, WATCH_SETUP);
+    assert.deepEqual(differences, [], differences.join("\n"));
   }));

@@ -15,10 +15,9 @@
  */
 import assert from "node:assert/strict";
 import {
-  encodeCommand,
-  RawClient,
   replyDifferences,
   type RespValue,
+  watchDifferences,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -215,48 +214,17 @@ const WATCH_CASES: { op: string; watch: string }[] = [
   { op: "SINTERSTORE str strkey s", watch: "str" },
 ];
 
-async function watchOutcome(
-  watcher: RawClient,
-  other: RawClient,
-  sub: RawClient,
-  c: (typeof WATCH_CASES)[number],
-): Promise<string> {
-  await other.call(
-    ["FLUSHALL"],
-    ["SET", "str", "x"],
-    ["SET", "strkey", "v"],
-    ["HSET", "h", "a", "1", "s", "abc", "n", "9223372036854775807"],
-    ["SADD", "s", "a", "b", "c"],
-    ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
-  );
-  const replies = await watcher.call(["WATCH", c.watch]);
-  replies.push(...await other.call(c.op.split(" ")));
-  await sub.call(["PING"]); // every message the command published arrives before this reply
-  const published = sub.pushes.splice(0).map((p) => JSON.stringify(p));
-  replies.push(...await watcher.call(["MULTI"], ["PING"], ["EXEC"]));
-  await other.call(["CONFIG", "SET", "notify-keyspace-events", ""]);
-  return `${JSON.stringify(replies)} ${published.join(" ")}`;
-}
+/** What the other connection stores before each case. */
+const WATCH_SETUP: string[][] = [
+  ["SET", "str", "x"],
+  ["SET", "strkey", "v"],
+  ["HSET", "h", "a", "1", "s", "abc", "n", "9223372036854775807"],
+  ["SADD", "s", "a", "b", "c"],
+];
 
 Deno.test("which hash/set no-op writes touch a WATCHed key or publish events, as in redis-server", () =>
-  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
-    const others = [await RawClient.connect(redisPort), await RawClient.connect(atlasPort)];
-    const subs = [await RawClient.connect(redisPort), await RawClient.connect(atlasPort)];
-    try {
-      for (const sub of subs) {
-        await sub.call(["HELLO", "3"]);
-        await sub.writeRaw(encodeCommand(["PSUBSCRIBE", "__key*__:*"]));
-        assert.equal((await sub.takePushes(1)).length, 1);
-      }
-      const differences: string[] = [];
-      for (const c of WATCH_CASES) {
-        const want = await watchOutcome(redis, others[0], subs[0], c);
-        const got = await watchOutcome(atlas, others[1], subs[1], c);
-        const line = `WATCH ${c.watch}; ${c.op}`;
-        if (got !== want) differences.push(`${line}\n  atlasd: ${got}\n  redis:  ${want}`);
-      }
-      assert.deepEqual(differences, []);
-    } finally {
-      for (const client of [...others, ...subs]) await client.close();
-    }
+  withRedisAndAtlasd(async (_redis, _atlas, servers) => {
+    const cases = WATCH_CASES.map(({ op, watch }) => ({ op: op.split(" "), watch }));
+    const events = { keyspaceEvents: "KEA" };
+    assert.deepEqual(await watchDifferences(servers, cases, WATCH_SETUP, events), []);
   }));

@@ -20,6 +20,8 @@ import {
   RawClient,
   replyDifferences,
   type RespValue,
+  type WatchCase,
+  watchDifferences,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -187,7 +189,7 @@ for (const proto of ["2", "3"]) {
 }
 
 /** The other connection's command between WATCH and EXEC, and the key watched. */
-const WATCH_CASES: { op: string[]; watch: string }[] = [
+const WATCH_CASES: WatchCase[] = [
   { op: words("PFADD h a"), watch: "h" },
   { op: words("PFADD h"), watch: "h" },
   { op: words("PFADD h zz"), watch: "h" },
@@ -204,21 +206,11 @@ const WATCH_CASES: { op: string[]; watch: string }[] = [
   { op: words("PFSELFTEST"), watch: "h" },
 ];
 
-async function runWatch(
-  watcher: RawClient,
-  other: RawClient,
-  c: (typeof WATCH_CASES)[number],
-): Promise<RespValue[]> {
-  await other.call(
-    ["FLUSHALL"],
-    words("PFADD h a b c"),
-    ["PFADD", "d", ...Array.from({ length: 4000 }, (_, i) => `e${i}`)],
-  );
-  const replies = await watcher.call(["WATCH", c.watch]);
-  replies.push(...await other.call(c.op));
-  replies.push(...await watcher.call(["MULTI"], ["PING"], ["EXEC"]));
-  return replies;
-}
+/** What the other connection stores before each case. */
+const WATCH_SETUP: string[][] = [
+  words("PFADD h a b c"),
+  ["PFADD", "d", ...Array.from({ length: 4000 }, (_, i) => `e${i}`)],
+];
 
 /** The keyspace events a subscriber sees while `ops` run, in order. */
 async function events(port: number, ops: string[][]): Promise<string[]> {
@@ -242,37 +234,27 @@ async function events(port: number, ops: string[][]): Promise<string[]> {
 }
 
 Deno.test("what WATCH and keyspace events see of PF* commands, as in redis-server", () =>
-  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
-    const others = [await RawClient.connect(redisPort), await RawClient.connect(atlasPort)];
-    try {
-      const differences: string[] = [];
-      for (const c of WATCH_CASES) {
-        const want = show(await runWatch(redis, others[0], c) as unknown as RespValue);
-        const got = show(await runWatch(atlas, others[1], c) as unknown as RespValue);
-        const line = `WATCH ${c.watch}; ${c.op.join(" ")}`;
-        if (got !== want) differences.push(`${line}\n  atlasd: ${got}\n  redis:  ${want}`);
-      }
-      const ops = [
-        ["FLUSHALL"],
-        words("PFADD h a b"),
-        words("PFADD h a"),
-        words("PFDEBUG TODENSE h"),
-        words("PFDEBUG GETREG h"),
-        words("PFDEBUG TODENSE nokey"),
-        words("PFMERGE m h nokey"),
-        words("PFCOUNT h m"),
-        words("PFSELFTEST"),
-      ];
-      const want = await events(redisPort, ops);
-      assert.ok(want.length >= 4, JSON.stringify(want));
-      const got = await events(atlasPort, ops);
-      if (JSON.stringify(got) !== JSON.stringify(want)) {
-        differences.push(
-          `events\n  atlasd: ${JSON.stringify(got)}\n  redis:  ${JSON.stringify(want)}`,
-        );
-      }
-      assert.deepEqual(differences, []);
-    } finally {
-      for (const other of others) await other.close();
+  withRedisAndAtlasd(async (_redis, _atlas, servers) => {
+    const { redisPort, atlasPort } = servers;
+    const differences = await watchDifferences(servers, WATCH_CASES, WATCH_SETUP, { show });
+    const ops = [
+      ["FLUSHALL"],
+      words("PFADD h a b"),
+      words("PFADD h a"),
+      words("PFDEBUG TODENSE h"),
+      words("PFDEBUG GETREG h"),
+      words("PFDEBUG TODENSE nokey"),
+      words("PFMERGE m h nokey"),
+      words("PFCOUNT h m"),
+      words("PFSELFTEST"),
+    ];
+    const want = await events(redisPort, ops);
+    assert.ok(want.length >= 4, JSON.stringify(want));
+    const got = await events(atlasPort, ops);
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      differences.push(
+        `events\n  atlasd: ${JSON.stringify(got)}\n  redis:  ${JSON.stringify(want)}`,
+      );
     }
+    assert.deepEqual(differences, []);
   }));

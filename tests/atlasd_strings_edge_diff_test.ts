@@ -13,7 +13,7 @@ import {
   encodeCommand,
   RawClient,
   replyDifferences,
-  type RespValue,
+  watchDifferences,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -149,18 +149,6 @@ function argvOf(line: string): string[] {
   return argv;
 }
 
-async function watchOutcome(
-  watcher: RawClient,
-  other: RawClient,
-  c: (typeof WATCH_CASES)[number],
-): Promise<RespValue[]> {
-  await other.call(["FLUSHALL"], ...c.setup);
-  const replies = await watcher.call(["WATCH", "k"]);
-  replies.push(...await other.call(c.command));
-  replies.push(...await watcher.call(["MULTI"], ["PING"], ["EXEC"]));
-  return replies;
-}
-
 async function events(client: RawClient, sub: RawClient): Promise<string[]> {
   await client.call(["FLUSHALL"], ["CONFIG", "SET", "notify-keyspace-events", "E$"]);
   await sub.call(["HELLO", "3"]);
@@ -194,23 +182,17 @@ Deno.test("string and bitmap edge cases match redis-server (RESP2 and RESP3)", (
   }));
 
 Deno.test("SETBIT / BITFIELD that change nothing leave WATCH and keyspace events alone", () =>
-  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
+  withRedisAndAtlasd(async (redis, atlas, servers) => {
+    const { redisPort, atlasPort } = servers;
+    const cases = WATCH_CASES.map(({ setup, command }) => ({ watch: "k", setup, op: command }));
+    const outcomes: string[] = [];
+    const differences = await watchDifferences(servers, cases, [], { outcomes });
+    // Both outcomes are covered: an EXEC that ran and one that was aborted.
+    assert.ok(
+      outcomes.some((o) => o.includes("PONG")) && outcomes.some((o) => o.includes("nil")),
+    );
     const others = [await RawClient.connect(redisPort), await RawClient.connect(atlasPort)];
     try {
-      const differences: string[] = [];
-      const outcomes: string[] = [];
-      for (const c of WATCH_CASES) {
-        const want = JSON.stringify(await watchOutcome(redis, others[0], c));
-        const got = JSON.stringify(await watchOutcome(atlas, others[1], c));
-        if (got !== want) {
-          differences.push(`${c.command.join(" ")}\n  atlasd: ${got}\n  redis:  ${want}`);
-        }
-        outcomes.push(want);
-      }
-      // Both outcomes are covered: an EXEC that ran and one that was aborted.
-      assert.ok(
-        outcomes.some((o) => o.includes("PONG")) && outcomes.some((o) => o.includes("nil")),
-      );
       const want = await events(redis, others[0]);
       const got = await events(atlas, others[1]);
       assert.ok(want.some((line) => line.includes("__keyevent@0__:setbit")), want.join("\n"));

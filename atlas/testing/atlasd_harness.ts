@@ -423,3 +423,94 @@ export async function replyDifferences(
   }
   return differences;
 }
+
+/**
+ * A case of `watchDifferences`: the key the first connection WATCHes, the command (`op`) or
+ * commands (`ops`) the second one runs before the first's MULTI / PING / EXEC, and what the second
+ * stores first (`setup`, after FLUSHALL and the shared setup; its replies are not compared).
+ */
+export type WatchCase =
+  & { watch: string; setup?: readonly (readonly string[])[] }
+  & ({ op: readonly string[] } | { ops: readonly (readonly string[])[] });
+
+/** What `watchDifferences` compares besides the replies from WATCH to EXEC. */
+export interface WatchOptions {
+  /** Sent on the second connection after the EXEC; their replies are compared too. */
+  after?: readonly (readonly string[])[];
+  /**
+   * notify-keyspace-events flags, set after the setup and cleared after the EXEC: the messages
+   * the case's commands publish on `__key*__:*` (to a RESP3 subscriber) are compared too.
+   */
+  keyspaceEvents?: string;
+  /** Shows a case's replies, as one array (`showReply` unless a test shortens long ones). */
+  show?: (replies: RespValue) => string;
+  /** Receives redis-server's shown outcome of each case, e.g. to check both outcomes occur. */
+  outcomes?: string[];
+}
+
+/**
+ * Runs each case on redis-server and then on atlasd, each over connections of its own opened
+ * here: a second connection runs FLUSHALL, `setup` and the case's setup, the first WATCHes the
+ * case's key, the second runs the case's commands, the first sends MULTI PING EXEC (and
+ * `options` add what the test compares besides). Lists every case whose outcome differs, as
+ * "WATCH key; command; ...", so a test reports all its differences at once.
+ */
+export async function watchDifferences(
+  servers: SideBySide,
+  cases: readonly WatchCase[],
+  setup: readonly (readonly string[])[] = [],
+  options: WatchOptions = {},
+): Promise<string[]> {
+  const { after = [], keyspaceEvents, show = showReply, outcomes } = options;
+  const argvs = (commands: readonly (readonly string[])[]) => commands.map((argv) => [...argv]);
+  const opened: RawClient[] = [];
+  const connect = async (port: number) => {
+    const client = await RawClient.connect(port);
+    opened.push(client);
+    return client;
+  };
+  try {
+    const sides: { watcher: RawClient; other: RawClient; sub?: RawClient }[] = [];
+    for (const port of [servers.redisPort, servers.atlasPort]) {
+      const side = { watcher: await connect(port), other: await connect(port) };
+      if (keyspaceEvents === undefined) {
+        sides.push(side);
+        continue;
+      }
+      const sub = await connect(port);
+      await sub.call(["HELLO", "3"]);
+      await sub.writeRaw(encodeCommand(["PSUBSCRIBE", "__key*__:*"])); // answered by a push
+      if ((await sub.takePushes(1)).length !== 1) throw new Error("PSUBSCRIBE unconfirmed");
+      sides.push({ ...side, sub });
+    }
+    const notify = (flags: string) => ["CONFIG", "SET", "notify-keyspace-events", flags];
+    const outcome = async (side: (typeof sides)[number], c: WatchCase, ops: string[][]) => {
+      const { watcher, other, sub } = side;
+      const on = keyspaceEvents === undefined ? [] : [notify(keyspaceEvents)];
+      await other.call(["FLUSHALL"], ...argvs(setup), ...argvs(c.setup ?? []), ...on);
+      const replies = await watcher.call(["WATCH", c.watch]);
+      replies.push(...await other.call(...ops));
+      let published = "";
+      if (sub !== undefined) {
+        await sub.call(["PING"]); // every message the commands published arrives before this reply
+        published = sub.pushes.splice(0).map((p) => ` ${showReply(p)}`).join("");
+      }
+      replies.push(...await watcher.call(["MULTI"], ["PING"], ["EXEC"]));
+      if (sub !== undefined) await other.call(notify(""));
+      if (after.length > 0) replies.push(...await other.call(...argvs(after)));
+      return show({ t: "array", v: replies }) + published;
+    };
+    const differences: string[] = [];
+    for (const c of cases) {
+      const ops = "op" in c ? [[...c.op]] : argvs(c.ops);
+      const want = await outcome(sides[0], c, ops);
+      const got = await outcome(sides[1], c, ops);
+      outcomes?.push(want);
+      const line = `WATCH ${c.watch}; ${ops.map((argv) => argv.join(" ")).join("; ")}`;
+      if (got !== want) differences.push(`${line}\n  atlasd: ${got}\n  redis:  ${want}`);
+    }
+    return differences;
+  } finally {
+    for (const client of opened) await client.close();
+  }
+}
