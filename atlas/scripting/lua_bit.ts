@@ -4,13 +4,17 @@
  */
 import { type JsFunction, lauxlib, lua, type LuaState, setFunction } from "./lua.ts";
 
-/** LuaBitOp's number → int32: round to nearest (ties to even), then modulo 2^32. */
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/**
+ * LuaBitOp's number → int32: the low 32 bits of the double n + 2^52 + 2^51, which rounds to the
+ * nearest integer (ties to even) modulo 2^32 in the usual range and gives LuaBitOp's own results
+ * past 2^51 (bit.tobit(2^64 + 2^12) is 1).
+ */
 function arg(L: LuaState, i: number): number {
-  const n = lauxlib.luaL_checknumber(L, i) as number;
-  const floor = Math.floor(n);
-  const diff = n - floor;
-  const rounded = diff > 0.5 || (diff === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
-  return rounded | 0;
+  f64[0] = (lauxlib.luaL_checknumber(L, i) as number) + 6755399441055744;
+  return u32[0] | 0;
 }
 
 /** Results are numbers (doubles), as LuaBitOp pushes them on Lua 5.1. */
@@ -51,7 +55,7 @@ const FUNCTIONS: Record<string, JsFunction> = {
   },
   tohex: (L) => {
     const x = arg(L, 1);
-    let n = lua.lua_isnoneornil(L, 2) ? 8 : arg(L, 2);
+    let n = lua.lua_isnone(L, 2) ? 8 : arg(L, 2);
     const upper = n < 0;
     if (upper) n = -n;
     if (n > 8) n = 8;

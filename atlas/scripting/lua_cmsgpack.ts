@@ -14,10 +14,7 @@
  * lua_Integer). Stack limits are Lua 5.1's (LUAI_MAXCSTACK 8000), so a stream of too many values
  * fails as in Redis ("use unpack_one or unpack_limit instead").
  *
- * A map's entries: positive integral keys first, ascending (as Lua 5.1's array part iterates),
- * then the other keys in fengari's iteration order (insertion order), not Lua 5.1's hash order:
- * a map with several non-integer keys may differ from Redis byte for byte, though it decodes to
- * the same table.
+ * A map's entries come in Lua 5.1's traversal order (lua_pairs.ts), as in Redis.
  */
 import { bytesToBinary } from "../store/binary.ts";
 import {
@@ -222,42 +219,20 @@ function encodeTable(L: LuaState, buf: Buf, level: number): void {
     }
     return;
   }
-  // Lua 5.1 iterates a table's array part (keys 1..n, ascending) before its hash part; fengari
-  // keeps insertion order (a constructor inserts its list backwards). Positive integral keys go
-  // first, ascending, so mixed tables ({1, nil, 3}, {"a", n=1}) come out as in Redis.
+  // lua_next walks the table in Lua 5.1's order (lua_pairs.ts), as lua-cmsgpack's loops do.
   let len = 0;
-  const ints: number[] = [];
   lua.lua_pushnil(L);
   while (lua.lua_next(L, idx) !== 0) {
     lua.lua_pop(L, 1);
     len++;
-    if (isPositiveInteger(L, -1)) ints.push(lua.lua_tonumber(L, -1) as number);
   }
   encodeHeader(buf, len, 0x80, 0xde);
-  ints.sort((a, b) => a - b);
-  for (const k of ints) {
-    lua.lua_pushnumber(L, k);
-    lua.lua_rawget(L, idx);
-    lua.lua_pushnumber(L, k);
-    encodeTop(L, buf, level + 1); // the key
-    encodeTop(L, buf, level + 1); // the value
-  }
   lua.lua_pushnil(L);
   while (lua.lua_next(L, idx) !== 0) {
-    if (isPositiveInteger(L, -2)) {
-      lua.lua_pop(L, 1);
-      continue;
-    }
     lua.lua_pushvalue(L, -2);
     encodeTop(L, buf, level + 1); // the key
     encodeTop(L, buf, level + 1); // the value
   }
-}
-
-function isPositiveInteger(L: LuaState, idx: number): boolean {
-  if (lua.lua_type(L, idx) !== lua.LUA_TNUMBER) return false;
-  const n = lua.lua_tonumber(L, idx) as number;
-  return n > 0 && Number.isInteger(n);
 }
 
 function pack(L: LuaState): number {

@@ -2,6 +2,7 @@
  * Redis's conversions between command replies and Lua values (RESP2 rules, script_lua.c):
  *   reply → Lua: integer → number, bulk → string, nil → false, array → table,
  *                status → {ok=...}, error → {err=...}; RESP3-only kinds as RESP2 shows them
+ *                (after redis.setresp(3): RESP3's, see pushResp3)
  *   Lua → reply: number → integer (truncated), string → bulk, true → 1, false/nil → nil,
  *                {err=...} → error, {ok=...} → status, other tables → array up to the first nil
  */
@@ -13,8 +14,23 @@ import { lua, type LuaState, pushBinary, toBinary, toLuaString } from "./lua.ts"
 const DEPTH_MAX = 1000;
 const INT64_MIN = -(2n ** 63n);
 
-export function pushReply(L: LuaState, reply: Reply): void {
+/** Field names as Lua strings, converted once (fengari copies the bytes of a key it is given). */
+const OK = toLuaString("ok");
+const ERR = toLuaString("err");
+const DOUBLE = toLuaString("double");
+const BIG_NUMBER = toLuaString("big_number");
+const VERBATIM_STRING = toLuaString("verbatim_string");
+const FORMAT = toLuaString("format");
+const STRING = toLuaString("string");
+const MAP = toLuaString("map");
+const SET = toLuaString("set");
+
+export function pushReply(L: LuaState, reply: Reply, resp: 2 | 3 = 2): void {
   lua.lua_checkstack(L, 4);
+  if (resp === 3) {
+    pushResp3(L, reply);
+    return;
+  }
   switch (reply.kind) {
     case "integer":
     case "bool": {
@@ -35,46 +51,116 @@ export function pushReply(L: LuaState, reply: Reply): void {
       return;
     case "simple":
     case "error":
-      lua.lua_createtable(L, 0, 1);
-      pushBinary(L, reply.value);
-      lua.lua_setfield(L, -2, toLuaString(reply.kind === "simple" ? "ok" : "err"));
+      pushStatus(L, reply.kind, reply.value);
       return;
     case "array":
     case "set":
     case "push":
-      pushList(L, reply.value);
+      pushList(L, reply.value, 2);
       return;
     case "map": {
       // RESP2 shape: a flat list, or a list of [key, value] pairs (XREAD).
       const items = reply.resp2Pairs === true
         ? reply.value.map(([k, v]) => array([k, v]))
         : reply.value.flatMap(([k, v]) => [k, v]);
-      pushList(L, items);
+      pushList(L, items, 2);
       return;
     }
   }
 }
 
-function pushList(L: LuaState, items: readonly Reply[]): void {
+function pushStatus(L: LuaState, kind: "simple" | "error", text: string): void {
+  lua.lua_createtable(L, 0, 1);
+  pushBinary(L, text);
+  lua.lua_setfield(L, -2, kind === "simple" ? OK : ERR);
+}
+
+/**
+ * A reply as a script that called redis.setresp(3) gets it: RESP3 null is nil, booleans are
+ * booleans, a double is {double=n}, a map {map={k=v...}}, a set {set={member=true...}}, and
+ * the items that RESP3 nests two by two (ZRANGE WITHSCORES) come as pairs.
+ */
+function pushResp3(L: LuaState, reply: Reply): void {
+  switch (reply.kind) {
+    case "integer":
+      lua.lua_pushnumber(L, Number(reply.value));
+      return;
+    case "bool":
+      lua.lua_pushboolean(L, reply.value);
+      return;
+    case "bulk":
+      pushBinary(L, reply.value);
+      return;
+    case "double":
+      lua.lua_createtable(L, 0, 1);
+      lua.lua_pushnumber(L, reply.text === undefined ? reply.value : Number(reply.text));
+      lua.lua_setfield(L, -2, DOUBLE);
+      return;
+    case "nil":
+    case "nilArray":
+      lua.lua_pushnil(L);
+      return;
+    case "simple":
+    case "error":
+      pushStatus(L, reply.kind, reply.value);
+      return;
+    case "array":
+    case "push": {
+      const items = reply.kind === "array" && reply.pairs === true
+        ? Array.from(
+          { length: reply.value.length >> 1 },
+          (_, i) => array([reply.value[2 * i], reply.value[2 * i + 1]]),
+        )
+        : reply.value;
+      pushList(L, items, 3);
+      return;
+    }
+    case "set":
+    case "map": {
+      lua.lua_createtable(L, 0, 1);
+      pushBinary(L, reply.kind);
+      lua.lua_createtable(L, 0, 0);
+      if (reply.kind === "set") {
+        for (const member of reply.value) {
+          pushResp3(L, member);
+          lua.lua_pushboolean(L, true);
+          lua.lua_settable(L, -3);
+        }
+      } else {
+        for (const [k, v] of reply.value) {
+          pushResp3(L, k);
+          pushResp3(L, v);
+          lua.lua_settable(L, -3);
+        }
+      }
+      lua.lua_settable(L, -3);
+      return;
+    }
+  }
+}
+
+function pushList(L: LuaState, items: readonly Reply[], resp: 2 | 3): void {
   lua.lua_createtable(L, items.length, 0);
   for (let i = 0; i < items.length; i++) {
-    pushReply(L, items[i]);
+    pushReply(L, items[i], resp);
     lua.lua_rawseti(L, -2, i + 1);
   }
 }
 
 /** The Lua value at idx as a reply. */
-export function toReply(L: LuaState, idx: number, depth = 0): Reply {
+export function toReply(L: LuaState, idx: number, depth = 0, resp: 2 | 3 = 2): Reply {
   const abs = lua.lua_absindex(L, idx);
   switch (lua.lua_type(L, abs)) {
     case lua.LUA_TSTRING:
       return bulk(toBinary(L, abs) as string);
     case lua.LUA_TBOOLEAN:
+      // After redis.setresp(3) a boolean is RESP3's (a RESP2 client reads it as 1 or 0).
+      if (resp === 3) return { kind: "bool", value: lua.lua_toboolean(L, abs) };
       return lua.lua_toboolean(L, abs) ? integer(1) : NIL;
     case lua.LUA_TNUMBER:
       return integer(luaNumberToInteger(L, abs));
     case lua.LUA_TTABLE:
-      return tableToReply(L, abs, depth);
+      return tableToReply(L, abs, depth, resp);
     default:
       return NIL;
   }
@@ -89,9 +175,9 @@ function luaNumberToInteger(L: LuaState, idx: number): number | bigint {
   return Number.isSafeInteger(t) ? t : BigInt(t);
 }
 
-function tableToReply(L: LuaState, idx: number, depth: number): Reply {
+function tableToReply(L: LuaState, idx: number, depth: number, resp: 2 | 3): Reply {
   if (depth >= DEPTH_MAX) return error("ERR reached lua stack limit");
-  lua.lua_getfield(L, idx, toLuaString("err"));
+  lua.lua_getfield(L, idx, ERR);
   if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
     const text = toBinary(L, -1) as string;
     lua.lua_pop(L, 1);
@@ -99,14 +185,14 @@ function tableToReply(L: LuaState, idx: number, depth: number): Reply {
     return error(text);
   }
   lua.lua_pop(L, 1);
-  lua.lua_getfield(L, idx, toLuaString("ok"));
+  lua.lua_getfield(L, idx, OK);
   if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
     const text = toBinary(L, -1) as string;
     lua.lua_pop(L, 1);
     return simple(text);
   }
   lua.lua_pop(L, 1);
-  const typed = resp3Table(L, idx, depth);
+  const typed = resp3Table(L, idx, depth, resp);
   if (typed !== null) return typed;
   const items: Reply[] = [];
   for (let j = 1;; j++) {
@@ -114,7 +200,7 @@ function tableToReply(L: LuaState, idx: number, depth: number): Reply {
       lua.lua_pop(L, 1);
       break;
     }
-    items.push(toReply(L, -1, depth + 1));
+    items.push(toReply(L, -1, depth + 1, resp));
     lua.lua_pop(L, 1);
   }
   return array(items);
@@ -126,29 +212,29 @@ function tableToReply(L: LuaState, idx: number, depth: number): Reply {
  * {map={k=v...}}, {set={k=true...}} (a RESP2 client sees them as a bulk string or an array).
  * ATLAS has no big-number or verbatim reply: those two are bulk strings in RESP3 too.
  */
-function resp3Table(L: LuaState, idx: number, depth: number): Reply | null {
-  const field = (t: number, name: string, type: number): boolean => {
-    lua.lua_pushstring(L, toLuaString(name));
+function resp3Table(L: LuaState, idx: number, depth: number, resp: 2 | 3): Reply | null {
+  const field = (t: number, name: Uint8Array, type: number): boolean => {
+    lua.lua_pushstring(L, name);
     if (lua.lua_rawget(L, t) === type) return true;
     lua.lua_pop(L, 1);
     return false;
   };
-  if (field(idx, "double", lua.LUA_TNUMBER)) {
+  if (field(idx, DOUBLE, lua.LUA_TNUMBER)) {
     const value = lua.lua_tonumber(L, -1) as number;
     lua.lua_pop(L, 1);
     return { kind: "double", value };
   }
-  if (field(idx, "big_number", lua.LUA_TSTRING)) {
+  if (field(idx, BIG_NUMBER, lua.LUA_TSTRING)) {
     const text = toBinary(L, -1) as string;
     lua.lua_pop(L, 1);
     return bulk(text.replace(/[\r\n]/g, " "));
   }
-  if (field(idx, "verbatim_string", lua.LUA_TTABLE)) {
+  if (field(idx, VERBATIM_STRING, lua.LUA_TTABLE)) {
     const t = lua.lua_absindex(L, -1);
     let text: string | null = null;
-    if (field(t, "format", lua.LUA_TSTRING)) {
+    if (field(t, FORMAT, lua.LUA_TSTRING)) {
       lua.lua_pop(L, 1);
-      if (field(t, "string", lua.LUA_TSTRING)) {
+      if (field(t, STRING, lua.LUA_TSTRING)) {
         text = toBinary(L, -1) as string;
         lua.lua_pop(L, 1);
       }
@@ -156,23 +242,23 @@ function resp3Table(L: LuaState, idx: number, depth: number): Reply | null {
     lua.lua_pop(L, 1);
     if (text !== null) return bulk(text);
   }
-  if (field(idx, "map", lua.LUA_TTABLE)) {
+  if (field(idx, MAP, lua.LUA_TTABLE)) {
     const t = lua.lua_absindex(L, -1);
     const value: [Reply, Reply][] = [];
     lua.lua_pushnil(L);
     while (lua.lua_next(L, t) !== 0) {
-      value.push([toReply(L, -2, depth + 1), toReply(L, -1, depth + 1)]);
+      value.push([toReply(L, -2, depth + 1, resp), toReply(L, -1, depth + 1, resp)]);
       lua.lua_pop(L, 1);
     }
     lua.lua_pop(L, 1);
     return { kind: "map", value };
   }
-  if (field(idx, "set", lua.LUA_TTABLE)) {
+  if (field(idx, SET, lua.LUA_TTABLE)) {
     const t = lua.lua_absindex(L, -1);
     const value: Reply[] = [];
     lua.lua_pushnil(L);
     while (lua.lua_next(L, t) !== 0) {
-      value.push(toReply(L, -2, depth + 1));
+      value.push(toReply(L, -2, depth + 1, resp));
       lua.lua_pop(L, 1);
     }
     lua.lua_pop(L, 1);

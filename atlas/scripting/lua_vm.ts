@@ -1,9 +1,10 @@
 /**
  * One sandboxed Lua state (fengari, Lua 5.3) shaped like Redis 7.0's scripting environment: the
  * base, table, string, math and coroutine libraries, `redis`, `cjson`, `bit`, `cmsgpack`,
- * `struct`, Lua 5.1's global `unpack`, no loading of code or files, read-only globals, and Redis's
- * math.random (its rand48, seeded from the command's random source). Each script body is compiled
- * once and kept by its SHA1.
+ * `struct`, Lua 5.1's globals (`unpack`, `loadstring` and `load` for text chunks, `gcinfo`), no
+ * loading of files, read-only globals, and Redis's math.random (its rand48, seeded from the
+ * command's random source). redis.setresp(3) switches the conversion of redis.call replies to
+ * RESP3's for the rest of the run. Each script body is compiled once and kept by its SHA1.
  *
  * A script runs under an instruction budget (a count hook) instead of Redis's SCRIPT KILL: the
  * store runs a command to completion, so nothing could interrupt a runaway loop from outside.
@@ -12,7 +13,7 @@ import { binaryToBytes } from "../store/binary.ts";
 import { formatDouble } from "../store/numbers.ts";
 import { error, type Reply } from "../store/reply.ts";
 import { pushBitLibrary } from "./lua_bit.ts";
-import { pushCjsonLibrary } from "./lua_cjson.ts";
+import { isJsonNull, pushCjsonLibrary } from "./lua_cjson.ts";
 import { pushCmsgpackLibrary } from "./lua_cmsgpack.ts";
 import { pushReply, toReply } from "./lua_convert.ts";
 import { pushStructLibrary } from "./lua_struct.ts";
@@ -42,6 +43,10 @@ export interface ScriptHost {
 /** The hook runs every this many instructions; the budget is checked there. */
 const HOOK_EVERY = 10_000;
 
+/** The globals every run sets, as Lua strings converted once (fengari copies a key's bytes). */
+const KEYS = toLuaString("KEYS");
+const ARGV = toLuaString("ARGV");
+
 /**
  * Runs once per state with the real globals: hides what Redis's sandbox lacks, then turns the
  * globals and library tables read-only (Redis 7.0 does the same with its patched Lua). Scripts get
@@ -50,8 +55,7 @@ const HOOK_EVERY = 10_000;
 const BOOTSTRAP = `
 local G = _G
 local setmetatable, rawget, error, tostring = setmetatable, rawget, error, tostring
-G.unpack = table.unpack
-G.loadstring, G.load, G.loadfile, G.dofile, G.require = nil, nil, nil, nil, nil
+G.loadfile, G.dofile, G.require = nil, nil, nil
 G.print = nil -- Redis 7.0's sandbox has no print either
 -- Redis 7.0's pcall: an error table with an "err" string (or number) comes back as that value,
 -- so pcall(redis.call, ...) yields the error text, as in Redis.
@@ -83,6 +87,7 @@ local libraries = {
 for _, name in ipairs(libraries) do
   G[name] = readonly(G[name])
 end
+getmetatable("").__index = G.string -- ("x"):rep(2) reads the same table as string.rep
 local env = setmetatable({}, {
   __index = function(_, k)
     local v = rawget(G, k)
@@ -174,6 +179,8 @@ export class LuaVm {
   readonly #globalsRef: number;
   readonly #instructionsMax: number;
   #host: ScriptHost | null = null;
+  /** The protocol redis.call replies reach the script in (redis.setresp), 2 at each run's start. */
+  #resp: 2 | 3 = 2;
   #steps = 0;
   #lastError: ScriptError | null = null;
   #fenv: { envRef: number; setLoading: (on: boolean) => void } | null = null;
@@ -195,7 +202,20 @@ export class LuaVm {
       lua.lua_pop(L, 1);
     }
     installNumberLibrary(L); // Lua 5.1's numbers: doubles, "%.14g" (see lua_number.ts)
-    installPairs(L); // Lua 5.1's pairs order: the array part first, ascending
+    installPairs(L); // Lua 5.1's pairs (its traversal order: lua_pairs.ts)
+    lua.lua_getglobal(L, "tostring");
+    const tostring = lua.lua_tocfunction(L, -1) as JsFunction;
+    lua.lua_pop(L, 1);
+    lua.lua_pushcfunction(L, (L: LuaState) => {
+      if (!isJsonNull(L, 1)) return tostring(L);
+      pushBinary(L, "userdata: (nil)"); // cjson.null is Redis's NULL light userdata
+      return 1;
+    });
+    lua.lua_setglobal(L, "tostring");
+    lua.lua_pushcfunction(L, (L: LuaState) => this.#loadString(L));
+    lua.lua_setglobal(L, "loadstring");
+    lua.lua_pushcfunction(L, (L: LuaState) => this.#load(L));
+    lua.lua_setglobal(L, "load");
     lua.lua_getglobal(L, "math");
     setFunction(L, "random", (L) => this.#mathRandom(L));
     setFunction(L, "randomseed", (L) => {
@@ -255,9 +275,9 @@ export class LuaVm {
     if (ref === undefined) throw new Error(`script ${sha} is not compiled`);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#globalsRef);
     pushList(L, keys);
-    lua.lua_setfield(L, -2, "KEYS");
+    lua.lua_setfield(L, -2, KEYS);
     pushList(L, args);
-    lua.lua_setfield(L, -2, "ARGV");
+    lua.lua_setfield(L, -2, ARGV);
     lua.lua_pop(L, 1);
     return this.#invoke(ref, sha, null, host, seed);
   }
@@ -332,6 +352,7 @@ export class LuaVm {
   ): Reply {
     const L = this.#L;
     this.#host = host;
+    this.#resp = 2;
     this.#steps = 0;
     this.#lastError = null;
     // Redis 7 keeps one PRNG across runs; a seed from the command's context instead keeps each
@@ -350,7 +371,7 @@ export class LuaVm {
       this.#host = null;
     }
     let reply: Reply;
-    if (status === lua.LUA_OK) reply = toReply(L, -1);
+    if (status === lua.LUA_OK) reply = toReply(L, -1, 0, this.#resp);
     else {
       const e = this.#lastError ??
         { message: `ERR ${toBinary(L, -1) ?? "error"}`, source: null, line: 0 };
@@ -485,6 +506,49 @@ export class LuaVm {
     return 1;
   };
 
+  /** Lua 5.1's loadstring(s [, chunkname]): text only, with the scripts' globals. */
+  #loadString(L: LuaState): number {
+    const code = lauxlib.luaL_checklstring(L, 1) as Uint8Array;
+    const name = lauxlib.luaL_optlstring(L, 2, code) as Uint8Array;
+    return this.#loadChunk(L, code, name);
+  }
+
+  /** Lua 5.1's load(reader [, chunkname]): the pieces reader returns, up to nil or "". */
+  #load(L: LuaState): number {
+    lauxlib.luaL_checktype(L, 1, lua.LUA_TFUNCTION);
+    const name = lauxlib.luaL_optlstring(L, 2, toLuaString("=(load)")) as Uint8Array;
+    let code = "";
+    for (;;) {
+      lua.lua_pushvalue(L, 1);
+      lua.lua_call(L, 0, 1);
+      if (lua.lua_isnil(L, -1)) break;
+      if (!lua.lua_isstring(L, -1)) {
+        // A reader error fails the load: nil and the message, as lua_load reports it.
+        lua.lua_pushnil(L);
+        lauxlib.luaL_where(L, 1);
+        pushBinary(L, "reader function must return a string");
+        lua.lua_concat(L, 2);
+        return 2;
+      }
+      const piece = toBinary(L, -1) as string;
+      lua.lua_pop(L, 1);
+      if (piece === "") break;
+      code += piece;
+    }
+    return this.#loadChunk(L, binaryToBytes(code), name);
+  }
+
+  #loadChunk(L: LuaState, code: Uint8Array, name: Uint8Array): number {
+    if (lauxlib.luaL_loadbufferx(L, code, null, name, "t") !== lua.LUA_OK) {
+      lua.lua_pushnil(L);
+      lua.lua_insert(L, -2);
+      return 2;
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#envRef);
+    lua.lua_setupvalue(L, -2, 1);
+    return 1;
+  }
+
   /** Redis's math.random over redisLrand48 (Lua 5.1's argument rules: luaL_checkint). */
   #mathRandom(L: LuaState): number {
     const r = (this.#rand.next() % RAND48_MAX) / RAND48_MAX;
@@ -521,7 +585,7 @@ export class LuaVm {
       if (version !== 2 && version !== 3) {
         return raiseErrorTable(L, "ERR RESP version must be 2 or 3.");
       }
-      if (version === 3) return raiseError(L, "RESP3 conversions are not supported in scripts");
+      this.#resp = version;
       return 0;
     });
     setFunction(L, "replicate_commands", (L) => {
@@ -586,7 +650,7 @@ export class LuaVm {
     }
     const reply = (this.#host as ScriptHost).call(argv);
     if (reply.kind === "error" && raise) raiseErrorTable(L, reply.value);
-    pushReply(L, reply);
+    pushReply(L, reply, this.#resp);
     return 1;
   }
 }
