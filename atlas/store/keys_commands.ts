@@ -385,9 +385,7 @@ function encodingOf(ks: Keyspace, key: string, v: Value): string {
   if (v instanceof StreamValue) return "stream";
   const limits = ks.encoding;
   if (v instanceof SetValue) {
-    if (v.size > limits.setMaxIntsetEntries) return "hashtable";
-    for (const m of v.set) if (!INT_RE.test(m) || parseInt64(m) === null) return "hashtable";
-    return "intset";
+    return v.isIntset(limits.setMaxIntsetEntries) ? "intset" : "hashtable";
   }
   if (v instanceof HashValue) {
     const max = limits.hashMaxListpackValue;

@@ -31,7 +31,6 @@ import { HashValue } from "./hash_value.ts";
 import { DEFAULT_ENCODING_LIMITS, type EncodingLimits, type Value } from "./keyspace.ts";
 import { ListValue } from "./list_value.ts";
 import { buildListpack, listpackElement } from "./listpack.ts";
-import { parseInt64 } from "./numbers.ts";
 import { latin1 } from "./rdb_reader.ts";
 import { encodeStream } from "./rdb_stream.ts";
 import * as T from "./rdb_types.ts";
@@ -137,15 +136,8 @@ const INT32_MAX = 2147483647n;
 
 /** The members as int64s when Redis would hold the set as an intset, else null. */
 function intsetMembers(set: SetValue, limits: EncodingLimits): bigint[] | null {
-  if (set.size > limits.setMaxIntsetEntries) return null;
-  const out: bigint[] = [];
-  for (const m of set.set) {
-    // parseInt64 takes only canonical text (no "01", "+1", "-0"), as Redis's string2ll does.
-    const v = parseInt64(m);
-    if (v === null) return null;
-    out.push(BigInt(v));
-  }
-  return out;
+  if (!set.isIntset(limits.setMaxIntsetEntries)) return null;
+  return Array.from(set.ordered(limits.setMaxIntsetEntries), (m) => BigInt(m));
 }
 
 /** An intset: encoding (2, 4 or 8: the narrowest that holds every member), length, sorted LE. */

@@ -29,7 +29,6 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from "./errors.ts";
 import { HashValue } from "./hash_value.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
-import { parseInt64 } from "./numbers.ts";
 import { ListValue } from "./list_value.ts";
 import { array, bulk, error, integer, NIL, type Reply } from "./reply.ts";
 import { pqsort } from "./pqsort.ts";
@@ -295,14 +294,7 @@ function checkDestination(ks: Keyspace, key: string): Reply | null {
  * insertion order (Redis's hashtable order is seeded at random).
  */
 function setMembers(ks: Keyspace, set: SetValue): Iterable<string> {
-  if (set.size > ks.encoding.setMaxIntsetEntries) return set.set;
-  const ints: [number | bigint, string][] = [];
-  for (const m of set.set) {
-    const v = parseInt64(m);
-    if (v === null) return set.set;
-    ints.push([v, m]);
-  }
-  return ints.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0).map(([, m]) => m);
+  return set.ordered(ks.encoding.setMaxIntsetEntries);
 }
 
 function item(element: string): Item {
