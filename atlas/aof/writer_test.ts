@@ -176,9 +176,16 @@ Deno.test("interval keeps its timer fsync off the loop even when the file offers
   await writer.close();
 });
 
-Deno.test("every with a blocking fsync: a writer looping on sync() cannot starve the event loop", async () => {
+for (const mode of ["every", "interval", "none"] as const) {
+  Deno.test(`${mode}: a writer looping on sync() cannot starve the event loop`, async () => {
+    await loopingWriterLetsTimersRun(mode);
+  });
+}
+
+/** With a blocking fsync (`every`) or none at all, the pump never awaits: only kick() yields. */
+async function loopingWriterLetsTimersRun(mode: FsyncMode): Promise<void> {
   const disk = new SyncCallsDisk();
-  const { writer } = await openWriter("every", disk, true);
+  const { writer } = await openWriter(mode, disk, true);
   let timerFired = false;
   const timer = setTimeout(() => (timerFired = true), 0);
   let rounds = 0;
@@ -191,7 +198,7 @@ Deno.test("every with a blocking fsync: a writer looping on sync() cannot starve
   clearTimeout(timer);
   assert.ok(timerFired, `the timer never ran in ${rounds} write rounds`);
   await writer.close();
-});
+}
 
 Deno.test("every by default fsyncs off the loop; blockingFsync switches from the next batch", async () => {
   const disk = new SyncCallsDisk();
