@@ -71,7 +71,19 @@ const INF_RE = /^[+-]?inf(?:inity)?$/i;
  * spaces, trailing bytes, NaN, and overflow/underflow (ERANGE). Returns null when invalid.
  */
 export function parseDouble(text: string): number | null {
-  if (text.length === 0 || text.length > 5000) return null;
+  const len = text.length;
+  if (len === 0 || len > 5000) return null;
+  // The common case without a regex: plain digits (ZADD's scores), exact up to 15 of them.
+  if (len <= 15) {
+    let value = 0;
+    let i = 0;
+    for (; i < len; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    if (i === len) return value;
+  }
   if (!FLOAT_RE.test(text)) {
     if (INF_RE.test(text)) return text.charCodeAt(0) === 45 ? -Infinity : Infinity;
     return null;

@@ -159,6 +159,9 @@ function parseZadd(argv: string[]): ZaddFlags | Reply {
     scores: [],
   };
   for (; f.first < argv.length; f.first++) {
+    // Every option is a word; a score starts with a digit, sign or dot (no lowered copy needed).
+    const initial = argv[f.first].charCodeAt(0) | 0x20;
+    if (initial < 97 || initial > 122) break;
     const opt = cWord(argv[f.first]); // strcasecmp: up to a NUL
     if (opt === "nx") f.nx = true;
     else if (opt === "xx") f.xx = true;
