@@ -6,7 +6,7 @@
  * the writes of a turn share one write(2) — and, under `every`, one fsync; writes arriving while
  * an fsync is in flight form the next batch (group commit). Every EAGER_PUMPS_MAX-th pump goes
  * through setImmediate instead, so writers that append again as soon as sync() resolves still let
- * timers and I/O run. `sync()` resolves once everything appended before it is as durable as the mode
+ * timers run. `sync()` resolves once everything appended before it is as durable as the mode
  * promises. `rotate()` starts a new AOF part at an exact record boundary (used by snapshots).
  *
  * Under `every` the part is preallocated: zero bytes are written ahead of the records (and
@@ -97,7 +97,8 @@ const CHUNK_BYTES = 64 * 1024;
  * event loop (paired runs of atlasd, `redis-benchmark -c 50 -P 1`: SET, INCR and LPUSH a few
  * percent faster and cheaper per request, under `interval` and `every`). But a writer whose
  * next append waits only for sync() (an in-process loop) would chain microtask pumps forever, so
- * every 64th batch waits for the loop's check phase: timers and I/O run at least that often.
+ * every 64th batch waits for the loop's check phase: timers run at least that often (sockets
+ * less often: Deno does not poll them at every check phase, with or without this bound).
  */
 const EAGER_PUMPS_MAX = 64;
 
@@ -353,7 +354,7 @@ export class AofWriter {
               this.fsyncOnLoop();
               // Not straight on to the next batch: the callers just released run first, and
               // their appends schedule the next pump (kick() bounds how long such a chain can
-              // keep timers and I/O waiting).
+              // keep timers waiting).
               return;
             }
             await this.fsyncNow();
