@@ -86,8 +86,10 @@ export interface CommandStat {
   readonly rejectedCalls: number;
 }
 
-export interface AtlasServerStats
-  extends Readonly<Omit<ServerStats, "reads" | "writes" | "errorReplies" | "errors">> {
+/** Counters INFO shows but the embedding application's stats leave out. */
+type InfoOnlyStats = "reads" | "writes" | "errorReplies" | "errors" | "syncFull" | "syncPartialErr";
+
+export interface AtlasServerStats extends Readonly<Omit<ServerStats, InfoOnlyStats>> {
   readonly connectedClients: number;
   readonly blockedClients: number;
   commands(): CommandStat[];
@@ -118,6 +120,11 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     ctx.blocking.touched(key);
     if (ctx.tracking.count !== 0) ctx.tracking.touched(key);
   });
+  options.store?.setScriptCommandHook?.(ctx.timing.scriptCommandHook(ctx));
+  if (options.store?.setReadyListener) {
+    options.store.setReadyListener((key) => ctx.blocking.signal(key));
+    ctx.blocking.signalsReported = true;
+  }
   if (options.store?.setFlushListener) {
     options.store.setFlushListener((existed) => ctx.watches.flushing(existed));
     ctx.watches.flushesReported = true;
@@ -170,6 +177,8 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       for (const client of [...ctx.clients.values()]) ctx.disconnect(client);
       await Promise.all([...connections]);
       options.store?.setModificationListener(null);
+      options.store?.setReadyListener?.(null);
+      options.store?.setScriptCommandHook?.(null);
       options.store?.setFlushListener?.(null);
       ctx.keyspaceEvents.close();
       ctx.tracking.close();

@@ -8,7 +8,9 @@
  * this test atlasd put P last and never showed O, d or e, answered qbuf, argv-mem and multi-mem 0,
  * listed CLIENT LIST ID's clients in connection order once each, took "01" and "-0" as integers in
  * CLIENT UNBLOCK, WAIT and CLIENT PAUSE (WAIT 01 0 blocked forever), refused WAIT's 19-digit numbers, and named
- * HELLO's syntax "HELLO <proto> AUTH" where Redis 7.0.15 writes "HELLO AUTH".
+ * HELLO's syntax "HELLO <proto> AUTH" where Redis 7.0.15 writes "HELLO AUTH". Later, CLIENT INFO
+ * / LIST queued in a MULTI showed the queued command itself (cmd=client|info, flags N, multi=-1),
+ * where Redis, still in the transaction, shows cmd=exec, flags x and the queue.
  */
 import assert from "node:assert/strict";
 import {
@@ -226,6 +228,34 @@ Deno.test("connection and server introspection matches redis-server", (t) =>
         if (got !== want) differences.push(`${name}\n  atlasd: ${got}\n  redis:  ${want}`);
       }
       assert.deepEqual(differences, []);
+    });
+
+    await t.step("CLIENT INFO / LIST run by EXEC show the transaction", async () => {
+      // Redis's client stays in MULTI state until EXEC ends: flags x, multi= and multi-mem= of
+      // the queue, argv-mem / qbuf of EXEC, cmd=exec. (obl of the second line counts the first
+      // line's reply, whose length depends on ids and ports: left out.)
+      const lines: string[][] = [];
+      for (const port of [redisPort, atlasPort]) {
+        const c = await RawClient.connect(port);
+        try {
+          await c.call(["CLIENT", "SETNAME", "inexec"]);
+          for (const argv of [["MULTI"], ["SET", "a", "1"], ["CLIENT", "INFO"]]) await c.call(argv);
+          for (const argv of [["CLIENT", "LIST", "TYPE", "normal"], ["GET", "a"]]) {
+            await c.call(argv);
+          }
+          const exec = await c.one("EXEC");
+          const [, info, list] = (exec as { v: RespValue[] }).v;
+          const own = text(list).split("\n").find((l) => l.includes(" name=inexec "));
+          lines.push([
+            comparable(text(info)),
+            comparable(own ?? "(no line)").replace(/ obl=\d+/, ""),
+            comparable(text(await c.one("CLIENT", "INFO"))),
+          ]);
+        } finally {
+          await c.close();
+        }
+      }
+      assert.deepEqual(lines[1], lines[0]);
     });
 
     await t.step("CLIENT LIST ID lists the ids in the order given, repeats included", async () => {

@@ -19,6 +19,12 @@
  * (100 * stream-node-max-entries, 10000 when that is not positive, at most 1000000) as in Redis.
  * And every XGROUP subcommand, XACK, XCLAIM, XAUTOCLAIM, XREADGROUP, XSETID and an XDEL / XTRIM
  * that removed nothing broke a WATCH on the key, where Redis 7.0 does not signal it.
+ *
+ * Later, atlasd told a signal from other changes by what XINFO STREAM showed, so: XSETID to a
+ * higher ID with ENTRIESADDED, followed by any change (XDEL), woke an XREAD waiter with an empty
+ * list; a group destroyed and created again in one MULTI or script left its XREADGROUP waiters
+ * blocked, where Redis serves them from the new group; and XGROUP DESTROY broke a WATCH on the
+ * key (and invalidated it for client tracking). The store now reports signals itself.
  */
 import assert from "node:assert/strict";
 import {
@@ -26,6 +32,7 @@ import {
   RawClient,
   replyDifferences,
   showReply,
+  watchDifferences,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -34,6 +41,7 @@ interface Scenario {
   setup: string[];
   /** Blocking commands, each on its own connection, blocked in this order. */
   block: string[];
+  /** `SLEEP ms` waits here (for a TTL to pass) instead of sending a command. */
   trigger: string[];
   after?: string[];
 }
@@ -118,6 +126,55 @@ const SCENARIOS: Scenario[] = [
     setup: ["XADD s 1-1 f v", "XADD s 2-1 f v", "XADD s 3-1 f v", "XDEL s 3-1"],
     block: ["XREAD BLOCK 0 STREAMS s 2-1", "XREAD BLOCK 0 STREAMS s $"],
     trigger: ["XDEL s 2-1", "XSETID s 10-0", "XTRIM s MAXLEN 0", "XGROUP CREATE s g 0"],
+  },
+  {
+    name: "XSETID to a higher ID with ENTRIESADDED is no signal, even followed by XDEL",
+    setup: ["XADD s 1-1 f v", "XADD s 2-1 f v"],
+    block: ["XREAD BLOCK 0 STREAMS s $", "XREAD BLOCK 0 STREAMS s 2-1"],
+    trigger: [
+      "XSETID s 10-0 ENTRIESADDED 5",
+      "XDEL s 1-1",
+      "MULTI",
+      "XSETID s 20-0 ENTRIESADDED 9 MAXDELETEDID 15-0",
+      "XDEL s 2-1",
+      "EXEC",
+    ],
+    after: ["XINFO STREAM s"],
+  },
+  {
+    name: "a group destroyed and created again in one MULTI serves its waiter from the new group",
+    setup: ["XADD s 1-1 f v", "XADD s 2-1 f v", "XGROUP CREATE s g $"],
+    block: ["XREADGROUP GROUP g c BLOCK 0 STREAMS s >"],
+    trigger: ["MULTI", "XGROUP DESTROY s g", "XGROUP CREATE s g 1-1", "EXEC"],
+    after: ["XINFO GROUPS s", "XPENDING s g"],
+  },
+  {
+    name: "a group destroyed and created again at $ in one MULTI keeps its waiter blocked",
+    setup: ["XADD s 1-1 f v", "XGROUP CREATE s g $"],
+    block: ["XREADGROUP GROUP g c BLOCK 0 STREAMS s >"],
+    trigger: ["MULTI", "XGROUP DESTROY s g", "XGROUP CREATE s g $", "EXEC", "XADD s 2-1 f v"],
+    after: ["XINFO GROUPS s"],
+  },
+  {
+    name: "a group destroyed and created again by a script serves its waiter from the new group",
+    setup: ["XADD s 1-1 f v", "XADD s 2-1 f v", "XGROUP CREATE s g $"],
+    block: ["XREADGROUP GROUP g c COUNT 1 BLOCK 0 STREAMS s >"],
+    trigger: [
+      "EVAL redis.call('XGROUP','DESTROY',KEYS[1],'g');return(redis.call('XGROUP','CREATE',KEYS[1],'g','0')) 1 s",
+    ],
+    after: ["XINFO GROUPS s"],
+  },
+  {
+    name: "a group destroyed, its key deleted and the group made again in one MULTI",
+    setup: ["XADD s 1-1 f v", "XGROUP CREATE s g $"],
+    block: ["XREADGROUP GROUP g c BLOCK 0 STREAMS s >", "XREAD BLOCK 0 STREAMS s 1-1"],
+    trigger: ["MULTI", "XGROUP DESTROY s g", "DEL s", "XGROUP CREATE s g 0 MKSTREAM", "EXEC"],
+  },
+  {
+    name: "XREADGROUP: the key expires",
+    setup: ["XADD s 1-1 f v", "XGROUP CREATE s g $"],
+    block: ["XREADGROUP GROUP g c BLOCK 0 STREAMS s >", "XREAD BLOCK 0 STREAMS s 5-0"],
+    trigger: ["PEXPIRE s 10", "SLEEP 50", "EXISTS s"],
   },
   {
     name: "after XSETID, XADD MAXLEN 0 wakes XREAD $ with nothing",
@@ -220,11 +277,14 @@ const watched = (key: string, command: string) => [
 /** Sent one by one (space-separated); every reply must equal Redis's. */
 const LINES: string[] = [
   // Redis 7.0 signals a stream key (WATCH, client tracking) for XADD and for XDEL / XTRIM that
-  // removed something, not for XSETID, consumer-group changes or deliveries. (XGROUP DESTROY
-  // still breaks it in atlasd: its notice is what wakes the group's blocked readers.)
+  // removed something, not for XSETID, consumer-group changes (XGROUP DESTROY included, which
+  // only wakes blocked readers) or deliveries.
   "XADD w 1-1 f v",
   "XADD w 2-1 f v",
   "XGROUP CREATE w g 0",
+  "XGROUP CREATE w gone 0",
+  ...watched("w", "XGROUP DESTROY w gone"),
+  ...watched("w", "XGROUP DESTROY w gone"),
   ...watched("w", "XGROUP CREATE w g2 0"),
   ...watched("w", "XGROUP CREATE w g2 0"),
   ...watched("w", "XGROUP SETID w g 0"),
@@ -328,7 +388,9 @@ async function transcript(port: number, s: Scenario, proto: string): Promise<str
   const out: string[] = [];
   const run = async (lines: string[]) => {
     for (const line of lines) {
-      out.push(`${line} -> ${showReply(await cmd.one(...line.split(" ")))}`);
+      const [name, ms] = line.split(" ");
+      if (name === "SLEEP") await sleep(Number(ms));
+      else out.push(`${line} -> ${showReply(await cmd.one(...line.split(" ")))}`);
     }
   };
   try {
@@ -386,4 +448,55 @@ Deno.test("stream WATCH signals, CONFIG knobs and BLOCK options match redis-serv
       const lines = LINES.map((line) => line.split(" "));
       assert.deepEqual(await replyDifferences(redis, atlas, lines, showReply, `RESP${proto} `), []);
     }
+  }));
+
+Deno.test("consumer-group changes: WATCH, keyspace events and client tracking match redis-server", () =>
+  withRedisAndAtlasd(async (_redis, _atlas, servers) => {
+    const setup = [
+      ["XADD", "w", "1-1", "f", "v"],
+      ["XADD", "w", "2-1", "f", "v"],
+      ["XGROUP", "CREATE", "w", "g", "0"],
+      ["XGROUP", "CREATECONSUMER", "w", "g", "c1"],
+    ];
+    const ops = [
+      ["XGROUP", "DESTROY", "w", "g"],
+      ["XGROUP", "DESTROY", "w", "nosuchgroup"],
+      ["XGROUP", "CREATE", "w", "g2", "0"],
+      ["XGROUP", "CREATE", "w", "g", "0"],
+      ["XGROUP", "CREATE", "nw", "g", "0", "MKSTREAM"],
+      ["XGROUP", "CREATECONSUMER", "w", "g", "c2"],
+      ["XGROUP", "CREATECONSUMER", "w", "g", "c1"],
+      ["XGROUP", "DELCONSUMER", "w", "g", "c1"],
+      ["XGROUP", "DELCONSUMER", "w", "g", "nosuchconsumer"],
+      ["XGROUP", "SETID", "w", "g", "0"],
+      ["XGROUP", "SETID", "w", "g", "$", "ENTRIESREAD", "2"],
+      ["XSETID", "w", "5-0", "ENTRIESADDED", "9"],
+    ];
+    const cases = ops.map((op) => ({ watch: op[2], op }));
+    assert.deepEqual(
+      await watchDifferences(servers, cases, setup, { keyspaceEvents: "KEA" }),
+      [],
+    );
+    // A tracking client reads the key; only a signalled change invalidates it.
+    const invalidations = async (port: number) => {
+      const reader = await RawClient.connect(port);
+      const writer = await RawClient.connect(port);
+      try {
+        await writer.call(["FLUSHALL"], ...setup);
+        await reader.call(["HELLO", "3"], ["CLIENT", "TRACKING", "ON"], ["XLEN", "w"]);
+        await writer.call(["XGROUP", "DESTROY", "w", "g"], ["XGROUP", "CREATE", "w", "g", "$"]);
+        await reader.call(["PING"]);
+        const quiet = reader.pushes.splice(0).map(showReply);
+        await writer.call(["XADD", "w", "3-1", "f", "v"]);
+        await reader.call(["PING"]);
+        return [...quiet, "then XADD:", ...reader.pushes.splice(0).map(showReply)];
+      } finally {
+        await reader.close();
+        await writer.close();
+      }
+    };
+    assert.deepEqual(
+      await invalidations(servers.atlasPort),
+      await invalidations(servers.redisPort),
+    );
   }));

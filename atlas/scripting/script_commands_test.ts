@@ -332,3 +332,45 @@ Deno.test("math.random is Redis's rand48: math.randomseed(0) gives Redis's numbe
   const a = h.run("EVAL", "return {math.random(100), math.random(5, 10)}", "0") as number[];
   assert.ok(a[0] >= 1 && a[0] <= 100 && a[1] >= 5 && a[1] <= 10);
 });
+
+Deno.test("the store's script command hook hears each command a script ran, not its refusals", () => {
+  const h = harness();
+  h.run(
+    "FUNCTION",
+    "LOAD",
+    "#!lua name=l\nredis.register_function('f', function(k) return redis.call('GET', k[1]) end)",
+  );
+  const heard: string[] = [];
+  let timed = false;
+  h.store.setScriptCommandHook({
+    get timed() {
+      return timed;
+    },
+    ran: (argv, us, reply) =>
+      heard.push(`${argv.join(" ")} ${us >= 0 ? "timed" : "-"} ${reply.kind}`),
+  });
+  h.run("EVAL", "redis.call('SET', KEYS[1], 'v'); return redis.pcall('INCR', KEYS[1])", "1", "k");
+  h.run(
+    "EVAL",
+    "redis.pcall('GET', 'a', 'b'); redis.pcall('NOSUCH'); return redis.pcall('BLPOP', 'l', '0')",
+    "0",
+  );
+  timed = true;
+  h.run(
+    "EVAL_RO",
+    "redis.pcall('DEL', 'k'); return redis.pcall('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$')",
+    "0",
+  );
+  h.run("FCALL", "f", "1", "k");
+  h.run("EVAL", "return redis.call('PING')", "0");
+  assert.deepEqual(heard, [
+    "SET k v - simple",
+    "INCR k - error",
+    "XREAD BLOCK 0 STREAMS s $ timed error",
+    "GET k timed bulk",
+    "PING timed simple",
+  ]);
+  h.store.setScriptCommandHook(null);
+  h.run("EVAL", "return redis.call('PING')", "0");
+  assert.equal(heard.length, 5);
+});

@@ -141,7 +141,6 @@ export function refusal(store: Store, cmd: string[], readOnly: boolean): Reply |
   if (readOnly && (found.flags.includes("write") || name === "pfcount")) {
     return error("ERR Write commands are not allowed from read-only scripts.");
   }
-  if (name === "xread" || name === "xreadgroup") return blockRefusal(cmd);
   return null;
 }
 
@@ -167,7 +166,9 @@ function blockRefusal(cmd: string[]): Reply | null {
 
 /**
  * The host a script's VM calls: runs each allowed command on `store` under `ctx` and collects
- * the log of the writes into `log` (a script is logged as the commands it ran).
+ * the log of the writes into `log` (a script is logged as the commands it ran). Each command that
+ * ran (refusals excepted, as Redis refuses them before its call()) is told to the store's
+ * scriptCommandHook, timed when it asks (the server's slow log and command statistics).
  */
 export function scriptHost(
   store: Store,
@@ -176,17 +177,30 @@ export function scriptHost(
   log: string[][],
 ): { call(cmd: string[]): Reply } {
   const inScript: ExecContext = { ...ctx, fromScript: true };
+  const run = (cmd: string[]): Reply => {
+    const local = serverCommand(cmd, ctx);
+    if (local !== null) return local;
+    const name = cmd[0].toLowerCase();
+    if (name === "xread" || name === "xreadgroup") {
+      const blocking = blockRefusal(cmd);
+      if (blocking !== null) return blocking;
+    }
+    const plain = nonBlockingForm(cmd);
+    if (!Array.isArray(plain)) return plain;
+    const r = store.execute(plain, inScript);
+    if (r.log !== null) log.push(...r.log);
+    return r.reply;
+  };
   return {
     call: (cmd: string[]): Reply => {
       const refused = refusal(store, cmd, readOnly);
       if (refused !== null) return refused;
-      const local = serverCommand(cmd, ctx);
-      if (local !== null) return local;
-      const plain = nonBlockingForm(cmd);
-      if (!Array.isArray(plain)) return plain;
-      const r = store.execute(plain, inScript);
-      if (r.log !== null) log.push(...r.log);
-      return r.reply;
+      const hook = ctx.replaying === true ? null : store.scriptCommandHook;
+      if (hook === null) return run(cmd);
+      const t0 = hook.timed ? performance.now() : 0;
+      const reply = run(cmd);
+      hook.ran(cmd, hook.timed ? (performance.now() - t0) * 1000 : -1, reply);
+      return reply;
     },
   };
 }

@@ -10,12 +10,10 @@
  * Stream waiters follow Redis 7.0's rule: only a change that "signals" the key counts (an XADD,
  * XGROUP DESTROY, the key created, deleted or replaced; not XDEL, XTRIM, XSETID, XGROUP SETID,
  * XACK ...), and then a waiter is served when the stream's last generated ID is past the one it
- * waits after (for XREADGROUP: the group's last delivered ID), with an empty entry list if the
- * new entries are gone already (`XADD key MAXLEN 0 * f v`). Most of the others do not reach the
- * modification listener at all (the store drops their notice, as Redis does not signal the key
- * for WATCH either); for the rest (XDEL, XTRIM, a TTL change, or any of them in the same MULTI or
- * script as a signalling one) a waiter keeps a StreamMark per key, what XINFO STREAM showed when
- * it last looked, and tells a signal by what only a signal can change.
+ * waits after (for XREADGROUP: the group's last delivered ID, read then, so a group destroyed and
+ * created again serves from the new one), with an empty entry list if the new entries are gone
+ * already (`XADD key MAXLEN 0 * f v`). The store reports those signals apart from its other
+ * changes (StoreHooks.setReadyListener), after the command, MULTI or script that made them.
  */
 import type { CommandExecutor } from "../executor.ts";
 import { array, bulk, EMPTY_ARRAY, error, type Reply } from "../store/reply.ts";
@@ -37,16 +35,8 @@ export type BlockOp =
     readonly where: "LEFT" | "RIGHT" | "MIN" | "MAX";
     readonly count: string;
   }
-  /**
-   * XREAD BLOCK: per key, the ID entries must exceed (`$` already resolved); count 0 = all.
-   * `marks`: per key, the stream as last seen (see StreamMark), updated at each look.
-   */
-  | {
-    readonly kind: "xread";
-    readonly count: string;
-    readonly ids: ReadonlyMap<string, string>;
-    readonly marks: Map<string, StreamMark | null>;
-  }
+  /** XREAD BLOCK: per key, the ID entries must exceed (`$` already resolved); count 0 = all. */
+  | { readonly kind: "xread"; readonly count: string; readonly ids: ReadonlyMap<string, string> }
   /** XREADGROUP BLOCK (only `>` blocks): `XREADGROUP GROUP g c COUNT n [NOACK] STREAMS key >`. */
   | {
     readonly kind: "xreadgroup";
@@ -54,59 +44,13 @@ export type BlockOp =
     readonly consumer: string;
     readonly count: string;
     readonly noack: boolean;
-    readonly marks: Map<string, StreamMark | null>;
   };
 
-/**
- * A stream as a blocked reader last saw it (null: no stream under the key), from XINFO STREAM.
- * Only a signal (an XADD, XGROUP DESTROY, a new value under the key) can add entries past the last
- * one or before the first, lengthen the stream, change entries-added together with the last ID
- * (XSETID changes them apart unless told both) or drop a group; XDEL, XTRIM, XSETID, XGROUP
- * CREATE / SETID and the consumer commands cannot, so they do not wake anyone.
- */
-export interface StreamMark {
-  readonly lastId: StreamId;
-  readonly entriesAdded: string;
-  readonly groups: number;
-  readonly length: number;
-  /** The first and last live entries' IDs (null when empty). */
-  readonly first: StreamId | null;
-  readonly last: StreamId | null;
-}
-
-function entryId(entry: Reply | undefined): StreamId | null {
-  if (entry?.kind !== "array" || entry.value[0]?.kind !== "bulk") return null;
-  return parseStrictId(entry.value[0].value);
-}
-
-/** The mark of an XINFO STREAM reply; null for an error (no such key, wrong type). */
-export function streamMark(info: Reply): StreamMark | null {
+/** The last-generated-id of an XINFO STREAM reply; null for an error (no such key, wrong type). */
+export function lastGeneratedId(info: Reply): StreamId | null {
   if (info.kind !== "map") return null;
-  const field = (name: string) =>
-    info.value.find(([k]) => k.kind === "bulk" && k.value === name)?.[1];
-  const int = (name: string) => {
-    const v = field(name);
-    return v?.kind === "integer" ? v.value : 0;
-  };
-  const lastId = field("last-generated-id");
-  return {
-    lastId: lastId?.kind === "bulk" ? parseStrictId(lastId.value) ?? 0n : 0n,
-    entriesAdded: String(int("entries-added")),
-    groups: Number(int("groups")),
-    length: Number(int("length")),
-    first: entryId(field("first-entry")),
-    last: entryId(field("last-entry")),
-  };
-}
-
-/** Whether the key was signalled since `before` (Redis's signalKeyAsReady for a stream). */
-function signalled(before: StreamMark | null | undefined, now: StreamMark | null): boolean {
-  if (before === undefined || now === null) return false;
-  if (before === null) return true; // the key was created (or became a stream)
-  return (now.entriesAdded !== before.entriesAdded && now.lastId !== before.lastId) ||
-    now.groups < before.groups || now.length > before.length ||
-    (now.last !== null && (before.last === null || now.last > before.last)) ||
-    (now.first !== null && before.first !== null && now.first < before.first);
+  const id = info.value.find(([k]) => k.kind === "bulk" && k.value === "last-generated-id")?.[1];
+  return id?.kind === "bulk" ? parseStrictId(id.value) ?? 0n : 0n;
 }
 
 type Maybe<T> = T | Promise<T>;
@@ -151,12 +95,16 @@ const TIMER_MS_MAX = 2 ** 31 - 1;
 export class Blocking {
   readonly #queues = new Map<string, Waiter[]>();
   readonly #ready = new Set<string>();
+  /** Ready keys that were signalled too: only those serve stream waiters. */
+  readonly #signalled = new Set<string>();
   #executor: CommandExecutor;
   #serving = false;
   #scheduled = false;
   blockedClients = 0;
   /** Blocked clients with a timeout (INFO clients_in_timeout_table). */
   timedClients = 0;
+  /** The store reports signals (`signal`); if not, every change counts as one. */
+  signalsReported = false;
 
   constructor(executor: CommandExecutor) {
     this.#executor = executor;
@@ -168,10 +116,23 @@ export class Blocking {
 
   /** The store's modification listener feeds this (null = every key). */
   touched(key: string | null): void {
+    this.#mark(key, !this.signalsReported);
+  }
+
+  /** The store's ready listener feeds this: `key` was signalled (null = every key). */
+  signal(key: string | null): void {
+    this.#mark(key, true);
+  }
+
+  /** Makes `key` (null: every key) ready if anyone waits on it, and schedules serving. */
+  #mark(key: string | null, signalled: boolean): void {
     if (this.#queues.size === 0) return;
-    if (key === null) { for (const k of this.#queues.keys()) this.#ready.add(k); }
-    else if (this.#queues.has(key)) this.#ready.add(key);
-    else return;
+    const keys = key === null ? [...this.#queues.keys()] : this.#queues.has(key) ? [key] : [];
+    if (keys.length === 0) return;
+    for (const k of keys) {
+      this.#ready.add(k);
+      if (signalled) this.#signalled.add(k);
+    }
     if (!this.#scheduled) {
       // Fallback for changes that happen outside a client's command (expiry, replication).
       this.#scheduled = true;
@@ -188,7 +149,7 @@ export class Blocking {
    */
   tryNow(keys: readonly string[], op: BlockOp, from = 0): Reply | null | Promise<Reply | null> {
     for (let i = from; i < keys.length; i++) {
-      const reply = this.#attempt(keys[i], op, true);
+      const reply = this.#attempt(keys[i], op, false);
       if (reply instanceof Promise) {
         return reply.then((r) => r !== null ? r : this.tryNow(keys, op, i + 1));
       }
@@ -256,7 +217,7 @@ export class Blocking {
       while (this.#ready.size > 0) {
         const key: string = this.#ready.values().next().value!;
         this.#ready.delete(key);
-        const served = this.#serveKey(key);
+        const served = this.#serveKey(key, this.#signalled.delete(key));
         if (served instanceof Promise) {
           async = true;
           return served.then(() => {
@@ -273,25 +234,30 @@ export class Blocking {
   /**
    * Serves the waiters of one key in FIFO order while it has elements. A waiter whose op does not
    * fit the key's type (a BZPOPMIN waiter on a list) stays blocked and is passed over, like
-   * Redis 7, which serves only the clients blocked for the type the key now holds.
+   * Redis 7, which serves only the clients blocked for the type the key now holds. Stream
+   * waiters are tried only when the key was `signalled`.
    */
-  #serveKey(key: string, skip = 0): void | Promise<void> {
+  #serveKey(key: string, signalled: boolean, skip = 0): void | Promise<void> {
     let queue = this.#queues.get(key);
     while (queue !== undefined && queue.length > skip) {
       const waiter = queue[skip];
-      const reply = this.#attempt(key, waiter.op, false);
+      if (!signalled && isStreamOp(waiter.op)) {
+        skip++;
+        continue;
+      }
+      const reply = this.#attempt(key, waiter.op, signalled);
       if (reply instanceof Promise) {
         return reply.then(async (r) => {
           if (r === null) {
-            return isStreamOp(waiter.op) ? this.#serveKey(key, skip + 1) : undefined;
+            return isStreamOp(waiter.op) ? this.#serveKey(key, signalled, skip + 1) : undefined;
           }
           if (
             r.kind === "error" && !isFinal(r) && !await this.#destinationRefused(key, waiter.op)
           ) {
-            return this.#serveKey(key, skip + 1);
+            return this.#serveKey(key, signalled, skip + 1);
           }
           this.#finish(waiter, r);
-          return this.#serveKey(key, skip);
+          return this.#serveKey(key, signalled, skip);
         });
       }
       if (reply === null) {
@@ -304,9 +270,9 @@ export class Blocking {
         const refused = this.#destinationRefused(key, waiter.op);
         if (refused instanceof Promise) {
           return refused.then((yes) => {
-            if (!yes) return this.#serveKey(key, skip + 1);
+            if (!yes) return this.#serveKey(key, signalled, skip + 1);
             this.#finish(waiter, reply);
-            return this.#serveKey(key, skip);
+            return this.#serveKey(key, signalled, skip);
           });
         }
         if (refused) this.#finish(waiter, reply);
@@ -346,6 +312,7 @@ export class Blocking {
       if (q.length === 0) {
         this.#queues.delete(key);
         this.#ready.delete(key);
+        this.#signalled.delete(key);
       }
     }
     this.blockedClients--;
@@ -354,10 +321,13 @@ export class Blocking {
     waiter.resolve(reply);
   }
 
-  /** `first`: the try made as the client blocks (the plain command's answer, whatever changed). */
-  #attempt(key: string, op: BlockOp, first: boolean): Reply | null | Promise<Reply | null> {
-    if (op.kind === "xread") return this.#attemptXread(key, op);
-    if (op.kind === "xreadgroup") return this.#attemptXreadgroup(key, op, first);
+  /**
+   * `signalled`: the key was signalled since the waiter last looked (false for the try made as
+   * the client blocks, which answers what the plain command would, whatever changed).
+   */
+  #attempt(key: string, op: BlockOp, signalled: boolean): Reply | null | Promise<Reply | null> {
+    if (op.kind === "xread") return this.#attemptXread(key, op, signalled);
+    if (op.kind === "xreadgroup") return this.#attemptXreadgroup(key, op, signalled);
     return after(this.#executor.execute(nonBlockingArgv(key, op)), (r) => interpret(key, op, r));
   }
 
@@ -365,17 +335,19 @@ export class Blocking {
    * Entries past the waiter's ID, else (when the key was signalled and its last ID is past the
    * waiter's) an empty list: Redis serves on the last ID, not on what is left to read.
    */
-  #attemptXread(key: string, op: BlockOp & { kind: "xread" }): Maybe<Reply | null> {
+  #attemptXread(
+    key: string,
+    op: BlockOp & { kind: "xread" },
+    signalled: boolean,
+  ): Maybe<Reply | null> {
     const read = () => this.#executor.execute(nonBlockingArgv(key, op));
     return after(read(), (r) => {
-      if (r.kind !== "nilArray") return interpret(key, op, r);
+      if (r.kind !== "nilArray" || !signalled) return interpret(key, op, r);
       const info = this.#executor.execute(["XINFO", "STREAM", key]);
       return after(info, (i) => {
-        const now = streamMark(i);
-        const wake = signalled(op.marks.get(key), now);
-        op.marks.set(key, now);
+        const last = lastGeneratedId(i);
         const gt = parseStrictId(op.ids.get(key) ?? "") ?? 0n;
-        if (!wake || now === null || now.lastId <= gt) return null;
+        if (last === null || last <= gt) return null;
         // With an asynchronous executor an XADD may have landed between the two reads.
         if (!(info instanceof Promise)) return emptyRead(key);
         return after(read(), (again) => again.kind === "map" ? again : emptyRead(key));
@@ -384,31 +356,27 @@ export class Blocking {
   }
 
   /**
-   * Only a signalled key (or the first try) runs the XREADGROUP: an XGROUP SETID back to older
-   * entries does not wake the waiter on its own, as in Redis. When nothing is left to deliver
-   * but the stream's last ID is past the group's, Redis answers an empty list and creates the
-   * consumer (XGROUP CREATECONSUMER here, so the log has it).
+   * The XREADGROUP, from the group as it is now (one destroyed and created again since serves
+   * from the new group's last ID). When nothing is left to deliver but the signalled stream's last
+   * ID is past the group's, Redis answers an empty list and creates the consumer (XGROUP
+   * CREATECONSUMER here, so the log has it).
    */
   #attemptXreadgroup(
     key: string,
     op: BlockOp & { kind: "xreadgroup" },
-    first: boolean,
+    signalled: boolean,
   ): Maybe<Reply | null> {
     const ex = this.#executor;
-    return after(ex.execute(["XINFO", "STREAM", key]), (i) => {
-      const now = streamMark(i);
-      if (now === null) return XREADGROUP_UNBLOCKED;
-      const wake = signalled(op.marks.get(key), now);
-      op.marks.set(key, now);
-      if (!wake && !first) return null;
-      return after(ex.execute(nonBlockingArgv(key, op)), (r) => {
-        if (r.kind === "error") return this.#streamGone(key);
-        if (r.kind !== "nilArray") return interpret(key, op, r);
-        if (!wake) return null;
+    return after(ex.execute(nonBlockingArgv(key, op)), (r) => {
+      if (r.kind === "error") return this.#streamGone(key);
+      if (r.kind !== "nilArray" || !signalled) return interpret(key, op, r);
+      return after(ex.execute(["XINFO", "STREAM", key]), (i) => {
+        const last = lastGeneratedId(i);
+        if (last === null) return this.#streamGone(key);
         return after(ex.execute(["XINFO", "GROUPS", key]), (groups) => {
-          const last = groupLastId(groups, op.group);
-          if (last === null) return this.#streamGone(key);
-          if (now.lastId <= last) return null;
+          const delivered = groupLastId(groups, op.group);
+          if (delivered === null) return this.#streamGone(key);
+          if (last <= delivered) return null;
           const create = ex.execute(["XGROUP", "CREATECONSUMER", key, op.group, op.consumer]);
           return after(create, () => emptyRead(key));
         });

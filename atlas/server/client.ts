@@ -53,8 +53,11 @@ export class Client {
   watchDirty = false;
   /** Earliest expiry among watched keys that were live at WATCH time (Infinity: none). */
   watchDeadlineMs = Infinity;
-  /** Inside EXEC: blocking commands must not block. */
-  inExec = false;
+  /**
+   * While EXEC runs: its queue. Redis's client stays in MULTI state through EXEC, so CLIENT INFO
+   * shows flags `x`, the queue (multi=, multi-mem=) and cmd=exec.
+   */
+  execQueue: readonly (readonly string[])[] | null = null;
   /** A write ran in the current batch: sync before replying. */
   needsSync = false;
   readonly channels = new Set<string>();
@@ -123,6 +126,11 @@ export class Client {
     return this.channels.size + this.patterns.size + this.shardChannels.size;
   }
 
+  /** Inside EXEC: blocking commands must not block. */
+  get inExec(): boolean {
+    return this.execQueue !== null;
+  }
+
   /**
    * CLIENT LIST's flags, in Redis 7.0's order: O monitor, P pub/sub, x MULTI, b blocked, t
    * tracking, R broken tracking redirect, B broadcast tracking, d a watched key changed, e
@@ -131,7 +139,7 @@ export class Client {
   infoFlags(monitor: boolean): string {
     let f = monitor ? "O" : "";
     if (this.subscriptionCount > 0) f += "P";
-    if (this.multi !== null) f += "x";
+    if (this.multi !== null || this.execQueue !== null) f += "x";
     if (this.unblock !== null) f += "b";
     if (this.tracking !== null) {
       f += "t";

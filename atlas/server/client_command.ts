@@ -20,6 +20,7 @@ const OK = simple("OK");
 
 /** `cmd=`: Redis's full name of the client's last command (`container|subcommand`), or NULL. */
 function lastCommandName(client: Client): string {
+  if (client.execQueue !== null) return "exec"; // its queued commands run under EXEC's name
   const entry = client.shownEntry;
   if (entry === null) return "NULL";
   const argv = client.shownArgv;
@@ -27,6 +28,8 @@ function lastCommandName(client: Client): string {
     ? `${entry.name}|${argv[1].toLowerCase()}`
     : entry.name;
 }
+
+const EXEC_ARGV: readonly string[] = Object.freeze(["EXEC"]);
 
 /** Redis's reply buffer (c->buf): pending output beyond it is counted in oll/omem. */
 const REPLY_BUFFER_BYTES = 16 * 1024;
@@ -71,9 +74,13 @@ export function clientInfoLine(
 ): string {
   const age = Math.floor((nowMs - client.createdMs) / 1000);
   const idle = Math.floor((nowMs - client.lastInteractionMs) / 1000);
-  const multi = client.multi === null ? -1 : client.multi.length;
-  const current = running ?? (client.unblock !== null ? client.shownArgv : null);
-  const qbuf = client.parser.bufferedBytes + (running === null ? 0 : requestBytes(running));
+  // Inside EXEC the queue is still the client's (Redis's stays in MULTI state until EXEC ends),
+  // and the command running is EXEC.
+  const queue = client.multi ?? client.execQueue;
+  const multi = queue === null ? -1 : queue.length;
+  const asking = running !== null && client.execQueue !== null ? EXEC_ARGV : running;
+  const current = asking ?? (client.unblock !== null ? client.shownArgv : null);
+  const qbuf = client.parser.bufferedBytes + (asking === null ? 0 : requestBytes(asking));
   const pending = client.output.pendingBytes;
   const obl = Math.min(pending, REPLY_BUFFER_BYTES);
   const omem = pending - obl;
@@ -82,7 +89,7 @@ export function clientInfoLine(
     `age=${age} idle=${idle} flags=${flags} db=0 sub=${client.channels.size} ` +
     `psub=${client.patterns.size} ssub=${client.shardChannels.size} multi=${multi} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=${current === null ? 0 : argvBytes(current)} ` +
-    `multi-mem=${client.multi === null ? 0 : multiBytes(client.multi)} ` +
+    `multi-mem=${queue === null ? 0 : multiBytes(queue)} ` +
     `rbs=${client.parser.capacityBytes} rbp=0 obl=${obl} ` +
     `oll=${Math.ceil(omem / REPLY_BUFFER_BYTES)} omem=${omem} ` +
     `tot-mem=${client.parser.capacityBytes + pending} ` +

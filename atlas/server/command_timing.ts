@@ -12,13 +12,17 @@
  * next EXACT_WINDOW_MS, so a slow command that repeats is logged. Below BATCH_GATE_MIN_US (a
  * threshold for debugging, such as 0) every command is timed, exactly as Redis does. Durations
  * for INFO commandstats and the histograms keep dispatch's sampling either way.
+ *
+ * Commands run by scripts (redis.call / pcall) are timed one by one by the store's script host
+ * while the slow log, the latency monitor or latency tracking is on (scriptCommandHook).
  */
 import type { Reply } from "../store/reply.ts";
+import type { ScriptCommandHook } from "../store/store.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { LatencyMonitor } from "./latency.ts";
 import { recordLatency } from "./latency_histogram.ts";
-import { SlowLog } from "./slowlog.ts";
+import { type Caller, SCRIPT_CALLER, SlowLog } from "./slowlog.ts";
 import { Blocked, type CommandEntry, type HandlerResult } from "./types.ts";
 
 const INT64_MAX = 9223372036854775807n;
@@ -95,9 +99,36 @@ export class CommandTiming {
     if (this.watching) this.consider(client, entry, argv, us, result);
   }
 
+  /**
+   * What the store tells of each command a script ran. Redis's scripts run theirs through call()
+   * as a client's commands run: each counts in INFO commandstats and LATENCY HISTOGRAM, and the
+   * latency monitor and the slow log consider it (logged before the EVAL / FCALL that ran it, from
+   * the script client "?:0" without a name). Rejected calls are not counted, and their errors
+   * are not in INFO errorstats (Redis counts both).
+   */
+  scriptCommandHook(ctx: ServerContext): ScriptCommandHook {
+    // deno-lint-ignore no-this-alias
+    const timing = this;
+    return {
+      get timed() {
+        return timing.watching || timing.tracking;
+      },
+      ran(argv, us, reply) {
+        const entry = ctx.table.lookup(argv[0]);
+        if (entry === undefined) return;
+        entry.calls++;
+        if (reply.kind === "error") entry.failedCalls++;
+        if (us < 0) return;
+        entry.durationUs += us;
+        if (timing.tracking) recordLatency(entry, us, 1);
+        if (timing.watching) timing.consider(SCRIPT_CALLER, entry, argv, us, reply);
+      },
+    };
+  }
+
   /** One command ran for `us` µs: the slow log and the latency monitor decide. */
   private consider(
-    client: Client,
+    client: Caller,
     entry: CommandEntry,
     argv: readonly string[],
     us: number,

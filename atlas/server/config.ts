@@ -166,6 +166,8 @@ function config(ctx: ServerContext, client: Client, argv: string[]): Reply {
       ctx.stats.errorReplies = 0;
       ctx.stats.reads = 0;
       ctx.stats.writes = 0;
+      ctx.stats.syncFull = 0;
+      ctx.stats.syncPartialErr = 0;
       ctx.stats.errors.clear();
       ctx.sampler.reset();
       ctx.store?.resetStats?.();

@@ -37,6 +37,9 @@ export interface ServerStats {
   errorReplies: number;
   /** Error replies by prefix ("ERR", "WRONGTYPE"...): INFO errorstats. */
   readonly errors: Map<string, number>;
+  /** RDB transfers started by SYNC / PSYNC (INFO sync_full), and PSYNCs for another replid. */
+  syncFull: number;
+  syncPartialErr: number;
 }
 
 export interface ServerContext {
@@ -86,5 +89,7 @@ export function newStats(): ServerStats {
     writes: 0,
     errorReplies: 0,
     errors: new Map(),
+    syncFull: 0,
+    syncPartialErr: 0,
   };
 }

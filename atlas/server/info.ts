@@ -55,7 +55,8 @@ function randomHexId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 const RUN_ID = randomHexId();
-const MASTER_REPLID = randomHexId();
+/** INFO master_replid, and the replid of PSYNC's +FULLRESYNC and the RDB files SYNC sends. */
+export const MASTER_REPLID = randomHexId();
 const OS_NAMES: Record<string, string> = {
   linux: "Linux",
   darwin: "Darwin",
@@ -315,9 +316,9 @@ function statsSection(ctx: ServerContext): Fields {
     ["instantaneous_input_repl_kbps", "0.00"],
     ["instantaneous_output_repl_kbps", "0.00"],
     ["rejected_connections", ctx.stats.rejectedConnections],
-    ["sync_full", 0],
+    ["sync_full", ctx.stats.syncFull],
     ["sync_partial_ok", 0],
-    ["sync_partial_err", 0],
+    ["sync_partial_err", ctx.stats.syncPartialErr],
     ["expired_keys", st?.expiredKeysTotal ?? 0],
     ["expired_stale_perc", "0.00"],
     ["expired_time_cap_reached_count", 0],

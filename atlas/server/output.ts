@@ -44,6 +44,11 @@ export class Output {
     return this.#cur.length;
   }
 
+  /** Whether flushes are deferred now (a batch runs or awaits durability). */
+  get held(): boolean {
+    return this.#held > 0;
+  }
+
   hold(): void {
     this.#held++;
   }
@@ -59,6 +64,18 @@ export class Output {
     if (this.#cur.length === 0) return Promise.resolve();
     this.#flushing = this.#drain();
     return this.#flushing;
+  }
+
+  /**
+   * Sends `bytes` after everything encoded before them, without copying them into a reply buffer
+   * (the chunks of SYNC's RDB file). Resolves when the socket took them; call it while not held.
+   */
+  async send(bytes: Uint8Array): Promise<void> {
+    if (this.#held > 0) throw new Error("Output.send while the output is held");
+    while ((this.#flushing !== null || this.#cur.length > 0) && !this.failed) await this.flush();
+    if (this.failed) return;
+    this.#flushing = this.#write(bytes).finally(() => (this.#flushing = null));
+    await this.#flushing;
   }
 
   async #drain(): Promise<void> {
@@ -84,5 +101,20 @@ export class Output {
     } finally {
       this.#flushing = null;
     }
+  }
+
+  /** send()'s write (the reply path keeps its own loop in #drain: no extra async frame there). */
+  async #write(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    try {
+      while (off < bytes.length) {
+        this.writes++;
+        off += await this.#sink.write(off === 0 ? bytes : bytes.subarray(off));
+      }
+    } catch {
+      // The peer went away; the read side sees EOF/error and closes the connection.
+      this.failed = true;
+    }
+    this.bytesWritten += off;
   }
 }

@@ -4,6 +4,9 @@
  * support does — a Helios cluster is Raft-replicated, not sharded, so cluster-aware clients use
  * it as one node.
  *
+ * REPLCONF, SYNC and PSYNC serve `redis-cli --rdb` an RDB file of the keyspace (rdb_sync.ts);
+ * Redis replicas are refused (atlasd replicates with Raft).
+ *
  * WAIT counts the replicas holding every write acknowledged before it: with a Raft cluster
  * (ReplicationHooks) the followers whose log matches the commit index seen at the call; a
  * standalone server has no replicas, so like a Redis master without replicas it answers 0 at
@@ -13,6 +16,7 @@ import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { replconf, sync } from "./rdb_sync.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
 import { Blocked, type HandlerResult } from "./types.ts";
 
@@ -79,6 +83,10 @@ const cluster = keylessCommands("cluster");
 export const REPLICATION_COMMANDS: ServerCommand[] = [
   generic("wait", 3, "noscript", wait),
   server("role", 1, "noscript loading stale fast", role),
+  // For redis-cli --rdb (rdb_sync.ts): an RDB of the keyspace, then the connection closes.
+  server("replconf", -1, "admin noscript loading stale allow-busy", replconf),
+  server("sync", 1, "admin noscript no-async-loading no-multi", sync),
+  server("psync", -3, "admin noscript no-async-loading no-multi", sync),
   cluster("cluster", -2, "", noCluster),
   cluster("readonly", 1, "loading stale fast", noCluster),
   cluster("readwrite", 1, "loading stale fast", noCluster),

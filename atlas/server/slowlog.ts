@@ -24,6 +24,12 @@ const REDACTED = "(redacted)";
 /** CONFIG SET values Redis hides from the slow log. */
 const SENSITIVE_CONFIGS = new Set(["requirepass", "masterauth"]);
 
+/** Who ran a logged command: a client, or a script's (SCRIPT_CALLER). */
+export type Caller = Pick<Client, "addr" | "name">;
+
+/** What Redis logs for the commands a script ran: its script client, no address, no name. */
+export const SCRIPT_CALLER: Caller = Object.freeze({ addr: "?:0", name: "" });
+
 interface SlowLogEntry {
   readonly id: number;
   readonly timeS: number;
@@ -53,7 +59,7 @@ export class SlowLog {
    * running anything) are not logged.
    */
   consider(
-    client: Client,
+    client: Caller,
     entry: CommandEntry,
     argv: readonly string[],
     us: number,
@@ -68,7 +74,7 @@ export class SlowLog {
     if (this.length > this.maxLen) this.#trim();
   }
 
-  add(client: Client, command: string, argv: readonly string[], us: number): void {
+  add(client: Caller, command: string, argv: readonly string[], us: number): void {
     this.#entries.push({
       id: this.#nextId++,
       timeS: Math.floor(Date.now() / 1000),

@@ -1,10 +1,10 @@
 /**
  * XREAD and XREADGROUP with BLOCK. Without BLOCK (or inside EXEC, where Redis never blocks) the store's XREAD
  * answers. With BLOCK: the store's XREAD runs first (it validates everything and serves at once
- * when it can); if nothing is there, an XINFO STREAM per key fixes each `$` to the stream's last
- * ID now (last-generated-id, 0-0 for a missing key) and gives the waiter's StreamMark of the key
- * (blocking.ts: which later changes wake it), and the client waits in Blocking, which serves it by
- * running `XREAD COUNT n STREAMS key id` — so the log and replicas only see plain reads. With an
+ * when it can); if nothing is there, an XINFO STREAM per key named with `$` fixes it to the
+ * stream's last ID now (last-generated-id, 0-0 for a missing key), and the client waits in
+ * Blocking (blocking.ts says which changes wake it), which serves it by running
+ * `XREAD COUNT n STREAMS key id` — so the log and replicas only see plain reads. With an
  * asynchronous executor (a Raft cluster) the first try and the XINFO are two linearizable reads;
  * an entry added between them counts as added before this XREAD (which takes effect at the XINFO
  * read), as if that XADD had won the race on a single Redis; Blocking.wait tries once more
@@ -14,8 +14,8 @@
  * the store logs.
  */
 import { NIL_ARRAY, type Reply } from "../store/reply.ts";
-import { formatId } from "../store/stream_id.ts";
-import { type BlockOp, type StreamMark, streamMark } from "./blocking.ts";
+import { formatId, type StreamId } from "../store/stream_id.ts";
+import { type BlockOp, lastGeneratedId } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import type { ServerCommand } from "./table.ts";
@@ -66,29 +66,29 @@ function then<T>(
 }
 
 /**
- * XINFO STREAM of each distinct key, in order, then `done` with their marks (null: no stream).
- * Synchronous with a synchronous executor.
+ * XINFO STREAM of each distinct key named with `$`, in order, then `done` with their last
+ * generated IDs (null: no stream). Synchronous with a synchronous executor.
  */
-function markKeys<T>(
+function lastIds<T>(
   ctx: ServerContext,
   keys: readonly string[],
-  done: (marks: Map<string, StreamMark | null>) => T | Promise<T>,
+  done: (ids: Map<string, StreamId | null>) => T | Promise<T>,
 ): T | Promise<T> {
-  const marks = new Map<string, StreamMark | null>();
+  const ids = new Map<string, StreamId | null>();
   const from = (i: number): T | Promise<T> => {
     for (; i < keys.length; i++) {
-      if (marks.has(keys[i])) continue;
+      if (ids.has(keys[i])) continue;
       const info = ctx.executor.execute(["XINFO", "STREAM", keys[i]]);
       if (info instanceof Promise) {
         const at = i;
         return info.then((r) => {
-          marks.set(keys[at], streamMark(r));
+          ids.set(keys[at], lastGeneratedId(r));
           return from(at + 1);
         });
       }
-      marks.set(keys[i], streamMark(info));
+      ids.set(keys[i], lastGeneratedId(info));
     }
-    return done(marks);
+    return done(ids);
   };
   return from(0);
 }
@@ -96,16 +96,17 @@ function markKeys<T>(
 function block(ctx: ServerContext, client: Client, argv: string[], a: BlockArgs) {
   const n = (argv.length - a.streamsAt) / 2;
   const keys = argv.slice(a.streamsAt, a.streamsAt + n);
-  return markKeys(ctx, keys, (marks) => {
+  const dollars = keys.filter((_, i) => argv[a.streamsAt + n + i] === "$");
+  return lastIds(ctx, dollars, (last) => {
     const ids = new Map<string, string>();
     for (let i = 0; i < n; i++) {
       const key = keys[i];
       const text = argv[a.streamsAt + n + i];
       if (ids.has(key)) continue; // a key named twice waits for its first ID, as in Redis
       // `$`: the last ID now (a missing key: 0-0, as Redis takes it).
-      ids.set(key, text !== "$" ? text : formatId(marks.get(key)?.lastId ?? 0n));
+      ids.set(key, text !== "$" ? text : formatId(last.get(key) ?? 0n));
     }
-    const op: BlockOp = { kind: "xread", count: a.count, ids, marks };
+    const op: BlockOp = { kind: "xread", count: a.count, ids };
     return ctx.blocking.wait(client, [...ids.keys()], op, a.timeoutMs, NIL_ARRAY);
   });
 }
@@ -124,18 +125,15 @@ function xreadgroup(ctx: ServerContext, client: Client, argv: string[]): Handler
   const first = ctx.executor.execute(argv);
   if (a === null || client.inExec) return first;
   const keys = argv.slice(a.streamsAt, a.streamsAt + (argv.length - a.streamsAt) / 2);
-  const wait = (marks: Map<string, StreamMark | null>) => {
-    const op: BlockOp = {
-      kind: "xreadgroup",
-      group: a.group,
-      consumer: a.consumer,
-      count: a.count,
-      noack: a.noack,
-      marks,
-    };
-    return ctx.blocking.wait(client, keys, op, a.timeoutMs, NIL_ARRAY);
+  const op: BlockOp = {
+    kind: "xreadgroup",
+    group: a.group,
+    consumer: a.consumer,
+    count: a.count,
+    noack: a.noack,
   };
-  const result = then(first, (r) => r.kind !== "nilArray" ? r : markKeys(ctx, keys, wait));
+  const wait = () => ctx.blocking.wait(client, keys, op, a.timeoutMs, NIL_ARRAY);
+  const result = then(first, (r) => r.kind !== "nilArray" ? r : wait());
   return new Blocked(Promise.resolve(result));
 }
 

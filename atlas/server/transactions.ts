@@ -57,7 +57,7 @@ function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> | Repl
   // this one: one array of every reply, encoded later.
   const results: (Reply | Promise<Reply>)[] = [];
   let async = false;
-  client.inExec = true;
+  client.execQueue = queued;
   try {
     for (const argv of queued) {
       const entry = ctx.table.lookup(argv[0])!;
@@ -73,7 +73,7 @@ function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> | Repl
       }
     }
   } finally {
-    client.inExec = false;
+    client.execQueue = null;
   }
   if (!async) return { kind: "array", value: results as Reply[] };
   return Promise.all(results).then((value) => ({ kind: "array", value }));
@@ -97,7 +97,7 @@ function execStreamed(
   // A queued CLIENT REPLY OFF silences the replies from there on (the header is out already); a
   // queued SKIP only its own reply: the reply it skips is the one after EXEC's.
   let skipping = false;
-  client.inExec = true;
+  client.execQueue = queued;
   try {
     for (const argv of queued) {
       const entry = ctx.table.lookup(argv[0])!;
@@ -115,7 +115,7 @@ function execStreamed(
       } else (later ??= []).push(item);
     }
   } finally {
-    client.inExec = false;
+    client.execQueue = null;
   }
   if (later === null) return new ReplyList([]);
   // The connection encodes a ReplyList a pending reply resolves to, item by item.

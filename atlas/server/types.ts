@@ -1,6 +1,8 @@
 /** Shared types of the RESP server: handler results, command entries, hooks it is given. */
 import type { EncodingLimits } from "../store/keyspace.ts";
+import type { SnapshotView } from "../store/snapshot_view.ts";
 import type { Reply } from "../store/reply.ts";
+import type { ScriptCommandHook } from "../store/store.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 
@@ -59,6 +61,13 @@ export interface CommandEntry extends CommandSpecLike {
 /** What the server needs from the store: change notifications and the command table. */
 export interface StoreHooks {
   setModificationListener(listener: ((key: string | null) => void) | null): void;
+  /**
+   * The keys signalled to blocked stream readers (Redis's signalKeyAsReady: a key created,
+   * replaced or deleted, XADD, XGROUP DESTROY); null = every key. Without it, every change counts.
+   */
+  setReadyListener?(listener: ((key: string | null) => void) | null): void;
+  /** The commands scripts run, for the slow log and command statistics (Store's). */
+  setScriptCommandHook?(hook: ScriptCommandHook | null): void;
   /** Told before a flush empties the keyspace, with a test of the keys it holds then. */
   setFlushListener?(listener: ((existed: (key: string) => boolean) => void) | null): void;
   /** Keyspace events of the classes in `flags` (store/notify.ts), as commands run; null: off. */
@@ -79,6 +88,12 @@ export interface StoreHooks {
    * hash-max-listpack-entries and the like.
    */
   readonly encodingLimits?: EncodingLimits;
+  /**
+   * A point-in-time view of the keyspace whose values are RDB objects (Store.snapshotView("rdb")):
+   * SYNC / PSYNC make the RDB file of `redis-cli --rdb` from it (rdb_sync.ts). Throws when too
+   * many views are open.
+   */
+  snapshotView?(format: "rdb"): SnapshotView;
   /** Keyspace facts for INFO (Store.stats). */
   readonly stats?: {
     readonly keys: number;

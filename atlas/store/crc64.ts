@@ -28,14 +28,17 @@ for (let i = 0; i < 256; i++) {
   TABLE_HI[i] = hi;
 }
 
-/** The CRC of bytes[start, end) as its low and high 32-bit halves. */
+/**
+ * The CRC of bytes[start, end) as its low and high 32-bit halves; `lo` and `hi` continue a CRC
+ * from the halves of the bytes before (an RDB file is checksummed chunk by chunk).
+ */
 export function crc64Halves(
   bytes: Uint8Array,
   start = 0,
   end = bytes.length,
+  lo = 0,
+  hi = 0,
 ): { lo: number; hi: number } {
-  let lo = 0;
-  let hi = 0;
   for (let i = start; i < end; i++) {
     const index = (lo ^ bytes[i]) & 0xff;
     // crc = table[index] ^ (crc >> 8), the shift carried across the two halves.

@@ -133,6 +133,14 @@ export class Keyspace {
   listener: ((key: string | null) => void) | null = null;
   /** Keys changed by the running command, told to the listener when it ends. */
   readonly touched: (string | null)[] = [];
+  /**
+   * Told the keys blocked stream readers must look at again (Redis's signalKeyAsReady): a key
+   * created, replaced or deleted (null: every key, a flush), XADD, XGROUP DESTROY. Unlike
+   * `listener` (WATCH, tracking), in-place changes that Redis does not signal never reach it.
+   */
+  readyListener: ((key: string | null) => void) | null = null;
+  /** Keys signalled by the running command, told to readyListener when it ends. */
+  readonly signalled: (string | null)[] = [];
   readonly hooks: ChangeHook[] = [];
   /**
    * Keyspace event classes to report (notify.ts bits); 0, the default, reports nothing, so with
@@ -319,9 +327,15 @@ export class Keyspace {
     if (this.listener !== null) this.touched.push(key);
   }
 
+  /** Signals `key` to blocked stream readers once the running command ends (readyListener). */
+  signalReady(key: string | null): void {
+    if (this.readyListener !== null) this.signalled.push(key);
+  }
+
   /** Stores a whole new value (string or a new collection). Clears the TTL unless keepTtl. */
   setValue(key: string, value: Value, keepTtl = false): void {
     this.beforeChange(key);
+    this.signalReady(key);
     const old = this.data.get(key);
     if (old === undefined) {
       this.usedBytes += this.keyOverheadBytes + key.length;
@@ -405,10 +419,25 @@ export class Keyspace {
     this.rawStrings.clear();
     this.usedBytes = 0;
     if (this.listener !== null) this.touched.push(null);
+    this.signalReady(null);
   }
 
-  /** Calls the listener for the keys the last command changed (after the change, once each). */
+  /**
+   * Calls readyListener for the keys the last command signalled, then the listener for the keys
+   * it changed (after the change, once each).
+   */
   flushTouched(): void {
+    const signalled = this.signalled;
+    if (signalled.length === 1) this.readyListener?.(signalled.pop() as string | null);
+    else if (signalled.length !== 0) {
+      const keys = signalled.slice();
+      signalled.length = 0;
+      let previous: string | null | undefined = undefined;
+      for (const key of keys) {
+        if (key !== previous) this.readyListener?.(key);
+        previous = key;
+      }
+    }
     const listener = this.listener;
     const touched = this.touched;
     if (touched.length === 0) return;
@@ -432,6 +461,7 @@ export class Keyspace {
   }
 
   private removeRaw(key: string, old: Value): void {
+    this.signalReady(key);
     this.data.delete(key);
     if (this.rawStrings.size !== 0) this.rawStrings.delete(key);
     this.lru?.delete(key);

@@ -25,7 +25,11 @@ import { ZSetValue } from "./zset_value.ts";
 /** Decodes the object at the start of a payload (trailing bytes are ignored, as Redis does). */
 export function decodeRdbValue(payload: Uint8Array, limits: AtlasLimits): Value {
   const r = new RdbReader(payload, limits.valueBytesMax);
-  const type = r.byte();
+  return readRdbValue(r, r.byte(), limits);
+}
+
+/** Reads an object of `type` (its type byte read already) from `r`, e.g. in an RDB file. */
+export function readRdbValue(r: RdbReader, type: number, limits: AtlasLimits): Value {
   switch (type) {
     case T.RDB_TYPE_STRING:
       return r.string();

@@ -70,12 +70,30 @@ export function millisecondTime(ms: number): string {
   return out;
 }
 
+/** Longer strings are written raw by rdbSavedString (withLzfLimit); no limit by default. */
+let lzfMaxBytes = Infinity;
+
+/**
+ * Runs `encode` (synchronous) with strings longer than `maxBytes` written raw, never LZF-compressed.
+ * LZF costs about 20 ns a byte on data it cannot shrink (a second per 50 MB), so an RDB file made
+ * while the server keeps serving bounds what one string may cost; Redis loads either form.
+ */
+export function withLzfLimit<T>(maxBytes: number, encode: () => T): T {
+  const saved = lzfMaxBytes;
+  lzfMaxBytes = maxBytes;
+  try {
+    return encode();
+  } finally {
+    lzfMaxBytes = saved;
+  }
+}
+
 /**
  * A string as Redis's rdbSaveRawString writes it: integer-encoded (rdbString), else LZF when it is
  * longer than 20 bytes and compresses into at most its length - 4 bytes, else raw.
  */
 export function rdbSavedString(s: string): string {
-  if (s.length > 20) {
+  if (s.length > 20 && s.length <= lzfMaxBytes) {
     const compressed = lzfCompress(Buffer.from(s, "latin1"), s.length - 4);
     if (compressed !== null) {
       return RDB_LZF + rdbLength(compressed.length) + rdbLength(s.length) + latin1(compressed);

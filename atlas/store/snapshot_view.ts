@@ -3,14 +3,18 @@
  * the keyspace up front: copy-on-write at key granularity. Before a key that the view has not
  * emitted yet changes, `preserve` saves its old payload (or "absent") into the view; the view
  * then emits that saved state instead of the live one. Memory: one Set entry per emitted key plus
- * the payloads of keys changed before their turn.
+ * the payloads of keys changed before their turn. Values are written by the view's encoder
+ * (serializeValue for snapshots; the RDB object encoding for `redis-cli --rdb`, rdb_file.ts).
  */
-import type { ChangeHook, Keyspace } from "./keyspace.ts";
+import type { ChangeHook, Keyspace, Value } from "./keyspace.ts";
 import { serializeValue } from "./serialize.ts";
 
 export interface SnapshotEntry {
   key: string;
-  /** serializeValue payload (the same format as Store.dumpValue). */
+  /**
+   * The value as the view's encoder wrote it: by default a serializeValue payload (the same
+   * format as Store.dumpValue); a store section's entry is TAG_SECTION + the section's payload.
+   */
   payload: string;
   expireAtMs: number | null;
 }
@@ -22,12 +26,18 @@ export interface SnapshotView extends Iterable<SnapshotEntry> {
   nextBatch(max: number): SnapshotEntry[];
   /** Number of keys the keyspace held when the view opened. */
   readonly keysAtOpen: number;
+  /** Number of those keys that had a deadline. */
+  readonly expiresAtOpen: number;
   /** Ends the view (idempotent); writes stop paying for it. */
   close(): void;
 }
 
+/** How a view writes each value: serializeValue, or e.g. the RDB object encoding. */
+export type ValueEncoder = (value: Value) => string;
+
 export class KeyspaceView implements SnapshotView, ChangeHook {
   readonly keysAtOpen: number;
+  readonly expiresAtOpen: number;
   #keys: Iterator<string>;
   #saved = new Map<string, SnapshotEntry | null>();
   #savedIter: Iterator<[string, SnapshotEntry | null]> | null = null;
@@ -40,8 +50,10 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
     private readonly ks: Keyspace,
     private readonly onClose: (v: KeyspaceView) => void,
     sections: SnapshotEntry[] = [],
+    private readonly encode: ValueEncoder = serializeValue,
   ) {
     this.keysAtOpen = ks.data.size;
+    this.expiresAtOpen = ks.expires.size;
     this.#keys = ks.data.keys();
     this.#sections = sections;
   }
@@ -110,6 +122,6 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
   #current(key: string): SnapshotEntry | null {
     const value = this.ks.data.get(key);
     if (value === undefined) return null;
-    return { key, payload: serializeValue(value), expireAtMs: this.ks.expires.get(key) ?? null };
+    return { key, payload: this.encode(value), expireAtMs: this.ks.expires.get(key) ?? null };
   }
 }

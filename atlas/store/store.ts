@@ -12,7 +12,15 @@ import { activeExpire, type ExpireBudget, ExpireCursor } from "./expire.ts";
 import { type EncodingLimits, type ExecContext, Keyspace, type ProcessMemory } from "./keyspace.ts";
 import { error, type Reply } from "./reply.ts";
 import { deserializeValue, serializeValue, TAG_SECTION } from "./serialize.ts";
+import { rdbFileObject } from "./rdb_file.ts";
 import { KeyspaceView, type SnapshotEntry, type SnapshotView } from "./snapshot_view.ts";
+
+/** See Store.scriptCommandHook. */
+export interface ScriptCommandHook {
+  /** Whether the calls are to be timed (read at each call). */
+  readonly timed: boolean;
+  ran(argv: readonly string[], us: number, reply: Reply): void;
+}
 
 export interface ExecResult {
   reply: Reply;
@@ -94,6 +102,8 @@ export class Store {
   #maxmemoryBytes: number;
   #policy: EvictionPolicy;
   #depth = 0;
+  /** See setScriptCommandHook (read by the script host). */
+  scriptCommandHook: ScriptCommandHook | null = null;
   #commandsTotal = 0;
   readonly #sections = new Map<string, StoreSection>();
   /** Sections a snapshot held that no module registered (yet): kept and saved again as is. */
@@ -327,6 +337,26 @@ export class Store {
   }
 
   /**
+   * Told each command a script runs (redis.call / redis.pcall from EVAL or FCALL, not one refused
+   * before running) with its reply, and how long it took in µs when `timed` (else -1); not while
+   * replaying. Redis's scripts run them through call(), as a client's: the server counts them
+   * (INFO commandstats, the slow log...).
+   */
+  setScriptCommandHook(hook: ScriptCommandHook | null): void {
+    this.scriptCommandHook = hook;
+  }
+
+  /**
+   * Called after a command that signalled keys to blocked stream readers, as Redis's
+   * signalKeyAsReady does: a key created, replaced or deleted (null: a flush), XADD, XGROUP
+   * DESTROY. Narrower than the modification listener (XSETID, XGROUP CREATE... are not signals).
+   */
+  setReadyListener(fn: ((key: string | null) => void) | null): void {
+    this.#ks.readyListener = fn;
+    if (fn === null) this.#ks.signalled.length = 0;
+  }
+
+  /**
    * Keyspace events (notify.ts): `fn` receives each event of a class in `flags` while a command
    * runs, in Redis's order. flags 0 or fn null turns them off (the default).
    */
@@ -354,7 +384,9 @@ export class Store {
     const ks = this.#ks;
     ks.setValue(key, deserializeValue(payload));
     if (expireAtMs !== null) ks.setExpire(key, expireAtMs);
-    if (this.#depth === 0 && ks.touched.length !== 0) ks.flushTouched();
+    if (this.#depth === 0 && (ks.touched.length !== 0 || ks.signalled.length !== 0)) {
+      ks.flushTouched();
+    }
   }
 
   /**
@@ -365,7 +397,9 @@ export class Store {
     const ks = this.#ks;
     ks.setValue(key, value);
     if (expireAtMs !== null) ks.setExpire(key, expireAtMs);
-    if (this.#depth === 0 && ks.touched.length !== 0) ks.flushTouched();
+    if (this.#depth === 0 && (ks.touched.length !== 0 || ks.signalled.length !== 0)) {
+      ks.flushTouched();
+    }
   }
 
   /** The deadline of a key (ms since epoch), or null. */
@@ -373,18 +407,27 @@ export class Store {
     return this.#ks.expires.get(key) ?? null;
   }
 
-  /** Opens a copy-on-write point-in-time view of every key (see snapshot_view.ts). */
-  snapshotView(): SnapshotView {
+  /**
+   * Opens a copy-on-write point-in-time view of every key (see snapshot_view.ts). Its entries hold
+   * serializeValue payloads, or with "rdb" each value's RDB object (type byte and value, as DUMP
+   * writes it; rdb_file.ts makes a Redis RDB file of them).
+   */
+  snapshotView(format: "atlas" | "rdb" = "atlas"): SnapshotView {
     const ks = this.#ks;
     if (ks.hooks.length >= this.limits.snapshotViewsMax) {
       throw new Error(
         `Too many open snapshot views (snapshotViewsMax ${this.limits.snapshotViewsMax})`,
       );
     }
-    const view = new KeyspaceView(ks, (v) => {
-      const i = ks.hooks.indexOf(v);
-      if (i >= 0) ks.hooks.splice(i, 1);
-    }, this.#sectionEntries());
+    const view = new KeyspaceView(
+      ks,
+      (v) => {
+        const i = ks.hooks.indexOf(v);
+        if (i >= 0) ks.hooks.splice(i, 1);
+      },
+      this.#sectionEntries(),
+      format === "rdb" ? (v) => rdbFileObject(v, ks.encoding) : undefined,
+    );
     ks.hooks.push(view);
     return view;
   }

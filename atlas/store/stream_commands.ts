@@ -124,6 +124,7 @@ function xadd(ks: Keyspace, argv: string[]): Reply {
     ks.notify(EventClass.Stream, "xtrim", key);
   }
   ks.endMutation(key, s, before);
+  ks.signalReady(key);
   ks.emit([
     "XADD",
     key,

@@ -69,9 +69,8 @@ export function touchConsumer(
  * Redis 7.0 changes consumer groups (and XSETID a stream's IDs) without signalModifiedKey: a
  * WATCH on the key holds and client tracking keeps it. The change still goes through
  * beginMutation (open snapshot views copy the value first); the notices the modification
- * listener would get, queued from `mark` on, are dropped. XGROUP DESTROY keeps its notice (it
- * breaks a WATCH, where Redis's does not): the listener is also what ends a blocked XREADGROUP
- * on that group with NOGROUP.
+ * listener would get, queued from `mark` on, are dropped. (XGROUP DESTROY signals the key to
+ * blocked readers instead, through signalReady.)
  */
 export function unsignalled(ks: Keyspace, mark: number): void {
   ks.touched.length = mark;
@@ -205,9 +204,14 @@ function xgroup(ks: Keyspace, argv: string[]): Reply {
   }
   if (opt === "destroy") {
     if (g === undefined) return integer(0);
+    const mark = ks.touched.length;
     const before = ks.beginMutation(key, st);
     st.groups.delete(name);
     ks.endMutation(key, st, before);
+    unsignalled(ks, mark);
+    // Not a change for WATCH, but the group's blocked XREADGROUPs must hear of it (NOGROUP, or
+    // served by a group of that name created since, in the same MULTI or script).
+    ks.signalReady(key);
     ks.notify(EventClass.Stream, "xgroup-destroy", key);
     ks.emit(argv);
     return integer(1);

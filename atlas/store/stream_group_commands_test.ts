@@ -155,7 +155,35 @@ Deno.test("only XADD and an XDEL / XTRIM that removed something signal a stream 
   h.run("XTRIM", "s", "MAXLEN", "0");
   h.run("XADD", "s", "10-0", "f", "v");
   h.run("XGROUP", "CREATE", "new", "g", "$", "MKSTREAM");
-  // XGROUP DESTROY keeps its notice: the server ends blocked XREADGROUPs on it from there.
   h.run("XGROUP", "DESTROY", "s", "g2");
-  assert.deepEqual(heard, ["s", "s", "s", "new", "s"]);
+  assert.deepEqual(heard, ["s", "s", "s", "new"]);
+});
+
+Deno.test("blocked readers are signalled as Redis 7.0 signals: XADD, XGROUP DESTROY, a key created, replaced or deleted", () => {
+  const h = filled();
+  const signalled: (string | null)[] = [];
+  h.store.setReadyListener((key) => signalled.push(key));
+  const quiet = [
+    ["XGROUP", "CREATE", "s", "g2", "0"],
+    ["XGROUP", "SETID", "s", "g", "0"],
+    ["XGROUP", "CREATECONSUMER", "s", "g", "a"],
+    ["XREADGROUP", "GROUP", "g", "a", "COUNT", "2", "STREAMS", "s", ">"],
+    ["XACK", "s", "g", "1-0"],
+    ["XGROUP", "DELCONSUMER", "s", "g", "a"],
+    ["XSETID", "s", "9-0", "ENTRIESADDED", "20"],
+    ["XDEL", "s", "7-0"],
+    ["XTRIM", "s", "MAXLEN", "1"],
+    ["XGROUP", "DESTROY", "s", "nosuchgroup"],
+    ["XADD", "nokey", "NOMKSTREAM", "*", "f", "v"],
+    ["EXPIRE", "s", "100"],
+  ];
+  for (const argv of quiet) h.run(...argv);
+  assert.deepEqual(signalled, []);
+  h.run("XADD", "s", "MAXLEN", "0", "10-0", "f", "v");
+  h.run("XGROUP", "DESTROY", "s", "g2");
+  h.run("XGROUP", "CREATE", "new", "g", "$", "MKSTREAM");
+  h.run("RENAME", "new", "s");
+  h.run("FLUSHALL");
+  assert.deepEqual(signalled, ["s", "s", "new", "new", "s", null]);
+  h.store.setReadyListener(null);
 });

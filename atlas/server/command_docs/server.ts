@@ -312,6 +312,21 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     ],
     { docFlags: ["syscmd"] },
   ),
+  psync: doc(
+    "After +FULLRESYNC, sends an RDB file of the keyspace (redis-cli --rdb); Redis replicas are refused",
+    "2.8.0",
+    "server",
+    "",
+    [str("replicationid"), int("offset")],
+  ),
+  replconf: doc(
+    "Takes the options a replica or redis-cli --rdb announces before SYNC (capa, rdb-only...)",
+    "3.0.0",
+    "server",
+    "O(1)",
+    undefined,
+    { docFlags: ["syscmd"] },
+  ),
   role: doc(
     "Tells this node's replication role, which in ATLAS is always master",
     "2.8.12",
@@ -368,6 +383,12 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     "server",
     "O(1)",
     [int("index1"), int("index2")],
+  ),
+  sync: doc(
+    "Sends an RDB file of the keyspace (redis-cli --rdb), then closes the connection",
+    "1.0.0",
+    "server",
+    "",
   ),
   time: doc("Gives the server clock as Unix seconds plus microseconds", "2.6.0", "server", "O(1)"),
 };
