@@ -132,3 +132,29 @@ Deno.test("COMMAND DOCS: atlasd documents its commands with Redis's syntax", () 
     }
     assert.deepEqual(differing, []);
   }));
+
+/** The RESP3 types of every `flags` / `doc_flags` value in a reply, in the order met. */
+function flagTypes(v: RespValue, out: string[] = []): string[] {
+  if (v.t === "map") {
+    for (const [k, val] of v.v) {
+      if (k.t === "bulk" && (k.v === "flags" || k.v === "doc_flags")) out.push(`${k.v}:${val.t}`);
+      flagTypes(val, out);
+    }
+  } else if (v.t === "array" || v.t === "set" || v.t === "push") {
+    v.v.forEach((x) => flagTypes(x, out));
+  }
+  return out;
+}
+
+Deno.test("COMMAND DOCS in RESP3: doc_flags and argument flags are sets, as Redis sends them", () =>
+  withRedisAndAtlasd(async (redisClient, atlasClient) => {
+    const names = ["set", "hmset", "zadd", "georadius", "client"];
+    const types = async (c: RawClient) => {
+      await c.call(["HELLO", "3"]);
+      return names.map(async (name) => flagTypes((await c.call(["COMMAND", "DOCS", name]))[0]));
+    };
+    const redis = await Promise.all(await types(redisClient));
+    const atlas = await Promise.all(await types(atlasClient));
+    assert.ok(redis.flat().length > 20, "Redis's docs have flags to compare");
+    assert.deepEqual(atlas, redis);
+  }));

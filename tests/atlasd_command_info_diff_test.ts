@@ -1,7 +1,8 @@
 /**
  * Side by side with redis-server 7.0: COMMAND INFO of every command both servers have — arity,
  * flags (names and order), legacy key positions and ACL categories (names and order). Tips, key
- * specifications and subcommands are atlasd's documented difference (empty) and not compared.
+ * specifications are atlasd's documented difference (empty) and not compared, but in RESP3 every
+ * field's type is (tips and key specs are sets, and so are the subcommands of a plain command).
  * And COMMAND LIST FILTERBY and ACL CAT over the commands both have (Redis also lists
  * `container|sub` names).
  */
@@ -36,6 +37,36 @@ Deno.test("COMMAND INFO: arity, flags, key positions and ACL categories match re
       .filter((name) => atlas.get(name) !== redis.get(name))
       .map((name) => `${name}: redis ${redis.get(name)} atlasd ${atlas.get(name)}`);
     assert.deepEqual(differing, []);
+  }));
+
+/** Per command, the RESP3 type of each COMMAND INFO field (and of a container's entries). */
+async function resp3Shapes(client: RawClient): Promise<Info> {
+  await client.call(["HELLO", "3"]);
+  const [reply] = await client.call(["COMMAND"]);
+  const shapes: Info = new Map();
+  const shape = (entry: RespValue): string =>
+    (entry as { v: RespValue[] }).v.map((field, i) =>
+      i === 9 && field.t === "array" ? `array[${field.v.map(shape).join(" ")}]` : field.t
+    ).join(",");
+  for (const entry of (reply as { v: RespValue[] }).v) {
+    shapes.set(((entry as { v: RespValue[] }).v[0] as { v: string }).v, shape(entry));
+  }
+  return shapes;
+}
+
+Deno.test("COMMAND INFO in RESP3: every field is the type Redis sends (sets for tips, key specs, no subcommands)", () =>
+  withRedisAndAtlasd(async (redisClient, atlasClient) => {
+    const redis = await resp3Shapes(redisClient);
+    const atlas = await resp3Shapes(atlasClient);
+    // Containers' subcommand lists differ where atlasd lacks a subcommand: compare leaves fully,
+    // containers by their own fields.
+    const own = (s: string) => s.replace(/array\[.*\]$/, "array");
+    const differing = [...atlas.keys()].filter((name) => redis.has(name))
+      .filter((name) => own(atlas.get(name)!) !== own(redis.get(name)!))
+      .map((name) => `${name}: redis ${redis.get(name)} atlasd ${atlas.get(name)}`);
+    assert.deepEqual(differing, []);
+    assert.equal(atlas.get("get"), redis.get("get"));
+    assert.match(atlas.get("config")!, /,set,set,set,array\[.+\]$/);
   }));
 
 /** A container's nested subcommand entries (element 10): name -> compared elements. */

@@ -14,6 +14,10 @@ function status(text: string): Reply {
   return { kind: "simple", value: text };
 }
 
+/** Key specs are a set in RESP3, and so are a command's subcommands when it has none (else an array). */
+const NO_KEY_SPECS: Reply = { kind: "set", value: [] };
+const NO_SUBCOMMANDS: Reply = { kind: "set", value: [] };
+
 /** One command's COMMAND INFO entry. */
 export function commandInfo(e: CommandEntry): Reply {
   // A container (CONFIG, OBJECT...) has no key positions and (but COMMAND) no flags of its own
@@ -28,8 +32,8 @@ export function commandInfo(e: CommandEntry): Reply {
     integer(container ? 0 : e.step),
     { kind: "set", value: aclCategories(e).map(status) },
     { kind: "set", value: [] },
-    array([]),
-    array(container ? subcommandsOf(e.name).map((name) => subcommandInfo(name)!) : []),
+    NO_KEY_SPECS,
+    container ? array(subcommandsOf(e.name).map((name) => subcommandInfo(name)!)) : NO_SUBCOMMANDS,
   ]);
 }
 
@@ -66,8 +70,8 @@ export function subcommandInfo(name: string): Reply | null {
     integer(info.keys[2]),
     { kind: "set", value: info.categories.map(status) },
     { kind: "set", value: [] },
-    array([]),
-    array([]),
+    NO_KEY_SPECS,
+    NO_SUBCOMMANDS,
   ]);
 }
 

@@ -59,6 +59,11 @@ const SUBCOMMANDS: ReadonlyMap<string, readonly string[]> = (() => {
   return out;
 })();
 
+/** doc_flags and an argument's flags: a set in RESP3, as Redis sends them (an array in RESP2). */
+function flagSet(flags: readonly string[]): Reply {
+  return { kind: "set", value: flags.map(simple) };
+}
+
 /** A command's COMMAND DOCS reply (a map), or null when `name` has no record. */
 export function commandDocsReply(name: string): Reply | null {
   const record = COMMAND_DOCS.get(name);
@@ -69,7 +74,7 @@ export function commandDocsReply(name: string): Reply | null {
     [bulk("group"), bulk(record.group)],
   ];
   if (record.complexity !== "") fields.push([bulk("complexity"), bulk(record.complexity)]);
-  if (record.docFlags) fields.push([bulk("doc_flags"), array(record.docFlags.map(simple))]);
+  if (record.docFlags) fields.push([bulk("doc_flags"), flagSet(record.docFlags)]);
   if (record.deprecatedSince) {
     fields.push([bulk("deprecated_since"), bulk(record.deprecatedSince)]);
   }
@@ -94,7 +99,7 @@ function argReply(a: ArgDoc): Reply {
   if (a.optional) flags.push("optional");
   if (a.multiple) flags.push("multiple");
   if (a.multipleToken) flags.push("multiple_token");
-  if (flags.length > 0) fields.push([bulk("flags"), array(flags.map(simple))]);
+  if (flags.length > 0) fields.push([bulk("flags"), flagSet(flags)]);
   if (a.deprecatedSince !== undefined) {
     fields.push([bulk("deprecated_since"), bulk(a.deprecatedSince)]);
   }
