@@ -30,6 +30,7 @@ import { PubSub } from "./server/pubsub.ts";
 import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
 import { rejectionText } from "./server/rejections.ts";
 import { REPLICATION_COMMANDS } from "./server/replication_commands.ts";
+import { scriptServerHook } from "./server/script_server_commands.ts";
 import { CommandTable, specsOf } from "./server/table.ts";
 import type {
   PersistenceHooks,
@@ -121,6 +122,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     if (ctx.tracking.count !== 0) ctx.tracking.touched(key);
   });
   options.store?.setScriptCommandHook?.(ctx.timing.scriptCommandHook(ctx));
+  options.store?.setScriptServerHook?.(scriptServerHook(ctx));
   if (options.store?.setReadyListener) {
     options.store.setReadyListener((key) => ctx.blocking.signal(key));
     ctx.blocking.signalsReported = true;
@@ -179,6 +181,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       options.store?.setModificationListener(null);
       options.store?.setReadyListener?.(null);
       options.store?.setScriptCommandHook?.(null);
+      options.store?.setScriptServerHook?.(null);
       options.store?.setFlushListener?.(null);
       ctx.keyspaceEvents.close();
       ctx.tracking.close();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { encodeCommand, RawClient } from "../atlas/testing/atlasd_harness.ts";
 import { sendRetrying } from "./helpers/cluster_writers.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 
@@ -94,6 +95,34 @@ Deno.test({
           kind: "array",
           value: [{ kind: "integer", value: 1 }],
         });
+      }
+      // A script's PUBLISH: every node re-runs the script as it applies the entry and publishes
+      // to its own subscribers, so a subscriber on any node gets the message exactly once; the
+      // count the script sees is 0 everywhere (a node-local count could make replicas diverge).
+      const subscribers = await Promise.all(
+        cluster.nodes.map((n) => RawClient.connect(n.respPort)),
+      );
+      try {
+        for (const s of subscribers) {
+          await s.one("HELLO", "3");
+          await s.writeRaw(encodeCommand(["SUBSCRIBE", "news"]));
+          assert.equal((await s.takePushes(1)).length, 1);
+        }
+        const publishing = "redis.call('set', KEYS[1], ARGV[1]); " +
+          "return {redis.call('publish', 'news', ARGV[1]), redis.call('get', KEYS[1])}";
+        assert.deepEqual(await sendRetrying(f, ["EVAL", publishing, "1", "pub-key", "hi"]), {
+          kind: "array",
+          value: [{ kind: "integer", value: 0 }, { kind: "bulk", value: "hi" }],
+        });
+        const message = {
+          t: "push",
+          v: [{ t: "bulk", v: "message" }, { t: "bulk", v: "news" }, { t: "bulk", v: "hi" }],
+        };
+        for (const s of subscribers) assert.deepEqual(await s.takePushes(1), [message]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        for (const s of subscribers) assert.deepEqual(s.pushes, [], "each message once");
+      } finally {
+        for (const s of subscribers) await s.close();
       }
       const status = JSON.parse(
         (await o.send(["HELIOS.CLUSTER", "STATUS"]) as { value: string }).value,

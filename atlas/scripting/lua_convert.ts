@@ -7,7 +7,16 @@
  *                {err=...} → error, {ok=...} → status, other tables → array up to the first nil
  */
 import { formatDouble } from "../resp/double.ts";
-import { array, bulk, error, integer, NIL, type Reply, simple } from "../store/reply.ts";
+import {
+  array,
+  bulk,
+  error,
+  integer,
+  NIL,
+  type Reply,
+  simple,
+  verbatimText,
+} from "../store/reply.ts";
 import { lua, type LuaState, pushBinary, toBinary, toLuaString } from "./lua.ts";
 
 /** Deeper nesting answers an error instead of exhausting the JS stack (a table holding itself). */
@@ -89,6 +98,17 @@ function pushResp3(L: LuaState, reply: Reply): void {
       lua.lua_pushboolean(L, reply.value);
       return;
     case "bulk":
+      if (reply.text === true) {
+        // RESP3's verbatim string (INFO, MEMORY DOCTOR...): {verbatim_string={format=, string=}}.
+        lua.lua_createtable(L, 0, 1);
+        lua.lua_createtable(L, 0, 2);
+        pushBinary(L, "txt");
+        lua.lua_setfield(L, -2, FORMAT);
+        pushBinary(L, reply.value);
+        lua.lua_setfield(L, -2, STRING);
+        lua.lua_setfield(L, -2, VERBATIM_STRING);
+        return;
+      }
       pushBinary(L, reply.value);
       return;
     case "double":
@@ -210,7 +230,8 @@ function tableToReply(L: LuaState, idx: number, depth: number, resp: 2 | 3): Rep
  * Redis 7.0 also turns the RESP3 tables a script may build into their replies, whatever
  * redis.setresp says: {double=n}, {big_number=s}, {verbatim_string={format=f, string=s}},
  * {map={k=v...}}, {set={k=true...}} (a RESP2 client sees them as a bulk string or an array).
- * ATLAS has no big-number or verbatim reply: those two are bulk strings in RESP3 too.
+ * ATLAS has no big-number reply, and its verbatim strings are all `txt`: a big number, or a
+ * verbatim string of another format, is a bulk string in RESP3 too.
  */
 function resp3Table(L: LuaState, idx: number, depth: number, resp: 2 | 3): Reply | null {
   const field = (t: number, name: Uint8Array, type: number): boolean => {
@@ -232,7 +253,9 @@ function resp3Table(L: LuaState, idx: number, depth: number, resp: 2 | 3): Reply
   if (field(idx, VERBATIM_STRING, lua.LUA_TTABLE)) {
     const t = lua.lua_absindex(L, -1);
     let text: string | null = null;
+    let format = "";
     if (field(t, FORMAT, lua.LUA_TSTRING)) {
+      format = toBinary(L, -1) as string;
       lua.lua_pop(L, 1);
       if (field(t, STRING, lua.LUA_TSTRING)) {
         text = toBinary(L, -1) as string;
@@ -240,7 +263,7 @@ function resp3Table(L: LuaState, idx: number, depth: number, resp: 2 | 3): Reply
       }
     }
     lua.lua_pop(L, 1);
-    if (text !== null) return bulk(text);
+    if (text !== null) return format === "txt" ? verbatimText(text) : bulk(text);
   }
   if (field(idx, MAP, lua.LUA_TTABLE)) {
     const t = lua.lua_absindex(L, -1);

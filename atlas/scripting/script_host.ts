@@ -1,17 +1,18 @@
 /**
  * What a script may call back into (redis.call / redis.pcall from EVAL and FCALL): the store's
- * commands, a few server commands answered here, and Redis's refusals of everything else.
+ * commands, PING / ECHO / TIME answered here, the server's commands Redis lets scripts run
+ * (through the store's scriptServerHook), and Redis's refusals of everything else.
  */
-import { array, bulk, error, type Reply, simple } from "../store/reply.ts";
+import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import { parseMpop, parseTimeoutMs } from "../store/util.ts";
 import type { Store } from "../store/store.ts";
 
 /**
- * Server commands the store lacks that Redis refuses in scripts (flag noscript), by arity: Redis
- * checks the arity first ("Wrong number of args"), then the flag. BLMPOP and BZMPOP are not
- * noscript in Redis (they run without blocking), but atlasd cannot run them from a script.
+ * Redis 7.0.15's commands that scripts may not run (flag noscript), by arity, for when no server
+ * says what it has (a store alone) and for the ones atlasd lacks (MODULE, FAILOVER, REPLICAOF):
+ * Redis checks the arity first ("Wrong number of args"), then the flag.
  */
 const NOT_FROM_SCRIPTS: Readonly<Record<string, number>> = {
   subscribe: -2,
@@ -45,41 +46,60 @@ const NOT_FROM_SCRIPTS: Readonly<Record<string, number>> = {
   bgsave: -1,
   bgrewriteaof: 1,
   debug: -2,
-  fcall: -3,
-  fcall_ro: -3,
-  function: -2,
-  readonly: 1,
-  readwrite: 1,
   failover: -1,
   slaveof: 3,
   replicaof: 3,
   role: 1,
-  client: -2,
-  config: -2,
-  acl: -2,
-  latency: -2,
-  module: -2,
 };
 
 /**
- * The noscript containers' subcommands: Redis looks the subcommand up first, so an unknown one is
- * an unknown command ("client nosuch"), a known one is refused (its own arity is not checked).
+ * Redis 7.0.15's subcommands of the containers whose subcommands the server may not list (ACL's
+ * and MODULE's that atlasd lacks, CLUSTER's, which atlasd answers as a Redis without cluster
+ * support), as [arity, noscript]: Redis looks the subcommand up first (an unknown one is an
+ * unknown command), then checks its arity, then its flag. A subcommand that is not noscript runs
+ * on the server (CLUSTER INFO answers "cluster support disabled"), when there is one.
  */
-const NOSCRIPT_SUBCOMMANDS: Readonly<Record<string, readonly string[]>> = {
-  client: ("caching getname getredir id info kill list no-evict pause reply setname tracking " +
-    "trackinginfo unblock unpause help").split(" "),
-  config: ["get", "set", "resetstat", "rewrite", "help"],
-  acl: ("cat deluser dryrun genpass getuser list load log save setuser users whoami help")
-    .split(" "),
-  latency: ["doctor", "graph", "histogram", "history", "latest", "reset", "help"],
-  module: ["list", "load", "loadex", "unload", "help"],
+const REDIS_SUBCOMMANDS: Readonly<Record<string, Readonly<Record<string, [number, boolean]>>>> = {
+  acl: subcommands(
+    "cat -2 deluser -3 dryrun -4 genpass -2 getuser 3 list 2 load 2 log -2 save 2 setuser -3 " +
+      "users 2 whoami 2",
+  ),
+  client: subcommands(
+    "caching 3 getname 2 getredir 2 id 2 info 2 kill -3 list -2 no-evict 3 pause -3 reply 3 " +
+      "setname 3 tracking -3 trackinginfo 2 unblock -3 unpause 2",
+  ),
+  config: subcommands("get -3 resetstat 2 rewrite 2 set -4"),
+  latency: subcommands("doctor 2 graph 3 histogram -2 history 3 latest 2 reset -2"),
+  module: subcommands("list 2 load -3 loadex -3 unload 3"),
+  cluster: subcommands(
+    "reset -2 | addslots -3 addslotsrange -4 bumpepoch 2 count-failure-reports 3 " +
+      "countkeysinslot 3 delslots -3 delslotsrange -4 failover -2 flushslots 2 forget 3 " +
+      "getkeysinslot 4 help 2 info 2 keyslot 3 links 2 meet -4 myid 2 nodes 2 replicas 3 " +
+      "replicate 3 saveconfig 2 set-config-epoch 3 setslot -4 shards 2 slaves 3 slots 2",
+  ),
 };
+
+/** "name arity ..." pairs, noscript before a "|" and allowed after it. */
+function subcommands(text: string): Record<string, [number, boolean]> {
+  const out: Record<string, [number, boolean]> = {};
+  const words = text.split(/\s+/);
+  let noscript = true;
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === "|") noscript = false;
+    else out[words[i]] = [Number(words[++i]), noscript];
+  }
+  return out;
+}
+
+/** Redis's may-replicate commands scripts may call: read-only scripts refuse them as writes. */
+const MAY_REPLICATE: ReadonlySet<string> = new Set(["publish", "spublish", "pfcount"]);
 
 const WRONG_ARGS = "ERR Wrong number of args calling Redis command from script";
 const NOT_ALLOWED = "ERR This Redis command is not allowed from script";
 const UNKNOWN = "ERR Unknown Redis command called from script";
+const ZERO = integer(0);
 
-/** Server commands scripts may call that the store lacks: answered here, as the server would. */
+/** Server commands scripts may call that are answered here, as the server would. */
 const SERVER_COMMAND_ARITY: Record<string, number> = { ping: -1, echo: 2, time: 1 };
 
 export function serverCommand(cmd: string[], ctx: ExecContext): Reply | null {
@@ -114,31 +134,71 @@ function nonBlockingForm(cmd: string[]): string[] | Reply {
   return [list ? "LMPOP" : "ZMPOP", ...cmd.slice(2)];
 }
 
-/** Why a script may not run this command (Redis's texts and order), or null. */
-export function refusal(store: Store, cmd: string[], readOnly: boolean): Reply | null {
+/** Where a command a script calls runs: answered here, by the store, or by the server. */
+type Runner = "here" | "store" | "server";
+
+/** A command as a script's call sees it: Redis's arity and flags, and where it runs. */
+interface Found {
+  readonly arity: number;
+  readonly flags: readonly string[];
+  readonly runner: Runner;
+}
+
+const NOSCRIPT_FLAGS = ["noscript"];
+const NO_FLAGS: readonly string[] = [];
+const WRITE_FLAGS = ["write"];
+
+/**
+ * Redis's lookupCommand for a script's call: the command (a container's subcommand when `cmd`
+ * has one) with its arity and flags, or null for an unknown one. With a server (its
+ * scriptServerHook) its table answers, subcommands included; a store alone knows its own
+ * commands and Redis's refusals.
+ */
+function lookup(store: Store, cmd: string[]): Found | null {
   const name = cmd[0].toLowerCase();
-  const arityOk = (arity: number) => arity > 0 ? cmd.length === arity : cmd.length >= -arity;
-  const serverArity = SERVER_COMMAND_ARITY[name];
-  if (serverArity !== undefined) return arityOk(serverArity) ? null : error(WRONG_ARGS);
+  const here = own(SERVER_COMMAND_ARITY, name);
+  if (here !== undefined) return { arity: here, flags: NO_FLAGS, runner: "here" };
   if (name === "blmpop" || name === "bzmpop") {
-    if (!arityOk(-5)) return error(WRONG_ARGS);
-    if (readOnly) return error("ERR Write commands are not allowed from read-only scripts.");
-    return null;
+    return { arity: -5, flags: WRITE_FLAGS, runner: "store" };
   }
-  const found = store.commands.get(name);
-  if (found === undefined) {
-    const arity = NOT_FROM_SCRIPTS[name];
-    if (arity === undefined) return error(UNKNOWN);
-    const subs = NOSCRIPT_SUBCOMMANDS[name];
-    if (subs !== undefined && cmd.length > 1 && !subs.includes(cmd[1].toLowerCase())) {
-      return error(UNKNOWN);
+  const server = store.scriptServerHook;
+  const spec = store.commands.get(name);
+  if (server !== null) {
+    const found = server.lookup(cmd);
+    if (found !== null) {
+      return { arity: found.arity, flags: found.flags, runner: spec ? "store" : "server" };
     }
-    return error(arityOk(arity) ? NOT_ALLOWED : WRONG_ARGS);
+  } else if (spec !== undefined) {
+    return { arity: spec.arity, flags: spec.flags, runner: "store" };
   }
-  if (!arityOk(found.arity)) return error(WRONG_ARGS);
+  const subs = own(REDIS_SUBCOMMANDS, name);
+  if (subs !== undefined && cmd.length > 1) {
+    const sub = own(subs, cmd[1].toLowerCase());
+    if (sub === undefined || (!sub[1] && server === null)) return null;
+    return { arity: sub[0], flags: sub[1] ? NOSCRIPT_FLAGS : NO_FLAGS, runner: "server" };
+  }
+  if (subs !== undefined) return { arity: -2, flags: NO_FLAGS, runner: "server" };
+  const arity = own(NOT_FROM_SCRIPTS, name);
+  return arity === undefined ? null : { arity, flags: NOSCRIPT_FLAGS, runner: "server" };
+}
+
+/** `table[name]` when the table itself has it (not "constructor" from its prototype). */
+function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/**
+ * Why a script may not run this command (Redis's texts, in scriptCall's order: unknown, arity,
+ * noscript, a write or may-replicate command in a read-only script), or null.
+ */
+function refusal(found: Found | null, cmd: string[], readOnly: boolean): Reply | null {
+  if (found === null) return error(UNKNOWN);
+  const arity = found.arity;
+  if (arity > 0 ? cmd.length !== arity : cmd.length < -arity) return error(WRONG_ARGS);
   if (found.flags.includes("noscript")) return error(NOT_ALLOWED);
-  // PFCOUNT may write its cache in Redis (flag may-replicate), so read-only scripts refuse it.
-  if (readOnly && (found.flags.includes("write") || name === "pfcount")) {
+  if (
+    readOnly && (found.flags.includes("write") || MAY_REPLICATE.has(cmd[0].toLowerCase()))
+  ) {
     return error("ERR Write commands are not allowed from read-only scripts.");
   }
   return null;
@@ -168,7 +228,10 @@ function blockRefusal(cmd: string[]): Reply | null {
  * The host a script's VM calls: runs each allowed command on `store` under `ctx` and collects
  * the log of the writes into `log` (a script is logged as the commands it ran). Each command that
  * ran (refusals excepted, as Redis refuses them before its call()) is told to the store's
- * scriptCommandHook, timed when it asks (the server's slow log and command statistics).
+ * scriptCommandHook, timed when it asks (the server's slow log and command statistics). Server
+ * commands (PUBLISH, INFO, PUBSUB...) run on the server through the store's scriptServerHook;
+ * they log nothing. While replaying a log (AOF load) a PUBLISH or SPUBLISH publishes nothing and
+ * answers 0: its messages went out when the script first ran.
  */
 export function scriptHost(
   store: Store,
@@ -177,10 +240,15 @@ export function scriptHost(
   log: string[][],
 ): { call(cmd: string[]): Reply } {
   const inScript: ExecContext = { ...ctx, fromScript: true };
-  const run = (cmd: string[]): Reply => {
-    const local = serverCommand(cmd, ctx);
-    if (local !== null) return local;
+  const run = (cmd: string[], runner: Runner): Reply => {
+    if (runner === "here") return serverCommand(cmd, ctx) as Reply;
     const name = cmd[0].toLowerCase();
+    if (runner === "server") {
+      const server = store.scriptServerHook;
+      if (server === null) return error(UNKNOWN);
+      if (ctx.replaying === true && (name === "publish" || name === "spublish")) return ZERO;
+      return server.call(cmd, inScript);
+    }
     if (name === "xread" || name === "xreadgroup") {
       const blocking = blockRefusal(cmd);
       if (blocking !== null) return blocking;
@@ -193,12 +261,14 @@ export function scriptHost(
   };
   return {
     call: (cmd: string[]): Reply => {
-      const refused = refusal(store, cmd, readOnly);
+      const found = lookup(store, cmd);
+      const refused = refusal(found, cmd, readOnly);
       if (refused !== null) return refused;
+      const runner = (found as Found).runner;
       const hook = ctx.replaying === true ? null : store.scriptCommandHook;
-      if (hook === null) return run(cmd);
+      if (hook === null) return run(cmd, runner);
       const t0 = hook.timed ? performance.now() : 0;
-      const reply = run(cmd);
+      const reply = run(cmd, runner);
       hook.ran(cmd, hook.timed ? (performance.now() - t0) * 1000 : -1, reply);
       return reply;
     },

@@ -2,7 +2,7 @@
 import type { EncodingLimits } from "../store/keyspace.ts";
 import type { SnapshotView } from "../store/snapshot_view.ts";
 import type { Reply } from "../store/reply.ts";
-import type { ScriptCommandHook } from "../store/store.ts";
+import type { ScriptCommandHook, ScriptServerHook } from "../store/store.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 
@@ -68,6 +68,8 @@ export interface StoreHooks {
   setReadyListener?(listener: ((key: string | null) => void) | null): void;
   /** The commands scripts run, for the slow log and command statistics (Store's). */
   setScriptCommandHook?(hook: ScriptCommandHook | null): void;
+  /** What scripts' redis.call looks up and the server commands they run (Store's). */
+  setScriptServerHook?(hook: ScriptServerHook | null): void;
   /** Told before a flush empties the keyspace, with a test of the keys it holds then. */
   setFlushListener?(listener: ((existed: (key: string) => boolean) => void) | null): void;
   /** Keyspace events of the classes in `flags` (store/notify.ts), as commands run; null: off. */

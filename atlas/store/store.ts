@@ -22,6 +22,28 @@ export interface ScriptCommandHook {
   ran(argv: readonly string[], us: number, reply: Reply): void;
 }
 
+/** A command as a script's call sees it: Redis's arity and flags (ScriptServerHook.lookup). */
+export interface ScriptCommandInfo {
+  readonly arity: number;
+  readonly flags: readonly string[];
+}
+
+/** See Store.setScriptServerHook. */
+export interface ScriptServerHook {
+  /**
+   * The command `argv` names as Redis's script dispatch looks it up (lookupCommand: a container's
+   * subcommand when argv has one), store commands included: its arity and flags; null when the
+   * server knows no such command or subcommand.
+   */
+  lookup(argv: readonly string[]): ScriptCommandInfo | null;
+  /**
+   * Runs a server command a script called (PUBLISH, INFO, PUBSUB...) under the script's context
+   * and answers its reply. Under Raft the server makes what it answers deterministic where it
+   * must (PUBLISH's receiver count); see docs/atlas_store.md "Scripting".
+   */
+  call(argv: string[], ctx: ExecContext): Reply;
+}
+
 export interface ExecResult {
   reply: Reply;
   /** Deterministic command(s) to append to the AOF / replicate; null when nothing changed. */
@@ -104,6 +126,8 @@ export class Store {
   #depth = 0;
   /** See setScriptCommandHook (read by the script host). */
   scriptCommandHook: ScriptCommandHook | null = null;
+  /** See setScriptServerHook (read by the script host). */
+  scriptServerHook: ScriptServerHook | null = null;
   #commandsTotal = 0;
   readonly #sections = new Map<string, StoreSection>();
   /** Sections a snapshot held that no module registered (yet): kept and saved again as is. */
@@ -344,6 +368,15 @@ export class Store {
    */
   setScriptCommandHook(hook: ScriptCommandHook | null): void {
     this.scriptCommandHook = hook;
+  }
+
+  /**
+   * The server's commands for scripts: what redis.call looks up (arity, flags) and the server
+   * commands Redis lets scripts run (PUBLISH, SPUBLISH, PUBSUB, INFO, SELECT, COMMAND, LASTSAVE,
+   * SLOWLOG, CLUSTER...). Without one, scripts reach the store's commands only.
+   */
+  setScriptServerHook(hook: ScriptServerHook | null): void {
+    this.scriptServerHook = hook;
   }
 
   /**
