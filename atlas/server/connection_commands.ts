@@ -1,16 +1,10 @@
-/** Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET, and ACL WHOAMI / USERS. */
+/** Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET, and ACL (acl_commands.ts). */
 import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { resetReplyMode } from "./client_reply.ts";
-import {
-  aclCategories,
-  CATEGORY_ORDER,
-  subcommandCategories,
-  subcommandsOf,
-} from "./command_info.ts";
+import { acl, recordAuthFailure } from "./acl_commands.ts";
 import type { ServerContext } from "./context.ts";
-import { subcommandSyntaxError } from "./subcommands.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
 
 export const REDIS_COMPAT_VERSION = "7.0.15";
@@ -29,21 +23,24 @@ function ping(_ctx: ServerContext, client: Client, argv: string[]): Reply {
   return argv.length === 2 ? bulk(argv[1]) : PONG;
 }
 
-/** Checks a password (and user "default"); updates the client. null on success. */
+/**
+ * Checks a password (and user "default"); updates the client. null on success; a failure is
+ * recorded in ACL LOG, with the command (`argv`: AUTH or HELLO) as its object.
+ */
 function authenticate(
   ctx: ServerContext,
   client: Client,
+  argv: readonly string[],
   user: string,
   pass: string,
 ): Reply | null {
-  if (ctx.settings.requirepass === "") {
-    if (user === "default") {
-      client.authenticated = true;
-      return null; // Redis: the default user has nopass, any password works
-    }
+  const ok = ctx.settings.requirepass === ""
+    ? user === "default" // Redis: the default user has nopass, any password works
+    : user === "default" && sameSecret(pass, ctx.settings.requirepass);
+  if (!ok) {
+    recordAuthFailure(ctx, client, argv, user);
     return WRONGPASS;
   }
-  if (user !== "default" || !sameSecret(pass, ctx.settings.requirepass)) return WRONGPASS;
   client.authenticated = true;
   return null;
 }
@@ -65,7 +62,7 @@ function auth(ctx: ServerContext, client: Client, argv: string[]): Reply {
     );
   }
   const user = argv.length === 3 ? argv[1] : "default";
-  const failed = authenticate(ctx, client, user, argv[argv.length - 1]);
+  const failed = authenticate(ctx, client, argv, user, argv[argv.length - 1]);
   return failed ?? OK;
 }
 
@@ -85,7 +82,7 @@ function hello(ctx: ServerContext, client: Client, argv: string[]): Reply {
     const opt = argv[i].toLowerCase();
     const left = argv.length - i - 1;
     if (opt === "auth" && left >= 2) {
-      const failed = authenticate(ctx, client, argv[i + 1], argv[i + 2]);
+      const failed = authenticate(ctx, client, argv, argv[i + 1], argv[i + 2]);
       if (failed !== null) return failed;
       i += 2;
     } else if (opt === "setname" && left >= 1) {
@@ -164,52 +161,6 @@ function reset(ctx: ServerContext, client: Client): Reply {
 
 function echo(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
   return bulk(argv[1]);
-}
-
-/**
- * ACL: the one user there is, `default` (its password is requirepass); users and rules are
- * not supported, so only the read-only subcommands that describe that are answered.
- */
-function acl(ctx: ServerContext, _client: Client, argv: string[]): Reply {
-  const sub = argv[1].toLowerCase();
-  if ((sub === "whoami" || sub === "users" || sub === "help") && argv.length !== 2) {
-    return error(`ERR wrong number of arguments for 'acl|${sub}' command`);
-  }
-  if (sub === "whoami") return bulk("default");
-  if (sub === "users") return array([bulk("default")]);
-  if (sub === "cat" && argv.length <= 3) return aclCat(ctx, argv[2]);
-  if (sub === "cat") return subcommandSyntaxError("acl", argv);
-  if (sub === "help") {
-    return array([
-      "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "CAT [<category>]",
-      "    The names of the commands in <category>; without one, the category names.",
-      "WHOAMI",
-      "    The user this connection acts as: always 'default' here.",
-      "USERS",
-      "    The user names there are: only 'default', as ACL users are not supported.",
-      "HELP",
-      "    Prints this help.",
-    ].map((line) => simple(line)));
-  }
-  return error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ACL HELP.`);
-}
-
-/** ACL CAT [category]: the categories, or the commands in one (COMMAND INFO's categories). */
-function aclCat(ctx: ServerContext, category: string | undefined): Reply {
-  if (category === undefined) return array(CATEGORY_ORDER.map((c) => bulk(c.slice(1))));
-  const wanted = `@${category.toLowerCase()}`;
-  if (!CATEGORY_ORDER.includes(wanted)) {
-    return error(`ERR Unknown category '${category.slice(0, 128)}'`);
-  }
-  const names: Reply[] = [];
-  for (const entry of ctx.table.entries()) {
-    if (aclCategories(entry).includes(wanted)) names.push(bulk(entry.name));
-    for (const sub of subcommandsOf(entry.name)) {
-      if (subcommandCategories(sub).includes(wanted)) names.push(bulk(sub));
-    }
-  }
-  return array(names);
 }
 
 const conn = keylessCommands("connection");

@@ -1,11 +1,13 @@
 /**
- * Per-command checks in Redis order (unknown command, auth, arity, RESP2 subscribed mode,
- * MULTI queueing), then the server handler or the executor, with per-command counters.
+ * Per-command checks in Redis order (unknown command, arity, subcommand, protected command, auth,
+ * RESP2 subscribed mode, MULTI queueing), then the server handler or the executor, with
+ * per-command counters.
  */
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { countErrorReply } from "./info_stats.ts";
+import { moduleRejection } from "./module_commands.ts";
 import { nestPairs, nestsPairs } from "./resp3_shape.ts";
 import { subcommandRejection, subscribedModeError } from "./subcommands.ts";
 import type { CommandEntry, HandlerResult } from "./types.ts";
@@ -46,6 +48,13 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
       client.shownEntry = null;
     }
     return refused(ctx, client, entry, badSubcommand);
+  }
+  // MODULE LOAD / LOADEX / UNLOAD: Redis refuses its protected commands here, before auth.
+  const notAllowed = entry.name === "module" ? moduleRejection(entry.name, argv) : null;
+  if (notAllowed !== null) {
+    flagMultiError(client);
+    entry.rejectedCalls++;
+    return refused(ctx, client, entry, notAllowed);
   }
   if (!client.authenticated && !entry.noAuth) {
     flagMultiError(client);

@@ -1,9 +1,13 @@
-/** Server commands: INFO, TIME, SAVE BGSAVE BGREWRITEAOF LASTSAVE, SHUTDOWN, DEBUG (debug_command.ts). */
+/**
+ * Server commands: INFO, TIME, SAVE BGSAVE BGREWRITEAOF LASTSAVE, SHUTDOWN, DEBUG
+ * (debug_command.ts), MODULE and LOLWUT (module_commands.ts).
+ */
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { debug } from "./debug_command.ts";
 import { info } from "./info.ts";
+import { MODULE_COMMANDS } from "./module_commands.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
 import type { HandlerResult } from "./types.ts";
 
@@ -104,4 +108,5 @@ export const SERVER_COMMANDS: ServerCommand[] = [
     shutdown,
   ),
   srv("debug", -2, ["admin", "noscript", "loading", "stale"], debug),
+  ...MODULE_COMMANDS, // MODULE, LOLWUT
 ];

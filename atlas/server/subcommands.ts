@@ -82,8 +82,8 @@ export function subcommandRejection(name: string, argv: readonly string[]): Repl
 }
 
 /**
- * The containers whose subcommands atlasd implements (CLUSTER and MODULE answer as a Redis
- * without cluster or module support, whatever the subcommand).
+ * The containers whose subcommands atlasd implements (CLUSTER answers as a Redis without cluster
+ * support, whatever the subcommand).
  */
 const CHECKED_CONTAINERS: ReadonlySet<string> = new Set(
   Object.keys(SUBCOMMAND_INFO).map((full) => full.slice(0, full.indexOf("|"))),
