@@ -179,9 +179,12 @@ function ltrim(ks: Keyspace, argv: string[]): Reply {
     return OK;
   }
   const before = ks.beginMutation(key, list);
-  if (from === 0) { while (list.length > to) list.popBack(); }
-  else if (to === len) { for (let i = 0; i < from; i++) list.popFront(); }
-  else list.replaceAll(list.slice(from, to));
+  // O(what goes): pop from the ends, unless most goes (then copying what stays is cheaper).
+  if (len - (to - from) > to - from) list.replaceAll(list.slice(from, to));
+  else {
+    while (list.length > to) list.popBack();
+    for (let i = 0; i < from; i++) list.popFront();
+  }
   const deleted = ks.endMutation(key, list, before);
   ks.notify(EventClass.List, "ltrim", key);
   if (deleted) ks.notify(EventClass.Generic, "del", key);
