@@ -19,7 +19,7 @@ import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
 import { serveConnection } from "./server/connection.ts";
 import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
 import { KeyspaceEvents } from "./server/keyspace_events.ts";
-import { sampleInfo, usedMemoryBytes } from "./server/info.ts";
+import { sampleInfo, serverMemory, usedMemoryBytes } from "./server/info.ts";
 import { InfoSampler, METRIC_PERIOD_MS } from "./server/info_stats.ts";
 import { MONITOR_COMMANDS, Monitors } from "./server/monitor.ts";
 import { CommandTiming } from "./server/command_timing.ts";
@@ -127,6 +127,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     options.store.setReadyListener((key) => ctx.blocking.signal(key));
     ctx.blocking.signalsReported = true;
   }
+  options.store?.setServerMemory?.((allocated) => serverMemory(ctx, allocated));
   if (options.store?.setFlushListener) {
     options.store.setFlushListener((existed) => ctx.watches.flushing(existed));
     ctx.watches.flushesReported = true;
@@ -183,6 +184,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       options.store?.setScriptCommandHook?.(null);
       options.store?.setScriptServerHook?.(null);
       options.store?.setFlushListener?.(null);
+      options.store?.setServerMemory?.(null);
       ctx.keyspaceEvents.close();
       ctx.tracking.close();
     })();

@@ -232,6 +232,22 @@ function memorySection(ctx: ServerContext): Fields {
   ];
 }
 
+/**
+ * MEMORY STATS's server figures (Store.setServerMemory), INFO memory's: `allocated` (used_memory
+ * just read) counts toward the peak first.
+ */
+export function serverMemory(
+  ctx: ServerContext,
+  allocated: number,
+): { startupBytes: number; peakBytes: number; clientsNormalBytes: number } {
+  ctx.sampler.notePeak(allocated);
+  return {
+    startupBytes: ctx.sampler.startupMemoryBytes,
+    peakBytes: ctx.sampler.peakMemoryBytes,
+    clientsNormalBytes: clientsMemory(ctx),
+  };
+}
+
 /** Bytes held for clients: unparsed input and unsent output (Redis's mem_clients_normal). */
 function clientsMemory(ctx: ServerContext): number {
   let n = 0;

@@ -1,5 +1,5 @@
 /** Shared types of the RESP server: handler results, command entries, hooks it is given. */
-import type { EncodingLimits } from "../store/keyspace.ts";
+import type { EncodingLimits, ServerMemory } from "../store/keyspace.ts";
 import type { SnapshotView } from "../store/snapshot_view.ts";
 import type { Reply } from "../store/reply.ts";
 import type { ScriptCommandHook, ScriptServerHook } from "../store/store.ts";
@@ -70,6 +70,8 @@ export interface StoreHooks {
   setScriptCommandHook?(hook: ScriptCommandHook | null): void;
   /** What scripts' redis.call looks up and the server commands they run (Store's). */
   setScriptServerHook?(hook: ScriptServerHook | null): void;
+  /** The server's memory figures MEMORY STATS reports (Store's; info.ts's serverMemory). */
+  setServerMemory?(fn: ((allocatedBytes: number) => ServerMemory) | null): void;
   /** Told before a flush empties the keyspace, with a test of the keys it holds then. */
   setFlushListener?(listener: ((existed: (key: string) => boolean) => void) | null): void;
   /** Keyspace events of the classes in `flags` (store/notify.ts), as commands run; null: off. */

@@ -46,6 +46,19 @@ export interface ProcessMemory {
   external: number;
 }
 
+/**
+ * The server's memory figures for MEMORY STATS (those of INFO memory), given the allocation
+ * (heap used + external) just read: the server notes it as a peak first.
+ */
+export interface ServerMemory {
+  /** used_memory_startup. */
+  startupBytes: number;
+  /** used_memory_peak. */
+  peakBytes: number;
+  /** mem_clients_normal: clients' unparsed input and unsent output. */
+  clientsNormalBytes: number;
+}
+
 export const KEY_OVERHEAD_BYTES = 56;
 export const STRING_OVERHEAD_BYTES = 16;
 export const EXPIRE_OVERHEAD_BYTES = 40;
@@ -161,6 +174,8 @@ export class Keyspace {
   processMemory: (() => ProcessMemory) | null = null;
   /** The highest heap used + external those commands have seen (V8 keeps no peak). */
   peakAllocatedBytes = 0;
+  /** The server's figures for MEMORY STATS (Store.setServerMemory); null: startup 0, own peak. */
+  serverMemory: ((allocatedBytes: number) => ServerMemory) | null = null;
   expiredKeysTotal = 0;
   /** Read lookups that found / did not find their key (INFO keyspace_hits / keyspace_misses). */
   keyspaceHits = 0;

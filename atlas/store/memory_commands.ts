@@ -119,16 +119,35 @@ function double(value: number): Reply {
 }
 
 /**
- * A subset of Redis 7.0's MEMORY STATS, in its order and with its reply types. total.allocated is
- * INFO's used_memory (V8 heap used + external); dataset.bytes is the store's estimate.
+ * Redis 7.0's MEMORY STATS: its fields in its order with its reply types, filled with the figures
+ * INFO memory reports (server/info.ts's memorySection) when the server set them
+ * (Store.setServerMemory): total.allocated is used_memory (V8 heap used + external), peak and
+ * startup are INFO's, dataset.bytes is the store's estimate (capped at the total, as INFO's
+ * used_memory_dataset) and overhead.total the rest. What ATLAS has none of (replication backlog,
+ * replicas, cluster links, AOF buffer) reads 0; so do lua.caches and functions.caches, which
+ * ATLAS does not measure. db.0 only when it holds keys, as Redis.
  */
 function stats(ks: Keyspace): Reply {
-  const { mem, total, peak } = sample(ks);
+  const { mem, total, peak: ownPeak } = sample(ks);
+  const server = ks.serverMemory?.(total) ?? null;
+  const startup = server?.startupBytes ?? 0;
+  const peak = server?.peakBytes ?? ownPeak;
   const keys = ks.data.size;
-  const dataset = ks.usedBytes;
+  const dataset = Math.min(ks.usedBytes, total);
+  const active = mem.heapTotal + mem.external;
+  // Redis's net usage: never below 1, so the ratios over it stay finite.
+  const net = total > startup ? total - startup : 1;
   const fields: [Reply, Reply][] = [
     [bulk("peak.allocated"), integer(peak)],
     [bulk("total.allocated"), integer(total)],
+    [bulk("startup.allocated"), integer(startup)],
+    [bulk("replication.backlog"), integer(0)],
+    [bulk("clients.slaves"), integer(0)],
+    [bulk("clients.normal"), integer(server?.clientsNormalBytes ?? 0)],
+    [bulk("cluster.links"), integer(0)],
+    [bulk("aof.buffer"), integer(0)],
+    [bulk("lua.caches"), integer(0)],
+    [bulk("functions.caches"), integer(0)],
   ];
   if (keys > 0) {
     fields.push([
@@ -147,12 +166,21 @@ function stats(ks: Keyspace): Reply {
     ]);
   }
   fields.push(
-    [bulk("overhead.total"), integer(Math.max(0, total - dataset))],
+    [bulk("overhead.total"), integer(total - dataset)],
     [bulk("keys.count"), integer(keys)],
-    [bulk("keys.bytes-per-key"), integer(keys === 0 ? 0 : Math.floor(dataset / keys))],
+    [bulk("keys.bytes-per-key"), integer(keys === 0 ? 0 : Math.floor(net / keys))],
     [bulk("dataset.bytes"), integer(dataset)],
-    [bulk("dataset.percentage"), double(total === 0 ? 0 : (dataset * 100) / total)],
+    [bulk("dataset.percentage"), double((dataset * 100) / net)],
     [bulk("peak.percentage"), double(peak === 0 ? 0 : (total * 100) / peak)],
+    [bulk("allocator.allocated"), integer(total)],
+    [bulk("allocator.active"), integer(active)],
+    [bulk("allocator.resident"), integer(mem.rss)],
+    [bulk("allocator-fragmentation.ratio"), double(total === 0 ? 0 : active / total)],
+    [bulk("allocator-fragmentation.bytes"), integer(active - total)],
+    [bulk("allocator-rss.ratio"), double(active === 0 ? 0 : mem.rss / active)],
+    [bulk("allocator-rss.bytes"), integer(mem.rss - active)],
+    [bulk("rss-overhead.ratio"), double(1)],
+    [bulk("rss-overhead.bytes"), integer(0)],
     [bulk("fragmentation"), double(total === 0 ? 0 : mem.rss / total)],
     [bulk("fragmentation.bytes"), integer(mem.rss - total)],
   );

@@ -144,15 +144,36 @@ Deno.test("MEMORY STATS: a map of Redis's fields with the process's and the stor
     const empty = h.exec("MEMORY", "STATS");
     assert.equal(empty.reply.kind, "map");
     assert.equal(empty.log, null);
+    // heapUsed + external = 10 MB; heapTotal + external = 14 MB; rss 30 MB.
+    const head = (peak: number, total: number) => [
+      ["peak.allocated", peak],
+      ["total.allocated", total],
+      ["startup.allocated", 0],
+      ["replication.backlog", 0],
+      ["clients.slaves", 0],
+      ["clients.normal", 0],
+      ["cluster.links", 0],
+      ["aof.buffer", 0],
+      ["lua.caches", 0],
+      ["functions.caches", 0],
+    ];
     assert.deepEqual(h.run("MEMORY", "stats"), [
-      ["peak.allocated", 10_000_000],
-      ["total.allocated", 10_000_000],
+      ...head(10_000_000, 10_000_000),
       ["overhead.total", 10_000_000],
       ["keys.count", 0],
       ["keys.bytes-per-key", 0],
       ["dataset.bytes", 0],
       ["dataset.percentage", 0],
       ["peak.percentage", 100],
+      ["allocator.allocated", 10_000_000],
+      ["allocator.active", 14_000_000],
+      ["allocator.resident", 30_000_000],
+      ["allocator-fragmentation.ratio", 1.4],
+      ["allocator-fragmentation.bytes", 4_000_000],
+      ["allocator-rss.ratio", 30 / 14],
+      ["allocator-rss.bytes", 16_000_000],
+      ["rss-overhead.ratio", 1],
+      ["rss-overhead.bytes", 0],
       ["fragmentation", 3],
       ["fragmentation.bytes", 20_000_000],
     ]);
@@ -165,21 +186,23 @@ Deno.test("MEMORY STATS: a map of Redis's fields with the process's and the stor
     assert.equal(stats.kind, "map");
     const kinds = stats.kind === "map" ? stats.value.map(([, v]) => v.kind) : [];
     assert.deepEqual(kinds, [
-      "integer",
-      "integer",
+      ...Array(10).fill("integer"),
       "map",
-      "integer",
-      "integer",
-      "integer",
-      "integer",
+      ...Array(4).fill("integer"),
       "double",
       "double",
+      ...Array(3).fill("integer"),
+      "double",
+      "integer",
+      "double",
+      "integer",
+      "double",
+      "integer",
       "double",
       "integer",
     ]);
     assert.deepEqual(h.run("MEMORY", "STATS"), [
-      ["peak.allocated", 10_000_000],
-      ["total.allocated", 6_000_000],
+      ...head(10_000_000, 6_000_000),
       ["db.0", [
         ["overhead.hashtable.main", 2 * KEY_OVERHEAD_BYTES],
         ["overhead.hashtable.expires", EXPIRE_OVERHEAD_BYTES],
@@ -187,13 +210,35 @@ Deno.test("MEMORY STATS: a map of Redis's fields with the process's and the stor
       ]],
       ["overhead.total", 6_000_000 - dataset],
       ["keys.count", 2],
-      ["keys.bytes-per-key", Math.floor(dataset / 2)],
+      ["keys.bytes-per-key", 3_000_000],
       ["dataset.bytes", dataset],
       ["dataset.percentage", (dataset * 100) / 6_000_000],
       ["peak.percentage", 60],
+      ["allocator.allocated", 6_000_000],
+      ["allocator.active", 14_000_000],
+      ["allocator.resident", 30_000_000],
+      ["allocator-fragmentation.ratio", 14 / 6],
+      ["allocator-fragmentation.bytes", 8_000_000],
+      ["allocator-rss.ratio", 30 / 14],
+      ["allocator-rss.bytes", 16_000_000],
+      ["rss-overhead.ratio", 1],
+      ["rss-overhead.bytes", 0],
       ["fragmentation", 5],
       ["fragmentation.bytes", 24_000_000],
     ]);
+    // With the server's figures (INFO memory's): its startup, peak and clients' bytes.
+    h.store.setServerMemory((allocated) => ({
+      startupBytes: 2_000_000,
+      peakBytes: Math.max(allocated, 12_000_000),
+      clientsNormalBytes: 777,
+    }));
+    const withServer = new Map(h.run("MEMORY", "STATS") as [string, unknown][]);
+    assert.equal(withServer.get("startup.allocated"), 2_000_000);
+    assert.equal(withServer.get("peak.allocated"), 12_000_000);
+    assert.equal(withServer.get("clients.normal"), 777);
+    assert.equal(withServer.get("peak.percentage"), 50);
+    assert.equal(withServer.get("keys.bytes-per-key"), 2_000_000); // (6 MB - startup) / 2 keys
+    assert.equal(withServer.get("dataset.percentage"), (dataset * 100) / 4_000_000);
   }
   // With the real Deno.memoryUsage(): plausible numbers.
   const h = new Harness({ processMemory: () => Deno.memoryUsage() });

@@ -9,7 +9,13 @@ import { BUILTIN_COMMANDS } from "./commands.ts";
 import { ERR_OOM, unknownCommand, wrongArity } from "./errors.ts";
 import { EVICTION_POLICIES, type EvictionPolicy, Evictor, policyTracksLru } from "./evict.ts";
 import { activeExpire, type ExpireBudget, ExpireCursor } from "./expire.ts";
-import { type EncodingLimits, type ExecContext, Keyspace, type ProcessMemory } from "./keyspace.ts";
+import {
+  type EncodingLimits,
+  type ExecContext,
+  Keyspace,
+  type ProcessMemory,
+  type ServerMemory,
+} from "./keyspace.ts";
 import { error, type Reply } from "./reply.ts";
 import { deserializeValue, serializeValue, TAG_SECTION } from "./serialize.ts";
 import { rdbFileObject } from "./rdb_file.ts";
@@ -347,6 +353,14 @@ export class Store {
     ks.nowMs = saved.ctx.nowMs;
     ks.replaying = saved.ctx.replaying === true;
     if (this.#depth === 0) ks.flushTouched();
+  }
+
+  /**
+   * The server's memory figures (startup, peak, clients) MEMORY STATS reports, as INFO memory
+   * does; given the allocation just read. Without one: startup and clients 0, the store's own peak.
+   */
+  setServerMemory(fn: ((allocatedBytes: number) => ServerMemory) | null): void {
+    this.#ks.serverMemory = fn;
   }
 
   /** Called before FLUSHALL / FLUSHDB empty the keyspace, with a test of the keys present then. */
