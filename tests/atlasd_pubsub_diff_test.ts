@@ -18,17 +18,17 @@
  * channels) are random per process and avoided.
  */
 import assert from "node:assert/strict";
-import { encodeCommand, startAtlasd, startRedis } from "../atlas/testing/atlasd_harness.ts";
+import { startAtlasd, startRedis } from "../atlas/testing/atlasd_harness.ts";
+import {
+  transcript,
+  transcriptDifferences,
+  type TranscriptStep,
+} from "../atlas/testing/transcript.ts";
 
 type Conn = "a" | "b" | "c" | "d";
 const CONNS: Conn[] = ["a", "b", "c", "d"];
 
-/** `quiet`: the sender gets nothing back (a silenced reply); `pick`: compare only these parts. */
-interface Options {
-  quiet?: boolean;
-  pick?: RegExp;
-}
-type Step = [Conn, string[], Options?];
+type Step = TranscriptStep<Conn>;
 
 /** CLIENT INFO: only the subscription fields (the rest names the connection or varies). */
 const SUBS = /flags=\S+ db=0 sub=\d+ psub=\d+ ssub=\d+ multi=-?\d+/g;
@@ -229,68 +229,13 @@ const STEPS: Step[] = [
   ["c", w("PUBSUB NUMPAT")],
 ];
 
-const latin1 = (bytes: Uint8Array) => {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
-};
-
-/** HELLO's `id` names the connection: not compared. */
-const normalise = (text: string) => text.replace(/\$2\r\nid\r\n:\d+\r\n/g, "$2\r\nid\r\n:ID\r\n");
-
-/** Runs STEPS against one server: per step, what each connection received meanwhile. */
-async function transcript(port: number): Promise<string[]> {
-  const conns = {} as Record<Conn, Deno.TcpConn>;
-  const received = {} as Record<Conn, string>;
-  const readers: Promise<void>[] = [];
-  for (const name of CONNS) {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conns[name] = conn;
-    received[name] = "";
-    readers.push(
-      (async () => {
-        const buf = new Uint8Array(65536);
-        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-          received[name] += latin1(buf.subarray(0, n));
-        }
-      })().catch(() => {}),
-    );
-  }
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const out: string[] = [];
-  for (const [name, argv, opts] of STEPS) {
-    const before = received[name].length;
-    await conns[name].write(encodeCommand(argv));
-    // Wait for the sender's answer, then a little for the pushes to the others.
-    for (let i = 0; i < 200 && !opts?.quiet && received[name].length === before; i++) {
-      await sleep(5);
-    }
-    await sleep(opts?.quiet ? 60 : 25);
-    const got: string[] = [];
-    for (const conn of CONNS) {
-      let text = normalise(received[conn]);
-      received[conn] = "";
-      if (opts?.pick && conn === name) text = (text.match(opts.pick) ?? []).join(" | ");
-      if (text !== "") got.push(`${conn}: ${JSON.stringify(text)}`);
-    }
-    out.push(`${name}: ${JSON.stringify(argv.join(" "))} -> ${got.join(", ")}`);
-  }
-  for (const name of CONNS) conns[name].close();
-  await Promise.all(readers);
-  return out;
-}
-
 Deno.test("pub/sub: atlasd sends the bytes redis-server sends, RESP2 and RESP3", async () => {
   const redis = await startRedis();
   const atlas = await startAtlasd(["--sync-mode", "none"]);
   try {
-    const want = await transcript(redis.port);
-    const got = await transcript(atlas.port);
-    const differences = want.flatMap((line, i) =>
-      line === got[i] ? [] : [`redis:  ${line}\n  atlasd: ${got[i]}`]
-    );
+    const want = await transcript(redis.port, CONNS, STEPS);
+    const got = await transcript(atlas.port, CONNS, STEPS);
+    const differences = transcriptDifferences(want, got);
     assert.deepEqual(differences, []);
     assert.ok(want.filter((line) => !line.endsWith("-> ")).length > 150, "the steps answered");
   } finally {

@@ -21,6 +21,7 @@ import {
   startRedis,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
+import { transcript, transcriptDifferences } from "../atlas/testing/transcript.ts";
 
 const e = (script: string, ...args: string[]) => ["EVAL", script, "0", ...args];
 const pcall = (args: string) => e(`return redis.pcall(${args})`);
@@ -229,64 +230,13 @@ const STEPS: [Conn, string[]][] = [
   ["c", e("return redis.call('publish', 'ch', 'nobody')")],
 ];
 
-const latin1 = (bytes: Uint8Array) => {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
-};
-
-/** HELLO's `id` names the connection: not compared. */
-const normalise = (text: string) => text.replace(/\$2\r\nid\r\n:\d+\r\n/g, "$2\r\nid\r\n:ID\r\n");
-
-/** Runs STEPS against one server: per step, what each connection received meanwhile. */
-async function transcript(port: number): Promise<string[]> {
-  const conns = {} as Record<Conn, Deno.TcpConn>;
-  const received = {} as Record<Conn, string>;
-  const readers: Promise<void>[] = [];
-  for (const name of CONNS) {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conns[name] = conn;
-    received[name] = "";
-    readers.push(
-      (async () => {
-        const buf = new Uint8Array(65536);
-        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-          received[name] += latin1(buf.subarray(0, n));
-        }
-      })().catch(() => {}),
-    );
-  }
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const out: string[] = [];
-  for (const [name, argv] of STEPS) {
-    const before = received[name].length;
-    await conns[name].write(encodeCommand(argv));
-    for (let i = 0; i < 200 && received[name].length === before; i++) await sleep(5);
-    await sleep(25);
-    const got: string[] = [];
-    for (const conn of CONNS) {
-      const text = normalise(received[conn]);
-      received[conn] = "";
-      if (text !== "") got.push(`${conn}: ${JSON.stringify(text)}`);
-    }
-    out.push(`${name}: ${JSON.stringify(argv.join(" "))} -> ${got.join(", ")}`);
-  }
-  for (const name of CONNS) conns[name].close();
-  await Promise.all(readers);
-  return out;
-}
-
 Deno.test("a script's PUBLISH reaches subscribers as redis-server's does, byte for byte", async () => {
   const redis = await startRedis();
   const atlas = await startAtlasd(["--sync-mode", "none"]);
   try {
-    const want = await transcript(redis.port);
-    const got = await transcript(atlas.port);
-    const differences = want.flatMap((line, i) =>
-      line === got[i] ? [] : [`redis:  ${line}\n  atlasd: ${got[i]}`]
-    );
+    const want = await transcript(redis.port, CONNS, STEPS);
+    const got = await transcript(atlas.port, CONNS, STEPS);
+    const differences = transcriptDifferences(want, got);
     assert.deepEqual(differences, []);
     assert.ok(want.filter((line) => line.includes("message")).length >= 10, "messages arrived");
   } finally {
