@@ -27,6 +27,11 @@ interface StoredKey {
   createdMs: number;
   /** Set when a newer key took over: stops verifying at this time. */
   retiresAtMs?: number;
+  /**
+   * A key written before its gateway knew it would become current (two gateways starting at
+   * once): nobody lists or trusts it unless it is current; the loser deletes it.
+   */
+  candidate?: true;
 }
 
 interface LoadedKey {
@@ -72,10 +77,13 @@ export class KeyRing {
     await this.reload();
     if (!this.current) {
       const created = await newStoredKey(this.clock.nowMs());
-      await this.atlas.call("HSET", keys.jwks(), created.kid, JSON.stringify(created));
+      const candidate: StoredKey = { ...created, candidate: true };
+      await this.atlas.call("HSET", keys.jwks(), created.kid, JSON.stringify(candidate));
       // NX: when two gateways start at once, one key wins and both use it; the loser's goes.
+      // Until then it is a candidate, so a gateway reloading meanwhile does not take it up.
       const won = ok(await this.atlas.call("SET", keys.jwksCurrent(), created.kid, "NX"), "SET");
       if (won === null) await this.atlas.call("HDEL", keys.jwks(), created.kid);
+      else await this.atlas.call("HSET", keys.jwks(), created.kid, JSON.stringify(created));
       await this.reload();
     }
     if (!this.current) throw new Error("No current JWT signing key after creating one");
@@ -136,6 +144,7 @@ export class KeyRing {
     const currentKid = ok(await this.atlas.call("GET", keys.jwksCurrent()), "GET");
     for (const [kid, json] of Object.entries(all)) {
       const stored = JSON.parse(json) as StoredKey;
+      if (stored.candidate && kid !== currentKid) continue; // a start-up race's loser, going
       const known = this.verifiers.get(kid);
       if (known?.stored && known.stored.retiresAtMs === stored.retiresAtMs) continue;
       this.verifiers.set(kid, {
@@ -144,6 +153,13 @@ export class KeyRing {
         signKey: await importJWK(stored.privateJwk, "EdDSA"),
         verifyKey: await importJWK(stored.publicJwk, "EdDSA"),
       });
+    }
+    // Keys gone from ATLAS (a lost candidate, a purged key) stop verifying here too.
+    for (const kid of this.verifiers.keys()) {
+      const json = all[kid];
+      if (json === undefined || (JSON.parse(json).candidate && kid !== currentKid)) {
+        this.verifiers.delete(kid);
+      }
     }
     if (typeof currentKid === "string") this.current = this.verifiers.get(currentKid) ?? null;
   }
