@@ -46,9 +46,10 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "atlas_lock_" });
-    // `sleep 0 &` becomes a child of the exec'd `sleep 30`, which never waits for it: a zombie.
+    // `sleep 0.2 &` becomes a child of the exec'd `sleep 30`, which never waits for it: a zombie
+    // once it exits. (`sleep 0` could exit before the exec, and sh then reaped it: no zombie.)
     const parent = new Deno.Command("sh", {
-      args: ["-c", "sleep 0 & echo $!; exec sleep 30"],
+      args: ["-c", "sleep 0.2 & echo $!; exec sleep 30"],
       stdout: "piped",
     }).spawn();
     try {
@@ -57,7 +58,7 @@ Deno.test({
       reader.releaseLock();
       const zombie = Number(new TextDecoder().decode(value).trim());
       let state = "";
-      for (let i = 0; i < 100 && state !== "Z"; i++) {
+      for (let i = 0; i < 300 && state !== "Z"; i++) {
         const stat = await Deno.readTextFile(`/proc/${zombie}/stat`);
         state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
         if (state !== "Z") await new Promise((r) => setTimeout(r, 10));
