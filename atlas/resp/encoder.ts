@@ -52,6 +52,7 @@ export class RespWriter {
         return this.#integer(58, r.value);
       case "bulk":
         if (r.text === true && proto === 3) return this.#verbatimText(r.value);
+        if (r.bigNumber === true && proto === 3) return this.#line(40, r.value);
         return this.bulk(r.value);
       case "nil":
         return proto === 3 ? this.#ascii("_\r\n") : this.#ascii("$-1\r\n");

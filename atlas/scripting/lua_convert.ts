@@ -230,8 +230,8 @@ function tableToReply(L: LuaState, idx: number, depth: number, resp: 2 | 3): Rep
  * Redis 7.0 also turns the RESP3 tables a script may build into their replies, whatever
  * redis.setresp says: {double=n}, {big_number=s}, {verbatim_string={format=f, string=s}},
  * {map={k=v...}}, {set={k=true...}} (a RESP2 client sees them as a bulk string or an array).
- * ATLAS has no big-number reply, and its verbatim strings are all `txt`: a big number, or a
- * verbatim string of another format, is a bulk string in RESP3 too.
+ * ATLAS's verbatim strings are all `txt`: a verbatim string of another format is a bulk string
+ * in RESP3 too.
  */
 function resp3Table(L: LuaState, idx: number, depth: number, resp: 2 | 3): Reply | null {
   const field = (t: number, name: Uint8Array, type: number): boolean => {
@@ -248,7 +248,7 @@ function resp3Table(L: LuaState, idx: number, depth: number, resp: 2 | 3): Reply
   if (field(idx, BIG_NUMBER, lua.LUA_TSTRING)) {
     const text = toBinary(L, -1) as string;
     lua.lua_pop(L, 1);
-    return bulk(text.replace(/[\r\n]/g, " "));
+    return { kind: "bulk", value: text.replace(/[\r\n]/g, " "), bigNumber: true };
   }
   if (field(idx, VERBATIM_STRING, lua.LUA_TTABLE)) {
     const t = lua.lua_absindex(L, -1);

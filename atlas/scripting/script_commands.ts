@@ -40,8 +40,9 @@ const NOSCRIPT = error("NOSCRIPT No matching script. Please use EVAL.");
 const SCRIPT_HELP = [
   "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "DEBUG (YES|SYNC|NO)",
-  "    NO is accepted (debugging is never on); YES and SYNC are refused: there is no",
-  "    Lua debugger.",
+  "    There is no Lua debugger. To a client of atlasd, YES and SYNC answer OK and the",
+  "    next EVAL then ends the debugging session at once, with an error and without",
+  "    running the script (NO cancels); elsewhere they are refused.",
   "EXISTS <sha1> [<sha1> ...]",
   "    For each <sha1>, 1 if the script cache holds a script with that SHA1, else 0.",
   "FLUSH [ASYNC|SYNC]",

@@ -74,6 +74,8 @@ export class Client {
   replyOff = false;
   replySkip = false;
   replySkipNext = false;
+  /** SCRIPT DEBUG YES / SYNC was asked: the next EVAL ends that session at once (lua_debug.ts). */
+  luaDebug = false;
   /** CLIENT TRACKING state; null while tracking is off (client_tracking.ts). */
   tracking: TrackingState | null = null;
   /** A read started while blocked (into `scratch`), consumed by the next loop turn. */

@@ -103,8 +103,9 @@ export class CommandTiming {
    * What the store tells of each command a script ran. Redis's scripts run theirs through call()
    * as a client's commands run: each counts in INFO commandstats and LATENCY HISTOGRAM, and the
    * latency monitor and the slow log consider it (logged before the EVAL / FCALL that ran it, from
-   * the script client "?:0" without a name). Rejected calls are not counted, and their errors
-   * are not in INFO errorstats (Redis counts both).
+   * the script client "?:0" without a name), and MONITOR shows it after the EVAL / FCALL, from
+   * `lua`. Rejected calls are not counted, and their errors are not in INFO errorstats (Redis
+   * counts both).
    */
   scriptCommandHook(ctx: ServerContext): ScriptCommandHook {
     // deno-lint-ignore no-this-alias
@@ -116,6 +117,7 @@ export class CommandTiming {
       ran(argv, us, reply) {
         const entry = ctx.table.lookup(argv[0]);
         if (entry === undefined) return;
+        if (ctx.monitors.size > 0) ctx.monitors.feedScript(entry, argv);
         entry.calls++;
         if (reply.kind === "error") entry.failedCalls++;
         if (us < 0) return;

@@ -7,6 +7,7 @@ import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { countErrorReply } from "./info_stats.ts";
+import { luaDebugReply } from "./lua_debug.ts";
 import { moduleRejection } from "./module_commands.ts";
 import { nestPairs, nestsPairs } from "./resp3_shape.ts";
 import { subcommandRejection, subscribedModeError } from "./subcommands.ts";
@@ -108,9 +109,15 @@ export function run(
   client.lastArgv = argv;
   client.shownEntry = entry;
   client.shownArgv = argv;
+  // EVAL, FCALL...: shown before the commands their script runs, as Redis's feed themselves.
+  const monitorFirst = ctx.monitors.size > 0 && entry.flags.includes("skip-monitor");
+  if (monitorFirst) ctx.monitors.feed(client, entry, argv);
   let result: HandlerResult;
   try {
-    result = entry.handler === null ? ctx.executor.execute(argv) : entry.handler(ctx, client, argv);
+    result = entry.handler !== null
+      ? entry.handler(ctx, client, argv)
+      : (entry.group === "scripting" ? luaDebugReply(client, entry, argv) : null) ??
+        ctx.executor.execute(argv);
   } catch (err) {
     ctx.logger.error("Command failed", { command: entry.name, error: String(err) });
     result = error(`ERR internal error while running '${entry.name}'`);
@@ -141,7 +148,7 @@ export function run(
   client.lastResult = result;
   client.lastTimed = timed;
   if (timed) timing.record(client, entry, argv, us, weight, result);
-  if (ctx.monitors.size > 0) ctx.monitors.feed(client, entry, argv);
+  if (ctx.monitors.size > 0 && !monitorFirst) ctx.monitors.feed(client, entry, argv);
   // Last: the reply may gain the invalidations of the client's own changes (a ReplyList).
   return trackingOwner ? tracking.endCommand(client, entry, result) : result;
 }

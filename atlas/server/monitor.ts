@@ -1,7 +1,9 @@
 /**
  * MONITOR: every command a client runs, streamed to the monitoring connections as Redis prints
  * it (`+1700000000.123456 [0 127.0.0.1:50000] "SET" "k" "v"`). Like Redis 7, a command is fed
- * after it ran and only if it passed the checks (unknown commands and arity errors are not);
+ * after it ran and only if it passed the checks (unknown commands and arity errors are not),
+ * but for the scripts' commands flagged `skip-monitor` (EVAL, EVALSHA, FCALL and their _RO
+ * forms), fed before they run so that the commands the script runs follow them (`[0 lua]`);
  * admin commands (CONFIG, DEBUG, SAVE...) are never shown and AUTH/HELLO passwords are redacted.
  * The hot path pays one size check while nobody monitors.
  */
@@ -38,11 +40,20 @@ export class Monitors {
 
   /** Shows one command that `client` ran to every monitor. */
   feed(client: Client, entry: CommandEntry, argv: readonly string[]): void {
+    this.#feed(client.addr, entry, argv);
+  }
+
+  /** Shows a command a script ran (redis.call / pcall), from Redis's script caller `lua`. */
+  feedScript(entry: CommandEntry, argv: readonly string[]): void {
+    this.#feed("lua", entry, argv);
+  }
+
+  #feed(from: string, entry: CommandEntry, argv: readonly string[]): void {
     if (entry.flags.includes("admin")) return;
     const nowUs = Math.floor((performance.timeOrigin + performance.now()) * 1000);
     const seconds = Math.floor(nowUs / 1_000_000);
     const micros = String(nowUs % 1_000_000).padStart(6, "0");
-    let line = `${seconds}.${micros} [0 ${client.addr}]`;
+    let line = `${seconds}.${micros} [0 ${from}]`;
     const [hideFrom, hideTo] = redactedRange(entry.name, argv);
     for (let i = 0; i < argv.length; i++) {
       line += ` ${quoted(i >= hideFrom && i < hideTo ? REDACTED : argv[i])}`;

@@ -11,7 +11,13 @@ export type Reply =
   | { readonly kind: "integer"; readonly value: number | bigint }
   // `text`: a text Redis sends RESP3 clients as a verbatim string (`=N\r\ntxt:...`: INFO, CLIENT
   // INFO / LIST, the DOCTORs); a plain bulk string in RESP2 and to in-process callers.
-  | { readonly kind: "bulk"; readonly value: string; readonly text?: true }
+  // `bigNumber`: RESP3 `(` (a script's {big_number=s}); a bulk string otherwise.
+  | {
+    readonly kind: "bulk";
+    readonly value: string;
+    readonly text?: true;
+    readonly bigNumber?: true;
+  }
   | { readonly kind: "nil" } // RESP2 `$-1`, RESP3 `_`
   | { readonly kind: "nilArray" } // RESP2 `*-1`, RESP3 `_`
   // `pairs`: Redis 7 RESP3 nests these items two by two as 2-element arrays (ZRANGE WITHSCORES,

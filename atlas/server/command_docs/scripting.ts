@@ -168,7 +168,7 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     ],
   ),
   "script|debug": doc(
-    "Choose the Lua debugger mode; only NO is accepted, atlasd has no script debugger",
+    "Choose the Lua debugger mode; atlasd has none: the next EVAL ends the session at once",
     "3.2.0",
     "scripting",
     "O(1)",
