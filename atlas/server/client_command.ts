@@ -72,8 +72,11 @@ export function clientInfoLine(
   nowMs: number,
   running: readonly string[] | null = null,
 ): string {
-  const age = Math.floor((nowMs - client.createdMs) / 1000);
-  const idle = Math.floor((nowMs - client.lastInteractionMs) / 1000);
+  // Redis subtracts whole Unix seconds (its cached server.unixtime): a client that connected at
+  // 12.6 s is 1 second old at 13.1 s.
+  const nowS = Math.floor(nowMs / 1000);
+  const age = nowS - Math.floor(client.createdMs / 1000);
+  const idle = nowS - Math.floor(client.lastInteractionMs / 1000);
   // Inside EXEC the queue is still the client's (Redis's stays in MULTI state until EXEC ends),
   // and the command running is EXEC.
   const queue = client.multi ?? client.execQueue;

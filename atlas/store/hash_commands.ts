@@ -43,7 +43,6 @@ import {
   parseRandomCount,
   randomCountTooLarge,
   randomIndexes,
-  SCAN_WHOLE_MAX,
 } from "./util.ts";
 
 const H = "hash";
@@ -202,11 +201,10 @@ function hincrbyfloat(ks: Keyspace, argv: string[]): Reply {
 
 /**
  * Whether HSCAN answers the whole hash with cursor 0: Redis does for a listpack-encoded hash (up
- * to hash-max-listpack-entries fields, none longer than hash-max-listpack-value), ATLAS also for
- * any hash of at most SCAN_WHOLE_MAX fields.
+ * to hash-max-listpack-entries fields, none longer than hash-max-listpack-value) only; a
+ * hashtable, however small, is paged by COUNT.
  */
 function scansWhole(ks: Keyspace, h: HashValue): boolean {
-  if (h.size <= SCAN_WHOLE_MAX) return true;
   if (h.size > ks.encoding.hashMaxListpackEntries) return false;
   const max = ks.encoding.hashMaxListpackValue;
   for (const [f, v] of h.map) if (f.length > max || v.length > max) return false;

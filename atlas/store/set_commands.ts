@@ -18,7 +18,6 @@ import {
   pickDistinct,
   randomCountTooLarge,
   randomIndexes,
-  SCAN_WHOLE_MAX,
 } from "./util.ts";
 
 const S = "set";
@@ -281,11 +280,12 @@ function smove(ks: Keyspace, argv: string[]): Reply {
 
 /**
  * Whether SSCAN answers the whole set with cursor 0: Redis does for an intset (up to
- * set-max-intset-entries members, all int64 in canonical form), ATLAS also for any set of at
- * most SCAN_WHOLE_MAX members.
+ * set-max-intset-entries members, all int64 in canonical form) only. Redis 7.0 holds any other
+ * set, however small, in a hashtable, which SSCAN pages by COUNT (BullMQ pages a parent's
+ * pending children so).
  */
 function scansWhole(ks: Keyspace, s: SetValue): boolean {
-  return s.size <= SCAN_WHOLE_MAX || s.isIntset(ks.encoding.setMaxIntsetEntries);
+  return s.isIntset(ks.encoding.setMaxIntsetEntries);
 }
 
 function sscan(ks: Keyspace, argv: string[]): Reply {

@@ -110,9 +110,6 @@ export function randomIndexes(
   return out;
 }
 
-/** Redis's small-collection SCAN: collections up to this size come back whole (cursor 0). */
-export const SCAN_WHOLE_MAX = 128;
-
 /**
  * SRANDMEMBER/HRANDFIELD/ZRANDMEMBER's count, read as Redis 7.0 does before the other arguments
  * and the key: an integer from -LONG_MAX to LONG_MAX (beyond 2^53 it comes back as ±Infinity).

@@ -36,7 +36,6 @@ import {
   parseRandomCount,
   randomCountTooLarge,
   randomIndexes,
-  SCAN_WHOLE_MAX,
 } from "./util.ts";
 import {
   lexGteMin,
@@ -592,7 +591,10 @@ function zscan(ks: Keyspace, argv: string[]): Reply {
   if ("kind" in opts) return opts;
   let next = 0;
   let items: [string, number][];
-  if (z.size <= SCAN_WHOLE_MAX) {
+  // Only a listpack comes back whole; a skiplist (a member over zset-max-listpack-value bytes),
+  // however small, is paged by COUNT.
+  const listpack = listpackSized(z, ks.encoding);
+  if (listpack) {
     items = [];
     for (let n = z.first(); n !== null; n = n.next) items.push([n.member, n.score]);
   } else {
@@ -602,9 +604,7 @@ function zscan(ks: Keyspace, argv: string[]): Reply {
   }
   // A listpack's scores come out as stored (integers up to 2^62 without an exponent), a
   // skiplist's as ld2string's "%.17Lg".
-  const format = z.size <= SCAN_WHOLE_MAX && listpackSized(z, ks.encoding)
-    ? listpackScoreText
-    : formatDouble;
+  const format = listpack ? listpackScoreText : formatDouble;
   const out: Reply[] = [];
   for (const [m, s] of items) {
     if (opts.pattern === null || globMatch(opts.pattern, m)) {
