@@ -102,6 +102,21 @@ const CHUNK_BYTES = 64 * 1024;
  */
 const EAGER_PUMPS_MAX = 64;
 
+/** Parts up to this many bytes in all are copied together and written with one write(2). */
+const COALESCE_BYTES_MAX = 256 * 1024;
+
+/**
+ * What one pump writes: its parts copied into one array (one write(2)), unless they are large:
+ * then each part as it is. Copying a batch of large records (big values, a big MULTI) would
+ * cost a fresh allocation and a memcpy of all of it to save a few system calls.
+ */
+function writeBatches(parts: Uint8Array[]): Uint8Array[] {
+  if (parts.length === 1) return parts;
+  let total = 0;
+  for (const part of parts) total += part.length;
+  return total <= COALESCE_BYTES_MAX ? [concatBytes(parts, total)] : parts;
+}
+
 let zeros = new Uint8Array(0);
 
 /** A shared, never written, zero-filled array of `length` bytes. */
@@ -337,15 +352,17 @@ export class AofWriter {
           continue; // records appended meanwhile sit in the chunk: seal them before reading endSeq
         }
         if (segment.parts.length > 0) {
-          const data = concatBytes(segment.parts);
+          const batch = writeBatches(segment.parts);
           segment.parts = [];
           this.pumpTakes++;
           const endSeq = segment.endSeq;
           const file = this.file!;
-          if (file.writeSync !== undefined) file.writeSync(data);
-          else await file.write(data);
-          this.sizeBytes += data.length;
-          this.fileBytes += data.length;
+          for (const data of batch) {
+            if (file.writeSync !== undefined) file.writeSync(data);
+            else await file.write(data);
+            this.sizeBytes += data.length;
+            this.fileBytes += data.length;
+          }
           this.writtenSeq = endSeq;
           this.preallocateAhead();
           this.settleWrittenWaiters();

@@ -147,6 +147,27 @@ Deno.test("every with synchronous file calls: one write and fsync per batch, ack
   await writer.close().catch(() => undefined);
 });
 
+Deno.test("a batch of large records is written part by part, not copied whole first", async () => {
+  const disk = new SyncCallsDisk();
+  const { writer } = await openWriter("interval", disk);
+  const big = (i: number) => String.fromCharCode(65 + i).repeat(100_000);
+  const logs: string[][][] = [];
+  for (let i = 0; i < 4; i++) {
+    logs.push([["SET", `small${i}`, "v"]], [["SET", `big${i}`, big(i)]]);
+    writer.append(i, logs[logs.length - 2]);
+    writer.append(i, logs[logs.length - 1]);
+  }
+  await writer.sync();
+  // The small records share the buffer chunk each big one was sealed after: 8 parts, 8 writes.
+  assert.equal(disk.writeSyncCalls, 8);
+  assert.deepEqual(records(disk, "/d/appendonly.1.aof"), logs);
+  // A batch of small records is still one write.
+  for (let i = 0; i < 50; i++) writer.append(i, [["SET", `k${i}`, "v"]]);
+  await writer.sync();
+  assert.equal(disk.writeSyncCalls, 9);
+  await writer.close();
+});
+
 Deno.test("every: a sync after the pump took a batch waits for the next fsync", async () => {
   const disk = new SyncCallsDisk();
   const { writer } = await openWriter("every", disk, true);

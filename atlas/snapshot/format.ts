@@ -12,6 +12,9 @@
 import { bytesToBinary } from "../store/binary.ts";
 import { crc32 } from "../aof/crc32.ts";
 import { writeBinary } from "../aof/format.ts";
+import { TAG_STRING } from "../store/serialize.ts";
+
+const STRING_TAG_BYTE = TAG_STRING.charCodeAt(0);
 
 export const SNAPSHOT_MAGIC = "ATLASSNP";
 export const SNAPSHOT_VERSION = 1;
@@ -73,7 +76,12 @@ export class ChunkEncoder {
     return this.used === CHUNK_HEADER_BYTES + 1;
   }
 
-  add(key: string, payload: string, expireAtMs: number | null): void {
+  /**
+   * Adds one entry. `stringValue`, when given, is the string whose serializeValue payload
+   * `payload` is: it is written as the tag byte and then itself, so a large value is not copied
+   * into a flat payload first (see SnapshotEntry.stringValue).
+   */
+  add(key: string, payload: string, expireAtMs: number | null, stringValue?: string): void {
     const need = 16 + key.length + payload.length;
     if (this.used + need > this.buf.length) this.grow(this.used + need);
     const view = this.view;
@@ -81,17 +89,24 @@ export class ChunkEncoder {
     view.setUint32(p, key.length, true);
     p = writeBinary(this.buf, p + 4, key);
     view.setUint32(p, payload.length, true);
-    p = writeBinary(this.buf, p + 4, payload);
+    if (stringValue === undefined) p = writeBinary(this.buf, p + 4, payload);
+    else {
+      this.buf[p + 4] = STRING_TAG_BYTE;
+      p = writeBinary(this.buf, p + 5, stringValue);
+    }
     view.setFloat64(p, expireAtMs ?? NO_EXPIRY, true);
     this.used = p + 8;
   }
 
-  /** The finished chunk (a copy) and a reset encoder. */
+  /**
+   * The finished chunk and a reset encoder. The chunk is a view of the encoder's buffer, valid
+   * until the next add(): write it out first (a copy of every chunk cost as much as encoding it).
+   */
   take(): Uint8Array {
     const length = this.used - CHUNK_HEADER_BYTES;
     this.view.setUint32(0, length, true);
     this.view.setUint32(4, crc32(this.buf, 0, CHUNK_HEADER_BYTES, this.used), true);
-    const out = this.buf.slice(0, this.used);
+    const out = this.buf.subarray(0, this.used);
     this.used = CHUNK_HEADER_BYTES + 1;
     return out;
   }

@@ -50,7 +50,9 @@ export async function writeSnapshot(
     const sliceMs = options.sliceMs ?? 4;
     let sliceStartMs = performance.now();
     for (let entries = view.nextBatch(batch); entries.length > 0; entries = view.nextBatch(batch)) {
-      for (const entry of entries) encoder.add(entry.key, entry.payload, entry.expireAtMs);
+      for (const entry of entries) {
+        encoder.add(entry.key, entry.payload, entry.expireAtMs, entry.stringValue);
+      }
       keys += entries.length;
       const chunkDone = encoder.full;
       if (chunkDone) {

@@ -13,7 +13,7 @@ import { readStream, writeStream } from "./stream_serialize.ts";
 import { StreamValue } from "./stream_value.ts";
 import { ZSetValue } from "./zset_value.ts";
 
-const TAG_STRING = "\x00";
+export const TAG_STRING = "\x00";
 const TAG_LIST = "\x01";
 const TAG_SET = "\x02";
 const TAG_ZSET = "\x03";

@@ -17,6 +17,8 @@ export interface SnapshotEntry {
    */
   payload: string;
   expireAtMs: number | null;
+  /** Set when the value is a string and `payload` its serializeValue form (TAG_STRING + it). */
+  stringValue?: string;
 }
 
 export interface SnapshotView extends Iterable<SnapshotEntry> {
@@ -122,6 +124,12 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
   #current(key: string): SnapshotEntry | null {
     const value = this.ks.data.get(key);
     if (value === undefined) return null;
-    return { key, payload: this.encode(value), expireAtMs: this.ks.expires.get(key) ?? null };
+    const expireAtMs = this.ks.expires.get(key) ?? null;
+    const payload = this.encode(value);
+    // A string's serializeValue payload is the tag + the value: a cons string, which reading it
+    // would copy whole. The snapshot writer writes the two parts instead (ChunkEncoder.add).
+    return typeof value === "string" && this.encode === serializeValue
+      ? { key, payload, expireAtMs, stringValue: value }
+      : { key, payload, expireAtMs };
   }
 }
