@@ -115,6 +115,8 @@ export interface AtlasEngineStats {
   snapshotInProgress: boolean;
   /** Unix ms when the running snapshot started; null when none runs. */
   snapshotStartedAtMs: number | null;
+  /** A snapshot BGREWRITEAOF ("aof") or BGSAVE SCHEDULE ("rdb") queued behind the running one. */
+  snapshotQueued: "rdb" | "aof" | null;
   /** Bytes of the latest snapshot file (written, or loaded at start); 0 when there is none. */
   lastSnapshotSizeBytes: number;
   snapshotsTotal: number;
@@ -230,6 +232,14 @@ export class AtlasEngine implements CommandExecutor {
   private fsyncTimerId: unknown = null;
   private snapshotting: Promise<SnapshotInfo> | null = null;
   private snapshotStartedAtMs: number | null = null;
+  /**
+   * What the running snapshot stands for: a snapshot is both Redis's RDB save and its AOF
+   * rewrite, and Redis answers BGSAVE / BGREWRITEAOF / SAVE by the kind of child running
+   * ("aof" when BGREWRITEAOF started it). `queuedSnapshot`: one more asked for meanwhile
+   * (BGREWRITEAOF during a save, BGSAVE SCHEDULE during a rewrite), started when it ends.
+   */
+  private snapshotKind: "rdb" | "aof" = "rdb";
+  private queuedSnapshot: "rdb" | "aof" | null = null;
   private closing: Promise<void> | null = null;
   private dirty = 0;
   private fsyncsTotal = 0;
@@ -416,8 +426,21 @@ export class AtlasEngine implements CommandExecutor {
     const dirtyAtStart = this.dirty;
     this.snapshotStartedAtMs = this.o.clock();
     const run = this.runSnapshot(seq, view, switched, dirtyAtStart);
-    this.snapshotting = run.finally(() => (this.snapshotting = null));
+    this.snapshotKind = "rdb";
+    this.snapshotting = run.finally(() => {
+      this.snapshotting = null;
+      this.startQueuedSnapshot();
+    });
     return this.snapshotting;
+  }
+
+  /** Starts the snapshot BGREWRITEAOF or BGSAVE SCHEDULE asked for while another ran. */
+  private startQueuedSnapshot(): void {
+    const kind = this.queuedSnapshot;
+    this.queuedSnapshot = null;
+    if (kind === null || this.closing || this.writer.failure) return;
+    this.snapshot().catch(() => undefined); // runSnapshot logs the failure
+    this.snapshotKind = kind;
   }
 
   /** Flushes and fsyncs the AOF, stops the timers and closes files. Idempotent. */
@@ -456,6 +479,7 @@ export class AtlasEngine implements CommandExecutor {
       lastSnapshotStatus: this.lastSnapshotStatus,
       snapshotInProgress: this.snapshotting !== null,
       snapshotStartedAtMs: this.snapshotting !== null ? this.snapshotStartedAtMs : null,
+      snapshotQueued: this.queuedSnapshot,
       lastSnapshotSizeBytes: this.lastSnapshotSizeBytes,
       snapshotsTotal: this.snapshotsTotal,
       changesSinceLastSnapshot: this.dirty,
@@ -514,28 +538,55 @@ export class AtlasEngine implements CommandExecutor {
   }
 
   private async engineCommand(name: string, argv: string[]): Promise<Reply> {
-    if (argv.length !== 1) return error(`ERR wrong number of arguments for '${name}' command`);
+    // BGSAVE [SCHEDULE]: Redis's arity is -1, anything else after it is a syntax error.
+    const schedule = name === "bgsave" && argv.length === 2 &&
+      argv[1].toLowerCase() === "schedule";
+    if (name === "bgsave" && argv.length > 1 && !schedule) return error("ERR syntax error");
+    if (argv.length !== 1 && !schedule) {
+      return error(`ERR wrong number of arguments for '${name}' command`);
+    }
     if (name === "lastsave") {
       // Redis answers its start time until the first save, never 0 (INFO's rdb_last_save_time
       // does the same, atlas/server/info.ts).
       return integer(Math.floor((this.lastSnapshotAtMs || this.openedAtMs) / 1000));
     }
+    const running = this.snapshotting !== null ? this.snapshotKind : null;
     if (name === "save") {
-      if (this.snapshotting) return error("ERR Background save already in progress");
+      if (running === "rdb") return error("ERR Background save already in progress");
       try {
+        // Redis saves at once during an AOF rewrite: here, a fresh snapshot after the running one.
+        if (this.snapshotting !== null) await this.snapshotting.catch(() => undefined);
         await this.snapshot();
         return OK;
       } catch (cause) {
         return error(`ERR ${(cause as Error).message}`);
       }
     }
-    if (this.snapshotting) return error("ERR Background save already in progress");
+    const bgsave = name === "bgsave";
+    if (running !== null) {
+      if (running === (bgsave ? "rdb" : "aof")) {
+        return error(
+          bgsave
+            ? "ERR Background save already in progress"
+            : "ERR Background append only file rewriting already in progress",
+        );
+      }
+      if (bgsave && !schedule) {
+        return error(
+          "ERR Another child process is active (AOF?): can't BGSAVE right now. " +
+            "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        );
+      }
+      this.queuedSnapshot = bgsave ? "rdb" : "aof";
+      return simple(
+        bgsave ? "Background saving scheduled" : "Background append only file rewriting scheduled",
+      );
+    }
     if (this.writer.failure) return error(this.writer.failure.message);
     this.snapshot().catch(() => undefined);
+    if (!bgsave) this.snapshotKind = "aof";
     return simple(
-      name === "bgsave"
-        ? "Background saving started"
-        : "Background append only file rewriting started",
+      bgsave ? "Background saving started" : "Background append only file rewriting started",
     );
   }
 

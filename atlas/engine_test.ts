@@ -291,6 +291,47 @@ Deno.test("engine: SAVE, BGSAVE and LASTSAVE", async () => {
   await engine.close();
 });
 
+Deno.test("engine: BGSAVE / BGREWRITEAOF / SAVE answer by what the running snapshot stands for", async () => {
+  const h = harness(new SimDisk(), 5_000_000);
+  const engine = await h.open();
+  await run(engine, "SET", "a", "1");
+  const answer = async (...argv: string[]) => {
+    const reply = await engine.execute(argv);
+    return `${reply.kind} ${(reply as { value: string }).value}`;
+  };
+  const idle = async () => {
+    while (engine.stats.snapshotInProgress) await settle();
+  };
+  // A save runs: a rewrite is queued behind it, as Redis schedules one behind its RDB child.
+  assert.equal(await answer("BGSAVE"), "simple Background saving started");
+  assert.equal(
+    await answer("BGREWRITEAOF"),
+    "simple Background append only file rewriting scheduled",
+  );
+  assert.equal(engine.stats.snapshotQueued, "aof");
+  assert.equal(await answer("BGSAVE"), "error ERR Background save already in progress");
+  assert.equal(await answer("SAVE"), "error ERR Background save already in progress");
+  assert.equal(await answer("BGSAVE", "x"), "error ERR syntax error");
+  await idle();
+  assert.equal(engine.stats.snapshotsTotal, 2); // the queued one ran after the first
+  assert.equal(engine.stats.snapshotQueued, null);
+  // A rewrite runs: BGSAVE is refused unless SCHEDULE, SAVE waits for it and saves.
+  assert.equal(
+    await answer("BGREWRITEAOF"),
+    "simple Background append only file rewriting started",
+  );
+  assert.equal(
+    await answer("BGREWRITEAOF"),
+    "error ERR Background append only file rewriting already in progress",
+  );
+  assert.match(await answer("BGSAVE"), /^error ERR Another child process is active \(AOF\?\)/);
+  assert.equal(await answer("BGSAVE", "SCHEDULE"), "simple Background saving scheduled");
+  assert.equal(await answer("SAVE"), "simple OK");
+  await idle();
+  assert.equal(engine.stats.snapshotsTotal, 4);
+  await engine.close();
+});
+
 Deno.test("engine: a bad snapshot checksum refuses to start", async () => {
   const h = harness();
   const engine = await h.open();

@@ -19,6 +19,7 @@ export interface EngineFacts {
     readonly lastSnapshotDurationSeconds?: number;
     readonly snapshotsTotal?: number;
     readonly snapshotStartedAtMs?: number | null;
+    readonly snapshotQueued?: "rdb" | "aof" | null;
     readonly lastSnapshotSizeBytes?: number;
     readonly aofPendingRecords?: number;
     readonly recovery?: { readonly snapshotKeys: number };
@@ -65,6 +66,7 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
         rdb_last_load_keys_loaded: s.recovery?.snapshotKeys ?? 0,
         aof_enabled: 1,
         aof_rewrite_in_progress: running,
+        aof_rewrite_scheduled: s.snapshotQueued === "aof" ? 1 : 0, // BGREWRITEAOF during a save
         aof_last_rewrite_time_sec: lastS,
         aof_current_rewrite_time_sec: currentS,
         aof_last_bgrewrite_status: status,

@@ -17,11 +17,11 @@ function time(): Reply {
 }
 
 /** SAVE BGSAVE BGREWRITEAOF LASTSAVE: the persistence hooks if given, else the executor. */
-function persistenceCommand(ctx: ServerContext, _client: Client, argv: string[]): HandlerResult {
+function persistenceCommand(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
   const p = ctx.persistence;
   const name = argv[0].toLowerCase();
-  if (name === "bgsave" && argv.length === 2 && argv[1].toLowerCase() === "schedule") {
-    argv = [argv[0]];
+  if (name === "bgsave" && argv.length > 1) {
+    if (argv.length > 2 || argv[1].toLowerCase() !== "schedule") return error("ERR syntax error");
   }
   const hook = name === "save"
     ? p.save
@@ -30,7 +30,15 @@ function persistenceCommand(ctx: ServerContext, _client: Client, argv: string[])
     : name === "bgrewriteaof"
     ? p.rewriteAof
     : p.lastSaveMs;
-  if (hook === undefined) return ctx.executor.execute(argv);
+  if (hook === undefined) {
+    // Inside EXEC Redis only schedules them (its cron starts them a moment later, BGSAVE even
+    // while an AOF rewrite runs): the same effect, in its words.
+    if (!client.inExec || (name !== "bgsave" && name !== "bgrewriteaof")) {
+      return ctx.executor.execute(argv);
+    }
+    const scheduled = name === "bgsave" ? [argv[0], "SCHEDULE"] : argv;
+    return Promise.resolve(ctx.executor.execute(scheduled)).then(scheduledInExec);
+  }
   if (name === "lastsave") return integer(Math.floor(p.lastSaveMs!() / 1000));
   if (name === "save") {
     return Promise.resolve(p.save!()).then(() => simple("OK"), (err) => error(`ERR ${err}`));
@@ -44,6 +52,10 @@ function persistenceCommand(ctx: ServerContext, _client: Client, argv: string[])
       ? "Background saving started"
       : "Background append only file rewriting started",
   );
+}
+
+function scheduledInExec(reply: Reply): Reply {
+  return reply.kind === "simple" ? simple(reply.value.replace(/ started$/, " scheduled")) : reply;
 }
 
 /**
