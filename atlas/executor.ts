@@ -26,4 +26,12 @@ export interface CommandExecutor {
    * on a synchronous executor simply runs the commands back to back.
    */
   executeTransaction?(commands: string[][]): Promise<Reply[]>;
+  /**
+   * Resolves once this node has applied every write acknowledged anywhere before the call (on a
+   * Raft follower, a ReadIndex round), with null, or with the error to answer when it cannot
+   * tell; returns null when nothing needs waiting for. EXEC awaits it before judging WATCHed
+   * keys: a write another node acknowledged must mark them dirty. Optional: a single node has
+   * applied every write it acknowledged.
+   */
+  barrier?(): Promise<Reply | null> | null;
 }

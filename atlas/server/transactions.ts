@@ -8,7 +8,7 @@ import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { run } from "./dispatch.ts";
 import type { ServerCommand } from "./table.ts";
-import { Blocked, ReplyList } from "./types.ts";
+import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
 const OK = simple("OK");
 
@@ -31,9 +31,28 @@ function discard(ctx: ServerContext, client: Client): Reply {
   return OK;
 }
 
-function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> | ReplyList {
+function exec(ctx: ServerContext, client: Client): HandlerResult {
   const queued = client.multi;
   if (queued === null) return error("ERR EXEC without MULTI");
+  // On a replica, a write another node acknowledged before this EXEC may not be applied here
+  // yet, and only once it is does it mark the watched keys: wait for that first. Blocked, so the
+  // client's next commands wait too (they would otherwise see the transaction still open).
+  const barrier = client.watched !== null && !client.multiAborted ? ctx.executor.barrier?.() : null;
+  if (!barrier) return execQueued(ctx, client, queued, true);
+  return new Blocked(barrier.then((failure) => {
+    if (failure === null) return execQueued(ctx, client, queued, false) as Reply | Promise<Reply>;
+    endMulti(ctx, client);
+    return failure;
+  }));
+}
+
+/** EXEC once the watched keys can be judged; `streamed`: may write replies as they come. */
+function execQueued(
+  ctx: ServerContext,
+  client: Client,
+  queued: string[][],
+  streamed: boolean,
+): Reply | Promise<Reply> | ReplyList {
   const aborted = client.multiAborted;
   // A watched key that expired since WATCH aborts too, even if nobody touched it (Redis 7).
   const dirty = client.watchDirty || Date.now() >= client.watchDeadlineMs;
@@ -50,7 +69,7 @@ function exec(ctx: ServerContext, client: Client): Reply | Promise<Reply> | Repl
   ) {
     return ctx.executor.executeTransaction(queued).then((value) => ({ kind: "array", value }));
   }
-  if (!client.replyOff && !client.replySkip && !client.output.repliesQueued) {
+  if (streamed && !client.replyOff && !client.replySkip && !client.output.repliesQueued) {
     return execStreamed(ctx, client, queued);
   }
   // CLIENT REPLY OFF/SKIP (the whole reply is dropped after) or replies still queued ahead of

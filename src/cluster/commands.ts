@@ -3,10 +3,18 @@
  * server routes them to the executor; the replicated executor intercepts them, and a standalone
  * node answers them with a clear error (or runs the wrapped command directly).
  */
-import { error, type Store } from "../../atlas/mod.ts";
+import { bulk, error, type Store } from "../../atlas/mod.ts";
+import { encodeReply } from "./reply_codec.ts";
 
 /** `HELIOS.FORWARDED <command...>`: a write a follower forwarded; never forwarded again. */
 export const FORWARDED = "helios.forwarded";
+/**
+ * `HELIOS.FWD <command...>`: the same, a command or a HELIOS.TX block, answered with the reply
+ * encoded whole (reply_codec.ts, a bulk string) so the follower renders it for its client exactly
+ * as the leader would have, in RESP2 or RESP3: over the forwarding connection's RESP2 a map, a
+ * double or RESP3's nested pairs came back as plain arrays and strings (XREADGROUP, ZINCRBY...).
+ */
+export const FORWARDED_ENCODED = "helios.fwd";
 /** `HELIOS.TX <count> (<argc> <arg>...)...`: a follower's MULTI/EXEC block, forwarded as one. */
 export const TRANSACTION = "helios.tx";
 /** `HELIOS.CLUSTER STATUS | ADD-PEER id raftAddr | REMOVE-PEER id | TRANSFER-LEADER id`. */
@@ -67,6 +75,21 @@ export function registerClusterCommands(store: Store): void {
       group: "server",
     },
     (inner, argv, ctx) => inner.execute(argv.slice(1), ctx),
+  );
+  store.registerCommand(
+    {
+      name: FORWARDED_ENCODED,
+      arity: -2,
+      flags: ["write"],
+      firstKey: 0,
+      lastKey: 0,
+      step: 0,
+      group: "server",
+    },
+    (inner, argv, ctx) => {
+      const result = inner.execute(argv.slice(1), ctx);
+      return { reply: bulk(encodeReply(result.reply)), log: result.log };
+    },
   );
   store.registerCommand(
     {

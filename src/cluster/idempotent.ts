@@ -8,30 +8,13 @@
  * This is how a client that retries after an ambiguous error (a timeout, a lost connection, a
  * TRYAGAIN that says "may or may not have been applied") avoids applying a write twice.
  */
-import { error, type Reply, type Store } from "../../atlas/mod.ts";
+import { error, type Store } from "../../atlas/mod.ts";
+import { decodeReply, encodeReply } from "./reply_codec.ts";
 
 export const IDEMPOTENT = "helios.idempotent";
 export const IDEMPOTENCY_KEY_PREFIX = "helios:idem:";
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TTL_MS_MAX = 7 * 24 * 3600 * 1000;
-
-function encodeReply(reply: Reply): string {
-  return JSON.stringify(
-    reply,
-    (_key, value) => typeof value === "bigint" ? { bigint: value.toString() } : value,
-  );
-}
-
-function decodeReply(text: string): Reply {
-  return JSON.parse(
-    text,
-    (_key, value) =>
-      value !== null && typeof value === "object" && typeof value.bigint === "string" &&
-        Object.keys(value).length === 1
-        ? BigInt(value.bigint)
-        : value,
-  );
-}
 
 export function registerIdempotentCommand(store: Store): void {
   if (store.commands.has(IDEMPOTENT)) return;

@@ -5,7 +5,15 @@
  * leader after a heartbeat round, also for followers) before reading the local store; `stale`
  * reads the local store at once. With no leader, commands fail fast with CLUSTERDOWN / TRYAGAIN.
  */
-import { type CommandExecutor, error, mayWrite, type Reply, type Store } from "../../atlas/mod.ts";
+import {
+  bulk,
+  type CommandExecutor,
+  error,
+  mayWrite,
+  OK,
+  type Reply,
+  type Store,
+} from "../../atlas/mod.ts";
 import {
   NotLeaderError,
   ProposalDroppedError,
@@ -18,9 +26,11 @@ import {
   decodeTransaction,
   encodeTransaction,
   FORWARDED,
+  FORWARDED_ENCODED,
   TRANSACTION,
 } from "./commands.ts";
 import type { LeaderForwarder } from "./forwarder.ts";
+import { decodeReply, encodeReply } from "./reply_codec.ts";
 import type { AppliedReply, AtlasStateMachine } from "./state_machine.ts";
 
 export type ReadConsistency = "linearizable" | "stale";
@@ -108,6 +118,7 @@ export class ReplicatedExecutor implements CommandExecutor {
   execute(argv: string[]): Reply | Promise<Reply> {
     const name = argv[0].toLowerCase();
     if (name === FORWARDED) return this.#queueWrite(argv.slice(1), false);
+    if (name === FORWARDED_ENCODED) return this.#forwardedEncoded(argv.slice(1));
     if (name === CLUSTER) return this.#o.admin(argv);
     if (name === TRANSACTION) return this.#forwardedTransaction(argv);
     const spec = this.#o.store.commands.get(name);
@@ -126,6 +137,24 @@ export class ReplicatedExecutor implements CommandExecutor {
    * one Raft entry; each still gets its own reply, in order.
    */
   #queueWrite(argv: string[], mayForward: boolean): Promise<Reply> {
+    // A client's own write that was certainly not applied (leadership moved or was being moved,
+    // no leader yet, the leader unreachable) waits for the next leader and goes there, within
+    // the request timeout: a Redis client has nothing to retry against, and BullMQ fails the
+    // job whose completion got such an error. A forwarded write is retried by its follower.
+    if (mayForward) return this.#untilApplied(() => this.#queueWriteOnce(argv, true));
+    return this.#queueWriteOnce(argv, false);
+  }
+
+  async #untilApplied(attempt: () => Promise<Reply>): Promise<Reply> {
+    const deadline = this.#clock() + this.#o.requestTimeoutMs;
+    for (;;) {
+      const reply = await attempt();
+      if (!notApplied(reply) || this.#clock() >= deadline) return reply;
+      await new Promise((resolve) => setTimeout(resolve, 25)); // an election, an announcement
+    }
+  }
+
+  #queueWriteOnce(argv: string[], mayForward: boolean): Promise<Reply> {
     if (!this.#o.node.isLeader) return this.#write([argv], mayForward).then((r) => r[0]);
     return new Promise((resolve) => {
       this.#queuedWrites.push({ argv, resolve });
@@ -150,6 +179,16 @@ export class ReplicatedExecutor implements CommandExecutor {
 
   /** A MULTI/EXEC block: one Raft entry, so it applies atomically on every replica. */
   async executeTransaction(commands: string[][]): Promise<Reply[]> {
+    // Certainly not applied (as for a single write): the next leader gets it, in time.
+    let replies: Reply[] = [];
+    await this.#untilApplied(async () => {
+      replies = await this.#transactionOnce(commands);
+      return replies.every(notApplied) && replies.length > 0 ? replies[0] : OK;
+    });
+    return replies;
+  }
+
+  async #transactionOnce(commands: string[][]): Promise<Reply[]> {
     if (this.#o.node.isLeader) return await this.#write(commands, false);
     // A follower forwards the whole block to the leader, where it becomes one entry.
     const address = await this.#leaderAddress();
@@ -157,11 +196,41 @@ export class ReplicatedExecutor implements CommandExecutor {
       if (this.#o.node.isLeader) return await this.#write(commands, false);
       return commands.map(() => noLeader(this.#o.node.leaderId));
     }
-    const reply = await this.#o.forwarder.send(address, encodeTransaction(commands));
+    const reply = await this.#forward(address, encodeTransaction(commands));
     if (reply.kind === "array" && reply.value.length === commands.length) return [...reply.value];
     return commands.map(() =>
       reply.kind === "error" ? reply : error("ERR unexpected reply to a forwarded transaction")
     );
+  }
+
+  /** HELIOS.FWD: a forwarded command or HELIOS.TX block, its reply encoded whole. */
+  async #forwardedEncoded(argv: string[]): Promise<Reply> {
+    const reply = argv[0].toLowerCase() === TRANSACTION
+      ? await this.#forwardedTransaction(argv)
+      : await this.#queueWrite(argv, false);
+    return bulk(encodeReply(reply));
+  }
+
+  /**
+   * Sends a write or a HELIOS.TX block to the leader as HELIOS.FWD and decodes its reply. A
+   * leader from before HELIOS.FWD (a rolling upgrade) refuses it as unknown, having run nothing:
+   * then the old form, whose reply comes as the forwarding connection's RESP2 parsed it.
+   */
+  async #forward(address: string, argv: string[]): Promise<Reply> {
+    const { forwarder } = this.#o;
+    const reply = await forwarder.send(address, [FORWARDED_ENCODED, ...argv]);
+    if (reply.kind === "bulk") {
+      try {
+        return decodeReply(reply.value);
+      } catch {
+        return error("ERR malformed reply from the Raft leader");
+      }
+    }
+    if (reply.kind === "error" && reply.value.startsWith("ERR unknown command")) {
+      const old = argv[0].toLowerCase() === TRANSACTION ? argv : [FORWARDED, ...argv];
+      return await forwarder.send(address, old);
+    }
+    return reply; // the forwarder's own TRYAGAIN (the leader unreachable, no reply in time)
   }
 
   /** A transaction a follower forwarded: run here as one entry, or refuse (never forward twice). */
@@ -172,13 +241,23 @@ export class ReplicatedExecutor implements CommandExecutor {
     return { kind: "array", value: replies };
   }
 
+  /**
+   * EXEC with WATCH: a follower first applies every write acknowledged before it (a ReadIndex
+   * round, shared with the reads), so one acknowledged through another node marks the watched
+   * keys. The leader applied each write it acknowledged already.
+   */
+  barrier(): Promise<Reply | null> | null {
+    if (this.#o.node.isLeader) return null;
+    return this.#reads.wait().then(() => null, readFailure);
+  }
+
   /** Writes are durable when their Raft entry committed (fsynced on a quorum) and applied. */
   sync(): Promise<void> {
     return Promise.resolve();
   }
 
   async #write(commands: string[][], mayForward: boolean): Promise<Reply[]> {
-    const { node, machine, forwarder } = this.#o;
+    const { node, machine } = this.#o;
     if (!node.isLeader) {
       if (!mayForward) {
         // A forwarded write reached a node that lost leadership meanwhile: never forward twice.
@@ -190,7 +269,7 @@ export class ReplicatedExecutor implements CommandExecutor {
       const address = await this.#leaderAddress();
       if (address) {
         return await Promise.all(
-          commands.map((argv) => forwarder.send(address, [FORWARDED, ...argv])),
+          commands.map((argv) => this.#forward(address, argv)),
         );
       }
       // No leader's address in time; this node may have become the leader meanwhile.
@@ -257,10 +336,7 @@ export class ReplicatedExecutor implements CommandExecutor {
       try {
         await this.#reads.wait();
       } catch (cause) {
-        if (cause instanceof TimeoutError) {
-          return error("CLUSTERDOWN No Raft leader confirmed the read in time; retry shortly");
-        }
-        return error(`TRYAGAIN ${(cause as Error).message}`);
+        return readFailure(cause);
       }
     }
     return this.#o.store.execute(argv, this.#readContext()).reply;
@@ -270,6 +346,35 @@ export class ReplicatedExecutor implements CommandExecutor {
   #readContext() {
     return { nowMs: this.#o.machine.logicalNowMs, random: this.#random };
   }
+}
+
+/**
+ * The errors this module answers when a write was certainly not applied: no leader, leadership
+ * moved before the entry was appended or committed (raft: dropped, superseded, not leader), or
+ * the leader's connection could not even be opened. Matched by text, as they also come back
+ * from the leader over RESP.
+ */
+const NOT_APPLIED = [
+  "CLUSTERDOWN No Raft leader is elected",
+  "TRYAGAIN The Raft leader ",
+  "TRYAGAIN This node is no longer the Raft leader",
+  "TRYAGAIN Proposal dropped: ",
+  "TRYAGAIN Cannot reach the Raft leader ",
+];
+
+function notApplied(reply: Reply): boolean {
+  if (reply.kind !== "error") return false;
+  if (reply.value.startsWith("TRYAGAIN Proposal at index ")) {
+    return reply.value.includes("it was not applied");
+  }
+  return NOT_APPLIED.some((prefix) => reply.value.startsWith(prefix));
+}
+
+function readFailure(cause: unknown): Reply {
+  if (cause instanceof TimeoutError) {
+    return error("CLUSTERDOWN No Raft leader confirmed the read in time; retry shortly");
+  }
+  return error(`TRYAGAIN ${(cause as Error).message}`);
 }
 
 function arityOk(arity: number, argc: number): boolean {

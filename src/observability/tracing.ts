@@ -90,12 +90,14 @@ export function registerTraceCommand(store: Store): void {
 export class TracingExecutor implements CommandExecutor {
   readonly executeTransaction?: (commands: string[][]) => Promise<Reply[]>;
   readonly hasUnsyncedWrites?: () => boolean;
+  readonly barrier?: () => Promise<Reply | null> | null;
 
   constructor(private readonly inner: CommandExecutor) {
     if (inner.executeTransaction) {
       this.executeTransaction = (commands) => inner.executeTransaction!(commands);
     }
     if (inner.hasUnsyncedWrites) this.hasUnsyncedWrites = () => inner.hasUnsyncedWrites!();
+    if (inner.barrier) this.barrier = () => inner.barrier!();
   }
 
   execute(argv: string[]): Reply | Promise<Reply> {

@@ -79,9 +79,13 @@ export class RaftTestCluster {
     await Promise.all(this.nodes.map((node) => this.startNode(node.index)));
   }
 
-  /** Starts (or restarts) a node with its data directory as it is. */
-  async startNode(index: number, extraArgs: string[] = []): Promise<void> {
+  /**
+   * Starts (or restarts) a node with its data directory as it is. `samePorts`: on the RESP and
+   * metrics ports it had, as a restarted server comes back, so clients reconnect to it.
+   */
+  async startNode(index: number, extraArgs: string[] = [], samePorts = false): Promise<void> {
     const node = this.nodes[index];
+    const reuse = samePorts && node.respPort !== 0;
     const peers = this.nodes.filter((n) => n.index !== index)
       .map((n) => `${n.id}=127.0.0.1:${this.proxies[index][n.index]?.port ?? n.raftPort}`).join(
         ",",
@@ -91,9 +95,9 @@ export class RaftTestCluster {
       "--data-dir",
       node.dataDir,
       "--listen",
-      "127.0.0.1:0",
+      `127.0.0.1:${reuse ? node.respPort : 0}`,
       "--metrics-listen",
-      "127.0.0.1:0",
+      `127.0.0.1:${reuse ? node.metricsPort : 0}`,
       "--raft",
       "--raft-node-id",
       node.id,
