@@ -25,7 +25,7 @@ export interface CommandExecutor {
    * nothing interleaves (a replicated executor puts the block in one Raft entry). Optional: EXEC
    * on a synchronous executor simply runs the commands back to back.
    */
-  executeTransaction?(commands: string[][]): Promise<Reply[]>;
+  executeTransaction?(commands: string[][], watched?: Iterable<string>): Promise<Reply[] | null>;
   /**
    * Resolves once this node has applied every write acknowledged anywhere before the call (on a
    * Raft follower, a ReadIndex round), with null, or with the error to answer when it cannot

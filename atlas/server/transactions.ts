@@ -56,6 +56,7 @@ function execQueued(
   const aborted = client.multiAborted;
   // A watched key that expired since WATCH aborts too, even if nobody touched it (Redis 7).
   const dirty = client.watchDirty || Date.now() >= client.watchDeadlineMs;
+  const watched = client.watched === null ? undefined : [...client.watched];
   endMulti(ctx, client);
   if (aborted) {
     return error("EXECABORT Transaction discarded because of previous errors.");
@@ -67,7 +68,11 @@ function execQueued(
     ctx.executor.executeTransaction &&
     queued.every((argv) => ctx.table.lookup(argv[0])!.handler === null)
   ) {
-    return ctx.executor.executeTransaction(queued).then((value) => ({ kind: "array", value }));
+    // The watched keys go along: the block applies later, at its place in the log, and aborts
+    // there if one changed meanwhile (a replicated executor; src/cluster/watch_guard.ts).
+    return ctx.executor.executeTransaction(queued, watched).then((value) =>
+      value === null ? NIL_ARRAY : { kind: "array", value }
+    );
   }
   if (streamed && !client.replyOff && !client.replySkip && !client.output.repliesQueued) {
     return execStreamed(ctx, client, queued);

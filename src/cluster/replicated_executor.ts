@@ -31,6 +31,7 @@ import {
 } from "./commands.ts";
 import type { LeaderForwarder } from "./forwarder.ts";
 import { decodeReply, encodeReply } from "./reply_codec.ts";
+import { isWatchChanged, watchGuard } from "./watch_guard.ts";
 import type { AppliedReply, AtlasStateMachine } from "./state_machine.ts";
 
 export type ReadConsistency = "linearizable" | "stale";
@@ -177,15 +178,28 @@ export class ReplicatedExecutor implements CommandExecutor {
     }
   }
 
-  /** A MULTI/EXEC block: one Raft entry, so it applies atomically on every replica. */
-  async executeTransaction(commands: string[][]): Promise<Reply[]> {
+  /**
+   * A MULTI/EXEC block: one Raft entry, so it applies atomically on every replica. With watched
+   * keys, the entry carries their state as EXEC judged it and every replica aborts it if one
+   * changed before it applied (watch_guard.ts); null then, EXEC's nil.
+   */
+  async executeTransaction(
+    commands: string[][],
+    watched?: Iterable<string>,
+  ): Promise<Reply[] | null> {
+    const guarded = watched === undefined
+      ? commands
+      : [watchGuard(this.#o.store, watched, this.#o.machine.logicalNowMs), ...commands];
     // Certainly not applied (as for a single write): the next leader gets it, in time.
     let replies: Reply[] = [];
     await this.#untilApplied(async () => {
-      replies = await this.#transactionOnce(commands);
+      replies = await this.#transactionOnce(guarded);
       return replies.every(notApplied) && replies.length > 0 ? replies[0] : OK;
     });
-    return replies;
+    if (guarded === commands) return replies;
+    if (isWatchChanged(replies[0])) return null;
+    // The guard's own reply comes first (or the error the whole block got instead).
+    return replies.length === guarded.length ? replies.slice(1) : replies;
   }
 
   async #transactionOnce(commands: string[][]): Promise<Reply[]> {

@@ -4,12 +4,13 @@
  * stamped time applied so far; reads use it too, so a replica never judges expiry by its own
  * clock and all replicas agree on which keys exist at each log index.
  */
-import { error, type Reply, Store } from "../../atlas/mod.ts";
+import { error, OK, type Reply, Store } from "../../atlas/mod.ts";
 import type { Entry, Snapshot, StateMachine } from "../../raft/mod.ts";
 import { Buffer } from "node:buffer";
 import { type ClusterEntry, decodeEntry } from "./command_codec.ts";
 import { ByteWriter } from "./byte_writer.ts";
 import { createPrng } from "../lib/prng.ts";
+import { isWatchGuard, WATCH_CHANGED, watchGuardHolds } from "./watch_guard.ts";
 
 export interface AppliedReply {
   replies: Reply[];
@@ -41,8 +42,19 @@ export class AtlasStateMachine implements StateMachine {
     this.logicalNowMs = Math.max(this.logicalNowMs, decoded.nowMs);
     const ctx = { nowMs: this.logicalNowMs, random: createPrng(decoded.seed) };
     switch (decoded.kind) {
-      case "commands":
-        return { replies: decoded.commands.map((argv) => this.store.execute(argv, ctx).reply) };
+      case "commands": {
+        const commands = decoded.commands;
+        if (isWatchGuard(commands[0])) {
+          // A transaction with watched keys (watch_guard.ts): all or nothing, decided here.
+          if (!watchGuardHolds(this.store, commands[0], ctx.nowMs)) {
+            return { replies: commands.map(() => WATCH_CHANGED) };
+          }
+          return {
+            replies: commands.map((argv, i) => i === 0 ? OK : this.store.execute(argv, ctx).reply),
+          };
+        }
+        return { replies: commands.map((argv) => this.store.execute(argv, ctx).reply) };
+      }
       case "tick":
         this.store.activeExpireCycle(ctx);
         return { replies: [] };

@@ -88,13 +88,16 @@ export function registerTraceCommand(store: Store): void {
 
 /** Unwraps HELIOS.TRACE around any executor, running the inner command in a child span. */
 export class TracingExecutor implements CommandExecutor {
-  readonly executeTransaction?: (commands: string[][]) => Promise<Reply[]>;
+  readonly executeTransaction?: (
+    commands: string[][],
+    watched?: Iterable<string>,
+  ) => Promise<Reply[] | null>;
   readonly hasUnsyncedWrites?: () => boolean;
   readonly barrier?: () => Promise<Reply | null> | null;
 
   constructor(private readonly inner: CommandExecutor) {
     if (inner.executeTransaction) {
-      this.executeTransaction = (commands) => inner.executeTransaction!(commands);
+      this.executeTransaction = (commands, watched) => inner.executeTransaction!(commands, watched);
     }
     if (inner.hasUnsyncedWrites) this.hasUnsyncedWrites = () => inner.hasUnsyncedWrites!();
     if (inner.barrier) this.barrier = () => inner.barrier!();
