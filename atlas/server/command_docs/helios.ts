@@ -48,6 +48,12 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     "The complexity of the forwarded command",
     [str("command"), str("arg", { optional: true, multiple: true })],
   ),
+  "helios.fwd": helios(
+    "Run a write or a HELIOS.TX block a follower forwarded to the Raft leader, answering its reply " +
+      "encoded whole (internal, between cluster nodes)",
+    "The complexity of the forwarded command or block",
+    [str("command"), str("arg", { optional: true, multiple: true })],
+  ),
   "helios.idempotent": helios(
     "Run a command at most once per request id, answering retries with the recorded reply",
     "O(1) for a retry, else the complexity of the command",
