@@ -95,6 +95,10 @@ export class WorkerRunner {
       // Handlers that honour their signal release through their own path; the rest are released here.
       await within(all, Math.min(1000, this.options.shutdownTimeoutMs));
       await Promise.all([...this.running.values()].map((r) => this.settle(r, "release")));
+      // Releases still under way (a handler's own path) finish before the worker stops: one cut
+      // off here would leave its job RUNNING until the lease expires. Bounded, for a gateway
+      // that is gone (settle retries until the lease runs out).
+      await within(all, RELEASE_WAIT_MS);
     }
     this.options.logger.info("Worker stopped", { worker_id: this.options.workerId });
   }
@@ -324,6 +328,9 @@ function errorText(error: unknown): string {
 }
 
 /** Whether `promise` settled within `ms` (the timer is cleared either way). */
+/** How long stop() waits for releases under way once the shutdown timeout has passed. */
+const RELEASE_WAIT_MS = 10_000;
+
 async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));

@@ -142,6 +142,45 @@ Deno.test("worker shutdown: finishes running jobs within the timeout, releases t
   jobs.close();
 });
 
+/** A gateway slow to answer releases (a loaded machine): slower than the shutdown timeout. */
+class SlowReleaseApi extends InProcessJobApi {
+  override async release(id: string, lease: { worker: string; attempt: number }) {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    return await super.release(id, lease);
+  }
+}
+
+Deno.test("worker shutdown: stop() waits for a release still under way, so no job stays RUNNING", async () => {
+  const jobs = new JobService({ client: memoryJobs().client, claimPollMs: 20 });
+  const registry = defaultHandlers().handle(
+    "honours",
+    (job) =>
+      new Promise((_resolve, reject) => {
+        job.signal.addEventListener("abort", () => reject(job.signal.reason));
+      }),
+  );
+  const runner = new WorkerRunner({
+    api: new SlowReleaseApi(jobs),
+    registry,
+    workerId: "w1",
+    queues: ["q"],
+    concurrency: 1,
+    pollIntervalMs: 50,
+    leaseMs: 60_000,
+    shutdownTimeoutMs: 100,
+    logger: quiet,
+  });
+  runner.start();
+  const { id } = await jobs.enqueue({ queue: "q", task: "honours", payload: null });
+  for (let i = 0; i < 400 && (await jobs.get(id)).status !== "RUNNING"; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await runner.stop();
+  const back = await jobs.get(id);
+  assert.deepEqual([back.status, back.errors[0]?.reason], ["PENDING", "released"]);
+  jobs.close();
+});
+
 Deno.test("worker: a result over the bound fails the job for good instead of looping", async () => {
   const { jobs, runner, until } = setup({ huge: () => "x".repeat(100 * 1024) });
   runner.start();
