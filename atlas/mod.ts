@@ -10,7 +10,7 @@ export type { AtlasEngineOptions, AtlasEngineStats, AtlasLogger } from "./engine
 export { Store } from "./store/store.ts";
 /** Redis string2ll: the strict int64 parser of every integer argument (module commands too). */
 export { type Int64, parseInt64 } from "./store/numbers.ts";
-export { mayWrite } from "./store/command_table.ts";
+export { type CommandSpec, mayWrite } from "./store/command_table.ts";
 export type { CommandHandler, ExecResult, StoreOptions } from "./store/store.ts";
 export { startAtlasServer } from "./server.ts";
 export {

@@ -3,7 +3,7 @@
  * server routes them to the executor; the replicated executor intercepts them, and a standalone
  * node answers them with a clear error (or runs the wrapped command directly).
  */
-import { bulk, error, type Store } from "../../atlas/mod.ts";
+import { bulk, type CommandSpec, error, type Store } from "../../atlas/mod.ts";
 import { encodeReply } from "./reply_codec.ts";
 
 /** `HELIOS.FORWARDED <command...>`: a write a follower forwarded; never forwarded again. */
@@ -42,17 +42,14 @@ export function decodeTransaction(argv: string[]): string[][] | null {
   return at === argv.length ? commands : null;
 }
 
+/** The spec of a cluster command: keyless, any number of arguments, in the server group. */
+function internalCommand(name: string, flag: "write" | "admin"): CommandSpec {
+  return { name, arity: -2, flags: [flag], firstKey: 0, lastKey: 0, step: 0, group: "server" };
+}
+
 export function registerClusterCommands(store: Store): void {
   store.registerCommand(
-    {
-      name: TRANSACTION,
-      arity: -2,
-      flags: ["write"],
-      firstKey: 0,
-      lastKey: 0,
-      step: 0,
-      group: "server",
-    },
+    internalCommand(TRANSACTION, "write"),
     (inner, argv, ctx) => {
       const commands = decodeTransaction(argv);
       if (commands === null) return { reply: error("ERR malformed HELIOS.TX"), log: null };
@@ -65,42 +62,18 @@ export function registerClusterCommands(store: Store): void {
     },
   );
   store.registerCommand(
-    {
-      name: FORWARDED,
-      arity: -2,
-      flags: ["write"],
-      firstKey: 0,
-      lastKey: 0,
-      step: 0,
-      group: "server",
-    },
+    internalCommand(FORWARDED, "write"),
     (inner, argv, ctx) => inner.execute(argv.slice(1), ctx),
   );
   store.registerCommand(
-    {
-      name: FORWARDED_ENCODED,
-      arity: -2,
-      flags: ["write"],
-      firstKey: 0,
-      lastKey: 0,
-      step: 0,
-      group: "server",
-    },
+    internalCommand(FORWARDED_ENCODED, "write"),
     (inner, argv, ctx) => {
       const result = inner.execute(argv.slice(1), ctx);
       return { reply: bulk(encodeReply(result.reply)), log: result.log };
     },
   );
   store.registerCommand(
-    {
-      name: CLUSTER,
-      arity: -2,
-      flags: ["admin"],
-      firstKey: 0,
-      lastKey: 0,
-      step: 0,
-      group: "server",
-    },
+    internalCommand(CLUSTER, "admin"),
     () => ({
       reply: error("ERR This node is not in Raft cluster mode (start it with --raft)"),
       log: null,
