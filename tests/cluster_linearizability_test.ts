@@ -4,7 +4,8 @@
  * recorded history must be linearizable (raft/testing's checker). An acknowledged write that was
  * lost would make a later read impossible to linearize, so this also checks durability.
  *
- * HELIOS_JEPSEN_SECONDS sets the length of the fault phase (default 20).
+ * HELIOS_JEPSEN_SECONDS sets the length of the fault phase (default 20); HELIOS_JEPSEN_SEED replays
+ * the run's random choices (the nemesis and clients live in tests/helpers/jepsen.ts).
  */
 import assert from "node:assert/strict";
 import { checkLinearizable, type HistoryOp } from "../raft/testing/linearizability.ts";
@@ -13,10 +14,11 @@ import { etagOfBinary } from "../src/kv/etag.ts";
 import type { RespConnection } from "../src/storage/resp_connection.ts";
 import { createPrng } from "../src/lib/prng.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
+import { faultSeconds, jepsenSeed, runUnderFaults, verbose } from "./helpers/jepsen.ts";
 
 const KEYS = ["a", "b", "c", "d", "e", "f"];
 const CLIENTS = 8;
-const FAULT_SECONDS = Number(Deno.env.get("HELIOS_JEPSEN_SECONDS") ?? "20");
+const FAULT_SECONDS = faultSeconds(20);
 
 type Outcome = { status: "ok" | "fail" | "unknown"; result: KvResult };
 
@@ -54,12 +56,13 @@ function outcome(op: KvOp, reply: { kind: string; value?: unknown }): Outcome {
 }
 
 async function client(
+  seed: number,
   id: number,
   cluster: RaftTestCluster,
   history: HistoryOp[],
   stopped: () => boolean,
 ): Promise<void> {
-  const random = createPrng(id * 7919 + 1);
+  const random = createPrng(seed * 7919 + 1);
   let connection: RespConnection | null = null;
   let target = id % cluster.nodes.length;
   while (!stopped()) {
@@ -99,44 +102,6 @@ async function client(
   connection?.close();
 }
 
-async function nemesis(
-  cluster: RaftTestCluster,
-  stopped: () => boolean,
-  log: string[],
-): Promise<void> {
-  const random = createPrng(42);
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const all = cluster.nodes.map((n) => n.index);
-  while (!stopped()) {
-    const fault = Math.floor(random() * 4);
-    if (fault === 0 || fault === 3) {
-      // Half of the partitions close connections, half black-hole them (nodes must time out).
-      const silent = fault === 3;
-      const shuffled = [...all].sort(() => random() - 0.5);
-      const minority = shuffled.slice(0, 2);
-      if (silent) cluster.partitionSilently(minority, shuffled.slice(2));
-      else cluster.partition(minority, shuffled.slice(2));
-      log.push(`${silent ? "silent " : ""}partition ${minority.join(",")} | rest`);
-      await sleep(silent ? 6000 : 1500); // longer than a link's silence limit (4 s)
-      cluster.heal();
-    } else if (fault === 1) {
-      const leader = await cluster.leader(all, 5000).catch(() => all[0]);
-      const isolated = [leader];
-      cluster.partition(isolated, all.filter((i) => i !== leader));
-      log.push(`isolate leader ${leader}`);
-      await sleep(1500);
-      cluster.heal();
-    } else {
-      const victim = all[Math.floor(random() * all.length)];
-      log.push(`kill -9 ${victim}`);
-      await cluster.kill(victim);
-      await sleep(1000);
-      await cluster.startNode(victim);
-    }
-    await sleep(700);
-  }
-}
-
 Deno.test({
   name:
     "raft cluster (5 nodes): a Jepsen-style run under partitions, kill -9 and restarts is linearizable",
@@ -145,42 +110,27 @@ Deno.test({
   async fn() {
     const cluster = await RaftTestCluster.start({ size: 5 });
     const history: HistoryOp[] = [];
-    const faults: string[] = [];
+    const seed = jepsenSeed();
     try {
-      await cluster.leader();
-      let stop = false;
-      const stopped = () => stop;
-      const clients = Array.from(
-        { length: CLIENTS },
-        (_, i) => client(i, cluster, history, stopped),
-      );
-      const faultsDone = nemesis(cluster, stopped, faults);
-      await new Promise((resolve) => setTimeout(resolve, FAULT_SECONDS * 1000));
-      stop = true;
-      await faultsDone;
-      cluster.heal();
-      for (const node of cluster.nodes) if (!node.process) await cluster.startNode(node.index);
-      await Promise.all(clients);
-
-      // A quiet phase after healing: the cluster must serve again.
-      await cluster.leader();
-      let healedStop = false;
-      const quiet = Array.from(
-        { length: 4 },
-        (_, i) => client(100 + i, cluster, history, () => healedStop),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      healedStop = true;
-      await Promise.all(quiet);
+      const faults = await runUnderFaults(cluster, {
+        seconds: FAULT_SECONDS,
+        seed,
+        clients: (stopped) =>
+          Array.from({ length: CLIENTS }, (_, i) => client(seed + i, i, cluster, history, stopped)),
+        // A quiet phase after healing: the cluster must serve again.
+        quietClients: (stopped) =>
+          Array.from(
+            { length: 4 },
+            (_, i) => client(seed + 100 + i, 100 + i, cluster, history, stopped),
+          ),
+      });
 
       const ok = history.filter((h) => h.status === "ok").length;
       const result = checkLinearizable(history, { stepsMax: 20_000_000 });
-      const summary = `${history.length} ops (${ok} ok), faults: ${faults.join("; ")}`;
-      if (Deno.env.get("HELIOS_JEPSEN_VERBOSE")) {
-        Deno.stderr.writeSync(
-          new TextEncoder().encode(`jepsen: ${summary}; checker steps ${result.steps}\n`),
-        );
-      }
+      const summary = `seed ${seed}, ${history.length} ops (${ok} ok), faults: ${
+        faults.join("; ")
+      }`;
+      verbose(`${summary}; checker steps ${result.steps}`);
       assert.ok(ok > 200, `too few successful operations: ${summary}`);
       assert.equal(
         result.verdict,

@@ -23,7 +23,17 @@ import { sha1hex } from "./sha1.ts";
 export interface ScriptingOptions {
   /** Lua instructions one script may run before it is stopped with an error. */
   instructionsMax: number;
+  /**
+   * Keep the script cache in the store's snapshots (the "scripts" section). A Raft cluster needs
+   * it: its log holds EVALSHA and SCRIPT LOAD as they came, so a replica restored from a snapshot
+   * without the scripts loaded before it answered NOSCRIPT to EVALSHA entries that the others
+   * ran, and the replicas diverged. Standalone, the cache is lost on a restart, as in Redis.
+   */
+  cacheInSnapshots: boolean;
 }
+
+/** The store section holding the script cache when `cacheInSnapshots`. */
+export const SCRIPTS_SECTION = "scripts";
 
 export const DEFAULT_SCRIPT_INSTRUCTIONS_MAX = 100_000_000;
 
@@ -193,6 +203,38 @@ class Scripting {
     return { reply, log: log.length === 0 ? null : log };
   }
 
+  /** The cached bodies as a section payload (JSON of binary strings), null when empty. */
+  dump(): string | null {
+    return this.#bodies.size === 0 ? null : JSON.stringify([...this.#bodies.values()]);
+  }
+
+  /** Replaces the cache with a dump() payload; the bodies compile on their first use. */
+  restore(payload: string): void {
+    let bodies: unknown;
+    try {
+      bodies = JSON.parse(payload);
+    } catch {
+      throw new RangeError("Invalid scripts section");
+    }
+    if (!Array.isArray(bodies) || bodies.some((b) => typeof b !== "string")) {
+      throw new RangeError("Invalid scripts section");
+    }
+    this.flush();
+    for (const body of bodies as string[]) {
+      const shebang = parseShebang(body);
+      if (!("skip" in shebang)) continue; // it was cached, so it parsed: never here
+      const sha = sha1hex(body);
+      this.#shebangs.set(sha, shebang);
+      this.#bodies.set(sha, body);
+    }
+  }
+
+  flush(): void {
+    this.#bodies.clear();
+    this.#shebangs.clear();
+    this.#vm = null; // drops every compiled function with the state
+  }
+
   script(argv: string[]): Reply {
     const sub = argv[1].toLowerCase();
     const arity = (ok: boolean) =>
@@ -215,9 +257,7 @@ class Scripting {
         ) {
           return error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         }
-        this.#bodies.clear();
-        this.#shebangs.clear();
-        this.#vm = null; // drops every compiled function with the state
+        this.flush();
         return OK;
       }
       case "debug": {
@@ -269,6 +309,13 @@ export function registerScriptingCommands(
     spec("script", -2, "noscript may-replicate"),
     (_s, argv) => ({ reply: scripting.script(argv), log: null }),
   );
+  if (options.cacheInSnapshots) {
+    store.registerSection(SCRIPTS_SECTION, {
+      dump: () => scripting.dump(),
+      load: (payload) => scripting.restore(payload),
+      reset: () => scripting.flush(),
+    });
+  }
   registerFunctionCommands(store, {
     instructionsMax: options.instructionsMax ?? DEFAULT_SCRIPT_INSTRUCTIONS_MAX,
   });

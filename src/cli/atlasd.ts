@@ -14,7 +14,7 @@ import {
 } from "./flags.ts";
 import { configFrom, createDaemon } from "./runtime.ts";
 import { startAtlasNode, StorageStartError } from "./atlas_node.ts";
-import { storeModules } from "./modules.ts";
+import { clusterStoreModules, storeModules } from "./modules.ts";
 import { startClusterNode } from "./cluster_node.ts";
 
 export const atlasdCommand: Command = {
@@ -42,7 +42,10 @@ export const atlasdCommand: Command = {
     const daemon = createDaemon("atlasd", config);
     try {
       if (config.atlas.raft.enabled) {
-        await startClusterNode(daemon, { listen: config.atlas.listen, modules: storeModules });
+        await startClusterNode(daemon, {
+          listen: config.atlas.listen,
+          modules: clusterStoreModules,
+        });
       } else {
         const node = await startAtlasNode(daemon, {
           listen: config.atlas.listen,

@@ -16,13 +16,23 @@ import type { StoreModule } from "./atlas_node.ts";
  *   HELIOS.BACKUP  a consistent backup file            HELIOS.TRACE     a traced command
  *   EVAL, EVALSHA, SCRIPT, FCALL, FUNCTION  Lua scripting and functions (atlas/scripting)
  */
-export const storeModules: StoreModule[] = [
-  registerClusterCommands,
-  registerIdempotentCommand,
-  registerKvCommands,
-  registerRateLimitCommands,
-  registerQueueCommands,
-  registerBackupCommand,
-  registerTraceCommand,
-  (store) => registerScriptingCommands(store),
-];
+export const storeModules: StoreModule[] = modulesWith(false);
+
+/**
+ * The same for a Raft member: the script cache goes into snapshots, as EVALSHA entries in the
+ * log need it on every replica (atlas/scripting's cacheInSnapshots).
+ */
+export const clusterStoreModules: StoreModule[] = modulesWith(true);
+
+function modulesWith(scriptsInSnapshots: boolean): StoreModule[] {
+  return [
+    registerClusterCommands,
+    registerIdempotentCommand,
+    registerKvCommands,
+    registerRateLimitCommands,
+    registerQueueCommands,
+    registerBackupCommand,
+    registerTraceCommand,
+    (store) => registerScriptingCommands(store, { cacheInSnapshots: scriptsInSnapshots }),
+  ];
+}

@@ -95,8 +95,16 @@ export class FaultProxy {
     }
     // Like the peers themselves: without it, Nagle plus the far end's delayed ACK adds 40 ms
     // stalls to a one-way stream of small frames, which is what a Raft link is.
-    (inbound as Deno.TcpConn).setNoDelay(true);
-    (outbound as Deno.TcpConn).setNoDelay(true);
+    try {
+      (inbound as Deno.TcpConn).setNoDelay(true);
+      (outbound as Deno.TcpConn).setNoDelay(true);
+    } catch {
+      // Closed meanwhile (block(), close()): a "Bad resource ID" here was an uncaught error.
+      closeQuietly(inbound);
+      closeQuietly(outbound);
+      this.#pairs.delete(inbound);
+      return;
+    }
     this.#pairs.add(inbound).add(outbound);
     const done = () => {
       closeQuietly(inbound);
