@@ -22,13 +22,24 @@ export interface Proc {
 const HELIOS_MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const TEST_MAIN = new URL("./atlasd_main.ts", import.meta.url).pathname;
 
+export interface StartAtlasdOptions {
+  /** Extra environment (e.g. HELIOS_ATLAS__SNAPSHOT_INTERVAL_CMDS) on top of NO_COLOR=1. */
+  env?: Record<string, string>;
+  /** Kill the process and reject if it is not listening by then (default: wait forever). */
+  startTimeoutMs?: number;
+}
+
 /**
  * Spawns the real `helios atlasd` (main.ts) on a temporary data dir, RESP and metrics on
  * 127.0.0.1 port 0; resolves once it logged its RESP "Listening" line. `extraArgs` are CLI
  * flags (e.g. `--sync-mode none`). With ATLASD_ENTRY=testing, atlas/testing/atlasd_main.ts
  * (engine + server only) is used instead.
  */
-export async function startAtlasd(extraArgs: string[] = [], dataDir?: string): Promise<Proc> {
+export async function startAtlasd(
+  extraArgs: string[] = [],
+  dataDir?: string,
+  options: StartAtlasdOptions = {},
+): Promise<Proc> {
   const dir = dataDir ?? await Deno.makeTempDir({ prefix: "atlasd_test_" });
   const viaCli = Deno.env.get("ATLASD_ENTRY") !== "testing";
   const args = viaCli
@@ -50,18 +61,30 @@ export async function startAtlasd(extraArgs: string[] = [], dataDir?: string): P
     args,
     stdout: "piped",
     stderr: "inherit",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   let port = 0;
-  while (port === 0) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`atlasd exited before listening: ${text}`);
-    text += value;
-    const m = text.match(/"listener":"resp","address":"127\.0\.0\.1:(\d+)"/) ??
-      text.match(/"message":"listening","addr":"127\.0\.0\.1:(\d+)"/);
-    if (m) port = Number(m[1]);
+  let timedOut = false;
+  const startTimer = options.startTimeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL"); // ends stdout, so the read below returns done
+  }, options.startTimeoutMs);
+  try {
+    while (port === 0) {
+      const { value, done } = await reader.read();
+      if (done) {
+        const why = timedOut ? `not listening after ${options.startTimeoutMs} ms` : "exited";
+        throw new Error(`atlasd ${why} before listening: ${text}`);
+      }
+      text += value;
+      const m = text.match(/"listener":"resp","address":"127\.0\.0\.1:(\d+)"/) ??
+        text.match(/"message":"listening","addr":"127\.0\.0\.1:(\d+)"/);
+      if (m) port = Number(m[1]);
+    }
+  } finally {
+    clearTimeout(startTimer);
   }
   const drain = (async () => {
     while (!(await reader.read()).done) { /* keep the pipe flowing */ }
