@@ -12,6 +12,7 @@ DATA=${DATA:-./data/cluster}
 SECRET=${HELIOS_ATLAS__RAFT__SECRET:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 pids=()
 stop() {
+  trap - INT TERM EXIT # once: Ctrl-C would otherwise run this again on the way out
   echo "Stopping the cluster..."
   kill -INT "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
