@@ -45,7 +45,7 @@ export const EnqueueSchema = z.object({
     description: 'Handler name; defaults to payload.task when that is a string, else "default"',
     example: "send_email",
   }),
-  payload: z.unknown().openapi({
+  payload: z.unknown().nonoptional().openapi({
     description: "Any JSON value, at most 256 KiB",
     example: { task: "process_data", data: "..." },
   }),

@@ -10,6 +10,10 @@
  * - `publicRoute({...})`: no authentication; marked `x-helios-permission: "public"` so the
  *   route-table test tells deliberate public routes from forgotten ones.
  *
+ * Both add the problems the gateway's middleware can answer on any route (`gatewayResponses`),
+ * unless the route documents that status itself: 400 for a route with a request schema, 413 for
+ * one with a body, 429 (rate limit; never on /healthz and /readyz), 500, 503 and 504.
+ *
  * Permission strings are `resource:action[:scope]` (see src/rbac/permission.ts). `{name}` in the
  * scope is filled from the path parameter of that name at request time, so
  * `"kv:write:{key}"` on `PUT /api/v1/kv/{key}` requires `kv:write:orders/42` for key orders/42.
@@ -62,7 +66,7 @@ export function secureRoute<P extends string, R extends SecureConfig<P>>(
     description: rest.description ? `${rest.description}\n\n${sentence}` : sentence,
     security: [{ [BEARER_SCHEME]: [] }],
     responses: {
-      ...rest.responses,
+      ...gatewayResponses(config),
       401: problemResponse("Missing, invalid or expired credentials"),
       403: problemResponse(`The caller lacks permission \`${permission}\``),
     },
@@ -75,8 +79,49 @@ export function secureRoute<P extends string, R extends SecureConfig<P>>(
 export function publicRoute<P extends string, R extends Omit<RouteConfig, "path"> & { path: P }>(
   config: R,
 ): Built<R, P, typeof PUBLIC_PERMISSION> {
-  const route = createRoute({ ...config, [PERMISSION_EXTENSION]: PUBLIC_PERMISSION } as R);
+  const route = createRoute(
+    {
+      ...config,
+      responses: gatewayResponses(config),
+      [PERMISSION_EXTENSION]: PUBLIC_PERMISSION,
+    } as R,
+  );
   return route as unknown as Built<R, P, typeof PUBLIC_PERMISSION>;
+}
+
+/** Paths the rate limiter, timeout and body limit never answer for (docs/api.md). */
+const UNLIMITED_PATHS = new Set(["/healthz", "/readyz"]);
+
+const tooManyRequests = {
+  ...problemResponse("Rate limited (see RateLimit-Policy / RateLimit); retry after Retry-After"),
+  headers: {
+    "Retry-After": {
+      description: "Seconds until a request may succeed",
+      schema: { type: "integer" },
+    },
+  },
+};
+
+/**
+ * The problem responses the gateway's own layers send on any route, added to `responses` where the
+ * route does not document that status: validation (400) when the route has a request schema, the
+ * body limit (413) when it has a body, the rate limiter (429), internal errors (500), storage or
+ * rate-limit store unavailable (503) and the request timeout (504).
+ */
+export function gatewayResponses(config: Omit<RouteConfig, "path"> & { path: string }) {
+  const request = config.request ?? {};
+  const added: Record<number, unknown> = {};
+  if (request.body || request.query || request.params || request.headers) {
+    added[400] = problemResponse("Request validation failed (`errors` lists the fields)");
+  }
+  if (request.body) added[413] = problemResponse("The request body exceeds the body limit");
+  if (!UNLIMITED_PATHS.has(config.path)) {
+    added[429] = tooManyRequests;
+    added[500] = problemResponse("Internal error (the request id identifies it in the log)");
+    added[503] = problemResponse("Storage or the rate-limit store is unavailable");
+    added[504] = problemResponse("The request timed out (gateway.request_timeout)");
+  }
+  return { ...added, ...config.responses };
 }
 
 /** The permission a route declares, or undefined for a route not built by these helpers. */
