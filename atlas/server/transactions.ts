@@ -62,17 +62,17 @@ function execQueued(
     return error("EXECABORT Transaction discarded because of previous errors.");
   }
   if (dirty) return NIL_ARRAY;
-  // A replicated executor runs the whole block as one unit (one Raft entry) when every queued
-  // command is a data command it executes.
-  if (
-    ctx.executor.executeTransaction &&
-    queued.every((argv) => ctx.table.lookup(argv[0])!.handler === null)
-  ) {
-    // The watched keys go along: the block applies later, at its place in the log, and aborts
-    // there if one changed meanwhile (a replicated executor; src/cluster/watch_guard.ts).
-    return ctx.executor.executeTransaction(queued, watched).then((value) =>
-      value === null ? NIL_ARRAY : { kind: "array", value }
-    );
+  // A replicated executor runs the block's data commands as one unit (one Raft entry).
+  if (ctx.executor.executeTransaction) {
+    const isData = (argv: string[]) => ctx.table.lookup(argv[0])!.handler === null;
+    if (queued.every(isData)) {
+      // The watched keys go along: the block applies later, at its place in the log, and aborts
+      // there if one changed meanwhile (src/cluster/watch_guard.ts).
+      return ctx.executor.executeTransaction(queued, watched).then((value) =>
+        value === null ? NIL_ARRAY : { kind: "array", value }
+      );
+    }
+    if (queued.some(isData)) return execSplit(ctx, client, queued, watched, isData);
   }
   if (streamed && !client.replyOff && !client.replySkip && !client.output.repliesQueued) {
     return execStreamed(ctx, client, queued);
@@ -101,6 +101,43 @@ function execQueued(
   }
   if (!async) return { kind: "array", value: results as Reply[] };
   return Promise.all(results).then((value) => ({ kind: "array", value }));
+}
+
+/**
+ * A replicated executor and a block that mixes data commands with server ones (PUBLISH, CLIENT,
+ * ...): the data commands still apply as one entry, atomically and with the WATCH check where it
+ * applies; the server commands run here once it did, in their order, and not at all if the
+ * transaction aborted. A subscriber of the block's PUBLISH so sees every write of the block, as
+ * with Redis's atomic EXEC. (Run one by one, the writes were separate entries: a WATCH / MULTI /
+ * SET / PUBLISH / EXEC loop on a cluster lost updates.)
+ */
+async function execSplit(
+  ctx: ServerContext,
+  client: Client,
+  queued: string[][],
+  watched: string[] | undefined,
+  isData: (argv: string[]) => boolean,
+): Promise<Reply> {
+  const applied = await ctx.executor.executeTransaction!(queued.filter(isData), watched);
+  if (applied === null) return NIL_ARRAY;
+  const replies: Reply[] = [];
+  let next = 0;
+  client.execQueue = queued;
+  try {
+    for (const argv of queued) {
+      if (isData(argv)) {
+        replies.push(applied[next++]);
+        continue;
+      }
+      const r = run(ctx, client, ctx.table.lookup(argv[0])!, argv);
+      if (r instanceof Blocked) replies.push(await r.promise);
+      else if (r instanceof ReplyList) replies.push(...r.replies);
+      else replies.push(await r);
+    }
+  } finally {
+    client.execQueue = null;
+  }
+  return { kind: "array", value: replies };
 }
 
 /**
