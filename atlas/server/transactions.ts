@@ -79,13 +79,30 @@ function execQueued(
   }
   // CLIENT REPLY OFF/SKIP (the whole reply is dropped after) or replies still queued ahead of
   // this one: one array of every reply, encoded later.
+  return runQueued(ctx, client, queued);
+}
+
+/**
+ * Runs the queued commands in order and answers one array of their replies. `ranElsewhere` gives
+ * the reply of a command that already ran (execSplit's data commands), or null to run it here.
+ */
+function runQueued(
+  ctx: ServerContext,
+  client: Client,
+  queued: string[][],
+  ranElsewhere: (argv: string[]) => Reply | null = () => null,
+): Reply | Promise<Reply> {
   const results: (Reply | Promise<Reply>)[] = [];
   let async = false;
   client.execQueue = queued;
   try {
     for (const argv of queued) {
-      const entry = ctx.table.lookup(argv[0])!;
-      const r = run(ctx, client, entry, argv);
+      const done = ranElsewhere(argv);
+      if (done !== null) {
+        results.push(done);
+        continue;
+      }
+      const r = run(ctx, client, ctx.table.lookup(argv[0])!, argv);
       if (r instanceof Blocked) {
         results.push(r.promise);
         async = true;
@@ -120,24 +137,8 @@ async function execSplit(
 ): Promise<Reply> {
   const applied = await ctx.executor.executeTransaction!(queued.filter(isData), watched);
   if (applied === null) return NIL_ARRAY;
-  const replies: Reply[] = [];
   let next = 0;
-  client.execQueue = queued;
-  try {
-    for (const argv of queued) {
-      if (isData(argv)) {
-        replies.push(applied[next++]);
-        continue;
-      }
-      const r = run(ctx, client, ctx.table.lookup(argv[0])!, argv);
-      if (r instanceof Blocked) replies.push(await r.promise);
-      else if (r instanceof ReplyList) replies.push(...r.replies);
-      else replies.push(await r);
-    }
-  } finally {
-    client.execQueue = null;
-  }
-  return { kind: "array", value: replies };
+  return await runQueued(ctx, client, queued, (argv) => isData(argv) ? applied[next++] : null);
 }
 
 /**
