@@ -1,17 +1,10 @@
 /** The admin API contract: users (list, get, disable, delete, roles), roles CRUD, key rotation. */
 import { z } from "@hono/zod-openapi";
 import { UserSchema } from "./auth.ts";
+import { jsonBody, jsonResponse } from "./bodies.ts";
 import { problemResponse } from "./problem.ts";
 import { secureRoute } from "./secure_route.ts";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { "application/json": { schema } },
-});
 const userId = z.object({ id: z.string().min(1).max(64) });
 const roleName = z.object({ name: z.string().min(1).max(64) });
 const notFound = problemResponse("No such user or role");
@@ -40,7 +33,7 @@ export const listUsersRoute = secureRoute({
     }),
   },
   responses: {
-    200: json(z.object({ users: z.array(UserSchema), total: z.number().int() }), "Users"),
+    200: jsonResponse(z.object({ users: z.array(UserSchema), total: z.number().int() }), "Users"),
     400: invalid,
   },
 });
@@ -52,7 +45,7 @@ export const getUserRoute = secureRoute({
   tags: ["admin"],
   summary: "One user",
   request: { params: userId },
-  responses: { 200: json(UserSchema, "The user"), 404: notFound },
+  responses: { 200: jsonResponse(UserSchema, "The user"), 404: notFound },
 });
 
 export const patchUserRoute = secureRoute({
@@ -61,8 +54,11 @@ export const patchUserRoute = secureRoute({
   permission: "admin:write:users",
   tags: ["admin"],
   summary: "Disable or enable a user (disabling ends their sessions)",
-  request: { params: userId, body: body(z.object({ disabled: z.boolean() }).openapi("UserPatch")) },
-  responses: { 200: json(UserSchema, "The user"), 400: invalid, 404: notFound },
+  request: {
+    params: userId,
+    body: jsonBody(z.object({ disabled: z.boolean() }).openapi("UserPatch"), { disabled: true }),
+  },
+  responses: { 200: jsonResponse(UserSchema, "The user"), 400: invalid, 404: notFound },
 });
 
 export const deleteUserRoute = secureRoute({
@@ -83,9 +79,11 @@ export const assignRoleRoute = secureRoute({
   summary: "Assign a role to a user (only a role the caller holds, unless the caller has `*`)",
   request: {
     params: userId,
-    body: body(z.object({ role: z.string().min(1).max(64) }).openapi("RoleAssignment")),
+    body: jsonBody(z.object({ role: z.string().min(1).max(64) }).openapi("RoleAssignment"), {
+      role: "readonly",
+    }),
   },
-  responses: { 200: json(UserSchema, "The user"), 400: invalid, 404: notFound },
+  responses: { 200: jsonResponse(UserSchema, "The user"), 400: invalid, 404: notFound },
 });
 
 export const removeRoleRoute = secureRoute({
@@ -95,7 +93,7 @@ export const removeRoleRoute = secureRoute({
   tags: ["admin"],
   summary: "Remove a role from a user",
   request: { params: z.object({ id: z.string().min(1).max(64), role: z.string().min(1).max(64) }) },
-  responses: { 200: json(UserSchema, "The user"), 404: notFound },
+  responses: { 200: jsonResponse(UserSchema, "The user"), 404: notFound },
 });
 
 export const listRolesRoute = secureRoute({
@@ -104,7 +102,7 @@ export const listRolesRoute = secureRoute({
   permission: "admin:read:roles",
   tags: ["admin"],
   summary: "Every role, built-in and custom",
-  responses: { 200: json(z.object({ roles: z.array(RoleSchema) }), "Roles") },
+  responses: { 200: jsonResponse(z.object({ roles: z.array(RoleSchema) }), "Roles") },
 });
 
 export const getRoleRoute = secureRoute({
@@ -114,7 +112,7 @@ export const getRoleRoute = secureRoute({
   tags: ["admin"],
   summary: "One role",
   request: { params: roleName },
-  responses: { 200: json(RoleSchema, "The role"), 404: notFound },
+  responses: { 200: jsonResponse(RoleSchema, "The role"), 404: notFound },
 });
 
 export const putRoleRoute = secureRoute({
@@ -125,16 +123,21 @@ export const putRoleRoute = secureRoute({
   summary: "Create or replace a custom role (graph must stay acyclic, depth ≤ 8)",
   request: {
     params: roleName,
-    body: body(
+    body: jsonBody(
       z.object({
         description: z.string().max(500).default(""),
         rules: z.array(z.string().min(1).max(512)).max(256),
         inherits: z.array(z.string().min(1).max(64)).max(16).default([]),
       }).openapi("RoleWrite"),
+      {
+        description: "Order fulfilment",
+        rules: ["kv:read:orders/*", "kv:write:orders/*", "jobs:enqueue"],
+        inherits: ["readonly"],
+      },
     ),
   },
   responses: {
-    200: json(RoleSchema, "The role"),
+    200: jsonResponse(RoleSchema, "The role"),
     400: invalid,
     409: problemResponse("Built-in role or too many roles"),
   },
@@ -161,7 +164,7 @@ export const rotateKeysRoute = secureRoute({
   tags: ["admin"],
   summary: "Start signing with a new JWT key; the old one verifies until its tokens expire",
   responses: {
-    200: json(z.object({ kid: z.string() }), "The new key id"),
+    200: jsonResponse(z.object({ kid: z.string() }), "The new key id"),
     409: problemResponse("HS256 mode: rotate by changing gateway.jwt_secret"),
   },
 });

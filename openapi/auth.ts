@@ -1,21 +1,15 @@
 /** The auth API contract: register, login, refresh, logout, me, password, API tokens, JWKS. */
 import { z } from "@hono/zod-openapi";
+import { jsonBody, jsonResponse } from "./bodies.ts";
 import { problemResponse } from "./problem.ts";
 import { publicRoute, secureRoute } from "./secure_route.ts";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { "application/json": { schema } },
-});
 
 export const CredentialsSchema = z.object({
   username: z.string().min(1).max(64).openapi({ example: "alice" }),
   password: z.string().min(1).max(4096).openapi({ example: "secret123" }),
 }).openapi("Credentials");
+/** The README's user: Swagger UI's register, then login, work as they come. */
+const ALICE = { username: "alice", password: "secret123" };
 
 export const TokenPairSchema = z.object({
   token: z.string().openapi({ description: "Access token (JWT), sent as `Authorization: Bearer`" }),
@@ -65,9 +59,9 @@ export const registerRoute = publicRoute({
   tags: ["auth"],
   summary: "Create an account (gets gateway.default_role)",
   description: "Passwords are 8-1024 characters.",
-  request: { body: body(CredentialsSchema) },
+  request: { body: jsonBody(CredentialsSchema, ALICE) },
   responses: {
-    201: json(UserSchema, "The new user"),
+    201: jsonResponse(UserSchema, "The new user"),
     400: invalid,
     409: problemResponse("Username already taken"),
     503: busy,
@@ -80,9 +74,9 @@ export const loginRoute = publicRoute({
   tags: ["auth"],
   summary: "Log in with username and password",
   description: "Failed attempts are throttled per account and per client IP with growing delays.",
-  request: { body: body(CredentialsSchema) },
+  request: { body: jsonBody(CredentialsSchema, ALICE) },
   responses: {
-    200: json(TokenPairSchema, "Access and refresh tokens"),
+    200: jsonResponse(TokenPairSchema, "Access and refresh tokens"),
     400: invalid,
     401: problemResponse("Invalid username or password"),
     429: tooMany,
@@ -98,10 +92,13 @@ export const refreshRoute = publicRoute({
   description: "Each refresh token works once. Concurrent refreshes of one token within " +
     "gateway.refresh_grace get the same new pair; presenting a rotated token later ends the session.",
   request: {
-    body: body(z.object({ refresh_token: z.string().min(1).max(512) }).openapi("RefreshRequest")),
+    body: jsonBody(
+      z.object({ refresh_token: z.string().min(1).max(512) }).openapi("RefreshRequest"),
+      { refresh_token: "<refresh_token from login>" },
+    ),
   },
   responses: {
-    200: json(TokenPairSchema, "A new pair"),
+    200: jsonResponse(TokenPairSchema, "A new pair"),
     400: invalid,
     401: problemResponse("Invalid, expired or reused refresh token"),
   },
@@ -125,7 +122,7 @@ export const meRoute = secureRoute({
   permission: "account:read",
   tags: ["auth"],
   summary: "The authenticated caller",
-  responses: { 200: json(MeSchema, "The caller") },
+  responses: { 200: jsonResponse(MeSchema, "The caller") },
 });
 
 export const mePermissionsRoute = secureRoute({
@@ -134,7 +131,7 @@ export const mePermissionsRoute = secureRoute({
   permission: "account:read",
   tags: ["auth"],
   summary: "What the caller may do: roles (with inherited) and effective rules",
-  responses: { 200: json(PermissionsSchema, "Roles and rules") },
+  responses: { 200: jsonResponse(PermissionsSchema, "Roles and rules") },
 });
 
 export const passwordRoute = secureRoute({
@@ -144,11 +141,12 @@ export const passwordRoute = secureRoute({
   tags: ["auth"],
   summary: "Change the password; ends every other session",
   request: {
-    body: body(
+    body: jsonBody(
       z.object({
         current_password: z.string().min(1).max(4096),
         new_password: z.string().min(1).max(4096),
       }).openapi("PasswordChange"),
+      { current_password: "secret123", new_password: "a-longer-secret-456" },
     ),
   },
   responses: {
@@ -166,7 +164,7 @@ export const createTokenRoute = secureRoute({
   tags: ["auth"],
   summary: "Create an API token (the secret is shown only in this response)",
   request: {
-    body: body(
+    body: jsonBody(
       z.object({
         name: z.string().min(1).max(100).openapi({ example: "ci-deployer" }),
         roles: z.array(z.string().min(1).max(64)).max(32).optional().openapi({
@@ -176,10 +174,14 @@ export const createTokenRoute = secureRoute({
           description: "Seconds; default 90 days",
         }),
       }).openapi("ApiTokenCreate"),
+      { name: "ci-deployer", expires_in: 2_592_000 },
     ),
   },
   responses: {
-    201: json(ApiTokenSchema.extend({ token: z.string() }).openapi("ApiTokenCreated"), "The token"),
+    201: jsonResponse(
+      ApiTokenSchema.extend({ token: z.string() }).openapi("ApiTokenCreated"),
+      "The token",
+    ),
     400: invalid,
   },
 });
@@ -190,7 +192,7 @@ export const listTokensRoute = secureRoute({
   permission: "account:tokens",
   tags: ["auth"],
   summary: "The caller's API tokens (without secrets)",
-  responses: { 200: json(z.object({ tokens: z.array(ApiTokenSchema) }), "Tokens") },
+  responses: { 200: jsonResponse(z.object({ tokens: z.array(ApiTokenSchema) }), "Tokens") },
 });
 
 export const revokeTokenRoute = secureRoute({
@@ -209,7 +211,7 @@ export const jwksRoute = publicRoute({
   tags: ["auth"],
   summary: "Public keys that verify access tokens (empty with HS256)",
   responses: {
-    200: json(
+    200: jsonResponse(
       z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("Jwks"),
       "JWKS",
     ),
@@ -225,16 +227,17 @@ export const authzCheckRoute = secureRoute({
   description: 'Example: {"subject":"alice","action":"write","resource":"kv:orders/42"} asks for ' +
     "permission kv:write:orders/42.",
   request: {
-    body: body(
+    body: jsonBody(
       z.object({
         subject: z.string().min(1).max(64).openapi({ description: "User id or username" }),
         action: z.string().min(1).max(64).openapi({ example: "write" }),
         resource: z.string().min(1).max(512).openapi({ example: "kv:orders/42" }),
       }).openapi("AuthzCheck"),
+      { subject: "alice", action: "write", resource: "kv:orders/42" },
     ),
   },
   responses: {
-    200: json(
+    200: jsonResponse(
       z.object({ allowed: z.boolean(), matched_rule: z.string().nullable() }).openapi(
         "AuthzDecision",
       ),

@@ -5,6 +5,7 @@
  * here so the spec shows them; the state machine checks them again.
  */
 import { z } from "@hono/zod-openapi";
+import { jsonBody, jsonResponse } from "./bodies.ts";
 import { problemResponse } from "./problem.ts";
 import { secureRoute } from "./secure_route.ts";
 
@@ -243,14 +244,9 @@ export const PurgeSchema = z.object({
   max: z.number().int().min(1).max(10_000).optional().openapi({ description: "Default 1000" }),
 }).strict().openapi("PurgeDead");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { "application/json": { schema } },
-});
+/** What Swagger UI's "Try it out" sends first: the README's job, and a worker's calls for it. */
+const README_JOB = { payload: { task: "process_data", data: "..." } };
+const WORKER = { worker_id: "worker-1", attempt: 1 };
 const notFound = problemResponse("No such job");
 const conflict = problemResponse(
   "The job is not in a state that allows this, or the lease was lost",
@@ -262,10 +258,13 @@ export const enqueueJobRoute = secureRoute({
   tags: ["jobs"],
   summary: "Enqueue a job (any queue)",
   permission: "jobs:enqueue",
-  request: { body: body(EnqueueSchema) },
+  request: { body: jsonBody(EnqueueSchema, README_JOB) },
   responses: {
-    201: json(EnqueuedSchema, "Enqueued"),
-    200: json(EnqueuedSchema, "Deduplicated: the job enqueued earlier with this idempotency key"),
+    201: jsonResponse(EnqueuedSchema, "Enqueued"),
+    200: jsonResponse(
+      EnqueuedSchema,
+      "Deduplicated: the job enqueued earlier with this idempotency key",
+    ),
     400: problemResponse("Invalid job"),
     413: problemResponse("Payload or another bound exceeded"),
   },
@@ -277,10 +276,10 @@ export const enqueueInQueueRoute = secureRoute({
   tags: ["jobs"],
   summary: "Enqueue a job into one queue (permission scoped to the queue)",
   permission: "jobs:enqueue:{queue}",
-  request: { params: QueueParam, body: body(EnqueueSchema.omit({ queue: true })) },
+  request: { params: QueueParam, body: jsonBody(EnqueueSchema.omit({ queue: true }), README_JOB) },
   responses: {
-    201: json(EnqueuedSchema, "Enqueued"),
-    200: json(EnqueuedSchema, "Deduplicated"),
+    201: jsonResponse(EnqueuedSchema, "Enqueued"),
+    200: jsonResponse(EnqueuedSchema, "Deduplicated"),
     400: problemResponse("Invalid job"),
     413: problemResponse("Payload or another bound exceeded"),
   },
@@ -293,7 +292,10 @@ export const listJobsRoute = secureRoute({
   summary: "List jobs by status and/or queue (cursor pages, without payloads)",
   permission: "jobs:read",
   request: { query: JobListQuery },
-  responses: { 200: json(JobListSchema, "A page of jobs"), 400: problemResponse("Bad filter") },
+  responses: {
+    200: jsonResponse(JobListSchema, "A page of jobs"),
+    400: problemResponse("Bad filter"),
+  },
 });
 
 export const getJobRoute = secureRoute({
@@ -303,7 +305,7 @@ export const getJobRoute = secureRoute({
   summary: "A job with payload, result, progress and per-attempt error history",
   permission: "jobs:read",
   request: { params: JobIdParam },
-  responses: { 200: json(JobSchema, "The job"), 404: notFound },
+  responses: { 200: jsonResponse(JobSchema, "The job"), 404: notFound },
 });
 
 export const cancelJobRoute = secureRoute({
@@ -313,7 +315,11 @@ export const cancelJobRoute = secureRoute({
   summary: "Cancel: PENDING/SCHEDULED at once; RUNNING at the worker's next heartbeat",
   permission: "jobs:cancel",
   request: { params: JobIdParam },
-  responses: { 200: json(JobStateSchema, "Cancelled or flagged"), 404: notFound, 409: conflict },
+  responses: {
+    200: jsonResponse(JobStateSchema, "Cancelled or flagged"),
+    404: notFound,
+    409: conflict,
+  },
 });
 
 export const retryJobRoute = secureRoute({
@@ -323,7 +329,7 @@ export const retryJobRoute = secureRoute({
   summary: "Retry: DEAD/CANCELLED get a new round of attempts; SCHEDULED runs now",
   permission: "jobs:retry",
   request: { params: JobIdParam },
-  responses: { 200: json(JobStateSchema, "Pending again"), 404: notFound, 409: conflict },
+  responses: { 200: jsonResponse(JobStateSchema, "Pending again"), 404: notFound, 409: conflict },
 });
 
 export const claimJobsRoute = secureRoute({
@@ -332,9 +338,16 @@ export const claimJobsRoute = secureRoute({
   tags: ["jobs"],
   summary: "Worker: lease a batch of jobs (long-poll up to wait_ms)",
   permission: "jobs:claim",
-  request: { body: body(ClaimSchema) },
+  request: {
+    body: jsonBody(ClaimSchema, {
+      worker_id: "worker-1",
+      queues: ["default"],
+      max: 10,
+      wait_ms: 5000,
+    }),
+  },
   responses: {
-    200: json(ClaimedSchema, "Leased jobs (maybe none)"),
+    200: jsonResponse(ClaimedSchema, "Leased jobs (maybe none)"),
     400: problemResponse("Bad claim"),
   },
 });
@@ -345,9 +358,9 @@ export const heartbeatJobRoute = secureRoute({
   tags: ["jobs"],
   summary: "Worker: extend the lease, report progress, learn about cancellation",
   permission: "jobs:ack",
-  request: { params: JobIdParam, body: body(HeartbeatSchema) },
+  request: { params: JobIdParam, body: jsonBody(HeartbeatSchema, WORKER) },
   responses: {
-    200: json(HeartbeatResultSchema, "Lease extended or job cancelled"),
+    200: jsonResponse(HeartbeatResultSchema, "Lease extended or job cancelled"),
     404: notFound,
     409: conflict,
   },
@@ -359,8 +372,8 @@ export const ackJobRoute = secureRoute({
   tags: ["jobs"],
   summary: "Worker: the attempt succeeded",
   permission: "jobs:ack",
-  request: { params: JobIdParam, body: body(AckSchema) },
-  responses: { 200: json(JobStateSchema, "Completed"), 404: notFound, 409: conflict },
+  request: { params: JobIdParam, body: jsonBody(AckSchema, { ...WORKER, result: { ok: true } }) },
+  responses: { 200: jsonResponse(JobStateSchema, "Completed"), 404: notFound, 409: conflict },
 });
 
 export const nackJobRoute = secureRoute({
@@ -369,9 +382,15 @@ export const nackJobRoute = secureRoute({
   tags: ["jobs"],
   summary: "Worker: the attempt failed (retried by policy, or dead-lettered)",
   permission: "jobs:ack",
-  request: { params: JobIdParam, body: body(NackSchema) },
+  request: {
+    params: JobIdParam,
+    body: jsonBody(NackSchema, {
+      ...WORKER,
+      error: "HTTP 503 from https://example.com/hook",
+    }),
+  },
   responses: {
-    200: json(NackResultSchema, "Scheduled, pending, dead or cancelled"),
+    200: jsonResponse(NackResultSchema, "Scheduled, pending, dead or cancelled"),
     404: notFound,
     409: conflict,
   },
@@ -383,8 +402,8 @@ export const releaseJobRoute = secureRoute({
   tags: ["jobs"],
   summary: "Worker: give the job back without counting the attempt (shutdown)",
   permission: "jobs:ack",
-  request: { params: JobIdParam, body: body(ReleaseSchema) },
-  responses: { 200: json(JobStateSchema, "Pending again"), 404: notFound, 409: conflict },
+  request: { params: JobIdParam, body: jsonBody(ReleaseSchema, WORKER) },
+  responses: { 200: jsonResponse(JobStateSchema, "Pending again"), 404: notFound, 409: conflict },
 });
 
 export const listQueuesRoute = secureRoute({
@@ -393,7 +412,7 @@ export const listQueuesRoute = secureRoute({
   tags: ["jobs"],
   summary: "Queues with depth per status and the oldest pending job's age",
   permission: "jobs:read",
-  responses: { 200: json(QueueStatsSchema, "Every queue") },
+  responses: { 200: jsonResponse(QueueStatsSchema, "Every queue") },
 });
 
 export const listDeadRoute = secureRoute({
@@ -403,7 +422,7 @@ export const listDeadRoute = secureRoute({
   summary: "The queue's dead-letter queue (oldest first)",
   permission: "jobs:read:{queue}",
   request: { params: QueueParam, query: JobListQuery.pick({ cursor: true, limit: true }) },
-  responses: { 200: json(JobListSchema, "A page of DEAD jobs") },
+  responses: { 200: jsonResponse(JobListSchema, "A page of DEAD jobs") },
 });
 
 export const redriveDeadRoute = secureRoute({
@@ -412,9 +431,9 @@ export const redriveDeadRoute = secureRoute({
   tags: ["jobs"],
   summary: "Move DEAD jobs back to PENDING, keeping payload and history",
   permission: "jobs:redrive:{queue}",
-  request: { params: QueueParam, body: body(RedriveSchema) },
+  request: { params: QueueParam, body: jsonBody(RedriveSchema, { max: 100 }) },
   responses: {
-    200: json(z.object({ redriven: z.number().int() }).openapi("Redriven"), "How many"),
+    200: jsonResponse(z.object({ redriven: z.number().int() }).openapi("Redriven"), "How many"),
   },
 });
 
@@ -424,8 +443,10 @@ export const purgeDeadRoute = secureRoute({
   tags: ["jobs"],
   summary: "Delete DEAD jobs (oldest first)",
   permission: "jobs:purge:{queue}",
-  request: { params: QueueParam, body: body(PurgeSchema) },
-  responses: { 200: json(z.object({ purged: z.number().int() }).openapi("Purged"), "How many") },
+  request: { params: QueueParam, body: jsonBody(PurgeSchema, { max: 100 }) },
+  responses: {
+    200: jsonResponse(z.object({ purged: z.number().int() }).openapi("Purged"), "How many"),
+  },
 });
 
 const ItemError = z.object({
@@ -470,9 +491,13 @@ export const enqueueBatchRoute = secureRoute({
   tags: ["jobs"],
   summary: "Enqueue up to 1000 jobs in one request (one store transaction)",
   permission: "jobs:enqueue",
-  request: { body: body(EnqueueBatchSchema) },
+  request: {
+    body: jsonBody(EnqueueBatchSchema, {
+      jobs: [README_JOB, { ...README_JOB, priority: 10 }],
+    }),
+  },
   responses: {
-    200: json(EnqueuedBatchSchema, "Per-job outcomes"),
+    200: jsonResponse(EnqueuedBatchSchema, "Per-job outcomes"),
     400: problemResponse("Invalid batch"),
   },
 });
@@ -483,6 +508,14 @@ export const ackBatchRoute = secureRoute({
   tags: ["jobs"],
   summary: "Worker: ack up to 256 attempts in one request",
   permission: "jobs:ack",
-  request: { body: body(AckBatchSchema) },
-  responses: { 200: json(AckedBatchSchema, "Per-ack outcomes"), 400: problemResponse("Bad batch") },
+  request: {
+    body: jsonBody(AckBatchSchema, {
+      worker_id: "worker-1",
+      acks: [{ id: "j_0mk3bq9x0a1b2c3d4e5f6", attempt: 1 }],
+    }),
+  },
+  responses: {
+    200: jsonResponse(AckedBatchSchema, "Per-ack outcomes"),
+    400: problemResponse("Bad batch"),
+  },
 });

@@ -93,35 +93,33 @@ export const COMMON_ERRORS = {
  * strictly (src/kv/etag.ts parsePrecondition, 400 on a form we cannot honour), so a zod pass over
  * every request header would only cost time.
  */
-function headerParam(name: string, description: string, example: string) {
+function headerParam(name: string, description: string) {
+  // No `example`: Swagger UI's "Try it out" sends a parameter's example as its value, so POST
+  // went out with both headers (400) and DELETE with an ETag no value has (412).
   return {
     name,
     in: "header" as const,
     required: false,
     description,
     schema: { type: "string" as const, maxLength: 256 },
-    example,
   };
 }
 const IF_MATCH_WRITE = headerParam(
   "if-match",
-  "Write only if the current value has this ETag (compare-and-set); `*` = only if it exists",
-  '"3q2-7wEAAAAAAAAAAAAAAA"',
+  "Write only if the current value has this ETag (compare-and-set), as GET returned it: " +
+    '`"3q2-7wEAAAAAAAAAAAAAAA"`; `*` = only if it exists',
 );
 const IF_NONE_MATCH_WRITE = headerParam(
   "if-none-match",
   "`*`: create only, fail with 412 if the key exists",
-  "*",
 );
 const IF_NONE_MATCH_READ = headerParam(
   "if-none-match",
-  "Answer 304 when the value still has this ETag",
-  '"3q2-7wEAAAAAAAAAAAAAAA"',
+  "Answer 304 when the value still has this ETag (as a previous GET returned it)",
 );
 const IF_MATCH_DELETE = headerParam(
   "if-match",
-  "Delete only if the current value has this ETag",
-  '"3q2-7wEAAAAAAAAAAAAAAA"',
+  "Delete only if the current value has this ETag (as GET returned it)",
 );
 
 export const setKeyRoute = secureRoute({

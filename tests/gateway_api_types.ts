@@ -107,10 +107,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /**
-                     * @description Answer 304 when the value still has this ETag
-                     * @example "3q2-7wEAAAAAAAAAAAAAAA"
-                     */
+                    /** @description Answer 304 when the value still has this ETag (as a previous GET returned it) */
                     "if-none-match"?: string;
                 };
                 path: {
@@ -243,15 +240,9 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /**
-                     * @description Write only if the current value has this ETag (compare-and-set); `*` = only if it exists
-                     * @example "3q2-7wEAAAAAAAAAAAAAAA"
-                     */
+                    /** @description Write only if the current value has this ETag (compare-and-set), as GET returned it: `"3q2-7wEAAAAAAAAAAAAAAA"`; `*` = only if it exists */
                     "if-match"?: string;
-                    /**
-                     * @description `*`: create only, fail with 412 if the key exists
-                     * @example *
-                     */
+                    /** @description `*`: create only, fail with 412 if the key exists */
                     "if-none-match"?: string;
                 };
                 path: {
@@ -399,10 +390,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /**
-                     * @description Delete only if the current value has this ETag
-                     * @example "3q2-7wEAAAAAAAAAAAAAAA"
-                     */
+                    /** @description Delete only if the current value has this ETag (as GET returned it) */
                     "if-match"?: string;
                 };
                 path: {

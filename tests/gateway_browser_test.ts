@@ -1,11 +1,13 @@
 /**
  * Swagger UI in a real browser (Debian chromium, headless, via playwright-core): /docs renders
- * the operations from /openapi.json with assets from our own origin only, and "Try it out" on
- * GET /healthz shows a live 200.
+ * the operations from /openapi.json with assets from our own origin only, "Try it out" on
+ * GET /healthz shows a live 200, and a newcomer's first session against a real gateway process
+ * (register, login, Authorize, then KV and jobs) works with the requests Swagger UI prefills.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { startGateway } from "./gateway_support.ts";
+import * as processes from "./jobs_processes.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = [
@@ -47,5 +49,68 @@ Deno.test("Swagger UI at /docs renders offline and Try it out on GET /healthz sh
   } finally {
     await browser.close();
     await gw.close();
+  }
+});
+
+/** Opens an operation, presses "Try it out" and "Execute" as they come; its status and body. */
+async function tryItOut(page: Page, method: string, path: string) {
+  const operation = page.locator(`.opblock-${method}`, {
+    has: page.locator(`.opblock-summary-path[data-path="${path}"]`),
+  }).first();
+  await operation.locator(".opblock-summary").click();
+  await operation.locator("button.try-out__btn").click();
+  await operation.locator("button.execute").click();
+  const response = operation.locator(".live-responses-table tr.response").first();
+  await response.waitFor();
+  const status = Number((await response.locator(".response-col_status").textContent())?.trim());
+  const body = await response.locator(".microlight").first().textContent().catch(() => "");
+  await operation.locator(".opblock-summary").click(); // collapse it again
+  return { status, body: body ?? "" };
+}
+
+Deno.test("a first session in Swagger UI works with the requests it prefills", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "helios-docs-" });
+  const port = await processes.freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const gw = processes.startGateway(await processes.writeGatewayConfig(dir, port, "every"));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    await gw.ready(base);
+    const page = await browser.newPage();
+    await page.goto(`${base}/docs`);
+    await page.locator(".opblock").first().waitFor();
+
+    assert.equal((await tryItOut(page, "post", "/api/v1/auth/register")).status, 201);
+    const login = await tryItOut(page, "post", "/api/v1/auth/login");
+    assert.equal(login.status, 200, login.body);
+    await page.locator("button.authorize").first().click();
+    await page.locator(".modal-ux input").first().fill(JSON.parse(login.body).token);
+    await page.locator(".modal-ux button.authorize").first().click();
+    await page.locator(".modal-ux button.close-modal").first().click();
+
+    // Before, POST went out with both conditional headers' examples (400) and DELETE with an
+    // example ETag (412).
+    const set = await tryItOut(page, "post", "/api/v1/kv/{key}");
+    assert.equal(set.status, 200, set.body);
+    const get = await tryItOut(page, "get", "/api/v1/kv/{key}");
+    assert.equal(get.status, 200, get.body);
+    assert.equal(JSON.parse(get.body).key, "orders/42");
+    assert.equal(JSON.parse(get.body).value, "shipped");
+    assert.equal((await tryItOut(page, "delete", "/api/v1/kv/{key}")).status, 204);
+
+    // Before, the job came from Swagger UI's sample of every field at its bounds.
+    const enqueued = await tryItOut(page, "post", "/api/v1/jobs");
+    assert.equal(enqueued.status, 201, enqueued.body);
+    const job = await (await fetch(`${base}/api/v1/jobs/${JSON.parse(enqueued.body).id}`, {
+      headers: { authorization: `Bearer ${JSON.parse(login.body).token}` },
+    })).json();
+    assert.deepEqual(
+      [job.queue, job.task, job.status, job.max_attempts, job.payload],
+      ["default", "process_data", "PENDING", 3, { task: "process_data", data: "..." }],
+    );
+  } finally {
+    await browser.close();
+    await gw.kill("SIGTERM");
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,12 +1,18 @@
 /**
  * The generated OpenAPI document: valid per @apidevtools/swagger-parser, every error response
- * is problem+json, every operation names its permission, secure ones declare bearerAuth.
+ * is problem+json, every operation names its permission, secure ones declare bearerAuth, and
+ * what Swagger UI's "Try it out" starts from is a valid request.
  */
 import assert from "node:assert/strict";
 import SwaggerParser from "@apidevtools/swagger-parser";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { createHelios } from "../src/mod.ts";
 import { liveSpec } from "./gateway_api_gen.ts";
 
 type Operation = {
+  parameters?: { name: string; in: string; example?: unknown; examples?: unknown }[];
+  requestBody?: { content: Record<string, { example?: unknown }> };
   responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
   security?: Record<string, string[]>[];
   "x-helios-permission"?: string;
@@ -57,4 +63,50 @@ Deno.test("every error response is problem+json and every operation names its pe
   assert.equal(schemes.bearerAuth.scheme, "bearer");
   const kvGet = (spec.paths as Record<string, Record<string, Operation>>)["/api/v1/kv/{key}"].get;
   assert.equal(kvGet["x-helios-permission"], "kv:read:{key}");
+});
+
+/** The spec of a whole Helios app (auth, admin, KV, jobs), as `helios serve` publishes it. */
+async function appSpec(): Promise<Record<string, unknown>> {
+  const dataDir = await Deno.makeTempDir();
+  const helios = await createHelios({ dataDir, env: { get: () => undefined } });
+  try {
+    return await (await helios.app.request("/openapi.json")).json();
+  } finally {
+    await helios.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+Deno.test("Try it out starts from valid requests: every body has an example its schema accepts", async () => {
+  const spec = await appSpec();
+  const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema(spec, "helios:spec");
+  const withBodies = operations(spec).filter(([, op]) => op.requestBody);
+  assert.ok(withBodies.length >= 20, `${withBodies.length} operations with bodies`);
+  for (const [name, op] of withBodies) {
+    const media = op.requestBody!.content["application/json"];
+    // Without an example Swagger UI fills every optional field at its bounds (a job delayed a
+    // year with one attempt, a 100 ms lease).
+    assert.ok(media?.example !== undefined, `${name} has a request example`);
+    const [method, path] = name.split(" ");
+    const pointer = ["paths", path, method.toLowerCase(), "requestBody", "content"]
+      .map((part) => part.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
+    const validate = ajv.compile({ $ref: `helios:spec#/${pointer}/application~1json/schema` });
+    assert.ok(validate(media.example), `${name}: ${JSON.stringify(validate.errors)}`);
+  }
+  // Swagger UI sends a parameter's example as its value: a conditional header with one made
+  // POST /api/v1/kv/{key} send both If-Match and If-None-Match (400), DELETE a stale ETag (412).
+  for (const [name, op] of operations(spec)) {
+    for (const parameter of op.parameters ?? []) {
+      if (parameter.in !== "header") continue;
+      assert.equal(
+        parameter.example,
+        undefined,
+        `${name}: header ${parameter.name} has no example`,
+      );
+      assert.equal(parameter.examples, undefined, `${name}: header ${parameter.name}`);
+    }
+  }
 });
