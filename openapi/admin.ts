@@ -22,6 +22,7 @@ export const RoleSchema = z.object({
 
 export const listUsersRoute = secureRoute({
   method: "get",
+  operationId: "listUsers",
   path: "/api/v1/admin/users",
   permission: "admin:read:users",
   tags: ["admin"],
@@ -40,6 +41,7 @@ export const listUsersRoute = secureRoute({
 
 export const getUserRoute = secureRoute({
   method: "get",
+  operationId: "getUser",
   path: "/api/v1/admin/users/{id}",
   permission: "admin:read:users",
   tags: ["admin"],
@@ -50,6 +52,7 @@ export const getUserRoute = secureRoute({
 
 export const patchUserRoute = secureRoute({
   method: "patch",
+  operationId: "updateUser",
   path: "/api/v1/admin/users/{id}",
   permission: "admin:write:users",
   tags: ["admin"],
@@ -63,6 +66,7 @@ export const patchUserRoute = secureRoute({
 
 export const deleteUserRoute = secureRoute({
   method: "delete",
+  operationId: "deleteUser",
   path: "/api/v1/admin/users/{id}",
   permission: "admin:write:users",
   tags: ["admin"],
@@ -73,6 +77,7 @@ export const deleteUserRoute = secureRoute({
 
 export const assignRoleRoute = secureRoute({
   method: "post",
+  operationId: "assignRole",
   path: "/api/v1/admin/users/{id}/roles",
   permission: "admin:write:users",
   tags: ["admin"],
@@ -88,6 +93,7 @@ export const assignRoleRoute = secureRoute({
 
 export const removeRoleRoute = secureRoute({
   method: "delete",
+  operationId: "removeRole",
   path: "/api/v1/admin/users/{id}/roles/{role}",
   permission: "admin:write:users",
   tags: ["admin"],
@@ -98,6 +104,7 @@ export const removeRoleRoute = secureRoute({
 
 export const listRolesRoute = secureRoute({
   method: "get",
+  operationId: "listRoles",
   path: "/api/v1/admin/roles",
   permission: "admin:read:roles",
   tags: ["admin"],
@@ -107,6 +114,7 @@ export const listRolesRoute = secureRoute({
 
 export const getRoleRoute = secureRoute({
   method: "get",
+  operationId: "getRole",
   path: "/api/v1/admin/roles/{name}",
   permission: "admin:read:roles",
   tags: ["admin"],
@@ -117,6 +125,7 @@ export const getRoleRoute = secureRoute({
 
 export const putRoleRoute = secureRoute({
   method: "put",
+  operationId: "putRole",
   path: "/api/v1/admin/roles/{name}",
   permission: "admin:write:roles",
   tags: ["admin"],
@@ -145,6 +154,7 @@ export const putRoleRoute = secureRoute({
 
 export const deleteRoleRoute = secureRoute({
   method: "delete",
+  operationId: "deleteRole",
   path: "/api/v1/admin/roles/{name}",
   permission: "admin:write:roles",
   tags: ["admin"],
@@ -159,6 +169,7 @@ export const deleteRoleRoute = secureRoute({
 
 export const rotateKeysRoute = secureRoute({
   method: "post",
+  operationId: "rotateSigningKeys",
   path: "/api/v1/admin/keys/rotate",
   permission: "admin:write:keys",
   tags: ["admin"],

@@ -55,6 +55,7 @@ const invalid = problemResponse("Invalid request body");
 
 export const registerRoute = publicRoute({
   method: "post",
+  operationId: "register",
   path: "/api/v1/auth/register",
   tags: ["auth"],
   summary: "Create an account (gets gateway.default_role)",
@@ -70,6 +71,7 @@ export const registerRoute = publicRoute({
 
 export const loginRoute = publicRoute({
   method: "post",
+  operationId: "login",
   path: "/api/v1/auth/login",
   tags: ["auth"],
   summary: "Log in with username and password",
@@ -86,6 +88,7 @@ export const loginRoute = publicRoute({
 
 export const refreshRoute = publicRoute({
   method: "post",
+  operationId: "refresh",
   path: "/api/v1/auth/refresh",
   tags: ["auth"],
   summary: "Exchange a refresh token for a new pair (rotation)",
@@ -106,6 +109,7 @@ export const refreshRoute = publicRoute({
 
 export const logoutRoute = secureRoute({
   method: "post",
+  operationId: "logout",
   path: "/api/v1/auth/logout",
   permission: "account:session",
   tags: ["auth"],
@@ -118,6 +122,7 @@ export const logoutRoute = secureRoute({
 
 export const meRoute = secureRoute({
   method: "get",
+  operationId: "getMe",
   path: "/api/v1/auth/me",
   permission: "account:read",
   tags: ["auth"],
@@ -127,6 +132,7 @@ export const meRoute = secureRoute({
 
 export const mePermissionsRoute = secureRoute({
   method: "get",
+  operationId: "getMyPermissions",
   path: "/api/v1/auth/me/permissions",
   permission: "account:read",
   tags: ["auth"],
@@ -136,6 +142,7 @@ export const mePermissionsRoute = secureRoute({
 
 export const passwordRoute = secureRoute({
   method: "put",
+  operationId: "changePassword",
   path: "/api/v1/auth/password",
   permission: "account:session",
   tags: ["auth"],
@@ -159,6 +166,7 @@ export const passwordRoute = secureRoute({
 
 export const createTokenRoute = secureRoute({
   method: "post",
+  operationId: "createApiToken",
   path: "/api/v1/auth/tokens",
   permission: "account:tokens",
   tags: ["auth"],
@@ -188,6 +196,7 @@ export const createTokenRoute = secureRoute({
 
 export const listTokensRoute = secureRoute({
   method: "get",
+  operationId: "listApiTokens",
   path: "/api/v1/auth/tokens",
   permission: "account:tokens",
   tags: ["auth"],
@@ -197,6 +206,7 @@ export const listTokensRoute = secureRoute({
 
 export const revokeTokenRoute = secureRoute({
   method: "delete",
+  operationId: "revokeApiToken",
   path: "/api/v1/auth/tokens/{id}",
   permission: "account:tokens",
   tags: ["auth"],
@@ -207,9 +217,12 @@ export const revokeTokenRoute = secureRoute({
 
 export const jwksRoute = publicRoute({
   method: "get",
+  operationId: "getJwks",
   path: "/.well-known/jwks.json",
   tags: ["auth"],
   summary: "Public keys that verify access tokens (empty with HS256)",
+  description: "The JWK set of the signing keys in use and the ones retired within a token's " +
+    "lifetime: verify Helios's access tokens in other services without calling it.",
   responses: {
     200: jsonResponse(
       z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("Jwks"),
@@ -220,6 +233,7 @@ export const jwksRoute = publicRoute({
 
 export const authzCheckRoute = secureRoute({
   method: "post",
+  operationId: "checkPermission",
   path: "/api/v1/authz/check",
   permission: "authz:check",
   tags: ["auth"],

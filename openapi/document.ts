@@ -16,6 +16,8 @@ export function documentConfig(info: DocumentInfo) {
         "`RateLimit-Policy` / `RateLimit` headers; 429 carries `Retry-After`.",
       license: { name: "MIT", identifier: "MIT" },
     },
+    // Relative: Swagger UI and generated clients call the server that served the spec.
+    servers: [{ url: "/", description: "This gateway" }],
     tags: [
       { name: "health", description: "Liveness and readiness" },
       { name: "auth", description: "Users, sessions and API tokens" },

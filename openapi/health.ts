@@ -10,9 +10,12 @@ export const ReadinessSchema = z.object({
 
 export const healthzRoute = publicRoute({
   method: "get",
+  operationId: "healthz",
   path: "/healthz",
   tags: ["health"],
   summary: "Liveness: the process is up",
+  description: "200 while the process runs and its event loop answers; for liveness probes. " +
+    "Never rate limited.",
   responses: {
     200: { description: "Alive", content: { "application/json": { schema: HealthSchema } } },
   },
@@ -20,9 +23,12 @@ export const healthzRoute = publicRoute({
 
 export const readyzRoute = publicRoute({
   method: "get",
+  operationId: "readyz",
   path: "/readyz",
   tags: ["health"],
   summary: "Readiness: storage is loaded and the node can serve",
+  description: "200 when every readiness check passes, 503 with the failing checks otherwise: " +
+    "for readiness probes and load balancers. Never rate limited.",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: ReadinessSchema } } },
     503: { description: "Not ready", content: { "application/json": { schema: ReadinessSchema } } },

@@ -254,6 +254,7 @@ const conflict = problemResponse(
 
 export const enqueueJobRoute = secureRoute({
   method: "post",
+  operationId: "enqueueJob",
   path: "/api/v1/jobs",
   tags: ["jobs"],
   summary: "Enqueue a job (any queue)",
@@ -272,6 +273,7 @@ export const enqueueJobRoute = secureRoute({
 
 export const enqueueInQueueRoute = secureRoute({
   method: "post",
+  operationId: "enqueueJobInQueue",
   path: "/api/v1/queues/{queue}/jobs",
   tags: ["jobs"],
   summary: "Enqueue a job into one queue (permission scoped to the queue)",
@@ -287,6 +289,7 @@ export const enqueueInQueueRoute = secureRoute({
 
 export const listJobsRoute = secureRoute({
   method: "get",
+  operationId: "listJobs",
   path: "/api/v1/jobs",
   tags: ["jobs"],
   summary: "List jobs by status and/or queue (cursor pages, without payloads)",
@@ -300,6 +303,7 @@ export const listJobsRoute = secureRoute({
 
 export const getJobRoute = secureRoute({
   method: "get",
+  operationId: "getJob",
   path: "/api/v1/jobs/{id}",
   tags: ["jobs"],
   summary: "A job with payload, result, progress and per-attempt error history",
@@ -310,6 +314,7 @@ export const getJobRoute = secureRoute({
 
 export const cancelJobRoute = secureRoute({
   method: "post",
+  operationId: "cancelJob",
   path: "/api/v1/jobs/{id}/cancel",
   tags: ["jobs"],
   summary: "Cancel: PENDING/SCHEDULED at once; RUNNING at the worker's next heartbeat",
@@ -324,6 +329,7 @@ export const cancelJobRoute = secureRoute({
 
 export const retryJobRoute = secureRoute({
   method: "post",
+  operationId: "retryJob",
   path: "/api/v1/jobs/{id}/retry",
   tags: ["jobs"],
   summary: "Retry: DEAD/CANCELLED get a new round of attempts; SCHEDULED runs now",
@@ -334,6 +340,7 @@ export const retryJobRoute = secureRoute({
 
 export const claimJobsRoute = secureRoute({
   method: "post",
+  operationId: "claimJobs",
   path: "/api/v1/jobs/claim",
   tags: ["jobs"],
   summary: "Worker: lease a batch of jobs (long-poll up to wait_ms)",
@@ -354,6 +361,7 @@ export const claimJobsRoute = secureRoute({
 
 export const heartbeatJobRoute = secureRoute({
   method: "post",
+  operationId: "heartbeatJob",
   path: "/api/v1/jobs/{id}/heartbeat",
   tags: ["jobs"],
   summary: "Worker: extend the lease, report progress, learn about cancellation",
@@ -368,6 +376,7 @@ export const heartbeatJobRoute = secureRoute({
 
 export const ackJobRoute = secureRoute({
   method: "post",
+  operationId: "ackJob",
   path: "/api/v1/jobs/{id}/ack",
   tags: ["jobs"],
   summary: "Worker: the attempt succeeded",
@@ -378,6 +387,7 @@ export const ackJobRoute = secureRoute({
 
 export const nackJobRoute = secureRoute({
   method: "post",
+  operationId: "nackJob",
   path: "/api/v1/jobs/{id}/nack",
   tags: ["jobs"],
   summary: "Worker: the attempt failed (retried by policy, or dead-lettered)",
@@ -398,6 +408,7 @@ export const nackJobRoute = secureRoute({
 
 export const releaseJobRoute = secureRoute({
   method: "post",
+  operationId: "releaseJob",
   path: "/api/v1/jobs/{id}/release",
   tags: ["jobs"],
   summary: "Worker: give the job back without counting the attempt (shutdown)",
@@ -408,6 +419,7 @@ export const releaseJobRoute = secureRoute({
 
 export const listQueuesRoute = secureRoute({
   method: "get",
+  operationId: "listQueues",
   path: "/api/v1/queues",
   tags: ["jobs"],
   summary: "Queues with depth per status and the oldest pending job's age",
@@ -417,6 +429,7 @@ export const listQueuesRoute = secureRoute({
 
 export const listDeadRoute = secureRoute({
   method: "get",
+  operationId: "listDeadJobs",
   path: "/api/v1/queues/{queue}/dead",
   tags: ["jobs"],
   summary: "The queue's dead-letter queue (oldest first)",
@@ -427,6 +440,7 @@ export const listDeadRoute = secureRoute({
 
 export const redriveDeadRoute = secureRoute({
   method: "post",
+  operationId: "redriveDeadJobs",
   path: "/api/v1/queues/{queue}/dead/redrive",
   tags: ["jobs"],
   summary: "Move DEAD jobs back to PENDING, keeping payload and history",
@@ -439,6 +453,7 @@ export const redriveDeadRoute = secureRoute({
 
 export const purgeDeadRoute = secureRoute({
   method: "post",
+  operationId: "purgeDeadJobs",
   path: "/api/v1/queues/{queue}/dead/purge",
   tags: ["jobs"],
   summary: "Delete DEAD jobs (oldest first)",
@@ -487,6 +502,7 @@ export const AckedBatchSchema = z.object({
 
 export const enqueueBatchRoute = secureRoute({
   method: "post",
+  operationId: "enqueueJobBatch",
   path: "/api/v1/jobs/batch",
   tags: ["jobs"],
   summary: "Enqueue up to 1000 jobs in one request (one store transaction)",
@@ -504,6 +520,7 @@ export const enqueueBatchRoute = secureRoute({
 
 export const ackBatchRoute = secureRoute({
   method: "post",
+  operationId: "ackJobBatch",
   path: "/api/v1/jobs/ack",
   tags: ["jobs"],
   summary: "Worker: ack up to 256 attempts in one request",

@@ -124,6 +124,7 @@ const IF_MATCH_DELETE = headerParam(
 
 export const setKeyRoute = secureRoute({
   method: "post",
+  operationId: "setKey",
   path: "/api/v1/kv/{key}",
   permission: "kv:write:{key}",
   tags: ["kv"],
@@ -159,6 +160,7 @@ export const setKeyRoute = secureRoute({
 
 export const getKeyRoute = secureRoute({
   method: "get",
+  operationId: "getKey",
   path: "/api/v1/kv/{key}",
   permission: "kv:read:{key}",
   tags: ["kv"],
@@ -184,6 +186,7 @@ export const getKeyRoute = secureRoute({
 
 export const deleteKeyRoute = secureRoute({
   method: "delete",
+  operationId: "deleteKey",
   path: "/api/v1/kv/{key}",
   permission: "kv:delete:{key}",
   tags: ["kv"],
@@ -200,6 +203,7 @@ export const deleteKeyRoute = secureRoute({
 
 export const listKeysRoute = secureRoute({
   method: "get",
+  operationId: "listKeys",
   path: "/api/v1/kv",
   permission: "kv:list",
   tags: ["kv"],

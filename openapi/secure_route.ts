@@ -82,6 +82,7 @@ export function publicRoute<P extends string, R extends Omit<RouteConfig, "path"
   const route = createRoute(
     {
       ...config,
+      security: [], // stated, so linters and SDK generators know no credentials are sent
       responses: gatewayResponses(config),
       [PERMISSION_EXTENSION]: PUBLIC_PERMISSION,
     } as R,

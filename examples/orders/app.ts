@@ -23,6 +23,7 @@ type Order = z.infer<typeof Order>;
 
 export const createOrder = requirePermission("orders:create", {
   method: "post",
+  operationId: "createOrder", // the method name in generated SDKs
   path: "/api/v1/orders",
   tags: ["orders"],
   summary: "Place an order (confirmed in the background)",
@@ -32,6 +33,7 @@ export const createOrder = requirePermission("orders:create", {
 
 export const getOrder = requirePermission("orders:read:{id}", {
   method: "get",
+  operationId: "getOrder",
   path: "/api/v1/orders/{id}",
   tags: ["orders"],
   summary: "Get an order",
