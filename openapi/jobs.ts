@@ -23,7 +23,8 @@ export const JOB_STATUS_VALUES = [
 /** Longest long-poll of a claim; below the gateway's request timeout. */
 export const CLAIM_WAIT_MS_MAX = 20_000;
 
-const QueueName = z.string().regex(QUEUE).openapi({ example: "emails" });
+// "default": where the README's job goes, so Try it out lists and claims what it enqueued.
+const QueueName = z.string().regex(QUEUE).openapi({ example: "default" });
 const JobStatus = z.enum(JOB_STATUS_VALUES).openapi({ example: "PENDING" });
 const WorkerId = z.string().min(1).max(128).openapi({ example: "worker-1" });
 const Attempt = z.number().int().min(1).max(100).openapi({

@@ -108,6 +108,10 @@ Deno.test("a first session in Swagger UI works with the requests it prefills", a
       [job.queue, job.task, job.status, job.max_attempts, job.payload],
       ["default", "process_data", "PENDING", 3, { task: "process_data", data: "..." }],
     );
+    // The list's prefilled filters (status PENDING, queue "default") show it.
+    const listed = await tryItOut(page, "get", "/api/v1/jobs");
+    assert.equal(listed.status, 200, listed.body);
+    assert.ok(JSON.parse(listed.body).jobs.some((j: { id: string }) => j.id === job.id));
   } finally {
     await browser.close();
     await gw.kill("SIGTERM");
