@@ -4,6 +4,8 @@
  * metrics listener; proxy metrics on /metrics.
  */
 import assert from "node:assert/strict";
+import { localGatewayRoutes } from "../src/cli/proxy.ts";
+import { configSchema } from "../src/config/schema.ts";
 import { eventually, startUpstream, waitForLine } from "./proxy_harness.ts";
 
 const main = new URL("../main.ts", import.meta.url).pathname;
@@ -119,13 +121,46 @@ Deno.test("helios proxy --routes: reload on file change and SIGHUP; admin with t
   }
 });
 
-Deno.test("helios proxy without routes or backends is a usage error", async () => {
+Deno.test("helios proxy without routes or backends fronts the local gateway", async () => {
+  // The README runs `helios proxy --listen :8080` alone (it exited 2 before): the proxy goes in
+  // front of gateway.listen, reached on loopback when that is a wildcard address.
+  const gateway = await startUpstream("GW");
+  const helios = await startHelios([], { HELIOS_GATEWAY__LISTEN: `:${gateway.port}` });
+  try {
+    const response = await fetch(`${helios.proxyUrl}/api/v1/kv/x`);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "GW");
+    assert.ok(helios.lines.some((line) =>
+      line.includes("proxying to the local gateway") &&
+      line.includes(`http://127.0.0.1:${gateway.port}`)
+    ));
+  } finally {
+    assert.equal((await helios.stop()).code, 0);
+    await gateway.kill();
+  }
+});
+
+Deno.test("the local gateway's routes: loopback for a wildcard listen, https with TLS, /healthz", () => {
+  const routes = (gateway: Record<string, unknown>) => {
+    const upstream = localGatewayRoutes(configSchema.parse({ gateway })).upstreams.gateway;
+    return [upstream.targets[0].url, upstream.health_check.path];
+  };
+  assert.deepEqual(routes({ listen: ":8443" }), ["http://127.0.0.1:8443", "/healthz"]);
+  assert.deepEqual(routes({ listen: "[::]:9443" }), ["http://[::1]:9443", "/healthz"]);
+  assert.deepEqual(routes({ listen: "10.0.0.5:8443" })[0], "http://10.0.0.5:8443");
+  assert.deepEqual(
+    routes({ listen: "127.0.0.1:8443", tls_enabled: true, tls_cert: "c.pem", tls_key: "k.pem" })[0],
+    "https://127.0.0.1:8443",
+  );
+});
+
+Deno.test("helios proxy with a missing routes file is a usage error", async () => {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, "proxy"],
+    args: ["run", "-A", main, "proxy", "--routes", "/nonexistent/routes.yaml"],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).output();
   assert.equal(output.code, 2);
-  assert.match(new TextDecoder().decode(output.stderr), /--backend URL/);
+  assert.match(new TextDecoder().decode(output.stderr), /not found/);
 });

@@ -1,9 +1,11 @@
 /**
  * `helios proxy`: the reverse proxy. Routes come from `proxy.routes_file` (`--routes FILE`) or,
- * for a quick start, from `--backend URL` (repeatable: one pool behind "/"). The admin API sits
- * on the metrics listener under /proxy; the routes file reloads on change and on SIGHUP.
+ * for a quick start, from `--backend URL` (repeatable: one pool behind "/"); with neither, it
+ * fronts the local gateway (`gateway.listen`), as the README's `helios proxy --listen :8080` does.
+ * The admin API sits on the metrics listener under /proxy; the routes file reloads on change and
+ * on SIGHUP.
  */
-import { parseHostPort } from "../lib/address.ts";
+import { formatHostPort, parseHostPort } from "../lib/address.ts";
 import { parseDurationMs } from "../lib/duration.ts";
 import {
   backendsConfig,
@@ -13,6 +15,7 @@ import {
   RoutesConfigError,
   type RoutesFile,
   type RoutesReloader,
+  validateRoutes,
   watchRoutesFile,
 } from "../proxy/mod.ts";
 import { type Command, EXIT_USAGE } from "./command.ts";
@@ -64,11 +67,16 @@ export const proxyCommand: Command = {
     const backends = (flags.values.backend ?? []) as string[];
     const file = loadRoutes(config, backends, io);
     if (file === null) return EXIT_USAGE;
-    return await runProxy(config, file);
+    return await runProxy(config, file ?? localGatewayRoutes(config), file === undefined);
   },
 };
 
-function loadRoutes(config: HeliosConfig, backends: string[], io: CliIo): RoutesFile | null {
+/** The routes file or --backend pool; undefined when neither is given, null after an error. */
+function loadRoutes(
+  config: HeliosConfig,
+  backends: string[],
+  io: CliIo,
+): RoutesFile | null | undefined {
   try {
     if (config.proxy.routes_file !== "") {
       return parseRoutesText(
@@ -88,13 +96,41 @@ function loadRoutes(config: HeliosConfig, backends: string[], io: CliIo): Routes
     }
     throw error;
   }
-  io.err("helios proxy: give a routes file (--routes FILE or proxy.routes_file) or --backend URL");
-  return null;
+  return undefined;
 }
 
-async function runProxy(config: HeliosConfig, file: RoutesFile): Promise<number> {
+/**
+ * One pool behind "/" with the gateway of this config as its target (a wildcard listen address is
+ * reached on loopback), health-checked on /healthz: the README's diagram puts the proxy in front
+ * of the gateway.
+ */
+export function localGatewayRoutes(config: HeliosConfig): RoutesFile {
+  const listen = parseHostPort(config.gateway.listen)!;
+  const hostname = listen.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : listen.hostname === "::"
+    ? "::1"
+    : listen.hostname;
+  const scheme = config.gateway.tls_enabled ? "https" : "http";
+  const url = `${scheme}://${formatHostPort({ hostname, port: listen.port })}`;
+  return validateRoutes({
+    upstreams: { gateway: { targets: [{ url }], health_check: { path: "/healthz" } } },
+    routes: [{ name: "gateway", upstream: "gateway" }],
+  }, `the local gateway (gateway.listen ${config.gateway.listen})`);
+}
+
+async function runProxy(
+  config: HeliosConfig,
+  file: RoutesFile,
+  toLocalGateway: boolean,
+): Promise<number> {
   const daemon = createDaemon("proxy", config);
   const logger = daemon.logger;
+  if (toLocalGateway) {
+    logger.info("No routes file or --backend: proxying to the local gateway", {
+      target: file.upstreams.gateway.targets[0].url,
+    });
+  }
   const proxy = new ProxyService({
     file,
     logger: logger.child("proxy"),
