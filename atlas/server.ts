@@ -107,7 +107,7 @@ const NOOP_LOGGER: ServerLogger = { info() {}, warn() {}, error() {} };
 
 export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   const hostname = options.hostname ?? "127.0.0.1";
-  const listener = Deno.listen({ hostname, port: options.port ?? 6379, transport: "tcp" });
+  const listener = listenResp(hostname, options.port ?? 6379);
   const ctx = createContext(options, hostname, (listener.addr as Deno.NetAddr).port);
   const badEvents = ctx.keyspaceEvents.configure(options.notifyKeyspaceEvents ?? "");
   if (badEvents !== null) {
@@ -326,3 +326,25 @@ function statsView(ctx: ServerContext): AtlasServerStats {
 }
 
 export { isLoopback };
+
+/**
+ * Deno.listen with the address in a bind failure's message (same error class): Deno's says only
+ * "Address already in use", and `helios` prints this one line instead of a stack.
+ */
+function listenResp(hostname: string, port: number): Deno.TcpListener {
+  try {
+    return Deno.listen({ hostname, port, transport: "tcp" });
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
+    ) {
+      throw error;
+    }
+    const address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+    const reason = error instanceof Deno.errors.AddrInUse
+      ? "address already in use"
+      : "address not available on this host";
+    const ErrorClass = error.constructor as new (message: string, options?: ErrorOptions) => Error;
+    throw new ErrorClass(`cannot listen on ${address} (resp): ${reason}`, { cause: error });
+  }
+}

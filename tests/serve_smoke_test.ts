@@ -45,3 +45,47 @@ Deno.test("helios serve: healthz, a promtool-clean /metrics, and a clean Ctrl-C"
     assert.ok(helios.lines.some((line) => line.message === "Stopped"));
   }
 });
+
+Deno.test("a port already taken: one line naming the listener and its address, exit 1", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "helios-taken-" });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const address = `127.0.0.1:${(taken.addr as Deno.NetAddr).port}`;
+  const run = async (args: string[]) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, ...args],
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    return { code: output.code, stderr: new TextDecoder().decode(output.stderr).trim() };
+  };
+  try {
+    // Before, an uncaught AddrInUse with a stack trace and neither the listener nor the address.
+    const resp = await run([
+      "atlasd",
+      ...["--data-dir", dataDir, "--listen", address, "--metrics-listen", "127.0.0.1:0"],
+    ]);
+    assert.equal(resp.code, 1);
+    assert.equal(
+      resp.stderr,
+      `helios atlasd: cannot listen on ${address} (resp): address already in use`,
+    );
+    const metrics = await run([
+      "gateway",
+      ...["--data-dir", dataDir, "--listen", "127.0.0.1:0", "--metrics-listen", address],
+    ]);
+    assert.equal(metrics.code, 1);
+    assert.match(metrics.stderr, new RegExp(`cannot listen on ${address} \\(metrics\\)`));
+    assert.doesNotMatch(metrics.stderr, /Uncaught|at /);
+    const raft = await run([
+      "atlasd",
+      ...["--data-dir", dataDir, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+      ...["--raft", "--raft-node-id", "n1", "--raft-addr", address],
+    ]);
+    assert.equal(raft.code, 1);
+    assert.match(raft.stderr, new RegExp(`cannot listen on ${address} \\(raft\\)`));
+  } finally {
+    taken.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -4,6 +4,7 @@
  */
 import { type CliIo, type Command, EXIT_USAGE } from "./command.ts";
 import { formatFlags, parseFlags, UsageError } from "./flags.ts";
+import { isListenFailure } from "../lib/listen_error.ts";
 import { reportConfigError } from "./runtime.ts";
 import { commands } from "./registry.ts";
 
@@ -61,6 +62,10 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     if (error instanceof UsageError) {
       io.err(`helios ${command.name}: ${error.message}\n\n${commandUsage(command)}`);
       return EXIT_USAGE;
+    }
+    if (isListenFailure(error)) {
+      io.err(`helios ${command.name}: ${error.message}`);
+      return 1; // as redis-server does when it cannot bind
     }
     throw error;
   }

@@ -13,6 +13,7 @@ import {
   type RaftNodeHooks,
   WebSocketTransport,
 } from "../../raft/mod.ts";
+import { explainListenError } from "../lib/listen_error.ts";
 import type { Logger } from "../observability/logger.ts";
 import { encodeEntry } from "./command_codec.ts";
 import { LeaderForwarder } from "./forwarder.ts";
@@ -147,7 +148,11 @@ export class ClusterNode {
   ): Promise<{ cluster: ClusterNode; raftAddress: string }> {
     let raftAddress = "";
     const cluster = new ClusterNode(options, (address) => (raftAddress = address));
-    await cluster.node.start();
+    try {
+      await cluster.node.start();
+    } catch (failure) {
+      throw explainListenError(failure, "raft", options.raftListen);
+    }
     cluster.#ticker = setInterval(() => cluster.#leaderTick(), EXPIRY_TICK_MS);
     return { cluster, raftAddress };
   }

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import { formatHostPort, type HostPort } from "./address.ts";
+import { explainListenError } from "./listen_error.ts";
 
 export interface ListeningServer {
   /** The bound address (the real port when 0 was asked for). */
@@ -29,24 +30,25 @@ export interface ServeHttpOptions {
 export function serveHttp(options: ServeHttpOptions): ListeningServer {
   const abort = new AbortController();
   let bound: HostPort = options.address;
-  const server = Deno.serve({
-    hostname: options.address.hostname,
-    port: options.address.port,
-    signal: abort.signal,
-    ...(options.tls ?? {}),
-    onListen: (addr) => {
-      bound = { hostname: addr.hostname, port: addr.port };
-      options.logger.info("Listening", {
-        listener: options.name,
-        address: formatHostPort(bound),
-        tls: Boolean(options.tls),
-      });
-    },
-    onError: (error) => {
-      options.logger.error("Unhandled HTTP error", { listener: options.name, error });
-      return new Response("Internal Server Error", { status: 500 });
-    },
-  }, options.handler);
+  const server = listening(options, () =>
+    Deno.serve({
+      hostname: options.address.hostname,
+      port: options.address.port,
+      signal: abort.signal,
+      ...(options.tls ?? {}),
+      onListen: (addr) => {
+        bound = { hostname: addr.hostname, port: addr.port };
+        options.logger.info("Listening", {
+          listener: options.name,
+          address: formatHostPort(bound),
+          tls: Boolean(options.tls),
+        });
+      },
+      onError: (error) => {
+        options.logger.error("Unhandled HTTP error", { listener: options.name, error });
+        return new Response("Internal Server Error", { status: 500 });
+      },
+    }, options.handler));
   bound = { hostname: server.addr.hostname, port: server.addr.port };
   return {
     get address() {
@@ -67,4 +69,12 @@ export function serveHttp(options: ServeHttpOptions): ListeningServer {
       await server.finished;
     },
   };
+}
+
+function listening(options: ServeHttpOptions, serve: () => Deno.HttpServer<Deno.NetAddr>) {
+  try {
+    return serve();
+  } catch (error) {
+    throw explainListenError(error, options.name, options.address);
+  }
 }
