@@ -142,7 +142,12 @@ export function parseFlags(
   }
   let parsed;
   try {
-    parsed = parseArgs({ args, options, allowPositionals, strict: true });
+    parsed = parseArgs({
+      args: explicitBooleans(args, specs),
+      options,
+      allowPositionals,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -162,6 +167,28 @@ export function parseFlags(
     });
   }
   return { values: parsed.values, positionals: parsed.positionals, overrides };
+}
+
+/**
+ * `--raft=true` / `--raft=false` as the original Helios README writes them: the value of a boolean
+ * flag given explicitly (node:util parseArgs refuses any value on a boolean).
+ */
+function explicitBooleans(args: string[], specs: FlagSpec[]): string[] {
+  const booleans = new Set(specs.filter((s) => s.type === "boolean").map((s) => `--${s.name}`));
+  const out: string[] = [];
+  for (const [i, arg] of args.entries()) {
+    if (arg === "--") return [...out, ...args.slice(i)];
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : "";
+    if (!booleans.has(name)) {
+      out.push(arg);
+      continue;
+    }
+    const value = arg.slice(eq + 1).toLowerCase();
+    if (value === "true") out.push(name);
+    else if (value !== "false") throw new UsageError(`Option '${name}' takes true or false`);
+  }
+  return out;
 }
 
 export function formatFlags(specs: FlagSpec[]): string {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { CliIo } from "./command.ts";
+import { parseFlags } from "./flags.ts";
 import { runCli } from "./mod.ts";
 import { commands } from "./registry.ts";
 
@@ -106,4 +107,13 @@ Deno.test("health exits 0 on a 2xx endpoint and 1 otherwise", async () => {
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("a boolean flag takes an explicit true or false (--raft=true, as the original README)", () => {
+  const specs = commands.find((c) => c.name === "atlasd")!.flags;
+  assert.equal(parseFlags(["--raft=true"], specs, false).values.raft, true);
+  assert.equal(parseFlags(["--raft=TRUE", "--raft-node-id=n1"], specs, false).values.raft, true);
+  assert.equal(parseFlags(["--raft=false"], specs, false).values.raft, undefined);
+  assert.throws(() => parseFlags(["--raft=yes"], specs, false), /'--raft' takes true or false/);
+  assert.equal(parseFlags(["--data-dir=a=b"], specs, false).values["data-dir"], "a=b");
 });
