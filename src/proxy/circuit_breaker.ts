@@ -68,6 +68,11 @@ export class CircuitBreaker {
     return NORMAL;
   }
 
+  /** Gives back a token without an outcome (a half-open probe slot is freed). */
+  forget(token: BreakerToken): void {
+    if (token === PROBE) this.probesInFlight = Math.max(0, this.probesInFlight - 1);
+  }
+
   record(token: BreakerToken, success: boolean): void {
     if (token === PROBE) this.probesInFlight = Math.max(0, this.probesInFlight - 1);
     if (this.stateNow === "half_open") {

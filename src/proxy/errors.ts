@@ -26,8 +26,16 @@ export const upstreamTimeout = (upstream: string) =>
 export const upstreamFailed = (upstream: string, reason: string) =>
   new BadGatewayError(`Upstream "${upstream}" failed: ${reason}`, "upstream_failed");
 
-/** How one attempt failed, which decides retry and the status sent to the client. */
-export type FailureKind = "connect" | "timeout" | "other";
+/**
+ * How one attempt failed, which decides retry and the status sent to the client. "client": the
+ * client's request body broke off or was malformed — not the target's failure.
+ */
+export type FailureKind = "connect" | "timeout" | "other" | "client";
+
+export const badRequestBody = () =>
+  new AppError("bad_request", 400, "Bad request", {
+    detail: "The request body could not be read from the client",
+  });
 
 export function classifyFetchError(error: unknown, timedOut: boolean): FailureKind {
   if (timedOut) return "timeout";

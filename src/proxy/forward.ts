@@ -6,6 +6,7 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import {
+  badRequestBody,
   classifyFetchError,
   type FailureKind,
   noTarget,
@@ -65,6 +66,7 @@ export async function forward(
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0) {
       // Never resend a body an upstream may have received; a refused connection received none.
+      if (last !== null && !last.ok && last.kind === "client") break;
       const connectFailed = last !== null && !last.ok && last.kind === "connect";
       const safe = retryableMethod && (body === null || body.mayResend(connectFailed));
       if (!safe || !upstream.budget.tryRetry()) break;
@@ -103,10 +105,13 @@ export async function forward(
       last = await attemptFetch(deps, upstream, lease, outbound, body, canRetry);
     }
     if (last.ok) return counted(deps, route, last.reply);
-    lease.target.lastError = last.reason;
+    if (last.kind !== "client") lease.target.lastError = last.reason;
   }
   if (last === null) {
     return counted(deps, route, await fail(body, outbound, noTarget(upstream.name)));
+  }
+  if (last.kind === "client") {
+    return counted(deps, route, await fail(body, outbound, badRequestBody()));
   }
   deps.logger.warn("Upstream request failed", {
     request_id: outbound.requestId,
@@ -189,6 +194,11 @@ async function attemptFetch(
   } catch (error) {
     clearTimeout(headerTimer);
     outbound.signal?.removeEventListener("abort", onClientAbort);
+    if (body !== null && body.clientFailed && !timedOut) {
+      // The client's body broke off or was malformed: nothing the target did wrong.
+      upstream.release(lease, null);
+      return { ok: false, kind: "client", reason: String(error) };
+    }
     upstream.release(lease, false);
     const kind = classifyFetchError(error, timedOut);
     return { ok: false, kind, reason: kind === "timeout" ? "timeout" : String(error) };

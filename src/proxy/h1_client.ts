@@ -63,8 +63,26 @@ export class H1Pool {
   }
 
   private release(pooled: PooledConn): void {
-    if (this.closed || this.idle.length >= IDLE_CONNECTIONS_MAX) pooled.close();
-    else this.idle.push(pooled);
+    if (this.closed || this.idle.length >= IDLE_CONNECTIONS_MAX) {
+      pooled.close();
+    } else {
+      pooled.watch();
+      this.idle.push(pooled);
+    }
+  }
+
+  /**
+   * An idle connection to reuse, or null. One on which the upstream sent anything (or which it
+   * closed) while idle is dropped: those bytes belong to no request, and read as the next
+   * answer they would hand one client's request another response (response queue poisoning).
+   */
+  private takeIdle(): PooledConn | null {
+    for (;;) {
+      const pooled = this.idle.pop();
+      if (pooled === undefined) return null;
+      if (!pooled.spoiled) return pooled;
+      pooled.close();
+    }
   }
 
   private async connect(timeoutMs: number): Promise<Deno.TcpConn> {
@@ -103,20 +121,21 @@ export class H1Pool {
     onBodyDone: (ok: boolean) => void,
   ): Promise<H1Exchange> {
     for (let attempt = 0;; attempt++) {
-      const reused = this.idle.length > 0 && attempt === 0;
-      const pooled = reused
-        ? this.idle.pop()!
-        : new PooledConn(await this.connect(connectTimeoutMs));
+      const idle = attempt === 0 ? this.takeIdle() : null;
+      const reused = idle !== null;
+      const pooled = idle ?? new PooledConn(await this.connect(connectTimeoutMs));
       const conn = pooled.conn;
       pooled.armHeaderDeadline(headerTimeoutMs);
+      // A reused connection already has a read pending into its buffer (PooledConn.watch):
+      // the answer arrives through it, so the head is written from a buffer of its own.
+      let pending = pooled.takeIdleRead();
       let buffer: Uint8Array = pooled.buffer;
       let filled = 0;
-      let parsed: ParsedHead;
+      let parsed!: ParsedHead;
       try {
-        // The head is written from the connection's read buffer: the answer is read into it
-        // only after the write completed (no buffer allocated per request).
-        const head = headText.length <= buffer.length
-          ? buffer.subarray(0, latin1Into(headText, buffer, 0))
+        const out = pooled.out;
+        const head = headText.length <= out.length
+          ? out.subarray(0, latin1Into(headText, out, 0))
           : latin1Bytes(headText);
         let written: number;
         try {
@@ -125,12 +144,18 @@ export class H1Pool {
           throw new StaleConnection(`write failed: ${(error as Error).message}`);
         }
         if (written < head.length) await writeAll(conn, head.subarray(written));
+        let end = -1;
         for (;;) {
           if (filled === buffer.length) buffer = pooled.growBuffer();
           let n: number | null;
           try {
             // The whole buffer when it is empty (the common case): no view to allocate.
-            n = await conn.read(filled === 0 ? buffer : buffer.subarray(filled));
+            if (pending !== null) {
+              n = await pending;
+              pending = null;
+            } else {
+              n = await conn.read(filled === 0 ? buffer : buffer.subarray(filled));
+            }
           } catch (error) {
             const message = `read failed: ${(error as Error).message}`;
             if (filled === 0) throw new StaleConnection(message);
@@ -142,16 +167,20 @@ export class H1Pool {
           }
           const from = filled - 3;
           filled += n;
-          const end = findHeadEnd(buffer, from, filled);
-          if (end < 0) continue;
-          parsed = parseHeadBytes(buffer, end) ?? parseHead(latin1(buffer, 0, end - 4), end);
-          if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
-            // Informational (100 Continue, 103 Early Hints): skip it and read the final head.
+          end = findHeadEnd(buffer, from, filled);
+          // Informational answers (100 Continue, 103 Early Hints) are skipped; the final head
+          // may have come in the same read.
+          while (end >= 0) {
+            parsed = parseHeadBytes(buffer, end) ?? parseHead(latin1(buffer, 0, end - 4), end);
+            if (parsed.status >= 200) break;
+            // The fast path never asks to upgrade: a 101 would turn the connection into
+            // something the client was never offered.
+            if (parsed.status === 101) throw new UpstreamError("unrequested 101", "other");
             buffer.copyWithin(0, end, filled);
             filled -= end;
-            continue;
+            end = findHeadEnd(buffer, 0, filled);
           }
-          break;
+          if (end >= 0) break;
         }
       } catch (error) {
         pooled.close();
@@ -251,11 +280,40 @@ export class H1Pool {
  */
 class PooledConn {
   buffer: Uint8Array = new Uint8Array(16 * 1024);
+  /** Request heads are written from here (the read buffer may have a read pending). */
+  readonly out = new Uint8Array(4096);
   /** Set when the header deadline fired (it closed the connection). */
   timedOut = false;
   headerDeadline: Deadline | null = null;
+  /** While idle in the pool: a read into `buffer`, the next request's answer when reused. */
+  private idleRead: Promise<number | null> | null = null;
+  /** The idle read settled while idle: the upstream sent bytes or closed; never reuse. */
+  spoiled = false;
 
   constructor(readonly conn: Deno.TcpConn) {}
+
+  /**
+   * Starts the idle read (nginx's keepalive close handler, Go's background read). Its
+   * settled-handler is registered before the request that reuses the connection awaits the
+   * same promise, so it always runs first and sees the read as taken.
+   */
+  watch(): void {
+    this.spoiled = false;
+    const read = this.conn.read(this.buffer);
+    this.idleRead = read;
+    read.then(this.settledWhileIdle, this.settledWhileIdle);
+  }
+
+  private settledWhileIdle = (): void => {
+    if (this.idleRead !== null) this.spoiled = true;
+  };
+
+  /** The pending idle read, handed to the request reusing the connection (null if new). */
+  takeIdleRead(): Promise<number | null> | null {
+    const read = this.idleRead;
+    this.idleRead = null;
+    return read;
+  }
 
   armHeaderDeadline(ms: number): void {
     if (this.headerDeadline === null) {
@@ -318,9 +376,18 @@ interface ParsedHead {
   keepAlive: boolean;
 }
 
+/**
+ * The index after the blank line ending a head ("\r\n\r\n"), or -1. Two LFs in a row end it
+ * too, so that a head with bare LFs fails at once (lineEnd) instead of waiting for the
+ * response-header timeout.
+ */
 function findHeadEnd(buffer: Uint8Array, from: number, to: number): number {
   for (let i = Math.max(3, from); i < to; i++) {
-    if (buffer[i] === 10 && buffer[i - 1] === 13 && buffer[i - 2] === 10 && buffer[i - 3] === 13) {
+    if (
+      buffer[i] === 10 &&
+      (buffer[i - 1] === 10 ||
+        (buffer[i - 1] === 13 && buffer[i - 2] === 10 && buffer[i - 3] === 13))
+    ) {
       return i + 1;
     }
   }
@@ -350,23 +417,32 @@ function droppedName(buf: Uint8Array, from: number, to: number): string | null {
 }
 
 /**
- * The common case without strings: the status line and every kept header line are copied as
- * bytes; only dropped names are looked at closely. Returns null (the caller parses text) when
- * Connection lists names to drop beyond close/keep-alive.
+ * Validates the whole head and, in the common case, copies the status line and every kept
+ * header line as bytes without building strings; only dropped names are looked at closely.
+ * Returns null (the caller then parses the validated head as text) when Connection lists names
+ * to drop beyond close/keep-alive.
+ *
+ * What is passed on must be exactly what was framed here (RFC 9112 §2.2, §5, RFC 9110 §5.5): a
+ * header name that is not a token (" Content-Length", "Content-Length :", obs-fold), a NUL or a
+ * bare CR anywhere, or a malformed status line fails the exchange (502) rather than reaching the
+ * client, whose parser could read them as framing or as a second response. The status line
+ * leaves with this proxy's own version (HTTP/1.1), which is what its framing is written for.
  */
 function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
   let eol = lineEnd(buf, 0, end);
   if (
     eol < 12 || buf[0] !== 72 || buf[1] !== 84 || buf[2] !== 84 || buf[3] !== 80 ||
-    buf[4] !== 47 || buf[5] !== 49 || buf[6] !== 46 || buf[8] !== 32
+    buf[4] !== 47 || buf[5] !== 49 || buf[6] !== 46 || !(buf[7] >= 48 && buf[7] <= 57) ||
+    buf[8] !== 32 || (eol > 12 && buf[12] !== 32)
   ) {
     throw new UpstreamError("malformed status line", "other");
   }
   const status = digit(buf[9]) * 100 + digit(buf[10]) * 10 + digit(buf[11]);
   if (!(status >= 100 && status <= 599)) throw new UpstreamError("malformed status", "other");
-  let keepAlive = buf[7] === 49;
+  let keepAlive = buf[7] !== 48;
   let contentLength = -1;
   let chunked = false;
+  let textNeeded = false;
   const out = allocBytes(end);
   let o = 0;
   // Kept lines are copied in runs: [run, pos) is kept and not yet copied.
@@ -374,7 +450,11 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
   for (let pos = eol + 2; pos < end - 2; pos = eol + 2) {
     eol = lineEnd(buf, pos, end);
     let colon = pos;
-    while (colon < eol && buf[colon] !== 58) colon++;
+    for (; colon < eol; colon++) {
+      const b = buf[colon];
+      if (b === 58) break;
+      if (b >= 128 || TCHAR[b] === 0) throw new UpstreamError("malformed header name", "other");
+    }
     if (colon === pos || colon === eol) throw new UpstreamError("malformed header line", "other");
     const name = droppedName(buf, pos, colon);
     if (name === null) continue;
@@ -391,18 +471,25 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
     }
     const value = latin1(buf, colon + 1, eol).trim().toLowerCase();
     if (name === "transfer-encoding") {
-      chunked = value.split(",").map((t) => t.trim()).includes("chunked");
+      // Only "chunked", once. Another coding ("gzip, chunked") would reach the client
+      // decoded of its chunks but still coded, with no header saying so.
+      if (chunked || value !== "chunked") {
+        throw new UpstreamError("unsupported transfer-encoding", "other");
+      }
+      chunked = true;
     } else if (name === "connection") {
       for (const token of value.split(",")) {
         const t = token.trim();
         if (t === "close") keepAlive = false;
         else if (t === "keep-alive") keepAlive = true;
-        else if (t !== "") return null;
+        else if (t !== "") textNeeded = true;
       }
     }
   }
+  if (textNeeded) return null;
   copyRange(buf, run, end - 2, out, o);
   o += end - 2 - run;
+  out[7] = 49; // HTTP/1.1
   return {
     status,
     statusText: "",
@@ -411,7 +498,9 @@ function parseHeadBytes(buf: Uint8Array, end: number): ParsedHead | null {
     headBytes: end,
     contentLength: chunked ? -1 : contentLength,
     chunked,
-    keepAlive,
+    // Content-Length with chunked: the chunks frame it (RFC 9112 §6.3), but such an upstream
+    // is not trusted with another request on this connection.
+    keepAlive: keepAlive && !(chunked && contentLength >= 0),
   };
 }
 
@@ -434,13 +523,18 @@ function contentLengthValue(buf: Uint8Array, from: number, to: number): number {
   return length;
 }
 
-/** The index of the CR of the CRLF ending the line at `from` (a bare LF is malformed). */
+/**
+ * The index of the CR of the CRLF ending the line at `from`. A bare LF, a bare CR or a NUL
+ * before it is malformed.
+ */
 function lineEnd(buf: Uint8Array, from: number, end: number): number {
   for (let i = from; i < end; i++) {
-    if (buf[i] === 10) {
-      if (i === from || buf[i - 1] !== 13) break;
-      return i - 1;
+    const b = buf[i];
+    if (b === 13) {
+      if (buf[i + 1] === 10) return i;
+      break;
     }
+    if (b === 10 || b === 0) break;
   }
   throw new UpstreamError("malformed response head", "other");
 }
@@ -449,6 +543,7 @@ function digit(byte: number): number {
   return byte >= 48 && byte <= 57 ? byte - 48 : NaN;
 }
 
+/** The head as text, once parseHeadBytes validated it: for heads whose Connection lists names. */
 function parseHead(text: string, headBytes: number): ParsedHead {
   const lines = text.split("\r\n");
   const statusLine = lines[0];
@@ -460,7 +555,7 @@ function parseHead(text: string, headBytes: number): ParsedHead {
   const headers: [string, string][] = [];
   let contentLength = -1;
   let chunked = false;
-  let keepAlive = statusLine.startsWith("HTTP/1.1");
+  let keepAlive = !statusLine.startsWith("HTTP/1.0");
   let listed: string[] | null = null;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
@@ -475,7 +570,7 @@ function parseHead(text: string, headBytes: number): ParsedHead {
       }
       contentLength = length;
     } else if (name === "transfer-encoding") {
-      chunked = value.toLowerCase().split(",").map((s) => s.trim()).includes("chunked");
+      chunked = true; // nothing but "chunked" passed parseHeadBytes
     } else if (name === "connection") {
       const tokens = value.toLowerCase().split(",").map((s) => s.trim());
       if (tokens.includes("close")) keepAlive = false;
@@ -485,15 +580,14 @@ function parseHead(text: string, headBytes: number): ParsedHead {
     if (DROPPED.has(name)) continue;
     headers.push([name, value]);
   }
-  if (chunked) contentLength = -1;
   return {
     status,
     statusText: statusLine.slice(13),
     headers: listed === null ? headers : headers.filter(([name]) => !listed.includes(name)),
     headBytes,
-    contentLength,
+    contentLength: chunked ? -1 : contentLength,
     chunked,
-    keepAlive,
+    keepAlive: keepAlive && !(chunked && contentLength >= 0),
   };
 }
 
@@ -622,47 +716,62 @@ function streamBody(
   }, { highWaterMark: 0 });
 }
 
-/** Incremental chunked transfer-coding decoder (trailers are read and dropped). */
+/** A malformed chunked body (from the client or the upstream). */
+export class ChunkedError extends Error {
+  override name = "ChunkedError";
+}
+
+/** Bounds of one chunk-size line with its extensions, and of the whole trailer section. */
+const CHUNK_LINE_BYTES_MAX = 4096;
+const TRAILER_BYTES_MAX = 64 * 1024;
+
+const enum Chunk {
+  Size,
+  SizeSpace,
+  Extension,
+  SizeLf,
+  Data,
+  DataCr,
+  DataLf,
+  TrailerStart,
+  TrailerName,
+  TrailerValue,
+  TrailerLf,
+  FinalLf,
+}
+
+/**
+ * Incremental chunked transfer-coding decoder (RFC 9112 §7.1; trailers are checked and
+ * dropped), strict: a chunk size is 1*HEXDIG (no sign, "0x" or trailing junk, at most 2^53),
+ * optional whitespace then ";" extensions without control bytes, and every line ends in CRLF —
+ * no bare LF or CR, exactly CRLF after each chunk's data. Where proxies disagree on such bytes
+ * is where request smuggling and response desync live ("funky chunks"): parseInt read "0x5",
+ * "5g" and "-0" as sizes, stray bytes after a chunk's data were skipped, and bare LFs or CRs
+ * anywhere were taken as line ends. Throws ChunkedError.
+ */
 export class ChunkedDecoder {
   done = false;
   leftover = 0;
-  private state: "size" | "data" | "data_crlf" | "trailer" = "size";
-  private line = "";
+  private state = Chunk.Size;
+  private size = 0;
+  private digits = 0;
   private remaining = 0;
+  private lineBytes = 0;
+  private trailerBytes = 0;
 
   push(input: Uint8Array): Uint8Array {
     const parts: Uint8Array[] = [];
     let i = 0;
     while (i < input.length && !this.done) {
-      if (this.state === "data") {
+      if (this.state === Chunk.Data) {
         const take = Math.min(this.remaining, input.length - i);
         parts.push(input.subarray(i, i + take));
         i += take;
         this.remaining -= take;
-        if (this.remaining === 0) this.state = "data_crlf";
+        if (this.remaining === 0) this.state = Chunk.DataCr;
         continue;
       }
-      const byte = input[i++];
-      if (byte !== 10) {
-        if (byte !== 13) this.line += String.fromCharCode(byte);
-        if (this.line.length > 4096) throw new Error("chunk line too long");
-        continue;
-      }
-      const line = this.line;
-      this.line = "";
-      if (this.state === "data_crlf") {
-        this.state = "size";
-      } else if (this.state === "size") {
-        const size = parseInt(line.split(";")[0].trim(), 16);
-        if (!Number.isSafeInteger(size) || size < 0) throw new Error("bad chunk size");
-        if (size === 0) this.state = "trailer";
-        else {
-          this.remaining = size;
-          this.state = "data";
-        }
-      } else if (line === "") {
-        this.done = true;
-      }
+      this.step(input[i++]);
     }
     if (this.done) this.leftover = input.length - i;
     if (parts.length === 1) return copyBytes(parts[0]);
@@ -675,6 +784,119 @@ export class ChunkedDecoder {
     }
     return out;
   }
+
+  /** One byte outside chunk data. */
+  private step(byte: number): void {
+    switch (this.state) {
+      case Chunk.Size: {
+        const digit = hexDigit(byte);
+        if (digit >= 0) {
+          this.size = this.size * 16 + digit;
+          if (++this.digits > 16 || this.size > Number.MAX_SAFE_INTEGER) {
+            throw new ChunkedError("chunk size too large");
+          }
+          return;
+        }
+        if (this.digits === 0) throw new ChunkedError("bad chunk size");
+        if (byte === 13) this.state = Chunk.SizeLf;
+        else if (byte === 59 /* ; */) this.state = Chunk.Extension;
+        else if (byte === 32 || byte === 9) this.state = Chunk.SizeSpace;
+        else throw new ChunkedError("bad chunk size");
+        this.lineBytes = this.digits + 1;
+        return;
+      }
+      case Chunk.SizeSpace:
+        // BWS before an extension (RFC 9112 §7.1.1), nothing else.
+        if (byte === 59) this.state = Chunk.Extension;
+        else if (byte === 13) this.state = Chunk.SizeLf;
+        else if (byte !== 32 && byte !== 9) throw new ChunkedError("bad chunk size");
+        this.line();
+        return;
+      case Chunk.Extension:
+        if (byte === 13) this.state = Chunk.SizeLf;
+        else if (!isFieldByte(byte)) throw new ChunkedError("bad chunk extension");
+        this.line();
+        return;
+      case Chunk.SizeLf:
+        if (byte !== 10) throw new ChunkedError("chunk size line not ended by CRLF");
+        if (this.size === 0) {
+          this.state = Chunk.TrailerStart;
+        } else {
+          this.remaining = this.size;
+          this.state = Chunk.Data;
+        }
+        this.size = 0;
+        this.digits = 0;
+        return;
+      case Chunk.DataCr:
+        if (byte !== 13) throw new ChunkedError("chunk data not followed by CRLF");
+        this.state = Chunk.DataLf;
+        return;
+      case Chunk.DataLf:
+        if (byte !== 10) throw new ChunkedError("chunk data not followed by CRLF");
+        this.state = Chunk.Size;
+        return;
+      case Chunk.TrailerStart:
+        if (byte === 13) {
+          this.state = Chunk.FinalLf;
+          return;
+        }
+        this.state = Chunk.TrailerName;
+        this.lineBytes = 0;
+        this.trailerName(byte);
+        return;
+      case Chunk.TrailerName:
+        this.trailerName(byte);
+        return;
+      case Chunk.TrailerValue:
+        this.trailer();
+        if (byte === 13) this.state = Chunk.TrailerLf;
+        else if (!isFieldByte(byte)) throw new ChunkedError("bad trailer field");
+        return;
+      case Chunk.TrailerLf:
+        if (byte !== 10) throw new ChunkedError("trailer field not ended by CRLF");
+        this.trailer();
+        this.state = Chunk.TrailerStart;
+        return;
+      case Chunk.FinalLf:
+        if (byte !== 10) throw new ChunkedError("chunked body not ended by CRLF");
+        this.done = true;
+        return;
+    }
+  }
+
+  /** A byte of a trailer field's name: a token up to the colon. */
+  private trailerName(byte: number): void {
+    this.trailer();
+    if (byte === 58 /* : */ && this.lineBytes > 1) this.state = Chunk.TrailerValue;
+    else if (byte >= 128 || TCHAR[byte] === 0) throw new ChunkedError("bad trailer field");
+  }
+
+  private line(): void {
+    if (++this.lineBytes > CHUNK_LINE_BYTES_MAX) throw new ChunkedError("chunk line too long");
+  }
+
+  private trailer(): void {
+    this.lineBytes++;
+    if (++this.trailerBytes > TRAILER_BYTES_MAX) throw new ChunkedError("trailers too large");
+  }
+}
+
+function hexDigit(byte: number): number {
+  if (byte >= 48 && byte <= 57) return byte - 48;
+  const lower = byte | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/** A byte allowed inside a field value or chunk extension: HTAB, visible ASCII, SP, obs-text. */
+function isFieldByte(byte: number): boolean {
+  return byte === 9 || (byte >= 32 && byte !== 127);
+}
+
+/** tchar (RFC 9110 §5.6.2) by byte: header names and methods are tokens. */
+export const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TCHAR[c.charCodeAt(0)] = 1;
 }
 
 /**

@@ -3,9 +3,12 @@
  * request-head parser (RFC 9112) and request bodies (Content-Length or chunked) streamed from
  * the connection. Anything that could smuggle a second request or header past the proxy —
  * bare CR/LF in a line, obs-fold, Content-Length with Transfer-Encoding, conflicting lengths,
- * codings other than chunked — is refused with a 4xx before any byte goes upstream.
+ * codings other than chunked — is refused with a 4xx before any byte goes upstream, and so is
+ * anything the proxy and the upstream could route differently: an invalid Host, control bytes
+ * or "#" in the target, dot segments hidden behind "%2f", "\" or ";" (other dot segments are
+ * resolved before routing).
  */
-import { ChunkedDecoder } from "./h1_client.ts";
+import { ChunkedDecoder, ChunkedError, TCHAR } from "./h1_client.ts";
 import type { HeaderSource } from "./headers.ts";
 import { latin1Decoder } from "./latin1.ts";
 import { allocBytes } from "./slab.ts";
@@ -20,7 +23,7 @@ const BODY_CHUNK_BYTES_MAX = 64 * 1024;
 
 export class HeadError extends Error {
   override name = "HeadError";
-  constructor(readonly status: 400 | 417 | 431 | 501 | 505, message: string) {
+  constructor(readonly status: 400 | 414 | 417 | 431 | 501 | 505, message: string) {
     super(message);
   }
 }
@@ -136,19 +139,24 @@ export class ConnReader {
     }
     const end = findHeadEnd(this.buffer, this.start + Math.max(3, this.scanned - 3), this.end);
     if (end >= 0) {
-      if (end - this.start > REQUEST_HEAD_BYTES_MAX) {
-        throw new HeadError(431, "request head too large");
-      }
+      if (end - this.start > REQUEST_HEAD_BYTES_MAX) throw this.tooLarge();
       const text = this.decoder.latin1Slice(this.start, end - 4);
       this.start = end;
       this.scanned = 0;
       return text;
     }
-    if (this.available > REQUEST_HEAD_BYTES_MAX) {
-      throw new HeadError(431, "request head too large");
-    }
+    if (this.available > REQUEST_HEAD_BYTES_MAX) throw this.tooLarge();
     this.scanned = this.available;
     return null;
+  }
+
+  /** 414 when the request line alone passes the bound (RFC 9112 §3), else 431. */
+  private tooLarge(): HeadError {
+    const limit = Math.min(this.end, this.start + REQUEST_HEAD_BYTES_MAX);
+    for (let i = this.start; i < limit; i++) {
+      if (this.buffer[i] === 10) return new HeadError(431, "request head too large");
+    }
+    return new HeadError(414, "request line too long");
   }
 
   /** Up to `max` pending bytes, copied out and consumed. */
@@ -171,12 +179,6 @@ function findHeadEnd(buffer: Uint8Array, from: number, to: number): number {
   return -1;
 }
 
-/** tchar (RFC 9110 §5.6.2) by char code: header names and methods are tokens. */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-  TCHAR[c.charCodeAt(0)] = 1;
-}
-
 /** A non-empty token. A loop, not a regex: names are short, and this runs per header line. */
 function isToken(text: string): boolean {
   if (text.length === 0) return false;
@@ -187,13 +189,24 @@ function isToken(text: string): boolean {
   return true;
 }
 
-/** NUL, CR or LF: never allowed inside a value or the request target. */
-function hasBadByte(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
+/**
+ * A field value: the line's text after the colon without leading and trailing OWS (SP and
+ * HTAB only, RFC 9110 §5.5: String.trim() would also take VT, FF and latin-1 NBSP, changing the
+ * bytes passed on and letting "Content-Length: \x0b5" or "Transfer-Encoding: chunked\xa0"
+ * through). NUL, CR and LF anywhere in it, edges included, are refused: checked before
+ * trimming, so "X:\nContent-Length: 5" cannot hide a bare LF that an LF-tolerant hop in front
+ * of the proxy reads as a line break.
+ */
+function fieldValue(text: string, from: number, to: number): string {
+  for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0 || c === 13 || c === 10) return true;
+    if (c === 0 || c === 13 || c === 10) throw new HeadError(400, "invalid header value");
   }
-  return false;
+  let c = text.charCodeAt(from);
+  while (from < to && (c === 32 || c === 9)) c = text.charCodeAt(++from);
+  c = text.charCodeAt(to - 1);
+  while (to > from && (c === 32 || c === 9)) c = text.charCodeAt(--to - 1);
+  return text.slice(from, to);
 }
 
 /**
@@ -213,7 +226,8 @@ export function parseRequestHead(text: string): IncomingRequest {
   const target = text.slice(sp1 + 1, sp2);
   const version = text.slice(sp2 + 1, eol);
   if (!isToken(method)) throw new HeadError(400, "malformed request line");
-  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+  // A later 1.x is answered as 1.1, the highest minor version spoken (RFC 9110 §6.2).
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0" && !/^HTTP\/1\.\d$/.test(version)) {
     throw new HeadError(/^HTTP\/\d(\.\d)?$/.test(version) ? 505 : 400, "unsupported version");
   }
   const http10 = version === "HTTP/1.0";
@@ -233,8 +247,7 @@ export function parseRequestHead(text: string): IncomingRequest {
     if (colon <= pos || colon > eol) throw new HeadError(400, "malformed header line");
     const raw = text.slice(pos, colon);
     if (!isToken(raw)) throw new HeadError(400, "malformed header name");
-    const value = text.slice(colon + 1, eol).trim();
-    if (hasBadByte(value)) throw new HeadError(400, "invalid header value");
+    const value = fieldValue(text, colon + 1, eol);
     const name = raw.toLowerCase();
     switch (name) {
       case "host":
@@ -273,9 +286,10 @@ function parseLength(value: string, previous: number): number {
   // Repeated identical values ("5, 5" or two lines) are one length; anything else is refused.
   let length = previous;
   for (const part of value.split(",")) {
-    const digits = part.trim();
-    if (!/^\d{1,15}$/.test(digits)) throw new HeadError(400, "invalid Content-Length");
-    const n = Number(digits);
+    // OWS (SP, HTAB) around each member, nothing else: String.trim() would take "\x0b5" as 5.
+    const digits = /^[ \t]*(\d{1,15})[ \t]*$/.exec(part);
+    if (digits === null) throw new HeadError(400, "invalid Content-Length");
+    const n = Number(digits[1]);
     if (length >= 0 && length !== n) throw new HeadError(400, "conflicting Content-Length");
     length = n;
   }
@@ -299,12 +313,43 @@ function finishHead(
   f: Framing,
 ): IncomingRequest {
   if (f.host === null && !http10) throw new HeadError(400, "missing Host");
+  // A Host that is not uri-host [":" port] is refused (RFC 9112 §3.2): it is routed on and
+  // passed on in X-Forwarded-Host and inside Forwarded's quoted host="...".
+  if (f.host !== null && !isAuthority(f.host)) throw new HeadError(400, "invalid Host");
+  // CONNECT asks for a tunnel to any host: not something a reverse proxy offers.
+  if (method === "CONNECT") throw new HeadError(501, "CONNECT is not supported");
+  let host = f.host ?? "";
+  let pathAndQuery: string;
+  if (target.charCodeAt(0) === 47 /* / */) {
+    pathAndQuery = originForm(target);
+  } else if (target === "*") {
+    if (method !== "OPTIONS") throw new HeadError(400, "asterisk-form is for OPTIONS only");
+    pathAndQuery = target;
+  } else {
+    // Absolute form (RFC 9112 §3.2.2): its authority replaces Host, for routing and upstream.
+    const match = /^https?:\/\/([^/?#]*)(.*)$/i.exec(target);
+    if (match === null || !isAuthority(match[1])) {
+      throw new HeadError(400, "invalid request target");
+    }
+    host = match[1];
+    const rest = match[2];
+    pathAndQuery = rest === "" ? "/" : originForm(rest.charCodeAt(0) === 63 ? `/${rest}` : rest);
+    let replaced = false;
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i][0] === "host") {
+        entries[i][1] = host;
+        replaced = true;
+      }
+    }
+    if (!replaced) entries.push(["host", host]);
+  }
   let chunked = false;
   let contentLength = f.contentLength;
   if (f.transferEncoding !== null) {
     if (contentLength >= 0) throw new HeadError(400, "Content-Length with Transfer-Encoding");
     if (http10) throw new HeadError(400, "Transfer-Encoding in HTTP/1.0");
-    if (f.transferEncoding.trim().toLowerCase() !== "chunked") {
+    // Values were trimmed of OWS only: "chunked" in any case, nothing else.
+    if (f.transferEncoding.toLowerCase() !== "chunked") {
       throw new HeadError(501, "unsupported Transfer-Encoding");
     }
     chunked = true;
@@ -326,27 +371,152 @@ function finishHead(
   }
   return {
     method,
-    target: originForm(target),
+    target: pathAndQuery,
     http10,
     headers: new HeaderList(entries),
-    host: f.host ?? "",
+    host,
     contentLength: chunked ? -1 : contentLength,
     chunked,
     keepAlive,
     expectContinue,
-    websocket: f.upgrade.toLowerCase() === "websocket",
+    // A WebSocket handshake only (RFC 6455 §4.1, RFC 9110 §7.8): an HTTP/1.1 GET without a
+    // body whose Connection names "upgrade". Anything else with an Upgrade header is an
+    // ordinary request (Upgrade is hop-by-hop and dropped), never a tunnel: a POST's body must
+    // not become raw bytes on an upstream connection that was sent a bodyless GET.
+    websocket: f.upgrade !== "" && !http10 && method === "GET" && !chunked &&
+      contentLength === 0 && f.upgrade.toLowerCase() === "websocket" &&
+      /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/.test(tokens),
   };
 }
 
-function originForm(target: string): string {
-  if (target.charCodeAt(0) === 47 /* / */ || target === "*") {
-    if (hasBadByte(target)) throw new HeadError(400, "invalid request target");
-    return target;
+/** Characters of a reg-name (RFC 3986: unreserved, pct-encoded, sub-delims) by char code. */
+const REG_NAME = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=") {
+  REG_NAME[c.charCodeAt(0)] = 1;
+}
+
+/**
+ * uri-host [":" port] (RFC 9110 §7.2, RFC 3986 §3.2.2): a non-empty reg-name or IPv4 address,
+ * or an IP literal in brackets, then optionally ":" and digits. No userinfo, no spaces, quotes,
+ * slashes or backslashes.
+ */
+export function isAuthority(text: string): boolean {
+  let i = 0;
+  if (text.charCodeAt(0) === 91 /* [ */) {
+    const close = text.indexOf("]");
+    if (close < 3) return false;
+    for (i = 1; i < close; i++) {
+      const c = text.charCodeAt(i);
+      // IPv6 (hex digits, ":" and a dotted IPv4 tail) or IPvFuture ("v" hex "." ...).
+      if (!(c === 58 || c === 46 || (c < 128 && REG_NAME[c] === 1))) return false;
+    }
+    i = close + 1;
+  } else {
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || REG_NAME[c] === 0) break;
+      i++;
+    }
+    if (i === 0) return false;
   }
-  // Absolute form (RFC 9112 §3.2.2): keep the path and query.
-  const match = /^https?:\/\/[^/?#]+([^#]*)/i.exec(target);
-  if (match === null) throw new HeadError(400, "invalid request target");
-  return match[1] === "" ? "/" : match[1].startsWith("?") ? `/${match[1]}` : match[1];
+  if (i === text.length) return true;
+  if (text.charCodeAt(i) !== 58 /* : */) return false;
+  for (i++; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * Validates an origin-form target and returns it as it is routed and sent upstream. Refused:
+ * control bytes, space, DEL and "#" (no fragment in a request target). When the path may hold
+ * a dot segment or a percent-encoding ("/." "%" "\"; most paths have neither, and are returned
+ * as they are), it is normalised (normalizePath); the query is never touched.
+ */
+function originForm(target: string): string {
+  let query = -1;
+  let suspect = false;
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 32 || c === 127 || c === 35 /* # */) {
+      throw new HeadError(400, "invalid request target");
+    }
+    if (query >= 0) continue;
+    if (c === 63 /* ? */) query = i;
+    else if (c === 37 /* % */ || c === 92 /* \ */) suspect = true;
+    else if (c === 46 /* . */ && target.charCodeAt(i - 1) === 47) suspect = true;
+  }
+  if (!suspect) return target;
+  const path = normalizePath(query < 0 ? target : target.slice(0, query));
+  return query < 0 ? path : path + target.slice(query);
+}
+
+/** Unreserved characters (RFC 3986 §2.3) by char code: their percent-encodings are decoded. */
+const UNRESERVED = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") {
+  UNRESERVED[c.charCodeAt(0)] = 1;
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/**
+ * RFC 3986 §6.2.2 normalisation of a path, so that the route chosen here is the resource the
+ * upstream serves: percent-encoded unreserved characters are decoded ("%2e" is ".", "%61" is
+ * "a") and dot segments removed (§5.2.4: "/api/../admin" is "/admin", "/.." stays at "/").
+ * Upstreams resolve these themselves (Deno.serve's URL does, so does Go's mux), and the proxy
+ * used to route "/api/../admin" or "/api/%2e%2e/admin" on its "/api" prefix: a route could be
+ * left for any path of its upstream. The normalised path is what goes upstream. Refused (400):
+ * a malformed percent-encoding, and a dot segment hidden behind a separator that some
+ * upstreams split on and others do not — "..%2f", "..%5c", "..\" (WHATWG URLs treat "\" as
+ * "/") or "..;" (path parameters, Tomcat) — where no single reading is safe.
+ */
+export function normalizePath(path: string): string {
+  let decoded = "";
+  let from = 0;
+  for (let i = path.indexOf("%"); i >= 0; i = path.indexOf("%", i + 1)) {
+    const high = hexValue(path.charCodeAt(i + 1));
+    const low = hexValue(path.charCodeAt(i + 2));
+    if (high < 0 || low < 0) throw new HeadError(400, "invalid percent-encoding in the path");
+    const byte = high * 16 + low;
+    if (byte < 128 && UNRESERVED[byte] === 1) {
+      decoded += path.slice(from, i) + String.fromCharCode(byte);
+      from = i + 3;
+    }
+    i += 2;
+  }
+  if (from > 0) path = decoded + path.slice(from);
+  const segments = path.split("/");
+  const out: string[] = [];
+  for (let s = 1; s < segments.length; s++) {
+    const segment = segments[s];
+    const last = s === segments.length - 1;
+    if (segment === "." || segment === "..") {
+      if (segment === "..") out.pop();
+      if (last) out.push("");
+      continue;
+    }
+    if (segment.includes(".") && hidesDotSegment(segment)) {
+      throw new HeadError(400, "ambiguous dot segment in the path");
+    }
+    out.push(segment);
+  }
+  return "/" + out.join("/");
+}
+
+/** A "." or ".." between "\", "%2f", "%5c" or before ";" inside one segment. */
+function hidesDotSegment(segment: string): boolean {
+  const parts = segment.replace(/%2f|%5c|\\/gi, "/").split("/");
+  for (let p = 0; p < parts.length; p++) {
+    const semicolon = parts[p].indexOf(";");
+    const name = semicolon < 0 ? parts[p] : parts[p].slice(0, semicolon);
+    if (name === "." || name === "..") return true;
+  }
+  return false;
 }
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
@@ -358,6 +528,8 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
  */
 export class InboundBody {
   finished = false;
+  /** The client's chunked framing was malformed: the exchange is answered 400. */
+  malformed = false;
   private remaining: number;
   private readonly decoder: ChunkedDecoder | null;
   private continueSent = false;
@@ -400,6 +572,7 @@ export class InboundBody {
         if (out.length > 0) return;
       }
     } catch (error) {
+      if (error instanceof ChunkedError) this.malformed = true;
       controller.error(error);
     }
   }

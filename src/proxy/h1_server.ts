@@ -160,6 +160,14 @@ async function serveConnection(
         options.logger.error("Unhandled proxy error", { listener: options.name, error });
         reply = await problemReply(new AppError("internal", 500, "Internal error"));
       }
+      if (body !== null && body.malformed && !isTunnel(reply)) {
+        // The client's chunked framing broke mid-body: its error, whatever the upstream made
+        // of the cut-off request (the connection closes: the body was not read to its end).
+        if (reply.body instanceof ReadableStream) reply.body.cancel().catch(() => {});
+        reply = await problemReply(
+          new AppError("bad_request", 400, "Bad request", { detail: "malformed chunked body" }),
+        );
+      }
       if (isTunnel(reply)) {
         idle.cancel();
         await pipeTunnel(conn, reader, reply);
@@ -200,7 +208,13 @@ async function answerBadHead(conn: Deno.Conn, error: HeadError): Promise<void> {
     new AppError(
       "bad_request",
       error.status,
-      error.status === 431 ? "Headers too large" : "Bad request",
+      error.status === 431
+        ? "Headers too large"
+        : error.status === 414
+        ? "URI too long"
+        : error.status === 501
+        ? "Not implemented"
+        : "Bad request",
       {
         detail: error.message,
       },

@@ -66,6 +66,13 @@ function forwardedNode(address: string): string {
 }
 
 const HOP_SET = new Set(HOP_BY_HOP);
+/** Headers this proxy sets itself, by their dashed names. */
+const PROXY_SET = new Set([
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-request-id",
+]);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
@@ -143,7 +150,9 @@ export function rewriteRequestHeaders(
   for (let i = 0; i < pairs.length; i++) {
     const name = pairs[i][0];
     const value = pairs[i][1];
-    if (HOP_SET.has(name) || (listed !== null && listed.has(name))) continue;
+    // Host is never a connection option (RFC 9110 §7.6.1): listing it must not make the
+    // upstream see another Host than the one the route was chosen on.
+    if (HOP_SET.has(name) || (listed !== null && listed.has(name) && name !== "host")) continue;
     switch (name) {
       case "host":
         host = value;
@@ -174,6 +183,10 @@ export function rewriteRequestHeaders(
         tracestate = value;
         break;
       default:
+        // "X_Forwarded_For" and the like are dropped: CGI-style upstreams (WSGI, PHP, Rack)
+        // map "_" and "-" to the same variable, so the client's copy could stand in for the
+        // one this proxy sets (nginx drops every underscore name by default).
+        if (name.indexOf("_") >= 0 && PROXY_SET.has(name.replaceAll("_", "-"))) break;
         // += rather than an array join: V8 builds a rope and flattens it once, when encoded.
         lines += name + ": " + value + "\r\n";
     }

@@ -50,6 +50,7 @@ const REASONS: Record<number, string> = {
   200: "OK",
   400: "Bad Request",
   404: "Not Found",
+  414: "URI Too Long",
   417: "Expectation Failed",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",

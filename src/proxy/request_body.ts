@@ -15,6 +15,11 @@ export class RequestBody {
   private ended = false;
   /** True once any byte (or the end of the body) was handed to an upstream attempt. */
   touched = false;
+  /**
+   * Reading the client's body failed (malformed chunked framing, or the client went away): an
+   * attempt that failed after this is the client's doing, not the target's.
+   */
+  clientFailed = false;
 
   constructor(private readonly source: ReadableStream<Uint8Array>) {}
 
@@ -41,7 +46,14 @@ export class RequestBody {
           return;
         }
         this.reader ??= this.source.getReader();
-        const { done, value } = await this.reader.read();
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await this.reader.read();
+        } catch (error) {
+          this.clientFailed = true;
+          throw error;
+        }
+        const { done, value } = chunk;
         if (done) {
           this.ended = true;
           controller.close();

@@ -41,14 +41,19 @@ export function pathHasPrefix(path: string, prefix: string): boolean {
   return next === 47 /* / */ || next === 63 /* ? */;
 }
 
-/** The host header without port, lower case. */
+/**
+ * The host header without port or a trailing dot, lower case: "Admin.Example.com.:80" is
+ * "admin.example.com", the same name in DNS, so it takes that name's route (as in nginx).
+ */
 export function hostOnly(hostHeader: string): string {
   if (hostHeader.startsWith("[")) {
     const end = hostHeader.indexOf("]");
     return hostHeader.slice(0, end + 1).toLowerCase();
   }
   const colon = hostHeader.indexOf(":");
-  return (colon >= 0 ? hostHeader.slice(0, colon) : hostHeader).toLowerCase();
+  let end = colon >= 0 ? colon : hostHeader.length;
+  if (end > 1 && hostHeader.charCodeAt(end - 1) === 46 /* . */) end--;
+  return (end === hostHeader.length ? hostHeader : hostHeader.slice(0, end)).toLowerCase();
 }
 
 export class Router {

@@ -53,3 +53,10 @@ Deno.test("routes naming an unknown upstream are rejected with a path", () => {
     /upstreams\.a\.targets\.0\.url/,
   );
 });
+
+Deno.test("hostOnly drops the port and one trailing dot (the same DNS name)", () => {
+  assert.equal(hostOnly("Admin.Example.com.:8080"), "admin.example.com");
+  assert.equal(hostOnly("admin.example.com."), "admin.example.com");
+  assert.equal(hostOnly("[::1]:80"), "[::1]");
+  assert.equal(hostOnly("."), ".");
+});

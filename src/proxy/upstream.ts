@@ -143,13 +143,22 @@ export class Upstream {
   }
 
   /** Ends an attempt: updates breaker and outlier detection and wakes one waiter. */
-  release(lease: Lease, success: boolean): void {
+  /**
+   * Ends an attempt on the lease's target. `success` feeds its breaker and outlier detection;
+   * null records nothing (the exchange failed for a reason that says nothing about the target,
+   * such as a client whose request body broke off).
+   */
+  release(lease: Lease, success: boolean | null): void {
     const target = lease.target;
     target.active--;
     target.connections--;
-    target.breaker.record(lease.token, success);
-    const ejected = target.outlier.record(success, () => this.mayEject());
-    if (ejected) this.events.onEjected(target);
+    if (success === null) {
+      target.breaker.forget(lease.token);
+    } else {
+      target.breaker.record(lease.token, success);
+      const ejected = target.outlier.record(success, () => this.mayEject());
+      if (ejected) this.events.onEjected(target);
+    }
     this.pending.shift()?.();
   }
 
