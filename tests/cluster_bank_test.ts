@@ -23,6 +23,7 @@ import { createHash } from "node:crypto";
 import type { Reply } from "../atlas/mod.ts";
 import { createPrng } from "../src/lib/prng.ts";
 import {
+  extraFaults,
   faultSeconds,
   jepsenSeed,
   NodeClient,
@@ -361,6 +362,7 @@ Deno.test({
       const faults = await runUnderFaults(cluster, {
         seconds: FAULT_SECONDS,
         seed,
+        nemesis: { extra: extraFaults(["pause"]) },
         clients: (stopped) => workers(stopped, 0),
         quietClients: (stopped) => workers(stopped, 100),
       });

@@ -9,98 +9,18 @@
  */
 import assert from "node:assert/strict";
 import { checkLinearizable, type HistoryOp } from "../raft/testing/linearizability.ts";
-import type { KvOp, KvResult } from "../raft/testing/kv.ts";
-import { etagOfBinary } from "../src/kv/etag.ts";
-import type { RespConnection } from "../src/storage/resp_connection.ts";
-import { createPrng } from "../src/lib/prng.ts";
+import { kvClient } from "./helpers/jepsen_kv.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
-import { faultSeconds, jepsenSeed, runUnderFaults, verbose } from "./helpers/jepsen.ts";
+import {
+  extraFaults,
+  faultSeconds,
+  jepsenSeed,
+  runUnderFaults,
+  verbose,
+} from "./helpers/jepsen.ts";
 
-const KEYS = ["a", "b", "c", "d", "e", "f"];
 const CLIENTS = 8;
 const FAULT_SECONDS = faultSeconds(20);
-
-type Outcome = { status: "ok" | "fail" | "unknown"; result: KvResult };
-
-function toCommand(op: KvOp): string[] {
-  switch (op.kind) {
-    case "get":
-      return ["GET", op.key];
-    case "set":
-      return ["SET", op.key, String(op.value)];
-    case "incr":
-      return ["INCR", op.key];
-    case "cas":
-      return op.expect === null
-        ? ["SET", op.key, String(op.value), "NX"]
-        : ["KV.CAS", op.key, etagOfBinary(String(op.expect)), String(op.value), "0"];
-  }
-}
-
-/** Maps a reply to the history: reads that failed had no effect; failed writes may have. */
-function outcome(op: KvOp, reply: { kind: string; value?: unknown }): Outcome {
-  if (reply.kind === "error") {
-    return { status: op.kind === "get" ? "fail" : "unknown", result: null };
-  }
-  switch (op.kind) {
-    case "get":
-      return { status: "ok", result: reply.kind === "bulk" ? Number(reply.value) : null };
-    case "set":
-      return { status: "ok", result: null };
-    case "incr":
-      return { status: "ok", result: Number(reply.value) };
-    case "cas":
-      if (op.expect === null) return { status: "ok", result: reply.kind === "simple" ? 1 : 0 };
-      return { status: "ok", result: Number(reply.value) === 1 ? 1 : 0 };
-  }
-}
-
-async function client(
-  seed: number,
-  id: number,
-  cluster: RaftTestCluster,
-  history: HistoryOp[],
-  stopped: () => boolean,
-): Promise<void> {
-  const random = createPrng(seed * 7919 + 1);
-  let connection: RespConnection | null = null;
-  let target = id % cluster.nodes.length;
-  while (!stopped()) {
-    const key = KEYS[Math.floor(random() * KEYS.length)];
-    const roll = random();
-    const op: KvOp = roll < 0.4
-      ? { kind: "get", key }
-      : roll < 0.6
-      ? { kind: "set", key, value: Math.floor(random() * 20) }
-      : roll < 0.8
-      ? { kind: "incr", key }
-      : {
-        kind: "cas",
-        key,
-        expect: random() < 0.2 ? null : Math.floor(random() * 20),
-        value: Math.floor(random() * 20),
-      };
-    const callMs = performance.now();
-    let result: Outcome;
-    try {
-      connection ??= await cluster.connect(target);
-      result = outcome(op, await connection.send(toCommand(op)));
-    } catch {
-      // The connection broke: a write may or may not have been applied.
-      result = { status: op.kind === "get" ? "fail" : "unknown", result: null };
-      connection?.close();
-      connection = null;
-    }
-    history.push({ client: `c${id}`, op, callMs, returnMs: performance.now(), ...result });
-    if (result.status !== "ok") {
-      connection?.close();
-      connection = null;
-      target = (target + 1) % cluster.nodes.length;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-  connection?.close();
-}
 
 Deno.test({
   name:
@@ -115,13 +35,17 @@ Deno.test({
       const faults = await runUnderFaults(cluster, {
         seconds: FAULT_SECONDS,
         seed,
+        nemesis: { extra: extraFaults(["pause"]) },
         clients: (stopped) =>
-          Array.from({ length: CLIENTS }, (_, i) => client(seed + i, i, cluster, history, stopped)),
+          Array.from(
+            { length: CLIENTS },
+            (_, i) => kvClient(seed + i, i, cluster, history, stopped),
+          ),
         // A quiet phase after healing: the cluster must serve again.
         quietClients: (stopped) =>
           Array.from(
             { length: 4 },
-            (_, i) => client(seed + 100 + i, 100 + i, cluster, history, stopped),
+            (_, i) => kvClient(seed + 100 + i, 100 + i, cluster, history, stopped),
           ),
       });
 

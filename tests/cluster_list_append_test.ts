@@ -19,6 +19,7 @@ import assert from "node:assert/strict";
 import type { Reply } from "../atlas/mod.ts";
 import { createPrng } from "../src/lib/prng.ts";
 import {
+  extraFaults,
   faultSeconds,
   jepsenSeed,
   NodeClient,
@@ -282,6 +283,7 @@ Deno.test({
       const faults = await runUnderFaults(cluster, {
         seconds: FAULT_SECONDS,
         seed,
+        nemesis: { extra: extraFaults(["pause"]) },
         clients: (stopped) =>
           Array.from({ length: CLIENTS }, (_, i) => workload.client(i, stopped)),
         quietClients: (stopped) =>

@@ -61,6 +61,8 @@ export class ClusterNode {
   #ticker: ReturnType<typeof setInterval> | null = null;
   #announcedTerm = -1;
   readonly #forwarder: LeaderForwarder;
+  /** How long a command may wait for a commit (the executor's, and membership changes'). */
+  readonly #requestTimeoutMs: number;
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -124,6 +126,7 @@ export class ClusterNode {
       },
     });
     const requestTimeoutMs = Math.max(2000, options.electionMs * 4);
+    this.#requestTimeoutMs = requestTimeoutMs;
     this.#forwarder = new LeaderForwarder({
       password: options.password,
       connectTimeoutMs: 1000,
@@ -214,6 +217,8 @@ export class ClusterNode {
       if (!address) return error("CLUSTERDOWN No Raft leader is elected; retry shortly");
       return await this.#forwarder.send(address, argv);
     }
+    // One request timeout for the whole command, as for a write (ADD-PEER proposes twice).
+    const deadlineMs = Date.now() + this.#requestTimeoutMs;
     try {
       switch (sub) {
         case "ADD-PEER": {
@@ -221,20 +226,27 @@ export class ClusterNode {
             return error("ERR usage: HELIOS.CLUSTER ADD-PEER <id> <raft-address>");
           }
           const [id, raftAddress] = [argv[2], argv[3]];
-          await this.node.propose(encodeEntry({
+          const announcement = encodeEntry({
             kind: "node",
             nowMs: Date.now(),
             seed: 0,
             nodeId: id,
             respAddress: "",
             raftAddress,
-          }));
-          await this.node.changeMembership({ type: "addVoter", nodeId: id });
+          });
+          await this.#committed(this.node.propose(announcement), deadlineMs);
+          await this.#committed(
+            this.node.changeMembership({ type: "addVoter", nodeId: id }),
+            deadlineMs,
+          );
           return simple("OK");
         }
         case "REMOVE-PEER":
           if (argv.length !== 3) return error("ERR usage: HELIOS.CLUSTER REMOVE-PEER <id>");
-          await this.node.changeMembership({ type: "removeNode", nodeId: argv[2] });
+          await this.#committed(
+            this.node.changeMembership({ type: "removeNode", nodeId: argv[2] }),
+            deadlineMs,
+          );
           return simple("OK");
         case "TRANSFER-LEADER":
           if (argv.length !== 3) return error("ERR usage: HELIOS.CLUSTER TRANSFER-LEADER <id>");
@@ -243,7 +255,30 @@ export class ClusterNode {
           return error(`ERR unknown HELIOS.CLUSTER subcommand '${argv[1] ?? ""}'`);
       }
     } catch (cause) {
+      if (cause instanceof MembershipTimeoutError) return error(`TRYAGAIN ${cause.message}`);
       return error(`ERR ${(cause as Error).message}`);
+    }
+  }
+
+  /**
+   * A membership proposal, awaited until `deadlineMs` (the request timeout, as for writes). Its
+   * promise settles only once this node applies the entry at its index; a leader that lost its
+   * quorum mid-change may never apply it (the others commit the change without it: removing this
+   * very node, it never hears from them again), and the operator's command waited forever.
+   */
+  async #committed<T>(proposal: Promise<T>, deadlineMs: number): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new MembershipTimeoutError()),
+        Math.max(0, deadlineMs - Date.now()),
+      );
+    });
+    proposal.catch(() => {}); // settled after the timeout: nobody is listening any more
+    try {
+      return await Promise.race([proposal, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -256,5 +291,14 @@ export class ClusterNode {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return error(`TRYAGAIN Leadership did not move to "${target}" in time`);
+  }
+}
+
+class MembershipTimeoutError extends Error {
+  constructor() {
+    super(
+      "Timed out waiting for the Raft commit; the membership change may or may not have been " +
+        "applied (see HELIOS.CLUSTER STATUS)",
+    );
   }
 }

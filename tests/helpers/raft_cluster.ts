@@ -1,9 +1,10 @@
 /**
  * A real-process ATLAS Raft cluster for tests: N `helios atlasd --raft` processes on loopback,
  * every peer link through its own FaultProxy so tests can partition any set of nodes, kill -9 and
- * restart nodes, and find the leader through GET /raft/status.
+ * restart nodes, pause them (SIGSTOP / SIGCONT), remove and add them back as members, and find
+ * the leader through GET /raft/status.
  */
-import { RespConnection } from "../../src/storage/resp_connection.ts";
+import { RespConnection, RespReplyTimeoutError } from "../../src/storage/resp_connection.ts";
 import { FaultProxy, freePort } from "./fault_proxy.ts";
 import { HeliosProcess } from "./helios_process.ts";
 
@@ -15,6 +16,10 @@ export interface NodeHandle {
   process: HeliosProcess | null;
   respPort: number;
   metricsPort: number;
+  /** Stopped with SIGSTOP (pause()) and not resumed yet. */
+  paused: boolean;
+  /** Added back with ADD-PEER after a removal: restarts with --raft-join, as its operator would. */
+  joined: boolean;
 }
 
 export interface RaftStatus {
@@ -41,6 +46,12 @@ export class RaftTestCluster {
   readonly nodes: NodeHandle[] = [];
   /** proxies[from][to]: the link `from` dials to reach `to`. */
   readonly proxies: (FaultProxy | null)[][] = [];
+  /**
+   * hubs[to]: one more proxy in front of each node, the address ADD-PEER announces when a node is
+   * added back. The announced address is replicated, so every member dials that one address
+   * from then on; partitions cut a hub when its node is outside the largest group.
+   */
+  readonly hubs: (FaultProxy | null)[] = [];
 
   private constructor(readonly root: string, private readonly options: ClusterOptions) {}
 
@@ -63,6 +74,8 @@ export class RaftTestCluster {
         process: null,
         respPort: 0,
         metricsPort: 0,
+        paused: false,
+        joined: false,
       });
     }
     for (let from = 0; from < options.size; from++) {
@@ -71,6 +84,7 @@ export class RaftTestCluster {
           from === to.index || options.direct ? null : FaultProxy.start(to.raftPort)
         ),
       );
+      cluster.hubs.push(options.direct ? null : FaultProxy.start(cluster.nodes[from].raftPort));
     }
     return cluster;
   }
@@ -105,6 +119,7 @@ export class RaftTestCluster {
       `127.0.0.1:${node.raftPort}`,
       "--raft-peers",
       peers,
+      ...(node.joined && !extraArgs.includes("--raft-join") ? ["--raft-join"] : []),
       ...extraArgs,
     ], {
       HELIOS_ATLAS__RAFT__SECRET: "test-cluster-secret",
@@ -119,6 +134,7 @@ export class RaftTestCluster {
     }
     node.respPort = Number(resp.split(":").pop());
     node.metricsPort = Number(metrics.split(":").pop());
+    node.paused = false;
   }
 
   /** kill -9: no shutdown, nothing flushed beyond what was fsynced. */
@@ -127,11 +143,74 @@ export class RaftTestCluster {
     if (!node.process) return;
     await node.process.stop("SIGKILL");
     node.process = null;
+    node.paused = false;
+  }
+
+  /**
+   * SIGSTOP: the process stops where it is (Jepsen's pause): its connections stay open and its
+   * timers stop, so when resumed it first acts on what it believed before.
+   */
+  pause(index: number): void {
+    const node = this.nodes[index];
+    if (!node.process || node.paused) return;
+    node.process.child.kill("SIGSTOP");
+    node.paused = true;
+  }
+
+  /** SIGCONT after pause(). */
+  resume(index: number): void {
+    const node = this.nodes[index];
+    if (!node.process || !node.paused) return;
+    node.process.child.kill("SIGCONT");
+    node.paused = false;
+  }
+
+  /** Resumes every paused node. */
+  resumeAll(): void {
+    for (const node of this.nodes) this.resume(node.index);
+  }
+
+  /** The Raft address to announce with ADD-PEER when adding `index` back (its hub proxy). */
+  memberAddress(index: number): string {
+    return `127.0.0.1:${this.hubs[index]?.port ?? this.nodes[index].raftPort}`;
+  }
+
+  /**
+   * HELIOS.CLUSTER REMOVE-PEER / ADD-PEER through node `via` (a follower passes it on to the
+   * leader). Returns the reply's text, or the error that prevented one. A node answers within its
+   * request timeout (2 s here) even when the change's outcome is unknown: no reply in
+   * `timeoutMs` throws (a stuck command).
+   */
+  async clusterCommand(via: number, argv: string[], timeoutMs = 10_000): Promise<string> {
+    const node = this.nodes[via];
+    if (!node.process || node.paused) return `-node ${via} is down`;
+    let connection: RespConnection | null = null;
+    try {
+      connection = await RespConnection.open({
+        hostname: "127.0.0.1",
+        port: node.respPort,
+        connectTimeoutMs: 2000,
+        replyTimeoutMs: timeoutMs,
+      });
+      const reply = await connection.send(["HELIOS.CLUSTER", ...argv]);
+      if (reply.kind === "error") return `-${reply.value}`;
+      return "value" in reply ? String(reply.value) : reply.kind;
+    } catch (cause) {
+      if (cause instanceof RespReplyTimeoutError && !node.paused && node.process) {
+        throw new Error(
+          `HELIOS.CLUSTER ${argv.join(" ")} through ${node.id}: no reply in ${timeoutMs} ms`,
+        );
+      }
+      return `-${(cause as Error).message}`;
+    } finally {
+      connection?.close();
+    }
   }
 
   async stop(index: number): Promise<void> {
     const node = this.nodes[index];
     if (!node.process) return;
+    this.resume(index); // a stopped process would hold SIGINT until SIGCONT
     await node.process.stop("SIGINT");
     node.process = null;
   }
@@ -152,6 +231,16 @@ export class RaftTestCluster {
   #cut(groups: number[][], how: "close" | "stall"): void {
     const groupOf = new Map<number, number>();
     groups.forEach((group, g) => group.forEach((i) => groupOf.set(i, g)));
+    const largest = groups.reduce(
+      (best, group, g) => group.length > groups[best].length ? g : best,
+      0,
+    );
+    for (const [to, hub] of this.hubs.entries()) {
+      if (!hub) continue;
+      if (groupOf.get(to) === largest) hub.unblock();
+      else if (how === "close") hub.block();
+      else hub.stall();
+    }
     for (let from = 0; from < this.nodes.length; from++) {
       for (let to = 0; to < this.nodes.length; to++) {
         const proxy = this.proxies[from][to];
@@ -165,11 +254,12 @@ export class RaftTestCluster {
 
   heal(): void {
     for (const row of this.proxies) for (const proxy of row) proxy?.unblock();
+    for (const hub of this.hubs) hub?.unblock();
   }
 
   async status(index: number): Promise<RaftStatus | null> {
     const node = this.nodes[index];
-    if (!node.process) return null;
+    if (!node.process || node.paused) return null;
     try {
       const response = await fetch(`http://127.0.0.1:${node.metricsPort}/raft/status`, {
         signal: AbortSignal.timeout(1000),
@@ -209,6 +299,7 @@ export class RaftTestCluster {
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((node) => this.kill(node.index)));
     for (const row of this.proxies) for (const proxy of row) await proxy?.close();
+    for (const hub of this.hubs) await hub?.close();
     await Deno.remove(this.root, { recursive: true });
   }
 }
