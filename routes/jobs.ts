@@ -113,11 +113,9 @@ export function mountJobRoutes(
 function mountWorkerRoutes(app: OpenAPIHono<GatewayEnv>, jobs: JobService): void {
   mountRoute(app, claimJobsRoute, async (c) => {
     const body = c.req.valid("json");
-    // The request's signal only if the claim waits (see JobService.claim).
-    const claimed = await jobs.claim(
-      { ...body, worker: body.worker_id },
-      () => c.req.raw.signal,
-    );
+    // The request's signal, read before any store call: Deno reports a disconnect reliably only
+    // on a signal read before it (see JobService.claim).
+    const claimed = await jobs.claim({ ...body, worker: body.worker_id }, c.req.raw.signal);
     return c.json({
       jobs: claimed.map(({ lease_expires_at_ms, payload, ...job }) => ({
         ...job,

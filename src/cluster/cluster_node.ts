@@ -188,7 +188,7 @@ export class ClusterNode {
       respAddress: this.#respAddress,
       raftAddress: "",
     });
-    this.node.propose(entry).catch((cause) => {
+    this.#proposeInBackground(entry).catch((cause) => {
       this.#announcedTerm = -1; // retried on the next leader tick
       this.options.logger.warn("Could not announce the leader's address", { error: cause });
     });
@@ -200,9 +200,24 @@ export class ClusterNode {
     if (this.options.store.stats.volatileKeys === 0) return;
     const nowMs = Math.max(Date.now(), this.machine.logicalNowMs);
     const seed = Math.floor(Math.random() * 2 ** 32);
-    this.node.propose(encodeEntry({ kind: "tick", nowMs, seed })).catch(() => {
+    this.#proposeInBackground(encodeEntry({ kind: "tick", nowMs, seed })).catch(() => {
       // A lost tick is harmless: the next one carries a later time.
     });
+  }
+
+  /**
+   * A proposal nobody awaits (a tick, the leader's announcement), run from a timer. RaftNode's
+   * propose throws at once when the leader cannot take a proposal now (a leadership transfer
+   * under way, the leader removed from the cluster): as a rejection here, or it would escape
+   * the timer and end the process. While any key has a TTL (the job queue's idempotency keys)
+   * the leader ticks ten times a second, so `cluster transfer-leader` killed it often.
+   */
+  #proposeInBackground(entry: Uint8Array): Promise<unknown> {
+    try {
+      return this.node.propose(entry);
+    } catch (cause) {
+      return Promise.reject(cause);
+    }
   }
 
   /** HELIOS.CLUSTER STATUS | ADD-PEER id raftAddr | REMOVE-PEER id | TRANSFER-LEADER id. */

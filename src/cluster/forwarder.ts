@@ -17,6 +17,7 @@ import { setImmediate } from "node:timers";
 import { error, type Reply } from "../../atlas/mod.ts";
 import { RespConnection, RespReplyTimeoutError } from "../storage/resp_connection.ts";
 import { parseHostPort } from "../lib/address.ts";
+import { OUTCOME_UNKNOWN } from "../storage/write_outcome.ts";
 
 /** Connections per leader address: batches in flight at once from this follower. */
 const CONNECTIONS_PER_LEADER = 4;
@@ -61,12 +62,12 @@ export class LeaderForwarder {
       if (cause instanceof RespReplyTimeoutError) {
         return error(
           `TRYAGAIN No reply from the Raft leader at ${address} in ${this.options.replyTimeoutMs} ms; ` +
-            `the write may or may not have been applied`,
+            OUTCOME_UNKNOWN,
         );
       }
       return error(
-        `TRYAGAIN Lost the connection to the Raft leader at ${address}; the write may or may not ` +
-          `have been applied (${(cause as Error).message})`,
+        `TRYAGAIN Lost the connection to the Raft leader at ${address}; ${OUTCOME_UNKNOWN} ` +
+          `(${(cause as Error).message})`,
       );
     }
   }

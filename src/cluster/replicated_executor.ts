@@ -32,6 +32,7 @@ import {
 import type { LeaderForwarder } from "./forwarder.ts";
 import { decodeReply, encodeReply } from "./reply_codec.ts";
 import { isWatchChanged, watchGuard } from "./watch_guard.ts";
+import { isNotAppliedError, OUTCOME_UNKNOWN } from "../storage/write_outcome.ts";
 import type { AppliedReply, AtlasStateMachine } from "./state_machine.ts";
 
 export type ReadConsistency = "linearizable" | "stale";
@@ -338,9 +339,7 @@ export class ReplicatedExecutor implements CommandExecutor {
     }
     if (cause instanceof TimeoutError) {
       this.#o.onProposal?.("timeout");
-      return error(
-        "TRYAGAIN Timed out waiting for the Raft commit; the write may or may not have been applied",
-      );
+      return error(`TRYAGAIN Timed out waiting for the Raft commit; ${OUTCOME_UNKNOWN}`);
     }
     return error(`ERR ${(cause as Error).message}`);
   }
@@ -362,26 +361,9 @@ export class ReplicatedExecutor implements CommandExecutor {
   }
 }
 
-/**
- * The errors this module answers when a write was certainly not applied: no leader, leadership
- * moved before the entry was appended or committed (raft: dropped, superseded, not leader), or
- * the leader's connection could not even be opened. Matched by text, as they also come back
- * from the leader over RESP.
- */
-const NOT_APPLIED = [
-  "CLUSTERDOWN No Raft leader is elected",
-  "TRYAGAIN The Raft leader ",
-  "TRYAGAIN This node is no longer the Raft leader",
-  "TRYAGAIN Proposal dropped: ",
-  "TRYAGAIN Cannot reach the Raft leader ",
-];
-
+/** A reply saying the write was certainly not applied (src/storage/write_outcome.ts). */
 function notApplied(reply: Reply): boolean {
-  if (reply.kind !== "error") return false;
-  if (reply.value.startsWith("TRYAGAIN Proposal at index ")) {
-    return reply.value.includes("it was not applied");
-  }
-  return NOT_APPLIED.some((prefix) => reply.value.startsWith(prefix));
+  return reply.kind === "error" && isNotAppliedError(reply.value);
 }
 
 function readFailure(cause: unknown): Reply {

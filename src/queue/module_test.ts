@@ -115,24 +115,37 @@ Deno.test("long-poll: ends empty at the deadline or on abort", async () => {
   service.close();
 });
 
-Deno.test("long-poll: a signal given as a function is looked up only when the claim waits", async () => {
+Deno.test("claim: a caller gone while its claim was applied gets nothing; the jobs are given back", async () => {
+  // A store call can take seconds (a Raft election): the worker may be killed meanwhile. Jobs
+  // leased to it would sit RUNNING until the lease expired, each losing an attempt.
   const jobs = memoryJobs();
   const service = new JobService({ client: jobs.client, claimPollMs: 10 });
   const controller = new AbortController();
-  let lookups = 0;
-  const signal = () => {
-    lookups++;
-    return controller.signal;
+  const { id } = await service.enqueue({ queue: "q", payload: 1, max_attempts: 1 });
+  const client = jobs.client;
+  const call = client.call.bind(client);
+  client.call = async (command: string, ...args: (string | number)[]) => {
+    const value = await call(command, ...args);
+    if (command === "JOB.CLAIM") controller.abort(); // the caller left while it was applied
+    return value;
   };
-  await service.enqueue({ queue: "q", payload: 1 });
-  const claimed = await service.claim({ worker: "w", queues: ["q"], wait_ms: 10_000 }, signal);
-  assert.equal(claimed.length, 1);
-  assert.equal(lookups, 0, "answered at once: the signal was never needed");
-  const waiting = service.claim({ worker: "w", queues: ["q"], wait_ms: 10_000 }, signal);
+  const claimed = await service.claim(
+    { worker: "w", queues: ["q"], wait_ms: 10_000 },
+    controller.signal,
+  );
+  assert.deepEqual(claimed, []);
+  const job = await service.get(id);
+  assert.deepEqual([job.status, job.attempt, job.runs], ["PENDING", 0, 1]);
+  assert.equal(job.errors.at(-1)?.reason, "released");
+  client.call = call;
+  // A caller gone before the claim leases nothing; a waiting claim ends at the abort.
+  assert.deepEqual(await service.claim({ worker: "w", queues: ["q"] }, controller.signal), []);
+  const waiting = new AbortController();
+  const empty = service.claim({ worker: "w", queues: ["none"], wait_ms: 10_000 }, waiting.signal);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.equal(lookups, 1);
-  controller.abort();
-  assert.deepEqual(await waiting, [], "the abort ends the wait");
+  waiting.abort();
+  assert.deepEqual(await empty, [], "the abort ends the wait");
+  assert.equal((await service.claim({ worker: "w2", queues: ["q"] }))[0].attempt, 1);
   service.close();
 });
 

@@ -198,20 +198,16 @@ export class JobService {
 
   /**
    * Leases up to `max` jobs. With `wait_ms` > 0 and nothing claimable, waits (long-poll) until a
-   * job arrives or the wait ends; `signal` ends it early (client gone, shutdown). It may be given
-   * as a function, called only if the claim waits: a Deno.serve request's `signal`, once read,
-   * is aborted with a new DOMException (a stack capture) when the response is sent, which a claim
-   * answered at once has no use for.
+   * job arrives or the wait ends. `signal` says the caller is gone (client disconnected,
+   * shutdown): it ends a wait early, no claim is made once it fired, and jobs a claim leased
+   * while it fired are released at once (the attempt does not count) instead of sitting leased
+   * to nobody until their lease expires. A store call can take seconds (a Raft election), time
+   * enough for a worker to be killed. Pass a Deno.serve request's signal read as the request
+   * starts: Deno reports a disconnect reliably only on a signal read before it (read later, it
+   * is not aborted yet). Under deno.json's `no-legacy-abort` reading it costs nothing measurable
+   * (it is no longer aborted with a new DOMException on every response).
    */
-  async claim(
-    input: ClaimInput,
-    signalSource?: AbortSignal | (() => AbortSignal),
-  ): Promise<ClaimedJob[]> {
-    let signal = typeof signalSource === "function" ? undefined : signalSource;
-    const waitFor = (ms: number) => {
-      if (signal === undefined && typeof signalSource === "function") signal = signalSource();
-      return this.waiters.wait(ms, signal);
-    };
+  async claim(input: ClaimInput, signal?: AbortSignal): Promise<ClaimedJob[]> {
     const max = input.max ?? 1;
     const leaseMs = input.lease_ms ?? this.settings.visibilityTimeoutMs;
     const waitMs = Math.min(input.wait_ms ?? 0, this.settings.claimWaitMsMax);
@@ -229,9 +225,10 @@ export class JobService {
       ) {
         const left = deadline - this.clock.nowMs();
         if (left <= 0 || this.waiters.full) return [];
-        await waitFor(left);
+        await this.waiters.wait(left, signal);
         continue;
       }
+      if (signal?.aborted) return []; // gone while the peek was answered
       const { jobs, expired_by_queue } = await this.run<
         { jobs: ClaimedJob[]; expired_by_queue: ExpiredByQueue }
       >(
@@ -245,11 +242,41 @@ export class JobService {
         ...filter,
       );
       this.countExpired(expired_by_queue);
+      if (signal?.aborted) {
+        // Gone while the claim was applied: give the jobs back rather than leave them leased.
+        await this.releaseUnclaimed(input.worker, jobs);
+        return [];
+      }
       const left = deadline - this.clock.nowMs();
-      if (jobs.length > 0 || left <= 0 || signal?.aborted) return jobs;
+      if (jobs.length > 0 || left <= 0) return jobs;
       if (this.waiters.full) return jobs;
-      await waitFor(left);
+      await this.waiters.wait(left, signal);
     }
+  }
+
+  /** Releases jobs a claim leased for a caller that is gone (best effort: else they expire). */
+  private async releaseUnclaimed(worker: string, jobs: ClaimedJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const nowMs = this.clock.nowMs();
+    try {
+      const outs = await this.runMany<{ status: JobStatus }>(
+        jobs.map((job) => ["JOB.RELEASE", nowMs, job.id, worker, job.attempt]),
+      );
+      const failed = outs.filter((out) => "error" in out).length;
+      if (failed > 0) {
+        this.options.logger?.warn("Could not release jobs claimed for a caller that left", {
+          worker,
+          failed,
+        });
+      }
+    } catch (error) {
+      this.options.logger?.warn("Could not release jobs claimed for a caller that left", {
+        worker,
+        jobs: jobs.length,
+        error,
+      });
+    }
+    this.waiters.notify();
   }
 
   async heartbeat(

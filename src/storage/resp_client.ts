@@ -4,9 +4,20 @@
  *
  * Retries are bounded and only where they cannot apply a write twice:
  * - the command never reached a server (connect failed, or the connection was already closed);
- * - the server answered `-TRYAGAIN`, `-LOADING`, `-CLUSTERDOWN`, `-MOVED`/`-REDIRECT` (not run);
- * - the command is read-only and its connection broke before the reply.
- * A write whose connection broke after sending has an unknown outcome and fails with 503.
+ * - the server answered `-TRYAGAIN`, `-LOADING`, `-CLUSTERDOWN`, `-MASTERDOWN`, `-MOVED` /
+ *   `-REDIRECT` (followed): not run (no leader, leadership moved...); a MULTI/EXEC block every
+ *   command of which got the same such answer was not run either (one Raft entry);
+ * - the command is read-only (its connection broke before the reply, or any TRYAGAIN).
+ * A write whose connection broke after sending, or that a node answered with a TRYAGAIN saying it
+ * "may or may not have been applied" (a Raft commit the leader could not confirm in time: it may
+ * commit under the next leader), has an unknown outcome and fails with 503: resending it could
+ * apply it twice (a second JOB.CLAIM leasing more jobs, an enqueue refused as a duplicate of
+ * itself).
+ *
+ * A node that answers "not run, try again" without naming another (no leader on its side of a
+ * partition, an election) is left for the next listed node, as after a broken connection, so a
+ * gateway whose node is cut off from the majority moves to the majority. Moving on retires the
+ * old node's connections once their commands in flight are answered, never cutting them off.
  */
 import { UnavailableError } from "../errors/app_error.ts";
 import { type HostPort, parseHostPort } from "../lib/address.ts";
@@ -15,6 +26,7 @@ import { RespConnection, RespConnectionError } from "./resp_connection.ts";
 import { replyToValue, toArgv } from "./reply_value.ts";
 import type { Reply } from "../../atlas/mod.ts";
 import { READ_ONLY_COMMANDS } from "./resp_commands.ts";
+import { isOutcomeUnknownError } from "./write_outcome.ts";
 
 export interface RespClientOptions {
   /** Nodes to use, in order of preference. */
@@ -47,10 +59,22 @@ export function parseNodeList(text: string): HostPort[] {
   });
 }
 
+/**
+ * Replies meaning "not run, try again", as in Redis, unless a cluster's reply says the write may
+ * or may not have been applied (src/storage/write_outcome.ts).
+ */
 const RETRY_PREFIXES = ["TRYAGAIN", "LOADING", "CLUSTERDOWN", "MASTERDOWN"];
 
+/** "Not run, try again": at the node named (`redirect`), else at the next listed node. */
 class RetryableReply extends Error {
   constructor(readonly reply: string, readonly redirect: HostPort | null) {
+    super(reply);
+  }
+}
+
+/** A write the node answered with "may or may not have been applied": never resent. */
+class UnknownOutcomeReply extends Error {
+  constructor(readonly reply: string) {
     super(reply);
   }
 }
@@ -93,7 +117,11 @@ export class RespAtlasClient implements AtlasClient {
   async call(command: string, ...args: (string | number)[]): Promise<Value> {
     const argv = toArgv(command, args);
     const readOnly = READ_ONLY_COMMANDS.has(command.toUpperCase());
-    const [reply] = await this.#run([argv], readOnly, (replies) => this.#check(replies[0]));
+    const [reply] = await this.#run(
+      [argv],
+      readOnly,
+      (replies) => this.#check(replies[0], readOnly),
+    );
     return replyToValue(reply);
   }
 
@@ -102,7 +130,16 @@ export class RespAtlasClient implements AtlasClient {
     const readOnly = argvs.every((argv) => READ_ONLY_COMMANDS.has(argv[0].toUpperCase()));
     const replies = await this.#run([["MULTI"], ...argvs, ["EXEC"]], readOnly, (replies) => {
       const exec = replies[replies.length - 1];
-      this.#check(exec);
+      this.#check(exec, readOnly);
+      // A block that was not applied (a cluster with no leader) answers each command with the
+      // same error: one entry, applied whole or not at all. Judge it like a single command's.
+      const first = exec.kind === "array" ? exec.value[0] : undefined;
+      if (first?.kind === "error" && retryWord(first.value)) {
+        const text = first.value;
+        const same = exec.kind === "array" &&
+          exec.value.every((r) => r.kind === "error" && r.value === text);
+        if (same) this.#check(first, readOnly);
+      }
       return replies;
     });
     const exec = replies[replies.length - 1];
@@ -111,8 +148,11 @@ export class RespAtlasClient implements AtlasClient {
     throw new UnavailableError("ATLAS aborted the transaction", "atlas_unavailable");
   }
 
-  /** Throws RetryableReply for replies meaning "not run, try again (elsewhere)". */
-  #check(reply: Reply): Reply {
+  /**
+   * Throws RetryableReply for replies meaning "not run, try again (elsewhere)", and
+   * UnknownOutcomeReply for a write the node could not say was applied or not.
+   */
+  #check(reply: Reply, readOnly: boolean): Reply {
     if (reply.kind !== "error") return reply;
     const text = reply.value;
     const word = text.split(" ", 1)[0];
@@ -120,8 +160,9 @@ export class RespAtlasClient implements AtlasClient {
       const address = text.split(" ").at(-1) ?? "";
       throw new RetryableReply(text, parseHostPort(address, "127.0.0.1"));
     }
-    if (RETRY_PREFIXES.includes(word)) throw new RetryableReply(text, null);
-    return reply;
+    if (!RETRY_PREFIXES.includes(word)) return reply;
+    if (!readOnly && isOutcomeUnknownError(text)) throw new UnknownOutcomeReply(text);
+    throw new RetryableReply(text, null);
   }
 
   async #run<T>(
@@ -153,12 +194,15 @@ export class RespAtlasClient implements AtlasClient {
     let lastError: Error | null = null;
     for (let attempt = 0; attempt < this.#attemptsMax && !this.#closed; attempt++) {
       if (attempt > 0) await delay(Math.min(1000, this.#backoffMs * 2 ** (attempt - 1)));
+      // The node this attempt goes to: a failure moves the client on from it only if no other
+      // call did so meanwhile (calls failing together must not move it several nodes on).
+      const node = this.#current;
       let connection: RespConnection;
       try {
         connection = await this.#connection();
       } catch (error) {
         lastError = error as Error;
-        this.#failover();
+        this.#failoverFrom(node);
         continue;
       }
       try {
@@ -169,10 +213,18 @@ export class RespAtlasClient implements AtlasClient {
         lastError = error as Error;
         if (error instanceof RetryableReply) {
           if (error.redirect) this.#redirect(error.redirect);
+          else this.#failoverFrom(node);
           continue;
         }
+        if (error instanceof UnknownOutcomeReply) {
+          this.#failoverFrom(node);
+          throw new UnavailableError(
+            `ATLAS could not confirm the write; its outcome is unknown (${error.reply})`,
+            "atlas_unavailable",
+          );
+        }
         if (!(error instanceof RespConnectionError)) throw error;
-        this.#failover();
+        this.#failoverFrom(node);
         if (error.sent && !readOnly) {
           throw new UnavailableError(
             "ATLAS connection broke before the write was acknowledged; its outcome is unknown",
@@ -220,8 +272,9 @@ export class RespAtlasClient implements AtlasClient {
     return opening;
   }
 
-  /** Drops every pooled connection and moves to the next node. */
-  #failover(): void {
+  /** Moves to the node after `node`, unless the client already moved on from it. */
+  #failoverFrom(node: number): void {
+    if (this.#current !== node) return;
     this.#current = (this.#current + 1) % this.#nodes.length;
     this.#dropPool();
   }
@@ -240,7 +293,7 @@ export class RespAtlasClient implements AtlasClient {
     this.#pool = new Array(this.#poolSize).fill(null);
     for (const entry of old) {
       // A connection still busy keeps its in-flight replies; new calls use the new node.
-      entry?.then((connection) => connection.close(), () => {});
+      entry?.then((connection) => connection.closeWhenIdle(), () => {});
     }
   }
 
@@ -253,6 +306,10 @@ export class RespAtlasClient implements AtlasClient {
     for (const connection of open) connection.close();
     await Promise.all(open.map((connection) => connection.done));
   }
+}
+
+function retryWord(text: string): boolean {
+  return RETRY_PREFIXES.includes(text.split(" ", 1)[0]);
 }
 
 function delay(ms: number): Promise<void> {

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { parseNodeList, RespAtlasClient } from "./resp_client.ts";
 import { encodeCommand, ReplyParser } from "./resp_codec.ts";
 import { UnavailableError } from "../errors/app_error.ts";
+import { QUEUE_COMMANDS } from "../queue/commands.ts";
+import { READ_ONLY_COMMANDS } from "./resp_commands.ts";
 
 const enc = new TextEncoder();
 
@@ -267,5 +269,165 @@ Deno.test("client: a read on a silent node is retried on the next one", async ()
     await client.close();
     await silent.close();
     await healthy.close();
+  }
+});
+
+Deno.test("client: a write answered 'may or may not have been applied' is never resent", async () => {
+  // A Raft leader that could not confirm a commit in time answers this while the entry may still
+  // commit under the next leader: resending the write could apply it twice (a second JOB.CLAIM
+  // leasing more jobs, an enqueue refused as a duplicate of itself).
+  const ambiguous =
+    "-TRYAGAIN Timed out waiting for the Raft commit; the write may or may not have been applied\r\n";
+  const seen: string[] = [];
+  const first = fakeServer((argv) => {
+    seen.push(`first ${argv[0]}`);
+    if (argv[0] === "MULTI") return "+OK\r\n";
+    if (argv[0] === "EXEC") return `*1\r\n${ambiguous}`; // one entry: every command's reply
+    if (argv[0] === "JOB.ENQUEUE") return "+QUEUED\r\n";
+    return ambiguous;
+  });
+  const second = fakeServer((argv) => {
+    seen.push(`second ${argv[0]}`);
+    return argv[0] === "JOB.GET" ? "$2\r\nok\r\n" : "+OK\r\n";
+  });
+  const nodes = [first.port, second.port].map((port) => ({ hostname: "127.0.0.1", port }));
+  const client = new RespAtlasClient({ nodes, backoffMs: 1 });
+  const txClient = new RespAtlasClient({ nodes, backoffMs: 1 });
+  try {
+    await assert.rejects(
+      client.call("JOB.CLAIM", "1", "2", "w", "1000", "1", "q"),
+      (e) =>
+        e instanceof UnavailableError && e.code === "atlas_unavailable" &&
+        /outcome is unknown/.test(e.message),
+    );
+    assert.deepEqual(seen, ["first JOB.CLAIM"]);
+    // A read is resent (it changes nothing), and the client left the node that could not commit.
+    seen.length = 0;
+    assert.equal(await client.call("JOB.GET", "j_1"), "ok");
+    assert.deepEqual(seen, ["second JOB.GET"]);
+    // The same answer to a MULTI/EXEC block (one Raft entry): not resent either.
+    seen.length = 0;
+    await assert.rejects(
+      txClient.transaction([["JOB.ENQUEUE", "1", "j_1", "{}", "1"]]),
+      (e) => e instanceof UnavailableError && /outcome is unknown/.test(e.message),
+    );
+    assert.deepEqual(seen, ["first MULTI", "first JOB.ENQUEUE", "first EXEC"]);
+  } finally {
+    await client.close();
+    await txClient.close();
+    await first.close();
+    await second.close();
+  }
+});
+
+Deno.test("client: 'not applied' answers are retried on the next node; so is a transaction that was not applied", async () => {
+  // A node cut off from the majority answers CLUSTERDOWN for as long as the partition lasts: the
+  // client must move to another node rather than retry the one that cannot serve it.
+  const seen: string[] = [];
+  const minority = fakeServer((argv) => {
+    seen.push(`minority ${argv[0]}`);
+    if (argv[0] === "MULTI") return "+OK\r\n";
+    if (argv[0] === "EXEC") {
+      const no = "-CLUSTERDOWN No Raft leader is elected; retry shortly\r\n";
+      return `*2\r\n${no}${no}`;
+    }
+    if (argv[0].startsWith("JOB.")) return argv[0] === "JOB.ENQUEUE" ? "+QUEUED\r\n" : "";
+    return "-CLUSTERDOWN No Raft leader is elected; retry shortly\r\n";
+  });
+  const majority = fakeServer((argv) => {
+    seen.push(`majority ${argv[0]}`);
+    if (argv[0] === "MULTI") return "+OK\r\n";
+    if (argv[0] === "EXEC") return "*2\r\n$1\r\na\r\n$1\r\nb\r\n";
+    if (argv[0] === "JOB.ENQUEUE") return "+QUEUED\r\n";
+    return "+OK\r\n";
+  });
+  const nodes = [minority.port, majority.port].map((port) => ({ hostname: "127.0.0.1", port }));
+  const client = new RespAtlasClient({ nodes, backoffMs: 1 });
+  const txClient = new RespAtlasClient({ nodes, backoffMs: 1 });
+  try {
+    assert.equal(await client.call("SET", "k", "v"), "OK");
+    assert.deepEqual(seen, ["minority SET", "majority SET"]);
+    assert.equal(client.currentNode.port, majority.port);
+    assert.equal(await client.call("SET", "k", "v"), "OK");
+    assert.equal(seen.filter((s) => s.startsWith("minority")).length, 1);
+
+    // A MULTI/EXEC block every command of which got "not applied" was not applied: resent whole.
+    seen.length = 0;
+    const replies = await txClient.transaction([
+      ["JOB.ENQUEUE", "1", "j_1", "{}", "1"],
+      ["JOB.ENQUEUE", "1", "j_2", "{}", "2"],
+    ]);
+    assert.deepEqual(replies, ["a", "b"]);
+    assert.equal(seen.filter((s) => s === "majority EXEC").length, 1);
+  } finally {
+    await client.close();
+    await txClient.close();
+    await minority.close();
+    await majority.close();
+  }
+});
+
+Deno.test("client: moving to another node lets the commands in flight on the old one finish", async () => {
+  // Node 1 answers INCR after a while and closes the connection of a BREAK at once; node 2 is
+  // healthy. The broken connection moves the client to node 2, but the INCR already sent on the
+  // pool's other connection to node 1 is answered there: failing it would report an unknown
+  // outcome for a write the node applied.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      (async () => {
+        const buf = new Uint8Array(4096);
+        try {
+          for (;;) {
+            const n = await conn.read(buf);
+            if (n === null) return;
+            const text = new TextDecoder().decode(buf.subarray(0, n));
+            if (text.includes("BREAK")) return conn.close();
+            if (text.includes("INCR")) {
+              await new Promise((resolve) => setTimeout(resolve, 200));
+              await conn.write(new TextEncoder().encode(":1\r\n"));
+            }
+          }
+        } catch { /* closed by the test */ }
+      })();
+    }
+  })();
+  const healthy = fakeServer(() => "+OK\r\n");
+  const client = new RespAtlasClient({
+    nodes: [{ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port }, {
+      hostname: "127.0.0.1",
+      port: healthy.port,
+    }],
+    poolSize: 2,
+    backoffMs: 1,
+  });
+  try {
+    // Pool slot 0; an error is kept as the value, so a failure shows in the assertion below.
+    const incr = client.call("INCR", "counter").catch((e: Error) => e.message);
+    const broken = client.call("BREAK"); // pool slot 1: its connection is closed by the node
+    await assert.rejects(broken, (e) => e instanceof UnavailableError);
+    assert.equal(client.currentNode.port, healthy.port);
+    assert.equal(await incr, 1);
+    assert.equal(await client.call("SET", "k", "v"), "OK");
+  } finally {
+    await client.close();
+    listener.close();
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    await serving.catch(() => {});
+    await healthy.close();
+  }
+});
+
+Deno.test("the job queue's reads are read-only to the client: resent after a broken connection", () => {
+  // A JOB.GET / LIST / QUEUES / PEEK whose connection broke (a node killed) is resent elsewhere,
+  // not answered 503 as a write of unknown outcome would be.
+  for (const def of QUEUE_COMMANDS) {
+    assert.equal(READ_ONLY_COMMANDS.has(def.name.toUpperCase()), !def.write, def.name);
   }
 });

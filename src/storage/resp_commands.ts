@@ -29,4 +29,9 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   "INFO",
   "ECHO",
   "KEYS",
+  // The job queue's reads (src/queue/commands.ts, registered "readonly").
+  "JOB.GET",
+  "JOB.LIST",
+  "JOB.QUEUES",
+  "JOB.PEEK",
 ]);

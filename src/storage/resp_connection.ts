@@ -49,6 +49,8 @@ export class RespConnection {
   #outbox: Uint8Array[] = [];
   #flushScheduled = false;
   #closed = false;
+  /** closeWhenIdle() was called: no new commands; closed once the last reply is in. */
+  #retiring = false;
   readonly #replyTimeoutMs: number;
   /** Date.now() of the last reply byte, or of the moment the connection became busy. */
   #progressMs = 0;
@@ -94,8 +96,9 @@ export class RespConnection {
     }
   }
 
+  /** True once closed, or retiring (closeWhenIdle): either way it takes no new commands. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || this.#retiring;
   }
 
   /** Commands in flight (sent or queued, not answered). */
@@ -110,7 +113,7 @@ export class RespConnection {
 
   /** Queues commands back to back on this connection (MULTI ... EXEC stays contiguous). */
   sendMany(commands: readonly (readonly string[])[]): Promise<Reply[]> {
-    if (this.#closed) {
+    if (this.#closed || this.#retiring) {
       return Promise.reject(new RespConnectionError("Connection is closed", false));
     }
     if (this.#replyTimeoutMs > 0) {
@@ -165,6 +168,10 @@ export class RespConnection {
           const pending = this.#waiting[this.#waitingHead++];
           if (!pending) throw new Error("Reply without a request");
           pending.resolve(reply);
+          if (this.#retiring && this.inflight === 0) {
+            this.close();
+            return;
+          }
           if (this.#waitingHead > 1024 && this.#waitingHead * 2 > this.#waiting.length) {
             this.#waiting = this.#waiting.slice(this.#waitingHead);
             this.#waitingHead = 0;
@@ -214,5 +221,17 @@ export class RespConnection {
 
   close(): void {
     this.#fail(new RespConnectionError("Connection closed by client", true));
+  }
+
+  /**
+   * Takes no new commands and closes once every command in flight has its reply (at once when
+   * none is). A client moving to another node retires its old connections this way: closing
+   * them outright would fail the writes still waiting there with an unknown outcome, though
+   * the node may answer them in a moment.
+   */
+  closeWhenIdle(): void {
+    if (this.#closed) return;
+    this.#retiring = true;
+    if (this.inflight === 0) this.close();
   }
 }
