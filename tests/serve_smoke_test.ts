@@ -77,6 +77,9 @@ Deno.test("a port already taken: one line naming the listener and its address, e
     assert.equal(metrics.code, 1);
     assert.match(metrics.stderr, new RegExp(`cannot listen on ${address} \\(metrics\\)`));
     assert.doesNotMatch(metrics.stderr, /Uncaught|at /);
+    const proxy = await run(["proxy", "--listen", address, "--metrics-listen", "127.0.0.1:0"]);
+    assert.equal(proxy.code, 1);
+    assert.match(proxy.stderr, new RegExp(`cannot listen on ${address} \\(proxy\\)`));
     const raft = await run([
       "atlasd",
       ...["--data-dir", dataDir, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],

@@ -5,6 +5,7 @@
  * bounded head, hand the parsed request to the handler, write its reply, repeat (keep-alive,
  * pipelined requests answered in order); an accepted upgrade becomes byte piping.
  */
+import { explainListenError } from "../lib/listen_error.ts";
 import type { Logger } from "../observability/logger.ts";
 import { formatHostPort, type HostPort } from "../lib/address.ts";
 import type { ListeningServer } from "../lib/http_server.ts";
@@ -60,10 +61,12 @@ interface ConnState {
 }
 
 export function serveH1(options: H1ServerOptions): ListeningServer {
-  const listener = Deno.listen({
-    hostname: options.address.hostname,
-    port: options.address.port,
-  });
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ hostname: options.address.hostname, port: options.address.port });
+  } catch (error) {
+    throw explainListenError(error, options.name, options.address);
+  }
   const addr = listener.addr as Deno.NetAddr;
   const address = { hostname: addr.hostname, port: addr.port };
   options.logger.info("Listening", {
