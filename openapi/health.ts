@@ -27,8 +27,9 @@ export const readyzRoute = publicRoute({
   path: "/readyz",
   tags: ["health"],
   summary: "Readiness: storage is loaded and the node can serve",
-  description: "200 when every readiness check passes, 503 with the failing checks otherwise: " +
-    "for readiness probes and load balancers. Never rate limited.",
+  description: "200 when every readiness check passes, 503 with the failing checks otherwise " +
+    "(`storage`: with a remote ATLAS, false once no node answered, until one does again): for " +
+    "readiness probes and load balancers. Never rate limited.",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: ReadinessSchema } } },
     503: { description: "Not ready", content: { "application/json": { schema: ReadinessSchema } } },

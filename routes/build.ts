@@ -101,7 +101,7 @@ export function buildGateway(options: BuildGatewayOptions): Gateway {
   const app = createGatewayApp({
     logger,
     metrics,
-    readiness: options.readiness ?? { storage: () => true },
+    readiness: options.readiness ?? { storage: () => options.atlas.ready?.() ?? true },
     middleware,
     title: options.title,
     version: options.version,

@@ -31,7 +31,7 @@ export interface paths {
         };
         /**
          * Readiness: storage is loaded and the node can serve
-         * @description 200 when every readiness check passes, 503 with the failing checks otherwise: for readiness probes and load balancers. Never rate limited.
+         * @description 200 when every readiness check passes, 503 with the failing checks otherwise (`storage`: with a remote ATLAS, false once no node answered, until one does again): for readiness probes and load balancers. Never rate limited.
          */
         get: operations["readyz"];
         put?: never;

@@ -25,6 +25,11 @@ export interface AtlasClient {
   call(command: string, ...args: (string | number)[]): Promise<Value>;
   /** Runs the commands as one atomic transaction (MULTI/EXEC); one result per command. */
   transaction(commands: (string | number)[][]): Promise<Value[]>;
+  /**
+   * Whether the store can be reached now (the gateway's /readyz). Absent: always (an embedded
+   * engine is loaded before anything is served).
+   */
+  ready?(): boolean;
   close(): Promise<void>;
 }
 

@@ -93,6 +93,9 @@ export class RespAtlasClient implements AtlasClient {
   #pool: (Promise<RespConnection> | null)[] = [];
   #next = 0;
   #closed = false;
+  /** False after a call found no node to answer it, until a call (or the probe) succeeds. */
+  #reachable = true;
+  #probing = false;
   /** Every connection opened, so close() can wait for their read loops to end. */
   readonly #all = new Set<RespConnection>();
 
@@ -107,6 +110,19 @@ export class RespAtlasClient implements AtlasClient {
     this.#password = options.password;
     this.#inflightMax = Math.max(1, options.inflightMax ?? 65_536);
     this.#pool = new Array(this.#poolSize).fill(null);
+  }
+
+  /**
+   * Readiness: false once a call found every node unreachable, true again after one succeeds.
+   * While false, each check sends one PING (not more than one at a time), so a gateway without
+   * traffic notices when the cluster is back.
+   */
+  ready(): boolean {
+    if (!this.#reachable && !this.#probing && !this.#closed) {
+      this.#probing = true;
+      this.call("PING").catch(() => {}).finally(() => (this.#probing = false));
+    }
+    return this.#reachable;
   }
 
   /** The node currently in use (for status and tests). */
@@ -207,6 +223,7 @@ export class RespAtlasClient implements AtlasClient {
       }
       try {
         const replies = await connection.sendMany(argvs);
+        this.#reachable = true;
         inspect(replies);
         return replies;
       } catch (error) {
@@ -233,6 +250,7 @@ export class RespAtlasClient implements AtlasClient {
         }
       }
     }
+    if (!this.#closed) this.#reachable = false;
     throw new UnavailableError(
       `ATLAS is unreachable: ${lastError?.message ?? "client closed"}`,
       "atlas_unavailable",

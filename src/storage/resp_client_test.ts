@@ -58,8 +58,8 @@ Deno.test("parseNodeList reads the --atlas flag", () => {
 });
 
 /** A tiny scripted RESP server: answers each command via `answer`. */
-function fakeServer(answer: (argv: string[]) => string) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+function fakeServer(answer: (argv: string[]) => string, port = 0) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const conns = new Set<Deno.Conn>();
   const loop = (async () => {
     for await (const conn of listener) {
@@ -429,5 +429,32 @@ Deno.test("the job queue's reads are read-only to the client: resent after a bro
   // not answered 503 as a write of unknown outcome would be.
   for (const def of QUEUE_COMMANDS) {
     assert.equal(READ_ONLY_COMMANDS.has(def.name.toUpperCase()), !def.write, def.name);
+  }
+});
+
+Deno.test("client readiness: false once no node answers, true again when one does (probed by PING)", async () => {
+  const answer = (argv: string[]) => argv[0] === "PING" ? "+PONG\r\n" : "$1\r\nv\r\n";
+  let server = fakeServer(answer);
+  const port = server.port;
+  const client = new RespAtlasClient({
+    nodes: [{ hostname: "127.0.0.1", port }],
+    attemptsMax: 2,
+    backoffMs: 1,
+    connectTimeoutMs: 200,
+  });
+  try {
+    assert.equal(await client.call("GET", "k"), "v");
+    assert.equal(client.ready(), true);
+    await server.close();
+    await assert.rejects(client.call("GET", "k"), (e) => e instanceof UnavailableError);
+    assert.equal(client.ready(), false);
+    server = fakeServer(answer, port); // the node is back: the next readiness checks notice
+    for (let i = 0; i < 100 && !client.ready(); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(client.ready(), true);
+  } finally {
+    await client.close();
+    await server.close();
   }
 });

@@ -19,6 +19,10 @@ export class TracedAtlasClient implements AtlasClient {
     return this.inner.transaction(commands);
   }
 
+  ready(): boolean {
+    return this.inner.ready?.() ?? true;
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }
