@@ -7,17 +7,10 @@
  * HELIOS_JEPSEN_SECONDS sets the length of the fault phase (default 20); HELIOS_JEPSEN_SEED replays
  * the run's random choices (the nemesis and clients live in tests/helpers/jepsen.ts).
  */
-import assert from "node:assert/strict";
-import { checkLinearizable, type HistoryOp } from "../raft/testing/linearizability.ts";
-import { kvClient } from "./helpers/jepsen_kv.ts";
+import type { HistoryOp } from "../raft/testing/linearizability.ts";
+import { assertLinearizableHistory, kvClient } from "./helpers/jepsen_kv.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
-import {
-  extraFaults,
-  faultSeconds,
-  jepsenSeed,
-  runUnderFaults,
-  verbose,
-} from "./helpers/jepsen.ts";
+import { extraFaults, faultSeconds, jepsenSeed, runUnderFaults } from "./helpers/jepsen.ts";
 
 const CLIENTS = 8;
 const FAULT_SECONDS = faultSeconds(20);
@@ -49,18 +42,7 @@ Deno.test({
           ),
       });
 
-      const ok = history.filter((h) => h.status === "ok").length;
-      const result = checkLinearizable(history, { stepsMax: 20_000_000 });
-      const summary = `seed ${seed}, ${history.length} ops (${ok} ok), faults: ${
-        faults.join("; ")
-      }`;
-      verbose(`${summary}; checker steps ${result.steps}`);
-      assert.ok(ok > 200, `too few successful operations: ${summary}`);
-      assert.equal(
-        result.verdict,
-        "ok",
-        `history not linearizable (key ${result.key}): ${summary}`,
-      );
+      assertLinearizableHistory(history, seed, faults);
     } finally {
       await cluster.close();
     }

@@ -9,16 +9,10 @@
  * its choices.
  */
 import assert from "node:assert/strict";
-import { checkLinearizable, type HistoryOp } from "../raft/testing/linearizability.ts";
+import type { HistoryOp } from "../raft/testing/linearizability.ts";
 import { RespConnection } from "../src/storage/resp_connection.ts";
-import {
-  extraFaults,
-  faultSeconds,
-  jepsenSeed,
-  runUnderFaults,
-  verbose,
-} from "./helpers/jepsen.ts";
-import { kvClient } from "./helpers/jepsen_kv.ts";
+import { extraFaults, faultSeconds, jepsenSeed, runUnderFaults } from "./helpers/jepsen.ts";
+import { assertLinearizableHistory, kvClient } from "./helpers/jepsen_kv.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 
 const FAULT_SECONDS = faultSeconds(15);
@@ -96,18 +90,7 @@ Deno.test({
             (_, i) => kvClient(seed + 100 + i, 100 + i, cluster, history, stopped),
           ),
       });
-      const ok = history.filter((h) => h.status === "ok").length;
-      const result = checkLinearizable(history, { stepsMax: 20_000_000 });
-      const summary = `seed ${seed}, ${history.length} ops (${ok} ok), faults: ${
-        faults.join("; ")
-      }`;
-      verbose(`${summary}; checker steps ${result.steps}`);
-      assert.ok(ok > 200, `too few successful operations: ${summary}`);
-      assert.equal(
-        result.verdict,
-        "ok",
-        `history not linearizable (key ${result.key}): ${summary}`,
-      );
+      const summary = assertLinearizableHistory(history, seed, faults);
       // Every member is back, and a voter.
       const leader = await cluster.leader();
       assert.deepEqual(

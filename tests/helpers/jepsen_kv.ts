@@ -5,11 +5,13 @@
  * connection broke or that got an error may or may not have applied (unknown); a failed read had
  * no effect.
  */
-import type { HistoryOp } from "../../raft/testing/linearizability.ts";
+import assert from "node:assert/strict";
+import { checkLinearizable, type HistoryOp } from "../../raft/testing/linearizability.ts";
 import type { KvOp, KvResult } from "../../raft/testing/kv.ts";
 import { etagOfBinary } from "../../src/kv/etag.ts";
 import type { RespConnection } from "../../src/storage/resp_connection.ts";
 import { createPrng } from "../../src/lib/prng.ts";
+import { verbose } from "./jepsen.ts";
 import type { RaftTestCluster } from "./raft_cluster.ts";
 
 const KEYS = ["a", "b", "c", "d", "e", "f"];
@@ -93,4 +95,19 @@ export async function kvClient(
     }
   }
   connection?.close();
+}
+
+/** Enough operations succeeded and the history is linearizable; its summary (seed, faults). */
+export function assertLinearizableHistory(
+  history: HistoryOp[],
+  seed: number,
+  faults: string[],
+): string {
+  const ok = history.filter((h) => h.status === "ok").length;
+  const result = checkLinearizable(history, { stepsMax: 20_000_000 });
+  const summary = `seed ${seed}, ${history.length} ops (${ok} ok), faults: ${faults.join("; ")}`;
+  verbose(`${summary}; checker steps ${result.steps}`);
+  assert.ok(ok > 200, `too few successful operations: ${summary}`);
+  assert.equal(result.verdict, "ok", `history not linearizable (key ${result.key}): ${summary}`);
+  return summary;
 }
