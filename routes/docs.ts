@@ -12,6 +12,8 @@ import type { GatewayEnv } from "./env.ts";
 
 export const DOCS_PATH = "/docs";
 export const ASSETS_PREFIX = "/assets";
+/** Browsers ask every origin for it; without it each docs page visit logs a 404 in the console. */
+export const FAVICON_PATH = "/favicon.ico";
 
 const ASSETS: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -37,21 +39,24 @@ function assetsDir(): string {
 export function mountDocs(app: OpenAPIHono<GatewayEnv>, specUrl = "/openapi.json"): void {
   const dir = assetsDir();
   const cache = new Map<string, Promise<Uint8Array>>();
-  app.get(DOCS_PATH, swaggerUI({ url: specUrl, baseUrl: ASSETS_PREFIX, title: "Helios API" }));
-  // Only the names in ASSETS are served; the metrics and access log label the route by this path.
-  app.get(`${ASSETS_PREFIX}/swagger-ui-dist/:file`, async (c) => {
-    const file = c.req.param("file");
-    const type = ASSETS[file];
-    if (!type) throw new NotFoundError(`No docs asset "${file}"`);
+  const serveAsset = async (file: string) => {
     let bytes = cache.get(file);
     if (!bytes) {
       bytes = Deno.readFile(`${dir}/${file}`);
       cache.set(file, bytes);
       bytes.catch(() => cache.delete(file));
     }
-    return c.body(await bytes as Uint8Array<ArrayBuffer>, 200, {
-      "content-type": type,
-      "cache-control": "public, max-age=86400",
+    return new Response(await bytes as Uint8Array<ArrayBuffer>, {
+      headers: { "content-type": ASSETS[file], "cache-control": "public, max-age=86400" },
     });
+  };
+  app.get(DOCS_PATH, swaggerUI({ url: specUrl, baseUrl: ASSETS_PREFIX, title: "Helios API" }));
+  // Only the names in ASSETS are served; the metrics and access log label the route by this path.
+  app.get(`${ASSETS_PREFIX}/swagger-ui-dist/:file`, (c) => {
+    const file = c.req.param("file");
+    if (!Object.hasOwn(ASSETS, file)) throw new NotFoundError(`No docs asset "${file}"`);
+    return serveAsset(file);
   });
+  // A PNG under the .ico name: every browser sniffs the image type.
+  app.get(FAVICON_PATH, () => serveAsset("favicon-32x32.png"));
 }

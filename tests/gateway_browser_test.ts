@@ -28,6 +28,12 @@ Deno.test("Swagger UI at /docs renders offline and Try it out on GET /healthz sh
     const page = await browser.newPage();
     const origins = new Set<string>();
     page.on("request", (request) => origins.add(new URL(request.url()).origin));
+    // What a visitor with the developer tools open would see: failed loads and script errors.
+    const consoleErrors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(error.message));
     await page.goto(`${gw.base}/docs`);
     await page.locator(".opblock-summary-path", { hasText: "/api/v1/kv/{key}" }).first().waitFor();
     const operations = await page.locator(".opblock").count();
@@ -43,6 +49,7 @@ Deno.test("Swagger UI at /docs renders offline and Try it out on GET /healthz sh
     await status.waitFor();
     assert.equal((await status.textContent())?.trim(), "200");
     assert.deepEqual([...origins], [gw.base], "every request stays on our origin (no CDN)");
+    assert.deepEqual(consoleErrors, [], "the browser console shows no errors");
     if (Deno.env.get("HELIOS_SCREENSHOT")) {
       await page.screenshot({ path: Deno.env.get("HELIOS_SCREENSHOT")!, fullPage: false });
     }

@@ -31,7 +31,12 @@ export interface RateLimitConfig {
   roles?: Record<string, { capacity: number; rate_num: number; rate_den: number }>;
 }
 
-export const DEFAULT_EXEMPT = ["GET /healthz", "GET /readyz", "GET /assets/swagger-ui-dist/{file}"];
+export const DEFAULT_EXEMPT = [
+  "GET /healthz",
+  "GET /readyz",
+  "GET /assets/swagger-ui-dist/{file}",
+  "GET /favicon.ico",
+];
 
 export function rulesFromConfig(config: RateLimitConfig): RateLimitRules {
   const rules: RateLimitRules = {
