@@ -121,7 +121,13 @@ export interface NodeStatus {
 export class RaftNode {
   readonly #raw: RawNode;
   readonly #options: RaftNodeOptions;
-  readonly #proposals = new Map<number, PendingProposal>();
+  /**
+   * Proposals waiting for their index to apply. Several can wait on one index: a proposal made
+   * in an earlier term whose entry was truncated, and this node's proposal at the same index
+   * after it became leader again. The entry applied there settles all of them: the one of its
+   * term is resolved, the others were certainly not applied.
+   */
+  readonly #proposals = new Map<number, PendingProposal[]>();
   readonly #reads = new Map<string, PendingRead>();
   #readSeq = 0;
   #ticker: ReturnType<typeof setInterval> | null = null;
@@ -168,7 +174,7 @@ export class RaftNode {
     const index = this.#raw.propose(data); // throws NotLeaderError / ProposalDroppedError
     const term = this.#raw.status().term;
     this.#schedule();
-    return new Promise((resolve, reject) => this.#proposals.set(index, { term, resolve, reject }));
+    return new Promise((resolve, reject) => this.#track(index, { term, resolve, reject }));
   }
 
   /** Resolves once a read served locally now is linearizable (ReadIndex; works on followers). */
@@ -187,8 +193,14 @@ export class RaftNode {
     const term = this.#raw.status().term;
     this.#schedule();
     return new Promise((resolve, reject) =>
-      this.#proposals.set(index, { term, resolve: () => resolve(), reject })
+      this.#track(index, { term, resolve: () => resolve(), reject })
     );
+  }
+
+  #track(index: number, proposal: PendingProposal): void {
+    const waiting = this.#proposals.get(index);
+    if (waiting === undefined) this.#proposals.set(index, [proposal]);
+    else waiting.push(proposal);
   }
 
   transferLeadership(to: NodeId): void {
@@ -250,7 +262,7 @@ export class RaftNode {
     await this.#options.transport.close();
     await this.#options.storage.close?.();
     const stopped = new NodeStoppedError();
-    for (const p of this.#proposals.values()) p.reject(stopped);
+    for (const waiting of this.#proposals.values()) for (const p of waiting) p.reject(stopped);
     for (const r of this.#reads.values()) r.reject(stopped);
     this.#proposals.clear();
     this.#reads.clear();
@@ -335,10 +347,10 @@ export class RaftNode {
     this.#options.stateMachine.restore(snapshot);
     this.#applied = snapshot.meta.index;
     this.#sinceSnapshot = 0;
-    for (const [index, proposal] of this.#proposals) {
+    for (const [index, waiting] of this.#proposals) {
       if (index <= snapshot.meta.index) {
         // Replaced by a snapshot: it may or may not be in it, so the outcome is unknown.
-        proposal.reject(new NodeStoppedError());
+        for (const proposal of waiting) proposal.reject(new NodeStoppedError());
         this.#proposals.delete(index);
       }
     }
@@ -354,11 +366,13 @@ export class RaftNode {
     }
     this.#applied = entry.index;
     this.#sinceSnapshot++;
-    const proposal = this.#proposals.get(entry.index);
-    if (proposal) {
+    const waiting = this.#proposals.get(entry.index);
+    if (waiting) {
       this.#proposals.delete(entry.index);
-      if (proposal.term === entry.term) proposal.resolve(result);
-      else proposal.reject(new ProposalLostError(entry.index));
+      for (const proposal of waiting) {
+        if (proposal.term === entry.term) proposal.resolve(result);
+        else proposal.reject(new ProposalLostError(entry.index));
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Entry, Snapshot } from "./core/types.ts";
-import { RaftNode, type StateMachine } from "./node.ts";
+import { ProposalLostError, RaftNode, type StateMachine } from "./node.ts";
 import { MemoryStorage } from "./storage/memory.ts";
 import { MemoryNetwork } from "./transport/memory.ts";
 
@@ -147,6 +147,37 @@ Deno.test("raft node: leadership transfer and a membership change", async () => 
     await target.changeMembership({ type: "removeNode", nodeId: removed.id });
     assert.equal(target.status().voters.includes(removed.id), false);
     await target.propose(encoder.encode("after=remove"));
+  } finally {
+    await cluster.stop();
+  }
+});
+
+Deno.test("raft node: proposals truncated by another leader are answered lost, also when this node reuses their index", async () => {
+  const cluster = await startCluster(["n1", "n2", "n3"]);
+  try {
+    const first = await leaderOf(cluster);
+    await first.propose(encoder.encode("x=0"));
+    // Cut off, the leader still accepts proposals it can never commit.
+    cluster.network.isolate(first.id);
+    const stranded = Array.from({ length: 10 }, (_, i) => first.propose(encoder.encode(`s=${i}`)));
+    const outcomes = stranded.map((p) =>
+      p.then(() => "applied", (error) => error instanceof ProposalLostError ? "lost" : `${error}`)
+    );
+    const second = await leaderOf(cluster, first.id);
+    await second.propose(encoder.encode("x=1"));
+    cluster.network.heal();
+    await until(() => cluster.machines.get(first.id)!.values.get("x") === "1", "catch-up");
+    // Leader again, in a later term: its new entries take the indexes its stranded proposals
+    // had (an index settles when an entry is applied there, so write past all of them).
+    second.transferLeadership(first.id);
+    await until(() => first.isLeader, "transfer back");
+    for (let i = 2; i < 14; i++) await first.propose(encoder.encode(`x=${i}`));
+    const settled = await Promise.race([
+      Promise.all(outcomes),
+      new Promise((resolve) => setTimeout(() => resolve("some stranded proposal hangs"), 2000)),
+    ]);
+    assert.deepEqual(settled, stranded.map(() => "lost"));
+    assert.equal(cluster.machines.get(first.id)!.values.get("s"), undefined);
   } finally {
     await cluster.stop();
   }
