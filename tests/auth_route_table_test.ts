@@ -24,7 +24,7 @@ const EXPECTED_PUBLIC = new Set([
   "GET /.well-known/jwks.json",
 ]);
 /** Non-API routes served outside the OpenAPI document (the document itself, its UI). */
-const OUTSIDE_DOCUMENT = [/^\/openapi\.json$/, /^\/docs$/, /^\/assets\//];
+const OUTSIDE_DOCUMENT = [/^\/openapi\.json$/, /^\/docs$/, /^\/assets\//, /^\/favicon\.ico$/];
 
 interface Operation {
   method: string;
