@@ -16,7 +16,7 @@ import {
 import { explainListenError } from "../lib/listen_error.ts";
 import type { Logger } from "../observability/logger.ts";
 import { encodeEntry } from "./command_codec.ts";
-import { LeaderForwarder } from "./forwarder.ts";
+import { LeaderForwarder, leaderRespAddress } from "./forwarder.ts";
 import {
   type ReadConsistency,
   ReplicatedExecutor,
@@ -28,8 +28,12 @@ export interface ClusterNodeOptions {
   nodeId: string;
   /** Where to listen for peers. */
   raftListen: { hostname: string; port: number };
-  /** The other voters of a new cluster, dialled exactly at these addresses. */
-  peers: { id: string; addr: string }[];
+  /**
+   * The other voters of a new cluster, dialled exactly at these addresses. `resp_addr`: where
+   * this node dials the peer's RESP listener to forward writes while it leads (a proxy, NAT);
+   * by default the address the peer announces (its own bound RESP address).
+   */
+  peers: { id: string; addr: string; resp_addr?: string }[];
   dataDir: string;
   /** True for a node joining an existing cluster (added with ADD-PEER): it starts with no log. */
   join: boolean;
@@ -61,6 +65,8 @@ export class ClusterNode {
   #ticker: ReturnType<typeof setInterval> | null = null;
   #announcedTerm = -1;
   readonly #forwarder: LeaderForwarder;
+  /** Node id → the peer's resp_addr from this node's peer list. */
+  readonly #respRoutes: Map<string, string>;
   /** How long a command may wait for a commit (the executor's, and membership changes'). */
   readonly #requestTimeoutMs: number;
 
@@ -79,6 +85,9 @@ export class ClusterNode {
       onListen: (addr) => raftBound(`${addr.hostname}:${addr.port}`),
     });
     for (const peer of options.peers) this.transport.setPeer(peer.id, peer.addr);
+    this.#respRoutes = new Map(
+      options.peers.flatMap((peer) => peer.resp_addr ? [[peer.id, peer.resp_addr]] : []),
+    );
     this.machine = new AtlasStateMachine(options.store, (id, address) => {
       if (id !== options.nodeId) this.transport.setPeer(id, address);
     });
@@ -141,6 +150,7 @@ export class ClusterNode {
       readConsistency: options.readConsistency,
       requestTimeoutMs,
       admin: (argv) => this.#admin(argv),
+      respAddressOf: (id) => this.#respAddressOf(id),
       onProposal: hooks.onProposal,
     });
   }
@@ -164,6 +174,18 @@ export class ClusterNode {
   setRespAddress(address: string): void {
     this.#respAddress = address;
     if (this.node.isLeader) this.#announce();
+  }
+
+  /**
+   * Where to forward to `nodeId` while it leads, once it has announced its RESP address: at the
+   * resp_addr this node's peer list gives it, or the announced one (on the host of the peer's
+   * Raft address when it announced all interfaces, leaderRespAddress).
+   */
+  #respAddressOf(nodeId: string): string | undefined {
+    const announced = this.machine.respAddresses.get(nodeId);
+    if (!announced) return undefined;
+    const raftAddress = this.transport.peers().find((peer) => peer.id === nodeId)?.addr;
+    return this.#respRoutes.get(nodeId) ?? leaderRespAddress(announced, raftAddress);
   }
 
   status(): NodeStatus & { peers: PeerStatus[] } {
@@ -228,7 +250,7 @@ export class ClusterNode {
     }
     if (!this.node.isLeader) {
       const leader = this.node.leaderId;
-      const address = leader ? this.machine.respAddresses.get(leader) : undefined;
+      const address = leader ? this.#respAddressOf(leader) : undefined;
       if (!address) return error("CLUSTERDOWN No Raft leader is elected; retry shortly");
       return await this.#forwarder.send(address, argv);
     }

@@ -16,8 +16,27 @@
 import { setImmediate } from "node:timers";
 import { error, type Reply } from "../../atlas/mod.ts";
 import { RespConnection, RespReplyTimeoutError } from "../storage/resp_connection.ts";
-import { parseHostPort } from "../lib/address.ts";
+import { formatHostPort, parseHostPort } from "../lib/address.ts";
 import { OUTCOME_UNKNOWN } from "../storage/write_outcome.ts";
+
+/**
+ * The address to forward to a leader at, given the RESP address it announced and the Raft address
+ * this node dials it at. A leader listening on all interfaces (`--listen :6379`, as
+ * deploy/compose.yaml and the Kubernetes manifest run it) announces 0.0.0.0:6379: that port, on
+ * the host its Raft listener is reached at. (Taken as 127.0.0.1, a follower on a host of its own
+ * forwarded every write to itself, which refused it as not the leader.)
+ */
+export function leaderRespAddress(announced: string, raftAddress: string | undefined): string {
+  const resp = parseHostPort(announced);
+  const raft = raftAddress === undefined ? null : parseHostPort(raftAddress);
+  if (!resp || !raft || !ANY_HOST.has(resp.hostname) || ANY_HOST.has(raft.hostname)) {
+    return announced;
+  }
+  return formatHostPort({ hostname: raft.hostname, port: resp.port });
+}
+
+/** Listening on these means on every interface. */
+const ANY_HOST = new Set(["0.0.0.0", "::"]);
 
 /** Connections per leader address: batches in flight at once from this follower. */
 const CONNECTIONS_PER_LEADER = 4;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LeaderForwarder } from "./forwarder.ts";
+import { LeaderForwarder, leaderRespAddress } from "./forwarder.ts";
 
 /**
  * A stand-in leader: answers every command with +OK, but only when the test releases it, and
@@ -124,4 +124,14 @@ Deno.test("forwarder: a leader that never answers (black-holed path) times out a
     forwarder.close();
     await leader.close();
   }
+});
+
+Deno.test("forwarder: a leader announcing all interfaces is dialled on the host of its Raft address", () => {
+  assert.equal(leaderRespAddress("0.0.0.0:6379", "10.0.0.1:7000"), "10.0.0.1:6379");
+  assert.equal(leaderRespAddress("[::]:6379", "atlas-1:7000"), "atlas-1:6379");
+  assert.equal(leaderRespAddress("0.0.0.0:6379", "[fd00::1]:7000"), "[fd00::1]:6379");
+  // A specific address is dialled as announced; with no better host, 0.0.0.0 stays (loopback).
+  assert.equal(leaderRespAddress("10.0.0.9:6379", "10.0.0.1:7000"), "10.0.0.9:6379");
+  assert.equal(leaderRespAddress("0.0.0.0:6379", undefined), "0.0.0.0:6379");
+  assert.equal(leaderRespAddress("0.0.0.0:6379", "0.0.0.0:7000"), "0.0.0.0:6379");
 });
