@@ -16,15 +16,19 @@
  * sent) is not; an error or a timeout may be either (Jepsen's indeterminate :info); replaying the
  * log from the initial balances never overdraws an account and ends at the final balances.
  *
- * HELIOS_JEPSEN_SECONDS: the fault phase (default 15); HELIOS_JEPSEN_SEED replays the choices.
+ * HELIOS_JEPSEN_SECONDS: the fault phase (default 15); HELIOS_JEPSEN_SEED replays the choices;
+ * HELIOS_JEPSEN_PARTITIONS=full makes partitions cut the forwarding connections too (default: the
+ * Raft links only); HELIOS_JEPSEN_NODES=3 runs it on 3 nodes.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { Reply } from "../atlas/mod.ts";
 import { createPrng } from "../src/lib/prng.ts";
 import {
+  clusterSize,
   extraFaults,
   faultSeconds,
+  fullPartitions,
   jepsenSeed,
   NodeClient,
   runUnderFaults,
@@ -39,6 +43,7 @@ const INITIAL = 100;
 const TOTAL = INITIAL * ACCOUNTS.length;
 const LOG = "bank:log";
 const FAULT_SECONDS = faultSeconds(15);
+const NODES = clusterSize(5);
 
 /** KEYS: from, to, log; ARGV: amount, id. 1 if moved, 0 if the balance was short. */
 const TRANSFER_SCRIPT = `
@@ -336,12 +341,13 @@ function describe(t: Transfer): string {
 }
 
 Deno.test({
-  name: "raft cluster (5 nodes): Jepsen bank under partitions, kill -9 and restarts",
+  name: `raft cluster (${NODES} nodes): Jepsen bank under partitions, kill -9 and restarts`,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     const cluster = await RaftTestCluster.start({
-      size: 5,
+      size: NODES,
+      fullPartitions: fullPartitions(false),
       env: { HELIOS_ATLAS__RAFT__SNAPSHOT_THRESHOLD: "200" },
     });
     const seed = jepsenSeed();

@@ -13,14 +13,18 @@
  * indeterminate) at most once; a transaction's appends are all there or none, in the final lists
  * and in every read of several keys in one transaction.
  *
- * HELIOS_JEPSEN_SECONDS: the fault phase (default 15); HELIOS_JEPSEN_SEED replays the choices.
+ * HELIOS_JEPSEN_SECONDS: the fault phase (default 15); HELIOS_JEPSEN_SEED replays the choices;
+ * HELIOS_JEPSEN_PARTITIONS=full makes partitions cut the forwarding connections too (default: the
+ * Raft links only); HELIOS_JEPSEN_NODES=3 runs it on 3 nodes.
  */
 import assert from "node:assert/strict";
 import type { Reply } from "../atlas/mod.ts";
 import { createPrng } from "../src/lib/prng.ts";
 import {
+  clusterSize,
   extraFaults,
   faultSeconds,
+  fullPartitions,
   jepsenSeed,
   NodeClient,
   runUnderFaults,
@@ -33,6 +37,7 @@ import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 const KEYS = ["la:0", "la:1", "la:2", "la:3"];
 const CLIENTS = 8;
 const FAULT_SECONDS = faultSeconds(15);
+const NODES = clusterSize(5);
 
 type Status = "ok" | "none" | "unknown";
 
@@ -269,12 +274,14 @@ function describeRead(r: Read): string {
 }
 
 Deno.test({
-  name: "raft cluster (5 nodes): Elle-style list append under partitions, kill -9 and restarts",
+  name:
+    `raft cluster (${NODES} nodes): Elle-style list append under partitions, kill -9 and restarts`,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     const cluster = await RaftTestCluster.start({
-      size: 5,
+      size: NODES,
+      fullPartitions: fullPartitions(false),
       env: { HELIOS_ATLAS__RAFT__SNAPSHOT_THRESHOLD: "200" },
     });
     const seed = jepsenSeed();

@@ -6,12 +6,18 @@
  * snapshot) stays linearizable (tests/helpers/jepsen.ts, the `membership` and `pause` faults).
  *
  * HELIOS_JEPSEN_SECONDS sets the fault phase of the run (default 15); HELIOS_JEPSEN_SEED replays
- * its choices.
+ * its choices; HELIOS_JEPSEN_PARTITIONS=full makes partitions cut the forwarding connections too.
  */
 import assert from "node:assert/strict";
 import type { HistoryOp } from "../raft/testing/linearizability.ts";
 import { RespConnection } from "../src/storage/resp_connection.ts";
-import { extraFaults, faultSeconds, jepsenSeed, runUnderFaults } from "./helpers/jepsen.ts";
+import {
+  extraFaults,
+  faultSeconds,
+  fullPartitions,
+  jepsenSeed,
+  runUnderFaults,
+} from "./helpers/jepsen.ts";
 import { assertLinearizableHistory, kvClient } from "./helpers/jepsen_kv.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 
@@ -72,6 +78,7 @@ Deno.test({
   async fn() {
     const cluster = await RaftTestCluster.start({
       size: 5,
+      fullPartitions: fullPartitions(false),
       // Small snapshots often: a node added back with its directory wiped gets one.
       env: { HELIOS_ATLAS__RAFT__SNAPSHOT_THRESHOLD: "200" },
     });

@@ -49,6 +49,11 @@ export interface ReplicatedExecutorOptions {
   random?: () => number;
   /** Operator commands (HELIOS.CLUSTER ...) run here. */
   admin: (argv: string[]) => Promise<Reply>;
+  /**
+   * Where to forward to a leader: undefined until it announced its RESP address (default: the
+   * announced address itself).
+   */
+  respAddressOf?: (nodeId: string) => string | undefined;
   onProposal?: (result: "ok" | "not_leader" | "dropped" | "lost" | "timeout") => void;
 }
 
@@ -105,6 +110,7 @@ export class ReplicatedExecutor implements CommandExecutor {
   readonly #clock: () => number;
   readonly #random: () => number;
   readonly #reads: ReadBatcher;
+  readonly #respAddressOf: (nodeId: string) => string | undefined;
   #queuedWrites: QueuedWrite[] = [];
   #flushScheduled = false;
 
@@ -112,6 +118,7 @@ export class ReplicatedExecutor implements CommandExecutor {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#respAddressOf = options.respAddressOf ?? ((id) => options.machine.respAddresses.get(id));
     this.#reads = new ReadBatcher(() =>
       withTimeout(options.node.readBarrier(), options.requestTimeoutMs)
     );
@@ -313,12 +320,12 @@ export class ReplicatedExecutor implements CommandExecutor {
    * on its way through the log: wait a little for it rather than fail a write that would succeed.
    */
   async #leaderAddress(): Promise<string | undefined> {
-    const { node, machine } = this.#o;
+    const { node } = this.#o;
     const deadline = this.#clock() + Math.min(1000, this.#o.requestTimeoutMs);
     for (;;) {
       if (node.isLeader) return undefined;
       const leader = node.leaderId;
-      const address = leader ? machine.respAddresses.get(leader) : undefined;
+      const address = leader ? this.#respAddressOf(leader) : undefined;
       if (address || this.#clock() >= deadline) return address;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -16,7 +16,9 @@ const address = z.string().refine((text) => parseHostPort(text) !== null, {
 });
 const port = z.number().int().min(0).max(65535);
 
-const raftPeer = z.object({ id: z.string().min(1), addr: address }).strict();
+/** `resp_addr`: where this node dials the peer's RESP listener to forward writes while it leads. */
+const raftPeer = z.object({ id: z.string().min(1), addr: address, resp_addr: address.optional() })
+  .strict();
 
 export const raftSchema = z.object({
   enabled: z.boolean().default(false),

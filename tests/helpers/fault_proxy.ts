@@ -1,9 +1,10 @@
 /**
  * A TCP proxy for one network link, used to partition Raft peers in real-process tests: node A
- * dials node B through it (A's --raft-peers names the proxy), and `block()` cuts the link by
- * closing its connections and refusing new ones until `unblock()`. `stall()` cuts it the way a
- * dropped route or a firewall DROP does: connections stay open but nothing gets through, and new
- * ones are accepted but never reach the target, until `unblock()`.
+ * dials node B through it (A's --raft-peers names the proxy; or B's resp_addr in A's peer list,
+ * for the link A forwards writes to B over), and `block()` cuts the link by closing its
+ * connections and refusing new ones until `unblock()`. `stall()` cuts it the way a dropped route
+ * or a firewall DROP does: connections stay open but nothing gets through, and new ones are
+ * accepted but never reach the target, until `unblock()`.
  */
 export class FaultProxy {
   #blocked = false;
@@ -15,7 +16,7 @@ export class FaultProxy {
 
   private constructor(
     private readonly listener: Deno.TcpListener,
-    private readonly targetPort: number,
+    private targetPort: number,
   ) {
     this.#accepting = this.#acceptLoop();
   }
@@ -26,6 +27,14 @@ export class FaultProxy {
 
   get port(): number {
     return this.listener.addr.port;
+  }
+
+  /**
+   * Sends new connections to `port` from now on (a node restarted on another port); open ones
+   * stay where they are. Port 0: nothing listens yet, new connections are closed at once.
+   */
+  retarget(port: number): void {
+    this.targetPort = port;
   }
 
   get blocked(): boolean {
@@ -88,9 +97,11 @@ export class FaultProxy {
       return closeQuietly(inbound);
     }
     try {
+      if (this.targetPort === 0) throw new Error("no target yet");
       outbound = await Deno.connect({ hostname: "127.0.0.1", port: this.targetPort });
     } catch {
       closeQuietly(inbound);
+      this.#pairs.delete(inbound);
       return;
     }
     // Like the peers themselves: without it, Nagle plus the far end's delayed ACK adds 40 ms

@@ -6,7 +6,8 @@
  *
  * HELIOS_JEPSEN_SECONDS sets the length of the fault phase; HELIOS_JEPSEN_SEED replays a run's
  * random choices (the nemesis's and the clients'; the processes' timing is the machine's);
- * HELIOS_JEPSEN_FAULTS picks the extra fault kinds.
+ * HELIOS_JEPSEN_FAULTS picks the extra fault kinds; HELIOS_JEPSEN_PARTITIONS what a partition
+ * cuts; HELIOS_JEPSEN_NODES the cluster's size (where a test lets it vary).
  */
 import type { Reply } from "../../atlas/mod.ts";
 import { createPrng } from "../../src/lib/prng.ts";
@@ -15,6 +16,28 @@ import type { RaftTestCluster } from "./raft_cluster.ts";
 
 export function faultSeconds(defaultSeconds: number): number {
   return Number(Deno.env.get("HELIOS_JEPSEN_SECONDS") ?? String(defaultSeconds));
+}
+
+/**
+ * HELIOS_JEPSEN_PARTITIONS: `full` (a partition cuts all traffic between its sides: the Raft
+ * links and the connections followers forward writes to the leader over, as a firewall rule
+ * dropping everything between two hosts does) or `raft` (the Raft links only: a partitioned
+ * follower still forwards writes to the leader). True for `full`; each test has its own default.
+ */
+export function fullPartitions(defaultFull: boolean): boolean {
+  const given = Deno.env.get("HELIOS_JEPSEN_PARTITIONS");
+  if (given === undefined) return defaultFull;
+  if (given !== "full" && given !== "raft") {
+    throw new Error(`HELIOS_JEPSEN_PARTITIONS: "${given}" is not full or raft`);
+  }
+  return given === "full";
+}
+
+/** HELIOS_JEPSEN_NODES: the cluster's size (3, 5 or 7), for the tests that let it vary. */
+export function clusterSize(defaultSize: number): number {
+  const size = Number(Deno.env.get("HELIOS_JEPSEN_NODES") ?? String(defaultSize));
+  if (![3, 5, 7].includes(size)) throw new Error(`HELIOS_JEPSEN_NODES: ${size} is not 3, 5 or 7`);
+  return size;
 }
 
 /** HELIOS_JEPSEN_SEED, or a fresh one (print it with any failure). */
@@ -361,6 +384,11 @@ export interface JepsenRun {
  */
 export async function runUnderFaults(cluster: RaftTestCluster, run: JepsenRun): Promise<string[]> {
   const faults: string[] = [];
+  verbose(
+    `${cluster.nodes.length} nodes, seed ${run.seed}; partitions cut ${
+      cluster.fullPartitions ? "all traffic (Raft and forwarding)" : "the Raft links only"
+    }`,
+  );
   await cluster.leader();
   let stop = false;
   const stopped = () => stop;

@@ -2,7 +2,9 @@
  * A real-process ATLAS Raft cluster for tests: N `helios atlasd --raft` processes on loopback,
  * every peer link through its own FaultProxy so tests can partition any set of nodes, kill -9 and
  * restart nodes, pause them (SIGSTOP / SIGCONT), remove and add them back as members, and find
- * the leader through GET /raft/status.
+ * the leader through GET /raft/status. With `fullPartitions`, the connections a follower forwards
+ * writes over (RESP, to the leader) go through per-link proxies too, so a partition cuts all
+ * traffic between its sides.
  */
 import { RespConnection, RespReplyTimeoutError } from "../../src/storage/resp_connection.ts";
 import { FaultProxy, freePort } from "./fault_proxy.ts";
@@ -40,6 +42,15 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Peers dial each other directly, without fault proxies (benchmarks). Default false. */
   direct?: boolean;
+  /**
+   * Partitions cut all traffic between their sides, as a real one (a firewall, a dropped route)
+   * does: every node also forwards writes to a leader over a link of its own, a proxy named as
+   * that peer's `resp_addr` in its peer list, and partitions cut those links with the Raft
+   * ones. Default false: forwarding dials the leader's announced RESP address directly, so a
+   * partitioned follower still reaches the leader that way. Test clients connect to nodes
+   * directly either way.
+   */
+  fullPartitions?: boolean;
 }
 
 export class RaftTestCluster {
@@ -52,8 +63,18 @@ export class RaftTestCluster {
    * from then on; partitions cut a hub when its node is outside the largest group.
    */
   readonly hubs: (FaultProxy | null)[] = [];
+  /**
+   * respProxies[from][to]: the link `from` forwards writes over to `to`'s RESP listener while
+   * `to` leads (fullPartitions only; null otherwise).
+   */
+  readonly respProxies: (FaultProxy | null)[][] = [];
 
   private constructor(readonly root: string, private readonly options: ClusterOptions) {}
+
+  /** Partitions cut the forwarding links too (fullPartitions, with proxies). */
+  get fullPartitions(): boolean {
+    return this.respProxies.some((row) => row.some((proxy) => proxy !== null));
+  }
 
   static async start(options: ClusterOptions): Promise<RaftTestCluster> {
     const cluster = await RaftTestCluster.create(options);
@@ -85,6 +106,14 @@ export class RaftTestCluster {
         ),
       );
       cluster.hubs.push(options.direct ? null : FaultProxy.start(cluster.nodes[from].raftPort));
+      // Their targets are set as the nodes start (RESP listens on a port of the system's choice).
+      cluster.respProxies.push(
+        cluster.nodes.map((to) =>
+          from === to.index || options.direct || !options.fullPartitions
+            ? null
+            : FaultProxy.start(0)
+        ),
+      );
     }
     return cluster;
   }
@@ -100,10 +129,21 @@ export class RaftTestCluster {
   async startNode(index: number, extraArgs: string[] = [], samePorts = false): Promise<void> {
     const node = this.nodes[index];
     const reuse = samePorts && node.respPort !== 0;
-    const peers = this.nodes.filter((n) => n.index !== index)
-      .map((n) => `${n.id}=127.0.0.1:${this.proxies[index][n.index]?.port ?? n.raftPort}`).join(
-        ",",
-      );
+    const peers = this.nodes.filter((n) => n.index !== index).map((n) => {
+      const forwarding = this.respProxies[index][n.index];
+      return {
+        id: n.id,
+        addr: `127.0.0.1:${this.proxies[index][n.index]?.port ?? n.raftPort}`,
+        ...(forwarding ? { resp_addr: `127.0.0.1:${forwarding.port}` } : {}),
+      };
+    });
+    // With resp_addr, the peer list goes as config (JSON is YAML); --raft-peers has no syntax for it.
+    const peerConfig: Record<string, string> = peers.some((p) => p.resp_addr)
+      ? { HELIOS_ATLAS__RAFT__PEERS: JSON.stringify(peers) }
+      : {};
+    const peerFlag = peerConfig.HELIOS_ATLAS__RAFT__PEERS
+      ? []
+      : ["--raft-peers", peers.map((p) => `${p.id}=${p.addr}`).join(",")];
     node.process = HeliosProcess.start([
       "atlasd",
       "--data-dir",
@@ -117,14 +157,14 @@ export class RaftTestCluster {
       node.id,
       "--raft-addr",
       `127.0.0.1:${node.raftPort}`,
-      "--raft-peers",
-      peers,
+      ...peerFlag,
       ...(node.joined && !extraArgs.includes("--raft-join") ? ["--raft-join"] : []),
       ...extraArgs,
     ], {
       HELIOS_ATLAS__RAFT__SECRET: "test-cluster-secret",
       HELIOS_ATLAS__RAFT__HEARTBEAT_TIMEOUT: "20ms",
       HELIOS_ATLAS__RAFT__ELECTION_TIMEOUT: "200ms",
+      ...peerConfig,
       ...this.options.env,
     });
     const resp = await node.process.address("resp", 20_000).catch(() => null);
@@ -135,12 +175,14 @@ export class RaftTestCluster {
     node.respPort = Number(resp.split(":").pop());
     node.metricsPort = Number(metrics.split(":").pop());
     node.paused = false;
+    for (const row of this.respProxies) row[index]?.retarget(node.respPort);
   }
 
   /** kill -9: no shutdown, nothing flushed beyond what was fsynced. */
   async kill(index: number): Promise<void> {
     const node = this.nodes[index];
     if (!node.process) return;
+    for (const row of this.respProxies) row[index]?.retarget(0);
     await node.process.stop("SIGKILL");
     node.process = null;
     node.paused = false;
@@ -211,11 +253,15 @@ export class RaftTestCluster {
     const node = this.nodes[index];
     if (!node.process) return;
     this.resume(index); // a stopped process would hold SIGINT until SIGCONT
+    for (const row of this.respProxies) row[index]?.retarget(0);
     await node.process.stop("SIGINT");
     node.process = null;
   }
 
-  /** Cuts every link between the groups (both directions); links inside a group stay up. */
+  /**
+   * Cuts every link between the groups (both directions); links inside a group stay up. The
+   * Raft links, and with fullPartitions the forwarding links too.
+   */
   partition(...groups: number[][]): void {
     this.#cut(groups, "close");
   }
@@ -243,17 +289,20 @@ export class RaftTestCluster {
     }
     for (let from = 0; from < this.nodes.length; from++) {
       for (let to = 0; to < this.nodes.length; to++) {
-        const proxy = this.proxies[from][to];
-        if (!proxy) continue;
-        if (groupOf.get(from) === groupOf.get(to)) proxy.unblock();
-        else if (how === "close") proxy.block();
-        else proxy.stall();
+        for (const proxy of [this.proxies[from][to], this.respProxies[from][to]]) {
+          if (!proxy) continue;
+          if (groupOf.get(from) === groupOf.get(to)) proxy.unblock();
+          else if (how === "close") proxy.block();
+          else proxy.stall();
+        }
       }
     }
   }
 
   heal(): void {
-    for (const row of this.proxies) for (const proxy of row) proxy?.unblock();
+    for (const row of [...this.proxies, ...this.respProxies]) {
+      for (const proxy of row) proxy?.unblock();
+    }
     for (const hub of this.hubs) hub?.unblock();
   }
 
@@ -298,7 +347,9 @@ export class RaftTestCluster {
 
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((node) => this.kill(node.index)));
-    for (const row of this.proxies) for (const proxy of row) await proxy?.close();
+    for (const row of [...this.proxies, ...this.respProxies]) {
+      for (const proxy of row) await proxy?.close();
+    }
     for (const hub of this.hubs) await hub?.close();
     await Deno.remove(this.root, { recursive: true });
   }
