@@ -69,12 +69,19 @@ export const backupCommand: Command = {
 export const restoreCommand: Command = {
   name: "restore",
   summary: "Seed a new node (or a new cluster member) from a backup file",
-  synopsis: "IN --data-dir DIR [--raft --raft-node-id ID --raft-peers ID=ADDR,...]",
+  synopsis:
+    "IN --data-dir DIR [--raft --raft-node-id ID --raft-peers ID=ADDR,... --raft-data-dir DIR]",
   flags: [
     dataDirFlag,
-    { name: "raft", type: "boolean", help: "seed DIR/raft for a new Raft cluster member" },
+    { name: "raft", type: "boolean", help: "seed the Raft directory of a new cluster member" },
     { name: "raft-node-id", type: "string", placeholder: "ID", help: "this member's id" },
     { name: "raft-peers", type: "string", placeholder: "ID=ADDR,...", help: "the other voters" },
+    {
+      name: "raft-data-dir",
+      type: "string",
+      placeholder: "DIR",
+      help: "Raft log and snapshots, as atlasd's --raft-data-dir (default DATA_DIR/raft)",
+    },
     helpFlag,
   ],
   allowPositionals: true,
@@ -91,18 +98,20 @@ export const restoreCommand: Command = {
     }
     try {
       let result;
+      let target = dataDir;
       if (flags.values.raft) {
         const id = flags.values["raft-node-id"];
         if (typeof id !== "string") throw new UsageError("--raft needs --raft-node-id");
         const peers = parsePeers(String(flags.values["raft-peers"] ?? "")) as { id: string }[];
-        result = await restoreToRaftDir(bytes, join(dataDir, "raft"), [
+        target = String(flags.values["raft-data-dir"] ?? join(dataDir, "raft"));
+        result = await restoreToRaftDir(bytes, target, [
           id,
           ...peers.map((p) => p.id),
         ]);
       } else {
         result = await restoreToDataDir(bytes, dataDir);
       }
-      io.out(`Restored ${result.keys} keys (backup of ${result.meta.createdAt}) into ${dataDir}`);
+      io.out(`Restored ${result.keys} keys (backup of ${result.meta.createdAt}) into ${target}`);
       return EXIT_OK;
     } catch (error) {
       if (error instanceof BackupCorruptError || error instanceof AppError) {

@@ -4,8 +4,16 @@
  * raft_* metrics and GET /raft/status on the metrics listener.
  */
 import { join } from "node:path";
-import { startAtlasServer, Store } from "../../atlas/mod.ts";
-import { ClusterNode } from "../cluster/mod.ts";
+import {
+  AofCorruptError,
+  AofLayoutError,
+  AofTruncatedError,
+  DataDirLockedError,
+  SnapshotCorruptError,
+  startAtlasServer,
+  Store,
+} from "../../atlas/mod.ts";
+import { ClusterNode, foundFromStandaloneData, StandaloneDataError } from "../cluster/mod.ts";
 import { formatHostPort, parseHostPort } from "../lib/address.ts";
 import { parseDurationMs } from "../lib/duration.ts";
 import { registerAtlasServerMetrics } from "../observability/atlas_metrics.ts";
@@ -37,6 +45,10 @@ export async function startClusterNode(
     processMemory: () => Deno.memoryUsage(),
   });
   for (const register of options.modules) register(store);
+  const raftDir = raft.data_dir || join(atlas.data_dir, "raft");
+  if (!raft.join) {
+    await carryStandaloneData(daemon, raftDir, options.modules);
+  }
 
   let cluster: ClusterNode | null = null;
   const hooks = registerRaftMetrics(daemon.metrics, () => cluster);
@@ -45,7 +57,7 @@ export async function startClusterNode(
     nodeId: raft.node_id,
     raftListen: parseHostPort(raft.bind_addr)!,
     peers: raft.peers,
-    dataDir: raft.data_dir || join(atlas.data_dir, "raft"),
+    dataDir: raftDir,
     join: raft.join,
     secret: raft.secret,
     tls: raft.tls_cert && raft.tls_key
@@ -104,6 +116,41 @@ export async function startClusterNode(
   daemon.onStop("resp listener", () => server.close());
   daemon.extendMetrics((app) => app.get("/raft/status", (c) => c.json(raftStatus(member))));
   return member;
+}
+
+/**
+ * A founder's first start on the data directory of a standalone node (`helios serve`, `atlasd`
+ * without --raft): its data becomes the new cluster's first snapshot (src/cluster/seed.ts), so
+ * growing from one node to a cluster keeps the data. Before, the node started empty beside it.
+ */
+async function carryStandaloneData(
+  daemon: Daemon,
+  raftDir: string,
+  modules: StoreModule[],
+): Promise<void> {
+  const { atlas } = daemon.config;
+  try {
+    await foundFromStandaloneData({
+      dataDir: atlas.data_dir,
+      raftDir,
+      nodeId: atlas.raft.node_id,
+      peerIds: atlas.raft.peers.map((p) => p.id),
+      extend: (store) => {
+        for (const register of modules) register(store);
+      },
+      aofLoadTruncated: atlas.aof_load_truncated,
+      logger: daemon.logger.child("atlas"),
+    });
+  } catch (error) {
+    if (
+      error instanceof StandaloneDataError || error instanceof AofCorruptError ||
+      error instanceof AofTruncatedError || error instanceof AofLayoutError ||
+      error instanceof SnapshotCorruptError || error instanceof DataDirLockedError
+    ) {
+      throw new StorageStartError(error.message, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** INFO raft: the same facts as /raft/status, in INFO's field:value form. */

@@ -113,7 +113,7 @@ export const raftFlags: FlagSpec[] = [
   {
     name: "raft-join",
     type: "boolean",
-    help: "join a running cluster (after `helios cluster add-peer`) instead of bootstrapping one",
+    help: "join a running cluster (then `helios cluster add-peer` it) instead of founding one",
     configPath: ["atlas", "raft", "join"],
   },
 ];

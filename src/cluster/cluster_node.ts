@@ -23,6 +23,7 @@ import {
   type ReplicatedExecutorOptions,
 } from "./replicated_executor.ts";
 import { AtlasStateMachine } from "./state_machine.ts";
+import { FounderGuardTransport } from "./founder_guard.ts";
 
 export interface ClusterNodeOptions {
   nodeId: string;
@@ -107,7 +108,13 @@ export class ClusterNode {
     this.node = new RaftNode({
       id: options.nodeId,
       storage,
-      transport: this.transport,
+      // A one-node cluster takes no other cluster's messages (founder_guard.ts).
+      transport: new FounderGuardTransport(
+        this.transport,
+        options.nodeId,
+        () => this.node.status(),
+        logger.child("raft-transport"),
+      ),
       stateMachine: this.machine,
       tickMs: options.heartbeatMs,
       heartbeatTicks: 1,
@@ -272,11 +279,7 @@ export class ClusterNode {
             raftAddress,
           });
           await this.#committed(this.node.propose(announcement), deadlineMs);
-          await this.#committed(
-            this.node.changeMembership({ type: "addVoter", nodeId: id }),
-            deadlineMs,
-          );
-          return simple("OK");
+          return await this.#addVoter(id, deadlineMs);
         }
         case "REMOVE-PEER":
           if (argv.length !== 3) return error("ERR usage: HELIOS.CLUSTER REMOVE-PEER <id>");
@@ -317,6 +320,53 @@ export class ClusterNode {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * ADD-PEER's membership change: the node joins as a learner first and becomes a voter only once
+   * it has caught up with the leader, so it proves it follows this cluster before it counts toward
+   * the quorum. Before, it was made a voter at once: a node that could not follow (not started
+   * yet, or the founder of a one-node cluster of its own, as a node started without --raft-join
+   * is) left a one-node cluster with two voters and no quorum for good — no write, no read, and
+   * no REMOVE-PEER to undo it. A learner that has not caught up by the deadline stays a learner
+   * (outside the quorum); ADD-PEER answers TRYAGAIN saying so, and running it again promotes it
+   * once it has caught up.
+   */
+  async #addVoter(id: string, deadlineMs: number): Promise<Reply> {
+    const { voters, learners } = this.node.status();
+    if (voters.includes(id)) return simple("OK");
+    if (!learners.includes(id)) {
+      await this.#committed(
+        this.node.changeMembership({ type: "addLearner", nodeId: id }),
+        deadlineMs,
+      );
+    }
+    // Caught up: the learner holds every entry committed when it was added (or found added).
+    const target = this.node.status().commitIndex;
+    const match = () => this.node.peers().find((p) => p.id === id)?.matchIndex ?? 0;
+    while (match() < target) {
+      if (!this.node.isLeader) {
+        return error(
+          `TRYAGAIN Leadership moved while "${id}" was catching up as a learner; run ADD-PEER again`,
+        );
+      }
+      if (Date.now() >= deadlineMs) {
+        return error(
+          `TRYAGAIN "${id}" is a learner but has not caught up with the leader (it holds ` +
+            `index ${match()} of ${target}), so it is not a voter yet; run ADD-PEER again once ` +
+            `it has. A node that never catches up is not following this cluster: it must run ` +
+            `with --raft-join and an empty Raft data directory (a node started without ` +
+            `--raft-join founds a cluster of its own), and be reachable at its Raft address. ` +
+            `REMOVE-PEER "${id}" takes the learner out.`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await this.#committed(
+      this.node.changeMembership({ type: "addVoter", nodeId: id }),
+      deadlineMs,
+    );
+    return simple("OK");
   }
 
   async #transfer(target: string): Promise<Reply> {
