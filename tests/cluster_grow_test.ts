@@ -500,6 +500,22 @@ Deno.test({
       assert.match(founder.stderr.join("\n"), /holds the data set of a standalone node \(1 keys/);
       assert.match(founder.stderr.join("\n"), /without --raft-peers/);
 
+      // A joiner takes the cluster's data: it says that the standalone data set stays behind.
+      const joiner = HeliosProcess.start([
+        "atlasd",
+        ...["--data-dir", `${work}/standalone`, "--listen", "127.0.0.1:0"],
+        ...["--metrics-listen", "127.0.0.1:0", "--raft", "--raft-node-id", "node-2"],
+        ...["--raft-addr", "127.0.0.1:0", "--raft-join"],
+      ]);
+      processes.push(joiner);
+      const warning = await joiner.waitFor((line) => /not carried over/.test(line.message));
+      assert.equal(warning.level, "WARN");
+      assert.ok(
+        (warning.extra.files as string[]).includes(`${work}/standalone/appendonly.1.aof`),
+        JSON.stringify(warning.extra),
+      );
+      await joiner.stop();
+
       // `restore --raft` seeds the Raft directory atlasd's --raft-data-dir names.
       const source = HeliosProcess.start([
         "atlasd",

@@ -13,7 +13,12 @@ import {
   startAtlasServer,
   Store,
 } from "../../atlas/mod.ts";
-import { ClusterNode, foundFromStandaloneData, StandaloneDataError } from "../cluster/mod.ts";
+import {
+  ClusterNode,
+  foundFromStandaloneData,
+  StandaloneDataError,
+  standaloneDataLeftBehind,
+} from "../cluster/mod.ts";
 import { formatHostPort, parseHostPort } from "../lib/address.ts";
 import { parseDurationMs } from "../lib/duration.ts";
 import { registerAtlasServerMetrics } from "../observability/atlas_metrics.ts";
@@ -46,7 +51,9 @@ export async function startClusterNode(
   });
   for (const register of options.modules) register(store);
   const raftDir = raft.data_dir || join(atlas.data_dir, "raft");
-  if (!raft.join) {
+  if (raft.join) {
+    await warnOfStandaloneData(daemon, raftDir);
+  } else {
     await carryStandaloneData(daemon, raftDir, options.modules);
   }
 
@@ -151,6 +158,27 @@ async function carryStandaloneData(
     }
     throw error;
   }
+}
+
+/**
+ * A joining node serves the cluster's data, not what its data directory held as a standalone
+ * node: say so on its first start, so an operator who meant to carry that data over (only a
+ * founder does, see carryStandaloneData) finds out before the cluster's snapshot arrives. The
+ * files are left as they were.
+ */
+async function warnOfStandaloneData(daemon: Daemon, raftDir: string): Promise<void> {
+  const files = await standaloneDataLeftBehind(
+    daemon.config.atlas.data_dir,
+    raftDir,
+    daemon.logger,
+  );
+  if (files.length === 0) return;
+  daemon.logger.warn("Joining a cluster: the standalone data set here is not carried over", {
+    files,
+    reason: "a node started with --raft-join takes the cluster's data from its leader; only a " +
+      "founder's first --raft start (without --raft-join or --raft-peers) carries a standalone " +
+      "data set into the cluster (docs/cluster.md). The files are left as they were.",
+  });
 }
 
 /** INFO raft: the same facts as /raft/status, in INFO's field:value form. */

@@ -72,6 +72,23 @@ async function raftStorageIsFresh(raftDir: string, logger: AtlasLogger): Promise
   }
 }
 
+/**
+ * The standalone data files a joining node (`--raft-join`) leaves behind on its first start: it
+ * takes the cluster's data from the leader's snapshot, so a data set its data directory holds is
+ * not served (and not touched). Empty when there is none or the node has Raft state already.
+ */
+export async function standaloneDataLeftBehind(
+  dataDir: string,
+  raftDir: string,
+  logger: AtlasLogger,
+): Promise<string[]> {
+  const files = standaloneFiles(dataDir).filter((name) =>
+    Deno.statSync(join(dataDir, name)).size > 0
+  );
+  if (files.length === 0 || !(await raftStorageIsFresh(raftDir, logger))) return [];
+  return files.map((name) => join(dataDir, name));
+}
+
 export interface FoundFromStandaloneOptions {
   /** The data directory a standalone node used (its AOF and snapshots). */
   dataDir: string;
