@@ -107,6 +107,16 @@ const LINES: string[][] = [
   e0("return type(rawlen)"),
   e0("return type(coroutine.isyieldable)"),
   e0("return getmetatable('abc').__index == string"),
+  // A returned table is read raw: _G's global protection and a script's own __index never run.
+  e0("return _G"),
+  e0("local a = {}; setmetatable(a, {__index = function() foo() end}) return a"),
+  e0(
+    "local a = {}; setmetatable(a, {__index = function() redis.call('set', 'x', '1') end}) return a",
+  ),
+  ["EXISTS", "x"],
+  e0(
+    "return setmetatable({1, 2}, {__index = function(t, k) return k == 'err' and 'boom' or 9 end})",
+  ),
   // table library and base functions
   e0("return {unpack({1, 2, 3}, 2^32 + 2)}"),
   e0("return #{unpack({}, 1, 7990)}"),

@@ -196,8 +196,15 @@ function luaNumberToInteger(L: LuaState, idx: number): number | bigint {
 }
 
 function tableToReply(L: LuaState, idx: number, depth: number, resp: 2 | 3): Reply {
-  if (depth >= DEPTH_MAX) return error("ERR reached lua stack limit");
-  lua.lua_getfield(L, idx, ERR);
+  // Each level holds one more value on the Lua stack: grow it as Redis does (lua_checkstack),
+  // else fengari's API throws "stack overflow" past its first 20 free slots.
+  if (depth >= DEPTH_MAX || !lua.lua_checkstack(L, 4)) {
+    return error("ERR reached lua stack limit");
+  }
+  // Raw reads, as Redis's luaReplyToRedisReply: a table with an __index metamethod (_G's global
+  // protection, or a script's own) is converted without running it.
+  lua.lua_pushstring(L, ERR);
+  lua.lua_rawget(L, idx);
   if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
     const text = toBinary(L, -1) as string;
     lua.lua_pop(L, 1);
@@ -205,7 +212,8 @@ function tableToReply(L: LuaState, idx: number, depth: number, resp: 2 | 3): Rep
     return error(text);
   }
   lua.lua_pop(L, 1);
-  lua.lua_getfield(L, idx, OK);
+  lua.lua_pushstring(L, OK);
+  lua.lua_rawget(L, idx);
   if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
     const text = toBinary(L, -1) as string;
     lua.lua_pop(L, 1);
@@ -216,7 +224,7 @@ function tableToReply(L: LuaState, idx: number, depth: number, resp: 2 | 3): Rep
   if (typed !== null) return typed;
   const items: Reply[] = [];
   for (let j = 1;; j++) {
-    if (lua.lua_geti(L, idx, j) === lua.LUA_TNIL) {
+    if (lua.lua_rawgeti(L, idx, j) === lua.LUA_TNIL) {
       lua.lua_pop(L, 1);
       break;
     }

@@ -374,3 +374,17 @@ Deno.test("the store's script command hook hears each command a script ran, not 
   h.run("EVAL", "return redis.call('PING')", "0");
   assert.equal(heard.length, 5);
 });
+
+Deno.test("EVAL: a table holding itself nests to the depth limit and ends in Redis's error", () => {
+  const h = harness();
+  let reply = h.run("EVAL", "local a = {}; local b = {a}; a[1] = b; return a", "0");
+  let depth = 0;
+  while (Array.isArray(reply)) {
+    assert.equal(reply.length, 1);
+    reply = reply[0];
+    depth++;
+  }
+  // Before, fengari's stack ran out after ~20 levels: "Error: stack overflow" for the whole reply.
+  assert.ok(depth > 100, `only ${depth} levels`);
+  assert.deepEqual(reply, { err: "ERR reached lua stack limit" });
+});
