@@ -115,6 +115,14 @@ const SCENARIOS: Scenario[] = [
     after: ["XINFO GROUPS s"],
   },
   {
+    // Before, the late error of a woken command was not counted (Redis 7.0's stream-cgroups.tcl).
+    name: "XGROUP DESTROY answers its group's waiter NOGROUP, counted in INFO errorstats",
+    setup: ["CONFIG RESETSTAT", "XGROUP CREATE s g $ MKSTREAM"],
+    block: ["XREADGROUP GROUP g c BLOCK 0 STREAMS s >"],
+    trigger: ["XGROUP DESTROY s g"],
+    after: ["INFO errorstats"],
+  },
+  {
     name: "SETID back then DESTROY of another group serves the group's history",
     setup: ["XADD s 1-1 f v", "XADD s 2-1 f v", "XGROUP CREATE s g $", "XGROUP CREATE s o $"],
     block: ["XREADGROUP GROUP g c BLOCK 0 STREAMS s >"],

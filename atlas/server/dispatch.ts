@@ -11,7 +11,7 @@ import { luaDebugReply } from "./lua_debug.ts";
 import { moduleRejection } from "./module_commands.ts";
 import { nestPairs, nestsPairs } from "./resp3_shape.ts";
 import { subcommandRejection, subscribedModeError } from "./subcommands.ts";
-import type { CommandEntry, HandlerResult } from "./types.ts";
+import { Blocked, type CommandEntry, type HandlerResult } from "./types.ts";
 
 /** Every call is timed until a command reached this many calls; later 1 call in 64, scaled. */
 const DURATION_EXACT_CALLS = 1024;
@@ -131,6 +131,17 @@ export function run(
     nestsPairs(entry.name, argv)
   ) {
     result = result instanceof Promise ? result.then(nestPairs) : nestPairs(result as Reply);
+  }
+  // A blocked command's error comes later (NOGROUP when XGROUP DESTROY wakes an XREADGROUP, a
+  // key deleted under BLMOVE's target...): counted when it arrives, as Redis counts it.
+  if (result instanceof Blocked) {
+    result = new Blocked(result.promise.then((reply) => {
+      if (reply.kind === "error") {
+        entry.failedCalls++;
+        countErrorReply(ctx.stats, reply.value);
+      }
+      return reply;
+    }));
   }
   if (client.tracking !== null) tracking.remember(client, entry, argv);
   if (entry.write) client.needsSync = true;
