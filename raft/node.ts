@@ -214,12 +214,20 @@ export class RaftNode {
     this.#schedule();
   }
 
+  // Read straight from the core: status() copies and sorts the membership, and these are asked
+  // on every command.
   get isLeader(): boolean {
-    return this.#raw.status().state === "leader";
+    return this.#raw.raft.state === "leader";
   }
 
   get leaderId(): NodeId {
-    return this.#raw.status().lead;
+    return this.#raw.raft.lead;
+  }
+
+  /** True while this node's membership is exactly itself (a one-node cluster it founded). */
+  get isSoleMember(): boolean {
+    const members = this.#raw.raft.prs;
+    return members.size === 1 && members.has(this.#options.id);
   }
 
   status(): NodeStatus {

@@ -111,8 +111,7 @@ export class ClusterNode {
       // A one-node cluster takes no other cluster's messages (founder_guard.ts).
       transport: new FounderGuardTransport(
         this.transport,
-        options.nodeId,
-        () => this.node.status(),
+        () => this.node.isSoleMember,
         logger.child("raft-transport"),
       ),
       stateMachine: this.machine,

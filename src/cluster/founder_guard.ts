@@ -23,17 +23,14 @@ export class FounderGuardTransport implements Transport {
 
   constructor(
     private readonly inner: Transport,
-    private readonly self: NodeId,
-    /** This node's applied membership (empty while a joining node has none). */
-    private readonly membership: () => { voters: NodeId[]; learners: NodeId[] },
+    /** True while this node's membership is exactly itself (RaftNode.isSoleMember). */
+    private readonly alone: () => boolean,
     private readonly logger: Logger,
   ) {}
 
   start(deliver: (messages: Message[]) => void): Promise<void> {
     return this.inner.start((messages) => {
-      const { voters, learners } = this.membership();
-      const alone = voters.length === 1 && voters[0] === this.self && learners.length === 0;
-      if (!alone) return deliver(messages);
+      if (!this.alone()) return deliver(messages);
       for (const from of new Set(messages.map((m) => m.from))) this.#refused(from);
     });
   }
