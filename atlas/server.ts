@@ -31,6 +31,7 @@ import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
 import { rejectionText } from "./server/rejections.ts";
 import { REPLICATION_COMMANDS } from "./server/replication_commands.ts";
 import { scriptServerHook } from "./server/script_server_commands.ts";
+import { COUNTED_SUBCOMMANDS } from "./server/subcommands.ts";
 import { CommandTable, specsOf } from "./server/table.ts";
 import type {
   PersistenceHooks,
@@ -209,7 +210,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     ...LATENCY_COMMANDS,
     ...CONFIG_COMMANDS,
     ...COMMAND_COMMANDS,
-  ]);
+  ], COUNTED_SUBCOMMANDS);
   const clients = new Map<number, Client>();
   const pubsub = new PubSub();
   const ctx: ServerContext = {
@@ -312,7 +313,7 @@ function statsView(ctx: ServerContext): AtlasServerStats {
       return ctx.blocking.blockedClients;
     },
     commands() {
-      return [...ctx.table.entries()].filter((e) => e.calls > 0 || e.rejectedCalls > 0).map((
+      return [...ctx.table.allStats()].filter((e) => e.calls > 0 || e.rejectedCalls > 0).map((
         e,
       ) => ({
         command: e.name,

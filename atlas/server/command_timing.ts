@@ -23,7 +23,8 @@ import type { ServerContext } from "./context.ts";
 import { LatencyMonitor } from "./latency.ts";
 import { recordLatency } from "./latency_histogram.ts";
 import { type Caller, SCRIPT_CALLER, SlowLog } from "./slowlog.ts";
-import { Blocked, type CommandEntry, type HandlerResult } from "./types.ts";
+import { statsOf } from "./table.ts";
+import { Blocked, type CommandEntry, type CommandStats, type HandlerResult } from "./types.ts";
 
 const INT64_MAX = 9223372036854775807n;
 /** Thresholds below this time every command; from it on, read batches are timed. */
@@ -89,12 +90,13 @@ export class CommandTiming {
   record(
     client: Client,
     entry: CommandEntry,
+    stats: CommandStats,
     argv: readonly string[],
     us: number,
     weight: number,
     result: HandlerResult,
   ): void {
-    if (this.tracking) recordLatency(entry, us, weight);
+    if (this.tracking) recordLatency(stats, us, weight);
     // Read after the command ran: the CONFIG SET that turns the slow log on is logged, as in Redis.
     if (this.watching) this.consider(client, entry, argv, us, result);
   }
@@ -118,11 +120,12 @@ export class CommandTiming {
         const entry = ctx.table.lookup(argv[0]);
         if (entry === undefined) return;
         if (ctx.monitors.size > 0) ctx.monitors.feedScript(entry, argv);
-        entry.calls++;
-        if (reply.kind === "error") entry.failedCalls++;
+        const stats = statsOf(entry, argv);
+        stats.calls++;
+        if (reply.kind === "error") stats.failedCalls++;
         if (us < 0) return;
-        entry.durationUs += us;
-        if (timing.tracking) recordLatency(entry, us, 1);
+        stats.durationUs += us;
+        if (timing.tracking) recordLatency(stats, us, 1);
         if (timing.watching) timing.consider(SCRIPT_CALLER, entry, argv, us, reply);
       },
     };

@@ -11,6 +11,7 @@ import { luaDebugReply } from "./lua_debug.ts";
 import { moduleRejection } from "./module_commands.ts";
 import { nestPairs, nestsPairs } from "./resp3_shape.ts";
 import { subcommandRejection, subscribedModeError } from "./subcommands.ts";
+import { statsOf } from "./table.ts";
 import { Blocked, type CommandEntry, type HandlerResult } from "./types.ts";
 
 /** Every call is timed until a command reached this many calls; later 1 call in 64, scaled. */
@@ -32,7 +33,7 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   // then authentication, then the client's state (subscribed, MULTI).
   if (entry.arity > 0 ? argv.length !== entry.arity : argv.length < -entry.arity) {
     flagMultiError(client);
-    entry.rejectedCalls++;
+    entry.rejectedCalls++; // a container without its subcommand counts as itself
     return refused(
       ctx,
       client,
@@ -43,27 +44,27 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   const badSubcommand = subcommandRejection(entry.name, argv);
   if (badSubcommand !== null) {
     flagMultiError(client);
-    entry.rejectedCalls++;
-    // An unknown subcommand is no command to Redis: CLIENT LIST then shows cmd=NULL.
+    // An unknown subcommand is no command to Redis: nothing counts its call, and CLIENT LIST
+    // shows cmd=NULL. A known one with the wrong argument count counts as rejected.
     if ((badSubcommand as { value: string }).value.startsWith("ERR unknown subcommand '")) {
       client.shownEntry = null;
-    }
+    } else statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, badSubcommand);
   }
   // MODULE LOAD / LOADEX / UNLOAD: Redis refuses its protected commands here, before auth.
   const notAllowed = entry.name === "module" ? moduleRejection(entry.name, argv) : null;
   if (notAllowed !== null) {
     flagMultiError(client);
-    entry.rejectedCalls++;
+    statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, notAllowed);
   }
   if (!client.authenticated && !entry.noAuth) {
     flagMultiError(client);
-    entry.rejectedCalls++;
+    statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, NOAUTH);
   }
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
-    entry.rejectedCalls++;
+    statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, subscribedModeError(entry.name, argv));
   }
   // CLIENT PAUSE holds the command here, as Redis does: after the checks above, before queueing.
@@ -73,7 +74,7 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   if (client.multi !== null && !entry.multiControl) {
     if (entry.noMulti) {
       flagMultiError(client);
-      entry.rejectedCalls++;
+      statsOf(entry, argv).rejectedCalls++;
       return rejected(ctx, error("ERR Command not allowed inside a transaction"));
     }
     client.multi.push(argv);
@@ -94,7 +95,8 @@ export function run(
   // calls are all timed, so rarely used commands report exact totals. The slow log times read
   // batches instead, and every call only where it must (command_timing.ts).
   const timing = ctx.timing;
-  const calls = entry.calls;
+  const stats = entry.subcommands === null ? entry : statsOf(entry, argv);
+  const calls = stats.calls;
   const exact = calls < DURATION_EXACT_CALLS || timing.exactFor(client);
   const timed = exact || (calls & DURATION_SAMPLE_MASK) === 0;
   const t0 = timed ? performance.now() : 0;
@@ -124,8 +126,8 @@ export function run(
   }
   const us = timed ? (performance.now() - t0) * 1000 : -1;
   const weight = exact ? 1 : DURATION_SAMPLE_MASK + 1; // calls this timing stands for
-  if (timed) entry.durationUs += us * weight;
-  entry.calls++; // after running, like Redis: INFO does not count itself
+  if (timed) stats.durationUs += us * weight;
+  stats.calls++; // after running, like Redis: INFO does not count itself
   if (
     client.proto === 3 && (entry.group === "sorted-set" || entry.group === "hash") &&
     nestsPairs(entry.name, argv)
@@ -137,7 +139,7 @@ export function run(
   if (result instanceof Blocked) {
     result = new Blocked(result.promise.then((reply) => {
       if (reply.kind === "error") {
-        entry.failedCalls++;
+        stats.failedCalls++;
         countErrorReply(ctx.stats, reply.value);
       }
       return reply;
@@ -150,7 +152,7 @@ export function run(
   client.shownEntry = entry;
   client.shownArgv = argv;
   if ((result as Reply).kind === "error") {
-    entry.failedCalls++;
+    stats.failedCalls++;
     const text = (result as { value: string }).value;
     countErrorReply(ctx.stats, text);
     // Redis finds no command for a container's unknown subcommand: CLIENT LIST shows NULL.
@@ -158,7 +160,7 @@ export function run(
   }
   client.lastResult = result;
   client.lastTimed = timed;
-  if (timed) timing.record(client, entry, argv, us, weight, result);
+  if (timed) timing.record(client, entry, stats, argv, us, weight, result);
   if (ctx.monitors.size > 0 && !monitorFirst) ctx.monitors.feed(client, entry, argv);
   // Last: the reply may gain the invalidations of the client's own changes (a ReplyList).
   return trackingOwner ? tracking.endCommand(client, entry, result) : result;

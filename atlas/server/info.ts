@@ -102,7 +102,7 @@ export function sampleInfo(ctx: ServerContext, nowMs = Date.now()): void {
 
 function totalCommands(ctx: ServerContext): number {
   let commands = 0;
-  for (const e of ctx.table.entries()) commands += e.calls;
+  for (const s of ctx.table.allStats()) commands += s.calls;
   return commands;
 }
 
@@ -412,7 +412,7 @@ function seconds(us: number): string {
 
 function commandstatsSection(ctx: ServerContext): Fields {
   const out: Fields = [];
-  for (const e of ctx.table.entries()) {
+  for (const e of ctx.table.allStats()) {
     if (e.calls === 0 && e.rejectedCalls === 0 && e.failedCalls === 0) continue;
     const usec = Math.round(e.durationUs);
     out.push([
@@ -436,7 +436,7 @@ function latencystatsSection(ctx: ServerContext): Fields {
   if (!ctx.timing.tracking) return [];
   const percentiles = ctx.timing.percentiles.split(" ").filter((w) => w !== "").map(Number);
   const out: Fields = [];
-  for (const e of ctx.table.entries()) {
+  for (const e of ctx.table.allStats()) {
     if (e.latencyHistogram === null) continue;
     const values = percentiles.map((p) =>
       `p${formatPercentile(p)}=${histogramPercentileUs(e.latencyHistogram!, p).toFixed(3)}`

@@ -12,7 +12,7 @@ import type { ServerContext } from "./context.ts";
 import { histogramReply } from "./latency_histogram.ts";
 import { checkSubcommand, helpReply } from "./subcommands.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
-import type { CommandEntry } from "./types.ts";
+import type { CommandStats } from "./types.ts";
 
 const SAMPLES_MAX = 160;
 
@@ -163,15 +163,23 @@ function doctor(ctx: ServerContext): Reply {
   return verbatimText(text);
 }
 
-/** HISTOGRAM [command ...]: every command with calls recorded, or the named ones that have. */
+/**
+ * HISTOGRAM [command ...]: every command with calls recorded, or the named ones that have; a
+ * container's name (`client`) also picks its subcommands, a full name (`client|id`) just that one.
+ */
 function histogram(ctx: ServerContext, names: readonly string[]): Reply {
-  const picked: CommandEntry[] = [];
+  const picked: CommandStats[] = [];
+  const pick = (s: CommandStats | undefined) => {
+    if (s !== undefined && s.latencyHistogram !== null) picked.push(s);
+  };
   if (names.length === 0) {
-    for (const e of ctx.table.entries()) if (e.latencyHistogram !== null) picked.push(e);
+    for (const s of ctx.table.allStats()) pick(s);
   } else {
     for (const name of names) {
-      const e = ctx.table.get(name);
-      if (e !== undefined && e.latencyHistogram !== null) picked.push(e);
+      pick(ctx.table.stats(name));
+      if (!name.includes("|")) {
+        for (const s of ctx.table.get(name)?.subcommands?.values() ?? []) pick(s);
+      }
     }
   }
   return {

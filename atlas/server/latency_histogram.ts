@@ -7,7 +7,7 @@
  * Counting straight into those 21 steps gives the same numbers without the HDR structure.
  */
 import { integer, type Reply } from "../store/reply.ts";
-import type { CommandEntry } from "./types.ts";
+import type { CommandStats } from "./types.ts";
 
 /** Redis clamps recorded latencies to 1 s. */
 const MAX_NS = 1e9;
@@ -23,8 +23,8 @@ const STEP_LABELS = Array.from(
  * Counts a call of `us` microseconds as `weight` calls (a sampled timing stands for several).
  * On the hot path: a few arithmetic operations.
  */
-export function recordLatency(entry: CommandEntry, us: number, weight = 1): void {
-  const steps = entry.latencyHistogram ??= new Float64Array(STEPS);
+export function recordLatency(stats: CommandStats, us: number, weight = 1): void {
+  const steps = stats.latencyHistogram ??= new Float64Array(STEPS);
   const q = Math.floor(Math.min(us * 1000, MAX_NS) / STEP_NS);
   steps[32 - Math.clz32(q)] += weight; // smallest i with ns < 1032·2^i
 }

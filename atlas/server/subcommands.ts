@@ -111,3 +111,9 @@ export function subscribedModeError(name: string, argv: readonly string[]): Repl
     `ERR Can't execute '${shown}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
   );
 }
+
+/** The subcommands that count on their own in INFO commandstats and LATENCY HISTOGRAM. */
+export const COUNTED_SUBCOMMANDS: readonly string[] = [
+  ...Object.keys(SUBCOMMAND_INFO),
+  ...Object.keys(NEWER_SUBCOMMANDS),
+];

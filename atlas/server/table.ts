@@ -4,7 +4,7 @@
  * lower-casing.
  */
 import { mayWrite } from "../store/command_table.ts";
-import type { CommandEntry, CommandSpecLike, Handler } from "./types.ts";
+import type { CommandEntry, CommandSpecLike, CommandStats, Handler } from "./types.ts";
 
 const SPELLING_CACHE_MAX = 4096;
 const NO_AUTH = new Set(["auth", "hello", "quit", "reset"]);
@@ -53,13 +53,32 @@ export class CommandTable {
   #lastRaw = "";
   #lastEntry: CommandEntry | undefined = undefined;
 
-  /** `storeSpecs` run on the executor; `serverCommands` override same-named specs. */
-  constructor(storeSpecs: Iterable<CommandSpecLike>, serverCommands: Iterable<ServerCommand>) {
-    for (const spec of storeSpecs) this.#add(spec, null);
-    for (const cmd of serverCommands) this.#add(cmd, cmd.handler);
+  /**
+   * `storeSpecs` run on the executor; `serverCommands` override same-named specs. `subcommands`
+   * are the full names (`config|get`) of the container subcommands that count on their own.
+   */
+  constructor(
+    storeSpecs: Iterable<CommandSpecLike>,
+    serverCommands: Iterable<ServerCommand>,
+    subcommands: Iterable<string> = [],
+  ) {
+    const byContainer = new Map<string, Map<string, CommandStats>>();
+    for (const full of subcommands) {
+      const bar = full.indexOf("|");
+      const container = full.slice(0, bar).toLowerCase();
+      let subs = byContainer.get(container);
+      if (subs === undefined) byContainer.set(container, subs = new Map());
+      subs.set(full.slice(bar + 1).toLowerCase(), newStats(full.toLowerCase()));
+    }
+    for (const spec of storeSpecs) this.#add(spec, null, byContainer);
+    for (const cmd of serverCommands) this.#add(cmd, cmd.handler, byContainer);
   }
 
-  #add(spec: CommandSpecLike, handler: Handler | null): void {
+  #add(
+    spec: CommandSpecLike,
+    handler: Handler | null,
+    byContainer: ReadonlyMap<string, Map<string, CommandStats>>,
+  ): void {
     const name = spec.name.toLowerCase();
     this.#byName.set(name, {
       name,
@@ -76,6 +95,7 @@ export class CommandTable {
       multiControl: MULTI_CONTROL.has(name),
       noMulti: spec.flags.includes("no-multi"),
       handler,
+      subcommands: byContainer.get(name) ?? null,
       calls: 0,
       durationUs: 0,
       failedCalls: 0,
@@ -105,6 +125,22 @@ export class CommandTable {
     return this.#byName.get(name.toLowerCase());
   }
 
+  /** The counters of `get` or of a subcommand by its full name (`config|get`). */
+  stats(name: string): CommandStats | undefined {
+    const lower = name.toLowerCase();
+    const bar = lower.indexOf("|");
+    if (bar < 0) return this.#byName.get(lower);
+    return this.#byName.get(lower.slice(0, bar))?.subcommands?.get(lower.slice(bar + 1));
+  }
+
+  /** Every command's counters, each container followed by its subcommands'. */
+  *allStats(): IterableIterator<CommandStats> {
+    for (const e of this.#byName.values()) {
+      yield e;
+      if (e.subcommands !== null) yield* e.subcommands.values();
+    }
+  }
+
   get size(): number {
     return this.#byName.size;
   }
@@ -114,7 +150,7 @@ export class CommandTable {
   }
 
   resetStats(): void {
-    for (const e of this.#byName.values()) {
+    for (const e of this.allStats()) {
       e.calls = 0;
       e.durationUs = 0;
       e.failedCalls = 0;
@@ -122,6 +158,26 @@ export class CommandTable {
       e.latencyHistogram = null;
     }
   }
+}
+
+function newStats(name: string): CommandStats {
+  return {
+    name,
+    calls: 0,
+    durationUs: 0,
+    failedCalls: 0,
+    rejectedCalls: 0,
+    latencyHistogram: null,
+  };
+}
+
+/**
+ * Whose counters a call counts in: a container's known subcommand (CONFIG GET counts as
+ * `config|get`), else the command itself (a container called without a subcommand).
+ */
+export function statsOf(entry: CommandEntry, argv: readonly string[]): CommandStats {
+  if (entry.subcommands === null || argv.length < 2) return entry;
+  return entry.subcommands.get(argv[1].toLowerCase()) ?? entry;
 }
 
 /** Normalizes the store's `commands` (a Map, a record or an array of specs) to a list. */

@@ -37,8 +37,23 @@ export interface CommandSpecLike {
   readonly since?: string;
 }
 
+/**
+ * A command's counters (INFO commandstats and latencystats, LATENCY HISTOGRAM, metrics). A
+ * container's subcommands count on their own, under their full name (`config|get`), as in Redis 7.
+ */
+export interface CommandStats {
+  /** `get`, or a subcommand's full name `config|get`. */
+  readonly name: string;
+  calls: number;
+  durationUs: number;
+  failedCalls: number;
+  rejectedCalls: number;
+  /** Calls per latency bucket for LATENCY HISTOGRAM (see latency_histogram.ts); null: none yet. */
+  latencyHistogram: Float64Array | null;
+}
+
 /** One row of the server's dispatch table, with its counters (INFO commandstats, metrics). */
-export interface CommandEntry extends CommandSpecLike {
+export interface CommandEntry extends CommandSpecLike, CommandStats {
   readonly write: boolean;
   /** Allowed before AUTH. */
   readonly noAuth: boolean;
@@ -50,12 +65,8 @@ export interface CommandEntry extends CommandSpecLike {
   readonly noMulti: boolean;
   /** Server-level implementation; null means "run on the executor". */
   readonly handler: Handler | null;
-  calls: number;
-  durationUs: number;
-  failedCalls: number;
-  rejectedCalls: number;
-  /** Calls per latency bucket for LATENCY HISTOGRAM (see latency_histogram.ts); null: none yet. */
-  latencyHistogram: Float64Array | null;
+  /** A container's subcommands by lower-case name (`get` of CONFIG); null for other commands. */
+  readonly subcommands: ReadonlyMap<string, CommandStats> | null;
 }
 
 /** What the server needs from the store: change notifications and the command table. */
