@@ -58,6 +58,11 @@ export interface AtlasEngineOptions {
   aofPreallocateBytes?: number;
   /** Interval mode's fsync period (default 1000). */
   fsyncIntervalMs?: number;
+  /**
+   * When to snapshot, as Redis's `save` rules; replaces the three options below when given
+   * (CONFIG SET save changes them at run time: `setSaveRules`).
+   */
+  saveRules?: readonly SaveRule[];
   /** Snapshot when this much time passed with changes (default 300000; 0 = off). */
   snapshotIntervalMs?: number;
   /** Snapshot after this many logged commands (default 0 = off)... */
@@ -157,15 +162,56 @@ function isEngineCommandCandidate(name: string): boolean {
   }
 }
 
+/**
+ * Redis's `save <seconds> <changes>`: snapshot once at least `changes` writes were logged and at
+ * least `afterMs` passed since the last snapshot (or since the engine opened, if later).
+ */
+export interface SaveRule {
+  readonly afterMs: number;
+  readonly changes: number;
+}
+
+/** How often the save rules are checked (Redis checks them in its 100 ms cron). */
+const SAVE_CHECK_MS = 1000;
+
+/** The rules the older options stand for: "time with changes" and "count, with a floor". */
+function saveRulesOf(o: AtlasEngineOptions): SaveRule[] {
+  if (o.saveRules !== undefined) return [...o.saveRules];
+  const older = {
+    snapshotIntervalMs: o.snapshotIntervalMs ?? 300_000,
+    snapshotIntervalCmds: o.snapshotIntervalCmds ?? 0,
+    snapshotMinIntervalMs: o.snapshotMinIntervalMs ?? 60_000,
+  };
+  for (const [name, value] of Object.entries(older)) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`Invalid ${name} ${value}: expected a non-negative integer`);
+    }
+  }
+  const rules: SaveRule[] = [];
+  if (older.snapshotIntervalMs > 0) rules.push({ afterMs: older.snapshotIntervalMs, changes: 1 });
+  if (older.snapshotIntervalCmds > 0) {
+    rules.push({ afterMs: older.snapshotMinIntervalMs, changes: older.snapshotIntervalCmds });
+  }
+  return rules;
+}
+
+function checkSaveRules(rules: readonly SaveRule[]): void {
+  for (const { afterMs, changes } of rules) {
+    if (
+      !Number.isSafeInteger(afterMs) || afterMs < 0 || !Number.isSafeInteger(changes) || changes < 0
+    ) {
+      throw new RangeError(`Invalid save rule ${afterMs} ms / ${changes} changes`);
+    }
+  }
+}
+
 interface Resolved {
   dataDir: string;
   fsync: FsyncMode;
   blockingFsync: boolean;
   aofPreallocateBytes: number;
   fsyncIntervalMs: number;
-  snapshotIntervalMs: number;
-  snapshotIntervalCmds: number;
-  snapshotMinIntervalMs: number;
+  saveRules: SaveRule[];
   aofRewriteMinBytes: number;
   aofRewritePercentage: number;
   activeExpireHz: number;
@@ -187,9 +233,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
     blockingFsync: options.blockingFsync ?? false,
     aofPreallocateBytes: options.aofPreallocateBytes ?? 1024 * 1024,
     fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
-    snapshotIntervalMs: options.snapshotIntervalMs ?? 300_000,
-    snapshotIntervalCmds: options.snapshotIntervalCmds ?? 0,
-    snapshotMinIntervalMs: options.snapshotMinIntervalMs ?? 60_000,
+    saveRules: saveRulesOf(options),
     aofRewriteMinBytes: options.aofRewriteMinBytes ?? 64 * 1024 * 1024,
     aofRewritePercentage: options.aofRewritePercentage ?? 100,
     activeExpireHz: options.activeExpireHz ?? 10,
@@ -204,9 +248,6 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
   const integers = [
     "fsyncIntervalMs",
     "aofPreallocateBytes",
-    "snapshotIntervalMs",
-    "snapshotIntervalCmds",
-    "snapshotMinIntervalMs",
     "snapshotChunkBytes",
   ] as const;
   for (const name of integers) {
@@ -215,6 +256,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
       throw new RangeError(`Invalid ${name} ${value}: expected a non-negative integer`);
     }
   }
+  checkSaveRules(resolved.saveRules);
   if (resolved.activeExpireHz < 0 || resolved.activeExpireHz > 500) {
     throw new RangeError(`Invalid activeExpireHz ${resolved.activeExpireHz}: expected 0-500`);
   }
@@ -230,6 +272,8 @@ export class AtlasEngine implements CommandExecutor {
   private timerIds: unknown[] = [];
   /** The interval mode's fsync timer, while the mode is `interval`. */
   private fsyncTimerId: unknown = null;
+  /** The save rules' check, while there are rules. */
+  private saveTimerId: unknown = null;
   private snapshotting: Promise<SnapshotInfo> | null = null;
   private snapshotStartedAtMs: number | null = null;
   /**
@@ -448,6 +492,8 @@ export class AtlasEngine implements CommandExecutor {
     this.closing ??= (async () => {
       for (const id of this.timerIds) this.o.timers.clearInterval(id);
       this.timerIds = [];
+      if (this.saveTimerId !== null) this.o.timers.clearInterval(this.saveTimerId);
+      this.saveTimerId = null;
       if (this.fsyncTimerId !== null) this.o.timers.clearInterval(this.fsyncTimerId);
       this.fsyncTimerId = null;
       if (this.snapshotting) await this.snapshotting.catch(() => undefined);
@@ -502,13 +548,43 @@ export class AtlasEngine implements CommandExecutor {
     this.dirty++;
     const o = this.o;
     if (this.snapshotting || this.snapshotScheduled || this.closing) return;
-    // The floor counts from the last snapshot or, when later, from the engine's start, as Redis's
-    // `save` rules count from its start: a fresh or restarted server does not snapshot at once.
-    const byCount = o.snapshotIntervalCmds > 0 && this.dirty >= o.snapshotIntervalCmds &&
-      nowMs - Math.max(this.lastSnapshotAtMs, this.openedAtMs) >= o.snapshotMinIntervalMs;
-    const bySize = this.writer.sizeBytes >= o.aofRewriteMinBytes &&
-      this.writer.sizeBytes >= (this.lastSnapshotSizeBytes * o.aofRewritePercentage) / 100;
-    if (byCount || bySize) this.snapshotSoon(byCount ? "commands" : "aof size");
+    // The save rules are checked by a timer (checkSaveRules); the AOF's growth on every write.
+    if (
+      this.writer.sizeBytes >= o.aofRewriteMinBytes &&
+      this.writer.sizeBytes >= (this.lastSnapshotSizeBytes * o.aofRewritePercentage) / 100
+    ) this.snapshotSoon("aof size");
+  }
+
+  /** The save rules now (CONFIG GET save). */
+  get saveRules(): readonly SaveRule[] {
+    return this.o.saveRules;
+  }
+
+  /** Replaces the save rules (CONFIG SET save); [] leaves only the AOF-size trigger. */
+  setSaveRules(rules: readonly SaveRule[]): void {
+    checkSaveRules(rules);
+    this.o.saveRules = [...rules];
+    if (this.saveTimerId !== null) this.o.timers.clearInterval(this.saveTimerId);
+    this.saveTimerId = null;
+    if (rules.length > 0 && this.closing === null) {
+      this.saveTimerId = this.o.timers.setInterval(() => this.checkSaveRules(), SAVE_CHECK_MS);
+    }
+  }
+
+  /**
+   * Redis's `save` rules: a snapshot once a rule's count of changes is reached and its time has
+   * passed since the last snapshot or, when later, the engine's start (as Redis counts from its
+   * start: a fresh or restarted server does not snapshot at once).
+   */
+  private checkSaveRules(): void {
+    if (this.snapshotting || this.snapshotScheduled || this.closing || this.writer.failure) return;
+    const elapsedMs = this.o.clock() - Math.max(this.lastSnapshotAtMs, this.openedAtMs);
+    for (const rule of this.o.saveRules) {
+      if (this.dirty >= rule.changes && elapsedMs >= rule.afterMs) {
+        this.snapshotSoon(`save ${rule.afterMs / 1000} ${rule.changes}`);
+        return;
+      }
+    }
   }
 
   /**
@@ -657,11 +733,7 @@ export class AtlasEngine implements CommandExecutor {
         o.timers.setInterval(() => this.expireCycle(), Math.round(1000 / o.activeExpireHz)),
       );
     }
-    if (o.snapshotIntervalMs > 0) {
-      this.timerIds.push(o.timers.setInterval(() => {
-        if (this.dirty > 0 && !this.snapshotting && !this.writer.failure) this.snapshotSoon("time");
-      }, o.snapshotIntervalMs));
-    }
+    this.setSaveRules(o.saveRules);
   }
 }
 

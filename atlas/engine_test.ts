@@ -219,6 +219,12 @@ Deno.test("engine: after a snapshot the AOF history is deleted (disk bounded by 
   await reopened.close();
 });
 
+/** Lets a triggered snapshot start and finish. */
+async function snapshotsSettle(engine: AtlasEngine): Promise<void> {
+  await settle();
+  while (engine.stats.snapshotInProgress) await settle();
+}
+
 Deno.test("engine: snapshots trigger on command count and on the time interval", async () => {
   const h = harness();
   const snapshots: number[] = [];
@@ -228,19 +234,29 @@ Deno.test("engine: snapshots trigger on command count and on the time interval",
     snapshotIntervalMs: 60_000,
     hooks: { onSnapshot: (seconds) => snapshots.push(seconds) },
   });
-  for (let i = 0; i < 50; i++) await run(engine, "SET", `k${i}`, "v");
-  await settle();
-  while (engine.stats.snapshotInProgress) await settle();
+  // The options stand for Redis's `save 60 1 0 50`.
+  assert.deepEqual(engine.saveRules, [
+    { afterMs: 60_000, changes: 1 },
+    { afterMs: 0, changes: 50 },
+  ]);
+  for (let i = 0; i < 49; i++) await run(engine, "SET", `k${i}`, "v");
+  h.timers.fire(1000); // the rules' check: 49 changes, and 60 s have not passed
+  await snapshotsSettle(engine);
+  assert.equal(snapshots.length, 0);
+  await run(engine, "SET", "k49", "v");
+  h.timers.fire(1000);
+  await snapshotsSettle(engine);
   assert.equal(snapshots.length, 1);
-  h.timers.fire(60_000); // nothing changed since: no snapshot
-  await settle();
+  h.clock.nowMs += 60_000;
+  h.timers.fire(1000); // nothing changed since: no snapshot
+  await snapshotsSettle(engine);
   assert.equal(engine.stats.snapshotsTotal, 1);
   await run(engine, "SET", "x", "1");
-  h.timers.fire(60_000);
-  await settle();
-  while (engine.stats.snapshotInProgress) await settle();
+  h.timers.fire(1000); // one change, 60 s since the last snapshot
+  await snapshotsSettle(engine);
   assert.equal(engine.stats.snapshotsTotal, 2);
   await engine.close();
+  assert.equal(h.timers.active, 0);
 });
 
 Deno.test("engine: a count-triggered snapshot waits snapshotMinIntervalMs after the start and the last", async () => {
@@ -252,8 +268,8 @@ Deno.test("engine: a count-triggered snapshot waits snapshotMinIntervalMs after 
   });
   const writeBatch = async (from: number) => {
     for (let i = from; i < from + 10; i++) await run(engine, "SET", `k${i}`, "v");
-    await settle();
-    while (engine.stats.snapshotInProgress) await settle();
+    h.timers.fire(1000);
+    await snapshotsSettle(engine);
   };
   await writeBatch(0); // the count is reached, but the engine opened just now (Redis's `save`)
   assert.equal(engine.stats.snapshotsTotal, 0);
@@ -265,11 +281,48 @@ Deno.test("engine: a count-triggered snapshot waits snapshotMinIntervalMs after 
   await writeBatch(30);
   assert.equal(engine.stats.snapshotsTotal, 1);
   h.clock.nowMs += 30_000;
-  await run(engine, "SET", "one-more", "v"); // 60 s since and the count long reached: now
-  await settle();
-  while (engine.stats.snapshotInProgress) await settle();
+  h.timers.fire(1000); // 60 s since and the count long reached: now, without another write
+  await snapshotsSettle(engine);
   assert.equal(engine.stats.snapshotsTotal, 2);
   await engine.close();
+});
+
+Deno.test("engine: setSaveRules replaces the schedule at run time, as CONFIG SET save", async () => {
+  const h = harness();
+  const engine = await h.open({ snapshotIntervalMs: 0 });
+  assert.deepEqual(engine.saveRules, []);
+  assert.equal(h.timers.active, 1); // only the expire cycle: no rules, no check
+  for (let i = 0; i < 5; i++) await run(engine, "SET", `k${i}`, "v");
+  h.clock.nowMs += 3_600_000;
+  h.timers.fire(1000);
+  await snapshotsSettle(engine);
+  assert.equal(engine.stats.snapshotsTotal, 0);
+
+  engine.setSaveRules([{ afterMs: 3_600_000, changes: 1 }, { afterMs: 300_000, changes: 100 }]);
+  assert.equal(h.timers.active, 2);
+  h.timers.fire(1000); // an hour since the start, 5 changes: the first rule
+  await snapshotsSettle(engine);
+  assert.equal(engine.stats.snapshotsTotal, 1);
+  for (let i = 0; i < 100; i++) await run(engine, "SET", `k${i}`, "w");
+  h.clock.nowMs += 299_000;
+  h.timers.fire(1000);
+  await snapshotsSettle(engine);
+  assert.equal(engine.stats.snapshotsTotal, 1); // 100 changes, but 299 s
+  h.clock.nowMs += 1_000;
+  h.timers.fire(1000);
+  await snapshotsSettle(engine);
+  assert.equal(engine.stats.snapshotsTotal, 2);
+
+  engine.setSaveRules([]); // `save ""`
+  assert.equal(h.timers.active, 1);
+  await run(engine, "SET", "after", "v");
+  h.clock.nowMs += 7_200_000;
+  h.timers.fire();
+  await snapshotsSettle(engine);
+  assert.equal(engine.stats.snapshotsTotal, 2);
+  assert.throws(() => engine.setSaveRules([{ afterMs: -1, changes: 1 }]), RangeError);
+  await engine.close();
+  assert.equal(h.timers.active, 0);
 });
 
 Deno.test("engine: SAVE, BGSAVE and LASTSAVE", async () => {

@@ -7,6 +7,7 @@ import { RUNTIME_PARAMS } from "./config_params.ts";
 import type { ServerContext } from "./context.ts";
 import { helpReply } from "./subcommands.ts";
 import type { ServerCommand } from "./table.ts";
+import type { SaveRuleLike } from "./types.ts";
 
 export interface Param {
   get(ctx: ServerContext): string;
@@ -58,7 +59,19 @@ const PARAMS: Record<string, Param> = {
   port: { get: (ctx) => String(ctx.port) },
   bind: { get: (ctx) => ctx.hostname },
   databases: fixed("1"),
-  save: { get: (ctx) => ctx.persistence.saveConfig ?? "" },
+  save: {
+    get: (ctx) => formatSaveRules(ctx.persistence.saveRules?.() ?? []),
+    check: (ctx, v) => {
+      if (ctx.persistence.setSaveRules === undefined) {
+        return "not available here: snapshots are taken by Raft (raft.snapshot_threshold)";
+      }
+      return typeof parseSaveRules(v) === "string" ? "Invalid save parameters" : null;
+    },
+    set: (ctx, v) => {
+      ctx.persistence.setSaveRules!(parseSaveRules(v) as SaveRuleLike[]);
+      return null;
+    },
+  },
   appendonly: { get: (ctx) => ctx.persistence.appendonly ?? "no" },
   dir: { get: (ctx) => ctx.persistence.dir ?? "" },
   "notify-keyspace-events": {
@@ -74,6 +87,30 @@ const PARAMS: Record<string, Param> = {
   ...TIMING_SETTINGS,
   ...RUNTIME_PARAMS,
 };
+
+/**
+ * Redis's `save` text, "<seconds> <changes> ..." split on single spaces as Redis splits it ("" =
+ * no rules; an empty word reads as 0, so "10 " is `10 0` and "  " is invalid); an error text if
+ * invalid. Values past what the engine keeps exactly are refused (Redis would saturate them).
+ */
+function parseSaveRules(text: string): SaveRuleLike[] | string {
+  const words = text === "" ? [] : text.split(" ");
+  if (words.length % 2 !== 0) return "odd";
+  const rules: SaveRuleLike[] = [];
+  for (let i = 0; i < words.length; i += 2) {
+    const seconds = words[i] === "" ? 0 : Number(words[i]);
+    const changes = words[i + 1] === "" ? 0 : Number(words[i + 1]);
+    if (!/^([+-]?\d+)?$/.test(words[i]) || !/^([+-]?\d+)?$/.test(words[i + 1])) return "number";
+    if (seconds < 1 || seconds > 1e12 || changes < 0 || changes > 2 ** 31 - 1) return "range";
+    rules.push({ afterMs: seconds * 1000, changes });
+  }
+  return rules;
+}
+
+/** As Redis shows them: whole seconds (an engine rule of 1500 ms shows as 2). */
+function formatSaveRules(rules: readonly SaveRuleLike[]): string {
+  return rules.map((r) => `${Math.ceil(r.afterMs / 1000)} ${r.changes}`).join(" ");
+}
 
 function configGet(ctx: ServerContext, client: Client, argv: string[]): Reply {
   if (argv.length < 3) return error("ERR wrong number of arguments for 'config|get' command");

@@ -1,10 +1,10 @@
 /**
  * Adapts the durability engine's facts (AtlasEngine.stats, structurally) to the server's
  * PersistenceHooks: INFO persistence fields with Redis names, CONFIG GET appendonly/appendfsync,
- * CONFIG SET appendfsync (AtlasEngine.setFsyncMode).
+ * CONFIG SET appendfsync (AtlasEngine.setFsyncMode), CONFIG GET / SET save (its save rules).
  * SAVE/BGSAVE/BGREWRITEAOF/LASTSAVE are left to the engine's own `execute`.
  */
-import type { PersistenceHooks } from "./types.ts";
+import type { PersistenceHooks, SaveRuleLike } from "./types.ts";
 
 export interface EngineFacts {
   readonly stats: {
@@ -26,6 +26,9 @@ export interface EngineFacts {
   };
   /** Switches the AOF fsync mode at run time ("every" | "interval" | "none"). */
   setFsyncMode?(mode: "every" | "interval" | "none"): void;
+  /** The snapshot schedule (AtlasEngine.saveRules) and its run-time change. */
+  readonly saveRules?: readonly SaveRuleLike[];
+  setSaveRules?(rules: readonly SaveRuleLike[]): void;
 }
 
 const FSYNC_NAMES: Record<string, string> = { every: "always", interval: "everysec", none: "no" };
@@ -80,6 +83,10 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
       };
     },
   };
+  if (engine.saveRules !== undefined && engine.setSaveRules !== undefined) {
+    hooks.saveRules = () => engine.saveRules!;
+    hooks.setSaveRules = (rules) => engine.setSaveRules!(rules);
+  }
   const setFsyncMode = engine.setFsyncMode?.bind(engine);
   if (setFsyncMode !== undefined) {
     hooks.setAppendfsync = (value) => {

@@ -128,6 +128,12 @@ export interface StoreHooks {
   resetStats?(): void;
 }
 
+/** `save <seconds> <changes>`: a snapshot once `changes` writes happened and that much time passed. */
+export interface SaveRuleLike {
+  readonly afterMs: number;
+  readonly changes: number;
+}
+
 /** Persistence operations and facts, provided by the durability engine (all optional). */
 export interface PersistenceHooks {
   /** SAVE: a snapshot now, resolved when durable. */
@@ -146,8 +152,10 @@ export interface PersistenceHooks {
   readonly appendfsync?: string;
   /** CONFIG SET appendfsync with a Redis spelling; returns an error text, or null. */
   setAppendfsync?(value: string): string | null;
-  /** CONFIG GET save ("" when there is no snapshot schedule). */
-  saveConfig?: string;
+  /** The snapshot schedule as Redis's `save` rules (CONFIG GET save). */
+  saveRules?(): readonly SaveRuleLike[];
+  /** CONFIG SET save: replaces the schedule ([]: none). Missing: the schedule is fixed. */
+  setSaveRules?(rules: readonly SaveRuleLike[]): void;
   /** The data directory (CONFIG GET dir). */
   dir?: string;
 }
