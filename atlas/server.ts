@@ -31,6 +31,7 @@ import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
 import { rejectionText } from "./server/rejections.ts";
 import { REPLICATION_COMMANDS } from "./server/replication_commands.ts";
 import { scriptServerHook } from "./server/script_server_commands.ts";
+import { IdleTimeout } from "./server/idle_timeout.ts";
 import { COUNTED_SUBCOMMANDS } from "./server/subcommands.ts";
 import { CommandTable, specsOf } from "./server/table.ts";
 import type {
@@ -72,6 +73,8 @@ export interface AtlasServerOptions {
   readonly protectedMode?: boolean;
   /** Default 10000. */
   readonly maxclients?: number;
+  /** Redis's `timeout`: close a client idle this many seconds (default 0: never). */
+  readonly timeout?: number;
   /** notify-keyspace-events flag letters (Redis's, e.g. "KEA"); default "" (off). */
   readonly notifyKeyspaceEvents?: string;
   readonly limits?: Partial<RespLimits>;
@@ -167,7 +170,12 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   });
   options.onListen?.(listener.addr as Deno.NetAddr);
   // Redis's serverCron samples: instantaneous_ops_per_sec / *_kbps, used_memory_peak.
-  const sampling = setInterval(() => sampleInfo(ctx), METRIC_PERIOD_MS);
+  // And its clientsCron: idle clients past `timeout` are closed.
+  const sampling = setInterval(() => {
+    const nowMs = Date.now();
+    sampleInfo(ctx, nowMs);
+    ctx.idleTimeout.sweep(ctx, nowMs);
+  }, METRIC_PERIOD_MS);
   Deno.unrefTimer(sampling);
 
   let closing: Promise<void> | null = null;
@@ -232,6 +240,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     monitors: new Monitors(),
     keyspaceEvents: new KeyspaceEvents(pubsub, store),
     timing: new CommandTiming(),
+    idleTimeout: Object.assign(new IdleTimeout(), { seconds: options.timeout ?? 0 }),
     replication: options.replication,
     shutdown: options.shutdown,
     stats: newStats(),

@@ -52,6 +52,18 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG GET MaxMemory maxmemory",
     "pairs:CONFIG GET maxmemory MAXMEMORY maxmemory-p*",
   ],
+  timeout: [
+    "CONFIG SET timeout 30",
+    "CONFIG GET timeout",
+    "CONFIG SET timeout -1",
+    "CONFIG SET timeout abc",
+    "CONFIG SET timeout 2147483648",
+    "CONFIG SET timeout 1.5",
+    "CONFIG SET timeout 2147483647",
+    "CONFIG GET timeout",
+    "CONFIG SET timeout 0",
+    "CONFIG GET timeout",
+  ],
   // Redis's snapshot schedule; atlasd's engine takes the same rules (seconds, changes).
   save: [
     "CONFIG SET save '900 1 300 10'",

@@ -54,7 +54,20 @@ const PARAMS: Record<string, Param> = {
       return null;
     },
   },
-  timeout: fixed("0"),
+  timeout: {
+    get: (ctx) => String(ctx.idleTimeout.seconds),
+    check: (_ctx, v) => {
+      if (!/^(-?[1-9]\d{0,18}|0)$/.test(v)) return "argument couldn't be parsed into an integer";
+      const n = Number(v);
+      return n < 0 || n > 2 ** 31 - 1
+        ? "argument must be between 0 and 2147483647 inclusive"
+        : null;
+    },
+    set: (ctx, v) => {
+      ctx.idleTimeout.seconds = Number(v);
+      return null;
+    },
+  },
   "proto-max-bulk-len": { get: (ctx) => String(ctx.settings.limits.bulkBytesMax) },
   port: { get: (ctx) => String(ctx.port) },
   bind: { get: (ctx) => ctx.hostname },

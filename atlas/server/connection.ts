@@ -168,6 +168,7 @@ async function continueBatch(
         await output.flush();
         const reply = await waitBlocked(client, result.promise);
         if (reply === null) return;
+        client.lastInteractionMs = Date.now(); // served: idle from now (the `timeout` sweep)
         output.hold();
         held = true;
         client.needsSync = true;

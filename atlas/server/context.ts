@@ -7,6 +7,7 @@ import type { InfoSampler } from "./info_stats.ts";
 import type { ClientPause } from "./client_pause.ts";
 import type { Tracking } from "./client_tracking.ts";
 import type { CommandTiming } from "./command_timing.ts";
+import type { IdleTimeout } from "./idle_timeout.ts";
 import type { KeyspaceEvents } from "./keyspace_events.ts";
 import type { Monitors } from "./monitor.ts";
 import type { PubSub } from "./pubsub.ts";
@@ -60,6 +61,8 @@ export interface ServerContext {
   readonly keyspaceEvents: KeyspaceEvents;
   /** Slow log, latency monitor and latency histograms (fed with each command's duration). */
   readonly timing: CommandTiming;
+  /** Redis's `timeout`: idle clients closed by the server's cron. */
+  readonly idleTimeout: IdleTimeout;
   /** Replicas (a Raft cluster) for WAIT and ROLE; undefined on a standalone server. */
   readonly replication: ReplicationHooks | undefined;
   readonly stats: ServerStats;

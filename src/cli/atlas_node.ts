@@ -86,6 +86,7 @@ export async function startAtlasNode(
     requirepass: atlas.requirepass,
     protectedMode: atlas.protected_mode,
     maxclients: atlas.maxclients,
+    timeout: atlas.timeout,
     notifyKeyspaceEvents: atlas.notify_keyspace_events,
     shutdown: () => daemon.stop("SHUTDOWN command"),
     logger,

@@ -106,6 +106,7 @@ export async function startClusterNode(
     requirepass: atlas.requirepass,
     protectedMode: atlas.protected_mode,
     maxclients: atlas.maxclients,
+    timeout: atlas.timeout,
     notifyKeyspaceEvents: atlas.notify_keyspace_events,
     shutdown: () => daemon.stop("SHUTDOWN command"),
     logger: daemon.logger.child("atlas"),

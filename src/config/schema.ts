@@ -56,6 +56,8 @@ export const atlasSchema = z.object({
   requirepass: z.string().default(""),
   protected_mode: z.boolean().default(true),
   maxclients: z.number().int().min(1).default(10_000),
+  /** Redis's `timeout`: close a RESP client idle this many seconds (0 = never). */
+  timeout: z.number().int().min(0).max(2_147_483_647).default(0),
   /** Redis's notify-keyspace-events letters (e.g. "KEA"); "" = no keyspace notifications. */
   notify_keyspace_events: z.string().regex(/^[Ag$lshzxeKEtmdn]*$/, {
     message: "letters from Ag$lshzxeKEtmdn (Redis's notify-keyspace-events)",

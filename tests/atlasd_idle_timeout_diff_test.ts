@@ -1,0 +1,65 @@
+/**
+ * Side by side with redis-server 7.0.15: `CONFIG SET timeout 1` closes a client that sent
+ * nothing for over a second, and only that one: a subscriber, a MONITOR client and a client
+ * blocked in BLPOP stay (they wait for the server); the blocked client, once served, is active
+ * again. Before this test atlasd refused `CONFIG SET timeout` as immutable and never closed an
+ * idle client.
+ */
+import assert from "node:assert/strict";
+import { RawClient, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Which clients the server closed after ~3.5 s with `timeout 1`, and what still works. */
+async function idleOutcome(port: number): Promise<Record<string, unknown>> {
+  const control = await RawClient.connect(port);
+  const idle = await RawClient.connect(port);
+  const subscriber = await RawClient.connect(port);
+  const blocked = await RawClient.connect(port);
+  const monitor = await RawClient.connect(port);
+  try {
+    assert.deepEqual(await control.one("CONFIG", "SET", "timeout", "1"), { t: "simple", v: "OK" });
+    await idle.one("PING");
+    await subscriber.one("SUBSCRIBE", "news");
+    await monitor.one("MONITOR");
+    const served = blocked.one("BLPOP", "queue", "0");
+    // Redis closes a client idle for more than `timeout` whole seconds, from its 10 Hz cron.
+    for (let i = 0; i < 7; i++) {
+      await sleep(500);
+      await control.one("PING"); // the control client stays active
+    }
+    const closed = {
+      idle: idle.closedByPeer,
+      subscriber: subscriber.closedByPeer,
+      blocked: blocked.closedByPeer,
+      monitor: monitor.closedByPeer,
+    };
+    await control.one("LPUSH", "queue", "job");
+    const reply = await served;
+    await sleep(1500); // served 1.5 s ago: not idle past the timeout yet
+    const afterServed = blocked.closedByPeer;
+    const subscriberPing = await subscriber.one("PING");
+    return {
+      timeout: await control.one("CONFIG", "GET", "timeout"),
+      closed,
+      reply,
+      afterServed,
+      subscriberPing,
+    };
+  } finally {
+    await control.one("CONFIG", "SET", "timeout", "0").catch(() => undefined);
+    for (const c of [control, idle, subscriber, blocked, monitor]) await c.close();
+  }
+}
+
+Deno.test("CONFIG SET timeout closes idle clients and only those, as redis-server does", () =>
+  withRedisAndAtlasd(async (_redis, _atlas, { redisPort, atlasPort }) => {
+    const [redis, atlas] = await Promise.all([idleOutcome(redisPort), idleOutcome(atlasPort)]);
+    assert.deepEqual(redis.closed, {
+      idle: true,
+      subscriber: false,
+      blocked: false,
+      monitor: false,
+    });
+    assert.deepEqual(atlas, redis);
+  }));
