@@ -8,7 +8,7 @@ import {
   wrongArity,
   WRONGTYPE,
 } from "./errors.ts";
-import { HashValue } from "./hash_value.ts";
+import { HashValue, listpackSized } from "./hash_value.ts";
 import { parseScanOptions } from "./keys_commands.ts";
 import type { Keyspace } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
@@ -205,10 +205,7 @@ function hincrbyfloat(ks: Keyspace, argv: string[]): Reply {
  * hashtable, however small, is paged by COUNT.
  */
 function scansWhole(ks: Keyspace, h: HashValue): boolean {
-  if (h.size > ks.encoding.hashMaxListpackEntries) return false;
-  const max = ks.encoding.hashMaxListpackValue;
-  for (const [f, v] of h.map) if (f.length > max || v.length > max) return false;
-  return true;
+  return listpackSized(h, ks.encoding);
 }
 
 function hscan(ks: Keyspace, argv: string[]): Reply {

@@ -3,13 +3,14 @@ import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NO_SUCH_KEY, ERR_SYNTAX, sanitize } from "./errors.ts";
 import { ERR_INT32_RANGE, parseInt32 } from "./db_commands.ts";
 import { globMatch } from "./glob.ts";
-import { HashValue } from "./hash_value.ts";
+import { HashValue, listpackSized as hashListpackSized } from "./hash_value.ts";
 import { type Keyspace, typeOf, type Value } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
 import { ListValue } from "./list_value.ts";
 import { parseInt64 } from "./numbers.ts";
 import { SetValue } from "./set_value.ts";
 import { StreamValue } from "./stream_value.ts";
+import { listpackSized as zsetListpackSized } from "./zset_value.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
 import { deserializeValue, serializeValue } from "./serialize.ts";
@@ -372,8 +373,9 @@ const INT_RE = /^-?[1-9]\d{0,18}$|^0$/;
  * zsets up to 128, of at most 64 bytes, intset up to 512 integers). Strings: "int" for an integer
  * Redis would store as a long, "raw" when longer than 44 bytes or changed in place (APPEND,
  * SETRANGE, SETBIT, BITFIELD, BITOP, PFADD: ks.rawStrings), else "embstr". ATLAS has one
- * representation per type; this only keeps OBJECT ENCODING answers familiar. (Redis never
- * converts back to listpack; we may.)
+ * representation per type; this only keeps OBJECT ENCODING answers familiar. Like Redis, a set,
+ * hash or sorted set that outgrew its compact encoding keeps the large one when it shrinks
+ * (judged by its peak against the thresholds now; Redis's by those when it grew).
  */
 function encodingOf(ks: Keyspace, key: string, v: Value): string {
   if (typeof v === "string") {
@@ -387,16 +389,8 @@ function encodingOf(ks: Keyspace, key: string, v: Value): string {
   if (v instanceof SetValue) {
     return v.isIntset(limits.setMaxIntsetEntries) ? "intset" : "hashtable";
   }
-  if (v instanceof HashValue) {
-    const max = limits.hashMaxListpackValue;
-    if (v.size > limits.hashMaxListpackEntries) return "hashtable";
-    for (const [f, x] of v.map) if (f.length > max || x.length > max) return "hashtable";
-    return "listpack";
-  }
-  const max = limits.zsetMaxListpackValue;
-  if (v.size > limits.zsetMaxListpackEntries) return "skiplist";
-  for (const [m] of v.entries()) if (m.length > max) return "skiplist";
-  return "listpack";
+  if (v instanceof HashValue) return hashListpackSized(v, limits) ? "listpack" : "hashtable";
+  return zsetListpackSized(v, limits) ? "listpack" : "skiplist";
 }
 
 export const KEY_COMMANDS: readonly BuiltinCommand[] = [

@@ -27,7 +27,7 @@
  */
 import { Buffer } from "node:buffer";
 import { crc64LittleEndian } from "./crc64.ts";
-import { HashValue } from "./hash_value.ts";
+import { HashValue, listpackSized as hashListpackSized } from "./hash_value.ts";
 import { DEFAULT_ENCODING_LIMITS, type EncodingLimits, type Value } from "./keyspace.ts";
 import { ListValue } from "./list_value.ts";
 import { buildListpack, listpackElement } from "./listpack.ts";
@@ -158,14 +158,6 @@ function intsetBlob(members: bigint[]): string {
     else out.setBigInt64(at, v, true);
   });
   return latin1(new Uint8Array(out.buffer));
-}
-
-/** Whether Redis would hold the hash as a listpack (what OBJECT ENCODING reports). */
-function hashListpackSized(hash: HashValue, limits: EncodingLimits): boolean {
-  if (hash.size > limits.hashMaxListpackEntries) return false;
-  const max = limits.hashMaxListpackValue;
-  for (const [f, v] of hash.map) if (f.length > max || v.length > max) return false;
-  return true;
 }
 
 /** member, score, ... in order; scores as zzlInsertAt writes them. */

@@ -51,8 +51,13 @@ export function intsetOrder(
 export class SetValue {
   readonly set = new Set<string>();
   bytes = 0;
-  /** How many members are not intset members (0: the set is an intset while small enough). */
-  nonIntegers = 0;
+  /**
+   * The largest size this set ever had, and whether it ever held a member an intset cannot: Redis
+   * converts an intset to a hashtable on the way up and never back (a new value, such as a STORE
+   * destination or one loaded from a snapshot, starts over), so these tell which it would hold.
+   */
+  #peakSize = 0;
+  #everNonInteger = false;
   /** The members in intset order, kept until the next change. */
   #sorted: string[] | null = null;
 
@@ -64,7 +69,8 @@ export class SetValue {
     if (this.set.has(member)) return false;
     this.set.add(member);
     this.bytes += setMemberBytes(member);
-    if (!isIntsetMember(member)) this.nonIntegers++;
+    if (this.set.size > this.#peakSize) this.#peakSize = this.set.size;
+    if (!this.#everNonInteger && !isIntsetMember(member)) this.#everNonInteger = true;
     this.#sorted = null;
     return true;
   }
@@ -72,14 +78,13 @@ export class SetValue {
   delete(member: string): boolean {
     if (!this.set.delete(member)) return false;
     this.bytes -= setMemberBytes(member);
-    if (!isIntsetMember(member)) this.nonIntegers--;
     this.#sorted = null;
     return true;
   }
 
-  /** Whether Redis 7.0 would report this set as an intset under `maxIntsetEntries`. */
+  /** Whether Redis 7.0 would hold this set as an intset under `maxIntsetEntries`. */
   isIntset(maxIntsetEntries: number): boolean {
-    return this.nonIntegers === 0 && this.size <= maxIntsetEntries;
+    return !this.#everNonInteger && this.#peakSize <= maxIntsetEntries;
   }
 
   /**
