@@ -64,6 +64,21 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET timeout 0",
     "CONFIG GET timeout",
   ],
+  "proto-max-bulk-len": [
+    "CONFIG SET proto-max-bulk-len 100",
+    "CONFIG SET proto-max-bulk-len abc",
+    "CONFIG SET proto-max-bulk-len 2mb",
+    "CONFIG GET proto-max-bulk-len",
+    "CONFIG SET proto-max-bulk-len 1048576",
+    "CONFIG GET proto-max-bulk-len",
+    "CONFIG SET proto-max-bulk-len 512mb",
+  ],
+  // Settings atlasd holds at one value take that value, as Redis takes any (CONFIG sanity).
+  pinned: [
+    "CONFIG SET lua-time-limit 5000",
+    "CONFIG SET busy-reply-threshold 5000",
+    "CONFIG GET busy-reply-threshold",
+  ],
   // Redis's snapshot schedule; atlasd's engine takes the same rules (seconds, changes).
   save: [
     "CONFIG SET save '900 1 300 10'",

@@ -118,3 +118,32 @@ Deno.test("atlasd answers Redis protocol errors and closes the connection", asyn
     await atlas.stop();
   }
 });
+
+Deno.test("CONFIG SET proto-max-bulk-len applies to every connection at once", async () => {
+  const atlas = await startAtlasd(["--sync-mode", "none"]);
+  const admin = await RawClient.connect(atlas.port);
+  const other = await RawClient.connect(atlas.port);
+  try {
+    const big = "x".repeat(1024 * 1024 + 1);
+    assert.deepEqual(await other.one("SET", "big", big), { t: "simple", v: "OK" });
+    assert.deepEqual(await admin.one("CONFIG", "SET", "proto-max-bulk-len", "1mb"), {
+      t: "simple",
+      v: "OK",
+    });
+    assert.deepEqual(await admin.one("CONFIG", "GET", "proto-max-bulk-len"), {
+      t: "array",
+      v: [{ t: "bulk", v: "proto-max-bulk-len" }, { t: "bulk", v: "1048576" }],
+    });
+    // The connection opened before the change is bound by it too.
+    await other.writeRaw(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${big.length}\r\n`);
+    assert.deepEqual(await other.next(), {
+      t: "error",
+      v: "ERR Protocol error: invalid bulk length",
+    });
+    assert.equal((await admin.one("CONFIG", "SET", "proto-max-bulk-len", "1000")).t, "error");
+  } finally {
+    await other.close();
+    await admin.close();
+    await atlas.stop();
+  }
+});

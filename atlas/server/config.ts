@@ -68,9 +68,6 @@ const PARAMS: Record<string, Param> = {
       return null;
     },
   },
-  "proto-max-bulk-len": { get: (ctx) => String(ctx.settings.limits.bulkBytesMax) },
-  port: { get: (ctx) => String(ctx.port) },
-  bind: { get: (ctx) => ctx.hostname },
   databases: fixed("1"),
   save: {
     get: (ctx) => formatSaveRules(ctx.persistence.saveRules?.() ?? []),
@@ -85,18 +82,14 @@ const PARAMS: Record<string, Param> = {
       return null;
     },
   },
-  appendonly: { get: (ctx) => ctx.persistence.appendonly ?? "no" },
-  dir: { get: (ctx) => ctx.persistence.dir ?? "" },
+
   "notify-keyspace-events": {
     get: (ctx) => ctx.keyspaceEvents.text,
     set: (ctx, v) => ctx.keyspaceEvents.configure(v),
   },
-  "client-output-buffer-limit": {
-    get: () => "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-  },
+
   "cluster-enabled": fixed("no"),
-  "lua-time-limit": fixed("5000"),
-  "busy-reply-threshold": fixed("5000"),
+
   ...TIMING_SETTINGS,
   ...RUNTIME_PARAMS,
 };

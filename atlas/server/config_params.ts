@@ -315,6 +315,43 @@ function layoutParam(
   };
 }
 
+/**
+ * A setting ATLAS holds at one value: CONFIG SET to that value is a no-op answered OK (config
+ * scripts and Redis's own CONFIG sanity test set every setting to what CONFIG GET showed); any
+ * other value is refused with `why`, rather than accepted and ignored.
+ */
+function pinned(read: (ctx: ServerContext) => string, why: string): Param {
+  return {
+    get: read,
+    check: (ctx, value) => value === read(ctx) ? null : why,
+    set: () => null,
+  };
+}
+
+/** The longest string V8 holds (2^29 - 24 one-byte characters): no bulk can be longer here. */
+const V8_STRING_BYTES_MAX = 536_870_888;
+
+/** proto-max-bulk-len: a memory value from 1 MiB, at most what a V8 string holds. */
+const protoMaxBulkLen: Param = {
+  get: (ctx) => String(ctx.settings.limits.bulkBytesMax),
+  check(_ctx, value) {
+    const n = parseMemory(value);
+    if (n === null) return ERR_MEMORY;
+    if (n < 1024n * 1024n || n > LONG_MAX) return range(1024n * 1024n, LONG_MAX);
+    return null;
+  },
+  set(ctx, value) {
+    const n = parseMemory(value)!;
+    ctx.settings.limits.bulkBytesMax = n > BigInt(V8_STRING_BYTES_MAX)
+      ? V8_STRING_BYTES_MAX
+      : Number(n);
+    return null;
+  },
+};
+
+const NO_BUSY_STATE = "scripts and functions run to completion under an instruction budget " +
+  "(no BUSY state, no SCRIPT KILL): only the default is accepted";
+
 /** Spread into config.ts's table; an alias shares its name's Param. */
 export const RUNTIME_PARAMS: Record<string, Param> = {
   maxmemory,
@@ -335,6 +372,23 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "list-max-listpack-size": listSize,
   "list-max-ziplist-size": listSize,
   "list-compress-depth": listCompressDepth,
+  "proto-max-bulk-len": protoMaxBulkLen,
+  "lua-time-limit": pinned(() => "5000", NO_BUSY_STATE),
+  "busy-reply-threshold": pinned(() => "5000", NO_BUSY_STATE),
+  appendonly: pinned(
+    (ctx) => ctx.persistence.appendonly ?? "no",
+    "ATLAS keeps its append-only log always (there is no RDB-only mode)",
+  ),
+  port: pinned((ctx) => String(ctx.port), "restart atlasd with --listen to move the listener"),
+  bind: pinned((ctx) => ctx.hostname, "restart atlasd with --listen to move the listener"),
+  dir: pinned(
+    (ctx) => ctx.persistence.dir ?? "",
+    "the data directory is fixed at start (--data-dir)",
+  ),
+  "client-output-buffer-limit": pinned(
+    () => "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    "the limits are fixed: subscribers and MONITOR clients are closed past 32 MiB of output",
+  ),
   "stream-node-max-bytes": layoutParam(
     "stream-node-max-bytes",
     "streamNodeMaxBytes",

@@ -20,7 +20,8 @@ export interface Settings {
   requirepass: string;
   protectedMode: boolean;
   maxclients: number;
-  limits: RespLimits;
+  /** Shared with every client's parser: CONFIG SET proto-max-bulk-len applies at once. */
+  limits: { -readonly [K in keyof RespLimits]: RespLimits[K] };
 }
 
 /** Counters for INFO stats and the lead's Prometheus wiring. */
