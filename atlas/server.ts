@@ -319,7 +319,7 @@ function statsView(ctx: ServerContext): AtlasServerStats {
       return ctx.clients.size;
     },
     get blockedClients() {
-      return ctx.blocking.blockedClients;
+      return ctx.blocking.blockedClients + ctx.pause.heldCount;
     },
     commands() {
       return [...ctx.table.allStats()].filter((e) => e.calls > 0 || e.rejectedCalls > 0).map((

@@ -79,6 +79,11 @@ export class ClientPause {
     });
   }
 
+  /** Clients held now: INFO's blocked_clients counts them, as Redis's postponed clients. */
+  get heldCount(): number {
+    return this.#held.size;
+  }
+
   isHeld(client: Client): boolean {
     return this.#held.has(client);
   }

@@ -27,6 +27,9 @@ Deno.test("CLIENT PAUSE WRITE holds writes, not reads, and UNPAUSE releases them
     assert.deepEqual(await reader.one("PING"), simple("PONG"));
     await silentFor(writer);
     await silentFor(other, 10);
+    // Held clients count in INFO's blocked_clients, as Redis's postponed clients do.
+    const info = (await admin.one("INFO", "clients")) as { v: string };
+    assert.match(info.v, /\r\nblocked_clients:2\r\n/);
     // A write inside MULTI is held when queued; a read-only EXEC is not.
     assert.deepEqual(await reader.one("MULTI"), OK);
     assert.deepEqual(await reader.one("GET", "k"), simple("QUEUED"));
@@ -35,6 +38,8 @@ Deno.test("CLIENT PAUSE WRITE holds writes, not reads, and UNPAUSE releases them
     assert.deepEqual(await writer.next(), OK);
     assert.deepEqual(await writer.next(), bulk("1"));
     assert.deepEqual(await other.next(), int(1));
+    const after = (await admin.one("INFO", "clients")) as { v: string };
+    assert.match(after.v, /\r\nblocked_clients:0\r\n/);
   });
 });
 

@@ -171,7 +171,7 @@ function clientsSection(ctx: ServerContext): Fields {
     ["maxclients", ctx.settings.maxclients],
     ["client_recent_max_input_buffer", maxIn],
     ["client_recent_max_output_buffer", maxOut],
-    ["blocked_clients", ctx.blocking.blockedClients],
+    ["blocked_clients", ctx.blocking.blockedClients + ctx.pause.heldCount],
     ["tracking_clients", ctx.tracking.count],
     ["clients_in_timeout_table", ctx.blocking.timedClients],
     ["pubsub_clients", pubsubClients],
