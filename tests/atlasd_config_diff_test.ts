@@ -78,6 +78,8 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET lua-time-limit 5000",
     "CONFIG SET busy-reply-threshold 5000",
     "CONFIG GET busy-reply-threshold",
+    "pairs:CONFIG GET replicaof slaveof",
+    "CONFIG SET replicaof ''",
   ],
   // Redis's snapshot schedule; atlasd's engine takes the same rules (seconds, changes).
   save: [

@@ -69,6 +69,9 @@ const PARAMS: Record<string, Param> = {
     },
   },
   databases: fixed("1"),
+  // Not a replica of a Redis primary (Redis too takes these only from its config file).
+  replicaof: fixed(""),
+  slaveof: fixed(""),
   save: {
     get: (ctx) => formatSaveRules(ctx.persistence.saveRules?.() ?? []),
     check: (ctx, v) => {
