@@ -30,8 +30,13 @@ export interface AtlasLogger {
 }
 
 export interface AtlasEngineHooks {
-  /** Every AOF fsync, with its duration (atlas_aof_fsync_duration_seconds). */
-  onFsync?(seconds: number): void;
+  /**
+   * Every AOF fsync, with its duration (atlas_aof_fsync_duration_seconds) and the mode it ran
+   * under (`every`: on the reply path, Redis's latency event aof-fsync-always).
+   */
+  onFsync?(seconds: number, mode: FsyncMode): void;
+  /** Every active expiry cycle, with its duration (Redis's latency event expire-cycle). */
+  onExpireCycle?(seconds: number): void;
   /** Every finished snapshot, with its duration (atlas_snapshot_duration_seconds). */
   onSnapshot?(seconds: number): void;
 }
@@ -323,9 +328,9 @@ export class AtlasEngine implements CommandExecutor {
       preallocateBytes: o.aofPreallocateBytes,
       fileSeq: recovery.nextAofSeq,
       baseSizeBytes: recovery.aofSizeBytes,
-      onFsync: (seconds) => {
+      onFsync: (seconds, mode) => {
         this.fsyncsTotal++;
-        o.hooks.onFsync?.(seconds);
+        o.hooks.onFsync?.(seconds, mode);
       },
       onError: (failure) => {
         o.logger.error("AOF write failed; refusing writes until restart", {
@@ -537,9 +542,12 @@ export class AtlasEngine implements CommandExecutor {
   expireCycle(): number {
     if (this.writer.failure || this.closing) return 0;
     const ctx = this.ctx;
+    const timed = this.o.hooks.onExpireCycle !== undefined;
+    const startMs = timed ? performance.now() : 0;
     ctx.nowMs = this.o.clock();
     const cycle = this.store.activeExpireCycle(ctx);
     if (cycle.log.length > 0) this.log(ctx.nowMs, cycle.log);
+    if (timed) this.o.hooks.onExpireCycle!((performance.now() - startMs) / 1000);
     return cycle.expired;
   }
 

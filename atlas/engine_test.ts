@@ -490,3 +490,31 @@ Deno.test("engine: extension commands registered through `extend` replay from th
   assert.equal(reopened.stats.recovery.replayErrors, 0);
   await reopened.close();
 });
+
+Deno.test("engine: hooks report each fsync with its mode and each expiry cycle's duration", async () => {
+  const h = harness();
+  const fsyncs: string[] = [];
+  const cycles: number[] = [];
+  const engine = await h.open({
+    fsync: "every",
+    hooks: {
+      onFsync: (seconds, mode) => fsyncs.push(`${mode} ${seconds >= 0}`),
+      onExpireCycle: (seconds) => cycles.push(seconds),
+    },
+  });
+  await run(engine, "SET", "a", "1");
+  assert.deepEqual(fsyncs, ["every true"]);
+  await run(engine, "SET", "b", "1", "PX", "10");
+  h.clock.nowMs += 20;
+  h.timers.fire(100); // the expiry cycle (activeExpireHz 10)
+  assert.equal(cycles.length, 1);
+  assert.ok(cycles[0] >= 0 && cycles[0] < 1);
+  assert.deepEqual(await run(engine, "EXISTS", "b"), { kind: "integer", value: 0 });
+  const underEvery = fsyncs.length;
+  assert.deepEqual(fsyncs, Array(underEvery).fill("every true"));
+  engine.setFsyncMode("interval");
+  await run(engine, "SET", "c", "1");
+  await engine.close(); // the close's fsync, under interval
+  assert.ok(fsyncs.length > underEvery);
+  assert.ok(fsyncs.slice(underEvery).every((line) => line === "interval true"), fsyncs.join());
+});

@@ -103,6 +103,11 @@ export interface AtlasServerStats extends Readonly<Omit<ServerStats, InfoOnlySta
 export interface AtlasServer {
   readonly addr: Deno.NetAddr;
   readonly stats: AtlasServerStats;
+  /**
+   * Reports a latency event from outside the server (the engine's `expire-cycle`, its
+   * `aof-fsync-always`): the latency monitor keeps it when at or over its threshold.
+   */
+  latencyEvent(event: string, ms: number): void;
   /** Stops accepting, closes every connection; resolves when all are gone. */
   close(): Promise<void>;
 }
@@ -199,7 +204,11 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     })();
     return closing;
   };
-  return { addr: listener.addr as Deno.NetAddr, stats: statsView(ctx), close };
+  const latencyEvent = (event: string, ms: number) => {
+    const thresholdMs = ctx.timing.latency.thresholdMs;
+    if (thresholdMs > 0 && ms >= thresholdMs) ctx.timing.latency.add(event, Math.floor(ms));
+  };
+  return { addr: listener.addr as Deno.NetAddr, stats: statsView(ctx), close, latencyEvent };
 }
 
 function createContext(options: AtlasServerOptions, hostname: string, port: number): ServerContext {

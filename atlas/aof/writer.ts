@@ -46,7 +46,7 @@ export interface AofWriterOptions {
   blockingFsync?: boolean;
   /** Under `every`, how many zero bytes to preallocate at a time (0 or unset: none). */
   preallocateBytes?: number;
-  onFsync?: (seconds: number) => void;
+  onFsync?: (seconds: number, mode: FsyncMode) => void;
   /** Called once, on the first failed write or fsync. */
   onError?: (error: AofWriteError) => void;
 }
@@ -418,7 +418,7 @@ export class AofWriter {
   }
 
   private fsynced(target: number, startMs: number): void {
-    this.options.onFsync?.((performance.now() - startMs) / 1000);
+    this.options.onFsync?.((performance.now() - startMs) / 1000, this.mode);
     this.durableSeq = target;
     this.fsyncWanted = false;
     this.settleWaiters();

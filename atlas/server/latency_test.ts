@@ -219,3 +219,18 @@ Deno.test("with the slow log and the monitor off, histograms use dispatch's samp
     assert.deepEqual(await c.one("SLOWLOG", "LEN"), int(0));
   });
 });
+
+Deno.test("latency events from outside the server (the engine's expire-cycle) obey the threshold", async () => {
+  await withServer(async ({ server, connect }) => {
+    const c = await connect();
+    server.latencyEvent("expire-cycle", 30); // the monitor is off (threshold 0): nothing kept
+    assert.deepEqual(await c.one("LATENCY", "LATEST"), arr());
+    assert.deepEqual(await c.one("CONFIG", "SET", "latency-monitor-threshold", "20"), OK);
+    server.latencyEvent("expire-cycle", 19.9); // under the threshold
+    server.latencyEvent("aof-fsync-always", 25.7);
+    const latest = (await c.one("LATENCY", "LATEST")) as { v: { v: RespValue[] }[] };
+    assert.deepEqual(latest.v.map((e) => [e.v[0], e.v[2], e.v[3]]), [
+      [bulk("aof-fsync-always"), int(25), int(25)],
+    ]);
+  });
+});

@@ -7,6 +7,7 @@ import {
   AofLayoutError,
   AofTruncatedError,
   AtlasEngine,
+  type AtlasServer,
   DataDirLockedError,
   engineHooks,
   SnapshotCorruptError,
@@ -46,6 +47,9 @@ export async function startAtlasNode(
   const logger = daemon.logger.child("atlas");
   registerAtlasEngineMetrics(metrics, () => engine);
   let engine: AtlasEngine | null = null;
+  // The RESP server, once listening, takes the engine's latency events (LATENCY LATEST).
+  let server: AtlasServer | null = null;
+  const metricHooks = atlasEngineHooks(metrics);
   try {
     engine = await AtlasEngine.open({
       dataDir: atlas.data_dir,
@@ -55,7 +59,14 @@ export async function startAtlasNode(
       snapshotIntervalCmds: atlas.snapshot_interval_cmds,
       snapshotMinIntervalMs: parseDurationMs(atlas.snapshot_min_interval)!,
       logger,
-      hooks: atlasEngineHooks(metrics),
+      hooks: {
+        ...metricHooks,
+        onFsync: (seconds, mode) => {
+          metricHooks.onFsync(seconds);
+          if (mode === "every") server?.latencyEvent("aof-fsync-always", seconds * 1000);
+        },
+        onExpireCycle: (seconds) => server?.latencyEvent("expire-cycle", seconds * 1000),
+      },
       store: { maxmemoryBytes: atlas.maxmemory, maxmemoryPolicy: atlas.maxmemory_policy },
       // Module commands must exist before recovery replays the AOF, which holds them.
       extend: (store) => {
@@ -77,7 +88,7 @@ export async function startAtlasNode(
   if (options.listen === null) return { engine: opened, respAddress: null };
 
   const address = parseHostPort(options.listen)!;
-  const server = startAtlasServer({
+  server = startAtlasServer({
     executor: new TracingExecutor(opened),
     store: opened.store,
     persistence: engineHooks(opened, atlas.data_dir),
@@ -91,9 +102,10 @@ export async function startAtlasNode(
     shutdown: () => daemon.stop("SHUTDOWN command"),
     logger,
   });
-  registerAtlasServerMetrics(metrics, () => server);
-  const bound = formatHostPort({ hostname: server.addr.hostname, port: server.addr.port });
+  const listening = server;
+  registerAtlasServerMetrics(metrics, () => listening);
+  const bound = formatHostPort({ hostname: listening.addr.hostname, port: listening.addr.port });
   logger.info("Listening", { listener: "resp", address: bound, tls: false });
-  daemon.onStop("resp listener", () => server.close());
+  daemon.onStop("resp listener", () => listening.close());
   return { engine: opened, respAddress: bound };
 }
