@@ -1,8 +1,11 @@
 /**
  * Active expiry like Redis's activeExpireCycle: sample volatile keys (a rolling cursor over the
  * expires Map stands in for Redis's random dict sampling), delete the expired ones, and repeat while
- * more than 25% of a sample was expired, within a bounded number of sampled keys per call. The
- * remaining TTLs of the sampled live keys feed Keyspace.avgTtlMs (INFO keyspace avg_ttl).
+ * more than 25% of a sample was expired, within a bounded number of sampled keys per call and,
+ * when the caller gives one, a time budget checked every 16 rounds as Redis checks its own (a
+ * standalone engine: a burst of expired keys then goes at Redis's pace; a Raft replica's cycle must
+ * be the same on every node, so it is bounded by the count alone). The remaining TTLs of the
+ * sampled live keys feed Keyspace.avgTtlMs (INFO keyspace avg_ttl).
  */
 import type { Keyspace } from "./keyspace.ts";
 
@@ -11,6 +14,8 @@ export interface ExpireBudget {
   keysMax?: number;
   /** Keys per sampling round (Redis: 20). */
   samplesPerRound?: number;
+  /** Whether the cycle's time is up (asked every 16 rounds); absent: the count alone bounds it. */
+  timeUp?: () => boolean;
 }
 
 export class ExpireCursor {
@@ -37,6 +42,7 @@ export function activeExpire(ks: Keyspace, cursor: ExpireCursor, budget: ExpireB
   let expiredTotal = 0;
   let ttlSum = 0;
   let ttlSamples = 0;
+  let rounds = 0;
   if (ks.expires.size === 0) ks.avgTtlMs = 0;
   for (;;) {
     let sampled = 0;
@@ -55,7 +61,8 @@ export function activeExpire(ks: Keyspace, cursor: ExpireCursor, budget: ExpireB
       }
     }
     expiredTotal += expired;
-    if (sampled === 0 || expired * 4 <= sampled || sampledTotal >= keysMax) {
+    const timeUp = (++rounds & 15) === 0 && budget.timeUp !== undefined && budget.timeUp();
+    if (sampled === 0 || expired * 4 <= sampled || sampledTotal >= keysMax || timeUp) {
       if (ttlSamples > 0) updateAvgTtl(ks, ttlSum / ttlSamples);
       return expiredTotal;
     }

@@ -96,6 +96,23 @@ Deno.test("active expiry removes expired keys in bounded cycles and logs DELs", 
   assert.equal(h.store.stats.expiredKeysTotal, 1000);
 });
 
+Deno.test("active expiry with a time budget asks it every 16 rounds and stops when it is up", () => {
+  const h = new Harness();
+  for (let i = 0; i < 5000; i++) h.run("SET", `e${i}`, "x", "PX", "10");
+  h.clock.nowMs += 50;
+  let asked = 0;
+  const stopped = h.store.activeExpireCycle(h.clock, {
+    keysMax: 1_000_000,
+    timeUp: () => ++asked >= 2, // up at the second question
+  });
+  assert.equal(asked, 2);
+  assert.equal(stopped.expired, 32 * 20); // 32 rounds of 20, every sampled key expired
+  // Time to spare: one cycle takes the whole burst, past the 2,000-key default.
+  const rest = h.store.activeExpireCycle(h.clock, { keysMax: 1_000_000, timeUp: () => false });
+  assert.equal(rest.expired, 5000 - 640);
+  assert.equal(h.store.stats.keys, 0);
+});
+
 Deno.test("dumpValue/restoreValue round-trip every type with binary data", () => {
   const h = new Harness();
   h.run("SET", "s", "\x00\xff\r\n");
