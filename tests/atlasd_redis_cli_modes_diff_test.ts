@@ -5,7 +5,7 @@
  * meets keys). Covered: --pipe (with errors in the stream), every reply type in the default,
  * --no-raw, --raw, --csv, --json and --quoted-json outputs, RESP2 and -3; --scan with --pattern /
  * --count / --quoted-pattern; --bigkeys, --memkeys (--memkeys-samples), --hotkeys without an LFU
- * policy; -x, --eval, -e, -r / -i, -n 0, -c, --cluster info / check; -a / --user / --pass /
+ * policy and with allkeys-lfu; -x, --eval, -e, -r / -i, -n 0, -c, --cluster info / check; -a / --user / --pass /
  * --askpass / REDISCLI_AUTH under requirepass; --stat, --latency, --latency-history and
  * --latency-dist (shapes); MONITOR and SUBSCRIBE through redis-cli; --ldb / --ldb-sync-mode.
  *
@@ -18,7 +18,7 @@
  * session that cannot start, where atlasd's refusal was never shown, the script ran for real and
  * redis-cli then sent its debugger commands (`step`...) as Redis commands. The other modes agreed
  * already and stay as neighbours. Documented differences are left out: one database (-n 1),
- * DEBUG refused by Redis, the LFU policies atlasd refuses (so --hotkeys with one), MEMORY sizes,
+ * DEBUG refused by Redis, MEMORY sizes,
  * help and doctor texts.
  */
 import assert from "node:assert/strict";
@@ -335,6 +335,20 @@ Deno.test("redis-cli modes: atlasd prints what redis-server 7.0.15 makes redis-c
       }
       assert.deepEqual(differences(cases.map(([c]) => c.join(" ")), want, got), []);
       assert.match(want[0], /Sampled 46 keys in the keyspace!/);
+
+      // Under an LFU policy --hotkeys runs: the two keys read once since the switch lead with
+      // counter 6 (a new key's 5, and a first access always counts) on both servers. (Keys from
+      // before the switch differ: Redis reads their LRU clock as LFU data, atlasd counts them new.)
+      await both(servers, ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+      await both(servers, ...["key:1", "key:2", "key:3"].map((key) => ["SET", `hot:${key}`, "v"]));
+      await both(servers, ["GET", "hot:key:1"], ["GET", "hot:key:2"]);
+      const hotSummary = (out: string) =>
+        summary(out).split("\n").filter((line) => /hot:key:[12]"/.test(line)).sort().join("\n");
+      const [redisHot, atlasHot] = (await pair(["--hotkeys"])).map(hotSummary);
+      assert.equal(atlasHot, redisHot);
+      assert.match(redisHot, /counter: 6\s+keyname: "hot:key:1"/);
+      await both(servers, ["DEL", "hot:key:1", "hot:key:2", "hot:key:3"]);
+      await both(servers, ["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
     });
 
     await t.step("-x, --eval, -e, -r / -i, -n 0, -c, --cluster info / check", async () => {

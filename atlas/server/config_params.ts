@@ -131,10 +131,6 @@ const maxmemoryPolicyParam: Param = {
     if (!REDIS_POLICIES.includes(policy)) {
       return `argument(s) must be one of the following: ${REDIS_POLICIES.join(", ")}`;
     }
-    if (policy.endsWith("-lfu")) {
-      return "the LFU policies (allkeys-lfu, volatile-lfu) are not supported by ATLAS: use " +
-        "allkeys-lru or volatile-lru";
-    }
     if (ctx.store?.setMaxmemory === undefined) return "can't set immutable config";
     if (inCluster(ctx) && policy !== maxmemoryPolicy(ctx)) {
       if (!CLUSTER_SAFE_POLICIES.includes(policy)) {
@@ -266,6 +262,24 @@ function limit(field: LimitName, kind: "size" | "memory" | "int"): Param {
   };
 }
 
+/** lfu-log-factor / lfu-decay-time: Redis's ints from 0 to INT_MAX, kept in Store.lfuSettings. */
+function lfuParam(field: "logFactor" | "decayTimeMinutes"): Param {
+  return {
+    get: (ctx) => String(ctx.store?.lfuSettings?.[field] ?? (field === "logFactor" ? 10 : 1)),
+    check(ctx, value) {
+      const n = parseInteger(value);
+      if (n === null) return ERR_INTEGER;
+      if (n < 0n || n > INT_MAX) return range(0n, INT_MAX);
+      if (ctx.store?.lfuSettings === undefined) return "can't set immutable config";
+      return null;
+    },
+    set(ctx, value) {
+      ctx.store!.lfuSettings![field] = Number(value);
+      return null;
+    },
+  };
+}
+
 const hashEntries = limit("hashMaxListpackEntries", "size");
 const hashValue = limit("hashMaxListpackValue", "memory");
 const zsetEntries = limit("zsetMaxListpackEntries", "size");
@@ -359,6 +373,8 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "maxmemory-samples": evictionKnob("maxmemory-samples", 1n, INT_MAX, "5"),
   "maxmemory-eviction-tenacity": evictionKnob("maxmemory-eviction-tenacity", 0n, 100n, "10"),
   "maxmemory-clients": maxmemoryClients,
+  "lfu-log-factor": lfuParam("logFactor"),
+  "lfu-decay-time": lfuParam("decayTimeMinutes"),
   appendfsync,
   "hash-max-listpack-entries": hashEntries,
   "hash-max-ziplist-entries": hashEntries,

@@ -1,5 +1,6 @@
 /** Shared types of the RESP server: handler results, command entries, hooks it is given. */
 import type { EncodingLimits, ServerMemory } from "../store/keyspace.ts";
+import type { LfuSettings } from "../store/lfu.ts";
 import type { SnapshotView } from "../store/snapshot_view.ts";
 import type { Reply } from "../store/reply.ts";
 import type { ScriptCommandHook, ScriptServerHook } from "../store/store.ts";
@@ -103,6 +104,8 @@ export interface StoreHooks {
    * hash-max-listpack-entries and the like.
    */
   readonly encodingLimits?: EncodingLimits;
+  /** lfu-log-factor / lfu-decay-time (Store.lfuSettings), changed in place by CONFIG SET. */
+  readonly lfuSettings?: LfuSettings;
   /**
    * A point-in-time view of the keyspace whose values are RDB objects (Store.snapshotView("rdb")):
    * SYNC / PSYNC make the RDB file of `redis-cli --rdb` from it (rdb_sync.ts). Throws when too

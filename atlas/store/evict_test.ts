@@ -56,7 +56,64 @@ Deno.test("setMaxmemory: LRU bookkeeping follows the policy on a non-empty keysp
   assert.throws(() => h.store.setMaxmemory(-1), RangeError);
   assert.throws(() => h.store.setMaxmemory(1.5), RangeError);
   // deno-lint-ignore no-explicit-any
-  assert.throws(() => h.store.setMaxmemory(0, "allkeys-lfu" as any), RangeError);
+  assert.throws(() => h.store.setMaxmemory(0, "allkeys-lfx" as any), RangeError);
+});
+
+Deno.test("LFU policies: OBJECT FREQ counts accesses logarithmically, decays by the minute", () => {
+  const h = new Harness();
+  fill(h, 3);
+  assert.match(String((h.run("OBJECT", "FREQ", "k0") as { err: string }).err), /not selected/);
+  // Tracked under an LFU policy whatever maxmemory, as in Redis; the present keys count as new.
+  h.store.setMaxmemory(0, "allkeys-lfu", h.clock.nowMs);
+  assert.equal(h.run("OBJECT", "FREQ", "k0"), 5);
+  assert.match(String((h.run("OBJECT", "IDLETIME", "k0") as { err: string }).err), /LFU/);
+  h.run("GET", "k0"); // from the initial 5 an access always counts
+  assert.equal(h.run("OBJECT", "FREQ", "k0"), 6);
+  for (let i = 0; i < 2000; i++) h.run("GET", "k1");
+  const hot = h.run("OBJECT", "FREQ", "k1") as number;
+  assert.ok(hot > 8 && hot < 30, `2000 accesses: ${hot}`); // logarithmic (lfu-log-factor 10)
+  h.run("SET", "fresh", "v");
+  assert.equal(h.run("OBJECT", "FREQ", "fresh"), 5);
+  h.clock.nowMs += 3 * 60_000; // lfu-decay-time 1: one off per minute
+  assert.equal(h.run("OBJECT", "FREQ", "k1"), hot - 3);
+  assert.equal(h.run("OBJECT", "FREQ", "fresh"), 2);
+  h.store.lfuSettings.decayTimeMinutes = 0; // 0: no decay
+  h.clock.nowMs += 60 * 60_000;
+  assert.equal(h.run("OBJECT", "FREQ", "fresh"), 5);
+  h.store.setMaxmemory(0, "noeviction");
+  assert.match(String((h.run("OBJECT", "FREQ", "k1") as { err: string }).err), /not selected/);
+  assert.equal(h.store.stats.usedMemoryBytes, usedWithout(h));
+});
+
+Deno.test("allkeys-lfu evicts rarely used keys and keeps the hot ones; volatile-lfu only TTL keys", () => {
+  const h = new Harness();
+  fill(h, 200, "hot");
+  fill(h, 200, "cold");
+  h.store.setMaxmemory(1 << 30, "allkeys-lfu", h.clock.nowMs);
+  for (let round = 0; round < 30; round++) {
+    for (let i = 0; i < 200; i++) h.run("GET", `hot${i}`);
+  }
+  const used = h.store.stats.usedMemoryBytes;
+  h.store.setMaxmemory(Math.floor(used * 0.6), "allkeys-lfu");
+  h.run("SET", "trigger", "v");
+  let hotLeft = 0;
+  let coldLeft = 0;
+  for (let i = 0; i < 200; i++) {
+    if (h.run("EXISTS", `hot${i}`) === 1) hotLeft++;
+    if (h.run("EXISTS", `cold${i}`) === 1) coldLeft++;
+  }
+  assert.ok(h.store.stats.evictedKeysTotal >= 150, `evicted ${h.store.stats.evictedKeysTotal}`);
+  assert.ok(hotLeft >= 190, `hot keys left: ${hotLeft}`);
+  assert.ok(coldLeft <= 50, `cold keys left: ${coldLeft}`);
+
+  const v = new Harness();
+  fill(v, 100, "keep");
+  fill(v, 100, "ttl", true);
+  v.store.setMaxmemory(1 << 30, "volatile-lfu", v.clock.nowMs);
+  v.store.setMaxmemory(Math.floor(v.store.stats.usedMemoryBytes * 0.7), "volatile-lfu");
+  v.run("SET", "trigger", "v");
+  for (let i = 0; i < 100; i++) assert.equal(v.run("EXISTS", `keep${i}`), 1);
+  assert.ok(v.store.stats.evictedKeysTotal > 0);
 });
 
 /** usedMemoryBytes of a fresh store (no LRU bookkeeping) holding the same keys. */

@@ -6,6 +6,7 @@ import { globMatch } from "./glob.ts";
 import { HashValue, listpackSized as hashListpackSized } from "./hash_value.ts";
 import { type Keyspace, typeOf, type Value } from "./keyspace.ts";
 import { EventClass } from "./notify.ts";
+import { lfuDecayed } from "./lfu.ts";
 import { ListValue } from "./list_value.ts";
 import { parseInt64 } from "./numbers.ts";
 import { SetValue } from "./set_value.ts";
@@ -299,14 +300,14 @@ const OBJECT_HELP = [
   "    The name Redis 7.0 would give the representation of the value at <key>",
   "    (embstr, int, raw, listpack, quicklist, intset, hashtable, skiplist, stream).",
   "FREQ <key>",
-  "    Always an error for an existing key: there is no LFU policy here, so access",
-  "    frequency is not counted.",
+  "    The logarithmic access frequency counter of <key>; kept only under",
+  "    maxmemory-policy allkeys-lfu or volatile-lfu (an error otherwise).",
   "IDLETIME <key>",
   "    Seconds since <key> was last accessed; kept only under maxmemory-policy",
   "    allkeys-lru or volatile-lru with maxmemory set (an error otherwise).",
   "REFCOUNT <key>",
   "    1; or 2147483647 for a string holding an integer from 0 to 9999 (a shared value)",
-  "    while no LRU policy is active.",
+  "    while no LRU or LFU policy is active.",
   "HELP",
   "    Prints this help.",
 ].map((line) => simple(line));
@@ -319,6 +320,10 @@ const SHARED_INTEGER_RE = /^(0|[1-9]\d{0,3})$/;
 const ERR_NO_LFU = error(
   "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that " +
     "when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+);
+const ERR_LFU_NO_IDLETIME = error(
+  "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when " +
+    "switching between policies at runtime LRU and LFU data will take some time to adjust.",
 );
 /** ATLAS records access times only where an LRU policy needs them (no cost per read elsewhere). */
 const ERR_NO_IDLETIME = error(
@@ -351,13 +356,18 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
       return bulk(encodingOf(ks, argv[2], v));
     case "refcount": {
       // A string changed in place (SETRANGE, APPEND...: "raw") is its own object, never shared.
-      const shared = typeof v === "string" && ks.lru === null && SHARED_INTEGER_RE.test(v) &&
+      const shared = typeof v === "string" && ks.lru === null && ks.lfu === null &&
+        SHARED_INTEGER_RE.test(v) &&
         !(ks.rawStrings.size !== 0 && ks.rawStrings.has(argv[2]));
       return integer(shared ? SHARED_REFCOUNT : 1);
     }
-    case "freq":
-      return ERR_NO_LFU; // ATLAS has no LFU policy
+    case "freq": {
+      const packed = ks.lfu?.get(argv[2]);
+      if (packed === undefined) return ERR_NO_LFU;
+      return integer(lfuDecayed(packed, ks.nowMs, ks.lfuSettings));
+    }
     default: {
+      if (ks.lfu !== null) return ERR_LFU_NO_IDLETIME;
       const accessedAt = ks.lru?.get(argv[2]);
       if (accessedAt === undefined) return ERR_NO_IDLETIME;
       return integer(Math.max(0, ks.lruClock() - accessedAt));

@@ -9,6 +9,7 @@
  */
 import type { AtlasLimits } from "../limits.ts";
 import { HashValue } from "./hash_value.ts";
+import { lfuNew, type LfuSettings, lfuTouch } from "./lfu.ts";
 import { ListValue } from "./list_value.ts";
 import { EventClass } from "./notify.ts";
 import { ScanCursors } from "./scan.ts";
@@ -168,6 +169,13 @@ export class Keyspace {
    * Kept apart from `data` so SCAN's order stays stable.
    */
   lru: Map<string, number> | null = null;
+  /**
+   * allkeys-lfu / volatile-lfu only: every key's LFU state (lfu.ts: access counter and the minute
+   * it was last decayed), updated on each access; OBJECT FREQ and LFU eviction read it.
+   */
+  lfu: Map<string, number> | null = null;
+  /** lfu-log-factor / lfu-decay-time (CONFIG SET changes them in place). */
+  readonly lfuSettings: LfuSettings = { logFactor: 10, decayTimeMinutes: 1 };
   /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru / volatile-lru. */
   keyOverheadBytes = KEY_OVERHEAD_BYTES;
   /** The process's memory for MEMORY STATS / DOCTOR / MALLOC-STATS (injected: no I/O here). */
@@ -196,6 +204,28 @@ export class Keyspace {
   evictedKeysTotal = 0;
 
   readonly scans: ScanCursors;
+
+  /**
+   * Turns the LFU bookkeeping on or off at run time (CONFIG SET maxmemory-policy). Turning it on
+   * counts every present key as new (Redis's keys keep their LRU clock until accessed again);
+   * turning it off frees the Map. usedBytes follows LRU_OVERHEAD_BYTES per key, as for LRU.
+   */
+  setLfuTracking(on: boolean, nowMs = this.nowMs): void {
+    if (on === (this.lfu !== null)) return;
+    const perKey = this.data.size * LRU_OVERHEAD_BYTES;
+    if (on) {
+      const fresh = lfuNew(nowMs);
+      const lfu = new Map<string, number>();
+      for (const key of this.data.keys()) lfu.set(key, fresh);
+      this.lfu = lfu;
+      this.keyOverheadBytes = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
+      this.usedBytes += perKey;
+    } else {
+      this.lfu = null;
+      this.keyOverheadBytes = KEY_OVERHEAD_BYTES;
+      this.usedBytes -= perKey;
+    }
+  }
 
   /** Turns on the LRU bookkeeping of allkeys-lru / volatile-lru. */
   enableLru(): void {
@@ -278,6 +308,11 @@ export class Keyspace {
       lru.delete(key);
       lru.set(key, this.lruClock());
     }
+    const lfu = this.lfu;
+    if (lfu !== null) {
+      const packed = lfu.get(key) ?? lfuNew(this.nowMs);
+      lfu.set(key, lfuTouch(packed, this.nowMs, this.ctx.random(), this.lfuSettings));
+    }
     return value;
   }
 
@@ -355,6 +390,7 @@ export class Keyspace {
     if (old === undefined) {
       this.usedBytes += this.keyOverheadBytes + key.length;
       this.lru?.set(key, this.lruClock());
+      this.lfu?.set(key, lfuNew(this.nowMs));
       if (this.notifyFlags !== 0) this.notify(EventClass.New, "new", key);
     } else {
       this.usedBytes -= valueBytes(old);
@@ -431,6 +467,7 @@ export class Keyspace {
     this.data.clear();
     this.expires.clear();
     this.lru?.clear();
+    this.lfu?.clear();
     this.rawStrings.clear();
     this.usedBytes = 0;
     if (this.listener !== null) this.touched.push(null);
@@ -480,6 +517,7 @@ export class Keyspace {
     this.data.delete(key);
     if (this.rawStrings.size !== 0) this.rawStrings.delete(key);
     this.lru?.delete(key);
+    this.lfu?.delete(key);
     this.usedBytes -= this.keyOverheadBytes + key.length + valueBytes(old);
     if (this.expires.size !== 0 && this.expires.delete(key)) {
       this.usedBytes -= EXPIRE_OVERHEAD_BYTES;

@@ -7,8 +7,15 @@ import { type AtlasLimits, resolveLimits } from "../limits.ts";
 import type { BuiltinHandler, CommandSpec } from "./command_table.ts";
 import { BUILTIN_COMMANDS } from "./commands.ts";
 import { ERR_OOM, unknownCommand, wrongArity } from "./errors.ts";
-import { EVICTION_POLICIES, type EvictionPolicy, Evictor, policyTracksLru } from "./evict.ts";
+import {
+  EVICTION_POLICIES,
+  type EvictionPolicy,
+  Evictor,
+  policyTracksLfu,
+  policyTracksLru,
+} from "./evict.ts";
 import { activeExpire, type ExpireBudget, ExpireCursor } from "./expire.ts";
+import type { LfuSettings } from "./lfu.ts";
 import {
   type EncodingLimits,
   type ExecContext,
@@ -169,12 +176,23 @@ export class Store {
       this.#policy = policy;
       this.#evictor = new Evictor(policy, this.#expireCursor);
     }
-    this.#ks.setLruTracking(bytes > 0 && policyTracksLru(policy), nowMs);
+    // Off before on: both kinds of bookkeeping count the same per-key overhead.
+    const lru = bytes > 0 && policyTracksLru(policy);
+    const lfu = policyTracksLfu(policy);
+    if (!lru) this.#ks.setLruTracking(false, nowMs);
+    if (!lfu) this.#ks.setLfuTracking(false, nowMs);
+    if (lru) this.#ks.setLruTracking(true, nowMs);
+    if (lfu) this.#ks.setLfuTracking(true, nowMs);
   }
 
   /** The OBJECT ENCODING thresholds; CONFIG SET changes the fields in place. */
   get encodingLimits(): EncodingLimits {
     return this.#ks.encoding;
+  }
+
+  /** lfu-log-factor / lfu-decay-time; CONFIG SET changes the fields in place. */
+  get lfuSettings(): LfuSettings {
+    return this.#ks.lfuSettings;
   }
 
   /** Lower-case name → spec, for COMMAND INFO/COUNT/DOCS, MULTI, WATCH and routing. */

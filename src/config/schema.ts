@@ -52,6 +52,8 @@ export const atlasSchema = z.object({
     "allkeys-random",
     "volatile-random",
     "volatile-ttl",
+    "allkeys-lfu",
+    "volatile-lfu",
   ]).default("noeviction"),
   requirepass: z.string().default(""),
   protected_mode: z.boolean().default(true),
