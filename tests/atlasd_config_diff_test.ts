@@ -106,6 +106,17 @@ const SCRIPTS: Record<string, string[]> = {
     "OBJECT FREQ lfu:b",
     "DEL lfu:a lfu:b",
   ],
+  // REPLICAOF NO ONE on a master; the port is checked before anything else.
+  replicaof: [
+    "REPLICAOF NO ONE",
+    "replicaof no one",
+    "SLAVEOF NO ONE",
+    "REPLICAOF 127.0.0.1 notaport",
+    "REPLICAOF 127.0.0.1 65536",
+    "REPLICAOF no two",
+    "REPLICAOF NO",
+    "ROLE",
+  ],
   // Redis's snapshot schedule; atlasd's engine takes the same rules (seconds, changes).
   save: [
     "CONFIG SET save '900 1 300 10'",

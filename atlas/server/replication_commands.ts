@@ -13,7 +13,7 @@
  * once for WAIT 0 and after the timeout otherwise.
  */
 import { parseInt64 } from "../store/numbers.ts";
-import { array, bulk, error, integer, type Reply } from "../store/reply.ts";
+import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { replconf, sync } from "./rdb_sync.ts";
@@ -72,6 +72,21 @@ function role(ctx: ServerContext): Reply {
   return array([bulk("master"), integer(ctx.replication?.offset() ?? 0), array([])]);
 }
 
+/**
+ * REPLICAOF / SLAVEOF: NO ONE is answered OK (this node is a master, as ROLE says); a Redis
+ * primary to replicate from is refused after Redis's port check: ATLAS replicates through Raft.
+ */
+function replicaof(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
+  if (argv[1].toLowerCase() === "no" && argv[2].toLowerCase() === "one") return simple("OK");
+  if (!/^(0|[1-9]\d{0,4})$/.test(argv[2]) || Number(argv[2]) > 65535) {
+    return error("ERR Invalid master port");
+  }
+  return error(
+    "ERR atlasd does not replicate from a Redis primary: grow a Raft cluster instead " +
+      "(docs/cluster.md)",
+  );
+}
+
 function noCluster(): Reply {
   return error(NO_CLUSTER);
 }
@@ -83,6 +98,8 @@ const cluster = keylessCommands("cluster");
 export const REPLICATION_COMMANDS: ServerCommand[] = [
   generic("wait", 3, "noscript", wait),
   server("role", 1, "noscript loading stale fast", role),
+  server("replicaof", 3, "admin noscript stale no-async-loading", replicaof),
+  server("slaveof", 3, "admin noscript stale no-async-loading", replicaof),
   // For redis-cli --rdb (rdb_sync.ts): an RDB of the keyspace, then the connection closes.
   server("replconf", -1, "admin noscript loading stale allow-busy", replconf),
   server("sync", 1, "admin noscript no-async-loading no-multi", sync),

@@ -1,6 +1,12 @@
 /** COMMAND DOCS: the server commands (see types.ts). */
 import { block, type CommandDoc, doc, int, key, oneof, pattern, pure, str } from "./types.ts";
 
+/** REPLICAOF's and SLAVEOF's arguments: host port, or NO ONE. */
+const REPLICAOF_ARGS = oneof("args", [
+  block("host-port", [str("host"), int("port")]),
+  block("no-one", [pure("no", "NO"), pure("one", "ONE")]),
+]);
+
 export const DOCS: Readonly<Record<string, CommandDoc>> = {
   acl: doc(
     "Groups the ACL subcommands; ATLAS knows only the default user",
@@ -443,6 +449,22 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     "O(1)",
     undefined,
     { docFlags: ["syscmd"] },
+  ),
+  replicaof: doc(
+    "Promotes this node to master (NO ONE, which it always is); a Redis primary to replicate " +
+      "from is refused: ATLAS replicates through its Raft cluster",
+    "5.0.0",
+    "server",
+    "O(1)",
+    [REPLICAOF_ARGS],
+  ),
+  slaveof: doc(
+    "Deprecated name of REPLICAOF",
+    "1.0.0",
+    "server",
+    "O(1)",
+    [REPLICAOF_ARGS],
+    { docFlags: ["deprecated"], deprecatedSince: "5.0.0", replacedBy: "`REPLICAOF`" },
   ),
   role: doc(
     "Tells this node's replication role, which in ATLAS is always master",
