@@ -87,6 +87,40 @@ function replicaof(_ctx: ServerContext, _client: Client, argv: string[]): Reply 
   );
 }
 
+const INT64_RE = /^(0|-?[1-9]\d{0,18})$/;
+
+/**
+ * FAILOVER with Redis 7.0's checks in its order (ABORT alone, then the arguments), ending where
+ * a Redis master without replicas ends: atlasd has no Redis replicas to hand the role to (a Raft
+ * cluster moves leadership itself: HELIOS.CLUSTER, docs/cluster.md).
+ */
+function failover(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
+  if (argv.length === 2 && argv[1].toLowerCase() === "abort") {
+    return error("ERR No failover in progress.");
+  }
+  let timeout = false;
+  let target = false;
+  let force = false;
+  for (let j = 1; j < argv.length; j++) {
+    const word = argv[j].toLowerCase();
+    if (word === "timeout" && j + 1 < argv.length && !timeout) {
+      if (!INT64_RE.test(argv[j + 1]) || parseInt64(argv[j + 1]) === null) return NOT_AN_INTEGER;
+      if (Number(argv[j + 1]) <= 0) return error("ERR FAILOVER timeout must be greater than 0");
+      timeout = true;
+      j++;
+    } else if (word === "to" && j + 2 < argv.length && !target) {
+      if (!INT64_RE.test(argv[j + 2]) || parseInt64(argv[j + 2]) === null) return NOT_AN_INTEGER;
+      target = true;
+      j += 2;
+    } else if (word === "force" && !force) {
+      force = true;
+    } else return error("ERR syntax error");
+  }
+  return error("ERR FAILOVER requires connected replicas.");
+}
+
+const NOT_AN_INTEGER = error("ERR value is not an integer or out of range");
+
 function noCluster(): Reply {
   return error(NO_CLUSTER);
 }
@@ -99,6 +133,7 @@ export const REPLICATION_COMMANDS: ServerCommand[] = [
   generic("wait", 3, "noscript", wait),
   server("role", 1, "noscript loading stale fast", role),
   server("replicaof", 3, "admin noscript stale no-async-loading", replicaof),
+  server("failover", -1, "admin noscript stale", failover),
   server("slaveof", 3, "admin noscript stale no-async-loading", replicaof),
   // For redis-cli --rdb (rdb_sync.ts): an RDB of the keyspace, then the connection closes.
   server("replconf", -1, "admin noscript loading stale allow-busy", replconf),

@@ -450,6 +450,20 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     undefined,
     { docFlags: ["syscmd"] },
   ),
+  failover: doc(
+    "Hands the master role to a replica; a master without Redis replicas (every atlasd) refuses",
+    "6.2.0",
+    "server",
+    "O(1)",
+    [
+      block("target", [str("host"), int("port"), pure("force", "FORCE", { optional: true })], {
+        token: "TO",
+        optional: true,
+      }),
+      pure("abort", "ABORT", { optional: true }),
+      int("milliseconds", { token: "TIMEOUT", optional: true }),
+    ],
+  ),
   replicaof: doc(
     "Promotes this node to master (NO ONE, which it always is); a Redis primary to replicate " +
       "from is refused: ATLAS replicates through its Raft cluster",
