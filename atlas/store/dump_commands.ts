@@ -6,8 +6,8 @@
  * Checks run in Redis's order: options, then the key being busy, then the TTL, then the
  * payload's version and checksum, then its content. RESTORE is logged like Redis propagates it:
  * a relative TTL becomes the absolute deadline plus ABSTTL, so the AOF replays it on any clock.
- * IDLETIME and FREQ are checked and accepted, then ignored: ATLAS keeps no per-key idle time or
- * access frequency.
+ * IDLETIME sets the key's access time where an LRU policy keeps one, FREQ its access counter
+ * under an LFU policy (as Redis's objectSetLRUOrLFU); elsewhere they are checked, then ignored.
  */
 import { Buffer } from "node:buffer";
 import { type BuiltinCommand, command } from "./command_table.ts";
@@ -17,6 +17,7 @@ import { EventClass } from "./notify.ts";
 import { parseInt64 } from "./numbers.ts";
 import { decodeRdbValue } from "./rdb_decode.ts";
 import { encodeDumpPayload } from "./rdb_encode.ts";
+import { lfuWithCounter } from "./lfu.ts";
 import { RdbFormatError, RdbLimitError } from "./rdb_reader.ts";
 import { verifyDumpPayload } from "./rdb_types.ts";
 import { bulk, error, NIL, OK, type Reply } from "./reply.ts";
@@ -51,6 +52,8 @@ function dump(ks: Keyspace, argv: string[]): Reply {
 interface RestoreOptions {
   replace: boolean;
   absttl: boolean;
+  idleSeconds?: number;
+  freq?: number;
 }
 
 /** REPLACE, ABSTTL, IDLETIME s, FREQ f; IDLETIME and FREQ exclude each other (a syntax error). */
@@ -67,11 +70,13 @@ function parseOptions(argv: string[]): RestoreOptions | Reply {
       const v = parseIntArg(argv[++i]);
       if (v === null) return ERR_INT;
       if (v < 0) return ERR_BAD_IDLETIME;
+      o.idleSeconds = v;
       idle = true;
     } else if (opt === "freq" && more && !idle) {
       const v = parseIntArg(argv[++i]);
       if (v === null) return ERR_INT;
       if (v < 0 || v > 255) return ERR_BAD_FREQ;
+      o.freq = v;
       freq = true;
     } else return ERR_SYNTAX;
   }
@@ -121,6 +126,10 @@ function restore(ks: Keyspace, argv: string[]): Reply {
   }
   if (exists) ks.deleteKey(key); // REPLACE: Redis deletes, then adds the key anew
   ks.setValue(key, value);
+  if (o.freq !== undefined && ks.lfu !== null) ks.lfu.set(key, lfuWithCounter(ks.nowMs, o.freq));
+  if (o.idleSeconds !== undefined && ks.lru !== null) {
+    ks.lru.set(key, Math.max(0, ks.lruClock() - o.idleSeconds));
+  }
   if (ttl !== 0) ks.setExpire(key, deadline);
   ks.notify(EventClass.Generic, "restore", key);
   const log = argv.slice();

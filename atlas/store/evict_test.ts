@@ -154,3 +154,21 @@ Deno.test("volatile-lru: evicts only keys with a TTL, least recently used first"
   assert.deepEqual(h.run("SET", "q", "v"), OOM);
   assert.equal(h.run("DBSIZE"), 10);
 });
+
+Deno.test("RESTORE FREQ sets the LFU counter, IDLETIME the LRU access time, where kept", () => {
+  const h = new Harness();
+  h.run("SET", "src", "v");
+  const payload = h.run("DUMP", "src") as string;
+  h.store.setMaxmemory(1 << 30, "allkeys-lfu", h.clock.nowMs);
+  assert.equal(h.run("RESTORE", "f", "0", payload, "FREQ", "100"), "OK");
+  assert.equal(h.run("OBJECT", "FREQ", "f"), 100);
+  h.store.setMaxmemory(1 << 30, "allkeys-lru", h.clock.nowMs);
+  assert.equal(h.run("RESTORE", "i", "0", payload, "IDLETIME", "50"), "OK");
+  assert.equal(h.run("OBJECT", "IDLETIME", "i"), 50);
+  // Without the bookkeeping they are checked, then ignored.
+  h.store.setMaxmemory(0, "noeviction");
+  assert.equal(h.run("RESTORE", "n", "0", payload, "FREQ", "7"), "OK");
+  assert.deepEqual(h.run("RESTORE", "m", "0", payload, "FREQ", "256"), {
+    err: "ERR Invalid FREQ value, must be >= 0 and <= 255",
+  });
+});

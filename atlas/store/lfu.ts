@@ -27,6 +27,11 @@ export function lfuNew(nowMs: number): number {
   return minutesOf(nowMs) * 256 + LFU_INIT_VAL;
 }
 
+/** The packed state of a key given `counter` at `nowMs` (RESTORE ... FREQ). */
+export function lfuWithCounter(nowMs: number, counter: number): number {
+  return minutesOf(nowMs) * 256 + (counter & COUNTER_MAX);
+}
+
 /** The counter after decay (OBJECT FREQ; what eviction compares), without counting an access. */
 export function lfuDecayed(packed: number, nowMs: number, settings: LfuSettings): number {
   const counter = packed & COUNTER_MAX;
