@@ -234,6 +234,36 @@ const LINES: string[][] = [
   e0("redis.setresp(3) return redis.call('set', 'k3', 'v')"),
   e0("redis.setresp(3) redis.setresp(2) return redis.call('get', 'nokey')"),
   e0("return {true, false}"),
+  // The sandbox: read-only globals and libraries hold against rawset, setmetatable and the
+  // metatables getmetatable hands out (a rawset global used to persist into later scripts, and a
+  // rawset redis.call or string metatable change broke them).
+  e0("rawset(_G, 'x', 1) return x"),
+  e0("return rawget(_G, 'x')"),
+  e0("rawset(redis, 'call', 1) return 1"),
+  e0("return redis.call('PING')"),
+  e0("setmetatable(redis, {})"),
+  e0("setmetatable(_G, {})"),
+  e0("local g = getmetatable(_G) g.__index = {}"),
+  e0("return {type(getmetatable(_G)), type(getmetatable(redis)), type(getmetatable(cjson))}"),
+  e0("return type(getmetatable(getmetatable(_G)))"),
+  e0("return getmetatable('').__index == string"),
+  e0("getmetatable('').__index = {} return 1"),
+  e0("return ('x'):rep(3)"),
+  e0("local t = setmetatable({}, {}) rawset(t, 'a', 1) return t.a"),
+  e0("return type(getmetatable(setmetatable({}, {__metatable = 'no'})))"),
+  [
+    "FUNCTION",
+    "LOAD",
+    "REPLACE",
+    "#!lua name=tricks\n" +
+    "redis.register_function('t1', function() setmetatable(_G, {}) end)\n" +
+    "redis.register_function('t2', function() local g = getmetatable(_G) g.__index = {} end)\n" +
+    "redis.register_function('t3', function() rawset(_G, 'y', 1) end)",
+  ],
+  ["FCALL", "t1", "0"],
+  ["FCALL", "t2", "0"],
+  ["FCALL", "t3", "0"],
+  ["FUNCTION", "DELETE", "tricks"],
 ];
 
 Deno.test("scripting libraries and number model match redis-server", () =>

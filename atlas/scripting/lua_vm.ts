@@ -74,21 +74,47 @@ G.pcall = function(...)
   if select("#", ...) == 0 then return false end -- Redis's pcall() answers false, not an error
   return unwrap(pcall(...))
 end
-local function readonly(t)
-  return setmetatable({}, {
-    __index = t,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __metatable = false,
-  })
+-- Redis 7.0's patched Lua marks tables read-only: no assignment, rawset or setmetatable changes
+-- them. Here a read-only table is a proxy in ro, mapped to what getmetatable shows of it (false:
+-- nil, as for Redis's library tables; _G shows a read-only view of its metatable, as Redis's).
+local rawset, getmetatable = rawset, getmetatable
+local READONLY = "Attempt to modify a readonly table"
+local ro = {} -- a few tables, made once per state
+local function refuse() error(READONLY, 2) end
+local function mark(t, shown)
+  if shown == nil then shown = false end
+  ro[t] = shown
+  return t
+end
+local function view(t) -- a read-only view of t: reads go through, writes raise
+  return mark(setmetatable({}, { __index = t, __newindex = refuse, __metatable = false }))
+end
+G.rawset = function(t, k, v)
+  if ro[t] ~= nil then error(READONLY, 0) end
+  return rawset(t, k, v)
+end
+G.setmetatable = function(t, mt)
+  if ro[t] ~= nil then error(READONLY, 0) end
+  return setmetatable(t, mt)
+end
+local stringMeta = getmetatable("")
+local stringMetaView
+G.getmetatable = function(x)
+  local shown = ro[x]
+  if shown ~= nil then return shown or nil end
+  local m = getmetatable(x)
+  if m == stringMeta then return stringMetaView end
+  return m
 end
 local libraries = {
   "redis", "cjson", "bit", "cmsgpack", "struct", "string", "table", "math", "coroutine",
 }
 for _, name in ipairs(libraries) do
-  G[name] = readonly(G[name])
+  G[name] = view(G[name])
 end
-getmetatable("").__index = G.string -- ("x"):rep(2) reads the same table as string.rep
-local env = setmetatable({}, {
+stringMeta.__index = G.string -- ("x"):rep(2) reads the same table as string.rep
+stringMetaView = view(stringMeta)
+local envMeta = {
   __index = function(_, k)
     local v = rawget(G, k)
     if v == nil then
@@ -96,11 +122,12 @@ local env = setmetatable({}, {
     end
     return v
   end,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __newindex = refuse,
   __metatable = false,
-})
+}
+local env = mark(setmetatable({}, envMeta), view(envMeta))
 G._G = env
-return env, G
+return env, G, mark
 `;
 
 /**
@@ -109,14 +136,14 @@ return env, G
  * Either way unknown names and assignments raise Redis's errors.
  */
 const FUNCTION_BOOTSTRAP = `
-local G, api = ...
+local G, api, mark = ...
 local setmetatable, rawget, error, tostring = setmetatable, rawget, error, tostring
 local function missing(k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3)
 end
 local function readonly() error("Attempt to modify a readonly table", 2) end
 local loadGlobals = {
-  redis = setmetatable({}, {
+  redis = mark(setmetatable({}, {
     __index = function(_, k)
       local v = rawget(api, k)
       if v == nil then missing(k) end
@@ -124,10 +151,10 @@ local loadGlobals = {
     end,
     __newindex = readonly,
     __metatable = false,
-  }),
+  })),
 }
 local current = G
-local env = setmetatable({}, {
+local env = mark(setmetatable({}, {
   __index = function(_, k)
     local v = rawget(current, k)
     if v == nil then missing(k) end
@@ -135,7 +162,7 @@ local env = setmetatable({}, {
   end,
   __newindex = readonly,
   __metatable = false,
-})
+}))
 return env, function(on) current = on and loadGlobals or G end
 `;
 
@@ -177,6 +204,8 @@ export class LuaVm {
   readonly #rand = new Rand48();
   readonly #envRef: number;
   readonly #globalsRef: number;
+  /** BOOTSTRAP's mark(t): makes a table read-only as Redis's (the function env uses it too). */
+  readonly #markReadonlyRef: number;
   readonly #instructionsMax: number;
   #host: ScriptHost | null = null;
   /** The protocol redis.call replies reach the script in (redis.setresp), 2 at each run's start. */
@@ -236,7 +265,8 @@ export class LuaVm {
     if (lauxlib.luaL_loadbufferx(L, toLuaString(BOOTSTRAP), null, "=bootstrap", "t") !== 0) {
       throw new Error(`scripting bootstrap: ${toBinary(L, -1)}`);
     }
-    lua.lua_call(L, 0, 2);
+    lua.lua_call(L, 0, 3);
+    this.#markReadonlyRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.#globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.#envRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
@@ -402,7 +432,8 @@ export class LuaVm {
     }
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#globalsRef);
     this.#pushLoadApi(L);
-    lua.lua_call(L, 2, 2);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.#markReadonlyRef);
+    lua.lua_call(L, 3, 2);
     const setterRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     const envRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     const setLoading = (on: boolean) => {
