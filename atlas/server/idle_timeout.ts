@@ -18,10 +18,12 @@ export class IdleTimeout {
   sweep(ctx: ServerContext, nowMs: number): void {
     if (this.seconds === 0 || nowMs - this.#lastSweepMs < SWEEP_EVERY_MS) return;
     this.#lastSweepMs = nowMs;
-    const idleBeforeMs = nowMs - this.seconds * 1000;
+    // Whole seconds, as Redis compares its unixtime with lastinteraction: idle when more than
+    // `seconds` clock seconds apart, so a client active every `seconds` is never closed.
+    const nowS = Math.floor(nowMs / 1000);
     for (const client of [...ctx.clients.values()]) {
       if (
-        client.lastInteractionMs >= idleBeforeMs || client.closed ||
+        nowS - Math.floor(client.lastInteractionMs / 1000) <= this.seconds || client.closed ||
         client.subscriptionCount > 0 || client.unblock !== null || ctx.monitors.has(client) ||
         ctx.pause.isHeld(client)
       ) continue;
