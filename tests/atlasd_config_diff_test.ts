@@ -90,7 +90,8 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET lfu-decay-time 2147483648",
     "CONFIG SET lfu-log-factor 20 lfu-decay-time 5",
     "pairs:CONFIG GET lfu-*",
-    "CONFIG SET lfu-log-factor 10 lfu-decay-time 1",
+    // No decay while the counters are compared: a minute boundary would take one off.
+    "CONFIG SET lfu-log-factor 10 lfu-decay-time 0",
     "SET lfu:a v",
     "OBJECT FREQ lfu:a",
     "CONFIG SET maxmemory-policy allkeys-lfu",
@@ -105,6 +106,7 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET maxmemory-policy noeviction",
     "OBJECT FREQ lfu:b",
     "DEL lfu:a lfu:b",
+    "CONFIG SET lfu-decay-time 1",
   ],
   // REPLICAOF NO ONE on a master; the port is checked before anything else.
   replicaof: [
