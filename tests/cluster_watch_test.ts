@@ -18,9 +18,22 @@ Deno.test("raft cluster: WATCH / MULTI / EXEC read-modify-write loops on every n
   const clients: RawClient[] = [];
   try {
     await cluster.leader();
-    const setup = await RawClient.connect(cluster.nodes[0].respPort);
-    clients.push(setup);
-    assert.deepEqual(await setup.one("SET", "counter", "0"), { t: "simple", v: "OK" });
+    // Through every node, until each knows the leader and its address (a node that does not yet
+    // answers TRYAGAIN, which a client retries; the loops below treat any error as a failure).
+    for (const node of cluster.nodes) {
+      const client = await RawClient.connect(node.respPort);
+      clients.push(client);
+      for (let attempt = 0;; attempt++) {
+        const reply = await client.one("SET", "counter", "0");
+        if (reply.t === "simple" || attempt === 100) {
+          assert.deepEqual(reply, { t: "simple", v: "OK" });
+          break;
+        }
+        assert.match(String((reply as { v: unknown }).v), /^TRYAGAIN /);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    const setup = clients[0];
     let aborted = 0;
     // Half the clients also PUBLISH in the block: a server command, run on the client's node
     // (before, such a block ran command by command, the SET as its own entry, unguarded).
@@ -28,7 +41,7 @@ Deno.test("raft cluster: WATCH / MULTI / EXEC read-modify-write loops on every n
       for (let done = 0; done < INCREMENTS_PER_CLIENT;) {
         await client.one("WATCH", "counter");
         const read = await client.one("GET", "counter");
-        assert.equal(read.t, "bulk");
+        assert.equal(read.t, "bulk", JSON.stringify(read));
         const value = Number((read as { v: string }).v);
         const block = [["SET", "counter", String(value + 1)]];
         if (publish) block.push(["PUBLISH", "counter-events", String(value + 1)]);
