@@ -206,7 +206,7 @@ function saveRulesOf(o: AtlasEngineOptions): SaveRule[] {
   return rules;
 }
 
-function checkSaveRules(rules: readonly SaveRule[]): void {
+function validateSaveRules(rules: readonly SaveRule[]): void {
   for (const { afterMs, changes } of rules) {
     if (
       !Number.isSafeInteger(afterMs) || afterMs < 0 || !Number.isSafeInteger(changes) || changes < 0
@@ -267,7 +267,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
       throw new RangeError(`Invalid ${name} ${value}: expected a non-negative integer`);
     }
   }
-  checkSaveRules(resolved.saveRules);
+  validateSaveRules(resolved.saveRules);
   if (resolved.activeExpireHz < 0 || resolved.activeExpireHz > 500) {
     throw new RangeError(`Invalid activeExpireHz ${resolved.activeExpireHz}: expected 0-500`);
   }
@@ -573,7 +573,7 @@ export class AtlasEngine implements CommandExecutor {
     this.dirty++;
     const o = this.o;
     if (this.snapshotting || this.snapshotScheduled || this.closing) return;
-    // The save rules are checked by a timer (checkSaveRules); the AOF's growth on every write.
+    // The save rules are checked by a timer (snapshotIfRuleDue); the AOF's growth on every write.
     if (
       this.writer.sizeBytes >= o.aofRewriteMinBytes &&
       this.writer.sizeBytes >= (this.lastSnapshotSizeBytes * o.aofRewritePercentage) / 100
@@ -587,12 +587,12 @@ export class AtlasEngine implements CommandExecutor {
 
   /** Replaces the save rules (CONFIG SET save); [] leaves only the AOF-size trigger. */
   setSaveRules(rules: readonly SaveRule[]): void {
-    checkSaveRules(rules);
+    validateSaveRules(rules);
     this.o.saveRules = [...rules];
     if (this.saveTimerId !== null) this.o.timers.clearInterval(this.saveTimerId);
     this.saveTimerId = null;
     if (rules.length > 0 && this.closing === null) {
-      this.saveTimerId = this.o.timers.setInterval(() => this.checkSaveRules(), SAVE_CHECK_MS);
+      this.saveTimerId = this.o.timers.setInterval(() => this.snapshotIfRuleDue(), SAVE_CHECK_MS);
     }
   }
 
@@ -601,7 +601,7 @@ export class AtlasEngine implements CommandExecutor {
    * passed since the last snapshot or, when later, the engine's start (as Redis counts from its
    * start: a fresh or restarted server does not snapshot at once).
    */
-  private checkSaveRules(): void {
+  private snapshotIfRuleDue(): void {
     if (this.snapshotting || this.snapshotScheduled || this.closing || this.writer.failure) return;
     const elapsedMs = this.o.clock() - Math.max(this.lastSnapshotAtMs, this.openedAtMs);
     for (const rule of this.o.saveRules) {

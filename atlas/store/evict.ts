@@ -81,26 +81,14 @@ export class Evictor {
         return this.#nextKey(ks.lru ?? ks.data);
       case "volatile-lru":
         return this.#nextVolatile(ks, ks.lru ?? ks.data);
-      case "allkeys-random": {
-        const stride = Math.floor(ks.ctx.random() * 8);
-        for (let i = 0; i < stride; i++) this.#nextKey(ks.data);
-        return this.#nextKey(ks.data);
-      }
+      case "allkeys-random":
+        return this.#randomKey(ks);
       case "volatile-random":
         return this.cursor.next(ks);
       case "volatile-ttl":
         return this.#nearestDeadline(ks);
       case "allkeys-lfu":
-        return this.#leastFrequent(
-          ks,
-          () => {
-            const stride = Math.floor(ks.ctx.random() * 8);
-            for (let i = 0; i < stride; i++) this.#nextKey(ks.data);
-            return this.#nextKey(ks.data);
-          },
-          ks.data.size,
-          false,
-        );
+        return this.#leastFrequent(ks, () => this.#randomKey(ks), ks.data.size, false);
       case "volatile-lfu":
         return this.#leastFrequent(ks, () => this.cursor.next(ks), ks.expires.size, true);
       default:
@@ -117,6 +105,13 @@ export class Evictor {
       this.#keys = null;
     }
     return null;
+  }
+
+  /** A key a random stride (0-7) ahead on the rolling iterator over all keys. */
+  #randomKey(ks: Keyspace): string | null {
+    const stride = Math.floor(ks.ctx.random() * 8);
+    for (let i = 0; i < stride; i++) this.#nextKey(ks.data);
+    return this.#nextKey(ks.data);
   }
 
   /** The next key in `order` that has a TTL: at most one full turn of the rolling iterator. */

@@ -212,19 +212,7 @@ export class Keyspace {
    */
   setLfuTracking(on: boolean, nowMs = this.nowMs): void {
     if (on === (this.lfu !== null)) return;
-    const perKey = this.data.size * LRU_OVERHEAD_BYTES;
-    if (on) {
-      const fresh = lfuNew(nowMs);
-      const lfu = new Map<string, number>();
-      for (const key of this.data.keys()) lfu.set(key, fresh);
-      this.lfu = lfu;
-      this.keyOverheadBytes = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
-      this.usedBytes += perKey;
-    } else {
-      this.lfu = null;
-      this.keyOverheadBytes = KEY_OVERHEAD_BYTES;
-      this.usedBytes -= perKey;
-    }
+    this.lfu = this.#perKeyMap(on, lfuNew(nowMs));
   }
 
   /** Turns on the LRU bookkeeping of allkeys-lru / volatile-lru. */
@@ -239,19 +227,25 @@ export class Keyspace {
    */
   setLruTracking(on: boolean, nowMs = this.nowMs): void {
     if (on === (this.lru !== null)) return;
+    this.lru = this.#perKeyMap(on, Math.floor(nowMs / 1000) - LRU_EPOCH_S);
+  }
+
+  /**
+   * LRU's or LFU's per-key Map (at most one of them is kept at a time): on, a Map of every present
+   * key set to `initial`; off, null. usedBytes follows LRU_OVERHEAD_BYTES per key either way.
+   */
+  #perKeyMap(on: boolean, initial: number): Map<string, number> | null {
     const perKey = this.data.size * LRU_OVERHEAD_BYTES;
-    if (on) {
-      const now = Math.floor(nowMs / 1000) - LRU_EPOCH_S;
-      const lru = new Map<string, number>();
-      for (const key of this.data.keys()) lru.set(key, now);
-      this.lru = lru;
-      this.keyOverheadBytes = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
-      this.usedBytes += perKey;
-    } else {
-      this.lru = null;
+    if (!on) {
       this.keyOverheadBytes = KEY_OVERHEAD_BYTES;
       this.usedBytes -= perKey;
+      return null;
     }
+    const map = new Map<string, number>();
+    for (const key of this.data.keys()) map.set(key, initial);
+    this.keyOverheadBytes = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
+    this.usedBytes += perKey;
+    return map;
   }
 
   constructor(readonly limits: AtlasLimits) {
