@@ -100,11 +100,21 @@ export async function recover(options: RecoveryOptions): Promise<RecoveryResult>
       );
     }
   });
+  let lastBytes = -1;
   for (const [i, seq] of parts.entries()) {
-    await replayPart(options, seq, i === parts.length - 1, result);
+    lastBytes = await replayPart(options, seq, i === parts.length - 1, result);
   }
   result.aofFiles = parts.length;
   result.nextAofSeq = parts.length > 0 ? parts[parts.length - 1] + 1 : firstSeq;
+  if (lastBytes === 0) {
+    // The last part was created but its header not (wholly) written: a crash just after a
+    // rotation. Its number is written anew, so no empty part stays between two others.
+    const seq = parts[parts.length - 1];
+    await disk.remove(aofPath(dir, seq));
+    await disk.syncDir(dir);
+    result.aofFiles--;
+    result.nextAofSeq = seq;
+  }
   await removeStale(disk, dir, listing.aofSeqs, listing.snapshotSeqs, firstSeq, snapshotSeq);
   if (result.replayErrors > 0) {
     logger.warn("AOF replay produced error replies", { count: result.replayErrors });
@@ -112,16 +122,17 @@ export async function recover(options: RecoveryOptions): Promise<RecoveryResult>
   return result;
 }
 
+/** Replays one part; returns its length once recovered (a torn tail cut off). */
 async function replayPart(
   options: RecoveryOptions,
   seq: number,
   isLast: boolean,
   result: RecoveryResult,
-): Promise<void> {
+): Promise<number> {
   const { disk, dir, store, logger } = options;
   const path = aofPath(dir, seq);
   const bytes = await readWholeFile(disk, path);
-  if (bytes.length === 0) return; // created, header never written: nothing to replay
+  if (bytes.length === 0) return 0; // created, header never written: nothing to replay
   const ctx: ExecContext = { nowMs: 0, random: () => 0, replaying: true };
   const scan = scanAof(bytes, (record) => {
     ctx.nowMs = record.nowMs;
@@ -140,7 +151,7 @@ async function replayPart(
     // Preallocated space the writer did not get to trim (it stopped without a clean close).
     if (scan.paddingBytes > 0) await truncateFile(disk, path, scan.validBytes);
     result.aofSizeBytes += scan.validBytes;
-    return;
+    return scan.validBytes;
   }
   const offset = scan.badOffset ?? 0;
   const reason = scan.reason ?? "bad record";
@@ -155,6 +166,7 @@ async function replayPart(
     droppedBytes: bytes.length - scan.validBytes,
     reason,
   });
+  return scan.validBytes;
 }
 
 async function truncateFile(disk: Disk, path: string, sizeBytes: number): Promise<void> {
