@@ -324,7 +324,7 @@ export class AtlasEngine implements CommandExecutor {
     this.lastSnapshotAtMs = recovery.snapshotCreatedAtMs ?? 0;
     this.openedAtMs = o.clock();
     const random = o.random;
-    this.ctx = { nowMs: 0, random: () => random() };
+    this.ctx = { nowMs: 0, random: () => random(), db: 0 };
     this.cacheClock = o.clock === Date.now;
     this.writer = new AofWriter({
       disk: o.disk,
@@ -391,7 +391,7 @@ export class AtlasEngine implements CommandExecutor {
   }
 
   /** Runs one command; its log form goes to the AOF buffer. Call sync() before replying. */
-  execute(argv: string[]): Reply | Promise<Reply> {
+  execute(argv: string[], db = 0): Reply | Promise<Reply> {
     const name = argv[0];
     if (name === undefined) return error("ERR empty command");
     if (isEngineCommandCandidate(name)) {
@@ -402,6 +402,7 @@ export class AtlasEngine implements CommandExecutor {
     if (this.writer.failure && this.isWrite(name)) return error(this.writer.failure.message);
     const ctx = this.ctx;
     ctx.nowMs = this.now();
+    ctx.db = db;
     const result = this.store.execute(argv, ctx);
     if (result.log !== null) this.log(ctx.nowMs, result.log);
     return result.reply;

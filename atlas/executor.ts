@@ -10,8 +10,12 @@ import type { Reply } from "./store/reply.ts";
  * turn shares one write + fsync (under `every`), or one write (under `interval` and `none`).
  */
 export interface CommandExecutor {
-  /** Runs one command. `argv[0]` is the command name in any case; all items are binary strings. */
-  execute(argv: string[]): Reply | Promise<Reply>;
+  /**
+   * Runs one command. `argv[0]` is the command name in any case; all items are binary strings.
+   * `db`: the database (SELECT index) it runs against, 0 when absent; an executor with one
+   * database never gets another.
+   */
+  execute(argv: string[], db?: number): Reply | Promise<Reply>;
   /** Resolves when every write executed so far is as durable as the configured mode promises. */
   sync(): Promise<void>;
   /**

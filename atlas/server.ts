@@ -125,20 +125,21 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   }
   const connections = new Set<Promise<void>>();
   let nextId = 1;
-  options.store?.setModificationListener((key) => {
-    ctx.watches.touched(key);
-    ctx.blocking.touched(key);
+  options.store?.setModificationListener((key, db) => {
+    ctx.watches.touched(key, db);
+    ctx.blocking.touched(key, db);
+    // Tracking is by key name whatever the database, as in Redis.
     if (ctx.tracking.count !== 0) ctx.tracking.touched(key);
   });
   options.store?.setScriptCommandHook?.(ctx.timing.scriptCommandHook(ctx));
   options.store?.setScriptServerHook?.(scriptServerHook(ctx));
   if (options.store?.setReadyListener) {
-    options.store.setReadyListener((key) => ctx.blocking.signal(key));
+    options.store.setReadyListener((key, db) => ctx.blocking.signal(key, db));
     ctx.blocking.signalsReported = true;
   }
   options.store?.setServerMemory?.((allocated) => serverMemory(ctx, allocated));
   if (options.store?.setFlushListener) {
-    options.store.setFlushListener((existed) => ctx.watches.flushing(existed));
+    options.store.setFlushListener((existed, db) => ctx.watches.flushing(existed, db));
     ctx.watches.flushesReported = true;
   }
 
@@ -233,6 +234,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
   const ctx: ServerContext = {
     executor: options.executor,
     store,
+    databases: store?.databases ?? 1,
     settings: {
       requirepass: options.requirepass ?? "",
       protectedMode: options.protectedMode ?? true,

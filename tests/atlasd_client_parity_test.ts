@@ -79,13 +79,6 @@ const PY_KNOWN: Record<string, { reason: string; adjust: Adjust }> = {
     reason: "lib-name / lib-ver: atlasd implements Redis 7.2's CLIENT SETINFO",
     adjust: both((l) => dropPyKeys(l, LIB_FIELDS)),
   },
-  select_db1_dbsize: {
-    reason: "ATLAS has one database: SELECT 1 answers as redis-server --databases 1 does",
-    adjust: (r, a) => {
-      assert.deepEqual(a.error, ["ResponseError", "DB index is out of range"]);
-      return [r, r];
-    },
-  },
   command_count: {
     reason: "atlasd's own command set: helios.* / job.* / kv.* / rl.take extensions, and no " +
       "replication, module or MIGRATE commands",

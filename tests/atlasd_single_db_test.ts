@@ -1,7 +1,7 @@
 /**
- * ATLAS has one database, so MOVE / SWAPDB / SELECT must answer what a redis-server with
- * `--databases 1` answers (the main differential test runs Redis's default 16 databases, where
- * `MOVE k 1` succeeds). Also checks that COMMAND INFO of the bit and db commands matches Redis's
+ * atlasd with `atlas.databases: 1` (as a Raft cluster serves) must answer MOVE / SWAPDB / SELECT
+ * as a redis-server with `--databases 1` does (atlasd_databases_diff_test.ts compares the default
+ * 16 databases). Also checks that COMMAND INFO of the bit and db commands matches Redis's
  * arity, flags and key positions.
  */
 import assert from "node:assert/strict";
@@ -68,9 +68,11 @@ function infoHead(entry: RespValue): unknown {
   return [name, arity, flagList, first, last, step];
 }
 
-Deno.test("MOVE / SWAPDB / SELECT answer like redis-server --databases 1", async () => {
+Deno.test("with databases 1: MOVE / SWAPDB / SELECT answer like redis-server --databases 1", async () => {
   const redis = await startRedis(["--save", "", "--appendonly", "no", "--databases", "1"]);
-  const atlas = await startAtlasd(["--sync-mode", "none"]);
+  const atlas = await startAtlasd(["--sync-mode", "none"], undefined, {
+    env: { HELIOS_ATLAS__DATABASES: "1" },
+  });
   const mismatches: string[] = [];
   try {
     for (const proto of ["2", "3"]) {

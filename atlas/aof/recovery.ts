@@ -136,7 +136,13 @@ async function replayPart(
   const ctx: ExecContext = { nowMs: 0, random: () => 0, replaying: true };
   const scan = scanAof(bytes, (record) => {
     ctx.nowMs = record.nowMs;
+    // A record starts at database 0; its SELECT forms say where the forms after them apply.
+    ctx.db = 0;
     for (const argv of record.log) {
+      if (argv[0] === "SELECT" && argv.length === 2) {
+        ctx.db = Number(argv[1]);
+        continue;
+      }
       const { reply } = store.execute(argv, ctx);
       if (reply.kind === "error" && result.replayErrors++ < REPLAY_ERRORS_LOGGED) {
         logger.warn("AOF command replayed with an error reply", { file: path, error: reply.value });

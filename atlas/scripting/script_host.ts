@@ -3,7 +3,8 @@
  * commands, PING / ECHO / TIME answered here, the server's commands Redis lets scripts run
  * (through the store's scriptServerHook), and Redis's refusals of everything else.
  */
-import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
+import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
+import { parseDbIndex } from "../store/db_commands.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import { parseMpop, parseTimeoutMs } from "../store/util.ts";
@@ -100,7 +101,7 @@ const UNKNOWN = "ERR Unknown Redis command called from script";
 const ZERO = integer(0);
 
 /** Server commands scripts may call that are answered here, as the server would. */
-const SERVER_COMMAND_ARITY: Record<string, number> = { ping: -1, echo: 2, time: 1 };
+const SERVER_COMMAND_ARITY: Record<string, number> = { ping: -1, echo: 2, time: 1, select: 2 };
 
 export function serverCommand(cmd: string[], ctx: ExecContext): Reply | null {
   switch (cmd[0].toLowerCase()) {
@@ -241,8 +242,15 @@ export function scriptHost(
 ): { call(cmd: string[]): Reply } {
   const inScript: ExecContext = { ...ctx, fromScript: true };
   const run = (cmd: string[], runner: Runner): Reply => {
-    if (runner === "here") return serverCommand(cmd, ctx) as Reply;
     const name = cmd[0].toLowerCase();
+    if (name === "select") {
+      // The script's own database from here on; the caller's stays (Redis 7).
+      const db = parseDbIndex(cmd[1], store.databases);
+      if (typeof db !== "number") return db;
+      inScript.db = db;
+      return OK;
+    }
+    if (runner === "here") return serverCommand(cmd, ctx) as Reply;
     if (runner === "server") {
       const server = store.scriptServerHook;
       if (server === null) return error(UNKNOWN);
@@ -269,7 +277,8 @@ export function scriptHost(
       if (hook === null) return run(cmd, runner);
       const t0 = hook.timed ? performance.now() : 0;
       const reply = run(cmd, runner);
-      hook.ran(cmd, hook.timed ? (performance.now() - t0) * 1000 : -1, reply);
+      // The database after the command, as Redis's MONITOR shows it (a SELECT: the one it chose).
+      hook.ran(cmd, hook.timed ? (performance.now() - t0) * 1000 : -1, reply, inScript.db ?? 0);
       return reply;
     },
   };

@@ -19,6 +19,7 @@ import type { CommandExecutor } from "../executor.ts";
 import { array, bulk, EMPTY_ARRAY, error, type Reply } from "../store/reply.ts";
 import { parseStrictId, type StreamId } from "../store/stream_id.ts";
 import type { Client } from "./client.ts";
+import { watchedKey as keyOfId, watchId as idOf } from "./watches.ts";
 
 export type BlockOp =
   | { readonly kind: "pop"; readonly left: boolean }
@@ -82,6 +83,9 @@ function emptyRead(key: string): Reply {
 
 interface Waiter {
   readonly client: Client;
+  /** The database its keys are in (the client's when it blocked). */
+  readonly db: number;
+  /** Its keys as `<db>:<key>` ids (watches.ts), the queues' keys. */
   readonly keys: readonly string[];
   readonly op: BlockOp;
   readonly resolve: (reply: Reply) => void;
@@ -92,6 +96,10 @@ interface Waiter {
 /** setTimeout's longest delay; longer timeouts re-arm. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
 
+/**
+ * Waiters by key. Queues, ready and signalled sets hold keys as `<db>:<key>` ids (watches.ts's
+ * watchId), so a key of one database never wakes the waiters of its namesake in another.
+ */
 export class Blocking {
   readonly #queues = new Map<string, Waiter[]>();
   readonly #ready = new Set<string>();
@@ -114,20 +122,30 @@ export class Blocking {
     return this.#ready.size > 0 && !this.#serving;
   }
 
-  /** The store's modification listener feeds this (null = every key). */
-  touched(key: string | null): void {
-    this.#mark(key, !this.signalsReported);
+  /** The store's modification listener feeds this (null = every key of database `db`). */
+  touched(key: string | null, db = 0): void {
+    this.#mark(key, db, !this.signalsReported);
   }
 
-  /** The store's ready listener feeds this: `key` was signalled (null = every key). */
-  signal(key: string | null): void {
-    this.#mark(key, true);
+  /** The store's ready listener feeds this: `key` was signalled (null = every key of `db`). */
+  signal(key: string | null, db = 0): void {
+    this.#mark(key, db, true);
   }
 
-  /** Makes `key` (null: every key) ready if anyone waits on it, and schedules serving. */
-  #mark(key: string | null, signalled: boolean): void {
+  /**
+   * Makes `key` (null: every key of `db`, of every database when `db` is -1) ready if anyone
+   * waits on it, and schedules serving.
+   */
+  #mark(key: string | null, db: number, signalled: boolean): void {
     if (this.#queues.size === 0) return;
-    const keys = key === null ? [...this.#queues.keys()] : this.#queues.has(key) ? [key] : [];
+    let keys: string[];
+    if (key === null) {
+      const prefix = `${db}:`;
+      keys = [...this.#queues.keys()].filter((id) => db < 0 || id.startsWith(prefix));
+    } else {
+      const id = idOf(db, key);
+      keys = this.#queues.has(id) ? [id] : [];
+    }
     if (keys.length === 0) return;
     for (const k of keys) {
       this.#ready.add(k);
@@ -147,11 +165,16 @@ export class Blocking {
    * One attempt without waiting (also EXEC's behaviour): the reply, or null if nothing to pop.
    * Synchronous with a synchronous executor, so inside EXEC nothing runs between the tries.
    */
-  tryNow(keys: readonly string[], op: BlockOp, from = 0): Reply | null | Promise<Reply | null> {
+  tryNow(
+    keys: readonly string[],
+    op: BlockOp,
+    db: number,
+    from = 0,
+  ): Reply | null | Promise<Reply | null> {
     for (let i = from; i < keys.length; i++) {
-      const reply = this.#attempt(keys[i], op, false);
+      const reply = this.#attempt(keys[i], db, op, false);
       if (reply instanceof Promise) {
-        return reply.then((r) => r !== null ? r : this.tryNow(keys, op, i + 1));
+        return reply.then((r) => r !== null ? r : this.tryNow(keys, op, db, i + 1));
       }
       if (reply !== null) return reply;
     }
@@ -166,7 +189,7 @@ export class Blocking {
     timeoutMs: number,
     timeoutReply: Reply,
   ): Promise<Reply> {
-    const now = this.tryNow(keys, op);
+    const now = this.tryNow(keys, op, client.db);
     if (now instanceof Promise) {
       return now.then((r) => r ?? this.#enqueue(client, keys, op, timeoutMs, timeoutReply));
     }
@@ -183,8 +206,17 @@ export class Blocking {
   ): Promise<Reply> {
     return new Promise<Reply>((resolve) => {
       // A key named twice is waited on once (Redis's blockForKeys skips duplicates).
-      const unique = [...new Set(keys)];
-      const waiter: Waiter = { client, keys: unique, op, resolve, timer: undefined, done: false };
+      const db = client.db;
+      const unique = [...new Set(keys.map((key) => idOf(db, key)))];
+      const waiter: Waiter = {
+        client,
+        db,
+        keys: unique,
+        op,
+        resolve,
+        timer: undefined,
+        done: false,
+      };
       for (const key of unique) {
         let q = this.#queues.get(key);
         if (q === undefined) this.#queues.set(key, q = []);
@@ -237,27 +269,30 @@ export class Blocking {
    * Redis 7, which serves only the clients blocked for the type the key now holds. Stream
    * waiters are tried only when the key was `signalled`.
    */
-  #serveKey(key: string, signalled: boolean, skip = 0): void | Promise<void> {
-    let queue = this.#queues.get(key);
+  #serveKey(id: string, signalled: boolean, skip = 0): void | Promise<void> {
+    const key = keyOfId(id);
+    let queue = this.#queues.get(id);
     while (queue !== undefined && queue.length > skip) {
       const waiter = queue[skip];
       if (!signalled && isStreamOp(waiter.op)) {
         skip++;
         continue;
       }
-      const reply = this.#attempt(key, waiter.op, signalled);
+      const db = waiter.db;
+      const reply = this.#attempt(key, db, waiter.op, signalled);
       if (reply instanceof Promise) {
         return reply.then(async (r) => {
           if (r === null) {
-            return isStreamOp(waiter.op) ? this.#serveKey(key, signalled, skip + 1) : undefined;
+            return isStreamOp(waiter.op) ? this.#serveKey(id, signalled, skip + 1) : undefined;
           }
           if (
-            r.kind === "error" && !isFinal(r) && !await this.#destinationRefused(key, waiter.op)
+            r.kind === "error" && !isFinal(r) &&
+            !await this.#destinationRefused(key, db, waiter.op)
           ) {
-            return this.#serveKey(key, signalled, skip + 1);
+            return this.#serveKey(id, signalled, skip + 1);
           }
           this.#finish(waiter, r);
-          return this.#serveKey(key, signalled, skip);
+          return this.#serveKey(id, signalled, skip);
         });
       }
       if (reply === null) {
@@ -267,18 +302,18 @@ export class Blocking {
         continue;
       }
       if (reply.kind === "error" && !isFinal(reply)) {
-        const refused = this.#destinationRefused(key, waiter.op);
+        const refused = this.#destinationRefused(key, db, waiter.op);
         if (refused instanceof Promise) {
           return refused.then((yes) => {
-            if (!yes) return this.#serveKey(key, signalled, skip + 1);
+            if (!yes) return this.#serveKey(id, signalled, skip + 1);
             this.#finish(waiter, reply);
-            return this.#serveKey(key, signalled, skip);
+            return this.#serveKey(id, signalled, skip);
           });
         }
         if (refused) this.#finish(waiter, reply);
         else skip++;
       } else this.#finish(waiter, reply);
-      queue = this.#queues.get(key);
+      queue = this.#queues.get(id);
     }
   }
 
@@ -287,10 +322,10 @@ export class Blocking {
    * key served) still holds a list. Redis then answers the waiter WRONGTYPE and unblocks it (the
    * element stays in the source for the next waiter); a source of another type leaves it blocked.
    */
-  #destinationRefused(key: string, op: BlockOp): boolean | Promise<boolean> {
+  #destinationRefused(key: string, db: number, op: BlockOp): boolean | Promise<boolean> {
     if (op.kind !== "move") return false;
     return after(
-      this.#executor.execute(["TYPE", key]),
+      this.#executor.execute(["TYPE", key], db),
       (type) => type.kind === "simple" && type.value === "list",
     );
   }
@@ -325,10 +360,16 @@ export class Blocking {
    * `signalled`: the key was signalled since the waiter last looked (false for the try made as
    * the client blocks, which answers what the plain command would, whatever changed).
    */
-  #attempt(key: string, op: BlockOp, signalled: boolean): Reply | null | Promise<Reply | null> {
-    if (op.kind === "xread") return this.#attemptXread(key, op, signalled);
-    if (op.kind === "xreadgroup") return this.#attemptXreadgroup(key, op, signalled);
-    return after(this.#executor.execute(nonBlockingArgv(key, op)), (r) => interpret(key, op, r));
+  #attempt(
+    key: string,
+    db: number,
+    op: BlockOp,
+    signalled: boolean,
+  ): Reply | null | Promise<Reply | null> {
+    if (op.kind === "xread") return this.#attemptXread(key, db, op, signalled);
+    if (op.kind === "xreadgroup") return this.#attemptXreadgroup(key, db, op, signalled);
+    const reply = this.#executor.execute(nonBlockingArgv(key, op), db);
+    return after(reply, (r) => interpret(key, op, r));
   }
 
   /**
@@ -337,13 +378,14 @@ export class Blocking {
    */
   #attemptXread(
     key: string,
+    db: number,
     op: BlockOp & { kind: "xread" },
     signalled: boolean,
   ): Maybe<Reply | null> {
-    const read = () => this.#executor.execute(nonBlockingArgv(key, op));
+    const read = () => this.#executor.execute(nonBlockingArgv(key, op), db);
     return after(read(), (r) => {
       if (r.kind !== "nilArray" || !signalled) return interpret(key, op, r);
-      const info = this.#executor.execute(["XINFO", "STREAM", key]);
+      const info = this.#executor.execute(["XINFO", "STREAM", key], db);
       return after(info, (i) => {
         const last = lastGeneratedId(i);
         const gt = parseStrictId(op.ids.get(key) ?? "") ?? 0n;
@@ -363,21 +405,23 @@ export class Blocking {
    */
   #attemptXreadgroup(
     key: string,
+    db: number,
     op: BlockOp & { kind: "xreadgroup" },
     signalled: boolean,
   ): Maybe<Reply | null> {
     const ex = this.#executor;
-    return after(ex.execute(nonBlockingArgv(key, op)), (r) => {
-      if (r.kind === "error") return this.#streamGone(key);
+    return after(ex.execute(nonBlockingArgv(key, op), db), (r) => {
+      if (r.kind === "error") return this.#streamGone(key, db);
       if (r.kind !== "nilArray" || !signalled) return interpret(key, op, r);
-      return after(ex.execute(["XINFO", "STREAM", key]), (i) => {
+      return after(ex.execute(["XINFO", "STREAM", key], db), (i) => {
         const last = lastGeneratedId(i);
-        if (last === null) return this.#streamGone(key);
-        return after(ex.execute(["XINFO", "GROUPS", key]), (groups) => {
+        if (last === null) return this.#streamGone(key, db);
+        return after(ex.execute(["XINFO", "GROUPS", key], db), (groups) => {
           const delivered = groupLastId(groups, op.group);
-          if (delivered === null) return this.#streamGone(key);
+          if (delivered === null) return this.#streamGone(key, db);
           if (last <= delivered) return null;
-          const create = ex.execute(["XGROUP", "CREATECONSUMER", key, op.group, op.consumer]);
+          const createArgv = ["XGROUP", "CREATECONSUMER", key, op.group, op.consumer];
+          const create = ex.execute(createArgv, db);
           return after(create, () => emptyRead(key));
         });
       });
@@ -388,8 +432,8 @@ export class Blocking {
    * A blocked XREADGROUP whose key or group went away: Redis 7.0 unblocks it with an error
    * (NOGROUP when the stream is still there, UNBLOCKED when the key was deleted or replaced).
    */
-  #streamGone(key: string): Reply | Promise<Reply> {
-    const type = this.#executor.execute(["TYPE", key]);
+  #streamGone(key: string, db: number): Reply | Promise<Reply> {
+    const type = this.#executor.execute(["TYPE", key], db);
     const pick = (r: Reply) =>
       r.kind === "simple" && r.value === "stream" ? XREADGROUP_NOGROUP : XREADGROUP_UNBLOCKED;
     return type instanceof Promise ? type.then(pick) : pick(type);

@@ -24,7 +24,7 @@ function block(
   if (typeof timeoutMs !== "number") return timeoutMs;
   if (client.inExec) {
     // Inside MULTI/EXEC a blocking command never blocks: it behaves like its non-blocking form.
-    const now = ctx.blocking.tryNow(keys, op);
+    const now = ctx.blocking.tryNow(keys, op, client.db);
     return now instanceof Promise ? now.then((r) => r ?? emptyReply) : now ?? emptyReply;
   }
   return new Blocked(ctx.blocking.wait(client, keys, op, timeoutMs, timeoutReply));

@@ -44,6 +44,8 @@ export class Client {
   lastTimed = false;
   /** Until then (ms, compared with lastInteractionMs) each command is timed: a slow pipeline. */
   timeEachUntilMs = 0;
+  /** The database (SELECT index) the client's commands run against. */
+  db = 0;
   /** Queued commands while in MULTI, else null. */
   multi: string[][] | null = null;
   /** A queuing error happened: EXEC answers EXECABORT. */

@@ -89,7 +89,7 @@ export function clientInfoLine(
   const omem = pending - obl;
   const flags = client.infoFlags(ctx.monitors.has(client));
   return `id=${client.id} addr=${client.addr} laddr=${client.laddr} fd=-1 name=${client.name} ` +
-    `age=${age} idle=${idle} flags=${flags} db=0 sub=${client.channels.size} ` +
+    `age=${age} idle=${idle} flags=${flags} db=${client.db} sub=${client.channels.size} ` +
     `psub=${client.patterns.size} ssub=${client.shardChannels.size} multi=${multi} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=${current === null ? 0 : argvBytes(current)} ` +
     `multi-mem=${queue === null ? 0 : multiBytes(queue)} ` +

@@ -116,10 +116,10 @@ export class CommandTiming {
       get timed() {
         return timing.watching || timing.tracking;
       },
-      ran(argv, us, reply) {
+      ran(argv, us, reply, db) {
         const entry = ctx.table.lookup(argv[0]);
         if (entry === undefined) return;
-        if (ctx.monitors.size > 0) ctx.monitors.feedScript(entry, argv);
+        if (ctx.monitors.size > 0) ctx.monitors.feedScript(entry, argv, db);
         const stats = statsOf(entry, argv);
         stats.calls++;
         if (reply.kind === "error") stats.failedCalls++;

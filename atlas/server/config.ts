@@ -68,7 +68,7 @@ const PARAMS: Record<string, Param> = {
       return null;
     },
   },
-  databases: fixed("1"),
+  databases: { get: (ctx) => String(ctx.databases) },
   // Not a replica of a Redis primary (Redis too takes these only from its config file).
   replicaof: fixed(""),
   slaveof: fixed(""),

@@ -1,4 +1,5 @@
 /** Connection commands: PING ECHO HELLO AUTH SELECT QUIT RESET, and ACL (acl_commands.ts). */
+import { parseDbIndex } from "../store/db_commands.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
@@ -125,15 +126,14 @@ export function checkClientName(name: string): Reply | null {
 
 /**
  * Redis reads the index as an int argument: a strict int64 first ("00", "-0" and 2^63 are not
- * integers), then the int32 range, and only then the database count (atlasd serves db 0 only).
+ * integers), then the int32 range, and only then the database count (`databases`; 1 in a Raft
+ * cluster, which like Redis Cluster serves database 0 only).
  */
-function select(_ctx: ServerContext, _client: Client, argv: string[]): Reply {
-  const db = parseInt64(argv[1]);
-  if (db === null) return error("ERR value is not an integer or out of range");
-  if (typeof db !== "number" || db < -2147483648 || db > 2147483647) {
-    return error("ERR value is out of range, value must between -2147483648 and 2147483647");
-  }
-  return db === 0 ? OK : error("ERR DB index is out of range");
+function select(ctx: ServerContext, client: Client, argv: string[]): Reply {
+  const db = parseDbIndex(argv[1], ctx.databases);
+  if (typeof db !== "number") return db;
+  client.db = db;
+  return OK;
 }
 
 function quit(_ctx: ServerContext, client: Client): Reply {
@@ -155,6 +155,7 @@ function reset(ctx: ServerContext, client: Client): Reply {
   resetReplyMode(client);
   client.proto = 2;
   client.name = "";
+  client.db = 0;
   client.authenticated = ctx.settings.requirepass === "";
   return simple("RESET");
 }

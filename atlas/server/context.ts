@@ -47,6 +47,8 @@ export interface ServerStats {
 export interface ServerContext {
   readonly executor: CommandExecutor;
   readonly store: StoreHooks | undefined;
+  /** How many databases SELECT can choose from (the store's; 1 without one). */
+  readonly databases: number;
   readonly settings: Settings;
   readonly clients: Map<number, Client>;
   readonly table: CommandTable;

@@ -24,7 +24,7 @@ const DEBUG_HELP = [
 /** Keys written per batch before waiting for the batch (a populate of millions stays bounded). */
 const POPULATE_BATCH = 10_000;
 
-export function debug(ctx: ServerContext, _client: Client, argv: string[]): Reply | Promise<Reply> {
+export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply | Promise<Reply> {
   const sub = argv[1].toLowerCase();
   if (sub === "help" && argv.length === 2) return helpReply(DEBUG_HELP);
   if (sub === "sleep" && argv.length === 3) {
@@ -38,7 +38,7 @@ export function debug(ctx: ServerContext, _client: Client, argv: string[]): Repl
     if (count === null) return error("ERR value is out of range, must be positive");
     const size = argv.length === 5 ? positiveInteger(argv[4]) : 0;
     if (size === null) return error("ERR value is out of range, must be positive");
-    return populate(ctx, argv.length >= 4 ? argv[3] : "key", count, size);
+    return populate(ctx, client.db, argv.length >= 4 ? argv[3] : "key", count, size);
   }
   return subcommandSyntaxError("debug", argv);
 }
@@ -58,6 +58,7 @@ function positiveInteger(text: string): number | null {
  */
 async function populate(
   ctx: ServerContext,
+  db: number,
   prefix: string,
   count: number,
   size: number,
@@ -66,7 +67,7 @@ async function populate(
   for (let n = 0; n < count; n++) {
     let value = `value:${n}`;
     if (size > 0) value = value.length >= size ? value.slice(0, size) : value.padEnd(size, "\0");
-    const reply = ctx.executor.execute(["SET", `${prefix}:${n}`, value, "NX"]);
+    const reply = ctx.executor.execute(["SET", `${prefix}:${n}`, value, "NX"], db);
     if (reply instanceof Promise) pending.push(reply);
     else if (reply.kind === "error") return reply;
     if (pending.length >= POPULATE_BATCH) {

@@ -466,6 +466,13 @@ const SECTIONS: Record<string, Section> = {
   latencystats: latencystatsSection,
   cluster: () => [["cluster_enabled", 0]],
   keyspace: (ctx) => {
+    const dbs = ctx.store?.databaseStats?.();
+    if (dbs !== undefined) {
+      return dbs.map((db) => [
+        `db${db.index}`,
+        `keys=${db.keys},expires=${db.volatileKeys},avg_ttl=${db.avgTtlMs}`,
+      ]);
+    }
     const st = storeStats(ctx);
     return st === undefined || (st.keys === 0 && st.volatileKeys === 0)
       ? []

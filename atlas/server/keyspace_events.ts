@@ -1,7 +1,8 @@
 /**
  * Keyspace notifications (notify-keyspace-events): subscribes to the store's event hook and
- * publishes each event, as Redis's notifyKeyspaceEvent does, on `__keyspace@0__:<key>` (message:
- * the event) when K is on, then on `__keyevent@0__:<event>` (message: the key) when E is on.
+ * publishes each event, as Redis's notifyKeyspaceEvent does, on `__keyspace@<db>__:<key>`
+ * (message: the event) when K is on, then on `__keyevent@<db>__:<event>` (message: the key) when E
+ * is on, `<db>` being the database of the key.
  * atlasd has one database, so <db> is always 0. Events are per node: each node publishes what its
  * own store applies (a Raft follower publishes on apply; nothing is replicated).
  */
@@ -41,11 +42,11 @@ export class KeyspaceEvents {
     this.#flags = 0;
   }
 
-  readonly #publish = (event: string, key: string): void => {
+  readonly #publish = (event: string, key: string, db: number): void => {
     const pubsub = this.pubsub;
     if (pubsub.channels.size === 0 && pubsub.patterns.size === 0) return; // nobody listens
     const flags = this.#flags;
-    if ((flags & EventClass.Keyspace) !== 0) pubsub.publish(`__keyspace@0__:${key}`, event);
-    if ((flags & EventClass.Keyevent) !== 0) pubsub.publish(`__keyevent@0__:${event}`, key);
+    if ((flags & EventClass.Keyspace) !== 0) pubsub.publish(`__keyspace@${db}__:${key}`, event);
+    if ((flags & EventClass.Keyevent) !== 0) pubsub.publish(`__keyevent@${db}__:${event}`, key);
   };
 }

@@ -40,20 +40,20 @@ export class Monitors {
 
   /** Shows one command that `client` ran to every monitor. */
   feed(client: Client, entry: CommandEntry, argv: readonly string[]): void {
-    this.#feed(client.addr, entry, argv);
+    this.#feed(client.db, client.addr, entry, argv);
   }
 
   /** Shows a command a script ran (redis.call / pcall), from Redis's script caller `lua`. */
-  feedScript(entry: CommandEntry, argv: readonly string[]): void {
-    this.#feed("lua", entry, argv);
+  feedScript(entry: CommandEntry, argv: readonly string[], db = 0): void {
+    this.#feed(db, "lua", entry, argv);
   }
 
-  #feed(from: string, entry: CommandEntry, argv: readonly string[]): void {
+  #feed(db: number, from: string, entry: CommandEntry, argv: readonly string[]): void {
     if (entry.flags.includes("admin")) return;
     const nowUs = Math.floor((performance.timeOrigin + performance.now()) * 1000);
     const seconds = Math.floor(nowUs / 1_000_000);
     const micros = String(nowUs % 1_000_000).padStart(6, "0");
-    let line = `${seconds}.${micros} [0 ${from}]`;
+    let line = `${seconds}.${micros} [${db} ${from}]`;
     const [hideFrom, hideTo] = redactedRange(entry.name, argv);
     for (let i = 0; i < argv.length; i++) {
       line += ` ${quoted(i >= hideFrom && i < hideTo ? REDACTED : argv[i])}`;

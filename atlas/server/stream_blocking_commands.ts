@@ -71,6 +71,7 @@ function then<T>(
  */
 function lastIds<T>(
   ctx: ServerContext,
+  db: number,
   keys: readonly string[],
   done: (ids: Map<string, StreamId | null>) => T | Promise<T>,
 ): T | Promise<T> {
@@ -78,7 +79,7 @@ function lastIds<T>(
   const from = (i: number): T | Promise<T> => {
     for (; i < keys.length; i++) {
       if (ids.has(keys[i])) continue;
-      const info = ctx.executor.execute(["XINFO", "STREAM", keys[i]]);
+      const info = ctx.executor.execute(["XINFO", "STREAM", keys[i]], db);
       if (info instanceof Promise) {
         const at = i;
         return info.then((r) => {
@@ -97,7 +98,7 @@ function block(ctx: ServerContext, client: Client, argv: string[], a: BlockArgs)
   const n = (argv.length - a.streamsAt) / 2;
   const keys = argv.slice(a.streamsAt, a.streamsAt + n);
   const dollars = keys.filter((_, i) => argv[a.streamsAt + n + i] === "$");
-  return lastIds(ctx, dollars, (last) => {
+  return lastIds(ctx, client.db, dollars, (last) => {
     const ids = new Map<string, string>();
     for (let i = 0; i < n; i++) {
       const key = keys[i];
@@ -113,7 +114,7 @@ function block(ctx: ServerContext, client: Client, argv: string[], a: BlockArgs)
 
 function xread(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
   const a = blockArgs(argv);
-  const first = ctx.executor.execute(argv);
+  const first = ctx.executor.execute(argv, client.db);
   if (a === null || client.inExec) return first;
   const result = then(first, (r) => r.kind !== "nilArray" ? r : block(ctx, client, argv, a));
   return new Blocked(Promise.resolve(result));
@@ -122,7 +123,7 @@ function xread(ctx: ServerContext, client: Client, argv: string[]): HandlerResul
 /** A nil answer means every ID was `>` with nothing new: wait on all the keys. */
 function xreadgroup(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
   const a = blockArgs(argv);
-  const first = ctx.executor.execute(argv);
+  const first = ctx.executor.execute(argv, client.db);
   if (a === null || client.inExec) return first;
   const keys = argv.slice(a.streamsAt, a.streamsAt + (argv.length - a.streamsAt) / 2);
   const op: BlockOp = {

@@ -8,6 +8,7 @@ import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { run } from "./dispatch.ts";
 import type { ServerCommand } from "./table.ts";
+import { watchedKey } from "./watches.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
 const OK = simple("OK");
@@ -56,7 +57,8 @@ function execQueued(
   const aborted = client.multiAborted;
   // A watched key that expired since WATCH aborts too, even if nobody touched it (Redis 7).
   const dirty = client.watchDirty || Date.now() >= client.watchDeadlineMs;
-  const watched = client.watched === null ? undefined : [...client.watched];
+  // A replicated executor's keys (a Raft cluster serves database 0 only).
+  const watched = client.watched === null ? undefined : [...client.watched].map(watchedKey);
   endMulti(ctx, client);
   if (aborted) {
     return error("EXECABORT Transaction discarded because of previous errors.");
@@ -191,7 +193,7 @@ function watch(ctx: ServerContext, client: Client, argv: string[]): Reply {
   const now = Date.now();
   for (let i = 1; i < argv.length; i++) {
     ctx.watches.watch(client, argv[i]);
-    const deadline = ctx.store?.expireAtMs?.(argv[i]) ?? null;
+    const deadline = ctx.store?.expireAtMs?.(argv[i], client.db) ?? null;
     if (deadline !== null && deadline > now && deadline < client.watchDeadlineMs) {
       client.watchDeadlineMs = deadline;
     }

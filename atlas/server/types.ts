@@ -72,12 +72,18 @@ export interface CommandEntry extends CommandSpecLike, CommandStats {
 
 /** What the server needs from the store: change notifications and the command table. */
 export interface StoreHooks {
-  setModificationListener(listener: ((key: string | null) => void) | null): void;
+  /** Numbered databases (SELECT's range); absent: 1. */
+  readonly databases?: number;
+  /**
+   * Each changed key (null: every key of the database) with its database (-1 with null: every
+   * database, FLUSHALL), after the command.
+   */
+  setModificationListener(listener: ((key: string | null, db: number) => void) | null): void;
   /**
    * The keys signalled to blocked stream readers (Redis's signalKeyAsReady: a key created,
    * replaced or deleted, XADD, XGROUP DESTROY); null = every key. Without it, every change counts.
    */
-  setReadyListener?(listener: ((key: string | null) => void) | null): void;
+  setReadyListener?(listener: ((key: string | null, db: number) => void) | null): void;
   /** The commands scripts run, for the slow log and command statistics (Store's). */
   setScriptCommandHook?(hook: ScriptCommandHook | null): void;
   /** What scripts' redis.call looks up and the server commands they run (Store's). */
@@ -85,15 +91,17 @@ export interface StoreHooks {
   /** The server's memory figures MEMORY STATS reports (Store's; info.ts's serverMemory). */
   setServerMemory?(fn: ((allocatedBytes: number) => ServerMemory) | null): void;
   /** Told before a flush empties the keyspace, with a test of the keys it holds then. */
-  setFlushListener?(listener: ((existed: (key: string) => boolean) => void) | null): void;
+  setFlushListener?(
+    listener: ((existed: (key: string) => boolean, db: number) => void) | null,
+  ): void;
   /** Keyspace events of the classes in `flags` (store/notify.ts), as commands run; null: off. */
   setKeyspaceEventListener?(
     flags: number,
-    listener: ((event: string, key: string) => void) | null,
+    listener: ((event: string, key: string, db: number) => void) | null,
   ): void;
   readonly commands?: unknown;
   /** A key's expiry deadline in Unix ms, or null (WATCH: a watched key that expires dirties). */
-  expireAtMs?(key: string): number | null;
+  expireAtMs?(key: string, db?: number): number | null;
   /**
    * CONFIG SET maxmemory / maxmemory-policy (Store.setMaxmemory; `nowMs`: when keys count as
    * last accessed if LRU tracking turns on). Throws RangeError.
@@ -127,6 +135,8 @@ export interface StoreHooks {
     readonly keyspaceHits?: number;
     readonly keyspaceMisses?: number;
   };
+  /** Each non-empty database's keys, volatile keys and avg_ttl (INFO keyspace's dbN lines). */
+  databaseStats?(): { index: number; keys: number; volatileKeys: number; avgTtlMs: number }[];
   /** CONFIG RESETSTAT: zero the keyspace counters (Store.resetStats). */
   resetStats?(): void;
 }

@@ -173,7 +173,7 @@ function bitfieldGeneric(ks: Keyspace, argv: string[], readOnly: boolean): Reply
   if (grew || changes) {
     const mark = ks.touched.length;
     ks.setValue(key, window.result(), true);
-    if (!changes) ks.touched.length = mark;
+    if (!changes) ks.untouch(mark);
     ks.emit(argv);
   }
   ks.markRaw(key);

@@ -54,16 +54,20 @@ const EVICTIONS_PER_CALL_MAX = 100_000;
 
 export class Evictor {
   #keys: Iterator<string> | null = null;
+  #order: Map<string, unknown> | null = null;
   /** LFU eviction's best candidates so far, least used first (see #leastFrequent). */
   readonly #lfuPool: { key: string; count: number }[] = [];
 
   constructor(private readonly policy: EvictionPolicy, private readonly cursor: ExpireCursor) {}
 
-  /** Evicts until used memory fits; false when it cannot (nothing evictable). */
-  evict(ks: Keyspace, maxBytes: number): boolean {
+  /**
+   * Evicts keys of the selected database until used memory fits; false when it cannot (nothing
+   * evictable, or `limit` keys evicted and still over).
+   */
+  evict(ks: Keyspace, maxBytes: number, limit = EVICTIONS_PER_CALL_MAX): boolean {
     let evictions = 0;
     while (ks.usedBytes > maxBytes) {
-      if (this.policy === "noeviction" || evictions >= EVICTIONS_PER_CALL_MAX) return false;
+      if (this.policy === "noeviction" || evictions >= limit) return false;
       const victim = this.#pick(ks);
       if (victim === null) return false;
       ks.deleteKey(victim);
@@ -98,6 +102,11 @@ export class Evictor {
 
   #nextKey(order: Map<string, unknown>): string | null {
     if (order.size === 0) return null;
+    if (order !== this.#order) {
+      // Another Map than last time (SWAPDB, a policy's bookkeeping switched): start over.
+      this.#order = order;
+      this.#keys = null;
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.#keys === null) this.#keys = order.keys();
       const r = this.#keys.next();

@@ -20,10 +20,16 @@ export interface ExpireBudget {
 
 export class ExpireCursor {
   #iter: Iterator<string> | null = null;
+  /** The Map #iter walks (SWAPDB can hand the cursor another database's). */
+  #source: Map<string, number> | null = null;
 
   /** The next volatile key in rolling order, or null when there are none. */
   next(ks: Keyspace): string | null {
     if (ks.expires.size === 0) return null;
+    if (this.#source !== ks.expires) {
+      this.#source = ks.expires;
+      this.#iter = null;
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.#iter === null) this.#iter = ks.expires.keys();
       const r = this.#iter.next();

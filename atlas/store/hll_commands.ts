@@ -164,7 +164,7 @@ function pfdebug(ks: Keyspace, argv: string[]): Reply {
       if (!hll.toDense()) return ERR_CORRUPTED_HLL;
       const mark = ks.touched.length;
       ks.setValue(key, hll.toBinary(), true);
-      ks.touched.length = mark; // Redis changes the encoding without signalModifiedKey
+      ks.untouch(mark); // Redis changes the encoding without signalModifiedKey
       ks.markRaw(key);
       ks.emit(argv);
     }

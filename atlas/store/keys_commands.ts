@@ -1,7 +1,7 @@
 /** Generic key commands: DEL EXISTS TYPE RENAME SCAN KEYS EXPIRE TTL PERSIST FLUSHALL ... */
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { ERR_NO_SUCH_KEY, ERR_SYNTAX, sanitize } from "./errors.ts";
-import { ERR_INT32_RANGE, parseInt32 } from "./db_commands.ts";
+import { parseDbIndex } from "./db_commands.ts";
 import { globMatch } from "./glob.ts";
 import { HashValue, listpackSized as hashListpackSized } from "./hash_value.ts";
 import { type Keyspace, typeOf, type Value } from "./keyspace.ts";
@@ -254,42 +254,58 @@ function persist(ks: Keyspace, argv: string[]): Reply {
   return integer(1);
 }
 
+/** FLUSHDB (the selected database) and FLUSHALL (every one) [ASYNC|SYNC]. */
 function flush(ks: Keyspace, argv: string[]): Reply {
   if (argv.length > 2) return ERR_SYNTAX;
   if (argv.length === 2) {
     const mode = cWord(argv[1]); // strcasecmp: "SYNC\0x" is SYNC
     if (mode !== "sync" && mode !== "async") return ERR_SYNTAX;
   }
-  ks.flush();
+  const all = argv[0].length === 8; // FLUSHALL (the table routes only the two names here)
+  if (!all) {
+    ks.flush();
+    ks.emit(["FLUSHDB"]);
+    return OK;
+  }
+  ks.flushAll();
   ks.emit(["FLUSHALL"]);
   return OK;
 }
 
-/** COPY source destination [DB 0] [REPLACE]: a deep copy with the TTL. */
+/** COPY source destination [DB db] [REPLACE]: a deep copy with the TTL, into `db` if given. */
 function copy(ks: Keyspace, argv: string[]): Reply {
   const [, src, dst] = argv;
   let replace = false;
+  const home = ks.dbIndex;
+  let target = home;
   for (let i = 3; i < argv.length; i++) {
     const opt = cWord(argv[i]); // strcasecmp: "REPLACE\0x" is REPLACE
     if (opt === "replace") replace = true;
     else if (opt === "db" && i + 1 < argv.length) {
       // An int argument, as Redis's getIntFromObjectOrReply: int64 text, then the int32 range.
-      const db = parseInt32(argv[++i]);
-      if (db === null) return ERR_INT;
-      if (db === "range") return ERR_INT32_RANGE;
-      if (db !== 0) return error("ERR DB index is out of range");
+      const db = parseDbIndex(argv[++i], ks.databases.length);
+      if (typeof db !== "number") return db;
+      target = db;
     } else return ERR_SYNTAX;
   }
-  if (src === dst) return error("ERR source and destination objects are the same");
+  if (src === dst && target === home) {
+    return error("ERR source and destination objects are the same");
+  }
   const value = ks.lookupRead(src);
   if (value === undefined) return integer(0);
-  if (ks.lookup(dst) !== undefined && !replace) return integer(0);
   const at = ks.expires.get(src);
-  ks.deleteKey(dst); // REPLACE: Redis deletes dst, then adds it anew
-  ks.setValue(dst, typeof value === "string" ? value : deserializeValue(serializeValue(value)));
-  if (ks.rawStrings.size !== 0 && ks.rawStrings.has(src)) ks.markRaw(dst); // a copy keeps "raw"
-  if (at !== undefined) ks.setExpire(dst, at);
-  ks.notify(EventClass.Generic, "copy_to", dst);
+  const raw = ks.rawStrings.size !== 0 && ks.rawStrings.has(src);
+  if (target !== home) ks.select(target);
+  try {
+    if (ks.lookup(dst) !== undefined && !replace) return integer(0);
+    ks.deleteKey(dst); // REPLACE: Redis deletes dst, then adds it anew
+    ks.setValue(dst, typeof value === "string" ? value : deserializeValue(serializeValue(value)));
+    if (raw) ks.markRaw(dst); // a copy keeps "raw"
+    if (at !== undefined) ks.setExpire(dst, at);
+    ks.notify(EventClass.Generic, "copy_to", dst);
+  } finally {
+    if (target !== home) ks.select(home);
+  }
   ks.emit(argv);
   return integer(1);
 }

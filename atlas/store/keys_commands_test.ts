@@ -158,7 +158,7 @@ Deno.test("FLUSHALL/FLUSHDB and RANDOMKEY", () => {
   h.run("MSET", "a", "1", "b", "2");
   assert.ok(["a", "b"].includes(h.run("RANDOMKEY") as string));
   assert.deepEqual(h.run("FLUSHALL", "BAD"), { err: "ERR syntax error" });
-  assert.deepEqual(h.exec("FLUSHDB", "ASYNC").log, [["FLUSHALL"]]);
+  assert.deepEqual(h.exec("FLUSHDB", "ASYNC").log, [["FLUSHDB"]]);
   assert.equal(h.run("DBSIZE"), 0);
   assert.equal(h.store.stats.usedMemoryBytes, 0);
 });

@@ -11,6 +11,7 @@ import type { AtlasLimits } from "../limits.ts";
 import { HashValue } from "./hash_value.ts";
 import { lfuNew, type LfuSettings, lfuTouch } from "./lfu.ts";
 import { ListValue } from "./list_value.ts";
+import { ExpireCursor } from "./expire.ts";
 import { EventClass } from "./notify.ts";
 import { ScanCursors } from "./scan.ts";
 import { SetValue } from "./set_value.ts";
@@ -36,6 +37,8 @@ export interface ExecContext {
    * of a set BY nosort is sorted, as with STORE).
    */
   fromScript?: boolean;
+  /** The database (SELECT index) the command runs against; absent: 0. */
+  db?: number;
 }
 
 /** Memory model (docs/atlas_store.md): per-key and per-element estimates of V8 heap bytes. */
@@ -128,9 +131,43 @@ export interface ChangeHook {
 /** 2020-01-01T00:00:00Z in Unix seconds: the zero of lruClock(). */
 const LRU_EPOCH_S = 1_577_836_800;
 
-export class Keyspace {
+/**
+ * One numbered database (SELECT): its keys, their deadlines, the per-key bookkeeping of the
+ * eviction policy, and the snapshot views open on it. Keyspace points its working fields at the
+ * selected one, so commands read `ks.data` whatever the database.
+ */
+export class Database {
   readonly data = new Map<string, Value>();
   readonly expires = new Map<string, number>();
+  lru: Map<string, number> | null = null;
+  lfu: Map<string, number> | null = null;
+  readonly rawStrings = new Set<string>();
+  readonly hooks: ChangeHook[] = [];
+  /** Running estimate of the remaining TTL of its volatile keys (see Keyspace.avgTtlMs). */
+  avgTtlMs = 0;
+  /** Active expiry's and volatile eviction's rolling cursor over `expires`. */
+  readonly expireCursor = new ExpireCursor();
+}
+
+/** The SELECT form a log holds where the database its next forms apply to changes. */
+export function selectForm(index: number): string[] {
+  return ["SELECT", String(index)];
+}
+
+export class Keyspace {
+  /** Every database, by SELECT index; `db` is the selected one (see select()). */
+  readonly databases: Database[];
+  db: Database;
+  /** The selected database's index. */
+  dbIndex = 0;
+  /**
+   * The database the running command's log is at: a log starts at database 0, and emit() puts a
+   * SELECT form before a form of another database (see Store.execute).
+   */
+  logDb = 0;
+  /** The selected database's keys (select() repoints these working fields). */
+  data: Map<string, Value>;
+  expires: Map<string, number>;
   usedBytes = 0;
   nowMs = 0;
   replaying = false;
@@ -144,36 +181,40 @@ export class Keyspace {
   ctx: ExecContext = { nowMs: 0, random: () => 0 };
   /** Log forms of the running command (and of expiries/evictions it caused). */
   log: string[][] | null = null;
-  listener: ((key: string | null) => void) | null = null;
-  /** Keys changed by the running command, told to the listener when it ends. */
+  listener: ((key: string | null, db: number) => void) | null = null;
+  /** Keys changed by the running command, told to the listener when it ends... */
   readonly touched: (string | null)[] = [];
+  /** ... and the database of each. */
+  readonly touchedDbs: number[] = [];
   /**
    * Told the keys blocked stream readers must look at again (Redis's signalKeyAsReady): a key
    * created, replaced or deleted (null: every key, a flush), XADD, XGROUP DESTROY. Unlike
    * `listener` (WATCH, tracking), in-place changes that Redis does not signal never reach it.
    */
-  readyListener: ((key: string | null) => void) | null = null;
-  /** Keys signalled by the running command, told to readyListener when it ends. */
+  readyListener: ((key: string | null, db: number) => void) | null = null;
+  /** Keys signalled by the running command, told to readyListener when it ends, and their databases. */
   readonly signalled: (string | null)[] = [];
-  readonly hooks: ChangeHook[] = [];
+  readonly signalledDbs: number[] = [];
+  /** The selected database's snapshot views. */
+  hooks: ChangeHook[];
   /**
    * Keyspace event classes to report (notify.ts bits); 0, the default, reports nothing, so with
    * notifications off an event costs one integer test.
    */
   notifyFlags = 0;
-  /** Receives each reported event as it happens (Redis's notifyKeyspaceEvent). */
-  notifier: (event: string, key: string) => void = noNotifier;
+  /** Receives each reported event as it happens (Redis's notifyKeyspaceEvent), with its database. */
+  notifier: (event: string, key: string, db: number) => void = noNotifier;
   /**
    * allkeys-lru / volatile-lru only: every key in access order (front = least recently used) with the time of
    * that access (lruClock(); OBJECT IDLETIME); an access moves the key to the end (delete + set).
    * Kept apart from `data` so SCAN's order stays stable.
    */
-  lru: Map<string, number> | null = null;
+  lru: Map<string, number> | null;
   /**
    * allkeys-lfu / volatile-lfu only: every key's LFU state (lfu.ts: access counter and the minute
    * it was last decayed), updated on each access; OBJECT FREQ and LFU eviction read it.
    */
-  lfu: Map<string, number> | null = null;
+  lfu: Map<string, number> | null;
   /** lfu-log-factor / lfu-decay-time (CONFIG SET changes them in place). */
   readonly lfuSettings: LfuSettings = { logFactor: 10, decayTimeMinutes: 1 };
   /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru / volatile-lru. */
@@ -193,14 +234,21 @@ export class Keyspace {
    * writes, BITOP, PFADD, and COPY / RENAME of such a key): OBJECT ENCODING. Any new value for the
    * key drops it, so only such keys cost an entry.
    */
-  readonly rawStrings = new Set<string>();
+  rawStrings: Set<string>;
   /** OBJECT ENCODING thresholds (CONFIG SET). */
   readonly encoding: EncodingLimits = { ...DEFAULT_ENCODING_LIMITS };
   /**
-   * Running estimate of the remaining TTL of volatile keys in ms, updated by each active expiry
-   * cycle from the keys it sampled (like Redis's db->avg_ttl): INFO keyspace avg_ttl.
+   * The selected database's running estimate of the remaining TTL of volatile keys in ms, updated
+   * by each active expiry cycle from the keys it sampled (like Redis's db->avg_ttl): INFO keyspace
+   * avg_ttl.
    */
-  avgTtlMs = 0;
+  get avgTtlMs(): number {
+    return this.db.avgTtlMs;
+  }
+
+  set avgTtlMs(ms: number) {
+    this.db.avgTtlMs = ms;
+  }
   evictedKeysTotal = 0;
 
   readonly scans: ScanCursors;
@@ -212,7 +260,8 @@ export class Keyspace {
    */
   setLfuTracking(on: boolean, nowMs = this.nowMs): void {
     if (on === (this.lfu !== null)) return;
-    this.lfu = this.#perKeyMap(on, lfuNew(nowMs));
+    for (const db of this.databases) db.lfu = this.#perKeyMap(db, on, lfuNew(nowMs));
+    this.lfu = this.db.lfu;
   }
 
   /** Turns on the LRU bookkeeping of allkeys-lru / volatile-lru. */
@@ -227,29 +276,91 @@ export class Keyspace {
    */
   setLruTracking(on: boolean, nowMs = this.nowMs): void {
     if (on === (this.lru !== null)) return;
-    this.lru = this.#perKeyMap(on, Math.floor(nowMs / 1000) - LRU_EPOCH_S);
+    const clock = Math.floor(nowMs / 1000) - LRU_EPOCH_S;
+    for (const db of this.databases) db.lru = this.#perKeyMap(db, on, clock);
+    this.lru = this.db.lru;
   }
 
   /**
    * LRU's or LFU's per-key Map (at most one of them is kept at a time): on, a Map of every present
    * key set to `initial`; off, null. usedBytes follows LRU_OVERHEAD_BYTES per key either way.
    */
-  #perKeyMap(on: boolean, initial: number): Map<string, number> | null {
-    const perKey = this.data.size * LRU_OVERHEAD_BYTES;
+  #perKeyMap(db: Database, on: boolean, initial: number): Map<string, number> | null {
+    const perKey = db.data.size * LRU_OVERHEAD_BYTES;
     if (!on) {
       this.keyOverheadBytes = KEY_OVERHEAD_BYTES;
       this.usedBytes -= perKey;
       return null;
     }
     const map = new Map<string, number>();
-    for (const key of this.data.keys()) map.set(key, initial);
+    for (const key of db.data.keys()) map.set(key, initial);
     this.keyOverheadBytes = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
     this.usedBytes += perKey;
     return map;
   }
 
-  constructor(readonly limits: AtlasLimits) {
+  constructor(readonly limits: AtlasLimits, databases = 1) {
     this.scans = new ScanCursors(limits.scanCursorsMax);
+    this.databases = Array.from({ length: Math.max(1, databases) }, () => new Database());
+    const db = this.databases[0];
+    this.db = db;
+    this.data = db.data;
+    this.expires = db.expires;
+    this.lru = db.lru;
+    this.lfu = db.lfu;
+    this.rawStrings = db.rawStrings;
+    this.hooks = db.hooks;
+  }
+
+  /** Points the working fields at database `index` (which must exist). */
+  select(index: number): void {
+    const db = this.databases[index];
+    this.db = db;
+    this.dbIndex = index;
+    this.data = db.data;
+    this.expires = db.expires;
+    this.lru = db.lru;
+    this.lfu = db.lfu;
+    this.rawStrings = db.rawStrings;
+    this.hooks = db.hooks;
+  }
+
+  /**
+   * SWAPDB: databases `a` and `b` trade contents. Watchers of a key present in either become
+   * dirty (Redis 7's touchAllWatchedKeysInDb), blocked clients of both look again.
+   */
+  swapDatabases(a: number, b: number): void {
+    const dbs = this.databases;
+    const [first, second] = [dbs[a], dbs[b]];
+    const inEither = (key: string) => first.data.has(key) || second.data.has(key);
+    this.flushListener?.(inEither, a);
+    this.flushListener?.(inEither, b);
+    dbs[a] = second;
+    dbs[b] = first;
+    this.select(this.dbIndex);
+    // Blocked clients of both look again; client tracking is told nothing (as in Redis).
+    if (this.readyListener !== null) {
+      for (const index of [a, b]) {
+        this.signalled.push(null);
+        this.signalledDbs.push(index);
+      }
+    }
+  }
+
+  /** Keys in every database. */
+  totalKeys(): number {
+    const dbs = this.databases;
+    if (dbs.length === 1) return this.data.size;
+    let n = 0;
+    for (const db of dbs) n += db.data.size;
+    return n;
+  }
+
+  /** Volatile keys in every database. */
+  totalVolatileKeys(): number {
+    let n = 0;
+    for (const db of this.databases) n += db.expires.size;
+    return n;
   }
 
   /**
@@ -261,9 +372,41 @@ export class Keyspace {
     return this.keyOverheadBytes + key.length + valueEstimate + ttl;
   }
 
+  /** Appends a form to the running command's log, after a SELECT if its database differs. */
   emit(argv: string[]): void {
-    if (this.log === null) this.log = [argv];
-    else this.log.push(argv);
+    if (this.dbIndex !== this.logDb) {
+      this.logDb = this.dbIndex;
+      this.#append(selectForm(this.dbIndex));
+    }
+    this.#append(argv);
+  }
+
+  /**
+   * Appends another command's log (Store.execute's: it starts and ends at database 0, see there)
+   * as it is, keeping track of the database its SELECT forms leave the log at.
+   */
+  emitLog(forms: readonly string[][]): void {
+    if (this.logDb !== 0) {
+      this.logDb = 0;
+      this.#append(selectForm(0));
+    }
+    for (const form of forms) {
+      if (form[0] === "SELECT") {
+        this.logDb = Number(form[1]);
+        // Nested logs end at database 0 and the next may start by leaving it: one SELECT will do.
+        const log = this.log;
+        if (log !== null && log.length !== 0 && log[log.length - 1][0] === "SELECT") {
+          log[log.length - 1] = form;
+          continue;
+        }
+      }
+      this.#append(form);
+    }
+  }
+
+  #append(form: string[]): void {
+    if (this.log === null) this.log = [form];
+    else this.log.push(form);
   }
 
   /**
@@ -277,7 +420,7 @@ export class Keyspace {
 
   /** Reports a keyspace event of class `type` (EventClass bit) if that class is on. */
   notify(type: number, event: string, key: string): void {
-    if ((this.notifyFlags & type) !== 0) this.notifier(event, key);
+    if ((this.notifyFlags & type) !== 0) this.notifier(event, key, this.dbIndex);
   }
 
   /** Marks the string under `key` as Redis's "raw" encoding (call after storing it). */
@@ -346,7 +489,7 @@ export class Keyspace {
   /** A read lookup missed: the count, and "keymiss" if that class is on. */
   private missed(key: string): void {
     this.keyspaceMisses++;
-    if ((this.notifyFlags & EventClass.KeyMiss) !== 0) this.notifier("keymiss", key);
+    if ((this.notifyFlags & EventClass.KeyMiss) !== 0) this.notifier("keymiss", key, this.dbIndex);
   }
 
   /**
@@ -368,12 +511,24 @@ export class Keyspace {
   /** Must run before any change to `key`: copy-on-write for snapshot views, listener notice. */
   beforeChange(key: string): void {
     if (this.hooks.length !== 0) { for (const hook of this.hooks) hook.preserve(key); }
-    if (this.listener !== null) this.touched.push(key);
+    if (this.listener !== null) {
+      this.touched.push(key);
+      this.touchedDbs.push(this.dbIndex);
+    }
+  }
+
+  /** Forgets the keys touched after `mark` (a touched.length read before): a change undone. */
+  untouch(mark: number): void {
+    this.touched.length = mark;
+    this.touchedDbs.length = mark;
   }
 
   /** Signals `key` to blocked stream readers once the running command ends (readyListener). */
   signalReady(key: string | null): void {
-    if (this.readyListener !== null) this.signalled.push(key);
+    if (this.readyListener !== null) {
+      this.signalled.push(key);
+      this.signalledDbs.push(this.dbIndex);
+    }
   }
 
   /** Stores a whole new value (string or a new collection). Clears the TTL unless keepTtl. */
@@ -452,20 +607,57 @@ export class Keyspace {
    * must fail only for watched keys that existed (Redis 7's touchAllWatchedKeysInDb), which
    * the listener's "everything changed" cannot say once the keys are gone.
    */
-  flushListener: ((existed: (key: string) => boolean) => void) | null = null;
+  flushListener: ((existed: (key: string) => boolean, db: number) => void) | null = null;
 
-  /** Deletes every key. */
-  flush(): void {
-    this.flushListener?.((key) => this.data.has(key));
+  /**
+   * FLUSHALL: empties every database, told to the listeners as one change of every key of every
+   * database (db -1), as Redis signals one flush (one invalidation for client tracking).
+   */
+  flushAll(): void {
+    const home = this.dbIndex;
+    for (let i = this.databases.length - 1; i >= 0; i--) {
+      this.select(i);
+      this.flush(false);
+    }
+    this.select(home);
+    if (this.listener !== null) {
+      this.touched.push(null);
+      this.touchedDbs.push(-1);
+    }
+    if (this.readyListener !== null) {
+      this.signalled.push(null);
+      this.signalledDbs.push(-1);
+    }
+  }
+
+  /**
+   * Deletes every key of the selected database (FLUSHDB), told to the listeners unless `report`
+   * is false (flushAll tells them once).
+   */
+  flush(report = true): void {
+    this.flushListener?.((key) => this.data.has(key), this.dbIndex);
     for (const hook of this.hooks) for (const key of this.data.keys()) hook.preserve(key);
+    this.usedBytes = this.totalKeys() === this.data.size ? 0 : this.usedBytes - this.#bytesOf();
     this.data.clear();
     this.expires.clear();
     this.lru?.clear();
     this.lfu?.clear();
     this.rawStrings.clear();
-    this.usedBytes = 0;
-    if (this.listener !== null) this.touched.push(null);
+    if (!report) return;
+    if (this.listener !== null) {
+      this.touched.push(null);
+      this.touchedDbs.push(this.dbIndex);
+    }
     this.signalReady(null);
+  }
+
+  /** What the selected database's keys add to usedBytes (entryBytes summed). */
+  #bytesOf(): number {
+    let bytes = this.expires.size * EXPIRE_OVERHEAD_BYTES;
+    for (const [key, value] of this.data) {
+      bytes += this.keyOverheadBytes + key.length + valueBytes(value);
+    }
+    return bytes;
   }
 
   /**
@@ -474,36 +666,36 @@ export class Keyspace {
    */
   flushTouched(): void {
     const signalled = this.signalled;
-    if (signalled.length === 1) this.readyListener?.(signalled.pop() as string | null);
-    else if (signalled.length !== 0) {
+    const signalledDbs = this.signalledDbs;
+    if (signalled.length === 1) {
+      this.readyListener?.(signalled.pop() as string | null, signalledDbs.pop() as number);
+    } else if (signalled.length !== 0) {
       const keys = signalled.slice();
+      const dbs = signalledDbs.slice();
       signalled.length = 0;
-      let previous: string | null | undefined = undefined;
-      for (const key of keys) {
-        if (key !== previous) this.readyListener?.(key);
-        previous = key;
-      }
+      signalledDbs.length = 0;
+      tellEach(keys, dbs, (key, db) => this.readyListener?.(key, db));
     }
     const listener = this.listener;
     const touched = this.touched;
+    const touchedDbs = this.touchedDbs;
     if (touched.length === 0) return;
     if (listener === null) {
       touched.length = 0;
+      touchedDbs.length = 0;
       return;
     }
     if (touched.length === 1) {
       // The common case (one key per write) without copying the list.
-      listener(touched.pop() as string | null);
+      listener(touched.pop() as string | null, touchedDbs.pop() as number);
       return;
     }
     // Copy first: a listener may run commands, which touch keys again.
     const keys = touched.slice();
+    const dbs = touchedDbs.slice();
     touched.length = 0;
-    let previous: string | null | undefined = undefined;
-    for (const key of keys) {
-      if (key !== previous) listener(key);
-      previous = key;
-    }
+    touchedDbs.length = 0;
+    tellEach(keys, dbs, listener);
   }
 
   private removeRaw(key: string, old: Value): void {
@@ -520,3 +712,19 @@ export class Keyspace {
 }
 
 function noNotifier(): void {}
+
+/** Calls `fn` for each key with its database, once for a run of the same key in the same one. */
+function tellEach(
+  keys: (string | null)[],
+  dbs: number[],
+  fn: (key: string | null, db: number) => void,
+): void {
+  let previous: string | null | undefined = undefined;
+  let previousDb = -1;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key !== previous || dbs[i] !== previousDb) fn(key, dbs[i]);
+    previous = key;
+    previousDb = dbs[i];
+  }
+}

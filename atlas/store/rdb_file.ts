@@ -7,7 +7,7 @@
  *   "REDIS0010"
  *   AUX redis-ver, redis-bits, ctime, used-mem, [repl-stream-db, repl-id, repl-offset], aof-base
  *   FUNCTION2 <library code>                     one per library (the "functions" store section)
- *   SELECTDB 0, RESIZEDB <keys> <keys with TTL>  only when there is a key, as Redis skips empty dbs
+ *   SELECTDB <db>, RESIZEDB <keys> <keys with TTL>  per database with keys, as Redis skips empty ones
  *   [EXPIRETIME_MS <u64 LE>] <type> <key> <value> per key
  *   EOF, CRC-64 (u64 LE) of every byte before it
  *
@@ -22,7 +22,7 @@ import type { EncodingLimits, Value } from "./keyspace.ts";
 import { encodeRdbValue } from "./rdb_encode.ts";
 import { RDB_VERSION } from "./rdb_types.ts";
 import { millisecondTime, rdbLength, rdbSavedString, withLzfLimit } from "./rdb_writer.ts";
-import { TAG_SECTION } from "./serialize.ts";
+import { TAG_DATABASE, TAG_SECTION } from "./serialize.ts";
 import type { SnapshotEntry } from "./snapshot_view.ts";
 
 /** The opcodes of an RDB file (Redis 7.0's numbering). */
@@ -118,14 +118,14 @@ export class RdbFileEncoder {
       this.#section(entry.key, payload);
       return;
     }
-    if (!this.#dbSelected) {
-      this.#dbSelected = true;
-      this.#push(
-        String.fromCharCode(RDB_OPCODE_SELECTDB) + rdbLength(0) +
-          String.fromCharCode(RDB_OPCODE_RESIZEDB) + rdbLength(this.#header.keys) +
-          rdbLength(this.#header.expires),
-      );
+    if (payload[0] === TAG_DATABASE) {
+      // Another database's keys follow (Store.snapshotView); the marker holds its sizes.
+      const [keys, expires] = payload.slice(1).split(",").map(Number);
+      this.#selectDb(Number(entry.key), keys, expires);
+      return;
     }
+    // Database 0's keys come first, unmarked: its RESIZEDB hint is the whole view's.
+    if (!this.#dbSelected) this.#selectDb(0, this.#header.keys, this.#header.expires);
     let head = "";
     if (entry.expireAtMs !== null) {
       head = String.fromCharCode(RDB_OPCODE_EXPIRETIME_MS) + millisecondTime(entry.expireAtMs);
@@ -134,6 +134,14 @@ export class RdbFileEncoder {
     // The value as it is: a large one is not copied into a bigger string here.
     this.#push(payload.length === 1 ? "" : payload.slice(1));
     this.keys++;
+  }
+
+  #selectDb(index: number, keys: number, expires: number): void {
+    this.#dbSelected = true;
+    this.#push(
+      String.fromCharCode(RDB_OPCODE_SELECTDB) + rdbLength(index) +
+        String.fromCharCode(RDB_OPCODE_RESIZEDB) + rdbLength(keys) + rdbLength(expires),
+    );
   }
 
   #section(name: string, payload: string): void {

@@ -25,6 +25,11 @@ const TAG_STREAM = "\x05";
  * Snapshots without such entries (older ones) load as before.
  */
 export const TAG_SECTION = "\x7f";
+/**
+ * A snapshot entry that is no value: the entries after it belong to the database its key names
+ * (Store.snapshotView; entries before the first belong to database 0).
+ */
+export const TAG_DATABASE = "\x7e";
 
 export function varint(n: number): string {
   let out = "";

@@ -6,8 +6,8 @@
  * the payloads of keys changed before their turn. Values are written by the view's encoder
  * (serializeValue for snapshots; the RDB object encoding for `redis-cli --rdb`, rdb_file.ts).
  */
-import type { ChangeHook, Keyspace, Value } from "./keyspace.ts";
-import { serializeValue } from "./serialize.ts";
+import type { ChangeHook, Database, Value } from "./keyspace.ts";
+import { serializeValue, TAG_DATABASE } from "./serialize.ts";
 
 export interface SnapshotEntry {
   key: string;
@@ -49,7 +49,7 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
   #sections: SnapshotEntry[];
 
   constructor(
-    private readonly ks: Keyspace,
+    private readonly ks: Pick<Database, "data" | "expires">,
     private readonly onClose: (v: KeyspaceView) => void,
     sections: SnapshotEntry[] = [],
     private readonly encode: ValueEncoder = serializeValue,
@@ -131,5 +131,72 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
     return typeof value === "string" && this.encode === serializeValue
       ? { key, payload, expireAtMs, stringValue: value }
       : { key, payload, expireAtMs };
+  }
+}
+
+/**
+ * A view of every database: database 0's entries (and the store's sections) first, then, for each
+ * other database that held keys at open, a TAG_DATABASE entry (key: its index) and its entries.
+ * With one database in use this is exactly that database's view, so single-database snapshots
+ * keep their format.
+ */
+export class DatabasesView implements SnapshotView {
+  readonly keysAtOpen: number;
+  readonly expiresAtOpen: number;
+  #at = 0;
+  #markerDue = false;
+
+  /** `views[i]`: database i's view, or null when it was empty at open (never for 0). */
+  constructor(private readonly views: (KeyspaceView | null)[]) {
+    let keys = 0;
+    let expires = 0;
+    for (const view of views) {
+      keys += view?.keysAtOpen ?? 0;
+      expires += view?.expiresAtOpen ?? 0;
+    }
+    this.keysAtOpen = keys;
+    this.expiresAtOpen = expires;
+  }
+
+  next(): SnapshotEntry | null {
+    const views = this.views;
+    while (this.#at < views.length) {
+      const view = views[this.#at];
+      if (view === null) {
+        this.#at++;
+        this.#markerDue = true;
+        continue;
+      }
+      if (this.#markerDue) {
+        this.#markerDue = false;
+        // The database's sizes ride along for an RDB file's RESIZEDB (a loader reads the tag only).
+        const payload = `${TAG_DATABASE}${view.keysAtOpen},${view.expiresAtOpen}`;
+        return { key: String(this.#at), payload, expireAtMs: null };
+      }
+      const entry = view.next();
+      if (entry !== null) return entry;
+      this.#at++;
+      this.#markerDue = true;
+    }
+    return null;
+  }
+
+  nextBatch(max: number): SnapshotEntry[] {
+    const out: SnapshotEntry[] = [];
+    while (out.length < max) {
+      const entry = this.next();
+      if (entry === null) break;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<SnapshotEntry> {
+    for (let e = this.next(); e !== null; e = this.next()) yield e;
+  }
+
+  close(): void {
+    for (const view of this.views) view?.close();
+    this.#at = this.views.length;
   }
 }

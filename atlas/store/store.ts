@@ -14,25 +14,32 @@ import {
   policyTracksLfu,
   policyTracksLru,
 } from "./evict.ts";
-import { activeExpire, type ExpireBudget, ExpireCursor } from "./expire.ts";
+import { activeExpire, type ExpireBudget } from "./expire.ts";
 import type { LfuSettings } from "./lfu.ts";
 import {
   type EncodingLimits,
   type ExecContext,
   Keyspace,
   type ProcessMemory,
+  selectForm,
   type ServerMemory,
 } from "./keyspace.ts";
 import { error, type Reply } from "./reply.ts";
-import { deserializeValue, serializeValue, TAG_SECTION } from "./serialize.ts";
+import { deserializeValue, serializeValue, TAG_DATABASE, TAG_SECTION } from "./serialize.ts";
 import { rdbFileObject } from "./rdb_file.ts";
-import { KeyspaceView, type SnapshotEntry, type SnapshotView } from "./snapshot_view.ts";
+import {
+  DatabasesView,
+  KeyspaceView,
+  type SnapshotEntry,
+  type SnapshotView,
+} from "./snapshot_view.ts";
 
 /** See Store.scriptCommandHook. */
 export interface ScriptCommandHook {
   /** Whether the calls are to be timed (read at each call). */
   readonly timed: boolean;
-  ran(argv: readonly string[], us: number, reply: Reply): void;
+  /** `db`: the database the script had selected when it ran the command. */
+  ran(argv: readonly string[], us: number, reply: Reply, db: number): void;
 }
 
 /** A command as a script's call sees it: Redis's arity and flags (ScriptServerHook.lookup). */
@@ -95,6 +102,8 @@ export interface StoreOptions {
    * store does no I/O itself. Absent: those report the process's figures as 0.
    */
   processMemory: () => ProcessMemory;
+  /** Numbered databases (SELECT 0 to databases - 1; Redis's `databases`). Default 1. */
+  databases: number;
 }
 
 export interface StoreStats {
@@ -113,6 +122,27 @@ export interface StoreStats {
   keyspaceMisses: number;
 }
 
+/**
+ * How many databases a snapshot's entries need (1 + the highest index of their TAG_DATABASE
+ * entries; 1 without any), so a loader can make a store that holds them.
+ */
+export function databasesHeldBy(entries: Iterable<{ key: string; payload: string }>): number {
+  let count = 1;
+  for (const e of entries) {
+    if (e.payload[0] === TAG_DATABASE) count = Math.max(count, Number(e.key) + 1);
+  }
+  return count;
+}
+
+/** One non-empty database's figures (INFO keyspace's `dbN:` line). */
+export interface DatabaseStats {
+  index: number;
+  keys: number;
+  volatileKeys: number;
+  /** Estimated average remaining TTL of its volatile keys, ms (0: none, or not sampled yet). */
+  avgTtlMs: number;
+}
+
 interface Entry {
   readonly spec: CommandSpec;
   readonly builtin: BuiltinHandler | null;
@@ -124,6 +154,14 @@ interface Entry {
 
 const NO_RANDOM: ExecContext = { nowMs: 0, random: () => 0 };
 
+/** The keyspace's per-command state, saved around work done outside execute(). */
+interface Saved {
+  log: string[][] | null;
+  ctx: ExecContext;
+  writing: boolean;
+  logDb: number;
+}
+
 export class Store {
   readonly limits: AtlasLimits;
   readonly #ks: Keyspace;
@@ -132,8 +170,14 @@ export class Store {
   /** The last command's name as sent and its entry (see execute). */
   #lastName = "";
   #lastEntry: Entry | undefined = undefined;
-  readonly #expireCursor = new ExpireCursor();
-  #evictor: Evictor;
+  /** One per database: each walks its own keys. */
+  #evictors: Evictor[];
+  /** The database the next eviction starts looking at (they take turns, see #evict). */
+  #evictDb = 0;
+  /** The database active expiry starts its next cycle at (Redis's current_db). */
+  #expireDb = 0;
+  /** The database restoreValue loads into (a snapshot's TAG_DATABASE entries move it). */
+  #restoreDb = 0;
   #maxmemoryBytes: number;
   #policy: EvictionPolicy;
   #depth = 0;
@@ -148,10 +192,10 @@ export class Store {
 
   constructor(options: Partial<StoreOptions> = {}) {
     this.limits = resolveLimits(options.limits);
-    this.#ks = new Keyspace(this.limits);
+    this.#ks = new Keyspace(this.limits, options.databases ?? 1);
     this.#maxmemoryBytes = 0;
     this.#policy = "noeviction";
-    this.#evictor = new Evictor(this.#policy, this.#expireCursor);
+    this.#evictors = this.#newEvictors();
     this.setMaxmemory(options.maxmemoryBytes ?? 0, options.maxmemoryPolicy ?? "noeviction");
     this.#ks.readsHideExpired = options.readsHideExpired === true;
     this.#ks.processMemory = options.processMemory ?? null;
@@ -174,7 +218,7 @@ export class Store {
     this.#maxmemoryBytes = bytes;
     if (policy !== this.#policy) {
       this.#policy = policy;
-      this.#evictor = new Evictor(policy, this.#expireCursor);
+      this.#evictors = this.#newEvictors();
     }
     // Off before on: both kinds of bookkeeping count the same per-key overhead.
     const lru = bytes > 0 && policyTracksLru(policy);
@@ -183,6 +227,15 @@ export class Store {
     if (!lfu) this.#ks.setLfuTracking(false, nowMs);
     if (lru) this.#ks.setLruTracking(true, nowMs);
     if (lfu) this.#ks.setLfuTracking(true, nowMs);
+  }
+
+  #newEvictors(): Evictor[] {
+    return this.#ks.databases.map((db) => new Evictor(this.#policy, db.expireCursor));
+  }
+
+  /** How many numbered databases there are (SELECT's range). */
+  get databases(): number {
+    return this.#ks.databases.length;
   }
 
   /** The OBJECT ENCODING thresholds; CONFIG SET changes the fields in place. */
@@ -222,6 +275,18 @@ export class Store {
     const savedLog = ks.log;
     const savedCtx = ks.ctx;
     const savedWriting = ks.writing;
+    const savedDb = ks.dbIndex;
+    const savedLogDb = ks.logDb;
+    const db = ctx.db ?? 0;
+    if (db !== savedDb) {
+      if (db < 0 || db >= ks.databases.length || !Number.isInteger(db)) {
+        return { reply: error("ERR DB index is out of range"), log: null };
+      }
+      ks.select(db);
+    }
+    // Every log starts at database 0: a command of another one logs a SELECT first (emit), so an
+    // AOF record replays on its own.
+    ks.logDb = 0;
     ks.log = null;
     ks.ctx = ctx;
     ks.nowMs = ctx.nowMs;
@@ -232,10 +297,15 @@ export class Store {
     let log: string[][] | null;
     try {
       reply = this.#run(entry, argv, ctx);
-      log = ks.log;
+      log = ks.log as string[][] | null; // (set by the handler: not the null assigned above)
+      // A nested command's log (a script's, a module's) goes back to database 0 at its end, so
+      // the caller can append it as it is (Keyspace.emitLog).
+      if (log !== null && this.#depth > 1 && ks.logDb !== 0) log.push(selectForm(0));
     } finally {
       // Restored even when a handler throws (a programmer error), so the store stays usable.
       this.#depth--;
+      if (ks.dbIndex !== savedDb) ks.select(savedDb);
+      ks.logDb = savedLogDb;
       ks.log = savedLog;
       ks.ctx = savedCtx;
       ks.nowMs = savedCtx.nowMs;
@@ -254,14 +324,44 @@ export class Store {
       const bad = this.#checkLimits(entry, argv);
       if (bad !== null) return bad;
       if (this.#maxmemoryBytes > 0 && !this.#ks.replaying) {
-        const fits = this.#evictor.evict(this.#ks, this.#maxmemoryBytes);
+        const fits = this.#evict();
         if (!fits && entry.denyoom) return ERR_OOM;
       }
     }
     if (entry.builtin !== null) return entry.builtin(this.#ks, argv);
     const result = (entry.external as CommandHandler)(this, argv, ctx);
-    if (result.log !== null) { for (const form of result.log) this.#ks.emit(form); }
+    if (result.log !== null) this.#ks.emitLog(result.log);
     return result.reply;
+  }
+
+  /**
+   * Evicts until used memory fits maxmemory; false when it cannot. With several databases holding
+   * keys they take turns victim by victim (Redis samples every database into one pool: the same
+   * spread, less exact on which database's key is the best victim).
+   */
+  #evict(): boolean {
+    const ks = this.#ks;
+    const dbs = ks.databases;
+    const home = ks.dbIndex;
+    if (dbs.length === 1) return this.#evictors[0].evict(ks, this.#maxmemoryBytes);
+    let fits = ks.usedBytes <= this.#maxmemoryBytes;
+    for (
+      let idle = 0;
+      !fits && idle < dbs.length;
+      this.#evictDb = (this.#evictDb + 1) % dbs.length
+    ) {
+      const index = this.#evictDb;
+      if (dbs[index].data.size === 0) {
+        idle++;
+        continue;
+      }
+      ks.select(index);
+      const before = ks.evictedKeysTotal;
+      fits = this.#evictors[index].evict(ks, this.#maxmemoryBytes, 1);
+      idle = ks.evictedKeysTotal === before ? idle + 1 : 0;
+    }
+    if (ks.dbIndex !== home) ks.select(home);
+    return fits;
   }
 
   #checkLimits(entry: Entry, argv: string[]): Reply | null {
@@ -274,7 +374,7 @@ export class Store {
       if (argv[i].length > limits.keyBytesMax) {
         return error(`ERR key exceeds the limit of ${limits.keyBytesMax} bytes (keyBytesMax)`);
       }
-      if (entry.denyoom && this.#ks.data.size >= limits.keysMax && !this.#ks.data.has(argv[i])) {
+      if (entry.denyoom && this.#ks.totalKeys() >= limits.keysMax && !this.#ks.data.has(argv[i])) {
         keyCreation = true;
       }
     }
@@ -346,16 +446,40 @@ export class Store {
   } {
     const ks = this.#ks;
     const saved = this.#enter(ctx);
-    const expired = activeExpire(ks, this.#expireCursor, budget);
+    const home = ks.dbIndex;
+    const dbs = ks.databases;
+    let expired = 0;
+    if (dbs.length === 1) expired = activeExpire(ks, ks.db.expireCursor, budget);
+    else {
+      // Like Redis's activeExpireCycle over its databases: each gets its share of the keys, the
+      // next cycle starts where this one stopped.
+      const keysMax = budget.keysMax ?? 2000;
+      let left = keysMax;
+      for (let n = 0; n < dbs.length && left > 0; n++) {
+        const index = this.#expireDb;
+        this.#expireDb = (index + 1) % dbs.length;
+        if (dbs[index].expires.size === 0) {
+          dbs[index].avgTtlMs = 0;
+          continue;
+        }
+        ks.select(index);
+        const share = Math.max(1, Math.min(left, Math.ceil(keysMax / dbs.length)));
+        expired += activeExpire(ks, ks.db.expireCursor, { ...budget, keysMax: share });
+        left -= share;
+        if (budget.timeUp?.() === true) break;
+      }
+      if (ks.dbIndex !== home) ks.select(home);
+    }
     const log = ks.log ?? [];
     this.#leave(saved);
     return { expired, log };
   }
 
-  #enter(ctx: ExecContext): { log: string[][] | null; ctx: ExecContext; writing: boolean } {
+  #enter(ctx: ExecContext): Saved {
     const ks = this.#ks;
-    const saved = { log: ks.log, ctx: ks.ctx, writing: ks.writing };
+    const saved = { log: ks.log, ctx: ks.ctx, writing: ks.writing, logDb: ks.logDb };
     ks.writing = true; // active expiry deletes; restore writes
+    ks.logDb = 0;
     ks.log = null;
     ks.ctx = ctx;
     ks.nowMs = ctx.nowMs;
@@ -363,9 +487,10 @@ export class Store {
     return saved;
   }
 
-  #leave(saved: { log: string[][] | null; ctx: ExecContext; writing: boolean }): void {
+  #leave(saved: Saved): void {
     const ks = this.#ks;
     ks.writing = saved.writing;
+    ks.logDb = saved.logDb;
     ks.log = saved.log;
     ks.ctx = saved.ctx;
     ks.nowMs = saved.ctx.nowMs;
@@ -382,14 +507,14 @@ export class Store {
   }
 
   /** Called before FLUSHALL / FLUSHDB empty the keyspace, with a test of the keys present then. */
-  setFlushListener(fn: ((existed: (key: string) => boolean) => void) | null): void {
+  setFlushListener(fn: ((existed: (key: string) => boolean, db: number) => void) | null): void {
     this.#ks.flushListener = fn;
   }
 
   /** Called after every key change (incl. expiry/eviction deletes); null key = everything. */
-  setModificationListener(fn: ((key: string | null) => void) | null): void {
+  setModificationListener(fn: ((key: string | null, db: number) => void) | null): void {
     this.#ks.listener = fn;
-    if (fn === null) this.#ks.touched.length = 0;
+    if (fn === null) this.#ks.untouch(0);
   }
 
   /**
@@ -416,24 +541,30 @@ export class Store {
    * signalKeyAsReady does: a key created, replaced or deleted (null: a flush), XADD, XGROUP
    * DESTROY. Narrower than the modification listener (XSETID, XGROUP CREATE... are not signals).
    */
-  setReadyListener(fn: ((key: string | null) => void) | null): void {
+  setReadyListener(fn: ((key: string | null, db: number) => void) | null): void {
     this.#ks.readyListener = fn;
-    if (fn === null) this.#ks.signalled.length = 0;
+    if (fn === null) {
+      this.#ks.signalled.length = 0;
+      this.#ks.signalledDbs.length = 0;
+    }
   }
 
   /**
    * Keyspace events (notify.ts): `fn` receives each event of a class in `flags` while a command
    * runs, in Redis's order. flags 0 or fn null turns them off (the default).
    */
-  setKeyspaceEventListener(flags: number, fn: ((event: string, key: string) => void) | null): void {
+  setKeyspaceEventListener(
+    flags: number,
+    fn: ((event: string, key: string, db: number) => void) | null,
+  ): void {
     const ks = this.#ks;
     ks.notifyFlags = fn === null ? 0 : flags;
     ks.notifier = fn ?? (() => {});
   }
 
   /** The key's value as a binary payload (type + data), or null when absent. No expiry check. */
-  dumpValue(key: string): string | null {
-    const value = this.#ks.data.get(key);
+  dumpValue(key: string, db = 0): string | null {
+    const value = this.#ks.databases[db]?.data.get(key);
     return value === undefined ? null : serializeValue(value);
   }
 
@@ -445,8 +576,18 @@ export class Store {
       else section.load(payload.slice(1));
       return;
     }
+    if (payload[0] === TAG_DATABASE) {
+      const index = Number(key);
+      if (!Number.isInteger(index) || index < 0 || index >= this.#ks.databases.length) {
+        throw new RangeError(
+          `The data holds database ${key}; this store has ${this.#ks.databases.length} (databases)`,
+        );
+      }
+      this.#restoreDb = index;
+      return;
+    }
     // No #enter/#leave: nothing here logs or reads the clock, and loading runs this per key.
-    const ks = this.#ks;
+    const ks = this.#restoreKeyspace();
     ks.setValue(key, deserializeValue(payload));
     if (expireAtMs !== null) ks.setExpire(key, expireAtMs);
     if (this.#depth === 0 && (ks.touched.length !== 0 || ks.signalled.length !== 0)) {
@@ -459,7 +600,7 @@ export class Store {
    * loading): no payload to decode, no copy. Same effect as restoreValue with its dump.
    */
   restoreString(key: string, value: string, expireAtMs: number | null): void {
-    const ks = this.#ks;
+    const ks = this.#restoreKeyspace();
     ks.setValue(key, value);
     if (expireAtMs !== null) ks.setExpire(key, expireAtMs);
     if (this.#depth === 0 && (ks.touched.length !== 0 || ks.signalled.length !== 0)) {
@@ -467,9 +608,16 @@ export class Store {
     }
   }
 
+  /** The keyspace with the database restoreValue loads into selected. */
+  #restoreKeyspace(): Keyspace {
+    const ks = this.#ks;
+    if (ks.dbIndex !== this.#restoreDb) ks.select(this.#restoreDb);
+    return ks;
+  }
+
   /** The deadline of a key (ms since epoch), or null. */
-  expireAtMs(key: string): number | null {
-    return this.#ks.expires.get(key) ?? null;
+  expireAtMs(key: string, db = 0): number | null {
+    return this.#ks.databases[db]?.expires.get(key) ?? null;
   }
 
   /**
@@ -479,36 +627,56 @@ export class Store {
    */
   snapshotView(format: "atlas" | "rdb" = "atlas"): SnapshotView {
     const ks = this.#ks;
-    if (ks.hooks.length >= this.limits.snapshotViewsMax) {
+    if (ks.db.hooks.length >= this.limits.snapshotViewsMax) {
       throw new Error(
         `Too many open snapshot views (snapshotViewsMax ${this.limits.snapshotViewsMax})`,
       );
     }
-    const view = new KeyspaceView(
-      ks,
-      (v) => {
-        const i = ks.hooks.indexOf(v);
-        if (i >= 0) ks.hooks.splice(i, 1);
-      },
-      this.#sectionEntries(),
-      format === "rdb" ? (v) => rdbFileObject(v, ks.encoding) : undefined,
-    );
-    ks.hooks.push(view);
-    return view;
+    const encode = format === "rdb"
+      ? (v: Parameters<typeof rdbFileObject>[0]) => rdbFileObject(v, ks.encoding)
+      : undefined;
+    // Database 0 first and without a marker: a single-database snapshot is what it always was.
+    const views = ks.databases.map((db, index) => {
+      if (index !== 0 && db.data.size === 0) return null;
+      const view = new KeyspaceView(
+        db,
+        (v) => {
+          const i = db.hooks.indexOf(v);
+          if (i >= 0) db.hooks.splice(i, 1);
+        },
+        index === 0 ? this.#sectionEntries() : [],
+        encode,
+      );
+      db.hooks.push(view);
+      return view;
+    });
+    return new DatabasesView(views);
+  }
+
+  /** Each non-empty database's figures, by index (INFO keyspace). */
+  databaseStats(): DatabaseStats[] {
+    const out: DatabaseStats[] = [];
+    this.#ks.databases.forEach((db, index) => {
+      if (db.data.size === 0) return;
+      const volatileKeys = db.expires.size;
+      const avgTtlMs = volatileKeys === 0 ? 0 : Math.round(db.avgTtlMs);
+      out.push({ index, keys: db.data.size, volatileKeys, avgTtlMs });
+    });
+    return out;
   }
 
   get stats(): StoreStats {
     const ks = this.#ks;
     return {
-      keys: ks.data.size,
-      volatileKeys: ks.expires.size,
+      keys: ks.totalKeys(),
+      volatileKeys: ks.totalVolatileKeys(),
       expiredKeysTotal: ks.expiredKeysTotal,
       evictedKeysTotal: ks.evictedKeysTotal,
       usedMemoryBytes: ks.usedBytes,
       maxmemoryBytes: this.#maxmemoryBytes,
       maxmemoryPolicy: this.#policy,
       commandsTotal: this.#commandsTotal,
-      avgTtlMs: ks.expires.size === 0 ? 0 : Math.round(ks.avgTtlMs),
+      avgTtlMs: ks.databases[0].expires.size === 0 ? 0 : Math.round(ks.databases[0].avgTtlMs),
       keyspaceHits: ks.keyspaceHits,
       keyspaceMisses: ks.keyspaceMisses,
     };
@@ -529,7 +697,8 @@ export class Store {
    */
   flushAll(): void {
     const saved = this.#enter(NO_RANDOM);
-    this.#ks.flush();
+    this.#ks.flushAll();
+    this.#restoreDb = 0;
     this.#leave(saved);
     for (const section of this.#sections.values()) section.reset();
     this.#pendingSections.clear();

@@ -73,7 +73,7 @@ export function touchConsumer(
  * blocked readers instead, through signalReady.)
  */
 export function unsignalled(ks: Keyspace, mark: number): void {
-  ks.touched.length = mark;
+  ks.untouch(mark);
 }
 
 function noGroup(key: string, group: string): Reply {

@@ -238,7 +238,7 @@ function zadd(ks: Keyspace, argv: string[]): Reply {
   }
   ks.endMutation(key, z, before);
   // Nothing added or moved: Redis does not signal the key (a WATCH holds, no invalidation).
-  if (added + updated === 0) ks.touched.length = touched;
+  if (added + updated === 0) ks.untouch(touched);
   if (added + updated > 0) ks.notify(EventClass.ZSet, f.incr ? "zincr" : "zadd", key);
   if (nanError) return error("ERR resulting score is not a number (NaN)");
   if (added + updated > 0) ks.emit(argv);

@@ -3,7 +3,7 @@
  * anything is written), then loaded into an ATLAS engine and made durable with a snapshot — or,
  * for a new Raft cluster member, written as the Raft snapshot it starts from.
  */
-import { AtlasEngine, Store } from "../../atlas/mod.ts";
+import { AtlasEngine, databasesHeldBy, Store } from "../../atlas/mod.ts";
 import { seedRaftStorage } from "../cluster/mod.ts";
 import { ConflictError } from "../errors/app_error.ts";
 import { type BackupEntry, type BackupMeta, decodeBackup } from "./format.ts";
@@ -35,7 +35,13 @@ export async function restoreToDataDir(bytes: Uint8Array, dataDir: string): Prom
       `Refusing to restore into ${dataDir}: it is not empty (restore seeds a new node)`,
     );
   }
-  const engine = await AtlasEngine.open({ dataDir, fsync: "every", activeExpireHz: 0 });
+  const engine = await AtlasEngine.open({
+    dataDir,
+    fsync: "every",
+    activeExpireHz: 0,
+    // Room for every database the backup holds (the node's own `databases` must allow them).
+    store: { databases: Math.max(16, databasesHeldBy(entries)) },
+  });
   try {
     load(engine.store, entries);
     await engine.snapshot();

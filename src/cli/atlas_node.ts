@@ -67,7 +67,11 @@ export async function startAtlasNode(
         },
         onExpireCycle: (seconds) => server?.latencyEvent("expire-cycle", seconds * 1000),
       },
-      store: { maxmemoryBytes: atlas.maxmemory, maxmemoryPolicy: atlas.maxmemory_policy },
+      store: {
+        maxmemoryBytes: atlas.maxmemory,
+        maxmemoryPolicy: atlas.maxmemory_policy,
+        databases: atlas.databases,
+      },
       // Module commands must exist before recovery replays the AOF, which holds them.
       extend: (store) => {
         for (const register of options.modules ?? []) register(store);

@@ -147,6 +147,7 @@ async function carryStandaloneData(
         for (const register of modules) register(store);
       },
       aofLoadTruncated: atlas.aof_load_truncated,
+      databases: atlas.databases,
       logger: daemon.logger.child("atlas"),
     });
   } catch (error) {

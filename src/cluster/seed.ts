@@ -101,6 +101,8 @@ export interface FoundFromStandaloneOptions {
   extend: (store: Store) => void;
   /** Cut a torn final AOF record (atlas.aof_load_truncated), as the standalone node would. */
   aofLoadTruncated: boolean;
+  /** The standalone node's `databases` (atlas.databases; default 16). */
+  databases?: number;
   logger: AtlasLogger;
 }
 
@@ -130,10 +132,20 @@ export async function foundFromStandaloneData(
     snapshotIntervalMs: 0,
     logger,
     extend: options.extend,
+    store: { databases: options.databases ?? 16 },
   });
   try {
     const keys = engine.store.stats.keys;
     if (keys === 0) return null;
+    const others = engine.store.databaseStats().filter((db) => db.index !== 0);
+    if (others.length > 0) {
+      throw new StandaloneDataError(
+        `${dataDir} holds keys in database${others.length > 1 ? "s" : ""} ${
+          others.map((db) => `${db.index} (${db.keys} keys)`).join(", ")
+        }; a Raft cluster serves database 0 alone (as Redis Cluster does). Move them into ` +
+          `database 0 first (MOVE, or COPY ... DB 0 on the standalone node), then start again.`,
+      );
+    }
     if (peerIds.length > 0) {
       throw new StandaloneDataError(
         `${dataDir} holds the data set of a standalone node (${keys} keys in ${

@@ -58,6 +58,11 @@ export const atlasSchema = z.object({
   requirepass: z.string().default(""),
   protected_mode: z.boolean().default(true),
   maxclients: z.number().int().min(1).default(10_000),
+  /**
+   * Redis's `databases`: SELECT 0 to databases - 1 (standalone only: a Raft cluster, like Redis
+   * Cluster, serves database 0 alone).
+   */
+  databases: z.number().int().min(1).max(10_000).default(16),
   /** Redis's `timeout`: close a RESP client idle this many seconds (0 = never). */
   timeout: z.number().int().min(0).max(2_147_483_647).default(0),
   /** Redis's notify-keyspace-events letters (e.g. "KEA"); "" = no keyspace notifications. */

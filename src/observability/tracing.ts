@@ -103,19 +103,19 @@ export class TracingExecutor implements CommandExecutor {
     if (inner.barrier) this.barrier = () => inner.barrier!();
   }
 
-  execute(argv: string[]): Reply | Promise<Reply> {
+  execute(argv: string[], db?: number): Reply | Promise<Reply> {
     const name = argv[0];
     // Cheap test first: the hot path pays one length comparison per command.
     if (
       name.length !== TRACE_COMMAND.length || name.toLowerCase() !== TRACE_COMMAND ||
       argv.length < 3
     ) {
-      return this.inner.execute(argv);
+      return this.inner.execute(argv, db);
     }
     return withRemoteParent(
       argv[1],
       `atlas ${argv[2].toUpperCase()}`,
-      () => this.inner.execute(argv.slice(2)),
+      () => this.inner.execute(argv.slice(2), db),
     );
   }
 
