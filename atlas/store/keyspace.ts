@@ -169,6 +169,7 @@ export class Keyspace {
   data: Map<string, Value>;
   expires: Map<string, number>;
   usedBytes = 0;
+  #keyCount = 0;
   nowMs = 0;
   replaying = false;
   /** The running command is a write (its flags say so). */
@@ -182,19 +183,19 @@ export class Keyspace {
   /** Log forms of the running command (and of expiries/evictions it caused). */
   log: string[][] | null = null;
   listener: ((key: string | null, db: number) => void) | null = null;
-  /** Keys changed by the running command, told to the listener when it ends... */
-  readonly touched: (string | null)[] = [];
-  /** ... and the database of each. */
-  readonly touchedDbs: number[] = [];
+  /**
+   * Keys changed by the running command, told to the listener when it ends. A key of a database
+   * other than 0 comes after that database's index (see `mark`), so the common case costs one push.
+   */
+  readonly touched: (string | null | number)[] = [];
   /**
    * Told the keys blocked stream readers must look at again (Redis's signalKeyAsReady): a key
    * created, replaced or deleted (null: every key, a flush), XADD, XGROUP DESTROY. Unlike
    * `listener` (WATCH, tracking), in-place changes that Redis does not signal never reach it.
    */
   readyListener: ((key: string | null, db: number) => void) | null = null;
-  /** Keys signalled by the running command, told to readyListener when it ends, and their databases. */
-  readonly signalled: (string | null)[] = [];
-  readonly signalledDbs: number[] = [];
+  /** Keys signalled by the running command, told to readyListener when it ends (as `touched`). */
+  readonly signalled: (string | null | number)[] = [];
   /** The selected database's snapshot views. */
   hooks: ChangeHook[];
   /**
@@ -340,20 +341,14 @@ export class Keyspace {
     this.select(this.dbIndex);
     // Blocked clients of both look again; client tracking is told nothing (as in Redis).
     if (this.readyListener !== null) {
-      for (const index of [a, b]) {
-        this.signalled.push(null);
-        this.signalledDbs.push(index);
-      }
+      mark(this.signalled, null, a);
+      mark(this.signalled, null, b);
     }
   }
 
-  /** Keys in every database. */
+  /** Keys in every database (kept as keys come and go: writes check it against keysMax). */
   totalKeys(): number {
-    const dbs = this.databases;
-    if (dbs.length === 1) return this.data.size;
-    let n = 0;
-    for (const db of dbs) n += db.data.size;
-    return n;
+    return this.#keyCount;
   }
 
   /** Volatile keys in every database. */
@@ -511,24 +506,17 @@ export class Keyspace {
   /** Must run before any change to `key`: copy-on-write for snapshot views, listener notice. */
   beforeChange(key: string): void {
     if (this.hooks.length !== 0) { for (const hook of this.hooks) hook.preserve(key); }
-    if (this.listener !== null) {
-      this.touched.push(key);
-      this.touchedDbs.push(this.dbIndex);
-    }
+    if (this.listener !== null) mark(this.touched, key, this.dbIndex);
   }
 
   /** Forgets the keys touched after `mark` (a touched.length read before): a change undone. */
   untouch(mark: number): void {
     this.touched.length = mark;
-    this.touchedDbs.length = mark;
   }
 
   /** Signals `key` to blocked stream readers once the running command ends (readyListener). */
   signalReady(key: string | null): void {
-    if (this.readyListener !== null) {
-      this.signalled.push(key);
-      this.signalledDbs.push(this.dbIndex);
-    }
+    if (this.readyListener !== null) mark(this.signalled, key, this.dbIndex);
   }
 
   /** Stores a whole new value (string or a new collection). Clears the TTL unless keepTtl. */
@@ -537,6 +525,7 @@ export class Keyspace {
     this.signalReady(key);
     const old = this.data.get(key);
     if (old === undefined) {
+      this.#keyCount++;
       this.usedBytes += this.keyOverheadBytes + key.length;
       this.lru?.set(key, this.lruClock());
       this.lfu?.set(key, lfuNew(this.nowMs));
@@ -620,14 +609,8 @@ export class Keyspace {
       this.flush(false);
     }
     this.select(home);
-    if (this.listener !== null) {
-      this.touched.push(null);
-      this.touchedDbs.push(-1);
-    }
-    if (this.readyListener !== null) {
-      this.signalled.push(null);
-      this.signalledDbs.push(-1);
-    }
+    if (this.listener !== null) mark(this.touched, null, -1);
+    if (this.readyListener !== null) mark(this.signalled, null, -1);
   }
 
   /**
@@ -637,17 +620,16 @@ export class Keyspace {
   flush(report = true): void {
     this.flushListener?.((key) => this.data.has(key), this.dbIndex);
     for (const hook of this.hooks) for (const key of this.data.keys()) hook.preserve(key);
-    this.usedBytes = this.totalKeys() === this.data.size ? 0 : this.usedBytes - this.#bytesOf();
+    this.#keyCount -= this.data.size;
+    // Nothing left anywhere: exactly 0 (no drift from the estimate's rounding).
+    this.usedBytes = this.#keyCount === 0 ? 0 : this.usedBytes - this.#bytesOf();
     this.data.clear();
     this.expires.clear();
     this.lru?.clear();
     this.lfu?.clear();
     this.rawStrings.clear();
     if (!report) return;
-    if (this.listener !== null) {
-      this.touched.push(null);
-      this.touchedDbs.push(this.dbIndex);
-    }
+    if (this.listener !== null) mark(this.touched, null, this.dbIndex);
     this.signalReady(null);
   }
 
@@ -666,41 +648,35 @@ export class Keyspace {
    */
   flushTouched(): void {
     const signalled = this.signalled;
-    const signalledDbs = this.signalledDbs;
     if (signalled.length === 1) {
-      this.readyListener?.(signalled.pop() as string | null, signalledDbs.pop() as number);
+      this.readyListener?.(signalled.pop() as string | null, 0);
     } else if (signalled.length !== 0) {
       const keys = signalled.slice();
-      const dbs = signalledDbs.slice();
       signalled.length = 0;
-      signalledDbs.length = 0;
-      tellEach(keys, dbs, (key, db) => this.readyListener?.(key, db));
+      tellEach(keys, (key, db) => this.readyListener?.(key, db));
     }
     const listener = this.listener;
     const touched = this.touched;
-    const touchedDbs = this.touchedDbs;
     if (touched.length === 0) return;
     if (listener === null) {
       touched.length = 0;
-      touchedDbs.length = 0;
       return;
     }
     if (touched.length === 1) {
-      // The common case (one key per write) without copying the list.
-      listener(touched.pop() as string | null, touchedDbs.pop() as number);
+      // The common case (one key of database 0 per write) without copying the list.
+      listener(touched.pop() as string | null, 0);
       return;
     }
     // Copy first: a listener may run commands, which touch keys again.
     const keys = touched.slice();
-    const dbs = touchedDbs.slice();
     touched.length = 0;
-    touchedDbs.length = 0;
-    tellEach(keys, dbs, listener);
+    tellEach(keys, listener);
   }
 
   private removeRaw(key: string, old: Value): void {
     this.signalReady(key);
     this.data.delete(key);
+    this.#keyCount--;
     if (this.rawStrings.size !== 0) this.rawStrings.delete(key);
     this.lru?.delete(key);
     this.lfu?.delete(key);
@@ -713,18 +689,31 @@ export class Keyspace {
 
 function noNotifier(): void {}
 
-/** Calls `fn` for each key with its database, once for a run of the same key in the same one. */
+/** Appends `key` of database `db` to a touched / signalled list (its index first unless 0). */
+function mark(list: (string | null | number)[], key: string | null, db: number): void {
+  if (db !== 0) list.push(db);
+  list.push(key);
+}
+
+/**
+ * Calls `fn` for each key of a touched / signalled list with its database, once for a run of the
+ * same key in the same database.
+ */
 function tellEach(
-  keys: (string | null)[],
-  dbs: number[],
+  list: (string | null | number)[],
   fn: (key: string | null, db: number) => void,
 ): void {
   let previous: string | null | undefined = undefined;
-  let previousDb = -1;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (key !== previous || dbs[i] !== previousDb) fn(key, dbs[i]);
-    previous = key;
-    previousDb = dbs[i];
+  let previousDb = 0;
+  let db = 0;
+  for (const item of list) {
+    if (typeof item === "number") {
+      db = item;
+      continue;
+    }
+    if (item !== previous || db !== previousDb) fn(item, db);
+    previous = item;
+    previousDb = db;
+    db = 0;
   }
 }

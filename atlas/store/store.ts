@@ -543,10 +543,7 @@ export class Store {
    */
   setReadyListener(fn: ((key: string | null, db: number) => void) | null): void {
     this.#ks.readyListener = fn;
-    if (fn === null) {
-      this.#ks.signalled.length = 0;
-      this.#ks.signalledDbs.length = 0;
-    }
+    if (fn === null) this.#ks.signalled.length = 0;
   }
 
   /**
