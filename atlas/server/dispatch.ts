@@ -3,6 +3,7 @@
  * RESP2 subscribed mode, MULTI queueing), then the server handler or the executor, with
  * per-command counters.
  */
+import { ERR_OOM } from "../store/errors.ts";
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -76,6 +77,13 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
       flagMultiError(client);
       statsOf(entry, argv).rejectedCalls++;
       return rejected(ctx, error("ERR Command not allowed inside a transaction"));
+    }
+    // Redis refuses to queue while out of memory (a transaction's queue would grow unbounded), so
+    // the EXEC aborts instead of running the block partly (the non-denyoom commands only).
+    if (ctx.store?.outOfMemory?.() === true) {
+      flagMultiError(client);
+      statsOf(entry, argv).rejectedCalls++;
+      return rejected(ctx, ERR_OOM);
     }
     client.multi.push(argv);
     return QUEUED;

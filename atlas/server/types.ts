@@ -135,6 +135,8 @@ export interface StoreHooks {
     readonly keyspaceHits?: number;
     readonly keyspaceMisses?: number;
   };
+  /** Over maxmemory with nothing to evict (Store.outOfMemory): MULTI queues nothing then. */
+  outOfMemory?(): boolean;
   /** Each non-empty database's keys, volatile keys and avg_ttl (INFO keyspace's dbN lines). */
   databaseStats?(): { index: number; keys: number; volatileKeys: number; avgTtlMs: number }[];
   /** CONFIG RESETSTAT: zero the keyspace counters (Store.resetStats). */

@@ -650,6 +650,19 @@ export class Store {
     return new DatabasesView(views);
   }
 
+  /**
+   * Whether memory is over maxmemory with nothing the policy may evict (noeviction, or no key of
+   * the kind it evicts): then Redis refuses what a client queues in MULTI (EXECABORT follows),
+   * not only the denyoom commands a write's own check refuses.
+   */
+  outOfMemory(): boolean {
+    const ks = this.#ks;
+    if (this.#maxmemoryBytes === 0 || ks.usedBytes <= this.#maxmemoryBytes) return false;
+    const policy = this.#policy;
+    if (policy === "noeviction") return true;
+    return policy.startsWith("volatile-") ? ks.totalVolatileKeys() === 0 : ks.totalKeys() === 0;
+  }
+
   /** Each non-empty database's figures, by index (INFO keyspace). */
   databaseStats(): DatabaseStats[] {
     const out: DatabaseStats[] = [];
