@@ -283,7 +283,9 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET list-max-listpack-size 2147483648",
     "CONFIG SET list-max-listpack-size -2147483649",
     "CONFIG SET list-max-listpack-size x",
-    // list-compress-depth: Redis's parse errors; only its default (ATLAS compresses no list).
+    // list-compress-depth: a knob (ATLAS compresses no list node) with Redis's bounds and errors.
+    "CONFIG GET list-compress-depth",
+    "CONFIG SET list-compress-depth 2",
     "CONFIG GET list-compress-depth",
     "CONFIG SET list-compress-depth 0",
     "CONFIG SET list-compress-depth -1",

@@ -148,18 +148,19 @@ const maxmemoryPolicyParam: Param = {
   },
 };
 
-// --- maxmemory-samples / -eviction-tenacity / -clients ---------------------------------------
+// --- tuning knobs: maxmemory-samples / -eviction-tenacity, list-compress-depth; -clients ------
 
 /** Values of the tuning knobs below, per server (CONFIG GET answers what CONFIG SET set). */
 const knobValues = new WeakMap<ServerContext, Map<string, string>>();
 
 /**
- * An integer knob of Redis's eviction (lo..hi, Redis 7.0.15's bounds and default) that ATLAS's
- * evictor has no use for: it scans volatile keys with its own cursor (store/evict.ts) instead
- * of Redis's sampled pool. Kept settable so CONFIG GET maxmemory* and CONFIG SET answer as
- * Redis does for tools that tune them.
+ * An integer tuning knob of Redis's (lo..hi, Redis 7.0.15's bounds and default) that tunes
+ * something ATLAS does otherwise, so no client sees a difference: the eviction samples (its
+ * evictor scans with its own cursor, store/evict.ts), list node compression (it compresses no
+ * list). Kept settable so CONFIG GET and CONFIG SET answer as Redis does for tools, config
+ * scripts and Redis's own tests that tune them.
  */
-function evictionKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param {
+function integerKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param {
   return {
     get: (ctx) => knobValues.get(ctx)?.get(name) ?? dflt,
     check(_ctx, value) {
@@ -175,22 +176,6 @@ function evictionKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param
     },
   };
 }
-
-/**
- * list-compress-depth: ATLAS keeps lists uncompressed, so only Redis's default 0 is accepted;
- * other values, checked first with Redis's texts (an int, 0..INT_MAX), are refused rather than
- * silently ignored.
- */
-const listCompressDepth: Param = {
-  get: () => "0",
-  check(_ctx, value) {
-    const n = parseInteger(value);
-    if (n === null) return ERR_INTEGER;
-    if (n < 0n || n > INT_MAX) return range(0n, INT_MAX);
-    return n === 0n ? null : "ATLAS does not compress list nodes: only 0 is supported";
-  },
-  set: () => null,
-};
 
 /**
  * maxmemory-clients (Redis 7.0's client eviction): ATLAS does not evict clients, so only its
@@ -370,8 +355,8 @@ const NO_BUSY_STATE = "scripts and functions run to completion under an instruct
 export const RUNTIME_PARAMS: Record<string, Param> = {
   maxmemory,
   "maxmemory-policy": maxmemoryPolicyParam,
-  "maxmemory-samples": evictionKnob("maxmemory-samples", 1n, INT_MAX, "5"),
-  "maxmemory-eviction-tenacity": evictionKnob("maxmemory-eviction-tenacity", 0n, 100n, "10"),
+  "maxmemory-samples": integerKnob("maxmemory-samples", 1n, INT_MAX, "5"),
+  "maxmemory-eviction-tenacity": integerKnob("maxmemory-eviction-tenacity", 0n, 100n, "10"),
   "maxmemory-clients": maxmemoryClients,
   "lfu-log-factor": lfuParam("logFactor"),
   "lfu-decay-time": lfuParam("decayTimeMinutes"),
@@ -387,7 +372,7 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "zset-max-ziplist-value": zsetValue,
   "list-max-listpack-size": listSize,
   "list-max-ziplist-size": listSize,
-  "list-compress-depth": listCompressDepth,
+  "list-compress-depth": integerKnob("list-compress-depth", 0n, INT_MAX, "0"),
   "proto-max-bulk-len": protoMaxBulkLen,
   "lua-time-limit": pinned(() => "5000", NO_BUSY_STATE),
   "busy-reply-threshold": pinned(() => "5000", NO_BUSY_STATE),
