@@ -17,8 +17,8 @@
  * "Eval debugging session can't start:" and atlasd's refusal and exit, as they do for a Redis
  * session that cannot start, where atlasd's refusal was never shown, the script ran for real and
  * redis-cli then sent its debugger commands (`step`...) as Redis commands. The other modes agreed
- * already and stay as neighbours. Documented differences are left out: one database (-n 1),
- * DEBUG refused by Redis, MEMORY sizes,
+ * already and stay as neighbours. Documented differences are left out: DEBUG refused by Redis,
+ * MEMORY sizes,
  * help and doctor texts.
  */
 import assert from "node:assert/strict";
@@ -395,6 +395,9 @@ Deno.test("redis-cli modes: atlasd prints what redis-server 7.0.15 makes redis-c
         [["-r", "3", "-i", "0.01", "INCR", "ctr"]],
         [["-r", "2", "LRANGE", "l1", "0", "-1"]],
         [["-r", "2", "-e", "NOSUCH"]],
+        [["-n", "0", "GET", "s1"]],
+        [["-n", "3", "SET", "s1", "in3"]],
+        [["-n", "3", "GET", "s1"]],
         [["-n", "0", "GET", "s1"]],
         [["-n", "16", "PING"]],
         [["-c", "GET", "s1"]],
