@@ -1,7 +1,8 @@
 /**
- * The keyspace: key → value in one Map, deadlines in a second Map holding only volatile keys (like
- * Redis's `expires` dict), the memory estimate, and the hooks every change goes through (snapshot
- * copy-on-write, the modification listener, the log of the running command).
+ * The keyspace: numbered databases (SELECT), each with key → value in one Map and deadlines in a
+ * second Map holding only volatile keys (like Redis's `expires` dict); the memory estimate; and
+ * the hooks every change goes through (snapshot copy-on-write, the modification listener, the log
+ * of the running command). Commands see the selected database through `data` / `expires`.
  *
  * Values: a string value is the binary string itself (no wrapper object, so a small string key
  * costs one Map entry + two strings); collections are HashValue, ListValue, SetValue, ZSetValue,
