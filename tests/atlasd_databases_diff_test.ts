@@ -329,37 +329,35 @@ async function writeEverywhere(port: number, tag: string): Promise<void> {
 Deno.test("databases: every database survives kill -9 and a snapshot; --rdb gives Redis the same", async () => {
   const dir = await Deno.makeTempDir({ prefix: "atlasd_databases_" });
   const rdbDir = await Deno.makeTempDir({ prefix: "atlasd_databases_rdb_" });
+  /** Runs `body` on an atlasd over `dir`, then kills it with SIGKILL (or stops it: `clean`). */
+  const withAtlasd = async <T>(body: (port: number) => Promise<T>, clean = false) => {
+    const atlas = await startAtlasd(["--sync-mode", "every"], dir);
+    try {
+      return await body(atlas.port);
+    } finally {
+      if (!clean) Deno.kill(atlas.pid, "SIGKILL");
+      await atlas.stop();
+    }
+  };
   try {
-    let atlas = await startAtlasd(["--sync-mode", "every"], dir);
-    let before: string[];
-    try {
-      await writeEverywhere(atlas.port, "a");
-      before = await contents(atlas.port);
-      assert.ok(before.some((line) => line.startsWith("db12 a:lua string")), before.join("\n"));
-      assert.ok(before.some((line) => line.startsWith("db7 a:swapped")), before.join("\n"));
-    } finally {
-      Deno.kill(atlas.pid, "SIGKILL");
-      await atlas.stop();
-    }
+    let before = await withAtlasd(async (port) => {
+      await writeEverywhere(port, "a");
+      return await contents(port);
+    });
+    assert.ok(before.some((line) => line.startsWith("db12 a:lua string")), before.join("\n"));
+    assert.ok(before.some((line) => line.startsWith("db7 a:swapped")), before.join("\n"));
     // Replayed from the AOF alone.
-    atlas = await startAtlasd(["--sync-mode", "every"], dir);
-    try {
-      assert.deepEqual(await contents(atlas.port), before);
-      assert.equal(text(await (await oneShot(atlas.port, ["SAVE"]))), "OK");
-      await writeEverywhere(atlas.port, "b");
-      before = await contents(atlas.port);
-    } finally {
-      Deno.kill(atlas.pid, "SIGKILL");
-      await atlas.stop();
-    }
+    before = await withAtlasd(async (port) => {
+      assert.deepEqual(await contents(port), before);
+      assert.equal(text(await oneShot(port, ["SAVE"])), "OK");
+      await writeEverywhere(port, "b");
+      return await contents(port);
+    });
     // From the snapshot, then the AOF written after it.
-    atlas = await startAtlasd(["--sync-mode", "every"], dir);
-    try {
-      assert.deepEqual(await contents(atlas.port), before);
-      await redisCli(atlas.port, ["--rdb", `${rdbDir}/dump.rdb`]);
-    } finally {
-      await atlas.stop();
-    }
+    await withAtlasd(async (port) => {
+      assert.deepEqual(await contents(port), before);
+      await redisCli(port, ["--rdb", `${rdbDir}/dump.rdb`]);
+    }, true);
     const redis = await startRedis([
       "--save",
       "",

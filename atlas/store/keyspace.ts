@@ -158,7 +158,7 @@ export function selectForm(index: number): string[] {
 export class Keyspace {
   /** Every database, by SELECT index; `db` is the selected one (see select()). */
   readonly databases: Database[];
-  db: Database;
+  db!: Database;
   /** The selected database's index. */
   dbIndex = 0;
   /**
@@ -167,8 +167,8 @@ export class Keyspace {
    */
   logDb = 0;
   /** The selected database's keys (select() repoints these working fields). */
-  data: Map<string, Value>;
-  expires: Map<string, number>;
+  data!: Map<string, Value>;
+  expires!: Map<string, number>;
   usedBytes = 0;
   #keyCount = 0;
   nowMs = 0;
@@ -198,7 +198,7 @@ export class Keyspace {
   /** Keys signalled by the running command, told to readyListener when it ends (as `touched`). */
   readonly signalled: (string | null | number)[] = [];
   /** The selected database's snapshot views. */
-  hooks: ChangeHook[];
+  hooks!: ChangeHook[];
   /**
    * Keyspace event classes to report (notify.ts bits); 0, the default, reports nothing, so with
    * notifications off an event costs one integer test.
@@ -211,12 +211,12 @@ export class Keyspace {
    * that access (lruClock(); OBJECT IDLETIME); an access moves the key to the end (delete + set).
    * Kept apart from `data` so SCAN's order stays stable.
    */
-  lru: Map<string, number> | null;
+  lru!: Map<string, number> | null;
   /**
    * allkeys-lfu / volatile-lfu only: every key's LFU state (lfu.ts: access counter and the minute
    * it was last decayed), updated on each access; OBJECT FREQ and LFU eviction read it.
    */
-  lfu: Map<string, number> | null;
+  lfu!: Map<string, number> | null;
   /** lfu-log-factor / lfu-decay-time (CONFIG SET changes them in place). */
   readonly lfuSettings: LfuSettings = { logFactor: 10, decayTimeMinutes: 1 };
   /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru / volatile-lru. */
@@ -236,7 +236,7 @@ export class Keyspace {
    * writes, BITOP, PFADD, and COPY / RENAME of such a key): OBJECT ENCODING. Any new value for the
    * key drops it, so only such keys cost an entry.
    */
-  rawStrings: Set<string>;
+  rawStrings!: Set<string>;
   /** OBJECT ENCODING thresholds (CONFIG SET). */
   readonly encoding: EncodingLimits = { ...DEFAULT_ENCODING_LIMITS };
   /**
@@ -304,14 +304,7 @@ export class Keyspace {
   constructor(readonly limits: AtlasLimits, databases = 1) {
     this.scans = new ScanCursors(limits.scanCursorsMax);
     this.databases = Array.from({ length: Math.max(1, databases) }, () => new Database());
-    const db = this.databases[0];
-    this.db = db;
-    this.data = db.data;
-    this.expires = db.expires;
-    this.lru = db.lru;
-    this.lfu = db.lfu;
-    this.rawStrings = db.rawStrings;
-    this.hooks = db.hooks;
+    this.select(0);
   }
 
   /** Points the working fields at database `index` (which must exist). */

@@ -37,7 +37,26 @@ export interface SnapshotView extends Iterable<SnapshotEntry> {
 /** How a view writes each value: serializeValue, or e.g. the RDB object encoding. */
 export type ValueEncoder = (value: Value) => string;
 
-export class KeyspaceView implements SnapshotView, ChangeHook {
+/** What every view derives from next(): batches and iteration. */
+abstract class EntryStream {
+  abstract next(): SnapshotEntry | null;
+
+  nextBatch(max: number): SnapshotEntry[] {
+    const out: SnapshotEntry[] = [];
+    while (out.length < max) {
+      const entry = this.next();
+      if (entry === null) break;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<SnapshotEntry> {
+    for (let e = this.next(); e !== null; e = this.next()) yield e;
+  }
+}
+
+export class KeyspaceView extends EntryStream implements SnapshotView, ChangeHook {
   readonly keysAtOpen: number;
   readonly expiresAtOpen: number;
   #keys: Iterator<string>;
@@ -54,6 +73,7 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
     sections: SnapshotEntry[] = [],
     private readonly encode: ValueEncoder = serializeValue,
   ) {
+    super();
     this.keysAtOpen = ks.data.size;
     this.expiresAtOpen = ks.expires.size;
     this.#keys = ks.data.keys();
@@ -98,20 +118,6 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
     return null;
   }
 
-  nextBatch(max: number): SnapshotEntry[] {
-    const out: SnapshotEntry[] = [];
-    while (out.length < max) {
-      const entry = this.next();
-      if (entry === null) break;
-      out.push(entry);
-    }
-    return out;
-  }
-
-  *[Symbol.iterator](): Iterator<SnapshotEntry> {
-    for (let e = this.next(); e !== null; e = this.next()) yield e;
-  }
-
   close(): void {
     if (this.#finished) return;
     this.#finished = true;
@@ -140,7 +146,7 @@ export class KeyspaceView implements SnapshotView, ChangeHook {
  * With one database in use this is exactly that database's view, so single-database snapshots
  * keep their format.
  */
-export class DatabasesView implements SnapshotView {
+export class DatabasesView extends EntryStream implements SnapshotView {
   readonly keysAtOpen: number;
   readonly expiresAtOpen: number;
   #at = 0;
@@ -148,6 +154,7 @@ export class DatabasesView implements SnapshotView {
 
   /** `views[i]`: database i's view, or null when it was empty at open (never for 0). */
   constructor(private readonly views: (KeyspaceView | null)[]) {
+    super();
     let keys = 0;
     let expires = 0;
     for (const view of views) {
@@ -179,20 +186,6 @@ export class DatabasesView implements SnapshotView {
       this.#markerDue = true;
     }
     return null;
-  }
-
-  nextBatch(max: number): SnapshotEntry[] {
-    const out: SnapshotEntry[] = [];
-    while (out.length < max) {
-      const entry = this.next();
-      if (entry === null) break;
-      out.push(entry);
-    }
-    return out;
-  }
-
-  *[Symbol.iterator](): Iterator<SnapshotEntry> {
-    for (let e = this.next(); e !== null; e = this.next()) yield e;
   }
 
   close(): void {
