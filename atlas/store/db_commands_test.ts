@@ -179,3 +179,14 @@ Deno.test("databases: active expiry and eviction reach every database", () => {
   assert.ok(left.find((d) => d.index === 1)!.keys < 20, JSON.stringify(left));
   assert.ok(left.find((d) => d.index === 2)!.keys < 20, JSON.stringify(left));
 });
+
+Deno.test("databases: the open-views limit holds whichever database is selected", () => {
+  const store = new Store({ databases: 4, limits: { snapshotViewsMax: 2 } });
+  store.restoreValue("3", TAG_DATABASE, null);
+  store.restoreString("k", "v", null); // database 3 is now the selected one...
+  store.execute(["DEL", "k"], { nowMs: 0, random: () => 0, db: 3 }); // ...and empty
+  const views = [store.snapshotView(), store.snapshotView()];
+  assert.throws(() => store.snapshotView(), /Too many open snapshot views/);
+  for (const view of views) view.close();
+  store.snapshotView().close();
+});

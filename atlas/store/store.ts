@@ -624,7 +624,8 @@ export class Store {
    */
   snapshotView(format: "atlas" | "rdb" = "atlas"): SnapshotView {
     const ks = this.#ks;
-    if (ks.db.hooks.length >= this.limits.snapshotViewsMax) {
+    // Database 0 takes part in every view (the others only while they hold keys).
+    if (ks.databases[0].hooks.length >= this.limits.snapshotViewsMax) {
       throw new Error(
         `Too many open snapshot views (snapshotViewsMax ${this.limits.snapshotViewsMax})`,
       );
