@@ -2,8 +2,7 @@
  * Keyspace notifications (notify-keyspace-events): subscribes to the store's event hook and
  * publishes each event, as Redis's notifyKeyspaceEvent does, on `__keyspace@<db>__:<key>`
  * (message: the event) when K is on, then on `__keyevent@<db>__:<event>` (message: the key) when E
- * is on, `<db>` being the database of the key.
- * atlasd has one database, so <db> is always 0. Events are per node: each node publishes what its
+ * is on, `<db>` being the database of the key (always 0 in a Raft cluster). Events are per node: each node publishes what its
  * own store applies (a Raft follower publishes on apply; nothing is replicated).
  */
 import {

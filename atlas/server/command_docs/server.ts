@@ -531,7 +531,7 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     "O(N) where N is the number of entries dropped",
   ),
   swapdb: doc(
-    "Exchanges two databases' contents; with ATLAS's one database only 0 0 is valid",
+    "Exchanges two databases' contents; clients stay in their database and see the other's",
     "4.0.0",
     "server",
     "O(1)",
