@@ -177,8 +177,8 @@ export interface SaveRule {
   readonly changes: number;
 }
 
-/** The time one active expiry cycle may take (Redis: 25% of its 100 ms cron period). */
-const EXPIRE_CYCLE_MS = 25;
+/** The share of each active expiry period one cycle may take (Redis: 25% of its cron period). */
+const EXPIRE_CYCLE_SHARE = 0.25;
 /** ... and the most keys it samples even so (a bound on a cycle's AOF records). */
 const EXPIRE_CYCLE_KEYS_MAX = 200_000;
 
@@ -281,6 +281,8 @@ export class AtlasEngine implements CommandExecutor {
   private readonly recovery: RecoveryResult;
   private readonly ctx: ExecContext;
   private timerIds: unknown[] = [];
+  /** The active expiry timer (activeExpireHz; CONFIG SET hz replaces it). */
+  private expireTimerId: unknown = null;
   /** The interval mode's fsync timer, while the mode is `interval`. */
   private fsyncTimerId: unknown = null;
   /** The save rules' check, while there are rules. */
@@ -504,6 +506,8 @@ export class AtlasEngine implements CommandExecutor {
     this.closing ??= (async () => {
       for (const id of this.timerIds) this.o.timers.clearInterval(id);
       this.timerIds = [];
+      if (this.expireTimerId !== null) this.o.timers.clearInterval(this.expireTimerId);
+      this.expireTimerId = null;
       if (this.saveTimerId !== null) this.o.timers.clearInterval(this.saveTimerId);
       this.saveTimerId = null;
       if (this.fsyncTimerId !== null) this.o.timers.clearInterval(this.fsyncTimerId);
@@ -547,13 +551,13 @@ export class AtlasEngine implements CommandExecutor {
 
   /** Runs one active-expiry cycle now (the timer calls this `activeExpireHz` times a second). */
   /**
-   * A cycle may run EXPIRE_CYCLE_MS, as Redis's (25% of each 100 ms at hz 10): a burst of expired
+   * A cycle may run a quarter of its period, as Redis's (25 ms of each 100 at hz 10): a burst of expired
    * keys is reclaimed at Redis's pace rather than 2,000 keys a cycle. With the default clock only:
    * under a test's injected clock the count alone bounds a cycle, so tests stay exact.
    */
   private expireBudget(): ExpireBudget {
     if (!this.cacheClock) return {};
-    const deadline = performance.now() + EXPIRE_CYCLE_MS;
+    const deadline = performance.now() + (EXPIRE_CYCLE_SHARE * 1000) / this.o.activeExpireHz;
     return { keysMax: EXPIRE_CYCLE_KEYS_MAX, timeUp: () => performance.now() > deadline };
   }
 
@@ -582,6 +586,27 @@ export class AtlasEngine implements CommandExecutor {
   }
 
   /** The save rules now (CONFIG GET save). */
+  /** Active expiry cycles a second (Redis's hz as far as keys go). */
+  get activeExpireHz(): number {
+    return this.o.activeExpireHz;
+  }
+
+  /** Changes how often active expiry runs (CONFIG SET hz): 0 stops it, else 1-500 a second. */
+  setActiveExpireHz(hz: number): void {
+    if (!Number.isInteger(hz) || hz < 0 || hz > 500) {
+      throw new RangeError(`Invalid activeExpireHz ${hz}: expected 0-500`);
+    }
+    this.o.activeExpireHz = hz;
+    if (this.expireTimerId !== null) this.o.timers.clearInterval(this.expireTimerId);
+    this.expireTimerId = null;
+    if (hz > 0 && this.closing === null) {
+      this.expireTimerId = this.o.timers.setInterval(
+        () => this.expireCycle(),
+        Math.round(1000 / hz),
+      );
+    }
+  }
+
   get saveRules(): readonly SaveRule[] {
     return this.o.saveRules;
   }
@@ -754,11 +779,7 @@ export class AtlasEngine implements CommandExecutor {
     if (o.fsync === "interval") {
       this.fsyncTimerId = o.timers.setInterval(() => this.writer.requestFsync(), o.fsyncIntervalMs);
     }
-    if (o.activeExpireHz > 0) {
-      this.timerIds.push(
-        o.timers.setInterval(() => this.expireCycle(), Math.round(1000 / o.activeExpireHz)),
-      );
-    }
+    this.setActiveExpireHz(o.activeExpireHz);
     this.setSaveRules(o.saveRules);
   }
 }

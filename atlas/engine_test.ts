@@ -518,3 +518,27 @@ Deno.test("engine: hooks report each fsync with its mode and each expiry cycle's
   assert.ok(fsyncs.length > underEvery);
   assert.ok(fsyncs.slice(underEvery).every((line) => line === "interval true"), fsyncs.join());
 });
+
+Deno.test("engine: setActiveExpireHz (CONFIG SET hz) sets how often active expiry runs; 0 stops it", async () => {
+  const h = harness();
+  const cycles: number[] = [];
+  const engine = await h.open({ hooks: { onExpireCycle: (s) => cycles.push(s) } });
+  try {
+    assert.equal(engine.activeExpireHz, 10);
+    engine.setActiveExpireHz(50);
+    assert.equal(engine.activeExpireHz, 50);
+    h.timers.fire(100); // the old period: gone
+    assert.equal(cycles.length, 0);
+    await run(engine, "SET", "k", "v", "PX", "10");
+    h.clock.nowMs += 20;
+    h.timers.fire(20); // 1000 / 50
+    assert.equal(cycles.length, 1);
+    assert.equal(engine.store.stats.keys, 0);
+    engine.setActiveExpireHz(0);
+    h.timers.fire();
+    assert.equal(cycles.length, 1);
+    assert.throws(() => engine.setActiveExpireHz(501), RangeError);
+  } finally {
+    await engine.close();
+  }
+});

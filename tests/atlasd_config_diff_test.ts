@@ -283,6 +283,18 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET list-max-listpack-size 2147483648",
     "CONFIG SET list-max-listpack-size -2147483649",
     "CONFIG SET list-max-listpack-size x",
+    // hz: active expiry's frequency, held to 1..500 as Redis holds it.
+    "CONFIG GET hz",
+    "CONFIG SET hz 100",
+    "CONFIG GET hz",
+    "CONFIG SET hz 1000",
+    "CONFIG GET hz",
+    "CONFIG SET hz 0",
+    "CONFIG GET hz",
+    "CONFIG SET hz -1",
+    "CONFIG SET hz x",
+    "CONFIG SET hz 2147483648",
+    "CONFIG SET hz 10",
     // list-compress-depth: a knob (ATLAS compresses no list node) with Redis's bounds and errors.
     "CONFIG GET list-compress-depth",
     "CONFIG SET list-compress-depth 2",

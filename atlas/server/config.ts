@@ -69,6 +69,25 @@ const PARAMS: Record<string, Param> = {
     },
   },
   databases: { get: (ctx) => String(ctx.databases) },
+  // Redis's server cron frequency; here how often active expiry runs (a Raft node expires on the
+  // leader's ticks). Redis takes 0..INT_MAX and holds it to 1..500, as here.
+  hz: {
+    get: (ctx) => String(ctx.persistence.hz?.() ?? 10),
+    check: (ctx, v) => {
+      if (ctx.persistence.setHz === undefined) {
+        return "not available here: a Raft node expires keys on the leader's ticks";
+      }
+      if (!/^(-?[1-9]\d{0,18}|0)$/.test(v)) return "argument couldn't be parsed into an integer";
+      const n = Number(v);
+      return n < 0 || n > 2 ** 31 - 1
+        ? "argument must be between 0 and 2147483647 inclusive"
+        : null;
+    },
+    set: (ctx, v) => {
+      ctx.persistence.setHz!(Math.min(500, Math.max(1, Number(v))));
+      return null;
+    },
+  },
   // Not a replica of a Redis primary (Redis too takes these only from its config file).
   replicaof: fixed(""),
   slaveof: fixed(""),

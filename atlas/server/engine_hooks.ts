@@ -29,6 +29,9 @@ export interface EngineFacts {
   /** The snapshot schedule (AtlasEngine.saveRules) and its run-time change. */
   readonly saveRules?: readonly SaveRuleLike[];
   setSaveRules?(rules: readonly SaveRuleLike[]): void;
+  /** Active expiry's frequency (AtlasEngine.activeExpireHz) and its run-time change. */
+  readonly activeExpireHz?: number;
+  setActiveExpireHz?(hz: number): void;
 }
 
 const FSYNC_NAMES: Record<string, string> = { every: "always", interval: "everysec", none: "no" };
@@ -83,6 +86,10 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
       };
     },
   };
+  if (engine.activeExpireHz !== undefined && engine.setActiveExpireHz !== undefined) {
+    hooks.hz = () => engine.activeExpireHz!;
+    hooks.setHz = (hz) => engine.setActiveExpireHz!(hz);
+  }
   if (engine.saveRules !== undefined && engine.setSaveRules !== undefined) {
     hooks.saveRules = () => engine.saveRules!;
     hooks.setSaveRules = (rules) => engine.setSaveRules!(rules);

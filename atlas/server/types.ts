@@ -171,6 +171,9 @@ export interface PersistenceHooks {
   saveRules?(): readonly SaveRuleLike[];
   /** CONFIG SET save: replaces the schedule ([]: none). Missing: the schedule is fixed. */
   setSaveRules?(rules: readonly SaveRuleLike[]): void;
+  /** Redis's hz as ATLAS has it: active expiry cycles a second (the engine's), and its change. */
+  hz?(): number;
+  setHz?(hz: number): void;
   /** The data directory (CONFIG GET dir). */
   dir?: string;
 }
