@@ -56,13 +56,7 @@ const PARAMS: Record<string, Param> = {
   },
   timeout: {
     get: (ctx) => String(ctx.idleTimeout.seconds),
-    check: (_ctx, v) => {
-      if (!/^(-?[1-9]\d{0,18}|0)$/.test(v)) return "argument couldn't be parsed into an integer";
-      const n = Number(v);
-      return n < 0 || n > 2 ** 31 - 1
-        ? "argument must be between 0 and 2147483647 inclusive"
-        : null;
-    },
+    check: (_ctx, v) => nonNegativeIntError(v),
     set: (ctx, v) => {
       ctx.idleTimeout.seconds = Number(v);
       return null;
@@ -77,11 +71,7 @@ const PARAMS: Record<string, Param> = {
       if (ctx.persistence.setHz === undefined) {
         return "not available here: a Raft node expires keys on the leader's ticks";
       }
-      if (!/^(-?[1-9]\d{0,18}|0)$/.test(v)) return "argument couldn't be parsed into an integer";
-      const n = Number(v);
-      return n < 0 || n > 2 ** 31 - 1
-        ? "argument must be between 0 and 2147483647 inclusive"
-        : null;
+      return nonNegativeIntError(v);
     },
     set: (ctx, v) => {
       ctx.persistence.setHz!(Math.min(500, Math.max(1, Number(v))));
@@ -115,6 +105,13 @@ const PARAMS: Record<string, Param> = {
   ...TIMING_SETTINGS,
   ...RUNTIME_PARAMS,
 };
+
+/** Redis's errors for an int config outside 0..INT_MAX (timeout, hz), or null. */
+function nonNegativeIntError(v: string): string | null {
+  if (!/^(-?[1-9]\d{0,18}|0)$/.test(v)) return "argument couldn't be parsed into an integer";
+  const n = Number(v);
+  return n < 0 || n > 2 ** 31 - 1 ? "argument must be between 0 and 2147483647 inclusive" : null;
+}
 
 /**
  * Redis's `save` text, "<seconds> <changes> ..." split on single spaces as Redis splits it ("" =
