@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { keys, MemoryQueueData } from "./data.ts";
-import { compactMeta, expandMeta, JobTable } from "./table.ts";
+import { compactMeta, expandMeta, JobTable, MetaCache } from "./table.ts";
 import type { JobMeta } from "./types.ts";
 
 const T0 = 1_800_000_000_000;
@@ -96,4 +96,36 @@ Deno.test("loaded records do not share their default error list", () => {
   });
   assert.deepEqual(table.load("j2")!.errors, []);
   assert.deepEqual(table.load("j1")!.errors, []);
+});
+
+Deno.test("the record cache holds at most max jobs, keeps the recently saved, and misses on a change it did not make", () => {
+  const data = new MemoryQueueData();
+  const cache = new MetaCache(4);
+  const table = new JobTable(data, cache);
+  const saved = (id: string) => {
+    const meta = fullMeta({ id });
+    table.save(meta);
+    return meta;
+  };
+  const first = saved("a");
+  saved("b");
+  saved("c"); // a and b now the older generation
+  table.save(table.load("a")!); // saved again: back into the recent one
+  saved("d");
+  saved("e"); // the older generation (b) is dropped
+  assert.ok(cache.size <= 4);
+  assert.equal(cache.get("b"), undefined);
+  assert.notEqual(cache.get("a"), undefined);
+  // A cached load hands out the very object saved; a dropped job is parsed from its record.
+  assert.equal(table.load("a"), first);
+  assert.deepEqual(table.load("b"), fullMeta({ id: "b" }));
+  // A write the table did not make (a plain SET) is seen, not the cached object.
+  saved("f");
+  data.set(keys.meta("f"), JSON.stringify(compactMeta(fullMeta({ id: "f", priority: 7 }))));
+  assert.equal(table.load("f")!.priority, 7);
+  // A finished job leaves the cache.
+  table.save(fullMeta({ id: "d", status: "COMPLETED" }));
+  assert.equal(cache.get("d"), undefined);
+  for (let i = 0; i < 100; i++) saved(`x${i}`);
+  assert.ok(cache.size <= 4);
 });
