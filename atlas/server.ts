@@ -3,6 +3,8 @@
  * (connection, transactions, pub/sub, blocking pops, INFO/CONFIG/COMMAND); every data command
  * runs on the given CommandExecutor. See docs/atlasd.md.
  */
+import { scriptAclRefusal } from "./server/acl_check.ts";
+import { AclUsers } from "./server/acl_users.ts";
 import type { CommandExecutor } from "./executor.ts";
 import { DEFAULT_RESP_LIMITS, type RespLimits } from "./resp/limits.ts";
 import { error } from "./store/reply.ts";
@@ -131,7 +133,9 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     // Tracking is by key name whatever the database, as in Redis.
     if (ctx.tracking.count !== 0) ctx.tracking.touched(key);
   });
-  options.store?.setScriptCommandHook?.(ctx.timing.scriptCommandHook(ctx));
+  options.store?.setScriptCommandHook?.(
+    Object.assign(ctx.timing.scriptCommandHook(ctx), { refuse: scriptAclRefusal(ctx) }),
+  );
   options.store?.setScriptServerHook?.(scriptServerHook(ctx));
   if (options.store?.setReadyListener) {
     options.store.setReadyListener((key, db) => ctx.blocking.signal(key, db));
@@ -161,7 +165,8 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
         nextId++,
         conn,
         ctx.settings.limits,
-        ctx.settings.requirepass === "",
+        ctx.users.defaultUser,
+        ctx.users.openByDefault,
         Date.now(),
       );
       ctx.clients.set(client.id, client);
@@ -243,6 +248,8 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     },
     clients,
     table,
+    users: new AclUsers(options.requirepass ?? ""),
+    scriptCaller: null,
     pubsub,
     blocking: new Blocking(options.executor),
     watches: new Watches(),

@@ -275,6 +275,8 @@ export function scriptHost(
       const runner = (found as Found).runner;
       const hook = ctx.replaying === true ? null : store.scriptCommandHook;
       if (hook === null) return run(cmd, runner);
+      const denied = hook.refuse?.(cmd) ?? null;
+      if (denied !== null) return denied;
       const t0 = hook.timed ? performance.now() : 0;
       const reply = run(cmd, runner);
       // The database after the command, as Redis's MONITOR shows it (a SELECT: the one it chose).

@@ -1,12 +1,12 @@
 /**
- * ACL for the one user atlasd has, `default` (its password is requirepass, docs/atlasd.md): the
- * read side as Redis 7.0.15 answers it for that user (LIST, GETUSER, USERS, WHOAMI, CAT, DRYRUN,
- * GENPASS, LOG of failed AUTH / HELLO AUTH), and the writing side refused as Redis refuses what
- * cannot be done (DELUSER default, LOAD / SAVE without an ACL file) or, for SETUSER, plainly.
+ * ACL: users (acl_users.ts) set with SETUSER, removed with DELUSER, listed with LIST / USERS /
+ * GETUSER, tried with DRYRUN; WHOAMI, CAT, GENPASS; LOG of failed authentications and denied
+ * commands, keys and channels. LOAD / SAVE are refused as Redis refuses them without an ACL file.
  */
-import { createHash } from "node:crypto";
 import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply } from "../store/reply.ts";
+import { aclDenial, dryRunText } from "./acl_check.ts";
+import { type AclUser, DEFAULT_USER } from "./acl_users.ts";
 import type { Client } from "./client.ts";
 import { clientInfoLine } from "./client_command.ts";
 import {
@@ -19,7 +19,6 @@ import { CONTAINER_COMMANDS } from "./containers.ts";
 import type { ServerContext } from "./context.ts";
 import { helpReply, subcommandRejection, subcommandSyntaxError } from "./subcommands.ts";
 
-const USER = "default";
 const NO_ACL_FILE = error(
   "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.",
 );
@@ -30,42 +29,56 @@ function oneLine(text: string): string {
   return text.replace(/[\r\n]/g, " ");
 }
 
-/** The sha256 of the password as ACL LIST / GETUSER show it (lower-case hex). */
-function passwordHash(password: string): string {
-  return createHash("sha256").update(Uint8Array.from(password, (c) => c.charCodeAt(0)))
-    .digest("hex");
-}
-
-/** ACL LIST's line for `default`: `nopass` without requirepass, else the password's hash. */
-function userLine(ctx: ServerContext): string {
-  const pass = ctx.settings.requirepass;
-  return `user ${USER} on ${pass === "" ? "nopass" : `#${passwordHash(pass)}`} ~* &* +@all`;
-}
-
-/** ACL GETUSER default: a map (a flat array in RESP2), flags a set, the rest as Redis 7.0's. */
-function getUser(ctx: ServerContext, name: string): Reply {
-  if (name !== USER) return NIL;
-  const pass = ctx.settings.requirepass;
+/** ACL GETUSER: a map (a flat array in RESP2), flags a set, the rest as Redis 7.0's. */
+function getUser(user: AclUser | undefined): Reply {
+  if (user === undefined) return NIL;
   const field = (key: string, value: Reply) => [bulk(key), value] as const;
   return {
     kind: "map",
     value: [
-      field("flags", {
-        kind: "set",
-        value: pass === "" ? [bulk("on"), bulk("nopass")] : [bulk("on")],
-      }),
-      field("passwords", array(pass === "" ? [] : [bulk(passwordHash(pass))])),
-      field("commands", bulk("+@all")),
-      field("keys", bulk("~*")),
-      field("channels", bulk("&*")),
+      field("flags", { kind: "set", value: user.flags().map((flag) => bulk(flag)) }),
+      field("passwords", array(user.passwords.map((hash) => bulk(hash)))),
+      field("commands", bulk(user.commandsText())),
+      field("keys", bulk(user.keysText())),
+      field("channels", bulk(user.channelsText())),
       field("selectors", array([])),
     ],
   };
 }
 
+/** ACL SETUSER name [rule ...]: every rule applies, or none (the first bad one's error). */
+function setUser(ctx: ServerContext, argv: readonly string[]): Reply {
+  const name = argv[2];
+  if (/[\s\0]/.test(name)) return error("ERR Usernames can't contain spaces or null characters");
+  const failed = ctx.users.setUser(name, argv.slice(3), ctx.table);
+  return failed === null ? OK : error(oneLine(`ERR ${failed.message}`));
+}
+
+/**
+ * ACL DELUSER name ...: removes the users there are (never `default`) and closes the connections
+ * acting as them, as Redis does; the count removed.
+ */
+function delUser(ctx: ServerContext, self: Client, argv: readonly string[]): Reply {
+  if (argv.slice(2).includes(DEFAULT_USER)) {
+    return error("ERR The 'default' user cannot be removed");
+  }
+  let removed = 0;
+  for (const name of argv.slice(2)) {
+    const user = ctx.users.delete(name);
+    if (user === undefined) continue;
+    removed++;
+    for (const client of ctx.clients.values()) {
+      if (client.user !== user) continue;
+      if (client === self) client.closeAfterFlush = true;
+      else ctx.disconnect(client);
+    }
+  }
+  return integer(removed);
+}
+
 // ---------------------------------------------------------------------------------------------
-// ACL LOG: failed AUTH / HELLO AUTH, as Redis 7.0 records them (acl.c addACLLogEntry). The default
-// user may run every command, so Redis's other reasons (command, key, channel) never occur.
+// ACL LOG: failed AUTH / HELLO AUTH and denied commands, keys and channels, as Redis 7.0 records
+// them (acl.c addACLLogEntry).
 
 /** Redis's acllog-max-len default. */
 const LOG_MAX_LEN = 128;
@@ -76,8 +89,8 @@ const GROUPING_SCAN = 10;
 
 interface LogEntry {
   count: number;
-  readonly reason: "auth";
-  readonly context: "toplevel" | "multi";
+  readonly reason: "auth" | "command" | "key" | "channel";
+  readonly context: "toplevel" | "multi" | "lua";
   readonly object: string;
   readonly username: string;
   createdMs: number;
@@ -94,26 +107,33 @@ function logOf(ctx: ServerContext): LogEntry[] {
 }
 
 /**
- * Records a failed authentication of `username` by the command `argv` (AUTH or HELLO: its name as
- * the client spelled it is the entry's object). An equal entry among the newest ten, less than a
- * minute apart, is counted again and moved first, with this attempt's time and client.
+ * Records an event: a failed authentication of `username` (reason `auth`, the command as the
+ * client spelled it as `object`), or a denied command (its full name), key or channel. An equal
+ * entry among the newest ten, less than a minute apart, is counted again and moved first, with
+ * this event's time and client. A script's denials are in context `lua`.
  */
-export function recordAuthFailure(
+export function recordAclEvent(
   ctx: ServerContext,
   client: Client,
   argv: readonly string[],
+  reason: LogEntry["reason"],
+  object: string,
   username: string,
+  inScript = false,
 ): void {
   const log = logOf(ctx);
   const now = Date.now();
-  const context = client.multi !== null || client.execQueue !== null ? "multi" : "toplevel";
+  const context = inScript
+    ? "lua"
+    : client.multi !== null || client.execQueue !== null
+    ? "multi"
+    : "toplevel";
   const clientInfo = clientInfoLine(ctx, client, now, argv);
-  const object = argv[0];
   for (let i = 0; i < Math.min(GROUPING_SCAN, log.length); i++) {
     const e = log[i];
     if (
-      e.context === context && Math.abs(e.createdMs - now) <= GROUPING_MS &&
-      e.object === object && e.username === username
+      e.reason === reason && e.context === context &&
+      Math.abs(e.createdMs - now) <= GROUPING_MS && e.object === object && e.username === username
     ) {
       log.splice(i, 1);
       log.unshift(e);
@@ -123,7 +143,7 @@ export function recordAuthFailure(
       return;
     }
   }
-  log.unshift({ count: 1, reason: "auth", context, object, username, createdMs: now, clientInfo });
+  log.unshift({ count: 1, reason, context, object, username, createdMs: now, clientInfo });
   if (log.length > LOG_MAX_LEN) log.length = LOG_MAX_LEN;
 }
 
@@ -160,11 +180,12 @@ function aclLog(ctx: ServerContext, argv: readonly string[]): Reply {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * ACL DRYRUN user command [arg ...]: `default` may run every command, so this answers whether the
- * command exists and its argument count fits, with Redis's texts.
+ * ACL DRYRUN user command [arg ...]: whether the user may run it — OK, or why not (Redis's
+ * texts) — after checking the command exists and its argument count fits.
  */
 function dryRun(ctx: ServerContext, argv: readonly string[]): Reply {
-  if (argv[2] !== USER) return error(oneLine(`ERR User '${argv[2]}' not found`));
+  const user = ctx.users.get(argv[2]);
+  if (user === undefined) return error(oneLine(`ERR User '${argv[2]}' not found`));
   const notFound = error(oneLine(`ERR Command '${argv[3]}' not found`));
   const entry = ctx.table.get(argv[3]);
   if (entry === undefined) return notFound;
@@ -176,12 +197,11 @@ function dryRun(ctx: ServerContext, argv: readonly string[]): Reply {
       const text = (rejection as { value: string }).value;
       return text.startsWith("ERR unknown subcommand '") ? notFound : rejection;
     }
-    return OK;
-  }
-  if (entry.arity > 0 ? command.length !== entry.arity : command.length < -entry.arity) {
+  } else if (entry.arity > 0 ? command.length !== entry.arity : command.length < -entry.arity) {
     return error(`ERR wrong number of arguments for '${entry.name}' command`);
   }
-  return OK;
+  const denial = aclDenial(user, entry, command);
+  return denial === null ? OK : bulk(dryRunText(denial));
 }
 
 /** ACL GENPASS [bits]: `bits` (256 by default) random bits as hex, rounded up to a digit. */
@@ -203,14 +223,6 @@ function genPass(argv: readonly string[]): Reply {
   return bulk(hex.slice(0, chars));
 }
 
-/** ACL DELUSER name ...: only `default` exists, and Redis never removes it. */
-function delUser(argv: readonly string[]): Reply {
-  for (const name of argv.slice(2)) {
-    if (name === USER) return error("ERR The 'default' user cannot be removed");
-  }
-  return integer(0);
-}
-
 const ACL_HELP = [
   "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CAT [<category>]",
@@ -228,33 +240,35 @@ const ACL_HELP = [
   "LOAD",
   "    Refused: there is no ACL file.",
   "LOG [<count> | RESET]",
-  "    The latest failed authentications (10 by default), or RESET to clear them.",
+  "    The latest failed authentications and denials (10 by default), or RESET to clear them.",
   "SAVE",
   "    Refused: there is no ACL file.",
   "SETUSER <username> <attribute> [<attribute> ...]",
-  "    Refused: the only user is 'default', whose password is requirepass.",
+  "    Creates or changes a user: on/off, >password, nopass, ~keys, &channels, +command, -@category...",
   "USERS",
-  "    The user names there are: only 'default'.",
+  "    The user names there are.",
   "WHOAMI",
-  "    The user this connection acts as: always 'default'.",
+  "    The user this connection acts as.",
   "HELP",
   "    Prints this help.",
 ];
 
 /** ACL: the subcommand's name and argument count were checked by dispatch (subcommands.ts). */
-export function acl(ctx: ServerContext, _client: Client, argv: string[]): Reply {
+export function acl(ctx: ServerContext, client: Client, argv: string[]): Reply {
   const sub = argv[1].toLowerCase();
   const rejection = subcommandRejection("acl", argv);
   if (rejection !== null) return rejection;
   switch (sub) {
     case "whoami":
-      return bulk(USER);
+      return bulk(client.user.name);
     case "users":
-      return array([bulk(USER)]);
+      return array(ctx.users.names().map((name) => bulk(name)));
     case "list":
-      return array([bulk(userLine(ctx))]);
+      return array(ctx.users.names().map((name) => bulk(ctx.users.get(name)!.describe())));
     case "getuser":
-      return getUser(ctx, argv[2]);
+      return getUser(ctx.users.get(argv[2]));
+    case "setuser":
+      return setUser(ctx, argv);
     case "cat":
       return argv.length <= 3 ? aclCat(ctx, argv[2]) : subcommandSyntaxError("acl", argv);
     case "log":
@@ -264,14 +278,10 @@ export function acl(ctx: ServerContext, _client: Client, argv: string[]): Reply 
     case "dryrun":
       return dryRun(ctx, argv);
     case "deluser":
-      return delUser(argv);
+      return delUser(ctx, client, argv);
     case "load":
     case "save":
       return NO_ACL_FILE;
-    case "setuser":
-      return error(
-        "ERR ACL SETUSER is not supported: atlasd has one user, 'default', whose password is requirepass (CONFIG SET requirepass)",
-      );
     default: // help
       return helpReply(ACL_HELP);
   }

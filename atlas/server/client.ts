@@ -1,4 +1,5 @@
 /** Per-connection state: identity, protocol, auth, MULTI/WATCH, subscriptions, I/O buffers. */
+import type { AclUser } from "./acl_users.ts";
 import { RespParser } from "../resp/parser.ts";
 import type { RespLimits } from "../resp/limits.ts";
 import { Output } from "./output.ts";
@@ -92,15 +93,19 @@ export class Client {
    * as Redis 7.0.15 does.
    */
   noEvict = false;
+  /** The ACL user this connection acts as (AUTH / HELLO AUTH change it; `default` at first). */
+  user: AclUser;
   bytesRead = 0;
 
   constructor(
     id: number,
     conn: Deno.Conn,
     limits: RespLimits,
+    user: AclUser,
     authenticated: boolean,
     nowMs: number,
   ) {
+    this.user = user;
     this.id = id;
     this.conn = conn;
     const remote = conn.remoteAddr as Deno.NetAddr;

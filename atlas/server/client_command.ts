@@ -96,7 +96,7 @@ export function clientInfoLine(
     `rbs=${client.parser.capacityBytes} rbp=0 obl=${obl} ` +
     `oll=${Math.ceil(omem / REPLY_BUFFER_BYTES)} omem=${omem} ` +
     `tot-mem=${client.parser.capacityBytes + pending} ` +
-    `events=r cmd=${lastCommandName(client)} user=default redir=${
+    `events=r cmd=${lastCommandName(client)} user=${client.user.name} redir=${
       client.tracking?.redirect ?? -1
     } ` +
     `resp=${client.proto} ` +

@@ -34,6 +34,7 @@ const PARAMS: Record<string, Param> = {
     get: (ctx) => ctx.settings.requirepass,
     set: (ctx, v) => {
       ctx.settings.requirepass = v;
+      ctx.users.setRequirepass(v); // as Redis: `default` gets resetpass, then >v or nopass
       return null;
     },
   },

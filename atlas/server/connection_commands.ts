@@ -4,7 +4,7 @@ import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { resetReplyMode } from "./client_reply.ts";
-import { acl, recordAuthFailure } from "./acl_commands.ts";
+import { acl, recordAclEvent } from "./acl_commands.ts";
 import type { ServerContext } from "./context.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
 
@@ -25,39 +25,30 @@ function ping(_ctx: ServerContext, client: Client, argv: string[]): Reply {
 }
 
 /**
- * Checks a password (and user "default"); updates the client. null on success; a failure is
- * recorded in ACL LOG, with the command (`argv`: AUTH or HELLO) as its object.
+ * Checks a user's password (any works for a `nopass` user; none for one that is `off`); on
+ * success the client acts as that user. null on success; a failure is recorded in ACL LOG, with
+ * the command (`argv`: AUTH or HELLO) as its object.
  */
 function authenticate(
   ctx: ServerContext,
   client: Client,
   argv: readonly string[],
-  user: string,
+  name: string,
   pass: string,
 ): Reply | null {
-  const ok = ctx.settings.requirepass === ""
-    ? user === "default" // Redis: the default user has nopass, any password works
-    : user === "default" && sameSecret(pass, ctx.settings.requirepass);
-  if (!ok) {
-    recordAuthFailure(ctx, client, argv, user);
+  const user = ctx.users.get(name);
+  if (user === undefined || !user.accepts(pass)) {
+    recordAclEvent(ctx, client, argv, "auth", argv[0], name);
     return WRONGPASS;
   }
+  client.user = user;
   client.authenticated = true;
   return null;
 }
 
-/** Compares in time independent of where the strings differ (no timing oracle for AUTH). */
-function sameSecret(given: string, expected: string): boolean {
-  let diff = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) {
-    diff |= expected.charCodeAt(i) ^ (i < given.length ? given.charCodeAt(i) : 0);
-  }
-  return diff === 0;
-}
-
 function auth(ctx: ServerContext, client: Client, argv: string[]): Reply {
   if (argv.length > 3) return error("ERR syntax error");
-  if (argv.length === 2 && ctx.settings.requirepass === "") {
+  if (argv.length === 2 && ctx.users.defaultUser.nopass) {
     return error(
       "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
     );
@@ -156,7 +147,8 @@ function reset(ctx: ServerContext, client: Client): Reply {
   client.proto = 2;
   client.name = "";
   client.db = 0;
-  client.authenticated = ctx.settings.requirepass === "";
+  client.user = ctx.users.defaultUser;
+  client.authenticated = ctx.users.openByDefault;
   return simple("RESET");
 }
 

@@ -1,6 +1,7 @@
 /** State shared by every connection of one server: settings, registries, counters. */
 import type { CommandExecutor } from "../executor.ts";
 import type { RespLimits } from "../resp/limits.ts";
+import type { AclUsers } from "./acl_users.ts";
 import type { Client } from "./client.ts";
 import type { Blocking } from "./blocking.ts";
 import type { InfoSampler } from "./info_stats.ts";
@@ -52,6 +53,13 @@ export interface ServerContext {
   readonly settings: Settings;
   readonly clients: Map<number, Client>;
   readonly table: CommandTable;
+  /** ACL users (ACL SETUSER); `default`'s password is requirepass. */
+  readonly users: AclUsers;
+  /**
+   * The client whose command is running while that client's user is restricted: a script it runs
+   * checks each call against that user (null otherwise).
+   */
+  scriptCaller: Client | null;
   readonly pubsub: PubSub;
   readonly blocking: Blocking;
   readonly watches: Watches;

@@ -4,6 +4,8 @@
  * per-command counters.
  */
 import { ERR_OOM } from "../store/errors.ts";
+import { aclDenial, noPermText } from "./acl_check.ts";
+import { recordAclEvent } from "./acl_commands.ts";
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -64,6 +66,16 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
     statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, NOAUTH);
   }
+  // ACL: right after authentication, as Redis's processCommand checks it.
+  if (!client.user.unrestricted) {
+    const denial = aclDenial(client.user, entry, argv);
+    if (denial !== null) {
+      flagMultiError(client);
+      statsOf(entry, argv).rejectedCalls++;
+      recordAclEvent(ctx, client, argv, denial.reason, denial.object, client.user.name);
+      return refused(ctx, client, entry, error(noPermText(denial)));
+    }
+  }
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
     statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, subscribedModeError(entry.name, argv));
@@ -123,6 +135,9 @@ export function run(
   const monitorFirst = ctx.monitors.size > 0 && entry.flags.includes("skip-monitor");
   if (monitorFirst) ctx.monitors.feed(client, entry, argv);
   let result: HandlerResult;
+  // A script a restricted user runs checks each of its calls against that user's rules.
+  const restricted = !client.user.unrestricted;
+  if (restricted) ctx.scriptCaller = client;
   try {
     result = entry.handler !== null
       ? entry.handler(ctx, client, argv)
@@ -132,6 +147,8 @@ export function run(
     ctx.logger.error("Command failed", { command: entry.name, error: String(err) });
     result = error(`ERR internal error while running '${entry.name}'`);
   }
+  if (restricted) ctx.scriptCaller = null;
+
   const us = timed ? (performance.now() - t0) * 1000 : -1;
   const weight = exact ? 1 : DURATION_SAMPLE_MASK + 1; // calls this timing stands for
   if (timed) stats.durationUs += us * weight;

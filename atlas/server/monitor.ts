@@ -69,10 +69,12 @@ export class Monitors {
 
 /**
  * The arguments shown as "(redacted)", [from, to): every argument of AUTH, the user name and
- * password after HELLO's AUTH (Redis's redactClientCommandArgument).
+ * password after HELLO's AUTH, the user name and rules of ACL SETUSER (Redis's
+ * redactClientCommandArgument).
  */
 export function redactedRange(name: string, argv: readonly string[]): [number, number] {
   if (name === "auth") return [1, argv.length];
+  if (name === "acl") return argv[1]?.toLowerCase() === "setuser" ? [2, argv.length] : [0, 0];
   if (name !== "hello") return [0, 0];
   for (let i = 2; i < argv.length; i++) {
     if (argv[i].toLowerCase() === "auth") return [i + 1, i + 3];

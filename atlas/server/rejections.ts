@@ -9,7 +9,7 @@ const DENIED =
 export function rejectionText(ctx: ServerContext, conn: Deno.Conn): string | null {
   const remote = (conn.remoteAddr as Deno.NetAddr).hostname;
   if (
-    ctx.settings.protectedMode && ctx.settings.requirepass === "" &&
+    ctx.settings.protectedMode && ctx.users.defaultUser.nopass &&
     !isLoopback(ctx.hostname) && !isLoopback(remote)
   ) {
     return DENIED;

@@ -129,11 +129,10 @@ Deno.test("ROLE, cluster probes and ACL answer as a Redis master without cluster
     assert.deepEqual(await c.one("READWRITE"), noCluster);
     assert.deepEqual(await c.one("ACL", "WHOAMI"), { t: "bulk", v: "default" });
     assert.deepEqual(await c.one("ACL", "USERS"), { t: "array", v: [{ t: "bulk", v: "default" }] });
-    assert.deepEqual(
-      await c.one("ACL", "SETUSER", "x"), // users cannot be added or changed
-      err(
-        "ERR ACL SETUSER is not supported: atlasd has one user, 'default', whose password is requirepass (CONFIG SET requirepass)",
-      ),
-    );
+    assert.deepEqual(await c.one("ACL", "SETUSER", "x"), { t: "simple", v: "OK" });
+    assert.deepEqual(await c.one("ACL", "USERS"), {
+      t: "array",
+      v: [{ t: "bulk", v: "default" }, { t: "bulk", v: "x" }],
+    });
   });
 });

@@ -40,6 +40,11 @@ export interface ScriptCommandHook {
   readonly timed: boolean;
   /** `db`: the database the script had selected when it ran the command. */
   ran(argv: readonly string[], us: number, reply: Reply, db: number): void;
+  /**
+   * Why the script may not run `argv` (the ACL of the user running it), or null; asked after the
+   * command was found and its arity checked, before it runs.
+   */
+  refuse?(argv: readonly string[]): Reply | null;
 }
 
 /** A command as a script's call sees it: Redis's arity and flags (ScriptServerHook.lookup). */

@@ -1,0 +1,111 @@
+/**
+ * The ACL check of one command line for a restricted user, in Redis's order (ACLCheckAllPerm):
+ * the command (unless it needs no authentication: AUTH, HELLO...), then its keys, then its
+ * channels. Dispatch answers a denial with NOPERM, a script's call with the script's text, ACL
+ * DRYRUN with its own; each is logged in ACL LOG by the caller.
+ */
+import { error, type Reply } from "../store/reply.ts";
+import { recordAclEvent } from "./acl_commands.ts";
+import { type AclUser, categoriesOf, KEY_READ, KEY_WRITE } from "./acl_users.ts";
+import { commandKeys } from "./command_keys.ts";
+import type { ServerContext } from "./context.ts";
+import { statsOf } from "./table.ts";
+import type { CommandEntry } from "./types.ts";
+
+export interface AclDenial {
+  readonly reason: "command" | "key" | "channel";
+  /** The command's full name (`client|id`), the key or the channel. */
+  readonly object: string;
+}
+
+/** Where a command names channels: from argument 1 on (PUBLISH's one), and whether patterns. */
+const CHANNEL_ARGS: Readonly<Record<string, { all: boolean; patterns: boolean }>> = {
+  publish: { all: false, patterns: false },
+  spublish: { all: false, patterns: false },
+  subscribe: { all: true, patterns: false },
+  ssubscribe: { all: true, patterns: false },
+  psubscribe: { all: true, patterns: true },
+};
+
+export function aclDenial(
+  user: AclUser,
+  entry: CommandEntry,
+  argv: readonly string[],
+): AclDenial | null {
+  const fullName = statsOf(entry, argv).name;
+  if (!entry.noAuth && !user.mayRun(fullName, categoriesOf(entry, fullName))) {
+    return { reason: "command", object: fullName };
+  }
+  if (!user.allKeys) {
+    const found = commandKeys(entry, argv);
+    if ("keys" in found) {
+      const perm = entry.flags.includes("write") ? KEY_WRITE : KEY_READ;
+      for (const key of found.keys) {
+        if (!user.mayAccessKey(key, perm)) return { reason: "key", object: key };
+      }
+    }
+  }
+  const channels = user.allChannels ? undefined : CHANNEL_ARGS[entry.name];
+  if (channels !== undefined) {
+    const last = channels.all ? argv.length : Math.min(2, argv.length);
+    for (let i = 1; i < last; i++) {
+      if (!user.mayUseChannel(argv[i], channels.patterns)) {
+        return { reason: "channel", object: argv[i] };
+      }
+    }
+  }
+  return null;
+}
+
+/** The reply dispatch gives a denied command (Redis 7.0's NOPERM texts). */
+export function noPermText(denial: AclDenial): string {
+  switch (denial.reason) {
+    case "command":
+      return `NOPERM this user has no permissions to run the '${denial.object}' command`;
+    case "key":
+      return "NOPERM this user has no permissions to access one of the keys used as arguments";
+    case "channel":
+      return "NOPERM this user has no permissions to access one of the channels used as arguments";
+  }
+}
+
+/** ACL DRYRUN's answer for a denial. */
+export function dryRunText(denial: AclDenial): string {
+  switch (denial.reason) {
+    case "command":
+      return `This user has no permissions to run the '${denial.object}' command`;
+    case "key":
+      return `This user has no permissions to access the '${denial.object}' key`;
+    case "channel":
+      return `This user has no permissions to access the '${denial.object}' channel`;
+  }
+}
+
+/** The error a script's redis.call / pcall gets for a denial (Redis's scriptCall texts). */
+export function scriptDenialText(denial: AclDenial): string {
+  switch (denial.reason) {
+    case "command":
+      return "ERR The user executing the script can't run this command or subcommand";
+    case "key":
+      return "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
+    case "channel":
+      return "ERR The user executing the script can't publish to the channel mentioned in the command";
+  }
+}
+
+/**
+ * The script host's ACL check (ScriptCommandHook.refuse): each call of a script that a restricted
+ * user's command runs (ctx.scriptCaller) is checked against that user and logged in context `lua`.
+ */
+export function scriptAclRefusal(ctx: ServerContext): (argv: readonly string[]) => Reply | null {
+  return (argv) => {
+    const client = ctx.scriptCaller;
+    if (client === null) return null;
+    const entry = ctx.table.lookup(argv[0]);
+    if (entry === undefined) return null;
+    const denial = aclDenial(client.user, entry, argv);
+    if (denial === null) return null;
+    recordAclEvent(ctx, client, argv, denial.reason, denial.object, client.user.name, true);
+    return error(scriptDenialText(denial));
+  };
+}

@@ -1,0 +1,430 @@
+/**
+ * ACL users as Redis 7.0 keeps them (ACL SETUSER rules) and the checks dispatch runs before a
+ * restricted user's command: may it run the command, touch these keys, use these channels.
+ *
+ * A user is a set of rules: on/off, passwords (kept as SHA-256 hex, as ACL LIST shows them),
+ * command rules (`+get`, `-@dangerous`, `+client|id`) applied in order over a base of `+@all` or
+ * `-@all`, key patterns (`~k*`, `%R~r*`, `%W~w*`) and channel patterns (`&news.*`). Unlike
+ * Redis 7.0, which rebuilds the command rules it shows from a bitmap (categories first, then
+ * single commands in hash order), the rules are kept as given, a later rule replacing an earlier
+ * one on the same target: what ACL LIST shows is what was set (as Redis 7.2 does).
+ *
+ * Key permissions are read from the command's flags: a write command needs W on each key, any
+ * other R (Redis reads them per key spec, so a W-only user may run a write that also reads there).
+ * Selectors (`(...)`) are refused. Users live in memory, as Redis's do without an ACL file.
+ */
+import { createHash } from "node:crypto";
+import { globMatch } from "../store/glob.ts";
+import { aclCategories, CATEGORY_ORDER, subcommandCategories } from "./command_info.ts";
+import type { CommandTable } from "./table.ts";
+import type { CommandEntry } from "./types.ts";
+
+export const DEFAULT_USER = "default";
+
+/** Key permission bits of a pattern (`~`: both). */
+export const KEY_READ = 1;
+export const KEY_WRITE = 2;
+const KEY_ALL = KEY_READ | KEY_WRITE;
+
+export interface KeyPattern {
+  readonly pattern: string;
+  readonly perm: number;
+}
+
+/** The sha256 of a password as ACL LIST / GETUSER show it (lower-case hex of its bytes). */
+export function passwordHash(password: string): string {
+  return createHash("sha256").update(Uint8Array.from(password, (c) => c.charCodeAt(0)))
+    .digest("hex");
+}
+
+export class AclUser {
+  enabled = false;
+  nopass = false;
+  /** "", "sanitize-payload" or "skip-sanitize-payload": shown only (RESTORE always checks). */
+  sanitize = "";
+  /** SHA-256 hex of each password, in the order added. */
+  passwords: string[] = [];
+  /** The base the command rules apply to: `+@all` (true) or `-@all`. */
+  allCommands = false;
+  /** `+name`, `-name`, `+name|sub`, `+@category`, `-@category`, in order. */
+  rules: string[] = [];
+  allKeys = false;
+  keys: KeyPattern[] = [];
+  allChannels = false;
+  channels: string[] = [];
+  /** The command rules' answer per full command name, kept until the rules change. */
+  #verdicts = new Map<string, boolean>();
+
+  constructor(readonly name: string) {}
+
+  /** May run every command on every key and channel: dispatch checks nothing for it. */
+  get unrestricted(): boolean {
+    return this.allCommands && this.rules.length === 0 && this.allKeys && this.allChannels;
+  }
+
+  clone(): AclUser {
+    const copy = new AclUser(this.name);
+    copy.enabled = this.enabled;
+    copy.nopass = this.nopass;
+    copy.sanitize = this.sanitize;
+    copy.passwords = [...this.passwords];
+    copy.allCommands = this.allCommands;
+    copy.rules = [...this.rules];
+    copy.allKeys = this.allKeys;
+    copy.keys = [...this.keys];
+    copy.allChannels = this.allChannels;
+    copy.channels = [...this.channels];
+    return copy;
+  }
+
+  /** Takes over `other`'s rules (a SETUSER applied to a copy, now committed). */
+  assign(other: AclUser): void {
+    this.enabled = other.enabled;
+    this.nopass = other.nopass;
+    this.sanitize = other.sanitize;
+    this.passwords = other.passwords;
+    this.allCommands = other.allCommands;
+    this.rules = other.rules;
+    this.allKeys = other.allKeys;
+    this.keys = other.keys;
+    this.allChannels = other.allChannels;
+    this.channels = other.channels;
+    this.#verdicts.clear();
+  }
+
+  /** Whether `password` opens this user (enabled, and nopass or one of its passwords). */
+  accepts(password: string): boolean {
+    if (!this.enabled) return false;
+    if (this.nopass) return true;
+    const hash = passwordHash(password);
+    let found = false;
+    // Every hash compared in full, whichever matches: no timing oracle.
+    for (const known of this.passwords) found = sameText(known, hash) || found;
+    return found;
+  }
+
+  /** Whether the command rules let it run `fullName` (`get`, `client|id`). */
+  mayRun(fullName: string, categories: () => readonly string[]): boolean {
+    let verdict = this.#verdicts.get(fullName);
+    if (verdict !== undefined) return verdict;
+    verdict = this.allCommands;
+    const bar = fullName.indexOf("|");
+    const container = bar < 0 ? fullName : fullName.slice(0, bar);
+    let cats: readonly string[] | null = null;
+    for (const rule of this.rules) {
+      const target = rule.slice(1);
+      if (target[0] === "@") {
+        cats ??= categories();
+        if (cats.includes(target)) verdict = rule[0] === "+";
+      } else if (target === fullName || target === container) verdict = rule[0] === "+";
+    }
+    this.#verdicts.set(fullName, verdict);
+    return verdict;
+  }
+
+  /** Whether a pattern grants `perm` (KEY_READ / KEY_WRITE bits) on `key`. */
+  mayAccessKey(key: string, perm: number): boolean {
+    if (this.allKeys) return true;
+    for (const p of this.keys) {
+      if ((p.perm & perm) === perm && globMatch(p.pattern, key)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether the user may use `channel`; a `pattern` (PSUBSCRIBE's) must be one of the user's
+   * patterns as written, as Redis checks it (a pattern matching more could leak other channels).
+   */
+  mayUseChannel(channel: string, pattern: boolean): boolean {
+    if (this.allChannels) return true;
+    for (const allowed of this.channels) {
+      if (pattern ? allowed === channel : globMatch(allowed, channel)) return true;
+    }
+    return false;
+  }
+
+  /** ACL LIST's line: `user <name> <flags> <#hashes> <keys> <channels> <commands>`. */
+  describe(): string {
+    const parts = ["user", this.name, ...this.flags()];
+    for (const hash of this.passwords) parts.push(`#${hash}`);
+    const keys = this.keysText();
+    if (keys !== "") parts.push(keys);
+    // Redis lists channel patterns after a `resetchannels` (they replace the default's `&*`).
+    parts.push(
+      this.allChannels ? "&*" : ["resetchannels", ...this.channels.map((c) => `&${c}`)].join(" "),
+    );
+    parts.push(this.commandsText());
+    return parts.join(" ");
+  }
+
+  flags(): string[] {
+    const flags = [this.enabled ? "on" : "off"];
+    if (this.nopass) flags.push("nopass");
+    if (this.sanitize !== "") flags.push(this.sanitize);
+    return flags;
+  }
+
+  commandsText(): string {
+    return [this.allCommands ? "+@all" : "-@all", ...this.rules].join(" ");
+  }
+
+  keysText(): string {
+    if (this.allKeys) return "~*";
+    return this.keys.map((p) =>
+      `${p.perm === KEY_ALL ? "" : p.perm === KEY_READ ? "%R" : "%W"}~${p.pattern}`
+    ).join(" ");
+  }
+
+  channelsText(): string {
+    return this.allChannels ? "&*" : this.channels.map((c) => `&${c}`).join(" ");
+  }
+}
+
+function sameText(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+/** A rule SETUSER could not apply: Redis's `Error in ACL SETUSER modifier '<op>': <why>`. */
+export class AclRuleError extends Error {
+  constructor(readonly op: string, readonly why: string) {
+    super(`Error in ACL SETUSER modifier '${op}': ${why}`);
+  }
+}
+
+const SYNTAX = "Syntax error";
+const UNKNOWN_NAME = "Unknown command or category name in ACL";
+const HASH_FORMAT =
+  "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
+const NO_SUCH_PASSWORD = "The password you are trying to remove from the user does not exist";
+
+/**
+ * Applies one SETUSER rule to `user` (a copy: SETUSER commits only when every rule applied), or
+ * throws AclRuleError. `table` tells which commands and subcommands exist.
+ */
+export function applyRule(user: AclUser, op: string, table: CommandTable): void {
+  const lower = op.toLowerCase();
+  switch (lower) {
+    case "on":
+      user.enabled = true;
+      return;
+    case "off":
+      user.enabled = false;
+      return;
+    case "nopass":
+      user.nopass = true;
+      user.passwords = [];
+      return;
+    case "resetpass":
+      user.nopass = false;
+      user.passwords = [];
+      return;
+    case "skip-sanitize-payload":
+    case "sanitize-payload":
+      user.sanitize = lower;
+      return;
+    case "allkeys":
+      user.allKeys = true;
+      user.keys = [];
+      return;
+    case "resetkeys":
+      user.allKeys = false;
+      user.keys = [];
+      return;
+    case "allchannels":
+      user.allChannels = true;
+      user.channels = [];
+      return;
+    case "resetchannels":
+      user.allChannels = false;
+      user.channels = [];
+      return;
+    case "allcommands":
+      user.allCommands = true;
+      user.rules = [];
+      return;
+    case "nocommands":
+      user.allCommands = false;
+      user.rules = [];
+      return;
+    case "clearselectors":
+      return; // there are none
+    case "reset":
+      for (const step of ["resetpass", "resetkeys", "resetchannels", "off", "nocommands"]) {
+        applyRule(user, step, table);
+      }
+      user.sanitize = "sanitize-payload";
+      return;
+  }
+  switch (op[0]) {
+    case ">":
+      addPassword(user, passwordHash(op.slice(1)));
+      return;
+    case "#":
+      if (!/^[0-9a-f]{64}$/.test(op.slice(1))) throw new AclRuleError(op, HASH_FORMAT);
+      addPassword(user, op.slice(1));
+      return;
+    case "<":
+    case "!": {
+      const hash = op[0] === "<" ? passwordHash(op.slice(1)) : op.slice(1);
+      if (op[0] === "!" && !/^[0-9a-f]{64}$/.test(hash)) throw new AclRuleError(op, HASH_FORMAT);
+      const at = user.passwords.indexOf(hash);
+      if (at < 0) throw new AclRuleError(op, NO_SUCH_PASSWORD);
+      user.passwords.splice(at, 1);
+      return;
+    }
+    case "~":
+      addKeyPattern(user, op, op.slice(1), KEY_ALL);
+      return;
+    case "%": {
+      const tilde = op.indexOf("~");
+      const letters = tilde < 0 ? "" : op.slice(1, tilde).toUpperCase();
+      if (letters === "" || !/^[RW]+$/.test(letters)) throw new AclRuleError(op, SYNTAX);
+      const perm = (letters.includes("R") ? KEY_READ : 0) | (letters.includes("W") ? KEY_WRITE : 0);
+      addKeyPattern(user, op, op.slice(tilde + 1), perm);
+      return;
+    }
+    case "&":
+      if (user.allChannels) {
+        throw new AclRuleError(
+          op,
+          "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels",
+        );
+      }
+      if (op === "&*") applyRule(user, "allchannels", table);
+      else if (!user.channels.includes(op.slice(1))) user.channels.push(op.slice(1));
+      return;
+    case "+":
+    case "-":
+      addCommandRule(user, op, table);
+      return;
+    case "(":
+      throw new AclRuleError(op, "selectors are not supported by atlasd");
+  }
+  throw new AclRuleError(op, SYNTAX);
+}
+
+function addPassword(user: AclUser, hash: string): void {
+  user.nopass = false;
+  if (!user.passwords.includes(hash)) user.passwords.push(hash);
+}
+
+function addKeyPattern(user: AclUser, op: string, pattern: string, perm: number): void {
+  if (user.allKeys) {
+    throw new AclRuleError(
+      op,
+      "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns",
+    );
+  }
+  if (pattern === "*" && perm === KEY_ALL) {
+    user.allKeys = true;
+    user.keys = [];
+    return;
+  }
+  const same = user.keys.findIndex((p) => p.pattern === pattern);
+  if (same >= 0) {
+    user.keys[same] = { pattern, perm: user.keys[same].perm | perm };
+  } else user.keys.push({ pattern, perm });
+}
+
+/**
+ * `+name`, `-name`, `+name|sub`, `+@category`, `-@category` (and `+@all` / `-@all`, which reset
+ * the rules to a new base). A rule replaces earlier ones on the same target; a whole command's
+ * rule also replaces the earlier rules on its subcommands.
+ */
+function addCommandRule(user: AclUser, op: string, table: CommandTable): void {
+  const target = op.slice(1).toLowerCase();
+  const allow = op[0] === "+";
+  if (target === "@all") {
+    user.allCommands = allow;
+    user.rules = [];
+    return;
+  }
+  if (target[0] === "@") {
+    if (!CATEGORY_ORDER.includes(target)) throw new AclRuleError(op, UNKNOWN_NAME);
+  } else {
+    const bar = target.indexOf("|");
+    const entry = table.get(bar < 0 ? target : target.slice(0, bar));
+    const known = entry !== undefined &&
+      (bar < 0 || entry.subcommands?.has(target.slice(bar + 1)) === true);
+    if (!known) throw new AclRuleError(op, UNKNOWN_NAME);
+  }
+  const whole = target.includes("|") ? null : `${target}|`;
+  user.rules = user.rules.filter((rule) => {
+    const old = rule.slice(1);
+    return old !== target && (whole === null || !old.startsWith(whole));
+  });
+  user.rules.push(`${allow ? "+" : "-"}${target}`);
+}
+
+/** Categories of the command `fullName` names (a subcommand's own, as Redis has them). */
+export function categoriesOf(entry: CommandEntry, fullName: string): () => readonly string[] {
+  return fullName.includes("|") ? () => subcommandCategories(fullName) : () => aclCategories(entry);
+}
+
+/** The server's users, `default` first created and never removed. */
+export class AclUsers {
+  readonly #users = new Map<string, AclUser>();
+  readonly defaultUser: AclUser;
+
+  /** `requirepass` as Redis applies it to `default` (nopass when empty). */
+  constructor(requirepass: string) {
+    const user = new AclUser(DEFAULT_USER);
+    user.enabled = true;
+    user.allCommands = true;
+    user.allKeys = true;
+    user.allChannels = true;
+    this.defaultUser = user;
+    this.#users.set(DEFAULT_USER, user);
+    this.setRequirepass(requirepass);
+  }
+
+  /** CONFIG SET requirepass: `resetpass` then `>pass`, or `nopass` for an empty one (as Redis). */
+  setRequirepass(password: string): void {
+    const user = this.defaultUser;
+    user.passwords = password === "" ? [] : [passwordHash(password)];
+    user.nopass = password === "";
+  }
+
+  /** Whether a new connection starts authenticated (as `default`): on, and no password needed. */
+  get openByDefault(): boolean {
+    return this.defaultUser.enabled && this.defaultUser.nopass;
+  }
+
+  get(name: string): AclUser | undefined {
+    return this.#users.get(name);
+  }
+
+  /** Names in byte order, as Redis's ACL USERS and ACL LIST list them. */
+  names(): string[] {
+    return [...this.#users.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /**
+   * ACL SETUSER: applies every rule to a copy (a new user starts `off`, no passwords, no keys, no
+   * channels, `-@all`) and commits it only when all applied; the AclRuleError of the first that
+   * did not, otherwise.
+   */
+  setUser(name: string, ops: readonly string[], table: CommandTable): AclRuleError | null {
+    const existing = this.#users.get(name);
+    const draft = existing?.clone() ?? new AclUser(name);
+    try {
+      for (const op of ops) applyRule(draft, op, table);
+    } catch (error) {
+      if (error instanceof AclRuleError) return error;
+      throw error;
+    }
+    if (existing !== undefined) existing.assign(draft);
+    else this.#users.set(name, draft);
+    return null;
+  }
+
+  /** Removes a user (never `default`); true when it existed. */
+  delete(name: string): AclUser | undefined {
+    const user = this.#users.get(name);
+    if (user === undefined || user === this.defaultUser) return undefined;
+    this.#users.delete(name);
+    return user;
+  }
+}
