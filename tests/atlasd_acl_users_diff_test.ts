@@ -184,3 +184,31 @@ Deno.test("ACL DELUSER closes the user's connections; requirepass is default's p
     ];
     assert.deepEqual(await replyDifferences(redis, atlas, lines), []);
   }));
+
+Deno.test("EXEC checks its queued commands again against rules changed meanwhile, as Redis", () =>
+  withRedisAndAtlasd(async (redis, atlas, servers) => {
+    const outcome = async (admin: RawClient, port: number) => {
+      await admin.call(["ACL", "SETUSER", "tx", "on", "nopass", "~*", "&*", "+@all"]);
+      const user = await RawClient.connect(port);
+      try {
+        await user.call(["AUTH", "tx", "x"], ["MULTI"], ["SET", "a", "1"], ["GET", "a"], [
+          "PUBLISH",
+          "c",
+          "m",
+        ]);
+        await admin.call(["ACL", "SETUSER", "tx", "-set", "resetchannels"]);
+        const [exec] = await user.call(["EXEC"]);
+        const [log] = await admin.call(["ACL", "LOG", "2"]);
+        const fields = (log as { v: { v: RespValue[] }[] }).v.map((entry) =>
+          entry.v.slice(0, 10).map((x) => showReply(x)).join(" ")
+        );
+        return [showReply(exec), ...fields];
+      } finally {
+        await user.close();
+      }
+    };
+    assert.deepEqual(
+      await outcome(atlas, servers.atlasPort),
+      await outcome(redis, servers.redisPort),
+    );
+  }));

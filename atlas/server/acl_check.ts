@@ -8,6 +8,7 @@ import { error, type Reply } from "../store/reply.ts";
 import { recordAclEvent } from "./acl_commands.ts";
 import { type AclUser, categoriesOf, KEY_READ, KEY_WRITE } from "./acl_users.ts";
 import { commandKeys } from "./command_keys.ts";
+import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { statsOf } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
@@ -108,4 +109,31 @@ export function scriptAclRefusal(ctx: ServerContext): (argv: readonly string[]) 
     recordAclEvent(ctx, client, argv, denial.reason, denial.object, client.user.name, true);
     return error(scriptDenialText(denial));
   };
+}
+
+/** Why a queued command may no longer run (EXEC's re-check), in Redis 7.0's words. */
+const EXEC_REASONS: Readonly<Record<AclDenial["reason"], string>> = {
+  command: "no permission to execute the command or subcommand",
+  key: "no permission to touch the specified keys",
+  channel: "no permission to access one of the channels used as arguments",
+};
+
+/**
+ * EXEC checks each queued command again, as Redis does (the user's rules may have changed since
+ * it was queued): a denied one answers its NOPERM in the array, logged in context `multi`; the
+ * others run.
+ */
+export function execDenial(
+  ctx: ServerContext,
+  client: Client,
+  entry: CommandEntry,
+  argv: readonly string[],
+): Reply | null {
+  const denial = aclDenial(client.user, entry, argv);
+  if (denial === null) return null;
+  recordAclEvent(ctx, client, argv, denial.reason, denial.object, client.user.name);
+  return error(
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " +
+      EXEC_REASONS[denial.reason],
+  );
 }

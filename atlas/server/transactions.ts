@@ -3,6 +3,7 @@
  * command, arity, auth: a failure there makes EXEC answer EXECABORT). EXEC runs them back to back
  * with no await in between, so with a synchronous executor nothing interleaves.
  */
+import { execDenial } from "./acl_check.ts";
 import { error, NIL_ARRAY, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -104,7 +105,9 @@ function runQueued(
         results.push(done);
         continue;
       }
-      const r = run(ctx, client, ctx.table.lookup(argv[0])!, argv);
+      const entry = ctx.table.lookup(argv[0])!;
+      const denied = client.user.unrestricted ? null : execDenial(ctx, client, entry, argv);
+      const r = denied ?? run(ctx, client, entry, argv);
       if (r instanceof Blocked) {
         results.push(r.promise);
         async = true;
@@ -165,7 +168,8 @@ function execStreamed(
   try {
     for (const argv of queued) {
       const entry = ctx.table.lookup(argv[0])!;
-      const r = run(ctx, client, entry, argv);
+      const denied = client.user.unrestricted ? null : execDenial(ctx, client, entry, argv);
+      const r = denied ?? run(ctx, client, entry, argv);
       const silenced = client.replyOff || (client.replySkip && !skipping);
       skipping = client.replySkip;
       if (silenced) continue;
