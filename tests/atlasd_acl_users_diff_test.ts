@@ -170,6 +170,12 @@ Deno.test("ACL DELUSER closes the user's connections; requirepass is default's p
       }
       assert.equal(user.closedByPeer, true, `port ${port}: the connection stays open`);
       await user.close();
+      // CLIENT KILL USER closes the connections acting as that user.
+      await admin.call(["ACL", "SETUSER", "temp2", "on", "nopass", "+@all"]);
+      const other = await RawClient.connect(port);
+      await other.call(["AUTH", "temp2", "x"]);
+      assert.deepEqual(await admin.one("CLIENT", "KILL", "USER", "temp2"), { t: "integer", v: 1 });
+      await other.close();
     }
     const lines: string[][] = [
       ["CONFIG", "SET", "requirepass", "s3cret"],

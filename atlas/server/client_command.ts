@@ -1,4 +1,5 @@
 /** CLIENT subcommands used by redis-cli, ioredis and node-redis. */
+import type { AclUser } from "./acl_users.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import { bulkOrNil, error, integer, type Reply, simple, verbatimText } from "../store/reply.ts";
 import type { Client } from "./client.ts";
@@ -312,6 +313,7 @@ function clientKill(ctx: ServerContext, self: Client, argv: string[]): Reply {
   let type: string | null = null;
   let addr: string | null = null;
   let laddr: string | null = null;
+  let user: AclUser | null = null;
   let skipMe = true;
   for (let i = 2; i < argv.length; i += 2) {
     const filter = argv[i].toLowerCase();
@@ -331,7 +333,8 @@ function clientKill(ctx: ServerContext, self: Client, argv: string[]): Reply {
     } else if (filter === "addr") addr = value;
     else if (filter === "laddr") laddr = value;
     else if (filter === "user") {
-      if (value !== "default") return error(`ERR No such user '${value}'`);
+      user = ctx.users.get(value) ?? null;
+      if (user === null) return error(`ERR No such user '${value}'`);
     } else if (filter === "skipme") {
       const answer = value.toLowerCase();
       if (answer !== "yes" && answer !== "no") return error("ERR syntax error");
@@ -344,6 +347,7 @@ function clientKill(ctx: ServerContext, self: Client, argv: string[]): Reply {
     if (type !== null && clientType(c) !== type) continue;
     if (addr !== null && c.addr !== addr) continue;
     if (laddr !== null && c.laddr !== laddr) continue;
+    if (user !== null && c.user !== user) continue;
     if (c === self && skipMe) continue;
     kill(ctx, self, c);
     killed++;
