@@ -51,6 +51,18 @@ const ADMIN: string[][] = [
   ["ACL", "DELUSER", "default"],
   ["ACL", "DELUSER", "x1", "x2", "nobody"],
   ["ACL", "USERS"],
+  // Redundant rules are not kept; first-arg rules; a subcommand's first argument is refused.
+  ["ACL", "SETUSER", "r1", "+@all", "+client|id", "-debug", "+debug|digest"],
+  ["ACL", "SETUSER", "r2", "+memory|doctor", "+memory", "+select|0"],
+  ["ACL", "SETUSER", "r3", "+config|get|appendonly"],
+  ["ACL", "SETUSER", "r3", "-select|0"],
+  ["ACL", "GETUSER", "r1"],
+  ["ACL", "GETUSER", "r2"],
+  ["ACL", "DRYRUN", "r2", "select", "0"],
+  ["ACL", "DRYRUN", "r2", "select", "1"],
+  ["CONFIG", "GET", "acllog-max-len"],
+  ["CONFIG", "SET", "acllog-max-len", "-1"],
+  ["CONFIG", "SET", "acllog-max-len", "x"],
 ];
 
 /** Each restricted user's session, on a connection of its own. */
@@ -99,14 +111,14 @@ const SESSIONS: string[][][] = [
 ];
 
 /**
- * Replies without client ids (HELLO's), and ACL LIST's command rules as a set: Redis 7.0 rebuilds
+ * Replies without client ids (HELLO's), and ACL LIST's / GETUSER's command rules as a set: Redis 7.0 rebuilds
  * them from a bitmap (single commands in its hash table's order), atlasd keeps them as given.
  */
 function showSession(reply: RespValue): string {
   return showReply(reply)
     .replace(/("v":"id"\},\{"t":"integer","v":)\d+/, "$1?")
     .replace(
-      /("v":"user [^"]*?[+-]@all)([^"]*)"/g,
+      /("v":"user [^"]*?[+-]@all|"v":"commands"\},\{"t":"bulk","v":"[+-]@all)([^"]*)"/g,
       (_all, head: string, rules: string) => `${head}${rules.split(" ").sort().join(" ")}"`,
     );
 }
@@ -217,4 +229,47 @@ Deno.test("EXEC checks its queued commands again against rules changed meanwhile
       await outcome(atlas, servers.atlasPort),
       await outcome(redis, servers.redisPort),
     );
+  }));
+
+Deno.test("revoking a channel closes its subscribers; acllog-max-len bounds the log, as Redis", () =>
+  withRedisAndAtlasd(async (redis, atlas, servers) => {
+    const outcome = async (admin: RawClient, port: number) => {
+      const seen: string[] = [];
+      await admin.call(["ACL", "SETUSER", "ps", "on", ">p", "+@all", "resetchannels", "&foo:1"]);
+      for (
+        const [subscribe, channel, kept] of [
+          ["SUBSCRIBE", "foo:1", ["&foo:1", "&bar"]], // still allowed: pardoned
+          ["SUBSCRIBE", "foo:1", []],
+          ["PSUBSCRIBE", "foo:1", []],
+        ] as const
+      ) {
+        await admin.call(["ACL", "SETUSER", "ps", "resetchannels", "&foo:1"]);
+        const sub = await RawClient.connect(port);
+        await sub.call(["AUTH", "ps", "p"], [subscribe, channel]);
+        await admin.call(["ACL", "SETUSER", "ps", "resetchannels", ...kept]);
+        const deadline = Date.now() + 2000;
+        while (kept.length === 0 && !sub.closedByPeer && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        seen.push(`${subscribe} ${kept.join(" ")}: closed=${sub.closedByPeer}`);
+        await sub.close();
+      }
+      await admin.call(["ACL", "LOG", "RESET"], ["CONFIG", "SET", "acllog-max-len", "3"]);
+      const user = await RawClient.connect(port);
+      await user.call(["AUTH", "ps", "p"]);
+      for (let i = 0; i < 6; i++) await user.call(["PUBLISH", `c${i}`, "m"]);
+      await user.close();
+      const [log] = await admin.call(["ACL", "LOG"]);
+      seen.push(`log entries: ${(log as { v: unknown[] }).v.length}`);
+      await admin.call(["CONFIG", "SET", "acllog-max-len", "128"]);
+      return seen;
+    };
+    const want = await outcome(redis, servers.redisPort);
+    assert.deepEqual(want, [
+      "SUBSCRIBE &foo:1 &bar: closed=false",
+      "SUBSCRIBE : closed=true",
+      "PSUBSCRIBE : closed=true",
+      "log entries: 3",
+    ]);
+    assert.deepEqual(await outcome(atlas, servers.atlasPort), want);
   }));

@@ -84,3 +84,34 @@ Deno.test("DEBUG POPULATE's keys are logged like any write: they are back after 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("DEBUG OBJECT gives Redis's line: encoding, serialized length, idle seconds", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
+    const setup = [
+      ["SET", "s", "hello"],
+      ["SET", "n", "12345"],
+      ["SET", "big", "x".repeat(100)],
+      ["HSET", "h", "f", "v"],
+      ["SADD", "st", "1", "2"],
+      ["ZADD", "z", "1", "a"],
+    ];
+    const probes = [
+      ...["s", "n", "big", "h", "st", "z", "nokey"].map((key) => ["DEBUG", "OBJECT", key]),
+      ["DEBUG", "OBJECT", "s", "extra"],
+    ];
+    // The address and the LRU clock differ by nature; the rest must not.
+    const shown = (reply: RespValue) =>
+      JSON.stringify(reply).replace(/Value at:0x[0-9a-f]+/, "Value at:?").replace(
+        / lru:\d+ /,
+        " lru:? ",
+      );
+    const mismatches: string[] = [];
+    for (const argv of [...setup, ...probes]) {
+      const [want] = await redis.call(argv);
+      const [got] = await atlas.call(argv);
+      if (shown(want) !== shown(got)) {
+        mismatches.push(`${argv.join(" ")}: redis ${shown(want)} atlasd ${shown(got)}`);
+      }
+    }
+    assert.deepEqual(mismatches, []);
+  }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));

@@ -34,7 +34,7 @@ export function aclDenial(
   argv: readonly string[],
 ): AclDenial | null {
   const fullName = statsOf(entry, argv).name;
-  if (!entry.noAuth && !user.mayRun(fullName, categoriesOf(entry, fullName))) {
+  if (!entry.noAuth && !user.mayRun(fullName, categoriesOf(entry, fullName), argv[1])) {
     return { reason: "command", object: fullName };
   }
   if (!user.allKeys) {

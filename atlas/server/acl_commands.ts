@@ -46,12 +46,40 @@ function getUser(user: AclUser | undefined): Reply {
   };
 }
 
-/** ACL SETUSER name [rule ...]: every rule applies, or none (the first bad one's error). */
-function setUser(ctx: ServerContext, argv: readonly string[]): Reply {
+/**
+ * ACL SETUSER name [rule ...]: every rule applies, or none (the first bad one's error). As Redis
+ * 7.0 does, a connection of the user subscribed to a channel or pattern the new rules no longer
+ * allow is closed (it would otherwise keep receiving what it may no longer subscribe to).
+ */
+function setUser(ctx: ServerContext, self: Client, argv: readonly string[]): Reply {
   const name = argv[2];
   if (/[\s\0]/.test(name)) return error("ERR Usernames can't contain spaces or null characters");
   const failed = ctx.users.setUser(name, argv.slice(3), ctx.table);
-  return failed === null ? OK : error(oneLine(`ERR ${failed.message}`));
+  if (failed !== null) return error(oneLine(`ERR ${failed.message}`));
+  const user = ctx.users.get(name)!;
+  if (!user.allChannels) {
+    for (const client of [...ctx.clients.values()]) {
+      if (client.user !== user || client.subscriptionCount === 0) continue;
+      if (lostChannel(user, client)) closeClient(ctx, self, client);
+    }
+  }
+  return OK;
+}
+
+/** Whether one of the client's subscriptions is no longer allowed to `user`. */
+function lostChannel(user: AclUser, client: Client): boolean {
+  for (const pattern of client.patterns) if (!user.mayUseChannel(pattern, true)) return true;
+  for (const channel of client.channels) if (!user.mayUseChannel(channel, false)) return true;
+  for (const channel of client.shardChannels) {
+    if (!user.mayUseChannel(channel, false)) return true;
+  }
+  return false;
+}
+
+/** Closes a connection: at once, or the caller's own after its reply. */
+function closeClient(ctx: ServerContext, self: Client, client: Client): void {
+  if (client === self) client.closeAfterFlush = true;
+  else ctx.disconnect(client);
 }
 
 /**
@@ -67,10 +95,8 @@ function delUser(ctx: ServerContext, self: Client, argv: readonly string[]): Rep
     const user = ctx.users.delete(name);
     if (user === undefined) continue;
     removed++;
-    for (const client of ctx.clients.values()) {
-      if (client.user !== user) continue;
-      if (client === self) client.closeAfterFlush = true;
-      else ctx.disconnect(client);
+    for (const client of [...ctx.clients.values()]) {
+      if (client.user === user) closeClient(ctx, self, client);
     }
   }
   return integer(removed);
@@ -80,7 +106,7 @@ function delUser(ctx: ServerContext, self: Client, argv: readonly string[]): Rep
 // ACL LOG: failed AUTH / HELLO AUTH and denied commands, keys and channels, as Redis 7.0 records
 // them (acl.c addACLLogEntry).
 
-/** Redis's acllog-max-len default. */
+/** Redis's acllog-max-len default (CONFIG SET acllog-max-len changes it). */
 const LOG_MAX_LEN = 128;
 /** Redis groups an event with an equal one at most this far apart (ACL_LOG_GROUPING_MAX_TIME_DELTA). */
 const GROUPING_MS = 60_000;
@@ -99,6 +125,17 @@ interface LogEntry {
 
 /** Each server's log, newest first (a WeakMap: ServerContext is built elsewhere). */
 const LOGS = new WeakMap<ServerContext, LogEntry[]>();
+/** Each server's acllog-max-len, when set. */
+const LOG_LIMITS = new WeakMap<ServerContext, number>();
+
+export function aclLogMaxLen(ctx: ServerContext): number {
+  return LOG_LIMITS.get(ctx) ?? LOG_MAX_LEN;
+}
+
+/** CONFIG SET acllog-max-len: the log keeps that many entries from its next one on (as Redis). */
+export function setAclLogMaxLen(ctx: ServerContext, entries: number): void {
+  LOG_LIMITS.set(ctx, entries);
+}
 
 function logOf(ctx: ServerContext): LogEntry[] {
   let log = LOGS.get(ctx);
@@ -144,7 +181,8 @@ export function recordAclEvent(
     }
   }
   log.unshift({ count: 1, reason, context, object, username, createdMs: now, clientInfo });
-  if (log.length > LOG_MAX_LEN) log.length = LOG_MAX_LEN;
+  const max = aclLogMaxLen(ctx);
+  if (log.length > max) log.length = max;
 }
 
 /** ACL LOG [count | RESET]: the newest `count` entries (10 by default) as maps. */
@@ -268,7 +306,7 @@ export function acl(ctx: ServerContext, client: Client, argv: string[]): Reply {
     case "getuser":
       return getUser(ctx.users.get(argv[2]));
     case "setuser":
-      return setUser(ctx, argv);
+      return setUser(ctx, client, argv);
     case "cat":
       return argv.length <= 3 ? aclCat(ctx, argv[2]) : subcommandSyntaxError("acl", argv);
     case "log":

@@ -92,6 +92,11 @@ export class AclUser {
     this.#verdicts.clear();
   }
 
+  /** Drops the remembered answers of the command rules (after the rules changed). */
+  forgetVerdicts(): void {
+    this.#verdicts.clear();
+  }
+
   /** Whether `password` opens this user (enabled, and nopass or one of its passwords). */
   accepts(password: string): boolean {
     if (!this.enabled) return false;
@@ -103,22 +108,37 @@ export class AclUser {
     return found;
   }
 
-  /** Whether the command rules let it run `fullName` (`get`, `client|id`). */
-  mayRun(fullName: string, categories: () => readonly string[]): boolean {
+  /**
+   * Whether the command rules let it run `fullName` (`get`, `client|id`) with `firstArg` (its
+   * first argument, for a first-arg rule such as `+select|0`; undefined when it has none).
+   */
+  mayRun(
+    fullName: string,
+    categories: () => readonly string[],
+    firstArg: string | undefined,
+  ): boolean {
     let verdict = this.#verdicts.get(fullName);
     if (verdict !== undefined) return verdict;
     verdict = this.allCommands;
     const bar = fullName.indexOf("|");
     const container = bar < 0 ? fullName : fullName.slice(0, bar);
+    const argRule = bar < 0 && firstArg !== undefined
+      ? `${fullName}|${firstArg.toLowerCase()}`
+      : "";
     let cats: readonly string[] | null = null;
+    let byFirstArg = false;
     for (const rule of this.rules) {
       const target = rule.slice(1);
       if (target[0] === "@") {
         cats ??= categories();
         if (cats.includes(target)) verdict = rule[0] === "+";
       } else if (target === fullName || target === container) verdict = rule[0] === "+";
+      else if (bar < 0 && target.startsWith(`${fullName}|`)) {
+        byFirstArg = true; // a first-arg rule: the answer depends on the argument
+        if (target === argRule) verdict = true;
+      }
     }
-    this.#verdicts.set(fullName, verdict);
+    if (!byFirstArg) this.#verdicts.set(fullName, verdict);
     return verdict;
   }
 
@@ -343,12 +363,16 @@ function addCommandRule(user: AclUser, op: string, table: CommandTable): void {
   }
   if (target[0] === "@") {
     if (!CATEGORY_ORDER.includes(target)) throw new AclRuleError(op, UNKNOWN_NAME);
-  } else {
-    const bar = target.indexOf("|");
-    const entry = table.get(bar < 0 ? target : target.slice(0, bar));
-    const known = entry !== undefined &&
-      (bar < 0 || entry.subcommands?.has(target.slice(bar + 1)) === true);
-    if (!known) throw new AclRuleError(op, UNKNOWN_NAME);
+  } else checkCommandTarget(op, target, allow, table);
+  // A rule that changes nothing is not kept (`+@all +client|id` stays `+@all`), as Redis 7.0's
+  // rules, rebuilt from what the user may run, never show one.
+  const covered = commandsCovered(target, table);
+  user.forgetVerdicts();
+  if (
+    covered !== null &&
+    covered.every(([name, cats]) => user.mayRun(name, cats, undefined) === allow)
+  ) {
+    return;
   }
   const whole = target.includes("|") ? null : `${target}|`;
   user.rules = user.rules.filter((rule) => {
@@ -356,6 +380,67 @@ function addCommandRule(user: AclUser, op: string, table: CommandTable): void {
     return old !== target && (whole === null || !old.startsWith(whole));
   });
   user.rules.push(`${allow ? "+" : "-"}${target}`);
+}
+
+/**
+ * The commands a rule's target covers, each with its categories (a container's subcommands one
+ * by one); null for a first-arg rule (`+select|0`), which covers part of a command's calls.
+ */
+function commandsCovered(
+  target: string,
+  table: CommandTable,
+): [string, () => readonly string[]][] | null {
+  const out: [string, () => readonly string[]][] = [];
+  const add = (entry: CommandEntry) => {
+    if (entry.subcommands === null) out.push([entry.name, categoriesOf(entry, entry.name)]);
+    else {
+      for (const sub of entry.subcommands.values()) {
+        out.push([sub.name, categoriesOf(entry, sub.name)]);
+      }
+    }
+  };
+  if (target[0] === "@") {
+    for (const entry of table.entries()) add(entry);
+    return out.filter(([, cats]) => cats().includes(target));
+  }
+  const bar = target.indexOf("|");
+  const entry = table.get(bar < 0 ? target : target.slice(0, bar))!;
+  if (bar < 0) add(entry);
+  else if (entry.subcommands === null) return null;
+  else out.push([target, categoriesOf(entry, target)]);
+  return out;
+}
+
+/**
+ * What a command rule may name, as Redis 7.0 checks it: a command, a container's subcommand
+ * (`config|get`), or — allowing only — a plain command's first argument (`+select|0`, Redis's
+ * deprecated first-arg rule); a subcommand's first argument is refused.
+ */
+function checkCommandTarget(op: string, target: string, allow: boolean, table: CommandTable) {
+  const last = target.lastIndexOf("|");
+  if (last < 0) {
+    if (table.get(target) === undefined) throw new AclRuleError(op, UNKNOWN_NAME);
+    return;
+  }
+  const head = target.slice(0, last);
+  const tail = target.slice(last + 1);
+  const bar = head.indexOf("|");
+  const entry = table.get(bar < 0 ? head : head.slice(0, bar));
+  if (entry === undefined) throw new AclRuleError(op, UNKNOWN_NAME);
+  if (bar >= 0) {
+    // name|sub|arg: a first argument of a subcommand.
+    const sub = entry.subcommands?.has(head.slice(bar + 1)) === true &&
+      !head.slice(bar + 1).includes("|");
+    if (!sub) throw new AclRuleError(op, UNKNOWN_NAME);
+    if (allow) throw new AclRuleError(op, "Allowing first-arg of a subcommand is not supported");
+    throw new AclRuleError(op, UNKNOWN_NAME);
+  }
+  if (entry.subcommands !== null) {
+    if (!entry.subcommands.has(tail)) throw new AclRuleError(op, UNKNOWN_NAME);
+    return;
+  }
+  if (!allow) throw new AclRuleError(op, UNKNOWN_NAME);
+  if (tail === "") throw new AclRuleError(op, SYNTAX);
 }
 
 /** Categories of the command `fullName` names (a subcommand's own, as Redis has them). */
@@ -415,6 +500,7 @@ export class AclUsers {
       if (error instanceof AclRuleError) return error;
       throw error;
     }
+    draft.forgetVerdicts(); // answers remembered while its rules were being applied
     if (existing !== undefined) existing.assign(draft);
     else this.#users.set(name, draft);
     return null;

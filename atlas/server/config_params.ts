@@ -8,6 +8,7 @@
  * Raft cluster the settings that every replica must share are refused (see docs/atlasd.md,
  * CONFIG).
  */
+import { aclLogMaxLen, setAclLogMaxLen } from "./acl_commands.ts";
 import type { EncodingLimits } from "../store/keyspace.ts";
 import type { Param } from "./config.ts";
 import type { ServerContext } from "./context.ts";
@@ -356,6 +357,18 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   maxmemory,
   "maxmemory-policy": maxmemoryPolicyParam,
   "maxmemory-samples": integerKnob("maxmemory-samples", 1n, INT_MAX, "5"),
+  "acllog-max-len": {
+    get: (ctx) => String(aclLogMaxLen(ctx)),
+    check(_ctx, value) {
+      const n = parseInteger(value);
+      if (n === null) return ERR_INTEGER;
+      return n < 0n || n > LONG_MAX ? range(0n, LONG_MAX) : null;
+    },
+    set(ctx, value) {
+      setAclLogMaxLen(ctx, Number(parseInteger(value)));
+      return null;
+    },
+  },
   "maxmemory-eviction-tenacity": integerKnob("maxmemory-eviction-tenacity", 0n, 100n, "10"),
   "maxmemory-clients": maxmemoryClients,
   "lfu-log-factor": lfuParam("logFactor"),

@@ -1,6 +1,6 @@
 /**
- * DEBUG: the subcommands tools and test suites use — SLEEP (hold the connection), POPULATE (make
- * test keys) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows
+ * DEBUG: the subcommands tools and test suites use — OBJECT (a key's encoding, serialized length
+ * and idle time), SLEEP (hold the connection), POPULATE (make test keys) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows
  * it, atlasd answers these: none of them reads or corrupts memory the way Redis's others can.
  */
 import { error, type Reply, simple } from "../store/reply.ts";
@@ -10,6 +10,8 @@ import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
 
 const DEBUG_HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "OBJECT <key>",
+  "    The key's encoding, serialized (DUMP) length and idle seconds, in Redis's line.",
   "POPULATE <count> [<prefix>] [<size>]",
   "    Make string keys <prefix>:0 to <prefix>:<count-1> (prefix 'key'), each holding",
   "    value:<n>, cut or zero-padded to <size> bytes when a size is given. Keys that",
@@ -33,6 +35,7 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
     const ms = Math.min(s * 1000, 60_000);
     return new Promise((resolve) => setTimeout(() => resolve(simple("OK")), ms));
   }
+  if (sub === "object" && argv.length === 3) return debugObject(ctx, client.db, argv[2]);
   if (sub === "populate" && argv.length >= 3 && argv.length <= 5) {
     const count = positiveInteger(argv[2]);
     if (count === null) return error("ERR value is out of range, must be positive");
@@ -41,6 +44,31 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
     return populate(ctx, client.db, argv.length >= 4 ? argv[3] : "key", count, size);
   }
   return subcommandSyntaxError("debug", argv);
+}
+
+/**
+ * DEBUG OBJECT key: Redis's status line — `Value at:<address> refcount:1 encoding:<enc>
+ * serializedlength:<n> lru:<clock> lru_seconds_idle:<s>` — from OBJECT ENCODING, DUMP (its payload
+ * less the type byte, RDB version and checksum: Redis's rdbSavedObjectLen) and OBJECT IDLETIME
+ * where the eviction policy keeps it (0 otherwise). There is no address (0x0), and a quicklist's
+ * node figures (ql_nodes...) are not given.
+ */
+async function debugObject(ctx: ServerContext, db: number, key: string): Promise<Reply> {
+  const run = (argv: string[]) => Promise.resolve(ctx.executor.execute(argv, db));
+  const idle = await run(["OBJECT", "IDLETIME", key]);
+  const encoding = await run(["OBJECT", "ENCODING", key]);
+  if (encoding.kind !== "bulk") {
+    return encoding.kind === "error" ? encoding : error("ERR no such key");
+  }
+  const dump = await run(["DUMP", key]);
+  if (dump.kind !== "bulk") return error("ERR no such key");
+  const idleSeconds = idle.kind === "integer" ? Number(idle.value) : 0;
+  const lru = ((Math.floor(Date.now() / 1000) - idleSeconds) & 0xffffff) >>> 0;
+  return simple(
+    `Value at:0x0 refcount:1 encoding:${encoding.value} serializedlength:${
+      dump.value.length - 11
+    } lru:${lru} lru_seconds_idle:${idleSeconds}`,
+  );
 }
 
 /** Redis's getPositiveLongFromObject: a non-negative integer (0 included). */
