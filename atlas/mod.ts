@@ -12,7 +12,7 @@ export { databasesHeldBy, Store } from "./store/store.ts";
 export { type Int64, parseInt64 } from "./store/numbers.ts";
 export { type CommandSpec, mayWrite } from "./store/command_table.ts";
 export type { CommandHandler, ExecResult, StoreOptions } from "./store/store.ts";
-export { startAtlasServer } from "./server.ts";
+export { AclFileError, startAtlasServer } from "./server.ts";
 export {
   DEFAULT_SCRIPT_INSTRUCTIONS_MAX,
   registerScriptingCommands,

@@ -4,6 +4,8 @@
  * runs on the given CommandExecutor. See docs/atlasd.md.
  */
 import { scriptAclRefusal } from "./server/acl_check.ts";
+import { AclFileError, readAclFile } from "./server/acl_file.ts";
+export { AclFileError } from "./server/acl_file.ts";
 import { AclUsers } from "./server/acl_users.ts";
 import type { CommandExecutor } from "./executor.ts";
 import { DEFAULT_RESP_LIMITS, type RespLimits } from "./resp/limits.ts";
@@ -71,6 +73,11 @@ export interface AtlasServerOptions {
   readonly port?: number;
   /** Empty or absent: no password. */
   readonly requirepass?: string;
+  /**
+   * Redis's `aclfile`: its users are loaded at start (an error in it stops the start, as in
+   * Redis); ACL LOAD / SAVE read and write it.
+   */
+  readonly aclfile?: string;
   /** Default true: with no password and a non-loopback bind, only loopback clients are served. */
   readonly protectedMode?: boolean;
   /** Default 10000. */
@@ -288,6 +295,15 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       }
     },
   };
+  if (options.aclfile !== undefined) {
+    // Before listening: a server whose users cannot be read must not start (as Redis aborts).
+    const loaded = readAclFile(options.aclfile, table);
+    if (typeof loaded === "string") {
+      throw new AclFileError(`Aborting startup because of ACL errors: ${loaded}`);
+    }
+    ctx.users.replaceAll(loaded);
+    ctx.users.file = options.aclfile;
+  }
   ctx.monitors.onOverflow = (client) => {
     ctx.logger.warn("Closing monitor over the output buffer limit", { addr: client.addr });
     ctx.disconnect(client);

@@ -1,11 +1,13 @@
 /**
  * ACL: users (acl_users.ts) set with SETUSER, removed with DELUSER, listed with LIST / USERS /
  * GETUSER, tried with DRYRUN; WHOAMI, CAT, GENPASS; LOG of failed authentications and denied
- * commands, keys and channels. LOAD / SAVE are refused as Redis refuses them without an ACL file.
+ * commands, keys and channels; LOAD / SAVE of the ACL file (acl_file.ts), refused as Redis refuses
+ * them when there is none.
  */
 import { parseInt64 } from "../store/numbers.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply } from "../store/reply.ts";
 import { aclDenial, dryRunText } from "./acl_check.ts";
+import { aclFileText, readAclFile, writeAclFile } from "./acl_file.ts";
 import { type AclUser, DEFAULT_USER } from "./acl_users.ts";
 import type { Client } from "./client.ts";
 import { clientInfoLine } from "./client_command.ts";
@@ -276,11 +278,11 @@ const ACL_HELP = [
   "LIST",
   "    The users as ACL rule lines.",
   "LOAD",
-  "    Refused: there is no ACL file.",
+  "    Replaces the users with the ACL file's (aclfile), all or none.",
   "LOG [<count> | RESET]",
   "    The latest failed authentications and denials (10 by default), or RESET to clear them.",
   "SAVE",
-  "    Refused: there is no ACL file.",
+  "    Writes the users to the ACL file (aclfile).",
   "SETUSER <username> <attribute> [<attribute> ...]",
   "    Creates or changes a user: on/off, >password, nopass, ~keys, &channels, +command, -@category...",
   "USERS",
@@ -292,7 +294,11 @@ const ACL_HELP = [
 ];
 
 /** ACL: the subcommand's name and argument count were checked by dispatch (subcommands.ts). */
-export function acl(ctx: ServerContext, client: Client, argv: string[]): Reply {
+export function acl(
+  ctx: ServerContext,
+  client: Client,
+  argv: string[],
+): Reply | Promise<Reply> {
   const sub = argv[1].toLowerCase();
   const rejection = subcommandRejection("acl", argv);
   if (rejection !== null) return rejection;
@@ -318,10 +324,43 @@ export function acl(ctx: ServerContext, client: Client, argv: string[]): Reply {
     case "deluser":
       return delUser(ctx, client, argv);
     case "load":
+      return loadUsers(ctx, client);
     case "save":
-      return NO_ACL_FILE;
+      return saveUsers(ctx);
     default: // help
       return helpReply(ACL_HELP);
+  }
+}
+
+/**
+ * ACL LOAD: the ACL file's users replace the ones there are, all or none (every error reported,
+ * as Redis does); connections acting as a replaced user (any but `default`) are closed.
+ */
+function loadUsers(ctx: ServerContext, self: Client): Reply {
+  const path = ctx.users.file;
+  if (path === null) return NO_ACL_FILE;
+  const loaded = readAclFile(path, ctx.table);
+  if (typeof loaded === "string") return error(oneLine(`ERR ${loaded}`));
+  const replaced = new Set(ctx.users.replaceAll(loaded));
+  for (const client of [...ctx.clients.values()]) {
+    if (replaced.has(client.user)) closeClient(ctx, self, client);
+  }
+  return OK;
+}
+
+/** ACL SAVE: writes every user to the ACL file (durably: see writeAclFile). */
+async function saveUsers(ctx: ServerContext): Promise<Reply> {
+  const path = ctx.users.file;
+  if (path === null) return NO_ACL_FILE;
+  const users = ctx.users.names().map((name) => ctx.users.get(name)!);
+  try {
+    await writeAclFile(path, aclFileText(users));
+    return OK;
+  } catch (err) {
+    ctx.logger.error("ACL SAVE failed", { path, error: String(err) });
+    return error(
+      "ERR There was an error trying to save the ACLs. Please check the server logs for more information",
+    );
   }
 }
 

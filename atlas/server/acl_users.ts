@@ -448,21 +448,42 @@ export function categoriesOf(entry: CommandEntry, fullName: string): () => reado
   return fullName.includes("|") ? () => subcommandCategories(fullName) : () => aclCategories(entry);
 }
 
+/** `default` as a server starts it: on, nopass, every command, key and channel. */
+function openDefaultUser(): AclUser {
+  const user = new AclUser(DEFAULT_USER);
+  user.enabled = true;
+  user.nopass = true;
+  user.allCommands = true;
+  user.allKeys = true;
+  user.allChannels = true;
+  return user;
+}
+
 /** The server's users, `default` first created and never removed. */
 export class AclUsers {
-  readonly #users = new Map<string, AclUser>();
+  #users = new Map<string, AclUser>();
   readonly defaultUser: AclUser;
+  /** The ACL file (Redis's `aclfile`) ACL LOAD reads and ACL SAVE writes; null: none. */
+  file: string | null = null;
 
   /** `requirepass` as Redis applies it to `default` (nopass when empty). */
   constructor(requirepass: string) {
-    const user = new AclUser(DEFAULT_USER);
-    user.enabled = true;
-    user.allCommands = true;
-    user.allKeys = true;
-    user.allChannels = true;
-    this.defaultUser = user;
-    this.#users.set(DEFAULT_USER, user);
+    this.defaultUser = openDefaultUser();
+    this.#users.set(DEFAULT_USER, this.defaultUser);
     this.setRequirepass(requirepass);
+  }
+
+  /**
+   * ACL LOAD: `loaded` replaces every user. `default` keeps its object (its connections stay),
+   * taking the loaded rules, or a fresh server's (`on nopass ~* &* +@all`) when the file has none,
+   * as Redis does. Returns the users replaced: their connections are to be closed.
+   */
+  replaceAll(loaded: ReadonlyMap<string, AclUser>): AclUser[] {
+    const replaced = [...this.#users.values()].filter((user) => user !== this.defaultUser);
+    this.defaultUser.assign(loaded.get(DEFAULT_USER) ?? openDefaultUser());
+    this.#users = new Map([[DEFAULT_USER, this.defaultUser]]);
+    for (const [name, user] of loaded) if (name !== DEFAULT_USER) this.#users.set(name, user);
+    return replaced;
   }
 
   /** CONFIG SET requirepass: `resetpass` then `>pass`, or `nopass` for an empty one (as Redis). */

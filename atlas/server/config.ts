@@ -64,6 +64,7 @@ const PARAMS: Record<string, Param> = {
     },
   },
   databases: { get: (ctx) => String(ctx.databases) },
+  aclfile: { get: (ctx) => ctx.users.file ?? "" },
   // Redis's server cron frequency; here how often active expiry runs (a Raft node expires on the
   // leader's ticks). Redis takes 0..INT_MAX and holds it to 1..500, as here.
   hz: {

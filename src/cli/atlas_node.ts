@@ -3,6 +3,7 @@
  * Helios registers into it, and the RESP listener. Shared by `atlasd` and `serve`.
  */
 import {
+  AclFileError,
   AofCorruptError,
   AofLayoutError,
   AofTruncatedError,
@@ -33,7 +34,10 @@ export interface AtlasNode {
   respAddress: string | null;
 }
 
-/** A recovery failure the operator must act on; the message says what and how. */
+/**
+ * A start failure the operator must act on (storage that cannot be recovered as it is, an ACL
+ * file with errors); the message says what and how.
+ */
 export class StorageStartError extends Error {
   override name = "StorageStartError";
 }
@@ -92,20 +96,26 @@ export async function startAtlasNode(
   if (options.listen === null) return { engine: opened, respAddress: null };
 
   const address = parseHostPort(options.listen)!;
-  server = startAtlasServer({
-    executor: new TracingExecutor(opened),
-    store: opened.store,
-    persistence: engineHooks(opened, atlas.data_dir),
-    hostname: address.hostname,
-    port: address.port,
-    requirepass: atlas.requirepass,
-    protectedMode: atlas.protected_mode,
-    maxclients: atlas.maxclients,
-    timeout: atlas.timeout,
-    notifyKeyspaceEvents: atlas.notify_keyspace_events,
-    shutdown: () => daemon.stop("SHUTDOWN command"),
-    logger,
-  });
+  try {
+    server = startAtlasServer({
+      executor: new TracingExecutor(opened),
+      store: opened.store,
+      persistence: engineHooks(opened, atlas.data_dir),
+      hostname: address.hostname,
+      port: address.port,
+      requirepass: atlas.requirepass,
+      aclfile: atlas.aclfile || undefined,
+      protectedMode: atlas.protected_mode,
+      maxclients: atlas.maxclients,
+      timeout: atlas.timeout,
+      notifyKeyspaceEvents: atlas.notify_keyspace_events,
+      shutdown: () => daemon.stop("SHUTDOWN command"),
+      logger,
+    });
+  } catch (error) {
+    if (error instanceof AclFileError) throw new StorageStartError(error.message, { cause: error });
+    throw error;
+  }
   const listening = server;
   registerAtlasServerMetrics(metrics, () => listening);
   const bound = formatHostPort({ hostname: listening.addr.hostname, port: listening.addr.port });

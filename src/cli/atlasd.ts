@@ -58,7 +58,7 @@ export const atlasdCommand: Command = {
       }
     } catch (error) {
       if (!(error instanceof StorageStartError)) throw error;
-      daemon.logger.error("Cannot start: storage needs attention", { reason: error.message });
+      daemon.logger.error("Cannot start: needs attention", { reason: error.message });
       io.err(`helios atlasd: ${error.message}`);
       await daemon.shutdownNow();
       return 1;

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import {
+  AclFileError,
   AofCorruptError,
   AofLayoutError,
   AofTruncatedError,
@@ -98,25 +99,36 @@ export async function startClusterNode(
   daemon.onStop("raft", () => member.stop());
 
   const address = parseHostPort(options.listen)!;
-  const server = startAtlasServer({
-    executor: new TracingExecutor(member.executor),
-    store,
-    hostname: address.hostname,
-    port: address.port,
-    requirepass: atlas.requirepass,
-    protectedMode: atlas.protected_mode,
-    maxclients: atlas.maxclients,
-    timeout: atlas.timeout,
-    notifyKeyspaceEvents: atlas.notify_keyspace_events,
-    shutdown: () => daemon.stop("SHUTDOWN command"),
-    logger: daemon.logger.child("atlas"),
-    infoSections: { raft: () => raftInfo(member) },
-    // WAIT: followers whose log holds the commit index seen at the call (known on the leader).
-    replication: {
-      offset: () => member.status().commitIndex,
-      replicasAt: (offset) => member.status().peers.filter((p) => p.matchIndex >= offset).length,
-    },
-  });
+  const server = (() => {
+    try {
+      return startAtlasServer({
+        executor: new TracingExecutor(member.executor),
+        store,
+        hostname: address.hostname,
+        port: address.port,
+        requirepass: atlas.requirepass,
+        aclfile: atlas.aclfile || undefined,
+        protectedMode: atlas.protected_mode,
+        maxclients: atlas.maxclients,
+        timeout: atlas.timeout,
+        notifyKeyspaceEvents: atlas.notify_keyspace_events,
+        shutdown: () => daemon.stop("SHUTDOWN command"),
+        logger: daemon.logger.child("atlas"),
+        infoSections: { raft: () => raftInfo(member) },
+        // WAIT: followers whose log holds the commit index seen at the call (known on the leader).
+        replication: {
+          offset: () => member.status().commitIndex,
+          replicasAt: (offset) =>
+            member.status().peers.filter((p) => p.matchIndex >= offset).length,
+        },
+      });
+    } catch (error) {
+      if (error instanceof AclFileError) {
+        throw new StorageStartError(error.message, { cause: error });
+      }
+      throw error;
+    }
+  })();
   registerAtlasServerMetrics(daemon.metrics, () => server);
   const bound = formatHostPort({ hostname: server.addr.hostname, port: server.addr.port });
   daemon.logger.child("atlas").info("Listening", { listener: "resp", address: bound, tls: false });

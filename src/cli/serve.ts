@@ -68,7 +68,7 @@ export const serveCommand: Command = {
       node = await startAtlasNode(daemon, { listen: config.atlas.listen, modules: storeModules });
     } catch (error) {
       if (!(error instanceof StorageStartError)) throw error;
-      daemon.logger.error("Cannot start: storage needs attention", { reason: error.message });
+      daemon.logger.error("Cannot start: needs attention", { reason: error.message });
       io.err(`helios serve: ${error.message}`);
       await daemon.shutdownNow();
       return 1;

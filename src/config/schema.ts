@@ -56,6 +56,8 @@ export const atlasSchema = z.object({
     "volatile-lfu",
   ]).default("noeviction"),
   requirepass: z.string().default(""),
+  /** Redis's `aclfile`: ACL users loaded at start, and by ACL LOAD; ACL SAVE writes them. */
+  aclfile: z.string().default(""),
   protected_mode: z.boolean().default(true),
   maxclients: z.number().int().min(1).default(10_000),
   /**
