@@ -6,7 +6,7 @@
  */
 import { error, type Reply } from "../store/reply.ts";
 import { recordAclEvent } from "./acl_commands.ts";
-import { type AclUser, categoriesOf, KEY_READ, KEY_WRITE } from "./acl_users.ts";
+import { type AclSelector, type AclUser, categoriesOf, KEY_READ, KEY_WRITE } from "./acl_users.ts";
 import { commandKeys } from "./command_keys.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -28,30 +28,57 @@ const CHANNEL_ARGS: Readonly<Record<string, { all: boolean; patterns: boolean }>
   psubscribe: { all: true, patterns: true },
 };
 
+/**
+ * Why `user` may not run `argv`, or null when it may: its root selector or one of its other
+ * selectors must allow the command, its keys and its channels together. When none does, the
+ * denial told is Redis's "most relevant" one: a channel over a key over the command, and between
+ * two of a kind the one found further along the arguments.
+ */
 export function aclDenial(
   user: AclUser,
   entry: CommandEntry,
   argv: readonly string[],
 ): AclDenial | null {
   const fullName = statsOf(entry, argv).name;
-  if (!entry.noAuth && !user.mayRun(fullName, categoriesOf(entry, fullName), argv[1])) {
-    return { reason: "command", object: fullName };
+  let relevant = selectorDenial(user, entry, argv, fullName);
+  if (relevant === null) return null;
+  for (const selector of user.selectors) {
+    const denial = selectorDenial(selector, entry, argv, fullName);
+    if (denial === null) return null;
+    const [rank, was] = [RANK[denial.reason], RANK[relevant.reason]];
+    if (rank > was || (rank === was && denial.at > relevant.at)) relevant = denial;
   }
-  if (!user.allKeys) {
+  return relevant;
+}
+
+/** Redis's order of relevance (ACL_DENIED_CMD < ACL_DENIED_KEY < ACL_DENIED_CHANNEL). */
+const RANK: Readonly<Record<AclDenial["reason"], number>> = { command: 1, key: 2, channel: 4 };
+
+function selectorDenial(
+  selector: AclSelector,
+  entry: CommandEntry,
+  argv: readonly string[],
+  fullName: string,
+): (AclDenial & { at: number }) | null {
+  if (!entry.noAuth && !selector.mayRun(fullName, categoriesOf(entry, fullName), argv[1])) {
+    return { reason: "command", object: fullName, at: 0 };
+  }
+  if (!selector.allKeys) {
     const found = commandKeys(entry, argv);
     if ("keys" in found) {
       const perm = entry.flags.includes("write") ? KEY_WRITE : KEY_READ;
-      for (const key of found.keys) {
-        if (!user.mayAccessKey(key, perm)) return { reason: "key", object: key };
+      for (let k = 0; k < found.keys.length; k++) {
+        const key = found.keys[k];
+        if (!selector.mayAccessKey(key, perm)) return { reason: "key", object: key, at: k + 1 };
       }
     }
   }
-  const channels = user.allChannels ? undefined : CHANNEL_ARGS[entry.name];
+  const channels = selector.allChannels ? undefined : CHANNEL_ARGS[entry.name];
   if (channels !== undefined) {
     const last = channels.all ? argv.length : Math.min(2, argv.length);
     for (let i = 1; i < last; i++) {
-      if (!user.mayUseChannel(argv[i], channels.patterns)) {
-        return { reason: "channel", object: argv[i] };
+      if (!selector.mayUseChannel(argv[i], channels.patterns)) {
+        return { reason: "channel", object: argv[i], at: i };
       }
     }
   }

@@ -43,7 +43,17 @@ function getUser(user: AclUser | undefined): Reply {
       field("commands", bulk(user.commandsText())),
       field("keys", bulk(user.keysText())),
       field("channels", bulk(user.channelsText())),
-      field("selectors", array([])),
+      field(
+        "selectors",
+        array(user.selectors.map((selector) => ({
+          kind: "map",
+          value: [
+            field("commands", bulk(selector.commandsText())),
+            field("keys", bulk(selector.keysText())),
+            field("channels", bulk(selector.channelsText())),
+          ],
+        }))),
+      ),
     ],
   };
 }
@@ -57,7 +67,7 @@ function setUser(ctx: ServerContext, self: Client, argv: readonly string[]): Rep
   const name = argv[2];
   if (/[\s\0]/.test(name)) return error("ERR Usernames can't contain spaces or null characters");
   const failed = ctx.users.setUser(name, argv.slice(3), ctx.table);
-  if (failed !== null) return error(oneLine(`ERR ${failed.message}`));
+  if (failed !== null) return error(oneLine(`ERR ${failed}`));
   const user = ctx.users.get(name)!;
   if (!user.allChannels) {
     for (const client of [...ctx.clients.values()]) {
@@ -68,13 +78,14 @@ function setUser(ctx: ServerContext, self: Client, argv: readonly string[]): Rep
   return OK;
 }
 
-/** Whether one of the client's subscriptions is no longer allowed to `user`. */
+/** Whether one of the client's subscriptions is allowed by none of `user`'s selectors. */
 function lostChannel(user: AclUser, client: Client): boolean {
-  for (const pattern of client.patterns) if (!user.mayUseChannel(pattern, true)) return true;
-  for (const channel of client.channels) if (!user.mayUseChannel(channel, false)) return true;
-  for (const channel of client.shardChannels) {
-    if (!user.mayUseChannel(channel, false)) return true;
-  }
+  const allowed = (channel: string, pattern: boolean) =>
+    user.mayUseChannel(channel, pattern) ||
+    user.selectors.some((selector) => selector.mayUseChannel(channel, pattern));
+  for (const pattern of client.patterns) if (!allowed(pattern, true)) return true;
+  for (const channel of client.channels) if (!allowed(channel, false)) return true;
+  for (const channel of client.shardChannels) if (!allowed(channel, false)) return true;
   return false;
 }
 

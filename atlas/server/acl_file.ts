@@ -5,7 +5,7 @@
  * temporary file, synced, then renamed over the old one: a crash leaves the old or the new).
  */
 import { dirname } from "node:path";
-import { AclRuleError, AclUser, applyRule } from "./acl_users.ts";
+import { AclRuleError, AclUser, applyRule, mergeSelectorArgs } from "./acl_users.ts";
 import type { CommandTable } from "./table.ts";
 
 /** The ACL file could not be loaded at start (the message is Redis's "Aborting ..." text). */
@@ -40,8 +40,13 @@ export function parseAclFile(
       continue;
     }
     const user = new AclUser(name);
+    const ops = mergeSelectorArgs(words.slice(2));
+    if (typeof ops === "string") {
+      errors += `${at}: ${ops} `;
+      continue;
+    }
     try {
-      for (const op of words.slice(2)) applyRule(user, op, table);
+      for (const op of ops) applyRule(user, op, table);
     } catch (error) {
       if (!(error instanceof AclRuleError)) throw error;
       errors += `${at}: Error in applying operation '${error.op}': ${error.why}. `;

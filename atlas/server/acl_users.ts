@@ -9,9 +9,10 @@
  * single commands in hash order), the rules are kept as given, a later rule replacing an earlier
  * one on the same target: what ACL LIST shows is what was set (as Redis 7.2 does).
  *
- * Key permissions are read from the command's flags: a write command needs W on each key, any
- * other R (Redis reads them per key spec, so a W-only user may run a write that also reads there).
- * Selectors (`(...)`) are refused. Users live in memory, as Redis's do without an ACL file.
+ * Selectors (Redis 7: `(~k* +get)`) are further permission sets (AclSelector; the user itself is
+ * its root one): a command runs when one of them allows it whole (acl_check.ts). Key permissions
+ * are read from the command's flags: a write command needs W on each key, any other R (Redis
+ * reads them per key spec). Users live in memory unless an ACL file keeps them (acl_file.ts).
  */
 import { createHash } from "node:crypto";
 import { globMatch } from "../store/glob.ts";
@@ -37,16 +38,15 @@ export function passwordHash(password: string): string {
     .digest("hex");
 }
 
-export class AclUser {
-  enabled = false;
-  nopass = false;
-  /** "", "sanitize-payload" or "skip-sanitize-payload": shown only (RESTORE always checks). */
-  sanitize = "";
-  /** SHA-256 hex of each password, in the order added. */
-  passwords: string[] = [];
+/**
+ * One set of permissions: commands (rules over a `+@all` / `-@all` base), keys and channels. A
+ * user has its root selector and may have more (`(~k* +get)`, Redis 7): a command runs when one
+ * of them allows its command, keys and channels together.
+ */
+export class AclSelector {
   /** The base the command rules apply to: `+@all` (true) or `-@all`. */
   allCommands = false;
-  /** `+name`, `-name`, `+name|sub`, `+@category`, `-@category`, in order. */
+  /** `+name`, `-name`, `+name|sub`, `+name|firstarg`, `+@category`, `-@category`, in order. */
   rules: string[] = [];
   allKeys = false;
   keys: KeyPattern[] = [];
@@ -55,57 +55,30 @@ export class AclUser {
   /** The command rules' answer per full command name, kept until the rules change. */
   #verdicts = new Map<string, boolean>();
 
-  constructor(readonly name: string) {}
-
-  /** May run every command on every key and channel: dispatch checks nothing for it. */
+  /** May run every command on every key and channel. */
   get unrestricted(): boolean {
     return this.allCommands && this.rules.length === 0 && this.allKeys && this.allChannels;
   }
 
-  clone(): AclUser {
-    const copy = new AclUser(this.name);
-    copy.enabled = this.enabled;
-    copy.nopass = this.nopass;
-    copy.sanitize = this.sanitize;
-    copy.passwords = [...this.passwords];
-    copy.allCommands = this.allCommands;
-    copy.rules = [...this.rules];
-    copy.allKeys = this.allKeys;
-    copy.keys = [...this.keys];
-    copy.allChannels = this.allChannels;
-    copy.channels = [...this.channels];
+  cloneSelector(): AclSelector {
+    const copy = new AclSelector();
+    copy.copyPermissions(this);
     return copy;
   }
 
-  /** Takes over `other`'s rules (a SETUSER applied to a copy, now committed). */
-  assign(other: AclUser): void {
-    this.enabled = other.enabled;
-    this.nopass = other.nopass;
-    this.sanitize = other.sanitize;
-    this.passwords = other.passwords;
+  protected copyPermissions(other: AclSelector): void {
     this.allCommands = other.allCommands;
-    this.rules = other.rules;
+    this.rules = [...other.rules];
     this.allKeys = other.allKeys;
-    this.keys = other.keys;
+    this.keys = [...other.keys];
     this.allChannels = other.allChannels;
-    this.channels = other.channels;
+    this.channels = [...other.channels];
     this.#verdicts.clear();
   }
 
   /** Drops the remembered answers of the command rules (after the rules changed). */
   forgetVerdicts(): void {
     this.#verdicts.clear();
-  }
-
-  /** Whether `password` opens this user (enabled, and nopass or one of its passwords). */
-  accepts(password: string): boolean {
-    if (!this.enabled) return false;
-    if (this.nopass) return true;
-    const hash = passwordHash(password);
-    let found = false;
-    // Every hash compared in full, whichever matches: no timing oracle.
-    for (const known of this.passwords) found = sameText(known, hash) || found;
-    return found;
   }
 
   /**
@@ -152,8 +125,8 @@ export class AclUser {
   }
 
   /**
-   * Whether the user may use `channel`; a `pattern` (PSUBSCRIBE's) must be one of the user's
-   * patterns as written, as Redis checks it (a pattern matching more could leak other channels).
+   * Whether the selector may use `channel`; a `pattern` (PSUBSCRIBE's) must be one of its patterns
+   * as written, as Redis checks it (a pattern matching more could leak other channels).
    */
   mayUseChannel(channel: string, pattern: boolean): boolean {
     if (this.allChannels) return true;
@@ -163,10 +136,9 @@ export class AclUser {
     return false;
   }
 
-  /** ACL LIST's line: `user <name> <flags> <#hashes> <keys> <channels> <commands>`. */
-  describe(): string {
-    const parts = ["user", this.name, ...this.flags()];
-    for (const hash of this.passwords) parts.push(`#${hash}`);
+  /** Keys, channels and commands as ACL LIST shows them (a selector's inside its parentheses). */
+  describePermissions(): string {
+    const parts: string[] = [];
     const keys = this.keysText();
     if (keys !== "") parts.push(keys);
     // Redis lists channel patterns after a `resetchannels` (they replace the default's `&*`).
@@ -175,13 +147,6 @@ export class AclUser {
     );
     parts.push(this.commandsText());
     return parts.join(" ");
-  }
-
-  flags(): string[] {
-    const flags = [this.enabled ? "on" : "off"];
-    if (this.nopass) flags.push("nopass");
-    if (this.sanitize !== "") flags.push(this.sanitize);
-    return flags;
   }
 
   commandsText(): string {
@@ -197,6 +162,71 @@ export class AclUser {
 
   channelsText(): string {
     return this.allChannels ? "&*" : this.channels.map((c) => `&${c}`).join(" ");
+  }
+}
+
+/** A user: its flags and passwords, its root selector (itself) and its other selectors. */
+export class AclUser extends AclSelector {
+  enabled = false;
+  nopass = false;
+  /** "", "sanitize-payload" or "skip-sanitize-payload": shown only (RESTORE always checks). */
+  sanitize = "";
+  /** SHA-256 hex of each password, in the order added. */
+  passwords: string[] = [];
+  /** Selectors besides the root one, in the order added. */
+  selectors: AclSelector[] = [];
+
+  constructor(readonly name: string) {
+    super();
+  }
+
+  /** May run every command on every key and channel: dispatch checks nothing for it. */
+  override get unrestricted(): boolean {
+    return super.unrestricted;
+  }
+
+  clone(): AclUser {
+    const copy = new AclUser(this.name);
+    copy.assign(this);
+    copy.passwords = [...this.passwords];
+    return copy;
+  }
+
+  /** Takes over `other`'s flags, passwords and selectors (a SETUSER applied to a copy). */
+  assign(other: AclUser): void {
+    this.enabled = other.enabled;
+    this.nopass = other.nopass;
+    this.sanitize = other.sanitize;
+    this.passwords = other.passwords;
+    this.copyPermissions(other);
+    this.selectors = other.selectors.map((selector) => selector.cloneSelector());
+  }
+
+  /** Whether `password` opens this user (enabled, and nopass or one of its passwords). */
+  accepts(password: string): boolean {
+    if (!this.enabled) return false;
+    if (this.nopass) return true;
+    const hash = passwordHash(password);
+    let found = false;
+    // Every hash compared in full, whichever matches: no timing oracle.
+    for (const known of this.passwords) found = sameText(known, hash) || found;
+    return found;
+  }
+
+  /** ACL LIST's line: `user <name> <flags> <#hashes> <keys> <channels> <commands> (<selector>)...`. */
+  describe(): string {
+    const parts = ["user", this.name, ...this.flags()];
+    for (const hash of this.passwords) parts.push(`#${hash}`);
+    parts.push(this.describePermissions());
+    for (const selector of this.selectors) parts.push(`(${selector.describePermissions()})`);
+    return parts.join(" ");
+  }
+
+  flags(): string[] {
+    const flags = [this.enabled ? "on" : "off"];
+    if (this.nopass) flags.push("nopass");
+    if (this.sanitize !== "") flags.push(this.sanitize);
+    return flags;
   }
 }
 
@@ -221,7 +251,8 @@ const NO_SUCH_PASSWORD = "The password you are trying to remove from the user do
 
 /**
  * Applies one SETUSER rule to `user` (a copy: SETUSER commits only when every rule applied), or
- * throws AclRuleError. `table` tells which commands and subcommands exist.
+ * throws AclRuleError. `table` tells which commands and subcommands exist. A selector arrives
+ * whole (`(~k* +get)`: see mergeSelectorArgs).
  */
 export function applyRule(user: AclUser, op: string, table: CommandTable): void {
   const lower = op.toLowerCase();
@@ -244,36 +275,14 @@ export function applyRule(user: AclUser, op: string, table: CommandTable): void 
     case "sanitize-payload":
       user.sanitize = lower;
       return;
-    case "allkeys":
-      user.allKeys = true;
-      user.keys = [];
-      return;
-    case "resetkeys":
-      user.allKeys = false;
-      user.keys = [];
-      return;
-    case "allchannels":
-      user.allChannels = true;
-      user.channels = [];
-      return;
-    case "resetchannels":
-      user.allChannels = false;
-      user.channels = [];
-      return;
-    case "allcommands":
-      user.allCommands = true;
-      user.rules = [];
-      return;
-    case "nocommands":
-      user.allCommands = false;
-      user.rules = [];
-      return;
     case "clearselectors":
-      return; // there are none
+      user.selectors = [];
+      return;
     case "reset":
-      for (const step of ["resetpass", "resetkeys", "resetchannels", "off", "nocommands"]) {
+      for (const step of ["resetpass", "resetkeys", "resetchannels", "off", "clearselectors"]) {
         applyRule(user, step, table);
       }
+      applyRule(user, "nocommands", table);
       user.sanitize = "sanitize-payload";
       return;
   }
@@ -294,35 +303,109 @@ export function applyRule(user: AclUser, op: string, table: CommandTable): void 
       user.passwords.splice(at, 1);
       return;
     }
+    case "(": {
+      if (!op.endsWith(")")) throw new AclRuleError(op, SYNTAX);
+      // A new selector: no commands, keys or channels but what its own rules give.
+      const selector = new AclSelector();
+      for (const inner of op.slice(1, -1).split(/\s+/)) {
+        if (inner === "") continue;
+        try {
+          applySelectorRule(selector, inner, table);
+        } catch (error) {
+          // Reported in the selector's context, as Redis does: the whole selector is the op.
+          if (error instanceof AclRuleError) throw new AclRuleError(op, error.why);
+          throw error;
+        }
+      }
+      selector.forgetVerdicts();
+      user.selectors.push(selector);
+      return;
+    }
+  }
+  applySelectorRule(user, op, table);
+}
+
+/** A rule on a selector's permissions: keys, channels, commands (the root's or a selector's). */
+function applySelectorRule(selector: AclSelector, op: string, table: CommandTable): void {
+  switch (op.toLowerCase()) {
+    case "allkeys":
+      selector.allKeys = true;
+      selector.keys = [];
+      return;
+    case "resetkeys":
+      selector.allKeys = false;
+      selector.keys = [];
+      return;
+    case "allchannels":
+      selector.allChannels = true;
+      selector.channels = [];
+      return;
+    case "resetchannels":
+      selector.allChannels = false;
+      selector.channels = [];
+      return;
+    case "allcommands":
+      selector.allCommands = true;
+      selector.rules = [];
+      return;
+    case "nocommands":
+      selector.allCommands = false;
+      selector.rules = [];
+      return;
+  }
+  switch (op[0]) {
     case "~":
-      addKeyPattern(user, op, op.slice(1), KEY_ALL);
+      addKeyPattern(selector, op, op.slice(1), KEY_ALL);
       return;
     case "%": {
       const tilde = op.indexOf("~");
       const letters = tilde < 0 ? "" : op.slice(1, tilde).toUpperCase();
       if (letters === "" || !/^[RW]+$/.test(letters)) throw new AclRuleError(op, SYNTAX);
       const perm = (letters.includes("R") ? KEY_READ : 0) | (letters.includes("W") ? KEY_WRITE : 0);
-      addKeyPattern(user, op, op.slice(tilde + 1), perm);
+      addKeyPattern(selector, op, op.slice(tilde + 1), perm);
       return;
     }
     case "&":
-      if (user.allChannels) {
+      if (selector.allChannels) {
         throw new AclRuleError(
           op,
           "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels",
         );
       }
-      if (op === "&*") applyRule(user, "allchannels", table);
-      else if (!user.channels.includes(op.slice(1))) user.channels.push(op.slice(1));
+      if (op === "&*") applySelectorRule(selector, "allchannels", table);
+      else if (!selector.channels.includes(op.slice(1))) selector.channels.push(op.slice(1));
       return;
     case "+":
     case "-":
-      addCommandRule(user, op, table);
+      addCommandRule(selector, op, table);
       return;
-    case "(":
-      throw new AclRuleError(op, "selectors are not supported by atlasd");
   }
   throw new AclRuleError(op, SYNTAX);
+}
+
+/**
+ * SETUSER's arguments with each selector in one piece: Redis lets one span several arguments
+ * (`(~k*` `+get)`), joined with spaces up to the one that ends it. A string is the error text of
+ * one that never ends (Redis's "Unmatched parenthesis ...").
+ */
+export function mergeSelectorArgs(ops: readonly string[]): string[] | string {
+  const out: string[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    if (op[0] !== "(" || op.endsWith(")")) {
+      out.push(op);
+      continue;
+    }
+    let merged = op;
+    let j = i + 1;
+    for (; j < ops.length && !merged.endsWith(")"); j++) merged += ` ${ops[j]}`;
+    if (!merged.endsWith(")")) {
+      return `Unmatched parenthesis in acl selector starting at '${op}'.`;
+    }
+    out.push(merged);
+    i = j - 1;
+  }
+  return out;
 }
 
 function addPassword(user: AclUser, hash: string): void {
@@ -330,7 +413,7 @@ function addPassword(user: AclUser, hash: string): void {
   if (!user.passwords.includes(hash)) user.passwords.push(hash);
 }
 
-function addKeyPattern(user: AclUser, op: string, pattern: string, perm: number): void {
+function addKeyPattern(user: AclSelector, op: string, pattern: string, perm: number): void {
   if (user.allKeys) {
     throw new AclRuleError(
       op,
@@ -353,7 +436,7 @@ function addKeyPattern(user: AclUser, op: string, pattern: string, perm: number)
  * the rules to a new base). A rule replaces earlier ones on the same target; a whole command's
  * rule also replaces the earlier rules on its subcommands.
  */
-function addCommandRule(user: AclUser, op: string, table: CommandTable): void {
+function addCommandRule(user: AclSelector, op: string, table: CommandTable): void {
   const target = op.slice(1).toLowerCase();
   const allow = op[0] === "+";
   if (target === "@all") {
@@ -509,16 +592,18 @@ export class AclUsers {
 
   /**
    * ACL SETUSER: applies every rule to a copy (a new user starts `off`, no passwords, no keys, no
-   * channels, `-@all`) and commits it only when all applied; the AclRuleError of the first that
+   * channels, `-@all`) and commits it only when all applied; the error text of the first that
    * did not, otherwise.
    */
-  setUser(name: string, ops: readonly string[], table: CommandTable): AclRuleError | null {
+  setUser(name: string, ops: readonly string[], table: CommandTable): string | null {
     const existing = this.#users.get(name);
     const draft = existing?.clone() ?? new AclUser(name);
+    const merged = mergeSelectorArgs(ops);
+    if (typeof merged === "string") return merged;
     try {
-      for (const op of ops) applyRule(draft, op, table);
+      for (const op of merged) applyRule(draft, op, table);
     } catch (error) {
-      if (error instanceof AclRuleError) return error;
+      if (error instanceof AclRuleError) return error.message;
       throw error;
     }
     draft.forgetVerdicts(); // answers remembered while its rules were being applied
