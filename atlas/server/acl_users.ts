@@ -55,7 +55,7 @@ export class AclSelector {
   /** The command rules' answer per full command name, kept until the rules change. */
   #verdicts = new Map<string, boolean>();
 
-  /** May run every command on every key and channel. */
+  /** May run every command on every key and channel (a user: dispatch checks nothing for it). */
   get unrestricted(): boolean {
     return this.allCommands && this.rules.length === 0 && this.allKeys && this.allChannels;
   }
@@ -178,11 +178,6 @@ export class AclUser extends AclSelector {
 
   constructor(readonly name: string) {
     super();
-  }
-
-  /** May run every command on every key and channel: dispatch checks nothing for it. */
-  override get unrestricted(): boolean {
-    return super.unrestricted;
   }
 
   clone(): AclUser {
