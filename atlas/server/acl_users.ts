@@ -1,6 +1,7 @@
 /**
- * ACL users as Redis 7.0 keeps them (ACL SETUSER rules) and the checks dispatch runs before a
- * restricted user's command: may it run the command, touch these keys, use these channels.
+ * ACL users as Redis 7 keeps them: what each may run, touch and use, how ACL SETUSER's rules
+ * change that, and the server's registry of users. The check a command goes through is
+ * acl_check.ts's.
  *
  * A user is a set of rules: on/off, passwords (kept as SHA-256 hex, as ACL LIST shows them),
  * command rules (`+get`, `-@dangerous`, `+client|id`) applied in order over a base of `+@all` or
