@@ -350,7 +350,7 @@ export function acl(
 function loadUsers(ctx: ServerContext, self: Client): Reply {
   const path = ctx.users.file;
   if (path === null) return NO_ACL_FILE;
-  const loaded = readAclFile(path, ctx.table);
+  const loaded = readAclFile(path, ctx.table, (name) => ctx.users.newUser(name));
   if (typeof loaded === "string") return error(oneLine(`ERR ${loaded}`));
   const replaced = new Set(ctx.users.replaceAll(loaded));
   for (const client of [...ctx.clients.values()]) {

@@ -21,6 +21,7 @@ export function parseAclFile(
   text: string,
   path: string,
   table: CommandTable,
+  newUser: (name: string) => AclUser = (name) => new AclUser(name),
 ): Map<string, AclUser> | string {
   const users = new Map<string, AclUser>();
   let errors = "";
@@ -39,7 +40,7 @@ export function parseAclFile(
       errors += `WARNING: Duplicate user '${name}' found on line ${i + 1}. `;
       continue;
     }
-    const user = new AclUser(name);
+    const user = newUser(name);
     const ops = mergeSelectorArgs(words.slice(2));
     if (typeof ops === "string") {
       errors += `${at}: ${ops} `;
@@ -59,7 +60,11 @@ export function parseAclFile(
 }
 
 /** Reads the file: its users, or the error text (a missing file is one, as in Redis). */
-export function readAclFile(path: string, table: CommandTable): Map<string, AclUser> | string {
+export function readAclFile(
+  path: string,
+  table: CommandTable,
+  newUser?: (name: string) => AclUser,
+): Map<string, AclUser> | string {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -69,7 +74,7 @@ export function readAclFile(path: string, table: CommandTable): Map<string, AclU
       : (error as Error).message;
     return `Error loading ACLs, opening file '${path}': ${why}`;
   }
-  return parseAclFile(text, path, table);
+  return parseAclFile(text, path, table, newUser);
 }
 
 /** The file's text for these users (in the order given: ACL USERS's). */

@@ -176,6 +176,8 @@ export class AclUser extends AclSelector {
   passwords: string[] = [];
   /** Selectors besides the root one, in the order added. */
   selectors: AclSelector[] = [];
+  /** Whether `reset` gives every channel (acl-pubsub-default `allchannels` when it applies). */
+  channelsOnReset = false;
 
   constructor(readonly name: string) {
     super();
@@ -192,6 +194,7 @@ export class AclUser extends AclSelector {
   assign(other: AclUser): void {
     this.enabled = other.enabled;
     this.nopass = other.nopass;
+    this.channelsOnReset = other.channelsOnReset;
     this.sanitize = other.sanitize;
     this.passwords = other.passwords;
     this.copyPermissions(other);
@@ -278,6 +281,7 @@ export function applyRule(user: AclUser, op: string, table: CommandTable): void 
       for (const step of ["resetpass", "resetkeys", "resetchannels", "off", "clearselectors"]) {
         applyRule(user, step, table);
       }
+      if (user.channelsOnReset) applyRule(user, "allchannels", table);
       applyRule(user, "nocommands", table);
       user.sanitize = "sanitize-payload";
       return;
@@ -544,6 +548,11 @@ export class AclUsers {
   readonly defaultUser: AclUser;
   /** The ACL file (Redis's `aclfile`) ACL LOAD reads and ACL SAVE writes; null: none. */
   file: string | null = null;
+  /**
+   * Redis's acl-pubsub-default: whether a new user (and `reset`) starts with every channel
+   * (`allchannels`) or none (`resetchannels`, Redis 7's default).
+   */
+  allChannelsByDefault = false;
 
   /** `requirepass` as Redis applies it to `default` (nopass when empty). */
   constructor(requirepass: string) {
@@ -581,6 +590,14 @@ export class AclUsers {
     return this.#users.get(name);
   }
 
+  /** A user as SETUSER or an ACL file line starts it: off, no password, no keys, `-@all`. */
+  newUser(name: string): AclUser {
+    const user = new AclUser(name);
+    user.allChannels = this.allChannelsByDefault;
+    user.channelsOnReset = this.allChannelsByDefault;
+    return user;
+  }
+
   /** Names in byte order, as Redis's ACL USERS and ACL LIST list them. */
   names(): string[] {
     return [...this.#users.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -593,7 +610,8 @@ export class AclUsers {
    */
   setUser(name: string, ops: readonly string[], table: CommandTable): string | null {
     const existing = this.#users.get(name);
-    const draft = existing?.clone() ?? new AclUser(name);
+    const draft = existing?.clone() ?? this.newUser(name);
+    draft.channelsOnReset = this.allChannelsByDefault; // `reset` follows today's setting
     const merged = mergeSelectorArgs(ops);
     if (typeof merged === "string") return merged;
     try {

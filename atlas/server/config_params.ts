@@ -357,6 +357,18 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   maxmemory,
   "maxmemory-policy": maxmemoryPolicyParam,
   "maxmemory-samples": integerKnob("maxmemory-samples", 1n, INT_MAX, "5"),
+  "acl-pubsub-default": {
+    get: (ctx) => ctx.users.allChannelsByDefault ? "allchannels" : "resetchannels",
+    check(_ctx, value) {
+      return ["allchannels", "resetchannels"].includes(value.toLowerCase())
+        ? null
+        : "argument(s) must be one of the following: allchannels, resetchannels";
+    },
+    set(ctx, value) {
+      ctx.users.allChannelsByDefault = value.toLowerCase() === "allchannels";
+      return null;
+    },
+  },
   "acllog-max-len": {
     get: (ctx) => String(aclLogMaxLen(ctx)),
     check(_ctx, value) {
