@@ -1,8 +1,9 @@
 /**
  * Side by side with redis-server 7.0: COMMAND INFO of every command both servers have — arity,
- * flags (names and order), legacy key positions and ACL categories (names and order). Tips, key
- * specifications are atlasd's documented difference (empty) and not compared, but in RESP3 every
- * field's type is (tips and key specs are sets, and so are the subcommands of a plain command).
+ * flags (names and order), legacy key positions, ACL categories (names and order) and key
+ * specifications (all but their notes' wording). Tips are atlasd's documented difference (empty)
+ * and not compared, but in RESP3 every field's type is (tips and key specs are sets, and so are
+ * the subcommands of a plain command).
  * And COMMAND LIST FILTERBY and ACL CAT over the commands both have (Redis also lists
  * `container|sub` names).
  */
@@ -22,12 +23,17 @@ async function commandTable(client: RawClient): Promise<Info> {
   for (const entry of (reply as { v: RespValue[] }).v) {
     const fields = (entry as { v: RespValue[] }).v;
     const name = (fields[0] as { v: string }).v;
-    table.set(name, JSON.stringify(fields.slice(1, 7)));
+    // Key specs too (field 8), but for their notes' text, which is each server's own words.
+    const specs = JSON.stringify(fields[8]).replace(
+      /("v":"notes"\},\{"t":"bulk","v":)"[^"]*"/g,
+      '$1"…"',
+    );
+    table.set(name, JSON.stringify(fields.slice(1, 7)) + specs);
   }
   return table;
 }
 
-Deno.test("COMMAND INFO: arity, flags, key positions and ACL categories match redis-server", () =>
+Deno.test("COMMAND INFO: arity, flags, key positions, ACL categories and key specs match redis-server", () =>
   withRedisAndAtlasd(async (redisClient, atlasClient) => {
     const redis = await commandTable(redisClient);
     const atlas = await commandTable(atlasClient);

@@ -7,7 +7,7 @@
 import { error, type Reply } from "../store/reply.ts";
 import { recordAclEvent } from "./acl_commands.ts";
 import { type AclSelector, type AclUser, categoriesOf, KEY_READ, KEY_WRITE } from "./acl_users.ts";
-import { commandKeys } from "./command_keys.ts";
+import { commandKeyFlags } from "./key_specs.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { statsOf } from "./table.ts";
@@ -40,15 +40,76 @@ export function aclDenial(
   argv: readonly string[],
 ): AclDenial | null {
   const fullName = statsOf(entry, argv).name;
-  let relevant = selectorDenial(user, entry, argv, fullName);
+  const keys = user.allKeys && user.selectors.length === 0
+    ? NO_KEYS
+    : keyAccess(entry, fullName, argv);
+  let relevant = selectorDenial(user, entry, argv, fullName, keys);
   if (relevant === null) return null;
   for (const selector of user.selectors) {
-    const denial = selectorDenial(selector, entry, argv, fullName);
+    const denial = selectorDenial(selector, entry, argv, fullName, keys);
     if (denial === null) return null;
     const [rank, was] = [RANK[denial.reason], RANK[relevant.reason]];
     if (rank > was || (rank === was && denial.at > relevant.at)) relevant = denial;
   }
   return relevant;
+}
+
+/** A key of the command line and what the command does to it (KEY_READ / KEY_WRITE bits). */
+interface KeyAccess {
+  readonly key: string;
+  readonly perm: number;
+  /** Its argument index: Redis's tie-break between selectors' denials. */
+  readonly at: number;
+}
+
+const NO_KEYS: readonly KeyAccess[] = [];
+
+/**
+ * The command's keys and the access each needs, as Redis reads it from the key flags: ACCESS (the
+ * command returns the key's data) needs read, INSERT / DELETE / UPDATE need write, neither
+ * (EXISTS, TYPE...) only a matching pattern. The flags are commandKeyFlags's (key_specs.ts).
+ */
+function keyAccess(
+  entry: CommandEntry,
+  fullName: string,
+  argv: readonly string[],
+): readonly KeyAccess[] {
+  const keys = commandKeyFlags(entry, fullName, argv);
+  if (typeof keys === "string") return NO_KEYS;
+  return keys.map(({ key, flags, at }) => ({ key, perm: permOf(flags), at }));
+}
+
+/**
+ * SORT's BY and GET patterns read keys named by the data, which no key check can see: as Redis
+ * does, a user needs to read every key (allkeys, or `%R~*` in some selector) to use them (a BY
+ * without `*` sorts by nothing and is allowed). The error Redis gives, or null.
+ */
+export function sortPatternRefusal(user: AclUser, argv: readonly string[]): string | null {
+  const readsAll = (selector: AclSelector) =>
+    selector.allKeys || selector.keys.some((p) => p.pattern === "*" && (p.perm & KEY_READ) !== 0);
+  if (readsAll(user) || user.selectors.some(readsAll)) return null;
+  for (let i = 2; i < argv.length; i++) {
+    const word = argv[i].toLowerCase();
+    const more = i + 1 < argv.length;
+    if (word === "by" && more) {
+      if (argv[++i].includes("*")) {
+        return "ERR BY option of SORT denied due to insufficient ACL permissions.";
+      }
+    } else if (word === "get" && more) {
+      return "ERR GET option of SORT denied due to insufficient ACL permissions.";
+    } else if (word === "limit") i += 2;
+    else if (word === "store") i++;
+  }
+  return null;
+}
+
+function permOf(flags: string): number {
+  let perm = 0;
+  if (flags.includes("ACCESS")) perm |= KEY_READ;
+  if (flags.includes("INSERT") || flags.includes("DELETE") || flags.includes("UPDATE")) {
+    perm |= KEY_WRITE;
+  }
+  return perm;
 }
 
 /** Redis's order of relevance (ACL_DENIED_CMD < ACL_DENIED_KEY < ACL_DENIED_CHANNEL). */
@@ -59,18 +120,14 @@ function selectorDenial(
   entry: CommandEntry,
   argv: readonly string[],
   fullName: string,
+  keys: readonly KeyAccess[],
 ): (AclDenial & { at: number }) | null {
   if (!entry.noAuth && !selector.mayRun(fullName, categoriesOf(entry, fullName), argv[1])) {
     return { reason: "command", object: fullName, at: 0 };
   }
   if (!selector.allKeys) {
-    const found = commandKeys(entry, argv);
-    if ("keys" in found) {
-      const perm = entry.flags.includes("write") ? KEY_WRITE : KEY_READ;
-      for (let k = 0; k < found.keys.length; k++) {
-        const key = found.keys[k];
-        if (!selector.mayAccessKey(key, perm)) return { reason: "key", object: key, at: k + 1 };
-      }
+    for (const { key, perm, at } of keys) {
+      if (!selector.mayAccessKey(key, perm)) return { reason: "key", object: key, at };
     }
   }
   const channels = selector.allChannels ? undefined : CHANNEL_ARGS[entry.name];

@@ -1,4 +1,5 @@
 /** COMMAND, COMMAND COUNT / INFO / DOCS / LIST / GETKEYS from the merged table. */
+import { commandKeyFlags, flagsReply } from "./key_specs.ts";
 import { array, bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -13,7 +14,7 @@ import {
 import { commandDocsReply } from "./command_docs/mod.ts";
 import { commandKeys } from "./command_keys.ts";
 import { helpReply } from "./subcommands.ts";
-import type { ServerCommand } from "./table.ts";
+import { type ServerCommand, statsOf } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
 
 /** COMMAND DOCS of one entry: its record (command_docs/), else a placeholder from the entry. */
@@ -72,6 +73,15 @@ function command(ctx: ServerContext, _client: Client, argv: string[]): Reply {
       if (e === undefined) return error("ERR Invalid command specified");
       const found = commandKeys(e, argv.slice(2));
       return "error" in found ? error(found.error) : array(found.keys.map((key) => bulk(key)));
+    }
+    case "getkeysandflags": {
+      if (argv.length < 4) return arityError(sub);
+      const e = ctx.table.get(argv[2]);
+      if (e === undefined) return error("ERR Invalid command specified");
+      const line = argv.slice(2);
+      const keys = commandKeyFlags(e, statsOf(e, line).name, line);
+      if (typeof keys === "string") return error(keys);
+      return array(keys.map(({ key, flags }) => array([bulk(key), flagsReply(flags)])));
     }
     case "help":
       return argv.length === 2 ? helpReply(COMMAND_HELP) : arityError(sub);
@@ -134,6 +144,8 @@ const COMMAND_HELP = [
   "    The command names, or those of a module, an ACL category or matching a pattern.",
   "GETKEYS <full-command>",
   "    The key names in a full command line.",
+  "GETKEYSANDFLAGS <full-command>",
+  "    The key names in a full command line, each with what the command does to it.",
   "HELP",
   "    Prints this help.",
 ];

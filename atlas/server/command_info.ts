@@ -5,6 +5,7 @@
  * (subcommand_info.ts); no tips or key specs (docs/atlasd.md).
  * tests/atlasd_command_info_diff_test.ts compares every command both servers have.
  */
+import { keySpecsReply } from "./key_specs.ts";
 import { array, bulk, integer, type Reply } from "../store/reply.ts";
 import { CONTAINER_COMMANDS } from "./containers.ts";
 import { SUBCOMMAND_INFO } from "./subcommand_info.ts";
@@ -32,7 +33,7 @@ export function commandInfo(e: CommandEntry): Reply {
     integer(container ? 0 : e.step),
     { kind: "set", value: aclCategories(e).map(status) },
     { kind: "set", value: [] },
-    NO_KEY_SPECS,
+    container ? NO_KEY_SPECS : keySpecsReply(e.name),
     container ? array(subcommandsOf(e.name).map((name) => subcommandInfo(name)!)) : NO_SUBCOMMANDS,
   ]);
 }
@@ -70,7 +71,7 @@ export function subcommandInfo(name: string): Reply | null {
     integer(info.keys[2]),
     { kind: "set", value: info.categories.map(status) },
     { kind: "set", value: [] },
-    NO_KEY_SPECS,
+    keySpecsReply(name),
     NO_SUBCOMMANDS,
   ]);
 }

@@ -4,7 +4,7 @@
  * per-command counters.
  */
 import { ERR_OOM } from "../store/errors.ts";
-import { aclDenial, noPermText } from "./acl_check.ts";
+import { aclDenial, noPermText, sortPatternRefusal } from "./acl_check.ts";
 import { recordAclEvent } from "./acl_commands.ts";
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
@@ -74,6 +74,14 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
       statsOf(entry, argv).rejectedCalls++;
       recordAclEvent(ctx, client, argv, denial.reason, denial.object, client.user.name);
       return refused(ctx, client, entry, error(noPermText(denial)));
+    }
+    const sortRefused = entry.name === "sort" || entry.name === "sort_ro"
+      ? sortPatternRefusal(client.user, argv)
+      : null;
+    if (sortRefused !== null) {
+      flagMultiError(client);
+      statsOf(entry, argv).rejectedCalls++;
+      return refused(ctx, client, entry, error(sortRefused));
     }
   }
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {

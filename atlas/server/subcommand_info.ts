@@ -95,6 +95,7 @@ export const SUBCOMMAND_INFO: Readonly<Record<string, SubcommandInfo>> = {
   "command|count": sub(2, "loading stale", [0, 0, 0], "@slow @connection"),
   "command|docs": sub(-2, "loading stale", [0, 0, 0], "@slow @connection"),
   "command|getkeys": sub(-4, "loading stale", [0, 0, 0], "@slow @connection"),
+  "command|getkeysandflags": sub(-4, "loading stale", [0, 0, 0], "@slow @connection"),
   "command|list": sub(-2, "loading stale", [0, 0, 0], "@slow @connection"),
   "config|help": sub(2, "loading stale", [0, 0, 0], "@slow"),
   "config|resetstat": sub(2, "admin noscript loading stale", [0, 0, 0], "@admin @slow @dangerous"),

@@ -153,6 +153,12 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     "server",
     "O(N) where N is the number of arguments of the command line",
   ),
+  "command|getkeysandflags": doc(
+    "Picks out the key names of a complete command line, each with what the command does to it",
+    "7.0.0",
+    "server",
+    "O(N) where N is the number of arguments of the command line",
+  ),
   "command|list": doc(
     "Lists command names, optionally just one ACL category's or those matching a glob",
     "7.0.0",
