@@ -328,6 +328,7 @@ export function applyRule(user: AclUser, op: string, table: CommandTable): void 
 /** A rule on a selector's permissions: keys, channels, commands (the root's or a selector's). */
 function applySelectorRule(selector: AclSelector, op: string, table: CommandTable): void {
   switch (op.toLowerCase()) {
+    case "~*": // the same as allkeys, as in Redis (no error when it already is)
     case "allkeys":
       selector.allKeys = true;
       selector.keys = [];
@@ -336,6 +337,7 @@ function applySelectorRule(selector: AclSelector, op: string, table: CommandTabl
       selector.allKeys = false;
       selector.keys = [];
       return;
+    case "&*": // the same as allchannels
     case "allchannels":
       selector.allChannels = true;
       selector.channels = [];
@@ -358,6 +360,7 @@ function applySelectorRule(selector: AclSelector, op: string, table: CommandTabl
       addKeyPattern(selector, op, op.slice(1), KEY_ALL);
       return;
     case "%": {
+      if (selector.allKeys) addKeyPattern(selector, op, "", KEY_ALL); // Redis's error comes first
       const tilde = op.indexOf("~");
       const letters = tilde < 0 ? "" : op.slice(1, tilde).toUpperCase();
       if (letters === "" || !/^[RW]+$/.test(letters)) throw new AclRuleError(op, SYNTAX);
@@ -372,8 +375,7 @@ function applySelectorRule(selector: AclSelector, op: string, table: CommandTabl
           "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels",
         );
       }
-      if (op === "&*") applySelectorRule(selector, "allchannels", table);
-      else if (!selector.channels.includes(op.slice(1))) selector.channels.push(op.slice(1));
+      if (!selector.channels.includes(op.slice(1))) selector.channels.push(op.slice(1));
       return;
     case "+":
     case "-":
@@ -450,6 +452,18 @@ function addCommandRule(user: AclSelector, op: string, table: CommandTable): voi
   // A rule that changes nothing is not kept (`+@all +client|id` stays `+@all`), as Redis 7.0's
   // rules, rebuilt from what the user may run, never show one.
   const covered = commandsCovered(target, table);
+  if (covered !== null) {
+    // Any rule on a command resets its first-arg rules, as Redis's ACLChangeSelectorPerm does,
+    // even one that changes nothing else.
+    const names = new Set(covered.map(([name]) => name.split("|")[0]));
+    user.rules = user.rules.filter((rule) => {
+      const old = rule.slice(1);
+      const bar = old.lastIndexOf("|");
+      if (bar < 0 || old[0] === "@") return true;
+      const command = old.slice(0, bar);
+      return table.get(command)?.subcommands !== null || !names.has(command);
+    });
+  }
   user.forgetVerdicts();
   if (
     covered !== null &&
@@ -457,12 +471,57 @@ function addCommandRule(user: AclSelector, op: string, table: CommandTable): voi
   ) {
     return;
   }
+  if (covered === null) {
+    // A first-arg rule for a command that runs anyway changes nothing either.
+    const command = target.slice(0, target.lastIndexOf("|"));
+    const entry = table.get(command)!;
+    if (user.mayRun(command, categoriesOf(entry, command), undefined)) return;
+  }
   const whole = target.includes("|") ? null : `${target}|`;
   user.rules = user.rules.filter((rule) => {
     const old = rule.slice(1);
     return old !== target && (whole === null || !old.startsWith(whole));
   });
   user.rules.push(`${allow ? "+" : "-"}${target}`);
+  dropShadowedRules(user, table);
+}
+
+/**
+ * Drops the earlier rules the new one made pointless (`+get` once `+@read` follows), so the rules
+ * shown are the ones that matter, as Redis's rebuilt ones are: a rule goes when no command it
+ * covers would run differently without it; a first-arg rule when its command runs anyway.
+ */
+function dropShadowedRules(selector: AclSelector, table: CommandTable): void {
+  for (let i = selector.rules.length - 2; i >= 0; i--) {
+    const target = selector.rules[i].slice(1);
+    const covered = commandsCovered(target, table);
+    const kept = selector.rules;
+    if (covered === null) {
+      // A first-arg rule: a later rule on its command (by name or category) resets it, as Redis
+      // resets a command's first args when its permission changes; and so does the command
+      // running anyway.
+      const command = target.slice(0, target.lastIndexOf("|"));
+      const entry = table.get(command)!;
+      const cats = categoriesOf(entry, command);
+      const reset = kept.slice(i + 1).some((rule) => {
+        const later = rule.slice(1);
+        return later === command || (later[0] === "@" && cats().includes(later));
+      });
+      selector.forgetVerdicts();
+      if (reset || selector.mayRun(command, cats, undefined)) {
+        selector.rules = kept.filter((_, j) => j !== i);
+      }
+      continue;
+    }
+    const verdicts = () => {
+      selector.forgetVerdicts();
+      return covered.map(([name, cats]) => selector.mayRun(name, cats, undefined)).join();
+    };
+    const withRule = verdicts();
+    selector.rules = kept.filter((_, j) => j !== i);
+    if (verdicts() !== withRule) selector.rules = kept;
+  }
+  selector.forgetVerdicts();
 }
 
 /**

@@ -121,3 +121,16 @@ Deno.test("an ACL file's lines load all or none, with Redis's error texts", () =
       "WARNING: ACL errors detected, no change to the previously active ACL rules was performed",
   );
 });
+
+Deno.test("rules a later rule makes pointless are dropped, as Redis's rebuilt rules never show them", () => {
+  // +get is part of +@read; a category rule resets a command's first-arg rules even when it
+  // changes nothing else; &* and ~* are allchannels / allkeys, repeatable.
+  assert.equal(userWith("+get", "+@read").commandsText(), "-@all +@read");
+  assert.equal(userWith("+select|0", "-@fast").commandsText(), "-@all");
+  assert.equal(userWith("+select|0", "-@dangerous").commandsText(), "-@all +select|0");
+  assert.equal(userWith("+@all", "+select|0").commandsText(), "+@all");
+  const open = userWith("&*", "&*", "~*", "~*");
+  assert.equal(open.allChannels && open.allKeys, true);
+  const users = new AclUsers("");
+  assert.match(users.setUser("v", ["allkeys", "%X~y"], table)!, /Adding a pattern after the \*/);
+});
