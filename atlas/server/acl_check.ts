@@ -80,11 +80,31 @@ function keyAccess(
 }
 
 /**
+ * Dispatch's ACL step for a restricted user's command: the NOPERM reply of a denial (logged in ACL
+ * LOG), or SORT's refusal of BY / GET patterns; null when the command may run.
+ */
+export function aclRefusal(
+  ctx: ServerContext,
+  client: Client,
+  entry: CommandEntry,
+  argv: readonly string[],
+): Reply | null {
+  const denial = aclDenial(client.user, entry, argv);
+  if (denial !== null) {
+    recordAclEvent(ctx, client, argv, denial.reason, denial.object, client.user.name);
+    return error(noPermText(denial));
+  }
+  if (entry.name !== "sort" && entry.name !== "sort_ro") return null;
+  const sortRefused = sortPatternRefusal(client.user, argv);
+  return sortRefused === null ? null : error(sortRefused);
+}
+
+/**
  * SORT's BY and GET patterns read keys named by the data, which no key check can see: as Redis
  * does, a user needs to read every key (allkeys, or `%R~*` in some selector) to use them (a BY
  * without `*` sorts by nothing and is allowed). The error Redis gives, or null.
  */
-export function sortPatternRefusal(user: AclUser, argv: readonly string[]): string | null {
+function sortPatternRefusal(user: AclUser, argv: readonly string[]): string | null {
   const readsAll = (selector: AclSelector) =>
     selector.allKeys || selector.keys.some((p) => p.pattern === "*" && (p.perm & KEY_READ) !== 0);
   if (readsAll(user) || user.selectors.some(readsAll)) return null;
@@ -143,7 +163,7 @@ function selectorDenial(
 }
 
 /** The reply dispatch gives a denied command (Redis 7.0's NOPERM texts). */
-export function noPermText(denial: AclDenial): string {
+function noPermText(denial: AclDenial): string {
   switch (denial.reason) {
     case "command":
       return `NOPERM this user has no permissions to run the '${denial.object}' command`;

@@ -4,8 +4,7 @@
  * per-command counters.
  */
 import { ERR_OOM } from "../store/errors.ts";
-import { aclDenial, noPermText, sortPatternRefusal } from "./acl_check.ts";
-import { recordAclEvent } from "./acl_commands.ts";
+import { aclRefusal } from "./acl_check.ts";
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -67,22 +66,11 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
     return refused(ctx, client, entry, NOAUTH);
   }
   // ACL: right after authentication, as Redis's processCommand checks it.
-  if (!client.user.unrestricted) {
-    const denial = aclDenial(client.user, entry, argv);
-    if (denial !== null) {
-      flagMultiError(client);
-      statsOf(entry, argv).rejectedCalls++;
-      recordAclEvent(ctx, client, argv, denial.reason, denial.object, client.user.name);
-      return refused(ctx, client, entry, error(noPermText(denial)));
-    }
-    const sortRefused = entry.name === "sort" || entry.name === "sort_ro"
-      ? sortPatternRefusal(client.user, argv)
-      : null;
-    if (sortRefused !== null) {
-      flagMultiError(client);
-      statsOf(entry, argv).rejectedCalls++;
-      return refused(ctx, client, entry, error(sortRefused));
-    }
+  const aclRefused = client.user.unrestricted ? null : aclRefusal(ctx, client, entry, argv);
+  if (aclRefused !== null) {
+    flagMultiError(client);
+    statsOf(entry, argv).rejectedCalls++;
+    return refused(ctx, client, entry, aclRefused);
   }
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
     statsOf(entry, argv).rejectedCalls++;
