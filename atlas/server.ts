@@ -3,7 +3,7 @@
  * (connection, transactions, pub/sub, blocking pops, INFO/CONFIG/COMMAND); every data command
  * runs on the given CommandExecutor. See docs/atlasd.md.
  */
-import { scriptAclRefusal } from "./server/acl_check.ts";
+import { scriptAclPermits, scriptAclRefusal } from "./server/acl_check.ts";
 import { AclFileError, readAclFile } from "./server/acl_file.ts";
 export { AclFileError } from "./server/acl_file.ts";
 import { AclUsers } from "./server/acl_users.ts";
@@ -141,7 +141,10 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     if (ctx.tracking.count !== 0) ctx.tracking.touched(key);
   });
   options.store?.setScriptCommandHook?.(
-    Object.assign(ctx.timing.scriptCommandHook(ctx), { refuse: scriptAclRefusal(ctx) }),
+    Object.assign(ctx.timing.scriptCommandHook(ctx), {
+      refuse: scriptAclRefusal(ctx),
+      permits: scriptAclPermits(ctx),
+    }),
   );
   options.store?.setScriptServerHook?.(scriptServerHook(ctx));
   if (options.store?.setReadyListener) {

@@ -111,6 +111,8 @@ const ADMIN: string[][] = [
   ["CONFIG", "GET", "acllog-max-len"],
   ["CONFIG", "SET", "acllog-max-len", "-1"],
   ["CONFIG", "SET", "acllog-max-len", "x"],
+  ["EVAL", "return redis.acl_check_cmd('set', 'any', 'v')", "0"],
+  ["EVAL", "return redis.acl_check_cmd('client', 'nope')", "0"],
 ];
 
 /** Each restricted user's session, on a connection of its own. */
@@ -127,6 +129,21 @@ const SESSIONS: string[][][] = [
     ["EVAL", "return redis.call('get', 'r1')", "0"],
     ["EVAL", "return redis.pcall('set', 'zz', '1')", "0"],
     ["EVAL", "return redis.pcall('publish', 'zz', '1')", "0"],
+    // redis.acl_check_cmd: the caller's rules for commands, keys and channels; nothing logged.
+    ...[
+      "'get', 'r1'",
+      "'set', 'r1', 'v'",
+      "'set', 'k1', 'v'",
+      "'publish', 'news.a', 'm'",
+      "'publish', 'other', 'm'",
+      "'get', 1.5",
+      "'config'",
+      "'config', 'nope'",
+      "'nosuchcmd', 'x'",
+      "",
+      "{}",
+    ].map((args) => ["EVAL", `return redis.acl_check_cmd(${args})`, "0"]),
+    ["EVAL", "return {pcall(redis.acl_check_cmd, 'nosuchcmd')}", "0"],
     ["SUBSCRIBE", "other"],
     ["PSUBSCRIBE", "news.*"],
   ],
@@ -153,6 +170,9 @@ const SESSIONS: string[][][] = [
     ["EXEC"],
     ["EVAL", "return redis.pcall('strlen', 'k1')", "0"],
     ["EVAL", "return redis.pcall('set', 'k1', 'z')", "0"],
+    ...["'get', 'k1'", "'strlen', 'k1'", "'client', 'id'", "'client', 'kill', 'x'"].map((
+      args,
+    ) => ["EVAL", `return redis.acl_check_cmd(${args})`, "0"]),
     ["RESET"],
     ["ACL", "WHOAMI"],
   ],

@@ -38,6 +38,11 @@ import { sha1hex } from "./sha1.ts";
 /** Runs the commands a script calls; errors come back as error replies. */
 export interface ScriptHost {
   call(argv: string[]): Reply;
+  /**
+   * redis.acl_check_cmd: whether the user running the script may run `argv` (its ACL only; the
+   * command does not run), or null when no such command or subcommand exists.
+   */
+  aclCheck(argv: string[]): boolean | null;
 }
 
 /** The hook runs every this many instructions; the budget is checked there. */
@@ -600,6 +605,7 @@ export class LuaVm {
     lua.lua_createtable(L, 0, 16);
     setFunction(L, "call", (L) => this.#redisCall(L, true));
     setFunction(L, "pcall", (L) => this.#redisCall(L, false));
+    setFunction(L, "acl_check_cmd", (L) => this.#aclCheckCmd(L));
     setFunction(L, "sha1hex", (L) => {
       if (lua.lua_gettop(L) !== 1) return raiseErrorTable(L, "ERR wrong number of arguments");
       pushBinary(L, sha1hex(toBinary(L, 1) ?? ""));
@@ -665,25 +671,56 @@ export class LuaVm {
 
   /** redis.call / redis.pcall: arguments must be strings or numbers (Redis's texts). */
   #redisCall(L: LuaState, raise: boolean): number {
-    const argc = lua.lua_gettop(L);
-    const fail = (text: string): number => {
-      if (raise) raiseErrorTable(L, text);
-      pushReply(L, error(text));
+    const argv = commandArgs(L);
+    if (typeof argv === "string") {
+      if (raise) raiseErrorTable(L, argv);
+      pushReply(L, error(argv));
       return 1;
-    };
-    if (argc === 0) return fail("ERR Please specify at least one argument for this redis lib call");
-    const argv: string[] = [];
-    for (let i = 1; i <= argc; i++) {
-      const type = lua.lua_type(L, i);
-      if (type === lua.LUA_TNUMBER) argv.push(numberArg(L, i));
-      else if (type === lua.LUA_TSTRING) argv.push(toBinary(L, i) as string);
-      else return fail("ERR Lua redis lib command arguments must be strings or integers");
     }
     const reply = (this.#host as ScriptHost).call(argv);
     if (reply.kind === "error" && raise) raiseErrorTable(L, reply.value);
     pushReply(L, reply, this.#resp);
     return 1;
   }
+
+  /**
+   * redis.acl_check_cmd(cmd, ...): true when the user running the script may run the command
+   * with these arguments (its command, key and channel rules, as the call itself would be
+   * checked), false when not. Errors are raised, as Redis 7.0 raises them.
+   */
+  #aclCheckCmd(L: LuaState): number {
+    if (this.#host === null) {
+      return raiseErrorTable(
+        L,
+        "ERR redis.acl_check_cmd can only be called inside a script invocation",
+      );
+    }
+    const argv = commandArgs(L);
+    if (typeof argv === "string") return raiseErrorTable(L, argv);
+    const allowed = this.#host.aclCheck(argv);
+    if (allowed === null) {
+      return raiseErrorTable(L, "ERR Invalid command passed to redis.acl_check_cmd()");
+    }
+    lua.lua_pushboolean(L, allowed);
+    return 1;
+  }
+}
+
+/**
+ * The arguments of redis.call / pcall / acl_check_cmd as Redis converts them (numbers as
+ * "%.17g"), or the error text when there are none or one is neither a string nor a number.
+ */
+function commandArgs(L: LuaState): string[] | string {
+  const argc = lua.lua_gettop(L);
+  if (argc === 0) return "ERR Please specify at least one argument for this redis lib call";
+  const argv: string[] = [];
+  for (let i = 1; i <= argc; i++) {
+    const type = lua.lua_type(L, i);
+    if (type === lua.LUA_TNUMBER) argv.push(numberArg(L, i));
+    else if (type === lua.LUA_TSTRING) argv.push(toBinary(L, i) as string);
+    else return "ERR Lua redis lib command arguments must be strings or integers";
+  }
+  return argv;
 }
 
 /**

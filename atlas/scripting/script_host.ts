@@ -9,6 +9,7 @@ import type { ExecContext } from "../store/keyspace.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import { parseMpop, parseTimeoutMs } from "../store/util.ts";
 import type { Store } from "../store/store.ts";
+import type { ScriptHost } from "./lua_vm.ts";
 
 /**
  * Redis 7.0.15's commands that scripts may not run (flag noscript), by arity, for when no server
@@ -239,7 +240,7 @@ export function scriptHost(
   ctx: ExecContext,
   readOnly: boolean,
   log: string[][],
-): { call(cmd: string[]): Reply } {
+): ScriptHost {
   const inScript: ExecContext = { ...ctx, fromScript: true };
   const run = (cmd: string[], runner: Runner): Reply => {
     const name = cmd[0].toLowerCase();
@@ -282,6 +283,12 @@ export function scriptHost(
       // The database after the command, as Redis's MONITOR shows it (a SELECT: the one it chose).
       hook.ran(cmd, hook.timed ? (performance.now() - t0) * 1000 : -1, reply, inScript.db ?? 0);
       return reply;
+    },
+    aclCheck: (cmd: string[]): boolean | null => {
+      if (lookup(store, cmd) === null) return null;
+      // Replaying a log runs as nobody: the check was the caller's, when the script first ran.
+      const hook = ctx.replaying === true ? null : store.scriptCommandHook;
+      return hook?.permits?.(cmd) ?? true;
     },
   };
 }

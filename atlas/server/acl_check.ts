@@ -215,6 +215,19 @@ export function scriptAclRefusal(ctx: ServerContext): (argv: readonly string[]) 
   };
 }
 
+/**
+ * The script host's answer to redis.acl_check_cmd (ScriptCommandHook.permits): whether the user
+ * running the script may run `argv`, by the same rules as its calls; nothing is logged.
+ */
+export function scriptAclPermits(ctx: ServerContext): (argv: readonly string[]) => boolean {
+  return (argv) => {
+    const client = ctx.scriptCaller;
+    if (client === null) return true;
+    const entry = ctx.table.lookup(argv[0]);
+    return entry === undefined || aclDenial(client.user, entry, argv) === null;
+  };
+}
+
 /** Why a queued command may no longer run (EXEC's re-check), in Redis 7.0's words. */
 const EXEC_REASONS: Readonly<Record<AclDenial["reason"], string>> = {
   command: "no permission to execute the command or subcommand",

@@ -45,6 +45,8 @@ export interface ScriptCommandHook {
    * command was found and its arity checked, before it runs.
    */
   refuse?(argv: readonly string[]): Reply | null;
+  /** Whether the user running the script may run `argv` (redis.acl_check_cmd; nothing logged). */
+  permits?(argv: readonly string[]): boolean;
 }
 
 /** A command as a script's call sees it: Redis's arity and flags (ScriptServerHook.lookup). */
