@@ -20,7 +20,7 @@ import { Tracking } from "./server/client_tracking.ts";
 import { COMMAND_COMMANDS } from "./server/command_command.ts";
 import { CONFIG_COMMANDS } from "./server/config.ts";
 import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
-import { serveConnection } from "./server/connection.ts";
+import { QUERY_BUFFER_BYTES_DEFAULT, serveConnection } from "./server/connection.ts";
 import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
 import { KeyspaceEvents } from "./server/keyspace_events.ts";
 import { sampleInfo, serverMemory, usedMemoryBytes } from "./server/info.ts";
@@ -254,6 +254,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       requirepass: options.requirepass ?? "",
       protectedMode: options.protectedMode ?? true,
       maxclients: options.maxclients ?? 10_000,
+      queryBufferBytesMax: QUERY_BUFFER_BYTES_DEFAULT,
       limits: { ...DEFAULT_RESP_LIMITS, ...options.limits },
     },
     clients,

@@ -147,3 +147,49 @@ Deno.test("CONFIG SET proto-max-bulk-len applies to every connection at once", a
     await atlas.stop();
   }
 });
+
+Deno.test("CONFIG SET client-query-buffer-limit closes a client whose unparsed input outgrows it", async () => {
+  const atlas = await startAtlasd(["--sync-mode", "none"]);
+  const admin = await RawClient.connect(atlas.port);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: atlas.port });
+  try {
+    assert.deepEqual(await admin.one("CONFIG", "SET", "client-query-buffer-limit", "1mb"), {
+      t: "simple",
+      v: "OK",
+    });
+    // A 2 MB value announced, 1.5 MB of it sent: the request never completes, the buffer grows.
+    const head = new TextEncoder().encode(
+      `*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${2 * 1024 * 1024}\r\n`,
+    );
+    await conn.write(head);
+    const chunk = new Uint8Array(64 * 1024).fill(120);
+    let written = 0;
+    try {
+      while (written < 1.5 * 1024 * 1024) written += await conn.write(chunk);
+    } catch {
+      // Closed by the server while we were still writing: the outcome under test.
+    }
+    const buf = new Uint8Array(64);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      conn.read(buf).catch(() => null), // EOF, or reset by the peer
+      new Promise<"open">((resolve) => timer = setTimeout(() => resolve("open"), 10_000)),
+    ]);
+    clearTimeout(timer);
+    assert.equal(n, null, "the server closed the connection without a reply");
+    // Others are served; the limit is the one set.
+    assert.deepEqual(await admin.one("EXISTS", "big"), { t: "integer", v: 0 });
+    assert.deepEqual(await admin.one("CONFIG", "GET", "client-query-buffer-limit"), {
+      t: "array",
+      v: [{ t: "bulk", v: "client-query-buffer-limit" }, { t: "bulk", v: "1048576" }],
+    });
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+    await admin.close();
+    await atlas.stop();
+  }
+});

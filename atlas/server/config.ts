@@ -103,6 +103,7 @@ const PARAMS: Record<string, Param> = {
   },
 
   "cluster-enabled": fixed("no"),
+  daemonize: fixed("no"), // atlasd stays in the foreground (a supervisor runs it)
 
   ...TIMING_SETTINGS,
   ...RUNTIME_PARAMS,

@@ -179,6 +179,51 @@ function integerKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param 
 }
 
 /**
+ * A memory-valued knob of Redis's (lo..hi bytes, Redis 7.0.15's bounds and default) that sizes
+ * something ATLAS does not have: repl-backlog-size (a standalone atlasd keeps no replication
+ * backlog; INFO's repl_backlog_size shows the setting, as Redis's does before a replica
+ * connects). CONFIG GET answers the bytes, as Redis does.
+ */
+function memoryKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param {
+  return {
+    get: (ctx) => knobValues.get(ctx)?.get(name) ?? dflt,
+    check(_ctx, value) {
+      const n = parseMemory(value);
+      if (n === null) return ERR_MEMORY;
+      return n < lo || n > hi ? range(lo, hi) : null;
+    },
+    set(ctx, value) {
+      let values = knobValues.get(ctx);
+      if (values === undefined) knobValues.set(ctx, values = new Map());
+      values.set(name, String(parseMemory(value)));
+      return null;
+    },
+  };
+}
+
+const replBacklogSize = memoryKnob("repl-backlog-size", 1n, LONG_MAX, String(1024 * 1024));
+
+/** repl-backlog-size as INFO replication shows it. */
+export function replBacklogBytes(ctx: ServerContext): string {
+  return replBacklogSize.get(ctx);
+}
+
+/** client-query-buffer-limit: past it a client's unparsed input closes the client (connection.ts). */
+const clientQueryBufferLimit: Param = {
+  get: (ctx) => String(ctx.settings.queryBufferBytesMax),
+  check(_ctx, value) {
+    const n = parseMemory(value);
+    if (n === null) return ERR_MEMORY;
+    return n < 1024n * 1024n || n > LONG_MAX ? range(1024n * 1024n, LONG_MAX) : null;
+  },
+  set(ctx, value) {
+    // Past 2^53 bytes no buffer can grow anyway.
+    ctx.settings.queryBufferBytesMax = storeBytes(parseMemory(value)!);
+    return null;
+  },
+};
+
+/**
  * maxmemory-clients (Redis 7.0's client eviction): ATLAS does not evict clients, so only its
  * default 0 (off) is accepted; other values, checked first with Redis's texts (a memory value
  * or N% up to 100%), are refused rather than silently ignored.
@@ -399,6 +444,8 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "list-max-ziplist-size": listSize,
   "list-compress-depth": integerKnob("list-compress-depth", 0n, INT_MAX, "0"),
   "proto-max-bulk-len": protoMaxBulkLen,
+  "client-query-buffer-limit": clientQueryBufferLimit,
+  "repl-backlog-size": replBacklogSize,
   "lua-time-limit": pinned(() => "5000", NO_BUSY_STATE),
   "busy-reply-threshold": pinned(() => "5000", NO_BUSY_STATE),
   appendonly: pinned(

@@ -11,8 +11,8 @@ import { gateReply } from "./client_reply.ts";
 import { dispatch } from "./dispatch.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
-/** A client whose unparsed input grows past this is disconnected (client-query-buffer-limit). */
-export const QUERY_BUFFER_BYTES_MAX = 1024 * 1024 * 1024;
+/** client-query-buffer-limit's default (Settings.queryBufferBytesMax), as Redis's. */
+export const QUERY_BUFFER_BYTES_DEFAULT = 1024 * 1024 * 1024;
 const SCRATCH_BYTES = 16 * 1024;
 const SMALL_READ_BYTES = 8 * 1024;
 const BIG_READ_BYTES = 64 * 1024;
@@ -54,7 +54,7 @@ export async function serveConnection(ctx: ServerContext, client: Client): Promi
       } else if (batch !== undefined) await batch;
       if (client.output.pendingBytes > 0) await client.output.flush();
       if (client.closeAfterFlush || client.output.failed) break;
-      if (client.parser.bufferedBytes > QUERY_BUFFER_BYTES_MAX) {
+      if (client.parser.bufferedBytes > ctx.settings.queryBufferBytesMax) {
         ctx.logger.warn("Closing client that reached the query buffer limit", {
           addr: client.addr,
         });
@@ -166,7 +166,7 @@ async function continueBatch(
         output.release();
         held = false;
         await output.flush();
-        const reply = await waitBlocked(client, result.promise);
+        const reply = await waitBlocked(ctx, client, result.promise);
         if (reply === null) return;
         client.lastInteractionMs = Date.now(); // served: idle from now (the `timeout` sweep)
         output.hold();
@@ -231,7 +231,11 @@ function encode(client: Client, reply: Reply | ReplyList | Promise<Reply>): void
  * Waits for a blocking command while watching the socket: EOF cancels the wait (so no element
  * is popped for a client that is gone); bytes that arrive meanwhile are queued in the parser.
  */
-async function waitBlocked(client: Client, promise: Promise<Reply>): Promise<Reply | null> {
+async function waitBlocked(
+  ctx: ServerContext,
+  client: Client,
+  promise: Promise<Reply>,
+): Promise<Reply | null> {
   const done = promise.then((reply) => ({ reply }));
   while (true) {
     if (client.pendingRead === null) {
@@ -241,7 +245,7 @@ async function waitBlocked(client: Client, promise: Promise<Reply>): Promise<Rep
     const outcome = await Promise.race([done, client.pendingRead.then((n) => ({ n }))]);
     if ("reply" in outcome) return outcome.reply;
     client.pendingRead = null;
-    if (outcome.n === null || client.parser.bufferedBytes > QUERY_BUFFER_BYTES_MAX) {
+    if (outcome.n === null || client.parser.bufferedBytes > ctx.settings.queryBufferBytesMax) {
       client.unblock?.();
       client.closed = true;
       return null;

@@ -21,6 +21,11 @@ export interface Settings {
   requirepass: string;
   protectedMode: boolean;
   maxclients: number;
+  /**
+   * A client whose unparsed input grows past this many bytes is closed (Redis's
+   * client-query-buffer-limit, 1 GiB by default).
+   */
+  queryBufferBytesMax: number;
   /** Shared with every client's parser: CONFIG SET proto-max-bulk-len applies at once. */
   limits: { -readonly [K in keyof RespLimits]: RespLimits[K] };
 }

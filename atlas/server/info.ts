@@ -4,6 +4,7 @@ import { type Reply, verbatimText } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { REDIS_COMPAT_VERSION } from "./connection_commands.ts";
 import type { ServerContext } from "./context.ts";
+import { replBacklogBytes } from "./config_params.ts";
 import { bytesToHuman, ratio } from "./info_stats.ts";
 import { histogramPercentileUs } from "./latency_histogram.ts";
 
@@ -46,8 +47,6 @@ const TITLES: Record<string, string> = {
 };
 /** LRU_CLOCK_MAX: Redis's lru_clock is Unix seconds in 24 bits. */
 const LRU_CLOCK_MAX = (1 << 24) - 1;
-/** Redis's default repl-backlog-size (no backlog exists on a standalone atlasd). */
-const REPL_BACKLOG_SIZE = 1024 * 1024;
 
 /** A random 40-hex-digit id, like Redis's run_id and master_replid (new each process). */
 function randomHexId(): string {
@@ -383,7 +382,7 @@ function replicationSection(ctx: ServerContext): Fields {
     ["master_repl_offset", ctx.replication?.offset() ?? 0],
     ["second_repl_offset", -1],
     ["repl_backlog_active", 0],
-    ["repl_backlog_size", REPL_BACKLOG_SIZE],
+    ["repl_backlog_size", replBacklogBytes(ctx)], // the setting: no backlog is kept
     ["repl_backlog_first_byte_offset", 0],
     ["repl_backlog_histlen", 0],
   ];
