@@ -21,7 +21,7 @@ import { lfuWithCounter } from "./lfu.ts";
 import { RdbFormatError, RdbLimitError } from "./rdb_reader.ts";
 import { verifyDumpPayload } from "./rdb_types.ts";
 import { bulk, error, NIL, OK, type Reply } from "./reply.ts";
-import { ERR_INT, invalidExpire, lower, parseIntArg } from "./util.ts";
+import { DEADLINE_MS_MAX, ERR_INT, lower, parseIntArg } from "./util.ts";
 
 const G = "generic";
 
@@ -111,8 +111,8 @@ function restore(ks: Keyspace, argv: string[]): Reply {
   const relative = ttlArg !== 0 && !o.absttl;
   const wraps = relative && BigInt(ttlArg) + BigInt(ks.nowMs) > INT64_MAX;
   const ttl = Number(ttlArg);
-  const deadline = wraps ? -1 : relative ? ttl + ks.nowMs : ttl;
-  if (!Number.isSafeInteger(deadline)) return invalidExpire("restore");
+  // Past 2^53 ms the nearest double is kept (util.ts deadlineMs), as EXPIRE keeps it.
+  const deadline = wraps ? -1 : Math.min(relative ? ttl + ks.nowMs : ttl, DEADLINE_MS_MAX);
   // A deadline already past: nothing is created (a replaced key is only deleted), as in Redis.
   // Replay creates the key anyway, as EXPIRE does: the original run saw the deadline ahead, and
   // the DEL of its later expiry, if any, follows in the log. A wrapped deadline is past on any

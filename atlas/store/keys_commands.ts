@@ -15,7 +15,15 @@ import { listpackSized as zsetListpackSized } from "./zset_value.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
 import { deserializeValue, serializeValue } from "./serialize.ts";
-import { cWord, ERR_INT, invalidExpire, lower, parseInt64Arg, parseIntArg } from "./util.ts";
+import {
+  cWord,
+  deadlineMs,
+  ERR_INT,
+  invalidExpire,
+  lower,
+  parseInt64Arg,
+  parseIntArg,
+} from "./util.ts";
 
 const G = "generic";
 
@@ -185,14 +193,8 @@ function expire(ks: Keyspace, argv: string[], unit: Unit, relative: boolean): Re
   if (gt && lt) return error("ERR GT and LT options at the same time are not compatible");
   const n = parseInt64Arg(argv[2]);
   if (n === null) return ERR_INT;
-  let when: number | null;
-  if (typeof n === "number" && Math.abs(n) <= 1e12) {
-    when = (unit === "s" ? n * 1000 : n) + (relative ? ks.nowMs : 0);
-  } else when = deadline64(BigInt(n), unit, relative ? ks.nowMs : 0);
-  // Past 2^53 ms ATLAS refuses the deadline (docs/atlas_store.md); Redis's own overflow is null.
-  if (when === null || when > Number.MAX_SAFE_INTEGER) {
-    return invalidExpire(argv[0].toLowerCase());
-  }
+  const when = deadlineMs(n, unit, relative ? ks.nowMs : 0);
+  if (when === null) return invalidExpire(argv[0].toLowerCase());
   if (ks.lookup(key) === undefined) return integer(0);
   const current = ks.expires.get(key);
   if (nx && current !== undefined) return integer(0);
@@ -209,26 +211,6 @@ function expire(ks: Keyspace, argv: string[], unit: Unit, relative: boolean): Re
   ks.notify(EventClass.Generic, "expire", key);
   ks.emit(["PEXPIREAT", key, String(when)]);
   return integer(1);
-}
-
-const LLONG_MAX = 9223372036854775807n;
-const LLONG_MIN = -9223372036854775808n;
-
-/**
- * A deadline from a large time argument with Redis's int64 checks (expireGenericCommand):
- * seconds past LLONG_MAX / 1000 either way, or a sum past LLONG_MAX, are null (invalid expire
- * time). A deadline below -2^53 (long past: the key is deleted) becomes -2^53 + 1.
- */
-function deadline64(time: bigint, unit: Unit, baseMs: number): number | null {
-  if (unit === "s") {
-    if (time > LLONG_MAX / 1000n || time < LLONG_MIN / 1000n) return null;
-    time *= 1000n;
-  }
-  const base = BigInt(baseMs);
-  if (time > LLONG_MAX - base) return null;
-  time += base;
-  if (time > BigInt(Number.MAX_SAFE_INTEGER)) return Infinity;
-  return time < BigInt(Number.MIN_SAFE_INTEGER) ? Number.MIN_SAFE_INTEGER : Number(time);
 }
 
 function ttl(ks: Keyspace, argv: string[], ms: boolean): Reply {

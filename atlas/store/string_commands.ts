@@ -25,7 +25,7 @@ import {
   parseStrtold,
 } from "./numbers.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply } from "./reply.ts";
-import { cWord, invalidExpire, lower, parseIntArg } from "./util.ts";
+import { cWord, deadlineMs, invalidExpire, lower, parseInt64Arg, parseIntArg } from "./util.ts";
 
 const S = "string";
 const EMPTY_BULK = bulk("");
@@ -81,13 +81,12 @@ function parseSetOptions(argv: string[], from: number, name: string): SetOptions
 
 /** The absolute deadline (ms) of EX/PX/EXAT/PXAT, or an error Reply (Redis texts). */
 function resolveExpire(ks: Keyspace, o: SetOptions, name: string): number | Reply {
-  let ms = parseIntArg(o.time);
-  if (ms === null) return ERR_NOT_INTEGER;
-  if (ms <= 0) return invalidExpire(name);
-  if (o.unit === "ex" || o.unit === "exat") ms *= 1000;
-  if (o.unit === "ex" || o.unit === "px") ms += ks.nowMs;
-  if (!Number.isSafeInteger(ms)) return invalidExpire(name);
-  return ms;
+  const time = parseInt64Arg(o.time);
+  if (time === null) return ERR_NOT_INTEGER;
+  if (time <= 0) return invalidExpire(name);
+  const unit = o.unit === "ex" || o.unit === "exat" ? "s" : "ms";
+  const relative = o.unit === "ex" || o.unit === "px";
+  return deadlineMs(time, unit, relative ? ks.nowMs : 0) ?? invalidExpire(name);
 }
 
 function set(ks: Keyspace, argv: string[]): Reply {
@@ -139,11 +138,11 @@ function setnx(ks: Keyspace, argv: string[]): Reply {
 
 function setex(ks: Keyspace, argv: string[], unitMs: number): Reply {
   const [name, key, ttlText, value] = argv;
-  let ms = parseIntArg(ttlText);
-  if (ms === null) return ERR_NOT_INTEGER;
-  if (ms <= 0) return invalidExpire(name.toLowerCase());
-  ms = ms * unitMs + ks.nowMs;
-  if (!Number.isSafeInteger(ms)) return invalidExpire(name.toLowerCase());
+  const time = parseInt64Arg(ttlText);
+  if (time === null) return ERR_NOT_INTEGER;
+  if (time <= 0) return invalidExpire(name.toLowerCase());
+  const ms = deadlineMs(time, unitMs === 1000 ? "s" : "ms", ks.nowMs);
+  if (ms === null) return invalidExpire(name.toLowerCase());
   ks.lookup(key);
   ks.setValue(key, value);
   ks.notify(EventClass.String, "set", key);

@@ -38,6 +38,34 @@ export function parseInt64Arg(text: string): Int64 | null {
 
 export const ERR_INT = ERR_NOT_INTEGER;
 
+const LLONG_MAX = 9223372036854775807n;
+const LLONG_MIN = -9223372036854775808n;
+/** The latest deadline kept: the largest double below 2^63 (Redis's deadlines are int64 ms). */
+export const DEADLINE_MS_MAX = 9223372036854774784;
+
+/**
+ * The absolute deadline (ms) of an int64 time argument, with Redis's int64 checks
+ * (expireGenericCommand): seconds past LLONG_MAX / 1000 either way, or a sum past LLONG_MAX,
+ * are null (invalid expire time). Deadlines past 2^53 ms (the year 287,396) are kept as the
+ * nearest double: such a key never expires here either, and PTTL / PEXPIRETIME read within
+ * 2^10 ms of Redis's exact int64. One below -2^53 (long past: the key goes) is -2^53 + 1.
+ */
+export function deadlineMs(time: Int64, unit: "s" | "ms", baseMs: number): number | null {
+  if (typeof time === "number" && Math.abs(time) <= 1e12) {
+    return (unit === "s" ? time * 1000 : time) + baseMs; // the common case: exact in a double
+  }
+  let t = BigInt(time);
+  if (unit === "s") {
+    if (t > LLONG_MAX / 1000n || t < LLONG_MIN / 1000n) return null;
+    t *= 1000n;
+  }
+  const base = BigInt(baseMs);
+  if (t > LLONG_MAX - base) return null;
+  t += base;
+  if (t < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
+  return Math.min(Number(t), DEADLINE_MS_MAX);
+}
+
 /** "ERR invalid expire time in 'set' command". */
 export function invalidExpire(name: string): Reply {
   return error(`ERR invalid expire time in '${name}' command`);
