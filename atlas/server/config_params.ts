@@ -149,59 +149,45 @@ const maxmemoryPolicyParam: Param = {
   },
 };
 
-// --- tuning knobs: maxmemory-samples / -eviction-tenacity, list-compress-depth; -clients ------
+// --- knobs: maxmemory-samples / -eviction-tenacity, list-compress-depth, repl-backlog-size ------
 
 /** Values of the tuning knobs below, per server (CONFIG GET answers what CONFIG SET set). */
 const knobValues = new WeakMap<ServerContext, Map<string, string>>();
 
 /**
- * An integer tuning knob of Redis's (lo..hi, Redis 7.0.15's bounds and default) that tunes
- * something ATLAS does otherwise, so no client sees a difference: the eviction samples (its
- * evictor scans with its own cursor, store/evict.ts), list node compression (it compresses no
- * list). Kept settable so CONFIG GET and CONFIG SET answer as Redis does for tools, config
- * scripts and Redis's own tests that tune them.
+ * A tuning knob of Redis's (lo..hi, Redis 7.0.15's bounds and default; an integer, or a memory
+ * value answered in bytes) that tunes something ATLAS does otherwise or does not have, so no
+ * client sees a difference: the eviction samples (its evictor scans with its own cursor,
+ * store/evict.ts), list node compression (it compresses no list), the replication backlog (a
+ * standalone atlasd keeps none; INFO's repl_backlog_size shows the setting, as Redis's does
+ * before a replica connects). Kept settable so CONFIG GET and CONFIG SET answer as Redis does for
+ * tools, config scripts and Redis's own tests that tune them.
  */
-function integerKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param {
+function knob(
+  name: string,
+  kind: "integer" | "memory",
+  lo: bigint,
+  hi: bigint,
+  dflt: string,
+): Param {
+  const parse = kind === "integer" ? parseInteger : parseMemory;
   return {
     get: (ctx) => knobValues.get(ctx)?.get(name) ?? dflt,
     check(_ctx, value) {
-      const n = parseInteger(value);
-      if (n === null) return ERR_INTEGER;
+      const n = parse(value);
+      if (n === null) return kind === "integer" ? ERR_INTEGER : ERR_MEMORY;
       return n < lo || n > hi ? range(lo, hi) : null;
     },
     set(ctx, value) {
       let values = knobValues.get(ctx);
       if (values === undefined) knobValues.set(ctx, values = new Map());
-      values.set(name, String(parseInteger(value)));
+      values.set(name, String(parse(value)));
       return null;
     },
   };
 }
 
-/**
- * A memory-valued knob of Redis's (lo..hi bytes, Redis 7.0.15's bounds and default) that sizes
- * something ATLAS does not have: repl-backlog-size (a standalone atlasd keeps no replication
- * backlog; INFO's repl_backlog_size shows the setting, as Redis's does before a replica
- * connects). CONFIG GET answers the bytes, as Redis does.
- */
-function memoryKnob(name: string, lo: bigint, hi: bigint, dflt: string): Param {
-  return {
-    get: (ctx) => knobValues.get(ctx)?.get(name) ?? dflt,
-    check(_ctx, value) {
-      const n = parseMemory(value);
-      if (n === null) return ERR_MEMORY;
-      return n < lo || n > hi ? range(lo, hi) : null;
-    },
-    set(ctx, value) {
-      let values = knobValues.get(ctx);
-      if (values === undefined) knobValues.set(ctx, values = new Map());
-      values.set(name, String(parseMemory(value)));
-      return null;
-    },
-  };
-}
-
-const replBacklogSize = memoryKnob("repl-backlog-size", 1n, LONG_MAX, String(1024 * 1024));
+const replBacklogSize = knob("repl-backlog-size", "memory", 1n, LONG_MAX, String(1024 * 1024));
 
 /** repl-backlog-size as INFO replication shows it. */
 export function replBacklogBytes(ctx: ServerContext): string {
@@ -401,7 +387,7 @@ const NO_BUSY_STATE = "scripts and functions run to completion under an instruct
 export const RUNTIME_PARAMS: Record<string, Param> = {
   maxmemory,
   "maxmemory-policy": maxmemoryPolicyParam,
-  "maxmemory-samples": integerKnob("maxmemory-samples", 1n, INT_MAX, "5"),
+  "maxmemory-samples": knob("maxmemory-samples", "integer", 1n, INT_MAX, "5"),
   "acl-pubsub-default": {
     get: (ctx) => ctx.users.allChannelsByDefault ? "allchannels" : "resetchannels",
     check(_ctx, value) {
@@ -426,7 +412,7 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
       return null;
     },
   },
-  "maxmemory-eviction-tenacity": integerKnob("maxmemory-eviction-tenacity", 0n, 100n, "10"),
+  "maxmemory-eviction-tenacity": knob("maxmemory-eviction-tenacity", "integer", 0n, 100n, "10"),
   "maxmemory-clients": maxmemoryClients,
   "lfu-log-factor": lfuParam("logFactor"),
   "lfu-decay-time": lfuParam("decayTimeMinutes"),
@@ -442,7 +428,7 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "zset-max-ziplist-value": zsetValue,
   "list-max-listpack-size": listSize,
   "list-max-ziplist-size": listSize,
-  "list-compress-depth": integerKnob("list-compress-depth", 0n, INT_MAX, "0"),
+  "list-compress-depth": knob("list-compress-depth", "integer", 0n, INT_MAX, "0"),
   "proto-max-bulk-len": protoMaxBulkLen,
   "client-query-buffer-limit": clientQueryBufferLimit,
   "repl-backlog-size": replBacklogSize,
