@@ -328,6 +328,18 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG GET daemonize",
     "CONFIG SET maxmemory 0 repl-backlog-size 1mb save ''",
   ],
+  // Values Redis checks in its set phase: one bad value anywhere changes nothing.
+  "all or nothing": [
+    "CONFIG SET maxmemory 10000001 protected-mode maybe",
+    "CONFIG SET maxmemory 10000002 maxclients abc",
+    "CONFIG SET maxmemory 10000003 notify-keyspace-events Zq",
+    "pairs:CONFIG GET maxmemory protected-mode maxclients notify-keyspace-events",
+    "CONFIG SET maxclients 0",
+    "CONFIG SET maxclients 4294967296",
+    "CONFIG SET maxclients 1000",
+    "CONFIG GET maxclients",
+    "CONFIG SET maxclients 10000",
+  ],
   stringEncoding: [
     "FLUSHALL",
     "SET a hello",
@@ -523,6 +535,26 @@ Deno.test("atlasd CONFIG SET/GET, error texts and OBJECT ENCODING match redis-se
       ...(await runScripts(redis, atlas, 3)),
     ];
     assert.deepEqual(mismatches, [], mismatches.join("\n"));
+  }));
+
+Deno.test("CONFIG SET maxclients past the open-files limit fails and undoes the values before it, as Redis", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
+    // The suggested number follows each process's descriptor limit: compared up to it.
+    const over = await both(
+      redis,
+      atlas,
+      ...["CONFIG", "SET", "maxmemory", "10000004", "maxclients", "5000000", "timeout", "7"],
+    );
+    const text = "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The " +
+      "operating system is not able to handle the specified number of clients, try with ";
+    for (const reply of [over.redis, over.atlas]) {
+      assert.equal(reply.t, "error", key(reply));
+      assert.ok((reply as { v: string }).v.startsWith(text), key(reply));
+    }
+    for (const name of ["maxmemory", "timeout", "maxclients"]) {
+      const values = await both(redis, atlas, "CONFIG", "GET", name);
+      assert.deepEqual(values.atlas, values.redis, name);
+    }
   }));
 
 Deno.test("atlasd evicts after CONFIG SET maxmemory and answers Redis's OOM text", () =>

@@ -5,6 +5,7 @@ import type { Client } from "./client.ts";
 import { TIMING_SETTINGS } from "./command_timing.ts";
 import { RUNTIME_PARAMS } from "./config_params.ts";
 import type { ServerContext } from "./context.ts";
+import { INVALID_EVENT_CLASS, parseKeyspaceEvents } from "../store/notify.ts";
 import { helpReply } from "./subcommands.ts";
 import type { ServerCommand } from "./table.ts";
 import type { SaveRuleLike } from "./types.ts";
@@ -40,18 +41,28 @@ const PARAMS: Record<string, Param> = {
   },
   "protected-mode": {
     get: (ctx) => yesNo(ctx.settings.protectedMode),
+    check: (_ctx, v) => parseYesNo(v) === null ? "argument must be 'yes' or 'no'" : null,
     set: (ctx, v) => {
-      const b = parseYesNo(v);
-      if (b === null) return "argument must be 'yes' or 'no'";
-      ctx.settings.protectedMode = b;
+      ctx.settings.protectedMode = parseYesNo(v)!;
       return null;
     },
   },
   maxclients: {
     get: (ctx) => String(ctx.settings.maxclients),
+    check: (_ctx, v) => {
+      if (!/^(-?[1-9]\d{0,19}|0)$/.test(v)) return "argument couldn't be parsed into an integer";
+      const n = Number(v);
+      return n < 1 || n > UINT_MAX ? `argument must be between 1 and ${UINT_MAX} inclusive` : null;
+    },
     set: (ctx, v) => {
-      if (!/^\d+$/.test(v) || Number(v) < 1) return "argument couldn't be parsed into an integer";
-      ctx.settings.maxclients = Number(v);
+      // Redis's updateMaxclients: every client needs a descriptor, and 32 stay in reserve.
+      const files = openFilesLimit();
+      const n = Number(v);
+      if (files !== null && n + RESERVED_FDS > files) {
+        return "The operating system is not able to handle the specified number of clients, " +
+          `try with ${files - RESERVED_FDS}`;
+      }
+      ctx.settings.maxclients = n;
       return null;
     },
   },
@@ -99,6 +110,7 @@ const PARAMS: Record<string, Param> = {
 
   "notify-keyspace-events": {
     get: (ctx) => ctx.keyspaceEvents.text,
+    check: (_ctx, v) => parseKeyspaceEvents(v) === null ? INVALID_EVENT_CLASS : null,
     set: (ctx, v) => ctx.keyspaceEvents.configure(v),
   },
 
@@ -108,6 +120,25 @@ const PARAMS: Record<string, Param> = {
   ...TIMING_SETTINGS,
   ...RUNTIME_PARAMS,
 };
+
+const UINT_MAX = 2 ** 32 - 1;
+/** Descriptors Redis keeps for itself beyond maxclients (CONFIG_MIN_RESERVED_FDS). */
+const RESERVED_FDS = 32;
+
+/**
+ * The process's open-files limit (RLIMIT_NOFILE, soft), from /proc/self/limits; null where that
+ * cannot be read (not Linux): then no bound is checked.
+ */
+function openFilesLimit(): number | null {
+  try {
+    const line = Deno.readTextFileSync("/proc/self/limits").split("\n")
+      .find((l) => l.startsWith("Max open files"));
+    const soft = line?.slice("Max open files".length).trim().split(/\s+/)[0];
+    return soft === undefined || soft === "unlimited" ? null : Number(soft);
+  } catch {
+    return null;
+  }
+}
 
 /** Redis's errors for an int config outside 0..INT_MAX (timeout, hz), or null. */
 function nonNegativeIntError(v: string): string | null {
@@ -188,13 +219,18 @@ function configSet(ctx: ServerContext, argv: string[]): Reply {
     const bad = PARAMS[argv[i].toLowerCase()].check?.(ctx, argv[i + 1]) ?? null;
     if (bad !== null) return failedOn(argv[i], bad);
   }
+  // A value that fails to apply (maxclients past the open-files limit) undoes the ones applied
+  // before it, as Redis restores its backup: a CONFIG SET changes everything or nothing.
+  const applied: [Param, string][] = [];
   for (let i = 2; i < argv.length; i += 2) {
-    const failed = PARAMS[argv[i].toLowerCase()].set!(ctx, argv[i + 1]);
+    const param = PARAMS[argv[i].toLowerCase()];
+    const before = param.get(ctx);
+    const failed = param.set!(ctx, argv[i + 1]);
     if (failed !== null) {
-      return error(
-        `ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - ${failed}`,
-      );
+      for (const [done, value] of applied.reverse()) done.set!(ctx, value);
+      return failedOn(argv[i], failed);
     }
+    applied.push([param, before]);
   }
   return simple("OK");
 }
