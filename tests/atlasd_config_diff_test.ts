@@ -333,6 +333,13 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET maxmemory 10000001 protected-mode maybe",
     "CONFIG SET maxmemory 10000002 maxclients abc",
     "CONFIG SET maxmemory 10000003 notify-keyspace-events Zq",
+    // The first bad value in the order given is the one told.
+    "CONFIG SET slowlog-max-len abc protected-mode maybe",
+    "CONFIG SET latency-tracking maybe maxclients 0",
+    "CONFIG SET latency-tracking-info-percentiles 200 maxmemory x",
+    "CONFIG SET maxmemory x latency-tracking-info-percentiles 200",
+    "CONFIG SET latency-monitor-threshold -5 slowlog-log-slower-than 10 notify-keyspace-events Zq",
+    "pairs:CONFIG GET slowlog-* latency-*",
     "pairs:CONFIG GET maxmemory protected-mode maxclients notify-keyspace-events",
     "CONFIG SET maxclients 0",
     "CONFIG SET maxclients 4294967296",

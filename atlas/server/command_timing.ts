@@ -184,10 +184,14 @@ function parsePercentiles(text: string): string | null {
   return null;
 }
 
+/** A Param of config.ts: values are checked (Redis's texts) before any of a CONFIG SET applies. */
 type Setting = {
   get(ctx: ServerContext): string;
+  check(ctx: ServerContext, value: string): string | null;
   set(ctx: ServerContext, value: string): string | null;
 };
+
+const YES_NO = "argument must be 'yes' or 'no'";
 
 /** A numeric setting of `ctx.timing` with Redis's parsing and range errors. */
 function longSetting(
@@ -197,10 +201,12 @@ function longSetting(
 ): Setting {
   return {
     get: (ctx) => String(read(ctx)),
-    set: (ctx, value) => {
+    check: (_ctx, value) => {
       const n = parseLong(value, min);
-      if (typeof n === "string") return n;
-      write(ctx, n);
+      return typeof n === "string" ? n : null;
+    },
+    set: (ctx, value) => {
+      write(ctx, parseLong(value, min) as number);
       ctx.timing.refresh();
       return null;
     },
@@ -226,19 +232,17 @@ export const TIMING_SETTINGS: Readonly<Record<string, Setting>> = {
   ),
   "latency-tracking": {
     get: (ctx) => (ctx.timing.tracking ? "yes" : "no"),
+    check: (_ctx, value) => ["yes", "no"].includes(value.toLowerCase()) ? null : YES_NO,
     set: (ctx, value) => {
-      const v = value.toLowerCase();
-      if (v !== "yes" && v !== "no") return "argument must be 'yes' or 'no'";
-      ctx.timing.tracking = v === "yes";
+      ctx.timing.tracking = value.toLowerCase() === "yes";
       ctx.timing.refresh();
       return null;
     },
   },
   "latency-tracking-info-percentiles": {
     get: (ctx) => ctx.timing.percentiles,
+    check: (_ctx, value) => parsePercentiles(value),
     set: (ctx, value) => {
-      const failed = parsePercentiles(value);
-      if (failed !== null) return failed;
       const words = value.split(" ").filter((w) => w !== "");
       ctx.timing.percentiles = words.map((w) => String(Number(w))).join(" ");
       return null;
