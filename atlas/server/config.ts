@@ -50,9 +50,12 @@ const PARAMS: Record<string, Param> = {
   maxclients: {
     get: (ctx) => String(ctx.settings.maxclients),
     check: (_ctx, v) => {
-      if (!/^(-?[1-9]\d{0,19}|0)$/.test(v)) return "argument couldn't be parsed into an integer";
-      const n = Number(v);
-      return n < 1 || n > UINT_MAX ? `argument must be between 1 and ${UINT_MAX} inclusive` : null;
+      // Redis's string2ll, then the unsigned int's range.
+      const n = /^(-?[1-9]\d{0,18}|0)$/.test(v) ? BigInt(v) : null;
+      if (n === null || n > LLONG_MAX || n < -LLONG_MAX - 1n) {
+        return "argument couldn't be parsed into an integer";
+      }
+      return n < 1n || n > UINT_MAX ? `argument must be between 1 and ${UINT_MAX} inclusive` : null;
     },
     set: (ctx, v) => {
       // Redis's updateMaxclients: every client needs a descriptor, and 32 stay in reserve.
@@ -121,7 +124,8 @@ const PARAMS: Record<string, Param> = {
   ...RUNTIME_PARAMS,
 };
 
-const UINT_MAX = 2 ** 32 - 1;
+const UINT_MAX = 2n ** 32n - 1n;
+const LLONG_MAX = 2n ** 63n - 1n;
 /** Descriptors Redis keeps for itself beyond maxclients (CONFIG_MIN_RESERVED_FDS). */
 const RESERVED_FDS = 32;
 
