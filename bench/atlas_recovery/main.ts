@@ -13,6 +13,9 @@
 import { join } from "node:path";
 import { AtlasEngine } from "../../atlas/mod.ts";
 import { mulberry32 } from "../../atlas/testing/prng.ts";
+import { ensureDebianTools } from "../debian_tools.ts";
+
+await ensureDebianTools({ "redis-server": "redis-server", "redis-cli": "redis-tools" });
 
 const KEYS = Number(Deno.env.get("ATLAS_BENCH_KEYS") ?? 1_000_000);
 const TAIL = Number(Deno.env.get("ATLAS_BENCH_TAIL") ?? 100_000);

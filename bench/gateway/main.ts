@@ -17,6 +17,9 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { ensureDebianTools } from "../debian_tools.ts";
+
+await ensureDebianTools({ wrk: "wrk" });
 
 const args = parseArgs({
   args: Deno.args,

@@ -45,6 +45,9 @@ import {
   startGateway,
   writeGatewayConfig,
 } from "../../tests/jobs_processes.ts";
+import { ensureDebianTools } from "../debian_tools.ts";
+
+await ensureDebianTools({ "redis-server": "redis-server" });
 
 const args = parseArgs({
   args: Deno.args,

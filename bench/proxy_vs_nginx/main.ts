@@ -18,6 +18,9 @@
  * same V8 flags, and its ratio to nginx bounds what helios proxy can reach here.
  */
 import { parseArgs } from "node:util";
+import { ensureDebianTools } from "../debian_tools.ts";
+
+await ensureDebianTools({ nginx: "nginx", wrk: "wrk" });
 
 const args = parseArgs({
   args: Deno.args,

@@ -11,6 +11,7 @@ import { Etcd3 } from "etcd3";
 import { Redis } from "ioredis";
 import { freePort } from "../../tests/helpers/fault_proxy.ts";
 import { RaftTestCluster } from "../../tests/helpers/raft_cluster.ts";
+import { ensureDebianTools } from "../debian_tools.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "5");
 const CONCURRENCY = (Deno.env.get("BENCH_CONCURRENCY") ?? "16,64,256").split(",").map(Number);
@@ -121,12 +122,7 @@ async function startEtcd(root: string) {
 }
 
 async function main() {
-  const which = (name: string) => new Deno.Command("which", { args: [name] }).outputSync().success;
-  if (!which("etcd")) {
-    throw new Error(
-      "etcd is not installed: apt-get install -y etcd-server (scripts/benchmark.sh does it)",
-    );
-  }
+  await ensureDebianTools({ etcd: "etcd-server" });
   const root = await Deno.makeTempDir({ prefix: "bench-raft-" });
   const etcd = await startEtcd(root);
   // Helios with its documented timeouts (the test cluster's defaults are tighter, for speed).

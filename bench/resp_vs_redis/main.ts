@@ -17,6 +17,13 @@
  * steadier measure of the server's own cost.
  */
 import { type Proc, startAtlasd, startRedis } from "../../atlas/testing/atlasd_harness.ts";
+import { ensureDebianTools } from "../debian_tools.ts";
+
+await ensureDebianTools({
+  "redis-server": "redis-server",
+  "redis-benchmark": "redis-tools",
+  "redis-cli": "redis-tools",
+});
 
 const TESTS = ["set", "get", "incr", "lpush", "rpop", "sadd", "hset", "zadd"];
 
