@@ -869,6 +869,7 @@ const SCRIPTS: Record<string, string[]> = {
     "OBJECT FREQ nokey",
     "OBJECT FREQ big",
     "OBJECT IDLETIME nokey",
+    "shape:OBJECT IDLETIME big",
     "OBJECT REFCOUNT",
     "OBJECT HELP x",
     "SET rc 7",

@@ -50,7 +50,7 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
  * DEBUG OBJECT key: Redis's status line — `Value at:<address> refcount:1 encoding:<enc>
  * serializedlength:<n> lru:<clock> lru_seconds_idle:<s>` — from OBJECT ENCODING, DUMP (its payload
  * less the type byte, RDB version and checksum: Redis's rdbSavedObjectLen) and OBJECT IDLETIME
- * where the eviction policy keeps it (0 otherwise). There is no address (0x0), and a quicklist's
+ * (0 under an LFU policy, which keeps no access time). There is no address (0x0), and a quicklist's
  * node figures (ql_nodes...) are not given.
  */
 async function debugObject(ctx: ServerContext, db: number, key: string): Promise<Reply> {

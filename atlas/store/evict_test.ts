@@ -1,6 +1,6 @@
 /** Store.setMaxmemory (CONFIG SET maxmemory / maxmemory-policy at run time) and volatile-lru. */
 import assert from "node:assert/strict";
-import { LRU_OVERHEAD_BYTES } from "./keyspace.ts";
+import { KEY_OVERHEAD_BYTES, LRU_OVERHEAD_BYTES } from "./keyspace.ts";
 import { Harness } from "./test_util.ts";
 
 const OOM = { err: "OOM command not allowed when used memory > 'maxmemory'." };
@@ -38,21 +38,39 @@ Deno.test("setMaxmemory: noeviction refuses denyoom writes, allows reads and DEL
   assert.equal(h.run("SET", "x", "y"), "OK");
 });
 
-Deno.test("setMaxmemory: LRU bookkeeping follows the policy on a non-empty keyspace", () => {
+Deno.test("setMaxmemory: access times are kept under every policy but LFU; LRU ones keep their order", () => {
   const h = new Harness();
   fill(h, 10);
   const used = h.store.stats.usedMemoryBytes;
+  assert.equal(used, 10 * (KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES + 2 + 16 + 100));
+  h.clock.nowMs += 5_000;
+  assert.equal(h.run("OBJECT", "IDLETIME", "k2"), 5, "noeviction without maxmemory: tracked");
+  assert.equal(h.run("GET", "k0"), "x".repeat(100));
+  assert.equal(h.run("OBJECT", "IDLETIME", "k0"), 0, "a read is an access");
   h.store.setMaxmemory(1 << 30, "allkeys-lru", h.clock.nowMs);
-  assert.equal(h.store.stats.usedMemoryBytes, used + 10 * LRU_OVERHEAD_BYTES);
-  assert.equal(h.run("OBJECT", "IDLETIME", "k1"), 0);
-  h.run("SET", "k10", "v");
-  h.store.setMaxmemory(1 << 30, "volatile-lru");
-  assert.equal(h.run("OBJECT", "IDLETIME", "k10"), 0, "tracking kept across LRU policies");
+  assert.equal(h.store.stats.usedMemoryBytes, used, "the same entries, now in access order");
+  assert.equal(h.run("OBJECT", "IDLETIME", "k2"), 5, "kept across the switch");
+  // The switch sorted the Map by access time (ties in their order): k0, stored first but read
+  // last, is no longer the first to go; k1 is.
+  h.store.setMaxmemory(used - 1, "allkeys-lru");
+  assert.equal(h.run("SET", "new", "y"), "OK");
+  assert.equal(h.store.stats.evictedKeysTotal, 1);
+  assert.equal(h.run("EXISTS", "k1"), 0);
+  assert.equal(h.run("EXISTS", "k0"), 1);
   h.store.setMaxmemory(1 << 30, "volatile-ttl");
-  assert.equal(h.store.stats.usedMemoryBytes, usedWithout(h));
-  assert.match(String((h.run("OBJECT", "IDLETIME", "k1") as { err: string }).err), /idle time/);
-  h.store.setMaxmemory(0, "allkeys-lru"); // no limit: no bookkeeping either
-  assert.match(String((h.run("OBJECT", "IDLETIME", "k1") as { err: string }).err), /idle time/);
+  assert.equal(h.run("OBJECT", "IDLETIME", "k0"), 0, "tracked under a non-LRU policy too");
+  const kept = h.store.stats.usedMemoryBytes;
+  h.store.setMaxmemory(0, "allkeys-lfu", h.clock.nowMs);
+  assert.equal(h.store.stats.usedMemoryBytes, kept, "LFU counters take the access times' place");
+  assert.match(String((h.run("OBJECT", "IDLETIME", "k0") as { err: string }).err), /LFU/);
+  h.clock.nowMs += 7_000;
+  h.store.setMaxmemory(0, "noeviction", h.clock.nowMs);
+  assert.equal(h.store.stats.usedMemoryBytes, kept);
+  assert.equal(
+    h.run("OBJECT", "IDLETIME", "k2"),
+    0,
+    "back from LFU: every key counts as accessed now",
+  );
   assert.throws(() => h.store.setMaxmemory(-1), RangeError);
   assert.throws(() => h.store.setMaxmemory(1.5), RangeError);
   // deno-lint-ignore no-explicit-any

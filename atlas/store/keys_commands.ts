@@ -301,8 +301,8 @@ const OBJECT_HELP = [
   "    The logarithmic access frequency counter of <key>; kept only under",
   "    maxmemory-policy allkeys-lfu or volatile-lfu (an error otherwise).",
   "IDLETIME <key>",
-  "    Seconds since <key> was last accessed; kept only under maxmemory-policy",
-  "    allkeys-lru or volatile-lru with maxmemory set (an error otherwise).",
+  "    Seconds since <key> was last accessed; not kept under maxmemory-policy",
+  "    allkeys-lfu or volatile-lfu (an error then).",
   "REFCOUNT <key>",
   "    1; or 2147483647 for a string holding an integer from 0 to 9999 (a shared value)",
   "    while no LRU or LFU policy is active.",
@@ -322,11 +322,6 @@ const ERR_NO_LFU = error(
 const ERR_LFU_NO_IDLETIME = error(
   "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when " +
     "switching between policies at runtime LRU and LFU data will take some time to adjust.",
-);
-/** ATLAS records access times only where an LRU policy needs them (no cost per read elsewhere). */
-const ERR_NO_IDLETIME = error(
-  "ERR idle time is tracked only under maxmemory-policy allkeys-lru or volatile-lru (with " +
-    "maxmemory set)",
 );
 
 function objectCommand(ks: Keyspace, argv: string[]): Reply {
@@ -354,7 +349,7 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
       return bulk(encodingOf(ks, argv[2], v));
     case "refcount": {
       // A string changed in place (SETRANGE, APPEND...: "raw") is its own object, never shared.
-      const shared = typeof v === "string" && ks.lru === null && ks.lfu === null &&
+      const shared = typeof v === "string" && !ks.lruOrdered && ks.lfu === null &&
         SHARED_INTEGER_RE.test(v) &&
         !(ks.rawStrings.size !== 0 && ks.rawStrings.has(argv[2]));
       return integer(shared ? SHARED_REFCOUNT : 1);
@@ -366,8 +361,7 @@ function objectCommand(ks: Keyspace, argv: string[]): Reply {
     }
     default: {
       if (ks.lfu !== null) return ERR_LFU_NO_IDLETIME;
-      const accessedAt = ks.lru?.get(argv[2]);
-      if (accessedAt === undefined) return ERR_NO_IDLETIME;
+      const accessedAt = ks.lru?.get(argv[2]) ?? ks.lruClock();
       return integer(Math.max(0, ks.lruClock() - accessedAt));
     }
   }

@@ -68,7 +68,7 @@ export const KEY_OVERHEAD_BYTES = 56;
 export const STRING_OVERHEAD_BYTES = 16;
 export const EXPIRE_OVERHEAD_BYTES = 40;
 export const COLLECTION_OVERHEAD_BYTES = 96;
-/** Extra per key under allkeys-lru (the access-order Map entry). */
+/** Extra per key for its access time or LFU counter (the entry in Keyspace.lru or .lfu). */
 export const LRU_OVERHEAD_BYTES = 28;
 
 /**
@@ -207,11 +207,15 @@ export class Keyspace {
   /** Receives each reported event as it happens (Redis's notifyKeyspaceEvent), with its database. */
   notifier: (event: string, key: string, db: number) => void = noNotifier;
   /**
-   * allkeys-lru / volatile-lru only: every key in access order (front = least recently used) with the time of
-   * that access (lruClock(); OBJECT IDLETIME); an access moves the key to the end (delete + set).
-   * Kept apart from `data` so SCAN's order stays stable.
+   * Every key with the time of its last access (lruClock(); OBJECT IDLETIME, LRU eviction), as
+   * Redis keeps in each object's header; null only while an LFU policy keeps `lfu` instead. Kept
+   * apart from `data` so SCAN's order stays stable. Under allkeys-lru / volatile-lru with maxmemory
+   * (`lruOrdered`) the Map is also in access order (front = least recently used): an access moves
+   * the key to the end (delete + set); otherwise an access only overwrites its time.
    */
   lru!: Map<string, number> | null;
+  /** Whether `lru` is kept in access order (allkeys-lru / volatile-lru with maxmemory). */
+  lruOrdered = false;
   /**
    * allkeys-lfu / volatile-lfu only: every key's LFU state (lfu.ts: access counter and the minute
    * it was last decayed), updated on each access; OBJECT FREQ and LFU eviction read it.
@@ -219,7 +223,7 @@ export class Keyspace {
   lfu!: Map<string, number> | null;
   /** lfu-log-factor / lfu-decay-time (CONFIG SET changes them in place). */
   readonly lfuSettings: LfuSettings = { logFactor: 10, decayTimeMinutes: 1 };
-  /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES under allkeys-lru / volatile-lru. */
+  /** KEY_OVERHEAD_BYTES, plus LRU_OVERHEAD_BYTES while `lru` or `lfu` is kept (always, by default). */
   keyOverheadBytes = KEY_OVERHEAD_BYTES;
   /** The process's memory for MEMORY STATS / DOCTOR / MALLOC-STATS (injected: no I/O here). */
   processMemory: (() => ProcessMemory) | null = null;
@@ -266,21 +270,41 @@ export class Keyspace {
     this.lfu = this.db.lfu;
   }
 
-  /** Turns on the LRU bookkeeping of allkeys-lru / volatile-lru. */
+  /** Keeps `lru` in access order, as allkeys-lru / volatile-lru eviction reads it. */
   enableLru(): void {
     this.setLruTracking(true);
+    this.setLruOrdered(true);
   }
 
   /**
-   * Turns the LRU bookkeeping on or off at run time (CONFIG SET maxmemory-policy). Turning it on
-   * counts every present key as accessed at `nowMs` (ATLAS keeps no access times without it); turning
-   * it off frees the access-order Map. usedBytes follows LRU_OVERHEAD_BYTES per key.
+   * Turns the access-time bookkeeping on or off at run time (off while an LFU policy keeps its
+   * counters instead, as Redis's object header holds one or the other). Turning it on counts every
+   * present key as accessed at `nowMs`; turning it off frees the Map. usedBytes follows
+   * LRU_OVERHEAD_BYTES per key.
    */
   setLruTracking(on: boolean, nowMs = this.nowMs): void {
     if (on === (this.lru !== null)) return;
     const clock = Math.floor(nowMs / 1000) - LRU_EPOCH_S;
     for (const db of this.databases) db.lru = this.#perKeyMap(db, on, clock);
     this.lru = this.db.lru;
+  }
+
+  /**
+   * Whether `lru` is kept in access order (CONFIG SET maxmemory / maxmemory-policy). Turning it on
+   * re-sorts each database's Map by access time once, so LRU eviction starts from the key idle
+   * longest rather than from the order keys were first stored in.
+   */
+  setLruOrdered(ordered: boolean): void {
+    if (ordered === this.lruOrdered) return;
+    this.lruOrdered = ordered;
+    if (!ordered) return;
+    for (const db of this.databases) {
+      const lru = db.lru;
+      if (lru === null || lru.size < 2) continue;
+      const byAccess = [...lru].sort((a, b) => a[1] - b[1]); // stable: ties keep their order
+      lru.clear();
+      for (const [key, at] of byAccess) lru.set(key, at);
+    }
   }
 
   /**
@@ -305,6 +329,7 @@ export class Keyspace {
     this.scans = new ScanCursors(limits.scanCursorsMax);
     this.databases = Array.from({ length: Math.max(1, databases) }, () => new Database());
     this.select(0);
+    this.setLruTracking(true); // OBJECT IDLETIME, whatever the policy (see `lru`)
   }
 
   /** Points the working fields at database `index` (which must exist). */
@@ -398,8 +423,15 @@ export class Keyspace {
     else this.log.push(form);
   }
 
+  /** Stamps `key`'s access time in `lru` (non-null), moving it to the recent end if ordered. */
+  #accessed(key: string): void {
+    const lru = this.lru!;
+    if (this.lruOrdered) lru.delete(key);
+    lru.set(key, this.lruClock());
+  }
+
   /**
-   * The access time kept per key under allkeys-lru: whole seconds since 2020, like Redis's LRU
+   * The access time kept per key (`lru`): whole seconds since 2020, like Redis's LRU
    * clock in resolution, and small enough to stay a V8 small integer (a millisecond timestamp
    * would box a heap number per key and per access).
    */
@@ -429,11 +461,7 @@ export class Keyspace {
       return undefined;
     }
     if (!this.writing) this.keyspaceHits++;
-    const lru = this.lru;
-    if (lru !== null) {
-      lru.delete(key);
-      lru.set(key, this.lruClock());
-    }
+    if (this.lru !== null) this.#accessed(key);
     const lfu = this.lfu;
     if (lfu !== null) {
       const packed = lfu.get(key) ?? lfuNew(this.nowMs);
@@ -527,6 +555,7 @@ export class Keyspace {
     } else {
       this.usedBytes -= valueBytes(old);
       if (this.rawStrings.size !== 0) this.rawStrings.delete(key);
+      if (this.lru !== null) this.#accessed(key); // a new value is new to OBJECT IDLETIME
     }
     this.data.set(key, value);
     this.usedBytes += valueBytes(value);

@@ -3,11 +3,14 @@ import {
   COLLECTION_OVERHEAD_BYTES,
   EXPIRE_OVERHEAD_BYTES,
   KEY_OVERHEAD_BYTES,
+  LRU_OVERHEAD_BYTES,
   type ProcessMemory,
 } from "./keyspace.ts";
 import { Harness, randomCommands } from "./test_util.ts";
 
 const STRING = 16; // STRING_OVERHEAD_BYTES
+/** Every key's entry, with its access time (OBJECT IDLETIME). */
+const KEY = KEY_OVERHEAD_BYTES + LRU_OVERHEAD_BYTES;
 const NOT_INT = { err: "ERR value is not an integer or out of range" };
 const SYNTAX = { err: "ERR syntax error" };
 
@@ -23,17 +26,17 @@ Deno.test("MEMORY USAGE: the store's estimate of key + value (+ TTL); nil for a 
   assert.equal(h.run("MEMORY", "USAGE", "nokey"), null);
   assert.equal(h.exec("MEMORY", "USAGE", "nokey").reply.kind, "nil"); // RESP2 $-1, RESP3 _
   h.run("SET", "k", "v");
-  assert.equal(usage(h, "k"), KEY_OVERHEAD_BYTES + 1 + STRING + 1);
+  assert.equal(usage(h, "k"), KEY + 1 + STRING + 1);
   h.run("SET", "k", "x".repeat(1000));
-  assert.equal(usage(h, "k"), KEY_OVERHEAD_BYTES + 1 + STRING + 1000);
+  assert.equal(usage(h, "k"), KEY + 1 + STRING + 1000);
   h.run("SET", "longer-key", "x".repeat(1000));
   assert.equal(usage(h, "longer-key") - usage(h, "k"), "longer-key".length - 1);
   h.run("EXPIRE", "k", "100");
-  assert.equal(usage(h, "k"), KEY_OVERHEAD_BYTES + 1 + STRING + 1000 + EXPIRE_OVERHEAD_BYTES);
+  assert.equal(usage(h, "k"), KEY + 1 + STRING + 1000 + EXPIRE_OVERHEAD_BYTES);
   // Collections grow with their elements.
   h.run("HSET", "h", "f", "v");
   const small = usage(h, "h");
-  assert.equal(small, KEY_OVERHEAD_BYTES + 1 + COLLECTION_OVERHEAD_BYTES + 64 + 2);
+  assert.equal(small, KEY + 1 + COLLECTION_OVERHEAD_BYTES + 64 + 2);
   h.run("HSET", "h", "g", "y".repeat(500));
   assert.equal(usage(h, "h"), small + 64 + 1 + 500);
   for (const [cmd, key] of [["SADD", "s"], ["RPUSH", "l"], ["ZADD", "z"]]) {
@@ -65,7 +68,7 @@ Deno.test("MEMORY USAGE SAMPLES: collections are estimated from their first `cou
   const h = new Harness();
   const big = "x".repeat(101);
   h.run("RPUSH", "l", "a", "a", "a", "a", "a", big, big, big, big, big);
-  const head = KEY_OVERHEAD_BYTES + 1 + COLLECTION_OVERHEAD_BYTES;
+  const head = KEY + 1 + COLLECTION_OVERHEAD_BYTES;
   const small = 24 + 1; // LIST_ELEMENT_OVERHEAD_BYTES + element
   const large = 24 + 101;
   const exact = head + 5 * small + 5 * large;
@@ -91,7 +94,7 @@ Deno.test("MEMORY USAGE SAMPLES: collections are estimated from their first `cou
   assert.equal(usage(h, "z", "SAMPLES", "0"), head + (128 + 1) * 2 + 128 + 101);
   // Strings are never sampled.
   h.run("SET", "str", big);
-  assert.equal(usage(h, "str", "SAMPLES", "1"), KEY_OVERHEAD_BYTES + 3 + STRING + 101);
+  assert.equal(usage(h, "str", "SAMPLES", "1"), KEY + 3 + STRING + 101);
 });
 
 Deno.test("MEMORY USAGE argument errors (as redis-server 7.0)", () => {
@@ -114,7 +117,7 @@ Deno.test("MEMORY USAGE neither expires the key nor touches its LRU position (as
   const h = new Harness();
   h.run("SET", "e", "v", "PX", "10");
   h.clock.nowMs += 20;
-  assert.equal(usage(h, "e"), KEY_OVERHEAD_BYTES + 1 + STRING + 1 + EXPIRE_OVERHEAD_BYTES);
+  assert.equal(usage(h, "e"), KEY + 1 + STRING + 1 + EXPIRE_OVERHEAD_BYTES);
   assert.equal(h.run("DBSIZE"), 1);
   assert.deepEqual(h.exec("GET", "e").log, [["DEL", "e"]]);
   assert.equal(h.run("MEMORY", "USAGE", "e"), null);
@@ -181,7 +184,7 @@ Deno.test("MEMORY STATS: a map of Redis's fields with the process's and the stor
     h.run("SET", "t", "v", "EX", "100");
     mem.heapUsed = 4_000_000; // the peak is kept
     const dataset = h.store.stats.usedMemoryBytes;
-    assert.equal(dataset, 2 * (KEY_OVERHEAD_BYTES + 1 + STRING + 1) + EXPIRE_OVERHEAD_BYTES);
+    assert.equal(dataset, 2 * (KEY + 1 + STRING + 1) + EXPIRE_OVERHEAD_BYTES);
     const stats = h.exec("MEMORY", "STATS").reply;
     assert.equal(stats.kind, "map");
     const kinds = stats.kind === "map" ? stats.value.map(([, v]) => v.kind) : [];
@@ -204,7 +207,7 @@ Deno.test("MEMORY STATS: a map of Redis's fields with the process's and the stor
     assert.deepEqual(h.run("MEMORY", "STATS"), [
       ...head(10_000_000, 6_000_000),
       ["db.0", [
-        ["overhead.hashtable.main", 2 * KEY_OVERHEAD_BYTES],
+        ["overhead.hashtable.main", 2 * KEY],
         ["overhead.hashtable.expires", EXPIRE_OVERHEAD_BYTES],
         ["overhead.hashtable.slot-to-keys", 0],
       ]],

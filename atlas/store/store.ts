@@ -211,8 +211,8 @@ export class Store {
 
   /**
    * Changes maxmemory and its policy (CONFIG SET). Nothing is evicted here: the next write
-   * command evicts down to the new limit (or is refused with OOM under noeviction). Turning an
-   * LRU policy on counts every present key as accessed at `nowMs` (the store reads no clock).
+   * command evicts down to the new limit (or is refused with OOM under noeviction). Leaving an
+   * LFU policy counts every present key as accessed at `nowMs` (the store reads no clock).
    * Throws RangeError on a bad value.
    */
   setMaxmemory(bytes: number, policy: EvictionPolicy = this.#policy, nowMs = 0): void {
@@ -227,13 +227,14 @@ export class Store {
       this.#policy = policy;
       this.#evictors = this.#newEvictors();
     }
-    // Off before on: both kinds of bookkeeping count the same per-key overhead.
-    const lru = bytes > 0 && policyTracksLru(policy);
+    // Access times (OBJECT IDLETIME) unless an LFU policy keeps counters instead, as Redis's
+    // object header holds one or the other. Off before on: both count the same per-key overhead.
     const lfu = policyTracksLfu(policy);
-    if (!lru) this.#ks.setLruTracking(false, nowMs);
-    if (!lfu) this.#ks.setLfuTracking(false, nowMs);
-    if (lru) this.#ks.setLruTracking(true, nowMs);
+    if (lfu) this.#ks.setLruTracking(false, nowMs);
+    else this.#ks.setLfuTracking(false, nowMs);
     if (lfu) this.#ks.setLfuTracking(true, nowMs);
+    else this.#ks.setLruTracking(true, nowMs);
+    this.#ks.setLruOrdered(bytes > 0 && policyTracksLru(policy));
   }
 
   #newEvictors(): Evictor[] {
