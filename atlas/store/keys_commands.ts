@@ -213,8 +213,9 @@ function expire(ks: Keyspace, argv: string[], unit: Unit, relative: boolean): Re
   return integer(1);
 }
 
+// TTL and EXPIRETIME read without touching the key's access time (Redis's LOOKUP_NOTOUCH).
 function ttl(ks: Keyspace, argv: string[], ms: boolean): Reply {
-  if (ks.lookup(argv[1]) === undefined) return integer(-2);
+  if (ks.peekRead(argv[1]) === undefined) return integer(-2);
   const at = ks.expires.get(argv[1]);
   if (at === undefined) return integer(-1);
   const left = Math.max(0, at - ks.nowMs);
@@ -222,7 +223,7 @@ function ttl(ks: Keyspace, argv: string[], ms: boolean): Reply {
 }
 
 function expireTime(ks: Keyspace, argv: string[], ms: boolean): Reply {
-  if (ks.lookup(argv[1]) === undefined) return integer(-2);
+  if (ks.peekRead(argv[1]) === undefined) return integer(-2);
   const at = ks.expires.get(argv[1]);
   if (at === undefined) return integer(-1);
   // Redis rounds to the nearest second, as TTL does (C division: towards zero).

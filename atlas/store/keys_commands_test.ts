@@ -341,7 +341,7 @@ Deno.test("OBJECT REFCOUNT, FREQ, IDLETIME and HELP", () => {
   assert.equal(lru.run("OBJECT", "IDLETIME", "k"), 2);
 });
 
-Deno.test("OBJECT IDLETIME under the default policy: reads and new values reset it, OBJECT does not", () => {
+Deno.test("OBJECT IDLETIME under the default policy: reads, TOUCH and new values reset it; OBJECT, TYPE, EXISTS and TTL do not", () => {
   const h = new Harness();
   h.run("SET", "s", "v");
   h.run("RPUSH", "l", "a");
@@ -355,7 +355,12 @@ Deno.test("OBJECT IDLETIME under the default policy: reads and new values reset 
   h.clock.nowMs += 3_000;
   h.run("OBJECT", "ENCODING", "s");
   h.run("TYPE", "l");
+  h.run("EXISTS", "s", "l");
+  h.run("TTL", "s");
+  h.run("PEXPIRETIME", "l");
   assert.deepEqual(["s", "l"].map((k) => h.run("OBJECT", "IDLETIME", k)), [3, 3]);
+  h.run("TOUCH", "s");
+  assert.equal(h.run("OBJECT", "IDLETIME", "s"), 0);
   h.run("RENAME", "r", "r2");
   assert.equal(h.run("OBJECT", "IDLETIME", "r2"), 0);
 });

@@ -492,7 +492,7 @@ export class Keyspace {
   }
 
   /**
-   * peek() that counts as a read lookup (EXISTS, TYPE: Redis's LOOKUP_NOTOUCH); `notify` false
+   * peek() that counts as a read lookup (EXISTS, TYPE, TTL: Redis's LOOKUP_NOTOUCH); `notify` false
    * for OBJECT, which counts but reports no "keymiss" (LOOKUP_NONOTIFY).
    */
   peekRead(key: string, notify = true): Value | undefined {
