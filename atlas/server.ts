@@ -30,6 +30,7 @@ import { CommandTiming } from "./server/command_timing.ts";
 import { LATENCY_COMMANDS } from "./server/latency.ts";
 import { SLOWLOG_COMMANDS } from "./server/slowlog.ts";
 import { SERVER_COMMANDS } from "./server/server_commands.ts";
+import { MIGRATE_COMMAND } from "./server/migrate_command.ts";
 import { PubSub } from "./server/pubsub.ts";
 import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
 import { rejectionText } from "./server/rejections.ts";
@@ -237,6 +238,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     ...BLOCKING_COMMANDS,
     ...STREAM_BLOCKING_COMMANDS,
     ...SERVER_COMMANDS,
+    MIGRATE_COMMAND,
     ...REPLICATION_COMMANDS,
     ...MONITOR_COMMANDS,
     ...SLOWLOG_COMMANDS,

@@ -179,6 +179,7 @@ const CATEGORY_EXCEPTIONS: Readonly<Record<string, { add?: string[]; remove?: st
   info: { add: ["@dangerous"] },
   keys: { add: ["@dangerous"] },
   restore: { add: ["@dangerous"] },
+  migrate: { add: ["@dangerous"] },
   "restore-asking": { add: ["@dangerous"] },
   lastsave: { add: ["@admin", "@dangerous"] },
   role: { add: ["@admin", "@dangerous"] },

@@ -2,7 +2,7 @@
  * The key arguments of a command line (COMMAND GETKEYS), as Redis finds them: the fixed
  * first/last/step positions of the command table, plus the movable keys some commands name by a
  * count ("numkeys": ZUNIONSTORE, LMPOP, BLMPOP...) or after a keyword (SORT ... STORE dst,
- * GEORADIUS ... STORE/STOREDIST dst, XREAD ... STREAMS k1 k2 id1 id2).
+ * GEORADIUS ... STORE/STOREDIST dst, XREAD ... STREAMS k1 k2 id1 id2, MIGRATE ... KEYS k1 k2).
  */
 import { CHANNEL_KEY_COMMANDS } from "./shard_pubsub_commands.ts";
 import type { CommandEntry } from "./types.ts";
@@ -53,6 +53,24 @@ function keyword(text: string): string {
 /** SORT's options and how many arguments each takes (skipped while looking for STORE). */
 const SORT_OPTION_ARGS: Readonly<Record<string, number>> = { limit: 2, by: 1, get: 1 };
 
+/** MIGRATE's options before KEYS and how many arguments each takes (Redis's migrateGetKeys). */
+const MIGRATE_OPTION_ARGS: Readonly<Record<string, number>> = {
+  copy: 0,
+  replace: 0,
+  auth: 1,
+  auth2: 2,
+};
+
+/** The index of MIGRATE's KEYS option, or -1. */
+function migrateKeysAt(argv: readonly string[]): number {
+  for (let i = 6; i < argv.length; i++) {
+    const word = keyword(argv[i]);
+    if (word === "keys") return i;
+    i += MIGRATE_OPTION_ARGS[word] ?? 0;
+  }
+  return -1;
+}
+
 export type KeysResult = { keys: string[] } | { error: string };
 
 export function commandKeys(entry: CommandEntry, argv: readonly string[]): KeysResult {
@@ -101,6 +119,12 @@ export function commandKeys(entry: CommandEntry, argv: readonly string[]): KeysR
         }
       }
     }
+  }
+  if (entry.name === "migrate") {
+    const at = migrateKeysAt(argv);
+    // With KEYS the keys are the arguments after it (none when the key argument is not ""; the
+    // command then refuses the line).
+    if (at >= 0) keys.splice(0, keys.length, ...(argv[3] === "" ? argv.slice(at + 1) : []));
   }
   if ((entry.name === "xread" || entry.name === "xreadgroup") && entry.firstKey <= 0) {
     const at = argv.findIndex((arg, i) => i > 0 && arg.toLowerCase() === "streams");

@@ -200,6 +200,30 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     "O(1)",
     [key("key"), key("newkey")],
   ),
+  migrate: doc(
+    "Move keys to another Redis-protocol server: DUMP here, RESTORE there, then DEL here",
+    "2.6.0",
+    "generic",
+    "A DUMP and DEL per key here and a RESTORE there (see those commands), plus sending the data",
+    [
+      str("host"),
+      int("port"),
+      oneof("key_or_empty_string", [key("key"), pure("empty_string", "")]),
+      int("destination-db"),
+      int("timeout"),
+      pure("copy", "COPY", { since: "3.0.0", optional: true }),
+      pure("replace", "REPLACE", { since: "3.0.0", optional: true }),
+      oneof("authentication", [
+        str("password", { token: "AUTH", since: "4.0.7", optional: true }),
+        block("username_password", [str("username"), str("password")], {
+          token: "AUTH2",
+          since: "6.0.0",
+          optional: true,
+        }),
+      ], { optional: true }),
+      key("key", { token: "KEYS", since: "3.0.6", optional: true, multiple: true }),
+    ],
+  ),
   restore: doc(
     "Create a key from a value serialized by DUMP, with an optional lifetime",
     "2.6.0",
