@@ -82,8 +82,8 @@ export function subcommandRejection(name: string, argv: readonly string[]): Repl
 }
 
 /**
- * The containers whose subcommands atlasd implements (CLUSTER answers as a Redis without cluster
- * support, whatever the subcommand).
+ * The containers whose subcommands atlasd checks by name and arity before running them (CLUSTER's
+ * are then all refused, as a Redis without cluster support refuses them).
  */
 const CHECKED_CONTAINERS: ReadonlySet<string> = new Set(
   Object.keys(SUBCOMMAND_INFO).map((full) => full.slice(0, full.indexOf("|"))),
