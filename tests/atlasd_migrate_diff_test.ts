@@ -219,3 +219,48 @@ Deno.test("MIGRATE keeps a key changed while its RESTORE is in flight, and says 
     await atlas.stop();
   }
 });
+
+/** MONITOR's line for a command, without its timestamp and client address. */
+function monitored(line: RespValue): string {
+  const text = (line as { v: string }).v;
+  return text.slice(text.indexOf("] ") + 2);
+}
+
+Deno.test("MONITOR and SLOWLOG show MIGRATE's AUTH and AUTH2 secrets as Redis does: redacted", async () => {
+  const redis = await startRedis();
+  const atlas = await startAtlasd(["--sync-mode", "none"]);
+  const shown: string[][] = [];
+  try {
+    for (const server of [redis, atlas]) {
+      const monitor = await RawClient.connect(server.port);
+      const client = await RawClient.connect(server.port);
+      try {
+        await client.call(["SET", "key", "v"], ["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        assert.deepEqual(await monitor.one("MONITOR"), { t: "simple", v: "OK" });
+        // Port 1: nothing listens, each fails at once after parsing its options.
+        await client.call(
+          ["MIGRATE", "127.0.0.1", "1", "key", "9", "50"],
+          ["MIGRATE", "127.0.0.1", "1", "key", "9", "50", "AUTH", "pw"],
+          ["MIGRATE", "127.0.0.1", "1", "key", "9", "50", "COPY", "AUTH2", "user", "pw"],
+          ["MIGRATE", "127.0.0.1", "1", "", "9", "50", "AUTH", "pw", "KEYS", "AUTH", "key"],
+        );
+        const lines: string[] = [];
+        for (let i = 0; i < 4; i++) lines.push(monitored(await monitor.next()));
+        const [log] = await client.call(["SLOWLOG", "GET", "4"]);
+        const entries = (log as { v: RespValue[] }).v.map((entry) =>
+          ((entry as { v: RespValue[] }).v[3] as { v: RespValue[] }).v
+            .map((arg) => (arg as { v: string }).v).join(" ")
+        );
+        shown.push([...lines, ...entries.reverse()]);
+      } finally {
+        await monitor.close();
+        await client.close();
+      }
+    }
+    assert.deepEqual(shown[1], shown[0]);
+    assert.match(shown[0][2], /"COPY" "AUTH2" "\(redacted\)" "\(redacted\)"/);
+  } finally {
+    await atlas.stop();
+    await redis.stop();
+  }
+});

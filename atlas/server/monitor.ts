@@ -69,17 +69,37 @@ export class Monitors {
 
 /**
  * The arguments shown as "(redacted)", [from, to): every argument of AUTH, the user name and
- * password after HELLO's AUTH, the user name and rules of ACL SETUSER (Redis's
- * redactClientCommandArgument).
+ * password after HELLO's AUTH, the user name and rules of ACL SETUSER, MIGRATE's AUTH password and
+ * AUTH2 user name and password (Redis's redactClientCommandArgument).
  */
 export function redactedRange(name: string, argv: readonly string[]): [number, number] {
   if (name === "auth") return [1, argv.length];
   if (name === "acl") return argv[1]?.toLowerCase() === "setuser" ? [2, argv.length] : [0, 0];
+  if (name === "migrate") return migrateSecrets(argv);
   if (name !== "hello") return [0, 0];
   for (let i = 2; i < argv.length; i++) {
     if (argv[i].toLowerCase() === "auth") return [i + 1, i + 3];
   }
   return [0, 0];
+}
+
+/**
+ * MIGRATE's secrets, found as its option parser finds them (up to KEYS). With both AUTH and AUTH2
+ * the range spans from the first secret to the last (the option word between them is hidden too).
+ */
+function migrateSecrets(argv: readonly string[]): [number, number] {
+  let from = 0;
+  let to = 0;
+  for (let j = 6; j < argv.length; j++) {
+    const option = argv[j].toLowerCase();
+    const secrets = option === "auth" ? 1 : option === "auth2" ? 2 : 0;
+    if (option === "keys") break;
+    if (secrets === 0 || j + secrets >= argv.length) continue;
+    if (to === 0) from = j + 1;
+    to = j + 1 + secrets;
+    j += secrets;
+  }
+  return [from, to];
 }
 
 /** Redis's sdscatrepr: a double-quoted string with C escapes and \xHH for other bytes. */
