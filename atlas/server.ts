@@ -89,7 +89,13 @@ export interface AtlasServerOptions {
   readonly notifyKeyspaceEvents?: string;
   readonly limits?: Partial<RespLimits>;
   readonly logger?: ServerLogger;
-  readonly onListen?: (addr: Deno.NetAddr) => void;
+  /**
+   * Called with the address once listening, and again after CONFIG SET port moved the listener
+   * (with null when port 0 closed it, as Redis's port 0 stops TCP listening).
+   */
+  readonly onListen?: (addr: Deno.NetAddr | null) => void;
+  /** Whether CONFIG SET port may move the listener (default true; a Raft member's may not). */
+  readonly movableListener?: boolean;
 }
 
 /** Per-command counters (metrics: atlas_commands_total, atlas_command_duration_seconds). */
@@ -126,8 +132,9 @@ const NOOP_LOGGER: ServerLogger = { info() {}, warn() {}, error() {} };
 
 export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   const hostname = options.hostname ?? "127.0.0.1";
-  const listener = listenResp(hostname, options.port ?? 6379);
-  const ctx = createContext(options, hostname, (listener.addr as Deno.NetAddr).port);
+  let listener: Deno.TcpListener | null = listenResp(hostname, options.port ?? 6379);
+  let addr = listener.addr as Deno.NetAddr;
+  const ctx = createContext(options, hostname, addr.port);
   const badEvents = ctx.keyspaceEvents.configure(options.notifyKeyspaceEvents ?? "");
   if (badEvents !== null) {
     listener.close();
@@ -158,8 +165,8 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     ctx.watches.flushesReported = true;
   }
 
-  const accept = async () => {
-    for await (const conn of listener) {
+  const accept = async (from: Deno.TcpListener) => {
+    for await (const conn of from) {
       const rejection = rejectionText(ctx, conn);
       if (rejection !== null) {
         ctx.stats.rejectedConnections++;
@@ -187,10 +194,55 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       connections.add(done);
     }
   };
-  const accepting = accept().catch((err) => {
-    ctx.logger.error("Accept loop failed", { error: String(err) });
-  });
-  options.onListen?.(listener.addr as Deno.NetAddr);
+  // One accept loop per listener: CONFIG SET port starts the new one before closing the old.
+  const accepting = new Set<Promise<void>>();
+  const acceptFrom = (from: Deno.TcpListener) => {
+    const loop: Promise<void> = accept(from)
+      .catch((err) => ctx.logger.error("Accept loop failed", { error: String(err) }))
+      .finally(() => accepting.delete(loop));
+    accepting.add(loop);
+  };
+  acceptFrom(listener);
+  // CONFIG SET port (Redis's changeListenPort): the new port is bound before the old listener
+  // closes, so a failed bind leaves the server where it was; connections already open stay.
+  if (options.movableListener !== false) {
+    ctx.moveListener = (port: number): string | null => {
+      if (port === ctx.port) return null;
+      let next: Deno.TcpListener | null = null;
+      if (port !== 0) {
+        try {
+          next = listenResp(hostname, port);
+        } catch (err) {
+          ctx.logger.warn("Cannot move the listener", { port, error: String(err) });
+          return "Unable to listen on this port. Check server logs.";
+        }
+      }
+      listener?.close();
+      listener = next;
+      if (next === null) {
+        ctx.port = 0;
+        ctx.logger.warn("Stopped listening (CONFIG SET port 0)", {
+          listener: "resp",
+          address: hostPort(hostname, addr.port),
+        });
+        options.onListen?.(null);
+        return null;
+      }
+      const previous = hostPort(hostname, ctx.port);
+      addr = next.addr as Deno.NetAddr;
+      ctx.port = addr.port;
+      acceptFrom(next);
+      ctx.logger.info("Listening", {
+        listener: "resp",
+        address: hostPort(hostname, addr.port),
+        tls: false,
+        previous,
+      });
+      options.onListen?.(addr);
+      return null;
+    };
+  }
+  options.onListen?.(addr);
   // Redis's serverCron samples: instantaneous_ops_per_sec / *_kbps, used_memory_peak.
   // And its clientsCron: idle clients past `timeout` are closed.
   const sampling = setInterval(() => {
@@ -204,8 +256,10 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   const close = () => {
     closing ??= (async () => {
       clearInterval(sampling);
-      listener.close();
-      await accepting;
+      listener?.close();
+      listener = null;
+      ctx.moveListener = null;
+      await Promise.all([...accepting]);
       ctx.pause.close();
       ctx.blocking.cancelAll(error("ERR server is shutting down"));
       for (const client of [...ctx.clients.values()]) ctx.disconnect(client);
@@ -225,7 +279,15 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     const thresholdMs = ctx.timing.latency.thresholdMs;
     if (thresholdMs > 0 && ms >= thresholdMs) ctx.timing.latency.add(event, Math.floor(ms));
   };
-  return { addr: listener.addr as Deno.NetAddr, stats: statsView(ctx), close, latencyEvent };
+  return {
+    /** The address listened on (the last one, after CONFIG SET port 0). */
+    get addr() {
+      return addr;
+    },
+    stats: statsView(ctx),
+    close,
+    latencyEvent,
+  };
 }
 
 function createContext(options: AtlasServerOptions, hostname: string, port: number): ServerContext {
@@ -282,6 +344,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     startedMs: Date.now(),
     hostname,
     port,
+    moveListener: null,
     disconnect(client) {
       if (client.closed && !ctx.clients.has(client.id)) return;
       client.closed = true;
@@ -377,6 +440,11 @@ function statsView(ctx: ServerContext): AtlasServerStats {
 
 export { isLoopback };
 
+/** host:port, IPv6 hosts in brackets. */
+function hostPort(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
 /**
  * Deno.listen with the address in a bind failure's message (same error class): Deno's says only
  * "Address already in use", and `helios` prints this one line instead of a stack.
@@ -390,7 +458,7 @@ function listenResp(hostname: string, port: number): Deno.TcpListener {
     ) {
       throw error;
     }
-    const address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+    const address = hostPort(hostname, port);
     const reason = error instanceof Deno.errors.AddrInUse
       ? "address already in use"
       : "address not available on this host";

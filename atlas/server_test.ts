@@ -126,6 +126,33 @@ Deno.test("server: maxclients refuses the extra connection with Redis's text", a
   }
 });
 
+Deno.test("server: a listener that may not move (a Raft member's) refuses CONFIG SET port", async () => {
+  const executor = new ManualSyncExecutor();
+  const moves: (number | null)[] = [];
+  const server = startAtlasServer({
+    executor,
+    store: executor.store,
+    port: 0,
+    movableListener: false,
+    onListen: (addr) => moves.push(addr?.port ?? null),
+  });
+  const port = server.addr.port;
+  const c = await RawClient.connect(port);
+  try {
+    assert.deepEqual(await c.one("CONFIG", "SET", "port", "0"), {
+      t: "error",
+      v: "ERR CONFIG SET failed (possibly related to argument 'port') - this server cannot move " +
+        "its listener: restart it with another --listen",
+    });
+    assert.deepEqual(await c.one("CONFIG", "SET", "port", String(port)), { t: "simple", v: "OK" });
+    assert.equal(server.addr.port, port);
+    assert.deepEqual(moves, [port]);
+  } finally {
+    await c.close();
+    await server.close();
+  }
+});
+
 Deno.test("server: protected mode refuses non-loopback clients when no password is set", async () => {
   const ip = Deno.networkInterfaces().find((i) =>
     i.family === "IPv4" && !i.address.startsWith("127.")

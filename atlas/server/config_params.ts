@@ -187,6 +187,23 @@ function knob(
   };
 }
 
+/**
+ * port: CONFIG SET moves the listener (same address), as Redis's does; 0 stops listening. Pinned
+ * where the server cannot move it (a Raft member, whose peers know its RESP address).
+ */
+const listenPort: Param = {
+  get: (ctx) => String(ctx.port),
+  check(ctx, value) {
+    const n = parseInteger(value);
+    if (n === null) return ERR_INTEGER;
+    if (n < 0n || n > 65535n) return range(0n, 65535n);
+    return ctx.moveListener === null && Number(n) !== ctx.port
+      ? "this server cannot move its listener: restart it with another --listen"
+      : null;
+  },
+  set: (ctx, value) => ctx.moveListener?.(Number(value)) ?? null,
+};
+
 const replBacklogSize = knob("repl-backlog-size", "memory", 1n, LONG_MAX, String(1024 * 1024));
 
 /** repl-backlog-size as INFO replication shows it. */
@@ -438,7 +455,7 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
     (ctx) => ctx.persistence.appendonly ?? "no",
     "ATLAS keeps its append-only log always (there is no RDB-only mode)",
   ),
-  port: pinned((ctx) => String(ctx.port), "restart atlasd with --listen to move the listener"),
+  port: listenPort,
   bind: pinned((ctx) => ctx.hostname, "restart atlasd with --listen to move the listener"),
   dir: pinned(
     (ctx) => ctx.persistence.dir ?? "",

@@ -90,7 +90,13 @@ export interface ServerContext {
   readonly logger: ServerLogger;
   readonly startedMs: number;
   readonly hostname: string;
+  /** The port listened on; 0 after CONFIG SET port 0 closed the listener. */
   port: number;
+  /**
+   * Moves the listener to another port on the same address (CONFIG SET port); returns an error
+   * text, or null. Null while the server is closing.
+   */
+  moveListener: ((port: number) => string | null) | null;
   /** Stops the server's process (SHUTDOWN); undefined when embedded in an application. */
   readonly shutdown: (() => void) | undefined;
   /** Releases everything a client holds and closes its socket (idempotent). */

@@ -133,8 +133,8 @@ Deno.test("INFO, CONFIG, COMMAND, CLIENT and TIME answer like Redis", async () =
         v: [{ t: "bulk", v: "maxclients" }, { t: "bulk", v: "50" }],
       });
       assert.equal(
-        text(await c.one("CONFIG", "SET", "port", "1")),
-        "ERR CONFIG SET failed (possibly related to argument 'port') - restart atlasd with " +
+        text(await c.one("CONFIG", "SET", "bind", "0.0.0.0")),
+        "ERR CONFIG SET failed (possibly related to argument 'bind') - restart atlasd with " +
           "--listen to move the listener",
       );
       // A pinned setting takes its own value (CONFIG sanity scripts set each to what GET showed).

@@ -115,6 +115,8 @@ export async function startClusterNode(
         shutdown: () => daemon.stop("SHUTDOWN command"),
         logger: daemon.logger.child("atlas"),
         infoSections: { raft: () => raftInfo(member) },
+        // The members know each other's RESP address (member.setRespAddress): it stays put.
+        movableListener: false,
         // WAIT: followers whose log holds the commit index seen at the call (known on the leader).
         replication: {
           offset: () => member.status().commitIndex,
