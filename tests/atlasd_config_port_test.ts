@@ -12,12 +12,20 @@ import {
   startRedis,
 } from "../atlas/testing/atlasd_harness.ts";
 
+/**
+ * Whether connections to `port` are refused, within 2 s: the old listener's socket closes once
+ * Deno has cancelled the accept pending on it, a moment after close().
+ */
 async function refuses(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return false;
-  } catch (error) {
-    return error instanceof Deno.errors.ConnectionRefused;
+  const deadline = Date.now() + 2_000;
+  while (true) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    } catch (error) {
+      if (error instanceof Deno.errors.ConnectionRefused) return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
