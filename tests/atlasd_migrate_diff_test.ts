@@ -264,3 +264,39 @@ Deno.test("MONITOR and SLOWLOG show MIGRATE's AUTH and AUTH2 secrets as Redis do
     await redis.stop();
   }
 });
+
+Deno.test("MIGRATE reads a target's reply lines as Redis does: at most 1 KiB each, never an unbounded buffer", async () => {
+  const atlas = await startAtlasd(["--sync-mode", "none"]);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  // A target that answers with 8 MiB and no line break at all.
+  const served = (async () => {
+    const conn = await listener.accept();
+    const junk = new Uint8Array(64 * 1024).fill(0x78);
+    try {
+      for (let i = 0; i < 128; i++) await conn.write(junk);
+      await conn.read(new Uint8Array(1024));
+    } catch {
+      // MIGRATE closed its side once it had its lines
+    } finally {
+      conn.close();
+    }
+  })();
+  const client = await RawClient.connect(atlas.port);
+  try {
+    await client.call(["SET", "k", "v"]);
+    // Redis's syncReadLine takes 1 KiB of "x" as a line, and a line that is not an error as a
+    // success: SELECT and RESTORE "succeed", so the key is moved.
+    const [reply] = await client.call(["MIGRATE", "127.0.0.1", String(port), "k", "0", "2000"]);
+    assert.deepEqual(reply, { t: "simple", v: "OK" });
+    assert.deepEqual(await client.call(["EXISTS", "k"], ["PING"]), [
+      { t: "integer", v: 0 },
+      { t: "simple", v: "PONG" },
+    ]);
+  } finally {
+    await client.close();
+    listener.close();
+    await served;
+    await atlas.stop();
+  }
+});

@@ -33,8 +33,8 @@ const IN_CLUSTER = error(
 );
 /** Redis's default when the timeout given is 0 or negative. */
 const TIMEOUT_DEFAULT_MS = 1000;
-/** Redis reads each reply into a 1 KiB buffer (syncReadLine): longer lines are cut there. */
-const REPLY_LINE_MAX = 1023;
+/** Redis reads each reply line into a 1 KiB buffer (syncReadLine): longer ones are cut there. */
+const REPLY_LINE_MAX = 1024;
 
 interface MigrateRequest {
   host: string;
@@ -277,10 +277,18 @@ class TargetConnection {
     const lines: string[] = [];
     const chunk = new Uint8Array(16 * 1024);
     while (lines.length < count) {
-      const end = this.#buffered.indexOf("\r\n");
-      if (end >= 0) {
-        lines.push(this.#buffered.slice(0, Math.min(end, REPLY_LINE_MAX)));
-        this.#buffered = this.#buffered.slice(end + 2);
+      // As Redis's syncReadLine: up to a newline (its CR dropped), or REPLY_LINE_MAX bytes, the
+      // rest left for the next line; so a target that never ends a line cannot grow this buffer.
+      const end = this.#buffered.indexOf("\n");
+      if (end >= 0 && end < REPLY_LINE_MAX) {
+        const line = this.#buffered.slice(0, end);
+        lines.push(line.endsWith("\r") ? line.slice(0, -1) : line);
+        this.#buffered = this.#buffered.slice(end + 1);
+        continue;
+      }
+      if (this.#buffered.length >= REPLY_LINE_MAX) {
+        lines.push(this.#buffered.slice(0, REPLY_LINE_MAX));
+        this.#buffered = this.#buffered.slice(REPLY_LINE_MAX);
         continue;
       }
       const n = await within(this.conn.read(chunk).catch(() => null), this.timeoutMs);
