@@ -1,9 +1,9 @@
 /**
  * Side by side with redis-server 7.0: COMMAND INFO of every command both servers have — arity,
  * flags (names and order), legacy key positions, ACL categories (names and order) and key
- * specifications (all but their notes' wording). Tips are atlasd's documented difference (empty)
- * and not compared, but in RESP3 every field's type is (tips and key specs are sets, and so are
- * the subcommands of a plain command).
+ * specifications (all but their notes' wording) and tips, a container's subcommands' entries
+ * included; in RESP3 every field's type too (tips and key specs are sets, and so are the
+ * subcommands of a plain command).
  * And COMMAND LIST FILTERBY and ACL CAT over the commands both have (Redis also lists
  * `container|sub` names).
  */
@@ -28,12 +28,20 @@ async function commandTable(client: RawClient): Promise<Info> {
       /("v":"notes"\},\{"t":"bulk","v":)"[^"]*"/g,
       '$1"…"',
     );
-    table.set(name, JSON.stringify(fields.slice(1, 7)) + specs);
+    table.set(name, JSON.stringify(fields.slice(1, 8)) + specs);
+    // A container's subcommands, each as its own row (`config|get`).
+    const subs = fields[9] as { t: string; v: RespValue[] };
+    if (subs.t === "array") {
+      for (const sub of subs.v) {
+        const f = (sub as { v: RespValue[] }).v;
+        table.set((f[0] as { v: string }).v, JSON.stringify(f.slice(1, 8)));
+      }
+    }
   }
   return table;
 }
 
-Deno.test("COMMAND INFO: arity, flags, key positions, ACL categories and key specs match redis-server", () =>
+Deno.test("COMMAND INFO: arity, flags, key positions, ACL categories, tips and key specs match redis-server, subcommands too", () =>
   withRedisAndAtlasd(async (redisClient, atlasClient) => {
     const redis = await commandTable(redisClient);
     const atlas = await commandTable(atlasClient);

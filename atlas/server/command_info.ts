@@ -2,11 +2,12 @@
  * A command's COMMAND INFO entry as Redis 7.0 shows it: name, arity, flags (Redis's names and
  * order), legacy key positions, ACL categories (derived from the flags and the group, with the
  * few exceptions Redis's table has), and for a container its subcommands' entries
- * (subcommand_info.ts); no tips or key specs (docs/atlasd.md).
+ * (subcommand_info.ts), key specs (key_specs.ts) and tips (command_tips.ts).
  * tests/atlasd_command_info_diff_test.ts compares every command both servers have.
  */
 import { keySpecsReply } from "./key_specs.ts";
 import { array, bulk, integer, type Reply } from "../store/reply.ts";
+import { commandTips } from "./command_tips.ts";
 import { CONTAINER_COMMANDS } from "./containers.ts";
 import { SUBCOMMAND_INFO } from "./subcommand_info.ts";
 import type { CommandEntry } from "./types.ts";
@@ -32,7 +33,7 @@ export function commandInfo(e: CommandEntry): Reply {
     integer(container ? 0 : e.lastKey),
     integer(container ? 0 : e.step),
     { kind: "set", value: aclCategories(e).map(status) },
-    { kind: "set", value: [] },
+    { kind: "set", value: commandTips(e.name).map(bulk) },
     container ? NO_KEY_SPECS : keySpecsReply(e.name),
     container ? array(subcommandsOf(e.name).map((name) => subcommandInfo(name)!)) : NO_SUBCOMMANDS,
   ]);
@@ -70,7 +71,7 @@ export function subcommandInfo(name: string): Reply | null {
     integer(info.keys[1]),
     integer(info.keys[2]),
     { kind: "set", value: info.categories.map(status) },
-    { kind: "set", value: [] },
+    { kind: "set", value: commandTips(name).map(bulk) },
     keySpecsReply(name),
     NO_SUBCOMMANDS,
   ]);
