@@ -4,6 +4,7 @@
  * count ("numkeys": ZUNIONSTORE, LMPOP, BLMPOP...) or after a keyword (SORT ... STORE dst,
  * GEORADIUS ... STORE/STOREDIST dst, XREAD ... STREAMS k1 k2 id1 id2, MIGRATE ... KEYS k1 k2).
  */
+import { migrateOptions } from "./migrate_options.ts";
 import { CHANNEL_KEY_COMMANDS } from "./shard_pubsub_commands.ts";
 import type { CommandEntry } from "./types.ts";
 
@@ -52,24 +53,6 @@ function keyword(text: string): string {
 
 /** SORT's options and how many arguments each takes (skipped while looking for STORE). */
 const SORT_OPTION_ARGS: Readonly<Record<string, number>> = { limit: 2, by: 1, get: 1 };
-
-/** MIGRATE's options before KEYS and how many arguments each takes (Redis's migrateGetKeys). */
-const MIGRATE_OPTION_ARGS: Readonly<Record<string, number>> = {
-  copy: 0,
-  replace: 0,
-  auth: 1,
-  auth2: 2,
-};
-
-/** The index of MIGRATE's KEYS option, or -1. */
-function migrateKeysAt(argv: readonly string[]): number {
-  for (let i = 6; i < argv.length; i++) {
-    const word = keyword(argv[i]);
-    if (word === "keys") return i;
-    i += MIGRATE_OPTION_ARGS[word] ?? 0;
-  }
-  return -1;
-}
 
 export type KeysResult = { keys: string[] } | { error: string };
 
@@ -121,7 +104,7 @@ export function commandKeys(entry: CommandEntry, argv: readonly string[]): KeysR
     }
   }
   if (entry.name === "migrate") {
-    const at = migrateKeysAt(argv);
+    const at = migrateOptions(argv).keysAt;
     // With KEYS the keys are the arguments after it (none when the key argument is not ""; the
     // command then refuses the line).
     if (at >= 0) keys.splice(0, keys.length, ...(argv[3] === "" ? argv.slice(at + 1) : []));

@@ -19,6 +19,7 @@ import { error, OK, type Reply, simple } from "../store/reply.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { complete, migrateOptions } from "./migrate_options.ts";
 import type { ServerCommand } from "./table.ts";
 
 const SYNTAX = error("ERR syntax error");
@@ -55,23 +56,18 @@ function parseRequest(argv: string[]): MigrateRequest | Reply {
   let username: string | null = null;
   let password: string | null = null;
   let keys = [argv[3]];
-  for (let j = 6; j < argv.length; j++) {
-    const more = argv.length - 1 - j;
-    const option = argv[j].toLowerCase();
-    if (option === "copy") copy = true;
-    else if (option === "replace") replace = true;
-    else if (option === "auth") {
-      if (more < 1) return SYNTAX;
-      password = argv[++j];
-    } else if (option === "auth2") {
-      if (more < 2) return SYNTAX;
-      username = argv[++j];
-      password = argv[++j];
-    } else if (option === "keys") {
-      if (argv[3] !== "") return KEYS_NEED_EMPTY_KEY;
-      keys = argv.slice(j + 1);
-      break;
-    } else return SYNTAX;
+  const { options, keysAt } = migrateOptions(argv);
+  for (const option of options) {
+    if (option.args < 0 || !complete(option, argv.length)) return SYNTAX;
+    const at = option.at;
+    if (option.name === "copy") copy = true;
+    else if (option.name === "replace") replace = true;
+    else if (option.name === "auth") password = argv[at + 1];
+    else [username, password] = [argv[at + 1], argv[at + 2]]; // auth2
+  }
+  if (keysAt >= 0) {
+    if (argv[3] !== "") return KEYS_NEED_EMPTY_KEY;
+    keys = argv.slice(keysAt + 1);
   }
   const timeout = parseInt64(argv[5]);
   const db = parseInt64(argv[4]);

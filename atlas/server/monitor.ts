@@ -10,6 +10,7 @@
 import { type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { complete, migrateOptions } from "./migrate_options.ts";
 import type { ServerCommand } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
 
@@ -90,14 +91,12 @@ export function redactedRange(name: string, argv: readonly string[]): [number, n
 function migrateSecrets(argv: readonly string[]): [number, number] {
   let from = 0;
   let to = 0;
-  for (let j = 6; j < argv.length; j++) {
-    const option = argv[j].toLowerCase();
-    const secrets = option === "auth" ? 1 : option === "auth2" ? 2 : 0;
-    if (option === "keys") break;
-    if (secrets === 0 || j + secrets >= argv.length) continue;
-    if (to === 0) from = j + 1;
-    to = j + 1 + secrets;
-    j += secrets;
+  for (const option of migrateOptions(argv).options) {
+    if ((option.name !== "auth" && option.name !== "auth2") || !complete(option, argv.length)) {
+      continue;
+    }
+    if (to === 0) from = option.at + 1;
+    to = option.at + 1 + option.args;
   }
   return [from, to];
 }
