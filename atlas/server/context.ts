@@ -94,7 +94,8 @@ export interface ServerContext {
   port: number;
   /**
    * Moves the listener to another port on the same address (CONFIG SET port); returns an error
-   * text, or null. Null while the server is closing.
+   * text, or null. Null where the listener may not move (a Raft member) and once the server is
+   * closing.
    */
   moveListener: ((port: number) => string | null) | null;
   /** Stops the server's process (SHUTDOWN); undefined when embedded in an application. */
