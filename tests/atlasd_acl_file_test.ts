@@ -20,8 +20,9 @@ const HELIOS_MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 const INITIAL = "user alice on >p1 ~k* +get\nuser bob off\n";
 
-async function atlasdWithAclFile(aclfile: string, dataDir?: string): Promise<Proc> {
-  const config = join(await Deno.makeTempDir({ prefix: "acl_cfg_" }), "config.yaml");
+/** Starts atlasd with `aclfile`; its config file goes in `dir`, which the test removes. */
+async function atlasdWithAclFile(dir: string, aclfile: string, dataDir?: string): Promise<Proc> {
+  const config = join(dir, "config.yaml");
   await Deno.writeTextFile(config, JSON.stringify({ atlas: { aclfile } }));
   return await startAtlasd(["--sync-mode", "none", "--config", config], dataDir);
 }
@@ -31,7 +32,7 @@ Deno.test("aclfile: loaded at start, ACL SAVE / LOAD and their errors as in Redi
   const files = { redis: join(dir, "redis.acl"), atlas: join(dir, "atlas.acl") };
   for (const file of Object.values(files)) await Deno.writeTextFile(file, INITIAL);
   const redisProc = await startRedis(["--save", "", "--aclfile", files.redis]);
-  const atlasProc = await atlasdWithAclFile(files.atlas);
+  const atlasProc = await atlasdWithAclFile(dir, files.atlas);
   const redis = await RawClient.connect(redisProc.port);
   const atlas = await RawClient.connect(atlasProc.port);
   // Error texts name the file: each server's own path is shown as FILE.
@@ -85,7 +86,7 @@ Deno.test("aclfile: users saved survive a restart; a file with errors stops the 
   const dataDir = join(dir, "data");
   await Deno.writeTextFile(aclfile, "");
   try {
-    let server = await atlasdWithAclFile(aclfile, dataDir);
+    let server = await atlasdWithAclFile(dir, aclfile, dataDir);
     let client = await RawClient.connect(server.port);
     assert.deepEqual(
       await client.call(["ACL", "SETUSER", "app", "on", ">s3", "~app:*", "+@all"], [
@@ -97,7 +98,7 @@ Deno.test("aclfile: users saved survive a restart; a file with errors stops the 
     await client.close();
     await server.stop();
 
-    server = await atlasdWithAclFile(aclfile, dataDir);
+    server = await atlasdWithAclFile(dir, aclfile, dataDir);
     client = await RawClient.connect(server.port);
     const [auth, allowed, denied] = await client.call(
       ["AUTH", "app", "s3"],
