@@ -8,6 +8,7 @@ export * from "./store/binary.ts";
 export { AtlasEngine } from "./engine.ts";
 export type { AtlasEngineOptions, AtlasEngineStats, AtlasLogger } from "./engine.ts";
 export { databasesHeldBy, Store } from "./store/store.ts";
+export { SERVER_BASE_MEMORY_BYTES } from "./store/keyspace.ts";
 /** Redis string2ll: the strict int64 parser of every integer argument (module commands too). */
 export { type Int64, parseInt64 } from "./store/numbers.ts";
 export { type CommandSpec, mayWrite } from "./store/command_table.ts";

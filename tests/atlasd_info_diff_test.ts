@@ -27,8 +27,8 @@ const REDIS_ONLY: Record<string, Record<string, string>> = {
   Memory: Object.fromEntries(
     LUA_MEMORY_FIELDS.map((f) => [
       f,
-      "the Lua VM and the script / function caches live inside the store's JavaScript heap " +
-      "(counted in used_memory); the server layer has no separate measure of them",
+      "the Lua VMs are JavaScript objects in V8's heap (counted in used_memory); nothing " +
+      "measures them apart",
     ]),
   ),
   Persistence: {
@@ -98,6 +98,15 @@ const SCRIPT: string[][] = [
   ["SCAN", "0"],
   ["RANDOMKEY"],
   ["SET", "e", "v", "PX", "1"],
+  ["SCRIPT", "LOAD", "return 1"],
+  ["EVAL", "return 2", "0"],
+  ["SCRIPT", "LOAD", "return 1"],
+  [
+    "FUNCTION",
+    "LOAD",
+    "#!lua name=infolib\nredis.register_function('f1', function() return 1 end)\n" +
+    "redis.register_function('f2', function() return 2 end)",
+  ],
 ];
 
 Deno.test("atlasd INFO: Redis 7.0's sections and field names; counters move as Redis's", async () => {
@@ -150,6 +159,13 @@ Deno.test("atlasd INFO: Redis 7.0's sections and field names; counters move as R
       // INFO itself counts once on each side after `before` was taken.
       assert.equal(delta(1, section, field), delta(0, section, field), `${section}.${field}`);
     }
+    for (
+      const field of ["number_of_cached_scripts", "number_of_functions", "number_of_libraries"]
+    ) {
+      assert.equal(num(after[1], "Memory", field), num(after[0], "Memory", field), field);
+    }
+    assert.equal(num(after[1], "Memory", "number_of_cached_scripts"), 2);
+    assert.equal(num(after[1], "Memory", "number_of_functions"), 2);
     for (const prefix of ["ERR", "WRONGTYPE"]) {
       const count = (i: number) =>
         Number((after[i].get("Errorstats")!.get(`errorstat_${prefix}`) ?? "count=0").slice(6));

@@ -176,6 +176,17 @@ export class Functions {
     return this.#ctx.libraries.size;
   }
 
+  get functionCount(): number {
+    return this.#ctx.functionCount;
+  }
+
+  /** The bytes of the loaded libraries' code. */
+  get codeBytes(): number {
+    let bytes = 0;
+    for (const lib of this.#ctx.libraries.values()) bytes += lib.code.length;
+    return bytes;
+  }
+
   /** Redis's functionsCreateWithLibraryCtx: the library's name, or the error text. */
   #create(code: string, replace: boolean, ctx: LibraryCtx): { name: string } | { error: string } {
     const md = extractMetadata(code);
@@ -367,9 +378,11 @@ export class Functions {
     }
     if (numkeys < 0) return fail("ERR Number of keys can't be negative");
     const noWrites = fn.flags.includes("no-writes");
-    // Without no-writes or allow-oom Redis flags the call denyoom, so over maxmemory it is refused
-    // before it starts (processCommand's generic OOM error, ahead of the *_ro refusal).
-    if (!noWrites && !fn.flags.includes("allow-oom") && ctx.replaying !== true && isOom(store)) {
+    // Without no-writes or allow-oom Redis flags the call denyoom, so over maxmemory (after
+    // evicting what the policy allows) it is refused before it starts (processCommand's generic
+    // OOM error, ahead of the *_ro refusal). Functions always declare flags: nothing is refused
+    // once one runs.
+    if (!noWrites && !fn.flags.includes("allow-oom") && !store.fitsMaxmemory()) {
       return { reply: ERR_OOM, log: null };
     }
     if (!noWrites && ro) {
@@ -417,19 +430,20 @@ function parseLongLong(text: string): bigint | null {
   return v < -(2n ** 63n) || v >= 2n ** 63n ? null : v;
 }
 
-/** Over maxmemory with nothing to evict (the store evicts before writes when its policy can). */
-export function isOom(store: Store): boolean {
-  const s = store.stats;
-  return s.maxmemoryBytes > 0 && s.usedMemoryBytes > s.maxmemoryBytes &&
-    s.maxmemoryPolicy === "noeviction";
-}
-
 function subcommandSyntaxError(argv: string[]): Reply {
   return error(
     `ERR unknown subcommand or wrong number of arguments for '${
       argv[1].slice(0, 128).replace(/[\r\n]/g, " ")
     }'. Try FUNCTION HELP.`,
   );
+}
+
+/** Whether `argv` is FUNCTION LOAD or RESTORE (the denyoom subcommands) with a valid arity. */
+function deniesOnOom(argv: string[]): boolean {
+  const sub = argv[1].toLowerCase();
+  if (sub !== "load" && sub !== "restore") return false;
+  const arity = SUBCOMMAND_ARITY[sub];
+  return arity > 0 ? argv.length === arity : argv.length >= -arity;
 }
 
 /** FUNCTION <subcommand>: the reply, and whether the state changed (then the command is logged). */
@@ -559,7 +573,10 @@ export function registerFunctionCommands(
   );
   store.registerCommand(
     spec("function", -2, "noscript may-replicate"),
-    (_s, argv) => {
+    (s, argv) => {
+      // FUNCTION LOAD and RESTORE are denyoom: over maxmemory they are refused once their arity
+      // checked out, as Redis's processCommand refuses them.
+      if (deniesOnOom(argv) && !s.fitsMaxmemory()) return { reply: ERR_OOM, log: null };
       const { reply, changed } = functionCommand(fns, argv);
       return { reply, log: changed ? [argv] : null };
     },

@@ -15,7 +15,7 @@ import { parseInt64 } from "../store/numbers.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
 import type { ExecResult, Store } from "../store/store.ts";
-import { isOom, registerFunctionCommands } from "./function_commands.ts";
+import { registerFunctionCommands } from "./function_commands.ts";
 import { FUNCTION_FLAGS, LuaVm } from "./lua_vm.ts";
 import { scriptHost } from "./script_host.ts";
 import { sha1hex } from "./sha1.ts";
@@ -179,17 +179,18 @@ class Scripting {
     // without (compatibility mode) is not.
     const flags = this.#shebangs.get(sha)?.flags ?? null;
     const noWrites = flags !== null && flags.includes("no-writes");
+    // Evicting first, as Redis before any command: whether memory is still over maxmemory.
+    const fits = store.fitsMaxmemory();
     if (flags !== null && !noWrites) {
       // Without allow-oom the script is denyoom: Redis's generic OOM error comes first.
-      if (!flags.includes("allow-oom") && ctx.replaying !== true && isOom(store)) {
-        return fail(ERR_OOM);
-      }
+      if (!flags.includes("allow-oom") && !fits) return fail(ERR_OOM);
       if (readOnly) {
         return fail(error("ERR Can not execute a script with write flag using *_ro command."));
       }
     }
     const log: string[][] = [];
-    const host = scriptHost(store, ctx, readOnly || noWrites, log);
+    // A script without flags (compatibility mode) starts anyway; its first write may be refused.
+    const host = scriptHost(store, ctx, readOnly || noWrites, log, flags === null && !fits);
     const vm = this.#vm as LuaVm;
     let reply: Reply;
     try {
@@ -227,6 +228,17 @@ class Scripting {
       this.#shebangs.set(sha, shebang);
       this.#bodies.set(sha, body);
     }
+  }
+
+  get cachedScripts(): number {
+    return this.#bodies.size;
+  }
+
+  /** The bytes of the cached scripts' bodies. */
+  get cachedBytes(): number {
+    let bytes = 0;
+    for (const body of this.#bodies.values()) bytes += body.length;
+    return bytes;
   }
 
   flush(): void {
@@ -316,7 +328,14 @@ export function registerScriptingCommands(
       reset: () => scripting.flush(),
     });
   }
-  registerFunctionCommands(store, {
+  const functions = registerFunctionCommands(store, {
     instructionsMax: options.instructionsMax ?? DEFAULT_SCRIPT_INSTRUCTIONS_MAX,
+  });
+  store.scriptingStats = () => ({
+    cachedScripts: scripting.cachedScripts,
+    scriptBytes: scripting.cachedBytes,
+    libraries: functions.libraryCount,
+    functions: functions.functionCount,
+    libraryBytes: functions.codeBytes,
   });
 }

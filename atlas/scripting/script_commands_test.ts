@@ -388,3 +388,32 @@ Deno.test("EVAL: a table holding itself nests to the depth limit and ends in Red
   assert.ok(depth > 100, `only ${depth} levels`);
   assert.deepEqual(reply, { err: "ERR reached lua stack limit" });
 });
+
+Deno.test("over maxmemory: a script without flags is refused at its first write only, then runs to its end", () => {
+  const h = harness();
+  // Empty and within the limit as it starts: every write runs, though the first one crosses it.
+  h.store.setMaxmemory(400);
+  const fill = "for i = 1, 20 do redis.call('set', 'k' .. i, string.rep('x', 50)) end return 1";
+  assert.equal(h.run("EVAL", fill, "0"), 1);
+  assert.equal(h.run("DBSIZE"), 20);
+  assert.ok(h.store.stats.usedMemoryBytes > 400);
+  // Over it as the next one starts: its first denyoom call is refused (a read still runs)...
+  assert.match(err(h.run("EVAL", "return redis.call('set', 'a', 1)", "0")), /^OOM /);
+  assert.equal(h.run("EVAL", "return redis.call('get', 'k1')", "0"), "x".repeat(50));
+  // ...but not one after a write command, even a write that changed nothing (Redis's rule).
+  assert.equal(
+    h.run("EVAL", "redis.call('del', 'nosuch') return redis.call('set', 'a', 1)", "0"),
+    "OK",
+  );
+  assert.match(err(h.run("SET", "b", "1")), /^OOM /);
+});
+
+Deno.test("over maxmemory: a script starts by evicting what the policy allows", () => {
+  const h = harness();
+  for (let i = 0; i < 10; i++) h.run("SET", `k${i}`, "x".repeat(50));
+  assert.ok(h.store.stats.usedMemoryBytes > 1000);
+  h.store.setMaxmemory(300, "allkeys-random");
+  assert.equal(h.run("EVAL", "return redis.call('get', 'nosuch')", "0"), null);
+  assert.ok(h.store.stats.usedMemoryBytes <= 300, "evicted before the script ran");
+  assert.ok(h.logs.some((argv) => argv[0] === "DEL"), "the evictions are logged");
+});

@@ -5,6 +5,7 @@
  */
 import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
 import { parseDbIndex } from "../store/db_commands.ts";
+import { ERR_OOM } from "../store/errors.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import { parseMpop, parseTimeoutMs } from "../store/util.ts";
@@ -233,15 +234,18 @@ function blockRefusal(cmd: string[]): Reply | null {
  * scriptCommandHook, timed when it asks (the server's slow log and command statistics). Server
  * commands (PUBLISH, INFO, PUBSUB...) run on the server through the store's scriptServerHook;
  * they log nothing. While replaying a log (AOF load) a PUBLISH or SPUBLISH publishes nothing and
- * answers 0: its messages went out when the script first ran.
+ * answers 0: its messages went out when the script first ran. `oomAtStart`: memory was over
+ * maxmemory as the script started and it may not ignore that (no allow-oom flag).
  */
 export function scriptHost(
   store: Store,
   ctx: ExecContext,
   readOnly: boolean,
   log: string[][],
+  oomAtStart = false,
 ): ScriptHost {
   const inScript: ExecContext = { ...ctx, fromScript: true };
+  let calledWrite = false;
   const run = (cmd: string[], runner: Runner): Reply => {
     const name = cmd[0].toLowerCase();
     if (name === "select") {
@@ -275,9 +279,16 @@ export function scriptHost(
       if (refused !== null) return refused;
       const runner = (found as Found).runner;
       const hook = ctx.replaying === true ? null : store.scriptCommandHook;
-      if (hook === null) return run(cmd, runner);
-      const denied = hook.refuse?.(cmd) ?? null;
+      const denied = hook?.refuse?.(cmd) ?? null;
       if (denied !== null) return denied;
+      // Redis's scriptVerifyOOM: over maxmemory when the script started (and no allow-oom), a
+      // denyoom command is refused only until the script called its first write command (even
+      // one that changed nothing); from then on it cannot stop half-way, so the rest runs
+      // whatever memory it takes.
+      const flags = (found as Found).flags;
+      if (oomAtStart && !calledWrite && flags.includes("denyoom")) return ERR_OOM;
+      if (flags.includes("write")) calledWrite = true;
+      if (hook === null) return run(cmd, runner);
       const t0 = hook.timed ? performance.now() : 0;
       const reply = run(cmd, runner);
       // The database after the command, as Redis's MONITOR shows it (a SELECT: the one it chose).

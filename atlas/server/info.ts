@@ -206,6 +206,7 @@ function memorySection(ctx: ServerContext): Fields {
     ["allocator_resident", mem.rss],
     ["total_system_memory", total],
     ["total_system_memory_human", bytesToHuman(total)],
+    ...scriptingMemory(ctx),
     ["maxmemory", maxmemory],
     ["maxmemory_human", bytesToHuman(maxmemory)],
     ["maxmemory_policy", st?.maxmemoryPolicy ?? "noeviction"],
@@ -228,6 +229,30 @@ function memorySection(ctx: ServerContext): Fields {
     ["active_defrag_running", 0],
     ["lazyfree_pending_objects", 0],
     ["lazyfreed_objects", 0],
+  ];
+}
+
+/** Per cached script or function: its SHA1 / name and the dictionary entry (ATLAS's estimate). */
+const SCRIPT_ENTRY_BYTES = 96;
+
+/**
+ * INFO memory's scripting fields, as Redis 7.0 places them: the counts, and the caches' memory
+ * estimated as their code plus an entry each. The Lua VMs' own memory (used_memory_lua,
+ * used_memory_vm_*) is not measured: the VM is JavaScript objects in V8's heap.
+ */
+function scriptingMemory(ctx: ServerContext): Fields {
+  const stats = ctx.store?.scriptingStats?.();
+  if (!stats) return [];
+  const evalBytes = stats.scriptBytes + stats.cachedScripts * SCRIPT_ENTRY_BYTES;
+  const functionBytes = stats.libraryBytes + stats.functions * SCRIPT_ENTRY_BYTES;
+  return [
+    ["used_memory_scripts_eval", evalBytes],
+    ["number_of_cached_scripts", stats.cachedScripts],
+    ["number_of_functions", stats.functions],
+    ["number_of_libraries", stats.libraries],
+    ["used_memory_functions", functionBytes],
+    ["used_memory_scripts", evalBytes + functionBytes],
+    ["used_memory_scripts_human", bytesToHuman(evalBytes + functionBytes)],
   ];
 }
 

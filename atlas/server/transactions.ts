@@ -8,6 +8,7 @@ import { error, NIL_ARRAY, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { run } from "./dispatch.ts";
+import { SUBCOMMAND_INFO } from "./subcommand_info.ts";
 import type { ServerCommand } from "./table.ts";
 import { watchedKey } from "./watches.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
@@ -61,6 +62,12 @@ function execQueued(
   // A replicated executor's keys (a Raft cluster serves database 0 only).
   const watched = client.watched === null ? undefined : [...client.watched].map(watchedKey);
   endMulti(ctx, client);
+  // Redis's processCommand evicts before EXEC and, still over maxmemory, refuses a block holding
+  // a denyoom command whole; a block it admits runs to its end whatever memory it takes.
+  const store = ctx.store;
+  if (store?.fitsMaxmemory?.() === false && queued.some((argv) => deniesOnOom(ctx, argv))) {
+    return EXECABORT_OOM;
+  }
   if (aborted) {
     return error("EXECABORT Transaction discarded because of previous errors.");
   }
@@ -77,12 +84,30 @@ function execQueued(
     }
     if (queued.some(isData)) return execSplit(ctx, client, queued, watched, isData);
   }
-  if (streamed && !client.replyOff && !client.replySkip && !client.output.repliesQueued) {
-    return execStreamed(ctx, client, queued);
+  const runHere = () => {
+    if (streamed && !client.replyOff && !client.replySkip && !client.output.repliesQueued) {
+      return execStreamed(ctx, client, queued);
+    }
+    // CLIENT REPLY OFF/SKIP (the whole reply is dropped after) or replies still queued ahead of
+    // this one: one array of every reply, encoded later.
+    return runQueued(ctx, client, queued);
+  };
+  return store?.withoutOomRefusal ? store.withoutOomRefusal(runHere) : runHere();
+}
+
+const EXECABORT_OOM = error(
+  "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.",
+);
+
+/** Whether a queued command is denyoom (a container's subcommand by its own flags). */
+function deniesOnOom(ctx: ServerContext, argv: string[]): boolean {
+  const entry = ctx.table.lookup(argv[0]);
+  if (entry === undefined) return false;
+  if (entry.subcommands !== null && argv.length > 1) {
+    const info = SUBCOMMAND_INFO[`${entry.name}|${argv[1].toLowerCase()}`];
+    if (info !== undefined) return info.flags.includes("denyoom");
   }
-  // CLIENT REPLY OFF/SKIP (the whole reply is dropped after) or replies still queued ahead of
-  // this one: one array of every reply, encoded later.
-  return runQueued(ctx, client, queued);
+  return entry.flags.includes("denyoom");
 }
 
 /**

@@ -3,7 +3,7 @@ import type { EncodingLimits, ServerMemory } from "../store/keyspace.ts";
 import type { LfuSettings } from "../store/lfu.ts";
 import type { SnapshotView } from "../store/snapshot_view.ts";
 import type { Reply } from "../store/reply.ts";
-import type { ScriptCommandHook, ScriptServerHook } from "../store/store.ts";
+import type { ScriptCommandHook, ScriptingStats, ScriptServerHook } from "../store/store.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 
@@ -137,6 +137,12 @@ export interface StoreHooks {
   };
   /** Over maxmemory with nothing to evict (Store.outOfMemory): MULTI queues nothing then. */
   outOfMemory?(): boolean;
+  /** The scripting module's cache sizes (Store.scriptingStats), for INFO memory. */
+  readonly scriptingStats?: (() => ScriptingStats) | null;
+  /** Evicts what the policy allows; whether memory then fits maxmemory (Store.fitsMaxmemory). */
+  fitsMaxmemory?(): boolean;
+  /** Runs `body` without refusing its writes for memory (Store.withoutOomRefusal: EXEC's). */
+  withoutOomRefusal?<T>(body: () => T): T;
   /** Each non-empty database's keys, volatile keys and avg_ttl (INFO keyspace's dbN lines). */
   databaseStats?(): { index: number; keys: number; volatileKeys: number; avgTtlMs: number }[];
   /** CONFIG RESETSTAT: zero the keyspace counters (Store.resetStats). */

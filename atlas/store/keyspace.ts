@@ -70,6 +70,13 @@ export const EXPIRE_OVERHEAD_BYTES = 40;
 export const COLLECTION_OVERHEAD_BYTES = 96;
 /** Extra per key for its access time or LFU counter (the entry in Keyspace.lru or .lfu). */
 export const LRU_OVERHEAD_BYTES = 28;
+/**
+ * What a server counts against maxmemory besides its data: redis-server 7.0.15's
+ * used_memory_startup with 16 databases. Redis compares its whole allocation with maxmemory, so a
+ * limit below this refuses every denyoom write even with no key at all (`maxmemory 1`, the usual
+ * way to test OOM handling); servers pass it as StoreOptions.baseMemoryBytes.
+ */
+export const SERVER_BASE_MEMORY_BYTES = 876_136;
 
 /**
  * The thresholds OBJECT ENCODING reports against: Redis 7.0's hash-max-listpack-*,

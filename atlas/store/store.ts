@@ -49,6 +49,17 @@ export interface ScriptCommandHook {
   permits?(argv: readonly string[]): boolean;
 }
 
+/** What the scripting module holds, for INFO memory (Store.scriptingStats). */
+export interface ScriptingStats {
+  /** EVAL's script cache: scripts and the bytes of their bodies. */
+  cachedScripts: number;
+  scriptBytes: number;
+  /** FUNCTION's libraries, their functions, and the bytes of the libraries' code. */
+  libraries: number;
+  functions: number;
+  libraryBytes: number;
+}
+
 /** A command as a script's call sees it: Redis's arity and flags (ScriptServerHook.lookup). */
 export interface ScriptCommandInfo {
   readonly arity: number;
@@ -95,8 +106,13 @@ export interface StoreSection {
 
 export interface StoreOptions {
   limits: Partial<AtlasLimits>;
-  /** 0 = no limit. Compared against the estimate in stats.usedMemoryBytes. */
+  /** 0 = no limit. Compared against the estimate in stats.usedMemoryBytes plus baseMemoryBytes. */
   maxmemoryBytes: number;
+  /**
+   * Bytes counted against maxmemory besides the data (a server's own, SERVER_BASE_MEMORY_BYTES).
+   * Default 0: the data alone.
+   */
+  baseMemoryBytes: number;
   maxmemoryPolicy: EvictionPolicy;
   /**
    * Reads hide expired keys instead of deleting them, so a read never returns a log (useful when
@@ -186,12 +202,17 @@ export class Store {
   /** The database restoreValue loads into (a snapshot's TAG_DATABASE entries move it). */
   #restoreDb = 0;
   #maxmemoryBytes: number;
+  readonly #baseMemoryBytes: number;
   #policy: EvictionPolicy;
   #depth = 0;
+  /** Above 0 while commands run that were admitted as a unit (withoutOomRefusal: EXEC's). */
+  #admitted = 0;
   /** See setScriptCommandHook (read by the script host). */
   scriptCommandHook: ScriptCommandHook | null = null;
   /** See setScriptServerHook (read by the script host). */
   scriptServerHook: ScriptServerHook | null = null;
+  /** Set by the scripting module (registerScriptingCommands): its caches' sizes for INFO. */
+  scriptingStats: (() => ScriptingStats) | null = null;
   #commandsTotal = 0;
   readonly #sections = new Map<string, StoreSection>();
   /** Sections a snapshot held that no module registered (yet): kept and saved again as is. */
@@ -201,6 +222,10 @@ export class Store {
     this.limits = resolveLimits(options.limits);
     this.#ks = new Keyspace(this.limits, options.databases ?? 1);
     this.#maxmemoryBytes = 0;
+    this.#baseMemoryBytes = options.baseMemoryBytes ?? 0;
+    if (!Number.isSafeInteger(this.#baseMemoryBytes) || this.#baseMemoryBytes < 0) {
+      throw new RangeError(`Invalid baseMemoryBytes ${this.#baseMemoryBytes}`);
+    }
     this.#policy = "noeviction";
     this.#evictors = this.#newEvictors();
     this.setMaxmemory(options.maxmemoryBytes ?? 0, options.maxmemoryPolicy ?? "noeviction");
@@ -331,15 +356,44 @@ export class Store {
     if (entry.write) {
       const bad = this.#checkLimits(entry, argv);
       if (bad !== null) return bad;
-      if (this.#maxmemoryBytes > 0 && !this.#ks.replaying) {
-        const fits = this.#evict();
-        if (!fits && entry.denyoom) return ERR_OOM;
+      // Memory is checked once per command a client sent, as Redis's processCommand does: not for
+      // the commands a script runs (its host applies Redis's rule: script_host.ts) nor for those
+      // of an admitted EXEC, which cannot stop half-way.
+      if (this.#maxmemoryBytes > 0 && this.#depth === 1 && this.#admitted === 0) {
+        if (!this.fitsMaxmemory() && entry.denyoom) return ERR_OOM;
       }
     }
     if (entry.builtin !== null) return entry.builtin(this.#ks, argv);
     const result = (entry.external as CommandHandler)(this, argv, ctx);
     if (result.log !== null) this.#ks.emitLog(result.log);
     return result.reply;
+  }
+
+  /**
+   * Evicts what the policy allows until the data fits maxmemory (less the base); false when it
+   * still does not — Redis's performEvictions before a command. Always true without a limit and
+   * while replaying a log, which holds the evictions' DELs and never refuses what it ran.
+   */
+  fitsMaxmemory(): boolean {
+    return this.#maxmemoryBytes === 0 || this.#ks.replaying || this.#evict();
+  }
+
+  /**
+   * Runs `body` (synchronous) without refusing its denyoom writes for memory: a transaction whose
+   * memory was checked as a whole before it started (EXEC), as Redis runs an EXEC's commands.
+   */
+  withoutOomRefusal<T>(body: () => T): T {
+    this.#admitted++;
+    try {
+      return body();
+    } finally {
+      this.#admitted--;
+    }
+  }
+
+  /** What the data may take: maxmemory less the base (negative: nothing fits). */
+  get #dataBudget(): number {
+    return this.#maxmemoryBytes - this.#baseMemoryBytes;
   }
 
   /**
@@ -351,8 +405,9 @@ export class Store {
     const ks = this.#ks;
     const dbs = ks.databases;
     const home = ks.dbIndex;
-    if (dbs.length === 1) return this.#evictors[0].evict(ks, this.#maxmemoryBytes);
-    let fits = ks.usedBytes <= this.#maxmemoryBytes;
+    const budget = this.#dataBudget;
+    if (dbs.length === 1) return this.#evictors[0].evict(ks, budget);
+    let fits = ks.usedBytes <= budget;
     for (
       let idle = 0;
       !fits && idle < dbs.length;
@@ -365,7 +420,7 @@ export class Store {
       }
       ks.select(index);
       const before = ks.evictedKeysTotal;
-      fits = this.#evictors[index].evict(ks, this.#maxmemoryBytes, 1);
+      fits = this.#evictors[index].evict(ks, budget, 1);
       idle = ks.evictedKeysTotal === before ? idle + 1 : 0;
     }
     if (ks.dbIndex !== home) ks.select(home);
@@ -666,7 +721,7 @@ export class Store {
    */
   outOfMemory(): boolean {
     const ks = this.#ks;
-    if (this.#maxmemoryBytes === 0 || ks.usedBytes <= this.#maxmemoryBytes) return false;
+    if (this.#maxmemoryBytes === 0 || ks.usedBytes <= this.#dataBudget) return false;
     const policy = this.#policy;
     if (policy === "noeviction") return true;
     return policy.startsWith("volatile-") ? ks.totalVolatileKeys() === 0 : ks.totalKeys() === 0;

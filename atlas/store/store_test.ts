@@ -275,3 +275,32 @@ Deno.test("replaying: writes see logged state, reads hide expired keys", () => {
   h.clock.replaying = false;
   assert.equal(h.store.activeExpireCycle(h.clock).expired, 1);
 });
+
+Deno.test("maxmemory counts baseMemoryBytes: below it every denyoom write is refused, even with no key", () => {
+  const h = new Harness({ baseMemoryBytes: 1000, maxmemoryBytes: 999 });
+  assert.deepEqual(h.run("SET", "k", "v"), {
+    err: "OOM command not allowed when used memory > 'maxmemory'.",
+  });
+  assert.equal(h.run("DEL", "k"), 0, "not denyoom");
+  h.store.setMaxmemory(1000 + 200);
+  assert.equal(h.run("SET", "k", "v"), "OK", "the data gets what the base leaves");
+  assert.equal(h.store.outOfMemory(), false);
+  h.run("SET", "big", "x".repeat(300));
+  assert.equal(h.store.outOfMemory(), true);
+  assert.equal(h.store.fitsMaxmemory(), false);
+  // Under an eviction policy the data is evicted down to maxmemory less the base.
+  h.store.setMaxmemory(1000 + 200, "allkeys-random");
+  assert.equal(h.run("SET", "small", "v"), "OK");
+  assert.ok(h.store.stats.usedMemoryBytes <= 200);
+  assert.throws(() => new Harness({ baseMemoryBytes: -1 }), RangeError);
+});
+
+Deno.test("withoutOomRefusal: an admitted block's writes all run, whatever memory they take", () => {
+  const h = new Harness({ maxmemoryBytes: 300 });
+  const replies = h.store.withoutOomRefusal(() =>
+    Array.from({ length: 10 }, (_, i) => h.run("SET", `k${i}`, "x".repeat(50)))
+  );
+  assert.deepEqual(replies, Array(10).fill("OK"));
+  assert.ok(h.store.stats.usedMemoryBytes > 300);
+  assert.match((h.run("SET", "after", "1") as { err: string }).err, /^OOM /);
+});

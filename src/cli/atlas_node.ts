@@ -11,6 +11,7 @@ import {
   type AtlasServer,
   DataDirLockedError,
   engineHooks,
+  SERVER_BASE_MEMORY_BYTES,
   SnapshotCorruptError,
   startAtlasServer,
   type Store,
@@ -73,6 +74,7 @@ export async function startAtlasNode(
       },
       store: {
         maxmemoryBytes: atlas.maxmemory,
+        baseMemoryBytes: SERVER_BASE_MEMORY_BYTES,
         maxmemoryPolicy: atlas.maxmemory_policy,
         databases: atlas.databases,
       },

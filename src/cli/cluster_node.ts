@@ -10,6 +10,7 @@ import {
   AofLayoutError,
   AofTruncatedError,
   DataDirLockedError,
+  SERVER_BASE_MEMORY_BYTES,
   SnapshotCorruptError,
   startAtlasServer,
   Store,
@@ -46,6 +47,7 @@ export async function startClusterNode(
   // leader's clock ticks run expiry on every replica at the same index).
   const store = new Store({
     maxmemoryBytes: atlas.maxmemory,
+    baseMemoryBytes: SERVER_BASE_MEMORY_BYTES,
     maxmemoryPolicy: atlas.maxmemory_policy,
     readsHideExpired: true,
     processMemory: () => Deno.memoryUsage(),

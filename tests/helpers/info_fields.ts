@@ -4,21 +4,15 @@
  */
 
 /**
- * Memory section: the Lua VM and the script / function caches live inside the store's JavaScript
- * heap (counted in used_memory); the server layer has no separate measure of them.
+ * Memory section: the Lua VMs' own memory. Their states are JavaScript objects inside V8's heap
+ * (counted in used_memory); nothing measures them apart. The script and function caches' fields
+ * (number_of_cached_scripts, used_memory_scripts...) are printed.
  */
 export const LUA_MEMORY_FIELDS: readonly string[] = [
   "used_memory_lua",
   "used_memory_vm_eval",
   "used_memory_lua_human",
-  "used_memory_scripts_eval",
-  "number_of_cached_scripts",
-  "number_of_functions",
-  "number_of_libraries",
   "used_memory_vm_functions",
   "used_memory_vm_total",
   "used_memory_vm_total_human",
-  "used_memory_functions",
-  "used_memory_scripts",
-  "used_memory_scripts_human",
 ];
