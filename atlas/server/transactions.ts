@@ -63,9 +63,11 @@ function execQueued(
   const watched = client.watched === null ? undefined : [...client.watched].map(watchedKey);
   endMulti(ctx, client);
   // Redis's processCommand evicts before EXEC and, still over maxmemory, refuses a block holding
-  // a denyoom command whole; a block it admits runs to its end whatever memory it takes.
+  // a denyoom command whole; a block it admits runs to its end whatever memory it takes. Here
+  // the block's own writes evict (each logs its DELs), so what refuses it is memory over the
+  // limit with nothing the policy may evict.
   const store = ctx.store;
-  if (store?.fitsMaxmemory?.() === false && queued.some((argv) => deniesOnOom(ctx, argv))) {
+  if (store?.outOfMemory?.() === true && queued.some((argv) => deniesOnOom(ctx, argv))) {
     return EXECABORT_OOM;
   }
   if (aborted) {

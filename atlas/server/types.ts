@@ -139,8 +139,6 @@ export interface StoreHooks {
   outOfMemory?(): boolean;
   /** The scripting module's cache sizes (Store.scriptingStats), for INFO memory. */
   readonly scriptingStats?: (() => ScriptingStats) | null;
-  /** Evicts what the policy allows; whether memory then fits maxmemory (Store.fitsMaxmemory). */
-  fitsMaxmemory?(): boolean;
   /** Runs `body` without refusing its writes for memory (Store.withoutOomRefusal: EXEC's). */
   withoutOomRefusal?<T>(body: () => T): T;
   /** Each non-empty database's keys, volatile keys and avg_ttl (INFO keyspace's dbN lines). */

@@ -357,10 +357,10 @@ export class Store {
       const bad = this.#checkLimits(entry, argv);
       if (bad !== null) return bad;
       // Memory is checked once per command a client sent, as Redis's processCommand does: not for
-      // the commands a script runs (its host applies Redis's rule: script_host.ts) nor for those
-      // of an admitted EXEC, which cannot stop half-way.
-      if (this.#maxmemoryBytes > 0 && this.#depth === 1 && this.#admitted === 0) {
-        if (!this.fitsMaxmemory() && entry.denyoom) return ERR_OOM;
+      // the commands a script runs (its host applies Redis's rule: script_host.ts). A command of
+      // an admitted EXEC evicts what it can but is not refused: the block cannot stop half-way.
+      if (this.#maxmemoryBytes > 0 && this.#depth === 1 && !this.fitsMaxmemory()) {
+        if (entry.denyoom && this.#admitted === 0) return ERR_OOM;
       }
     }
     if (entry.builtin !== null) return entry.builtin(this.#ks, argv);
@@ -372,15 +372,17 @@ export class Store {
   /**
    * Evicts what the policy allows until the data fits maxmemory (less the base); false when it
    * still does not — Redis's performEvictions before a command. Always true without a limit and
-   * while replaying a log, which holds the evictions' DELs and never refuses what it ran.
+   * while replaying a log, which holds the evictions' DELs and never refuses what it ran. Call it
+   * only inside a command (a handler): the evictions' DELs go to that command's log.
    */
   fitsMaxmemory(): boolean {
     return this.#maxmemoryBytes === 0 || this.#ks.replaying || this.#evict();
   }
 
   /**
-   * Runs `body` (synchronous) without refusing its denyoom writes for memory: a transaction whose
-   * memory was checked as a whole before it started (EXEC), as Redis runs an EXEC's commands.
+   * Runs `body` (synchronous) without refusing its denyoom writes for memory (they still evict
+   * what the policy allows): a transaction whose memory was checked as a whole before it started
+   * (EXEC), as Redis runs an EXEC's commands.
    */
   withoutOomRefusal<T>(body: () => T): T {
     this.#admitted++;

@@ -303,4 +303,12 @@ Deno.test("withoutOomRefusal: an admitted block's writes all run, whatever memor
   assert.deepEqual(replies, Array(10).fill("OK"));
   assert.ok(h.store.stats.usedMemoryBytes > 300);
   assert.match((h.run("SET", "after", "1") as { err: string }).err, /^OOM /);
+  // Under an eviction policy its writes still evict, each logging its DELs: a replay agrees.
+  const lru = new Harness({ maxmemoryBytes: 300, maxmemoryPolicy: "allkeys-lru" });
+  lru.store.withoutOomRefusal(() => {
+    for (let i = 0; i < 10; i++) lru.run("SET", `k${i}`, "x".repeat(50));
+  });
+  assert.ok((lru.run("DBSIZE") as number) < 10, "evicted before the later writes");
+  assert.ok(lru.logs.some((argv) => argv[0] === "DEL"));
+  assert.deepEqual(stateOf(lru.replay(lru.clock.nowMs).store), stateOf(lru.store));
 });
