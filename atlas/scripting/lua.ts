@@ -33,13 +33,33 @@ export function setFunction(L: LuaState, name: string, fn: JsFunction): void {
   lua.lua_setfield(L, -2, toLuaString(name));
 }
 
-/** Raises a Redis error table {err=text}: the message handler adds where it happened. */
-export function raiseErrorTable(L: LuaState, text: string): never {
-  lua.lua_createtable(L, 0, 1);
-  pushBinary(L, text);
-  lua.lua_setfield(L, -2, toLuaString("err"));
+/**
+ * Raises a Redis error table {err=text}: the message handler adds where it happened. `counted`:
+ * the error was counted in INFO errorstats already (a command's reply; see pushErrorTable).
+ */
+export function raiseErrorTable(L: LuaState, text: string, counted = false): never {
+  pushErrorTable(L, text, counted);
   lua.lua_error(L);
   throw new Error("unreachable: lua_error throws");
+}
+
+const ERR_FIELD = toLuaString("err");
+/** Redis's field name: scripts see it in the error tables of command replies, as in Redis. */
+export const IGNORE_STATS_FIELD = toLuaString("ignore_error_stats_update");
+
+/**
+ * Pushes a Redis error table {err=text}. `counted` adds Redis's ignore_error_stats_update = true:
+ * the error of a command the script ran, which INFO errorstats counted when it happened, so the
+ * script's reply does not count it again if it carries it on.
+ */
+export function pushErrorTable(L: LuaState, text: string, counted: boolean): void {
+  lua.lua_createtable(L, 0, counted ? 2 : 1);
+  pushBinary(L, text);
+  lua.lua_setfield(L, -2, ERR_FIELD);
+  if (counted) {
+    lua.lua_pushboolean(L, true);
+    lua.lua_setfield(L, -2, IGNORE_STATS_FIELD);
+  }
 }
 
 /** luaL_error without the format string (messages may hold "%"): "<where>: message". */

@@ -1,7 +1,8 @@
 /**
  * Redis's conversions between command replies and Lua values (RESP2 rules, script_lua.c):
  *   reply → Lua: integer → number, bulk → string, nil → false, array → table,
- *                status → {ok=...}, error → {err=...}; RESP3-only kinds as RESP2 shows them
+ *                status → {ok=...}, error → {err=..., ignore_error_stats_update=true} (counted
+ *                in errorstats already); RESP3-only kinds as RESP2 shows them
  *                (after redis.setresp(3): RESP3's, see pushResp3)
  *   Lua → reply: number → integer (truncated), string → bulk, true → 1, false/nil → nil,
  *                {err=...} → error, {ok=...} → status, other tables → array up to the first nil
@@ -10,6 +11,7 @@ import { formatDouble } from "../resp/double.ts";
 import {
   array,
   bulk,
+  countedError,
   error,
   integer,
   NIL,
@@ -17,7 +19,15 @@ import {
   simple,
   verbatimText,
 } from "../store/reply.ts";
-import { lua, type LuaState, pushBinary, toBinary, toLuaString } from "./lua.ts";
+import {
+  IGNORE_STATS_FIELD,
+  lua,
+  type LuaState,
+  pushBinary,
+  pushErrorTable,
+  toBinary,
+  toLuaString,
+} from "./lua.ts";
 
 /** Deeper nesting answers an error instead of exhausting the JS stack (a table holding itself). */
 const DEPTH_MAX = 1000;
@@ -79,9 +89,10 @@ export function pushReply(L: LuaState, reply: Reply, resp: 2 | 3 = 2): void {
 }
 
 function pushStatus(L: LuaState, kind: "simple" | "error", text: string): void {
+  if (kind === "error") return pushErrorTable(L, text, true);
   lua.lua_createtable(L, 0, 1);
   pushBinary(L, text);
-  lua.lua_setfield(L, -2, kind === "simple" ? OK : ERR);
+  lua.lua_setfield(L, -2, OK);
 }
 
 /**
@@ -208,8 +219,13 @@ function tableToReply(L: LuaState, idx: number, depth: number, resp: 2 | 3): Rep
   if (lua.lua_type(L, -1) === lua.LUA_TSTRING) {
     const text = toBinary(L, -1) as string;
     lua.lua_pop(L, 1);
+    // A command's error carried on (`return redis.pcall(...)`) was counted when it happened.
+    lua.lua_pushstring(L, IGNORE_STATS_FIELD);
+    lua.lua_rawget(L, idx);
+    const counted = lua.lua_toboolean(L, -1);
+    lua.lua_pop(L, 1);
     // Redis replies "-" + the text as is: {err='-x'} reaches the client as "-x".
-    return error(text);
+    return counted ? countedError(text) : error(text);
   }
   lua.lua_pop(L, 1);
   lua.lua_pushstring(L, OK);

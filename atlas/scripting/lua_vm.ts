@@ -11,7 +11,7 @@
  */
 import { binaryToBytes } from "../store/binary.ts";
 import { formatDouble } from "../store/numbers.ts";
-import { error, type Reply } from "../store/reply.ts";
+import { countedError, error, type Reply } from "../store/reply.ts";
 import { pushBitLibrary } from "./lua_bit.ts";
 import { isJsonNull, pushCjsonLibrary } from "./lua_cjson.ts";
 import { pushCmsgpackLibrary } from "./lua_cmsgpack.ts";
@@ -20,12 +20,14 @@ import { pushStructLibrary } from "./lua_struct.ts";
 import { formatNumber, installNumberLibrary, toInt } from "./lua_number.ts";
 import { installPairs } from "./lua_pairs.ts";
 import {
+  IGNORE_STATS_FIELD,
   type JsFunction,
   lauxlib,
   lua,
   lualib,
   type LuaState,
   pushBinary,
+  pushErrorTable,
   raiseError,
   raiseErrorTable,
   setFunction,
@@ -201,6 +203,8 @@ interface ScriptError {
   message: string;
   source: string | null;
   line: number;
+  /** The error of a command the script ran: counted in INFO errorstats already. */
+  counted: boolean;
 }
 
 export class LuaVm {
@@ -409,11 +413,12 @@ export class LuaVm {
     if (status === lua.LUA_OK) reply = toReply(L, -1, 0, this.#resp);
     else {
       const e = this.#lastError ??
-        { message: `ERR ${toBinary(L, -1) ?? "error"}`, source: null, line: 0 };
+        { message: `ERR ${toBinary(L, -1) ?? "error"}`, source: null, line: 0, counted: false };
       const where = e.source !== null && e.line > 0
         ? ` script: ${label}, on ${e.source}:${e.line}.`
         : "";
-      reply = error(oneLine(e.message + where));
+      const text = oneLine(e.message + where);
+      reply = e.counted ? countedError(text) : error(text);
     }
     lua.lua_settop(L, base - 1);
     return reply;
@@ -512,9 +517,13 @@ export class LuaVm {
   /** Redis's __redis__err__handler: an error table {err} plus where the script raised it. */
   #messageHandler = (L: LuaState): number => {
     let message: string;
+    let counted = false;
     if (lua.lua_type(L, 1) === lua.LUA_TTABLE) {
       lua.lua_getfield(L, 1, "err");
       message = toBinary(L, -1) ?? "";
+      lua.lua_pop(L, 1);
+      lua.lua_getfield(L, 1, IGNORE_STATS_FIELD);
+      counted = lua.lua_toboolean(L, -1);
       lua.lua_pop(L, 1);
     } else if (lua.lua_type(L, 1) === lua.LUA_TNUMBER) {
       message = `ERR ${formatNumber(lua.lua_tonumber(L, 1) as number)}`; // error(n, 0)
@@ -537,7 +546,7 @@ export class LuaVm {
       line = ar.currentline as number;
       break;
     }
-    this.#lastError = { message, source, line };
+    this.#lastError = { message, source, line, counted };
     lua.lua_pushvalue(L, 1);
     return 1;
   };
@@ -673,12 +682,13 @@ export class LuaVm {
   #redisCall(L: LuaState, raise: boolean): number {
     const argv = commandArgs(L);
     if (typeof argv === "string") {
+      // Not a command's error: counted once, by the reply of the script that carries it on.
       if (raise) raiseErrorTable(L, argv);
-      pushReply(L, error(argv));
+      pushErrorTable(L, argv, false);
       return 1;
     }
     const reply = (this.#host as ScriptHost).call(argv);
-    if (reply.kind === "error" && raise) raiseErrorTable(L, reply.value);
+    if (reply.kind === "error" && raise) raiseErrorTable(L, reply.value, true);
     pushReply(L, reply, this.#resp);
     return 1;
   }

@@ -274,20 +274,20 @@ export function scriptHost(
   };
   return {
     call: (cmd: string[]): Reply => {
-      const found = lookup(store, cmd);
-      const refused = refusal(found, cmd, readOnly);
-      if (refused !== null) return refused;
-      const runner = (found as Found).runner;
       const hook = ctx.replaying === true ? null : store.scriptCommandHook;
-      const denied = hook?.refuse?.(cmd) ?? null;
-      if (denied !== null) return denied;
-      // Redis's scriptVerifyOOM: over maxmemory when the script started (and no allow-oom), a
-      // denyoom command is refused only until the script called its first write command (even
-      // one that changed nothing); from then on it cannot stop half-way, so the rest runs
-      // whatever memory it takes.
-      const flags = (found as Found).flags;
-      if (oomAtStart && !calledWrite && flags.includes("denyoom")) return ERR_OOM;
-      if (flags.includes("write")) calledWrite = true;
+      const found = lookup(store, cmd);
+      const refused = refusal(found, cmd, readOnly) ?? hook?.refuse?.(cmd) ??
+        // Redis's scriptVerifyOOM: over maxmemory when the script started (and no allow-oom), a
+        // denyoom command is refused only until the script called its first write command
+        // (even one that changed nothing); from then on it cannot stop half-way, so the rest
+        // runs whatever memory it takes.
+        (oomAtStart && !calledWrite && (found as Found).flags.includes("denyoom") ? ERR_OOM : null);
+      if (refused !== null) {
+        hook?.rejected?.(cmd, refused);
+        return refused;
+      }
+      const runner = (found as Found).runner;
+      if ((found as Found).flags.includes("write")) calledWrite = true;
       if (hook === null) return run(cmd, runner);
       const t0 = hook.timed ? performance.now() : 0;
       const reply = run(cmd, runner);

@@ -20,6 +20,7 @@ import type { Reply } from "../store/reply.ts";
 import type { ScriptCommandHook } from "../store/store.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { countErrorReply } from "./info_stats.ts";
 import { LatencyMonitor } from "./latency.ts";
 import { recordLatency } from "./latency_histogram.ts";
 import { type Caller, SCRIPT_CALLER, SlowLog } from "./slowlog.ts";
@@ -106,8 +107,8 @@ export class CommandTiming {
    * as a client's commands run: each counts in INFO commandstats and LATENCY HISTOGRAM, and the
    * latency monitor and the slow log consider it (logged before the EVAL / FCALL that ran it, from
    * the script client "?:0" without a name), and MONITOR shows it after the EVAL / FCALL, from
-   * `lua`. Rejected calls are not counted, and their errors are not in INFO errorstats (Redis
-   * counts both).
+   * `lua`. Its error counts in INFO errorstats then, like a refused call's (rejected_calls), so the
+   * script's reply carrying that error on does not count it again (Reply's `counted`).
    */
   scriptCommandHook(ctx: ServerContext): ScriptCommandHook {
     // deno-lint-ignore no-this-alias
@@ -122,11 +123,19 @@ export class CommandTiming {
         if (ctx.monitors.size > 0) ctx.monitors.feedScript(entry, argv, db);
         const stats = statsOf(entry, argv);
         stats.calls++;
-        if (reply.kind === "error") stats.failedCalls++;
+        if (reply.kind === "error") {
+          stats.failedCalls++;
+          countErrorReply(ctx.stats, reply.value);
+        }
         if (us < 0) return;
         stats.durationUs += us;
         if (timing.tracking) recordLatency(stats, us, 1);
         if (timing.watching) timing.consider(SCRIPT_CALLER, entry, argv, us, reply);
+      },
+      rejected(argv, reply) {
+        const entry = ctx.table.lookup(argv[0]);
+        if (entry !== undefined) statsOf(entry, argv).rejectedCalls++;
+        if (reply.kind === "error") countErrorReply(ctx.stats, reply.value);
       },
     };
   }

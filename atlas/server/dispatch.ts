@@ -174,8 +174,10 @@ export function run(
   client.shownArgv = argv;
   if ((result as Reply).kind === "error") {
     stats.failedCalls++;
-    const text = (result as { value: string }).value;
-    countErrorReply(ctx.stats, text);
+    const failure = result as { value: string; counted?: true };
+    const text = failure.value;
+    // A script's error that one of its commands raised was counted when that command failed.
+    if (failure.counted !== true) countErrorReply(ctx.stats, text);
     // Redis finds no command for a container's unknown subcommand: CLIENT LIST shows NULL.
     if (text.startsWith("ERR unknown subcommand '")) client.shownEntry = null;
   }

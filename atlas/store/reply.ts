@@ -7,7 +7,9 @@
  */
 export type Reply =
   | { readonly kind: "simple"; readonly value: string }
-  | { readonly kind: "error"; readonly value: string }
+  // `counted`: already counted in INFO errorstats where it arose (a command a script ran); the
+  // script's reply carrying it on does not count it again (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE).
+  | { readonly kind: "error"; readonly value: string; readonly counted?: true }
   | { readonly kind: "integer"; readonly value: number | bigint }
   // `text`: a text Redis sends RESP3 clients as a verbatim string (`=N\r\ntxt:...`: INFO, CLIENT
   // INFO / LIST, the DOCTORs); a plain bulk string in RESP2 and to in-process callers.
@@ -77,6 +79,11 @@ export function simple(value: string): Reply {
 /** An error reply. `text` includes the Redis prefix, e.g. "ERR syntax error". */
 export function error(text: string): Reply {
   return { kind: "error", value: text };
+}
+
+/** An error reply whose error was counted where it arose (see Reply's `counted`). */
+export function countedError(text: string): Reply {
+  return { kind: "error", value: text, counted: true };
 }
 
 export function array(value: readonly Reply[]): Reply {

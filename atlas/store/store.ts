@@ -41,6 +41,11 @@ export interface ScriptCommandHook {
   /** `db`: the database the script had selected when it ran the command. */
   ran(argv: readonly string[], us: number, reply: Reply, db: number): void;
   /**
+   * The script's call of `argv` was refused before it ran (unknown command, arity, noscript, a
+   * write from a read-only script, ACL, OOM) with `reply` (Redis counts it as a rejected call).
+   */
+  rejected?(argv: readonly string[], reply: Reply): void;
+  /**
    * Why the script may not run `argv` (the ACL of the user running it), or null; asked after the
    * command was found and its arity checked, before it runs.
    */
