@@ -277,6 +277,8 @@ export function scriptHost(
       const hook = ctx.replaying === true ? null : store.scriptCommandHook;
       const found = lookup(store, cmd);
       const refused = refusal(found, cmd, readOnly) ?? hook?.refuse?.(cmd) ??
+        // Redis's scriptVerifyWriteCommandAllow: min-replicas-to-write without the replicas.
+        ((found as Found).flags.includes("write") ? store.writeRefusal : null) ??
         // Redis's scriptVerifyOOM: over maxmemory when the script started (and no allow-oom), a
         // denyoom command is refused only until the script called its first write command
         // (even one that changed nothing); from then on it cannot stop half-way, so the rest

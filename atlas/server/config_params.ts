@@ -12,6 +12,7 @@ import { aclLogMaxLen, setAclLogMaxLen } from "./acl_commands.ts";
 import type { EncodingLimits } from "../store/keyspace.ts";
 import type { Param } from "./config.ts";
 import type { ServerContext } from "./context.ts";
+import { error } from "../store/reply.ts";
 
 const LONG_MAX = (1n << 63n) - 1n;
 const ULLONG_MAX = (1n << 64n) - 1n;
@@ -397,6 +398,53 @@ const protoMaxBulkLen: Param = {
   },
 };
 
+// --- min-replicas-to-write / min-replicas-max-lag --------------------------------------------
+
+/** Redis's refusal of writes while too few replicas are connected and recent. */
+export const ERR_NOREPLICAS = error("NOREPLICAS Not enough good replicas to write.");
+
+/** min-replicas-to-write / min-replicas-max-lag as CONFIG SET set them, per server. */
+const replicaGates = new WeakMap<ServerContext, { toWrite: number; maxLag: number }>();
+
+/**
+ * min-replicas-to-write (min-slaves-to-write) and min-replicas-max-lag (min-slaves-max-lag), 0 to
+ * INT_MAX: with both above 0 Redis refuses writes unless that many replicas acknowledged within
+ * the lag. atlasd has no replicas (INFO's connected_slaves is 0; a Raft cluster replicates by its
+ * own quorum), so then every write is refused with NOREPLICAS, as Redis refuses them with none
+ * connected: the store's writeRefusal, checked where Redis checks it (dispatch, EXEC, scripts).
+ */
+function minReplicasParam(field: "toWrite" | "maxLag"): Param {
+  const gateOf = (ctx: ServerContext) => {
+    let gate = replicaGates.get(ctx);
+    if (gate === undefined) replicaGates.set(ctx, gate = { toWrite: 0, maxLag: 10 });
+    return gate;
+  };
+  return {
+    get: (ctx) => String(gateOf(ctx)[field]),
+    check(_ctx, value) {
+      const n = parseInteger(value);
+      if (n === null) return ERR_INTEGER;
+      return n < 0n || n > INT_MAX ? range(0n, INT_MAX) : null;
+    },
+    set(ctx, value) {
+      const gate = gateOf(ctx);
+      gate[field] = Number(parseInteger(value));
+      if (ctx.store) {
+        ctx.store.writeRefusal = gate.toWrite > 0 && gate.maxLag > 0 ? ERR_NOREPLICAS : null;
+      }
+      return null;
+    },
+  };
+}
+
+/** The server's min-replicas figures, for INFO's min_slaves_good_slaves line. */
+export function minReplicasGate(ctx: ServerContext): { toWrite: number; maxLag: number } {
+  return replicaGates.get(ctx) ?? { toWrite: 0, maxLag: 10 };
+}
+
+const minReplicasToWrite = minReplicasParam("toWrite");
+const minReplicasMaxLag = minReplicasParam("maxLag");
+
 const NO_BUSY_STATE = "scripts and functions run to completion under an instruction budget " +
   "(no BUSY state, no SCRIPT KILL): only the default is accepted";
 
@@ -449,6 +497,10 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "proto-max-bulk-len": protoMaxBulkLen,
   "client-query-buffer-limit": clientQueryBufferLimit,
   "repl-backlog-size": replBacklogSize,
+  "min-replicas-to-write": minReplicasToWrite,
+  "min-slaves-to-write": minReplicasToWrite,
+  "min-replicas-max-lag": minReplicasMaxLag,
+  "min-slaves-max-lag": minReplicasMaxLag,
   "lua-time-limit": pinned(() => "5000", NO_BUSY_STATE),
   "busy-reply-threshold": pinned(() => "5000", NO_BUSY_STATE),
   appendonly: pinned(

@@ -13,7 +13,7 @@ import { luaDebugReply } from "./lua_debug.ts";
 import { moduleRejection } from "./module_commands.ts";
 import { nestPairs, nestsPairs } from "./resp3_shape.ts";
 import { subcommandRejection, subscribedModeError } from "./subcommands.ts";
-import { statsOf } from "./table.ts";
+import { flagsOf, statsOf } from "./table.ts";
 import { Blocked, type CommandEntry, type HandlerResult } from "./types.ts";
 
 /** Every call is timed until a command reached this many calls; later 1 call in 64, scaled. */
@@ -75,6 +75,16 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
     statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, subscribedModeError(entry.name, argv));
+  }
+  // min-replicas-to-write without the replicas (Redis's NOREPLICAS), before queueing too. Write
+  // commands only (entry.write also holds for EVAL / FCALL, which check their own flags).
+  const writeRefusal = ctx.store?.writeRefusal && flagsOf(entry, argv).includes("write")
+    ? ctx.store.writeRefusal
+    : undefined;
+  if (writeRefusal) {
+    flagMultiError(client);
+    statsOf(entry, argv).rejectedCalls++;
+    return refused(ctx, client, entry, writeRefusal);
   }
   // CLIENT PAUSE holds the command here, as Redis does: after the checks above, before queueing.
   if (ctx.pause.type !== 0 && ctx.pause.holds(ctx, client, entry)) {

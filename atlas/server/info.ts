@@ -4,7 +4,7 @@ import { type Reply, verbatimText } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { REDIS_COMPAT_VERSION } from "./connection_commands.ts";
 import type { ServerContext } from "./context.ts";
-import { replBacklogBytes } from "./config_params.ts";
+import { minReplicasGate, replBacklogBytes } from "./config_params.ts";
 import { bytesToHuman, ratio } from "./info_stats.ts";
 import { histogramPercentileUs } from "./latency_histogram.ts";
 
@@ -397,10 +397,17 @@ function statsSection(ctx: ServerContext): Fields {
   ];
 }
 
+/** Redis prints its count of good replicas when min-replicas-to-write and -max-lag are set. */
+function minSlavesLine(ctx: ServerContext): Fields {
+  const gate = minReplicasGate(ctx);
+  return gate.toWrite > 0 && gate.maxLag > 0 ? [["min_slaves_good_slaves", 0]] : [];
+}
+
 function replicationSection(ctx: ServerContext): Fields {
   return [
     ["role", "master"],
     ["connected_slaves", 0],
+    ...minSlavesLine(ctx),
     ["master_failover_state", "no-failover"],
     ["master_replid", MASTER_REPLID],
     ["master_replid2", "0000000000000000000000000000000000000000"],

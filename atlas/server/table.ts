@@ -4,6 +4,7 @@
  * lower-casing.
  */
 import { mayWrite } from "../store/command_table.ts";
+import { SUBCOMMAND_INFO } from "./subcommand_info.ts";
 import type { CommandEntry, CommandSpecLike, CommandStats, Handler } from "./types.ts";
 
 const SPELLING_CACHE_MAX = 4096;
@@ -169,6 +170,18 @@ function newStats(name: string): CommandStats {
     rejectedCalls: 0,
     latencyHistogram: null,
   };
+}
+
+/**
+ * The flags of the command `argv` names: a container's known subcommand's own (Redis 7.0.15's,
+ * subcommand_info.ts: FUNCTION LOAD is write / denyoom, FUNCTION LIST is not), else the entry's.
+ */
+export function flagsOf(entry: CommandEntry, argv: readonly string[]): readonly string[] {
+  if (entry.subcommands !== null && argv.length > 1) {
+    const info = SUBCOMMAND_INFO[`${entry.name}|${argv[1].toLowerCase()}`];
+    if (info !== undefined) return info.flags;
+  }
+  return entry.flags;
 }
 
 /**

@@ -8,8 +8,7 @@ import { error, NIL_ARRAY, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { run } from "./dispatch.ts";
-import { SUBCOMMAND_INFO } from "./subcommand_info.ts";
-import type { ServerCommand } from "./table.ts";
+import { flagsOf, type ServerCommand } from "./table.ts";
 import { watchedKey } from "./watches.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
@@ -67,8 +66,13 @@ function execQueued(
   // the block's own writes evict (each logs its DELs), so what refuses it is memory over the
   // limit with nothing the policy may evict.
   const store = ctx.store;
-  if (store?.outOfMemory?.() === true && queued.some((argv) => deniesOnOom(ctx, argv))) {
+  if (store?.outOfMemory?.() === true && queued.some((argv) => queuedHas(ctx, argv, "denyoom"))) {
     return EXECABORT_OOM;
+  }
+  // A write queued before min-replicas-to-write turned writes away aborts the block too.
+  const writeRefusal = store?.writeRefusal;
+  if (writeRefusal && queued.some((argv) => queuedHas(ctx, argv, "write"))) {
+    return error(`EXECABORT Transaction discarded because of: ${(writeRefusal as Failure).value}`);
   }
   if (aborted) {
     return error("EXECABORT Transaction discarded because of previous errors.");
@@ -97,19 +101,16 @@ function execQueued(
   return store?.withoutOomRefusal ? store.withoutOomRefusal(runHere) : runHere();
 }
 
+type Failure = { value: string };
+
 const EXECABORT_OOM = error(
   "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.",
 );
 
-/** Whether a queued command is denyoom (a container's subcommand by its own flags). */
-function deniesOnOom(ctx: ServerContext, argv: string[]): boolean {
+/** Whether a queued command has `flag` (a container's subcommand by its own flags). */
+function queuedHas(ctx: ServerContext, argv: string[], flag: string): boolean {
   const entry = ctx.table.lookup(argv[0]);
-  if (entry === undefined) return false;
-  if (entry.subcommands !== null && argv.length > 1) {
-    const info = SUBCOMMAND_INFO[`${entry.name}|${argv[1].toLowerCase()}`];
-    if (info !== undefined) return info.flags.includes("denyoom");
-  }
-  return entry.flags.includes("denyoom");
+  return entry !== undefined && flagsOf(entry, argv).includes(flag);
 }
 
 /**

@@ -137,6 +137,8 @@ export interface StoreHooks {
   };
   /** Over maxmemory with nothing to evict (Store.outOfMemory): MULTI queues nothing then. */
   outOfMemory?(): boolean;
+  /** Writes are refused with this reply when set (Store.writeRefusal: min-replicas-to-write). */
+  writeRefusal?: Reply | null;
   /** The scripting module's cache sizes (Store.scriptingStats), for INFO memory. */
   readonly scriptingStats?: (() => ScriptingStats) | null;
   /** Runs `body` without refusing its writes for memory (Store.withoutOomRefusal: EXEC's). */

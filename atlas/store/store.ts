@@ -216,6 +216,12 @@ export class Store {
   scriptCommandHook: ScriptCommandHook | null = null;
   /** See setScriptServerHook (read by the script host). */
   scriptServerHook: ScriptServerHook | null = null;
+  /**
+   * When set, write commands are refused with this reply (NOREPLICAS: the server's
+   * min-replicas-to-write asks for replicas it does not have). The server checks it for the
+   * commands clients send; scripts check it here for the writes they call.
+   */
+  writeRefusal: Reply | null = null;
   /** Set by the scripting module (registerScriptingCommands): its caches' sizes for INFO. */
   scriptingStats: (() => ScriptingStats) | null = null;
   #commandsTotal = 0;
