@@ -549,7 +549,19 @@ export class AtlasEngine implements CommandExecutor {
     };
   }
 
-  /** Runs one active-expiry cycle now (the timer calls this `activeExpireHz` times a second). */
+  /** Set while clients are paused (holdExpiry): no active expiry. */
+  private expiryHeld = false;
+
+  /**
+   * CLIENT PAUSE: while `held`, the dataset stays as it is — no active expiry cycle, and reads
+   * treat an expired key as gone without deleting it (Store.holdExpiry) — as Redis keeps it while
+   * clients are paused; the keys expire once the pause ends.
+   */
+  holdExpiry(held: boolean): void {
+    this.expiryHeld = held;
+    this.store.holdExpiry(held);
+  }
+
   /**
    * A cycle may run a quarter of its period, as Redis's (25 ms of each 100 at hz 10): a burst of expired
    * keys is reclaimed at Redis's pace rather than 2,000 keys a cycle. With the default clock only:
@@ -561,8 +573,9 @@ export class AtlasEngine implements CommandExecutor {
     return { keysMax: EXPIRE_CYCLE_KEYS_MAX, timeUp: () => performance.now() > deadline };
   }
 
+  /** Runs one active-expiry cycle now (the timer calls this `activeExpireHz` times a second). */
   expireCycle(): number {
-    if (this.writer.failure || this.closing) return 0;
+    if (this.writer.failure || this.closing || this.expiryHeld) return 0;
     const ctx = this.ctx;
     const timed = this.o.hooks.onExpireCycle !== undefined;
     const startMs = timed ? performance.now() : 0;

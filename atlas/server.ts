@@ -328,7 +328,8 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     pubsub,
     blocking: new Blocking(options.executor),
     watches: new Watches(),
-    pause: new ClientPause(),
+    // Paused clients see a constant dataset: the engine holds expiry meanwhile, as Redis does.
+    pause: new ClientPause((held) => options.persistence?.holdExpiry?.(held)),
     tracking: new Tracking(clients),
     monitors: new Monitors(),
     keyspaceEvents: new KeyspaceEvents(pubsub, store),

@@ -176,6 +176,11 @@ export class Functions {
     return this.#ctx.libraries.size;
   }
 
+  /** The flags function `name` declares, or null when there is no such function. */
+  declaredFlags(name: string): readonly string[] | null {
+    return this.#ctx.functions.get(name.toLowerCase())?.flags ?? null;
+  }
+
   get functionCount(): number {
     return this.#ctx.functionCount;
   }

@@ -231,6 +231,13 @@ class Scripting {
     }
   }
 
+  /** The flags a script declares in its shebang (EVALSHA: the cached one's), null for none. */
+  declaredFlags(bySha: boolean, script: string): readonly string[] | null {
+    if (bySha) return this.#shebangs.get(script.toLowerCase())?.flags ?? null;
+    const shebang = parseShebang(script);
+    return "skip" in shebang ? shebang.flags : null;
+  }
+
   get cachedScripts(): number {
     return this.#bodies.size;
   }
@@ -332,6 +339,22 @@ export function registerScriptingCommands(
   const functions = registerFunctionCommands(store, {
     instructionsMax: options.instructionsMax ?? DEFAULT_SCRIPT_INSTRUCTIONS_MAX,
   });
+  store.scriptFlags = (argv) => {
+    if (argv.length < 2) return null;
+    switch (argv[0].toLowerCase()) {
+      case "eval":
+      case "eval_ro":
+        return scripting.declaredFlags(false, argv[1]);
+      case "evalsha":
+      case "evalsha_ro":
+        return scripting.declaredFlags(true, argv[1]);
+      case "fcall":
+      case "fcall_ro":
+        return functions.declaredFlags(argv[1]);
+      default:
+        return null;
+    }
+  };
   store.scriptingStats = () => ({
     cachedScripts: scripting.cachedScripts,
     scriptBytes: scripting.cachedBytes,

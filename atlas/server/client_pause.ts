@@ -31,6 +31,9 @@ const WRITE_PAUSE_SKIPS = new Set(["script"]);
 const TIMER_MS_MAX = 2 ** 31 - 1;
 
 export class ClientPause {
+  /** `onHold(true)` when a pause starts, `onHold(false)` when it ends (the server holds expiry). */
+  constructor(private readonly onHold: (held: boolean) => void = () => {}) {}
+
   /** 0 when not paused: the only field dispatch reads on the hot path. */
   type: 0 | typeof PAUSE_WRITE | typeof PAUSE_ALL = 0;
   #endMs = 0;
@@ -42,6 +45,7 @@ export class ClientPause {
     if (this.type === 0) {
       this.type = type;
       this.#endMs = endMs;
+      this.onHold(true);
     } else {
       this.type = Math.max(this.type, type) as typeof type;
       this.#endMs = Math.max(this.#endMs, endMs);
@@ -62,20 +66,21 @@ export class ClientPause {
   unpause(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.type !== 0) this.onHold(false);
     this.type = 0;
     const resumes = [...this.#held.values()];
     this.#held.clear();
     for (const resume of resumes) resume();
   }
 
-  /** Whether the current pause holds `entry` (only called while paused). */
-  holds(ctx: ServerContext, client: Client, entry: CommandEntry): boolean {
-    if (this.type === PAUSE_ALL || writes(entry)) return true;
+  /** Whether the current pause holds `entry` run as `argv` (only called while paused). */
+  holds(ctx: ServerContext, client: Client, entry: CommandEntry, argv: readonly string[]): boolean {
+    if (this.type === PAUSE_ALL || writes(ctx, entry, argv)) return true;
     // EXEC is as much a write as the commands it queued.
     if (entry.name !== "exec" || client.multi === null) return false;
-    return client.multi.some((argv) => {
-      const queued = ctx.table.lookup(argv[0]);
-      return queued !== undefined && writes(queued);
+    return client.multi.some((queuedArgv) => {
+      const queued = ctx.table.lookup(queuedArgv[0]);
+      return queued !== undefined && writes(ctx, queued, queuedArgv);
     });
   }
 
@@ -111,12 +116,22 @@ export class ClientPause {
   close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.type !== 0) this.onHold(false);
     this.type = 0;
     this.#held.clear();
   }
 }
 
-function writes(entry: CommandEntry): boolean {
+/**
+ * Whether WRITE holds the command: flagged write or may-replicate as Redis 7.0 flags it. A script
+ * command whose script declares flags is a write unless it declares `no-writes` (Redis's
+ * scriptFlagsToCmdFlags); without flags EVAL / FCALL keep their may-replicate.
+ */
+function writes(ctx: ServerContext, entry: CommandEntry, argv: readonly string[]): boolean {
+  if (entry.group === "scripting") {
+    const declared = ctx.store?.scriptFlags?.(argv) ?? null;
+    if (declared !== null) return !declared.includes("no-writes");
+  }
   return entry.write ? !WRITE_PAUSE_SKIPS.has(entry.name) : WRITE_PAUSE_HOLDS.has(entry.name);
 }
 

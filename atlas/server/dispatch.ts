@@ -87,7 +87,7 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
     return refused(ctx, client, entry, writeRefusal);
   }
   // CLIENT PAUSE holds the command here, as Redis does: after the checks above, before queueing.
-  if (ctx.pause.type !== 0 && ctx.pause.holds(ctx, client, entry)) {
+  if (ctx.pause.type !== 0 && ctx.pause.holds(ctx, client, entry, argv)) {
     return ctx.pause.hold(client, () => dispatch(ctx, client, argv));
   }
   if (client.multi !== null && !entry.multiControl) {

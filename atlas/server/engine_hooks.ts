@@ -32,6 +32,8 @@ export interface EngineFacts {
   /** Active expiry's frequency (AtlasEngine.activeExpireHz) and its run-time change. */
   readonly activeExpireHz?: number;
   setActiveExpireHz?(hz: number): void;
+  /** Holds expiry while clients are paused (AtlasEngine.holdExpiry). */
+  holdExpiry?(held: boolean): void;
 }
 
 const FSYNC_NAMES: Record<string, string> = { every: "always", interval: "everysec", none: "no" };
@@ -90,6 +92,7 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
     hooks.hz = () => engine.activeExpireHz!;
     hooks.setHz = (hz) => engine.setActiveExpireHz!(hz);
   }
+  if (engine.holdExpiry !== undefined) hooks.holdExpiry = (held) => engine.holdExpiry!(held);
   if (engine.saveRules !== undefined && engine.setSaveRules !== undefined) {
     hooks.saveRules = () => engine.saveRules!;
     hooks.setSaveRules = (rules) => engine.setSaveRules!(rules);

@@ -139,6 +139,8 @@ export interface StoreHooks {
   outOfMemory?(): boolean;
   /** Writes are refused with this reply when set (Store.writeRefusal: min-replicas-to-write). */
   writeRefusal?: Reply | null;
+  /** The flags a script command's script declares (Store.scriptFlags). */
+  readonly scriptFlags?: ((argv: readonly string[]) => readonly string[] | null) | null;
   /** The scripting module's cache sizes (Store.scriptingStats), for INFO memory. */
   readonly scriptingStats?: (() => ScriptingStats) | null;
   /** Runs `body` without refusing its writes for memory (Store.withoutOomRefusal: EXEC's). */
@@ -182,6 +184,12 @@ export interface PersistenceHooks {
   setHz?(hz: number): void;
   /** The data directory (CONFIG GET dir). */
   dir?: string;
+  /**
+   * CLIENT PAUSE: while `held`, the dataset stays as it is — no active expiry, and reads treat an
+   * expired key as gone without deleting it — as Redis keeps it while clients are paused. Missing
+   * (a Raft node): expiry goes on, through the log every replica applies.
+   */
+  holdExpiry?(held: boolean): void;
 }
 
 /** What WAIT and ROLE learn from replication (a Raft cluster); a standalone server has none. */

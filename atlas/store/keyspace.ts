@@ -187,6 +187,8 @@ export class Keyspace {
    * still delete them. Off by default: Redis deletes on any access.
    */
   readsHideExpired = false;
+  /** Set while clients are paused (Store.holdExpiry): reads hide expired keys, like readsHideExpired. */
+  expiryHeld = false;
   ctx: ExecContext = { nowMs: 0, random: () => 0 };
   /** Log forms of the running command (and of expiries/evictions it caused). */
   log: string[][] | null = null;
@@ -524,7 +526,7 @@ export class Keyspace {
     const at = this.expires.get(key);
     if (at === undefined || at > this.nowMs) return false;
     if (this.replaying) return !this.writing;
-    if (this.readsHideExpired && !this.writing) return true;
+    if ((this.readsHideExpired || this.expiryHeld) && !this.writing) return true;
     this.deleteKey(key);
     this.notify(EventClass.Expired, "expired", key);
     this.emit(["DEL", key]);

@@ -222,6 +222,13 @@ export class Store {
    * commands clients send; scripts check it here for the writes they call.
    */
   writeRefusal: Reply | null = null;
+  /**
+   * Set by the scripting module: the flags the script of an EVAL / EVALSHA (and _RO) or FCALL
+   * (and _RO) command declares (a shebang's, a function's), or null when it declares none
+   * (compatibility mode) or is unknown. Redis derives such a command's flags from them: a
+   * `no-writes` script is no write (CLIENT PAUSE WRITE lets it run).
+   */
+  scriptFlags: ((argv: readonly string[]) => readonly string[] | null) | null = null;
   /** Set by the scripting module (registerScriptingCommands): its caches' sizes for INFO. */
   scriptingStats: (() => ScriptingStats) | null = null;
   #commandsTotal = 0;
@@ -738,6 +745,15 @@ export class Store {
     const policy = this.#policy;
     if (policy === "noeviction") return true;
     return policy.startsWith("volatile-") ? ks.totalVolatileKeys() === 0 : ks.totalKeys() === 0;
+  }
+
+  /**
+   * While `held`, reads treat an expired key as gone without deleting it (no DEL logged), as
+   * Redis's lookups do while clients are paused; writes still delete it. The engine also stops
+   * its active expiry meanwhile (AtlasEngine.holdExpiry).
+   */
+  holdExpiry(held: boolean): void {
+    this.#ks.expiryHeld = held;
   }
 
   /** Each non-empty database's figures, by index (INFO keyspace). */
