@@ -390,7 +390,9 @@ export class Functions {
     if (!noWrites && !fn.flags.includes("allow-oom") && !store.fitsMaxmemory()) {
       return { reply: ERR_OOM, log: null };
     }
-    if (!noWrites && store.writeRefusal !== null) return { reply: store.writeRefusal, log: null };
+    if (!noWrites && store.writeRefusal !== null && ctx.replaying !== true) {
+      return { reply: store.writeRefusal, log: null };
+    }
     if (!noWrites && ro) {
       return fail("ERR Can not execute a script with write flag using *_ro command.");
     }

@@ -184,7 +184,7 @@ class Scripting {
     if (flags !== null && !noWrites) {
       // Without allow-oom the script is denyoom: Redis's generic OOM error comes first.
       if (!flags.includes("allow-oom") && !fits) return fail(ERR_OOM);
-      if (store.writeRefusal !== null) return fail(store.writeRefusal);
+      if (store.writeRefusal !== null && ctx.replaying !== true) return fail(store.writeRefusal);
       if (readOnly) {
         return fail(error("ERR Can not execute a script with write flag using *_ro command."));
       }

@@ -417,3 +417,30 @@ Deno.test("over maxmemory: a script starts by evicting what the policy allows", 
   assert.ok(h.store.stats.usedMemoryBytes <= 300, "evicted before the script ran");
   assert.ok(h.logs.some((argv) => argv[0] === "DEL"), "the evictions are logged");
 });
+
+Deno.test("writeRefusal (min-replicas-to-write): scripts' writes refused, but never while replaying", () => {
+  const h = harness();
+  h.run(
+    "FUNCTION",
+    "LOAD",
+    "#!lua name=w\nredis.register_function('w', function() return redis.call('set','f','1') end)",
+  );
+  const refusal = {
+    kind: "error",
+    value: "NOREPLICAS Not enough good replicas to write.",
+  } as const;
+  h.store.writeRefusal = refusal;
+  const noReplicas = /^NOREPLICAS /;
+  assert.match(err(h.run("EVAL", "return redis.call('set','k','v')", "0")), noReplicas);
+  assert.match(err(h.run("EVAL", "#!lua\nreturn 1", "0")), noReplicas);
+  assert.match(err(h.run("FCALL", "w", "0")), noReplicas);
+  assert.equal(h.run("EVAL", "return redis.call('get','k')", "0"), null, "reads run");
+  // A log being replayed (AOF load, a Raft replica's apply) holds only what ran: nothing refused.
+  h.clock.replaying = true;
+  assert.equal(h.run("EVAL", "return redis.call('set','k','v')", "0"), "OK");
+  assert.equal(h.run("EVAL", "#!lua\nreturn redis.call('set','k2','v')", "0"), "OK");
+  assert.equal(h.run("FCALL", "w", "0"), "OK");
+  h.clock.replaying = false;
+  h.store.writeRefusal = null;
+  assert.equal(h.run("EVAL", "return redis.call('set','k3','v')", "0"), "OK");
+});

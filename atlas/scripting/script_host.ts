@@ -246,6 +246,18 @@ export function scriptHost(
 ): ScriptHost {
   const inScript: ExecContext = { ...ctx, fromScript: true };
   let calledWrite = false;
+  /**
+   * The refusals that come from the server's state, in Redis's scriptCall order (none while
+   * replaying a log, which holds only what ran): min-replicas-to-write without the replicas
+   * (scriptVerifyWriteCommandAllow), then scriptVerifyOOM — over maxmemory when the script started
+   * (and no allow-oom), a denyoom command is refused only until the script called its first write
+   * command (even one that changed nothing); from then on it cannot stop half-way, so the rest
+   * runs whatever memory it takes.
+   */
+  const stateRefusal = (flags: readonly string[]): Reply | null => {
+    if (flags.includes("write") && store.writeRefusal !== null) return store.writeRefusal;
+    return oomAtStart && !calledWrite && flags.includes("denyoom") ? ERR_OOM : null;
+  };
   const run = (cmd: string[], runner: Runner): Reply => {
     const name = cmd[0].toLowerCase();
     if (name === "select") {
@@ -274,16 +286,11 @@ export function scriptHost(
   };
   return {
     call: (cmd: string[]): Reply => {
-      const hook = ctx.replaying === true ? null : store.scriptCommandHook;
+      const replaying = ctx.replaying === true;
+      const hook = replaying ? null : store.scriptCommandHook;
       const found = lookup(store, cmd);
       const refused = refusal(found, cmd, readOnly) ?? hook?.refuse?.(cmd) ??
-        // Redis's scriptVerifyWriteCommandAllow: min-replicas-to-write without the replicas.
-        ((found as Found).flags.includes("write") ? store.writeRefusal : null) ??
-        // Redis's scriptVerifyOOM: over maxmemory when the script started (and no allow-oom), a
-        // denyoom command is refused only until the script called its first write command
-        // (even one that changed nothing); from then on it cannot stop half-way, so the rest
-        // runs whatever memory it takes.
-        (oomAtStart && !calledWrite && (found as Found).flags.includes("denyoom") ? ERR_OOM : null);
+        (replaying ? null : stateRefusal((found as Found).flags));
       if (refused !== null) {
         hook?.rejected?.(cmd, refused);
         return refused;
