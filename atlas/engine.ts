@@ -573,6 +573,16 @@ export class AtlasEngine implements CommandExecutor {
     return { keysMax: EXPIRE_CYCLE_KEYS_MAX, timeUp: () => performance.now() > deadline };
   }
 
+  /** CONFIG SET maxmemory: evicts down to the new limit now, logging the evictions' DELs. */
+  evictToMaxmemory(): number {
+    if (this.writer.failure || this.closing) return 0;
+    const ctx = this.ctx;
+    ctx.nowMs = this.o.clock();
+    const { evicted, log } = this.store.evictToMaxmemory(ctx);
+    if (log.length > 0) this.log(ctx.nowMs, log);
+    return evicted;
+  }
+
   /** Runs one active-expiry cycle now (the timer calls this `activeExpireHz` times a second). */
   expireCycle(): number {
     if (this.writer.failure || this.closing || this.expiryHeld) return 0;

@@ -145,8 +145,9 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   options.store?.setModificationListener((key, db) => {
     ctx.watches.touched(key, db);
     ctx.blocking.touched(key, db);
-    // Tracking is by key name whatever the database, as in Redis.
-    if (ctx.tracking.count !== 0) ctx.tracking.touched(key);
+    // Tracking is by key name whatever the database, as in Redis; a flush empties its table
+    // even while nobody tracks.
+    if (ctx.tracking.count !== 0 || key === null) ctx.tracking.touched(key);
   });
   options.store?.setScriptCommandHook?.(
     Object.assign(ctx.timing.scriptCommandHook(ctx), {

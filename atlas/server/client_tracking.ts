@@ -38,6 +38,9 @@ export interface TrackingState {
 
 const TRACKING_CHANNEL = "__redis__:invalidate";
 
+/** Read-only script commands: their scripts' reads count, not the command (Redis's call()). */
+const SCRIPT_READS: ReadonlySet<string> = new Set(["eval_ro", "evalsha_ro", "fcall_ro"]);
+
 export class Tracking {
   /** Tracking clients; 0 keeps every hook a single comparison. */
   count = 0;
@@ -54,6 +57,11 @@ export class Tracking {
   #bcastScheduled = false;
   /** Invalidations for `current` itself, sent after its reply (null: a flush). */
   #selfPending: (string | null)[] = [];
+  /**
+   * tracking-table-max-keys (0: no limit): past it the keys read longest ago are dropped from the
+   * table, each invalidated for its readers as if it changed (Redis evicts random ones).
+   */
+  maxKeys = 1_000_000;
 
   constructor(clients: Map<number, Client>) {
     this.#clients = clients;
@@ -96,17 +104,49 @@ export class Tracking {
     this.count--;
   }
 
-  /** After a command of a tracking client (EXEC's queued ones too): remember what it read. */
+  /**
+   * After a command of a tracking client (EXEC's queued ones too): remember what it read. A
+   * read-only script command (EVAL_RO, EVALSHA_RO, FCALL_RO) is not itself a read: its script's
+   * read commands are (rememberScriptKeys).
+   */
   remember(client: Client, entry: CommandEntry, argv: string[]): void {
+    if (!entry.flags.includes("readonly") || SCRIPT_READS.has(entry.name)) return;
+    this.#rememberKeys(client, entry, argv);
+  }
+
+  /**
+   * A script that `current` runs called a read-only command: as Redis 7.0 does, every key the
+   * script command declares (EVAL's KEYS...) is remembered for it, not the keys of that call.
+   */
+  rememberScriptKeys(): void {
+    const client = this.current;
+    if (client?.tracking && client.lastEntry !== null) {
+      this.#rememberKeys(client, client.lastEntry, client.lastArgv);
+    }
+  }
+
+  #rememberKeys(client: Client, entry: CommandEntry, argv: readonly string[]): void {
     const t = client.tracking!;
-    if (t.bcast || !entry.flags.includes("readonly")) return;
-    if ((t.optin && !t.caching) || (t.optout && t.caching)) return;
+    if (t.bcast || (t.optin && !t.caching) || (t.optout && t.caching)) return;
     const found = commandKeys(entry, argv);
     if ("error" in found) return;
     for (const key of found.keys) {
       let ids = this.#keys.get(key);
       if (ids === undefined) this.#keys.set(key, ids = new Set());
       ids.add(client.id);
+    }
+    if (this.maxKeys !== 0 && this.#keys.size > this.maxKeys) this.limitKeys();
+  }
+
+  /** Drops keys past tracking-table-max-keys, oldest first, invalidating each for its readers. */
+  limitKeys(): void {
+    while (this.maxKeys !== 0 && this.#keys.size > this.maxKeys) {
+      const [key, ids] = this.#keys.entries().next().value!;
+      this.#keys.delete(key);
+      for (const id of ids) {
+        const client = this.#clients.get(id);
+        if (client?.tracking && !client.tracking.bcast) this.#invalidate(client, key);
+      }
     }
   }
 
@@ -135,12 +175,14 @@ export class Tracking {
 
   /** The store's modification listener: `key` changed (null: every key, a flush). */
   touched(key: string | null): void {
-    if (this.count === 0) return;
     if (key === null) {
+      // A flush empties the table even when nobody tracks now: keys read by a client whose
+      // tracking is off (dropped lazily) must not fire once it is on again (Redis 7.0).
       this.#keys.clear();
       for (const client of this.#trackers) this.#invalidate(client, null);
       return;
     }
+    if (this.count === 0) return;
     const ids = this.#keys.get(key);
     if (ids !== undefined) {
       this.#keys.delete(key);

@@ -121,6 +121,10 @@ export class CommandTiming {
         const entry = ctx.table.lookup(argv[0]);
         if (entry === undefined) return;
         if (ctx.monitors.size > 0) ctx.monitors.feedScript(entry, argv, db);
+        // A read of a tracking client's script: the script command's declared keys are tracked.
+        if (ctx.tracking.count !== 0 && entry.flags.includes("readonly")) {
+          ctx.tracking.rememberScriptKeys();
+        }
         const stats = statsOf(entry, argv);
         stats.calls++;
         if (reply.kind === "error") {

@@ -122,6 +122,7 @@ const maxmemory: Param = {
     const bytes = parseMemory(value) as bigint;
     const stored = remember(ctx, "maxmemory", storeBytes(bytes), bytes);
     ctx.store!.setMaxmemory!(stored, maxmemoryPolicy(ctx), Date.now());
+    ctx.persistence.evictToMaxmemory?.();
     return null;
   },
 };
@@ -146,6 +147,7 @@ const maxmemoryPolicyParam: Param = {
   },
   set(ctx, value) {
     ctx.store!.setMaxmemory!(maxmemoryBytes(ctx), value.toLowerCase(), Date.now());
+    ctx.persistence.evictToMaxmemory?.();
     return null;
   },
 };
@@ -497,6 +499,19 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "proto-max-bulk-len": protoMaxBulkLen,
   "client-query-buffer-limit": clientQueryBufferLimit,
   "repl-backlog-size": replBacklogSize,
+  "tracking-table-max-keys": {
+    get: (ctx) => String(ctx.tracking.maxKeys),
+    check(_ctx, value) {
+      const n = parseInteger(value);
+      if (n === null) return ERR_INTEGER;
+      return n < 0n || n > LONG_MAX ? range(0n, LONG_MAX) : null;
+    },
+    set(ctx, value) {
+      ctx.tracking.maxKeys = Number(parseInteger(value));
+      ctx.tracking.limitKeys();
+      return null;
+    },
+  },
   "min-replicas-to-write": minReplicasToWrite,
   "min-slaves-to-write": minReplicasToWrite,
   "min-replicas-max-lag": minReplicasMaxLag,

@@ -34,6 +34,8 @@ export interface EngineFacts {
   setActiveExpireHz?(hz: number): void;
   /** Holds expiry while clients are paused (AtlasEngine.holdExpiry). */
   holdExpiry?(held: boolean): void;
+  /** Evicts down to maxmemory now (AtlasEngine.evictToMaxmemory). */
+  evictToMaxmemory?(): number;
 }
 
 const FSYNC_NAMES: Record<string, string> = { every: "always", interval: "everysec", none: "no" };
@@ -93,6 +95,9 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
     hooks.setHz = (hz) => engine.setActiveExpireHz!(hz);
   }
   if (engine.holdExpiry !== undefined) hooks.holdExpiry = (held) => engine.holdExpiry!(held);
+  if (engine.evictToMaxmemory !== undefined) {
+    hooks.evictToMaxmemory = () => void engine.evictToMaxmemory!();
+  }
   if (engine.saveRules !== undefined && engine.setSaveRules !== undefined) {
     hooks.saveRules = () => engine.saveRules!;
     hooks.setSaveRules = (rules) => engine.setSaveRules!(rules);

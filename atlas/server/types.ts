@@ -190,6 +190,11 @@ export interface PersistenceHooks {
    * (a Raft node): expiry goes on, through the log every replica applies.
    */
   holdExpiry?(held: boolean): void;
+  /**
+   * CONFIG SET maxmemory / maxmemory-policy: evict down to the limit now, logging the evictions,
+   * as Redis does at once. Missing: the next write evicts.
+   */
+  evictToMaxmemory?(): void;
 }
 
 /** What WAIT and ROLE learn from replication (a Raft cluster); a standalone server has none. */

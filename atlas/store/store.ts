@@ -253,8 +253,9 @@ export class Store {
   }
 
   /**
-   * Changes maxmemory and its policy (CONFIG SET). Nothing is evicted here: the next write
-   * command evicts down to the new limit (or is refused with OOM under noeviction). Leaving an
+   * Changes maxmemory and its policy (CONFIG SET). Nothing is evicted here: evictToMaxmemory
+   * does (the server calls it next), or else the next write command (or is refused with OOM under
+   * noeviction). Leaving an
    * LFU policy counts every present key as accessed at `nowMs` (the store reads no clock).
    * Throws RangeError on a bad value.
    */
@@ -556,6 +557,22 @@ export class Store {
     const log = ks.log ?? [];
     this.#leave(saved);
     return { expired, log };
+  }
+
+  /**
+   * Evicts now what the policy allows until the data fits maxmemory, outside any command: CONFIG
+   * SET maxmemory does, as Redis's does at once. Returns the keys evicted and their DELs for the
+   * log (the caller appends them, as for active expiry). Nothing while replaying.
+   */
+  evictToMaxmemory(ctx: ExecContext): { evicted: number; log: string[][] } {
+    const ks = this.#ks;
+    if (this.#maxmemoryBytes === 0 || ctx.replaying === true) return { evicted: 0, log: [] };
+    const saved = this.#enter(ctx);
+    const before = ks.evictedKeysTotal;
+    this.#evict();
+    const log = ks.log ?? [];
+    this.#leave(saved);
+    return { evicted: ks.evictedKeysTotal - before, log };
   }
 
   #enter(ctx: ExecContext): Saved {
