@@ -311,6 +311,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
   ], COUNTED_SUBCOMMANDS);
   const clients = new Map<number, Client>();
   const pubsub = new PubSub();
+  const tracking = new Tracking(clients);
   const ctx: ServerContext = {
     executor: options.executor,
     store,
@@ -327,11 +328,11 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     users: new AclUsers(options.requirepass ?? ""),
     scriptCaller: null,
     pubsub,
-    blocking: new Blocking(options.executor),
+    blocking: new Blocking(options.executor, tracking),
     watches: new Watches(),
     // Paused clients see a constant dataset: the engine holds expiry meanwhile, as Redis does.
     pause: new ClientPause((held) => options.persistence?.holdExpiry?.(held)),
-    tracking: new Tracking(clients),
+    tracking,
     monitors: new Monitors(),
     keyspaceEvents: new KeyspaceEvents(pubsub, store),
     timing: new CommandTiming(),

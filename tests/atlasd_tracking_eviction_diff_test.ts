@@ -3,7 +3,8 @@
  * side with redis-server: a script's declared keys are tracked once it calls a read-only command
  * (EVAL and EVAL_RO alike, not the keys of that call); tracking-table-max-keys drops keys from the
  * table with an invalidation; FLUSHALL empties the table even while the reader's tracking is off;
- * CONFIG SET maxmemory evicts at once (an `evicted` keyspace event, no other command needed).
+ * CONFIG SET maxmemory evicts at once (an `evicted` keyspace event, no other command needed); a
+ * blocked BLMOVE woken by another client gets its reply before its own move's invalidation.
  */
 import assert from "node:assert/strict";
 import {
@@ -106,12 +107,44 @@ async function evictionCase(port: number): Promise<string[]> {
   }
 }
 
+/**
+ * A tracking client blocked in BLMOVE, woken by another client's RPUSH: the bytes it receives,
+ * reply and invalidation of its own move's destination in the order they come.
+ */
+async function unblockedOrder(port: number): Promise<string> {
+  const writer = await RawClient.connect(port);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await writer.call(["FLUSHALL"], ["RPUSH", "list2", "a"]);
+    const send = (text: string) => conn.write(new TextEncoder().encode(text));
+    await send("HELLO 3\r\nCLIENT TRACKING on\r\nLRANGE list2 0 -1\r\n");
+    await send("BLMOVE list1 list2 LEFT LEFT 0\r\n");
+    await pause(100);
+    await writer.one("RPUSH", "list1", "foo");
+    let text = "";
+    const buf = new Uint8Array(65536);
+    const deadline = Date.now() + 5000;
+    while (!(text.includes("invalidate") && text.includes("$3\r\nfoo")) && Date.now() < deadline) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    const tail = text.slice(text.lastIndexOf("*1\r\n$1\r\na")); // after LRANGE's reply
+    return tail.indexOf("$3\r\nfoo") < tail.indexOf("invalidate") ? "reply first" : "push first";
+  } finally {
+    conn.close();
+    await writer.close();
+  }
+}
+
 Deno.test("tracking of scripts, the tracking table's limit and flush, eviction at CONFIG SET maxmemory, as redis-server", () =>
   withRedisAndAtlasd(async (_redis, _atlas, servers) => {
     const redisSeen = await trackingCase(servers.redisPort);
     const atlasSeen = await trackingCase(servers.atlasPort);
     assert.match(redisSeen[1], /invalidate.*key/, "Redis tracks the declared keys after a read");
     assert.deepEqual(atlasSeen, redisSeen);
+    assert.equal(await unblockedOrder(servers.redisPort), "reply first");
+    assert.equal(await unblockedOrder(servers.atlasPort), "reply first");
     const redisEvicted = await evictionCase(servers.redisPort);
     const atlasEvicted = await evictionCase(servers.atlasPort);
     assert.match(redisEvicted[0], /evicted/);

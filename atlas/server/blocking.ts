@@ -19,6 +19,7 @@ import type { CommandExecutor } from "../executor.ts";
 import { array, bulk, EMPTY_ARRAY, error, type Reply } from "../store/reply.ts";
 import { parseStrictId, type StreamId } from "../store/stream_id.ts";
 import type { Client } from "./client.ts";
+import type { Tracking } from "./client_tracking.ts";
 import { watchedKey as keyOfId, watchId as idOf } from "./watches.ts";
 
 export type BlockOp =
@@ -106,6 +107,8 @@ export class Blocking {
   /** Ready keys that were signalled too: only those serve stream waiters. */
   readonly #signalled = new Set<string>();
   #executor: CommandExecutor;
+  /** Client tracking, so a woken client's invalidations follow its reply (Tracking.hold). */
+  readonly #tracking: Tracking | null;
   #serving = false;
   #scheduled = false;
   blockedClients = 0;
@@ -114,8 +117,9 @@ export class Blocking {
   /** The store reports signals (`signal`); if not, every change counts as one. */
   signalsReported = false;
 
-  constructor(executor: CommandExecutor) {
+  constructor(executor: CommandExecutor, tracking: Tracking | null = null) {
     this.#executor = executor;
+    this.#tracking = tracking;
   }
 
   get hasReady(): boolean {
@@ -279,7 +283,7 @@ export class Blocking {
         continue;
       }
       const db = waiter.db;
-      const reply = this.#attempt(key, db, waiter.op, signalled);
+      const reply = this.#attemptFor(waiter, key, signalled);
       if (reply instanceof Promise) {
         return reply.then(async (r) => {
           if (r === null) {
@@ -354,6 +358,28 @@ export class Blocking {
     if (waiter.timer !== undefined) this.timedClients--;
     waiter.client.unblock = null;
     waiter.resolve(reply);
+  }
+
+  /**
+   * #attempt for a waiter, on the turn of the client whose write woke it: the tracking
+   * invalidations its command causes for itself follow its reply (Tracking.hold / release), as
+   * in Redis, which serves it as the current client; they go at once if it stays blocked.
+   */
+  #attemptFor(waiter: Waiter, key: string, signalled: boolean): Maybe<Reply | null> {
+    const tracking = this.#tracking;
+    const client = waiter.client;
+    if (tracking === null || client.tracking === null) {
+      return this.#attempt(key, waiter.db, waiter.op, signalled);
+    }
+    tracking.hold(client);
+    let reply: Maybe<Reply | null>;
+    try {
+      reply = this.#attempt(key, waiter.db, waiter.op, signalled);
+    } catch (err) {
+      tracking.release(client, null);
+      throw err;
+    }
+    return after(reply, (r) => tracking.release(client, r));
   }
 
   /**

@@ -58,6 +58,11 @@ export class Tracking {
   /** Invalidations for `current` itself, sent after its reply (null: a flush). */
   #selfPending: (string | null)[] = [];
   /**
+   * Blocked clients being served on another client's turn (hold / release): their invalidations
+   * wait for their reply, as `current`'s do.
+   */
+  readonly #held = new Map<Client, (string | null)[]>();
+  /**
    * tracking-table-max-keys (0: no limit): past it the keys read longest ago are dropped from the
    * table, each invalidated for its readers as if it changed (Redis evicts random ones).
    */
@@ -190,7 +195,7 @@ export class Tracking {
         const client = this.#clients.get(id);
         const t = client?.tracking;
         if (t === null || t === undefined || t.bcast) continue; // off since it read the key
-        if (t.noloop && client === this.current) continue;
+        if (t.noloop && (client === this.current || this.#held.has(client!))) continue;
         this.#invalidate(client!, key);
       }
     }
@@ -198,8 +203,38 @@ export class Tracking {
   }
 
   #invalidate(client: Client, key: string | null): void {
-    if (client === this.current) this.#selfPending.push(key);
+    const held = this.#held.get(client);
+    if (held !== undefined) held.push(key);
+    else if (client === this.current) this.#selfPending.push(key);
     else this.#send(client, key === null ? null : [key]);
+  }
+
+  /**
+   * A blocked client's command is about to run on another client's turn (a write woke it): its
+   * invalidations wait for its reply, as Redis serves it as the current client. End with release.
+   */
+  hold(client: Client): void {
+    if (client.tracking !== null) this.#held.set(client, []);
+  }
+
+  /**
+   * Ends hold: `reply` with the held invalidations after it — in the same answer for a RESP3
+   * client without a redirect (a ReplyList, as endCommand does), else sent now — or, with no
+   * reply (the client stays blocked), just sends them.
+   */
+  release(client: Client, reply: Reply | null): Reply | null {
+    const keys = this.#held.get(client);
+    if (keys === undefined) return reply;
+    this.#held.delete(client);
+    if (keys.length === 0) return reply;
+    const t = client.tracking;
+    if (reply !== null && t !== null && t.redirect === 0 && client.proto === 3) {
+      const pushes = keys.map((key) => invalidation(key === null ? NIL : array([bulk(key)])));
+      // The connection encodes a ReplyList a blocked command answers item by item (Blocked).
+      return new ReplyList([reply, ...pushes]) as unknown as Reply;
+    }
+    for (const key of keys) this.#send(client, key === null ? null : [key]);
+    return reply;
   }
 
   #collect(key: string): void {
