@@ -228,7 +228,7 @@ function memorySection(ctx: ServerContext): Fields {
     ["mem_allocator", "v8"],
     ["active_defrag_running", 0],
     ["lazyfree_pending_objects", 0],
-    ["lazyfreed_objects", 0],
+    ["lazyfreed_objects", st?.lazyfreedObjects ?? 0],
   ];
 }
 

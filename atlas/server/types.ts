@@ -126,6 +126,8 @@ export interface StoreHooks {
     readonly volatileKeys: number;
     readonly usedMemoryBytes: number;
     readonly expiredKeysTotal: number;
+    /** INFO lazyfreed_objects. */
+    readonly lazyfreedObjects?: number;
     readonly evictedKeysTotal: number;
     readonly maxmemoryBytes?: number;
     readonly maxmemoryPolicy?: string;

@@ -11,6 +11,7 @@ import { ListValue } from "./list_value.ts";
 import { parseInt64 } from "./numbers.ts";
 import { SetValue } from "./set_value.ts";
 import { StreamValue } from "./stream_value.ts";
+import { streamRaxNodes } from "./stream_info.ts";
 import { listpackSized as zsetListpackSized } from "./zset_value.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "./reply.ts";
 import { parseCursor } from "./scan.ts";
@@ -34,15 +35,53 @@ function cText(text: string): string {
 }
 
 function del(ks: Keyspace, argv: string[]): Reply {
+  // UNLINK is DEL here (the garbage collector frees in the background anyway), but it counts
+  // what Redis would have freed in its lazyfree thread.
+  const unlink = argv[0].length === 6;
   let deleted = 0;
   for (let i = 1; i < argv.length; i++) {
-    if (ks.lookup(argv[i]) !== undefined && ks.deleteKey(argv[i])) {
+    const v = ks.lookup(argv[i]);
+    if (v === undefined) continue;
+    if (unlink && freeEffort(ks, argv[i], v) > LAZYFREE_THRESHOLD) ks.lazyfreedObjects++;
+    if (ks.deleteKey(argv[i])) {
       ks.notify(EventClass.Generic, "del", argv[i]);
       deleted++;
     }
   }
   if (deleted > 0) ks.emit(argv);
   return integer(deleted);
+}
+
+/** Redis frees a value in its lazyfree thread when that takes more allocations than this. */
+const LAZYFREE_THRESHOLD = 64;
+/** A quicklist node's listpack (list-max-listpack-size -2: 8 KiB). */
+const LIST_NODE_BYTES = 8192;
+
+/**
+ * About how many 8 KiB listpack nodes Redis's quicklist would hold `list` in (an entry costs its
+ * bytes plus ~2 of header), counted only up to just past the lazyfree threshold.
+ */
+function quicklistNodes(list: ListValue): number {
+  const enough = (LAZYFREE_THRESHOLD + 1) * LIST_NODE_BYTES;
+  let bytes = 0;
+  for (let i = 0; i < list.length && bytes <= enough; i++) bytes += list.get(i).length + 2;
+  return Math.ceil(bytes / LIST_NODE_BYTES);
+}
+
+/**
+ * Redis's lazyfreeGetFreeEffort: about how many allocations freeing `v` takes — a quicklist's
+ * nodes, a hashtable's or skiplist's entries, a stream's radix nodes plus its groups (each as
+ * big as the first group's PEL); 1 for a string or a compact encoding.
+ */
+function freeEffort(ks: Keyspace, key: string, v: Value): number {
+  if (typeof v === "string") return 1;
+  if (v instanceof ListValue) return quicklistNodes(v);
+  if (v instanceof StreamValue) {
+    const first = v.groups.size === 0 ? undefined : v.sortedGroups()[0];
+    return streamRaxNodes(v) + (first === undefined ? 0 : v.groups.size * (1 + first.pending.size));
+  }
+  const encoding = encodingOf(ks, key, v);
+  return encoding === "hashtable" || encoding === "skiplist" ? v.size : 1;
 }
 
 function exists(ks: Keyspace, argv: string[]): Reply {
@@ -245,6 +284,10 @@ function flush(ks: Keyspace, argv: string[]): Reply {
     if (mode !== "sync" && mode !== "async") return ERR_SYNTAX;
   }
   const all = argv[0].length === 8; // FLUSHALL (the table routes only the two names here)
+  // ASYNC: Redis frees the old keyspace in its lazyfree thread and counts every key.
+  if (argv.length === 2 && cWord(argv[1]) === "async") {
+    ks.lazyfreedObjects += all ? ks.totalKeys() : ks.data.size;
+  }
   if (!all) {
     ks.flush();
     ks.emit(["FLUSHDB"]);

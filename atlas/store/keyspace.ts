@@ -245,6 +245,12 @@ export class Keyspace {
   keyspaceHits = 0;
   keyspaceMisses = 0;
   /**
+   * Redis's lazyfreed_objects: the values UNLINK and FLUSHALL / FLUSHDB ASYNC would have freed in
+   * a background thread (keys_commands.ts). ATLAS frees every value at once; the count keeps INFO
+   * reading as Redis's does.
+   */
+  lazyfreedObjects = 0;
+  /**
    * String keys Redis would report as "raw" although short (APPEND, SETRANGE, SETBIT, BITFIELD
    * writes, BITOP, PFADD, and COPY / RENAME of such a key): OBJECT ENCODING. Any new value for the
    * key drops it, so only such keys cost an entry.

@@ -148,6 +148,8 @@ export interface StoreStats {
   /** Read lookups that found / missed their key (INFO keyspace_hits / keyspace_misses). */
   keyspaceHits: number;
   keyspaceMisses: number;
+  /** INFO lazyfreed_objects (Keyspace.lazyfreedObjects). */
+  lazyfreedObjects: number;
 }
 
 /**
@@ -799,6 +801,7 @@ export class Store {
       avgTtlMs: ks.databases[0].expires.size === 0 ? 0 : Math.round(ks.databases[0].avgTtlMs),
       keyspaceHits: ks.keyspaceHits,
       keyspaceMisses: ks.keyspaceMisses,
+      lazyfreedObjects: ks.lazyfreedObjects,
     };
   }
 
@@ -809,6 +812,7 @@ export class Store {
     ks.keyspaceMisses = 0;
     ks.expiredKeysTotal = 0;
     ks.evictedKeysTotal = 0;
+    ks.lazyfreedObjects = 0;
   }
 
   /**

@@ -56,7 +56,7 @@ const raxNodesSeen = new WeakMap<
   { n: number; a: StreamId; b: StreamId; nodes: number }
 >();
 
-function streamRaxNodes(s: StreamValue): number {
+export function streamRaxNodes(s: StreamValue): number {
   const n = s.nodes.length;
   if (n === 0) return 1;
   const a = s.nodes[0].masterId;
