@@ -210,8 +210,13 @@ function refused(ctx: ServerContext, client: Client, entry: CommandEntry, reply:
   client.multi = null;
   client.multiAborted = false;
   ctx.watches.unwatchAll(client);
-  const text = (reply as { value: string }).value.replace(/^ERR /, "");
-  return rejected(ctx, error(`EXECABORT Transaction discarded because of: ${text}`));
+  return rejected(ctx, execAbort(reply));
+}
+
+/** EXEC refused whole for `reason` (Redis's execCommandAbort: the reason without "ERR "). */
+export function execAbort(reason: Reply): Reply {
+  const text = (reason as { value: string }).value.replace(/^ERR /, "");
+  return error(`EXECABORT Transaction discarded because of: ${text}`);
 }
 
 /** A command refused before running: its error reply counts in INFO errorstats. */

@@ -4,10 +4,11 @@
  * with no await in between, so with a synchronous executor nothing interleaves.
  */
 import { execDenial } from "./acl_check.ts";
+import { ERR_OOM } from "../store/errors.ts";
 import { error, NIL_ARRAY, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
-import { run } from "./dispatch.ts";
+import { execAbort, run } from "./dispatch.ts";
 import { flagsOf, type ServerCommand } from "./table.ts";
 import { watchedKey } from "./watches.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
@@ -67,12 +68,12 @@ function execQueued(
   // limit with nothing the policy may evict.
   const store = ctx.store;
   if (store?.outOfMemory?.() === true && queued.some((argv) => queuedHas(ctx, argv, "denyoom"))) {
-    return EXECABORT_OOM;
+    return execAbort(ERR_OOM);
   }
   // A write queued before min-replicas-to-write turned writes away aborts the block too.
   const writeRefusal = store?.writeRefusal;
   if (writeRefusal && queued.some((argv) => queuedHas(ctx, argv, "write"))) {
-    return error(`EXECABORT Transaction discarded because of: ${(writeRefusal as Failure).value}`);
+    return execAbort(writeRefusal);
   }
   if (aborted) {
     return error("EXECABORT Transaction discarded because of previous errors.");
@@ -100,12 +101,6 @@ function execQueued(
   };
   return store?.withoutOomRefusal ? store.withoutOomRefusal(runHere) : runHere();
 }
-
-type Failure = { value: string };
-
-const EXECABORT_OOM = error(
-  "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.",
-);
 
 /** Whether a queued command has `flag` (a container's subcommand by its own flags). */
 function queuedHas(ctx: ServerContext, argv: string[], flag: string): boolean {
