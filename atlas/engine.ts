@@ -22,7 +22,8 @@ import { error, integer, OK, type Reply, simple } from "./store/reply.ts";
 import type { SnapshotView } from "./store/snapshot_view.ts";
 import { mayWrite } from "./store/command_table.ts";
 import type { ExpireBudget } from "./store/expire.ts";
-import { Store, type StoreOptions } from "./store/store.ts";
+import { type ExecResult, type PausedScript, Store, type StoreOptions } from "./store/store.ts";
+import { busyReply } from "./store/errors.ts";
 
 export interface AtlasLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -147,6 +148,9 @@ export interface SnapshotInfo {
 /** After a failed automatic snapshot, wait this long before the next automatic one. */
 const SNAPSHOT_RETRY_DELAY_MS = 5_000;
 const NOOP_LOGGER: AtlasLogger = { info() {}, warn() {}, error() {} };
+/** Redis's default busy-reply-threshold (lua-time-limit). */
+export const DEFAULT_BUSY_REPLY_THRESHOLD_MS = 5000;
+
 const DEFAULT_TIMERS: AtlasTimers = {
   setInterval: (fn, ms) => setInterval(fn, ms),
   clearInterval: (id) => clearInterval(id as number),
@@ -317,6 +321,14 @@ export class AtlasEngine implements CommandExecutor {
   private readonly markClockStale = () => {
     this.clockStale = true;
   };
+  /**
+   * The script a client's EVAL / FCALL paused (past busy-reply-threshold) and `finishPaused`
+   * runs on, slice by slice; `ended` resolves when it has ended. Meanwhile every execute is
+   * answered BUSY and no expiry cycle or snapshot touches the store.
+   */
+  private paused: { script: PausedScript; ended: Promise<void> } | null = null;
+  /** Redis's busy-reply-threshold (lua-time-limit), in milliseconds; 0: scripts never pause. */
+  private busyReplyThresholdMs = DEFAULT_BUSY_REPLY_THRESHOLD_MS;
 
   private constructor(o: Resolved, store: Store, recovery: RecoveryResult) {
     this.o = o;
@@ -326,7 +338,7 @@ export class AtlasEngine implements CommandExecutor {
     this.lastSnapshotAtMs = recovery.snapshotCreatedAtMs ?? 0;
     this.openedAtMs = o.clock();
     const random = o.random;
-    this.ctx = { nowMs: 0, random: () => random(), db: 0 };
+    this.ctx = { nowMs: 0, random: () => random(), db: 0, scriptPauseAfterMs: undefined };
     this.cacheClock = o.clock === Date.now;
     this.writer = new AofWriter({
       disk: o.disk,
@@ -392,10 +404,16 @@ export class AtlasEngine implements CommandExecutor {
     return engine;
   }
 
-  /** Runs one command; its log form goes to the AOF buffer. Call sync() before replying. */
-  execute(argv: string[], db = 0): Reply | Promise<Reply> {
+  /**
+   * Runs one command; its log form goes to the AOF buffer. Call sync() before replying.
+   * `interruptible`: a script it runs may pause once it has run busy-reply-threshold (see
+   * `busyScript`); the command then answers a Promise. Only for a client's own command: a server
+   * that answers the others BUSY meanwhile and keeps that client's next commands waiting.
+   */
+  execute(argv: string[], db = 0, interruptible = false): Reply | Promise<Reply> {
     const name = argv[0];
     if (name === undefined) return error("ERR empty command");
+    if (this.paused !== null) return busyReply(this.paused.script.kind);
     if (isEngineCommandCandidate(name)) {
       const lower = name.toLowerCase();
       if (ENGINE_COMMANDS.has(lower)) return this.engineCommand(lower, argv);
@@ -405,9 +423,77 @@ export class AtlasEngine implements CommandExecutor {
     const ctx = this.ctx;
     ctx.nowMs = this.now();
     ctx.db = db;
+    ctx.scriptPauseAfterMs = interruptible && this.busyReplyThresholdMs > 0
+      ? this.busyReplyThresholdMs
+      : undefined;
     const result = this.store.execute(argv, ctx);
+    if (result.paused !== undefined) return this.finishPaused(result.paused, ctx.nowMs);
     if (result.log !== null) this.log(ctx.nowMs, result.log);
     return result.reply;
+  }
+
+  /**
+   * The script paused in a client's command (Redis's timed-out script), or null. While there is
+   * one, every command is answered BUSY (the server lets the allow-busy ones through: SCRIPT
+   * KILL and FUNCTION KILL reach `kill()` on it).
+   */
+  get busyScript(): PausedScript | null {
+    return this.paused?.script ?? null;
+  }
+
+  /** Redis's busy-reply-threshold (lua-time-limit), in milliseconds. */
+  get busyReplyThreshold(): number {
+    return this.busyReplyThresholdMs;
+  }
+
+  /** CONFIG SET busy-reply-threshold: from the next script on; 0: scripts never pause. */
+  setBusyReplyThreshold(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0) {
+      throw new RangeError(`Invalid busy-reply-threshold ${ms}`);
+    }
+    this.busyReplyThresholdMs = ms;
+  }
+
+  /**
+   * Runs a paused script on until it ends, a slice at a time with a macrotask in between — a
+   * timer, so the sockets are polled and the other clients answered — then logs its effects
+   * stamped with the time it started under, and answers its reply.
+   */
+  private finishPaused(script: PausedScript, nowMs: number): Promise<Reply> {
+    const { promise: ended, resolve: end } = Promise.withResolvers<void>();
+    this.paused = { script, ended };
+    this.o.logger.warn("Slow script detected: still in execution, other clients get BUSY", {
+      script: script.name,
+      kind: script.kind,
+      elapsedMs: Math.round(performance.now() - script.startedMs),
+      killWith: script.kind === "eval" ? "SCRIPT KILL" : "FUNCTION KILL",
+    });
+    const step = (resolve: (reply: Reply) => void): void => {
+      if (this.closing) {
+        // Shutting down (SHUTDOWN NOSAVE): the script is dropped unfinished, its effects unlogged.
+        this.paused = null;
+        end();
+        resolve(error("ERR ATLAS engine is shutting down"));
+        return;
+      }
+      let result: ExecResult;
+      try {
+        result = (this.paused as { script: PausedScript }).script.resume();
+      } catch (cause) {
+        this.o.logger.error("Paused script failed", { error: String(cause) });
+        result = { reply: error("ERR internal error while running a script"), log: null };
+      }
+      if (result.paused !== undefined) {
+        (this.paused as { script: PausedScript }).script = result.paused;
+        setTimeout(step, 0, resolve);
+        return;
+      }
+      this.paused = null;
+      end();
+      if (result.log !== null && !this.closing) this.log(nowMs, result.log);
+      resolve(result.reply);
+    };
+    return new Promise((resolve) => setTimeout(step, 0, resolve));
   }
 
   /**
@@ -469,6 +555,8 @@ export class AtlasEngine implements CommandExecutor {
   /** Takes a snapshot now (one at a time: a second call joins the running one). */
   snapshot(): Promise<SnapshotInfo> {
     if (this.snapshotting) return this.snapshotting;
+    // Not half-way through a script: after it, as Redis's fork waits for the command.
+    if (this.paused !== null) return this.paused.ended.then(() => this.snapshot());
     if (this.closing) return Promise.reject(new Error("ATLAS engine is shutting down"));
     if (this.writer.failure) return Promise.reject(this.writer.failure);
     let view: SnapshotView;
@@ -585,7 +673,7 @@ export class AtlasEngine implements CommandExecutor {
 
   /** Runs one active-expiry cycle now (the timer calls this `activeExpireHz` times a second). */
   expireCycle(): number {
-    if (this.writer.failure || this.closing || this.expiryHeld) return 0;
+    if (this.writer.failure || this.closing || this.expiryHeld || this.paused !== null) return 0;
     const ctx = this.ctx;
     const timed = this.o.hooks.onExpireCycle !== undefined;
     const startMs = timed ? performance.now() : 0;

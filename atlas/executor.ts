@@ -1,4 +1,5 @@
 import type { Reply } from "./store/reply.ts";
+import type { PausedScript } from "./store/store.ts";
 
 /**
  * What the RESP server (and any in-process caller) runs commands against. The embedded engine
@@ -13,9 +14,17 @@ export interface CommandExecutor {
   /**
    * Runs one command. `argv[0]` is the command name in any case; all items are binary strings.
    * `db`: the database (SELECT index) it runs against, 0 when absent; an executor with one
-   * database never gets another.
+   * database never gets another. `interruptible`: the command is a client's own (not one of an
+   * EXEC), so a script it runs may pause (see busyScript) and the command answer a Promise.
    */
-  execute(argv: string[], db?: number): Reply | Promise<Reply>;
+  execute(argv: string[], db?: number, interruptible?: boolean): Reply | Promise<Reply>;
+  /**
+   * The script that paused half-way through a client's command (`interruptible`: Redis's script
+   * past busy-reply-threshold), or null: while there is one, every execute answers BUSY and the
+   * server answers its clients BUSY too, but for the allow-busy commands. Optional: an executor
+   * whose scripts always run to their end (a Raft replica) has none.
+   */
+  readonly busyScript?: PausedScript | null;
   /** Resolves when every write executed so far is as durable as the configured mode promises. */
   sync(): Promise<void>;
   /**

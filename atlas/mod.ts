@@ -12,7 +12,7 @@ export { SERVER_BASE_MEMORY_BYTES } from "./store/keyspace.ts";
 /** Redis string2ll: the strict int64 parser of every integer argument (module commands too). */
 export { type Int64, parseInt64 } from "./store/numbers.ts";
 export { type CommandSpec, mayWrite } from "./store/command_table.ts";
-export type { CommandHandler, ExecResult, StoreOptions } from "./store/store.ts";
+export type { CommandHandler, ExecResult, PausedScript, StoreOptions } from "./store/store.ts";
 export { AclFileError, startAtlasServer } from "./server.ts";
 export {
   DEFAULT_SCRIPT_INSTRUCTIONS_MAX,

@@ -140,6 +140,10 @@ const LINES: string[][] = [
   e0("return table.foreachi({10, 20}, function(k, v) if v == 20 then return k * 2 end end)"),
   e0("return type(coroutine.running())"),
   e0("return {coroutine.resume(coroutine.running())}"),
+  // The script's own thread is the main thread (atlasd runs it in a coroutine, to pause it).
+  e0("coroutine.yield(1)"),
+  e0("return {pcall(coroutine.yield, 1)}"),
+  e0("local co = coroutine.wrap(function() return type(coroutine.running()) end) return co()"),
   e0("return {pcall(ipairs)}"),
   e0("return {pcall(ipairs, nil)}"),
   e0("return {pcall(assert, false, {1})}"),

@@ -21,9 +21,10 @@ import { RdbFormatError, RdbLimitError, RdbReader } from "../store/rdb_reader.ts
 import { RDB_VERSION, verifyDumpPayload } from "../store/rdb_types.ts";
 import { rdbLength } from "../store/rdb_writer.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "../store/reply.ts";
-import type { ExecResult, Store } from "../store/store.ts";
+import { type ExecResult, PAUSED_REPLY, type Store } from "../store/store.ts";
 import { binaryToBytes, bytesToBinary } from "../store/binary.ts";
-import { LuaVm, type RegisteredFunction } from "./lua_vm.ts";
+import { LuaVm, PAUSED, type RegisteredFunction, type RunOutcome } from "./lua_vm.ts";
+import { pausedRun } from "./paused_run.ts";
 import { scriptHost } from "./script_host.ts";
 
 /** RDB opcodes of a library in a payload: the 7.0 GA one, and the pre-GA one Redis refuses. */
@@ -52,7 +53,8 @@ const FUNCTION_HELP = [
   "    running_script (always nil here: a function runs within its one command) and,",
   "    per engine, its library and function counts.",
   "KILL",
-  "    Always answers NOTBUSY: no function is ever left running between commands.",
+  "    Stop the function running past busy-reply-threshold (one that wrote nothing yet);",
+  "    NOTBUSY when none is.",
   "FLUSH [ASYNC|SYNC]",
   "    Remove every library. Both modes are accepted; the removal is immediate either way.",
   "DUMP",
@@ -357,7 +359,7 @@ export class Functions {
     return {
       kind: "map",
       value: [
-        [bulk("running_script"), NIL], // a function runs inside one command: never seen running
+        [bulk("running_script"), NIL], // a busy one is the server's (busy_script.ts)
         [bulk("engines"), {
           kind: "map",
           value: [[bulk(ENGINE), {
@@ -402,14 +404,30 @@ export class Functions {
     const keys = argv.slice(3, 3 + n);
     const args = argv.slice(3 + n);
     const vm = this.#lua;
-    let reply: Reply;
+    const fault = (cause: unknown): Reply =>
+      error(`ERR Error running function ${fn.name}: ${String(cause)}`);
+    const startedMs = performance.now();
+    let outcome: RunOutcome;
     try {
       const seed = Math.floor(ctx.random() * 2 ** 32);
-      reply = vm.callFunction(fn.ref, fn.name, keys, args, host, seed);
+      outcome = vm.callFunction(fn.ref, fn.name, keys, args, host, seed, ctx.scriptPauseAfterMs);
     } catch (cause) {
-      reply = error(`ERR Error running function ${fn.name}: ${String(cause)}`);
+      outcome = fault(cause);
     }
-    return { reply, log: log.length === 0 ? null : log };
+    if (outcome === PAUSED) {
+      const paused = pausedRun({
+        vm,
+        kind: "function",
+        name: fn.name,
+        argv,
+        startedMs,
+        wrote: host.wrote,
+        log,
+        onFault: fault,
+      });
+      return { reply: PAUSED_REPLY, log: null, paused };
+    }
+    return { reply: outcome, log: log.length === 0 ? null : log };
   }
 
   /** The store section: the DUMP payload, loaded as RESTORE FLUSH into a fresh Lua state. */

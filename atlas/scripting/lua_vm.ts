@@ -6,8 +6,12 @@
  * command's random source). redis.setresp(3) switches the conversion of redis.call replies to
  * RESP3's for the rest of the run. Each script body is compiled once and kept by its SHA1.
  *
- * A script runs under an instruction budget (a count hook) instead of Redis's SCRIPT KILL: the
- * store runs a command to completion, so nothing could interrupt a runaway loop from outside.
+ * A run is a coroutine, so a count hook can pause it: a run started with `pauseAfterMs` gives the
+ * event loop back once it has run that long (Redis's busy-reply-threshold) and again every
+ * PAUSE_SLICE_MS after each resume, until it ends or is killed (SCRIPT KILL, FUNCTION KILL) —
+ * what lets a server answer other clients BUSY meanwhile. A store that must run every command
+ * to completion (a Raft replica applying its log) starts runs without it and may bound them by
+ * an instruction budget instead.
  */
 import { binaryToBytes } from "../store/binary.ts";
 import { formatDouble } from "../store/numbers.ts";
@@ -47,8 +51,47 @@ export interface ScriptHost {
   aclCheck(argv: string[]): boolean | null;
 }
 
-/** The hook runs every this many instructions; the budget is checked there. */
+/** The hook runs every this many instructions; the budget and the clock are checked there. */
 const HOOK_EVERY = 10_000;
+
+/** How long a library's code may run while FUNCTION LOAD registers it (Redis's LOAD_TIMEOUT_MS). */
+const LOAD_TIMEOUT_MS = 500;
+
+/** Once paused, how long a run goes on at each resume before it gives the event loop back. */
+const PAUSE_SLICE_MS = 20;
+
+/** What a run answers when it paused: call `resumeRun()` (or `killRun()` first) to go on. */
+export const PAUSED = Symbol("paused");
+export type RunOutcome = Reply | typeof PAUSED;
+
+/** Redis's text for a script stopped by SCRIPT KILL or FUNCTION KILL (the same for both). */
+const KILLED = "ERR Script killed by user with SCRIPT KILL...";
+
+/** The run in progress: its coroutine, and what pausing and killing it need. */
+interface Run {
+  /** The coroutine running the script (anchored on the main state's stack at `base`). */
+  co: LuaState;
+  /** The main state's stack top before the run. */
+  base: number;
+  /** The script's SHA1 or the function's name, for error texts. */
+  label: string;
+  /** performance.now() at which the hook next pauses the run (Infinity: never). */
+  pauseAtMs: number;
+  killed: boolean;
+}
+
+/**
+ * Turns hooks back on for the calling thread, after a pcall or xpcall caught an error. fengari
+ * 0.1.5 loses them there inside a coroutine (where every run is): its lua_pcallk never records
+ * that hooks were allowed (`callstatus &= ~CIST_OAH | allowhook` where Lua sets the bit), so the
+ * recovery restores "not allowed", and the count hook — the budget, the pause, SCRIPT KILL —
+ * never ran again: `while true do pcall(f) end` could not be stopped. BOOTSTRAP's pcall and
+ * xpcall call it when the call failed; no hook is running then, so allowing them is right.
+ */
+const REHOOK = (L: LuaState): number => {
+  (L as unknown as { allowhook: number }).allowhook = 1;
+  return 0;
+};
 
 /** The globals every run sets, as Lua strings converted once (fengari copies a key's bytes). */
 const KEYS = toLuaString("KEYS");
@@ -66,9 +109,12 @@ G.loadfile, G.dofile, G.require = nil, nil, nil
 G.print = nil -- Redis 7.0's sandbox has no print either
 -- Redis 7.0's pcall: an error table with an "err" string (or number) comes back as that value,
 -- so pcall(redis.call, ...) yields the error text, as in Redis.
-local pcall, type, select = pcall, type, select
+local pcall, xpcall, type, select = pcall, xpcall, type, select
+local rehook = G.__rehook -- see REHOOK
+G.__rehook = nil
 local function unwrap(ok, ...)
   if ok then return ok, ... end
+  rehook()
   local e = ...
   if type(e) == "table" then
     local text = e.err
@@ -81,6 +127,11 @@ G.pcall = function(...)
   if select("#", ...) == 0 then return false end -- Redis's pcall() answers false, not an error
   return unwrap(pcall(...))
 end
+local function rehooked(ok, ...)
+  if not ok then rehook() end
+  return ok, ...
+end
+G.xpcall = function(...) return rehooked(xpcall(...)) end
 -- Redis 7.0's patched Lua marks tables read-only: no assignment, rawset or setmetatable changes
 -- them. Here a read-only table is a proxy in ro, mapped to what getmetatable shows of it (false:
 -- nil, as for Redis's library tables; _G shows a read-only view of its metatable, as Redis's).
@@ -220,7 +271,8 @@ export class LuaVm {
   /** The protocol redis.call replies reach the script in (redis.setresp), 2 at each run's start. */
   #resp: 2 | 3 = 2;
   #steps = 0;
-  #lastError: ScriptError | null = null;
+  #loadStartedMs = 0;
+  #run: Run | null = null;
   #fenv: { envRef: number; setLoading: (on: boolean) => void } | null = null;
   #registering: RegisteredFunction[] | null = null;
 
@@ -241,6 +293,7 @@ export class LuaVm {
     }
     installNumberLibrary(L); // Lua 5.1's numbers: doubles, "%.14g" (see lua_number.ts)
     installPairs(L); // Lua 5.1's pairs (its traversal order: lua_pairs.ts)
+    this.#installMainThreadView(L);
     lua.lua_getglobal(L, "tostring");
     const tostring = lua.lua_tocfunction(L, -1) as JsFunction;
     lua.lua_pop(L, 1);
@@ -271,6 +324,8 @@ export class LuaVm {
     lua.lua_setglobal(L, "cmsgpack");
     pushStructLibrary(L);
     lua.lua_setglobal(L, "struct");
+    lua.lua_pushcfunction(L, REHOOK);
+    lua.lua_setglobal(L, "__rehook"); // BOOTSTRAP takes it and removes the global
     if (lauxlib.luaL_loadbufferx(L, toLuaString(BOOTSTRAP), null, "=bootstrap", "t") !== 0) {
       throw new Error(`scripting bootstrap: ${toBinary(L, -1)}`);
     }
@@ -278,6 +333,32 @@ export class LuaVm {
     this.#markReadonlyRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.#globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.#envRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
+  /**
+   * Redis runs a script on Lua's main thread; here a run is a coroutine (so that it can pause).
+   * To the script it is still the main thread: coroutine.running() answers nil (5.1's answer
+   * there), and coroutine.yield() raises 5.1's error instead of yielding to the VM.
+   */
+  #installMainThreadView(L: LuaState): void {
+    lua.lua_getglobal(L, toLuaString("coroutine"));
+    lua.lua_getfield(L, -1, toLuaString("running"));
+    const running = lua.lua_tocfunction(L, -1) as JsFunction;
+    lua.lua_getfield(L, -2, toLuaString("yield"));
+    const yieldFn = lua.lua_tocfunction(L, -1) as JsFunction;
+    lua.lua_pop(L, 2);
+    setFunction(L, "running", (L) => {
+      if (L !== this.#run?.co) return running(L);
+      lua.lua_pushnil(L);
+      return 1;
+    });
+    setFunction(L, "yield", (L) => {
+      if (L !== this.#run?.co) return yieldFn(L);
+      // lua_yield's own error: no position in front (luaL_error would add one).
+      pushBinary(L, "attempt to yield across metamethod/C-call boundary");
+      return lua.lua_error(L);
+    });
+    lua.lua_pop(L, 1);
   }
 
   has(sha: string): boolean {
@@ -301,14 +382,18 @@ export class LuaVm {
     return null;
   }
 
-  /** Runs a compiled script to completion (or to its budget) and converts its result. */
+  /**
+   * Runs a compiled script and converts its result; PAUSED when it ran `pauseAfterMs` (null:
+   * never pause) and gave the event loop back (see resumeRun).
+   */
   run(
     sha: string,
     keys: readonly string[],
     args: readonly string[],
     host: ScriptHost,
     seed: number,
-  ): Reply {
+    pauseAfterMs: number | null = null,
+  ): RunOutcome {
     const L = this.#L;
     const ref = this.#functions.get(sha);
     if (ref === undefined) throw new Error(`script ${sha} is not compiled`);
@@ -318,7 +403,7 @@ export class LuaVm {
     pushList(L, args);
     lua.lua_setfield(L, -2, ARGV);
     lua.lua_pop(L, 1);
-    return this.#invoke(ref, sha, null, host, seed);
+    return this.#invoke(ref, sha, null, host, seed, pauseAfterMs);
   }
 
   /**
@@ -341,6 +426,7 @@ export class LuaVm {
     const registered: RegisteredFunction[] = [];
     this.#registering = registered;
     this.#steps = 0;
+    this.#loadStartedMs = performance.now();
     fenv.setLoading(true);
     lua.lua_sethook(L, this.#loadHook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     let status2: number;
@@ -370,7 +456,7 @@ export class LuaVm {
     lauxlib.luaL_unref(this.#L, lua.LUA_REGISTRYINDEX, ref);
   }
 
-  /** Calls a registered function with KEYS and ARGV as its two arguments (FCALL). */
+  /** Calls a registered function with KEYS and ARGV as its two arguments (FCALL); see run. */
   callFunction(
     ref: number,
     name: string,
@@ -378,8 +464,25 @@ export class LuaVm {
     args: readonly string[],
     host: ScriptHost,
     seed: number,
-  ): Reply {
-    return this.#invoke(ref, name, [keys, args], host, seed);
+    pauseAfterMs: number | null = null,
+  ): RunOutcome {
+    return this.#invoke(ref, name, [keys, args], host, seed, pauseAfterMs);
+  }
+
+  /** Runs the paused run on for another slice (PAUSE_SLICE_MS): its reply, or PAUSED again. */
+  resumeRun(): RunOutcome {
+    const run = this.#run;
+    if (run === null) throw new Error("no paused script to resume");
+    run.pauseAtMs = performance.now() + PAUSE_SLICE_MS;
+    return this.#resume(run, 0);
+  }
+
+  /**
+   * Makes the paused run end with Redis's "Script killed by user" error at its next instruction
+   * (run it with resumeRun): raised at every instruction from then on, so pcall cannot keep it.
+   */
+  killRun(): void {
+    if (this.#run !== null) this.#run.killed = true;
   }
 
   #invoke(
@@ -388,46 +491,71 @@ export class LuaVm {
     lists: readonly (readonly string[])[] | null,
     host: ScriptHost,
     seed: number,
-  ): Reply {
+    pauseAfterMs: number | null,
+  ): RunOutcome {
+    if (this.#run !== null) throw new Error("a script is paused on this VM");
     const L = this.#L;
     this.#host = host;
     this.#resp = 2;
     this.#steps = 0;
-    this.#lastError = null;
     // Redis 7 keeps one PRNG across runs; a seed from the command's context instead keeps each
     // run different yet reproducible on replay.
     this.#rand.seed(seed);
-    lua.lua_pushcfunction(L, this.#messageHandler);
     const base = lua.lua_gettop(L);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    for (const list of lists ?? []) pushList(L, list);
-    lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    const co = lua.lua_newthread(L); // anchored on L's stack until the run ends
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    for (const list of lists ?? []) pushList(co, list);
+    lua.lua_sethook(co, this.#hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    const pauseAtMs = pauseAfterMs === null ? Infinity : performance.now() + pauseAfterMs;
+    const run: Run = { co, base, label, pauseAtMs, killed: false };
+    this.#run = run;
+    return this.#resume(run, lists === null ? 0 : lists.length);
+  }
+
+  #resume(run: Run, nargs: number): RunOutcome {
+    const co = run.co;
     let status: number;
     try {
-      status = lua.lua_pcall(L, lists === null ? 0 : lists.length, 1, base);
-    } finally {
-      lua.lua_sethook(L, null, 0, 0);
-      this.#host = null;
+      status = lua.lua_resume(co, this.#L, nargs);
+    } catch (cause) {
+      this.#end(run);
+      throw cause;
     }
+    if (status === lua.LUA_YIELD) return PAUSED;
     let reply: Reply;
-    if (status === lua.LUA_OK) reply = toReply(L, -1, 0, this.#resp);
-    else {
-      const e = this.#lastError ??
-        { message: `ERR ${toBinary(L, -1) ?? "error"}`, source: null, line: 0, counted: false };
+    if (status === lua.LUA_OK) {
+      // The script's first result (a run returning nothing answers nil, as lua_pcall's 1 result).
+      if (lua.lua_gettop(co) === 0) lua.lua_pushnil(co);
+      reply = toReply(co, 1, 0, this.#resp);
+    } else {
+      const e = this.#scriptError(co);
       const where = e.source !== null && e.line > 0
-        ? ` script: ${label}, on ${e.source}:${e.line}.`
+        ? ` script: ${run.label}, on ${e.source}:${e.line}.`
         : "";
       const text = oneLine(e.message + where);
       reply = e.counted ? countedError(text) : error(text);
     }
-    lua.lua_settop(L, base - 1);
+    this.#end(run);
     return reply;
   }
 
-  /** The hook of FUNCTION LOAD: the same budget, Redis's load-timeout text. */
+  #end(run: Run): void {
+    lua.lua_settop(this.#L, run.base); // drops the coroutine
+    this.#host = null;
+    this.#run = null;
+  }
+
+  /**
+   * The hook of FUNCTION LOAD, with Redis's load-timeout text: the instruction budget when there
+   * is one, else Redis's 500 ms.
+   */
   #loadHook = (L: LuaState): void => {
     this.#steps += HOOK_EVERY;
-    if (this.#steps > this.#instructionsMax) {
+    if (
+      this.#instructionsMax > 0
+        ? this.#steps > this.#instructionsMax
+        : performance.now() - this.#loadStartedMs > LOAD_TIMEOUT_MS
+    ) {
       lua.lua_sethook(L, this.#loadHook, lua.LUA_MASKCOUNT, 1);
       raiseErrorTable(L, "ERR FUNCTION LOAD timeout");
     }
@@ -502,43 +630,59 @@ export class LuaVm {
 
   #hook = (L: LuaState): void => {
     this.#steps += HOOK_EVERY;
-    if (this.#steps > this.#instructionsMax) {
+    const run = this.#run as Run;
+    if (run.killed) {
       // From now on the hook runs at every instruction and raises again, so the error also hits
       // the frame right after each pcall that caught it: a script cannot swallow it and go on.
       lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, 1);
+      raiseErrorTable(L, KILLED);
+    }
+    if (this.#instructionsMax > 0 && this.#steps > this.#instructionsMax) {
+      lua.lua_sethook(L, this.#hook, lua.LUA_MASKCOUNT, 1); // as above
       raiseErrorTable(
         L,
         `ERR Script killed: it ran more than ${this.#instructionsMax} Lua instructions ` +
-          "(the scripting budget; there is no SCRIPT KILL)",
+          "(the scripting budget)",
       );
+    }
+    // Only the run's own coroutine pauses (a coroutine the script made would yield to the
+    // script), and only where Lua can yield (not inside a comparator table.sort calls...).
+    if (L === run.co && performance.now() >= run.pauseAtMs && lua.lua_isyieldable(L)) {
+      lua.lua_yield(L, 0);
     }
   };
 
-  /** Redis's __redis__err__handler: an error table {err} plus where the script raised it. */
-  #messageHandler = (L: LuaState): number => {
+  /**
+   * What Redis's __redis__err__handler reports for a run that failed: the error (an error table
+   * {err}, a number, or any value) and where the script raised it. lua_resume leaves the failed
+   * coroutine's stack as it was, so its frames are still there to walk.
+   */
+  #scriptError(co: LuaState): ScriptError {
     let message: string;
     let counted = false;
-    if (lua.lua_type(L, 1) === lua.LUA_TTABLE) {
-      lua.lua_getfield(L, 1, "err");
-      message = toBinary(L, -1) ?? "";
-      lua.lua_pop(L, 1);
-      lua.lua_getfield(L, 1, IGNORE_STATS_FIELD);
-      counted = lua.lua_toboolean(L, -1);
-      lua.lua_pop(L, 1);
-    } else if (lua.lua_type(L, 1) === lua.LUA_TNUMBER) {
-      message = `ERR ${formatNumber(lua.lua_tonumber(L, 1) as number)}`; // error(n, 0)
+    const top = lua.lua_gettop(co);
+    lua.lua_checkstack(co, 4); // a failed coroutine's frame ends at its error value
+    if (lua.lua_type(co, top) === lua.LUA_TTABLE) {
+      lua.lua_getfield(co, top, "err");
+      message = toBinary(co, -1) ?? "";
+      lua.lua_pop(co, 1);
+      lua.lua_getfield(co, top, IGNORE_STATS_FIELD);
+      counted = lua.lua_toboolean(co, -1);
+      lua.lua_pop(co, 1);
+    } else if (lua.lua_type(co, top) === lua.LUA_TNUMBER) {
+      message = `ERR ${formatNumber(lua.lua_tonumber(co, top) as number)}`; // error(n, 0)
     } else {
-      lauxlib.luaL_tolstring(L, 1);
-      message = `ERR ${toBinary(L, -1) ?? ""}`;
-      lua.lua_pop(L, 1);
+      lauxlib.luaL_tolstring(co, top);
+      message = `ERR ${toBinary(co, -1) ?? ""}`;
+      lua.lua_pop(co, 1);
     }
     let source: string | null = null;
     let line = 0;
     // The script's frame: skip JS functions (redis.call) and the sandbox's metamethods, whose
     // errors Redis reports at the script line that triggered them.
     const ar = new lua.lua_Debug();
-    for (let level = 1; lua.lua_getstack(L, level, ar); level++) {
-      lua.lua_getinfo(L, "Sl", ar);
+    for (let level = 0; lua.lua_getstack(co, level, ar); level++) {
+      lua.lua_getinfo(co, "Sl", ar);
       const what = String.fromCharCode(...(ar.what as Uint8Array));
       const src = String.fromCharCode(...(ar.source as Uint8Array));
       if (what === "J" || what === "C" || src === "=bootstrap") continue;
@@ -546,10 +690,8 @@ export class LuaVm {
       line = ar.currentline as number;
       break;
     }
-    this.#lastError = { message, source, line, counted };
-    lua.lua_pushvalue(L, 1);
-    return 1;
-  };
+    return { message, source, line, counted };
+  }
 
   /** Lua 5.1's loadstring(s [, chunkname]): text only, with the scripts' globals. */
   #loadString(L: LuaState): number {

@@ -14,14 +14,20 @@ import { ERR_NOT_INTEGER, ERR_OOM } from "../store/errors.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
-import type { ExecResult, Store } from "../store/store.ts";
+import { type ExecResult, PAUSED_REPLY, type Store } from "../store/store.ts";
 import { registerFunctionCommands } from "./function_commands.ts";
-import { FUNCTION_FLAGS, LuaVm } from "./lua_vm.ts";
+import { FUNCTION_FLAGS, LuaVm, PAUSED, type RunOutcome } from "./lua_vm.ts";
+import { pausedRun } from "./paused_run.ts";
 import { scriptHost } from "./script_host.ts";
 import { sha1hex } from "./sha1.ts";
 
 export interface ScriptingOptions {
-  /** Lua instructions one script may run before it is stopped with an error. */
+  /**
+   * Lua instructions one script may run before it is stopped with an error; 0: no budget (Redis's
+   * way, for a server whose scripts pause past busy-reply-threshold and can be killed). A store
+   * that runs every script to its end (a Raft replica) needs one: nothing else stops a runaway
+   * loop there, and an instruction count stops it at the same point on every replica.
+   */
   instructionsMax: number;
   /**
    * Keep the script cache in the store's snapshots (the "scripts" section). A Raft cluster needs
@@ -59,8 +65,8 @@ const SCRIPT_HELP = [
   "    Empty the script cache (EVALSHA then answers NOSCRIPT until the scripts are",
   "    loaded again). Both modes are accepted; the cache is emptied at once either way.",
   "KILL",
-  "    Always answers NOTBUSY: a script runs within its one command, so none is ever",
-  "    left running to stop.",
+  "    Stop the script running past busy-reply-threshold (one that wrote nothing yet);",
+  "    NOTBUSY when none is.",
   "LOAD <script>",
   "    Compile <script> and add it to the script cache without running it; replies",
   "    its SHA1, for EVALSHA.",
@@ -193,16 +199,34 @@ class Scripting {
     // A script without flags (compatibility mode) starts anyway; its first write may be refused.
     const host = scriptHost(store, ctx, readOnly || noWrites, log, flags === null && !fits);
     const vm = this.#vm as LuaVm;
-    let reply: Reply;
+    const fault = (cause: unknown): Reply => {
+      // A fault inside the VM (not a Lua error): start a fresh state rather than trust this one.
+      if (this.#vm === vm) this.#vm = null;
+      return error(`ERR Error running script (call to f_${sha}): ${String(cause)}`);
+    };
+    const startedMs = performance.now();
+    let outcome: RunOutcome;
     try {
       const seed = Math.floor(ctx.random() * 2 ** 32);
-      reply = vm.run(sha, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), host, seed);
+      const keys = argv.slice(3, 3 + numkeys);
+      outcome = vm.run(sha, keys, argv.slice(3 + numkeys), host, seed, ctx.scriptPauseAfterMs);
     } catch (cause) {
-      // A fault inside the VM (not a Lua error): start a fresh state rather than trust this one.
-      this.#vm = null;
-      reply = error(`ERR Error running script (call to f_${sha}): ${String(cause)}`);
+      outcome = fault(cause);
     }
-    return { reply, log: log.length === 0 ? null : log };
+    if (outcome === PAUSED) {
+      const paused = pausedRun({
+        vm,
+        kind: "eval",
+        name: sha,
+        argv,
+        startedMs,
+        wrote: host.wrote,
+        log,
+        onFault: fault,
+      });
+      return { reply: PAUSED_REPLY, log: null, paused };
+    }
+    return { reply: outcome, log: log.length === 0 ? null : log };
   }
 
   /** The cached bodies as a section payload (JSON of binary strings), null when empty. */
@@ -288,7 +312,7 @@ class Scripting {
         if (mode !== "yes" && mode !== "sync") return error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
         return error("ERR SCRIPT DEBUG YES/SYNC is not supported: atlasd has no Lua debugger");
       }
-      case "kill":
+      case "kill": // a busy script's KILL is the server's (atlas/server/busy_script.ts)
         return arity(argv.length === 2) ?? error("NOTBUSY No scripts in execution right now.");
       case "help":
         return arity(argv.length === 2) ?? array(SCRIPT_HELP.map(simple));

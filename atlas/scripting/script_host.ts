@@ -243,7 +243,7 @@ export function scriptHost(
   readOnly: boolean,
   log: string[][],
   oomAtStart = false,
-): ScriptHost {
+): ScriptHost & { wrote(): boolean } {
   const inScript: ExecContext = { ...ctx, fromScript: true };
   let calledWrite = false;
   /**
@@ -304,6 +304,8 @@ export function scriptHost(
       hook.ran(cmd, hook.timed ? (performance.now() - t0) * 1000 : -1, reply, inScript.db ?? 0);
       return reply;
     },
+    /** Whether the script called a write command (Redis's SCRIPT_WRITE_DIRTY), even a no-op. */
+    wrote: () => calledWrite,
     aclCheck: (cmd: string[]): boolean | null => {
       if (lookup(store, cmd) === null) return null;
       // Replaying a log runs as nobody: the check was the caller's, when the script first ran.

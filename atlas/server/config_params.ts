@@ -447,8 +447,32 @@ export function minReplicasGate(ctx: ServerContext): { toWrite: number; maxLag: 
 const minReplicasToWrite = minReplicasParam("toWrite");
 const minReplicasMaxLag = minReplicasParam("maxLag");
 
-const NO_BUSY_STATE = "scripts and functions run to completion under an instruction budget " +
-  "(no BUSY state, no SCRIPT KILL): only the default is accepted";
+/**
+ * busy-reply-threshold (alias lua-time-limit), 0..LONG_MAX milliseconds: how long a client's
+ * script runs before the others are answered BUSY and SCRIPT KILL / FUNCTION KILL can stop it; 0
+ * never. A Raft node runs each script to its end on every replica: only its default is taken.
+ */
+const busyReplyThreshold: Param = {
+  get: (ctx) => String(ctx.persistence.busyReplyThreshold?.() ?? 5000),
+  check(ctx, value) {
+    const n = parseInteger(value);
+    if (n === null) return ERR_INTEGER;
+    if (n < 0n || n > LONG_MAX) return range(0n, LONG_MAX);
+    if (ctx.persistence.setBusyReplyThreshold === undefined && n !== 5000n) {
+      return "scripts run to their end on every replica of a Raft cluster (no BUSY state): " +
+        "only the default is accepted";
+    }
+    return null;
+  },
+  set(ctx, value) {
+    const n = parseInteger(value) as bigint;
+    // Past 2^53 ms (285,000 years) is as good as never.
+    ctx.persistence.setBusyReplyThreshold?.(
+      Number(n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : n),
+    );
+    return null;
+  },
+};
 
 /** Spread into config.ts's table; an alias shares its name's Param. */
 export const RUNTIME_PARAMS: Record<string, Param> = {
@@ -516,8 +540,8 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "min-slaves-to-write": minReplicasToWrite,
   "min-replicas-max-lag": minReplicasMaxLag,
   "min-slaves-max-lag": minReplicasMaxLag,
-  "lua-time-limit": pinned(() => "5000", NO_BUSY_STATE),
-  "busy-reply-threshold": pinned(() => "5000", NO_BUSY_STATE),
+  "lua-time-limit": busyReplyThreshold,
+  "busy-reply-threshold": busyReplyThreshold,
   appendonly: pinned(
     (ctx) => ctx.persistence.appendonly ?? "no",
     "ATLAS keeps its append-only log always (there is no RDB-only mode)",

@@ -3,7 +3,8 @@
  * RESP2 subscribed mode, MULTI queueing), then the server handler or the executor, with
  * per-command counters.
  */
-import { ERR_OOM } from "../store/errors.ts";
+import { busyReply, ERR_OOM } from "../store/errors.ts";
+import { busyScriptCommand } from "./busy_script.ts";
 import { aclRefusal } from "./acl_check.ts";
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
@@ -86,6 +87,27 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
     statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, writeRefusal);
   }
+  // A script past busy-reply-threshold: Redis answers all but the allow-busy commands BUSY here
+  // (refused in MULTI too: the EXEC then aborts), and serves SCRIPT KILL / FUNCTION KILL / FUNCTION
+  // STATS from the running script's state.
+  const busy = ctx.executor.busyScript ?? null;
+  if (busy !== null) {
+    const flags = flagsOf(entry, argv); // a subcommand's flags are spelled as COMMAND INFO's
+    if (!flags.includes("allow-busy") && !flags.includes("allow_busy")) {
+      flagMultiError(client);
+      statsOf(entry, argv).rejectedCalls++;
+      return refused(ctx, client, entry, busyReply(busy.kind)); // EXEC: EXECABORT ... BUSY
+    }
+    const answer = busyScriptCommand(ctx, busy, entry, argv);
+    if (answer !== null) {
+      statsOf(entry, argv).calls++;
+      if (answer.kind === "error") {
+        statsOf(entry, argv).failedCalls++;
+        countErrorReply(ctx.stats, answer.value);
+      }
+      return answer;
+    }
+  }
   // CLIENT PAUSE holds the command here, as Redis does: after the checks above, before queueing.
   if (ctx.pause.type !== 0 && ctx.pause.holds(ctx, client, entry, argv)) {
     return ctx.pause.hold(client, () => dispatch(ctx, client, argv));
@@ -148,7 +170,7 @@ export function run(
     result = entry.handler !== null
       ? entry.handler(ctx, client, argv)
       : (entry.group === "scripting" ? luaDebugReply(client, entry, argv) : null) ??
-        ctx.executor.execute(argv, client.db);
+        ctx.executor.execute(argv, client.db, client.execQueue === null);
   } catch (err) {
     ctx.logger.error("Command failed", { command: entry.name, error: String(err) });
     result = error(`ERR internal error while running '${entry.name}'`);
@@ -165,13 +187,19 @@ export function run(
   ) {
     result = result instanceof Promise ? result.then(nestPairs) : nestPairs(result as Reply);
   }
+  // A script that paused (busy-reply-threshold) holds its client as a blocking command does:
+  // nothing more of its input runs until the script ends (Redis protects the client).
+  if (result instanceof Promise && (ctx.executor.busyScript ?? null) !== null) {
+    result = new Blocked(result);
+  }
   // A blocked command's error comes later (NOGROUP when XGROUP DESTROY wakes an XREADGROUP, a
-  // key deleted under BLMOVE's target...): counted when it arrives, as Redis counts it.
+  // key deleted under BLMOVE's target...): counted when it arrives, as Redis counts it (a
+  // script's error raised by one of its commands was counted then).
   if (result instanceof Blocked) {
     result = new Blocked(result.promise.then((reply) => {
       if (reply.kind === "error") {
         stats.failedCalls++;
-        countErrorReply(ctx.stats, reply.value);
+        if ((reply as { counted?: true }).counted !== true) countErrorReply(ctx.stats, reply.value);
       }
       return reply;
     }));

@@ -36,6 +36,9 @@ export interface EngineFacts {
   holdExpiry?(held: boolean): void;
   /** Evicts down to maxmemory now (AtlasEngine.evictToMaxmemory). */
   evictToMaxmemory?(): number;
+  /** busy-reply-threshold (AtlasEngine.busyReplyThreshold) and its run-time change. */
+  readonly busyReplyThreshold?: number;
+  setBusyReplyThreshold?(ms: number): void;
 }
 
 const FSYNC_NAMES: Record<string, string> = { every: "always", interval: "everysec", none: "no" };
@@ -97,6 +100,10 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
   if (engine.holdExpiry !== undefined) hooks.holdExpiry = (held) => engine.holdExpiry!(held);
   if (engine.evictToMaxmemory !== undefined) {
     hooks.evictToMaxmemory = () => void engine.evictToMaxmemory!();
+  }
+  if (engine.busyReplyThreshold !== undefined && engine.setBusyReplyThreshold !== undefined) {
+    hooks.busyReplyThreshold = () => engine.busyReplyThreshold!;
+    hooks.setBusyReplyThreshold = (ms) => engine.setBusyReplyThreshold!(ms);
   }
   if (engine.saveRules !== undefined && engine.setSaveRules !== undefined) {
     hooks.saveRules = () => engine.saveRules!;

@@ -2,6 +2,7 @@
  * Server commands: INFO, TIME, SAVE BGSAVE BGREWRITEAOF LASTSAVE, SHUTDOWN, DEBUG
  * (debug_command.ts), MODULE and LOLWUT (module_commands.ts).
  */
+import { busyReply } from "../store/errors.ts";
 import { array, bulk, error, integer, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -77,6 +78,9 @@ function shutdown(ctx: ServerContext, client: Client, argv: string[]): Reply | P
     else if (option === "abort") return error("ERR No shutdown in progress.");
     else if (option !== "now") return error("ERR syntax error");
   }
+  // During a busy script only SHUTDOWN NOSAVE goes through.
+  const busy = ctx.executor.busyScript ?? null;
+  if (save !== false && busy !== null) return busyReply(busy.kind);
   const stop = ctx.shutdown;
   if (stop === undefined) {
     return error("ERR SHUTDOWN is not available: this server is embedded in an application");

@@ -197,6 +197,13 @@ export interface PersistenceHooks {
    * as Redis does at once. Missing: the next write evicts.
    */
   evictToMaxmemory?(): void;
+  /**
+   * busy-reply-threshold (lua-time-limit), in milliseconds: how long a client's script runs before
+   * it pauses and the others are answered BUSY (AtlasEngine). Missing (a Raft node): scripts run
+   * to their end on every replica.
+   */
+  busyReplyThreshold?(): number;
+  setBusyReplyThreshold?(ms: number): void;
 }
 
 /** What WAIT and ROLE learn from replication (a Raft cluster); a standalone server has none. */

@@ -20,6 +20,18 @@ export const ERR_NAN_INF: Reply = Object.freeze(
 export const ERR_OOM: Reply = Object.freeze(
   error("OOM command not allowed when used memory > 'maxmemory'."),
 );
+/** Redis's answer while a script runs past busy-reply-threshold: which KILL stops it. */
+const BUSY_EVAL: Reply = Object.freeze(
+  error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."),
+);
+const BUSY_FUNCTION: Reply = Object.freeze(
+  error(
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+  ),
+);
+export function busyReply(kind: "eval" | "function"): Reply {
+  return kind === "eval" ? BUSY_EVAL : BUSY_FUNCTION;
+}
 export const ERR_OUT_OF_RANGE_POSITIVE: Reply = Object.freeze(
   error("ERR value is out of range, must be positive"),
 );

@@ -40,6 +40,12 @@ export interface ExecContext {
   fromScript?: boolean;
   /** The database (SELECT index) the command runs against; absent: 0. */
   db?: number;
+  /**
+   * Set by a server that can answer other clients while a script runs: a script (EVAL, FCALL...)
+   * that has run this many milliseconds (busy-reply-threshold) pauses, and the command answers
+   * ExecResult.paused instead of its reply. Absent: scripts run to their end.
+   */
+  scriptPauseAfterMs?: number;
 }
 
 /** Memory model (docs/atlas_store.md): per-key and per-element estimates of V8 heap bytes. */

@@ -91,6 +91,36 @@ export interface ExecResult {
   reply: Reply;
   /** Deterministic command(s) to append to the AOF / replicate; null when nothing changed. */
   log: string[][] | null;
+  /**
+   * Set when the command paused half-way (a script past ExecContext.scriptPauseAfterMs): `reply`
+   * and `log` mean nothing yet; the caller resumes it until it ends. Nothing else may run on the
+   * store meanwhile, except reading what `PausedScript` tells.
+   */
+  paused?: PausedScript;
+}
+
+/** The placeholder reply of a paused command (ExecResult.paused): never sent to a client. */
+export const PAUSED_REPLY: Reply = Object.freeze({ kind: "error", value: "ERR script paused" });
+
+/**
+ * A script that paused half-way, as Redis's script past busy-reply-threshold: the server answers
+ * other clients BUSY until it ends, and lets SCRIPT KILL / FUNCTION KILL stop it.
+ */
+export interface PausedScript {
+  /** Runs it on for a while: its result, or again a paused one. */
+  resume(): ExecResult;
+  /** "eval" for EVAL / EVALSHA (and _RO), "function" for FCALL (and _RO): Redis's BUSY texts. */
+  readonly kind: "eval" | "function";
+  /** The function's name or the script's SHA1. */
+  readonly name: string;
+  /** The command that runs it (FUNCTION STATS shows it). */
+  readonly argv: readonly string[];
+  /** performance.now() when it started. */
+  readonly startedMs: number;
+  /** Whether it called a write command (Redis's SCRIPT_WRITE_DIRTY): then it cannot be killed. */
+  wrote(): boolean;
+  /** Makes it end, at its next resume, with Redis's "Script killed by user" error. */
+  kill(): void;
 }
 
 /** An extension command (e.g. the job queue's JOB.*): may call store.execute for primitives. */
@@ -214,6 +244,8 @@ export class Store {
   #depth = 0;
   /** Above 0 while commands run that were admitted as a unit (withoutOomRefusal: EXEC's). */
   #admitted = 0;
+  /** The script the command running now paused (see ExecResult.paused), until #inCommand ends. */
+  #paused: PausedScript | null = null;
   /** See setScriptCommandHook (read by the script host). */
   scriptCommandHook: ScriptCommandHook | null = null;
   /** See setScriptServerHook (read by the script host). */
@@ -325,6 +357,28 @@ export class Store {
       return { reply: wrongArity(entry.spec.name), log: null };
     }
     this.#commandsTotal++;
+    const db = ctx.db ?? 0;
+    if (db !== this.#ks.dbIndex && (db < 0 || db >= this.databases || !Number.isInteger(db))) {
+      return { reply: error("ERR DB index is out of range"), log: null };
+    }
+    return this.#inCommand(entry, ctx, null, 0, argv, null);
+  }
+
+  /**
+   * Runs command `entry` under `ctx` — `argv`, or the rest of `resumed` — with the keyspace's
+   * per-command state set around it and restored after (also when it throws: a programmer error
+   * leaves the store usable). `log` and `logDb`: where the command's log starts (null and 0; a
+   * resumed command's so far). A command that paused (a script) keeps its log for its resume,
+   * and the keys it touched unflushed.
+   */
+  #inCommand(
+    entry: Entry,
+    ctx: ExecContext,
+    log: string[][] | null,
+    logDb: number,
+    argv: string[],
+    resumed: PausedScript | null,
+  ): ExecResult {
     const ks = this.#ks;
     const savedLog = ks.log;
     const savedCtx = ks.ctx;
@@ -332,31 +386,27 @@ export class Store {
     const savedDb = ks.dbIndex;
     const savedLogDb = ks.logDb;
     const db = ctx.db ?? 0;
-    if (db !== savedDb) {
-      if (db < 0 || db >= ks.databases.length || !Number.isInteger(db)) {
-        return { reply: error("ERR DB index is out of range"), log: null };
-      }
-      ks.select(db);
-    }
+    if (db !== savedDb) ks.select(db);
     // Every log starts at database 0: a command of another one logs a SELECT first (emit), so an
     // AOF record replays on its own.
-    ks.logDb = 0;
-    ks.log = null;
+    ks.logDb = logDb;
+    ks.log = log;
     ks.ctx = ctx;
     ks.nowMs = ctx.nowMs;
     ks.replaying = ctx.replaying === true;
     ks.writing = entry.write;
     this.#depth++;
     let reply: Reply;
-    let log: string[][] | null;
+    let endLog: string[][] | null;
+    let endLogDb: number;
     try {
-      reply = this.#run(entry, argv, ctx);
-      log = ks.log as string[][] | null; // (set by the handler: not the null assigned above)
+      reply = resumed === null ? this.#run(entry, argv, ctx) : this.#resumeRun(resumed);
+      endLog = ks.log as string[][] | null; // (set by the handler: not the value assigned above)
+      endLogDb = ks.logDb;
       // A nested command's log (a script's, a module's) goes back to database 0 at its end, so
       // the caller can append it as it is (Keyspace.emitLog).
-      if (log !== null && this.#depth > 1 && ks.logDb !== 0) log.push(selectForm(0));
+      if (endLog !== null && this.#depth > 1 && endLogDb !== 0) endLog.push(selectForm(0));
     } finally {
-      // Restored even when a handler throws (a programmer error), so the store stays usable.
       this.#depth--;
       if (ks.dbIndex !== savedDb) ks.select(savedDb);
       ks.logDb = savedLogDb;
@@ -366,8 +416,48 @@ export class Store {
       ks.replaying = savedCtx.replaying === true;
       ks.writing = savedWriting;
     }
+    const paused = this.#paused;
+    if (paused !== null) {
+      this.#paused = null;
+      return {
+        reply: PAUSED_REPLY,
+        log: null,
+        paused: this.#resumable(entry, ctx, paused, endLog, endLogDb, argv),
+      };
+    }
     if (this.#depth === 0) ks.flushTouched();
-    return { reply, log };
+    return { reply, log: endLog };
+  }
+
+  /** The rest of a paused script, inside its command (see #inCommand). */
+  #resumeRun(inner: PausedScript): Reply {
+    const result = inner.resume();
+    if (result.paused !== undefined) {
+      this.#paused = result.paused;
+      return PAUSED_REPLY;
+    }
+    if (result.log !== null) this.#ks.emitLog(result.log);
+    return result.reply;
+  }
+
+  /** A paused script that resumes inside its command again (see #inCommand). */
+  #resumable(
+    entry: Entry,
+    ctx: ExecContext,
+    inner: PausedScript,
+    log: string[][] | null,
+    logDb: number,
+    argv: string[],
+  ): PausedScript {
+    return {
+      kind: inner.kind,
+      name: inner.name,
+      argv: inner.argv,
+      startedMs: inner.startedMs,
+      wrote: () => inner.wrote(),
+      kill: () => inner.kill(),
+      resume: () => this.#inCommand(entry, ctx, log, logDb, argv, inner),
+    };
   }
 
   #run(entry: Entry, argv: string[], ctx: ExecContext): Reply {
@@ -386,6 +476,10 @@ export class Store {
     }
     if (entry.builtin !== null) return entry.builtin(this.#ks, argv);
     const result = (entry.external as CommandHandler)(this, argv, ctx);
+    if (result.paused !== undefined) {
+      this.#paused = result.paused; // read by #inCommand as it returns
+      return PAUSED_REPLY;
+    }
     if (result.log !== null) this.#ks.emitLog(result.log);
     return result.reply;
   }

@@ -163,7 +163,11 @@ export async function startRedis(
     port,
     pid: child.pid,
     async stop() {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already exited (SHUTDOWN).
+      }
       await child.status;
       await Deno.remove(dir, { recursive: true });
     },

@@ -4,7 +4,7 @@ import { register as registerKvCommands } from "../kv/atlas_command.ts";
 import { registerQueueCommands } from "../queue/module.ts";
 import { register as registerRateLimitCommands } from "../ratelimit/atlas_command.ts";
 import { registerTraceCommand } from "../observability/tracing.ts";
-import { registerScriptingCommands } from "../../atlas/mod.ts";
+import { DEFAULT_SCRIPT_INSTRUCTIONS_MAX, registerScriptingCommands } from "../../atlas/mod.ts";
 import type { StoreModule } from "./atlas_node.ts";
 
 /**
@@ -20,11 +20,13 @@ export const storeModules: StoreModule[] = modulesWith(false);
 
 /**
  * The same for a Raft member: the script cache goes into snapshots, as EVALSHA entries in the
- * log need it on every replica (atlas/scripting's cacheInSnapshots).
+ * log need it on every replica (atlas/scripting's cacheInSnapshots), and scripts run under the
+ * instruction budget, as they cannot pause there. Standalone they have none, as in Redis: one
+ * that runs past busy-reply-threshold pauses, and SCRIPT KILL / FUNCTION KILL can stop it.
  */
 export const clusterStoreModules: StoreModule[] = modulesWith(true);
 
-function modulesWith(scriptsInSnapshots: boolean): StoreModule[] {
+function modulesWith(cluster: boolean): StoreModule[] {
   return [
     registerClusterCommands,
     registerIdempotentCommand,
@@ -33,6 +35,10 @@ function modulesWith(scriptsInSnapshots: boolean): StoreModule[] {
     registerQueueCommands,
     registerBackupCommand,
     registerTraceCommand,
-    (store) => registerScriptingCommands(store, { cacheInSnapshots: scriptsInSnapshots }),
+    (store) =>
+      registerScriptingCommands(store, {
+        cacheInSnapshots: cluster,
+        instructionsMax: cluster ? DEFAULT_SCRIPT_INSTRUCTIONS_MAX : 0,
+      }),
   ];
 }

@@ -17,7 +17,7 @@ import {
   trace,
   TraceFlags,
 } from "@opentelemetry/api";
-import type { CommandExecutor, Reply, Store } from "../../atlas/mod.ts";
+import type { CommandExecutor, PausedScript, Reply, Store } from "../../atlas/mod.ts";
 
 export const tracer = trace.getTracer("helios");
 
@@ -103,14 +103,14 @@ export class TracingExecutor implements CommandExecutor {
     if (inner.barrier) this.barrier = () => inner.barrier!();
   }
 
-  execute(argv: string[], db?: number): Reply | Promise<Reply> {
+  execute(argv: string[], db?: number, interruptible?: boolean): Reply | Promise<Reply> {
     const name = argv[0];
     // Cheap test first: the hot path pays one length comparison per command.
     if (
       name.length !== TRACE_COMMAND.length || name.toLowerCase() !== TRACE_COMMAND ||
       argv.length < 3
     ) {
-      return this.inner.execute(argv, db);
+      return this.inner.execute(argv, db, interruptible);
     }
     return withRemoteParent(
       argv[1],
@@ -121,5 +121,9 @@ export class TracingExecutor implements CommandExecutor {
 
   sync(): Promise<void> {
     return this.inner.sync();
+  }
+
+  get busyScript(): PausedScript | null {
+    return this.inner.busyScript ?? null;
   }
 }

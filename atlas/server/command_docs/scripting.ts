@@ -109,7 +109,7 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     [str("library-name")],
   ),
   "function|kill": doc(
-    "Stop a running function; atlasd runs each to completion, so it answers NOTBUSY",
+    "Stop the function running past busy-reply-threshold, unless it wrote",
     "7.0.0",
     "scripting",
     "O(1)",
@@ -183,7 +183,7 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
   ),
   "script|help": doc("Describe the SCRIPT subcommands", "5.0.0", "scripting", "O(1)"),
   "script|kill": doc(
-    "Stop a running script; atlasd runs each to completion, so it answers NOTBUSY",
+    "Stop the script running past busy-reply-threshold, unless it wrote",
     "2.6.0",
     "scripting",
     "O(1)",
