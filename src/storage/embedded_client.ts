@@ -1,8 +1,10 @@
 /**
  * AtlasClient over an in-process executor (the embedded engine of `helios serve`). A write's
  * promise resolves only after the executor's group-commit sync, so callers get the same
- * durability as a RESP client would.
+ * durability as a RESP client would. While a RESP client's script runs past
+ * busy-reply-threshold the engine runs nothing else: calls fail with 503 (`atlas_busy`).
  */
+import { UnavailableError } from "../errors/app_error.ts";
 import { type CommandExecutor, error as errorReply, type Reply } from "../../atlas/mod.ts";
 import type { AtlasClient, Value } from "./atlas_client.ts";
 import { replyToValue, toArgv } from "./reply_value.ts";
@@ -11,7 +13,7 @@ export class EmbeddedAtlasClient implements AtlasClient {
   constructor(private readonly executor: CommandExecutor) {}
 
   async call(command: string, ...args: (string | number)[]): Promise<Value> {
-    const reply = await this.executor.execute(toArgv(command, args));
+    const reply = this.#notBusy(await this.executor.execute(toArgv(command, args)));
     await this.executor.sync();
     return replyToValue(reply);
   }
@@ -25,8 +27,24 @@ export class EmbeddedAtlasClient implements AtlasClient {
     const replies = await Promise.all(
       pending.map((p) => Promise.resolve(p).catch((e) => errorReply(String(e)))),
     );
+    for (const reply of replies) this.#notBusy(reply);
     await this.executor.sync();
     return replies.map(replyToValue);
+  }
+
+  /** The reply, unless the engine refused the command because a script is busy (not run). */
+  #notBusy(reply: Reply): Reply {
+    if (
+      reply.kind === "error" && reply.value.startsWith("BUSY ") &&
+      (this.executor.busyScript ?? null) !== null
+    ) {
+      throw new UnavailableError(
+        "ATLAS is busy running a script (SCRIPT KILL or FUNCTION KILL stops it)",
+        "atlas_busy",
+        1,
+      );
+    }
+    return reply;
   }
 
   close(): Promise<void> {

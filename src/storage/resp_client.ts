@@ -4,7 +4,7 @@
  *
  * Retries are bounded and only where they cannot apply a write twice:
  * - the command never reached a server (connect failed, or the connection was already closed);
- * - the server answered `-TRYAGAIN`, `-LOADING`, `-CLUSTERDOWN`, `-MASTERDOWN`, `-MOVED` /
+ * - the server answered `-TRYAGAIN`, `-LOADING`, `-CLUSTERDOWN`, `-MASTERDOWN`, `-BUSY`, `-MOVED` /
  *   `-REDIRECT` (followed): not run (no leader, leadership moved...); a MULTI/EXEC block every
  *   command of which got the same such answer was not run either (one Raft entry);
  * - the command is read-only (its connection broke before the reply, or any TRYAGAIN).
@@ -61,9 +61,10 @@ export function parseNodeList(text: string): HostPort[] {
 
 /**
  * Replies meaning "not run, try again", as in Redis, unless a cluster's reply says the write may
- * or may not have been applied (src/storage/write_outcome.ts).
+ * or may not have been applied (src/storage/write_outcome.ts). BUSY: another client's script is
+ * running past busy-reply-threshold (until it ends or SCRIPT KILL stops it).
  */
-const RETRY_PREFIXES = ["TRYAGAIN", "LOADING", "CLUSTERDOWN", "MASTERDOWN"];
+const RETRY_PREFIXES = ["TRYAGAIN", "LOADING", "CLUSTERDOWN", "MASTERDOWN", "BUSY"];
 
 /** "Not run, try again": at the node named (`redirect`), else at the next listed node. */
 class RetryableReply extends Error {

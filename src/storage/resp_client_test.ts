@@ -188,6 +188,26 @@ Deno.test("client fails over to the next node and follows TRYAGAIN and MOVED", a
   }
 });
 
+Deno.test("client retries a BUSY reply (another client's script) until the script ended", async () => {
+  let tries = 0;
+  const scripting = fakeServer(() =>
+    ++tries < 3
+      ? "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+      : "+OK\r\n"
+  );
+  const client = new RespAtlasClient({
+    nodes: [{ hostname: "127.0.0.1", port: scripting.port }],
+    backoffMs: 1,
+  });
+  try {
+    assert.equal(await client.call("SET", "a", "b"), "OK");
+    assert.equal(tries, 3);
+  } finally {
+    await client.close();
+    await scripting.close();
+  }
+});
+
 Deno.test("client gives a 503 when no node answers", async () => {
   const client = new RespAtlasClient({
     nodes: [{ hostname: "127.0.0.1", port: 1 }],
