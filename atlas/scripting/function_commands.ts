@@ -21,10 +21,10 @@ import { RdbFormatError, RdbLimitError, RdbReader } from "../store/rdb_reader.ts
 import { RDB_VERSION, verifyDumpPayload } from "../store/rdb_types.ts";
 import { rdbLength } from "../store/rdb_writer.ts";
 import { array, bulk, error, integer, NIL, OK, type Reply, simple } from "../store/reply.ts";
-import { type ExecResult, PAUSED_REPLY, type Store } from "../store/store.ts";
+import type { ExecResult, Store } from "../store/store.ts";
 import { binaryToBytes, bytesToBinary } from "../store/binary.ts";
-import { LuaVm, PAUSED, type RegisteredFunction, type RunOutcome } from "./lua_vm.ts";
-import { pausedRun } from "./paused_run.ts";
+import { LuaVm, type RegisteredFunction } from "./lua_vm.ts";
+import { runScript } from "./script_run.ts";
 import { scriptHost } from "./script_host.ts";
 
 /** RDB opcodes of a library in a payload: the 7.0 GA one, and the pre-GA one Redis refuses. */
@@ -406,28 +406,19 @@ export class Functions {
     const vm = this.#lua;
     const fault = (cause: unknown): Reply =>
       error(`ERR Error running function ${fn.name}: ${String(cause)}`);
-    const startedMs = performance.now();
-    let outcome: RunOutcome;
-    try {
-      const seed = Math.floor(ctx.random() * 2 ** 32);
-      outcome = vm.callFunction(fn.ref, fn.name, keys, args, host, seed, ctx.scriptPauseAfterMs);
-    } catch (cause) {
-      outcome = fault(cause);
-    }
-    if (outcome === PAUSED) {
-      const paused = pausedRun({
-        vm,
-        kind: "function",
-        name: fn.name,
-        argv,
-        startedMs,
-        wrote: host.wrote,
-        log,
-        onFault: fault,
-      });
-      return { reply: PAUSED_REPLY, log: null, paused };
-    }
-    return { reply: outcome, log: log.length === 0 ? null : log };
+    return runScript({
+      vm,
+      kind: "function",
+      name: fn.name,
+      argv,
+      start: () => {
+        const seed = Math.floor(ctx.random() * 2 ** 32);
+        return vm.callFunction(fn.ref, fn.name, keys, args, host, seed, ctx.scriptPauseAfterMs);
+      },
+      wrote: host.wrote,
+      log,
+      onFault: fault,
+    });
   }
 
   /** The store section: the DUMP payload, loaded as RESTORE FLUSH into a fresh Lua state. */

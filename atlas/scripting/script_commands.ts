@@ -14,10 +14,10 @@ import { ERR_NOT_INTEGER, ERR_OOM } from "../store/errors.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import type { ExecContext } from "../store/keyspace.ts";
 import { array, bulk, error, integer, OK, type Reply, simple } from "../store/reply.ts";
-import { type ExecResult, PAUSED_REPLY, type Store } from "../store/store.ts";
+import type { ExecResult, Store } from "../store/store.ts";
 import { registerFunctionCommands } from "./function_commands.ts";
-import { FUNCTION_FLAGS, LuaVm, PAUSED, type RunOutcome } from "./lua_vm.ts";
-import { pausedRun } from "./paused_run.ts";
+import { FUNCTION_FLAGS, LuaVm } from "./lua_vm.ts";
+import { runScript } from "./script_run.ts";
 import { scriptHost } from "./script_host.ts";
 import { sha1hex } from "./sha1.ts";
 
@@ -204,29 +204,20 @@ class Scripting {
       if (this.#vm === vm) this.#vm = null;
       return error(`ERR Error running script (call to f_${sha}): ${String(cause)}`);
     };
-    const startedMs = performance.now();
-    let outcome: RunOutcome;
-    try {
-      const seed = Math.floor(ctx.random() * 2 ** 32);
-      const keys = argv.slice(3, 3 + numkeys);
-      outcome = vm.run(sha, keys, argv.slice(3 + numkeys), host, seed, ctx.scriptPauseAfterMs);
-    } catch (cause) {
-      outcome = fault(cause);
-    }
-    if (outcome === PAUSED) {
-      const paused = pausedRun({
-        vm,
-        kind: "eval",
-        name: sha,
-        argv,
-        startedMs,
-        wrote: host.wrote,
-        log,
-        onFault: fault,
-      });
-      return { reply: PAUSED_REPLY, log: null, paused };
-    }
-    return { reply: outcome, log: log.length === 0 ? null : log };
+    return runScript({
+      vm,
+      kind: "eval",
+      name: sha,
+      argv,
+      start: () => {
+        const seed = Math.floor(ctx.random() * 2 ** 32);
+        const keys = argv.slice(3, 3 + numkeys);
+        return vm.run(sha, keys, argv.slice(3 + numkeys), host, seed, ctx.scriptPauseAfterMs);
+      },
+      wrote: host.wrote,
+      log,
+      onFault: fault,
+    });
   }
 
   /** The cached bodies as a section payload (JSON of binary strings), null when empty. */
