@@ -661,9 +661,13 @@ export class AtlasEngine implements CommandExecutor {
     return { keysMax: EXPIRE_CYCLE_KEYS_MAX, timeUp: () => performance.now() > deadline };
   }
 
-  /** CONFIG SET maxmemory: evicts down to the new limit now, logging the evictions' DELs. */
+  /**
+   * Evicts down to maxmemory now, logging the evictions' DELs: at CONFIG SET maxmemory, and before
+   * each client command (the server's dispatch, as Redis's processCommand). Not while a script is
+   * paused: Redis does not evict inside a timed-out script either.
+   */
   evictToMaxmemory(): number {
-    if (this.writer.failure || this.closing) return 0;
+    if (this.writer.failure || this.closing || this.paused !== null) return 0;
     const ctx = this.ctx;
     ctx.nowMs = this.o.clock();
     const { evicted, log } = this.store.evictToMaxmemory(ctx);

@@ -137,6 +137,61 @@ async function unblockedOrder(port: number): Promise<string> {
   }
 }
 
+/** An INFO field as a number. */
+function infoNumber(info: RespValue, name: string): number {
+  const match = (info as { v: string }).v.match(new RegExp(`\r\n${name}:(\\d+)`));
+  assert.ok(match, name);
+  return Number(match[1]);
+}
+
+/**
+ * Redis's "Tracking invalidation message of eviction keys should be before response": a write
+ * leaves memory over maxmemory (room for 100 KiB more, then a 200 KiB SETBIT); the next command,
+ * a read, evicts first — the tracked volatile key — so its invalidation comes before the read's
+ * reply. The limit comes from each server's own INFO (its used_memory less
+ * mem_not_counted_for_evict is what maxmemory is compared with), asked by the same client, as
+ * Redis's test does. A push that precedes a reply is in `pushes` once that reply has arrived.
+ */
+async function evictionBeforeRead(port: number): Promise<Record<string, string>> {
+  const client = await RawClient.connect(port);
+  try {
+    await client.call(
+      ["FLUSHALL"],
+      ["HELLO", "3"],
+      ["CLIENT", "TRACKING", "on"],
+      ["CONFIG", "SET", "maxmemory-policy", "volatile-random"],
+    );
+    const info = await client.one("INFO", "memory");
+    const counted = infoNumber(info, "used_memory") -
+      infoNumber(info, "mem_not_counted_for_evict");
+    await client.one("CONFIG", "SET", "maxmemory", String(counted + 100 * 1024));
+    await client.one("SETEX", "volatile-key", "10000", "x");
+    await client.one("GET", "volatile-key");
+    const setbit = showReply(await client.one("SETBIT", "big-key", "1600000", "0"));
+    const afterWrite = client.pushes.map(showReply).join(" ");
+    const getbit = showReply(await client.one("GETBIT", "big-key", "0"));
+    const beforeRead = client.pushes.map(showReply).join(" ");
+    return { setbit, afterWrite, getbit, beforeRead };
+  } finally {
+    await client.call(["CONFIG", "SET", "maxmemory", "0"], [
+      "CONFIG",
+      "SET",
+      "maxmemory-policy",
+      "noeviction",
+    ]);
+    await client.close();
+  }
+}
+
+Deno.test("a read over maxmemory evicts before it runs; the invalidation precedes its reply, as redis-server", () =>
+  withRedisAndAtlasd(async (_redis, _atlas, servers) => {
+    const redis = await evictionBeforeRead(servers.redisPort);
+    const atlas = await evictionBeforeRead(servers.atlasPort);
+    assert.match(redis.beforeRead, /invalidate.*volatile-key/);
+    assert.equal(redis.afterWrite, "");
+    assert.deepEqual(atlas, redis);
+  }));
+
 Deno.test("tracking of scripts, the tracking table's limit and flush, eviction at CONFIG SET maxmemory, as redis-server", () =>
   withRedisAndAtlasd(async (_redis, _atlas, servers) => {
     const redisSeen = await trackingCase(servers.redisPort);

@@ -73,6 +73,10 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
     statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, aclRefused);
   }
+  // maxmemory: evict before every command, a read too, as Redis's processCommand does: memory a
+  // write left over the limit is reclaimed by the next command, whatever it is. Outside the
+  // command, so a tracking client gets the evicted keys' invalidations before this reply.
+  if ((ctx.store?.maxmemoryBytes ?? 0) > 0) ctx.persistence.evictToMaxmemory?.();
   if (client.proto === 2 && client.subscriptionCount > 0 && !entry.pubsubOk) {
     statsOf(entry, argv).rejectedCalls++;
     return refused(ctx, client, entry, subscribedModeError(entry.name, argv));

@@ -218,7 +218,10 @@ function memorySection(ctx: ServerContext): Fields {
     ["rss_overhead_bytes", 0],
     ["mem_fragmentation_ratio", ratio(mem.rss, used)],
     ["mem_fragmentation_bytes", mem.rss - used],
-    ["mem_not_counted_for_evict", 0],
+    // What maxmemory does not count of used_memory (V8's heap): all but the server base and the
+    // data estimate. So used_memory - mem_not_counted_for_evict is what maxmemory is compared
+    // with, as in Redis (where it is the AOF and replication buffers).
+    ["mem_not_counted_for_evict", Math.max(0, used - (st?.baseMemoryBytes ?? 0) - dataset)],
     ["mem_replication_backlog", 0],
     ["mem_total_replication_buffers", 0],
     ["mem_clients_slaves", 0],

@@ -131,12 +131,16 @@ export interface StoreHooks {
     readonly evictedKeysTotal: number;
     readonly maxmemoryBytes?: number;
     readonly maxmemoryPolicy?: string;
+    /** The server's base maxmemory counts with the data (StoreOptions.baseMemoryBytes). */
+    readonly baseMemoryBytes?: number;
     /** Estimated average remaining TTL of volatile keys in ms (INFO keyspace avg_ttl). */
     readonly avgTtlMs?: number;
     /** Read lookups that found / missed their key (INFO keyspace_hits / keyspace_misses). */
     readonly keyspaceHits?: number;
     readonly keyspaceMisses?: number;
   };
+  /** maxmemory in bytes, 0 for none (Store.maxmemoryBytes): read before every command. */
+  readonly maxmemoryBytes?: number;
   /** Over maxmemory with nothing to evict (Store.outOfMemory): MULTI queues nothing then. */
   outOfMemory?(): boolean;
   /** Writes are refused with this reply when set (Store.writeRefusal: min-replicas-to-write). */
@@ -193,8 +197,9 @@ export interface PersistenceHooks {
    */
   holdExpiry?(held: boolean): void;
   /**
-   * CONFIG SET maxmemory / maxmemory-policy: evict down to the limit now, logging the evictions,
-   * as Redis does at once. Missing: the next write evicts.
+   * Evict down to maxmemory now, logging the evictions: at CONFIG SET maxmemory /
+   * maxmemory-policy, and before each command a client sends, as Redis does. Missing (a Raft
+   * node): the next write evicts.
    */
   evictToMaxmemory?(): void;
   /**

@@ -170,6 +170,8 @@ export interface StoreStats {
   expiredKeysTotal: number;
   evictedKeysTotal: number;
   usedMemoryBytes: number;
+  /** The server's base (StoreOptions.baseMemoryBytes): maxmemory counts it with the data. */
+  baseMemoryBytes: number;
   maxmemoryBytes: number;
   maxmemoryPolicy: EvictionPolicy;
   commandsTotal: number;
@@ -327,6 +329,11 @@ export class Store {
   /** The OBJECT ENCODING thresholds; CONFIG SET changes the fields in place. */
   get encodingLimits(): EncodingLimits {
     return this.#ks.encoding;
+  }
+
+  /** maxmemory in bytes (0: no limit); read before every command by a server that evicts. */
+  get maxmemoryBytes(): number {
+    return this.#maxmemoryBytes;
   }
 
   /** lfu-log-factor / lfu-decay-time; CONFIG SET changes the fields in place. */
@@ -889,6 +896,7 @@ export class Store {
       expiredKeysTotal: ks.expiredKeysTotal,
       evictedKeysTotal: ks.evictedKeysTotal,
       usedMemoryBytes: ks.usedBytes,
+      baseMemoryBytes: this.#baseMemoryBytes,
       maxmemoryBytes: this.#maxmemoryBytes,
       maxmemoryPolicy: this.#policy,
       commandsTotal: this.#commandsTotal,
