@@ -26,6 +26,8 @@ const LIBRARY = "#!lua name=busylib\n" +
   "redis.register_function('wrote', function(keys) redis.call('set', keys[1], 'y') " +
   "while true do end end)";
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Polls until `client`'s PING is refused BUSY: the other client's script has timed out. */
 async function untilBusy(client: RawClient): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -56,11 +58,17 @@ async function killableOutcome(
   const other = await RawClient.connect(port);
   const tx = await RawClient.connect(port);
   try {
-    await client.call(["FLUSHALL"], ["SET", "xx", "1"], ["CONFIG", "SET", "lua-time-limit", "10"]);
+    await client.call(
+      ["FLUSHALL"],
+      ["SET", "xx", "1"],
+      ["CONFIG", "SET", "lua-time-limit", "10"],
+      ["SLOWLOG", "RESET"],
+    );
     await tx.call(["MULTI"], ["INCR", "xx"]); // queued before the script: its EXEC comes during
     // The script, and a PING pipelined behind it on the same connection.
     const ran = runner.call(script, ["PING"]);
     await untilBusy(other);
+    const busySinceMs = performance.now();
     const outcome: Record<string, string> = {};
     const ask = async (name: string, ...argv: string[]) => {
       outcome[name] = show(await other.one(...argv));
@@ -74,10 +82,19 @@ async function killableOutcome(
     await ask("multi", "MULTI");
     await ask("incrInMulti", "INCR", "xx");
     // From the first client: this one is in MULTI (a KILL would be queued).
+    await pause(100);
+    const killedAtMs = performance.now();
     outcome.kill = show(await client.one(killWith, "KILL"));
     const [reply, pong] = await ran;
     outcome.scriptReply = show(reply);
     outcome.pipelinedPing = show(pong);
+    // The slow log holds the script's command, timed whole: at least as long as it was busy.
+    const [entry] = (await client.one("SLOWLOG", "GET", "1") as { v: RespValue[] }).v as {
+      v: RespValue[];
+    }[];
+    outcome.slowlogCommand = show(entry.v[3]);
+    const loggedUs = Number((entry.v[2] as { v: number }).v);
+    outcome.slowlogWhole = String(loggedUs >= (killedAtMs - busySinceMs) * 1000);
     await ask("incrQueued", "INCR", "xx");
     await ask("exec", "EXEC");
     await ask("after", "GET", "xx");

@@ -180,10 +180,15 @@ export function run(
     result = error(`ERR internal error while running '${entry.name}'`);
   }
   if (restricted) ctx.scriptCaller = null;
+  // A script that paused (busy-reply-threshold) holds its client as a blocking command does:
+  // nothing more of its input runs until the script ends (Redis protects the client). It is timed
+  // whole, when it ends (commandstats, the slow log), as Redis times the call.
+  const busy = result instanceof Promise ? ctx.executor.busyScript ?? null : null;
+  if (busy !== null) result = new Blocked(result as Promise<Reply>);
 
   const us = timed ? (performance.now() - t0) * 1000 : -1;
   const weight = exact ? 1 : DURATION_SAMPLE_MASK + 1; // calls this timing stands for
-  if (timed) stats.durationUs += us * weight;
+  if (timed && busy === null) stats.durationUs += us * weight;
   stats.calls++; // after running, like Redis: INFO does not count itself
   if (
     client.proto === 3 && (entry.group === "sorted-set" || entry.group === "hash") &&
@@ -191,16 +196,17 @@ export function run(
   ) {
     result = result instanceof Promise ? result.then(nestPairs) : nestPairs(result as Reply);
   }
-  // A script that paused (busy-reply-threshold) holds its client as a blocking command does:
-  // nothing more of its input runs until the script ends (Redis protects the client).
-  if (result instanceof Promise && (ctx.executor.busyScript ?? null) !== null) {
-    result = new Blocked(result);
-  }
   // A blocked command's error comes later (NOGROUP when XGROUP DESTROY wakes an XREADGROUP, a
   // key deleted under BLMOVE's target...): counted when it arrives, as Redis counts it (a
   // script's error raised by one of its commands was counted then).
   if (result instanceof Blocked) {
+    const startMs = timed ? t0 : busy?.startedMs ?? 0;
     result = new Blocked(result.promise.then((reply) => {
+      if (busy !== null) {
+        const wholeUs = (performance.now() - startMs) * 1000;
+        stats.durationUs += wholeUs;
+        timing.record(client, entry, stats, argv, wholeUs, 1, reply);
+      }
       if (reply.kind === "error") {
         stats.failedCalls++;
         if ((reply as { counted?: true }).counted !== true) countErrorReply(ctx.stats, reply.value);
@@ -224,8 +230,8 @@ export function run(
     if (text.startsWith("ERR unknown subcommand '")) client.shownEntry = null;
   }
   client.lastResult = result;
-  client.lastTimed = timed;
-  if (timed) timing.record(client, entry, stats, argv, us, weight, result);
+  client.lastTimed = timed || busy !== null;
+  if (timed && busy === null) timing.record(client, entry, stats, argv, us, weight, result);
   if (ctx.monitors.size > 0 && !monitorFirst) ctx.monitors.feed(client, entry, argv);
   // Last: the reply may gain the invalidations of the client's own changes (a ReplyList).
   return trackingOwner ? tracking.endCommand(client, entry, result) : result;

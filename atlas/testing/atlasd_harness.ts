@@ -93,16 +93,40 @@ export async function startAtlasd(
     port,
     pid: child.pid,
     async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already exited.
-      }
-      await child.status;
+      await terminate(child);
       await drain;
       if (dataDir === undefined) await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** How long a server may take to exit after SIGTERM before it is killed. */
+const TERM_GRACE_MS = 5000;
+
+/**
+ * SIGTERM, then SIGKILL after TERM_GRACE_MS: redis-server defers SIGTERM while a script runs past
+ * busy-reply-threshold (its cron does not run), so a test that failed with one running would
+ * otherwise wait forever and leave the server spinning.
+ */
+async function terminate(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    await child.status; // already exited (SHUTDOWN)
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Exited meanwhile.
+    }
+  }, TERM_GRACE_MS);
+  try {
+    await child.status;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Ports this process handed out: a cluster picks several before any of them is bound. */
@@ -163,12 +187,7 @@ export async function startRedis(
     port,
     pid: child.pid,
     async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already exited (SHUTDOWN).
-      }
-      await child.status;
+      await terminate(child);
       await Deno.remove(dir, { recursive: true });
     },
   };
