@@ -2,7 +2,8 @@
  * Scripts that pause past busy-reply-threshold, through the engine: a client's command
  * (`interruptible`) answers a Promise once its script ran that long; meanwhile the engine
  * answers BUSY and tells the paused script (busyScript); the script's effects are logged once,
- * when it ends, and replay after a restart; a kill ends it with Redis's error, through pcall too;
+ * when it ends, and replay after a restart (a crash before its end loses all of them, never part);
+ * a kill ends it with Redis's error, through pcall too;
  * what is not interruptible (EXEC's commands, in-process callers) runs to its end.
  */
 import assert from "node:assert/strict";
@@ -116,4 +117,21 @@ Deno.test("a script's own coroutines keep their yields: pausing never resumes th
     value: [1, 2, 3].map((value) => ({ kind: "integer", value })),
   });
   await engine.close();
+});
+
+Deno.test("a crash while a script is paused loses the whole script, never half of it", async () => {
+  const disk = new SimDisk();
+  const engine = await open(disk);
+  await engine.execute(["SET", "kept", "1"]);
+  await engine.sync();
+  engine.setBusyReplyThreshold(1);
+  const pending = engine.execute(["EVAL", SLOW_WRITER, "0"], 0, true);
+  assert.ok(pending instanceof Promise);
+  // The script's first write is in memory, but none of its effects is logged before its end.
+  disk.crash();
+  await pending; // the crashed engine runs the script out; its log goes nowhere
+  const reopened = await open(disk);
+  assert.deepEqual(reopened.execute(["GET", "kept"]), { kind: "bulk", value: "1" });
+  assert.deepEqual(reopened.execute(["EXISTS", "before", "after"]), { kind: "integer", value: 0 });
+  await reopened.close();
 });
