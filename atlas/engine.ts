@@ -461,7 +461,8 @@ export class AtlasEngine implements CommandExecutor {
    */
   private finishPaused(script: PausedScript, nowMs: number): Promise<Reply> {
     const { promise: ended, resolve: end } = Promise.withResolvers<void>();
-    this.paused = { script, ended };
+    const paused = { script, ended };
+    this.paused = paused;
     this.o.logger.warn("Slow script detected: still in execution, other clients get BUSY", {
       script: script.name,
       kind: script.kind,
@@ -478,13 +479,13 @@ export class AtlasEngine implements CommandExecutor {
       }
       let result: ExecResult;
       try {
-        result = (this.paused as { script: PausedScript }).script.resume();
+        result = paused.script.resume();
       } catch (cause) {
         this.o.logger.error("Paused script failed", { error: String(cause) });
         result = { reply: error("ERR internal error while running a script"), log: null };
       }
       if (result.paused !== undefined) {
-        (this.paused as { script: PausedScript }).script = result.paused;
+        paused.script = result.paused;
         setTimeout(step, 0, resolve);
         return;
       }
