@@ -10,9 +10,10 @@
  * Before this test atlasd had no PFDEBUG / PFSELFTEST, answered `embstr` after PFCOUNT, and
  * accepted those corrupted HLLs.
  *
- * Not compared (docs/atlas_store.md, "Known differences"): PFCOUNT does not write the header's
- * cached cardinality, so a GET after a single-key PFCOUNT differs in bytes 8-15, and such a
- * PFCOUNT does not touch a WATCH (Redis does while the cache was invalid).
+ * A single-key PFCOUNT whose HLL's cache is invalid writes the count into header bytes 8-15 and
+ * touches a WATCH on the key, with no keyspace event; a later PFADD marks the cache invalid and
+ * keeps the stale count bytes under the flag (GET shows Redis's bytes throughout). Before this
+ * part of the test atlasd never wrote the cache.
  */
 import assert from "node:assert/strict";
 import {
@@ -143,6 +144,31 @@ const LINES: string[][] = [
   words("APPEND d x"),
   words("PFCOUNT d"),
   words("PFDEBUG GETREG d"),
+  // A single-key PFCOUNT writes the count back into the header cache when it was invalid; a write
+  // marks it invalid again, keeping the stale count bytes (sparse and dense alike).
+  words("PFADD wb a b c"),
+  words("GETRANGE wb 8 15"),
+  words("PFCOUNT wb"),
+  words("GET wb"),
+  words("PFCOUNT wb"),
+  words("PFADD wb a"),
+  words("GETRANGE wb 8 15"),
+  words("PFADD wb z"),
+  words("GET wb"),
+  words("PFCOUNT wb nokey"),
+  words("GET wb"),
+  words("PFMERGE wb h2"),
+  words("GET wb"),
+  words("PFCOUNT wb"),
+  words("GET wb"),
+  ["PFADD", "wd", ...Array.from({ length: 3000 }, (_, i) => `w${i}`)],
+  words("GETRANGE wd 0 15"),
+  words("PFCOUNT wd"),
+  words("GETRANGE wd 0 15"),
+  words("PFADD wd w1 w2 new"),
+  words("GETRANGE wd 0 15"),
+  words("PFCOUNT wd"),
+  words("GET wd"),
   // hll-sparse-max-bytes decides where a sparse HLL turns dense (the same bytes as Redis's).
   words("CONFIG GET hll-sparse-max-bytes"),
   words("CONFIG SET hll-sparse-max-bytes -1"),
@@ -198,6 +224,8 @@ const WATCH_CASES: WatchCase[] = [
   { op: words("PFMERGE x h"), watch: "h" },
   { op: words("PFMERGE x h"), watch: "x" },
   { op: words("PFCOUNT h x"), watch: "h" },
+  { op: words("PFCOUNT h"), watch: "h" }, // the cache was invalid: written, the key touched
+  { op: words("PFCOUNT cached"), watch: "cached" }, // answered from the cache: untouched
   { op: words("PFDEBUG GETREG h"), watch: "h" },
   { op: words("PFDEBUG TODENSE h"), watch: "h" },
   { op: words("PFDEBUG TODENSE d"), watch: "d" },
@@ -210,6 +238,8 @@ const WATCH_CASES: WatchCase[] = [
 const WATCH_SETUP: string[][] = [
   words("PFADD h a b c"),
   ["PFADD", "d", ...Array.from({ length: 4000 }, (_, i) => `e${i}`)],
+  words("PFADD cached a b"),
+  words("PFCOUNT cached"),
 ];
 
 /** The keyspace events a subscriber sees while `ops` run, in order. */
@@ -246,6 +276,8 @@ Deno.test("what WATCH and keyspace events see of PF* commands, as in redis-serve
       words("PFDEBUG TODENSE nokey"),
       words("PFMERGE m h nokey"),
       words("PFCOUNT h m"),
+      words("PFCOUNT h"),
+      words("PFADD h c"),
       words("PFSELFTEST"),
     ];
     const want = await events(redisPort, ops);

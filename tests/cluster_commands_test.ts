@@ -75,6 +75,20 @@ Deno.test({
           value: [{ kind: "bulk", value: "a" }, { kind: "bulk", value: "b" }],
         });
       }
+      // A read never changes a replica's data outside the log: PFCOUNT leaves its HLL's cache
+      // as it is (standalone it writes the count back, as Redis does), so every node's bytes agree.
+      assert.deepEqual(await l.send(["PFADD", "visitors", "a", "b", "c"]), {
+        kind: "integer",
+        value: 1,
+      });
+      for (const c of [l, f]) {
+        assert.deepEqual(await c.send(["PFCOUNT", "visitors"]), { kind: "integer", value: 3 });
+      }
+      const hlls = [];
+      for (const c of [l, f, o]) hlls.push(await c.send(["GET", "visitors"]) as { value: string });
+      assert.equal(hlls[0].value.charCodeAt(15), 0x80); // the cache still marked invalid
+      assert.deepEqual(hlls.slice(1), [hlls[0], hlls[0]]);
+
       // A script is one entry: forwarded from a follower and re-run on every replica. SCRIPT
       // LOAD is replicated too, so EVALSHA works on any node.
       const script = "return redis.call('incrby', KEYS[1], ARGV[1])";

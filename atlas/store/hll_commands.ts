@@ -2,11 +2,12 @@
  * HyperLogLog commands: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST on Redis-format HLL strings (see
  * hyperloglog.ts).
  *
- * PFCOUNT never changes the value: Redis writes the computed cardinality into the header cache
- * (and propagates the key as modified), but a read must not produce a log entry here, so the cache
- * is only read (when valid, e.g. an HLL copied from Redis) and otherwise recomputed each time.
- * PFADD, PFMERGE and a PFDEBUG that converts to dense log themselves: their effect is a pure
- * function of the state and arguments.
+ * PFCOUNT of one key answers from the header cache when it is valid; otherwise it counts the
+ * registers and, as Redis does, writes the count back into the cache, signals the key as modified
+ * (WATCH, tracking) and logs itself — unless the read is served outside the log (a Raft replica's
+ * read, ExecContext.readsOutsideLog), where it leaves the value as it is. PFADD, PFMERGE and a
+ * PFDEBUG that converts to dense log themselves: their effect is a pure function of the state and
+ * arguments.
  */
 import { type BuiltinCommand, command } from "./command_table.ts";
 import { WRONGTYPE } from "./errors.ts";
@@ -23,6 +24,7 @@ import {
   hllMergeInto,
   hllSelfTest,
   hllSparseDecode,
+  hllWithCachedCardinality,
   isHllString,
   registersHistogram,
 } from "./hyperloglog.ts";
@@ -111,7 +113,13 @@ function pfcount(ks: Keyspace, argv: string[]): Reply {
   }
   const histo = hllHistogram(value);
   if (histo === null) return ERR_CORRUPTED_HLL;
-  return integer(hllEstimate(histo));
+  const card = hllEstimate(histo);
+  if (ks.ctx.readsOutsideLog !== true) {
+    ks.setValue(argv[1], hllWithCachedCardinality(value, card), true);
+    ks.markRaw(argv[1]);
+    ks.emit(argv);
+  }
+  return integer(card);
 }
 
 /** PFMERGE destkey [sourcekey ...]: destkey (a source too) becomes the union; dense if any is. */

@@ -144,6 +144,20 @@ export function hllCachedCardinality(value: string): bigint | null {
   return card;
 }
 
+/**
+ * `value` with `card` stored in its header cache, marked valid (Redis's PFCOUNT write-back: bytes
+ * 8..15, little endian; the top bit of byte 15 is the invalid flag, clear as card < 2^63).
+ */
+export function hllWithCachedCardinality(value: string, card: number | bigint): string {
+  let rest = BigInt(card);
+  let header = "";
+  for (let i = 8; i < 16; i++) {
+    header += String.fromCharCode(Number(rest & 0xffn));
+    rest >>= 8n;
+  }
+  return value.slice(0, 8) + header + value.slice(16);
+}
+
 const isZero = (op: number) => (op & 0xc0) === 0;
 const isXzero = (op: number) => (op & 0xc0) === 0x40;
 const valSet = (value: number, len: number) => 0x80 | ((value - 1) << 2) | (len - 1);

@@ -12,7 +12,7 @@ import {
   murmurHash64A,
   registersHistogram,
 } from "./hyperloglog.ts";
-import { Harness, stateOf } from "./test_util.ts";
+import { Harness, plain, stateOf } from "./test_util.ts";
 
 const NOT_HLL = { err: "WRONGTYPE Key is not a valid HyperLogLog string value." };
 const CORRUPTED = { err: "INVALIDOBJ Corrupted HLL object detected" };
@@ -169,15 +169,28 @@ Deno.test("a sparse HLL turns dense past 3000 bytes or for a register above 32",
   assert.equal(s.run("PFCOUNT", "d"), hllEstimate(registersHistogram(max)));
 });
 
-Deno.test("the cached cardinality: read when valid, never written by PFCOUNT, cleared by writes", () => {
+Deno.test("the cached cardinality: written back by PFCOUNT as Redis does, read when valid, cleared by writes", () => {
   const h = new Harness();
   h.run("PFADD", "k", "a", "b", "c");
+  h.run("EXPIRE", "k", "100");
   const before = h.run("GET", "k") as string;
   assert.equal(before.charCodeAt(15) & 0x80, 0x80);
   const logged = h.logs.length;
   assert.equal(h.run("PFCOUNT", "k"), 3);
-  assert.equal(h.run("GET", "k"), before); // Redis would store 3 in the header here
-  assert.equal(h.logs.length, logged);
+  const after = h.run("GET", "k") as string;
+  assert.equal(after.slice(8, 16), "\x03\0\0\0\0\0\0\0"); // the count, the cache valid
+  assert.equal(after.slice(0, 8) + after.slice(16), before.slice(0, 8) + before.slice(16));
+  assert.equal(h.run("TTL", "k"), 100);
+  assert.deepEqual(h.logs.slice(logged), [["PFCOUNT", "k"]]); // a replay writes it back too
+  assert.equal(h.replay(h.clock.nowMs).run("GET", "k"), after);
+  // Answered from the valid cache: nothing written, nothing logged.
+  assert.equal(h.run("PFCOUNT", "k"), 3);
+  assert.equal(h.logs.length, logged + 1);
+  // Several keys: a temporary union, no key written.
+  h.run("PFADD", "k2", "z");
+  const k2 = h.run("GET", "k2");
+  assert.equal(h.run("PFCOUNT", "k2", "k"), 4);
+  assert.equal(h.run("GET", "k2"), k2);
   // A copy with a valid cache (as Redis leaves it after PFCOUNT) answers from the cache.
   h.run("SET", "c", before.slice(0, 8) + "\x07\0\0\0\0\0\0\0" + before.slice(16));
   assert.equal(h.run("PFCOUNT", "c"), 7);
@@ -185,8 +198,23 @@ Deno.test("the cached cardinality: read when valid, never written by PFCOUNT, cl
   assert.equal(h.run("PFADD", "c", "a"), 0); // no change: the cache stays valid
   assert.equal(h.run("PFCOUNT", "c"), 7);
   assert.equal(h.run("PFADD", "c", "d"), 1);
-  assert.equal(h.run("PFCOUNT", "c"), 4);
   assert.equal((h.run("GET", "c") as string).slice(8, 16), "\x07\0\0\0\0\0\0\x80");
+  assert.equal(h.run("PFCOUNT", "c"), 4);
+  assert.equal((h.run("GET", "c") as string).slice(8, 16), "\x04\0\0\0\0\0\0\0");
+});
+
+Deno.test("a read served outside the log (a Raft replica's) leaves PFCOUNT's cache as it is", () => {
+  const h = new Harness();
+  h.run("PFADD", "k", "a", "b", "c");
+  const before = h.run("GET", "k");
+  const result = h.store.execute(["PFCOUNT", "k"], {
+    nowMs: h.clock.nowMs,
+    random: () => 0,
+    readsOutsideLog: true,
+  });
+  assert.equal(plain(result.reply), 3);
+  assert.equal(result.log, null);
+  assert.equal(h.run("GET", "k"), before);
 });
 
 Deno.test("PFADD replies, TTL kept, arity", () => {
@@ -268,7 +296,7 @@ Deno.test("crafted dense registers: the estimator's extremes as redis-server 7.0
   assert.equal(h.run("PFCOUNT", "cached", "nokey"), 6420);
 });
 
-Deno.test("PFADD and PFMERGE log themselves, PFCOUNT does not; replay gives the same bytes", () => {
+Deno.test("PFADD, PFMERGE and a cache-writing PFCOUNT log themselves; replay gives the same bytes", () => {
   const h = new Harness();
   const els = Array.from({ length: 300 }, (_, i) => `x${i}`);
   h.run("PFADD", "a", ...els.slice(0, 150));
@@ -278,7 +306,7 @@ Deno.test("PFADD and PFMERGE log themselves, PFCOUNT does not; replay gives the 
   h.run("PFCOUNT", "a", "b");
   h.run("PFMERGE", "c", "a", "b");
   h.run("PFADD", "c", ...Array.from({ length: 4000 }, (_, i) => `y${i}`)); // dense
-  assert.deepEqual(h.logs.map((l) => l[0]), ["PFADD", "PFADD", "PFMERGE", "PFADD"]);
+  assert.deepEqual(h.logs.map((l) => l[0]), ["PFADD", "PFADD", "PFCOUNT", "PFMERGE", "PFADD"]);
   assert.deepEqual(stateOf(h.replay(h.clock.nowMs).store), stateOf(h.store));
   assert.equal(h.run("PFCOUNT", "c", "a", "b"), h.run("PFCOUNT", "c"));
 });
@@ -347,6 +375,7 @@ Deno.test("PFDEBUG: Redis's checks and answers; GETREG / TODENSE convert and log
   assert.equal(h.run("PFDEBUG", "TODENSE", "t"), 0);
   assert.deepEqual(h.logs.slice(logged + 1).map((l) => l.join(" ")), [
     "PFDEBUG GETREG h",
+    "PFCOUNT h",
     "PFADD t x",
     "PFDEBUG TODENSE t",
   ]);

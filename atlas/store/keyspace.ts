@@ -46,6 +46,12 @@ export interface ExecContext {
    * ExecResult.paused instead of its reply. Absent: scripts run to their end.
    */
   scriptPauseAfterMs?: number;
+  /**
+   * Set by a server that serves reads outside its log (a Raft replica): a read command then
+   * leaves the data exactly as it found it. Redis's reads that may write (PFCOUNT refreshing its
+   * HLL's cardinality cache) skip the write; absent, they write and log it as Redis does.
+   */
+  readsOutsideLog?: boolean;
 }
 
 /** Memory model (docs/atlas_store.md): per-key and per-element estimates of V8 heap bytes. */

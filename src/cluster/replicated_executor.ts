@@ -362,9 +362,12 @@ export class ReplicatedExecutor implements CommandExecutor {
     return this.#o.store.execute(argv, this.#readContext()).reply;
   }
 
-  /** Reads judge expiry by the cluster's logical clock, never this replica's own. */
+  /**
+   * Reads judge expiry by the cluster's logical clock, never this replica's own, and leave the
+   * data as they found it: only the log changes a replica's state (PFCOUNT's cache stays as is).
+   */
   #readContext() {
-    return { nowMs: this.#o.machine.logicalNowMs, random: this.#random };
+    return { nowMs: this.#o.machine.logicalNowMs, random: this.#random, readsOutsideLog: true };
   }
 }
 
