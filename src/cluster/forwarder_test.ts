@@ -40,7 +40,16 @@ function heldLeader() {
   };
 }
 
-const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 5));
+/**
+ * Waits until the stand-in leader has seen `count` commands (a busy machine can take more than
+ * a turn to carry them over loopback); after 2 s the test's own assertion reports the shortfall.
+ */
+async function arrived(leader: { arrivals: unknown[] }, count: number): Promise<void> {
+  const deadline = performance.now() + 2000;
+  while (leader.arrivals.length < count && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 Deno.test("forwarder: one turn's commands share a connection; a later turn does not wait behind them", async () => {
   const leader = heldLeader();
@@ -54,9 +63,9 @@ Deno.test("forwarder: one turn's commands share a connection; a later turn does 
       forwarder.send(leader.address, ["SET", "a", "1"]),
       forwarder.send(leader.address, ["SET", "a", "2"]),
     ];
-    await nextTurn();
+    await arrived(leader, 2);
     const second = forwarder.send(leader.address, ["SET", "b", "1"]);
-    await nextTurn();
+    await arrived(leader, 3);
     assert.equal(leader.arrivals.length, 3, "the later command went out while the first two wait");
     const [a1, a2, b] = leader.arrivals;
     assert.equal(a1.connection, a2.connection, "a client's pipelined commands stay in order");
@@ -69,7 +78,7 @@ Deno.test("forwarder: one turn's commands share a connection; a later turn does 
     ]);
     // Idle again: the next turn reuses an open connection rather than opening another.
     const third = forwarder.send(leader.address, ["SET", "c", "1"]);
-    await nextTurn();
+    await arrived(leader, 4);
     assert.ok(leader.arrivals[3].connection <= 2);
     leader.releaseAll();
     await third;
@@ -115,7 +124,7 @@ Deno.test("forwarder: a leader that never answers (black-holed path) times out a
     }
     // The silent connection was dropped: the next command goes out on a new one and succeeds.
     const next = forwarder.send(leader.address, ["SET", "b", "1"]);
-    await nextTurn();
+    await arrived(leader, 3);
     assert.equal(leader.arrivals.length, 3);
     assert.notEqual(leader.arrivals[2].connection, leader.arrivals[0].connection);
     leader.releaseAll();
