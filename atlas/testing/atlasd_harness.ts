@@ -108,7 +108,7 @@ const TERM_GRACE_MS = 5000;
  * busy-reply-threshold (its cron does not run), so a test that failed with one running would
  * otherwise wait forever and leave the server spinning.
  */
-async function terminate(child: Deno.ChildProcess): Promise<void> {
+export async function terminate(child: Deno.ChildProcess): Promise<void> {
   try {
     child.kill("SIGTERM");
   } catch {

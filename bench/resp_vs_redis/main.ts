@@ -10,13 +10,21 @@
  * both rewrite the log when it has grown, at the same defaults),
  * `-c 50` for SET GET INCR LPUSH RPOP SADD HSET ZADD with `-P 1` and `-P 16`.
  * Part 2: durable writes: atlasd `--sync-mode every` vs Redis `appendfsync always`, -c 50 -P 1 SET.
+ * Part 3 (`floor`): redis-server (as in part 1) against deno_floor.ts, a Deno TCP server that
+ * answers +OK to every command without parsing or storing: the least any Deno server spends per
+ * request, so its ratio is the ceiling of atlasd's where the network path dominates (-P 1).
  * Servers alternate which goes first each round; every round's ratio is printed, then medians.
  * Each part starts with an unrecorded warm-up run on both servers.
  * Besides requests/s (noisy on a shared 2-core machine: client and server compete for CPU), each
  * run also records the server's CPU time per request from /proc/PID/stat (user + system), a
  * steadier measure of the server's own cost.
  */
-import { type Proc, startAtlasd, startRedis } from "../../atlas/testing/atlasd_harness.ts";
+import {
+  type Proc,
+  startAtlasd,
+  startRedis,
+  terminate,
+} from "../../atlas/testing/atlasd_harness.ts";
 import { ensureDebianTools } from "../debian_tools.ts";
 
 await ensureDebianTools({
@@ -36,10 +44,10 @@ const ROUNDS = flag("rounds", 3);
 const N_P1 = flag("n", 100_000);
 const N_P16 = flag("n16", 400_000);
 const N_DURABLE = flag("ndurable", 50_000);
-/** Which parts to run: `same` (same persistence) and/or `durable` (every vs always). */
+/** Which parts to run: `same` (same persistence), `durable` (every vs always), `floor`. */
 const PARTS = (() => {
   const i = Deno.args.indexOf("--parts");
-  return new Set((i >= 0 ? Deno.args[i + 1] : "same,durable").split(","));
+  return new Set((i >= 0 ? Deno.args[i + 1] : "same,durable,floor").split(","));
 })();
 
 /** Runs redis-benchmark --csv; returns test name (lower case) -> requests per second. */
@@ -92,6 +100,8 @@ async function flush(port: number): Promise<void> {
 
 interface Row {
   label: string;
+  /** The server compared with redis-server: "atlasd", or "floor" (deno_floor.ts). */
+  subject: string;
   redis: number[];
   atlas: number[];
   /** Server CPU nanoseconds per request. */
@@ -102,6 +112,7 @@ interface Row {
 async function compare(
   redis: Proc,
   atlas: Proc,
+  subject: string,
   tests: string[],
   pipeline: number,
   n: number,
@@ -112,6 +123,7 @@ async function compare(
       t,
     ) => [t, {
       label: `${prefix} ${t.toUpperCase()}`,
+      subject,
       redis: [],
       atlas: [],
       redisCpuNs: [],
@@ -145,11 +157,11 @@ async function compare(
       const i = row.redis.length - 1;
       // deno-lint-ignore no-console
       console.log(
-        `round ${round + 1} ${row.label.padEnd(16)} redis ${fmt(row.redis[i])}  atlasd ${
+        `round ${round + 1} ${row.label.padEnd(16)} redis ${fmt(row.redis[i])}  ${subject} ${
           fmt(row.atlas[i])
         }  ratio ${(row.atlas[i] / row.redis[i]).toFixed(2)}   server CPU/req redis ${
           Math.round(row.redisCpuNs[i])
-        } ns, atlasd ${Math.round(row.atlasCpuNs[i])} ns`,
+        } ns, ${subject} ${Math.round(row.atlasCpuNs[i])} ns`,
       );
     }
   }
@@ -165,7 +177,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 function table(rows: Row[]): string {
   const lines = [
-    "| test | redis req/s | atlasd req/s | ratio per round | median ratio | CPU ns/req redis / atlasd |",
+    "| test | redis req/s | atlasd (or floor) req/s | ratio per round | median ratio | CPU ns/req redis / atlasd (or floor) |",
     "|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
@@ -181,18 +193,62 @@ function table(rows: Row[]): string {
   return lines.join("\n");
 }
 
+const REDIS_SAME = ["--save", "", "--appendonly", "yes", "--appendfsync", "no"];
+
 async function samePersistence(): Promise<Row[]> {
-  const redis = await startRedis(["--save", "", "--appendonly", "yes", "--appendfsync", "no"]);
-  const atlas = await startAtlasd(["--sync-mode", "none", "--config", await noCountSnapshots()]);
+  const redis = await startRedis(REDIS_SAME);
+  const config = await noCountSnapshots();
+  const atlas = await startAtlasd(["--sync-mode", "none", "--config", config]);
   let rows: Row[] = [];
   try {
-    rows = rows.concat(await compare(redis, atlas, TESTS, 1, N_P1, "-P1"));
-    rows = rows.concat(await compare(redis, atlas, TESTS, 16, N_P16, "-P16"));
+    rows = rows.concat(await compare(redis, atlas, "atlasd", TESTS, 1, N_P1, "-P1"));
+    rows = rows.concat(await compare(redis, atlas, "atlasd", TESTS, 16, N_P16, "-P16"));
   } finally {
     await atlas.stop();
     await redis.stop();
+    await Deno.remove(config);
   }
   return rows;
+}
+
+/** Starts deno_floor.ts; resolves once it printed its port. */
+async function startFloor(): Promise<Proc> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./deno_floor.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port = 0;
+  while (port === 0) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`deno_floor.ts exited before listening: ${text}`);
+    text += value;
+    port = Number(text.match(/listening (\d+)/)?.[1] ?? 0);
+  }
+  return {
+    port,
+    pid: child.pid,
+    async stop() {
+      await terminate(child);
+      await reader.cancel();
+    },
+  };
+}
+
+async function denoFloor(): Promise<Row[]> {
+  const redis = await startRedis(REDIS_SAME);
+  const floor = await startFloor();
+  try {
+    return [
+      ...await compare(redis, floor, "floor", TESTS, 1, N_P1, "floor -P1"),
+      ...await compare(redis, floor, "floor", TESTS, 16, N_P16, "floor -P16"),
+    ];
+  } finally {
+    await floor.stop();
+    await redis.stop();
+  }
 }
 
 /**
@@ -214,17 +270,14 @@ async function durableWrites(): Promise<Row[]> {
     "--appendfsync",
     "always",
   ]);
-  const atlasEvery = await startAtlasd([
-    "--sync-mode",
-    "every",
-    "--config",
-    await noCountSnapshots(),
-  ]);
+  const config = await noCountSnapshots();
+  const atlasEvery = await startAtlasd(["--sync-mode", "every", "--config", config]);
   try {
-    return await compare(redisAlways, atlasEvery, ["set"], 1, N_DURABLE, "every/always");
+    return await compare(redisAlways, atlasEvery, "atlasd", ["set"], 1, N_DURABLE, "every/always");
   } finally {
     await atlasEvery.stop();
     await redisAlways.stop();
+    await Deno.remove(config);
   }
 }
 
@@ -232,6 +285,7 @@ if (import.meta.main) {
   let rows: Row[] = [];
   if (PARTS.has("same")) rows = rows.concat(await samePersistence());
   if (PARTS.has("durable")) rows = rows.concat(await durableWrites());
+  if (PARTS.has("floor")) rows = rows.concat(await denoFloor());
   // deno-lint-ignore no-console
   console.log("\n" + table(rows));
 }
