@@ -23,7 +23,7 @@ import { CONNECTION_COMMANDS } from "./server/connection_commands.ts";
 import { QUERY_BUFFER_BYTES_DEFAULT, serveConnection } from "./server/connection.ts";
 import { newStats, type ServerContext, type ServerStats } from "./server/context.ts";
 import { KeyspaceEvents } from "./server/keyspace_events.ts";
-import { sampleInfo, serverMemory, usedMemoryBytes } from "./server/info.ts";
+import { sampleInfo, serverMemory } from "./server/info.ts";
 import { InfoSampler, METRIC_PERIOD_MS } from "./server/info_stats.ts";
 import { MONITOR_COMMANDS, Monitors } from "./server/monitor.ts";
 import { CommandTiming } from "./server/command_timing.ts";
@@ -160,7 +160,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     options.store.setReadyListener((key, db) => ctx.blocking.signal(key, db));
     ctx.blocking.signalsReported = true;
   }
-  options.store?.setServerMemory?.((allocated) => serverMemory(ctx, allocated));
+  options.store?.setServerMemory?.(() => serverMemory(ctx));
   if (options.store?.setFlushListener) {
     options.store.setFlushListener((existed, db) => ctx.watches.flushing(existed, db));
     ctx.watches.flushesReported = true;
@@ -340,7 +340,8 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     replication: options.replication,
     shutdown: options.shutdown,
     stats: newStats(),
-    sampler: new InfoSampler(usedMemoryBytes()),
+    // used_memory_startup: what the server counts before any data (Redis's startup figure).
+    sampler: new InfoSampler(options.store?.stats?.baseMemoryBytes ?? 0),
     persistence: options.persistence ?? {},
     infoSections: options.infoSections ?? {},
     logger: options.logger ?? NOOP_LOGGER,

@@ -27,7 +27,7 @@ const REDIS_ONLY: Record<string, Record<string, string>> = {
   Memory: Object.fromEntries(
     LUA_MEMORY_FIELDS.map((f) => [
       f,
-      "the Lua VMs are JavaScript objects in V8's heap (counted in used_memory); nothing " +
+      "the Lua VMs are JavaScript objects in V8's heap (counted in allocator_allocated); nothing " +
       "measures them apart",
     ]),
   ),

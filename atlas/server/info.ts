@@ -1,5 +1,6 @@
 /** INFO: sections with Redis field names. */
 import process from "node:process";
+import type { ServerMemory } from "../store/keyspace.ts";
 import { type Reply, verbatimText } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { REDIS_COMPAT_VERSION } from "./connection_commands.ts";
@@ -83,9 +84,42 @@ function storeStats(ctx: ServerContext) {
   return ctx.store?.stats;
 }
 
-/** used_memory: what V8 has allocated for the process (heap in use + external buffers). */
-export function usedMemoryBytes(mem = Deno.memoryUsage()): number {
-  return mem.heapUsed + mem.external;
+/** The parts of used_memory (see accountedMemory). */
+interface AccountedMemory {
+  /** used_memory: the sum of the rest. */
+  readonly used: number;
+  /** What the server counts besides data (StoreOptions.baseMemoryBytes, Redis's startup). */
+  readonly base: number;
+  /** The store's estimate of its keys and values (used_memory_dataset). */
+  readonly dataset: number;
+  /** Clients' unparsed input and unsent output (mem_clients_normal). */
+  readonly clients: number;
+  /** The script and function caches (used_memory_scripts_eval / used_memory_functions). */
+  readonly evalScripts: number;
+  readonly functions: number;
+}
+
+/**
+ * used_memory as ATLAS accounts it: the server base, the data estimate, clients' buffers and the
+ * script caches — the figure maxmemory works on (base + data) and what surrounds it. Not V8's
+ * heap in use: that holds garbage until a collection runs, so two reads a moment apart can differ
+ * by megabytes, and a limit set from used_memory (`used_memory + 100kb`, as Redis's users and
+ * tests do) would mean nothing. V8's own figures are INFO's allocator_* fields.
+ */
+export function accountedMemory(ctx: ServerContext): AccountedMemory {
+  const st = storeStats(ctx);
+  const base = st?.baseMemoryBytes ?? 0;
+  const dataset = st?.usedMemoryBytes ?? 0;
+  const clients = clientsMemory(ctx);
+  const scripts = ctx.store?.scriptingStats?.();
+  const evalScripts = scripts === undefined
+    ? 0
+    : scripts.scriptBytes + scripts.cachedScripts * SCRIPT_ENTRY_BYTES;
+  const functions = scripts === undefined
+    ? 0
+    : scripts.libraryBytes + scripts.functions * SCRIPT_ENTRY_BYTES;
+  const used = base + dataset + clients + evalScripts + functions;
+  return { used, base, dataset, clients, evalScripts, functions };
 }
 
 /** One tick of the 100 ms sampler (started by startAtlasServer). */
@@ -94,7 +128,7 @@ export function sampleInfo(ctx: ServerContext, nowMs = Date.now()): void {
     totalCommands(ctx),
     ctx.stats.netInputBytes,
     netOutputBytes(ctx),
-    usedMemoryBytes(),
+    accountedMemory(ctx).used,
     nowMs,
   );
 }
@@ -177,15 +211,21 @@ function clientsSection(ctx: ServerContext): Fields {
   ];
 }
 
+/**
+ * Redis's fields over ATLAS's accounting (accountedMemory): used_memory and what derives from it
+ * (peak, overhead, dataset, fragmentation against RSS) are the accounted bytes; allocator_* are
+ * V8's heap (allocated: in use + external; active: committed + external; resident: the RSS).
+ */
 function memorySection(ctx: ServerContext): Fields {
   const mem = Deno.memoryUsage();
   const st = storeStats(ctx);
-  const used = usedMemoryBytes(mem);
+  const accounted = accountedMemory(ctx);
+  const { used, dataset } = accounted;
   ctx.sampler.notePeak(used);
   const peak = ctx.sampler.peakMemoryBytes;
   const startup = ctx.sampler.startupMemoryBytes;
-  const dataset = Math.min(st?.usedMemoryBytes ?? 0, used);
   const overhead = used - dataset;
+  const allocated = mem.heapUsed + mem.external;
   const active = mem.heapTotal + mem.external;
   const total = Deno.systemMemoryInfo().total;
   const maxmemory = st?.maxmemoryBytes ?? 0;
@@ -201,31 +241,31 @@ function memorySection(ctx: ServerContext): Fields {
     ["used_memory_startup", startup],
     ["used_memory_dataset", dataset],
     ["used_memory_dataset_perc", `${ratio(dataset * 100, Math.max(0, used - startup))}%`],
-    ["allocator_allocated", used],
+    ["allocator_allocated", allocated],
     ["allocator_active", active],
     ["allocator_resident", mem.rss],
     ["total_system_memory", total],
     ["total_system_memory_human", bytesToHuman(total)],
-    ...scriptingMemory(ctx),
+    ...scriptingMemory(ctx, accounted),
     ["maxmemory", maxmemory],
     ["maxmemory_human", bytesToHuman(maxmemory)],
     ["maxmemory_policy", st?.maxmemoryPolicy ?? "noeviction"],
-    ["allocator_frag_ratio", ratio(active, used)],
-    ["allocator_frag_bytes", active - used],
+    ["allocator_frag_ratio", ratio(active, allocated)],
+    ["allocator_frag_bytes", active - allocated],
     ["allocator_rss_ratio", ratio(mem.rss, active)],
     ["allocator_rss_bytes", mem.rss - active],
     ["rss_overhead_ratio", "1.00"],
     ["rss_overhead_bytes", 0],
     ["mem_fragmentation_ratio", ratio(mem.rss, used)],
     ["mem_fragmentation_bytes", mem.rss - used],
-    // What maxmemory does not count of used_memory (V8's heap): all but the server base and the
-    // data estimate. So used_memory - mem_not_counted_for_evict is what maxmemory is compared
-    // with, as in Redis (where it is the AOF and replication buffers).
-    ["mem_not_counted_for_evict", Math.max(0, used - (st?.baseMemoryBytes ?? 0) - dataset)],
+    // What maxmemory does not count of used_memory: clients' buffers and the script caches (it
+    // compares the base and the data). So used_memory - mem_not_counted_for_evict is the figure
+    // maxmemory is compared with, as in Redis (where the AOF and replication buffers are left out).
+    ["mem_not_counted_for_evict", used - accounted.base - dataset],
     ["mem_replication_backlog", 0],
     ["mem_total_replication_buffers", 0],
     ["mem_clients_slaves", 0],
-    ["mem_clients_normal", clientsMemory(ctx)],
+    ["mem_clients_normal", accounted.clients],
     ["mem_cluster_links", 0],
     ["mem_aof_buffer", 0],
     ["mem_allocator", "v8"],
@@ -243,11 +283,11 @@ const SCRIPT_ENTRY_BYTES = 96;
  * estimated as their code plus an entry each. The Lua VMs' own memory (used_memory_lua,
  * used_memory_vm_*) is not measured: the VM is JavaScript objects in V8's heap.
  */
-function scriptingMemory(ctx: ServerContext): Fields {
+function scriptingMemory(ctx: ServerContext, accounted: AccountedMemory): Fields {
   const stats = ctx.store?.scriptingStats?.();
   if (!stats) return [];
-  const evalBytes = stats.scriptBytes + stats.cachedScripts * SCRIPT_ENTRY_BYTES;
-  const functionBytes = stats.libraryBytes + stats.functions * SCRIPT_ENTRY_BYTES;
+  const evalBytes = accounted.evalScripts;
+  const functionBytes = accounted.functions;
   return [
     ["used_memory_scripts_eval", evalBytes],
     ["number_of_cached_scripts", stats.cachedScripts],
@@ -259,19 +299,17 @@ function scriptingMemory(ctx: ServerContext): Fields {
   ];
 }
 
-/**
- * MEMORY STATS's server figures (Store.setServerMemory), INFO memory's: `allocated` (used_memory
- * just read) counts toward the peak first.
- */
-export function serverMemory(
-  ctx: ServerContext,
-  allocated: number,
-): { startupBytes: number; peakBytes: number; clientsNormalBytes: number } {
-  ctx.sampler.notePeak(allocated);
+/** MEMORY STATS's server figures (Store.setServerMemory), INFO memory's at the same moment. */
+export function serverMemory(ctx: ServerContext): ServerMemory {
+  const accounted = accountedMemory(ctx);
+  ctx.sampler.notePeak(accounted.used);
   return {
+    usedBytes: accounted.used,
     startupBytes: ctx.sampler.startupMemoryBytes,
     peakBytes: ctx.sampler.peakMemoryBytes,
-    clientsNormalBytes: clientsMemory(ctx),
+    clientsNormalBytes: accounted.clients,
+    evalScriptsBytes: accounted.evalScripts,
+    functionsBytes: accounted.functions,
   };
 }
 

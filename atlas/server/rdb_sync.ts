@@ -29,7 +29,7 @@ import { TAG_SECTION } from "../store/serialize.ts";
 import type { SnapshotView } from "../store/snapshot_view.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
-import { MASTER_REPLID, usedMemoryBytes } from "./info.ts";
+import { accountedMemory, MASTER_REPLID } from "./info.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
 /** What a connection told REPLCONF, and whether it was found to be a Redis replica. */
@@ -240,7 +240,7 @@ async function transfer(
   const send = (bytes: Uint8Array) => output.send(bytes);
   const encoder = new RdbFileEncoder({
     ctimeSeconds: Math.floor(Date.now() / 1000),
-    usedMemoryBytes: usedMemoryBytes(),
+    usedMemoryBytes: accountedMemory(ctx).used,
     replication: { id: MASTER_REPLID, offset },
     keys: view.keysAtOpen,
     expires: view.expiresAtOpen,

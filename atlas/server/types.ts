@@ -89,7 +89,7 @@ export interface StoreHooks {
   /** What scripts' redis.call looks up and the server commands they run (Store's). */
   setScriptServerHook?(hook: ScriptServerHook | null): void;
   /** The server's memory figures MEMORY STATS reports (Store's; info.ts's serverMemory). */
-  setServerMemory?(fn: ((allocatedBytes: number) => ServerMemory) | null): void;
+  setServerMemory?(fn: (() => ServerMemory) | null): void;
   /** Told before a flush empties the keyspace, with a test of the keys it holds then. */
   setFlushListener?(
     listener: ((existed: (key: string) => boolean, db: number) => void) | null,

@@ -64,16 +64,21 @@ export interface ProcessMemory {
 }
 
 /**
- * The server's memory figures for MEMORY STATS (those of INFO memory), given the allocation
- * (heap used + external) just read: the server notes it as a peak first.
+ * The server's memory figures for MEMORY STATS, those INFO memory reports at the same moment (the
+ * server notes `usedBytes` as a peak first).
  */
 export interface ServerMemory {
+  /** used_memory: the base, the data estimate, clients' buffers and the script caches. */
+  usedBytes: number;
   /** used_memory_startup. */
   startupBytes: number;
   /** used_memory_peak. */
   peakBytes: number;
   /** mem_clients_normal: clients' unparsed input and unsent output. */
   clientsNormalBytes: number;
+  /** used_memory_scripts_eval and used_memory_functions (MEMORY STATS lua.caches / functions.caches). */
+  evalScriptsBytes: number;
+  functionsBytes: number;
 }
 
 export const KEY_OVERHEAD_BYTES = 56;
@@ -250,8 +255,15 @@ export class Keyspace {
   processMemory: (() => ProcessMemory) | null = null;
   /** The highest heap used + external those commands have seen (V8 keeps no peak). */
   peakAllocatedBytes = 0;
-  /** The server's figures for MEMORY STATS (Store.setServerMemory); null: startup 0, own peak. */
-  serverMemory: ((allocatedBytes: number) => ServerMemory) | null = null;
+  /** The highest base + data estimate MEMORY STATS has seen without a server's figures. */
+  peakUsedBytes = 0;
+  /** What a server counts besides its data (StoreOptions.baseMemoryBytes). */
+  baseMemoryBytes = 0;
+  /**
+   * The server's figures for MEMORY STATS (Store.setServerMemory); null: used memory is the base
+   * plus the data estimate, with this store's own peak.
+   */
+  serverMemory: (() => ServerMemory) | null = null;
   expiredKeysTotal = 0;
   /** Read lookups that found / did not find their key (INFO keyspace_hits / keyspace_misses). */
   keyspaceHits = 0;

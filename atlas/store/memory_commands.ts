@@ -38,7 +38,7 @@ const NO_PROCESS_MEMORY: ProcessMemory = { rss: 0, heapTotal: 0, heapUsed: 0, ex
 
 interface MemorySample {
   readonly mem: ProcessMemory;
-  /** heapUsed + external, as INFO's used_memory. */
+  /** heapUsed + external, as INFO's allocator_allocated. */
   readonly total: number;
   readonly peak: number;
 }
@@ -121,19 +121,29 @@ function double(value: number): Reply {
 /**
  * Redis 7.0's MEMORY STATS: its fields in its order with its reply types, filled with the figures
  * INFO memory reports (server/info.ts's memorySection) when the server set them
- * (Store.setServerMemory): total.allocated is used_memory (V8 heap used + external), peak and
- * startup are INFO's, dataset.bytes is the store's estimate (capped at the total, as INFO's
- * used_memory_dataset) and overhead.total the rest. What ATLAS has none of (replication backlog,
- * replicas, cluster links, AOF buffer) reads 0; so do lua.caches and functions.caches, which
- * ATLAS does not measure. db.0 only when it holds keys, as Redis.
+ * (Store.setServerMemory): total.allocated is used_memory (ATLAS's accounting: the base, the data
+ * estimate, clients' buffers, the script caches), peak and startup are INFO's, dataset.bytes is the
+ * data estimate and overhead.total the rest; the allocator.* fields are V8's heap, as INFO's
+ * allocator_*. Without a server, total.allocated is the base plus the data. What ATLAS has none of
+ * (replication backlog, replicas, cluster links, AOF buffer) reads 0. db.0 only when it holds
+ * keys, as Redis.
  */
 function stats(ks: Keyspace): Reply {
-  const { mem, total, peak: ownPeak } = sample(ks);
-  const server = ks.serverMemory?.(total) ?? null;
-  const startup = server?.startupBytes ?? 0;
-  const peak = server?.peakBytes ?? ownPeak;
+  const { mem, total: allocated } = sample(ks);
+  const server = ks.serverMemory?.() ?? null;
+  const dataset = ks.usedBytes;
+  let total: number;
+  let peak: number;
+  if (server !== null) {
+    total = server.usedBytes;
+    peak = server.peakBytes;
+  } else {
+    total = ks.baseMemoryBytes + dataset;
+    if (total > ks.peakUsedBytes) ks.peakUsedBytes = total;
+    peak = ks.peakUsedBytes;
+  }
+  const startup = server?.startupBytes ?? ks.baseMemoryBytes;
   const keys = ks.data.size;
-  const dataset = Math.min(ks.usedBytes, total);
   const active = mem.heapTotal + mem.external;
   // Redis's net usage: never below 1, so the ratios over it stay finite.
   const net = total > startup ? total - startup : 1;
@@ -146,8 +156,8 @@ function stats(ks: Keyspace): Reply {
     [bulk("clients.normal"), integer(server?.clientsNormalBytes ?? 0)],
     [bulk("cluster.links"), integer(0)],
     [bulk("aof.buffer"), integer(0)],
-    [bulk("lua.caches"), integer(0)],
-    [bulk("functions.caches"), integer(0)],
+    [bulk("lua.caches"), integer(server?.evalScriptsBytes ?? 0)],
+    [bulk("functions.caches"), integer(server?.functionsBytes ?? 0)],
   ];
   if (keys > 0) {
     fields.push([
@@ -172,11 +182,11 @@ function stats(ks: Keyspace): Reply {
     [bulk("dataset.bytes"), integer(dataset)],
     [bulk("dataset.percentage"), double((dataset * 100) / net)],
     [bulk("peak.percentage"), double(peak === 0 ? 0 : (total * 100) / peak)],
-    [bulk("allocator.allocated"), integer(total)],
+    [bulk("allocator.allocated"), integer(allocated)],
     [bulk("allocator.active"), integer(active)],
     [bulk("allocator.resident"), integer(mem.rss)],
-    [bulk("allocator-fragmentation.ratio"), double(total === 0 ? 0 : active / total)],
-    [bulk("allocator-fragmentation.bytes"), integer(active - total)],
+    [bulk("allocator-fragmentation.ratio"), double(allocated === 0 ? 0 : active / allocated)],
+    [bulk("allocator-fragmentation.bytes"), integer(active - allocated)],
     [bulk("allocator-rss.ratio"), double(active === 0 ? 0 : mem.rss / active)],
     [bulk("allocator-rss.bytes"), integer(mem.rss - active)],
     [bulk("rss-overhead.ratio"), double(1)],

@@ -136,121 +136,142 @@ Deno.test("MEMORY USAGE neither expires the key nor touches its LRU position (as
 });
 
 /** A store whose MEMORY reads `mem` (change its fields to move the process's numbers). */
-function harnessReading(mem: ProcessMemory): Harness {
-  return new Harness({ processMemory: () => ({ ...mem }) });
+function harnessReading(mem: ProcessMemory, baseMemoryBytes = 0): Harness {
+  return new Harness({ processMemory: () => ({ ...mem }), baseMemoryBytes });
 }
 
-Deno.test("MEMORY STATS: a map of Redis's fields with the process's and the store's numbers", () => {
+Deno.test("MEMORY STATS: a map of Redis's fields, used memory as ATLAS accounts it, V8's heap as the allocator's", () => {
   const mem = { rss: 30_000_000, heapTotal: 12_000_000, heapUsed: 8_000_000, external: 2_000_000 };
-  {
-    const h = harnessReading(mem);
-    const empty = h.exec("MEMORY", "STATS");
-    assert.equal(empty.reply.kind, "map");
-    assert.equal(empty.log, null);
-    // heapUsed + external = 10 MB; heapTotal + external = 14 MB; rss 30 MB.
-    const head = (peak: number, total: number) => [
-      ["peak.allocated", peak],
-      ["total.allocated", total],
-      ["startup.allocated", 0],
-      ["replication.backlog", 0],
-      ["clients.slaves", 0],
-      ["clients.normal", 0],
-      ["cluster.links", 0],
-      ["aof.buffer", 0],
-      ["lua.caches", 0],
-      ["functions.caches", 0],
-    ];
-    assert.deepEqual(h.run("MEMORY", "stats"), [
-      ...head(10_000_000, 10_000_000),
-      ["overhead.total", 10_000_000],
-      ["keys.count", 0],
-      ["keys.bytes-per-key", 0],
-      ["dataset.bytes", 0],
-      ["dataset.percentage", 0],
-      ["peak.percentage", 100],
-      ["allocator.allocated", 10_000_000],
-      ["allocator.active", 14_000_000],
-      ["allocator.resident", 30_000_000],
-      ["allocator-fragmentation.ratio", 1.4],
-      ["allocator-fragmentation.bytes", 4_000_000],
-      ["allocator-rss.ratio", 30 / 14],
-      ["allocator-rss.bytes", 16_000_000],
-      ["rss-overhead.ratio", 1],
-      ["rss-overhead.bytes", 0],
-      ["fragmentation", 3],
-      ["fragmentation.bytes", 20_000_000],
-    ]);
-    h.run("SET", "k", "v");
-    h.run("SET", "t", "v", "EX", "100");
-    mem.heapUsed = 4_000_000; // the peak is kept
-    const dataset = h.store.stats.usedMemoryBytes;
-    assert.equal(dataset, 2 * (KEY + 1 + STRING + 1) + EXPIRE_OVERHEAD_BYTES);
-    const stats = h.exec("MEMORY", "STATS").reply;
-    assert.equal(stats.kind, "map");
-    const kinds = stats.kind === "map" ? stats.value.map(([, v]) => v.kind) : [];
-    assert.deepEqual(kinds, [
-      ...Array(10).fill("integer"),
-      "map",
-      ...Array(4).fill("integer"),
-      "double",
-      "double",
-      ...Array(3).fill("integer"),
-      "double",
-      "integer",
-      "double",
-      "integer",
-      "double",
-      "integer",
-      "double",
-      "integer",
-    ]);
-    assert.deepEqual(h.run("MEMORY", "STATS"), [
-      ...head(10_000_000, 6_000_000),
-      ["db.0", [
-        ["overhead.hashtable.main", 2 * KEY],
-        ["overhead.hashtable.expires", EXPIRE_OVERHEAD_BYTES],
-        ["overhead.hashtable.slot-to-keys", 0],
-      ]],
-      ["overhead.total", 6_000_000 - dataset],
-      ["keys.count", 2],
-      ["keys.bytes-per-key", 3_000_000],
-      ["dataset.bytes", dataset],
-      ["dataset.percentage", (dataset * 100) / 6_000_000],
-      ["peak.percentage", 60],
-      ["allocator.allocated", 6_000_000],
-      ["allocator.active", 14_000_000],
-      ["allocator.resident", 30_000_000],
-      ["allocator-fragmentation.ratio", 14 / 6],
-      ["allocator-fragmentation.bytes", 8_000_000],
-      ["allocator-rss.ratio", 30 / 14],
-      ["allocator-rss.bytes", 16_000_000],
-      ["rss-overhead.ratio", 1],
-      ["rss-overhead.bytes", 0],
-      ["fragmentation", 5],
-      ["fragmentation.bytes", 24_000_000],
-    ]);
-    // With the server's figures (INFO memory's): its startup, peak and clients' bytes.
-    h.store.setServerMemory((allocated) => ({
-      startupBytes: 2_000_000,
-      peakBytes: Math.max(allocated, 12_000_000),
-      clientsNormalBytes: 777,
-    }));
-    const withServer = new Map(h.run("MEMORY", "STATS") as [string, unknown][]);
-    assert.equal(withServer.get("startup.allocated"), 2_000_000);
-    assert.equal(withServer.get("peak.allocated"), 12_000_000);
-    assert.equal(withServer.get("clients.normal"), 777);
-    assert.equal(withServer.get("peak.percentage"), 50);
-    assert.equal(withServer.get("keys.bytes-per-key"), 2_000_000); // (6 MB - startup) / 2 keys
-    assert.equal(withServer.get("dataset.percentage"), (dataset * 100) / 4_000_000);
-  }
-  // With the real Deno.memoryUsage(): plausible numbers.
-  const h = new Harness({ processMemory: () => Deno.memoryUsage() });
+  const BASE = 1_000_000;
+  const h = harnessReading(mem, BASE);
+  const empty = h.exec("MEMORY", "STATS");
+  assert.equal(empty.reply.kind, "map");
+  assert.equal(empty.log, null);
+  const head = (peak: number, total: number) => [
+    ["peak.allocated", peak],
+    ["total.allocated", total],
+    ["startup.allocated", BASE],
+    ["replication.backlog", 0],
+    ["clients.slaves", 0],
+    ["clients.normal", 0],
+    ["cluster.links", 0],
+    ["aof.buffer", 0],
+    ["lua.caches", 0],
+    ["functions.caches", 0],
+  ];
+  // No data: used memory is the base; the allocator's figures are V8's (heapUsed + external =
+  // 10 MB, heapTotal + external = 14 MB, rss 30 MB).
+  assert.deepEqual(h.run("MEMORY", "stats"), [
+    ...head(BASE, BASE),
+    ["overhead.total", BASE],
+    ["keys.count", 0],
+    ["keys.bytes-per-key", 0],
+    ["dataset.bytes", 0],
+    ["dataset.percentage", 0],
+    ["peak.percentage", 100],
+    ["allocator.allocated", 10_000_000],
+    ["allocator.active", 14_000_000],
+    ["allocator.resident", 30_000_000],
+    ["allocator-fragmentation.ratio", 1.4],
+    ["allocator-fragmentation.bytes", 4_000_000],
+    ["allocator-rss.ratio", 30 / 14],
+    ["allocator-rss.bytes", 16_000_000],
+    ["rss-overhead.ratio", 1],
+    ["rss-overhead.bytes", 0],
+    ["fragmentation", 30],
+    ["fragmentation.bytes", 29_000_000],
+  ]);
   h.run("SET", "k", "v");
-  const real = new Map(h.run("MEMORY", "STATS") as [string, number][]);
-  assert.ok(real.get("total.allocated")! > 0);
-  assert.ok(real.get("peak.allocated")! >= real.get("total.allocated")!);
-  assert.equal(real.get("keys.count"), 1);
-  assert.equal(real.get("dataset.bytes"), h.store.stats.usedMemoryBytes);
+  h.run("SET", "t", "v", "EX", "100");
+  mem.heapUsed = 4_000_000; // V8's figures move on their own (a collection ran)
+  const dataset = h.store.stats.usedMemoryBytes;
+  assert.equal(dataset, 2 * (KEY + 1 + STRING + 1) + EXPIRE_OVERHEAD_BYTES);
+  const stats = h.exec("MEMORY", "STATS").reply;
+  assert.equal(stats.kind, "map");
+  const kinds = stats.kind === "map" ? stats.value.map(([, v]) => v.kind) : [];
+  assert.deepEqual(kinds, [
+    ...Array(10).fill("integer"),
+    "map",
+    ...Array(4).fill("integer"),
+    "double",
+    "double",
+    ...Array(3).fill("integer"),
+    "double",
+    "integer",
+    "double",
+    "integer",
+    "double",
+    "integer",
+    "double",
+    "integer",
+  ]);
+  const total = BASE + dataset;
+  assert.deepEqual(h.run("MEMORY", "STATS"), [
+    ...head(total, total),
+    ["db.0", [
+      ["overhead.hashtable.main", 2 * KEY],
+      ["overhead.hashtable.expires", EXPIRE_OVERHEAD_BYTES],
+      ["overhead.hashtable.slot-to-keys", 0],
+    ]],
+    ["overhead.total", BASE],
+    ["keys.count", 2],
+    ["keys.bytes-per-key", Math.floor(dataset / 2)],
+    ["dataset.bytes", dataset],
+    ["dataset.percentage", 100],
+    ["peak.percentage", 100],
+    ["allocator.allocated", 6_000_000],
+    ["allocator.active", 14_000_000],
+    ["allocator.resident", 30_000_000],
+    ["allocator-fragmentation.ratio", 14 / 6],
+    ["allocator-fragmentation.bytes", 8_000_000],
+    ["allocator-rss.ratio", 30 / 14],
+    ["allocator-rss.bytes", 16_000_000],
+    ["rss-overhead.ratio", 1],
+    ["rss-overhead.bytes", 0],
+    ["fragmentation", 30_000_000 / total],
+    ["fragmentation.bytes", 30_000_000 - total],
+  ]);
+  // The peak stays when the data shrinks.
+  h.run("DEL", "t");
+  const afterDel = new Map(h.run("MEMORY", "STATS") as [string, unknown][]);
+  assert.equal(afterDel.get("peak.allocated"), total);
+  assert.equal(afterDel.get("total.allocated"), BASE + h.store.stats.usedMemoryBytes);
+  assert.ok((afterDel.get("peak.percentage") as number) < 100);
+
+  // With the server's figures (INFO memory's): its used memory, startup, peak, clients' bytes
+  // and script caches.
+  h.store.setServerMemory(() => ({
+    usedBytes: 6_000_000,
+    startupBytes: 2_000_000,
+    peakBytes: 12_000_000,
+    clientsNormalBytes: 777,
+    evalScriptsBytes: 300,
+    functionsBytes: 400,
+  }));
+  const withServer = new Map(h.run("MEMORY", "STATS") as [string, unknown][]);
+  const left = h.store.stats.usedMemoryBytes;
+  assert.equal(withServer.get("total.allocated"), 6_000_000);
+  assert.equal(withServer.get("startup.allocated"), 2_000_000);
+  assert.equal(withServer.get("peak.allocated"), 12_000_000);
+  assert.equal(withServer.get("clients.normal"), 777);
+  assert.equal(withServer.get("lua.caches"), 300);
+  assert.equal(withServer.get("functions.caches"), 400);
+  assert.equal(withServer.get("peak.percentage"), 50);
+  assert.equal(withServer.get("keys.bytes-per-key"), 4_000_000); // (6 MB - startup) / 1 key
+  assert.equal(withServer.get("dataset.percentage"), (left * 100) / 4_000_000);
+  assert.equal(withServer.get("overhead.total"), 6_000_000 - left);
+  assert.equal(withServer.get("fragmentation"), 5);
+  assert.equal(withServer.get("allocator.allocated"), 6_000_000);
+
+  // With the real Deno.memoryUsage(): plausible numbers.
+  const real = new Harness({ processMemory: () => Deno.memoryUsage() });
+  real.run("SET", "k", "v");
+  const figures = new Map(real.run("MEMORY", "STATS") as [string, number][]);
+  assert.equal(figures.get("total.allocated"), real.store.stats.usedMemoryBytes);
+  assert.ok(figures.get("allocator.allocated")! > 0);
+  assert.ok(figures.get("peak.allocated")! >= figures.get("total.allocated")!);
+  assert.equal(figures.get("keys.count"), 1);
+  assert.equal(figures.get("dataset.bytes"), real.store.stats.usedMemoryBytes);
 });
 
 Deno.test("MEMORY DOCTOR: ATLAS's texts; too little data below 5 MiB, peak above 150%", () => {

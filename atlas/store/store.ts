@@ -285,6 +285,7 @@ export class Store {
     this.setMaxmemory(options.maxmemoryBytes ?? 0, options.maxmemoryPolicy ?? "noeviction");
     this.#ks.readsHideExpired = options.readsHideExpired === true;
     this.#ks.processMemory = options.processMemory ?? null;
+    this.#ks.baseMemoryBytes = this.#baseMemoryBytes;
     for (const c of BUILTIN_COMMANDS) this.#add(c.spec, c.handler, null);
   }
 
@@ -702,10 +703,10 @@ export class Store {
   }
 
   /**
-   * The server's memory figures (startup, peak, clients) MEMORY STATS reports, as INFO memory
-   * does; given the allocation just read. Without one: startup and clients 0, the store's own peak.
+   * The server's memory figures (used, startup, peak, clients, script caches) MEMORY STATS
+   * reports, as INFO memory does. Without one: the base plus the data, the store's own peak.
    */
-  setServerMemory(fn: ((allocatedBytes: number) => ServerMemory) | null): void {
+  setServerMemory(fn: (() => ServerMemory) | null): void {
     this.#ks.serverMemory = fn;
   }
 

@@ -5,7 +5,7 @@
 
 /**
  * Memory section: the Lua VMs' own memory. Their states are JavaScript objects inside V8's heap
- * (counted in used_memory); nothing measures them apart. The script and function caches' fields
+ * (counted in allocator_allocated); nothing measures them apart. The script and function caches' fields
  * (number_of_cached_scripts, used_memory_scripts...) are printed.
  */
 export const LUA_MEMORY_FIELDS: readonly string[] = [
