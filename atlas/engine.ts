@@ -80,9 +80,12 @@ export interface AtlasEngineOptions {
    * would snapshot the whole keyspace every second or so.
    */
   snapshotMinIntervalMs?: number;
-  /** Snapshot (which compacts the AOF) when the live AOF exceeds both of these. */
+  /**
+   * Snapshot (which compacts the AOF) when the live AOF exceeds both of these (Redis's
+   * auto-aof-rewrite-min-size, default 64 MiB)...
+   */
   aofRewriteMinBytes?: number;
-  /** ... and this percentage of the last snapshot's size (default 100). */
+  /** ... and this percentage of the last snapshot's size (auto-aof-rewrite-percentage, default 100; 0: never). */
   aofRewritePercentage?: number;
   /** Cut a torn final AOF record at startup (default true); false refuses to start instead. */
   aofLoadTruncated?: boolean;
@@ -264,6 +267,8 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
     "fsyncIntervalMs",
     "aofPreallocateBytes",
     "snapshotChunkBytes",
+    "aofRewriteMinBytes",
+    "aofRewritePercentage",
   ] as const;
   for (const name of integers) {
     const value = resolved[name];
@@ -694,14 +699,34 @@ export class AtlasEngine implements CommandExecutor {
     this.dirty++;
     const o = this.o;
     if (this.snapshotting || this.snapshotScheduled || this.closing) return;
-    // The save rules are checked by a timer (snapshotIfRuleDue); the AOF's growth on every write.
+    // The save rules are checked by a timer (snapshotIfRuleDue); the AOF's growth on every write
+    // (the live AOF holds only what came after the last snapshot: Redis's growth over its base).
     if (
+      o.aofRewritePercentage > 0 &&
       this.writer.sizeBytes >= o.aofRewriteMinBytes &&
       this.writer.sizeBytes >= (this.lastSnapshotSizeBytes * o.aofRewritePercentage) / 100
     ) this.snapshotSoon("aof size");
   }
 
-  /** The save rules now (CONFIG GET save). */
+  /**
+   * When the AOF's growth triggers a snapshot (Redis's auto-aof-rewrite-percentage and
+   * auto-aof-rewrite-min-size): past `minBytes` and `percentage` of the last snapshot's size.
+   */
+  get aofRewrite(): { percentage: number; minBytes: number } {
+    return { percentage: this.o.aofRewritePercentage, minBytes: this.o.aofRewriteMinBytes };
+  }
+
+  /** CONFIG SET auto-aof-rewrite-*: from the next write on; percentage 0 turns it off. */
+  setAofRewrite(setting: { percentage?: number; minBytes?: number }): void {
+    for (const value of [setting.percentage, setting.minBytes]) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+        throw new RangeError(`Invalid AOF rewrite setting ${value}`);
+      }
+    }
+    if (setting.percentage !== undefined) this.o.aofRewritePercentage = setting.percentage;
+    if (setting.minBytes !== undefined) this.o.aofRewriteMinBytes = setting.minBytes;
+  }
+
   /** Active expiry cycles a second (Redis's hz as far as keys go). */
   get activeExpireHz(): number {
     return this.o.activeExpireHz;

@@ -467,6 +467,26 @@ Deno.test("engine: AOF growth past the rewrite threshold triggers a compacting s
   await engine.close();
 });
 
+Deno.test("engine: auto-aof-rewrite-percentage 0 turns the growth trigger off; a run-time change applies", async () => {
+  const h = harness();
+  const engine = await h.open({ aofRewriteMinBytes: 20_000, aofRewritePercentage: 0 });
+  assert.deepEqual(engine.aofRewrite, { percentage: 0, minBytes: 20_000 });
+  for (let i = 0; i < 200; i++) await run(engine, "SET", "k", "x".repeat(500));
+  while (engine.stats.snapshotInProgress) await settle();
+  assert.equal(engine.stats.snapshotsTotal, 0);
+  assert.ok(engine.stats.aofSizeBytes > 100_000, `aof ${engine.stats.aofSizeBytes} bytes`);
+  // CONFIG SET auto-aof-rewrite-percentage 100: the next write finds the AOF past the threshold.
+  engine.setAofRewrite({ percentage: 100 });
+  await run(engine, "SET", "k", "y");
+  await settle(); // the snapshot starts on the next turn
+  while (engine.stats.snapshotInProgress) await settle();
+  assert.equal(engine.stats.snapshotsTotal, 1);
+  assert.ok(engine.stats.aofSizeBytes < 40_000, `aof ${engine.stats.aofSizeBytes} bytes`);
+  assert.throws(() => engine.setAofRewrite({ minBytes: -1 }), RangeError);
+  assert.deepEqual(engine.aofRewrite, { percentage: 100, minBytes: 20_000 });
+  await engine.close();
+});
+
 Deno.test("engine: extension commands registered through `extend` replay from the AOF", async () => {
   const h = harness();
   const extend = (store: Store) =>

@@ -190,6 +190,24 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG GET appendfsync",
     "CONFIG SET appendfsync no",
   ],
+  // When the AOF's growth triggers a rewrite (ATLAS: a snapshot): values, units, bounds.
+  aofRewrite: [
+    "pairs:CONFIG GET auto-aof-rewrite-*",
+    "CONFIG SET auto-aof-rewrite-percentage 200",
+    "CONFIG SET auto-aof-rewrite-min-size 1mb",
+    "pairs:CONFIG GET auto-aof-rewrite-*",
+    "CONFIG SET auto-aof-rewrite-min-size 3K",
+    "CONFIG GET auto-aof-rewrite-min-size",
+    "CONFIG SET auto-aof-rewrite-percentage 0",
+    "CONFIG GET auto-aof-rewrite-percentage",
+    "CONFIG SET auto-aof-rewrite-percentage -1",
+    "CONFIG SET auto-aof-rewrite-percentage 2147483648",
+    "CONFIG SET auto-aof-rewrite-percentage 1.5",
+    "CONFIG SET auto-aof-rewrite-min-size 10zb",
+    "CONFIG SET auto-aof-rewrite-min-size -1",
+    "CONFIG SET auto-aof-rewrite-percentage 100 auto-aof-rewrite-min-size 64mb",
+    "pairs:CONFIG GET auto-aof-rewrite-*",
+  ],
   // Redis's other eviction knobs: ATLAS keeps them for CONFIG GET/SET (client eviction only at 0).
   evictionKnobs: [
     "pairs:CONFIG GET maxmemory*",

@@ -474,6 +474,39 @@ const busyReplyThreshold: Param = {
   },
 };
 
+/**
+ * auto-aof-rewrite-percentage (0..INT_MAX; 0: never) and auto-aof-rewrite-min-size (a memory
+ * value, 0..LONG_MAX): a snapshot, which compacts the AOF, once the AOF has grown past both the
+ * size and that percentage of the last snapshot's size. A Raft node compacts its log by
+ * raft.snapshot_threshold instead: only the defaults are accepted there.
+ */
+function aofRewriteParam(field: "percentage" | "minBytes"): Param {
+  const isPercentage = field === "percentage";
+  const fallback = isPercentage ? 100n : 64n * 1024n * 1024n;
+  const parse = isPercentage ? parseInteger : parseMemory;
+  return {
+    get: (ctx) => String(ctx.persistence.aofRewrite?.()[field] ?? fallback),
+    check(ctx, value) {
+      const n = parse(value);
+      if (n === null) return isPercentage ? ERR_INTEGER : ERR_MEMORY;
+      const max = isPercentage ? INT_MAX : LONG_MAX;
+      if (n < 0n || n > max) return range(0n, max);
+      if (ctx.persistence.setAofRewrite === undefined && n !== fallback) {
+        return "a Raft node compacts its log by raft.snapshot_threshold: only the default is " +
+          "accepted";
+      }
+      return null;
+    },
+    set(ctx, value) {
+      const n = parse(value) as bigint;
+      // Past 2^53 bytes (8 PiB) is as good as never.
+      const bounded = Number(n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : n);
+      ctx.persistence.setAofRewrite?.({ [field]: bounded });
+      return null;
+    },
+  };
+}
+
 /** Spread into config.ts's table; an alias shares its name's Param. */
 export const RUNTIME_PARAMS: Record<string, Param> = {
   maxmemory,
@@ -508,6 +541,8 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
   "lfu-log-factor": lfuParam("logFactor"),
   "lfu-decay-time": lfuParam("decayTimeMinutes"),
   appendfsync,
+  "auto-aof-rewrite-percentage": aofRewriteParam("percentage"),
+  "auto-aof-rewrite-min-size": aofRewriteParam("minBytes"),
   "hash-max-listpack-entries": hashEntries,
   "hash-max-ziplist-entries": hashEntries,
   "hash-max-listpack-value": hashValue,

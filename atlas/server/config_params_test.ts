@@ -264,6 +264,41 @@ Deno.test("CONFIG SET appendfsync goes to the persistence hooks; refused without
   });
 });
 
+Deno.test("CONFIG auto-aof-rewrite-*: the persistence hooks' setting; only the defaults without them", async () => {
+  let setting = { percentage: 100, minBytes: 64 * 1024 * 1024 };
+  const persistence: PersistenceHooks = {
+    aofRewrite: () => setting,
+    setAofRewrite(change) {
+      setting = { ...setting, ...change };
+    },
+  };
+  await withServer({ persistence }, async (c) => {
+    assert.equal(await get(c, "auto-aof-rewrite-percentage"), "100");
+    assert.equal(await get(c, "auto-aof-rewrite-min-size"), "67108864");
+    assert.deepEqual(await c.one("CONFIG", "SET", "auto-aof-rewrite-percentage", "0"), ok);
+    assert.deepEqual(await c.one("CONFIG", "SET", "auto-aof-rewrite-min-size", "2mb"), ok);
+    assert.deepEqual(setting, { percentage: 0, minBytes: 2 * 1024 * 1024 });
+    assert.equal(await get(c, "auto-aof-rewrite-min-size"), "2097152");
+    assert.match(
+      await errText(c, "CONFIG", "SET", "auto-aof-rewrite-percentage", "-5"),
+      /argument must be between 0 and 2147483647 inclusive/,
+    );
+    assert.match(
+      await errText(c, "CONFIG", "SET", "auto-aof-rewrite-min-size", "lots"),
+      /argument must be a memory value/,
+    );
+    assert.deepEqual(setting, { percentage: 0, minBytes: 2 * 1024 * 1024 });
+  });
+  await withServer({}, async (c) => {
+    assert.equal(await get(c, "auto-aof-rewrite-percentage"), "100");
+    assert.deepEqual(await c.one("CONFIG", "SET", "auto-aof-rewrite-percentage", "100"), ok);
+    assert.match(
+      await errText(c, "CONFIG", "SET", "auto-aof-rewrite-min-size", "1mb"),
+      /a Raft node compacts its log by raft\.snapshot_threshold/,
+    );
+  });
+});
+
 Deno.test("CONFIG SET in a Raft cluster: refused where replicas could diverge", async () => {
   const replication: ReplicationHooks = { offset: () => 0, replicasAt: () => 0 };
   const store = new Store({ maxmemoryBytes: 1 << 30, maxmemoryPolicy: "volatile-ttl" });

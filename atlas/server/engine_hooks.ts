@@ -1,7 +1,8 @@
 /**
  * Adapts the durability engine's facts (AtlasEngine.stats, structurally) to the server's
  * PersistenceHooks: INFO persistence fields with Redis names, CONFIG GET appendonly/appendfsync,
- * CONFIG SET appendfsync (AtlasEngine.setFsyncMode), CONFIG GET / SET save (its save rules).
+ * CONFIG SET appendfsync (AtlasEngine.setFsyncMode), CONFIG GET / SET save (its save rules) and
+ * auto-aof-rewrite-* (AtlasEngine.aofRewrite).
  * SAVE/BGSAVE/BGREWRITEAOF/LASTSAVE are left to the engine's own `execute`.
  */
 import type { PersistenceHooks, SaveRuleLike } from "./types.ts";
@@ -29,6 +30,9 @@ export interface EngineFacts {
   /** The snapshot schedule (AtlasEngine.saveRules) and its run-time change. */
   readonly saveRules?: readonly SaveRuleLike[];
   setSaveRules?(rules: readonly SaveRuleLike[]): void;
+  /** The AOF growth that triggers a snapshot (AtlasEngine.aofRewrite) and its change. */
+  readonly aofRewrite?: { percentage: number; minBytes: number };
+  setAofRewrite?(setting: { percentage?: number; minBytes?: number }): void;
   /** Active expiry's frequency (AtlasEngine.activeExpireHz) and its run-time change. */
   readonly activeExpireHz?: number;
   setActiveExpireHz?(hz: number): void;
@@ -96,6 +100,10 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
   if (engine.activeExpireHz !== undefined && engine.setActiveExpireHz !== undefined) {
     hooks.hz = () => engine.activeExpireHz!;
     hooks.setHz = (hz) => engine.setActiveExpireHz!(hz);
+  }
+  if (engine.aofRewrite !== undefined && engine.setAofRewrite !== undefined) {
+    hooks.aofRewrite = () => engine.aofRewrite!;
+    hooks.setAofRewrite = (setting) => engine.setAofRewrite!(setting);
   }
   if (engine.holdExpiry !== undefined) hooks.holdExpiry = (held) => engine.holdExpiry!(held);
   if (engine.evictToMaxmemory !== undefined) {

@@ -185,6 +185,12 @@ export interface PersistenceHooks {
   saveRules?(): readonly SaveRuleLike[];
   /** CONFIG SET save: replaces the schedule ([]: none). Missing: the schedule is fixed. */
   setSaveRules?(rules: readonly SaveRuleLike[]): void;
+  /**
+   * auto-aof-rewrite-percentage / -min-size: the AOF growth that triggers a snapshot (the
+   * engine's), and its change. Missing (a Raft node): the Raft log compacts by its own threshold.
+   */
+  aofRewrite?(): { percentage: number; minBytes: number };
+  setAofRewrite?(setting: { percentage?: number; minBytes?: number }): void;
   /** Redis's hz as ATLAS has it: active expiry cycles a second (the engine's), and its change. */
   hz?(): number;
   setHz?(hz: number): void;

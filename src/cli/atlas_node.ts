@@ -63,6 +63,8 @@ export async function startAtlasNode(
       snapshotIntervalMs: parseDurationMs(atlas.snapshot_interval_time)!,
       snapshotIntervalCmds: atlas.snapshot_interval_cmds,
       snapshotMinIntervalMs: parseDurationMs(atlas.snapshot_min_interval)!,
+      aofRewritePercentage: atlas.aof_rewrite_percentage,
+      aofRewriteMinBytes: atlas.aof_rewrite_min_size,
       logger,
       hooks: {
         ...metricHooks,

@@ -44,6 +44,13 @@ export const atlasSchema = z.object({
   snapshot_interval_time: duration.default("5m"),
   snapshot_interval_cmds: z.number().int().min(0).default(100_000),
   snapshot_min_interval: duration.default("60s"),
+  /**
+   * Redis's auto-aof-rewrite-percentage and -min-size: a snapshot (which compacts the AOF) once
+   * the AOF has grown past this percentage of the last snapshot's size (0 = never) and past this
+   * many bytes.
+   */
+  aof_rewrite_percentage: z.number().int().min(0).max(2_147_483_647).default(100),
+  aof_rewrite_min_size: z.number().int().min(0).default(64 * 1024 * 1024),
   maxmemory: z.number().int().min(0).default(0),
   maxmemory_policy: z.enum([
     "noeviction",
