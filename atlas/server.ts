@@ -177,8 +177,12 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       ctx.stats.totalConnections++;
       try {
         conn.setNoDelay(true);
+        // Redis's tcp-keepalive: a peer whose host vanished (power loss, a dropped NAT entry)
+        // is found dead and its connection, with any blocked command, goes away. Deno sets
+        // SO_KEEPALIVE only, so the probes follow the OS's timing (net.ipv4.tcp_keepalive_*).
+        conn.setKeepAlive(true);
       } catch (err) {
-        ctx.logger.warn("setNoDelay failed", { error: String(err) });
+        ctx.logger.warn("Socket options failed", { error: String(err) });
       }
       const client = new Client(
         nextId++,

@@ -3,7 +3,8 @@
  * nothing for over a second, and only that one: a subscriber, a MONITOR client and a client
  * blocked in BLPOP stay (they wait for the server); the blocked client, once served, is active
  * again. Before this test atlasd refused `CONFIG SET timeout` as immutable and never closed an
- * idle client.
+ * idle client. Also: both servers turn TCP keepalive on for the connections they accept (atlasd
+ * did not).
  */
 import assert from "node:assert/strict";
 import { RawClient, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
@@ -63,4 +64,29 @@ Deno.test("CONFIG SET timeout closes idle clients and only those, as redis-serve
       monitor: false,
     });
     assert.deepEqual(atlas, redis);
+  }));
+
+/**
+ * Whether the server's end of `client`'s connection runs a keepalive timer: /proc/net/tcp's
+ * `tr` field is 2 for a socket with SO_KEEPALIVE that has nothing else pending (Linux).
+ */
+async function serverSideKeepalive(serverPort: number, client: RawClient): Promise<boolean> {
+  const info = await client.one("CLIENT", "INFO") as { v: string };
+  const clientPort = Number(info.v.match(/ addr=127\.0\.0\.1:(\d+) /)![1]);
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+  const local = `0100007F:${hex(serverPort)}`;
+  const remote = `0100007F:${hex(clientPort)}`;
+  const lines = (await Deno.readTextFile("/proc/net/tcp")).split("\n");
+  const line = lines.find((l) => {
+    const fields = l.trim().split(/\s+/);
+    return fields[1] === local && fields[2] === remote;
+  });
+  assert.ok(line, `no socket ${local} -> ${remote}`);
+  return line.trim().split(/\s+/)[5].startsWith("02:");
+}
+
+Deno.test("accepted connections have TCP keepalive on, as redis-server's (tcp-keepalive)", () =>
+  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
+    assert.equal(await serverSideKeepalive(redisPort, redis), true);
+    assert.equal(await serverSideKeepalive(atlasPort, atlas), true);
   }));
