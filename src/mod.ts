@@ -17,9 +17,9 @@ import { createGateway, registerGatewayCommands, type RunningGateway } from "../
 import type { GatewayEnv } from "../routes/env.ts";
 import { mountRoute } from "../routes/mount.ts";
 import { configSchema, type HeliosConfig } from "./config/schema.ts";
+import { engineOptionsFromConfig } from "./storage/engine_options.ts";
 import { formatHostPort } from "./lib/address.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
-import { parseDurationMs } from "./lib/duration.ts";
 import { type ListeningServer, serveHttp } from "./lib/http_server.ts";
 import { Logger } from "./observability/logger.ts";
 import { MetricsRegistry } from "./observability/metrics.ts";
@@ -128,9 +128,7 @@ async function openStorage(options: HeliosOptions, config: HeliosConfig, logger:
     return { atlas, close: () => atlas.close() };
   }
   const engine = await AtlasEngine.open({
-    dataDir: options.dataDir ?? config.atlas.data_dir,
-    fsync: config.atlas.aof_fsync,
-    snapshotIntervalMs: parseDurationMs(config.atlas.snapshot_interval_time)!,
+    ...engineOptionsFromConfig(config.atlas, options.dataDir),
     logger: logger.child("atlas"),
   });
   registerGatewayCommands(engine.store);

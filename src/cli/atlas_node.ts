@@ -11,19 +11,18 @@ import {
   type AtlasServer,
   DataDirLockedError,
   engineHooks,
-  SERVER_BASE_MEMORY_BYTES,
   SnapshotCorruptError,
   startAtlasServer,
   type Store,
 } from "../../atlas/mod.ts";
 import { formatHostPort, parseHostPort } from "../lib/address.ts";
-import { parseDurationMs } from "../lib/duration.ts";
 import {
   atlasEngineHooks,
   registerAtlasEngineMetrics,
   registerAtlasServerMetrics,
 } from "../observability/atlas_metrics.ts";
 import { TracingExecutor } from "../observability/tracing.ts";
+import { engineOptionsFromConfig } from "../storage/engine_options.ts";
 import type { Daemon } from "./runtime.ts";
 
 /** Module commands (JOB.*, RL.*) registered into every store Helios opens. */
@@ -57,14 +56,7 @@ export async function startAtlasNode(
   const metricHooks = atlasEngineHooks(metrics);
   try {
     engine = await AtlasEngine.open({
-      dataDir: atlas.data_dir,
-      fsync: atlas.aof_fsync,
-      aofLoadTruncated: atlas.aof_load_truncated,
-      snapshotIntervalMs: parseDurationMs(atlas.snapshot_interval_time)!,
-      snapshotIntervalCmds: atlas.snapshot_interval_cmds,
-      snapshotMinIntervalMs: parseDurationMs(atlas.snapshot_min_interval)!,
-      aofRewritePercentage: atlas.aof_rewrite_percentage,
-      aofRewriteMinBytes: atlas.aof_rewrite_min_size,
+      ...engineOptionsFromConfig(atlas),
       logger,
       hooks: {
         ...metricHooks,
@@ -73,12 +65,6 @@ export async function startAtlasNode(
           if (mode === "every") server?.latencyEvent("aof-fsync-always", seconds * 1000);
         },
         onExpireCycle: (seconds) => server?.latencyEvent("expire-cycle", seconds * 1000),
-      },
-      store: {
-        maxmemoryBytes: atlas.maxmemory,
-        baseMemoryBytes: SERVER_BASE_MEMORY_BYTES,
-        maxmemoryPolicy: atlas.maxmemory_policy,
-        databases: atlas.databases,
       },
       // Module commands must exist before recovery replays the AOF, which holds them.
       extend: (store) => {
