@@ -286,16 +286,15 @@ const SCRIPT_ENTRY_BYTES = 96;
 function scriptingMemory(ctx: ServerContext, accounted: AccountedMemory): Fields {
   const stats = ctx.store?.scriptingStats?.();
   if (!stats) return [];
-  const evalBytes = accounted.evalScripts;
-  const functionBytes = accounted.functions;
+  const { evalScripts, functions } = accounted;
   return [
-    ["used_memory_scripts_eval", evalBytes],
+    ["used_memory_scripts_eval", evalScripts],
     ["number_of_cached_scripts", stats.cachedScripts],
     ["number_of_functions", stats.functions],
     ["number_of_libraries", stats.libraries],
-    ["used_memory_functions", functionBytes],
-    ["used_memory_scripts", evalBytes + functionBytes],
-    ["used_memory_scripts_human", bytesToHuman(evalBytes + functionBytes)],
+    ["used_memory_functions", functions],
+    ["used_memory_scripts", evalScripts + functions],
+    ["used_memory_scripts_human", bytesToHuman(evalScripts + functions)],
   ];
 }
 
