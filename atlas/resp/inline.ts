@@ -4,6 +4,8 @@
  * A closing quote must be followed by whitespace or the end. Returns null on unbalanced quotes.
  */
 export function splitInlineArgs(line: string): string[] | null {
+  // The common line (PING, a telnet user's SET k v) has no quotes: its words are slices.
+  if (line.indexOf('"') < 0 && line.indexOf("'") < 0) return splitWords(line);
   const args: string[] = [];
   let i = 0;
   const n = line.length;
@@ -52,6 +54,20 @@ export function splitInlineArgs(line: string): string[] | null {
       if (i < n) i++;
     }
     args.push(current);
+  }
+}
+
+/** A quote-free line's whitespace-separated words. */
+function splitWords(line: string): string[] {
+  const args: string[] = [];
+  const n = line.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) return args;
+    const start = i;
+    while (i < n && !isSpace(line.charCodeAt(i))) i++;
+    args.push(line.slice(start, i));
   }
 }
 

@@ -42,6 +42,28 @@ Deno.test("parser: inline commands with quotes", () => {
   assert.deepEqual(splitInlineArgs("  "), []);
 });
 
+Deno.test("parser: quote-free inline lines split on sdssplitargs's whitespace", () => {
+  assert.deepEqual(splitInlineArgs("a\tb  c\x0bd\x0ce \xe9\x00x"), [
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "\xe9\x00x",
+  ]);
+  // Random quote-free lines against a reference split (seeded: the same lines every run).
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const alphabet = "ab \t\n\r\x0b\x0cxyz\\\x00\xff";
+  for (let n = 0; n < 500; n++) {
+    let line = "";
+    const length = Math.floor(random() * 20);
+    for (let i = 0; i < length; i++) line += alphabet[Math.floor(random() * alphabet.length)];
+    const reference = line.split(/[ \t\n\r\v\f]+/).filter((word) => word !== "");
+    assert.deepEqual(splitInlineArgs(line), reference, JSON.stringify(line));
+  }
+});
+
 Deno.test("parser: protocol errors use Redis texts", () => {
   const cases: [string, string][] = [
     ["*abc\r\n", "Protocol error: invalid multibulk length"],
