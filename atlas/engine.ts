@@ -645,6 +645,17 @@ export class AtlasEngine implements CommandExecutor {
 
   /** Set while clients are paused (holdExpiry): no active expiry. */
   private expiryHeld = false;
+  /** Cleared by DEBUG SET-ACTIVE-EXPIRE 0: no active expiry until it is set again. */
+  private activeExpireOn = true;
+
+  /** Whether active expiry runs (Redis's DEBUG SET-ACTIVE-EXPIRE; keys still expire lazily). */
+  get activeExpireEnabled(): boolean {
+    return this.activeExpireOn;
+  }
+
+  setActiveExpireEnabled(on: boolean): void {
+    this.activeExpireOn = on;
+  }
 
   /**
    * CLIENT PAUSE: while `held`, the dataset stays as it is — no active expiry cycle, and reads
@@ -683,7 +694,12 @@ export class AtlasEngine implements CommandExecutor {
 
   /** Runs one active-expiry cycle now (the timer calls this `activeExpireHz` times a second). */
   expireCycle(): number {
-    if (this.writer.failure || this.closing || this.expiryHeld || this.paused !== null) return 0;
+    if (
+      this.writer.failure || this.closing || this.expiryHeld || !this.activeExpireOn ||
+      this.paused !== null
+    ) {
+      return 0;
+    }
     const ctx = this.ctx;
     const timed = this.o.hooks.onExpireCycle !== undefined;
     const startMs = timed ? performance.now() : 0;

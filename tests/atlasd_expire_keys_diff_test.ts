@@ -409,3 +409,73 @@ Deno.test("key expiry and generic key commands match redis-server", () =>
     assert.deepEqual(await randomKeyAmongExpired(redis), { t: "bulk", v: "live" });
     assert.deepEqual(await randomKeyAmongExpired(atlas), { t: "bulk", v: "live" });
   }));
+
+/**
+ * Overwriting a key past its deadline with active expiry off (DEBUG SET-ACTIVE-EXPIRE 0): SET,
+ * SET EX, SETEX and MSET delete it first, as Redis's lookupKeyWrite does — an `expired` event
+ * before the `set`, INFO expired_keys counted. And under an LFU policy an overwrite counts as an
+ * access (OBJECT FREQ 5 -> 6). Before this test atlasd's plain SET overwrote the expired value
+ * silently (no event, not counted) and did not count the access.
+ */
+async function overwriteTranscript(port: number): Promise<string[]> {
+  const c = await RawClient.connect(port);
+  try {
+    const setup = await c.call(
+      ["HELLO", "3"],
+      ["FLUSHALL"],
+      ["CONFIG", "RESETSTAT"],
+      ["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+      ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
+    );
+    assert.deepEqual(setup[3], { t: "simple", v: "OK" });
+    await c.writeRaw(encodeCommand(["PSUBSCRIBE", "__keyevent@0__:*"]));
+    await c.takePushes(1);
+    const keys = ["plain", "withex", "setex", "mset"];
+    await c.call(...keys.map((k) => ["SET", k, "old", "PX", "1"]));
+    await new Promise((r) => setTimeout(r, 20));
+    c.pushes.splice(0);
+    const out: string[] = [];
+    for (
+      const argv of [
+        ["SET", "plain", "new"],
+        ["SET", "withex", "new", "EX", "100"],
+        ["SETEX", "setex", "100", "new"],
+        ["MSET", "mset", "new", "other", "x"],
+      ]
+    ) {
+      const [reply] = await c.call(argv, ["PING"]);
+      const events = c.pushes.splice(0).map((p) =>
+        p.t === "push" ? p.v.slice(2).map((x) => "v" in x ? String(x.v) : "").join(" ") : ""
+      );
+      out.push(`${argv.join(" ")} -> ${JSON.stringify(reply)} [${events.join(", ")}]`);
+    }
+    const stats = await c.one("INFO", "stats") as { v: string };
+    out.push(stats.v.match(/expired_keys:\d+/)![0]);
+    await c.call(
+      ["CONFIG", "SET", "notify-keyspace-events", ""],
+      ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+      ["SET", "f", "a"],
+    );
+    const before = await c.one("OBJECT", "FREQ", "f");
+    await c.one("SET", "f", "b");
+    out.push(
+      `freq ${JSON.stringify(before)} -> ${JSON.stringify(await c.one("OBJECT", "FREQ", "f"))}`,
+    );
+    return out;
+  } finally {
+    await c.call(["DEBUG", "SET-ACTIVE-EXPIRE", "1"], [
+      "CONFIG",
+      "SET",
+      "maxmemory-policy",
+      "noeviction",
+    ]);
+    await c.close();
+  }
+}
+
+Deno.test("overwriting an expired key deletes it first and counts as an access, as redis-server", () =>
+  withRedisAndAtlasd(async (_redis, _atlas, { redisPort, atlasPort }) => {
+    const want = await overwriteTranscript(redisPort);
+    assert.ok(want[0].includes("expired plain"), want[0]);
+    assert.deepEqual(await overwriteTranscript(atlasPort), want);
+  }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));

@@ -1,6 +1,7 @@
 /**
  * DEBUG: the subcommands tools and test suites use — OBJECT (a key's encoding, serialized length
- * and idle time), SLEEP (hold the connection), POPULATE (make test keys) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows
+ * and idle time), SLEEP (hold the connection), POPULATE (make test keys), SET-ACTIVE-EXPIRE (stop or
+ * restart active expiry, so a test sees lazy expiry alone) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows
  * it, atlasd answers these: none of them reads or corrupts memory the way Redis's others can.
  */
 import { error, type Reply, simple } from "../store/reply.ts";
@@ -16,6 +17,9 @@ const DEBUG_HELP = [
   "    Make string keys <prefix>:0 to <prefix>:<count-1> (prefix 'key'), each holding",
   "    value:<n>, cut or zero-padded to <size> bytes when a size is given. Keys that",
   "    exist are left as they are.",
+  "SET-ACTIVE-EXPIRE <0|1>",
+  "    Stop (0) or restart (1) the periodic deletion of expired keys; keys still",
+  "    expire when a command touches them.",
   "SLEEP <seconds>",
   "    Reply after <seconds> (a fraction such as 0.5 works; capped at 60); other",
   "    clients are served meanwhile.",
@@ -36,6 +40,17 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
     return new Promise((resolve) => setTimeout(() => resolve(simple("OK")), ms));
   }
   if (sub === "object" && argv.length === 3) return debugObject(ctx, client.db, argv[2]);
+  if (sub === "set-active-expire" && argv.length === 3) {
+    if (ctx.persistence.setActiveExpire === undefined) {
+      return error(
+        "ERR DEBUG SET-ACTIVE-EXPIRE is not available here: a Raft cluster's leader " +
+          "expires keys through the log",
+      );
+    }
+    // Redis reads the flag with atoi: "0" (or any text atoi reads as 0) stops, anything else runs.
+    ctx.persistence.setActiveExpire(Number.parseInt(argv[2], 10) ? true : false);
+    return simple("OK");
+  }
   if (sub === "populate" && argv.length >= 3 && argv.length <= 5) {
     const count = positiveInteger(argv[2]);
     if (count === null) return error("ERR value is out of range, must be positive");

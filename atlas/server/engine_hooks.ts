@@ -36,6 +36,8 @@ export interface EngineFacts {
   /** Active expiry's frequency (AtlasEngine.activeExpireHz) and its run-time change. */
   readonly activeExpireHz?: number;
   setActiveExpireHz?(hz: number): void;
+  /** DEBUG SET-ACTIVE-EXPIRE (AtlasEngine.setActiveExpireEnabled). */
+  setActiveExpireEnabled?(on: boolean): void;
   /** Holds expiry while clients are paused (AtlasEngine.holdExpiry). */
   holdExpiry?(held: boolean): void;
   /** Evicts down to maxmemory now (AtlasEngine.evictToMaxmemory). */
@@ -104,6 +106,9 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
   if (engine.aofRewrite !== undefined && engine.setAofRewrite !== undefined) {
     hooks.aofRewrite = () => engine.aofRewrite!;
     hooks.setAofRewrite = (setting) => engine.setAofRewrite!(setting);
+  }
+  if (engine.setActiveExpireEnabled !== undefined) {
+    hooks.setActiveExpire = (on) => engine.setActiveExpireEnabled!(on);
   }
   if (engine.holdExpiry !== undefined) hooks.holdExpiry = (held) => engine.holdExpiry!(held);
   if (engine.evictToMaxmemory !== undefined) {

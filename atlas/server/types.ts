@@ -191,6 +191,11 @@ export interface PersistenceHooks {
    */
   aofRewrite?(): { percentage: number; minBytes: number };
   setAofRewrite?(setting: { percentage?: number; minBytes?: number }): void;
+  /**
+   * DEBUG SET-ACTIVE-EXPIRE 0|1: active expiry off or on (the engine's). Missing (a Raft node):
+   * the leader's ticks expire keys through the log.
+   */
+  setActiveExpire?(on: boolean): void;
   /** Redis's hz as ATLAS has it: active expiry cycles a second (the engine's), and its change. */
   hz?(): number;
   setHz?(hz: number): void;

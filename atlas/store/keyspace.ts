@@ -510,6 +510,24 @@ export class Keyspace {
   }
 
   /**
+   * What Redis's lookupKeyWrite does to a key a command overwrites whatever it holds (SET, MSET,
+   * SETEX): an expired key is deleted first (its DEL logged, "expired" sent, INFO expired_keys
+   * counted), and under an LFU policy the access is counted (the new value keeps the counter, as
+   * Redis's dbOverwrite keeps it). The LRU stamp comes with the new value (setValue). Cheaper than
+   * `lookup` on the hot path: no value is needed.
+   */
+  touchForOverwrite(key: string): void {
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return;
+    const lfu = this.lfu;
+    if (lfu !== null) {
+      const packed = lfu.get(key);
+      if (packed !== undefined) {
+        lfu.set(key, lfuTouch(packed, this.nowMs, this.ctx.random(), this.lfuSettings));
+      }
+    }
+  }
+
+  /**
    * A read lookup inside a write command (GETDEL, SET GET, COPY's source, SUNIONSTORE's sources...):
    * counted as a hit or miss and a "keymiss" whatever the command, as Redis's lookupKeyRead is.
    */

@@ -92,6 +92,7 @@ function resolveExpire(ks: Keyspace, o: SetOptions, name: string): number | Repl
 function set(ks: Keyspace, argv: string[]): Reply {
   const [, key, value] = argv;
   if (argv.length === 3) {
+    ks.touchForOverwrite(key);
     ks.setValue(key, value);
     ks.notify(EventClass.String, "set", key);
     ks.emit(argv);
@@ -113,9 +114,7 @@ function set(ks: Keyspace, argv: string[]): Reply {
       reply = old === undefined ? NIL : bulk(old);
     }
     if ((o.nx && old !== undefined) || (o.xx && old === undefined)) return o.get ? reply : NIL;
-  } else if (ks.expires.size !== 0) {
-    ks.expireIfNeeded(key); // so an expired key's DEL is logged before the SET
-  }
+  } else ks.touchForOverwrite(key);
   ks.setValue(key, value, o.keepTtl);
   ks.notify(EventClass.String, "set", key);
   if (atMs >= 0) {
@@ -143,7 +142,7 @@ function setex(ks: Keyspace, argv: string[], unitMs: number): Reply {
   if (time <= 0) return invalidExpire(name.toLowerCase());
   const ms = deadlineMs(time, unitMs === 1000 ? "s" : "ms", ks.nowMs);
   if (ms === null) return invalidExpire(name.toLowerCase());
-  ks.lookup(key);
+  ks.touchForOverwrite(key);
   ks.setValue(key, value);
   ks.notify(EventClass.String, "set", key);
   ks.setExpire(key, ms);
@@ -169,7 +168,7 @@ function mset(ks: Keyspace, argv: string[], nx: boolean): Reply {
     }
   }
   for (let i = 1; i < argv.length; i += 2) {
-    if (!nx) ks.lookup(argv[i]);
+    if (!nx) ks.touchForOverwrite(argv[i]);
     ks.setValue(argv[i], argv[i + 1]);
     ks.notify(EventClass.String, "set", argv[i]);
   }
