@@ -1,6 +1,7 @@
 /**
  * Side by side with redis-server 7.0 (started with enable-debug-command yes): DEBUG POPULATE's
- * keys, values, skipping of existing keys and error texts, DEBUG SLEEP, and DEBUG HELP's shape.
+ * keys, values, skipping of existing keys and error texts, DEBUG SLEEP, DEBUG DIGEST /
+ * DIGEST-VALUE, and DEBUG HELP's shape.
  * Plus atlasd's own promise: populated keys are logged like any write and survive a restart.
  */
 import assert from "node:assert/strict";
@@ -60,6 +61,57 @@ Deno.test("DEBUG POPULATE / SLEEP answer like redis-server; HELP lists what atla
     for (const sub of ["POPULATE", "SLEEP", "HELP"]) {
       assert.ok(lines.some((line) => line.startsWith(sub)), `HELP lists ${sub}`);
     }
+  }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));
+
+/**
+ * DEBUG DIGEST / DIGEST-VALUE: Redis's SHA1 digests, equal byte for byte — every type (an integer
+ * string, a listpack and a skiplist sorted set, a stream), a TTL, several databases, a missing key,
+ * an empty data set; and the digest follows changes (an element moved, a TTL dropped).
+ */
+const DIGEST_STEPS: string[][] = [
+  ["FLUSHALL"],
+  ["DEBUG", "DIGEST"],
+  ["SET", "s", "hello"],
+  ["SET", "n", "12345"],
+  ["RPUSH", "l", "a", "b", "c", "1", "2"],
+  ["SADD", "st", "x", "y", "z", "1", "2", "3"],
+  ["HSET", "h", "f1", "v1", "f2", "2"],
+  ["ZADD", "z", "1", "a", "2.5", "b", "-0.1", "c", "1e20", "d", "inf", "e"],
+  ["ZADD", "big", ...Array.from({ length: 200 }, (_, i) => [String(i / 7), `m${i}`]).flat()],
+  ["XADD", "x", "1-1", "f", "v", "g", "w"],
+  ["XADD", "x", "2-0", "a", "b"],
+  ["SET", "e", "v", "EX", "100"],
+  ["DEBUG", "DIGEST-VALUE", "s", "n", "l", "st", "h", "z", "big", "x", "e", "missing"],
+  ["DEBUG", "DIGEST-VALUE"],
+  ["DEBUG", "DIGEST"],
+  ["SELECT", "3"],
+  ["SET", "other", "1"],
+  ["DEBUG", "DIGEST"],
+  ["SELECT", "0"],
+  ["LMOVE", "l", "l", "LEFT", "RIGHT"],
+  ["PERSIST", "e"],
+  ["DEBUG", "DIGEST-VALUE", "l", "e"],
+  ["DEBUG", "DIGEST"],
+];
+
+Deno.test("DEBUG DIGEST and DIGEST-VALUE give redis-server's digests", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
+    const mismatches: string[] = [];
+    for (const argv of DIGEST_STEPS) {
+      const [want] = await redis.call(argv);
+      const [got] = await atlas.call(argv);
+      if (JSON.stringify(want) !== JSON.stringify(got)) {
+        mismatches.push(
+          `${argv.join(" ").slice(0, 80)}: redis ${JSON.stringify(want)} atlasd ${
+            JSON.stringify(got)
+          }`,
+        );
+      }
+    }
+    assert.deepEqual(mismatches, []);
+    assert.deepEqual(await atlas.call(["DEBUG", "DIGEST-VALUE", "missing"]), [
+      { t: "array", v: [{ t: "simple", v: "0".repeat(40) }] },
+    ]);
   }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));
 
 Deno.test("DEBUG POPULATE's keys are logged like any write: they are back after a restart", async () => {

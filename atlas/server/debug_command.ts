@@ -1,16 +1,21 @@
 /**
  * DEBUG: the subcommands tools and test suites use — OBJECT (a key's encoding, serialized length
  * and idle time), SLEEP (hold the connection), POPULATE (make test keys), SET-ACTIVE-EXPIRE (stop or
- * restart active expiry, so a test sees lazy expiry alone) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows
+ * restart active expiry, so a test sees lazy expiry alone), DIGEST / DIGEST-VALUE (Redis's SHA1
+ * digests of the data set and of values, store/digest.ts) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows
  * it, atlasd answers these: none of them reads or corrupts memory the way Redis's others can.
  */
-import { error, type Reply, simple } from "../store/reply.ts";
+import { array, error, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
 
 const DEBUG_HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "DIGEST",
+  "    The digest of the whole data set, as 40 hex digits (all zeros when it is empty).",
+  "DIGEST-VALUE <key> [<key> ...]",
+  "    The digest of each key's value (and whether it has a TTL); zeros for a missing key.",
   "OBJECT <key>",
   "    The key's encoding, serialized (DUMP) length and idle seconds, in Redis's line.",
   "POPULATE <count> [<prefix>] [<size>]",
@@ -40,6 +45,12 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
     return new Promise((resolve) => setTimeout(() => resolve(simple("OK")), ms));
   }
   if (sub === "object" && argv.length === 3) return debugObject(ctx, client.db, argv[2]);
+  if (sub === "digest" && argv.length === 2 && ctx.store?.datasetDigest !== undefined) {
+    return simple(ctx.store.datasetDigest());
+  }
+  if (sub === "digest-value" && ctx.store?.valueDigests !== undefined) {
+    return array(ctx.store.valueDigests(client.db, argv.slice(2)).map((digest) => simple(digest)));
+  }
   if (sub === "set-active-expire" && argv.length === 3) {
     if (ctx.persistence.setActiveExpire === undefined) {
       return error(

@@ -155,6 +155,9 @@ export interface StoreHooks {
   databaseStats?(): { index: number; keys: number; volatileKeys: number; avgTtlMs: number }[];
   /** CONFIG RESETSTAT: zero the keyspace counters (Store.resetStats). */
   resetStats?(): void;
+  /** DEBUG DIGEST / DIGEST-VALUE: Redis's digests of the data (Store.datasetDigest...). */
+  datasetDigest?(): string;
+  valueDigests?(db: number, keys: readonly string[]): string[];
 }
 
 /** `save <seconds> <changes>`: a snapshot once `changes` writes happened and that much time passed. */

@@ -14,6 +14,7 @@ import {
   policyTracksLfu,
   policyTracksLru,
 } from "./evict.ts";
+import { datasetDigest, valueDigest } from "./digest.ts";
 import { activeExpire, type ExpireBudget } from "./expire.ts";
 import type { LfuSettings } from "./lfu.ts";
 import {
@@ -906,6 +907,24 @@ export class Store {
       keyspaceMisses: ks.keyspaceMisses,
       lazyfreedObjects: ks.lazyfreedObjects,
     };
+  }
+
+  /** DEBUG DIGEST: Redis's digest of every database's keys and values, as 40 hex digits. */
+  datasetDigest(): string {
+    return datasetDigest(
+      this.#ks.databases.map((db, index) => ({ index, data: db.data, expires: db.expires })),
+    );
+  }
+
+  /**
+   * DEBUG DIGEST-VALUE: each key's value digest in database `db` (Redis's, 40 hex digits; zeros
+   * for a missing key). Like Redis, a key past its deadline still counts: nothing is expired.
+   */
+  valueDigests(db: number, keys: readonly string[]): string[] {
+    const database = this.#ks.databases[db];
+    return keys.map((key) =>
+      valueDigest(database?.data.get(key), database?.expires.has(key) ?? false)
+    );
   }
 
   /** CONFIG RESETSTAT: zeroes the counters Redis resets (hits, misses, expired, evicted keys). */
