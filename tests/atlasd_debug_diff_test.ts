@@ -1,6 +1,6 @@
 /**
  * Side by side with redis-server 7.0 (started with enable-debug-command yes): DEBUG POPULATE's
- * keys, values, skipping of existing keys and error texts, DEBUG SLEEP, DEBUG DIGEST /
+ * keys, values, skipping of existing keys and error texts, DEBUG SLEEP, DEBUG RELOAD, DEBUG DIGEST /
  * DIGEST-VALUE, and DEBUG HELP's shape.
  * Plus atlasd's own promise: populated keys are logged like any write and survive a restart.
  */
@@ -37,6 +37,11 @@ const STEPS: string[][] = [
   ["DEBUG", "NO-SUCH-THING"],
   ["DEBUG", "SLEEP", "0"],
   ["DEBUG", "SLEEP", "0.01"],
+  ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b"],
+  ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"],
+  ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "4gb"],
+  ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "lots"],
+  ["DEBUG", "QUICKLIST-PACKED-THRESHOLD"],
   ["DBSIZE"],
 ];
 
@@ -93,6 +98,68 @@ const DIGEST_STEPS: string[][] = [
   ["DEBUG", "DIGEST-VALUE", "l", "e"],
   ["DEBUG", "DIGEST"],
 ];
+
+/**
+ * DEBUG RELOAD: the data set is what it was (same digest, TTLs kept, a key past its deadline
+ * dropped), and what values remember beyond their contents starts over as after a load: a set
+ * that grew past an intset and shrank is an intset again, a hash listpack, a string raw no more.
+ */
+const RELOAD_STEPS: string[][] = [
+  ["FLUSHALL"],
+  ["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+  ["SADD", "ints", ...Array.from({ length: 600 }, (_, i) => String(i))],
+  ["SREM", "ints", ...Array.from({ length: 595 }, (_, i) => String(i + 5))],
+  ["OBJECT", "ENCODING", "ints"],
+  ["HSET", "h", "f", "x".repeat(100)],
+  ["HSET", "h", "f", "short"],
+  ["OBJECT", "ENCODING", "h"],
+  ["SET", "s", "abc"],
+  ["APPEND", "s", "def"],
+  ["OBJECT", "ENCODING", "s"],
+  ["RPUSH", "l", "a", "b", "c"],
+  ["ZADD", "z", "1", "a", "2", "b"],
+  ["XADD", "x", "1-1", "f", "v"],
+  ["SET", "ttl", "v", "EX", "1000"],
+  ["SET", "gone", "v", "PX", "1"],
+  ["DEBUG", "SLEEP", "0.01"],
+  ["DEBUG", "DIGEST-VALUE", "ints", "h", "s", "l", "z", "x", "ttl"],
+  ["DEBUG", "RELOAD"],
+  ["DEBUG", "DIGEST-VALUE", "ints", "h", "s", "l", "z", "x", "ttl"],
+  ["OBJECT", "ENCODING", "ints"],
+  ["OBJECT", "ENCODING", "h"],
+  ["OBJECT", "ENCODING", "s"],
+  ["TTL", "ttl"],
+  ["DBSIZE"],
+  ["SMEMBERS", "ints"],
+  ["DEBUG", "RELOAD", "MERGE", "NOFLUSH"],
+  ["DBSIZE"],
+  ["DEBUG", "RELOAD", "SOMETIMES"],
+  ["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
+];
+
+Deno.test("DEBUG RELOAD keeps the data and starts encodings over, as redis-server's", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
+    const mismatches: string[] = [];
+    for (const argv of RELOAD_STEPS) {
+      const [want] = await redis.call(argv);
+      const [got] = await atlas.call(argv);
+      if (JSON.stringify(want) !== JSON.stringify(got)) {
+        mismatches.push(
+          `${argv.join(" ").slice(0, 80)}: redis ${JSON.stringify(want)} atlasd ${
+            JSON.stringify(got)
+          }`,
+        );
+      }
+    }
+    assert.deepEqual(mismatches, []);
+    const [before] = await atlas.call(["DEBUG", "DIGEST"]);
+    assert.deepEqual(await atlas.call(["DEBUG", "RELOAD"]), [{ t: "simple", v: "OK" }]);
+    assert.deepEqual(await atlas.call(["DEBUG", "DIGEST"]), [before]);
+    assert.match(
+      ((await atlas.call(["DEBUG", "RELOAD", "NOSAVE"]))[0] as { v: string }).v,
+      /NOSAVE is not supported/,
+    );
+  }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));
 
 Deno.test("DEBUG DIGEST and DIGEST-VALUE give redis-server's digests", () =>
   withRedisAndAtlasd(async (redis, atlas) => {

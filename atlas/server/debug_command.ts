@@ -8,6 +8,7 @@
 import { array, error, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { parseMemory } from "./config_params.ts";
 import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
 
 const DEBUG_HELP = [
@@ -22,6 +23,13 @@ const DEBUG_HELP = [
   "    Make string keys <prefix>:0 to <prefix>:<count-1> (prefix 'key'), each holding",
   "    value:<n>, cut or zero-padded to <size> bytes when a size is given. Keys that",
   "    exist are left as they are.",
+  "QUICKLIST-PACKED-THRESHOLD <size>",
+  "    Accepted (a memory value up to 4gb) and answered OK: Redis's size from which a",
+  "    list element gets a node of its own. ATLAS lists have no nodes, so nothing a",
+  "    client can see changes.",
+  "RELOAD [MERGE] [NOFLUSH]",
+  "    Save a snapshot, then rebuild every value from its snapshot form, as a restart",
+  "    would load it (OBJECT ENCODING starts over; expired keys are dropped).",
   "SET-ACTIVE-EXPIRE <0|1>",
   "    Stop (0) or restart (1) the periodic deletion of expired keys; keys still",
   "    expire when a command touches them.",
@@ -51,6 +59,15 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
   if (sub === "digest-value" && ctx.store?.valueDigests !== undefined) {
     return array(ctx.store.valueDigests(client.db, argv.slice(2)).map((digest) => simple(digest)));
   }
+  if (sub === "quicklist-packed-threshold" && argv.length === 3) {
+    // Redis's quicklistisSetPackedThreshold bound: below 4 GB less 1 MB (0 restores the default).
+    const size = parseMemory(argv[2]);
+    if (size === null || size > (1n << 32n) - (1n << 20n)) {
+      return error("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+    }
+    return simple("OK");
+  }
+  if (sub === "reload") return reload(ctx, argv);
   if (sub === "set-active-expire" && argv.length === 3) {
     if (ctx.persistence.setActiveExpire === undefined) {
       return error(
@@ -70,6 +87,34 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
     return populate(ctx, client.db, argv.length >= 4 ? argv[3] : "key", count, size);
   }
   return subcommandSyntaxError("debug", argv);
+}
+
+/**
+ * DEBUG RELOAD [MERGE] [NOFLUSH]: Redis saves its RDB and loads it back. Here a snapshot is saved
+ * (SAVE: durable before the reload) and every value is rebuilt from its snapshot form
+ * (Store.reloadValues) — the data set stays what it was, as after Redis's, and what a value
+ * remembers beyond its contents starts over. MERGE and NOFLUSH change nothing when the loaded data
+ * is the data held. NOSAVE (load an earlier save) is refused: ATLAS reloads the values it holds.
+ */
+async function reload(ctx: ServerContext, argv: string[]): Promise<Reply> {
+  for (const option of argv.slice(2)) {
+    const word = option.toLowerCase();
+    if (word === "nosave") {
+      return error("ERR DEBUG RELOAD NOSAVE is not supported: ATLAS reloads the values it holds");
+    }
+    if (word !== "merge" && word !== "noflush") {
+      return error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+    }
+  }
+  const store = ctx.store;
+  if (ctx.replication !== undefined || store?.reloadValues === undefined) {
+    return error("ERR DEBUG RELOAD is not available here: a Raft node's data comes from its log");
+  }
+  // The engine's SAVE: a snapshot, durable before the reload (Redis's rdbSave).
+  const saved = await ctx.executor.execute(["SAVE"]);
+  if (saved.kind === "error") return saved;
+  store.reloadValues(Date.now());
+  return simple("OK");
 }
 
 /**

@@ -155,6 +155,8 @@ export interface StoreHooks {
   databaseStats?(): { index: number; keys: number; volatileKeys: number; avgTtlMs: number }[];
   /** CONFIG RESETSTAT: zero the keyspace counters (Store.resetStats). */
   resetStats?(): void;
+  /** DEBUG RELOAD: rebuilds every value from its snapshot form (Store.reloadValues). */
+  reloadValues?(nowMs: number): number;
   /** DEBUG DIGEST / DIGEST-VALUE: Redis's digests of the data (Store.datasetDigest...). */
   datasetDigest?(): string;
   valueDigests?(db: number, keys: readonly string[]): string[];

@@ -909,6 +909,48 @@ export class Store {
     };
   }
 
+  /**
+   * DEBUG RELOAD's load (the server saved a snapshot first): every value is rebuilt from its
+   * snapshot form, as a restart loads it, so what a value remembers beyond its contents starts
+   * over as after Redis's RDB load — the sizes OBJECT ENCODING answers from, the raw/embstr
+   * distinction, the access time unless an LRU policy keeps it (Redis saves it then; an LFU
+   * counter is kept too). Keys past their deadline are dropped unannounced, as Redis's load skips
+   * them. Nothing is logged: the data does not change. Watched keys count as touched. Returns
+   * the number of keys reloaded.
+   */
+  reloadValues(nowMs: number): number {
+    const ks = this.#ks;
+    const saved = this.#enter({ nowMs, random: NO_RANDOM.random });
+    const savedDb = ks.dbIndex;
+    const keepLru = this.#policy.endsWith("-lru");
+    let reloaded = 0;
+    try {
+      for (let index = 0; index < ks.databases.length; index++) {
+        if (ks.databases[index].data.size === 0) continue;
+        ks.select(index);
+        for (const [key, value] of [...ks.data]) {
+          const at = ks.expires.get(key);
+          if (at !== undefined && at <= nowMs) {
+            ks.deleteKey(key);
+            continue;
+          }
+          const stamp = keepLru ? ks.lru?.get(key) : undefined;
+          ks.setValue(
+            key,
+            typeof value === "string" ? value : deserializeValue(serializeValue(value)),
+            true,
+          );
+          if (stamp !== undefined) ks.lru!.set(key, stamp);
+          reloaded++;
+        }
+      }
+    } finally {
+      if (ks.dbIndex !== savedDb) ks.select(savedDb);
+      this.#leave(saved);
+    }
+    return reloaded;
+  }
+
   /** DEBUG DIGEST: Redis's digest of every database's keys and values, as 40 hex digits. */
   datasetDigest(): string {
     return datasetDigest(
