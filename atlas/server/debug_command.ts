@@ -1,9 +1,11 @@
 /**
  * DEBUG: the subcommands tools and test suites use — OBJECT (a key's encoding, serialized length
- * and idle time), SLEEP (hold the connection), POPULATE (make test keys), SET-ACTIVE-EXPIRE (stop or
- * restart active expiry, so a test sees lazy expiry alone), DIGEST / DIGEST-VALUE (Redis's SHA1
- * digests of the data set and of values, store/digest.ts) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows
- * it, atlasd answers these: none of them reads or corrupts memory the way Redis's others can.
+ * and idle time), SLEEP (hold the connection), POPULATE (make test keys), RELOAD (values rebuilt
+ * from their snapshot form), SET-ACTIVE-EXPIRE (stop or restart active expiry, so a test sees
+ * lazy expiry alone), DIGEST / DIGEST-VALUE (Redis's SHA1 digests, store/digest.ts),
+ * QUICKLIST-PACKED-THRESHOLD (accepted: no list nodes here) and HELP. Unlike Redis 7, which
+ * refuses DEBUG unless `enable-debug-command` allows it, atlasd answers these: none of them reads
+ * or corrupts memory the way Redis's others can.
  */
 import { array, error, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
@@ -76,7 +78,7 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
       );
     }
     // Redis reads the flag with atoi: "0" (or any text atoi reads as 0) stops, anything else runs.
-    ctx.persistence.setActiveExpire(Number.parseInt(argv[2], 10) ? true : false);
+    ctx.persistence.setActiveExpire((Number.parseInt(argv[2], 10) || 0) !== 0);
     return simple("OK");
   }
   if (sub === "populate" && argv.length >= 3 && argv.length <= 5) {

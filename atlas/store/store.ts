@@ -928,20 +928,25 @@ export class Store {
       for (let index = 0; index < ks.databases.length; index++) {
         if (ks.databases[index].data.size === 0) continue;
         ks.select(index);
+        // Under an LRU policy the access times survive, in their order (exact LRU evicts by it).
+        const lruBefore = keepLru && ks.lru !== null ? [...ks.lru] : null;
         for (const [key, value] of [...ks.data]) {
           const at = ks.expires.get(key);
           if (at !== undefined && at <= nowMs) {
             ks.deleteKey(key);
             continue;
           }
-          const stamp = keepLru ? ks.lru?.get(key) : undefined;
           ks.setValue(
             key,
             typeof value === "string" ? value : deserializeValue(serializeValue(value)),
             true,
           );
-          if (stamp !== undefined) ks.lru!.set(key, stamp);
           reloaded++;
+        }
+        if (lruBefore !== null) {
+          const lru = ks.lru!;
+          lru.clear();
+          for (const [key, stamp] of lruBefore) if (ks.data.has(key)) lru.set(key, stamp);
         }
       }
     } finally {
