@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   RawClient,
+  replyDifferences,
   type RespValue,
   startAtlasd,
   withRedisAndAtlasd,
@@ -47,17 +48,7 @@ const STEPS: string[][] = [
 
 Deno.test("DEBUG POPULATE / SLEEP answer like redis-server; HELP lists what atlasd has", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
-    const mismatches: string[] = [];
-    for (const argv of STEPS) {
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      if (JSON.stringify(want) !== JSON.stringify(got)) {
-        mismatches.push(
-          `${argv.join(" ")}: redis ${JSON.stringify(want)} atlasd ${JSON.stringify(got)}`,
-        );
-      }
-    }
-    assert.deepEqual(mismatches, []);
+    assert.deepEqual(await replyDifferences(redis, atlas, STEPS), []);
     const [help] = await atlas.call(["DEBUG", "HELP"]);
     const lines = (help as { t: string; v: RespValue[] }).v.map((line) =>
       (line as { v: string }).v
@@ -139,19 +130,7 @@ const RELOAD_STEPS: string[][] = [
 
 Deno.test("DEBUG RELOAD keeps the data and starts encodings over, as redis-server's", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
-    const mismatches: string[] = [];
-    for (const argv of RELOAD_STEPS) {
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      if (JSON.stringify(want) !== JSON.stringify(got)) {
-        mismatches.push(
-          `${argv.join(" ").slice(0, 80)}: redis ${JSON.stringify(want)} atlasd ${
-            JSON.stringify(got)
-          }`,
-        );
-      }
-    }
-    assert.deepEqual(mismatches, []);
+    assert.deepEqual(await replyDifferences(redis, atlas, RELOAD_STEPS), []);
     const [before] = await atlas.call(["DEBUG", "DIGEST"]);
     assert.deepEqual(await atlas.call(["DEBUG", "RELOAD"]), [{ t: "simple", v: "OK" }]);
     assert.deepEqual(await atlas.call(["DEBUG", "DIGEST"]), [before]);
@@ -163,19 +142,7 @@ Deno.test("DEBUG RELOAD keeps the data and starts encodings over, as redis-serve
 
 Deno.test("DEBUG DIGEST and DIGEST-VALUE give redis-server's digests", () =>
   withRedisAndAtlasd(async (redis, atlas) => {
-    const mismatches: string[] = [];
-    for (const argv of DIGEST_STEPS) {
-      const [want] = await redis.call(argv);
-      const [got] = await atlas.call(argv);
-      if (JSON.stringify(want) !== JSON.stringify(got)) {
-        mismatches.push(
-          `${argv.join(" ").slice(0, 80)}: redis ${JSON.stringify(want)} atlasd ${
-            JSON.stringify(got)
-          }`,
-        );
-      }
-    }
-    assert.deepEqual(mismatches, []);
+    assert.deepEqual(await replyDifferences(redis, atlas, DIGEST_STEPS), []);
     assert.deepEqual(await atlas.call(["DEBUG", "DIGEST-VALUE", "missing"]), [
       { t: "array", v: [{ t: "simple", v: "0".repeat(40) }] },
     ]);
