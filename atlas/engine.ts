@@ -386,8 +386,12 @@ export class AtlasEngine implements CommandExecutor {
     options: AtlasEngineOptions,
     lock: DataDirLock | null,
   ): Promise<AtlasEngine> {
-    const store = new Store({ processMemory: () => Deno.memoryUsage(), ...options.store });
-    options.extend?.(store);
+    const newStore = (): Store => {
+      const store = new Store({ processMemory: () => Deno.memoryUsage(), ...options.store });
+      options.extend?.(store);
+      return store;
+    };
+    const store = newStore();
     const startMs = performance.now();
     const recovery = await recover({
       disk: o.disk,
@@ -404,6 +408,8 @@ export class AtlasEngine implements CommandExecutor {
     });
     const engine = new AtlasEngine(o, store, recovery);
     engine.lock = lock;
+    engine.newStore = newStore;
+    engine.aofLoadTruncated = options.aofLoadTruncated ?? true;
     await engine.writer.start();
     engine.startTimers();
     return engine;
@@ -419,6 +425,7 @@ export class AtlasEngine implements CommandExecutor {
     const name = argv[0];
     if (name === undefined) return error("ERR empty command");
     if (this.paused !== null) return busyReply(this.paused.script.kind);
+    if (this.loadingFromDisk) return error("LOADING Redis is loading the dataset in memory");
     if (isEngineCommandCandidate(name)) {
       const lower = name.toLowerCase();
       if (ENGINE_COMMANDS.has(lower)) return this.engineCommand(lower, argv);
@@ -565,6 +572,9 @@ export class AtlasEngine implements CommandExecutor {
     if (this.paused !== null) return this.paused.ended.then(() => this.snapshot());
     if (this.closing) return Promise.reject(new Error("ATLAS engine is shutting down"));
     if (this.writer.failure) return Promise.reject(this.writer.failure);
+    if (this.loadingFromDisk) {
+      return Promise.reject(new Error("ATLAS is loading the data set back (DEBUG LOADAOF)"));
+    }
     let view: SnapshotView;
     try {
       view = this.store.snapshotView();
@@ -645,6 +655,58 @@ export class AtlasEngine implements CommandExecutor {
 
   /** Set while clients are paused (holdExpiry): no active expiry. */
   private expiryHeld = false;
+  /** A store like the one recovery filled at open (DEBUG LOADAOF loads into one). */
+  private newStore: (() => Store) | null = null;
+  private aofLoadTruncated = true;
+  /** Set while DEBUG LOADAOF loads the data directory back: commands are answered LOADING. */
+  private loadingFromDisk = false;
+
+  /**
+   * DEBUG LOADAOF: makes the AOF durable, then loads the data set back from the data directory —
+   * the last snapshot and the AOF parts after it, replayed as a restart replays them — in place
+   * of the one in memory (Redis's "flush the AOF and load it"). So what the AOF holds is what the
+   * data set becomes: a write the AOF does not reproduce shows. Meanwhile every command is
+   * answered LOADING, as Redis answers while it loads, and expiry and snapshots wait. Returns
+   * the number of keys loaded.
+   */
+  async reloadFromDisk(): Promise<number> {
+    if (this.newStore === null) {
+      throw new Error("ERR this engine was not opened on a data directory");
+    }
+    if (this.loadingFromDisk) throw new Error("ERR the data set is already being loaded");
+    if (this.paused !== null) await this.paused.ended;
+    this.loadingFromDisk = true;
+    try {
+      // A snapshot in progress writes a temp file and ends in a new AOF layout: let it finish.
+      while (this.snapshotting !== null) await this.snapshotting.catch(() => undefined);
+      await this.writer.sync();
+      const loaded = this.newStore();
+      await recover({
+        disk: this.o.disk,
+        dir: this.o.dataDir,
+        store: loaded,
+        aofLoadTruncated: this.aofLoadTruncated,
+        logger: this.o.logger,
+        readOnly: true,
+      });
+      const view = loaded.snapshotView();
+      try {
+        this.store.flushAll();
+        for (const entry of view) {
+          this.store.restoreValue(entry.key, entry.payload, entry.expireAtMs);
+        }
+      } finally {
+        view.close();
+      }
+      this.o.logger.info("ATLAS data reloaded from the data directory", {
+        keys: this.store.stats.keys,
+      });
+      return this.store.stats.keys;
+    } finally {
+      this.loadingFromDisk = false;
+    }
+  }
+
   /** Cleared by DEBUG SET-ACTIVE-EXPIRE 0: no active expiry until it is set again. */
   private activeExpireOn = true;
 
@@ -684,7 +746,9 @@ export class AtlasEngine implements CommandExecutor {
    * paused: Redis does not evict inside a timed-out script either.
    */
   evictToMaxmemory(): number {
-    if (this.writer.failure || this.closing || this.paused !== null) return 0;
+    if (this.writer.failure || this.closing || this.paused !== null || this.loadingFromDisk) {
+      return 0;
+    }
     const ctx = this.ctx;
     ctx.nowMs = this.o.clock();
     const { evicted, log } = this.store.evictToMaxmemory(ctx);
@@ -696,7 +760,7 @@ export class AtlasEngine implements CommandExecutor {
   expireCycle(): number {
     if (
       this.writer.failure || this.closing || this.expiryHeld || !this.activeExpireOn ||
-      this.paused !== null
+      this.paused !== null || this.loadingFromDisk
     ) {
       return 0;
     }

@@ -1,7 +1,7 @@
 /**
  * Side by side with redis-server 7.0 (started with enable-debug-command yes): DEBUG POPULATE's
- * keys, values, skipping of existing keys and error texts, DEBUG SLEEP, DEBUG RELOAD, DEBUG DIGEST /
- * DIGEST-VALUE, and DEBUG HELP's shape.
+ * keys, values, skipping of existing keys and error texts, DEBUG SLEEP, DEBUG RELOAD and LOADAOF,
+ * DEBUG DIGEST / DIGEST-VALUE, and DEBUG HELP's shape.
  * Plus atlasd's own promise: populated keys are logged like any write and survive a restart.
  */
 import assert from "node:assert/strict";
@@ -164,6 +164,79 @@ Deno.test("DEBUG POPULATE's keys are logged like any write: they are back after 
     const [size, last] = await client.call(["DBSIZE"], ["GET", "k:2499"]);
     assert.deepEqual(size, { t: "integer", v: 2500 });
     assert.deepEqual(last, { t: "bulk", v: "value:2499" });
+  } finally {
+    await client.close();
+    await proc.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * DEBUG LOADAOF: the data set loaded back from disk (Redis: its AOF; atlasd: the last snapshot
+ * and the AOF after it) is the one held — TTLs as the log stamped them (KEEPTTL kept, PERSIST and
+ * GETEX PERSIST dropped, relative expiries absolute), several databases, a snapshot taken half-way.
+ */
+const LOADAOF_STEPS: string[][] = [
+  ["FLUSHALL"],
+  ["SET", "keep", "v", "EX", "1000"],
+  ["SET", "keep", "w", "KEEPTTL"],
+  ["SET", "persisted", "v", "EX", "1000"],
+  ["PERSIST", "persisted"],
+  ["SET", "getex", "v", "EX", "1000"],
+  ["GETEX", "getex", "PERSIST"],
+  ["RPUSH", "l", "a", "b", "c"],
+  ["LPOP", "l"],
+  ["HSET", "h", "f", "v", "g", "w"],
+  ["ZADD", "z", "1.5", "a", "2", "b"],
+  ["XADD", "x", "1-1", "f", "v"],
+  ["XGROUP", "CREATE", "x", "g", "0"],
+  ["BGSAVE"],
+  ["DEBUG", "SLEEP", "0.2"],
+  ["SADD", "s", "1", "2", "3"],
+  ["EXPIRE", "h", "500"],
+  ["SELECT", "1"],
+  ["SET", "other", "db1"],
+  ["SELECT", "0"],
+  ["DEBUG", "DIGEST"],
+  ["DEBUG", "LOADAOF"],
+  ["DEBUG", "DIGEST"],
+  ["TTL", "keep"],
+  ["TTL", "persisted"],
+  ["TTL", "getex"],
+  ["TTL", "h"],
+  ["DBSIZE"],
+  ["XINFO", "GROUPS", "x"],
+];
+
+Deno.test("DEBUG LOADAOF loads back the data set the log holds, as redis-server's", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
+    const show = (reply: RespValue, i: number) =>
+      LOADAOF_STEPS[i][0] === "BGSAVE" ? reply.t : JSON.stringify(reply);
+    assert.deepEqual(await replyDifferences(redis, atlas, LOADAOF_STEPS, show), []);
+  }, ["--save", "", "--appendonly", "yes", "--enable-debug-command", "yes"]));
+
+Deno.test("after DEBUG LOADAOF writes go on to the log: they are back after a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "atlasd_debug_" });
+  let proc = await startAtlasd(["--sync-mode", "every"], dir);
+  let client = await RawClient.connect(proc.port);
+  try {
+    await client.call(["SET", "before", "1"], ["SAVE"], ["SET", "tail", "2"]);
+    assert.deepEqual(await client.call(["DEBUG", "LOADAOF"], ["MGET", "before", "tail"]), [
+      { t: "simple", v: "OK" },
+      { t: "array", v: [{ t: "bulk", v: "1" }, { t: "bulk", v: "2" }] },
+    ]);
+    await client.call(["SET", "after", "3"]);
+    // Not inside a transaction: EXEC awaits nothing between its commands (documented).
+    const [, , exec] = await client.call(["MULTI"], ["DEBUG", "LOADAOF"], ["EXEC"]);
+    assert.match(JSON.stringify(exec), /DEBUG LOADAOF cannot run inside MULTI/);
+    await client.close();
+    await proc.stop();
+    proc = await startAtlasd(["--sync-mode", "every"], dir);
+    client = await RawClient.connect(proc.port);
+    assert.deepEqual(await client.call(["MGET", "before", "tail", "after"]), [{
+      t: "array",
+      v: [{ t: "bulk", v: "1" }, { t: "bulk", v: "2" }, { t: "bulk", v: "3" }],
+    }]);
   } finally {
     await client.close();
     await proc.stop();

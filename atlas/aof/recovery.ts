@@ -36,6 +36,12 @@ export interface RecoveryOptions {
   store: RecoverableStore;
   aofLoadTruncated: boolean;
   logger: RecoveryLogger;
+  /**
+   * The directory is in use by a running engine (DEBUG LOADAOF reads it back): read only — no
+   * temp file removed, no padding or torn tail cut off (replay stops at the last whole record),
+   * no stale file deleted.
+   */
+  readOnly?: boolean;
 }
 
 export interface RecoveryResult {
@@ -59,7 +65,9 @@ const REPLAY_ERRORS_LOGGED = 5;
 export async function recover(options: RecoveryOptions): Promise<RecoveryResult> {
   const { disk, dir, store, logger } = options;
   const listing = classifyNames(await disk.readDir(dir));
-  for (const name of listing.tempNames) await disk.remove(`${dir}/${name}`);
+  if (!options.readOnly) {
+    for (const name of listing.tempNames) await disk.remove(`${dir}/${name}`);
+  }
   const result: RecoveryResult = {
     nextAofSeq: 1,
     snapshotSeq: null,
@@ -106,6 +114,7 @@ export async function recover(options: RecoveryOptions): Promise<RecoveryResult>
   }
   result.aofFiles = parts.length;
   result.nextAofSeq = parts.length > 0 ? parts[parts.length - 1] + 1 : firstSeq;
+  if (options.readOnly) return result;
   if (lastBytes === 0) {
     // The last part was created but its header not (wholly) written: a crash just after a
     // rotation. Its number is written anew, so no empty part stays between two others.
@@ -155,13 +164,14 @@ async function replayPart(
       throw new AofCorruptError(path, 12, `header names part ${scan.fileSeq}, expected ${seq}`);
     }
     // Preallocated space the writer did not get to trim (it stopped without a clean close).
-    if (scan.paddingBytes > 0) await truncateFile(disk, path, scan.validBytes);
+    if (scan.paddingBytes > 0 && !options.readOnly) await truncateFile(disk, path, scan.validBytes);
     result.aofSizeBytes += scan.validBytes;
     return scan.validBytes;
   }
   const offset = scan.badOffset ?? 0;
   const reason = scan.reason ?? "bad record";
   if (scan.status === "corrupt" || !isLast) throw new AofCorruptError(path, offset, reason);
+  if (options.readOnly) return scan.validBytes; // a record still being written: the tail so far
   if (!options.aofLoadTruncated) throw new AofTruncatedError(path, offset, reason);
   await truncateFile(disk, path, scan.validBytes);
   result.truncated = { file: path, offset, droppedBytes: bytes.length - scan.validBytes };

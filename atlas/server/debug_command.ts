@@ -1,17 +1,18 @@
 /**
  * DEBUG: the subcommands tools and test suites use — OBJECT (a key's encoding, serialized length
  * and idle time), SLEEP (hold the connection), POPULATE (make test keys), RELOAD (values rebuilt
- * from their snapshot form), SET-ACTIVE-EXPIRE (stop or restart active expiry, so a test sees
- * lazy expiry alone), DIGEST / DIGEST-VALUE (Redis's SHA1 digests, store/digest.ts),
- * QUICKLIST-PACKED-THRESHOLD (accepted: no list nodes here) and HELP. Unlike Redis 7, which
- * refuses DEBUG unless `enable-debug-command` allows it, atlasd answers these: none of them reads
- * or corrupts memory the way Redis's others can.
+ * from their snapshot form), LOADAOF (the data set loaded back from disk), SET-ACTIVE-EXPIRE
+ * (stop or restart active expiry, so a test sees lazy expiry alone), DIGEST / DIGEST-VALUE
+ * (Redis's SHA1 digests, store/digest.ts), QUICKLIST-PACKED-THRESHOLD (accepted: no list nodes
+ * here) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows it,
+ * atlasd answers these: none of them reads or corrupts memory the way Redis's others can.
  */
 import { array, error, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { parseMemory } from "./config_params.ts";
 import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
+import { Blocked, type HandlerResult } from "./types.ts";
 
 const DEBUG_HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -19,6 +20,10 @@ const DEBUG_HELP = [
   "    The digest of the whole data set, as 40 hex digits (all zeros when it is empty).",
   "DIGEST-VALUE <key> [<key> ...]",
   "    The digest of each key's value (and whether it has a TTL); zeros for a missing key.",
+  "LOADAOF",
+  "    Make the AOF durable, then load the data set back from the data directory (the",
+  "    last snapshot and the AOF after it), as a restart would. Other clients get",
+  "    LOADING meanwhile.",
   "OBJECT <key>",
   "    The key's encoding, serialized (DUMP) length and idle seconds, in Redis's line.",
   "POPULATE <count> [<prefix>] [<size>]",
@@ -45,7 +50,7 @@ const DEBUG_HELP = [
 /** Keys written per batch before waiting for the batch (a populate of millions stays bounded). */
 const POPULATE_BATCH = 10_000;
 
-export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply | Promise<Reply> {
+export function debug(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
   const sub = argv[1].toLowerCase();
   if (sub === "help" && argv.length === 2) return helpReply(DEBUG_HELP);
   if (sub === "sleep" && argv.length === 3) {
@@ -69,7 +74,14 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Reply
     }
     return simple("OK");
   }
-  if (sub === "reload") return reload(ctx, argv);
+  if ((sub === "reload" || sub === "loadaof") && client.execQueue !== null) {
+    // EXEC runs its commands back to back with nothing awaited in between; a load is awaited.
+    return error(`ERR DEBUG ${sub.toUpperCase()} cannot run inside MULTI / EXEC here`);
+  }
+  // The data set is replaced: the client's next commands wait for it (Blocked), as Redis's
+  // client waits for its blocking reload.
+  if (sub === "reload") return new Blocked(reload(ctx, argv));
+  if (sub === "loadaof" && argv.length === 2) return new Blocked(loadAof(ctx));
   if (sub === "set-active-expire" && argv.length === 3) {
     if (ctx.persistence.setActiveExpire === undefined) {
       return error(
@@ -116,6 +128,20 @@ async function reload(ctx: ServerContext, argv: string[]): Promise<Reply> {
   const saved = await ctx.executor.execute(["SAVE"]);
   if (saved.kind === "error") return saved;
   store.reloadValues(Date.now());
+  return simple("OK");
+}
+
+/** DEBUG LOADAOF: see PersistenceHooks.loadAof. */
+async function loadAof(ctx: ServerContext): Promise<Reply> {
+  if (ctx.replication !== undefined || ctx.persistence.loadAof === undefined) {
+    return error("ERR DEBUG LOADAOF is not available here: a Raft node's data comes from its log");
+  }
+  try {
+    await ctx.persistence.loadAof();
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    return error(text.startsWith("ERR ") ? text : `ERR ${text}`);
+  }
   return simple("OK");
 }
 

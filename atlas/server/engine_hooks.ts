@@ -36,6 +36,8 @@ export interface EngineFacts {
   /** Active expiry's frequency (AtlasEngine.activeExpireHz) and its run-time change. */
   readonly activeExpireHz?: number;
   setActiveExpireHz?(hz: number): void;
+  /** DEBUG LOADAOF (AtlasEngine.reloadFromDisk). */
+  reloadFromDisk?(): Promise<number>;
   /** DEBUG SET-ACTIVE-EXPIRE (AtlasEngine.setActiveExpireEnabled). */
   setActiveExpireEnabled?(on: boolean): void;
   /** Holds expiry while clients are paused (AtlasEngine.holdExpiry). */
@@ -107,6 +109,7 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
     hooks.aofRewrite = () => engine.aofRewrite!;
     hooks.setAofRewrite = (setting) => engine.setAofRewrite!(setting);
   }
+  if (engine.reloadFromDisk !== undefined) hooks.loadAof = () => engine.reloadFromDisk!();
   if (engine.setActiveExpireEnabled !== undefined) {
     hooks.setActiveExpire = (on) => engine.setActiveExpireEnabled!(on);
   }

@@ -201,6 +201,11 @@ export interface PersistenceHooks {
    * the leader's ticks expire keys through the log.
    */
   setActiveExpire?(on: boolean): void;
+  /**
+   * DEBUG LOADAOF: the AOF made durable, then the data set loaded back from the data directory
+   * (AtlasEngine.reloadFromDisk); resolves with the keys loaded. Missing (a Raft node): refused.
+   */
+  loadAof?(): Promise<number>;
   /** Redis's hz as ATLAS has it: active expiry cycles a second (the engine's), and its change. */
   hz?(): number;
   setHz?(hz: number): void;
