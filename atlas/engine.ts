@@ -425,7 +425,11 @@ export class AtlasEngine implements CommandExecutor {
     const name = argv[0];
     if (name === undefined) return error("ERR empty command");
     if (this.paused !== null) return busyReply(this.paused.script.kind);
-    if (this.loadingFromDisk) return error("LOADING Redis is loading the dataset in memory");
+    // While DEBUG LOADAOF loads, commands wait for the loaded data set, as Redis's clients wait
+    // for its blocking load (a command run now would change the data set being replaced).
+    if (this.loading !== null) {
+      return this.loading.then(() => this.execute(argv, db, interruptible));
+    }
     if (isEngineCommandCandidate(name)) {
       const lower = name.toLowerCase();
       if (ENGINE_COMMANDS.has(lower)) return this.engineCommand(lower, argv);
@@ -572,9 +576,7 @@ export class AtlasEngine implements CommandExecutor {
     if (this.paused !== null) return this.paused.ended.then(() => this.snapshot());
     if (this.closing) return Promise.reject(new Error("ATLAS engine is shutting down"));
     if (this.writer.failure) return Promise.reject(this.writer.failure);
-    if (this.loadingFromDisk) {
-      return Promise.reject(new Error("ATLAS is loading the data set back (DEBUG LOADAOF)"));
-    }
+    if (this.loading !== null) return this.loading.then(() => this.snapshot());
     let view: SnapshotView;
     try {
       view = this.store.snapshotView();
@@ -658,24 +660,25 @@ export class AtlasEngine implements CommandExecutor {
   /** A store like the one recovery filled at open (DEBUG LOADAOF loads into one). */
   private newStore: (() => Store) | null = null;
   private aofLoadTruncated = true;
-  /** Set while DEBUG LOADAOF loads the data directory back: commands are answered LOADING. */
-  private loadingFromDisk = false;
+  /** Set while DEBUG LOADAOF loads the data directory back: commands wait for it to settle. */
+  private loading: Promise<void> | null = null;
 
   /**
    * DEBUG LOADAOF: makes the AOF durable, then loads the data set back from the data directory —
    * the last snapshot and the AOF parts after it, replayed as a restart replays them — in place
    * of the one in memory (Redis's "flush the AOF and load it"). So what the AOF holds is what the
-   * data set becomes: a write the AOF does not reproduce shows. Meanwhile every command is
-   * answered LOADING, as Redis answers while it loads, and expiry and snapshots wait. Returns
-   * the number of keys loaded.
+   * data set becomes: a write the AOF does not reproduce shows. Meanwhile every command waits
+   * (Redis's server is blocked while it loads), and so do expiry and snapshots. Returns the
+   * number of keys loaded.
    */
   async reloadFromDisk(): Promise<number> {
     if (this.newStore === null) {
       throw new Error("ERR this engine was not opened on a data directory");
     }
-    if (this.loadingFromDisk) throw new Error("ERR the data set is already being loaded");
+    if (this.loading !== null) throw new Error("ERR the data set is already being loaded");
     if (this.paused !== null) await this.paused.ended;
-    this.loadingFromDisk = true;
+    const { promise: loading, resolve: loaded } = Promise.withResolvers<void>();
+    this.loading = loading;
     try {
       // A snapshot in progress writes a temp file and ends in a new AOF layout: let it finish.
       while (this.snapshotting !== null) await this.snapshotting.catch(() => undefined);
@@ -703,7 +706,8 @@ export class AtlasEngine implements CommandExecutor {
       });
       return this.store.stats.keys;
     } finally {
-      this.loadingFromDisk = false;
+      this.loading = null;
+      loaded();
     }
   }
 
@@ -746,7 +750,7 @@ export class AtlasEngine implements CommandExecutor {
    * paused: Redis does not evict inside a timed-out script either.
    */
   evictToMaxmemory(): number {
-    if (this.writer.failure || this.closing || this.paused !== null || this.loadingFromDisk) {
+    if (this.writer.failure || this.closing || this.paused !== null || this.loading !== null) {
       return 0;
     }
     const ctx = this.ctx;
@@ -760,7 +764,7 @@ export class AtlasEngine implements CommandExecutor {
   expireCycle(): number {
     if (
       this.writer.failure || this.closing || this.expiryHeld || !this.activeExpireOn ||
-      this.paused !== null || this.loadingFromDisk
+      this.paused !== null || this.loading !== null
     ) {
       return 0;
     }

@@ -562,3 +562,30 @@ Deno.test("engine: setActiveExpireHz (CONFIG SET hz) sets how often active expir
     await engine.close();
   }
 });
+
+Deno.test("engine: reloadFromDisk (DEBUG LOADAOF) loads what the files hold; commands meanwhile wait", async () => {
+  const h = harness();
+  const engine = await h.open();
+  await run(engine, "SET", "a", "1");
+  await run(engine, "SET", "ttl", "v", "PX", "100000");
+  await engine.snapshot();
+  await run(engine, "SET", "b", "2"); // in the AOF after the snapshot
+  const digests = engine.store.valueDigests(0, ["a", "b", "ttl"]);
+  engine.store.restoreString("ghost", "in memory only", null); // never logged: not on disk
+  const reloading = engine.reloadFromDisk();
+  const during = engine.execute(["SET", "c", "3"]); // waits for the loaded data set
+  assert.ok(during instanceof Promise);
+  assert.equal(await reloading, 3); // c waited: it runs on the loaded data set
+  assert.deepEqual(engine.store.valueDigests(0, ["a", "b", "ttl"]), digests);
+  assert.deepEqual(await during, { kind: "simple", value: "OK" });
+  await engine.sync();
+  assert.deepEqual(await run(engine, "PTTL", "ttl"), { kind: "integer", value: 100000 });
+  assert.deepEqual(await run(engine, "EXISTS", "ghost"), { kind: "integer", value: 0 });
+  await engine.close();
+  const reopened = await h.open();
+  assert.deepEqual(await run(reopened, "MGET", "a", "b", "c"), {
+    kind: "array",
+    value: ["1", "2", "3"].map((value) => ({ kind: "bulk", value })),
+  });
+  await reopened.close();
+});
