@@ -180,7 +180,8 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
         // Redis's tcp-keepalive: a peer whose host vanished (power loss, a dropped NAT entry)
         // is found dead and its connection, with any blocked command, goes away. Deno sets
         // SO_KEEPALIVE only, so the probes follow the OS's timing (net.ipv4.tcp_keepalive_*).
-        conn.setKeepAlive(true);
+        // CONFIG SET tcp-keepalive 0 leaves it off, as in Redis.
+        if (ctx.settings.tcpKeepaliveSeconds > 0) conn.setKeepAlive(true);
       } catch (err) {
         ctx.logger.warn("Socket options failed", { error: String(err) });
       }
@@ -324,6 +325,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       requirepass: options.requirepass ?? "",
       protectedMode: options.protectedMode ?? true,
       maxclients: options.maxclients ?? 10_000,
+      tcpKeepaliveSeconds: 300,
       queryBufferBytesMax: QUERY_BUFFER_BYTES_DEFAULT,
       limits: { ...DEFAULT_RESP_LIMITS, ...options.limits },
     },

@@ -250,3 +250,47 @@ Deno.test("server: stats count commands per name", async () => {
     await server.close();
   }
 });
+
+Deno.test("server: CONFIG SET loglevel sets the logger's level; CONFIG GET answers Redis's names", async () => {
+  const executor = new ManualSyncExecutor();
+  type Level = "debug" | "info" | "warn" | "error";
+  let level: Level = "info";
+  const logger = {
+    get level() {
+      return level;
+    },
+    setLevel(next: Level) {
+      level = next;
+    },
+    info() {},
+    warn() {},
+    error() {},
+  };
+  const server = startAtlasServer({ executor, store: executor.store, port: 0, logger });
+  const c = await RawClient.connect(server.addr.port);
+  try {
+    assert.deepEqual(await c.one("CONFIG", "GET", "loglevel"), {
+      t: "array",
+      v: [{ t: "bulk", v: "loglevel" }, { t: "bulk", v: "notice" }],
+    });
+    const steps: [string, Level, string][] = [
+      ["verbose", "debug", "verbose"],
+      ["DEBUG", "debug", "debug"],
+      ["warning", "warn", "warning"],
+      ["notice", "info", "notice"],
+    ];
+    for (const [word, want, shown] of steps) {
+      assert.deepEqual(await c.one("CONFIG", "SET", "loglevel", word), { t: "simple", v: "OK" });
+      assert.equal(level, want, word);
+      const reply = await c.one("CONFIG", "GET", "loglevel") as { v: { v: string }[] };
+      assert.equal(reply.v[1].v, shown);
+    }
+    // Set from elsewhere (the process's own configuration): shown by its Redis name.
+    level = "error";
+    const reply = await c.one("CONFIG", "GET", "loglevel") as { v: { v: string }[] };
+    assert.equal(reply.v[1].v, "warning");
+  } finally {
+    await c.close();
+    await server.close();
+  }
+});

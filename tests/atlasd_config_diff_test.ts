@@ -496,6 +496,69 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG SET zset-max-listpack-entries 128 zset-max-listpack-value 64",
     "FLUSHALL",
   ],
+  // The parameters of features atlasd has no counterpart of (config_redis_params.ts): Redis's
+  // parsers, bounds and error texts; honoured: loglevel, tcp-keepalive.
+  "redis-only": [
+    "CONFIG SET lazyfree-lazy-user-del yes",
+    "CONFIG GET lazyfree-lazy-user-del",
+    "CONFIG SET lazyfree-lazy-user-del maybe",
+    "CONFIG SET lazyfree-lazy-user-del NO",
+    "CONFIG SET active-defrag-cycle-max 100",
+    "CONFIG SET active-defrag-cycle-max 50",
+    "CONFIG GET active-defrag-cycle-max",
+    "CONFIG SET active-defrag-ignore-bytes 2mb",
+    "CONFIG GET active-defrag-ignore-bytes",
+    "CONFIG SET active-defrag-ignore-bytes 0",
+    "CONFIG SET active-defrag-ignore-bytes x",
+    "CONFIG SET repl-diskless-load SWAPDB",
+    "CONFIG GET repl-diskless-load",
+    "CONFIG SET repl-diskless-load bad",
+    "CONFIG SET shutdown-on-sigterm 'nosave now'",
+    "CONFIG GET shutdown-on-sigterm",
+    "CONFIG SET shutdown-on-sigterm 'force save'",
+    "CONFIG GET shutdown-on-sigterm",
+    "CONFIG SET shutdown-on-sigterm 'save nosave'",
+    "CONFIG SET shutdown-on-sigterm bogus",
+    "CONFIG SET shutdown-on-sigterm default",
+    "CONFIG GET shutdown-on-sigterm",
+    "CONFIG SET oom-score-adj-values '0 100 900'",
+    "CONFIG GET oom-score-adj-values",
+    "CONFIG SET oom-score-adj-values '1 2'",
+    "CONFIG SET oom-score-adj-values '0 0 3000'",
+    "CONFIG SET oom-score-adj-values '0 0 x'",
+    "CONFIG SET oom-score-adj-values '-5 +7 0'",
+    "CONFIG GET oom-score-adj-values",
+    "CONFIG SET slave-priority 5",
+    "CONFIG GET replica-priority",
+    "pairs:CONFIG GET *priority*",
+    "CONFIG SET replica-announce-port 65536",
+    "CONFIG SET repl-timeout 0",
+    "CONFIG SET dbfilename x.rdb",
+    "CONFIG SET appendfilename x.aof",
+    "CONFIG SET io-threads 2",
+    "CONFIG SET unixsocket /tmp/x.sock",
+    "CONFIG SET proc-title-template '{title} {port}'",
+    "CONFIG GET proc-title-template",
+    "CONFIG SET proc-title-template '{nope}'",
+    "CONFIG SET proc-title-template ''",
+    "CONFIG SET proc-title-template '{title} {listen-addr} {server-mode}'",
+    "CONFIG SET cluster-announce-hostname 'bad host'",
+    "CONFIG SET cluster-announce-hostname good-host.example",
+    "CONFIG GET cluster-announce-hostname",
+    "CONFIG SET aof-use-rdb-preamble no",
+    "CONFIG GET aof-use-rdb-preamble",
+    "CONFIG SET aof-use-rdb-preamble yes",
+    "CONFIG SET tls-port 0",
+    "CONFIG SET loglevel verbose",
+    "CONFIG GET loglevel",
+    "CONFIG SET loglevel LOUD",
+    "CONFIG SET loglevel notice",
+    "CONFIG GET loglevel",
+    "CONFIG SET tcp-keepalive 60",
+    "CONFIG GET tcp-keepalive",
+    "CONFIG SET tcp-keepalive -1",
+    "CONFIG SET tcp-keepalive 300",
+  ],
 };
 
 type Mode = "exact" | "pairs";
@@ -565,6 +628,38 @@ Deno.test("atlasd CONFIG SET/GET, error texts and OBJECT ENCODING match redis-se
       ...(await runScripts(redis, atlas, 3)),
     ];
     assert.deepEqual(mismatches, [], mismatches.join("\n"));
+  }));
+
+Deno.test("CONFIG GET * lists every parameter redis-server lists, with Redis's defaults where atlasd has no counterpart", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
+    const all = await both(redis, atlas, "CONFIG", "GET", "*");
+    const pairs = (reply: RespValue) => {
+      assert.equal(reply.t, "array", key(reply));
+      const items = (reply as { v: RespValue[] }).v.map((x) => (x as { v: string }).v);
+      const map = new Map<string, string>();
+      for (let i = 0; i < items.length; i += 2) map.set(items[i], items[i + 1]);
+      return map;
+    };
+    const want = pairs(all.redis);
+    const got = pairs(all.atlas);
+    assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+    // Where the two servers really differ: their start options, and what atlasd keeps otherwise.
+    const differ = new Set([
+      "port",
+      "dir",
+      "bind",
+      "save",
+      "appendonly",
+      "appendfsync",
+      "daemonize",
+      "pidfile",
+      "enable-debug-command",
+      "proto-max-bulk-len",
+    ]);
+    const differences = [...want].filter(([name, value]) =>
+      !differ.has(name) && got.get(name) !== value
+    ).map(([name, value]) => `${name}: redis ${value}, atlasd ${got.get(name)}`);
+    assert.deepEqual(differences, []);
   }));
 
 Deno.test("CONFIG SET maxclients past the open-files limit fails and undoes the values before it, as Redis", () =>

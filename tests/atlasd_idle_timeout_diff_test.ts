@@ -85,8 +85,21 @@ async function serverSideKeepalive(serverPort: number, client: RawClient): Promi
   return line.trim().split(/\s+/)[5].startsWith("02:");
 }
 
-Deno.test("accepted connections have TCP keepalive on, as redis-server's (tcp-keepalive)", () =>
+Deno.test("accepted connections have TCP keepalive on, none after CONFIG SET tcp-keepalive 0, as redis-server's", () =>
   withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
     assert.equal(await serverSideKeepalive(redisPort, redis), true);
     assert.equal(await serverSideKeepalive(atlasPort, atlas), true);
+    // CONFIG SET tcp-keepalive 0: connections accepted from then on have none.
+    for (const [port, client] of [[redisPort, redis], [atlasPort, atlas]] as const) {
+      assert.deepEqual(await client.one("CONFIG", "SET", "tcp-keepalive", "0"), {
+        t: "simple",
+        v: "OK",
+      });
+      const later = await RawClient.connect(port);
+      try {
+        assert.equal(await serverSideKeepalive(port, later), false, `port ${port}`);
+      } finally {
+        await later.close();
+      }
+    }
   }));

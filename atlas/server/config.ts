@@ -4,6 +4,7 @@ import { bulk, error, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { TIMING_SETTINGS } from "./command_timing.ts";
 import { RUNTIME_PARAMS } from "./config_params.ts";
+import { REDIS_ONLY_PARAMS } from "./config_redis_params.ts";
 import type { ServerContext } from "./context.ts";
 import { INVALID_EVENT_CLASS, parseKeyspaceEvents } from "../store/notify.ts";
 import { helpReply } from "./subcommands.ts";
@@ -122,6 +123,7 @@ const PARAMS: Record<string, Param> = {
 
   ...TIMING_SETTINGS,
   ...RUNTIME_PARAMS,
+  ...REDIS_ONLY_PARAMS,
 };
 
 const UINT_MAX = 2n ** 32n - 1n;

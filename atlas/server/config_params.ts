@@ -14,10 +14,10 @@ import type { Param } from "./config.ts";
 import type { ServerContext } from "./context.ts";
 import { error } from "../store/reply.ts";
 
-const LONG_MAX = (1n << 63n) - 1n;
-const ULLONG_MAX = (1n << 64n) - 1n;
+export const LONG_MAX = (1n << 63n) - 1n;
+export const ULLONG_MAX = (1n << 64n) - 1n;
 const INT_MIN = -(1n << 31n);
-const INT_MAX = (1n << 31n) - 1n;
+export const INT_MAX = (1n << 31n) - 1n;
 
 const MEMORY_UNITS: Record<string, bigint> = {
   "": 1n,
@@ -46,15 +46,15 @@ export function parseMemory(value: string): bigint | null {
 }
 
 /** Redis's string2ll: an optional '-', no leading zeros or '+', within 64 bits. */
-function parseInteger(value: string): bigint | null {
+export function parseInteger(value: string): bigint | null {
   if (!/^(-?[1-9]\d*|0)$/.test(value) || value.length > 20) return null;
   const n = BigInt(value);
   return n < -(1n << 63n) || n > LONG_MAX ? null : n;
 }
 
-const ERR_INTEGER = "argument couldn't be parsed into an integer";
-const ERR_MEMORY = "argument must be a memory value";
-const range = (lo: bigint, hi: bigint) => `argument must be between ${lo} and ${hi} inclusive`;
+export const ERR_INTEGER = "argument couldn't be parsed into an integer";
+export const ERR_MEMORY = "argument must be a memory value";
+export const range = (lo: bigint, hi: bigint) => `argument must be between ${lo} and ${hi} inclusive`;
 
 /**
  * Parameters Redis keeps as 64-bit integers hold here as JS numbers; the text last set is kept
@@ -371,7 +371,7 @@ function layoutParam(
  * scripts and Redis's own CONFIG sanity test set every setting to what CONFIG GET showed); any
  * other value is refused with `why`, rather than accepted and ignored.
  */
-function pinned(read: (ctx: ServerContext) => string, why: string): Param {
+export function pinned(read: (ctx: ServerContext) => string, why: string): Param {
   return {
     get: read,
     check: (ctx, value) => value === read(ctx) ? null : why,

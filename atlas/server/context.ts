@@ -21,6 +21,8 @@ export interface Settings {
   requirepass: string;
   protectedMode: boolean;
   maxclients: number;
+  /** Redis's tcp-keepalive: 0 leaves SO_KEEPALIVE off on new connections (default 300). */
+  tcpKeepaliveSeconds: number;
   /**
    * A client whose unparsed input grows past this many bytes is closed (Redis's
    * client-query-buffer-limit, 1 GiB by default).

@@ -241,6 +241,10 @@ export interface ReplicationHooks {
 }
 
 export interface ServerLogger {
+  /** The least severe level written, when the logger has one (CONFIG GET loglevel). */
+  readonly level?: "debug" | "info" | "warn" | "error";
+  /** Changes it at run time (CONFIG SET loglevel); absent: loglevel is fixed. */
+  setLevel?(level: "debug" | "info" | "warn" | "error"): void;
   info(message: string, extra?: Record<string, unknown>): void;
   warn(message: string, extra?: Record<string, unknown>): void;
   error(message: string, extra?: Record<string, unknown>): void;

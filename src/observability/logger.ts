@@ -70,8 +70,19 @@ export interface LoggerOptions {
 /** Top-level keys a caller may lift out of `extra`. */
 const TOP_LEVEL_KEYS = ["request_id", "trace_id", "node_id"] as const;
 
+/**
+ * The level of a logger and of every logger derived from it (child, with): shared, so setting it
+ * at run time (atlasd's CONFIG SET loglevel) applies to all of them at once.
+ */
+interface LevelCell {
+  level: LogLevel;
+  rank: number;
+}
+
+const levelCells = new WeakMap<LoggerOptions, LevelCell>();
+
 export class Logger {
-  private readonly minRank: number;
+  private readonly cell: LevelCell;
   private readonly sink: LogSink;
   private readonly clock: () => number;
 
@@ -80,7 +91,12 @@ export class Logger {
     private readonly options: LoggerOptions = {},
     private readonly bound: LogFields = {},
   ) {
-    this.minRank = LEVEL_RANK[options.level ?? "info"];
+    let cell = levelCells.get(options);
+    if (cell === undefined) {
+      const level = options.level ?? "info";
+      levelCells.set(options, cell = { level, rank: LEVEL_RANK[level] });
+    }
+    this.cell = cell;
     this.sink = options.sink ?? stdoutSink;
     this.clock = options.clock ?? Date.now;
   }
@@ -96,7 +112,18 @@ export class Logger {
   }
 
   enabled(level: LogLevel): boolean {
-    return LEVEL_RANK[level] >= this.minRank;
+    return LEVEL_RANK[level] >= this.cell.rank;
+  }
+
+  /** The least severe level written. */
+  get level(): LogLevel {
+    return this.cell.level;
+  }
+
+  /** Changes the level of this logger and of every logger sharing its options. */
+  setLevel(level: LogLevel): void {
+    this.cell.level = level;
+    this.cell.rank = LEVEL_RANK[level];
   }
 
   debug(message: string, fields?: LogFields): void {
@@ -113,7 +140,7 @@ export class Logger {
   }
 
   log(level: LogLevel, message: string, fields: LogFields = {}): void {
-    if (LEVEL_RANK[level] < this.minRank) return;
+    if (LEVEL_RANK[level] < this.cell.rank) return;
     this.sink(JSON.stringify(this.record(level, message, fields)));
     // Warnings and errors go out at once: they may be the last thing a failing process says.
     if (this.sink === stdoutSink && LEVEL_RANK[level] >= LEVEL_RANK.warn) flushLogs();

@@ -46,3 +46,19 @@ Deno.test("logger drops lines below its level and child keeps the sink", () => {
   assert.equal(record.component, "atlas");
   assert.deepEqual(record.extra.error, { name: "Error", message: "disk full" });
 });
+
+Deno.test("setLevel changes the level of a logger and of every logger derived from it", () => {
+  const { lines, logger } = capture("info");
+  const child = logger.child("resp").with({ request_id: "r1" });
+  child.debug("Hidden");
+  logger.setLevel("debug");
+  child.debug("Shown");
+  assert.equal(child.level, "debug");
+  child.setLevel("warn");
+  logger.info("Hidden too");
+  logger.warn("Warned");
+  assert.deepEqual(lines.map((line) => JSON.parse(line).message), ["Shown", "Warned"]);
+  // A logger built with other options keeps its own level.
+  const other = capture("info");
+  assert.equal(other.logger.level, "info");
+});
