@@ -283,9 +283,19 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
   return resolved;
 }
 
+/**
+ * Commands whose log holds only the lazy expiry of keys they came across (Redis's
+ * `touches-arbitrary-keys` flag): not one atomic change, each DEL stands alone (onLogged).
+ */
+const TOUCHES_ARBITRARY_KEYS = new Set(["scan", "randomkey"]);
+
+/** See AtlasEngine.onLogged. */
+export type LogListener = (log: readonly (readonly string[])[], atomic: boolean) => void;
+
 export class AtlasEngine implements CommandExecutor {
   readonly store: Store;
   private readonly o: Resolved;
+  private readonly logListeners = new Set<LogListener>();
   private readonly writer: AofWriter;
   private readonly recovery: RecoveryResult;
   private readonly ctx: ExecContext;
@@ -444,7 +454,9 @@ export class AtlasEngine implements CommandExecutor {
       : undefined;
     const result = this.store.execute(argv, ctx);
     if (result.paused !== undefined) return this.finishPaused(result.paused, ctx.nowMs);
-    if (result.log !== null) this.log(ctx.nowMs, result.log);
+    if (result.log !== null) {
+      this.log(ctx.nowMs, result.log, !TOUCHES_ARBITRARY_KEYS.has(name.toLowerCase()));
+    }
     return result.reply;
   }
 
@@ -756,7 +768,7 @@ export class AtlasEngine implements CommandExecutor {
     const ctx = this.ctx;
     ctx.nowMs = this.o.clock();
     const { evicted, log } = this.store.evictToMaxmemory(ctx);
-    if (log.length > 0) this.log(ctx.nowMs, log);
+    if (log.length > 0) this.log(ctx.nowMs, log, false);
     return evicted;
   }
 
@@ -773,13 +785,24 @@ export class AtlasEngine implements CommandExecutor {
     const startMs = timed ? performance.now() : 0;
     ctx.nowMs = this.o.clock();
     const cycle = this.store.activeExpireCycle(ctx, this.expireBudget());
-    if (cycle.log.length > 0) this.log(ctx.nowMs, cycle.log);
+    if (cycle.log.length > 0) this.log(ctx.nowMs, cycle.log, false);
     if (timed) this.o.hooks.onExpireCycle!((performance.now() - startMs) / 1000);
     return cycle.expired;
   }
 
-  private log(nowMs: number, log: string[][]): void {
+  /**
+   * Calls `listener` with every log record from now on, as it is appended (before it is durable):
+   * the forms of one command (`atomic`: they apply together) or of one active-expiry or eviction
+   * pass (each DEL on its own). Returns the function that stops the calls.
+   */
+  onLogged(listener: LogListener): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
+  }
+
+  private log(nowMs: number, log: string[][], atomic = true): void {
     this.writer.append(nowMs, log);
+    for (const listener of this.logListeners) listener(log, atomic);
     this.dirty++;
     const o = this.o;
     if (this.snapshotting || this.snapshotScheduled || this.closing) return;

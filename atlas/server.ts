@@ -363,6 +363,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       ctx.watches.unwatchAll(client);
       ctx.tracking.disable(client);
       ctx.monitors.remove(client);
+      client.replicationFeed?.stop();
       if (ctx.clients.delete(client.id)) {
         ctx.stats.netOutputBytes += client.output.bytesWritten;
         ctx.stats.writes += client.output.writes;

@@ -72,6 +72,8 @@ export class Client {
    * CLIENT UNBLOCK passes "timeout" (answer as the timeout would) or the reply to send.
    */
   unblock: ((how?: Reply | "timeout") => void) | null = null;
+  /** The replication stream this connection follows after SYNC (replication_feed.ts). */
+  replicationFeed: { stop(): void } | null = null;
   /** CLIENT REPLY OFF / SKIP state (client_reply.ts); `replyGated` says whether any is set. */
   replyGated = false;
   replyOff = false;

@@ -38,6 +38,10 @@ export interface EngineFacts {
   setActiveExpireHz?(hz: number): void;
   /** DEBUG LOADAOF (AtlasEngine.reloadFromDisk). */
   reloadFromDisk?(): Promise<number>;
+  /** The log records as appended (AtlasEngine.onLogged). */
+  onLogged?(
+    listener: (log: readonly (readonly string[])[], atomic: boolean) => void,
+  ): () => void;
   /** DEBUG SET-ACTIVE-EXPIRE (AtlasEngine.setActiveExpireEnabled). */
   setActiveExpireEnabled?(on: boolean): void;
   /** Holds expiry while clients are paused (AtlasEngine.holdExpiry). */
@@ -110,6 +114,7 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
     hooks.setAofRewrite = (setting) => engine.setAofRewrite!(setting);
   }
   if (engine.reloadFromDisk !== undefined) hooks.loadAof = () => engine.reloadFromDisk!();
+  if (engine.onLogged !== undefined) hooks.onLogged = (listener) => engine.onLogged!(listener);
   if (engine.setActiveExpireEnabled !== undefined) {
     hooks.setActiveExpire = (on) => engine.setActiveExpireEnabled!(on);
   }

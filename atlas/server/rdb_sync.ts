@@ -1,9 +1,10 @@
 /**
  * REPLCONF, SYNC and PSYNC as far as Redis tools use them to take an RDB file: `redis-cli --rdb
  * FILE` (REPLCONF capa eof, REPLCONF rdb-only 1, SYNC) and `--functions-rdb` (adds REPLCONF
- * rdb-filter-only functions). atlasd replicates with Raft, not Redis's replication stream, so it
- * sends the RDB of a point-in-time view of the keyspace (rdb_file.ts) and then closes the
- * connection, as Redis does for an rdb-only replica.
+ * rdb-filter-only functions), and `redis-cli --replica`. It sends the RDB of a point-in-time view
+ * of the keyspace (rdb_file.ts); then an rdb-only client's connection closes, as Redis closes an
+ * rdb-only replica's, and a plain SYNC's follows the replication stream (replication_feed.ts).
+ * atlasd itself replicates with Raft: a Redis replica (PSYNC) is refused, below.
  *
  * - REPLCONF answers as Redis 7.0.15's: listening-port, ip-address, capa, rdb-only,
  *   rdb-filter-only are checked and OK; ack and getack answer nothing; anything else is
@@ -29,6 +30,7 @@ import { TAG_SECTION } from "../store/serialize.ts";
 import type { SnapshotView } from "../store/snapshot_view.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { ReplicationFeed } from "./replication_feed.ts";
 import { accountedMemory, MASTER_REPLID } from "./info.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
@@ -166,11 +168,17 @@ export function sync(ctx: ServerContext, client: Client, argv: string[]): Handle
   ctx.stats.syncFull++;
   running.set(ctx, transfers + 1);
   const preamble = psync ? `+FULLRESYNC ${MASTER_REPLID} ${offset}\r\n` : "";
-  const done = transfer(ctx, client, h, view, offset, preamble).finally(() => {
+  // Attached with the view, so the stream starts right after what the file holds.
+  const subscribe = ctx.persistence.onLogged;
+  const feed = !h.rdbOnly && subscribe !== undefined
+    ? new ReplicationFeed(ctx, client, subscribe)
+    : null;
+  const done = transfer(ctx, client, h, view, offset, preamble, feed).finally(() => {
     view.close();
     running.set(ctx, (running.get(ctx) ?? 1) - 1);
   });
-  return new Blocked(done);
+  // NO_REPLY (a ReplyList) when the stream follows: Blocked carries it (see Blocked).
+  return new Blocked(done as Promise<Reply>);
 }
 
 /**
@@ -233,10 +241,12 @@ async function transfer(
   view: SnapshotView,
   offset: number,
   preamble: string,
-): Promise<Reply> {
+  feed: ReplicationFeed | null,
+): Promise<Reply | ReplyList> {
   const output = client.output;
   const gone = () => client.closed || output.failed;
   const startedMs = performance.now();
+  let streaming = false;
   const send = (bytes: Uint8Array) => output.send(bytes);
   const encoder = new RdbFileEncoder({
     ctimeSeconds: Math.floor(Date.now() / 1000),
@@ -299,14 +309,24 @@ async function transfer(
       libraries: encoder.libraries,
       bytes: encoder.bytesTaken,
       seconds: Math.round(performance.now() - startedMs) / 1000,
+      replicationStream: feed !== null,
     });
+    if (feed !== null) {
+      // The stream follows the file; SYNC itself answers nothing.
+      feed.start();
+      streaming = true;
+      return NO_REPLY;
+    }
   } catch (err) {
     ctx.logger.error("RDB transfer failed", { addr: client.addr, error: String(err) });
   } finally {
-    // Like an rdb-only replica in Redis, the connection ends with the payload: nothing more is
-    // written to it (the reply this resolves to is dropped) and it closes.
-    output.failed = true;
-    client.closeAfterFlush = true;
+    if (!streaming) {
+      // Like an rdb-only replica in Redis, the connection ends with the payload: nothing more is
+      // written to it (the reply this resolves to is dropped) and it closes.
+      feed?.stop();
+      output.failed = true;
+      client.closeAfterFlush = true;
+    }
   }
   return OK;
 }

@@ -8,6 +8,7 @@ import { ERR_OOM } from "../store/errors.ts";
 import { error, NIL_ARRAY, type Reply, simple } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
+import { transactionDone, transactionStarting } from "./replication_feed.ts";
 import { execAbort, run } from "./dispatch.ts";
 import { flagsOf, type ServerCommand } from "./table.ts";
 import { watchedKey } from "./watches.ts";
@@ -121,6 +122,7 @@ function runQueued(
   const results: (Reply | Promise<Reply>)[] = [];
   let async = false;
   client.execQueue = queued;
+  transactionStarting(ctx);
   try {
     for (const argv of queued) {
       const done = ranElsewhere(argv);
@@ -188,6 +190,7 @@ function execStreamed(
   // queued SKIP only its own reply: the reply it skips is the one after EXEC's.
   let skipping = false;
   client.execQueue = queued;
+  transactionStarting(ctx);
   try {
     for (const argv of queued) {
       const entry = ctx.table.lookup(argv[0])!;
@@ -207,6 +210,7 @@ function execStreamed(
     }
   } finally {
     client.execQueue = null;
+    transactionDone(ctx);
   }
   if (later === null) return new ReplyList([]);
   // The connection encodes a ReplyList a pending reply resolves to, item by item.

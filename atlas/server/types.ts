@@ -206,6 +206,14 @@ export interface PersistenceHooks {
    * (AtlasEngine.reloadFromDisk); resolves with the keys loaded. Missing (a Raft node): refused.
    */
   loadAof?(): Promise<number>;
+  /**
+   * Every log record from now on (AtlasEngine.onLogged): the replication stream SYNC's
+   * connections follow. Returns the function that stops it. Missing (a Raft node): SYNC sends the
+   * RDB file only.
+   */
+  onLogged?(
+    listener: (log: readonly (readonly string[])[], atomic: boolean) => void,
+  ): () => void;
   /** Redis's hz as ATLAS has it: active expiry cycles a second (the engine's), and its change. */
   hz?(): number;
   setHz?(hz: number): void;

@@ -1,0 +1,207 @@
+/**
+ * Side by side with redis-server 7.0: the replication stream a plain SYNC follows after the RDB
+ * file (what `redis-cli --replica` prints and Redis's own tests read with
+ * attach_to_replication_stream). The same commands run on both servers; the streams must hold the
+ * same commands in the same order — SELECTs where the database changes, MULTI / EXEC around what
+ * one call propagates, times made absolute — with the absolute times themselves left out.
+ */
+import assert from "node:assert/strict";
+import { RawClient, type RespValue, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
+
+/** A SYNC connection: the RDB payload skipped, then the stream's commands one by one. */
+class StreamFollower {
+  #buffer = new Uint8Array(0);
+  private constructor(private readonly conn: Deno.TcpConn) {}
+
+  static async attach(port: number): Promise<StreamFollower> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("SYNC\r\n"));
+    const follower = new StreamFollower(conn);
+    let header = "";
+    do header = await follower.#line(); while (header === ""); // newlines: keep-alives
+    assert.ok(header.startsWith("$"), `SYNC answered ${header}`);
+    await follower.#take(Number(header.slice(1)));
+    return follower;
+  }
+
+  /** The next `count` commands, lower-cased names, PXAT / PEXPIREAT times shown as `*`. */
+  async commands(count: number): Promise<string[]> {
+    const out: string[] = [];
+    while (out.length < count) {
+      const header = await this.#line();
+      if (header === "") continue;
+      assert.ok(header.startsWith("*"), `stream sent ${header}`);
+      const args: string[] = [];
+      for (let i = Number(header.slice(1)); i > 0; i--) {
+        const length = Number((await this.#line()).slice(1));
+        args.push(new TextDecoder().decode(await this.#take(length + 2)).slice(0, length));
+      }
+      args[0] = args[0].toLowerCase();
+      if (args[0] === "ping") continue;
+      const timed = args[0] === "pexpireat" ? 2 : args.findIndex((a) => /^pxat$/i.test(a)) + 1;
+      if (timed > 0) args[timed] = "*";
+      out.push(args.join(" "));
+    }
+    return out;
+  }
+
+  /** Whether anything more arrives within `ms`. */
+  async quiet(ms: number): Promise<boolean> {
+    if (this.#buffer.length > 0) return false;
+    const chunk = new Uint8Array(1024);
+    const timer = new Promise<null>((resolve) => setTimeout(() => resolve(null), ms));
+    const read = this.conn.read(chunk);
+    const n = await Promise.race([read, timer]);
+    if (n === null) {
+      // Leave the read pending: close() ends it.
+      read.catch(() => {});
+      return true;
+    }
+    this.#append(chunk.subarray(0, n));
+    return false;
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+
+  async #fill(): Promise<void> {
+    const chunk = new Uint8Array(64 * 1024);
+    const n = await this.conn.read(chunk);
+    if (n === null) throw new Error("the stream closed");
+    this.#append(chunk.subarray(0, n));
+  }
+
+  #append(bytes: Uint8Array): void {
+    const joined = new Uint8Array(this.#buffer.length + bytes.length);
+    joined.set(this.#buffer);
+    joined.set(bytes, this.#buffer.length);
+    this.#buffer = joined;
+  }
+
+  async #line(): Promise<string> {
+    while (true) {
+      const end = this.#buffer.indexOf(0x0a);
+      if (end >= 0) {
+        const line = new TextDecoder().decode(this.#buffer.subarray(0, end)).replace(/\r$/, "");
+        this.#buffer = this.#buffer.subarray(end + 1);
+        return line;
+      }
+      await this.#fill();
+    }
+  }
+
+  async #take(length: number): Promise<Uint8Array> {
+    while (this.#buffer.length < length) await this.#fill();
+    const out = this.#buffer.slice(0, length);
+    this.#buffer = this.#buffer.subarray(length);
+    return out;
+  }
+}
+
+/**
+ * Runs `commands` (one RawClient call each) on a client of each server; the replies must agree
+ * (SCAN's: it lists keys in each server's own hash order).
+ */
+async function runBoth(redis: RawClient, atlas: RawClient, commands: string[][]): Promise<void> {
+  for (const argv of commands) {
+    const [want] = await redis.call(argv);
+    const [got] = await atlas.call(argv);
+    if (argv[0] !== "SCAN") assert.deepEqual(show(got), show(want), argv.join(" "));
+  }
+}
+
+const show = (reply: RespValue) =>
+  JSON.stringify(reply, (_k, x) => typeof x === "bigint" ? String(x) : x);
+
+const REDIS_ARGS = ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"];
+
+Deno.test("the replication stream after SYNC holds what redis-server's holds", () =>
+  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
+    await redis.call(["CONFIG", "SET", "repl-ping-replica-period", "3600"]);
+    await runBoth(redis, atlas, [["FLUSHALL"], ["SET", "before", "sync"]]);
+    const streams = [
+      await StreamFollower.attach(redisPort),
+      await StreamFollower.attach(atlasPort),
+    ];
+    try {
+      await runBoth(redis, atlas, [
+        ["SET", "a", "1"],
+        ["SET", "b", "2", "EX", "100"],
+        ["INCR", "c"],
+        ["EXPIRE", "a", "50"],
+        ["RPUSH", "l", "x", "y"],
+        ["GETEX", "b", "PERSIST"],
+        ["DEL", "nosuchkey"], // changes nothing: nothing propagated
+        ["SETEX", "k", "10", "v"],
+        ["LPOP", "l"],
+        ["SELECT", "3"],
+        ["HSET", "h", "f", "v"],
+        ["SELECT", "0"],
+        ["MULTI"],
+        ["SET", "m1", "1"],
+        ["SET", "m2", "2"],
+        ["EXEC"],
+        ["EVAL", "redis.call('SET', KEYS[1], 'x'); redis.call('DEL', KEYS[2])", "2", "s1", "m1"],
+        ["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+        ["SET", "stale1", "v", "PX", "1"],
+        ["SET", "stale2", "v", "PX", "1"],
+        ["DEBUG", "SLEEP", "0.01"],
+        // Lazy expiry found by SCAN: each DEL on its own, no MULTI (touches-arbitrary-keys).
+        ["SCAN", "0", "COUNT", "100"],
+        ["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
+        ["FLUSHDB"],
+      ]);
+      const want = await streams[0].commands(25);
+      const got = await streams[1].commands(want.length);
+      assert.deepEqual(got, want);
+      assert.ok(want.includes("multi") && want.at(-1) === "flushdb", want.join("\n"));
+      // Nothing else follows on either.
+      assert.equal(await streams[0].quiet(200), true);
+      assert.equal(await streams[1].quiet(200), true);
+    } finally {
+      for (const s of streams) s.close();
+    }
+  }, REDIS_ARGS));
+
+Deno.test("a blocking pop served by a push reaches the stream as the push and the pop, as in Redis", () =>
+  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
+    await redis.call(["CONFIG", "SET", "repl-ping-replica-period", "3600"]);
+    const streams = [
+      await StreamFollower.attach(redisPort),
+      await StreamFollower.attach(atlasPort),
+    ];
+    const waiters = [await RawClient.connect(redisPort), await RawClient.connect(atlasPort)];
+    try {
+      const pops = waiters.map((w) => w.call(["BLPOP", "q", "0"]));
+      await new Promise((r) => setTimeout(r, 100));
+      await runBoth(redis, atlas, [["RPUSH", "q", "job"]]);
+      const [fromRedis, fromAtlas] = await Promise.all(pops);
+      assert.deepEqual(show(fromAtlas[0]), show(fromRedis[0]));
+      const want = await streams[0].commands(3);
+      assert.deepEqual(await streams[1].commands(want.length), want);
+    } finally {
+      for (const w of waiters) await w.close();
+      for (const s of streams) s.close();
+    }
+  }, REDIS_ARGS));
+
+Deno.test("redis-cli --rdb still gets the file alone and the connection closes", () =>
+  withRedisAndAtlasd(async (_redis, atlas, { atlasPort }) => {
+    await atlas.call(["SET", "k", "v"]);
+    const file = await Deno.makeTempFile({ suffix: ".rdb" });
+    try {
+      const out = await new Deno.Command("redis-cli", {
+        args: ["-p", String(atlasPort), "--rdb", file],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      const bytes = await Deno.readFile(file);
+      assert.equal(new TextDecoder().decode(bytes.subarray(0, 5)), "REDIS");
+    } finally {
+      await Deno.remove(file);
+    }
+  }, REDIS_ARGS));
