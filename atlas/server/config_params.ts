@@ -54,7 +54,8 @@ export function parseInteger(value: string): bigint | null {
 
 export const ERR_INTEGER = "argument couldn't be parsed into an integer";
 export const ERR_MEMORY = "argument must be a memory value";
-export const range = (lo: bigint, hi: bigint) => `argument must be between ${lo} and ${hi} inclusive`;
+export const range = (lo: bigint, hi: bigint) =>
+  `argument must be between ${lo} and ${hi} inclusive`;
 
 /**
  * Parameters Redis keeps as 64-bit integers hold here as JS numbers; the text last set is kept
