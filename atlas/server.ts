@@ -162,8 +162,14 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   }
   options.store?.setServerMemory?.(() => serverMemory(ctx));
   if (options.store?.setFlushListener) {
-    options.store.setFlushListener((existed, db) => ctx.watches.flushing(existed, db));
+    options.store.setFlushListener((db, emptied, replacedWith) =>
+      ctx.watches.flushing(db, emptied, replacedWith)
+    );
     ctx.watches.flushesReported = true;
+  }
+  if (options.store?.holdsKey) {
+    const store = options.store;
+    ctx.watches.holdsKey = (key, db) => store.holdsKey!(key, db);
   }
 
   const accept = async (from: Deno.TcpListener) => {

@@ -1,10 +1,17 @@
 /**
  * Side by side with redis-server 7.0: WATCH across FLUSHALL / FLUSHDB from another connection.
  * Redis 7 fails the transaction only when a watched key existed when the flush ran; a watched
- * key that was absent is still absent, so EXEC runs.
+ * key that was absent is still absent, so EXEC runs. And WATCH of a key already expired when
+ * watched (held past its deadline: active expiry off): its deletion is no change.
  */
 import assert from "node:assert/strict";
-import { RawClient, type RespValue, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
+import {
+  RawClient,
+  type RespValue,
+  type WatchCase,
+  watchDifferences,
+  withRedisAndAtlasd,
+} from "../atlas/testing/atlasd_harness.ts";
 
 /** The watching connection's script, the other connection's flush in the middle. */
 const CASES: { setup: string[][]; watch: string[]; flush: string[] }[] = [
@@ -45,3 +52,54 @@ Deno.test("WATCH fails after FLUSHALL/FLUSHDB only for keys that existed, as in 
       for (const other of others) await other.close();
     }
   }));
+
+/** `key` set in the current database with a 1 ms lifetime, then left to pass its deadline. */
+const stale = (key: string) => [["SET", key, "old", "PX", "1"], ["DEBUG", "SLEEP", "0.005"]];
+
+const STALE_CASES: WatchCase[] = [
+  // Lazy expiry (EXISTS, DEL of the expired key) or a flush deletes it: no logical change.
+  { watch: "x", setup: stale("x"), op: ["EXISTS", "x"] },
+  { watch: "x", setup: stale("x"), op: ["DEL", "x"] },
+  { watch: "x", setup: stale("x"), op: ["FLUSHDB"] },
+  { watch: "x", setup: stale("x"), op: ["FLUSHALL"] },
+  // Written over: a change.
+  { watch: "x", setup: stale("x"), op: ["SET", "x", "new"] },
+  { watch: "x", setup: stale("x"), ops: [["EXISTS", "x"], ["SET", "x", "new"]] },
+  // SWAPDB: gone, or replaced by another expired key, or none replaced by an expired one: no
+  // change; a live key in its place: a change.
+  { watch: "x", setup: stale("x"), op: ["SWAPDB", "0", "1"] },
+  {
+    watch: "x",
+    setup: [["SELECT", "1"], ...stale("x"), ["SELECT", "0"]],
+    op: ["SWAPDB", "0", "1"],
+  },
+  {
+    watch: "x",
+    setup: [...stale("x"), ["SELECT", "1"], ...stale("x"), ["SELECT", "0"]],
+    op: ["SWAPDB", "0", "1"],
+  },
+  {
+    watch: "x",
+    setup: [...stale("x"), ["SELECT", "1"], ["SET", "x", "live"], ["SELECT", "0"]],
+    op: ["SWAPDB", "0", "1"],
+  },
+];
+
+Deno.test("WATCH of a key already expired when watched: its deletion is no change, as in redis-server", () =>
+  withRedisAndAtlasd(
+    async (_redis, _atlas, servers) => {
+      const outcomes: string[] = [];
+      const differences = await watchDifferences(
+        servers,
+        STALE_CASES,
+        [["DEBUG", "SET-ACTIVE-EXPIRE", "0"]],
+        { after: [["DEBUG", "SET-ACTIVE-EXPIRE", "1"]], outcomes },
+      );
+      assert.deepEqual(differences, [], differences.join("\n"));
+      // Both outcomes occur: transactions that ran and ones that were aborted.
+      assert.ok(
+        outcomes.some((o) => o.includes("PONG")) && outcomes.some((o) => o.includes("nil")),
+      );
+    },
+    ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"],
+  ));

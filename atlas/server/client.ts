@@ -56,6 +56,8 @@ export class Client {
   watchDirty = false;
   /** Earliest expiry among watched keys that were live at WATCH time (Infinity: none). */
   watchDeadlineMs = Infinity;
+  /** Watched keys (watchId) that were already expired when watched (watches.ts). */
+  watchedStale: Set<string> | null = null;
   /**
    * While EXEC runs: its queue. Redis's client stays in MULTI state through EXEC, so CLIENT INFO
    * shows flags `x`, the queue (multi=, multi-mem=) and cmd=exec.

@@ -223,8 +223,10 @@ function watch(ctx: ServerContext, client: Client, argv: string[]): Reply {
   if (client.multi !== null) return error("ERR WATCH inside MULTI is not allowed");
   const now = Date.now();
   for (let i = 1; i < argv.length; i++) {
-    ctx.watches.watch(client, argv[i]);
     const deadline = ctx.store?.expireAtMs?.(argv[i], client.db) ?? null;
+    // Held past its deadline: stale, its deletion is no change (watches.ts).
+    const stale = deadline !== null && deadline <= now;
+    ctx.watches.watch(client, argv[i], client.db, stale);
     if (deadline !== null && deadline > now && deadline < client.watchDeadlineMs) {
       client.watchDeadlineMs = deadline;
     }

@@ -1,5 +1,5 @@
 /** Shared types of the RESP server: handler results, command entries, hooks it is given. */
-import type { EncodingLimits, ServerMemory } from "../store/keyspace.ts";
+import type { EncodingLimits, FlushListener, ServerMemory } from "../store/keyspace.ts";
 import type { LfuSettings } from "../store/lfu.ts";
 import type { SnapshotView } from "../store/snapshot_view.ts";
 import type { Reply } from "../store/reply.ts";
@@ -90,10 +90,13 @@ export interface StoreHooks {
   setScriptServerHook?(hook: ScriptServerHook | null): void;
   /** The server's memory figures MEMORY STATS reports (Store's; info.ts's serverMemory). */
   setServerMemory?(fn: (() => ServerMemory) | null): void;
-  /** Told before a flush empties the keyspace, with a test of the keys it holds then. */
-  setFlushListener?(
-    listener: ((existed: (key: string) => boolean, db: number) => void) | null,
-  ): void;
+  /**
+   * Told before a flush empties a database or SWAPDB replaces its contents, with its keys then and
+   * what replaces them (null for a flush).
+   */
+  setFlushListener?(listener: FlushListener | null): void;
+  /** Whether database `db` holds `key`, expired or not (Store.holdsKey). */
+  holdsKey?(key: string, db?: number): boolean;
   /** Keyspace events of the classes in `flags` (store/notify.ts), as commands run; null: off. */
   setKeyspaceEventListener?(
     flags: number,

@@ -174,6 +174,20 @@ export class Database {
   readonly expireCursor = new ExpireCursor();
 }
 
+/** What a flush listener may ask of a database's keys (see Keyspace.flushListener). */
+export interface DbKeys {
+  /** Whether the key is held, expired or not. */
+  has(key: string): boolean;
+  /** Its deadline in Unix ms, or undefined when it has none. */
+  expireAtMs(key: string): number | undefined;
+}
+
+export type FlushListener = (db: number, emptied: DbKeys, replacedWith: DbKeys | null) => void;
+
+function factsOf(db: Database): DbKeys {
+  return { has: (key) => db.data.has(key), expireAtMs: (key) => db.expires.get(key) };
+}
+
 /** The SELECT form a log holds where the database its next forms apply to changes. */
 export function selectForm(index: number): string[] {
   return ["SELECT", String(index)];
@@ -391,9 +405,8 @@ export class Keyspace {
   swapDatabases(a: number, b: number): void {
     const dbs = this.databases;
     const [first, second] = [dbs[a], dbs[b]];
-    const inEither = (key: string) => first.data.has(key) || second.data.has(key);
-    this.flushListener?.(inEither, a);
-    this.flushListener?.(inEither, b);
+    this.flushListener?.(a, factsOf(first), factsOf(second));
+    this.flushListener?.(b, factsOf(second), factsOf(first));
     dbs[a] = second;
     dbs[b] = first;
     this.select(this.dbIndex);
@@ -672,11 +685,12 @@ export class Keyspace {
   }
 
   /**
-   * Told just before a flush empties the keyspace, with a test of which keys it holds then: WATCH
-   * must fail only for watched keys that existed (Redis 7's touchAllWatchedKeysInDb), which
-   * the listener's "everything changed" cannot say once the keys are gone.
+   * Told just before a flush empties database `db` (`replacedWith` null) or SWAPDB replaces its
+   * contents, with what it holds then and what replaces it: WATCH must fail only for watched keys
+   * that existed, and not for one already expired that stays gone or expired (Redis 7's
+   * touchAllWatchedKeysInDb), which the listener's "everything changed" cannot say afterwards.
    */
-  flushListener: ((existed: (key: string) => boolean, db: number) => void) | null = null;
+  flushListener: FlushListener | null = null;
 
   /**
    * FLUSHALL: empties every database, told to the listeners as one change of every key of every
@@ -698,7 +712,7 @@ export class Keyspace {
    * is false (flushAll tells them once).
    */
   flush(report = true): void {
-    this.flushListener?.((key) => this.data.has(key), this.dbIndex);
+    this.flushListener?.(this.dbIndex, factsOf(this.db), null);
     for (const hook of this.hooks) for (const key of this.data.keys()) hook.preserve(key);
     this.#keyCount -= this.data.size;
     // Nothing left anywhere: exactly 0 (no drift from the estimate's rounding).

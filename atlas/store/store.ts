@@ -20,6 +20,7 @@ import type { LfuSettings } from "./lfu.ts";
 import {
   type EncodingLimits,
   type ExecContext,
+  type FlushListener,
   Keyspace,
   type ProcessMemory,
   selectForm,
@@ -711,9 +712,17 @@ export class Store {
     this.#ks.serverMemory = fn;
   }
 
-  /** Called before FLUSHALL / FLUSHDB empty the keyspace, with a test of the keys present then. */
-  setFlushListener(fn: ((existed: (key: string) => boolean, db: number) => void) | null): void {
+  /**
+   * Called before FLUSHALL / FLUSHDB empty a database or SWAPDB replaces its contents, with its
+   * keys then and what replaces them (Keyspace.flushListener).
+   */
+  setFlushListener(fn: FlushListener | null): void {
     this.#ks.flushListener = fn;
+  }
+
+  /** Whether database `db` holds `key`, expired or not (WATCH's stale keys). */
+  holdsKey(key: string, db = 0): boolean {
+    return this.#ks.databases[db]?.data.has(key) ?? false;
   }
 
   /** Called after every key change (incl. expiry/eviction deletes); null key = everything. */
