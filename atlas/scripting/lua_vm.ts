@@ -172,17 +172,15 @@ for _, name in ipairs(libraries) do
 end
 stringMeta.__index = G.string -- ("x"):rep(2) reads the same table as string.rep
 stringMetaView = view(stringMeta)
-local envMeta = {
+-- Reads of globals go env -> G as a table chain, which the VM follows without calling Lua code
+-- (a global read per loop turn costs little); only a name G lacks reaches G's own __index, whose
+-- function raises Redis's error.
+setmetatable(G, {
   __index = function(_, k)
-    local v = rawget(G, k)
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
   end,
-  __newindex = refuse,
-  __metatable = false,
-}
+})
+local envMeta = { __index = G, __newindex = refuse, __metatable = false }
 local env = mark(setmetatable({}, envMeta), view(envMeta))
 G._G = env
 return env, G, mark
