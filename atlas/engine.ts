@@ -531,6 +531,14 @@ export class AtlasEngine implements CommandExecutor {
    * the next microtask checkpoint: Date.now() per command is ~3% of a pipelined command's CPU.
    * An injected clock (tests) is read on every call.
    */
+  /**
+   * The process stood still for a while inside this synchronous run (DEBUG SLEEP): the next
+   * command reads the clock again instead of the time cached at the run's start.
+   */
+  clockMoved(): void {
+    this.clockStale = true;
+  }
+
   private now(): number {
     if (!this.cacheClock) return this.o.clock();
     if (this.clockStale) {

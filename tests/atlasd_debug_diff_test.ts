@@ -276,3 +276,35 @@ Deno.test("DEBUG OBJECT gives Redis's line: encoding, serialized length, idle se
     }
     assert.deepEqual(mismatches, []);
   }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));
+
+Deno.test("DEBUG SLEEP stops the whole server and the slow log records it, as redis-server's", () =>
+  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
+    for (const [client, port] of [[redis, redisPort], [atlas, atlasPort]] as const) {
+      await client.call(["SLOWLOG", "RESET"], [
+        "CONFIG",
+        "SET",
+        "slowlog-log-slower-than",
+        "100000",
+      ]);
+      const other = await RawClient.connect(port);
+      try {
+        const started = performance.now();
+        const sleeping = client.call(["DEBUG", "SLEEP", "0.3"]);
+        await new Promise((r) => setTimeout(r, 50));
+        // Sent while the server sleeps: answered only once it wakes.
+        await other.call(["PING"]);
+        const pingedAfterMs = performance.now() - started;
+        assert.deepEqual(await sleeping, [{ t: "simple", v: "OK" }]);
+        assert.ok(pingedAfterMs >= 250, `port ${port}: PING answered after ${pingedAfterMs} ms`);
+        const [entries] = await client.call(["SLOWLOG", "GET"]);
+        const logged = (entries as { v: { v: RespValue[] }[] }).v.map((e) => e.v[3]);
+        assert.deepEqual(logged[0], {
+          t: "array",
+          v: [{ t: "bulk", v: "DEBUG" }, { t: "bulk", v: "SLEEP" }, { t: "bulk", v: "0.3" }],
+        });
+      } finally {
+        await other.close();
+        await client.call(["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+      }
+    }
+  }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));

@@ -1,6 +1,6 @@
 /**
  * DEBUG: the subcommands tools and test suites use — OBJECT (a key's encoding, serialized length
- * and idle time), SLEEP (hold the connection), POPULATE (make test keys), RELOAD (values rebuilt
+ * and idle time), SLEEP (stop the server, as Redis's), POPULATE (make test keys), RELOAD (values rebuilt
  * from their snapshot form), LOADAOF (the data set loaded back from disk), SET-ACTIVE-EXPIRE
  * (stop or restart active expiry, so a test sees lazy expiry alone), DIGEST / DIGEST-VALUE
  * (Redis's SHA1 digests, store/digest.ts), QUICKLIST-PACKED-THRESHOLD (accepted: no list nodes
@@ -41,11 +41,17 @@ const DEBUG_HELP = [
   "    Stop (0) or restart (1) the periodic deletion of expired keys; keys still",
   "    expire when a command touches them.",
   "SLEEP <seconds>",
-  "    Reply after <seconds> (a fraction such as 0.5 works; capped at 60); other",
-  "    clients are served meanwhile.",
+  "    Stop the server for <seconds> (a fraction such as 0.5 works; capped at 60): no",
+  "    client is served meanwhile. On a Raft node only this connection waits.",
   "HELP",
   "    Prints this help.",
 ];
+
+/** DEBUG SLEEP's longest stop (Redis has none; a minute is more than any test wants). */
+const SLEEP_MS_MAX = 60_000;
+
+/** What DEBUG SLEEP waits on: nothing ever notifies it, so the wait lasts its timeout. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Keys written per batch before waiting for the batch (a populate of millions stays bounded). */
 const POPULATE_BATCH = 10_000;
@@ -56,8 +62,17 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Handl
   if (sub === "sleep" && argv.length === 3) {
     const s = Number(argv[2]);
     if (!Number.isFinite(s) || s < 0) return error("ERR value is not a valid float");
-    const ms = Math.min(s * 1000, 60_000);
-    return new Promise((resolve) => setTimeout(() => resolve(simple("OK")), ms));
+    const ms = Math.min(s * 1000, SLEEP_MS_MAX);
+    // A Raft member only holds this connection: stopping its event loop would stop its heartbeats
+    // and make the cluster elect another leader.
+    if (ctx.replication !== undefined) {
+      return new Promise((resolve) => setTimeout(() => resolve(simple("OK")), ms));
+    }
+    // As Redis's: the whole server stops (every client waits; the slow log sees the time), which
+    // is what clients' and tools' tests use it for — a server that does not answer.
+    Atomics.wait(sleeper, 0, 0, ms);
+    ctx.persistence.clockMoved?.();
+    return simple("OK");
   }
   if (sub === "object" && argv.length === 3) return debugObject(ctx, client.db, argv[2]);
   if (sub === "digest" && argv.length === 2 && ctx.store?.datasetDigest !== undefined) {

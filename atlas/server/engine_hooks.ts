@@ -38,6 +38,8 @@ export interface EngineFacts {
   setActiveExpireHz?(hz: number): void;
   /** DEBUG LOADAOF (AtlasEngine.reloadFromDisk). */
   reloadFromDisk?(): Promise<number>;
+  /** DEBUG SLEEP stopped the process: the cached clock is stale (AtlasEngine.clockMoved). */
+  clockMoved?(): void;
   /** The log records as appended (AtlasEngine.onLogged). */
   onLogged?(
     listener: (log: readonly (readonly string[])[], atomic: boolean) => void,
@@ -115,6 +117,7 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
   }
   if (engine.reloadFromDisk !== undefined) hooks.loadAof = () => engine.reloadFromDisk!();
   if (engine.onLogged !== undefined) hooks.onLogged = (listener) => engine.onLogged!(listener);
+  if (engine.clockMoved !== undefined) hooks.clockMoved = () => engine.clockMoved!();
   if (engine.setActiveExpireEnabled !== undefined) {
     hooks.setActiveExpire = (on) => engine.setActiveExpireEnabled!(on);
   }

@@ -217,6 +217,8 @@ export interface PersistenceHooks {
   onLogged?(
     listener: (log: readonly (readonly string[])[], atomic: boolean) => void,
   ): () => void;
+  /** DEBUG SLEEP stopped the process: commands after it read the clock again. */
+  clockMoved?(): void;
   /** Redis's hz as ATLAS has it: active expiry cycles a second (the engine's), and its change. */
   hz?(): number;
   setHz?(hz: number): void;
