@@ -743,6 +743,14 @@ export class AtlasEngine implements CommandExecutor {
     this.activeExpireOn = on;
   }
 
+  /** Set by DEBUG PAUSE-CRON 1: no active expiry cycle and no save-rule snapshot until cleared. */
+  private cronPaused = false;
+
+  /** Redis's DEBUG PAUSE-CRON: stops (true) or resumes the engine's periodic work. */
+  setCronPaused(paused: boolean): void {
+    this.cronPaused = paused;
+  }
+
   /**
    * CLIENT PAUSE: while `held`, the dataset stays as it is — no active expiry cycle, and reads
    * treat an expired key as gone without deleting it (Store.holdExpiry) — as Redis keeps it while
@@ -784,7 +792,7 @@ export class AtlasEngine implements CommandExecutor {
   expireCycle(): number {
     if (
       this.writer.failure || this.closing || this.expiryHeld || !this.activeExpireOn ||
-      this.paused !== null || this.loading !== null
+      this.cronPaused || this.paused !== null || this.loading !== null
     ) {
       return 0;
     }
@@ -885,6 +893,7 @@ export class AtlasEngine implements CommandExecutor {
    */
   private snapshotIfRuleDue(): void {
     if (this.snapshotting || this.snapshotScheduled || this.closing || this.writer.failure) return;
+    if (this.cronPaused) return;
     const elapsedMs = this.o.clock() - Math.max(this.lastSnapshotAtMs, this.openedAtMs);
     for (const rule of this.o.saveRules) {
       if (this.dirty >= rule.changes && elapsedMs >= rule.afterMs) {

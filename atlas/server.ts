@@ -142,12 +142,12 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   }
   const connections = new Set<Promise<void>>();
   let nextId = 1;
-  options.store?.setModificationListener((key, db) => {
+  options.store?.setModificationListener((key, db, expired) => {
     ctx.watches.touched(key, db);
     ctx.blocking.touched(key, db);
     // Tracking is by key name whatever the database, as in Redis; a flush empties its table
     // even while nobody tracks.
-    if (ctx.tracking.count !== 0 || key === null) ctx.tracking.touched(key);
+    if (ctx.tracking.count !== 0 || key === null) ctx.tracking.touched(key, expired === true);
   });
   options.store?.setScriptCommandHook?.(
     Object.assign(ctx.timing.scriptCommandHook(ctx), {
@@ -258,6 +258,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   // Redis's serverCron samples: instantaneous_ops_per_sec / *_kbps, used_memory_peak.
   // And its clientsCron: idle clients past `timeout` are closed.
   const sampling = setInterval(() => {
+    if (ctx.cronPaused) return;
     const nowMs = Date.now();
     sampleInfo(ctx, nowMs);
     ctx.idleTimeout.sweep(ctx, nowMs);
@@ -349,6 +350,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     keyspaceEvents: new KeyspaceEvents(pubsub, store),
     timing: new CommandTiming(),
     idleTimeout: Object.assign(new IdleTimeout(), { seconds: options.timeout ?? 0 }),
+    cronPaused: false,
     replication: options.replication,
     shutdown: options.shutdown,
     stats: newStats(),

@@ -253,10 +253,19 @@ Deno.test("DEBUG OBJECT gives Redis's line: encoding, serialized length, idle se
       ["HSET", "h", "f", "v"],
       ["SADD", "st", "1", "2"],
       ["ZADD", "z", "1", "a"],
+      // Past its deadline, not yet deleted (active expiry off): DEBUG OBJECT still finds it and
+      // deletes nothing; EXISTS then expires it.
+      ["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+      ["SET", "stale", "v", "PX", "1"],
+      ["DEBUG", "SLEEP", "0.005"],
     ];
     const probes = [
-      ...["s", "n", "big", "h", "st", "z", "nokey"].map((key) => ["DEBUG", "OBJECT", key]),
+      ...["s", "n", "big", "h", "st", "z", "nokey", "stale"].map((key) => ["DEBUG", "OBJECT", key]),
       ["DEBUG", "OBJECT", "s", "extra"],
+      ["DBSIZE"],
+      ["EXISTS", "stale"],
+      ["DEBUG", "OBJECT", "stale"],
+      ["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
     ];
     // The address and the LRU clock differ by nature; the rest must not. Idle seconds are whole
     // seconds of a clock on both sides (Redis's cached by its cron), so a key set just before a
@@ -306,5 +315,92 @@ Deno.test("DEBUG SLEEP stops the whole server and the slow log records it, as re
         await other.close();
         await client.call(["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
       }
+    }
+  }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));
+
+Deno.test("DEBUG PAUSE-CRON stops active expiry until resumed, as redis-server's", () =>
+  withRedisAndAtlasd(async (redis, atlas) => {
+    const dbsize = async (client: RawClient) => (await client.call(["DBSIZE"]))[0];
+    for (const client of [redis, atlas]) {
+      await client.call(["FLUSHALL"], ["DEBUG", "PAUSE-CRON", "1"], ["SET", "k", "v", "PX", "50"]);
+    }
+    await new Promise((r) => setTimeout(r, 400));
+    // Past its deadline, not deleted: DBSIZE still counts it on both.
+    assert.deepEqual([await dbsize(redis), await dbsize(atlas)], [
+      { t: "integer", v: 1 },
+      { t: "integer", v: 1 },
+    ]);
+    for (const client of [redis, atlas]) {
+      assert.deepEqual(await client.call(["DEBUG", "PAUSE-CRON", "0"]), [{ t: "simple", v: "OK" }]);
+      let size = await dbsize(client);
+      for (let i = 0; i < 100 && (size as { v: number }).v !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        size = await dbsize(client);
+      }
+      assert.deepEqual(size, { t: "integer", v: 0 });
+    }
+  }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));
+
+/** The bytes a server sends back for `lines` (inline commands), read up to its PONG to a PING. */
+async function rawExchange(conn: Deno.TcpConn, lines: string[]): Promise<string> {
+  await conn.write(new TextEncoder().encode([...lines, "PING"].map((l) => `${l}\r\n`).join("")));
+  let text = "";
+  const chunk = new Uint8Array(64 * 1024);
+  while (!text.endsWith("+PONG\r\n")) {
+    const n = await conn.read(chunk);
+    if (n === null) throw new Error(`closed after ${JSON.stringify(text)}`);
+    text += new TextDecoder().decode(chunk.subarray(0, n));
+  }
+  return text;
+}
+
+Deno.test("DEBUG PROTOCOL sends redis-server's bytes for every RESP type, in RESP2 and RESP3", () =>
+  withRedisAndAtlasd(async (_redis, _atlas, { redisPort, atlasPort }) => {
+    const types = [
+      "string",
+      "integer",
+      "double",
+      "bignum",
+      "null",
+      "array",
+      "set",
+      "map",
+      "attrib",
+      "push",
+      "verbatim",
+      "true",
+      "false",
+      "nosuchtype",
+    ];
+    for (const proto of ["2", "3"]) {
+      const sent: string[] = [];
+      for (const port of [redisPort, atlasPort]) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          await rawExchange(conn, [`HELLO ${proto}`]); // its reply differs: not compared
+          sent.push(await rawExchange(conn, types.map((t) => `DEBUG PROTOCOL ${t}`)));
+          // The same replies through a script (RESP2 or RESP3 on the Lua side): what the
+          // script gets converted and back. (Not push: a script's calls answer as a RESP2
+          // client here, whatever redis.setresp says.)
+          const scripted = types.filter((t) => t !== "push").flatMap((t) =>
+            [2, 3].map((lua) =>
+              `EVAL "redis.setresp(${lua}); return redis.call('debug', 'protocol', '${t}')" 0`
+            )
+          );
+          sent.push(
+            await rawExchange(conn, [
+              "DEBUG SET-DISABLE-DENY-SCRIPTS 1",
+              ...scripted,
+              "DEBUG SET-DISABLE-DENY-SCRIPTS 0",
+              `EVAL "return redis.call('debug', 'protocol', 'string')" 0`,
+            ]),
+          );
+        } finally {
+          conn.close();
+        }
+      }
+      assert.equal(sent[2], sent[0], `RESP${proto}`);
+      // Script errors name the script's SHA1, the same on both.
+      assert.equal(sent[3], sent[1], `RESP${proto} through scripts`);
     }
   }, ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]));

@@ -44,6 +44,19 @@ const STEPS: [Conn, string[]][] = [
   ["w", ["FLUSHALL"]],
   ["t2", ["CLIENT", "TRACKING", "OFF"]],
   ["w", ["SET", "k1", "z"]],
+  // A key the BCAST NOLOOP client wrote, then expired by its own later read: the expiry is no
+  // client's change, so NOLOOP lets its invalidation through (its own SETs stay filtered). In a
+  // MULTI the time stands still: the GET there still finds the key, as in Redis.
+  ["w", ["DEBUG", "SET-ACTIVE-EXPIRE", "0"]],
+  ["b3", ["MULTI"]],
+  ["b3", ["SET", "kexp", "v", "PX", "1"]],
+  ["b3", ["SET", "kother", "v"]],
+  ["b3", ["DEBUG", "SLEEP", "0.01"]],
+  ["b3", ["GET", "kexp"]],
+  ["b3", ["EXEC"]],
+  ["b3", ["DEBUG", "SLEEP", "0.01"]],
+  ["b3", ["GET", "kexp"]],
+  ["w", ["DEBUG", "SET-ACTIVE-EXPIRE", "1"]],
   ["sub", ["PING"]],
 ];
 
@@ -65,7 +78,14 @@ async function transcript(port: number): Promise<Record<Conn, RespValue[]>> {
 }
 
 Deno.test("client tracking: atlasd's frames match redis-server's, pushes included", async () => {
-  const redis = await startRedis();
+  const redis = await startRedis([
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--enable-debug-command",
+    "yes",
+  ]);
   const atlas = await startAtlasd(["--sync-mode", "none"]);
   try {
     const want = await transcript(redis.port);

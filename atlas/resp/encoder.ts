@@ -51,6 +51,13 @@ export class RespWriter {
       case "integer":
         return this.#integer(58, r.value);
       case "bulk":
+        if (r.attributes !== undefined && proto === 3) {
+          this.#integer(124, r.attributes.length);
+          for (const [k, v] of r.attributes) {
+            this.reply(k, proto);
+            this.reply(v, proto);
+          }
+        }
         if (r.text === true && proto === 3) return this.#verbatimText(r.value);
         if (r.bigNumber === true && proto === 3) return this.#line(40, r.value);
         return this.bulk(r.value);

@@ -97,8 +97,9 @@ function pushStatus(L: LuaState, kind: "simple" | "error", text: string): void {
 
 /**
  * A reply as a script that called redis.setresp(3) gets it: RESP3 null is nil, booleans are
- * booleans, a double is {double=n}, a map {map={k=v...}}, a set {set={member=true...}}, and
- * the items that RESP3 nests two by two (ZRANGE WITHSCORES) come as pairs.
+ * booleans, a double is {double=n}, a big number {big_number=s}, a map {map={k=v...}}, a set
+ * {set={member=true...}}, and the items that RESP3 nests two by two (ZRANGE WITHSCORES) come as
+ * pairs.
  */
 function pushResp3(L: LuaState, reply: Reply): void {
   switch (reply.kind) {
@@ -118,6 +119,13 @@ function pushResp3(L: LuaState, reply: Reply): void {
         pushBinary(L, reply.value);
         lua.lua_setfield(L, -2, STRING);
         lua.lua_setfield(L, -2, VERBATIM_STRING);
+        return;
+      }
+      if (reply.bigNumber === true) {
+        // RESP3's big number: {big_number=s}.
+        lua.lua_createtable(L, 0, 1);
+        pushBinary(L, reply.value);
+        lua.lua_setfield(L, -2, BIG_NUMBER);
         return;
       }
       pushBinary(L, reply.value);

@@ -194,11 +194,16 @@ function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined
  * Why a script may not run this command (Redis's texts, in scriptCall's order: unknown, arity,
  * noscript, a write or may-replicate command in a read-only script), or null.
  */
-function refusal(found: Found | null, cmd: string[], readOnly: boolean): Reply | null {
+function refusal(
+  found: Found | null,
+  cmd: string[],
+  readOnly: boolean,
+  denyDisabled: boolean,
+): Reply | null {
   if (found === null) return error(UNKNOWN);
   const arity = found.arity;
   if (arity > 0 ? cmd.length !== arity : cmd.length < -arity) return error(WRONG_ARGS);
-  if (found.flags.includes("noscript")) return error(NOT_ALLOWED);
+  if (found.flags.includes("noscript") && !denyDisabled) return error(NOT_ALLOWED);
   if (
     readOnly && (found.flags.includes("write") || MAY_REPLICATE.has(cmd[0].toLowerCase()))
   ) {
@@ -289,7 +294,8 @@ export function scriptHost(
       const replaying = ctx.replaying === true;
       const hook = replaying ? null : store.scriptCommandHook;
       const found = lookup(store, cmd);
-      const refused = refusal(found, cmd, readOnly) ?? hook?.refuse?.(cmd) ??
+      const refused = refusal(found, cmd, readOnly, store.scriptDenyDisabled) ??
+        hook?.refuse?.(cmd) ??
         (replaying ? null : stateRefusal((found as Found).flags));
       if (refused !== null) {
         hook?.rejected?.(cmd, refused);

@@ -178,8 +178,11 @@ export class Tracking {
     return result;
   }
 
-  /** The store's modification listener: `key` changed (null: every key, a flush). */
-  touched(key: string | null): void {
+  /**
+   * The store's modification listener: `key` changed (null: every key, a flush). `expired`:
+   * expiry deleted it, a change no client made (NOLOOP filters nothing then, as in Redis).
+   */
+  touched(key: string | null, expired = false): void {
     if (key === null) {
       // A flush empties the table even when nobody tracks now: keys read by a client whose
       // tracking is off (dropped lazily) must not fire once it is on again (Redis 7.0).
@@ -188,6 +191,7 @@ export class Tracking {
       return;
     }
     if (this.count === 0) return;
+    const by = expired ? null : this.current;
     const ids = this.#keys.get(key);
     if (ids !== undefined) {
       this.#keys.delete(key);
@@ -195,11 +199,11 @@ export class Tracking {
         const client = this.#clients.get(id);
         const t = client?.tracking;
         if (t === null || t === undefined || t.bcast) continue; // off since it read the key
-        if (t.noloop && (client === this.current || this.#held.has(client!))) continue;
+        if (t.noloop && (client === by || (!expired && this.#held.has(client!)))) continue;
         this.#invalidate(client!, key);
       }
     }
-    if (this.#prefixes.size !== 0) this.#collect(key);
+    if (this.#prefixes.size !== 0) this.#collect(key, by);
   }
 
   #invalidate(client: Client, key: string | null): void {
@@ -237,12 +241,12 @@ export class Tracking {
     return reply;
   }
 
-  #collect(key: string): void {
+  #collect(key: string, by: Client | null): void {
     for (const prefix of this.#prefixes.keys()) {
       if (!key.startsWith(prefix)) continue;
       let keys = this.#bcastPending.get(prefix);
       if (keys === undefined) this.#bcastPending.set(prefix, keys = new Map());
-      keys.set(key, this.current);
+      keys.set(key, by);
     }
     if (!this.#bcastScheduled) {
       // Once the running batch is done, like Redis's broadcast before it sleeps.

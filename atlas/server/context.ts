@@ -81,6 +81,8 @@ export interface ServerContext {
   readonly timing: CommandTiming;
   /** Redis's `timeout`: idle clients closed by the server's cron. */
   readonly idleTimeout: IdleTimeout;
+  /** DEBUG PAUSE-CRON 1: the server's cron (INFO samples, the idle-client sweep) is stopped. */
+  cronPaused: boolean;
   /** Replicas (a Raft cluster) for WAIT and ROLE; undefined on a standalone server. */
   readonly replication: ReplicationHooks | undefined;
   readonly stats: ServerStats;

@@ -2,17 +2,27 @@
  * DEBUG: the subcommands tools and test suites use — OBJECT (a key's encoding, serialized length
  * and idle time), SLEEP (stop the server, as Redis's), POPULATE (make test keys), RELOAD (values rebuilt
  * from their snapshot form), LOADAOF (the data set loaded back from disk), SET-ACTIVE-EXPIRE
- * (stop or restart active expiry, so a test sees lazy expiry alone), DIGEST / DIGEST-VALUE
+ * (stop or restart active expiry, so a test sees lazy expiry alone), PAUSE-CRON (stop or resume
+ * the periodic work: active expiry, save rules, the idle sweep), DIGEST / DIGEST-VALUE
  * (Redis's SHA1 digests, store/digest.ts), QUICKLIST-PACKED-THRESHOLD (accepted: no list nodes
  * here) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows it,
  * atlasd answers these: none of them reads or corrupts memory the way Redis's others can.
  */
-import { array, error, type Reply, simple } from "../store/reply.ts";
+import {
+  array,
+  bulk,
+  error,
+  integer,
+  NIL,
+  type Reply,
+  simple,
+  verbatimText,
+} from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { parseMemory } from "./config_params.ts";
 import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
-import { Blocked, type HandlerResult } from "./types.ts";
+import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
 const DEBUG_HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -26,10 +36,16 @@ const DEBUG_HELP = [
   "    wait until it is loaded.",
   "OBJECT <key>",
   "    The key's encoding, serialized (DUMP) length and idle seconds, in Redis's line.",
+  "PAUSE-CRON <0|1>",
+  "    Stop (1) or resume (0) the periodic work: active expiry, save-rule snapshots, the",
+  "    idle-client sweep and the INFO samples.",
   "POPULATE <count> [<prefix>] [<size>]",
   "    Make string keys <prefix>:0 to <prefix>:<count-1> (prefix 'key'), each holding",
   "    value:<n>, cut or zero-padded to <size> bytes when a size is given. Keys that",
   "    exist are left as they are.",
+  "PROTOCOL <type>",
+  "    A reply of that RESP type with sample values: string, integer, double, bignum, null,",
+  "    array, set, map, attrib, push, verbatim, true or false.",
   "QUICKLIST-PACKED-THRESHOLD <size>",
   "    Accepted (a memory value up to 4gb) and answered OK: Redis's size from which a",
   "    list element gets a node of its own. ATLAS lists have no nodes, so nothing a",
@@ -40,6 +56,8 @@ const DEBUG_HELP = [
   "SET-ACTIVE-EXPIRE <0|1>",
   "    Stop (0) or restart (1) the periodic deletion of expired keys; keys still",
   "    expire when a command touches them.",
+  "SET-DISABLE-DENY-SCRIPTS <0|1>",
+  "    Let scripts call commands they may not otherwise (1: DEBUG, for instance) or not (0).",
   "SLEEP <seconds>",
   "    Stop the server for <seconds> (a fraction such as 0.5 works; capped at 60): no",
   "    client is served meanwhile. On a Raft node only this connection waits.",
@@ -71,7 +89,8 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Handl
     // As Redis's: the whole server stops (every client waits; the slow log sees the time), which
     // is what clients' and tools' tests use it for — a server that does not answer.
     Atomics.wait(sleeper, 0, 0, ms);
-    ctx.persistence.clockMoved?.();
+    // Inside EXEC the time stays the transaction's (as Redis's); EXEC re-reads it when done.
+    if (client.execQueue === null) ctx.persistence.clockMoved?.();
     return simple("OK");
   }
   if (sub === "object" && argv.length === 3) return debugObject(ctx, client.db, argv[2]);
@@ -106,6 +125,22 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Handl
     }
     // Redis reads the flag with atoi: "0" (or any text atoi reads as 0) stops, anything else runs.
     ctx.persistence.setActiveExpire((Number.parseInt(argv[2], 10) || 0) !== 0);
+    return simple("OK");
+  }
+  if (sub === "protocol" && argv.length === 3) return protocolSample(client, argv[2]);
+  if (sub === "set-disable-deny-scripts" && argv.length === 3 && ctx.store !== undefined) {
+    // As Redis: atoi's 0 denies again, anything else allows.
+    ctx.store.scriptDenyDisabled = (Number.parseInt(argv[2], 10) || 0) !== 0;
+    return simple("OK");
+  }
+  if (sub === "pause-cron" && argv.length === 3) {
+    if (ctx.persistence.pauseCron === undefined) {
+      return error("ERR DEBUG PAUSE-CRON is not available here: a Raft node's cron is Raft's");
+    }
+    // As Redis: atoi's 0 resumes, anything else pauses.
+    const paused = (Number.parseInt(argv[2], 10) || 0) !== 0;
+    ctx.cronPaused = paused;
+    ctx.persistence.pauseCron(paused);
     return simple("OK");
   }
   if (sub === "populate" && argv.length >= 3 && argv.length <= 5) {
@@ -146,6 +181,56 @@ async function reload(ctx: ServerContext, argv: string[]): Promise<Reply> {
   return simple("OK");
 }
 
+const ints = (n: number) => Array.from({ length: n }, (_, i) => integer(i));
+
+/**
+ * DEBUG PROTOCOL <type>: one reply of each RESP type, with Redis's sample values, for clients'
+ * and Redis's own tests of their parsers (RESP2 clients get each type's RESP2 form).
+ */
+function protocolSample(client: Client, type: string): HandlerResult {
+  switch (type.toLowerCase()) {
+    case "string":
+      return bulk("Hello World");
+    case "integer":
+      return integer(12345);
+    case "double":
+      return { kind: "double", value: 3.141 };
+    case "bignum":
+      return { kind: "bulk", value: "1234567999999999999999999999999999999", bigNumber: true };
+    case "null":
+      return NIL;
+    case "array":
+      return array(ints(3));
+    case "set":
+      return { kind: "set", value: ints(3) };
+    case "map":
+      return { kind: "map", value: ints(3).map((k, i) => [k, { kind: "bool", value: i === 1 }]) };
+    case "attrib":
+      return {
+        kind: "bulk",
+        value: "Some real reply following the attribute",
+        attributes: [[bulk("key-popularity"), array([bulk("key:123"), integer(90)])]],
+      };
+    case "push":
+      if (client.proto !== 3) return error("ERR RESP2 is not supported by this command");
+      // A push is not the command's reply: the real one follows it.
+      return new ReplyList([
+        { kind: "push", value: [bulk("server-cpu-usage"), integer(42)] },
+        bulk("Some real reply following the push reply"),
+      ]);
+    case "verbatim":
+      return verbatimText("This is a verbatim\nstring");
+    case "true":
+      return { kind: "bool", value: true };
+    case "false":
+      return { kind: "bool", value: false };
+  }
+  return error(
+    "ERR Wrong protocol type name. Please use one of the following: " +
+      "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+  );
+}
+
 /** DEBUG LOADAOF: see PersistenceHooks.loadAof. */
 async function loadAof(ctx: ServerContext): Promise<Reply> {
   if (ctx.replication !== undefined || ctx.persistence.loadAof === undefined) {
@@ -168,6 +253,13 @@ async function loadAof(ctx: ServerContext): Promise<Reply> {
  * node figures (ql_nodes...) are not given.
  */
 async function debugObject(ctx: ServerContext, db: number, key: string): Promise<Reply> {
+  const facts = ctx.store?.debugObject;
+  if (facts !== undefined && ctx.replication === undefined) {
+    // As stored: Redis's DEBUG OBJECT finds an expired key not yet deleted, and deletes nothing.
+    const found = facts.call(ctx.store, key, db);
+    if (found === null) return error("ERR no such key");
+    return objectLine(found.encoding, found.serializedLength, found.idleSeconds);
+  }
   const run = (argv: string[]) => Promise.resolve(ctx.executor.execute(argv, db));
   const idle = await run(["OBJECT", "IDLETIME", key]);
   const encoding = await run(["OBJECT", "ENCODING", key]);
@@ -177,11 +269,15 @@ async function debugObject(ctx: ServerContext, db: number, key: string): Promise
   const dump = await run(["DUMP", key]);
   if (dump.kind !== "bulk") return error("ERR no such key");
   const idleSeconds = idle.kind === "integer" ? Number(idle.value) : 0;
+  return objectLine(encoding.value, dump.value.length - 11, idleSeconds);
+}
+
+/** Redis's DEBUG OBJECT status line. */
+function objectLine(encoding: string, serializedLength: number, idleSeconds: number): Reply {
   const lru = ((Math.floor(Date.now() / 1000) - idleSeconds) & 0xffffff) >>> 0;
   return simple(
-    `Value at:0x0 refcount:1 encoding:${encoding.value} serializedlength:${
-      dump.value.length - 11
-    } lru:${lru} lru_seconds_idle:${idleSeconds}`,
+    `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serializedLength} ` +
+      `lru:${lru} lru_seconds_idle:${idleSeconds}`,
   );
 }
 

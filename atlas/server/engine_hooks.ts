@@ -46,6 +46,8 @@ export interface EngineFacts {
   ): () => void;
   /** DEBUG SET-ACTIVE-EXPIRE (AtlasEngine.setActiveExpireEnabled). */
   setActiveExpireEnabled?(on: boolean): void;
+  /** DEBUG PAUSE-CRON (AtlasEngine.setCronPaused). */
+  setCronPaused?(paused: boolean): void;
   /** Holds expiry while clients are paused (AtlasEngine.holdExpiry). */
   holdExpiry?(held: boolean): void;
   /** Evicts down to maxmemory now (AtlasEngine.evictToMaxmemory). */
@@ -118,6 +120,9 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
   if (engine.reloadFromDisk !== undefined) hooks.loadAof = () => engine.reloadFromDisk!();
   if (engine.onLogged !== undefined) hooks.onLogged = (listener) => engine.onLogged!(listener);
   if (engine.clockMoved !== undefined) hooks.clockMoved = () => engine.clockMoved!();
+  if (engine.setCronPaused !== undefined) {
+    hooks.pauseCron = (paused) => engine.setCronPaused!(paused);
+  }
   if (engine.setActiveExpireEnabled !== undefined) {
     hooks.setActiveExpire = (on) => engine.setActiveExpireEnabled!(on);
   }

@@ -211,6 +211,9 @@ function execStreamed(
   } finally {
     client.execQueue = null;
     transactionDone(ctx);
+    // The block ran on the time it started at (Redis's too); what follows, blocked clients served
+    // by its writes included, reads the clock again: a DEBUG SLEEP in it may have moved it.
+    ctx.persistence.clockMoved?.();
   }
   if (later === null) return new ReplyList([]);
   // The connection encodes a ReplyList a pending reply resolves to, item by item.

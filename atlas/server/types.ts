@@ -78,7 +78,9 @@ export interface StoreHooks {
    * Each changed key (null: every key of the database) with its database (-1 with null: every
    * database, FLUSHALL), after the command.
    */
-  setModificationListener(listener: ((key: string | null, db: number) => void) | null): void;
+  setModificationListener(
+    listener: ((key: string | null, db: number, expired?: boolean) => void) | null,
+  ): void;
   /**
    * The keys signalled to blocked stream readers (Redis's signalKeyAsReady: a key created,
    * replaced or deleted, XADD, XGROUP DESTROY); null = every key. Without it, every change counts.
@@ -95,6 +97,11 @@ export interface StoreHooks {
    * what replaces them (null for a flush).
    */
   setFlushListener?(listener: FlushListener | null): void;
+  /** DEBUG OBJECT's facts of a key as stored, expired or not (Store.debugObject). */
+  debugObject?(
+    key: string,
+    db?: number,
+  ): { encoding: string; serializedLength: number; idleSeconds: number } | null;
   /** Whether database `db` holds `key`, expired or not (Store.holdsKey). */
   holdsKey?(key: string, db?: number): boolean;
   /** Keyspace events of the classes in `flags` (store/notify.ts), as commands run; null: off. */
@@ -148,6 +155,8 @@ export interface StoreHooks {
   outOfMemory?(): boolean;
   /** Writes are refused with this reply when set (Store.writeRefusal: min-replicas-to-write). */
   writeRefusal?: Reply | null;
+  /** Scripts may call noscript commands (Store.scriptDenyDisabled: DEBUG SET-DISABLE-DENY-SCRIPTS). */
+  scriptDenyDisabled?: boolean;
   /** The flags a script command's script declares (Store.scriptFlags). */
   readonly scriptFlags?: ((argv: readonly string[]) => readonly string[] | null) | null;
   /** The scripting module's cache sizes (Store.scriptingStats), for INFO memory. */
@@ -217,7 +226,12 @@ export interface PersistenceHooks {
   onLogged?(
     listener: (log: readonly (readonly string[])[], atomic: boolean) => void,
   ): () => void;
-  /** DEBUG SLEEP stopped the process: commands after it read the clock again. */
+  /**
+   * DEBUG PAUSE-CRON 1|0: the engine's periodic work (active expiry, save-rule snapshots) stops
+   * or resumes. Missing (a Raft node): refused.
+   */
+  pauseCron?(paused: boolean): void;
+  /** Time may have moved within this run (DEBUG SLEEP, an EXEC): the next command reads the clock. */
   clockMoved?(): void;
   /** Redis's hz as ATLAS has it: active expiry cycles a second (the engine's), and its change. */
   hz?(): number;

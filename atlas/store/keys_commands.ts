@@ -423,7 +423,7 @@ const INT_RE = /^-?[1-9]\d{0,18}$|^0$/;
  * hash or sorted set that outgrew its compact encoding keeps the large one when it shrinks
  * (judged by its peak against the thresholds now; Redis's by those when it grew).
  */
-function encodingOf(ks: Keyspace, key: string, v: Value): string {
+export function encodingOf(ks: Keyspace, key: string, v: Value): string {
   if (typeof v === "string") {
     if (ks.rawStrings.size !== 0 && ks.rawStrings.has(key)) return "raw";
     if (v.length <= 20 && INT_RE.test(v) && parseInt64(v) !== null) return "int";

@@ -223,12 +223,12 @@ export class Keyspace {
   ctx: ExecContext = { nowMs: 0, random: () => 0 };
   /** Log forms of the running command (and of expiries/evictions it caused). */
   log: string[][] | null = null;
-  listener: ((key: string | null, db: number) => void) | null = null;
+  listener: ((key: string | null, db: number, expired?: boolean) => void) | null = null;
   /**
    * Keys changed by the running command, told to the listener when it ends. A key of a database
    * other than 0 comes after that database's index (see `mark`), so the common case costs one push.
    */
-  readonly touched: (string | null | number)[] = [];
+  readonly touched: TouchList = [];
   /**
    * Told the keys blocked stream readers must look at again (Redis's signalKeyAsReady): a key
    * created, replaced or deleted (null: every key, a flush), XADD, XGROUP DESTROY. Unlike
@@ -236,7 +236,7 @@ export class Keyspace {
    */
   readyListener: ((key: string | null, db: number) => void) | null = null;
   /** Keys signalled by the running command, told to readyListener when it ends (as `touched`). */
-  readonly signalled: (string | null | number)[] = [];
+  readonly signalled: TouchList = [];
   /** The selected database's snapshot views. */
   hooks!: ChangeHook[];
   /**
@@ -588,17 +588,25 @@ export class Keyspace {
     if (at === undefined || at > this.nowMs) return false;
     if (this.replaying) return !this.writing;
     if ((this.readsHideExpired || this.expiryHeld) && !this.writing) return true;
-    this.deleteKey(key);
+    this.#expiring = true;
+    try {
+      this.deleteKey(key);
+    } finally {
+      this.#expiring = false;
+    }
     this.notify(EventClass.Expired, "expired", key);
     this.emit(["DEL", key]);
     this.expiredKeysTotal++;
     return true;
   }
 
+  /** Set while expiry deletes a key: the listener hears that change as made by nobody. */
+  #expiring = false;
+
   /** Must run before any change to `key`: copy-on-write for snapshot views, listener notice. */
   beforeChange(key: string): void {
     if (this.hooks.length !== 0) { for (const hook of this.hooks) hook.preserve(key); }
-    if (this.listener !== null) mark(this.touched, key, this.dbIndex);
+    if (this.listener !== null) mark(this.touched, key, this.dbIndex, this.#expiring);
   }
 
   /** Forgets the keys touched after `mark` (a touched.length read before): a change undone. */
@@ -784,7 +792,14 @@ export class Keyspace {
 function noNotifier(): void {}
 
 /** Appends `key` of database `db` to a touched / signalled list (its index first unless 0). */
-function mark(list: (string | null | number)[], key: string | null, db: number): void {
+/**
+ * Keys touched or signalled by a command, in order: a key (null: every key), preceded by its
+ * database when not 0, and by `true` when expiry deleted it (ModificationListener's `expired`).
+ */
+type TouchList = (string | null | number | true)[];
+
+function mark(list: TouchList, key: string | null, db: number, expired = false): void {
+  if (expired) list.push(true);
   if (db !== 0) list.push(db);
   list.push(key);
 }
@@ -794,20 +809,30 @@ function mark(list: (string | null | number)[], key: string | null, db: number):
  * same key in the same database.
  */
 function tellEach(
-  list: (string | null | number)[],
-  fn: (key: string | null, db: number) => void,
+  list: TouchList,
+  fn: (key: string | null, db: number, expired: boolean) => void,
 ): void {
   let previous: string | null | undefined = undefined;
   let previousDb = 0;
+  let previousExpired = false;
   let db = 0;
+  let expired = false;
   for (const item of list) {
+    if (item === true) {
+      expired = true;
+      continue;
+    }
     if (typeof item === "number") {
       db = item;
       continue;
     }
-    if (item !== previous || db !== previousDb) fn(item, db);
+    if (item !== previous || db !== previousDb || expired !== previousExpired) {
+      fn(item, db, expired);
+    }
     previous = item;
     previousDb = db;
+    previousExpired = expired;
     db = 0;
+    expired = false;
   }
 }

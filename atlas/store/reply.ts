@@ -14,11 +14,13 @@ export type Reply =
   // `text`: a text Redis sends RESP3 clients as a verbatim string (`=N\r\ntxt:...`: INFO, CLIENT
   // INFO / LIST, the DOCTORs); a plain bulk string in RESP2 and to in-process callers.
   // `bigNumber`: RESP3 `(` (a script's {big_number=s}); a bulk string otherwise.
+  // `attributes`: RESP3 `|` pairs sent ahead of it (DEBUG PROTOCOL attrib); dropped in RESP2.
   | {
     readonly kind: "bulk";
     readonly value: string;
     readonly text?: true;
     readonly bigNumber?: true;
+    readonly attributes?: readonly (readonly [Reply, Reply])[];
   }
   | { readonly kind: "nil" } // RESP2 `$-1`, RESP3 `_`
   | { readonly kind: "nilArray" } // RESP2 `*-1`, RESP3 `_`

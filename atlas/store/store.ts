@@ -29,6 +29,8 @@ import {
 import { error, type Reply } from "./reply.ts";
 import { deserializeValue, serializeValue, TAG_DATABASE, TAG_SECTION } from "./serialize.ts";
 import { rdbFileObject } from "./rdb_file.ts";
+import { encodeDumpPayload } from "./rdb_encode.ts";
+import { encodingOf } from "./keys_commands.ts";
 import {
   DatabasesView,
   KeyspaceView,
@@ -260,6 +262,11 @@ export class Store {
    * commands clients send; scripts check it here for the writes they call.
    */
   writeRefusal: Reply | null = null;
+  /**
+   * DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call commands flagged noscript (Redis's hack
+   * for its tests of replies a script cannot otherwise get, DEBUG PROTOCOL's).
+   */
+  scriptDenyDisabled = false;
   /**
    * Set by the scripting module: the flags the script of an EVAL / EVALSHA (and _RO) or FCALL
    * (and _RO) command declares (a shebang's, a function's), or null when it declares none
@@ -720,13 +727,51 @@ export class Store {
     this.#ks.flushListener = fn;
   }
 
+  /**
+   * DEBUG OBJECT's facts of `key` as stored — an expired key not yet deleted included, as Redis's
+   * dictFind sees it, and nothing expired or touched by looking: its OBJECT ENCODING, its DUMP
+   * payload's length less the type byte, version and checksum (Redis's rdbSavedObjectLen) and its
+   * idle seconds (0 under an LFU policy). null when the database does not hold it.
+   */
+  debugObject(
+    key: string,
+    db = 0,
+    nowMs = Date.now(),
+  ): { encoding: string; serializedLength: number; idleSeconds: number } | null {
+    const ks = this.#ks;
+    const home = ks.dbIndex;
+    const savedNow = ks.nowMs;
+    ks.select(db);
+    ks.nowMs = nowMs;
+    try {
+      const value = ks.data.get(key);
+      if (value === undefined) return null;
+      const idleSeconds = ks.lfu !== null
+        ? 0
+        : Math.max(0, ks.lruClock() - (ks.lru?.get(key) ?? ks.lruClock()));
+      return {
+        encoding: encodingOf(ks, key, value),
+        serializedLength: encodeDumpPayload(value, ks.encoding).length - 11,
+        idleSeconds,
+      };
+    } finally {
+      ks.select(home);
+      ks.nowMs = savedNow;
+    }
+  }
+
   /** Whether database `db` holds `key`, expired or not (WATCH's stale keys). */
   holdsKey(key: string, db = 0): boolean {
     return this.#ks.databases[db]?.data.has(key) ?? false;
   }
 
-  /** Called after every key change (incl. expiry/eviction deletes); null key = everything. */
-  setModificationListener(fn: ((key: string | null, db: number) => void) | null): void {
+  /**
+   * Called after every key change (incl. expiry/eviction deletes); null key = everything;
+   * `expired`: expiry deleted it (a change made by no client, for NOLOOP).
+   */
+  setModificationListener(
+    fn: ((key: string | null, db: number, expired?: boolean) => void) | null,
+  ): void {
     this.#ks.listener = fn;
     if (fn === null) this.#ks.untouch(0);
   }
