@@ -256,7 +256,7 @@ async function debugObject(ctx: ServerContext, db: number, key: string): Promise
   const facts = ctx.store?.debugObject;
   if (facts !== undefined && ctx.replication === undefined) {
     // As stored: Redis's DEBUG OBJECT finds an expired key not yet deleted, and deletes nothing.
-    const found = facts.call(ctx.store, key, db);
+    const found = facts.call(ctx.store, key, db, Date.now());
     if (found === null) return error("ERR no such key");
     return objectLine(found.encoding, found.serializedLength, found.idleSeconds);
   }

@@ -100,7 +100,8 @@ export interface StoreHooks {
   /** DEBUG OBJECT's facts of a key as stored, expired or not (Store.debugObject). */
   debugObject?(
     key: string,
-    db?: number,
+    db: number,
+    nowMs: number,
   ): { encoding: string; serializedLength: number; idleSeconds: number } | null;
   /** Whether database `db` holds `key`, expired or not (Store.holdsKey). */
   holdsKey?(key: string, db?: number): boolean;

@@ -735,8 +735,8 @@ export class Store {
    */
   debugObject(
     key: string,
-    db = 0,
-    nowMs = Date.now(),
+    db: number,
+    nowMs: number,
   ): { encoding: string; serializedLength: number; idleSeconds: number } | null {
     const ks = this.#ks;
     const home = ks.dbIndex;
