@@ -7,8 +7,26 @@
  */
 import { Buffer } from "node:buffer";
 
+/**
+ * Up to this many bytes a char-by-char loop decodes fastest, up to BYTES_APPLY_MAX one
+ * String.fromCharCode call over them: node:buffer's latin1 decode is JavaScript in Deno and costs
+ * ~300 ns even for 3 bytes (a loop: 40 ns; 20 bytes: 180 ns by one call, 320 by Buffer), but
+ * beats both from ~50 bytes on (300 bytes: 180 ns against 1.3 µs).
+ */
+const BYTES_LOOP_MAX = 12;
+const BYTES_APPLY_MAX = 48;
+
 /** Bytes → binary string (exact, one char per byte). */
 export function bytesToBinary(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  const length = end - start;
+  if (length <= BYTES_LOOP_MAX) {
+    let text = "";
+    for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
+    return text;
+  }
+  if (length <= BYTES_APPLY_MAX) {
+    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
     "latin1",
     start,

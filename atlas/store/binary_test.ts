@@ -23,3 +23,23 @@ Deno.test("writeBinaryString copies one byte per char, ASCII or not, short or lo
     assert.deepEqual(binaryToBytes(text), out.subarray(5, end));
   }
 });
+
+Deno.test("bytesToBinary decodes every byte at every length and offset (each decoding path)", () => {
+  const bytes = new Uint8Array(600);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 37 + 11) & 0xff;
+  // Within a larger array too: a subarray's offset into its buffer must be honoured.
+  const view = new Uint8Array(bytes.buffer, 7, 500);
+  for (const length of [0, 1, 3, 12, 13, 30, 48, 49, 64, 300]) {
+    for (const start of [0, 5]) {
+      const text = bytesToBinary(view, start, start + length);
+      assert.equal(text.length, length);
+      for (let i = 0; i < length; i++) {
+        assert.equal(
+          text.charCodeAt(i),
+          view[start + i],
+          `length ${length} start ${start} at ${i}`,
+        );
+      }
+    }
+  }
+});
