@@ -16,8 +16,8 @@
  *
  * A feed is attached when SYNC opens its point-in-time view, so the stream starts exactly after
  * what the RDB file holds: records logged while the file is sent wait in the feed and follow it.
- * A follower that cannot keep up is closed past REPLICA_OUTPUT_BYTES_MAX of unsent output (the
- * `slave` class of client-output-buffer-limit).
+ * A follower that cannot keep up is closed past REPLICA_OUTPUT_BYTES_MAX of unsent output, or of
+ * records waiting for its file (the `slave` class of client-output-buffer-limit).
  */
 import { bulk, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
@@ -101,6 +101,8 @@ export class ReplicationFeed {
   #sentDb = -1;
   /** Records logged before the RDB file was out; null once streaming. */
   #waiting: { log: Log; atomic: boolean }[] | null = [];
+  /** The arguments' bytes in #waiting, held to the same limit as unsent output. */
+  #waitingBytes = 0;
   readonly #hub: FeedHub;
   #stopped = false;
 
@@ -120,6 +122,7 @@ export class ReplicationFeed {
   start(): void {
     const waiting = this.#waiting;
     this.#waiting = null;
+    this.#waitingBytes = 0;
     if (waiting === null || this.#stopped) return;
     for (const { log, atomic } of waiting) this.#send(log, atomic);
     this.#flush();
@@ -134,8 +137,11 @@ export class ReplicationFeed {
 
   /** One record (FeedHub's). */
   record(log: Log, atomic: boolean): void {
+    if (this.#stopped) return;
     if (this.#waiting !== null) {
       this.#waiting.push({ log, atomic });
+      for (const form of log) for (const arg of form) this.#waitingBytes += arg.length + 16;
+      if (this.#waitingBytes > REPLICA_OUTPUT_BYTES_MAX) this.#overflow(this.#waitingBytes);
       return;
     }
     this.#send(log, atomic);
@@ -171,14 +177,16 @@ export class ReplicationFeed {
 
   #flush(): void {
     const output = this.client.output;
-    if (output.pendingBytes > REPLICA_OUTPUT_BYTES_MAX) {
-      this.ctx.logger.warn("Closing a replication stream that cannot keep up", {
-        addr: this.client.addr,
-        pendingBytes: output.pendingBytes,
-      });
-      this.ctx.disconnect(this.client);
-      return;
-    }
-    void output.flush();
+    if (output.pendingBytes > REPLICA_OUTPUT_BYTES_MAX) this.#overflow(output.pendingBytes);
+    else void output.flush();
+  }
+
+  #overflow(pendingBytes: number): void {
+    this.ctx.logger.warn("Closing a replication stream that cannot keep up", {
+      addr: this.client.addr,
+      pendingBytes,
+    });
+    this.stop();
+    this.ctx.disconnect(this.client);
   }
 }
