@@ -558,6 +558,15 @@ const SCRIPTS: Record<string, string[]> = {
     "CONFIG GET tcp-keepalive",
     "CONFIG SET tcp-keepalive -1",
     "CONFIG SET tcp-keepalive 300",
+    // Hidden settings: answered by name, left out of patterns.
+    "CONFIG GET key-load-delay",
+    "CONFIG GET *-delay",
+    "CONFIG SET rdb-key-save-delay -5",
+    "CONFIG GET rdb-key-save-delay",
+    "CONFIG SET rdb-key-save-delay 0",
+    "CONFIG SET loading-process-events-interval-bytes 10",
+    "CONFIG GET loading-process-events-interval-bytes",
+    "pairs:CONFIG GET use-exit-on-panic watchdog-period",
   ],
 };
 

@@ -20,6 +20,8 @@ export interface Param {
   check?(ctx: ServerContext, value: string): string | null;
   /** Applies a value; returns an error text, or null. Missing: immutable. */
   set?(ctx: ServerContext, value: string): string | null;
+  /** Answered when asked by name, left out of pattern matches (Redis's HIDDEN_CONFIG). */
+  readonly hidden?: true;
 }
 
 const yesNo = (v: boolean) => (v ? "yes" : "no");
@@ -192,7 +194,8 @@ function configGet(ctx: ServerContext, client: Client, argv: string[]): Reply {
       continue;
     }
     for (const [name, p] of Object.entries(PARAMS)) {
-      if (!seen.has(name) && globMatch(pattern, name)) seen.set(name, [name, p.get(ctx)]);
+      if (p.hidden || seen.has(name) || !globMatch(pattern, name)) continue;
+      seen.set(name, [name, p.get(ctx)]);
     }
   }
   const pairs = [...seen.values()].map(([k, v]) => [bulk(k), bulk(v)] as const);

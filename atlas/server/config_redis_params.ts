@@ -163,6 +163,9 @@ function knob(name: string, parse: Parse, dflt: string): Param {
   };
 }
 
+/** A knob CONFIG GET answers only when asked by name (Redis's hidden debugging settings). */
+const hidden = (param: Param): Param => ({ ...param, hidden: true });
+
 /** A parameter Redis fixes at start: CONFIG SET answers "can't set immutable config". */
 const fixed = (value: string): Param => ({ get: () => value });
 
@@ -390,6 +393,17 @@ export const REDIS_ONLY_PARAMS: Record<string, Param> = {
   "enable-debug-command": fixed("yes"),
   "enable-module-command": fixed("no"),
   "enable-protected-configs": fixed("no"),
+
+  // Redis's hidden debugging settings (slow saves and loads for its tests, the watchdog, exit
+  // instead of abort on a panic): left out of CONFIG GET *, as in Redis; ATLAS's saves and loads
+  // are not slowed by them.
+  "use-exit-on-panic": hidden(boolKnob("use-exit-on-panic", "no")),
+  "rdb-key-save-delay": hidden(intKnob("rdb-key-save-delay", -(1n << 31n), INT_MAX, 0)),
+  "key-load-delay": hidden(intKnob("key-load-delay", -(1n << 31n), INT_MAX, 0)),
+  "watchdog-period": hidden(intKnob("watchdog-period", 0n, INT_MAX, 0)),
+  "loading-process-events-interval-bytes": hidden(
+    intKnob("loading-process-events-interval-bytes", 1024n, INT_MAX, 2 * 1024 * 1024),
+  ),
 
   "tls-port": tls("0"),
   "tls-cert-file": tls(""),
