@@ -98,7 +98,7 @@ Deno.test("replication feed: MULTI/EXEC around one call's several forms; expiry 
   feed.stop();
 });
 
-Deno.test("replication feed: stop unsubscribes; a follower past the output limit is disconnected", async () => {
+Deno.test("replication feed: stop unsubscribes; a follower past the output limit is disconnected", () => {
   const { ctx, client, subscribe, log, listeners, disconnects } = setup();
   const feed = new ReplicationFeed(ctx, client, subscribe);
   assert.equal(listeners.size, 1);
