@@ -125,6 +125,15 @@ const RELOAD_STEPS: string[][] = [
   ["DEBUG", "RELOAD", "MERGE", "NOFLUSH"],
   ["DBSIZE"],
   ["DEBUG", "RELOAD", "SOMETIMES"],
+  // NOFLUSH alone loads over what is held: a library loaded twice fails the load (no keys here:
+  // a key loaded twice aborts redis-server); with MERGE it replaces; over nothing it loads.
+  ["FLUSHALL"],
+  ["FUNCTION", "LOAD", "#!lua name=rl\nredis.register_function('rlf', function() return 1 end)"],
+  ["DEBUG", "RELOAD", "NOFLUSH"],
+  ["DEBUG", "RELOAD", "NOFLUSH", "MERGE"],
+  ["FCALL", "rlf", "0"],
+  ["FUNCTION", "FLUSH"],
+  ["DEBUG", "RELOAD", "NOFLUSH"],
   ["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
 ];
 

@@ -157,18 +157,19 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Handl
  * DEBUG RELOAD [MERGE] [NOFLUSH]: Redis saves its RDB and loads it back. Here a snapshot is saved
  * (SAVE: durable before the reload) and every value is rebuilt from its snapshot form
  * (Store.reloadValues) — the data set stays what it was, as after Redis's, and what a value
- * remembers beyond its contents starts over. MERGE and NOFLUSH change nothing when the loaded data
- * is the data held. NOSAVE (load an earlier save) is refused: ATLAS reloads the values it holds.
+ * remembers beyond its contents starts over. NOFLUSH MERGE changes nothing when the loaded data
+ * is the data held; NOFLUSH alone over a data set that holds anything fails as Redis's load does. NOSAVE (load an earlier save) is refused: ATLAS reloads the values it holds.
  */
 async function reload(ctx: ServerContext, argv: string[]): Promise<Reply> {
+  let merge = false, noflush = false;
   for (const option of argv.slice(2)) {
     const word = option.toLowerCase();
     if (word === "nosave") {
       return error("ERR DEBUG RELOAD NOSAVE is not supported: ATLAS reloads the values it holds");
     }
-    if (word !== "merge" && word !== "noflush") {
-      return error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
-    }
+    if (word === "merge") merge = true;
+    else if (word === "noflush") noflush = true;
+    else return error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
   }
   const store = ctx.store;
   if (ctx.replication !== undefined || store?.reloadValues === undefined) {
@@ -177,6 +178,12 @@ async function reload(ctx: ServerContext, argv: string[]): Promise<Reply> {
   // The engine's SAVE: a snapshot, durable before the reload (Redis's rdbSave).
   const saved = await ctx.executor.execute(["SAVE"]);
   if (saved.kind === "error") return saved;
+  // NOFLUSH without MERGE loads the file over the data still held: in Redis a library loaded
+  // twice fails the load (a key loaded twice aborts the process); either way nothing changes.
+  const libraries = store.scriptingStats?.()?.libraries ?? 0;
+  if (noflush && !merge && (libraries > 0 || (store.stats?.keys ?? 0) > 0)) {
+    return error("ERR Error trying to load the RDB dump");
+  }
   store.reloadValues(Date.now());
   return simple("OK");
 }
