@@ -8,6 +8,9 @@
 import assert from "node:assert/strict";
 import { RawClient, type RespValue, withRedisAndAtlasd } from "../atlas/testing/atlasd_harness.ts";
 
+/** How long a read of the stream may wait before the test fails (instead of hanging). */
+const FILL_WAIT_MS = 5000;
+
 /** A SYNC connection: the RDB payload skipped, then the stream's commands one by one. */
 class StreamFollower {
   #buffer = new Uint8Array(0);
@@ -69,7 +72,16 @@ class StreamFollower {
 
   async #fill(): Promise<void> {
     const chunk = new Uint8Array(64 * 1024);
-    const n = await this.conn.read(chunk);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = this.conn.read(chunk);
+    const n = await Promise.race([
+      read,
+      new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), FILL_WAIT_MS)),
+    ]).finally(() => clearTimeout(timer));
+    if (n === "late") {
+      read.catch(() => {}); // close() ends it
+      throw new Error(`nothing more on the stream within ${FILL_WAIT_MS} ms`);
+    }
     if (n === null) throw new Error("the stream closed");
     this.#append(chunk.subarray(0, n));
   }
@@ -220,5 +232,50 @@ Deno.test("redis-cli --rdb still gets the file alone and the connection closes",
       assert.equal(new TextDecoder().decode(bytes.subarray(0, 5)), "REDIS");
     } finally {
       await Deno.remove(file);
+    }
+  }, REDIS_ARGS));
+
+/** Sends `lines` (inline commands) on a raw connection and waits for `lastReply`. */
+async function sendRaw(port: number, lines: string[], lastReply: string): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(lines.map((l) => `${l}\r\n`).join("")));
+    let text = "";
+    const chunk = new Uint8Array(1024);
+    while (!text.endsWith(lastReply)) {
+      const n = await conn.read(chunk);
+      if (n === null) throw new Error(`closed after ${JSON.stringify(text)}`);
+      text += new TextDecoder().decode(chunk.subarray(0, n));
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("an EXEC whose replies are off reaches the stream as one transaction, and the stream goes on", () =>
+  withRedisAndAtlasd(async (redis, atlas, { redisPort, atlasPort }) => {
+    await redis.call(["CONFIG", "SET", "repl-ping-replica-period", "3600"]);
+    const streams = [
+      await StreamFollower.attach(redisPort),
+      await StreamFollower.attach(atlasPort),
+    ];
+    try {
+      for (const port of [redisPort, atlasPort]) {
+        // CLIENT REPLY OFF: EXEC answers nothing, so it runs its commands by the other path.
+        await sendRaw(port, [
+          "CLIENT REPLY OFF",
+          "MULTI",
+          "SET r1 1",
+          "SET r2 2",
+          "EXEC",
+          "CLIENT REPLY ON",
+        ], "+OK\r\n");
+      }
+      await runBoth(redis, atlas, [["SET", "after", "x"]]);
+      const want = await streams[0].commands(6);
+      assert.deepEqual(want, ["select 0", "multi", "set r1 1", "set r2 2", "exec", "set after x"]);
+      assert.deepEqual(await streams[1].commands(want.length), want);
+    } finally {
+      for (const s of streams) s.close();
     }
   }, REDIS_ARGS));

@@ -109,6 +109,15 @@ function queuedHas(ctx: ServerContext, argv: string[], flag: string): boolean {
   return entry !== undefined && flagsOf(entry, argv).includes(flag);
 }
 
+/** The end of an EXEC's run of its queued commands (runQueued's and execStreamed's). */
+function execDone(ctx: ServerContext, client: Client): void {
+  client.execQueue = null;
+  transactionDone(ctx);
+  // The block ran on the time it started at (Redis's too); what follows, blocked clients served
+  // by its writes included, reads the clock again: a DEBUG SLEEP in it may have moved it.
+  ctx.persistence.clockMoved?.();
+}
+
 /**
  * Runs the queued commands in order and answers one array of their replies. `ranElsewhere` gives
  * the reply of a command that already ran (execSplit's data commands), or null to run it here.
@@ -144,7 +153,7 @@ function runQueued(
       }
     }
   } finally {
-    client.execQueue = null;
+    execDone(ctx, client);
   }
   if (!async) return { kind: "array", value: results as Reply[] };
   return Promise.all(results).then((value) => ({ kind: "array", value }));
@@ -209,11 +218,7 @@ function execStreamed(
       } else (later ??= []).push(item);
     }
   } finally {
-    client.execQueue = null;
-    transactionDone(ctx);
-    // The block ran on the time it started at (Redis's too); what follows, blocked clients served
-    // by its writes included, reads the clock again: a DEBUG SLEEP in it may have moved it.
-    ctx.persistence.clockMoved?.();
+    execDone(ctx, client);
   }
   if (later === null) return new ReplyList([]);
   // The connection encodes a ReplyList a pending reply resolves to, item by item.
