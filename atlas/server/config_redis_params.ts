@@ -146,7 +146,7 @@ const procTitleTemplate: Parse = (value) => {
   return expanded.trim() === "" ? invalid : { ok: value };
 };
 
-/** A settable parameter kept as text per server; `dflt` is Redis's default as CONFIG GET shows it. */
+/** A settable parameter kept as text per server; `dflt`: Redis's default as CONFIG GET shows it. */
 function knob(name: string, parse: Parse, dflt: string): Param {
   return {
     get: (ctx) => stored(ctx, name) ?? dflt,

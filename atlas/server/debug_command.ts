@@ -1,12 +1,14 @@
 /**
  * DEBUG: the subcommands tools and test suites use — OBJECT (a key's encoding, serialized length
- * and idle time), SLEEP (stop the server, as Redis's), POPULATE (make test keys), RELOAD (values rebuilt
- * from their snapshot form), LOADAOF (the data set loaded back from disk), SET-ACTIVE-EXPIRE
- * (stop or restart active expiry, so a test sees lazy expiry alone), PAUSE-CRON (stop or resume
- * the periodic work: active expiry, save rules, the idle sweep), DIGEST / DIGEST-VALUE
- * (Redis's SHA1 digests, store/digest.ts), QUICKLIST-PACKED-THRESHOLD (accepted: no list nodes
- * here) and HELP. Unlike Redis 7, which refuses DEBUG unless `enable-debug-command` allows it,
- * atlasd answers these: none of them reads or corrupts memory the way Redis's others can.
+ * and idle time), SLEEP (stop the server, as Redis's), POPULATE (make test keys), RELOAD (values
+ * rebuilt from their snapshot form), LOADAOF (the data set loaded back from disk),
+ * SET-ACTIVE-EXPIRE (stop or restart active expiry, so a test sees lazy expiry alone), PAUSE-CRON
+ * (stop or resume the periodic work: active expiry, save rules, the idle sweep), DIGEST /
+ * DIGEST-VALUE (Redis's SHA1 digests, store/digest.ts), PROTOCOL (a sample reply of each RESP
+ * type), SET-DISABLE-DENY-SCRIPTS (let scripts call noscript commands),
+ * QUICKLIST-PACKED-THRESHOLD (accepted: no list nodes here) and HELP. Unlike Redis 7, which
+ * refuses DEBUG unless `enable-debug-command` allows it, atlasd answers these: none of them reads
+ * or corrupts memory the way Redis's others can.
  */
 import {
   array,
@@ -158,7 +160,8 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Handl
  * (SAVE: durable before the reload) and every value is rebuilt from its snapshot form
  * (Store.reloadValues) — the data set stays what it was, as after Redis's, and what a value
  * remembers beyond its contents starts over. NOFLUSH MERGE changes nothing when the loaded data
- * is the data held; NOFLUSH alone over a data set that holds anything fails as Redis's load does. NOSAVE (load an earlier save) is refused: ATLAS reloads the values it holds.
+ * is the data held; NOFLUSH alone over a data set that holds anything fails as Redis's load does.
+ * NOSAVE (load an earlier save) is refused: ATLAS reloads the values it holds.
  */
 async function reload(ctx: ServerContext, argv: string[]): Promise<Reply> {
   let merge = false, noflush = false;

@@ -3,8 +3,8 @@
  * `redis-cli --replica` and Redis's own tests do; not `redis-cli --rdb`'s rdb-only SYNC): after
  * the RDB file, every write the server logs, as the commands a replica would apply.
  * The commands are the log's own forms (docs/aof.md: what a command did, with times made
- * absolute — SET ... PXAT, PEXPIREAT — and blocking pops as the pops they became), sent as Redis
- * feeds its replicas:
+ * absolute — SET ... PXAT, PEXPIREAT — and blocking pops as the pops they became), sent as
+ * Redis feeds its replicas:
  * - a SELECT before a command whenever the stream's database changes (the first command gets
  *   one), and never another one otherwise;
  * - the forms of one call wrapped in MULTI ... EXEC when there are more than one (the writes of

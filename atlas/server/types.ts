@@ -156,7 +156,7 @@ export interface StoreHooks {
   outOfMemory?(): boolean;
   /** Writes are refused with this reply when set (Store.writeRefusal: min-replicas-to-write). */
   writeRefusal?: Reply | null;
-  /** Scripts may call noscript commands (Store.scriptDenyDisabled: DEBUG SET-DISABLE-DENY-SCRIPTS). */
+  /** Scripts may call noscript commands (Store.scriptDenyDisabled, set by DEBUG). */
   scriptDenyDisabled?: boolean;
   /** The flags a script command's script declares (Store.scriptFlags). */
   readonly scriptFlags?: ((argv: readonly string[]) => readonly string[] | null) | null;
@@ -232,7 +232,7 @@ export interface PersistenceHooks {
    * or resumes. Missing (a Raft node): refused.
    */
   pauseCron?(paused: boolean): void;
-  /** Time may have moved within this run (DEBUG SLEEP, an EXEC): the next command reads the clock. */
+  /** Time may have moved in this run (DEBUG SLEEP, an EXEC): the next command reads the clock. */
   clockMoved?(): void;
   /** Redis's hz as ATLAS has it: active expiry cycles a second (the engine's), and its change. */
   hz?(): number;
