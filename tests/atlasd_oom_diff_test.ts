@@ -42,6 +42,7 @@ Deno.test("over maxmemory: writes, scripts, functions and EXEC are refused as re
         await client.call(["MULTI"], ["SET", "q", "1"], ["GET", "q"]);
       }
       const differences = await replyDifferences(redis, atlas, [
+        ["CONFIG", "RESETSTAT"],
         ["CONFIG", "SET", "maxmemory", "1"],
         // Data commands: denyoom ones refused, the others run.
         ["SET", "a", "1"],
@@ -74,6 +75,10 @@ Deno.test("over maxmemory: writes, scripts, functions and EXEC are refused as re
         ["SET", "m", "1"],
         ["EXEC"],
       ]);
+      // A command refused for memory never ran: rejected_calls, not calls and failed_calls.
+      const [redisStats, atlasStats] = [await callStats(redis), await callStats(atlas)];
+      assert.match(redisStats, /cmdstat_rpush:calls=0,rejected_calls=1,failed_calls=0/);
+      assert.equal(atlasStats, redisStats);
       const [redisExec] = await queued[0].call(["EXEC"]);
       const [atlasExec] = await queued[1].call(["EXEC"]);
       assert.deepEqual(redisExec, {
@@ -94,3 +99,12 @@ Deno.test("over maxmemory: writes, scripts, functions and EXEC are refused as re
       for (const client of queued) await client.close();
     }
   }));
+
+/** INFO commandstats and errorstats without the timings: the counts of calls, refusals, errors. */
+async function callStats(client: RawClient): Promise<string> {
+  const [commands] = await client.call(["INFO", "commandstats"]);
+  const [errors] = await client.call(["INFO", "errorstats"]);
+  const text = (commands as { v: string }).v + (errors as { v: string }).v;
+  return text.split("\r\n").filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => line.replace(/usec=\d+,usec_per_call=[\d.]+,/, "")).sort().join("\n");
+}

@@ -186,10 +186,14 @@ export function run(
   const busy = result instanceof Promise ? ctx.executor.busyScript ?? null : null;
   if (busy !== null) result = new Blocked(result as Promise<Reply>);
 
-  const us = timed ? (performance.now() - t0) * 1000 : -1;
+  // The store refused a denyoom command before running it: Redis refuses it in processCommand,
+  // before call(), so it counts in rejected_calls, not as a call, and is neither timed nor shown.
+  const refusedOom = result === ERR_OOM;
+  const us = timed && !refusedOom ? (performance.now() - t0) * 1000 : -1;
   const weight = exact ? 1 : DURATION_SAMPLE_MASK + 1; // calls this timing stands for
-  if (timed && busy === null) stats.durationUs += us * weight;
-  stats.calls++; // after running, like Redis: INFO does not count itself
+  if (us >= 0 && busy === null) stats.durationUs += us * weight;
+  if (refusedOom) stats.rejectedCalls++;
+  else stats.calls++; // after running, like Redis: INFO does not count itself
   if (
     client.proto === 3 && (entry.group === "sorted-set" || entry.group === "hash") &&
     nestsPairs(entry.name, argv)
@@ -221,7 +225,7 @@ export function run(
   client.shownEntry = entry;
   client.shownArgv = argv;
   if ((result as Reply).kind === "error") {
-    stats.failedCalls++;
+    if (!refusedOom) stats.failedCalls++;
     const failure = result as { value: string; counted?: true };
     const text = failure.value;
     // A script's error that one of its commands raised was counted when that command failed.
@@ -231,8 +235,8 @@ export function run(
   }
   client.lastResult = result;
   client.lastTimed = timed || busy !== null;
-  if (timed && busy === null) timing.record(client, entry, stats, argv, us, weight, result);
-  if (ctx.monitors.size > 0 && !monitorFirst) ctx.monitors.feed(client, entry, argv);
+  if (us >= 0 && busy === null) timing.record(client, entry, stats, argv, us, weight, result);
+  if (ctx.monitors.size > 0 && !monitorFirst && !refusedOom) ctx.monitors.feed(client, entry, argv);
   // Last: the reply may gain the invalidations of the client's own changes (a ReplyList).
   return trackingOwner ? tracking.endCommand(client, entry, result) : result;
 }
