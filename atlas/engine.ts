@@ -457,7 +457,29 @@ export class AtlasEngine implements CommandExecutor {
     if (result.log !== null) {
       this.log(ctx.nowMs, result.log, !TOUCHES_ARBITRARY_KEYS.has(name.toLowerCase()));
     }
+    if (
+      interruptible && this.o.saveRules.length > 0 && name.length === 8 &&
+      name.toLowerCase() === "flushall" && result.reply.kind !== "error"
+    ) {
+      return this.saveAfterFlushAll(result.reply);
+    }
     return result.reply;
+  }
+
+  /**
+   * Redis's FLUSHALL saves at once when save rules are set, so what was flushed is gone from the
+   * files too and the count of changes since the last save starts over. Here: a snapshot of the
+   * emptied data set before the reply, which also drops the older AOF parts. A failed snapshot
+   * does not fail the FLUSHALL: it is in the AOF, and the failure is logged and in INFO.
+   */
+  private async saveAfterFlushAll(reply: Reply): Promise<Reply> {
+    try {
+      if (this.snapshotting !== null) await this.snapshotting.catch(() => undefined);
+      await this.snapshot();
+    } catch {
+      // runSnapshot logged it and set rdb_last_bgsave_status.
+    }
+    return reply;
   }
 
   /**

@@ -3,6 +3,7 @@ import { setImmediate } from "node:timers";
 import { AofCorruptError, AofTruncatedError, AofWriteError } from "./aof/errors.ts";
 import { scanAof } from "./aof/scan.ts";
 import { SimDisk } from "./aof/sim_disk.ts";
+import { readWholeFile } from "./aof/disk.ts";
 import { AtlasEngine, type AtlasEngineOptions } from "./engine.ts";
 import { readSnapshot } from "./snapshot/reader.ts";
 import { SnapshotCorruptError } from "./snapshot/errors.ts";
@@ -588,4 +589,31 @@ Deno.test("engine: reloadFromDisk (DEBUG LOADAOF) loads what the files hold; com
     value: ["1", "2", "3"].map((value) => ({ kind: "bulk", value })),
   });
   await reopened.close();
+});
+
+Deno.test("engine: FLUSHALL saves at once when save rules are set, as Redis's does", async () => {
+  const h = harness();
+  const engine = await h.open({
+    snapshotIntervalMs: 0,
+    saveRules: [{ afterMs: 3_600_000, changes: 1 }],
+  });
+  await run(engine, "SET", "secret", "flushed-value");
+  await run(engine, "SET", "other", "v");
+  assert.equal(engine.stats.changesSinceLastSnapshot, 2);
+  // A client's own FLUSHALL (interruptible): the snapshot of the emptied data set comes first.
+  assert.deepEqual(await engine.execute(["FLUSHALL"], 0, true), { kind: "simple", value: "OK" });
+  assert.equal(engine.stats.snapshotsTotal, 1);
+  assert.equal(engine.stats.changesSinceLastSnapshot, 0);
+  // The AOF part that held the flushed values is gone with the older snapshot layout.
+  for (const name of await h.disk.readDir(DIR)) {
+    const bytes = await readWholeFile(h.disk, `${DIR}/${name}`);
+    assert.ok(!new TextDecoder().decode(bytes).includes("flushed-value"), name);
+  }
+  // Without save rules (`save ""`) a FLUSHALL is only logged, as in Redis.
+  engine.setSaveRules([]);
+  await run(engine, "SET", "k", "v");
+  await engine.execute(["FLUSHALL"], 0, true);
+  assert.equal(engine.stats.snapshotsTotal, 1);
+  assert.equal(engine.stats.changesSinceLastSnapshot, 2);
+  await engine.close();
 });
