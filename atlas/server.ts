@@ -3,6 +3,7 @@
  * (connection, transactions, pub/sub, blocking pops, INFO/CONFIG/COMMAND); every data command
  * runs on the given CommandExecutor. See docs/atlasd.md.
  */
+import { OutputLimits, sweepOutputLimits } from "./server/output_limits.ts";
 import { scriptAclPermits, scriptAclRefusal } from "./server/acl_check.ts";
 import { AclFileError, readAclFile } from "./server/acl_file.ts";
 export { AclFileError } from "./server/acl_file.ts";
@@ -256,12 +257,14 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   }
   options.onListen?.(addr);
   // Redis's serverCron samples: instantaneous_ops_per_sec / *_kbps, used_memory_peak.
-  // And its clientsCron: idle clients past `timeout` are closed.
+  // And its clientsCron: idle clients past `timeout` are closed, and those over an output soft
+  // limit for longer than allowed.
   const sampling = setInterval(() => {
     if (ctx.cronPaused) return;
     const nowMs = Date.now();
     sampleInfo(ctx, nowMs);
     ctx.idleTimeout.sweep(ctx, nowMs);
+    sweepOutputLimits(ctx, nowMs);
   }, METRIC_PERIOD_MS);
   Deno.unrefTimer(sampling);
 
@@ -322,7 +325,8 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     ...COMMAND_COMMANDS,
   ], COUNTED_SUBCOMMANDS);
   const clients = new Map<number, Client>();
-  const pubsub = new PubSub();
+  const outputLimits = new OutputLimits();
+  const pubsub = new PubSub(outputLimits);
   const tracking = new Tracking(clients);
   const ctx: ServerContext = {
     executor: options.executor,
@@ -333,6 +337,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       protectedMode: options.protectedMode ?? true,
       maxclients: options.maxclients ?? 10_000,
       tcpKeepaliveSeconds: 300,
+      outputLimits,
       queryBufferBytesMax: QUERY_BUFFER_BYTES_DEFAULT,
       limits: { ...DEFAULT_RESP_LIMITS, ...options.limits },
     },
@@ -346,7 +351,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
     // Paused clients see a constant dataset: the engine holds expiry meanwhile, as Redis does.
     pause: new ClientPause((held) => options.persistence?.holdExpiry?.(held)),
     tracking,
-    monitors: new Monitors(),
+    monitors: new Monitors(outputLimits),
     keyspaceEvents: new KeyspaceEvents(pubsub, store),
     timing: new CommandTiming(),
     idleTimeout: Object.assign(new IdleTimeout(), { seconds: options.timeout ?? 0 }),

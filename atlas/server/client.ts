@@ -91,6 +91,8 @@ export class Client {
   /** The last read filled its buffer: read 64 KiB at a time. */
   bigReads = false;
   closeAfterFlush = false;
+  /** Since when (unix seconds) its output has been over its class's soft limit, or 0. */
+  outputSoftSinceS = 0;
   closed = false;
   /**
    * CLIENT NO-EVICT: only shown (flag `e`), as atlasd never evicts connections. RESET keeps it,

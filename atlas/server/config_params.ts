@@ -588,10 +588,11 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
     (ctx) => ctx.persistence.dir ?? "",
     "the data directory is fixed at start (--data-dir)",
   ),
-  "client-output-buffer-limit": pinned(
-    () => "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-    "the limits are fixed: subscribers and MONITOR clients are closed past 32 MiB of output",
-  ),
+  "client-output-buffer-limit": {
+    get: (ctx) => ctx.settings.outputLimits.format(),
+    check: (ctx, value) => ctx.settings.outputLimits.check(value),
+    set: (ctx, value) => ctx.settings.outputLimits.set(value),
+  },
   "stream-node-max-bytes": layoutParam(
     "stream-node-max-bytes",
     "streamNodeMaxBytes",

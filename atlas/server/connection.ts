@@ -4,6 +4,7 @@
  * leave in one write. Async results (a replicated executor) keep their order; a blocking
  * command stops input processing until it is served, times out, or the peer goes away.
  */
+import { outputOverflows } from "./output_limits.ts";
 import type { Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -100,6 +101,8 @@ function processBatch(
     const timed = timing.batchGated && !timing.exactFor(client);
     const t0 = timed ? performance.now() : 0;
     let commands = 0;
+    const normalLimit = ctx.settings.outputLimits.normal;
+    const limited = normalLimit.hardBytes > 0 || normalLimit.softBytes > 0;
     for (let argv = client.parser.next(); argv !== null; argv = client.parser.next()) {
       let result: HandlerResult = dispatch(ctx, client, argv);
       if (client.replyGated) result = gateReply(client, result); // CLIENT REPLY OFF / SKIP
@@ -111,6 +114,9 @@ function processBatch(
         return continueBatch(ctx, client, result);
       }
       encode(client, result);
+      if (limited && client.subscriptionCount === 0) {
+        if (outputOverflows(normalLimit, client, output.unsentBytes)) closeOverLimit(ctx, client);
+      }
       if (client.closeAfterFlush) break;
     }
     if (timed && commands > 0) {
@@ -130,6 +136,20 @@ function processBatch(
     if (!handedOff) output.release();
   }
   return undefined;
+}
+
+/**
+ * A normal client over client-output-buffer-limit: closed without sending what it has not taken
+ * yet, as Redis frees it (the commands it sent ran; their replies are dropped).
+ */
+function closeOverLimit(ctx: ServerContext, client: Client): void {
+  ctx.logger.warn("Closing client over the output buffer limit", {
+    addr: client.addr,
+    class: "normal",
+    unsentBytes: client.output.unsentBytes,
+  });
+  client.closeAfterFlush = true;
+  client.output.failed = true;
 }
 
 /** Never acknowledge a write whose durability failed: drop the connection instead. */

@@ -1,4 +1,5 @@
 /** State shared by every connection of one server: settings, registries, counters. */
+import type { OutputLimits } from "./output_limits.ts";
 import type { CommandExecutor } from "../executor.ts";
 import type { RespLimits } from "../resp/limits.ts";
 import type { AclUsers } from "./acl_users.ts";
@@ -28,6 +29,8 @@ export interface Settings {
    * client-query-buffer-limit, 1 GiB by default).
    */
   queryBufferBytesMax: number;
+  /** client-output-buffer-limit by client class (output_limits.ts). */
+  outputLimits: OutputLimits;
   /** Shared with every client's parser: CONFIG SET proto-max-bulk-len applies at once. */
   limits: { -readonly [K in keyof RespLimits]: RespLimits[K] };
 }

@@ -13,8 +13,12 @@ import type { ServerContext } from "./context.ts";
 import { complete, migrateOptions } from "./migrate_options.ts";
 import type { ServerCommand } from "./table.ts";
 import type { CommandEntry } from "./types.ts";
+import { type OutputLimits, outputOverflows } from "./output_limits.ts";
 
-/** A monitor that cannot keep up is disconnected past this much unsent output (as pub/sub). */
+/**
+ * A monitor is a normal client for client-output-buffer-limit, as in Redis; unlike Redis's
+ * (unlimited by default), one that cannot keep up is also closed past this much unsent output.
+ */
 const MONITOR_OUTPUT_BYTES_MAX = 32 * 1024 * 1024;
 const REDACTED = "(redacted)";
 
@@ -22,6 +26,8 @@ export class Monitors {
   readonly #clients = new Set<Client>();
   /** Called with a monitor over its output limit (the server disconnects it). */
   onOverflow: (client: Client) => void = () => {};
+
+  constructor(private readonly limits: OutputLimits) {}
 
   get size(): number {
     return this.#clients.size;
@@ -62,8 +68,12 @@ export class Monitors {
     const reply = simple(line);
     for (const monitor of this.#clients) {
       monitor.output.writer.reply(reply, monitor.proto);
-      if (monitor.output.pendingBytes > MONITOR_OUTPUT_BYTES_MAX) this.onOverflow(monitor);
-      else void monitor.output.flush();
+      const unsent = monitor.output.unsentBytes;
+      if (
+        unsent > MONITOR_OUTPUT_BYTES_MAX || outputOverflows(this.limits.normal, monitor, unsent)
+      ) {
+        this.onOverflow(monitor);
+      } else void monitor.output.flush();
     }
   }
 }

@@ -17,6 +17,8 @@ export class Output {
   #sink: ByteSink;
   #flushing: Promise<void> | null = null;
   #held = 0;
+  /** The part of the buffer being written that the socket has not taken yet. */
+  #inFlightBytes = 0;
   /** Bytes written to the socket so far (INFO total_net_output_bytes). */
   bytesWritten = 0;
   /** Socket writes so far (INFO total_writes_processed). */
@@ -42,6 +44,11 @@ export class Output {
   /** Bytes encoded but not yet handed to the socket. */
   get pendingBytes(): number {
     return this.#cur.length;
+  }
+
+  /** Output not yet taken by the socket: what is encoded plus the rest of a write under way. */
+  get unsentBytes(): number {
+    return this.#cur.length + this.#inFlightBytes;
   }
 
   /** Whether flushes are deferred now (a batch runs or awaits durability). */
@@ -89,12 +96,14 @@ export class Output {
         try {
           while (off < bytes.length) {
             this.writes++;
+            this.#inFlightBytes = bytes.length - off;
             off += await this.#sink.write(off === 0 ? bytes : bytes.subarray(off));
           }
         } catch {
           // The peer went away; the read side sees EOF/error and closes the connection.
           this.failed = true;
         }
+        this.#inFlightBytes = 0;
         this.bytesWritten += off;
         full.reset();
       }

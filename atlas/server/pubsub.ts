@@ -7,9 +7,7 @@ import { globMatch } from "../store/glob.ts";
 import type { Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { ReplyList } from "./types.ts";
-
-/** A subscriber whose unsent output grows past this is disconnected (Redis: pubsub 32mb). */
-export const PUBSUB_OUTPUT_BYTES_MAX = 32 * 1024 * 1024;
+import { type OutputLimits, outputOverflows } from "./output_limits.ts";
 
 const NOTHING = new ReplyList([]);
 
@@ -29,8 +27,10 @@ export class PubSub {
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
   readonly shardChannels = new Map<string, Set<Client>>();
-  /** Called for a subscriber that fell too far behind (the server closes it). */
+  /** Called for a subscriber over the pubsub class's output limits (the server closes it). */
   onOverflow: (client: Client) => void = () => {};
+
+  constructor(private readonly limits: OutputLimits) {}
 
   subscribe(client: Client, channel: string): void {
     if (client.channels.has(channel)) return;
@@ -116,7 +116,7 @@ export class PubSub {
   }
 
   #deliver(client: Client): void {
-    if (client.output.pendingBytes > PUBSUB_OUTPUT_BYTES_MAX) {
+    if (outputOverflows(this.limits.pubsub, client, client.output.unsentBytes)) {
       this.onOverflow(client);
       return;
     }

@@ -16,15 +16,13 @@
  *
  * A feed is attached when SYNC opens its point-in-time view, so the stream starts exactly after
  * what the RDB file holds: records logged while the file is sent wait in the feed and follow it.
- * A follower that cannot keep up is closed past REPLICA_OUTPUT_BYTES_MAX of unsent output, or of
- * records waiting for its file (the `slave` class of client-output-buffer-limit).
+ * A follower that cannot keep up is closed past the replica class's client-output-buffer-limit of
+ * unsent output, or of records waiting for its file.
  */
 import { bulk, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
-
-/** client-output-buffer-limit's hard limit for replicas (256 MiB), as CONFIG GET shows it. */
-const REPLICA_OUTPUT_BYTES_MAX = 256 * 1024 * 1024;
+import { outputOverflows } from "./output_limits.ts";
 
 const MULTI: Reply = { kind: "array", value: [bulk("MULTI")] };
 const EXEC: Reply = { kind: "array", value: [bulk("EXEC")] };
@@ -141,7 +139,10 @@ export class ReplicationFeed {
     if (this.#waiting !== null) {
       this.#waiting.push({ log, atomic });
       for (const form of log) for (const arg of form) this.#waitingBytes += arg.length + 16;
-      if (this.#waitingBytes > REPLICA_OUTPUT_BYTES_MAX) this.#overflow(this.#waitingBytes);
+      const limits = this.ctx.settings.outputLimits.replica;
+      if (outputOverflows(limits, this.client, this.#waitingBytes)) {
+        this.#overflow(this.#waitingBytes);
+      }
       return;
     }
     this.#send(log, atomic);
@@ -177,8 +178,10 @@ export class ReplicationFeed {
 
   #flush(): void {
     const output = this.client.output;
-    if (output.pendingBytes > REPLICA_OUTPUT_BYTES_MAX) this.#overflow(output.pendingBytes);
-    else void output.flush();
+    const limits = this.ctx.settings.outputLimits.replica;
+    if (outputOverflows(limits, this.client, output.unsentBytes)) {
+      this.#overflow(output.unsentBytes);
+    } else void output.flush();
   }
 
   #overflow(pendingBytes: number): void {

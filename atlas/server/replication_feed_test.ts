@@ -1,3 +1,4 @@
+import { OutputLimits } from "./output_limits.ts";
 import assert from "node:assert/strict";
 import { parseValue, type RespValue } from "../testing/atlasd_harness.ts";
 import type { Client } from "./client.ts";
@@ -17,8 +18,14 @@ function setup() {
     },
   });
   let disconnected = 0;
-  const client = { addr: "127.0.0.1:1", output, replicationFeed: null } as unknown as Client;
+  const client = {
+    addr: "127.0.0.1:1",
+    output,
+    replicationFeed: null,
+    outputSoftSinceS: 0,
+  } as unknown as Client;
   const ctx = {
+    settings: { outputLimits: new OutputLimits() },
     logger: { info() {}, warn() {}, error() {} },
     disconnect() {
       disconnected++;
