@@ -4,6 +4,7 @@
  * runs on the given CommandExecutor. See docs/atlasd.md.
  */
 import { OutputLimits, sweepOutputLimits } from "./server/output_limits.ts";
+import { clientsLimitBytes, ClientsMemory, evictClients } from "./server/client_memory.ts";
 import { scriptAclPermits, scriptAclRefusal } from "./server/acl_check.ts";
 import { AclFileError, readAclFile } from "./server/acl_file.ts";
 export { AclFileError } from "./server/acl_file.ts";
@@ -113,6 +114,8 @@ type InfoOnlyStats = "reads" | "writes" | "errorReplies" | "errors" | "syncFull"
 
 export interface AtlasServerStats extends Readonly<Omit<ServerStats, InfoOnlyStats>> {
   readonly connectedClients: number;
+  /** What the clients hold in memory now (client_memory.ts). */
+  readonly clientsMemoryBytes: number;
   readonly blockedClients: number;
   commands(): CommandStat[];
 }
@@ -162,6 +165,11 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     ctx.blocking.signalsReported = true;
   }
   options.store?.setServerMemory?.(() => serverMemory(ctx));
+  // Not on a Raft node: every replica evicts on its own as it applies the log, so only what they
+  // all hold alike (the data) may decide what goes, never one node's clients.
+  if (options.replication === undefined) {
+    options.store?.setClientsMemory?.(() => ctx.clientsMemory.bytes);
+  }
   if (options.store?.setFlushListener) {
     options.store.setFlushListener((db, emptied, replacedWith) =>
       ctx.watches.flushing(db, emptied, replacedWith)
@@ -201,6 +209,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
         Date.now(),
       );
       ctx.clients.set(client.id, client);
+      ctx.clientsMemory.add(client);
       const done: Promise<void> = serveConnection(ctx, client).finally(() =>
         connections.delete(done)
       );
@@ -257,11 +266,14 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   }
   options.onListen?.(addr);
   // Redis's serverCron samples: instantaneous_ops_per_sec / *_kbps, used_memory_peak.
-  // And its clientsCron: idle clients past `timeout` are closed, and those over an output soft
-  // limit for longer than allowed.
+  // And its clientsCron: clients' memory is recounted (the largest closed past maxmemory-clients),
+  // idle clients past `timeout` are closed, and those over an output soft limit for longer than
+  // allowed.
   const sampling = setInterval(() => {
     if (ctx.cronPaused) return;
     const nowMs = Date.now();
+    ctx.clientsMemory.recount();
+    evictClients(ctx);
     sampleInfo(ctx, nowMs);
     ctx.idleTimeout.sweep(ctx, nowMs);
     sweepOutputLimits(ctx, nowMs);
@@ -286,6 +298,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       options.store?.setScriptServerHook?.(null);
       options.store?.setFlushListener?.(null);
       options.store?.setServerMemory?.(null);
+      options.store?.setClientsMemory?.(null);
       ctx.keyspaceEvents.close();
       ctx.tracking.close();
     })();
@@ -338,10 +351,19 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       maxclients: options.maxclients ?? 10_000,
       tcpKeepaliveSeconds: 300,
       outputLimits,
+      maxmemoryClients: { bytes: 0 },
       queryBufferBytesMax: QUERY_BUFFER_BYTES_DEFAULT,
       limits: { ...DEFAULT_RESP_LIMITS, ...options.limits },
     },
     clients,
+    clientsMemory: new ClientsMemory(
+      clients,
+      {
+        clientsBytes: () => clientsLimitBytes(ctx),
+        maxmemoryBytes: () => store?.maxmemoryBytes ?? 0,
+      },
+      () => void evictClients(ctx),
+    ),
     table,
     users: new AclUsers(options.requirepass ?? ""),
     scriptCaller: null,
@@ -377,6 +399,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       ctx.tracking.disable(client);
       ctx.monitors.remove(client);
       client.replicationFeed?.stop();
+      ctx.clientsMemory.remove(client);
       if (ctx.clients.delete(client.id)) {
         ctx.stats.netOutputBytes += client.output.bytesWritten;
         ctx.stats.writes += client.output.writes;
@@ -444,6 +467,12 @@ function statsView(ctx: ServerContext): AtlasServerStats {
     },
     get connectedClients() {
       return ctx.clients.size;
+    },
+    get clientsMemoryBytes() {
+      return ctx.clientsMemory.bytes;
+    },
+    get evictedClients() {
+      return s.evictedClients;
     },
     get blockedClients() {
       return ctx.blocking.blockedClients + ctx.pause.heldCount;

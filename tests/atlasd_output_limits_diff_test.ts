@@ -6,9 +6,10 @@
  */
 import assert from "node:assert/strict";
 import {
-  RawClient,
+  clientNames,
   replyDifferences,
   type SideBySide,
+  waitUntil,
   withRedisAndAtlasd,
 } from "../atlas/testing/atlasd_harness.ts";
 
@@ -46,7 +47,7 @@ Deno.test("client-output-buffer-limit: a subscriber that does not read is closed
       const subscriber = await Deno.connect({ hostname: "127.0.0.1", port });
       try {
         await subscriber.write(command(["CLIENT", "SETNAME", "sub"], ["SUBSCRIBE", "news"]));
-        await waitFor(async () => (await clientNames(client)).includes("sub"));
+        await waitUntil(async () => (await clientNames(client)).includes("sub"));
         // Far more than the socket buffers take, so the rest stays in the server's output.
         const message = "x".repeat(100_000);
         for (let i = 0; i < 100 && (await clientNames(client)).includes("sub"); i++) {
@@ -94,17 +95,4 @@ function command(...commands: string[][]): Uint8Array {
     for (const arg of argv) text += `$${new TextEncoder().encode(arg).length}\r\n${arg}\r\n`;
   }
   return new TextEncoder().encode(text);
-}
-
-async function clientNames(client: RawClient): Promise<string[]> {
-  const [list] = await client.call(["CLIENT", "LIST"]);
-  return [...(list as { v: string }).v.matchAll(/ name=(\S*)/g)].map((m) => m[1]);
-}
-
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("condition not met in 2 s");
 }

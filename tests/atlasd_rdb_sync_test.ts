@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import {
   encodeCommand,
+  infoField,
   type Proc,
   RawClient,
   redisCli,
@@ -100,13 +101,6 @@ async function keysOf(c: RawClient): Promise<string[]> {
 function integerOf(v: RespValue): number {
   assert.equal(v.t, "integer", text(v));
   return Number((v as { v: number }).v);
-}
-
-async function infoField(c: RawClient, section: string, field: string): Promise<string> {
-  const info = (await c.one("INFO", section) as { v: string }).v;
-  const line = info.split("\r\n").find((l) => l.startsWith(`${field}:`));
-  assert.ok(line !== undefined, `${field} in INFO ${section}`);
-  return line.slice(field.length + 1);
 }
 
 async function checkRdb(path: string): Promise<string> {

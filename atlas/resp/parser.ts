@@ -31,6 +31,8 @@ export class RespParser {
   #args: string[] | null = null;
   #argsLeft = 0;
   #bulkLen = -1;
+  /** Bytes of the arguments already parsed of the incomplete command in #args. */
+  #argBytes = 0;
   #limits: RespLimits;
   /** Set once a protocol error was seen: the text to send (without `-`), then close. */
   error: string | null = null;
@@ -49,6 +51,14 @@ export class RespParser {
   /** Bytes received but not yet consumed (for CLIENT LIST qbuf and memory bounds). */
   get bufferedBytes(): number {
     return this.#end - this.#start;
+  }
+
+  /**
+   * Bytes of the arguments already parsed of a command still arriving (Redis's argv_len_sum):
+   * a huge request keeps them here while its last arguments are read.
+   */
+  get partialArgBytes(): number {
+    return this.#argBytes;
   }
 
   /** Buffer capacity in bytes (memory held by this parser's read buffer). */
@@ -169,10 +179,12 @@ export class RespParser {
         ? shortString(this.#buf, this.#start, this.#bulkLen)
         : this.#view.latin1Slice(this.#start, this.#start + this.#bulkLen);
       this.#start += this.#bulkLen + 2;
+      this.#argBytes += this.#bulkLen;
       this.#bulkLen = -1;
       this.#argsLeft--;
     }
     this.#args = null;
+    this.#argBytes = 0;
     this.#consumed();
     return args;
   }
@@ -247,7 +259,11 @@ export class RespParser {
       this.#end = live;
       return;
     }
-    this.#resize(Math.max(this.#buf.length * 2, live + want));
+    let capacity = Math.max(this.#buf.length * 2, live + want);
+    // For a declared bulk, no more than it still needs, as Redis sizes its buffer to a big
+    // argument: a 300 KB argument holds 300 KB, not 512 (maxmemory-clients counts it).
+    if (this.#bulkLen >= 0) capacity = Math.min(capacity, Math.max(live + want, this.#bulkLen + 2));
+    this.#resize(capacity);
   }
 
   #resize(capacity: number): void {

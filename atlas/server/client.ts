@@ -95,10 +95,18 @@ export class Client {
   outputSoftSinceS = 0;
   closed = false;
   /**
-   * CLIENT NO-EVICT: only shown (flag `e`), as atlasd never evicts connections. RESET keeps it,
-   * as Redis 7.0.15 does.
+   * CLIENT NO-EVICT: never closed for maxmemory-clients (flag `e`). RESET keeps it, as Redis
+   * 7.0.15 does.
    */
   noEvict = false;
+  /** Argument bytes of the command about to run, while maxmemory(-clients) counts them. */
+  argvBytes = 0;
+  /** Argument bytes of the MULTI queue (with a pointer each), while `multi` is set. */
+  multiBytes = 0;
+  /** This client's memory as last counted into ClientsMemory.bytes (client_memory.ts). */
+  memoryBytes = 0;
+  /** Whether it is counted there (from accept to disconnect). */
+  memoryCounted = false;
   /** The ACL user this connection acts as (AUTH / HELLO AUTH change it; `default` at first). */
   user: AclUser;
   bytesRead = 0;

@@ -3,6 +3,7 @@ import type { AclUser } from "./acl_users.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import { bulkOrNil, error, integer, type Reply, simple, verbatimText } from "../store/reply.ts";
 import type { Client } from "./client.ts";
+import { argvBytes, clientMemoryBytes, queuedCommandBytes } from "./client_memory.ts";
 import { clientPause } from "./client_pause.ts";
 import { clientReply } from "./client_reply.ts";
 import {
@@ -42,19 +43,10 @@ function requestBytes(argv: readonly string[]): number {
   return n;
 }
 
-function argvBytes(argv: readonly string[]): number {
-  let n = 0;
-  for (const arg of argv) n += arg.length;
-  return n;
-}
-
-/**
- * What Redis counts for MULTI's queue (mstate.argv_len_sums): each queued command's argument
- * bytes plus a pointer (8 bytes) per argument.
- */
+/** What Redis counts for MULTI's queue (mstate.argv_len_sums, with a pointer per argument). */
 function multiBytes(queue: readonly (readonly string[])[]): number {
   let n = 0;
-  for (const argv of queue) n += argvBytes(argv) + 8 * argv.length;
+  for (const argv of queue) n += queuedCommandBytes(argv);
   return n;
 }
 
@@ -64,8 +56,8 @@ function multiBytes(queue: readonly (readonly string[])[]): number {
  * atlasd has the same state: qbuf (the running command's request, as a multibulk, plus what is
  * read but not yet parsed; Redis also counts commands of the same read before it), argv-mem (the
  * running or blocked command's argument bytes), multi-mem, obl/oll/omem (pending replies, the
- * first 16 KiB as Redis's reply buffer). fd, qbuf-free, rbs, rbp and tot-mem describe Redis's
- * allocations and have no counterpart here.
+ * first 16 KiB as Redis's reply buffer), tot-mem (what client eviction counts: client_memory.ts).
+ * fd, qbuf-free, rbs and rbp describe Redis's allocations and have no counterpart here.
  */
 export function clientInfoLine(
   ctx: ServerContext,
@@ -96,7 +88,7 @@ export function clientInfoLine(
     `multi-mem=${queue === null ? 0 : multiBytes(queue)} ` +
     `rbs=${client.parser.capacityBytes} rbp=0 obl=${obl} ` +
     `oll=${Math.ceil(omem / REPLY_BUFFER_BYTES)} omem=${omem} ` +
-    `tot-mem=${client.parser.capacityBytes + pending} ` +
+    `tot-mem=${clientMemoryBytes(client)} ` +
     `events=r cmd=${lastCommandName(client)} user=${client.user.name} redir=${
       client.tracking?.redirect ?? -1
     } ` +

@@ -278,6 +278,7 @@ function config(ctx: ServerContext, client: Client, argv: string[]): Reply {
       ctx.stats.writes = 0;
       ctx.stats.syncFull = 0;
       ctx.stats.syncPartialErr = 0;
+      ctx.stats.evictedClients = 0;
       ctx.stats.errors.clear();
       ctx.sampler.reset();
       ctx.store?.resetStats?.();

@@ -10,6 +10,7 @@
  */
 import { aclLogMaxLen, setAclLogMaxLen } from "./acl_commands.ts";
 import type { EncodingLimits } from "../store/keyspace.ts";
+import { type ClientsMemoryLimit, evictClients } from "./client_memory.ts";
 import type { Param } from "./config.ts";
 import type { ServerContext } from "./context.ts";
 import { error } from "../store/reply.ts";
@@ -231,22 +232,38 @@ const clientQueryBufferLimit: Param = {
 };
 
 /**
- * maxmemory-clients (Redis 7.0's client eviction): ATLAS does not evict clients, so only its
- * default 0 (off) is accepted; other values, checked first with Redis's texts (a memory value
- * or N% up to 100%), are refused rather than silently ignored.
+ * maxmemory-clients (Redis 7's client eviction: client_memory.ts): 0 (off), a memory value, or
+ * N% of maxmemory (up to 100%), with Redis's error texts. Lowering it evicts after this command.
  */
 const maxmemoryClients: Param = {
-  get: () => "0",
-  check(_ctx, value) {
-    const percent = /^(\d+)%$/.exec(value);
-    if (percent !== null) {
-      if (BigInt(percent[1]) > 100n) return "percentage argument must be less or equal to 100";
-    } else if (parseMemory(value) === null) return "argument must be a memory or percent value";
-    if (percent === null ? parseMemory(value) === 0n : BigInt(percent[1]) === 0n) return null;
-    return "client eviction (maxmemory-clients) is not supported by ATLAS: only 0 is accepted";
+  get(ctx) {
+    const limit = ctx.settings.maxmemoryClients;
+    return "percent" in limit ? `${limit.percent}%` : String(limit.bytes);
   },
-  set: () => null,
+  check(_ctx, value) {
+    const parsed = parseClientsLimit(value);
+    return typeof parsed === "string" ? parsed : null;
+  },
+  set(ctx, value) {
+    const parsed = parseClientsLimit(value);
+    if (typeof parsed === "string") return parsed;
+    ctx.settings.maxmemoryClients = parsed;
+    queueMicrotask(() => evictClients(ctx)); // once this command is done, as Redis's next one
+    return null;
+  },
 };
+
+function parseClientsLimit(value: string): ClientsMemoryLimit | string {
+  const percent = /^(\d+)%$/.exec(value);
+  if (percent !== null) {
+    const n = BigInt(percent[1]);
+    if (n > 100n) return "percentage argument must be less or equal to 100";
+    return n === 0n ? { bytes: 0 } : { percent: Number(n) };
+  }
+  const bytes = parseMemory(value);
+  if (bytes === null) return "argument must be a memory or percent value";
+  return { bytes: storeBytes(bytes) };
+}
 
 // --- appendfsync -------------------------------------------------------------------------------
 

@@ -227,12 +227,10 @@ Deno.test("CONFIG maxmemory-samples / -eviction-tenacity / -clients answer as Re
       await errText(c, "CONFIG", "SET", "maxmemory-clients", "1.5%"),
       /argument must be a memory or percent value/,
     );
-    // ATLAS does not evict clients: a limit is refused, not silently ignored.
-    assert.match(
-      await errText(c, "CONFIG", "SET", "maxmemory-clients", "1mb"),
-      /not supported by ATLAS/,
-    );
-    assert.equal(await get(c, "maxmemory-clients"), "0");
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory-clients", "1mb"), ok);
+    assert.equal(await get(c, "maxmemory-clients"), "1048576");
+    assert.deepEqual(await c.one("CONFIG", "SET", "maxmemory-clients", "10%"), ok);
+    assert.equal(await get(c, "maxmemory-clients"), "10%");
   });
 });
 

@@ -4,6 +4,7 @@
  * leave in one write. Async results (a replicated executor) keep their order; a blocking
  * command stops input processing until it is served, times out, or the peer goes away.
  */
+import { argvBytes, evictClients } from "./client_memory.ts";
 import { outputOverflows } from "./output_limits.ts";
 import type { Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
@@ -42,6 +43,8 @@ export async function serveConnection(ctx: ServerContext, client: Client): Promi
       ctx.stats.netInputBytes += n;
       ctx.stats.reads++;
       const batch = processBatch(ctx, client);
+      // Its read buffer, partial request, queued replies, MULTI queue, watches... as they are now.
+      ctx.clientsMemory.update(client);
       if (batch === SYNC_THEN_REPLY) {
         // The common write path, inline (no extra async frames): durability, then the replies.
         client.needsSync = false;
@@ -103,7 +106,19 @@ function processBatch(
     let commands = 0;
     const normalLimit = ctx.settings.outputLimits.normal;
     const limited = normalLimit.hardBytes > 0 || normalLimit.softBytes > 0;
+    // Under maxmemory or maxmemory-clients this client's memory is re-read before each command:
+    // a pipeline of large replies evicts keys (or this client) as it grows, not once the whole
+    // read has run.
+    const counted = ctx.clientsMemory.limited();
     for (let argv = client.parser.next(); argv !== null; argv = client.parser.next()) {
+      if (counted) {
+        // Before it runs, with its arguments, as Redis's processCommand evicts: a client whose
+        // request alone passes maxmemory-clients goes without running it.
+        client.argvBytes = argvBytes(argv);
+        ctx.clientsMemory.update(client);
+        if (ctx.clientsMemory.overLimit()) evictClients(ctx);
+        if (client.closed) break;
+      }
       let result: HandlerResult = dispatch(ctx, client, argv);
       if (client.replyGated) result = gateReply(client, result); // CLIENT REPLY OFF / SKIP
       commands++;
@@ -122,6 +137,7 @@ function processBatch(
     if (timed && commands > 0) {
       timing.batchDone(client, commands, (performance.now() - t0) * 1000);
     }
+    client.argvBytes = 0;
     if (client.parser.error !== null) {
       encode(client, { kind: "error", value: `ERR ${client.parser.error}` });
       client.closeAfterFlush = true;
@@ -271,5 +287,6 @@ async function waitBlocked(
       return null;
     }
     client.parser.feed(client.scratch!.subarray(0, outcome.n));
+    ctx.clientsMemory.update(client);
   }
 }

@@ -1,4 +1,5 @@
 /** State shared by every connection of one server: settings, registries, counters. */
+import type { ClientsMemory, ClientsMemoryLimit } from "./client_memory.ts";
 import type { OutputLimits } from "./output_limits.ts";
 import type { CommandExecutor } from "../executor.ts";
 import type { RespLimits } from "../resp/limits.ts";
@@ -31,6 +32,8 @@ export interface Settings {
   queryBufferBytesMax: number;
   /** client-output-buffer-limit by client class (output_limits.ts). */
   outputLimits: OutputLimits;
+  /** maxmemory-clients: past it the largest clients are closed (client_memory.ts). */
+  maxmemoryClients: ClientsMemoryLimit;
   /** Shared with every client's parser: CONFIG SET proto-max-bulk-len applies at once. */
   limits: { -readonly [K in keyof RespLimits]: RespLimits[K] };
 }
@@ -53,6 +56,8 @@ export interface ServerStats {
   /** RDB transfers started by SYNC / PSYNC (INFO sync_full), and PSYNCs for another replid. */
   syncFull: number;
   syncPartialErr: number;
+  /** Clients closed for maxmemory-clients (INFO evicted_clients). */
+  evictedClients: number;
 }
 
 export interface ServerContext {
@@ -62,6 +67,8 @@ export interface ServerContext {
   readonly databases: number;
   readonly settings: Settings;
   readonly clients: Map<number, Client>;
+  /** What the clients hold in memory, kept as they change (client_memory.ts). */
+  readonly clientsMemory: ClientsMemory;
   readonly table: CommandTable;
   /** ACL users (ACL SETUSER); `default`'s password is requirepass. */
   readonly users: AclUsers;
@@ -124,5 +131,6 @@ export function newStats(): ServerStats {
     errors: new Map(),
     syncFull: 0,
     syncPartialErr: 0,
+    evictedClients: 0,
   };
 }

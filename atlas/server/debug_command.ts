@@ -6,7 +6,8 @@
  * (stop or resume the periodic work: active expiry, save rules, the idle sweep), DIGEST /
  * DIGEST-VALUE (Redis's SHA1 digests, store/digest.ts), PROTOCOL (a sample reply of each RESP
  * type), SET-DISABLE-DENY-SCRIPTS (let scripts call noscript commands),
- * QUICKLIST-PACKED-THRESHOLD (accepted: no list nodes here) and HELP. Unlike Redis 7, which
+ * QUICKLIST-PACKED-THRESHOLD and REPLYBUFFER (accepted: no list nodes, no reply buffer cron here)
+ * and HELP. Unlike Redis 7, which
  * refuses DEBUG unless `enable-debug-command` allows it, atlasd answers these: none of them reads
  * or corrupts memory the way Redis's others can.
  */
@@ -23,6 +24,7 @@ import {
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { parseMemory } from "./config_params.ts";
+import { parseInt64 } from "../store/numbers.ts";
 import { helpReply, subcommandSyntaxError } from "./subcommands.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
@@ -52,6 +54,10 @@ const DEBUG_HELP = [
   "    Accepted (a memory value up to 4gb) and answered OK: Redis's size from which a",
   "    list element gets a node of its own. ATLAS lists have no nodes, so nothing a",
   "    client can see changes.",
+  "REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|time>",
+  "REPLYBUFFER RESIZING <0|1>",
+  "    Accepted and answered OK: Redis's cron that resizes clients' reply buffers. ATLAS's",
+  "    reply buffers are not resized by a cron, so nothing a client can see changes.",
   "RELOAD [MERGE] [NOFLUSH]",
   "    Save a snapshot, then rebuild every value from its snapshot form, as a restart",
   "    would load it (OBJECT ENCODING starts over; expired keys are dropped).",
@@ -109,6 +115,17 @@ export function debug(ctx: ServerContext, client: Client, argv: string[]): Handl
       return error("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
     }
     return simple("OK");
+  }
+  if (sub === "replybuffer" && argv.length === 4) {
+    const setting = argv[2].toLowerCase();
+    const value = argv[3].toLowerCase();
+    if (setting === "peak-reset-time") {
+      if (value !== "never" && value !== "reset" && parseInt64(argv[3]) === null) {
+        return error("ERR value is not an integer or out of range");
+      }
+      return simple("OK");
+    }
+    if (setting === "resizing") return simple("OK");
   }
   if ((sub === "reload" || sub === "loadaof") && client.execQueue !== null) {
     // EXEC runs its commands back to back with nothing awaited in between; a load is awaited.

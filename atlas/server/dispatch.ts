@@ -8,6 +8,7 @@ import { busyScriptCommand } from "./busy_script.ts";
 import { aclRefusal } from "./acl_check.ts";
 import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
+import { queuedCommandBytes } from "./client_memory.ts";
 import type { ServerContext } from "./context.ts";
 import { countErrorReply } from "./info_stats.ts";
 import { luaDebugReply } from "./lua_debug.ts";
@@ -130,6 +131,7 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
       return rejected(ctx, ERR_OOM);
     }
     client.multi.push(argv);
+    client.multiBytes += queuedCommandBytes(argv);
     return QUEUED;
   }
   return run(ctx, client, entry, argv);

@@ -92,7 +92,7 @@ interface AccountedMemory {
   readonly base: number;
   /** The store's estimate of its keys and values (used_memory_dataset). */
   readonly dataset: number;
-  /** Clients' unparsed input and unsent output (mem_clients_normal). */
+  /** What clients hold: buffers, MULTI queues... (client_memory.ts; mem_clients_normal). */
   readonly clients: number;
   /** The script and function caches (used_memory_scripts_eval / used_memory_functions). */
   readonly evalScripts: number;
@@ -101,7 +101,7 @@ interface AccountedMemory {
 
 /**
  * used_memory as ATLAS accounts it: the server base, the data estimate, clients' buffers and the
- * script caches — the figure maxmemory works on (base + data) and what surrounds it. Not V8's
+ * script caches — maxmemory counts all but the script caches. Not V8's
  * heap in use: that holds garbage until a collection runs, so two reads a moment apart can differ
  * by megabytes, and a limit set from used_memory (`used_memory + 100kb`, as Redis's users and
  * tests do) would mean nothing. V8's own figures are INFO's allocator_* fields.
@@ -110,7 +110,7 @@ export function accountedMemory(ctx: ServerContext): AccountedMemory {
   const st = storeStats(ctx);
   const base = st?.baseMemoryBytes ?? 0;
   const dataset = st?.usedMemoryBytes ?? 0;
-  const clients = clientsMemory(ctx);
+  const clients = ctx.clientsMemory.bytes;
   const scripts = ctx.store?.scriptingStats?.();
   const evalScripts = scripts === undefined
     ? 0
@@ -221,6 +221,7 @@ function memorySection(ctx: ServerContext): Fields {
   const st = storeStats(ctx);
   const accounted = accountedMemory(ctx);
   const { used, dataset } = accounted;
+  const clientsCounted = ctx.replication === undefined ? accounted.clients : 0;
   ctx.sampler.notePeak(used);
   const peak = ctx.sampler.peakMemoryBytes;
   const startup = ctx.sampler.startupMemoryBytes;
@@ -258,10 +259,10 @@ function memorySection(ctx: ServerContext): Fields {
     ["rss_overhead_bytes", 0],
     ["mem_fragmentation_ratio", ratio(mem.rss, used)],
     ["mem_fragmentation_bytes", mem.rss - used],
-    // What maxmemory does not count of used_memory: clients' buffers and the script caches (it
-    // compares the base and the data). So used_memory - mem_not_counted_for_evict is the figure
-    // maxmemory is compared with, as in Redis (where the AOF and replication buffers are left out).
-    ["mem_not_counted_for_evict", used - accounted.base - dataset],
+    // What maxmemory does not count of used_memory: the script caches, and on a Raft node the
+    // clients (server.ts). So used_memory - mem_not_counted_for_evict is the figure maxmemory is
+    // compared with, as in Redis (where the AOF and replication buffers are left out).
+    ["mem_not_counted_for_evict", used - accounted.base - dataset - clientsCounted],
     ["mem_replication_backlog", 0],
     ["mem_total_replication_buffers", 0],
     ["mem_clients_slaves", 0],
@@ -313,11 +314,6 @@ export function serverMemory(ctx: ServerContext): ServerMemory {
 }
 
 /** Bytes held for clients: unparsed input and unsent output (Redis's mem_clients_normal). */
-function clientsMemory(ctx: ServerContext): number {
-  let n = 0;
-  for (const c of ctx.clients.values()) n += c.parser.bufferedBytes + c.output.pendingBytes;
-  return n;
-}
 
 /** Redis 7.0's persistence fields in order, with its values for "nothing of the kind running". */
 function persistenceDefaults(ctx: ServerContext): Fields {
@@ -404,7 +400,7 @@ function statsSection(ctx: ServerContext): Fields {
     ["expired_time_cap_reached_count", 0],
     ["expire_cycle_cpu_milliseconds", 0],
     ["evicted_keys", st?.evictedKeysTotal ?? 0],
-    ["evicted_clients", 0],
+    ["evicted_clients", ctx.stats.evictedClients],
     ["total_eviction_exceeded_time", 0],
     ["current_eviction_exceeded_time", 0],
     ["keyspace_hits", st?.keyspaceHits ?? 0],

@@ -31,6 +31,11 @@ export class Output {
    * them.
    */
   repliesQueued = false;
+  /**
+   * Told when unsentBytes may have changed: output was added (every addition is followed by a
+   * flush) or the socket took some. The server keeps clients' memory with it (client_memory.ts).
+   */
+  onResize: (() => void) | null = null;
 
   constructor(sink: ByteSink) {
     this.#sink = sink;
@@ -66,6 +71,7 @@ export class Output {
 
   /** Sends everything encoded so far (unless held); resolves when the socket took it. */
   flush(): Promise<void> {
+    this.onResize?.();
     if (this.#held > 0 || this.failed) return Promise.resolve();
     if (this.#flushing !== null) return this.#flushing;
     if (this.#cur.length === 0) return Promise.resolve();
@@ -98,6 +104,10 @@ export class Output {
             this.writes++;
             this.#inFlightBytes = bytes.length - off;
             off += await this.#sink.write(off === 0 ? bytes : bytes.subarray(off));
+            if (off < bytes.length) { // a slow reader: part of it is left
+              this.#inFlightBytes = bytes.length - off;
+              this.onResize?.();
+            }
           }
         } catch {
           // The peer went away; the read side sees EOF/error and closes the connection.
@@ -106,6 +116,7 @@ export class Output {
         this.#inFlightBytes = 0;
         this.bytesWritten += off;
         full.reset();
+        this.onResize?.();
       }
     } finally {
       this.#flushing = null;

@@ -19,6 +19,7 @@ const OK = simple("OK");
 function multi(_ctx: ServerContext, client: Client): Reply {
   if (client.multi !== null) return error("ERR MULTI calls can not be nested");
   client.multi = [];
+  client.multiBytes = 0;
   client.multiAborted = false;
   return OK;
 }

@@ -92,6 +92,8 @@ export interface StoreHooks {
   setScriptServerHook?(hook: ScriptServerHook | null): void;
   /** The server's memory figures MEMORY STATS reports (Store's; info.ts's serverMemory). */
   setServerMemory?(fn: (() => ServerMemory) | null): void;
+  /** What clients hold, counted against maxmemory with the data (Store.setClientsMemory). */
+  setClientsMemory?(fn: (() => number) | null): void;
   /**
    * Told before a flush empties a database or SWAPDB replaces its contents, with its keys then and
    * what replaces them (null for a flush).

@@ -246,6 +246,7 @@ export class Store {
   #restoreDb = 0;
   #maxmemoryBytes: number;
   readonly #baseMemoryBytes: number;
+  #clientsMemory: (() => number) | null = null;
   #policy: EvictionPolicy;
   #depth = 0;
   /** Above 0 while commands run that were admitted as a unit (withoutOomRefusal: EXEC's). */
@@ -525,9 +526,13 @@ export class Store {
     }
   }
 
-  /** What the data may take: maxmemory less the base (negative: nothing fits). */
+  /**
+   * What the data may take: maxmemory less the base and what clients hold (negative: nothing
+   * fits). Redis compares its whole allocation, clients' buffers included, with maxmemory: output
+   * piling up for clients that do not read evicts keys, or refuses writes under noeviction.
+   */
   get #dataBudget(): number {
-    return this.#maxmemoryBytes - this.#baseMemoryBytes;
+    return this.#maxmemoryBytes - this.#baseMemoryBytes - (this.#clientsMemory?.() ?? 0);
   }
 
   /**
@@ -717,6 +722,14 @@ export class Store {
    */
   setServerMemory(fn: (() => ServerMemory) | null): void {
     this.#ks.serverMemory = fn;
+  }
+
+  /**
+   * What the server's clients hold (their buffers: client_memory.ts), counted against maxmemory
+   * with the data and the base. Without one: nothing.
+   */
+  setClientsMemory(fn: (() => number) | null): void {
+    this.#clientsMemory = fn;
   }
 
   /**

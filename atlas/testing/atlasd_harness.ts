@@ -16,6 +16,8 @@ export interface Proc {
   readonly port: number;
   /** The server process id (for CPU accounting in benchmarks). */
   readonly pid: number;
+  /** Where `helios atlasd` serves Prometheus metrics (0: not known, as for redis-server). */
+  readonly metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -66,13 +68,15 @@ export async function startAtlasd(
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   let port = 0;
+  let metricsPort = 0;
   let timedOut = false;
   const startTimer = options.startTimeoutMs === undefined ? undefined : setTimeout(() => {
     timedOut = true;
     child.kill("SIGKILL"); // ends stdout, so the read below returns done
   }, options.startTimeoutMs);
   try {
-    while (port === 0) {
+    // The CLI logs its metrics listener too (after the RESP one).
+    while (port === 0 || (viaCli && metricsPort === 0)) {
       const { value, done } = await reader.read();
       if (done) {
         const why = timedOut ? `not listening after ${options.startTimeoutMs} ms` : "exited";
@@ -82,6 +86,8 @@ export async function startAtlasd(
       const m = text.match(/"listener":"resp","address":"127\.0\.0\.1:(\d+)"/) ??
         text.match(/"message":"listening","addr":"127\.0\.0\.1:(\d+)"/);
       if (m) port = Number(m[1]);
+      const metrics = text.match(/"listener":"metrics","address":"127\.0\.0\.1:(\d+)"/);
+      if (metrics) metricsPort = Number(metrics[1]);
     }
   } finally {
     clearTimeout(startTimer);
@@ -92,6 +98,7 @@ export async function startAtlasd(
   return {
     port,
     pid: child.pid,
+    metricsPort,
     async stop() {
       await terminate(child);
       await drain;
@@ -326,6 +333,36 @@ export class RawClient {
       }
     }
     this.#closed = true;
+  }
+}
+
+/** The names of the clients CLIENT LIST shows (`name=`; "" for a client without one). */
+export async function clientNames(client: RawClient): Promise<string[]> {
+  const list = await client.one("CLIENT", "LIST");
+  return [...(list as { v: string }).v.matchAll(/ name=(\S*)/g)].map((m) => m[1]);
+}
+
+/** One field of an INFO section, as text; throws when the section does not have it. */
+export async function infoField(
+  client: RawClient,
+  section: string,
+  field: string,
+): Promise<string> {
+  const info = (await client.one("INFO", section) as { v: string }).v;
+  const line = info.split("\r\n").find((l) => l.startsWith(`${field}:`));
+  if (line === undefined) throw new Error(`no ${field} in INFO ${section}`);
+  return line.slice(field.length + 1);
+}
+
+/** Polls `condition` every 10 ms until it holds; throws after `timeoutMs`. */
+export async function waitUntil(
+  condition: () => Promise<boolean>,
+  timeoutMs = 2000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -21,6 +21,8 @@ export interface AtlasServerFacts {
   readonly stats: {
     readonly connectedClients: number;
     readonly rejectedConnections?: number;
+    readonly clientsMemoryBytes?: number;
+    readonly evictedClients?: number;
     commands(): readonly { command: string; calls: number; durationSeconds: number }[];
   };
 }
@@ -115,6 +117,21 @@ export function registerAtlasServerMetrics(
     collect() {
       this.reset();
       this.inc(server()?.stats.rejectedConnections ?? 0);
+    },
+  });
+  metrics.gauge({
+    name: "atlas_clients_memory_bytes",
+    help: "Memory RESP clients hold now: buffers, MULTI queues (counted against maxmemory)",
+    collect() {
+      this.set(server()?.stats.clientsMemoryBytes ?? 0);
+    },
+  });
+  metrics.counter({
+    name: "atlas_evicted_clients_total",
+    help: "RESP clients closed because the clients held maxmemory-clients or more",
+    collect() {
+      this.reset();
+      this.inc(server()?.stats.evictedClients ?? 0);
     },
   });
   metrics.counter({
