@@ -21,7 +21,7 @@ import type { ServerContext } from "./context.ts";
 const WATCHED_KEY_BYTES = 56;
 /** ... a dict entry and bucket per channel or pattern, ... */
 const SUBSCRIPTION_BYTES = 32;
-/** ... and a radix-tree node per BCAST prefix. */
+/** ... a radix-tree node per BCAST prefix, ... */
 const TRACKING_PREFIX_BYTES = 32;
 /** ... and a pointer per argument of a command queued in MULTI. */
 const ARG_POINTER_BYTES = 8;
@@ -73,8 +73,8 @@ export class ClientsMemory {
   #evictionQueued = false;
 
   /**
-   * `limitBytes`: maxmemory-clients now (0: off); `maxmemoryBytes`: maxmemory now (0: off);
-   * `evict`: closes clients until they hold less than the limit.
+   * `limits.clientsBytes`: maxmemory-clients now (0: off); `limits.maxmemoryBytes`: maxmemory now
+   * (0: off); `evict`: closes clients until they hold less than maxmemory-clients.
    */
   constructor(
     clients: ReadonlyMap<number, Client>,
