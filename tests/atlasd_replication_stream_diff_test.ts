@@ -279,3 +279,30 @@ Deno.test("an EXEC whose replies are off reaches the stream as one transaction, 
       for (const s of streams) s.close();
     }
   }, REDIS_ARGS));
+
+Deno.test("a follower that stops reading is not counted against maxmemory, as in Redis", () =>
+  withRedisAndAtlasd(async (redis, atlas, servers) => {
+    for (
+      const [client, port] of [[redis, servers.redisPort], [atlas, servers.atlasPort]] as const
+    ) {
+      const info = (await client.one("INFO", "memory") as { v: string }).v;
+      const used = Number(/used_memory:(\d+)/.exec(info)![1]);
+      await client.call(["CONFIG", "SET", "maxmemory-policy", "noeviction"], [
+        "CONFIG",
+        "SET",
+        "maxmemory",
+        String(used + 4_000_000),
+      ]);
+      const follower = await StreamFollower.attach(port);
+      try {
+        // It reads nothing more: 15 MB of writes pile up in its stream, far past maxmemory.
+        const value = "v".repeat(100_000);
+        for (let i = 0; i < 150; i++) {
+          const reply = await client.one("SET", "k", value);
+          assert.deepEqual(reply, { t: "simple", v: "OK" }, `port ${port}, write ${i}`);
+        }
+      } finally {
+        follower.close();
+      }
+    }
+  }));

@@ -11,8 +11,8 @@
  * that do not read evicts keys, or refuses writes under noeviction), and maxmemory-clients, Redis
  * 7's client eviction: once the clients together hold that much, the largest ones are closed
  * until they hold less. A client with CLIENT NO-EVICT on is never closed for it (its memory
- * still counts); neither is a replica's stream (SYNC). The server's 100 ms cron recounts every
- * client, and evicts if a limit was lowered meanwhile.
+ * still counts); a replica's stream (SYNC) neither counts nor is closed for it. The server's
+ * 100 ms cron recounts every client, and evicts if a limit was lowered meanwhile.
  */
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
@@ -51,6 +51,14 @@ export function clientMemoryBytes(client: Client): number {
   n += subscriptions * SUBSCRIPTION_BYTES;
   if (client.tracking !== null) n += client.tracking.prefixes.size * TRACKING_PREFIX_BYTES;
   return n;
+}
+
+/**
+ * A client's share of the sum: none for a replica's stream (SYNC), whose buffer Redis leaves out
+ * of maxmemory and of client eviction alike.
+ */
+function countedBytes(client: Client): number {
+  return client.replicationFeed === null ? clientMemoryBytes(client) : 0;
 }
 
 /** maxmemory-clients: off (0), a size in bytes, or a percentage of maxmemory. */
@@ -108,7 +116,7 @@ export class ClientsMemory {
   /** Re-reads one client's figure; past maxmemory-clients, evicts once the current job is done. */
   update(client: Client): void {
     if (!client.memoryCounted) return;
-    const now = clientMemoryBytes(client);
+    const now = countedBytes(client);
     const grew = now > client.memoryBytes;
     this.bytes += now - client.memoryBytes;
     client.memoryBytes = now;
@@ -139,7 +147,7 @@ export class ClientsMemory {
     let total = 0;
     for (const client of this.#clients.values()) {
       if (!client.memoryCounted) continue;
-      client.memoryBytes = clientMemoryBytes(client);
+      client.memoryBytes = countedBytes(client);
       total += client.memoryBytes;
     }
     this.bytes = total;
