@@ -4,7 +4,13 @@
  * runs on the given CommandExecutor. See docs/atlasd.md.
  */
 import { OutputLimits, sweepOutputLimits } from "./server/output_limits.ts";
-import { clientsLimitBytes, ClientsMemory, evictClients } from "./server/client_memory.ts";
+import {
+  clientsLimitBytes,
+  ClientsMemory,
+  type ClientsMemoryLimit,
+  evictClients,
+} from "./server/client_memory.ts";
+import { parseClientsLimit } from "./server/config_params.ts";
 import { scriptAclPermits, scriptAclRefusal } from "./server/acl_check.ts";
 import { AclFileError, readAclFile } from "./server/acl_file.ts";
 export { AclFileError } from "./server/acl_file.ts";
@@ -85,6 +91,8 @@ export interface AtlasServerOptions {
   readonly protectedMode?: boolean;
   /** Default 10000. */
   readonly maxclients?: number;
+  /** maxmemory-clients: bytes, or "N%" of maxmemory (default 0: no client eviction). */
+  readonly maxmemoryClients?: number | string;
   /** Redis's `timeout`: close a client idle this many seconds (default 0: never). */
   readonly timeout?: number;
   /** notify-keyspace-events flag letters (Redis's, e.g. "KEA"); default "" (off). */
@@ -351,7 +359,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       maxclients: options.maxclients ?? 10_000,
       tcpKeepaliveSeconds: 300,
       outputLimits,
-      maxmemoryClients: { bytes: 0 },
+      maxmemoryClients: clientsLimitOption(options.maxmemoryClients),
       queryBufferBytesMax: QUERY_BUFFER_BYTES_DEFAULT,
       limits: { ...DEFAULT_RESP_LIMITS, ...options.limits },
     },
@@ -518,4 +526,12 @@ function listenResp(hostname: string, port: number): Deno.TcpListener {
     const ErrorClass = error.constructor as new (message: string, options?: ErrorOptions) => Error;
     throw new ErrorClass(`cannot listen on ${address} (resp): ${reason}`, { cause: error });
   }
+}
+
+/** The maxmemory-clients option as a limit (CONFIG SET's syntax); throws RangeError. */
+function clientsLimitOption(value: number | string | undefined): ClientsMemoryLimit {
+  if (value === undefined) return { bytes: 0 };
+  const parsed = parseClientsLimit(String(value));
+  if (typeof parsed === "string") throw new RangeError(`maxmemory-clients ${value}: ${parsed}`);
+  return parsed;
 }

@@ -12,14 +12,17 @@ import {
 } from "../atlas/testing/atlasd_harness.ts";
 
 Deno.test("atlasd metrics: commands, connections, clients' memory and client evictions", async () => {
-  const atlasd = await startAtlasd(["--sync-mode", "none"]);
+  // maxmemory-clients 1 MiB from the configuration (atlas.maxmemory_clients).
+  const atlasd = await startAtlasd(["--sync-mode", "none"], undefined, {
+    env: { HELIOS_ATLAS__MAXMEMORY_CLIENTS: "1048576" },
+  });
   const client = await RawClient.connect(atlasd.port);
   const partial = await Deno.connect({ hostname: "127.0.0.1", port: atlasd.port });
   try {
     assert.ok(atlasd.metricsPort !== undefined && atlasd.metricsPort > 0);
     const scrape = () => scrapeMetrics(atlasd.metricsPort!);
     await client.call(["SET", "a", "1"], ["SET", "b", "2"], ["SET", "c", "3"], ["GET", "a"]);
-    await client.call(["CLIENT", "NO-EVICT", "on"], ["CONFIG", "SET", "maxmemory-clients", "1mb"]);
+    await client.call(["CLIENT", "NO-EVICT", "on"]);
     const before = await scrape();
     assert.equal(before.get('atlas_commands_total{command="set"}'), 3);
     assert.equal(before.get('atlas_commands_total{command="get"}'), 1);

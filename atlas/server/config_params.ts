@@ -253,7 +253,8 @@ const maxmemoryClients: Param = {
   },
 };
 
-function parseClientsLimit(value: string): ClientsMemoryLimit | string {
+/** maxmemory-clients' value (CONFIG SET's syntax): the limit, or Redis's error text. */
+export function parseClientsLimit(value: string): ClientsMemoryLimit | string {
   const percent = /^(\d+)%$/.exec(value);
   if (percent !== null) {
     const n = BigInt(percent[1]);

@@ -97,6 +97,7 @@ export async function startAtlasNode(
       aclfile: atlas.aclfile || undefined,
       protectedMode: atlas.protected_mode,
       maxclients: atlas.maxclients,
+      maxmemoryClients: atlas.maxmemory_clients,
       timeout: atlas.timeout,
       notifyKeyspaceEvents: atlas.notify_keyspace_events,
       shutdown: () => daemon.stop("SHUTDOWN command"),

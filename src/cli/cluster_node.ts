@@ -112,6 +112,7 @@ export async function startClusterNode(
         aclfile: atlas.aclfile || undefined,
         protectedMode: atlas.protected_mode,
         maxclients: atlas.maxclients,
+        maxmemoryClients: atlas.maxmemory_clients,
         timeout: atlas.timeout,
         notifyKeyspaceEvents: atlas.notify_keyspace_events,
         shutdown: () => daemon.stop("SHUTDOWN command"),

@@ -58,6 +58,18 @@ Deno.test("environment values parse as YAML scalars and lists", () => {
   ]);
 });
 
+Deno.test("atlas.maxmemory_clients takes bytes or a percentage of maxmemory", () => {
+  const load = (value: string) =>
+    loadConfig({ env: { HELIOS_ATLAS__MAXMEMORY_CLIENTS: value } }).atlas.maxmemory_clients;
+  assert.equal(load("1048576"), 1048576);
+  assert.equal(load("10%"), "10%");
+  assert.equal(load("100%"), "100%");
+  for (const bad of ["101%", "abc", "-1", "1.5%"]) {
+    const problems = problemsOf(() => load(bad));
+    assert.deepEqual(problems.map((p) => p.path), ["atlas.maxmemory_clients"], bad);
+  }
+});
+
 function problemsOf(fn: () => unknown) {
   try {
     fn();

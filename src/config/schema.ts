@@ -62,6 +62,14 @@ export const atlasSchema = z.object({
     "allkeys-lfu",
     "volatile-lfu",
   ]).default("noeviction"),
+  /**
+   * Redis's maxmemory-clients: once RESP clients together hold this many bytes (or this share of
+   * maxmemory, "10%"), the largest are closed (0 = off).
+   */
+  maxmemory_clients: z.union([
+    z.number().int().min(0),
+    z.string().regex(/^(100|[1-9]?\d)%$/, 'bytes, or a percentage up to "100%"'),
+  ]).default(0),
   requirepass: z.string().default(""),
   /** Redis's `aclfile`: ACL users loaded at start, and by ACL LOAD; ACL SAVE writes them. */
   aclfile: z.string().default(""),
