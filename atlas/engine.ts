@@ -292,6 +292,20 @@ const TOUCHES_ARBITRARY_KEYS = new Set(["scan", "randomkey"]);
 /** See AtlasEngine.onLogged. */
 export type LogListener = (log: readonly (readonly string[])[], atomic: boolean) => void;
 
+/** An EXEC's log forms held back to be appended as one record (AtlasEngine.beginTransaction). */
+interface HeldTransaction {
+  nowMs: number;
+  forms: string[][];
+  /** The forms' argument bytes so far. */
+  bytes: number;
+  /** Resolves when the block ended; snapshots wait for it. */
+  ended: Promise<void>;
+  end: () => void;
+}
+
+/** Past this many bytes an EXEC's forms go out as a record of their own (see log()). */
+const TRANSACTION_RECORD_BYTES_MAX = 256 * 1024 * 1024;
+
 export class AtlasEngine implements CommandExecutor {
   readonly store: Store;
   private readonly o: Resolved;
@@ -342,6 +356,12 @@ export class AtlasEngine implements CommandExecutor {
    * answered BUSY and no expiry cycle or snapshot touches the store.
    */
   private paused: { script: PausedScript; ended: Promise<void> } | null = null;
+  /**
+   * An EXEC under way (beginTransaction): its commands' log forms, held back and appended as one
+   * record when it ends, so recovery applies the block whole or not at all even when a script in
+   * it paused (busy-reply-threshold) and the loop ran meanwhile. `ended` holds snapshots back.
+   */
+  private transaction: HeldTransaction | null = null;
   /** Redis's busy-reply-threshold (lua-time-limit), in milliseconds; 0: scripts never pause. */
   private busyReplyThresholdMs = DEFAULT_BUSY_REPLY_THRESHOLD_MS;
 
@@ -428,10 +448,11 @@ export class AtlasEngine implements CommandExecutor {
   /**
    * Runs one command; its log form goes to the AOF buffer. Call sync() before replying.
    * `interruptible`: a script it runs may pause once it has run busy-reply-threshold (see
-   * `busyScript`); the command then answers a Promise. Only for a client's own command: a server
-   * that answers the others BUSY meanwhile and keeps that client's next commands waiting.
+   * `busyScript`); the command then answers a Promise. Only for a client's own command (true) or
+   * one of its EXEC ("exec"): a server that answers the others BUSY meanwhile and keeps that
+   * client's next commands waiting (an EXEC's next queued command too).
    */
-  execute(argv: string[], db = 0, interruptible = false): Reply | Promise<Reply> {
+  execute(argv: string[], db = 0, interruptible: boolean | "exec" = false): Reply | Promise<Reply> {
     const name = argv[0];
     if (name === undefined) return error("ERR empty command");
     if (this.paused !== null) return busyReply(this.paused.script.kind);
@@ -449,7 +470,7 @@ export class AtlasEngine implements CommandExecutor {
     const ctx = this.ctx;
     ctx.nowMs = this.now();
     ctx.db = db;
-    ctx.scriptPauseAfterMs = interruptible && this.busyReplyThresholdMs > 0
+    ctx.scriptPauseAfterMs = interruptible !== false && this.busyReplyThresholdMs > 0
       ? this.busyReplyThresholdMs
       : undefined;
     const result = this.store.execute(argv, ctx);
@@ -458,7 +479,7 @@ export class AtlasEngine implements CommandExecutor {
       this.log(ctx.nowMs, result.log, !TOUCHES_ARBITRARY_KEYS.has(name.toLowerCase()));
     }
     if (
-      interruptible && this.o.saveRules.length > 0 && name.length === 8 &&
+      interruptible === true && this.o.saveRules.length > 0 && name.length === 8 &&
       name.toLowerCase() === "flushall" && result.reply.kind !== "error"
     ) {
       return this.saveAfterFlushAll(result.reply);
@@ -614,8 +635,10 @@ export class AtlasEngine implements CommandExecutor {
   /** Takes a snapshot now (one at a time: a second call joins the running one). */
   snapshot(): Promise<SnapshotInfo> {
     if (this.snapshotting) return this.snapshotting;
-    // Not half-way through a script: after it, as Redis's fork waits for the command.
+    // Not half-way through a script or an EXEC: after it, as Redis's fork waits for the command
+    // (its view must not hold part of a block whose record is not written yet).
     if (this.paused !== null) return this.paused.ended.then(() => this.snapshot());
+    if (this.transaction !== null) return this.transaction.ended.then(() => this.snapshot());
     if (this.closing) return Promise.reject(new Error("ATLAS engine is shutting down"));
     if (this.writer.failure) return Promise.reject(this.writer.failure);
     if (this.loading !== null) return this.loading.then(() => this.snapshot());
@@ -838,8 +861,41 @@ export class AtlasEngine implements CommandExecutor {
     return () => this.logListeners.delete(listener);
   }
 
+  /**
+   * An EXEC starts (a standalone server's: a Raft cluster's block is one entry already): the log
+   * forms of its commands are held back until endTransaction appends them as one record.
+   */
+  beginTransaction(): void {
+    if (this.transaction !== null) return;
+    const { promise: ended, resolve: end } = Promise.withResolvers<void>();
+    this.transaction = { nowMs: this.now(), forms: [], bytes: 0, ended, end };
+  }
+
+  /** The EXEC ended: its forms go to the AOF as one record (none if it wrote nothing). */
+  endTransaction(): void {
+    const transaction = this.transaction;
+    if (transaction === null) return;
+    this.transaction = null;
+    if (transaction.forms.length > 0) this.writer.append(transaction.nowMs, transaction.forms);
+    transaction.end();
+  }
+
   private log(nowMs: number, log: string[][], atomic = true): void {
-    this.writer.append(nowMs, log);
+    const transaction = this.transaction;
+    if (transaction !== null) {
+      // Evictions and expiries inside the block too: in the record, in the order they happened.
+      for (const form of log) {
+        transaction.forms.push(form);
+        for (const arg of form) transaction.bytes += arg.length;
+      }
+      // A block too big for one record (recovery refuses records past RECORD_BODY_BYTES_MAX)
+      // goes out in parts: whole commands each, atomic no longer.
+      if (transaction.bytes > TRANSACTION_RECORD_BYTES_MAX) {
+        this.writer.append(transaction.nowMs, transaction.forms);
+        transaction.forms = [];
+        transaction.bytes = 0;
+      }
+    } else this.writer.append(nowMs, log);
     for (const listener of this.logListeners) listener(log, atomic);
     this.dirty++;
     const o = this.o;

@@ -617,3 +617,48 @@ Deno.test("engine: FLUSHALL saves at once when save rules are set, as Redis's do
   assert.equal(engine.stats.changesSinceLastSnapshot, 2);
   await engine.close();
 });
+
+Deno.test("engine: an EXEC's writes reach the AOF as one record, at its end", async () => {
+  const h = harness();
+  const engine = await h.open({ fsync: "every" });
+  await run(engine, "SET", "before", "1");
+  const path = `${DIR}/appendonly.1.aof`;
+  // A block under way (a script in it paused, say): what it wrote is held back, however long.
+  engine.beginTransaction();
+  engine.execute(["SET", "a", "1"]);
+  engine.execute(["INCR", "n"]);
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the writer's pump had its turns
+  await engine.sync();
+  assert.equal(scanAof(h.disk.bytes(path)).records, 1, "only the write before the block");
+  // A snapshot asked for meanwhile waits for the block: its view must not hold half of it.
+  let snapshotted = false;
+  const snapshot = engine.snapshot().then(() => (snapshotted = true));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(snapshotted, false);
+  engine.execute(["INCR", "n"]);
+  engine.endTransaction();
+  await engine.sync();
+  await snapshot;
+  await run(engine, "SET", "after", "1");
+  await engine.close();
+  const again = await h.open();
+  assert.deepEqual(await run(again, "GET", "n"), { kind: "bulk", value: "2" });
+  assert.deepEqual(await run(again, "GET", "a"), { kind: "bulk", value: "1" });
+  await again.close();
+});
+
+Deno.test("engine: a crash in the middle of an EXEC recovers none of it", async () => {
+  const h = harness();
+  const engine = await h.open({ fsync: "every" });
+  await run(engine, "SET", "n", "10");
+  engine.beginTransaction();
+  engine.execute(["INCR", "n"]);
+  engine.execute(["SET", "half", "done"]);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await engine.sync();
+  h.disk.crash(); // the block never ended
+  const reopened = await h.open({ fsync: "every" });
+  assert.deepEqual(await run(reopened, "GET", "n"), { kind: "bulk", value: "10" });
+  assert.deepEqual(await run(reopened, "EXISTS", "half"), { kind: "integer", value: 0 });
+  await reopened.close();
+});

@@ -14,10 +14,11 @@ export interface CommandExecutor {
   /**
    * Runs one command. `argv[0]` is the command name in any case; all items are binary strings.
    * `db`: the database (SELECT index) it runs against, 0 when absent; an executor with one
-   * database never gets another. `interruptible`: the command is a client's own (not one of an
-   * EXEC), so a script it runs may pause (see busyScript) and the command answer a Promise.
+   * database never gets another. `interruptible`: true for a client's own command, "exec" for
+   * one an EXEC runs: a script it runs may pause (see busyScript) and the command answer a
+   * Promise (the EXEC then waits for it before its next command).
    */
-  execute(argv: string[], db?: number, interruptible?: boolean): Reply | Promise<Reply>;
+  execute(argv: string[], db?: number, interruptible?: boolean | "exec"): Reply | Promise<Reply>;
   /**
    * The script that paused half-way through a client's command (`interruptible`: Redis's script
    * past busy-reply-threshold), or null: while there is one, every execute answers BUSY and the

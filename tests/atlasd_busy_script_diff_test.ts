@@ -234,3 +234,43 @@ Deno.test("busy scripts: a client blocked on a key the script writes is served a
       showReply({ t: "array", v: [{ t: "bulk", v: "x" }, { t: "bulk", v: "z" }] }),
     );
   }));
+
+/** One server's answers around a script that times out inside an EXEC and is killed there. */
+async function inExecOutcome(client: RawClient, port: number): Promise<Record<string, string>> {
+  const runner = await RawClient.connect(port);
+  const other = await RawClient.connect(port);
+  try {
+    await client.call(["FLUSHALL"], ["CONFIG", "SET", "lua-time-limit", "10"]);
+    const queued = await runner.call(
+      ["MULTI"],
+      ["INCR", "counter"],
+      ["EVAL", LOOP, "0"],
+      ["INCR", "counter"],
+    );
+    // EXEC, and a GET pipelined behind it: it waits for the whole block.
+    const ran = runner.call(["EXEC"], ["GET", "counter"]);
+    await untilBusy(other);
+    const outcome: Record<string, string> = { queued: queued.map(show).join(" ") };
+    outcome.getDuring = show(await other.one("GET", "counter"));
+    outcome.kill = show(await other.one("SCRIPT", "KILL"));
+    const [exec, after] = await ran;
+    outcome.exec = show(exec);
+    outcome.after = show(after);
+    outcome.counter = show(await other.one("GET", "counter"));
+    return outcome;
+  } finally {
+    await runner.close();
+    await other.close();
+  }
+}
+
+Deno.test("busy scripts: one inside EXEC times out as well; killed, the rest of the block runs, as Redis", () =>
+  withRedisAndAtlasd(async (redis, atlas, servers) => {
+    const want = await inExecOutcome(redis, servers.redisPort);
+    const got = await inExecOutcome(atlas, servers.atlasPort);
+    assert.deepEqual(got, want);
+    // The facts the comparison stands on, should both servers change together.
+    assert.match(got.getDuring, /BUSY Redis is busy running a script/);
+    assert.match(got.exec, /Script killed by user with SCRIPT KILL/);
+    assert.equal(got.counter, show({ t: "bulk", v: "2" }));
+  }));

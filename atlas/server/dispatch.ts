@@ -176,7 +176,7 @@ export function run(
     result = entry.handler !== null
       ? entry.handler(ctx, client, argv)
       : (entry.group === "scripting" ? luaDebugReply(client, entry, argv) : null) ??
-        ctx.executor.execute(argv, client.db, client.execQueue === null);
+        ctx.executor.execute(argv, client.db, client.execQueue === null ? true : "exec");
   } catch (err) {
     ctx.logger.error("Command failed", { command: entry.name, error: String(err) });
     result = error(`ERR internal error while running '${entry.name}'`);

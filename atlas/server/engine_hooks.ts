@@ -50,6 +50,9 @@ export interface EngineFacts {
   setCronPaused?(paused: boolean): void;
   /** Holds expiry while clients are paused (AtlasEngine.holdExpiry). */
   holdExpiry?(held: boolean): void;
+  /** An EXEC's log forms held back and appended as one record (AtlasEngine.beginTransaction). */
+  beginTransaction?(): void;
+  endTransaction?(): void;
   /** Evicts down to maxmemory now (AtlasEngine.evictToMaxmemory). */
   evictToMaxmemory?(): number;
   /** busy-reply-threshold (AtlasEngine.busyReplyThreshold) and its run-time change. */
@@ -127,6 +130,10 @@ export function engineHooks(engine: EngineFacts, dataDir: string): PersistenceHo
     hooks.setActiveExpire = (on) => engine.setActiveExpireEnabled!(on);
   }
   if (engine.holdExpiry !== undefined) hooks.holdExpiry = (held) => engine.holdExpiry!(held);
+  if (engine.beginTransaction !== undefined && engine.endTransaction !== undefined) {
+    hooks.beginTransaction = () => engine.beginTransaction!();
+    hooks.endTransaction = () => engine.endTransaction!();
+  }
   if (engine.evictToMaxmemory !== undefined) {
     hooks.evictToMaxmemory = () => void engine.evictToMaxmemory!();
   }

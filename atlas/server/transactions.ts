@@ -1,7 +1,10 @@
 /**
  * MULTI / EXEC / DISCARD / WATCH / UNWATCH. Queued commands were checked when queued (unknown
  * command, arity, auth: a failure there makes EXEC answer EXECABORT). EXEC runs them back to back
- * with no await in between, so with a synchronous executor nothing interleaves.
+ * with no await in between, so with a synchronous executor nothing interleaves — but for a script
+ * in the block that runs past busy-reply-threshold: it pauses as a client's own script does
+ * (every other client is answered BUSY, SCRIPT KILL can stop it), and the block goes on once it
+ * ended. The engine writes the block's effects as one AOF record either way.
  */
 import { execDenial } from "./acl_check.ts";
 import { ERR_OOM } from "../store/errors.ts";
@@ -93,16 +96,22 @@ function execQueued(
     }
     if (queued.some(isData)) return execSplit(ctx, client, queued, watched, isData);
   }
-  const runHere = () => {
+  // The block's commands are not refused for memory, the rest of it after a paused script too.
+  const admitted: Admitted = store?.withoutOomRefusal
+    ? (body) => store.withoutOomRefusal!(body)
+    : (body) => body();
+  return admitted(() => {
     if (streamed && !client.replyOff && !client.replySkip && !client.output.repliesQueued) {
-      return execStreamed(ctx, client, queued);
+      return execStreamed(ctx, client, queued, admitted);
     }
     // CLIENT REPLY OFF/SKIP (the whole reply is dropped after) or replies still queued ahead of
     // this one: one array of every reply, encoded later.
-    return runQueued(ctx, client, queued);
-  };
-  return store?.withoutOomRefusal ? store.withoutOomRefusal(runHere) : runHere();
+    return runQueued(ctx, client, queued, admitted);
+  });
 }
+
+/** Runs part of a block the way its start ran (Store.withoutOomRefusal, or as it is). */
+type Admitted = <T>(body: () => T) => T;
 
 /** Whether a queued command has `flag` (a container's subcommand by its own flags). */
 function queuedHas(ctx: ServerContext, argv: string[], flag: string): boolean {
@@ -110,13 +119,54 @@ function queuedHas(ctx: ServerContext, argv: string[], flag: string): boolean {
   return entry !== undefined && flagsOf(entry, argv).includes(flag);
 }
 
+/** The start of an EXEC's run of its queued commands (runQueued's and execStreamed's). */
+function execStarting(ctx: ServerContext, client: Client, queued: string[][]): void {
+  client.execQueue = queued;
+  transactionStarting(ctx);
+  ctx.persistence.beginTransaction?.();
+}
+
 /** The end of an EXEC's run of its queued commands (runQueued's and execStreamed's). */
 function execDone(ctx: ServerContext, client: Client): void {
   client.execQueue = null;
+  ctx.persistence.endTransaction?.();
   transactionDone(ctx);
   // The block ran on the time it started at (Redis's too); what follows, blocked clients served
   // by its writes included, reads the clock again: a DEBUG SLEEP in it may have moved it.
   ctx.persistence.clockMoved?.();
+}
+
+/**
+ * Runs a block from its start: `runFrom(0)` runs queued commands until the end (null) or until a
+ * script paused (a Promise of the rest). The block ends (execDone) once, when all of it ran.
+ */
+function runBlock(
+  ctx: ServerContext,
+  client: Client,
+  runFrom: (from: number) => Promise<void> | null,
+): Promise<void> | null {
+  let rest: Promise<void> | null = null;
+  try {
+    rest = runFrom(0);
+  } finally {
+    if (rest === null) execDone(ctx, client);
+  }
+  return rest === null ? null : rest.finally(() => execDone(ctx, client));
+}
+
+/** Whether a queued command's result is a script paused past busy-reply-threshold. */
+function pausedScript(ctx: ServerContext, result: HandlerResult): result is Blocked {
+  return result instanceof Blocked && (ctx.executor.busyScript ?? null) !== null;
+}
+
+/** The rest of the block, run once the paused script's command answered (whatever it answered). */
+function afterPause(
+  paused: Blocked,
+  admitted: Admitted,
+  rest: () => Promise<void> | null,
+): Promise<void> {
+  const next = () => admitted(rest) ?? undefined;
+  return paused.promise.then(next, next);
 }
 
 /**
@@ -127,14 +177,15 @@ function runQueued(
   ctx: ServerContext,
   client: Client,
   queued: string[][],
+  admitted: Admitted = (body) => body(),
   ranElsewhere: (argv: string[]) => Reply | null = () => null,
 ): Reply | Promise<Reply> {
   const results: (Reply | Promise<Reply>)[] = [];
   let async = false;
-  client.execQueue = queued;
-  transactionStarting(ctx);
-  try {
-    for (const argv of queued) {
+  execStarting(ctx, client, queued);
+  const runFrom = (from: number): Promise<void> | null => {
+    for (let i = from; i < queued.length; i++) {
+      const argv = queued[i];
       const done = ranElsewhere(argv);
       if (done !== null) {
         results.push(done);
@@ -146,6 +197,7 @@ function runQueued(
       if (r instanceof Blocked) {
         results.push(r.promise);
         async = true;
+        if (pausedScript(ctx, r)) return afterPause(r, admitted, () => runFrom(i + 1));
       } else if (r instanceof ReplyList) {
         results.push(...r.replies);
       } else {
@@ -153,11 +205,14 @@ function runQueued(
         results.push(r);
       }
     }
-  } finally {
-    execDone(ctx, client);
-  }
-  if (!async) return { kind: "array", value: results as Reply[] };
-  return Promise.all(results).then((value) => ({ kind: "array", value }));
+    return null;
+  };
+  const rest = runBlock(ctx, client, runFrom);
+  if (rest === null && !async) return { kind: "array", value: results as Reply[] };
+  return (rest ?? Promise.resolve()).then(() => Promise.all(results)).then((value) => ({
+    kind: "array",
+    value,
+  }));
 }
 
 /**
@@ -178,7 +233,13 @@ async function execSplit(
   const applied = await ctx.executor.executeTransaction!(queued.filter(isData), watched);
   if (applied === null) return NIL_ARRAY;
   let next = 0;
-  return await runQueued(ctx, client, queued, (argv) => isData(argv) ? applied[next++] : null);
+  return await runQueued(
+    ctx,
+    client,
+    queued,
+    undefined,
+    (argv) => isData(argv) ? applied[next++] : null,
+  );
 }
 
 /**
@@ -193,37 +254,41 @@ function execStreamed(
   ctx: ServerContext,
   client: Client,
   queued: string[][],
+  admitted: Admitted,
 ): ReplyList | Promise<Reply> {
   client.output.writer.arrayHeader(queued.length);
   let later: (Reply | Promise<Reply> | ReplyList)[] | null = null;
   // A queued CLIENT REPLY OFF silences the replies from there on (the header is out already); a
   // queued SKIP only its own reply: the reply it skips is the one after EXEC's.
   let skipping = false;
-  client.execQueue = queued;
-  transactionStarting(ctx);
-  try {
-    for (const argv of queued) {
+  execStarting(ctx, client, queued);
+  const runFrom = (from: number): Promise<void> | null => {
+    for (let i = from; i < queued.length; i++) {
+      const argv = queued[i];
       const entry = ctx.table.lookup(argv[0])!;
       const denied = client.user.unrestricted ? null : execDenial(ctx, client, entry, argv);
       const r = denied ?? run(ctx, client, entry, argv);
       const silenced = client.replyOff || (client.replySkip && !skipping);
       skipping = client.replySkip;
-      if (silenced) continue;
-      const item = r instanceof Blocked ? r.promise : r;
-      if (later === null && !(item instanceof Promise)) {
-        // Read the writer anew each time: a flush may swap it.
-        const w = client.output.writer;
-        if (item instanceof ReplyList) {
-          for (const one of item.replies) w.reply(one, client.proto);
-        } else w.reply(item, client.proto);
-      } else (later ??= []).push(item);
+      const rest = pausedScript(ctx, r) ? afterPause(r, admitted, () => runFrom(i + 1)) : null;
+      if (!silenced) {
+        const item = r instanceof Blocked ? r.promise : r;
+        if (later === null && !(item instanceof Promise)) {
+          // Read the writer anew each time: a flush may swap it.
+          const w = client.output.writer;
+          if (item instanceof ReplyList) {
+            for (const one of item.replies) w.reply(one, client.proto);
+          } else w.reply(item, client.proto);
+        } else (later ??= []).push(item);
+      }
+      if (rest !== null) return rest;
     }
-  } finally {
-    execDone(ctx, client);
-  }
-  if (later === null) return new ReplyList([]);
+    return null;
+  };
+  const rest = runBlock(ctx, client, runFrom);
+  if (rest === null && later === null) return new ReplyList([]);
   // The connection encodes a ReplyList a pending reply resolves to, item by item.
-  return Promise.all(later).then((items) =>
+  return (rest ?? Promise.resolve()).then(() => Promise.all(later ?? [])).then((items) =>
     new ReplyList(items.flatMap((r) => r instanceof ReplyList ? r.replies : [r]))
   ) as unknown as Promise<Reply>;
 }

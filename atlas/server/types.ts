@@ -248,6 +248,12 @@ export interface PersistenceHooks {
    */
   holdExpiry?(held: boolean): void;
   /**
+   * EXEC starts / ends (standalone): the engine holds its commands' log forms back and writes
+   * them as one AOF record, so recovery applies the block whole or not at all.
+   */
+  beginTransaction?(): void;
+  endTransaction?(): void;
+  /**
    * Evict down to maxmemory now, logging the evictions: at CONFIG SET maxmemory /
    * maxmemory-policy, and before each command a client sends, as Redis does. Missing (a Raft
    * node): the next write evicts.

@@ -103,7 +103,7 @@ export class TracingExecutor implements CommandExecutor {
     if (inner.barrier) this.barrier = () => inner.barrier!();
   }
 
-  execute(argv: string[], db?: number, interruptible?: boolean): Reply | Promise<Reply> {
+  execute(argv: string[], db?: number, interruptible?: boolean | "exec"): Reply | Promise<Reply> {
     const name = argv[0];
     // Cheap test first: the hot path pays one length comparison per command.
     if (
