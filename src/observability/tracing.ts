@@ -115,7 +115,8 @@ export class TracingExecutor implements CommandExecutor {
     return withRemoteParent(
       argv[1],
       `atlas ${argv[2].toUpperCase()}`,
-      () => this.inner.execute(argv.slice(2), db),
+      // As interruptible as the command it wraps: a script in it pauses past busy-reply-threshold.
+      () => this.inner.execute(argv.slice(2), db, interruptible),
     );
   }
 
