@@ -39,6 +39,7 @@ import { LATENCY_COMMANDS } from "./server/latency.ts";
 import { SLOWLOG_COMMANDS } from "./server/slowlog.ts";
 import { SERVER_COMMANDS } from "./server/server_commands.ts";
 import { MIGRATE_COMMAND } from "./server/migrate_command.ts";
+import { MigrateSockets } from "./server/migrate_sockets.ts";
 import { PubSub } from "./server/pubsub.ts";
 import { PUBSUB_COMMANDS } from "./server/pubsub_commands.ts";
 import { rejectionText } from "./server/rejections.ts";
@@ -276,7 +277,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
   // Redis's serverCron samples: instantaneous_ops_per_sec / *_kbps, used_memory_peak.
   // And its clientsCron: clients' memory is recounted (the largest closed past maxmemory-clients),
   // idle clients past `timeout` are closed, and those over an output soft limit for longer than
-  // allowed.
+  // allowed; MIGRATE's connections unused for 10 s are closed.
   const sampling = setInterval(() => {
     if (ctx.cronPaused) return;
     const nowMs = Date.now();
@@ -285,6 +286,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     sampleInfo(ctx, nowMs);
     ctx.idleTimeout.sweep(ctx, nowMs);
     sweepOutputLimits(ctx, nowMs);
+    ctx.migrateSockets.sweep(nowMs);
   }, METRIC_PERIOD_MS);
   Deno.unrefTimer(sampling);
 
@@ -297,6 +299,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
       ctx.moveListener = null;
       await Promise.all([...accepting]);
       ctx.pause.close();
+      ctx.migrateSockets.closeAll();
       ctx.blocking.cancelAll(error("ERR server is shutting down"));
       for (const client of [...ctx.clients.values()]) ctx.disconnect(client);
       await Promise.all([...connections]);
@@ -372,6 +375,7 @@ function createContext(options: AtlasServerOptions, hostname: string, port: numb
       },
       () => void evictClients(ctx),
     ),
+    migrateSockets: new MigrateSockets(),
     table,
     users: new AclUsers(options.requirepass ?? ""),
     scriptCaller: null,

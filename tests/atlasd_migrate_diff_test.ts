@@ -215,8 +215,9 @@ Deno.test("MIGRATE keeps a key changed while its RESTORE is in flight, and says 
   } finally {
     await client.close();
     await other.close();
-    await target.close();
+    // atlasd first: it keeps its connection to the target (Redis's MIGRATE socket cache).
     await atlas.stop();
+    await target.close();
   }
 });
 
@@ -298,5 +299,58 @@ Deno.test("MIGRATE reads a target's reply lines as Redis does: at most 1 KiB eac
     listener.close();
     await served;
     await atlas.stop();
+  }
+});
+
+/** One source's view of MIGRATEs to one target: the connections it keeps and what arrives. */
+async function cachingOutcome(source: RawClient, target: RawClient, port: number) {
+  const info = async (client: RawClient, field: string) => {
+    const text = ((await client.one("INFO", "stats")) as { v: string }).v;
+    return Number(new RegExp(`${field}:(\\d+)`).exec(text)![1]);
+  };
+  const migrate = async (key: string, db: string) =>
+    showReply(await source.one("MIGRATE", "127.0.0.1", String(port), key, db, "1000"));
+  const outcome: Record<string, string | number> = {};
+  outcome.cachedBefore = await info(source, "migrate_cached_sockets");
+  const connectionsBefore = await info(target, "total_connections_received");
+  await source.call(["SET", "a", "1"], ["SET", "b", "2"], ["SET", "c", "3"], ["SET", "d", "4"]);
+  outcome.first = await migrate("a", "0");
+  outcome.cachedAfter = await info(source, "migrate_cached_sockets");
+  outcome.second = await migrate("b", "3"); // another database: SELECT again
+  outcome.connectionsForTwo = (await info(target, "total_connections_received")) -
+    connectionsBefore;
+  // The target drops the kept connection: the next MIGRATE retries on a new one.
+  outcome.killed = showReply(await target.one("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"));
+  outcome.afterKill = await migrate("c", "3");
+  outcome.backToZero = await migrate("d", "0");
+  const landed = await target.call(["MGET", "a", "d"], ["SELECT", "3"], ["MGET", "b", "c"], [
+    "SELECT",
+    "0",
+  ]);
+  outcome.landed = landed.map((reply) => showReply(reply)).join(" ");
+  return outcome;
+}
+
+Deno.test("MIGRATE keeps its connection to a target for the next call and replaces a dead one, as Redis", async () => {
+  const servers = await Promise.all([
+    startRedis(),
+    startRedis(),
+    startAtlasd(["--sync-mode", "none"]),
+    startRedis(),
+  ]);
+  const [redis, redisTarget, atlas, atlasTarget] = servers;
+  const clients = await Promise.all(servers.map((p) => RawClient.connect(p.port)));
+  const [fromRedis, redisSide, fromAtlas, atlasSide] = clients;
+  try {
+    const want = await cachingOutcome(fromRedis, redisSide, redisTarget.port);
+    const got = await cachingOutcome(fromAtlas, atlasSide, atlasTarget.port);
+    assert.deepEqual(got, want);
+    // The facts the comparison stands on, should both servers change together.
+    assert.equal(got.cachedAfter, 1);
+    assert.equal(got.connectionsForTwo, 1);
+    assert.equal(got.afterKill, showReply({ t: "simple", v: "OK" }));
+  } finally {
+    for (const c of clients) await c.close();
+    for (const p of [atlas, redis, redisTarget, atlasTarget]) await p.stop();
   }
 });

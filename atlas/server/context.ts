@@ -1,5 +1,6 @@
 /** State shared by every connection of one server: settings, registries, counters. */
 import type { ClientsMemory, ClientsMemoryLimit } from "./client_memory.ts";
+import type { MigrateSockets } from "./migrate_sockets.ts";
 import type { OutputLimits } from "./output_limits.ts";
 import type { CommandExecutor } from "../executor.ts";
 import type { RespLimits } from "../resp/limits.ts";
@@ -69,6 +70,8 @@ export interface ServerContext {
   readonly clients: Map<number, Client>;
   /** What the clients hold in memory, kept as they change (client_memory.ts). */
   readonly clientsMemory: ClientsMemory;
+  /** MIGRATE's connections kept between calls (migrate_sockets.ts). */
+  readonly migrateSockets: MigrateSockets;
   readonly table: CommandTable;
   /** ACL users (ACL SETUSER); `default`'s password is requirepass. */
   readonly users: AclUsers;

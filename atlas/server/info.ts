@@ -410,7 +410,7 @@ function statsSection(ctx: ServerContext): Fields {
     ["pubsubshard_channels", ctx.pubsub.shardChannels.size],
     ["latest_fork_usec", 0],
     ["total_forks", 0],
-    ["migrate_cached_sockets", 0],
+    ["migrate_cached_sockets", ctx.migrateSockets.size],
     ["slave_expires_tracked_keys", 0],
     ["active_defrag_hits", 0],
     ["active_defrag_misses", 0],

@@ -1,8 +1,9 @@
 /**
  * MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password |
  * AUTH2 username password] [KEYS key ...]: moves keys to another Redis-protocol server (Redis,
- * atlasd) the way Redis 7.0 does — DUMP each key here, send AUTH, SELECT and one RESTORE per key
- * (with its remaining TTL, REPLACE if asked) in one write, read one reply line per command, then
+ * atlasd) the way Redis 7.0 does — DUMP each key here, send AUTH, SELECT (unless the connection is
+ * in that database already) and one RESTORE per key (with its remaining TTL, REPLACE if asked) in
+ * one write, read one reply line per command, then
  * delete the keys the target acknowledged (unless COPY). Replies and error texts are Redis's:
  * `+NOKEY` when no key exists, `-IOERR error or timeout connecting to the client` /
  * `... writing|reading to target instance`, `ERR Target instance replied with error: ...`.
@@ -11,15 +12,16 @@
  * its DEL. atlasd serves other clients while it waits for the target; a key is deleted only if it
  * still holds exactly what was sent (same payload, same deadline), checked and deleted in one
  * synchronous step, and a key changed meanwhile stays here with an error naming it (the target
- * then has the earlier value). No socket is cached between calls (Redis keeps one per target
- * for 10 s); INFO's migrate_cached_sockets stays 0. A Raft cluster refuses MIGRATE: its reads and
- * deletes go through the log and cannot be checked and applied in one step here.
+ * then has the earlier value). The connection to a target is kept for the next MIGRATE, as Redis
+ * keeps it (migrate_sockets.ts). A Raft cluster refuses MIGRATE: its reads and deletes go through
+ * the log and cannot be checked and applied in one step here.
  */
 import { error, OK, type Reply, simple } from "../store/reply.ts";
 import { parseInt64 } from "../store/numbers.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { complete, migrateOptions } from "./migrate_options.ts";
+import { TargetConnection } from "./migrate_sockets.ts";
 import type { ServerCommand } from "./table.ts";
 
 const SYNTAX = error("ERR syntax error");
@@ -34,8 +36,6 @@ const IN_CLUSTER = error(
 );
 /** Redis's default when the timeout given is 0 or negative. */
 const TIMEOUT_DEFAULT_MS = 1000;
-/** Redis reads each reply line into a 1 KiB buffer (syncReadLine): longer ones are cut there. */
-const REPLY_LINE_MAX = 1024;
 
 interface MigrateRequest {
   host: string;
@@ -136,36 +136,66 @@ export async function migrate(ctx: ServerContext, client: Client, argv: string[]
     if (request.replace) restore.push("REPLACE");
     restores.push(restore);
   }
-  const commands: string[][] = [];
-  if (request.password !== null) {
-    commands.push(
-      request.username !== null
-        ? ["AUTH", request.username, request.password]
-        : ["AUTH", request.password],
-    );
-  }
-  commands.push(["SELECT", String(request.db)]);
-  commands.push(...restores);
-
+  const auth = request.password === null
+    ? null
+    : request.username !== null
+    ? ["AUTH", request.username, request.password]
+    : ["AUTH", request.password];
+  // Redis retries once, on a new connection, when the first attempt failed before the target
+  // answered a RESTORE for another reason than the timeout (a cached connection the target closed).
+  let mayRetry = true;
   let target: TargetConnection;
-  try {
-    target = await TargetConnection.open(request.host, request.port, request.timeoutMs);
-  } catch (err) {
-    // Redis connects without blocking: a refused connection only shows when it writes.
-    return err instanceof Deno.errors.ConnectionRefused || request.port === 0
-      ? WRITE_FAILED
-      : CONNECT_FAILED;
-  }
   let lines: string[];
-  try {
-    if (!(await target.write(encodeCommands(commands)))) return WRITE_FAILED;
+  let select: boolean;
+  for (;;) {
+    const cached = ctx.migrateSockets.take(request.host, request.port);
+    if (cached !== undefined) target = cached;
+    else {
+      try {
+        target = await TargetConnection.open(request.host, request.port, request.timeoutMs);
+      } catch (err) {
+        // Redis connects without blocking: a refused connection only shows when it writes.
+        return err instanceof Deno.errors.ConnectionRefused || request.port === 0
+          ? WRITE_FAILED
+          : CONNECT_FAILED;
+      }
+    }
+    target.timeoutMs = request.timeoutMs;
+    // A cached connection still in the database this MIGRATE wants needs no SELECT.
+    select = target.lastDb !== request.db;
+    const commands: string[][] = [];
+    if (auth !== null) commands.push(auth);
+    if (select) commands.push(["SELECT", String(request.db)]);
+    commands.push(...restores);
+    if (!(await target.write(encodeCommands(commands)))) {
+      target.close();
+      if (mayRetry && !target.timedOut) {
+        mayRetry = false;
+        continue;
+      }
+      return WRITE_FAILED;
+    }
     lines = await target.readLines(commands.length);
-  } finally {
-    target.close();
+    const sessionLines = (auth !== null ? 1 : 0) + (select ? 1 : 0);
+    const answered = lines.length > sessionLines || lines.some((line) => line.startsWith("-"));
+    if (!answered && mayRetry && !target.timedOut) {
+      target.close();
+      mayRetry = false;
+      continue;
+    }
+    if (lines.length < commands.length) target.close(); // a socket error: not kept
+    else {
+      // After an error from the target its database is unknown: SELECT again next time.
+      target.lastDb = lines.some((line) => line.startsWith("-")) ? -1 : request.db;
+      ctx.migrateSockets.giveBack(request.host, request.port, target, Date.now());
+    }
+    break;
   }
-  const authLine = request.password !== null ? lines.shift() : undefined;
-  const selectLine = lines.shift();
-  if (selectLine === undefined) return error("IOERR error or timeout reading to target instance");
+  const authLine = auth !== null ? lines.shift() : undefined;
+  const selectLine = select ? lines.shift() : "+OK";
+  if (authLine === undefined && auth !== null || selectLine === undefined) {
+    return error("IOERR error or timeout reading to target instance");
+  }
   // As Redis: a failed AUTH or SELECT is the error for every key (none is deleted); else the
   // first failed RESTORE is the reply, and the keys restored are deleted all the same.
   const sessionError = authLine?.startsWith("-")
@@ -238,82 +268,6 @@ function encodeCommands(commands: string[][]): Uint8Array {
     });
   });
   return out;
-}
-
-/** One connection to the target, each operation bounded by the MIGRATE timeout. */
-class TargetConnection {
-  #buffered = "";
-
-  private constructor(private readonly conn: Deno.Conn, private readonly timeoutMs: number) {}
-
-  static async open(host: string, port: number, timeoutMs: number): Promise<TargetConnection> {
-    if (port <= 0 || port > 65535) throw new RangeError(`Invalid port ${port}`);
-    const connecting = Deno.connect({ hostname: host, port });
-    const conn = await within(connecting, timeoutMs);
-    if (conn === null) {
-      connecting.then((late) => late.close(), () => {});
-      throw new Error("timeout");
-    }
-    return new TargetConnection(conn, timeoutMs);
-  }
-
-  /** Writes everything; false on an error or the timeout. */
-  async write(bytes: Uint8Array): Promise<boolean> {
-    let off = 0;
-    while (off < bytes.length) {
-      const n = await within(this.conn.write(bytes.subarray(off)).catch(() => 0), this.timeoutMs);
-      if (!n) return false;
-      off += n;
-    }
-    return true;
-  }
-
-  /** Up to `count` reply lines (without CRLF), fewer if the target stops or times out. */
-  async readLines(count: number): Promise<string[]> {
-    const lines: string[] = [];
-    const chunk = new Uint8Array(16 * 1024);
-    while (lines.length < count) {
-      // As Redis's syncReadLine: up to a newline (its CR dropped), or REPLY_LINE_MAX bytes, the
-      // rest left for the next line; so a target that never ends a line cannot grow this buffer.
-      const end = this.#buffered.indexOf("\n");
-      if (end >= 0 && end < REPLY_LINE_MAX) {
-        const line = this.#buffered.slice(0, end);
-        lines.push(line.endsWith("\r") ? line.slice(0, -1) : line);
-        this.#buffered = this.#buffered.slice(end + 1);
-        continue;
-      }
-      if (this.#buffered.length >= REPLY_LINE_MAX) {
-        lines.push(this.#buffered.slice(0, REPLY_LINE_MAX));
-        this.#buffered = this.#buffered.slice(REPLY_LINE_MAX);
-        continue;
-      }
-      const n = await within(this.conn.read(chunk).catch(() => null), this.timeoutMs);
-      if (n === null || n === undefined) break;
-      let text = "";
-      for (let i = 0; i < n; i++) text += String.fromCharCode(chunk[i]);
-      this.#buffered += text;
-    }
-    return lines;
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch {
-      // already closed
-    }
-  }
-}
-
-/** The promise's value, or null once `ms` passed first. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export const MIGRATE_COMMAND: ServerCommand = {
