@@ -144,7 +144,7 @@ export interface AtlasServer {
 const NOOP_LOGGER: ServerLogger = { info() {}, warn() {}, error() {} };
 
 export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
-  const hostname = options.hostname ?? "127.0.0.1";
+  let hostname = options.hostname ?? "127.0.0.1";
   let listener: Deno.TcpListener | null = listenResp(hostname, options.port ?? 6379);
   let addr = listener.addr as Deno.NetAddr;
   const ctx = createContext(options, hostname, addr.port);
@@ -234,20 +234,44 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
     accepting.add(loop);
   };
   acceptFrom(listener);
-  // CONFIG SET port (Redis's changeListenPort): the new port is bound before the old listener
-  // closes, so a failed bind leaves the server where it was; connections already open stay.
+  // CONFIG SET port / bind (Redis's changeListenPort / changeBindAddr): the new listener is bound
+  // before the old one closes, so a failed bind leaves the server where it was; connections
+  // already open stay.
   if (options.movableListener !== false) {
-    ctx.moveListener = (port: number): string | null => {
-      if (port === ctx.port) return null;
+    ctx.moveListener = (port: number, to = hostname): string | null => {
+      if (port === ctx.port && to === hostname) return null;
+      if (port === 0 && ctx.port === 0) {
+        hostname = ctx.hostname = to; // not listening: the address is for a later CONFIG SET port
+        return null;
+      }
+      const failed = (err: unknown) => {
+        ctx.logger.warn("Cannot move the listener", {
+          address: hostPort(to, port),
+          error: String(err),
+        });
+        return to === hostname
+          ? "Unable to listen on this port. Check server logs."
+          : "Failed to bind to specified addresses.";
+      };
       let next: Deno.TcpListener | null = null;
       if (port !== 0) {
         try {
-          next = listenResp(hostname, port);
+          next = listenResp(to, port);
         } catch (err) {
-          ctx.logger.warn("Cannot move the listener", { port, error: String(err) });
-          return "Unable to listen on this port. Check server logs.";
+          // Another address overlapping the one listened on, same port (127.0.0.1 to 0.0.0.0):
+          // the port stays taken until the old listener's pending accept ends, an await that a
+          // CONFIG SET cannot make. Refused; the listener stays where it was.
+          if (err instanceof Deno.errors.AddrInUse && port === ctx.port && to !== hostname) {
+            failed(err);
+            return "Failed to bind to specified addresses. (an address overlapping the one " +
+              "listened on cannot take over its port at run time: restart atlasd with --listen)";
+          }
+          return failed(err);
         }
       }
+      const previous = hostPort(hostname, ctx.port);
+      hostname = to;
+      ctx.hostname = to;
       listener?.close();
       listener = next;
       if (next === null) {
@@ -259,7 +283,6 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
         options.onListen?.(null);
         return null;
       }
-      const previous = hostPort(hostname, ctx.port);
       addr = next.addr as Deno.NetAddr;
       ctx.port = addr.port;
       acceptFrom(next);

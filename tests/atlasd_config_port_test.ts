@@ -91,3 +91,56 @@ Deno.test("CONFIG SET port: the listener moves, open connections stay, a taken p
     await atlas.stop();
   }
 });
+
+/** Whether `hostname`:`port` accepts a connection that answers PING. */
+async function answersOn(hostname: string, port: number): Promise<boolean> {
+  try {
+    const client = await RawClient.connect(port, hostname);
+    try {
+      return JSON.stringify(await client.one("PING")) ===
+        JSON.stringify({ t: "simple", v: "PONG" });
+    } finally {
+      await client.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("CONFIG SET bind: the listener moves to another address, a bad one is refused, as by Redis", async () => {
+  const atlas = await startAtlasd(["--sync-mode", "none"]);
+  const redis = await startRedis();
+  const servers = [["redis", redis.port], ["atlasd", atlas.port]] as const;
+  const clients = await Promise.all(servers.map(([, port]) => RawClient.connect(port)));
+  try {
+    for (const [i, [name, port]] of servers.entries()) {
+      const client = clients[i];
+      assert.deepEqual(await client.one("CONFIG", "SET", "bind", "999.999.999.999"), {
+        t: "error",
+        v: "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.",
+      }, name);
+      assert.deepEqual(await get(client, "bind"), { t: "bulk", v: "127.0.0.1" }, name);
+      assert.ok(await answersOn("127.0.0.1", port), name);
+      // Another loopback address: new connections there, none on the old one, this one stays.
+      assert.deepEqual(await client.one("CONFIG", "SET", "bind", "127.0.0.2"), {
+        t: "simple",
+        v: "OK",
+      }, name);
+      assert.ok(await answersOn("127.0.0.2", port), name);
+      assert.ok(await refuses(port), `${name}: 127.0.0.1 no longer accepts`);
+      assert.deepEqual(await client.one("PING"), { t: "simple", v: "PONG" }, name);
+      assert.deepEqual(await get(client, "bind"), { t: "bulk", v: "127.0.0.2" }, name);
+    }
+    // atlasd listens on one address; and 0.0.0.0 cannot take 127.0.0.2's port while it listens.
+    const atlasClient = clients[1];
+    const several = await atlasClient.one("CONFIG", "SET", "bind", "127.0.0.1 -::1");
+    assert.match((several as { v: string }).v, /atlasd listens on one address/);
+    const overlapping = await atlasClient.one("CONFIG", "SET", "bind", "0.0.0.0");
+    assert.match((overlapping as { v: string }).v, /Failed to bind .*restart atlasd with --listen/);
+    assert.ok(await answersOn("127.0.0.2", atlas.port), "still where it was");
+  } finally {
+    for (const client of clients) await client.close();
+    await redis.stop();
+    await atlas.stop();
+  }
+});

@@ -209,6 +209,37 @@ const listenPort: Param = {
   set: (ctx, value) => ctx.moveListener?.(Number(value)) ?? null,
 };
 
+/**
+ * bind: CONFIG SET moves the listener to another address, same port, as Redis's does; a failed
+ * bind answers Redis's "Failed to bind to specified addresses." and changes nothing. atlasd
+ * listens on one address: `*` is every IPv4 one (0.0.0.0), `::*` every IPv6 one, Redis's `-`
+ * prefix (an optional address) is dropped; a list of several is refused. Protected mode follows
+ * the new address. Pinned where the listener cannot move (a Raft member).
+ */
+const bind: Param = {
+  get: (ctx) => ctx.hostname,
+  check(ctx, value) {
+    const address = bindAddress(value);
+    if (address === null) {
+      return "atlasd listens on one address: give one (or restart it with --listen)";
+    }
+    return ctx.moveListener === null && address !== ctx.hostname
+      ? "this server cannot move its listener: restart it with another --listen"
+      : null;
+  },
+  set: (ctx, value) => ctx.moveListener?.(ctx.port, bindAddress(value)!) ?? null,
+};
+
+/** The one address a bind value names, or null (none, or several). */
+function bindAddress(value: string): string | null {
+  const words = value.trim().split(/\s+/).filter((word) => word !== "");
+  if (words.length !== 1) return null;
+  const address = words[0].startsWith("-") ? words[0].slice(1) : words[0];
+  if (address === "*") return "0.0.0.0";
+  if (address === "::*") return "::";
+  return address === "" ? null : address;
+}
+
 const replBacklogSize = knob("repl-backlog-size", "memory", 1n, LONG_MAX, String(1024 * 1024));
 
 /** repl-backlog-size as INFO replication shows it. */
@@ -601,7 +632,7 @@ export const RUNTIME_PARAMS: Record<string, Param> = {
     "ATLAS keeps its append-only log always (there is no RDB-only mode)",
   ),
   port: listenPort,
-  bind: pinned((ctx) => ctx.hostname, "restart atlasd with --listen to move the listener"),
+  bind,
   dir: pinned(
     (ctx) => ctx.persistence.dir ?? "",
     "the data directory is fixed at start (--data-dir)",

@@ -106,7 +106,8 @@ export interface ServerContext {
   readonly infoSections: Readonly<Record<string, () => Record<string, string | number>>>;
   readonly logger: ServerLogger;
   readonly startedMs: number;
-  readonly hostname: string;
+  /** The address listened on (CONFIG SET bind moves it). */
+  hostname: string;
   /** The port listened on; 0 after CONFIG SET port 0 closed the listener. */
   port: number;
   /**
@@ -114,7 +115,7 @@ export interface ServerContext {
    * text, or null. Null where the listener may not move (a Raft member) and once the server is
    * closing.
    */
-  moveListener: ((port: number) => string | null) | null;
+  moveListener: ((port: number, hostname?: string) => string | null) | null;
   /** Stops the server's process (SHUTDOWN); undefined when embedded in an application. */
   readonly shutdown: (() => void) | undefined;
   /** Releases everything a client holds and closes its socket (idempotent). */

@@ -132,10 +132,10 @@ Deno.test("INFO, CONFIG, COMMAND, CLIENT and TIME answer like Redis", async () =
         t: "array",
         v: [{ t: "bulk", v: "maxclients" }, { t: "bulk", v: "50" }],
       });
-      assert.equal(
+      // 0.0.0.0 cannot take the port 127.0.0.1 listens on while it does (tests/atlasd_config_port).
+      assert.match(
         text(await c.one("CONFIG", "SET", "bind", "0.0.0.0")),
-        "ERR CONFIG SET failed (possibly related to argument 'bind') - restart atlasd with " +
-          "--listen to move the listener",
+        /^ERR CONFIG SET failed \(possibly related to argument 'bind'\) - Failed to bind/,
       );
       // A pinned setting takes its own value (CONFIG sanity scripts set each to what GET showed).
       const [, port] = (await c.one("CONFIG", "GET", "port") as { v: { v: string }[] }).v;
