@@ -193,7 +193,7 @@ export async function migrate(ctx: ServerContext, client: Client, argv: string[]
   }
   const authLine = auth !== null ? lines.shift() : undefined;
   const selectLine = select ? lines.shift() : "+OK";
-  if (authLine === undefined && auth !== null || selectLine === undefined) {
+  if ((auth !== null && authLine === undefined) || selectLine === undefined) {
     return error("IOERR error or timeout reading to target instance");
   }
   // As Redis: a failed AUTH or SELECT is the error for every key (none is deleted); else the
