@@ -46,7 +46,8 @@ Deno.test({
       const leader = await cluster.leader();
       const id = cluster.nodes[leader].id;
       const others = cluster.nodes.map((n) => n.index).filter((i) => i !== leader);
-      for (const from of others) cluster.proxies[from][leader]!.block();
+      // Connected before the partition: the change must reach the leader while it still leads
+      // (on a loaded machine a connect after the block could come once it stepped down).
       connection = await RespConnection.open({
         hostname: "127.0.0.1",
         port: cluster.nodes[leader].respPort,
@@ -54,6 +55,7 @@ Deno.test({
         // Far beyond the request timeout (2 s here): only a command that never returns hits it.
         replyTimeoutMs: 30_000,
       });
+      for (const from of others) cluster.proxies[from][leader]!.block();
       const reply = await connection.send(["HELIOS.CLUSTER", "REMOVE-PEER", id]).catch((e) => e);
       assert.equal(reply.kind, "error", `REMOVE-PEER: ${reply.kind ?? reply}`);
       assert.match(reply.value, /^TRYAGAIN .*may or may not have been applied/);
