@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   clientNames,
+  clientTotMem,
   encodeCommand,
   infoField,
   RawClient,
@@ -58,7 +59,7 @@ Deno.test("maxmemory-clients: a client whose request passes it is closed, a NO-E
       const halfSent = (name: string, noEvict: boolean) =>
         sendPartialRequest(port, name, noEvict, 2_000_000, 1_500_000);
       const kept = await halfSent("kept", true);
-      await waitUntil(async () => await totMem(control, "kept") > 1_000_000);
+      await waitUntil(async () => await clientTotMem(control, "kept") > 1_000_000);
       assert.equal(await infoField(control, "stats", "evicted_clients"), "0", `port ${port}`);
       kept.close();
       await waitUntil(async () => !(await clientNames(control)).includes("kept"));
@@ -130,11 +131,4 @@ async function sendPartialRequest(
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
-}
-
-/** CLIENT LIST's tot-mem of the client named `name` (0 when it is gone). */
-async function totMem(control: RawClient, name: string): Promise<number> {
-  const list = (await control.one("CLIENT", "LIST") as { v: string }).v;
-  const line = list.split("\n").find((l) => l.includes(` name=${name} `));
-  return line === undefined ? 0 : Number(/ tot-mem=(\d+)/.exec(line)![1]);
 }

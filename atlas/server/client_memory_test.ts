@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startAtlasServer } from "../server.ts";
 import { RecordingExecutor } from "../testing/recording_executor.ts";
-import { clientNames, RawClient, waitUntil } from "../testing/atlasd_harness.ts";
+import { clientNames, clientTotMem, RawClient, waitUntil } from "../testing/atlasd_harness.ts";
 import type { ReplicationHooks } from "./types.ts";
 
 async function withServer(
@@ -46,12 +46,6 @@ async function halfSent(
   return conn;
 }
 
-async function totMem(control: RawClient, name: string): Promise<number> {
-  const list = (await control.one("CLIENT", "LIST") as { v: string }).v;
-  const line = list.split("\n").find((l) => l.includes(` name=${name} `));
-  return line === undefined ? 0 : Number(/ tot-mem=(\d+)/.exec(line)![1]);
-}
-
 Deno.test("maxmemory counts what clients hold; a Raft node counts its data only", async () => {
   for (const raft of [false, true]) {
     const replication = raft ? { offset: () => 0, replicasAt: () => 0 } : undefined;
@@ -59,7 +53,7 @@ Deno.test("maxmemory counts what clients hold; a Raft node counts its data only"
       assert.deepEqual(await control.one("SET", "before", "x"), { t: "simple", v: "OK" });
       const dead = await halfSent(port, "dead", 1_200_000);
       try {
-        await waitUntil(async () => await totMem(control, "dead") >= 1_200_000);
+        await waitUntil(async () => await clientTotMem(control, "dead") >= 1_200_000);
         const reply = await control.one("SET", "after", "x");
         if (raft) assert.deepEqual(reply, { t: "simple", v: "OK" });
         else assert.match((reply as { v: string }).v, /^OOM /);
@@ -82,7 +76,7 @@ Deno.test("maxmemory-clients closes the largest clients first, spares NO-EVICT o
     try {
       const sizes = { small: 300_000, medium: 600_000, large: 900_000, spared: 1_000_000 };
       for (const [name, bytes] of Object.entries(sizes)) {
-        await waitUntil(async () => await totMem(control, name) >= bytes);
+        await waitUntil(async () => await clientTotMem(control, name) >= bytes);
       }
       // 2.8 MB in all: closing `large` alone brings it under 2.1 MB.
       await control.call(["CONFIG", "SET", "maxmemory-clients", "2100000"]);

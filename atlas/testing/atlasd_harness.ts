@@ -342,6 +342,13 @@ export async function clientNames(client: RawClient): Promise<string[]> {
   return [...(list as { v: string }).v.matchAll(/ name=(\S*)/g)].map((m) => m[1]);
 }
 
+/** CLIENT LIST's tot-mem of the client named `name` (0 when no such client is connected). */
+export async function clientTotMem(client: RawClient, name: string): Promise<number> {
+  const list = (await client.one("CLIENT", "LIST") as { v: string }).v;
+  const line = list.split("\n").find((l) => l.includes(` name=${name} `));
+  return line === undefined ? 0 : Number(/ tot-mem=(\d+)/.exec(line)![1]);
+}
+
 /** One field of an INFO section, as text; throws when the section does not have it. */
 export async function infoField(
   client: RawClient,
