@@ -11,7 +11,6 @@ import {
   clientTotMem,
   encodeCommand,
   infoField,
-  RawClient,
   replyDifferences,
   waitUntil,
   withRedisAndAtlasd,
