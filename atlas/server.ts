@@ -223,6 +223,7 @@ export function startAtlasServer(options: AtlasServerOptions): AtlasServer {
         connections.delete(done)
       );
       connections.add(done);
+      client.ended = done;
     }
   };
   // One accept loop per listener: CONFIG SET port starts the new one before closing the old.

@@ -73,3 +73,48 @@ Deno.test("CLIENT KILL filters, refusals and SKIPME match redis-server", () =>
       await bystanders.atlas.close().catch(() => {});
     }
   }));
+
+/**
+ * Kills a fresh connection `rounds` times and, the moment the killer has its reply, asks the
+ * kernel (a non-blocking recv) whether the victim's socket already saw the server close it.
+ * Python, because Deno has no non-blocking read: an awaited read would let the event loop run
+ * and hide the order.
+ */
+const KILL_ORDER_PROBE = `
+import socket, sys
+port, rounds, closed = int(sys.argv[1]), int(sys.argv[2]), 0
+for _ in range(rounds):
+    victim = socket.create_connection(("127.0.0.1", port))
+    killer = socket.create_connection(("127.0.0.1", port))
+    victim.sendall(b"CLIENT ID\\r\\n")
+    victim_id = victim.recv(100).strip()[1:].decode()
+    killer.sendall(f"CLIENT KILL ID {victim_id}\\r\\n".encode())
+    assert killer.recv(100) == b":1\\r\\n"
+    victim.setblocking(False)
+    try:
+        closed += victim.recv(100) == b""
+    except BlockingIOError:
+        pass
+    victim.close()
+    killer.close()
+print(closed)
+`;
+
+async function victimsClosedBeforeReply(port: number, rounds: number): Promise<number> {
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: ["-c", KILL_ORDER_PROBE, String(port), String(rounds)],
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0, "the probe ran");
+  return Number(new TextDecoder().decode(out.stdout).trim());
+}
+
+// Before, atlasd replied :1 and closed the victim's socket a turn of its event loop later (in
+// 3-5 of 20 rounds the victim was still open), so phpredis — told :1 — wrote its next command to
+// the dead socket and waited out its read timeout instead of reconnecting.
+Deno.test("CLIENT KILL closes the victim's socket before it replies, as redis-server", () =>
+  withRedisAndAtlasd(async (_redis, _atlas, { redisPort, atlasPort }) => {
+    const rounds = 20;
+    assert.equal(await victimsClosedBeforeReply(redisPort, rounds), rounds, "redis-server");
+    assert.equal(await victimsClosedBeforeReply(atlasPort, rounds), rounds, "atlasd");
+  }));

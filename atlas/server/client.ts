@@ -91,6 +91,11 @@ export class Client {
   /** The last read filled its buffer: read 64 KiB at a time. */
   bigReads = false;
   closeAfterFlush = false;
+  /**
+   * Settles once this connection's loop has ended and its socket is closed (set by the server
+   * that accepted it): CLIENT KILL replies after its victims' (client_command.ts).
+   */
+  ended: Promise<void> = Promise.resolve();
   /** Since when (unix seconds) its output has been over its class's soft limit, or 0. */
   outputSoftSinceS = 0;
   closed = false;

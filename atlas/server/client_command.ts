@@ -96,7 +96,7 @@ export function clientInfoLine(
     `lib-name=${client.libName} lib-ver=${client.libVersion}`;
 }
 
-function clientCommand(ctx: ServerContext, client: Client, argv: string[]): Reply {
+function clientCommand(ctx: ServerContext, client: Client, argv: string[]): Reply | Promise<Reply> {
   const sub = argv[1].toLowerCase();
   const argc = argv.length;
   const wrongArity = () => error(`ERR wrong number of arguments for 'client|${sub}' command`);
@@ -292,14 +292,14 @@ function clientList(ctx: ServerContext, self: Client, argv: string[]): Reply {
  * number of clients closed. Filters as Redis 7.0 parses them (ID, TYPE, USER, ADDR, LADDR,
  * SKIPME), all checked before anyone is closed; the caller is skipped unless SKIPME no.
  */
-function clientKill(ctx: ServerContext, self: Client, argv: string[]): Reply {
+function clientKill(ctx: ServerContext, self: Client, argv: string[]): Reply | Promise<Reply> {
   // Redis's arity for CLIENT KILL is -3: without a filter it refuses rather than kill everyone.
   if (argv.length < 3) return error("ERR wrong number of arguments for 'client|kill' command");
   if (argv.length === 3) {
     const target = [...ctx.clients.values()].find((c) => c.addr === argv[2]);
     if (target === undefined) return error("ERR No such client");
     kill(ctx, self, target);
-    return OK;
+    return afterVictimsClosed(self, [target], OK);
   }
   let id: number | null = null;
   let type: string | null = null;
@@ -333,7 +333,7 @@ function clientKill(ctx: ServerContext, self: Client, argv: string[]): Reply {
       skipMe = answer === "yes";
     } else return error("ERR syntax error");
   }
-  let killed = 0;
+  const victims: Client[] = [];
   for (const c of [...ctx.clients.values()]) {
     if (id !== null && c.id !== id) continue;
     if (type !== null && clientType(c) !== type) continue;
@@ -342,9 +342,35 @@ function clientKill(ctx: ServerContext, self: Client, argv: string[]): Reply {
     if (user !== null && c.user !== user) continue;
     if (c === self && skipMe) continue;
     kill(ctx, self, c);
-    killed++;
+    victims.push(c);
   }
-  return integer(killed);
+  return afterVictimsClosed(self, victims, integer(victims.length));
+}
+
+/** How long CLIENT KILL waits for its victims' sockets to close before replying anyway. */
+const KILL_CLOSE_WAIT_MS = 100;
+
+/**
+ * `reply` once the other killed clients' connections have ended. Redis frees them before it
+ * replies, so a caller that kills a connection and then uses it finds it closed (phpredis, told
+ * :1, reconnects on its next command instead of writing to the dead socket and waiting out its
+ * read timeout). Deno closes a socket only once its pending read is cancelled, a turn of the
+ * event loop later. Bounded: a victim whose socket a write to a peer that does not read holds
+ * open must not hold the reply.
+ */
+function afterVictimsClosed(
+  self: Client,
+  victims: Client[],
+  reply: Reply,
+): Reply | Promise<Reply> {
+  const others = victims.filter((victim) => victim !== self);
+  if (others.length === 0) return reply;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<void>((resolve) => timer = setTimeout(resolve, KILL_CLOSE_WAIT_MS));
+  return Promise.race([Promise.all(others.map((victim) => victim.ended)), bound]).then(() => {
+    clearTimeout(timer);
+    return reply;
+  });
 }
 
 /** A client's type for TYPE filters: `pubsub` while subscribed, else `normal` (no replicas). */
