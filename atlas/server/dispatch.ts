@@ -10,6 +10,7 @@ import { error, QUEUED, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import { queuedCommandBytes } from "./client_memory.ts";
 import type { ServerContext } from "./context.ts";
+import { abortHttpRequest, isHttpRequestLine } from "./cross_protocol.ts";
 import { countErrorReply } from "./info_stats.ts";
 import { luaDebugReply } from "./lua_debug.ts";
 import { moduleRejection } from "./module_commands.ts";
@@ -26,6 +27,7 @@ const NOAUTH: Reply = Object.freeze({ kind: "error", value: "NOAUTH Authenticati
 export function dispatch(ctx: ServerContext, client: Client, argv: string[]): HandlerResult {
   const entry = ctx.table.lookup(argv[0]);
   if (entry === undefined) {
+    if (isHttpRequestLine(argv[0])) return abortHttpRequest(ctx, client);
     flagMultiError(client);
     client.shownEntry = null;
     return rejected(ctx, error(unknownCommandText(argv)));
