@@ -16,6 +16,7 @@ import { type DataDirLock, lockDataDir } from "./aof/lock.ts";
 import { recover, type RecoveryResult } from "./aof/recovery.ts";
 import { AofWriter, FSYNC_MODES, type FsyncMode } from "./aof/writer.ts";
 import type { CommandExecutor } from "./executor.ts";
+import { HeapGuard } from "./heap_guard.ts";
 import { writeSnapshot } from "./snapshot/writer.ts";
 import type { ExecContext } from "./store/keyspace.ts";
 import { error, integer, OK, type Reply, simple } from "./store/reply.ts";
@@ -108,6 +109,11 @@ export interface AtlasEngineOptions {
   /** Hold `atlas.lock` in the data directory (default: true on the real file system). */
   lockDataDir?: boolean;
   timers?: AtlasTimers;
+  /**
+   * Refuses memory-growing writes while V8's heap is near its limit, instead of the process
+   * aborting (atlas/heap_guard.ts). Default: a guard on the running isolate; null: none.
+   */
+  heapGuard?: HeapGuard | null;
 }
 
 export interface AtlasEngineStats {
@@ -148,6 +154,8 @@ export interface SnapshotInfo {
   durationSeconds: number;
 }
 
+/** How often the heap guard measures V8's heap (a heap-statistics call each time). */
+const HEAP_CHECK_MS = 100;
 /** After a failed automatic snapshot, wait this long before the next automatic one. */
 const SNAPSHOT_RETRY_DELAY_MS = 5_000;
 const NOOP_LOGGER: AtlasLogger = { info() {}, warn() {}, error() {} };
@@ -240,6 +248,7 @@ interface Resolved {
   hooks: AtlasEngineHooks;
   disk: Disk;
   timers: AtlasTimers;
+  heapGuard: HeapGuard | null;
 }
 
 function resolveOptions(options: AtlasEngineOptions): Resolved {
@@ -262,6 +271,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
     hooks: options.hooks ?? {},
     disk: options.disk ?? denoDisk,
     timers: options.timers ?? DEFAULT_TIMERS,
+    heapGuard: options.heapGuard === undefined ? new HeapGuard() : options.heapGuard,
   };
   const integers = [
     "fsyncIntervalMs",
@@ -1117,8 +1127,29 @@ export class AtlasEngine implements CommandExecutor {
     await disk.syncDir(dataDir);
   }
 
+  /** The heap guard's periodic measure: refuses or readmits memory-growing writes. */
+  private checkHeap(): void {
+    const change = this.o.heapGuard!.check();
+    if (change === null) return;
+    this.store.heapFull = change.full;
+    const fields = {
+      liveMiB: Math.round(change.liveBytes / 2 ** 20),
+      limitMiB: Math.round(change.limitBytes / 2 ** 20),
+    };
+    if (change.full) {
+      this.o.logger.warn(
+        "V8 heap near its limit: refusing memory-growing writes (OOM) until data is deleted; " +
+          "raise the limit with --v8-flags=--max-old-space-size=MiB",
+        fields,
+      );
+    } else this.o.logger.info("V8 heap back under its mark: writes accepted again", fields);
+  }
+
   private startTimers(): void {
     const o = this.o;
+    if (o.heapGuard !== null) {
+      this.timerIds.push(o.timers.setInterval(() => this.checkHeap(), HEAP_CHECK_MS));
+    }
     if (o.fsync === "interval") {
       this.fsyncTimerId = o.timers.setInterval(() => this.writer.requestFsync(), o.fsyncIntervalMs);
     }

@@ -19,6 +19,7 @@ async function openEngine(fsync: "every" | "interval" | "none", disk = new SimDi
     fsyncIntervalMs: 1000,
     activeExpireHz: 0,
     snapshotIntervalMs: 0,
+    heapGuard: null,
   });
   return { engine, disk, timers };
 }

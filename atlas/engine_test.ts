@@ -5,6 +5,7 @@ import { scanAof } from "./aof/scan.ts";
 import { SimDisk } from "./aof/sim_disk.ts";
 import { readWholeFile } from "./aof/disk.ts";
 import { AtlasEngine, type AtlasEngineOptions } from "./engine.ts";
+import { HeapGuard } from "./heap_guard.ts";
 import { readSnapshot } from "./snapshot/reader.ts";
 import { SnapshotCorruptError } from "./snapshot/errors.ts";
 import { Store } from "./store/store.ts";
@@ -18,7 +19,15 @@ function harness(disk = new SimDisk(), nowMs = 1_000_000) {
   const logger = new RecordingLogger();
   const timers = new ManualTimers();
   const open = (extra: Partial<AtlasEngineOptions> = {}) =>
-    AtlasEngine.open({ dataDir: DIR, disk, logger, timers, clock: () => clock.nowMs, ...extra });
+    AtlasEngine.open({
+      dataDir: DIR,
+      disk,
+      logger,
+      timers,
+      clock: () => clock.nowMs,
+      heapGuard: null, // its timer would count among those the tests count
+      ...extra,
+    });
   return { disk, clock, logger, timers, open };
 }
 
@@ -661,4 +670,33 @@ Deno.test("engine: a crash in the middle of an EXEC recovers none of it", async 
   assert.deepEqual(await run(reopened, "GET", "n"), { kind: "bulk", value: "10" });
   assert.deepEqual(await run(reopened, "EXISTS", "half"), { kind: "integer", value: 0 });
   await reopened.close();
+});
+
+Deno.test("engine: its heap guard refuses memory-growing writes near V8's limit, and readmits them", async () => {
+  const h = harness();
+  const heap = { used: 100 };
+  const heapGuard = new HeapGuard({ limitBytes: 1000, usedBytes: () => heap.used, collect: null });
+  const engine = await h.open({ heapGuard, activeExpireHz: 0, snapshotIntervalMs: 0 });
+  assert.equal(h.timers.active, 1, "the guard's check");
+  const OK = { kind: "simple", value: "OK" };
+  assert.deepEqual(await run(engine, "SET", "a", "1"), OK);
+  heap.used = 850;
+  h.timers.fire(100);
+  assert.deepEqual(await run(engine, "SET", "b", "1"), {
+    kind: "error",
+    value: "OOM command not allowed when used memory > 'maxmemory'.",
+  });
+  assert.deepEqual(await run(engine, "GET", "a"), { kind: "bulk", value: "1" });
+  assert.deepEqual(await run(engine, "DEL", "a"), { kind: "integer", value: 1 });
+  assert.ok(
+    h.logger.lines.some((l) => l.level === "warn" && /V8 heap near its limit/.test(l.message)),
+  );
+  heap.used = 600;
+  h.timers.fire(100);
+  assert.deepEqual(await run(engine, "SET", "b", "1"), OK);
+  assert.ok(
+    h.logger.lines.some((l) => l.level === "info" && /writes accepted again/.test(l.message)),
+  );
+  await engine.close();
+  assert.equal(h.timers.active, 0);
 });

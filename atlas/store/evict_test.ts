@@ -190,3 +190,20 @@ Deno.test("RESTORE FREQ sets the LFU counter, IDLETIME the LRU access time, wher
     err: "ERR Invalid FREQ value, must be >= 0 and <= 255",
   });
 });
+
+Deno.test("heapFull: denyoom writes answer OOM whatever the policy; reads, DEL and replay go on", () => {
+  const h = new Harness({ maxmemoryPolicy: "allkeys-lru" });
+  fill(h, 10);
+  h.store.heapFull = true;
+  assert.deepEqual(h.run("SET", "x", "y"), OOM);
+  assert.deepEqual(h.run("APPEND", "k1", "more"), OOM);
+  assert.equal(h.store.stats.keys, 10, "no eviction: it frees no known amount of heap");
+  assert.equal(h.store.outOfMemory(), true, "what MULTI checks before queueing");
+  assert.equal(h.run("GET", "k1"), "x".repeat(100));
+  assert.equal(h.run("DEL", "k1"), 1);
+  h.clock.replaying = true; // a log being loaded holds only what ran: never refused
+  assert.equal(h.run("SET", "replayed", "v"), "OK");
+  h.clock.replaying = false;
+  h.store.heapFull = false;
+  assert.equal(h.run("SET", "x", "y"), "OK");
+});

@@ -264,6 +264,12 @@ export class Store {
    */
   writeRefusal: Reply | null = null;
   /**
+   * Set while V8's heap is near its limit (atlas/heap_guard.ts, from the engine's timer): the
+   * memory-growing writes clients send are refused as under maxmemory with noeviction, instead of
+   * V8 aborting the process. Never set on a Raft replica, whose writes must apply alike everywhere.
+   */
+  heapFull = false;
+  /**
    * DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call commands flagged noscript (Redis's hack
    * for its tests of replies a script cannot otherwise get, DEBUG PROTOCOL's).
    */
@@ -488,7 +494,9 @@ export class Store {
       // Memory is checked once per command a client sent, as Redis's processCommand does: not for
       // the commands a script runs (its host applies Redis's rule: script_host.ts). A command of
       // an admitted EXEC evicts what it can but is not refused: the block cannot stop half-way.
-      if (this.#maxmemoryBytes > 0 && this.#depth === 1 && !this.fitsMaxmemory()) {
+      if (
+        (this.#maxmemoryBytes > 0 || this.heapFull) && this.#depth === 1 && !this.fitsMaxmemory()
+      ) {
         if (entry.denyoom && this.#admitted === 0) return ERR_OOM;
       }
     }
@@ -509,7 +517,9 @@ export class Store {
    * only inside a command (a handler): the evictions' DELs go to that command's log.
    */
   fitsMaxmemory(): boolean {
-    return this.#maxmemoryBytes === 0 || this.#ks.replaying || this.#evict();
+    if (this.#ks.replaying) return true;
+    if (this.heapFull) return false; // evicting frees no known amount of heap: refuse instead
+    return this.#maxmemoryBytes === 0 || this.#evict();
   }
 
   /**
@@ -929,6 +939,7 @@ export class Store {
    * not only the denyoom commands a write's own check refuses.
    */
   outOfMemory(): boolean {
+    if (this.heapFull) return true;
     const ks = this.#ks;
     if (this.#maxmemoryBytes === 0 || ks.usedBytes <= this.#dataBudget) return false;
     const policy = this.#policy;

@@ -1,0 +1,121 @@
+/**
+ * The V8 heap's ceiling, turned from a crash into refused writes.
+ *
+ * Everything ATLAS stores lives in V8's heap, and V8 aborts the whole process ("Fatal JavaScript
+ * out of memory") once live data reaches its limit (`--max-old-space-size`, about 4 GiB by default
+ * whatever the machine has). Where Redis would go on using RAM, atlasd died — and, its data already
+ * durable, died again while loading it back. The guard watches the heap from the engine's timer:
+ * once live data (measured after a full collection, so garbage does not count) passes
+ * `fullRatio` of the limit, the store refuses memory-growing writes with an OOM error, as
+ * maxmemory with noeviction does; reads, deletes and everything else go on. Writes come back once
+ * live data is under `resumeRatio` again. A server that needs more data raises the limit with
+ * `--v8-flags=--max-old-space-size=MiB` (docs/atlasd.md "Memory").
+ */
+import v8 from "node:v8";
+import vm from "node:vm";
+
+export interface HeapGuardOptions {
+  /**
+   * The old generation's limit in bytes, where V8 aborts (default: the running isolate's
+   * heap_size_limit less its young generation's reservation).
+   */
+  limitBytes?: number;
+  /** Heap bytes in use, garbage included (default: V8's used_heap_size). */
+  usedBytes?: () => number;
+  /** A full collection, or null when none can be forced (default: V8's gc, exposed at start). */
+  collect?: (() => void) | null;
+  /** Writes stop once live data passes this share of the limit (default 0.8). */
+  fullRatio?: number;
+  /** ... and come back under this share (default 0.7). */
+  resumeRatio?: number;
+  /**
+   * Past this share (default 0.9) writes stop without waiting for a collection to tell live data
+   * from garbage: the limit is too close to let writes run until the next one.
+   */
+  hardRatio?: number;
+  /** Least time between two forced collections (default 2000 ms): each stops the loop a while. */
+  collectEveryMs?: number;
+  clock?: () => number;
+}
+
+/** What a check found, for the caller's log line; null when nothing changed. */
+export type HeapGuardChange = { full: boolean; liveBytes: number; limitBytes: number };
+
+export class HeapGuard {
+  readonly limitBytes: number;
+  #full = false;
+  #lastCollectMs = -Infinity;
+  readonly #used: () => number;
+  readonly #collect: (() => void) | null;
+  readonly #fullBytes: number;
+  readonly #resumeBytes: number;
+  readonly #hardBytes: number;
+  readonly #collectEveryMs: number;
+  readonly #clock: () => number;
+
+  constructor(options: HeapGuardOptions = {}) {
+    this.limitBytes = options.limitBytes ?? oldGenerationLimit();
+    this.#used = options.usedBytes ?? (() => v8.getHeapStatistics().used_heap_size);
+    this.#collect = options.collect === undefined ? exposedGc() : options.collect;
+    this.#fullBytes = this.limitBytes * (options.fullRatio ?? 0.8);
+    this.#resumeBytes = this.limitBytes * (options.resumeRatio ?? 0.7);
+    this.#hardBytes = this.limitBytes * (options.hardRatio ?? 0.9);
+    this.#collectEveryMs = options.collectEveryMs ?? 2000;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Whether memory-growing writes are refused now. */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /**
+   * Measures the heap (call it periodically). Cheap while the heap is well under the limit; past
+   * the full mark it forces a collection (at most once per collectEveryMs) so that only live data
+   * decides — while full too, so that deletes are seen once their garbage is gone. Between
+   * collections the last verdict stands, unless the heap passes the hard mark.
+   */
+  check(): HeapGuardChange | null {
+    let used = this.#used();
+    const suspect = this.#full ? used >= this.#resumeBytes : used >= this.#fullBytes;
+    if (!suspect) return this.#set(false, used);
+    const now = this.#clock();
+    if (this.#collect !== null && now - this.#lastCollectMs >= this.#collectEveryMs) {
+      this.#lastCollectMs = now;
+      this.#collect();
+      used = this.#used();
+    } else if (this.#collect !== null && used < this.#hardBytes) {
+      return null; // measured with garbage: keep the last verdict until the next collection
+    }
+    return this.#set(this.#full ? used >= this.#resumeBytes : used >= this.#fullBytes, used);
+  }
+
+  #set(full: boolean, liveBytes: number): HeapGuardChange | null {
+    if (full === this.#full) return null;
+    this.#full = full;
+    return { full, liveBytes, limitBytes: this.limitBytes };
+  }
+}
+
+/**
+ * V8 reserves three semi-spaces of the young generation (32 MiB each on 64-bit by default) on top
+ * of --max-old-space-size in heap_size_limit; the process aborts when the old generation alone
+ * reaches its own limit (measured: 160 → 256 MiB, 512 → 608, the 4096 default → 4192).
+ */
+const YOUNG_GENERATION_RESERVE_BYTES = 3 * 32 * 2 ** 20;
+
+function oldGenerationLimit(): number {
+  const heapLimit = v8.getHeapStatistics().heap_size_limit;
+  return Math.max(heapLimit / 2, heapLimit - YOUNG_GENERATION_RESERVE_BYTES);
+}
+
+/** V8's gc(), made callable by turning --expose-gc on in a fresh context; null if refused. */
+function exposedGc(): (() => void) | null {
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc");
+    return typeof gc === "function" ? () => gc() : null;
+  } catch {
+    return null;
+  }
+}
