@@ -16,7 +16,7 @@ import { type DataDirLock, lockDataDir } from "./aof/lock.ts";
 import { recover, type RecoveryResult } from "./aof/recovery.ts";
 import { AofWriter, FSYNC_MODES, type FsyncMode } from "./aof/writer.ts";
 import type { CommandExecutor } from "./executor.ts";
-import { HeapGuard } from "./heap_guard.ts";
+import { HeapGuard, logHeapChange } from "./heap_guard.ts";
 import { writeSnapshot } from "./snapshot/writer.ts";
 import type { ExecContext } from "./store/keyspace.ts";
 import { error, integer, OK, type Reply, simple } from "./store/reply.ts";
@@ -1132,17 +1132,7 @@ export class AtlasEngine implements CommandExecutor {
     const change = this.o.heapGuard!.check();
     if (change === null) return;
     this.store.heapFull = change.full;
-    const fields = {
-      liveMiB: Math.round(change.liveBytes / 2 ** 20),
-      limitMiB: Math.round(change.limitBytes / 2 ** 20),
-    };
-    if (change.full) {
-      this.o.logger.warn(
-        "V8 heap near its limit: refusing memory-growing writes (OOM) until data is deleted; " +
-          "raise the limit with --v8-flags=--max-old-space-size=MiB",
-        fields,
-      );
-    } else this.o.logger.info("V8 heap back under its mark: writes accepted again", fields);
+    logHeapChange(this.o.logger, change);
   }
 
   private startTimers(): void {

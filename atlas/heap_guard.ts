@@ -97,6 +97,27 @@ export class HeapGuard {
   }
 }
 
+/** The log lines a change of verdict deserves: a warning when writes stop, a note when they resume. */
+export function logHeapChange(
+  logger: {
+    warn(message: string, fields?: Record<string, unknown>): void;
+    info(message: string, fields?: Record<string, unknown>): void;
+  },
+  change: HeapGuardChange,
+): void {
+  const fields = {
+    liveMiB: Math.round(change.liveBytes / 2 ** 20),
+    limitMiB: Math.round(change.limitBytes / 2 ** 20),
+  };
+  if (change.full) {
+    logger.warn(
+      "V8 heap near its limit: refusing memory-growing writes (OOM) until data is deleted; " +
+        "raise the limit with --v8-flags=--max-old-space-size=MiB",
+      fields,
+    );
+  } else logger.info("V8 heap back under its mark: writes accepted again", fields);
+}
+
 /**
  * V8 reserves three semi-spaces of the young generation (32 MiB each on 64-bit by default) on top
  * of --max-old-space-size in heap_size_limit; the process aborts when the old generation alone

@@ -6,6 +6,8 @@ export type { CommandExecutor } from "./executor.ts";
 export * from "./store/reply.ts";
 export * from "./store/binary.ts";
 export { AtlasEngine } from "./engine.ts";
+export { HeapGuard, logHeapChange } from "./heap_guard.ts";
+export { ERR_OOM } from "./store/errors.ts";
 export type { AtlasEngineOptions, AtlasEngineStats, AtlasLogger } from "./engine.ts";
 export { databasesHeldBy, Store } from "./store/store.ts";
 export { SERVER_BASE_MEMORY_BYTES } from "./store/keyspace.ts";

@@ -266,7 +266,8 @@ export class Store {
   /**
    * Set while V8's heap is near its limit (atlas/heap_guard.ts, from the engine's timer): the
    * memory-growing writes clients send are refused as under maxmemory with noeviction, instead of
-   * V8 aborting the process. Never set on a Raft replica, whose writes must apply alike everywhere.
+   * V8 aborting the process. Never set on a Raft replica, whose writes must apply alike everywhere
+   * (its executor refuses them before proposing instead).
    */
   heapFull = false;
   /**

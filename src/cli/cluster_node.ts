@@ -10,6 +10,8 @@ import {
   AofLayoutError,
   AofTruncatedError,
   DataDirLockedError,
+  HeapGuard,
+  logHeapChange,
   SERVER_BASE_MEMORY_BYTES,
   SnapshotCorruptError,
   startAtlasServer,
@@ -28,6 +30,9 @@ import { registerRaftMetrics } from "../observability/raft_metrics.ts";
 import { StorageStartError, type StoreModule } from "./atlas_node.ts";
 import { TracingExecutor } from "../observability/tracing.ts";
 import type { Daemon } from "./runtime.ts";
+
+/** How often the heap guard measures V8's heap (as the standalone engine does). */
+const HEAP_CHECK_MS = 100;
 
 export async function startClusterNode(
   daemon: Daemon,
@@ -60,6 +65,15 @@ export async function startClusterNode(
     await carryStandaloneData(daemon, raftDir, options.modules);
   }
 
+  // Near V8's heap limit the node refuses memory-growing client writes instead of aborting
+  // (atlas/heap_guard.ts); at proposal, since applying must go alike on every replica.
+  const heapGuard = new HeapGuard();
+  const heapTimer = setInterval(() => {
+    const change = heapGuard.check();
+    if (change !== null) logHeapChange(daemon.logger.child("atlas"), change);
+  }, HEAP_CHECK_MS);
+  daemon.onStop("heap guard", () => clearInterval(heapTimer));
+
   let cluster: ClusterNode | null = null;
   const hooks = registerRaftMetrics(daemon.metrics, () => cluster);
   let lastLeader = "";
@@ -79,6 +93,7 @@ export async function startClusterNode(
     readConsistency: raft.read_consistency,
     password: atlas.requirepass,
     store,
+    heapFull: () => heapGuard.full,
     logger,
     hooks: {
       onFsync: hooks.onFsync,

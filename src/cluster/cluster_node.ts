@@ -47,6 +47,8 @@ export interface ClusterNodeOptions {
   /** RESP password, used when forwarding to the leader. */
   password: string;
   store: Store;
+  /** Whether V8's heap is near its limit: client writes that grow memory are refused (OOM). */
+  heapFull?: () => boolean;
   logger: Logger;
   hooks?: RaftNodeHooks & {
     onProposal?: ReplicatedExecutorOptions["onProposal"];
@@ -158,6 +160,7 @@ export class ClusterNode {
       admin: (argv) => this.#admin(argv),
       respAddressOf: (id) => this.#respAddressOf(id),
       onProposal: hooks.onProposal,
+      heapFull: options.heapFull,
     });
   }
 

@@ -84,3 +84,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test("cluster: near the heap limit a client's memory-growing write is refused before it is proposed", async () => {
+  const root = await Deno.makeTempDir({ prefix: "helios-cluster-heap-" });
+  let heapFull = false;
+  const store = new Store();
+  registerClusterCommands(store);
+  const { cluster } = await ClusterNode.start({
+    nodeId: "node-1",
+    raftListen: { hostname: "127.0.0.1", port: freePort() },
+    peers: [],
+    dataDir: `${root}/node-1`,
+    join: false,
+    secret: "s",
+    heartbeatMs: 20,
+    electionMs: 200,
+    snapshotThreshold: 10_000,
+    readConsistency: "linearizable",
+    password: "",
+    store,
+    heapFull: () => heapFull,
+    logger: silentLogger,
+  });
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!cluster.node.isLeader) {
+      if (Date.now() > deadline) throw new Error("no leader");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const ok = { kind: "simple", value: "OK" };
+    assert.deepEqual(await cluster.executor.execute(["SET", "a", "1"]), ok);
+    heapFull = true;
+    const committed = cluster.status().commitIndex;
+    assert.deepEqual(await cluster.executor.execute(["SET", "b", "1"]), {
+      kind: "error",
+      value: "OOM command not allowed when used memory > 'maxmemory'.",
+    });
+    assert.equal(cluster.status().commitIndex, committed, "nothing proposed");
+    assert.deepEqual(await cluster.executor.execute(["GET", "a"]), { kind: "bulk", value: "1" });
+    assert.deepEqual(await cluster.executor.execute(["DEL", "a"]), { kind: "integer", value: 1 });
+    heapFull = false;
+    assert.deepEqual(await cluster.executor.execute(["SET", "b", "1"]), ok);
+  } finally {
+    await cluster.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -8,6 +8,7 @@
 import {
   bulk,
   type CommandExecutor,
+  ERR_OOM,
   error,
   mayWrite,
   OK,
@@ -55,6 +56,12 @@ export interface ReplicatedExecutorOptions {
    */
   respAddressOf?: (nodeId: string) => string | undefined;
   onProposal?: (result: "ok" | "not_leader" | "dropped" | "lost" | "timeout") => void;
+  /**
+   * Whether this node's V8 heap is near its limit (its HeapGuard): a client's memory-growing
+   * write is then refused with OOM before it is proposed — never at apply, where every replica
+   * must do alike what the log says.
+   */
+  heapFull?: () => boolean;
 }
 
 class TimeoutError extends Error {}
@@ -137,7 +144,10 @@ export class ReplicatedExecutor implements CommandExecutor {
     }
     // EVAL, EVALSHA and SCRIPT LOAD/FLUSH go through the log too (mayWrite): a script may write,
     // and every replica re-runs it, so every replica must hold the same script cache.
-    if (mayWrite(spec)) return this.#queueWrite(argv, true);
+    if (mayWrite(spec)) {
+      if (this.#o.heapFull?.() === true && spec.flags.includes("denyoom")) return ERR_OOM;
+      return this.#queueWrite(argv, true);
+    }
     return this.#read(argv);
   }
 
