@@ -248,7 +248,8 @@ interface Resolved {
   hooks: AtlasEngineHooks;
   disk: Disk;
   timers: AtlasTimers;
-  heapGuard: HeapGuard | null;
+  /** undefined: the default guard, made once the store exists. */
+  heapGuard: HeapGuard | null | undefined;
 }
 
 function resolveOptions(options: AtlasEngineOptions): Resolved {
@@ -271,7 +272,7 @@ function resolveOptions(options: AtlasEngineOptions): Resolved {
     hooks: options.hooks ?? {},
     disk: options.disk ?? denoDisk,
     timers: options.timers ?? DEFAULT_TIMERS,
-    heapGuard: options.heapGuard === undefined ? new HeapGuard() : options.heapGuard,
+    heapGuard: options.heapGuard,
   };
   const integers = [
     "fsyncIntervalMs",
@@ -324,6 +325,8 @@ export class AtlasEngine implements CommandExecutor {
   private readonly recovery: RecoveryResult;
   private readonly ctx: ExecContext;
   private timerIds: unknown[] = [];
+  /** Watches V8's heap (startTimers); null when the options turned it off. */
+  private heapGuard: HeapGuard | null = null;
   /** The active expiry timer (activeExpireHz; CONFIG SET hz replaces it). */
   private expireTimerId: unknown = null;
   /** The interval mode's fsync timer, while the mode is `interval`. */
@@ -1129,7 +1132,7 @@ export class AtlasEngine implements CommandExecutor {
 
   /** The heap guard's periodic measure: refuses or readmits memory-growing writes. */
   private checkHeap(): void {
-    const change = this.o.heapGuard!.check();
+    const change = this.heapGuard!.check();
     if (change === null) return;
     this.store.heapFull = change.full;
     logHeapChange(this.o.logger, change);
@@ -1137,7 +1140,10 @@ export class AtlasEngine implements CommandExecutor {
 
   private startTimers(): void {
     const o = this.o;
-    if (o.heapGuard !== null) {
+    this.heapGuard = o.heapGuard === undefined
+      ? new HeapGuard({ dataBytes: () => this.store.stats.usedMemoryBytes })
+      : o.heapGuard;
+    if (this.heapGuard !== null) {
       this.timerIds.push(o.timers.setInterval(() => this.checkHeap(), HEAP_CHECK_MS));
     }
     if (o.fsync === "interval") {

@@ -35,6 +35,14 @@ export interface HeapGuardOptions {
   hardRatio?: number;
   /** Least time between two forced collections (default 2000 ms): each stops the loop a while. */
   collectEveryMs?: number;
+  /**
+   * ATLAS's estimate of its data, in bytes. While writes are refused only deletes free memory, so
+   * a collection is forced once this estimate dropped 5% since the last one — or, without it or
+   * without deletes, once a minute (default: none).
+   */
+  dataBytes?: () => number;
+  /** While full and nothing was deleted: the least time between forced collections (60 000). */
+  fullRecheckMs?: number;
   clock?: () => number;
 }
 
@@ -51,6 +59,9 @@ export class HeapGuard {
   readonly #resumeBytes: number;
   readonly #hardBytes: number;
   readonly #collectEveryMs: number;
+  readonly #fullRecheckMs: number;
+  readonly #data: (() => number) | null;
+  #dataAtCollect = 0;
   readonly #clock: () => number;
 
   constructor(options: HeapGuardOptions = {}) {
@@ -61,6 +72,8 @@ export class HeapGuard {
     this.#resumeBytes = this.limitBytes * (options.resumeRatio ?? 0.7);
     this.#hardBytes = this.limitBytes * (options.hardRatio ?? 0.9);
     this.#collectEveryMs = options.collectEveryMs ?? 2000;
+    this.#fullRecheckMs = options.fullRecheckMs ?? 60_000;
+    this.#data = options.dataBytes ?? null;
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -72,22 +85,31 @@ export class HeapGuard {
   /**
    * Measures the heap (call it periodically). Cheap while the heap is well under the limit; past
    * the full mark it forces a collection (at most once per collectEveryMs) so that only live data
-   * decides — while full too, so that deletes are seen once their garbage is gone. Between
-   * collections the last verdict stands, unless the heap passes the hard mark.
+   * decides. While full, collections come only once deletes show in dataBytes (or a minute
+   * passed): writes are refused, so nothing else frees memory, and each collection of a heap this
+   * size stops the loop a while. Between collections the last verdict stands, unless the heap
+   * passes the hard mark.
    */
   check(): HeapGuardChange | null {
     let used = this.#used();
-    const suspect = this.#full ? used >= this.#resumeBytes : used >= this.#fullBytes;
-    if (!suspect) return this.#set(false, used);
-    const now = this.#clock();
-    if (this.#collect !== null && now - this.#lastCollectMs >= this.#collectEveryMs) {
-      this.#lastCollectMs = now;
+    const mark = this.#full ? this.#resumeBytes : this.#fullBytes;
+    if (used < mark) return this.#set(false, used);
+    if (this.#collect !== null && this.#collectDue()) {
+      this.#lastCollectMs = this.#clock();
       this.#collect();
+      this.#dataAtCollect = this.#data?.() ?? 0;
       used = this.#used();
     } else if (this.#collect !== null && used < this.#hardBytes) {
       return null; // measured with garbage: keep the last verdict until the next collection
     }
-    return this.#set(this.#full ? used >= this.#resumeBytes : used >= this.#fullBytes, used);
+    return this.#set(used >= mark, used);
+  }
+
+  #collectDue(): boolean {
+    const sinceMs = this.#clock() - this.#lastCollectMs;
+    if (!this.#full) return sinceMs >= this.#collectEveryMs;
+    const deleted = this.#data !== null && this.#data() < this.#dataAtCollect * 0.95;
+    return sinceMs >= (deleted ? this.#collectEveryMs : this.#fullRecheckMs);
   }
 
   #set(full: boolean, liveBytes: number): HeapGuardChange | null {

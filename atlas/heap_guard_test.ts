@@ -3,7 +3,7 @@ import { HeapGuard } from "./heap_guard.ts";
 
 /** A heap of `live` bytes plus `garbage` a forced collection clears; the clock moves by hand. */
 function fakeHeap() {
-  const heap = { live: 0, garbage: 0, collections: 0, nowMs: 0 };
+  const heap = { live: 0, garbage: 0, collections: 0, nowMs: 0, data: 1000 };
   const guard = new HeapGuard({
     limitBytes: 1000,
     usedBytes: () => heap.live + heap.garbage,
@@ -12,6 +12,7 @@ function fakeHeap() {
       heap.garbage = 0;
     },
     clock: () => heap.nowMs,
+    dataBytes: () => heap.data,
   });
   return { heap, guard };
 }
@@ -41,7 +42,7 @@ Deno.test("HeapGuard: garbage over the mark is collected before it refuses anyth
   assert.equal(guard.full, false);
 });
 
-Deno.test("HeapGuard: one forced collection per 2 s, unless the heap passes 90%", () => {
+Deno.test("HeapGuard: one forced collection per 2 s (while full: after deletes), unless past 90%", () => {
   const { heap, guard } = fakeHeap();
   heap.live = 500;
   heap.garbage = 350;
@@ -54,9 +55,12 @@ Deno.test("HeapGuard: one forced collection per 2 s, unless the heap passes 90%"
   heap.garbage = 150; // 950: past the hard mark, no waiting for a collection
   assert.equal(guard.check()?.full, true);
   assert.equal(heap.collections, 1);
-  heap.nowMs += 2000; // while full, a collection shows what deletes freed
+  heap.nowMs += 2000;
   heap.live = 300;
   heap.garbage = 500;
+  assert.equal(guard.check(), null, "full, nothing deleted: no collection before a minute");
+  assert.equal(heap.collections, 1);
+  heap.data = 900; // deleted: the next check collects and sees what that freed
   assert.deepEqual(guard.check(), { full: false, liveBytes: 300, limitBytes: 1000 });
   assert.equal(heap.collections, 2);
 });
@@ -74,4 +78,20 @@ Deno.test("HeapGuard: the default guard reads the running isolate and can collec
   assert.ok(guard.limitBytes > 64 * 2 ** 20, "V8's heap_size_limit");
   assert.equal(guard.check(), null, "a test process is far from its limit");
   assert.equal(guard.full, false);
+});
+
+Deno.test("HeapGuard: while full and nothing deleted, it collects once a minute", () => {
+  const { heap, guard } = fakeHeap();
+  heap.live = 850;
+  assert.equal(guard.check()?.full, true);
+  assert.equal(heap.collections, 1);
+  for (let i = 0; i < 20; i++) {
+    heap.nowMs += 2000;
+    guard.check();
+  }
+  assert.equal(heap.collections, 1, "40 s: no collection");
+  heap.nowMs += 20_000;
+  guard.check();
+  assert.equal(heap.collections, 2);
+  assert.equal(guard.full, true);
 });

@@ -67,7 +67,7 @@ export async function startClusterNode(
 
   // Near V8's heap limit the node refuses memory-growing client writes instead of aborting
   // (atlas/heap_guard.ts); at proposal, since applying must go alike on every replica.
-  const heapGuard = new HeapGuard();
+  const heapGuard = new HeapGuard({ dataBytes: () => store.stats.usedMemoryBytes });
   const heapTimer = setInterval(() => {
     const change = heapGuard.check();
     if (change !== null) logHeapChange(daemon.logger.child("atlas"), change);
