@@ -62,6 +62,8 @@ export class HeapGuard {
   readonly #fullRecheckMs: number;
   readonly #data: (() => number) | null;
   #dataAtCollect = 0;
+  /** Doubles (to fullRecheckMs) each time a collection found only garbage over the mark. */
+  #garbageBackoffMs: number;
   readonly #clock: () => number;
 
   constructor(options: HeapGuardOptions = {}) {
@@ -73,6 +75,7 @@ export class HeapGuard {
     this.#hardBytes = this.limitBytes * (options.hardRatio ?? 0.9);
     this.#collectEveryMs = options.collectEveryMs ?? 2000;
     this.#fullRecheckMs = options.fullRecheckMs ?? 60_000;
+    this.#garbageBackoffMs = this.#collectEveryMs;
     this.#data = options.dataBytes ?? null;
     this.#clock = options.clock ?? Date.now;
   }
@@ -99,6 +102,13 @@ export class HeapGuard {
       this.#collect();
       this.#dataAtCollect = this.#data?.() ?? 0;
       used = this.#used();
+      if (!this.#full) {
+        // Only garbage over the mark: live data sits near it, and V8 collects often there on its
+        // own; back off rather than add a full collection every few seconds.
+        this.#garbageBackoffMs = used >= mark
+          ? this.#collectEveryMs
+          : Math.min(this.#garbageBackoffMs * 2, this.#fullRecheckMs);
+      }
     } else if (this.#collect !== null && used < this.#hardBytes) {
       return null; // measured with garbage: keep the last verdict until the next collection
     }
@@ -107,7 +117,7 @@ export class HeapGuard {
 
   #collectDue(): boolean {
     const sinceMs = this.#clock() - this.#lastCollectMs;
-    if (!this.#full) return sinceMs >= this.#collectEveryMs;
+    if (!this.#full) return sinceMs >= this.#garbageBackoffMs;
     const deleted = this.#data !== null && this.#data() < this.#dataAtCollect * 0.95;
     return sinceMs >= (deleted ? this.#collectEveryMs : this.#fullRecheckMs);
   }

@@ -95,3 +95,18 @@ Deno.test("HeapGuard: while full and nothing deleted, it collects once a minute"
   assert.equal(heap.collections, 2);
   assert.equal(guard.full, true);
 });
+
+Deno.test("HeapGuard: garbage found over the mark again and again backs collections off", () => {
+  const { heap, guard } = fakeHeap();
+  heap.live = 750;
+  const collectionsAt: number[] = [];
+  for (let t = 0; t <= 20_000; t += 100) {
+    heap.nowMs = t;
+    heap.garbage = 100; // the mutator keeps making garbage past the 80% mark
+    const before = heap.collections;
+    guard.check();
+    if (heap.collections > before) collectionsAt.push(t);
+  }
+  assert.deepEqual(collectionsAt, [0, 4000, 12_000], "then 4 s, then 8 s later");
+  assert.equal(guard.full, false);
+});
