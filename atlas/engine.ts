@@ -16,7 +16,7 @@ import { type DataDirLock, lockDataDir } from "./aof/lock.ts";
 import { recover, type RecoveryResult } from "./aof/recovery.ts";
 import { AofWriter, FSYNC_MODES, type FsyncMode } from "./aof/writer.ts";
 import type { CommandExecutor } from "./executor.ts";
-import { HeapGuard, logHeapChange } from "./heap_guard.ts";
+import { HEAP_CHECK_INTERVAL_MS, HeapGuard, logHeapChange } from "./heap_guard.ts";
 import { writeSnapshot } from "./snapshot/writer.ts";
 import type { ExecContext } from "./store/keyspace.ts";
 import { error, integer, OK, type Reply, simple } from "./store/reply.ts";
@@ -154,8 +154,6 @@ export interface SnapshotInfo {
   durationSeconds: number;
 }
 
-/** How often the heap guard measures V8's heap (a heap-statistics call each time). */
-const HEAP_CHECK_MS = 100;
 /** After a failed automatic snapshot, wait this long before the next automatic one. */
 const SNAPSHOT_RETRY_DELAY_MS = 5_000;
 const NOOP_LOGGER: AtlasLogger = { info() {}, warn() {}, error() {} };
@@ -1144,7 +1142,7 @@ export class AtlasEngine implements CommandExecutor {
       ? new HeapGuard({ dataBytes: () => this.store.stats.usedMemoryBytes })
       : o.heapGuard;
     if (this.heapGuard !== null) {
-      this.timerIds.push(o.timers.setInterval(() => this.checkHeap(), HEAP_CHECK_MS));
+      this.timerIds.push(o.timers.setInterval(() => this.checkHeap(), HEAP_CHECK_INTERVAL_MS));
     }
     if (o.fsync === "interval") {
       this.fsyncTimerId = o.timers.setInterval(() => this.writer.requestFsync(), o.fsyncIntervalMs);

@@ -14,6 +14,9 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 
+/** How often callers measure (HeapGuard.check): one heap-statistics call each time. */
+export const HEAP_CHECK_INTERVAL_MS = 100;
+
 export interface HeapGuardOptions {
   /**
    * The old generation's limit in bytes, where V8 aborts (default: the running isolate's

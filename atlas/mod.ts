@@ -6,7 +6,7 @@ export type { CommandExecutor } from "./executor.ts";
 export * from "./store/reply.ts";
 export * from "./store/binary.ts";
 export { AtlasEngine } from "./engine.ts";
-export { HeapGuard, logHeapChange } from "./heap_guard.ts";
+export { HEAP_CHECK_INTERVAL_MS, HeapGuard, logHeapChange } from "./heap_guard.ts";
 export { ERR_OOM } from "./store/errors.ts";
 export type { AtlasEngineOptions, AtlasEngineStats, AtlasLogger } from "./engine.ts";
 export { databasesHeldBy, Store } from "./store/store.ts";

@@ -10,6 +10,7 @@ import {
   AofLayoutError,
   AofTruncatedError,
   DataDirLockedError,
+  HEAP_CHECK_INTERVAL_MS,
   HeapGuard,
   logHeapChange,
   SERVER_BASE_MEMORY_BYTES,
@@ -30,9 +31,6 @@ import { registerRaftMetrics } from "../observability/raft_metrics.ts";
 import { StorageStartError, type StoreModule } from "./atlas_node.ts";
 import { TracingExecutor } from "../observability/tracing.ts";
 import type { Daemon } from "./runtime.ts";
-
-/** How often the heap guard measures V8's heap (as the standalone engine does). */
-const HEAP_CHECK_MS = 100;
 
 export async function startClusterNode(
   daemon: Daemon,
@@ -71,7 +69,7 @@ export async function startClusterNode(
   const heapTimer = setInterval(() => {
     const change = heapGuard.check();
     if (change !== null) logHeapChange(daemon.logger.child("atlas"), change);
-  }, HEAP_CHECK_MS);
+  }, HEAP_CHECK_INTERVAL_MS);
   daemon.onStop("heap guard", () => clearInterval(heapTimer));
 
   let cluster: ClusterNode | null = null;
