@@ -11,6 +11,18 @@ import { registerClusterCommands } from "./commands.ts";
 
 const HOSTS = ["127.0.0.2", "127.0.0.3"];
 
+/** What every node of these tests shares: a new cluster, fast timers, no password, no logs. */
+const SMALL_CLUSTER = {
+  join: false,
+  secret: "s",
+  heartbeatMs: 20,
+  electionMs: 200,
+  snapshotThreshold: 10_000,
+  readConsistency: "linearizable",
+  password: "",
+  logger: silentLogger,
+} as const;
+
 /** Linux routes all of 127.0.0.0/8 to loopback; elsewhere (macOS) only 127.0.0.1 may exist. */
 function hostsAvailable(): boolean {
   try {
@@ -41,15 +53,8 @@ Deno.test({
             j === i ? [] : [{ id: `node-${j + 1}`, addr: `${other}:${raftPorts[j]}` }]
           ),
           dataDir: `${root}/node-${i + 1}`,
-          join: false,
-          secret: "s",
-          heartbeatMs: 20,
-          electionMs: 200,
-          snapshotThreshold: 10_000,
-          readConsistency: "linearizable",
-          password: "",
+          ...SMALL_CLUSTER,
           store,
-          logger: silentLogger,
         });
         members.push(cluster);
         const server = startAtlasServer({ executor: cluster.executor, store, hostname, port: 0 });
@@ -95,16 +100,9 @@ Deno.test("cluster: near the heap limit a client's memory-growing write is refus
     raftListen: { hostname: "127.0.0.1", port: freePort() },
     peers: [],
     dataDir: `${root}/node-1`,
-    join: false,
-    secret: "s",
-    heartbeatMs: 20,
-    electionMs: 200,
-    snapshotThreshold: 10_000,
-    readConsistency: "linearizable",
-    password: "",
+    ...SMALL_CLUSTER,
     store,
     heapFull: () => heapFull,
-    logger: silentLogger,
   });
   try {
     const deadline = Date.now() + 10_000;
