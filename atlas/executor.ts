@@ -41,6 +41,13 @@ export interface CommandExecutor {
    */
   executeTransaction?(commands: string[][], watched?: Iterable<string>): Promise<Reply[] | null>;
   /**
+   * Whether this executor refuses memory-growing writes before running them (a Raft node near
+   * its V8 heap limit, which cannot mark its store: replicas must apply alike). MULTI then queues
+   * nothing and EXEC refuses a block holding such a write, as the store's own outOfMemory makes
+   * them. Optional: an executor whose store says it itself.
+   */
+  outOfMemory?(): boolean;
+  /**
    * Resolves once this node has applied every write acknowledged anywhere before the call (on a
    * Raft follower, a ReadIndex round), with null, or with the error to answer when it cannot
    * tell; returns null when nothing needs waiting for. EXEC awaits it before judging WATCHed

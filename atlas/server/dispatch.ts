@@ -127,7 +127,7 @@ export function dispatch(ctx: ServerContext, client: Client, argv: string[]): Ha
     }
     // Redis refuses to queue while out of memory (a transaction's queue would grow unbounded), so
     // the EXEC aborts instead of running the block partly (the non-denyoom commands only).
-    if (ctx.store?.outOfMemory?.() === true) {
+    if (ctx.store?.outOfMemory?.() === true || ctx.executor.outOfMemory?.() === true) {
       flagMultiError(client);
       statsOf(entry, argv).rejectedCalls++;
       return rejected(ctx, ERR_OOM);

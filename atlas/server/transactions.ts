@@ -72,7 +72,8 @@ function execQueued(
   // the block's own writes evict (each logs its DELs), so what refuses it is memory over the
   // limit with nothing the policy may evict.
   const store = ctx.store;
-  if (store?.outOfMemory?.() === true && queued.some((argv) => queuedHas(ctx, argv, "denyoom"))) {
+  const outOfMemory = store?.outOfMemory?.() === true || ctx.executor.outOfMemory?.() === true;
+  if (outOfMemory && queued.some((argv) => queuedHas(ctx, argv, "denyoom"))) {
     return execAbort(ERR_OOM);
   }
   // A write queued before min-replicas-to-write turned writes away aborts the block too.

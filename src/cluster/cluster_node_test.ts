@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type AtlasServer, startAtlasServer, Store } from "../../atlas/mod.ts";
-import { freePort } from "../../atlas/testing/atlasd_harness.ts";
+import { freePort, RawClient } from "../../atlas/testing/atlasd_harness.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { ClusterNode } from "./cluster_node.ts";
 import { registerClusterCommands } from "./commands.ts";
@@ -123,6 +123,36 @@ Deno.test("cluster: near the heap limit a client's memory-growing write is refus
     assert.deepEqual(await cluster.executor.execute(["DEL", "a"]), { kind: "integer", value: 1 });
     heapFull = false;
     assert.deepEqual(await cluster.executor.execute(["SET", "b", "1"]), ok);
+
+    // Through RESP: MULTI queues no such write, and a block queued before is refused whole.
+    const server = startAtlasServer({
+      executor: cluster.executor,
+      store,
+      hostname: "127.0.0.1",
+      port: 0,
+    });
+    const client = await RawClient.connect(server.addr.port);
+    const before = cluster.status().commitIndex;
+    try {
+      assert.deepEqual(await client.call(["MULTI"], ["SET", "c", "1"]), [
+        { t: "simple", v: "OK" },
+        { t: "simple", v: "QUEUED" },
+      ]);
+      heapFull = true;
+      assert.deepEqual(await client.call(["EXEC"]), [{
+        t: "error",
+        v: "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.",
+      }]);
+      assert.deepEqual(await client.call(["MULTI"], ["SET", "c", "1"], ["EXEC"]), [
+        { t: "simple", v: "OK" },
+        { t: "error", v: "OOM command not allowed when used memory > 'maxmemory'." },
+        { t: "error", v: "EXECABORT Transaction discarded because of previous errors." },
+      ]);
+      assert.equal(cluster.status().commitIndex, before, "no block proposed");
+    } finally {
+      await client.close();
+      await server.close();
+    }
   } finally {
     await cluster.stop();
     await Deno.remove(root, { recursive: true });

@@ -131,6 +131,10 @@ export class ReplicatedExecutor implements CommandExecutor {
     );
   }
 
+  outOfMemory(): boolean {
+    return this.#o.heapFull?.() === true;
+  }
+
   execute(argv: string[]): Reply | Promise<Reply> {
     const name = argv[0].toLowerCase();
     if (name === FORWARDED) return this.#queueWrite(argv.slice(1), false);
@@ -145,7 +149,7 @@ export class ReplicatedExecutor implements CommandExecutor {
     // EVAL, EVALSHA and SCRIPT LOAD/FLUSH go through the log too (mayWrite): a script may write,
     // and every replica re-runs it, so every replica must hold the same script cache.
     if (mayWrite(spec)) {
-      if (this.#o.heapFull?.() === true && spec.flags.includes("denyoom")) return ERR_OOM;
+      if (this.outOfMemory() && spec.flags.includes("denyoom")) return ERR_OOM;
       return this.#queueWrite(argv, true);
     }
     return this.#read(argv);

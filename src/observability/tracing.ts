@@ -94,6 +94,7 @@ export class TracingExecutor implements CommandExecutor {
   ) => Promise<Reply[] | null>;
   readonly hasUnsyncedWrites?: () => boolean;
   readonly barrier?: () => Promise<Reply | null> | null;
+  readonly outOfMemory?: () => boolean;
 
   constructor(private readonly inner: CommandExecutor) {
     if (inner.executeTransaction) {
@@ -101,6 +102,7 @@ export class TracingExecutor implements CommandExecutor {
     }
     if (inner.hasUnsyncedWrites) this.hasUnsyncedWrites = () => inner.hasUnsyncedWrites!();
     if (inner.barrier) this.barrier = () => inner.barrier!();
+    if (inner.outOfMemory) this.outOfMemory = () => inner.outOfMemory!();
   }
 
   execute(argv: string[], db?: number, interruptible?: boolean | "exec"): Reply | Promise<Reply> {
