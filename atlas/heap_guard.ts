@@ -165,13 +165,18 @@ function oldGenerationLimit(): number {
   return Math.max(heapLimit / 2, heapLimit - YOUNG_GENERATION_RESERVE_BYTES);
 }
 
+/** Made once per process: each call to exposedGc would otherwise keep a V8 context alive. */
+let processGc: (() => void) | null | undefined;
+
 /** V8's gc(), made callable by turning --expose-gc on in a fresh context; null if refused. */
 function exposedGc(): (() => void) | null {
+  if (processGc !== undefined) return processGc;
   try {
     v8.setFlagsFromString("--expose-gc");
     const gc = vm.runInNewContext("gc");
-    return typeof gc === "function" ? () => gc() : null;
+    processGc = typeof gc === "function" ? () => gc() : null;
   } catch {
-    return null;
+    processGc = null;
   }
+  return processGc;
 }
