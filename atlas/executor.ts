@@ -37,9 +37,15 @@ export interface CommandExecutor {
   /**
    * Runs a MULTI/EXEC block as one unit, when the executor cannot otherwise guarantee that
    * nothing interleaves (a replicated executor puts the block in one Raft entry). Optional: EXEC
-   * on a synchronous executor simply runs the commands back to back.
+   * on a synchronous executor simply runs the commands back to back. `watched`: the client's
+   * watched keys as `<db>:<key>` (atlas/server/watches.ts watchId); `dbs`: each command's
+   * database (absent: all in database 0).
    */
-  executeTransaction?(commands: string[][], watched?: Iterable<string>): Promise<Reply[] | null>;
+  executeTransaction?(
+    commands: string[][],
+    watched?: Iterable<string>,
+    dbs?: number[],
+  ): Promise<Reply[] | null>;
   /**
    * Whether this executor refuses memory-growing writes before running them (a Raft node near
    * its V8 heap limit, which cannot mark its store: replicas must apply alike). MULTI then queues

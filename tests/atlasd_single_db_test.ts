@@ -1,5 +1,5 @@
 /**
- * atlasd with `atlas.databases: 1` (as a Raft cluster serves) must answer MOVE / SWAPDB / SELECT
+ * atlasd with `atlas.databases: 1` must answer MOVE / SWAPDB / SELECT
  * as a redis-server with `--databases 1` does (atlasd_databases_diff_test.ts compares the default
  * 16 databases). Also checks that COMMAND INFO of the bit and db commands matches Redis's
  * arity, flags and key positions.

@@ -117,8 +117,7 @@ export function checkClientName(name: string): Reply | null {
 
 /**
  * Redis reads the index as an int argument: a strict int64 first ("00", "-0" and 2^63 are not
- * integers), then the int32 range, and only then the database count (`databases`; 1 in a Raft
- * cluster, which like Redis Cluster serves database 0 only).
+ * integers), then the int32 range, and only then the database count (`databases`).
  */
 function select(ctx: ServerContext, client: Client, argv: string[]): Reply {
   const db = parseDbIndex(argv[1], ctx.databases);

@@ -14,7 +14,7 @@ import type { ServerContext } from "./context.ts";
 import { transactionDone, transactionStarting } from "./replication_feed.ts";
 import { execAbort, run } from "./dispatch.ts";
 import { flagsOf, type ServerCommand } from "./table.ts";
-import { watchedKey } from "./watches.ts";
+import { parseDbIndex } from "../store/db_commands.ts";
 import { Blocked, type HandlerResult, ReplyList } from "./types.ts";
 
 const OK = simple("OK");
@@ -64,8 +64,8 @@ function execQueued(
   const aborted = client.multiAborted;
   // A watched key that expired since WATCH aborts too, even if nobody touched it (Redis 7).
   const dirty = client.watchDirty || Date.now() >= client.watchDeadlineMs;
-  // A replicated executor's keys (a Raft cluster serves database 0 only).
-  const watched = client.watched === null ? undefined : [...client.watched].map(watchedKey);
+  // For a replicated executor: the watched keys in their databases (`<db>:<key>`).
+  const watched = client.watched === null ? undefined : [...client.watched];
   endMulti(ctx, client);
   // Redis's processCommand evicts before EXEC and, still over maxmemory, refuses a block holding
   // a denyoom command whole; a block it admits runs to its end whatever memory it takes. Here
@@ -91,7 +91,8 @@ function execQueued(
     if (queued.every(isData)) {
       // The watched keys go along: the block applies later, at its place in the log, and aborts
       // there if one changed meanwhile (src/cluster/watch_guard.ts).
-      return ctx.executor.executeTransaction(queued, watched).then((value) =>
+      const dbs = client.db === 0 ? undefined : queued.map(() => client.db);
+      return ctx.executor.executeTransaction(queued, watched, dbs).then((value) =>
         value === null ? NIL_ARRAY : { kind: "array", value }
       );
     }
@@ -231,7 +232,12 @@ async function execSplit(
   watched: string[] | undefined,
   isData: (argv: string[]) => boolean,
 ): Promise<Reply> {
-  const applied = await ctx.executor.executeTransaction!(queued.filter(isData), watched);
+  const data = queued.filter(isData);
+  const applied = await ctx.executor.executeTransaction!(
+    data,
+    watched,
+    dataDatabases(ctx, client.db, queued, isData),
+  );
   if (applied === null) return NIL_ARRAY;
   let next = 0;
   return await runQueued(
@@ -241,6 +247,28 @@ async function execSplit(
     undefined,
     (argv) => isData(argv) ? applied[next++] : null,
   );
+}
+
+/**
+ * The database each data command of a block runs in, as its SELECTs leave it when the block runs
+ * in order (each SELECT that succeeds moves the ones after it); undefined when all run in 0.
+ */
+function dataDatabases(
+  ctx: ServerContext,
+  startDb: number,
+  queued: string[][],
+  isData: (argv: string[]) => boolean,
+): number[] | undefined {
+  let db = startDb;
+  const dbs: number[] = [];
+  for (const argv of queued) {
+    if (isData(argv)) dbs.push(db);
+    else if (argv[0].toLowerCase() === "select" && argv.length === 2) {
+      const selected = parseDbIndex(argv[1], ctx.databases);
+      if (typeof selected === "number") db = selected;
+    }
+  }
+  return dbs.some((d) => d !== 0) ? dbs : undefined;
 }
 
 /**

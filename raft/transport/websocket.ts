@@ -30,6 +30,13 @@ export interface WebSocketTransportOptions {
   port: number;
   /** Shared cluster secret; empty disables authentication (tests, trusted networks only). */
   secret: string;
+  /**
+   * Settings every member must share, as one string (ATLAS's: `databases=16`): a dialling peer
+   * sends its own (`X-Raft-Settings`) and one that sends others is refused and logged, since the
+   * same log applied under other settings would make the replicas differ. Empty: nothing is
+   * checked. A peer that sends none (a version from before the header) is accepted.
+   */
+  sharedSettings?: string;
   tls?: { cert: string; key: string };
   logger?: TransportLogger;
   /** Told the bound address (port 0 picks a free one). */
@@ -78,6 +85,7 @@ export class WebSocketTransport implements Transport {
       reconnectMaxMs: 2000,
       pingIntervalMs: 1000,
       silentLinkMs: 4 * (options.pingIntervalMs ?? 1000),
+      sharedSettings: "",
       ...options,
     };
   }
@@ -162,6 +170,17 @@ export class WebSocketTransport implements Transport {
         claimed_node_id: from,
       });
       return new Response("Unauthorized", { status: 401 });
+    }
+    const settings = request.headers.get("x-raft-settings");
+    const ours = this.#options.sharedSettings ?? ""; // an explicit undefined overrides the default
+    if (ours !== "" && settings !== null && settings !== ours) {
+      this.#options.logger.warn("Refused Raft peer: its settings differ from this node's", {
+        remote_addr: remoteAddr,
+        claimed_node_id: from,
+        peer_settings: settings,
+        settings: ours,
+      });
+      return new Response("Conflict: the members' settings differ", { status: 409 });
     }
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("Expected a WebSocket upgrade", { status: 426 });
@@ -287,6 +306,7 @@ class PeerLink {
     if (this.#closed) return;
     const headers: Record<string, string> = { "x-raft-from": this.options.id };
     if (this.options.secret) headers.authorization = `Bearer ${this.options.secret}`;
+    if (this.options.sharedSettings) headers["x-raft-settings"] = this.options.sharedSettings;
     let socket: DialedWebSocket;
     try {
       socket = await DialedWebSocket.dial({

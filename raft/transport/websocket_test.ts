@@ -6,7 +6,11 @@ import type { Transport } from "./transport.ts";
 import { RAFT_WS_PATH, RAFT_WS_PROTOCOL, WebSocketTransport } from "./websocket.ts";
 import { Prng } from "../core/prng.ts";
 
-async function startCluster(ids: string[], secrets: Record<string, string> = {}) {
+async function startCluster(
+  ids: string[],
+  secrets: Record<string, string> = {},
+  settings: Record<string, string> = {},
+) {
   const transports = new Map<string, WebSocketTransport>();
   const inboxes = new Map<string, Message[]>();
   const warnings: string[] = [];
@@ -16,6 +20,7 @@ async function startCluster(ids: string[], secrets: Record<string, string> = {})
       hostname: "127.0.0.1",
       port: 0,
       secret: secrets[id] ?? "s3cret",
+      sharedSettings: settings[id],
       logger: { info() {}, warn: (msg) => warnings.push(`${id}: ${msg}`) },
     });
     const inbox: Message[] = [];
@@ -67,6 +72,43 @@ Deno.test({
       );
       assert.equal(response.status, 401);
       await response.body?.cancel();
+    } finally {
+      await cluster.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "websocket transport: a peer whose shared settings differ is refused and logged",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await startCluster(["a", "b", "c"], {}, {
+      a: "databases=16",
+      b: "databases=16",
+      c: "databases=32",
+    });
+    try {
+      const deadline = Date.now() + 3000;
+      const delivered = () => cluster.inboxes.get("a")!.some((m) => m.from === "b");
+      while (
+        Date.now() < deadline &&
+        !(delivered() && cluster.warnings.some((w) => w.includes("settings differ")))
+      ) {
+        for (const from of ["b", "c"]) {
+          cluster.transports.get(from)!.send([message({ type: "heartbeat", from, to: "a" })]);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // b, configured alike, gets through; c is refused, and a says why.
+      assert.ok(delivered());
+      assert.equal(cluster.inboxes.get("a")!.filter((m) => m.from === "c").length, 0);
+      assert.ok(
+        cluster.warnings.some((w) =>
+          w.startsWith("a: Refused Raft peer: its settings differ from this node's")
+        ),
+        cluster.warnings.join("\n"),
+      );
     } finally {
       await cluster.close();
     }

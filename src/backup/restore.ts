@@ -63,7 +63,8 @@ export async function restoreToRaftDir(
       `Refusing to restore into ${raftDir}: it is not empty (restore seeds a new cluster)`,
     );
   }
-  const store = new Store();
+  // Room for every database the backup holds (the members' own `databases` must allow them).
+  const store = new Store({ databases: Math.max(16, databasesHeldBy(entries)) });
   load(store, entries);
   await seedRaftStorage(raftDir, voters, store);
   return { meta, keys: entries.length };

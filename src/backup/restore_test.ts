@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { AtlasEngine, Store } from "../../atlas/mod.ts";
 import { registerBackupCommand } from "./module.ts";
 import { restoreToDataDir, restoreToRaftDir } from "./restore.ts";
+import { FileStorage } from "../../raft/mod.ts";
+import { AtlasStateMachine } from "../cluster/state_machine.ts";
 
 /** HELIOS.BACKUP of a store holding keys in databases 0, 4 and 11. */
 function backupOfThreeDatabases(): Uint8Array {
@@ -36,11 +38,21 @@ Deno.test("a backup holds every database; a standalone restore puts each key bac
     } finally {
       await engine.close();
     }
-    // A Raft cluster serves database 0 alone: such a backup cannot seed one.
-    await assert.rejects(
-      restoreToRaftDir(bytes, join(dir, "raft"), ["n1"]),
-      /holds database 4; this store has 1/,
-    );
+    // A new cluster's first snapshot holds every database too.
+    await restoreToRaftDir(bytes, join(dir, "raft"), ["n1"]);
+    const storage = FileStorage.openSync(join(dir, "raft"));
+    const machine = new AtlasStateMachine(new Store({ databases: 16 }));
+    try {
+      machine.restore(storage.snapshot());
+    } finally {
+      await storage.close();
+    }
+    const ctx = (db: number) => ({ nowMs: 1_000, random: () => 0, db });
+    assert.deepEqual(machine.store.execute(["GET", "a"], ctx(11)).reply, {
+      kind: "bulk",
+      value: "eleven",
+    });
+    assert.deepEqual(machine.store.databaseStats().map((d) => d.index), [0, 4, 11]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

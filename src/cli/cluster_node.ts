@@ -49,6 +49,7 @@ export async function startClusterNode(
   // Reads never delete expired keys here: replicas change state only through the log (the
   // leader's clock ticks run expiry on every replica at the same index).
   const store = new Store({
+    databases: atlas.databases,
     maxmemoryBytes: atlas.maxmemory,
     baseMemoryBytes: SERVER_BASE_MEMORY_BYTES,
     maxmemoryPolicy: atlas.maxmemory_policy,

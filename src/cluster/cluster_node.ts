@@ -83,6 +83,9 @@ export class ClusterNode {
       hostname: options.raftListen.hostname,
       port: options.raftListen.port,
       secret: options.secret,
+      // Every member applies the log to a store with as many databases (a command for database
+      // 20 must run everywhere or nowhere): a member configured otherwise is refused as a peer.
+      sharedSettings: `databases=${options.store.databases}`,
       tls: options.tls,
       logger: logger.child("raft-transport"),
       onListen: (addr) => raftBound(`${addr.hostname}:${addr.port}`),

@@ -7,13 +7,24 @@
  *     kind 1 (commands): u32 count | command*     one command, or a MULTI/EXEC block
  *     kind 2 (tick):     (no body)                advances the clock; runs active expiry
  *     kind 3 (node):     str nodeId | str respAddress | str raftAddress   a member's addresses
+ *     kind 4 (commands in databases): u32 count | (u32 db | command)*
  *   command = u32 argc | (u32 length | bytes)*    arguments are binary strings
+ *
+ * Kind 1's commands run in database 0; an entry with a command for another database (a client
+ * that SELECTed it) is kind 4, so entries of database 0 alone keep the bytes they always had.
  */
 import { Buffer } from "node:buffer";
 import { ByteWriter } from "./byte_writer.ts";
 
 export type ClusterEntry =
-  | { kind: "commands"; nowMs: number; seed: number; commands: string[][] }
+  | {
+    kind: "commands";
+    nowMs: number;
+    seed: number;
+    commands: string[][];
+    /** Each command's database (SELECT index); absent: all in database 0. */
+    dbs?: number[];
+  }
   | { kind: "tick"; nowMs: number; seed: number }
   | {
     kind: "node";
@@ -27,6 +38,7 @@ export type ClusterEntry =
   };
 
 const KINDS = { commands: 1, tick: 2, node: 3 } as const;
+const KIND_COMMANDS_IN_DATABASES = 4;
 
 export class MalformedEntryError extends Error {
   override name = "MalformedEntryError";
@@ -36,11 +48,12 @@ export function encodeEntry(entry: ClusterEntry): Uint8Array {
   const strings: string[] = [];
   if (entry.kind === "commands") { for (const argv of entry.commands) strings.push(...argv); }
   if (entry.kind === "node") strings.push(entry.nodeId, entry.respAddress, entry.raftAddress);
+  const dbs = entry.kind === "commands" && entry.dbs?.some((db) => db !== 0) ? entry.dbs : null;
   let size = 1 + 8 + 4;
-  if (entry.kind === "commands") size += 4 + entry.commands.length * 4;
+  if (entry.kind === "commands") size += 4 + entry.commands.length * (dbs ? 8 : 4);
   for (const s of strings) size += 4 + s.length;
   const out = new ByteWriter(size);
-  out.u8(KINDS[entry.kind]);
+  out.u8(dbs ? KIND_COMMANDS_IN_DATABASES : KINDS[entry.kind]);
   out.f64(entry.nowMs);
   out.u32(entry.seed);
   const writeString = (s: string) => {
@@ -49,7 +62,9 @@ export function encodeEntry(entry: ClusterEntry): Uint8Array {
   };
   if (entry.kind === "commands") {
     out.u32(entry.commands.length);
-    for (const argv of entry.commands) {
+    for (let i = 0; i < entry.commands.length; i++) {
+      const argv = entry.commands[i];
+      if (dbs) out.u32(dbs[i]);
       out.u32(argv.length);
       for (const arg of argv) writeString(arg);
     }
@@ -91,16 +106,22 @@ export function decodeEntry(bytes: Uint8Array): ClusterEntry {
   if (kind === KINDS.node) {
     return { kind: "node", nowMs, seed, nodeId: str(), respAddress: str(), raftAddress: str() };
   }
-  if (kind !== KINDS.commands) throw new MalformedEntryError(`unknown entry kind ${kind}`);
+  const inDatabases = kind === KIND_COMMANDS_IN_DATABASES;
+  if (kind !== KINDS.commands && !inDatabases) {
+    throw new MalformedEntryError(`unknown entry kind ${kind}`);
+  }
   const count = u32();
   if (count > buf.length) throw new MalformedEntryError("impossible command count");
   const commands: string[][] = [];
+  const dbs: number[] = [];
   for (let i = 0; i < count; i++) {
+    if (inDatabases) dbs.push(u32());
     const argc = u32();
     if (argc > buf.length) throw new MalformedEntryError("impossible argument count");
     const argv: string[] = [];
     for (let j = 0; j < argc; j++) argv.push(str());
     commands.push(argv);
   }
+  if (inDatabases) return { kind: "commands", nowMs, seed, commands, dbs };
   return { kind: "commands", nowMs, seed, commands };
 }

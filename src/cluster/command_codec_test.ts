@@ -45,3 +45,21 @@ Deno.test("byte writer: output past its first buffer comes back whole and in ord
   assert.ok(bytes.subarray(4, 4 + big.length).every((b) => b === 0x78));
   assert.equal(new DataView(bytes.buffer).getFloat64(4 + big.length, true), 2.25);
 });
+
+Deno.test("entry codec: commands for other databases carry each one's database (kind 4)", () => {
+  const entry = {
+    kind: "commands" as const,
+    nowMs: 2,
+    seed: 9,
+    commands: [["SET", "a", "1"], ["SET", "b", "2"], ["SWAPDB", "0", "3"]],
+    dbs: [0, 3, 15],
+  };
+  const bytes = encodeEntry(entry);
+  assert.equal(bytes[0], 4);
+  assert.deepEqual(decodeEntry(bytes), entry);
+  // Database 0 alone: the bytes entries always had (kind 1, no database fields).
+  const inZero = encodeEntry({ ...entry, dbs: [0, 0, 0] });
+  assert.deepEqual(inZero, encodeEntry({ ...entry, dbs: undefined }));
+  assert.equal(inZero[0], 1);
+  assert.equal("dbs" in decodeEntry(inZero), false);
+});

@@ -17,29 +17,64 @@ export const FORWARDED = "helios.forwarded";
 export const FORWARDED_ENCODED = "helios.fwd";
 /** `HELIOS.TX <count> (<argc> <arg>...)...`: a follower's MULTI/EXEC block, forwarded as one. */
 export const TRANSACTION = "helios.tx";
+/**
+ * `HELIOS.TXDB <count> (<db> <argc> <arg>...)...`: the same with each command's database, for a
+ * block with commands outside database 0 (SELECT before MULTI or inside it).
+ */
+export const TRANSACTION_IN_DATABASES = "helios.txdb";
+/**
+ * `HELIOS.INDB <db> <command...>`, inside HELIOS.FWD: a forwarded write of a client that
+ * SELECTed another database than 0. A leader from before databases in a cluster answers it as an
+ * unknown command, having run nothing, rather than writing to database 0.
+ */
+export const IN_DATABASE = "helios.indb";
 /** `HELIOS.CLUSTER STATUS | ADD-PEER id raftAddr | REMOVE-PEER id | TRANSFER-LEADER id`. */
 export const CLUSTER = "helios.cluster";
 
-/** Flattens a MULTI/EXEC block into HELIOS.TX's arguments. */
-export function encodeTransaction(commands: string[][]): string[] {
-  const argv = [TRANSACTION, String(commands.length)];
-  for (const command of commands) argv.push(String(command.length), ...command);
+/** A block's commands and each one's database (absent: all in database 0). */
+export interface Transaction {
+  commands: string[][];
+  dbs?: number[];
+}
+
+/** Flattens a MULTI/EXEC block into HELIOS.TX's (or, with other databases, HELIOS.TXDB's) arguments. */
+export function encodeTransaction(commands: string[][], dbs?: number[]): string[] {
+  const inDatabases = dbs !== undefined && dbs.some((db) => db !== 0);
+  const argv = [inDatabases ? TRANSACTION_IN_DATABASES : TRANSACTION, String(commands.length)];
+  commands.forEach((command, i) => {
+    if (inDatabases) argv.push(String(dbs[i]));
+    argv.push(String(command.length), ...command);
+  });
   return argv;
 }
 
-/** The commands of a HELIOS.TX argv, or null when it is malformed. */
-export function decodeTransaction(argv: string[]): string[][] | null {
+/** The commands of a HELIOS.TX or HELIOS.TXDB argv, or null when it is malformed. */
+export function decodeTransaction(argv: string[]): Transaction | null {
+  const inDatabases = argv[0].toLowerCase() === TRANSACTION_IN_DATABASES;
   const count = Number(argv[1]);
   if (!Number.isSafeInteger(count) || count < 0) return null;
   const commands: string[][] = [];
+  const dbs: number[] = [];
   let at = 2;
   for (let i = 0; i < count; i++) {
+    if (inDatabases) {
+      const db = Number(argv[at++]);
+      if (!Number.isSafeInteger(db) || db < 0) return null;
+      dbs.push(db);
+    }
     const argc = Number(argv[at++]);
     if (!Number.isSafeInteger(argc) || argc < 1 || at + argc > argv.length) return null;
     commands.push(argv.slice(at, at + argc));
     at += argc;
   }
-  return at === argv.length ? commands : null;
+  if (at !== argv.length) return null;
+  return inDatabases ? { commands, dbs } : { commands };
+}
+
+/** Whether argv is a forwarded block (HELIOS.TX or HELIOS.TXDB). */
+export function isTransaction(argv: readonly string[]): boolean {
+  const name = argv[0].toLowerCase();
+  return name === TRANSACTION || name === TRANSACTION_IN_DATABASES;
 }
 
 /** The spec of a cluster command: keyless, any number of arguments, in the server group. */
@@ -51,9 +86,9 @@ export function registerClusterCommands(store: Store): void {
   store.registerCommand(
     internalCommand(TRANSACTION, "write"),
     (inner, argv, ctx) => {
-      const commands = decodeTransaction(argv);
-      if (commands === null) return { reply: error("ERR malformed HELIOS.TX"), log: null };
-      const results = commands.map((command) => inner.execute(command, ctx));
+      const block = decodeTransaction(argv);
+      if (block === null) return { reply: error("ERR malformed HELIOS.TX"), log: null };
+      const results = block.commands.map((command) => inner.execute(command, ctx));
       const logs = results.flatMap((r) => r.log ?? []);
       return {
         reply: { kind: "array", value: results.map((r) => r.reply) },

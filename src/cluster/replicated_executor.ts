@@ -28,7 +28,8 @@ import {
   encodeTransaction,
   FORWARDED,
   FORWARDED_ENCODED,
-  TRANSACTION,
+  IN_DATABASE,
+  isTransaction,
 } from "./commands.ts";
 import type { LeaderForwarder } from "./forwarder.ts";
 import { decodeReply, encodeReply } from "./reply_codec.ts";
@@ -71,6 +72,8 @@ const WRITE_BATCH_COMMANDS_MAX = 512;
 
 interface QueuedWrite {
   argv: string[];
+  /** The database it runs in (its client's SELECT index). */
+  db: number;
   resolve(reply: Reply): void;
 }
 
@@ -135,37 +138,38 @@ export class ReplicatedExecutor implements CommandExecutor {
     return this.#o.heapFull?.() === true;
   }
 
-  execute(argv: string[]): Reply | Promise<Reply> {
+  execute(argv: string[], db = 0): Reply | Promise<Reply> {
     const name = argv[0].toLowerCase();
-    if (name === FORWARDED) return this.#queueWrite(argv.slice(1), false);
+    // A follower's forwarding connection stays in database 0: a forwarded write names its own.
+    if (name === FORWARDED) return this.#queueWrite(argv.slice(1), 0, false);
     if (name === FORWARDED_ENCODED) return this.#forwardedEncoded(argv.slice(1));
     if (name === CLUSTER) return this.#o.admin(argv);
-    if (name === TRANSACTION) return this.#forwardedTransaction(argv);
+    if (isTransaction(argv)) return this.#forwardedTransaction(argv);
     const spec = this.#o.store.commands.get(name);
     // Unknown commands and wrong arity are answered locally: nothing to replicate.
     if (!spec || !arityOk(spec.arity, argv.length)) {
-      return this.#o.store.execute(argv, this.#readContext()).reply;
+      return this.#o.store.execute(argv, this.#readContext(db)).reply;
     }
     // EVAL, EVALSHA and SCRIPT LOAD/FLUSH go through the log too (mayWrite): a script may write,
     // and every replica re-runs it, so every replica must hold the same script cache.
     if (mayWrite(spec)) {
       if (this.outOfMemory() && spec.flags.includes("denyoom")) return ERR_OOM;
-      return this.#queueWrite(argv, true);
+      return this.#queueWrite(argv, db, true);
     }
-    return this.#read(argv);
+    return this.#read(argv, db);
   }
 
   /**
    * Independent writes issued in the same turn (a pipelined batch, many connections) travel in
    * one Raft entry; each still gets its own reply, in order.
    */
-  #queueWrite(argv: string[], mayForward: boolean): Promise<Reply> {
+  #queueWrite(argv: string[], db: number, mayForward: boolean): Promise<Reply> {
     // A client's own write that was certainly not applied (leadership moved or was being moved,
     // no leader yet, the leader unreachable) waits for the next leader and goes there, within
     // the request timeout: a Redis client has nothing to retry against, and BullMQ fails the
     // job whose completion got such an error. A forwarded write is retried by its follower.
-    if (mayForward) return this.#untilApplied(() => this.#queueWriteOnce(argv, true));
-    return this.#queueWriteOnce(argv, false);
+    if (mayForward) return this.#untilApplied(() => this.#queueWriteOnce(argv, db, true));
+    return this.#queueWriteOnce(argv, db, false);
   }
 
   async #untilApplied(attempt: () => Promise<Reply>): Promise<Reply> {
@@ -177,10 +181,12 @@ export class ReplicatedExecutor implements CommandExecutor {
     }
   }
 
-  #queueWriteOnce(argv: string[], mayForward: boolean): Promise<Reply> {
-    if (!this.#o.node.isLeader) return this.#write([argv], mayForward).then((r) => r[0]);
+  #queueWriteOnce(argv: string[], db: number, mayForward: boolean): Promise<Reply> {
+    if (!this.#o.node.isLeader) {
+      return this.#write([argv], db === 0 ? undefined : [db], mayForward).then((r) => r[0]);
+    }
     return new Promise((resolve) => {
-      this.#queuedWrites.push({ argv, resolve });
+      this.#queuedWrites.push({ argv, db, resolve });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         queueMicrotask(() => this.#flushWrites());
@@ -194,7 +200,8 @@ export class ReplicatedExecutor implements CommandExecutor {
     this.#queuedWrites = [];
     for (let i = 0; i < queued.length; i += WRITE_BATCH_COMMANDS_MAX) {
       const batch = queued.slice(i, i + WRITE_BATCH_COMMANDS_MAX);
-      this.#write(batch.map((w) => w.argv), false).then((replies) =>
+      const dbs = batch.some((w) => w.db !== 0) ? batch.map((w) => w.db) : undefined;
+      this.#write(batch.map((w) => w.argv), dbs, false).then((replies) =>
         batch.forEach((w, j) => w.resolve(replies[j]))
       );
     }
@@ -208,14 +215,17 @@ export class ReplicatedExecutor implements CommandExecutor {
   async executeTransaction(
     commands: string[][],
     watched?: Iterable<string>,
+    dbs?: number[],
   ): Promise<Reply[] | null> {
     const guarded = watched === undefined
       ? commands
       : [watchGuard(this.#o.store, watched, this.#o.machine.logicalNowMs), ...commands];
+    const inDatabases = dbs !== undefined && dbs.some((db) => db !== 0);
+    const guardedDbs = !inDatabases ? undefined : guarded === commands ? dbs : [0, ...dbs];
     // Certainly not applied (as for a single write): the next leader gets it, in time.
     let replies: Reply[] = [];
     await this.#untilApplied(async () => {
-      replies = await this.#transactionOnce(guarded);
+      replies = await this.#transactionOnce(guarded, guardedDbs);
       return replies.every(notApplied) && replies.length > 0 ? replies[0] : OK;
     });
     if (guarded === commands) return replies;
@@ -224,27 +234,34 @@ export class ReplicatedExecutor implements CommandExecutor {
     return replies.length === guarded.length ? replies.slice(1) : replies;
   }
 
-  async #transactionOnce(commands: string[][]): Promise<Reply[]> {
-    if (this.#o.node.isLeader) return await this.#write(commands, false);
+  async #transactionOnce(commands: string[][], dbs: number[] | undefined): Promise<Reply[]> {
+    if (this.#o.node.isLeader) return await this.#write(commands, dbs, false);
     // A follower forwards the whole block to the leader, where it becomes one entry.
     const address = await this.#leaderAddress();
     if (!address) {
-      if (this.#o.node.isLeader) return await this.#write(commands, false);
+      if (this.#o.node.isLeader) return await this.#write(commands, dbs, false);
       return commands.map(() => noLeader(this.#o.node.leaderId));
     }
-    const reply = await this.#forward(address, encodeTransaction(commands));
+    const reply = await this.#forward(address, encodeTransaction(commands, dbs));
     if (reply.kind === "array" && reply.value.length === commands.length) return [...reply.value];
     return commands.map(() =>
       reply.kind === "error" ? reply : error("ERR unexpected reply to a forwarded transaction")
     );
   }
 
-  /** HELIOS.FWD: a forwarded command or HELIOS.TX block, its reply encoded whole. */
+  /** HELIOS.FWD: a forwarded command (HELIOS.INDB: in a database) or block, its reply encoded whole. */
   async #forwardedEncoded(argv: string[]): Promise<Reply> {
-    const reply = argv[0].toLowerCase() === TRANSACTION
-      ? await this.#forwardedTransaction(argv)
-      : await this.#queueWrite(argv, false);
-    return bulk(encodeReply(reply));
+    return bulk(encodeReply(await this.#forwardedWrite(argv)));
+  }
+
+  #forwardedWrite(argv: string[]): Promise<Reply> {
+    if (isTransaction(argv)) return this.#forwardedTransaction(argv);
+    if (argv[0].toLowerCase() !== IN_DATABASE) return this.#queueWrite(argv, 0, false);
+    const db = Number(argv[1]);
+    if (!(Number.isSafeInteger(db) && db >= 0 && db < this.#o.store.databases) || argv.length < 3) {
+      return Promise.resolve(error("ERR DB index is out of range"));
+    }
+    return this.#queueWrite(argv.slice(2), db, false);
   }
 
   /**
@@ -263,7 +280,7 @@ export class ReplicatedExecutor implements CommandExecutor {
       }
     }
     if (reply.kind === "error" && reply.value.startsWith("ERR unknown command")) {
-      const old = argv[0].toLowerCase() === TRANSACTION ? argv : [FORWARDED, ...argv];
+      const old = isTransaction(argv) ? argv : [FORWARDED, ...argv];
       return await forwarder.send(address, old);
     }
     return reply; // the forwarder's own TRYAGAIN (the leader unreachable, no reply in time)
@@ -271,9 +288,12 @@ export class ReplicatedExecutor implements CommandExecutor {
 
   /** A transaction a follower forwarded: run here as one entry, or refuse (never forward twice). */
   async #forwardedTransaction(argv: string[]): Promise<Reply> {
-    const commands = decodeTransaction(argv);
-    if (commands === null) return error("ERR malformed HELIOS.TX");
-    const replies = await this.#write(commands, false);
+    const block = decodeTransaction(argv);
+    if (block === null) return error("ERR malformed HELIOS.TX");
+    if (block.dbs?.some((db) => db >= this.#o.store.databases)) {
+      return error("ERR DB index is out of range");
+    }
+    const replies = await this.#write(block.commands, block.dbs, false);
     return { kind: "array", value: replies };
   }
 
@@ -292,7 +312,12 @@ export class ReplicatedExecutor implements CommandExecutor {
     return Promise.resolve();
   }
 
-  async #write(commands: string[][], mayForward: boolean): Promise<Reply[]> {
+  /** `dbs`: each command's database; absent, all run in database 0. */
+  async #write(
+    commands: string[][],
+    dbs: number[] | undefined,
+    mayForward: boolean,
+  ): Promise<Reply[]> {
     const { node, machine } = this.#o;
     if (!node.isLeader) {
       if (!mayForward) {
@@ -305,7 +330,10 @@ export class ReplicatedExecutor implements CommandExecutor {
       const address = await this.#leaderAddress();
       if (address) {
         return await Promise.all(
-          commands.map((argv) => this.#forward(address, argv)),
+          commands.map((argv, i) => {
+            const db = dbs?.[i] ?? 0;
+            return this.#forward(address, db === 0 ? argv : [IN_DATABASE, String(db), ...argv]);
+          }),
         );
       }
       // No leader's address in time; this node may have become the leader meanwhile.
@@ -316,6 +344,7 @@ export class ReplicatedExecutor implements CommandExecutor {
       nowMs: Math.max(this.#clock(), machine.logicalNowMs),
       seed: Math.floor(this.#random() * 2 ** 32),
       commands,
+      dbs,
     });
     try {
       const applied = await withTimeout(
@@ -365,7 +394,7 @@ export class ReplicatedExecutor implements CommandExecutor {
     return error(`ERR ${(cause as Error).message}`);
   }
 
-  async #read(argv: string[]): Promise<Reply> {
+  async #read(argv: string[], db: number): Promise<Reply> {
     if (this.#o.readConsistency === "linearizable") {
       try {
         await this.#reads.wait();
@@ -373,15 +402,15 @@ export class ReplicatedExecutor implements CommandExecutor {
         return readFailure(cause);
       }
     }
-    return this.#o.store.execute(argv, this.#readContext()).reply;
+    return this.#o.store.execute(argv, this.#readContext(db)).reply;
   }
 
   /**
    * Reads judge expiry by the cluster's logical clock, never this replica's own, and leave the
    * data as they found it: only the log changes a replica's state (PFCOUNT's cache stays as is).
    */
-  #readContext() {
-    return { nowMs: this.#o.machine.logicalNowMs, random: this.#random, readsOutsideLog: true };
+  #readContext(db: number) {
+    return { nowMs: this.#o.machine.logicalNowMs, random: this.#random, readsOutsideLog: true, db };
   }
 }
 

@@ -137,15 +137,6 @@ export async function foundFromStandaloneData(
   try {
     const keys = engine.store.stats.keys;
     if (keys === 0) return null;
-    const others = engine.store.databaseStats().filter((db) => db.index !== 0);
-    if (others.length > 0) {
-      throw new StandaloneDataError(
-        `${dataDir} holds keys in database${others.length > 1 ? "s" : ""} ${
-          others.map((db) => `${db.index} (${db.keys} keys)`).join(", ")
-        }; a Raft cluster serves database 0 alone (as Redis Cluster does). Move them into ` +
-          `database 0 first (MOVE, or COPY ... DB 0 on the standalone node), then start again.`,
-      );
-    }
     if (peerIds.length > 0) {
       throw new StandaloneDataError(
         `${dataDir} holds the data set of a standalone node (${keys} keys in ${

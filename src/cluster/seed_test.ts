@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AtlasEngine } from "../../atlas/mod.ts";
+import { AtlasEngine, Store } from "../../atlas/mod.ts";
+import { FileStorage } from "../../raft/mod.ts";
+import { AtlasStateMachine } from "./state_machine.ts";
 import { RecordingLogger } from "../../atlas/testing/manual_timers.ts";
-import { foundFromStandaloneData, StandaloneDataError } from "./seed.ts";
+import { foundFromStandaloneData } from "./seed.ts";
 
 /** A standalone data directory holding `writes` (database, argv), made by a real engine. */
 async function standaloneDir(writes: [number, string[]][]): Promise<string> {
@@ -31,15 +33,31 @@ function found(dir: string) {
   });
 }
 
-Deno.test("a standalone data set with keys outside database 0 is not carried into a cluster", async () => {
-  const dir = await standaloneDir([[0, ["SET", "a", "1"]], [3, ["SET", "b", "2"]]]);
+Deno.test("a standalone data set is carried into a one-node cluster with every database", async () => {
+  const dir = await standaloneDir([
+    [0, ["SET", "a", "1"]],
+    [3, ["SET", "b", "2", "PXAT", "4102444800000"]],
+    [15, ["RPUSH", "l", "x", "y"]],
+  ]);
   try {
-    await assert.rejects(
-      found(dir),
-      (e: Error) =>
-        e instanceof StandaloneDataError && /database 3 \(1 keys\)/.test(e.message) &&
-        /serves database 0 alone/.test(e.message),
-    );
+    assert.equal(await found(dir), 3);
+    const storage = FileStorage.openSync(join(dir, "raft"));
+    const machine = new AtlasStateMachine(new Store({ databases: 16 }));
+    try {
+      machine.restore(storage.snapshot());
+    } finally {
+      await storage.close();
+    }
+    const ctx = (db: number) => ({ nowMs: 1_000, random: () => 0, db });
+    const bulk = (value: string) => ({ kind: "bulk", value });
+    assert.deepEqual(machine.store.execute(["GET", "a"], ctx(0)).reply, bulk("1"));
+    assert.deepEqual(machine.store.execute(["GET", "b"], ctx(3)).reply, bulk("2"));
+    assert.equal(machine.store.expireAtMs("b", 3), 4102444800000);
+    assert.deepEqual(machine.store.execute(["LRANGE", "l", "0", "-1"], ctx(15)).reply, {
+      kind: "array",
+      value: [bulk("x"), bulk("y")],
+    });
+    assert.deepEqual(machine.store.databaseStats().map((d) => d.index), [0, 3, 15]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

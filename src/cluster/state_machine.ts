@@ -43,17 +43,26 @@ export class AtlasStateMachine implements StateMachine {
     const ctx = { nowMs: this.logicalNowMs, random: createPrng(decoded.seed) };
     switch (decoded.kind) {
       case "commands": {
-        const commands = decoded.commands;
+        const { commands, dbs } = decoded;
+        // Each command in its client's database (SELECT index); the rest of the context is shared.
+        const run = (argv: string[], i: number) => {
+          const db = dbs?.[i] ?? 0;
+          // Every member has the same `databases` (docs/cluster.md); a leader never proposes
+          // beyond its own, so this answers alike on every replica that is configured alike.
+          if (db >= this.store.databases) return error("ERR DB index is out of range");
+          return this.store.execute(argv, { ...ctx, db }).reply;
+        };
         if (isWatchGuard(commands[0])) {
           // A transaction with watched keys (watch_guard.ts): all or nothing, decided here.
           if (!watchGuardHolds(this.store, commands[0], ctx.nowMs)) {
             return { replies: commands.map(() => WATCH_CHANGED) };
           }
-          return {
-            replies: commands.map((argv, i) => i === 0 ? OK : this.store.execute(argv, ctx).reply),
-          };
+          return { replies: commands.map((argv, i) => i === 0 ? OK : run(argv, i)) };
         }
-        return { replies: commands.map((argv) => this.store.execute(argv, ctx).reply) };
+        if (dbs === undefined) {
+          return { replies: commands.map((argv) => this.store.execute(argv, ctx).reply) };
+        }
+        return { replies: commands.map(run) };
       }
       case "tick":
         this.store.activeExpireCycle(ctx);

@@ -55,3 +55,33 @@ Deno.test("state machine: a malformed entry is skipped the same way on every rep
   assert.equal(result.replies[0].kind, "error");
   assert.equal(machine.store.stats.keys, 0);
 });
+
+Deno.test("state machine: each command of an entry runs in its own database", () => {
+  const machine = new AtlasStateMachine(new Store({ databases: 16 }));
+  const applied = machine.apply({
+    index: 1,
+    term: 1,
+    type: "normal",
+    data: encodeEntry({
+      kind: "commands",
+      nowMs: 1000,
+      seed: 1,
+      commands: [["SET", "k", "zero"], ["SET", "k", "nine"], ["INCR", "n"]],
+      dbs: [0, 9, 15],
+    }),
+  });
+  assert.equal(applied.replies.length, 3);
+  const get = (key: string, db: number) =>
+    machine.store.execute(["GET", key], { nowMs: 1000, random: () => 0, db }).reply;
+  assert.deepEqual(get("k", 0), { kind: "bulk", value: "zero" });
+  assert.deepEqual(get("k", 9), { kind: "bulk", value: "nine" });
+  assert.deepEqual(get("n", 15), { kind: "bulk", value: "1" });
+  assert.deepEqual(machine.store.databaseStats().map((d) => d.index), [0, 9, 15]);
+  // The snapshot carries every database to a replica that installs it.
+  const restored = new AtlasStateMachine(new Store({ databases: 16 }));
+  restored.restore({
+    meta: { index: 1, term: 1, confState: { voters: [], learners: [] } },
+    data: machine.snapshot(),
+  });
+  assert.deepEqual(restored.store.databaseStats(), machine.store.databaseStats());
+});

@@ -76,8 +76,8 @@ export const atlasSchema = z.object({
   protected_mode: z.boolean().default(true),
   maxclients: z.number().int().min(1).default(10_000),
   /**
-   * Redis's `databases`: SELECT 0 to databases - 1 (standalone only: a Raft cluster, like Redis
-   * Cluster, serves database 0 alone).
+   * Redis's `databases`: SELECT 0 to databases - 1, standalone or in a Raft cluster (where every
+   * member must have the same count).
    */
   databases: z.number().int().min(1).max(10_000).default(16),
   /** Redis's `timeout`: close a RESP client idle this many seconds (0 = never). */

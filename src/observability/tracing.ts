@@ -91,6 +91,7 @@ export class TracingExecutor implements CommandExecutor {
   readonly executeTransaction?: (
     commands: string[][],
     watched?: Iterable<string>,
+    dbs?: number[],
   ) => Promise<Reply[] | null>;
   readonly hasUnsyncedWrites?: () => boolean;
   readonly barrier?: () => Promise<Reply | null> | null;
@@ -98,7 +99,8 @@ export class TracingExecutor implements CommandExecutor {
 
   constructor(private readonly inner: CommandExecutor) {
     if (inner.executeTransaction) {
-      this.executeTransaction = (commands, watched) => inner.executeTransaction!(commands, watched);
+      this.executeTransaction = (commands, watched, dbs) =>
+        inner.executeTransaction!(commands, watched, dbs);
     }
     if (inner.hasUnsyncedWrites) this.hasUnsyncedWrites = () => inner.hasUnsyncedWrites!();
     if (inner.barrier) this.barrier = () => inner.barrier!();

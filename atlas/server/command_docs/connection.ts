@@ -215,7 +215,7 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     "O(1)",
   ),
   select: doc(
-    "Switch the current database (ATLAS has only database 0)",
+    "Change the selected database for the current connection",
     "1.0.0",
     "connection",
     "O(1)",
