@@ -215,7 +215,7 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     "O(1)",
   ),
   select: doc(
-    "Change the selected database for the current connection",
+    "Choose the numbered database this connection works in",
     "1.0.0",
     "connection",
     "O(1)",

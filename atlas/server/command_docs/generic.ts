@@ -89,7 +89,7 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
     [pattern("pattern")],
   ),
   move: doc(
-    "Move a key to another database",
+    "Move a key into another numbered database",
     "1.0.0",
     "generic",
     "O(1)",
