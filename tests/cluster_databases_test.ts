@@ -32,9 +32,9 @@ async function settled(client: RawClient, ...argv: string[]): Promise<RespValue>
 async function getIn(cluster: RaftTestCluster, i: number, db: number, key: string) {
   const client = await RawClient.connect(cluster.nodes[i].respPort);
   try {
-    const [selected, value] = await client.call(["SELECT", String(db)], ["GET", key]);
-    assert.deepEqual(selected, OK);
-    return value;
+    assert.deepEqual(await client.one("SELECT", String(db)), OK);
+    // A read waits for a ReadIndex round, which a loaded machine may not finish in time.
+    return await settled(client, "GET", key);
   } finally {
     await client.close();
   }
@@ -63,8 +63,8 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     assert.deepEqual(await viaFollower.one("SELECT", "1"), OK);
     assert.deepEqual(await settled(viaFollower, "SET", "k", "one"), OK);
     assert.deepEqual(await viaLeader.one("SELECT", "15"), OK);
-    assert.deepEqual(await viaLeader.one("SET", "k", "fifteen"), OK);
-    assert.deepEqual(await viaFollower.one("INCRBY", "n", "5"), { t: "integer", v: 5 });
+    assert.deepEqual(await settled(viaLeader, "SET", "k", "fifteen"), OK);
+    assert.deepEqual(await settled(viaFollower, "INCRBY", "n", "5"), { t: "integer", v: 5 });
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(await getIn(cluster, i, 0, "k"), bulk("zero"), `node ${i} db 0`);
       assert.deepEqual(await getIn(cluster, i, 1, "k"), bulk("one"), `node ${i} db 1`);
@@ -76,7 +76,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
       t: "error",
       v: "ERR DB index is out of range",
     });
-    const info = await viaFollower.one("INFO", "keyspace");
+    const info = await settled(viaFollower, "INFO", "keyspace");
     assert.ok(info.t === "bulk" && /db1:keys=2,/.test(info.v) && /db15:keys=1,/.test(info.v));
 
     // A block with SELECT inside, on the follower (forwarded whole): each command in the
@@ -101,7 +101,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
         { t: "array", v: [OK, OK, OK, { t: "integer", v: 0 }, { t: "integer", v: 1 }] },
       ],
     );
-    assert.deepEqual(await viaFollower.one("GET", "t"), bulk("in3"));
+    assert.deepEqual(await settled(viaFollower, "GET", "t"), bulk("in3"));
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(await getIn(cluster, i, 1, "t"), bulk("in1"), `node ${i}`);
       assert.deepEqual(await getIn(cluster, i, 3, "t"), bulk("in3"), `node ${i}`);
@@ -115,14 +115,14 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     await watcher.call(["SELECT", "4"]);
     assert.deepEqual(await settled(writer, "SET", "w", "0"), OK); // database 0
     assert.deepEqual(await watcher.one("WATCH", "w"), OK);
-    assert.deepEqual(await writer.one("SET", "w", "changed in 0"), OK);
+    assert.deepEqual(await settled(writer, "SET", "w", "changed in 0"), OK);
     assert.deepEqual(
       (await watcher.call(["MULTI"], ["SET", "w", "mine"], ["EXEC"]))[2],
       { t: "array", v: [OK] },
     );
     assert.deepEqual(await watcher.one("WATCH", "w"), OK);
     await writer.call(["SELECT", "4"]);
-    assert.deepEqual(await writer.one("SET", "w", "theirs"), OK);
+    assert.deepEqual(await settled(writer, "SET", "w", "theirs"), OK);
     assert.deepEqual((await watcher.call(["MULTI"], ["SET", "w", "mine again"], ["EXEC"]))[2], {
       t: "nil",
     });
@@ -138,9 +138,9 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     const popped = blocked.call(["BLPOP", "jobs", "10"]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const pusher = await connect(leader);
-    assert.deepEqual(await pusher.one("RPUSH", "jobs", "in 0"), { t: "integer", v: 1 });
+    assert.deepEqual(await settled(pusher, "RPUSH", "jobs", "in 0"), { t: "integer", v: 1 });
     await pusher.call(["SELECT", "6"]);
-    assert.deepEqual(await pusher.one("RPUSH", "jobs", "in 6"), { t: "integer", v: 1 });
+    assert.deepEqual(await settled(pusher, "RPUSH", "jobs", "in 6"), { t: "integer", v: 1 });
     assert.deepEqual(await popped, [{ t: "array", v: [bulk("jobs"), bulk("in 6")] }]);
     assert.deepEqual(await pusher.call(["SELECT", "0"], ["LLEN", "jobs"]), [OK, {
       t: "integer",
@@ -150,7 +150,8 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     // A script runs in its client's database (and a SELECT inside it stays inside it).
     assert.deepEqual(await viaFollower.call(["SELECT", "7"]), [OK]);
     assert.deepEqual(
-      await viaFollower.one(
+      await settled(
+        viaFollower,
         "EVAL",
         "redis.call('set', KEYS[1], 'seven'); redis.call('select', 8); " +
           "return redis.call('set', KEYS[1], 'eight')",
@@ -159,7 +160,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
       ),
       OK,
     );
-    assert.deepEqual(await viaFollower.one("GET", "s"), bulk("seven"));
+    assert.deepEqual(await settled(viaFollower, "GET", "s"), bulk("seven"));
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(await getIn(cluster, i, 8, "s"), bulk("eight"), `node ${i}`);
     }
@@ -169,7 +170,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
       t: "integer",
       v: 1,
     }]);
-    assert.deepEqual(await viaFollower.one("SWAPDB", "2", "9"), OK);
+    assert.deepEqual(await settled(viaFollower, "SWAPDB", "2", "9"), OK);
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(await getIn(cluster, i, 9, "k"), bulk("one"), `node ${i}`);
       assert.deepEqual(await getIn(cluster, i, 1, "k"), NIL, `node ${i}`);
@@ -180,7 +181,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     await cluster.kill(other);
     await viaLeader.call(["SELECT", "12"]);
     for (let i = 0; i < 120; i++) {
-      assert.deepEqual(await viaLeader.one("SET", `bulk:${i}`, String(i)), OK);
+      assert.deepEqual(await settled(viaLeader, "SET", `bulk:${i}`, String(i)), OK);
     }
     await cluster.startNode(other);
     const deadline = Date.now() + 20_000;
