@@ -54,6 +54,12 @@ export interface CommandExecutor {
    */
   outOfMemory?(): boolean;
   /**
+   * Delivers a PUBLISH or SPUBLISH to the subscribers of every node: a replicated executor sends
+   * it through its log, and each node delivers it to its own subscribers as it applies the entry
+   * (after the writes before it). Optional: a single node's server delivers it itself.
+   */
+  publish?(kind: "publish" | "spublish", channel: string, message: string): Promise<Reply>;
+  /**
    * Resolves once this node has applied every write acknowledged anywhere before the call (on a
    * Raft follower, a ReadIndex round), with null, or with the error to answer when it cannot
    * tell; returns null when nothing needs waiting for. EXEC awaits it before judging WATCHed

@@ -90,6 +90,20 @@ export class PubSub {
     return receivers;
   }
 
+  /** How many of this node's clients a PUBLISH to `channel` reaches (channel and patterns). */
+  receivers(channel: string): number {
+    let count = this.channels.get(channel)?.size ?? 0;
+    for (const [pattern, clients] of this.patterns) {
+      if (globMatch(pattern, channel)) count += clients.size;
+    }
+    return count;
+  }
+
+  /** How many of this node's clients an SPUBLISH to `channel` reaches. */
+  shardReceivers(channel: string): number {
+    return this.shardChannels.get(channel)?.size ?? 0;
+  }
+
   /** SPUBLISH: delivers to the shard channel's subscribers only; returns how many. */
   spublish(channel: string, message: string): number {
     return this.#toSubscribers(this.shardChannels.get(channel), "smessage", channel, message);

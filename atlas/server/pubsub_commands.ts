@@ -7,6 +7,7 @@ import { array, bulk, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { subscriptionReplies } from "./pubsub.ts";
+import { publishEverywhere } from "./publish.ts";
 import { SHARD_PUBSUB_COMMANDS } from "./shard_pubsub_commands.ts";
 import { checkSubcommand, helpReply, subcommandSyntaxError } from "./subcommands.ts";
 import { keylessCommands, type ServerCommand } from "./table.ts";
@@ -65,9 +66,8 @@ function punsubscribe(ctx: ServerContext, client: Client, argv: string[]): Reply
   return subscriptionReplies(client, out);
 }
 
-function publish(ctx: ServerContext, _client: Client, argv: string[]): Reply {
-  ctx.stats.pubsubMessages++;
-  return integer(ctx.pubsub.publish(argv[1], argv[2]));
+function publish(ctx: ServerContext, _client: Client, argv: string[]): Reply | Promise<Reply> {
+  return publishEverywhere(ctx, "publish", argv[1], argv[2]);
 }
 
 const PUBSUB_ARITY: Readonly<Record<string, number>> = {

@@ -11,7 +11,8 @@
  * as it applies the entry, so each node's subscribers get the message once, from their own node;
  * the receiver count the script sees is then 0 on every node, as counts differ between nodes and
  * a script that branched on one would make the replicas diverge (docs/atlas_store.md
- * "Scripting"). INFO, SLOWLOG, LASTSAVE, PUBSUB... answer what this node knows, as in Redis.
+ * "Scripting"). A client's PUBLISH in a cluster (HELIOS.PUBLISH entries) is delivered here too.
+ * INFO, SLOWLOG, LASTSAVE, PUBSUB... answer what this node knows, as in Redis.
  */
 import type { ExecContext } from "../store/keyspace.ts";
 import { error, integer, type Reply } from "../store/reply.ts";
@@ -20,6 +21,7 @@ import type { Client } from "./client.ts";
 import { CONTAINER_COMMANDS } from "./containers.ts";
 import type { ServerContext } from "./context.ts";
 import { SUBCOMMAND_INFO } from "./subcommand_info.ts";
+import { publishHere } from "./publish.ts";
 
 /**
  * What the handlers get as their client: Redis runs a script's commands on a client of its own,
@@ -47,12 +49,13 @@ export function scriptServerHook(ctx: ServerContext): ScriptServerHook {
       }
       const name = entry.name;
       if (name === "lastsave") return integer(lastSaveSeconds(ctx));
+      if (name === "publish" || name === "spublish") {
+        const receivers = publishHere(ctx, name, argv[1], argv[2]);
+        // Under Raft every node runs the script: the count must not depend on the node.
+        return ctx.executor.publish !== undefined ? ZERO : integer(receivers);
+      }
       const result = entry.handler(ctx, SCRIPT_CLIENT, argv);
       if (!isReply(result)) return error("ERR This Redis command is not allowed from script");
-      // Under Raft every node runs the script: the count must not depend on the node.
-      if ((name === "publish" || name === "spublish") && ctx.replication !== undefined) {
-        return ZERO;
-      }
       return result;
     },
   };

@@ -2,13 +2,13 @@
  * Sharded pub/sub: SSUBSCRIBE SUNSUBSCRIBE SPUBLISH. Outside a Redis Cluster these are a channel
  * namespace of their own ("smessage" pushes, their own subscription count); as in Redis they
  * declare their channels as keys (first/last/step) so a cluster client can route them by slot.
- * Like PUBLISH, SPUBLISH reaches the subscribers of this node only: in a Raft cluster it is not
- * replicated (pub/sub is not data).
+ * Like PUBLISH, SPUBLISH reaches the subscribers of every node of a Raft cluster (publish.ts).
  */
 import { bulk, error, integer, NIL, type Reply } from "../store/reply.ts";
 import type { Client } from "./client.ts";
 import type { ServerContext } from "./context.ts";
 import { subscriptionReplies } from "./pubsub.ts";
+import { publishEverywhere } from "./publish.ts";
 import type { ServerCommand } from "./table.ts";
 import { type Handler, ReplyList } from "./types.ts";
 
@@ -40,9 +40,8 @@ function sunsubscribe(ctx: ServerContext, client: Client, argv: string[]): Reply
   return subscriptionReplies(client, out);
 }
 
-function spublish(ctx: ServerContext, _client: Client, argv: string[]): Reply {
-  ctx.stats.pubsubMessages++;
-  return integer(ctx.pubsub.spublish(argv[1], argv[2]));
+function spublish(ctx: ServerContext, _client: Client, argv: string[]): Reply | Promise<Reply> {
+  return publishEverywhere(ctx, "spublish", argv[1], argv[2]);
 }
 
 /** Channel arguments are declared as keys [first, last, step], as Redis's COMMAND INFO shows. */

@@ -3,7 +3,7 @@
  * server routes them to the executor; the replicated executor intercepts them, and a standalone
  * node answers them with a clear error (or runs the wrapped command directly).
  */
-import { bulk, type CommandSpec, error, type Store } from "../../atlas/mod.ts";
+import { bulk, type CommandSpec, error, OK, type Store } from "../../atlas/mod.ts";
 import { encodeReply } from "./reply_codec.ts";
 
 /** `HELIOS.FORWARDED <command...>`: a write a follower forwarded; never forwarded again. */
@@ -28,6 +28,11 @@ export const TRANSACTION_IN_DATABASES = "helios.txdb";
  * unknown command, having run nothing, rather than writing to database 0.
  */
 export const IN_DATABASE = "helios.indb";
+/**
+ * `HELIOS.PUBLISH publish|spublish <channel> <message>`: a client's PUBLISH in a cluster, an entry
+ * of the log that every node delivers to its own subscribers as it applies it.
+ */
+export const PUBLISH = "helios.publish";
 /** `HELIOS.CLUSTER STATUS | ADD-PEER id raftAddr | REMOVE-PEER id | TRANSFER-LEADER id`. */
 export const CLUSTER = "helios.cluster";
 
@@ -105,6 +110,19 @@ export function registerClusterCommands(store: Store): void {
     (inner, argv, ctx) => {
       const result = inner.execute(argv.slice(1), ctx);
       return { reply: bulk(encodeReply(result.reply)), log: result.log };
+    },
+  );
+  store.registerCommand(
+    { ...internalCommand(PUBLISH, "write"), arity: 4 },
+    (inner, argv, ctx) => {
+      const kind = argv[1].toLowerCase();
+      if (kind !== "publish" && kind !== "spublish") {
+        return { reply: error("ERR HELIOS.PUBLISH takes publish or spublish"), log: null };
+      }
+      // The server's hook delivers to this node's subscribers (none without a server: nothing
+      // to deliver to). Pub/sub is not data: nothing is logged or kept.
+      inner.scriptServerHook?.call([kind, argv[2], argv[3]], ctx);
+      return { reply: OK, log: null };
     },
   );
   store.registerCommand(

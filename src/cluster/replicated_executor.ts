@@ -30,6 +30,7 @@ import {
   FORWARDED_ENCODED,
   IN_DATABASE,
   isTransaction,
+  PUBLISH,
 } from "./commands.ts";
 import type { LeaderForwarder } from "./forwarder.ts";
 import { decodeReply, encodeReply } from "./reply_codec.ts";
@@ -136,6 +137,14 @@ export class ReplicatedExecutor implements CommandExecutor {
 
   outOfMemory(): boolean {
     return this.#o.heapFull?.() === true;
+  }
+
+  /**
+   * PUBLISH and SPUBLISH go through the log (docs/cluster.md "Pub/sub"): every node delivers the
+   * message to its own subscribers as it applies the entry, after the writes before it.
+   */
+  publish(kind: "publish" | "spublish", channel: string, message: string): Promise<Reply> {
+    return this.#queueWrite([PUBLISH, kind, channel, message], 0, true);
   }
 
   execute(argv: string[], db = 0): Reply | Promise<Reply> {

@@ -96,6 +96,7 @@ export class TracingExecutor implements CommandExecutor {
   readonly hasUnsyncedWrites?: () => boolean;
   readonly barrier?: () => Promise<Reply | null> | null;
   readonly outOfMemory?: () => boolean;
+  readonly publish?: CommandExecutor["publish"];
 
   constructor(private readonly inner: CommandExecutor) {
     if (inner.executeTransaction) {
@@ -105,6 +106,9 @@ export class TracingExecutor implements CommandExecutor {
     if (inner.hasUnsyncedWrites) this.hasUnsyncedWrites = () => inner.hasUnsyncedWrites!();
     if (inner.barrier) this.barrier = () => inner.barrier!();
     if (inner.outOfMemory) this.outOfMemory = () => inner.outOfMemory!();
+    if (inner.publish) {
+      this.publish = (kind, channel, message) => inner.publish!(kind, channel, message);
+    }
   }
 
   execute(argv: string[], db?: number, interruptible?: boolean | "exec"): Reply | Promise<Reply> {

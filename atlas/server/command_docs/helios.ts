@@ -64,6 +64,12 @@ export const DOCS: Readonly<Record<string, CommandDoc>> = {
       str("arg", { optional: true, multiple: true }),
     ],
   ),
+  "helios.publish": helios(
+    "Deliver a PUBLISH or SPUBLISH to this node's subscribers; in a Raft cluster, every node " +
+      "delivers it as it applies the entry (internal, sent by PUBLISH)",
+    "Linear in this node's subscribers of the channel plus its subscribed patterns",
+    [str("kind"), str("channel"), str("message")],
+  ),
   "helios.trace": helios(
     "Run a command in a trace span whose parent is the given W3C traceparent",
     "The complexity of the command",
