@@ -137,7 +137,10 @@ export class RaftNode {
   #applied: number;
   #soft: SoftState = { lead: "", state: "follower" };
   #sinceSnapshot = 0;
-  /** The last failure of a background snapshot (also given to hooks.onSnapshotFailed). */
+  /**
+   * The failure of the last background snapshot (also given to hooks.onSnapshotFailed); null
+   * once one succeeds again.
+   */
   lastSnapshotError: unknown = null;
   /** A background snapshot in progress (at most one at a time). */
   #snapshotting: Promise<void> | null = null;
@@ -399,28 +402,57 @@ export class RaftNode {
     if (this.#sinceSnapshot < snapshotThreshold || this.#applied <= storage.snapshot().meta.index) {
       return;
     }
+    const taking = this.#takeSnapshot();
+    // A background snapshot goes on while entries apply; its failure is recorded, not thrown.
+    if (stateMachine.snapshotInBackground) taking.catch(() => {});
+    else await taking;
+  }
+
+  /** Whether a snapshot is being taken in the background. */
+  get snapshotting(): boolean {
+    return this.#snapshotting !== null;
+  }
+
+  /**
+   * Takes a snapshot of the applied state now, whatever snapshotThreshold says, and compacts the
+   * log behind it (an operator's SAVE / BGSAVE on an ATLAS node). Resolves once it is durable, at
+   * once when the last snapshot already covers every applied entry; rejects if it failed.
+   */
+  async snapshotNow(): Promise<void> {
+    while (this.#snapshotting) await this.#snapshotting;
+    if (this.#applied <= this.#options.storage.snapshot().meta.index) return;
+    await this.#takeSnapshot();
+  }
+
+  /** A snapshot at the applied index: written, synced, the hooks told. */
+  #takeSnapshot(): Promise<void> {
+    const { storage, stateMachine } = this.#options;
     const startedMs = performance.now();
     const index = this.#applied;
     const confState = this.#raw.status().confState;
     this.#sinceSnapshot = 0;
+    const done = async () => {
+      await storage.sync?.();
+      this.lastSnapshotError = null;
+      this.#options.hooks?.onSnapshot?.((performance.now() - startedMs) / 1000);
+    };
     if (!stateMachine.snapshotInBackground) {
       this.#installOwnSnapshot(index, confState, stateMachine.snapshot());
-      await storage.sync?.();
-      this.#options.hooks?.onSnapshot?.((performance.now() - startedMs) / 1000);
-      return;
+      return done();
     }
-    this.#snapshotting = stateMachine.snapshotInBackground().then(async (data) => {
+    const taking = stateMachine.snapshotInBackground().then(async (data) => {
       if (this.#stopped) return;
       this.#installOwnSnapshot(index, confState, data);
-      await storage.sync?.();
-      this.#options.hooks?.onSnapshot?.((performance.now() - startedMs) / 1000);
-    }).catch((error) => {
+      await done();
+    });
+    this.#snapshotting = taking.catch((error) => {
       // Not fatal: the log still holds everything; the next threshold tries again.
       this.lastSnapshotError = error;
       this.#options.hooks?.onSnapshotFailed?.(error);
     }).finally(() => {
       this.#snapshotting = null;
     });
+    return taking;
   }
 
   /** Records a snapshot of our own state at `index` and compacts the log behind it. */

@@ -132,6 +132,16 @@ export async function startClusterNode(
         shutdown: () => daemon.stop("SHUTDOWN command"),
         logger: daemon.logger.child("atlas"),
         infoSections: { raft: () => raftInfo(member) },
+        // SAVE / BGSAVE / BGREWRITEAOF take this node's Raft snapshot now (compacting its log);
+        // LASTSAVE and INFO persistence tell of this node's snapshots.
+        persistence: {
+          save: () => member.snapshotNow(),
+          bgsave: () => member.snapshotNow(),
+          rewriteAof: () => member.snapshotNow(),
+          lastSaveMs: () => member.lastSnapshotMs,
+          info: () => member.persistenceInfo(),
+          dir: atlas.data_dir,
+        },
         // The members know each other's RESP address (member.setRespAddress): it stays put.
         movableListener: false,
         // WAIT: followers whose log holds the commit index seen at the call (known on the leader).

@@ -68,6 +68,8 @@ export class ClusterNode {
   #ticker: ReturnType<typeof setInterval> | null = null;
   #announcedTerm = -1;
   readonly #forwarder: LeaderForwarder;
+  /** This node's own snapshots since it started (INFO persistence, LASTSAVE). */
+  readonly #snapshots = { lastMs: Date.now(), count: 0, lastSeconds: 0 };
   /** Node id → the peer's resp_addr from this node's peer list. */
   readonly #respRoutes: Map<string, string>;
   /** How long a command may wait for a commit (the executor's, and membership changes'). */
@@ -129,6 +131,12 @@ export class ClusterNode {
       catchUpEntries: Math.min(1000, Math.max(1, Math.floor(options.snapshotThreshold / 2))),
       hooks: {
         ...hooks,
+        onSnapshot: (seconds) => {
+          hooks.onSnapshot?.(seconds);
+          this.#snapshots.lastMs = Date.now();
+          this.#snapshots.count++;
+          this.#snapshots.lastSeconds = seconds;
+        },
         onSnapshotFailed: (error) =>
           logger.error("Taking a Raft snapshot failed; the log still covers it", { error }),
         onSoftState: (state) => {
@@ -198,6 +206,35 @@ export class ClusterNode {
     if (!announced) return undefined;
     const raftAddress = this.transport.peers().find((peer) => peer.id === nodeId)?.addr;
     return this.#respRoutes.get(nodeId) ?? leaderRespAddress(announced, raftAddress);
+  }
+
+  /**
+   * SAVE / BGSAVE / BGREWRITEAOF on this node: a snapshot of its applied state now, and its Raft
+   * log compacted behind it (the log is this node's AOF, its snapshots its RDB files). Node-local,
+   * as Redis's are: the other members snapshot by their own threshold.
+   */
+  snapshotNow(): Promise<void> {
+    return this.node.snapshotNow();
+  }
+
+  /** When this node last wrote a snapshot (its start until the first, as Redis's LASTSAVE). */
+  get lastSnapshotMs(): number {
+    return this.#snapshots.lastMs;
+  }
+
+  /** INFO persistence's fields for this node's snapshots, in Redis's names. */
+  persistenceInfo(): Record<string, number | string> {
+    const { appliedIndex, snapshotIndex } = this.node.status();
+    const failure = this.node.lastSnapshotError;
+    return {
+      rdb_changes_since_last_save: Math.max(0, appliedIndex - snapshotIndex),
+      rdb_bgsave_in_progress: this.node.snapshotting ? 1 : 0,
+      rdb_last_bgsave_status: failure === null ? "ok" : "err",
+      rdb_last_bgsave_time_sec: this.#snapshots.count > 0
+        ? Math.round(this.#snapshots.lastSeconds)
+        : -1,
+      rdb_saves: this.#snapshots.count,
+    };
   }
 
   status(): NodeStatus & { peers: PeerStatus[] } {
