@@ -12,21 +12,12 @@
  */
 import assert from "node:assert/strict";
 import { RawClient, type RespValue } from "../atlas/testing/atlasd_harness.ts";
+import { oneRetrying } from "./helpers/cluster_writers.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 
 const bulk = (v: string): RespValue => ({ t: "bulk", v });
 const OK: RespValue = { t: "simple", v: "OK" };
 const NIL: RespValue = { t: "nil" };
-
-/** Runs `argv` until the node knows the leader's address (TRYAGAIN / CLUSTERDOWN before). */
-async function settled(client: RawClient, ...argv: string[]): Promise<RespValue> {
-  for (let attempt = 0;; attempt++) {
-    const reply = await client.one(...argv);
-    const retry = reply.t === "error" && /^(TRYAGAIN|CLUSTERDOWN)/.test(reply.v);
-    if (!retry || attempt === 200) return reply;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** GET key in database db, through a fresh connection to node i (its own SELECT). */
 async function getIn(cluster: RaftTestCluster, i: number, db: number, key: string) {
@@ -34,7 +25,7 @@ async function getIn(cluster: RaftTestCluster, i: number, db: number, key: strin
   try {
     assert.deepEqual(await client.one("SELECT", String(db)), OK);
     // A read waits for a ReadIndex round, which a loaded machine may not finish in time.
-    return await settled(client, "GET", key);
+    return await oneRetrying(client, "GET", key);
   } finally {
     await client.close();
   }
@@ -59,12 +50,12 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     const viaLeader = await connect(leader);
 
     // Plain writes: the same key name in three databases, from both kinds of node.
-    assert.deepEqual(await settled(viaFollower, "SET", "k", "zero"), OK);
+    assert.deepEqual(await oneRetrying(viaFollower, "SET", "k", "zero"), OK);
     assert.deepEqual(await viaFollower.one("SELECT", "1"), OK);
-    assert.deepEqual(await settled(viaFollower, "SET", "k", "one"), OK);
+    assert.deepEqual(await oneRetrying(viaFollower, "SET", "k", "one"), OK);
     assert.deepEqual(await viaLeader.one("SELECT", "15"), OK);
-    assert.deepEqual(await settled(viaLeader, "SET", "k", "fifteen"), OK);
-    assert.deepEqual(await settled(viaFollower, "INCRBY", "n", "5"), { t: "integer", v: 5 });
+    assert.deepEqual(await oneRetrying(viaLeader, "SET", "k", "fifteen"), OK);
+    assert.deepEqual(await oneRetrying(viaFollower, "INCRBY", "n", "5"), { t: "integer", v: 5 });
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(await getIn(cluster, i, 0, "k"), bulk("zero"), `node ${i} db 0`);
       assert.deepEqual(await getIn(cluster, i, 1, "k"), bulk("one"), `node ${i} db 1`);
@@ -76,7 +67,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
       t: "error",
       v: "ERR DB index is out of range",
     });
-    const info = await settled(viaFollower, "INFO", "keyspace");
+    const info = await oneRetrying(viaFollower, "INFO", "keyspace");
     assert.ok(info.t === "bulk" && /db1:keys=2,/.test(info.v) && /db15:keys=1,/.test(info.v));
 
     // A block with SELECT inside, on the follower (forwarded whole): each command in the
@@ -101,7 +92,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
         { t: "array", v: [OK, OK, OK, { t: "integer", v: 0 }, { t: "integer", v: 1 }] },
       ],
     );
-    assert.deepEqual(await settled(viaFollower, "GET", "t"), bulk("in3"));
+    assert.deepEqual(await oneRetrying(viaFollower, "GET", "t"), bulk("in3"));
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(await getIn(cluster, i, 1, "t"), bulk("in1"), `node ${i}`);
       assert.deepEqual(await getIn(cluster, i, 3, "t"), bulk("in3"), `node ${i}`);
@@ -113,16 +104,16 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     const watcher = await connect(follower);
     const writer = await connect(other);
     await watcher.call(["SELECT", "4"]);
-    assert.deepEqual(await settled(writer, "SET", "w", "0"), OK); // database 0
+    assert.deepEqual(await oneRetrying(writer, "SET", "w", "0"), OK); // database 0
     assert.deepEqual(await watcher.one("WATCH", "w"), OK);
-    assert.deepEqual(await settled(writer, "SET", "w", "changed in 0"), OK);
+    assert.deepEqual(await oneRetrying(writer, "SET", "w", "changed in 0"), OK);
     assert.deepEqual(
       (await watcher.call(["MULTI"], ["SET", "w", "mine"], ["EXEC"]))[2],
       { t: "array", v: [OK] },
     );
     assert.deepEqual(await watcher.one("WATCH", "w"), OK);
     await writer.call(["SELECT", "4"]);
-    assert.deepEqual(await settled(writer, "SET", "w", "theirs"), OK);
+    assert.deepEqual(await oneRetrying(writer, "SET", "w", "theirs"), OK);
     assert.deepEqual((await watcher.call(["MULTI"], ["SET", "w", "mine again"], ["EXEC"]))[2], {
       t: "nil",
     });
@@ -138,9 +129,9 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     const popped = blocked.call(["BLPOP", "jobs", "10"]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const pusher = await connect(leader);
-    assert.deepEqual(await settled(pusher, "RPUSH", "jobs", "in 0"), { t: "integer", v: 1 });
+    assert.deepEqual(await oneRetrying(pusher, "RPUSH", "jobs", "in 0"), { t: "integer", v: 1 });
     await pusher.call(["SELECT", "6"]);
-    assert.deepEqual(await settled(pusher, "RPUSH", "jobs", "in 6"), { t: "integer", v: 1 });
+    assert.deepEqual(await oneRetrying(pusher, "RPUSH", "jobs", "in 6"), { t: "integer", v: 1 });
     assert.deepEqual(await popped, [{ t: "array", v: [bulk("jobs"), bulk("in 6")] }]);
     assert.deepEqual(await pusher.call(["SELECT", "0"], ["LLEN", "jobs"]), [OK, {
       t: "integer",
@@ -150,7 +141,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     // A script runs in its client's database (and a SELECT inside it stays inside it).
     assert.deepEqual(await viaFollower.call(["SELECT", "7"]), [OK]);
     assert.deepEqual(
-      await settled(
+      await oneRetrying(
         viaFollower,
         "EVAL",
         "redis.call('set', KEYS[1], 'seven'); redis.call('select', 8); " +
@@ -160,7 +151,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
       ),
       OK,
     );
-    assert.deepEqual(await settled(viaFollower, "GET", "s"), bulk("seven"));
+    assert.deepEqual(await oneRetrying(viaFollower, "GET", "s"), bulk("seven"));
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(await getIn(cluster, i, 8, "s"), bulk("eight"), `node ${i}`);
     }
@@ -170,7 +161,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
       t: "integer",
       v: 1,
     }]);
-    assert.deepEqual(await settled(viaFollower, "SWAPDB", "2", "9"), OK);
+    assert.deepEqual(await oneRetrying(viaFollower, "SWAPDB", "2", "9"), OK);
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(await getIn(cluster, i, 9, "k"), bulk("one"), `node ${i}`);
       assert.deepEqual(await getIn(cluster, i, 1, "k"), NIL, `node ${i}`);
@@ -181,7 +172,7 @@ Deno.test("raft cluster: every database of a standalone node, through the leader
     await cluster.kill(other);
     await viaLeader.call(["SELECT", "12"]);
     for (let i = 0; i < 120; i++) {
-      assert.deepEqual(await settled(viaLeader, "SET", `bulk:${i}`, String(i)), OK);
+      assert.deepEqual(await oneRetrying(viaLeader, "SET", `bulk:${i}`, String(i)), OK);
     }
     await cluster.startNode(other);
     const deadline = Date.now() + 20_000;

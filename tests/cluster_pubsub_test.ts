@@ -10,20 +10,11 @@
  */
 import assert from "node:assert/strict";
 import { encodeCommand, RawClient, type RespValue } from "../atlas/testing/atlasd_harness.ts";
+import { oneRetrying } from "./helpers/cluster_writers.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
 
 const bulk = (v: string): RespValue => ({ t: "bulk", v });
 const OK: RespValue = { t: "simple", v: "OK" };
-
-/** Runs `argv` until the node knows the leader's address (TRYAGAIN / CLUSTERDOWN before). */
-async function settled(client: RawClient, ...argv: string[]): Promise<RespValue> {
-  for (let attempt = 0;; attempt++) {
-    const reply = await client.one(...argv);
-    const retry = reply.t === "error" && /^(TRYAGAIN|CLUSTERDOWN)/.test(reply.v);
-    if (!retry || attempt === 200) return reply;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** A RESP3 client on `port` subscribed with `command` (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE). */
 async function subscriber(port: number, command: string[]): Promise<RawClient> {
@@ -49,7 +40,7 @@ Deno.test("raft cluster: PUBLISH and SPUBLISH reach every node's subscribers onc
     const other = (leader + 2) % 3;
     const ports = cluster.nodes.map((n) => n.respPort);
     const publisher = track(await RawClient.connect(ports[follower]));
-    assert.deepEqual(await settled(publisher, "SET", "warm", "up"), OK);
+    assert.deepEqual(await oneRetrying(publisher, "SET", "warm", "up"), OK);
 
     const onChannel = await Promise.all(
       ports.map(async (p) => track(await subscriber(p, ["SUBSCRIBE", "results"]))),
@@ -61,7 +52,10 @@ Deno.test("raft cluster: PUBLISH and SPUBLISH reach every node's subscribers onc
 
     // From a follower: every node's subscribers get it; the reply counts this node's receivers
     // (one channel subscriber here), as Redis Cluster's PUBLISH does.
-    assert.deepEqual(await settled(publisher, "PUBLISH", "results", "one"), { t: "integer", v: 1 });
+    assert.deepEqual(await oneRetrying(publisher, "PUBLISH", "results", "one"), {
+      t: "integer",
+      v: 1,
+    });
     for (const s of onChannel) {
       assert.deepEqual(await s.takePushes(1), [message("message", "results", "one")]);
     }
@@ -87,7 +81,7 @@ Deno.test("raft cluster: PUBLISH and SPUBLISH reach every node's subscribers onc
       const [push] = await watcher.takePushes(1);
       assert.deepEqual(push, message("message", "results", `task:${round}`));
       assert.deepEqual(
-        await settled(reader, "GET", `task:${round}`),
+        await oneRetrying(reader, "GET", `task:${round}`),
         bulk(value),
         `round ${round}`,
       );
@@ -104,7 +98,10 @@ Deno.test("raft cluster: PUBLISH and SPUBLISH reach every node's subscribers onc
 
     // SPUBLISH from the leader reaches the shard channel's subscribers on every node.
     const fromLeader = track(await RawClient.connect(ports[leader]));
-    assert.deepEqual(await settled(fromLeader, "SPUBLISH", "shard", "s1"), { t: "integer", v: 1 });
+    assert.deepEqual(await oneRetrying(fromLeader, "SPUBLISH", "shard", "s1"), {
+      t: "integer",
+      v: 1,
+    });
     for (const s of onShard) {
       assert.deepEqual(await s.takePushes(1), [message("smessage", "shard", "s1")]);
     }

@@ -5,18 +5,9 @@
  * tell of that node's snapshots. Before, all four were unknown commands on a cluster node.
  */
 import assert from "node:assert/strict";
-import { RawClient, type RespValue } from "../atlas/testing/atlasd_harness.ts";
+import { RawClient } from "../atlas/testing/atlasd_harness.ts";
+import { oneRetrying } from "./helpers/cluster_writers.ts";
 import { RaftTestCluster } from "./helpers/raft_cluster.ts";
-
-/** Runs `argv` until the node knows the leader's address (TRYAGAIN / CLUSTERDOWN before). */
-async function settled(client: RawClient, ...argv: string[]): Promise<RespValue> {
-  for (let attempt = 0;; attempt++) {
-    const reply = await client.one(...argv);
-    const retry = reply.t === "error" && /^(TRYAGAIN|CLUSTERDOWN)/.test(reply.v);
-    if (!retry || attempt === 200) return reply;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function persistence(client: RawClient): Promise<Record<string, string>> {
   const reply = await client.one("INFO", "persistence");
@@ -45,7 +36,7 @@ Deno.test("raft cluster: SAVE / BGSAVE / BGREWRITEAOF / LASTSAVE take and tell o
     const client = await RawClient.connect(cluster.nodes[follower].respPort);
     clients.push(client);
     for (let i = 0; i < 20; i++) {
-      assert.deepEqual(await settled(client, "SET", `k${i}`, "v"), { t: "simple", v: "OK" });
+      assert.deepEqual(await oneRetrying(client, "SET", `k${i}`, "v"), { t: "simple", v: "OK" });
     }
     const before = await persistence(client);
     assert.equal(before.rdb_saves, "0");
@@ -71,10 +62,10 @@ Deno.test("raft cluster: SAVE / BGSAVE / BGREWRITEAOF / LASTSAVE take and tell o
 
     // SAVE waits for its snapshot; BGREWRITEAOF takes one too (compacting the log is the
     // rewrite); with nothing applied since, SAVE has nothing to add.
-    assert.deepEqual(await settled(client, "SET", "more", "v"), { t: "simple", v: "OK" });
+    assert.deepEqual(await oneRetrying(client, "SET", "more", "v"), { t: "simple", v: "OK" });
     assert.deepEqual(await client.one("SAVE"), { t: "simple", v: "OK" });
     assert.equal((await persistence(client)).rdb_saves, "2");
-    assert.deepEqual(await settled(client, "SET", "more", "w"), { t: "simple", v: "OK" });
+    assert.deepEqual(await oneRetrying(client, "SET", "more", "w"), { t: "simple", v: "OK" });
     assert.deepEqual(await client.one("BGREWRITEAOF"), {
       t: "simple",
       v: "Background append only file rewriting started",
@@ -91,8 +82,8 @@ Deno.test("raft cluster: SAVE / BGSAVE / BGREWRITEAOF / LASTSAVE take and tell o
     await cluster.startNode(follower);
     const again = await RawClient.connect(cluster.nodes[follower].respPort);
     clients.push(again);
-    assert.deepEqual(await settled(again, "DBSIZE"), { t: "integer", v: 21 });
-    assert.deepEqual(await settled(again, "GET", "more"), { t: "bulk", v: "w" });
+    assert.deepEqual(await oneRetrying(again, "DBSIZE"), { t: "integer", v: 21 });
+    assert.deepEqual(await oneRetrying(again, "GET", "more"), { t: "bulk", v: "w" });
   } finally {
     for (const client of clients) await client.close();
     await cluster.close();

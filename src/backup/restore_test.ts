@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { AtlasEngine, Store } from "../../atlas/mod.ts";
 import { registerBackupCommand } from "./module.ts";
 import { restoreToDataDir, restoreToRaftDir } from "./restore.ts";
-import { FileStorage } from "../../raft/mod.ts";
-import { AtlasStateMachine } from "../cluster/state_machine.ts";
+import { stateInRaftDir } from "../cluster/testing/raft_dir.ts";
 
 /** HELIOS.BACKUP of a store holding keys in databases 0, 4 and 11. */
 function backupOfThreeDatabases(): Uint8Array {
@@ -40,13 +39,7 @@ Deno.test("a backup holds every database; a standalone restore puts each key bac
     }
     // A new cluster's first snapshot holds every database too.
     await restoreToRaftDir(bytes, join(dir, "raft"), ["n1"]);
-    const storage = FileStorage.openSync(join(dir, "raft"));
-    const machine = new AtlasStateMachine(new Store({ databases: 16 }));
-    try {
-      machine.restore(storage.snapshot());
-    } finally {
-      await storage.close();
-    }
+    const machine = await stateInRaftDir(join(dir, "raft"));
     const ctx = (db: number) => ({ nowMs: 1_000, random: () => 0, db });
     assert.deepEqual(machine.store.execute(["GET", "a"], ctx(11)).reply, {
       kind: "bulk",

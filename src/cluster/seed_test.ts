@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AtlasEngine, Store } from "../../atlas/mod.ts";
-import { FileStorage } from "../../raft/mod.ts";
-import { AtlasStateMachine } from "./state_machine.ts";
+import { AtlasEngine } from "../../atlas/mod.ts";
+import { stateInRaftDir } from "./testing/raft_dir.ts";
 import { RecordingLogger } from "../../atlas/testing/manual_timers.ts";
 import { foundFromStandaloneData } from "./seed.ts";
 
@@ -41,13 +40,7 @@ Deno.test("a standalone data set is carried into a one-node cluster with every d
   ]);
   try {
     assert.equal(await found(dir), 3);
-    const storage = FileStorage.openSync(join(dir, "raft"));
-    const machine = new AtlasStateMachine(new Store({ databases: 16 }));
-    try {
-      machine.restore(storage.snapshot());
-    } finally {
-      await storage.close();
-    }
+    const machine = await stateInRaftDir(join(dir, "raft"));
     const ctx = (db: number) => ({ nowMs: 1_000, random: () => 0, db });
     const bulk = (value: string) => ({ kind: "bulk", value });
     assert.deepEqual(machine.store.execute(["GET", "a"], ctx(0)).reply, bulk("1"));

@@ -3,6 +3,7 @@
  * can reach, records what was acknowledged, and moves to another node on an error. Bounded by
  * `stop()`; acknowledged writes are what a test then checks survived.
  */
+import type { RawClient, RespValue } from "../../atlas/testing/atlasd_harness.ts";
 import type { RespConnection } from "../../src/storage/resp_connection.ts";
 import type { RaftTestCluster } from "./raft_cluster.ts";
 
@@ -84,5 +85,18 @@ export async function sendRetrying(connection: RespConnection, argv: string[]) {
     const retryable = reply.kind === "error" && /^(CLUSTERDOWN|TRYAGAIN) /.test(reply.value);
     if (!retryable || attempt === 30) return reply;
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * RawClient's `one`, retried while the node answers CLUSTERDOWN / TRYAGAIN (it does not know the
+ * leader's address yet, or a ReadIndex round timed out on a loaded machine), as a client would.
+ */
+export async function oneRetrying(client: RawClient, ...argv: string[]): Promise<RespValue> {
+  for (let attempt = 0;; attempt++) {
+    const reply = await client.one(...argv);
+    const retryable = reply.t === "error" && /^(CLUSTERDOWN|TRYAGAIN) /.test(reply.v);
+    if (!retryable || attempt === 200) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
