@@ -232,6 +232,8 @@ class PeerLink {
   #rttSeconds: number | null = null;
   /** When the current socket last received anything (connect counts). */
   #lastHeardMs = 0;
+  /** The peer's last refusal of our upgrade, logged once until a dial succeeds again. */
+  #refusal = "";
 
   constructor(
     readonly id: NodeId,
@@ -320,8 +322,17 @@ class PeerLink {
       });
     } catch (error) {
       // Peers start in any order and come and go: a failed dial is retried quietly; the
-      // "disconnected" warning below is what marks a link that was up going down.
+      // "disconnected" warning below is what marks a link that was up going down. A peer that
+      // answers and refuses us (another cluster secret, other shared settings) is said once, here
+      // as well as in its own log: retrying will not change it.
       if (!(error instanceof DialError)) throw error;
+      if (error.message.startsWith("upgrade refused") && error.message !== this.#refusal) {
+        this.#refusal = error.message;
+        this.options.logger.warn(
+          "Raft peer refused this node (its cluster secret or shared settings differ: see its log)",
+          { peer_id: this.id, addr: this.addr, reason: error.message },
+        );
+      }
       this.#scheduleReconnect();
       return;
     }
@@ -330,6 +341,7 @@ class PeerLink {
       return;
     }
     this.#socket = socket;
+    this.#refusal = "";
     this.#lastHeardMs = performance.now();
     this.#backoffMs = this.options.reconnectMinMs;
     this.options.logger.info("Raft peer connected", { peer_id: this.id, addr: this.addr });
