@@ -229,8 +229,8 @@ export class ReplicatedExecutor implements CommandExecutor {
     const guarded = watched === undefined
       ? commands
       : [watchGuard(this.#o.store, watched, this.#o.machine.logicalNowMs), ...commands];
-    const inDatabases = dbs !== undefined && dbs.some((db) => db !== 0);
-    const guardedDbs = !inDatabases ? undefined : guarded === commands ? dbs : [0, ...dbs];
+    // The guard runs in database 0 (it names each key's own); the encoders drop all-zero dbs.
+    const guardedDbs = dbs === undefined || guarded === commands ? dbs : [0, ...dbs];
     // Certainly not applied (as for a single write): the next leader gets it, in time.
     let replies: Reply[] = [];
     await this.#untilApplied(async () => {
